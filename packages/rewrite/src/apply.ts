@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { applyEdits, type Edit } from './edit.js'
+import { encodeValue } from './encode.js'
+import { CutoverError, StalePlanError } from './errors.js'
+import type { PlanDocument } from './plan-doc.js'
+import { maskValues, resolveRecordedSecrets } from './secrets.js'
+import { decodeText, encodeText, sha256 } from './source.js'
+import type { Validator } from './step.js'
+import { acquireLock, commitFiles, recover, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
+
+/** Options of {@link applyPlanDocument}. */
+export interface ApplyOptions extends TxOptions {
+  env?: Readonly<Record<string, string | undefined>>
+  /** Finds a validator by the name a plan records. */
+  validator(name: string): Validator | undefined
+  participants?: readonly TxParticipant[]
+}
+
+/** What an apply did, with what recovery found first. */
+export interface ApplyResult extends TxResult { recovered: RecoverReport; staleLock?: string }
+
+/**
+ * Applies exactly a plan document: under the state directory's lock, after recovering any
+ * interrupted transaction, it re-reads every target and refuses with a {@link StalePlanError}
+ * naming each changed file (nothing written) when one differs from the plan; re-resolves secrets
+ * from the environment; then writes all targets or none.
+ */
+export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions): Promise<ApplyResult> {
+  const lock = await acquireLock(options.stateDir, 'cutover apply')
+  try {
+    const recovered = await recover(options)
+    const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
+    const targets = await buildTargets(doc, secrets, options)
+    if (targets.length === 0) return { txid: '', written: [], warnings: [], recovered, ...(lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}) }
+    const result = await commitFiles(targets, options)
+    return { ...result, recovered, ...(lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}) }
+  } finally {
+    await lock.release()
+  }
+}
+
+async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<TxTarget[]> {
+  const stale: string[] = []
+  const targets: TxTarget[] = []
+  const masks = [...secrets.values()]
+  for (const c of doc.changes) {
+    const path = resolve(doc.root, c.target)
+    let bytes: Buffer
+    try {
+      bytes = await readFile(path)
+    } catch (e) {
+      stale.push(`${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`)
+      continue
+    }
+    const now = sha256(bytes)
+    if (now !== c.before) {
+      stale.push(`${c.target}: changed since the plan (planned ${c.before}, now ${now})`)
+      continue
+    }
+    let text = decodeText(bytes).text
+    const passes = new Map<number, Edit[]>()
+    for (const e of c.edits) {
+      const value = e.secret ? encodeValue(secrets.get(e.secret.name) ?? missing(e.secret.name), e.secret.encoding) : e.text!
+      const list = passes.get(e.pass) ?? []
+      list.push({ start: e.start, end: e.end, text: value, rule: e.rule })
+      passes.set(e.pass, list)
+    }
+    for (const pass of [...passes.keys()].sort((a, b) => a - b)) text = applyEdits(text, passes.get(pass)!)
+    const content = encodeText(text, c.encoding)
+    const after = masks.length ? sha256(encodeText(maskValues(text, masks), c.encoding)) : sha256(content)
+    if (after !== c.after) {
+      throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
+    }
+    const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
+    targets.push({ target: c.target, path, before: c.before, content, validators })
+  }
+  if (stale.length) {
+    throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)
+  }
+  return targets
+}
+
+function missing(name: string): never {
+  throw new CutoverError('SECRET', `the plan uses secret "${name}" but does not record it`)
+}
+
+function unknownValidator(name: string, target: string): never {
+  throw new CutoverError('PLAN_INVALID', `${target}: the plan asks for validator "${name}", which this cutover does not have`)
+}
+
+/** Runs {@link recover} under the state directory's lock. */
+export async function recoverState(options: TxOptions): Promise<RecoverReport> {
+  const lock = await acquireLock(options.stateDir, 'cutover recover')
+  try {
+    const report = await recover(options)
+    return lock.staleTakenOver ? { ...report, staleLock: lock.staleTakenOver } : report
+  } finally {
+    await lock.release()
+  }
+}

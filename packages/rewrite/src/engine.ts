@@ -1,0 +1,319 @@
+import { readFile, stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { diffStat, unifiedDiff } from './diff.js'
+import { discoverFiles } from './discover.js'
+import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
+import { CutoverError, InputError } from './errors.js'
+import { scanLeftovers, leftoverMatcher } from './leftovers.js'
+import { LineIndex } from './line-index.js'
+import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
+import { decodeText, encodeText, isBinary, sha256, type TextEncoding } from './source.js'
+import { parseSpec, type Spec, type SpecStep } from './spec.js'
+import type { Context, StepKind, Validator } from './step.js'
+
+/** One file the plan changes. */
+export interface FileChange {
+  /** Path relative to the root, `/`-separated. */
+  target: string
+  /** The step kinds that edit it, in order. */
+  kinds: string[]
+  encoding: TextEncoding
+  /** `sha256:` of the file's bytes when planned. */
+  before: string
+  /** `sha256:` of the new bytes (with secret values masked, so the hash reveals nothing). */
+  after: string
+  /** Permission bits of the file, e.g. `0o640`. */
+  mode: number
+  /** The edits of each step in order; each pass's offsets index the previous pass's output. */
+  passes: Edit[][]
+  beforeText: string
+  afterText: string
+  /** The unified diff shown to people (secrets masked). */
+  diff: string
+  added: number
+  removed: number
+  /** Names of the validators to run on the staged file. */
+  validators: string[]
+}
+
+/** Something left in a file in scope, located in the file's planned (final) text. */
+export interface PlannedLeftover { target: string; line: number; col: number; text: string; reason: string }
+
+/** A warning or note of planning, located where possible. */
+export interface PlanNote { target: string; line?: number; col?: number; code: string; message: string; severity: 'warning' | 'note' }
+
+/** The result of planning a spec for one profile against one root. */
+export interface Plan {
+  version: 1
+  profile: string | undefined
+  root: string
+  spec: string
+  specPath: string
+  changes: FileChange[]
+  leftovers: PlannedLeftover[]
+  notes: PlanNote[]
+  secrets: SecretRecord[]
+  /** Values to mask anywhere they are shown. Never serialized. */
+  sensitive: string[]
+  /** Counts for progress and summaries. */
+  stats: { considered: number; read: number; skipped: number }
+}
+
+/** Options of {@link Engine.plan}. */
+export interface PlanOptions {
+  root: string
+  profile?: string
+  env?: Readonly<Record<string, string | undefined>>
+  /** Globs (relative to the root) never considered, e.g. the state directory. */
+  ignore?: string[]
+  /** How many files are read at once. */
+  concurrency?: number
+  onProgress?: (p: { considered: number; total: number; changed: number }) => void
+  onFile?: (target: string, what: string) => void
+}
+
+/** The planning engine for a set of step kinds. */
+export interface Engine {
+  readonly steps: readonly StepKind<any>[]
+  /** Parses and validates a spec; throws SpecError with every problem. */
+  parseSpec(source: string, path: string): Spec
+  plan(spec: Spec, options: PlanOptions): Promise<Plan>
+  /** The validator called `name` of any step kind. */
+  validator(name: string): Validator | undefined
+}
+
+/** Creates an engine for the given step kinds (`text` from this package; others from theirs). */
+export function createEngine(options: { steps: readonly StepKind<any>[] }): Engine {
+  const steps = options.steps
+  const names = new Set<string>()
+  for (const s of steps) {
+    if (names.has(s.name)) throw new CutoverError('ENGINE', `step kind "${s.name}" is given twice`)
+    names.add(s.name)
+  }
+  return {
+    steps,
+    parseSpec: (source, path) => parseSpec(source, path, steps),
+    plan: (spec, o) => planSpec(steps, spec, o),
+    validator: (name) => {
+      for (const s of steps) for (const v of s.validators ?? []) if (v.name === name) return v
+      return undefined
+    },
+  }
+}
+
+interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: Buffer[]; always: boolean }
+
+async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Promise<Plan> {
+  const root = resolve(o.root)
+  const profile = checkProfile(spec, o.profile)
+  const secrets = new SecretStore(spec.secrets, o.env ?? process.env)
+  const ctx: Context = {
+    root,
+    profile,
+    profiles: spec.profiles,
+    inventory: spec.hosts,
+    variants: spec.variants,
+    secret: (n) => secrets.get(n),
+  }
+  const active: ActiveStep[] = spec.steps
+    .filter((s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)))
+    .map((step) => {
+      const kind = kinds.find((k) => k.name === step.kind)!
+      return { step, kind, needles: toNeedles(kind.needles(step.options, ctx)), always: kind.alwaysPlan?.(step.options) ?? false }
+    })
+  const notes: PlanNote[] = []
+  const byFile = new Map<string, ActiveStep[]>()
+  for (const a of active) {
+    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])] })
+    if (found.length === 0) {
+      notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
+    }
+    for (const f of found) {
+      const list = byFile.get(f) ?? []
+      list.push(a)
+      byFile.set(f, list)
+    }
+  }
+  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])] }) : []
+  for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
+  const leftoverNeedles = toNeedles(leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find))
+
+  const targets = [...byFile.keys()].sort()
+  const changes: FileChange[] = []
+  const leftovers: PlannedLeftover[] = []
+  const inputErrors: InputError[] = []
+  const stats = { considered: targets.length, read: 0, skipped: 0 }
+  let done = 0
+  await pool(targets, o.concurrency ?? 16, async (target) => {
+    const r = await planFile(root, target, byFile.get(target)!, leftoverNeedles, ctx, secrets)
+    done++
+    if (r.read) stats.read++
+    else stats.skipped++
+    o.onFile?.(target, r.why)
+    if (r.error) inputErrors.push(r.error)
+    if (r.change) changes.push(r.change)
+    leftovers.push(...r.leftovers)
+    notes.push(...r.notes)
+    o.onProgress?.({ considered: done, total: targets.length, changed: changes.length })
+  })
+  if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
+  changes.sort((a, b) => a.target.localeCompare(b.target))
+  leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
+  notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
+  const sensitive = secrets.values()
+  for (const c of changes) {
+    if (sensitive.length) c.after = sha256(encodeText(maskValues(c.afterText, sensitive), c.encoding))
+  }
+  return {
+    version: 1,
+    profile,
+    root,
+    spec: spec.hash,
+    specPath: spec.path,
+    changes,
+    leftovers,
+    notes,
+    secrets: secrets.records(),
+    sensitive,
+    stats,
+  }
+}
+
+function checkProfile(spec: Spec, profile: string | undefined): string | undefined {
+  if (spec.profiles.length === 0) {
+    if (profile !== undefined) throw new CutoverError('PROFILE', `the spec declares no profiles, but --profile ${profile} was given`)
+    return undefined
+  }
+  if (profile === undefined) throw new CutoverError('PROFILE', `--profile is required: the spec declares ${spec.profiles.join(', ')}`)
+  if (!spec.profiles.includes(profile)) throw new CutoverError('PROFILE', `unknown profile "${profile}"; the spec declares ${spec.profiles.join(', ')}`)
+  return profile
+}
+
+function toNeedles(strings: readonly string[]): Buffer[] {
+  const out: Buffer[] = []
+  for (const s of new Set(strings)) {
+    if (s === '') continue
+    out.push(Buffer.from(s, 'utf8'))
+    // a latin1 file holds non-ASCII characters as single bytes
+    if (/[^\x00-\x7f]/.test(s) && !/[^\x00-\xff]/.test(s)) out.push(Buffer.from(s, 'latin1'))
+  }
+  return out
+}
+
+function holdsAny(bytes: Buffer, needles: readonly Buffer[]): boolean {
+  for (const n of needles) if (bytes.indexOf(n) !== -1) return true
+  return false
+}
+
+interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError }
+
+async function planFile(root: string, target: string, steps: ActiveStep[], leftoverNeedles: Buffer[], ctx: Context, secrets: SecretStore): Promise<FileResult> {
+  const path = resolve(root, target)
+  const info = await stat(path)
+  if (!info.isFile()) return { read: false, why: 'not a regular file', leftovers: [], notes: [] }
+  const bytes = await readFile(path)
+  const hasLeftoverNeedle = holdsAny(bytes, leftoverNeedles)
+  const run = steps.filter((s) => s.always || hasLeftoverNeedle || holdsAny(bytes, s.needles))
+  if (run.length === 0 && !hasLeftoverNeedle) return { read: false, why: 'skipped: holds nothing the steps look for', leftovers: [], notes: [] }
+  if (isBinary(bytes)) {
+    return { read: false, why: 'skipped: binary', leftovers: [], notes: [{ target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' }] }
+  }
+  const { text, encoding } = decodeText(bytes)
+  const file = { path: target, encoding }
+  let current = text
+  const passes: Edit[][] = []
+  const kinds: string[] = []
+  const validators = new Set<string>()
+  const notes: PlanNote[] = []
+  // leftovers located in some pass's input, mapped forward through every later pass
+  const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> = []
+  for (const a of run) {
+    const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
+    const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
+    if (errors.length) return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors) }
+    const index = result.diagnostics.length ? new LineIndex(current) : undefined
+    for (const d of result.diagnostics) {
+      const p = index!.position(d.range.start)
+      notes.push({ target, line: p.line, col: p.col, code: d.code, message: d.message, severity: 'warning' })
+    }
+    for (const l of result.leftovers) pending.push({ ...l, pass: passes.length })
+    const sorted = sortEdits(result.edits)
+    passes.push(sorted)
+    if (sorted.length) {
+      current = applyEdits(current, sorted)
+      kinds.push(a.kind.name)
+      for (const v of a.kind.validators ?? []) validators.add(v.name)
+    }
+  }
+  if (steps.length === 0) {
+    for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' })) pending.push({ ...l, pass: 0 })
+  }
+  const leftovers: PlannedLeftover[] = []
+  const seen = new Set<number>()
+  const finalIndex = pending.length ? new LineIndex(current) : undefined
+  for (const l of pending) {
+    let at: number | undefined = l.start
+    for (let i = l.pass; i < passes.length && at !== undefined; i++) at = mapOffset(at, passes[i]!)
+    if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text) continue
+    seen.add(at)
+    const p = finalIndex!.position(at)
+    leftovers.push({ target, line: p.line, col: p.col, text: l.text, reason: l.reason })
+  }
+  const nonEmpty = passes.filter((p) => p.length > 0)
+  if (nonEmpty.length === 0 || current === text) return { read: true, why: 'no change', leftovers, notes }
+  const diff = maskedDiff(target, text, current, secrets.values(), sensitiveOld(text, passes))
+  const { added, removed } = diffStat(diff)
+  return {
+    read: true,
+    why: 'changed',
+    leftovers,
+    notes,
+    change: {
+      target,
+      kinds,
+      encoding,
+      before: sha256(bytes),
+      after: sha256(encodeText(current, encoding)),
+      mode: info.mode & 0o7777,
+      passes,
+      beforeText: text,
+      afterText: current,
+      diff,
+      added,
+      removed,
+      validators: [...validators],
+    },
+  }
+}
+
+/**
+ * The diff of a file with every line holding a secret (new) or a replaced sensitive value (old)
+ * shown as `(sensitive)`. Old and new values get different markers so a changed password line
+ * still shows as changed.
+ */
+function maskedDiff(target: string, before: string, after: string, secretValues: string[], oldValues: string[]): string {
+  const mask = (t: string) => maskValues(maskValues(t, secretValues, '\u0000N'), oldValues, '\u0000O')
+  return unifiedDiff(target, mask(before), mask(after)).replace(/^([-+ ]).*\u0000[NO].*$/gm, '$1(sensitive)')
+}
+
+/** The old texts that sensitive edits replace (an old password): masked like secrets. */
+function sensitiveOld(text: string, passes: Edit[][]): string[] {
+  const out: string[] = []
+  let current = text
+  for (const pass of passes) {
+    for (const e of pass) if (e.sensitive || e.secret) out.push(current.slice(e.start, e.end))
+    current = applyEdits(current, pass)
+  }
+  return out.filter((s) => s.length > 0)
+}
+
+async function pool<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!
+      await fn(item)
+    }
+  })
+  await Promise.all(workers)
+}

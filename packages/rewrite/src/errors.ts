@@ -1,0 +1,81 @@
+/**
+ * The one family of errors cutover throws for misuse and for refusals.
+ * Bad *input* is reported as {@link Diagnostic} data instead; these are for the caller.
+ */
+export class CutoverError extends Error {
+  /** A stable code that tests and scripts match on. */
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CutoverError'
+    this.code = code
+  }
+}
+
+/** Two edits of one text overlap: names both rules and the position. */
+export class EditConflictError extends CutoverError {
+  constructor(message: string) {
+    super('EDIT_CONFLICT', message)
+    this.name = 'EditConflictError'
+  }
+}
+
+/** The spec is invalid; `diagnostics` holds every problem found, each with a YAML range. */
+export class SpecError extends CutoverError {
+  readonly diagnostics: readonly import('./diagnostic.js').Diagnostic[]
+  readonly source: string
+  readonly path: string
+  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic.js').Diagnostic[]) {
+    super('SPEC_INVALID', `${path}: ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in the spec`)
+    this.name = 'SpecError'
+    this.path = path
+    this.source = source
+    this.diagnostics = diagnostics
+  }
+}
+
+/** A target changed since the plan was made; nothing was written. */
+export class StalePlanError extends CutoverError {
+  constructor(message: string) {
+    super('STALE_PLAN', message)
+    this.name = 'StalePlanError'
+  }
+}
+
+/** A staged file failed its validator (visudo, php -l, …); nothing was written. */
+export class ValidationError extends CutoverError {
+  constructor(message: string) {
+    super('VALIDATION_FAILED', message)
+    this.name = 'ValidationError'
+  }
+}
+
+/** Another cutover process holds the state directory's lock. */
+export class LockError extends CutoverError {
+  constructor(message: string) {
+    super('LOCKED', message)
+    this.name = 'LockError'
+  }
+}
+
+/** A secret named by the spec or a plan is missing or different from when the plan was made. */
+export class SecretError extends CutoverError {
+  constructor(message: string) {
+    super('SECRET', message)
+    this.name = 'SecretError'
+  }
+}
+
+/** Input files that a step cannot handle (parse errors with positions). */
+export class InputError extends CutoverError {
+  readonly diagnostics: readonly import('./diagnostic.js').Diagnostic[]
+  readonly path: string
+  readonly source: string
+  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic.js').Diagnostic[]) {
+    super('INPUT_INVALID', `${path}: cannot be rewritten safely`)
+    this.name = 'InputError'
+    this.path = path
+    this.source = source
+    this.diagnostics = diagnostics
+  }
+}

@@ -1,0 +1,39 @@
+export { applyEdits, checkEdits, mapOffset, sortEdits, type Edit, type EncodingName } from './edit.js'
+export { applyPlanDocument, recoverState, type ApplyOptions, type ApplyResult } from './apply.js'
+export { formatDiagnostic, type Diagnostic, type Range } from './diagnostic.js'
+export { diffStat, unifiedDiff, SENSITIVE, type SensitiveLines } from './diff.js'
+export { discoverFiles, type DiscoverOptions } from './discover.js'
+export { encodeValue } from './encode.js'
+export { createEngine, type Engine, type FileChange, type Plan, type PlanNote, type PlanOptions, type PlannedLeftover } from './engine.js'
+export { CutoverError, EditConflictError, InputError, LockError, SecretError, SpecError, StalePlanError, ValidationError } from './errors.js'
+export { leftoverMatcher, scanLeftovers, type LeftoverReason } from './leftovers.js'
+export { LineIndex, type Position } from './line-index.js'
+export { Matcher, boundaryFor, isIPv4, type Boundary, type Match, type Pattern, type PatternKind } from './match.js'
+export { checkPlanDocument, toPlanDocument, type PlanDocChange, type PlanDocEdit, type PlanDocument } from './plan-doc.js'
+export * as s from './schema.js'
+export type { Infer, JsonSchema, Schema, SchemaContext, SpecRefs } from './schema.js'
+export { SecretStore, maskValues, resolveRecordedSecrets, type SecretRecord } from './secrets.js'
+export { decodeText, encodeText, isBinary, sha256, type SourceText, type TextEncoding } from './source.js'
+export { parseSpec, specJsonSchema, type Spec, type SpecStep } from './spec.js'
+export {
+  commonKeys,
+  leftoverPatterns,
+  rulePatterns,
+  ruleKeys,
+  stepMatcher,
+  valueSpec,
+  variantPatterns,
+  type CommonOptions,
+  type Context,
+  type InventoryHost,
+  type Leftover,
+  type RuleBuildOptions,
+  type RuleOptions,
+  type StepKind,
+  type StepResult,
+  type Validator,
+  type ValueSpec,
+  type VariantEntry,
+} from './step.js'
+export { textStep, type TextOptions } from './steps-text.js'
+export { acquireLock, commitFiles, listTransactions, recover, transactionBackups, type Lock, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'

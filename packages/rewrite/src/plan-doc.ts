@@ -1,0 +1,119 @@
+import type { EncodingName } from './edit.js'
+import type { Plan } from './engine.js'
+import { CutoverError } from './errors.js'
+import { LineIndex } from './line-index.js'
+import { applyEdits } from './edit.js'
+import type { SecretRecord } from './secrets.js'
+import type { TextEncoding } from './source.js'
+
+/** One edit as a plan document records it: enough to replay it, never a secret value. */
+export interface PlanDocEdit {
+  line: number
+  col: number
+  rule: string
+  summary: string
+  /** Which step pass of the file it belongs to (edits of a pass index that pass's input). */
+  pass: number
+  start: number
+  end: number
+  /** The new text; absent when `secret` is set. */
+  text?: string
+  secret?: { name: string; encoding: EncodingName[] }
+}
+
+/** One changed file in a plan document (DESIGN.md §6). */
+export interface PlanDocChange {
+  target: string
+  kind: string
+  before: string
+  after: string
+  mode: string
+  encoding: TextEncoding
+  validators: string[]
+  edits: PlanDocEdit[]
+  diff: string
+}
+
+/** The plan document (`--json`, `--out`): the contract of DESIGN.md §6. */
+export interface PlanDocument {
+  version: 1
+  profile: string | null
+  root: string
+  spec: string
+  changes: PlanDocChange[]
+  database: unknown[]
+  leftovers: Array<{ target: string; line: number; col: number; text: string; reason: string }>
+  notes: Array<{ target: string; line?: number; col?: number; code: string; message: string; severity: string }>
+  secrets: SecretRecord[]
+}
+
+/** Builds the plan document of a plan. Secret values are never part of it. */
+export function toPlanDocument(plan: Plan): PlanDocument {
+  return {
+    version: 1,
+    profile: plan.profile ?? null,
+    root: plan.root,
+    spec: plan.spec,
+    changes: plan.changes.map((c) => {
+      let input = c.beforeText
+      const edits: PlanDocEdit[] = []
+      c.passes.forEach((pass, i) => {
+        const index = new LineIndex(input)
+        for (const e of pass) {
+          const p = index.position(e.start)
+          edits.push({
+            line: p.line,
+            col: p.col,
+            rule: e.rule,
+            summary: e.secret || e.sensitive ? '(sensitive)' : (e.summary ?? ''),
+            pass: i,
+            start: e.start,
+            end: e.end,
+            ...(e.secret ? { secret: e.secret } : { text: e.text }),
+          })
+        }
+        input = applyEdits(input, pass)
+      })
+      return {
+        target: c.target,
+        kind: c.kinds.join('+'),
+        before: c.before,
+        after: c.after,
+        mode: '0' + c.mode.toString(8).padStart(3, '0'),
+        encoding: c.encoding,
+        validators: c.validators,
+        edits,
+        diff: c.diff,
+      }
+    }),
+    database: [],
+    leftovers: plan.leftovers,
+    notes: plan.notes,
+    secrets: plan.secrets,
+  }
+}
+
+/** Checks the shape of a parsed plan document; throws a `PLAN_INVALID` CutoverError saying what is wrong. */
+export function checkPlanDocument(value: unknown, path: string): PlanDocument {
+  const bad = (what: string): never => {
+    throw new CutoverError('PLAN_INVALID', `${path}: not a cutover plan: ${what}`)
+  }
+  if (typeof value !== 'object' || value === null) bad('expected a JSON object')
+  const doc = value as Partial<PlanDocument>
+  if (doc.version !== 1) bad(`expected "version": 1, got ${JSON.stringify(doc.version)}`)
+  if (typeof doc.root !== 'string') bad('expected "root" to be a string')
+  if (typeof doc.spec !== 'string') bad('expected "spec" to be a string')
+  if (!Array.isArray(doc.changes)) bad('expected "changes" to be a list')
+  for (const [i, c] of doc.changes!.entries()) {
+    if (typeof c?.target !== 'string' || typeof c.before !== 'string' || typeof c.after !== 'string' || !Array.isArray(c.edits)) {
+      bad(`change ${i + 1} needs target, before, after and edits`)
+    }
+    for (const e of c.edits) {
+      if (typeof e.start !== 'number' || typeof e.end !== 'number' || typeof e.pass !== 'number' || (typeof e.text !== 'string' && !e.secret)) {
+        bad(`an edit of ${c.target} needs pass, start, end and text or secret`)
+      }
+    }
+  }
+  if (!Array.isArray(doc.secrets)) bad('expected "secrets" to be a list')
+  return doc as PlanDocument
+}

@@ -1,0 +1,195 @@
+import { isMap, isScalar, parseDocument } from 'yaml'
+import type { Diagnostic, Range } from './diagnostic.js'
+import { SpecError } from './errors.js'
+import { isIPv4 } from './match.js'
+import { array, integer, mapPairs, object, rangeOf, record, refine, string, type JsonSchema, type Schema, type SchemaContext } from './schema.js'
+import { sha256 } from './source.js'
+import type { CommonOptions, InventoryHost, StepKind, VariantEntry } from './step.js'
+
+/** One step of a spec: its kind, its validated options, and where it stands in the YAML. */
+export interface SpecStep {
+  kind: string
+  options: CommonOptions & Record<string, unknown>
+  /** 0-based position in `steps:`. */
+  index: number
+  range: Range
+}
+
+/** A validated `cutover.yaml` (version 1). */
+export interface Spec {
+  path: string
+  source: string
+  /** `sha256:` of the spec's bytes: a saved plan records it. */
+  hash: string
+  version: 1
+  hosts: InventoryHost[]
+  profiles: string[]
+  variants: Record<string, VariantEntry[]>
+  secrets: Record<string, { env: string }>
+  /** Files scanned for leftovers although no step rewrites them. */
+  scan?: { files: string[]; exclude?: string[] }
+  steps: SpecStep[]
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
+const ipv4 = string({ describe: 'an IPv4 address such as 10.0.10.48', check: (v) => (isIPv4(v) ? undefined : `expected an IPv4 address such as 10.0.10.48, got "${v}"`) })
+const name = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+
+function topShape(kinds: readonly StepKind<unknown>[]) {
+  return {
+    version: refine(integer('the spec version 1'), (v) => (v === 1 ? undefined : `unsupported spec version ${v}; this cutover reads version 1`)),
+    hosts: record(object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }), {
+      key: string({ describe: 'a DNS name', pattern: HOSTNAME }),
+      describe: 'a mapping of DNS names to { old: IPv4, new: IPv4 }',
+    }),
+    profiles: refine(array(string({ describe: 'a profile name', pattern: name }), { minItems: 1 }), (v) => {
+      const dup = v.find((p, i) => v.indexOf(p) !== i)
+      return dup ? `profile "${dup}" is listed twice` : undefined
+    }),
+    variants: record(array(record(string({ describe: 'a value' }), { describe: 'a mapping of profile to value' }), { minItems: 1 }), {
+      key: string({ describe: 'a variant group name', pattern: name }),
+      describe: 'a mapping of group names to lists of { profile: value }',
+    }),
+    secrets: record(object({ env: string({ describe: 'an environment variable name', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/ }) }, { required: ['env'] }), {
+      key: string({ describe: 'a secret name', pattern: name }),
+      describe: 'a mapping of secret names to { env: VARIABLE }',
+    }),
+    scan: object({ files: array(string({ describe: 'a glob relative to the root' }), { minItems: 1 }), exclude: array(string({ describe: 'a glob' })) }, { required: ['files'] }),
+    steps: array(stepSchema(kinds), { describe: 'a list of steps' }),
+  }
+}
+
+/** The schema of one item of `steps:`: a mapping with exactly one key, the step kind. */
+function stepSchema(kinds: readonly StepKind<unknown>[]): Schema<SpecStep> {
+  const names = kinds.map((k) => k.name)
+  const expected = `a step: a mapping with one key, the kind (${names.join(', ')})`
+  let index = 0
+  return {
+    expected,
+    parse(node, ctx, at) {
+      const pairs = mapPairs(node, ctx)
+      const myIndex = index++
+      if (!pairs || pairs.length !== 1) {
+        ctx.errors.push({ code: 'SPEC_STEP', message: `expected ${expected}`, range: rangeOf(node, at) })
+        return undefined
+      }
+      const { key, value } = pairs[0]!
+      const kindName = isScalar(key) ? String(key.value) : ''
+      const kind = kinds.find((k) => k.name === kindName)
+      if (!kind) {
+        ctx.errors.push({ code: 'SPEC_STEP', message: `unknown step kind "${kindName}"; expected one of: ${names.join(', ')}`, range: rangeOf(key, at) })
+        return undefined
+      }
+      const options = kind.options.parse(value, ctx, rangeOf(key, at))
+      if (options === undefined) return undefined
+      return { kind: kind.name, options: options as SpecStep['options'], index: myIndex, range: rangeOf(node, at) }
+    },
+    json: () => ({
+      oneOf: kinds.map((k) => ({ type: 'object', properties: { [k.name]: k.options.json() }, required: [k.name], additionalProperties: false })),
+    }),
+  }
+}
+
+/** The JSON Schema of `cutover.yaml` for these step kinds, generated from the validator's definition. */
+export function specJsonSchema(kinds: readonly StepKind<unknown>[]): JsonSchema {
+  const shape = topShape(kinds)
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'cutover.yaml (version 1)',
+    ...object(shape, { required: ['version', 'steps'] }).json(),
+  }
+}
+
+/**
+ * Parses and validates a spec. Every problem is collected (YAML syntax, types, unknown keys,
+ * unknown references) and thrown at once as a {@link SpecError}; nothing is half-loaded.
+ */
+export function parseSpec(source: string, path: string, kinds: readonly StepKind<unknown>[]): Spec {
+  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false })
+  const errors: Diagnostic[] = doc.errors.map((e) => ({ code: 'YAML_SYNTAX', message: e.message.split('\n')[0]!, range: { start: e.pos[0], end: e.pos[1] } }))
+  if (errors.length) throw new SpecError(path, source, errors)
+  const whole = { start: 0, end: Math.max(1, source.length) }
+  const ctx: SchemaContext = { doc, errors, refs: { profiles: [], variants: [], secrets: [], hosts: [] } }
+  const root = doc.contents
+  if (!isMap(root)) {
+    errors.push({ code: 'SPEC_TYPE', message: 'expected a mapping with version, hosts, profiles, variants, secrets, steps', range: rangeOf(root, whole) })
+    throw new SpecError(path, source, errors)
+  }
+  const shape = topShape(kinds)
+  const nodes = new Map<string, { key: unknown; value: unknown }>()
+  for (const pair of mapPairs(root, ctx) ?? []) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : ''
+    if (!(key in shape)) {
+      errors.push({ code: 'SPEC_UNKNOWN_KEY', message: `unknown key "${key}"; expected one of: ${Object.keys(shape).join(', ')}`, range: rangeOf(pair.key, whole) })
+    } else if (nodes.has(key)) {
+      errors.push({ code: 'SPEC_DUPLICATE', message: `"${key}" is given twice`, range: rangeOf(pair.key, whole) })
+    } else nodes.set(key, pair)
+  }
+  const take = <T>(key: keyof typeof shape, schema: Schema<T>): T | undefined => {
+    const n = nodes.get(key)
+    return n ? schema.parse(n.value, ctx, rangeOf(n.key, whole)) : undefined
+  }
+  for (const required of ['version', 'steps'] as const) {
+    if (!nodes.has(required)) errors.push({ code: 'SPEC_MISSING_KEY', message: `missing key "${required}"`, range: { start: 0, end: 0 } })
+  }
+  const version = take('version', shape.version)
+  const hostsMap = take('hosts', shape.hosts) ?? {}
+  const profiles = take('profiles', shape.profiles) ?? []
+  const variants = take('variants', shape.variants) ?? {}
+  const secrets = take('secrets', shape.secrets) ?? {}
+  const scan = take('scan', shape.scan)
+  checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
+  checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
+  ctx.refs = { profiles, variants: Object.keys(variants), secrets: Object.keys(secrets), hosts: Object.keys(hostsMap) }
+  const steps = take('steps', shape.steps) ?? []
+  if (errors.length) throw new SpecError(path, source, errors.sort((a, b) => a.range.start - b.range.start))
+  return {
+    path,
+    source,
+    hash: sha256(source),
+    version: version as 1,
+    hosts: Object.entries(hostsMap).map(([n, h]) => ({ name: n, old: h.old, new: h.new })),
+    profiles,
+    variants,
+    secrets,
+    ...(scan ? { scan } : {}),
+    steps,
+  }
+}
+
+function checkVariants(node: unknown, variants: Record<string, VariantEntry[]>, profiles: readonly string[], ctx: SchemaContext): void {
+  const groups = mapPairs(node, ctx) ?? []
+  for (const { key, value } of groups) {
+    const group = isScalar(key) ? String(key.value) : ''
+    const entries = variants[group]
+    if (!entries) continue
+    const items = (value as { items?: unknown[] } | null)?.items ?? []
+    entries.forEach((entry, i) => {
+      const at = rangeOf(items[i], rangeOf(key, { start: 0, end: 0 }))
+      if (profiles.length === 0) {
+        ctx.errors.push({ code: 'SPEC_VALUE', message: 'variants need profiles: declare `profiles:` first', range: at })
+        return
+      }
+      const keys = Object.keys(entry)
+      const unknown = keys.filter((k) => !profiles.includes(k))
+      const missing = profiles.filter((p) => !keys.includes(p))
+      if (unknown.length || missing.length) {
+        const parts = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown profile ${unknown.join(', ')}` : ''].filter(Boolean)
+        ctx.errors.push({ code: 'SPEC_VALUE', message: `expected one value for each profile (${profiles.join(', ')}): ${parts.join('; ')}`, range: at })
+      }
+    })
+  }
+}
+
+function checkAddresses(node: unknown, hosts: Record<string, { old: string; new: string }>, ctx: SchemaContext): void {
+  const owner = new Map<string, string>()
+  for (const { key } of mapPairs(node, ctx) ?? []) {
+    const hostName = isScalar(key) ? String(key.value) : ''
+    const h = hosts[hostName]
+    if (!h) continue
+    const prior = owner.get(h.old)
+    if (prior !== undefined) {
+      ctx.errors.push({ code: 'SPEC_VALUE', message: `old address ${h.old} of "${hostName}" is already the old address of "${prior}"`, range: rangeOf(key, { start: 0, end: 0 }) })
+    } else owner.set(h.old, hostName)
+  }
+}
