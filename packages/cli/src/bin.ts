@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { run } from './run.js'
+
+const code = await run(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  isTTY: Boolean(process.stdout.isTTY),
+  stdinIsTTY: Boolean(process.stdin.isTTY),
+})
+process.exitCode = code

@@ -1,0 +1,235 @@
+import { readFile, writeFile, open, chmod } from 'node:fs/promises'
+import { isAbsolute, relative, resolve } from 'node:path'
+import {
+  CutoverError,
+  InputError,
+  SpecError,
+  applyPlanDocument,
+  checkPlanDocument,
+  commitFiles,
+  acquireLock,
+  createEngine,
+  formatDiagnostic,
+  listTransactions,
+  maskValues,
+  recover,
+  recoverState,
+  sha256,
+  toPlanDocument,
+  transactionBackups,
+  type Engine,
+  type Plan,
+  type PlanDocument,
+} from '@cutover/rewrite'
+import { EXIT } from './run.js'
+import type { Io } from './io.js'
+import { formatPlan, paint } from './format.js'
+import { stepKinds } from './steps.js'
+
+type Opts = Record<string, string | boolean | undefined>
+type Command = (opts: Opts, args: string[], io: Io) => Promise<number>
+
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
+
+function engine(): Engine {
+  return createEngine({ steps: stepKinds })
+}
+
+function paths(opts: Opts, io: Io) {
+  const root = resolve(io.cwd, str(opts.root) ?? '/')
+  const stateDir = resolve(io.cwd, str(opts.stateDir) ?? resolve(root, 'var/lib/cutover'))
+  const rel = relative(root, stateDir)
+  const ignore = rel && !rel.startsWith('..') && !isAbsolute(rel) ? [`${rel}/**`] : []
+  return { root, stateDir, ignore }
+}
+
+async function makePlan(opts: Opts, io: Io): Promise<Plan> {
+  const e = engine()
+  const specPath = resolve(io.cwd, str(opts.spec) ?? 'cutover.yaml')
+  let source: string
+  try {
+    source = await readFile(specPath, 'utf8')
+  } catch (err) {
+    throw new CutoverError('SPEC_MISSING', `cannot read the spec ${specPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (use --spec FILE)' : (err as Error).message}`)
+  }
+  const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath)
+  const { root, ignore } = paths(opts, io)
+  const progress = io.isTTY && !opts.quiet && !opts.json
+  const started = Date.now()
+  const plan = await e.plan(spec, {
+    root,
+    ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
+    env: io.env,
+    ignore,
+    ...(progress
+      ? { onProgress: (p: { considered: number; total: number; changed: number }) => {
+          if (p.considered % 200 === 0 || p.considered === p.total) {
+            io.stderr.write(`\r\u001b[Kscanning ${p.considered}/${p.total} files, ${p.changed} to change, ${((Date.now() - started) / 1000).toFixed(1)}s`)
+            if (p.considered === p.total) io.stderr.write('\r\u001b[K')
+          }
+        } }
+      : {}),
+    ...(opts.verbose ? { onFile: (t: string, why: string) => io.stderr.write(`${t}: ${why}\n`) } : {}),
+  })
+  return plan
+}
+
+function colors(io: Io): boolean {
+  return io.isTTY && io.env.NO_COLOR === undefined
+}
+
+async function writePrivate(path: string, data: string): Promise<void> {
+  const fh = await open(path, 'w', 0o600)
+  try {
+    await fh.writeFile(data)
+  } finally {
+    await fh.close()
+  }
+  await chmod(path, 0o600)
+}
+
+const plan: Command = async (opts, _args, io) => {
+  const p = await makePlan(opts, io)
+  const doc = toPlanDocument(p)
+  if (str(opts.out)) await writePrivate(resolve(io.cwd, str(opts.out)!), JSON.stringify(doc, null, 2) + '\n')
+  if (opts.json) io.stdout.write(maskValues(JSON.stringify(doc, null, 2) + '\n', p.sensitive))
+  else if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
+  if (str(opts.out) && !opts.json && !opts.quiet) io.stdout.write(`Plan saved to ${str(opts.out)} (apply it with: cutover apply ${str(opts.out)})\n`)
+  return opts.detailedExitcode && p.changes.length > 0 ? EXIT.changes : EXIT.ok
+}
+
+const apply: Command = async (opts, args, io) => {
+  const { root, stateDir } = paths(opts, io)
+  const e = engine()
+  let doc: PlanDocument
+  if (args[0]) {
+    const file = resolve(io.cwd, args[0])
+    let raw: string
+    try {
+      raw = await readFile(file, 'utf8')
+    } catch (err) {
+      throw new CutoverError('PLAN_MISSING', `cannot read the plan ${file}: ${(err as Error).message}`)
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch (err) {
+      throw new CutoverError('PLAN_INVALID', `${args[0]}: not a cutover plan: ${(err as Error).message}`)
+    }
+    doc = checkPlanDocument(parsed, args[0])
+    if (str(opts.root) !== undefined && resolve(doc.root) !== root) {
+      throw new CutoverError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
+    }
+  } else {
+    const p = await makePlan(opts, io)
+    doc = toPlanDocument(p)
+    if (p.changes.length === 0) {
+      if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
+      return EXIT.ok
+    }
+    if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
+    if (!opts.yes) {
+      if (!io.stdinIsTTY || !io.confirm) {
+        io.stderr.write('cutover: not applied: without a terminal, pass --yes to apply this plan\n')
+        return EXIT.error
+      }
+      if (!(await io.confirm(`Apply these ${p.changes.length} change(s)? [y/N] `))) {
+        io.stderr.write('cutover: not applied\n')
+        return EXIT.error
+      }
+    }
+  }
+  if (doc.changes.length === 0) {
+    if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')
+    return EXIT.ok
+  }
+  const result = await applyPlanDocument(doc, { stateDir, env: io.env, validator: (n) => e.validator(n) })
+  if (result.staleLock) io.stderr.write(`cutover: ${result.staleLock}\n`)
+  for (const t of result.recovered.transactions) io.stderr.write(`cutover: recovered interrupted transaction ${t.txid}: ${t.was} -> ${t.now}\n`)
+  for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`)
+  if (!opts.quiet) io.stdout.write(`Applied ${result.written.length} file(s) in transaction ${result.txid} (backups in ${stateDir}).\n`)
+  return EXIT.ok
+}
+
+const verify: Command = async (opts, _args, io) => {
+  const p = await makePlan(opts, io)
+  const ok = p.changes.length === 0 && (!opts.strict || p.leftovers.length === 0)
+  if (!opts.quiet) {
+    if (ok) io.stdout.write(`Verified: no changes${opts.strict ? ' and no leftovers' : ''}${p.profile ? ` for profile ${p.profile}` : ''}.\n`)
+    else io.stdout.write(formatPlan(p, paint(colors(io))))
+  }
+  if (!ok) io.stderr.write(`cutover: verify failed: ${p.changes.length} file(s) would change${opts.strict ? `, ${p.leftovers.length} leftover(s)` : ''}\n`)
+  return ok ? EXIT.ok : EXIT.error
+}
+
+const recoverCmd: Command = async (opts, _args, io) => {
+  const { stateDir } = paths(opts, io)
+  const report = await recoverState({ stateDir })
+  if (report.staleLock) io.stderr.write(`cutover: ${report.staleLock}\n`)
+  if (report.transactions.length === 0) io.stdout.write('Nothing to recover.\n')
+  for (const t of report.transactions) io.stdout.write(`Transaction ${t.txid}: ${t.was} -> ${t.now} (${t.targets.length} file(s))\n`)
+  return EXIT.ok
+}
+
+const rollback: Command = async (opts, _args, io) => {
+  const { stateDir } = paths(opts, io)
+  const lock = await acquireLock(stateDir, 'cutover rollback')
+  try {
+    const recovered = await recover({ stateDir })
+    for (const t of recovered.transactions) io.stderr.write(`cutover: recovered interrupted transaction ${t.txid}: ${t.was} -> ${t.now}\n`)
+    const last = (await listTransactions(stateDir)).filter((t) => t.state === 'committed' && t.kind === 'apply').pop()
+    if (!last) throw new CutoverError('NOTHING_TO_ROLL_BACK', `no applied transaction in ${stateDir}`)
+    const backups = await transactionBackups(stateDir, last.txid)
+    const changed: string[] = []
+    const targets = []
+    for (const b of backups) {
+      const now = sha256(await readFile(b.path).catch(() => Buffer.alloc(0)))
+      if (now !== b.after) changed.push(`${b.target}: changed since transaction ${last.txid} (now ${now})`)
+      if (now !== b.after && !opts.force) continue
+      if (!b.existed) throw new CutoverError('ROLLBACK', `${b.target} was created by ${last.txid}; removing files is not supported by rollback`)
+      targets.push({ target: b.target, path: b.path, before: now, content: await readFile(b.backup) })
+    }
+    if (changed.length && !opts.force) {
+      throw new CutoverError('ROLLBACK_STALE', `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`)
+    }
+    if (!opts.yes && !(io.stdinIsTTY && io.confirm && (await io.confirm(`Restore ${targets.length} file(s) of transaction ${last.txid}? [y/N] `)))) {
+      io.stderr.write('cutover: not rolled back (pass --yes)\n')
+      return EXIT.error
+    }
+    const result = await commitFiles(targets, { stateDir, kind: 'rollback' })
+    await writeFile(resolve(stateDir, 'tx', last.txid, 'rolled-back-by'), result.txid + '\n', { mode: 0o600 })
+    io.stdout.write(`Rolled back ${result.written.length} file(s) of ${last.txid} in transaction ${result.txid}.\n`)
+    return EXIT.ok
+  } finally {
+    await lock.release()
+  }
+}
+
+const guard = (c: Command): Command => async (opts, args, io) => {
+  try {
+    return await c(opts, args, io)
+  } catch (e) {
+    io.stderr.write(describeError(e, io) + '\n')
+    return EXIT.error
+  }
+}
+
+/** Formats an error for people: diagnostics with path:line:col and a caret; never a stack for a user mistake. */
+export function describeError(e: unknown, io: Io): string {
+  if (e instanceof SpecError || e instanceof InputError) {
+    const kind = e instanceof SpecError ? 'invalid spec' : 'cannot rewrite'
+    return [`cutover: ${kind}: ${e.diagnostics.length} error(s)`, ...e.diagnostics.map((d) => formatDiagnostic(e.path, e.source, d))].join('\n')
+  }
+  if (e instanceof CutoverError) return `cutover: ${e.message}`
+  const err = e as NodeJS.ErrnoException
+  if (err && typeof err.code === 'string' && err.syscall) return `cutover: ${err.message}`
+  return `cutover: internal error: ${err?.message ?? String(e)}${io.env.CUTOVER_DEBUG ? `\n${err?.stack ?? ''}` : ' (set CUTOVER_DEBUG=1 for details)'}`
+}
+
+export const commands: Record<string, Command> = {
+  plan: guard(plan),
+  apply: guard(apply),
+  verify: guard(verify),
+  recover: guard(recoverCmd),
+  rollback: guard(rollback),
+}

@@ -1,0 +1,50 @@
+import { formatDiagnostic, maskValues, type FileChange, type Plan } from '@cutover/rewrite'
+
+/** ANSI colors, or none (not a terminal, or NO_COLOR set). */
+export interface Paint { red(s: string): string; green(s: string): string; cyan(s: string): string; bold(s: string): string; dim(s: string): string; yellow(s: string): string }
+
+export function paint(enabled: boolean): Paint {
+  const c = (code: number) => (s: string) => (enabled ? `\u001b[${code}m${s}\u001b[0m` : s)
+  return { red: c(31), green: c(32), cyan: c(36), bold: c(1), dim: c(2), yellow: c(33) }
+}
+
+/** Counts of each rule's edits in a change: `addresses ×3, replace ×1`. */
+export function ruleCounts(c: FileChange): string {
+  const counts = new Map<string, number>()
+  for (const pass of c.passes) for (const e of pass) counts.set(e.rule, (counts.get(e.rule) ?? 0) + 1)
+  return [...counts.entries()].map(([r, n]) => `${r} ×${n}`).join(', ')
+}
+
+/** The human review of a plan: summary, diffs, leftovers, notes. Secret values are masked. */
+export function formatPlan(plan: Plan, p: Paint): string {
+  const out: string[] = []
+  const where = plan.profile ? ` for profile ${p.bold(plan.profile)}` : ''
+  if (plan.changes.length === 0) out.push(`No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
+  else {
+    out.push(p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) + p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`))
+    const width = Math.max(...plan.changes.map((c) => c.target.length))
+    for (const c of plan.changes) {
+      out.push(`  ${c.target.padEnd(width)}  ${c.kinds.join('+').padEnd(8)} ${p.green(`+${c.added}`)} ${p.red(`-${c.removed}`)}  ${ruleCounts(c)}`)
+    }
+    out.push('')
+    for (const c of plan.changes) out.push(colorDiff(c.diff, p))
+  }
+  if (plan.leftovers.length) {
+    out.push(p.yellow(p.bold(`Leftovers: ${plan.leftovers.length}`)))
+    for (const l of plan.leftovers) out.push(`  ${l.target}:${l.line}:${l.col}: ${l.text} — ${l.reason}`)
+  } else out.push(p.dim('Leftovers: none'))
+  for (const n of plan.notes) {
+    const at = n.line ? `${n.target}:${n.line}:${n.col}` : n.target
+    out.push(`${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${n.message}`)
+  }
+  return maskValues(out.join('\n') + '\n', plan.sensitive)
+}
+
+function colorDiff(diff: string, p: Paint): string {
+  return diff
+    .split('\n')
+    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? p.bold(l) : l.startsWith('@@') ? p.cyan(l) : l.startsWith('+') ? p.green(l) : l.startsWith('-') ? p.red(l) : l))
+    .join('\n')
+}
+
+export { formatDiagnostic }

@@ -1,0 +1,30 @@
+/** Where the CLI reads and writes: the process's streams, or a test's buffers. */
+export interface Io {
+  stdout: { write(s: string): unknown }
+  stderr: { write(s: string): unknown }
+  env: Readonly<Record<string, string | undefined>>
+  cwd: string
+  /** stdout is a terminal: colors and the progress line. */
+  isTTY: boolean
+  /** stdin is a terminal: `apply` may ask for confirmation. */
+  stdinIsTTY: boolean
+  /** Asks a yes/no question on the terminal; defaults to reading a line from stdin. */
+  confirm?(question: string): Promise<boolean>
+}
+
+/** Collects output in memory, for tests. */
+export function memoryIo(overrides: Partial<Io> = {}): Io & { out: () => string; err: () => string } {
+  let out = ''
+  let err = ''
+  return {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: {},
+    cwd: process.cwd(),
+    isTTY: false,
+    stdinIsTTY: false,
+    ...overrides,
+    out: () => out,
+    err: () => err,
+  }
+}

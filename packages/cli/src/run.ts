@@ -1,0 +1,84 @@
+import { Command, CommanderError, Option } from 'commander'
+import type { Io } from './io.js'
+
+/** Exit codes of the contract: 0 success or no changes, 1 error or failed verify, 2 changes present. */
+export const EXIT = { ok: 0, error: 1, changes: 2 } as const
+
+/**
+ * Runs the `cutover` command with `argv` (without `node` and the script) against `io`, and
+ * resolves to the exit code. Never throws for a user mistake: errors are printed with their
+ * `path:line:col`. Heavy modules load only when a command runs.
+ */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  let code: number = EXIT.ok
+  const program = new Command('cutover')
+    .description('Rewrite the configuration of servers for a migration, reviewed as one plan and applied all-or-nothing.')
+    .version(await version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run cutover --help for usage)')
+
+  const spec = () => new Option('--spec <file>', 'the migration spec').default('cutover.yaml')
+  const root = () => new Option('--root <dir>', 'the root that spec paths are relative to').default('/')
+  const profile = () => new Option('--profile <name>', 'the profile to plan for (required when the spec has profiles)')
+  const stateDir = () => new Option('--state-dir <dir>', 'journal, backups and lock (default <root>/var/lib/cutover)')
+  const quiet = () => new Option('-q, --quiet', 'print only what a script needs')
+  const action = (name: string) => async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command
+    const { commands } = await import('./commands.js')
+    code = await commands[name]!(cmd.opts(), cmd.args, io)
+  }
+
+  program
+    .command('plan')
+    .description('show every change as a unified diff, and what was left over')
+    .addOption(spec()).addOption(root()).addOption(profile())
+    .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
+    .option('--json', 'print the plan document instead of the review')
+    .option('--detailed-exitcode', 'exit 2 when there are changes')
+    .addOption(quiet()).option('--verbose', 'list every file considered and why it was skipped')
+    .action(action('plan'))
+  program
+    .command('apply')
+    .description('apply a saved plan, or plan and apply after confirmation: all files change or none')
+    .argument('[plan]', 'a plan saved with `cutover plan --out`')
+    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir())
+    .option('--yes', 'apply without asking (required without a terminal)')
+    .addOption(quiet())
+    .action(action('apply'))
+  program
+    .command('verify')
+    .description('succeed when the plan for the profile is empty')
+    .addOption(spec()).addOption(root()).addOption(profile())
+    .option('--strict', 'also fail when there are leftovers')
+    .addOption(quiet())
+    .action(action('verify'))
+  program
+    .command('rollback')
+    .description('restore the last applied transaction from its backups, as a new transaction')
+    .addOption(root()).addOption(stateDir())
+    .option('--yes', 'roll back without asking')
+    .option('--force', 'also restore targets that changed since that transaction')
+    .action(action('rollback'))
+  program
+    .command('recover')
+    .description('finish or undo an interrupted apply: every target all-before or all-after')
+    .addOption(root()).addOption(stateDir())
+    .action(action('recover'))
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.error
+    }
+    throw e
+  }
+  return code
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises')
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
