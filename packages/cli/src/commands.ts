@@ -8,6 +8,7 @@ import {
   checkPlanDocument,
   commitFiles,
   acquireLock,
+  appliedContents,
   createEngine,
   formatDiagnostic,
   listTransactions,
@@ -53,7 +54,8 @@ async function makePlan(opts: Opts, io: Io): Promise<Plan> {
     throw new CutoverError('SPEC_MISSING', `cannot read the spec ${specPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (use --spec FILE)' : (err as Error).message}`)
   }
   const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath)
-  const { root, ignore } = paths(opts, io)
+  const { root, ignore, stateDir } = paths(opts, io)
+  const applied = await appliedContents(stateDir, spec.hash, str(opts.profile))
   const progress = io.isTTY && !opts.quiet && !opts.json
   const started = Date.now()
   const plan = await e.plan(spec, {
@@ -61,6 +63,7 @@ async function makePlan(opts: Opts, io: Io): Promise<Plan> {
     ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
     env: io.env,
     ignore,
+    applied,
     ...(progress
       ? { onProgress: (p: { considered: number; total: number; changed: number }) => {
           if (p.considered % 200 === 0 || p.considered === p.total) {

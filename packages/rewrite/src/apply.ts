@@ -33,7 +33,7 @@ export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions
     const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
     const targets = await buildTargets(doc, secrets, options)
     if (targets.length === 0) return { txid: '', written: [], warnings: [], recovered, ...(lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}) }
-    const result = await commitFiles(targets, options)
+    const result = await commitFiles(targets, { ...options, meta: { spec: doc.spec, profile: doc.profile } })
     return { ...result, recovered, ...(lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}) }
   } finally {
     await lock.release()

@@ -70,6 +70,11 @@ export interface PlanOptions {
   concurrency?: number
   onProgress?: (p: { considered: number; total: number; changed: number }) => void
   onFile?: (target: string, what: string) => void
+  /**
+   * Contents (`sha256:` per target) written by committed transactions of this spec and profile,
+   * from {@link appliedContents}: a file that still holds them has had its swaps applied.
+   */
+  applied?: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 /** The planning engine for a set of step kinds. */
@@ -145,7 +150,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const stats = { considered: targets.length, read: 0, skipped: 0 }
   let done = 0
   await pool(targets, o.concurrency ?? 16, async (target) => {
-    const r = await planFile(root, target, byFile.get(target)!, leftoverNeedles, ctx, secrets)
+    const r = await planFile(root, target, byFile.get(target)!, leftoverNeedles, ctx, secrets, o.applied?.get(target))
     done++
     if (r.read) stats.read++
     else stats.skipped++
@@ -207,7 +212,15 @@ function holdsAny(bytes: Buffer, needles: readonly Buffer[]): boolean {
 
 interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError }
 
-async function planFile(root: string, target: string, steps: ActiveStep[], leftoverNeedles: Buffer[], ctx: Context, secrets: SecretStore): Promise<FileResult> {
+async function planFile(
+  root: string,
+  target: string,
+  steps: ActiveStep[],
+  leftoverNeedles: Buffer[],
+  ctx: Context,
+  secrets: SecretStore,
+  applied: ReadonlySet<string> | undefined,
+): Promise<FileResult> {
   const path = resolve(root, target)
   const info = await stat(path)
   if (!info.isFile()) return { read: false, why: 'not a regular file', leftovers: [], notes: [] }
@@ -219,7 +232,7 @@ async function planFile(root: string, target: string, steps: ActiveStep[], lefto
     return { read: false, why: 'skipped: binary', leftovers: [], notes: [{ target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' }] }
   }
   const { text, encoding } = decodeText(bytes)
-  const file = { path: target, encoding }
+  const file = { path: target, encoding, applied: applied?.has(sha256(bytes)) ?? false }
   let current = text
   const passes: Edit[][] = []
   const kinds: string[] = []

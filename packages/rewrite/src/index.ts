@@ -36,4 +36,4 @@ export {
   type VariantEntry,
 } from './step.js'
 export { textStep, type TextOptions } from './steps-text.js'
-export { acquireLock, commitFiles, listTransactions, recover, transactionBackups, type Lock, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
+export { acquireLock, appliedContents, commitFiles, listTransactions, recover, transactionBackups, type Lock, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxMeta, type TxTarget } from './transaction.js'

@@ -44,7 +44,10 @@ interface JournalTarget {
 
 type JournalState = 'staging' | 'prepared' | 'committed' | 'aborted' | 'rolled-back'
 
-interface Journal { txid: string; state: JournalState; created: string; kind: 'apply' | 'rollback'; targets: JournalTarget[] }
+/** What a transaction was made from, so that later plans know what it applied. */
+export interface TxMeta { spec?: string; profile?: string | null }
+
+interface Journal { txid: string; state: JournalState; created: string; kind: 'apply' | 'rollback'; meta?: TxMeta; targets: JournalTarget[] }
 
 /** What a finished transaction did. */
 export interface TxResult { txid: string; written: string[]; warnings: string[] }
@@ -263,7 +266,10 @@ export async function recover(options: TxOptions): Promise<RecoverReport> {
  * and has run {@link recover}. Throws StalePlanError-free: hashes are checked by the caller's
  * `check`, here only re-verified, and a difference aborts with a {@link CutoverError}.
  */
-export async function commitFiles(targets: readonly TxTarget[], options: TxOptions & { participants?: readonly TxParticipant[]; kind?: 'apply' | 'rollback' }): Promise<TxResult> {
+export async function commitFiles(
+  targets: readonly TxTarget[],
+  options: TxOptions & { participants?: readonly TxParticipant[]; kind?: 'apply' | 'rollback'; meta?: TxMeta },
+): Promise<TxResult> {
   const fault = options.fault ?? defaultFault
   const txid = newTxid()
   const txDir = join(options.stateDir, 'tx', txid)
@@ -289,7 +295,7 @@ export async function commitFiles(targets: readonly TxTarget[], options: TxOptio
       gid: info?.gid ?? process.getgid?.() ?? 0,
     })
   }
-  const journal: Journal = { txid, state: 'staging', created: new Date().toISOString(), kind: options.kind ?? 'apply', targets: entries }
+  const journal: Journal = { txid, state: 'staging', created: new Date().toISOString(), kind: options.kind ?? 'apply', ...(options.meta ? { meta: options.meta } : {}), targets: entries }
   await writeJournal(options.stateDir, journal)
   let prepared = false
   try {
@@ -397,4 +403,21 @@ export async function transactionBackups(stateDir: string, txid: string): Promis
   const j = (await readJournals(stateDir)).find((x) => x.txid === txid)
   if (!j) throw new CutoverError('STATE', `no transaction ${txid} in ${stateDir}`)
   return j.targets.map((t) => ({ target: t.target, path: t.path, backup: t.backup, existed: t.existed, after: t.after, before: t.before }))
+}
+
+/**
+ * The contents (`sha256:` per target) that committed apply transactions of `spec` and `profile`
+ * wrote. The engine uses it to keep swaps from undoing themselves on the next plan.
+ */
+export async function appliedContents(stateDir: string, spec: string, profile: string | undefined): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>()
+  for (const j of await readJournals(stateDir)) {
+    if (j.state !== 'committed' || j.kind !== 'apply' || j.meta?.spec !== spec || (j.meta.profile ?? undefined) !== profile) continue
+    for (const t of j.targets) {
+      const set = out.get(t.target) ?? new Set<string>()
+      set.add(t.after)
+      out.set(t.target, set)
+    }
+  }
+  return out
 }
