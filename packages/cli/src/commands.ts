@@ -36,8 +36,8 @@ function engine(): Engine {
   return createEngine({ steps: stepKinds })
 }
 
-function paths(opts: Opts, io: Io) {
-  const root = resolve(io.cwd, str(opts.root) ?? '/')
+function paths(opts: Opts, io: Io, planRoot?: string) {
+  const root = resolve(io.cwd, str(opts.root) ?? planRoot ?? '/')
   const stateDir = resolve(io.cwd, str(opts.stateDir) ?? resolve(root, 'var/lib/cutover'))
   const rel = relative(root, stateDir)
   const ignore = rel && !rel.startsWith('..') && !isAbsolute(rel) ? [`${rel}/**`] : []
@@ -55,7 +55,7 @@ async function makePlan(opts: Opts, io: Io): Promise<Plan> {
   }
   const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath)
   const { root, ignore, stateDir } = paths(opts, io)
-  const applied = await appliedContents(stateDir, spec.hash, str(opts.profile))
+  const applied = await appliedContents(stateDir, spec.hash)
   const progress = io.isTTY && !opts.quiet && !opts.json
   const started = Date.now()
   const plan = await e.plan(spec, {
@@ -102,7 +102,7 @@ const plan: Command = async (opts, _args, io) => {
 }
 
 const apply: Command = async (opts, args, io) => {
-  const { root, stateDir } = paths(opts, io)
+  let { root, stateDir } = paths(opts, io)
   const e = engine()
   let doc: PlanDocument
   if (args[0]) {
@@ -123,6 +123,7 @@ const apply: Command = async (opts, args, io) => {
     if (str(opts.root) !== undefined && resolve(doc.root) !== root) {
       throw new CutoverError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
     }
+    ;({ root, stateDir } = paths(opts, io, doc.root))
   } else {
     const p = await makePlan(opts, io)
     doc = toPlanDocument(p)

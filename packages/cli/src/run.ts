@@ -19,7 +19,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .showHelpAfterError('(run cutover --help for usage)')
 
   const spec = () => new Option('--spec <file>', 'the migration spec').default('cutover.yaml')
-  const root = () => new Option('--root <dir>', 'the root that spec paths are relative to').default('/')
+  const root = () => new Option('--root <dir>', 'the root that spec paths are relative to (default: /, or the root of the plan)')
   const profile = () => new Option('--profile <name>', 'the profile to plan for (required when the spec has profiles)')
   const stateDir = () => new Option('--state-dir <dir>', 'journal, backups and lock (default <root>/var/lib/cutover)')
   const quiet = () => new Option('-q, --quiet', 'print only what a script needs')

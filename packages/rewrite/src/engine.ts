@@ -71,7 +71,7 @@ export interface PlanOptions {
   onProgress?: (p: { considered: number; total: number; changed: number }) => void
   onFile?: (target: string, what: string) => void
   /**
-   * Contents (`sha256:` per target) written by committed transactions of this spec and profile,
+   * Contents (`sha256:` per target) written by committed transactions of this spec,
    * from {@link appliedContents}: a file that still holds them has had its swaps applied.
    */
   applied?: ReadonlyMap<string, ReadonlySet<string>>

@@ -10,8 +10,7 @@ export interface SourceText {
   text: string
   encoding: TextEncoding
   /**
-   * True when these exact contents were written by a committed transaction of the same spec and
-   * profile: rules that are not idempotent by nature (a swap) must then leave the file alone.
+   * True when these exact contents were written by a committed transaction of the same spec: rules that are not idempotent by nature (a swap) must then leave the file alone.
    */
   applied?: boolean
 }

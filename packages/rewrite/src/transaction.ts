@@ -406,13 +406,14 @@ export async function transactionBackups(stateDir: string, txid: string): Promis
 }
 
 /**
- * The contents (`sha256:` per target) that committed apply transactions of `spec` and `profile`
- * wrote. The engine uses it to keep swaps from undoing themselves on the next plan.
+ * The contents (`sha256:` per target) that committed apply transactions of `spec` wrote, under
+ * any profile. The engine uses it to keep swaps from undoing themselves on the next plan: a file
+ * still holding what this spec wrote has had its swaps applied.
  */
-export async function appliedContents(stateDir: string, spec: string, profile: string | undefined): Promise<Map<string, Set<string>>> {
+export async function appliedContents(stateDir: string, spec: string): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>()
   for (const j of await readJournals(stateDir)) {
-    if (j.state !== 'committed' || j.kind !== 'apply' || j.meta?.spec !== spec || (j.meta.profile ?? undefined) !== profile) continue
+    if (j.state !== 'committed' || j.kind !== 'apply' || j.meta?.spec !== spec) continue
     for (const t of j.targets) {
       const set = out.get(t.target) ?? new Set<string>()
       set.add(t.after)
