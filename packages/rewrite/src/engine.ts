@@ -165,10 +165,15 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   changes.sort((a, b) => a.target.localeCompare(b.target))
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
-  const sensitive = secrets.values()
+  const raw = secrets.values()
+  const encoded = new Set<string>()
   for (const c of changes) {
-    if (sensitive.length) c.after = sha256(encodeText(maskValues(c.afterText, sensitive), c.encoding))
+    // a secret is written encoded for its literal (`it\'s`): mask that form too, in hashes and output
+    const masks = [...raw, ...secretTexts(c.passes)]
+    for (const m of masks) encoded.add(m)
+    if (masks.length) c.after = sha256(encodeText(maskValues(c.afterText, masks), c.encoding))
   }
+  const sensitive = [...new Set([...raw, ...encoded])]
   return {
     version: 1,
     profile,
@@ -274,7 +279,7 @@ async function planFile(
   }
   const nonEmpty = passes.filter((p) => p.length > 0)
   if (nonEmpty.length === 0 || current === text) return { read: true, why: 'no change', leftovers, notes }
-  const diff = maskedDiff(target, text, current, secrets.values(), sensitiveOld(text, passes))
+  const diff = maskedDiff(target, text, current, [...secrets.values(), ...secretTexts(passes)], sensitiveOld(text, passes))
   const { added, removed } = diffStat(diff)
   return {
     read: true,
@@ -307,6 +312,11 @@ async function planFile(
 function maskedDiff(target: string, before: string, after: string, secretValues: string[], oldValues: string[]): string {
   const mask = (t: string) => maskValues(maskValues(t, secretValues, '\u0000N'), oldValues, '\u0000O')
   return unifiedDiff(target, mask(before), mask(after)).replace(/^([-+ ]).*\u0000[NO].*$/gm, '$1(sensitive)')
+}
+
+/** The texts that secret edits write (the secret encoded for its place): masked like the secret itself. */
+export function secretTexts(passes: readonly (readonly Edit[])[]): string[] {
+  return passes.flatMap((p) => p.filter((e) => e.secret && e.text.length > 0).map((e) => e.text))
 }
 
 /** The old texts that sensitive edits replace (an old password): masked like secrets. */

@@ -37,3 +37,9 @@ export {
 } from './step.js'
 export { textStep, type TextOptions } from './steps-text.js'
 export { acquireLock, appliedContents, commitFiles, listTransactions, recover, transactionBackups, type Lock, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxMeta, type TxTarget } from './transaction.js'
+// config formats: php, ini, json, js (issue 3)
+export { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion, type LiteralRules } from './literal-rules.js'
+export { parsePhp, phpEncoding, tokenizePhp, type PhpDocument, type PhpLiteralPart, type PhpQuote, type PhpToken, type PhpUnit } from './php-lex.js'
+export { findAssignments, type PhpAssignment, type PhpValue } from './php-set.js'
+export { hasPhp, phpLint } from './php-lint.js'
+export { phpStep, type PhpOptions } from './steps-php.js'

@@ -1,0 +1,141 @@
+import type { EncodingName } from './edit.js'
+
+/** One PHP token with its offsets into the decoded text; single-character tokens have `type` equal to their text. */
+export interface PhpToken { type: string; text: string; start: number; end: number }
+
+/** How a PHP string literal is quoted. */
+export type PhpQuote = 'single' | 'double' | 'heredoc' | 'nowdoc'
+
+/** A literal part of a PHP string: the whole content of a plain literal, or one piece between interpolations. */
+export interface PhpLiteralPart { start: number; end: number; quote: PhpQuote; whole: boolean; encoding: EncodingName[] }
+
+/**
+ * A unit of PHP code for pattern matching: a significant token, or a whole string literal
+ * (`'…'`, `"…$x…"`, heredoc, nowdoc) with its outer span and the span of its value.
+ */
+export type PhpUnit =
+  | { kind: 'token'; token: PhpToken }
+  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; interpolated: boolean }
+
+/** A PHP file as located spans: every token (they concatenate to the text), literal parts, comments, units. */
+export interface PhpDocument {
+  tokens: PhpToken[]
+  parts: PhpLiteralPart[]
+  units: PhpUnit[]
+}
+
+const ENCODING: Record<PhpQuote, EncodingName[]> = {
+  single: ['php-single'],
+  double: ['php-double'],
+  heredoc: ['php-heredoc'],
+  nowdoc: ['raw'],
+}
+
+/** The encoding a value needs inside a literal of this quoting. */
+export function phpEncoding(q: PhpQuote): EncodingName[] {
+  return ENCODING[q]
+}
+
+type Lexer = { tokenGetAll(src: string): Array<string | [string, string, number]> }
+let engine: Promise<Lexer> | undefined
+
+/** Loads php-parser on first use only (it is not needed by `cutover --help` or other steps). */
+async function lexer(): Promise<Lexer> {
+  engine ??= import('php-parser').then((m) => {
+    const Engine = (m as unknown as { default: new (o: object) => Lexer }).default
+    return new Engine({ parser: { php8: true, suppressErrors: true }, lexer: { all_tokens: true, short_tags: false } })
+  })
+  return engine
+}
+
+/** Tokenizes PHP source with php-parser's lexer; every byte of `text` belongs to exactly one token. */
+export async function tokenizePhp(text: string): Promise<PhpToken[]> {
+  const raw = (await lexer()).tokenGetAll(text)
+  const out: PhpToken[] = []
+  let at = 0
+  for (const t of raw) {
+    const [type, s] = typeof t === 'string' ? [t, t] : [t[0], t[1]]
+    out.push({ type, text: s, start: at, end: at + s.length })
+    at += s.length
+  }
+  if (at < text.length) out.push({ type: 'T_INLINE_HTML', text: text.slice(at), start: at, end: text.length })
+  return out
+}
+
+const TRIVIA = new Set(['T_WHITESPACE', 'T_COMMENT', 'T_DOC_COMMENT'])
+
+/** Parses PHP into a {@link PhpDocument}; never throws on odd input (unknown bytes stay inline HTML). */
+export async function parsePhp(text: string): Promise<PhpDocument> {
+  const tokens = await tokenizePhp(text)
+  const parts: PhpLiteralPart[] = []
+  const units: PhpUnit[] = []
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!
+    if (t.type === 'T_CONSTANT_ENCAPSED_STRING') {
+      const quote: PhpQuote = t.text.startsWith("'") || /^[bB]'/.test(t.text) ? 'single' : 'double'
+      const open = t.text.indexOf(quote === 'single' ? "'" : '"') + 1
+      const content = { start: t.start + open, end: t.end - 1 }
+      parts.push({ ...content, quote, whole: true, encoding: ENCODING[quote] })
+      units.push({ kind: 'literal', start: t.start, end: t.end, quote, content, interpolated: false })
+    } else if (t.type === '"' || t.type === 'T_START_HEREDOC') {
+      i = compound(tokens, i, parts, units)
+    } else if (t.type === '`') {
+      // a shell command, not a string: skip to its end
+      let j = i + 1
+      while (j < tokens.length && tokens[j]!.type !== '`') j++
+      i = j
+    } else if (!TRIVIA.has(t.type) && t.type !== 'T_INLINE_HTML' && t.type !== 'T_OPEN_TAG' && t.type !== 'T_CLOSE_TAG') {
+      units.push({ kind: 'token', token: t })
+    }
+  }
+  return { tokens, parts, units }
+}
+
+/** Reads an interpolated double-quoted string or a heredoc/nowdoc starting at `i`; returns its last token index. */
+function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units: PhpUnit[]): number {
+  const open = tokens[i]!
+  const heredoc = open.type === 'T_START_HEREDOC'
+  const quote: PhpQuote = heredoc ? (/<<<\s*'/.test(open.text) ? 'nowdoc' : 'heredoc') : 'double'
+  const closeType = heredoc ? 'T_END_HEREDOC' : '"'
+  const pieces: PhpToken[] = []
+  let depth = 0
+  let interpolated = false
+  let j = i + 1
+  for (; j < tokens.length; j++) {
+    const t = tokens[j]!
+    if (depth === 0 && t.type === closeType) break
+    if (t.type === 'T_CURLY_OPEN' || t.type === 'T_DOLLAR_OPEN_CURLY_BRACES') depth++
+    else if (t.type === '}' && depth > 0) depth--
+    if (depth === 0 && t.type === 'T_ENCAPSED_AND_WHITESPACE') pieces.push(t)
+    else interpolated = true
+  }
+  const close = tokens[Math.min(j, tokens.length - 1)]!
+  let contentEnd = close.start
+  if (heredoc) {
+    // the newline (and indentation) before the closing marker is syntax, not value
+    const body = tokens.slice(i + 1, j).map((t) => t.text).join('')
+    const m = /\r?\n[ \t]*$/.exec(body)
+    contentEnd = m ? close.start - m[0].length : close.start
+  }
+  const contentStart = open.end
+  for (const p of pieces) {
+    const end = Math.min(p.end, Math.max(contentEnd, p.start))
+    if (end > p.start) parts.push({ start: p.start, end, quote, whole: !interpolated, encoding: ENCODING[quote] })
+  }
+  units.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated })
+  return j
+}
+
+/** Index of the token holding offset `at` (binary search). */
+export function tokenAt(tokens: readonly PhpToken[], at: number): PhpToken | undefined {
+  let lo = 0
+  let hi = tokens.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const t = tokens[mid]!
+    if (at < t.start) hi = mid - 1
+    else if (at >= t.end) lo = mid + 1
+    else return t
+  }
+  return undefined
+}
