@@ -102,7 +102,7 @@ describe('php step acceptance: config.php with a secret, through the CLI', () =>
     expect(statSync(join(dir, TARGET)).mode & 0o777).toBe(0o640)
     if (need('php')) {
       expect(execFileSync('php', ['-l', join(dir, TARGET)]).toString()).toContain('No syntax errors')
-      const got = execFileSync('php', ['-r', `$user = 'u'; include '${join(dir, TARGET)}'; echo DB_PASSWORD;`].toString()
+      const got = execFileSync('php', ['-r', `$user = 'u'; include '${join(dir, TARGET)}'; echo DB_PASSWORD;`]).toString()
       expect(got === SECRET).toBe(true)
     }
 
