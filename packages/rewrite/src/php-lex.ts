@@ -88,6 +88,7 @@ export async function parsePhp(text: string): Promise<PhpDocument> {
       units.push({ kind: 'token', token: t })
     }
   }
+  parts.sort((a, b) => a.start - b.start)
   return { tokens, parts, units }
 }
 
@@ -108,6 +109,11 @@ function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units:
     else if (t.type === '}' && depth > 0) depth--
     if (depth === 0 && t.type === 'T_ENCAPSED_AND_WHITESPACE') pieces.push(t)
     else interpolated = true
+    // a plain literal inside `{$a['key']}` is a string literal of its own
+    if (depth > 0 && t.type === 'T_CONSTANT_ENCAPSED_STRING') {
+      const q: PhpQuote = t.text.startsWith('"') ? 'double' : 'single'
+      parts.push({ start: t.start + 1, end: t.end - 1, quote: q, whole: true, encoding: ENCODING[q] })
+    }
   }
   const close = tokens[Math.min(j, tokens.length - 1)]!
   let contentEnd = close.start

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { applyEdits, decodeText, type Context, type StepKind, type StepResult } from '../src/index.js'
 
 const cache = new Map<string, boolean>()
 
@@ -16,4 +19,53 @@ export function need(tool: string): boolean {
   }
   if (!ok && process.env.CI === 'true') throw new Error(`${tool} is missing: CI must install it`)
   return ok
+}
+
+
+/** The shared corpus of real configuration files (../shared/corpus beside the repository). */
+export const CORPUS = join(import.meta.dirname, '../../../../shared/corpus')
+
+/** Every file of a corpus folder, decoded as the engine decodes it. */
+export function corpusFiles(folder: string): Array<{ name: string; text: string; bytes: Buffer }> {
+  const dir = join(CORPUS, folder)
+  return readdirSync(dir).sort().map((name) => {
+    const bytes = readFileSync(join(dir, name))
+    return { name, text: decodeText(bytes).text, bytes }
+  })
+}
+
+/** A planning context like the engine's: the finance inventory, routing-key variants, secrets from `secrets`. */
+export function context(over: Partial<Context> & { secrets?: Record<string, string> } = {}): Context {
+  const { secrets = {}, ...rest } = over
+  return {
+    root: '/',
+    profile: 'test',
+    profiles: ['test', 'live'],
+    inventory: [
+      { name: 'finance.thehumanjourney.net', old: '10.0.10.48', new: '10.0.10.49' },
+      { name: 'rabbitmq.thehumanjourney.net', old: '10.0.10.107', new: '10.0.10.107' },
+    ],
+    variants: { 'routing-keys': [{ test: 'oas.staff.test', live: 'oas.staff' }, { test: 'oas.projects.test', live: 'oas.projects' }] },
+    secret: (n) => {
+      const v = secrets[n]
+      if (v === undefined) throw new Error(`secret ${n} not set`)
+      return v
+    },
+    ...rest,
+  }
+}
+
+/** Plans one text with a step and applies the edits; checks that a second plan of the result edits nothing. */
+export async function planText<O>(step: StepKind<O>, text: string, options: O, ctx: Context = context(), path = 'x'): Promise<StepResult & { after: string }> {
+  const r = await step.plan({ path, text, encoding: 'utf8' }, options, ctx)
+  const after = applyEdits(text, r.edits)
+  return { ...r, after }
+}
+
+/** The lines that differ between two texts of the same line count, as [line number, before, after]. */
+export function changedLines(before: string, after: string): Array<[number, string, string]> {
+  const a = before.split('\n')
+  const b = after.split('\n')
+  if (a.length !== b.length) throw new Error(`line count changed: ${a.length} -> ${b.length}`)
+  return a.flatMap((l, i) => (l === b[i] ? [] : [[i + 1, l, b[i]!] as [number, string, string]]))
 }
