@@ -1,1 +1,7 @@
-export {}
+export { addressFamily, sameAddress, type AddressFamily } from './address.js'
+export { ensureHost, removeHost, renameHost, type EnsureOptions } from './edit.js'
+export { lineAt, parseHosts, printHosts, spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
+export { DEFAULT_MARKER, planHosts, type EnsureRequest, type HostsIntent, type HostsPlan } from './plan.js'
+export type { Rewrite } from './model.js'
+export { hostConflicts, lookupHost, resolveHost, type HostsMatch } from './resolve.js'
+export { hostsStep, type HostsOptions } from './step.js'

@@ -1,0 +1,111 @@
+import { sortEdits, type Edit } from '@cutover/rewrite'
+import type { LineModel, NameModel } from './model.js'
+import type { HostsDocument } from './parse.js'
+
+/** A line to append: an address and its names. */
+export interface AppendRow { address: string; names: string[]; summary: string }
+
+/**
+ * The edits of one modelled line given its final address: the whole line deleted when no name
+ * is left, else the address replaced, removed names cut with the blanks before them (after them
+ * for the canonical name), and renamed names replaced. Untouched bytes stay as they are.
+ */
+export function lineEdits(doc: HostsDocument, m: LineModel, address: string): Edit[] {
+  const names = m.names
+  if (names.every((n) => n.removed)) return [deleteLine(doc, m)]
+  const edits: Edit[] = []
+  if (address !== m.original) {
+    const byRule = m.readdressed && address === m.address ? m.readdressed.rule : 'hosts.ensure'
+    const moving = names.filter((n) => !n.removed && n.dest !== undefined).map((n) => n.text)
+    edits.push({ ...m.line.address!, text: address, rule: byRule, summary: `${moving.join(' ') || m.original}: ${m.original} -> ${address}` })
+  }
+  let i = 0
+  while (i < names.length) {
+    const n = names[i]!
+    if (!n.removed) {
+      if (n.renamed) edits.push({ ...n.span, text: n.renamed.text, rule: n.renamed.rule, summary: `${doc.text.slice(n.span.start, n.span.end)} -> ${n.renamed.text}` })
+      i++
+      continue
+    }
+    let j = i
+    while (j + 1 < names.length && names[j + 1]!.removed) j++
+    const run = names.slice(i, j + 1)
+    const start = i > 0 ? names[i - 1]!.span.end : n.span.start
+    const end = i > 0 ? names[j]!.span.end : names[j + 1]!.span.start
+    edits.push({ start, end, text: '', rule: n.removed, summary: removalSummary(run, m) })
+    i = j + 1
+  }
+  return edits
+}
+
+function removalSummary(run: readonly NameModel[], m: LineModel): string {
+  const what = run.map((n) => n.text).join(' ')
+  const moving = run.filter((n) => n.dest !== undefined)
+  if (moving.length === run.length) return `${what}: split off ${m.original} (moved to ${moving[0]!.dest})`
+  return `${what}: removed from ${m.original}`
+}
+
+function deleteLine(doc: HostsDocument, m: LineModel): Edit {
+  const { line, index } = m
+  const rule = m.names[0]!.removed!
+  const summary = `${m.names.map((n) => n.text).join(' ')}: line of ${m.original} removed`
+  // the last line without a line break takes the break before it, so the file still ends without one
+  if (line.next === line.end && index > 0) return { start: doc.lines[index - 1]!.end, end: line.end, text: '', rule, summary }
+  return { start: line.start, end: line.next, text: '', rule, summary }
+}
+
+/** Merges overlapping deletions (adjacent deleted lines at the end of a file) into one edit, in place. */
+export function mergeDeletions(edits: Edit[]): void {
+  const sorted = sortEdits(edits)
+  const out: Edit[] = []
+  for (const e of sorted) {
+    const prev = out[out.length - 1]
+    if (prev && prev.text === '' && e.text === '' && e.start < prev.end) {
+      out[out.length - 1] = { ...prev, end: Math.max(prev.end, e.end) }
+      continue
+    }
+    out.push(e)
+  }
+  edits.splice(0, edits.length, ...out)
+}
+
+/** The blank after the address of the first entry (a tab unless the file uses a space). */
+function separator(doc: HostsDocument): string {
+  const first = doc.lines.find((l) => l.kind === 'entry')
+  if (!first) return '\t'
+  return doc.text[first.address!.end] === ' ' ? ' ' : '\t'
+}
+
+/**
+ * One insertion appending `rows`: after the last entry of the block opened by `marker` when the
+ * file has one, else at the end in a new block (a blank line, the marker, the rows). Uses the
+ * file's line break, and leaves a file without a final line break without one.
+ */
+export function appendEdit(doc: HostsDocument, rows: readonly AppendRow[], marker: string): Edit | undefined {
+  if (rows.length === 0) return undefined
+  const sep = separator(doc)
+  const eol = doc.eol
+  const body = rows.map((r) => `${r.address}${sep}${r.names.join(' ')}`)
+  const summary = rows.map((r) => r.summary).join('; ')
+  const lines = doc.lines
+  let k = -1
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!
+    if (l.kind === 'comment' && doc.text.slice(l.start, l.end).trim() === marker) {
+      k = i
+      break
+    }
+  }
+  if (k !== -1) {
+    while (k + 1 < lines.length && lines[k + 1]!.kind === 'entry') k++
+    const l = lines[k]!
+    if (l.next > l.end) return { start: l.next, end: l.next, text: body.map((b) => b + eol).join(''), rule: 'hosts.ensure', summary }
+    return { start: l.end, end: l.end, text: eol + body.join(eol), rule: 'hosts.ensure', summary }
+  }
+  const n = doc.text.length
+  const last = lines[lines.length - 1]
+  let prefix = n > 0 && !doc.finalNewline ? eol : ''
+  if (last && last.kind !== 'blank') prefix += eol
+  const text = `${prefix}${marker}${eol}${body.join(eol)}${doc.finalNewline ? eol : ''}`
+  return { start: n, end: n, text, rule: 'hosts.ensure', summary }
+}

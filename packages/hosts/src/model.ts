@@ -1,0 +1,96 @@
+import { sameAddress, type AddressFamily } from './address.js'
+import { spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
+
+/** A change of one token's text, and the rule that asks for it. */
+export interface Rewrite { text: string; rule: string }
+
+/** One name of an entry as the plan sees it. */
+export interface NameModel {
+  span: Span
+  /** The name after renames. */
+  text: string
+  lower: string
+  renamed?: Rewrite
+  /** Set when the name leaves this line; the rule that removes it. */
+  removed?: string
+  /** The address the name must end up at, when a rule says so. */
+  dest?: string
+  /** The ensured name this one goes with (itself, or the name it is the short form of). */
+  leader?: string
+}
+
+/** An entry line that some rule concerns. */
+export interface LineModel {
+  index: number
+  line: HostsLine
+  /** The address before any rule. */
+  original: string
+  /** The address after `readdress`. */
+  address: string
+  readdressed?: Rewrite
+  family: AddressFamily
+  names: NameModel[]
+}
+
+/** Hooks and names that decide which lines are worth a model. */
+export interface ModelOptions {
+  interest: ReadonlySet<string>
+  rename?: (name: string) => Rewrite | undefined
+  readdress?: (address: string) => Rewrite | undefined
+}
+
+/**
+ * Models of the entry lines that a rule concerns: a name of `interest` (lower case), a rename or
+ * an address rewrite. Other lines are never looked at twice, so a 200,000-line file stays cheap.
+ */
+export function buildModels(doc: HostsDocument, o: ModelOptions): LineModel[] {
+  const lengths = new Set<number>()
+  for (const n of o.interest) lengths.add(n.length)
+  const out: LineModel[] = []
+  doc.lines.forEach((line, index) => {
+    if (line.kind !== 'entry') return
+    const original = spanText(doc, line.address!)
+    const readdressed = o.readdress?.(original)
+    let hit = readdressed !== undefined
+    const names: NameModel[] = []
+    for (const span of line.names) {
+      const raw = spanText(doc, span)
+      const renamed = o.rename?.(raw)
+      const text = renamed?.text ?? raw
+      const lower = renamed || lengths.has(text.length) ? text.toLowerCase() : ''
+      if (renamed || o.interest.has(lower)) hit = true
+      names.push({ span, text, lower, ...(renamed ? { renamed } : {}) })
+    }
+    if (!hit) return
+    for (const n of names) if (!n.lower) n.lower = n.text.toLowerCase()
+    const address = readdressed?.text ?? original
+    out.push({ index, line, original, address, family: line.family!, names, ...(readdressed ? { readdressed } : {}) })
+  })
+  return out
+}
+
+/** The first label of a dotted name (`finance` of `finance.example.net`), or undefined for a bare name. */
+export function shortName(lower: string): string | undefined {
+  const dot = lower.indexOf('.')
+  return dot > 0 ? lower.slice(0, dot) : undefined
+}
+
+/**
+ * Decides where the names of one line go once each name has its `dest`: names that stay keep the
+ * line; when no name stays, the group of the first name keeps it and the line's address changes.
+ * Returns the line's final address and marks every name that must leave (to be appended).
+ */
+export function settleLine(m: LineModel): { address: string; leaving: NameModel[] } {
+  const live = m.names.filter((n) => !n.removed)
+  const staysHere = (n: NameModel) => n.dest === undefined || sameAddress(n.dest, m.address)
+  const anchor = live.find(staysHere) ?? live[0]
+  if (!anchor) return { address: m.address, leaving: [] }
+  const address = staysHere(anchor) ? m.address : anchor.dest!
+  const leaving: NameModel[] = []
+  for (const n of live) {
+    if (n.dest === undefined || sameAddress(n.dest, address)) continue
+    n.removed = 'hosts.ensure'
+    leaving.push(n)
+  }
+  return { address, leaving }
+}

@@ -1,0 +1,119 @@
+import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Infer, type StepKind } from '@cutover/rewrite'
+import type { Rewrite } from './model.js'
+import { lineAt, parseHosts, spanText, type HostsDocument } from './parse.js'
+import { planHosts, type EnsureRequest } from './plan.js'
+
+const which = s.oneOf(['new', 'old'] as const)
+const inventoryName = s.refine(s.string({ describe: 'a host name of the inventory' }), (v, _n, ctx) =>
+  ctx.refs.hosts.includes(v) ? undefined : `"${v}" is not a host of the inventory; the spec's hosts: ${ctx.refs.hosts.join(', ') || 'none'}`,
+)
+const hostName = s.string({ describe: 'a host name', pattern: /^[^\s#]+$/ })
+
+const schema = s.object(
+  {
+    ...commonKeys,
+    ensure: s.union(
+      s.object({ address: which, hosts: s.array(inventoryName, { minItems: 1, describe: 'a list of inventory host names' }) }, { required: ['address'] }),
+      which,
+      '"new", "old" or { address: new | old, hosts: [names] }',
+    ),
+    remove: s.array(hostName, { describe: 'a list of host names' }),
+    replace: ruleKeys.replace,
+    swap: ruleKeys.swap,
+  },
+  { required: ['files'] },
+)
+
+/**
+ * Options of the `hosts` step: `ensure` every inventory name (or `hosts`, a subset) at its `new`
+ * or `old` address; `remove` names; `replace`/`swap` rename names (or, for an IPv4 key, rewrite
+ * whole address fields).
+ */
+export type HostsOptions = Infer<typeof schema>
+
+interface Rules { names?: Matcher; addresses?: Matcher }
+const cache = new WeakMap<Context, WeakMap<object, Rules>>()
+
+/** Matchers of `replace`/`swap`: IPv4 keys match whole address fields, other keys labels inside names. */
+function rules(o: HostsOptions, ctx: Context): Rules {
+  let byOptions = cache.get(ctx)
+  if (!byOptions) cache.set(ctx, (byOptions = new WeakMap()))
+  let r = byOptions.get(o)
+  if (!r) {
+    const patterns = rulePatterns({ ...(o.replace ? { replace: o.replace } : {}), ...(o.swap ? { swap: o.swap } : {}) }, ctx)
+    const names = patterns.filter((p) => p.boundary !== 'ipv4')
+    const addresses = patterns.filter((p) => p.boundary === 'ipv4')
+    r = { ...(names.length ? { names: new Matcher(names) } : {}), ...(addresses.length ? { addresses: new Matcher(addresses) } : {}) }
+    byOptions.set(o, r)
+  }
+  return r
+}
+
+function rename(m: Matcher, name: string): Rewrite | undefined {
+  const { matches } = m.scan(name)
+  let out = ''
+  let at = 0
+  let rule: string | undefined
+  for (const x of matches) {
+    if (x.pattern.find === x.pattern.replace) continue
+    out += name.slice(at, x.start) + x.pattern.replace
+    at = x.end
+    rule ??= x.pattern.rule
+  }
+  return rule ? { text: out + name.slice(at), rule } : undefined
+}
+
+function readdress(m: Matcher, address: string): Rewrite | undefined {
+  const p = m.whole(address)
+  return p && p.find !== p.replace ? { text: p.replace, rule: p.rule } : undefined
+}
+
+function ensureList(o: HostsOptions, ctx: Context): EnsureRequest[] {
+  if (!o.ensure) return []
+  const spec = typeof o.ensure === 'string' ? { address: o.ensure } : o.ensure
+  const only = spec.hosts && new Set(spec.hosts)
+  return ctx.inventory.filter((h) => !only || only.has(h.name)).map((h) => ({ name: h.name, address: h[spec.address] }))
+}
+
+function leftoverReason(doc: HostsDocument) {
+  return (start: number): string | undefined => {
+    const line = doc.lines[lineAt(doc, start)]
+    if (!line) return undefined
+    if (line.comment && start >= line.comment.start) return 'inside a comment'
+    if (line.kind === 'invalid') return 'on a malformed line, which resolvers ignore'
+    if (line.kind === 'entry' && start === line.address!.start) {
+      return `still the address of ${line.names.map((n) => spanText(doc, n)).join(' ')}, which no rule of this step moves`
+    }
+    return undefined
+  }
+}
+
+/**
+ * The `hosts` step: lossless edits of hosts(5) files. Every name it ensures resolves, first
+ * match, to its address afterwards (checked on the planned result); names sharing a line with
+ * names that stay are split off to a `# cutover` block at the end. Malformed lines are kept and
+ * reported as warnings.
+ */
+export const hostsStep: StepKind<HostsOptions> = {
+  name: 'hosts',
+  options: schema,
+  needles(o, ctx) {
+    const r = rules(o, ctx)
+    return [...(r.names?.needles() ?? []), ...(r.addresses?.needles() ?? [])]
+  },
+  // names match case-insensitively, and a file lacking a name still needs it: no byte prefilter
+  alwaysPlan: (o) => o.ensure !== undefined || (o.remove?.length ?? 0) > 0,
+  plan(file, o, ctx) {
+    const doc = parseHosts(file.text)
+    const r = rules(o, ctx)
+    const { edits, diagnostics } = planHosts(doc, {
+      ensure: ensureList(o, ctx),
+      remove: o.remove ?? [],
+      ...(r.names ? { rename: (n: string) => rename(r.names!, n) } : {}),
+      ...(r.addresses ? { readdress: (a: string) => readdress(r.addresses!, a) } : {}),
+    })
+    const warnings: Diagnostic[] = doc.errors.map((d) => ({ ...d, severity: 'warning' }))
+    const leftovers = scanLeftovers(file.text, ctx, edits, { reason: leftoverReason(doc), fallback: 'no rule of this step rewrites it' })
+    return { edits, diagnostics: [...warnings, ...diagnostics], leftovers }
+  },
+}
