@@ -1,0 +1,161 @@
+import type { EncodingName } from '@cutover/rewrite'
+
+/**
+ * The form of a quoted value, which decides how a replacement is written into it:
+ * `sql` (`'…'`, `'` doubled), `sql-e` (`E'…'`, backslash escapes), `dollar` (`$tag$…$tag$`,
+ * raw), `copy` (a field of `COPY … FROM stdin` text format), `unicode` (`U&'…'`, left alone).
+ */
+export type LiteralForm = 'sql' | 'sql-e' | 'dollar' | 'copy' | 'unicode'
+
+/**
+ * A decoded value and where each of its characters came from: `at(i)` is the offset in the
+ * source text of decoded character `i` (`at(value.length)` is the end of the content), so a span
+ * of the value maps to the span of source that spells it, escapes included.
+ */
+export interface DecodedValue {
+  value: string
+  at(i: number): number
+}
+
+/** A quoted literal located in a source text, with its decoded value. */
+export interface Literal extends DecodedValue {
+  form: LiteralForm
+  /** Offsets of the whole token, quotes included. */
+  start: number
+  end: number
+  /** The dollar-quote tag, for the `dollar` form. */
+  tag?: string
+}
+
+/** Builds a {@link DecodedValue} from a value and an explicit source offset per character. */
+function mapped(value: string, offsets: number[]): DecodedValue {
+  return { value, at: (i) => offsets[i]! }
+}
+
+/** A value whose characters stand one for one at `base` (dollar quotes, plain content). */
+export function identityValue(value: string, base: number): DecodedValue {
+  return { value, at: (i) => base + i }
+}
+
+const SIMPLE_E: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+
+/**
+ * Reads the quoted literal token `token` found at offset `base`: its form and decoded value.
+ * Returns undefined for tokens that are not character strings (bit strings, numbers).
+ */
+export function readLiteral(token: string, base: number): Literal | undefined {
+  const c = token.charCodeAt(0)
+  if (c === 36) {
+    const tag = token.slice(0, token.indexOf('$', 1) + 1)
+    const inner = token.slice(tag.length, token.length - tag.length)
+    return { form: 'dollar', start: base, end: base + token.length, tag, ...identityValue(inner, base + tag.length) }
+  }
+  if (c === 39) return { form: 'sql', start: base, end: base + token.length, ...decodeStandard(token, 1, base) }
+  if ((c === 69 || c === 101) && token.charCodeAt(1) === 39) return { form: 'sql-e', start: base, end: base + token.length, ...decodeEscape(token, 2, base) }
+  if ((c === 85 || c === 117) && token.startsWith('&\'', 1)) return { form: 'unicode', start: base, end: base + token.length, ...decodeStandard(token, 3, base) }
+  return undefined
+}
+
+function decodeStandard(token: string, open: number, base: number): DecodedValue {
+  const end = token.length - 1
+  if (token.indexOf("''", open) === -1) return identityValue(token.slice(open, end), base + open)
+  let value = ''
+  const offsets: number[] = []
+  for (let i = open; i < end; i++) {
+    offsets.push(base + i)
+    value += token[i]
+    if (token.charCodeAt(i) === 39) i++
+  }
+  offsets.push(base + end)
+  return mapped(value, offsets)
+}
+
+function decodeEscape(token: string, open: number, base: number): DecodedValue {
+  const end = token.length - 1
+  let value = ''
+  const offsets: number[] = []
+  for (let i = open; i < end; ) {
+    offsets.push(base + i)
+    const ch = token[i]!
+    if (ch === "'") { value += "'"; i += 2; continue }
+    if (ch !== '\\') { value += ch; i++; continue }
+    const next = token[i + 1] ?? ''
+    const simple = SIMPLE_E[next]
+    if (simple) { value += simple; i += 2; continue }
+    const octal = /^[0-7]{1,3}/.exec(token.slice(i + 1, i + 4))
+    if (octal) { value += String.fromCharCode(parseInt(octal[0], 8)); i += 1 + octal[0].length; continue }
+    const hex = /^x([0-9A-Fa-f]{1,2})/.exec(token.slice(i + 1, i + 4))
+    if (hex) { value += String.fromCharCode(parseInt(hex[1]!, 16)); i += 1 + hex[0].length; continue }
+    const uni = /^(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))/.exec(token.slice(i + 1, i + 10))
+    if (uni) { value += String.fromCodePoint(parseInt(uni[1] ?? uni[2]!, 16)); i += 1 + uni[0].length; continue }
+    value += next
+    i += 2
+  }
+  offsets.push(base + end)
+  return mapped(value, offsets)
+}
+
+const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }
+
+/**
+ * Decodes one field of `COPY … FROM stdin` text format found at `text[start, end)`: backslash
+ * escapes (`\\`, `\t`, `\n`, octal, `\x`). Returns undefined for `\N` (NULL).
+ */
+export function decodeCopyField(text: string, start: number, end: number): DecodedValue | undefined {
+  if (end - start === 2 && text.startsWith('\\N', start)) return undefined
+  const first = text.indexOf('\\', start)
+  if (first === -1 || first >= end) return identityValue(text.slice(start, end), start)
+  let value = ''
+  const offsets: number[] = []
+  for (let i = start; i < end; ) {
+    offsets.push(i)
+    const ch = text[i]!
+    if (ch !== '\\') { value += ch; i++; continue }
+    const next = text[i + 1] ?? ''
+    const simple = COPY_ESCAPES[next]
+    if (simple) { value += simple; i += 2; continue }
+    const octal = /^[0-7]{1,3}/.exec(text.slice(i + 1, Math.min(i + 4, end)))
+    if (octal) { value += String.fromCharCode(parseInt(octal[0], 8)); i += 1 + octal[0].length; continue }
+    const hex = /^x([0-9A-Fa-f]{1,2})/.exec(text.slice(i + 1, Math.min(i + 4, end)))
+    if (hex) { value += String.fromCharCode(parseInt(hex[1]!, 16)); i += 1 + hex[0].length; continue }
+    value += next
+    i += 2
+  }
+  offsets.push(end)
+  return mapped(value, offsets)
+}
+
+/** Encodes a value for COPY text format: backslash, tab, newline and carriage return escaped. */
+export function encodeCopy(value: string): string {
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+}
+
+/**
+ * The encodings (innermost first) that write a value into a literal of `form` nested in outer
+ * layers, e.g. `['sql']` for `'…'` in a `$_$` body, `['sql', 'sql']` in a `'…'` body. Undefined
+ * when no {@link EncodingName} chain exists (COPY fields, `U&'…'`).
+ */
+export function encodingsFor(forms: readonly LiteralForm[]): EncodingName[] | undefined {
+  const out: EncodingName[] = []
+  for (const f of forms) {
+    if (f === 'sql' || f === 'sql-e') out.push(f)
+    else if (f !== 'dollar') return undefined
+  }
+  return out
+}
+
+/**
+ * Encodes `value` for literals of `forms` (innermost first). Returns undefined when the value
+ * cannot be written there: a dollar-quoted layer whose closing tag the value would spell.
+ */
+export function encodeFor(value: string, forms: readonly { form: LiteralForm; tag?: string }[]): string | undefined {
+  let out = value
+  for (const f of forms) {
+    if (f.form === 'sql') out = out.replace(/'/g, "''")
+    else if (f.form === 'sql-e') out = out.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\'))
+    else if (f.form === 'copy') out = encodeCopy(out)
+    else if (f.form === 'dollar') { if (f.tag && out.includes(f.tag)) return undefined }
+    else return undefined
+  }
+  return out
+}

@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises'
+import {
+  LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, valueSpec,
+  type CommonOptions, type Context, type Edit, type RuleOptions, type StepKind, type StepResult, type Validator,
+} from '@cutover/rewrite'
+import { loadParser, nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
+import { loadLexer } from './lexer.js'
+import { sqlLeftovers } from './leftovers.js'
+import { copyIsCsv, rewriteCopyData, rewriteFunction, rewriteInsert, type Rewrite } from './rewrite.js'
+import { compileRules, ruleNeedles, type PasswordOptions, type SqlRules } from './rules.js'
+import { splitSql, type SqlPiece } from './split.js'
+
+/** Options of the `sql` step. */
+export type SqlOptions = CommonOptions & RuleOptions & {
+  /** Globs on `schema.name` of the functions whose bodies are rewritten (default: all). */
+  functions?: string[]
+  /** Globs on `schema.name` of the tables whose data rows (COPY, INSERT) are rewritten. */
+  tables?: string[]
+  /** conninfo host → password (usually `{ secret: NAME }`) set in connection strings to that host. */
+  passwords?: PasswordOptions
+}
+
+const nameGlob = s.string({ describe: 'a glob on schema.name, e.g. public.amqp_*' })
+
+interface Compiled { rules: SqlRules; needles: string[]; re: RegExp | undefined; fn: (q: QualifiedName) => boolean; table: (q: QualifiedName) => boolean }
+const compiled = new WeakMap<Context, WeakMap<object, Compiled>>()
+
+function compile(o: SqlOptions, ctx: Context): Compiled {
+  let byOptions = compiled.get(ctx)
+  if (!byOptions) compiled.set(ctx, (byOptions = new WeakMap()))
+  let c = byOptions.get(o)
+  if (!c) {
+    const rules = compileRules(o, ctx)
+    const needles = ruleNeedles(rules)
+    const all = [...new Set([...needles, ...leftoverMatcher(ctx, 'token').patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)])]
+    const re = all.length ? new RegExp(all.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined
+    c = { rules, needles, re, fn: nameGlobs(o.functions ?? ['*.*']), table: nameGlobs(o.tables ?? []) }
+    byOptions.set(o, c)
+  }
+  return c
+}
+
+/** Offsets of every needle occurrence, ascending. */
+function hits(text: string, re: RegExp | undefined): number[] {
+  const out: number[] = []
+  if (!re) return out
+  re.lastIndex = 0
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out.push(m.index)
+    re.lastIndex = m.index + 1
+  }
+  return out
+}
+
+/** What one piece is, for leftover reasons. */
+interface PieceInfo { piece: SqlPiece; what: string; rewrite?: Rewrite; selected: boolean }
+
+function describe(text: string, pieces: SqlPiece[], k: number, c: Compiled): PieceInfo {
+  const piece = pieces[k]!
+  if (piece.kind === 'meta') return { piece, what: 'a psql meta-command', selected: false }
+  if (piece.kind === 'trivia') return { piece, what: 'a comment', selected: false }
+  if (piece.kind === 'copy-data') {
+    const copy = pieces[k - 1]!
+    const t = nameAfter(text, copy.codeStart, copy.end, 1)
+    const name = t ? `${t.schema}.${t.name}` : 'a table'
+    return t && c.table(t) ? { piece, what: `COPY data of ${name}`, selected: !copyIsCsv(text.slice(copy.codeStart, copy.end)) } : { piece, what: `COPY data of ${name}, which tables: does not select`, selected: false }
+  }
+  const fn = routineName(text, piece.codeStart, piece.end, piece.head)
+  if (fn) return c.fn(fn) ? { piece, what: `function ${fn.schema}.${fn.name}`, selected: true } : { piece, what: `function ${fn.schema}.${fn.name}, which functions: does not select`, selected: false }
+  if (piece.head[0] === 'insert' && piece.head[1] === 'into') {
+    const t = nameAfter(text, piece.codeStart, piece.end, 2)
+    const name = t ? `${t.schema}.${t.name}` : 'a table'
+    return t && c.table(t) ? { piece, what: `INSERT into ${name}`, selected: true } : { piece, what: `INSERT into ${name}, which tables: does not select`, selected: false }
+  }
+  return { piece, what: `a ${piece.head.slice(0, 2).join(' ').toUpperCase()} statement, which this step does not rewrite`, selected: false }
+}
+
+function rewritePiece(text: string, info: PieceInfo, rules: SqlRules): Rewrite {
+  const p = info.piece
+  if (p.kind === 'copy-data') return rewriteCopyData(text, p.dataStart!, p.end, rules)
+  if (p.head[0] === 'insert') return rewriteInsert(text, p.codeStart, p.end, rules)
+  const name = routineName(text, p.codeStart, p.end, p.head)!
+  return rewriteFunction(readFunction(text, p.codeStart, p.end, name), rules)
+}
+
+function within(spans: ReadonlyArray<{ start: number; end: number }> | undefined, at: number): boolean {
+  return spans?.some((x) => x.start <= at && at < x.end) ?? false
+}
+
+function reasonOf(info: PieceInfo, at: number): string {
+  if (at < info.piece.codeStart) return 'inside a comment'
+  if (!info.selected) return `in ${info.what}`
+  const r = info.rewrite
+  if (r?.skipped) return `${r.skipped} (${info.what})`
+  if (within(r?.comments, at)) return `inside a comment in ${info.what}`
+  if (within(r?.values, at)) return `inside a value of ${info.what} that no rule rewrites whole`
+  return `outside the string values of ${info.what}`
+}
+
+/** Plans one SQL text: see {@link sqlStep}. */
+export async function planSql(text: string, o: SqlOptions, ctx: Context): Promise<StepResult> {
+  const c = compile(o, ctx)
+  const found = hits(text, c.re)
+  if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
+  const { pieces, diagnostics } = splitSql(text)
+  if (diagnostics.length) return { edits: [], diagnostics, leftovers: [] }
+  await Promise.all([loadLexer(), loadParser()])
+  const edits: Edit[] = []
+  const infos = new Map<number, PieceInfo>()
+  let h = 0
+  for (let k = 0; k < pieces.length && h < found.length; k++) {
+    const p = pieces[k]!
+    if (found[h]! >= p.end) continue
+    while (h < found.length && found[h]! < p.end) h++
+    const info = describe(text, pieces, k, c)
+    infos.set(k, info)
+    if (!info.selected) continue
+    try {
+      info.rewrite = rewritePiece(text, info, c.rules)
+    } catch (cause) {
+      diagnostics.push({ code: 'SQL_LEX', message: `${info.what}: ${(cause as Error).message}`, range: { start: p.codeStart, end: p.codeStart + 1 }, severity: 'warning' })
+      continue
+    }
+    edits.push(...info.rewrite.edits)
+    diagnostics.push(...info.rewrite.diagnostics)
+  }
+  const starts = pieces.map((p) => p.start)
+  const leftovers = sqlLeftovers(text, ctx, edits, (at) => {
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= at) lo = mid
+      else hi = mid - 1
+    }
+    const info = infos.get(lo) ?? describe(text, pieces, lo, c)
+    return reasonOf(info, at)
+  })
+  return { edits, diagnostics, leftovers }
+}
+
+/** The `sql-split` validator: a staged SQL file must split cleanly (no unterminated quote). */
+export const sqlSplitValidator: Validator = {
+  name: 'sql-split',
+  async run(stagedPath) {
+    const { text } = decodeText(await readFile(stagedPath))
+    const d = splitSql(text).diagnostics[0]
+    if (!d) return undefined
+    const p = new LineIndex(text).position(d.range.start)
+    return `${p.line}:${p.col}: ${d.code} ${d.message}`
+  },
+}
+
+/**
+ * The `sql` step: PostgreSQL dumps (pg_dump plain output). In the bodies of the functions
+ * `functions:` selects, string literals found by PostgreSQL's lexer get `variants` (whole
+ * literals), `addresses`/`replace`/`swap` (inside, e.g. conninfo or URIs) and `passwords`
+ * (a conninfo's password for a host); data rows of `tables:` (COPY text, INSERT) get the same.
+ */
+export const sqlStep: StepKind<SqlOptions> = {
+  name: 'sql',
+  options: s.object(
+    {
+      ...commonKeys,
+      ...ruleKeys,
+      functions: s.array(nameGlob, { describe: 'a list of globs on schema.name of functions' }),
+      tables: s.array(nameGlob, { describe: 'a list of globs on schema.name of tables' }),
+      passwords: s.record(valueSpec, { describe: 'a mapping of conninfo host to a password, usually { secret: NAME }' }),
+    },
+    { required: ['files'] },
+  ),
+  needles: (o, ctx) => compile(o, ctx).needles,
+  plan: (file, o, ctx) => planSql(file.text, o, ctx),
+  validators: [sqlSplitValidator],
+}
