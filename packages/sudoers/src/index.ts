@@ -1,1 +1,3 @@
-export {}
+export { parseSudoers, printSudoers } from './parse.js'
+export { flattenRule, flattenRules, listAliases, memberKey, ruleKey, type FlatCommand } from './canon.js'
+export type * from './types.js'
