@@ -69,9 +69,9 @@ export function mergeDeletions(edits: Edit[]): void {
   edits.splice(0, edits.length, ...out)
 }
 
-/** The blank after the address of the first entry (a tab unless the file uses a space). */
+/** The blank after the first address of the file (a tab unless the file uses a space). */
 function separator(doc: HostsDocument): string {
-  const first = doc.lines.find((l) => l.kind === 'entry')
+  const first = doc.lines.find((l) => l.address !== undefined)
   if (!first) return '\t'
   return doc.text[first.address!.end] === ' ' ? ' ' : '\t'
 }
