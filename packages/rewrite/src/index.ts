@@ -36,10 +36,16 @@ export {
   type VariantEntry,
 } from './step.js'
 export { textStep, type TextOptions } from './steps-text.js'
-export { acquireLock, appliedContents, commitFiles, listTransactions, recover, transactionBackups, type Lock, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxMeta, type TxTarget } from './transaction.js'
+export { appliedContents, commitFiles, readTransaction, recover, strayTemps, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
+export { acquireLock, withLock, type Lock, type LockHolder } from './lock.js'
+export { listTransactions, pruneTransactions, type Journal, type JournalState, type TxMeta, type TxSummary } from './journal.js'
+export { faultsFromEnv, type FaultHook } from './fault.js'
+export { rollbackLast, type RollbackOptions, type RollbackResult } from './rollback.js'
 // config formats: php, ini, json, js (issue 3)
 export { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion, type LiteralRules } from './literal-rules.js'
 export { parsePhp, phpEncoding, tokenizePhp, type PhpDocument, type PhpLiteralPart, type PhpQuote, type PhpToken, type PhpUnit } from './php-lex.js'
 export { findAssignments, type PhpAssignment, type PhpValue } from './php-set.js'
 export { hasPhp, phpLint } from './php-lint.js'
 export { phpStep, type PhpOptions } from './steps-php.js'
+export { jsonNodeAt, jsonStep, parseJson, type JsonDocument, type JsonOptions } from './steps-json.js'
+export { jsStep, parseJs, type JsDocument, type JsOptions } from './steps-js.js'

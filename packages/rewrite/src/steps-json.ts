@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises'
+import type { Diagnostic } from './diagnostic.js'
+import type { Edit } from './edit.js'
+import { scanLeftovers } from './leftovers.js'
+import { LineIndex } from './line-index.js'
+import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
+import { object } from './schema.js'
+import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from './step.js'
+
+type Jsonc = typeof import('jsonc-parser')
+type JsonNode = import('jsonc-parser').Node
+let loaded: Promise<Jsonc> | undefined
+
+/** Loads jsonc-parser on first use (it ships as CommonJS: take the namespace from `default` when present). */
+function jsonc(): Promise<Jsonc> {
+  loaded ??= import('jsonc-parser').then((m) => ((m as unknown as { default?: Jsonc }).default ?? m))
+  return loaded
+}
+
+/** Options of the `json` step. */
+export type JsonOptions = CommonOptions & RuleOptions & {
+  /** `"a.b.c": value` writes the string (or scalar) at that path; numeric segments index arrays. */
+  set?: Record<string, ValueSpec>
+}
+
+/** A JSON (or JSON-with-comments) file as located spans. */
+export interface JsonDocument {
+  root: JsonNode | undefined
+  /** String values (not keys): their content between the quotes. */
+  strings: LiteralRegion[]
+  keys: Array<{ start: number; end: number }>
+  comments: Array<{ start: number; end: number }>
+  errors: Diagnostic[]
+}
+
+/** Parses JSON or JSONC to locate string values, keys and comments; never throws (errors are data). */
+export async function parseJson(text: string): Promise<JsonDocument> {
+  const J = await jsonc()
+  const errs: import('jsonc-parser').ParseError[] = []
+  const root = J.parseTree(text, errs, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true })
+  const strings: LiteralRegion[] = []
+  const keys: Array<{ start: number; end: number }> = []
+  const walk = (n: JsonNode) => {
+    if (n.type === 'string') {
+      const span = { start: n.offset + 1, end: n.offset + n.length - 1 }
+      if (n.parent?.type === 'property' && n.parent.children?.[0] === n) keys.push(span)
+      else strings.push({ ...span, whole: true, encoding: ['json'] })
+    }
+    for (const c of n.children ?? []) walk(c)
+  }
+  if (root) walk(root)
+  const comments: Array<{ start: number; end: number }> = []
+  const scanner = J.createScanner(text, false)
+  for (let k = scanner.scan(); k !== 17 /* EOF */; k = scanner.scan()) {
+    if (k === 12 || k === 13) comments.push({ start: scanner.getTokenOffset(), end: scanner.getTokenOffset() + scanner.getTokenLength() })
+  }
+  const errors = errs.map((e) => ({ code: 'JSON_SYNTAX', message: `invalid JSON: ${J.printParseErrorCode(e.error)}`, range: { start: e.offset, end: e.offset + e.length } }))
+  return { root, strings, keys, comments, errors }
+}
+
+/** The node at a dotted path (`a.b.0.c`), or undefined. */
+export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode | undefined {
+  let n = root
+  for (const seg of path.split('.')) {
+    if (!n) return undefined
+    if (n.type === 'array' && /^\d+$/.test(seg)) n = n.children?.[Number(seg)]
+    else if (n.type === 'object') n = n.children?.find((p) => p.children?.[0]?.value === seg)?.children?.[1]
+    else return undefined
+  }
+  return n
+}
+
+/**
+ * The `json` step: rule keys apply to string values only (never keys or comments); variants
+ * match whole strings; `set` writes a value by path. JSON with comments is accepted.
+ */
+export const jsonStep: StepKind<JsonOptions> = {
+  name: 'json',
+  options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') }, { required: ['files'] }),
+  needles: (o, ctx) => literalNeedles(o, ctx),
+  async plan(file, o, ctx) {
+    const text = file.text
+    const doc = await parseJson(text)
+    if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
+    const { edits: assigned, diagnostics } = planSet(doc, text, o, ctx)
+    const covered = (e: Edit) => assigned.some((a) => a.start < e.end && e.start < a.end)
+    const edits = [...assigned, ...rewriteLiterals(text, doc.strings, literalRules(o, ctx)).filter((e) => !covered(e))]
+    const inside = (list: Array<{ start: number; end: number }>, at: number) => list.some((r) => r.start <= at && at < r.end)
+    const leftovers = scanLeftovers(text, ctx, edits, {
+      reason: (start) => (inside(doc.comments, start) ? 'inside a comment' : inside(doc.keys, start) ? 'an object key, not a string value' : inside(doc.strings, start) ? undefined : 'not a string value'),
+      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
+    })
+    return { edits, diagnostics, leftovers }
+  },
+  validators: [
+    {
+      name: 'json-parse',
+      async run(stagedPath, target) {
+        const text = await readFile(stagedPath, 'utf8')
+        const { errors } = await parseJson(text.replace(/^\uFEFF/, ''))
+        if (!errors.length) return undefined
+        const p = new LineIndex(text).position(errors[0]!.range.start)
+        return `${target}:${p.line}:${p.col}: ${errors[0]!.message}`
+      },
+    } satisfies Validator,
+  ],
+}
+
+function planSet(doc: JsonDocument, text: string, o: JsonOptions, ctx: Context): { edits: Edit[]; diagnostics: Diagnostic[] } {
+  const edits: Edit[] = []
+  const diagnostics: Diagnostic[] = []
+  for (const [path, value] of Object.entries(o.set ?? {})) {
+    const rule = `set.${path}`
+    const n = jsonNodeAt(doc.root, path)
+    if (!n) {
+      diagnostics.push({ code: 'SET_NOT_FOUND', severity: 'warning', message: `set ${path}: no such path in this file`, range: { start: 0, end: 0 } })
+    } else if (n.type === 'string') {
+      edits.push(...setEdits({ start: n.offset + 1, end: n.offset + n.length - 1 }, text.slice(n.offset + 1, n.offset + n.length - 1), value, ['json'], ctx, rule))
+    } else if (n.type === 'object' || n.type === 'array') {
+      diagnostics.push({ code: 'SET_NOT_SCALAR', severity: 'warning', message: `set ${path}: the value there is ${n.type === 'object' ? 'an object' : 'an array'}, not a string; left unchanged`, range: { start: n.offset, end: n.offset + n.length } })
+    } else {
+      edits.push(...setEdits({ start: n.offset, end: n.offset + n.length }, text.slice(n.offset, n.offset + n.length), value, ['json'], ctx, rule, { open: '"', close: '"' }))
+    }
+  }
+  return { edits, diagnostics }
+}
