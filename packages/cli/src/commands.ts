@@ -1,4 +1,4 @@
-import { readFile, writeFile, open, chmod } from 'node:fs/promises'
+import { chmod, open, readFile } from 'node:fs/promises'
 import { isAbsolute, relative, resolve } from 'node:path'
 import {
   CutoverError,
@@ -6,18 +6,16 @@ import {
   SpecError,
   applyPlanDocument,
   checkPlanDocument,
-  commitFiles,
-  acquireLock,
   appliedContents,
   createEngine,
   formatDiagnostic,
   listTransactions,
   maskValues,
-  recover,
+  pruneTransactions,
   recoverState,
-  sha256,
+  rollbackLast,
   toPlanDocument,
-  transactionBackups,
+  withLock,
   type Engine,
   type Plan,
   type PlanDocument,
@@ -177,36 +175,42 @@ const recoverCmd: Command = async (opts, _args, io) => {
 
 const rollback: Command = async (opts, _args, io) => {
   const { stateDir } = paths(opts, io)
-  const lock = await acquireLock(stateDir, 'cutover rollback')
-  try {
-    const recovered = await recover({ stateDir })
-    for (const t of recovered.transactions) io.stderr.write(`cutover: recovered interrupted transaction ${t.txid}: ${t.was} -> ${t.now}\n`)
-    const last = (await listTransactions(stateDir)).filter((t) => t.state === 'committed' && t.kind === 'apply').pop()
-    if (!last) throw new CutoverError('NOTHING_TO_ROLL_BACK', `no applied transaction in ${stateDir}`)
-    const backups = await transactionBackups(stateDir, last.txid)
-    const changed: string[] = []
-    const targets = []
-    for (const b of backups) {
-      const now = sha256(await readFile(b.path).catch(() => Buffer.alloc(0)))
-      if (now !== b.after) changed.push(`${b.target}: changed since transaction ${last.txid} (now ${now})`)
-      if (now !== b.after && !opts.force) continue
-      if (!b.existed) throw new CutoverError('ROLLBACK', `${b.target} was created by ${last.txid}; removing files is not supported by rollback`)
-      targets.push({ target: b.target, path: b.path, before: now, content: await readFile(b.backup) })
-    }
-    if (changed.length && !opts.force) {
-      throw new CutoverError('ROLLBACK_STALE', `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`)
-    }
-    if (!opts.yes && !(io.stdinIsTTY && io.confirm && (await io.confirm(`Restore ${targets.length} file(s) of transaction ${last.txid}? [y/N] `)))) {
-      io.stderr.write('cutover: not rolled back (pass --yes)\n')
-      return EXIT.error
-    }
-    const result = await commitFiles(targets, { stateDir, kind: 'rollback' })
-    await writeFile(resolve(stateDir, 'tx', last.txid, 'rolled-back-by'), result.txid + '\n', { mode: 0o600 })
-    io.stdout.write(`Rolled back ${result.written.length} file(s) of ${last.txid} in transaction ${result.txid}.\n`)
-    return EXIT.ok
-  } finally {
-    await lock.release()
+  const result = await rollbackLast({
+    stateDir,
+    ...(opts.force ? { force: true } : {}),
+    confirm: async (txid, targets) => {
+      if (opts.yes) return true
+      if (!io.stdinIsTTY || !io.confirm) throw new CutoverError('CONFIRM', 'not rolled back: without a terminal, pass --yes')
+      io.stdout.write(`Transaction ${txid} changed:\n${targets.map((t) => `  ${t}`).join('\n')}\n`)
+      return io.confirm(`Restore these ${targets.length} file(s)? [y/N] `)
+    },
+  })
+  for (const t of result.recovered.transactions) io.stderr.write(`cutover: recovered interrupted transaction ${t.txid}: ${t.was} -> ${t.now}\n`)
+  if (result.cancelled) {
+    io.stderr.write('cutover: not rolled back\n')
+    return EXIT.error
   }
+  for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`)
+  io.stdout.write(`Rolled back ${result.written.length} file(s) of ${result.restored} in transaction ${result.txid}.\n`)
+  return EXIT.ok
+}
+
+const state: Command = async (opts, args, io) => {
+  const { stateDir } = paths(opts, io)
+  if (args[0] === 'prune') {
+    const keep = Number(str(opts.keep) ?? '5')
+    if (!Number.isInteger(keep) || keep < 0) throw new CutoverError('USAGE', `--keep takes a whole number, got "${str(opts.keep)}"`)
+    const removed = await withLock(stateDir, 'cutover state prune', () => pruneTransactions(stateDir, keep))
+    io.stdout.write(removed.length ? `Removed ${removed.length} finished transaction(s): ${removed.join(', ')}\n` : 'Nothing to prune.\n')
+    return EXIT.ok
+  }
+  const txs = await listTransactions(stateDir)
+  if (txs.length === 0) io.stdout.write(`No transactions in ${stateDir}.\n`)
+  for (const t of txs) {
+    const extra = t.restores ? ` (restores ${t.restores})` : ''
+    io.stdout.write(`${t.txid}  ${t.kind.padEnd(8)} ${t.state.padEnd(11)} ${t.created}  ${t.targets.length} file(s), backups ${t.backupBytes} bytes${extra}\n`)
+  }
+  return EXIT.ok
 }
 
 const guard = (c: Command): Command => async (opts, args, io) => {
@@ -236,4 +240,5 @@ export const commands: Record<string, Command> = {
   verify: guard(verify),
   recover: guard(recoverCmd),
   rollback: guard(rollback),
+  state: guard(state),
 }

@@ -61,6 +61,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .option('--force', 'also restore targets that changed since that transaction')
     .action(action('rollback'))
   program
+    .command('state')
+    .description('list the transactions in the state directory, or prune old finished ones')
+    .argument('[action]', '"list" (default) or "prune"')
+    .addOption(root()).addOption(stateDir())
+    .option('--keep <n>', 'with prune: how many finished transactions to keep', '5')
+    .action(action('state'))
+  program
     .command('recover')
     .description('finish or undo an interrupted apply: every target all-before or all-after')
     .addOption(root()).addOption(stateDir())

@@ -3,11 +3,12 @@ import { resolve } from 'node:path'
 import { applyEdits, type Edit } from './edit.js'
 import { encodeValue } from './encode.js'
 import { CutoverError, StalePlanError } from './errors.js'
+import { withLock } from './lock.js'
 import type { PlanDocument } from './plan-doc.js'
 import { maskValues, resolveRecordedSecrets } from './secrets.js'
 import { decodeText, encodeText, sha256 } from './source.js'
 import type { Validator } from './step.js'
-import { acquireLock, commitFiles, recover, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
+import { commitFiles, recover, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
 
 /** Options of {@link applyPlanDocument}. */
 export interface ApplyOptions extends TxOptions {
@@ -27,17 +28,15 @@ export interface ApplyResult extends TxResult { recovered: RecoverReport; staleL
  * from the environment; then writes all targets or none.
  */
 export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions): Promise<ApplyResult> {
-  const lock = await acquireLock(options.stateDir, 'cutover apply')
-  try {
+  return withLock(options.stateDir, 'cutover apply', async (lock) => {
     const recovered = await recover(options)
+    const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
     const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
     const targets = await buildTargets(doc, secrets, options)
-    if (targets.length === 0) return { txid: '', written: [], warnings: [], recovered, ...(lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}) }
+    if (targets.length === 0 && !options.participants?.length) return { txid: '', written: [], warnings: [], recovered, ...stale }
     const result = await commitFiles(targets, { ...options, meta: { spec: doc.spec, profile: doc.profile } })
-    return { ...result, recovered, ...(lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}) }
-  } finally {
-    await lock.release()
-  }
+    return { ...result, recovered, ...stale }
+  })
 }
 
 async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<TxTarget[]> {
@@ -68,9 +67,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     }
     for (const pass of [...passes.keys()].sort((a, b) => a - b)) text = applyEdits(text, passes.get(pass)!)
     const content = encodeText(text, c.encoding)
-    // as when planning: the secrets and their encoded forms are masked before hashing
-    const all = [...masks, ...c.edits.filter((e) => e.secret).map((e) => encodeValue(secrets.get(e.secret!.name)!, e.secret!.encoding)).filter((t) => t.length > 0)]
-    const after = all.length ? sha256(encodeText(maskValues(text, all), c.encoding)) : sha256(content)
+    const after = masks.length ? sha256(encodeText(maskValues(text, masks), c.encoding)) : sha256(content)
     if (after !== c.after) {
       throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
     }
@@ -93,11 +90,8 @@ function unknownValidator(name: string, target: string): never {
 
 /** Runs {@link recover} under the state directory's lock. */
 export async function recoverState(options: TxOptions): Promise<RecoverReport> {
-  const lock = await acquireLock(options.stateDir, 'cutover recover')
-  try {
+  return withLock(options.stateDir, 'cutover recover', async (lock) => {
     const report = await recover(options)
     return lock.staleTakenOver ? { ...report, staleLock: lock.staleTakenOver } : report
-  } finally {
-    await lock.release()
-  }
+  })
 }

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, resolve, sep } from 'node:path'
+import { CutoverError } from './errors.js'
+
+/** One target as the journal records it. */
+export interface JournalTarget {
+  target: string
+  /** The real path written (symlinks resolved). */
+  path: string
+  temp: string
+  backup: string
+  existed: boolean
+  before: string
+  after: string
+  mode: number
+  uid: number
+  gid: number
+}
+
+export type JournalState = 'staging' | 'prepared' | 'committed' | 'aborted' | 'rolled-back'
+
+/** What a transaction was made from, so that later plans know what it applied. */
+export interface TxMeta { spec?: string; profile?: string | null }
+
+/** The journal of one transaction: `<state>/tx/<txid>/journal.json`. */
+export interface Journal {
+  txid: string
+  state: JournalState
+  created: string
+  kind: 'apply' | 'rollback'
+  meta?: TxMeta
+  /** For a rollback: the transaction it restored. */
+  restores?: string
+  targets: JournalTarget[]
+}
+
+/** A transaction id: sortable by time, unique. */
+export function newTxid(): string {
+  return `${new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(4).toString('hex')}`
+}
+
+/** fsyncs a file or a directory by path. */
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, constants.O_RDONLY)
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Writes a file durably: temp beside it (mode 0600), fsync, rename, fsync the directory. */
+export async function writeDurable(path: string, data: string | Buffer): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`
+  const fh = await open(temp, 'wx', 0o600)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await rename(temp, path)
+  await fsyncPath(dirname(path))
+}
+
+/**
+ * Creates the state directory (and `tx/`) mode 0700. Refuses one inside an include directory
+ * (any `*.d` component such as `sudoers.d`, `conf.d`, `cron.d`): a backup there would be read
+ * as configuration.
+ */
+export async function ensureStateDir(stateDir: string): Promise<void> {
+  const parts = resolve(stateDir).split(sep)
+  const include = parts.find((p) => /\.d$/.test(p))
+  if (include) {
+    throw new CutoverError('STATE_DIR', `state directory ${stateDir} is inside the include directory "${include}": backups there would be read as configuration; use --state-dir`)
+  }
+  await mkdir(join(stateDir, 'tx'), { recursive: true, mode: 0o700 })
+  await chmod(stateDir, 0o700)
+  await chmod(join(stateDir, 'tx'), 0o700)
+}
+
+export async function writeJournal(stateDir: string, j: Journal): Promise<void> {
+  await writeDurable(join(stateDir, 'tx', j.txid, 'journal.json'), JSON.stringify(j, null, 2) + '\n')
+}
+
+/** Every journal in the state directory, oldest first. */
+export async function readJournals(stateDir: string): Promise<Journal[]> {
+  let names: string[]
+  try {
+    names = (await readdir(join(stateDir, 'tx'))).sort()
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw e
+  }
+  const out: Journal[] = []
+  for (const n of names) {
+    const path = join(stateDir, 'tx', n, 'journal.json')
+    let raw: string
+    try {
+      raw = await readFile(path, 'utf8')
+    } catch (e) {
+      // a transaction directory whose first journal write never completed touched no target
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw e
+    }
+    try {
+      out.push(JSON.parse(raw) as Journal)
+    } catch (e) {
+      throw new CutoverError('STATE', `${path} is unreadable: ${(e as Error).message}`)
+    }
+  }
+  return out
+}
+
+/** A transaction as `cutover state` lists it. */
+export interface TxSummary { txid: string; state: JournalState; created: string; kind: string; targets: string[]; backupBytes: number; restores?: string }
+
+/** The transactions recorded in a state directory, oldest first, with the size of their backups. */
+export async function listTransactions(stateDir: string): Promise<TxSummary[]> {
+  const out: TxSummary[] = []
+  for (const j of await readJournals(stateDir)) {
+    let backupBytes = 0
+    for (const t of j.targets) backupBytes += await stat(t.backup).then((s) => s.size, () => 0)
+    out.push({ txid: j.txid, state: j.state, created: j.created, kind: j.kind, targets: j.targets.map((t) => t.target), backupBytes, ...(j.restores ? { restores: j.restores } : {}) })
+  }
+  return out
+}
+
+/**
+ * Deletes the backups and journals of finished transactions, keeping the newest `keep` finished
+ * ones (and never an unfinished one, which `recover` needs). Returns the txids removed.
+ */
+export async function pruneTransactions(stateDir: string, keep: number): Promise<string[]> {
+  const finished = (await readJournals(stateDir)).filter((j) => j.state !== 'staging' && j.state !== 'prepared')
+  const drop = finished.slice(0, Math.max(0, finished.length - keep))
+  for (const j of drop) await rm(join(stateDir, 'tx', j.txid), { recursive: true, force: true })
+  if (drop.length) await fsyncPath(join(stateDir, 'tx'))
+  return drop.map((j) => j.txid)
+}

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises'
+import { CutoverError } from './errors.js'
+import { readJournals } from './journal.js'
+import { withLock } from './lock.js'
+import { sha256 } from './source.js'
+import { commitFiles, recover, type RecoverReport, type TxOptions, type TxResult, type TxTarget } from './transaction.js'
+
+/** Options of {@link rollbackLast}. */
+export interface RollbackOptions extends TxOptions {
+  /** Restore targets that changed since that transaction too. */
+  force?: boolean
+  /** Asked with the list of files before anything is written; `false` cancels. */
+  confirm?: (txid: string, targets: string[]) => Promise<boolean>
+}
+
+/** What a rollback did. */
+export interface RollbackResult extends TxResult { restored: string; recovered: RecoverReport; cancelled?: boolean }
+
+/**
+ * Restores the last committed apply transaction that was not rolled back yet from its backups,
+ * as a new transaction (itself all-or-nothing, and journaled). Targets that changed since that
+ * transaction are refused, naming each, unless `force`.
+ */
+export async function rollbackLast(options: RollbackOptions): Promise<RollbackResult> {
+  return withLock(options.stateDir, 'cutover rollback', async () => {
+    const recovered = await recover(options)
+    const journals = await readJournals(options.stateDir)
+    const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
+    const last = journals.filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid)).pop()
+    if (!last) throw new CutoverError('NOTHING_TO_ROLL_BACK', `no applied transaction to roll back in ${options.stateDir}`)
+    const changed: string[] = []
+    const targets: TxTarget[] = []
+    for (const t of last.targets) {
+      const now = await readFile(t.path).then(sha256, () => 'absent')
+      if (now !== t.after) {
+        changed.push(`${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`)
+        if (!options.force) continue
+      }
+      if (!t.existed) throw new CutoverError('ROLLBACK', `${t.target} was created by ${last.txid}: rollback does not remove files; remove it by hand`)
+      targets.push({ target: t.target, path: t.path, before: now, content: await readFile(t.backup) })
+    }
+    if (changed.length && !options.force) {
+      throw new CutoverError('ROLLBACK_STALE', `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`)
+    }
+    if (options.confirm && !(await options.confirm(last.txid, targets.map((t) => t.target)))) {
+      return { txid: '', written: [], warnings: [], restored: last.txid, recovered, cancelled: true }
+    }
+    const result = await commitFiles(targets, { ...options, kind: 'rollback', restores: last.txid })
+    return { ...result, restored: last.txid, recovered }
+  })
+}

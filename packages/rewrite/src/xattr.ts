@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+/** Extended attributes (POSIX ACLs included, as `system.posix_acl_*`) of a file: name → base64 value. */
+export type Xattrs = Map<string, string>
+
+let available: boolean | undefined
+
+/** Whether `getfattr`/`setfattr` (Debian's `attr`) are installed. */
+export async function xattrToolsAvailable(): Promise<boolean> {
+  if (available === undefined) {
+    available = await run('getfattr', ['--version']).then(() => true, () => false)
+    if (available) available = await run('setfattr', ['--version']).then(() => true, () => false)
+  }
+  return available
+}
+
+/**
+ * Reads the extended attributes of many files with one `getfattr` call. Files without any are
+ * absent from the result. Throws when the tool fails for another reason than "no attributes".
+ */
+export async function readXattrs(paths: readonly string[]): Promise<Map<string, Xattrs>> {
+  const out = new Map<string, Xattrs>()
+  if (paths.length === 0) return out
+  const { stdout } = await run('getfattr', ['--absolute-names', '--no-dereference', '-d', '-m', '-', '-e', 'base64', '--', ...paths], { maxBuffer: 1 << 28 }).catch(
+    (e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '' }),
+  )
+  let current: Xattrs | undefined
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      current = new Map()
+      out.set(line.slice(8), current)
+    } else if (current && line.includes('=')) {
+      const eq = line.indexOf('=')
+      current.set(line.slice(0, eq), line.slice(eq + 1))
+    }
+  }
+  for (const [k, v] of out) if (v.size === 0) out.delete(k)
+  return out
+}
+
+/** Sets extended attributes on a file (values as `getfattr -e base64` printed them). */
+export async function writeXattrs(path: string, attrs: Xattrs): Promise<void> {
+  for (const [name, value] of attrs) await run('setfattr', ['-n', name, '-v', value, '--', path])
+}
