@@ -1,0 +1,94 @@
+import type { Diagnostic } from './diagnostic.js'
+import type { Edit, EncodingName } from './edit.js'
+import { parseIni, type IniDocument, type IniEntry, type IniSpan } from './ini-parse.js'
+import { scanLeftovers } from './leftovers.js'
+import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
+import { object, oneOf } from './schema.js'
+import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type ValueSpec } from './step.js'
+
+/** Options of the `ini` step. */
+export type IniOptions = CommonOptions & RuleOptions & {
+  /** `"section.key": value` (or `key` before any section) writes that key's value, every occurrence. */
+  set?: Record<string, ValueSpec>
+  /**
+   * How `set` writes into an unquoted value that needs quoting (`;`, `#`, quotes, blanks):
+   * `auto` adds double quotes (php.ini, my.cnf); `never` writes it as is (pg_service.conf has no quoting).
+   */
+  quote?: 'auto' | 'never'
+}
+
+const encodingOf = (e: IniEntry): EncodingName[] => (e.quote === '"' ? ['ini-double'] : ['raw'])
+
+/**
+ * The `ini` step (php.ini, pg_service.conf, odbc.ini, my.cnf, Matomo's global.ini.php): rule keys
+ * apply to values only, never to keys, section names or comments; `set` writes `section.key`
+ * values. A line parser locates spans; nothing is re-serialized, so comments and layout stay.
+ */
+export const iniStep: StepKind<IniOptions> = {
+  name: 'ini',
+  options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a section.key (or a key before any section)'), quote: oneOf(['auto', 'never'] as const) }, { required: ['files'] }),
+  needles: (o, ctx) => literalNeedles(o, ctx),
+  plan(file, o, ctx) {
+    const text = file.text
+    const doc = parseIni(text)
+    const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx)
+    const regions: LiteralRegion[] = doc.entries.filter((e) => !targets.has(e)).map((e) => ({ ...e.value, whole: true, encoding: encodingOf(e) }))
+    const edits: Edit[] = [...assigned, ...rewriteLiterals(text, regions, literalRules(o, ctx))]
+    const leftovers = scanLeftovers(text, ctx, edits, {
+      reason: iniReason(doc),
+      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
+    })
+    return { edits, diagnostics, leftovers }
+  },
+}
+
+function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context) {
+  const edits: Edit[] = []
+  const targets = new Set<IniEntry>()
+  const diagnostics: Diagnostic[] = []
+  for (const [name, value] of Object.entries(o.set ?? {})) {
+    const rule = `set.${name}`
+    const found = doc.entries.filter((e) => `${e.section}.${e.key}` === name || (e.section === '' && e.key === name))
+    if (found.length === 0) {
+      diagnostics.push({ code: 'SET_NOT_FOUND', severity: 'warning', message: `set ${name}: no such key in this file (keys are written section.key)`, range: { start: 0, end: 0 } })
+      continue
+    }
+    for (const e of found) {
+      if (e.value.start === e.keySpan.end) {
+        diagnostics.push({ code: 'SET_NO_VALUE', severity: 'warning', message: `set ${name}: the key has no "=" here; left unchanged`, range: e.keySpan })
+        continue
+      }
+      targets.add(e)
+      const current = text.slice(e.value.start, e.value.end)
+      if (e.quote) {
+        edits.push(...setEdits(e.value, current, value, encodingOf(e), ctx, rule))
+        continue
+      }
+      const raw = typeof value === 'string' ? value : ctx.secret(value.secret)
+      const quote = (o.quote ?? 'auto') === 'auto' && needsQuotes(raw)
+      edits.push(...setEdits(e.value, current, value, quote ? ['ini-double'] : ['raw'], ctx, rule, quote ? { open: '"', close: '"' } : undefined))
+    }
+  }
+  return { edits, targets, diagnostics }
+}
+
+/** True when an unquoted INI value would not read back as itself. */
+function needsQuotes(v: string): boolean {
+  return /[;#"'\\\r\n]/.test(v) || /^\s|\s$/.test(v)
+}
+
+function within(list: readonly IniSpan[], at: number): boolean {
+  return list.some((s) => s.start <= at && at < s.end)
+}
+
+/** Why an occurrence was left: a comment, a key or section name, or not a value. */
+function iniReason(doc: IniDocument) {
+  const names = [...doc.entries.map((e) => e.keySpan), ...doc.sections.map((s) => s.span)]
+  const values = doc.entries.map((e) => e.value)
+  return (start: number): string | undefined => {
+    if (within(doc.comments, start)) return 'inside a comment'
+    if (within(names, start)) return 'a key or section name, not a value'
+    if (within(values, start)) return undefined
+    return 'not a value'
+  }
+}
