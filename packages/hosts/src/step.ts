@@ -1,6 +1,6 @@
-import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Infer, type StepKind } from '@cutover/rewrite'
+import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Edit, type Infer, type StepKind } from '@cutover/rewrite'
 import type { Rewrite } from './model.js'
-import { lineAt, parseHosts, spanText, type HostsDocument } from './parse.js'
+import { lineAt, parseHosts, spanText, type HostsDocument, type Span } from './parse.js'
 import { planHosts, type EnsureRequest } from './plan.js'
 
 const which = s.oneOf(['new', 'old'] as const)
@@ -75,14 +75,16 @@ function ensureList(o: HostsOptions, ctx: Context): EnsureRequest[] {
   return ctx.inventory.filter((h) => !only || only.has(h.name)).map((h) => ({ name: h.name, address: h[spec.address] }))
 }
 
-function leftoverReason(doc: HostsDocument) {
+function leftoverReason(doc: HostsDocument, edits: readonly Edit[]) {
+  const kept = (n: Span) => !edits.some((e) => e.start < n.end && n.start < e.end)
   return (start: number): string | undefined => {
     const line = doc.lines[lineAt(doc, start)]
     if (!line) return undefined
     if (line.comment && start >= line.comment.start) return 'inside a comment'
     if (line.kind === 'invalid') return 'on a malformed line, which resolvers ignore'
     if (line.kind === 'entry' && start === line.address!.start) {
-      return `still the address of ${line.names.map((n) => spanText(doc, n)).join(' ')}, which no rule of this step moves`
+      const names = line.names.filter(kept).map((n) => spanText(doc, n))
+      return `still the address of ${names.join(' ')}, which no rule of this step moves`
     }
     return undefined
   }
@@ -113,7 +115,7 @@ export const hostsStep: StepKind<HostsOptions> = {
       ...(r.addresses ? { readdress: (a: string) => readdress(r.addresses!, a) } : {}),
     })
     const warnings: Diagnostic[] = doc.errors.map((d) => ({ ...d, severity: 'warning' }))
-    const leftovers = scanLeftovers(file.text, ctx, edits, { reason: leftoverReason(doc), fallback: 'no rule of this step rewrites it' })
+    const leftovers = scanLeftovers(file.text, ctx, edits, { reason: leftoverReason(doc, edits), fallback: 'no rule of this step rewrites it' })
     return { edits, diagnostics: [...warnings, ...diagnostics], leftovers }
   },
 }
