@@ -38,7 +38,8 @@ export interface Journal {
 
 /** A transaction id: sortable by time, unique. */
 export function newTxid(): string {
-  return `${new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(4).toString('hex')}`
+  // YYYYMMDD-HHMMSSmmm-random: sorts by time to the millisecond
+  return `${new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 18)}-${randomBytes(4).toString('hex')}`
 }
 
 /** fsyncs a file or a directory by path. */
@@ -111,7 +112,7 @@ export async function readJournals(stateDir: string): Promise<Journal[]> {
       throw new CutoverError('STATE', `${path} is unreadable: ${(e as Error).message}`)
     }
   }
-  return out
+  return out.sort((a, b) => a.created.localeCompare(b.created) || a.txid.localeCompare(b.txid))
 }
 
 /** A transaction as `cutover state` lists it. */

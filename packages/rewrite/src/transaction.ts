@@ -84,10 +84,11 @@ async function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs:
 
 /**
  * Returns every target of an interrupted transaction to all-before (or, when every target is
- * already all-after, records it as committed), and removes its temp files. Restoring a file is
+ * already all-after, records it as committed; `rollBack` names a transaction to return to
+ * all-before even then), and removes its temp files. Restoring a file is
  * itself a temp-and-rename, so a crash during recovery is recovered by running it again.
  */
-export async function recover(options: TxOptions): Promise<RecoverReport> {
+export async function recover(options: TxOptions & { rollBack?: string }): Promise<RecoverReport> {
   const fault = options.fault ?? faultsFromEnv()
   const report: RecoverReport = { transactions: [] }
   for (const j of await readJournals(options.stateDir)) {
@@ -98,7 +99,7 @@ export async function recover(options: TxOptions): Promise<RecoverReport> {
       j.state = 'aborted'
     } else {
       const hashes = await Promise.all(j.targets.map((t) => hashOf(t.path)))
-      if (hashes.every((h, i) => h === j.targets[i]!.after)) {
+      if (j.txid !== options.rollBack && hashes.every((h, i) => h === j.targets[i]!.after)) {
         j.state = 'committed'
       } else {
         let k = 0
@@ -230,7 +231,8 @@ export async function commitFiles(
   } catch (err) {
     for (const p of options.participants ?? []) await p.rollback().catch(() => undefined)
     if (prepared) {
-      await recover({ stateDir: options.stateDir, fault: () => undefined })
+      // an error (not a crash) after prepare: the participants rolled back, so must the files
+      await recover({ stateDir: options.stateDir, fault: () => undefined, rollBack: txid })
     } else {
       for (const e of entries) await rm(e.temp, { force: true }).catch(() => undefined)
       journal.state = 'aborted'
@@ -325,5 +327,5 @@ export async function readTransaction(stateDir: string, txid: string): Promise<J
 
 /** Stray temp files of cutover in a directory (for tests and `cutover state`). */
 export async function strayTemps(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => /\.cutover-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}(\.restore)?$/.test(n))
+  return (await readdir(dir)).filter((n) => /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(\.restore)?$/.test(n))
 }

@@ -1,0 +1,244 @@
+import { execFileSync, spawn } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  CutoverError,
+  LockError,
+  ValidationError,
+  acquireLock,
+  commitFiles,
+  listTransactions,
+  pruneTransactions,
+  recover,
+  rollbackLast,
+  sha256,
+  strayTemps,
+  type FaultHook,
+  type TxTarget,
+  type Validator,
+} from '../src/index.js'
+import { injectedError } from '../src/fault.js'
+
+const isRoot = process.getuid?.() === 0
+const cleanups: Array<() => void> = []
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!()
+})
+
+function tree(n = 3) {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-tx-'))
+  const files = Array.from({ length: n }, (_, i) => join(dir, 'etc', `f${i}.conf`))
+  mkdirSync(join(dir, 'etc'))
+  files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
+  const targets = (validators: Validator[] = []): TxTarget[] =>
+    files.map((f, i) => ({ target: `etc/f${i}.conf`, path: f, before: sha256(`old ${i}\n`), content: Buffer.from(`new ${i}\n`), validators }))
+  const state = () => files.map((f) => readFileSync(f, 'utf8').slice(0, 3))
+  return { dir, files, targets, state, stateDir: join(dir, 'state') }
+}
+
+const throwAt = (point: string, code = 'EIO'): FaultHook => (p) => {
+  if (p === point) throw injectedError(p, code)
+}
+
+describe('commitFiles fault points (in process)', () => {
+  it.each(['stage-write:2', 'staged:1', 'staged:3', 'validated', 'backed-up:2'])('an error at %s leaves every target before, no temp file', async (point) => {
+    const t = tree()
+    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt(point) })).rejects.toThrow(/injected/)
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+    expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['aborted'])
+  })
+  it.each(['prepared', 'renamed:1', 'renamed:2', 'renamed:3', 'before-commit'])('an error (not a crash) at %s is rolled back to before', async (point) => {
+    const t = tree()
+    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt(point) })).rejects.toThrow(/injected/)
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+    expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['rolled-back'])
+  })
+  it('an error after the commit leaves every target after', async () => {
+    const t = tree()
+    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('committed') })).rejects.toThrow(/injected/)
+    expect(t.state()).toEqual(['new', 'new', 'new'])
+    expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['committed'])
+  })
+  it.each(['ENOSPC', 'EACCES', 'EROFS'])('a %s while staging aborts with nothing changed', async (code) => {
+    const t = tree()
+    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('stage-write:3', code) })).rejects.toMatchObject({ code })
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+  })
+})
+
+describe('validators', () => {
+  it('run on the whole staged set, several per target, before the first rename', async () => {
+    const t = tree()
+    const seen: string[] = []
+    const record = (name: string): Validator => ({
+      name,
+      run: async (staged, target) => {
+        seen.push(`${name}:${target}:${readFileSync(staged, 'utf8').trim()}:${t.state().join('')}`)
+        return undefined
+      },
+    })
+    const failing: Validator = { name: 'strict', run: async (_s, target) => (target === 'etc/f2.conf' ? 'line 1: not good' : undefined) }
+    const targets = t.targets([record('a'), record('b'), failing])
+    await expect(commitFiles(targets, { stateDir: t.stateDir })).rejects.toThrow(ValidationError)
+    await expect(commitFiles(targets, { stateDir: t.stateDir })).rejects.toThrow('etc/f2.conf: strict: line 1: not good')
+    expect(seen.slice(0, 6)).toEqual(['a:etc/f0.conf:new 0:oldoldold', 'b:etc/f0.conf:new 0:oldoldold', 'a:etc/f1.conf:new 1:oldoldold', 'b:etc/f1.conf:new 1:oldoldold', 'a:etc/f2.conf:new 2:oldoldold', 'b:etc/f2.conf:new 2:oldoldold'])
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+  })
+  it('warns when a validator tool is missing', async () => {
+    const t = tree(1)
+    const absent: Validator = { name: 'visudo', available: async () => false, run: async () => 'never' }
+    const r = await commitFiles(t.targets([absent]), { stateDir: t.stateDir })
+    expect(r.warnings).toEqual(['validator visudo is not installed here: files of its kind were not checked by it'])
+  })
+})
+
+describe('recover after a real crash (SIGKILL)', () => {
+  const dist = join(import.meta.dirname, '../dist/index.js')
+  const runner = (dir: string, code: string, env: Record<string, string>) => {
+    const script = join(dir, 'run.mjs')
+    writeFileSync(script, `import * as tx from ${JSON.stringify(dist)}\n${code}\n`)
+    try {
+      execFileSync(process.execPath, [script], { env: { ...process.env, ...env }, stdio: 'pipe' })
+      return 'exited'
+    } catch (e) {
+      return (e as { signal?: string }).signal ?? 'failed'
+    }
+  }
+  it('restores all-before after a kill between renames, and after a kill during recovery itself', async () => {
+    const t = tree(4)
+    const targets = JSON.stringify(t.targets().map((x) => ({ ...x, content: x.content.toString() })))
+    const apply = `await tx.commitFiles(${targets}.map((x) => ({ ...x, content: Buffer.from(x.content) })), { stateDir: ${JSON.stringify(t.stateDir)} })`
+    expect(runner(t.dir, apply, { CUTOVER_FAULT_INJECT: 'renamed:2' })).toBe('SIGKILL')
+    expect(t.state()).toEqual(['new', 'new', 'old', 'old'])
+    expect(await strayTemps(join(t.dir, 'etc'))).toHaveLength(2)
+    const rec = `await tx.recover({ stateDir: ${JSON.stringify(t.stateDir)} })`
+    expect(runner(t.dir, rec, { CUTOVER_FAULT_INJECT: 'recover:1' })).toBe('SIGKILL')
+    expect(t.state()).toEqual(['old', 'new', 'old', 'old'])
+    const report = await recover({ stateDir: t.stateDir })
+    expect(report.transactions).toMatchObject([{ was: 'prepared', now: 'rolled-back' }])
+    expect(t.state()).toEqual(['old', 'old', 'old', 'old'])
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+    expect((await recover({ stateDir: t.stateDir })).transactions).toEqual([])
+  })
+  it('records all-after as committed when the kill came after the last rename', async () => {
+    const t = tree(2)
+    const targets = JSON.stringify(t.targets().map((x) => ({ ...x, content: x.content.toString() })))
+    const apply = `await tx.commitFiles(${targets}.map((x) => ({ ...x, content: Buffer.from(x.content) })), { stateDir: ${JSON.stringify(t.stateDir)} })`
+    expect(runner(t.dir, apply, { CUTOVER_FAULT_INJECT: 'before-commit' })).toBe('SIGKILL')
+    expect((await recover({ stateDir: t.stateDir })).transactions).toMatchObject([{ was: 'prepared', now: 'committed' }])
+    expect(t.state()).toEqual(['new', 'new'])
+  })
+})
+
+describe('lock', () => {
+  it('refuses while the holder lives, naming pid, host and start time', async () => {
+    const t = tree(1)
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+    cleanups.push(() => child.kill('SIGKILL'))
+    mkdirSync(t.stateDir, { recursive: true })
+    writeFileSync(join(t.stateDir, 'lock'), JSON.stringify({ pid: child.pid, host: (await import('node:os')).hostname(), started: '2026-11-22T10:00:00.000Z', command: 'cutover apply' }))
+    const err = await acquireLock(t.stateDir, 'cutover recover').catch((e) => e)
+    expect(err).toBeInstanceOf(LockError)
+    expect(err.message).toContain(`is locked by cutover apply (pid ${child.pid} on `)
+    expect(err.message).toContain('since 2026-11-22T10:00:00.000Z')
+  })
+  it('takes over a lock whose process is gone, and says so', async () => {
+    const t = tree(1)
+    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    mkdirSync(t.stateDir, { recursive: true })
+    writeFileSync(join(t.stateDir, 'lock'), JSON.stringify({ pid: Number(dead), host: (await import('node:os')).hostname(), started: '2026-11-22T10:00:00.000Z', command: 'cutover apply' }))
+    const lock = await acquireLock(t.stateDir, 'cutover apply')
+    expect(lock.staleTakenOver).toBe(`a stale lock of pid ${dead} on ${(await import('node:os')).hostname()} (cutover apply, started 2026-11-22T10:00:00.000Z) was taken over: that process is gone`)
+    await expect(acquireLock(t.stateDir, 'second')).rejects.toThrow(/locked by cutover apply \(pid \d+/)
+    await lock.release()
+    expect(existsSync(join(t.stateDir, 'lock'))).toBe(false)
+  })
+})
+
+describe('metadata', () => {
+  it('keeps mode, owner, group, xattrs and ACLs, and writes through symlinks', async () => {
+    const t = tree(2)
+    chmodSync(t.files[0]!, 0o440)
+    if (isRoot) chownSync(t.files[0]!, 1234, 2345)
+    execFileSync('setfattr', ['-n', 'user.cutover-test', '-v', 'kept', t.files[0]!])
+    execFileSync('setfacl', ['-m', 'u:4321:r', t.files[0]!])
+    symlinkSync(t.files[1]!, join(t.dir, 'link.conf'))
+    const targets = t.targets()
+    targets[1] = { ...targets[1]!, path: join(t.dir, 'link.conf') }
+    await commitFiles(targets, { stateDir: t.stateDir })
+    const st = statSync(t.files[0]!)
+    expect(st.mode & 0o777).toBe(0o440)
+    if (isRoot) expect([st.uid, st.gid]).toEqual([1234, 2345])
+    expect(execFileSync('getfattr', ['-n', 'user.cutover-test', '--only-values', t.files[0]!], { encoding: 'utf8' })).toBe('kept')
+    expect(execFileSync('getfacl', ['-p', t.files[0]!], { encoding: 'utf8' })).toContain('user:4321:r--')
+    expect(readFileSync(t.files[1]!, 'utf8')).toBe('new 1\n')
+    expect((await import('node:fs')).lstatSync(join(t.dir, 'link.conf')).isSymbolicLink()).toBe(true)
+    expect(statSync(t.stateDir).mode & 0o777).toBe(0o700)
+    const [tx] = await listTransactions(t.stateDir)
+    expect(statSync(join(t.stateDir, 'tx', tx!.txid)).mode & 0o777).toBe(0o700)
+    expect(statSync(join(t.stateDir, 'tx', tx!.txid, 'backup', '0')).mode & 0o777).toBe(0o600)
+  })
+
+  it.runIf(isRoot)('refuses an immutable target before anything is written', async () => {
+    const t = tree(2)
+    execFileSync('chattr', ['+i', t.files[1]!])
+    cleanups.push(() => execFileSync('chattr', ['-i', t.files[1]!]))
+    const err = await commitFiles(t.targets(), { stateDir: t.stateDir }).catch((e) => e)
+    expect(err).toBeInstanceOf(CutoverError)
+    expect(err.message).toBe('etc/f1.conf cannot be replaced: it is immutable or append-only (chattr -i); nothing was written')
+    expect(t.state()).toEqual(['old', 'old'])
+    expect(await listTransactions(t.stateDir)).toEqual([])
+  })
+
+  it.runIf(isRoot)('refuses a target on a read-only file system, and aborts cleanly when the disk fills', async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt])
+    cleanups.push(() => execFileSync('umount', [mnt]))
+    const small = join(mnt, 'small.conf')
+    const big = join(mnt, 'big.conf')
+    writeFileSync(small, 'old\n')
+    writeFileSync(big, 'old\n')
+    const stateDir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    const targets: TxTarget[] = [
+      { target: 'small.conf', path: small, before: sha256('old\n'), content: Buffer.from('new\n') },
+      { target: 'big.conf', path: big, before: sha256('old\n'), content: Buffer.alloc(200 * 1024, 'x') },
+    ]
+    const full = await commitFiles(targets, { stateDir }).catch((e) => e)
+    expect(full.code).toBe('ENOSPC')
+    expect([readFileSync(small, 'utf8'), readFileSync(big, 'utf8')]).toEqual(['old\n', 'old\n'])
+    expect(await strayTemps(mnt)).toEqual([])
+    execFileSync('mount', ['-o', 'remount,ro', mnt])
+    const ro = await commitFiles(targets.slice(0, 1), { stateDir }).catch((e) => e)
+    expect(ro.message).toBe('small.conf cannot be replaced: its file system is read-only; nothing was written')
+  })
+})
+
+describe('rollback and state', () => {
+  it('restores the last transaction, refuses changed targets unless forced', async () => {
+    const t = tree(2)
+    await commitFiles(t.targets(), { stateDir: t.stateDir, kind: 'apply' })
+    writeFileSync(t.files[1]!, 'edited by hand\n')
+    const err = await rollbackLast({ stateDir: t.stateDir }).catch((e) => e)
+    expect(err.message).toMatch(/^not rolled back, nothing was written:\n {2}etc\/f1.conf: changed since transaction \S+ \(then sha256:\w+, now sha256:\w+\)\nuse --force/)
+    expect(t.state()).toEqual(['new', 'edi'])
+    const r = await rollbackLast({ stateDir: t.stateDir, force: true })
+    expect(r.written).toEqual(['etc/f0.conf', 'etc/f1.conf'])
+    expect(t.state()).toEqual(['old', 'old'])
+    await expect(rollbackLast({ stateDir: t.stateDir })).rejects.toThrow(/no applied transaction to roll back/)
+    const list = await listTransactions(t.stateDir)
+    expect(list.map((x) => [x.kind, x.state])).toEqual([['apply', 'committed'], ['rollback', 'committed']])
+    expect(list[1]!.restores).toBe(list[0]!.txid)
+    expect(await pruneTransactions(t.stateDir, 1)).toEqual([list[0]!.txid])
+    expect(readdirSync(join(t.stateDir, 'tx'))).toEqual([list[1]!.txid])
+  })
+  it('refuses a state directory inside an include directory', async () => {
+    const t = tree(1)
+    await expect(commitFiles(t.targets(), { stateDir: join(t.dir, 'etc/sudoers.d/state') })).rejects.toThrow(/inside the include directory "sudoers.d"/)
+  })
+})
