@@ -94,9 +94,9 @@ export function setEdits(
     ? { start: span.start, end: span.end, text: encoded, rule, summary: `${rule} (sensitive)`, secret: { name: secret, encoding }, sensitive: true }
     : { start: span.start, end: span.end, text: encoded, rule, summary: `${rule} = ${raw}` }
   if (!around) return [edit]
-  return [
-    { start: span.start, end: span.start, text: around.open, rule },
-    edit,
-    { start: span.end, end: span.end, text: around.close, rule },
-  ]
+  const out: Edit[] = []
+  if (around.open) out.push({ start: span.start, end: span.start, text: around.open, rule })
+  out.push(edit)
+  if (around.close) out.push({ start: span.end, end: span.end, text: around.close, rule })
+  return out
 }

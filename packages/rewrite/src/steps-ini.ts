@@ -66,7 +66,10 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context) {
       }
       const raw = typeof value === 'string' ? value : ctx.secret(value.secret)
       const quote = (o.quote ?? 'auto') === 'auto' && needsQuotes(raw)
-      edits.push(...setEdits(e.value, current, value, quote ? ['ini-double'] : ['raw'], ctx, rule, quote ? { open: '"', close: '"' } : undefined))
+      // `host =` with nothing after it: keep the file's `key = value` spacing
+      const gap = current === '' && raw !== '' && /^[ \t]+=$/.test(text.slice(e.keySpan.end, e.value.start)) ? ' ' : ''
+      const around = quote || gap ? { open: gap + (quote ? '"' : ''), close: quote ? '"' : '' } : undefined
+      edits.push(...setEdits(e.value, current, value, quote ? ['ini-double'] : ['raw'], ctx, rule, around))
     }
   }
   return { edits, targets, diagnostics }

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { iniStep, parseIni, type IniOptions } from '../src/index.js'
+import { changedLines, context, corpusFiles, planText } from './config-tools.js'
+
+const opts = (o: Partial<IniOptions>): IniOptions => ({ files: ['x'], ...o })
+
+const MY_CNF = [
+  '# old primary 10.0.10.48',
+  '[client]',
+  'host = 10.0.10.48 ; inline comment 10.0.10.48',
+  'password = "old;pw"',
+  '[mysqld]',
+  'bind-address\t= 10.0.10.48\r',
+  'skip-name-resolve',
+  '10.0.10.48 = key not value',
+  '!includedir /etc/mysql/conf.d/',
+  '[10.0.10.48]',
+  'report-host = \'10.0.10.480\'',
+  '',
+].join('\n')
+
+describe('ini step', () => {
+  it('rewrites values only: never comments, keys or section names', async () => {
+    const r = await planText(iniStep, MY_CNF, opts({ addresses: 'names' }))
+    expect(changedLines(MY_CNF, r.after)).toEqual([
+      [3, 'host = 10.0.10.48 ; inline comment 10.0.10.48', 'host = finance.thehumanjourney.net ; inline comment 10.0.10.48'],
+      [6, 'bind-address\t= 10.0.10.48\r', 'bind-address\t= finance.thehumanjourney.net\r'],
+    ])
+    expect(r.leftovers.map((l) => l.reason)).toEqual([
+      'old address: inside a comment',
+      'old address: inside a comment',
+      'old address: a key or section name, not a value',
+      'old address: a key or section name, not a value',
+      'near-miss: "10.0.10.48" inside "10.0.10.480" is not rewritten',
+    ])
+    expect((await planText(iniStep, r.after, opts({ addresses: 'names' }))).edits).toEqual([])
+  })
+
+  it('sets section.key values, quoting and escaping when needed, every occurrence', async () => {
+    const src = 'top=1\n[client]\npassword = "old;pw"\nuser =\nport = 3306\n[client]\nport=3307\n[mysqld]\nport = 1\nskip\n'
+    const r = await planText(iniStep, src, opts({ set: { top: '2', 'client.password': 'n"e\\w', 'client.user': 'app;x', 'client.port': '5432', 'mysqld.skip': 'x', 'nope.x': 'y' } }))
+    expect(r.after).toBe('top=2\n[client]\npassword = "n\\"e\\\\w"\nuser = "app;x"\nport = 5432\n[client]\nport=5432\n[mysqld]\nport = 1\nskip\n')
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['SET_NO_VALUE', 'SET_NOT_FOUND'])
+    const never = await planText(iniStep, 'host=\npassword=a\n', opts({ quote: 'never', set: { host: 'db', password: { secret: 'PW' } } }), context({ secrets: { PW: 'p;w#' } }))
+    expect(never.after).toBe('host=db\npassword=p;w#\n')
+    expect(never.edits.find((e) => e.secret)).toMatchObject({ secret: { name: 'PW', encoding: ['raw'] }, sensitive: true })
+  })
+})
+
+describe('ini step on the real corpus', () => {
+  const files = corpusFiles('ini')
+
+  it.each(files.map((f) => [f.name, f] as const))('%s: lines concatenate to the file and an empty plan changes nothing', async (_n, f) => {
+    const doc = parseIni(f.text)
+    expect(doc.lines.map((l) => f.text.slice(l.start, l.end)).join('')).toBe(f.text)
+    for (const e of doc.entries) expect(e.value.start >= e.keySpan.end && e.value.end <= f.text.length).toBe(true)
+    const r = await planText(iniStep, f.text, opts({ addresses: 'names', variants: ['routing-keys'] }))
+    expect(r.after).toBe(f.text)
+  })
+
+  const edit = async (name: string, o: IniOptions, text?: string) => {
+    const f = files.find((x) => x.name === name)!
+    const r = await planText(iniStep, text ?? f.text, o)
+    return changedLines(text ?? f.text, r.after)
+  }
+
+  it("sets Matomo's database.host, php.ini's mysqli.default_host and my.cnf's socket on exactly their lines", async () => {
+    expect(await edit('matomo_global.ini.php', opts({ set: { 'database.host': 'finance.thehumanjourney.net' } }))).toEqual([[15, 'host =', 'host = finance.thehumanjourney.net']])
+    expect(await edit('php-src_php.ini-production', opts({ set: { 'MySQLi.mysqli.default_host': 'finance.thehumanjourney.net' } }))).toEqual([
+      [1192, 'mysqli.default_host =', 'mysqli.default_host = finance.thehumanjourney.net'],
+    ])
+    expect(await edit('mysql_docker-library_mysqld.cnf', opts({ set: { 'mysqld.socket': '/run/mysqld/mysqld.sock' } }))).toEqual([
+      [24, 'socket          = /var/run/mysqld/mysqld.sock', 'socket          = /run/mysqld/mysqld.sock'],
+    ])
+  })
+
+  it('pg_service.conf.sample: comments stay; with its template service enabled, one line changes', async () => {
+    const f = files.find((x) => x.name === 'postgres_pg_service.conf.sample')!
+    expect(await edit(f.name, opts({ set: { 'template1.dbname': 'finance' } }))).toEqual([])
+    const enabled = f.text.replace('#[template1]\n#dbname=template1\n', '[template1]\ndbname=template1\n')
+    expect(enabled).not.toBe(f.text)
+    const changed = await edit(f.name, opts({ quote: 'never', set: { 'template1.dbname': 'finance' } }), enabled)
+    expect(changed).toEqual([[expect.any(Number), 'dbname=template1', 'dbname=finance']])
+  })
+})
