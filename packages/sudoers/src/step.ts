@@ -1,0 +1,159 @@
+import { applyEdits, commonKeys, s, scanLeftovers, sortEdits, type Diagnostic, type Edit, type Schema, type StepKind } from '@cutover/rewrite'
+import { checkSudoers } from './check.js'
+import { ensureAlias, ensureRule, parseMember, parseRule, removeAlias, removeRule, SudoersSyntaxError } from './edit.js'
+import { lintSudoers } from './lint.js'
+import { parseSudoers } from './parse.js'
+import type { AliasType } from './types.js'
+import { sudoersChecksValidator, visudoValidator } from './validate.js'
+
+/** An alias of the step: Cmnd members, or `{ type, members }` for User/Runas/Host/Cmnd. */
+export type AliasSpec = string[] | { type: AliasType; members: string[] }
+
+/** Options of the `sudoers` step. */
+export interface SudoersOptions {
+  files: string[]
+  exclude?: string[]
+  profiles?: string[]
+  /** Aliases to define or redefine in place, by name. */
+  aliases?: Record<string, AliasSpec>
+  /** User specifications to have, each recognised in any formatting. */
+  rules?: string[]
+  /** Aliases (by name, any type) and rules to take out. */
+  remove?: { aliases?: string[]; rules?: string[] }
+}
+
+type YamlNode = { range?: [number, number, number]; type?: string; source?: string }
+
+/**
+ * A string of sudoers syntax, checked with the package's parser when the spec is read: an
+ * error points at the column inside the YAML string when the string is written plainly.
+ */
+function sudoersText(what: string, check: (v: string) => void): Schema<string> {
+  const base = s.string({ describe: what })
+  return {
+    expected: base.expected,
+    json: base.json,
+    parse(node, ctx, at) {
+      const v = base.parse(node, ctx, at)
+      if (v === undefined) return undefined
+      try {
+        check(v)
+        return v
+      } catch (e) {
+        if (!(e instanceof SudoersSyntaxError)) throw e
+        const n = node as YamlNode
+        const r = n.range ?? [at.start, at.end]
+        const plain = n.type === 'PLAIN' || ((n.type === 'QUOTE_SINGLE' || n.type === 'QUOTE_DOUBLE') && !/[\\'"\n]/.test(v))
+        const lead = v.length - v.trimStart().length
+        const start = plain ? r[0] + (n.type === 'PLAIN' ? 0 : 1) + lead + e.offset : r[0]
+        ctx.errors.push({ code: 'SUDOERS_SYNTAX', message: e.message, range: { start, end: plain ? start + 1 : r[1] } })
+        return undefined
+      }
+    },
+  }
+}
+
+const ruleText = sudoersText('a sudoers rule such as "www-data ALL=(finance) NOPASSWD: FINANCESCRIPT"', (v) => void parseRule(v))
+const memberText = (type: AliasType) => sudoersText(`a ${type}_Alias member in sudoers syntax`, (v) => void parseMember(type, v))
+const aliasName = s.string({ describe: 'an alias name in upper case (A-Z, 0-9, _)', pattern: /^[A-Z][A-Z0-9_]*$/ })
+
+const typedAlias: Schema<{ type: AliasType; members: string[] }> = {
+  expected: 'a mapping with type (User, Runas, Host, Cmnd) and members',
+  json: () => s.object({ type: s.oneOf(['User', 'Runas', 'Host', 'Cmnd'] as const), members: s.array(s.string()) }).json(),
+  parse(node, ctx, at) {
+    const head = s.object({ type: s.oneOf(['User', 'Runas', 'Host', 'Cmnd'] as const), members: s.array(s.string(), { minItems: 1 }) }, { required: ['type', 'members'] })
+    const scratch = { ...ctx, errors: [] as Diagnostic[] }
+    const v = head.parse(node, scratch, at)
+    if (v === undefined) {
+      ctx.errors.push(...scratch.errors)
+      return undefined
+    }
+    const typed = s.object({ type: s.string(), members: s.array(memberText(v.type), { minItems: 1 }) }, { required: ['type', 'members'] })
+    return typed.parse(node, ctx, at) === undefined ? undefined : v
+  },
+}
+
+const options = s.object(
+  {
+    ...commonKeys,
+    aliases: s.record(s.union(s.array(memberText('Cmnd'), { minItems: 1, describe: 'a list of Cmnd_Alias members' }), typedAlias), {
+      key: aliasName,
+      describe: 'a mapping of alias names to Cmnd members or { type, members }',
+    }),
+    rules: s.array(ruleText, { describe: 'a list of sudoers rules' }),
+    remove: s.object({ aliases: s.array(aliasName, { describe: 'a list of alias names' }), rules: s.array(ruleText, { describe: 'a list of sudoers rules' }) }),
+  },
+  { required: ['files'] },
+) as unknown as Schema<SudoersOptions>
+
+/** Several insertions at one offset become one edit, in the order given (aliases before rules). */
+function mergeInsertions(edits: Edit[]): Edit[] {
+  const out: Edit[] = []
+  for (const e of edits) {
+    const same = e.start === e.end ? out.find((x) => x.start === e.start && x.end === e.start) : undefined
+    if (!same) {
+      out.push({ ...e })
+      continue
+    }
+    same.text += e.text
+    if (same.rule !== e.rule) same.rule = 'sudoers'
+    same.summary = `${same.summary}; ${e.summary}`
+  }
+  return out
+}
+
+/** Maps an offset of the edited text back to the step's input (an inserted span maps to its insertion point). */
+function unmap(offset: number, sorted: readonly Edit[]): number {
+  let delta = 0
+  for (const e of sorted) {
+    const outStart = e.start + delta
+    if (offset < outStart) break
+    if (offset < outStart + e.text.length) return e.start
+    delta += e.text.length - (e.end - e.start)
+  }
+  return offset - delta
+}
+
+/** The edits of one step on one parsed file, in the order aliases, removals, rules. */
+export function sudoersEdits(doc: ReturnType<typeof parseSudoers>, o: SudoersOptions): Edit[] {
+  const edits: Edit[] = []
+  for (const [name, spec] of Object.entries(o.aliases ?? {})) {
+    const { type, members } = Array.isArray(spec) ? { type: 'Cmnd' as const, members: spec } : spec
+    edits.push(...ensureAlias(doc, type, name, members))
+  }
+  for (const name of o.remove?.aliases ?? []) edits.push(...removeAlias(doc, undefined, name))
+  for (const rule of o.remove?.rules ?? []) edits.push(...removeRule(doc, rule))
+  for (const rule of o.rules ?? []) edits.push(...ensureRule(doc, rule))
+  return mergeInsertions(edits)
+}
+
+/**
+ * The `sudoers` step: `aliases:` (Cmnd by default, `{ type, members }` for the others),
+ * `rules:` and `remove:` on sudoers files, validated by `visudo -cf` and the package's checks
+ * before install; lint findings and check problems come back as warnings.
+ */
+export const sudoersStep: StepKind<SudoersOptions> = {
+  name: 'sudoers',
+  options,
+  validators: [visudoValidator, sudoersChecksValidator],
+  alwaysPlan: (o) => Boolean(o.aliases || o.rules),
+  needles: (o) => [...(o.remove?.aliases ?? []), ...(o.remove?.rules ?? []).map((r) => r.trim().split(/\s/)[0]!)],
+  async plan(file, o, ctx) {
+    const doc = parseSudoers(file.text)
+    if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
+    const edits = sudoersEdits(doc, o)
+    const sorted = sortEdits(edits)
+    const after = parseSudoers(applyEdits(file.text, sorted))
+    const found = [...after.errors, ...checkSudoers(after), ...(await lintSudoers(after, { root: ctx.root }))]
+    const diagnostics: Diagnostic[] = found.map((d) => {
+      const start = unmap(d.range.start, sorted)
+      return { ...d, severity: 'warning', range: { start, end: Math.max(start, unmap(d.range.end, sorted)) } }
+    })
+    const comments = doc.entries.filter((e) => e.type === 'comment')
+    const leftovers = scanLeftovers(file.text, ctx, edits, {
+      reason: (start) => (comments.some((c) => c.start <= start && start < c.end) ? 'inside a comment' : undefined),
+      fallback: 'the sudoers step does not rewrite addresses',
+    })
+    return { edits, diagnostics, leftovers }
+  },
+}

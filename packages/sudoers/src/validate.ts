@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process'
+import { access, constants, readFile } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
+import { decodeText, LineIndex, type Diagnostic, type Validator } from '@cutover/rewrite'
+import { checkSudoers } from './check.js'
+import { parseSudoers } from './parse.js'
+
+async function findVisudo(): Promise<string | undefined> {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'].filter(Boolean)
+  for (const d of dirs) {
+    const p = join(d, 'visudo')
+    if (await access(p, constants.X_OK).then(() => true, () => false)) return p
+  }
+  return undefined
+}
+
+/**
+ * `visudo -cf STAGED`: sudo's own parser on the staged file. Its message names the target
+ * (not the temp file) and the line sudo reports.
+ */
+export const visudoValidator: Validator = {
+  name: 'visudo',
+  available: async () => (await findVisudo()) !== undefined,
+  async run(stagedPath, target) {
+    const visudo = await findVisudo()
+    if (!visudo) return `sudoers: visudo is not installed, ${target} cannot be checked`
+    return new Promise((resolve) => {
+      execFile(visudo, ['-cf', stagedPath], { encoding: 'utf8' }, (err, stdout, stderr) => {
+        if (!err) return resolve(undefined)
+        const text = `${stdout}${stderr}`.split(stagedPath).join(target).trim()
+        resolve(`sudoers: visudo -cf rejects ${target}:\n${text}`)
+      })
+    })
+  },
+}
+
+/** Formats diagnostics as `target:line:col: CODE message` lines. */
+function describe(target: string, source: string, ds: readonly Diagnostic[]): string {
+  const index = new LineIndex(source)
+  return ds
+    .map((d) => {
+      const p = index.position(d.range.start)
+      return `${target}:${p.line}:${p.col}: ${d.code} ${d.message}`
+    })
+    .join('\n')
+}
+
+/**
+ * The package's own checks on the staged file: it parses, and has no undefined or duplicate
+ * alias, no alias name that is not upper case, no alias cycle.
+ */
+export const sudoersChecksValidator: Validator = {
+  name: 'sudoers-checks',
+  async run(stagedPath, target) {
+    const { text } = decodeText(await readFile(stagedPath))
+    const doc = parseSudoers(text)
+    const problems = [...doc.errors, ...checkSudoers(doc)]
+    if (problems.length === 0) return undefined
+    return `sudoers: ${target} fails the sudoers checks:\n${describe(target, text, problems)}`
+  },
+}
