@@ -67,7 +67,9 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     }
     for (const pass of [...passes.keys()].sort((a, b) => a - b)) text = applyEdits(text, passes.get(pass)!)
     const content = encodeText(text, c.encoding)
-    const after = masks.length ? sha256(encodeText(maskValues(text, masks), c.encoding)) : sha256(content)
+    // as when planning: the secrets and their encoded forms (`it\'s` in PHP) are masked before hashing
+    const all = [...masks, ...c.edits.filter((e) => e.secret).map((e) => encodeValue(secrets.get(e.secret!.name)!, e.secret!.encoding)).filter((t) => t.length > 0)]
+    const after = all.length ? sha256(encodeText(maskValues(text, all), c.encoding)) : sha256(content)
     if (after !== c.after) {
       throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
     }
