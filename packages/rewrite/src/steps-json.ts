@@ -42,7 +42,9 @@ export async function parseJson(text: string): Promise<JsonDocument> {
   const keys: Array<{ start: number; end: number }> = []
   const walk = (n: JsonNode) => {
     if (n.type === 'string') {
-      const span = { start: n.offset + 1, end: n.offset + n.length - 1 }
+      const start = Math.min(n.offset + 1, text.length)
+      // an unterminated string has no closing quote
+      const span = { start, end: Math.max(start, Math.min(text.length, n.offset + n.length - (text[n.offset + n.length - 1] === '"' && n.length > 1 ? 1 : 0))) }
       if (n.parent?.type === 'property' && n.parent.children?.[0] === n) keys.push(span)
       else strings.push({ ...span, whole: true, encoding: ['json'] })
     }
@@ -52,7 +54,8 @@ export async function parseJson(text: string): Promise<JsonDocument> {
   const comments: Array<{ start: number; end: number }> = []
   const scanner = J.createScanner(text, false)
   for (let k = scanner.scan(); k !== 17 /* EOF */; k = scanner.scan()) {
-    if (k === 12 || k === 13) comments.push({ start: scanner.getTokenOffset(), end: scanner.getTokenOffset() + scanner.getTokenLength() })
+    // an unterminated comment's token may claim a character past the end
+    if (k === 12 || k === 13) comments.push({ start: scanner.getTokenOffset(), end: Math.min(text.length, scanner.getTokenOffset() + scanner.getTokenLength()) })
   }
   const errors = errs.map((e) => ({ code: 'JSON_SYNTAX', message: `invalid JSON: ${J.printParseErrorCode(e.error)}`, range: { start: e.offset, end: e.offset + e.length } }))
   return { root, strings, keys, comments, errors }
