@@ -7,7 +7,7 @@ export interface QualifiedName { schema: string; name: string }
 
 /** A `CREATE [OR REPLACE] FUNCTION | PROCEDURE` statement located in a text. */
 export interface SqlFunction extends QualifiedName {
-  /** Argument types as PostgreSQL names them (`int4`, `text[]`), when the statement parses. */
+  /** Argument types as written (`integer`, `text[]`, `character varying`), without names, defaults and OUT arguments. */
   argTypes: string[] | undefined
   /** `plpgsql`, `sql`, … (lower case); undefined when the statement does not say. */
   language: string | undefined
@@ -99,61 +99,63 @@ export function nameGlobs(globs: readonly string[]): (q: QualifiedName) => boole
   return (q) => res.some(({ re, qualified }) => re.test(qualified ? `${q.schema}.${q.name}` : q.name))
 }
 
-type ParseSync = (sql: string) => { stmts?: Array<{ stmt?: Record<string, any> }> }
-let parser: ParseSync | undefined
+const MODES = new Set(['in', 'out', 'inout', 'variadic'])
+// types of more than one word, which a leading name would otherwise be confused with
+const MULTI_WORD = /^(double precision|character varying|char varying|national char(acter)?( varying)?|bit varying|(timestamp|time)( ?\(\d+\))? with(out)? time zone|interval \w+.*)(\[\])*$/
 
-/** Loads PostgreSQL's parser (libpg-query) for the argument types of functions. */
-export async function loadParser(): Promise<void> {
-  if (parser) return
-  const mod = await import('libpg-query')
-  await mod.loadModule()
-  parser = mod.parseSync as unknown as ParseSync
-}
-
-function typeName(t: any): string {
-  const names: string[] = (t?.names ?? []).map((n: any) => n.String?.sval ?? '')
-  const base = names[0] === 'pg_catalog' && names.length === 2 ? names[1]! : names.join('.')
-  return base + '[]'.repeat(t?.arrayBounds?.length ?? 0)
-}
-
-function parseMeta(sql: string): { argTypes?: string[]; language?: string } {
-  try {
-    const stmt = parser?.(sql).stmts?.[0]?.stmt?.CreateFunctionStmt
-    if (!stmt) return {}
-    const params: any[] = stmt.parameters ?? []
-    const argTypes = params
-      .map((p) => p.FunctionParameter)
-      .filter((p) => p && p.mode !== 'FUNC_PARAM_OUT' && p.mode !== 'FUNC_PARAM_TABLE')
-      .map((p) => typeName(p.argType))
-    const lang = (stmt.options ?? []).map((o: any) => o.DefElem).find((d: any) => d?.defname === 'language')
-    return { argTypes, language: lang?.arg?.String?.sval?.toLowerCase() }
-  } catch {
-    return {}
+/** The argument types of a signature's tokens (between the parentheses), names and defaults dropped. */
+function argTypesOf(tokens: readonly SqlToken[]): string[] {
+  const args: SqlToken[][] = [[]]
+  let depth = 0
+  for (const t of tokens) {
+    if (t.text === '(' || t.text === '[') depth++
+    else if (t.text === ')' || t.text === ']') depth--
+    if (depth === 0 && t.text === ',') args.push([])
+    else if (t.kind !== 'comment') args[args.length - 1]!.push(t)
   }
+  const out: string[] = []
+  for (let a of args) {
+    if (a.length === 0) continue
+    const mode = a[0]!.text.toLowerCase()
+    if (MODES.has(mode) && a.length > 1) {
+      if (mode === 'out') continue
+      a = a.slice(1)
+    }
+    const cut = a.findIndex((t) => t.text === '=' || t.text.toLowerCase() === 'default')
+    if (cut !== -1) a = a.slice(0, cut)
+    const words = a.map((t) => (t.kind === 'word' && !t.text.startsWith('"') ? t.text.toLowerCase() : t.text))
+    const tidy = (w: string[]) => w.join(' ').replace(/ ([()[\].,])/g, '$1').replace(/([([.,]) /g, '$1')
+    const joined = tidy(words)
+    const named = words.length > 1 && a[0]!.kind === 'word' && !MULTI_WORD.test(joined)
+    out.push(named ? tidy(words.slice(1)) : joined)
+  }
+  return out
 }
 
 /**
- * Reads the function defined by the statement `text[start, end)` with PostgreSQL's lexer (spans)
- * and parser (argument types, language). Needs {@link loadLexer}; throws a `SQL_LEX` error when
- * the lexer rejects the statement.
+ * Reads the function defined by the statement `text[start, end)` with PostgreSQL's lexer: the
+ * signature's argument types, the language and the body literal after `AS`. Needs
+ * {@link loadLexer}; throws a `SQL_LEX` error when the lexer rejects the statement.
  */
 export function readFunction(text: string, start: number, end: number, name: QualifiedName): SqlFunction {
-  const sql = text.slice(start, end)
-  const tokens = lexSql(sql, start)
-  const meta = parseMeta(sql)
+  const tokens = lexSql(text.slice(start, end), start)
   let body: Literal | undefined
   let depth = 0
-  let language = meta.language
+  let language: string | undefined
+  let args: { from: number; to: number } | undefined
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!
-    if (t.text === '(') depth++
-    else if (t.text === ')') depth--
-    else if (depth === 0 && t.kind === 'word') {
+    if (t.text === '(') {
+      if (depth++ === 0 && !args) args = { from: k + 1, to: -1 }
+    } else if (t.text === ')') {
+      if (--depth === 0 && args && args.to === -1) args.to = k
+    } else if (depth === 0 && t.kind === 'word') {
       const w = t.text.toLowerCase()
       const next = tokens[k + 1]
       if (w === 'as' && next?.kind === 'string') body = readLiteral(next.text, next.start)
       else if (w === 'language' && next && !language) language = next.text.replace(/^'|'$/g, '').toLowerCase()
     }
   }
-  return { ...name, argTypes: meta.argTypes, language, start, end, body, tokens }
+  const argTypes = args && args.to !== -1 ? argTypesOf(tokens.slice(args.from, args.to)) : undefined
+  return { ...name, argTypes, language, start, end, body, tokens }
 }

@@ -1,10 +1,10 @@
-export { splitSql, skipBlockComment, skipQuoted, dollarTag, type PieceKind, type SqlPiece, type SplitResult } from './split.js'
+export { pieceHead, splitSql, skipBlockComment, skipQuoted, dollarTag, type PieceKind, type SqlPiece, type SplitResult } from './split.js'
 export { loadLexer, lexerLoaded, lexSql, type SqlToken } from './lexer.js'
 export {
   readLiteral, identityValue, decodeCopyField, encodeCopy, encodeFor, encodingsFor,
   type DecodedValue, type Literal, type LiteralForm,
 } from './literal.js'
-export { functionSignature, loadParser, nameAfter, nameGlobs, readFunction, routineName, type QualifiedName, type SqlFunction } from './functions.js'
+export { functionSignature, nameAfter, nameGlobs, readFunction, routineName, type QualifiedName, type SqlFunction } from './functions.js'
 export { compileRules, parseConninfo, rewriteValue, ruleNeedles, type ConninfoPair, type PasswordOptions, type SqlRules, type ValueEdit } from './rules.js'
 export {
   copyIsCsv, functionValues, rewriteCopyData, rewriteFunction, rewriteFunctionDefinition, rewriteInsert, valueEdits,

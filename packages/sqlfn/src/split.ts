@@ -17,8 +17,6 @@ export interface SqlPiece {
   start: number
   codeStart: number
   end: number
-  /** Lower-cased first words of the statement (up to four), e.g. `['create', 'function', …]`. */
-  head: string[]
   /** For a `copy-data` piece, the offset where its rows begin (after the COPY line's newline). */
   dataStart?: number
 }
@@ -92,7 +90,7 @@ export function splitSql(text: string): SplitResult {
   let codeStart = -1
   let st: State = { words: [], parens: 0, begins: 0, routine: false }
   const push = (kind: PieceKind, end: number) => {
-    pieces.push({ kind, start, codeStart: codeStart === -1 ? end : codeStart, end, head: st.words.slice(0, 4) })
+    pieces.push({ kind, start, codeStart: codeStart === -1 ? end : codeStart, end })
     start = end
     codeStart = -1
     st = { words: [], parens: 0, begins: 0, routine: false }
@@ -177,6 +175,27 @@ function word(st: State, text: string, i: number, j: number): void {
   else if (w === 'end' && st.begins > 0) st.begins--
 }
 
+/**
+ * The lower-cased first words (up to `max`) of a statement piece, e.g. `['create', 'function',
+ * 'public', 'amqp_staff']`: quoted identifiers, strings and comments end the list.
+ */
+export function pieceHead(text: string, piece: SqlPiece, max = 4): string[] {
+  const out: string[] = []
+  const re = /\s*(?:--[^\n]*\n|\/\*[^]*?\*\/)?/y
+  let i = piece.codeStart
+  while (out.length < max && i < piece.end) {
+    re.lastIndex = i
+    re.exec(text)
+    if (re.lastIndex > i) { i = re.lastIndex; continue }
+    let j = i
+    while (j < piece.end && isIdentChar(text.charCodeAt(j))) j++
+    if (j === i) { if (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 40) { i++; continue } break }
+    out.push(text.slice(i, j).toLowerCase())
+    i = j
+  }
+  return out
+}
+
 function copyFromStdin(text: string, from: number, to: number): boolean {
   return /\bfrom\s+stdin\b/i.test(text.slice(from, to))
 }
@@ -203,7 +222,7 @@ function copyData(text: string, i: number, pieces: SqlPiece[], diagnostics: Diag
     diagnostics.push({ code: 'UNTERMINATED_COPY', message: 'COPY data is not terminated by a line "\\."', range: { start: dataStart, end: dataStart } })
     end = text.length
   }
-  pieces.push({ kind: 'copy-data', start: i, codeStart: dataStart, end, head: [], dataStart })
+  pieces.push({ kind: 'copy-data', start: i, codeStart: dataStart, end, dataStart })
   moved(end)
   return end
 }

@@ -3,12 +3,12 @@ import {
   LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, valueSpec,
   type CommonOptions, type Context, type Edit, type RuleOptions, type StepKind, type StepResult, type Validator,
 } from '@cutover/rewrite'
-import { loadParser, nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
+import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
 import { loadLexer } from './lexer.js'
 import { sqlLeftovers } from './leftovers.js'
 import { copyIsCsv, rewriteCopyData, rewriteFunction, rewriteInsert, type Rewrite } from './rewrite.js'
 import { compileRules, ruleNeedles, type PasswordOptions, type SqlRules } from './rules.js'
-import { splitSql, type SqlPiece } from './split.js'
+import { pieceHead, splitSql, type SqlPiece } from './split.js'
 
 /** Options of the `sql` step. */
 export type SqlOptions = CommonOptions & RuleOptions & {
@@ -65,21 +65,23 @@ function describe(text: string, pieces: SqlPiece[], k: number, c: Compiled): Pie
     const name = t ? `${t.schema}.${t.name}` : 'a table'
     return t && c.table(t) ? { piece, what: `COPY data of ${name}`, selected: !copyIsCsv(text.slice(copy.codeStart, copy.end)) } : { piece, what: `COPY data of ${name}, which tables: does not select`, selected: false }
   }
-  const fn = routineName(text, piece.codeStart, piece.end, piece.head)
+  const head = pieceHead(text, piece)
+  const fn = routineName(text, piece.codeStart, piece.end, head)
   if (fn) return c.fn(fn) ? { piece, what: `function ${fn.schema}.${fn.name}`, selected: true } : { piece, what: `function ${fn.schema}.${fn.name}, which functions: does not select`, selected: false }
-  if (piece.head[0] === 'insert' && piece.head[1] === 'into') {
+  if (head[0] === 'insert' && head[1] === 'into') {
     const t = nameAfter(text, piece.codeStart, piece.end, 2)
     const name = t ? `${t.schema}.${t.name}` : 'a table'
     return t && c.table(t) ? { piece, what: `INSERT into ${name}`, selected: true } : { piece, what: `INSERT into ${name}, which tables: does not select`, selected: false }
   }
-  return { piece, what: `a ${piece.head.slice(0, 2).join(' ').toUpperCase()} statement, which this step does not rewrite`, selected: false }
+  return { piece, what: `a ${head.slice(0, 2).join(' ').toUpperCase()} statement, which this step does not rewrite`, selected: false }
 }
 
 function rewritePiece(text: string, info: PieceInfo, rules: SqlRules): Rewrite {
   const p = info.piece
   if (p.kind === 'copy-data') return rewriteCopyData(text, p.dataStart!, p.end, rules)
-  if (p.head[0] === 'insert') return rewriteInsert(text, p.codeStart, p.end, rules)
-  const name = routineName(text, p.codeStart, p.end, p.head)!
+  const head = pieceHead(text, p)
+  if (head[0] === 'insert') return rewriteInsert(text, p.codeStart, p.end, rules)
+  const name = routineName(text, p.codeStart, p.end, head)!
   return rewriteFunction(readFunction(text, p.codeStart, p.end, name), rules)
 }
 
@@ -104,7 +106,7 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
   const { pieces, diagnostics } = splitSql(text)
   if (diagnostics.length) return { edits: [], diagnostics, leftovers: [] }
-  await Promise.all([loadLexer(), loadParser()])
+  await loadLexer()
   const edits: Edit[] = []
   const infos = new Map<number, PieceInfo>()
   let h = 0

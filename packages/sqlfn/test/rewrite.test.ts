@@ -1,7 +1,7 @@
 import { applyEdits, type Context } from '@cutover/rewrite'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  compileRules, decodeCopyField, loadLexer, loadParser, parseConninfo, planSql, readFunction, rewriteFunctionDefinition, splitSql, type SqlOptions,
+  compileRules, decodeCopyField, loadLexer, parseConninfo, planSql, readFunction, rewriteFunctionDefinition, splitSql, type SqlOptions,
 } from '../src/index.js'
 
 function context(profile: string, env: Record<string, string> = {}): Context {
@@ -32,7 +32,6 @@ async function rewrite(sql: string, o: SqlOptions, ctx: Context): Promise<string
 
 beforeAll(async () => {
   await loadLexer()
-  await loadParser()
 })
 
 describe('function bodies', () => {
@@ -59,7 +58,9 @@ $_$;
 
   it('reads schema, name, argument types, language and the body span', () => {
     const f = readFunction(fn, 0, fn.length - 1, { schema: 'public', name: 'amqp_x' })
-    expect(f).toMatchObject({ schema: 'public', name: 'amqp_x', argTypes: ['int4', 'text[]'], language: 'plpgsql' })
+    expect(f).toMatchObject({ schema: 'public', name: 'amqp_x', argTypes: ['integer', 'text[]'], language: 'plpgsql' })
+    const g = "CREATE FUNCTION s.g(IN p_a double precision, character varying, OUT x int, b timestamp(3) with time zone DEFAULT now(), \"T\" numeric(5,2)[] = '{}') RETURNS void AS $$ $$;"
+    expect(readFunction(g, 0, g.length, { schema: 's', name: 'g' }).argTypes).toEqual(['double precision', 'character varying', 'timestamp(3) with time zone', 'numeric(5,2)[]'])
     expect(f.body).toMatchObject({ form: 'dollar', tag: '$_$' })
     expect(fn.slice(f.body!.at(0), f.body!.at(f.body!.value.length))).toBe(f.body!.value)
   })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { decodeText } from '@cutover/rewrite'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { splitSql } from '../src/index.js'
+import { pieceHead, splitSql } from '../src/index.js'
 
 const corpus = join(import.meta.dirname, '../../../../shared/corpus/sql')
 const files = readdirSync(corpus).filter((f) => f.endsWith('.sql'))
@@ -46,7 +46,8 @@ describe('splitSql', () => {
     const { pieces, diagnostics } = splitSql(sql)
     expect(diagnostics).toEqual([])
     expect(pieces.map((p) => p.kind)).toEqual(['meta', 'sql', 'sql', 'sql', 'copy-data', 'meta', 'sql', 'trivia'])
-    expect(pieces[2]!.head).toEqual(['create', 'function', 'f', 'returns'])
+    expect(pieceHead(sql, pieces[2]!)).toEqual(['create', 'function', 'f'])
+    expect(pieceHead(sql, pieces[6]!)).toEqual(['select', '1'])
     expect(sql.slice(pieces[2]!.codeStart, pieces[2]!.end)).toMatch(/^CREATE FUNCTION.*END;$/)
     expect(sql.slice(pieces[4]!.dataStart!, pieces[4]!.end)).toBe('x;y\t\\N\n\\.\n')
     expect(concat(sql)).toBe(sql)
