@@ -46,27 +46,44 @@ export interface ModelOptions {
 export function buildModels(doc: HostsDocument, o: ModelOptions): LineModel[] {
   const lengths = new Set<number>()
   for (const n of o.interest) lengths.add(n.length)
+  const { text, lines } = doc
   const out: LineModel[] = []
-  doc.lines.forEach((line, index) => {
-    if (line.kind !== 'entry') return
-    const original = spanText(doc, line.address!)
-    const readdressed = o.readdress?.(original)
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!
+    if (line.kind !== 'entry') continue
+    const readdressed = o.readdress?.(spanText(doc, line.address!))
     let hit = readdressed !== undefined
-    const names: NameModel[] = []
-    for (const span of line.names) {
-      const raw = spanText(doc, span)
-      const renamed = o.rename?.(raw)
-      const text = renamed?.text ?? raw
-      const lower = renamed || lengths.has(text.length) ? text.toLowerCase() : ''
-      if (renamed || o.interest.has(lower)) hit = true
-      names.push({ span, text, lower, ...(renamed ? { renamed } : {}) })
+    if (!hit && !o.rename) {
+      for (const n of line.names) {
+        if (lengths.has(n.end - n.start) && o.interest.has(text.slice(n.start, n.end).toLowerCase())) {
+          hit = true
+          break
+        }
+      }
+      if (!hit) continue
     }
-    if (!hit) return
-    for (const n of names) if (!n.lower) n.lower = n.text.toLowerCase()
-    const address = readdressed?.text ?? original
-    out.push({ index, line, original, address, family: line.family!, names, ...(readdressed ? { readdressed } : {}) })
-  })
+    const model = modelOf(doc, index, o, readdressed)
+    if (model) out.push(model)
+  }
   return out
+}
+
+function modelOf(doc: HostsDocument, index: number, o: ModelOptions, readdressed: Rewrite | undefined): LineModel | undefined {
+  const line = doc.lines[index]!
+  let hit = readdressed !== undefined
+  const names: NameModel[] = []
+  for (const span of line.names) {
+    const raw = spanText(doc, span)
+    const renamed = o.rename?.(raw)
+    const text = renamed?.text ?? raw
+    const lower = text.toLowerCase()
+    if (renamed || o.interest.has(lower)) hit = true
+    names.push({ span, text, lower, ...(renamed ? { renamed } : {}) })
+  }
+  if (!hit) return undefined
+  const original = spanText(doc, line.address!)
+  const address = readdressed?.text ?? original
+  return { index, line, original, address, family: line.family!, names, ...(readdressed ? { readdressed } : {}) }
 }
 
 /** The first label of a dotted name (`finance` of `finance.example.net`), or undefined for a bare name. */

@@ -75,7 +75,8 @@ export function parseHosts(text: string): HostsDocument {
 }
 
 function parseLine(text: string, start: number, end: number, next: number, errors: Diagnostic[]): HostsLine {
-  const tokens: Span[] = []
+  let address: Span | undefined
+  const names: Span[] = []
   let comment: Span | undefined
   let i = start
   while (i < end) {
@@ -94,22 +95,51 @@ function parseLine(text: string, start: number, end: number, next: number, error
       if (isBlank(d) || d === HASH) break
       i++
     }
-    tokens.push({ start: s, end: i })
+    if (address === undefined) address = { start: s, end: i }
+    else names.push({ start: s, end: i })
   }
-  const first = tokens[0]
-  const base = { start, end, next, ...(comment ? { comment } : {}) }
-  if (!first) return { kind: comment ? 'comment' : 'blank', names: [], ...base }
-  const address = text.slice(first.start, first.end)
-  const family = addressFamily(address)
+  // one object shape for every line keeps property access monomorphic on large files
+  const line: HostsLine = { kind: 'entry', start, end, next, address, family: undefined, names, comment }
+  if (!address) {
+    line.kind = comment ? 'comment' : 'blank'
+    return line
+  }
+  const family = familyAt(text, address.start, address.end)
   if (!family) {
-    errors.push({ code: 'BAD_ADDRESS', message: `expected an IPv4 or IPv6 address, got "${address}"`, range: first })
-    return { kind: 'invalid', address: first, names: [], ...base }
+    line.kind = 'invalid'
+    errors.push({ code: 'BAD_ADDRESS', message: `expected an IPv4 or IPv6 address, got "${text.slice(address.start, address.end)}"`, range: address })
+    return line
   }
-  if (tokens.length === 1) {
-    errors.push({ code: 'MISSING_NAME', message: `expected a host name after the address ${address}`, range: first })
-    return { kind: 'invalid', address: first, family, names: [], ...base }
+  line.family = family
+  if (names.length === 0) {
+    line.kind = 'invalid'
+    errors.push({ code: 'MISSING_NAME', message: `expected a host name after the address ${text.slice(address.start, address.end)}`, range: address })
   }
-  return { kind: 'entry', address: first, family, names: tokens.slice(1), ...base }
+  return line
+}
+
+/** The family of `text[start, end)`, without slicing it when it is a dotted quad (the common case). */
+function familyAt(text: string, start: number, end: number): AddressFamily | undefined {
+  let parts = 0
+  let digits = 0
+  let value = 0
+  let lead = 0
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      if (digits === 0) lead = c
+      else if (lead === 48) return addressFamily(text.slice(start, end)) // no leading zeros in a dotted quad
+      value = value * 10 + (c - 48)
+      if (++digits > 3 || value > 255) return addressFamily(text.slice(start, end))
+    } else if (c === 46 && digits > 0 && parts < 3) {
+      parts++
+      digits = 0
+      value = 0
+    } else {
+      return addressFamily(text.slice(start, end))
+    }
+  }
+  return parts === 3 && digits > 0 ? 'ipv4' : undefined
 }
 
 /**

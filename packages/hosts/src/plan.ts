@@ -1,8 +1,8 @@
-import { CutoverError, type Diagnostic, type Edit } from '@cutover/rewrite'
+import { CutoverError, applyEdits, type Diagnostic, type Edit } from '@cutover/rewrite'
 import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { appendEdit, lineEdits, mergeDeletions } from './emit.js'
 import { buildModels, settleLine, shortName, type LineModel, type NameModel, type Rewrite } from './model.js'
-import type { HostsDocument } from './parse.js'
+import { parseHosts, type HostsDocument } from './parse.js'
 import { hostConflicts } from './resolve.js'
 import { verifyPlan } from './verify.js'
 
@@ -80,14 +80,29 @@ export function planHosts(doc: HostsDocument, intent: HostsIntent): HostsPlan {
     for (const n of leaving) moved.set(n.leader!, [...(moved.get(n.leader!) ?? []), n])
   }
   const edits: Edit[] = []
-  for (const m of models) edits.push(...lineEdits(doc, m, finals.get(m)!))
+  const kept: Piece[] = []
+  for (const m of models) {
+    const mine = lineEdits(doc, m, finals.get(m)!)
+    edits.push(...mine)
+    if (m.names.some((n) => !n.removed)) kept.push({ at: m.line.start, order: 1, text: applyEdits(doc.text.slice(m.line.start, m.line.end), mine.map((e) => ({ ...e, start: e.start - m.line.start, end: e.end - m.line.start }))) })
+  }
   mergeDeletions(edits)
-  const appended = appendLines(wanted, primary, moved)
-  const append = appendEdit(doc, appended, intent.marker ?? DEFAULT_MARKER)
-  if (append) edits.push(append)
-  if (edits.length) diagnostics.push(...verifyPlan(doc, edits, [...wanted.values()], removed, renamedNames(models)))
+  const append = appendEdit(doc, appendLines(wanted, primary, moved), intent.marker ?? DEFAULT_MARKER)
+  if (append) {
+    edits.push(append)
+    kept.push({ at: append.start, order: 0, text: append.text })
+  }
+  if (edits.length) {
+    const renamed = renamedNames(models)
+    // without renames, only modelled lines and appended ones can hold the names checked
+    const after = renamed.length ? parseHosts(applyEdits(doc.text, edits)) : parseHosts(kept.sort((a, b) => a.at - b.at || a.order - b.order).map((p) => p.text).join('\n'))
+    diagnostics.push(...verifyPlan(after, [...wanted.values()], removed, renamed))
+  }
   return { edits, diagnostics }
 }
+
+/** A line of the planned result, placed by its offset in the input (insertions first). */
+interface Piece { at: number; order: number; text: string }
 
 /** The first model of the right family that lists each ensured name (after removals). */
 function primaries(models: readonly LineModel[], wanted: ReadonlyMap<string, Target>): Map<string, LineModel> {

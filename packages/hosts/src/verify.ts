@@ -1,6 +1,6 @@
-import { applyEdits, type Diagnostic, type Edit } from '@cutover/rewrite'
+import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
-import { parseHosts, spanText, type HostsDocument } from './parse.js'
+import { spanText, type HostsDocument } from './parse.js'
 import { hostConflicts } from './resolve.js'
 
 interface Expected { name: string; address: string; family: AddressFamily }
@@ -25,13 +25,13 @@ function addressesOf(doc: HostsDocument, names: ReadonlySet<string>): Map<string
 }
 
 /**
- * Checks a plan by resolving on its result: every ensured name must resolve first-match to its
+ * Checks a plan by resolving on its result `after` (the planned text parsed, or the part of it
+ * that holds every ensured and removed name): every ensured name must resolve first-match to its
  * address and to no other address of its family (`HOST_UNRESOLVED`, an error: the plan is
  * wrong), every removed name must be gone (`HOST_NOT_REMOVED`), and a renamed name that the
- * result maps to two addresses is a `HOST_CONFLICT` warning. Ranges index the planned input.
+ * result maps to two addresses is a `HOST_CONFLICT` warning.
  */
-export function verifyPlan(doc: HostsDocument, edits: readonly Edit[], ensured: readonly Expected[], removed: ReadonlySet<string>, renamed: readonly string[]): Diagnostic[] {
-  const after = parseHosts(applyEdits(doc.text, edits))
+export function verifyPlan(after: HostsDocument, ensured: readonly Expected[], removed: ReadonlySet<string>, renamed: readonly string[]): Diagnostic[] {
   const names = new Set([...ensured.map((e) => e.name.toLowerCase()), ...removed])
   const found = addressesOf(after, names)
   const out: Diagnostic[] = []

@@ -1,7 +1,7 @@
 import { applyEdits, checkEdits } from '@cutover/rewrite'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseHosts, planHosts, printHosts, resolveHost, spanText, type EnsureRequest } from '../src/index.js'
+import { addressFamily, parseHosts, planHosts, printHosts, resolveHost, spanText, type EnsureRequest } from '../src/index.js'
 
 const NAMES = ['finance.thehumanjourney.net', 'finance', 'hrdb.thehumanjourney.net', 'hrdb', 'legacy-db', 'localhost', 'RabbitMQ.thehumanjourney.net']
 const ADDRESSES = ['127.0.0.1', '::1', '10.0.10.48', '10.0.10.49', '10.0.10.50', 'fe80::1%eth0', '0.0.0.0']
@@ -42,6 +42,18 @@ describe('properties', () => {
         expect(at).toBe(text.length)
       }),
       { numRuns: 500 },
+    )
+  })
+
+  it('the fast dotted-quad check agrees with inet_pton-like validation', () => {
+    const quadish = fc.array(fc.constantFrom('0', '00', '01', '1', '10', '99', '255', '256', '1000', ''), { minLength: 1, maxLength: 5 }).map((t) => t.join('.'))
+    const free = fc.array(fc.constantFrom('0', '1', '2', '5', '9', '25', '255', '256', '.', ':', '::', 'a', 'f', '%', 'e'), { minLength: 1, maxLength: 12 }).map((t) => t.join(''))
+    const addressish = fc.oneof(quadish, free).filter((a) => a.length > 0)
+    fc.assert(
+      fc.property(addressish, (a) => {
+        expect(parseHosts(`${a} name\n`).lines[0]!.family).toBe(addressFamily(a))
+      }),
+      { numRuns: 2000 },
     )
   })
 
