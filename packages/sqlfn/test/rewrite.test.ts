@@ -1,7 +1,8 @@
 import { applyEdits, type Context } from '@cutover/rewrite'
+import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  compileRules, decodeCopyField, loadLexer, parseConninfo, planSql, readFunction, rewriteFunctionDefinition, splitSql, type SqlOptions,
+  compileRules, decodeCopyField, loadLexer, parseConninfo, planSql, readFunction, rewriteFunctionDefinition, splitSql, sqlSplitValidator, type SqlOptions,
 } from '../src/index.js'
 
 function context(profile: string, env: Record<string, string> = {}): Context {
@@ -163,5 +164,34 @@ describe('leftovers', () => {
     const r = await planSql('CREATE FUNCTION f() AS $$ 10.0.10.48', opts(), context('test'))
     expect(r.diagnostics).toMatchObject([{ code: 'UNTERMINATED_DOLLAR_QUOTE' }])
     expect(splitSql('SELECT 1;').diagnostics).toEqual([])
+  })
+})
+
+describe('robustness', () => {
+  it('the sql-split validator accepts a clean dump and names the line:col of an unterminated quote', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const dir = mkdtempSync(join(tmpdir(), 'sqlfn-'))
+    writeFileSync(join(dir, 'ok.sql'), "SELECT 'a';\n")
+    writeFileSync(join(dir, 'bad.sql'), "SELECT 1;\nSELECT $$ x;\n")
+    expect(await sqlSplitValidator.run(join(dir, 'ok.sql'), 'ok.sql')).toBeUndefined()
+    expect(await sqlSplitValidator.run(join(dir, 'bad.sql'), 'bad.sql')).toBe('2:8: UNTERMINATED_DOLLAR_QUOTE a dollar quote $$ starting here is not terminated')
+  })
+
+  it('never throws and always yields applicable, idempotent edits (property)', async () => {
+    const token = fc.constantFrom(
+      'CREATE FUNCTION public.amqp_a() RETURNS text LANGUAGE plpgsql AS $_$', '$_$;', "'oas.staff'", "'oas.projects.test'", "E'10.0.10.48'",
+      "'host=10.0.10.48 password=x'", "''", '--', '\n', '/*', '*/', ';', ' ', '$$', 'BEGIN', 'END', '10.0.10.48', 'COPY amqp.broker (h) FROM stdin;\n', '\\.\n', '\t', '\\N',
+    )
+    await fc.assert(fc.asyncProperty(fc.array(token, { maxLength: 30 }), async (parts) => {
+      const sql = parts.join('')
+      const o = opts({ tables: ['amqp.broker'] })
+      const r = await planSql(sql, o, context('test'))
+      if (r.diagnostics.some((d) => (d.severity ?? 'error') === 'error')) return
+      const out = applyEdits(sql, r.edits)
+      const again = await planSql(out, o, context('test'))
+      expect(applyEdits(out, again.edits)).toBe(out)
+    }), { numRuns: 300 })
   })
 })
