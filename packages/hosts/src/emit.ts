@@ -1,6 +1,7 @@
 import { sortEdits, type Edit } from '@cutover/rewrite'
 import type { LineModel, NameModel } from './model.js'
 import type { HostsDocument } from './parse.js'
+import { BLANK, COMMENT, ENTRY } from './table.js'
 
 /** A line to append: an address and its names. */
 export interface AppendRow { address: string; names: string[]; summary: string }
@@ -50,7 +51,7 @@ function deleteLine(doc: HostsDocument, m: LineModel): Edit {
   const rule = m.names[0]!.removed!
   const summary = `${m.names.map((n) => n.text).join(' ')}: line of ${m.original} removed`
   // the last line without a line break takes the break before it, so the file still ends without one
-  if (line.next === line.end && index > 0) return { start: doc.lines[index - 1]!.end, end: line.end, text: '', rule, summary }
+  if (line.next === line.end && index > 0) return { start: doc.table.end[index - 1]!, end: line.end, text: '', rule, summary }
   return { start: line.start, end: line.next, text: '', rule, summary }
 }
 
@@ -71,9 +72,9 @@ export function mergeDeletions(edits: Edit[]): void {
 
 /** The blank after the first address of the file (a tab unless the file uses a space). */
 function separator(doc: HostsDocument): string {
-  const first = doc.lines.find((l) => l.address !== undefined)
-  if (!first) return '\t'
-  return doc.text[first.address!.end] === ' ' ? ' ' : '\t'
+  const t = doc.table
+  for (let i = 0; i < t.count; i++) if (t.addrEnd[i] !== -1) return doc.text[t.addrEnd[i]!] === ' ' ? ' ' : '\t'
+  return '\t'
 }
 
 /**
@@ -87,25 +88,24 @@ export function appendEdit(doc: HostsDocument, rows: readonly AppendRow[], marke
   const eol = doc.eol
   const body = rows.map((r) => `${r.address}${sep}${r.names.join(' ')}`)
   const summary = rows.map((r) => r.summary).join('; ')
-  const lines = doc.lines
+  const t = doc.table
   let k = -1
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i]!
-    if (l.kind === 'comment' && doc.text.slice(l.start, l.end).trim() === marker) {
+  for (let i = t.count - 1; i >= 0; i--) {
+    if (t.kind[i] === COMMENT && doc.text.slice(t.start[i]!, t.end[i]!).trim() === marker) {
       k = i
       break
     }
   }
   if (k !== -1) {
-    while (k + 1 < lines.length && lines[k + 1]!.kind === 'entry') k++
-    const l = lines[k]!
-    if (l.next > l.end) return { start: l.next, end: l.next, text: body.map((b) => b + eol).join(''), rule: 'hosts.ensure', summary }
-    return { start: l.end, end: l.end, text: eol + body.join(eol), rule: 'hosts.ensure', summary }
+    while (k + 1 < t.count && t.kind[k + 1] === ENTRY) k++
+    const next = t.next[k]!
+    const end = t.end[k]!
+    if (next > end) return { start: next, end: next, text: body.map((b) => b + eol).join(''), rule: 'hosts.ensure', summary }
+    return { start: end, end, text: eol + body.join(eol), rule: 'hosts.ensure', summary }
   }
   const n = doc.text.length
-  const last = lines[lines.length - 1]
   let prefix = n > 0 && !doc.finalNewline ? eol : ''
-  if (last && last.kind !== 'blank') prefix += eol
+  if (t.count > 0 && t.kind[t.count - 1] !== BLANK) prefix += eol
   const text = `${prefix}${marker}${eol}${body.join(eol)}${doc.finalNewline ? eol : ''}`
   return { start: n, end: n, text, rule: 'hosts.ensure', summary }
 }

@@ -1,5 +1,6 @@
 import { sameAddress, type AddressFamily } from './address.js'
-import { spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
+import { lineOf, spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
+import { ENTRY } from './table.js'
 
 /** A change of one token's text, and the rule that asks for it. */
 export interface Rewrite { text: string; rule: string }
@@ -46,30 +47,26 @@ export interface ModelOptions {
 export function buildModels(doc: HostsDocument, o: ModelOptions): LineModel[] {
   const lengths = new Set<number>()
   for (const n of o.interest) lengths.add(n.length)
-  const { text, lines } = doc
+  const { text, table: t } = doc
   const out: LineModel[] = []
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!
-    if (line.kind !== 'entry') continue
-    const readdressed = o.readdress?.(spanText(doc, line.address!))
-    let hit = readdressed !== undefined
-    if (!hit && !o.rename) {
-      for (const n of line.names) {
-        if (lengths.has(n.end - n.start) && o.interest.has(text.slice(n.start, n.end).toLowerCase())) {
-          hit = true
-          break
-        }
-      }
-      if (!hit) continue
+  for (let i = 0; i < t.count; i++) {
+    if (t.kind[i] !== ENTRY) continue
+    const readdressed = o.readdress?.(text.slice(t.addrStart[i]!, t.addrEnd[i]!))
+    let hit = readdressed !== undefined || o.rename !== undefined
+    for (let k = t.nameFirst[i]!; !hit && k < t.nameFirst[i + 1]!; k++) {
+      const s = t.tokens[k * 2]!
+      const e = t.tokens[k * 2 + 1]!
+      hit = lengths.has(e - s) && o.interest.has(text.slice(s, e).toLowerCase())
     }
-    const model = modelOf(doc, index, o, readdressed)
+    if (!hit) continue
+    const model = modelOf(doc, i, o, readdressed)
     if (model) out.push(model)
   }
   return out
 }
 
 function modelOf(doc: HostsDocument, index: number, o: ModelOptions, readdressed: Rewrite | undefined): LineModel | undefined {
-  const line = doc.lines[index]!
+  const line = lineOf(doc, index)
   let hit = readdressed !== undefined
   const names: NameModel[] = []
   for (const span of line.names) {

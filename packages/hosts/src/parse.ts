@@ -1,5 +1,6 @@
 import type { Diagnostic, Range } from '@cutover/rewrite'
-import { addressFamily, type AddressFamily } from './address.js'
+import type { AddressFamily } from './address.js'
+import { KINDS, familyName, scanTable, type LineKind, type LineTable } from './table.js'
 
 /** Half-open `[start, end)` offsets of a token in the document's text. */
 export type Span = Range
@@ -11,7 +12,7 @@ export type Span = Range
  * - `invalid`: a first token that is no address, or an address without a name (see `doc.errors`).
  */
 export interface HostsLine {
-  kind: 'entry' | 'blank' | 'comment' | 'invalid'
+  kind: LineKind
   /** Offset of the line's first character. */
   start: number
   /** End of the line's content: the offset of its `\n` (or of the `\r` of a `\r\n`). */
@@ -31,24 +32,18 @@ export interface HostsLine {
 /** A parsed hosts file: every line, in order, covering the text without gap. Never thrown at. */
 export interface HostsDocument {
   /** The text parsed; every span indexes it. */
-  text: string
-  lines: HostsLine[]
+  readonly text: string
+  /** Every line as an object, made on first use (scans of large files read `table` instead). */
+  readonly lines: readonly HostsLine[]
+  /** The same lines as flat arrays. */
+  readonly table: LineTable
   /** Malformed lines (`BAD_ADDRESS`, `MISSING_NAME`), each with the range of the offending token. */
-  errors: Diagnostic[]
+  readonly errors: Diagnostic[]
   /** The line break most lines use (`\r\n` when more lines end with it than with `\n`). */
-  eol: '\n' | '\r\n'
+  readonly eol: '\n' | '\r\n'
   /** Whether the text ends with a line break (or is empty). */
-  finalNewline: boolean
+  readonly finalNewline: boolean
 }
-
-const SPACE = 32
-const TAB = 9
-const CR = 13
-const LF = 10
-const HASH = 35
-
-// glibc splits fields with isspace(): space, \t, \v, \f and a \r that does not end the line
-const isBlank = (c: number) => c === SPACE || c === TAB || c === CR || c === 11 || c === 12
 
 /**
  * Parses the text of a hosts(5) file. Lossless: the lines cover the text exactly, so
@@ -57,89 +52,34 @@ const isBlank = (c: number) => c === SPACE || c === TAB || c === CR || c === 11 
  * and reported in `errors`; this function never throws.
  */
 export function parseHosts(text: string): HostsDocument {
-  const lines: HostsLine[] = []
   const errors: Diagnostic[] = []
-  let crlf = 0
-  let start = 0
+  const table = scanTable(text, errors)
   const n = text.length
-  while (start < n) {
-    let nl = text.indexOf('\n', start)
-    if (nl === -1) nl = n
-    const end = nl < n && nl > start && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl
-    if (end < nl) crlf++
-    lines.push(parseLine(text, start, end, nl < n ? nl + 1 : n, errors))
-    start = nl + 1
+  let lines: HostsLine[] | undefined
+  const doc: HostsDocument = {
+    text,
+    table,
+    errors,
+    eol: table.crlf * 2 > table.count ? '\r\n' : '\n',
+    finalNewline: n === 0 || text.charCodeAt(n - 1) === 10,
+    get lines() {
+      return (lines ??= Array.from({ length: table.count }, (_, i) => lineOf(doc, i)))
+    },
   }
-  const finalNewline = n === 0 || text.charCodeAt(n - 1) === LF
-  return { text, lines, errors, eol: crlf * 2 > lines.length ? '\r\n' : '\n', finalNewline }
+  return doc
 }
 
-function parseLine(text: string, start: number, end: number, next: number, errors: Diagnostic[]): HostsLine {
-  let address: Span | undefined
+/** Line `i` of a document as an object (a new one on every call). */
+export function lineOf(doc: HostsDocument, i: number): HostsLine {
+  const t = doc.table
   const names: Span[] = []
-  let comment: Span | undefined
-  let i = start
-  while (i < end) {
-    const c = text.charCodeAt(i)
-    if (isBlank(c)) {
-      i++
-      continue
-    }
-    if (c === HASH) {
-      comment = { start: i, end }
-      break
-    }
-    const s = i
-    while (i < end) {
-      const d = text.charCodeAt(i)
-      if (isBlank(d) || d === HASH) break
-      i++
-    }
-    if (address === undefined) address = { start: s, end: i }
-    else names.push({ start: s, end: i })
-  }
-  // one object shape for every line keeps property access monomorphic on large files
-  const line: HostsLine = { kind: 'entry', start, end, next, address, family: undefined, names, comment }
-  if (!address) {
-    line.kind = comment ? 'comment' : 'blank'
-    return line
-  }
-  const family = familyAt(text, address.start, address.end)
-  if (!family) {
-    line.kind = 'invalid'
-    errors.push({ code: 'BAD_ADDRESS', message: `expected an IPv4 or IPv6 address, got "${text.slice(address.start, address.end)}"`, range: address })
-    return line
-  }
-  line.family = family
-  if (names.length === 0) {
-    line.kind = 'invalid'
-    errors.push({ code: 'MISSING_NAME', message: `expected a host name after the address ${text.slice(address.start, address.end)}`, range: address })
-  }
+  for (let k = t.nameFirst[i]!; k < t.nameFirst[i + 1]!; k++) names.push({ start: t.tokens[k * 2]!, end: t.tokens[k * 2 + 1]! })
+  const line: HostsLine = { kind: KINDS[t.kind[i]!]!, start: t.start[i]!, end: t.end[i]!, next: t.next[i]!, names }
+  if (t.addrStart[i] !== -1) line.address = { start: t.addrStart[i]!, end: t.addrEnd[i]! }
+  const family = familyName(t.family[i]!)
+  if (family) line.family = family
+  if (t.comment[i] !== -1) line.comment = { start: t.comment[i]!, end: t.end[i]! }
   return line
-}
-
-/** The family of `text[start, end)`, without slicing it when it is a dotted quad (the common case). */
-function familyAt(text: string, start: number, end: number): AddressFamily | undefined {
-  let parts = 0
-  let digits = 0
-  let value = 0
-  let lead = 0
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i)
-    if (c >= 48 && c <= 57) {
-      if (digits === 0) lead = c
-      else if (lead === 48) return addressFamily(text.slice(start, end)) // no leading zeros in a dotted quad
-      value = value * 10 + (c - 48)
-      if (++digits > 3 || value > 255) return addressFamily(text.slice(start, end))
-    } else if (c === 46 && digits > 0 && parts < 3) {
-      parts++
-      digits = 0
-      value = 0
-    } else {
-      return addressFamily(text.slice(start, end))
-    }
-  }
-  return parts === 3 && digits > 0 ? 'ipv4' : undefined
 }
 
 /**
@@ -147,8 +87,9 @@ function familyAt(text: string, start: number, end: number): AddressFamily | und
  * document from {@link parseHosts} this is exactly the text parsed.
  */
 export function printHosts(doc: HostsDocument): string {
+  const t = doc.table
   const parts: string[] = []
-  for (const l of doc.lines) parts.push(doc.text.slice(l.start, l.next))
+  for (let i = 0; i < t.count; i++) parts.push(doc.text.slice(t.start[i]!, t.next[i]!))
   return parts.join('')
 }
 
@@ -157,13 +98,14 @@ export function spanText(doc: HostsDocument, span: Span): string {
   return doc.text.slice(span.start, span.end)
 }
 
-/** The index of the line holding `offset` (binary search over line starts). */
+/** The index of the line holding `offset` (binary search over line starts); 0 for an empty document. */
 export function lineAt(doc: HostsDocument, offset: number): number {
+  const starts = doc.table.start
   let lo = 0
-  let hi = doc.lines.length - 1
+  let hi = doc.table.count - 1
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1
-    if (doc.lines[mid]!.start <= offset) lo = mid
+    if (starts[mid]! <= offset) lo = mid
     else hi = mid - 1
   }
   return lo

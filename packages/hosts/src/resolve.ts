@@ -1,77 +1,92 @@
 import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
-import { spanText, type HostsDocument, type HostsLine } from './parse.js'
+import type { HostsDocument } from './parse.js'
+import { ENTRY, familyName, findName } from './table.js'
 
 /** An entry line that names a host, with the address it gives it. */
 export interface HostsMatch { line: number; address: string; family: AddressFamily }
 
-function hasName(doc: HostsDocument, line: HostsLine, lower: string): boolean {
-  for (const n of line.names) {
-    if (n.end - n.start === lower.length && spanText(doc, n).toLowerCase() === lower) return true
-  }
-  return false
-}
+const familyCode = (f: AddressFamily | undefined) => (f === 'ipv4' ? 4 : f === 'ipv6' ? 6 : 0)
 
 /**
  * Every entry that names `name` (case-insensitive, canonical name or alias), in file order,
- * optionally of one address family.
+ * optionally of one address family. `line` indexes `doc.lines`.
  */
 export function lookupHost(doc: HostsDocument, name: string, family?: AddressFamily): HostsMatch[] {
+  const { text, table: t } = doc
   const lower = name.toLowerCase()
+  const want = familyCode(family)
   const out: HostsMatch[] = []
-  doc.lines.forEach((line, i) => {
-    if (line.kind !== 'entry' || (family && line.family !== family)) return
-    if (hasName(doc, line, lower)) out.push({ line: i, address: spanText(doc, line.address!), family: line.family! })
-  })
+  for (let i = 0; i < t.count; i++) {
+    if (t.kind[i] !== ENTRY || (want && t.family[i] !== want) || findName(text, t, i, lower) === -1) continue
+    out.push({ line: i, address: text.slice(t.addrStart[i]!, t.addrEnd[i]!), family: familyName(t.family[i]!)! })
+  }
   return out
 }
 
 /**
  * Resolves `name` the way glibc's `files` source does without `multi on`: the address of the
- * first entry (of `family`, when given) that lists it, or `undefined`.
+ * first entry (of `family`, when given) that lists it, case-insensitively, or `undefined`.
  */
 export function resolveHost(doc: HostsDocument, name: string, family?: AddressFamily): string | undefined {
+  const { text, table: t } = doc
   const lower = name.toLowerCase()
-  for (const line of doc.lines) {
-    if (line.kind !== 'entry' || (family && line.family !== family)) continue
-    if (hasName(doc, line, lower)) return spanText(doc, line.address!)
+  const want = familyCode(family)
+  for (let i = 0; i < t.count; i++) {
+    if (t.kind[i] !== ENTRY || (want && t.family[i] !== want)) continue
+    if (findName(text, t, i, lower) !== -1) return text.slice(t.addrStart[i]!, t.addrEnd[i]!)
   }
   return undefined
 }
 
 /**
+ * Calls `visit(line, lowerName, token)` for every name token of an entry whose lower-case text
+ * is in `names`, in file order; tokens of other lengths are never sliced.
+ */
+export function eachNamed(doc: HostsDocument, names: ReadonlySet<string>, visit: (line: number, lower: string, token: number) => void): void {
+  const { text, table: t } = doc
+  const lengths = new Set<number>()
+  for (const n of names) lengths.add(n.length)
+  for (let i = 0; i < t.count; i++) {
+    if (t.kind[i] !== ENTRY) continue
+    for (let k = t.nameFirst[i]!; k < t.nameFirst[i + 1]!; k++) {
+      const s = t.tokens[k * 2]!
+      const e = t.tokens[k * 2 + 1]!
+      if (!lengths.has(e - s)) continue
+      const lower = text.slice(s, e).toLowerCase()
+      if (names.has(lower)) visit(i, lower, k)
+    }
+  }
+}
+
+/**
  * Names in `names` that one family of the document maps to more than one address: `multi on`
  * (Debian's default host.conf) returns all of them, so which one a program uses is a guess.
- * One `HOST_CONFLICT` warning per name, at the first entry that disagrees with the first match.
+ * One `HOST_CONFLICT` warning per name, at the address of the first entry that disagrees.
  */
 export function hostConflicts(doc: HostsDocument, names: Iterable<string>): Diagnostic[] {
+  const { text, table: t } = doc
   const wanted = new Set<string>()
-  const lengths = new Set<number>()
   for (const n of names) wanted.add(n.toLowerCase())
-  for (const n of wanted) lengths.add(n.length)
   const first = new Map<string, string>()
   const reported = new Set<string>()
   const out: Diagnostic[] = []
-  for (const line of doc.lines) {
-    if (line.kind !== 'entry') continue
-    const address = spanText(doc, line.address!)
-    for (const n of line.names) {
-      if (!lengths.has(n.end - n.start)) continue
-      const name = spanText(doc, n).toLowerCase()
-      if (!wanted.has(name) || reported.has(name)) continue
-      const key = `${line.family} ${name}`
-      const prior = first.get(key)
-      if (prior === undefined) first.set(key, address)
-      else if (!sameAddress(prior, address)) {
-        reported.add(name)
-        out.push({
-          code: 'HOST_CONFLICT',
-          severity: 'warning',
-          message: `"${spanText(doc, n)}" maps to ${prior} on an earlier line and to ${address} here`,
-          range: line.address!,
-        })
-      }
+  eachNamed(doc, wanted, (i, lower, k) => {
+    if (reported.has(lower)) return
+    const address = text.slice(t.addrStart[i]!, t.addrEnd[i]!)
+    const key = `${t.family[i]} ${lower}`
+    const prior = first.get(key)
+    if (prior === undefined) first.set(key, address)
+    else if (!sameAddress(prior, address)) {
+      reported.add(lower)
+      const name = text.slice(t.tokens[k * 2]!, t.tokens[k * 2 + 1]!)
+      out.push({
+        code: 'HOST_CONFLICT',
+        severity: 'warning',
+        message: `"${name}" maps to ${prior} on an earlier line and to ${address} here`,
+        range: { start: t.addrStart[i]!, end: t.addrEnd[i]! },
+      })
     }
-  }
+  })
   return out
 }

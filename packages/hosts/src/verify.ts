@@ -1,26 +1,20 @@
 import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
-import { spanText, type HostsDocument } from './parse.js'
-import { hostConflicts } from './resolve.js'
+import type { HostsDocument } from './parse.js'
+import { eachNamed, hostConflicts } from './resolve.js'
+import { familyName } from './table.js'
 
 interface Expected { name: string; address: string; family: AddressFamily }
 
 /** Every address each of `names` (lower case) has in `doc`, in file order, in one pass. */
 function addressesOf(doc: HostsDocument, names: ReadonlySet<string>): Map<string, Array<{ address: string; family: AddressFamily }>> {
-  const lengths = new Set<number>()
-  for (const n of names) lengths.add(n.length)
+  const { text, table: t } = doc
   const out = new Map<string, Array<{ address: string; family: AddressFamily }>>()
-  for (const line of doc.lines) {
-    if (line.kind !== 'entry') continue
-    for (const span of line.names) {
-      if (!lengths.has(span.end - span.start)) continue
-      const lower = spanText(doc, span).toLowerCase()
-      if (!names.has(lower)) continue
-      const list = out.get(lower) ?? []
-      list.push({ address: spanText(doc, line.address!), family: line.family! })
-      out.set(lower, list)
-    }
-  }
+  eachNamed(doc, names, (i, lower) => {
+    const list = out.get(lower) ?? []
+    list.push({ address: text.slice(t.addrStart[i]!, t.addrEnd[i]!), family: familyName(t.family[i]!)! })
+    out.set(lower, list)
+  })
   return out
 }
 
