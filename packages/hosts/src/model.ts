@@ -1,4 +1,5 @@
-import { sameAddress, type AddressFamily } from './address.js'
+import { CutoverError } from '@cutover/rewrite'
+import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { lineOf, spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
 import { ENTRY } from './table.js'
 
@@ -80,7 +81,9 @@ function modelOf(doc: HostsDocument, index: number, o: ModelOptions, readdressed
   if (!hit) return undefined
   const original = spanText(doc, line.address!)
   const address = readdressed?.text ?? original
-  return { index, line, original, address, family: line.family!, names, ...(readdressed ? { readdressed } : {}) }
+  const family = readdressed ? addressFamily(address) : line.family
+  if (!family) throw new CutoverError('BAD_ADDRESS', `rule "${readdressed!.rule}" would write "${address}" where hosts(5) needs an address (${original})`)
+  return { index, line, original, address, family, names, ...(readdressed ? { readdressed } : {}) }
 }
 
 /** The first label of a dotted name (`finance` of `finance.example.net`), or undefined for a bare name. */

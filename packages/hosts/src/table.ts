@@ -159,4 +159,5 @@ export function findName(text: string, t: LineTable, li: number, lower: string):
   return -1
 }
 
+/** Codes of {@link LineTable.kind}: indexes into {@link KINDS}. */
 export { BLANK, COMMENT, ENTRY, INVALID }

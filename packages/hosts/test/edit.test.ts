@@ -134,6 +134,11 @@ describe('planHosts with renames and address rewrites', () => {
     expect(applyEdits(text, plan.edits)).toBe('10.0.10.49 a\n10.0.10.480 b\n')
   })
 
+  it('refuses to write a name into an address field', () => {
+    const doc = parseHosts('10.0.10.48 a\n')
+    expect(() => planHosts(doc, { readdress: () => ({ text: 'finance.example.net', rule: 'replace' }) })).toThrow(expect.objectContaining({ code: 'BAD_ADDRESS' }))
+  })
+
   it('warns when a rename makes a name map to two addresses', () => {
     const plan = planHosts(parseHosts('10.0.0.1 a\n10.0.0.2 b\n'), { rename: (n) => (n === 'b' ? { text: 'a', rule: 'replace' } : undefined) })
     expect(plan.diagnostics).toMatchObject([{ code: 'HOST_CONFLICT' }])
