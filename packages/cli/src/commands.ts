@@ -8,6 +8,7 @@ import {
   checkPlanDocument,
   appliedContents,
   createEngine,
+  faultsFromEnv,
   formatDiagnostic,
   listTransactions,
   maskValues,
@@ -17,6 +18,7 @@ import {
   toPlanDocument,
   withLock,
   type Engine,
+  type FaultHook,
   type Plan,
   type PlanDocument,
 } from '@cutover/rewrite'
@@ -24,9 +26,14 @@ import { EXIT } from './run.js'
 import type { Io } from './io.js'
 import { formatPlan, paint } from './format.js'
 import { stepKinds } from './steps.js'
+import { counted, progressLine, type Progress } from './progress.js'
+import { init } from './init.js'
+import { schema } from './schema.js'
 
-type Opts = Record<string, string | boolean | undefined>
-type Command = (opts: Opts, args: string[], io: Io) => Promise<number>
+/** Parsed options of a command. */
+export type Opts = Record<string, string | boolean | undefined>
+/** A command: options, arguments, io → exit code. */
+export type Command = (opts: Opts, args: string[], io: Io) => Promise<number>
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
 
@@ -54,25 +61,20 @@ async function makePlan(opts: Opts, io: Io): Promise<Plan> {
   const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath)
   const { root, ignore, stateDir } = paths(opts, io)
   const applied = await appliedContents(stateDir, spec.hash)
-  const progress = io.isTTY && !opts.quiet && !opts.json
-  const started = Date.now()
-  const plan = await e.plan(spec, {
-    root,
-    ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
-    env: io.env,
-    ignore,
-    applied,
-    ...(progress
-      ? { onProgress: (p: { considered: number; total: number; changed: number }) => {
-          if (p.considered % 200 === 0 || p.considered === p.total) {
-            io.stderr.write(`\r\u001b[Kscanning ${p.considered}/${p.total} files, ${p.changed} to change, ${((Date.now() - started) / 1000).toFixed(1)}s`)
-            if (p.considered === p.total) io.stderr.write('\r\u001b[K')
-          }
-        } }
-      : {}),
-    ...(opts.verbose ? { onFile: (t: string, why: string) => io.stderr.write(`${t}: ${why}\n`) } : {}),
-  })
-  return plan
+  const progress = progressLine(io, opts)
+  try {
+    return await e.plan(spec, {
+      root,
+      ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
+      env: io.env,
+      ignore,
+      applied,
+      onProgress: (p) => progress.update(counted('scanning', p, `${p.changed} to change`), p.considered === p.total),
+      ...(opts.verbose ? { onFile: (t: string, why: string) => progress.note(`${t}: ${why}`) } : {}),
+    })
+  } finally {
+    progress.done()
+  }
 }
 
 function colors(io: Io): boolean {
@@ -145,12 +147,39 @@ const apply: Command = async (opts, args, io) => {
     if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')
     return EXIT.ok
   }
-  const result = await applyPlanDocument(doc, { stateDir, env: io.env, validator: (n) => e.validator(n) })
+  const progress = progressLine(io, opts)
+  let result: Awaited<ReturnType<typeof applyPlanDocument>>
+  try {
+    result = await applyPlanDocument(doc, { stateDir, env: io.env, validator: (n) => e.validator(n), fault: applyObserver(doc, opts, io, progress) })
+  } finally {
+    progress.done()
+  }
   if (result.staleLock) io.stderr.write(`cutover: ${result.staleLock}\n`)
   for (const t of result.recovered.transactions) io.stderr.write(`cutover: recovered interrupted transaction ${t.txid}: ${t.was} -> ${t.now}\n`)
   for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`)
   if (!opts.quiet) io.stdout.write(`Applied ${result.written.length} file(s) in transaction ${result.txid} (backups in ${stateDir}).\n`)
   return EXIT.ok
+}
+
+/**
+ * Follows an apply through the transaction's named points (the hook fault injection uses, which
+ * it still serves): the progress line, and with `--verbose` each file as it is staged and installed.
+ */
+function applyObserver(doc: PlanDocument, opts: Opts, io: Io, progress: Progress): FaultHook {
+  const inject = faultsFromEnv(io.env)
+  const total = doc.changes.length
+  const words: Record<string, string> = { staged: 'staged', 'backed-up': 'backed up', renamed: 'installed' }
+  return (point) => {
+    inject(point)
+    const m = /^(staged|backed-up|renamed):(\d+)$/.exec(point)
+    if (!m) {
+      if (point === 'validated' && opts.verbose) progress.note(`validated ${total} staged file(s)`)
+      return
+    }
+    const n = Number(m[2])
+    progress.update(`applying: ${words[m[1]!]} ${n}/${total} files`, n === total)
+    if (opts.verbose && m[1] !== 'backed-up') progress.note(`${doc.changes[n - 1]?.target ?? n}: ${words[m[1]!]}`)
+  }
 }
 
 const verify: Command = async (opts, _args, io) => {
@@ -241,4 +270,6 @@ export const commands: Record<string, Command> = {
   recover: guard(recoverCmd),
   rollback: guard(rollback),
   state: guard(state),
+  init: guard(init),
+  schema: guard(schema),
 }

@@ -6,6 +6,8 @@ export interface Io {
   cwd: string
   /** stdout is a terminal: colors and the progress line. */
   isTTY: boolean
+  /** stderr is a terminal: the progress line (defaults to `isTTY`). */
+  stderrIsTTY?: boolean
   /** stdin is a terminal: `apply` may ask for confirmation. */
   stdinIsTTY: boolean
   /** Asks a yes/no question on the terminal; defaults to reading a line from stdin. */

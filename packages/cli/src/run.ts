@@ -22,7 +22,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const root = () => new Option('--root <dir>', 'the root that spec paths are relative to (default: /, or the root of the plan)')
   const profile = () => new Option('--profile <name>', 'the profile to plan for (required when the spec has profiles)')
   const stateDir = () => new Option('--state-dir <dir>', 'journal, backups and lock (default <root>/var/lib/cutover)')
-  const quiet = () => new Option('-q, --quiet', 'print only what a script needs')
+  const quiet = () => new Option('-q, --quiet', 'print only what a script needs (no progress line)')
+  const verbose = () => new Option('--verbose', 'list every file considered and why it was skipped')
   const action = (name: string) => async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command
     const { commands } = await import('./commands.js')
@@ -36,7 +37,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
     .option('--json', 'print the plan document instead of the review')
     .option('--detailed-exitcode', 'exit 2 when there are changes')
-    .addOption(quiet()).option('--verbose', 'list every file considered and why it was skipped')
+    .addOption(quiet()).addOption(verbose())
     .action(action('plan'))
   program
     .command('apply')
@@ -44,15 +45,29 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .argument('[plan]', 'a plan saved with `cutover plan --out`')
     .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir())
     .option('--yes', 'apply without asking (required without a terminal)')
-    .addOption(quiet())
+    .addOption(quiet()).addOption(verbose())
     .action(action('apply'))
   program
     .command('verify')
     .description('succeed when the plan for the profile is empty')
     .addOption(spec()).addOption(root()).addOption(profile())
     .option('--strict', 'also fail when there are leftovers')
-    .addOption(quiet())
+    .addOption(quiet()).addOption(verbose())
     .action(action('verify'))
+  program
+    .command('init')
+    .description('scan a root for addresses and host names and write a starter spec (never overwrites)')
+    .addOption(new Option('--spec <file>', 'where to write the spec').default('cutover.yaml'))
+    .addOption(new Option('--root <dir>', 'the root to scan (default: /)'))
+    .option('--files <glob...>', 'globs relative to the root to scan (default: etc/**, var/www/**, home/*/**)')
+    .option('--exclude <glob...>', 'globs to leave out')
+    .option('--print', 'print the spec instead of writing it')
+    .addOption(quiet()).addOption(verbose())
+    .action(action('init'))
+  program
+    .command('schema')
+    .description('print the JSON Schema of cutover.yaml (for editors: # yaml-language-server: $schema=…)')
+    .action(action('schema'))
   program
     .command('rollback')
     .description('restore the last applied transaction from its backups, as a new transaction')

@@ -51,3 +51,20 @@ export { jsonNodeAt, jsonStep, parseJson, type JsonDocument, type JsonOptions } 
 export { jsStep, parseJs, type JsDocument, type JsOptions } from './steps-js.js'
 export { parseIni, type IniDocument, type IniEntry, type IniSpan } from './ini-parse.js'
 export { iniStep, type IniOptions } from './steps-ini.js'
+// cutover init: scan a root for addresses and names, write a starter spec (issue 10)
+export {
+  INIT_EXCLUDE,
+  INIT_FILES,
+  byAddress,
+  initFileKind,
+  isMigratable,
+  scanForInit,
+  type InitAddress,
+  type InitFile,
+  type InitFileKind,
+  type InitName,
+  type InitPlace,
+  type InitScan,
+  type InitScanOptions,
+} from './init.js'
+export { collapsePaths, starterSpec, type StarterSpecOptions } from './init-spec.js'

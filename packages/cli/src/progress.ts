@@ -1,0 +1,47 @@
+import type { Io } from './io.js'
+
+/** A one-line progress display on stderr, rewritten in place; a no-op when disabled. */
+export interface Progress {
+  /** Shows `text` (with the elapsed time), at most every 100 ms unless `force`. */
+  update(text: string, force?: boolean): void
+  /** Clears the line, if anything was shown. */
+  done(): void
+  /** Writes a whole line to stderr (`--verbose`), above the progress line. */
+  note(line: string): void
+}
+
+const CLEAR = '\r\u001b[K'
+
+/**
+ * The progress line of a command: only when stderr is a terminal and `--quiet` (or `--json`,
+ * whose output a script reads) is not given, so pipes and logs never receive control codes.
+ */
+export function progressLine(io: Io, opts: { quiet?: unknown; json?: unknown }): Progress {
+  const enabled = (io.stderrIsTTY ?? io.isTTY) && !opts.quiet && !opts.json
+  if (!enabled) return { update: () => undefined, done: () => undefined, note: (line) => void io.stderr.write(line + '\n') }
+  const started = Date.now()
+  let last = 0
+  let shown = false
+  return {
+    update(text, force = false) {
+      const now = Date.now()
+      if (!force && shown && now - last < 100) return
+      last = now
+      shown = true
+      io.stderr.write(`${CLEAR}${text}, ${((now - started) / 1000).toFixed(1)}s`)
+    },
+    done() {
+      if (shown) io.stderr.write(CLEAR)
+      shown = false
+    },
+    note(line) {
+      io.stderr.write(`${shown ? CLEAR : ''}${line}\n`)
+      shown = false
+    },
+  }
+}
+
+/** Files considered, matched and the total, as the progress line says them. */
+export function counted(verb: string, p: { considered: number; total: number }, matched: string): string {
+  return `${verb} ${p.considered}/${p.total} files, ${matched}`
+}

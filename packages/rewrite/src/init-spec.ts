@@ -1,0 +1,142 @@
+import type { InitFile, InitFileKind, InitScan } from './init.js'
+
+/** Options of {@link starterSpec}. */
+export interface StarterSpecOptions {
+  /** How many places to list under each address; default 5. */
+  placesShown?: number
+  /** The root as the user gave it, for the `cutover plan` hint; default the scan's root. */
+  rootHint?: string
+  /** The spec's path as the user gave it, for the hint; default `cutover.yaml`. */
+  specHint?: string
+}
+
+interface Suggestion { kind: string; why: string; keys: string }
+
+const SUGGESTIONS: Record<Exclude<InitFileKind, 'sudoers'>, Suggestion> = {
+  php: { kind: 'php', why: 'PHP files: addresses inside string literals become names', keys: 'addresses: names' },
+  ini: { kind: 'ini', why: 'INI files: addresses inside values become names', keys: 'addresses: names' },
+  json: { kind: 'json', why: 'JSON files: addresses inside strings become names', keys: 'addresses: names' },
+  js: { kind: 'js', why: 'JavaScript/TypeScript configs: addresses inside string literals become names', keys: 'addresses: names' },
+  text: { kind: 'text', why: 'other text files (scripts, cron jobs, configs): addresses become names', keys: 'addresses: names' },
+  pg_hba: { kind: 'text', why: 'pg_hba.conf matches client addresses: they become the new addresses, not names', keys: 'addresses: new' },
+  sql: { kind: 'sql', why: 'SQL dumps: addresses in function bodies and data rows become names (add functions:/tables:)', keys: 'addresses: names' },
+  hosts: { kind: 'hosts', why: 'hosts files: every inventory name points at its new address', keys: 'ensure: new' },
+}
+const ORDER: InitFileKind[] = ['php', 'ini', 'json', 'js', 'text', 'pg_hba', 'sql', 'hosts']
+
+const q = (s: string) => JSON.stringify(s)
+const escapeGlob = (p: string) => p.replace(/[*?[\]{}()!\\]/g, '\\$&')
+
+/** Whether a glob made of literal segments and `*` (one segment) or `*.ext` matches a path. */
+function globMatches(glob: string, path: string): boolean {
+  const g = glob.split('/')
+  const p = path.split('/')
+  if (g.length !== p.length) return false
+  return g.every((seg, i) => seg === p[i] || seg === '*' || (seg.startsWith('*.') && p[i]!.endsWith(seg.slice(1))))
+}
+
+/**
+ * Shortens a group's paths to globs where that is exact: files of the same name in sibling
+ * directories become `dir/*\/name`, files of one extension in one directory `dir/*.ext`; a glob
+ * is used only when it matches no file of `others`.
+ */
+export function collapsePaths(paths: readonly string[], others: readonly string[]): string[] {
+  let rest = [...paths]
+  const out: string[] = []
+  const tryGroups = (key: (p: string) => string | undefined) => {
+    const groups = new Map<string, string[]>()
+    for (const p of rest) {
+      const k = key(p)
+      if (k !== undefined && !/[*?[\]{}()!\\]/.test(p)) groups.set(k, [...(groups.get(k) ?? []), p])
+    }
+    for (const [glob, members] of groups) {
+      if (members.length < 2 || others.some((o) => globMatches(glob, o))) continue
+      out.push(glob)
+      rest = rest.filter((p) => !members.includes(p))
+    }
+  }
+  tryGroups((p) => {
+    const s = p.split('/')
+    return s.length >= 3 ? [...s.slice(0, -2), '*', s[s.length - 1]].join('/') : undefined
+  })
+  tryGroups((p) => {
+    const m = /^(.*\/)?[^/]*(\.[A-Za-z0-9]+)$/.exec(p)
+    return m ? `${m[1] ?? ''}*${m[2]}` : undefined
+  })
+  return [...out, ...rest.map(escapeGlob)].sort()
+}
+
+function inventory(scan: InitScan, shown: number): string[] {
+  const out = ['hosts:', '  # One line per machine: its DNS name, the address it has now (old) and the one it will have', '  # (new; the same when it does not move). Delete the machines that are not part of the migration.']
+  if (scan.addresses.length === 0) out.push('  # (no IPv4 address was found)', '  {}')
+  const used = new Set<string>()
+  for (const a of scan.addresses) {
+    const files = new Set(a.places.map((p) => p.target)).size
+    out.push(`  # ${a.address}: ${a.places.length} place${a.places.length > 1 ? 's' : ''} in ${files} file${files > 1 ? 's' : ''}`)
+    for (const p of a.places.slice(0, shown)) out.push(`  #   ${p.target}:${p.line}:${p.col}`)
+    if (a.places.length > shown) out.push(`  #   … and ${a.places.length - shown} more`)
+    const named = a.hostsName !== undefined && !used.has(a.hostsName)
+    if (named) used.add(a.hostsName!)
+    const key = named ? q(a.hostsName!) : q(`<name of ${a.address}>`)
+    out.push(`  ${key}: { old: ${a.address}, new: ${a.address} }${named ? '   # name from a hosts file: check it' : '   # fill in the name'}`)
+  }
+  return out
+}
+
+function namesSeen(scan: InitScan): string[] {
+  if (scan.names.length === 0) return []
+  const out = ['', '# Host names seen in these files (to help fill in the names above):']
+  for (const n of scan.names.slice(0, 50)) out.push(`#   ${n.name}  ${n.places[0]!.target}:${n.places[0]!.line}${n.places.length > 1 ? ` (+${n.places.length - 1} more)` : ''}`)
+  if (scan.names.length > 50) out.push(`#   … and ${scan.names.length - 50} more`)
+  return out
+}
+
+function steps(scan: InitScan): string[] {
+  const out = ['steps:']
+  const byKind = new Map<InitFileKind, InitFile[]>()
+  for (const f of scan.matched) byKind.set(f.kind, [...(byKind.get(f.kind) ?? []), f])
+  for (const kind of ORDER) {
+    const group = byKind.get(kind)
+    if (!group) continue
+    const s = SUGGESTIONS[kind as Exclude<InitFileKind, 'sudoers'>]
+    const mine = new Set(group.map((f) => f.target))
+    const globs = collapsePaths([...mine], scan.scanned.filter((t) => !mine.has(t)))
+    out.push(`  # ${s.why}`, `  - ${s.kind}:`, `      files: [${globs.map(q).join(', ')}]`, `      ${s.keys}`)
+  }
+  const sudoers = byKind.get('sudoers')
+  if (sudoers) {
+    out.push('  # sudoers files hold addresses too; the sudoers step manages aliases and rules (see @cutover/sudoers):')
+    for (const f of sudoers) out.push(`  #   ${f.target}: ${f.addresses.join(', ')}`)
+  }
+  if (out.length === 1) out[0] = 'steps: []   # no file holds an address'
+  return out
+}
+
+/**
+ * Writes a starter `cutover.yaml` (version 1) from a {@link scanForInit} result: an inventory
+ * skeleton with each address, where it was found and a name to fill in (`"<name of 10.0.10.48>"`,
+ * which the validator rejects until it is replaced by a DNS name), the host names seen, a `scan:`
+ * of the scanned globs for leftovers, and one suggested step per file kind. Pure: returns text.
+ */
+export function starterSpec(scan: InitScan, options: StarterSpecOptions = {}): string {
+  const shown = options.placesShown ?? 5
+  const lines = [
+    `# A starter spec written by \`cutover init\` from ${scan.scanned.length} config file(s) below ${options.rootHint ?? scan.root}`,
+    `# (${scan.files.join(', ')}): ${scan.addresses.length} address(es) in ${scan.matched.length} file(s).`,
+    '# Fill in each name (and the new address of a machine that moves), review the steps, then:',
+    `#   cutover plan --spec ${options.specHint ?? 'cutover.yaml'} --root ${options.rootHint ?? scan.root}`,
+    'version: 1',
+    '',
+    ...inventory(scan, shown),
+    ...namesSeen(scan),
+    '',
+    '# Profiles (e.g. [test, live]), variants and secrets: see the README of cutover.',
+    '',
+    'scan:                                    # also report leftovers in files no step rewrites',
+    `  files: [${scan.files.map(q).join(', ')}]`,
+    `  exclude: [${scan.exclude.map(q).join(', ')}]`,
+    '',
+    ...steps(scan),
+  ]
+  return lines.join('\n') + '\n'
+}
