@@ -177,8 +177,8 @@ function applyObserver(doc: PlanDocument, opts: Opts, io: Io, progress: Progress
       return
     }
     const n = Number(m[2])
-    progress.update(`applying: ${words[m[1]!]} ${n}/${total} files`, n === total)
     if (opts.verbose && m[1] !== 'backed-up') progress.note(`${doc.changes[n - 1]?.target ?? n}: ${words[m[1]!]}`)
+    progress.update(`applying: ${words[m[1]!]} ${n}/${total} files`, n === total)
   }
 }
 
