@@ -288,8 +288,16 @@ export function union<A, B>(a: Schema<A>, b: Schema<B>, describe?: string): Sche
   }
 }
 
-/** Adds a check (cross-references, value rules) to a schema; the check pushes diagnostics. */
-export function refine<T>(schema: Schema<T>, check: (v: T, node: unknown, ctx: SchemaContext, at: Range) => string | undefined): Schema<T> {
+/**
+ * Adds a check (cross-references, value rules) to a schema; the check pushes diagnostics. `json`,
+ * when given, states the check in JSON Schema terms (e.g. `const`, `uniqueItems`) on top of the
+ * base schema's; cross-references have no JSON Schema form and are the validator's alone.
+ */
+export function refine<T>(
+  schema: Schema<T>,
+  check: (v: T, node: unknown, ctx: SchemaContext, at: Range) => string | undefined,
+  json?: (base: JsonSchema) => JsonSchema,
+): Schema<T> {
   return {
     expected: schema.expected,
     parse(node, ctx, at) {
@@ -302,7 +310,7 @@ export function refine<T>(schema: Schema<T>, check: (v: T, node: unknown, ctx: S
       }
       return v
     },
-    json: schema.json,
+    json: json ? () => json(schema.json()) : schema.json,
   }
 }
 

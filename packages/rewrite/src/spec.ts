@@ -32,12 +32,22 @@ export interface Spec {
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
-const ipv4 = string({ describe: 'an IPv4 address such as 10.0.10.48', check: (v) => (isIPv4(v) ? undefined : `expected an IPv4 address such as 10.0.10.48, got "${v}"`) })
+// the pattern is isIPv4's, so the JSON Schema checks addresses too; the check stays the authority
+const IPV4_PATTERN = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+const ipv4 = string({
+  describe: 'an IPv4 address such as 10.0.10.48',
+  pattern: IPV4_PATTERN,
+  check: (v) => (isIPv4(v) ? undefined : `expected an IPv4 address such as 10.0.10.48, got "${v}"`),
+})
 const name = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 
 function topShape(kinds: readonly StepKind<unknown>[]) {
   return {
-    version: refine(integer('the spec version 1'), (v) => (v === 1 ? undefined : `unsupported spec version ${v}; this cutover reads version 1`)),
+    version: refine(
+      integer('the spec version 1'),
+      (v) => (v === 1 ? undefined : `unsupported spec version ${v}; this cutover reads version 1`),
+      (base) => ({ ...base, const: 1, description: 'the spec version: 1' }),
+    ),
     hosts: record(object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }), {
       key: string({ describe: 'a DNS name', pattern: HOSTNAME }),
       describe: 'a mapping of DNS names to { old: IPv4, new: IPv4 }',
@@ -45,7 +55,7 @@ function topShape(kinds: readonly StepKind<unknown>[]) {
     profiles: refine(array(string({ describe: 'a profile name', pattern: name }), { minItems: 1 }), (v) => {
       const dup = v.find((p, i) => v.indexOf(p) !== i)
       return dup ? `profile "${dup}" is listed twice` : undefined
-    }),
+    }, (base) => ({ ...base, uniqueItems: true })),
     variants: record(array(record(string({ describe: 'a value' }), { describe: 'a mapping of profile to value' }), { minItems: 1 }), {
       key: string({ describe: 'a variant group name', pattern: name }),
       describe: 'a mapping of group names to lists of { profile: value }',

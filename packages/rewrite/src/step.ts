@@ -83,7 +83,7 @@ export const ruleKeys = {
   addresses: oneOf(['names', 'new', 'none'] as const),
   replace: record(nonEmpty, { describe: 'a mapping of old name or address to new one' }),
   swap: array(
-    refine(array(nonEmpty, { describe: 'a pair [a, b]' }), (v) => (v.length === 2 && v[0] !== v[1] ? undefined : 'a swap is a pair of two different values [a, b]')),
+    refine(array(nonEmpty, { describe: 'a pair [a, b]' }), (v) => (v.length === 2 && v[0] !== v[1] ? undefined : 'a swap is a pair of two different values [a, b]'), (base) => ({ ...base, minItems: 2, maxItems: 2, uniqueItems: true })),
     { describe: 'a list of pairs [a, b]' },
   ) as unknown as Schema<Array<[string, string]>>,
   variants: array(
