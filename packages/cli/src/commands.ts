@@ -98,7 +98,7 @@ const plan: Command = async (opts, _args, io) => {
   if (opts.json) io.stdout.write(maskValues(JSON.stringify(doc, null, 2) + '\n', p.sensitive))
   else if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
   if (str(opts.out) && !opts.json && !opts.quiet) io.stdout.write(`Plan saved to ${str(opts.out)} (apply it with: cutover apply ${str(opts.out)})\n`)
-  return opts.detailedExitcode && p.changes.length > 0 ? EXIT.changes : EXIT.ok
+  return opts.detailedExitcode && p.changes.length + p.database.length > 0 ? EXIT.changes : EXIT.ok
 }
 
 const apply: Command = async (opts, args, io) => {
@@ -127,7 +127,7 @@ const apply: Command = async (opts, args, io) => {
   } else {
     const p = await makePlan(opts, io)
     doc = toPlanDocument(p)
-    if (p.changes.length === 0) {
+    if (p.changes.length + p.database.length === 0) {
       if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
       return EXIT.ok
     }
@@ -137,20 +137,20 @@ const apply: Command = async (opts, args, io) => {
         io.stderr.write('cutover: not applied: without a terminal, pass --yes to apply this plan\n')
         return EXIT.error
       }
-      if (!(await io.confirm(`Apply these ${p.changes.length} change(s)? [y/N] `))) {
+      if (!(await io.confirm(`Apply these ${p.changes.length + p.database.length} change(s)? [y/N] `))) {
         io.stderr.write('cutover: not applied\n')
         return EXIT.error
       }
     }
   }
-  if (doc.changes.length === 0) {
+  if (doc.changes.length === 0 && (doc.database ?? []).length === 0) {
     if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')
     return EXIT.ok
   }
   const progress = progressLine(io, opts)
   let result: Awaited<ReturnType<typeof applyPlanDocument>>
   try {
-    result = await applyPlanDocument(doc, { stateDir, env: io.env, validator: (n) => e.validator(n), fault: applyObserver(doc, opts, io, progress) })
+    result = await applyPlanDocument(doc, { stateDir, env: io.env, validator: (n) => e.validator(n), database: (k) => e.database(k), fault: applyObserver(doc, opts, io, progress) })
   } finally {
     progress.done()
   }
@@ -184,18 +184,18 @@ function applyObserver(doc: PlanDocument, opts: Opts, io: Io, progress: Progress
 
 const verify: Command = async (opts, _args, io) => {
   const p = await makePlan(opts, io)
-  const ok = p.changes.length === 0 && (!opts.strict || p.leftovers.length === 0)
+  const ok = p.changes.length + p.database.length === 0 && (!opts.strict || p.leftovers.length === 0)
   if (!opts.quiet) {
     if (ok) io.stdout.write(`Verified: no changes${opts.strict ? ' and no leftovers' : ''}${p.profile ? ` for profile ${p.profile}` : ''}.\n`)
     else io.stdout.write(formatPlan(p, paint(colors(io))))
   }
-  if (!ok) io.stderr.write(`cutover: verify failed: ${p.changes.length} file(s) would change${opts.strict ? `, ${p.leftovers.length} leftover(s)` : ''}\n`)
+  if (!ok) io.stderr.write(`cutover: verify failed: ${p.changes.length} file(s) and ${p.database.length} database object(s) would change${opts.strict ? `, ${p.leftovers.length} leftover(s)` : ''}\n`)
   return ok ? EXIT.ok : EXIT.error
 }
 
 const recoverCmd: Command = async (opts, _args, io) => {
   const { stateDir } = paths(opts, io)
-  const report = await recoverState({ stateDir })
+  const report = await recoverState({ stateDir, env: io.env, database: (k) => engine().database(k) })
   if (report.staleLock) io.stderr.write(`cutover: ${report.staleLock}\n`)
   if (report.transactions.length === 0) io.stdout.write('Nothing to recover.\n')
   for (const t of report.transactions) io.stdout.write(`Transaction ${t.txid}: ${t.was} -> ${t.now} (${t.targets.length} file(s))\n`)

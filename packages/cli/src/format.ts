@@ -19,7 +19,8 @@ export function ruleCounts(c: FileChange): string {
 export function formatPlan(plan: Plan, p: Paint): string {
   const out: string[] = []
   const where = plan.profile ? ` for profile ${p.bold(plan.profile)}` : ''
-  if (plan.changes.length === 0) out.push(`No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
+  if (plan.changes.length === 0 && plan.database.length > 0) out.push(`No file changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
+  else if (plan.changes.length === 0) out.push(`No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
   else {
     out.push(p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) + p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`))
     const width = Math.max(...plan.changes.map((c) => c.target.length))
@@ -28,6 +29,13 @@ export function formatPlan(plan: Plan, p: Paint): string {
     }
     out.push('')
     for (const c of plan.changes) out.push(colorDiff(c.diff, p))
+  }
+  if (plan.database.length) {
+    out.push(p.bold(`Database${where}: ${plan.database.length} object(s) to change`))
+    const width = Math.max(...plan.database.map((c) => c.target.length))
+    for (const c of plan.database) out.push(`  ${c.target.padEnd(width)}  ${c.kind.padEnd(8)} ${Object.entries(c.rules).map(([r, n]) => `${r} ×${n}`).join(', ')}`)
+    out.push('')
+    for (const c of plan.database) out.push(colorDiff(c.diff, p))
   }
   if (plan.leftovers.length) {
     out.push(p.yellow(p.bold(`Leftovers: ${plan.leftovers.length}`)))

@@ -7,14 +7,17 @@ import { withLock } from './lock.js'
 import type { PlanDocument } from './plan-doc.js'
 import { maskValues, resolveRecordedSecrets } from './secrets.js'
 import { decodeText, encodeText, sha256 } from './source.js'
+import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Validator } from './step.js'
-import { commitFiles, recover, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
+import { commitFiles, recover, type RecoverOptions, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
 
 /** Options of {@link applyPlanDocument}. */
-export interface ApplyOptions extends TxOptions {
+export interface ApplyOptions extends RecoverOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** Finds a validator by the name a plan records. */
   validator(name: string): Validator | undefined
+  /** Finds the database target of a step kind, for the plan's `database` changes. */
+  database?(kind: string): DatabaseTarget<any> | undefined
   participants?: readonly TxParticipant[]
 }
 
@@ -33,10 +36,24 @@ export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions
     const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
     const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
     const targets = await buildTargets(doc, secrets, options)
-    if (targets.length === 0 && !options.participants?.length) return { txid: '', written: [], warnings: [], recovered, ...stale }
-    const result = await commitFiles(targets, { ...options, meta: { spec: doc.spec, profile: doc.profile } })
+    const participants = [...(options.participants ?? []), ...databaseParticipants(doc, secrets, options)]
+    if (targets.length === 0 && participants.length === 0) return { txid: '', written: [], warnings: [], recovered, ...stale }
+    const journalDatabase = doc.database?.length ? { changes: doc.database, secrets: doc.secrets } : undefined
+    const result = await commitFiles(targets, { ...options, participants, meta: { spec: doc.spec, profile: doc.profile }, ...(journalDatabase ? { journalDatabase } : {}) })
     return { ...result, recovered, ...stale }
   })
+}
+
+function databaseParticipants(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): TxParticipant[] {
+  const byKind = new Map<string, DatabaseChange[]>()
+  for (const c of doc.database ?? []) byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c])
+  const out: TxParticipant[] = []
+  for (const [kind, changes] of byKind) {
+    const target = options.database?.(kind)
+    if (!target) throw new CutoverError('PLAN_INVALID', `the plan changes a database through step kind "${kind}", which this cutover cannot apply`)
+    out.push(...target.participants(changes, { env: options.env ?? process.env, secrets }))
+  }
+  return out
 }
 
 async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<TxTarget[]> {
@@ -91,7 +108,7 @@ function unknownValidator(name: string, target: string): never {
 }
 
 /** Runs {@link recover} under the state directory's lock. */
-export async function recoverState(options: TxOptions): Promise<RecoverReport> {
+export async function recoverState(options: RecoverOptions): Promise<RecoverReport> {
   return withLock(options.stateDir, 'cutover recover', async (lock) => {
     const report = await recover(options)
     return lock.staleTakenOver ? { ...report, staleLock: lock.staleTakenOver } : report

@@ -1,3 +1,4 @@
+export type { DatabaseApplyContext, DatabaseChange, DatabasePlan, DatabaseTarget } from './database.js'
 export { applyEdits, checkEdits, mapOffset, sortEdits, type Edit, type EncodingName } from './edit.js'
 export { applyPlanDocument, recoverState, type ApplyOptions, type ApplyResult } from './apply.js'
 export { formatDiagnostic, type Diagnostic, type Range } from './diagnostic.js'
@@ -36,7 +37,7 @@ export {
   type VariantEntry,
 } from './step.js'
 export { textStep, type TextOptions } from './steps-text.js'
-export { appliedContents, commitFiles, readTransaction, recover, strayTemps, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
+export { appliedContents, commitFiles, readTransaction, recover, strayTemps, type RecoverOptions, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
 export { acquireLock, withLock, type Lock, type LockHolder } from './lock.js'
 export { listTransactions, pruneTransactions, type Journal, type JournalState, type TxMeta, type TxSummary } from './journal.js'
 export { faultsFromEnv, type FaultHook } from './fault.js'

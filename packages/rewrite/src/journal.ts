@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
+import type { DatabaseChange } from './database.js'
 import { CutoverError } from './errors.js'
+import type { SecretRecord } from './secrets.js'
 
 /** One target as the journal records it. */
 export interface JournalTarget {
@@ -33,6 +35,8 @@ export interface Journal {
   meta?: TxMeta
   /** For a rollback: the transaction it restored. */
   restores?: string
+  /** Database changes made in the same transaction, for recovery to ask whether they committed. */
+  database?: { changes: DatabaseChange[]; secrets: SecretRecord[] }
   targets: JournalTarget[]
 }
 

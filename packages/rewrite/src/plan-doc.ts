@@ -1,3 +1,4 @@
+import type { DatabaseChange } from './database.js'
 import type { EncodingName } from './edit.js'
 import type { Plan } from './engine.js'
 import { CutoverError } from './errors.js'
@@ -41,7 +42,7 @@ export interface PlanDocument {
   root: string
   spec: string
   changes: PlanDocChange[]
-  database: unknown[]
+  database: DatabaseChange[]
   leftovers: Array<{ target: string; line: number; col: number; text: string; reason: string }>
   notes: Array<{ target: string; line?: number; col?: number; code: string; message: string; severity: string }>
   secrets: SecretRecord[]
@@ -86,7 +87,7 @@ export function toPlanDocument(plan: Plan): PlanDocument {
         diff: c.diff,
       }
     }),
-    database: [],
+    database: plan.database,
     leftovers: plan.leftovers,
     notes: plan.notes,
     secrets: plan.secrets,
@@ -115,5 +116,11 @@ export function checkPlanDocument(value: unknown, path: string): PlanDocument {
     }
   }
   if (!Array.isArray(doc.secrets)) bad('expected "secrets" to be a list')
+  if (doc.database !== undefined && !Array.isArray(doc.database)) bad('expected "database" to be a list')
+  for (const d of doc.database ?? []) {
+    if (typeof d?.target !== 'string' || typeof d.kind !== 'string' || typeof d.before !== 'string' || typeof d.after !== 'string') {
+      bad('a database change needs target, kind, before and after')
+    }
+  }
   return doc as PlanDocument
 }

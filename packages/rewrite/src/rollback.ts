@@ -28,6 +28,9 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
     const last = journals.filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid)).pop()
     if (!last) throw new CutoverError('NOTHING_TO_ROLL_BACK', `no applied transaction to roll back in ${options.stateDir}`)
+    if (last.database?.changes.length) {
+      throw new CutoverError('ROLLBACK_DATABASE', `transaction ${last.txid} also changed a database (${last.database.changes.map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`)
+    }
     const changed: string[] = []
     const targets: TxTarget[] = []
     for (const t of last.targets) {

@@ -3,6 +3,7 @@ import type { Edit } from './edit.js'
 import { boundaryFor, type Boundary, type Matcher, type Pattern } from './match.js'
 import { array, object, oneOf, record, refine, string, union, type Schema, type SchemaContext } from './schema.js'
 import type { SourceText } from './source.js'
+import type { DatabaseTarget } from './database.js'
 
 /** One machine of the inventory: its DNS name, the address it had, the address it gets. */
 export interface InventoryHost { name: string; old: string; new: string }
@@ -49,6 +50,8 @@ export interface StepKind<O = unknown> {
   validators?: readonly Validator[]
   /** Rules whose prefilter needles say nothing (e.g. `ensure` adds to files that lack the name). */
   alwaysPlan?(o: O): boolean
+  /** The live-database side of the kind, for steps whose options address a database instead of files. */
+  database?: DatabaseTarget<O>
 }
 
 /** Keys every step has. */

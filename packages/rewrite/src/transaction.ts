@@ -1,7 +1,9 @@
 import { constants, type Stats } from 'node:fs'
 import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import type { DatabaseChange, DatabaseTarget } from './database.js'
 import { CutoverError, ValidationError } from './errors.js'
+import { resolveRecordedSecrets } from './secrets.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
 import { ensureStateDir, fsyncPath, newTxid, readJournals, writeJournal, type Journal, type JournalTarget, type TxMeta } from './journal.js'
 import { sha256 } from './source.js'
@@ -42,6 +44,41 @@ export interface TxOptions {
   stateDir: string
   /** Called at each named point of the protocol (see fault.ts); defaults to `CUTOVER_FAULT_INJECT`. */
   fault?: FaultHook
+}
+
+/** Options of {@link recover}: how to ask a database whether an interrupted transaction committed. */
+export interface RecoverOptions extends TxOptions {
+  env?: Readonly<Record<string, string | undefined>>
+  /** Finds the database target of a step kind. */
+  database?(kind: string): DatabaseTarget<any> | undefined
+}
+
+/** Whether the database changes of an interrupted transaction are committed. */
+async function databaseState(j: Journal, options: RecoverOptions): Promise<'before' | 'after' | 'none'> {
+  if (!j.database?.changes.length) return 'none'
+  const env = options.env ?? process.env
+  const unknown = (why: string) =>
+    new CutoverError(
+      'RECOVER_DATABASE',
+      `transaction ${j.txid} also changed a database, and ${why}: its files are left as they are until the database can tell whether it committed; run cutover recover again`,
+    )
+  let secrets: Map<string, string>
+  try {
+    secrets = resolveRecordedSecrets(j.database.secrets, env)
+  } catch (e) {
+    throw unknown((e as Error).message)
+  }
+  const byKind = new Map<string, DatabaseChange[]>()
+  for (const c of j.database.changes) byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c])
+  const states = new Set<string>()
+  for (const [kind, changes] of byKind) {
+    const target = options.database?.(kind)
+    if (!target) throw unknown(`this cutover has no database target for step kind "${kind}"`)
+    states.add(await target.state(changes, { env, secrets }))
+  }
+  if (states.size === 1 && states.has('after')) return 'after'
+  if (states.size === 1 && states.has('before')) return 'before'
+  throw unknown(states.has('unknown') ? 'the database cannot be reached or holds neither the old nor the new objects' : 'its databases disagree')
 }
 
 async function hashOf(path: string): Promise<string> {
@@ -88,7 +125,7 @@ async function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs:
  * all-before even then), and removes its temp files. Restoring a file is
  * itself a temp-and-rename, so a crash during recovery is recovered by running it again.
  */
-export async function recover(options: TxOptions & { rollBack?: string }): Promise<RecoverReport> {
+export async function recover(options: RecoverOptions & { rollBack?: string }): Promise<RecoverReport> {
   const fault = options.fault ?? faultsFromEnv()
   const report: RecoverReport = { transactions: [] }
   for (const j of await readJournals(options.stateDir)) {
@@ -99,7 +136,9 @@ export async function recover(options: TxOptions & { rollBack?: string }): Promi
       j.state = 'aborted'
     } else {
       const hashes = await Promise.all(j.targets.map((t) => hashOf(t.path)))
-      if (j.txid !== options.rollBack && hashes.every((h, i) => h === j.targets[i]!.after)) {
+      // a database commits after every rename: its state decides; without one, all-after rolls forward
+      const db = j.txid === options.rollBack ? 'before' : await databaseState(j, options)
+      if (db === 'after' || (db === 'none' && j.txid !== options.rollBack && hashes.every((h, i) => h === j.targets[i]!.after))) {
         j.state = 'committed'
       } else {
         let k = 0
@@ -144,7 +183,14 @@ export async function recover(options: TxOptions & { rollBack?: string }): Promi
  */
 export async function commitFiles(
   targets: readonly TxTarget[],
-  options: TxOptions & { participants?: readonly TxParticipant[]; kind?: 'apply' | 'rollback'; meta?: TxMeta; restores?: string },
+  options: TxOptions & {
+    participants?: readonly TxParticipant[]
+    kind?: 'apply' | 'rollback'
+    meta?: TxMeta
+    restores?: string
+    /** The database changes the participants make, journaled for recovery. */
+    journalDatabase?: Journal['database']
+  },
 ): Promise<TxResult> {
   const fault = options.fault ?? faultsFromEnv()
   await ensureStateDir(options.stateDir)
@@ -181,6 +227,7 @@ export async function commitFiles(
     kind: options.kind ?? 'apply',
     ...(options.meta ? { meta: options.meta } : {}),
     ...(options.restores ? { restores: options.restores } : {}),
+    ...(options.journalDatabase ? { database: options.journalDatabase } : {}),
     targets: entries,
   }
   await writeJournal(options.stateDir, journal)
