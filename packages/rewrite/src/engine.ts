@@ -9,6 +9,7 @@ import { LineIndex } from './line-index.js'
 import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
 import { decodeText, encodeText, isBinary, sha256, type TextEncoding } from './source.js'
 import { parseSpec, type Spec, type SpecStep } from './spec.js'
+import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Context, StepKind, Validator } from './step.js'
 
 /** One file the plan changes. */
@@ -52,6 +53,8 @@ export interface Plan {
   changes: FileChange[]
   leftovers: PlannedLeftover[]
   notes: PlanNote[]
+  /** Changes to live databases, in step order. */
+  database: DatabaseChange[]
   secrets: SecretRecord[]
   /** Values to mask anywhere they are shown. Never serialized. */
   sensitive: string[]
@@ -85,6 +88,8 @@ export interface Engine {
   plan(spec: Spec, options: PlanOptions): Promise<Plan>
   /** The validator called `name` of any step kind. */
   validator(name: string): Validator | undefined
+  /** The database target of the step kind called `kind`. */
+  database(kind: string): DatabaseTarget<any> | undefined
 }
 
 /** Creates an engine for the given step kinds (`text` from this package; others from theirs). */
@@ -99,6 +104,7 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
     steps,
     parseSpec: (source, path) => parseSpec(source, path, steps),
     plan: (spec, o) => planSpec(steps, spec, o),
+    database: (kind) => steps.find((s) => s.name === kind)?.database,
     validator: (name) => {
       for (const s of steps) for (const v of s.validators ?? []) if (v.name === name) return v
       return undefined
@@ -127,8 +133,17 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       return { step, kind, needles: toNeedles(kind.needles(step.options, ctx)), always: kind.alwaysPlan?.(step.options) ?? false }
     })
   const notes: PlanNote[] = []
+  const dbLeftovers: PlannedLeftover[] = []
   const byFile = new Map<string, ActiveStep[]>()
+  const database: DatabaseChange[] = []
   for (const a of active) {
+    if (a.kind.database?.uses(a.step.options)) {
+      const dp = await a.kind.database.plan(a.step.options, ctx)
+      database.push(...dp.changes.map((c) => ({ ...c, kind: a.kind.name })))
+      dbLeftovers.push(...dp.leftovers)
+      notes.push(...dp.notes)
+      continue
+    }
     const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])] })
     if (found.length === 0) {
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
@@ -162,6 +177,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     o.onProgress?.({ considered: done, total: targets.length, changed: changes.length })
   })
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
+  leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
@@ -174,6 +190,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     if (masks.length) c.after = sha256(encodeText(maskValues(c.afterText, masks), c.encoding))
   }
   const sensitive = [...new Set([...raw, ...encoded])]
+  for (const d of database) d.diff = maskValues(d.diff, sensitive)
   return {
     version: 1,
     profile,
@@ -183,6 +200,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     changes,
     leftovers,
     notes,
+    database,
     secrets: secrets.records(),
     sensitive,
     stats,
