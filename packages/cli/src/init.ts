@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises'
-import { relative, resolve } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { CutoverError, scanForInit, starterSpec } from '@cutover/rewrite'
 import type { Command } from './commands.js'
 import { counted, progressLine } from './progress.js'
@@ -30,7 +31,9 @@ export const init: Command = async (opts, _args, io) => {
     progress.done()
   }
   const rootHint = typeof opts.root === 'string' ? opts.root : '/'
-  const text = starterSpec(scan, { rootHint, specHint: specArg })
+  // the schema this package ships, relative to the spec so that editors find it
+  const schemaPath = fileURLToPath(new URL('../schema/cutover.schema.json', import.meta.url))
+  const text = starterSpec(scan, { rootHint, specHint: specArg, schemaRef: relative(dirname(specPath), schemaPath) })
   if (opts.print) {
     io.stdout.write(text)
     return EXIT.ok

@@ -43,6 +43,8 @@ describe('cutover init', () => {
     expect(io.err()).toBe('')
     expect(io.out()).toMatch(/Wrote init\.yaml: \d+ address\(es\) in \d+ of \d+ file\(s\) scanned/)
     const starter = readFileSync(join(dir, 'init.yaml'), 'utf8')
+    const ref = /^# yaml-language-server: \$schema=(.*)\n/.exec(starter)?.[1]
+    expect(ref && readFileSync(resolve(dir, ref), 'utf8')).toContain('"title": "cutover.yaml (version 1)"')
     expect(starter).toContain('"<name of 192.168.98.24>": { old: 192.168.98.24, new: 192.168.98.24 }')
     expect(starter).toMatch(/# 10\.0\.10\.48: \d+ places in \d+ files\n(?: {2}# {3}\S+:\d+:\d+\n)*/)
     expect(starter).toContain('#   var/www/finance/config.php:6:20\n')

@@ -8,6 +8,8 @@ export interface StarterSpecOptions {
   rootHint?: string
   /** The spec's path as the user gave it, for the hint; default `cutover.yaml`. */
   specHint?: string
+  /** Where the JSON Schema of the spec is, for a `# yaml-language-server: $schema=` first line. */
+  schemaRef?: string
 }
 
 interface Suggestion { kind: string; why: string; keys: string }
@@ -121,6 +123,7 @@ function steps(scan: InitScan): string[] {
 export function starterSpec(scan: InitScan, options: StarterSpecOptions = {}): string {
   const shown = options.placesShown ?? 5
   const lines = [
+    ...(options.schemaRef ? [`# yaml-language-server: $schema=${options.schemaRef}`] : []),
     `# A starter spec written by \`cutover init\` from ${scan.scanned.length} config file(s) below ${options.rootHint ?? scan.root}`,
     `# (${scan.files.join(', ')}): ${scan.addresses.length} address(es) in ${scan.matched.length} file(s).`,
     '# Fill in each name (and the new address of a machine that moves), review the steps, then:',
