@@ -21,6 +21,7 @@ export interface JournalTarget {
   gid: number
 }
 
+/** Where a transaction stands: `staging` → `prepared` → `committed`, or `aborted` / `rolled-back`. */
 export type JournalState = 'staging' | 'prepared' | 'committed' | 'aborted' | 'rolled-back'
 
 /** What a transaction was made from, so that later plans know what it applied. */

@@ -32,6 +32,7 @@ export interface Schema<T> {
   json(): JsonSchema
 }
 
+/** The value type a {@link Schema} yields: `Infer<typeof options>` is a step's options type. */
 export type Infer<S> = S extends Schema<infer T> ? T : never
 
 /** The source range of a YAML node, or `fallback` when it has none. */
