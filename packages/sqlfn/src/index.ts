@@ -12,3 +12,8 @@ export {
 } from './rewrite.js'
 export { sqlLeftovers, type SqlLeftoverReason } from './leftovers.js'
 export { planSql, sqlSplitValidator, sqlStep, type SqlOptions } from './step.js'
+export { sqlDatabase } from './live.js'
+export { planDatabase, type LiveOptions, type LivePayload, type StoredEdit } from './live-plan.js'
+export { liveParticipants, liveState } from './live-apply.js'
+export { connectDatabase, databaseOptions, describeClient, type DatabaseOptions } from './pg-connect.js'
+export { functionTarget, readFunctions, readTables, type LiveFunction, type LiveTable } from './pg-read.js'

@@ -1,17 +1,23 @@
 import { readFile } from 'node:fs/promises'
 import {
   LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, valueSpec,
-  type CommonOptions, type Context, type Edit, type RuleOptions, type StepKind, type StepResult, type Validator,
+  type CommonOptions, type Context, type Edit, type RuleOptions, type Schema, type StepKind, type StepResult, type Validator,
 } from '@cutover/rewrite'
 import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
 import { loadLexer } from './lexer.js'
 import { sqlLeftovers } from './leftovers.js'
 import { copyIsCsv, rewriteCopyData, rewriteFunction, rewriteInsert, type Rewrite } from './rewrite.js'
+import { sqlDatabase } from './live.js'
+import { databaseOptions, type DatabaseOptions } from './pg-connect.js'
 import { compileRules, ruleNeedles, type PasswordOptions, type SqlRules } from './rules.js'
 import { pieceHead, splitSql, type SqlPiece } from './split.js'
 
-/** Options of the `sql` step. */
-export type SqlOptions = CommonOptions & RuleOptions & {
+/** Options of the `sql` step: `files:` (dumps) or `database:` (a live server), exactly one. */
+export type SqlOptions = Omit<CommonOptions, 'files'> & RuleOptions & {
+  /** Globs of dump files; absent when the step addresses a live database. */
+  files?: string[]
+  /** A live PostgreSQL database instead of files (see {@link DatabaseOptions}). */
+  database?: DatabaseOptions
   /** Globs on `schema.name` of the functions whose bodies are rewritten (default: all). */
   functions?: string[]
   /** Globs on `schema.name` of the tables whose data rows (COPY, INSERT) are rewritten. */
@@ -161,17 +167,20 @@ export const sqlSplitValidator: Validator = {
  */
 export const sqlStep: StepKind<SqlOptions> = {
   name: 'sql',
-  options: s.object(
-    {
+  options: s.refine(
+    s.object({
       ...commonKeys,
       ...ruleKeys,
       functions: s.array(nameGlob, { describe: 'a list of globs on schema.name of functions' }),
       tables: s.array(nameGlob, { describe: 'a list of globs on schema.name of tables' }),
       passwords: s.record(valueSpec, { describe: 'a mapping of conninfo host to a password, usually { secret: NAME }' }),
-    },
-    { required: ['files'] },
-  ),
+      database: databaseOptions,
+    }),
+    (v) => ('files' in v) === ('database' in v) ? 'a sql step needs exactly one of files: (dumps) and database: (a live server)' : undefined,
+    (base) => ({ ...base, oneOf: [{ properties: { files: true }, required: ['files'] }, { properties: { database: true }, required: ['database'] }] }),
+  ) as unknown as Schema<SqlOptions & CommonOptions>,
   needles: (o, ctx) => compile(o, ctx).needles,
   plan: (file, o, ctx) => planSql(file.text, o, ctx),
   validators: [sqlSplitValidator],
+  database: sqlDatabase,
 }

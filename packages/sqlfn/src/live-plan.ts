@@ -1,0 +1,193 @@
+import {
+  LineIndex, applyEdits, encodeValue, maskValues, sha256, unifiedDiff,
+  type Context, type DatabasePlan, type Edit, type EncodingName, type RuleOptions,
+} from '@cutover/rewrite'
+import { nameGlobs } from './functions.js'
+import { sqlLeftovers } from './leftovers.js'
+import { loadLexer } from './lexer.js'
+import { connectDatabase, type DatabaseOptions } from './pg-connect.js'
+import { functionTarget, readFunctions, readRows, readTables, sqlLiteral, type LiveFunction, type LiveRow, type LiveTable } from './pg-read.js'
+import { rewriteFunctionDefinition, type Rewrite } from './rewrite.js'
+import { compileRules, rewriteValue, type PasswordOptions, type SqlRules } from './rules.js'
+
+/** One edit as a plan stores it: a secret by name and encoding, never its text. */
+export interface StoredEdit { start: number; end: number; text?: string; secret?: { name: string; encoding: EncodingName[] } }
+
+/** What a database change of the `sql` step carries to apply time (`DatabaseChange.payload`). */
+export type LivePayload =
+  | { type: 'function'; schema: string; name: string; args: string; edits: StoredEdit[] }
+  | { type: 'row'; table: string; key: string[]; keyKind: 'primary' | 'all'; keyValues: Array<string | null>; columns: string[]; edits: Array<{ column: number; edits: StoredEdit[] }> }
+
+/** The options the live side reads (a `sql` step with `database:`). */
+export type LiveOptions = RuleOptions & { functions?: string[]; tables?: string[]; passwords?: PasswordOptions; database: DatabaseOptions }
+
+type SecretOf = (name: string) => string
+
+/** Values that a stored edit's secret writes: the raw secret and its encoded form. Masked in hashes and output. */
+export function secretMasks(edits: readonly StoredEdit[], secret: SecretOf): string[] {
+  const out: string[] = []
+  for (const e of edits) {
+    if (!e.secret) continue
+    const raw = secret(e.secret.name)
+    out.push(raw, encodeValue(raw, e.secret.encoding))
+  }
+  return out.filter((v) => v.length > 0)
+}
+
+/** The edits with each secret's value put back (apply time). */
+export function resolveEdits(edits: readonly StoredEdit[], secret: SecretOf): Edit[] {
+  return edits.map((e) => ({ start: e.start, end: e.end, text: e.secret ? encodeValue(secret(e.secret.name), e.secret.encoding) : e.text ?? '', rule: 'sql' }))
+}
+
+/** `sha256:` of a function definition as it will be, secrets masked: what plans record as `after`. */
+export const maskedHash = (text: string, masks: readonly string[]) => sha256(maskValues(text, masks))
+
+/** `sha256:` of a row's text values (JSON of the list); `masks` are masked in each value first. */
+export const rowHash = (values: ReadonlyArray<string | null>, masks: readonly string[] = []) =>
+  sha256(JSON.stringify(values.map((v) => (v === null ? null : maskValues(v, masks)))))
+
+function store(e: { start: number; end: number; text: string; secret?: { name: string; encoding: EncodingName[] } }): StoredEdit {
+  return e.secret ? { start: e.start, end: e.end, secret: e.secret } : { start: e.start, end: e.end, text: e.text }
+}
+
+function countRules(edits: ReadonlyArray<{ rule: string }>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const e of edits) out[e.rule] = (out[e.rule] ?? 0) + 1
+  return out
+}
+
+/** A diff with lines holding a secret (new) or a replaced sensitive value (old) shown as `(sensitive)`. */
+function maskedDiff(target: string, before: string, after: string, secrets: string[], old: string[]): string {
+  const mask = (t: string) => maskValues(maskValues(t, secrets, '\u0000N'), old, '\u0000O')
+  return unifiedDiff(target, mask(before), mask(after)).replace(/^([-+ ]).*\u0000[NO].*$/gm, '$1(sensitive)')
+}
+
+function within(spans: ReadonlyArray<{ start: number; end: number }>, at: number): boolean {
+  return spans.some((x) => x.start <= at && at < x.end)
+}
+
+function reasonIn(r: Rewrite, what: string, at: number): string {
+  if (r.skipped) return `${r.skipped} (${what})`
+  if (within(r.comments, at)) return `inside a comment in ${what}`
+  if (within(r.values, at)) return `inside a value of ${what} that no rule rewrites whole`
+  return `outside the string values of ${what}`
+}
+
+interface Planner { db: string; ctx: Context; rules: SqlRules; o: LiveOptions; out: DatabasePlan }
+
+function leftoversOf(p: Planner, target: string, text: string, edits: readonly Edit[], reason: (at: number) => string): void {
+  const lines = new LineIndex(text)
+  for (const l of sqlLeftovers(text, p.ctx, edits, reason)) {
+    const at = lines.position(l.start)
+    p.out.leftovers.push({ target, line: at.line, col: at.col, text: l.text, reason: l.reason })
+  }
+}
+
+function planFunction(p: Planner, f: LiveFunction, selected: boolean): void {
+  const target = functionTarget(p.db, f)
+  const what = `function ${f.schema}.${f.name}(${f.args})`
+  if (!selected) {
+    leftoversOf(p, target, f.definition, [], () => `in ${what}, which functions: does not select`)
+    return
+  }
+  let r: ReturnType<typeof rewriteFunctionDefinition>
+  try {
+    r = rewriteFunctionDefinition(f.definition, p.rules, f)
+  } catch (cause) {
+    p.out.notes.push({ target, code: 'SQL_LEX', message: `${what}: ${(cause as Error).message}`, severity: 'warning' })
+    return
+  }
+  const lines = new LineIndex(f.definition)
+  for (const d of r.diagnostics) {
+    const at = lines.position(d.range.start)
+    p.out.notes.push({ target, line: at.line, col: at.col, code: d.code, message: d.message, severity: d.severity === 'warning' ? 'warning' : 'note' })
+  }
+  leftoversOf(p, target, f.definition, r.edits, (at) => reasonIn(r, what, at))
+  if (r.edits.length === 0) return
+  const stored = r.edits.map(store)
+  const masks = secretMasks(stored, p.ctx.secret)
+  const after = applyEdits(f.definition, r.edits)
+  const old = r.edits.filter((e) => e.sensitive || e.secret).map((e) => f.definition.slice(e.start, e.end)).filter((v) => v.length > 0)
+  p.out.changes.push({
+    target,
+    kind: 'sql',
+    before: sha256(f.definition),
+    after: maskedHash(after, masks),
+    diff: maskedDiff(target, f.definition, after, masks, old),
+    rules: countRules(r.edits),
+    payload: { type: 'function', schema: f.schema, name: f.name, args: f.args, edits: stored } satisfies LivePayload,
+    connection: p.o.database,
+  })
+}
+
+/** `(broker_id=1)`, or a digest of every column for a table without a primary key. */
+function rowName(t: LiveTable, row: LiveRow): string {
+  if (t.keyKind === 'all') return `(row ${rowHash(row.key).slice(7, 19)})`
+  return `(${t.key.map((k, i) => `${k}=${row.key[i]}`).join(', ')})`
+}
+
+function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
+  const target = `pg:${p.db}/${t.schema}.${t.name}${rowName(t, row)}`
+  const all: Array<{ column: number; edits: ReturnType<typeof rewriteValue> }> = []
+  for (const [i, v] of row.values.entries()) {
+    if (v === null) continue
+    const edits = rewriteValue(v, p.rules)
+    leftoversOf(p, target, v, edits as unknown as Edit[], () => `in column ${t.columns[i]} of ${t.schema}.${t.name}${edits.length ? '' : ', which no rule rewrites'}`)
+    if (edits.length) all.push({ column: i, edits })
+  }
+  if (t.keyKind === 'primary') {
+    for (const [i, v] of row.key.entries()) if (v !== null) leftoversOf(p, target, v, [], () => `in key column ${t.key[i]} of ${t.schema}.${t.name}, which is not rewritten`)
+  }
+  if (all.length === 0) return
+  const edits = all.map((c) => ({
+    column: c.column,
+    edits: c.edits.map((e) => store({ start: e.start, end: e.end, text: e.text, ...(e.secret ? { secret: { name: e.secret, encoding: ['conninfo'] as EncodingName[] } } : {}) })),
+  }))
+  const masks = secretMasks(edits.flatMap((c) => c.edits), p.ctx.secret)
+  const next = [...row.values]
+  const sensitive = new Set<number>()
+  for (const c of all) {
+    next[c.column] = applyEdits(row.values[c.column]!, c.edits.map((e) => ({ ...e, secret: undefined })) as Edit[])
+    if (c.edits.some((e) => e.sensitive || e.secret)) sensitive.add(c.column)
+  }
+  const shown = (i: number, v: string | null) => (sensitive.has(i) ? '(sensitive)' : sqlLiteral(v))
+  const set = all.map((c) => `${t.columns[c.column]} = ${shown(c.column, next[c.column]!)}`).join(', ')
+  const where = t.keyKind === 'primary'
+    ? t.key.map((k, i) => `${k} = ${sqlLiteral(row.key[i]!)}`).join(' AND ')
+    : `/* every column equal to the row read when planning */ ${t.key.join(', ')}`
+  const was = all.map((c) => `${t.columns[c.column]} = ${shown(c.column, row.values[c.column]!)}`).join(', ')
+  p.out.changes.push({
+    target,
+    kind: 'sql',
+    before: rowHash(row.values),
+    after: rowHash(next, masks),
+    diff: `-- ${target}\nUPDATE ${t.sql} SET ${set} WHERE ${where};\n-- was: ${was}\n`,
+    rules: countRules(all.flatMap((c) => c.edits)),
+    payload: { type: 'row', table: t.sql, key: t.key, keyKind: t.keyKind, keyValues: row.key, columns: t.columns, edits } satisfies LivePayload,
+    connection: p.o.database,
+  })
+}
+
+/**
+ * Plans a `sql` step against a live database: reads every function of the database's own schemas
+ * (`pg_get_functiondef`) and the rows of `tables:`, rewrites the functions `functions:` selects
+ * and the rows' text columns with the same rules as dumps, and reports leftovers in the rest.
+ * The URL of `database: { url: { env } }` is read from `process.env` (plan time has no other).
+ * Throws a `CutoverError` (`DATABASE_CONNECT`) when the server cannot be reached.
+ */
+export async function planDatabase(o: LiveOptions, ctx: Context): Promise<DatabasePlan> {
+  const client = await connectDatabase(o.database, { env: process.env, secret: (n) => ctx.secret(n) })
+  try {
+    await loadLexer()
+    const db = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db
+    const p: Planner = { db, ctx, rules: compileRules(o, ctx), o, out: { changes: [], leftovers: [], notes: [] } }
+    const selectFn = nameGlobs(o.functions ?? ['*.*'])
+    for (const f of await readFunctions(client)) planFunction(p, f, selectFn(f))
+    for (const t of await readTables(client, nameGlobs(o.tables ?? []))) {
+      for (const row of await readRows(client, t)) planRow(p, t, row)
+    }
+    return p.out
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}

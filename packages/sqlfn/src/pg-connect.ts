@@ -1,0 +1,106 @@
+import { CutoverError, maskValues, s, type Schema } from '@cutover/rewrite'
+import type { Client, ClientConfig } from 'pg'
+
+/**
+ * Where a live database is, as the `sql` step's `database:` key says: a connection URL read from
+ * an environment variable or a spec secret (never written in the spec, never printed), or the
+ * libpq environment (`PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`, `PGSSLMODE`).
+ */
+export type DatabaseOptions = { url: { env: string } | { secret: string } } | { libpq: true }
+
+const envName = s.string({ describe: 'an environment variable name', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/ })
+const secretName = s.refine(s.string({ describe: 'a secret name' }), (v, _n, ctx) =>
+  ctx.refs.secrets.includes(v) ? undefined : `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`,
+)
+
+/** Schema of {@link DatabaseOptions}. */
+export const databaseOptions = s.refine(
+  s.object(
+    {
+      url: s.union(
+        s.object({ env: envName }, { required: ['env'], describe: '{ env: NAME }' }),
+        s.object({ secret: secretName }, { required: ['secret'], describe: '{ secret: NAME }' }),
+        '{ env: NAME } or { secret: NAME }: the variable or secret that holds a postgres:// URL',
+      ),
+      libpq: s.refine(s.boolean(), (v) => (v ? undefined : 'libpq: true, or leave it out'), (b) => ({ ...b, const: true })),
+    },
+    { describe: 'a mapping with url: { env: NAME } or libpq: true' },
+  ),
+  (v) => ('url' in v) === ('libpq' in v) ? 'give exactly one of url: { env: NAME } and libpq: true' : undefined,
+  (b) => ({ ...b, oneOf: [{ properties: { url: true }, required: ['url'] }, { properties: { libpq: true }, required: ['libpq'] }] }),
+) as unknown as Schema<DatabaseOptions>
+
+/** How to read the environment and secrets when connecting (plan, apply or recover time). */
+export interface ConnectEnv {
+  env: Readonly<Record<string, string | undefined>>
+  secret(name: string): string
+}
+
+/** A node-postgres config from the options; the libpq variables of `env` fill what a URL leaves out. */
+export function clientConfig(o: DatabaseOptions, e: ConnectEnv): { config: ClientConfig; secrets: string[] } {
+  const env = e.env
+  const timeout = Number(env.PGCONNECT_TIMEOUT ?? 10) * 1000
+  const base: ClientConfig = {
+    host: env.PGHOST,
+    port: env.PGPORT ? Number(env.PGPORT) : undefined,
+    database: env.PGDATABASE,
+    user: env.PGUSER ?? env.USER,
+    password: env.PGPASSWORD,
+    connectionTimeoutMillis: Number.isFinite(timeout) && timeout > 0 ? timeout : 10_000,
+    application_name: 'cutover',
+    ...(env.PGSSLMODE && env.PGSSLMODE !== 'disable' && env.PGSSLMODE !== 'prefer' && env.PGSSLMODE !== 'allow'
+      ? { ssl: { rejectUnauthorized: env.PGSSLMODE === 'verify-full' || env.PGSSLMODE === 'verify-ca' } }
+      : {}),
+  }
+  if ('libpq' in o) return { config: base, secrets: env.PGPASSWORD ? [env.PGPASSWORD] : [] }
+  const url = 'env' in o.url ? env[o.url.env] : e.secret(o.url.secret)
+  const from = 'env' in o.url ? `environment variable ${o.url.env}` : `secret ${o.url.secret}`
+  if (!url) throw new CutoverError('DATABASE_URL', `the database URL is not set: export ${'env' in o.url ? o.url.env : `the variable of ${from}`}`)
+  const secrets = [url, ...passwordOf(url), ...(env.PGPASSWORD ? [env.PGPASSWORD] : [])]
+  return { config: { ...base, connectionString: url }, secrets }
+}
+
+function passwordOf(url: string): string[] {
+  try {
+    const p = new URL(url).password
+    return p ? [p, decodeURIComponent(p)] : []
+  } catch {
+    return []
+  }
+}
+
+/** `host:port/database as user`: where a client connects, without its password. */
+export function describeClient(c: Client): string {
+  const where = c.host?.startsWith('/') ? `socket ${c.host}` : `${c.host ?? 'localhost'}:${c.port ?? 5432}`
+  return `PostgreSQL at ${where}, database ${c.database ?? '(default)'} as user ${c.user ?? '(default)'}`
+}
+
+/**
+ * Connects with node-postgres (imported on first use). Throws a `CutoverError` with code
+ * `DATABASE_CONNECT` naming host, port, database and user, never the password, when the server
+ * cannot be reached or refuses.
+ */
+export async function connectDatabase(o: DatabaseOptions, e: ConnectEnv): Promise<Client> {
+  const { config, secrets } = clientConfig(o, e)
+  const { default: pg } = await import('pg')
+  const client = new pg.Client(config)
+  // an idle connection that the server drops must not crash the process
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+  } catch (cause) {
+    await client.end().catch(() => undefined)
+    const why = maskValues(reason(cause), secrets)
+    throw new CutoverError('DATABASE_CONNECT', `cannot connect to ${describeClient(client)}: ${why}`)
+  }
+  return client
+}
+
+function reason(e: unknown): string {
+  const err = e as { code?: string; message?: string; errors?: Array<{ message?: string }> }
+  if (err.code === 'ECONNREFUSED') return 'connection refused (is the server running and listening there?)'
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'the host name does not resolve'
+  if (err.code === 'ETIMEDOUT' || /timeout/i.test(err.message ?? '')) return 'the connection timed out'
+  const msg = err.message || err.errors?.map((x) => x.message).join('; ') || String(e)
+  return err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `the server refused: ${msg} (SQLSTATE ${err.code})` : msg
+}
