@@ -1,11 +1,14 @@
-import { readFile, stat } from 'node:fs/promises'
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { diffStat, unifiedDiff } from './diff.js'
-import { discoverFiles } from './discover.js'
+import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
 import { LineIndex } from './line-index.js'
+import { Prefilter } from './prefilter.js'
+import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
 import { decodeText, encodeText, isBinary, sha256, type TextEncoding } from './source.js'
 import { parseSpec, type Spec, type SpecStep } from './spec.js'
@@ -69,8 +72,13 @@ export interface PlanOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** Globs (relative to the root) never considered, e.g. the state directory. */
   ignore?: string[]
-  /** How many files are read at once. */
+  /** How many files that hold a needle are planned at once. */
   concurrency?: number
+  /**
+   * How many worker threads read and prefilter the files: 0 reads them on this thread. Default:
+   * up to 2 (as many as there are cores) when there are 4,096 files or more, else 0.
+   */
+  threads?: number
   onProgress?: (p: { considered: number; total: number; changed: number }) => void
   onFile?: (target: string, what: string) => void
   /**
@@ -112,7 +120,8 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
   }
 }
 
-interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: Buffer[]; always: boolean }
+/** A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter}. */
+interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: string[]; always: boolean; group: number }
 
 async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Promise<Plan> {
   const root = resolve(o.root)
@@ -128,13 +137,14 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   }
   const active: ActiveStep[] = spec.steps
     .filter((s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)))
-    .map((step) => {
+    .map((step, i) => {
       const kind = kinds.find((k) => k.name === step.kind)!
-      return { step, kind, needles: toNeedles(kind.needles(step.options, ctx)), always: kind.alwaysPlan?.(step.options) ?? false }
+      return { step, kind, needles: kind.needles(step.options, ctx), always: kind.alwaysPlan?.(step.options) ?? false, group: i + 1 }
     })
   const notes: PlanNote[] = []
   const dbLeftovers: PlannedLeftover[] = []
   const byFile = new Map<string, ActiveStep[]>()
+  const cache = discoverCache()
   const database: DatabaseChange[] = []
   for (const a of active) {
     if (a.kind.database?.uses(a.step.options)) {
@@ -144,7 +154,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       notes.push(...dp.notes)
       continue
     }
-    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])] })
+    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])], cache })
     if (found.length === 0) {
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
     }
@@ -154,9 +164,10 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       byFile.set(f, list)
     }
   }
-  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])] }) : []
+  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])], cache }) : []
   for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
-  const leftoverNeedles = toNeedles(leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find))
+  // group 0: the leftover literals; group i: the needles of active[i - 1]
+  const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])
 
   const targets = [...byFile.keys()].sort()
   const changes: FileChange[] = []
@@ -164,8 +175,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const inputErrors: InputError[] = []
   const stats = { considered: targets.length, read: 0, skipped: 0 }
   let done = 0
-  await pool(targets, o.concurrency ?? 16, async (target) => {
-    const r = await planFile(root, target, byFile.get(target)!, leftoverNeedles, ctx, secrets, o.applied?.get(target))
+  const finish = (target: string, r: FileResult) => {
     done++
     if (r.read) stats.read++
     else stats.skipped++
@@ -175,7 +185,54 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     leftovers.push(...r.leftovers)
     notes.push(...r.notes)
     o.onProgress?.({ considered: done, total: targets.length, changed: changes.length })
-  })
+  }
+  const limit = o.concurrency ?? 16
+  const threads = o.threads ?? (targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
+  if (threads > 0) {
+    // reader threads open, read and prefilter; this thread plans the files that hold a needle
+    const profiles: ReadProfile[] = []
+    const profileOf = new Map<string, number>()
+    const files = targets.map((path) => {
+      const steps = byFile.get(path)!
+      const key = steps.map((a) => a.group).join(',')
+      let profile = profileOf.get(key)
+      if (profile === undefined) {
+        profileOf.set(key, (profile = profiles.length))
+        profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
+      }
+      return { path, profile }
+    })
+    await readInThreads(root, files, profiles, prefilter, { threads, limit }, (i, outcome) => {
+      const target = targets[i]!
+      const steps = byFile.get(target)!
+      if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
+      if (outcome.kind === 'skip') return finish(target, NOTHING)
+      const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
+      if ('why' in read) return finish(target, read)
+      return planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) => finish(target, r))
+    })
+  }
+  // Otherwise files are read synchronously one after another (no thread-pool round trips per
+  // file) and prefiltered on their raw bytes; the few that hold a needle are planned concurrently.
+  const scratch: Scratch = { buf: Buffer.allocUnsafe(1 << 16) }
+  const inflight = new Set<Promise<void>>()
+  for (let i = 0; i < (threads > 0 ? 0 : targets.length); i++) {
+    if (i % 256 === 255) await new Promise((r) => setImmediate(r))
+    const target = targets[i]!
+    const read = readTarget(root, target, byFile.get(target)!, prefilter, scratch)
+    if ('why' in read) {
+      finish(target, read)
+      continue
+    }
+    const p: Promise<void> = planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) => {
+      inflight.delete(p)
+      finish(target, r)
+    })
+    p.catch(() => {})
+    inflight.add(p)
+    if (inflight.size >= limit) await Promise.race(inflight)
+  }
+  await Promise.all(inflight)
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
   leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
@@ -217,45 +274,81 @@ function checkProfile(spec: Spec, profile: string | undefined): string | undefin
   return profile
 }
 
-function toNeedles(strings: readonly string[]): Buffer[] {
-  const out: Buffer[] = []
-  for (const s of new Set(strings)) {
-    if (s === '') continue
-    out.push(Buffer.from(s, 'utf8'))
-    // a latin1 file holds non-ASCII characters as single bytes
-    if (/[^\x00-\x7f]/.test(s) && !/[^\x00-\xff]/.test(s)) out.push(Buffer.from(s, 'latin1'))
-  }
-  return out
-}
-
-function holdsAny(bytes: Buffer, needles: readonly Buffer[]): boolean {
-  for (const n of needles) if (bytes.indexOf(n) !== -1) return true
-  return false
-}
-
 interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError }
 
-async function planFile(
-  root: string,
+/** A file that passed the prefilter: its bytes, permission bits and the steps to run on it. */
+interface ReadFile { mode: number; bytes: Buffer; steps: ActiveStep[]; run: ActiveStep[] }
+
+const EMPTY = Buffer.alloc(0)
+const NOT_FILE: FileResult = { read: false, why: 'not a regular file', leftovers: [], notes: [] }
+const NOTHING: FileResult = { read: false, why: 'skipped: holds nothing the steps look for', leftovers: [], notes: [] }
+/** From how many files on, a plan reads them on worker threads. */
+const THREADS_FROM = 4096
+/** Files larger than this are read into a buffer of their own. */
+const LARGE = 1 << 20
+
+/** A reusable read buffer, grown to the largest file read. */
+interface Scratch { buf: Buffer }
+
+/**
+ * Reads a target and prefilters its raw bytes: a file holding no needle of its steps (nor a
+ * leftover literal) is skipped without decoding, and only its stats were kept. Opened
+ * non-blocking so that a FIFO in the tree is reported, not waited on.
+ */
+function readTarget(root: string, target: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch): FileResult | ReadFile {
+  const fd = openSync(resolve(root, target), constants.O_RDONLY | constants.O_NONBLOCK)
+  let info: Stats
+  let length = 0
+  let buf = scratch.buf
+  try {
+    info = fstatSync(fd)
+    if (!info.isFile()) return NOT_FILE
+    // a large file gets a buffer of its own (kept, not copied), so the scratch buffer stays small
+    if (info.size > LARGE) buf = Buffer.allocUnsafe(info.size + 1)
+    else if (buf.length <= info.size) buf = scratch.buf = Buffer.allocUnsafe(info.size + (info.size >> 2) + 4096)
+    for (;;) {
+      if (length === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2)
+        buf.copy(bigger, 0, 0, length)
+        buf = bigger
+      }
+      const want = buf.length - length
+      const n = readSync(fd, buf, length, want, null)
+      length += n
+      // a short read at or past the size stat gave is the end of a regular file
+      if (n === 0 || (n < want && length >= info.size)) break
+    }
+  } finally {
+    closeSync(fd)
+  }
+  const found = prefilter.scan(buf, length)
+  return afterScan(buf.subarray(0, length), info.mode, found, steps, buf === scratch.buf)
+}
+
+/** The steps to run on a file given which needle groups it holds; `copy` when `bytes` is reused. */
+function afterScan(bytes: Buffer, mode: number, found: readonly boolean[], steps: ActiveStep[], copy = false): FileResult | ReadFile {
+  const hasLeftoverNeedle = found[0]!
+  const run = steps.filter((s) => s.always || hasLeftoverNeedle || found[s.group])
+  if (run.length === 0 && !hasLeftoverNeedle) return NOTHING
+  return { mode, bytes: copy ? Buffer.from(bytes) : bytes, steps, run }
+}
+
+async function planRead(
   target: string,
-  steps: ActiveStep[],
-  leftoverNeedles: Buffer[],
+  read: ReadFile,
   ctx: Context,
   secrets: SecretStore,
   applied: ReadonlySet<string> | undefined,
 ): Promise<FileResult> {
-  const path = resolve(root, target)
-  const info = await stat(path)
-  if (!info.isFile()) return { read: false, why: 'not a regular file', leftovers: [], notes: [] }
-  const bytes = await readFile(path)
-  const hasLeftoverNeedle = holdsAny(bytes, leftoverNeedles)
-  const run = steps.filter((s) => s.always || hasLeftoverNeedle || holdsAny(bytes, s.needles))
-  if (run.length === 0 && !hasLeftoverNeedle) return { read: false, why: 'skipped: holds nothing the steps look for', leftovers: [], notes: [] }
-  if (isBinary(bytes)) {
+  const { mode, steps, run } = read
+  if (isBinary(read.bytes)) {
     return { read: false, why: 'skipped: binary', leftovers: [], notes: [{ target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' }] }
   }
-  const { text, encoding } = decodeText(bytes)
-  const file = { path: target, encoding, applied: applied?.has(sha256(bytes)) ?? false }
+  const { text, encoding } = decodeText(read.bytes)
+  const before = sha256(read.bytes)
+  // the bytes are not needed any more: a large file is held once, as text
+  read.bytes = EMPTY
+  const file = { path: target, encoding, applied: applied?.has(before) ?? false }
   let current = text
   const passes: Edit[][] = []
   const kinds: string[] = []
@@ -308,9 +401,9 @@ async function planFile(
       target,
       kinds,
       encoding,
-      before: sha256(bytes),
+      before,
       after: sha256(encodeText(current, encoding)),
-      mode: info.mode & 0o7777,
+      mode: mode & 0o7777,
       passes,
       beforeText: text,
       afterText: current,
@@ -348,13 +441,3 @@ function sensitiveOld(text: string, passes: Edit[][]): string[] {
   return out.filter((s) => s.length > 0)
 }
 
-async function pool<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!
-      await fn(item)
-    }
-  })
-  await Promise.all(workers)
-}

@@ -1,0 +1,153 @@
+import { Worker } from 'node:worker_threads'
+import type { Prefilter } from './prefilter.js'
+
+/**
+ * What a reader thread found for one file: not a regular file, nothing to look at (no needle of
+ * its groups and no step that always plans), or its bytes and which groups have a needle in it.
+ */
+export type ReadOutcome =
+  | { kind: 'not-file' }
+  | { kind: 'skip' }
+  | { kind: 'read'; bytes: Buffer; mode: number; size: number; found: boolean[] }
+
+/** The needle groups a file's steps use, and whether one of them plans every file. */
+export interface ReadProfile { groups: number[]; always: boolean }
+
+interface Reply { id: number; results: Array<{ i: number; kind: 'not-file' | 'skip' | 'read'; bytes?: Uint8Array; mode?: number; size?: number; found?: boolean[] }>; error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number } }
+
+// The thread's code, evaluated as a script so that it runs the same from sources and from dist.
+const SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { openSync, fstatSync, readSync, closeSync, constants } = require('node:fs')
+const { resolve } = require('node:path')
+const { source, groupsOf, size, profiles, root } = workerData
+const re = source ? new RegExp(source, 'g') : undefined
+const groups = new Map(groupsOf)
+let buf = Buffer.allocUnsafe(1 << 16)
+function readOne(path) {
+  const fd = openSync(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK)
+  let length = 0
+  let info
+  try {
+    info = fstatSync(fd)
+    if (!info.isFile()) return { kind: 'not-file' }
+    if (buf.length <= info.size) buf = Buffer.allocUnsafe(info.size + (info.size >> 2) + 4096)
+    for (;;) {
+      if (length === buf.length) { const b = Buffer.allocUnsafe(buf.length * 2); buf.copy(b, 0, 0, length); buf = b }
+      const want = buf.length - length
+      const n = readSync(fd, buf, length, want, null)
+      length += n
+      if (n === 0 || (n < want && length >= info.size)) break
+    }
+  } finally { closeSync(fd) }
+  return { kind: 'read', length, mode: info.mode, size: info.size }
+}
+function scan(length) {
+  const found = new Array(size).fill(false)
+  if (!re) return found
+  const text = buf.toString('latin1', 0, length)
+  let missing = size
+  re.lastIndex = 0
+  for (let m = re.exec(text); m && missing > 0; m = re.exec(text)) {
+    for (const g of groups.get(m[0])) if (!found[g]) { found[g] = true; missing-- }
+    re.lastIndex = m.index + 1
+  }
+  return found
+}
+parentPort.on('message', ({ id, files }) => {
+  const results = []
+  const transfer = []
+  try {
+    for (const [i, path, profile] of files) {
+      const r = readOne(path)
+      if (r.kind !== 'read') { results.push({ i, kind: r.kind }); continue }
+      const found = scan(r.length)
+      const p = profiles[profile]
+      if (!p.always && !found[0] && !p.groups.some((g) => found[g])) { results.push({ i, kind: 'skip' }); continue }
+      const bytes = new Uint8Array(r.length)
+      bytes.set(buf.subarray(0, r.length))
+      transfer.push(bytes.buffer)
+      results.push({ i, kind: 'read', bytes, mode: r.mode, size: r.size, found })
+    }
+    parentPort.postMessage({ id, results }, transfer)
+  } catch (e) {
+    parentPort.postMessage({ id, results: [], error: { message: e.message, code: e.code, syscall: e.syscall, path: e.path, errno: e.errno } })
+  }
+})
+`
+
+/**
+ * Reads and prefilters files on `threads` worker threads, in chunks, so that opening, reading and
+ * scanning a large tree run beside the planning of the few files that hold a needle. `each`
+ * receives every file's outcome (in no particular order); at most `limit` of the promises it
+ * returns are pending before more files are read. Rejects with the first read error, as `fs`
+ * would have thrown it, or the first rejection of `each`.
+ */
+export async function readInThreads(
+  root: string,
+  files: ReadonlyArray<{ path: string; profile: number }>,
+  profiles: readonly ReadProfile[],
+  prefilter: Prefilter,
+  options: { threads: number; limit: number },
+  each: (index: number, outcome: ReadOutcome) => void | Promise<void>,
+): Promise<void> {
+  const { source, groupsOf } = prefilter.tables()
+  const workerData = { source, groupsOf, size: prefilter.size, profiles, root }
+  const workers = Array.from({ length: options.threads }, () => new Worker(SOURCE, { eval: true, workerData }))
+  const chunk = 256
+  try {
+    await new Promise<void>((done, fail) => {
+      let next = 0
+      let busy = 0
+      let inflight = 0
+      let failed = false
+      const idle = [...workers]
+      const stop = (e: unknown) => {
+        if (!failed) fail(e)
+        failed = true
+      }
+      const pump = () => {
+        if (failed) return
+        while (idle.length && next < files.length && inflight < options.limit) {
+          const w = idle.pop()!
+          const start = next
+          next = Math.min(files.length, next + chunk)
+          const batch = []
+          for (let i = start; i < next; i++) batch.push([i, files[i]!.path, files[i]!.profile])
+          busy++
+          w.postMessage({ id: start, files: batch })
+        }
+        if (next >= files.length && busy === 0 && inflight === 0) done()
+      }
+      for (const w of workers) {
+        w.on('error', stop)
+        w.on('message', (reply: Reply) => {
+          busy--
+          idle.push(w)
+          if (reply.error) return stop(Object.assign(new Error(reply.error.message), reply.error))
+          for (const r of reply.results) {
+            const outcome: ReadOutcome =
+              r.kind === 'read' ? { kind: 'read', bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), mode: r.mode!, size: r.size!, found: r.found! } : { kind: r.kind }
+            let p: void | Promise<void>
+            try {
+              p = each(r.i, outcome)
+            } catch (e) {
+              return stop(e)
+            }
+            if (p) {
+              inflight++
+              p.then(() => {
+                inflight--
+                pump()
+              }, stop)
+            }
+          }
+          pump()
+        })
+      }
+      pump()
+    })
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()))
+  }
+}

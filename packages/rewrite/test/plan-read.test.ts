@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { structuredPatch } from 'diff'
+import { describe, expect, it } from 'vitest'
+import { createEngine, iniStep, phpStep, textStep, unifiedDiff } from '../src/index.js'
+import { Prefilter } from '../src/prefilter.js'
+
+describe('Prefilter', () => {
+  it('reports each group that has a needle, prefixes included, as UTF-8 and as latin1 bytes', () => {
+    const p = new Prefilter([['10.0.10.13'], ['10.0.10.130'], ['café'], ['absent'], []])
+    const scan = (s: Buffer) => p.scan(s)
+    expect(scan(Buffer.from('host=10.0.10.130\n'))).toEqual([true, true, false, false, false])
+    expect(scan(Buffer.from('host=10.0.10.13\n'))).toEqual([true, false, false, false, false])
+    expect(scan(Buffer.from('au café', 'utf8'))).toEqual([false, false, true, false, false])
+    expect(scan(Buffer.from('au café', 'latin1'))).toEqual([false, false, true, false, false])
+    expect(scan(Buffer.from('10.0.10.1x café absen'))).toEqual([false, false, true, false, false])
+    expect(new Prefilter([[''], []]).scan(Buffer.from('anything'))).toEqual([false, false])
+  })
+})
+
+const SPEC = `version: 1
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+  ldap.example.org: { old: 10.0.10.13, new: 10.0.10.14 }
+scan:
+  files: ["notes/**"]
+steps:
+  - php: { files: ["**/*.php"], addresses: names }
+  - ini: { files: ["**/*.ini"], addresses: names }
+  - text: { files: ["**/*.conf", "**/fifo"], addresses: names }
+`
+
+/** A tree of every kind of file planning meets: changed, untouched, near-misses, latin1, binary, links, a FIFO, scan-only notes. */
+function tree(n: number): string {
+  const root = mkdtempSync(join(tmpdir(), 'cutover-plan-read-'))
+  for (let i = 0; i < n; i++) {
+    const dir = join(root, `vm${i % 7}`, i % 3 === 0 ? 'www' : 'etc')
+    mkdirSync(dir, { recursive: true })
+    const hot = i % 11 === 0
+    const body = `line ${i}\n`.repeat(1 + (i % 40))
+    if (i % 3 === 0) writeFileSync(join(dir, `c${i}.php`), `<?php\n$h = '${hot ? '10.0.10.48' : 'localhost'}'; // ${i % 13 === 0 ? '10.0.10.480' : 'x'}\n${body}`)
+    else if (i % 3 === 1) writeFileSync(join(dir, `c${i}.ini`), `host = ${hot ? '10.0.10.13' : '10.0.10.130'}\n${body}`)
+    else writeFileSync(join(dir, `c${i}.conf`), Buffer.concat([Buffer.from(`# caf\xe9 ${hot ? 'upstream 10.0.10.48:80;' : ''}\n${body}`, 'latin1'), Buffer.from(i % 17 === 0 ? [0, 1, 2] : [])]))
+  }
+  mkdirSync(join(root, 'notes'))
+  writeFileSync(join(root, 'notes', 'a.txt'), 'old db 10.0.10.48\n')
+  writeFileSync(join(root, 'notes', 'b.txt'), 'nothing\n')
+  symlinkSync(join(root, 'vm0', 'www'), join(root, 'linked'))
+  execFileSync('mkfifo', [join(root, 'vm1', 'etc', 'fifo')])
+  return root
+}
+
+describe('planning with reader threads', () => {
+  it('gives the same plan, file reasons and counts as reading on this thread', async () => {
+    const root = tree(600)
+    const engine = createEngine({ steps: [textStep, phpStep, iniStep] })
+    const spec = engine.parseSpec(SPEC, 'cutover.yaml')
+    const run = async (threads: number) => {
+      const why: string[] = []
+      const plan = await engine.plan(spec, { root, threads, onFile: (t, w) => why.push(`${t}: ${w}`) })
+      return { plan, why: why.sort() }
+    }
+    const here = await run(0)
+    const there = await run(2)
+    expect(here.plan.changes.length).toBeGreaterThan(50)
+    expect(here.plan.leftovers.length).toBeGreaterThan(10)
+    expect(here.why.some((w) => w.endsWith(': skipped: binary'))).toBe(true)
+    expect(here.why.some((w) => w.endsWith(': skipped: holds nothing the steps look for'))).toBe(true)
+    expect(there.why).toEqual(here.why)
+    expect(there.plan.stats).toEqual(here.plan.stats)
+    expect(JSON.stringify(there.plan)).toBe(JSON.stringify(here.plan))
+  })
+})
+
+describe('unifiedDiff of large texts', () => {
+  /** The diff rendered from one whole structuredPatch, as unifiedDiff does for small texts. */
+  function whole(before: string, after: string): string {
+    const out = ['--- a/big', '+++ b/big']
+    const range = (s: number, l: number) => (l === 0 ? `${s},0` : l === 1 ? `${s}` : `${s},${l}`)
+    for (const h of structuredPatch('a', 'b', before, after, '', '', { context: 3 }).hunks) {
+      out.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`, ...h.lines)
+    }
+    return out.join('\n') + '\n'
+  }
+
+  it('is computed window by window with the same hunks as a whole diff', () => {
+    const lines = Array.from({ length: 12000 }, (_, i) => `row ${i} ${i % 5}`)
+    const variants: string[][] = []
+    const a = lines.map((l, i) => (i % 997 === 0 ? `${l} changed` : l))
+    a.splice(5000, 0, 'inserted a', 'inserted b')
+    a.splice(9000, 2)
+    variants.push(a, [...a, 'tail'], a.slice(0, -1), [...a.slice(0, 6000), ...a.slice(6003)], ['head', ...a])
+    for (const after of variants) {
+      for (const end of ['', '\n']) {
+        const before = lines.join('\n') + '\n'
+        expect(unifiedDiff('big', before, after.join('\n') + end)).toBe(whole(before, after.join('\n') + end))
+      }
+    }
+  })
+})
