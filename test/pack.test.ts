@@ -13,7 +13,15 @@ const tsc = join(repo, 'node_modules/typescript/bin/tsc')
 const dir = mkdtempSync(join(tmpdir(), 'cutover-pack-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-const sh = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+/** Runs a command; a failure carries its stdout too (tsc reports there). */
+function sh(cmd: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string }
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e })
+  }
+}
 
 const CONSUMER = `import { applyEdits, createEngine, textStep, type Edit } from '@cutover/rewrite'
 import { ensureHost, parseHosts } from '@cutover/hosts'
