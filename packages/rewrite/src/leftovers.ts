@@ -34,12 +34,13 @@ export function scanLeftovers(
   text: string,
   ctx: Context,
   edits: readonly Edit[],
-  options: { reason?: LeftoverReason; fallback?: string; variantBoundary?: Boundary } = {},
+  options: { reason?: LeftoverReason; fallback?: string; variantBoundary?: Boundary; explainNearMisses?: boolean } = {},
 ): Leftover[] {
   const matcher = leftoverMatcher(ctx, options.variantBoundary)
   if (matcher.patterns.length === 0) return []
   const { matches, nearMisses } = matcher.scan(text)
-  const covered = (s: number, e: number) => edits.some((x) => x.start < e && s < x.end)
+  const sorted = edits.length > 1 ? [...edits].sort((a, b) => a.start - b.start || a.end - b.end) : edits
+  const covered = (s: number, e: number) => isCovered(sorted, s, e)
   const out: Leftover[] = []
   for (const m of matches) {
     if (m.pattern.rule !== 'leftover' || covered(m.start, m.end)) continue
@@ -51,7 +52,24 @@ export function scanLeftovers(
     if (covered(m.start, m.end)) continue
     const token = tokenAround(text, m)
     if (token === m.pattern.find) continue
-    out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `near-miss: "${m.pattern.find}" inside "${token}" is not rewritten` })
+    const why = options.explainNearMisses ? options.reason?.(m.start, m.end) : undefined
+    out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `near-miss: "${m.pattern.find}" inside "${token}" is not rewritten${why ? ` (${why})` : ''}` })
   }
   return out.sort((a, b) => a.start - b.start)
+}
+
+/**
+ * True when `[s, e)` overlaps one of `sorted` edits (by start), or an insertion sits at `s`.
+ * Binary search: a dump with thousands of edits stays linear.
+ */
+function isCovered(sorted: readonly Edit[], s: number, e: number): boolean {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid]!.end <= s) lo = mid + 1
+    else hi = mid
+  }
+  for (let k = lo; k < sorted.length && sorted[k]!.start < e; k++) if (sorted[k]!.end > s || sorted[k]!.start === s) return true
+  return false
 }
