@@ -17,10 +17,10 @@ const secretName = s.refine(s.string({ describe: 'a secret name' }), (v, _n, ctx
 export const databaseOptions = s.refine(
   s.object(
     {
-      url: s.union(
-        s.object({ env: envName }, { required: ['env'], describe: '{ env: NAME }' }),
-        s.object({ secret: secretName }, { required: ['secret'], describe: '{ secret: NAME }' }),
-        '{ env: NAME } or { secret: NAME }: the variable or secret that holds a postgres:// URL',
+      url: s.refine(
+        s.object({ env: envName, secret: secretName }, { describe: '{ env: NAME } or { secret: NAME }: the variable or secret that holds a postgres:// URL' }),
+        (v) => (('env' in v) === ('secret' in v) ? 'give exactly one of env: NAME and secret: NAME' : undefined),
+        (b) => ({ ...b, oneOf: [{ properties: { env: true }, required: ['env'] }, { properties: { secret: true }, required: ['secret'] }] }),
       ),
       libpq: s.refine(s.boolean(), (v) => (v ? undefined : 'libpq: true, or leave it out'), (b) => ({ ...b, const: true })),
     },
