@@ -6,7 +6,8 @@ import { CutoverError } from './errors.js'
  * `kill` (SIGKILL this process: a crash; the default) or one of `EIO`, `ENOSPC`, `EACCES`,
  * `EROFS` (throw that error there). Points: `staged:N` (after the N-th temp file is written and
  * fsynced), `validated`, `backed-up:N`, `prepared` (journal says prepared), `renamed:K` (after
- * the K-th rename), `before-commit`, `committed`, `recover:K` (after recovery restored its K-th
+ * the K-th rename), `before-commit`, `participants-committed` (a database committed, the journal
+ * not yet), `committed`, `recover:K` (after recovery restored its K-th
  * file), and `stage-write:N` (before the N-th temp file is written).
  */
 export type FaultHook = (point: string) => void

@@ -176,7 +176,7 @@ export async function recover(options: RecoverOptions & { rollBack?: string }): 
  *     with the backup directory (`backed-up:N`);
  *  5. journal `prepared` (with the new hashes), fsynced (`prepared`); participants prepare;
  *  6. each temp renamed over its target (`renamed:K`), then every parent directory fsynced
- *     (`before-commit`); participants commit;
+ *     (`before-commit`); participants commit (`participants-committed`, when there are any);
  *  7. journal `committed`, fsynced (`committed`).
  * A crash before 5 leaves every target untouched (recover removes the temps); from 5 on,
  * recover restores the backups unless every target already holds its new content.
@@ -271,6 +271,7 @@ export async function commitFiles(
     for (const d of dirs) await fsyncPath(d)
     fault('before-commit')
     for (const p of options.participants ?? []) await p.commit()
+    if (options.participants?.length) fault('participants-committed')
     journal.state = 'committed'
     await writeJournal(options.stateDir, journal)
     fault('committed')
