@@ -1,0 +1,43 @@
+// Correctness of a saved cutover plan: the output of every file is rebuilt from the plan's
+// edits (pass by pass) and checked like any tool's output.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { checkText, tally } from './check.mjs'
+
+/** The text a plan change produces from the original text. */
+export function applyChange(orig, change) {
+  let text = orig
+  const passes = new Map()
+  for (const e of change.edits) {
+    if (!passes.has(e.pass)) passes.set(e.pass, [])
+    passes.get(e.pass).push(e)
+  }
+  for (const pass of [...passes.keys()].sort((a, b) => a - b)) {
+    for (const e of passes.get(pass).sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.text + text.slice(e.end)
+  }
+  return text
+}
+
+/** Checks a plan document against the expected sites of the files below `root`. */
+export function checkPlan(planPath, root, expected) {
+  const plan = JSON.parse(readFileSync(planPath, 'utf8'))
+  const byTarget = new Map(plan.changes.map((c) => [c.target, c]))
+  const t = tally()
+  for (const entry of expected.listed) {
+    const orig = readFileSync(join(root, entry.path), 'latin1')
+    const change = byTarget.get(entry.path)
+    byTarget.delete(entry.path)
+    checkText(t, orig, change ? applyChange(orig, change) : orig, entry)
+  }
+  // a change to a file the generator put nothing in is wrong, edit by edit
+  for (const c of byTarget.values()) t.wrong += c.edits.length
+  t.leftovers = plan.leftovers.length
+  return t
+}
+
+/** Checks the files of `rewritten` (a copy of `pristine` that a tool rewrote) against the expected sites. */
+export function checkTree(pristine, rewritten, expected) {
+  const t = tally()
+  for (const entry of expected.listed) checkText(t, readFileSync(join(pristine, entry.path), 'latin1'), readFileSync(join(rewritten, entry.path), 'latin1'), entry)
+  return t
+}
