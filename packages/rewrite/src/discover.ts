@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import fg from 'fast-glob'
 
 /** What to look for below a root: globs relative to it, and globs to leave out. */
@@ -20,25 +20,13 @@ export function discoverCache(): DiscoverCache {
   return { listings: new Map() }
 }
 
-type Callback = (error: NodeJS.ErrnoException | null, entries?: unknown) => void
-
-/** fast-glob's `readdir`, answered from the cache after the first listing of each directory. */
-function cachedReaddir(cache: DiscoverCache) {
-  return (path: string, ...rest: unknown[]): void => {
-    const callback = rest.pop() as Callback
-    const options = rest[0]
-    const key = `${typeof options === 'object' && options && (options as { withFileTypes?: boolean }).withFileTypes ? 't' : 'n'}:${path}`
-    const known = cache.listings.get(key)
-    if (known) {
-      process.nextTick(callback, null, known)
-      return
-    }
-    const done: Callback = (error, entries) => {
-      if (!error) cache.listings.set(key, entries)
-      callback(error, entries)
-    }
-    if (options === undefined) readdir(path, done as never)
-    else readdir(path, options as never, done as never)
+/** fast-glob's `readdirSync`, answered from the cache after the first listing of each directory. */
+function cachedReaddirSync(cache: DiscoverCache) {
+  return (path: string, options?: { withFileTypes?: boolean }): unknown => {
+    const key = `${options?.withFileTypes ? 't' : 'n'}:${path}`
+    let known = cache.listings.get(key)
+    if (!known) cache.listings.set(key, (known = options ? readdirSync(path, options as never) : readdirSync(path)))
+    return known
   }
 }
 
@@ -49,7 +37,7 @@ function cachedReaddir(cache: DiscoverCache) {
  */
 export async function discoverFiles(root: string, options: DiscoverOptions): Promise<string[]> {
   if (options.files.length === 0) return []
-  const found = await fg(options.files.map(stripLeadingSlash), {
+  const settings = {
     cwd: root,
     dot: true,
     onlyFiles: true,
@@ -57,8 +45,11 @@ export async function discoverFiles(root: string, options: DiscoverOptions): Pro
     unique: true,
     ignore: (options.exclude ?? []).map(stripLeadingSlash),
     suppressErrors: true,
-    ...(options.cache ? { fs: { readdir: cachedReaddir(options.cache) as never } } : {}),
-  })
+  }
+  const patterns = options.files.map(stripLeadingSlash)
+  // with a cache the walk is synchronous: listing thousands of directories through the thread
+  // pool costs more than the listings themselves
+  const found = options.cache ? fg.sync(patterns, { ...settings, fs: { readdirSync: cachedReaddirSync(options.cache) as never } }) : await fg(patterns, settings)
   return found.sort()
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { diffStat, unifiedDiff } from './diff.js'
@@ -169,6 +169,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   // group 0: the leftover literals; group i: the needles of active[i - 1]
   const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])
 
+  cache.listings.clear()
   const targets = [...byFile.keys()].sort()
   const changes: FileChange[] = []
   const leftovers: PlannedLeftover[] = []
@@ -297,32 +298,49 @@ interface Scratch { buf: Buffer }
  */
 function readTarget(root: string, target: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch): FileResult | ReadFile {
   const fd = openSync(resolve(root, target), constants.O_RDONLY | constants.O_NONBLOCK)
-  let info: Stats
-  let length = 0
-  let buf = scratch.buf
   try {
-    info = fstatSync(fd)
-    if (!info.isFile()) return NOT_FILE
-    // a large file gets a buffer of its own (kept, not copied), so the scratch buffer stays small
-    if (info.size > LARGE) buf = Buffer.allocUnsafe(info.size + 1)
-    else if (buf.length <= info.size) buf = scratch.buf = Buffer.allocUnsafe(info.size + (info.size >> 2) + 4096)
-    for (;;) {
-      if (length === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2)
-        buf.copy(bigger, 0, 0, length)
-        buf = bigger
-      }
-      const want = buf.length - length
-      const n = readSync(fd, buf, length, want, null)
-      length += n
-      // a short read at or past the size stat gave is the end of a regular file
-      if (n === 0 || (n < want && length >= info.size)) break
-    }
+    const got = readAll(fd, scratch)
+    if (!got) return NOT_FILE
+    const found = prefilter.scan(got.buf, got.length)
+    const read = afterScan(got.buf.subarray(0, got.length), 0, found, steps, got.buf === scratch.buf)
+    // the permission bits are needed only for a file that may change
+    if (!('why' in read)) read.mode = fstatSync(fd).mode
+    return read
   } finally {
     closeSync(fd)
   }
-  const found = prefilter.scan(buf, length)
-  return afterScan(buf.subarray(0, length), info.mode, found, steps, buf === scratch.buf)
+}
+
+/**
+ * Reads an open file to its end, into the scratch buffer or, past {@link LARGE}, a buffer of its
+ * own (kept, not copied), so the scratch buffer stays small. Discovery lists regular files
+ * only; one that is not (any more) gives undefined.
+ */
+function readAll(fd: number, scratch: Scratch): { buf: Buffer; length: number } | undefined {
+  let buf = scratch.buf
+  let length = 0
+  for (;;) {
+    if (length === buf.length) {
+      const size = fstatSync(fd).size
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, size + 1))
+      buf.copy(bigger, 0, 0, length)
+      buf = bigger
+      if (bigger.length <= LARGE) scratch.buf = bigger
+    }
+    const want = buf.length - length
+    let n: number
+    try {
+      n = readSync(fd, buf, length, want, null)
+    } catch (e) {
+      if (!fstatSync(fd).isFile()) return undefined
+      throw e
+    }
+    length += n
+    // a short read is the end of a regular file
+    if (n < want) break
+  }
+  if (length === 0 && !fstatSync(fd).isFile()) return undefined
+  return { buf, length }
 }
 
 /** The steps to run on a file given which needle groups it holds; `copy` when `bytes` is reused. */

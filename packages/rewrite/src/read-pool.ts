@@ -24,23 +24,22 @@ const { source, groupsOf, size, profiles, root } = workerData
 const re = source ? new RegExp(source, 'g') : undefined
 const groups = new Map(groupsOf)
 let buf = Buffer.allocUnsafe(1 << 16)
+const LARGE = 1 << 20
 function readOne(path) {
   const fd = openSync(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK)
-  let length = 0
-  let info
   try {
-    info = fstatSync(fd)
-    if (!info.isFile()) return { kind: 'not-file' }
-    if (buf.length <= info.size) buf = Buffer.allocUnsafe(info.size + (info.size >> 2) + 4096)
+    let length = 0
     for (;;) {
-      if (length === buf.length) { const b = Buffer.allocUnsafe(buf.length * 2); buf.copy(b, 0, 0, length); buf = b }
+      if (length === buf.length) { const b = Buffer.allocUnsafe(Math.max(buf.length * 2, fstatSync(fd).size + 1)); buf.copy(b, 0, 0, length); buf = b }
       const want = buf.length - length
-      const n = readSync(fd, buf, length, want, null)
+      let n
+      try { n = readSync(fd, buf, length, want, null) } catch (e) { if (!fstatSync(fd).isFile()) return { kind: 'not-file' }; throw e }
       length += n
-      if (n === 0 || (n < want && length >= info.size)) break
+      if (n < want) break
     }
-  } finally { closeSync(fd) }
-  return { kind: 'read', length, mode: info.mode, size: info.size }
+    if (length === 0 && !fstatSync(fd).isFile()) return { kind: 'not-file' }
+    return { kind: 'read', length, fd }
+  } catch (e) { closeSync(fd); throw e }
 }
 function scan(length) {
   const found = new Array(size).fill(false)
@@ -61,13 +60,18 @@ parentPort.on('message', ({ id, files }) => {
     for (const [i, path, profile] of files) {
       const r = readOne(path)
       if (r.kind !== 'read') { results.push({ i, kind: r.kind }); continue }
-      const found = scan(r.length)
-      const p = profiles[profile]
-      if (!p.always && !found[0] && !p.groups.some((g) => found[g])) { results.push({ i, kind: 'skip' }); continue }
-      const bytes = new Uint8Array(r.length)
-      bytes.set(buf.subarray(0, r.length))
-      transfer.push(bytes.buffer)
-      results.push({ i, kind: 'read', bytes, mode: r.mode, size: r.size, found })
+      let info
+      try {
+        const found = scan(r.length)
+        const p = profiles[profile]
+        if (!p.always && !found[0] && !p.groups.some((g) => found[g])) { results.push({ i, kind: 'skip' }); continue }
+        info = fstatSync(r.fd)
+        const bytes = new Uint8Array(r.length)
+        bytes.set(buf.subarray(0, r.length))
+        transfer.push(bytes.buffer)
+        results.push({ i, kind: 'read', bytes, mode: info.mode, size: r.length, found })
+      } finally { closeSync(r.fd) }
+      if (buf.length > LARGE) buf = Buffer.allocUnsafe(1 << 16)
     }
     parentPort.postMessage({ id, results }, transfer)
   } catch (e) {
