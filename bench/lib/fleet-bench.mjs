@@ -32,9 +32,13 @@ export function setupFleet(work, files, seed, log) {
   return { dir, expected: JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) }
 }
 
-/** Puts back the files a tool may have rewritten in the copy. */
+/**
+ * Puts back the files a tool may have rewritten in the copy, and flushes the page cache's dirty
+ * pages (sed -i rewrites every file) so that writeback does not slow down the next tool.
+ */
 function restore(dir, expected) {
   for (const e of expected.listed) copyFileSync(join(dir, 'tree', e.path), join(dir, 'copy', e.path))
+  spawnSync('sync')
 }
 
 /** Runs the fleet section; returns its rows. */

@@ -13,7 +13,14 @@ export function applyChange(orig, change) {
     passes.get(e.pass).push(e)
   }
   for (const pass of [...passes.keys()].sort((a, b) => a - b)) {
-    for (const e of passes.get(pass).sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.text + text.slice(e.end)
+    const pieces = []
+    let at = 0
+    for (const e of passes.get(pass).sort((a, b) => a.start - b.start)) {
+      pieces.push(text.slice(at, e.start), e.text)
+      at = e.end
+    }
+    pieces.push(text.slice(at))
+    text = pieces.join('')
   }
   return text
 }

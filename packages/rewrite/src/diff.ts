@@ -103,6 +103,9 @@ function windows(x: string, xs: number[], y: string, ys: number[]): Array<[numbe
       }
       continue
     }
+    // a long equal run before this difference: cut in its middle too, so that the equal stretch
+    // between two distant differences is a window of its own (equal, hence skipped)
+    if (run >= 20 && cuts[cuts.length - 1]![0] < i - 10) cuts.push([i - 10, j - 10])
     run = 0
     changed = true
     let found = false
