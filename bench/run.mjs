@@ -93,7 +93,7 @@ const machine = [
   `- load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}`,
   `- command: \`pnpm bench${args.length ? ' -- ' + args.join(' ') : ''}\`; ${runs} timed runs per tool after one warm-up (naive sed 2, augtool 1), tools interleaved round by round`,
 ]
-const report = `# cutover bench results\n\n${machine.join('\n')}\n\n## Targets\n\n${targets.join('\n')}\n\n## Measurements\n\n${md.join('\n\n')}\n`
+const report = `# cutover bench results\n\n${machine.join('\n')}\n\n## Targets\n\n${targets.join('\n')}\n\nWhat limits the missed ones, measured: [README.md#known-limits](README.md#known-limits).\n\n## Measurements\n\n${md.join('\n\n')}\n`
 process.stdout.write('\n' + report)
 const out = quick || args.includes('--files') || args.includes('--only') ? join(work, 'RESULTS.md') : join(here, 'RESULTS.md')
 writeFileSync(out, report)
