@@ -1,5 +1,6 @@
 import { constants, type Stats } from 'node:fs'
 import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import { CutoverError, ValidationError } from './errors.js'
@@ -233,20 +234,24 @@ export async function commitFiles(
   await writeJournal(options.stateDir, journal)
   let prepared = false
   try {
-    for (const [i, e] of entries.entries()) {
+    // fsyncs of many files overlap in the file system's journal: stage and back up in parallel
+    let staged = 0
+    await eachLimit(entries, IO_PARALLEL, async (e, i) => {
       fault(`stage-write:${i + 1}`)
       await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path))
-      fault(`staged:${i + 1}`)
-    }
+      fault(`staged:${++staged}`)
+    })
     await validateStaged(targets, entries, warnings)
     fault('validated')
-    for (const [i, e] of entries.entries()) {
-      const now = await hashOf(e.path)
+    let backedUp = 0
+    await eachLimit(entries, IO_PARALLEL, async (e) => {
+      const bytes = e.existed ? await readFile(e.path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err))) : undefined
+      const now = bytes ? sha256(bytes) : 'absent'
       if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
-      if (e.existed) {
+      if (bytes) {
         const fh = await open(e.backup, 'wx', 0o600)
         try {
-          await fh.writeFile(await readFile(e.path))
+          await fh.writeFile(bytes)
           await fh.sync()
         } finally {
           await fh.close()
@@ -254,8 +259,8 @@ export async function commitFiles(
         const attrs = xattrs.get(e.path)
         if (attrs) await writeMeta(e.backup + '.meta', attrs)
       }
-      fault(`backed-up:${i + 1}`)
-    }
+      fault(`backed-up:${++backedUp}`)
+    })
     await fsyncPath(join(txDir, 'backup'))
     journal.state = 'prepared'
     await writeJournal(options.stateDir, journal)
@@ -268,7 +273,7 @@ export async function commitFiles(
       dirs.add(dirname(e.path))
       fault(`renamed:${k + 1}`)
     }
-    for (const d of dirs) await fsyncPath(d)
+    await eachLimit([...dirs], IO_PARALLEL, (d) => fsyncPath(d))
     fault('before-commit')
     for (const p of options.participants ?? []) await p.commit()
     if (options.participants?.length) fault('participants-committed')
@@ -290,21 +295,53 @@ export async function commitFiles(
   }
 }
 
+/** How many files are staged, backed up or fsynced at once. */
+const IO_PARALLEL = 32
+
+/**
+ * Runs `fn` on every item, at most `limit` at once. After the first failure no new item starts;
+ * the ones under way finish, then the first error is thrown (so cleanup sees a quiet tree).
+ */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0
+  let failed: { error: unknown } | undefined
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++
+      try {
+        await fn(items[i]!, i)
+      } catch (error) {
+        failed ??= { error }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failed) throw failed.error
+}
+
 async function validateStaged(targets: readonly TxTarget[], entries: readonly JournalTarget[], warnings: string[]): Promise<void> {
-  const failures: string[] = []
   const missing = new Set<string>()
-  for (const [i, t] of targets.entries()) {
+  const available = new Map<Validator, Promise<boolean>>()
+  const isAvailable = (v: Validator) => {
+    let a = available.get(v)
+    if (!a) available.set(v, (a = v.available ? v.available() : Promise.resolve(true)))
+    return a
+  }
+  // validators are mostly processes (visudo, php -l): one per core at once
+  const failures: string[][] = targets.map(() => [])
+  await eachLimit(targets, Math.max(2, availableParallelism()), async (t, i) => {
     for (const v of t.validators ?? []) {
-      if (v.available && !(await v.available())) {
+      if (!(await isAvailable(v))) {
         missing.add(v.name)
         continue
       }
       const problem = await v.run(entries[i]!.temp, t.target)
-      if (problem) failures.push(`${t.target}: ${v.name}: ${problem}`)
+      if (problem) failures[i]!.push(`${t.target}: ${v.name}: ${problem}`)
     }
-  }
+  })
   for (const name of missing) warnings.push(`validator ${name} is not installed here: files of its kind were not checked by it`)
-  if (failures.length) throw new ValidationError(`validation failed, nothing was written:\n${failures.join('\n')}`)
+  const all = failures.flat()
+  if (all.length) throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
 }
 
 async function collectXattrs(entries: readonly JournalTarget[], warnings: string[]): Promise<Map<string, Xattrs>> {
