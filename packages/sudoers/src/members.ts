@@ -151,13 +151,7 @@ function withDigests(m: Member, ds: Digest[], start: number): Member {
 export function list(r: Reader, item: (r: Reader) => Member): Member[] {
   const out = [item(r)]
   for (;;) {
-    const save = r.pos
-    r.blanks()
-    if (!r.eat(',')) {
-      r.pos = save
-      return out
-    }
-    r.blanks()
+    if (!r.separator(',')) return out
     out.push(item(r))
   }
 }

@@ -127,13 +127,7 @@ function parseAlias(r: Reader, keyword: string): Body {
     const members = list(r, item)
     const last = members[members.length - 1]!
     defs.push({ name: name.value, nameRange: name.range, members, range: { start: name.range.start, end: last.range.end }, membersRange: { start: membersStart, end: last.range.end } })
-    const save = r.pos
-    r.blanks()
-    if (!r.eat(':')) {
-      r.pos = save
-      break
-    }
-    r.blanks()
+    if (!r.separator(':')) break
   }
   return { type: 'alias', aliasType: type, keyword, defs }
 }
@@ -151,13 +145,7 @@ function parseDefaults(r: Reader): Body {
   const params: DefaultsParam[] = []
   for (;;) {
     params.push(defaultsParam(r))
-    const save = r.pos
-    r.blanks()
-    if (!r.eat(',')) {
-      r.pos = save
-      break
-    }
-    r.blanks()
+    if (!r.separator(',')) break
   }
   return { type: 'defaults', ...(binding ? { binding } : {}), params }
 }
@@ -198,23 +186,11 @@ function parseRule(r: Reader): Body {
     r.blanks()
     const cmnds: CmndSpec[] = [cmndSpec(r)]
     for (;;) {
-      const save = r.pos
-      r.blanks()
-      if (!r.eat(',')) {
-        r.pos = save
-        break
-      }
-      r.blanks()
+      if (!r.separator(',')) break
       cmnds.push(cmndSpec(r))
     }
     privileges.push({ hosts, cmnds, range: { start, end: cmnds[cmnds.length - 1]!.range.end } })
-    const save = r.pos
-    r.blanks()
-    if (!r.eat(':')) {
-      r.pos = save
-      break
-    }
-    r.blanks()
+    if (!r.separator(':')) break
   }
   return { type: 'rule', users, privileges }
 }

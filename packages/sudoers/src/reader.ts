@@ -68,6 +68,21 @@ export class Reader {
     return true
   }
 
+  /**
+   * Consumes a list separator (`,` or `:`) with the blanks around it; when none comes next,
+   * consumes nothing and returns false.
+   */
+  separator(ch: string): boolean {
+    const save = this.pos
+    this.blanks()
+    if (!this.eat(ch)) {
+      this.pos = save
+      return false
+    }
+    this.blanks()
+    return true
+  }
+
   expect(text: string, what: string): void {
     if (!this.eat(text)) this.fail('SYNTAX', `expected ${what}, got ${this.describe()}`)
   }
