@@ -62,19 +62,22 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
   const masks = [...secrets.values()]
   for (const c of doc.changes) {
     const path = resolve(doc.root, c.target)
-    let bytes: Buffer
+    let bytes: Buffer | undefined
     try {
       bytes = await readFile(path)
     } catch (e) {
-      stale.push(`${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`)
-      continue
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || c.before !== 'absent') {
+        stale.push(`${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`)
+        continue
+      }
     }
-    const now = sha256(bytes)
+    // a file the plan creates must still be absent
+    const now = bytes ? sha256(bytes) : 'absent'
     if (now !== c.before) {
       stale.push(`${c.target}: changed since the plan (planned ${c.before}, now ${now})`)
       continue
     }
-    let text = decodeText(bytes).text
+    let text = bytes ? decodeText(bytes).text : ''
     const passes = new Map<number, Edit[]>()
     for (const e of c.edits) {
       const value = e.secret ? encodeValue(secrets.get(e.secret.name) ?? missing(e.secret.name), e.secret.encoding) : e.text!
@@ -91,7 +94,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
       throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
     }
     const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
-    targets.push({ target: c.target, path, before: c.before, content, validators })
+    targets.push({ target: c.target, path, before: c.before, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}) })
   }
   if (stale.length) {
     throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)

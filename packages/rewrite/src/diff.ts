@@ -130,7 +130,7 @@ function windows(x: string, xs: number[], y: string, ys: number[]): Array<[numbe
 
 function range(start: number, lines: number): string {
   // diff reports an empty side as starting at the line before it; unified diff says `N,0`.
-  if (lines === 0) return `${start},0`
+  if (lines === 0) return `${Math.max(0, start - 1)},0`
   return lines === 1 ? `${start}` : `${start},${lines}`
 }
 

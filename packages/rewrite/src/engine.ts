@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { diffStat, unifiedDiff } from './diff.js'
@@ -143,6 +143,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     })
   const notes: PlanNote[] = []
   const dbLeftovers: PlannedLeftover[] = []
+  const creates = new Map<string, number>()
   const byFile = new Map<string, ActiveStep[]>()
   const cache = discoverCache()
   const database: DatabaseChange[] = []
@@ -155,13 +156,22 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       continue
     }
     const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])], cache })
-    if (found.length === 0) {
+    if (found.length === 0 && !a.step.options.create) {
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
     }
     for (const f of found) {
       const list = byFile.get(f) ?? []
       list.push(a)
       byFile.set(f, list)
+    }
+    // `create: { mode }`: a literal path of `files` that does not exist is planned as a new, empty file
+    const create = a.step.options.create
+    if (create) {
+      for (const f of a.step.options.files.map((g) => g.replace(/^\/+/, ''))) {
+        if (/[*?[\]{}!]/.test(f) || found.includes(f) || existsSync(resolve(root, f))) continue
+        creates.set(f, Number.parseInt(create.mode, 8))
+        byFile.set(f, [...(byFile.get(f) ?? []), a])
+      }
     }
   }
   const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])], cache }) : []
@@ -170,11 +180,11 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])
 
   cache.listings.clear()
-  const targets = [...byFile.keys()].sort()
+  const targets = [...byFile.keys()].filter((t) => !creates.has(t)).sort()
   const changes: FileChange[] = []
   const leftovers: PlannedLeftover[] = []
   const inputErrors: InputError[] = []
-  const stats = { considered: targets.length, read: 0, skipped: 0 }
+  const stats = { considered: targets.length + creates.size, read: 0, skipped: 0 }
   let done = 0
   const finish = (target: string, r: FileResult) => {
     done++
@@ -234,6 +244,10 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     if (inflight.size >= limit) await Promise.race(inflight)
   }
   await Promise.all(inflight)
+  for (const [target, mode] of creates) {
+    const steps = byFile.get(target)!
+    finish(target, await planRead(target, { mode, bytes: EMPTY, steps, run: steps, created: true }, ctx, secrets, undefined))
+  }
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
   leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
@@ -278,7 +292,7 @@ function checkProfile(spec: Spec, profile: string | undefined): string | undefin
 interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError }
 
 /** A file that passed the prefilter: its bytes, permission bits and the steps to run on it. */
-interface ReadFile { mode: number; bytes: Buffer; steps: ActiveStep[]; run: ActiveStep[] }
+interface ReadFile { mode: number; bytes: Buffer; steps: ActiveStep[]; run: ActiveStep[]; created?: boolean }
 
 const EMPTY = Buffer.alloc(0)
 const NOT_FILE: FileResult = { read: false, why: 'not a regular file', leftovers: [], notes: [] }
@@ -363,7 +377,7 @@ async function planRead(
     return { read: false, why: 'skipped: binary', leftovers: [], notes: [{ target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' }] }
   }
   const { text, encoding } = decodeText(read.bytes)
-  const before = sha256(read.bytes)
+  const before = read.created ? 'absent' : sha256(read.bytes)
   // the bytes are not needed any more: a large file is held once, as text
   read.bytes = EMPTY
   const file = { path: target, encoding, applied: applied?.has(before) ?? false }

@@ -55,7 +55,13 @@ export interface StepKind<O = unknown> {
 }
 
 /** Keys every step has. */
-export interface CommonOptions { files: string[]; exclude?: string[]; profiles?: string[] }
+export interface CommonOptions {
+  files: string[]
+  exclude?: string[]
+  profiles?: string[]
+  /** Create the literal paths of `files` that do not exist, empty, with this octal mode (`"0440"`). */
+  create?: { mode: string }
+}
 
 /** The rewrite rules shared by step kinds. */
 export interface RuleOptions {
@@ -76,6 +82,10 @@ export const commonKeys = {
       ctx.refs.profiles.includes(v) ? undefined : `unknown profile "${v}"; the spec declares: ${ctx.refs.profiles.join(', ') || 'none'}`,
     ),
     { describe: 'a list of profile names' },
+  ),
+  create: object(
+    { mode: string({ describe: 'an octal file mode such as "0440"', pattern: /^0?[0-7]{3}$/ }) },
+    { required: ['mode'], describe: 'a mapping { mode: "0440" }: create the files named in files (literal paths) when they do not exist' },
   ),
 } as const
 
