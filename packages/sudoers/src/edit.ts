@@ -149,7 +149,10 @@ export function renameHost(doc: SudoersDocument, from: string, to: string): Edit
 
 function insertLine(doc: SudoersDocument, at: number, line: string, rule: string, summary: string): Edit {
   const needsBreak = at === doc.source.length && at > 0 && !doc.source.endsWith('\n')
-  return { start: at, end: at, text: `${needsBreak ? doc.eol : ''}${line}${doc.eol}`, rule, summary }
+  let prefix = needsBreak ? doc.eol : ''
+  // after a backslash continuation the new line would join the one before: a blank line ends it
+  if (/\\\r?\n$/.test(doc.source.slice(Math.max(0, at - 3), at) + prefix)) prefix += doc.eol
+  return { start: at, end: at, text: `${prefix}${line}${doc.eol}`, rule, summary }
 }
 
 function lastEnd(entries: readonly Entry[], pick: (e: Entry) => boolean): number | undefined {
