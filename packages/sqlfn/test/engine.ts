@@ -2,6 +2,7 @@
 // default; CUTOVER_TEST_PG_URL selects a server (everything runs in one transaction, rolled back).
 // Extensions PGlite lacks (amqp, dblink) are replaced by stubs HERE, never in the product.
 import { decodeCopyField, splitSql } from '../src/index.js'
+import { AMQP_OBJECTS } from './amqp-stub.js'
 
 export interface Db {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
@@ -31,16 +32,6 @@ export async function openDb(): Promise<Db> {
   }
 }
 
-/** What stands in for the amqp extension: the broker table, and a publish() that records its calls. */
-const AMQP_STUB = `
-CREATE TABLE amqp.broker (broker_id serial PRIMARY KEY, host text NOT NULL, port integer NOT NULL DEFAULT 5672,
-  vhost text, username text, password text);
-CREATE TABLE amqp.published (broker_id integer, exchange text, routing_key text, message text);
-CREATE FUNCTION amqp.publish(broker_id integer, exchange varchar, routing_key varchar, message varchar,
-  delivery_mode integer DEFAULT NULL, content_type varchar DEFAULT NULL, reply_to varchar DEFAULT NULL,
-  correlation_id varchar DEFAULT NULL) RETURNS boolean LANGUAGE sql
-  AS $$ INSERT INTO amqp.published VALUES ($1, $2, $3, $4); SELECT true $$;`
-
 /** Runs a dump statement by statement; COPY blocks become INSERTs of their decoded rows. */
 export async function loadDump(db: Db, dump: string): Promise<void> {
   const { pieces, diagnostics } = splitSql(dump)
@@ -50,7 +41,7 @@ export async function loadDump(db: Db, dump: string): Promise<void> {
     const p = pieces[k]!
     const sql = dump.slice(p.codeStart, p.end)
     if (p.kind !== 'sql') continue
-    if (/^CREATE EXTENSION IF NOT EXISTS amqp\b/.test(sql)) { await db.exec(AMQP_STUB); continue }
+    if (/^CREATE EXTENSION IF NOT EXISTS amqp\b/.test(sql)) { await db.exec(AMQP_OBJECTS); continue }
     if (/^(CREATE EXTENSION|COMMENT ON EXTENSION)\b/.test(sql)) continue
     if (/^COPY\b/.test(sql)) {
       const data = pieces[++k]!
