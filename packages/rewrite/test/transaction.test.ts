@@ -22,6 +22,8 @@ import {
 import { injectedError } from '../src/fault.js'
 
 const isRoot = process.getuid?.() === 0
+// chattr and mount need root: skipped for a developer who is not, run (and failing) under CI
+const asRoot = isRoot || process.env.CI === 'true' ? it : it.skip
 const cleanups: Array<() => void> = []
 afterEach(() => {
   while (cleanups.length) cleanups.pop()!()
@@ -186,7 +188,7 @@ describe('metadata', () => {
     expect(statSync(join(t.stateDir, 'tx', tx!.txid, 'backup', '0')).mode & 0o777).toBe(0o600)
   })
 
-  it.runIf(isRoot)('refuses an immutable target before anything is written', async () => {
+  asRoot('refuses an immutable target before anything is written', async () => {
     const t = tree(2)
     execFileSync('chattr', ['+i', t.files[1]!])
     cleanups.push(() => execFileSync('chattr', ['-i', t.files[1]!]))
@@ -197,7 +199,7 @@ describe('metadata', () => {
     expect(await listTransactions(t.stateDir)).toEqual([])
   })
 
-  it.runIf(isRoot)('refuses a target on a read-only file system, and aborts cleanly when the disk fills', async () => {
+  asRoot('refuses a target on a read-only file system, and aborts cleanly when the disk fills', async () => {
     const mnt = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt])
     cleanups.push(() => execFileSync('umount', [mnt]))
