@@ -398,7 +398,9 @@ async function planRead(
       notes.push({ target, line: p.line, col: p.col, code: d.code, message: d.message, severity: 'warning' })
     }
     for (const l of result.leftovers) pending.push({ ...l, pass: passes.length })
-    const sorted = sortEdits(result.edits)
+    // a swap is its own inverse: on contents a committed transaction of this spec wrote, planning
+    // it again would undo it, whatever the step kind
+    const sorted = sortEdits(file.applied ? result.edits.filter((e) => e.rule !== 'swap') : result.edits)
     passes.push(sorted)
     if (sorted.length) {
       current = applyEdits(current, sorted)

@@ -23,8 +23,6 @@ export const textStep: StepKind<TextOptions> = {
     const edits: Edit[] = []
     for (const m of matches) {
       if (m.pattern.find === m.pattern.replace) continue
-      // a swap is its own inverse: once applied, planning it again would undo it
-      if (file.applied && m.pattern.rule === 'swap') continue
       edits.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}` })
     }
     const leftovers = scanLeftovers(file.text, ctx, edits, {
