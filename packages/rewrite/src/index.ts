@@ -33,6 +33,7 @@ export {
   type StepKind,
   type StepResult,
   type Validator,
+  type ValidatorItem,
   type ValueSpec,
   type VariantEntry,
 } from './step.js'

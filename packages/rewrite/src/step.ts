@@ -36,7 +36,15 @@ export interface Validator {
   /** Whether the tool it needs is here (a missing `php` skips `php -l` with a warning). */
   available?(): Promise<boolean>
   run(stagedPath: string, target: string): Promise<string | undefined>
+  /**
+   * Checks many staged files at once (e.g. one process for all of them instead of one each),
+   * with the same verdicts as `run`; resolves to one result per item, in order.
+   */
+  runBatch?(items: readonly ValidatorItem[]): Promise<(string | undefined)[]>
 }
+
+/** A staged file for `Validator.runBatch`: where it is staged, and the target it will become. */
+export interface ValidatorItem { stagedPath: string; target: string }
 
 /** A kind of step (`text`, `php`, `hosts`, …): the engine calls it for every file in its scope. */
 export interface StepKind<O = unknown> {

@@ -1,0 +1,106 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { phpLint } from '../src/index.js'
+import { corpusFiles, need } from './config-tools.js'
+
+// Files `php -l` rejects at compile time, not only at parse time, and files it accepts although
+// they look suspicious: the batch (one PHP process for many files) must give the same verdicts,
+// and the same messages, as `php -l` on each file alone.
+const CASES: Record<string, string> = {
+  'parse.php': '<?php $a = ;\n',
+  'unterminated.php': "<?php echo 'ok\n",
+  'this.php': '<?php $this = 1;\n',
+  'param.php': '<?php function f($a, $a) {}\n',
+  'redeclare-internal.php': '<?php function strlen() {}\n',
+  'redeclare.php': '<?php\nfunction g() {}\nfunction g() {}\n',
+  'break.php': '<?php break;\n',
+  'write-context.php': '<?php $a[];\n',
+  'named-arg.php': '<?php f(a: 1, 2);\n',
+  'use-clash.php': '<?php use A\\B; use C\\B;\n',
+  'const-expr.php': '<?php static $a = foo();\n',
+  'goto.php': '<?php goto x;\n',
+  'namespace-mix.php': '<?php namespace A; namespace B { }\n',
+  'namespace-late.php': '\xef\xbb\xbf<?php\nnamespace A;\n',
+  'codepoint.php': '<?php $x = "\\u{zz}";\n',
+  // checked against the class's parent when it is compiled: the batch leaves these to php -l
+  'final-parent.php': '<?php class A extends Closure {}\n',
+  'iface.php': '<?php class Q implements Traversable {}\n',
+  'enum.php': '<?php enum E: string { case A = "a"; case B = "a"; }\n',
+  // valid: both declare the same function, as config files of two VMs may
+  'helper-1.php': "<?php\nfunction db_host() { return 'db.internal'; }\n$cfg = ['host' => db_host(), 'model' => App\\User::class];\n",
+  'helper-2.php': "<?php\nfunction db_host() { return 'db2.internal'; }\n",
+  'strict.php': "<?php\ndeclare(strict_types=1);\n$x = 'a';\n",
+  'div.php': '<?php const A = 1 % 0;\n',
+  'html.php': "<html><?= 'x' ?></html>\n",
+  'halt.php': "<?php\necho 1;\n__halt_compiler();\n}}} not php\n",
+}
+
+function stage(files: Record<string, string | Buffer>): Array<{ stagedPath: string; target: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-phpbatch-'))
+  return Object.entries(files).map(([name, text]) => {
+    const stagedPath = join(dir, `.${name}.cutover-tmp`)
+    writeFileSync(stagedPath, typeof text === 'string' ? Buffer.from(text, 'latin1') : text)
+    return { stagedPath, target: `etc/${name}` }
+  })
+}
+
+async function oneByOne(items: ReadonlyArray<{ stagedPath: string; target: string }>): Promise<(string | undefined)[]> {
+  const out: (string | undefined)[] = []
+  for (const it of items) out.push(await phpLint.run(it.stagedPath, it.target))
+  return out
+}
+
+describe('php-lint: many files in one PHP process', () => {
+  it('gives the verdict and the message of php -l for every file, compile errors included', async () => {
+    if (!need('php')) return
+    const items = stage(CASES)
+    const batch = await phpLint.runBatch!(items)
+    const single = await oneByOne(items)
+    const names = Object.keys(CASES)
+    expect(Object.fromEntries(names.map((n, i) => [n, batch[i]]))).toEqual(Object.fromEntries(names.map((n, i) => [n, single[i]])))
+    // the cases are what they claim: php -l rejects the first 16, accepts the rest
+    expect(single.slice(0, 16).every((m) => m?.startsWith('php -l: '))).toBe(true)
+    expect(single.slice(16).filter((m) => m !== undefined)).toEqual([])
+    expect(batch[names.indexOf('this.php')]).toBe('php -l: Fatal error: Cannot re-assign $this in etc/this.php on line 1')
+    for (const m of batch) expect(m ?? '').not.toContain(tmpdir())
+  })
+
+  it('agrees with php -l on every PHP file of the corpus', async () => {
+    if (!need('php')) return
+    const files = Object.fromEntries(corpusFiles('php').map((f) => [f.name, f.bytes]))
+    expect(Object.keys(files).length).toBeGreaterThan(5)
+    const items = stage(files)
+    expect(await phpLint.runBatch!(items)).toEqual(await oneByOne(items))
+  })
+
+  it('answers a missing file like php -l, keeps the order of a large batch, and runs few processes', async () => {
+    if (!need('php')) return
+    // a `php` first on PATH that counts its runs, then runs the real one
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpcount-'))
+    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho run >> '${bin}/runs'\nexec '${php}' "$@"\n`)
+    chmodSync(join(bin, 'php'), 0o755)
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path}`
+    const many: Record<string, string> = {}
+    for (let i = 0; i < 300; i++) many[`vm${i}.php`] = i % 97 === 5 ? `<?php $x = '${i};\n` : `<?php $db = 'db${i}.internal';\n`
+    const items = [...stage(many), { stagedPath: join(tmpdir(), 'cutover-no-such-dir', 'gone.php'), target: 'etc/gone.php' }]
+    let got: (string | undefined)[]
+    try {
+      got = await phpLint.runBatch!(items)
+    } finally {
+      process.env.PATH = path
+    }
+    // one driver per core at most, and php -l once, for the file the driver could not read
+    const runs = readFileSync(join(bin, 'runs'), 'utf8').split('\n').filter(Boolean).length
+    expect(runs).toBeLessThanOrEqual(Math.max(1, availableParallelism()) + 1)
+    expect(got).toHaveLength(301)
+    const bad = got.flatMap((m, i) => (m ? [i] : []))
+    expect(bad).toEqual([5, 102, 199, 296, 300])
+    expect(got[102]).toMatch(/^php -l: Parse error: .* in etc\/vm102\.php on line 1$/)
+    expect(got[300]).toBe(await phpLint.run(items[300]!.stagedPath, 'etc/gone.php'))
+  })
+})
