@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { applyEdits, type Edit } from './edit.js'
 import { encodeValue } from './encode.js'
@@ -64,7 +64,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     const path = resolve(doc.root, c.target)
     let bytes: Buffer | undefined
     try {
-      bytes = await readFile(path)
+      bytes = readFileSync(path)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || c.before !== 'absent') {
         stale.push(`${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`)

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { constants } from 'node:fs'
+import { closeSync, constants, fsync, openSync } from 'node:fs'
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
+import { promisify } from 'node:util'
 import type { DatabaseChange } from './database.js'
 import { CutoverError } from './errors.js'
 import type { SecretRecord } from './secrets.js'
@@ -49,13 +50,16 @@ export function newTxid(): string {
 
 /** fsyncs a file or a directory by path. */
 export async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, constants.O_RDONLY)
+  // open and close return at once: synchronous, no thread-pool round trip; the fsync waits
+  const fd = openSync(path, constants.O_RDONLY)
   try {
-    await fh.sync()
+    await fsyncFd(fd)
   } finally {
-    await fh.close()
+    closeSync(fd)
   }
 }
+
+const fsyncFd = promisify(fsync)
 
 /** Writes a file durably: temp beside it (mode 0600), fsync, rename, fsync the directory. */
 export async function writeDurable(path: string, data: string | Buffer): Promise<void> {
