@@ -1,7 +1,7 @@
 import { sortEdits, type Edit } from '@cutover/rewrite'
 import type { LineModel, NameModel } from './model.js'
-import type { HostsDocument } from './parse.js'
-import { BLANK, COMMENT, ENTRY } from './table.js'
+import { endBefore, lastLine, lineFrom, lineStartAt, lineWhere } from './locate.js'
+import type { HostsDocument, HostsLine } from './parse.js'
 
 /** A line to append: an address and its names. */
 export interface AppendRow { address: string; names: string[]; summary: string }
@@ -47,11 +47,11 @@ function removalSummary(run: readonly NameModel[], m: LineModel): string {
 }
 
 function deleteLine(doc: HostsDocument, m: LineModel): Edit {
-  const { line, index } = m
+  const { line } = m
   const rule = m.names[0]!.removed!
   const summary = `${m.names.map((n) => n.text).join(' ')}: line of ${m.original} removed`
   // the last line without a line break takes the break before it, so the file still ends without one
-  if (line.next === line.end && index > 0) return { start: doc.table.end[index - 1]!, end: line.end, text: '', rule, summary }
+  if (line.next === line.end && line.start > 0) return { start: endBefore(doc.text, line.start), end: line.end, text: '', rule, summary }
   return { start: line.start, end: line.next, text: '', rule, summary }
 }
 
@@ -72,9 +72,19 @@ export function mergeDeletions(edits: Edit[]): void {
 
 /** The blank after the first address of the file (a tab unless the file uses a space). */
 function separator(doc: HostsDocument): string {
-  const t = doc.table
-  for (let i = 0; i < t.count; i++) if (t.addrEnd[i] !== -1) return doc.text[t.addrEnd[i]!] === ' ' ? ' ' : '\t'
-  return '\t'
+  const first = lineWhere(doc.text, 0, (l) => l.address !== undefined)
+  return first && doc.text[first.address!.end] === ' ' ? ' ' : '\t'
+}
+
+/** The last comment line whose text, trimmed, is `marker`. */
+function markerLine(text: string, marker: string): HostsLine | undefined {
+  if (marker === '' || marker.trim() !== marker) return undefined
+  for (let p = text.lastIndexOf(marker); p !== -1; ) {
+    const line = lineFrom(text, lineStartAt(text, p))
+    if (line.kind === 'comment' && text.slice(line.start, line.end).trim() === marker) return line
+    p = line.start > 0 ? text.lastIndexOf(marker, line.start - 1) : -1
+  }
+  return undefined
 }
 
 /**
@@ -88,24 +98,21 @@ export function appendEdit(doc: HostsDocument, rows: readonly AppendRow[], marke
   const eol = doc.eol
   const body = rows.map((r) => `${r.address}${sep}${r.names.join(' ')}`)
   const summary = rows.map((r) => r.summary).join('; ')
-  const t = doc.table
-  let k = -1
-  for (let i = t.count - 1; i >= 0; i--) {
-    if (t.kind[i] === COMMENT && doc.text.slice(t.start[i]!, t.end[i]!).trim() === marker) {
-      k = i
-      break
+  const text = doc.text
+  const n = text.length
+  let last = markerLine(text, marker)
+  if (last) {
+    while (last.next < n) {
+      const following = lineFrom(text, last.next)
+      if (following.kind !== 'entry') break
+      last = following
     }
-  }
-  if (k !== -1) {
-    while (k + 1 < t.count && t.kind[k + 1] === ENTRY) k++
-    const next = t.next[k]!
-    const end = t.end[k]!
+    const { next, end } = last
     if (next > end) return { start: next, end: next, text: body.map((b) => b + eol).join(''), rule: 'hosts.ensure', summary }
     return { start: end, end, text: eol + body.join(eol), rule: 'hosts.ensure', summary }
   }
-  const n = doc.text.length
   let prefix = n > 0 && !doc.finalNewline ? eol : ''
-  if (t.count > 0 && t.kind[t.count - 1] !== BLANK) prefix += eol
-  const text = `${prefix}${marker}${eol}${body.join(eol)}${doc.finalNewline ? eol : ''}`
-  return { start: n, end: n, text, rule: 'hosts.ensure', summary }
+  if (n > 0 && lastLine(text).kind !== 'blank') prefix += eol
+  const added = `${prefix}${marker}${eol}${body.join(eol)}${doc.finalNewline ? eol : ''}`
+  return { start: n, end: n, text: added, rule: 'hosts.ensure', summary }
 }

@@ -1,6 +1,7 @@
 import { CutoverError } from '@cutover/rewrite'
 import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { lineOf, spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
+import type { NamedHit } from './locate.js'
 import { ENTRY } from './table.js'
 
 /** A change of one token's text, and the rule that asks for it. */
@@ -23,7 +24,6 @@ export interface NameModel {
 
 /** An entry line that some rule concerns. */
 export interface LineModel {
-  index: number
   line: HostsLine
   /** The address before any rule. */
   original: string
@@ -43,9 +43,21 @@ export interface ModelOptions {
 
 /**
  * Models of the entry lines that a rule concerns: a name of `interest` (lower case), a rename or
- * an address rewrite. Other lines are never looked at twice, so a 200,000-line file stays cheap.
+ * an address rewrite. `hits` are the names of `interest` in the document ({@link namedIn}):
+ * without renames or address rewrites only their lines are looked at, so a 200,000-line file
+ * stays cheap; with them, every entry is.
  */
-export function buildModels(doc: HostsDocument, o: ModelOptions): LineModel[] {
+export function buildModels(doc: HostsDocument, o: ModelOptions, hits: readonly NamedHit[]): LineModel[] {
+  if (!o.rename && !o.readdress) {
+    const out: LineModel[] = []
+    for (let k = 0; k < hits.length; k++) {
+      const line = hits[k]!.line
+      if (k > 0 && hits[k - 1]!.line.start === line.start) continue
+      const model = modelOf(doc, line, o, undefined)
+      if (model) out.push(model)
+    }
+    return out
+  }
   const lengths = new Set<number>()
   for (const n of o.interest) lengths.add(n.length)
   const { text, table: t } = doc
@@ -60,14 +72,13 @@ export function buildModels(doc: HostsDocument, o: ModelOptions): LineModel[] {
       hit = lengths.has(e - s) && o.interest.has(text.slice(s, e).toLowerCase())
     }
     if (!hit) continue
-    const model = modelOf(doc, i, o, readdressed)
+    const model = modelOf(doc, lineOf(doc, i), o, readdressed)
     if (model) out.push(model)
   }
   return out
 }
 
-function modelOf(doc: HostsDocument, index: number, o: ModelOptions, readdressed: Rewrite | undefined): LineModel | undefined {
-  const line = lineOf(doc, index)
+function modelOf(doc: HostsDocument, line: HostsLine, o: ModelOptions, readdressed: Rewrite | undefined): LineModel | undefined {
   let hit = readdressed !== undefined
   const names: NameModel[] = []
   for (const span of line.names) {
@@ -83,7 +94,7 @@ function modelOf(doc: HostsDocument, index: number, o: ModelOptions, readdressed
   const address = readdressed?.text ?? original
   const family = readdressed ? addressFamily(address) : line.family
   if (!family) throw new CutoverError('BAD_ADDRESS', `rule "${readdressed!.rule}" would write "${address}" where hosts(5) needs an address (${original})`)
-  return { index, line, original, address, family, names, ...(readdressed ? { readdressed } : {}) }
+  return { line, original, address, family, names, ...(readdressed ? { readdressed } : {}) }
 }
 
 /** The first label of a dotted name (`finance` of `finance.example.net`), or undefined for a bare name. */

@@ -1,6 +1,7 @@
 import type { Diagnostic, Range } from '@cutover/rewrite'
 import type { AddressFamily } from './address.js'
-import { KINDS, familyName, scanTable, type LineKind, type LineTable } from './table.js'
+import { lineErrors } from './locate.js'
+import { KINDS, countLines, familyName, scanTable, type LineKind, type LineTable } from './table.js'
 
 /** Half-open `[start, end)` offsets of a token in the document's text. */
 export type Span = Range
@@ -35,7 +36,7 @@ export interface HostsDocument {
   readonly text: string
   /** Every line as an object, made on first use (scans of large files read `table` instead). */
   readonly lines: readonly HostsLine[]
-  /** The same lines as flat arrays. */
+  /** The same lines as flat arrays, made on first use (planning a large file needs no table). */
   readonly table: LineTable
   /** Malformed lines (`BAD_ADDRESS`, `MISSING_NAME`), each with the range of the offending token. */
   readonly errors: Diagnostic[]
@@ -52,21 +53,29 @@ export interface HostsDocument {
  * and reported in `errors`; this function never throws.
  */
 export function parseHosts(text: string): HostsDocument {
-  const errors: Diagnostic[] = []
-  const table = scanTable(text, errors)
   const n = text.length
+  let table: LineTable | undefined
   let lines: HostsLine[] | undefined
   const doc: HostsDocument = {
     text,
-    table,
-    errors,
-    eol: table.crlf * 2 > table.count ? '\r\n' : '\n',
+    errors: lineErrors(text),
+    eol: eolOf(text),
     finalNewline: n === 0 || text.charCodeAt(n - 1) === 10,
+    get table() {
+      return (table ??= scanTable(text, []))
+    },
     get lines() {
-      return (lines ??= Array.from({ length: table.count }, (_, i) => lineOf(doc, i)))
+      return (lines ??= Array.from({ length: this.table.count }, (_, i) => lineOf(doc, i)))
     },
   }
   return doc
+}
+
+/** `\r\n` when more lines end with it than with `\n`. */
+function eolOf(text: string): '\n' | '\r\n' {
+  let crlf = 0
+  for (let i = text.indexOf('\r\n'); i !== -1; i = text.indexOf('\r\n', i + 2)) crlf++
+  return crlf > 0 && crlf * 2 > countLines(text) ? '\r\n' : '\n'
 }
 
 /** Line `i` of a document as an object (a new one on every call). */

@@ -3,7 +3,7 @@ import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { appendEdit, lineEdits, mergeDeletions } from './emit.js'
 import { buildModels, settleLine, shortName, type LineModel, type NameModel, type Rewrite } from './model.js'
 import { parseHosts, type HostsDocument } from './parse.js'
-import { hostConflicts } from './resolve.js'
+import { conflictsOf, namedIn } from './resolve.js'
 import { verifyPlan } from './verify.js'
 
 /** A name that must resolve to an address. */
@@ -66,8 +66,9 @@ export function planHosts(doc: HostsDocument, intent: HostsIntent): HostsPlan {
   const removed = new Set((intent.remove ?? []).map((n) => (checkName(n), n.toLowerCase())))
   for (const r of removed) if (wanted.has(r)) throw new CutoverError('RULE_CONFLICT', `"${r}" is both ensured and removed`)
   const interest = new Set([...wanted.keys(), ...removed])
-  const models = buildModels(doc, { interest, ...(intent.rename ? { rename: intent.rename } : {}), ...(intent.readdress ? { readdress: intent.readdress } : {}) })
-  const diagnostics = hostConflicts(doc, wanted.keys())
+  const hits = namedIn(doc, interest)
+  const models = buildModels(doc, { interest, ...(intent.rename ? { rename: intent.rename } : {}), ...(intent.readdress ? { readdress: intent.readdress } : {}) }, hits)
+  const diagnostics = conflictsOf(doc, hits.filter((h) => wanted.has(h.lower)))
   for (const m of models) for (const n of m.names) if (removed.has(n.lower)) n.removed = 'hosts.remove'
   const primary = primaries(models, wanted)
   diagnostics.push(...otherFamilies(models, wanted))

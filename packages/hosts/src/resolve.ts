@@ -1,6 +1,7 @@
 import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
-import type { HostsDocument } from './parse.js'
+import { findNamed, type NamedHit } from './locate.js'
+import { lineOf, type HostsDocument, type HostsLine } from './parse.js'
 import { ENTRY, familyName, findName } from './table.js'
 
 /** An entry line that names a host, with the address it gives it. */
@@ -60,33 +61,56 @@ export function eachNamed(doc: HostsDocument, names: ReadonlySet<string>, visit:
 }
 
 /**
+ * The name tokens of entries whose lower-case text is in `names` (lower case), in file order:
+ * found by one search of the text where that is exact, else by a scan of the table.
+ */
+export function namedIn(doc: HostsDocument, names: ReadonlySet<string>): NamedHit[] {
+  const found = findNamed(doc.text, names)
+  if (found) return found
+  const t = doc.table
+  const out: NamedHit[] = []
+  let line: HostsLine | undefined
+  let at = -1
+  eachNamed(doc, names, (i, lower, k) => {
+    if (i !== at) line = lineOf(doc, (at = i))
+    out.push({ line: line!, lower, span: { start: t.tokens[k * 2]!, end: t.tokens[k * 2 + 1]! } })
+  })
+  return out
+}
+
+/**
  * Names in `names` that one family of the document maps to more than one address: `multi on`
  * (Debian's default host.conf) returns all of them, so which one a program uses is a guess.
  * One `HOST_CONFLICT` warning per name, at the address of the first entry that disagrees.
  */
 export function hostConflicts(doc: HostsDocument, names: Iterable<string>): Diagnostic[] {
-  const { text, table: t } = doc
   const wanted = new Set<string>()
   for (const n of names) wanted.add(n.toLowerCase())
+  return conflictsOf(doc, namedIn(doc, wanted))
+}
+
+/** {@link hostConflicts} of the names found as `hits`. */
+export function conflictsOf(doc: HostsDocument, hits: readonly NamedHit[]): Diagnostic[] {
+  const { text } = doc
   const first = new Map<string, string>()
   const reported = new Set<string>()
   const out: Diagnostic[] = []
-  eachNamed(doc, wanted, (i, lower, k) => {
-    if (reported.has(lower)) return
-    const address = text.slice(t.addrStart[i]!, t.addrEnd[i]!)
-    const key = `${t.family[i]} ${lower}`
+  for (const { line, lower, span } of hits) {
+    if (reported.has(lower)) continue
+    const range = line.address!
+    const address = text.slice(range.start, range.end)
+    const key = `${line.family} ${lower}`
     const prior = first.get(key)
     if (prior === undefined) first.set(key, address)
     else if (!sameAddress(prior, address)) {
       reported.add(lower)
-      const name = text.slice(t.tokens[k * 2]!, t.tokens[k * 2 + 1]!)
       out.push({
         code: 'HOST_CONFLICT',
         severity: 'warning',
-        message: `"${name}" maps to ${prior} on an earlier line and to ${address} here`,
-        range: { start: t.addrStart[i]!, end: t.addrEnd[i]! },
+        message: `"${text.slice(span.start, span.end)}" maps to ${prior} on an earlier line and to ${address} here`,
+        range: { start: range.start, end: range.end },
       })
     }
-  })
+  }
   return out
 }

@@ -1,6 +1,7 @@
 import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Edit, type Infer, type StepKind } from '@cutover/rewrite'
 import type { Rewrite } from './model.js'
-import { lineAt, lineOf, parseHosts, spanText, type HostsDocument, type Span } from './parse.js'
+import { lineFrom, lineStartAt } from './locate.js'
+import { parseHosts, spanText, type HostsDocument, type Span } from './parse.js'
 import { planHosts, type EnsureRequest } from './plan.js'
 
 const which = s.oneOf(['new', 'old'] as const)
@@ -78,8 +79,8 @@ function ensureList(o: HostsOptions, ctx: Context): EnsureRequest[] {
 function leftoverReason(doc: HostsDocument, edits: readonly Edit[]) {
   const kept = (n: Span) => !edits.some((e) => e.start < n.end && n.start < e.end)
   return (start: number): string | undefined => {
-    if (doc.table.count === 0) return undefined
-    const line = lineOf(doc, lineAt(doc, start))
+    if (doc.text.length === 0) return undefined
+    const line = lineFrom(doc.text, lineStartAt(doc.text, start))
     if (line.comment && start >= line.comment.start) return 'inside a comment'
     if (line.kind === 'invalid') return 'on a malformed line, which resolvers ignore'
     if (line.kind === 'entry' && start === line.address!.start) {

@@ -40,89 +40,101 @@ const isBlank = (c: number) => c === 32 || c === 9 || c === 13 || c === 11 || c 
 /** The family of a table slot's code. */
 export const familyName = (code: number): AddressFamily | undefined => (code === 4 ? 'ipv4' : code === 6 ? 'ipv6' : undefined)
 
-/** Scans `text` into a {@link LineTable}, pushing `BAD_ADDRESS`/`MISSING_NAME` diagnostics. */
-export function scanTable(text: string, errors: Diagnostic[]): LineTable {
-  const n = text.length
+/** How many lines `text[from, to)` has: its line breaks, plus a last line without one. */
+export function countLines(text: string, from = 0, to = text.length): number {
   let count = 0
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++
-  if (n > 0 && text.charCodeAt(n - 1) !== 10) count++
-  const t: LineTable = {
-    count, crlf: 0,
-    start: new Int32Array(count), end: new Int32Array(count), next: new Int32Array(count),
-    kind: new Uint8Array(count), family: new Uint8Array(count),
-    addrStart: new Int32Array(count).fill(-1), addrEnd: new Int32Array(count).fill(-1), comment: new Int32Array(count).fill(-1),
-    nameFirst: new Int32Array(count + 1), tokens: new Int32Array(Math.max(16, count * 4)),
-  }
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) count++
+  if (to > from && text.charCodeAt(to - 1) !== 10) count++
+  return count
+}
+
+/**
+ * Scans the lines of `text[from, to)` into a {@link LineTable} (offsets into `text`), pushing
+ * `BAD_ADDRESS`/`MISSING_NAME` diagnostics. `from` and `to` must be line boundaries (a line's
+ * start, the end of the text); by default the whole text. Makes no string for a well-formed line.
+ */
+export function scanTable(text: string, errors: Diagnostic[], from = 0, to = text.length): LineTable {
+  const count = countLines(text, from, to)
+  const start = new Int32Array(count)
+  const end = new Int32Array(count)
+  const next = new Int32Array(count)
+  const kind = new Uint8Array(count)
+  const family = new Uint8Array(count)
+  const addrStart = new Int32Array(count)
+  const addrEnd = new Int32Array(count)
+  const comment = new Int32Array(count)
+  const nameFirst = new Int32Array(count + 1)
+  let tokens = new Int32Array(Math.max(16, count * 4))
   let tok = 0
-  let start = 0
+  let crlf = 0
+  let i = from
   for (let li = 0; li < count; li++) {
-    let nl = text.indexOf('\n', start)
-    if (nl === -1) nl = n
-    const end = nl > start && text.charCodeAt(nl - 1) === 13 && nl < n ? nl - 1 : nl
-    if (end < nl) t.crlf++
-    t.start[li] = start
-    t.end[li] = end
-    t.next[li] = nl < n ? nl + 1 : n
-    t.nameFirst[li] = tok
-    let i = start
-    while (i < end) {
+    const s0 = i
+    let nl = text.indexOf('\n', i)
+    if (nl === -1 || nl >= to) nl = to
+    nameFirst[li] = tok
+    let as = -1
+    let ae = -1
+    let com = -1
+    while (i < nl) {
       const c = text.charCodeAt(i)
       if (isBlank(c)) {
         i++
         continue
       }
       if (c === 35) {
-        t.comment[li] = i
+        com = i
         break
       }
-      const s = i
-      while (i < end) {
+      const s = i++
+      while (i < nl) {
         const d = text.charCodeAt(i)
         if (isBlank(d) || d === 35) break
         i++
       }
-      if (t.addrStart[li] === -1) {
-        t.addrStart[li] = s
-        t.addrEnd[li] = i
+      if (as === -1) {
+        as = s
+        ae = i
         continue
       }
-      if (tok * 2 + 2 > t.tokens.length) {
-        const grown = new Int32Array(t.tokens.length * 2)
-        grown.set(t.tokens)
-        t.tokens = grown
+      if (tok * 2 + 2 > tokens.length) {
+        const grown = new Int32Array(tokens.length * 2)
+        grown.set(tokens)
+        tokens = grown
       }
-      t.tokens[tok * 2] = s
-      t.tokens[tok * 2 + 1] = i
+      tokens[tok * 2] = s
+      tokens[tok * 2 + 1] = i
       tok++
     }
-    classify(text, t, li, tok - t.nameFirst[li]!, errors)
-    start = nl + 1
+    const cr = nl < to && nl > s0 && text.charCodeAt(nl - 1) === 13
+    if (cr) crlf++
+    start[li] = s0
+    end[li] = cr ? nl - 1 : nl
+    next[li] = nl < to ? nl + 1 : to
+    addrStart[li] = as
+    addrEnd[li] = ae
+    comment[li] = com
+    if (as === -1) kind[li] = com === -1 ? BLANK : COMMENT
+    else {
+      const f = classify(text, as, ae, tok - nameFirst[li]!, errors)
+      kind[li] = f === 0 || tok === nameFirst[li] ? INVALID : ENTRY
+      family[li] = f
+    }
+    i = nl + 1
   }
-  t.nameFirst[count] = tok
-  return t
+  nameFirst[count] = tok
+  return { count, crlf, start, end, next, kind, family, addrStart, addrEnd, comment, nameFirst, tokens }
 }
 
-function classify(text: string, t: LineTable, li: number, names: number, errors: Diagnostic[]): void {
-  const as = t.addrStart[li]!
-  if (as === -1) {
-    t.kind[li] = t.comment[li] === -1 ? BLANK : COMMENT
-    return
+/** The family code (4, 6, or 0 for none) of the address `text[as, ae)` of a line with `names` names; reports a malformed line. */
+export function classify(text: string, as: number, ae: number, names: number, errors: Diagnostic[]): number {
+  const f = familyAt(text, as, ae)
+  if (!f) {
+    errors.push({ code: 'BAD_ADDRESS', message: `expected an IPv4 or IPv6 address, got "${text.slice(as, ae)}"`, range: { start: as, end: ae } })
+    return 0
   }
-  const ae = t.addrEnd[li]!
-  const family = familyAt(text, as, ae)
-  const range = { start: as, end: ae }
-  if (!family) {
-    t.kind[li] = INVALID
-    errors.push({ code: 'BAD_ADDRESS', message: `expected an IPv4 or IPv6 address, got "${text.slice(as, ae)}"`, range })
-    return
-  }
-  t.family[li] = family === 'ipv4' ? 4 : 6
-  if (names === 0) {
-    t.kind[li] = INVALID
-    errors.push({ code: 'MISSING_NAME', message: `expected a host name after the address ${text.slice(as, ae)}`, range })
-    return
-  }
-  t.kind[li] = ENTRY
+  if (names === 0) errors.push({ code: 'MISSING_NAME', message: `expected a host name after the address ${text.slice(as, ae)}`, range: { start: as, end: ae } })
+  return f === 'ipv4' ? 4 : 6
 }
 
 /** The family of `text[start, end)`, without slicing it when it is a dotted quad (the common case). */

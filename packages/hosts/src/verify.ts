@@ -1,20 +1,18 @@
 import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
-import type { HostsDocument } from './parse.js'
-import { eachNamed, hostConflicts } from './resolve.js'
-import { familyName } from './table.js'
+import { spanText, type HostsDocument } from './parse.js'
+import { hostConflicts, namedIn } from './resolve.js'
 
 interface Expected { name: string; address: string; family: AddressFamily }
 
 /** Every address each of `names` (lower case) has in `doc`, in file order, in one pass. */
 function addressesOf(doc: HostsDocument, names: ReadonlySet<string>): Map<string, Array<{ address: string; family: AddressFamily }>> {
-  const { text, table: t } = doc
   const out = new Map<string, Array<{ address: string; family: AddressFamily }>>()
-  eachNamed(doc, names, (i, lower) => {
+  for (const { line, lower } of namedIn(doc, names)) {
     const list = out.get(lower) ?? []
-    list.push({ address: text.slice(t.addrStart[i]!, t.addrEnd[i]!), family: familyName(t.family[i]!)! })
+    list.push({ address: spanText(doc, line.address!), family: line.family! })
     out.set(lower, list)
-  })
+  }
   return out
 }
 
