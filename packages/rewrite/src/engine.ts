@@ -1,16 +1,17 @@
+import { isAscii } from 'node:buffer'
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
+import { hashText, positionsOf, scanLatin1 } from './big-text.js'
 import { diffStat, unifiedDiff } from './diff.js'
 import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
-import { LineIndex } from './line-index.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
-import { decodeText, encodeText, isBinary, sha256, type TextEncoding } from './source.js'
+import { decodeText, isBinary, sha256, type TextEncoding } from './source.js'
 import { parseSpec, type Spec, type SpecStep } from './spec.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Context, StepKind, Validator } from './step.js'
@@ -259,7 +260,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     // a secret is written encoded for its literal (`it\'s`): mask that form too, in hashes and output
     const masks = [...raw, ...secretTexts(c.passes)]
     for (const m of masks) encoded.add(m)
-    if (masks.length) c.after = sha256(encodeText(maskValues(c.afterText, masks), c.encoding))
+    if (masks.length) c.after = hashText(maskValues(c.afterText, masks), c.encoding)
   }
   const sensitive = [...new Set([...raw, ...encoded])]
   for (const d of database) d.diff = maskValues(d.diff, sensitive)
@@ -291,8 +292,11 @@ function checkProfile(spec: Spec, profile: string | undefined): string | undefin
 
 interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError }
 
-/** A file that passed the prefilter: its bytes, permission bits and the steps to run on it. */
-interface ReadFile { mode: number; bytes: Buffer; steps: ActiveStep[]; run: ActiveStep[]; created?: boolean }
+/**
+ * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; `text`
+ * when the bytes were already decoded (a large ASCII file).
+ */
+interface ReadFile { mode: number; bytes: Buffer; steps: ActiveStep[]; run: ActiveStep[]; created?: boolean; text?: string }
 
 const EMPTY = Buffer.alloc(0)
 const NOT_FILE: FileResult = { read: false, why: 'not a regular file', leftovers: [], notes: [] }
@@ -315,8 +319,13 @@ function readTarget(root: string, target: string, steps: ActiveStep[], prefilter
   try {
     const got = readAll(fd, scratch)
     if (!got) return NOT_FILE
-    const found = prefilter.scan(got.buf, got.length)
-    const read = afterScan(got.buf.subarray(0, got.length), 0, found, steps, got.buf === scratch.buf)
+    const bytes = got.buf.subarray(0, got.length)
+    // a large ASCII file is decoded first and prefiltered on its text: the scan of its bytes would
+    // make a latin1 copy of the same characters
+    const text = got.buf !== scratch.buf && isAscii(bytes) ? bytes.toString('latin1') : undefined
+    const found = text === undefined ? prefilter.scan(got.buf, got.length) : scanLatin1(prefilter, text)
+    const read = afterScan(bytes, 0, found, steps, got.buf === scratch.buf)
+    if (!('why' in read) && text !== undefined) read.text = text
     // the permission bits are needed only for a file that may change
     if (!('why' in read)) read.mode = fstatSync(fd).mode
     return read
@@ -376,7 +385,8 @@ async function planRead(
   if (isBinary(read.bytes)) {
     return { read: false, why: 'skipped: binary', leftovers: [], notes: [{ target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' }] }
   }
-  const { text, encoding } = decodeText(read.bytes)
+  // an ASCII file reads the same in UTF-8 (no BOM) as in latin1
+  const { text, encoding } = read.text === undefined ? decodeText(read.bytes) : { text: read.text, encoding: 'utf8' as const }
   const before = read.created ? 'absent' : sha256(read.bytes)
   // the bytes are not needed any more: a large file is held once, as text
   read.bytes = EMPTY
@@ -392,9 +402,9 @@ async function planRead(
     const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
     const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
     if (errors.length) return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors) }
-    const index = result.diagnostics.length ? new LineIndex(current) : undefined
+    const at = result.diagnostics.length ? positionsOf(current, result.diagnostics.map((d) => d.range.start)) : undefined
     for (const d of result.diagnostics) {
-      const p = index!.position(d.range.start)
+      const p = at!.get(d.range.start)!
       notes.push({ target, line: p.line, col: p.col, code: d.code, message: d.message, severity: 'warning' })
     }
     for (const l of result.leftovers) pending.push({ ...l, pass: passes.length })
@@ -411,17 +421,17 @@ async function planRead(
   if (steps.length === 0) {
     for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' })) pending.push({ ...l, pass: 0 })
   }
-  const leftovers: PlannedLeftover[] = []
+  const kept: Array<{ at: number; text: string; reason: string }> = []
   const seen = new Set<number>()
-  const finalIndex = pending.length ? new LineIndex(current) : undefined
   for (const l of pending) {
     let at: number | undefined = l.start
     for (let i = l.pass; i < passes.length && at !== undefined; i++) at = mapOffset(at, passes[i]!)
     if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text) continue
     seen.add(at)
-    const p = finalIndex!.position(at)
-    leftovers.push({ target, line: p.line, col: p.col, text: l.text, reason: l.reason })
+    kept.push({ at, text: l.text, reason: l.reason })
   }
+  const positions = positionsOf(current, kept.map((l) => l.at))
+  const leftovers: PlannedLeftover[] = kept.map((l) => ({ target, ...positions.get(l.at)!, text: l.text, reason: l.reason }))
   const nonEmpty = passes.filter((p) => p.length > 0)
   if (nonEmpty.length === 0 || current === text) return { read: true, why: 'no change', leftovers, notes }
   const diff = maskedDiff(target, text, current, [...secrets.values(), ...secretTexts(passes)], sensitiveOld(text, passes))
@@ -436,7 +446,7 @@ async function planRead(
       kinds,
       encoding,
       before,
-      after: sha256(encodeText(current, encoding)),
+      after: hashText(current, encoding),
       mode: mode & 0o7777,
       passes,
       beforeText: text,
@@ -467,10 +477,12 @@ export function secretTexts(passes: readonly (readonly Edit[])[]): string[] {
 /** The old texts that sensitive edits replace (an old password): masked like secrets. */
 function sensitiveOld(text: string, passes: Edit[][]): string[] {
   const out: string[] = []
+  const last = passes.findLastIndex((p) => p.some((e) => e.sensitive || e.secret))
   let current = text
-  for (const pass of passes) {
-    for (const e of pass) if (e.sensitive || e.secret) out.push(current.slice(e.start, e.end))
-    current = applyEdits(current, pass)
+  // a pass is applied only when a later pass has sensitive edits to read in its output
+  for (let i = 0; i <= last; i++) {
+    for (const e of passes[i]!) if (e.sensitive || e.secret) out.push(current.slice(e.start, e.end))
+    if (i < last) current = applyEdits(current, passes[i]!)
   }
   return out.filter((s) => s.length > 0)
 }

@@ -84,13 +84,25 @@ interface State { words: string[]; parens: number; begins: number; routine: bool
  */
 export function splitSql(text: string): SplitResult {
   const pieces: SqlPiece[] = []
+  const diagnostics = eachPiece(text, (p) => pieces.push(p))
+  return { pieces, diagnostics }
+}
+
+/**
+ * {@link splitSql} as a stream: `visit` gets each piece in order as soon as it ends (a large dump
+ * is never held as a list of pieces); returns the diagnostics. When there are diagnostics, the
+ * pieces visited so far are not the whole script.
+ */
+export function eachPiece(text: string, visit: (piece: SqlPiece) => void): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
+  let count = 0
   const n = text.length
   let start = 0
   let codeStart = -1
   let st: State = { words: [], parens: 0, begins: 0, routine: false }
   const push = (kind: PieceKind, end: number) => {
-    pieces.push({ kind, start, codeStart: codeStart === -1 ? end : codeStart, end })
+    count++
+    visit({ kind, start, codeStart: codeStart === -1 ? end : codeStart, end })
     start = end
     codeStart = -1
     st = { words: [], parens: 0, begins: 0, routine: false }
@@ -152,13 +164,16 @@ export function splitSql(text: string): SplitResult {
       const isCopy = st.words[0] === 'copy' && copyFromStdin(text, codeStart, i)
       i++
       push('sql', i)
-      if (isCopy) i = copyData(text, i, pieces, diagnostics, (end) => { start = end })
+      if (isCopy) {
+        i = copyData(text, i, diagnostics, (piece) => { count++; visit(piece) })
+        start = i
+      }
       continue
     }
     i++
   }
-  if (start < n || pieces.length === 0) push(codeStart === -1 ? 'trivia' : 'sql', n)
-  return { pieces, diagnostics }
+  if (start < n || count === 0) push(codeStart === -1 ? 'trivia' : 'sql', n)
+  return diagnostics
 }
 
 function word(st: State, text: string, i: number, j: number): void {
@@ -200,8 +215,8 @@ function copyFromStdin(text: string, from: number, to: number): boolean {
   return /\bfrom\s+stdin\b/i.test(text.slice(from, to))
 }
 
-/** Pushes the data piece of a COPY FROM stdin that ended at `i`; returns where scanning resumes. */
-function copyData(text: string, i: number, pieces: SqlPiece[], diagnostics: Diagnostic[], moved: (end: number) => void): number {
+/** Visits the data piece of a COPY FROM stdin that ended at `i`; returns where scanning resumes. */
+function copyData(text: string, i: number, diagnostics: Diagnostic[], visit: (piece: SqlPiece) => void): number {
   const nl = text.indexOf('\n', i)
   const dataStart = nl === -1 ? text.length : nl + 1
   let at = dataStart
@@ -222,7 +237,6 @@ function copyData(text: string, i: number, pieces: SqlPiece[], diagnostics: Diag
     diagnostics.push({ code: 'UNTERMINATED_COPY', message: 'COPY data is not terminated by a line "\\."', range: { start: dataStart, end: dataStart } })
     end = text.length
   }
-  pieces.push({ kind: 'copy-data', start: i, codeStart: dataStart, end, dataStart })
-  moved(end)
+  visit({ kind: 'copy-data', start: i, codeStart: dataStart, end, dataStart })
   return end
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import {
   LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, valueSpec,
-  type CommonOptions, type Context, type Edit, type RuleOptions, type Schema, type StepKind, type StepResult, type Validator,
+  type CommonOptions, type Context, type Diagnostic, type Edit, type RuleOptions, type Schema, type StepKind, type StepResult, type Validator,
 } from '@cutover/rewrite'
 import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
 import { loadLexer } from './lexer.js'
@@ -10,7 +10,7 @@ import { copyIsCsv, rewriteCopyData, rewriteFunction, rewriteInsert, type Rewrit
 import { sqlDatabase } from './live.js'
 import { databaseOptions, type DatabaseOptions } from './pg-connect.js'
 import { compileRules, ruleNeedles, type PasswordOptions, type SqlRules } from './rules.js'
-import { pieceHead, splitSql, type SqlPiece } from './split.js'
+import { eachPiece, pieceHead, splitSql, type SqlPiece } from './split.js'
 
 /** Options of the `sql` step: `files:` (dumps) or `database:` (a live server), exactly one. */
 export type SqlOptions = Omit<CommonOptions, 'files'> & RuleOptions & {
@@ -28,7 +28,12 @@ export type SqlOptions = Omit<CommonOptions, 'files'> & RuleOptions & {
 
 const nameGlob = s.string({ describe: 'a glob on schema.name, e.g. public.amqp_*' })
 
-interface Compiled { rules: SqlRules; needles: string[]; re: RegExp | undefined; fn: (q: QualifiedName) => boolean; table: (q: QualifiedName) => boolean }
+/**
+ * A step compiled for a context: `re` finds the needles and leftover literals (a statement holding
+ * one is read), `spots` also the literals of the active variants, i.e. every place a leftover scan
+ * may ask a reason for.
+ */
+interface Compiled { rules: SqlRules; needles: string[]; re: RegExp | undefined; spots: RegExp | undefined; fn: (q: QualifiedName) => boolean; table: (q: QualifiedName) => boolean }
 const compiled = new WeakMap<Context, WeakMap<object, Compiled>>()
 
 function compile(o: SqlOptions, ctx: Context): Compiled {
@@ -38,12 +43,17 @@ function compile(o: SqlOptions, ctx: Context): Compiled {
   if (!c) {
     const rules = compileRules(o, ctx)
     const needles = ruleNeedles(rules)
-    const all = [...new Set([...needles, ...leftoverMatcher(ctx, 'token').patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)])]
-    const re = all.length ? new RegExp(all.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined
-    c = { rules, needles, re, fn: nameGlobs(o.functions ?? ['*.*']), table: nameGlobs(o.tables ?? []) }
+    const patterns = leftoverMatcher(ctx, 'token').patterns
+    const all = [...new Set([...needles, ...patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)])]
+    const spots = [...new Set([...all, ...patterns.map((p) => p.find)])]
+    c = { rules, needles, re: anyOf(all), spots: anyOf(spots), fn: nameGlobs(o.functions ?? ['*.*']), table: nameGlobs(o.tables ?? []) }
     byOptions.set(o, c)
   }
   return c
+}
+
+function anyOf(literals: readonly string[]): RegExp | undefined {
+  return literals.length ? new RegExp(literals.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined
 }
 
 /** Offsets of every needle occurrence, ascending. */
@@ -61,12 +71,12 @@ function hits(text: string, re: RegExp | undefined): number[] {
 /** What one piece is, for leftover reasons. */
 interface PieceInfo { piece: SqlPiece; what: string; rewrite?: Rewrite; selected: boolean }
 
-function describe(text: string, pieces: SqlPiece[], k: number, c: Compiled): PieceInfo {
-  const piece = pieces[k]!
+/** Describes `piece`; `prev` is the piece before it (the COPY statement of a `copy-data` piece). */
+function describe(text: string, piece: SqlPiece, prev: SqlPiece | undefined, c: Compiled): PieceInfo {
   if (piece.kind === 'meta') return { piece, what: 'a psql meta-command', selected: false }
   if (piece.kind === 'trivia') return { piece, what: 'a comment', selected: false }
   if (piece.kind === 'copy-data') {
-    const copy = pieces[k - 1]!
+    const copy = prev!
     const t = nameAfter(text, copy.codeStart, copy.end, 1)
     const name = t ? `${t.schema}.${t.name}` : 'a table'
     return t && c.table(t) ? { piece, what: `COPY data of ${name}`, selected: !copyIsCsv(text.slice(copy.codeStart, copy.end)) } : { piece, what: `COPY data of ${name}, which tables: does not select`, selected: false }
@@ -110,41 +120,52 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   const c = compile(o, ctx)
   const found = hits(text, c.re)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
-  const { pieces, diagnostics } = splitSql(text)
-  if (diagnostics.length) return { edits: [], diagnostics, leftovers: [] }
   await loadLexer()
+  // one statement at a time: a statement holding a needle is read and rewritten, and the reasons
+  // of the places a leftover may be reported at are kept; nothing else of it outlives it
+  const spots = hits(text, c.spots)
   const edits: Edit[] = []
-  const infos = new Map<number, PieceInfo>()
+  const notes: Diagnostic[] = []
+  const reasons = new Map<number, string>()
   let h = 0
-  for (let k = 0; k < pieces.length && h < found.length; k++) {
-    const p = pieces[k]!
-    if (found[h]! >= p.end) continue
-    while (h < found.length && found[h]! < p.end) h++
-    const info = describe(text, pieces, k, c)
-    infos.set(k, info)
-    if (!info.selected) continue
-    try {
-      info.rewrite = rewritePiece(text, info, c.rules)
-    } catch (cause) {
-      diagnostics.push({ code: 'SQL_LEX', message: `${info.what}: ${(cause as Error).message}`, range: { start: p.codeStart, end: p.codeStart + 1 }, severity: 'warning' })
-      continue
+  let s = 0
+  let prev: SqlPiece | undefined
+  const diagnostics = eachPiece(text, (p) => {
+    const before = prev
+    prev = p
+    if (s >= spots.length || spots[s]! >= p.end) return
+    const info = describe(text, p, before, c)
+    if (h < found.length && found[h]! < p.end) {
+      while (h < found.length && found[h]! < p.end) h++
+      if (info.selected) rewriteInto(text, info, c.rules, edits, notes)
     }
-    edits.push(...info.rewrite.edits)
-    diagnostics.push(...info.rewrite.diagnostics)
-  }
-  const starts = pieces.map((p) => p.start)
-  const leftovers = sqlLeftovers(text, ctx, edits, (at) => {
-    let lo = 0
-    let hi = starts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (starts[mid]! <= at) lo = mid
-      else hi = mid - 1
-    }
-    const info = infos.get(lo) ?? describe(text, pieces, lo, c)
-    return reasonOf(info, at)
+    for (; s < spots.length && spots[s]! < p.end; s++) reasons.set(spots[s]!, reasonOf(info, spots[s]!))
   })
-  return { edits, diagnostics, leftovers }
+  if (diagnostics.length) return { edits: [], diagnostics, leftovers: [] }
+  const leftovers = sqlLeftovers(text, ctx, edits, (at) => reasons.get(at) ?? reasonAt(text, at, c))
+  return { edits, diagnostics: notes, leftovers }
+}
+
+/** Rewrites a selected piece: its edits and diagnostics are added, and its rewrite kept in `info`. */
+function rewriteInto(text: string, info: PieceInfo, rules: SqlRules, edits: Edit[], diagnostics: Diagnostic[]): void {
+  try {
+    info.rewrite = rewritePiece(text, info, rules)
+  } catch (cause) {
+    diagnostics.push({ code: 'SQL_LEX', message: `${info.what}: ${(cause as Error).message}`, range: { start: info.piece.codeStart, end: info.piece.codeStart + 1 }, severity: 'warning' })
+    return
+  }
+  for (const e of info.rewrite.edits) edits.push(e)
+  for (const d of info.rewrite.diagnostics) diagnostics.push(d)
+}
+
+/**
+ * The reason of a place no spot covers, from the piece around it (not rewritten). Unreachable
+ * while `spots` holds every literal of the leftover scan; kept so a reason is never missing.
+ */
+function reasonAt(text: string, at: number, c: Compiled): string {
+  const { pieces } = splitSql(text)
+  const k = pieces.findLastIndex((p) => p.start <= at)
+  return reasonOf(describe(text, pieces[k]!, pieces[k - 1], c), at)
 }
 
 /** The `sql-split` validator: a staged SQL file must split cleanly (no unterminated quote). */

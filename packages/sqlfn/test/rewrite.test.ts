@@ -160,6 +160,14 @@ describe('leftovers', () => {
     ])
   })
 
+  it('gives a reason to a near-miss of the active value in a statement that holds no needle', async () => {
+    // live: `oas.staff` is the active value; the statement of f is not read, only described
+    const sql = "CREATE FUNCTION public.f() RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff.x' $$;\nCREATE FUNCTION public.g() RETURNS text LANGUAGE sql AS $$ SELECT '10.0.10.48' $$;\n"
+    const r = await planSql(sql, opts(), context('live'))
+    expect(r.edits).toHaveLength(1)
+    expect(r.leftovers.map((l) => l.reason)).toEqual(['near-miss: "oas.staff" inside "oas.staff.x" is not rewritten (outside the string values of function public.f)'])
+  })
+
   it('rejects an unterminated dollar quote as an error diagnostic', async () => {
     const r = await planSql('CREATE FUNCTION f() AS $$ 10.0.10.48', opts(), context('test'))
     expect(r.diagnostics).toMatchObject([{ code: 'UNTERMINATED_DOLLAR_QUOTE' }])

@@ -4,6 +4,7 @@ import { decodeText } from '@cutover/rewrite'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { pieceHead, splitSql } from '../src/index.js'
+import { eachPiece } from '../src/split.js'
 
 const corpus = join(import.meta.dirname, '../../../../shared/corpus/sql')
 const files = readdirSync(corpus).filter((f) => f.endsWith('.sql'))
@@ -22,6 +23,13 @@ describe('splitSql', () => {
     expect(pieces[0]!.start).toBe(0)
     expect(pieces.at(-1)!.end).toBe(text.length)
     expect(Buffer.from(concat(text), 'utf8').equals(bytes.subarray(bytes[0] === 0xef ? 3 : 0))).toBe(true)
+  })
+
+  it.each(files)('streams the pieces of %s one by one as splitSql lists them', (f) => {
+    const { text } = decodeText(readFileSync(join(corpus, f)))
+    const seen: unknown[] = []
+    expect(eachPiece(text, (p) => seen.push(p))).toEqual([])
+    expect(seen).toEqual(splitSql(text).pieces)
   })
 
   it('reads the pagila data dump: COPY blocks end at \\.', () => {
