@@ -40,13 +40,18 @@ function listing(cache: Map<string, unknown>, dir: string): Listing | null {
     else if (e.isDirectory()) out.dirs.push({ name: e.name, link: false })
     else if (e.isSymbolicLink()) {
       // a link counts as what it points to; a dangling or looping link is neither
-      const st = statOrUndefined(join(dir, e.name))
+      const st = statOrUndefined(under(dir, e.name))
       if (st?.isFile()) out.files.push(e.name)
       else if (st?.isDirectory()) out.dirs.push({ name: e.name, link: true })
     }
   }
   cache.set(dir, out)
   return out
+}
+
+/** `dir/name` for a normalised `dir` (path.join would normalise it again, for every entry). */
+function under(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`
 }
 
 function statOrUndefined(path: string) {
@@ -139,7 +144,7 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
     for (const d of list.dirs) {
       const path = prefix + d.name
       if (pruned(path)) continue
-      const childAbs = join(abs, d.name)
+      const childAbs = under(abs, d.name)
       let childReal = real === undefined ? undefined : `${real}/${d.name}`
       if (d.link || real === undefined) {
         childReal = realOrUndefined(childAbs)

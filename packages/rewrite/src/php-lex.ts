@@ -54,7 +54,8 @@ export async function tokenizePhp(text: string): Promise<PhpToken[]> {
   const out: PhpToken[] = []
   let at = 0
   for (const t of raw) {
-    const [type, s] = typeof t === 'string' ? [t, t] : [t[0], t[1]]
+    const type = typeof t === 'string' ? t : t[0]
+    const s = typeof t === 'string' ? t : t[1]
     out.push({ type, text: s, start: at, end: at + s.length })
     at += s.length
   }
@@ -64,11 +65,29 @@ export async function tokenizePhp(text: string): Promise<PhpToken[]> {
 
 const TRIVIA = new Set(['T_WHITESPACE', 'T_COMMENT', 'T_DOC_COMMENT'])
 
-/** Parses PHP into a {@link PhpDocument}; never throws on odd input (unknown bytes stay inline HTML). */
+/**
+ * Parses PHP into a {@link PhpDocument}; never throws on odd input (unknown bytes stay inline
+ * HTML). `units` is made on first use (only `set` needs it; most files are only searched for
+ * literals).
+ */
 export async function parsePhp(text: string): Promise<PhpDocument> {
   const tokens = await tokenizePhp(text)
   const parts: PhpLiteralPart[] = []
-  const units: PhpUnit[] = []
+  walkTokens(tokens, parts, undefined)
+  parts.sort((a, b) => a.start - b.start)
+  let units: PhpUnit[] | undefined
+  return {
+    tokens,
+    parts,
+    get units() {
+      if (!units) walkTokens(tokens, [], (units = []))
+      return units
+    },
+  }
+}
+
+/** Collects the literal parts of `tokens` and, when `units` is given, its units. */
+function walkTokens(tokens: PhpToken[], parts: PhpLiteralPart[], units: PhpUnit[] | undefined): void {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!
     if (t.type === 'T_CONSTANT_ENCAPSED_STRING') {
@@ -76,7 +95,7 @@ export async function parsePhp(text: string): Promise<PhpDocument> {
       const open = t.text.indexOf(quote === 'single' ? "'" : '"') + 1
       const content = { start: t.start + open, end: t.end - 1 }
       parts.push({ ...content, quote, whole: true, encoding: ENCODING[quote] })
-      units.push({ kind: 'literal', start: t.start, end: t.end, quote, content, interpolated: false })
+      units?.push({ kind: 'literal', start: t.start, end: t.end, quote, content, interpolated: false })
     } else if (t.type === '"' || t.type === 'T_START_HEREDOC') {
       i = compound(tokens, i, parts, units)
     } else if (t.type === '`') {
@@ -84,16 +103,14 @@ export async function parsePhp(text: string): Promise<PhpDocument> {
       let j = i + 1
       while (j < tokens.length && tokens[j]!.type !== '`') j++
       i = j
-    } else if (!TRIVIA.has(t.type) && t.type !== 'T_INLINE_HTML' && t.type !== 'T_OPEN_TAG' && t.type !== 'T_CLOSE_TAG') {
+    } else if (units && !TRIVIA.has(t.type) && t.type !== 'T_INLINE_HTML' && t.type !== 'T_OPEN_TAG' && t.type !== 'T_CLOSE_TAG') {
       units.push({ kind: 'token', token: t })
     }
   }
-  parts.sort((a, b) => a.start - b.start)
-  return { tokens, parts, units }
 }
 
 /** Reads an interpolated double-quoted string or a heredoc/nowdoc starting at `i`; returns its last token index. */
-function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units: PhpUnit[]): number {
+function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units: PhpUnit[] | undefined): number {
   const open = tokens[i]!
   const heredoc = open.type === 'T_START_HEREDOC'
   const quote: PhpQuote = heredoc ? (/<<<\s*'/.test(open.text) ? 'nowdoc' : 'heredoc') : 'double'
@@ -128,7 +145,7 @@ function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units:
     const end = Math.min(p.end, Math.max(contentEnd, p.start))
     if (end > p.start) parts.push({ start: p.start, end, quote, whole: !interpolated, encoding: ENCODING[quote] })
   }
-  units.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated })
+  units?.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated })
   return j
 }
 
