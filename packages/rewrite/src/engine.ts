@@ -32,6 +32,7 @@ export interface FileChange {
   /** The edits of each step in order; each pass's offsets index the previous pass's output. */
   passes: Edit[][]
   beforeText: string
+  /** The new text (made again from `beforeText` and `passes` on each read). */
   afterText: string
   /** The unified diff shown to people (secrets masked). */
   diff: string
@@ -450,7 +451,11 @@ async function planRead(
       mode: mode & 0o7777,
       passes,
       beforeText: text,
-      afterText: current,
+      // made again from the edits when asked: a plan of thousands of files then holds one text
+      // of each, not two
+      get afterText() {
+        return passes.reduce((t, pass) => (pass.length ? applyEdits(t, pass) : t), text)
+      },
       diff,
       added,
       removed,

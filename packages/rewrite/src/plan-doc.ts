@@ -2,7 +2,7 @@ import type { DatabaseChange } from './database.js'
 import type { EncodingName } from './edit.js'
 import type { Plan } from './engine.js'
 import { CutoverError } from './errors.js'
-import { LineIndex } from './line-index.js'
+import { positionsOf } from './big-text.js'
 import { applyEdits } from './edit.js'
 import type { SecretRecord } from './secrets.js'
 import type { TextEncoding } from './source.js'
@@ -59,9 +59,10 @@ export function toPlanDocument(plan: Plan): PlanDocument {
       let input = c.beforeText
       const edits: PlanDocEdit[] = []
       c.passes.forEach((pass, i) => {
-        const index = new LineIndex(input)
+        // one sweep to the edits' lines (no index of every line of a large file)
+        const at = positionsOf(input, pass.map((e) => e.start))
         for (const e of pass) {
-          const p = index.position(e.start)
+          const p = at.get(e.start)!
           edits.push({
             line: p.line,
             col: p.col,
@@ -73,7 +74,8 @@ export function toPlanDocument(plan: Plan): PlanDocument {
             ...(e.secret ? { secret: e.secret } : { text: e.text }),
           })
         }
-        input = applyEdits(input, pass)
+        // the next pass's offsets index this pass's output; after the last pass nothing does
+        if (i + 1 < c.passes.length) input = applyEdits(input, pass)
       })
       return {
         target: c.target,
