@@ -122,6 +122,8 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
   }
 }
 
+const NO_STEPS: ActiveStep[] = []
+
 /** A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter}. */
 interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: string[]; always: boolean; group: number }
 
@@ -147,6 +149,15 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const dbLeftovers: PlannedLeftover[] = []
   const creates = new Map<string, number>()
   const byFile = new Map<string, ActiveStep[]>()
+  // the files with the same steps share one (never mutated) list: one per combination, not per file
+  const combos = new Map<ActiveStep[], Map<ActiveStep, ActiveStep[]>>()
+  const withStep = (list: ActiveStep[], a: ActiveStep): ActiveStep[] => {
+    let next = combos.get(list)
+    if (!next) combos.set(list, (next = new Map()))
+    let out = next.get(a)
+    if (!out) next.set(a, (out = [...list, a]))
+    return out
+  }
   const cache = discoverCache()
   const database: DatabaseChange[] = []
   for (const a of active) {
@@ -162,9 +173,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
     }
     for (const f of found) {
-      const list = byFile.get(f) ?? []
-      list.push(a)
-      byFile.set(f, list)
+      byFile.set(f, withStep(byFile.get(f) ?? NO_STEPS, a))
     }
     // `create: { mode }`: a literal path of `files` that does not exist is planned as a new, empty file
     const create = a.step.options.create
