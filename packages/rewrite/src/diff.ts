@@ -46,77 +46,159 @@ const WINDOWED_FROM = 5000
 
 function hunks(before: string, after: string): Hunk[] {
   const whole = () => structuredPatch('a', 'b', before, after, '', '', { context: 3 }).hunks
-  if (before.length < 65536) return whole()
-  const a = lineStarts(before)
-  const b = lineStarts(after)
-  if (a.length < WINDOWED_FROM) return whole()
-  const cuts = windows(before, a, after, b)
+  if (before.length < 65536 || !hasLines(before, WINDOWED_FROM)) return whole()
+  const cuts = windows(before, after)
   if (!cuts) return whole()
   const out: Hunk[] = []
   for (let k = 0; k + 1 < cuts.length; k++) {
-    const [a0, b0] = cuts[k]!
-    const [a1, b1] = cuts[k + 1]!
-    const x = before.slice(a[a0] ?? before.length, a[a1] ?? before.length)
-    const y = after.slice(b[b0] ?? after.length, b[b1] ?? after.length)
+    const from = cuts[k]!
+    const to = cuts[k + 1]!
+    const x = before.slice(from.x, to.x)
+    const y = after.slice(from.y, to.y)
     if (x === y) continue
     for (const h of structuredPatch('a', 'b', x, y, '', '', { context: 3 }).hunks) {
-      out.push({ ...h, oldStart: h.oldStart + a0, newStart: h.newStart + b0 })
+      out.push({ ...h, oldStart: h.oldStart + from.i, newStart: h.newStart + from.j })
     }
   }
   return out
 }
 
-/** Offsets where each line starts (a final line without newline counts; an empty tail does not). */
-function lineStarts(text: string): number[] {
-  const starts = [0]
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) if (i + 1 < text.length) starts.push(i + 1)
-  return starts
+/** True when `text` has at least `min` lines (a final line without newline counts; an empty tail does not). */
+function hasLines(text: string, min: number): boolean {
+  let lines = 1
+  for (let i = text.indexOf('\n'); i !== -1 && i + 1 < text.length && lines < min; i = text.indexOf('\n', i + 1)) lines++
+  return lines >= min
 }
 
-function lineEq(x: string, xs: number[], i: number, y: string, ys: number[], j: number): boolean {
-  const xe = xs[i + 1] ?? x.length
-  const ye = ys[j + 1] ?? y.length
-  return xe - xs[i]! === ye - ys[j]! && x.startsWith(y.slice(ys[j], ye), xs[i])
+/** A cut between windows: line numbers (0-based) and the offsets where those lines start. */
+interface Cut { i: number; j: number; x: number; y: number }
+
+/**
+ * The lines of a text from one line on, found as they are needed: `start(k)` is the offset of
+ * the k-th line after the first (a final line without newline counts; an empty tail does not).
+ */
+class Ahead {
+  readonly #starts: number[]
+  #ended = false
+  constructor(readonly text: string, at: number) {
+    this.#starts = [at]
+    if (at >= text.length) this.#ended = true
+  }
+
+  /** Whether line `k` exists. */
+  has(k: number): boolean {
+    const s = this.#starts
+    while (s.length <= k && !this.#ended) {
+      const nl = this.text.indexOf('\n', s[s.length - 1]!)
+      if (nl === -1 || nl + 1 >= this.text.length) this.#ended = true
+      else s.push(nl + 1)
+    }
+    return k < s.length && s[k]! < this.text.length
+  }
+
+  /** Whether the text ends right before line `k` (there is no line `k`, but there is each before it). */
+  endsAt(k: number): boolean {
+    return !this.has(k) && (k === 0 || this.has(k - 1))
+  }
+
+  /** Offset of line `k` (which must exist), or the text's length just past the last line. */
+  start(k: number): number {
+    return this.has(k) ? this.#starts[k]! : this.text.length
+  }
+}
+
+/** Whether line `i` of `x` equals line `j` of `y`, line break included. */
+function same(x: Ahead, i: number, y: Ahead, j: number): boolean {
+  if (!x.has(i) || !y.has(j)) return false
+  const a = x.start(i)
+  const b = y.start(j)
+  const ae = x.start(i + 1)
+  const be = y.start(j + 1)
+  return ae - a === be - b && x.text.startsWith(y.text.slice(b, be), a)
+}
+
+/** Length of the common prefix of `x` from `p` and `y` from `q`, compared a block at a time. */
+function commonPrefix(x: string, p: number, y: string, q: number): number {
+  const max = Math.min(x.length - p, y.length - q)
+  let lo = 0
+  let step = 256
+  while (step >= 16) {
+    if (lo + step <= max && x.slice(p + lo, p + lo + step) === y.slice(q + lo, q + lo + step)) {
+      lo += step
+      if (step < 1 << 20) step *= 2
+    } else step >>= 1
+  }
+  while (lo < max && x.charCodeAt(p + lo) === y.charCodeAt(q + lo)) lo++
+  return lo
+}
+
+/** Offset of line `to` of `text`, walking from line `from` that starts at `at`. */
+function lineOffset(text: string, from: number, at: number, to: number): number {
+  for (; from < to; from++) at = text.indexOf('\n', at) + 1
+  for (; from > to; from--) at = at >= 2 ? text.lastIndexOf('\n', at - 2) + 1 : 0
+  return at
 }
 
 /**
- * Cuts a large diff into windows that can be diffed apart: pairs of line numbers (0-based) in
- * the middle of runs of 20 or more equal lines, so that no hunk (3 lines of context) spans two
- * windows. Differences are skipped by a greedy look-ahead for the nearest line pair that is
- * equal along with the 2 lines after it. Returns undefined when the texts differ too much for
- * that (the whole diff is computed then).
+ * Cuts a large diff into windows that can be diffed apart: pairs of line numbers in the middle
+ * of runs of 20 or more equal lines, so that no hunk (3 lines of context) spans two windows.
+ * Equal stretches are skipped by comparing blocks of text and counting their line breaks;
+ * differences by a greedy look-ahead for the nearest line pair that is equal along with the 2
+ * lines after it. Returns undefined when the texts differ too much for that (the whole diff is
+ * computed then).
  */
-function windows(x: string, xs: number[], y: string, ys: number[]): Array<[number, number]> | undefined {
-  const cuts: Array<[number, number]> = [[0, 0]]
-  const eq = (i: number, j: number) => i < xs.length && j < ys.length && lineEq(x, xs, i, y, ys, j)
+function windows(x: string, y: string): Cut[] | undefined {
+  const cuts: Cut[] = [{ i: 0, j: 0, x: 0, y: 0 }]
+  const cut = (i: number, j: number, at: Cut) => cuts.push({ i, j, x: lineOffset(x, at.i, at.x, i), y: lineOffset(y, at.j, at.y, j) })
+  // line i of x starts at p, line j of y at q
   let i = 0
   let j = 0
+  let p = 0
+  let q = 0
   let run = 0
   let changed = false
-  while (i < xs.length && j < ys.length) {
-    if (eq(i, j)) {
-      i++
-      j++
-      if (++run === 20 && changed) {
-        cuts.push([i - 10, j - 10])
+  while (p < x.length && q < y.length) {
+    const common = commonPrefix(x, p, y, q)
+    let equal = 0
+    let past = p
+    for (let nl = x.indexOf('\n', p); nl !== -1 && nl < p + common; nl = x.indexOf('\n', nl + 1)) {
+      equal++
+      past = nl + 1
+    }
+    // the last lines, without a line break, are equal when both texts end there
+    if (p + common === x.length && q + common === y.length && past < x.length) {
+      equal++
+      past = x.length
+    }
+    if (equal > 0) {
+      if (changed && run < 20 && run + equal >= 20) {
+        cut(i + 10 - run, j + 10 - run, { i, j, x: p, y: q })
         changed = false
       }
+      q += past - p
+      p = past
+      i += equal
+      j += equal
+      run += equal
       continue
     }
     // a long equal run before this difference: cut in its middle too, so that the equal stretch
     // between two distant differences is a window of its own (equal, hence skipped)
-    if (run >= 20 && cuts[cuts.length - 1]![0] < i - 10) cuts.push([i - 10, j - 10])
+    if (run >= 20 && cuts[cuts.length - 1]!.i < i - 10) cut(i - 10, j - 10, { i, j, x: p, y: q })
     run = 0
     changed = true
+    const xa = new Ahead(x, p)
+    const ya = new Ahead(y, q)
     let found = false
     for (let d = 1; d <= 200 && !found; d++) {
       for (let di = 0; di <= d; di++) {
-        const ni = i + di
-        const nj = j + d - di
-        const atEnd = ni === xs.length && nj === ys.length
-        if (atEnd || (eq(ni, nj) && (ni + 1 === xs.length || eq(ni + 1, nj + 1)) && (ni + 2 >= xs.length || eq(ni + 2, nj + 2)))) {
-          i = ni
-          j = nj
+        const dj = d - di
+        const atEnd = xa.endsAt(di) && ya.endsAt(dj)
+        if (atEnd || (same(xa, di, ya, dj) && (xa.endsAt(di + 1) || same(xa, di + 1, ya, dj + 1)) && (!xa.has(di + 2) || same(xa, di + 2, ya, dj + 2)))) {
+          i += di
+          j += dj
+          p = xa.start(di)
+          q = ya.start(dj)
           found = true
           break
         }
@@ -124,7 +206,9 @@ function windows(x: string, xs: number[], y: string, ys: number[]): Array<[numbe
     }
     if (!found) return undefined
   }
-  cuts.push([xs.length, ys.length])
+  // lines added or removed at the end after a long equal run: cut before them too
+  if (run >= 20 && (p < x.length || q < y.length) && cuts[cuts.length - 1]!.i < i - 10) cut(i - 10, j - 10, { i, j, x: p, y: q })
+  cuts.push({ i: -1, j: -1, x: x.length, y: y.length })
   return cuts
 }
 

@@ -1,3 +1,5 @@
+import { structuredPatch } from 'diff'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { diffStat, unifiedDiff } from '../src/index.js'
 
@@ -22,5 +24,44 @@ describe('unifiedDiff', () => {
   it('is empty for equal texts and counts lines', () => {
     expect(unifiedDiff('f', 'x', 'x')).toBe('')
     expect(diffStat(unifiedDiff('f', '-- a\nb\n', '-- c\nb\nd\n'))).toEqual({ added: 2, removed: 1 })
+  })
+})
+
+describe('unifiedDiff of a large text (computed window by window)', () => {
+  // the same format, from one diff of the whole texts: windows must not show
+  const whole = (before: string, after: string): string => {
+    const range = (start: number, n: number) => (n === 0 ? `${Math.max(0, start - 1)},0` : n === 1 ? `${start}` : `${start},${n}`)
+    const out = ['--- a/f', '+++ b/f']
+    for (const h of structuredPatch('a', 'b', before, after, '', '', { context: 3 }).hunks) {
+      out.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`)
+      for (const l of h.lines) out.push(l.startsWith('\\') ? l : l.replace(/\r$/, ''))
+    }
+    return out.join('\n') + '\n'
+  }
+  const edit = fc.record({
+    at: fc.nat({ max: 6999 }),
+    kind: fc.constantFrom('change', 'insert', 'delete', 'append', 'truncate'),
+    n: fc.integer({ min: 1, max: 30 }),
+  })
+
+  it('equals the diff of the whole texts, whatever the changes and where they are', () => {
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), (edits, eol, finalEol) => {
+        const lines = Array.from({ length: 7000 }, (_, k) => `10.0.${k >> 8}.${k & 255}\thost-${k}.corp.example.net host-${k}`)
+        const before = lines.join(eol) + (finalEol ? eol : '')
+        const after = [...lines]
+        for (const e of edits) {
+          const at = Math.min(e.at, after.length)
+          if (e.kind === 'change') after[at] = `${after[at] ?? ''} changed`
+          else if (e.kind === 'insert') after.splice(at, 0, ...Array.from({ length: e.n }, (_, k) => `new ${e.at} ${k}`))
+          else if (e.kind === 'delete') after.splice(at, e.n)
+          else if (e.kind === 'append') after.push(...Array.from({ length: e.n }, (_, k) => `appended ${k}`))
+          else after.splice(after.length - e.n, e.n)
+        }
+        const next = after.join(eol) + (finalEol ? eol : '')
+        expect(unifiedDiff('f', before, next)).toBe(before === next ? '' : whole(before, next))
+      }),
+      { numRuns: 60 },
+    )
   })
 })
