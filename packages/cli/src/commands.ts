@@ -21,14 +21,14 @@ import {
   type FaultHook,
   type Plan,
   type PlanDocument,
+  type StepKind,
 } from '@cutover/rewrite'
 import { EXIT } from './run.js'
 import type { Io } from './io.js'
 import { formatPlan, paint } from './format.js'
-import { stepKinds } from './steps.js'
+import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
 import { counted, progressLine, type Progress } from './progress.js'
 import { init } from './init.js'
-import { schema } from './schema.js'
 
 /** Parsed options of a command. */
 export type Opts = Record<string, string | boolean | undefined>
@@ -37,8 +37,9 @@ export type Command = (opts: Opts, args: string[], io: Io) => Promise<number>
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
 
-function engine(): Engine {
-  return createEngine({ steps: stepKinds })
+/** An engine for `kinds`, by default every step kind (a saved plan, recovery). */
+async function engine(kinds?: readonly StepKind<any>[]): Promise<Engine> {
+  return createEngine({ steps: kinds ?? (await allStepKinds()) })
 }
 
 function paths(opts: Opts, io: Io, planRoot?: string) {
@@ -49,8 +50,8 @@ function paths(opts: Opts, io: Io, planRoot?: string) {
   return { root, stateDir, ignore }
 }
 
-async function makePlan(opts: Opts, io: Io): Promise<Plan> {
-  const e = engine()
+/** Plans the spec of `opts`, with an engine for the step kinds it names. */
+async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engine }> {
   const specPath = resolve(io.cwd, str(opts.spec) ?? 'cutover.yaml')
   let source: string
   try {
@@ -58,12 +59,13 @@ async function makePlan(opts: Opts, io: Io): Promise<Plan> {
   } catch (err) {
     throw new CutoverError('SPEC_MISSING', `cannot read the spec ${specPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (use --spec FILE)' : (err as Error).message}`)
   }
+  const e = await engine(await stepKindsFor(namedKinds(source)))
   const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath)
   const { root, ignore, stateDir } = paths(opts, io)
   const applied = await appliedContents(stateDir, spec.hash)
   const progress = progressLine(io, opts)
   try {
-    return await e.plan(spec, {
+    const plan = await e.plan(spec, {
       root,
       ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
       env: io.env,
@@ -72,6 +74,7 @@ async function makePlan(opts: Opts, io: Io): Promise<Plan> {
       onProgress: (p) => progress.update(counted('scanning', p, `${p.changed} to change`), p.considered === p.total),
       ...(opts.verbose ? { onFile: (t: string, why: string) => progress.note(`${t}: ${why}`) } : {}),
     })
+    return { plan, engine: e }
   } finally {
     progress.done()
   }
@@ -92,7 +95,7 @@ async function writePrivate(path: string, data: string): Promise<void> {
 }
 
 const plan: Command = async (opts, _args, io) => {
-  const p = await makePlan(opts, io)
+  const { plan: p } = await makePlan(opts, io)
   const doc = toPlanDocument(p)
   if (str(opts.out)) await writePrivate(resolve(io.cwd, str(opts.out)!), JSON.stringify(doc, null, 2) + '\n')
   if (opts.json) io.stdout.write(maskValues(JSON.stringify(doc, null, 2) + '\n', p.sensitive))
@@ -103,7 +106,7 @@ const plan: Command = async (opts, _args, io) => {
 
 const apply: Command = async (opts, args, io) => {
   let { root, stateDir } = paths(opts, io)
-  const e = engine()
+  let e: Engine
   let doc: PlanDocument
   if (args[0]) {
     const file = resolve(io.cwd, args[0])
@@ -124,8 +127,11 @@ const apply: Command = async (opts, args, io) => {
       throw new CutoverError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
     }
     ;({ root, stateDir } = paths(opts, io, doc.root))
+    e = await engine()
   } else {
-    const p = await makePlan(opts, io)
+    const made = await makePlan(opts, io)
+    const p = made.plan
+    e = made.engine
     doc = toPlanDocument(p)
     if (p.changes.length + p.database.length === 0) {
       if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
@@ -183,7 +189,7 @@ function applyObserver(doc: PlanDocument, opts: Opts, io: Io, progress: Progress
 }
 
 const verify: Command = async (opts, _args, io) => {
-  const p = await makePlan(opts, io)
+  const { plan: p } = await makePlan(opts, io)
   const ok = p.changes.length + p.database.length === 0 && (!opts.strict || p.leftovers.length === 0)
   if (!opts.quiet) {
     if (ok) io.stdout.write(`Verified: no changes${opts.strict ? ' and no leftovers' : ''}${p.profile ? ` for profile ${p.profile}` : ''}.\n`)
@@ -195,7 +201,8 @@ const verify: Command = async (opts, _args, io) => {
 
 const recoverCmd: Command = async (opts, _args, io) => {
   const { stateDir } = paths(opts, io)
-  const report = await recoverState({ stateDir, env: io.env, database: (k) => engine().database(k) })
+  const e = await engine()
+  const report = await recoverState({ stateDir, env: io.env, database: (k) => e.database(k) })
   if (report.staleLock) io.stderr.write(`cutover: ${report.staleLock}\n`)
   if (report.transactions.length === 0) io.stdout.write('Nothing to recover.\n')
   for (const t of report.transactions) io.stdout.write(`Transaction ${t.txid}: ${t.was} -> ${t.now} (${t.targets.length} file(s))\n`)
@@ -271,5 +278,5 @@ export const commands: Record<string, Command> = {
   rollback: guard(rollback),
   state: guard(state),
   init: guard(init),
-  schema: guard(schema),
+  schema: guard(async (opts, args, io) => (await import('./schema.js')).schema(opts, args, io)),
 }
