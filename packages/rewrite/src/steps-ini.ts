@@ -32,7 +32,7 @@ export const iniStep: StepKind<IniOptions> = {
     const text = file.text
     const doc = parseIni(text)
     const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx)
-    const regions: LiteralRegion[] = doc.entries.filter((e) => !targets.has(e)).map((e) => ({ ...e.value, whole: true, encoding: encodingOf(e) }))
+    const regions: LiteralRegion[] = doc.entries.filter((e) => !targets.has(e)).map((e) => ({ start: e.value.start, end: e.value.end, whole: true, encoding: encodingOf(e) }))
     const edits: Edit[] = [...assigned, ...rewriteLiterals(text, regions, literalRules(o, ctx))]
     const leftovers = scanLeftovers(text, ctx, edits, {
       reason: iniReason(doc),

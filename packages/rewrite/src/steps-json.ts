@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import type { Diagnostic } from './diagnostic.js'
-import type { Edit } from './edit.js'
+import type { Edit, EncodingName } from './edit.js'
 import { scanLeftovers } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from './step.js'
+
+const JSON_ENCODING: EncodingName[] = ['json']
 
 type Jsonc = typeof import('jsonc-parser')
 type JsonNode = import('jsonc-parser').Node
@@ -44,9 +46,9 @@ export async function parseJson(text: string): Promise<JsonDocument> {
     if (n.type === 'string') {
       const start = Math.min(n.offset + 1, text.length)
       // an unterminated string has no closing quote
-      const span = { start, end: Math.max(start, Math.min(text.length, n.offset + n.length - (text[n.offset + n.length - 1] === '"' && n.length > 1 ? 1 : 0))) }
-      if (n.parent?.type === 'property' && n.parent.children?.[0] === n) keys.push(span)
-      else strings.push({ ...span, whole: true, encoding: ['json'] })
+      const end = Math.max(start, Math.min(text.length, n.offset + n.length - (text[n.offset + n.length - 1] === '"' && n.length > 1 ? 1 : 0)))
+      if (n.parent?.type === 'property' && n.parent.children?.[0] === n) keys.push({ start, end })
+      else strings.push({ start, end, whole: true, encoding: JSON_ENCODING })
     }
     for (const c of n.children ?? []) walk(c)
   }
