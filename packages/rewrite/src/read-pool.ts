@@ -10,10 +10,21 @@ export type ReadOutcome =
   | { kind: 'skip' }
   | { kind: 'read'; bytes: Buffer; mode: number; size: number; found: boolean[] }
 
+const SKIP: ReadOutcome = Object.freeze({ kind: 'skip' })
+
 /** The needle groups a file's steps use, and whether one of them plans every file. */
 export interface ReadProfile { groups: number[]; always: boolean }
 
-interface Reply { id: number; results: Array<{ i: number; kind: 'not-file' | 'skip' | 'read'; bytes?: Uint8Array; mode?: number; size?: number; found?: boolean[] }>; error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number } }
+/**
+ * A thread's answer for a chunk: the files with nothing to look at as a list of indices (most of
+ * a tree: no object each), the others one by one.
+ */
+interface Reply {
+  id: number
+  skipped: Int32Array
+  results: Array<{ i: number; kind: 'not-file' | 'read'; bytes?: Uint8Array; mode?: number; size?: number; found?: boolean[] }>
+  error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number }
+}
 
 // The thread's code, evaluated as a script so that it runs the same from sources and from dist.
 const SOURCE = `
@@ -53,18 +64,21 @@ function scan(length) {
   }
   return found
 }
-parentPort.on('message', ({ id, files }) => {
+parentPort.on('message', ({ id, paths, profileOf }) => {
   const results = []
+  const skipped = new Int32Array(paths.length)
+  let skips = 0
   const transfer = []
   try {
-    for (const [i, path, profile] of files) {
-      const r = readOne(path)
+    for (let k = 0; k < paths.length; k++) {
+      const i = id + k
+      const r = readOne(paths[k])
       if (r.kind !== 'read') { results.push({ i, kind: r.kind }); continue }
       let info
       try {
         const found = scan(r.length)
-        const p = profiles[profile]
-        if (!p.always && !found[0] && !p.groups.some((g) => found[g])) { results.push({ i, kind: 'skip' }); continue }
+        const p = profiles[profileOf[k]]
+        if (!p.always && !found[0] && !p.groups.some((g) => found[g])) { skipped[skips++] = i; continue }
         info = fstatSync(r.fd)
         const bytes = new Uint8Array(r.length)
         bytes.set(buf.subarray(0, r.length))
@@ -73,9 +87,11 @@ parentPort.on('message', ({ id, files }) => {
       } finally { closeSync(r.fd) }
       if (buf.length > LARGE) buf = Buffer.allocUnsafe(1 << 16)
     }
-    parentPort.postMessage({ id, results }, transfer)
+    const list = skipped.slice(0, skips)
+    transfer.push(list.buffer)
+    parentPort.postMessage({ id, skipped: list, results }, transfer)
   } catch (e) {
-    parentPort.postMessage({ id, results: [], error: { message: e.message, code: e.code, syscall: e.syscall, path: e.path, errno: e.errno } })
+    parentPort.postMessage({ id, skipped: new Int32Array(0), results: [], error: { message: e.message, code: e.code, syscall: e.syscall, path: e.path, errno: e.errno } })
   }
 })
 `
@@ -116,10 +132,14 @@ export async function readInThreads(
           const w = idle.pop()!
           const start = next
           next = Math.min(files.length, next + chunk)
-          const batch = []
-          for (let i = start; i < next; i++) batch.push([i, files[i]!.path, files[i]!.profile])
+          const paths: string[] = []
+          const profileOf = new Int32Array(next - start)
+          for (let i = start; i < next; i++) {
+            paths.push(files[i]!.path)
+            profileOf[i - start] = files[i]!.profile
+          }
           busy++
-          w.postMessage({ id: start, files: batch })
+          w.postMessage({ id: start, paths, profileOf }, [profileOf.buffer])
         }
         if (next >= files.length && busy === 0 && inflight === 0) done()
       }
@@ -129,12 +149,16 @@ export async function readInThreads(
           busy--
           idle.push(w)
           if (reply.error) return stop(Object.assign(new Error(reply.error.message), reply.error))
-          for (const r of reply.results) {
-            const outcome: ReadOutcome =
-              r.kind === 'read' ? { kind: 'read', bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), mode: r.mode!, size: r.size!, found: r.found! } : { kind: r.kind }
+          const outcomes = (function* (): Generator<[number, ReadOutcome]> {
+            for (const i of reply.skipped) yield [i, SKIP]
+            for (const r of reply.results) {
+              yield [r.i, r.kind === 'read' ? { kind: 'read', bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), mode: r.mode!, size: r.size!, found: r.found! } : { kind: r.kind }]
+            }
+          })()
+          for (const [i, outcome] of outcomes) {
             let p: void | Promise<void>
             try {
-              p = each(r.i, outcome)
+              p = each(i, outcome)
             } catch (e) {
               return stop(e)
             }
