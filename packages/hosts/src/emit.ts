@@ -79,10 +79,15 @@ function separator(doc: HostsDocument): string {
 /** The last comment line whose text, trimmed, is `marker`. */
 function markerLine(text: string, marker: string): HostsLine | undefined {
   if (marker === '' || marker.trim() !== marker) return undefined
-  for (let p = text.lastIndexOf(marker); p !== -1; ) {
-    const line = lineFrom(text, lineStartAt(text, p))
+  // forward searches (lastIndexOf is a slow loop in V8), then the lines found from the last
+  const at: number[] = []
+  for (let p = text.indexOf(marker); p !== -1; p = text.indexOf(marker, p + 1)) at.push(p)
+  let seen = Infinity
+  for (let k = at.length - 1; k >= 0; k--) {
+    if (at[k]! >= seen) continue
+    const line = lineFrom(text, lineStartAt(text, at[k]!))
     if (line.kind === 'comment' && text.slice(line.start, line.end).trim() === marker) return line
-    p = line.start > 0 ? text.lastIndexOf(marker, line.start - 1) : -1
+    seen = line.start
   }
   return undefined
 }

@@ -9,10 +9,11 @@ import { KINDS, classify, familyName, scanTable } from './table.js'
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)'
 /**
  * A line break not followed by a line that surely parses without error: a dotted quad without
- * leading zeros at the very start, blanks, and the first character of a name. Other lines
- * (comments, blanks, IPv6, malformed, indented) are checked one by one; this only skips work.
+ * leading zeros at the very start, blanks, and the first character of a name; or only blanks,
+ * up to a comment or the end of the line. Other lines (IPv6, malformed, indented entries) are
+ * checked one by one; this only skips work.
  */
-const NOT_PLAIN = new RegExp(`\\n(?!${OCTET}(?:\\.${OCTET}){3}[ \\t\\v\\f\\r]+[^ \\t\\v\\f\\r#\\n])`, 'g')
+const NOT_PLAIN = new RegExp(`\\n(?!${OCTET}(?:\\.${OCTET}){3}[ \\t\\v\\f\\r]+[^ \\t\\v\\f\\r#\\n]|[ \\t\\v\\f\\r]*(?:[#\\n]|$))`, 'g')
 
 const isBlank = (c: number) => c === 32 || c === 9 || c === 13 || c === 11 || c === 12
 
