@@ -1,4 +1,4 @@
-import { structuredPatch } from 'diff'
+import { structuredPatch } from 'diff/lib/patch/create.js'
 
 /** Lines of the old and new text (1-based) whose content must not be shown. */
 export interface SensitiveLines { before: ReadonlySet<number>; after: ReadonlySet<number> }
@@ -53,6 +53,7 @@ function hunks(before: string, after: string): Hunk[] {
   for (let k = 0; k + 1 < cuts.length; k++) {
     const from = cuts[k]!
     const to = cuts[k + 1]!
+    if (!to.dirty) continue
     const x = before.slice(from.x, to.x)
     const y = after.slice(from.y, to.y)
     if (x === y) continue
@@ -70,8 +71,11 @@ function hasLines(text: string, min: number): boolean {
   return lines >= min
 }
 
-/** A cut between windows: line numbers (0-based) and the offsets where those lines start. */
-interface Cut { i: number; j: number; x: number; y: number }
+/**
+ * A cut between windows: line numbers (0-based), the offsets where those lines start, and
+ * whether the window that ends here holds a difference (the others are equal, hence skipped).
+ */
+interface Cut { i: number; j: number; x: number; y: number; dirty: boolean }
 
 /**
  * The lines of a text from one line on, found as they are needed: `start(k)` is the offset of
@@ -148,8 +152,13 @@ function lineOffset(text: string, from: number, at: number, to: number): number 
  * computed then).
  */
 function windows(x: string, y: string): Cut[] | undefined {
-  const cuts: Cut[] = [{ i: 0, j: 0, x: 0, y: 0 }]
-  const cut = (i: number, j: number, at: Cut) => cuts.push({ i, j, x: lineOffset(x, at.i, at.x, i), y: lineOffset(y, at.j, at.y, j) })
+  const cuts: Cut[] = [{ i: 0, j: 0, x: 0, y: 0, dirty: false }]
+  // whether a difference was met since the last cut
+  let dirty = false
+  const cut = (i: number, j: number, at: { i: number; j: number; x: number; y: number }) => {
+    cuts.push({ i, j, x: lineOffset(x, at.i, at.x, i), y: lineOffset(y, at.j, at.y, j), dirty })
+    dirty = false
+  }
   // line i of x starts at p, line j of y at q
   let i = 0
   let j = 0
@@ -187,6 +196,7 @@ function windows(x: string, y: string): Cut[] | undefined {
     if (run >= 20 && cuts[cuts.length - 1]!.i < i - 10) cut(i - 10, j - 10, { i, j, x: p, y: q })
     run = 0
     changed = true
+    dirty = true
     const xa = new Ahead(x, p)
     const ya = new Ahead(y, q)
     let found = false
@@ -208,7 +218,7 @@ function windows(x: string, y: string): Cut[] | undefined {
   }
   // lines added or removed at the end after a long equal run: cut before them too
   if (run >= 20 && (p < x.length || q < y.length) && cuts[cuts.length - 1]!.i < i - 10) cut(i - 10, j - 10, { i, j, x: p, y: q })
-  cuts.push({ i: -1, j: -1, x: x.length, y: y.length })
+  cuts.push({ i: -1, j: -1, x: x.length, y: y.length, dirty: dirty || p < x.length || q < y.length })
   return cuts
 }
 
