@@ -2,9 +2,9 @@ import type { Diagnostic } from '@cutover/rewrite'
 import type { HostsLine, Span } from './parse.js'
 import { KINDS, classify, familyName, scanTable } from './table.js'
 
-// Large files are planned without a table of every line: native searches (a regular expression
-// for lines that are not a plain IPv4 entry, another for the names wanted) find the few lines
-// that matter, and only those are tokenized. Each helper gives what the table would.
+// Large files are planned without a table of every line: one native search (a regular
+// expression for lines that are not plain IPv4 entries, and for the names wanted) finds the few
+// lines that matter, and only those are tokenized. Each helper gives what the table would.
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)'
 /**
@@ -13,20 +13,30 @@ const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)'
  * up to a comment or the end of the line. Other lines (IPv6, malformed, indented entries) are
  * checked one by one; this only skips work.
  */
-const NOT_PLAIN = new RegExp(`\\n(?!${OCTET}(?:\\.${OCTET}){3}[ \\t\\v\\f\\r]+[^ \\t\\v\\f\\r#\\n]|[ \\t\\v\\f\\r]*(?:[#\\n]|$))`, 'g')
+const NOT_PLAIN = `\\n(?!${OCTET}(?:\\.${OCTET}){3}[ \\t\\v\\f\\r]+[^ \\t\\v\\f\\r#\\n]|[ \\t\\v\\f\\r]*(?:[#\\n]|$))`
+const LINES = new RegExp(NOT_PLAIN, 'g')
 
 const isBlank = (c: number) => c === 32 || c === 9 || c === 13 || c === 11 || c === 12
 
 /** The `BAD_ADDRESS`/`MISSING_NAME` diagnostics of `text`, in file order, as {@link scanTable} reports them. */
 export function lineErrors(text: string): Diagnostic[] {
+  return sweep(text, LINES, true, () => {})
+}
+
+/**
+ * Runs `re` (global) over `text` and hands each match to `other`, except, when `lines` is set,
+ * lone line breaks (its `NOT_PLAIN` alternative): the line after each, and the first line, are
+ * checked. Returns the diagnostics of malformed lines, in file order.
+ */
+function sweep(text: string, re: RegExp, lines: boolean, other: (m: RegExpExecArray) => void): Diagnostic[] {
   const errors: Diagnostic[] = []
   const n = text.length
   if (n === 0) return errors
-  checkLine(text, 0, errors)
-  NOT_PLAIN.lastIndex = 0
-  while (NOT_PLAIN.test(text)) {
-    const start = NOT_PLAIN.lastIndex
-    if (start < n) checkLine(text, start, errors)
+  if (lines) checkLine(text, 0, errors)
+  re.lastIndex = 0
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (!lines || m[0] !== '\n') other(m)
+    else if (m.index + 1 < n) checkLine(text, m.index + 1, errors)
   }
   return errors
 }
@@ -94,28 +104,31 @@ const special = /[\\^$.*+?()[\]{}|/-]/g
 
 /**
  * Every name token of an entry whose lower-case text (same length) is in `names`, in file
- * order. Uses one case-insensitive search of the text when every name is ASCII and the text
- * holds no KELVIN SIGN (the one character outside ASCII that lower-cases to an ASCII letter);
- * returns undefined otherwise, for the caller to scan a table.
+ * order, from one case-insensitive search of the text; with `withErrors`, the same search also
+ * finds the diagnostics of {@link lineErrors}. Only when every name is ASCII and the text holds
+ * no KELVIN SIGN (the one character outside ASCII that lower-cases to an ASCII letter);
+ * undefined otherwise, for the caller to scan a table.
  */
-export function findNamed(text: string, names: ReadonlySet<string>): NamedHit[] | undefined {
-  const out: NamedHit[] = []
-  const wanted = [...names].filter((n) => n.length > 0)
-  if (wanted.length === 0) return out
+export function findNamed(text: string, names: ReadonlySet<string>, withErrors = false): { hits: NamedHit[]; errors?: Diagnostic[] } | undefined {
+  // a name with a blank, `#` or a line break is never a token
+  const wanted = [...names].filter((n) => n.length > 0 && !/[\s#]/.test(n))
+  if (wanted.length === 0) return withErrors ? { hits: [], errors: lineErrors(text) } : { hits: [] }
   // eslint-disable-next-line no-control-regex
   if (text.includes('\u212a') || wanted.some((n) => /[^\u0000-\u007f]/.test(n))) return undefined
-  // longest first: at a token's start the first alternative that matches is the whole token
+  // a blank, then the name; longest first: at a token's start the first alternative that
+  // matches is the whole token
   const sorted = wanted.sort((a, b) => b.length - a.length).map((n) => n.replace(special, '\\$&'))
-  const re = new RegExp(sorted.join('|'), 'gi')
+  const byName = `[ \\t\\v\\f\\r](?:${sorted.join('|')})`
+  const re = new RegExp(withErrors ? `${NOT_PLAIN}|${byName}` : byName, 'gi')
+  const hits: NamedHit[] = []
   let line: HostsLine | undefined
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index
-    const end = start + m[0].length
-    if (start === 0 || !isBlank(text.charCodeAt(start - 1))) continue
+  const errors = sweep(text, re, withErrors, (m) => {
+    const start = m.index + 1
+    const end = m.index + m[0].length
     if (line === undefined || start >= line.next || start < line.start) line = lineFrom(text, lineStartAt(text, start))
-    if (line.kind !== 'entry' || !line.names.some((s) => s.start === start && s.end === end)) continue
-    const lower = m[0].toLowerCase()
-    if (names.has(lower)) out.push({ line, lower, span: { start, end } })
-  }
-  return out
+    if (line.kind !== 'entry' || !line.names.some((s) => s.start === start && s.end === end)) return
+    const lower = m[0].slice(1).toLowerCase()
+    if (names.has(lower)) hits.push({ line, lower, span: { start, end } })
+  })
+  return withErrors ? { hits, errors } : { hits }
 }

@@ -38,7 +38,7 @@ export interface HostsDocument {
   readonly lines: readonly HostsLine[]
   /** The same lines as flat arrays, made on first use (planning a large file needs no table). */
   readonly table: LineTable
-  /** Malformed lines (`BAD_ADDRESS`, `MISSING_NAME`), each with the range of the offending token. */
+  /** Malformed lines (`BAD_ADDRESS`, `MISSING_NAME`), each with the range of the offending token (found on first use). */
   readonly errors: Diagnostic[]
   /** The line break most lines use (`\r\n` when more lines end with it than with `\n`). */
   readonly eol: '\n' | '\r\n'
@@ -58,7 +58,11 @@ export function parseHosts(text: string): HostsDocument {
   let lines: HostsLine[] | undefined
   const doc: HostsDocument = {
     text,
-    errors: lineErrors(text),
+    get errors() {
+      let errors = found.get(doc)
+      if (!errors) found.set(doc, (errors = lineErrors(text)))
+      return errors
+    },
     eol: eolOf(text),
     finalNewline: n === 0 || text.charCodeAt(n - 1) === 10,
     get table() {
@@ -70,6 +74,17 @@ export function parseHosts(text: string): HostsDocument {
   }
   return doc
 }
+
+/** The diagnostics of each document, once found (by the first search of its text that finds them). */
+const found = new WeakMap<HostsDocument, Diagnostic[]>()
+
+/** Gives `doc` its diagnostics unless it has them: `errors` found by a search of its text made for another reason. */
+export function noteErrors(doc: HostsDocument, errors: Diagnostic[]): void {
+  if (!found.has(doc)) found.set(doc, errors)
+}
+
+/** Whether `doc.errors` is known yet. */
+export const errorsKnown = (doc: HostsDocument): boolean => found.has(doc)
 
 /** `\r\n` when more lines end with it than with `\n`. */
 function eolOf(text: string): '\n' | '\r\n' {

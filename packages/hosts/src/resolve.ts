@@ -1,7 +1,7 @@
 import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
 import { findNamed, type NamedHit } from './locate.js'
-import { lineOf, type HostsDocument, type HostsLine } from './parse.js'
+import { errorsKnown, lineOf, noteErrors, type HostsDocument, type HostsLine } from './parse.js'
 import { ENTRY, familyName, findName } from './table.js'
 
 /** An entry line that names a host, with the address it gives it. */
@@ -65,8 +65,11 @@ export function eachNamed(doc: HostsDocument, names: ReadonlySet<string>, visit:
  * found by one search of the text where that is exact, else by a scan of the table.
  */
 export function namedIn(doc: HostsDocument, names: ReadonlySet<string>): NamedHit[] {
-  const found = findNamed(doc.text, names)
-  if (found) return found
+  const found = findNamed(doc.text, names, !errorsKnown(doc))
+  if (found) {
+    if (found.errors) noteErrors(doc, found.errors)
+    return found.hits
+  }
   const t = doc.table
   const out: NamedHit[] = []
   let line: HostsLine | undefined

@@ -49,7 +49,9 @@ describe('a large file planned without a table', () => {
         const found = findNamed(text, wanted)
         const exact = wanted.size > 0 && (text.includes('\u212a') || [...wanted].some((n) => /[^\x00-\x7f]/.test(n)))
         expect(found === undefined).toBe(exact)
-        if (found) expect(found).toEqual(tableHits(parseHosts(text), wanted))
+        if (found) expect(found.hits).toEqual(tableHits(parseHosts(text), wanted))
+        const both = findNamed(text, wanted, true)
+        if (both) expect(both).toEqual({ hits: found!.hits, errors: parseHosts(text).errors })
       }),
       { numRuns: 1000 },
     )
