@@ -3,17 +3,20 @@ import type { HostsLine, Span } from './parse.js'
 import { KINDS, classify, familyName, scanTable } from './table.js'
 
 // Large files are planned without a table of every line: one native search (a regular
-// expression for lines that are not plain IPv4 entries, and for the names wanted) finds the few
+// expression for lines that are not plain entries, and for the names wanted) finds the few
 // lines that matter, and only those are tokenized. Each helper gives what the table would.
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)'
+const GROUP = '[0-9a-fA-F]{1,4}'
+/** IPv6 addresses `isIPv6` accepts: 8 groups, or at most 4 before `::` and 3 after it. */
+const IPV6 = `${GROUP}(?::${GROUP}){7}|(?:${GROUP}(?::${GROUP}){0,3})?::(?:${GROUP}(?::${GROUP}){0,2})?`
 /**
  * A line break not followed by a line that surely parses without error: a dotted quad without
- * leading zeros at the very start, blanks, and the first character of a name; or only blanks,
- * up to a comment or the end of the line. Other lines (IPv6, malformed, indented entries) are
- * checked one by one; this only skips work.
+ * leading zeros or a plain IPv6 address at the very start, blanks, and the first character of
+ * a name; or only blanks, up to a comment or the end of the line. Other lines (malformed,
+ * indented, other forms of address) are checked one by one; this only skips work.
  */
-const NOT_PLAIN = `\\n(?!${OCTET}(?:\\.${OCTET}){3}[ \\t\\v\\f\\r]+[^ \\t\\v\\f\\r#\\n]|[ \\t\\v\\f\\r]*(?:[#\\n]|$))`
+const NOT_PLAIN = `\\n(?!(?:${OCTET}(?:\\.${OCTET}){3}|${IPV6})[ \\t\\v\\f\\r]+[^ \\t\\v\\f\\r#\\n]|[ \\t\\v\\f\\r]*(?:[#\\n]|$))`
 const LINES = new RegExp(NOT_PLAIN, 'g')
 
 const isBlank = (c: number) => c === 32 || c === 9 || c === 13 || c === 11 || c === 12
