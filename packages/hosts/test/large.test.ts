@@ -67,7 +67,7 @@ describe('a large file planned without a table', () => {
     expect(plan.edits.map((e) => e.text)).toEqual(['10.0.10.49', '\n# cutover\n10.0.10.43\thrdb.thehumanjourney.net\n'])
   })
 
-  it('answers yes for plain IPv6 only where isIPv6 does', () => {
+  it('answers yes for plain IPv6 only where isIPv6 does, and the sweep skips only good lines', () => {
     const group = fc.stringMatching(/^[0-9a-fA-F]{1,5}$/)
     const plain = fc
       .tuple(fc.array(group, { maxLength: 9 }), fc.array(group, { maxLength: 9 }), fc.boolean())
@@ -77,6 +77,10 @@ describe('a large file planned without a table', () => {
       fc.property(fc.oneof(plain, noise), (a) => {
         if (plainIPv6(a)) expect(isIPv6(a)).toBe(true)
         else if (isIPv6(a) && /^[0-9a-fA-F:]+$/.test(a)) expect.fail(`${a} is plain IPv6`)
+        const text = `127.0.0.1\tlocalhost\n${a}\tname\n${a}\t#\n`
+        const errors: Parameters<typeof scanTable>[1] = []
+        scanTable(text, errors)
+        expect(parseHosts(text).errors).toEqual(errors)
       }),
       { numRuns: 5000 },
     )
