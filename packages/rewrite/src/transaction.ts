@@ -191,7 +191,8 @@ export async function recover(options: RecoverOptions & { rollBack?: string }): 
  *     extended attributes, fsynced (`staged:N`);
  *  3. every validator of every target on the staged set (`validated`); a failure aborts;
  *  4. each target re-checked against its planned hash and copied to `backup/` (0600), fsynced,
- *     with the backup directory (`backed-up:N`);
+ *     with the backup directory (`backed-up:N`); this runs beside 2 and 3, and a failure of
+ *     either side stops the other;
  *  5. journal `prepared` (with the new hashes), fsynced (`prepared`); participants prepare;
  *  6. each temp renamed over its target (`renamed:K`), then every parent directory fsynced
  *     (`before-commit`); participants commit (`participants-committed`, when there are any);
@@ -251,17 +252,29 @@ export async function commitFiles(
   await writeJournal(options.stateDir, journal)
   let prepared = false
   try {
-    // fsyncs of many files overlap in the file system's journal: stage and back up in parallel
+    // staging (then validating) and backing up touch different files and wait on different
+    // things (the disk, the validators' processes): they run at once, and a failure of either
+    // stops the other before its next file
+    const halt = { stopped: false }
+    const stopping = (e: unknown) => {
+      halt.stopped = true
+      throw e
+    }
     let staged = 0
-    await eachLimit(entries, IO_PARALLEL, async (e, i) => {
-      fault(`stage-write:${i + 1}`)
-      await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path))
-      fault(`staged:${++staged}`)
-    })
-    await validateStaged(targets, entries, warnings)
-    fault('validated')
+    const staging = (async () => {
+      await eachLimit(entries, IO_PARALLEL, async (e, i) => {
+        if (halt.stopped) throw HALTED
+        fault(`stage-write:${i + 1}`)
+        await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path))
+        fault(`staged:${++staged}`)
+      })
+      if (halt.stopped) throw HALTED
+      await validateStaged(targets, entries, warnings)
+      fault('validated')
+    })().catch(stopping)
     let backedUp = 0
-    await eachLimit(entries, IO_PARALLEL, async (e) => {
+    const backingUp = eachLimit(entries, IO_PARALLEL, async (e) => {
+      if (halt.stopped) throw HALTED
       const bytes = e.existed ? readIfThere(e.path) : undefined
       const now = bytes ? sha256(bytes) : 'absent'
       if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
@@ -271,7 +284,9 @@ export async function commitFiles(
         if (attrs) await writeMeta(e.backup + '.meta', attrs)
       }
       fault(`backed-up:${++backedUp}`)
-    })
+    }).catch(stopping)
+    const failed = (await Promise.allSettled([staging, backingUp])).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
+    if (failed.length) throw failed[0]
     await fsyncPath(join(txDir, 'backup'))
     journal.state = 'prepared'
     await writeJournal(options.stateDir, journal)
@@ -299,12 +314,17 @@ export async function commitFiles(
       await recover({ stateDir: options.stateDir, fault: () => undefined, rollBack: txid })
     } else {
       for (const e of entries) await rm(e.temp, { force: true }).catch(() => undefined)
+      // the copies of the originals made so far: nothing was written, they are not needed
+      await rm(join(txDir, 'backup'), { recursive: true, force: true }).catch(() => undefined)
       journal.state = 'aborted'
       await writeJournal(options.stateDir, journal).catch(() => undefined)
     }
     throw err
   }
 }
+
+/** Thrown by the side of a transaction that stops because the other side failed. */
+const HALTED = new Error('halted: the other side of the transaction failed')
 
 /** How many files are staged, backed up or fsynced at once. */
 const IO_PARALLEL = 32

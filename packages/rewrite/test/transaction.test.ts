@@ -51,6 +51,30 @@ describe('commitFiles fault points (in process)', () => {
     expect(t.state()).toEqual(['old', 'old', 'old'])
     expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
     expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['aborted'])
+    // the copies of the originals are gone with the transaction that did not happen
+    const [tx] = await listTransactions(t.stateDir)
+    expect(existsSync(join(t.stateDir, 'tx', tx!.txid, 'backup'))).toBe(false)
+  })
+  it('backs up the originals while it stages and validates', async () => {
+    const t = tree(5)
+    // a validator that passes only once every original is backed up: run one after the other,
+    // as before, the two would wait for each other for ever
+    let release!: () => void
+    const backedUp = new Promise<void>((r) => (release = r))
+    const waits: Validator = { name: 'waits-for-backups', run: async () => (await backedUp, undefined) }
+    const fault: FaultHook = (p) => {
+      if (p === 'backed-up:5') release()
+    }
+    await commitFiles(t.targets().map((x) => ({ ...x, validators: [waits] })), { stateDir: t.stateDir, fault })
+    expect(t.state()).toEqual(['new', 'new', 'new', 'new', 'new'])
+  })
+  it('a failed backup stops the staging: nothing changed, no temp file, no backup left', async () => {
+    const t = tree(40)
+    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('backed-up:1') })).rejects.toThrow(/injected at backed-up:1/)
+    expect(t.state().every((x) => x === 'old')).toBe(true)
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+    const [tx] = await listTransactions(t.stateDir)
+    expect(existsSync(join(t.stateDir, 'tx', tx!.txid, 'backup'))).toBe(false)
   })
   it.each(['prepared', 'renamed:1', 'renamed:2', 'renamed:3', 'before-commit'])('an error (not a crash) at %s is rolled back to before', async (point) => {
     const t = tree()
