@@ -126,11 +126,12 @@ async function lintChunk(items: readonly ValidatorItem[]): Promise<(string | und
     const { verdicts, begun } = await runDriver(pending.map((i) => items[i]!.stagedPath))
     const single: number[] = []
     const rest: number[] = []
+    const started = new Set(begun)
     pending.forEach((i, n) => {
       const v = verdicts.get(n)
       if (v?.kind === 'ok') out[i] = undefined
       else if (v?.kind === 'error') out[i] = `php -l: ${v.message.split(items[i]!.stagedPath).join(items[i]!.target)}`
-      else if (v?.kind === 'ask' || begun.includes(n) || begun.length === 0) single.push(i)
+      else if (v?.kind === 'ask' || started.has(n) || started.size === 0) single.push(i)
       else rest.push(i)
     })
     for (const i of single) out[i] = await lintOne(items[i]!.stagedPath, items[i]!.target)
