@@ -145,11 +145,11 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
       const path = prefix + d.name
       if (pruned(path)) continue
       const childAbs = under(abs, d.name)
-      let childReal = real === undefined ? undefined : `${real}/${d.name}`
+      let childReal = real === undefined ? undefined : under(real, d.name)
       if (d.link || real === undefined) {
         childReal = realOrUndefined(childAbs)
         if (childReal === undefined) continue
-        if (real !== undefined && (real === childReal || real.startsWith(`${childReal}/`))) continue
+        if (real !== undefined && (real === childReal || real.startsWith(under(childReal, '')))) continue
       }
       walk(path, childAbs, childReal, depth - 1)
     }
