@@ -151,13 +151,13 @@ function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units:
   return j
 }
 
-/** Index of the token holding offset `at` (binary search). */
-export function tokenAt(tokens: readonly PhpToken[], at: number): PhpToken | undefined {
+/** The span of `spans` (sorted, not overlapping: tokens, literal parts) holding offset `at` (binary search). */
+export function spanAt<T extends { start: number; end: number }>(spans: readonly T[], at: number): T | undefined {
   let lo = 0
-  let hi = tokens.length - 1
+  let hi = spans.length - 1
   while (lo <= hi) {
     const mid = (lo + hi) >> 1
-    const t = tokens[mid]!
+    const t = spans[mid]!
     if (at < t.start) hi = mid - 1
     else if (at >= t.end) lo = mid + 1
     else return t

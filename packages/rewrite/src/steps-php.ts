@@ -2,7 +2,7 @@ import type { Diagnostic } from './diagnostic.js'
 import type { Edit } from './edit.js'
 import { scanLeftovers } from './leftovers.js'
 import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema } from './literal-rules.js'
-import { parsePhp, phpEncoding, tokenAt, type PhpDocument, type PhpLiteralPart } from './php-lex.js'
+import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './php-lex.js'
 import { phpLint } from './php-lint.js'
 import { findAssignments } from './php-set.js'
 import { object } from './schema.js'
@@ -68,28 +68,15 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
   return { edits, targets, diagnostics }
 }
 
-function partAt(parts: readonly PhpLiteralPart[], at: number): PhpLiteralPart | undefined {
-  let lo = 0
-  let hi = parts.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1
-    const p = parts[mid]!
-    if (at < p.start) hi = mid - 1
-    else if (at >= p.end) lo = mid + 1
-    else return p
-  }
-  return undefined
-}
-
 /** Why an occurrence was left: a comment, inline HTML, code, or a variant inside a longer literal. */
 function phpReason(doc: PhpDocument, text: string, ctx: Context) {
   const variants = new Set(Object.values(ctx.variants).flatMap((g) => g.flatMap((e) => Object.values(e))))
   return (start: number, end: number): string | undefined => {
-    const t = tokenAt(doc.tokens, start)
+    const t = spanAt(doc.tokens, start)
     if (!t) return undefined
     if (t.type === 'T_COMMENT' || t.type === 'T_DOC_COMMENT') return 'inside a comment'
     if (t.type === 'T_INLINE_HTML') return 'outside the <?php ?> tags'
-    const part = partAt(doc.parts, start)
+    const part = spanAt(doc.parts, start)
     if (!part) return 'not a string literal'
     if (variants.has(text.slice(start, end)) && !(part.whole && part.start === start && part.end === end)) {
       return 'inside a longer string literal (variants match whole literals)'
