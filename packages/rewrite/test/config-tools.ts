@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { financeContext } from '../../../test/context.js'
 import { applyEdits, decodeText, type Context, type StepKind, type StepResult } from '../src/index.js'
 
 const cache = new Map<string, boolean>()
@@ -34,26 +35,8 @@ export function corpusFiles(folder: string): Array<{ name: string; text: string;
   })
 }
 
-/** A planning context like the engine's: the finance inventory, routing-key variants, secrets from `secrets`. */
-export function context(over: Partial<Context> & { secrets?: Record<string, string> } = {}): Context {
-  const { secrets = {}, ...rest } = over
-  return {
-    root: '/',
-    profile: 'test',
-    profiles: ['test', 'live'],
-    inventory: [
-      { name: 'finance.thehumanjourney.net', old: '10.0.10.48', new: '10.0.10.49' },
-      { name: 'rabbitmq.thehumanjourney.net', old: '10.0.10.107', new: '10.0.10.107' },
-    ],
-    variants: { 'routing-keys': [{ test: 'oas.staff.test', live: 'oas.staff' }, { test: 'oas.projects.test', live: 'oas.projects' }] },
-    secret: (n) => {
-      const v = secrets[n]
-      if (v === undefined) throw new Error(`secret ${n} not set`)
-      return v
-    },
-    ...rest,
-  }
-}
+/** A planning context like the engine's (the shared one of the step kinds' tests). */
+export const context = financeContext
 
 /** Plans one text with a step and applies the edits; checks that a second plan of the result edits nothing. */
 export async function planText<O>(step: StepKind<O>, text: string, options: O, ctx: Context = context(), path = 'x'): Promise<StepResult & { after: string }> {

@@ -4,23 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import {
   compileRules, decodeCopyField, loadLexer, parseConninfo, planSql, readFunction, rewriteFunctionDefinition, splitSql, sqlSplitValidator, type SqlOptions,
 } from '../src/index.js'
+import { financeContext } from '../../../test/context.js'
 
-function context(profile: string, env: Record<string, string> = {}): Context {
-  return {
-    root: '/',
-    profile,
-    profiles: ['test', 'live'],
-    inventory: [
-      { name: 'finance.thehumanjourney.net', old: '10.0.10.48', new: '10.0.10.49' },
-      { name: 'rabbitmq.thehumanjourney.net', old: '10.0.10.107', new: '10.0.10.107' },
-    ],
-    variants: { 'routing-keys': [{ test: 'oas.staff.test', live: 'oas.staff' }, { test: 'oas.projects.test', live: 'oas.projects' }] },
-    secret: (n) => {
-      const v = env[n]
-      if (v === undefined) throw new Error(`no secret ${n}`)
-      return v
-    },
-  }
+function context(profile: string, secrets: Record<string, string> = {}): Context {
+  return financeContext({ profile, secrets })
 }
 
 const opts = (extra: Partial<SqlOptions> = {}): SqlOptions => ({ files: ['*.sql'], addresses: 'names', variants: ['routing-keys'], ...extra })
