@@ -3,6 +3,7 @@ import type { Diagnostic } from './diagnostic.js'
 import type { Edit, EncodingName } from './edit.js'
 import { scanLeftovers } from './leftovers.js'
 import { LineIndex } from './line-index.js'
+import { decodeText } from './source.js'
 import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from './step.js'
@@ -101,8 +102,9 @@ export const jsonStep: StepKind<JsonOptions> = {
     {
       name: 'json-parse',
       async run(stagedPath, target) {
-        const text = await readFile(stagedPath, 'utf8')
-        const { errors } = await parseJson(text.replace(/^\uFEFF/, ''))
+        // decoded as the plan decoded it (BOM off, latin1 when not UTF-8), so columns match the file's text
+        const { text } = decodeText(await readFile(stagedPath))
+        const { errors } = await parseJson(text)
         if (!errors.length) return undefined
         const p = new LineIndex(text).position(errors[0]!.range.start)
         return `${target}:${p.line}:${p.col}: ${errors[0]!.message}`

@@ -54,6 +54,9 @@ describe('json step', () => {
     writeFileSync(join(dir, 'bad.json'), '{\n  "a": 1\n  "b": 2\n}\n')
     expect(await v.run(join(dir, 'ok.json'), 'ok.json')).toBeUndefined()
     expect(await v.run(join(dir, 'bad.json'), 'etc/x.json')).toMatch(/^etc\/x\.json:3:3: invalid JSON: CommaExpected/)
+    // a BOM is not a column: the error on the first line is placed as in the file's text
+    writeFileSync(join(dir, 'bom.json'), '\uFEFF{\n  "a": 1 "b": 2}\n')
+    expect(await v.run(join(dir, 'bom.json'), 'etc/bom.json')).toMatch(/^etc\/bom\.json:2:10: invalid JSON: CommaExpected/)
   })
 })
 
