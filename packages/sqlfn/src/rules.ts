@@ -1,4 +1,4 @@
-import { Matcher, rulePatterns, variantPatterns, type Context, type Pattern, type RuleOptions, type ValueSpec } from '@cutover/rewrite'
+import { Matcher, encodeValue, rulePatterns, variantPatterns, type Context, type Pattern, type RuleOptions, type ValueSpec } from '@cutover/rewrite'
 
 /** `passwords:` of the `sql` step: conninfo host (a name of the inventory, or any host) → value. */
 export type PasswordOptions = Record<string, ValueSpec>
@@ -109,8 +109,6 @@ export function parseConninfo(s: string): ConninfoPair[] | undefined {
   return pairs.length && pairs.some((p) => p.key === 'host' || p.key === 'hostaddr' || p.key === 'dbname') ? pairs : undefined
 }
 
-const encodeConninfo = (v: string) => (v === '' || /[\s'\\]/.test(v) ? `'${v.replace(/[\\']/g, '\\$&')}'` : v)
-
 function passwordEdits(value: string, rules: SqlRules): ValueEdit[] {
   const pairs = parseConninfo(value)
   if (!pairs) return []
@@ -119,7 +117,8 @@ function passwordEdits(value: string, rules: SqlRules): ValueEdit[] {
   if (!rule) return []
   const secretName = typeof rule.value === 'string' ? undefined : rule.value.secret
   const plain = secretName === undefined ? (rule.value as string) : rules.secret(secretName)
-  const text = encodeConninfo(plain)
+  // the encoder apply uses too: plan and apply must encode the secret alike
+  const text = encodeValue(plain, ['conninfo'])
   const summary = `password for ${rule.host}${secretName ? ` from secret ${secretName}` : ''}`
   const secret = secretName ? { secret: secretName } : {}
   const current = pairs.find((p) => p.key === 'password')
