@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 
-const run = promisify(execFile)
+const exec = promisify(execFile)
+
+/** getfattr/setfattr, stopped after a minute: a hung tool must not hold the apply (and its lock) for ever. */
+const run = (cmd: string, args: readonly string[], options: { maxBuffer?: number } = {}) => exec(cmd, [...args], { timeout: 60_000, ...options })
 
 /** Extended attributes (POSIX ACLs included, as `system.posix_acl_*`) of a file: name → base64 value. */
 export type Xattrs = Map<string, string>
@@ -25,7 +28,11 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
   const out = new Map<string, Xattrs>()
   if (paths.length === 0) return out
   const { stdout } = await run('getfattr', ['--absolute-names', '--no-dereference', '-d', '-m', '-', '-e', 'base64', '--', ...paths], { maxBuffer: 1 << 28 }).catch(
-    (e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '' }),
+    (e: { stdout?: string; code?: number | string; killed?: boolean; signal?: string | null; message?: string }) => {
+      // exit code 1: some file has no attribute (or vanished); anything else is a failure
+      if (e.killed || e.signal || typeof e.code !== 'number') throw new Error(`getfattr failed: ${e.message ?? 'no answer'}`)
+      return { stdout: e.stdout ?? '' }
+    },
   )
   let current: Xattrs | undefined
   for (const line of stdout.split('\n')) {

@@ -5,7 +5,17 @@ import { decodeText, LineIndex, type Diagnostic, type Validator } from '@cutover
 import { checkSudoers } from './check.js'
 import { parseSudoers } from './parse.js'
 
-async function findVisudo(): Promise<string | undefined> {
+const found = new Map<string, Promise<string | undefined>>()
+
+/** Where `visudo` is, looked up once per PATH. */
+function findVisudo(): Promise<string | undefined> {
+  const path = process.env.PATH ?? ''
+  let f = found.get(path)
+  if (!f) found.set(path, (f = lookVisudo()))
+  return f
+}
+
+async function lookVisudo(): Promise<string | undefined> {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'].filter(Boolean)
   for (const d of dirs) {
     const p = join(d, 'visudo')
@@ -25,8 +35,10 @@ export const visudoValidator: Validator = {
     const visudo = await findVisudo()
     if (!visudo) return `sudoers: visudo is not installed, ${target} cannot be checked`
     return new Promise((resolve) => {
-      execFile(visudo, ['-cf', stagedPath], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      // a hung visudo must not hold the apply (and its lock) for ever
+      execFile(visudo, ['-cf', stagedPath], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
         if (!err) return resolve(undefined)
+        if (err.killed) return resolve(`sudoers: visudo -cf did not answer within 60 s for ${target}`)
         const text = `${stdout}${stderr}`.split(stagedPath).join(target).trim()
         resolve(`sudoers: visudo -cf rejects ${target}:\n${text}`)
       })
