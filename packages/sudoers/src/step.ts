@@ -143,7 +143,8 @@ export const sudoersStep: StepKind<SudoersOptions> = {
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
     const edits = sudoersEdits(doc, o)
     const sorted = sortEdits(edits)
-    const after = parseSudoers(applyEdits(file.text, sorted))
+    // with no edit the file is the one just parsed
+    const after = sorted.length ? parseSudoers(applyEdits(file.text, sorted)) : doc
     const found = [...after.errors, ...checkSudoers(after), ...(await lintSudoers(after, { root: ctx.root }))]
     const diagnostics: Diagnostic[] = found.map((d) => {
       const start = unmap(d.range.start, sorted)
