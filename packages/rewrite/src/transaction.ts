@@ -256,8 +256,11 @@ export async function commitFiles(
     // things (the disk, the validators' processes): they run at once, and a failure of either
     // stops the other before its next file
     const halt = { stopped: false }
-    const stopping = (e: unknown) => {
+    const stop = () => {
       halt.stopped = true
+    }
+    const stopping = (e: unknown) => {
+      stop()
       throw e
     }
     let staged = 0
@@ -267,7 +270,7 @@ export async function commitFiles(
         fault(`stage-write:${i + 1}`)
         await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path))
         fault(`staged:${++staged}`)
-      })
+      }, stop)
       if (halt.stopped) throw HALTED
       await validateStaged(targets, entries, warnings)
       fault('validated')
@@ -284,7 +287,7 @@ export async function commitFiles(
         if (attrs) await writeMeta(e.backup + '.meta', attrs)
       }
       fault(`backed-up:${++backedUp}`)
-    }).catch(stopping)
+    }, stop).catch(stopping)
     const failed = (await Promise.allSettled([staging, backingUp])).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
     if (failed.length) throw failed[0]
     await fsyncPath(join(txDir, 'backup'))
@@ -330,10 +333,11 @@ const HALTED = new Error('halted: the other side of the transaction failed')
 const IO_PARALLEL = 32
 
 /**
- * Runs `fn` on every item, at most `limit` at once. After the first failure no new item starts;
- * the ones under way finish, then the first error is thrown (so cleanup sees a quiet tree).
+ * Runs `fn` on every item, at most `limit` at once. After the first failure no new item starts
+ * (and `onFailure` is called at once); the ones under way finish, then the first error is thrown
+ * (so cleanup sees a quiet tree).
  */
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, onFailure?: () => void): Promise<void> {
   let next = 0
   let failed: { error: unknown } | undefined
   const worker = async () => {
@@ -342,6 +346,7 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, in
       try {
         await fn(items[i]!, i)
       } catch (error) {
+        if (!failed) onFailure?.()
         failed ??= { error }
       }
     }

@@ -69,8 +69,18 @@ describe('commitFiles fault points (in process)', () => {
     expect(t.state()).toEqual(['new', 'new', 'new', 'new', 'new'])
   })
   it('a failed backup stops the staging: nothing changed, no temp file, no backup left', async () => {
-    const t = tree(40)
-    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('backed-up:1') })).rejects.toThrow(/injected at backed-up:1/)
+    // many files: the staging is still under way when the first backup is written
+    const t = tree(300)
+    const seen: string[] = []
+    const fault: FaultHook = (p) => {
+      seen.push(p)
+      if (p === 'backed-up:1') throw injectedError(p, 'EIO')
+    }
+    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault })).rejects.toThrow(/injected at backed-up:1/)
+    // the files being staged then are finished, no other one is begun
+    const after = seen.slice(seen.indexOf('backed-up:1') + 1)
+    expect(after.filter((p) => p.startsWith('stage-write:'))).toEqual([])
+    expect(seen.filter((p) => p.startsWith('stage-write:')).length).toBeLessThan(300)
     expect(t.state().every((x) => x === 'old')).toBe(true)
     expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
     const [tx] = await listTransactions(t.stateDir)
