@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -92,11 +93,19 @@ describe('discoverFiles', () => {
   })
 
   it('passes over a directory it cannot read', async () => {
-    if (process.getuid?.() === 0) return // root reads every directory
     const root = tree(['ok/a.conf', 'closed/b.conf'])
     chmodSync(join(root, 'closed'), 0o000)
     try {
-      expect(await discoverFiles(root, { files: ['**/*.conf'] })).toEqual(['ok/a.conf'])
+      if (process.getuid?.() !== 0) {
+        expect(await discoverFiles(root, { files: ['**/*.conf'] })).toEqual(['ok/a.conf'])
+        return
+      }
+      // root reads every directory: the walk runs as nobody, from the built module
+      chmodSync(root, 0o755)
+      const dist = new URL('../dist/discover.js', import.meta.url).href
+      const script = `import(${JSON.stringify(dist)}).then(async (m) => console.log(JSON.stringify(await m.discoverFiles(${JSON.stringify(root)}, { files: ['**/*.conf'] }))))`
+      const out = execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' })
+      expect(JSON.parse(out)).toEqual(['ok/a.conf'])
     } finally {
       chmodSync(join(root, 'closed'), 0o755)
     }
