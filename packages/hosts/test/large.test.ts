@@ -51,6 +51,7 @@ describe('a large file planned without a table', () => {
         expect(found === undefined).toBe(exact)
         if (found) expect(found.hits).toEqual(tableHits(parseHosts(text), wanted))
         const both = findNamed(text, wanted, true)
+        expect(both === undefined).toBe(exact)
         if (both) expect(both).toEqual({ hits: found!.hits, errors: parseHosts(text).errors })
       }),
       { numRuns: 1000 },

@@ -49,6 +49,7 @@ describe('ini step', () => {
 
 describe('ini step on the real corpus', () => {
   const files = corpusFiles('ini')
+  it('has the corpus files (an empty folder would register no test below)', () => expect(files.length).toBeGreaterThanOrEqual(20))
 
   it.each(files.map((f) => [f.name, f] as const))('%s: lines concatenate to the file and an empty plan changes nothing', async (_n, f) => {
     const doc = parseIni(f.text)

@@ -62,6 +62,7 @@ describe('json step', () => {
 
 describe('json step on the real corpus', () => {
   const files = corpusFiles('json')
+  it('has the corpus files (an empty folder would register no test below)', () => expect(files.length).toBeGreaterThanOrEqual(5))
   it.each(files.map((f) => [f.name, f] as const))('%s: located spans are inside the file and an empty plan changes nothing', async (_n, f) => {
     const doc = await parseJson(f.text)
     for (const s of [...doc.strings, ...doc.keys, ...doc.comments]) expect(s.start >= 0 && s.start <= s.end && s.end <= f.text.length).toBe(true)
