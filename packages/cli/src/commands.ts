@@ -10,6 +10,7 @@ import {
   createEngine,
   faultsFromEnv,
   formatDiagnostic,
+  LineIndex,
   listTransactions,
   maskValues,
   pruneTransactions,
@@ -262,7 +263,8 @@ const guard = (c: Command): Command => async (opts, args, io) => {
 export function describeError(e: unknown, io: Io): string {
   if (e instanceof SpecError || e instanceof InputError) {
     const kind = e instanceof SpecError ? 'invalid spec' : 'cannot rewrite'
-    return [`cutover: ${kind}: ${e.diagnostics.length} error(s)`, ...e.diagnostics.map((d) => formatDiagnostic(e.path, e.source, d))].join('\n')
+    const index = new LineIndex(e.source) // one index of the file for all its diagnostics
+    return [`cutover: ${kind}: ${e.diagnostics.length} error(s)`, ...e.diagnostics.map((d) => formatDiagnostic(e.path, index, d))].join('\n')
   }
   if (e instanceof CutoverError) return `cutover: ${e.message}`
   const err = e as NodeJS.ErrnoException

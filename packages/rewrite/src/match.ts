@@ -25,7 +25,8 @@ export interface Pattern {
 /** A located occurrence of a pattern. */
 export interface Match { start: number; end: number; pattern: Pattern }
 
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+/** A dotted-quad IPv4 address, whole (package-internal: the spec's JSON Schema uses it too). */
+export const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 
 /** True when `s` is a dotted-quad IPv4 address. */
 export function isIPv4(s: string): boolean {

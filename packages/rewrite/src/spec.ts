@@ -1,7 +1,7 @@
 import { isMap, isScalar, parseDocument } from 'yaml'
 import type { Diagnostic, Range } from './diagnostic.js'
 import { SpecError } from './errors.js'
-import { isIPv4 } from './match.js'
+import { IPV4, isIPv4 } from './match.js'
 import { array, integer, mapPairs, object, rangeOf, record, refine, string, type JsonSchema, type Schema, type SchemaContext } from './schema.js'
 import { sha256 } from './source.js'
 import type { CommonOptions, InventoryHost, StepKind, VariantEntry } from './step.js'
@@ -33,7 +33,7 @@ export interface Spec {
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
 // the pattern is isIPv4's, so the JSON Schema checks addresses too; the check stays the authority
-const IPV4_PATTERN = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+const IPV4_PATTERN = IPV4
 const ipv4 = string({
   describe: 'an IPv4 address such as 10.0.10.48',
   pattern: IPV4_PATTERN,
