@@ -6,6 +6,7 @@ import { CutoverError, StalePlanError } from './errors.js'
 import { withLock } from './lock.js'
 import type { PlanDocument } from './plan-doc.js'
 import { maskValues, resolveRecordedSecrets } from './secrets.js'
+import { hashText } from './big-text.js'
 import { decodeText, encodeText, sha256 } from './source.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Validator } from './step.js'
@@ -89,7 +90,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     const content = encodeText(text, c.encoding)
     // as when planning: the secrets and their encoded forms (`it\'s` in PHP) are masked before hashing
     const all = [...masks, ...c.edits.filter((e) => e.secret).map((e) => encodeValue(secrets.get(e.secret!.name)!, e.secret!.encoding)).filter((t) => t.length > 0)]
-    const after = all.length ? sha256(encodeText(maskValues(text, all), c.encoding)) : sha256(content)
+    const after = all.length ? hashText(maskValues(text, all), c.encoding) : sha256(content)
     if (after !== c.after) {
       throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
     }

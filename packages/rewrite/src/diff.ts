@@ -1,4 +1,5 @@
 import { structuredPatch } from 'diff/lib/patch/create.js'
+import { maskValues } from './secrets.js'
 
 /** Lines of the old and new text (1-based) whose content must not be shown. */
 export interface SensitiveLines { before: ReadonlySet<number>; after: ReadonlySet<number> }
@@ -240,4 +241,14 @@ export function diffStat(diff: string): { added: number; removed: number } {
     else if (line.startsWith('-')) removed++
   }
   return { added, removed }
+}
+
+/**
+ * {@link unifiedDiff} with every line that holds a secret's value (`secrets`, new) or a
+ * replaced sensitive value (`old`, e.g. an old password) shown as `(sensitive)`. Old and new
+ * values get different markers, so a changed password line still shows as changed.
+ */
+export function maskedDiff(target: string, before: string, after: string, secrets: readonly string[], old: readonly string[]): string {
+  const mask = (t: string) => maskValues(maskValues(t, secrets, '\u0000N'), old, '\u0000O')
+  return unifiedDiff(target, mask(before), mask(after)).replace(/^([-+ ]).*\u0000[NO].*$/gm, '$1(sensitive)')
 }

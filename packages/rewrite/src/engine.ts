@@ -3,7 +3,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { hashText, positionsOf, scanLatin1 } from './big-text.js'
-import { diffStat, unifiedDiff } from './diff.js'
+import { diffStat, maskedDiff } from './diff.js'
 import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError } from './errors.js'
@@ -471,16 +471,6 @@ async function planRead(
       validators: [...validators],
     },
   }
-}
-
-/**
- * The diff of a file with every line holding a secret (new) or a replaced sensitive value (old)
- * shown as `(sensitive)`. Old and new values get different markers so a changed password line
- * still shows as changed.
- */
-function maskedDiff(target: string, before: string, after: string, secretValues: string[], oldValues: string[]): string {
-  const mask = (t: string) => maskValues(maskValues(t, secretValues, '\u0000N'), oldValues, '\u0000O')
-  return unifiedDiff(target, mask(before), mask(after)).replace(/^([-+ ]).*\u0000[NO].*$/gm, '$1(sensitive)')
 }
 
 /** The texts that secret edits write (the secret encoded for its place): masked like the secret itself. */

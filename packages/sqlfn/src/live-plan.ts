@@ -1,5 +1,5 @@
 import {
-  LineIndex, applyEdits, encodeValue, maskValues, sha256, unifiedDiff,
+  LineIndex, applyEdits, encodeValue, maskValues, maskedDiff, sha256,
   type Context, type DatabasePlan, type Edit, type EncodingName, type RuleOptions,
 } from '@cutover/rewrite'
 import { nameGlobs } from './functions.js'
@@ -54,12 +54,6 @@ function countRules(edits: ReadonlyArray<{ rule: string }>): Record<string, numb
   const out: Record<string, number> = {}
   for (const e of edits) out[e.rule] = (out[e.rule] ?? 0) + 1
   return out
-}
-
-/** A diff with lines holding a secret (new) or a replaced sensitive value (old) shown as `(sensitive)`. */
-function maskedDiff(target: string, before: string, after: string, secrets: string[], old: string[]): string {
-  const mask = (t: string) => maskValues(maskValues(t, secrets, '\u0000N'), old, '\u0000O')
-  return unifiedDiff(target, mask(before), mask(after)).replace(/^([-+ ]).*\u0000[NO].*$/gm, '$1(sensitive)')
 }
 
 function within(spans: ReadonlyArray<{ start: number; end: number }>, at: number): boolean {
