@@ -33,7 +33,7 @@ const nameGlob = s.string({ describe: 'a glob on schema.name, e.g. public.amqp_*
  * one is read), `spots` also the literals of the active variants, i.e. every place a leftover scan
  * may ask a reason for.
  */
-interface Compiled { rules: SqlRules; needles: string[]; re: RegExp | undefined; spots: RegExp | undefined; fn: (q: QualifiedName) => boolean; table: (q: QualifiedName) => boolean }
+interface Compiled { rules: SqlRules; needles: string[]; all: string[]; spots: RegExp | undefined; fn: (q: QualifiedName) => boolean; table: (q: QualifiedName) => boolean }
 const compiled = new WeakMap<Context, WeakMap<object, Compiled>>()
 
 function compile(o: SqlOptions, ctx: Context): Compiled {
@@ -46,7 +46,7 @@ function compile(o: SqlOptions, ctx: Context): Compiled {
     const patterns = leftoverMatcher(ctx, 'token').patterns
     const all = [...new Set([...needles, ...patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)])]
     const spots = [...new Set([...all, ...patterns.map((p) => p.find)])]
-    c = { rules, needles, re: anyOf(all), spots: anyOf(spots), fn: nameGlobs(o.functions ?? ['*.*']), table: nameGlobs(o.tables ?? []) }
+    c = { rules, needles, all, spots: anyOf(spots), fn: nameGlobs(o.functions ?? ['*.*']), table: nameGlobs(o.tables ?? []) }
     byOptions.set(o, c)
   }
   return c
@@ -118,12 +118,14 @@ function reasonOf(info: PieceInfo, at: number): string {
 /** Plans one SQL text: see {@link sqlStep}. */
 export async function planSql(text: string, o: SqlOptions, ctx: Context): Promise<StepResult> {
   const c = compile(o, ctx)
-  const found = hits(text, c.re)
+  // one scan of the text: every place a leftover may be reported at, and among them the places
+  // a needle or an old literal starts (the literals of `all` are among the spots')
+  const spots = hits(text, c.spots)
+  const found = spots.filter((at) => c.all.some((l) => text.startsWith(l, at)))
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
   await loadLexer()
   // one statement at a time: a statement holding a needle is read and rewritten, and the reasons
   // of the places a leftover may be reported at are kept; nothing else of it outlives it
-  const spots = hits(text, c.spots)
   const edits: Edit[] = []
   const notes: Diagnostic[] = []
   const reasons = new Map<number, string>()
