@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -62,8 +63,15 @@ describe('planning with reader threads', () => {
       const plan = await engine.plan(spec, { root, threads, onFile: (t, w) => why.push(`${t}: ${w}`) })
       return { plan, why: why.sort() }
     }
+    // node announces every worker thread it starts on this channel: the second run must use them
+    let started = 0
+    const count = () => void started++
+    subscribe('worker_threads', count)
     const here = await run(0)
+    expect(started).toBe(0)
     const there = await run(2)
+    unsubscribe('worker_threads', count)
+    expect(started).toBe(2)
     expect(here.plan.changes.length).toBeGreaterThan(50)
     expect(here.plan.leftovers.length).toBeGreaterThan(10)
     expect(here.why.some((w) => w.endsWith(': skipped: binary'))).toBe(true)
