@@ -1,40 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { Position } from './line-index.js'
-import type { Prefilter } from './prefilter.js'
 import { encodeText, sha256, type TextEncoding } from './source.js'
 
 // Helpers of the engine for large files (a 50 MB dump): each gives what a simpler call on the
 // whole text gives, without another copy of the text (a latin1 string, an encoded Buffer, an
 // array of every line start) that V8 would keep until its next full collection.
-
-const tables = new WeakMap<Prefilter, { re: RegExp | undefined; groupsOf: Map<string, number[]> }>()
-
-/**
- * {@link Prefilter.scan} on a text whose characters are the file's bytes (its latin1 view, e.g.
- * an ASCII file decoded), so the scan makes no copy of it.
- */
-export function scanLatin1(prefilter: Prefilter, text: string): boolean[] {
-  let t = tables.get(prefilter)
-  if (!t) {
-    const { source, groupsOf } = prefilter.tables()
-    tables.set(prefilter, (t = { re: source === undefined ? undefined : new RegExp(source, 'g'), groupsOf: new Map(groupsOf) }))
-  }
-  const found: boolean[] = new Array<boolean>(prefilter.size).fill(false)
-  const re = t.re
-  if (!re) return found
-  let missing = prefilter.size
-  re.lastIndex = 0
-  for (let m = re.exec(text); m && missing > 0; m = re.exec(text)) {
-    for (const g of t.groupsOf.get(m[0])!) {
-      if (!found[g]) {
-        found[g] = true
-        missing--
-      }
-    }
-    re.lastIndex = m.index + 1
-  }
-  return found
-}
 
 /** Characters hashed at once by {@link hashText}. */
 const CHUNK = 1 << 20

@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer'
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
-import { hashText, positionsOf, scanLatin1 } from './big-text.js'
+import { hashText, positionsOf } from './big-text.js'
 import { diffStat, maskedDiff } from './diff.js'
 import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
@@ -333,7 +333,7 @@ function readTarget(root: string, target: string, steps: ActiveStep[], prefilter
     // a large ASCII file is decoded first and prefiltered on its text: the scan of its bytes would
     // make a latin1 copy of the same characters
     const text = got.buf !== scratch.buf && isAscii(bytes) ? bytes.toString('latin1') : undefined
-    const found = text === undefined ? prefilter.scan(got.buf, got.length) : scanLatin1(prefilter, text)
+    const found = text === undefined ? prefilter.scan(got.buf, got.length) : prefilter.scanLatin1(text)
     const read = afterScan(bytes, 0, found, steps, got.buf === scratch.buf)
     if (!('why' in read) && text !== undefined) read.text = text
     // the permission bits are needed only for a file that may change

@@ -42,10 +42,17 @@ export class Prefilter {
 
   /** `found[g]` is true when some needle of group `g` occurs in `bytes[0, length)`. */
   scan(bytes: Buffer, length = bytes.length): boolean[] {
+    return this.#re ? this.scanLatin1(bytes.toString('latin1', 0, length)) : new Array<boolean>(this.size).fill(false)
+  }
+
+  /**
+   * {@link scan} on a text whose characters are the file's bytes (its latin1 view, e.g. an ASCII
+   * file decoded): no copy of a large file is made for the scan.
+   */
+  scanLatin1(text: string): boolean[] {
     const found: boolean[] = new Array<boolean>(this.size).fill(false)
     const re = this.#re
     if (!re) return found
-    const text = bytes.toString('latin1', 0, length)
     let missing = this.size
     re.lastIndex = 0
     for (let m = re.exec(text); m && missing > 0; m = re.exec(text)) {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { hashText, positionsOf, scanLatin1 } from '../src/big-text.js'
+import { hashText, positionsOf } from '../src/big-text.js'
 import { LineIndex, createEngine, encodeText, sha256, textStep, type TextEncoding } from '../src/index.js'
 import { Prefilter } from '../src/prefilter.js'
 
@@ -27,9 +27,12 @@ describe('large-text helpers', () => {
     for (const o of offsets) expect(at.get(o)).toEqual(index.position(o))
   })
 
-  it('scanLatin1 finds the groups Prefilter.scan finds in the same bytes', () => {
+  it('Prefilter.scanLatin1 finds the groups of the needles in a text (a longer needle proves the shorter)', () => {
     const p = new Prefilter([['10.0.10.13'], ['10.0.10.130'], ['absent'], []])
-    for (const s of ['host=10.0.10.130\n', 'host=10.0.10.13\n', 'none', '']) expect(scanLatin1(p, s)).toEqual(p.scan(Buffer.from(s)))
+    expect(p.scanLatin1('host=10.0.10.130\n')).toEqual([true, true, false, false])
+    expect(p.scanLatin1('host=10.0.10.13\n')).toEqual([true, false, false, false])
+    expect(p.scanLatin1('none')).toEqual([false, false, false, false])
+    expect(p.scanLatin1('')).toEqual([false, false, false, false])
   })
 })
 
