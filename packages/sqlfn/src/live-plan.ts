@@ -70,8 +70,10 @@ function reasonIn(r: Rewrite, what: string, at: number): string {
 interface Planner { db: string; ctx: Context; rules: SqlRules; o: LiveOptions; out: DatabasePlan }
 
 function leftoversOf(p: Planner, target: string, text: string, edits: readonly Edit[], reason: (at: number) => string): void {
+  const found = sqlLeftovers(text, p.ctx, edits, reason)
+  if (found.length === 0) return // most values: no index of their lines
   const lines = new LineIndex(text)
-  for (const l of sqlLeftovers(text, p.ctx, edits, reason)) {
+  for (const l of found) {
     const at = lines.position(l.start)
     p.out.leftovers.push({ target, line: at.line, col: at.col, text: l.text, reason: l.reason })
   }
@@ -91,9 +93,9 @@ function planFunction(p: Planner, f: LiveFunction, selected: boolean): void {
     p.out.notes.push({ target, code: 'SQL_LEX', message: `${what}: ${(cause as Error).message}`, severity: 'warning' })
     return
   }
-  const lines = new LineIndex(f.definition)
+  const lines = r.diagnostics.length ? new LineIndex(f.definition) : undefined
   for (const d of r.diagnostics) {
-    const at = lines.position(d.range.start)
+    const at = lines!.position(d.range.start)
     p.out.notes.push({ target, line: at.line, col: at.col, code: d.code, message: d.message, severity: d.severity === 'warning' ? 'warning' : 'note' })
   }
   leftoversOf(p, target, f.definition, r.edits, (at) => reasonIn(r, what, at))
