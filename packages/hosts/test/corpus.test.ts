@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { decodeText, encodeText } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { parseHosts, printHosts, resolveHost, spanText } from '../src/index.js'
+import { corpusPath } from '../../../test/corpus.js'
 
-const dir = join(import.meta.dirname, '../../../../shared/corpus/hosts')
+const dir = corpusPath('hosts')
 const files = readdirSync(dir).sort()
 
 describe('corpus round-trip', () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { financeContext } from '../../../test/context.js'
+import { corpusPath } from '../../../test/corpus.js'
 import { applyEdits, decodeText, type Context, type StepKind, type StepResult } from '../src/index.js'
 
 const cache = new Map<string, boolean>()
@@ -22,13 +23,9 @@ export function need(tool: string): boolean {
   return ok
 }
 
-
-/** The shared corpus of real configuration files (../shared/corpus beside the repository). */
-export const CORPUS = join(import.meta.dirname, '../../../../shared/corpus')
-
 /** Every file of a corpus folder, decoded as the engine decodes it. */
 export function corpusFiles(folder: string): Array<{ name: string; text: string; bytes: Buffer }> {
-  const dir = join(CORPUS, folder)
+  const dir = corpusPath(folder)
   return readdirSync(dir).sort().map((name) => {
     const bytes = readFileSync(join(dir, name))
     return { name, text: decodeText(bytes).text, bytes }

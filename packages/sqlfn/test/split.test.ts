@@ -5,8 +5,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { pieceHead, splitSql } from '../src/index.js'
 import { eachPiece } from '../src/split.js'
+import { corpusPath } from '../../../test/corpus.js'
 
-const corpus = join(import.meta.dirname, '../../../../shared/corpus/sql')
+const corpus = corpusPath('sql')
 const files = readdirSync(corpus).filter((f) => f.endsWith('.sql'))
 
 const concat = (text: string) => splitSql(text).pieces.map((p) => text.slice(p.start, p.end)).join('')

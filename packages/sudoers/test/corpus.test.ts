@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { flattenRules, listAliases, memberKey, parseSudoers, printSudoers } from '../src/index.js'
 import { jsonAliases, jsonFlat, presenceOnly } from './sudo-json.js'
 import { cvtsudoers, need } from './tools.js'
+import { corpusPath } from '../../../test/corpus.js'
 
-const CORPUS = new URL('../../../../shared/corpus/sudoers/', import.meta.url).pathname
+const CORPUS = corpusPath('sudoers') + '/'
 
 function files(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((n) => {
