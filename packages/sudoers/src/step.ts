@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { applyEdits, commonKeys, s, scanLeftovers, sortEdits, type Diagnostic, type Edit, type Schema, type StepKind } from '@cutover/rewrite'
 import { checkSudoers } from './check.js'
 import { ensureAlias, ensureRule, parseMember, parseRule, removeAlias, removeRule, SudoersSyntaxError } from './edit.js'
@@ -14,6 +16,8 @@ export interface SudoersOptions {
   files: string[]
   exclude?: string[]
   profiles?: string[]
+  /** Create the literal paths of `files` that do not exist, with this mode (at most `0440`). */
+  create?: { mode: string }
   /** Aliases to define or redefine in place, by name. */
   aliases?: Record<string, AliasSpec>
   /** User specifications to have, each recognised in any formatting. */
@@ -127,6 +131,55 @@ export function sudoersEdits(doc: ReturnType<typeof parseSudoers>, o: SudoersOpt
   return mergeInsertions(edits)
 }
 
+const octal = (mode: number) => `0${(mode & 0o7777).toString(8).padStart(3, '0')}`
+
+/**
+ * The mode and owner a sudoers target has (or, for a file `create` makes, will have), checked as
+ * sudo checks them: sudo silently ignores a sudoers file that root does not own or that group or
+ * others can write (and anyone who can write it can grant themselves root). Such a target is an
+ * error; an existing file with other bits outside `0440` (`0644`, `0600`) gets a warning, since
+ * sudo reads it but `visudo -c` wants `0440`. A file `create` makes must have a mode within `0440`.
+ * Not running as root, a file owned by the running user (a copy of a machine) is only a warning.
+ */
+function sudoersTargetChecks(path: string, root: string, o: SudoersOptions): Diagnostic[] {
+  const at = { start: 0, end: 0 }
+  const euid = process.geteuid?.() ?? 0
+  let mode: number
+  let uid: number
+  let created = false
+  try {
+    const st = statSync(resolve(root, path))
+    mode = st.mode & 0o7777
+    uid = st.uid
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !o.create) return []
+    mode = Number.parseInt(o.create.mode, 8)
+    uid = euid
+    created = true
+  }
+  const out: Diagnostic[] = []
+  const what = created ? `would be created with mode ${octal(mode)} (create: { mode: "${o.create!.mode}" })` : `has mode ${octal(mode)}`
+  const owner = `owned by uid ${uid}${uid === 0 ? ' (root)' : ''}`
+  const fix = 'sudoers files must be owned by root with mode 0440 (chown root:root, chmod 0440)'
+  if (mode & 0o022) {
+    out.push({ code: 'SUDOERS_MODE', message: `${path} ${what}, ${owner}: sudo ignores a sudoers file that group or others can write, and anyone who can write it can become root; ${fix}`, range: at })
+  } else if (created && mode & ~0o440) {
+    out.push({ code: 'SUDOERS_MODE', message: `${path} ${what}, ${owner}: sudo reads a new sudoers file only when root owns it, and cutover creates it within mode 0440 (write "0440")`, range: at })
+  } else if (mode & ~0o440) {
+    out.push({ code: 'SUDOERS_MODE', severity: 'warning', message: `${path} ${what}, ${owner}: sudo reads it, but visudo -c expects mode 0440 (chmod 0440)`, range: at })
+  }
+  if (uid !== 0) {
+    const own = euid !== 0 && uid === euid
+    out.push({
+      code: 'SUDOERS_OWNER',
+      ...(own ? { severity: 'warning' as const } : {}),
+      message: `${path} ${what}, ${owner}${own ? ' (you, not root)' : ''}: sudo ignores a sudoers file that root does not own; ${fix}`,
+      range: at,
+    })
+  }
+  return out
+}
+
 /**
  * The `sudoers` step: `aliases:` (Cmnd by default, `{ type, members }` for the others),
  * `rules:` and `remove:` on sudoers files, validated by `visudo -cf` and the package's checks
@@ -139,6 +192,8 @@ export const sudoersStep: StepKind<SudoersOptions> = {
   alwaysPlan: (o) => Boolean(o.aliases || o.rules),
   needles: (o) => [...(o.remove?.aliases ?? []), ...(o.remove?.rules ?? []).map((r) => r.trim().split(/\s/)[0]!)],
   async plan(file, o, ctx) {
+    const access = sudoersTargetChecks(file.path, ctx.root, o)
+    if (access.some((d) => d.severity !== 'warning')) return { edits: [], diagnostics: access, leftovers: [] }
     const doc = parseSudoers(file.text)
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
     const edits = sudoersEdits(doc, o)
@@ -155,6 +210,6 @@ export const sudoersStep: StepKind<SudoersOptions> = {
       reason: (start) => (comments.some((c) => c.start <= start && start < c.end) ? 'inside a comment' : undefined),
       fallback: 'the sudoers step does not rewrite addresses',
     })
-    return { edits, diagnostics, leftovers }
+    return { edits, diagnostics: [...access, ...diagnostics], leftovers }
   },
 }
