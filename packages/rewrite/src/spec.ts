@@ -1,5 +1,6 @@
 import { isMap, isScalar, parseDocument } from 'yaml'
 import type { Diagnostic, Range } from './diagnostic.js'
+import { rootPathProblem } from './confine.js'
 import { SpecError } from './errors.js'
 import { IPV4, isIPv4 } from './match.js'
 import { array, integer, mapPairs, object, rangeOf, record, refine, string, type JsonSchema, type Schema, type SchemaContext } from './schema.js'
@@ -64,7 +65,10 @@ function topShape(kinds: readonly StepKind<unknown>[]) {
       key: string({ describe: 'a secret name', pattern: name }),
       describe: 'a mapping of secret names to { env: VARIABLE }',
     }),
-    scan: object({ files: array(string({ describe: 'a glob relative to the root' }), { minItems: 1 }), exclude: array(string({ describe: 'a glob' })) }, { required: ['files'] }),
+    scan: object(
+      { files: array(string({ describe: 'a glob relative to the root', check: rootPathProblem }), { minItems: 1 }), exclude: array(string({ describe: 'a glob', check: rootPathProblem })) },
+      { required: ['files'] },
+    ),
     steps: array(stepSchema(kinds), { describe: 'a list of steps' }),
   }
 }

@@ -1,3 +1,4 @@
+import { rootPathProblem } from './confine.js'
 import type { Diagnostic } from './diagnostic.js'
 import type { Edit } from './edit.js'
 import { boundaryFor, type Boundary, type Matcher, type Pattern } from './match.js'
@@ -79,7 +80,7 @@ export interface RuleOptions {
   variants?: string[]
 }
 
-const glob = string({ describe: 'a glob relative to the root' })
+const glob = string({ describe: 'a glob relative to the root', check: rootPathProblem })
 
 /** Schemas of the keys every step has; spread them into a step's `object()` shape. */
 export const commonKeys = {

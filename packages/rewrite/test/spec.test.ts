@@ -103,6 +103,29 @@ steps: []
     expect(errorsOf(src)).toEqual([{ code: 'SPEC_VALUE', line: 4, col: 3, message: 'old address 10.0.0.1 of "b.example" is already the old address of "a.example"' }])
   })
 
+  it('rejects every path that is absolute or has a ".." part, in files, exclude, scan and create paths, at once', () => {
+    const src = `version: 1
+scan: { files: ["../**/app.conf", "etc/**"], exclude: ["/var/lib/**"] }
+steps:
+  - text: { files: ["../outside/*", "etc/../../x", "!../keep"], exclude: ["{..,etc}/y"], replace: { a: b } }
+  - text: { files: ["etc/cron.d/../../../etc/cron.d/evil", "etc/..x/ok", "etc/x../ok"], create: { mode: "0644" }, replace: { a: b } }
+  - text: { files: ["/etc/hosts"], replace: { a: b } }
+`
+    const errors = errorsOf(src)
+    expect(errors.map(({ line, col, code }) => ({ line, col, code }))).toEqual([
+      { line: 2, col: 17, code: 'SPEC_VALUE' },
+      { line: 2, col: 56, code: 'SPEC_VALUE' },
+      { line: 4, col: 21, code: 'SPEC_VALUE' },
+      { line: 4, col: 37, code: 'SPEC_VALUE' },
+      { line: 4, col: 52, code: 'SPEC_VALUE' },
+      { line: 4, col: 75, code: 'SPEC_VALUE' },
+      { line: 5, col: 21, code: 'SPEC_VALUE' },
+      { line: 6, col: 21, code: 'SPEC_VALUE' },
+    ])
+    expect(errors[0]!.message).toBe('"../**/app.conf" has a ".." part: paths are relative to the root (--root) and never leave it')
+    expect(errors[1]!.message).toBe('"/var/lib/**" is an absolute path: paths are relative to the root (--root); write "var/lib/**"')
+  })
+
   it('generates a JSON Schema from the same definition', () => {
     const schema = specJsonSchema(kinds) as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean }
     expect(schema.required).toEqual(['version', 'steps'])
