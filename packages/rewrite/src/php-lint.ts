@@ -1,33 +1,36 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import type { Validator, ValidatorItem } from './step.js'
+import { describeTimeout, runTool, toolEnv, toolTimeoutMs } from './tool.js'
 
-interface Ran { code: number; out: string }
+const found = new Map<string, Promise<boolean>>()
 
-function exec(cmd: string, args: readonly string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(cmd, [...args], { timeout: 60_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0
-      resolve({ code, out: `${stdout}${stderr}` })
-    })
-  })
+/**
+ * True when a `php` command is here (checked once per PATH). A `php` that does not answer
+ * `-v` in time is there but hung: it counts as present, so that linting fails on the timeout
+ * instead of being skipped as "not installed".
+ */
+export function hasPhp(): Promise<boolean> {
+  const key = process.env.PATH ?? ''
+  let f = found.get(key)
+  if (!f) found.set(key, (f = runTool('php', ['-v']).then((r) => r.code === 0 || r.timedOut)))
+  return f
 }
 
-let found: Promise<boolean> | undefined
-
-/** True when a `php` command runs here (checked once). */
-export function hasPhp(): Promise<boolean> {
-  found ??= exec('php', ['-v']).then((r) => r.code === 0)
-  return found
+/** The message of a php that was killed for not answering. */
+function timeoutMessage(ms: number): string {
+  return `php -l: php did not answer within ${describeTimeout(ms)} and was stopped (CUTOVER_TOOL_TIMEOUT_MS sets the limit)`
 }
 
 const LINT_FLAGS = ['-d', 'display_errors=stderr', '-d', 'log_errors=0']
 
 /** `php -l` on one file, its message naming `target` instead of the staged path. */
 async function lintOne(stagedPath: string, target: string): Promise<string | undefined> {
-  const r = await exec('php', [...LINT_FLAGS, '-l', stagedPath])
+  const ms = toolTimeoutMs()
+  const r = await runTool('php', [...LINT_FLAGS, '-l', stagedPath])
   if (r.code === 0) return undefined
-  const lines = r.out.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Errors parsing'))
+  if (r.timedOut) return timeoutMessage(ms)
+  const lines = `${r.stdout}${r.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Errors parsing'))
   return `php -l: ${lines.join('; ').split(stagedPath).join(target) || `exit code ${r.code}`}`
 }
 
@@ -85,19 +88,39 @@ const DRIVER_FLAGS = [
 
 type Verdict = { kind: 'ok' } | { kind: 'error'; message: string } | { kind: 'ask' }
 
-/** Runs the driver over `paths`; a path it did not answer is missing from the result. */
-function runDriver(paths: readonly string[]): Promise<{ verdicts: Map<number, Verdict>; begun: number[]; code: number | null }> {
+/**
+ * Runs the driver over `paths`; a path it did not answer is missing from the result. The driver
+ * is killed when it stays silent for the tool timeout (it prints a line before and after each
+ * file, so a long batch that progresses is not stopped): `timedOut` says so.
+ */
+function runDriver(paths: readonly string[]): Promise<{ verdicts: Map<number, Verdict>; begun: number[]; code: number | null; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn('php', [...DRIVER_FLAGS, '-r', DRIVER], { stdio: ['pipe', 'pipe', 'ignore'] })
+    const child = spawn('php', [...DRIVER_FLAGS, '-r', DRIVER], { stdio: ['pipe', 'pipe', 'ignore'], env: toolEnv() })
     const verdicts = new Map<number, Verdict>()
     const begun: number[] = []
     let out = ''
+    let timedOut = false
+    const ms = toolTimeoutMs()
+    let timer: NodeJS.Timeout | undefined
+    const arm = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        timedOut = true
+        child.kill('SIGKILL')
+      }, ms)
+    }
+    arm()
     child.stdout.setEncoding('latin1')
     child.stdout.on('data', (chunk: string) => {
       out += chunk
+      arm()
     })
-    child.on('error', () => resolve({ verdicts, begun, code: -1 }))
+    child.on('error', () => {
+      clearTimeout(timer)
+      resolve({ verdicts, begun, code: -1, timedOut })
+    })
     child.on('close', (code) => {
+      clearTimeout(timer)
       for (const line of out.split('\n')) {
         const [n, kind, b64] = line.split(' ')
         const i = Number(n)
@@ -107,7 +130,7 @@ function runDriver(paths: readonly string[]): Promise<{ verdicts: Map<number, Ve
         else if (kind === 'X') verdicts.set(i, { kind: 'ask' })
         else if (kind === 'E') verdicts.set(i, { kind: 'error', message: Buffer.from(b64 ?? '', 'base64').toString('utf8') })
       }
-      resolve({ verdicts, begun, code })
+      resolve({ verdicts, begun, code, timedOut })
     })
     child.stdin.on('error', () => {})
     child.stdin.end(paths.join('\0'))
@@ -117,20 +140,25 @@ function runDriver(paths: readonly string[]): Promise<{ verdicts: Map<number, Ve
 /**
  * Lints `items` in as few PHP processes as it can: the driver answers most files; the files it
  * defers, and the one it was compiling if it died, go to `php -l` one by one; the files after a
- * crash go to a new driver. Without OPcache every file goes to `php -l`.
+ * crash go to a new driver. Without OPcache every file goes to `php -l`. A driver that hangs
+ * is killed: the file it was compiling fails with a timeout (all of them when it hung before
+ * its first file: the same `php` would hang again on each).
  */
 async function lintChunk(items: readonly ValidatorItem[]): Promise<(string | undefined)[]> {
   const out: (string | undefined)[] = new Array(items.length)
   let pending = items.map((_, i) => i)
   while (pending.length) {
-    const { verdicts, begun } = await runDriver(pending.map((i) => items[i]!.stagedPath))
+    const ms = toolTimeoutMs()
+    const { verdicts, begun, timedOut } = await runDriver(pending.map((i) => items[i]!.stagedPath))
     const single: number[] = []
     const rest: number[] = []
     const started = new Set(begun)
+    const stuck = timedOut ? begun[begun.length - 1] : undefined
     pending.forEach((i, n) => {
       const v = verdicts.get(n)
       if (v?.kind === 'ok') out[i] = undefined
       else if (v?.kind === 'error') out[i] = `php -l: ${v.message.split(items[i]!.stagedPath).join(items[i]!.target)}`
+      else if (timedOut && (started.size === 0 || n === stuck)) out[i] = timeoutMessage(ms)
       else if (v?.kind === 'ask' || started.has(n) || started.size === 0) single.push(i)
       else rest.push(i)
     })

@@ -1,10 +1,15 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { toolEnv, toolTimeoutMs } from './tool.js'
 
 const exec = promisify(execFile)
 
-/** getfattr/setfattr, stopped after a minute: a hung tool must not hold the apply (and its lock) for ever. */
-const run = (cmd: string, args: readonly string[], options: { maxBuffer?: number } = {}) => exec(cmd, [...args], { timeout: 60_000, ...options })
+/**
+ * getfattr/setfattr, stopped after the tool timeout (a hung tool must not hold the apply and
+ * its lock for ever), in a clean environment (no secrets).
+ */
+const run = (cmd: string, args: readonly string[], options: { maxBuffer?: number } = {}) =>
+  exec(cmd, [...args], { timeout: toolTimeoutMs(), killSignal: 'SIGKILL', env: toolEnv(), ...options })
 
 /** Extended attributes (POSIX ACLs included, as `system.posix_acl_*`) of a file: name → base64 value. */
 export type Xattrs = Map<string, string>

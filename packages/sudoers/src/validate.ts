@@ -5,6 +5,12 @@ import { decodeText, LineIndex, type Diagnostic, type Validator } from '@cutover
 import { checkSudoers } from './check.js'
 import { parseSudoers } from './parse.js'
 
+/** The tool timeout: `CUTOVER_TOOL_TIMEOUT_MS` when it is a positive integer, else a minute (as in @cutover/rewrite). */
+function timeoutMs(): number {
+  const v = Number(process.env.CUTOVER_TOOL_TIMEOUT_MS)
+  return Number.isInteger(v) && v > 0 ? v : 60_000
+}
+
 const found = new Map<string, Promise<string | undefined>>()
 
 /** Where `visudo` is, looked up once per PATH. */
@@ -35,10 +41,12 @@ export const visudoValidator: Validator = {
     const visudo = await findVisudo()
     if (!visudo) return `sudoers: visudo is not installed, ${target} cannot be checked`
     return new Promise((resolve) => {
-      // a hung visudo must not hold the apply (and its lock) for ever
-      execFile(visudo, ['-cf', stagedPath], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      // a hung visudo must not hold the apply (and its lock) for ever; it gets no secret of ours
+      const ms = timeoutMs()
+      const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', LC_ALL: 'C' }
+      execFile(visudo, ['-cf', stagedPath], { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL', env }, (err, stdout, stderr) => {
         if (!err) return resolve(undefined)
-        if (err.killed) return resolve(`sudoers: visudo -cf did not answer within 60 s for ${target}`)
+        if (err.killed) return resolve(`sudoers: visudo -cf did not answer within ${ms / 1000} s for ${target} and was stopped (CUTOVER_TOOL_TIMEOUT_MS sets the limit)`)
         const text = `${stdout}${stderr}`.split(stagedPath).join(target).trim()
         resolve(`sudoers: visudo -cf rejects ${target}:\n${text}`)
       })
