@@ -61,7 +61,8 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
     throw new CutoverError('SPEC_MISSING', `cannot read the spec ${specPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (use --spec FILE)' : (err as Error).message}`)
   }
   const e = await engine(await stepKindsFor(namedKinds(source)))
-  const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath)
+  // missing secrets are spec errors too, reported with the others in one run
+  const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath, { env: io.env, ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}) })
   const { root, ignore, stateDir } = paths(opts, io)
   const applied = await appliedContents(stateDir, spec.hash)
   const progress = progressLine(io, opts)

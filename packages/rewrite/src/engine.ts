@@ -6,13 +6,13 @@ import { hashText, positionsOf } from './big-text.js'
 import { diffStat, maskedDiff } from './diff.js'
 import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
-import { CutoverError, InputError } from './errors.js'
+import { CutoverError, InputError, SpecError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
 import { decodeText, isBinary, sha256, type TextEncoding } from './source.js'
-import { parseSpec, type Spec, type SpecStep } from './spec.js'
+import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions, type SpecStep } from './spec.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Context, StepKind, Validator } from './step.js'
 
@@ -93,8 +93,11 @@ export interface PlanOptions {
 /** The planning engine for a set of step kinds. */
 export interface Engine {
   readonly steps: readonly StepKind<any>[]
-  /** Parses and validates a spec; throws SpecError with every problem. */
-  parseSpec(source: string, path: string): Spec
+  /**
+   * Parses and validates a spec; throws SpecError with every problem. With `check.env`, every
+   * secret that a step of `check.profile` reads and the environment lacks is one of them.
+   */
+  parseSpec(source: string, path: string, check?: SpecCheckOptions): Spec
   plan(spec: Spec, options: PlanOptions): Promise<Plan>
   /** The validator called `name` of any step kind. */
   validator(name: string): Validator | undefined
@@ -112,7 +115,7 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
   }
   return {
     steps,
-    parseSpec: (source, path) => parseSpec(source, path, steps),
+    parseSpec: (source, path, check) => parseSpec(source, path, steps, check),
     plan: (spec, o) => planSpec(steps, spec, o),
     database: (kind) => steps.find((s) => s.name === kind)?.database,
     validator: (name) => {
@@ -130,6 +133,8 @@ interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: string[]; a
 async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Promise<Plan> {
   const root = resolve(o.root)
   const profile = checkProfile(spec, o.profile)
+  const missing = missingSecrets(spec, o.env ?? process.env, profile)
+  if (missing.length) throw new SpecError(spec.path, spec.source, missing)
   const secrets = new SecretStore(spec.secrets, o.env ?? process.env)
   const ctx: Context = {
     root,

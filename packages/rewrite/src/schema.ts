@@ -14,6 +14,8 @@ export interface SchemaContext {
   doc: Document
   errors: Diagnostic[]
   refs: SpecRefs
+  /** Each `{ secret: NAME }` read while validating (its step is filled in by the spec). */
+  secretUses?: Array<{ name: string; step: number; range: Range }>
 }
 
 /** JSON Schema (draft 2020-12) as a plain object. */

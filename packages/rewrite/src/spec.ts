@@ -1,4 +1,4 @@
-import { isMap, isScalar, parseDocument } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import type { Diagnostic, Range } from './diagnostic.js'
 import { rootPathProblem } from './confine.js'
 import { SpecError } from './errors.js'
@@ -30,6 +30,19 @@ export interface Spec {
   /** Files scanned for leftovers although no step rewrites them. */
   scan?: { files: string[]; exclude?: string[] }
   steps: SpecStep[]
+  /** Where the steps read `{ secret: NAME }`: the secret, the step's index, the range of the name. */
+  secretUses: SecretUse[]
+}
+
+/** One `{ secret: NAME }` in a step, located in the spec. */
+export interface SecretUse { name: string; step: number; range: Range }
+
+/** What {@link parseSpec} also checks when given: the environment and profile a plan will use. */
+export interface SpecCheckOptions {
+  /** Every secret an active step reads must be set here; each one missing is an error at its use. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** The profile to plan; steps of other profiles need no secrets. */
+  profile?: string
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
@@ -94,7 +107,9 @@ function stepSchema(kinds: readonly StepKind<unknown>[]): Schema<SpecStep> {
         ctx.errors.push({ code: 'SPEC_STEP', message: `unknown step kind "${kindName}"; expected one of: ${names.join(', ')}`, range: rangeOf(key, at) })
         return undefined
       }
+      const uses = ctx.secretUses?.length ?? 0
       const options = kind.options.parse(value, ctx, rangeOf(key, at))
+      for (const u of ctx.secretUses?.slice(uses) ?? []) u.step = myIndex
       if (options === undefined) return undefined
       return { kind: kind.name, options: options as SpecStep['options'], index: myIndex, range: rangeOf(node, at) }
     },
@@ -118,12 +133,13 @@ export function specJsonSchema(kinds: readonly StepKind<unknown>[]): JsonSchema 
  * Parses and validates a spec. Every problem is collected (YAML syntax, types, unknown keys,
  * unknown references) and thrown at once as a {@link SpecError}; nothing is half-loaded.
  */
-export function parseSpec(source: string, path: string, kinds: readonly StepKind<unknown>[]): Spec {
+export function parseSpec(source: string, path: string, kinds: readonly StepKind<unknown>[], check: SpecCheckOptions = {}): Spec {
   const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false })
   const errors: Diagnostic[] = doc.errors.map((e) => ({ code: 'YAML_SYNTAX', message: e.message.split('\n')[0]!, range: { start: e.pos[0], end: e.pos[1] } }))
   if (errors.length) throw new SpecError(path, source, errors)
   const whole = { start: 0, end: Math.max(1, source.length) }
-  const ctx: SchemaContext = { doc, errors, refs: { profiles: [], variants: [], secrets: [], hosts: [] } }
+  const secretUses: SecretUse[] = []
+  const ctx: SchemaContext = { doc, errors, refs: { profiles: [], variants: [], secrets: [], hosts: [] }, secretUses }
   const root = doc.contents
   if (!isMap(root)) {
     errors.push({ code: 'SPEC_TYPE', message: 'expected a mapping with version, hosts, profiles, variants, secrets, steps', range: rangeOf(root, whole) })
@@ -146,16 +162,28 @@ export function parseSpec(source: string, path: string, kinds: readonly StepKind
   for (const required of ['version', 'steps'] as const) {
     if (!nodes.has(required)) errors.push({ code: 'SPEC_MISSING_KEY', message: `missing key "${required}"`, range: { start: 0, end: 0 } })
   }
+  // a section with an error still gives its valid entries to the cross-checks and references
+  // below, so that every error is reported in one run (not a false "unknown profile" either)
+  const partial = <T>(key: 'hosts' | 'variants' | 'secrets', value: Schema<T>): Record<string, T> => {
+    const out: Record<string, T> = {}
+    for (const { key: k, value: v } of mapPairs(nodes.get(key)?.value, ctx) ?? []) {
+      const n = isScalar(k) ? String(k.value) : ''
+      const parsed = n in out ? undefined : value.parse(v, { ...ctx, errors: [], secretUses: [] }, rangeOf(k, whole))
+      if (parsed !== undefined) out[n] = parsed
+    }
+    return out
+  }
   const version = take('version', shape.version)
-  const hostsMap = take('hosts', shape.hosts) ?? {}
-  const profiles = take('profiles', shape.profiles) ?? []
-  const variants = take('variants', shape.variants) ?? {}
-  const secrets = take('secrets', shape.secrets) ?? {}
+  const hostsMap = take('hosts', shape.hosts) ?? partial('hosts', object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }))
+  const profiles = take('profiles', shape.profiles) ?? scalars(nodes.get('profiles')?.value, ctx)
+  const variants = take('variants', shape.variants) ?? partial('variants', array(record(string())))
+  const secrets = take('secrets', shape.secrets) ?? partial('secrets', object({ env: string() }, { required: ['env'] }))
   const scan = take('scan', shape.scan)
   checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
   checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
   ctx.refs = { profiles, variants: Object.keys(variants), secrets: Object.keys(secrets), hosts: Object.keys(hostsMap) }
   const steps = take('steps', shape.steps) ?? []
+  if (check.env) errors.push(...missingSecrets({ profiles, secrets, secretUses, steps }, check.env, check.profile))
   if (errors.length) throw new SpecError(path, source, errors.sort((a, b) => a.range.start - b.range.start))
   return {
     path,
@@ -168,7 +196,42 @@ export function parseSpec(source: string, path: string, kinds: readonly StepKind
     secrets,
     ...(scan ? { scan } : {}),
     steps,
+    secretUses,
   }
+}
+
+/** The string items of a YAML list, for references when the list itself has an error. */
+function scalars(node: unknown, ctx: SchemaContext): string[] {
+  const seq = isAlias(node) ? node.resolve(ctx.doc) : node
+  return isSeq(seq) ? [...new Set(seq.items.filter(isScalar).map((n) => String(n.value)))] : []
+}
+
+/**
+ * One error per secret that a step active in `profile` reads and `env` does not hold, at its
+ * first use in the spec: a plan needs them all, so they are all named at once.
+ */
+export function missingSecrets(
+  spec: Pick<Spec, 'profiles' | 'secrets' | 'secretUses' | 'steps'>,
+  env: Readonly<Record<string, string | undefined>>,
+  profile: string | undefined,
+): Diagnostic[] {
+  // an unknown profile is reported elsewhere; then every step's secrets are checked
+  const known = profile !== undefined && spec.profiles.includes(profile)
+  const active = (i: number) => {
+    const p = spec.steps.find((s) => s.index === i)?.options.profiles
+    return !p || !known || p.includes(profile!)
+  }
+  const out: Diagnostic[] = []
+  const seen = new Set<string>()
+  for (const u of spec.secretUses) {
+    const def = spec.secrets[u.name]
+    if (!def || seen.has(u.name) || !active(u.step)) continue
+    const v = env[def.env]
+    if (v !== undefined && v !== '') continue
+    seen.add(u.name)
+    out.push({ code: 'SPEC_SECRET', message: `secret "${u.name}" is not set: export ${def.env} before planning or applying`, range: u.range })
+  }
+  return out
 }
 
 function checkVariants(node: unknown, variants: Record<string, VariantEntry[]>, profiles: readonly string[], ctx: SchemaContext): void {
@@ -197,10 +260,13 @@ function checkVariants(node: unknown, variants: Record<string, VariantEntry[]>, 
 
 function checkAddresses(node: unknown, hosts: Record<string, { old: string; new: string }>, ctx: SchemaContext): void {
   const owner = new Map<string, string>()
+  const seen = new Set<string>()
   for (const { key } of mapPairs(node, ctx) ?? []) {
     const hostName = isScalar(key) ? String(key.value) : ''
     const h = hosts[hostName]
-    if (!h) continue
+    // a name given twice is reported as such; its first entry is the one checked
+    if (!h || seen.has(hostName)) continue
+    seen.add(hostName)
     const prior = owner.get(h.old)
     if (prior !== undefined) {
       ctx.errors.push({ code: 'SPEC_VALUE', message: `old address ${h.old} of "${hostName}" is already the old address of "${prior}"`, range: rangeOf(key, { start: 0, end: 0 }) })

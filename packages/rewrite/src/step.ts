@@ -2,7 +2,7 @@ import { rootPathProblem } from './confine.js'
 import type { Diagnostic } from './diagnostic.js'
 import type { Edit } from './edit.js'
 import { boundaryFor, type Boundary, type Matcher, type Pattern } from './match.js'
-import { array, object, oneOf, record, refine, string, union, type Schema, type SchemaContext } from './schema.js'
+import { array, object, oneOf, rangeOf, record, refine, string, union, type Schema, type SchemaContext } from './schema.js'
 import type { SourceText } from './source.js'
 import type { DatabaseTarget } from './database.js'
 
@@ -124,9 +124,11 @@ export const valueSpec: Schema<ValueSpec> = union(
   string({ describe: 'a value' }),
   object(
     {
-      secret: refine(string({ describe: 'a secret name' }), (v, _n, ctx: SchemaContext) =>
-        ctx.refs.secrets.includes(v) ? undefined : `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`,
-      ),
+      secret: refine(string({ describe: 'a secret name' }), (v, node, ctx: SchemaContext, at) => {
+        if (!ctx.refs.secrets.includes(v)) return `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`
+        ctx.secretUses?.push({ name: v, step: -1, range: rangeOf(node, at) })
+        return undefined
+      }),
     },
     { required: ['secret'] },
   ),

@@ -9,9 +9,11 @@ import type { Client, ClientConfig } from 'pg'
 export type DatabaseOptions = { url: { env: string } | { secret: string } } | { libpq: true }
 
 const envName = s.string({ describe: 'an environment variable name', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/ })
-const secretName = s.refine(s.string({ describe: 'a secret name' }), (v, _n, ctx) =>
-  ctx.refs.secrets.includes(v) ? undefined : `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`,
-)
+const secretName = s.refine(s.string({ describe: 'a secret name' }), (v, node, ctx, at) => {
+  if (!ctx.refs.secrets.includes(v)) return `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`
+  ctx.secretUses?.push({ name: v, step: -1, range: s.rangeOf(node, at) })
+  return undefined
+})
 
 /** Schema of {@link DatabaseOptions}. */
 export const databaseOptions = s.refine(

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { memoryIo, type Io } from '../src/io.js'
+import { run } from '../src/run.js'
+import { makeTree, snapshot } from './tree.js'
+
+function io(cwd: string, extra: Partial<Io> = {}) {
+  return memoryIo({ cwd, env: {}, ...extra })
+}
+
+/** The `cutover.yaml:L:C: CODE` heads of an error report, in order. */
+const heads = (err: string) => err.split('\n').filter((l) => l.startsWith('cutover.yaml:')).map((l) => l.split(' ').slice(0, 2).join(' '))
+
+describe('every spec error at once', () => {
+  const SPEC = `version: 1
+hosts:
+  a.example.net: { old: 10.0.0.1, new: 10.0.0.2 }
+  b.example.net: { old: 10.0.0.1, new: 10.0.0.3 }
+  a.example.net: { old: 10.0.0.9, new: 10.0.0.8 }
+profiles: [test, live, test]
+variants:
+  keys:
+    - { test: k.test, live: k }
+secrets:
+  PW1: { env: PW1 }
+  PW2: { env: PW2 }
+  PW3: { env: PW3 }
+  PW4: { env: PW4 }
+steps:
+  - php:
+      files: ["etc/*.php"]
+      set: { db_pass: { secret: PW1 }, again: { secret: PW1 } }
+  - php:
+      files: ["etc/*.php"]
+      set: { db_pass2: { secret: PW2 }, db_pass3: { secret: PW3 } }
+      profiles: [live]
+  - text:
+      files: ["etc/*.conf"]
+      variants: [keys, nope]
+      profiles: [live, prod]
+  - php:
+      files: ["etc/*.php"]
+      set: { db_pass4: { secret: PW4 } }
+`
+  it('reports cross-checks, unknown references and every missing secret of the profile in one run', async () => {
+    const dir = makeTree({ 'cutover.yaml': SPEC, 'root/etc/a.php': '<?php $db_pass = "x";\n' })
+    const before = snapshot(dir)
+    const live = io(dir, { env: { PW4: 'set' } })
+    expect(await run(['plan', '--root', 'root', '--profile', 'live'], live)).toBe(1)
+    expect(heads(live.err())).toEqual([
+      'cutover.yaml:4:3: SPEC_VALUE', // the same old address as a.example.net
+      'cutover.yaml:5:3: SPEC_DUPLICATE', // a.example.net twice
+      'cutover.yaml:6:11: SPEC_VALUE', // test listed twice
+      'cutover.yaml:18:33: SPEC_SECRET', // PW1, once although read twice
+      'cutover.yaml:21:34: SPEC_SECRET', // PW2
+      'cutover.yaml:21:61: SPEC_SECRET', // PW3
+      'cutover.yaml:25:24: SPEC_VALUE', // variant group nope
+      'cutover.yaml:26:24: SPEC_VALUE', // profile prod
+    ])
+    expect(live.err()).toContain('old address 10.0.0.1 of "b.example.net" is already the old address of "a.example.net"')
+    expect(live.err()).toContain('secret "PW3" is not set: export PW3 before planning or applying')
+    // a valid section is not reported as missing because another section has an error
+    expect(live.err()).not.toMatch(/unknown profile "live"|unknown variant group "keys"|already the old address of "a.example.net"\n.*\n.*a\.example\.net: \{ old: 10\.0\.0\.9/)
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('asks only for the secrets of the steps of the profile planned', async () => {
+    const spec = SPEC.replace(/  a\.example\.net: \{ old: 10\.0\.0\.9.*\n/, '').replace('b.example.net: { old: 10.0.0.1,', 'b.example.net: { old: 10.0.0.5,').replace('[test, live, test]', '[test, live]').replace(', nope]', ']').replace('[live, prod]', '[live]')
+    const dir = makeTree({ 'cutover.yaml': spec, 'root/etc/a.php': '<?php $db_pass = "x";\n' })
+    const test = io(dir)
+    expect(await run(['plan', '--root', 'root', '--profile', 'test'], test)).toBe(1)
+    expect(test.err()).toMatch(/^cutover: invalid spec: 2 error\(s\)\n/)
+    expect(heads(test.err())).toEqual(['cutover.yaml:17:33: SPEC_SECRET', 'cutover.yaml:28:34: SPEC_SECRET'])
+    expect(test.err()).not.toMatch(/PW2|PW3/)
+  })
+})
