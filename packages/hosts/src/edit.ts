@@ -1,6 +1,7 @@
 import type { Edit } from '@cutover/rewrite'
 import type { HostsDocument } from './parse.js'
 import { checkName, planHosts } from './plan.js'
+import { foldName } from './table.js'
 
 /** Options of {@link ensureHost}. */
 export interface EnsureOptions {
@@ -19,7 +20,7 @@ export function ensureHost(doc: HostsDocument, name: string, address: string, op
 }
 
 /**
- * Edits that take `name` (case-insensitive) out of every entry; an entry left without names is
+ * Edits that take `name` (ASCII case-insensitive) out of every entry; an entry left without names is
  * deleted with its line break. `[]` when no entry lists it. Throws `BAD_NAME` for a blank name.
  */
 export function removeHost(doc: HostsDocument, name: string): Edit[] {
@@ -27,15 +28,15 @@ export function removeHost(doc: HostsDocument, name: string): Edit[] {
 }
 
 /**
- * Edits that rename every name token equal to `from` (case-insensitive, whole token) to `to`,
+ * Edits that rename every name token equal to `from` (ASCII case-insensitive, whole token) to `to`,
  * keeping addresses, other names and comments. `[]` when no entry lists `from`.
  * Throws `BAD_NAME` for a name that cannot stand in a hosts file.
  */
 export function renameHost(doc: HostsDocument, from: string, to: string): Edit[] {
   checkName(from)
   checkName(to)
-  const lower = from.toLowerCase()
+  const lower = foldName(from)
   return planHosts(doc, {
-    rename: (n) => (n.toLowerCase() === lower && n !== to ? { text: to, rule: 'hosts.rename' } : undefined),
+    rename: (n) => (foldName(n) === lower && n !== to ? { text: to, rule: 'hosts.rename' } : undefined),
   }).edits
 }

@@ -1,4 +1,5 @@
 import { sortEdits, type Edit } from '@cutover/rewrite'
+import { addressInPlaceOf } from './address.js'
 import type { LineModel, NameModel } from './model.js'
 import { endBefore, lastLine, lineFrom, lineStartAt, lineWhere } from './locate.js'
 import type { HostsDocument, HostsLine } from './parse.js'
@@ -18,7 +19,8 @@ export function lineEdits(doc: HostsDocument, m: LineModel, address: string): Ed
   if (address !== m.original) {
     const byRule = m.readdressed && address === m.address ? m.readdressed.rule : 'hosts.ensure'
     const moving = names.filter((n) => !n.removed && n.dest !== undefined).map((n) => n.text)
-    edits.push({ ...m.line.address!, text: address, rule: byRule, summary: `${moving.join(' ') || m.original}: ${m.original} -> ${address}` })
+    const text = addressInPlaceOf(m.original, address)
+    edits.push({ ...m.line.address!, text, rule: byRule, summary: `${moving.join(' ') || m.original}: ${m.original} -> ${text}` })
   }
   let i = 0
   while (i < names.length) {

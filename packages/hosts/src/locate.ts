@@ -1,6 +1,6 @@
 import type { Diagnostic } from '@cutover/rewrite'
 import type { HostsLine, Span } from './parse.js'
-import { KINDS, classify, familyName, scanTable } from './table.js'
+import { KINDS, classify, familyName, foldName, scanTable } from './table.js'
 
 // Large files are planned without a table of every line: one native search (a regular
 // expression for lines that are not plain entries, and for the names wanted) finds the few
@@ -108,16 +108,16 @@ const special = /[\\^$.*+?()[\]{}|/-]/g
 /**
  * Every name token of an entry whose lower-case text (same length) is in `names`, in file
  * order, from one case-insensitive search of the text; with `withErrors`, the same search also
- * finds the diagnostics of {@link lineErrors}. Only when every name is ASCII and the text holds
- * no KELVIN SIGN (the one character outside ASCII that lower-cases to an ASCII letter);
- * undefined otherwise, for the caller to scan a table.
+ * finds the diagnostics of {@link lineErrors}. Only when every name is ASCII (a regular expression
+ * without the `u` flag folds ASCII letters only, as the resolver does: U+212A KELVIN SIGN is not
+ * `k`); undefined otherwise, for the caller to scan a table.
  */
 export function findNamed(text: string, names: ReadonlySet<string>, withErrors = false): { hits: NamedHit[]; errors?: Diagnostic[] } | undefined {
   // a name with a blank, `#` or a line break is never a token
   const wanted = [...names].filter((n) => n.length > 0 && !/[\s#]/.test(n))
   if (wanted.length === 0) return withErrors ? { hits: [], errors: lineErrors(text) } : { hits: [] }
   // eslint-disable-next-line no-control-regex
-  if (text.includes('\u212a') || wanted.some((n) => /[^\u0000-\u007f]/.test(n))) return undefined
+  if (wanted.some((n) => /[^\u0000-\u007f]/.test(n))) return undefined
   // a blank, then the name; longest first: at a token's start the first alternative that
   // matches is the whole token
   const sorted = wanted.sort((a, b) => b.length - a.length).map((n) => n.replace(special, '\\$&'))
@@ -130,7 +130,7 @@ export function findNamed(text: string, names: ReadonlySet<string>, withErrors =
     const end = m.index + m[0].length
     if (line === undefined || start >= line.next || start < line.start) line = lineFrom(text, lineStartAt(text, start))
     if (line.kind !== 'entry' || !line.names.some((s) => s.start === start && s.end === end)) return
-    const lower = m[0].slice(1).toLowerCase()
+    const lower = foldName(m[0].slice(1))
     if (names.has(lower)) hits.push({ line, lower, span: { start, end } })
   })
   return withErrors ? { hits, errors } : { hits }

@@ -2,7 +2,7 @@ import { CutoverError } from '@cutover/rewrite'
 import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { lineOf, spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
 import type { NamedHit } from './locate.js'
-import { ENTRY } from './table.js'
+import { ENTRY, foldName } from './table.js'
 
 /** A change of one token's text, and the rule that asks for it. */
 export interface Rewrite { text: string; rule: string }
@@ -69,7 +69,7 @@ export function buildModels(doc: HostsDocument, o: ModelOptions, hits: readonly 
     for (let k = t.nameFirst[i]!; !hit && k < t.nameFirst[i + 1]!; k++) {
       const s = t.tokens[k * 2]!
       const e = t.tokens[k * 2 + 1]!
-      hit = lengths.has(e - s) && o.interest.has(text.slice(s, e).toLowerCase())
+      hit = lengths.has(e - s) && o.interest.has(foldName(text.slice(s, e)))
     }
     if (!hit) continue
     const model = modelOf(doc, lineOf(doc, i), o, readdressed)
@@ -85,7 +85,7 @@ function modelOf(doc: HostsDocument, line: HostsLine, o: ModelOptions, readdress
     const raw = spanText(doc, span)
     const renamed = o.rename?.(raw)
     const text = renamed?.text ?? raw
-    const lower = text.toLowerCase()
+    const lower = foldName(text)
     if (renamed || o.interest.has(lower)) hit = true
     names.push({ span, text, lower, ...(renamed ? { renamed } : {}) })
   }

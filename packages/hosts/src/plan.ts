@@ -4,6 +4,7 @@ import { appendEdit, lineEdits, mergeDeletions } from './emit.js'
 import { buildModels, settleLine, shortName, type LineModel, type NameModel, type Rewrite } from './model.js'
 import { parseHosts, type HostsDocument } from './parse.js'
 import { conflictsOf, namedIn } from './resolve.js'
+import { foldName } from './table.js'
 import { verifyPlan } from './verify.js'
 
 /** A name that must resolve to an address. */
@@ -37,7 +38,7 @@ function targets(ensure: readonly EnsureRequest[]): Map<string, Target> {
     checkName(e.name)
     const family = addressFamily(e.address)
     if (!family) throw new CutoverError('BAD_ADDRESS', `cannot ensure "${e.name}": "${e.address}" is not an IPv4 or IPv6 address`)
-    const lower = e.name.toLowerCase()
+    const lower = foldName(e.name)
     const prior = out.get(lower)
     if (prior && !sameAddress(prior.address, e.address)) {
       throw new CutoverError('RULE_CONFLICT', `"${e.name}" is ensured at both ${prior.address} and ${e.address}`)
@@ -63,7 +64,7 @@ export function checkName(name: string): void {
  */
 export function planHosts(doc: HostsDocument, intent: HostsIntent): HostsPlan {
   const wanted = targets(intent.ensure ?? [])
-  const removed = new Set((intent.remove ?? []).map((n) => (checkName(n), n.toLowerCase())))
+  const removed = new Set((intent.remove ?? []).map((n) => (checkName(n), foldName(n))))
   for (const r of removed) if (wanted.has(r)) throw new CutoverError('RULE_CONFLICT', `"${r}" is both ensured and removed`)
   const interest = new Set([...wanted.keys(), ...removed])
   const hits = namedIn(doc, interest)
@@ -166,7 +167,7 @@ function appendLines(wanted: ReadonlyMap<string, Target>, primary: ReadonlyMap<s
     const names = primary.has(t.lower) ? (moved.get(t.lower) ?? []).map((n) => n.text) : [t.name]
     if (names.length === 0) continue
     const row = byAddress.get(t.address) ?? { address: t.address, names: [], summary: '' }
-    for (const n of names) if (!row.names.some((x) => x.toLowerCase() === n.toLowerCase())) row.names.push(n)
+    for (const n of names) if (!row.names.some((x) => foldName(x) === foldName(n))) row.names.push(n)
     byAddress.set(t.address, row)
   }
   for (const row of byAddress.values()) row.summary = `${row.names.join(' ')} -> ${row.address}`

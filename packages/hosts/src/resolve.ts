@@ -2,7 +2,7 @@ import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
 import { findNamed, type NamedHit } from './locate.js'
 import { errorsKnown, lineOf, noteErrors, type HostsDocument, type HostsLine } from './parse.js'
-import { ENTRY, familyName, findName } from './table.js'
+import { ENTRY, familyName, findName, foldName } from './table.js'
 
 /** An entry line that names a host, with the address it gives it. */
 export interface HostsMatch { line: number; address: string; family: AddressFamily }
@@ -10,12 +10,12 @@ export interface HostsMatch { line: number; address: string; family: AddressFami
 const familyCode = (f: AddressFamily | undefined) => (f === 'ipv4' ? 4 : f === 'ipv6' ? 6 : 0)
 
 /**
- * Every entry that names `name` (case-insensitive, canonical name or alias), in file order,
+ * Every entry that names `name` (ASCII case-insensitive as glibc compares names, canonical name or alias), in file order,
  * optionally of one address family. `line` indexes `doc.lines`.
  */
 export function lookupHost(doc: HostsDocument, name: string, family?: AddressFamily): HostsMatch[] {
   const { text, table: t } = doc
-  const lower = name.toLowerCase()
+  const lower = foldName(name)
   const want = familyCode(family)
   const out: HostsMatch[] = []
   for (let i = 0; i < t.count; i++) {
@@ -27,11 +27,11 @@ export function lookupHost(doc: HostsDocument, name: string, family?: AddressFam
 
 /**
  * Resolves `name` the way glibc's `files` source does without `multi on`: the address of the
- * first entry (of `family`, when given) that lists it, case-insensitively, or `undefined`.
+ * first entry (of `family`, when given) that lists it, ASCII case-insensitively, or `undefined`.
  */
 export function resolveHost(doc: HostsDocument, name: string, family?: AddressFamily): string | undefined {
   const { text, table: t } = doc
-  const lower = name.toLowerCase()
+  const lower = foldName(name)
   const want = familyCode(family)
   for (let i = 0; i < t.count; i++) {
     if (t.kind[i] !== ENTRY || (want && t.family[i] !== want)) continue
@@ -54,7 +54,7 @@ export function eachNamed(doc: HostsDocument, names: ReadonlySet<string>, visit:
       const s = t.tokens[k * 2]!
       const e = t.tokens[k * 2 + 1]!
       if (!lengths.has(e - s)) continue
-      const lower = text.slice(s, e).toLowerCase()
+      const lower = foldName(text.slice(s, e))
       if (names.has(lower)) visit(i, lower, k)
     }
   }
@@ -88,7 +88,7 @@ export function namedIn(doc: HostsDocument, names: ReadonlySet<string>): NamedHi
  */
 export function hostConflicts(doc: HostsDocument, names: Iterable<string>): Diagnostic[] {
   const wanted = new Set<string>()
-  for (const n of names) wanted.add(n.toLowerCase())
+  for (const n of names) wanted.add(foldName(n))
   return conflictsOf(doc, namedIn(doc, wanted))
 }
 

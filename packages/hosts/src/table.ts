@@ -161,12 +161,20 @@ function familyAt(text: string, start: number, end: number): AddressFamily | und
   return parts === 3 && digits > 0 ? 'ipv4' : undefined
 }
 
-/** Index of the first name token of line `li` whose lower-case text is `lower`, or -1. */
+/**
+ * A host name as glibc's resolver compares names (`strcasecmp`): ASCII letters lower-cased, every
+ * other character as it is. Never `toLowerCase()`, which makes U+212A KELVIN SIGN a `k`.
+ */
+export function foldName(name: string): string {
+  return /[A-Z]/.test(name) ? name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : name
+}
+
+/** Index of the first name token of line `li` whose folded text ({@link foldName}) is `lower`, or -1. */
 export function findName(text: string, t: LineTable, li: number, lower: string): number {
   const len = lower.length
   for (let k = t.nameFirst[li]!; k < t.nameFirst[li + 1]!; k++) {
     const s = t.tokens[k * 2]!
-    if (t.tokens[k * 2 + 1]! - s === len && text.slice(s, s + len).toLowerCase() === lower) return k
+    if (t.tokens[k * 2 + 1]! - s === len && foldName(text.slice(s, s + len)) === lower) return k
   }
   return -1
 }

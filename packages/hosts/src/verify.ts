@@ -2,6 +2,7 @@ import type { Diagnostic } from '@cutover/rewrite'
 import { sameAddress, type AddressFamily } from './address.js'
 import { spanText, type HostsDocument } from './parse.js'
 import { hostConflicts, namedIn } from './resolve.js'
+import { foldName } from './table.js'
 
 interface Expected { name: string; address: string; family: AddressFamily }
 
@@ -24,12 +25,12 @@ function addressesOf(doc: HostsDocument, names: ReadonlySet<string>): Map<string
  * result maps to two addresses is a `HOST_CONFLICT` warning.
  */
 export function verifyPlan(after: HostsDocument, ensured: readonly Expected[], removed: ReadonlySet<string>, renamed: readonly string[]): Diagnostic[] {
-  const names = new Set([...ensured.map((e) => e.name.toLowerCase()), ...removed])
+  const names = new Set([...ensured.map((e) => foldName(e.name)), ...removed])
   const found = addressesOf(after, names)
   const out: Diagnostic[] = []
   const at = { start: 0, end: 0 }
   for (const e of ensured) {
-    const mine = (found.get(e.name.toLowerCase()) ?? []).filter((f) => f.family === e.family)
+    const mine = (found.get(foldName(e.name)) ?? []).filter((f) => f.family === e.family)
     const wrong = mine.find((f) => !sameAddress(f.address, e.address))
     if (mine.length === 0 || wrong) {
       out.push({ code: 'HOST_UNRESOLVED', message: `after this plan "${e.name}" would resolve to ${wrong?.address ?? 'nothing'}, not ${e.address}`, range: at })
