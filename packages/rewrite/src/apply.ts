@@ -95,7 +95,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
       throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
     }
     const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
-    targets.push({ target: c.target, path, before: c.before, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}) })
+    targets.push({ target: c.target, path, before: c.before, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}) })
   }
   if (stale.length) {
     throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)

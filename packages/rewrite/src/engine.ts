@@ -40,6 +40,8 @@ export interface FileChange {
   removed: number
   /** Names of the validators to run on the staged file. */
   validators: string[]
+  /** Every step that edits it says `allow-user-writable: true`. */
+  allowUserWritable?: boolean
 }
 
 /** Something left in a file in scope, located in the file's planned (final) text. */
@@ -410,6 +412,7 @@ async function planRead(
   const passes: Edit[][] = []
   const kinds: string[] = []
   const validators = new Set<string>()
+  let allowUserWritable = true
   const notes: PlanNote[] = []
   // leftovers located in some pass's input, mapped forward through every later pass
   const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> = []
@@ -430,6 +433,7 @@ async function planRead(
     if (sorted.length) {
       current = applyEdits(current, sorted)
       kinds.push(a.kind.name)
+      if ((a.step.options as { 'allow-user-writable'?: boolean })['allow-user-writable'] !== true) allowUserWritable = false
       for (const v of a.kind.validators ?? []) validators.add(v.name)
     }
   }
@@ -474,6 +478,7 @@ async function planRead(
       added,
       removed,
       validators: [...validators],
+      ...(allowUserWritable ? { allowUserWritable } : {}),
     },
   }
 }

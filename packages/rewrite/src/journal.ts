@@ -12,7 +12,12 @@ export interface JournalTarget {
   target: string
   /** The real path written (symlinks resolved). */
   path: string
+  /** The staged new content beside the target (a random name). */
   temp: string
+  /** The name a restore writes beside the target before renaming it over (random; older journals lack it: `.NAME.cutover-TXID.restore` then). */
+  restore?: string
+  /** `dev:ino` of every directory from `/` down to the target's (absent in older journals). */
+  dirPin?: string[]
   backup: string
   existed: boolean
   before: string

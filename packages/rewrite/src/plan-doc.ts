@@ -31,6 +31,8 @@ export interface PlanDocChange {
   mode: string
   encoding: TextEncoding
   validators: string[]
+  /** The steps editing it allow a directory other users can write (`allow-user-writable: true`). */
+  allowUserWritable?: true
   edits: PlanDocEdit[]
   diff: string
 }
@@ -85,6 +87,7 @@ export function toPlanDocument(plan: Plan): PlanDocument {
         mode: '0' + c.mode.toString(8).padStart(3, '0'),
         encoding: c.encoding,
         validators: c.validators,
+        ...(c.allowUserWritable ? { allowUserWritable: true as const } : {}),
         edits,
         diff: c.diff,
       }

@@ -2,7 +2,7 @@ import { rootPathProblem } from './confine.js'
 import type { Diagnostic } from './diagnostic.js'
 import type { Edit } from './edit.js'
 import { boundaryFor, type Boundary, type Matcher, type Pattern } from './match.js'
-import { array, object, oneOf, rangeOf, record, refine, string, union, type Schema, type SchemaContext } from './schema.js'
+import { array, boolean, object, oneOf, rangeOf, record, refine, string, union, type Schema, type SchemaContext } from './schema.js'
 import type { SourceText } from './source.js'
 import type { DatabaseTarget } from './database.js'
 
@@ -70,6 +70,8 @@ export interface CommonOptions {
   profiles?: string[]
   /** Create the literal paths of `files` that do not exist, empty, with this octal mode (`"0440"`). */
   create?: { mode: string }
+  /** Write files whose directory (or a parent) a user other than root and the file's owner can change; refused as root otherwise. */
+  'allow-user-writable'?: boolean
 }
 
 /** The rewrite rules shared by step kinds. */
@@ -96,6 +98,7 @@ export const commonKeys = {
     { mode: string({ describe: 'an octal file mode such as "0440"', pattern: /^0?[0-7]{3}$/ }) },
     { required: ['mode'], describe: 'a mapping { mode: "0440" }: create the files named in files (literal paths) when they do not exist' },
   ),
+  'allow-user-writable': boolean(),
 } as const
 
 const nonEmpty = string({ describe: 'a host name or an IPv4 address', pattern: /\S/ })

@@ -1,16 +1,18 @@
+import { randomBytes } from 'node:crypto'
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
+import { assertPinned, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
 import { CutoverError, ValidationError } from './errors.js'
 import { resolveRecordedSecrets } from './secrets.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
 import { ensureStateDir, fsyncPath, newTxid, readJournals, writeJournal, type Journal, type JournalTarget, type TxMeta } from './journal.js'
 import { sha256 } from './source.js'
 import type { Validator } from './step.js'
-import { readXattrs, writeXattrs, xattrToolsAvailable, type Xattrs } from './xattr.js'
+import { dirsWithDefaultAcl, fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable, type Xattrs } from './xattr.js'
 
 /** One file a transaction writes. */
 export interface TxTarget {
@@ -24,6 +26,11 @@ export interface TxTarget {
   /** Mode for a new file; an existing file keeps its own. */
   mode?: number
   validators?: readonly Validator[]
+  /**
+   * Write it even when its directory (or a parent) is writable by a user other than root and the
+   * file's owner (the step's `allow-user-writable: true`); refused otherwise when running as root.
+   */
+  allowUserWritable?: boolean
 }
 
 /** A non-file participant (a database): prepared before the renames, committed after them. */
@@ -84,17 +91,18 @@ async function databaseState(j: Journal, options: RecoverOptions): Promise<'befo
 }
 
 async function hashOf(path: string): Promise<string> {
-  try {
-    return sha256(await readFile(path))
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'absent'
-    throw e
-  }
+  const bytes = readIfThere(path)
+  return bytes ? sha256(bytes) : 'absent'
 }
 
 /** Temp files a transaction may leave beside a target: staged new content and restore copies. */
 function tempsOf(t: JournalTarget, txid: string): string[] {
-  return [t.temp, join(dirname(t.path), `.${basename(t.path)}.cutover-${txid}.restore`)]
+  return [t.temp, t.restore ?? join(dirname(t.path), `.${basename(t.path)}.cutover-${txid}.restore`)]
+}
+
+/** A name beside `path` that nobody can guess before it exists: `.NAME.cutover-TXID-RANDOM`. */
+function tempBeside(path: string, txid: string): string {
+  return join(dirname(path), `.${basename(path)}.cutover-${txid}-${randomBytes(8).toString('hex')}`)
 }
 
 function chownIfNeeded(fd: number, uid: number, gid: number, target: string): void {
@@ -116,25 +124,77 @@ const fsyncFd = promisify(fsync)
  * them overlap in the file system's journal.
  */
 
+/** Metadata of a file written beside a target: the target's. */
+interface BesideMeta {
+  uid: number
+  gid: number
+  mode: number
+  target: string
+  xattrs: Xattrs | undefined
+  /** The pin of the directory it is created in. */
+  pin?: readonly string[]
+  /** Its directory has a default ACL: drop the access ACL the new file inherits from it. */
+  dropAcl?: boolean
+}
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
 /** Writes `data` to a new file with the given owner, mode and extended attributes, fsynced. */
-async function writeNew(path: string, data: Buffer, meta?: { uid: number; gid: number; mode: number; target: string; xattrs: Xattrs | undefined }): Promise<void> {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+async function writeNew(path: string, data: Buffer, meta?: BesideMeta): Promise<void> {
+  const fd = meta ? createPinned(path, meta) : openSync(path, CREATE, 0o600)
   try {
+    // before any byte is written: a user the directory's default ACL names must not read it
+    if (meta?.dropAcl && !meta.xattrs?.has('system.posix_acl_access')) await removeXattr(fdPath(fd), 'system.posix_acl_access')
     writeFileSync(fd, data)
     if (meta) {
       chownIfNeeded(fd, meta.uid, meta.gid, meta.target)
       fchmodSync(fd, meta.mode)
-      if (meta.xattrs) await writeXattrs(path, meta.xattrs)
+      // through the descriptor: on the file created, wherever its directory's path leads now
+      if (meta.xattrs) await writeXattrs(fdPath(fd), meta.xattrs)
     }
     await fsyncFd(fd)
+  } catch (e) {
+    throw namedError(e, meta?.target)
   } finally {
     closeSync(fd)
   }
 }
 
+/**
+ * Creates `path` (O_EXCL, O_NOFOLLOW) in its pinned directory, and checks afterwards that the
+ * file created is the one at `path` in that directory: a swap of the directory between the
+ * check and the open is caught before anything is written into the file.
+ */
+function createPinned(path: string, meta: BesideMeta): number {
+  assertPinned(dirname(path), meta.pin, meta.target)
+  let fd: number
+  try {
+    fd = openSync(path, CREATE, 0o600)
+  } catch (e) {
+    throw namedError(e, meta.target)
+  }
+  try {
+    assertPinned(dirname(path), meta.pin, meta.target)
+    const [a, b] = [fstatSync(fd), lstatSync(path, { throwIfNoEntry: false })]
+    if (!b || a.dev !== b.dev || a.ino !== b.ino) throw new CutoverError('TARGET_MOVED', `${meta.target}: its directory changed while applying; nothing is written there`)
+  } catch (e) {
+    closeSync(fd)
+    throw e
+  }
+  return fd
+}
+
+/** A file system error while writing beside a target, as a message naming the target (never the temp file). */
+function namedError(e: unknown, target: string | undefined): unknown {
+  const code = (e as NodeJS.ErrnoException).code
+  if (!target || e instanceof CutoverError || !code) return e
+  const what: Record<string, string> = { ENOSPC: 'no space left on its file system', EDQUOT: 'disk quota exceeded', EROFS: 'its file system is read-only', EIO: 'i/o error', EACCES: 'permission denied', EPERM: 'operation not permitted', EEXIST: 'a file of the name cutover chose exists already' }
+  return new CutoverError(code, `${target}: cannot write a file beside it: ${what[code] ?? code}`, { cause: e })
+}
+
 /** Writes a file beside its target with the given content and the target's metadata, fsynced. */
-function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattrs | undefined): Promise<void> {
-  return writeNew(temp, data, { uid: e.uid, gid: e.gid, mode: e.mode, target: e.target, xattrs })
+function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattrs | undefined, dropAcl: boolean): Promise<void> {
+  return writeNew(temp, data, { uid: e.uid, gid: e.gid, mode: e.mode, target: e.target, xattrs, pin: e.dirPin, dropAcl })
 }
 
 /**
@@ -142,45 +202,79 @@ function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattr
  * already all-after, records it as committed; `rollBack` names a transaction to return to
  * all-before even then), and removes its temp files. Restoring a file is
  * itself a temp-and-rename, so a crash during recovery is recovered by running it again.
+ * Nothing is read, written or removed through a directory that is not the one journaled: a
+ * transaction with such a target stays unfinished, and recover throws naming it.
  */
 export async function recover(options: RecoverOptions & { rollBack?: string }): Promise<RecoverReport> {
+  return recoverWith(options)
+}
+
+/** {@link recover}; `renamed`: how many targets of `options.rollBack` this process renamed (the others are untouched). */
+async function recoverWith(options: RecoverOptions & { rollBack?: string }, renamed?: number): Promise<RecoverReport> {
   const fault = options.fault ?? faultsFromEnv()
   const report: RecoverReport = { transactions: [] }
+  const blocked: string[] = []
   for (const j of await readJournals(options.stateDir)) {
     if (j.state !== 'staging' && j.state !== 'prepared') continue
     const was = j.state
-    for (const t of j.targets) for (const p of tempsOf(t, j.txid)) await rm(p, { force: true })
+    const moved = j.targets.map((t) => pinChanged(dirname(t.path), t.dirPin))
+    for (const [i, t] of j.targets.entries()) if (!moved[i]) for (const p of tempsOf(t, j.txid)) await rm(p, { force: true })
     if (j.state === 'staging') {
       j.state = 'aborted'
     } else {
-      const hashes = await Promise.all(j.targets.map((t) => hashOf(t.path)))
+      const untouched = (i: number) => j.txid === options.rollBack && renamed !== undefined && i >= renamed
+      const hashes = await Promise.all(j.targets.map((t, i) => (untouched(i) ? t.before : moved[i] ? undefined : hashOf(t.path))))
       // a database commits after every rename: its state decides; without one, all-after rolls forward
       const db = j.txid === options.rollBack ? 'before' : await databaseState(j, options)
       if (db === 'after' || (db === 'none' && j.txid !== options.rollBack && hashes.every((h, i) => h === j.targets[i]!.after))) {
         j.state = 'committed'
       } else {
-        let k = 0
-        const attrs = (await xattrToolsAvailable()) ? await readXattrs(j.targets.filter((t) => t.existed).map((t) => t.backup + '.meta')) : new Map()
-        for (const [i, t] of j.targets.entries()) {
-          if (hashes[i] === t.before) continue
-          if (t.existed) {
-            const temp = tempsOf(t, j.txid)[1]!
-            await writeBeside(temp, await readFile(t.backup), t, attrs.get(t.backup + '.meta'))
-            await rename(temp, t.path)
-            await fsyncPath(dirname(t.path))
-          } else {
-            await rm(t.path, { force: true })
-            await fsyncPath(dirname(t.path))
-          }
-          fault(`recover:${++k}`)
-        }
-        j.state = 'rolled-back'
+        const left = await restoreTargets(j, hashes, fault)
+        if (left.length) blocked.push(...left.map((t) => `transaction ${j.txid}: ${t.target}: ${moved[j.targets.indexOf(t)]}`))
+        else j.state = 'rolled-back'
       }
     }
+    if (j.state === was) continue
     await writeJournal(options.stateDir, j)
     report.transactions.push({ txid: j.txid, was, now: j.state, targets: j.targets.map((t) => t.target) })
   }
+  if (blocked.length) {
+    throw new CutoverError(
+      'RECOVER_MOVED',
+      `not recovered: the directory of a target was replaced since it was checked, and recovery writes nowhere else:\n${blocked.map((b) => `  ${b}`).join('\n')}\nput the directory back and run cutover recover again`,
+    )
+  }
   return report
+}
+
+/**
+ * Restores the backups of the targets of `j` whose hash is not the one before (`undefined`: its
+ * directory was replaced), each in its pinned directory; returns the targets it could not reach.
+ */
+async function restoreTargets(j: Journal, hashes: readonly (string | undefined)[], fault: FaultHook): Promise<JournalTarget[]> {
+  let k = 0
+  const left: JournalTarget[] = []
+  const todo = j.targets.filter((t, i) => hashes[i] !== t.before)
+  const attrs = (await xattrToolsAvailable()) ? await readXattrs(todo.filter((t) => t.existed).map((t) => t.backup + '.meta')) : new Map<string, Xattrs>()
+  const acl = await dirsWithDefaultAcl([...new Set(todo.map((t) => dirname(t.path)))])
+  for (const t of todo) {
+    if (hashes[j.targets.indexOf(t)] === undefined) {
+      left.push(t)
+      continue
+    }
+    if (t.existed) {
+      const temp = tempsOf(t, j.txid)[1]!
+      await writeBeside(temp, await readFile(t.backup), t, attrs.get(t.backup + '.meta'), acl.has(dirname(t.path)))
+      assertPinned(dirname(t.path), t.dirPin, t.target)
+      renameSync(temp, t.path)
+    } else {
+      assertPinned(dirname(t.path), t.dirPin, t.target)
+      await rm(t.path, { force: true })
+    }
+    await fsyncPath(dirname(t.path))
+    fault(`recover:${++k}`)
+  }
+  return left
 }
 
 /**
@@ -219,16 +313,22 @@ export async function commitFiles(
   const warnings: string[] = []
   const entries: JournalTarget[] = []
   const seen = new Set<string>()
+  const pins = new Map<string, string[]>()
   for (const [i, t] of targets.entries()) {
     const real = realTarget(t.path, t.target)
     if (seen.has(real)) throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
     seen.add(real)
     const info = statSync(real, { throwIfNoEntry: false })
     checkWritable(real, t.target, info)
+    if (!t.allowUserWritable) checkNotUserWritable(real, t.target, info)
+    let dirPin = pins.get(dirname(real))
+    if (!dirPin) pins.set(dirname(real), (dirPin = pinDir(dirname(real))))
     entries.push({
       target: t.target,
       path: real,
-      temp: join(dirname(real), `.${basename(real)}.cutover-${txid}`),
+      temp: tempBeside(real, txid),
+      restore: tempBeside(real, txid) + '.restore',
+      dirPin,
       backup: join(txDir, 'backup', String(i)),
       existed: info !== undefined,
       before: t.before,
@@ -239,6 +339,7 @@ export async function commitFiles(
     })
   }
   const xattrs = await collectXattrs(entries, warnings)
+  const defaultAcl = await dirsWithDefaultAcl([...pins.keys()])
   const journal: Journal = {
     txid,
     state: 'staging',
@@ -251,6 +352,7 @@ export async function commitFiles(
   }
   await writeJournal(options.stateDir, journal)
   let prepared = false
+  let renamed = 0
   try {
     // staging (then validating) and backing up touch different files and wait on different
     // things (the disk, the validators' processes): they run at once, and a failure of either
@@ -268,7 +370,7 @@ export async function commitFiles(
       await eachLimit(entries, IO_PARALLEL, async (e, i) => {
         if (halt.stopped) throw HALTED
         fault(`stage-write:${i + 1}`)
-        await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path))
+        await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path), defaultAcl.has(dirname(e.path)))
         fault(`staged:${++staged}`)
       }, stop)
       if (halt.stopped) throw HALTED
@@ -278,6 +380,7 @@ export async function commitFiles(
     let backedUp = 0
     const backingUp = eachLimit(entries, IO_PARALLEL, async (e) => {
       if (halt.stopped) throw HALTED
+      assertPinned(dirname(e.path), e.dirPin, e.target)
       const bytes = e.existed ? readIfThere(e.path) : undefined
       const now = bytes ? sha256(bytes) : 'absent'
       if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
@@ -297,10 +400,11 @@ export async function commitFiles(
     fault('prepared')
     for (const p of options.participants ?? []) await p.prepare()
     const dirs = new Set<string>()
-    for (const [k, e] of entries.entries()) {
+    for (const e of entries) {
+      assertPinned(dirname(e.path), e.dirPin, e.target)
       renameSync(e.temp, e.path)
       dirs.add(dirname(e.path))
-      fault(`renamed:${k + 1}`)
+      fault(`renamed:${++renamed}`)
     }
     await eachLimit([...dirs], IO_PARALLEL, (d) => fsyncPath(d))
     fault('before-commit')
@@ -314,9 +418,11 @@ export async function commitFiles(
     for (const p of options.participants ?? []) await p.rollback().catch(() => undefined)
     if (prepared) {
       // an error (not a crash) after prepare: the participants rolled back, so must the files
-      await recover({ stateDir: options.stateDir, fault: () => undefined, rollBack: txid })
+      await recoverWith({ stateDir: options.stateDir, fault: () => undefined, rollBack: txid }, renamed).catch((r: Error) => {
+        throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, { cause: err })
+      })
     } else {
-      for (const e of entries) await rm(e.temp, { force: true }).catch(() => undefined)
+      for (const e of entries) if (!pinChanged(dirname(e.path), e.dirPin)) await rm(e.temp, { force: true }).catch(() => undefined)
       // the copies of the originals made so far: nothing was written, they are not needed
       await rm(join(txDir, 'backup'), { recursive: true, force: true }).catch(() => undefined)
       journal.state = 'aborted'
@@ -423,13 +529,21 @@ function realTarget(path: string, target: string): string {
   }
 }
 
-/** A file's bytes, or undefined when it does not exist. */
+/** A file's bytes, or undefined when it does not exist; a symlink is not followed (an empty buffer then: it never matches a hash). */
 function readIfThere(path: string): Buffer | undefined {
+  let fd: number
   try {
-    return readFileSync(path)
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'ELOOP') return Buffer.alloc(0)
     throw e
+  }
+  try {
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
   }
 }
 
@@ -443,6 +557,18 @@ function checkWritable(path: string, target: string, info: Stats | undefined): v
     const code = (e as NodeJS.ErrnoException).code
     const why = code === 'EPERM' ? 'it is immutable or append-only (chattr -i)' : code === 'EROFS' ? 'its file system is read-only' : code === 'EACCES' ? 'permission denied' : (e as Error).message
     throw new CutoverError('TARGET', `${target} cannot be replaced: ${why}; nothing was written`, { cause: e })
+  }
+}
+
+/**
+ * Refuses, when running as root, a target whose directory path a user other than root and the
+ * file's owner can change (sshd's StrictModes): that user could swap it while root writes.
+ */
+function checkNotUserWritable(path: string, target: string, info: Stats | undefined): void {
+  if (process.getuid?.() !== 0) return
+  const why = userWritableDir(dirname(path), info?.uid ?? 0)
+  if (why) {
+    throw new CutoverError('USER_WRITABLE', `${target}: refused as root: ${why}, who could swap it for a symlink while root writes; nothing was written (allow-user-writable: true on the step writes there anyway)`)
   }
 }
 
@@ -469,5 +595,5 @@ export async function readTransaction(stateDir: string, txid: string): Promise<J
 
 /** Stray temp files of cutover in a directory (for tests and `cutover state`). */
 export async function strayTemps(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(\.restore)?$/.test(n))
+  return (await readdir(dir)).filter((n) => /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(-[0-9a-f]{16})?(\.restore)?$/.test(n))
 }

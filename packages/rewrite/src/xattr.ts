@@ -57,3 +57,25 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
 export async function writeXattrs(path: string, attrs: Xattrs): Promise<void> {
   for (const [name, value] of attrs) await run('setfattr', ['-n', name, '-v', value, '--', path])
 }
+
+/** Removes one extended attribute of a file (absent already is fine). */
+export async function removeXattr(path: string, name: string): Promise<void> {
+  await run('setfattr', ['-x', name, '--', path]).catch((e: { stderr?: string }) => {
+    if (!/No such attribute|No data available/i.test(e.stderr ?? '')) throw e
+  })
+}
+
+/**
+ * A path naming an open file descriptor of this process, for a tool it spawns: the tool then
+ * acts on the file that was opened, whatever its directory's path has become since.
+ */
+export function fdPath(fd: number): string {
+  return `/proc/${process.pid}/fd/${fd}`
+}
+
+/** The directories among `dirs` that have a default ACL (new files there inherit an access ACL from it). */
+export async function dirsWithDefaultAcl(dirs: readonly string[]): Promise<Set<string>> {
+  if (dirs.length === 0 || !(await xattrToolsAvailable())) return new Set()
+  const attrs = await readXattrs(dirs)
+  return new Set([...attrs].filter(([, a]) => a.has('system.posix_acl_default')).map(([d]) => d))
+}

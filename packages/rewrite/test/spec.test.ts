@@ -76,7 +76,7 @@ steps:
       { code: 'SPEC_VALUE', line: 10, col: 14, message: 'expected an environment variable name, got "1BAD"' },
       { code: 'SPEC_UNKNOWN_KEY', line: 11, col: 1, message: 'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, steps' },
       { code: 'SPEC_TYPE', line: 14, col: 14, message: 'expected a list of globs relative to the root, got "etc/hosts"' },
-      { code: 'SPEC_UNKNOWN_KEY', line: 15, col: 7, message: 'unknown key "adresses"; expected one of: files, exclude, profiles, create, addresses, replace, swap, variants' },
+      { code: 'SPEC_UNKNOWN_KEY', line: 15, col: 7, message: 'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, addresses, replace, swap, variants' },
       { code: 'SPEC_VALUE', line: 16, col: 18, message: 'unknown profile "staging"; the spec declares: test, live' },
       { code: 'SPEC_VALUE', line: 17, col: 18, message: 'unknown variant group "keys"; the spec defines: routing-keys' },
       { code: 'SPEC_STEP', line: 18, col: 5, message: 'unknown step kind "txet"; expected one of: text' },

@@ -235,7 +235,7 @@ describe('metadata', () => {
 
   asRoot('refuses a target on a read-only file system, and aborts cleanly when the disk fills', async () => {
     const mnt = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt])
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', mnt])
     cleanups.push(() => execFileSync('umount', [mnt]))
     const small = join(mnt, 'small.conf')
     const big = join(mnt, 'big.conf')

@@ -1,0 +1,97 @@
+import { readFileSync, lstatSync, type BigIntStats } from 'node:fs'
+import { dirname, sep } from 'node:path'
+import { CutoverError } from './errors.js'
+
+/*
+ * Node has no openat/renameat: a directory cannot be held open and written beneath. Instead each
+ * target's directory is pinned: the identity (device and inode) of every component from `/` down
+ * to it, walked with lstat (never following a link), is journaled when the transaction starts,
+ * and walked again immediately before anything is created, renamed or removed there.
+ */
+
+/** The components of an absolute directory path from `/` down: `/a/b` → `/`, `/a`, `/a/b`. */
+function chainOf(dir: string): string[] {
+  const out: string[] = []
+  for (let d = dir; ; d = dirname(d)) {
+    out.unshift(d)
+    if (dirname(d) === d) return out
+  }
+}
+
+/** Every component of `dir` with its lstat, or the first one that is missing or not a directory. */
+function walk(dir: string): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
+  const stats: Array<{ path: string; st: BigIntStats }> = []
+  for (const path of chainOf(dir)) {
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    if (!st) return { stats, broken: `${path} no longer exists` }
+    if (st.isSymbolicLink()) return { stats, broken: `${path} is now a symlink` }
+    if (!st.isDirectory()) return { stats, broken: `${path} is no longer a directory` }
+    stats.push({ path, st })
+  }
+  return { stats }
+}
+
+/** The pin of a directory as the journal records it: `dev:ino` of each component from `/` down. */
+export function pinDir(dir: string): string[] {
+  const { stats, broken } = walk(dir)
+  if (broken) throw new CutoverError('TARGET_MOVED', `directory ${dir} cannot be pinned: ${broken}; nothing was written`)
+  return stats.map(({ st }) => `${st.dev}:${st.ino}`)
+}
+
+/**
+ * Why `dir` is not the directory that was pinned (a component replaced, moved, or a symlink now),
+ * or undefined when it still is. Without a recorded pin (a journal of an older cutover), only
+ * checks that no component is a symlink: journaled paths are real paths.
+ */
+export function pinChanged(dir: string, pin: readonly string[] | undefined): string | undefined {
+  const { stats, broken } = walk(dir)
+  if (broken) return broken
+  if (!pin) return undefined
+  if (pin.length !== stats.length) return `${dir} is not the directory that was checked`
+  const i = stats.findIndex(({ st }, k) => `${st.dev}:${st.ino}` !== pin[k])
+  return i === -1 ? undefined : `${stats[i]!.path} was replaced since it was checked`
+}
+
+/** Throws when `dir` is not the pinned directory any more: nothing is written through a replaced path. */
+export function assertPinned(dir: string, pin: readonly string[] | undefined, target: string): void {
+  const why = pinChanged(dir, pin)
+  if (why) throw new CutoverError('TARGET_MOVED', `${target}: its directory changed while applying (${why}); nothing is written there`)
+}
+
+/**
+ * Why a target in `dir` (its file owned by `owner`) is unsafe for root to write, or undefined:
+ * its directory is writable by a user other than root and `owner`, or an ancestor is (without the
+ * sticky bit, which keeps other users from renaming entries they do not own), so that user can
+ * swap the path. Group-writable directories of group 0 count as root's.
+ */
+export function userWritableDir(dir: string, owner: number): string | undefined {
+  const { stats, broken } = walk(dir)
+  if (broken) return broken
+  for (const [k, { path, st }] of stats.entries()) {
+    const last = k === stats.length - 1
+    const mode = Number(st.mode)
+    const uid = Number(st.uid)
+    const gid = Number(st.gid)
+    const sticky = !last && (mode & 0o1000) !== 0
+    const what = `${last ? 'directory' : 'its parent directory'} ${path}`
+    if (uid !== 0 && uid !== owner) return `${what} belongs to ${userName(uid)}`
+    const by: string[] = []
+    if (mode & 0o020 && gid !== 0 && !sticky) by.push(`group ${groupName(gid)}`)
+    if (mode & 0o002 && !sticky) by.push('every user')
+    if (by.length) return `${what} (owner ${userName(uid)}) is writable by ${by.join(' and ')}`
+  }
+  return undefined
+}
+
+function nameIn(file: string, id: number): string {
+  try {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[2] === String(id))
+    if (line) return `${line.split(':')[0]} (${id})`
+  } catch {
+    // no local database: the number alone
+  }
+  return `${file.endsWith('group') ? 'gid' : 'uid'} ${id}`
+}
+
+const userName = (uid: number) => nameIn(`${sep}etc${sep}passwd`, uid)
+const groupName = (gid: number) => nameIn(`${sep}etc${sep}group`, gid)
