@@ -69,7 +69,7 @@ describe('cutover init', () => {
     const mine = engine.parseSpec(filled, 'init.yaml')
     // the example's files are in their live state, and its secret step is given the current
     // password: what remains of the example's php and text steps is what init can know
-    const env = { FINANCE_DB_PASSWORD: 'change-me-at-cutover' }
+    const env = { FINANCE_DB_PASSWORD: 'change-me-at-cutover', TIMESHEETS_DB_PASSWORD: 'another' }
     const root = join(dir, 'root')
     const expected = phpAndText(await engine.plan(own, { root, profile: 'live', env }))
     const got = phpAndText(await engine.plan(mine, { root, env }))

@@ -73,3 +73,46 @@ steps:
     expect(test.err()).not.toMatch(/PW2|PW3/)
   })
 })
+
+describe('NEVER_MATCHED', () => {
+  const SPEC = `version: 1
+steps:
+  - text:
+      files: ["etc/*.conf"]
+      replace: { mentat-alt: mentat-hub, mentat-altt: x, old-db: new-db }
+      swap: [[a.example.net, b.example.net], [c.example.net, d.example.net]]
+  - text:
+      files: ["etc/none/*.conf"]
+      replace: { zzz: yyy }
+`
+  const warnings = (out: string) => out.split('\n').filter((l) => l.startsWith('warning: '))
+
+  it('warns of each replace key and swap pair that matches nothing in any file of its step, at the key in the spec', async () => {
+    const dir = makeTree({
+      'cutover.yaml': SPEC,
+      'root/etc/a.conf': 'host mentat-alt\nother a.example.net\n# mentat-alternative c.example.network\n',
+      'root/etc/b.conf': 'db new-db\n',
+    })
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root'], p)).toBe(0)
+    expect(warnings(p.out())).toEqual([
+      'warning: cutover.yaml:5:42: NEVER_MATCHED step 1 (text): replace key "mentat-altt" matches nothing in any file of the step',
+      'warning: cutover.yaml:6:46: NEVER_MATCHED step 1 (text): swap [c.example.net, d.example.net] matches nothing in any file of the step',
+      'warning: etc/none/*.conf: NO_FILES step 2 (text) matches no file',
+    ])
+    const json = io(dir)
+    expect(await run(['plan', '--root', 'root', '--json'], json)).toBe(0)
+    expect(JSON.parse(json.out()).notes).toContainEqual({ target: 'cutover.yaml', line: 5, col: 42, code: 'NEVER_MATCHED', message: expect.stringContaining('"mentat-altt"'), severity: 'warning' })
+
+    // once applied, a key whose new value is there has matched: only the typo is still reported
+    expect(await run(['apply', '--root', 'root', '--yes'], io(dir))).toBe(0)
+    const again = io(dir)
+    expect(await run(['plan', '--root', 'root'], again)).toBe(0)
+    expect(again.out()).toContain('No changes')
+    expect(warnings(again.out()).map((w) => w.split(' ').slice(0, 3).join(' '))).toEqual([
+      'warning: cutover.yaml:5:42: NEVER_MATCHED',
+      'warning: cutover.yaml:6:46: NEVER_MATCHED',
+      'warning: etc/none/*.conf: NO_FILES',
+    ])
+  })
+})

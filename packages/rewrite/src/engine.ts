@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer'
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
@@ -8,13 +9,15 @@ import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError, SpecError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
+import { LineIndex } from './line-index.js'
+import { boundaryFor, Matcher } from './match.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
 import { decodeText, isBinary, sha256, type TextEncoding } from './source.js'
 import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions, type SpecStep } from './spec.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
-import type { Context, StepKind, Validator } from './step.js'
+import type { Context, RuleOptions, StepKind, Validator } from './step.js'
 
 /** One file the plan changes. */
 export interface FileChange {
@@ -129,8 +132,66 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
 
 const NO_STEPS: ActiveStep[] = []
 
-/** A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter}. */
-interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: string[]; always: boolean; group: number }
+/**
+ * A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter};
+ * `keys` its `replace` keys and `swap` pairs, to warn of those that match nothing.
+ */
+interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: string[]; always: boolean; group: number; keys?: RuleKeys }
+
+/**
+ * The `replace` keys and `swap` pairs of a step: a key has matched when its old or its new value
+ * (either side of a pair) is found in a file of the step, so a key the plan already applied
+ * still counts, and only one that matches nowhere (a typo) is reported.
+ */
+interface RuleKeys { labels: string[]; at: Array<Array<string | number>>; matcher: Matcher; keysOf: Map<string, number[]>; seen: Set<number>; targets: string[] }
+
+function ruleKeys(step: SpecStep): RuleKeys | undefined {
+  const o = step.options as RuleOptions
+  const labels: string[] = []
+  const at: Array<Array<string | number>> = []
+  const keysOf = new Map<string, number[]>()
+  const add = (label: string, path: Array<string | number>, finds: string[]) => {
+    for (const f of new Set(finds)) keysOf.set(f, [...(keysOf.get(f) ?? []), labels.length])
+    labels.push(label)
+    at.push(path)
+  }
+  for (const [from, to] of Object.entries(o.replace ?? {})) add(`replace key "${from}"`, ['replace', from], [from, to])
+  ;(o.swap ?? []).forEach(([a, b], i) => add(`swap [${a}, ${b}]`, ['swap', i], [a, b]))
+  if (labels.length === 0) return undefined
+  const finds = [...keysOf.keys()].filter((f) => f !== '')
+  const matcher = new Matcher(finds.map((f) => ({ find: f, replace: f, rule: 'key', boundary: boundaryFor(f), kind: 'name' as const })))
+  return { labels, at, matcher, keysOf, seen: new Set(), targets: Object.values(o.replace ?? {}).filter((t) => t !== '') }
+}
+
+/** Marks the keys of `a` that `text` holds. */
+function markKeys(keys: RuleKeys, text: string): void {
+  if (keys.seen.size === keys.labels.length) return
+  for (const m of keys.matcher.scan(text).matches) for (const k of keys.keysOf.get(m.pattern.find) ?? []) keys.seen.add(k)
+}
+
+/** `NEVER_MATCHED` warnings for the keys of the steps that matched nothing in any of their files, at the key in the spec. */
+function neverMatched(spec: Spec, steps: readonly ActiveStep[]): PlanNote[] {
+  const out: PlanNote[] = []
+  let doc: ReturnType<typeof parseDocument> | undefined
+  let index: LineIndex | undefined
+  for (const a of steps) {
+    const keys = a.keys
+    if (!keys) continue
+    keys.labels.forEach((label, k) => {
+      if (keys.seen.has(k)) return
+      doc ??= parseDocument(spec.source)
+      index ??= new LineIndex(spec.source)
+      const [rule, key] = keys.at[k]!
+      const node = doc.getIn(['steps', a.step.index, a.step.kind, rule!], true)
+      // a replace key is shown at the key, a swap pair at the pair
+      const at = isMap(node) ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key : isSeq(node) ? node.items[key as number] : undefined
+      const range = (at as { range?: [number, number, number] } | undefined)?.range
+      const pos = index.position(range ? range[0] : a.step.range.start)
+      out.push({ target: spec.path, line: pos.line, col: pos.col, code: 'NEVER_MATCHED', message: `step ${a.step.index + 1} (${a.kind.name}): ${label} matches nothing in any file of the step`, severity: 'warning' })
+    })
+  }
+  return out
+}
 
 async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Promise<Plan> {
   const root = resolve(o.root)
@@ -150,7 +211,10 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     .filter((s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)))
     .map((step, i) => {
       const kind = kinds.find((k) => k.name === step.kind)!
-      return { step, kind, needles: kind.needles(step.options, ctx), always: kind.alwaysPlan?.(step.options) ?? false, group: i + 1 }
+      const keys = ruleKeys(step)
+      // a file that holds only a replacement is read too: its key has matched (it was applied)
+      const needles = [...kind.needles(step.options, ctx), ...(keys?.targets ?? [])]
+      return { step, kind, needles, always: kind.alwaysPlan?.(step.options) ?? false, group: i + 1, ...(keys ? { keys } : {}) }
     })
   const notes: PlanNote[] = []
   const dbLeftovers: PlannedLeftover[] = []
@@ -178,6 +242,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])], cache })
     if (found.length === 0 && !a.step.options.create) {
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
+      delete a.keys
     }
     for (const f of found) {
       byFile.set(f, withStep(byFile.get(f) ?? NO_STEPS, a))
@@ -267,6 +332,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     finish(target, await planRead(target, { mode, bytes: EMPTY, steps, run: steps, created: true }, ctx, secrets, undefined))
   }
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
+  notes.push(...neverMatched(spec, active))
   leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
@@ -417,6 +483,7 @@ async function planRead(
   // leftovers located in some pass's input, mapped forward through every later pass
   const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> = []
   for (const a of run) {
+    if (a.keys) markKeys(a.keys, current)
     const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
     const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
     if (errors.length) return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors) }
