@@ -62,3 +62,19 @@ describe('scripts/test-prereqs.mjs', () => {
     expect(r.stderr.split('\n').filter(Boolean).at(-1)).toBe(`test prerequisites: still missing after apt-get: the Debian packages ${packages.join(' ')}`)
   })
 })
+
+describe('the README\'s test command', () => {
+  const root = join(import.meta.dirname, '..')
+  it('is what .ci/run runs, and it checks the tools before anything else', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const block = /## Two commands[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
+    const commands = block.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    expect(commands).toHaveLength(2)
+    expect(commands[0]).toContain('npm install -g pnpm@10')
+    expect(commands[1]).toBe('pnpm test')
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8').split('\n').filter((l) => /^\s*pnpm test\b/.test(l))
+    expect(ci).toEqual(['pnpm test --reporter=default --reporter=json --outputFile.json="$report"'])
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    expect(pkg.scripts.test!.startsWith('node scripts/test-prereqs.mjs && ')).toBe(true)
+  })
+})

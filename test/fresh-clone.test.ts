@@ -1,0 +1,63 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+
+// A clone of this repository's HEAD into an empty directory (no shared/ beside it) has what its
+// corpus tests read: the corpus-reading test files run inside the clone and pass. The clone is
+// made with core.autocrlf=true, the setting that would rewrite line endings on checkout, to show
+// that .gitattributes keeps the corpus byte for byte. Only committed files are in the clone.
+//
+// This does not run the whole suite in the clone (the lead's full run does that), and it does not
+// show that the Debian tools get installed (test/test-prereqs.test.ts covers scripts/test-prereqs.mjs).
+const repo = join(import.meta.dirname, '..')
+const CORPUS_TESTS = [
+  'packages/hosts/test/corpus.test.ts',
+  'packages/sudoers/test/corpus.test.ts',
+  'packages/sqlfn/test/split.test.ts',
+  'packages/rewrite/test/ini.test.ts',
+  'packages/rewrite/test/json.test.ts',
+  'packages/rewrite/test/php.test.ts',
+  'packages/rewrite/test/php-lint-batch.test.ts',
+  'test/corpus.test.ts',
+]
+
+const top = mkdtempSync(join(tmpdir(), 'cutover-clone-'))
+const clone = join(top, 'cutover')
+afterAll(() => rmSync(top, { recursive: true, force: true }))
+
+function files(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name), base) : [join(dir, e.name).slice(base.length + 1)])).sort()
+}
+
+// the inner vitest must not take this run's worker settings for its own
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'))
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { cwd: clone, env, encoding: 'utf8', maxBuffer: 64 << 20 })
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`)
+  return r.stdout
+}
+
+describe('a fresh clone', () => {
+  it('has the corpus byte for byte, and its corpus tests pass there', () => {
+    execFileSync('git', ['-c', 'core.autocrlf=true', 'clone', '--quiet', '--no-hardlinks', '--config', 'core.autocrlf=true', repo, clone])
+    expect(readdirSync(top)).toEqual(['cutover'])
+    expect(existsSync(join(dirname(clone), 'shared'))).toBe(false)
+
+    const corpus = join(repo, 'test/corpus')
+    const cloned = join(clone, 'test/corpus')
+    expect(files(cloned)).toEqual(files(corpus))
+    const differ = files(corpus).filter((f) => !readFileSync(join(corpus, f)).equals(readFileSync(join(cloned, f))))
+    expect(differ).toEqual([])
+
+    sh('pnpm', ['install', '--offline', '--frozen-lockfile'])
+    sh('pnpm', ['build'])
+    const out = sh(join(clone, 'node_modules/.bin/vitest'), ['run', '--reporter=json', ...CORPUS_TESTS])
+    const report = JSON.parse(out.slice(out.indexOf('{'))) as { numFailedTests: number; numPassedTests: number; testResults: Array<{ name: string; status: string }> }
+    expect(report.testResults.map((t) => [t.name.slice(clone.length + 1), t.status]).sort()).toEqual(CORPUS_TESTS.map((t) => [t, 'passed']).sort())
+    expect(report.numFailedTests).toBe(0)
+    expect(report.numPassedTests).toBeGreaterThan(300)
+  }, 600_000)
+})
