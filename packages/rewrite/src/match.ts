@@ -65,13 +65,47 @@ function escapeRegExp(s: string): string {
 }
 
 /**
+ * The source of a regex matching any of `literals` (non-empty, unique), and at each position the
+ * longest of them there. Written as a trie (`old-(?:a(?:b)?|c)`): one alternative per next
+ * character, an optional (greedy) tail where a shorter literal ends. A flat alternation of
+ * every literal takes V8 time more than linear in their number to compile and to run (seconds
+ * for a 50,000-key spec); the trie takes time linear in their total length. Package-internal.
+ */
+export function literalAlternation(literals: readonly string[]): string {
+  const words = [...new Set(literals)].sort()
+  // words[lo, hi) share their first `depth` characters
+  const node = (lo: number, hi: number, depth: number): string => {
+    const ends = words[lo]!.length === depth
+    const alts: string[] = []
+    for (let i = ends ? lo + 1 : lo; i < hi; ) {
+      const c = words[i]![depth]!
+      let j = i + 1
+      while (j < hi && words[j]![depth] === c) j++
+      // the characters the whole group shares (sorted: the first and the last word tell)
+      const first = words[i]!
+      const last = words[j - 1]!
+      let d = depth + 1
+      while (d < first.length && d < last.length && first[d] === last[d]) d++
+      alts.push(escapeRegExp(first.slice(depth, d)) + (d === first.length && j - i === 1 ? '' : node(i, j, d)))
+      i = j
+    }
+    if (alts.length === 0) return ''
+    const body = alts.length === 1 ? alts[0]! : `(?:${alts.join('|')})`
+    return ends ? `(?:${body})?` : body
+  }
+  return words.length ? node(0, words.length, 0) : ''
+}
+
+/**
  * A set of patterns matched in one pass, leftmost-longest, against an unchanged text: at each
  * position the longest pattern whose boundaries hold wins, and scanning resumes after it. This
  * makes swaps (a↔b) and profile flips correct and idempotent.
  */
 export class Matcher {
   readonly patterns: readonly Pattern[]
-  readonly #byLength: Pattern[]
+  /** The patterns by their literal, and the lengths of the literals, longest first. */
+  readonly #byFind: Map<string, Pattern>
+  readonly #lengths: number[]
   readonly #re: RegExp | undefined
 
   /** Throws a `RULE_CONFLICT` {@link CutoverError} when one literal is given two replacements. */
@@ -94,8 +128,9 @@ export class Matcher {
       unique.push(p)
     }
     this.patterns = unique
-    this.#byLength = [...unique].sort((a, b) => b.find.length - a.find.length)
-    this.#re = unique.length ? new RegExp(this.#byLength.map((p) => escapeRegExp(p.find)).join('|'), 'g') : undefined
+    this.#byFind = seen
+    this.#lengths = [...new Set(unique.map((p) => p.find.length))].sort((a, b) => b - a)
+    this.#re = unique.length ? new RegExp(literalAlternation(unique.map((p) => p.find)), 'g') : undefined
   }
 
   /** The literals a raw-byte prefilter can look for: a text holding none of them has no match. */
@@ -121,9 +156,12 @@ export class Matcher {
       const at = m.index
       let accepted: Pattern | undefined
       let missed: Pattern | undefined
-      for (const p of this.#byLength) {
-        const end = at + p.find.length
-        if (end > hi || !text.startsWith(p.find, at)) continue
+      // the regex found the longest literal here; the others that occur here are its prefixes
+      for (const n of this.#lengths) {
+        const end = at + n
+        if (n > m[0].length || end > hi) continue
+        const p = this.#byFind.get(n === m[0].length ? m[0] : m[0].slice(0, n))
+        if (!p) continue
         if (boundaryOk(p.boundary, text, at, end, lo, hi)) {
           accepted = p
           break

@@ -1,3 +1,5 @@
+import { literalAlternation } from './match.js'
+
 /**
  * One scan of a file's raw bytes for the needles of several groups (the leftover literals, each
  * step's literals): which groups have at least one needle in the file. Bytes are viewed as latin1
@@ -25,14 +27,21 @@ export class Prefilter {
       }
     })
     const all = [...own.keys()].sort((a, b) => b.length - a.length)
+    // the lengths the needles have, few however many needles there are: the prefixes of a form
+    // that can be needles are looked up by these lengths (the comparisons of every pair of
+    // needles made a 50,000-key spec take minutes)
+    const lengths = [...new Set(all.map((f) => f.length))].sort((a, b) => a - b)
     for (const form of all) {
       // an occurrence of `form` is an occurrence of every needle that is a prefix of it
       const proven = new Set<number>()
-      for (const [other, gs] of own) if (form.startsWith(other)) for (const g of gs) proven.add(g)
+      for (const n of lengths) {
+        if (n > form.length) break
+        for (const g of own.get(n === form.length ? form : form.slice(0, n)) ?? []) proven.add(g)
+      }
       this.#groupsOf.set(form, [...proven])
     }
-    // alternatives longest first: at each position the regex reports the longest needle there
-    this.#re = all.length ? new RegExp(all.map(escapeRegExp).join('|'), 'g') : undefined
+    // at each position the regex reports the longest needle there
+    this.#re = all.length ? new RegExp(literalAlternation(all), 'g') : undefined
   }
 
   /** The regex source and needle table, for a scanner running in another thread. */
@@ -75,8 +84,4 @@ function forms(needle: string): string[] {
   // eslint-disable-next-line no-control-regex
   if (/[^\x00-\x7f]/.test(needle) && !/[^\x00-\xff]/.test(needle)) out.push(needle)
   return out
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
