@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fsync, openSync } from 'node:fs'
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { closeSync, constants, fsync, lstatSync, openSync } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
 import type { DatabaseChange } from './database.js'
@@ -81,9 +81,10 @@ export async function writeDurable(path: string, data: string | Buffer): Promise
 }
 
 /**
- * Creates the state directory (and `tx/`) mode 0700. Refuses one inside an include directory
- * (any `*.d` component such as `sudoers.d`, `conf.d`, `cron.d`): a backup there would be read
- * as configuration.
+ * Creates the state directory (and `tx/`) mode 0700 when absent. Refuses one inside an include
+ * directory (any `*.d` component such as `sudoers.d`, `conf.d`, `cron.d`): a backup there would
+ * be read as configuration. An existing one is used as it is (never chmodded), unless it is a
+ * symlink, is not owned by the user running cutover, or other users can write it: then refused.
  */
 export async function ensureStateDir(stateDir: string): Promise<void> {
   const parts = resolve(stateDir).split(sep)
@@ -91,9 +92,29 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
   if (include) {
     throw new CutoverError('STATE_DIR', `state directory ${stateDir} is inside the include directory "${include}": backups there would be read as configuration; use --state-dir`)
   }
-  await mkdir(join(stateDir, 'tx'), { recursive: true, mode: 0o700 })
-  await chmod(stateDir, 0o700)
-  await chmod(join(stateDir, 'tx'), 0o700)
+  for (const dir of [stateDir, join(stateDir, 'tx')]) {
+    const made = await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+      // a dangling symlink: checked (and refused) below
+      if (e.code !== 'EEXIST') throw e
+    })
+    if (made === undefined) checkStateDir(dir)
+  }
+}
+
+/** Refuses an existing state directory that someone else could change, or read through. */
+function checkStateDir(dir: string): void {
+  const st = lstatSync(dir)
+  const uid = process.getuid?.() ?? st.uid
+  const why = st.isSymbolicLink()
+    ? 'is a symlink'
+    : !st.isDirectory()
+      ? 'is not a directory'
+      : st.uid !== uid
+        ? `is owned by uid ${st.uid}, not by the user running cutover (uid ${uid})`
+        : st.mode & 0o022
+          ? `is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`
+          : undefined
+  if (why) throw new CutoverError('STATE_DIR', `state directory ${dir} ${why}: refused (journals and backups there must be cutover's alone); use another --state-dir`)
 }
 
 export async function writeJournal(stateDir: string, j: Journal): Promise<void> {

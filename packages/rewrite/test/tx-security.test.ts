@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { commitFiles, listTransactions, readTransaction, recover, sha256, strayTemps, type FaultHook, type TxTarget } from '../src/index.js'
+import { acquireLock, commitFiles, listTransactions, readTransaction, recover, sha256, strayTemps, type FaultHook, type TxTarget } from '../src/index.js'
 import { injectedError } from '../src/fault.js'
 
 const isRoot = process.getuid?.() === 0
@@ -183,5 +183,95 @@ describe('default ACL of the directory', () => {
     expect(execFileSync('getfacl', ['-p', plain], { encoding: 'utf8' })).not.toContain('4321')
     expect(lstatSync(plain).mode & 0o777).toBe(0o640)
     expect(execFileSync('getfacl', ['-p', withAcl], { encoding: 'utf8' })).toBe(aclBefore)
+  })
+})
+
+describe('--state-dir', () => {
+  const target = (dir: string): TxTarget[] => {
+    mkdirSync(join(dir, 'etc'), { recursive: true })
+    writeFileSync(join(dir, 'etc/a.conf'), 'old\n')
+    return [{ target: 'etc/a.conf', path: join(dir, 'etc/a.conf'), before: sha256('old\n'), content: Buffer.from('new\n') }]
+  }
+  it('is created 0700 when absent, and an existing one keeps its mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    await commitFiles(target(dir), { stateDir: join(dir, 'new/state') })
+    expect(lstatSync(join(dir, 'new/state')).mode & 0o7777).toBe(0o700)
+    mkdirSync(join(dir, 'kept'), { mode: 0o755 })
+    chmodSync(join(dir, 'kept'), 0o755)
+    writeFileSync(join(dir, 'etc/a.conf'), 'old\n')
+    await commitFiles(target(dir), { stateDir: join(dir, 'kept') })
+    expect(lstatSync(join(dir, 'kept')).mode & 0o7777).toBe(0o755)
+  })
+  it('refuses a symlink, and a directory writable by others, without changing it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    const t = target(dir)
+    mkdirSync(join(dir, 'shared'))
+    chmodSync(join(dir, 'shared'), 0o1777)
+    symlinkSync(join(dir, 'shared'), join(dir, 'link'))
+    await expect(commitFiles(t, { stateDir: join(dir, 'link') })).rejects.toThrow(`state directory ${join(dir, 'link')} is a symlink: refused`)
+    await expect(commitFiles(t, { stateDir: join(dir, 'shared') })).rejects.toThrow(`state directory ${join(dir, 'shared')} is writable by every user (mode 1777): refused`)
+    await expect(acquireLock(join(dir, 'shared'), 'cutover apply')).rejects.toMatchObject({ code: 'STATE_DIR' })
+    expect(lstatSync(join(dir, 'shared')).mode & 0o7777).toBe(0o1777)
+    expect(readdirSync(join(dir, 'shared'))).toEqual([])
+    expect(readFileSync(join(dir, 'etc/a.conf'), 'utf8')).toBe('old\n')
+  })
+  asRoot('refuses one owned by another user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    mkdirSync(join(dir, 'theirs'), { mode: 0o700 })
+    chownSync(join(dir, 'theirs'), NOBODY, NOBODY)
+    await expect(commitFiles(target(dir), { stateDir: join(dir, 'theirs') })).rejects.toThrow(`state directory ${join(dir, 'theirs')} is owned by uid 65534, not by the user running cutover (uid 0)`)
+  })
+})
+
+describe('stale lock takeover', () => {
+  let dead: string | undefined
+  const stale = (stateDir: string) => {
+    dead ??= execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    writeFileSync(join(stateDir, 'lock'), JSON.stringify({ pid: Number(dead), host: hostname(), started: '2026-11-22T10:00:00.000Z', command: 'cutover apply' }))
+  }
+  it('two takers in one process: exactly one holds it, 50 rounds', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'cutover-lock-'))
+    for (let round = 0; round < 50; round++) {
+      stale(stateDir)
+      const got = await Promise.allSettled([acquireLock(stateDir, 'a'), acquireLock(stateDir, 'b')])
+      const held = got.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+      expect(held, `round ${round}`).toHaveLength(1)
+      expect(got.find((r) => r.status === 'rejected')).toMatchObject({ reason: { name: 'LockError' } })
+      await held[0]!.release()
+      expect(readdirSync(stateDir).filter((n) => n.startsWith('lock'))).toEqual([])
+    }
+  })
+  it('two taker processes started together: never both hold it (6 rounds)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'cutover-lock-'))
+    const dist = join(import.meta.dirname, '../dist/index.js')
+    // each says it is ready, waits for "go" on stdin, tries, says whether it holds the lock, and keeps it until stdin closes
+    const code = `import { acquireLock } from ${JSON.stringify(dist)}
+process.stdout.write('ready;')
+process.stdin.once('data', async () => {
+  const r = await acquireLock(${JSON.stringify(stateDir)}, 'taker').then(() => 'held', (e) => e.name)
+  process.stdout.write(r + ';')
+  process.stdin.resume()
+})`
+    const said = (k: ReturnType<typeof spawn>, n: number) =>
+      new Promise<string>((res) => {
+        let out = ''
+        k.stdout!.on('data', (d) => {
+          out += d
+          if (out.split(';').length > n + 1) res(out.split(';')[n]!)
+        })
+      })
+    for (let round = 0; round < 6; round++) {
+      stale(stateDir)
+      const kids = [0, 1].map(() => spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] }))
+      const outs = kids.map((k) => said(k, 1))
+      // both have loaded the module before either is told to go
+      await Promise.all(kids.map((k) => said(k, 0)))
+      for (const k of kids) k.stdin.write('go\n')
+      const results = await Promise.all(outs)
+      for (const k of kids) k.stdin.end()
+      await Promise.all(kids.map((k) => new Promise((r) => k.on('exit', r))))
+      expect(results.sort(), `round ${round}`).toEqual(['LockError', 'held'])
+      rmSync(join(stateDir, 'lock'), { force: true })
+    }
   })
 })
