@@ -7,7 +7,17 @@ export interface PhpToken { type: string; text: string; start: number; end: numb
 export type PhpQuote = 'single' | 'double' | 'heredoc' | 'nowdoc'
 
 /** A literal part of a PHP string: the whole content of a plain literal, or one piece between interpolations. */
-export interface PhpLiteralPart { start: number; end: number; quote: PhpQuote; whole: boolean; encoding: EncodingName[] }
+export interface PhpLiteralPart {
+  start: number
+  end: number
+  quote: PhpQuote
+  whole: boolean
+  encoding: EncodingName[]
+  /** A flexible heredoc/nowdoc (PHP 7.3+): the closing marker's indentation, which PHP removes from every line of the body. */
+  indent?: string
+  /** Where the heredoc's body begins (its first line starts there). */
+  bodyStart?: number
+}
 
 /**
  * A unit of PHP code for pattern matching: a significant token, or a whole string literal
@@ -15,7 +25,7 @@ export interface PhpLiteralPart { start: number; end: number; quote: PhpQuote; w
  */
 export type PhpUnit =
   | { kind: 'token'; token: PhpToken }
-  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; interpolated: boolean }
+  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; interpolated: boolean; indent?: string }
 
 /** A PHP file as located spans: every token (they concatenate to the text), literal parts, comments, units. */
 export interface PhpDocument {
@@ -60,6 +70,30 @@ export async function tokenizePhp(text: string): Promise<PhpToken[]> {
     at += s.length
   }
   if (at < text.length) out.push({ type: 'T_INLINE_HTML', text: text.slice(at), start: at, end: text.length })
+  return haltCompiler(out, text)
+}
+
+/**
+ * PHP stops compiling at `__halt_compiler();` (or `__halt_compiler() ?>`): what follows is data
+ * (an archive, a payload), one `T_HALT_DATA` token, never code or a literal.
+ */
+function haltCompiler(tokens: PhpToken[], text: string): PhpToken[] {
+  const h = tokens.findIndex((t) => t.type === 'T_HALT_COMPILER')
+  if (h < 0) return tokens
+  let j = h + 1
+  const skip = () => {
+    while (j < tokens.length && TRIVIA.has(tokens[j]!.type)) j++
+  }
+  for (const want of ['(', ')']) {
+    skip()
+    if (tokens[j]?.type !== want) return tokens
+    j++
+  }
+  skip()
+  if (tokens[j]?.type !== ';' && tokens[j]?.type !== 'T_CLOSE_TAG') return tokens
+  const at = tokens[j]!.end
+  const out = tokens.slice(0, j + 1)
+  if (at < text.length) out.push({ type: 'T_HALT_DATA', text: text.slice(at), start: at, end: text.length })
   return out
 }
 
@@ -105,7 +139,7 @@ function walkTokens(tokens: PhpToken[], parts: PhpLiteralPart[], units: PhpUnit[
       let j = i + 1
       while (j < tokens.length && tokens[j]!.type !== '`') j++
       i = j
-    } else if (units && !TRIVIA.has(t.type) && t.type !== 'T_INLINE_HTML' && t.type !== 'T_OPEN_TAG' && t.type !== 'T_CLOSE_TAG') {
+    } else if (units && !TRIVIA.has(t.type) && t.type !== 'T_INLINE_HTML' && t.type !== 'T_HALT_DATA' && t.type !== 'T_OPEN_TAG' && t.type !== 'T_CLOSE_TAG') {
       units.push({ kind: 'token', token: t })
     }
   }
@@ -136,18 +170,21 @@ function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units:
   }
   const close = tokens[Math.min(j, tokens.length - 1)]!
   let contentEnd = close.start
+  let indent = ''
   if (heredoc) {
     // the newline (and indentation) before the closing marker is syntax, not value
     const body = tokens.slice(i + 1, j).map((t) => t.text).join('')
-    const m = /\r?\n[ \t]*$/.exec(body)
+    const m = /\r?\n([ \t]*)$/.exec(body)
     contentEnd = m ? close.start - m[0].length : close.start
+    indent = m?.[1] ?? /^[ \t]*/.exec(close.text)?.[0] ?? ''
   }
   const contentStart = open.end
+  const flexible = indent ? { indent, bodyStart: contentStart } : {}
   for (const p of pieces) {
     const end = Math.min(p.end, Math.max(contentEnd, p.start))
-    if (end > p.start) parts.push({ start: p.start, end, quote, whole: !interpolated, encoding: ENCODING[quote] })
+    if (end > p.start) parts.push({ start: p.start, end, quote, whole: !interpolated, encoding: ENCODING[quote], ...flexible })
   }
-  units?.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated })
+  units?.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated, ...(indent ? { indent } : {}) })
   return j
 }
 

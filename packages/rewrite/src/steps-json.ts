@@ -4,7 +4,8 @@ import type { Edit, EncodingName } from './edit.js'
 import { scanLeftovers } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { decodeText } from './source.js'
-import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
+import { literalNeedles, literalRules, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
+import { mergeLeftovers, plainLiteral, rewriteValues, valueLeftovers, ValueBuilder, type DecodedLiteral } from './literal-value.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from './step.js'
 
@@ -64,6 +65,34 @@ export async function parseJson(text: string): Promise<JsonDocument> {
   return { root, strings, keys, comments, errors }
 }
 
+const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+
+/** The value of a JSON string's content (escapes decoded), mapped to its source. */
+function decodeJsonString(text: string, region: LiteralRegion): DecodedLiteral {
+  const first = text.indexOf('\\', region.start)
+  if (first === -1 || first >= region.end) return plainLiteral(text, region)
+  const b = new ValueBuilder(text, region)
+  let run = region.start
+  for (let p = first; p < region.end; p++) {
+    if (text[p] !== '\\') continue
+    const c = text[p + 1] ?? ''
+    let v: string | undefined
+    let n = 2
+    if (c in JSON_ESCAPES) v = JSON_ESCAPES[c]
+    else if (c === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(p + 2, p + 6)) && p + 6 <= region.end) {
+      v = String.fromCharCode(Number.parseInt(text.slice(p + 2, p + 6), 16))
+      n = 6
+    }
+    if (v === undefined || p + n > region.end) continue
+    b.raw(run, p)
+    b.escape(v, p, p + n)
+    run = p + n
+    p += n - 1
+  }
+  b.raw(run, region.end)
+  return b.done()
+}
+
 /** The node at a dotted path (`a.b.0.c`), or undefined. */
 export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode | undefined {
   let n = root
@@ -89,13 +118,18 @@ export const jsonStep: StepKind<JsonOptions> = {
     const doc = await parseJson(text)
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
     const { edits: assigned, diagnostics } = planSet(doc, text, o, ctx)
-    const covered = (e: Edit) => assigned.some((a) => a.start < e.end && e.start < a.end)
-    const edits = [...assigned, ...rewriteLiterals(text, doc.strings, literalRules(o, ctx)).filter((e) => !covered(e))]
+    const covered = (e: { start: number; end: number }) => assigned.some((a) => a.start < e.end && e.start < a.end)
+    // rules match the string's value (escapes decoded), not its source text
+    const literals = doc.strings.map((r) => decodeJsonString(text, r))
+    const found = rewriteValues(literals, literalRules(o, ctx))
+    const edits = [...assigned, ...found.edits.filter((e) => !covered(e))]
     const inside = (list: Array<{ start: number; end: number }>, at: number) => list.some((r) => r.start <= at && at < r.end)
-    const leftovers = scanLeftovers(text, ctx, edits, {
-      reason: (start) => (inside(doc.comments, start) ? 'inside a comment' : inside(doc.keys, start) ? 'an object key, not a string value' : inside(doc.strings, start) ? undefined : 'not a string value'),
-      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
-    })
+    const reason = (start: number) => (inside(doc.comments, start) ? 'inside a comment' : inside(doc.keys, start) ? 'an object key, not a string value' : inside(doc.strings, start) ? undefined : 'not a string value')
+    const fallback = (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it'
+    const leftovers = mergeLeftovers(scanLeftovers(text, ctx, edits, { reason, fallback }), literals, [
+      ...valueLeftovers(literals, ctx, edits, reason, fallback),
+      ...found.unmapped.filter((l) => !covered(l)),
+    ])
     return { edits, diagnostics, leftovers }
   },
   validators: [

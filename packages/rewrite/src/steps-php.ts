@@ -1,10 +1,13 @@
 import type { Diagnostic } from './diagnostic.js'
-import type { Edit } from './edit.js'
+import type { Edit, EncodingName } from './edit.js'
+import { encodeValue } from './encode.js'
 import { scanLeftovers } from './leftovers.js'
-import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema } from './literal-rules.js'
+import { literalNeedles, literalRules, setEdits, setSchema } from './literal-rules.js'
+import { mergeLeftovers, rewriteValues, valueLeftovers } from './literal-value.js'
 import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './php-lex.js'
 import { phpLint } from './php-lint.js'
 import { findAssignments } from './php-set.js'
+import { checkInterpolation, decodePhpPart, fixInterpolation } from './php-value.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type ValueSpec } from './step.js'
 
@@ -28,12 +31,23 @@ export const phpStep: StepKind<PhpOptions> = {
     const text = file.text
     const doc = await parsePhp(text)
     const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx)
-    const inTarget = (e: Edit) => targets.some((t) => t.start < e.end && e.start < t.end)
-    const edits = [...assigned, ...rewriteLiterals(text, doc.parts, literalRules(o, ctx)).filter((e) => !inTarget(e))]
-    const leftovers = scanLeftovers(text, ctx, edits, {
-      reason: phpReason(doc, text, ctx),
-      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
-    })
+    const inTarget = (e: { start: number; end: number }) => targets.some((t) => t.start < e.end && e.start < t.end)
+    // rules match the value PHP reads (escapes decoded, heredoc indentation removed), not the source text
+    const literals = doc.parts.map((p) => decodePhpPart(text, p))
+    const fix = (d: Parameters<typeof fixInterpolation>[2], a: number, b: number, span: { start: number; end: number }, encoded: string) => fixInterpolation(doc, text, d, a, b, span, encoded)
+    const found = rewriteValues(literals, literalRules(o, ctx), fix)
+    const checked = await checkInterpolation(doc, text, found.edits.filter((e) => !inTarget(e)))
+    const edits = [...assigned, ...checked.edits]
+    diagnostics.push(...checked.diagnostics)
+    for (const l of found.refused) {
+      if (!inTarget(l)) diagnostics.push({ code: 'PHP_INTERPOLATION', severity: 'warning', message: `${l.text}: ${l.reason}; edit it by hand`, range: { start: l.start, end: l.end } })
+    }
+    const reason = phpReason(doc, text, ctx)
+    const fallback = (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it'
+    const leftovers = mergeLeftovers(scanLeftovers(text, ctx, edits, { reason, fallback }), literals, [
+      ...valueLeftovers(literals, ctx, edits, reason, fallback),
+      ...[...found.unmapped, ...found.refused, ...checked.refused].filter((l) => !inTarget(l)),
+    ])
     return { edits, diagnostics, leftovers }
   },
   validators: [phpLint],
@@ -58,7 +72,11 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
         continue
       }
       targets.push({ start: v.start, end: v.end })
-      if (v.kind === 'literal') {
+      if (v.kind === 'literal' && v.indent) {
+        const r = setIndented(text, v.content, v.indent, value, phpEncoding(v.quote), ctx, rule)
+        if (typeof r === 'string') diagnostics.push({ code: 'SET_NOT_LITERAL', severity: 'warning', message: `set ${key}: ${r}; left unchanged`, range: { start: v.start, end: v.end } })
+        else edits.push(...r)
+      } else if (v.kind === 'literal') {
         edits.push(...setEdits(v.content, text.slice(v.content.start, v.content.end), value, phpEncoding(v.quote), ctx, rule))
       } else {
         edits.push(...setEdits(v, text.slice(v.start, v.end), value, ['php-single'], ctx, rule, { open: "'", close: "'" }))
@@ -66,6 +84,23 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
     }
   }
   return { edits, targets, diagnostics }
+}
+
+/**
+ * `set` into a flexible heredoc (PHP 7.3+, indented closing marker): the body keeps the
+ * marker's indentation on every line, or PHP rejects the file. The first line's indentation
+ * stays out of the edit, so a one-line value (a secret included) is written as it is encoded; a
+ * value of several lines gets the indentation after each newline (a secret of several lines
+ * is refused: the plan stores only its name and encoding).
+ */
+function setIndented(text: string, content: { start: number; end: number }, indent: string, value: ValueSpec, encoding: EncodingName[], ctx: Context, rule: string): Edit[] | string {
+  const first = text.startsWith(indent, content.start) && content.start + indent.length <= content.end ? content.start + indent.length : content.start
+  const span = { start: first, end: content.end }
+  const raw = typeof value === 'object' ? ctx.secret(value.secret) : value
+  if (!raw.includes('\n')) return setEdits(span, text.slice(span.start, span.end), value, encoding, ctx, rule)
+  if (typeof value === 'object') return 'the secret has several lines and the heredoc is indented'
+  const encoded = encodeValue(raw, encoding).replace(/\n/g, `\n${indent}`)
+  return encoded === text.slice(span.start, span.end) ? [] : [{ ...span, text: encoded, rule, summary: `${rule} = ${raw}` }]
 }
 
 /** Why an occurrence was left: a comment, inline HTML, code, or a variant inside a longer literal. */
@@ -76,6 +111,7 @@ function phpReason(doc: PhpDocument, text: string, ctx: Context) {
     if (!t) return undefined
     if (t.type === 'T_COMMENT' || t.type === 'T_DOC_COMMENT') return 'inside a comment'
     if (t.type === 'T_INLINE_HTML') return 'outside the <?php ?> tags'
+    if (t.type === 'T_HALT_DATA') return 'data after __halt_compiler(), not code'
     const part = spanAt(doc.parts, start)
     if (!part) return 'not a string literal'
     if (variants.has(text.slice(start, end)) && !(part.whole && part.start === start && part.end === end)) {
