@@ -1,3 +1,5 @@
+import { readFileSync, readlinkSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo, type Io } from '../src/io.js'
 import { run } from '../src/run.js'
@@ -114,5 +116,50 @@ steps:
       'warning: cutover.yaml:6:46: NEVER_MATCHED',
       'warning: etc/none/*.conf: NO_FILES',
     ])
+  })
+})
+
+describe('a symbolic link and its file, both in scope', () => {
+  it('are planned once, as the file, with the link named in a note; apply then succeeds', async () => {
+    const dir = makeTree({
+      'cutover.yaml': 'version: 1\nsteps:\n  - text:\n      files: ["etc/*.conf"]\n      replace: { old-db: new-db }\n',
+      'root/etc/a.conf': 'db old-db\n',
+    })
+    symlinkSync('a.conf', join(dir, 'root/etc/b.conf'))
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root', '--json'], p)).toBe(0)
+    const doc = JSON.parse(p.out())
+    expect(doc.changes.map((c: { target: string }) => c.target)).toEqual(['etc/a.conf'])
+    expect(doc.notes).toContainEqual({ target: 'etc/a.conf', code: 'LINKED', message: 'also in scope as etc/b.conf (a symbolic link to it): planned once, here', severity: 'note' })
+    const a = io(dir)
+    expect(await run(['apply', '--root', 'root', '--yes'], a)).toBe(0)
+    expect(a.err()).toBe('')
+    expect(readFileSync(join(dir, 'root/etc/a.conf'), 'utf8')).toBe('db new-db\n')
+    expect(readlinkSync(join(dir, 'root/etc/b.conf'))).toBe('a.conf')
+  })
+
+  it('get the edits of the steps of both paths in one change', async () => {
+    const dir = makeTree({
+      'cutover.yaml': 'version: 1\nsteps:\n  - text:\n      files: ["etc/b.conf"]\n      replace: { old-db: new-db }\n  - text:\n      files: ["etc/a.conf"]\n      replace: { old-mq: new-mq }\n',
+      'root/etc/a.conf': 'db old-db\nmq old-mq\n',
+    })
+    symlinkSync('a.conf', join(dir, 'root/etc/b.conf'))
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root'], p)).toBe(0)
+    expect(p.out()).toContain('Plan: 1 file(s) to change')
+    expect(p.out()).toContain('-db old-db\n-mq old-mq\n+db new-db\n+mq new-mq\n')
+    expect(p.out()).not.toContain('b/etc/b.conf')
+    expect(await run(['apply', '--root', 'root', '--yes'], io(dir))).toBe(0)
+    expect(readFileSync(join(dir, 'root/etc/a.conf'), 'utf8')).toBe('db new-db\nmq new-mq\n')
+  })
+
+  it('init names the file once and writes no glob that takes the link too', async () => {
+    const dir = makeTree({ 'root/etc/app/a.conf': 'db=10.0.0.1\n', 'root/etc/other.conf': 'x=10.0.0.1\n' })
+    symlinkSync('a.conf', join(dir, 'root/etc/app/b.conf'))
+    const p = io(dir)
+    expect(await run(['init', '--root', 'root', '--print'], p)).toBe(0)
+    expect(p.out()).toContain('# 10.0.0.1: 2 places in 2 files\n')
+    expect(p.out()).not.toContain('etc/app/b.conf')
+    expect(p.out()).toContain('files: ["etc/app/a.conf", "etc/other.conf"]')
   })
 })

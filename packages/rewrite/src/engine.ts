@@ -1,8 +1,8 @@
 import { isAscii } from 'node:buffer'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { resolve } from 'node:path'
+import { relative, resolve, sep } from 'node:path'
 import { hashText, positionsOf } from './big-text.js'
 import { diffStat, maskedDiff } from './diff.js'
 import { discoverCache, discoverFiles } from './discover.js'
@@ -161,6 +161,53 @@ function ruleKeys(step: SpecStep): RuleKeys | undefined {
   const finds = [...keysOf.keys()].filter((f) => f !== '')
   const matcher = new Matcher(finds.map((f) => ({ find: f, replace: f, rule: 'key', boundary: boundaryFor(f), kind: 'name' as const })))
   return { labels, at, matcher, keysOf, seen: new Set(), targets: Object.values(o.replace ?? {}).filter((t) => t !== '') }
+}
+
+/**
+ * A symbolic link and the file it points to, both in scope, are one file: only the path that is
+ * the file itself is planned (with the steps of every path of it, in spec order), and a note
+ * names the links. Two changes of one file would make `apply` refuse the plan. Only the paths
+ * that change or hold leftovers are resolved, so a large tree pays nothing for this.
+ */
+async function planLinksOnce(
+  root: string,
+  byFile: ReadonlyMap<string, ActiveStep[]>,
+  result: { changes: FileChange[]; leftovers: PlannedLeftover[]; notes: PlanNote[] },
+  plan: (target: string, read: ReadFile) => Promise<FileResult>,
+): Promise<void> {
+  const touched = [...new Set([...result.changes.map((c) => c.target), ...result.leftovers.map((l) => l.target)])]
+  if (touched.length < 2) return
+  const byReal = new Map<string, string[]>()
+  for (const t of touched) {
+    let real: string
+    try {
+      real = realpathSync.native(resolve(root, t))
+    } catch {
+      continue
+    }
+    byReal.set(real, [...(byReal.get(real) ?? []), t])
+  }
+  for (const [real, paths] of byReal) {
+    if (paths.length < 2) continue
+    const own = relative(root, real).split(sep).join('/')
+    const kept = paths.includes(own) ? own : [...paths].sort()[0]!
+    const links = paths.filter((t) => t !== kept).sort()
+    const steps = [...new Set(paths.flatMap((t) => byFile.get(t) ?? []))].sort((a, b) => a.group - b.group)
+    const drop = new Set(steps.length === (byFile.get(kept) ?? []).length ? links : paths)
+    result.changes.splice(0, Infinity, ...result.changes.filter((c) => !drop.has(c.target)))
+    result.leftovers.splice(0, Infinity, ...result.leftovers.filter((l) => !drop.has(l.target)))
+    result.notes.splice(0, Infinity, ...result.notes.filter((n) => !drop.has(n.target)))
+    if (drop.has(kept)) {
+      // the paths had different steps: the file is planned again with all of them
+      const r = await plan(kept, { mode: statSync(real).mode, bytes: readFileSync(real), steps, run: steps })
+      if (r.error) throw r.error
+      if (r.change) result.changes.push(r.change)
+      result.leftovers.push(...r.leftovers)
+      result.notes.push(...r.notes)
+    }
+    const what = links.length > 1 ? 'symbolic links' : 'a symbolic link'
+    result.notes.push({ target: kept, code: 'LINKED', message: `also in scope as ${links.join(', ')} (${what} to it): planned once, here`, severity: 'note' })
+  }
 }
 
 /** Marks the keys of `a` that `text` holds. */
@@ -332,6 +379,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     finish(target, await planRead(target, { mode, bytes: EMPTY, steps, run: steps, created: true }, ctx, secrets, undefined))
   }
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
+  await planLinksOnce(root, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
   notes.push(...neverMatched(spec, active))
   leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
-import { basename, resolve } from 'node:path'
+import { realpathSync } from 'node:fs'
+import { basename, relative, resolve, sep } from 'node:path'
 import { discoverFiles } from './discover.js'
 import { LineIndex } from './line-index.js'
 import { isIPv4 } from './match.js'
@@ -132,7 +133,7 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   const files = options.files ?? INIT_FILES
   const exclude = [...INIT_EXCLUDE, ...(options.exclude ?? [])]
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024
-  const found = await discoverFiles(abs, { files, exclude })
+  const { found, links } = withoutLinks(abs, await discoverFiles(abs, { files, exclude }))
   const addresses = new Map<string, InitAddress>()
   const names = new Map<string, InitPlace[]>()
   const matched: InitFile[] = []
@@ -160,6 +161,7 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
     const count = [...f.addresses.values()].reduce((n, p) => n + p.length, 0)
     return count ? `${count} address${count > 1 ? 'es' : ''}` : 'no address'
   }
+  for (const [link, to] of links) options.onFile?.(link, `skipped: a symbolic link to ${to}, scanned there`)
   let next = 0
   const worker = async () => {
     while (next < found.length) {
@@ -181,6 +183,31 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
     addresses: [...addresses.values()].sort((a, b) => byAddress(a.address, b.address)).map((a) => ({ ...a, places: sortPlaces(a.places) })),
     names: [...names.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, places]) => ({ name, places: sortPlaces(places) })),
   }
+}
+
+/**
+ * The paths without the symbolic links whose file is also listed (by its own path, or by the
+ * first link to it): the spec then names each file once, and its places are counted once.
+ */
+function withoutLinks(root: string, paths: readonly string[]): { found: string[]; links: Map<string, string> } {
+  const byReal = new Map<string, string[]>()
+  for (const p of paths) {
+    let real: string
+    try {
+      real = realpathSync.native(resolve(root, p))
+    } catch {
+      real = p
+    }
+    byReal.set(real, [...(byReal.get(real) ?? []), p])
+  }
+  const links = new Map<string, string>()
+  for (const [real, group] of byReal) {
+    if (group.length < 2) continue
+    const own = relative(root, real).split(sep).join('/')
+    const kept = group.includes(own) ? own : group[0]!
+    for (const p of group) if (p !== kept) links.set(p, kept)
+  }
+  return { found: paths.filter((p) => !links.has(p)), links }
 }
 
 /** Orders dotted quads numerically. */
