@@ -9,5 +9,6 @@ const code = await run(process.argv.slice(2), {
   isTTY: Boolean(process.stdout.isTTY),
   stderrIsTTY: Boolean(process.stderr.isTTY),
   stdinIsTTY: Boolean(process.stdin.isTTY),
+  confirm: async (question) => (await import('./confirm.js')).confirmOnTerminal(question),
 })
 process.exitCode = code
