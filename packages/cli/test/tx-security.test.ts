@@ -1,4 +1,4 @@
-import { chownSync, readFileSync } from 'node:fs'
+import { chownSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
@@ -29,5 +29,32 @@ describe('allow-user-writable: from the spec through the saved plan to the trans
     const applied = memoryIo({ cwd: allowed })
     expect(await run(['apply', 'plan.json', '--yes', '--quiet'], applied)).toBe(0)
     expect(readFileSync(join(allowed, 'var/www/site/app.conf'), 'utf8')).toBe('host 10.0.10.49\n')
+  })
+})
+
+const CREATE = `version: 1
+steps:
+  - sudoers:
+      files: [etc/sudoers.d/finance]
+      create: { mode: "0440" }
+      aliases: { FINANCESCRIPT: ["/home/finance/synchCommand.sh"] }
+      rules: ["www-data ALL=(finance) NOPASSWD: FINANCESCRIPT"]
+`
+
+describe('cutover rollback of an apply that created a file', () => {
+  it('removes the file; a second apply and rollback after removing it by hand also works', async () => {
+    const dir = makeTree({ 'cutover.yaml': CREATE, 'etc/sudoers.d/README': '# sudo reads this directory\n' })
+    const path = join(dir, 'etc/sudoers.d/finance')
+    expect(await run(['apply', '--root', '.', '--yes', '--quiet'], memoryIo({ cwd: dir }))).toBe(0)
+    expect(existsSync(path)).toBe(true)
+    const rb = memoryIo({ cwd: dir })
+    expect(await run(['rollback', '--root', '.', '--yes'], rb)).toBe(0)
+    expect(rb.out()).toMatch(/^Rolled back 1 file\(s\) of \S+ in transaction \S+\.\n$/)
+    expect(existsSync(path)).toBe(false)
+    expect(await run(['apply', '--root', '.', '--yes', '--quiet'], memoryIo({ cwd: dir }))).toBe(0)
+    rmSync(path)
+    expect(await run(['rollback', '--root', '.', '--yes'], memoryIo({ cwd: dir }))).toBe(0)
+    expect(existsSync(path)).toBe(false)
+    expect(readFileSync(join(dir, 'etc/sudoers.d/README'), 'utf8')).toBe('# sudo reads this directory\n')
   })
 })

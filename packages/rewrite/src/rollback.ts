@@ -18,8 +18,9 @@ export interface RollbackResult extends TxResult { restored: string; recovered: 
 
 /**
  * Restores the last committed apply transaction that was not rolled back yet from its backups,
- * as a new transaction (itself all-or-nothing, and journaled). Targets that changed since that
- * transaction are refused, naming each, unless `force`.
+ * as a new transaction (itself all-or-nothing, and journaled); files it created are removed (one
+ * removed by hand since is left so). Targets that changed since that transaction are refused,
+ * naming each, unless `force`.
  */
 export async function rollbackLast(options: RollbackOptions): Promise<RollbackResult> {
   return withLock(options.stateDir, 'cutover rollback', async () => {
@@ -35,12 +36,14 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     const targets: TxTarget[] = []
     for (const t of last.targets) {
       const now = await readFile(t.path).then(sha256, () => 'absent')
+      // a file the transaction created and someone removed since is already as it was before
+      if (!t.existed && now === 'absent') continue
       if (now !== t.after) {
         changed.push(`${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`)
         if (!options.force) continue
       }
-      if (!t.existed) throw new CutoverError('ROLLBACK', `${t.target} was created by ${last.txid}: rollback does not remove files; remove it by hand`)
-      targets.push({ target: t.target, path: t.path, before: now, content: await readFile(t.backup) })
+      // a file the transaction created is removed
+      targets.push(t.existed ? { target: t.target, path: t.path, before: now, content: await readFile(t.backup) } : { target: t.target, path: t.path, before: now, content: Buffer.alloc(0), remove: true })
     }
     if (changed.length && !options.force) {
       throw new CutoverError('ROLLBACK_STALE', `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`)

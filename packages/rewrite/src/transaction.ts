@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs'
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
@@ -25,6 +25,8 @@ export interface TxTarget {
   content: Buffer
   /** Mode for a new file; an existing file keeps its own. */
   mode?: number
+  /** Remove the file instead of writing `content` (a rollback of a file a transaction created). */
+  remove?: boolean
   validators?: readonly Validator[]
   /**
    * Write it even when its directory (or a parent) is writable by a user other than root and the
@@ -332,7 +334,7 @@ export async function commitFiles(
       backup: join(txDir, 'backup', String(i)),
       existed: info !== undefined,
       before: t.before,
-      after: sha256(t.content),
+      after: t.remove ? 'absent' : sha256(t.content),
       mode: info ? info.mode & 0o7777 : (t.mode ?? 0o644),
       uid: info?.uid ?? process.getuid?.() ?? 0,
       gid: info?.gid ?? process.getgid?.() ?? 0,
@@ -370,7 +372,7 @@ export async function commitFiles(
       await eachLimit(entries, IO_PARALLEL, async (e, i) => {
         if (halt.stopped) throw HALTED
         fault(`stage-write:${i + 1}`)
-        await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path), defaultAcl.has(dirname(e.path)))
+        if (!targets[i]!.remove) await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path), defaultAcl.has(dirname(e.path)))
         fault(`staged:${++staged}`)
       }, stop)
       if (halt.stopped) throw HALTED
@@ -402,7 +404,8 @@ export async function commitFiles(
     const dirs = new Set<string>()
     for (const e of entries) {
       assertPinned(dirname(e.path), e.dirPin, e.target)
-      renameSync(e.temp, e.path)
+      if (e.after === 'absent') unlinkSync(e.path)
+      else renameSync(e.temp, e.path)
       dirs.add(dirname(e.path))
       fault(`renamed:${++renamed}`)
     }

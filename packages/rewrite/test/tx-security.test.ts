@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { acquireLock, commitFiles, listTransactions, readTransaction, recover, sha256, strayTemps, type FaultHook, type TxTarget } from '../src/index.js'
+import { acquireLock, commitFiles, listTransactions, readTransaction, recover, rollbackLast, sha256, strayTemps, type FaultHook, type TxTarget } from '../src/index.js'
 import { injectedError } from '../src/fault.js'
 
 const isRoot = process.getuid?.() === 0
@@ -273,5 +273,52 @@ process.stdin.once('data', async () => {
       expect(results.sort(), `round ${round}`).toEqual(['LockError', 'held'])
       rmSync(join(stateDir, 'lock'), { force: true })
     }
+  })
+})
+
+describe('rollback of a transaction that created a file', () => {
+  const created = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-rb-'))
+    mkdirSync(join(dir, 'etc'))
+    writeFileSync(join(dir, 'etc/old.conf'), 'old\n')
+    const targets: TxTarget[] = [
+      { target: 'etc/old.conf', path: join(dir, 'etc/old.conf'), before: sha256('old\n'), content: Buffer.from('new\n') },
+      { target: 'etc/new.conf', path: join(dir, 'etc/new.conf'), before: 'absent', content: Buffer.from('made\n'), mode: 0o640 },
+    ]
+    const stateDir = join(dir, 'state')
+    await commitFiles(targets, { stateDir })
+    return { dir, stateDir, made: join(dir, 'etc/new.conf'), state: () => readdirSync(join(dir, 'etc')).sort().map((n) => `${n}=${readFileSync(join(dir, 'etc', n), 'utf8')}`) }
+  }
+  it('removes it', async () => {
+    const t = await created()
+    const r = await rollbackLast({ stateDir: t.stateDir })
+    expect(r.written).toEqual(['etc/old.conf', 'etc/new.conf'])
+    expect(t.state()).toEqual(['old.conf=old\n'])
+    expect((await listTransactions(t.stateDir)).map((x) => [x.kind, x.state])).toEqual([['apply', 'committed'], ['rollback', 'committed']])
+  })
+  it('leaves one already removed by hand so', async () => {
+    const t = await created()
+    rmSync(t.made)
+    const r = await rollbackLast({ stateDir: t.stateDir })
+    expect(r.written).toEqual(['etc/old.conf'])
+    expect(t.state()).toEqual(['old.conf=old\n'])
+  })
+  it('refuses one changed since unless forced', async () => {
+    const t = await created()
+    writeFileSync(t.made, 'edited\n')
+    await expect(rollbackLast({ stateDir: t.stateDir })).rejects.toThrow(/^not rolled back, nothing was written:\n {2}etc\/new\.conf: changed since transaction \S+ \(then sha256:\w+, now sha256:\w+\)\nuse --force/)
+    expect(t.state()).toEqual(['new.conf=edited\n', 'old.conf=new\n'])
+    await rollbackLast({ stateDir: t.stateDir, force: true })
+    expect(t.state()).toEqual(['old.conf=old\n'])
+  })
+  it('an error after the removal puts the file back', async () => {
+    const t = await created()
+    const fault: FaultHook = (p) => {
+      if (p === 'renamed:2') throw injectedError(p, 'EIO')
+    }
+    await expect(rollbackLast({ stateDir: t.stateDir, fault })).rejects.toThrow(/injected at renamed:2/)
+    expect(t.state()).toEqual(['new.conf=made\n', 'old.conf=new\n'])
+    expect(lstatSync(t.made).mode & 0o777).toBe(0o640)
+    expect((await listTransactions(t.stateDir)).map((x) => [x.kind, x.state])).toEqual([['apply', 'committed'], ['rollback', 'rolled-back']])
   })
 })
