@@ -190,8 +190,18 @@ function createPinned(path: string, meta: BesideMeta): number {
 function namedError(e: unknown, target: string | undefined): unknown {
   const code = (e as NodeJS.ErrnoException).code
   if (!target || e instanceof CutoverError || !code) return e
-  const what: Record<string, string> = { ENOSPC: 'no space left on its file system', EDQUOT: 'disk quota exceeded', EROFS: 'its file system is read-only', EIO: 'i/o error', EACCES: 'permission denied', EPERM: 'operation not permitted', EEXIST: 'a file of the name cutover chose exists already' }
-  return new CutoverError(code, `${target}: cannot write a file beside it: ${what[code] ?? code}`, { cause: e })
+  return new CutoverError(code, `${target}: ${ERRNO_TEXT[code] ?? code} (writing its new content beside it)`, { cause: e })
+}
+
+/** How the errors a write can meet read in a message. */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: 'no space left on its file system',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'its file system is read-only',
+  EIO: 'i/o error',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'a file of the name cutover chose exists already',
 }
 
 /** Writes a file beside its target with the given content and the target's metadata, fsynced. */
@@ -316,12 +326,14 @@ export async function commitFiles(
   const entries: JournalTarget[] = []
   const seen = new Set<string>()
   const pins = new Map<string, string[]>()
+  let mounts: Set<string> | null | undefined
   for (const [i, t] of targets.entries()) {
     const real = realTarget(t.path, t.target)
     if (seen.has(real)) throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
     seen.add(real)
     const info = statSync(real, { throwIfNoEntry: false })
     checkWritable(real, t.target, info)
+    checkNotMountPoint(real, t.target, info, mounts === undefined ? (mounts = mountPoints() ?? null) : mounts)
     if (!t.allowUserWritable) checkNotUserWritable(real, t.target, info)
     let dirPin = pins.get(dirname(real))
     if (!dirPin) pins.set(dirname(real), (dirPin = pinDir(dirname(real))))
@@ -404,8 +416,7 @@ export async function commitFiles(
     const dirs = new Set<string>()
     for (const e of entries) {
       assertPinned(dirname(e.path), e.dirPin, e.target)
-      if (e.after === 'absent') unlinkSync(e.path)
-      else renameSync(e.temp, e.path)
+      replace(e)
       dirs.add(dirname(e.path))
       fault(`renamed:${++renamed}`)
     }
@@ -432,6 +443,18 @@ export async function commitFiles(
       await writeJournal(options.stateDir, journal).catch(() => undefined)
     }
     throw err
+  }
+}
+
+/** Installs one staged target (or removes it), with an error that names the target, never the temp file. */
+function replace(e: JournalTarget): void {
+  try {
+    if (e.after === 'absent') unlinkSync(e.path)
+    else renameSync(e.temp, e.path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
+    const why: Record<string, string> = { EBUSY: 'it is busy or a mount point', EXDEV: 'it is on another file system than its directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'its file system is read-only' }
+    throw new CutoverError(code, `${e.target} cannot be replaced: ${why[code] ?? code}`, { cause: err })
   }
 }
 
@@ -561,6 +584,29 @@ function checkWritable(path: string, target: string, info: Stats | undefined): v
     const why = code === 'EPERM' ? 'it is immutable or append-only (chattr -i)' : code === 'EROFS' ? 'its file system is read-only' : code === 'EACCES' ? 'permission denied' : (e as Error).message
     throw new CutoverError('TARGET', `${target} cannot be replaced: ${why}; nothing was written`, { cause: e })
   }
+}
+
+/** Every mount point of this process's mount namespace (`/proc/self/mountinfo`), or undefined when it cannot be read. */
+function mountPoints(): Set<string> | undefined {
+  let text: string
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return undefined
+  }
+  // field 5 is the mount point, with space, tab, newline and backslash escaped in octal
+  return new Set(text.split('\n').filter(Boolean).map((l) => l.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))))
+}
+
+/**
+ * Refuses, before anything is written, a target that is a mount point (a file bind-mounted over,
+ * as Docker does with /etc/hosts): renaming over it fails, and only after other targets changed.
+ */
+function checkNotMountPoint(path: string, target: string, info: Stats | undefined, mounts: ReadonlySet<string> | null): void {
+  if (!info) return
+  // without mountinfo, a device other than its directory's (overlayfs can report that of plain files: mountinfo first)
+  if (mounts ? !mounts.has(path) : lstatSync(dirname(path)).dev === info.dev) return
+  throw new CutoverError('TARGET', `${target} is a mount point (a file mounted over it, as Docker does with /etc/hosts): it cannot be replaced by renaming; nothing was written`)
 }
 
 /**

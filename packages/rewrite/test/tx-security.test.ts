@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { acquireLock, commitFiles, listTransactions, readTransaction, recover, rollbackLast, sha256, strayTemps, type FaultHook, type TxTarget } from '../src/index.js'
 import { injectedError } from '../src/fault.js'
 
@@ -320,5 +320,62 @@ describe('rollback of a transaction that created a file', () => {
     expect(t.state()).toEqual(['new.conf=made\n', 'old.conf=new\n'])
     expect(lstatSync(t.made).mode & 0o777).toBe(0o640)
     expect((await listTransactions(t.stateDir)).map((x) => [x.kind, x.state])).toEqual([['apply', 'committed'], ['rollback', 'rolled-back']])
+  })
+})
+
+describe('mount points and full disks', () => {
+  const mounted: string[] = []
+  afterAll(() => {
+    for (const m of mounted.reverse()) execFileSync('umount', [m])
+  })
+  /** Runs mount; false when this machine does not permit it (a failure under CI). */
+  const mount = (args: string[], at: string): boolean => {
+    try {
+      execFileSync('mount', [...args, at], { stdio: 'pipe' })
+    } catch (e) {
+      if (process.env.CI === 'true') throw e
+      return false
+    }
+    mounted.push(at)
+    return true
+  }
+  const tree = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
+    mkdirSync(join(dir, 'etc'))
+    writeFileSync(join(dir, 'etc/a.conf'), 'old\n')
+    writeFileSync(join(dir, 'etc/hosts'), 'old\n')
+    writeFileSync(join(dir, 'hosts.outside'), 'old\n')
+    const targets = ['etc/a.conf', 'etc/hosts'].map((p): TxTarget => ({ target: p, path: join(dir, p), before: sha256('old\n'), content: Buffer.from('new\n') }))
+    return { dir, targets, state: () => ['etc/a.conf', 'etc/hosts', 'hosts.outside'].map((p) => readFileSync(join(dir, p), 'utf8')) }
+  }
+
+  asRoot('a file bind-mounted over a target (same file system) is refused before anything is written, naming it', async (ctx) => {
+    const t = tree()
+    if (!mount(['--bind', join(t.dir, 'hosts.outside')], join(t.dir, 'etc/hosts'))) return ctx.skip()
+    const err = await commitFiles(t.targets, { stateDir: join(t.dir, 'state') }).catch((e) => e)
+    expect(err.message).toBe('etc/hosts is a mount point (a file mounted over it, as Docker does with /etc/hosts): it cannot be replaced by renaming; nothing was written')
+    expect(t.state()).toEqual(['old\n', 'old\n', 'old\n'])
+    expect(await listTransactions(join(t.dir, 'state'))).toEqual([])
+  })
+
+  asRoot('a file of another file system mounted over a target is refused too', async (ctx) => {
+    const t = tree()
+    const fs = mkdtempSync(join(tmpdir(), 'cutover-tmpfs-'))
+    if (!mount(['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs'], fs)) return ctx.skip()
+    writeFileSync(join(fs, 'hosts'), 'old\n')
+    if (!mount(['--bind', join(fs, 'hosts')], join(t.dir, 'etc/hosts'))) return ctx.skip()
+    await expect(commitFiles(t.targets, { stateDir: join(t.dir, 'state') })).rejects.toThrow(/^etc\/hosts is a mount point/)
+    expect(readFileSync(join(fs, 'hosts'), 'utf8')).toBe('old\n')
+  })
+
+  asRoot('a full disk: the message names the target, never a temp file', async (ctx) => {
+    const mnt = mkdtempSync(join(tmpdir(), 'cutover-full-'))
+    if (!mount(['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs'], mnt)) return ctx.skip()
+    writeFileSync(join(mnt, 'big.conf'), 'old\n')
+    const err = await commitFiles([{ target: 'srv/big.conf', path: join(mnt, 'big.conf'), before: sha256('old\n'), content: Buffer.alloc(200 * 1024, 'x') }], { stateDir: join(mnt, '..', `${mnt.split('/').pop()}-state`) }).catch((e) => e)
+    expect(err.code).toBe('ENOSPC')
+    expect(err.message).toBe('srv/big.conf: no space left on its file system (writing its new content beside it)')
+    expect(readFileSync(join(mnt, 'big.conf'), 'utf8')).toBe('old\n')
+    expect(readdirSync(mnt)).toEqual(['big.conf'])
   })
 })
