@@ -11,6 +11,7 @@ import { CutoverError, InputError, SpecError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { boundaryFor, Matcher } from './match.js'
+import { checkPlanned } from './plan-check.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
@@ -378,6 +379,8 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     const steps = byFile.get(target)!
     finish(target, await planRead(target, { mode, bytes: EMPTY, steps, run: steps, created: true }, ctx, secrets, undefined))
   }
+  // the planned PHP is linted now, not only at apply
+  if (!inputErrors.length) inputErrors.push(...(await checkPlanned(changes, (name) => kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name))))
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
   await planLinksOnce(root, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
   notes.push(...neverMatched(spec, active))

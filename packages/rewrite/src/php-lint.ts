@@ -177,6 +177,7 @@ async function lintChunk(items: readonly ValidatorItem[]): Promise<(string | und
 export const phpLint: Validator = {
   name: 'php-lint',
   available: hasPhp,
+  plan: true,
   run: lintOne,
   async runBatch(items) {
     const per = Math.max(64, Math.ceil(items.length / Math.max(1, availableParallelism())))

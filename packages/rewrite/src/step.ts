@@ -37,6 +37,8 @@ export interface Validator {
   /** Whether the tool it needs is here (a missing `php` skips `php -l` with a warning). */
   available?(): Promise<boolean>
   run(stagedPath: string, target: string): Promise<string | undefined>
+  /** Also run by `plan` on the planned texts (fast enough for every plan: the PHP linter). */
+  plan?: boolean
   /**
    * Checks many staged files at once (e.g. one process for all of them instead of one each),
    * with the same verdicts as `run`; resolves to one result per item, in order.

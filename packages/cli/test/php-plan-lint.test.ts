@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { memoryIo } from '../src/io.js'
+import { run } from '../src/run.js'
+import { makeTree } from './tree.js'
+import { execFileSync } from 'node:child_process'
+
+/** Whether php runs here; under CI=true a missing php fails the test. */
+function needPhp(): boolean {
+  try {
+    execFileSync('php', ['-v'], { stdio: 'ignore' })
+    return true
+  } catch {
+    if (process.env.CI === 'true') throw new Error('php is missing: CI must install it')
+    return false
+  }
+}
+
+// The planned PHP is linted by `plan` (the batch linter), not only by `apply`: a plan whose
+// result does not parse fails at once with path:line:col and PHP's message.
+
+describe('plan lints the planned PHP', () => {
+  it('reports a rewrite that breaks the file at plan time, with path:line:col, and writes nothing', async () => {
+    if (!needPhp()) return
+    const config = "<?php\ndefine('NOTE', <<<EOT\nold\nEOT);\n$a = 1;\n"
+    const dir = makeTree({
+      'cutover.yaml': 'version: 1\nsteps:\n  - php: { files: [var/www/config.php], set: { NOTE: "x\\nEOT;\\n" } }\n',
+      'var/www/config.php': config,
+    })
+    const io = memoryIo({ cwd: dir })
+    expect(await run(['plan', '--root', '.'], io)).toBe(1)
+    expect(io.err()).toMatch(/^var\/www\/config\.php:4:\d+: PLANNED_INVALID php -l: .*Parse error: .* in var\/www\/config\.php on line 4 \[in the planned text\]$/m)
+    expect(io.err()).not.toMatch(/fails this check too/)
+    expect(io.err()).not.toContain('cutover-plan-check')
+    const out = memoryIo({ cwd: dir })
+    expect(await run(['apply', '--root', '.', '--yes'], out)).toBe(1)
+    expect(out.err()).toMatch(/PLANNED_INVALID/)
+    expect(readFileSync(join(dir, 'var/www/config.php'), 'utf8')).toBe(config)
+  })
+
+  it('says so when the file on disk already fails, and locates the column php-parser finds', async () => {
+    if (!needPhp()) return
+    const dir = makeTree({
+      'cutover.yaml': 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
+      'c.php': "<?php\n$h = '10.0.10.48';\n$b = \"a\" \"b\";\n",
+    })
+    const io = memoryIo({ cwd: dir })
+    expect(await run(['plan', '--root', '.'], io)).toBe(1)
+    expect(io.err()).toMatch(/^c\.php:3:10: PLANNED_INVALID php -l: .* on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m)
+  })
+})
