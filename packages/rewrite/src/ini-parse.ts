@@ -14,7 +14,7 @@ export interface IniEntry {
   line: number
 }
 
-/** An INI-like file (php.ini, my.cnf, odbc.ini, pg_service.conf, Matomo's global.ini.php) as located spans. */
+/** An INI-like file (php.ini, my.cnf, odbc.ini, pg_service.conf, Matomo's global.ini.php, `.env`) as located spans. */
 export interface IniDocument {
   /** Every line with its terminator; concatenated they are the text. */
   lines: Array<{ start: number; end: number; kind: 'blank' | 'comment' | 'section' | 'entry' | 'other' }>
@@ -26,7 +26,8 @@ export interface IniDocument {
 /**
  * Parses INI-style text line by line; never throws and never re-serializes. Comments are lines
  * starting with `;` or `#`, and `;`/`#` after a blank in an unquoted value; keys may be bare
- * (`skip-name-resolve`); `[section]` headers may carry a trailing comment.
+ * (`skip-name-resolve`); `[section]` headers may carry a trailing comment; in a `.env` line
+ * `export NAME=value` the key is `NAME`.
  */
 export function parseIni(text: string): IniDocument {
   const doc: IniDocument = { lines: [], entries: [], sections: [], comments: [] }
@@ -48,6 +49,7 @@ export function parseIni(text: string): IniDocument {
 }
 
 const isBlank = (c: string | undefined) => c === ' ' || c === '\t'
+const EXPORT = /^export[ \t]+[A-Za-z_][A-Za-z0-9_]*$/
 
 function skipBlanks(text: string, i: number, end: number): number {
   while (i < end && isBlank(text[i])) i++
@@ -84,8 +86,10 @@ function parseLine(text: string, start: number, end: number, line: number, secti
     return 'entry'
   }
   const keyEnd = trimEnd(text, i, eq)
+  // a shell-style .env line `export NAME=value` assigns NAME
+  const k = EXPORT.exec(text.slice(i, keyEnd)) ? skipBlanks(text, i + 'export'.length, keyEnd) : i
   const v = skipBlanks(text, eq + 1, end)
-  const entry: IniEntry = { section, key: text.slice(i, keyEnd), keySpan: { start: i, end: keyEnd }, value: { start: v, end: v }, quote: undefined, line }
+  const entry: IniEntry = { section, key: text.slice(k, keyEnd), keySpan: { start: k, end: keyEnd }, value: { start: v, end: v }, quote: undefined, line }
   const q = text[v]
   if ((q === '"' || q === "'") && v < end) {
     const close = closingQuote(text, v + 1, end, q)

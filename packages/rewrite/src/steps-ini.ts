@@ -20,7 +20,7 @@ export type IniOptions = CommonOptions & RuleOptions & {
 const encodingOf = (e: IniEntry): EncodingName[] => (e.quote === '"' ? ['ini-double'] : ['raw'])
 
 /**
- * The `ini` step (php.ini, pg_service.conf, odbc.ini, my.cnf, Matomo's global.ini.php): rule keys
+ * The `ini` step (php.ini, pg_service.conf, odbc.ini, my.cnf, Matomo's global.ini.php, `.env`): rule keys
  * apply to values only, never to keys, section names or comments; `set` writes `section.key`
  * values. A line parser locates spans; nothing is re-serialized, so comments and layout stay.
  */

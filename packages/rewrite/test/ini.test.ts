@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { iniStep, parseIni, type IniOptions } from '../src/index.js'
 import { changedLines, context, corpusFiles, planText } from './config-tools.js'
@@ -44,6 +48,26 @@ describe('ini step', () => {
     const never = await planText(iniStep, 'host=\npassword=a\n', opts({ quote: 'never', set: { host: 'db', password: { secret: 'PW' } } }), context({ secrets: { PW: 'p;w#' } }))
     expect(never.after).toBe('host=db\npassword=p;w#\n')
     expect(never.edits.find((e) => e.secret)).toMatchObject({ secret: { name: 'PW', encoding: ['raw'] }, sensitive: true })
+  })
+})
+
+describe('ini step on .env files', () => {
+  const ENV = '# app\nDB_HOST=10.0.10.48\nexport DB_PASSWORD="old pw"\nexport\tREDIS_URL=redis://10.0.10.48:6379/0 # was 10.0.10.48\nAPP_NAME=finance\n'
+
+  it('plans KEY=value and export KEY=value lines: values, and set by the variable name', async () => {
+    const r = await planText(iniStep, ENV, opts({ addresses: 'names', set: { DB_PASSWORD: { secret: 'PW' }, APP_NAME: 'finance-new' } }), context({ secrets: { PW: 'n3w "pw"' } }))
+    expect(r.diagnostics).toEqual([])
+    expect(r.after).toBe('# app\nDB_HOST=finance.thehumanjourney.net\nexport DB_PASSWORD="n3w \\"pw\\""\nexport\tREDIS_URL=redis://finance.thehumanjourney.net:6379/0 # was 10.0.10.48\nAPP_NAME=finance-new\n')
+    expect(parseIni(ENV).entries.map((e) => e.key)).toEqual(['DB_HOST', 'DB_PASSWORD', 'REDIS_URL', 'APP_NAME'])
+    // the shell reads the rewritten file as the values meant
+    const file = join(mkdtempSync(join(tmpdir(), 'cutover-env-')), '.env')
+    writeFileSync(file, r.after)
+    const out = execFileSync('sh', ['-c', 'set -a; . "$1"; printf "%s|%s|%s" "$DB_HOST" "$DB_PASSWORD" "$REDIS_URL"', 'sh', file], { encoding: 'utf8' })
+    expect(out).toBe('finance.thehumanjourney.net|n3w "pw"|redis://finance.thehumanjourney.net:6379/0')
+  })
+
+  it('keeps a key that only starts with export', async () => {
+    expect(parseIni('exported=1\nexport a b=2\n').entries.map((e) => e.key)).toEqual(['exported', 'export a b'])
   })
 })
 
