@@ -12,7 +12,6 @@ import {
   formatDiagnostic,
   LineIndex,
   listTransactions,
-  maskValues,
   pruneTransactions,
   recoverState,
   rollbackLast,
@@ -73,6 +72,7 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
       env: io.env,
       ignore,
       applied,
+      ...(opts.showSensitive ? { showSensitive: true } : {}),
       onProgress: (p) => progress.update(counted('scanning', p, `${p.changed} to change`), p.considered === p.total),
       ...(opts.verbose ? { onFile: (t: string, why: string) => progress.note(`${t}: ${why}`) } : {}),
     })
@@ -100,7 +100,7 @@ const plan: Command = async (opts, _args, io) => {
   const { plan: p } = await makePlan(opts, io)
   const doc = toPlanDocument(p)
   if (str(opts.out)) await writePrivate(resolve(io.cwd, str(opts.out)!), JSON.stringify(doc, null, 2) + '\n')
-  if (opts.json) io.stdout.write(maskValues(JSON.stringify(doc, null, 2) + '\n', p.sensitive))
+  if (opts.json) io.stdout.write(JSON.stringify(doc, null, 2) + '\n')
   else if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
   if (str(opts.out) && !opts.json && !opts.quiet) io.stdout.write(`Plan saved to ${str(opts.out)} (apply it with: cutover apply ${str(opts.out)})\n`)
   return opts.detailedExitcode && p.changes.length + p.database.length > 0 ? EXIT.changes : EXIT.ok

@@ -1,4 +1,4 @@
-import { formatDiagnostic, maskValues, type FileChange, type Plan } from '@cutover/rewrite'
+import { formatDiagnostic, quotePath, showControls, type FileChange, type Plan } from '@cutover/rewrite'
 
 /** ANSI colors, or none (not a terminal, or NO_COLOR set). */
 export interface Paint { red(s: string): string; green(s: string): string; cyan(s: string): string; bold(s: string): string; dim(s: string): string; yellow(s: string): string }
@@ -15,7 +15,11 @@ export function ruleCounts(c: FileChange): string {
   return [...counts.entries()].map(([r, n]) => `${r} ×${n}`).join(', ')
 }
 
-/** The human review of a plan: summary, diffs, leftovers, notes. Secret values are masked. */
+/**
+ * The human review of a plan: summary, diffs, leftovers, notes. Sensitive values are already
+ * masked by position in the plan (paths never are); odd file names are quoted like git's and
+ * control characters shown visibly, so that no file can forge or hide a line of the review.
+ */
 export function formatPlan(plan: Plan, p: Paint): string {
   const out: string[] = []
   const where = plan.profile ? ` for profile ${p.bold(plan.profile)}` : ''
@@ -23,9 +27,9 @@ export function formatPlan(plan: Plan, p: Paint): string {
   else if (plan.changes.length === 0) out.push(`No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
   else {
     out.push(p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) + p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`))
-    const width = Math.max(...plan.changes.map((c) => c.target.length))
+    const width = Math.max(...plan.changes.map((c) => quotePath(c.target).length))
     for (const c of plan.changes) {
-      out.push(`  ${c.target.padEnd(width)}  ${c.kinds.join('+').padEnd(8)} ${p.green(`+${c.added}`)} ${p.red(`-${c.removed}`)}  ${ruleCounts(c)}`)
+      out.push(`  ${quotePath(c.target).padEnd(width)}  ${c.kinds.join('+').padEnd(8)} ${p.green(`+${c.added}`)} ${p.red(`-${c.removed}`)}  ${ruleCounts(c)}`)
     }
     out.push('')
     for (const c of plan.changes) out.push(colorDiff(c.diff, p))
@@ -39,18 +43,20 @@ export function formatPlan(plan: Plan, p: Paint): string {
   }
   if (plan.leftovers.length) {
     out.push(p.yellow(p.bold(`Leftovers: ${plan.leftovers.length}`)))
-    for (const l of plan.leftovers) out.push(`  ${l.target}:${l.line}:${l.col}: ${l.text} — ${l.reason}`)
+    for (const l of plan.leftovers) out.push(`  ${quotePath(l.target)}:${l.line}:${l.col}: ${showControls(l.text)} — ${showControls(l.reason)}`)
   } else out.push(p.dim('Leftovers: none'))
   for (const n of plan.notes) {
-    const at = n.line ? `${n.target}:${n.line}:${n.col}` : n.target
-    out.push(`${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${n.message}`)
+    const at = n.line ? `${quotePath(n.target)}:${n.line}:${n.col}` : quotePath(n.target)
+    out.push(`${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${showControls(n.message)}`)
   }
-  return maskValues(out.join('\n') + '\n', plan.sensitive)
+  return out.join('\n') + '\n'
 }
 
 function colorDiff(diff: string, p: Paint): string {
+  // diffs are made with their control characters shown; a database row's text is shown here
   return diff
     .split('\n')
+    .map(showControls)
     .map((l) => (l.startsWith('+++') || l.startsWith('---') ? p.bold(l) : l.startsWith('@@') ? p.cyan(l) : l.startsWith('+') ? p.green(l) : l.startsWith('-') ? p.red(l) : l))
     .join('\n')
 }

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { applyEdits, type Edit } from './edit.js'
 import { encodeValue } from './encode.js'
-import { CutoverError, StalePlanError } from './errors.js'
+import { CutoverError, EditConflictError, StalePlanError } from './errors.js'
 import { withLock } from './lock.js'
-import type { PlanDocument } from './plan-doc.js'
-import { maskValues, resolveRecordedSecrets } from './secrets.js'
-import { hashText } from './big-text.js'
+import type { PlanDocChange, PlanDocument } from './plan-doc.js'
+import { resolveRecordedSecrets } from './secrets.js'
+import { maskedHash, sensitiveSpans, type SensitiveSpans } from './sensitive.js'
 import { decodeText, encodeText, sha256 } from './source.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Validator } from './step.js'
@@ -59,8 +59,7 @@ function databaseParticipants(doc: PlanDocument, secrets: Map<string, string>, o
 
 async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<TxTarget[]> {
   const stale: string[] = []
-  const targets: TxTarget[] = []
-  const masks = [...secrets.values()]
+  const replays: Replay[] = []
   for (const c of doc.changes) {
     const path = resolve(doc.root, c.target)
     let bytes: Buffer | undefined
@@ -74,34 +73,57 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     }
     // a file the plan creates must still be absent
     const now = bytes ? sha256(bytes) : 'absent'
-    if (now !== c.before) {
+    if ((c.salt === undefined || !bytes) && now !== c.before) {
       stale.push(`${c.target}: changed since the plan (planned ${c.before}, now ${now})`)
       continue
     }
-    let text = bytes ? decodeText(bytes).text : ''
-    const passes = new Map<number, Edit[]>()
+    const { text, encoding } = bytes ? decodeText(bytes) : { text: '', encoding: c.encoding }
+    const byPass = new Map<number, Edit[]>()
     for (const e of c.edits) {
       const value = e.secret ? encodeValue(secrets.get(e.secret.name) ?? missing(e.secret.name), e.secret.encoding) : e.text!
-      const list = passes.get(e.pass) ?? []
-      list.push({ start: e.start, end: e.end, text: value, rule: e.rule })
-      passes.set(e.pass, list)
+      const list = byPass.get(e.pass) ?? []
+      list.push({ start: e.start, end: e.end, text: value, rule: e.rule, ...(e.secret ? { secret: e.secret } : {}), ...(e.sensitive ? { sensitive: true } : {}) })
+      byPass.set(e.pass, list)
     }
-    for (const pass of [...passes.keys()].sort((a, b) => a - b)) text = applyEdits(text, passes.get(pass)!)
-    const content = encodeText(text, c.encoding)
-    // as when planning: the secrets and their encoded forms (`it\'s` in PHP) are masked before hashing
-    const all = [...masks, ...c.edits.filter((e) => e.secret).map((e) => encodeValue(secrets.get(e.secret!.name)!, e.secret!.encoding)).filter((t) => t.length > 0)]
-    const after = all.length ? hashText(maskValues(text, all), c.encoding) : sha256(content)
-    if (after !== c.after) {
-      throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
+    const passes = [...byPass.keys()].sort((a, b) => a - b).map((k) => byPass.get(k)!)
+    let after: string
+    try {
+      after = passes.reduce((t, pass) => applyEdits(t, pass), text)
+    } catch (e) {
+      // the plan's edits no longer fit a file whose hash hides its sensitive values: it changed
+      if (c.salt === undefined || !(e instanceof EditConflictError)) throw e
+      stale.push(`${c.target}: changed since the plan (its edits no longer fit)`)
+      continue
     }
-    const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
-    targets.push({ target: c.target, path, before: c.before, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}) })
+    replays.push({ c, path, now, text, encoding, after, spans: sensitiveSpans(text, passes) })
+  }
+  // as when planning: every old value and written secret of the plan is masked in the hashes of
+  // the files that have a salt
+  const hashed = [...new Set(replays.flatMap((r) => [...r.spans.old, ...r.spans.written]))]
+  for (const r of replays) {
+    if (r.c.salt === undefined || r.now === 'absent') continue
+    const now = maskedHash(r.text, r.spans.before, hashed, r.c.salt, r.encoding)
+    if (now !== r.c.before) stale.push(`${r.c.target}: changed since the plan (planned ${r.c.before}, now ${now})`)
   }
   if (stale.length) {
     throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)
   }
+  const targets: TxTarget[] = []
+  for (const { c, path, now, after: text, spans } of replays) {
+    const content = encodeText(text, c.encoding)
+    const after = c.salt !== undefined ? maskedHash(text, spans.after, hashed, c.salt, c.encoding) : sha256(content)
+    if (after !== c.after) {
+      throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
+    }
+    const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
+    // the transaction re-checks the file's real hash just before its rename
+    targets.push({ target: c.target, path, before: now, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}) })
+  }
   return targets
 }
+
+/** A change of a plan replayed on the file as it is now. */
+interface Replay { c: PlanDocChange; path: string; now: string; text: string; encoding: string; after: string; spans: SensitiveSpans }
 
 function missing(name: string): never {
   throw new CutoverError('SECRET', `the plan uses secret "${name}" but does not record it`)

@@ -1,21 +1,34 @@
 import { structuredPatch } from 'diff/lib/patch/create.js'
-import { maskValues } from './secrets.js'
+import { positionsOf } from './big-text.js'
+import { applyEdits, type Edit } from './edit.js'
+import { merge, sensitiveSpans, type Span } from './sensitive.js'
 
-/** Lines of the old and new text (1-based) whose content must not be shown. */
-export interface SensitiveLines { before: ReadonlySet<number>; after: ReadonlySet<number> }
+/**
+ * What a diff hides: spans of the old and of the new text (offsets), and, for each shown line,
+ * more columns to hide (half-open, 0-based, e.g. values that look like credentials).
+ */
+export interface DiffMask {
+  before?: readonly Span[]
+  after?: readonly Span[]
+  line?(text: string): readonly Span[]
+}
 
-/** What a diff shows in place of a sensitive line. */
+/** What a diff shows in place of a sensitive value. */
 export const SENSITIVE = '(sensitive)'
 
 /**
  * A unified diff of `before` and `after` with `a/PATH` and `b/PATH` headers (paths relative to
- * the root) and 3 lines of context. Lines listed in `sensitive` show `(sensitive)` instead of
- * their content. Returns `''` when the texts are equal. A missing final newline is marked as
- * `\ No newline at end of file`; CR of CRLF endings is kept out of the shown lines.
+ * the root, quoted like git's when they hold control characters) and 3 lines of context. What
+ * `mask` names shows as `(sensitive)`, the rest of its line as it is; control characters of the
+ * shown lines are made visible (`^[`, see {@link showControls}). Returns `''` when the texts are
+ * equal. A missing final newline is marked as `\ No newline at end of file`; CR of CRLF endings is
+ * kept out of the shown lines.
  */
-export function unifiedDiff(path: string, before: string, after: string, sensitive?: SensitiveLines): string {
+export function unifiedDiff(path: string, before: string, after: string, mask?: DiffMask): string {
   if (before === after) return ''
-  const out = [`--- a/${path}`, `+++ b/${path}`]
+  const out = [`--- ${quotePath(`a/${path}`)}`, `+++ ${quotePath(`b/${path}`)}`]
+  const hideBefore = columnsByLine(before, mask?.before ?? [])
+  const hideAfter = columnsByLine(after, mask?.after ?? [])
   for (const h of hunks(before, after)) {
     out.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`)
     let oldLine = h.oldStart
@@ -28,16 +41,85 @@ export function unifiedDiff(path: string, before: string, after: string, sensiti
         continue
       }
       if (body.endsWith('\r')) body = body.slice(0, -1)
-      const hidden =
-        (sign === '-' && sensitive?.before.has(oldLine)) ||
-        (sign === '+' && sensitive?.after.has(newLine)) ||
-        (sign === ' ' && (sensitive?.before.has(oldLine) || sensitive?.after.has(newLine)))
-      out.push(sign + (hidden ? SENSITIVE : body))
+      const cols = [
+        ...(sign !== '+' ? (hideBefore.get(oldLine) ?? []) : []),
+        ...(sign !== '-' ? (hideAfter.get(newLine) ?? []) : []),
+        ...(mask?.line?.(body) ?? []),
+      ]
+      out.push(sign + shown(body, cols))
       if (sign !== '+') oldLine++
       if (sign !== '-') newLine++
     }
   }
   return out.join('\n') + '\n'
+}
+
+/** A line with the columns `hide` shows as `(sensitive)` and its control characters made visible. */
+function shown(body: string, hide: readonly Span[]): string {
+  if (hide.length === 0) return showControls(body)
+  const parts: string[] = []
+  let at = 0
+  for (const s of merge(hide.map((c) => ({ start: Math.min(c.start, body.length), end: Math.min(c.end, body.length) })))) {
+    parts.push(showControls(body.slice(at, s.start)), SENSITIVE)
+    at = s.end
+  }
+  parts.push(showControls(body.slice(at)))
+  return parts.join('')
+}
+
+/** The columns (0-based, half-open) of each line (1-based) that spans of `text` cover. */
+function columnsByLine(text: string, spans: readonly Span[]): Map<number, Span[]> {
+  const out = new Map<number, Span[]>()
+  if (spans.length === 0) return out
+  const at = positionsOf(text, spans.flatMap((s) => [s.start, s.end]))
+  for (const s of spans) {
+    const a = at.get(s.start)!
+    const b = at.get(s.end)!
+    for (let line = a.line; line <= b.line; line++) {
+      const from = line === a.line ? a.col - 1 : 0
+      const to = line === b.line ? b.col - 1 : Number.MAX_SAFE_INTEGER
+      if (to > from) out.set(line, [...(out.get(line) ?? []), { start: from, end: to }])
+    }
+  }
+  return out
+}
+
+// C0 controls but tab, DEL, C1 controls, and the bidirectional controls that reorder what a
+// terminal shows (a line that reads differently from what it holds)
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * `text` with every control character shown visibly, as `cat -v` does: `^[` for ESC, `^M` for a
+ * CR, `^?` for DEL, `M-^[` for a C1 control; bidirectional controls as `<U+202E>`. Tabs stay.
+ */
+export function showControls(text: string): string {
+  return text.replace(CONTROL, (ch) => {
+    const c = ch.charCodeAt(0)
+    if (c < 0x20) return '^' + String.fromCharCode(c + 64)
+    if (c === 0x7f) return '^?'
+    if (c < 0xa0) return 'M-^' + String.fromCharCode(c - 0x80 + 64)
+    return `<U+${c.toString(16).toUpperCase().padStart(4, '0')}>`
+  })
+}
+
+const ODD_NAME = /[\u0000-\u001f\u007f-\u009f"\\\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+const C_ESCAPES: Record<string, string> = { '\u0007': 'a', '\b': 'b', '\t': 't', '\n': 'n', '\u000b': 'v', '\f': 'f', '\r': 'r', '"': '"', '\\': '\\' }
+
+/**
+ * A path as git quotes it: unchanged when it holds no control character, `"` or `\\`; otherwise
+ * in double quotes with C escapes (`"a\\nb"`) and octal bytes for other controls, so that a file
+ * name can never start a line of its own in a review.
+ */
+export function quotePath(path: string): string {
+  if (!ODD_NAME.test(path)) return path
+  let out = '"'
+  for (const ch of path) {
+    if (C_ESCAPES[ch] !== undefined) out += '\\' + C_ESCAPES[ch]
+    else if (ODD_NAME.test(ch)) for (const b of Buffer.from(ch, 'utf8')) out += '\\' + b.toString(8).padStart(3, '0')
+    else out += ch
+  }
+  return out + '"'
 }
 
 interface Hunk { oldStart: number; oldLines: number; newStart: number; newLines: number; lines: string[] }
@@ -244,11 +326,13 @@ export function diffStat(diff: string): { added: number; removed: number } {
 }
 
 /**
- * {@link unifiedDiff} with every line that holds a secret's value (`secrets`, new) or a
- * replaced sensitive value (`old`, e.g. an old password) shown as `(sensitive)`. Old and new
- * values get different markers, so a changed password line still shows as changed.
+ * {@link unifiedDiff} of `before` and of the text its edits (in passes, each indexing the previous
+ * pass's output) make of it, with what sensitive edits write and the old values they replace
+ * shown as `(sensitive)`, by position: the rest of their lines, and the same words elsewhere,
+ * are shown as they are. `line` hides more on each shown line.
  */
-export function maskedDiff(target: string, before: string, after: string, secrets: readonly string[], old: readonly string[]): string {
-  const mask = (t: string) => maskValues(maskValues(t, secrets, '\u0000N'), old, '\u0000O')
-  return unifiedDiff(target, mask(before), mask(after)).replace(/^([-+ ]).*\u0000[NO].*$/gm, '$1(sensitive)')
+export function maskedDiff(target: string, before: string, passes: readonly (readonly Edit[])[], line?: DiffMask['line']): string {
+  const after = passes.reduce((t: string, pass) => (pass.length ? applyEdits(t, pass) : t), before)
+  const spans = sensitiveSpans(before, passes)
+  return unifiedDiff(target, before, after, { before: spans.before, after: spans.after, ...(line ? { line } : {}) })
 }

@@ -1,10 +1,11 @@
 import { isAscii } from 'node:buffer'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
+import { randomBytes } from 'node:crypto'
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { relative, resolve, sep } from 'node:path'
 import { hashText, positionsOf } from './big-text.js'
-import { diffStat, maskedDiff } from './diff.js'
+import { diffStat, unifiedDiff } from './diff.js'
 import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError, SpecError } from './errors.js'
@@ -14,7 +15,8 @@ import { boundaryFor, Matcher } from './match.js'
 import { checkPlanned } from './plan-check.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
-import { SecretStore, maskValues, type SecretRecord } from './secrets.js'
+import { SecretStore, type SecretRecord } from './secrets.js'
+import { credentialSpans, maskSpans, maskedHash, sensitiveSpans, tokenSpans, type SensitiveSpans } from './sensitive.js'
 import { decodeText, isBinary, sha256, type TextEncoding } from './source.js'
 import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions, type SpecStep } from './spec.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
@@ -27,10 +29,15 @@ export interface FileChange {
   /** The step kinds that edit it, in order. */
   kinds: string[]
   encoding: TextEncoding
-  /** `sha256:` of the file's bytes when planned. */
+  /**
+   * `sha256:` of the file's bytes when planned; for a file holding a sensitive value,
+   * `masked-sha256:` of `salt` and the text with every sensitive value masked (see `maskedHash`).
+   */
   before: string
-  /** `sha256:` of the new bytes (with secret values masked, so the hash reveals nothing). */
+  /** `sha256:` of the new bytes, or `masked-sha256:` like `before`. */
   after: string
+  /** Random salt (hex) of the `masked-sha256:` hashes, when the file holds a sensitive value. */
+  salt?: string
   /** Permission bits of the file, e.g. `0o640`. */
   mode: number
   /** The edits of each step in order; each pass's offsets index the previous pass's output. */
@@ -38,7 +45,7 @@ export interface FileChange {
   beforeText: string
   /** The new text (made again from `beforeText` and `passes` on each read). */
   afterText: string
-  /** The unified diff shown to people (secrets masked). */
+  /** The unified diff shown to people (sensitive values shown as `(sensitive)`, by position). */
   diff: string
   added: number
   removed: number
@@ -67,7 +74,10 @@ export interface Plan {
   /** Changes to live databases, in step order. */
   database: DatabaseChange[]
   secrets: SecretRecord[]
-  /** Values to mask anywhere they are shown. Never serialized. */
+  /**
+   * Values never to show: the secrets, what secret edits write, and the old values sensitive edits
+   * replace. Diffs hide them by position; free text (notes) as whole words. Never serialized.
+   */
   sensitive: string[]
   /** Counts for progress and summaries. */
   stats: { considered: number; read: number; skipped: number }
@@ -94,6 +104,12 @@ export interface PlanOptions {
    * from {@link appliedContents}: a file that still holds them has had its swaps applied.
    */
   applied?: ReadonlyMap<string, ReadonlySet<string>>
+  /**
+   * Show values that only look like credentials (a key named like a password, a URL's password,
+   * a `.pgpass` field) in diffs; by default they show as `(sensitive)`. Secrets, what secret
+   * edits write and the old values they replace are never shown.
+   */
+  showSensitive?: boolean
 }
 
 /** The planning engine for a set of step kinds. */
@@ -388,16 +404,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   changes.sort((a, b) => a.target.localeCompare(b.target))
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
-  const raw = secrets.values()
-  const encoded = new Set<string>()
-  for (const c of changes) {
-    // a secret is written encoded for its literal (`it\'s`): mask that form too, in hashes and output
-    const masks = [...raw, ...secretTexts(c.passes)]
-    for (const m of masks) encoded.add(m)
-    if (masks.length) c.after = hashText(maskValues(c.afterText, masks), c.encoding)
-  }
-  const sensitive = [...new Set([...raw, ...encoded])]
-  for (const d of database) d.diff = maskValues(d.diff, sensitive)
+  const sensitive = maskSensitive(changes, leftovers, notes, database, secrets.values(), o.showSensitive ?? false)
   return {
     version: 1,
     profile,
@@ -571,8 +578,7 @@ async function planRead(
   const leftovers: PlannedLeftover[] = kept.map((l) => ({ target, ...positions.get(l.at)!, text: l.text, reason: l.reason }))
   const nonEmpty = passes.filter((p) => p.length > 0)
   if (nonEmpty.length === 0 || current === text) return { read: true, why: 'no change', leftovers, notes }
-  const diff = maskedDiff(target, text, current, [...secrets.values(), ...secretTexts(passes)], sensitiveOld(text, passes))
-  const { added, removed } = diffStat(diff)
+  // the diff is made once every file is planned: an old value replaced in one file is hidden in all
   return {
     read: true,
     why: 'changed',
@@ -592,30 +598,56 @@ async function planRead(
       get afterText() {
         return passes.reduce((t, pass) => (pass.length ? applyEdits(t, pass) : t), text)
       },
-      diff,
-      added,
-      removed,
+      diff: '',
+      added: 0,
+      removed: 0,
       validators: [...validators],
       ...(allowUserWritable ? { allowUserWritable } : {}),
     },
   }
 }
 
-/** The texts that secret edits write (the secret encoded for its place): masked like the secret itself. */
-export function secretTexts(passes: readonly (readonly Edit[])[]): string[] {
-  return passes.flatMap((p) => p.filter((e) => e.secret && e.text.length > 0).map((e) => e.text))
-}
-
-/** The old texts that sensitive edits replace (an old password): masked like secrets. */
-function sensitiveOld(text: string, passes: Edit[][]): string[] {
-  const out: string[] = []
-  const last = passes.findLastIndex((p) => p.some((e) => e.sensitive || e.secret))
-  let current = text
-  // a pass is applied only when a later pass has sensitive edits to read in its output
-  for (let i = 0; i <= last; i++) {
-    for (const e of passes[i]!) if (e.sensitive || e.secret) out.push(current.slice(e.start, e.end))
-    if (i < last) current = applyEdits(current, passes[i]!)
+/**
+ * Makes the diffs of the planned changes, hiding what must not be shown, by position: what secret
+ * edits write and the old values sensitive edits replace (and those old values, as whole words,
+ * on any line of any diff, in leftovers and notes); values that look like credentials unless
+ * `show`. Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
+ * no guess of an old password can be checked against the plan. Returns the values never shown.
+ */
+function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], notes: PlanNote[], database: DatabaseChange[], secretValues: string[], show: boolean): string[] {
+  const spans = new Map<FileChange, SensitiveSpans>()
+  const old = new Set<string>()
+  const written = new Set<string>()
+  for (const c of changes) {
+    const s = sensitiveSpans(c.beforeText, c.passes)
+    spans.set(c, s)
+    for (const v of s.old) if (v.length) old.add(v)
+    for (const v of s.written) written.add(v)
   }
-  return out.filter((s) => s.length > 0)
+  const oldValues = [...old]
+  const hashed = [...old, ...written]
+  const never = [...new Set([...hashed, ...secretValues])].filter((v) => v.length > 0)
+  for (const c of changes) {
+    const s = spans.get(c)!
+    const after = c.afterText
+    const line = (body: string) => [
+      ...tokenSpans(body, oldValues),
+      ...credentialSpans(body, c.target).filter((x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v))),
+    ]
+    c.diff = unifiedDiff(c.target, c.beforeText, after, { before: s.before, after: s.after, line })
+    ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
+    if (s.before.length || s.after.length || hashed.some((v) => c.beforeText.includes(v) || after.includes(v))) {
+      c.salt = randomBytes(16).toString('hex')
+      if (c.before !== 'absent') c.before = maskedHash(c.beforeText, s.before, hashed, c.salt, c.encoding)
+      c.after = maskedHash(after, s.after, hashed, c.salt, c.encoding)
+    }
+  }
+  const hide = (text: string) => maskSpans(text, tokenSpans(text, never), '(sensitive)')
+  for (const l of leftovers) l.text = hide(l.text)
+  for (const n of notes) n.message = hide(n.message)
+  for (const d of database) {
+    // the headers name the object; only the lines of its definition are masked
+    d.diff = d.diff.split('\n').map((l) => (/^(--- |\+\+\+ |-- pg:)/.test(l) ? l : hide(l))).join('\n')
+  }
+  return never
 }
-

@@ -2,7 +2,7 @@ export type { DatabaseApplyContext, DatabaseChange, DatabasePlan, DatabaseTarget
 export { applyEdits, checkEdits, mapOffset, sortEdits, type Edit, type EncodingName } from './edit.js'
 export { applyPlanDocument, recoverState, type ApplyOptions, type ApplyResult } from './apply.js'
 export { formatDiagnostic, type Diagnostic, type Range } from './diagnostic.js'
-export { diffStat, maskedDiff, unifiedDiff, SENSITIVE, type SensitiveLines } from './diff.js'
+export { diffStat, maskedDiff, quotePath, showControls, unifiedDiff, SENSITIVE, type DiffMask } from './diff.js'
 export { discoverFiles, type DiscoverOptions } from './discover.js'
 export { encodeValue } from './encode.js'
 export { createEngine, type Engine, type FileChange, type Plan, type PlanNote, type PlanOptions, type PlannedLeftover } from './engine.js'

@@ -5,6 +5,7 @@ import { CutoverError } from './errors.js'
 import { positionsOf } from './big-text.js'
 import { applyEdits } from './edit.js'
 import type { SecretRecord } from './secrets.js'
+import { maskSpans, tokenSpans } from './sensitive.js'
 import type { TextEncoding } from './source.js'
 
 /** One edit as a plan document records it: enough to replay it, never a secret value. */
@@ -20,14 +21,19 @@ export interface PlanDocEdit {
   /** The new text; absent when `secret` is set. */
   text?: string
   secret?: { name: string; encoding: EncodingName[] }
+  /** Set when the replaced text is sensitive (an old password): apply masks it when hashing. */
+  sensitive?: true
 }
 
 /** One changed file in a plan document (DESIGN.md §6). */
 export interface PlanDocChange {
   target: string
   kind: string
+  /** `sha256:` of the file, `absent`, or `masked-sha256:` (salted, sensitive values masked) when `salt` is set. */
   before: string
   after: string
+  /** The salt of `masked-sha256:` hashes (hex), for a file holding a sensitive value. */
+  salt?: string
   mode: string
   encoding: TextEncoding
   validators: string[]
@@ -69,11 +75,12 @@ export function toPlanDocument(plan: Plan): PlanDocument {
             line: p.line,
             col: p.col,
             rule: e.rule,
-            summary: e.secret || e.sensitive ? '(sensitive)' : (e.summary ?? ''),
+            summary: e.secret || e.sensitive ? '(sensitive)' : maskSpans(e.summary ?? '', tokenSpans(e.summary ?? '', plan.sensitive), '(sensitive)'),
             pass: i,
             start: e.start,
             end: e.end,
             ...(e.secret ? { secret: e.secret } : { text: e.text }),
+            ...(e.sensitive ? { sensitive: true as const } : {}),
           })
         }
         // the next pass's offsets index this pass's output; after the last pass nothing does
@@ -84,6 +91,7 @@ export function toPlanDocument(plan: Plan): PlanDocument {
         kind: c.kinds.join('+'),
         before: c.before,
         after: c.after,
+        ...(c.salt ? { salt: c.salt } : {}),
         mode: '0' + c.mode.toString(8).padStart(3, '0'),
         encoding: c.encoding,
         validators: c.validators,

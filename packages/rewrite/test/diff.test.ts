@@ -16,10 +16,20 @@ describe('unifiedDiff', () => {
     expect(d).toContain('-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file')
     expect(d).not.toContain('\r')
   })
-  it('masks sensitive lines', () => {
-    const d = unifiedDiff('f', 'a\npw=old\n', 'a\npw=new\n', { before: new Set([2]), after: new Set([2]) })
-    expect(d).toContain('-(sensitive)\n+(sensitive)')
-    expect(d).not.toMatch(/old|new/)
+  it('masks sensitive spans by position, the rest of their lines shown', () => {
+    const before = 'a\npw=old # old\n'
+    const after = 'a\npw=new # old\n'
+    const d = unifiedDiff('old/f', before, after, { before: [{ start: 5, end: 8 }], after: [{ start: 5, end: 8 }] })
+    expect(d).toContain('--- a/old/f\n+++ b/old/f\n')
+    expect(d).toContain('-pw=(sensitive) # old\n+pw=(sensitive) # old\n')
+    expect(d).not.toContain('new')
+  })
+  it('masks a span across lines on each line it covers, and columns a line function names', () => {
+    const d = unifiedDiff('f', 'x\nk=a\nb\nc\n', 'x\nk=z\nb\nc\ntoken=t0k\n', {
+      before: [{ start: 4, end: 7 }],
+      line: (body) => (body.startsWith('token=') ? [{ start: 6, end: body.length }] : []),
+    })
+    expect(d).toContain('-k=(sensitive)\n+k=z\n (sensitive)\n c\n+token=(sensitive)\n')
   })
   it('is empty for equal texts and counts lines', () => {
     expect(unifiedDiff('f', 'x', 'x')).toBe('')

@@ -103,13 +103,12 @@ function planFunction(p: Planner, f: LiveFunction, selected: boolean): void {
   const stored = r.edits.map(store)
   const masks = secretMasks(stored, p.ctx.secret)
   const after = applyEdits(f.definition, r.edits)
-  const old = r.edits.filter((e) => e.sensitive || e.secret).map((e) => f.definition.slice(e.start, e.end)).filter((v) => v.length > 0)
   p.out.changes.push({
     target,
     kind: 'sql',
     before: sha256(f.definition),
     after: maskedHash(after, masks),
-    diff: maskedDiff(target, f.definition, after, masks, old),
+    diff: maskedDiff(target, f.definition, [r.edits]),
     rules: countRules(r.edits),
     payload: { type: 'function', schema: f.schema, name: f.name, args: f.args, edits: stored } satisfies LivePayload,
     connection: p.o.database,

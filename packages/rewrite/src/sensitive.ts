@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto'
+import { sortEdits, type Edit } from './edit.js'
+
+// Where sensitive values are, by position: the spans that edits writing a secret produce, the
+// spans of the old values they replace, and values that look like credentials on a shown line.
+// Masking never searches a whole output for a value (that turns `var/www/moodle/` into
+// `var/www/(sensitive)/` when the secret is `moodle`, and breaks JSON for a secret `e`).
+
+/** A half-open span `[start, end)` of a text. */
+export interface Span { start: number; end: number }
+
+/** Where the sensitive values of a file are, and what they are (for hashing and for other files' output). */
+export interface SensitiveSpans {
+  /** Spans of the file's text (as planned from) holding a value a sensitive edit replaces. */
+  before: Span[]
+  /** Spans of the new text holding what a sensitive edit wrote. */
+  after: Span[]
+  /** The old values sensitive edits replace (an old password). */
+  old: string[]
+  /** The texts secret edits write (the secret encoded for its literal). */
+  written: string[]
+}
+
+/** Whether an edit writes a secret or replaces a sensitive value. */
+export function isSensitive(e: Edit): boolean {
+  return e.secret !== undefined || e.sensitive === true
+}
+
+/** An edit reduced to what offset mapping needs: its span and the length of its new text. */
+interface Shift { start: number; end: number; length: number }
+
+/**
+ * The sensitive spans of a text edited in passes (each pass's offsets index the previous pass's
+ * output): old spans are mapped back to the first text, new ones forward to the last. A span a
+ * later edit cuts into grows to cover that edit's text: masking errs on the side of hiding.
+ */
+export function sensitiveSpans(text: string, passes: readonly (readonly Edit[])[]): SensitiveSpans {
+  const out: SensitiveSpans = { before: [], after: [], old: [], written: [] }
+  const last = passes.findLastIndex((p) => p.some(isSensitive))
+  if (last === -1) return out
+  const inverses: Shift[][] = []
+  let current = text
+  for (let i = 0; i < passes.length; i++) {
+    const pass = sortEdits(passes[i]!)
+    if (pass.length === 0) continue
+    const shifts = pass.map((e) => ({ start: e.start, end: e.end, length: e.text.length }))
+    out.after = out.after.map((s) => mapSpan(s, shifts))
+    const inverse: Shift[] = []
+    let delta = 0
+    for (const e of pass) {
+      const at = e.start + delta
+      inverse.push({ start: at, end: at + e.text.length, length: e.end - e.start })
+      if (isSensitive(e)) {
+        if (e.end > e.start) {
+          let span: Span = { start: e.start, end: e.end }
+          for (let k = inverses.length - 1; k >= 0; k--) span = mapSpan(span, inverses[k]!)
+          out.before.push(span)
+          out.old.push(current.slice(e.start, e.end))
+        }
+        if (e.text.length > 0) out.after.push({ start: at, end: at + e.text.length })
+        if (e.secret && e.text.length > 0) out.written.push(e.text)
+      }
+      delta += e.text.length - (e.end - e.start)
+    }
+    inverses.push(inverse)
+    // only a later pass's sensitive edits read this pass's output
+    if (i < last) current = applyShifts(current, pass)
+  }
+  out.before = merge(out.before)
+  out.after = merge(out.after)
+  return out
+}
+
+function applyShifts(text: string, sorted: readonly Edit[]): string {
+  const parts: string[] = []
+  let at = 0
+  for (const e of sorted) {
+    parts.push(text.slice(at, e.start), e.text)
+    at = e.end
+  }
+  parts.push(text.slice(at))
+  return parts.join('')
+}
+
+/** Maps a span through sorted edits; a boundary inside an edited span moves to that edit's edge (outwards). */
+function mapSpan(span: Span, shifts: readonly Shift[]): Span {
+  return { start: mapPos(span.start, shifts, 'start'), end: Math.max(mapPos(span.start, shifts, 'start'), mapPos(span.end, shifts, 'end')) }
+}
+
+function mapPos(p: number, shifts: readonly Shift[], side: 'start' | 'end'): number {
+  let delta = 0
+  for (const e of shifts) {
+    if (e.start === e.end) {
+      // an insertion at a span's start stays outside it, and so does one at its end
+      if (e.start < p || (e.start === p && side === 'start')) {
+        delta += e.length
+        continue
+      }
+      break
+    }
+    if (e.end <= p) {
+      delta += e.length - (e.end - e.start)
+      continue
+    }
+    if (e.start < p) return side === 'start' ? e.start + delta : e.start + delta + e.length
+    break
+  }
+  return p + delta
+}
+
+/** Sorted, overlapping or touching spans joined. */
+export function merge(spans: readonly Span[]): Span[] {
+  const sorted = [...spans].filter((s) => s.end > s.start).sort((a, b) => a.start - b.start || a.end - b.end)
+  const out: Span[] = []
+  for (const s of sorted) {
+    const prev = out[out.length - 1]
+    if (prev && s.start <= prev.end) prev.end = Math.max(prev.end, s.end)
+    else out.push({ ...s })
+  }
+  return out
+}
+
+/** Spans of `text` where a value of `values` occurs as a whole token (not inside a longer word). */
+export function tokenSpans(text: string, values: readonly string[]): Span[] {
+  const out: Span[] = []
+  for (const v of values) {
+    if (v.length === 0) continue
+    for (let at = text.indexOf(v); at !== -1; at = text.indexOf(v, at + 1)) {
+      if (isWord(text.charCodeAt(at - 1)) && isWord(v.charCodeAt(0))) continue
+      if (isWord(text.charCodeAt(at + v.length)) && isWord(v.charCodeAt(v.length - 1))) continue
+      out.push({ start: at, end: at + v.length })
+    }
+  }
+  return merge(out)
+}
+
+function isWord(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127
+}
+
+/** `text` with every span replaced by `mask`. */
+export function maskSpans(text: string, spans: readonly Span[], mask: string): string {
+  if (spans.length === 0) return text
+  const parts: string[] = []
+  let at = 0
+  for (const s of merge(spans)) {
+    parts.push(text.slice(at, s.start), mask)
+    at = Math.max(at, s.end)
+  }
+  parts.push(text.slice(at))
+  return parts.join('')
+}
+
+/**
+ * The hash a plan records for a file holding sensitive values: `masked-sha256:` of a salt and the
+ * text with the sensitive spans and every occurrence of the sensitive values replaced by a NUL
+ * (a character no text file holds), and the file's encoding. Nothing of an old password is hashed, so no guess of it can
+ * be confirmed against the plan; every other byte still is, so the stale check keeps working.
+ */
+export function maskedHash(text: string, spans: readonly Span[], values: readonly string[], salt: string, encoding: string): string {
+  let masked = maskSpans(text, spans, '\u0000')
+  for (const v of [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) masked = masked.split(v).join('\u0000')
+  return `masked-sha256:${createHash('sha256').update(`${salt}\u0000${encoding}\u0000`).update(masked, 'utf8').digest('hex')}`
+}
+
+/** Normalized key names (lower case, letters and digits) that name a credential. */
+const CREDENTIAL_KEY = /(password|passwd|passphrase|pass|secret|token|apikey|secretkey)$/
+const NOT_CREDENTIAL = /(bypass|compass|surpass|trespass)$/
+
+function isCredentialKey(key: string): boolean {
+  const k = key.toLowerCase().replace(/[^a-z0-9]/g, '')
+  return CREDENTIAL_KEY.test(k) && !NOT_CREDENTIAL.test(k)
+}
+
+// `key = value`, `key: value`, `'key' => value`, `"key": value`, `$CFG->dbpass = value`; a quoted
+// value may be unterminated on the line (a syntax error's line must not show it either)
+const ASSIGN = /(?<![\w$])(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z_$][\w$]*(?:(?:->|\.|::)[\w$]+)*))\s*(=>|=(?!=)|:(?!:))\s*/g
+const DEFINE = /\bdefine\s*\(\s*(["'])([^"'\n]*)\1\s*,\s*/gi
+const URL_PASSWORD = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@:'"]*:([^\s/@'"]*)@/g
+
+/** The span of the value starting at `at` in `line`: inside its quotes, or the bare token (to the line's end when `rest`). */
+function valueAt(line: string, at: number, rest: boolean): Span | undefined {
+  const q = line[at]
+  if (q === '"' || q === "'" || q === '`') {
+    let i = at + 1
+    while (i < line.length && line[i] !== q) i += line[i] === '\\' ? 2 : 1
+    return { start: at + 1, end: Math.min(i, line.length) }
+  }
+  if (q === '$' || q === undefined) return undefined
+  if (rest) {
+    let end = line.length
+    // an INI or shell comment after the value
+    const comment = /\s[;#]/.exec(line.slice(at))
+    if (comment) end = at + comment.index
+    while (end > at && /\s/.test(line[end - 1]!)) end--
+    return end > at ? { start: at, end } : undefined
+  }
+  const m = /^[^\s;,#'"(){}[\]]+/.exec(line.slice(at))
+  if (!m || line[at + m[0].length] === '(') return undefined
+  return { start: at, end: at + m[0].length }
+}
+
+/**
+ * Spans of one line (no line break) holding a value that looks like a credential: the value of a
+ * key named like a password, secret, token or API key (PHP, INI, JSON, JS, `.env`, conninfo
+ * `password=`), the password of a URL's userinfo, the password field of a `.pgpass` line.
+ */
+export function credentialSpans(line: string, path = ''): Span[] {
+  const out: Span[] = []
+  for (const m of line.matchAll(ASSIGN)) {
+    const key = m[1] ?? m[2] ?? m[3] ?? ''
+    if (!isCredentialKey(key.split(/->|\.|::/).pop()!)) continue
+    const at = m.index + m[0].length
+    const bare = m[3] !== undefined && m[4] !== '=>' && /^\s*$/.test(line.slice(0, m.index))
+    const v = valueAt(line, at, bare && line[at] !== '"' && line[at] !== "'")
+    if (v) out.push(v)
+  }
+  for (const m of line.matchAll(DEFINE)) {
+    if (!isCredentialKey(m[2]!)) continue
+    const v = valueAt(line, m.index + m[0].length, false)
+    if (v) out.push(v)
+  }
+  for (const m of line.matchAll(URL_PASSWORD)) {
+    if (m[1]!.length === 0) continue
+    const end = m.index + m[0].length - 1
+    out.push({ start: end - m[1]!.length, end })
+  }
+  if (/(^|\/)\.?pgpass$/.test(path) && !/^\s*#/.test(line)) {
+    // host:port:database:user:password, `\:` and `\\` escaped
+    let field = 0
+    for (let i = 0; i < line.length; i++) {
+      if (line[i] === '\\') i++
+      else if (line[i] === ':' && ++field === 4) {
+        if (i + 1 < line.length) out.push({ start: i + 1, end: line.length })
+        break
+      }
+    }
+  }
+  return merge(out)
+}

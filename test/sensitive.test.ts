@@ -1,0 +1,208 @@
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+// Sensitive values through the built binary (issue 15 §2, issue 14 medium and low points).
+
+const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
+
+function cutover(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-sensitive-'))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+  return dir
+}
+
+const OLD = 'Summer2019!'
+
+const SPEC = `version: 1
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+secrets:
+  MOODLE_DB_PASSWORD: { env: MOODLE_DB_PASSWORD }
+steps:
+  - php:
+      files: ["var/www/moodle/config.php"]
+      addresses: names
+      set: { "CFG->dbpass": { secret: MOODLE_DB_PASSWORD } }
+  - text:
+      files: ["home/moodle/.pgpass"]
+      addresses: names
+`
+
+const CONFIG = `<?php
+$CFG = new stdClass();
+$CFG->dbhost = '10.0.10.48';
+$CFG->dbpass = '${OLD}';
+$CFG->dataroot = '/srv/moodledata';
+`
+
+// the same old password in another file, changed by another rule on the same line, and as context
+const PGPASS = `10.0.10.48:5432:lms:lms:${OLD}
+# ${OLD} was set in 2019
+localhost:5432:lms:lms:${OLD}
+`
+
+const FILES = { 'cutover.yaml': SPEC, 'var/www/moodle/config.php': CONFIG, 'home/moodle/.pgpass': PGPASS }
+
+describe('a secret that is a common word (MOODLE_DB_PASSWORD=moodle)', () => {
+  const env = { MOODLE_DB_PASSWORD: 'moodle' }
+
+  it('shows every path unmasked, the value nowhere, and the old password in no output', () => {
+    const dir = tree(FILES)
+    const plan = cutover(['plan', '--root', '.'], dir, env)
+    expect(plan.err).toBe('')
+    expect(plan.code).toBe(0)
+    const json = cutover(['plan', '--root', '.', '--json'], dir, env)
+    expect(json.code).toBe(0)
+    const saved = cutover(['plan', '--root', '.', '--out', 'plan.json'], dir, env)
+    expect(saved.code).toBe(0)
+    const outputs = [plan.out, json.out, saved.out, readFileSync(join(dir, 'plan.json'), 'utf8')]
+    // paths, headers and the summary are never masked
+    expect(plan.out).toContain('--- a/var/www/moodle/config.php\n+++ b/var/www/moodle/config.php\n')
+    expect(plan.out).toContain('--- a/home/moodle/.pgpass\n')
+    expect(plan.out).toMatch(/^ {2}var\/www\/moodle\/config\.php +php/m)
+    // by position: the line shows everything but the value; unrelated lines are not masked
+    expect(plan.out).toContain("-$CFG->dbpass = '(sensitive)';\n+$CFG->dbhost = 'db.example.org';\n+$CFG->dbpass = '(sensitive)';\n")
+    expect(plan.out).toContain(" $CFG->dataroot = '/srv/moodledata';\n")
+    // the old password is hidden in the other file too, on changed lines and in context
+    expect(plan.out).toContain('-10.0.10.48:5432:lms:lms:(sensitive)\n+db.example.org:5432:lms:lms:(sensitive)\n # (sensitive) was set in 2019\n')
+    for (const o of outputs) {
+      expect(o).not.toContain(OLD)
+      expect(o).not.toContain('(sensitive)/')
+      // once the paths are taken out, the word is nowhere: the value is never shown
+      expect(o.replaceAll('var/www/moodle/', '').replaceAll('home/moodle/', '').replaceAll('moodledata', '')).not.toContain('moodle')
+    }
+    const doc = JSON.parse(json.out)
+    expect(doc.changes.map((c: { target: string }) => c.target)).toEqual(['home/moodle/.pgpass', 'var/www/moodle/config.php'])
+
+    const apply = cutover(['apply', 'plan.json', '--root', '.'], dir, env)
+    expect(apply.err).toBe('')
+    expect(apply.code).toBe(0)
+    expect(apply.out).not.toContain(OLD)
+    expect(readFileSync(join(dir, 'var/www/moodle/config.php'), 'utf8')).toContain("$CFG->dbpass = 'moodle';\n")
+    expect(cutover(['verify', '--root', '.'], dir, env).code).toBe(0)
+  })
+
+  it('keeps plan --json valid JSON for a one-character secret, and apply agrees with its hashes', () => {
+    for (const secret of ['e', '"', '\\']) {
+      const dir = tree(FILES)
+      const json = cutover(['plan', '--root', '.', '--json'], dir, { MOODLE_DB_PASSWORD: secret })
+      expect(json.code).toBe(0)
+      const doc = JSON.parse(json.out)
+      expect(doc.changes[1].target).toBe('var/www/moodle/config.php')
+      expect(doc.changes[1].edits.find((e: { secret?: unknown }) => e.secret)).toMatchObject({ secret: { name: 'MOODLE_DB_PASSWORD' } })
+      writeFileSync(join(dir, 'plan.json'), json.out)
+      const apply = cutover(['apply', 'plan.json', '--root', '.'], dir, { MOODLE_DB_PASSWORD: secret })
+      expect(apply.err).toBe('')
+      expect(apply.code).toBe(0)
+    }
+  })
+
+  it('records salted hashes of the masked text: 256 guesses of the old password confirm nothing', () => {
+    const dir = tree(FILES)
+    const json = cutover(['plan', '--root', '.', '--json'], dir, env)
+    const doc = JSON.parse(json.out)
+    const change = doc.changes.find((c: { target: string }) => c.target === 'var/www/moodle/config.php')
+    const edit = change.edits.find((e: { secret?: unknown }) => e.secret)
+    expect(change.before).toMatch(/^masked-sha256:[0-9a-f]{64}$/)
+    expect(change.salt).toMatch(/^[0-9a-f]{32}$/)
+    // the attack of the issue: the file around the value is known (the diff shows it), the value's
+    // offsets are in the plan; try 256 guesses, the real one among them
+    const guesses = Array.from({ length: 255 }, (_, i) => `Summer${2000 + (i % 30)}${'!?#$%&*+'[i % 8]}`).filter((g) => g !== OLD)
+    guesses.splice(77, 0, OLD)
+    const file = (g: string) => CONFIG.slice(0, edit.start) + g + CONFIG.slice(edit.start + OLD.length)
+    expect(file(OLD)).toBe(readFileSync(join(dir, 'var/www/moodle/config.php'), 'utf8'))
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+    const salted = (g: string) => createHash('sha256').update(`${change.salt}\u0000utf8\u0000`).update(file(g)).digest('hex')
+    for (const g of guesses) {
+      expect(change.before.endsWith(sha(file(g)))).toBe(false)
+      expect(change.before.endsWith(salted(g))).toBe(false)
+    }
+    // and a stale check still works: any other change of the file is refused
+    writeFileSync(join(dir, 'plan.json'), json.out)
+    writeFileSync(join(dir, 'var/www/moodle/config.php'), CONFIG.replace('moodledata', 'moodledatb'))
+    const apply = cutover(['apply', 'plan.json', '--root', '.'], dir, env)
+    expect(apply.code).toBe(1)
+    expect(apply.err).toContain('var/www/moodle/config.php: changed since the plan')
+    expect(apply.err).not.toContain(OLD)
+  })
+})
+
+describe('values that look like credentials', () => {
+  const spec = `version: 1
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+steps:
+  - text:
+      files: ["etc/app/*"]
+      addresses: names
+`
+  const files = {
+    'cutover.yaml': spec,
+    'etc/app/app.ini': 'host = 10.0.10.48\napi_key = k3y-abc\ndb_password = two words here ; a comment\n',
+    'etc/app/app.php': "<?php\n$host = '10.0.10.48';\n$CFG->dbpass = 'php-pw';\ndefine('SECRET_TOKEN', \"tok-1\");\n",
+    'etc/app/app.json': '{\n  "host": "10.0.10.48",\n  "password": "json-pw"\n}\n',
+    'etc/app/conn.txt': 'url=postgres://app:url-pw@10.0.10.48/app\nconninfo host=10.0.10.48 user=app password=ci-pw dbname=app\n',
+    'etc/app/.pgpass': '10.0.10.48:5432:app:app:pg:pw\n',
+  }
+  const values = ['k3y-abc', 'two words here', 'php-pw', 'tok-1', 'json-pw', 'url-pw', 'ci-pw', 'pg:pw', 'pg\\:pw']
+
+  it('are shown as (sensitive) in diffs by default, and plan --show-sensitive reveals them', () => {
+    const dir = tree(files)
+    const plan = cutover(['plan', '--root', '.'], dir)
+    expect(plan.code).toBe(0)
+    for (const v of values) expect(plan.out).not.toContain(v)
+    expect(plan.out).toContain(' api_key = (sensitive)\n db_password = (sensitive) ; a comment\n')
+    expect(plan.out).toContain(" $CFG->dbpass = '(sensitive)';\n define('SECRET_TOKEN', \"(sensitive)\");\n")
+    expect(plan.out).toContain('   "password": "(sensitive)"\n')
+    expect(plan.out).toContain('+url=postgres://app:(sensitive)@db.example.org/app\n')
+    expect(plan.out).toContain('+conninfo host=db.example.org user=app password=(sensitive) dbname=app\n')
+    expect(plan.out).toContain('+db.example.org:5432:app:app:(sensitive)\n')
+    const json = cutover(['plan', '--root', '.', '--json'], dir)
+    for (const v of values) expect(json.out).not.toContain(v)
+    const shown = cutover(['plan', '--root', '.', '--show-sensitive'], dir)
+    expect(shown.code).toBe(0)
+    for (const v of ['k3y-abc', 'two words here', 'php-pw', 'tok-1', 'json-pw', 'url-pw', 'ci-pw', 'pg:pw']) expect(shown.out).toContain(v)
+  })
+
+  it('never reveals a declared secret or the old value it replaces, even with --show-sensitive', () => {
+    const dir = tree(FILES)
+    const shown = cutover(['plan', '--root', '.', '--show-sensitive'], dir, { MOODLE_DB_PASSWORD: 'n3w-pw' })
+    expect(shown.code).toBe(0)
+    expect(shown.out).not.toContain(OLD)
+    expect(shown.out).not.toContain('n3w-pw')
+    expect(shown.out).toContain("+$CFG->dbpass = '(sensitive)';\n")
+  })
+})
+
+describe('the review cannot be forged by file contents or names', () => {
+  it('shows control characters visibly and quotes odd file names', () => {
+    // (a name with CR or LF matches no glob; an ESC can still rewrite what a terminal shows)
+    const name = 'etc/x\u001b[2K\u001b[1A+++ forged.conf'
+    const dir = tree({
+      'cutover.yaml': 'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["etc/**"], addresses: names }\n',
+      [name]: 'host=10.0.10.48\n',
+      'etc/ansi.conf': 'host=10.0.10.48 \u001b[2K\u001b[1A\r+host=10.0.10.49\u009b31m \u202eevil\n# 10.0.10.48\u001b[8m hidden\n',
+    })
+    const plan = cutover(['plan', '--root', '.'], dir)
+    expect(plan.code).toBe(0)
+    // eslint-disable-next-line no-control-regex
+    expect(plan.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/)
+    expect(plan.out).toContain('+host=db.example.org ^[[2K^[[1A^M+host=10.0.10.49M-^[31m <U+202E>evil\n')
+    expect(plan.out).toContain('--- "a/etc/x\\033[2K\\033[1A+++ forged.conf"\n+++ "b/etc/x\\033[2K\\033[1A+++ forged.conf"\n')
+    expect(plan.out).toContain('  "etc/x\\033[2K\\033[1A+++ forged.conf"  text')
+    expect(plan.out).toContain('+# db.example.org^[[8m hidden\n')
+    expect(plan.out.split('\n').filter((l) => l.startsWith('+++ '))).toHaveLength(2)
+  })
+})
