@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs'
 import { chmod, open, readFile } from 'node:fs/promises'
 import { isAbsolute, relative, resolve } from 'node:path'
 import {
@@ -7,7 +6,7 @@ import {
   SpecError,
   applyPlanDocument,
   checkPlanDocument,
-  appliedContents,
+  appliedOnce,
   createEngine,
   faultsFromEnv,
   formatDiagnostic,
@@ -15,7 +14,6 @@ import {
   listTransactions,
   pruneTransactions,
   recoverState,
-  defaultStateDir,
   rollbackLast,
   toPlanDocument,
   withLock,
@@ -44,27 +42,12 @@ async function engine(kinds?: readonly StepKind<any>[]): Promise<Engine> {
   return createEngine({ steps: kinds ?? (await allStepKinds()) })
 }
 
-const STATE_DIR = 'var/lib/cutover'
-
 function paths(opts: Opts, io: Io, planRoot?: string) {
   const root = resolve(io.cwd, str(opts.root) ?? planRoot ?? '/')
-  const given = str(opts.stateDir)
-  // the default state directory is in the root as a chroot sees it (a linked var/lib stays inside)
-  const stateDir = given !== undefined ? resolve(io.cwd, given) : defaultStateDir(root)
-  const ignore = new Set<string>(given === undefined ? [`${STATE_DIR}/**`] : [])
-  for (const base of [root, realOr(root)]) {
-    const rel = relative(base, stateDir)
-    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) ignore.add(`${rel}/**`)
-  }
-  return { root, stateDir, ignore: [...ignore] }
-}
-
-function realOr(path: string): string {
-  try {
-    return realpathSync(path)
-  } catch {
-    return path
-  }
+  const stateDir = resolve(io.cwd, str(opts.stateDir) ?? resolve(root, 'var/lib/cutover'))
+  const rel = relative(root, stateDir)
+  const ignore = rel && !rel.startsWith('..') && !isAbsolute(rel) ? [`${rel}/**`] : []
+  return { root, stateDir, ignore }
 }
 
 /** Plans the spec of `opts`, with an engine for the step kinds it names. */
@@ -80,7 +63,7 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
   // missing secrets are spec errors too, reported with the others in one run
   const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath, { env: io.env, ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}) })
   const { root, ignore, stateDir } = paths(opts, io)
-  const applied = await appliedContents(stateDir, spec.hash)
+  const applied = await appliedOnce(stateDir)
   const progress = progressLine(io, opts)
   try {
     const plan = await e.plan(spec, {

@@ -33,7 +33,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   program
     .command('plan')
     .description('show every change as a unified diff, and what was left over')
-    .addOption(spec()).addOption(root()).addOption(profile())
+    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir())
     .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
     .option('--json', 'print the plan document instead of the review')
     .option('--detailed-exitcode', 'exit 2 when there are changes')
@@ -51,7 +51,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   program
     .command('verify')
     .description('succeed when the plan for the profile is empty')
-    .addOption(spec()).addOption(root()).addOption(profile())
+    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir())
     .option('--strict', 'also fail when there are leftovers')
     .addOption(quiet()).addOption(verbose())
     .action(action('verify'))

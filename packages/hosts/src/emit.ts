@@ -20,13 +20,14 @@ export function lineEdits(doc: HostsDocument, m: LineModel, address: string): Ed
     const byRule = m.readdressed && address === m.address ? m.readdressed.rule : 'hosts.ensure'
     const moving = names.filter((n) => !n.removed && n.dest !== undefined).map((n) => n.text)
     const text = addressInPlaceOf(m.original, address)
-    edits.push({ ...m.line.address!, text, rule: byRule, summary: `${moving.join(' ') || m.original}: ${m.original} -> ${text}` })
+    const once = m.readdressed && address === m.address ? m.readdressed.once : undefined
+    edits.push({ ...m.line.address!, text, rule: byRule, summary: `${moving.join(' ') || m.original}: ${m.original} -> ${text}`, ...(once ? { once } : {}) })
   }
   let i = 0
   while (i < names.length) {
     const n = names[i]!
     if (!n.removed) {
-      if (n.renamed) edits.push({ ...n.span, text: n.renamed.text, rule: n.renamed.rule, summary: `${doc.text.slice(n.span.start, n.span.end)} -> ${n.renamed.text}` })
+      if (n.renamed) edits.push({ ...n.span, text: n.renamed.text, rule: n.renamed.rule, summary: `${doc.text.slice(n.span.start, n.span.end)} -> ${n.renamed.text}`, ...(n.renamed.once ? { once: n.renamed.once } : {}) })
       i++
       continue
     }

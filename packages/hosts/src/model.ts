@@ -5,7 +5,7 @@ import type { NamedHit } from './locate.js'
 import { ENTRY, foldName } from './table.js'
 
 /** A change of one token's text, and the rule that asks for it. */
-export interface Rewrite { text: string; rule: string }
+export interface Rewrite { text: string; rule: string; once?: string }
 
 /** One name of an entry as the plan sees it. */
 export interface NameModel {

@@ -55,18 +55,20 @@ function rename(m: Matcher, name: string): Rewrite | undefined {
   let out = ''
   let at = 0
   let rule: string | undefined
+  let once: string | undefined
   for (const x of matches) {
     if (x.pattern.find === x.pattern.replace) continue
     out += name.slice(at, x.start) + x.pattern.replace
     at = x.end
     rule ??= x.pattern.rule
+    once ??= x.pattern.once
   }
-  return rule ? { text: out + name.slice(at), rule } : undefined
+  return rule ? { text: out + name.slice(at), rule, ...(once ? { once } : {}) } : undefined
 }
 
 function readdress(m: Matcher, address: string): Rewrite | undefined {
   const p = m.whole(address)
-  return p && p.find !== p.replace ? { text: p.replace, rule: p.rule } : undefined
+  return p && p.find !== p.replace ? { text: p.replace, rule: p.rule, ...(p.once ? { once: p.once } : {}) } : undefined
 }
 
 function ensureList(o: HostsOptions, ctx: Context): EnsureRequest[] {

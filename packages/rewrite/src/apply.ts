@@ -1,10 +1,10 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { OutsideRootError, RootResolver, type Resolved } from './confine.js'
 import { applyEdits, type Edit } from './edit.js'
 import { encodeValue } from './encode.js'
 import { CutoverError, EditConflictError, StalePlanError } from './errors.js'
 import { withLock } from './lock.js'
+import { recordOnce, type OnceRecord } from './once.js'
 import type { PlanDocChange, PlanDocument } from './plan-doc.js'
 import { resolveRecordedSecrets } from './secrets.js'
 import { maskedHash, sensitiveSpans, type SensitiveSpans } from './sensitive.js'
@@ -61,28 +61,11 @@ function databaseParticipants(doc: PlanDocument, secrets: Map<string, string>, o
 async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<TxTarget[]> {
   const stale: string[] = []
   const replays: Replay[] = []
-  const refused: string[] = []
-  const resolver = planRoot(doc.root)
   for (const c of doc.changes) {
-    // where the target is in the root now, links followed as a chroot would: it must be where it was planned
-    let where: Resolved | undefined
-    try {
-      where = resolver.resolve(c.target, { missingTail: c.before === 'absent' })
-    } catch (e) {
-      if (!(e instanceof OutsideRootError)) throw e
-      refused.push(e.message)
-      continue
-    }
-    const planned = c.link ?? c.target.split('/').filter((p) => p !== '' && p !== '.').join('/')
-    if (where && where.rel !== planned) {
-      stale.push(`${c.target}: now leads to ${where.rel} in the root, planned ${planned}`)
-      continue
-    }
-    const path = where?.real ?? resolve(resolver.real, planned)
+    const path = resolve(doc.root, c.target)
     let bytes: Buffer | undefined
     try {
-      if (!where) throw Object.assign(new Error('no such directory'), { code: 'ENOENT' })
-      bytes = readNoFollow(path)
+      bytes = readFileSync(path)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || c.before !== 'absent') {
         stale.push(`${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`)
@@ -100,20 +83,25 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     for (const e of c.edits) {
       const value = e.secret ? encodeValue(secrets.get(e.secret.name) ?? missing(e.secret.name), e.secret.encoding) : e.text!
       const list = byPass.get(e.pass) ?? []
-      list.push({ start: e.start, end: e.end, text: value, rule: e.rule, ...(e.secret ? { secret: e.secret } : {}), ...(e.sensitive ? { sensitive: true } : {}) })
+      list.push({ start: e.start, end: e.end, text: value, rule: e.rule, ...(e.secret ? { secret: e.secret } : {}), ...(e.sensitive ? { sensitive: true } : {}), ...(typeof e.once === 'string' ? { once: e.once } : {}) })
       byPass.set(e.pass, list)
     }
     const passes = [...byPass.keys()].sort((a, b) => a - b).map((k) => byPass.get(k)!)
-    let after: string
+    let after = text
+    // what the one-time moves (swaps) write is journaled with the transaction
+    const once = new Map<string, OnceRecord>()
     try {
-      after = passes.reduce((t, pass) => applyEdits(t, pass), text)
+      for (const pass of passes) {
+        recordOnce(after, pass, once)
+        after = applyEdits(after, pass)
+      }
     } catch (e) {
       // the plan's edits no longer fit a file whose hash hides its sensitive values: it changed
       if (c.salt === undefined || !(e instanceof EditConflictError)) throw e
       stale.push(`${c.target}: changed since the plan (its edits no longer fit)`)
       continue
     }
-    replays.push({ c, path, now, text, encoding, after, spans: sensitiveSpans(text, passes) })
+    replays.push({ c, path, now, text, encoding, after, spans: sensitiveSpans(text, passes), once: [...once.values()] })
   }
   // as when planning: every old value and written secret of the plan is masked in the hashes of
   // the files that have a salt
@@ -123,12 +111,11 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     const now = maskedHash(r.text, r.spans.before, hashed, r.c.salt, r.encoding)
     if (now !== r.c.before) stale.push(`${r.c.target}: changed since the plan (planned ${r.c.before}, now ${now})`)
   }
-  if (refused.length) throw new CutoverError('OUTSIDE_ROOT', `the plan leads out of its root, nothing was written:\n${refused.map((s) => `  ${s}`).join('\n')}`)
   if (stale.length) {
     throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)
   }
   const targets: TxTarget[] = []
-  for (const { c, path, now, after: text, spans } of replays) {
+  for (const { c, path, now, after: text, spans, once } of replays) {
     const content = encodeText(text, c.encoding)
     const after = c.salt !== undefined ? maskedHash(text, spans.after, hashed, c.salt, c.encoding) : sha256(content)
     if (after !== c.after) {
@@ -136,32 +123,13 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     }
     const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
     // the transaction re-checks the file's real hash just before its rename
-    targets.push({ target: c.target, path, before: now, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}) })
+    targets.push({ target: c.target, path, before: now, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}), ...(once.length ? { once } : {}) })
   }
   return targets
 }
 
 /** A change of a plan replayed on the file as it is now. */
-interface Replay { c: PlanDocChange; path: string; now: string; text: string; encoding: string; after: string; spans: SensitiveSpans }
-
-/** A file's bytes; a link at its last part is not followed (the open fails). */
-function readNoFollow(path: string): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-  try {
-    if (!fstatSync(fd).isFile()) throw new CutoverError('TARGET', 'not a regular file any more')
-    return readFileSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-function planRoot(root: string): RootResolver {
-  try {
-    return new RootResolver(root)
-  } catch (e) {
-    throw new CutoverError('PLAN_ROOT', `cannot use the plan's root ${root}: ${(e as Error).message}`, { cause: e })
-  }
-}
+interface Replay { c: PlanDocChange; path: string; now: string; text: string; encoding: string; after: string; spans: SensitiveSpans; once: OnceRecord[] }
 
 function missing(name: string): never {
   throw new CutoverError('SECRET', `the plan uses secret "${name}" but does not record it`)

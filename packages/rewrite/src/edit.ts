@@ -21,6 +21,13 @@ export interface Edit {
   secret?: { name: string; encoding: EncodingName[] }
   /** Set when the replaced text is sensitive (an old password): diffs mask the line. */
   sensitive?: boolean
+  /**
+   * Set when the edit must happen only once on a file, because applying it again would undo it
+   * (a swap is its own inverse): names that one-time move, e.g. `swap [db-a, db-b]`. The engine
+   * records which of a file's edits of it were applied and does not plan them again while the
+   * file still holds what they wrote; a step kind only has to say so.
+   */
+  once?: string
 }
 
 /** Sorts edits by position; insertions at one offset keep their given order. */

@@ -1,18 +1,18 @@
 import { isAscii } from 'node:buffer'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { relative, resolve, sep } from 'node:path'
 import { hashText, positionsOf } from './big-text.js'
 import { diffStat, unifiedDiff } from './diff.js'
-import { OutsideRootError, RootResolver, type Resolved } from './confine.js'
-import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
+import { discoverCache, discoverFiles } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError, SpecError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { boundaryFor, Matcher } from './match.js'
+import { plannedOnce, type AppliedOnce, type OnceApplied, type OnceNote } from './once.js'
 import { checkPlanned } from './plan-check.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
@@ -30,11 +30,6 @@ export interface FileChange {
   /** The step kinds that edit it, in order. */
   kinds: string[]
   encoding: TextEncoding
-  /**
-   * Where the target is in the root when a link leads elsewhere (the link, or a linked
-   * directory above it, followed as a chroot would): the path written, relative to the root.
-   */
-  link?: string
   /**
    * `sha256:` of the file's bytes when planned; for a file holding a sensitive value,
    * `masked-sha256:` of `salt` and the text with every sensitive value masked (see `maskedHash`).
@@ -106,10 +101,10 @@ export interface PlanOptions {
   onProgress?: (p: { considered: number; total: number; changed: number }) => void
   onFile?: (target: string, what: string) => void
   /**
-   * Contents (`sha256:` per target) written by committed transactions of this spec,
-   * from {@link appliedContents}: a file that still holds them has had its swaps applied.
+   * The one-time moves (swaps) applied to each target, from {@link appliedOnce}: their edits are
+   * not planned again while the file holds what they wrote.
    */
-  applied?: ReadonlyMap<string, ReadonlySet<string>>
+  applied?: AppliedOnce
   /**
    * Show values that only look like credentials (a key named like a password, a URL's password,
    * a `.pgpass` field) in diffs; by default they show as `(sensitive)`. Secrets, what secret
@@ -193,8 +188,7 @@ function ruleKeys(step: SpecStep): RuleKeys | undefined {
  * that change or hold leftovers are resolved, so a large tree pays nothing for this.
  */
 async function planLinksOnce(
-  resolver: RootResolver,
-  where: ReadonlyMap<string, Resolved>,
+  root: string,
   byFile: ReadonlyMap<string, ActiveStep[]>,
   result: { changes: FileChange[]; leftovers: PlannedLeftover[]; notes: PlanNote[] },
   plan: (target: string, read: ReadFile) => Promise<FileResult>,
@@ -203,14 +197,17 @@ async function planLinksOnce(
   if (touched.length < 2) return
   const byReal = new Map<string, string[]>()
   for (const t of touched) {
-    // where it is in the root (resolved as a chroot would, before any file was read)
-    const w = where.get(t)
-    if (!w?.exists) continue
-    byReal.set(w.real, [...(byReal.get(w.real) ?? []), t])
+    let real: string
+    try {
+      real = realpathSync.native(resolve(root, t))
+    } catch {
+      continue
+    }
+    byReal.set(real, [...(byReal.get(real) ?? []), t])
   }
   for (const [real, paths] of byReal) {
     if (paths.length < 2) continue
-    const own = resolver.relOf(real)
+    const own = relative(root, real).split(sep).join('/')
     const kept = paths.includes(own) ? own : [...paths].sort()[0]!
     const links = paths.filter((t) => t !== kept).sort()
     const steps = [...new Set(paths.flatMap((t) => byFile.get(t) ?? []))].sort((a, b) => a.group - b.group)
@@ -298,11 +295,6 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     return out
   }
   const cache = discoverCache()
-  const resolver = rootResolver(root)
-  cache.resolver = resolver
-  // every directory that cannot be read and every path that leads out of the root, refused at once
-  const refused = new Map<string, string>()
-  const onProblem = (p: DiscoverProblem) => refused.set(p.path, p.message)
   const database: DatabaseChange[] = []
   for (const a of active) {
     if (a.kind.database?.uses(a.step.options)) {
@@ -312,7 +304,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       notes.push(...dp.notes)
       continue
     }
-    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])], cache, onProblem })
+    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])], cache })
     if (found.length === 0 && !a.step.options.create) {
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
       delete a.keys
@@ -324,30 +316,19 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     const create = a.step.options.create
     if (create) {
       for (const f of a.step.options.files.map((g) => g.replace(/^\/+/, ''))) {
-        if (/[*?[\]{}!]/.test(f) || found.includes(f) || within(resolver, f, refused, true)?.exists !== false) continue
+        if (/[*?[\]{}!]/.test(f) || found.includes(f) || existsSync(resolve(root, f))) continue
         creates.set(f, Number.parseInt(create.mode, 8))
         byFile.set(f, [...(byFile.get(f) ?? []), a])
       }
     }
   }
-  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])], cache, onProblem }) : []
+  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])], cache }) : []
   for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
   // group 0: the leftover literals; group i: the needles of active[i - 1]
   const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])
 
   cache.listings.clear()
   const targets = [...byFile.keys()].filter((t) => !creates.has(t)).sort()
-  // where each target is in the root: what is read, and shown when a link leads elsewhere
-  const where = new Map<string, Resolved>()
-  for (const t of [...targets, ...creates.keys()]) {
-    const r = within(resolver, t, refused, creates.has(t))
-    if (r) where.set(t, r)
-  }
-  if (refused.size) {
-    const all = [...refused.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m)
-    throw new CutoverError(all.some((m) => / outside the root /.test(m)) ? 'OUTSIDE_ROOT' : 'DIR_UNREADABLE', `nothing was read:\n${all.map((m) => `  ${m}`).join('\n')}`)
-  }
-  const real = (t: string) => where.get(t)?.real
   const changes: FileChange[] = []
   const leftovers: PlannedLeftover[] = []
   const inputErrors: InputError[] = []
@@ -366,14 +347,11 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   }
   const limit = o.concurrency ?? 16
   const threads = o.threads ?? (targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
-  // a target that is a dangling link (in the root), or gone since discovery, is not a file
-  const present = targets.filter((t) => where.get(t)?.exists)
-  if (present.length < targets.length) for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
   if (threads > 0) {
     // reader threads open, read and prefilter; this thread plans the files that hold a needle
     const profiles: ReadProfile[] = []
     const profileOf = new Map<string, number>()
-    const files = present.map((path) => {
+    const files = targets.map((path) => {
       const steps = byFile.get(path)!
       const key = steps.map((a) => a.group).join(',')
       let profile = profileOf.get(key)
@@ -381,10 +359,10 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
         profileOf.set(key, (profile = profiles.length))
         profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
       }
-      return { path: real(path)!, profile }
+      return { path, profile }
     })
     await readInThreads(root, files, profiles, prefilter, { threads, limit }, (i, outcome) => {
-      const target = present[i]!
+      const target = targets[i]!
       const steps = byFile.get(target)!
       if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
       if (outcome.kind === 'skip') return finish(target, NOTHING)
@@ -397,10 +375,10 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   // file) and prefiltered on their raw bytes; the few that hold a needle are planned concurrently.
   const scratch: Scratch = { buf: Buffer.allocUnsafe(1 << 16) }
   const inflight = new Set<Promise<void>>()
-  for (let i = 0; i < (threads > 0 ? 0 : present.length); i++) {
+  for (let i = 0; i < (threads > 0 ? 0 : targets.length); i++) {
     if (i % 256 === 255) await new Promise((r) => setImmediate(r))
-    const target = present[i]!
-    const read = readTarget(real(target)!, byFile.get(target)!, prefilter, scratch)
+    const target = targets[i]!
+    const read = readTarget(root, target, byFile.get(target)!, prefilter, scratch)
     if ('why' in read) {
       finish(target, read)
       continue
@@ -421,16 +399,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   // the planned PHP is linted now, not only at apply
   if (!inputErrors.length) inputErrors.push(...(await checkPlanned(changes, (name) => kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name))))
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
-  await planLinksOnce(resolver, where, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
-  for (const c of changes) {
-    const w = where.get(c.target)
-    if (w && w.rel !== c.target) c.link = w.rel
-    const links = c.before === 'absent' || !w ? 0 : (lstatSync(w.real, { throwIfNoEntry: false })?.nlink ?? 0)
-    if (links > 1) {
-      const message = `has ${links} hard links: apply writes a new file, so the other ${links - 1} keep the old content (and rollback does not join them again)`
-      notes.push({ target: c.target, code: 'HARD_LINK', message, severity: 'warning' })
-    }
-  }
+  await planLinksOnce(root, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
   notes.push(...neverMatched(spec, active))
   leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
@@ -487,9 +456,8 @@ interface Scratch { buf: Buffer }
  * leftover literal) is skipped without decoding, and only its stats were kept. Opened
  * non-blocking so that a FIFO in the tree is reported, not waited on.
  */
-function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch): FileResult | ReadFile {
-  // `path` has no link in it: one put there since is not followed (the open fails)
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+function readTarget(root: string, target: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch): FileResult | ReadFile {
+  const fd = openSync(resolve(root, target), constants.O_RDONLY | constants.O_NONBLOCK)
   try {
     const got = readAll(fd, scratch)
     if (!got) return NOT_FILE
@@ -553,7 +521,7 @@ async function planRead(
   read: ReadFile,
   ctx: Context,
   secrets: SecretStore,
-  applied: ReadonlySet<string> | undefined,
+  applied: ReadonlyMap<string, OnceApplied> | undefined,
 ): Promise<FileResult> {
   const { mode, steps, run } = read
   if (isBinary(read.bytes)) {
@@ -564,7 +532,7 @@ async function planRead(
   const before = read.created ? 'absent' : sha256(read.bytes)
   // the bytes are not needed any more: a large file is held once, as text
   read.bytes = EMPTY
-  const file = { path: target, encoding, applied: applied?.has(before) ?? false }
+  const file = { path: target, encoding }
   let current = text
   const passes: Edit[][] = []
   const kinds: string[] = []
@@ -584,9 +552,12 @@ async function planRead(
       notes.push({ target, line: p.line, col: p.col, code: d.code, message: d.message, severity: 'warning' })
     }
     for (const l of result.leftovers) pending.push({ ...l, pass: passes.length })
-    // a swap is its own inverse: on contents a committed transaction of this spec wrote, planning
-    // it again would undo it, whatever the step kind
-    const sorted = sortEdits(file.applied ? result.edits.filter((e) => e.rule !== 'swap') : result.edits)
+    // an edit that must happen once (a swap, its own inverse) is planned while the file does not
+    // hold what it wrote; the step kind only says so (`once`), named for the kind
+    const once: OnceNote[] = []
+    const named = result.edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
+    const sorted = sortEdits(plannedOnce(current, named, applied, once))
+    for (const n of once) notes.push({ target, line: n.at.line, col: n.at.col, code: n.code, message: n.message, severity: 'warning' })
     passes.push(sorted)
     if (sorted.length) {
       current = applyEdits(current, sorted)
@@ -637,26 +608,6 @@ async function planRead(
       validators: [...validators],
       ...(allowUserWritable ? { allowUserWritable } : {}),
     },
-  }
-}
-
-/** A root-relative path resolved within the root; a path out of it is added to `refused`. */
-function within(resolver: RootResolver, path: string, refused: Map<string, string>, missingTail = false): Resolved | undefined {
-  try {
-    return resolver.resolve(path, { missingTail })
-  } catch (e) {
-    if (!(e instanceof OutsideRootError)) throw e
-    refused.set(path, e.message)
-    return undefined
-  }
-}
-
-/** The resolver of a plan's root; a clear error when the root is not a directory. */
-function rootResolver(root: string): RootResolver {
-  try {
-    return new RootResolver(root)
-  } catch (e) {
-    throw new CutoverError('ROOT', `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, { cause: e })
   }
 }
 

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
-import { basename, resolve } from 'node:path'
-import type { RootResolver } from './confine.js'
-import { discoverCache, discoverFiles, resolverOf } from './discover.js'
+import { realpathSync } from 'node:fs'
+import { basename, relative, resolve, sep } from 'node:path'
+import { discoverFiles } from './discover.js'
 import { LineIndex } from './line-index.js'
 import { isIPv4 } from './match.js'
 import { decodeText, isBinary } from './source.js'
@@ -133,11 +133,7 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   const files = options.files ?? INIT_FILES
   const exclude = [...INIT_EXCLUDE, ...(options.exclude ?? [])]
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024
-  // a starter scan: a directory it cannot read or a link out of the root is reported and passed over
-  const cache = discoverCache()
-  const listed = await discoverFiles(abs, { files, exclude, cache, onProblem: (p) => options.onFile?.(p.path, `skipped: ${p.message}`) })
-  const resolver = resolverOf(cache, abs)
-  const { found, links } = withoutLinks(resolver, listed)
+  const { found, links } = withoutLinks(abs, await discoverFiles(abs, { files, exclude }))
   const addresses = new Map<string, InitAddress>()
   const names = new Map<string, InitPlace[]>()
   const matched: InitFile[] = []
@@ -145,14 +141,10 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   let considered = 0
   const one = async (target: string): Promise<string> => {
     if (NOT_CONFIG.test(target)) return 'skipped: not a config file (by its extension)'
-    // read where the target is in the root (links followed as a chroot would), never outside it
-    const where = resolver.resolve(target)
-    if (!where?.exists) return 'skipped: not there any more'
-    const real = where.real
-    const info = await stat(real)
+    const info = await stat(resolve(abs, target))
     if (!info.isFile()) return 'skipped: not a regular file'
     if (info.size > maxBytes) return `skipped: larger than ${maxBytes} bytes`
-    const bytes = await readFile(real)
+    const bytes = await readFile(resolve(abs, target))
     if (isBinary(bytes)) return 'skipped: binary'
     scanned.push(target)
     const kind = initFileKind(target)
@@ -197,13 +189,12 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
  * The paths without the symbolic links whose file is also listed (by its own path, or by the
  * first link to it): the spec then names each file once, and its places are counted once.
  */
-function withoutLinks(resolver: RootResolver, paths: readonly string[]): { found: string[]; links: Map<string, string> } {
+function withoutLinks(root: string, paths: readonly string[]): { found: string[]; links: Map<string, string> } {
   const byReal = new Map<string, string[]>()
   for (const p of paths) {
-    // where it is in the root, links followed as a chroot would
     let real: string
     try {
-      real = resolver.resolve(p)?.rel ?? p
+      real = realpathSync.native(resolve(root, p))
     } catch {
       real = p
     }
@@ -212,7 +203,7 @@ function withoutLinks(resolver: RootResolver, paths: readonly string[]): { found
   const links = new Map<string, string>()
   for (const [real, group] of byReal) {
     if (group.length < 2) continue
-    const own = real
+    const own = relative(root, real).split(sep).join('/')
     const kept = group.includes(own) ? own : group[0]!
     for (const p of group) if (p !== kept) links.set(p, kept)
   }

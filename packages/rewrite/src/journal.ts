@@ -5,6 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
 import type { DatabaseChange } from './database.js'
 import { CutoverError } from './errors.js'
+import type { OnceRecord } from './once.js'
 import type { SecretRecord } from './secrets.js'
 
 /** One target as the journal records it. */
@@ -25,6 +26,8 @@ export interface JournalTarget {
   mode: number
   uid: number
   gid: number
+  /** The one-time moves (swaps) this transaction made in the file (absent when none). */
+  once?: OnceRecord[]
 }
 
 /** Where a transaction stands: `staging` → `prepared` → `committed`, or `aborted` / `rolled-back`. */

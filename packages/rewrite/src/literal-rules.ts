@@ -53,14 +53,14 @@ export function rewriteLiterals(text: string, regions: readonly LiteralRegion[],
     if (r.whole && rules.variants.patterns.length) {
       const p = rules.variants.whole(text, r.start, r.end)
       if (p) {
-        if (p.find !== p.replace) edits.push({ start: r.start, end: r.end, text: encodeValue(p.replace, r.encoding), rule: p.rule, summary: `${p.find} -> ${p.replace}` })
+        if (p.find !== p.replace) edits.push({ start: r.start, end: r.end, text: encodeValue(p.replace, r.encoding), rule: p.rule, summary: `${p.find} -> ${p.replace}`, ...(p.once ? { once: p.once } : {}) })
         continue
       }
     }
     if (rules.matcher.patterns.length === 0) continue
     for (const m of rules.matcher.scan(text, r.start, r.end).matches) {
       if (m.pattern.find === m.pattern.replace) continue
-      edits.push({ start: m.start, end: m.end, text: encodeValue(m.pattern.replace, r.encoding), rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}` })
+      edits.push({ start: m.start, end: m.end, text: encodeValue(m.pattern.replace, r.encoding), rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}`, ...(m.pattern.once ? { once: m.pattern.once } : {}) })
     }
   }
   return edits

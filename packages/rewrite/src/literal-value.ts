@@ -104,7 +104,7 @@ export function rewriteValues(literals: readonly DecodedLiteral[], rules: Litera
   const edits: Edit[] = []
   const unmapped: Leftover[] = []
   const refused: Leftover[] = []
-  const add = (d: DecodedLiteral, a: number, b: number, find: string, replace: string, rule: string) => {
+  const add = (d: DecodedLiteral, a: number, b: number, find: string, replace: string, rule: string, once?: string) => {
     const span = sourceSpan(d, a, b)
     if (!span) {
       unmapped.push({ ...coveringSpan(d, a, b), text: find, reason: `"${find}" ends inside an escape sequence of this literal and cannot be rewritten in part: edit it by hand` })
@@ -114,20 +114,20 @@ export function rewriteValues(literals: readonly DecodedLiteral[], rules: Litera
     const encoded = encodeFor(d, replace)
     const r = fix ? fix(d, a, b, span, encoded) : { edits: [{ ...span, text: encoded }] }
     if ('refused' in r) refused.push({ ...span, text: find, reason: `not rewritten: ${r.refused}` })
-    else for (const e of r.edits) edits.push({ ...e, rule, ...(e.end > e.start || e.text === encoded ? { summary } : {}) })
+    else for (const e of r.edits) edits.push({ ...e, rule, ...(e.end > e.start || e.text === encoded ? { summary } : {}), ...(once ? { once } : {}) })
   }
   for (const d of literals) {
     const v = d.value
     if (d.region.whole && rules.variants.patterns.length) {
       const p = rules.variants.whole(v)
       if (p) {
-        if (p.find !== p.replace) add(d, 0, v.length, p.find, p.replace, p.rule)
+        if (p.find !== p.replace) add(d, 0, v.length, p.find, p.replace, p.rule, p.once)
         continue
       }
     }
     if (rules.matcher.patterns.length === 0) continue
     for (const m of rules.matcher.scan(v).matches) {
-      if (m.pattern.find !== m.pattern.replace) add(d, m.start, m.end, m.pattern.find, m.pattern.replace, m.pattern.rule)
+      if (m.pattern.find !== m.pattern.replace) add(d, m.start, m.end, m.pattern.find, m.pattern.replace, m.pattern.rule, m.pattern.once)
     }
   }
   return { edits, unmapped, refused }

@@ -20,6 +20,8 @@ export interface Pattern {
   rule: string
   boundary: Boundary
   kind: PatternKind
+  /** Set when an edit by this pattern must happen only once on a file: see {@link Edit.once}. */
+  once?: string
 }
 
 /** A located occurrence of a pattern. */

@@ -9,10 +9,6 @@ export interface SourceText {
   path: string
   text: string
   encoding: TextEncoding
-  /**
-   * True when these exact contents were written by a committed transaction of the same spec: rules that are not idempotent by nature (a swap) must then leave the file alone.
-   */
-  applied?: boolean
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })

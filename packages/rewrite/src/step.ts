@@ -161,8 +161,10 @@ export function rulePatterns(o: RuleOptions, ctx: Context, options: RuleBuildOpt
     out.push({ find: from, replace: to, rule: 'replace', boundary: boundaryFor(from), kind: 'name' })
   }
   for (const [a, b] of o.swap ?? []) {
-    out.push({ find: a, replace: b, rule: 'swap', boundary: boundaryFor(a), kind: 'name' })
-    out.push({ find: b, replace: a, rule: 'swap', boundary: boundaryFor(b), kind: 'name' })
+    // a swap is its own inverse: it is done once per file, whichever way round the pair is written
+    const once = `swap [${[a, b].sort().join(', ')}]`
+    out.push({ find: a, replace: b, rule: 'swap', boundary: boundaryFor(a), kind: 'name', once })
+    out.push({ find: b, replace: a, rule: 'swap', boundary: boundaryFor(b), kind: 'name', once })
   }
   for (const group of o.variants ?? []) {
     out.push(...variantPatterns(group, ctx, options.variantBoundary ?? 'token'))

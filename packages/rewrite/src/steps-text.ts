@@ -23,7 +23,7 @@ export const textStep: StepKind<TextOptions> = {
     const edits: Edit[] = []
     for (const m of matches) {
       if (m.pattern.find === m.pattern.replace) continue
-      edits.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}` })
+      edits.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}`, ...(m.pattern.once ? { once: m.pattern.once } : {}) })
     }
     const leftovers = scanLeftovers(file.text, ctx, edits, {
       fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',

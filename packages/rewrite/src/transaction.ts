@@ -11,6 +11,7 @@ import { resolveRecordedSecrets } from './secrets.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
 import { ensureStateDir, fsyncPath, newTxid, readJournals, writeJournal, type Journal, type JournalTarget, type TxMeta } from './journal.js'
 import { sha256 } from './source.js'
+import type { OnceRecord } from './once.js'
 import type { Validator } from './step.js'
 import { dirsWithDefaultAcl, fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable, type Xattrs } from './xattr.js'
 
@@ -33,6 +34,8 @@ export interface TxTarget {
    * file's owner (the step's `allow-user-writable: true`); refused otherwise when running as root.
    */
   allowUserWritable?: boolean
+  /** The one-time moves (swaps) the new content makes, journaled so that later plans skip them. */
+  once?: OnceRecord[]
 }
 
 /** A non-file participant (a database): prepared before the renames, committed after them. */
@@ -94,7 +97,7 @@ async function databaseState(j: Journal, options: RecoverOptions): Promise<'befo
 
 async function hashOf(path: string): Promise<string> {
   const bytes = readIfThere(path)
-  return bytes === 'symlink' ? bytes : bytes ? sha256(bytes) : 'absent'
+  return bytes ? sha256(bytes) : 'absent'
 }
 
 /** Temp files a transaction may leave beside a target: staged new content and restore copies. */
@@ -350,6 +353,7 @@ export async function commitFiles(
       mode: info ? info.mode & 0o7777 : (t.mode ?? 0o644),
       uid: info?.uid ?? process.getuid?.() ?? 0,
       gid: info?.gid ?? process.getgid?.() ?? 0,
+      ...(t.once?.length ? { once: t.once } : {}),
     })
   }
   const xattrs = await collectXattrs(entries, warnings)
@@ -396,9 +400,9 @@ export async function commitFiles(
       if (halt.stopped) throw HALTED
       assertPinned(dirname(e.path), e.dirPin, e.target)
       const bytes = e.existed ? readIfThere(e.path) : undefined
-      const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
+      const now = bytes ? sha256(bytes) : 'absent'
       if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
-      if (bytes && bytes !== 'symlink') {
+      if (bytes) {
         await writeNew(e.backup, bytes)
         const attrs = xattrs.get(e.path)
         if (attrs) await writeMeta(e.backup + '.meta', attrs)
@@ -555,15 +559,15 @@ function realTarget(path: string, target: string): string {
   }
 }
 
-/** A file's bytes, or undefined when it does not exist; a symlink is not followed. */
-function readIfThere(path: string): Buffer | undefined | 'symlink' {
+/** A file's bytes, or undefined when it does not exist; a symlink is not followed (an empty buffer then: it never matches a hash). */
+function readIfThere(path: string): Buffer | undefined {
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    if (code === 'ELOOP') return 'symlink'
+    if (code === 'ELOOP') return Buffer.alloc(0)
     throw e
   }
   try {
@@ -619,20 +623,6 @@ function checkNotUserWritable(path: string, target: string, info: Stats | undefi
   if (why) {
     throw new CutoverError('USER_WRITABLE', `${target}: refused as root: ${why}, who could swap it for a symlink while root writes; nothing was written (allow-user-writable: true on the step writes there anyway)`)
   }
-}
-
-/** The contents (`sha256:` per target) that committed apply transactions of `spec` wrote, under any profile. */
-export async function appliedContents(stateDir: string, spec: string): Promise<Map<string, Set<string>>> {
-  const out = new Map<string, Set<string>>()
-  for (const j of await readJournals(stateDir)) {
-    if (j.state !== 'committed' || j.kind !== 'apply' || j.meta?.spec !== spec) continue
-    for (const t of j.targets) {
-      const set = out.get(t.target) ?? new Set<string>()
-      set.add(t.after)
-      out.set(t.target, set)
-    }
-  }
-  return out
 }
 
 /** The journal of a transaction. */

@@ -51,6 +51,8 @@ export interface ValueEdit {
   summary: string
   secret?: string
   sensitive?: boolean
+  /** The one-time move the edit belongs to (a swap), see `Edit.once`. */
+  once?: string
 }
 
 /**
@@ -67,7 +69,7 @@ export function rewriteValue(value: string, rules: SqlRules): ValueEdit[] {
   const out: ValueEdit[] = []
   for (const m of rules.matcher.scan(value).matches) {
     if (m.pattern.find === m.pattern.replace) continue
-    out.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}` })
+    out.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}`, ...(m.pattern.once ? { once: m.pattern.once } : {}) })
   }
   if (rules.passwords.length && value.includes('=')) out.push(...passwordEdits(value, rules))
   return out

@@ -52,17 +52,6 @@ function compile(o: SqlOptions, ctx: Context): Compiled {
   return c
 }
 
-/**
- * Where a string may be continued: a quote, blanks, a line break, blanks and `--` comment lines,
- * a quote (PostgreSQL joins such pieces into one literal). A superset: the lexer decides.
- */
-const CONTINUED = /'[ \t\f]*[\n\r](?:[ \t\n\r\f\v]|--[^\n\r]*[\n\r])*'/g
-/**
- * Byte needles of the first piece's end of a continued string (a quote, at most one blank, a line
- * break), so that a file whose only needle is split over pieces is planned.
- */
-const CONTINUED_NEEDLES = ["'\n", "'\r", "' \n", "'\t\n"]
-
 function anyOf(literals: readonly string[]): RegExp | undefined {
   return literals.length ? new RegExp(literals.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined
 }
@@ -133,10 +122,6 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   // a needle or an old literal starts (the literals of `all` are among the spots')
   const spots = hits(text, c.spots)
   const found = spots.filter((at) => c.all.some((l) => text.startsWith(l, at)))
-  // a string continued over lines ('host=10.0.10.' newline '48') may hold a needle that no byte
-  // of the text spells: the statements holding one are read too
-  if (c.needles.length) for (const at of hits(text, CONTINUED)) found.push(at)
-  found.sort((a, b) => a - b)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
   await loadLexer()
   // one statement at a time: a statement holding a needle is read and rewritten, and the reasons
@@ -150,11 +135,9 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   const diagnostics = eachPiece(text, (p) => {
     const before = prev
     prev = p
-    const spotHere = s < spots.length && spots[s]! < p.end
-    const foundHere = h < found.length && found[h]! < p.end
-    if (!spotHere && !foundHere) return
+    if (s >= spots.length || spots[s]! >= p.end) return
     const info = describe(text, p, before, c)
-    if (foundHere) {
+    if (h < found.length && found[h]! < p.end) {
       while (h < found.length && found[h]! < p.end) h++
       if (info.selected) rewriteInto(text, info, c.rules, edits, notes)
     }
@@ -216,13 +199,15 @@ export const sqlStep: StepKind<SqlOptions> = {
       passwords: s.record(valueSpec, { describe: 'a mapping of conninfo host to a password, usually { secret: NAME }' }),
       database: databaseOptions,
     }),
-    (v) => ('files' in v) === ('database' in v) ? 'a sql step needs exactly one of files: (dumps) and database: (a live server)' : undefined,
+    (v) =>
+      ('files' in v) === ('database' in v)
+        ? 'a sql step needs exactly one of files: (dumps) and database: (a live server)'
+        : 'database' in v && (v as { swap?: unknown[] }).swap?.length
+          ? 'swap cannot be used with database: (a live server keeps no record that the swap was applied, so applying again would undo it); use replace, or swap in a dump'
+          : undefined,
     (base) => ({ ...base, oneOf: [{ properties: { files: true }, required: ['files'] }, { properties: { database: true }, required: ['database'] }] }),
   ) as unknown as Schema<SqlOptions & CommonOptions>,
-  needles: (o, ctx) => {
-    const { needles } = compile(o, ctx)
-    return needles.length ? [...needles, ...CONTINUED_NEEDLES] : needles
-  },
+  needles: (o, ctx) => compile(o, ctx).needles,
   plan: (file, o, ctx) => planSql(file.text, o, ctx),
   validators: [sqlSplitValidator],
   database: sqlDatabase,
