@@ -206,3 +206,30 @@ describe('the review cannot be forged by file contents or names', () => {
     expect(plan.out.split('\n').filter((l) => l.startsWith('+++ '))).toHaveLength(2)
   })
 })
+
+describe('a syntax error', () => {
+  it('never prints the old password of the line it shows, nor its control characters', () => {
+    const spec = `version: 1
+hosts: {}
+secrets:
+  PW: { env: PW }
+steps:
+  - json:
+      files: ["etc/app.json"]
+      set: { "db.password": { secret: PW } }
+`
+    for (const [json, caret] of [
+      [`{\n  "db": { "host": "h", "password": "${OLD}" "user": "x" }\n}\n`, 'etc/app.json:2:50: JSON_SYNTAX'],
+      [`{\n  "db": { "host": "h",\n  "password": "${OLD}\n  }\n}\n`, 'etc/app.json:3:15: JSON_SYNTAX'],
+      [`{\n  "db": { "password": "${OLD}", \u001b[2K }\n}\n`, 'etc/app.json:2:'],
+    ] as const) {
+      const dir = tree({ 'cutover.yaml': spec, 'etc/app.json': json })
+      const r = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+      expect(r.code).toBe(1)
+      expect(r.err).toContain(caret)
+      expect(r.err).toContain('"password": "(sensitive)')
+      expect(r.err).not.toContain(OLD)
+      expect(r.err).not.toContain('\u001b')
+    }
+  })
+})

@@ -1,4 +1,6 @@
+import { SENSITIVE, showControls } from './diff.js'
 import { LineIndex } from './line-index.js'
+import { credentialSpans, type Span } from './sensitive.js'
 
 /** Half-open range `[start, end)` of offsets into a decoded text. */
 export interface Range { start: number; end: number }
@@ -13,15 +15,40 @@ export interface Diagnostic {
 
 /**
  * Formats a diagnostic for people: `path:line:col: CODE message`, the source line, and a caret
- * under the range. `index` may be shared between calls on one text.
+ * under the range. `index` may be shared between calls on one text. The source line is shown
+ * with values that look like credentials as `(sensitive)` (a syntax error on a password's line
+ * must not print the password) and control characters made visible.
  */
 export function formatDiagnostic(path: string, source: string | LineIndex, d: Diagnostic): string {
   const index = typeof source === 'string' ? new LineIndex(source) : source
   const { line, col } = index.position(d.range.start)
   const lineText = index.lineText(line)
   const endOnLine = Math.min(d.range.end, index.lineStart(line) + lineText.length)
-  const width = Math.max(1, endOnLine - d.range.start)
-  const pad = lineText.slice(0, col - 1).replace(/[^\t]/g, ' ')
+  const { text, at } = shownLine(lineText, credentialSpans(lineText, path))
+  const from = at[col - 1]!
+  const width = Math.max(1, at[col - 1 + Math.max(0, endOnLine - d.range.start)]! - from)
+  const pad = text.slice(0, from).replace(/[^\t]/g, ' ')
   const sev = d.severity === 'warning' ? 'warning ' : ''
-  return `${path}:${line}:${col}: ${sev}${d.code} ${d.message}\n  ${lineText}\n  ${pad}${'^'.repeat(width)}`
+  return `${path}:${line}:${col}: ${sev}${d.code} ${d.message}\n  ${text}\n  ${pad}${'^'.repeat(width)}`
+}
+
+/** A line as shown, spans masked and controls made visible; `at[i]` is where its column `i` is shown. */
+function shownLine(line: string, hide: readonly Span[]): { text: string; at: number[] } {
+  const at: number[] = []
+  let text = ''
+  let k = 0
+  for (let i = 0; i < line.length; ) {
+    const span = hide[k]
+    if (span && i >= span.start) {
+      for (; i < span.end; i++) at.push(text.length)
+      text += SENSITIVE
+      k++
+      continue
+    }
+    at.push(text.length)
+    text += showControls(line[i]!)
+    i++
+  }
+  at.push(text.length)
+  return { text, at }
 }
