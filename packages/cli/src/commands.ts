@@ -76,10 +76,33 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
       onProgress: (p) => progress.update(counted('scanning', p, `${p.changed} to change`), p.considered === p.total),
       ...(opts.verbose ? { onFile: (t: string, why: string) => progress.note(`${t}: ${why}`) } : {}),
     })
+    plan.notes.unshift(...(await interrupted(stateDir, opts, io)))
     return { plan, engine: e }
   } finally {
     progress.done()
   }
+}
+
+/**
+ * A warning for each transaction that a crash left unfinished (journal `staging` or `prepared`):
+ * its targets may be half written and its staged files lie beside them until `cutover recover`.
+ */
+async function interrupted(stateDir: string, opts: Opts, io: Io): Promise<Plan['notes']> {
+  let txs: Awaited<ReturnType<typeof listTransactions>>
+  try {
+    txs = await listTransactions(stateDir)
+  } catch {
+    return [] // an unreadable state directory is apply's to report
+  }
+  const flags = [str(opts.root) !== undefined ? ` --root ${str(opts.root)}` : '', str(opts.stateDir) !== undefined ? ` --state-dir ${str(opts.stateDir)}` : ''].join('')
+  return txs
+    .filter((t) => t.state === 'staging' || t.state === 'prepared')
+    .map((t) => ({
+      target: relative(io.cwd, stateDir) || stateDir,
+      code: 'INTERRUPTED',
+      message: `transaction ${t.txid} (${t.kind}, ${t.targets.length} file(s)) was interrupted (${t.state}): its files may be half applied; run \`cutover recover${flags}\` before trusting this plan`,
+      severity: 'warning' as const,
+    }))
 }
 
 function colors(io: Io): boolean {
@@ -192,12 +215,14 @@ function applyObserver(doc: PlanDocument, opts: Opts, io: Io, progress: Progress
 
 const verify: Command = async (opts, _args, io) => {
   const { plan: p } = await makePlan(opts, io)
-  const ok = p.changes.length + p.database.length === 0 && (!opts.strict || p.leftovers.length === 0)
+  const broken = p.notes.filter((n) => n.code === 'INTERRUPTED')
+  const ok = broken.length === 0 && p.changes.length + p.database.length === 0 && (!opts.strict || p.leftovers.length === 0)
   if (!opts.quiet) {
     if (ok) io.stdout.write(`Verified: no changes${opts.strict ? ' and no leftovers' : ''}${p.profile ? ` for profile ${p.profile}` : ''}.\n`)
     else io.stdout.write(formatPlan(p, paint(colors(io))))
   }
-  if (!ok) io.stderr.write(`cutover: verify failed: ${p.changes.length} file(s) and ${p.database.length} database object(s) would change${opts.strict ? `, ${p.leftovers.length} leftover(s)` : ''}\n`)
+  for (const n of broken) io.stderr.write(`cutover: ${n.message}\n`)
+  if (!ok) io.stderr.write(`cutover: verify failed: ${broken.length ? `${broken.length} interrupted transaction(s), ` : ''}${p.changes.length} file(s) and ${p.database.length} database object(s) would change${opts.strict ? `, ${p.leftovers.length} leftover(s)` : ''}\n`)
   return ok ? EXIT.ok : EXIT.error
 }
 

@@ -151,6 +151,12 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
 const NO_STEPS: ActiveStep[] = []
 
 /**
+ * The files an apply stages beside its targets (`.NAME.cutover-TXID-RANDOM`, and `….restore`
+ * for a rollback): left by a crash until `cutover recover`, never a target nor a leftover.
+ */
+const STAGED_TEMPS = '**/.*.cutover-*'
+
+/**
  * A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter};
  * `keys` its `replace` keys and `swap` pairs, to warn of those that match nothing.
  */
@@ -304,7 +310,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       notes.push(...dp.notes)
       continue
     }
-    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])], cache })
+    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache })
     if (found.length === 0 && !a.step.options.create) {
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
       delete a.keys
@@ -322,7 +328,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       }
     }
   }
-  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])], cache }) : []
+  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache }) : []
   for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
   // group 0: the leftover literals; group i: the needles of active[i - 1]
   const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
+
+/** Runs the built `cutover` binary; returns exit code and output. */
+function cutover(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } })
+  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr }
+}
+
+describe('after a crash in the middle of an apply', () => {
+  it('plan and verify name the interrupted transaction and cutover recover; staged files are never planned nor leftovers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-ux-crash-'))
+    mkdirSync(join(dir, 'root/etc'), { recursive: true })
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nscan:\n  files: ["etc/**"]\nsteps:\n  - text:\n      files: ["etc/**"]\n      addresses: names\n      swap: [[a.example.net, b.example.net]]\n',
+    )
+    for (const f of ['a.conf', 'b.conf']) writeFileSync(join(dir, 'root/etc', f), 'db 10.0.0.1\npeer a.example.net\n# not 10.0.0.10\n')
+    const killed = cutover(['apply', '--root', 'root', '--yes', '--quiet'], dir, { CUTOVER_FAULT_INJECT: 'renamed:1' })
+    expect(killed.signal).toBe('SIGKILL')
+    const staged = readdirSync(join(dir, 'root/etc')).filter((n) => n.includes('.cutover-'))
+    expect(staged.length).toBeGreaterThan(0)
+
+    const plan = cutover(['plan', '--root', 'root'], dir)
+    expect(plan.code).toBe(0)
+    expect(plan.out).toMatch(/warning: root\/var\/lib\/cutover: INTERRUPTED transaction \S+ \(apply, 2 file\(s\)\) was interrupted \(prepared\): its files may be half applied; run `cutover recover --root root` before trusting this plan\n/)
+    // the staged copies are neither planned nor reported: only the two targets are
+    expect(plan.out).toContain('(2 in scope')
+    expect(plan.out).not.toContain('.cutover-')
+    const doc = JSON.parse(cutover(['plan', '--root', 'root', '--json'], dir).out)
+    expect(doc.notes[0]).toMatchObject({ code: 'INTERRUPTED', severity: 'warning' })
+    expect(doc.changes.map((c: { target: string }) => c.target)).toEqual(['etc/a.conf', 'etc/b.conf'])
+    expect(doc.leftovers.map((l: { target: string }) => l.target)).toEqual(['etc/a.conf', 'etc/b.conf'])
+
+    const verify = cutover(['verify', '--root', 'root'], dir)
+    expect(verify.code).toBe(1)
+    expect(verify.err).toMatch(/cutover: verify failed: 1 interrupted transaction\(s\)/)
+
+    expect(cutover(['recover', '--root', 'root'], dir).code).toBe(0)
+    const after = cutover(['plan', '--root', 'root'], dir)
+    expect(after.out).not.toContain('INTERRUPTED')
+  })
+})
