@@ -142,7 +142,8 @@ export function rewriteValues(literals: readonly DecodedLiteral[], rules: Litera
 export function valueLeftovers(literals: readonly DecodedLiteral[], ctx: Context, edits: readonly Edit[], reason: LeftoverReason, fallback: string): Leftover[] {
   const matcher = leftoverMatcher(ctx)
   if (matcher.patterns.length === 0) return []
-  const covered = (s: number, e: number) => edits.some((x) => x.start < e && s < x.end)
+  const sorted = sortedSpans(edits)
+  const covered = (s: number, e: number) => overlaps(sorted, s, e)
   const out: Leftover[] = []
   for (const d of literals) {
     if (!d.starts) continue
@@ -193,6 +194,39 @@ export function mergeLeftovers(source: readonly Leftover[], literals: readonly D
     }
     return false
   }
-  const kept = source.filter((l) => !(decoded.length && inDecoded(l.start)) && !extra.some((x) => x.start < l.end && l.start < x.end))
+  const others = sortedSpans(extra)
+  const kept = source.filter((l) => !(decoded.length && inDecoded(l.start)) && !overlaps(others, l.start, l.end))
   return [...kept, ...extra].sort((a, b) => a.start - b.start)
+}
+
+/** Spans sorted by start, each with the largest end so far (for overlap tests by binary search). */
+function sortedSpans(list: ReadonlyArray<{ start: number; end: number }>): Array<{ start: number; end: number; maxEnd: number }> {
+  const out = [...list].sort((a, b) => a.start - b.start).map((x) => ({ start: x.start, end: x.end, maxEnd: x.end }))
+  for (let i = 1; i < out.length; i++) out[i]!.maxEnd = Math.max(out[i]!.end, out[i - 1]!.maxEnd)
+  return out
+}
+
+/** True when `[s, e)` overlaps a span of `sorted` (an insertion at `s` counts). */
+function overlaps(sorted: ReadonlyArray<{ start: number; end: number; maxEnd: number }>, s: number, e: number): boolean {
+  // the last span starting before e: it, or one before it with a larger end, may reach past s
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid]!.start < e) lo = mid + 1
+    else hi = mid
+  }
+  for (let k = lo - 1; k >= 0 && sorted[k]!.maxEnd > s - 1; k--) {
+    const x = sorted[k]!
+    if (x.end > s || (x.start === s && x.end === s)) return true
+    if (sorted[k]!.maxEnd <= s) break
+  }
+  return false
+}
+
+/** True when `text[start, end)` holds `ch` (without scanning past `end`). */
+export function holds(text: string, ch: string, start: number, end: number): boolean {
+  const code = ch.charCodeAt(0)
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === code) return true
+  return false
 }

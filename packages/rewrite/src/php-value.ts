@@ -1,7 +1,7 @@
 import type { Diagnostic } from './diagnostic.js'
 import type { Edit } from './edit.js'
 import { applyEdits } from './edit.js'
-import { plainLiteral, ValueBuilder, type DecodedLiteral, type ValueFixer } from './literal-value.js'
+import { holds, plainLiteral, ValueBuilder, type DecodedLiteral, type ValueFixer } from './literal-value.js'
 import { spanAt, tokenizePhp, type PhpDocument, type PhpLiteralPart, type PhpToken } from './php-lex.js'
 import type { Leftover } from './step.js'
 
@@ -37,7 +37,7 @@ function escapeAt(text: string, p: number, end: number, double: boolean): [strin
 export function decodePhpPart(text: string, part: PhpLiteralPart): DecodedLiteral {
   const { start, end, quote } = part
   const indent = part.indent ?? ''
-  const escapes = quote !== 'nowdoc' && text.indexOf('\\', start) !== -1 && text.indexOf('\\', start) < end
+  const escapes = quote !== 'nowdoc' && holds(text, '\\', start, end)
   if (!escapes && !indent) return plainLiteral(text, part)
   const b = new ValueBuilder(text, part)
   let run = start
@@ -134,7 +134,7 @@ export function fixInterpolation(doc: PhpDocument, text: string, d: DecodedLiter
 function tokenBefore(doc: PhpDocument, at: number): { kind: 'variable' | 'property'; brace?: { start: number } } | undefined {
   const t = spanAt(doc.tokens, at - 1)
   if (!t || t.end !== at) return undefined
-  const i = doc.tokens.indexOf(t)
+  const i = firstToken(doc.tokens, t.start)
   if (t.type === 'T_VARIABLE') {
     const p = doc.tokens[i - 1]
     // `{$o}` and `${o}` already end where braces do
@@ -178,8 +178,9 @@ function shape(tokens: readonly PhpToken[]): string {
  * its rule edits dropped, with a `PHP_INTERPOLATION` warning and a leftover.
  */
 export async function checkInterpolation(doc: PhpDocument, text: string, edits: readonly Edit[]): Promise<{ edits: Edit[]; diagnostics: Diagnostic[]; refused: Leftover[] }> {
-  const literals = doc.units.filter((u) => u.kind === 'literal' && u.quote !== 'single' && u.quote !== 'nowdoc') as Array<{ start: number; end: number }>
-  const byLiteral = new Map<{ start: number; end: number }, Edit[]>()
+  if (!edits.some((e) => { const p = spanAt(doc.parts, e.start) ?? spanAt(doc.parts, e.start - 1); return p?.quote === 'double' || p?.quote === 'heredoc' })) return { edits: [...edits], diagnostics: [], refused: [] }
+  const literals = doc.units.filter((u) => u.kind === 'literal' && u.quote !== 'single' && u.quote !== 'nowdoc') as Array<{ start: number; end: number; interpolated: boolean }>
+  const byLiteral = new Map<{ start: number; end: number; interpolated: boolean }, Edit[]>()
   const kept: Edit[] = []
   for (const e of edits) {
     const lit = spanAt(literals, e.start) ?? (e.end > e.start ? undefined : spanAt(literals, e.start - 1))
@@ -188,8 +189,14 @@ export async function checkInterpolation(doc: PhpDocument, text: string, edits: 
   }
   const diagnostics: Diagnostic[] = []
   const refused: Leftover[] = []
+  // only a literal with interpolation, or an edit that writes or meets `$`, `{` or `\`, can change how PHP reads it
+  const risky = (e: Edit) => /[{$\\]/.test(e.text) || /[{$\\]/.test(text[e.start - 1] ?? '') || text[e.end] === '$'
   for (const [lit, list] of byLiteral) {
-    const before = doc.tokens.filter((t) => t.start >= lit.start && t.end <= lit.end)
+    if (!lit.interpolated && !list.some(risky)) {
+      kept.push(...list)
+      continue
+    }
+    const before = doc.tokens.slice(firstToken(doc.tokens, lit.start), firstToken(doc.tokens, lit.end))
     const local = list.map((e) => ({ ...e, start: e.start - lit.start, end: e.end - lit.start }))
     const after = applyEdits(text.slice(lit.start, lit.end), local)
     const lexed = await tokenizePhp(`<?php ${after};`)
@@ -204,4 +211,16 @@ export async function checkInterpolation(doc: PhpDocument, text: string, edits: 
     for (const e of list) if (e.end > e.start) refused.push({ start: e.start, end: e.end, text: text.slice(e.start, e.end), reason: 'not rewritten: the replacement would change how PHP reads this string' })
   }
   return { edits: kept, diagnostics, refused }
+}
+
+/** The index of the first token starting at or after `at` (tokens are sorted and contiguous). */
+function firstToken(tokens: readonly PhpToken[], at: number): number {
+  let lo = 0
+  let hi = tokens.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (tokens[mid]!.start < at) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }

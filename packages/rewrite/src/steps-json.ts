@@ -5,7 +5,7 @@ import { scanLeftovers } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { decodeText } from './source.js'
 import { literalNeedles, literalRules, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
-import { mergeLeftovers, plainLiteral, rewriteValues, valueLeftovers, ValueBuilder, type DecodedLiteral } from './literal-value.js'
+import { holds, mergeLeftovers, plainLiteral, rewriteValues, valueLeftovers, ValueBuilder, type DecodedLiteral } from './literal-value.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from './step.js'
 
@@ -69,8 +69,8 @@ const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b
 
 /** The value of a JSON string's content (escapes decoded), mapped to its source. */
 function decodeJsonString(text: string, region: LiteralRegion): DecodedLiteral {
+  if (!holds(text, '\\', region.start, region.end)) return plainLiteral(text, region)
   const first = text.indexOf('\\', region.start)
-  if (first === -1 || first >= region.end) return plainLiteral(text, region)
   const b = new ValueBuilder(text, region)
   let run = region.start
   for (let p = first; p < region.end; p++) {
