@@ -41,7 +41,8 @@ function tree(n: number): string {
     mkdirSync(dir, { recursive: true })
     const hot = i % 11 === 0
     const body = `line ${i}\n`.repeat(1 + (i % 40))
-    if (i % 3 === 0) writeFileSync(join(dir, `c${i}.php`), `<?php\n$h = '${hot ? '10.0.10.48' : 'localhost'}'; // ${i % 13 === 0 ? '10.0.10.480' : 'x'}\n${body}`)
+    // valid PHP (plan lints what it plans): the body lines are comments
+    if (i % 3 === 0) writeFileSync(join(dir, `c${i}.php`), `<?php\n$h = '${hot ? '10.0.10.48' : 'localhost'}'; // ${i % 13 === 0 ? '10.0.10.480' : 'x'}\n${body.replace(/^/gm, '// ')}`)
     else if (i % 3 === 1) writeFileSync(join(dir, `c${i}.ini`), `host = ${hot ? '10.0.10.13' : '10.0.10.130'}\n${body}`)
     else writeFileSync(join(dir, `c${i}.conf`), Buffer.concat([Buffer.from(`# caf\xe9 ${hot ? 'upstream 10.0.10.48:80;' : ''}\n${body}`, 'latin1'), Buffer.from(i % 17 === 0 ? [0, 1, 2] : [])]))
   }
