@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { applyEdits, commonKeys, s, scanLeftovers, sortEdits, type Diagnostic, type Edit, type Schema, type StepKind } from '@cutover/rewrite'
+import { applyEdits, commonKeys, s, scanLeftovers, sortEdits, type Diagnostic, type Edit, type Schema, type StepKind, type Validator } from '@cutover/rewrite'
 import { checkSudoers } from './check.js'
 import { ensureAlias, ensureRule, parseMember, parseRule, removeAlias, removeRule, SudoersSyntaxError } from './edit.js'
 import { lintSudoers } from './lint.js'
@@ -181,14 +182,30 @@ function sudoersTargetChecks(path: string, root: string, o: SudoersOptions): Dia
 }
 
 /**
+ * The `sudoers-access` validator: the staged file, which has the mode and owner the target will
+ * have, must be one sudo reads (owned by root, or by the running user when not root; no write bit
+ * for group or others). Catches a target made group- or world-writable after `plan --out`.
+ */
+const sudoersAccessValidator: Validator = {
+  name: 'sudoers-access',
+  async run(stagedPath, target) {
+    const st = await stat(stagedPath)
+    const mode = st.mode & 0o7777
+    const euid = process.geteuid?.() ?? 0
+    if (!(mode & 0o022) && (st.uid === 0 || (euid !== 0 && st.uid === euid))) return undefined
+    return `${target} would be installed with mode ${octal(mode)}, owned by uid ${st.uid}: sudo ignores a sudoers file that root does not own or that group or others can write; sudoers files must be owned by root with mode 0440 (chown root:root, chmod 0440)`
+  },
+}
+
+/**
  * The `sudoers` step: `aliases:` (Cmnd by default, `{ type, members }` for the others),
- * `rules:` and `remove:` on sudoers files, validated by `visudo -cf` and the package's checks
+ * `rules:` and `remove:` on sudoers files (refused when sudo would ignore them: see the mode and owner checks), validated by `visudo -cf`, the package's checks and `sudoers-access`
  * before install; lint findings and check problems come back as warnings.
  */
 export const sudoersStep: StepKind<SudoersOptions> = {
   name: 'sudoers',
   options,
-  validators: [visudoValidator, sudoersChecksValidator],
+  validators: [visudoValidator, sudoersChecksValidator, sudoersAccessValidator],
   alwaysPlan: (o) => Boolean(o.aliases || o.rules),
   needles: (o) => [...(o.remove?.aliases ?? []), ...(o.remove?.rules ?? []).map((r) => r.trim().split(/\s/)[0]!)],
   async plan(file, o, ctx) {

@@ -93,6 +93,21 @@ describe.skipIf(!asRoot)('sudoers targets: mode within 0440 and owner root (run 
   })
 })
 
+describe.skipIf(!asRoot)('a saved plan applied after the target became writable by others', () => {
+  it('is refused by the sudoers-access validator, writing nothing', async () => {
+    const t = tree({})
+    const plan = join(t.root, 'plan.json')
+    expect((await cli(t, 'plan', '--out', plan)).code).toBe(0)
+    chmodSync(t.target, 0o666)
+    const io = memoryIo({ cwd: t.root })
+    const code = await run(['apply', plan, '--root', t.root, '--yes'], io)
+    expect(code).toBe(1)
+    expect(io.err()).toContain('etc/sudoers.d/finance would be installed with mode 0666, owned by uid 0: sudo ignores a sudoers file')
+    expect(readFileSync(t.target, 'utf8')).toBe(ORIGINAL)
+    expect(statSync(t.target).mode & 0o7777).toBe(0o666)
+  })
+})
+
 describe.skipIf(!asRoot)('sudoers targets as an unprivileged user (a copy of a machine)', () => {
   it("a file the user owns is a warning, not an error: the copy's owner is not the machine's", () => {
     if (!need('setpriv')) return
