@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs'
 import { chmod, open, readFile } from 'node:fs/promises'
 import { isAbsolute, relative, resolve } from 'node:path'
 import {
@@ -14,6 +15,7 @@ import {
   listTransactions,
   pruneTransactions,
   recoverState,
+  defaultStateDir,
   rollbackLast,
   toPlanDocument,
   withLock,
@@ -42,12 +44,27 @@ async function engine(kinds?: readonly StepKind<any>[]): Promise<Engine> {
   return createEngine({ steps: kinds ?? (await allStepKinds()) })
 }
 
+const STATE_DIR = 'var/lib/cutover'
+
 function paths(opts: Opts, io: Io, planRoot?: string) {
   const root = resolve(io.cwd, str(opts.root) ?? planRoot ?? '/')
-  const stateDir = resolve(io.cwd, str(opts.stateDir) ?? resolve(root, 'var/lib/cutover'))
-  const rel = relative(root, stateDir)
-  const ignore = rel && !rel.startsWith('..') && !isAbsolute(rel) ? [`${rel}/**`] : []
-  return { root, stateDir, ignore }
+  const given = str(opts.stateDir)
+  // the default state directory is in the root as a chroot sees it (a linked var/lib stays inside)
+  const stateDir = given !== undefined ? resolve(io.cwd, given) : defaultStateDir(root)
+  const ignore = new Set<string>(given === undefined ? [`${STATE_DIR}/**`] : [])
+  for (const base of [root, realOr(root)]) {
+    const rel = relative(base, stateDir)
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) ignore.add(`${rel}/**`)
+  }
+  return { root, stateDir, ignore: [...ignore] }
+}
+
+function realOr(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    return path
+  }
 }
 
 /** Plans the spec of `opts`, with an engine for the step kinds it names. */

@@ -1,3 +1,4 @@
+import { posix } from 'node:path'
 import { formatDiagnostic, quotePath, showControls, type FileChange, type Plan } from '@cutover/rewrite'
 
 /** ANSI colors, or none (not a terminal, or NO_COLOR set). */
@@ -27,9 +28,11 @@ export function formatPlan(plan: Plan, p: Paint): string {
   else if (plan.changes.length === 0) out.push(`No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
   else {
     out.push(p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) + p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`))
-    const width = Math.max(...plan.changes.map((c) => quotePath(c.target).length))
+    // a target reached through a link shows where it leads: `etc/hosts -> ../run/hosts`
+    const named = (c: FileChange) => (c.link === undefined ? quotePath(c.target) : `${quotePath(c.target)} -> ${quotePath(linkShown(c.target, c.link))}`)
+    const width = Math.max(...plan.changes.map((c) => named(c).length))
     for (const c of plan.changes) {
-      out.push(`  ${quotePath(c.target).padEnd(width)}  ${c.kinds.join('+').padEnd(8)} ${p.green(`+${c.added}`)} ${p.red(`-${c.removed}`)}  ${ruleCounts(c)}`)
+      out.push(`  ${named(c).padEnd(width)}  ${c.kinds.join('+').padEnd(8)} ${p.green(`+${c.added}`)} ${p.red(`-${c.removed}`)}  ${ruleCounts(c)}`)
     }
     out.push('')
     for (const c of plan.changes) out.push(colorDiff(c.diff, p))
@@ -62,3 +65,8 @@ function colorDiff(diff: string, p: Paint): string {
 }
 
 export { formatDiagnostic }
+
+/** Where a link leads, relative to the link's directory (as `ls -l` shows a relative link). */
+function linkShown(target: string, link: string): string {
+  return posix.relative(posix.dirname(`/${target}`), `/${link}`)
+}

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { OutsideRootError, RootResolver, type Resolved } from './confine.js'
 import { applyEdits, type Edit } from './edit.js'
 import { encodeValue } from './encode.js'
 import { CutoverError, EditConflictError, StalePlanError } from './errors.js'
@@ -61,11 +62,28 @@ function databaseParticipants(doc: PlanDocument, secrets: Map<string, string>, o
 async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<TxTarget[]> {
   const stale: string[] = []
   const replays: Replay[] = []
+  const refused: string[] = []
+  const resolver = planRoot(doc.root)
   for (const c of doc.changes) {
-    const path = resolve(doc.root, c.target)
+    // where the target is in the root now, links followed as a chroot would: it must be where it was planned
+    let where: Resolved | undefined
+    try {
+      where = resolver.resolve(c.target, { missingTail: c.before === 'absent' })
+    } catch (e) {
+      if (!(e instanceof OutsideRootError)) throw e
+      refused.push(e.message)
+      continue
+    }
+    const planned = c.link ?? c.target.split('/').filter((p) => p !== '' && p !== '.').join('/')
+    if (where && where.rel !== planned) {
+      stale.push(`${c.target}: now leads to ${where.rel} in the root, planned ${planned}`)
+      continue
+    }
+    const path = where?.real ?? resolve(resolver.real, planned)
     let bytes: Buffer | undefined
     try {
-      bytes = readFileSync(path)
+      if (!where) throw Object.assign(new Error('no such directory'), { code: 'ENOENT' })
+      bytes = readNoFollow(path)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || c.before !== 'absent') {
         stale.push(`${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`)
@@ -111,6 +129,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     const now = maskedHash(r.text, r.spans.before, hashed, r.c.salt, r.encoding)
     if (now !== r.c.before) stale.push(`${r.c.target}: changed since the plan (planned ${r.c.before}, now ${now})`)
   }
+  if (refused.length) throw new CutoverError('OUTSIDE_ROOT', `the plan leads out of its root, nothing was written:\n${refused.map((s) => `  ${s}`).join('\n')}`)
   if (stale.length) {
     throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)
   }
@@ -130,6 +149,25 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
 
 /** A change of a plan replayed on the file as it is now. */
 interface Replay { c: PlanDocChange; path: string; now: string; text: string; encoding: string; after: string; spans: SensitiveSpans; once: OnceRecord[] }
+
+/** A file's bytes; a link at its last part is not followed (the open fails). */
+function readNoFollow(path: string): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  try {
+    if (!fstatSync(fd).isFile()) throw new CutoverError('TARGET', 'not a regular file any more')
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function planRoot(root: string): RootResolver {
+  try {
+    return new RootResolver(root)
+  } catch (e) {
+    throw new CutoverError('PLAN_ROOT', `cannot use the plan's root ${root}: ${(e as Error).message}`, { cause: e })
+  }
+}
 
 function missing(name: string): never {
   throw new CutoverError('SECRET', `the plan uses secret "${name}" but does not record it`)

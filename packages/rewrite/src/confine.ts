@@ -30,6 +30,22 @@ export interface Resolved {
 
 const MAX_LINKS = 40
 
+/** A path that leads out of the root: `detail` says how, without the path. */
+export class OutsideRootError extends CutoverError {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super('OUTSIDE_ROOT', `${path}: ${detail}`)
+    this.name = 'OutsideRootError'
+  }
+}
+
+/** Whether a path or glob has a `..` part. */
+export function climbs(path: string): boolean {
+  return CLIMB.test(path)
+}
+
 class Escape extends Error {
   constructor(public readonly detail?: string) {
     super('leaves the root')
@@ -50,7 +66,7 @@ export class RootResolver {
   private readonly dirs = new Map<string, string>()
   private readonly top: boolean
 
-  constructor(root: string) {
+  constructor(readonly root: string) {
     this.real = realpathSync(root)
     this.top = this.real === '/'
   }
@@ -58,6 +74,11 @@ export class RootResolver {
   /** `rel` (a resolved, link-free path in the root) on this machine. */
   abs(rel: string): string {
     return rel === '' ? this.real : this.top ? `/${rel}` : `${this.real}/${rel}`
+  }
+
+  /** Where a link-free path on this machine below the root is in the root. */
+  relOf(abs: string): string {
+    return abs === this.real ? '' : abs.slice(this.top ? 1 : this.real.length + 1)
   }
 
   /** Remembers that the directory named `named` is `rel` in the root (a walk that listed it). */
@@ -96,8 +117,8 @@ export class RootResolver {
       }
     } catch (e) {
       if (e instanceof Escape) {
-        const where = e.detail ?? `"${path}" leads to ${posix.resolve(this.real, path)}`
-        throw new CutoverError('OUTSIDE_ROOT', `${path}: ${where}, outside the root ${this.real}; refused (nothing outside the root is read or written)`)
+        const where = e.detail ?? `leads to ${posix.resolve(this.real, path)}`
+        throw new OutsideRootError(path, `${where}, outside the root ${this.real}; refused (nothing outside the root is read or written)`)
       }
       throw e
     }
@@ -139,7 +160,7 @@ export class RootResolver {
     }
     if (!st) return { parts: here, exists: false }
     if (!st.isSymbolicLink()) return { parts: here, exists: true }
-    if (++budget.links > MAX_LINKS) throw new CutoverError('OUTSIDE_ROOT', `${here.join('/')}: too many levels of symbolic links`)
+    if (++budget.links > MAX_LINKS) throw new CutoverError('LINK_LOOP', `${here.join('/')}: too many levels of symbolic links`)
     const link = readlinkSync(abs)
     const linkParts = link.split('/').filter((p) => p !== '' && p !== '.')
     let at = link.startsWith('/') ? [] : out
@@ -159,7 +180,18 @@ export class RootResolver {
   }
 }
 
-/** `target -> where` as a reviewer reads it: the link's destination relative to the target's directory. */
-export function linkShown(target: string, rel: string): string {
-  return posix.relative(posix.dirname(`/${target}`), `/${rel}`)
+
+/**
+ * The default state directory of a root: `<root>/var/lib/cutover` resolved within the root as a
+ * chroot would (a linked `var/lib` leads to its place in the root, never out of it: that throws a
+ * `OUTSIDE_ROOT` {@link CutoverError}). As written when the root does not exist.
+ */
+export function defaultStateDir(root: string): string {
+  let resolver: RootResolver
+  try {
+    resolver = new RootResolver(root)
+  } catch {
+    return posix.resolve(root, 'var/lib/cutover')
+  }
+  return resolver.resolve('var/lib/cutover', { missingTail: true })!.real
 }

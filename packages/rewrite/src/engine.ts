@@ -1,12 +1,13 @@
 import { isAscii } from 'node:buffer'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { relative, resolve, sep } from 'node:path'
 import { hashText, positionsOf } from './big-text.js'
 import { diffStat, unifiedDiff } from './diff.js'
-import { discoverCache, discoverFiles } from './discover.js'
+import { OutsideRootError, RootResolver, type Resolved } from './confine.js'
+import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError, SpecError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
@@ -30,6 +31,11 @@ export interface FileChange {
   /** The step kinds that edit it, in order. */
   kinds: string[]
   encoding: TextEncoding
+  /**
+   * Where the target is in the root when a link leads elsewhere (the link, or a linked
+   * directory above it, followed as a chroot would): the path written, relative to the root.
+   */
+  link?: string
   /**
    * `sha256:` of the file's bytes when planned; for a file holding a sensitive value,
    * `masked-sha256:` of `salt` and the text with every sensitive value masked (see `maskedHash`).
@@ -194,7 +200,8 @@ function ruleKeys(step: SpecStep): RuleKeys | undefined {
  * that change or hold leftovers are resolved, so a large tree pays nothing for this.
  */
 async function planLinksOnce(
-  root: string,
+  resolver: RootResolver,
+  where: ReadonlyMap<string, Resolved>,
   byFile: ReadonlyMap<string, ActiveStep[]>,
   result: { changes: FileChange[]; leftovers: PlannedLeftover[]; notes: PlanNote[] },
   plan: (target: string, read: ReadFile) => Promise<FileResult>,
@@ -203,17 +210,14 @@ async function planLinksOnce(
   if (touched.length < 2) return
   const byReal = new Map<string, string[]>()
   for (const t of touched) {
-    let real: string
-    try {
-      real = realpathSync.native(resolve(root, t))
-    } catch {
-      continue
-    }
-    byReal.set(real, [...(byReal.get(real) ?? []), t])
+    // where it is in the root (resolved as a chroot would, before any file was read)
+    const w = where.get(t)
+    if (!w?.exists) continue
+    byReal.set(w.real, [...(byReal.get(w.real) ?? []), t])
   }
   for (const [real, paths] of byReal) {
     if (paths.length < 2) continue
-    const own = relative(root, real).split(sep).join('/')
+    const own = resolver.relOf(real)
     const kept = paths.includes(own) ? own : [...paths].sort()[0]!
     const links = paths.filter((t) => t !== kept).sort()
     const steps = [...new Set(paths.flatMap((t) => byFile.get(t) ?? []))].sort((a, b) => a.group - b.group)
@@ -301,6 +305,11 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     return out
   }
   const cache = discoverCache()
+  const resolver = rootResolver(root)
+  cache.resolver = resolver
+  // every directory that cannot be read and every path that leads out of the root, refused at once
+  const refused = new Map<string, string>()
+  const onProblem = (p: DiscoverProblem) => refused.set(p.path, p.message)
   const database: DatabaseChange[] = []
   for (const a of active) {
     if (a.kind.database?.uses(a.step.options)) {
@@ -310,7 +319,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       notes.push(...dp.notes)
       continue
     }
-    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache })
+    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache, onProblem })
     if (found.length === 0 && !a.step.options.create) {
       notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
       delete a.keys
@@ -322,19 +331,30 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     const create = a.step.options.create
     if (create) {
       for (const f of a.step.options.files.map((g) => g.replace(/^\/+/, ''))) {
-        if (/[*?[\]{}!]/.test(f) || found.includes(f) || existsSync(resolve(root, f))) continue
+        if (/[*?[\]{}!]/.test(f) || found.includes(f) || within(resolver, f, refused, true)?.exists !== false) continue
         creates.set(f, Number.parseInt(create.mode, 8))
         byFile.set(f, [...(byFile.get(f) ?? []), a])
       }
     }
   }
-  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache }) : []
+  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache, onProblem }) : []
   for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
   // group 0: the leftover literals; group i: the needles of active[i - 1]
   const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])
 
   cache.listings.clear()
   const targets = [...byFile.keys()].filter((t) => !creates.has(t)).sort()
+  // where each target is in the root: what is read, and shown when a link leads elsewhere
+  const where = new Map<string, Resolved>()
+  for (const t of [...targets, ...creates.keys()]) {
+    const r = within(resolver, t, refused, creates.has(t))
+    if (r) where.set(t, r)
+  }
+  if (refused.size) {
+    const all = [...refused.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m)
+    throw new CutoverError(all.some((m) => / outside the root /.test(m)) ? 'OUTSIDE_ROOT' : 'DIR_UNREADABLE', `nothing was read:\n${all.map((m) => `  ${m}`).join('\n')}`)
+  }
+  const real = (t: string) => where.get(t)?.real
   const changes: FileChange[] = []
   const leftovers: PlannedLeftover[] = []
   const inputErrors: InputError[] = []
@@ -353,11 +373,14 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   }
   const limit = o.concurrency ?? 16
   const threads = o.threads ?? (targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
+  // a target that is a dangling link (in the root), or gone since discovery, is not a file
+  const present = targets.filter((t) => where.get(t)?.exists)
+  if (present.length < targets.length) for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
   if (threads > 0) {
     // reader threads open, read and prefilter; this thread plans the files that hold a needle
     const profiles: ReadProfile[] = []
     const profileOf = new Map<string, number>()
-    const files = targets.map((path) => {
+    const files = present.map((path) => {
       const steps = byFile.get(path)!
       const key = steps.map((a) => a.group).join(',')
       let profile = profileOf.get(key)
@@ -365,10 +388,10 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
         profileOf.set(key, (profile = profiles.length))
         profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
       }
-      return { path, profile }
+      return { path: real(path)!, profile }
     })
     await readInThreads(root, files, profiles, prefilter, { threads, limit }, (i, outcome) => {
-      const target = targets[i]!
+      const target = present[i]!
       const steps = byFile.get(target)!
       if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
       if (outcome.kind === 'skip') return finish(target, NOTHING)
@@ -381,10 +404,10 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   // file) and prefiltered on their raw bytes; the few that hold a needle are planned concurrently.
   const scratch: Scratch = { buf: Buffer.allocUnsafe(1 << 16) }
   const inflight = new Set<Promise<void>>()
-  for (let i = 0; i < (threads > 0 ? 0 : targets.length); i++) {
+  for (let i = 0; i < (threads > 0 ? 0 : present.length); i++) {
     if (i % 256 === 255) await new Promise((r) => setImmediate(r))
-    const target = targets[i]!
-    const read = readTarget(root, target, byFile.get(target)!, prefilter, scratch)
+    const target = present[i]!
+    const read = readTarget(real(target)!, byFile.get(target)!, prefilter, scratch)
     if ('why' in read) {
       finish(target, read)
       continue
@@ -405,7 +428,16 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   // the planned PHP is linted now, not only at apply
   if (!inputErrors.length) inputErrors.push(...(await checkPlanned(changes, (name) => kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name))))
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
-  await planLinksOnce(root, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
+  await planLinksOnce(resolver, where, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
+  for (const c of changes) {
+    const w = where.get(c.target)
+    if (w && w.rel !== c.target) c.link = w.rel
+    const links = c.before === 'absent' || !w ? 0 : (lstatSync(w.real, { throwIfNoEntry: false })?.nlink ?? 0)
+    if (links > 1) {
+      const message = `has ${links} hard links: apply writes a new file, so the other ${links - 1} keep the old content (and rollback does not join them again)`
+      notes.push({ target: c.target, code: 'HARD_LINK', message, severity: 'warning' })
+    }
+  }
   notes.push(...neverMatched(spec, active))
   leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
@@ -462,8 +494,9 @@ interface Scratch { buf: Buffer }
  * leftover literal) is skipped without decoding, and only its stats were kept. Opened
  * non-blocking so that a FIFO in the tree is reported, not waited on.
  */
-function readTarget(root: string, target: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch): FileResult | ReadFile {
-  const fd = openSync(resolve(root, target), constants.O_RDONLY | constants.O_NONBLOCK)
+function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch): FileResult | ReadFile {
+  // `path` has no link in it: one put there since is not followed (the open fails)
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
     const got = readAll(fd, scratch)
     if (!got) return NOT_FILE
@@ -614,6 +647,26 @@ async function planRead(
       validators: [...validators],
       ...(allowUserWritable ? { allowUserWritable } : {}),
     },
+  }
+}
+
+/** A root-relative path resolved within the root; a path out of it is added to `refused`. */
+function within(resolver: RootResolver, path: string, refused: Map<string, string>, missingTail = false): Resolved | undefined {
+  try {
+    return resolver.resolve(path, { missingTail })
+  } catch (e) {
+    if (!(e instanceof OutsideRootError)) throw e
+    refused.set(path, e.message)
+    return undefined
+  }
+}
+
+/** The resolver of a plan's root; a clear error when the root is not a directory. */
+function rootResolver(root: string): RootResolver {
+  try {
+    return new RootResolver(root)
+  } catch (e) {
+    throw new CutoverError('ROOT', `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, { cause: e })
   }
 }
 

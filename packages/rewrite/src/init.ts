@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
-import { realpathSync } from 'node:fs'
-import { basename, relative, resolve, sep } from 'node:path'
-import { discoverFiles } from './discover.js'
+import { basename, resolve } from 'node:path'
+import type { RootResolver } from './confine.js'
+import { discoverCache, discoverFiles, resolverOf } from './discover.js'
 import { LineIndex } from './line-index.js'
 import { isIPv4 } from './match.js'
 import { decodeText, isBinary } from './source.js'
@@ -133,7 +133,11 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   const files = options.files ?? INIT_FILES
   const exclude = [...INIT_EXCLUDE, ...(options.exclude ?? [])]
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024
-  const { found, links } = withoutLinks(abs, await discoverFiles(abs, { files, exclude }))
+  // a starter scan: a directory it cannot read or a link out of the root is reported and passed over
+  const cache = discoverCache()
+  const listed = await discoverFiles(abs, { files, exclude, cache, onProblem: (p) => options.onFile?.(p.path, `skipped: ${p.message}`) })
+  const resolver = resolverOf(cache, abs)
+  const { found, links } = withoutLinks(resolver, listed)
   const addresses = new Map<string, InitAddress>()
   const names = new Map<string, InitPlace[]>()
   const matched: InitFile[] = []
@@ -141,10 +145,14 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   let considered = 0
   const one = async (target: string): Promise<string> => {
     if (NOT_CONFIG.test(target)) return 'skipped: not a config file (by its extension)'
-    const info = await stat(resolve(abs, target))
+    // read where the target is in the root (links followed as a chroot would), never outside it
+    const where = resolver.resolve(target)
+    if (!where?.exists) return 'skipped: not there any more'
+    const real = where.real
+    const info = await stat(real)
     if (!info.isFile()) return 'skipped: not a regular file'
     if (info.size > maxBytes) return `skipped: larger than ${maxBytes} bytes`
-    const bytes = await readFile(resolve(abs, target))
+    const bytes = await readFile(real)
     if (isBinary(bytes)) return 'skipped: binary'
     scanned.push(target)
     const kind = initFileKind(target)
@@ -189,12 +197,13 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
  * The paths without the symbolic links whose file is also listed (by its own path, or by the
  * first link to it): the spec then names each file once, and its places are counted once.
  */
-function withoutLinks(root: string, paths: readonly string[]): { found: string[]; links: Map<string, string> } {
+function withoutLinks(resolver: RootResolver, paths: readonly string[]): { found: string[]; links: Map<string, string> } {
   const byReal = new Map<string, string[]>()
   for (const p of paths) {
+    // where it is in the root, links followed as a chroot would
     let real: string
     try {
-      real = realpathSync.native(resolve(root, p))
+      real = resolver.resolve(p)?.rel ?? p
     } catch {
       real = p
     }
@@ -203,7 +212,7 @@ function withoutLinks(root: string, paths: readonly string[]): { found: string[]
   const links = new Map<string, string>()
   for (const [real, group] of byReal) {
     if (group.length < 2) continue
-    const own = relative(root, real).split(sep).join('/')
+    const own = real
     const kept = group.includes(own) ? own : group[0]!
     for (const p of group) if (p !== kept) links.set(p, kept)
   }

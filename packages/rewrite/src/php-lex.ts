@@ -17,6 +17,8 @@ export interface PhpLiteralPart {
   indent?: string
   /** Where the heredoc's body begins (its first line starts there). */
   bodyStart?: number
+  /** A heredoc's or nowdoc's closing label (`EOT`). */
+  label?: string
 }
 
 /**
@@ -25,7 +27,7 @@ export interface PhpLiteralPart {
  */
 export type PhpUnit =
   | { kind: 'token'; token: PhpToken }
-  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; interpolated: boolean; indent?: string }
+  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; interpolated: boolean; indent?: string; label?: string }
 
 /** A PHP file as located spans: every token (they concatenate to the text), literal parts, comments, units. */
 export interface PhpDocument {
@@ -179,12 +181,13 @@ function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units:
     indent = m?.[1] ?? /^[ \t]*/.exec(close.text)?.[0] ?? ''
   }
   const contentStart = open.end
-  const flexible = indent ? { indent, bodyStart: contentStart } : {}
+  const label = heredoc ? /<<<[ \t]*["']?([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)/.exec(open.text)?.[1] : undefined
+  const flexible = { ...(indent ? { indent } : {}), ...(label ? { label, bodyStart: contentStart } : {}) }
   for (const p of pieces) {
     const end = Math.min(p.end, Math.max(contentEnd, p.start))
     if (end > p.start) parts.push({ start: p.start, end, quote, whole: !interpolated, encoding: ENCODING[quote], ...flexible })
   }
-  units?.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated, ...(indent ? { indent } : {}) })
+  units?.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated, ...(indent ? { indent } : {}), ...(label ? { label } : {}) })
   return j
 }
 

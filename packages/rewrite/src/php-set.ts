@@ -12,7 +12,7 @@ export interface PhpAssignment {
 
 /** A value expression: a string literal, a scalar token (number, true, null…), or something else. */
 export type PhpValue =
-  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; indent?: string }
+  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; indent?: string; label?: string }
   | { kind: 'scalar'; start: number; end: number }
   | { kind: 'expression'; start: number; end: number }
 
@@ -39,14 +39,14 @@ function valueAt(units: readonly PhpUnit[], i: number): PhpValue | undefined {
   const next = units[i + 1]
   const span = u.kind === 'token' ? { start: u.token.start, end: u.token.end } : { start: u.start, end: u.end }
   const ended = next === undefined || (next.kind === 'token' && ENDS.has(next.token.type))
-  if (u.kind === 'literal' && ended) return { kind: 'literal', start: u.start, end: u.end, quote: u.quote, content: u.content, ...(u.indent ? { indent: u.indent } : {}) }
+  if (u.kind === 'literal' && ended) return { kind: 'literal', start: u.start, end: u.end, quote: u.quote, content: u.content, ...(u.indent ? { indent: u.indent } : {}), ...(u.label ? { label: u.label } : {}) }
   if (u.kind === 'token' && ended && (SCALAR.has(u.token.type) || (u.token.type === 'T_STRING' && CONSTANTS.has(u.token.text.toLowerCase())))) {
     return { kind: 'scalar', ...span }
   }
   // env('NAME', 'default') / getenv-style defaults: the default is the value written here
   if (isTok(u, 'T_STRING', 'env') && isTok(units[i + 1], '(') && units[i + 2]?.kind === 'literal' && isTok(units[i + 3], ',')) {
     const d = units[i + 4]
-    if (d?.kind === 'literal' && isTok(units[i + 5], ')')) return { kind: 'literal', start: d.start, end: d.end, quote: d.quote, content: d.content, ...(d.indent ? { indent: d.indent } : {}) }
+    if (d?.kind === 'literal' && isTok(units[i + 5], ')')) return { kind: 'literal', start: d.start, end: d.end, quote: d.quote, content: d.content, ...(d.indent ? { indent: d.indent } : {}), ...(d.label ? { label: d.label } : {}) }
   }
   return { kind: 'expression', ...span }
 }

@@ -86,6 +86,9 @@ const LABEL_CHAR = /^[A-Za-z0-9_\u0080-\uffff]/
 export function fixInterpolation(doc: PhpDocument, text: string, d: DecodedLiteral, a: number, b: number, span: { start: number; end: number }, encoded: string): ReturnType<ValueFixer> {
   const part = d.region as PhpLiteralPart
   const q = part.quote
+  if (part.label && closesHeredoc(text, span.start, part.bodyStart ?? part.start, encoded, part.label)) {
+    return { refused: `a line of the replacement would close the heredoc (${part.label})` }
+  }
   if (q === 'nowdoc') return { edits: [{ ...span, text: encoded }] }
   const rawChar = (i: number) => (i >= 0 && i < d.value.length && (!d.ends || d.ends[i]! - d.starts![i]! === 1) ? d.value[i] : undefined)
   let { start, end } = span
@@ -128,6 +131,17 @@ export function fixInterpolation(doc: PhpDocument, text: string, d: DecodedLiter
     }
   }
   return { edits: [...extra, { start, end, text: out }] }
+}
+
+/**
+ * True when `encoded`, written at `at` in a heredoc or nowdoc body starting at `bodyStart`, has a
+ * line PHP would read as the closing label (`EOT` after optional blanks): what follows it
+ * would become code.
+ */
+export function closesHeredoc(text: string, at: number, bodyStart: number, encoded: string, label: string): boolean {
+  const lineStart = Math.max(bodyStart, text.lastIndexOf('\n', at - 1) + 1)
+  const lines = (text.slice(lineStart, at) + encoded).split('\n')
+  return lines.some((l) => /^[ \t]*/.exec(l)![0].length < l.length && l.replace(/^[ \t]*/, '').startsWith(label))
 }
 
 /** The simple interpolation ending at `at` (inside a double-quoted string or heredoc), if any, and where a brace can open. */

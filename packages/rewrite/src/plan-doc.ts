@@ -1,6 +1,7 @@
 import type { DatabaseChange } from './database.js'
 import type { EncodingName } from './edit.js'
 import type { Plan } from './engine.js'
+import { rootPathProblem } from './confine.js'
 import { CutoverError } from './errors.js'
 import { positionsOf } from './big-text.js'
 import { applyEdits } from './edit.js'
@@ -30,6 +31,11 @@ export interface PlanDocEdit {
 /** One changed file in a plan document (DESIGN.md §6). */
 export interface PlanDocChange {
   target: string
+  /**
+   * Where the target is in the root when a link leads elsewhere (root-relative): apply refuses
+   * the plan when the target no longer resolves there.
+   */
+  link?: string
   kind: string
   /** `sha256:` of the file, `absent`, or `masked-sha256:` (salted, sensitive values masked) when `salt` is set. */
   before: string
@@ -91,6 +97,7 @@ export function toPlanDocument(plan: Plan): PlanDocument {
       })
       return {
         target: c.target,
+        ...(c.link !== undefined ? { link: c.link } : {}),
         kind: c.kinds.join('+'),
         before: c.before,
         after: c.after,
@@ -125,6 +132,10 @@ export function checkPlanDocument(value: unknown, path: string): PlanDocument {
     if (typeof c?.target !== 'string' || typeof c.before !== 'string' || typeof c.after !== 'string' || !Array.isArray(c.edits)) {
       bad(`change ${i + 1} needs target, before, after and edits`)
     }
+    // a target is a path in the root, as in a spec: never absolute, never with a `..` part
+    const problem = rootPathProblem(c.target) ?? (c.target.replace(/^(?:\.?\/)+/, '') === '' ? `"${c.target}" is not a file path` : undefined)
+    if (problem) bad(`change ${i + 1}: target ${problem}`)
+    if (c.link !== undefined && (typeof c.link !== 'string' || rootPathProblem(c.link))) bad(`change ${i + 1}: link ${typeof c.link === 'string' ? rootPathProblem(c.link) : 'must be a string'}`)
     for (const e of c.edits) {
       if (typeof e.start !== 'number' || typeof e.end !== 'number' || typeof e.pass !== 'number' || (typeof e.text !== 'string' && !e.secret)) {
         bad(`an edit of ${c.target} needs pass, start, end and text or secret`)

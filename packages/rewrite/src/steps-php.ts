@@ -7,7 +7,7 @@ import { mergeLeftovers, rewriteValues, valueLeftovers } from './literal-value.j
 import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './php-lex.js'
 import { phpLint } from './php-lint.js'
 import { findAssignments } from './php-set.js'
-import { checkInterpolation, decodePhpPart, fixInterpolation } from './php-value.js'
+import { checkInterpolation, closesHeredoc, decodePhpPart, fixInterpolation } from './php-value.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type ValueSpec } from './step.js'
 
@@ -72,9 +72,17 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
         continue
       }
       targets.push({ start: v.start, end: v.end })
+      if (v.kind === 'literal' && v.label) {
+        const raw = typeof value === 'object' ? ctx.secret(value.secret) : value
+        const encoded = encodeValue(raw, phpEncoding(v.quote)).replace(/\n/g, `\n${v.indent ?? ''}`)
+        if (closesHeredoc(text, v.content.start, v.content.start, (v.indent ?? '') + encoded, v.label)) {
+          diagnostics.push({ code: 'SET_UNSAFE', severity: 'warning', message: `set ${key}: a line of the value would close the heredoc (${v.label}) and make the rest code; left unchanged`, range: { start: v.start, end: v.end } })
+          continue
+        }
+      }
       if (v.kind === 'literal' && v.indent) {
         const r = setIndented(text, v.content, v.indent, value, phpEncoding(v.quote), ctx, rule)
-        if (typeof r === 'string') diagnostics.push({ code: 'SET_NOT_LITERAL', severity: 'warning', message: `set ${key}: ${r}; left unchanged`, range: { start: v.start, end: v.end } })
+        if (typeof r === 'string') diagnostics.push({ code: 'SET_UNSAFE', severity: 'warning', message: `set ${key}: ${r}; left unchanged`, range: { start: v.start, end: v.end } })
         else edits.push(...r)
       } else if (v.kind === 'literal') {
         edits.push(...setEdits(v.content, text.slice(v.content.start, v.content.end), value, phpEncoding(v.quote), ctx, rule))

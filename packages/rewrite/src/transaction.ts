@@ -97,7 +97,7 @@ async function databaseState(j: Journal, options: RecoverOptions): Promise<'befo
 
 async function hashOf(path: string): Promise<string> {
   const bytes = readIfThere(path)
-  return bytes ? sha256(bytes) : 'absent'
+  return bytes === 'symlink' ? bytes : bytes ? sha256(bytes) : 'absent'
 }
 
 /** Temp files a transaction may leave beside a target: staged new content and restore copies. */
@@ -400,9 +400,9 @@ export async function commitFiles(
       if (halt.stopped) throw HALTED
       assertPinned(dirname(e.path), e.dirPin, e.target)
       const bytes = e.existed ? readIfThere(e.path) : undefined
-      const now = bytes ? sha256(bytes) : 'absent'
+      const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
       if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
-      if (bytes) {
+      if (bytes && bytes !== 'symlink') {
         await writeNew(e.backup, bytes)
         const attrs = xattrs.get(e.path)
         if (attrs) await writeMeta(e.backup + '.meta', attrs)
@@ -559,15 +559,15 @@ function realTarget(path: string, target: string): string {
   }
 }
 
-/** A file's bytes, or undefined when it does not exist; a symlink is not followed (an empty buffer then: it never matches a hash). */
-function readIfThere(path: string): Buffer | undefined {
+/** A file's bytes, or undefined when it does not exist; a symlink is not followed. */
+function readIfThere(path: string): Buffer | undefined | 'symlink' {
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    if (code === 'ELOOP') return Buffer.alloc(0)
+    if (code === 'ELOOP') return 'symlink'
     throw e
   }
   try {

@@ -92,22 +92,76 @@ describe('discoverFiles', () => {
     expect(got).toEqual(['real/a.conf', 'real/alias.conf', 'real/linked/c.conf', 'real/sub/b.conf'])
   })
 
-  it('passes over a directory it cannot read', async () => {
-    const root = tree(['ok/a.conf', 'closed/b.conf'])
+  it('never passes over a directory it cannot read: each one is a problem, named, unless excluded', async () => {
+    const root = tree(['ok/a.conf', 'closed/b.conf', 'skipped/c.conf'])
     chmodSync(join(root, 'closed'), 0o000)
+    chmodSync(join(root, 'skipped'), 0o000)
     try {
-      if (process.getuid?.() !== 0) {
-        expect(await discoverFiles(root, { files: ['**/*.conf'] })).toEqual(['ok/a.conf'])
-        return
-      }
       // root reads every directory: the walk runs as nobody, from the built module
       chmodSync(root, 0o755)
       const dist = new URL('../dist/discover.js', import.meta.url).href
-      const script = `import(${JSON.stringify(dist)}).then(async (m) => console.log(JSON.stringify(await m.discoverFiles(${JSON.stringify(root)}, { files: ['**/*.conf'] }))))`
-      const out = execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' })
-      expect(JSON.parse(out)).toEqual(['ok/a.conf'])
+      const script = (exclude: string[]) =>
+        `import(${JSON.stringify(dist)}).then(async (m) => { const problems = []; const found = await m.discoverFiles(${JSON.stringify(root)}, { files: ['**/*.conf'], exclude: ${JSON.stringify(exclude)}, onProblem: (p) => problems.push(p) }); console.log(JSON.stringify({ found, problems })) })`
+      const asNobody = (code: string) => execFileSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' })
+      expect(JSON.parse(asNobody(script([])))).toEqual({
+        found: ['ok/a.conf'],
+        problems: [
+          { code: 'DIR_UNREADABLE', path: 'closed', message: 'closed: directory not read (EACCES): the files below it were not checked; exclude it or make it readable' },
+          { code: 'DIR_UNREADABLE', path: 'skipped', message: expect.stringContaining('skipped: directory not read') },
+        ],
+      })
+      expect(JSON.parse(asNobody(script(['skipped/**', 'closed'])))).toEqual({ found: ['ok/a.conf'], problems: [] })
+      // without onProblem: one error naming every such directory
+      const thrown = `import(${JSON.stringify(dist)}).then((m) => m.discoverFiles(${JSON.stringify(root)}, { files: ['**/*.conf'] })).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`
+      expect(JSON.parse(asNobody(thrown))).toEqual({ code: 'DIR_UNREADABLE', message: expect.stringMatching(/^closed: directory not read.*\nskipped: directory not read/) })
     } finally {
       chmodSync(join(root, 'closed'), 0o755)
+      chmodSync(join(root, 'skipped'), 0o755)
     }
+  })
+
+  describe('within the root, as a chroot', () => {
+    // a tree beside the root that nothing may read: a walk that reaches it finds its files
+    function confined(): { root: string; outside: string } {
+      const base = mkdtempSync(join(tmpdir(), 'cutover-confine-'))
+      const root = join(base, 'root')
+      for (const p of ['etc/app.conf', 'srv/www/site/a.conf', 'srv/lib/x.conf', 'etc/hosts']) {
+        mkdirSync(dirname(join(root, p)), { recursive: true })
+        writeFileSync(join(root, p), p)
+      }
+      const outside = join(base, 'outside')
+      mkdirSync(join(outside, 'www/site'), { recursive: true })
+      writeFileSync(join(outside, 'app.conf'), 'outside')
+      writeFileSync(join(outside, 'www/site/evil.conf'), 'outside')
+      return { root, outside }
+    }
+
+    it('takes an absolute link as the root joined with it, in the middle of a path and at its end', async () => {
+      const { root, outside } = confined()
+      mkdirSync(join(root, 'var'))
+      // on this machine these would be the outside tree; in the root they are srv/www and etc/hosts
+      symlinkSync('/srv/www', join(root, 'var/www'))
+      symlinkSync('/etc/hosts', join(root, 'etc/hosts-link'))
+      symlinkSync(join(outside, 'www'), join(root, 'var/www-abs'))
+      expect(await discoverFiles(root, { files: ['var/**/*.conf', 'etc/hosts-link'] })).toEqual(['etc/hosts-link', 'var/www/site/a.conf'])
+      expect(await discoverFiles(root, { files: ['var/www/site/a.conf'] })).toEqual(['var/www/site/a.conf'])
+    })
+
+    it('refuses a relative link that climbs out of the root, and a glob with "..", naming the path and where it leads', async () => {
+      const { root, outside } = confined()
+      symlinkSync('../../outside/app.conf', join(root, 'etc/out.conf'))
+      symlinkSync('../../outside/www', join(root, 'srv/up'))
+      const problems: unknown[] = []
+      const got = await discoverFiles(root, { files: ['**/*.conf', '../outside/*'], onProblem: (p) => problems.push(p) })
+      expect(got).toEqual(['etc/app.conf', 'srv/lib/x.conf', 'srv/www/site/a.conf'])
+      expect(problems).toEqual([
+        { code: 'OUTSIDE_ROOT', path: '../outside/*', message: expect.stringContaining('"..') },
+        { code: 'OUTSIDE_ROOT', path: 'etc/out.conf', message: expect.stringContaining(`etc/out.conf -> ../../outside/app.conf leads to ${join(outside, 'app.conf')}, outside the root`) },
+        { code: 'OUTSIDE_ROOT', path: 'srv/up', message: expect.stringContaining(`leads to ${join(outside, 'www')}`) },
+      ])
+      await expect(discoverFiles(root, { files: ['etc/out.conf'] })).rejects.toMatchObject({ code: 'OUTSIDE_ROOT', message: expect.stringMatching(/^etc\/out.conf: /) })
+      // excluded, the link is not looked at
+      expect(await discoverFiles(root, { files: ['etc/*.conf'], exclude: ['etc/out.conf'] })).toEqual(['etc/app.conf'])
+    })
   })
 })

@@ -87,6 +87,18 @@ describe('php: rules match the value PHP reads', () => {
     expect(r2.leftovers).toMatchObject([{ text: '10.0.10.48', reason: expect.stringMatching(/^not rewritten: the replacement ends with "\{"/) }])
   })
 
+  it('refuses a set value or replacement with a line that would close the heredoc', async () => {
+    const s = "<?php\ndefine('NOTE', <<<EOT\n  old 10.0.10.48\n  EOT);\n$v = [NOTE];\n"
+    const r = await planText(phpStep, s, opts({ set: { NOTE: "x\nEOT);\nsystem('id');\ndefine('Y', <<<EOT\n" } }))
+    expect(r.edits).toEqual([])
+    expect(r.diagnostics).toMatchObject([{ code: 'SET_UNSAFE' }])
+    const r2 = await planText(phpStep, s, opts({ addresses: 'names' }), context({ inventory: [{ name: "a\nEOT);\nsystem('id');//", old: '10.0.10.48', new: '10.0.10.49' }] }))
+    expect(r2.edits).toEqual([])
+    expect(r2.diagnostics).toMatchObject([{ code: 'PHP_INTERPOLATION' }])
+    if (!need('php')) return
+    expect(include(r.after)).toEqual(['old 10.0.10.48'])
+  })
+
   it('never rewrites what follows __halt_compiler();', async () => {
     const s = "<?php\n$v = ['10.0.10.48'];\n__halt_compiler();\n$v = ['10.0.10.48']; \"10.0.10.48\"\n"
     const r = await planText(phpStep, s, opts({ addresses: 'names' }))

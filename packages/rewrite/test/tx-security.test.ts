@@ -379,3 +379,23 @@ describe('mount points and full disks', () => {
     expect(readdirSync(mnt)).toEqual(['big.conf'])
   })
 })
+
+describe('journals of the cutover before directory pins', () => {
+  it('are still recovered: restore through the old restore name, temps removed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-old-'))
+    const txid = '20261201-101010123-0badcafe'
+    const path = join(dir, 'etc/a.conf')
+    mkdirSync(join(dir, 'etc'))
+    mkdirSync(join(dir, 'state/tx', txid, 'backup'), { recursive: true })
+    writeFileSync(path, 'new\n')
+    writeFileSync(join(dir, 'state/tx', txid, 'backup/0'), 'old\n')
+    const temp = join(dir, `etc/.a.conf.cutover-${txid}`)
+    writeFileSync(temp, 'new\n')
+    writeFileSync(join(dir, `etc/.a.conf.cutover-${txid}.restore`), 'half')
+    const target = { target: 'etc/a.conf', path, temp, backup: join(dir, 'state/tx', txid, 'backup/0'), existed: true, before: sha256('old\n'), after: sha256('new\n'), mode: 0o644, uid: 0, gid: 0 }
+    writeFileSync(join(dir, 'state/tx', txid, 'journal.json'), JSON.stringify({ txid, state: 'prepared', created: '2026-12-01T10:10:10.123Z', kind: 'apply', targets: [target] }))
+    expect((await recover({ stateDir: join(dir, 'state'), rollBack: txid })).transactions).toMatchObject([{ was: 'prepared', now: 'rolled-back' }])
+    expect(readFileSync(path, 'utf8')).toBe('old\n')
+    expect(readdirSync(join(dir, 'etc'))).toEqual(['a.conf'])
+  })
+})

@@ -88,15 +88,39 @@ export function routineName(text: string, codeStart: number, end: number, head: 
 }
 
 /**
- * A predicate over `schema.name` from globs: `*` matches any run of characters but `.`, `?` one
- * character; a glob without a dot matches the name in any schema (`amqp_*`).
+ * A predicate over `schema.name` from globs: the glob's schema and name are split at its first
+ * `.` outside double quotes, and each is matched against the schema and the name on their own,
+ * so a name holding a dot (`public."amqp.staff"`, read as `amqp.staff`) is selected by `*.*`,
+ * `public.amqp.*`, `public.amqp.staff` and `public."amqp.staff"`. In a part, `*` matches any run of
+ * characters, `?` one character, and `"…"` is taken literally (quotes removed, `""` is a quote).
+ * A glob without a dot outside quotes matches the name in any schema (`amqp_*`, `"amqp.staff"`).
  */
 export function nameGlobs(globs: readonly string[]): (q: QualifiedName) => boolean {
   const res = globs.map((g) => {
-    const re = g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*').replace(/\?/g, '[^.]')
-    return { re: new RegExp(`^${re}$`), qualified: g.includes('.') }
+    const parts = splitGlob(g)
+    return parts.length === 1 ? { name: parts[0]! } : { schema: parts[0]!, name: parts[1]! }
   })
-  return (q) => res.some(({ re, qualified }) => re.test(qualified ? `${q.schema}.${q.name}` : q.name))
+  return (q) => res.some(({ schema, name }) => name.test(q.name) && (!schema || schema.test(q.schema)))
+}
+
+/** A glob's one or two parts (split at the first `.` outside quotes) as anchored regular expressions. */
+function splitGlob(glob: string): RegExp[] {
+  const parts: string[] = ['']
+  let quoted = false
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!
+    if (c === '"') {
+      if (quoted && glob[i + 1] === '"') { parts[parts.length - 1] += '"'; i++; continue }
+      quoted = !quoted
+      continue
+    }
+    if (quoted) parts[parts.length - 1] += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    else if (c === '.' && parts.length === 1) parts.push('')
+    else if (c === '*') parts[parts.length - 1] += '.*'
+    else if (c === '?') parts[parts.length - 1] += '.'
+    else parts[parts.length - 1] += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+  }
+  return parts.map((p) => new RegExp(`^${p}$`, 's'))
 }
 
 const MODES = new Set(['in', 'out', 'inout', 'variadic'])

@@ -69,5 +69,35 @@ export function lexSql(text: string, base = 0): SqlToken[] {
     const kind = name === 'SCONST' || name === 'USCONST' ? 'string' : name === 'SQL_COMMENT' || name === 'C_COMMENT' ? 'comment' : name === 'IDENT' || t.keywordKind > 0 ? 'word' : 'other'
     out.push({ kind, start, end, text: map ? text.slice(start - base, end - base) : t.text })
   }
+  return joinContinued(out, text, base)
+}
+
+/** What may stand between the pieces of a continued string: PostgreSQL's `whitespace_with_newline`. */
+const CONTINUATION_GAP = /^[ \t\f]*[\n\r](?:[ \t\n\r\f\v]+|--[^\n\r]*[\n\r])*$/
+
+/**
+ * Joins string tokens that the server reads as one continued literal although libpg-query's
+ * scanner gives them apart: pieces separated by a line break and `--` comment lines
+ * (`'oas.'` newline `-- note` newline `'projects'` is `oas.projects`). The joined token spans
+ * every piece and what lies between them.
+ */
+function joinContinued(tokens: SqlToken[], text: string, base: number): SqlToken[] {
+  const out: SqlToken[] = []
+  for (let k = 0; k < tokens.length; k++) {
+    let t = tokens[k]!
+    const quoted = t.kind === 'string' && (t.text.startsWith("'") || /^[eE]'/.test(t.text))
+    if (quoted) {
+      for (;;) {
+        let j = k + 1
+        while (j < tokens.length && tokens[j]!.kind === 'comment' && tokens[j]!.text.startsWith('--')) j++
+        const next = tokens[j]
+        if (j === k + 1 || !next || next.kind !== 'string' || !next.text.startsWith("'")) break
+        if (!CONTINUATION_GAP.test(text.slice(t.end - base, next.start - base))) break
+        t = { kind: 'string', start: t.start, end: next.end, text: text.slice(t.start - base, next.end - base) }
+        k = j
+      }
+    }
+    out.push(t)
+  }
   return out
 }

@@ -17,6 +17,13 @@ export interface DecodedValue {
   at(i: number): number
 }
 
+/**
+ * One quoted piece of a string continued over lines (`'host=10.0.10.'` newline `'48'`, which
+ * PostgreSQL reads as one literal `host=10.0.10.48`): `from` is the index in the value where the
+ * piece's characters begin, `start`/`end` the source offsets of its content (between its quotes).
+ */
+export interface LiteralPiece { from: number; start: number; end: number }
+
 /** A quoted literal located in a source text, with its decoded value. */
 export interface Literal extends DecodedValue {
   form: LiteralForm
@@ -25,6 +32,8 @@ export interface Literal extends DecodedValue {
   end: number
   /** The dollar-quote tag, for the `dollar` form. */
   tag?: string
+  /** The quoted pieces of a continued string, in order; absent for a string of one piece. */
+  pieces?: LiteralPiece[]
 }
 
 /** Builds a {@link DecodedValue} from a value and an explicit source offset per character. */
@@ -56,43 +65,108 @@ export function readLiteral(token: string, base: number): Literal | undefined {
   return undefined
 }
 
-function decodeStandard(token: string, open: number, base: number): DecodedValue {
-  const end = token.length - 1
-  if (token.indexOf("''", open) === -1) return identityValue(token.slice(open, end), base + open)
-  let value = ''
-  const offsets: number[] = []
-  for (let i = open; i < end; i++) {
-    offsets.push(base + i)
-    value += token[i]
-    if (token.charCodeAt(i) === 39) i++
+/**
+ * The content spans `[start, end)` (token offsets) of the quoted pieces of a string token whose
+ * first content character is at `open`: one, or several when the string is continued
+ * (PostgreSQL's lexer joins `'a'`, blanks and `--` comments holding a line break, and `'b'` into
+ * one token whose value is `ab`; the pieces after the first keep the first's escape rules).
+ */
+function pieceSpans(token: string, open: number, escapes: boolean): Array<[number, number]> {
+  const last = token.length - 1
+  // a continuation needs a line break between the pieces
+  if (!token.includes('\n')) return [[open, last]]
+  const out: Array<[number, number]> = []
+  let i = open
+  for (;;) {
+    let j = i
+    while (j < last) {
+      const c = token.charCodeAt(j)
+      if (escapes && c === 92) j += 2
+      else if (c === 39 && token.charCodeAt(j + 1) === 39) j += 2
+      else if (c === 39) break
+      else j++
+    }
+    if (j >= last) {
+      out.push([i, last])
+      return out
+    }
+    out.push([i, j])
+    let k = j + 1
+    while (k < last) {
+      const c = token.charCodeAt(k)
+      if (c === 45 && token.charCodeAt(k + 1) === 45) {
+        const nl = token.indexOf('\n', k)
+        k = nl === -1 ? last : nl + 1
+      } else if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11) k++
+      else break
+    }
+    // not another piece: the token ends here (what the lexer gives always ends with a quote)
+    if (token.charCodeAt(k) !== 39 || k >= last) return out
+    i = k + 1
   }
-  offsets.push(base + end)
-  return mapped(value, offsets)
 }
 
-function decodeEscape(token: string, open: number, base: number): DecodedValue {
-  const end = token.length - 1
+/** A decoded value built piece by piece: `push` one character and the source offset it came from. */
+function pieceBuilder(base: number) {
   let value = ''
   const offsets: number[] = []
+  const pieces: LiteralPiece[] = []
+  return {
+    piece(start: number, end: number) { pieces.push({ from: value.length, start: base + start, end: base + end }) },
+    push(ch: string, at: number) {
+      value += ch
+      for (let k = 0; k < ch.length; k++) offsets.push(base + at)
+    },
+    done(end: number): DecodedValue & { pieces?: LiteralPiece[] } {
+      offsets.push(base + end)
+      return { ...mapped(value, offsets), ...(pieces.length > 1 ? { pieces } : {}) }
+    },
+  }
+}
+
+function decodeStandard(token: string, open: number, base: number): DecodedValue & { pieces?: LiteralPiece[] } {
+  const spans = pieceSpans(token, open, false)
+  const [first] = spans[0]!
+  const end = spans[spans.length - 1]![1]
+  if (spans.length === 1 && token.indexOf("''", first) === -1) return identityValue(token.slice(first, end), base + first)
+  const b = pieceBuilder(base)
+  for (const [from, to] of spans) {
+    b.piece(from, to)
+    for (let i = from; i < to; i++) {
+      b.push(token[i]!, i)
+      if (token.charCodeAt(i) === 39) i++
+    }
+  }
+  return b.done(end)
+}
+
+function decodeEscape(token: string, open: number, base: number): DecodedValue & { pieces?: LiteralPiece[] } {
+  const spans = pieceSpans(token, open, true)
+  const b = pieceBuilder(base)
+  for (const [from, to] of spans) {
+    b.piece(from, to)
+    decodeEscapeSpan(token, from, to, b.push)
+  }
+  return b.done(spans[spans.length - 1]![1])
+}
+
+function decodeEscapeSpan(token: string, open: number, end: number, push: (ch: string, at: number) => void): void {
   for (let i = open; i < end; ) {
-    offsets.push(base + i)
     const ch = token[i]!
-    if (ch === "'") { value += "'"; i += 2; continue }
-    if (ch !== '\\') { value += ch; i++; continue }
+    if (ch === "'") { push("'", i); i += 2; continue }
+    if (ch !== '\\') { push(ch, i); i++; continue }
     const next = token[i + 1] ?? ''
     const simple = SIMPLE_E[next]
-    if (simple) { value += simple; i += 2; continue }
+    if (simple) { push(simple, i); i += 2; continue }
     const octal = /^[0-7]{1,3}/.exec(token.slice(i + 1, i + 4))
-    if (octal) { value += String.fromCharCode(parseInt(octal[0], 8)); i += 1 + octal[0].length; continue }
+    if (octal) { push(String.fromCharCode(parseInt(octal[0], 8)), i); i += 1 + octal[0].length; continue }
     const hex = /^x([0-9A-Fa-f]{1,2})/.exec(token.slice(i + 1, i + 4))
-    if (hex) { value += String.fromCharCode(parseInt(hex[1]!, 16)); i += 1 + hex[0].length; continue }
+    if (hex) { push(String.fromCharCode(parseInt(hex[1]!, 16)), i); i += 1 + hex[0].length; continue }
     const uni = /^(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))/.exec(token.slice(i + 1, i + 10))
-    if (uni) { value += String.fromCodePoint(parseInt(uni[1] ?? uni[2]!, 16)); i += 1 + uni[0].length; continue }
-    value += next
+    if (uni) { push(String.fromCodePoint(parseInt(uni[1] ?? uni[2]!, 16)), i); i += 1 + uni[0].length; continue }
+    push(next, i)
     i += 2
   }
-  offsets.push(base + end)
-  return mapped(value, offsets)
 }
 
 const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }

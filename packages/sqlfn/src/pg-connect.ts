@@ -1,8 +1,10 @@
 import { CutoverError, maskValues, s, type Schema } from '@cutover/rewrite'
 import type { Client, ClientConfig } from 'pg'
+import { parseConninfo } from './rules.js'
 
 /**
- * Where a live database is, as the `sql` step's `database:` key says: a connection URL read from
+ * Where a live database is, as the `sql` step's `database:` key says: a connection URL (or a libpq
+ * `host=… dbname=…` keyword/value string) read from
  * an environment variable or a spec secret (never written in the spec, never printed), or the
  * libpq environment (`PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`, `PGSSLMODE`).
  */
@@ -58,8 +60,36 @@ export function clientConfig(o: DatabaseOptions, e: ConnectEnv): { config: Clien
   const url = 'env' in o.url ? env[o.url.env] : e.secret(o.url.secret)
   const from = 'env' in o.url ? `environment variable ${o.url.env}` : `secret ${o.url.secret}`
   if (!url) throw new CutoverError('DATABASE_URL', `the database URL is not set: export ${'env' in o.url ? o.url.env : `the variable of ${from}`}`)
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url.trim())) return conninfoConfig(url, base, from, env.PGPASSWORD)
   const secrets = [url, ...passwordOf(url), ...(env.PGPASSWORD ? [env.PGPASSWORD] : [])]
   return { config: { ...base, connectionString: url }, secrets }
+}
+
+/**
+ * A libpq keyword/value connection string (`host=… port=… dbname=… user=… password=…`) as a
+ * node-postgres config: node-postgres would read it as a URL path and take all of it, password
+ * included, for the database name (and print it in every message naming the database).
+ */
+function conninfoConfig(conninfo: string, base: ClientConfig, from: string, pgPassword: string | undefined): { config: ClientConfig; secrets: string[] } {
+  const pairs = parseConninfo(conninfo)
+  // never quote the string: it may hold the password
+  if (!pairs) throw new CutoverError('DATABASE_URL', `the database URL of ${from} is neither a postgres:// URL nor a libpq key=value connection string with host or dbname`)
+  const get = (key: string) => pairs.findLast((p) => p.key === key)?.value
+  const port = get('port')
+  const sslmode = get('sslmode')
+  const timeout = Number(get('connect_timeout'))
+  const config: ClientConfig = {
+    ...base,
+    host: get('host') ?? get('hostaddr') ?? base.host,
+    port: port ? Number(port) : base.port,
+    database: get('dbname') ?? base.database,
+    user: get('user') ?? base.user,
+    password: get('password') ?? base.password,
+    ...(Number.isFinite(timeout) && timeout > 0 ? { connectionTimeoutMillis: timeout * 1000 } : {}),
+    ...(sslmode === undefined ? {} : sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow' ? { ssl: false } : { ssl: { rejectUnauthorized: sslmode === 'verify-full' || sslmode === 'verify-ca' } }),
+  }
+  const password = get('password')
+  return { config, secrets: [conninfo, ...(password ? [password] : []), ...(pgPassword ? [pgPassword] : [])] }
 }
 
 function passwordOf(url: string): string[] {

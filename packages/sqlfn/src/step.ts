@@ -52,6 +52,17 @@ function compile(o: SqlOptions, ctx: Context): Compiled {
   return c
 }
 
+/**
+ * Where a string may be continued: a quote, blanks, a line break, blanks and `--` comment lines,
+ * a quote (PostgreSQL joins such pieces into one literal). A superset: the lexer decides.
+ */
+const CONTINUED = /'[ \t\f]*[\n\r](?:[ \t\n\r\f\v]|--[^\n\r]*[\n\r])*'/g
+/**
+ * Byte needles of the first piece's end of a continued string (a quote, at most one blank, a line
+ * break), so that a file whose only needle is split over pieces is planned.
+ */
+const CONTINUED_NEEDLES = ["'\n", "'\r", "' \n", "'\t\n"]
+
 function anyOf(literals: readonly string[]): RegExp | undefined {
   return literals.length ? new RegExp(literals.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined
 }
@@ -122,6 +133,10 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   // a needle or an old literal starts (the literals of `all` are among the spots')
   const spots = hits(text, c.spots)
   const found = spots.filter((at) => c.all.some((l) => text.startsWith(l, at)))
+  // a string continued over lines ('host=10.0.10.' newline '48') may hold a needle that no byte
+  // of the text spells: the statements holding one are read too
+  if (c.needles.length) for (const at of hits(text, CONTINUED)) found.push(at)
+  found.sort((a, b) => a - b)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
   await loadLexer()
   // one statement at a time: a statement holding a needle is read and rewritten, and the reasons
@@ -135,9 +150,11 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   const diagnostics = eachPiece(text, (p) => {
     const before = prev
     prev = p
-    if (s >= spots.length || spots[s]! >= p.end) return
+    const spotHere = s < spots.length && spots[s]! < p.end
+    const foundHere = h < found.length && found[h]! < p.end
+    if (!spotHere && !foundHere) return
     const info = describe(text, p, before, c)
-    if (h < found.length && found[h]! < p.end) {
+    if (foundHere) {
       while (h < found.length && found[h]! < p.end) h++
       if (info.selected) rewriteInto(text, info, c.rules, edits, notes)
     }
@@ -207,7 +224,10 @@ export const sqlStep: StepKind<SqlOptions> = {
           : undefined,
     (base) => ({ ...base, oneOf: [{ properties: { files: true }, required: ['files'] }, { properties: { database: true }, required: ['database'] }] }),
   ) as unknown as Schema<SqlOptions & CommonOptions>,
-  needles: (o, ctx) => compile(o, ctx).needles,
+  needles: (o, ctx) => {
+    const { needles } = compile(o, ctx)
+    return needles.length ? [...needles, ...CONTINUED_NEEDLES] : needles
+  },
   plan: (file, o, ctx) => planSql(file.text, o, ctx),
   validators: [sqlSplitValidator],
   database: sqlDatabase,

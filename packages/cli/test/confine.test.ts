@@ -1,0 +1,157 @@
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { memoryIo } from '../src/io.js'
+import { run } from '../src/run.js'
+import { snapshot } from './tree.js'
+
+// --root confines every read and write (issue 14): a tree `root/` beside `outside/`, whose files
+// hold the old address too, so that a read or write that leaves the root would show.
+const OLD = 'host 10.0.10.48\n'
+const NEW = 'host 10.0.10.49\n'
+
+function spec(files: string[], extra = ''): string {
+  return `version: 1\nhosts:\n  f.example: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ${JSON.stringify(files)}, addresses: new${extra} }\n`
+}
+
+function setup(files: Record<string, string>, specFiles: string[], extra = ''): { base: string; root: string; outside: string } {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-confine-')))
+  for (const [p, text] of Object.entries({ 'outside/app.conf': OLD, 'outside/www/site/a.conf': OLD, ...files })) {
+    mkdirSync(dirname(join(base, p)), { recursive: true })
+    writeFileSync(join(base, p), text)
+  }
+  mkdirSync(join(base, 'root/etc'), { recursive: true })
+  writeFileSync(join(base, 'cutover.yaml'), spec(specFiles, extra))
+  return { base, root: join(base, 'root'), outside: join(base, 'outside') }
+}
+
+async function cli(base: string, ...argv: string[]) {
+  const io = memoryIo({ cwd: base, env: {} })
+  const code = await run(argv, io)
+  return { code, out: io.out(), err: io.err() }
+}
+
+describe('--root confines reads and writes to the root', () => {
+  it('an absolute link is the root joined with the link: the plan shows where it leads, apply writes there and keeps the link', async () => {
+    // root/etc/hosts -> /run/... means <root>/run/..., never this machine's /run
+    const name = `/run/cutover-test-${randomBytes(4).toString('hex')}/hosts`
+    const { base, root, outside } = setup({ [`root${name}`]: OLD, 'root/srv/www/site/a.conf': OLD }, ['etc/hosts', 'etc/app.conf', 'var/www/*/a.conf', 'var/abs/*/a.conf'])
+    symlinkSync(name, join(root, 'etc/hosts'))
+    // a link to the outside tree by its absolute path: inside the root that path does not exist
+    symlinkSync(join(outside, 'app.conf'), join(root, 'etc/app.conf'))
+    mkdirSync(join(root, 'var'))
+    symlinkSync('/srv/www', join(root, 'var/www'))
+    symlinkSync(join(outside, 'www'), join(root, 'var/abs'))
+    const outsideBefore = snapshot(outside)
+
+    const plan = await cli(base, 'plan', '--root', 'root')
+    expect(plan.err).toBe('')
+    expect(plan.out).toContain(`etc/hosts -> ..${name}`)
+    expect(plan.out).toContain('var/www/site/a.conf -> ../../../srv/www/site/a.conf')
+    const json = JSON.parse((await cli(base, 'plan', '--root', 'root', '--json')).out) as { changes: Array<{ target: string; link?: string }> }
+    expect(json.changes.map((c) => [c.target, c.link])).toEqual([
+      ['etc/hosts', name.slice(1)],
+      ['var/www/site/a.conf', 'srv/www/site/a.conf'],
+    ])
+
+    expect((await cli(base, 'apply', '--root', 'root', '--yes')).code).toBe(0)
+    expect(readFileSync(join(root, name), 'utf8')).toBe(NEW)
+    expect(readFileSync(join(root, 'srv/www/site/a.conf'), 'utf8')).toBe(NEW)
+    expect(readlinkSync(join(root, 'etc/hosts'))).toBe(name)
+    expect(existsSync(name)).toBe(false)
+    expect(snapshot(outside)).toEqual(outsideBefore)
+  })
+
+  it('refuses a relative link that climbs out of the root, naming it and where it leads; nothing is read or written', async () => {
+    const { base, root, outside } = setup({ 'root/etc/ok.conf': OLD }, ['etc/*.conf', 'srv/**/*.conf'])
+    symlinkSync('../../outside/app.conf', join(root, 'etc/out.conf'))
+    mkdirSync(join(root, 'srv'))
+    symlinkSync('../../outside/www', join(root, 'srv/www'))
+    const before = snapshot(base)
+    for (const cmd of ['plan', 'apply']) {
+      const r = await cli(base, ...(cmd === 'plan' ? ['plan', '--root', 'root'] : ['apply', '--root', 'root', '--yes']))
+      expect(r.code).toBe(1)
+      expect(r.err).toContain(`etc/out.conf: etc/out.conf -> ../../outside/app.conf leads to ${join(outside, 'app.conf')}, outside the root ${root}; refused`)
+      expect(r.err).toContain(`srv/www: srv/www -> ../../outside/www leads to ${join(outside, 'www')}, outside the root`)
+    }
+    expect(snapshot(base)).toEqual(before)
+  })
+
+  it('refuses ".." in files and create paths as spec errors, all at once, before reading anything', async () => {
+    const { base, outside } = setup({}, ['../outside/*', 'etc/../../outside/app.conf', '../**/app.conf', 'etc/../../x/new.conf'], ', create: { mode: "0644" }')
+    const before = snapshot(base)
+    const r = await cli(base, 'apply', '--root', 'root', '--yes')
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/invalid spec: 4 error\(s\)/)
+    for (const col of [21, 36, 65, 82]) expect(r.err).toContain(`cutover.yaml:5:${col}: SPEC_VALUE`)
+    expect(r.err).toContain('"../outside/*" has a ".." part')
+    expect(snapshot(base)).toEqual(before)
+    expect(existsSync(join(outside, '../x'))).toBe(false)
+  })
+
+  it('keeps the state directory in the root when var/lib is a link: absolute is re-rooted, climbing out is refused', async () => {
+    const top = `/cutover-test-${randomBytes(4).toString('hex')}`
+    const { base, root, outside } = setup({ 'root/etc/app.conf': OLD }, ['etc/app.conf'])
+    mkdirSync(join(root, 'var'))
+    symlinkSync(`${top}/lib`, join(root, 'var/lib'))
+    const a = await cli(base, 'apply', '--root', 'root', '--yes')
+    expect(a.err).toBe('')
+    expect(a.out).toContain(`(backups in ${join(root, top, 'lib/cutover')})`)
+    expect(existsSync(join(root, top, 'lib/cutover/tx'))).toBe(true)
+    expect(existsSync(top)).toBe(false)
+    expect((await cli(base, 'rollback', '--root', 'root', '--yes')).code).toBe(0)
+    expect(readFileSync(join(root, 'etc/app.conf'), 'utf8')).toBe(OLD)
+
+    rmSync(join(root, 'var/lib'))
+    mkdirSync(join(outside, 'lib'))
+    symlinkSync('../../outside/lib', join(root, 'var/lib'))
+    const before = snapshot(base)
+    const r = await cli(base, 'apply', '--root', 'root', '--yes')
+    expect(r.code).toBe(1)
+    expect(r.err).toContain(`var/lib -> ../../outside/lib leads to ${join(outside, 'lib')}, outside the root`)
+    expect(snapshot(base)).toEqual(before)
+    expect(existsSync(join(outside, 'lib/cutover'))).toBe(false)
+  })
+
+  it('refuses a saved plan whose target became a link since, even to identical bytes, inside or outside the root', async () => {
+    const { base, root, outside } = setup({ 'root/etc/app.conf': OLD, 'root/etc/copy.conf': OLD }, ['etc/app.conf'])
+    expect((await cli(base, 'plan', '--root', 'root', '--out', 'plan.json')).code).toBe(0)
+    for (const [link, why] of [
+      ['../../outside/app.conf', `leads to ${join(outside, 'app.conf')}, outside the root`],
+      [join(outside, 'app.conf'), `etc/app.conf: now leads to ${join(outside, 'app.conf').slice(1)} in the root, planned etc/app.conf`],
+      ['copy.conf', 'etc/app.conf: now leads to etc/copy.conf in the root, planned etc/app.conf'],
+    ] as const) {
+      rmSync(join(root, 'etc/app.conf'))
+      symlinkSync(link, join(root, 'etc/app.conf'))
+      const before = snapshot(base)
+      const r = await cli(base, 'apply', 'plan.json')
+      expect(r.code).toBe(1)
+      expect(r.err).toContain(why)
+      expect(r.err).toContain('nothing was written')
+      expect(snapshot(base)).toEqual(before)
+    }
+  })
+
+  it('with --root / nothing changes: a relative link climbing above / stays at / (as in any process)', async () => {
+    const d = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-slash-')))
+    writeFileSync(join(d, 'real.conf'), OLD)
+    // ../../../../../../.. stops at /, then down to the real file again
+    symlinkSync(`${'../'.repeat(12)}${d.slice(1)}/real.conf`, join(d, 'app.conf'))
+    const rel = d.slice(1)
+    writeFileSync(join(d, 'cutover.yaml'), spec([`${rel}/app.conf`]))
+    const json = JSON.parse((await cli(d, 'plan', '--root', '/', '--json')).out) as { changes: Array<{ target: string; link?: string }> }
+    expect(json.changes).toMatchObject([{ target: `${rel}/app.conf`, link: `${rel}/real.conf` }])
+    expect((await cli(d, 'apply', '--root', '/', '--state-dir', join(d, 'state'), '--yes')).code).toBe(0)
+    expect(readFileSync(join(d, 'real.conf'), 'utf8')).toBe(NEW)
+  })
+
+  it('warns at plan time about a target with more than one hard link', async () => {
+    const { base, root } = setup({ 'root/etc/app.conf': OLD, 'root/etc/plain.conf': OLD }, ['etc/*.conf'])
+    linkSync(join(root, 'etc/app.conf'), join(root, 'other-name'))
+    const r = await cli(base, 'plan', '--root', 'root')
+    expect(r.out).toContain('warning: etc/app.conf: HARD_LINK has 2 hard links: apply writes a new file, so the other 1 keep the old content')
+    expect(r.out).not.toContain('etc/plain.conf: HARD_LINK')
+  })
+})

@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// the CLI drives the built packages (run `npx tsc -b packages/cli` first)
+import { memoryIo } from '../../cli/src/io.js'
+import { run } from '../../cli/src/run.js'
+import { startPg, type PgServer } from './pg-server.js'
+
+// every message about a database names it without its password (issue 14, medium)
+
+const PASSWORD = 'Hunter2pw'
+
+const SPEC = `version: 1
+hosts:
+  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }
+secrets:
+  PG: { env: PG_URL }
+steps:
+  - sql:
+      database: { url: { secret: PG } }
+      functions: ["public.*"]
+      addresses: names
+`
+
+async function plan(url: string): Promise<{ code: number; out: string; err: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-connect-'))
+  writeFileSync(join(dir, 'cutover.yaml'), SPEC)
+  mkdirSync(join(dir, 'root'))
+  const io = memoryIo({ cwd: dir, env: { PG_URL: url, PGCONNECT_TIMEOUT: '5' } })
+  const code = await run(['plan', '--root', 'root'], io)
+  return { code, out: io.out(), err: io.err() }
+}
+
+let pg: PgServer
+beforeAll(async () => {
+  pg = await startPg()
+})
+afterAll(async () => {
+  await pg?.close()
+})
+
+describe('connection errors', () => {
+  it('name the database of a keyword/value conninfo without its password', async () => {
+    const r = await plan(`host=127.0.0.1 port=1 dbname=app user=bob password=${PASSWORD} connect_timeout=5`)
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused')
+    expect(r.out + r.err).not.toContain(PASSWORD)
+  })
+
+  it('name the database of a URL without its password', async () => {
+    const r = await plan(`postgres://bob:${PASSWORD}@127.0.0.1:1/app`)
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused')
+    expect(r.out + r.err).not.toContain(PASSWORD)
+  })
+
+  it('never quote a string that is neither a URL nor a conninfo', async () => {
+    const r = await plan(`password=${PASSWORD} oops`)
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('neither a postgres:// URL nor a libpq key=value connection string')
+    expect(r.out + r.err).not.toContain(PASSWORD)
+  })
+
+  it('a keyword/value conninfo connects where it points', async () => {
+    const u = new URL(pg.url)
+    const r = await plan(`host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=${u.username} password='${decodeURIComponent(u.password)}'`)
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+  })
+})

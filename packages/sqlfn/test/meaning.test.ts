@@ -1,0 +1,192 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { applyEdits, type Context } from '@cutover/rewrite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// the CLI drives the built packages (run `npx tsc -b packages/cli` first)
+import { memoryIo } from '../../cli/src/io.js'
+import { run } from '../../cli/src/run.js'
+import { loadLexer, planSql, type SqlOptions } from '../src/index.js'
+import { financeContext } from '../../../test/context.js'
+
+// Issue 15 §6: what the sql step writes is read back by PostgreSQL itself (PGlite, in process):
+// continued strings, COPY fields split at an escaped tab, and function names holding a dot.
+
+const opts = (extra: Partial<SqlOptions> = {}): SqlOptions => ({ files: ['*.sql'], addresses: 'names', variants: ['routing-keys'], ...extra })
+const context = (profile: string): Context => financeContext({ profile })
+
+async function rewrite(sql: string, o: SqlOptions, profile: string): Promise<string> {
+  const r = await planSql(sql, o, context(profile))
+  expect(r.diagnostics).toEqual([])
+  return applyEdits(sql, r.edits)
+}
+
+type Pg = import('@electric-sql/pglite').PGlite
+let shared: Promise<Pg> | undefined
+
+/** Runs `use` on one in-process PostgreSQL, inside a transaction that is rolled back after. */
+async function pglite<T>(use: (db: Pg) => Promise<T>): Promise<T> {
+  shared ??= import('@electric-sql/pglite').then(({ PGlite }) => new PGlite())
+  const db = await shared
+  await db.exec('BEGIN')
+  try {
+    return await use(db)
+  } finally {
+    await db.exec('ROLLBACK')
+  }
+}
+
+beforeAll(async () => {
+  await loadLexer()
+})
+
+afterAll(async () => {
+  if (shared) await (await shared).close()
+})
+
+describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", () => {
+  const dump = [
+    'CREATE FUNCTION public.amqp_keys() RETURNS text[] LANGUAGE plpgsql AS $_$',
+    'BEGIN',
+    "  RETURN ARRAY['oas.'",
+    "    'staff', 'host=10.0.10.'",
+    "    '48 dbname=finance', 'host=10.0.10.'",
+    "    '48', E'x\\t'",
+    "    '10.0.10.48', 'oas.'",
+    '    -- the projects key',
+    "    'projects', 'oas.staff'",
+    "   'x'];",
+    'END;',
+    '$_$;',
+    "CREATE FUNCTION public.amqp_q() RETURNS text LANGUAGE sql AS 'SELECT ''oas.''",
+    "  ''staff''::text';",
+    '',
+  ].join('\n')
+  const call = (sql: string) => pglite(async (db) => {
+    await db.exec(sql)
+    const [keys] = (await db.query<{ k: string[] }>('SELECT public.amqp_keys() AS k')).rows
+    const [q] = (await db.query<{ q: string }>('SELECT public.amqp_q() AS q')).rows
+    const src = (await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'amqp_q'")).rows[0]!.prosrc
+    return { keys: keys!.k, q: q!.q, src }
+  })
+
+  it('PostgreSQL reads the continued pieces as one value (the premise)', async () => {
+    expect(await call(dump)).toEqual({
+      keys: ['oas.staff', 'host=10.0.10.48 dbname=finance', 'host=10.0.10.48', 'x\t10.0.10.48', 'oas.projects', 'oas.staffx'],
+      q: 'oas.staff',
+      src: "SELECT 'oas.'\n  'staff'::text",
+    })
+  })
+
+  it('is matched on its value and edited inside its pieces; PostgreSQL reads the rewritten values', async () => {
+    const test = await rewrite(dump, opts(), 'test')
+    expect(test).toContain("ARRAY['oas.'\n    'staff.test', 'host=finance.thehumanjourney.net'\n    ' dbname=finance', 'host=finance.thehumanjourney.net'\n    '', E'x\\t'\n    'finance.thehumanjourney.net', 'oas.'\n    -- the projects key\n    'projects.test', 'oas.staff'\n   'x'];")
+    expect(await call(test)).toEqual({
+      keys: ['oas.staff.test', 'host=finance.thehumanjourney.net dbname=finance', 'host=finance.thehumanjourney.net', 'x\tfinance.thehumanjourney.net', 'oas.projects.test', 'oas.staffx'],
+      q: 'oas.staff.test',
+      src: "SELECT 'oas.'\n  'staff.test'::text",
+    })
+    // planned again, nothing more; the live profile flips the keys back
+    expect(await rewrite(test, opts(), 'test')).toBe(test)
+    const live = await rewrite(test, opts(), 'live')
+    expect((await call(live)).keys).toEqual(['oas.staff', 'host=finance.thehumanjourney.net dbname=finance', 'host=finance.thehumanjourney.net', 'x\tfinance.thehumanjourney.net', 'oas.projects', 'oas.staffx'])
+  })
+
+  it('a dump whose only old address is split over pieces is planned through the CLI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-cont-'))
+    mkdirSync(join(dir, 'root/backup'), { recursive: true })
+    const file = join(dir, 'root/backup/schema.sql')
+    writeFileSync(file, "CREATE FUNCTION public.pull() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM dblink_connect('host=10.0.10.'\n    '48 dbname=finance');\nEND\n$$;\n")
+    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names }\n')
+    const io = memoryIo({ cwd: dir })
+    const code = await run(['apply', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root'), '--yes'], io)
+    expect(code, io.err()).toBe(0)
+    const after = readFileSync(file, 'utf8')
+    expect(after).toContain("dblink_connect('host=finance.thehumanjourney.net'\n    ' dbname=finance')")
+    const src = await pglite(async (db) => {
+      await db.exec(after)
+      return (await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'pull'")).rows[0]!.prosrc
+    })
+    expect(src).toContain("'host=finance.thehumanjourney.net'\n    ' dbname=finance'")
+  })
+})
+
+describe('COPY text rows are split as PostgreSQL splits them', () => {
+  const table = 'CREATE SCHEMA amqp;\nCREATE TABLE amqp.broker (broker_id integer, host text, vhost text);\n'
+  const rows = [
+    '1\t10.0.10.107\tx\\\toas.staff',
+    '2\tx\\\t10.0.10.48\toas.staff',
+    '3\t10.0.10.48\\\\\toas.staff',
+    '4\tline\\\n10.0.10.48\toas.staff',
+    '5\t\\N\toas.staff',
+  ].join('\n')
+  const dump = `${table}COPY amqp.broker (broker_id, host, vhost) FROM stdin;\n${rows}\n\\.\n`
+
+  /** The rows PostgreSQL's own COPY reads from the data block of `sql`. */
+  const read = (sql: string) => pglite(async (db) => {
+    await db.exec(table)
+    const data = sql.slice(sql.indexOf('FROM stdin;\n') + 'FROM stdin;\n'.length)
+    await db.query("COPY amqp.broker FROM '/dev/blob'", [], { blob: new Blob([data]) })
+    return (await db.query<{ broker_id: number; host: string | null; vhost: string }>('SELECT * FROM amqp.broker ORDER BY broker_id')).rows.map((r) => [r.broker_id, r.host, r.vhost])
+  })
+
+  it('PostgreSQL reads an escaped tab and an escaped line break inside a field (the premise)', async () => {
+    expect(await read(dump)).toEqual([
+      [1, '10.0.10.107', 'x\toas.staff'],
+      [2, 'x\t10.0.10.48', 'oas.staff'],
+      [3, '10.0.10.48\\', 'oas.staff'],
+      [4, 'line\n10.0.10.48', 'oas.staff'],
+      [5, null, 'oas.staff'],
+    ])
+  })
+
+  it('matches on the decoded field: a variant inside a longer value is not flipped but reported', async () => {
+    const r = await planSql(dump, opts({ tables: ['amqp.broker'] }), context('test'))
+    const out = applyEdits(dump, r.edits)
+    expect(await read(out)).toEqual([
+      [1, 'rabbitmq.thehumanjourney.net', 'x\toas.staff'],
+      [2, 'x\tfinance.thehumanjourney.net', 'oas.staff.test'],
+      [3, 'finance.thehumanjourney.net\\', 'oas.staff.test'],
+      [4, 'line\nfinance.thehumanjourney.net', 'oas.staff.test'],
+      [5, null, 'oas.staff.test'],
+    ])
+    const at = dump.indexOf('x\\\toas.staff') + 3
+    expect(r.leftovers).toEqual([{ start: at, end: at + 'oas.staff'.length, text: 'oas.staff', reason: expect.stringContaining('inside a value of COPY data of amqp.broker that no rule rewrites whole') }])
+    expect((await planSql(out, opts({ tables: ['amqp.broker'] }), context('test'))).edits).toEqual([])
+  })
+})
+
+describe('a quoted function name holding a dot', () => {
+  const dump = [
+    `CREATE FUNCTION public."amqp.staff"() RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff'::text $$;`,
+    `CREATE OR REPLACE FUNCTION "amqp.other"() RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff'::text $$;`,
+    `CREATE FUNCTION "Sales"."x.y"() RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff'::text $$;`,
+    '',
+  ].join('\n')
+  const keys = (sql: string) => pglite(async (db) => {
+    await db.exec('CREATE SCHEMA "Sales";')
+    await db.exec(sql)
+    const rows = await db.query<{ a: string; b: string; c: string }>('SELECT public."amqp.staff"() AS a, public."amqp.other"() AS b, "Sales"."x.y"() AS c')
+    return rows.rows[0]
+  })
+
+  it.each([
+    ['every function (the default)', undefined, { a: 'oas.staff.test', b: 'oas.staff.test', c: 'oas.staff.test' }],
+    ['public."amqp.staff"', ['public."amqp.staff"'], { a: 'oas.staff.test', b: 'oas.staff', c: 'oas.staff' }],
+    ['public.amqp.staff', ['public.amqp.staff'], { a: 'oas.staff.test', b: 'oas.staff', c: 'oas.staff' }],
+    ['public.amqp.*', ['public.amqp.*'], { a: 'oas.staff.test', b: 'oas.staff.test', c: 'oas.staff' }],
+    ['"amqp.other" (any schema)', ['"amqp.other"'], { a: 'oas.staff', b: 'oas.staff.test', c: 'oas.staff' }],
+    ['Sales.*', ['Sales.*'], { a: 'oas.staff', b: 'oas.staff', c: 'oas.staff.test' }],
+  ])('is selected by %s; PostgreSQL runs the rewritten functions', async (_what, functions, expected) => {
+    const out = await rewrite(dump, opts(functions ? { functions } : {}), 'test')
+    expect(await keys(out)).toEqual(expected)
+  })
+
+  it('an unselected one is named in its leftover', async () => {
+    const r = await planSql(dump, opts({ functions: ['public.amqp.staff'] }), context('test'))
+    expect(r.leftovers.map((l) => l.reason)).toEqual([
+      expect.stringContaining('function public.amqp.other, which functions: does not select'),
+      expect.stringContaining('function Sales.x.y, which functions: does not select'),
+    ])
+  })
+})
