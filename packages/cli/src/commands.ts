@@ -1,6 +1,7 @@
-import { realpathSync } from 'node:fs'
-import { chmod, open, readFile } from 'node:fs/promises'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { constants, realpathSync } from 'node:fs'
+import { open, readFile, rename, rm } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import {
   CutoverError,
   InputError,
@@ -126,14 +127,58 @@ function colors(io: Io): boolean {
   return io.isTTY && io.env.NO_COLOR === undefined
 }
 
+/**
+ * Writes a plan file as only this user can change it: a new file (random name beside `path`,
+ * O_EXCL|O_NOFOLLOW, mode 0600, fsynced) renamed over `path`. A link at `path` is replaced, never
+ * followed, and a file someone else owns there is replaced by one this user owns.
+ */
 async function writePrivate(path: string, data: string): Promise<void> {
-  const fh = await open(path, 'w', 0o600)
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`)
+  const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  let renamed = false
   try {
-    await fh.writeFile(data)
+    try {
+      await fh.chmod(0o600)
+      await fh.writeFile(data)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(temp, path)
+    renamed = true
+  } catch (e) {
+    throw new CutoverError('PLAN_WRITE', `cannot save the plan to ${path}: ${(e as Error).message}`, { cause: e })
+  } finally {
+    if (!renamed) await rm(temp, { force: true })
+  }
+}
+
+/**
+ * Reads a saved plan, refusing one that another user could have written: not owned by the user
+ * running cutover, or writable by group or others (whoever can write a plan chooses what apply
+ * writes, as root). The checks are made on the file that is read (fstat of the open file).
+ */
+async function readTrustedPlan(file: string, shown: string): Promise<string> {
+  let fh
+  try {
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch (err) {
+    throw new CutoverError('PLAN_MISSING', `cannot read the plan ${file}: ${(err as Error).message}`)
+  }
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw new CutoverError('PLAN_INVALID', `${shown}: not a regular file`)
+    const uid = process.getuid?.()
+    if (uid !== undefined && st.uid !== uid) {
+      throw new CutoverError('PLAN_UNTRUSTED', `${shown}: refused: the plan is owned by uid ${st.uid}, not by you (uid ${uid}); whoever can write a plan chooses what apply writes. Plan again with --out`)
+    }
+    if (st.mode & 0o022) {
+      throw new CutoverError('PLAN_UNTRUSTED', `${shown}: refused: the plan is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode 0${(st.mode & 0o777).toString(8)}); whoever can write a plan chooses what apply writes. chmod 600 it after checking it, or plan again with --out`)
+    }
+    return await fh.readFile('utf8')
   } finally {
     await fh.close()
   }
-  await chmod(path, 0o600)
 }
 
 const plan: Command = async (opts, _args, io) => {
@@ -151,13 +196,7 @@ const apply: Command = async (opts, args, io) => {
   let e: Engine
   let doc: PlanDocument
   if (args[0]) {
-    const file = resolve(io.cwd, args[0])
-    let raw: string
-    try {
-      raw = await readFile(file, 'utf8')
-    } catch (err) {
-      throw new CutoverError('PLAN_MISSING', `cannot read the plan ${file}: ${(err as Error).message}`)
-    }
+    const raw = await readTrustedPlan(resolve(io.cwd, args[0]), args[0])
     let parsed: unknown
     try {
       parsed = JSON.parse(raw)
