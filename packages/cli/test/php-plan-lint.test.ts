@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
@@ -47,5 +48,32 @@ describe('plan lints the planned PHP', () => {
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.'], io)).toBe(1)
     expect(io.err()).toMatch(/^c\.php:3:10: PLANNED_INVALID php -l: .* on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m)
+  })
+  it('a php that hangs makes plan and apply fail with a timeout, and leaves no lock behind', async () => {
+    const config = "<?php\n$h = '10.0.10.48';\n"
+    const dir = makeTree({
+      'cutover.yaml': 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
+      'c.php': config,
+    })
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-hung-php-'))
+    writeFileSync(join(bin, 'php'), '#!/bin/sh\nexec sleep 1000\n')
+    chmodSync(join(bin, 'php'), 0o755)
+    const saved = { PATH: process.env.PATH, T: process.env.CUTOVER_TOOL_TIMEOUT_MS }
+    process.env.PATH = `${bin}:${saved.PATH}`
+    process.env.CUTOVER_TOOL_TIMEOUT_MS = '300'
+    try {
+      const io = memoryIo({ cwd: dir })
+      expect(await run(['apply', '--root', '.', '--yes'], io)).toBe(1)
+      expect(io.err()).toMatch(/^c\.php:\d+:\d+: PLANNED_INVALID php -l: php did not answer within 0\.3 s and was stopped/m)
+      expect(readFileSync(join(dir, 'c.php'), 'utf8')).toBe(config)
+    } finally {
+      process.env.PATH = saved.PATH
+      if (saved.T === undefined) delete process.env.CUTOVER_TOOL_TIMEOUT_MS
+      else process.env.CUTOVER_TOOL_TIMEOUT_MS = saved.T
+    }
+    if (!needPhp()) return
+    const again = memoryIo({ cwd: dir })
+    expect(await run(['apply', '--root', '.', '--yes'], again)).toBe(0)
+    expect(readFileSync(join(dir, 'c.php'), 'utf8')).toBe("<?php\n$h = 'finance.thehumanjourney.net';\n")
   })
 })
