@@ -155,3 +155,29 @@ describe('--root confines reads and writes to the root', () => {
     expect(r.out).not.toContain('etc/plain.conf: HARD_LINK')
   })
 })
+
+describe('a directory in scope that cannot be read', () => {
+  it('fails plan and verify --strict, naming the directory, instead of passing over the files below it', async () => {
+    const { base, root } = setup({ 'root/etc/ok.conf': 'host f.example\n', 'root/etc/closed/app.conf': OLD }, ['etc/**/*.conf'])
+    const { chmodSync } = await import('node:fs')
+    const { execFileSync } = await import('node:child_process')
+    chmodSync(base, 0o755)
+    chmodSync(join(root, 'etc/closed'), 0o700)
+    // root reads every directory: the CLI runs as nobody, through the built bin
+    const bin = new URL('../dist/bin.js', import.meta.url).pathname
+    const asNobody = (...argv: string[]) => {
+      try {
+        return { code: 0, err: execFileSync(process.execPath, [bin, ...argv], { cwd: base, uid: 65534, gid: 65534, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) }
+      } catch (e) {
+        return { code: (e as { status: number }).status, err: String((e as { stderr: string }).stderr) }
+      }
+    }
+    for (const cmd of [['verify', '--strict'], ['verify'], ['plan']]) {
+      const r = asNobody(...cmd, '--root', 'root')
+      expect(r.code).toBe(1)
+      expect(r.err).toContain('etc/closed: directory not read (EACCES): the files below it were not checked; exclude it or make it readable')
+    }
+    writeFileSync(join(base, 'cutover.yaml'), spec(['etc/**/*.conf'], ', exclude: ["etc/closed/**"]'))
+    expect(asNobody('verify', '--strict', '--root', 'root')).toMatchObject({ code: 0 })
+  })
+})
