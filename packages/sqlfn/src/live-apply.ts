@@ -3,7 +3,7 @@ import {
   type DatabaseApplyContext, type DatabaseChange, type TxParticipant,
 } from '@cutover/rewrite'
 import type { Client } from 'pg'
-import { maskedHash, resolveEdits, rowHash, secretMasks, type LivePayload } from './live-plan.js'
+import { beforeHash, maskedHash, resolveEdits, rowHash, secretMasks, type LivePayload } from './live-plan.js'
 import { connectDatabase, type DatabaseOptions } from './pg-connect.js'
 import { readFunction, readRow, rowCondition } from './pg-read.js'
 
@@ -74,7 +74,7 @@ async function checkBefore(client: Client, changes: readonly DatabaseChange[], s
       stale.push(`${c.target}: ${now.rows ? `now matches ${now.rows} rows` : 'no longer exists'}`)
       continue
     }
-    const h = hashOf(c, now.text)
+    const h = beforeHash(c.payload as LivePayload, now.text)
     if (h !== c.before) stale.push(`${c.target}: changed since the plan (planned ${c.before}, now ${h})`)
     texts.push(now.text)
   }
@@ -144,7 +144,7 @@ export function liveParticipants(changes: readonly DatabaseChange[], ctx: Databa
 
 async function stateOf(client: Client, c: DatabaseChange, secret: SecretOf): Promise<'before' | 'after' | 'unknown'> {
   const before = await current(client, c, 'before', secret)
-  if (before.text !== undefined && hashOf(c, before.text) === c.before) return 'before'
+  if (before.text !== undefined && beforeHash(c.payload as LivePayload, before.text) === c.before) return 'before'
   const after = (c.payload as LivePayload).type === 'function' ? before : await current(client, c, 'after', secret)
   if (after.text !== undefined && hashOf(c, after.text, masksOf(c, secret)) === c.after) return 'after'
   return 'unknown'

@@ -2,6 +2,7 @@ import {
   LineIndex, applyEdits, encodeValue, maskValues, maskedDiff, sha256,
   type Context, type DatabasePlan, type Edit, type EncodingName, type RuleOptions,
 } from '@cutover/rewrite'
+import { randomBytes } from 'node:crypto'
 import { nameGlobs } from './functions.js'
 import { sqlLeftovers } from './leftovers.js'
 import { loadLexer } from './lexer.js'
@@ -11,12 +12,12 @@ import { rewriteFunctionDefinition, type Rewrite } from './rewrite.js'
 import { compileRules, rewriteValue, type PasswordOptions, type SqlRules } from './rules.js'
 
 /** One edit as a plan stores it: a secret by name and encoding, never its text. */
-export interface StoredEdit { start: number; end: number; text?: string; secret?: { name: string; encoding: EncodingName[] } }
+export interface StoredEdit { start: number; end: number; text?: string; secret?: { name: string; encoding: EncodingName[] }; sensitive?: true }
 
 /** What a database change of the `sql` step carries to apply time (`DatabaseChange.payload`). */
 export type LivePayload =
-  | { type: 'function'; schema: string; name: string; args: string; edits: StoredEdit[] }
-  | { type: 'row'; table: string; key: string[]; keyKind: 'primary' | 'all'; keyValues: Array<string | null>; columns: string[]; edits: Array<{ column: number; edits: StoredEdit[] }> }
+  | { type: 'function'; schema: string; name: string; args: string; edits: StoredEdit[]; salt?: string }
+  | { type: 'row'; table: string; key: string[]; keyKind: 'primary' | 'all'; keyValues: Array<string | null>; columns: string[]; edits: Array<{ column: number; edits: StoredEdit[] }>; salt?: string }
 
 /** The options the live side reads (a `sql` step with `database:`). */
 export type LiveOptions = RuleOptions & { functions?: string[]; tables?: string[]; passwords?: PasswordOptions; database: DatabaseOptions }
@@ -46,8 +47,63 @@ export const maskedHash = (text: string, masks: readonly string[]) => sha256(mas
 export const rowHash = (values: ReadonlyArray<string | null>, masks: readonly string[] = []) =>
   sha256(JSON.stringify(values.map((v) => (v === null ? null : maskValues(v, masks)))))
 
-function store(e: { start: number; end: number; text: string; secret?: { name: string; encoding: EncodingName[] } }): StoredEdit {
-  return e.secret ? { start: e.start, end: e.end, secret: e.secret } : { start: e.start, end: e.end, text: e.text }
+function store(e: { start: number; end: number; text: string; secret?: { name: string; encoding: EncodingName[] }; sensitive?: boolean }): StoredEdit {
+  const sensitive = e.secret || e.sensitive ? { sensitive: true as const } : {}
+  return e.secret ? { start: e.start, end: e.end, secret: e.secret, ...sensitive } : { start: e.start, end: e.end, text: e.text, ...sensitive }
+}
+
+/**
+ * The `before` hash of a database change, from what the object holds (a definition, or the JSON
+ * of a row's values): `sha256:` of it; or, when the payload has a `salt` (an edit replaces a
+ * sensitive value, an old password), `masked-sha256:` of the salt and the object with the
+ * replaced values masked wherever they occur, so that no guess of the old password can be
+ * checked against the plan while every other character is still compared.
+ */
+export function beforeHash(p: LivePayload, text: string): string {
+  if (p.type === 'function') {
+    if (p.salt === undefined) return sha256(text)
+    return masked(p.salt, maskOld(text, p.edits))
+  }
+  if (p.salt === undefined) return rowHash(JSON.parse(text) as Array<string | null>)
+  const values = JSON.parse(text) as Array<string | null>
+  for (const c of p.edits) {
+    const v = values[c.column]
+    if (typeof v === 'string') values[c.column] = maskOld(v, c.edits)
+  }
+  return masked(p.salt, JSON.stringify(values))
+}
+
+function maskOld(text: string, edits: readonly StoredEdit[]): string {
+  const old = edits.filter((e) => e.sensitive && e.end > e.start)
+  const values = old.map((e) => text.slice(e.start, e.end))
+  let out = ''
+  let at = 0
+  for (const e of [...old].sort((a, b) => a.start - b.start)) {
+    out += text.slice(at, Math.max(at, e.start)) + '\u0000'
+    at = Math.max(at, e.end)
+  }
+  out += text.slice(at)
+  for (const v of values.filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) out = out.split(v).join('\u0000')
+  return out
+}
+
+function maskSpans(text: string, spans: ReadonlyArray<{ start: number; end: number }>): string {
+  let out = ''
+  let at = 0
+  for (const x of spans) {
+    out += text.slice(at, Math.max(at, x.start)) + '(sensitive)'
+    at = Math.max(at, x.end)
+  }
+  return out + text.slice(at)
+}
+
+function masked(salt: string, text: string): string {
+  return 'masked-' + sha256(`${salt}\u0000${text}`)
+}
+
+/** A random salt when any of the edits replaces a sensitive value. */
+function saltFor(edits: readonly StoredEdit[]): { salt?: string } {
+  return edits.some((e) => e.sensitive) ? { salt: randomBytes(16).toString('hex') } : {}
 }
 
 function countRules(edits: ReadonlyArray<{ rule: string }>): Record<string, number> {
@@ -101,16 +157,17 @@ function planFunction(p: Planner, f: LiveFunction, selected: boolean): void {
   leftoversOf(p, target, f.definition, r.edits, (at) => reasonIn(r, what, at))
   if (r.edits.length === 0) return
   const stored = r.edits.map(store)
+  const payload: LivePayload = { type: 'function', schema: f.schema, name: f.name, args: f.args, edits: stored, ...saltFor(stored) }
   const masks = secretMasks(stored, p.ctx.secret)
   const after = applyEdits(f.definition, r.edits)
   p.out.changes.push({
     target,
     kind: 'sql',
-    before: sha256(f.definition),
+    before: beforeHash(payload, f.definition),
     after: maskedHash(after, masks),
     diff: maskedDiff(target, f.definition, [r.edits]),
     rules: countRules(r.edits),
-    payload: { type: 'function', schema: f.schema, name: f.name, args: f.args, edits: stored } satisfies LivePayload,
+    payload,
     connection: p.o.database,
   })
 }
@@ -136,29 +193,40 @@ function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
   if (all.length === 0) return
   const edits = all.map((c) => ({
     column: c.column,
-    edits: c.edits.map((e) => store({ start: e.start, end: e.end, text: e.text, ...(e.secret ? { secret: { name: e.secret, encoding: ['conninfo'] as EncodingName[] } } : {}) })),
+    edits: c.edits.map((e) => store({ start: e.start, end: e.end, text: e.text, ...(e.secret ? { secret: { name: e.secret, encoding: ['conninfo'] as EncodingName[] } } : {}), ...(e.sensitive ? { sensitive: true } : {}) })),
   }))
   const masks = secretMasks(edits.flatMap((c) => c.edits), p.ctx.secret)
+  const rowPayload: LivePayload = { type: 'row', table: t.sql, key: t.key, keyKind: t.keyKind, keyValues: row.key, columns: t.columns, edits, ...saltFor(edits.flatMap((c) => c.edits)) }
   const next = [...row.values]
   const sensitive = new Set<number>()
   for (const c of all) {
     next[c.column] = applyEdits(row.values[c.column]!, c.edits.map((e) => ({ ...e, secret: undefined })) as Edit[])
     if (c.edits.some((e) => e.sensitive || e.secret)) sensitive.add(c.column)
   }
-  const shown = (i: number, v: string | null) => (sensitive.has(i) ? '(sensitive)' : sqlLiteral(v))
-  const set = all.map((c) => `${t.columns[c.column]} = ${shown(c.column, next[c.column]!)}`).join(', ')
+  // a sensitive value is masked where it is; the rest of its column is shown
+  const spans = (c: (typeof all)[number], side: 'old' | 'new') => {
+    let delta = 0
+    const out: Array<{ start: number; end: number }> = []
+    for (const e of [...c.edits].sort((a, b) => a.start - b.start)) {
+      if (e.sensitive || e.secret) out.push(side === 'old' ? { start: e.start, end: e.end } : { start: e.start + delta, end: e.start + delta + e.text.length })
+      delta += e.text.length - (e.end - e.start)
+    }
+    return out.filter((x) => x.end > x.start)
+  }
+  const shown = (c: (typeof all)[number], v: string, side: 'old' | 'new') => (sensitive.has(c.column) ? sqlLiteral(maskSpans(v, spans(c, side))) : sqlLiteral(v))
+  const set = all.map((c) => `${t.columns[c.column]} = ${shown(c, next[c.column]!, 'new')}`).join(', ')
   const where = t.keyKind === 'primary'
     ? t.key.map((k, i) => `${k} = ${sqlLiteral(row.key[i]!)}`).join(' AND ')
     : `/* every column equal to the row read when planning */ ${t.key.join(', ')}`
-  const was = all.map((c) => `${t.columns[c.column]} = ${shown(c.column, row.values[c.column]!)}`).join(', ')
+  const was = all.map((c) => `${t.columns[c.column]} = ${shown(c, row.values[c.column]!, 'old')}`).join(', ')
   p.out.changes.push({
     target,
     kind: 'sql',
-    before: rowHash(row.values),
+    before: beforeHash(rowPayload, JSON.stringify(row.values)),
     after: rowHash(next, masks),
     diff: `-- ${target}\nUPDATE ${t.sql} SET ${set} WHERE ${where};\n-- was: ${was}\n`,
     rules: countRules(all.flatMap((c) => c.edits)),
-    payload: { type: 'row', table: t.sql, key: t.key, keyKind: t.keyKind, keyValues: row.key, columns: t.columns, edits } satisfies LivePayload,
+    payload: rowPayload,
     connection: p.o.database,
   })
 }

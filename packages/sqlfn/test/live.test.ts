@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,7 +53,7 @@ describe('issue 8 acceptance: a live PostgreSQL through `cutover` (PGlite over t
     expect(plan.code, plan.err).toBe(0)
     expect(plan.out).not.toContain('s3cr3t')
     expect(plan.out).not.toContain('old pass')
-    const doc = JSON.parse(plan.out) as { database: Array<{ target: string; kind: string; diff: string }>; changes: unknown[]; leftovers: Array<{ target: string; reason: string }> }
+    const doc = JSON.parse(plan.out) as { database: Array<{ target: string; kind: string; diff: string; before: string }>; changes: unknown[]; leftovers: Array<{ target: string; reason: string }> }
     const targets = doc.database.map((d) => d.target.replace(/^pg:[^/]+\//, ''))
     expect(targets).toEqual(['public.amqp_projects()', 'public.amqp_staff()', 'public.amqp_timesheets()', 'public.sync_totals()', 'amqp.broker(broker_id=1)'])
     expect(doc.changes).toEqual([])
@@ -61,6 +62,11 @@ describe('issue 8 acceptance: a live PostgreSQL through `cutover` (PGlite over t
     expect(staff.diff).toContain("-    FOREACH key IN ARRAY ARRAY['oas.staff', 'oas.projects'] LOOP")
     expect(staff.diff).toContain("+    FOREACH key IN ARRAY ARRAY['oas.staff.test', 'oas.projects.test'] LOOP")
     const sync = doc.database.find((d) => d.target.endsWith('sync_totals()'))!
+    // the old password's function gets a salted hash of its masked definition: the plan cannot
+    // confirm a guess of it (the definition's plain sha256, which the guess 'old pass' gives, is not there)
+    expect(sync.before).toMatch(/^masked-sha256:[0-9a-f]{64}$/)
+    expect(sync.before.slice(-64)).not.toBe(createHash('sha256').update(original['public.sync_totals()']!).digest('hex'))
+    expect(staff.before).toMatch(/^sha256:/)
     // the passwords are masked where they are; the rest of their lines is shown
     expect(sync.diff).toContain("-      FROM public.dblink('host=10.0.10.48 dbname=finance user=finance password=(sensitive)', ")
     expect(sync.diff).toContain("+      FROM public.dblink('host=finance.thehumanjourney.net dbname=finance user=finance password=(sensitive)', ")
