@@ -64,6 +64,15 @@ describe('--root confines reads and writes to the root', () => {
     expect(snapshot(outside)).toEqual(outsideBefore)
   })
 
+  it("root/etc/hosts -> /etc/hosts is <root>/etc/hosts itself (a loop, refused), never this machine's /etc/hosts", async () => {
+    const { base, root } = setup({}, ['etc/hosts'])
+    symlinkSync('/etc/hosts', join(root, 'etc/hosts'))
+    const r = await cli(base, 'plan', '--root', 'root', '--verbose')
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('etc/hosts: too many levels of symbolic links')
+    expect(r.out).toBe('')
+  })
+
   it('refuses a relative link that climbs out of the root, naming it and where it leads; nothing is read or written', async () => {
     const { base, root, outside } = setup({ 'root/etc/ok.conf': OLD }, ['etc/*.conf', 'srv/**/*.conf'])
     symlinkSync('../../outside/app.conf', join(root, 'etc/out.conf'))
