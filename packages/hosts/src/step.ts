@@ -1,4 +1,6 @@
 import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Edit, type Infer, type StepKind } from '@cutover/rewrite'
+import { isIPv4 } from 'node:net'
+import { addressInPlaceOf, mappedIPv4 } from './address.js'
 import type { Rewrite } from './model.js'
 import { lineFrom, lineStartAt } from './locate.js'
 import { parseHosts, spanText, type HostsDocument, type Span } from './parse.js'
@@ -67,8 +69,12 @@ function rename(m: Matcher, name: string): Rewrite | undefined {
 }
 
 function readdress(m: Matcher, address: string): Rewrite | undefined {
-  const p = m.whole(address)
-  return p && p.find !== p.replace ? { text: p.replace, rule: p.rule, ...(p.once ? { once: p.once } : {}) } : undefined
+  // an IPv4-mapped address is the IPv4 address it maps: its dotted quad is rewritten in place
+  const mapped = address.includes(':') ? mappedIPv4(address) : undefined
+  const p = m.whole(mapped ?? address)
+  if (!p || p.find === p.replace) return undefined
+  const text = mapped !== undefined && isIPv4(p.replace) ? addressInPlaceOf(address, p.replace) : p.replace
+  return { text, rule: p.rule, ...(p.once ? { once: p.once } : {}) }
 }
 
 function ensureList(o: HostsOptions, ctx: Context): EnsureRequest[] {
@@ -85,7 +91,7 @@ function leftoverReason(doc: HostsDocument, edits: readonly Edit[]) {
     const line = lineFrom(doc.text, lineStartAt(doc.text, start))
     if (line.comment && start >= line.comment.start) return 'inside a comment'
     if (line.kind === 'invalid') return 'on a malformed line, which resolvers ignore'
-    if (line.kind === 'entry' && start === line.address!.start) {
+    if (line.kind === 'entry' && start >= line.address!.start && start < line.address!.end) {
       const names = line.names.filter(kept).map((n) => spanText(doc, n))
       return `still the address of ${names.join(' ')}, which no rule of this step moves`
     }

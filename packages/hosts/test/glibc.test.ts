@@ -53,12 +53,12 @@ function lookups(ctx: TestContext, check: () => void): void {
 }
 
 /** Applies `ensure: new` of `name` through the CLI on a hosts file; returns its path and new text. */
-async function applyOn(hosts: string, name = 'finance.thehumanjourney.net'): Promise<{ file: string; after: string; out: string }> {
+async function applyOn(hosts: string, name = 'finance.thehumanjourney.net', specText = spec(name)): Promise<{ file: string; after: string; out: string }> {
   const base = mkdtempSync(join(tmpdir(), 'cutover-glibc-'))
   mkdirSync(join(base, 'root/etc'), { recursive: true })
   const file = join(base, 'root/etc/hosts')
   writeFileSync(file, hosts)
-  writeFileSync(join(base, 'cutover.yaml'), spec(name))
+  writeFileSync(join(base, 'cutover.yaml'), specText)
   const io = memoryIo({ cwd: base })
   const code = await run(['apply', '--spec', join(base, 'cutover.yaml'), '--root', join(base, 'root'), '--yes'], io)
   expect(code, io.err()).toBe(0)
@@ -104,6 +104,14 @@ describe('hosts: an IPv4-mapped IPv6 entry is the IPv4 address it maps', () => {
     const { file, after } = await applyOn('10.0.10.48 finance.thehumanjourney.net\n::ffff:10.0.10.48 finance.thehumanjourney.net\n')
     expect(after).toBe('10.0.10.49 finance.thehumanjourney.net\n')
     lookups(ctx, () => expect(getent(file, 'ahostsv4', 'finance.thehumanjourney.net')).toEqual(['10.0.10.49']))
+  })
+
+  it('replace with an IPv4 key rewrites the address a mapped entry maps; an old address left on one is a leftover with its reason', async (ctx) => {
+    const specText = 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - hosts: { files: [etc/hosts], replace: { 147.251.21.10: 147.251.21.12 } }\n'
+    const { file, after, out } = await applyOn('::ffff:147.251.21.10 mentat-hub\n::ffff:10.0.10.48 intranet\n', '', specText)
+    expect(after).toBe('::ffff:147.251.21.12 mentat-hub\n::ffff:10.0.10.48 intranet\n')
+    expect(out).toContain('etc/hosts:2:8: 10.0.10.48 — old address: still the address of intranet, which no rule of this step moves')
+    lookups(ctx, () => expect(getent(file, 'ahostsv4', 'mentat-hub')).toEqual(['147.251.21.12']))
   })
 
   it('a mapped entry already at the new address needs nothing', () => {
