@@ -211,7 +211,8 @@ export function credentialSpans(line: string, path = ''): Span[] {
     const key = m[1] ?? m[2] ?? m[3] ?? ''
     if (!isCredentialKey(key.split(/->|\.|::/).pop()!)) continue
     const at = m.index + m[0].length
-    const bare = m[3] !== undefined && m[4] !== '=>' && /^\s*$/.test(line.slice(0, m.index))
+    // `key = value to the end` (INI, .env, YAML) for a bare key opening its line; not for code ($var, ->)
+    const bare = m[3] !== undefined && !/^\$|->|::/.test(m[3]) && m[4] !== '=>' && /^\s*$/.test(line.slice(0, m.index))
     const v = valueAt(line, at, bare && line[at] !== '"' && line[at] !== "'")
     if (v) out.push(v)
   }

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import { applyEdits, type Edit } from '../src/index.js'
+import { credentialSpans, maskedHash, sensitiveSpans, tokenSpans, type Span } from '../src/sensitive.js'
+
+const slices = (text: string, spans: readonly Span[]) => spans.map((s) => text.slice(s.start, s.end))
+
+describe('sensitiveSpans', () => {
+  it('finds the old value in the first text and the written one in the last, across passes', () => {
+    const text = "host = '10.0.10.48'; pass = 'Summer2019!'; x = '10.0.10.48'\n"
+    // pass 0 renames both addresses (shifting what follows); pass 1 writes the secret
+    const pass0: Edit[] = [
+      { start: 8, end: 18, text: 'db.example.org', rule: 'addresses' },
+      { start: 49, end: 59, text: 'db.example.org', rule: 'addresses' },
+    ]
+    const mid = applyEdits(text, pass0)
+    const at = mid.indexOf('Summer2019!')
+    const pass1: Edit[] = [{ start: at, end: at + 11, text: 'n3w', rule: 'set.pass', secret: { name: 'PW', encoding: ['raw'] } }]
+    // pass 2 edits after it: the written span moves with the text before it
+    const after1 = applyEdits(mid, pass1)
+    const pass2: Edit[] = [{ start: 0, end: 4, text: 'hostname', rule: 'replace' }]
+    const final = applyEdits(after1, pass2)
+    const s = sensitiveSpans(text, [pass0, pass1, pass2])
+    expect(slices(text, s.before)).toEqual(['Summer2019!'])
+    expect(slices(final, s.after)).toEqual(['n3w'])
+    expect(s.old).toEqual(['Summer2019!'])
+    expect(s.written).toEqual(['n3w'])
+  })
+
+  it('grows a span that a later edit cuts into, and finds an old value an earlier pass wrote', () => {
+    const text = 'a=OLD b\n'
+    const pass0: Edit[] = [{ start: 2, end: 5, text: 'MID', rule: 'replace' }]
+    const pass1: Edit[] = [{ start: 2, end: 5, text: 'NEW', rule: 'set.a', sensitive: true }]
+    const pass2: Edit[] = [{ start: 3, end: 7, text: 'XXXXX', rule: 'replace' }]
+    const final = applyEdits(applyEdits(applyEdits(text, pass0), pass1), pass2)
+    const s = sensitiveSpans(text, [pass0, pass1, pass2])
+    expect(s.old).toEqual(['MID'])
+    expect(slices(text, s.before)).toEqual(['OLD'])
+    expect(slices(final, s.after)).toEqual(['NXXXXX'])
+  })
+
+  it('is empty without sensitive edits, and keeps insertions beside a span outside it', () => {
+    expect(sensitiveSpans('x', [[{ start: 0, end: 1, text: 'y', rule: 'r' }]])).toEqual({ before: [], after: [], old: [], written: [] })
+    const text = "host=h dbname=d'"
+    const pass: Edit[] = [
+      { start: 14, end: 14, text: ' password=', rule: 'passwords' },
+      { start: 14, end: 14, text: 's3', rule: 'passwords', secret: { name: 'PW', encoding: ['conninfo'] }, sensitive: true },
+    ]
+    const s = sensitiveSpans(text, [pass, [{ start: 14, end: 14, text: '!', rule: 'r' }]])
+    expect(slices(applyEdits(applyEdits(text, pass), [{ start: 14, end: 14, text: '!', rule: 'r' }]), s.after)).toEqual(['s3'])
+    expect(s.before).toEqual([])
+  })
+})
+
+describe('credentialSpans', () => {
+  const cases: Array<[string, string[], string?]> = [
+    ["$CFG->dbpass = 'pw1';", ['pw1']],
+    ["define('DB_PASSWORD', \"pw2\");", ['pw2']],
+    ["    'password' => 'pw3',", ['pw3']],
+    ['  "api_key": "k\\"ey",', ['k\\"ey']],
+    ['SECRET_TOKEN=abc def # note', ['abc def']],
+    ['db_password = two words ; comment', ['two words']],
+    ['host=h user=u password=pw4 dbname=d', ['pw4']],
+    ["dsn = 'pgsql:host=h;password=pw5'", ['pw5']],
+    ['url: postgres://u:pw6@h/db', ['pw6']],
+    ['   password: "unterminated', ['unterminated']],
+    ['h:5432:db:u:p\\:w7', ['p\\:w7'], 'home/u/.pgpass'],
+    ['# h:5432:db:u:pw', [], 'home/u/.pgpass'],
+    ["$pass = getenv('X');", []],
+    ['$password = $other;', []],
+    ['bypass = 10.0.10.48', []],
+    ['host = 10.0.10.48', []],
+    ['version = 1.2.3', []],
+  ]
+  it.each(cases)('%s', (line, values, path) => {
+    expect(slices(line, credentialSpans(line, path))).toEqual(values)
+  })
+})
+
+describe('tokenSpans and maskedHash', () => {
+  it('finds a value only as a whole word', () => {
+    expect(slices('/var/www/moodle/x moodledata', tokenSpans('/var/www/moodle/x moodledata', ['moodle']))).toEqual(['moodle'])
+    expect(tokenSpans('version e', ['e'])).toEqual([{ start: 8, end: 9 }])
+  })
+  it('hides the masked values but still sees every other change, and the encoding', () => {
+    const h = (t: string, enc = 'utf8') => maskedHash(t, [{ start: 3, end: 6 }], ['OLD'], 'salt', enc)
+    expect(h('pw=OLD; OLD')).toBe(h('pw=NEW; OLD'))
+    expect(h('pw=OLD; OLD')).not.toBe(h('pw=OLD; OLX'))
+    expect(h('pw=OLD; OLD')).not.toBe(h('pw=OLD; OLD', 'latin1'))
+    expect(h('pw=OLD; OLD')).not.toBe(maskedHash('pw=OLD; OLD', [{ start: 3, end: 6 }], ['OLD'], 'other', 'utf8'))
+  })
+})
