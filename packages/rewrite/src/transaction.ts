@@ -403,9 +403,7 @@ export async function commitFiles(
       const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
       if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
       if (bytes && bytes !== 'symlink') {
-        await writeNew(e.backup, bytes)
-        const attrs = xattrs.get(e.path)
-        if (attrs) await writeMeta(e.backup + '.meta', attrs)
+        await backUp(e, bytes, xattrs.get(e.path), options.stateDir)
       }
       fault(`backed-up:${++backedUp}`)
     }, stop).catch(stopping)
@@ -539,6 +537,18 @@ async function collectXattrs(entries: readonly JournalTarget[], warnings: string
     return new Map()
   }
   return readXattrs(existing)
+}
+
+/** Copies a target's bytes and attributes to its backup; an error names the target and the state directory. */
+async function backUp(e: JournalTarget, bytes: Buffer, attrs: Xattrs | undefined, stateDir: string): Promise<void> {
+  try {
+    await writeNew(e.backup, bytes)
+    if (attrs) await writeMeta(e.backup + '.meta', attrs)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (!code || err instanceof CutoverError) throw err
+    throw new CutoverError(code, `${e.target}: cannot back it up in the state directory ${stateDir}: ${ERRNO_TEXT[code] ?? code}`, { cause: err })
+  }
 }
 
 async function writeMeta(path: string, attrs: Xattrs): Promise<void> {

@@ -378,6 +378,18 @@ describe('mount points and full disks', () => {
     expect(readFileSync(join(mnt, 'big.conf'), 'utf8')).toBe('old\n')
     expect(readdirSync(mnt)).toEqual(['big.conf'])
   })
+
+  asRoot('a full state directory: the message names the target and the state directory', async (ctx) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-fullstate-'))
+    const state = join(dir, 'state')
+    mkdirSync(state, { mode: 0o700 })
+    if (!mount(['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs'], state)) return ctx.skip()
+    writeFileSync(join(dir, 'big.conf'), Buffer.alloc(200 * 1024, 'o'))
+    const err = await commitFiles([{ target: 'big.conf', path: join(dir, 'big.conf'), before: sha256(Buffer.alloc(200 * 1024, 'o')), content: Buffer.from('new\n') }], { stateDir: state }).catch((e) => e)
+    expect(err.message).toBe(`big.conf: cannot back it up in the state directory ${state}: no space left on its file system`)
+    expect(readFileSync(join(dir, 'big.conf'))).toEqual(Buffer.alloc(200 * 1024, 'o'))
+    expect(await strayTemps(dir)).toEqual([])
+  })
 })
 
 describe('journals of the cutover before directory pins', () => {
