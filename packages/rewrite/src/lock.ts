@@ -80,7 +80,11 @@ async function writeExclusive(path: string, content: string): Promise<void> {
 async function takeOver(path: string, seen: string, mine: string): Promise<boolean> {
   const mark = `${path}.takeover-${createHash('sha256').update(seen).digest('hex').slice(0, 16)}`
   if (!(await createLock(mark, mine))) return false
-  if ((await readRaw(path)) !== seen) return false
+  if ((await readRaw(path)) !== seen) {
+    // taken over (or released) already: the mark guards a lock that is gone, it can go too
+    await rm(mark, { force: true })
+    return false
+  }
   const temp = `${path}.${randomBytes(8).toString('hex')}`
   await writeExclusive(temp, mine)
   await rename(temp, path)
