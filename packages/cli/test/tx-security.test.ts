@@ -1,4 +1,4 @@
-import { chownSync, existsSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
@@ -56,5 +56,18 @@ describe('cutover rollback of an apply that created a file', () => {
     expect(await run(['rollback', '--root', '.', '--yes'], memoryIo({ cwd: dir }))).toBe(0)
     expect(existsSync(path)).toBe(false)
     expect(readFileSync(join(dir, 'etc/sudoers.d/README'), 'utf8')).toBe('# sudo reads this directory\n')
+  })
+})
+
+describe('cutover apply --state-dir', () => {
+  it('refuses a directory everyone can write, and leaves its mode alone', async () => {
+    const dir = makeTree({ 'cutover.yaml': spec(''), 'var/www/site/app.conf': 'host 10.0.10.48\n' })
+    mkdirSync(join(dir, 'shared'))
+    chmodSync(join(dir, 'shared'), 0o1777)
+    const io = memoryIo({ cwd: dir })
+    expect(await run(['apply', '--root', '.', '--state-dir', 'shared', '--yes', '--quiet'], io)).toBe(1)
+    expect(io.err()).toContain('is writable by every user (mode 1777): refused')
+    expect(statSync(join(dir, 'shared')).mode & 0o7777).toBe(0o1777)
+    expect(readFileSync(join(dir, 'var/www/site/app.conf'), 'utf8')).toBe('host 10.0.10.48\n')
   })
 })
