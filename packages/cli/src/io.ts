@@ -10,7 +10,11 @@ export interface Io {
   stderrIsTTY?: boolean
   /** stdin is a terminal: `apply` may ask for confirmation. */
   stdinIsTTY: boolean
-  /** Asks a yes/no question on the terminal; defaults to reading a line from stdin. */
+  /**
+   * Asks a yes/no question on the terminal and resolves to the answer (the `cutover` binary reads
+   * it from /dev/tty, or stdin when that is a terminal). Without it, or without `stdinIsTTY`,
+   * `apply` and `rollback` refuse unless `--yes`.
+   */
   confirm?(question: string): Promise<boolean>
 }
 
