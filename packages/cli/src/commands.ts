@@ -272,13 +272,16 @@ function applyObserver(doc: PlanDocument, opts: Opts, io: Io, progress: Progress
 const verify: Command = async (opts, _args, io) => {
   const { plan: p } = await makePlan(opts, io)
   const broken = p.notes.filter((n) => n.code === 'INTERRUPTED')
-  const ok = broken.length === 0 && p.changes.length + p.database.length === 0 && (!opts.strict || p.leftovers.length === 0)
+  // the spec's accepted leftovers do not fail --strict; any other one does
+  const open = p.leftovers.filter((l) => l.accepted === undefined).length
+  const accepted = p.leftovers.length - open
+  const ok = broken.length === 0 && p.changes.length + p.database.length === 0 && (!opts.strict || open === 0)
   if (!opts.quiet) {
-    if (ok) io.stdout.write(`Verified: no changes${opts.strict ? ' and no leftovers' : ''}${p.profile ? ` for profile ${p.profile}` : ''}.\n`)
+    if (ok) io.stdout.write(`Verified: no changes${opts.strict ? ` and no leftovers${accepted ? ` but ${accepted} accepted` : ''}` : ''}${p.profile ? ` for profile ${p.profile}` : ''}.\n`)
     else io.stdout.write(formatPlan(p, paint(colors(io))))
   }
   for (const n of broken) io.stderr.write(`cutover: ${n.message}\n`)
-  if (!ok) io.stderr.write(`cutover: verify failed: ${broken.length ? `${broken.length} interrupted transaction(s), ` : ''}${p.changes.length} file(s) and ${p.database.length} database object(s) would change${opts.strict ? `, ${p.leftovers.length} leftover(s)` : ''}\n`)
+  if (!ok) io.stderr.write(`cutover: verify failed: ${broken.length ? `${broken.length} interrupted transaction(s), ` : ''}${p.changes.length} file(s) and ${p.database.length} database object(s) would change${opts.strict ? `, ${open} leftover(s)${accepted ? ` (and ${accepted} accepted)` : ''}` : ''}\n`)
   return ok ? EXIT.ok : EXIT.error
 }
 

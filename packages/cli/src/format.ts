@@ -30,9 +30,12 @@ export function formatPlan(plan: Plan, p: Paint): string {
     out.push(p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) + p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`))
     // a target reached through a link shows where it leads: `etc/hosts -> ../run/hosts`
     const named = (c: FileChange) => (c.link === undefined ? quotePath(c.target) : `${quotePath(c.target)} -> ${quotePath(linkShown(c.target, c.link))}`)
-    const width = Math.max(...plan.changes.map((c) => named(c).length))
-    for (const c of plan.changes) {
-      out.push(`  ${named(c).padEnd(width)}  ${c.kinds.join('+').padEnd(8)} ${p.green(`+${c.added}`)} ${p.red(`-${c.removed}`)}  ${ruleCounts(c)}`)
+    // columns: paths padded to the longest, kinds likewise, counts right-aligned
+    const rows = plan.changes.map((c) => ({ path: named(c), kinds: c.kinds.join('+'), added: `+${c.added}`, removed: `-${c.removed}`, rules: ruleCounts(c) }))
+    const width = (k: 'path' | 'kinds' | 'added' | 'removed') => Math.max(...rows.map((r) => r[k].length))
+    const w = { path: width('path'), kinds: width('kinds'), added: width('added'), removed: width('removed') }
+    for (const r of rows) {
+      out.push(`  ${r.path.padEnd(w.path)}  ${r.kinds.padEnd(w.kinds)}  ${p.green(r.added.padStart(w.added))} ${p.red(r.removed.padStart(w.removed))}  ${r.rules}`)
     }
     out.push('')
     for (const c of plan.changes) out.push(colorDiff(c.diff, p))
@@ -44,10 +47,19 @@ export function formatPlan(plan: Plan, p: Paint): string {
     out.push('')
     for (const c of plan.database) out.push(colorDiff(c.diff, p))
   }
-  if (plan.leftovers.length) {
-    out.push(p.yellow(p.bold(`Leftovers: ${plan.leftovers.length}`)))
-    for (const l of plan.leftovers) out.push(`  ${quotePath(l.target)}:${l.line}:${l.col}: ${showControls(l.text)} — ${showControls(l.reason)}`)
+  // positions are in the planned files; where the file on disk has the text elsewhere, both
+  const left = (l: Plan['leftovers'][number]) =>
+    `  ${quotePath(l.target)}:${l.line}:${l.col}${l.onDisk ? ` (on disk ${l.onDisk.line}:${l.onDisk.col})` : ''}: ${showControls(l.text)} — ${showControls(l.reason)}`
+  const open = plan.leftovers.filter((l) => l.accepted === undefined)
+  const accepted = plan.leftovers.filter((l) => l.accepted !== undefined)
+  if (open.length) {
+    out.push(p.yellow(p.bold(`Leftovers: ${open.length}`)))
+    for (const l of open) out.push(left(l))
   } else out.push(p.dim('Leftovers: none'))
+  if (accepted.length) {
+    out.push(p.dim(`Accepted leftovers: ${accepted.length}`))
+    for (const l of accepted) out.push(`${left(l)}; accepted: ${showControls(l.accepted!)}`)
+  }
   for (const n of plan.notes) {
     const at = n.line ? `${quotePath(n.target)}:${n.line}:${n.col}` : quotePath(n.target)
     out.push(`${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${showControls(n.message)}`)

@@ -55,7 +55,7 @@ describe('cutover plan/apply over a tree of text files', () => {
     expect(await run(['plan', '--root', '.', '--profile', 'test', '--detailed-exitcode'], p)).toBe(2)
     expect(snapshot(dir)).toEqual(before)
     expect(p.out()).toContain('--- a/root/etc/app.conf\n+++ b/root/etc/app.conf')
-    expect(p.out()).toMatch(/Leftovers: 4\n.*root\/etc\/app.conf:4:60: 10.0.10.4 — near-miss: "10.0.10.4" inside "10.0.10.40".*\n.*root\/etc\/app.conf:5:8: 10.0.10.48 — near-miss: "10.0.10.48" inside "10.0.10.480"/)
+    expect(p.out()).toMatch(/Leftovers: 4\n.*root\/etc\/app.conf:4:60 \(on disk 4:28\): 10.0.10.4 — near-miss: "10.0.10.4" inside "10.0.10.40".*\n.*root\/etc\/app.conf:5:8: 10.0.10.48 — near-miss: "10.0.10.48" inside "10.0.10.480"/)
 
     const a = io(dir)
     expect(await run(['apply', '--root', '.', '--profile', 'test', '--yes'], a)).toBe(0)

@@ -163,3 +163,106 @@ describe('a symbolic link and its file, both in scope', () => {
     expect(p.out()).toContain('files: ["etc/app/a.conf", "etc/other.conf"]')
   })
 })
+
+describe('accepted leftovers (accept:) and verify --strict', () => {
+  const SPEC = `version: 1
+hosts:
+  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }
+profiles: [test, live]
+scan:
+  files: ["etc/**"]
+steps:
+  - text:
+      files: ["etc/app.conf"]
+      addresses: names
+accept:
+  - { path: "etc/legacy/*.conf", text: 10.0.0.1, reason: "the old VM's own config, retired with it" }
+  - { path: "etc/app.conf", text: 10.0.0.1, reason: "documents the move", profiles: [live] }
+  - path: etc/gone.conf
+    text: 10.0.0.1
+    reason: was fixed by hand
+`
+  const files = {
+    'cutover.yaml': SPEC,
+    'root/etc/app.conf': 'db 10.0.0.1\n',
+    'root/etc/legacy/old.conf': 'listen 10.0.0.1\n',
+  }
+
+  it('lists them as accepted, in the review and the plan JSON, warns of an entry that matches none, and passes --strict', async () => {
+    const dir = makeTree(files)
+    expect(await run(['apply', '--root', 'root', '--profile', 'test', '--yes', '--quiet'], io(dir))).toBe(0)
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root', '--profile', 'test'], p)).toBe(0)
+    expect(p.out()).toContain(
+      'Leftovers: none\nAccepted leftovers: 1\n' +
+        '  etc/legacy/old.conf:1:8: 10.0.0.1 — old address: in a file no step rewrites; accepted: the old VM\'s own config, retired with it\n',
+    )
+    expect(p.out()).toContain('warning: cutover.yaml:14:5: ACCEPT_UNMATCHED accepted leftover "10.0.0.1" in etc/gone.conf matches no leftover of profile test: remove the entry if it is done\n')
+    // an entry of another profile is neither used nor reported
+    expect(p.out()).not.toContain('cutover.yaml:13:')
+    const json = io(dir)
+    expect(await run(['plan', '--root', 'root', '--profile', 'test', '--json'], json)).toBe(0)
+    expect(JSON.parse(json.out()).leftovers).toEqual([
+      { target: 'etc/legacy/old.conf', line: 1, col: 8, text: '10.0.0.1', reason: 'old address: in a file no step rewrites', accepted: "the old VM's own config, retired with it" },
+    ])
+    const v = io(dir)
+    expect(await run(['verify', '--root', 'root', '--profile', 'test', '--strict'], v)).toBe(0)
+    expect(v.out()).toBe('Verified: no changes and no leftovers but 1 accepted for profile test.\n')
+  })
+
+  it('still fails --strict on a leftover no entry accepts', async () => {
+    const dir = makeTree({ ...files, 'root/etc/other.conf': 'peer 10.0.0.1\n' })
+    expect(await run(['apply', '--root', 'root', '--profile', 'test', '--yes', '--quiet'], io(dir))).toBe(0)
+    const v = io(dir)
+    expect(await run(['verify', '--root', 'root', '--profile', 'test', '--strict'], v)).toBe(1)
+    expect(v.out()).toContain('Leftovers: 1\n  etc/other.conf:1:6: 10.0.0.1')
+    expect(v.err()).toContain('cutover: verify failed: 0 file(s) and 0 database object(s) would change, 1 leftover(s) (and 1 accepted)\n')
+  })
+
+  it('rejects a malformed entry with its line:col', async () => {
+    const dir = makeTree({ ...files, 'cutover.yaml': SPEC.replace('reason: was fixed by hand', 'why: was fixed by hand') })
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root', '--profile', 'test'], p)).toBe(1)
+    expect(heads(p.err())).toEqual(['cutover.yaml:14:5: SPEC_MISSING_KEY', 'cutover.yaml:16:5: SPEC_UNKNOWN_KEY'])
+  })
+})
+
+describe('the review', () => {
+  it('lines up the summary: paths padded to the longest, kinds likewise, counts right-aligned', async () => {
+    const long = Array.from({ length: 12 }, (_, i) => `h${i} 10.0.0.1`).join('\n') + '\n'
+    const dir = makeTree({
+      'cutover.yaml': 'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - text: { files: ["etc/**"], exclude: [etc/hosts], addresses: names }\n  - hosts: { files: [etc/hosts], ensure: new }\n',
+      'root/etc/a.conf': 'db 10.0.0.1\n',
+      'root/etc/sub/longer-name.conf': long,
+      'root/etc/hosts': '10.0.0.1 db.example.net\n',
+    })
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root'], p)).toBe(0)
+    const summary = p.out().split('\n\n')[0]
+    expect(summary).toBe(
+      [
+        'Plan: 3 file(s) to change (3 in scope, 3 read)',
+        '  etc/a.conf                text    +1  -1  addresses ×1',
+        '  etc/hosts                 hosts   +1  -1  hosts.ensure ×1',
+        '  etc/sub/longer-name.conf  text   +12 -12  addresses ×12',
+      ].join('\n'),
+    )
+  })
+
+  it('gives a leftover\'s position in the planned file and, where it differs, in the file on disk', async () => {
+    const dir = makeTree({
+      'cutover.yaml': 'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - text: { files: ["etc/*.conf"], addresses: names }\n',
+      'root/etc/a.conf': 'db 10.0.0.1 # not 10.0.0.10\n# 10.0.0.100\n',
+    })
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root'], p)).toBe(0)
+    expect(p.out()).toContain('  etc/a.conf:1:25 (on disk 1:19): 10.0.0.1 — near-miss')
+    expect(p.out()).toContain('  etc/a.conf:2:3: 10.0.0.1 — near-miss')
+    const json = io(dir)
+    expect(await run(['plan', '--root', 'root', '--json'], json)).toBe(0)
+    expect(JSON.parse(json.out()).leftovers.map((l: object) => ({ ...l, reason: undefined }))).toEqual([
+      { target: 'etc/a.conf', line: 1, col: 25, onDisk: { line: 1, col: 19 }, text: '10.0.0.1', reason: undefined },
+      { target: 'etc/a.conf', line: 2, col: 3, text: '10.0.0.1', reason: undefined },
+    ])
+  })
+})

@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer'
+import picomatch from 'picomatch'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { randomBytes } from 'node:crypto'
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
@@ -62,8 +63,20 @@ export interface FileChange {
   allowUserWritable?: boolean
 }
 
-/** Something left in a file in scope, located in the file's planned (final) text. */
-export interface PlannedLeftover { target: string; line: number; col: number; text: string; reason: string }
+/**
+ * Something left in a file in scope, located in the file's planned (final) text; `onDisk` is
+ * where the same text is in the file as it is now, when that differs (edits before it).
+ */
+export interface PlannedLeftover {
+  target: string
+  line: number
+  col: number
+  text: string
+  reason: string
+  onDisk?: { line: number; col: number }
+  /** The reason of the spec's `accept:` entry that allows it: it does not fail `verify --strict`. */
+  accepted?: string
+}
 
 /** A warning or note of planning, located where possible. */
 export interface PlanNote { target: string; line?: number; col?: number; code: string; message: string; severity: 'warning' | 'note' }
@@ -236,6 +249,30 @@ async function planLinksOnce(
     const what = links.length > 1 ? 'symbolic links' : 'a symbolic link'
     result.notes.push({ target: kept, code: 'LINKED', message: `also in scope as ${links.join(', ')} (${what} to it): planned once, here`, severity: 'note' })
   }
+}
+
+/**
+ * Marks the leftovers that an `accept:` entry of the profile allows (same text, path matching its
+ * glob) with the entry's reason; warns (`ACCEPT_UNMATCHED`, at the entry) of an entry that
+ * matches no leftover, so that a stale acceptance does not outlive what it was for.
+ */
+function acceptLeftovers(spec: Spec, profile: string | undefined, leftovers: PlannedLeftover[]): PlanNote[] {
+  const entries = (spec.accept ?? []).filter((a) => !a.profiles || (profile !== undefined && a.profiles.includes(profile)))
+  if (entries.length === 0) return []
+  const matches = entries.map((a) => picomatch(a.path.replace(/^(?:\.?\/+)+/, ''), { dot: true }))
+  const used = new Set<number>()
+  for (const l of leftovers) {
+    const k = entries.findIndex((a, i) => a.text === l.text && matches[i]!(l.target))
+    if (k === -1) continue
+    l.accepted = entries[k]!.reason
+    used.add(k)
+  }
+  const index = new LineIndex(spec.source)
+  return entries.flatMap((a, k) => {
+    if (used.has(k)) return []
+    const pos = index.position(a.range.start)
+    return [{ target: spec.path, line: pos.line, col: pos.col, code: 'ACCEPT_UNMATCHED', message: `accepted leftover "${a.text}" in ${a.path} matches no leftover${profile ? ` of profile ${profile}` : ''}: remove the entry if it is done`, severity: 'warning' as const }]
+  })
 }
 
 /** Marks the keys of `a` that `text` holds. */
@@ -442,6 +479,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   leftovers.push(...dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
+  notes.push(...acceptLeftovers(spec, profile, leftovers))
   notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
   const sensitive = maskSensitive(changes, leftovers, notes, database, secrets.values(), o.showSensitive ?? false)
   return {
@@ -619,6 +657,15 @@ async function planRead(
   }
   const positions = positionsOf(current, kept.map((l) => l.at))
   const leftovers: PlannedLeftover[] = kept.map((l) => ({ target, ...positions.get(l.at)!, text: l.text, reason: l.reason }))
+  if (current !== text && !read.created) {
+    // the same text in the file as it is now, before the plan is applied
+    const origins = kept.map((l) => passes.reduceRight((at, pass) => unmapOffset(at, pass), l.at))
+    const was = positionsOf(text, origins)
+    leftovers.forEach((l, i) => {
+      const p = was.get(origins[i]!)!
+      if (p.line !== l.line || p.col !== l.col) l.onDisk = { line: p.line, col: p.col }
+    })
+  }
   const nonEmpty = passes.filter((p) => p.length > 0)
   if (nonEmpty.length === 0 || current === text) return { read: true, why: 'no change', leftovers, notes }
   // the diff is made once every file is planned: an old value replaced in one file is hidden in all
@@ -668,6 +715,17 @@ function rootResolver(root: string): RootResolver {
   } catch (e) {
     throw new CutoverError('ROOT', `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, { cause: e })
   }
+}
+
+/** The offset in a pass's input of `offset` in its output, which no edit of the pass wrote. */
+function unmapOffset(offset: number, sortedEdits: readonly Edit[]): number {
+  let delta = 0
+  for (const e of sortedEdits) {
+    const start = e.start + delta
+    if (start > offset || (start === offset && e.text.length > 0)) break
+    delta += e.text.length - (e.end - e.start)
+  }
+  return offset - delta
 }
 
 /**

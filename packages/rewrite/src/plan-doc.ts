@@ -59,7 +59,7 @@ export interface PlanDocument {
   spec: string
   changes: PlanDocChange[]
   database: DatabaseChange[]
-  leftovers: Array<{ target: string; line: number; col: number; text: string; reason: string }>
+  leftovers: Array<{ target: string; line: number; col: number; text: string; reason: string; onDisk?: { line: number; col: number }; accepted?: string }>
   notes: Array<{ target: string; line?: number; col?: number; code: string; message: string; severity: string }>
   secrets: SecretRecord[]
 }

@@ -5,7 +5,7 @@ import { SpecError } from './errors.js'
 import { IPV4, isIPv4 } from './match.js'
 import { array, integer, mapPairs, object, rangeOf, record, refine, string, type JsonSchema, type Schema, type SchemaContext } from './schema.js'
 import { sha256 } from './source.js'
-import type { CommonOptions, InventoryHost, StepKind, VariantEntry } from './step.js'
+import { commonKeys, type CommonOptions, type InventoryHost, type StepKind, type VariantEntry } from './step.js'
 
 /** One step of a spec: its kind, its validated options, and where it stands in the YAML. */
 export interface SpecStep {
@@ -29,10 +29,15 @@ export interface Spec {
   secrets: Record<string, { env: string }>
   /** Files scanned for leftovers although no step rewrites them. */
   scan?: { files: string[]; exclude?: string[] }
+  /** Leftovers that may stay (`accept:`): they do not fail `verify --strict`. */
+  accept?: AcceptEntry[]
   steps: SpecStep[]
   /** Where the steps read `{ secret: NAME }`: the secret, the step's index, the range of the name. */
   secretUses: SecretUse[]
 }
+
+/** An accepted leftover: in files matching `path`, the leftover `text` may stay, for `reason`. */
+export interface AcceptEntry { path: string; text: string; reason: string; profiles?: string[]; range: Range }
 
 /** One `{ secret: NAME }` in a step, located in the spec. */
 export interface SecretUse { name: string; step: number; range: Range }
@@ -81,6 +86,18 @@ function topShape(kinds: readonly StepKind<unknown>[]) {
     scan: object(
       { files: array(string({ describe: 'a glob relative to the root', check: rootPathProblem }), { minItems: 1 }), exclude: array(string({ describe: 'a glob', check: rootPathProblem })) },
       { required: ['files'] },
+    ),
+    accept: array(
+      object(
+        {
+          path: string({ describe: 'a glob relative to the root', check: rootPathProblem }),
+          text: string({ describe: 'the text of the leftover, as the plan shows it', pattern: /\S/ }),
+          reason: string({ describe: 'why it may stay', pattern: /\S/ }),
+          profiles: commonKeys.profiles,
+        },
+        { required: ['path', 'text', 'reason'], describe: 'a mapping { path: GLOB, text: TEXT, reason: WHY } (and profiles: [...])' },
+      ),
+      { describe: 'leftovers accepted: listed as such, and not failing verify --strict' },
     ),
     steps: array(stepSchema(kinds), { describe: 'a list of steps' }),
   }
@@ -183,6 +200,8 @@ export function parseSpec(source: string, path: string, kinds: readonly StepKind
   checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
   ctx.refs = { profiles, variants: Object.keys(variants), secrets: Object.keys(secrets), hosts: Object.keys(hostsMap) }
   const steps = take('steps', shape.steps) ?? []
+  const acceptNode = nodes.get('accept')?.value as { items?: unknown[] } | undefined
+  const accept = take('accept', shape.accept)?.map((a, i) => ({ ...a, range: rangeOf(acceptNode?.items?.[i], whole) }))
   if (check.env) errors.push(...missingSecrets({ profiles, secrets, secretUses, steps }, check.env, check.profile))
   if (errors.length) throw new SpecError(path, source, errors.sort((a, b) => a.range.start - b.range.start))
   return {
@@ -195,6 +214,7 @@ export function parseSpec(source: string, path: string, kinds: readonly StepKind
     variants,
     secrets,
     ...(scan ? { scan } : {}),
+    ...(accept ? { accept } : {}),
     steps,
     secretUses,
   }

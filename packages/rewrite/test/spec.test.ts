@@ -74,7 +74,7 @@ steps:
       { code: 'SPEC_MISSING_KEY', line: 4, col: 15, message: 'missing key "new" (an IPv4 address such as 10.0.10.48)' },
       { code: 'SPEC_VALUE', line: 8, col: 7, message: 'expected one value for each profile (test, live): missing live' },
       { code: 'SPEC_VALUE', line: 10, col: 14, message: 'expected an environment variable name, got "1BAD"' },
-      { code: 'SPEC_UNKNOWN_KEY', line: 11, col: 1, message: 'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, steps' },
+      { code: 'SPEC_UNKNOWN_KEY', line: 11, col: 1, message: 'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, steps' },
       { code: 'SPEC_TYPE', line: 14, col: 14, message: 'expected a list of globs relative to the root, got "etc/hosts"' },
       { code: 'SPEC_UNKNOWN_KEY', line: 15, col: 7, message: 'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, addresses, replace, swap, variants' },
       { code: 'SPEC_VALUE', line: 16, col: 18, message: 'unknown profile "staging"; the spec declares: test, live' },
@@ -130,7 +130,7 @@ steps:
     const schema = specJsonSchema(kinds) as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean }
     expect(schema.required).toEqual(['version', 'steps'])
     expect(schema.additionalProperties).toBe(false)
-    expect(Object.keys(schema.properties)).toEqual(['version', 'hosts', 'profiles', 'variants', 'secrets', 'scan', 'steps'])
+    expect(Object.keys(schema.properties)).toEqual(['version', 'hosts', 'profiles', 'variants', 'secrets', 'scan', 'accept', 'steps'])
     expect(JSON.stringify(schema.properties.steps)).toContain('"text"')
   })
 })
