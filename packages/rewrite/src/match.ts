@@ -1,7 +1,7 @@
 import { CutoverError } from './errors.js'
 
 /**
- * How the ends of a match must look (DESIGN.md §3):
+ * How the ends of a match must look (docs/design.md §3):
  * - `ipv4`: not preceded by a digit or `.`, not followed by a digit or by `.` and a digit;
  * - `label`: not preceded or followed by `[A-Za-z0-9_-]` (a dot separates labels);
  * - `token`: not preceded or followed by `[A-Za-z0-9_.-]` (whole dotted tokens);

@@ -28,7 +28,7 @@ export interface PlanDocEdit {
   once?: string
 }
 
-/** One changed file in a plan document (DESIGN.md §6). */
+/** One changed file in a plan document (docs/design.md §7). */
 export interface PlanDocChange {
   target: string
   /**
@@ -51,7 +51,7 @@ export interface PlanDocChange {
   diff: string
 }
 
-/** The plan document (`--json`, `--out`): the contract of DESIGN.md §6. */
+/** The plan document (`--json`, `--out`): the contract of docs/design.md §7. */
 export interface PlanDocument {
   version: 1
   profile: string | null

@@ -293,7 +293,7 @@ async function restoreTargets(j: Journal, hashes: readonly (string | undefined)[
 }
 
 /**
- * Writes every target or none (DESIGN.md §7). The caller holds the lock and has run
+ * Writes every target or none (docs/design.md §10). The caller holds the lock and has run
  * {@link recover}. Order, with what is durable at each point:
  *  1. journal `staging` (lists the temp paths), fsynced;
  *  2. each new content in a temp file beside its target, with the target's owner, mode and
