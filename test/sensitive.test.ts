@@ -204,6 +204,15 @@ describe('the review cannot be forged by file contents or names', () => {
     expect(plan.out).toContain('  "etc/x\\033[2K\\033[1A+++ forged.conf"  text')
     expect(plan.out).toContain('+# db.example.org^[[8m hidden\n')
     expect(plan.out.split('\n').filter((l) => l.startsWith('+++ '))).toHaveLength(2)
+    // the file list of --verbose and error messages naming such a file are shown alike
+    const verbose = cutover(['plan', '--root', '.', '--verbose'], dir)
+    expect(verbose.err).toContain('etc/x^[[2K^[[1A+++ forged.conf: ')
+    expect(verbose.err).not.toContain('\u001b')
+    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - json: { files: ["etc/x*"], addresses: names }\n')
+    const bad = cutover(['plan', '--root', '.'], dir)
+    expect(bad.code).toBe(1)
+    expect(bad.err).toContain('etc/x^[[2K^[[1A+++ forged.conf:1:1: JSON_SYNTAX')
+    expect(bad.err).not.toContain('\u001b')
   })
 })
 

@@ -18,6 +18,7 @@ import {
   recoverState,
   defaultStateDir,
   rollbackLast,
+  showControls,
   toPlanDocument,
   withLock,
   type Engine,
@@ -243,7 +244,7 @@ const apply: Command = async (opts, args, io) => {
   }
   if (result.staleLock) io.stderr.write(`cutover: ${result.staleLock}\n`)
   for (const t of result.recovered.transactions) io.stderr.write(`cutover: recovered interrupted transaction ${t.txid}: ${t.was} -> ${t.now}\n`)
-  for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`)
+  for (const w of result.warnings) io.stderr.write(`warning: ${visible(w)}\n`)
   if (!opts.quiet) io.stdout.write(`Applied ${result.written.length} file(s) in transaction ${result.txid} (backups in ${stateDir}).\n`)
   return EXIT.ok
 }
@@ -312,7 +313,7 @@ const rollback: Command = async (opts, _args, io) => {
     io.stderr.write('cutover: not rolled back\n')
     return EXIT.error
   }
-  for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`)
+  for (const w of result.warnings) io.stderr.write(`warning: ${visible(w)}\n`)
   io.stdout.write(`Rolled back ${result.written.length} file(s) of ${result.restored} in transaction ${result.txid}.\n`)
   return EXIT.ok
 }
@@ -335,11 +336,16 @@ const state: Command = async (opts, args, io) => {
   return EXIT.ok
 }
 
+/** A message naming files as a terminal may show it: each line's control characters made visible. */
+function visible(message: string): string {
+  return message.split('\n').map(showControls).join('\n')
+}
+
 const guard = (c: Command): Command => async (opts, args, io) => {
   try {
     return await c(opts, args, io)
   } catch (e) {
-    io.stderr.write(describeError(e, io) + '\n')
+    io.stderr.write(visible(describeError(e, io)) + '\n')
     return EXIT.error
   }
 }

@@ -1,3 +1,4 @@
+import { showControls } from '@cutover/rewrite'
 import type { Io } from './io.js'
 
 /** A one-line progress display on stderr, rewritten in place; a no-op when disabled. */
@@ -18,7 +19,7 @@ const CLEAR = '\r\u001b[K'
  */
 export function progressLine(io: Io, opts: { quiet?: unknown; json?: unknown }): Progress {
   const enabled = (io.stderrIsTTY ?? io.isTTY) && !opts.quiet && !opts.json
-  if (!enabled) return { update: () => undefined, done: () => undefined, note: (line) => void io.stderr.write(line + '\n') }
+  if (!enabled) return { update: () => undefined, done: () => undefined, note: (line) => void io.stderr.write(showControls(line) + '\n') }
   const started = Date.now()
   let last = 0
   let shown = false
@@ -35,7 +36,7 @@ export function progressLine(io: Io, opts: { quiet?: unknown; json?: unknown }):
       shown = false
     },
     note(line) {
-      io.stderr.write(`${shown ? CLEAR : ''}${line}\n`)
+      io.stderr.write(`${shown ? CLEAR : ''}${showControls(line)}\n`)
       shown = false
     },
   }
