@@ -289,14 +289,22 @@ function neverMatched(spec: Spec, steps: readonly ActiveStep[]): PlanNote[] {
   for (const a of steps) {
     const keys = a.keys
     if (!keys) continue
+    // the key nodes of each rule mapping, looked up by key (a spec may have tens of thousands)
+    const keyNodes = new Map<unknown, Map<string, unknown>>()
     keys.labels.forEach((label, k) => {
       if (keys.seen.has(k)) return
-      doc ??= parseDocument(spec.source)
+      // the spec was checked when parsed: no second check of unique keys (quadratic in yaml)
+      doc ??= parseDocument(spec.source, { uniqueKeys: false })
       index ??= new LineIndex(spec.source)
       const [rule, key] = keys.at[k]!
       const node = doc.getIn(['steps', a.step.index, a.step.kind, rule!], true)
+      let byKey = keyNodes.get(node)
+      if (!byKey && isMap(node)) {
+        keyNodes.set(node, (byKey = new Map()))
+        for (const p of node.items) if (isScalar(p.key) && !byKey.has(String(p.key.value))) byKey.set(String(p.key.value), p.key)
+      }
       // a replace key is shown at the key, a swap pair at the pair
-      const at = isMap(node) ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key : isSeq(node) ? node.items[key as number] : undefined
+      const at = isMap(node) ? byKey!.get(String(key)) : isSeq(node) ? node.items[key as number] : undefined
       const range = (at as { range?: [number, number, number] } | undefined)?.range
       const pos = index.position(range ? range[0] : a.step.range.start)
       out.push({ target: spec.path, line: pos.line, col: pos.col, code: 'NEVER_MATCHED', message: `step ${a.step.index + 1} (${a.kind.name}): ${label} matches nothing in any file of the step`, severity: 'warning' })
