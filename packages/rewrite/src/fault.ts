@@ -8,7 +8,8 @@ import { CutoverError } from './errors.js'
  * fsynced), `validated`, `backed-up:N`, `prepared` (journal says prepared), `renamed:K` (after
  * the K-th rename), `before-commit`, `participants-committed` (a database committed, the journal
  * not yet), `committed`, `recover:K` (after recovery restored its K-th
- * file), and `stage-write:N` (before the N-th temp file is written).
+ * file), `stage-write:N` (before the N-th temp file is written) and `stage-open:N` (its directory
+ * checked, the temp file not created yet).
  */
 export type FaultHook = (point: string) => void
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
@@ -140,6 +140,8 @@ interface BesideMeta {
   pin?: readonly string[]
   /** Its directory has a default ACL: drop the access ACL the new file inherits from it. */
   dropAcl?: boolean
+  /** Called after the directory is checked, before the file is created (a fault point). */
+  opening?: () => void
 }
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
@@ -172,17 +174,24 @@ async function writeNew(path: string, data: Buffer, meta?: BesideMeta): Promise<
  */
 function createPinned(path: string, meta: BesideMeta): number {
   assertPinned(dirname(path), meta.pin, meta.target)
+  meta.opening?.()
   let fd: number
   try {
     fd = openSync(path, CREATE, 0o600)
   } catch (e) {
     throw namedError(e, meta.target)
   }
+  const a = fstatSync(fd)
+  const there = () => {
+    const b = lstatSync(path, { throwIfNoEntry: false })
+    return b !== undefined && a.dev === b.dev && a.ino === b.ino
+  }
   try {
     assertPinned(dirname(path), meta.pin, meta.target)
-    const [a, b] = [fstatSync(fd), lstatSync(path, { throwIfNoEntry: false })]
-    if (!b || a.dev !== b.dev || a.ino !== b.ino) throw new CutoverError('TARGET_MOVED', `${meta.target}: its directory changed while applying; nothing is written there`)
+    if (!there()) throw new CutoverError('TARGET_MOVED', `${meta.target}: its directory changed while applying; nothing is written there`)
   } catch (e) {
+    // created through a swapped path: the empty file (its name is random, nobody else's) goes again
+    if (there()) rmSync(path, { force: true })
     closeSync(fd)
     throw e
   }
@@ -208,8 +217,8 @@ const ERRNO_TEXT: Record<string, string> = {
 }
 
 /** Writes a file beside its target with the given content and the target's metadata, fsynced. */
-function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattrs | undefined, dropAcl: boolean): Promise<void> {
-  return writeNew(temp, data, { uid: e.uid, gid: e.gid, mode: e.mode, target: e.target, xattrs, pin: e.dirPin, dropAcl })
+function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattrs | undefined, dropAcl: boolean, opening?: () => void): Promise<void> {
+  return writeNew(temp, data, { uid: e.uid, gid: e.gid, mode: e.mode, target: e.target, xattrs, pin: e.dirPin, dropAcl, ...(opening ? { opening } : {}) })
 }
 
 /**
@@ -388,7 +397,7 @@ export async function commitFiles(
       await eachLimit(entries, IO_PARALLEL, async (e, i) => {
         if (halt.stopped) throw HALTED
         fault(`stage-write:${i + 1}`)
-        if (!targets[i]!.remove) await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path), defaultAcl.has(dirname(e.path)))
+        if (!targets[i]!.remove) await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path), defaultAcl.has(dirname(e.path)), () => fault(`stage-open:${i + 1}`))
         fault(`staged:${++staged}`)
       }, stop)
       if (halt.stopped) throw HALTED

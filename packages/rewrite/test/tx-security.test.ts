@@ -80,6 +80,14 @@ describe('the directory of every target is pinned', () => {
     expect((await listTransactions(s.stateDir)).map((t) => t.state)).toEqual(['aborted'])
   })
 
+  asRoot('a swap between the check of the directory and the creation of a temp file: the file created through the symlink goes again, empty', async () => {
+    const s = site()
+    const err = await commitFiles(s.targets(), { stateDir: s.stateDir, fault: at('stage-open:1', s.swap) }).catch((e) => e)
+    expect(err.code).toBe('TARGET_MOVED')
+    expect(s.victimState()).toEqual(['f0.conf=root owned\n'])
+    expect(['f0.conf', 'f1.conf'].map((n) => readFileSync(join(s.conf + '.orig', n), 'utf8'))).toEqual(['old 0\n', 'old 1\n'])
+  })
+
   it('journals the identity of every directory from / down to the target', async () => {
     const s = site()
     const r = await commitFiles(s.targets(), { stateDir: s.stateDir })
