@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync, symlinkSync } from 'node:fs'
+import { chmodSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo, type Io } from '../src/io.js'
@@ -263,6 +263,34 @@ describe('the review', () => {
     expect(JSON.parse(json.out()).leftovers.map((l: object) => ({ ...l, reason: undefined }))).toEqual([
       { target: 'etc/a.conf', line: 1, col: 25, onDisk: { line: 1, col: 19 }, text: '10.0.0.1', reason: undefined },
       { target: 'etc/a.conf', line: 2, col: 3, text: '10.0.0.1', reason: undefined },
+    ])
+  })
+})
+
+describe('sudoers lint warnings', () => {
+  it('name their alias or rule and point at the argument; a warning in added text names its place in the planned file', async () => {
+    const dir = makeTree({
+      'cutover.yaml': `version: 1
+steps:
+  - sudoers:
+      files: [etc/sudoers.d/app]
+      aliases:
+        PULL: ["/opt/sync.sh . /opt/pull.sh * /var/lock/app"]
+        SLIP: ["/opt/sync.sh . /opt/slip.sh /var/lock/app"]
+      rules:
+        - "www-data ALL=(app) NOPASSWD: PULL, SLIP"
+`,
+      'root/etc/sudoers.d/app': '# Cmnd alias specification\nCmnd_Alias RUN= /opt/sync.sh . /opt/run.sh /var/lock/app\nops ALL=(ALL) NOPASSWD: ALL\n',
+    })
+    chmodSync(join(dir, 'root/etc/sudoers.d/app'), 0o440)
+    const p = io(dir)
+    expect(await run(['plan', '--root', 'root'], p)).toBe(0)
+    expect(p.out().split('\n').filter((l) => l.startsWith('warning: etc/sudoers.d/app'))).toEqual([
+      'warning: etc/sudoers.d/app:2:30: RELATIVE_PATH Cmnd_Alias RUN: argument "." of "/opt/sync.sh" is relative: it resolves against the caller\'s working directory',
+      'warning: etc/sudoers.d/app:3:1: RELATIVE_PATH Cmnd_Alias PULL: argument "." of "/opt/sync.sh" is relative: it resolves against the caller\'s working directory (in the added text, at 3:32 of the planned file)',
+      'warning: etc/sudoers.d/app:3:1: WILDCARD_ARGS Cmnd_Alias PULL: "/opt/sync.sh . /opt/pull.sh * /var/lock/app" allows any arguments where "*" stands: the wildcard also matches spaces, options and other paths (in the added text, at 3:47 of the planned file)',
+      'warning: etc/sudoers.d/app:3:1: RELATIVE_PATH Cmnd_Alias SLIP: argument "." of "/opt/sync.sh" is relative: it resolves against the caller\'s working directory (in the added text, at 4:32 of the planned file)',
+      'warning: etc/sudoers.d/app:3:25: NOPASSWD_ALL the rule for ops: NOPASSWD with ALL lets these users run any command without a password',
     ])
   })
 })

@@ -24,8 +24,7 @@ const RELATIVE_ARG = /^\.\.?(\/|$)/
  */
 export async function lintSudoers(doc: SudoersDocument, options: LintOptions = {}): Promise<Diagnostic[]> {
   const out: Diagnostic[] = []
-  const commands = allCommands(doc)
-  for (const c of commands) out.push(...commandLint(c))
+  for (const c of allCommands(doc)) out.push(...commandLint(c, doc.source))
   const cmndAliases = new Map(listAliases(doc).filter((a) => a.type === 'Cmnd').map((a) => [a.def.name, a.def.members]))
   const accounts = options.root ? await readAccounts(options.root) : undefined
   for (const e of doc.entries) {
@@ -36,7 +35,8 @@ export async function lintSudoers(doc: SudoersDocument, options: LintOptions = {
       const spec = specs[i]!
       const expanded = expand(spec.command, cmndAliases, new Set())
       if (f.tags.nopasswd && expanded.some((m) => m.kind === 'all' && !m.negated)) {
-        out.push(warn('NOPASSWD_ALL', spec.command.range, 'NOPASSWD with ALL lets these users run any command without a password'))
+        const users = e.users.map((u) => doc.source.slice(u.range.start, u.range.end)).join(', ')
+        out.push(warn('NOPASSWD_ALL', spec.command.range, `the rule for ${users}: NOPASSWD with ALL lets these users run any command without a password`))
       }
       if (!accounts || !options.root) continue
       const targets = (f.runasUsers ?? []).filter((u) => u.startsWith('user:') || u.startsWith('uid:'))
@@ -59,23 +59,36 @@ function warn(code: string, range: Range, message: string): Diagnostic {
   return { code, message, range, severity: 'warning' }
 }
 
-function allCommands(doc: SudoersDocument): Member[] {
-  const out: Member[] = []
+/** A command and what holds it (`Cmnd_Alias NAME`, `the rule for USERS`), so that a warning says which. */
+interface Command { m: Member; subject: string }
+
+function allCommands(doc: SudoersDocument): Command[] {
+  const out: Command[] = []
   for (const e of doc.entries) {
-    if (e.type === 'alias' && e.aliasType === 'Cmnd') for (const d of e.defs) out.push(...d.members)
-    if (e.type === 'rule') for (const p of e.privileges) for (const c of p.cmnds) out.push(c.command)
+    if (e.type === 'alias' && e.aliasType === 'Cmnd') for (const d of e.defs) out.push(...d.members.map((m) => ({ m, subject: `${e.keyword} ${d.name}` })))
+    if (e.type === 'rule') {
+      const users = e.users.map((u) => doc.source.slice(u.range.start, u.range.end)).join(', ')
+      for (const p of e.privileges) for (const c of p.cmnds) out.push({ m: c.command, subject: `the rule for ${users}` })
+    }
   }
-  return out.filter((m) => m.kind === 'command' && !m.negated)
+  return out.filter((c) => c.m.kind === 'command' && !c.m.negated)
 }
 
-function commandLint(m: Member): Diagnostic[] {
+/** The range of the argument `arg` (a whole word) inside the command `m`, or the command's range. */
+function argRange(m: Member, source: string, arg: string): Range {
+  const text = source.slice(m.range.start, m.range.end)
+  const at = new RegExp(`(?<=\\s)${arg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=\\s|$)`).exec(text)
+  return at ? { start: m.range.start + at.index, end: m.range.start + at.index + arg.length } : m.range
+}
+
+function commandLint({ m, subject }: Command, source: string): Diagnostic[] {
   const out: Diagnostic[] = []
   const args = m.args && m.args !== '""' ? m.args.split(' ') : []
   const wild = args.find((a) => !a.startsWith('^') && GLOB.test(a))
-  if (wild) out.push(warn('WILDCARD_ARGS', m.range, `"${m.value}" allows any arguments where "${wild}" stands: the wildcard also matches spaces, options and other paths`))
-  if (m.path && /(^|\/)\.\.?(\/|$)/.test(m.path)) out.push(warn('RELATIVE_PATH', m.range, `"${m.path}" holds "." or ".." segments: write the path it means`))
+  if (wild) out.push(warn('WILDCARD_ARGS', argRange(m, source, wild), `${subject}: "${m.value}" allows any arguments where "${wild}" stands: the wildcard also matches spaces, options and other paths`))
+  if (m.path && /(^|\/)\.\.?(\/|$)/.test(m.path)) out.push(warn('RELATIVE_PATH', m.range, `${subject}: "${m.path}" holds "." or ".." segments: write the path it means`))
   const rel = args.find((a) => RELATIVE_ARG.test(a))
-  if (rel) out.push(warn('RELATIVE_PATH', m.range, `argument "${rel}" of "${m.path}" is relative: it resolves against the caller's working directory`))
+  if (rel) out.push(warn('RELATIVE_PATH', argRange(m, source, rel), `${subject}: argument "${rel}" of "${m.path}" is relative: it resolves against the caller's working directory`))
   return out
 }
 

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { applyEdits, commonKeys, s, scanLeftovers, sortEdits, type Diagnostic, type Edit, type Schema, type StepKind, type Validator } from '@cutover/rewrite'
+import { applyEdits, commonKeys, LineIndex, s, scanLeftovers, sortEdits, type Diagnostic, type Edit, type Schema, type StepKind, type Validator } from '@cutover/rewrite'
 import { checkSudoers } from './check.js'
 import { ensureAlias, ensureRule, parseMember, parseRule, removeAlias, removeRule, SudoersSyntaxError } from './edit.js'
 import { lintSudoers } from './lint.js'
@@ -119,6 +119,18 @@ function unmap(offset: number, sorted: readonly Edit[]): number {
   return offset - delta
 }
 
+/** True when `offset` of the edited text lies in what one of `sorted` edits wrote. */
+function inAdded(offset: number, sorted: readonly Edit[]): boolean {
+  let delta = 0
+  for (const e of sorted) {
+    const outStart = e.start + delta
+    if (offset < outStart) return false
+    if (offset < outStart + e.text.length) return true
+    delta += e.text.length - (e.end - e.start)
+  }
+  return false
+}
+
 /** The edits of one step on one parsed file, in the order aliases, removals, rules. */
 export function sudoersEdits(doc: ReturnType<typeof parseSudoers>, o: SudoersOptions): Edit[] {
   const edits: Edit[] = []
@@ -218,9 +230,17 @@ export const sudoersStep: StepKind<SudoersOptions> = {
     // with no edit the file is the one just parsed
     const after = sorted.length ? parseSudoers(applyEdits(file.text, sorted)) : doc
     const found = [...after.errors, ...checkSudoers(after), ...(await lintSudoers(after, { root: ctx.root }))]
+    let index: LineIndex | undefined
     const diagnostics: Diagnostic[] = found.map((d) => {
       const start = unmap(d.range.start, sorted)
-      return { ...d, severity: 'warning', range: { start, end: Math.max(start, unmap(d.range.end, sorted)) } }
+      // a finding in text the step adds is shown at the edit; its own place in the planned file is named
+      const added = inAdded(d.range.start, sorted)
+      let message = d.message
+      if (added) {
+        const p = (index ??= new LineIndex(after.source)).position(d.range.start)
+        message += ` (in the added text, at ${p.line}:${p.col} of the planned file)`
+      }
+      return { ...d, message, severity: 'warning', range: { start, end: Math.max(start, unmap(d.range.end, sorted)) } }
     })
     const comments = doc.entries.filter((e) => e.type === 'comment')
     const leftovers = scanLeftovers(file.text, ctx, edits, {
