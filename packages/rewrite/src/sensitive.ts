@@ -165,7 +165,9 @@ export function maskedHash(text: string, spans: readonly Span[], values: readonl
 
 /** Normalized key names (lower case, letters and digits) that name a credential. */
 const CREDENTIAL_KEY = /(password|passwd|passphrase|pass|secret|token|apikey|secretkey)$/
-const NOT_CREDENTIAL = /(bypass|compass|surpass|trespass)$/
+// words that end like a credential but name something else: sudoers' NOPASSWD: tag, nsswitch's
+// `passwd:` database, nginx's proxy_pass (an address a reviewer must see)
+const NOT_CREDENTIAL = /(bypass|compass|surpass|trespass|nopasswd|nopass|proxypass|^passwd)$/
 
 function isCredentialKey(key: string): boolean {
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '')
@@ -186,7 +188,9 @@ function valueAt(line: string, at: number, rest: boolean): Span | undefined {
     while (i < line.length && line[i] !== q) i += line[i] === '\\' ? 2 : 1
     return { start: at + 1, end: Math.min(i, line.length) }
   }
-  if (q === '$' || q === undefined) return undefined
+  if (q === '$' || q === ';' || q === '#' || q === undefined) return undefined
+  // a call computes the value (SQL's crypt(…), PHP's getenv(…)): it holds no credential
+  if (/^[\w.$]+\s*\(/.test(line.slice(at))) return undefined
   if (rest) {
     let end = line.length
     // an INI or shell comment after the value
@@ -214,7 +218,8 @@ export function credentialSpans(line: string, path = ''): Span[] {
     // `key = value to the end` (INI, .env, YAML) for a bare key opening its line; not for code ($var, ->)
     const bare = m[3] !== undefined && !/^\$|->|::/.test(m[3]) && m[4] !== '=>' && /^\s*$/.test(line.slice(0, m.index))
     const v = valueAt(line, at, bare && line[at] !== '"' && line[at] !== "'")
-    if (v) out.push(v)
+    // a number after a quoted key is data (a tsvector's 'secret':16), not a credential
+    if (v && !(m[3] === undefined && /^\d+$/.test(line.slice(v.start, v.end)))) out.push(v)
   }
   for (const m of line.matchAll(DEFINE)) {
     if (!isCredentialKey(m[2]!)) continue

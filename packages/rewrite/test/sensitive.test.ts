@@ -68,6 +68,13 @@ describe('credentialSpans', () => {
     ["$pass = getenv('X');", []],
     ['$password = $other;', []],
     ['bypass = 10.0.10.48', []],
+    ['www-data ALL=(finance) NOPASSWD: /usr/local/bin/pull', []],
+    ['passwd:         files systemd', []],
+    ['  proxy_pass: http://10.0.10.48:8080', []],
+    ['db_passwd: pw8', ['pw8']],
+    ['password = ; SMTP password', []],
+    ['    new.pass = crypt(new.pass, gen_salt(\'bf\'));', []],
+    ["'agent':17 'secret':16 'victori':2", []],
     ['host = 10.0.10.48', []],
     ['version = 1.2.3', []],
   ]
