@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import {
-  LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, valueSpec,
-  type CommonOptions, type Context, type Diagnostic, type Edit, type RuleOptions, type Schema, type StepKind, type StepResult, type Validator,
+  LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, scanLeftovers, valueSpec,
+  type CommonOptions, type Context, type Diagnostic, type Edit, type Leftover, type RuleOptions, type Schema, type StepKind, type StepResult, type Validator,
 } from '@cutover/rewrite'
 import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
-import { loadLexer } from './lexer.js'
+import { lexSql, loadLexer } from './lexer.js'
+import { readLiteral } from './literal.js'
 import { sqlLeftovers } from './leftovers.js'
-import { copyIsCsv, rewriteCopyData, rewriteFunction, rewriteInsert, type Rewrite } from './rewrite.js'
+import { copyIsCsv, functionValues, rewriteCopyData, rewriteFunction, rewriteInsert, type LocatedValue, type Rewrite } from './rewrite.js'
 import { sqlDatabase } from './live.js'
 import { databaseOptions, type DatabaseOptions } from './pg-connect.js'
 import { compileRules, ruleNeedles, type PasswordOptions, type SqlRules } from './rules.js'
@@ -135,7 +136,8 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   const found = spots.filter((at) => c.all.some((l) => text.startsWith(l, at)))
   // a string continued over lines ('host=10.0.10.' newline '48') may hold a needle that no byte
   // of the text spells: the statements holding one are read too
-  if (c.needles.length) for (const at of hits(text, CONTINUED)) found.push(at)
+  const continued = c.all.length ? hits(text, CONTINUED) : []
+  for (const at of continued) found.push(at)
   found.sort((a, b) => a - b)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
   await loadLexer()
@@ -144,8 +146,10 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   const edits: Edit[] = []
   const notes: Diagnostic[] = []
   const reasons = new Map<number, string>()
+  const split: Leftover[] = []
   let h = 0
   let s = 0
+  let k = 0
   let prev: SqlPiece | undefined
   const diagnostics = eachPiece(text, (p) => {
     const before = prev
@@ -159,10 +163,53 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
       if (info.selected) rewriteInto(text, info, c.rules, edits, notes)
     }
     for (; s < spots.length && spots[s]! < p.end; s++) reasons.set(spots[s]!, reasonOf(info, spots[s]!))
+    let continuedHere = false
+    for (; k < continued.length && continued[k]! < p.end; k++) continuedHere = true
+    if (continuedHere && p.kind === 'sql') split.push(...splitLeftovers(text, info, ctx))
   })
   if (diagnostics.length) return { edits: [], diagnostics, leftovers: [] }
   const leftovers = sqlLeftovers(text, ctx, edits, (at) => reasons.get(at) ?? reasonAt(text, at, c))
-  return { edits, diagnostics: notes, leftovers }
+  if (split.length) leftovers.push(...split.filter((l) => !edits.some((e) => e.start < l.end && l.start < e.end)))
+  return { edits, diagnostics: notes, leftovers: leftovers.sort((a, b) => a.start - b.start) }
+}
+
+/**
+ * Old addresses and other-profile variants in the value of a string continued over lines that
+ * no byte of the text spells (`'host=10.0.10.'` newline `'48'`): the raw scan of leftovers cannot
+ * see them. Each is reported at its first character with the source it spans, pieces and all.
+ * Values the rewrite changed are not looked at.
+ */
+function splitLeftovers(text: string, info: PieceInfo, ctx: Context): Leftover[] {
+  const p = info.piece
+  let values: LocatedValue[]
+  try {
+    const fn = routineName(text, p.codeStart, p.end, pieceHead(text, p))
+    values = fn
+      ? functionValues(readFunction(text, p.codeStart, p.end, fn), { edits: [], diagnostics: [], values: [], comments: [] })
+      : lexSql(text.slice(p.codeStart, p.end), p.codeStart).flatMap((t) => {
+          const lit = t.kind === 'string' ? readLiteral(t.text, t.start) : undefined
+          return lit ? [{ ...lit, layers: [] }] : []
+        })
+  } catch {
+    return []
+  }
+  const out: Leftover[] = []
+  const changed = info.rewrite?.edits ?? []
+  for (const v of values) {
+    const pieces = v.pieces
+    if (!pieces || changed.some((e) => e.start < v.end && v.start < e.end)) continue
+    const pieceOf = (i: number) => pieces.findLastIndex((x) => x.from <= i)
+    for (const l of scanLeftovers(v.value, ctx, [], { variantBoundary: 'token', explainNearMisses: true, reason: () => reasonOf(info, v.start) })) {
+      const last = pieceOf(l.end - 1)
+      if (pieceOf(l.start) === last) continue
+      const start = v.at(l.start)
+      const next = pieces[last + 1]
+      const end = next && l.end >= next.from ? pieces[last]!.end : v.at(l.end)
+      const reason = l.reason.startsWith('near-miss') ? `${l.reason}, split over string pieces` : l.reason.replace(/^(old address|variant[^:]*): /, `$1 ${l.text} split over string pieces: `)
+      out.push({ start, end, text: text.slice(start, end), reason })
+    }
+  }
+  return out
 }
 
 /** Rewrites a selected piece: its edits and diagnostics are added, and its rewrite kept in `info`. */

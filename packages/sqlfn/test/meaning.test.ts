@@ -92,6 +92,25 @@ describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", 
     expect((await call(live)).keys).toEqual(['oas.staff', 'host=finance.thehumanjourney.net dbname=finance', 'host=finance.thehumanjourney.net', 'x\tfinance.thehumanjourney.net', 'oas.projects', 'oas.staffx'])
   })
 
+  it('a split old address or variant left in a statement that is not rewritten is a leftover at its first piece', async () => {
+    const sql = [
+      "CREATE FUNCTION public.other() RETURNS text LANGUAGE sql AS $$ SELECT 'host=10.0.10.'",
+      "  '48' || 'oas.'",
+      "  'staff' $$;",
+      "CREATE VIEW v AS SELECT 'x 10.0.'",
+      "  '10.48'::text AS h;",
+      '',
+    ].join('\n')
+    const r = await planSql(sql, opts({ functions: ['public.amqp_*'] }), context('test'))
+    expect(r.edits).toEqual([])
+    const at = (s: string) => sql.indexOf(s)
+    expect(r.leftovers).toEqual([
+      { start: at('10.0.10.'), end: at("48' ||") + 2, text: "10.0.10.'\n  '48", reason: 'old address 10.0.10.48 split over string pieces: in function public.other, which functions: does not select' },
+      { start: at("oas.'"), end: at("staff' $$") + 5, text: "oas.'\n  'staff", reason: 'variant of another profile than "test" oas.staff split over string pieces: in function public.other, which functions: does not select' },
+      { start: at('10.0.\''), end: at("10.48'::") + 5, text: "10.0.'\n  '10.48", reason: 'old address 10.0.10.48 split over string pieces: in a CREATE VIEW statement, which this step does not rewrite' },
+    ])
+  })
+
   it('a dump whose only old address is split over pieces is planned through the CLI', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-cont-'))
     mkdirSync(join(dir, 'root/backup'), { recursive: true })
