@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyEdits, type Edit } from '../src/index.js'
 import { credentialSpans, maskedHash, sensitiveSpans, tokenSpans, type Span } from '../src/sensitive.js'
@@ -94,5 +95,49 @@ describe('tokenSpans and maskedHash', () => {
     expect(h('pw=OLD; OLD')).not.toBe(h('pw=OLD; OLX'))
     expect(h('pw=OLD; OLD')).not.toBe(h('pw=OLD; OLD', 'latin1'))
     expect(h('pw=OLD; OLD')).not.toBe(maskedHash('pw=OLD; OLD', [{ start: 3, end: 6 }], ['OLD'], 'other', 'utf8'))
+  })
+})
+
+describe('sensitiveSpans, property', () => {
+  // random edits inside [from, to) of a text of length n: sorted, not overlapping
+  const editsIn = (from: number, to: number) =>
+    fc.array(fc.record({ at: fc.nat(), len: fc.nat({ max: 3 }), text: fc.constantFrom('', 'x', 'yy', '10.0.10.48', 'name.example') }), { maxLength: 4 }).map((raw) => {
+      const out: Edit[] = []
+      let min = from
+      for (const r of raw.map((r) => ({ ...r, at: from + (to > from ? r.at % (to - from + 1) : 0) })).sort((a, b) => a.at - b.at)) {
+        const start = Math.max(r.at, min)
+        const end = Math.min(start + r.len, to)
+        if (start > to || (start === end && r.text === '')) continue
+        out.push({ start, end, text: r.text, rule: 'r' })
+        min = end + 1
+      }
+      return out
+    })
+
+  it('the written span holds exactly the secret, the old span exactly the old value, whatever edits surround them', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 2, maxLength: 40 }), fc.nat(), fc.nat(), fc.constantFrom('s', 'n3w-pw', "it's"), fc.integer(), fc.integer(),
+        (text, a0, b0, secret, seed0, seed2) => {
+          const a = a0 % text.length
+          const b = a + 1 + (b0 % (text.length - a))
+          const old = text.slice(a, b)
+          const pass0 = fc.sample(editsIn(0, Math.max(0, a - 1)), { seed: seed0, numRuns: 1 })[0]!.concat(fc.sample(editsIn(Math.min(text.length, b + 1), text.length), { seed: seed0 + 1, numRuns: 1 })[0]!)
+          const mid = applyEdits(text, pass0)
+          const shift = pass0.filter((e) => e.end <= a).reduce((d, e) => d + e.text.length - (e.end - e.start), 0)
+          const pass1: Edit[] = [{ start: a + shift, end: b + shift, text: secret, rule: 'set', secret: { name: 'PW', encoding: ['raw'] } }]
+          const out1 = applyEdits(mid, pass1)
+          const s1 = a + shift
+          const e1 = s1 + secret.length
+          const pass2 = fc.sample(editsIn(0, Math.max(0, s1 - 1)), { seed: seed2, numRuns: 1 })[0]!.concat(fc.sample(editsIn(Math.min(out1.length, e1 + 1), out1.length), { seed: seed2 + 1, numRuns: 1 })[0]!)
+          const final = applyEdits(out1, pass2)
+          const s = sensitiveSpans(text, [pass0, pass1, pass2])
+          expect(slices(text, s.before)).toEqual([old])
+          expect(slices(final, s.after)).toEqual([secret])
+          expect(s.old).toEqual([old])
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 })
