@@ -81,6 +81,18 @@ export class RootResolver {
     return abs === this.real ? '' : abs.slice(this.top ? 1 : this.real.length + 1)
   }
 
+  /**
+   * A file a walk listed as a plain file (not a link) in a directory resolved before: where it
+   * is, without a system call; undefined when its directory was not resolved.
+   */
+  listed(path: string): Resolved | undefined {
+    const cut = path.lastIndexOf('/')
+    const dir = cut < 0 ? '' : this.dirs.get(path.slice(0, cut))
+    if (dir === undefined) return undefined
+    const rel = dir === '' ? path.slice(cut + 1) : `${dir}/${path.slice(cut + 1)}`
+    return { real: this.abs(rel), rel, exists: true }
+  }
+
   /** Remembers that the directory named `named` is `rel` in the root (a walk that listed it). */
   noteDir(named: string, rel: string): void {
     this.dirs.set(named, rel)

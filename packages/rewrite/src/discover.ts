@@ -24,7 +24,12 @@ export interface DiscoverOptions {
 export interface DiscoverProblem { code: 'DIR_UNREADABLE' | 'OUTSIDE_ROOT'; path: string; message: string }
 
 /** Directory listings remembered across {@link discoverFiles} calls; opaque. */
-export interface DiscoverCache { readonly listings: Map<string, unknown>; resolver?: RootResolver }
+export interface DiscoverCache {
+  readonly listings: Map<string, unknown>
+  resolver?: RootResolver
+  /** Found paths whose last part is a link, or that were looked up as literal paths: resolve them again. */
+  linked?: Set<string>
+}
 
 /** A cache of directory listings for the {@link discoverFiles} calls of one plan. */
 export function discoverCache(): DiscoverCache {
@@ -41,7 +46,7 @@ export function resolverOf(cache: DiscoverCache, root: string): RootResolver {
  * A directory's entries that are files or directories, links followed within the root (`real`
  * is where a link to a directory leads); an Error when it cannot be listed.
  */
-interface Listing { files: string[]; dirs: Array<{ name: string; real?: string }>; refused: Array<{ name: string; code: DiscoverProblem['code']; detail: string }> }
+interface Listing { files: string[]; links: Set<string>; dirs: Array<{ name: string; real?: string }>; refused: Array<{ name: string; code: DiscoverProblem['code']; detail: string }> }
 
 /** Lists `dir` (its real, link-free path `abs` and its resolved path `rel` in the root). */
 function listing(cache: Map<string, unknown>, resolver: RootResolver, rel: string, abs: string): Listing | Error {
@@ -54,7 +59,7 @@ function listing(cache: Map<string, unknown>, resolver: RootResolver, rel: strin
     cache.set(abs, e as Error)
     return e as Error
   }
-  const out: Listing = { files: [], dirs: [], refused: [] }
+  const out: Listing = { files: [], links: new Set(), dirs: [], refused: [] }
   for (const e of entries) {
     if (e.isFile()) out.files.push(e.name)
     else if (e.isDirectory()) out.dirs.push({ name: e.name })
@@ -70,8 +75,10 @@ function listing(cache: Map<string, unknown>, resolver: RootResolver, rel: strin
         continue
       }
       const st = to?.exists ? statOrUndefined(to.real) : undefined
-      if (st?.isFile()) out.files.push(e.name)
-      else if (st?.isDirectory()) out.dirs.push({ name: e.name, real: to!.real })
+      if (st?.isFile()) {
+        out.files.push(e.name)
+        out.links.add(e.name)
+      } else if (st?.isDirectory()) out.dirs.push({ name: e.name, real: to!.real })
     }
   }
   cache.set(abs, out)
@@ -154,6 +161,7 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
   const shared = options.cache ?? discoverCache()
   const cache = shared.listings
   const resolver = resolverOf(shared, root)
+  const linked = (shared.linked ??= new Set())
   const found = new Set<string>()
   const problems = new Map<string, DiscoverProblem>()
   const problem = (p: DiscoverProblem) => problems.set(`${p.code} ${p.path}`, p)
@@ -162,6 +170,7 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
   const walk = (rel: string, abs: string, depth: number): void => {
     const here = resolver.relOf(abs)
     resolver.noteDir(here, here)
+    resolver.noteDir(rel, here)
     const list = listing(cache, resolver, here, abs)
     if (list instanceof Error) {
       const code = (list as NodeJS.ErrnoException).code
@@ -175,7 +184,9 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
     }
     for (const name of list.files) {
       const path = prefix + name
-      if (matches(path) && !ignored(path)) found.add(path)
+      if (!matches(path) || ignored(path)) continue
+      found.add(path)
+      if (list.links.has(name)) linked.add(path)
     }
     if (depth <= 1) return
     for (const d of list.dirs) {
@@ -204,7 +215,10 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
     // a literal path: the file itself, when it is one (through links) and not excluded
     if (!s.literal || ignored(s.base)) continue
     const r = resolved(s.base)
-    if (r?.exists && statOrUndefined(r.real)?.isFile()) found.add(s.base)
+    if (r?.exists && statOrUndefined(r.real)?.isFile()) {
+      found.add(s.base)
+      linked.add(s.base)
+    }
   }
   for (const s of walksOf(starts.filter((x) => !x.literal))) {
     const r = resolved(s.base)

@@ -392,7 +392,8 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   // where each target is in the root: what is read, and shown when a link leads elsewhere
   const where = new Map<string, Resolved>()
   for (const t of [...targets, ...creates.keys()]) {
-    const r = within(resolver, t, refused, creates.has(t))
+    // a plain file the walk listed is where its directory is; a link, a literal path or a file to create is resolved
+    const r = (creates.has(t) || cache.linked?.has(t) ? undefined : resolver.listed(t)) ?? within(resolver, t, refused, creates.has(t))
     if (r) where.set(t, r)
   }
   if (refused.size) {

@@ -37,7 +37,8 @@ const groups = new Map(groupsOf)
 let buf = Buffer.allocUnsafe(1 << 16)
 const LARGE = 1 << 20
 function readOne(path) {
-  const fd = openSync(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK)
+  // the path has no link in it (resolved within the root): one put there since is not followed
+  const fd = openSync(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
     let length = 0
     for (;;) {
