@@ -29,6 +29,7 @@ import {
 } from '@cutover/rewrite'
 import { EXIT } from './run.js'
 import type { Io } from './io.js'
+import { planJson } from './plan-json.js'
 import { formatPlan, paint } from './format.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
 import { counted, progressLine, type Progress } from './progress.js'
@@ -69,6 +70,13 @@ function realOr(path: string): string {
   }
 }
 
+/** A size given as bytes or with a binary unit: `1048576`, `512K`, `64M`, `1G` (also `64MiB`). */
+function parseSize(s: string): number {
+  const m = /^(\d+)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(s.trim())
+  if (!m) throw new CutoverError('USAGE', `--max-file-size takes a size such as 64M, 1G or 1048576 (bytes), got "${s}"`)
+  return Number(m[1]) * 1024 ** ({ '': 0, K: 1, M: 2, G: 3 }[(m[2] ?? '').toUpperCase() as '' | 'K' | 'M' | 'G'])
+}
+
 /** Plans the spec of `opts`, with an engine for the step kinds it names. */
 async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engine }> {
   const specPath = resolve(io.cwd, str(opts.spec) ?? 'cutover.yaml')
@@ -91,6 +99,7 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
       env: io.env,
       ignore,
       applied,
+      ...(str(opts.maxFileSize) !== undefined ? { maxFileSize: parseSize(str(opts.maxFileSize)!) } : {}),
       ...(opts.showSensitive ? { showSensitive: true } : {}),
       onProgress: (p) => progress.update(counted('scanning', p, `${p.changed} to change`), p.considered === p.total),
       ...(opts.verbose ? { onFile: (t: string, why: string) => progress.note(`${t}: ${why}`) } : {}),
@@ -133,14 +142,14 @@ function colors(io: Io): boolean {
  * O_EXCL|O_NOFOLLOW, mode 0600, fsynced) renamed over `path`. A link at `path` is replaced, never
  * followed, and a file someone else owns there is replaced by one this user owns.
  */
-async function writePrivate(path: string, data: string): Promise<void> {
+async function writePrivate(path: string, data: Iterable<string>): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`)
   const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
   let renamed = false
   try {
     try {
       await fh.chmod(0o600)
-      await fh.writeFile(data)
+      for (const piece of data) await fh.write(piece)
       await fh.sync()
     } finally {
       await fh.close()
@@ -185,8 +194,9 @@ async function readTrustedPlan(file: string, shown: string): Promise<string> {
 const plan: Command = async (opts, _args, io) => {
   const { plan: p } = await makePlan(opts, io)
   const doc = toPlanDocument(p)
-  if (str(opts.out)) await writePrivate(resolve(io.cwd, str(opts.out)!), JSON.stringify(doc, null, 2) + '\n')
-  if (opts.json) io.stdout.write(JSON.stringify(doc, null, 2) + '\n')
+  // written piece by piece: the plan of a large file is longer than one string can be
+  if (str(opts.out)) await writePrivate(resolve(io.cwd, str(opts.out)!), planJson(doc))
+  if (opts.json) for (const piece of planJson(doc)) io.stdout.write(piece)
   else if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
   if (str(opts.out) && !opts.json && !opts.quiet) io.stdout.write(`Plan saved to ${str(opts.out)} (apply it with: cutover apply ${str(opts.out)})\n`)
   return opts.detailedExitcode && p.changes.length + p.database.length > 0 ? EXIT.changes : EXIT.ok

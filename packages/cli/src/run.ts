@@ -22,6 +22,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const root = () => new Option('--root <dir>', 'the root that spec paths are relative to (default: /, or the root of the plan)')
   const profile = () => new Option('--profile <name>', 'the profile to plan for (required when the spec has profiles)')
   const stateDir = () => new Option('--state-dir <dir>', 'journal, backups and lock (default <root>/var/lib/cutover)')
+  const maxFileSize = () => new Option('--max-file-size <size>', 'refuse files in scope larger than this: bytes, or with K, M, G (default 64M)')
   const quiet = () => new Option('-q, --quiet', 'print only what a script needs (no progress line)')
   const verbose = () => new Option('--verbose', 'list every file considered and why it was skipped')
   const action = (name: string) => async (...args: unknown[]) => {
@@ -33,7 +34,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   program
     .command('plan')
     .description('show every change as a unified diff, and what was left over')
-    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir())
+    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir()).addOption(maxFileSize())
     .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
     .option('--json', 'print the plan document instead of the review')
     .option('--detailed-exitcode', 'exit 2 when there are changes')
@@ -44,14 +45,14 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .command('apply')
     .description('apply a saved plan, or plan and apply after confirmation: all files change or none')
     .argument('[plan]', 'a plan saved with `cutover plan --out`')
-    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir())
+    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir()).addOption(maxFileSize())
     .option('--yes', 'apply without asking (required without a terminal)')
     .addOption(quiet()).addOption(verbose())
     .action(action('apply'))
   program
     .command('verify')
     .description('succeed when the plan for the profile is empty')
-    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir())
+    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir()).addOption(maxFileSize())
     .option('--strict', 'also fail when there are leftovers')
     .addOption(quiet()).addOption(verbose())
     .action(action('verify'))

@@ -125,6 +125,11 @@ export interface PlanOptions {
    */
   applied?: AppliedOnce
   /**
+   * The largest file (in bytes) a plan reads, default {@link MAX_FILE_SIZE}: a file in scope that
+   * is larger is refused (a `FILE_TOO_LARGE` CutoverError naming every such file), not read.
+   */
+  maxFileSize?: number
+  /**
    * Show values that only look like credentials (a key named like a password, a URL's password,
    * a `.pgpass` field) in diffs; by default they show as `(sensitive)`. Secrets, what secret
    * edits write and the old values they replace are never shown.
@@ -404,6 +409,8 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const changes: FileChange[] = []
   const leftovers: PlannedLeftover[] = []
   const inputErrors: InputError[] = []
+  const maxSize = o.maxFileSize ?? MAX_FILE_SIZE
+  const oversized: Array<[string, number]> = []
   const stats = { considered: targets.length + creates.size, read: 0, skipped: 0 }
   let done = 0
   const finish = (target: string, r: FileResult) => {
@@ -412,6 +419,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     else stats.skipped++
     o.onFile?.(target, r.why)
     if (r.error) inputErrors.push(r.error)
+    if (r.tooLarge !== undefined) oversized.push([target, r.tooLarge])
     if (r.change) changes.push(r.change)
     leftovers.push(...r.leftovers)
     notes.push(...r.notes)
@@ -436,10 +444,11 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       }
       return { path: real(path)!, profile }
     })
-    await readInThreads(root, files, profiles, prefilter, { threads, limit }, (i, outcome) => {
+    await readInThreads(root, files, profiles, prefilter, { threads, limit, maxSize }, (i, outcome) => {
       const target = present[i]!
       const steps = byFile.get(target)!
       if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
+      if (outcome.kind === 'too-large') return finish(target, tooLarge(outcome.size))
       if (outcome.kind === 'skip') return finish(target, NOTHING)
       const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
       if ('why' in read) return finish(target, read)
@@ -453,7 +462,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   for (let i = 0; i < (threads > 0 ? 0 : present.length); i++) {
     if (i % 256 === 255) await new Promise((r) => setImmediate(r))
     const target = present[i]!
-    const read = readTarget(real(target)!, byFile.get(target)!, prefilter, scratch)
+    const read = readTarget(real(target)!, byFile.get(target)!, prefilter, scratch, maxSize)
     if ('why' in read) {
       finish(target, read)
       continue
@@ -470,6 +479,13 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   for (const [target, mode] of creates) {
     const steps = byFile.get(target)!
     finish(target, await planRead(target, { mode, bytes: EMPTY, steps, run: steps, created: true }, ctx, secrets, undefined))
+  }
+  if (oversized.length) {
+    const list = oversized.sort(([a], [b]) => a.localeCompare(b)).map(([t, size]) => `  ${t}: ${size} bytes`)
+    throw new CutoverError(
+      'FILE_TOO_LARGE',
+      `${oversized.length} file(s) in scope exceed the size limit of ${maxSize} bytes (${sizeText(maxSize)}), nothing was planned:\n${list.join('\n')}\nexclude them from the steps' files, or raise the limit with --max-file-size`,
+    )
   }
   // the planned PHP is linted now, not only at apply
   if (!inputErrors.length) inputErrors.push(...(await checkPlanned(changes, (name) => kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name))))
@@ -517,7 +533,22 @@ function checkProfile(spec: Spec, profile: string | undefined): string | undefin
   return profile
 }
 
-interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError }
+interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError; tooLarge?: number }
+
+/**
+ * The default largest file a plan reads: 64 MiB. A plan holds a file's text, its new text and a
+ * diff of both; far larger files (a 200 MB one-line dump) take gigabytes and make a plan
+ * document longer than a JavaScript string can be.
+ */
+export const MAX_FILE_SIZE = 64 * 1024 * 1024
+
+/** `64 MiB`, `1 GiB`, `512 KiB` or `100 bytes`. */
+function sizeText(n: number): string {
+  for (const [unit, k] of [['GiB', 30], ['MiB', 20], ['KiB', 10]] as const) if (n >= 2 ** k && n % 2 ** k === 0) return `${n / 2 ** k} ${unit}`
+  return `${n} bytes`
+}
+
+const tooLarge = (size: number): FileResult => ({ read: false, why: `refused: ${size} bytes, over the size limit`, leftovers: [], notes: [], tooLarge: size })
 
 /**
  * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; `text`
@@ -541,10 +572,12 @@ interface Scratch { buf: Buffer }
  * leftover literal) is skipped without decoding, and only its stats were kept. Opened
  * non-blocking so that a FIFO in the tree is reported, not waited on.
  */
-function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch): FileResult | ReadFile {
+function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch, maxSize: number): FileResult | ReadFile {
   // `path` has no link in it: one put there since is not followed (the open fails)
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
+    const size = fstatSync(fd).size
+    if (size > maxSize) return tooLarge(size)
     const got = readAll(fd, scratch)
     if (!got) return NOT_FILE
     const bytes = got.buf.subarray(0, got.length)

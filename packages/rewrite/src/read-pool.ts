@@ -8,6 +8,7 @@ import type { Prefilter } from './prefilter.js'
 export type ReadOutcome =
   | { kind: 'not-file' }
   | { kind: 'skip' }
+  | { kind: 'too-large'; size: number }
   | { kind: 'read'; bytes: Buffer; mode: number; size: number; found: boolean[] }
 
 const SKIP: ReadOutcome = Object.freeze({ kind: 'skip' })
@@ -22,7 +23,7 @@ export interface ReadProfile { groups: number[]; always: boolean }
 interface Reply {
   id: number
   skipped: Int32Array
-  results: Array<{ i: number; kind: 'not-file' | 'read'; bytes?: Uint8Array; mode?: number; size?: number; found?: boolean[] }>
+  results: Array<{ i: number; kind: 'not-file' | 'read' | 'too-large'; bytes?: Uint8Array; mode?: number; size?: number; found?: boolean[] }>
   error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number }
 }
 
@@ -31,7 +32,7 @@ const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { openSync, fstatSync, readSync, closeSync, constants } = require('node:fs')
 const { resolve } = require('node:path')
-const { source, groupsOf, size, profiles, root } = workerData
+const { source, groupsOf, size, profiles, root, maxSize } = workerData
 const re = source ? new RegExp(source, 'g') : undefined
 const groups = new Map(groupsOf)
 let buf = Buffer.allocUnsafe(1 << 16)
@@ -40,6 +41,8 @@ function readOne(path) {
   // the path has no link in it (resolved within the root): one put there since is not followed
   const fd = openSync(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
+    const bytes = fstatSync(fd).size
+    if (bytes > maxSize) { closeSync(fd); return { kind: 'too-large', size: bytes } }
     let length = 0
     for (;;) {
       if (length === buf.length) { const b = Buffer.allocUnsafe(Math.max(buf.length * 2, fstatSync(fd).size + 1)); buf.copy(b, 0, 0, length); buf = b }
@@ -74,7 +77,7 @@ parentPort.on('message', ({ id, paths, profileOf }) => {
     for (let k = 0; k < paths.length; k++) {
       const i = id + k
       const r = readOne(paths[k])
-      if (r.kind !== 'read') { results.push({ i, kind: r.kind }); continue }
+      if (r.kind !== 'read') { results.push({ i, kind: r.kind, size: r.size }); continue }
       let info
       try {
         const found = scan(r.length)
@@ -109,11 +112,11 @@ export async function readInThreads(
   files: ReadonlyArray<{ path: string; profile: number }>,
   profiles: readonly ReadProfile[],
   prefilter: Prefilter,
-  options: { threads: number; limit: number },
+  options: { threads: number; limit: number; maxSize: number },
   each: (index: number, outcome: ReadOutcome) => void | Promise<void>,
 ): Promise<void> {
   const { source, groupsOf } = prefilter.tables()
-  const workerData = { source, groupsOf, size: prefilter.size, profiles, root }
+  const workerData = { source, groupsOf, size: prefilter.size, profiles, root, maxSize: options.maxSize }
   const workers = Array.from({ length: options.threads }, () => new Worker(SOURCE, { eval: true, workerData }))
   const chunk = 256
   try {
@@ -153,7 +156,7 @@ export async function readInThreads(
           const outcomes = (function* (): Generator<[number, ReadOutcome]> {
             for (const i of reply.skipped) yield [i, SKIP]
             for (const r of reply.results) {
-              yield [r.i, r.kind === 'read' ? { kind: 'read', bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), mode: r.mode!, size: r.size!, found: r.found! } : { kind: r.kind }]
+              yield [r.i, r.kind === 'read' ? { kind: 'read', bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), mode: r.mode!, size: r.size!, found: r.found! } : r.kind === 'too-large' ? { kind: 'too-large', size: r.size! } : { kind: r.kind }]
             }
           })()
           for (const [i, outcome] of outcomes) {

@@ -59,3 +59,22 @@ describe('a spec with 30,000 replace keys', () => {
     expect(plan.changes[0]!.added).toBe(400)
   })
 })
+
+describe('a file over the size limit', () => {
+  it('is refused, not read, whether files are read on this thread or on reader threads', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cutover-max-size-'))
+    mkdirSync(join(root, 'etc'))
+    writeFileSync(join(root, 'etc/small.conf'), 'db-old\n')
+    writeFileSync(join(root, 'etc/big.conf'), 'db-old\n'.repeat(20))
+    writeFileSync(join(root, 'etc/quiet.conf'), 'nothing to see\n'.repeat(20))
+    const engine = createEngine({ steps: [textStep] })
+    const spec = engine.parseSpec('version: 1\nsteps:\n  - text: { files: ["etc/*.conf"], replace: { db-old: db-new } }\n', 'cutover.yaml')
+    for (const threads of [0, 2]) {
+      const plan = engine.plan(spec, { root, threads, maxFileSize: 100 })
+      // every file over the limit is named, whether or not it holds a needle
+      await expect(plan).rejects.toMatchObject({ code: 'FILE_TOO_LARGE', message: expect.stringMatching(/limit of 100 bytes[^]*etc\/big\.conf: 140 bytes\n  etc\/quiet\.conf: 300 bytes\n/) })
+      const ok = await engine.plan(spec, { root, threads, maxFileSize: 300 })
+      expect(ok.changes.map((c) => c.target)).toEqual(['etc/big.conf', 'etc/small.conf'])
+    }
+  })
+})

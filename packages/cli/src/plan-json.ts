@@ -1,0 +1,42 @@
+import type { PlanDocument } from '@cutover/rewrite'
+
+/**
+ * The plan document as `JSON.stringify(doc, null, 2) + '\n'` gives it, in pieces: one per
+ * top-level field and one per element of its lists, so that a plan of many or large files is
+ * written without ever being one string (V8 strings end at about 512 MB: `Invalid string
+ * length`), and only one change's JSON is held at a time.
+ */
+export function* planJson(doc: PlanDocument): Generator<string> {
+  // small pieces go out together, about a megabyte at a time (a write each would be thousands)
+  let batch: string[] = []
+  let size = 0
+  for (const piece of pieces(doc)) {
+    batch.push(piece)
+    size += piece.length
+    if (size >= 1 << 20) {
+      yield batch.join('')
+      batch = []
+      size = 0
+    }
+  }
+  if (batch.length) yield batch.join('')
+}
+
+function* pieces(doc: PlanDocument): Generator<string> {
+  const entries = Object.entries(doc).filter(([, v]) => v !== undefined && typeof v !== 'function')
+  yield '{'
+  for (const [k, [key, value]] of entries.entries()) {
+    const sep = k + 1 < entries.length ? ',' : ''
+    if (Array.isArray(value) && value.length > 0) {
+      yield `\n  ${JSON.stringify(key)}: [`
+      for (const [i, item] of value.entries()) {
+        // inside a JSON string a newline is escaped: every raw newline is structure, to indent
+        yield `\n    ${JSON.stringify(item, null, 2).replaceAll('\n', '\n    ')}${i + 1 < value.length ? ',' : ''}`
+      }
+      yield `\n  ]${sep}`
+    } else {
+      yield `\n  ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replaceAll('\n', '\n  ')}${sep}`
+    }
+  }
+  yield entries.length ? '\n}\n' : '}\n'
+}
