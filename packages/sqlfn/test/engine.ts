@@ -8,6 +8,8 @@ export interface Db {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
   exec(sql: string): Promise<void>
   close(): Promise<void>
+  /** Runs `COPY … FROM stdin` with `data` (text format) through the server's own COPY, where the engine can. */
+  copy?(statement: string, data: string): Promise<void>
 }
 
 export async function openDb(): Promise<Db> {
@@ -29,6 +31,9 @@ export async function openDb(): Promise<Db> {
     query: async (sql, params) => (await db.query(sql, params)).rows as never,
     exec: async (sql) => { await db.exec(sql) },
     close: () => db.close(),
+    copy: async (statement, data) => {
+      await db.query(statement.replace(/\bFROM\s+stdin\s*;?\s*$/i, "FROM '/dev/blob'"), [], { blob: new Blob([data]) })
+    },
   }
 }
 
@@ -45,6 +50,12 @@ export async function loadDump(db: Db, dump: string): Promise<void> {
     if (/^(CREATE EXTENSION|COMMENT ON EXTENSION)\b/.test(sql)) continue
     if (/^COPY\b/.test(sql)) {
       const data = pieces[++k]!
+      // PGlite: PostgreSQL's own COPY reads the rows (the `\.` line excluded)
+      if (db.copy) {
+        const rows = dump.slice(data.dataStart!, data.end).replace(/(^|\n)\\\.\r?\n?$/, '$1')
+        await db.copy(sql, rows)
+        continue
+      }
       const m = /^COPY (\S+) \(([^)]*)\) FROM stdin;$/.exec(sql)!
       const cols = m[2]!.split(', ')
       for (const line of dump.slice(data.dataStart!, data.end).split('\n')) {
