@@ -27,7 +27,7 @@ const OLD = 'Summer2019!'
 
 const SPEC = `version: 1
 hosts:
-  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+  moodle-db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
 secrets:
   MOODLE_DB_PASSWORD: { env: MOODLE_DB_PASSWORD }
 steps:
@@ -73,18 +73,20 @@ describe('a secret that is a common word (MOODLE_DB_PASSWORD=moodle)', () => {
     expect(plan.out).toContain('--- a/home/moodle/.pgpass\n')
     expect(plan.out).toMatch(/^ {2}var\/www\/moodle\/config\.php +php/m)
     // by position: the line shows everything but the value; unrelated lines are not masked
-    expect(plan.out).toContain("-$CFG->dbpass = '(sensitive)';\n+$CFG->dbhost = 'db.example.org';\n+$CFG->dbpass = '(sensitive)';\n")
+    expect(plan.out).toContain("-$CFG->dbpass = '(sensitive)';\n+$CFG->dbhost = 'moodle-db.example.org';\n+$CFG->dbpass = '(sensitive)';\n")
     expect(plan.out).toContain(" $CFG->dataroot = '/srv/moodledata';\n")
     // the old password is hidden in the other file too, on changed lines and in context
-    expect(plan.out).toContain('-10.0.10.48:5432:lms:lms:(sensitive)\n+db.example.org:5432:lms:lms:(sensitive)\n # (sensitive) was set in 2019\n')
+    expect(plan.out).toContain('-10.0.10.48:5432:lms:lms:(sensitive)\n+moodle-db.example.org:5432:lms:lms:(sensitive)\n # (sensitive) was set in 2019\n')
     for (const o of outputs) {
       expect(o).not.toContain(OLD)
       expect(o).not.toContain('(sensitive)/')
-      // once the paths are taken out, the word is nowhere: the value is never shown
-      expect(o.replaceAll('var/www/moodle/', '').replaceAll('home/moodle/', '').replaceAll('moodledata', '')).not.toContain('moodle')
+      // once the paths and the host name are taken out, the word is nowhere: the value is never shown
+      expect(o.replaceAll('var/www/moodle/', '').replaceAll('home/moodle/', '').replaceAll('moodledata', '').replaceAll('moodle-db.example.org', '')).not.toContain('moodle')
     }
     const doc = JSON.parse(json.out)
     expect(doc.changes.map((c: { target: string }) => c.target)).toEqual(['home/moodle/.pgpass', 'var/www/moodle/config.php'])
+    // summaries are never searched for the secret's value either
+    expect(doc.changes[1].edits.map((e: { summary: string }) => e.summary)).toEqual(['10.0.10.48 -> moodle-db.example.org', '(sensitive)'])
 
     const apply = cutover(['apply', 'plan.json', '--root', '.'], dir, env)
     expect(apply.err).toBe('')

@@ -773,7 +773,7 @@ function unmapOffset(offset: number, sortedEdits: readonly Edit[]): number {
 /**
  * Makes the diffs of the planned changes, hiding what must not be shown, by position: what secret
  * edits write and the old values sensitive edits replace (and those old values, as whole words,
- * on any line of any diff, in leftovers and notes); values that look like credentials unless
+ * on any line of any diff, in edit summaries, leftovers and notes); values that look like credentials unless
  * `show`. Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
  * no guess of an old password can be checked against the plan. Returns the values never shown.
  */
@@ -805,7 +805,9 @@ function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], note
       c.after = maskedHash(after, s.after, hashed, c.salt, c.encoding)
     }
   }
-  const hide = (text: string) => maskSpans(text, tokenSpans(text, never), '(sensitive)')
+  // free text hides the old values only: a secret's value elsewhere is another word there (a path)
+  const hide = (text: string) => maskSpans(text, tokenSpans(text, oldValues), '(sensitive)')
+  for (const c of changes) for (const pass of c.passes) for (const e of pass) if (e.summary) e.summary = hide(e.summary)
   for (const l of leftovers) l.text = hide(l.text)
   for (const n of notes) n.message = hide(n.message)
   for (const d of database) {

@@ -6,7 +6,6 @@ import { CutoverError } from './errors.js'
 import { positionsOf } from './big-text.js'
 import { applyEdits } from './edit.js'
 import type { SecretRecord } from './secrets.js'
-import { maskSpans, tokenSpans } from './sensitive.js'
 import type { TextEncoding } from './source.js'
 
 /** One edit as a plan document records it: enough to replay it, never a secret value. */
@@ -83,7 +82,7 @@ export function toPlanDocument(plan: Plan): PlanDocument {
             line: p.line,
             col: p.col,
             rule: e.rule,
-            summary: e.secret || e.sensitive ? '(sensitive)' : maskSpans(e.summary ?? '', tokenSpans(e.summary ?? '', plan.sensitive), '(sensitive)'),
+            summary: e.secret || e.sensitive ? '(sensitive)' : (e.summary ?? ''),
             pass: i,
             start: e.start,
             end: e.end,
