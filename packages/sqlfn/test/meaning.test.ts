@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { applyEdits, type Context } from '@cutover/rewrite'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../cli/src/io.js'
@@ -127,6 +128,31 @@ describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", 
       return (await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'pull'")).rows[0]!.prosrc
     })
     expect(src).toContain("'host=finance.thehumanjourney.net'\n    ' dbname=finance'")
+  })
+})
+
+describe('continued strings, any split (property, read back through PostgreSQL)', () => {
+  const quote = (v: string) => v.replace(/'/g, "''")
+  it('a value split anywhere into pieces reads back as the rewrite of the joined value, and a second plan changes nothing', async () => {
+    const o = opts({ tables: ['public.t'] })
+    const valueOf = (sql: string) => pglite(async (db) => {
+      await db.exec('CREATE TABLE public.t (v text);')
+      await db.exec(sql)
+      return (await db.query<{ v: string }>('SELECT v FROM public.t')).rows[0]!.v
+    })
+    const value = fc.constantFrom('oas.staff', 'oas.projects.test', 'host=10.0.10.48 dbname=f', "it's 10.0.10.48", 'postgresql://u@10.0.10.48/db', 'a 10.0.10.480 b', 'x\toas.staff')
+    const gap = fc.constantFrom('\n', ' \n  ', '\n-- note\n  ', '\r\n\t', '\n\n')
+    await fc.assert(fc.asyncProperty(value, fc.array(fc.nat(), { maxLength: 4 }), gap, fc.boolean(), async (v, cuts, g, escape) => {
+      const at = [...new Set(cuts.map((c) => c % (v.length + 1)))].sort((a, b) => a - b)
+      const parts = [0, ...at].map((from, k, all) => v.slice(from, all[k + 1] ?? v.length))
+      const enc = (x: string) => (escape ? quote(x).replace(/\t/g, '\\t') : quote(x))
+      const lit = `${escape ? 'E' : ''}'${parts.map(enc).join(`'${g}'`)}'`
+      const split = `INSERT INTO public.t VALUES (${lit});\n`
+      const whole = `INSERT INTO public.t VALUES (${escape ? 'E' : ''}'${enc(v)}');\n`
+      const out = await rewrite(split, o, 'test')
+      expect(await valueOf(out)).toBe(await valueOf(await rewrite(whole, o, 'test')))
+      expect(await rewrite(out, o, 'test')).toBe(out)
+    }), { numRuns: 60 })
   })
 })
 
