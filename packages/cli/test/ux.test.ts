@@ -18,6 +18,7 @@ hosts:
   a.example.net: { old: 10.0.0.1, new: 10.0.0.2 }
   b.example.net: { old: 10.0.0.1, new: 10.0.0.3 }
   a.example.net: { old: 10.0.0.9, new: 10.0.0.8 }
+  A.Example.net.: { old: 10.0.0.7, new: 10.0.0.8 }
 profiles: [test, live, test]
 variants:
   keys:
@@ -51,22 +52,24 @@ steps:
     expect(heads(live.err())).toEqual([
       'cutover.yaml:4:3: SPEC_VALUE', // the same old address as a.example.net
       'cutover.yaml:5:3: SPEC_DUPLICATE', // a.example.net twice
-      'cutover.yaml:6:11: SPEC_VALUE', // test listed twice
-      'cutover.yaml:18:33: SPEC_SECRET', // PW1, once although read twice
-      'cutover.yaml:21:34: SPEC_SECRET', // PW2
-      'cutover.yaml:21:61: SPEC_SECRET', // PW3
-      'cutover.yaml:25:24: SPEC_VALUE', // variant group nope
-      'cutover.yaml:26:24: SPEC_VALUE', // profile prod
+      'cutover.yaml:6:3: SPEC_DUPLICATE', // a.example.net again, in other case and with a final dot
+      'cutover.yaml:7:11: SPEC_VALUE', // test listed twice
+      'cutover.yaml:19:33: SPEC_SECRET', // PW1, once although read twice
+      'cutover.yaml:22:34: SPEC_SECRET', // PW2
+      'cutover.yaml:22:61: SPEC_SECRET', // PW3
+      'cutover.yaml:26:24: SPEC_VALUE', // variant group nope
+      'cutover.yaml:27:24: SPEC_VALUE', // profile prod
     ])
     expect(live.err()).toContain('old address 10.0.0.1 of "b.example.net" is already the old address of "a.example.net"')
     expect(live.err()).toContain('secret "PW3" is not set: export PW3 before planning or applying')
+    expect(live.err()).toContain('"A.Example.net." is the name "a.example.net" again (DNS names ignore case and a final dot)')
     // a valid section is not reported as missing because another section has an error
     expect(live.err()).not.toMatch(/unknown profile "live"|unknown variant group "keys"|already the old address of "a.example.net"\n.*\n.*a\.example\.net: \{ old: 10\.0\.0\.9/)
     expect(snapshot(dir)).toEqual(before)
   })
 
   it('asks only for the secrets of the steps of the profile planned', async () => {
-    const spec = SPEC.replace(/  a\.example\.net: \{ old: 10\.0\.0\.9.*\n/, '').replace('b.example.net: { old: 10.0.0.1,', 'b.example.net: { old: 10.0.0.5,').replace('[test, live, test]', '[test, live]').replace(', nope]', ']').replace('[live, prod]', '[live]')
+    const spec = SPEC.replace(/  a\.example\.net: \{ old: 10\.0\.0\.9.*\n/, '').replace(/  A\.Example.*\n/, '').replace('b.example.net: { old: 10.0.0.1,', 'b.example.net: { old: 10.0.0.5,').replace('[test, live, test]', '[test, live]').replace(', nope]', ']').replace('[live, prod]', '[live]')
     const dir = makeTree({ 'cutover.yaml': spec, 'root/etc/a.php': '<?php $db_pass = "x";\n' })
     const test = io(dir)
     expect(await run(['plan', '--root', 'root', '--profile', 'test'], test)).toBe(1)

@@ -281,12 +281,21 @@ function checkVariants(node: unknown, variants: Record<string, VariantEntry[]>, 
 function checkAddresses(node: unknown, hosts: Record<string, { old: string; new: string }>, ctx: SchemaContext): void {
   const owner = new Map<string, string>()
   const seen = new Set<string>()
+  const names = new Map<string, string>()
   for (const { key } of mapPairs(node, ctx) ?? []) {
     const hostName = isScalar(key) ? String(key.value) : ''
     const h = hosts[hostName]
     // a name given twice is reported as such; its first entry is the one checked
     if (!h || seen.has(hostName)) continue
     seen.add(hostName)
+    // DNS names ignore ASCII case and a final dot: `DB.example.net.` is `db.example.net` again
+    const canonical = hostName.replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\.$/, '')
+    const same = names.get(canonical)
+    if (same !== undefined) {
+      ctx.errors.push({ code: 'SPEC_DUPLICATE', message: `"${hostName}" is the name "${same}" again (DNS names ignore case and a final dot)`, range: rangeOf(key, { start: 0, end: 0 }) })
+      continue
+    }
+    names.set(canonical, hostName)
     const prior = owner.get(h.old)
     if (prior !== undefined) {
       ctx.errors.push({ code: 'SPEC_VALUE', message: `old address ${h.old} of "${hostName}" is already the old address of "${prior}"`, range: rangeOf(key, { start: 0, end: 0 }) })
