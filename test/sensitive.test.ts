@@ -244,3 +244,30 @@ steps:
     }
   })
 })
+
+describe('an old password that looks like something else', () => {
+  it('is hidden in leftovers too (a near-miss quotes the word around an address)', () => {
+    const dir = tree({
+      'cutover.yaml': `version: 1
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+secrets:
+  PW: { env: PW }
+steps:
+  - php:
+      files: ["etc/app.php"]
+      set: { DB_PASSWORD: { secret: PW } }
+  - text:
+      files: ["home/u/.pgpass"]
+      addresses: names
+`,
+      'etc/app.php': "<?php\ndefine('DB_PASSWORD', '10.0.10.480');\n",
+      'home/u/.pgpass': '10.0.10.48:5432:db:u:x\n# old 10.0.10.480\n',
+    })
+    const plan = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+    const json = cutover(['plan', '--root', '.', '--json'], dir, { PW: 'n3w-pw' })
+    expect(plan.out).toContain('home/u/.pgpass:2:7: 10.0.10.48 — near-miss: "10.0.10.48" inside "(sensitive)"')
+    for (const o of [plan.out, json.out]) expect(o).not.toContain('10.0.10.480')
+    expect(JSON.parse(json.out).leftovers).toHaveLength(1)
+  })
+})

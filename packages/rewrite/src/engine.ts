@@ -808,7 +808,10 @@ function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], note
   // free text hides the old values only: a secret's value elsewhere is another word there (a path)
   const hide = (text: string) => maskSpans(text, tokenSpans(text, oldValues), '(sensitive)')
   for (const c of changes) for (const pass of c.passes) for (const e of pass) if (e.summary) e.summary = hide(e.summary)
-  for (const l of leftovers) l.text = hide(l.text)
+  for (const l of leftovers) {
+    l.text = hide(l.text)
+    l.reason = hide(l.reason)
+  }
   for (const n of notes) n.message = hide(n.message)
   for (const d of database) {
     // the headers name the object; only the lines of its definition are masked
