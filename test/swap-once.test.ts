@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -117,4 +117,21 @@ describe('a swap is applied exactly once', () => {
     expect(plan.code).toBe(0)
     expect(plan.out).toMatch(/ONCE_CHANGED.*text: swap \[db-a, db-b\] was applied to this file by transaction/)
   })
+
+  it('warns when a file was written by an older cutover that kept no record of swaps', () => {
+    const dir = tree()
+    expect(cutover(['apply', ...live, '--yes'], dir).code).toBe(0)
+    // the journal as an older cutover wrote it: no record of the swap
+    const txDir = join(dir, 'root/var/lib/cutover/tx')
+    const [txid] = readdirSync(txDir)
+    const path = join(txDir, txid!, 'journal.json')
+    const journal = JSON.parse(readFileSync(path, 'utf8'))
+    delete journal.meta.once
+    for (const t of journal.targets) delete t.once
+    writeFileSync(path, JSON.stringify(journal, null, 2))
+    const plan = cutover(['plan', ...live, '--detailed-exitcode'], dir)
+    expect(plan.code).toBe(2)
+    expect(plan.out).toMatch(new RegExp(`ONCE_UNRECORDED.*text: swap \\[db-a, db-b\\]: this file was written by transaction ${txid} of an older cutover`))
+  })
 })
+

@@ -42,7 +42,7 @@ export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions
     const participants = [...(options.participants ?? []), ...databaseParticipants(doc, secrets, options)]
     if (targets.length === 0 && participants.length === 0) return { txid: '', written: [], warnings: [], recovered, ...stale }
     const journalDatabase = doc.database?.length ? { changes: doc.database, secrets: doc.secrets } : undefined
-    const result = await commitFiles(targets, { ...options, participants, meta: { spec: doc.spec, profile: doc.profile }, ...(journalDatabase ? { journalDatabase } : {}) })
+    const result = await commitFiles(targets, { ...options, participants, meta: { spec: doc.spec, profile: doc.profile, once: true }, ...(journalDatabase ? { journalDatabase } : {}) })
     return { ...result, recovered, ...stale }
   })
 }

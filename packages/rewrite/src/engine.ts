@@ -14,7 +14,7 @@ import { CutoverError, InputError, SpecError } from './errors.js'
 import { scanLeftovers, leftoverMatcher } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { boundaryFor, Matcher } from './match.js'
-import { plannedOnce, type AppliedOnce, type OnceApplied, type OnceNote } from './once.js'
+import { plannedOnce, type AppliedOnce, type OnceNote, type TargetOnce } from './once.js'
 import { checkPlanned } from './plan-check.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
@@ -640,7 +640,7 @@ async function planRead(
   read: ReadFile,
   ctx: Context,
   secrets: SecretStore,
-  applied: ReadonlyMap<string, OnceApplied> | undefined,
+  applied: TargetOnce | undefined,
 ): Promise<FileResult> {
   const { mode, steps, run } = read
   if (isBinary(read.bytes)) {

@@ -41,7 +41,7 @@ export {
 export { textStep, type TextOptions } from './steps-text.js'
 export { commitFiles, readTransaction, recover, strayTemps, type RecoverOptions, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
 export { acquireLock, withLock, type Lock, type LockHolder } from './lock.js'
-export { appliedOnce, type AppliedOnce, type OnceApplied, type OnceRecord } from './once.js'
+export { appliedOnce, type AppliedOnce, type OnceApplied, type OnceRecord, type TargetOnce } from './once.js'
 export { listTransactions, pruneTransactions, type Journal, type JournalState, type TxMeta, type TxSummary } from './journal.js'
 export { faultsFromEnv, type FaultHook } from './fault.js'
 export { rollbackLast, type RollbackOptions, type RollbackResult } from './rollback.js'

@@ -34,7 +34,12 @@ export interface JournalTarget {
 export type JournalState = 'staging' | 'prepared' | 'committed' | 'aborted' | 'rolled-back'
 
 /** What a transaction was made from, so that later plans know what it applied. */
-export interface TxMeta { spec?: string; profile?: string | null }
+export interface TxMeta {
+  spec?: string
+  profile?: string | null
+  /** Set by applies that journal their one-time moves (targets' `once`); older journals lack it. */
+  once?: true
+}
 
 /** The journal of one transaction: `<state>/tx/<txid>/journal.json`. */
 export interface Journal {

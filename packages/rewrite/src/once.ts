@@ -11,8 +11,14 @@ export interface OnceRecord { id: string; wrote: string[]; was: string[] }
 /** A one-time move applied to a file, and the transaction that applied it. */
 export interface OnceApplied extends OnceRecord { txid: string }
 
-/** The one-time moves applied to each target (relative path), by their id. */
-export type AppliedOnce = ReadonlyMap<string, ReadonlyMap<string, OnceApplied>>
+/**
+ * What is known of one target: the one-time moves applied to it, by id; and `unrecorded`, the
+ * txid of the latest apply of an older cutover that wrote it without recording its moves.
+ */
+export interface TargetOnce { moves: ReadonlyMap<string, OnceApplied>; unrecorded?: string }
+
+/** The one-time moves applied to each target (relative path). */
+export type AppliedOnce = ReadonlyMap<string, TargetOnce>
 
 /**
  * The one-time moves (swaps) that committed apply transactions in `stateDir` wrote, per target
@@ -22,14 +28,15 @@ export type AppliedOnce = ReadonlyMap<string, ReadonlyMap<string, OnceApplied>>
 export async function appliedOnce(stateDir: string): Promise<AppliedOnce> {
   const journals = await readJournals(stateDir)
   const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
-  const out = new Map<string, Map<string, OnceApplied>>()
+  const out = new Map<string, { moves: Map<string, OnceApplied>; unrecorded?: string }>()
   for (const j of journals) {
     if (j.kind !== 'apply' || j.state !== 'committed' || undone.has(j.txid)) continue
     for (const t of j.targets) {
-      if (!t.once?.length) continue
-      let byId = out.get(t.target)
-      if (!byId) out.set(t.target, (byId = new Map()))
-      for (const r of t.once) byId.set(r.id, { ...r, txid: j.txid })
+      if (!t.once?.length && j.meta?.once) continue
+      let known = out.get(t.target)
+      if (!known) out.set(t.target, (known = { moves: new Map() }))
+      if (!j.meta?.once) known.unrecorded = j.txid
+      for (const r of t.once ?? []) known.moves.set(r.id, { ...r, txid: j.txid })
     }
   }
   return out
@@ -51,7 +58,7 @@ export function recordOnce(input: string, pass: readonly Edit[], into: Map<strin
 }
 
 /** A warning about a one-time move left alone, located in the text it was planned on. */
-export interface OnceNote { at: { line: number; col: number }; code: 'ONCE_CHANGED'; message: string }
+export interface OnceNote { at: { line: number; col: number }; code: 'ONCE_CHANGED' | 'ONCE_UNRECORDED'; message: string }
 
 /**
  * The edits of a step's result to plan, given the one-time moves applied to the file before:
@@ -59,16 +66,28 @@ export interface OnceNote { at: { line: number; col: number }; code: 'ONCE_CHANG
  * (places added since do not matter); they are kept when the places hold again what they held
  * before the move (it was undone outside cutover). Otherwise the file changed where the move
  * edits: its edits are left out with a warning, never planned again blindly (that could undo
- * the move).
+ * the move). A move without a record on a file that an older cutover (which kept no records)
+ * wrote is planned, with a warning that it may have been applied already.
  */
-export function plannedOnce(text: string, edits: readonly Edit[], applied: ReadonlyMap<string, OnceApplied> | undefined, notes: OnceNote[]): Edit[] {
-  if (!applied?.size || !edits.some((e) => e.once)) return edits as Edit[]
+export function plannedOnce(text: string, edits: readonly Edit[], known: TargetOnce | undefined, notes: OnceNote[]): Edit[] {
+  if (!known || !edits.some((e) => e.once)) return edits as Edit[]
+  const applied = known.moves
   const byId = new Map<string, Edit[]>()
-  for (const e of edits) if (e.once && applied.has(e.once)) byId.set(e.once, [...(byId.get(e.once) ?? []), e])
+  for (const e of edits) if (e.once) byId.set(e.once, [...(byId.get(e.once) ?? []), e])
   const drop = new Set<string>()
   for (const [id, list] of byId) {
-    const r = applied.get(id)!
+    const r = applied.get(id)
     const sorted = sortEdits(list)
+    if (!r) {
+      if (known.unrecorded) {
+        notes.push({
+          at: positionsOf(text, [sorted[0]!.start]).get(sorted[0]!.start)!,
+          code: 'ONCE_UNRECORDED',
+          message: `${id}: this file was written by transaction ${known.unrecorded} of an older cutover, which kept no record of swaps: check that it is not applied already before applying it`,
+        })
+      }
+      continue
+    }
     const now = sorted.map((e) => text.slice(e.start, e.end))
     if (same(now, r.was) && !same(now, r.wrote)) continue
     drop.add(id)
