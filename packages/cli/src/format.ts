@@ -42,8 +42,8 @@ export function formatPlan(plan: Plan, p: Paint): string {
   }
   if (plan.database.length) {
     out.push(p.bold(`Database${where}: ${plan.database.length} object(s) to change`))
-    const width = Math.max(...plan.database.map((c) => c.target.length))
-    for (const c of plan.database) out.push(`  ${c.target.padEnd(width)}  ${c.kind.padEnd(8)} ${Object.entries(c.rules).map(([r, n]) => `${r} ×${n}`).join(', ')}`)
+    const width = Math.max(...plan.database.map((c) => quotePath(c.target).length))
+    for (const c of plan.database) out.push(`  ${quotePath(c.target).padEnd(width)}  ${c.kind.padEnd(8)} ${Object.entries(c.rules).map(([r, n]) => `${r} ×${n}`).join(', ')}`)
     out.push('')
     for (const c of plan.database) out.push(colorDiff(c.diff, p))
   }
