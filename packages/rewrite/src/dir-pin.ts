@@ -1,12 +1,14 @@
-import { readFileSync, lstatSync, type BigIntStats } from 'node:fs'
-import { dirname, sep } from 'node:path'
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs'
+import { dirname, join, sep } from 'node:path'
 import { CutoverError } from './errors.js'
 
 /*
- * Node has no openat/renameat: a directory cannot be held open and written beneath. Instead each
- * target's directory is pinned: the identity (device and inode) of every component from `/` down
- * to it, walked with lstat (never following a link), is journaled when the transaction starts,
- * and walked again immediately before anything is created, renamed or removed there.
+ * Node has no openat/renameat. Instead each target's directory is pinned: the identity (device
+ * and inode) of every component from `/` down to it, walked with lstat (never following a link),
+ * is journaled when the transaction starts, and walked again immediately before anything is
+ * created, renamed or removed there. The operation itself then goes through the directory held
+ * open (`/proc/self/fd/N/name`, which the kernel resolves in that very directory, as openat
+ * would), so a swap after the check cannot redirect it.
  */
 
 /** The components of an absolute directory path from `/` down: `/a/b` → `/`, `/a`, `/a/b`. */
@@ -55,7 +57,35 @@ export function pinChanged(dir: string, pin: readonly string[] | undefined): str
 /** Throws when `dir` is not the pinned directory any more: nothing is written through a replaced path. */
 export function assertPinned(dir: string, pin: readonly string[] | undefined, target: string): void {
   const why = pinChanged(dir, pin)
-  if (why) throw new CutoverError('TARGET_MOVED', `${target}: its directory changed while applying (${why}); nothing is written there`)
+  if (why) throw moved(target, why)
+}
+
+const moved = (target: string, why: string) => new CutoverError('TARGET_MOVED', `${target}: its directory changed while applying (${why}); nothing is written there`)
+
+let procFd: boolean | undefined
+
+/**
+ * Runs `fn` on the pinned directory `dir` of `target`, held open: `at(name)` names the entry
+ * `name` of that very directory, whatever its path leads to meanwhile. Throws, calling nothing,
+ * when the directory is not the pinned one. `fn` must be synchronous (the directory is closed
+ * when it returns). Without /proc, `at` joins paths (the check just before is all there is).
+ */
+export function inPinnedDir<T>(dir: string, pin: readonly string[] | undefined, target: string, fn: (at: (name: string) => string) => T): T {
+  assertPinned(dir, pin, target)
+  if (!(procFd ??= existsSync('/proc/self/fd'))) return fn((name) => join(dir, name))
+  let fd: number
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+  } catch (e) {
+    throw moved(target, `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true })
+    if (pin && `${st.dev}:${st.ino}` !== pin[pin.length - 1]) throw moved(target, `${dir} was replaced since it was checked`)
+    return fn((name) => `/proc/self/fd/${fd}/${name}`)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /**

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
-import { assertPinned, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
+import { inPinnedDir, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
 import { CutoverError, ValidationError } from './errors.js'
 import { resolveRecordedSecrets } from './secrets.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
@@ -95,8 +95,9 @@ async function databaseState(j: Journal, options: RecoverOptions): Promise<'befo
   throw unknown(states.has('unknown') ? 'the database cannot be reached or holds neither the old nor the new objects' : 'its databases disagree')
 }
 
-async function hashOf(path: string): Promise<string> {
-  const bytes = readIfThere(path)
+/** The hash of a target as it is now in its pinned directory (`absent`, or `symlink` when it became one). */
+function hashOf(t: JournalTarget): string {
+  const bytes = inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) => readIfThere(at(basename(t.path))))
   return bytes === 'symlink' ? bytes : bytes ? sha256(bytes) : 'absent'
 }
 
@@ -167,35 +168,32 @@ async function writeNew(path: string, data: Buffer, meta?: BesideMeta): Promise<
   }
 }
 
-/**
- * Creates `path` (O_EXCL, O_NOFOLLOW) in its pinned directory, and checks afterwards that the
- * file created is the one at `path` in that directory: a swap of the directory between the
- * check and the open is caught before anything is written into the file.
- */
+/** Creates `path` (O_EXCL, O_NOFOLLOW) in its pinned directory, held open: a swap of the path cannot redirect it. */
 function createPinned(path: string, meta: BesideMeta): number {
-  assertPinned(dirname(path), meta.pin, meta.target)
-  meta.opening?.()
-  let fd: number
-  try {
-    fd = openSync(path, CREATE, 0o600)
-  } catch (e) {
-    throw namedError(e, meta.target)
-  }
-  const a = fstatSync(fd)
-  const there = () => {
-    const b = lstatSync(path, { throwIfNoEntry: false })
-    return b !== undefined && a.dev === b.dev && a.ino === b.ino
-  }
-  try {
-    assertPinned(dirname(path), meta.pin, meta.target)
-    if (!there()) throw new CutoverError('TARGET_MOVED', `${meta.target}: its directory changed while applying; nothing is written there`)
-  } catch (e) {
-    // created through a swapped path: the empty file (its name is random, nobody else's) goes again
-    if (there()) rmSync(path, { force: true })
-    closeSync(fd)
-    throw e
-  }
-  return fd
+  return inPinnedDir(dirname(path), meta.pin, meta.target, (at) => {
+    meta.opening?.()
+    try {
+      return openSync(at(basename(path)), CREATE, 0o600)
+    } catch (e) {
+      throw namedError(e, meta.target)
+    }
+  })
+}
+
+/** Removes `path` (a temp file, or a target a rollback removes) from its pinned directory; absent is fine. */
+function unlinkPinned(path: string, pin: readonly string[] | undefined, target: string): void {
+  inPinnedDir(dirname(path), pin, target, (at) => {
+    try {
+      unlinkSync(at(basename(path)))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+  })
+}
+
+/** Renames `from` over the target `t`, both in its pinned directory. */
+function renamePinned(from: string, t: JournalTarget): void {
+  inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) => renameSync(at(basename(from)), at(basename(t.path))))
 }
 
 /** A file system error while writing beside a target, as a message naming the target (never the temp file). */
@@ -242,12 +240,12 @@ async function recoverWith(options: RecoverOptions & { rollBack?: string }, rena
     if (j.state !== 'staging' && j.state !== 'prepared') continue
     const was = j.state
     const moved = j.targets.map((t) => pinChanged(dirname(t.path), t.dirPin))
-    for (const [i, t] of j.targets.entries()) if (!moved[i]) for (const p of tempsOf(t, j.txid)) await rm(p, { force: true })
+    for (const [i, t] of j.targets.entries()) if (!moved[i]) for (const p of tempsOf(t, j.txid)) unlinkPinned(p, t.dirPin, t.target)
     if (j.state === 'staging') {
       j.state = 'aborted'
     } else {
       const untouched = (i: number) => j.txid === options.rollBack && renamed !== undefined && i >= renamed
-      const hashes = await Promise.all(j.targets.map((t, i) => (untouched(i) ? t.before : moved[i] ? undefined : hashOf(t.path))))
+      const hashes = j.targets.map((t, i) => (untouched(i) ? t.before : moved[i] ? undefined : hashOf(t)))
       // a database commits after every rename: its state decides; without one, all-after rolls forward
       const db = j.txid === options.rollBack ? 'before' : await databaseState(j, options)
       if (db === 'after' || (db === 'none' && j.txid !== options.rollBack && hashes.every((h, i) => h === j.targets[i]!.after))) {
@@ -289,11 +287,9 @@ async function restoreTargets(j: Journal, hashes: readonly (string | undefined)[
     if (t.existed) {
       const temp = tempsOf(t, j.txid)[1]!
       await writeBeside(temp, await readFile(t.backup), t, attrs.get(t.backup + '.meta'), acl.has(dirname(t.path)))
-      assertPinned(dirname(t.path), t.dirPin, t.target)
-      renameSync(temp, t.path)
+      renamePinned(temp, t)
     } else {
-      assertPinned(dirname(t.path), t.dirPin, t.target)
-      await rm(t.path, { force: true })
+      unlinkPinned(t.path, t.dirPin, t.target)
     }
     await fsyncPath(dirname(t.path))
     fault(`recover:${++k}`)
@@ -407,8 +403,7 @@ export async function commitFiles(
     let backedUp = 0
     const backingUp = eachLimit(entries, IO_PARALLEL, async (e) => {
       if (halt.stopped) throw HALTED
-      assertPinned(dirname(e.path), e.dirPin, e.target)
-      const bytes = e.existed ? readIfThere(e.path) : undefined
+      const bytes = e.existed ? inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => readIfThere(at(basename(e.path)))) : undefined
       const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
       if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
       if (bytes && bytes !== 'symlink') {
@@ -426,7 +421,6 @@ export async function commitFiles(
     for (const p of options.participants ?? []) await p.prepare()
     const dirs = new Set<string>()
     for (const e of entries) {
-      assertPinned(dirname(e.path), e.dirPin, e.target)
       replace(e)
       dirs.add(dirname(e.path))
       fault(`renamed:${++renamed}`)
@@ -447,7 +441,13 @@ export async function commitFiles(
         throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, { cause: err })
       })
     } else {
-      for (const e of entries) if (!pinChanged(dirname(e.path), e.dirPin)) await rm(e.temp, { force: true }).catch(() => undefined)
+      for (const e of entries) {
+        try {
+          if (!pinChanged(dirname(e.path), e.dirPin)) unlinkPinned(e.temp, e.dirPin, e.target)
+        } catch {
+          // left for `cutover state` to show; the targets are untouched
+        }
+      }
       // the copies of the originals made so far: nothing was written, they are not needed
       await rm(join(txDir, 'backup'), { recursive: true, force: true }).catch(() => undefined)
       journal.state = 'aborted'
@@ -460,9 +460,10 @@ export async function commitFiles(
 /** Installs one staged target (or removes it), with an error that names the target, never the temp file. */
 function replace(e: JournalTarget): void {
   try {
-    if (e.after === 'absent') unlinkSync(e.path)
-    else renameSync(e.temp, e.path)
+    if (e.after === 'absent') inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => unlinkSync(at(basename(e.path))))
+    else renamePinned(e.temp, e)
   } catch (err) {
+    if (err instanceof CutoverError) throw err
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
     const why: Record<string, string> = { EBUSY: 'it is busy or a mount point', EXDEV: 'it is on another file system than its directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'its file system is read-only' }
     throw new CutoverError(code, `${e.target} cannot be replaced: ${why[code] ?? code}`, { cause: err })

@@ -80,7 +80,7 @@ describe('the directory of every target is pinned', () => {
     expect((await listTransactions(s.stateDir)).map((t) => t.state)).toEqual(['aborted'])
   })
 
-  asRoot('a swap between the check of the directory and the creation of a temp file: the file created through the symlink goes again, empty', async () => {
+  asRoot('a swap after the check of the directory, before a temp file is created: it is created in the checked directory, nothing through the symlink', async () => {
     const s = site()
     const err = await commitFiles(s.targets(), { stateDir: s.stateDir, fault: at('stage-open:1', s.swap) }).catch((e) => e)
     expect(err.code).toBe('TARGET_MOVED')
