@@ -36,10 +36,11 @@ function machine() {
   const base = mkdtempSync(join(tmpdir(), 'cutover-hosts-'))
   const root = join(base, 'root')
   mkdirSync(join(root, 'etc'), { recursive: true })
-  mkdirSync(join(base, 'real'))
-  const real = join(base, 'real', 'hosts')
+  // a link inside the root, as a container's /etc/hosts -> ../run/hosts (a link leaving the root is refused)
+  mkdirSync(join(root, 'run'))
+  const real = join(root, 'run', 'hosts')
   writeFileSync(real, HOSTS)
-  symlinkSync('../../real/hosts', join(root, 'etc', 'hosts'))
+  symlinkSync('../run/hosts', join(root, 'etc', 'hosts'))
   writeFileSync(join(base, 'cutover.yaml'), SPEC)
   return { base, root, real }
 }
@@ -75,7 +76,7 @@ describe('acceptance: the hosts step through the CLI', () => {
 
     // the link is still a link to the same file
     expect(lstatSync(join(root, 'etc', 'hosts')).isSymbolicLink()).toBe(true)
-    expect(readlinkSync(join(root, 'etc', 'hosts'))).toBe('../../real/hosts')
+    expect(readlinkSync(join(root, 'etc', 'hosts'))).toBe('../run/hosts')
     expect(realpathSync(join(root, 'etc', 'hosts'))).toBe(realpathSync(real))
 
     const again = memoryIo({ cwd: base, env: { CUTOVER_DEBUG: '1' } })
