@@ -363,6 +363,8 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const database: DatabaseChange[] = []
   for (const a of active) {
     if (a.kind.database?.uses(a.step.options)) {
+      // a database is not scanned as text: its keys are not checked for NEVER_MATCHED
+      delete a.keys
       const dp = await a.kind.database.plan(a.step.options, ctx)
       database.push(...dp.changes.map((c) => ({ ...c, kind: a.kind.name })))
       dbLeftovers.push(...dp.leftovers)

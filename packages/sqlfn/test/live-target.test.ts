@@ -156,6 +156,28 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
   })
 })
 
+describe('a database step and NEVER_MATCHED', () => {
+  beforeEach(async () => {
+    pg = await startPg()
+    await pg.query(OVERLOADS)
+    process.env.CUTOVER_T_URL = pg.url
+  })
+  afterEach(async () => {
+    delete process.env.CUTOVER_T_URL
+    await pg.close()
+  })
+
+  it('is not warned of: its keys are not looked for in files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-live-keys-'))
+    mkdirSync(join(dir, 'root'), { recursive: true })
+    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nsteps:\n  - sql:\n      database: { url: { env: CUTOVER_T_URL } }\n      functions: ["public.amqp_*"]\n      replace: { oas.staff: oas.office }\n')
+    const io = memoryIo({ cwd: dir, env: { CUTOVER_T_URL: pg.url } })
+    expect(await run(['plan', '--root', 'root'], io), io.err()).toBe(0)
+    expect(io.out()).toContain('Database: 2 object(s) to change')
+    expect(io.out()).not.toContain('NEVER_MATCHED')
+  })
+})
+
 describe('the sql step options', () => {
   const engine = createEngine({ steps: [sqlStep] })
   const spec = (step: string) => `version: 1\nsecrets:\n  U: { env: U }\nsteps:\n  - sql: ${step}\n`
