@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -25,6 +25,14 @@ describe('after a crash in the middle of an apply', () => {
     expect(killed.signal).toBe('SIGKILL')
     const staged = readdirSync(join(dir, 'root/etc')).filter((n) => n.includes('.cutover-'))
     expect(staged.length).toBeGreaterThan(0)
+    // a staged file is known by the journal too, whatever its name: one renamed in the journal
+    // and on disk (as another version of cutover might name it) is not in scope either
+    const txDir = join(dir, 'root/var/lib/cutover/tx', readdirSync(join(dir, 'root/var/lib/cutover/tx'))[0]!)
+    const journal = JSON.parse(readFileSync(join(txDir, 'journal.json'), 'utf8')) as { targets: Array<{ temp: string }> }
+    const moved = journal.targets.find((t) => existsSync(t.temp))!
+    renameSync(moved.temp, join(dir, 'root/etc/staged-copy.conf'))
+    moved.temp = realpathSync(join(dir, 'root/etc/staged-copy.conf'))
+    writeFileSync(join(txDir, 'journal.json'), JSON.stringify(journal, null, 2) + '\n')
 
     const plan = cutover(['plan', '--root', 'root'], dir)
     expect(plan.code).toBe(0)
@@ -32,6 +40,7 @@ describe('after a crash in the middle of an apply', () => {
     // the staged copies are neither planned nor reported: only the two targets are
     expect(plan.out).toContain('(2 in scope')
     expect(plan.out).not.toContain('.cutover-')
+    expect(plan.out).not.toContain('staged-copy')
     const doc = JSON.parse(cutover(['plan', '--root', 'root', '--json'], dir).out)
     expect(doc.notes[0]).toMatchObject({ code: 'INTERRUPTED', severity: 'warning' })
     expect(doc.changes.map((c: { target: string }) => c.target)).toEqual(['etc/a.conf', 'etc/b.conf'])
@@ -42,6 +51,7 @@ describe('after a crash in the middle of an apply', () => {
     expect(verify.err).toMatch(/cutover: verify failed: 1 interrupted transaction\(s\)/)
 
     expect(cutover(['recover', '--root', 'root'], dir).code).toBe(0)
+    expect(existsSync(join(dir, 'root/etc/staged-copy.conf'))).toBe(false)
     const after = cutover(['plan', '--root', 'root'], dir)
     expect(after.out).not.toContain('INTERRUPTED')
   })

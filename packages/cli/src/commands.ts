@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { constants, realpathSync } from 'node:fs'
 import { open, readFile, rename, rm } from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import {
   CutoverError,
   InputError,
@@ -14,6 +14,7 @@ import {
   formatDiagnostic,
   LineIndex,
   listTransactions,
+  readTransaction,
   pruneTransactions,
   recoverState,
   defaultStateDir,
@@ -91,20 +92,22 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
   const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath, { env: io.env, ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}) })
   const { root, ignore, stateDir } = paths(opts, io)
   const applied = await appliedOnce(stateDir)
+  const broken = await interrupted(stateDir, root, opts, io)
   const progress = progressLine(io, opts)
   try {
     const plan = await e.plan(spec, {
       root,
       ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
       env: io.env,
-      ignore,
+      // the files an interrupted apply staged, as its journal records them, are never in scope
+      ignore: [...ignore, ...broken.temps],
       applied,
       ...(str(opts.maxFileSize) !== undefined ? { maxFileSize: parseSize(str(opts.maxFileSize)!) } : {}),
       ...(opts.showSensitive ? { showSensitive: true } : {}),
       onProgress: (p) => progress.update(counted('scanning', p, `${p.changed} to change`), p.considered === p.total),
       ...(opts.verbose ? { onFile: (t: string, why: string) => progress.note(`${t}: ${why}`) } : {}),
     })
-    plan.notes.unshift(...(await interrupted(stateDir, opts, io)))
+    plan.notes.unshift(...broken.notes)
     return { plan, engine: e }
   } finally {
     progress.done()
@@ -115,22 +118,31 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
  * A warning for each transaction that a crash left unfinished (journal `staging` or `prepared`):
  * its targets may be half written and its staged files lie beside them until `cutover recover`.
  */
-async function interrupted(stateDir: string, opts: Opts, io: Io): Promise<Plan['notes']> {
+async function interrupted(stateDir: string, root: string, opts: Opts, io: Io): Promise<{ notes: Plan['notes']; temps: string[] }> {
+  const temps: string[] = []
   let txs: Awaited<ReturnType<typeof listTransactions>>
   try {
-    txs = await listTransactions(stateDir)
+    txs = (await listTransactions(stateDir)).filter((t) => t.state === 'staging' || t.state === 'prepared')
+    for (const t of txs) {
+      for (const j of (await readTransaction(stateDir, t.txid)).targets) {
+        for (const temp of [j.temp, j.restore]) {
+          const rel = temp === undefined ? '' : relative(root, temp)
+          // a literal path as a glob: every glob character escaped
+          if (rel && !rel.startsWith('..') && !isAbsolute(rel)) temps.push(rel.split(sep).join('/').replace(/[\\*?[\]{}()!+@]/g, '\\$&'))
+        }
+      }
+    }
   } catch {
-    return [] // an unreadable state directory is apply's to report
+    return { notes: [], temps } // an unreadable state directory is apply's to report
   }
   const flags = [str(opts.root) !== undefined ? ` --root ${str(opts.root)}` : '', str(opts.stateDir) !== undefined ? ` --state-dir ${str(opts.stateDir)}` : ''].join('')
-  return txs
-    .filter((t) => t.state === 'staging' || t.state === 'prepared')
-    .map((t) => ({
-      target: relative(io.cwd, stateDir) || stateDir,
-      code: 'INTERRUPTED',
-      message: `transaction ${t.txid} (${t.kind}, ${t.targets.length} file(s)) was interrupted (${t.state}): its files may be half applied; run \`cutover recover${flags}\` before trusting this plan`,
-      severity: 'warning' as const,
-    }))
+  const notes = txs.map((t) => ({
+    target: relative(io.cwd, stateDir) || stateDir,
+    code: 'INTERRUPTED',
+    message: `transaction ${t.txid} (${t.kind}, ${t.targets.length} file(s)) was interrupted (${t.state}): its files may be half applied; run \`cutover recover${flags}\` before trusting this plan`,
+    severity: 'warning' as const,
+  }))
+  return { notes, temps }
 }
 
 function colors(io: Io): boolean {
