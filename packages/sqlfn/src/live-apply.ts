@@ -30,7 +30,7 @@ function byConnection(changes: readonly DatabaseChange[]): Array<{ connection: D
 }
 
 /** What a change's object holds now: its text (a definition, or a row's values), or undefined when gone. */
-interface Current { text: string | undefined; rows?: number }
+interface Current { text: string | undefined; rows?: number; ctid?: string }
 
 type RowPayload = Extract<LivePayload, { type: 'row' }>
 
@@ -49,7 +49,7 @@ async function current(client: Client, c: DatabaseChange, side: 'before' | 'afte
   const p = c.payload as LivePayload
   if (p.type === 'function') return { text: await readFunction(client, p) }
   const rows = await readRow(client, { sql: p.table, key: p.key, keyKind: p.keyKind, columns: p.columns }, keyOf(p, side, secret), lock)
-  return { text: rows.length === 1 ? JSON.stringify(rows[0]) : undefined, rows: rows.length }
+  return { text: rows.length === 1 ? JSON.stringify(rows[0]!.values) : undefined, rows: rows.length, ...(rows.length === 1 ? { ctid: rows[0]!.ctid } : {}) }
 }
 
 /** `sha256:` of what {@link current} read, masked like the plan's `after` when `masks` are given. */
@@ -65,9 +65,9 @@ function masksOf(c: DatabaseChange, secret: SecretOf): string[] {
 }
 
 /** Checks every object against the plan's `before` (rows locked); throws naming each one that differs. */
-async function checkBefore(client: Client, changes: readonly DatabaseChange[], secret: SecretOf): Promise<string[]> {
+async function checkBefore(client: Client, changes: readonly DatabaseChange[], secret: SecretOf): Promise<Current[]> {
   const stale: string[] = []
-  const texts: string[] = []
+  const texts: Current[] = []
   for (const c of changes) {
     const now = await current(client, c, 'before', secret, true)
     if (now.text === undefined) {
@@ -76,14 +76,15 @@ async function checkBefore(client: Client, changes: readonly DatabaseChange[], s
     }
     const h = beforeHash(c.payload as LivePayload, now.text)
     if (h !== c.before) stale.push(`${c.target}: changed since the plan (planned ${c.before}, now ${h})`)
-    texts.push(now.text)
+    texts.push(now)
   }
   if (stale.length) throw new StalePlanError(`the database changed since the plan; nothing was changed:\n${stale.join('\n')}`)
   return texts
 }
 
-async function run(client: Client, c: DatabaseChange, text: string, secret: SecretOf): Promise<void> {
+async function run(client: Client, c: DatabaseChange, read: Current, secret: SecretOf): Promise<void> {
   const p = c.payload as LivePayload
+  const text = read.text!
   try {
     if (p.type === 'function') {
       // pg_get_functiondef prints a complete CREATE OR REPLACE: owner, grants and comments stay
@@ -92,7 +93,10 @@ async function run(client: Client, c: DatabaseChange, text: string, secret: Secr
       const values = JSON.parse(text) as Array<string | null>
       const set = p.edits.map((e, i) => `${p.columns[e.column]} = $${i + 1}`).join(', ')
       const params = p.edits.map((e) => applyEdits(values[e.column]!, resolveEdits(e.edits, secret)))
-      const r = await client.query(`UPDATE ${p.table} SET ${set} WHERE ${rowCondition(p, params.length + 1)}`, [...params, ...p.keyValues])
+      // a key the plan holds masked: the row read and locked just before
+      const masked = p.keyValues.some((k) => k?.includes('\u0000'))
+      const where = masked ? `ctid = $${params.length + 1}::tid` : rowCondition(p, params.length + 1)
+      const r = await client.query(`UPDATE ${p.table} SET ${set} WHERE ${where}`, [...params, ...(masked ? [read.ctid] : p.keyValues)])
       if (r.rowCount !== 1) throw new Error(`the UPDATE changed ${r.rowCount} rows, not 1`)
     }
   } catch (e) {

@@ -18,6 +18,8 @@ export interface StoredEdit { start: number; end: number; text?: string; secret?
 export type LivePayload =
   | { type: 'function'; schema: string; name: string; args: string; edits: StoredEdit[]; salt?: string }
   | { type: 'row'; table: string; key: string[]; keyKind: 'primary' | 'all'; keyValues: Array<string | null>; columns: string[]; edits: Array<{ column: number; edits: StoredEdit[] }>; salt?: string }
+// a key value (every column of a table without a primary key) holding a sensitive value has its
+// characters there replaced by NUL, which no PostgreSQL text holds: apply matches the rest
 
 /** The options the live side reads (a `sql` step with `database:`). */
 export type LiveOptions = RuleOptions & { functions?: string[]; tables?: string[]; passwords?: PasswordOptions; database: DatabaseOptions }
@@ -173,19 +175,39 @@ function planFunction(p: Planner, f: LiveFunction, selected: boolean): void {
 }
 
 /** `(broker_id=1)`, or a digest of every column for a table without a primary key. */
-function rowName(t: LiveTable, row: LiveRow): string {
-  if (t.keyKind === 'all') return `(row ${rowHash(row.key).slice(7, 19)})`
-  return `(${t.key.map((k, i) => `${k}=${row.key[i]}`).join(', ')})`
+function rowName(t: LiveTable, key: ReadonlyArray<string | null>): string {
+  if (t.keyKind === 'all') return `(row ${rowHash(key).slice(7, 19)})`
+  return `(${t.key.map((k, i) => `${k}=${key[i]}`).join(', ')})`
+}
+
+/** The row's key, with the characters of a key column's sensitive values replaced by NUL (same length). */
+function maskedKey(t: LiveTable, row: LiveRow, all: ReadonlyArray<{ column: number; edits: ReturnType<typeof rewriteValue> }>): Array<string | null> {
+  const key = [...row.key]
+  for (const c of all) {
+    const k = t.key.indexOf(t.columns[c.column]!)
+    const v = key[k]
+    if (k < 0 || v == null) continue
+    let masked = v
+    for (const e of c.edits) if (e.sensitive || e.secret) masked = masked.slice(0, e.start) + '\u0000'.repeat(e.end - e.start) + masked.slice(e.end)
+    key[k] = masked
+  }
+  return key
 }
 
 function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
-  const target = `pg:${p.db}/${t.schema}.${t.name}${rowName(t, row)}`
   const all: Array<{ column: number; edits: ReturnType<typeof rewriteValue> }> = []
   for (const [i, v] of row.values.entries()) {
     if (v === null) continue
     const edits = rewriteValue(v, p.rules)
-    leftoversOf(p, target, v, edits as unknown as Edit[], () => `in column ${t.columns[i]} of ${t.schema}.${t.name}${edits.length ? '' : ', which no rule rewrites'}`)
     if (edits.length) all.push({ column: i, edits })
+  }
+  // neither the plan nor the row's name holds an old password that is part of its key
+  const key = maskedKey(t, row, all)
+  const target = `pg:${p.db}/${t.schema}.${t.name}${rowName(t, key)}`
+  for (const [i, v] of row.values.entries()) {
+    if (v === null) continue
+    const edits = all.find((c) => c.column === i)?.edits ?? []
+    leftoversOf(p, target, v, edits as unknown as Edit[], () => `in column ${t.columns[i]} of ${t.schema}.${t.name}${edits.length ? '' : ', which no rule rewrites'}`)
   }
   if (t.keyKind === 'primary') {
     for (const [i, v] of row.key.entries()) if (v !== null) leftoversOf(p, target, v, [], () => `in key column ${t.key[i]} of ${t.schema}.${t.name}, which is not rewritten`)
@@ -196,7 +218,7 @@ function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
     edits: c.edits.map((e) => store({ start: e.start, end: e.end, text: e.text, ...(e.secret ? { secret: { name: e.secret, encoding: ['conninfo'] as EncodingName[] } } : {}), ...(e.sensitive ? { sensitive: true } : {}) })),
   }))
   const masks = secretMasks(edits.flatMap((c) => c.edits), p.ctx.secret)
-  const rowPayload: LivePayload = { type: 'row', table: t.sql, key: t.key, keyKind: t.keyKind, keyValues: row.key, columns: t.columns, edits, ...saltFor(edits.flatMap((c) => c.edits)) }
+  const rowPayload: LivePayload = { type: 'row', table: t.sql, key: t.key, keyKind: t.keyKind, keyValues: key, columns: t.columns, edits, ...saltFor(edits.flatMap((c) => c.edits)) }
   const next = [...row.values]
   const sensitive = new Set<number>()
   for (const c of all) {

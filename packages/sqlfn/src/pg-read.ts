@@ -93,13 +93,27 @@ export async function readRows(client: Client, t: LiveTable): Promise<LiveRow[]>
   return rows
 }
 
-/** The text values of the rows a key selects, locked for update when `lock` (inside a transaction). */
-export async function readRow(client: Client, t: Pick<LiveTable, 'sql' | 'key' | 'keyKind' | 'columns'>, key: ReadonlyArray<string | null>, lock: boolean): Promise<Array<Array<string | null>>> {
-  const { rows } = await client.query<{ values: Array<string | null> }>(
-    `SELECT ${textArray(t.columns)} AS values FROM ${t.sql} WHERE ${rowCondition(t, 1)}${lock ? ' FOR UPDATE' : ''}`,
-    [...key],
+/**
+ * The text values of the rows a key selects (and each row's `ctid`), locked for update when `lock`
+ * (inside a transaction). A key value holding NUL characters (masked in a plan) matches a value
+ * of the same length equal to it wherever it holds no NUL.
+ */
+export async function readRow(client: Client, t: Pick<LiveTable, 'sql' | 'key' | 'keyKind' | 'columns'>, key: ReadonlyArray<string | null>, lock: boolean): Promise<Array<{ values: Array<string | null>; ctid: string }>> {
+  const masked = key.map((k) => k !== null && k.includes('\u0000'))
+  const known = { key: t.key.filter((_, i) => !masked[i]), keyKind: t.keyKind }
+  const where = known.key.length ? ` WHERE ${rowCondition(known, 1)}` : ''
+  const { rows } = await client.query<{ values: Array<string | null>; key: Array<string | null>; ctid: string }>(
+    `SELECT ${textArray(t.columns)} AS values, ${textArray(t.key)} AS key, ctid::text AS ctid FROM ${t.sql}${where}${lock ? ' FOR UPDATE' : ''}`,
+    key.filter((_, i) => !masked[i]),
   )
-  return rows.map((r) => r.values)
+  return rows.filter((r) => key.every((k, i) => !masked[i] || sameBeside(r.key[i] ?? null, k!))).map((r) => ({ values: r.values, ctid: r.ctid }))
+}
+
+/** Whether `value` equals `masked` at every character that is not NUL, with the same length. */
+function sameBeside(value: string | null, masked: string): boolean {
+  if (value === null || value.length !== masked.length) return false
+  for (let i = 0; i < masked.length; i++) if (masked[i] !== '\u0000' && masked[i] !== value[i]) return false
+  return true
 }
 
 /** `'…'` with quotes doubled, or NULL: for statements shown to people (never run). */

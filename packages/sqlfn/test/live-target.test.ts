@@ -54,8 +54,8 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
     await pg.close()
   })
 
-  async function commit(changes: Awaited<ReturnType<typeof planDatabase>>['changes']): Promise<void> {
-    for (const p of liveParticipants(changes, apply)) {
+  async function commit(changes: Awaited<ReturnType<typeof planDatabase>>['changes'], secrets: Record<string, string> = {}): Promise<void> {
+    for (const p of liveParticipants(changes, { ...apply, secrets: new Map(Object.entries(secrets)) })) {
       await p.prepare()
       await p.commit()
     }
@@ -80,6 +80,24 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
       expect(await pg.query("SELECT public.amqp_send('k') AS a, public.amqp_send('k', 2) AS b")).toEqual([{ a: 'oas.staff.test', b: 'oas.staff.test2' }])
       expect(await liveState(plan.changes, apply)).toBe('after')
       expect((await planDatabase(options(), ctx('test'))).changes).toEqual([])
+    })
+
+    it('keeps an old password that is part of a row key (no primary key) out of the plan, and still updates that row', async () => {
+      await pg.query(`CREATE TABLE amqp.links (conninfo text, note text);
+        INSERT INTO amqp.links VALUES ('host=10.0.10.48 dbname=finance user=u password=old-pw', 'a'), ('host=10.0.10.48 dbname=finance user=u password=oth3r', 'b')`)
+      const o = options({ functions: [], tables: ['amqp.links'], passwords: { 'finance.thehumanjourney.net': { secret: 'PW' } } })
+      const plan = await planDatabase(o, ctx('test', { PW: 'n3w' }))
+      expect(plan.changes).toHaveLength(2)
+      const json = JSON.stringify(plan)
+      for (const old of ['old-pw', 'oth3r']) expect(json).not.toContain(old)
+      expect(plan.changes[0]!.before).toMatch(/^masked-sha256:/)
+      expect(plan.changes[0]!.diff).toContain("password=(sensitive)'")
+      await commit(plan.changes, { PW: 'n3w' })
+      expect(await pg.query('SELECT conninfo, note FROM amqp.links ORDER BY note')).toEqual([
+        { conninfo: 'host=finance.thehumanjourney.net dbname=finance user=u password=n3w', note: 'a' },
+        { conninfo: 'host=finance.thehumanjourney.net dbname=finance user=u password=n3w', note: 'b' },
+      ])
+      expect(await liveState(plan.changes, { ...apply, secrets: new Map([['PW', 'n3w']]) })).toBe('after')
     })
 
     it("state(): 'before' after a rollback (what a dropped connection does), 'after' once committed, 'unknown' when someone else changed an object or the server is gone", async () => {
