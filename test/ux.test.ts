@@ -56,3 +56,19 @@ describe('after a crash in the middle of an apply', () => {
     expect(after.out).not.toContain('INTERRUPTED')
   })
 })
+
+describe("the README's spec example", () => {
+  it('is a valid spec, accept: included, that plans against an empty root', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../README.md'), 'utf8')
+    const block = /## The spec[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(block).toContain('accept:')
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-ux-readme-'))
+    mkdirSync(join(dir, 'root'))
+    writeFileSync(join(dir, 'cutover.yaml'), block!)
+    const plan = cutover(['plan', '--root', 'root', '--profile', 'live'], dir)
+    expect(plan.err).toBe('')
+    expect(plan.code).toBe(0)
+    expect(plan.out).toContain('warning: cutover.yaml:')
+    expect(plan.out).toMatch(/ACCEPT_UNMATCHED accepted leftover "10\.0\.10\.48" in etc\/legacy\/\*\.conf matches no leftover of profile live/)
+  })
+})
