@@ -165,6 +165,19 @@ describe('a symbolic link and its file, both in scope', () => {
     expect(p.out()).not.toContain('etc/app/b.conf')
     expect(p.out()).toContain('files: ["etc/app/a.conf", "etc/other.conf"]')
   })
+
+  it('init collapses no files into a glob that would take such a link', async () => {
+    const dir = makeTree({ 'root/etc/app/a.conf': 'db=10.0.0.1\n', 'root/etc/app/c.conf': 'db=10.0.0.1\n', 'root/etc/app/d.conf': 'db=10.0.0.1\n' })
+    symlinkSync('a.conf', join(dir, 'root/etc/app/b.conf'))
+    const p = io(dir)
+    expect(await run(['init', '--root', 'root', '--print'], p)).toBe(0)
+    expect(p.out()).toContain('files: ["etc/app/a.conf", "etc/app/c.conf", "etc/app/d.conf"]')
+    // without the link, the same files are one glob
+    const plain = makeTree({ 'root/etc/app/a.conf': 'db=10.0.0.1\n', 'root/etc/app/c.conf': 'db=10.0.0.1\n' })
+    const q = io(plain)
+    expect(await run(['init', '--root', 'root', '--print'], q)).toBe(0)
+    expect(q.out()).toContain('files: ["etc/app/*.conf"]')
+  })
 })
 
 describe('accepted leftovers (accept:) and verify --strict', () => {

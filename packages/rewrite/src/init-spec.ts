@@ -102,7 +102,8 @@ function steps(scan: InitScan): string[] {
     if (!group) continue
     const s = SUGGESTIONS[kind as Exclude<InitFileKind, 'sudoers'>]
     const mine = new Set(group.map((f) => f.target))
-    const globs = collapsePaths([...mine], scan.scanned.filter((t) => !mine.has(t)))
+    // a glob never takes a link to a file already named (the plan would hold the file twice)
+    const globs = collapsePaths([...mine], [...scan.scanned.filter((t) => !mine.has(t)), ...(scan.links ?? [])])
     out.push(`  # ${s.why}`, `  - ${s.kind}:`, `      files: [${globs.map(q).join(', ')}]`, `      ${s.keys}`)
   }
   const sudoers = byKind.get('sudoers')

@@ -39,6 +39,8 @@ export interface InitScan {
   exclude: readonly string[]
   /** Every config-like file considered, root-relative, sorted. */
   scanned: string[]
+  /** Symbolic links left out because their file is scanned under another path, sorted: no glob may take them. */
+  links?: string[]
   /** Files holding addresses, sorted by path. */
   matched: InitFile[]
   /** Addresses, sorted numerically. */
@@ -187,6 +189,7 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
     files: [...files],
     exclude,
     scanned: scanned.sort(),
+    links: [...links.keys()].sort(),
     matched: matched.sort((a, b) => a.target.localeCompare(b.target)),
     addresses: [...addresses.values()].sort((a, b) => byAddress(a.address, b.address)).map((a) => ({ ...a, places: sortPlaces(a.places) })),
     names: [...names.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, places]) => ({ name, places: sortPlaces(places) })),
