@@ -816,8 +816,9 @@ function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], note
   }
   for (const n of notes) n.message = hide(n.message)
   for (const d of database) {
-    // the headers name the object; only the lines of its definition are masked
-    d.diff = d.diff.split('\n').map((l) => (/^(--- |\+\+\+ |-- pg:)/.test(l) ? l : hide(l))).join('\n')
+    // the headers name the object; only the lines of its definition or row are masked, like a file's
+    const credentials = (l: string) => credentialSpans(l).filter((x) => !show || never.some((v) => l.slice(x.start, x.end).includes(v)))
+    d.diff = d.diff.split('\n').map((l) => (/^(--- |\+\+\+ |-- pg:)/.test(l) ? l : maskSpans(l, [...tokenSpans(l, oldValues), ...credentials(l)], '(sensitive)'))).join('\n')
   }
   return never
 }

@@ -23,12 +23,12 @@ steps:
       addresses: names
 `
 
-async function plan(url: string): Promise<{ code: number; out: string; err: string }> {
+async function plan(url: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-connect-'))
   writeFileSync(join(dir, 'cutover.yaml'), SPEC)
   mkdirSync(join(dir, 'root'))
   const io = memoryIo({ cwd: dir, env: { PG_URL: url, PGCONNECT_TIMEOUT: '5' } })
-  const code = await run(['plan', '--root', 'root'], io)
+  const code = await run(['plan', '--root', 'root', ...args], io)
   return { code, out: io.out(), err: io.err() }
 }
 
@@ -67,5 +67,18 @@ describe('connection errors', () => {
     const r = await plan(`host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=${u.username} password='${decodeURIComponent(u.password)}'`)
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
+  })
+})
+
+describe('database diffs', () => {
+  it('show values that look like credentials as (sensitive), unless --show-sensitive', async () => {
+    await pg.query("CREATE FUNCTION public.link() RETURNS text LANGUAGE sql AS $$ SELECT 'host=10.0.10.48 password=ctx-pw'::text $$")
+    const masked = await plan(pg.url, '--json')
+    expect(masked.code, masked.err).toBe(0)
+    const diff = (JSON.parse(masked.out) as { database: Array<{ target: string; diff: string }> }).database.find((d) => d.target.endsWith('public.link()'))!.diff
+    expect(diff).toContain("+AS $function$ SELECT 'host=finance.thehumanjourney.net password=(sensitive)'::text $function$\n")
+    expect(masked.out).not.toContain('ctx-pw')
+    const shown = await plan(pg.url, '--show-sensitive')
+    expect(shown.out).toContain("password=ctx-pw'")
   })
 })
