@@ -176,6 +176,12 @@ steps:
     const shown = cutover(['plan', '--root', '.', '--show-sensitive'], dir)
     expect(shown.code).toBe(0)
     for (const v of ['k3y-abc', 'two words here', 'php-pw', 'tok-1', 'json-pw', 'url-pw', 'ci-pw', 'pg:pw']) expect(shown.out).toContain(v)
+    // a plan document never holds them
+    for (const extra of [['--json'], ['--out', 'plan.json']]) {
+      const refused = cutover(['plan', '--root', '.', '--show-sensitive', ...extra], dir)
+      expect(refused.code).toBe(1)
+      expect(refused.err).toContain('--show-sensitive shows the review only')
+    }
   })
 
   it('never reveals a declared secret or the old value it replaces, even with --show-sensitive', () => {

@@ -204,6 +204,8 @@ async function readTrustedPlan(file: string, shown: string): Promise<string> {
 }
 
 const plan: Command = async (opts, _args, io) => {
+  // a plan document is saved and passed around: it never holds what --show-sensitive reveals
+  if (opts.showSensitive && (opts.out || opts.json)) throw new CutoverError('USAGE', '--show-sensitive shows the review only: it cannot be combined with --out or --json')
   const { plan: p } = await makePlan(opts, io)
   const doc = toPlanDocument(p)
   // written piece by piece: the plan of a large file is longer than one string can be

@@ -38,7 +38,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
     .option('--json', 'print the plan document instead of the review')
     .option('--detailed-exitcode', 'exit 2 when there are changes')
-    .option('--show-sensitive', 'show values that look like credentials (never the spec\'s secrets or the old values they replace)')
+    .option('--show-sensitive', 'show values that look like credentials in the review (never the spec\'s secrets or the old values they replace; not with --out or --json)')
     .addOption(quiet()).addOption(verbose())
     .action(action('plan'))
   program
