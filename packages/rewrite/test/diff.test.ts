@@ -1,7 +1,7 @@
 import { structuredPatch } from 'diff'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { diffStat, unifiedDiff } from '../src/index.js'
+import { diffStat, quotePath, showControls, unifiedDiff } from '../src/index.js'
 
 describe('unifiedDiff', () => {
   it('prints a/ b/ headers relative to the root and 3 lines of context', () => {
@@ -73,5 +73,32 @@ describe('unifiedDiff of a large text (computed window by window)', () => {
       }),
       { numRuns: 60 },
     )
+  })
+})
+
+describe('a diff cannot be forged by what it shows', () => {
+  const odd = fc.constantFrom('\u001b[2K', '\u001b[1A', '\r', '\n', '\t', '\u0000', '\u007f', '\u009b31m', '\u202e', '\u2066', '--- a/x', '+++ b/x', '@@ -1 +1 @@', 'host=10.0.10.48', 'é', '"', '\\')
+  const text = fc.array(odd, { maxLength: 30 }).map((a) => a.join(''))
+  it('holds no control character but newline and tab, and exactly one header pair per file', () => {
+    fc.assert(
+      fc.property(text, text, fc.array(fc.constantFrom('etc/a', '\u001b[2K', '\n', '\r', '\t', '"', '\\', ' x', '\u202e'), { minLength: 1, maxLength: 5 }), (before, after, name) => {
+        const d = unifiedDiff(name.join(''), before, after)
+        // eslint-disable-next-line no-control-regex
+        expect(d).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/)
+        if (before === after) return
+        const lines = d.split('\n')
+        expect(lines[0]!.startsWith('--- ')).toBe(true)
+        expect(lines[1]!.startsWith('+++ ')).toBe(true)
+        // every other line is a hunk header or starts with a diff sign
+        for (const l of lines.slice(2, -1)) expect(l).toMatch(/^(@@ |[-+ \\])/)
+      }),
+      { numRuns: 300 },
+    )
+  })
+  it('quotes a name like git: "\\033", "\\n", "\\"" and "\\\\" escaped, plain names as they are', () => {
+    expect(quotePath('etc/app.conf')).toBe('etc/app.conf')
+    expect(quotePath('é/x y')).toBe('é/x y')
+    expect(quotePath('a\nb\u001b"c\\')).toBe('"a\\nb\\033\\"c\\\\"')
+    expect(showControls('a\u001b[1mb\tc\u007f\u009b\u202e')).toBe('a^[[1mb\tc^?M-^[<U+202E>')
   })
 })
