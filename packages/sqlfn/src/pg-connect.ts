@@ -122,17 +122,18 @@ export async function connectDatabase(o: DatabaseOptions, e: ConnectEnv): Promis
     await client.connect()
   } catch (cause) {
     await client.end().catch(() => undefined)
-    const why = maskValues(reason(cause), secrets)
+    const why = reason(cause, secrets)
     throw new CutoverError('DATABASE_CONNECT', `cannot connect to ${describeClient(client)}: ${why}`)
   }
   return client
 }
 
-function reason(e: unknown): string {
+/** Why a connection failed, in words; only what the server said is masked (a 1-letter password must not garble the rest). */
+function reason(e: unknown, secrets: readonly string[]): string {
   const err = e as { code?: string; message?: string; errors?: Array<{ message?: string }> }
   if (err.code === 'ECONNREFUSED') return 'connection refused (is the server running and listening there?)'
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'the host name does not resolve'
   if (err.code === 'ETIMEDOUT' || /timeout/i.test(err.message ?? '')) return 'the connection timed out'
-  const msg = err.message || err.errors?.map((x) => x.message).join('; ') || String(e)
+  const msg = maskValues(err.message || err.errors?.map((x) => x.message).join('; ') || String(e), secrets)
   return err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `the server refused: ${msg} (SQLSTATE ${err.code})` : msg
 }

@@ -48,6 +48,11 @@ describe('connection errors', () => {
     expect(r.out + r.err).not.toContain(PASSWORD)
   })
 
+  it('keep their words whole when the password is one letter', async () => {
+    const r = await plan('host=127.0.0.1 port=1 dbname=app user=bob password=e')
+    expect(r.err).toContain('cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused (is the server running and listening there?)')
+  })
+
   it('name the database of a URL without its password', async () => {
     const r = await plan(`postgres://bob:${PASSWORD}@127.0.0.1:1/app`)
     expect(r.code).toBe(1)
