@@ -80,7 +80,7 @@ describe('the JSON Schema of cutover.yaml', () => {
 
   it('is a valid draft 2020-12 schema with a oneOf branch per step kind', () => {
     expect(ajv.validateSchema(cliSpecSchema())).toBe(true)
-    const steps = (cliSpecSchema().properties as Record<string, { items: { oneOf: Array<{ required: string[] }> } }>).steps
+    const steps = (cliSpecSchema().properties as { steps: { items: { oneOf: Array<{ required: string[] }> } } }).steps
     expect(steps.items.oneOf.map((b) => b.required[0])).toEqual(stepKinds.map((k) => k.name))
   })
 

@@ -22,7 +22,7 @@ async function plan(steps: string, hosts: string) {
   return { ...p, after: p.changes[0]?.afterText ?? hosts }
 }
 
-function specErrors(steps: string): unknown[] {
+function specErrors(steps: string): readonly unknown[] {
   try {
     engine.parseSpec(`${INVENTORY}steps:\n${steps}`, 'cutover.yaml')
   } catch (e) {
