@@ -74,7 +74,11 @@ export function checkEdits(source: string, edits: readonly Edit[]): Edit[] {
  */
 export function applyEdits(source: string, edits: readonly Edit[]): string {
   if (edits.length === 0) return source
-  const sorted = checkEdits(source, edits)
+  return spliceEdits(source, checkEdits(source, edits))
+}
+
+/** Applies edits already sorted and checked by {@link checkEdits} (not exported by the package). */
+export function spliceEdits(source: string, sorted: readonly Edit[]): string {
   const parts: string[] = []
   let at = 0
   for (const e of sorted) {

@@ -206,17 +206,22 @@ function sortedSpans(list: ReadonlyArray<{ start: number; end: number }>): Array
   return out
 }
 
-/** True when `[s, e)` overlaps a span of `sorted` (an insertion at `s` counts). */
-function overlaps(sorted: ReadonlyArray<{ start: number; end: number; maxEnd: number }>, s: number, e: number): boolean {
-  // the last span starting before e: it, or one before it with a larger end, may reach past s
+/** The index of the first item of `sorted` (by start) starting at or after `at` (binary search). */
+export function firstStartingAt(sorted: ReadonlyArray<{ start: number }>, at: number): number {
   let lo = 0
   let hi = sorted.length
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (sorted[mid]!.start < e) lo = mid + 1
+    if (sorted[mid]!.start < at) lo = mid + 1
     else hi = mid
   }
-  for (let k = lo - 1; k >= 0 && sorted[k]!.maxEnd > s - 1; k--) {
+  return lo
+}
+
+/** True when `[s, e)` overlaps a span of `sorted` (an insertion at `s` counts). */
+function overlaps(sorted: ReadonlyArray<{ start: number; end: number; maxEnd: number }>, s: number, e: number): boolean {
+  // the last span starting before e: it, or one before it with a larger end, may reach past s
+  for (let k = firstStartingAt(sorted, e) - 1; k >= 0 && sorted[k]!.maxEnd > s - 1; k--) {
     const x = sorted[k]!
     if (x.end > s || (x.start === s && x.end === s)) return true
     if (sorted[k]!.maxEnd <= s) break

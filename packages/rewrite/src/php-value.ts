@@ -1,7 +1,7 @@
 import type { Diagnostic } from './diagnostic.js'
 import type { Edit } from './edit.js'
 import { applyEdits } from './edit.js'
-import { holds, plainLiteral, ValueBuilder, type DecodedLiteral, type ValueFixer } from './literal-value.js'
+import { firstStartingAt, holds, plainLiteral, ValueBuilder, type DecodedLiteral, type ValueFixer } from './literal-value.js'
 import { spanAt, tokenizePhp, type PhpDocument, type PhpLiteralPart, type PhpToken } from './php-lex.js'
 import type { Leftover } from './step.js'
 
@@ -148,7 +148,7 @@ export function closesHeredoc(text: string, at: number, bodyStart: number, encod
 function tokenBefore(doc: PhpDocument, at: number): { kind: 'variable' | 'property'; brace?: { start: number } } | undefined {
   const t = spanAt(doc.tokens, at - 1)
   if (!t || t.end !== at) return undefined
-  const i = firstToken(doc.tokens, t.start)
+  const i = firstStartingAt(doc.tokens, t.start)
   if (t.type === 'T_VARIABLE') {
     const p = doc.tokens[i - 1]
     // `{$o}` and `${o}` already end where braces do
@@ -210,7 +210,7 @@ export async function checkInterpolation(doc: PhpDocument, text: string, edits: 
       kept.push(...list)
       continue
     }
-    const before = doc.tokens.slice(firstToken(doc.tokens, lit.start), firstToken(doc.tokens, lit.end))
+    const before = doc.tokens.slice(firstStartingAt(doc.tokens, lit.start), firstStartingAt(doc.tokens, lit.end))
     const local = list.map((e) => ({ ...e, start: e.start - lit.start, end: e.end - lit.start }))
     const after = applyEdits(text.slice(lit.start, lit.end), local)
     const lexed = await tokenizePhp(`<?php ${after};`)
@@ -227,14 +227,3 @@ export async function checkInterpolation(doc: PhpDocument, text: string, edits: 
   return { edits: kept, diagnostics, refused }
 }
 
-/** The index of the first token starting at or after `at` (tokens are sorted and contiguous). */
-function firstToken(tokens: readonly PhpToken[], at: number): number {
-  let lo = 0
-  let hi = tokens.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (tokens[mid]!.start < at) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { sortEdits, type Edit } from './edit.js'
+import { sortEdits, spliceEdits, type Edit } from './edit.js'
 
 // Where sensitive values are, by position: the spans that edits writing a secret produce, the
 // spans of the old values they replace, and values that look like credentials on a shown line.
@@ -64,22 +64,11 @@ export function sensitiveSpans(text: string, passes: readonly (readonly Edit[])[
     }
     inverses.push(inverse)
     // only a later pass's sensitive edits read this pass's output
-    if (i < last) current = applyShifts(current, pass)
+    if (i < last) current = spliceEdits(current, pass)
   }
   out.before = merge(out.before)
   out.after = merge(out.after)
   return out
-}
-
-function applyShifts(text: string, sorted: readonly Edit[]): string {
-  const parts: string[] = []
-  let at = 0
-  for (const e of sorted) {
-    parts.push(text.slice(at, e.start), e.text)
-    at = e.end
-  }
-  parts.push(text.slice(at))
-  return parts.join('')
 }
 
 /** Maps a span through sorted edits; a boundary inside an edited span moves to that edit's edge (outwards). */
