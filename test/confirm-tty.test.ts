@@ -48,6 +48,20 @@ describe('confirmation on a terminal', () => {
     expect(conf(dir)).toBe(AFTER)
   })
 
+  it('apply --quiet still shows the plan it asks about', () => {
+    const dir = tree()
+    const no = onTerminal(dir, ['apply', '--root', 'root', '--quiet'], 'n\n')
+    expect(no.out).toContain('+server four.thehumanjourney.net')
+    expect(no.out.indexOf('+server four.thehumanjourney.net')).toBeLessThan(no.out.indexOf('Apply these 1 change(s)? [y/N] '))
+    expect(no.code).toBe(1)
+    expect(conf(dir)).toBe(BEFORE)
+    // with --yes nothing is asked, and --quiet prints no review
+    const yes = onTerminal(dir, ['apply', '--root', 'root', '--quiet', '--yes'], '')
+    expect(yes.code).toBe(0)
+    expect(yes.out).not.toContain('+server')
+    expect(conf(dir)).toBe(AFTER)
+  })
+
   it('apply: the end of input or any other answer is a no', () => {
     const dir = tree()
     for (const answer of ['', '\n', 'yep\n', 'no\n']) {

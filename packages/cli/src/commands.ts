@@ -243,7 +243,9 @@ const apply: Command = async (opts, args, io) => {
       if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
       return EXIT.ok
     }
-    if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
+    // a confirmation is always of a plan shown: --quiet drops the review only when nothing is asked
+    const asks = !opts.yes && io.stdinIsTTY && io.confirm !== undefined
+    if (!opts.quiet || asks) io.stdout.write(formatPlan(p, paint(colors(io))))
     if (!opts.yes) {
       if (!io.stdinIsTTY || !io.confirm) {
         io.stderr.write('cutover: not applied: without a terminal, pass --yes to apply this plan\n')
