@@ -3,7 +3,7 @@ import { LineIndex } from './line-index.js'
 
 /** How a secret's value is encoded for the place it is written to, innermost first. */
 export type EncodingName =
-  | 'raw' | 'php-single' | 'php-double' | 'php-heredoc' | 'json' | 'sql' | 'sql-e' | 'conninfo' | 'ini-double' | 'js-single' | 'js-double' | 'js-template'
+  | 'raw' | 'php-single' | 'php-double' | 'php-heredoc' | 'json' | 'sql' | 'sql-e' | 'conninfo' | 'ini-double' | 'sh-double' | 'js-single' | 'js-double' | 'js-template'
 
 /**
  * One replacement of the half-open span `[start, end)` of a text by `text`.

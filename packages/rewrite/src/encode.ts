@@ -20,6 +20,7 @@ const ENCODERS: Record<EncodingName, (v: string) => string> = {
   'sql-e': (v) => v.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\')),
   conninfo: (v) => (v === '' || /[\s'\\]/.test(v) ? `'${v.replace(/[\\']/g, '\\$&')}'` : v),
   'ini-double': (v) => v.replace(/["\\]/g, '\\$&'),
+  'sh-double': (v) => v.replace(/[\\"$`]/g, '\\$&'),
   'js-single': (v) => JSON.stringify(v).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'"),
   'js-double': (v) => JSON.stringify(v).slice(1, -1),
   'js-template': (v) => v.replace(/[\\`]/g, '\\$&').replace(/\$\{/g, '\\${'),

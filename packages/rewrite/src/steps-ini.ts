@@ -17,7 +17,13 @@ export type IniOptions = CommonOptions & RuleOptions & {
   quote?: 'auto' | 'never'
 }
 
-const encodingOf = (e: IniEntry): EncodingName[] => (e.quote === '"' ? ['ini-double'] : ['raw'])
+/** A shell environment file (`.env`, `.env.local`, `app.env`): its quoting is sh's. */
+const isShellEnv = (path: string): boolean => /(^|\/)\.env[^/]*$|\.env$/.test(path)
+
+/** How a value between double quotes is escaped: sh's rules in a `.env` file, INI's otherwise. */
+const doubleQuoted = (shell: boolean): EncodingName[] => (shell ? ['sh-double'] : ['ini-double'])
+
+const encodingOf = (e: IniEntry, shell: boolean): EncodingName[] => (e.quote === '"' ? doubleQuoted(shell) : ['raw'])
 
 /**
  * The `ini` step (php.ini, pg_service.conf, odbc.ini, my.cnf, Matomo's global.ini.php, `.env`): rule keys
@@ -31,8 +37,9 @@ export const iniStep: StepKind<IniOptions> = {
   plan(file, o, ctx) {
     const text = file.text
     const doc = parseIni(text)
-    const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx)
-    const regions: LiteralRegion[] = doc.entries.filter((e) => !targets.has(e)).map((e) => ({ start: e.value.start, end: e.value.end, whole: true, encoding: encodingOf(e) }))
+    const shell = isShellEnv(file.path)
+    const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx, shell)
+    const regions: LiteralRegion[] = doc.entries.filter((e) => !targets.has(e)).map((e) => ({ start: e.value.start, end: e.value.end, whole: true, encoding: encodingOf(e, shell) }))
     const edits: Edit[] = [...assigned, ...rewriteLiterals(text, regions, literalRules(o, ctx))]
     const leftovers = scanLeftovers(text, ctx, edits, {
       reason: iniReason(doc),
@@ -42,7 +49,7 @@ export const iniStep: StepKind<IniOptions> = {
   },
 }
 
-function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context) {
+function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context, shell: boolean) {
   const edits: Edit[] = []
   const targets = new Set<IniEntry>()
   const diagnostics: Diagnostic[] = []
@@ -60,16 +67,25 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context) {
       }
       targets.add(e)
       const current = text.slice(e.value.start, e.value.end)
-      if (e.quote) {
-        edits.push(...setEdits(e.value, current, value, encodingOf(e), ctx, rule))
+      const raw = typeof value === 'string' ? value : ctx.secret(value.secret)
+      if (e.quote === "'" && raw.includes("'")) {
+        // nothing escapes ' inside '…': sh's value becomes double-quoted; php.ini and my.cnf have no way
+        if (shell) {
+          edits.push(...setEdits({ start: e.value.start - 1, end: e.value.end + 1 }, current, value, doubleQuoted(true), ctx, rule, { open: '"', close: '"' }))
+        } else {
+          diagnostics.push({ code: 'SET_UNSAFE', severity: 'warning', message: `set ${name}: the value holds ' and this value is single-quoted; left unchanged (quote it with " by hand)`, range: e.value })
+        }
         continue
       }
-      const raw = typeof value === 'string' ? value : ctx.secret(value.secret)
-      const quote = (o.quote ?? 'auto') === 'auto' && needsQuotes(raw)
+      if (e.quote) {
+        edits.push(...setEdits(e.value, current, value, encodingOf(e, shell), ctx, rule))
+        continue
+      }
+      const quote = (o.quote ?? 'auto') === 'auto' && (shell ? needsShellQuotes(raw) : needsQuotes(raw))
       // `host =` with nothing after it: keep the file's `key = value` spacing
       const gap = current === '' && raw !== '' && /^[ \t]+=$/.test(text.slice(e.keySpan.end, e.value.start)) ? ' ' : ''
       const around = quote || gap ? { open: gap + (quote ? '"' : ''), close: quote ? '"' : '' } : undefined
-      edits.push(...setEdits(e.value, current, value, quote ? ['ini-double'] : ['raw'], ctx, rule, around))
+      edits.push(...setEdits(e.value, current, value, quote ? doubleQuoted(shell) : ['raw'], ctx, rule, around))
     }
   }
   return { edits, targets, diagnostics }
@@ -78,6 +94,11 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context) {
 /** True when an unquoted INI value would not read back as itself. */
 function needsQuotes(v: string): boolean {
   return /[;#"'\\\r\n]/.test(v) || /^\s|\s$/.test(v)
+}
+
+/** True when an unquoted shell word would not read back as itself (blanks, quotes, $, globs, ;, #…). */
+function needsShellQuotes(v: string): boolean {
+  return /[^\w.\/:@%+,=-]/.test(v)
 }
 
 function within(list: readonly IniSpan[], at: number): boolean {

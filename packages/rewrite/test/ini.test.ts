@@ -66,6 +66,23 @@ describe('ini step on .env files', () => {
     expect(out).toBe('finance.thehumanjourney.net|n3w "pw"|redis://finance.thehumanjourney.net:6379/0')
   })
 
+  it("set writes values holding ', $, `, \\ and blanks so that sh reads them back (a '…' value becomes \"…\")", async () => {
+    const src = "A='old'\nexport B='old'\nC=\"old\"\nD=old\nE='keep'\n"
+    const values = { A: "it's", B: { secret: 'PW' }, C: 'a$HOME`id`\\"q"', D: 'two words; $X #no' }
+    const pw = "p'w $1 \"x\""
+    const r = await planText(iniStep, src, opts({ set: values }), context({ secrets: { PW: pw } }), 'srv/app/.env')
+    expect(r.diagnostics).toEqual([])
+    const file = join(mkdtempSync(join(tmpdir(), 'cutover-env-')), '.env')
+    writeFileSync(file, r.after)
+    const out = execFileSync('sh', ['-c', 'set -a; . "$1"; printf "%s|" "$A" "$B" "$C" "$D" "$E"', 'sh', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/x', X: 'x' } })
+    expect(out).toBe(`it's|${pw}|a$HOME\`id\`\\"q"|two words; $X #no|keep|`)
+    // planned again, the file already holds every value
+    expect((await planText(iniStep, r.after, opts({ set: values }), context({ secrets: { PW: pw } }), 'srv/app/.env')).edits).toEqual([])
+    // php.ini has no way to write ' inside '…': refused, not garbled
+    const ini = await planText(iniStep, "a = 'old'\n", opts({ set: { a: "it's" } }), context(), 'etc/php.ini')
+    expect([ini.after, ini.diagnostics.map((d) => d.code)]).toEqual(["a = 'old'\n", ['SET_UNSAFE']])
+  })
+
   it('keeps a key that only starts with export', async () => {
     expect(parseIni('exported=1\nexport a b=2\n').entries.map((e) => e.key)).toEqual(['exported', 'export a b'])
   })
