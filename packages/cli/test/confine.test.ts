@@ -165,6 +165,42 @@ describe('--root confines reads and writes to the root', () => {
   })
 })
 
+describe('the sudoers step reads the root, never this machine through a link', () => {
+  it("takes etc/passwd, the rule's commands and the target itself from the root, absolute links re-rooted", async () => {
+    const { chownSync, chmodSync } = await import('node:fs')
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-confine-')))
+    const root = join(base, 'root')
+    const outside = join(base, 'outside')
+    const put = (p: string, text: string, mode: number, uid = 0) => {
+      mkdirSync(dirname(p), { recursive: true })
+      writeFileSync(p, text)
+      chmodSync(p, mode)
+      chownSync(p, uid, 0)
+    }
+    // on this machine, at the absolute paths the links name: finance is 1001, owns bin/true, and
+    // the sudoers file is world-writable; in the root, at the same paths re-rooted: none of that
+    for (const [top, uid, mode] of [[outside, 1001, 0o666], [join(root, outside), 1002, 0o440]] as const) {
+      put(join(top, 'passwd'), `root:x:0:0::/root:/bin/sh\nfinance:x:${uid}:${uid}::/home/finance:/bin/sh\n`, 0o644)
+      put(join(top, 'bin/true'), '#!/bin/sh\n', 0o755, 1001)
+      put(join(top, 'app'), 'Cmnd_Alias FOO = /bin/true\n', mode)
+    }
+    mkdirSync(join(root, 'etc/sudoers.d'), { recursive: true })
+    symlinkSync(join(outside, 'passwd'), join(root, 'etc/passwd'))
+    symlinkSync(join(outside, 'bin'), join(root, 'bin'))
+    symlinkSync(join(outside, 'app'), join(root, 'etc/sudoers.d/app'))
+    writeFileSync(join(base, 'cutover.yaml'), 'version: 1\nsteps:\n  - sudoers: { files: [etc/sudoers.d/app], rules: ["www-data ALL=(finance) NOPASSWD: /bin/true"] }\n')
+    const r = await cli(base, 'plan', '--root', 'root')
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('+www-data ALL=(finance) NOPASSWD: /bin/true')
+    expect(r.out).not.toContain('SUDOERS_MODE')
+    expect(r.out).not.toContain('RUNAS_WRITABLE')
+    // the root's own finance (1002) owning the root's bin/true is found
+    chownSync(join(root, outside, 'bin/true'), 1002, 0)
+    expect((await cli(base, 'plan', '--root', 'root')).out).toContain('RUNAS_WRITABLE /bin/true is writable by finance')
+  })
+})
+
 describe('a directory in scope that cannot be read', () => {
   it('fails plan and verify --strict, naming the directory, instead of passing over the files below it', async () => {
     const { base, root } = setup({ 'root/etc/ok.conf': 'host f.example\n', 'root/etc/closed/app.conf': OLD }, ['etc/**/*.conf'])

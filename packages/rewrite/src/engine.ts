@@ -324,6 +324,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const missing = missingSecrets(spec, o.env ?? process.env, profile)
   if (missing.length) throw new SpecError(spec.path, spec.source, missing)
   const secrets = new SecretStore(spec.secrets, o.env ?? process.env)
+  const resolver = rootResolver(root)
   const ctx: Context = {
     root,
     profile,
@@ -331,6 +332,16 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     inventory: spec.hosts,
     variants: spec.variants,
     secret: (n) => secrets.get(n),
+    inRoot: (path) => {
+      try {
+        const r = resolver.resolve(path)
+        return r?.exists ? r.real : undefined
+      } catch (e) {
+        // out of the root, or a loop: nothing there to read
+        if (e instanceof CutoverError) return undefined
+        throw e
+      }
+    },
   }
   const active: ActiveStep[] = spec.steps
     .filter((s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)))
@@ -355,7 +366,6 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     return out
   }
   const cache = discoverCache()
-  const resolver = rootResolver(root)
   cache.resolver = resolver
   // every directory that cannot be read and every path that leads out of the root, refused at once
   const refused = new Map<string, string>()

@@ -23,6 +23,13 @@ export interface Context {
   variants: Readonly<Record<string, readonly VariantEntry[]>>
   /** The value of a secret named in the spec; throws a SecretError when it cannot be read. */
   secret(name: string): string
+  /**
+   * Where `path` (relative to the root; a leading `/` is the root's) is on this machine, links
+   * followed as a chroot to the root would follow them: undefined when it does not exist or
+   * leads out of the root. A step that reads other files of the root than its target (sudoers:
+   * `etc/passwd`, the commands of its rules) reads them only through this (the engine gives it).
+   */
+  inRoot?(path: string): string | undefined
 }
 
 /** Something still present after planning that a reviewer should know of; offsets into the step's input. */

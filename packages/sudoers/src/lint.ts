@@ -11,6 +11,12 @@ export interface LintOptions {
    * are looked up under it for the writable-command check, which is skipped without it.
    */
   root?: string
+  /**
+   * Where a path of the machine (`etc/passwd`, `/usr/bin/x`) is under `root`, links followed as
+   * a chroot to the root would (undefined: not there, or out of the root). Without it, paths are
+   * joined to `root` and links are followed on this machine.
+   */
+  inRoot?(path: string): string | undefined
 }
 
 const GLOB = /[*?[]/
@@ -26,7 +32,9 @@ export async function lintSudoers(doc: SudoersDocument, options: LintOptions = {
   const out: Diagnostic[] = []
   for (const c of allCommands(doc)) out.push(...commandLint(c, doc.source))
   const cmndAliases = new Map(listAliases(doc).filter((a) => a.type === 'Cmnd').map((a) => [a.def.name, a.def.members]))
-  const accounts = options.root ? await readAccounts(options.root) : undefined
+  const root = options.root
+  const at = options.inRoot ?? ((path: string) => join(root!, path))
+  const accounts = root ? await readAccounts(at) : undefined
   for (const e of doc.entries) {
     if (e.type !== 'rule') continue
     const flat = flattenRule(e)
@@ -45,7 +53,8 @@ export async function lintSudoers(doc: SudoersDocument, options: LintOptions = {
         if (!account || account.uid === 0) continue
         for (const m of expanded) {
           for (const path of filesOf(m)) {
-            const why = await writableBy(join(options.root, path), account, path)
+            const abs = at(path)
+            const why = abs === undefined ? undefined : await writableBy(abs, account, path)
             if (why) out.push(warn('RUNAS_WRITABLE', spec.command.range, `${why}: ${account.name}, whom this rule runs it as, can change what runs`))
           }
         }
@@ -109,10 +118,14 @@ function filesOf(m: Member): string[] {
 interface Account { name: string; uid: number; gids: number[] }
 interface Accounts { byName(n: string): Account | undefined; byUid(u: number): Account | undefined }
 
-async function readAccounts(root: string): Promise<Accounts | undefined> {
-  const passwd = await readFile(join(root, 'etc/passwd'), 'utf8').catch(() => undefined)
+async function readAccounts(at: (path: string) => string | undefined): Promise<Accounts | undefined> {
+  const read = (path: string) => {
+    const abs = at(path)
+    return abs === undefined ? Promise.resolve(undefined) : readFile(abs, 'utf8').catch(() => undefined)
+  }
+  const passwd = await read('etc/passwd')
   if (passwd === undefined) return undefined
-  const group = await readFile(join(root, 'etc/group'), 'utf8').catch(() => '')
+  const group = (await read('etc/group')) ?? ''
   const accounts: Account[] = []
   for (const line of passwd.split('\n')) {
     const f = line.split(':')

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { applyEdits, commonKeys, LineIndex, s, scanLeftovers, sortEdits, type Diagnostic, type Edit, type Schema, type StepKind, type Validator } from '@cutover/rewrite'
+import { applyEdits, commonKeys, LineIndex, s, scanLeftovers, sortEdits, type Context, type Diagnostic, type Edit, type Schema, type StepKind, type Validator } from '@cutover/rewrite'
 import { checkSudoers } from './check.js'
 import { ensureAlias, ensureRule, parseMember, parseRule, removeAlias, removeRule, SudoersSyntaxError } from './edit.js'
 import { lintSudoers } from './lint.js'
@@ -154,18 +154,20 @@ const octal = (mode: number) => `0${(mode & 0o7777).toString(8).padStart(3, '0')
  * sudo reads it but `visudo -c` wants `0440`. A file `create` makes must have a mode within `0440`.
  * Not running as root, a file owned by the running user (a copy of a machine) is only a warning.
  */
-function sudoersTargetChecks(path: string, root: string, o: SudoersOptions): Diagnostic[] {
+function sudoersTargetChecks(path: string, ctx: Context, o: SudoersOptions): Diagnostic[] {
   const at = { start: 0, end: 0 }
   const euid = process.geteuid?.() ?? 0
   let mode: number
   let uid: number
   let created = false
-  try {
-    const st = statSync(resolve(root, path))
+  // the target where the engine reads it: in the root, links followed as a chroot would
+  const real = ctx.inRoot ? ctx.inRoot(path) : resolve(ctx.root, path)
+  const st = real === undefined ? undefined : statSync(real, { throwIfNoEntry: false })
+  if (st) {
     mode = st.mode & 0o7777
     uid = st.uid
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !o.create) return []
+  } else {
+    if (!o.create) return []
     mode = Number.parseInt(o.create.mode, 8)
     uid = euid
     created = true
@@ -221,7 +223,7 @@ export const sudoersStep: StepKind<SudoersOptions> = {
   alwaysPlan: (o) => Boolean(o.aliases || o.rules),
   needles: (o) => [...(o.remove?.aliases ?? []), ...(o.remove?.rules ?? []).map((r) => r.trim().split(/\s/)[0]!)],
   async plan(file, o, ctx) {
-    const access = sudoersTargetChecks(file.path, ctx.root, o)
+    const access = sudoersTargetChecks(file.path, ctx, o)
     if (access.some((d) => d.severity !== 'warning')) return { edits: [], diagnostics: access, leftovers: [] }
     const doc = parseSudoers(file.text)
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
@@ -229,7 +231,7 @@ export const sudoersStep: StepKind<SudoersOptions> = {
     const sorted = sortEdits(edits)
     // with no edit the file is the one just parsed
     const after = sorted.length ? parseSudoers(applyEdits(file.text, sorted)) : doc
-    const found = [...after.errors, ...checkSudoers(after), ...(await lintSudoers(after, { root: ctx.root }))]
+    const found = [...after.errors, ...checkSudoers(after), ...(await lintSudoers(after, { root: ctx.root, ...(ctx.inRoot ? { inRoot: ctx.inRoot } : {}) }))]
     let index: LineIndex | undefined
     const diagnostics: Diagnostic[] = found.map((d) => {
       const start = unmap(d.range.start, sorted)
