@@ -205,7 +205,6 @@ describe('the review cannot be forged by file contents or names', () => {
     })
     const plan = cutover(['plan', '--root', '.'], dir)
     expect(plan.code).toBe(0)
-    // eslint-disable-next-line no-control-regex
     expect(plan.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/)
     expect(plan.out).toContain('+host=db.example.org ^[[2K^[[1A^M+host=10.0.10.49M-^[31m <U+202E>evil\n')
     expect(plan.out).toContain('--- "a/etc/x\\033[2K\\033[1A+++ forged.conf"\n+++ "b/etc/x\\033[2K\\033[1A+++ forged.conf"\n')

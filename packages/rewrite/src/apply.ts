@@ -12,7 +12,7 @@ import { maskedHash, sensitiveSpans, type SensitiveSpans } from './sensitive.js'
 import { decodeText, encodeText, sha256 } from './source.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Validator } from './step.js'
-import { commitFiles, recover, type RecoverOptions, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
+import { commitFiles, recover, type RecoverOptions, type RecoverReport, type TxParticipant, type TxResult, type TxTarget } from './transaction.js'
 
 /** Options of {@link applyPlanDocument}. */
 export interface ApplyOptions extends RecoverOptions {

@@ -23,8 +23,8 @@ export function hashText(text: string, encoding: TextEncoding): string {
     const last = text.charCodeAt(end - 1)
     if (end < text.length && last >= 0xd800 && last < 0xdc00) end--
     const chunk = text.slice(at, end)
-    // eslint-disable-next-line no-control-regex
     if (encoding !== 'latin1') hash.update(chunk, 'utf8')
+    // eslint-disable-next-line no-control-regex
     else if (/[^\u0000-\u00ff]/.test(chunk)) hash.update(encodeText(chunk, 'latin1'))
     else hash.update(chunk, 'latin1')
     at = end

@@ -103,6 +103,7 @@ export function showControls(text: string): string {
   })
 }
 
+// eslint-disable-next-line no-control-regex
 const ODD_NAME = /[\u0000-\u001f\u007f-\u009f"\\\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
 const C_ESCAPES: Record<string, string> = { '\u0007': 'a', '\b': 'b', '\t': 't', '\n': 'n', '\u000b': 'v', '\f': 'f', '\r': 'r', '"': '"', '\\': '\\' }
 

@@ -2,7 +2,7 @@ import type { Edit } from './edit.js'
 import { scanLeftovers } from './leftovers.js'
 import { Matcher } from './match.js'
 import { object } from './schema.js'
-import { commonKeys, rulePatterns, ruleKeys, stepMatcher, type CommonOptions, type Context, type RuleOptions, type StepKind } from './step.js'
+import { commonKeys, rulePatterns, ruleKeys, stepMatcher, type CommonOptions, type RuleOptions, type StepKind } from './step.js'
 
 /** Options of the `text` step. */
 export type TextOptions = CommonOptions & RuleOptions

@@ -39,7 +39,7 @@ describe('js step', () => {
 
   it('encodes a replacement for each quoting', async () => {
     const src = `module.exports = { a: 'x', b: "x", c: \`x\${1}x\` }\n`
-    const r = await planText(jsStep, src, opts({ replace: { x: "it's-\${y}" } }), context(), 'config.js')
+    const r = await planText(jsStep, src, opts({ replace: { x: "it's-${y}" } }), context(), 'config.js')
     expect(r.after).toBe(`module.exports = { a: 'it\\'s-\${y}', b: "it's-\${y}", c: \`it's-\\\${y}\${1}it's-\\\${y}\` }\n`)
     // the result means the same to JavaScript
     const value = new Function('module', r.after + 'return module.exports')({ exports: {} }) as Record<string, string>
