@@ -286,6 +286,21 @@ function markKeys(keys: RuleKeys, text: string): void {
   for (const m of keys.matcher.scan(text).matches) for (const k of keys.keysOf.get(m.pattern.find) ?? []) keys.seen.add(k)
 }
 
+/**
+ * Marks the keys that edits of a step replaced (summary `find -> replace`): a literal's value
+ * may hold a key that no byte of the text spells (`"a\/b"` in JSON is `a/b`).
+ */
+function markEditedKeys(keys: RuleKeys, edits: readonly Edit[]): void {
+  for (const e of edits) {
+    if (keys.seen.size === keys.labels.length) return
+    if ((e.rule !== 'replace' && e.rule !== 'swap') || !e.summary) continue
+    // the key may itself hold ' -> ': try every split
+    for (let at = e.summary.indexOf(' -> '); at !== -1; at = e.summary.indexOf(' -> ', at + 1)) {
+      for (const k of keys.keysOf.get(e.summary.slice(0, at)) ?? []) keys.seen.add(k)
+    }
+  }
+}
+
 /** `NEVER_MATCHED` warnings for the keys of the steps that matched nothing in any of their files, at the key in the spec. */
 function neverMatched(spec: Spec, steps: readonly ActiveStep[]): PlanNote[] {
   const out: PlanNote[] = []
@@ -675,6 +690,7 @@ async function planRead(
   for (const a of run) {
     if (a.keys) markKeys(a.keys, current)
     const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
+    if (a.keys) markEditedKeys(a.keys, result.edits)
     const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
     if (errors.length) return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors) }
     const at = result.diagnostics.length ? positionsOf(current, result.diagnostics.map((d) => d.range.start)) : undefined

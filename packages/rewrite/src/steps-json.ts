@@ -112,7 +112,8 @@ export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode |
 export const jsonStep: StepKind<JsonOptions> = {
   name: 'json',
   options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') }, { required: ['files'] }),
-  needles: (o, ctx) => literalNeedles(o, ctx),
+  // a match spelled with escapes holds no byte of its needle: a file with a backslash is read
+  needles: (o, ctx) => [...literalNeedles(o, ctx), '\\'],
   async plan(file, o, ctx) {
     const text = file.text
     const doc = await parseJson(text)

@@ -26,7 +26,8 @@ export type PhpOptions = CommonOptions & RuleOptions & {
 export const phpStep: StepKind<PhpOptions> = {
   name: 'php',
   options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a constant, array key or variable name') }, { required: ['files'] }),
-  needles: (o, ctx) => literalNeedles(o, ctx),
+  // a match spelled with escapes holds no byte of its needle: a file with a backslash is read
+  needles: (o, ctx) => [...literalNeedles(o, ctx), '\\'],
   async plan(file, o, ctx) {
     const text = file.text
     const doc = await parsePhp(text)

@@ -1,0 +1,38 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+// Issue 15 §6: php and json rules match a literal's decoded value. A file whose only match is
+// spelled with escapes ("\u0031\u0030.0.10.48", "\061\060.0.10.48") holds no byte of the needle:
+// the plan must still read it (the prefilter looks at raw bytes). Through the built binary, read
+// back by JSON.parse and PHP's include.
+
+const bin = join(resolve(import.meta.dirname, '..'), 'packages/cli/dist/bin.js')
+const NAME = 'finance.thehumanjourney.net'
+
+function applyOn(kind: 'php' | 'json', file: string, text: string): { out: string; after: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+  mkdirSync(join(dir, 'root/app'), { recursive: true })
+  writeFileSync(join(dir, 'root/app', file), text)
+  writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - ${kind}: { files: [app/${file}], addresses: names, replace: { "a/b": "c/d" } }\n`)
+  const r = spawnSync(process.execPath, [bin, 'apply', '--root', 'root', '--yes'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+  expect(r.status, r.stderr).toBe(0)
+  return { out: r.stdout + r.stderr, after: readFileSync(join(dir, 'root/app', file), 'utf8') }
+}
+
+describe('a file whose only match is spelled with escapes is planned', () => {
+  it('json: "\\u0031\\u0030.0.10.48" and "a\\/b" are rewritten; JSON.parse reads the new values; no NEVER_MATCHED', () => {
+    const { out, after } = applyOn('json', 'c.json', '{"db": "\\u0031\\u0030.0.10.48", "path": "a\\/b"}\n')
+    expect(JSON.parse(after)).toEqual({ db: NAME, path: 'c/d' })
+    expect(out).not.toContain('NEVER_MATCHED')
+  })
+
+  it('php: "\\061\\060.0.10.48" is rewritten; PHP reads the new value', () => {
+    const { after } = applyOn('php', 'c.php', '<?php\n$db = "\\061\\060.0.10.48";\n')
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-php-'))
+    writeFileSync(join(dir, 'c.php'), after)
+    expect(execFileSync('php', ['-r', 'include $argv[1]; echo $db;', join(dir, 'c.php')], { encoding: 'utf8' })).toBe(NAME)
+  })
+})
