@@ -357,6 +357,7 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
         throw e
       }
     },
+    env: o.env ?? process.env,
   }
   const active: ActiveStep[] = spec.steps
     .filter((s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)))

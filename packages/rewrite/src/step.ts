@@ -30,6 +30,8 @@ export interface Context {
    * `etc/passwd`, the commands of its rules) reads them only through this (the engine gives it).
    */
   inRoot?(path: string): string | undefined
+  /** The environment the plan was asked in (the CLI's, which a test may set): `database: { url: { env } }` is read from it. */
+  env?: Readonly<Record<string, string | undefined>>
 }
 
 /** Something still present after planning that a reviewer should know of; offsets into the step's input. */

@@ -257,11 +257,11 @@ function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
  * Plans a `sql` step against a live database: reads every function of the database's own schemas
  * (`pg_get_functiondef`) and the rows of `tables:`, rewrites the functions `functions:` selects
  * and the rows' text columns with the same rules as dumps, and reports leftovers in the rest.
- * The URL of `database: { url: { env } }` is read from `process.env` (plan time has no other).
+ * The URL of `database: { url: { env } }` is read from the plan's environment (`ctx.env`, else `process.env`).
  * Throws a `CutoverError` (`DATABASE_CONNECT`) when the server cannot be reached.
  */
 export async function planDatabase(o: LiveOptions, ctx: Context): Promise<DatabasePlan> {
-  const client = await connectDatabase(o.database, { env: process.env, secret: (n) => ctx.secret(n) })
+  const client = await connectDatabase(o.database, { env: ctx.env ?? process.env, secret: (n) => ctx.secret(n) })
   try {
     await loadLexer()
     const db = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db

@@ -15,7 +15,6 @@ beforeAll(async () => {
   await pg.query(LIVE_SCHEMA)
 })
 afterAll(async () => {
-  delete process.env.FINANCE_PG_URL
   await pg?.close()
 })
 
@@ -27,8 +26,7 @@ function tree(spec: string): string {
 }
 
 async function cli(dir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  // plan time reads the URL's variable from the process environment; apply time from io.env
-  process.env.FINANCE_PG_URL = pg.url
+  // plan and apply read the URL's variable from the CLI's environment (io.env), never process.env
   const io = memoryIo({ cwd: dir, env: { FINANCE_DB_PASSWORD: SECRET, FINANCE_PG_URL: pg.url } })
   const code = await run([...args, '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root')], io)
   return { code, out: io.out(), err: io.err() }
