@@ -28,18 +28,14 @@ import {
   type PlanDocument,
   type StepKind,
 } from '@cutover/rewrite'
-import { EXIT } from './run.js'
+import { EXIT } from './exit.js'
+import type { Command, Opts } from './command.js'
 import type { Io } from './io.js'
 import { planJson } from './plan-json.js'
 import { formatPlan, paint } from './format.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
 import { counted, progressLine, type Progress } from './progress.js'
 import { init } from './init.js'
-
-/** Parsed options of a command. */
-export type Opts = Record<string, string | boolean | undefined>
-/** A command: options, arguments, io → exit code. */
-export type Command = (opts: Opts, args: string[], io: Io) => Promise<number>
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
 

@@ -1,4 +1,5 @@
-export { run, EXIT } from './run.js'
+export { run } from './run.js'
+export { EXIT } from './exit.js'
 export { memoryIo, type Io } from './io.js'
 export { stepKinds } from './steps.js'
 export { cliSpecSchema } from './schema.js'

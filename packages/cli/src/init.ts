@@ -2,9 +2,9 @@ import { open } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CutoverError, scanForInit, starterSpec } from '@cutover/rewrite'
-import type { Command } from './commands.js'
+import type { Command } from './command.js'
 import { counted, progressLine } from './progress.js'
-import { EXIT } from './run.js'
+import { EXIT } from './exit.js'
 
 const list = (v: unknown): string[] | undefined => (Array.isArray(v) && v.length ? v.map(String) : undefined)
 

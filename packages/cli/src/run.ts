@@ -1,8 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import type { Io } from './io.js'
-
-/** Exit codes of the contract: 0 success or no changes, 1 error or failed verify, 2 changes present. */
-export const EXIT = { ok: 0, error: 1, changes: 2 } as const
+import { EXIT } from './exit.js'
 
 /**
  * Runs the `cutover` command with `argv` (without `node` and the script) against `io`, and

@@ -1,6 +1,6 @@
 import { specJsonSchema } from '@cutover/rewrite'
-import type { Command } from './commands.js'
-import { EXIT } from './run.js'
+import type { Command } from './command.js'
+import { EXIT } from './exit.js'
 import { stepKinds } from './steps.js'
 
 /**
