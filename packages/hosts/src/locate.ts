@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@cutover/rewrite'
-import type { HostsLine, Span } from './parse.js'
+import type { HostsLine, Span } from './line.js'
 import { KINDS, classify, familyName, foldName, scanTable } from './table.js'
 
 // Large files are planned without a table of every line: one native search (a regular
