@@ -1,7 +1,7 @@
 import type { DatabaseTarget } from '@cutover/rewrite'
 import { liveParticipants, liveState } from './live-apply.js'
 import { planDatabase, type LiveOptions } from './live-plan.js'
-import type { SqlOptions } from './step.js'
+import type { SqlOptions } from './options.js'
 
 /**
  * The live-database side of the `sql` step (`StepKind.database`): a step with `database:` is

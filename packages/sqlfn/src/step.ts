@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import {
   LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, scanLeftovers, valueSpec,
-  type CommonOptions, type Context, type Diagnostic, type Edit, type Leftover, type RuleOptions, type Schema, type StepKind, type StepResult, type Validator,
+  type CommonOptions, type Context, type Diagnostic, type Edit, type Leftover, type Schema, type StepKind, type StepResult, type Validator,
 } from '@cutover/rewrite'
 import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
 import { lexSql, loadLexer } from './lexer.js'
@@ -9,23 +9,12 @@ import { readLiteral } from './literal.js'
 import { sqlLeftovers } from './leftovers.js'
 import { copyIsCsv, functionValues, rewriteCopyData, rewriteFunction, rewriteInsert, type LocatedValue, type Rewrite } from './rewrite.js'
 import { sqlDatabase } from './live.js'
-import { databaseOptions, type DatabaseOptions } from './pg-connect.js'
-import { compileRules, ruleNeedles, type PasswordOptions, type SqlRules } from './rules.js'
+import { databaseOptions } from './pg-connect.js'
+import { compileRules, ruleNeedles, type SqlRules } from './rules.js'
 import { eachPiece, pieceHead, splitSql, type SqlPiece } from './split.js'
+import type { SqlOptions } from './options.js'
 
-/** Options of the `sql` step: `files:` (dumps) or `database:` (a live server), exactly one. */
-export type SqlOptions = Omit<CommonOptions, 'files'> & RuleOptions & {
-  /** Globs of dump files; absent when the step addresses a live database. */
-  files?: string[]
-  /** A live PostgreSQL database instead of files (see {@link DatabaseOptions}). */
-  database?: DatabaseOptions
-  /** Globs on `schema.name` of the functions whose bodies are rewritten (default: all). */
-  functions?: string[]
-  /** Globs on `schema.name` of the tables whose data rows (COPY, INSERT) are rewritten. */
-  tables?: string[]
-  /** conninfo host → password (usually `{ secret: NAME }`) set in connection strings to that host. */
-  passwords?: PasswordOptions
-}
+export type { SqlOptions } from './options.js'
 
 const nameGlob = s.string({ describe: 'a glob on schema.name, e.g. public.amqp_*' })
 
