@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -274,5 +274,50 @@ steps:
     expect(plan.out).toContain('home/u/.pgpass:2:7: 10.0.10.48 — near-miss: "10.0.10.48" inside "(sensitive)"')
     for (const o of [plan.out, json.out]) expect(o).not.toContain('10.0.10.480')
     expect(JSON.parse(json.out).leftovers).toHaveLength(1)
+  })
+})
+
+describe('a validator that rejects a file at apply', () => {
+  // php -l quotes the unexpected token (cut after 30 characters), visudo the whole line: the
+  // plan was saved where php was missing (its lint at plan time was skipped), then applied
+  function need(tool: string): boolean {
+    const found = spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' }).status === 0
+    if (!found && process.env.CI === 'true') throw new Error(`${tool} missing (required in CI)`)
+    return found
+  }
+  const LONG = 'AVeryLongOldPasswordThatIsMoreThan30Chars'
+
+  it.runIf(need('php') && need('visudo'))('shows neither the secret, nor the old values it replaces, nor a credential of the line it quotes', () => {
+    const dir = tree({
+      'cutover.yaml': `version: 1
+hosts: {}
+secrets:
+  PW: { env: MOODLE_DB_PASSWORD }
+steps:
+  - php:
+      files: ["var/www/moodle/*.php"]
+      set: { "CFG->dbpass": { secret: PW } }
+  - sudoers:
+      files: ["etc/sudoers.d/moodle"]
+      rules: ["www-data ALL = (postgres) NOPASSWD: /usr/bin/true"]
+`,
+      'var/www/moodle/config.php': `<?php\n$CFG->dbpass = '${OLD}';\n$x = 1 '${OLD}';\n`,
+      'var/www/moodle/other.php': `<?php\n$CFG->dbpass = '${LONG}';\n$y = 1 '${LONG}';\n`,
+      // sudo refuses the timeout; the line also holds the old password, a credential and the secret
+      'etc/sudoers.d/moodle': `www-data ALL = (postgres) TIMEOUT=xx /usr/bin/psql -W ${OLD} --password=hunter2 moodle\n`,
+    })
+    chmodSync(join(dir, 'etc/sudoers.d/moodle'), 0o440)
+    const env = { MOODLE_DB_PASSWORD: 'moodle' }
+    const saved = cutover(['plan', '--root', '.', '--out', 'plan.json'], dir, { ...env, PATH: '/nonexistent' })
+    expect(saved.code).toBe(0)
+    const apply = cutover(['apply', 'plan.json', '--root', '.', '--state-dir', join(dir, 'state')], dir, env)
+    expect(apply.code).toBe(1)
+    expect(apply.err).toContain('validation failed, nothing was written')
+    // the tools' messages are there, paths whole, the caret under the same text
+    expect(apply.err).toContain('etc/sudoers.d/moodle:1:35: invalid timeout value\nwww-data ALL = (postgres) TIMEOUT=xx /usr/bin/psql -W (sensitive) --password=(sensitive) (sensitive)\n                                  ^~\n')
+    expect(apply.err).toContain(`var/www/moodle/config.php: php-lint: php -l: Parse error: syntax error, unexpected single-quoted string "(sensitive)" in var/www/moodle/config.php on line 3`)
+    expect(apply.err).toContain(`unexpected single-quoted string "(sensitive)..." in var/www/moodle/other.php on line 3`)
+    for (const v of [OLD, LONG.slice(0, 8), 'hunter2']) expect(apply.err).not.toContain(v)
+    expect(apply.err.replaceAll('var/www/moodle/', '').replaceAll('etc/sudoers.d/moodle', '')).not.toContain('moodle')
   })
 })

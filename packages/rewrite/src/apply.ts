@@ -3,12 +3,12 @@ import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from './confine.js'
 import { applyEdits, type Edit } from './edit.js'
 import { encodeValue } from './encode.js'
-import { CutoverError, EditConflictError, StalePlanError } from './errors.js'
+import { CutoverError, EditConflictError, StalePlanError, ValidationError } from './errors.js'
 import { withLock } from './lock.js'
 import { recordOnce, type OnceRecord } from './once.js'
 import type { PlanDocChange, PlanDocument } from './plan-doc.js'
 import { resolveRecordedSecrets } from './secrets.js'
-import { maskedHash, sensitiveSpans, type SensitiveSpans } from './sensitive.js'
+import { maskToolMessage, maskedHash, merge, sensitiveLines, sensitiveSpans, type SensitiveSpans, type Span, type ToolMessageMask } from './sensitive.js'
 import { decodeText, encodeText, sha256 } from './source.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Validator } from './step.js'
@@ -38,12 +38,18 @@ export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions
     const recovered = await recover(options)
     const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
     const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
-    const targets = await buildTargets(doc, secrets, options)
+    const { targets, mask } = await buildTargets(doc, secrets, options)
     const participants = [...(options.participants ?? []), ...databaseParticipants(doc, secrets, options)]
     if (targets.length === 0 && participants.length === 0) return { txid: '', written: [], warnings: [], recovered, ...stale }
     const journalDatabase = doc.database?.length ? { changes: doc.database, secrets: doc.secrets } : undefined
-    const result = await commitFiles(targets, { ...options, participants, meta: { spec: doc.spec, profile: doc.profile, once: true }, ...(journalDatabase ? { journalDatabase } : {}) })
-    return { ...result, recovered, ...stale }
+    try {
+      const result = await commitFiles(targets, { ...options, participants, meta: { spec: doc.spec, profile: doc.profile, once: true }, ...(journalDatabase ? { journalDatabase } : {}) })
+      return { ...result, recovered, ...stale }
+    } catch (e) {
+      // a validator's message may quote the staged file (visudo shows the line, php -l the token)
+      if (e instanceof ValidationError) throw new ValidationError(maskToolMessage(e.message, mask))
+      throw e
+    }
   })
 }
 
@@ -59,7 +65,7 @@ function databaseParticipants(doc: PlanDocument, secrets: Map<string, string>, o
   return out
 }
 
-async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<TxTarget[]> {
+async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<{ targets: TxTarget[]; mask: ToolMessageMask }> {
   const stale: string[] = []
   const replays: Replay[] = []
   const refused: string[] = []
@@ -134,6 +140,11 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)
   }
   const targets: TxTarget[] = []
+  // what a validator's message must not show: the secrets and old values of the plan, by
+  // position on the lines of the staged files that hold them
+  const lines = new Map<string, Span[]>()
+  for (const r of replays) for (const [line, cols] of sensitiveLines(r.after, r.spans.after)) lines.set(line, merge([...(lines.get(line) ?? []), ...cols]))
+  const mask: ToolMessageMask = { values: [...hashed, ...secrets.values()], lines, keep: [...doc.changes.map((c) => c.target), options.stateDir] }
   for (const { c, path, now, after: text, spans, once } of replays) {
     const content = encodeText(text, c.encoding)
     const after = c.salt !== undefined ? maskedHash(text, spans.after, hashed, c.salt, c.encoding) : sha256(content)
@@ -144,7 +155,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     // the transaction re-checks the file's real hash just before its rename
     targets.push({ target: c.target, path, before: now, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}), ...(once.length ? { once } : {}) })
   }
-  return targets
+  return { targets, mask }
 }
 
 /** A change of a plan replayed on the file as it is now. */

@@ -233,3 +233,90 @@ export function credentialSpans(line: string, path = ''): Span[] {
   }
   return merge(out)
 }
+
+/** What a tool's message about one staged file must not show (see {@link maskToolMessage}). */
+export interface ToolMessageMask {
+  /** Values never shown: secrets (raw and as written), old values they replace. */
+  values: readonly string[]
+  /** Lines of the staged file that hold a sensitive value, and the columns (0-based) to hide. */
+  lines: ReadonlyMap<string, readonly Span[]>
+  /** Texts shown as they are (the target paths a message names). */
+  keep: readonly string[]
+}
+
+/**
+ * The lines of `text` holding a span of `spans`, each with the columns to hide. A line a span
+ * crosses (a value with a line break) is hidden from the span's start on, and the next from its start.
+ */
+export function sensitiveLines(text: string, spans: readonly Span[]): Map<string, Span[]> {
+  const out = new Map<string, Span[]>()
+  for (const s of spans) {
+    let start = s.start > 0 ? text.lastIndexOf('\n', s.start - 1) + 1 : 0
+    let from = s.start
+    for (;;) {
+      const nl = text.indexOf('\n', start)
+      const end = nl === -1 ? text.length : nl
+      const line = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end)
+      const cols = { start: from - start, end: Math.min(s.end, end) - start }
+      if (cols.end > cols.start && line.length > 0) out.set(line, merge([...(out.get(line) ?? []), cols]))
+      if (nl === -1 || s.end <= nl + 1) break
+      start = from = nl + 1
+    }
+  }
+  return out
+}
+
+/**
+ * A message of a tool that checked a staged file (php -l, visudo), as it may be shown: a line
+ * that repeats a line of the file holding a sensitive value shows `(sensitive)` in the value's
+ * place (a caret line under it stays under the same text); elsewhere the values, as whole words,
+ * values that look like credentials, and a truncated quoted token (`"abc..."`, as PHP quotes the
+ * unexpected token) that ends with the start of a value are hidden. The texts of `keep` (paths)
+ * are never masked.
+ */
+export function maskToolMessage(message: string, mask: ToolMessageMask, shown = '(sensitive)'): string {
+  const values = [...new Set(mask.values.flatMap((v) => [v, ...v.split(/\r?\n/)]))].filter((v) => v.length > 0)
+  const lines = message.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    const keep = tokenSpans(line, mask.keep.filter((k) => k.length > 0))
+    const outside = (s: Span) => !keep.some((k) => s.start < k.end && k.start < s.end)
+    const hide: Span[] = []
+    const exact = mask.lines.get(line)
+    if (exact) hide.push(...exact)
+    hide.push(...tokenSpans(line, values).filter(outside), ...credentialSpans(line).filter(outside))
+    for (const m of line.matchAll(/"([^"]*)\.\.\."/g)) {
+      const q = m[1]!
+      const at = m.index + 1
+      for (const v of values) {
+        for (let k = Math.min(v.length, q.length); k >= 1; k--) {
+          if (q.endsWith(v.slice(0, k))) {
+            hide.push({ start: at + q.length - k, end: at + q.length })
+            break
+          }
+        }
+      }
+    }
+    const spans = merge(hide)
+    if (spans.length === 0) continue
+    lines[i] = maskSpans(line, spans, shown)
+    // a caret line under a masked line moves with the text it points at
+    const caret = lines[i + 1]
+    if (caret !== undefined && /^\s*\^~*\s*$/.test(caret)) {
+      const at = caret.indexOf('^')
+      const width = caret.trimEnd().length - at
+      const move = (p: number) => {
+        let d = 0
+        for (const s of spans) {
+          if (s.end <= p) d += shown.length - (s.end - s.start)
+          else if (s.start < p) return s.start + d
+        }
+        return p + d
+      }
+      const from = move(at)
+      const to = Math.max(from + 1, move(at + width))
+      lines[i + 1] = caret.slice(0, Math.min(at, from)).padEnd(from, ' ') + '^' + '~'.repeat(to - from - 1)
+    }
+  }
+  return lines.join('\n')
+}

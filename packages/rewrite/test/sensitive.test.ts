@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyEdits, type Edit } from '../src/index.js'
-import { credentialSpans, maskedHash, sensitiveSpans, tokenSpans, type Span } from '../src/sensitive.js'
+import { credentialSpans, maskToolMessage, maskedHash, sensitiveLines, sensitiveSpans, tokenSpans, type Span } from '../src/sensitive.js'
 
 const slices = (text: string, spans: readonly Span[]) => spans.map((s) => text.slice(s.start, s.end))
 
@@ -139,5 +139,28 @@ describe('sensitiveSpans, property', () => {
       ),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('maskToolMessage', () => {
+  const file = 'Cmnd_Alias PG = /usr/bin/psql -W s3 !\nx = 1\nAB = "a\nb-x"\n'
+  const after = [{ start: file.indexOf('s3'), end: file.indexOf('s3') + 2 }, { start: file.indexOf('a\nb'), end: file.indexOf('a\nb') + 3 }]
+
+  it('hides a quoted line of the file by position and keeps a caret under the same text', () => {
+    const lines = sensitiveLines(file, after)
+    expect([...lines]).toEqual([['Cmnd_Alias PG = /usr/bin/psql -W s3 !', [{ start: 33, end: 35 }]], ['AB = "a', [{ start: 6, end: 7 }]], ['b-x"', [{ start: 0, end: 1 }]]])
+    const msg = 'etc/x:1:36: syntax error\nCmnd_Alias PG = /usr/bin/psql -W s3 !\n                                    ^~\n'
+    expect(maskToolMessage(msg, { values: [], lines, keep: [] })).toBe('etc/x:1:36: syntax error\nCmnd_Alias PG = /usr/bin/psql -W (sensitive) !\n                                             ^~\n')
+    // a caret inside the value moves to its mask
+    expect(maskToolMessage('Cmnd_Alias PG = /usr/bin/psql -W s3 !\n                                  ^~~', { values: [], lines, keep: [] })).toBe('Cmnd_Alias PG = /usr/bin/psql -W (sensitive) !\n                                 ^~~~~~~~~~~~~')
+  })
+
+  it('hides values as words, credentials and a cut token that ends with a value\'s start, never the paths it keeps', () => {
+    const mask = { values: ['moodle', 'e', 'LongSecretValue'], lines: new Map(), keep: ['var/www/moodle/config.php'] }
+    expect(maskToolMessage('Parse error: unexpected "moodle" in var/www/moodle/config.php on line 3 (e)', mask)).toBe('Parse error: unexpected "(sensitive)" in var/www/moodle/config.php on line 3 ((sensitive))')
+    expect(maskToolMessage('unexpected string "h=db LongSec..." at x', mask)).toBe('unexpected string "h=db (sensitive)..." at x')
+    expect(maskToolMessage('unexpected string "host=db password=LongSec..." at x', mask)).toBe('unexpected string "host=db password=(sensitive)" at x')
+    expect(maskToolMessage('unexpected string "0123456789012345678901234Lo..."', mask)).toBe('unexpected string "0123456789012345678901234(sensitive)..."')
+    expect(maskToolMessage('a line with token=t0k3n', mask)).toBe('a line with token=(sensitive)')
   })
 })
