@@ -72,8 +72,11 @@ export function lexSql(text: string, base = 0): SqlToken[] {
   return joinContinued(out, text, base)
 }
 
-/** What may stand between the pieces of a continued string: PostgreSQL's `whitespace_with_newline`. */
-const CONTINUATION_GAP = /^[ \t\f]*[\n\r](?:[ \t\n\r\f\v]+|--[^\n\r]*[\n\r])*$/
+/**
+ * What may stand between the pieces of a continued string: PostgreSQL's `whitespace_with_newline`
+ * (a `--` comment may end the first piece's line: `'host=10.0.10.' -- note` newline `'48'`).
+ */
+const CONTINUATION_GAP = /^[ \t\f]*(?:--[^\n\r]*)?[\n\r](?:[ \t\n\r\f\v]+|--[^\n\r]*[\n\r])*$/
 
 /**
  * Joins string tokens that the server reads as one continued literal although libpg-query's

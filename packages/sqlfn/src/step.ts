@@ -46,12 +46,18 @@ function compile(o: SqlOptions, ctx: Context): Compiled {
  * Where a string may be continued: a quote, blanks, a line break, blanks and `--` comment lines,
  * a quote (PostgreSQL joins such pieces into one literal). A superset: the lexer decides.
  */
-const CONTINUED = /'[ \t\f]*[\n\r](?:[ \t\n\r\f\v]|--[^\n\r]*[\n\r])*'/g
+const CONTINUED = /'[ \t\f]*(?:--[^\n\r]*)?[\n\r](?:[ \t\n\r\f\v]|--[^\n\r]*[\n\r])*'/g
 /**
- * Byte needles of the first piece's end of a continued string (a quote, at most one blank, a line
- * break), so that a file whose only needle is split over pieces is planned.
+ * A backslash escape that may spell a needle's character in an `E'…'` string or a COPY field
+ * (`\x31`, `\061`, `\.`), not COPY's end marker or NULL (`\.` or `\N` alone): the statements
+ * holding one are read too.
  */
-const CONTINUED_NEEDLES = ["'\n", "'\r", "' \n", "'\t\n"]
+const ESCAPED = /\\(?![.N](?:[\t\r\n]|$))[^\r\n]/g
+/**
+ * Byte needles of what may hide a needle from the raw bytes, so that such a file is planned: a
+ * quote (a string continued over lines, after any blanks or comment) and a backslash (an escape).
+ */
+const HIDING_NEEDLES = ["'", '\\']
 
 function anyOf(literals: readonly string[]): RegExp | undefined {
   return literals.length ? new RegExp(literals.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined
@@ -127,6 +133,8 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   // of the text spells: the statements holding one are read too
   const continued = c.all.length ? hits(text, CONTINUED) : []
   for (const at of continued) found.push(at)
+  // so may an escape ('host=\x31\x30.0.10.48' in an E string or a COPY field)
+  if (c.all.length) for (const at of hits(text, ESCAPED)) found.push(at)
   found.sort((a, b) => a - b)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
   await loadLexer()
@@ -262,7 +270,7 @@ export const sqlStep: StepKind<SqlOptions> = {
   ) as unknown as Schema<SqlOptions & CommonOptions>,
   needles: (o, ctx) => {
     const { needles } = compile(o, ctx)
-    return needles.length ? [...needles, ...CONTINUED_NEEDLES] : needles
+    return needles.length ? [...needles, ...HIDING_NEEDLES] : needles
   },
   plan: (file, o, ctx) => planSql(file.text, o, ctx),
   validators: [sqlSplitValidator],
