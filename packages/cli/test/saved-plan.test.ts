@@ -108,3 +108,36 @@ describe('apply PLAN', () => {
     expect(existsSync(join(dir, 'outside/evil'))).toBe(false)
   })
 })
+
+describe('apply PLAN checks every field it uses', () => {
+  it('refuses a created file with a setuid, setgid or sticky mode, a malformed mode, validators or edit, with nothing written', async () => {
+    const dir = tree()
+    expect((await cli(dir, 'plan', '--root', 'root', '--out', 'plan.json')).code).toBe(0)
+    const doc = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'))
+    const text = '#!/bin/sh\nid\n'
+    const { createHash } = await import('node:crypto')
+    const good = { ...doc.changes[0], target: 'etc/new.sh', before: 'absent', after: `sha256:${createHash('sha256').update(text).digest('hex')}`, mode: '0755', validators: [], edits: [{ line: 1, col: 1, rule: 'x', summary: '', pass: 0, start: 0, end: 0, text }] }
+    for (const [change, why] of [
+      [{ mode: '4755' }, 'etc/new.sh: a file the plan creates gets a mode of at most 0777 (no setuid, setgid or sticky bit), got "4755"'],
+      [{ mode: '02755' }, 'etc/new.sh: a file the plan creates gets a mode of at most 0777'],
+      [{ mode: 'rwx' }, 'etc/new.sh: "mode" must be an octal mode such as "0644", got "rwx"'],
+      [{ validators: undefined }, 'etc/new.sh: "validators" must be a list of names'],
+      [{ encoding: 'ebcdic' }, 'etc/new.sh: "encoding" must be one of utf8, utf8-bom, latin1, got "ebcdic"'],
+      [{ before: 'whatever' }, 'etc/new.sh: "before" must be "absent" or a sha256 hash, got "whatever"'],
+      [{ salt: 12 }, 'etc/new.sh: "salt" must be hex'],
+      [{ allowUserWritable: 'yes' }, 'etc/new.sh: "allowUserWritable" can only be true'],
+      [{ edits: [{ ...good.edits[0], start: -1 }] }, 'an edit of etc/new.sh needs pass, start, end'],
+    ] as const) {
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...doc, changes: [{ ...good, ...change }] }), { mode: 0o600 })
+      const before = snapshot(dir)
+      const r = await cli(dir, 'apply', 'bad.json')
+      expect(r.err).toContain(`bad.json: not a cutover plan: ${why}`)
+      expect(r.code).toBe(1)
+      expect(snapshot(dir)).toEqual(before)
+    }
+    // the same change as the plan writes it is applied: 0755, no setuid bit
+    writeFileSync(join(dir, 'good.json'), JSON.stringify({ ...doc, changes: [good] }), { mode: 0o600 })
+    expect(await cli(dir, 'apply', 'good.json')).toMatchObject({ code: 0, err: '' })
+    expect(statSync(join(dir, 'root/etc/new.sh')).mode & 0o7777).toBe(0o755)
+  })
+})
