@@ -98,7 +98,7 @@ function needsQuotes(v: string): boolean {
 
 /** True when an unquoted shell word would not read back as itself (blanks, quotes, $, globs, ;, #…). */
 function needsShellQuotes(v: string): boolean {
-  return /[^\w.\/:@%+,=-]/.test(v)
+  return /[^\w./:@%+,=-]/.test(v)
 }
 
 function within(list: readonly IniSpan[], at: number): boolean {
