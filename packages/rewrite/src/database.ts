@@ -1,5 +1,5 @@
-import type { Context } from './step.js'
-import type { TxParticipant } from './transaction.js'
+import type { Context } from './context.js'
+import type { TxParticipant } from './participant.js'
 
 /**
  * A change to an object outside the file tree (a function or a row of a live database), as a

@@ -1,17 +1,9 @@
 import { SENSITIVE, showControls } from './diff.js'
 import { LineIndex } from './line-index.js'
 import { credentialSpans, type Span } from './sensitive.js'
+import type { Diagnostic } from './diagnostic-data.js'
 
-/** Half-open range `[start, end)` of offsets into a decoded text. */
-export interface Range { start: number; end: number }
-
-/** Bad input, as data: a stable `code`, a message saying what was expected, and where. */
-export interface Diagnostic {
-  code: string
-  message: string
-  range: Range
-  severity?: 'error' | 'warning'
-}
+export type { Diagnostic, Range } from './diagnostic-data.js'
 
 /**
  * Formats a diagnostic for people: `path:line:col: CODE message`, the source line, and a caret

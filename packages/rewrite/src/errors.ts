@@ -22,10 +22,10 @@ export class EditConflictError extends CutoverError {
 
 /** The spec is invalid; `diagnostics` holds every problem found, each with a YAML range. */
 export class SpecError extends CutoverError {
-  readonly diagnostics: readonly import('./diagnostic.js').Diagnostic[]
+  readonly diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]
   readonly source: string
   readonly path: string
-  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic.js').Diagnostic[]) {
+  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]) {
     super('SPEC_INVALID', `${path}: ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in the spec`)
     this.name = 'SpecError'
     this.path = path
@@ -68,10 +68,10 @@ export class SecretError extends CutoverError {
 
 /** Input files that a step cannot handle (parse errors with positions). */
 export class InputError extends CutoverError {
-  readonly diagnostics: readonly import('./diagnostic.js').Diagnostic[]
+  readonly diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]
   readonly path: string
   readonly source: string
-  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic.js').Diagnostic[]) {
+  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]) {
     super('INPUT_INVALID', `${path}: cannot be rewritten safely`)
     this.name = 'InputError'
     this.path = path

@@ -5,8 +5,13 @@ import { dirname, join, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
 import type { DatabaseChange } from './database.js'
 import { CutoverError } from './errors.js'
-import type { OnceRecord } from './once.js'
 import type { SecretRecord } from './secrets.js'
+
+/**
+ * What a transaction wrote to one file for one one-time move ({@link Edit.once}), as its
+ * journal records it: the texts its edits wrote and the texts they replaced, in file order.
+ */
+export interface OnceRecord { id: string; wrote: string[]; was: string[] }
 
 /** One target as the journal records it. */
 export interface JournalTarget {

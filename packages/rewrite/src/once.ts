@@ -1,12 +1,8 @@
 import { positionsOf } from './big-text.js'
 import { sortEdits, type Edit } from './edit.js'
-import { readJournals } from './journal.js'
+import { readJournals, type OnceRecord } from './journal.js'
 
-/**
- * What a transaction wrote to one file for one one-time move ({@link Edit.once}), as its
- * journal records it: the texts its edits wrote and the texts they replaced, in file order.
- */
-export interface OnceRecord { id: string; wrote: string[]; was: string[] }
+export type { OnceRecord } from './journal.js'
 
 /** A one-time move applied to a file, and the transaction that applied it. */
 export interface OnceApplied extends OnceRecord { txid: string }

@@ -13,7 +13,10 @@ import { ensureStateDir, fsyncPath, newTxid, readJournals, writeJournal, type Jo
 import { sha256 } from './source.js'
 import type { OnceRecord } from './once.js'
 import type { Validator } from './step.js'
+import type { TxParticipant } from './participant.js'
 import { dirsWithDefaultAcl, fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable, type Xattrs } from './xattr.js'
+
+export type { TxParticipant } from './participant.js'
 
 /** One file a transaction writes. */
 export interface TxTarget {
@@ -36,14 +39,6 @@ export interface TxTarget {
   allowUserWritable?: boolean
   /** The one-time moves (swaps) the new content makes, journaled so that later plans skip them. */
   once?: OnceRecord[]
-}
-
-/** A non-file participant (a database): prepared before the renames, committed after them. */
-export interface TxParticipant {
-  name: string
-  prepare(): Promise<void>
-  commit(): Promise<void>
-  rollback(): Promise<void>
 }
 
 /** What a finished transaction did. */

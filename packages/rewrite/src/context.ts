@@ -1,0 +1,27 @@
+/** One machine of the inventory: its DNS name, the address it had, the address it gets. */
+export interface InventoryHost { name: string; old: string; new: string }
+
+/** One value that differs by profile: profile name → value. */
+export type VariantEntry = Readonly<Record<string, string>>
+
+/** What every step sees besides its own options. */
+export interface Context {
+  /** Absolute root directory that spec paths are relative to. */
+  root: string
+  /** The active profile, or undefined when the spec declares none. */
+  profile: string | undefined
+  profiles: readonly string[]
+  inventory: readonly InventoryHost[]
+  variants: Readonly<Record<string, readonly VariantEntry[]>>
+  /** The value of a secret named in the spec; throws a SecretError when it cannot be read. */
+  secret(name: string): string
+  /**
+   * Where `path` (relative to the root; a leading `/` is the root's) is on this machine, links
+   * followed as a chroot to the root would follow them: undefined when it does not exist or
+   * leads out of the root. A step that reads other files of the root than its target (sudoers:
+   * `etc/passwd`, the commands of its rules) reads them only through this (the engine gives it).
+   */
+  inRoot?(path: string): string | undefined
+  /** The environment the plan was asked in (the CLI's, which a test may set): `database: { url: { env } }` is read from it. */
+  env?: Readonly<Record<string, string | undefined>>
+}
