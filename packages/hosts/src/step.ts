@@ -1,4 +1,4 @@
-import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Edit, type Infer, type StepKind } from '@cutover/rewrite'
+import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Edit, type Infer, type Leftover, type StepKind } from '@cutover/rewrite'
 import { isIPv4 } from 'node:net'
 import { addressInPlaceOf, mappedIPv4 } from './address.js'
 import type { Rewrite } from './model.js'
@@ -125,6 +125,30 @@ export const hostsStep: StepKind<HostsOptions> = {
     })
     const warnings: Diagnostic[] = doc.errors.map((d) => ({ ...d, severity: 'warning' }))
     const leftovers = scanLeftovers(file.text, ctx, edits, { reason: leftoverReason(doc, edits), fallback: 'no rule of this step rewrites it' })
-    return { edits, diagnostics: [...warnings, ...diagnostics], leftovers }
+    const mapped = mappedLeftovers(doc, ctx, edits)
+    return { edits, diagnostics: [...warnings, ...diagnostics], leftovers: mapped.length ? [...leftovers, ...mapped].sort((a, b) => a.start - b.start) : leftovers }
   },
+}
+
+/**
+ * Old addresses that entries spell as a v4-mapped IPv6 address without the dotted quad
+ * (`::ffff:a00:a30` is 10.0.10.48), which the text scan cannot see: glibc answers the line's
+ * names with the old address all the same. Lines an edit touches are left to the plan.
+ */
+function mappedLeftovers(doc: HostsDocument, ctx: Context, edits: readonly Edit[]): Leftover[] {
+  const old = new Set(ctx.inventory.filter((h) => h.old !== h.new).map((h) => h.old))
+  if (old.size === 0 || !/ffff/i.test(doc.text)) return []
+  const out: Leftover[] = []
+  const reason = leftoverReason(doc, edits)
+  for (const line of doc.lines) {
+    const a = line.address
+    if (line.kind !== 'entry' || !a || line.family !== 'ipv4') continue
+    const text = spanText(doc, a)
+    if (/\d+\.\d+\.\d+\.\d+$/.test(text)) continue
+    const v4 = mappedIPv4(text)
+    if (v4 === undefined || !old.has(v4) || edits.some((e) => e.start < a.end && a.start < e.end)) continue
+    if (line.names.every((n) => edits.some((e) => e.start < n.end && n.start < e.end))) continue
+    out.push({ start: a.start, end: a.end, text, reason: `old address ${v4} (mapped): ${reason(a.start) ?? 'no rule of this step rewrites it'}` })
+  }
+  return out
 }
