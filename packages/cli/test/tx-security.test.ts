@@ -29,6 +29,11 @@ describe('allow-user-writable: from the spec through the saved plan to the trans
     const applied = memoryIo({ cwd: allowed })
     expect(await run(['apply', 'plan.json', '--yes', '--quiet'], applied)).toBe(0)
     expect(readFileSync(join(allowed, 'var/www/site/app.conf'), 'utf8')).toBe('host 10.0.10.49\n')
+    // its rollback writes where the apply was allowed to (the journal says so)
+    const rolled = memoryIo({ cwd: allowed })
+    expect(await run(['rollback', '--root', '.', '--yes'], rolled)).toBe(0)
+    expect(rolled.err()).toBe('')
+    expect(readFileSync(join(allowed, 'var/www/site/app.conf'), 'utf8')).toBe('host 10.0.10.48\n')
   })
 })
 

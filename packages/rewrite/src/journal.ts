@@ -33,6 +33,8 @@ export interface JournalTarget {
   gid: number
   /** The one-time moves (swaps) this transaction made in the file (absent when none). */
   once?: OnceRecord[]
+  /** Written with `allow-user-writable: true` (a directory other users can change): its rollback may write there too. */
+  allowUserWritable?: true
 }
 
 /** Where a transaction stands: `staging` → `prepared` → `committed`, or `aborted` / `rolled-back`. */

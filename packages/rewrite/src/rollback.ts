@@ -42,8 +42,9 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
         changed.push(`${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`)
         if (!options.force) continue
       }
-      // a file the transaction created is removed
-      targets.push(t.existed ? { target: t.target, path: t.path, before: now, content: await readFile(t.backup) } : { target: t.target, path: t.path, before: now, content: Buffer.alloc(0), remove: true })
+      // a file the transaction created is removed; one written where the step allowed other users' directories is restored there too
+      const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
+      targets.push(t.existed ? { target: t.target, path: t.path, before: now, content: await readFile(t.backup), ...allow } : { target: t.target, path: t.path, before: now, content: Buffer.alloc(0), remove: true, ...allow })
     }
     if (changed.length && !options.force) {
       throw new CutoverError('ROLLBACK_STALE', `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`)

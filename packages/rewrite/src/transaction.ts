@@ -354,6 +354,7 @@ export async function commitFiles(
       uid: info?.uid ?? process.getuid?.() ?? 0,
       gid: info?.gid ?? process.getgid?.() ?? 0,
       ...(t.once?.length ? { once: t.once } : {}),
+      ...(t.allowUserWritable ? { allowUserWritable: true as const } : {}),
     })
   }
   const xattrs = await collectXattrs(entries, warnings)
