@@ -84,7 +84,7 @@ const noCycle = {
       ExportNamedDeclaration: (node) => check(node, node.source),
       ExportAllDeclaration: (node) => check(node, node.source),
       ImportExpression: (node) => check(node, node.source),
-      TSImportType: (node) => check(node, node.argument?.type === 'TSLiteralType' ? node.argument.literal : node.argument),
+      TSImportType: (node) => check(node, node.source ?? (node.argument?.type === 'TSLiteralType' ? node.argument.literal : node.argument)),
       TSExternalModuleReference: (node) => check(node, node.expression),
       'CallExpression[callee.name="require"]': (node) => check(node, node.arguments[0]),
     }

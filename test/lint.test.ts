@@ -1,0 +1,85 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { ESLint } from 'eslint'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// `pnpm lint` must catch what issue 16 forbids: an import cycle (type-only or through `import()`
+// too), a handler package importing another, a library importing the CLI, and a stale
+// `eslint-disable` comment. The repository's own eslint.config.js lints a small tree of files
+// written to a temporary directory laid out like the repository (packages/<name>/src/...).
+
+const repo = resolve(import.meta.dirname, '..')
+let dir: string
+
+const files: Record<string, string> = {
+  // A circle made of a type-only import and a value import.
+  'packages/hosts/src/a.ts': "import type { B } from './b.js'\nexport const a = (b: B): B => b\n",
+  'packages/hosts/src/b.ts': "import { a } from './a.js'\nexport type B = { n: number }\nexport const b = a\n",
+  // A circle through a dynamic import and a type in an `import()` type position.
+  'packages/cli/src/c.ts': "export const load = () => import('./d.js')\n",
+  'packages/cli/src/d.ts': "export type C = typeof import('./c.js').load\nexport const d = 1\n",
+  // No circle: e imports f, f imports nothing.
+  'packages/rewrite/src/e.ts': "import { f } from './f.js'\nexport const e = f\n",
+  'packages/rewrite/src/f.ts': 'export const f = 1\n',
+  // Boundaries.
+  'packages/hosts/src/handler.ts': "import { sudoersStep } from '@cutover/sudoers'\nexport const h = sudoersStep\n",
+  'packages/sqlfn/src/handler.ts': "import type { HostsOptions } from '../../hosts/src/step.js'\nexport type H = HostsOptions\n",
+  'packages/sudoers/src/own.ts': "import { parseHosts } from '@cutover/rewrite'\nexport const own = parseHosts\n",
+  'packages/rewrite/src/cli.ts': "import { run } from '@cutover/cli'\nexport const r = run\n",
+  // A disable comment that disables nothing.
+  'packages/rewrite/src/stale.ts': '// eslint-disable-next-line no-control-regex\nexport const s = /a/\n',
+}
+
+/** `rule` → line of each message, per file (relative path). */
+async function lint(): Promise<Record<string, string[]>> {
+  const eslint = new ESLint({ cwd: dir, overrideConfigFile: join(repo, 'eslint.config.js') })
+  const results = await eslint.lintFiles(['packages'])
+  const out: Record<string, string[]> = {}
+  for (const r of results) {
+    out[r.filePath.slice(dir.length + 1)] = r.messages.map((m) => `${m.ruleId ?? 'directive'}:${m.line}`)
+  }
+  return out
+}
+
+describe('pnpm lint (eslint.config.js)', () => {
+  let found: Record<string, string[]>
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cutover-lint-'))
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true })
+      writeFileSync(join(dir, path), text)
+    }
+    found = await lint()
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('reports an import cycle, type-only or not, at both ends', () => {
+    expect(found['packages/hosts/src/a.ts']).toEqual(['cutover/no-cycle:1'])
+    expect(found['packages/hosts/src/b.ts']).toEqual(['cutover/no-cycle:1'])
+  })
+
+  it('reports a cycle through import() and an import type', () => {
+    expect(found['packages/cli/src/c.ts']).toEqual(['cutover/no-cycle:1'])
+    expect(found['packages/cli/src/d.ts']).toEqual(['cutover/no-cycle:1'])
+  })
+
+  it('leaves imports without a cycle alone', () => {
+    expect(found['packages/rewrite/src/e.ts']).toEqual([])
+    expect(found['packages/rewrite/src/f.ts']).toEqual([])
+  })
+
+  it('reports a handler package importing another, by name or by path', () => {
+    expect(found['packages/hosts/src/handler.ts']).toEqual(['no-restricted-imports:1'])
+    expect(found['packages/sqlfn/src/handler.ts']).toEqual(['no-restricted-imports:1'])
+    expect(found['packages/sudoers/src/own.ts']).toEqual([])
+  })
+
+  it('reports a library importing the CLI', () => {
+    expect(found['packages/rewrite/src/cli.ts']).toEqual(['no-restricted-imports:1'])
+  })
+
+  it('reports an eslint-disable comment that disables nothing', () => {
+    expect(found['packages/rewrite/src/stale.ts']).toEqual(['directive:1'])
+  })
+})
