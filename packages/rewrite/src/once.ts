@@ -87,12 +87,17 @@ export function plannedOnce(text: string, edits: readonly Edit[], known: TargetO
     const now = sorted.map((e) => text.slice(e.start, e.end))
     if (same(now, r.was) && !same(now, r.wrote)) continue
     drop.add(id)
-    if (!subsequence(r.wrote, now)) {
+    // places added since do not matter, unless they hold what the move replaced too, in order:
+    // then nothing tells a file restored by hand (plus a line) from an applied one
+    const holds = subsequence(r.wrote, now)
+    if (!holds || subsequence(r.was, now)) {
       const at = positionsOf(text, [sorted[0]!.start]).get(sorted[0]!.start)!
       notes.push({
         at,
         code: 'ONCE_CHANGED',
-        message: `${id} was applied to this file by transaction ${r.txid}, and the places it edits changed since (it wrote ${r.wrote.length}, ${now.length} now): not planned again; check them by hand`,
+        message: holds
+          ? `${id} was applied to this file by transaction ${r.txid}, and the places it edits now hold both what it wrote and what it replaced (${now.length} places, it edited ${r.wrote.length}): it may have been undone by hand; not planned again; check them by hand`
+          : `${id} was applied to this file by transaction ${r.txid}, and the places it edits changed since (it wrote ${r.wrote.length}, ${now.length} now): not planned again; check them by hand`,
       })
     }
   }

@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { expect, it } from 'vitest'
+
+// Issue 15 §1: a swap restored by hand must not pass for applied. The record of an applied swap
+// keeps what its places held before and after; a file restored by hand with one more line that
+// holds a swapped value holds both in order, and nothing says which: plan must not stay silent.
+
+const bin = join(resolve(import.meta.dirname, '..'), 'packages/cli/dist/bin.js')
+
+function cutover(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+  return { code: r.status, out: r.stdout + r.stderr }
+}
+
+it('a swap restored by hand, with a line added that holds a swapped value, is not taken for applied', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-restored-'))
+  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n')
+  mkdirSync(join(dir, 'root/etc'), { recursive: true })
+  const file = join(dir, 'root/etc/app.conf')
+  writeFileSync(file, 'primary = db-a\nstandby = db-b\n')
+  expect(cutover(['apply', '--root', 'root', '--yes'], dir).code).toBe(0)
+  expect(readFileSync(file, 'utf8')).toBe('primary = db-b\nstandby = db-a\n')
+  // configuration management puts the old file back, and someone adds a line
+  writeFileSync(file, 'primary = db-a\nstandby = db-b\nbackup = db-a\n')
+  const plan = cutover(['plan', '--root', 'root'], dir)
+  expect(plan.out).toMatch(/ONCE_CHANGED.*swap \[db-a, db-b\] was applied to this file by transaction/)
+})
