@@ -321,3 +321,47 @@ steps:
     expect(apply.err.replaceAll('var/www/moodle/', '').replaceAll('etc/sudoers.d/moodle', '')).not.toContain('moodle')
   })
 })
+
+describe('an error at plan time', () => {
+  it('never quotes a secret an earlier step wrote into the file, in the message or the line', () => {
+    // an ini step writes the secret into the file; the sudoers step then reads it and refuses it
+    const dir = tree({
+      'cutover.yaml': `version: 1
+hosts: {}
+secrets:
+  PW: { env: PW }
+steps:
+  - ini:
+      files: ["etc/sudoers.d/pg"]
+      set: { "Cmnd_Alias PGPW": { secret: PW } }
+  - sudoers:
+      files: ["etc/sudoers.d/pg"]
+      rules: ["www-data ALL = PGPW"]
+`,
+      'etc/sudoers.d/pg': 'Cmnd_Alias PGPW = /usr/bin/env PGPASSWORD=x /usr/bin/psql\n',
+    })
+    chmodSync(join(dir, 'etc/sudoers.d/pg'), 0o440)
+    const r = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('etc/sudoers.d/pg:1:19: RELATIVE_PATH expected a fully-qualified path name, got "(sensitive)"\n  Cmnd_Alias PGPW = (sensitive)\n')
+    expect(r.err).not.toContain('n3w-pw')
+    // a warning about it quotes a part of it
+    const warned = cutover(['plan', '--root', '.', '--json'], dir, { PW: '/usr/bin/psql ./n3w-pw' })
+    expect(warned.code).toBe(0)
+    expect(JSON.parse(warned.out).notes).toMatchObject([{ target: 'etc/sudoers.d/pg', code: 'RELATIVE_PATH', message: expect.stringContaining('argument "(sensitive)" of "(sensitive)" is relative') }])
+    expect(warned.out).not.toContain('n3w-pw')
+    expect(warned.out).not.toContain('/usr/bin/psql')
+  })
+
+  it.runIf(process.env.CI === 'true' || spawnSync('sh', ['-c', 'command -v php'], { stdio: 'ignore' }).status === 0)(
+    'of the PHP linter never quotes an old password a secret replaces, in the message or the line',
+    () => {
+      const dir = tree({ ...FILES, 'var/www/moodle/config.php': `${CONFIG}$x = 1 '${OLD}';\n` })
+      const r = cutover(['plan', '--root', '.'], dir, { MOODLE_DB_PASSWORD: 'n3w-pw' })
+      expect(r.code).toBe(1)
+      expect(r.err).toContain(`var/www/moodle/config.php:6:8: PLANNED_INVALID php -l: Parse error: syntax error, unexpected single-quoted string "(sensitive)" in var/www/moodle/config.php on line 6`)
+      expect(r.err).toContain("\n  $x = 1 '(sensitive)';\n")
+      expect(r.err).not.toContain(OLD)
+    },
+  )
+})

@@ -377,7 +377,7 @@ export function describeError(e: unknown, io: Io): string {
   if (e instanceof SpecError || e instanceof InputError) {
     const kind = e instanceof SpecError ? 'invalid spec' : 'cannot rewrite'
     const index = new LineIndex(e.source) // one index of the file for all its diagnostics
-    return [`cutover: ${kind}: ${e.diagnostics.length} error(s)`, ...e.diagnostics.map((d) => formatDiagnostic(e.path, index, d))].join('\n')
+    return [`cutover: ${kind}: ${e.diagnostics.length} error(s)`, ...e.diagnostics.map((d) => formatDiagnostic(e.path, index, d, e instanceof InputError ? e.hide : undefined))].join('\n')
   }
   if (e instanceof CutoverError) return `cutover: ${e.message}`
   const err = e as NodeJS.ErrnoException

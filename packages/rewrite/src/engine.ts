@@ -19,7 +19,7 @@ import { checkPlanned } from './plan-check.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, type SecretRecord } from './secrets.js'
-import { credentialSpans, maskSpans, maskedHash, sensitiveSpans, tokenSpans, type SensitiveSpans } from './sensitive.js'
+import { credentialSpans, isSensitive, maskSpans, maskedHash, sensitiveSpans, tokenSpans, type SensitiveSpans } from './sensitive.js'
 import { decodeText, isBinary, sha256, type TextEncoding } from './source.js'
 import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions, type SpecStep } from './spec.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
@@ -693,11 +693,23 @@ async function planRead(
     const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
     if (a.keys) markEditedKeys(a.keys, result.edits)
     const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
-    if (errors.length) return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors) }
+    // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
+    const sensitive = result.diagnostics.length && passes.some((p) => p.some(isSensitive)) ? sensitiveSpans(text, passes) : undefined
+    if (errors.length) {
+      const hide = sensitive ? { spans: sensitive.after, values: sensitive.old } : undefined
+      return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors, hide) }
+    }
     const at = result.diagnostics.length ? positionsOf(current, result.diagnostics.map((d) => d.range.start)) : undefined
     for (const d of result.diagnostics) {
       const p = at!.get(d.range.start)!
-      notes.push({ target, line: p.line, col: p.col, code: d.code, message: d.message, severity: 'warning' })
+      let message = d.message
+      if (sensitive && sensitive.after.some((x) => x.start < Math.max(d.range.end, d.range.start + 1) && d.range.start < x.end)) {
+        // a warning about a written secret quotes it, or a part of it ("argument "./x" of "/bin/y"")
+        const words = [...sensitive.after.map((x) => current.slice(x.start, x.end)), ...sensitive.written]
+        const quoted = [...message.matchAll(/"([^"]+)"/g)].filter((m) => words.some((w) => w.includes(m[1]!))).map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))
+        message = maskSpans(message, [...tokenSpans(message, words), ...quoted], '(sensitive)')
+      }
+      notes.push({ target, line: p.line, col: p.col, code: d.code, message, severity: 'warning' })
     }
     for (const l of result.leftovers) pending.push({ ...l, pass: passes.length })
     // an edit that must happen once (a swap, its own inverse) is planned while the file does not

@@ -71,11 +71,14 @@ export class InputError extends CutoverError {
   readonly diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]
   readonly path: string
   readonly source: string
-  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]) {
+  /** What formatting must show as `(sensitive)` (see `formatDiagnostic`): spans of `source`, and values as words. */
+  readonly hide: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[] } | undefined
+  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[], hide?: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[] }) {
     super('INPUT_INVALID', `${path}: cannot be rewritten safely`)
     this.name = 'InputError'
     this.path = path
     this.source = source
     this.diagnostics = diagnostics
+    this.hide = hide
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Diagnostic } from './diagnostic.js'
 import { applyEdits, type Edit } from './edit.js'
 import { InputError } from './errors.js'
+import { sensitiveSpans } from './sensitive.js'
 import type { Validator } from './step.js'
 
 /** What `plan` needs of a planned change to check it. */
@@ -31,6 +32,7 @@ function lintText(c: Planned): string {
 export async function checkPlanned(changes: readonly Planned[], validator: (name: string) => Validator | undefined): Promise<InputError[]> {
   const names = [...new Set(changes.flatMap((c) => c.validators))]
   const errors: InputError[] = []
+  const oldValues = [...new Set(changes.flatMap((c) => sensitiveSpans(c.beforeText, c.passes).old))].filter((v) => v.length > 0)
   for (const name of names) {
     const v = validator(name)
     if (!v?.plan || (v.available && !(await v.available()))) continue
@@ -57,7 +59,8 @@ export async function checkPlanned(changes: readonly Planned[], validator: (name
         const c = list[i]!
         const text = texts[i]!
         const message = `${got[i]!}${old[k] ? ' (the file on disk fails this check too)' : ''} [in the planned text]`
-        errors.push(new InputError(c.target, text, [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, name) }]))
+        // the old values secrets replace (in any file) may be elsewhere in this one, and in the tool's message
+        errors.push(new InputError(c.target, text, [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, name) }], { values: oldValues }))
       }
     } finally {
       await rm(dir, { recursive: true, force: true })
