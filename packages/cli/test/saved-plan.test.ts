@@ -127,6 +127,9 @@ describe('apply PLAN checks every field it uses', () => {
       [{ salt: 12 }, 'etc/new.sh: "salt" must be hex'],
       [{ allowUserWritable: 'yes' }, 'etc/new.sh: "allowUserWritable" can only be true'],
       [{ edits: [{ ...good.edits[0], start: -1 }] }, 'an edit of etc/new.sh needs pass, start, end'],
+      // an encoding apply does not know (encodeValue would fail on it: an internal error, not a refusal)
+      [{ edits: [{ ...good.edits[0], text: undefined, secret: { name: 'PW', encoding: ['rot13'] } }] }, 'an edit of etc/new.sh has a malformed "secret"'],
+      [{ edits: [{ ...good.edits[0], text: undefined, secret: { name: 'PW', encoding: ['constructor'] } }] }, 'an edit of etc/new.sh has a malformed "secret"'],
     ] as const) {
       writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...doc, changes: [{ ...good, ...change }] }), { mode: 0o600 })
       const before = snapshot(dir)

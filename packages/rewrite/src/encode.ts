@@ -10,6 +10,11 @@ export function encodeValue(value: string, encoding: readonly EncodingName[]): s
   return out
 }
 
+/** True when `name` is an encoding {@link encodeValue} knows (a saved plan's secret encodings are checked with it). */
+export function isEncodingName(name: unknown): name is EncodingName {
+  return typeof name === 'string' && Object.hasOwn(ENCODERS, name)
+}
+
 const ENCODERS: Record<EncodingName, (v: string) => string> = {
   raw: (v) => v,
   'php-single': (v) => v.replace(/[\\']/g, '\\$&'),

@@ -5,6 +5,7 @@ import { rootPathProblem } from './confine.js'
 import { CutoverError } from './errors.js'
 import { positionsOf } from './big-text.js'
 import { applyEdits } from './edit.js'
+import { isEncodingName } from './encode.js'
 import type { SecretRecord } from './secrets.js'
 import type { TextEncoding } from './source.js'
 
@@ -151,7 +152,7 @@ export function checkPlanDocument(value: unknown, path: string): PlanDocument {
       if (!isIndex(e.start) || !isIndex(e.end) || e.end < e.start || !isIndex(e.pass) || (typeof e.text !== 'string' && !e.secret)) {
         bad(`an edit of ${c.target} needs pass, start, end (whole numbers, start ≤ end) and text or secret`)
       }
-      if (e.secret && (typeof e.secret.name !== 'string' || !Array.isArray(e.secret.encoding) || e.secret.encoding.some((n) => typeof n !== 'string'))) bad(`an edit of ${c.target} has a malformed "secret"`)
+      if (e.secret && (typeof e.secret.name !== 'string' || !Array.isArray(e.secret.encoding) || e.secret.encoding.some((n) => !isEncodingName(n)))) bad(`an edit of ${c.target} has a malformed "secret" (unknown encoding?)`)
       if (e.once !== undefined && typeof e.once !== 'string') bad(`an edit of ${c.target} has a "once" that is not a string`)
     }
   }
