@@ -28,3 +28,15 @@ it('a swap restored by hand, with a line added that holds a swapped value, is no
   const plan = cutover(['plan', '--root', 'root'], dir)
   expect(plan.out).toMatch(/ONCE_CHANGED.*swap \[db-a, db-b\] was applied to this file by transaction/)
 })
+
+it('verify shows the ONCE_CHANGED warning of a swap it cannot tell is in effect', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-restored-'))
+  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n')
+  mkdirSync(join(dir, 'root/etc'), { recursive: true })
+  const file = join(dir, 'root/etc/app.conf')
+  writeFileSync(file, 'primary = db-a\nstandby = db-b\n')
+  expect(cutover(['apply', '--root', 'root', '--yes'], dir).code).toBe(0)
+  writeFileSync(file, 'primary = db-b\nstandby = db-c\n')
+  const verify = cutover(['verify', '--root', 'root'], dir)
+  expect(verify.out).toMatch(/warning: etc\/app\.conf:1:11: ONCE_CHANGED text: swap \[db-a, db-b\] was applied/)
+})

@@ -19,6 +19,7 @@ import {
   recoverState,
   defaultStateDir,
   rollbackLast,
+  quotePath,
   showControls,
   toPlanDocument,
   withLock,
@@ -304,6 +305,8 @@ const verify: Command = async (opts, _args, io) => {
     else io.stdout.write(formatPlan(p, paint(colors(io))))
   }
   for (const n of broken) io.stderr.write(`cutover: ${n.message}\n`)
+  // a swap whose state cannot be told is never passed over in silence (a passing verify prints no plan)
+  if (ok) for (const n of p.notes) if (n.code === 'ONCE_CHANGED' || n.code === 'ONCE_UNRECORDED') io.stderr.write(`warning: ${quotePath(n.target)}:${n.line}:${n.col}: ${n.code} ${showControls(n.message)}\n`)
   if (!ok) io.stderr.write(`cutover: verify failed: ${broken.length ? `${broken.length} interrupted transaction(s), ` : ''}${p.changes.length} file(s) and ${p.database.length} database object(s) would change${opts.strict ? `, ${open} leftover(s)${accepted ? ` (and ${accepted} accepted)` : ''}` : ''}\n`)
   return ok ? EXIT.ok : EXIT.error
 }
