@@ -365,3 +365,23 @@ steps:
     },
   )
 })
+
+describe('a leftover on a credential line', () => {
+  it('quotes no credential-looking value around the address it names', () => {
+    const dir = tree({
+      'cutover.yaml': 'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["etc/*"], addresses: names }\n',
+      'etc/app.env': 'DB_PASSWORD=10.0.10.481\nurl=postgres://u:x10.0.10.48.9@h/db\nhost=10.0.10.480\n',
+    })
+    for (const args of [[], ['--json']]) {
+      const r = cutover(['plan', '--root', '.', ...args], dir)
+      expect(r.code).toBe(0)
+      expect(r.out).not.toContain('10.0.10.481')
+      expect(r.out).not.toContain('x10.0.10.48.9')
+    }
+    const plan = cutover(['plan', '--root', '.'], dir)
+    expect(plan.out).toContain('etc/app.env:1:13: 10.0.10.48 — near-miss: "10.0.10.48" inside "(sensitive)" is not rewritten\n')
+    expect(plan.out).toContain('etc/app.env:2:19: 10.0.10.48 — near-miss: "10.0.10.48" inside "(sensitive)" is not rewritten\n')
+    // not a credential: shown
+    expect(plan.out).toContain('etc/app.env:3:6: 10.0.10.48 — near-miss: "10.0.10.48" inside "10.0.10.480" is not rewritten\n')
+  })
+})

@@ -739,7 +739,7 @@ async function planRead(
     kept.push({ at, text: l.text, reason: l.reason })
   }
   const positions = positionsOf(current, kept.map((l) => l.at))
-  const leftovers: PlannedLeftover[] = kept.map((l) => ({ target, ...positions.get(l.at)!, text: l.text, reason: l.reason }))
+  const leftovers: PlannedLeftover[] = kept.map((l) => ({ target, ...positions.get(l.at)!, text: l.text, reason: credentialFree(current, l, target) }))
   if (current !== text && !read.created) {
     // the same text in the file as it is now, before the plan is applied
     const origins = kept.map((l) => passes.reduceRight((at, pass) => unmapOffset(at, pass), l.at))
@@ -798,6 +798,21 @@ function rootResolver(root: string): RootResolver {
   } catch (e) {
     throw new CutoverError('ROOT', `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, { cause: e })
   }
+}
+
+/**
+ * A leftover's reason without the credential-looking values of its line: a near-miss quotes the
+ * word around the address (`"10.0.10.48" inside "x10.0.10.480"`), which may be a password.
+ */
+function credentialFree(text: string, l: { at: number; text: string; reason: string }, target: string): string {
+  if (!l.reason.includes('"')) return l.reason
+  const start = text.lastIndexOf('\n', l.at - 1) + 1
+  const nl = text.indexOf('\n', l.at)
+  const line = text.slice(start, nl === -1 ? text.length : nl)
+  const values = credentialSpans(line, target).map((c) => line.slice(c.start, c.end))
+  if (values.length === 0) return l.reason
+  const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter((m) => m[1] !== l.text && values.some((v) => v.includes(m[1]!) || m[1]!.includes(v)))
+  return maskSpans(l.reason, [...tokenSpans(l.reason, values), ...quoted.map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))], '(sensitive)')
 }
 
 /** The offset in a pass's input of `offset` in its output, which no edit of the pass wrote. */
