@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fsync, lstatSync, openSync } from 'node:fs'
+import { closeSync, constants, fsync, lstatSync, openSync, realpathSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
 import type { DatabaseChange } from './database.js'
+import { userWritableDir } from './dir-pin.js'
 import { CutoverError } from './errors.js'
 import type { SecretRecord } from './secrets.js'
 
@@ -113,6 +114,12 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
       if (e.code !== 'EEXIST') throw e
     })
     if (made === undefined) checkStateDir(dir)
+  }
+  // as root: a path other users can change (a parent they own, or can write without the sticky
+  // bit) lets them swap in journals that recovery trusts; refused, as for targets
+  if (process.getuid?.() === 0) {
+    const why = userWritableDir(realpathSync(stateDir), 0)
+    if (why) throw new CutoverError('STATE_DIR', `state directory ${stateDir}: ${why}, who could swap it for one holding other journals, which recovery trusts: refused; use another --state-dir`)
   }
 }
 

@@ -229,6 +229,17 @@ describe('--state-dir', () => {
     chownSync(join(dir, 'theirs'), NOBODY, NOBODY)
     await expect(commitFiles(target(dir), { stateDir: join(dir, 'theirs') })).rejects.toThrow(`state directory ${join(dir, 'theirs')} is owned by uid 65534, not by the user running cutover (uid 0)`)
   })
+  asRoot("refuses, as root, one whose parent another user owns (who could swap in other journals), and writes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    const t = target(dir)
+    mkdirSync(join(dir, 'home/lib'), { recursive: true })
+    chownSync(join(dir, 'home'), NOBODY, NOBODY)
+    const err = await commitFiles(t, { stateDir: join(dir, 'home/lib/cutover') }).catch((e) => e)
+    expect(err.code).toBe('STATE_DIR')
+    expect(err.message).toContain(`state directory ${join(dir, 'home/lib/cutover')}: its parent directory ${join(dir, 'home')} belongs to nobody (65534), who could swap it`)
+    await expect(acquireLock(join(dir, 'home/lib/cutover'), 'cutover recover')).rejects.toMatchObject({ code: 'STATE_DIR' })
+    expect(readFileSync(join(dir, 'etc/a.conf'), 'utf8')).toBe('old\n')
+  })
 })
 
 describe('stale lock takeover', () => {
