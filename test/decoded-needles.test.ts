@@ -36,3 +36,26 @@ describe('a file whose only match is spelled with escapes is planned', () => {
     expect(execFileSync('php', ['-r', 'include $argv[1]; echo $db;', join(dir, 'c.php')], { encoding: 'utf8' })).toBe(NAME)
   })
 })
+
+describe('an old address in an escaped JSON object key', () => {
+  it('is a leftover (keys are never rewritten, and the raw scan cannot see "\\u0031\\u0030.0.10.48")', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+    mkdirSync(join(dir, 'root/app'), { recursive: true })
+    writeFileSync(join(dir, 'root/app/c.json'), '{"\\u0031\\u0030.0.10.48": "db"}\n')
+    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], addresses: names }\n`)
+    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    expect(r.status, r.stderr).toBe(0)
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'root/app/c.json'), 'utf8')))).toEqual(['10.0.10.48'])
+    expect(r.stdout).toContain('app/c.json:1:3: \\u0031\\u0030.0.10.48 — old address: an object key, not a string value')
+  })
+
+  it('in a string value of a step with addresses: none, is a leftover too (it was dropped: its text is not spelled so in the file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+    mkdirSync(join(dir, 'root/app'), { recursive: true })
+    writeFileSync(join(dir, 'root/app/c.json'), '{"db": "h=10.0.10\\u002e48"}\n')
+    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], replace: { x: y } }\n`)
+    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain('app/c.json:1:11: 10.0.10\\u002e48 — old address: this step has addresses: none')
+  })
+})

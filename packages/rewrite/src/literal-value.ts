@@ -199,6 +199,15 @@ export function mergeLeftovers(source: readonly Leftover[], literals: readonly D
   return [...kept, ...extra].sort((a, b) => a.start - b.start)
 }
 
+/**
+ * Leftovers found in a decoded value carry the text as the file spells it (`\u0031\u0030.0.10.48`),
+ * which is what the review shows and what the engine finds again at the leftover's place.
+ */
+export function asWritten(text: string, leftovers: Leftover[]): Leftover[] {
+  for (const l of leftovers) if (l.end > l.start && text.slice(l.start, l.end) !== l.text) l.text = text.slice(l.start, l.end)
+  return leftovers
+}
+
 /** Spans sorted by start, each with the largest end so far (for overlap tests by binary search). */
 function sortedSpans(list: ReadonlyArray<{ start: number; end: number }>): Array<{ start: number; end: number; maxEnd: number }> {
   const out = [...list].sort((a, b) => a.start - b.start).map((x) => ({ start: x.start, end: x.end, maxEnd: x.end }))

@@ -5,7 +5,7 @@ import { scanLeftovers } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { decodeText } from './source.js'
 import { literalNeedles, literalRules, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
-import { holds, mergeLeftovers, plainLiteral, rewriteValues, valueLeftovers, ValueBuilder, type DecodedLiteral } from './literal-value.js'
+import { asWritten, holds, mergeLeftovers, plainLiteral, rewriteValues, valueLeftovers, ValueBuilder, type DecodedLiteral } from './literal-value.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from './step.js'
 
@@ -127,11 +127,14 @@ export const jsonStep: StepKind<JsonOptions> = {
     const inside = (list: Array<{ start: number; end: number }>, at: number) => list.some((r) => r.start <= at && at < r.end)
     const reason = (start: number) => (inside(doc.comments, start) ? 'inside a comment' : inside(doc.keys, start) ? 'an object key, not a string value' : inside(doc.strings, start) ? undefined : 'not a string value')
     const fallback = (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it'
-    const leftovers = mergeLeftovers(scanLeftovers(text, ctx, edits, { reason, fallback }), literals, [
-      ...valueLeftovers(literals, ctx, edits, reason, fallback),
+    // keys are never rewritten, but an old address in one is a leftover whatever its spelling
+    const keys = doc.keys.map((k) => decodeJsonString(text, { ...k, whole: true, encoding: JSON_ENCODING }))
+    const decoded = keys.some((k) => k.starts) ? [...literals, ...keys] : literals
+    const leftovers = mergeLeftovers(scanLeftovers(text, ctx, edits, { reason, fallback }), decoded, [
+      ...valueLeftovers(decoded, ctx, edits, reason, fallback),
       ...found.unmapped.filter((l) => !covered(l)),
     ])
-    return { edits, diagnostics, leftovers }
+    return { edits, diagnostics, leftovers: asWritten(text, leftovers) }
   },
   validators: [
     {

@@ -3,7 +3,7 @@ import type { Edit, EncodingName } from './edit.js'
 import { encodeValue } from './encode.js'
 import { scanLeftovers } from './leftovers.js'
 import { literalNeedles, literalRules, setEdits, setSchema } from './literal-rules.js'
-import { mergeLeftovers, rewriteValues, valueLeftovers } from './literal-value.js'
+import { asWritten, mergeLeftovers, rewriteValues, valueLeftovers } from './literal-value.js'
 import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './php-lex.js'
 import { phpLint } from './php-lint.js'
 import { findAssignments } from './php-set.js'
@@ -49,7 +49,7 @@ export const phpStep: StepKind<PhpOptions> = {
       ...valueLeftovers(literals, ctx, edits, reason, fallback),
       ...[...found.unmapped, ...found.refused, ...checked.refused].filter((l) => !inTarget(l)),
     ])
-    return { edits, diagnostics, leftovers }
+    return { edits, diagnostics, leftovers: asWritten(text, leftovers) }
   },
   validators: [phpLint],
 }

@@ -44,6 +44,6 @@ describe('json: rules match the value of a string', () => {
 
   it('reports a leftover old address hidden by an escape when no rule rewrites it', async () => {
     const r = await planText(jsonStep, '{"a": "h=10.0.10\\u002e48"}\n', opts({}))
-    expect(r.leftovers).toMatchObject([{ text: '10.0.10.48', reason: 'old address: this step has addresses: none' }])
+    expect(r.leftovers).toMatchObject([{ text: '10.0.10\\u002e48', reason: 'old address: this step has addresses: none' }])
   })
 })
