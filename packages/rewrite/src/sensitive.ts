@@ -156,18 +156,19 @@ export function maskedHash(text: string, spans: readonly Span[], values: readonl
 const CREDENTIAL_KEY = /(password|passwd|passphrase|pass|secret|token|apikey|secretkey)$/
 // words that end like a credential but name something else: sudoers' NOPASSWD: tag, nsswitch's
 // `passwd:` database, nginx's proxy_pass (an address a reviewer must see)
-const NOT_CREDENTIAL = /(bypass|compass|surpass|trespass|nopasswd|nopass|proxypass|^passwd)$/
+const NOT_CREDENTIAL = /(bypass|compass|surpass|trespass|nopasswd|nopass|nopassword|proxypass|^passwd)$/
 
 function isCredentialKey(key: string): boolean {
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '')
   return CREDENTIAL_KEY.test(k) && !NOT_CREDENTIAL.test(k)
 }
 
-// `key = value`, `key: value`, `'key' => value`, `"key": value`, `$CFG->dbpass = value`; a quoted
+// `key = value`, `key: value`, `'key' => value`, `"key": value`, `$CFG->dbpass = value`,
+// `$db['default']['password'] = value` (a quoted key closed by `]`); a quoted
 // value may be unterminated on the line (a syntax error's line must not show it either)
-const ASSIGN = /(?<![\w$])(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z_$][\w$]*(?:(?:->|\.|::)[\w$]+)*))\s*(=>|=(?!=)|:(?!:))\s*/g
+const ASSIGN = /(?<![\w$])(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z_$][\w$]*(?:(?:->|\.|::)[\w$]+)*))(?:(?<=\[\s*["'][^"'\n]*["'])\s*\])?\s*(=>|=(?!=)|:(?!:))\s*/g
 const DEFINE = /\bdefine\s*\(\s*(["'])([^"'\n]*)\1\s*,\s*/gi
-const URL_PASSWORD = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@:'"]*:([^\s/@'"]*)@/g
+const URL_PASSWORD = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@:'"]*:([^\s/'"]*)@/g
 
 /** The span of the value starting at `at` in `line`: inside its quotes, or the bare token (to the line's end when `rest`). */
 function valueAt(line: string, at: number, rest: boolean): Span | undefined {
@@ -190,6 +191,8 @@ function valueAt(line: string, at: number, rest: boolean): Span | undefined {
   }
   const m = /^[^\s;,#'"(){}[\]]+/.exec(line.slice(at))
   if (!m || line[at + m[0].length] === '(') return undefined
+  // a keyword of the language is no credential (`$cfg['AllowNoPassword'] = false;`, `= null`)
+  if (/^(true|false|null)$/i.test(m[0])) return undefined
   return { start: at, end: at + m[0].length }
 }
 

@@ -78,6 +78,13 @@ describe('credentialSpans', () => {
     ["'agent':17 'secret':16 'victori':2", []],
     ['host = 10.0.10.48', []],
     ['version = 1.2.3', []],
+    // a PHP array element (CodeIgniter's database.php), a userinfo password holding a raw @
+    ["$db['default']['password'] = 'pw9';", ['pw9']],
+    ['$config["db_pass"]="pw10";', ['pw10']],
+    ["$a['password'] == 'x' && $b['k'] = 1;", []],
+    ['url = https://user:p@ss@host/x and a@b', ['p@ss']],
+    ["$cfg['Servers'][$i]['AllowNoPassword'] = false;", []],
+    ["$config['oauth_client_secret'] = null;", []],
   ]
   it.each(cases)('%s', (line, values, path) => {
     expect(slices(line, credentialSpans(line, path))).toEqual(values)
