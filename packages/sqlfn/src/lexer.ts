@@ -66,7 +66,8 @@ export function lexSql(text: string, base = 0): SqlToken[] {
     const start = (map ? map[t.start]! : t.start) + base
     const end = (map ? map[t.end]! : t.end) + base
     const name = t.tokenName
-    const kind = name === 'SCONST' || name === 'USCONST' ? 'string' : name === 'SQL_COMMENT' || name === 'C_COMMENT' ? 'comment' : name === 'IDENT' || t.keywordKind > 0 ? 'word' : 'other'
+    // a U&'…' string comes under another token name from libpg-query's scanner
+    const kind = name === 'SCONST' || name === 'USCONST' || (name !== 'IDENT' && /^[uU]&'/.test(t.text)) ? 'string' : name === 'SQL_COMMENT' || name === 'C_COMMENT' ? 'comment' : name === 'IDENT' || t.keywordKind > 0 ? 'word' : 'other'
     out.push({ kind, start, end, text: map ? text.slice(start - base, end - base) : t.text })
   }
   return joinContinued(out, text, base)

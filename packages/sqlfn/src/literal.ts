@@ -61,7 +61,7 @@ export function readLiteral(token: string, base: number): Literal | undefined {
   }
   if (c === 39) return { form: 'sql', start: base, end: base + token.length, ...decodeStandard(token, 1, base) }
   if ((c === 69 || c === 101) && token.charCodeAt(1) === 39) return { form: 'sql-e', start: base, end: base + token.length, ...decodeEscape(token, 2, base) }
-  if ((c === 85 || c === 117) && token.startsWith('&\'', 1)) return { form: 'unicode', start: base, end: base + token.length, ...decodeStandard(token, 3, base) }
+  if ((c === 85 || c === 117) && token.startsWith('&\'', 1)) return { form: 'unicode', start: base, end: base + token.length, ...decodeUnicode(token, 3, base) }
   return undefined
 }
 
@@ -138,6 +138,33 @@ function decodeStandard(token: string, open: number, base: number): DecodedValue
     }
   }
   return b.done(end)
+}
+
+/**
+ * A `U&'…'` string with the default escape character: `\\XXXX`, `\\+XXXXXX` and `\\\\` decoded
+ * (only to find leftovers: such a literal is never rewritten). A `UESCAPE` clause is not seen.
+ */
+function decodeUnicode(token: string, open: number, base: number): DecodedValue & { pieces?: LiteralPiece[] } {
+  const spans = pieceSpans(token, open, false)
+  const b = pieceBuilder(base)
+  for (const [from, to] of spans) {
+    b.piece(from, to)
+    for (let i = from; i < to; ) {
+      const ch = token[i]!
+      if (ch === "'") { b.push("'", i); i += 2; continue }
+      const u = ch === '\\' ? /^(?:([0-9A-Fa-f]{4})|\+([0-9A-Fa-f]{6}))/.exec(token.slice(i + 1, i + 8)) : null
+      if (u) {
+        const cp = parseInt(u[1] ?? u[2]!, 16)
+        b.push(cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd', i)
+        i += 1 + u[0].length
+        continue
+      }
+      if (ch === '\\' && token[i + 1] === '\\') { b.push('\\', i); i += 2; continue }
+      b.push(ch, i)
+      i++
+    }
+  }
+  return b.done(spans[spans.length - 1]![1])
 }
 
 function decodeEscape(token: string, open: number, base: number): DecodedValue & { pieces?: LiteralPiece[] } {

@@ -131,10 +131,10 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   const found = spots.filter((at) => c.all.some((l) => text.startsWith(l, at)))
   // a string continued over lines ('host=10.0.10.' newline '48') may hold a needle that no byte
   // of the text spells: the statements holding one are read too
-  const continued = c.all.length ? hits(text, CONTINUED) : []
+  // so may an escape ('host=\x31\x30.0.10.48' in an E string or a COPY field): both kinds of
+  // statement are read, and their values' leftovers looked for (the raw scan cannot see them)
+  const continued = c.all.length ? [...hits(text, CONTINUED), ...hits(text, ESCAPED)].sort((a, b) => a - b) : []
   for (const at of continued) found.push(at)
-  // so may an escape ('host=\x31\x30.0.10.48' in an E string or a COPY field)
-  if (c.all.length) for (const at of hits(text, ESCAPED)) found.push(at)
   found.sort((a, b) => a - b)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
   await loadLexer()
@@ -193,16 +193,22 @@ function splitLeftovers(text: string, info: PieceInfo, ctx: Context): Leftover[]
   const out: Leftover[] = []
   const changed = info.rewrite?.edits ?? []
   for (const v of values) {
-    const pieces = v.pieces
+    // a value of one piece: only an escaped one may hide a leftover from the raw scan
+    const forms = [(v as { form?: string }).form, ...v.layers.map((l) => l.form)]
+    const escaped = forms.some((f) => f === 'sql-e' || f === 'unicode')
+    const pieces = v.pieces ?? (escaped ? [{ from: 0, start: v.at(0), end: v.at(v.value.length) }] : undefined)
     if (!pieces || changed.some((e) => e.start < v.end && v.start < e.end)) continue
     const pieceOf = (i: number) => pieces.findLastIndex((x) => x.from <= i)
-    for (const l of scanLeftovers(v.value, ctx, [], { variantBoundary: 'token', explainNearMisses: true, reason: () => reasonOf(info, v.start) })) {
+    const why = forms.includes('unicode') ? `in a U&'…' string of ${info.what}, which this step never rewrites` : reasonOf(info, v.start)
+    for (const l of scanLeftovers(v.value, ctx, [], { variantBoundary: 'token', explainNearMisses: true, reason: () => why })) {
       const last = pieceOf(l.end - 1)
-      if (pieceOf(l.start) === last) continue
       const start = v.at(l.start)
+      // within one piece, a leftover the source spells as it is was found by the raw scan
+      if (pieceOf(l.start) === last && text.slice(start, v.at(l.end)) === l.text) continue
       const next = pieces[last + 1]
       const end = next && l.end >= next.from ? pieces[last]!.end : v.at(l.end)
-      const reason = l.reason.startsWith('near-miss') ? `${l.reason}, split over string pieces` : l.reason.replace(/^(old address|variant[^:]*): /, `$1 ${l.text} split over string pieces: `)
+      const how = v.pieces ? 'split over string pieces' : 'spelled with escapes'
+      const reason = l.reason.startsWith('near-miss') ? `${l.reason}, ${how}` : l.reason.replace(/^(old address|variant[^:]*): /, `$1 ${l.text} ${how}: `)
       out.push({ start, end, text: text.slice(start, end), reason })
     }
   }
