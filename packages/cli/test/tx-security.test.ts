@@ -76,3 +76,28 @@ describe('cutover apply --state-dir', () => {
     expect(readFileSync(join(dir, 'var/www/site/app.conf'), 'utf8')).toBe('host 10.0.10.48\n')
   })
 })
+
+describe('cutover rollback never writes through a link put at a target since the apply', () => {
+  asRoot("a user's own file replaced by a link to root's file, or their directory by a link to root's directory: refused even with --force", async () => {
+    const { execFileSync } = await import('node:child_process')
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    for (const swap of ['file', 'directory'] as const) {
+      // the user's config holds the old address and what they would like root to run
+      const dir = makeTree({ 'cutover.yaml': spec(''), 'var/www/site/app.conf': 'host 10.0.10.48\necho pwned\n' })
+      for (const p of ['var/www', 'var/www/site', 'var/www/site/app.conf']) chownSync(join(dir, p), 65534, 65534)
+      const victim = mkdtempSync(join(tmpdir(), 'cutover-victim-'))
+      writeFileSync(join(victim, 'app.conf'), 'root only\n')
+      expect(await run(['apply', '--root', '.', '--yes', '--quiet'], memoryIo({ cwd: dir }))).toBe(0)
+      const as = (cmd: string) => execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', cmd], { cwd: join(dir, 'var/www') })
+      if (swap === 'file') as(`rm site/app.conf && ln -s ${join(victim, 'app.conf')} site/app.conf`)
+      else as(`mv site site.orig && ln -s ${victim} site`)
+      for (const force of [[], ['--force']]) {
+        const rb = memoryIo({ cwd: dir })
+        expect(await run(['rollback', '--root', '.', '--yes', ...force], rb)).toBe(1)
+        expect(rb.err()).toContain(swap === 'file' ? 'now a symlink' : `${join(dir, 'var/www/site')} is now a symlink`)
+        expect(readFileSync(join(victim, 'app.conf'), 'utf8')).toBe('root only\n')
+      }
+    }
+  })
+})

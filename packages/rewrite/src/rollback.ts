@@ -1,4 +1,7 @@
+import { closeSync, constants, openSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { pinChanged } from './dir-pin.js'
 import { CutoverError } from './errors.js'
 import { readJournals } from './journal.js'
 import { withLock } from './lock.js'
@@ -35,7 +38,7 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     const changed: string[] = []
     const targets: TxTarget[] = []
     for (const t of last.targets) {
-      const now = await readFile(t.path).then(sha256, () => 'absent')
+      const now = hashNow(t.path)
       // a file the transaction created and someone removed since is already as it was before
       if (!t.existed && now === 'absent') continue
       if (now !== t.after) {
@@ -44,7 +47,8 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
       }
       // a file the transaction created is removed; one written where the step allowed other users' directories is restored there too
       const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
-      targets.push(t.existed ? { target: t.target, path: t.path, before: now, content: await readFile(t.backup), ...allow } : { target: t.target, path: t.path, before: now, content: Buffer.alloc(0), remove: true, ...allow })
+      // exact: the path the transaction wrote, never a link someone put there since
+      targets.push(t.existed ? { target: t.target, path: t.path, exact: true, before: now, content: await readFile(t.backup), ...allow } : { target: t.target, path: t.path, exact: true, before: now, content: Buffer.alloc(0), remove: true, ...allow })
     }
     if (changed.length && !options.force) {
       throw new CutoverError('ROLLBACK_STALE', `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`)
@@ -55,4 +59,24 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     const result = await commitFiles(targets, { ...options, kind: 'rollback', restores: last.txid })
     return { ...result, restored: last.txid, recovered }
   })
+}
+
+/**
+ * The hash of the file a transaction wrote at `path` (a real path), as it is now: a link at it
+ * or on its directory path is not followed (`a symlink`, `unreachable (…)`).
+ */
+function hashNow(path: string): string {
+  const moved = pinChanged(dirname(path), undefined)
+  if (moved) return moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symlink' : 'absent'
+  }
+  try {
+    return sha256(readFileSync(fd))
+  } finally {
+    closeSync(fd)
+  }
 }

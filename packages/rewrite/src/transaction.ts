@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
@@ -39,6 +39,11 @@ export interface TxTarget {
   allowUserWritable?: boolean
   /** The one-time moves (swaps) the new content makes, journaled so that later plans skip them. */
   once?: OnceRecord[]
+  /**
+   * `path` is the real path a transaction wrote (a rollback restores it): a symlink there or in
+   * its directory path is refused, never followed (someone else may have put it there since).
+   */
+  exact?: boolean
 }
 
 /** What a finished transaction did. */
@@ -331,10 +336,11 @@ export async function commitFiles(
   const pins = new Map<string, string[]>()
   let mounts: Set<string> | null | undefined
   for (const [i, t] of targets.entries()) {
-    const real = realTarget(t.path, t.target)
+    const real = t.exact ? exactTarget(t.path, t.target) : realTarget(t.path, t.target)
     if (seen.has(real)) throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
     seen.add(real)
-    const info = statSync(real, { throwIfNoEntry: false })
+    // `real` has no link in it: one put there since is not followed
+    const info = lstatSync(real, { throwIfNoEntry: false })
     checkWritable(real, t.target, info)
     checkNotMountPoint(real, t.target, info, mounts === undefined ? (mounts = mountPoints() ?? null) : mounts)
     if (!t.allowUserWritable) checkNotUserWritable(real, t.target, info)
@@ -575,6 +581,13 @@ function realTarget(path: string, target: string): string {
   }
 }
 
+/** The journaled real path of a target, refused when a link is now at it or on its directory path. */
+function exactTarget(path: string, target: string): string {
+  const why = pinChanged(dirname(path), undefined) ?? (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? `${path} is now a symlink` : undefined)
+  if (why) throw new CutoverError('TARGET_MOVED', `${target}: ${why}: a rollback writes only where the transaction wrote, never through a link; nothing was written`)
+  return path
+}
+
 /** A file's bytes, or undefined when it does not exist; a symlink is not followed. */
 function readIfThere(path: string): Buffer | undefined | 'symlink' {
   let fd: number
@@ -597,7 +610,7 @@ function readIfThere(path: string): Buffer | undefined | 'symlink' {
 function checkWritable(path: string, target: string, info: Stats | undefined): void {
   if (info && !info.isFile()) throw new CutoverError('TARGET', `${target} is not a regular file`)
   try {
-    if (info) closeSync(openSync(path, constants.O_WRONLY))
+    if (info) closeSync(openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK))
     closeSync(openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY))
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
