@@ -40,3 +40,15 @@ it('verify shows the ONCE_CHANGED warning of a swap it cannot tell is in effect'
   const verify = cutover(['verify', '--root', 'root'], dir)
   expect(verify.out).toMatch(/warning: etc\/app\.conf:1:11: ONCE_CHANGED text: swap \[db-a, db-b\] was applied/)
 })
+
+it('the same swap in two steps of one file is applied once, not twice (which undid it in silence)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-twice-'))
+  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/a.conf, etc/b.conf], swap: [[db-b, db-a]] }\n')
+  mkdirSync(join(dir, 'root/etc'), { recursive: true })
+  for (const f of ['a.conf', 'b.conf']) writeFileSync(join(dir, 'root/etc', f), 'primary = db-a\nstandby = db-b\n')
+  expect(cutover(['apply', '--root', 'root', '--yes'], dir).code).toBe(0)
+  for (const f of ['a.conf', 'b.conf']) expect([f, readFileSync(join(dir, 'root/etc', f), 'utf8')]).toEqual([f, 'primary = db-b\nstandby = db-a\n'])
+  const plan = cutover(['plan', '--root', 'root', '--detailed-exitcode'], dir)
+  expect(plan.code).toBe(0)
+  expect(plan.out).not.toContain('ONCE_')
+})

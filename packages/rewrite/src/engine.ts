@@ -688,6 +688,8 @@ async function planRead(
   const notes: PlanNote[] = []
   // leftovers located in some pass's input, mapped forward through every later pass
   const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> = []
+  // the one-time moves an earlier step of this file planned
+  const movesHere = new Set<string>()
   for (const a of run) {
     if (a.keys) markKeys(a.keys, current)
     const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
@@ -715,7 +717,10 @@ async function planRead(
     // an edit that must happen once (a swap, its own inverse) is planned while the file does not
     // hold what it wrote; the step kind only says so (`once`), named for the kind
     const once: OnceNote[] = []
-    const named = result.edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
+    let named = result.edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
+    // the same move in two steps of one file is one move: done by the first (twice is undone)
+    if (movesHere.size) named = named.filter((e) => !e.once || !movesHere.has(e.once))
+    for (const e of named) if (e.once) movesHere.add(e.once)
     const sorted = sortEdits(plannedOnce(current, named, applied, once))
     for (const n of once) notes.push({ target, line: n.at.line, col: n.at.col, code: n.code, message: n.message, severity: 'warning' })
     passes.push(sorted)
