@@ -59,3 +59,16 @@ describe('an old address in an escaped JSON object key', () => {
     expect(r.stdout).toContain('app/c.json:1:11: 10.0.10\\u002e48 — old address: this step has addresses: none')
   })
 })
+
+describe('only escapes that may spell a needle make a file be read', () => {
+  it('a PHP file whose only backslashes are namespace separators and \\n is not read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+    mkdirSync(join(dir, 'root/app'), { recursive: true })
+    writeFileSync(join(dir, 'root/app/ns.php'), '<?php\nnamespace App\\Db;\nuse \\core\\output;\necho "done\\n";\n')
+    writeFileSync(join(dir, 'root/app/c.php'), '<?php\n$db = "\\061\\060.0.10.48";\n')
+    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - php: { files: ["app/*.php"], addresses: names }\n`)
+    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain('1 file(s) to change (2 in scope, 1 read)')
+  })
+})

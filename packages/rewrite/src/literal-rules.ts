@@ -36,6 +36,18 @@ export function literalNeedles(o: RuleOptions & { set?: Record<string, unknown> 
   return [...r.matcher.needles(), ...r.variants.needles(), ...Object.keys(o.set ?? {}).map(lastSegment)]
 }
 
+/**
+ * Byte needles of the escapes that may spell a needle's characters in a literal (`\x31`, `\061`,
+ * `\u0031`, `\/`): a file whose only match is written so is read too. Only escapes that can
+ * spell a character of some needle (any character, for the numeric ones), never a bare backslash
+ * (PHP namespaces would make nearly every file read).
+ */
+export function escapeNeedles(needles: readonly string[], numeric: readonly string[], named: Readonly<Record<string, string>>): string[] {
+  const out = new Set(numeric)
+  for (const n of needles) for (const ch of n) if (named[ch] !== undefined) out.add(named[ch])
+  return [...out]
+}
+
 function lastSegment(key: string): string {
   const parts = key.split(/\.|->/)
   return parts[parts.length - 1] || key

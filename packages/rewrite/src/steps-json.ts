@@ -4,7 +4,7 @@ import type { Edit, EncodingName } from './edit.js'
 import { scanLeftovers } from './leftovers.js'
 import { LineIndex } from './line-index.js'
 import { decodeText } from './source.js'
-import { literalNeedles, literalRules, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
+import { escapeNeedles, literalNeedles, literalRules, setEdits, setSchema, type LiteralRegion } from './literal-rules.js'
 import { asWritten, holds, mergeLeftovers, plainLiteral, rewriteValues, valueLeftovers, ValueBuilder, type DecodedLiteral } from './literal-value.js'
 import { object } from './schema.js'
 import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from './step.js'
@@ -65,6 +65,9 @@ export async function parseJson(text: string): Promise<JsonDocument> {
   return { root, strings, keys, comments, errors }
 }
 
+/** The escape of each character a JSON string may spell with a one-character escape. */
+const JSON_NAMED_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
 const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
 
 /** The value of a JSON string's content (escapes decoded), mapped to its source. */
@@ -112,8 +115,11 @@ export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode |
 export const jsonStep: StepKind<JsonOptions> = {
   name: 'json',
   options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') }, { required: ['files'] }),
-  // a match spelled with escapes holds no byte of its needle: a file with a backslash is read
-  needles: (o, ctx) => [...literalNeedles(o, ctx), '\\'],
+  // a match spelled with escapes holds no byte of its needle: a file with such an escape is read
+  needles: (o, ctx) => {
+    const n = literalNeedles(o, ctx)
+    return [...n, ...escapeNeedles(n, ['\\u', '\\/'], JSON_NAMED_ESCAPES)]
+  },
   async plan(file, o, ctx) {
     const text = file.text
     const doc = await parseJson(text)

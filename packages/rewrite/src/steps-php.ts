@@ -2,7 +2,7 @@ import type { Diagnostic } from './diagnostic.js'
 import type { Edit, EncodingName } from './edit.js'
 import { encodeValue } from './encode.js'
 import { scanLeftovers } from './leftovers.js'
-import { literalNeedles, literalRules, setEdits, setSchema } from './literal-rules.js'
+import { escapeNeedles, literalNeedles, literalRules, setEdits, setSchema } from './literal-rules.js'
 import { asWritten, mergeLeftovers, rewriteValues, valueLeftovers } from './literal-value.js'
 import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './php-lex.js'
 import { phpLint } from './php-lint.js'
@@ -17,6 +17,10 @@ export type PhpOptions = CommonOptions & RuleOptions & {
   set?: Record<string, ValueSpec>
 }
 
+/** PHP escapes that spell any character (`\x41`, `\u{41}`, `\101`), and those of one character. */
+const PHP_NUMERIC_ESCAPES = ['\\x', '\\u{', ...'01234567'.split('').map((d) => `\\${d}`)]
+const PHP_NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\v': '\\v', '\x1b': '\\e', '\f': '\\f', $: '\\$', '"': '\\"', "'": "\\'", '\\': '\\\\' }
+
 /**
  * The `php` step: rule keys apply only inside string literals (single, double with the literal
  * parts around interpolation, heredoc, nowdoc), never in comments or code; variants match whole
@@ -26,8 +30,11 @@ export type PhpOptions = CommonOptions & RuleOptions & {
 export const phpStep: StepKind<PhpOptions> = {
   name: 'php',
   options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a constant, array key or variable name') }, { required: ['files'] }),
-  // a match spelled with escapes holds no byte of its needle: a file with a backslash is read
-  needles: (o, ctx) => [...literalNeedles(o, ctx), '\\'],
+  // a match spelled with escapes holds no byte of its needle: a file with such an escape is read
+  needles: (o, ctx) => {
+    const n = literalNeedles(o, ctx)
+    return [...n, ...escapeNeedles(n, PHP_NUMERIC_ESCAPES, PHP_NAMED_ESCAPES)]
+  },
   async plan(file, o, ctx) {
     const text = file.text
     const doc = await parsePhp(text)
