@@ -153,7 +153,8 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     }
     const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
     // the transaction re-checks the file's real hash just before its rename
-    targets.push({ target: c.target, path, before: now, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}), ...(once.length ? { once } : {}) })
+    // `path` was resolved in the root just now, link-free: a link put on it since is refused, not followed
+    targets.push({ target: c.target, path, exact: true, before: now, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}), ...(once.length ? { once } : {}) })
   }
   return { targets, mask }
 }

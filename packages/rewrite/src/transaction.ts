@@ -40,8 +40,9 @@ export interface TxTarget {
   /** The one-time moves (swaps) the new content makes, journaled so that later plans skip them. */
   once?: OnceRecord[]
   /**
-   * `path` is the real path a transaction wrote (a rollback restores it): a symlink there or in
-   * its directory path is refused, never followed (someone else may have put it there since).
+   * `path` is a real path, checked (a plan's target resolved in the root, or the path a rollback
+   * restores): a symlink there or in its directory path is refused, never followed (someone else
+   * may have put it there since).
    */
   exact?: boolean
 }
@@ -584,7 +585,7 @@ function realTarget(path: string, target: string): string {
 /** The journaled real path of a target, refused when a link is now at it or on its directory path. */
 function exactTarget(path: string, target: string): string {
   const why = pinChanged(dirname(path), undefined) ?? (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? `${path} is now a symlink` : undefined)
-  if (why) throw new CutoverError('TARGET_MOVED', `${target}: ${why}: a rollback writes only where the transaction wrote, never through a link; nothing was written`)
+  if (why) throw new CutoverError('TARGET_MOVED', `${target}: ${why}: cutover writes only where it checked, never through a link put there since; nothing was written`)
   return path
 }
 

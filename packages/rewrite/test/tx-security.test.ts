@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { acquireLock, commitFiles, listTransactions, readTransaction, recover, rollbackLast, sha256, strayTemps, type FaultHook, type TxTarget } from '../src/index.js'
+import { acquireLock, applyPlanDocument, commitFiles, listTransactions, readTransaction, recover, rollbackLast, sha256, strayTemps, type FaultHook, type PlanDocument, type TxTarget } from '../src/index.js'
 import { injectedError } from '../src/fault.js'
 
 const isRoot = process.getuid?.() === 0
@@ -428,5 +428,32 @@ describe('journals of the cutover before directory pins', () => {
     expect((await recover({ stateDir: join(dir, 'state'), rollBack: txid })).transactions).toMatchObject([{ was: 'prepared', now: 'rolled-back' }])
     expect(readFileSync(path, 'utf8')).toBe('old\n')
     expect(readdirSync(join(dir, 'etc'))).toEqual(['a.conf'])
+  })
+})
+
+describe('apply of a plan document', () => {
+  asRoot("a user's directory swapped for a link after the plan's targets are resolved: nothing is created through it", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cutover-sec-'))
+    const site = join(root, 'var/www/site')
+    mkdirSync(site, { recursive: true })
+    for (const p of [join(root, 'var/www'), site]) chownSync(p, NOBODY, NOBODY)
+    const victim = mkdtempSync(join(tmpdir(), 'cutover-victim-'))
+    const text = '* * * * * root id\n'
+    const doc: PlanDocument = {
+      version: 1, profile: null, root, spec: 'cutover.yaml', database: [], leftovers: [], notes: [], secrets: [],
+      changes: [{ target: 'var/www/site/new.conf', kind: 'text', before: 'absent', after: sha256(text), mode: '0644', encoding: 'utf8', validators: ['swap'], allowUserWritable: true, diff: '',
+        edits: [{ line: 1, col: 1, rule: 'r', summary: '', pass: 0, start: 0, end: 0, text }] }],
+    }
+    // the validator is looked up after every target is resolved and read: the user swaps then
+    const validator = (name: string) => {
+      renameSync(site, site + '.orig')
+      symlinkSync(victim, site)
+      return { name, run: async () => undefined }
+    }
+    const err = await applyPlanDocument(doc, { stateDir: join(victim, '..', `${basename(victim)}-state`), validator }).catch((e) => e)
+    expect(err.code).toBe('TARGET_MOVED')
+    expect(err.message).toContain(`var/www/site/new.conf: ${site} is now a symlink`)
+    expect(readdirSync(victim)).toEqual([])
+    expect(readdirSync(site + '.orig')).toEqual([])
   })
 })
