@@ -385,3 +385,41 @@ describe('a leftover on a credential line', () => {
     expect(plan.out).toContain('etc/app.env:3:6: 10.0.10.48 — near-miss: "10.0.10.48" inside "10.0.10.480" is not rewritten\n')
   })
 })
+
+describe('a secret holding an old address', () => {
+  const spec = `version: 1
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+secrets:
+  PW: { env: PW }
+steps:
+  - ini:
+      files: ["etc/app.ini"]
+      set: { "db.pw": { secret: PW } }
+  - text:
+      files: ["etc/app.ini"]
+      addresses: names
+`
+  it('is written as it is: a later step neither rewrites it nor quotes it, before or after apply', () => {
+    for (const pw of ['pw-10.0.10.48', 'x10.0.10.480']) {
+      const dir = tree({ 'cutover.yaml': spec, 'etc/app.ini': '[db]\nhost = 10.0.10.48\npw = old\n' })
+      const state = join(dir, 'state')
+      const plan = cutover(['plan', '--root', '.', '--state-dir', state], dir, { PW: pw })
+      expect(plan.code).toBe(0)
+      expect(plan.out).toContain('\n-pw = (sensitive)\n+host = db.example.org\n+pw = (sensitive)\n')
+      expect(plan.out + plan.err).not.toContain(pw)
+      const json = cutover(['plan', '--root', '.', '--json', '--state-dir', state], dir, { PW: pw })
+      expect(json.out).not.toContain(pw)
+      expect(cutover(['apply', '--yes', '--root', '.', '--state-dir', state], dir, { PW: pw }).code).toBe(0)
+      expect(readFileSync(join(dir, 'etc/app.ini'), 'utf8')).toBe(`[db]\nhost = db.example.org\npw = ${pw}\n`)
+      // the secret is there: nothing to do, and a diff around it shows it masked
+      const again = cutover(['verify', '--root', '.', '--state-dir', state], dir, { PW: pw })
+      expect(again.code).toBe(0)
+      expect(again.out + again.err).not.toContain(pw)
+      writeFileSync(join(dir, 'etc/app.ini'), `[db]\nhost = 10.0.10.48\npw = ${pw}\n`)
+      const context = cutover(['plan', '--root', '.', '--state-dir', state], dir, { PW: pw })
+      expect(context.out).toContain('\n-host = 10.0.10.48\n+host = db.example.org\n pw = (sensitive)\n')
+      expect(context.out + context.err).not.toContain(pw)
+    }
+  })
+})

@@ -696,7 +696,7 @@ async function planRead(
     if (a.keys) markEditedKeys(a.keys, result.edits)
     const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
     // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
-    const sensitive = result.diagnostics.length && passes.some((p) => p.some(isSensitive)) ? sensitiveSpans(text, passes) : undefined
+    const sensitive = passes.some((p) => p.some(isSensitive)) ? sensitiveSpans(text, passes) : undefined
     if (errors.length) {
       const hide = sensitive ? { spans: sensitive.after, values: sensitive.old } : undefined
       return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors, hide) }
@@ -713,11 +713,22 @@ async function planRead(
       }
       notes.push({ target, line: p.line, col: p.col, code: d.code, message, severity: 'warning' })
     }
-    for (const l of result.leftovers) pending.push({ ...l, pass: passes.length })
+    // a later step never rewrites inside what a secret wrote (an old address in the new password
+    // would change the password, silently behind its mask), nor reports it as a leftover
+    const inSecret = (start: number, end: number) => sensitive !== undefined && sensitive.after.some((x) => (end > start ? start < x.end && x.start < end : x.start < start && start < x.end))
+    const edits = result.edits.filter((e) => !inSecret(e.start, e.end))
+    if (edits.length < result.edits.length) {
+      const first = result.edits.find((e) => inSecret(e.start, e.end))!
+      const span = sensitive!.after.find((x) => first.start < Math.max(x.end, first.start + 1) && x.start <= first.start)!
+      const p = positionsOf(current, [span.start]).get(span.start)!
+      const n = result.edits.length - edits.length
+      notes.push({ target, line: p.line, col: p.col, code: 'IN_SECRET', message: `${n} edit(s) of the ${a.kind.name} step fall inside a value written from a secret by an earlier step: not made, the secret is written as it is`, severity: 'warning' })
+    }
+    for (const l of result.leftovers) if (!inSecret(l.start, l.end)) pending.push({ ...l, pass: passes.length })
     // an edit that must happen once (a swap, its own inverse) is planned while the file does not
     // hold what it wrote; the step kind only says so (`once`), named for the kind
     const once: OnceNote[] = []
-    let named = result.edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
+    let named = edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
     // the same move in two steps of one file is one move: done by the first (twice is undone)
     if (movesHere.size) named = named.filter((e) => !e.once || !movesHere.has(e.once))
     for (const e of named) if (e.once) movesHere.add(e.once)

@@ -85,7 +85,8 @@ export function setSchema(describeKey: string): Schema<Record<string, ValueSpec>
 
 /**
  * The edits that write `value` into the content span `[start, end)` (whose current raw text is
- * `current`), encoded with `encoding`: none when it already holds that value. A secret yields
+ * `current`), encoded with `encoding`: none when it already holds that value (a secret: one that
+ * writes it again, which changes nothing but marks where it is). A secret yields
  * one edit carrying the secret's name and encoding, marked sensitive, so plans store no value.
  * `around` adds quotes around a value that had none (e.g. a number replaced by a string).
  */
@@ -101,7 +102,9 @@ export function setEdits(
   const secret = typeof value === 'object' ? value.secret : undefined
   const raw = secret !== undefined ? ctx.secret(secret) : (value as string)
   const encoded = encodeValue(raw, encoding)
-  if (!around && encoded === current) return []
+  // a secret already there is still where it is: the edit writes it again (no change), so that its
+  // place is known (masked in a diff's context, never rewritten by a later step)
+  if (!around && encoded === current) return secret !== undefined && current !== '' ? [{ start: span.start, end: span.end, text: encoded, rule, summary: `${rule} (sensitive)`, secret: { name: secret, encoding } }] : []
   const edit: Edit = secret !== undefined
     ? { start: span.start, end: span.end, text: encoded, rule, summary: `${rule} (sensitive)`, secret: { name: secret, encoding }, sensitive: true }
     : { start: span.start, end: span.end, text: encoded, rule, summary: `${rule} = ${raw}` }

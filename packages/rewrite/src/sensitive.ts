@@ -55,7 +55,9 @@ export function sensitiveSpans(text: string, passes: readonly (readonly Edit[])[
           let span: Span = { start: e.start, end: e.end }
           for (let k = inverses.length - 1; k >= 0; k--) span = mapSpan(span, inverses[k]!)
           out.before.push(span)
-          out.old.push(current.slice(e.start, e.end))
+          // a secret written again over itself replaces no old value
+          const old = current.slice(e.start, e.end)
+          if (!(e.secret && old === e.text)) out.old.push(old)
         }
         if (e.text.length > 0) out.after.push({ start: at, end: at + e.text.length })
         if (e.secret && e.text.length > 0) out.written.push(e.text)
