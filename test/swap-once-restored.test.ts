@@ -52,3 +52,21 @@ it('the same swap in two steps of one file is applied once, not twice (which und
   expect(plan.code).toBe(0)
   expect(plan.out).not.toContain('ONCE_')
 })
+
+it('state prune keeps the journal that records a swap in effect (without it the next plan swapped back)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-prune-'))
+  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/b.conf], replace: { one: two } }\n')
+  mkdirSync(join(dir, 'root/etc'), { recursive: true })
+  writeFileSync(join(dir, 'root/etc/a.conf'), 'primary = db-a\nstandby = db-b\n')
+  writeFileSync(join(dir, 'root/etc/b.conf'), 'one\n')
+  expect(cutover(['apply', '--root', 'root', '--yes'], dir).code).toBe(0)
+  // later transactions that hold no swap record go
+  writeFileSync(join(dir, 'root/etc/b.conf'), 'one\n')
+  expect(cutover(['apply', '--root', 'root', '--yes'], dir).code).toBe(0)
+  const pruned = cutover(['state', 'prune', '--root', 'root', '--keep', '0'], dir)
+  expect(pruned.code, pruned.out).toBe(0)
+  expect(pruned.out).toMatch(/Removed 1 finished transaction/)
+  const plan = cutover(['plan', '--root', 'root', '--detailed-exitcode'], dir)
+  expect(plan.out).toContain('No changes')
+  expect(plan.code).toBe(0)
+})

@@ -188,12 +188,34 @@ export async function listTransactions(stateDir: string): Promise<TxSummary[]> {
 
 /**
  * Deletes the backups and journals of finished transactions, keeping the newest `keep` finished
- * ones (and never an unfinished one, which `recover` needs). Returns the txids removed.
+ * ones (and never an unfinished one, which `recover` needs, nor one whose journal is the record
+ * of a swap still in effect: without it the swap would be planned again, undoing it). Returns
+ * the txids removed.
  */
 export async function pruneTransactions(stateDir: string, keep: number): Promise<string[]> {
-  const finished = (await readJournals(stateDir)).filter((j) => j.state !== 'staging' && j.state !== 'prepared')
-  const drop = finished.slice(0, Math.max(0, finished.length - keep))
+  const journals = await readJournals(stateDir)
+  const finished = journals.filter((j) => j.state !== 'staging' && j.state !== 'prepared')
+  const records = onceRecords(journals)
+  const drop = finished.slice(0, Math.max(0, finished.length - keep)).filter((j) => !records.has(j.txid))
   for (const j of drop) await rm(join(stateDir, 'tx', j.txid), { recursive: true, force: true })
   if (drop.length) await fsyncPath(join(stateDir, 'tx'))
   return drop.map((j) => j.txid)
+}
+
+/**
+ * The committed applies (not rolled back) whose journals hold the latest record of a one-time
+ * move on some target, or that wrote a target without recording moves (an older cutover): what
+ * `appliedOnce` reads.
+ */
+function onceRecords(journals: readonly Journal[]): Set<string> {
+  const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
+  const latest = new Map<string, string>()
+  for (const j of journals) {
+    if (j.kind !== 'apply' || j.state !== 'committed' || undone.has(j.txid)) continue
+    for (const t of j.targets) {
+      if (!j.meta?.once) latest.set(`${t.target}\0`, j.txid)
+      for (const r of t.once ?? []) latest.set(`${t.target}\0${r.id}`, j.txid)
+    }
+  }
+  return new Set(latest.values())
 }
