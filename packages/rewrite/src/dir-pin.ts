@@ -94,7 +94,7 @@ export function inPinnedDir<T>(dir: string, pin: readonly string[] | undefined, 
  * sticky bit, which keeps other users from renaming entries they do not own), so that user can
  * swap the path. Group-writable directories of group 0 count as root's.
  */
-export function userWritableDir(dir: string, owner: number): string | undefined {
+export function userWritableDir(dir: string, owner: number, acls?: ReadonlyMap<string, string>): string | undefined {
   const { stats, broken } = walk(dir)
   if (broken) return broken
   for (const [k, { path, st }] of stats.entries()) {
@@ -108,9 +108,34 @@ export function userWritableDir(dir: string, owner: number): string | undefined 
     const by: string[] = []
     if (mode & 0o020 && gid !== 0 && !sticky) by.push(`group ${groupName(gid)}`)
     if (mode & 0o002 && !sticky) by.push('every user')
+    // a POSIX ACL naming other users or groups with write (the mode's group bits are then its mask)
+    if (!sticky) for (const w of aclWriters(acls?.get(path), mode)) if (w.user ? w.id !== 0 && w.id !== owner : w.id !== 0) by.push(w.user ? `user ${userName(w.id)}` : `group ${groupName(w.id)}`)
     if (by.length) return `${what} (owner ${userName(uid)}) is writable by ${by.join(' and ')}`
   }
   return undefined
+}
+
+/**
+ * The named users and groups an access ACL (`system.posix_acl_access`, base64 as getfattr prints
+ * it: `0s…`) lets write, their permission limited by the ACL's mask (the mode's group bits).
+ */
+function aclWriters(value: string | undefined, mode: number): Array<{ user: boolean; id: number }> {
+  if (!value || !(mode & 0o020)) return []
+  const b = Buffer.from(value.replace(/^0s/, ''), 'base64')
+  const out: Array<{ user: boolean; id: number }> = []
+  // a 4-byte version, then entries of tag (u16), perm (u16), id (u32), little-endian
+  for (let at = 4; at + 8 <= b.length; at += 8) {
+    const tag = b.readUInt16LE(at)
+    if ((tag === 0x02 || tag === 0x08) && b.readUInt16LE(at + 2) & 0o2) out.push({ user: tag === 0x02, id: b.readUInt32LE(at + 4) })
+  }
+  return out
+}
+
+/** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
+export function aclCandidates(dirs: Iterable<string>): string[] {
+  const out = new Set<string>()
+  for (const dir of dirs) for (const { path, st } of walk(dir).stats) if (Number(st.mode) & 0o020) out.add(path)
+  return [...out]
 }
 
 function nameIn(file: string, id: number): string {

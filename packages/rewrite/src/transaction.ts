@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
-import { inPinnedDir, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
+import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
 import { CutoverError, ValidationError } from './errors.js'
 import { resolveRecordedSecrets } from './secrets.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
@@ -336,6 +336,7 @@ export async function commitFiles(
   const seen = new Set<string>()
   const pins = new Map<string, string[]>()
   let mounts: Set<string> | null | undefined
+  const userCheck: Array<{ real: string; target: string; info: Stats | undefined }> = []
   for (const [i, t] of targets.entries()) {
     const real = t.exact ? exactTarget(t.path, t.target) : realTarget(t.path, t.target)
     if (seen.has(real)) throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
@@ -344,7 +345,7 @@ export async function commitFiles(
     const info = lstatSync(real, { throwIfNoEntry: false })
     checkWritable(real, t.target, info)
     checkNotMountPoint(real, t.target, info, mounts === undefined ? (mounts = mountPoints() ?? null) : mounts)
-    if (!t.allowUserWritable) checkNotUserWritable(real, t.target, info)
+    if (!t.allowUserWritable) userCheck.push({ real, target: t.target, info })
     let dirPin = pins.get(dirname(real))
     if (!dirPin) pins.set(dirname(real), (dirPin = pinDir(dirname(real))))
     entries.push({
@@ -363,6 +364,15 @@ export async function commitFiles(
       ...(t.once?.length ? { once: t.once } : {}),
       ...(t.allowUserWritable ? { allowUserWritable: true as const } : {}),
     })
+  }
+  if (process.getuid?.() === 0 && userCheck.length) {
+    // the ACLs of the directories on the way that may grant write to other users
+    const candidates = aclCandidates(new Set(userCheck.map((u) => dirname(u.real))))
+    const acls = new Map<string, string>()
+    if (candidates.length && (await xattrToolsAvailable())) {
+      for (const [dir, a] of await readXattrs(candidates)) if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
+    }
+    for (const u of userCheck) checkNotUserWritable(u.real, u.target, u.info, acls)
   }
   const xattrs = await collectXattrs(entries, warnings)
   const defaultAcl = await dirsWithDefaultAcl([...pins.keys()])
@@ -647,9 +657,9 @@ function checkNotMountPoint(path: string, target: string, info: Stats | undefine
  * Refuses, when running as root, a target whose directory path a user other than root and the
  * file's owner can change (sshd's StrictModes): that user could swap it while root writes.
  */
-function checkNotUserWritable(path: string, target: string, info: Stats | undefined): void {
+function checkNotUserWritable(path: string, target: string, info: Stats | undefined, acls: ReadonlyMap<string, string>): void {
   if (process.getuid?.() !== 0) return
-  const why = userWritableDir(dirname(path), info?.uid ?? 0)
+  const why = userWritableDir(dirname(path), info?.uid ?? 0, acls)
   if (why) {
     throw new CutoverError('USER_WRITABLE', `${target}: refused as root: ${why}, who could swap it for a symlink while root writes; nothing was written (allow-user-writable: true on the step writes there anyway)`)
   }

@@ -136,6 +136,27 @@ describe('directories other users can change are refused as root', () => {
   })
 })
 
+describe('directories another user can write through an ACL', () => {
+  asRoot('a named user or group with write in the access ACL of the directory or a parent is refused as root; read-only entries and root by name are not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-sec-'))
+    mkdirSync(join(dir, 'etc/app'), { recursive: true })
+    writeFileSync(join(dir, 'etc/app/a.conf'), 'old\n')
+    const target: TxTarget = { target: 'etc/app/a.conf', path: join(dir, 'etc/app/a.conf'), before: sha256('old\n'), content: Buffer.from('new\n') }
+    const acl = (spec: string, path = 'etc/app') => execFileSync('setfacl', ['-b', '-m', spec, join(dir, path)])
+    for (const [spec, who] of [['u:nobody:rwx', 'user nobody (65534)'], ['g:nogroup:rwx', `group ${'nogroup'} (65534)`]]) {
+      acl(spec!)
+      await expect(commitFiles([target], { stateDir: join(dir, 'state') })).rejects.toThrow(`directory ${join(dir, 'etc/app')} (owner root (0)) is writable by ${who}, who could swap it`)
+      execFileSync('setfacl', ['-b', join(dir, 'etc/app')])
+    }
+    acl('u:nobody:rwx', 'etc')
+    await expect(commitFiles([target], { stateDir: join(dir, 'state') })).rejects.toThrow(`its parent directory ${join(dir, 'etc')} (owner root (0)) is writable by user nobody (65534)`)
+    // read-only for nobody, and write for root by name: fine
+    acl('u:nobody:r-x,u:root:rwx', 'etc')
+    await commitFiles([target], { stateDir: join(dir, 'state') })
+    expect(readFileSync(target.path, 'utf8')).toBe('new\n')
+  })
+})
+
 describe('temp and restore names', () => {
   it('are random per file, journaled, and a file planted at one is never written through', async () => {
     const s = site()
