@@ -141,7 +141,8 @@ describe('sensitiveSpans, property', () => {
           const s = sensitiveSpans(text, [pass0, pass1, pass2])
           expect(slices(text, s.before)).toEqual([old])
           expect(slices(final, s.after)).toEqual([secret])
-          expect(s.old).toEqual([old])
+          // a secret written over itself replaces no old value
+          expect(s.old).toEqual(old === secret ? [] : [old])
         },
       ),
       { numRuns: 300 },
