@@ -423,3 +423,40 @@ steps:
     }
   })
 })
+
+describe('a credential-looking value the diff masks', () => {
+  it('cannot be confirmed by guesses against the plan\'s hashes; apply and the stale check still work', () => {
+    const pgpass = `10.0.10.48:5432:lms:lms:${OLD}\n`
+    const dir = tree({
+      'cutover.yaml': 'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["home/u/.pgpass", "etc/plain.conf"], addresses: names }\n',
+      'home/u/.pgpass': pgpass,
+      'etc/plain.conf': 'host=10.0.10.48\n',
+    })
+    const json = cutover(['plan', '--root', '.', '--json'], dir)
+    expect(json.code).toBe(0)
+    expect(json.out).not.toContain(OLD)
+    const doc = JSON.parse(json.out)
+    const change = doc.changes.find((c: { target: string }) => c.target === 'home/u/.pgpass')
+    expect(change.before).toMatch(/^masked-sha256:[0-9a-f]{64}$/)
+    expect(change.after).toMatch(/^masked-sha256:[0-9a-f]{64}$/)
+    // a file without one keeps its plain sha256
+    expect(doc.changes.find((c: { target: string }) => c.target === 'etc/plain.conf').before).toMatch(/^sha256:/)
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+    const salted = (s: string) => createHash('sha256').update(`${change.salt}\u0000utf8\u0000`).update(s).digest('hex')
+    for (const g of ['Summer2018!', OLD, 'Winter2019!']) {
+      const file = `10.0.10.48:5432:lms:lms:${g}\n`
+      expect(change.before.endsWith(sha(file))).toBe(false)
+      expect(change.before.endsWith(salted(file))).toBe(false)
+    }
+    writeFileSync(join(dir, 'plan.json'), json.out)
+    writeFileSync(join(dir, 'home/u/.pgpass'), pgpass.replace('5432', '5433'))
+    const stale = cutover(['apply', 'plan.json', '--root', '.', '--state-dir', join(dir, 'state')], dir)
+    expect(stale.code).toBe(1)
+    expect(stale.err).toContain('home/u/.pgpass: changed since the plan')
+    writeFileSync(join(dir, 'home/u/.pgpass'), pgpass)
+    const apply = cutover(['apply', 'plan.json', '--root', '.', '--state-dir', join(dir, 'state')], dir)
+    expect(apply.err).toBe('')
+    expect(apply.code).toBe(0)
+    expect(readFileSync(join(dir, 'home/u/.pgpass'), 'utf8')).toBe(`db.example.org:5432:lms:lms:${OLD}\n`)
+  })
+})

@@ -8,7 +8,7 @@ import { withLock } from './lock.js'
 import { recordOnce, type OnceRecord } from './once.js'
 import type { PlanDocChange, PlanDocument } from './plan-doc.js'
 import { resolveRecordedSecrets } from './secrets.js'
-import { maskToolMessage, maskedHash, merge, sensitiveLines, sensitiveSpans, type SensitiveSpans, type Span, type ToolMessageMask } from './sensitive.js'
+import { fileCredentialSpans, maskToolMessage, maskedHash, merge, sensitiveLines, sensitiveSpans, type SensitiveSpans, type Span, type ToolMessageMask } from './sensitive.js'
 import { decodeText, encodeText, sha256 } from './source.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
 import type { Validator } from './step.js'
@@ -132,7 +132,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
   const hashed = [...new Set(replays.flatMap((r) => [...r.spans.old, ...r.spans.written]))]
   for (const r of replays) {
     if (r.c.salt === undefined || r.now === 'absent') continue
-    const now = maskedHash(r.text, r.spans.before, hashed, r.c.salt, r.encoding)
+    const now = maskedHash(r.text, [...r.spans.before, ...fileCredentialSpans(r.text, r.c.target)], hashed, r.c.salt, r.encoding)
     if (now !== r.c.before) stale.push(`${r.c.target}: changed since the plan (planned ${r.c.before}, now ${now})`)
   }
   if (refused.length) throw new CutoverError('OUTSIDE_ROOT', `the plan leads out of its root, nothing was written:\n${refused.map((s) => `  ${s}`).join('\n')}`)
@@ -147,7 +147,7 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
   const mask: ToolMessageMask = { values: [...hashed, ...secrets.values()], lines, keep: [...doc.changes.map((c) => c.target), options.stateDir] }
   for (const { c, path, now, after: text, spans, once } of replays) {
     const content = encodeText(text, c.encoding)
-    const after = c.salt !== undefined ? maskedHash(text, spans.after, hashed, c.salt, c.encoding) : sha256(content)
+    const after = c.salt !== undefined ? maskedHash(text, [...spans.after, ...fileCredentialSpans(text, c.target)], hashed, c.salt, c.encoding) : sha256(content)
     if (after !== c.after) {
       throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
     }

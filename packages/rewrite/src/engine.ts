@@ -19,7 +19,7 @@ import { checkPlanned } from './plan-check.js'
 import { Prefilter } from './prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, type SecretRecord } from './secrets.js'
-import { credentialSpans, isSensitive, maskSpans, maskedHash, sensitiveSpans, tokenSpans, type SensitiveSpans } from './sensitive.js'
+import { credentialSpans, fileCredentialSpans, isSensitive, maskSpans, maskedHash, sensitiveSpans, tokenSpans, type SensitiveSpans } from './sensitive.js'
 import { decodeText, isBinary, sha256, type TextEncoding } from './source.js'
 import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions, type SpecStep } from './spec.js'
 import type { DatabaseChange, DatabaseTarget } from './database.js'
@@ -871,10 +871,13 @@ function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], note
     ]
     c.diff = unifiedDiff(c.target, c.beforeText, after, { before: s.before, after: s.after, line })
     ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
-    if (s.before.length || s.after.length || hashed.some((v) => c.beforeText.includes(v) || after.includes(v))) {
+    // a value the diff masks as a credential must not be confirmable against the file's hash either
+    const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
+    const credAfter = fileCredentialSpans(after, c.target)
+    if (s.before.length || s.after.length || credBefore.length || credAfter.length || hashed.some((v) => c.beforeText.includes(v) || after.includes(v))) {
       c.salt = randomBytes(16).toString('hex')
-      if (c.before !== 'absent') c.before = maskedHash(c.beforeText, s.before, hashed, c.salt, c.encoding)
-      c.after = maskedHash(after, s.after, hashed, c.salt, c.encoding)
+      if (c.before !== 'absent') c.before = maskedHash(c.beforeText, [...s.before, ...credBefore], hashed, c.salt, c.encoding)
+      c.after = maskedHash(after, [...s.after, ...credAfter], hashed, c.salt, c.encoding)
     }
   }
   // free text hides the old values only: a secret's value elsewhere is another word there (a path)

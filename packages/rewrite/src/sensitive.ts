@@ -239,6 +239,25 @@ export function credentialSpans(line: string, path = ''): Span[] {
   return merge(out)
 }
 
+/**
+ * The spans of `text` holding values that look like credentials ({@link credentialSpans} of each
+ * line): a plan hashes the file without them, so that a masked password cannot be confirmed by
+ * guessing against the file's hash.
+ */
+export function fileCredentialSpans(text: string, path: string): Span[] {
+  const out: Span[] = []
+  for (let start = 0; start <= text.length; ) {
+    const nl = text.indexOf('\n', start)
+    const end = nl === -1 ? text.length : nl
+    const line = text.slice(start, end)
+    // only a line that may hold one is scanned: a key, a URL's userinfo, or a .pgpass field
+    if (/[=:]/.test(line)) for (const s of credentialSpans(line, path)) out.push({ start: start + s.start, end: start + s.end })
+    if (nl === -1) break
+    start = nl + 1
+  }
+  return out
+}
+
 /** What a tool's message about one staged file must not show (see {@link maskToolMessage}). */
 export interface ToolMessageMask {
   /** Values never shown: secrets (raw and as written), old values they replace. */
