@@ -4,7 +4,8 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { dirname, join, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
 import type { DatabaseChange } from './database.js'
-import { userWritableDir } from './dir-pin.js'
+import { aclCandidates, userWritableDir } from './dir-pin.js'
+import { readXattrs, xattrToolsAvailable } from './xattr.js'
 import { CutoverError } from './errors.js'
 import type { SecretRecord } from './secrets.js'
 
@@ -118,7 +119,13 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
   // as root: a path other users can change (a parent they own, or can write without the sticky
   // bit) lets them swap in journals that recovery trusts; refused, as for targets
   if (process.getuid?.() === 0) {
-    const why = userWritableDir(realpathSync(stateDir), 0)
+    const real = realpathSync(stateDir)
+    const candidates = aclCandidates([real])
+    const acls = new Map<string, string>()
+    if (candidates.length && (await xattrToolsAvailable())) {
+      for (const [dir, a] of await readXattrs(candidates)) if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
+    }
+    const why = userWritableDir(real, 0, acls)
     if (why) throw new CutoverError('STATE_DIR', `state directory ${stateDir}: ${why}, who could swap it for one holding other journals, which recovery trusts: refused; use another --state-dir`)
   }
 }

@@ -259,6 +259,13 @@ describe('--state-dir', () => {
     expect(err.code).toBe('STATE_DIR')
     expect(err.message).toContain(`state directory ${join(dir, 'home/lib/cutover')}: its parent directory ${join(dir, 'home')} belongs to nobody (65534), who could swap it`)
     await expect(acquireLock(join(dir, 'home/lib/cutover'), 'cutover recover')).rejects.toMatchObject({ code: 'STATE_DIR' })
+    // root's parent that another user can write through its ACL
+    chownSync(join(dir, 'home'), 0, 0)
+    chmodSync(join(dir, 'home'), 0o755)
+    await commitFiles(t, { stateDir: join(dir, 'home/lib/cutover') })
+    writeFileSync(join(dir, 'etc/a.conf'), 'old\n')
+    execFileSync('setfacl', ['-m', 'u:nobody:rwx', join(dir, 'home/lib')])
+    await expect(commitFiles(t, { stateDir: join(dir, 'home/lib/cutover') })).rejects.toThrow(`its parent directory ${join(dir, 'home/lib')} (owner root (0)) is writable by user nobody (65534)`)
     expect(readFileSync(join(dir, 'etc/a.conf'), 'utf8')).toBe('old\n')
   })
 })
