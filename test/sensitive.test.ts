@@ -250,6 +250,19 @@ steps:
   })
 })
 
+describe('a syntax error on the line of a key set from a secret', () => {
+  it('never prints the old value, whatever the key is named', () => {
+    const dir = tree({
+      'cutover.yaml': 'version: 1\nhosts: {}\nsecrets:\n  PW: { env: PW }\nsteps:\n  - json:\n      files: ["etc/app.json"]\n      set: { "db.pw": { secret: PW } }\n',
+      'etc/app.json': `{\n  "db": { "pw": "${OLD}" "user": "x" }\n}\n`,
+    })
+    const r = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('etc/app.json:2:31: JSON_SYNTAX invalid JSON: CommaExpected\n    "db": { "pw": "(sensitive)" "user": "x" }\n                                ^^^^^^\n')
+    expect(r.err).not.toContain(OLD)
+  })
+})
+
 describe('an old password that looks like something else', () => {
   it('is hidden in leftovers too (a near-miss quotes the word around an address)', () => {
     const dir = tree({

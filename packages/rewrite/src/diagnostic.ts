@@ -11,9 +11,10 @@ export type { Diagnostic, Range } from './diagnostic-data.js'
  * with values that look like credentials as `(sensitive)` (a syntax error on a password's line
  * must not print the password) and control characters made visible. `hide` names more to show
  * as `(sensitive)`: spans of the source (a secret an earlier step wrote), and values (old
- * passwords) as whole words of the line and of the message (the path is never masked).
+ * passwords) as whole words of the line and of the message (the path is never masked), and the
+ * values of keys named in `keys` (the keys the spec sets from a secret: their old values).
  */
-export function formatDiagnostic(path: string, source: string | LineIndex, d: Diagnostic, hide?: { spans?: readonly Range[]; values?: readonly string[] }): string {
+export function formatDiagnostic(path: string, source: string | LineIndex, d: Diagnostic, hide?: { spans?: readonly Range[]; values?: readonly string[]; keys?: readonly string[] }): string {
   const index = typeof source === 'string' ? new LineIndex(source) : source
   const { line, col } = index.position(d.range.start)
   const lineText = index.lineText(line)
@@ -23,7 +24,7 @@ export function formatDiagnostic(path: string, source: string | LineIndex, d: Di
   const spans = (hide?.spans ?? [])
     .map((s) => ({ start: Math.max(0, s.start - lineStart), end: Math.min(lineText.length, s.end - lineStart) }))
     .filter((s) => s.end > s.start)
-  const { text, at } = shownLine(lineText, merge([...credentialSpans(lineText, path), ...spans, ...tokenSpans(lineText, values)]))
+  const { text, at } = shownLine(lineText, merge([...credentialSpans(lineText, path, hide?.keys), ...spans, ...tokenSpans(lineText, values)]))
   // the message may quote a hidden span's text (`got "VALUE"`): those texts are words it never shows
   const quoted = (hide?.spans ?? []).map((s) => index.text.slice(s.start, s.end))
   const message = values.length || quoted.length ? maskToolMessage(d.message, { values: [...values, ...quoted], lines: new Map(), keep: [path] }) : d.message

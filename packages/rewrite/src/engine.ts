@@ -698,7 +698,9 @@ async function planRead(
     // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
     const sensitive = passes.some((p) => p.some(isSensitive)) ? sensitiveSpans(text, passes) : undefined
     if (errors.length) {
-      const hide = sensitive ? { spans: sensitive.after, values: sensitive.old } : undefined
+      // the old values of the keys set from a secret are not known yet: the keys are
+      const keys = secretKeys(a.step.options)
+      const hide = sensitive || keys.length ? { spans: sensitive?.after ?? [], values: sensitive?.old ?? [], keys } : undefined
       return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors, hide) }
     }
     const at = result.diagnostics.length ? positionsOf(current, result.diagnostics.map((d) => d.range.start)) : undefined
@@ -814,6 +816,16 @@ function rootResolver(root: string): RootResolver {
   } catch (e) {
     throw new CutoverError('ROOT', `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, { cause: e })
   }
+}
+
+/** The last part of each key a step's `set` writes from a secret (`db.pw` -> `pw`, `CFG->dbpass` -> `dbpass`). */
+function secretKeys(options: unknown): string[] {
+  const set = (options as { set?: Record<string, unknown> } | undefined)?.set
+  if (!set || typeof set !== 'object') return []
+  return Object.entries(set)
+    .filter(([, v]) => typeof v === 'object' && v !== null && 'secret' in v)
+    .map(([k]) => k.split(/->|\.|::/).pop()!.replace(/^\$/, ''))
+    .filter((k) => k.length > 0)
 }
 
 /**

@@ -71,9 +71,9 @@ export class InputError extends CutoverError {
   readonly diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]
   readonly path: string
   readonly source: string
-  /** What formatting must show as `(sensitive)` (see `formatDiagnostic`): spans of `source`, and values as words. */
-  readonly hide: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[] } | undefined
-  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[], hide?: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[] }) {
+  /** What formatting must show as `(sensitive)` (see `formatDiagnostic`): spans of `source`, values as words, and the values of keys named so. */
+  readonly hide: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[]; keys?: readonly string[] } | undefined
+  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[], hide?: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[]; keys?: readonly string[] }) {
     super('INPUT_INVALID', `${path}: cannot be rewritten safely`)
     this.name = 'InputError'
     this.path = path

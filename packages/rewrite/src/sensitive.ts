@@ -201,13 +201,15 @@ function valueAt(line: string, at: number, rest: boolean): Span | undefined {
 /**
  * Spans of one line (no line break) holding a value that looks like a credential: the value of a
  * key named like a password, secret, token or API key (PHP, INI, JSON, JS, `.env`, conninfo
- * `password=`), the password of a URL's userinfo, the password field of a `.pgpass` line.
+ * `password=`), the password of a URL's userinfo, the password field of a `.pgpass` line; and
+ * the value of a key named in `keys` (as written: the keys a spec sets from a secret).
  */
-export function credentialSpans(line: string, path = ''): Span[] {
+export function credentialSpans(line: string, path = '', keys: readonly string[] = []): Span[] {
   const out: Span[] = []
+  const named = (key: string) => isCredentialKey(key) || (keys.length > 0 && keys.includes(key.replace(/^\$/, '')))
   for (const m of line.matchAll(ASSIGN)) {
     const key = m[1] ?? m[2] ?? m[3] ?? ''
-    if (!isCredentialKey(key.split(/->|\.|::/).pop()!)) continue
+    if (!named(key.split(/->|\.|::/).pop()!)) continue
     const at = m.index + m[0].length
     // `key = value to the end` (INI, .env, YAML) for a bare key opening its line; not for code ($var, ->)
     const bare = m[3] !== undefined && !/^\$|->|::/.test(m[3]) && m[4] !== '=>' && /^\s*$/.test(line.slice(0, m.index))
@@ -216,7 +218,7 @@ export function credentialSpans(line: string, path = ''): Span[] {
     if (v && !(m[3] === undefined && /^\d+$/.test(line.slice(v.start, v.end)))) out.push(v)
   }
   for (const m of line.matchAll(DEFINE)) {
-    if (!isCredentialKey(m[2]!)) continue
+    if (!named(m[2]!)) continue
     const v = valueAt(line, m.index + m[0].length, false)
     if (v) out.push(v)
   }

@@ -89,6 +89,12 @@ describe('credentialSpans', () => {
   it.each(cases)('%s', (line, values, path) => {
     expect(slices(line, credentialSpans(line, path))).toEqual(values)
   })
+
+  it('takes the values of the keys it is given too', () => {
+    expect(slices("$pw = 'a' 'b';", credentialSpans("$pw = 'a' 'b';", '', ['pw']))).toEqual(['a'])
+    expect(slices("define('MOODLE_KEY', 'y') +;", credentialSpans("define('MOODLE_KEY', 'y') +;", '', ['MOODLE_KEY']))).toEqual(['y'])
+    expect(slices('"pw": "x", "other": "y"', credentialSpans('"pw": "x", "other": "y"', '', ['pw']))).toEqual(['x'])
+  })
 })
 
 describe('tokenSpans and maskedHash', () => {
