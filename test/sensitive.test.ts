@@ -432,6 +432,8 @@ steps:
       writeFileSync(join(dir, 'etc/app.ini'), `[db]\nhost = 10.0.10.48\npw = ${pw}\n`)
       const context = cutover(['plan', '--root', '.', '--state-dir', state], dir, { PW: pw })
       expect(context.out).toContain('\n-host = 10.0.10.48\n+host = db.example.org\n pw = (sensitive)\n')
+      // the secret already there is not counted as a change
+      expect(context.out).toMatch(/^ {2}etc\/app\.ini +ini\+text +\+1 -1 +addresses ×1\n/m)
       expect(context.out + context.err).not.toContain(pw)
     }
   })

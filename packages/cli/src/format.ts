@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import { formatDiagnostic, quotePath, showControls, type FileChange, type Plan } from '@cutover/rewrite'
+import { applyEdits, formatDiagnostic, quotePath, showControls, type FileChange, type Plan } from '@cutover/rewrite'
 
 /** ANSI colors, or none (not a terminal, or NO_COLOR set). */
 export interface Paint { red(s: string): string; green(s: string): string; cyan(s: string): string; bold(s: string): string; dim(s: string): string; yellow(s: string): string }
@@ -9,10 +9,17 @@ export function paint(enabled: boolean): Paint {
   return { red: c(31), green: c(32), cyan: c(36), bold: c(1), dim: c(2), yellow: c(33) }
 }
 
-/** Counts of each rule's edits in a change: `addresses ×3, replace ×1`. */
+/**
+ * Counts of each rule's edits in a change: `addresses ×3, replace ×1`. A secret written again over
+ * itself (a `set` already done, kept to mark the secret's place) changes nothing and is not counted.
+ */
 export function ruleCounts(c: FileChange): string {
   const counts = new Map<string, number>()
-  for (const pass of c.passes) for (const e of pass) counts.set(e.rule, (counts.get(e.rule) ?? 0) + 1)
+  let text = c.beforeText
+  c.passes.forEach((pass, i) => {
+    for (const e of pass) if (!(e.secret && text.slice(e.start, e.end) === e.text)) counts.set(e.rule, (counts.get(e.rule) ?? 0) + 1)
+    if (i + 1 < c.passes.length && pass.length) text = applyEdits(text, pass)
+  })
   return [...counts.entries()].map(([r, n]) => `${r} ×${n}`).join(', ')
 }
 
