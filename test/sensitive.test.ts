@@ -375,6 +375,15 @@ steps:
       expect(r.err).toContain(`var/www/moodle/config.php:6:8: PLANNED_INVALID php -l: Parse error: syntax error, unexpected single-quoted string "(sensitive)" in var/www/moodle/config.php on line 6`)
       expect(r.err).toContain("\n  $x = 1 '(sensitive)';\n")
       expect(r.err).not.toContain(OLD)
+      // on the line of the secret, the stars that stand for it in the linted text would tell its length
+      const keyed = tree({
+        'cutover.yaml': 'version: 1\nhosts: {}\nsecrets:\n  PW: { env: PW }\nsteps:\n  - php:\n      files: ["etc/app.php"]\n      set: { MOODLE_KEY: { secret: PW } }\n',
+        'etc/app.php': "<?php\ndefine('MOODLE_KEY', 'old') + ;\n",
+      })
+      const starred = cutover(['plan', '--root', '.'], keyed, { PW: 'n3w-pw' })
+      expect(starred.code).toBe(1)
+      expect(starred.err).toContain("\n  define('MOODLE_KEY', '(sensitive)') + ;\n                                        ^\n")
+      expect(starred.err).not.toMatch(/\*\*\*/)
     },
   )
 })

@@ -60,7 +60,9 @@ export async function checkPlanned(changes: readonly Planned[], validator: (name
         const text = texts[i]!
         const message = `${got[i]!}${old[k] ? ' (the file on disk fails this check too)' : ''} [in the planned text]`
         // the old values secrets replace (in any file) may be elsewhere in this one, and in the tool's message
-        errors.push(new InputError(c.target, text, [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, name) }], { values: oldValues }))
+        // and the stars standing for a secret would tell its length: its place is hidden too
+        const spans = sensitiveSpans(c.beforeText, c.passes).after
+        errors.push(new InputError(c.target, text, [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, name) }], { values: oldValues, spans }))
       }
     } finally {
       await rm(dir, { recursive: true, force: true })
