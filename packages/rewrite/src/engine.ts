@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { hashText, positionsOf } from './big-text.js'
 import { diffStat, unifiedDiff } from './diff.js'
-import { OutsideRootError, RootResolver, type Resolved } from './confine.js'
+import { assertOpenedAt, OutsideRootError, RootResolver, type Resolved } from './confine.js'
 import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from './edit.js'
 import { CutoverError, InputError, SpecError } from './errors.js'
@@ -481,6 +481,9 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
       if ('why' in read) return finish(target, read)
       return planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) => finish(target, r))
+    }).catch((e: NodeJS.ErrnoException) => {
+      // a reader thread's refusal, as the reading on this thread gives it
+      throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError) ? new CutoverError('TARGET_MOVED', e.message) : e
     })
   }
   // Otherwise files are read synchronously one after another (no thread-pool round trips per
@@ -604,6 +607,7 @@ function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scr
   // `path` has no link in it: one put there since is not followed (the open fails)
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
+    assertOpenedAt(fd, path)
     const size = fstatSync(fd).size
     if (size > maxSize) return tooLarge(size)
     const got = readAll(fd, scratch)

@@ -30,7 +30,8 @@ interface Reply {
 // The thread's code, evaluated as a script so that it runs the same from sources and from dist.
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
-const { openSync, fstatSync, readSync, closeSync, constants } = require('node:fs')
+const { openSync, fstatSync, readSync, closeSync, readlinkSync, existsSync, constants } = require('node:fs')
+const proc = existsSync('/proc/self/fd')
 const { resolve } = require('node:path')
 const { source, groupsOf, size, profiles, root, maxSize } = workerData
 const re = source ? new RegExp(source, 'g') : undefined
@@ -39,8 +40,13 @@ let buf = Buffer.allocUnsafe(1 << 16)
 const LARGE = 1 << 20
 function readOne(path) {
   // the path has no link in it (resolved within the root): one put there since is not followed
-  const fd = openSync(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+  const abs = resolve(root, path)
+  const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
+    // a directory on the way swapped for a link since it was resolved would lead elsewhere
+    let at = abs
+    if (proc) try { at = readlinkSync('/proc/self/fd/' + fd) } catch {}
+    if (at !== abs) throw Object.assign(new Error(abs + ': a directory on its path changed while it was read (it led to ' + at + '); nothing outside the root is read: plan again'), { code: 'TARGET_MOVED' })
     const bytes = fstatSync(fd).size
     if (bytes > maxSize) { closeSync(fd); return { kind: 'too-large', size: bytes } }
     let length = 0

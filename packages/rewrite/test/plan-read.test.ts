@@ -109,3 +109,28 @@ describe('unifiedDiff of large texts', () => {
     }
   })
 })
+
+describe('a directory swapped for a link after the targets were resolved', () => {
+  it('is not read through: the plan is refused, naming the file and where the link led', async () => {
+    const { realpathSync, renameSync } = await import('node:fs')
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-swap-')))
+    const root = join(base, 'root')
+    for (const [p, text] of [['root/a/x.conf', 'host 10.0.10.48\n'], ['root/b/y.conf', 'host 10.0.10.48\n'], ['outside/y.conf', 'OUTSIDE-ONLY 10.0.10.48\n']]) {
+      mkdirSync(join(base, p!, '..'), { recursive: true })
+      writeFileSync(join(base, p!), text!)
+    }
+    // planning the first file, the owner of b/ swaps it for a link out of the root
+    const swapping = { ...textStep, plan: (file: Parameters<typeof textStep.plan>[0], o: Parameters<typeof textStep.plan>[1], ctx: Parameters<typeof textStep.plan>[2]) => {
+      if (file.path === 'a/x.conf') {
+        renameSync(join(root, 'b'), join(root, 'b.orig'))
+        symlinkSync(join(base, 'outside'), join(root, 'b'))
+      }
+      return textStep.plan(file, o, ctx)
+    } }
+    const engine = createEngine({ steps: [swapping] })
+    const spec = engine.parseSpec('version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*/*.conf"], addresses: new }\n', 'cutover.yaml')
+    const err = await engine.plan(spec, { root, threads: 0 }).then((p) => JSON.stringify(p.changes.map((c) => c.beforeText)), (e: Error & { code?: string }) => e)
+    expect(err).toMatchObject({ code: 'TARGET_MOVED' })
+    expect((err as Error).message).toBe(`${join(root, 'b/y.conf')}: a directory on its path changed while it was read (it led to ${join(base, 'outside/y.conf')}); nothing outside the root is read: plan again`)
+  })
+})
