@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer'
 import picomatch from 'picomatch'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { hashText, positionsOf } from './big-text.js'
@@ -245,7 +245,16 @@ async function planLinksOnce(
     result.notes.splice(0, Infinity, ...result.notes.filter((n) => !drop.has(n.target)))
     if (drop.has(kept)) {
       // the paths had different steps: the file is planned again with all of them
-      const r = await plan(kept, { mode: statSync(real).mode, bytes: readFileSync(real), steps, run: steps })
+      // `real` has no link in it: one put on it since is not followed
+      const fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+      let read: ReadFile
+      try {
+        assertOpenedAt(fd, real)
+        read = { mode: fstatSync(fd).mode, bytes: readFileSync(fd), steps, run: steps }
+      } finally {
+        closeSync(fd)
+      }
+      const r = await plan(kept, read)
       if (r.error) throw r.error
       if (r.change) result.changes.push(r.change)
       result.leftovers.push(...r.leftovers)

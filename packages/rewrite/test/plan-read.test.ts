@@ -134,3 +134,30 @@ describe('a directory swapped for a link after the targets were resolved', () =>
     expect((err as Error).message).toBe(`${join(root, 'b/y.conf')}: a directory on its path changed while it was read (it led to ${join(base, 'outside/y.conf')}); nothing outside the root is read: plan again`)
   })
 })
+
+describe('a file planned again for a link to it', () => {
+  it('is not read again through a directory swapped for a link since', async () => {
+    const { realpathSync, renameSync } = await import('node:fs')
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-swap-')))
+    const root = join(base, 'root')
+    for (const [p, text] of [['root/a/app.conf', 'host 10.0.10.48 old-name\n'], ['outside/app.conf', 'OUTSIDE-ONLY 10.0.10.48 old-name\n']]) {
+      mkdirSync(join(base, p!, '..'), { recursive: true })
+      writeFileSync(join(base, p!), text!)
+    }
+    mkdirSync(join(root, 'z'))
+    symlinkSync('../a/app.conf', join(root, 'z/link.conf'))
+    // the link and its file have different steps: the file is read again with both, after every other read
+    const swapping = { ...textStep, plan: (file: Parameters<typeof textStep.plan>[0], o: Parameters<typeof textStep.plan>[1], ctx: Parameters<typeof textStep.plan>[2]) => {
+      if (file.path === 'z/link.conf') {
+        renameSync(join(root, 'a'), join(root, 'a.orig'))
+        symlinkSync(join(base, 'outside'), join(root, 'a'))
+      }
+      return textStep.plan(file, o, ctx)
+    } }
+    const engine = createEngine({ steps: [swapping] })
+    const spec = engine.parseSpec('version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["a/*.conf"], addresses: new }\n  - text: { files: ["z/*.conf"], replace: { old-name: new-name } }\n', 'cutover.yaml')
+    const err = await engine.plan(spec, { root, threads: 0 }).then((p) => JSON.stringify(p.changes.map((c) => c.beforeText)), (e: Error & { code?: string }) => e)
+    expect(err).toMatchObject({ code: 'TARGET_MOVED' })
+    expect((err as Error).message).toContain(`(it led to ${join(base, 'outside/app.conf')})`)
+  })
+})
