@@ -61,6 +61,8 @@ export function clientConfig(o: DatabaseOptions, e: ConnectEnv): { config: Clien
   const from = 'env' in o.url ? `environment variable ${o.url.env}` : `secret ${o.url.secret}`
   if (!url) throw new CutoverError('DATABASE_URL', `the database URL is not set: export ${'env' in o.url ? o.url.env : `the variable of ${from}`}`)
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url.trim())) return conninfoConfig(url, base, from, env.PGPASSWORD)
+  // node-postgres would throw a bare "Invalid URL" (an internal error to the user); never quote the URL: it may hold the password
+  if (!URL.canParse(url.trim())) throw new CutoverError('DATABASE_URL', `the database URL of ${from} is not a valid URL (check its host, port and the percent-encoding of its user and password)`)
   const secrets = [url, ...passwordOf(url), ...(env.PGPASSWORD ? [env.PGPASSWORD] : [])]
   return { config: { ...base, connectionString: url }, secrets }
 }

@@ -67,6 +67,14 @@ describe('connection errors', () => {
     expect(r.out + r.err).not.toContain(PASSWORD)
   })
 
+  it('refuse a malformed URL with a message naming its variable, never an internal error', async () => {
+    const r = await plan(`postgres://app:${PASSWORD}@[db.example/finance`)
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('the database URL of secret PG is not a valid URL')
+    expect(r.err).not.toContain('internal error')
+    expect(r.out + r.err).not.toContain(PASSWORD)
+  })
+
   it('a keyword/value conninfo connects where it points', async () => {
     const u = new URL(pg.url)
     const r = await plan(`host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=${u.username} password='${decodeURIComponent(u.password)}'`)
