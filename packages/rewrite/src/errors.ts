@@ -22,10 +22,10 @@ export class EditConflictError extends CutoverError {
 
 /** The spec is invalid; `diagnostics` holds every problem found, each with a YAML range. */
 export class SpecError extends CutoverError {
-  readonly diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]
+  readonly diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[]
   readonly source: string
   readonly path: string
-  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]) {
+  constructor(path: string, source: string, diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[]) {
     super('SPEC_INVALID', `${path}: ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in the spec`)
     this.name = 'SpecError'
     this.path = path
@@ -68,12 +68,12 @@ export class SecretError extends CutoverError {
 
 /** Input files that a step cannot handle (parse errors with positions). */
 export class InputError extends CutoverError {
-  readonly diagnostics: readonly import('./diagnostic-data.js').Diagnostic[]
+  readonly diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[]
   readonly path: string
   readonly source: string
   /** What formatting must show as `(sensitive)` (see `formatDiagnostic`): spans of `source`, values as words, and the values of keys named so. */
   readonly hide: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[]; keys?: readonly string[] } | undefined
-  constructor(path: string, source: string, diagnostics: readonly import('./diagnostic-data.js').Diagnostic[], hide?: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[]; keys?: readonly string[] }) {
+  constructor(path: string, source: string, diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[], hide?: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[]; keys?: readonly string[] }) {
     super('INPUT_INVALID', `${path}: cannot be rewritten safely`)
     this.name = 'InputError'
     this.path = path

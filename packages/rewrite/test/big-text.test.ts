@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { hashText, positionsOf } from '../src/big-text.js'
+import { hashText, positionsOf } from '../src/text/big-text.js'
 import { LineIndex, createEngine, encodeText, sha256, textStep, type TextEncoding } from '../src/index.js'
-import { Prefilter } from '../src/prefilter.js'
+import { Prefilter } from '../src/match/prefilter.js'
 
 const MB = 1 << 20
 

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import picomatch from 'picomatch'
 import { describe, expect, it } from 'vitest'
 import { discoverFiles } from '../src/index.js'
-import { discoverCache } from '../src/discover.js'
+import { discoverCache } from '../src/plan/discover.js'
 
 // discoverFiles walks the tree itself (one listing per directory, shared by the steps of a plan)
 // and matches with picomatch; fast-glob, which it replaced, is the reference for what it finds.
@@ -99,7 +99,7 @@ describe('discoverFiles', () => {
     try {
       // root reads every directory: the walk runs as nobody, from the built module
       chmodSync(root, 0o755)
-      const dist = new URL('../dist/discover.js', import.meta.url).href
+      const dist = new URL('../dist/plan/discover.js', import.meta.url).href
       const script = (exclude: string[]) =>
         `import(${JSON.stringify(dist)}).then(async (m) => { const problems = []; const found = await m.discoverFiles(${JSON.stringify(root)}, { files: ['**/*.conf'], exclude: ${JSON.stringify(exclude)}, onProblem: (p) => problems.push(p) }); console.log(JSON.stringify({ found, problems })) })`
       const asNobody = (code: string) => execFileSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' })

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createEngine, textStep } from '../src/index.js'
-import { literalAlternation } from '../src/match.js'
-import { Prefilter } from '../src/prefilter.js'
+import { literalAlternation } from '../src/match/match.js'
+import { Prefilter } from '../src/match/prefilter.js'
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 

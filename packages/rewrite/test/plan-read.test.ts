@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { structuredPatch } from 'diff'
 import { describe, expect, it } from 'vitest'
 import { createEngine, iniStep, phpStep, textStep, unifiedDiff } from '../src/index.js'
-import { Prefilter } from '../src/prefilter.js'
+import { Prefilter } from '../src/match/prefilter.js'
 
 describe('Prefilter', () => {
   it('reports each group that has a needle, prefixes included, as UTF-8 and as latin1 bytes', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyEdits, type Edit } from '../src/index.js'
-import { credentialSpans, maskToolMessage, maskedHash, sensitiveLines, sensitiveSpans, tokenSpans, type Span } from '../src/sensitive.js'
+import { credentialSpans, maskToolMessage, maskedHash, sensitiveLines, sensitiveSpans, tokenSpans, type Span } from '../src/diff/sensitive.js'
 
 const slices = (text: string, spans: readonly Span[]) => spans.map((s) => text.slice(s.start, s.end))
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
-import { readXattrs, writeXattrs } from '../src/xattr.js'
+import { readXattrs, writeXattrs } from '../src/fs/xattr.js'
 import { need } from './config-tools.js'
 
 // Every tool cutover spawns (php, the batch linter, getfattr, setfattr) gets a timeout and an

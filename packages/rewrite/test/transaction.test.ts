@@ -19,7 +19,7 @@ import {
   type TxTarget,
   type Validator,
 } from '../src/index.js'
-import { injectedError } from '../src/fault.js'
+import { injectedError } from '../src/transaction/fault.js'
 
 const isRoot = process.getuid?.() === 0
 // chattr and mount need root: skipped for a developer who is not, run (and failing) under CI

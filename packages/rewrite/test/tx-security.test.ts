@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { acquireLock, applyPlanDocument, commitFiles, listTransactions, readTransaction, recover, rollbackLast, sha256, strayTemps, type FaultHook, type PlanDocument, type TxTarget } from '../src/index.js'
-import { injectedError } from '../src/fault.js'
+import { injectedError } from '../src/transaction/fault.js'
 
 const isRoot = process.getuid?.() === 0
 // a user-owned directory needs root to make; skipped for a developer who is not, run (and failing) under CI

@@ -1,0 +1,188 @@
+import { spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import type { Validator, ValidatorItem } from '../../step/step.js'
+import { describeTimeout, runTool, toolEnv, toolTimeoutMs } from '../../fs/tool.js'
+
+const found = new Map<string, Promise<boolean>>()
+
+/**
+ * True when a `php` command is here (checked once per PATH). A `php` that does not answer
+ * `-v` in time is there but hung: it counts as present, so that linting fails on the timeout
+ * instead of being skipped as "not installed".
+ */
+export function hasPhp(): Promise<boolean> {
+  const key = process.env.PATH ?? ''
+  let f = found.get(key)
+  if (!f) found.set(key, (f = runTool('php', ['-v']).then((r) => r.code === 0 || r.timedOut)))
+  return f
+}
+
+/** The message of a php that was killed for not answering. */
+function timeoutMessage(ms: number): string {
+  return `php -l: php did not answer within ${describeTimeout(ms)} and was stopped (CUTOVER_TOOL_TIMEOUT_MS sets the limit)`
+}
+
+const LINT_FLAGS = ['-d', 'display_errors=stderr', '-d', 'log_errors=0']
+
+/** `php -l` on one file, its message naming `target` instead of the staged path. */
+async function lintOne(stagedPath: string, target: string): Promise<string | undefined> {
+  const ms = toolTimeoutMs()
+  const r = await runTool('php', [...LINT_FLAGS, '-l', stagedPath])
+  if (r.code === 0) return undefined
+  if (r.timedOut) return timeoutMessage(ms)
+  const lines = `${r.stdout}${r.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Errors parsing'))
+  return `php -l: ${lines.join('; ').split(stagedPath).join(target) || `exit code ${r.code}`}`
+}
+
+/*
+ * The batch driver: compiles each file named on stdin (NUL-separated) without running it, with
+ * OPcache's `opcache_compile_file`, which goes through the same scanner, parser and compiler as
+ * `php -l` and reports compile errors ("Cannot re-assign $this", "Cannot redeclare f()", …)
+ * without ending the process. The one difference found: OPcache delays the binding of classes,
+ * so `php -l`'s compile-time checks of a class against its parent (`extends Closure`, a final
+ * class) do not happen; a file declaring a class, interface, trait or enum is answered `X` and
+ * linted by `php -l` itself. It declares no function or class of its own (a file declaring the
+ * same name would be refused). Per file it prints `N B` before compiling, then `N K` (valid),
+ * `N E <base64 message>` or `N X` (ask `php -l`), so a crash names the file it stopped at.
+ */
+const DRIVER = String.raw`
+if (!function_exists('opcache_compile_file') || !ini_get('opcache.enable_cli')) exit(3);
+$kinds = [T_CLASS, T_INTERFACE, T_TRAIT];
+if (defined('T_ENUM')) $kinds[] = constant('T_ENUM');
+foreach (explode("\0", stream_get_contents(STDIN)) as $n => $f) {
+  if ($f === '') continue;
+  echo "$n B\n"; fflush(STDOUT);
+  $code = @file_get_contents($f);
+  $ask = $code === false;
+  $prev = null;
+  foreach ($ask ? [] : token_get_all($code) as $t) {
+    if (!is_array($t)) { $prev = $t; continue; }
+    if ($t[0] === T_WHITESPACE || $t[0] === T_COMMENT || $t[0] === T_DOC_COMMENT) continue;
+    if (in_array($t[0], $kinds, true) && !(is_array($prev) && $prev[0] === T_DOUBLE_COLON)) { $ask = true; break; }
+    $prev = $t;
+  }
+  if ($ask) { echo "$n X\n"; continue; }
+  error_clear_last();
+  try {
+    $ok = opcache_compile_file($f);
+  } catch (ParseError $e) {
+    echo "$n E ", base64_encode("Parse error: {$e->getMessage()} in $f on line {$e->getLine()}"), "\n";
+    continue;
+  } catch (Throwable $e) {
+    echo "$n X\n";
+    continue;
+  }
+  $last = error_get_last();
+  if ($ok) echo "$n K\n";
+  elseif ($last !== null && $last['type'] === E_COMPILE_ERROR) echo "$n E ", base64_encode("Fatal error: {$last['message']} in {$last['file']} on line {$last['line']}"), "\n";
+  else echo "$n X\n";
+}
+`
+
+const DRIVER_FLAGS = [
+  '-d', 'opcache.enable=1', '-d', 'opcache.enable_cli=1', '-d', 'opcache.file_update_protection=0',
+  '-d', 'opcache.validate_timestamps=0', '-d', 'opcache.optimization_level=0', '-d', 'opcache.jit=disable',
+  '-d', 'opcache.file_cache=', '-d', 'opcache.max_accelerated_files=100000', '-d', 'opcache.memory_consumption=256',
+  '-d', 'display_errors=0', '-d', 'log_errors=0',
+]
+
+type Verdict = { kind: 'ok' } | { kind: 'error'; message: string } | { kind: 'ask' }
+
+/**
+ * Runs the driver over `paths`; a path it did not answer is missing from the result. The driver
+ * is killed when it stays silent for the tool timeout (it prints a line before and after each
+ * file, so a long batch that progresses is not stopped): `timedOut` says so.
+ */
+function runDriver(paths: readonly string[]): Promise<{ verdicts: Map<number, Verdict>; begun: number[]; code: number | null; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn('php', [...DRIVER_FLAGS, '-r', DRIVER], { stdio: ['pipe', 'pipe', 'ignore'], env: toolEnv() })
+    const verdicts = new Map<number, Verdict>()
+    const begun: number[] = []
+    let out = ''
+    let timedOut = false
+    const ms = toolTimeoutMs()
+    let timer: NodeJS.Timeout | undefined
+    const arm = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        timedOut = true
+        child.kill('SIGKILL')
+      }, ms)
+    }
+    arm()
+    child.stdout.setEncoding('latin1')
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk
+      arm()
+    })
+    child.on('error', () => {
+      clearTimeout(timer)
+      resolve({ verdicts, begun, code: -1, timedOut })
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      for (const line of out.split('\n')) {
+        const [n, kind, b64] = line.split(' ')
+        const i = Number(n)
+        if (!line || !Number.isInteger(i)) continue
+        if (kind === 'B') begun.push(i)
+        else if (kind === 'K') verdicts.set(i, { kind: 'ok' })
+        else if (kind === 'X') verdicts.set(i, { kind: 'ask' })
+        else if (kind === 'E') verdicts.set(i, { kind: 'error', message: Buffer.from(b64 ?? '', 'base64').toString('utf8') })
+      }
+      resolve({ verdicts, begun, code, timedOut })
+    })
+    child.stdin.on('error', () => {})
+    child.stdin.end(paths.join('\0'))
+  })
+}
+
+/**
+ * Lints `items` in as few PHP processes as it can: the driver answers most files; the files it
+ * defers, and the one it was compiling if it died, go to `php -l` one by one; the files after a
+ * crash go to a new driver. Without OPcache every file goes to `php -l`. A driver that hangs
+ * is killed: the file it was compiling fails with a timeout (all of them when it hung before
+ * its first file: the same `php` would hang again on each).
+ */
+async function lintChunk(items: readonly ValidatorItem[]): Promise<(string | undefined)[]> {
+  const out: (string | undefined)[] = new Array(items.length)
+  let pending = items.map((_, i) => i)
+  while (pending.length) {
+    const ms = toolTimeoutMs()
+    const { verdicts, begun, timedOut } = await runDriver(pending.map((i) => items[i]!.stagedPath))
+    const single: number[] = []
+    const rest: number[] = []
+    const started = new Set(begun)
+    const stuck = timedOut ? begun[begun.length - 1] : undefined
+    pending.forEach((i, n) => {
+      const v = verdicts.get(n)
+      if (v?.kind === 'ok') out[i] = undefined
+      else if (v?.kind === 'error') out[i] = `php -l: ${v.message.split(items[i]!.stagedPath).join(items[i]!.target)}`
+      else if (timedOut && (started.size === 0 || n === stuck)) out[i] = timeoutMessage(ms)
+      else if (v?.kind === 'ask' || started.has(n) || started.size === 0) single.push(i)
+      else rest.push(i)
+    })
+    for (const i of single) out[i] = await lintOne(items[i]!.stagedPath, items[i]!.target)
+    pending = rest
+  }
+  return out
+}
+
+/**
+ * `php-lint`: runs `php -l` on a staged PHP file; resolves to PHP's message (with the staged
+ * path replaced by the target's) when the file does not parse or compile, undefined when it
+ * does. Many files are checked by one PHP process per core (see `lintChunk`), with the same
+ * verdicts as `php -l`.
+ */
+export const phpLint: Validator = {
+  name: 'php-lint',
+  available: hasPhp,
+  plan: true,
+  run: lintOne,
+  async runBatch(items) {
+    const per = Math.max(64, Math.ceil(items.length / Math.max(1, availableParallelism())))
+    const chunks: ValidatorItem[][] = []
+    for (let i = 0; i < items.length; i += per) chunks.push(items.slice(i, i + per))
+    return (await Promise.all(chunks.map(lintChunk))).flat()
+  },
+}

@@ -1,0 +1,152 @@
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs'
+import { dirname, join, sep } from 'node:path'
+import { CutoverError } from '../errors.js'
+
+/*
+ * Node has no openat/renameat. Instead each target's directory is pinned: the identity (device
+ * and inode) of every component from `/` down to it, walked with lstat (never following a link),
+ * is journaled when the transaction starts, and walked again immediately before anything is
+ * created, renamed or removed there. The operation itself then goes through the directory held
+ * open (`/proc/self/fd/N/name`, which the kernel resolves in that very directory, as openat
+ * would), so a swap after the check cannot redirect it.
+ */
+
+/** The components of an absolute directory path from `/` down: `/a/b` → `/`, `/a`, `/a/b`. */
+function chainOf(dir: string): string[] {
+  const out: string[] = []
+  for (let d = dir; ; d = dirname(d)) {
+    out.unshift(d)
+    if (dirname(d) === d) return out
+  }
+}
+
+/** Every component of `dir` with its lstat, or the first one that is missing or not a directory. */
+function walk(dir: string): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
+  const stats: Array<{ path: string; st: BigIntStats }> = []
+  for (const path of chainOf(dir)) {
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    if (!st) return { stats, broken: `${path} no longer exists` }
+    if (st.isSymbolicLink()) return { stats, broken: `${path} is now a symlink` }
+    if (!st.isDirectory()) return { stats, broken: `${path} is no longer a directory` }
+    stats.push({ path, st })
+  }
+  return { stats }
+}
+
+/** The pin of a directory as the journal records it: `dev:ino` of each component from `/` down. */
+export function pinDir(dir: string): string[] {
+  const { stats, broken } = walk(dir)
+  if (broken) throw new CutoverError('TARGET_MOVED', `directory ${dir} cannot be pinned: ${broken}; nothing was written`)
+  return stats.map(({ st }) => `${st.dev}:${st.ino}`)
+}
+
+/**
+ * Why `dir` is not the directory that was pinned (a component replaced, moved, or a symlink now),
+ * or undefined when it still is. Without a recorded pin (a journal of an older cutover), only
+ * checks that no component is a symlink: journaled paths are real paths.
+ */
+export function pinChanged(dir: string, pin: readonly string[] | undefined): string | undefined {
+  const { stats, broken } = walk(dir)
+  if (broken) return broken
+  if (!pin) return undefined
+  if (pin.length !== stats.length) return `${dir} is not the directory that was checked`
+  const i = stats.findIndex(({ st }, k) => `${st.dev}:${st.ino}` !== pin[k])
+  return i === -1 ? undefined : `${stats[i]!.path} was replaced since it was checked`
+}
+
+/** Throws when `dir` is not the pinned directory any more: nothing is written through a replaced path. */
+export function assertPinned(dir: string, pin: readonly string[] | undefined, target: string): void {
+  const why = pinChanged(dir, pin)
+  if (why) throw moved(target, why)
+}
+
+const moved = (target: string, why: string) => new CutoverError('TARGET_MOVED', `${target}: its directory changed while applying (${why}); nothing is written there`)
+
+let procFd: boolean | undefined
+
+/**
+ * Runs `fn` on the pinned directory `dir` of `target`, held open: `at(name)` names the entry
+ * `name` of that very directory, whatever its path leads to meanwhile. Throws, calling nothing,
+ * when the directory is not the pinned one. `fn` must be synchronous (the directory is closed
+ * when it returns). Without /proc, `at` joins paths (the check just before is all there is).
+ */
+export function inPinnedDir<T>(dir: string, pin: readonly string[] | undefined, target: string, fn: (at: (name: string) => string) => T): T {
+  assertPinned(dir, pin, target)
+  if (!(procFd ??= existsSync('/proc/self/fd'))) return fn((name) => join(dir, name))
+  let fd: number
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+  } catch (e) {
+    throw moved(target, `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true })
+    if (pin && `${st.dev}:${st.ino}` !== pin[pin.length - 1]) throw moved(target, `${dir} was replaced since it was checked`)
+    return fn((name) => `/proc/self/fd/${fd}/${name}`)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Why a target in `dir` (its file owned by `owner`) is unsafe for root to write, or undefined:
+ * its directory is writable by a user other than root and `owner`, or an ancestor is (without the
+ * sticky bit, which keeps other users from renaming entries they do not own), so that user can
+ * swap the path. Group-writable directories of group 0 count as root's.
+ */
+export function userWritableDir(dir: string, owner: number, acls?: ReadonlyMap<string, string>): string | undefined {
+  const { stats, broken } = walk(dir)
+  if (broken) return broken
+  for (const [k, { path, st }] of stats.entries()) {
+    const last = k === stats.length - 1
+    const mode = Number(st.mode)
+    const uid = Number(st.uid)
+    const gid = Number(st.gid)
+    const sticky = !last && (mode & 0o1000) !== 0
+    const what = `${last ? 'directory' : 'its parent directory'} ${path}`
+    if (uid !== 0 && uid !== owner) return `${what} belongs to ${userName(uid)}`
+    const by: string[] = []
+    if (mode & 0o020 && gid !== 0 && !sticky) by.push(`group ${groupName(gid)}`)
+    if (mode & 0o002 && !sticky) by.push('every user')
+    // a POSIX ACL naming other users or groups with write (the mode's group bits are then its mask)
+    if (!sticky) for (const w of aclWriters(acls?.get(path), mode)) if (w.user ? w.id !== 0 && w.id !== owner : w.id !== 0) by.push(w.user ? `user ${userName(w.id)}` : `group ${groupName(w.id)}`)
+    if (by.length) return `${what} (owner ${userName(uid)}) is writable by ${by.join(' and ')}`
+  }
+  return undefined
+}
+
+/**
+ * The named users and groups an access ACL (`system.posix_acl_access`, base64 as getfattr prints
+ * it: `0s…`) lets write, their permission limited by the ACL's mask (the mode's group bits).
+ */
+function aclWriters(value: string | undefined, mode: number): Array<{ user: boolean; id: number }> {
+  if (!value || !(mode & 0o020)) return []
+  const b = Buffer.from(value.replace(/^0s/, ''), 'base64')
+  const out: Array<{ user: boolean; id: number }> = []
+  // a 4-byte version, then entries of tag (u16), perm (u16), id (u32), little-endian
+  for (let at = 4; at + 8 <= b.length; at += 8) {
+    const tag = b.readUInt16LE(at)
+    if ((tag === 0x02 || tag === 0x08) && b.readUInt16LE(at + 2) & 0o2) out.push({ user: tag === 0x02, id: b.readUInt32LE(at + 4) })
+  }
+  return out
+}
+
+/** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
+export function aclCandidates(dirs: Iterable<string>): string[] {
+  const out = new Set<string>()
+  for (const dir of dirs) for (const { path, st } of walk(dir).stats) if (Number(st.mode) & 0o020) out.add(path)
+  return [...out]
+}
+
+function nameIn(file: string, id: number): string {
+  try {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[2] === String(id))
+    if (line) return `${line.split(':')[0]} (${id})`
+  } catch {
+    // no local database: the number alone
+  }
+  return `${file.endsWith('group') ? 'gid' : 'uid'} ${id}`
+}
+
+const userName = (uid: number) => nameIn(`${sep}etc${sep}passwd`, uid)
+const groupName = (gid: number) => nameIn(`${sep}etc${sep}group`, gid)

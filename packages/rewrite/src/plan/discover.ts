@@ -1,0 +1,231 @@
+import { readdirSync, statSync, type Dirent } from 'node:fs'
+import picomatch from 'picomatch'
+import { climbs, OutsideRootError, RootResolver } from '../fs/confine.js'
+import { CutoverError } from '../errors.js'
+
+/** What to look for below a root: globs relative to it, and globs to leave out. */
+export interface DiscoverOptions {
+  files: readonly string[]
+  exclude?: readonly string[]
+  /**
+   * Directory listings shared by several calls (from {@link discoverCache}): the steps of one
+   * plan walk the tree once instead of once each. Use a fresh cache for each plan.
+   */
+  cache?: DiscoverCache
+  /**
+   * Called for each directory in scope that cannot be listed (`DIR_UNREADABLE`) and each link
+   * that leads out of the root (`OUTSIDE_ROOT`). Without it, {@link discoverFiles} throws one
+   * {@link CutoverError} naming all of them after the walk.
+   */
+  onProblem?: (problem: DiscoverProblem) => void
+}
+
+/** A directory that was not read, or a link that was not followed, with why. */
+export interface DiscoverProblem { code: 'DIR_UNREADABLE' | 'OUTSIDE_ROOT'; path: string; message: string }
+
+/** Directory listings remembered across {@link discoverFiles} calls; opaque. */
+export interface DiscoverCache {
+  readonly listings: Map<string, unknown>
+  resolver?: RootResolver
+  /** Found paths whose last part is a link, or that were looked up as literal paths: resolve them again. */
+  linked?: Set<string>
+}
+
+/** A cache of directory listings for the {@link discoverFiles} calls of one plan. */
+export function discoverCache(): DiscoverCache {
+  return { listings: new Map() }
+}
+
+/** The resolver of a cache for `root` (one per root), made on first use. */
+export function resolverOf(cache: DiscoverCache, root: string): RootResolver {
+  if (!cache.resolver || cache.resolver.root !== root) cache.resolver = new RootResolver(root)
+  return cache.resolver
+}
+
+/**
+ * A directory's entries that are files or directories, links followed within the root (`real`
+ * is where a link to a directory leads); an Error when it cannot be listed.
+ */
+interface Listing { files: string[]; links: Set<string>; dirs: Array<{ name: string; real?: string }>; refused: Array<{ name: string; code: DiscoverProblem['code']; detail: string }> }
+
+/** Lists `dir` (its real, link-free path `abs` and its resolved path `rel` in the root). */
+function listing(cache: Map<string, unknown>, resolver: RootResolver, rel: string, abs: string): Listing | Error {
+  const known = cache.get(abs) as Listing | Error | undefined
+  if (known !== undefined) return known
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(abs, { withFileTypes: true })
+  } catch (e) {
+    cache.set(abs, e as Error)
+    return e as Error
+  }
+  const out: Listing = { files: [], links: new Set(), dirs: [], refused: [] }
+  for (const e of entries) {
+    if (e.isFile()) out.files.push(e.name)
+    else if (e.isDirectory()) out.dirs.push({ name: e.name })
+    else if (e.isSymbolicLink()) {
+      // a link counts as what it points to, in the root; a dangling or looping link is neither
+      let to
+      try {
+        to = resolver.resolve(rel === '' ? e.name : `${rel}/${e.name}`)
+      } catch (err) {
+        if (err instanceof OutsideRootError) out.refused.push({ name: e.name, code: 'OUTSIDE_ROOT', detail: err.detail })
+        else if (err instanceof CutoverError) continue
+        else out.refused.push({ name: e.name, code: 'DIR_UNREADABLE', detail: `link not followed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` })
+        continue
+      }
+      const st = to?.exists ? statOrUndefined(to.real) : undefined
+      if (st?.isFile()) {
+        out.files.push(e.name)
+        out.links.add(e.name)
+      } else if (st?.isDirectory()) out.dirs.push({ name: e.name, real: to!.real })
+    }
+  }
+  cache.set(abs, out)
+  return out
+}
+
+/** `dir/name` for a normalised `dir` (path.join would normalise it again, for every entry). */
+function under(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`
+}
+
+function statOrUndefined(path: string) {
+  try {
+    return statSync(path, { throwIfNoEntry: false })
+  } catch {
+    return undefined
+  }
+}
+
+const MATCH = { dot: true } as const
+
+/** A glob split into the directory it starts from and how deep below it a match can be. */
+interface Start { base: string; depth: number; literal: boolean }
+
+function startOf(glob: string): Start {
+  const s = picomatch.scan(glob, { parts: true })
+  if (!s.isGlob) return { base: glob, depth: 0, literal: true }
+  // `**`, braces and extglobs can span any number of directories
+  const deep = /\*\*|[{(]/.test(s.glob)
+  return { base: s.base, depth: deep ? Infinity : s.glob.split('/').length, literal: false }
+}
+
+/**
+ * The walks that cover the globs, grouped as fast-glob groups them (the exclude globs prune
+ * the directories a walk enters, not the one it starts from, so the grouping shows): one walk
+ * per directory the globs start from, or a single walk from the root when one of them starts
+ * there.
+ */
+function walksOf(starts: readonly Start[]): Start[] {
+  const levels = (s: Start) => (s.base === '' ? 0 : s.base.split('/').length)
+  const groups = starts.some((s) => s.base === '') ? [{ base: '', depth: Math.max(...starts.map((s) => levels(s) + s.depth)), literal: false }] : starts
+  const byBase = new Map<string, Start>()
+  for (const s of groups) {
+    const known = byBase.get(s.base)
+    if (!known || known.depth < s.depth) byBase.set(s.base, s)
+  }
+  return [...byBase.values()]
+}
+
+function clean(glob: string): string {
+  return glob.replace(/^(?:\.?\/+)+/, '')
+}
+
+/**
+ * Lists the regular files (and links to them) below `root` that match `files` and none of
+ * `exclude`, as sorted paths relative to the root with `/` separators. Dotfiles match; `**`
+ * crosses directories; a literal path (no glob characters) matches itself. Links are followed
+ * within the root as a chroot would (see {@link RootResolver}: an absolute link is the root
+ * joined with it), except into a directory the walk is already inside (a loop); a link that
+ * leads out of the root is not followed. A directory matching an exclude glob that ends in
+ * `/**` or whose last part is literal (`vendor`, `**\/node_modules`) is not entered by the walk
+ * (the directory a glob starts from, `conf` of `conf/*.php`, is entered all the same). A
+ * directory in scope that cannot be listed, and a link out of the root, are problems (see
+ * {@link DiscoverOptions.onProblem}), never passed over silently.
+ */
+export async function discoverFiles(root: string, options: DiscoverOptions): Promise<string[]> {
+  return discoverFilesSync(root, options)
+}
+
+function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
+  const positive = options.files.filter((f) => !f.startsWith('!')).map(clean)
+  if (positive.length === 0) return []
+  const ignore = [...(options.exclude ?? []), ...options.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1))].map(clean)
+  // picomatch's `dir/**` also matches `dir` itself; as a file that is not below `dir/`
+  const matches = picomatch(positive.map((g) => (g !== '**' && g.endsWith('/**') ? `${g}/*` : g)), MATCH)
+  const ignored = ignore.length ? picomatch(ignore, MATCH) : () => false
+  // the exclude globs that also keep the walk out of a directory (as fast-glob does)
+  const pruning = ignore.filter((g) => g.endsWith('/**') || !picomatch.scan(g.split('/').pop() ?? '').isGlob)
+  const pruned = pruning.length ? picomatch(pruning, MATCH) : () => false
+  const shared = options.cache ?? discoverCache()
+  const cache = shared.listings
+  const resolver = resolverOf(shared, root)
+  const linked = (shared.linked ??= new Set())
+  const found = new Set<string>()
+  const problems = new Map<string, DiscoverProblem>()
+  const problem = (p: DiscoverProblem) => problems.set(`${p.code} ${p.path}`, p)
+
+  // `rel` is the directory as the globs name it; `abs` where it is, with no link in it
+  const walk = (rel: string, abs: string, depth: number): void => {
+    const here = resolver.relOf(abs)
+    resolver.noteDir(here, here)
+    resolver.noteDir(rel, here)
+    const list = listing(cache, resolver, here, abs)
+    if (list instanceof Error) {
+      const code = (list as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') problem({ code: 'DIR_UNREADABLE', path: rel, message: `${rel || '.'}: directory not read (${code ?? list.message}): the files below it were not checked; exclude it or make it readable` })
+      return
+    }
+    const prefix = rel === '' ? '' : `${rel}/`
+    for (const r of list.refused) {
+      const path = prefix + r.name
+      if (!ignored(path) && (matches(path) || (depth > 1 && !pruned(path)))) problem({ code: r.code, path, message: `${path}: ${r.detail}` })
+    }
+    for (const name of list.files) {
+      const path = prefix + name
+      if (!matches(path) || ignored(path)) continue
+      found.add(path)
+      if (list.links.has(name)) linked.add(path)
+    }
+    if (depth <= 1) return
+    for (const d of list.dirs) {
+      const path = prefix + d.name
+      if (pruned(path)) continue
+      const child = d.real ?? under(abs, d.name)
+      // a link into a directory the walk is inside (or is) would loop
+      if (d.real !== undefined && (abs === d.real || abs.startsWith(under(d.real, '')))) continue
+      resolver.noteDir(path, resolver.relOf(child))
+      walk(path, child, depth - 1)
+    }
+  }
+
+  for (const g of positive) if (climbs(g)) problem({ code: 'OUTSIDE_ROOT', path: g, message: `${g}: a glob with a ".." part would leave the root; refused` })
+  const starts = positive.filter((g) => !climbs(g)).map(startOf)
+  const resolved = (path: string) => {
+    try {
+      return resolver.resolve(path)
+    } catch (e) {
+      if (!(e instanceof OutsideRootError)) throw e
+      problem({ code: 'OUTSIDE_ROOT', path, message: e.message })
+      return undefined
+    }
+  }
+  for (const s of starts) {
+    // a literal path: the file itself, when it is one (through links) and not excluded
+    if (!s.literal || ignored(s.base)) continue
+    const r = resolved(s.base)
+    if (r?.exists && statOrUndefined(r.real)?.isFile()) {
+      found.add(s.base)
+      linked.add(s.base)
+    }
+  }
+  for (const s of walksOf(starts.filter((x) => !x.literal))) {
+    const r = resolved(s.base)
+    if (r?.exists) walk(s.base, r.real, s.depth)
+  }
+  const all = [...problems.values()].sort((a, b) => a.path.localeCompare(b.path))
+  if (options.onProblem) for (const p of all) options.onProblem(p)
+  else if (all.length) throw new CutoverError(all[0]!.code, all.map((p) => p.message).join('\n'))
+  return [...found].sort()
+}

@@ -1,0 +1,922 @@
+import { isAscii } from 'node:buffer'
+import picomatch from 'picomatch'
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
+import { randomBytes } from 'node:crypto'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
+import { hashText, positionsOf } from '../text/big-text.js'
+import { diffStat, unifiedDiff } from '../diff/diff.js'
+import { assertOpenedAt, OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
+import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
+import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
+import { CutoverError, InputError, SpecError } from '../errors.js'
+import { scanLeftovers, leftoverMatcher } from '../step/leftovers.js'
+import { LineIndex } from '../text/line-index.js'
+import { boundaryFor, Matcher } from '../match/match.js'
+import { plannedOnce, type AppliedOnce, type OnceNote, type TargetOnce } from './once.js'
+import { checkPlanned } from './plan-check.js'
+import { Prefilter } from '../match/prefilter.js'
+import { readInThreads, type ReadProfile } from './read-pool.js'
+import { SecretStore, type SecretRecord } from '../spec/secrets.js'
+import { credentialSpans, fileCredentialSpans, isSensitive, maskSpans, maskedHash, sensitiveSpans, tokenSpans, type SensitiveSpans } from '../diff/sensitive.js'
+import { decodeText, isBinary, sha256, type TextEncoding } from '../text/source.js'
+import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions, type SpecStep } from '../spec/spec.js'
+import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
+import type { Context, RuleOptions, StepKind, Validator } from '../step/step.js'
+
+/** One file the plan changes. */
+export interface FileChange {
+  /** Path relative to the root, `/`-separated. */
+  target: string
+  /** The step kinds that edit it, in order. */
+  kinds: string[]
+  encoding: TextEncoding
+  /**
+   * Where the target is in the root when a link leads elsewhere (the link, or a linked
+   * directory above it, followed as a chroot would): the path written, relative to the root.
+   */
+  link?: string
+  /**
+   * `sha256:` of the file's bytes when planned; for a file holding a sensitive value,
+   * `masked-sha256:` of `salt` and the text with every sensitive value masked (see `maskedHash`).
+   */
+  before: string
+  /** `sha256:` of the new bytes, or `masked-sha256:` like `before`. */
+  after: string
+  /** Random salt (hex) of the `masked-sha256:` hashes, when the file holds a sensitive value. */
+  salt?: string
+  /** Permission bits of the file, e.g. `0o640`. */
+  mode: number
+  /** The edits of each step in order; each pass's offsets index the previous pass's output. */
+  passes: Edit[][]
+  beforeText: string
+  /** The new text (made again from `beforeText` and `passes` on each read). */
+  afterText: string
+  /** The unified diff shown to people (sensitive values shown as `(sensitive)`, by position). */
+  diff: string
+  added: number
+  removed: number
+  /** Names of the validators to run on the staged file. */
+  validators: string[]
+  /** Every step that edits it says `allow-user-writable: true`. */
+  allowUserWritable?: boolean
+}
+
+/**
+ * Something left in a file in scope, located in the file's planned (final) text; `onDisk` is
+ * where the same text is in the file as it is now, when that differs (edits before it).
+ */
+export interface PlannedLeftover {
+  target: string
+  line: number
+  col: number
+  text: string
+  reason: string
+  onDisk?: { line: number; col: number }
+  /** The reason of the spec's `accept:` entry that allows it: it does not fail `verify --strict`. */
+  accepted?: string
+}
+
+/** A warning or note of planning, located where possible. */
+export interface PlanNote { target: string; line?: number; col?: number; code: string; message: string; severity: 'warning' | 'note' }
+
+/** The result of planning a spec for one profile against one root. */
+export interface Plan {
+  version: 1
+  profile: string | undefined
+  root: string
+  spec: string
+  specPath: string
+  changes: FileChange[]
+  leftovers: PlannedLeftover[]
+  notes: PlanNote[]
+  /** Changes to live databases, in step order. */
+  database: DatabaseChange[]
+  secrets: SecretRecord[]
+  /**
+   * Values never to show: the secrets, what secret edits write, and the old values sensitive edits
+   * replace. Diffs hide them by position; free text (notes) as whole words. Never serialized.
+   */
+  sensitive: string[]
+  /** Counts for progress and summaries. */
+  stats: { considered: number; read: number; skipped: number }
+}
+
+/** Options of {@link Engine.plan}. */
+export interface PlanOptions {
+  root: string
+  profile?: string
+  env?: Readonly<Record<string, string | undefined>>
+  /** Globs (relative to the root) never considered, e.g. the state directory. */
+  ignore?: string[]
+  /** How many files that hold a needle are planned at once. */
+  concurrency?: number
+  /**
+   * How many worker threads read and prefilter the files: 0 reads them on this thread. Default:
+   * up to 2 (as many as there are cores) when there are 4,096 files or more, else 0.
+   */
+  threads?: number
+  onProgress?: (p: { considered: number; total: number; changed: number }) => void
+  onFile?: (target: string, what: string) => void
+  /**
+   * The one-time moves (swaps) applied to each target, from {@link appliedOnce}: their edits are
+   * not planned again while the file holds what they wrote.
+   */
+  applied?: AppliedOnce
+  /**
+   * The largest file (in bytes) a plan reads, default {@link MAX_FILE_SIZE}: a file in scope that
+   * is larger is refused (a `FILE_TOO_LARGE` CutoverError naming every such file), not read.
+   */
+  maxFileSize?: number
+  /**
+   * Show values that only look like credentials (a key named like a password, a URL's password,
+   * a `.pgpass` field) in diffs; by default they show as `(sensitive)`. Secrets, what secret
+   * edits write and the old values they replace are never shown.
+   */
+  showSensitive?: boolean
+}
+
+/** The planning engine for a set of step kinds. */
+export interface Engine {
+  readonly steps: readonly StepKind<any>[]
+  /**
+   * Parses and validates a spec; throws SpecError with every problem. With `check.env`, every
+   * secret that a step of `check.profile` reads and the environment lacks is one of them.
+   */
+  parseSpec(source: string, path: string, check?: SpecCheckOptions): Spec
+  plan(spec: Spec, options: PlanOptions): Promise<Plan>
+  /** The validator called `name` of any step kind. */
+  validator(name: string): Validator | undefined
+  /** The database target of the step kind called `kind`. */
+  database(kind: string): DatabaseTarget<any> | undefined
+}
+
+/** Creates an engine for the given step kinds (`text` from this package; others from theirs). */
+export function createEngine(options: { steps: readonly StepKind<any>[] }): Engine {
+  const steps = options.steps
+  const names = new Set<string>()
+  for (const s of steps) {
+    if (names.has(s.name)) throw new CutoverError('ENGINE', `step kind "${s.name}" is given twice`)
+    names.add(s.name)
+  }
+  return {
+    steps,
+    parseSpec: (source, path, check) => parseSpec(source, path, steps, check),
+    plan: (spec, o) => planSpec(steps, spec, o),
+    database: (kind) => steps.find((s) => s.name === kind)?.database,
+    validator: (name) => {
+      for (const s of steps) for (const v of s.validators ?? []) if (v.name === name) return v
+      return undefined
+    },
+  }
+}
+
+const NO_STEPS: ActiveStep[] = []
+
+/**
+ * The files an apply stages beside its targets (`.NAME.cutover-TXID-RANDOM`, and `….restore`
+ * for a rollback): left by a crash until `cutover recover`, never a target nor a leftover.
+ */
+const STAGED_TEMPS = '**/.*.cutover-*'
+
+/**
+ * A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter};
+ * `keys` its `replace` keys and `swap` pairs, to warn of those that match nothing.
+ */
+interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: string[]; always: boolean; group: number; keys?: RuleKeys }
+
+/**
+ * The `replace` keys and `swap` pairs of a step: a key has matched when its old or its new value
+ * (either side of a pair) is found in a file of the step, so a key the plan already applied
+ * still counts, and only one that matches nowhere (a typo) is reported.
+ */
+interface RuleKeys { labels: string[]; at: Array<Array<string | number>>; matcher: Matcher; keysOf: Map<string, number[]>; seen: Set<number>; targets: string[] }
+
+function ruleKeys(step: SpecStep): RuleKeys | undefined {
+  const o = step.options as RuleOptions
+  const labels: string[] = []
+  const at: Array<Array<string | number>> = []
+  const keysOf = new Map<string, number[]>()
+  const add = (label: string, path: Array<string | number>, finds: string[]) => {
+    for (const f of new Set(finds)) keysOf.set(f, [...(keysOf.get(f) ?? []), labels.length])
+    labels.push(label)
+    at.push(path)
+  }
+  for (const [from, to] of Object.entries(o.replace ?? {})) add(`replace key "${from}"`, ['replace', from], [from, to])
+  ;(o.swap ?? []).forEach(([a, b], i) => add(`swap [${a}, ${b}]`, ['swap', i], [a, b]))
+  if (labels.length === 0) return undefined
+  const finds = [...keysOf.keys()].filter((f) => f !== '')
+  const matcher = new Matcher(finds.map((f) => ({ find: f, replace: f, rule: 'key', boundary: boundaryFor(f), kind: 'name' as const })))
+  return { labels, at, matcher, keysOf, seen: new Set(), targets: Object.values(o.replace ?? {}).filter((t) => t !== '') }
+}
+
+/**
+ * A symbolic link and the file it points to, both in scope, are one file: only the path that is
+ * the file itself is planned (with the steps of every path of it, in spec order), and a note
+ * names the links. Two changes of one file would make `apply` refuse the plan. Only the paths
+ * that change or hold leftovers are resolved, so a large tree pays nothing for this.
+ */
+async function planLinksOnce(
+  resolver: RootResolver,
+  where: ReadonlyMap<string, Resolved>,
+  byFile: ReadonlyMap<string, ActiveStep[]>,
+  result: { changes: FileChange[]; leftovers: PlannedLeftover[]; notes: PlanNote[] },
+  plan: (target: string, read: ReadFile) => Promise<FileResult>,
+): Promise<void> {
+  const touched = [...new Set([...result.changes.map((c) => c.target), ...result.leftovers.map((l) => l.target)])]
+  if (touched.length < 2) return
+  const byReal = new Map<string, string[]>()
+  for (const t of touched) {
+    // where it is in the root (resolved as a chroot would, before any file was read)
+    const w = where.get(t)
+    if (!w?.exists) continue
+    byReal.set(w.real, [...(byReal.get(w.real) ?? []), t])
+  }
+  for (const [real, paths] of byReal) {
+    if (paths.length < 2) continue
+    const own = resolver.relOf(real)
+    const kept = paths.includes(own) ? own : [...paths].sort()[0]!
+    const links = paths.filter((t) => t !== kept).sort()
+    const steps = [...new Set(paths.flatMap((t) => byFile.get(t) ?? []))].sort((a, b) => a.group - b.group)
+    const drop = new Set(steps.length === (byFile.get(kept) ?? []).length ? links : paths)
+    result.changes.splice(0, Infinity, ...result.changes.filter((c) => !drop.has(c.target)))
+    result.leftovers.splice(0, Infinity, ...result.leftovers.filter((l) => !drop.has(l.target)))
+    result.notes.splice(0, Infinity, ...result.notes.filter((n) => !drop.has(n.target)))
+    if (drop.has(kept)) {
+      // the paths had different steps: the file is planned again with all of them
+      // `real` has no link in it: one put on it since is not followed
+      const fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+      let read: ReadFile
+      try {
+        assertOpenedAt(fd, real)
+        read = { mode: fstatSync(fd).mode, bytes: readFileSync(fd), steps, run: steps }
+      } finally {
+        closeSync(fd)
+      }
+      const r = await plan(kept, read)
+      if (r.error) throw r.error
+      if (r.change) result.changes.push(r.change)
+      result.leftovers.push(...r.leftovers)
+      result.notes.push(...r.notes)
+    }
+    const what = links.length > 1 ? 'symbolic links' : 'a symbolic link'
+    result.notes.push({ target: kept, code: 'LINKED', message: `also in scope as ${links.join(', ')} (${what} to it): planned once, here`, severity: 'note' })
+  }
+}
+
+/**
+ * Marks the leftovers that an `accept:` entry of the profile allows (same text, path matching its
+ * glob) with the entry's reason; warns (`ACCEPT_UNMATCHED`, at the entry) of an entry that
+ * matches no leftover, so that a stale acceptance does not outlive what it was for.
+ */
+function acceptLeftovers(spec: Spec, profile: string | undefined, leftovers: PlannedLeftover[]): PlanNote[] {
+  const entries = (spec.accept ?? []).filter((a) => !a.profiles || (profile !== undefined && a.profiles.includes(profile)))
+  if (entries.length === 0) return []
+  const matches = entries.map((a) => picomatch(a.path.replace(/^(?:\.?\/+)+/, ''), { dot: true }))
+  const used = new Set<number>()
+  for (const l of leftovers) {
+    const k = entries.findIndex((a, i) => a.text === l.text && matches[i]!(l.target))
+    if (k === -1) continue
+    l.accepted = entries[k]!.reason
+    used.add(k)
+  }
+  const index = new LineIndex(spec.source)
+  return entries.flatMap((a, k) => {
+    if (used.has(k)) return []
+    const pos = index.position(a.range.start)
+    return [{ target: spec.path, line: pos.line, col: pos.col, code: 'ACCEPT_UNMATCHED', message: `accepted leftover "${a.text}" in ${a.path} matches no leftover${profile ? ` of profile ${profile}` : ''}: remove the entry if it is done`, severity: 'warning' as const }]
+  })
+}
+
+/** Marks the keys of `a` that `text` holds. */
+function markKeys(keys: RuleKeys, text: string): void {
+  if (keys.seen.size === keys.labels.length) return
+  for (const m of keys.matcher.scan(text).matches) for (const k of keys.keysOf.get(m.pattern.find) ?? []) keys.seen.add(k)
+}
+
+/**
+ * Marks the keys that edits of a step replaced (summary `find -> replace`): a literal's value
+ * may hold a key that no byte of the text spells (`"a\/b"` in JSON is `a/b`).
+ */
+function markEditedKeys(keys: RuleKeys, edits: readonly Edit[]): void {
+  for (const e of edits) {
+    if (keys.seen.size === keys.labels.length) return
+    if ((e.rule !== 'replace' && e.rule !== 'swap') || !e.summary) continue
+    // the key may itself hold ' -> ': try every split
+    for (let at = e.summary.indexOf(' -> '); at !== -1; at = e.summary.indexOf(' -> ', at + 1)) {
+      for (const k of keys.keysOf.get(e.summary.slice(0, at)) ?? []) keys.seen.add(k)
+    }
+  }
+}
+
+/** `NEVER_MATCHED` warnings for the keys of the steps that matched nothing in any of their files, at the key in the spec. */
+function neverMatched(spec: Spec, steps: readonly ActiveStep[]): PlanNote[] {
+  const out: PlanNote[] = []
+  let doc: ReturnType<typeof parseDocument> | undefined
+  let index: LineIndex | undefined
+  for (const a of steps) {
+    const keys = a.keys
+    if (!keys) continue
+    // the key nodes of each rule mapping, looked up by key (a spec may have tens of thousands)
+    const keyNodes = new Map<unknown, Map<string, unknown>>()
+    keys.labels.forEach((label, k) => {
+      if (keys.seen.has(k)) return
+      // the spec was checked when parsed: no second check of unique keys (quadratic in yaml)
+      doc ??= parseDocument(spec.source, { uniqueKeys: false })
+      index ??= new LineIndex(spec.source)
+      const [rule, key] = keys.at[k]!
+      const node = doc.getIn(['steps', a.step.index, a.step.kind, rule!], true)
+      let byKey = keyNodes.get(node)
+      if (!byKey && isMap(node)) {
+        keyNodes.set(node, (byKey = new Map()))
+        for (const p of node.items) if (isScalar(p.key) && !byKey.has(String(p.key.value))) byKey.set(String(p.key.value), p.key)
+      }
+      // a replace key is shown at the key, a swap pair at the pair
+      const at = isMap(node) ? byKey!.get(String(key)) : isSeq(node) ? node.items[key as number] : undefined
+      const range = (at as { range?: [number, number, number] } | undefined)?.range
+      const pos = index.position(range ? range[0] : a.step.range.start)
+      out.push({ target: spec.path, line: pos.line, col: pos.col, code: 'NEVER_MATCHED', message: `step ${a.step.index + 1} (${a.kind.name}): ${label} matches nothing in any file of the step`, severity: 'warning' })
+    })
+  }
+  return out
+}
+
+async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Promise<Plan> {
+  const root = resolve(o.root)
+  const profile = checkProfile(spec, o.profile)
+  const missing = missingSecrets(spec, o.env ?? process.env, profile)
+  if (missing.length) throw new SpecError(spec.path, spec.source, missing)
+  const secrets = new SecretStore(spec.secrets, o.env ?? process.env)
+  const resolver = rootResolver(root)
+  const ctx: Context = {
+    root,
+    profile,
+    profiles: spec.profiles,
+    inventory: spec.hosts,
+    variants: spec.variants,
+    secret: (n) => secrets.get(n),
+    inRoot: (path) => {
+      try {
+        const r = resolver.resolve(path)
+        return r?.exists ? r.real : undefined
+      } catch (e) {
+        // out of the root, or a loop: nothing there to read
+        if (e instanceof CutoverError) return undefined
+        throw e
+      }
+    },
+    env: o.env ?? process.env,
+  }
+  const active: ActiveStep[] = spec.steps
+    .filter((s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)))
+    .map((step, i) => {
+      const kind = kinds.find((k) => k.name === step.kind)!
+      const keys = ruleKeys(step)
+      // a file that holds only a replacement is read too: its key has matched (it was applied)
+      const needles = [...kind.needles(step.options, ctx), ...(keys?.targets ?? [])]
+      return { step, kind, needles, always: kind.alwaysPlan?.(step.options) ?? false, group: i + 1, ...(keys ? { keys } : {}) }
+    })
+  const notes: PlanNote[] = []
+  const dbLeftovers: PlannedLeftover[] = []
+  const creates = new Map<string, number>()
+  const byFile = new Map<string, ActiveStep[]>()
+  // the files with the same steps share one (never mutated) list: one per combination, not per file
+  const combos = new Map<ActiveStep[], Map<ActiveStep, ActiveStep[]>>()
+  const withStep = (list: ActiveStep[], a: ActiveStep): ActiveStep[] => {
+    let next = combos.get(list)
+    if (!next) combos.set(list, (next = new Map()))
+    let out = next.get(a)
+    if (!out) next.set(a, (out = [...list, a]))
+    return out
+  }
+  const cache = discoverCache()
+  cache.resolver = resolver
+  // every directory that cannot be read and every path that leads out of the root, refused at once
+  const refused = new Map<string, string>()
+  const onProblem = (p: DiscoverProblem) => refused.set(p.path, p.message)
+  const database: DatabaseChange[] = []
+  for (const a of active) {
+    if (a.kind.database?.uses(a.step.options)) {
+      // a database is not scanned as text: its keys are not checked for NEVER_MATCHED
+      delete a.keys
+      const dp = await a.kind.database.plan(a.step.options, ctx)
+      database.push(...dp.changes.map((c) => ({ ...c, kind: a.kind.name })))
+      dbLeftovers.push(...dp.leftovers)
+      notes.push(...dp.notes)
+      continue
+    }
+    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache, onProblem })
+    if (found.length === 0 && !a.step.options.create) {
+      notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
+      delete a.keys
+    }
+    for (const f of found) {
+      byFile.set(f, withStep(byFile.get(f) ?? NO_STEPS, a))
+    }
+    // `create: { mode }`: a literal path of `files` that does not exist is planned as a new, empty file
+    const create = a.step.options.create
+    if (create) {
+      for (const f of a.step.options.files.map((g) => g.replace(/^\/+/, ''))) {
+        if (/[*?[\]{}!]/.test(f) || found.includes(f) || within(resolver, f, refused, true)?.exists !== false) continue
+        creates.set(f, Number.parseInt(create.mode, 8))
+        byFile.set(f, [...(byFile.get(f) ?? []), a])
+      }
+    }
+  }
+  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache, onProblem }) : []
+  for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
+  // group 0: the leftover literals; group i: the needles of active[i - 1]
+  const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])
+
+  cache.listings.clear()
+  const targets = [...byFile.keys()].filter((t) => !creates.has(t)).sort()
+  // where each target is in the root: what is read, and shown when a link leads elsewhere
+  const where = new Map<string, Resolved>()
+  for (const t of [...targets, ...creates.keys()]) {
+    // a plain file the walk listed is where its directory is; a link, a literal path or a file to create is resolved
+    const r = (creates.has(t) || cache.linked?.has(t) ? undefined : resolver.listed(t)) ?? within(resolver, t, refused, creates.has(t))
+    if (r) where.set(t, r)
+  }
+  if (refused.size) {
+    const all = [...refused.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m)
+    throw new CutoverError(all.some((m) => / outside the root /.test(m)) ? 'OUTSIDE_ROOT' : 'DIR_UNREADABLE', `nothing was read:\n${all.map((m) => `  ${m}`).join('\n')}`)
+  }
+  const real = (t: string) => where.get(t)?.real
+  const changes: FileChange[] = []
+  const leftovers: PlannedLeftover[] = []
+  const inputErrors: InputError[] = []
+  const maxSize = o.maxFileSize ?? MAX_FILE_SIZE
+  const oversized: Array<[string, number]> = []
+  const stats = { considered: targets.length + creates.size, read: 0, skipped: 0 }
+  let done = 0
+  const finish = (target: string, r: FileResult) => {
+    done++
+    if (r.read) stats.read++
+    else stats.skipped++
+    o.onFile?.(target, r.why)
+    if (r.error) inputErrors.push(r.error)
+    if (r.tooLarge !== undefined) oversized.push([target, r.tooLarge])
+    if (r.change) changes.push(r.change)
+    leftovers.push(...r.leftovers)
+    notes.push(...r.notes)
+    o.onProgress?.({ considered: done, total: targets.length, changed: changes.length })
+  }
+  const limit = o.concurrency ?? 16
+  const threads = o.threads ?? (targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
+  // a target that is a dangling link (in the root), or gone since discovery, is not a file
+  const present = targets.filter((t) => where.get(t)?.exists)
+  if (present.length < targets.length) for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
+  if (threads > 0) {
+    // reader threads open, read and prefilter; this thread plans the files that hold a needle
+    const profiles: ReadProfile[] = []
+    const profileOf = new Map<string, number>()
+    const files = present.map((path) => {
+      const steps = byFile.get(path)!
+      const key = steps.map((a) => a.group).join(',')
+      let profile = profileOf.get(key)
+      if (profile === undefined) {
+        profileOf.set(key, (profile = profiles.length))
+        profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
+      }
+      return { path: real(path)!, profile }
+    })
+    await readInThreads(root, files, profiles, prefilter, { threads, limit, maxSize }, (i, outcome) => {
+      const target = present[i]!
+      const steps = byFile.get(target)!
+      if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
+      if (outcome.kind === 'too-large') return finish(target, tooLarge(outcome.size))
+      if (outcome.kind === 'skip') return finish(target, NOTHING)
+      const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
+      if ('why' in read) return finish(target, read)
+      return planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) => finish(target, r))
+    }).catch((e: NodeJS.ErrnoException) => {
+      // a reader thread's refusal, as the reading on this thread gives it
+      throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError) ? new CutoverError('TARGET_MOVED', e.message) : e
+    })
+  }
+  // Otherwise files are read synchronously one after another (no thread-pool round trips per
+  // file) and prefiltered on their raw bytes; the few that hold a needle are planned concurrently.
+  const scratch: Scratch = { buf: Buffer.allocUnsafe(1 << 16) }
+  const inflight = new Set<Promise<void>>()
+  for (let i = 0; i < (threads > 0 ? 0 : present.length); i++) {
+    if (i % 256 === 255) await new Promise((r) => setImmediate(r))
+    const target = present[i]!
+    const read = readTarget(real(target)!, byFile.get(target)!, prefilter, scratch, maxSize)
+    if ('why' in read) {
+      finish(target, read)
+      continue
+    }
+    const p: Promise<void> = planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) => {
+      inflight.delete(p)
+      finish(target, r)
+    })
+    p.catch(() => {})
+    inflight.add(p)
+    if (inflight.size >= limit) await Promise.race(inflight)
+  }
+  await Promise.all(inflight)
+  for (const [target, mode] of creates) {
+    const steps = byFile.get(target)!
+    finish(target, await planRead(target, { mode, bytes: EMPTY, steps, run: steps, created: true }, ctx, secrets, undefined))
+  }
+  if (oversized.length) {
+    const list = oversized.sort(([a], [b]) => a.localeCompare(b)).map(([t, size]) => `  ${t}: ${size} bytes`)
+    throw new CutoverError(
+      'FILE_TOO_LARGE',
+      `${oversized.length} file(s) in scope exceed the size limit of ${maxSize} bytes (${sizeText(maxSize)}), nothing was planned:\n${list.join('\n')}\nexclude them from the steps' files, or raise the limit with --max-file-size`,
+    )
+  }
+  // the planned PHP is linted now, not only at apply
+  if (!inputErrors.length) inputErrors.push(...(await checkPlanned(changes, (name) => kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name))))
+  if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
+  await planLinksOnce(resolver, where, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
+  for (const c of changes) {
+    const w = where.get(c.target)
+    if (w && w.rel !== c.target) c.link = w.rel
+    const links = c.before === 'absent' || !w ? 0 : (lstatSync(w.real, { throwIfNoEntry: false })?.nlink ?? 0)
+    if (links > 1) {
+      const message = `has ${links} hard links: apply writes a new file, so the other ${links - 1} keep the old content (and rollback does not join them again)`
+      notes.push({ target: c.target, code: 'HARD_LINK', message, severity: 'warning' })
+    }
+  }
+  notes.push(...neverMatched(spec, active))
+  leftovers.push(...dbLeftovers)
+  changes.sort((a, b) => a.target.localeCompare(b.target))
+  leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
+  notes.push(...acceptLeftovers(spec, profile, leftovers))
+  notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
+  const sensitive = maskSensitive(changes, leftovers, notes, database, secrets.values(), o.showSensitive ?? false)
+  return {
+    version: 1,
+    profile,
+    root,
+    spec: spec.hash,
+    specPath: spec.path,
+    changes,
+    leftovers,
+    notes,
+    database,
+    secrets: secrets.records(),
+    sensitive,
+    stats,
+  }
+}
+
+function checkProfile(spec: Spec, profile: string | undefined): string | undefined {
+  if (spec.profiles.length === 0) {
+    if (profile !== undefined) throw new CutoverError('PROFILE', `the spec declares no profiles, but --profile ${profile} was given`)
+    return undefined
+  }
+  if (profile === undefined) throw new CutoverError('PROFILE', `--profile is required: the spec declares ${spec.profiles.join(', ')}`)
+  if (!spec.profiles.includes(profile)) throw new CutoverError('PROFILE', `unknown profile "${profile}"; the spec declares ${spec.profiles.join(', ')}`)
+  return profile
+}
+
+interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError; tooLarge?: number }
+
+/**
+ * The default largest file a plan reads: 64 MiB. A plan holds a file's text, its new text and a
+ * diff of both; far larger files (a 200 MB one-line dump) take gigabytes and make a plan
+ * document longer than a JavaScript string can be.
+ */
+export const MAX_FILE_SIZE = 64 * 1024 * 1024
+
+/** `64 MiB`, `1 GiB`, `512 KiB` or `100 bytes`. */
+function sizeText(n: number): string {
+  for (const [unit, k] of [['GiB', 30], ['MiB', 20], ['KiB', 10]] as const) if (n >= 2 ** k && n % 2 ** k === 0) return `${n / 2 ** k} ${unit}`
+  return `${n} bytes`
+}
+
+const tooLarge = (size: number): FileResult => ({ read: false, why: `refused: ${size} bytes, over the size limit`, leftovers: [], notes: [], tooLarge: size })
+
+/**
+ * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; `text`
+ * when the bytes were already decoded (a large ASCII file).
+ */
+interface ReadFile { mode: number; bytes: Buffer; steps: ActiveStep[]; run: ActiveStep[]; created?: boolean; text?: string }
+
+const EMPTY = Buffer.alloc(0)
+const NOT_FILE: FileResult = { read: false, why: 'not a regular file', leftovers: [], notes: [] }
+const NOTHING: FileResult = { read: false, why: 'skipped: holds nothing the steps look for', leftovers: [], notes: [] }
+/** From how many files on, a plan reads them on worker threads. */
+const THREADS_FROM = 4096
+/** Files larger than this are read into a buffer of their own. */
+const LARGE = 1 << 20
+
+/** A reusable read buffer, grown to the largest file read. */
+interface Scratch { buf: Buffer }
+
+/**
+ * Reads a target and prefilters its raw bytes: a file holding no needle of its steps (nor a
+ * leftover literal) is skipped without decoding, and only its stats were kept. Opened
+ * non-blocking so that a FIFO in the tree is reported, not waited on.
+ */
+function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch, maxSize: number): FileResult | ReadFile {
+  // `path` has no link in it: one put there since is not followed (the open fails)
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+  try {
+    assertOpenedAt(fd, path)
+    const size = fstatSync(fd).size
+    if (size > maxSize) return tooLarge(size)
+    const got = readAll(fd, scratch)
+    if (!got) return NOT_FILE
+    const bytes = got.buf.subarray(0, got.length)
+    // a large ASCII file is decoded first and prefiltered on its text: the scan of its bytes would
+    // make a latin1 copy of the same characters
+    const text = got.buf !== scratch.buf && isAscii(bytes) ? bytes.toString('latin1') : undefined
+    const found = text === undefined ? prefilter.scan(got.buf, got.length) : prefilter.scanLatin1(text)
+    const read = afterScan(bytes, 0, found, steps, got.buf === scratch.buf)
+    if (!('why' in read) && text !== undefined) read.text = text
+    // the permission bits are needed only for a file that may change
+    if (!('why' in read)) read.mode = fstatSync(fd).mode
+    return read
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Reads an open file to its end, into the scratch buffer or, past {@link LARGE}, a buffer of its
+ * own (kept, not copied), so the scratch buffer stays small. Discovery lists regular files
+ * only; one that is not (any more) gives undefined.
+ */
+function readAll(fd: number, scratch: Scratch): { buf: Buffer; length: number } | undefined {
+  let buf = scratch.buf
+  let length = 0
+  for (;;) {
+    if (length === buf.length) {
+      const size = fstatSync(fd).size
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, size + 1))
+      buf.copy(bigger, 0, 0, length)
+      buf = bigger
+      if (bigger.length <= LARGE) scratch.buf = bigger
+    }
+    const want = buf.length - length
+    let n: number
+    try {
+      n = readSync(fd, buf, length, want, null)
+    } catch (e) {
+      if (!fstatSync(fd).isFile()) return undefined
+      throw e
+    }
+    length += n
+    // a short read is the end of a regular file
+    if (n < want) break
+  }
+  if (length === 0 && !fstatSync(fd).isFile()) return undefined
+  return { buf, length }
+}
+
+/** The steps to run on a file given which needle groups it holds; `copy` when `bytes` is reused. */
+function afterScan(bytes: Buffer, mode: number, found: readonly boolean[], steps: ActiveStep[], copy = false): FileResult | ReadFile {
+  const hasLeftoverNeedle = found[0]!
+  const run = steps.filter((s) => s.always || hasLeftoverNeedle || found[s.group])
+  if (run.length === 0 && !hasLeftoverNeedle) return NOTHING
+  return { mode, bytes: copy ? Buffer.from(bytes) : bytes, steps, run }
+}
+
+async function planRead(
+  target: string,
+  read: ReadFile,
+  ctx: Context,
+  secrets: SecretStore,
+  applied: TargetOnce | undefined,
+): Promise<FileResult> {
+  const { mode, steps, run } = read
+  if (isBinary(read.bytes)) {
+    return { read: false, why: 'skipped: binary', leftovers: [], notes: [{ target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' }] }
+  }
+  // an ASCII file reads the same in UTF-8 (no BOM) as in latin1
+  const { text, encoding } = read.text === undefined ? decodeText(read.bytes) : { text: read.text, encoding: 'utf8' as const }
+  const before = read.created ? 'absent' : sha256(read.bytes)
+  // the bytes are not needed any more: a large file is held once, as text
+  read.bytes = EMPTY
+  const file = { path: target, encoding }
+  let current = text
+  const passes: Edit[][] = []
+  const kinds: string[] = []
+  const validators = new Set<string>()
+  let allowUserWritable = true
+  const notes: PlanNote[] = []
+  // leftovers located in some pass's input, mapped forward through every later pass
+  const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> = []
+  // the one-time moves an earlier step of this file planned
+  const movesHere = new Set<string>()
+  for (const a of run) {
+    if (a.keys) markKeys(a.keys, current)
+    const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
+    if (a.keys) markEditedKeys(a.keys, result.edits)
+    const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
+    // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
+    const sensitive = passes.some((p) => p.some(isSensitive)) ? sensitiveSpans(text, passes) : undefined
+    if (errors.length) {
+      // the old values of the keys set from a secret are not known yet: the keys are
+      const keys = secretKeys(a.step.options)
+      const hide = sensitive || keys.length ? { spans: sensitive?.after ?? [], values: sensitive?.old ?? [], keys } : undefined
+      return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors, hide) }
+    }
+    const at = result.diagnostics.length ? positionsOf(current, result.diagnostics.map((d) => d.range.start)) : undefined
+    for (const d of result.diagnostics) {
+      const p = at!.get(d.range.start)!
+      let message = d.message
+      if (sensitive && sensitive.after.some((x) => x.start < Math.max(d.range.end, d.range.start + 1) && d.range.start < x.end)) {
+        // a warning about a written secret quotes it, or a part of it ("argument "./x" of "/bin/y"")
+        const words = [...sensitive.after.map((x) => current.slice(x.start, x.end)), ...sensitive.written]
+        const quoted = [...message.matchAll(/"([^"]+)"/g)].filter((m) => words.some((w) => w.includes(m[1]!))).map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))
+        message = maskSpans(message, [...tokenSpans(message, words), ...quoted], '(sensitive)')
+      }
+      notes.push({ target, line: p.line, col: p.col, code: d.code, message, severity: 'warning' })
+    }
+    // a later step never rewrites inside what a secret wrote (an old address in the new password
+    // would change the password, silently behind its mask), nor reports it as a leftover
+    const inSecret = (start: number, end: number) => sensitive !== undefined && sensitive.after.some((x) => (end > start ? start < x.end && x.start < end : x.start < start && start < x.end))
+    const edits = result.edits.filter((e) => !inSecret(e.start, e.end))
+    if (edits.length < result.edits.length) {
+      const first = result.edits.find((e) => inSecret(e.start, e.end))!
+      const span = sensitive!.after.find((x) => first.start < Math.max(x.end, first.start + 1) && x.start <= first.start)!
+      const p = positionsOf(current, [span.start]).get(span.start)!
+      const n = result.edits.length - edits.length
+      notes.push({ target, line: p.line, col: p.col, code: 'IN_SECRET', message: `${n} edit(s) of the ${a.kind.name} step fall inside a value written from a secret by an earlier step: not made, the secret is written as it is`, severity: 'warning' })
+    }
+    for (const l of result.leftovers) if (!inSecret(l.start, l.end)) pending.push({ ...l, pass: passes.length })
+    // an edit that must happen once (a swap, its own inverse) is planned while the file does not
+    // hold what it wrote; the step kind only says so (`once`), named for the kind
+    const once: OnceNote[] = []
+    let named = edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
+    // the same move in two steps of one file is one move: done by the first (twice is undone)
+    if (movesHere.size) named = named.filter((e) => !e.once || !movesHere.has(e.once))
+    for (const e of named) if (e.once) movesHere.add(e.once)
+    const sorted = sortEdits(plannedOnce(current, named, applied, once))
+    for (const n of once) notes.push({ target, line: n.at.line, col: n.at.col, code: n.code, message: n.message, severity: 'warning' })
+    passes.push(sorted)
+    if (sorted.length) {
+      current = applyEdits(current, sorted)
+      kinds.push(a.kind.name)
+      if ((a.step.options as { 'allow-user-writable'?: boolean })['allow-user-writable'] !== true) allowUserWritable = false
+      for (const v of a.kind.validators ?? []) validators.add(v.name)
+    }
+  }
+  if (steps.length === 0) {
+    for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' })) pending.push({ ...l, pass: 0 })
+  }
+  const kept: Array<{ at: number; text: string; reason: string }> = []
+  const seen = new Set<number>()
+  for (const l of pending) {
+    let at: number | undefined = l.start
+    for (let i = l.pass; i < passes.length && at !== undefined; i++) at = mapOffset(at, passes[i]!)
+    if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text) continue
+    seen.add(at)
+    kept.push({ at, text: l.text, reason: l.reason })
+  }
+  const positions = positionsOf(current, kept.map((l) => l.at))
+  const leftovers: PlannedLeftover[] = kept.map((l) => ({ target, ...positions.get(l.at)!, text: l.text, reason: credentialFree(current, l, target) }))
+  if (current !== text && !read.created) {
+    // the same text in the file as it is now, before the plan is applied
+    const origins = kept.map((l) => passes.reduceRight((at, pass) => unmapOffset(at, pass), l.at))
+    const was = positionsOf(text, origins)
+    leftovers.forEach((l, i) => {
+      const p = was.get(origins[i]!)!
+      if (p.line !== l.line || p.col !== l.col) l.onDisk = { line: p.line, col: p.col }
+    })
+  }
+  const nonEmpty = passes.filter((p) => p.length > 0)
+  if (nonEmpty.length === 0 || current === text) return { read: true, why: 'no change', leftovers, notes }
+  // the diff is made once every file is planned: an old value replaced in one file is hidden in all
+  return {
+    read: true,
+    why: 'changed',
+    leftovers,
+    notes,
+    change: {
+      target,
+      kinds,
+      encoding,
+      before,
+      after: hashText(current, encoding),
+      mode: mode & 0o7777,
+      passes,
+      beforeText: text,
+      // made again from the edits when asked: a plan of thousands of files then holds one text
+      // of each, not two
+      get afterText() {
+        return passes.reduce((t, pass) => (pass.length ? applyEdits(t, pass) : t), text)
+      },
+      diff: '',
+      added: 0,
+      removed: 0,
+      validators: [...validators],
+      ...(allowUserWritable ? { allowUserWritable } : {}),
+    },
+  }
+}
+
+/** A root-relative path resolved within the root; a path out of it is added to `refused`. */
+function within(resolver: RootResolver, path: string, refused: Map<string, string>, missingTail = false): Resolved | undefined {
+  try {
+    return resolver.resolve(path, { missingTail })
+  } catch (e) {
+    if (!(e instanceof OutsideRootError)) throw e
+    refused.set(path, e.message)
+    return undefined
+  }
+}
+
+/** The resolver of a plan's root; a clear error when the root is not a directory. */
+function rootResolver(root: string): RootResolver {
+  try {
+    return new RootResolver(root)
+  } catch (e) {
+    throw new CutoverError('ROOT', `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, { cause: e })
+  }
+}
+
+/** The last part of each key a step's `set` writes from a secret (`db.pw` -> `pw`, `CFG->dbpass` -> `dbpass`). */
+function secretKeys(options: unknown): string[] {
+  const set = (options as { set?: Record<string, unknown> } | undefined)?.set
+  if (!set || typeof set !== 'object') return []
+  return Object.entries(set)
+    .filter(([, v]) => typeof v === 'object' && v !== null && 'secret' in v)
+    .map(([k]) => k.split(/->|\.|::/).pop()!.replace(/^\$/, ''))
+    .filter((k) => k.length > 0)
+}
+
+/**
+ * A leftover's reason without the credential-looking values of its line: a near-miss quotes the
+ * word around the address (`"10.0.10.48" inside "x10.0.10.480"`), which may be a password.
+ */
+function credentialFree(text: string, l: { at: number; text: string; reason: string }, target: string): string {
+  if (!l.reason.includes('"')) return l.reason
+  const start = text.lastIndexOf('\n', l.at - 1) + 1
+  const nl = text.indexOf('\n', l.at)
+  const line = text.slice(start, nl === -1 ? text.length : nl)
+  const values = credentialSpans(line, target).map((c) => line.slice(c.start, c.end))
+  if (values.length === 0) return l.reason
+  const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter((m) => m[1] !== l.text && values.some((v) => v.includes(m[1]!) || m[1]!.includes(v)))
+  return maskSpans(l.reason, [...tokenSpans(l.reason, values), ...quoted.map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))], '(sensitive)')
+}
+
+/** The offset in a pass's input of `offset` in its output, which no edit of the pass wrote. */
+function unmapOffset(offset: number, sortedEdits: readonly Edit[]): number {
+  let delta = 0
+  for (const e of sortedEdits) {
+    const start = e.start + delta
+    if (start > offset || (start === offset && e.text.length > 0)) break
+    delta += e.text.length - (e.end - e.start)
+  }
+  return offset - delta
+}
+
+/**
+ * Makes the diffs of the planned changes, hiding what must not be shown, by position: what secret
+ * edits write and the old values sensitive edits replace (and those old values, as whole words,
+ * on any line of any diff, in edit summaries, leftovers and notes); values that look like credentials unless
+ * `show`. Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
+ * no guess of an old password can be checked against the plan. Returns the values never shown.
+ */
+function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], notes: PlanNote[], database: DatabaseChange[], secretValues: string[], show: boolean): string[] {
+  const spans = new Map<FileChange, SensitiveSpans>()
+  const old = new Set<string>()
+  const written = new Set<string>()
+  for (const c of changes) {
+    const s = sensitiveSpans(c.beforeText, c.passes)
+    spans.set(c, s)
+    for (const v of s.old) if (v.length) old.add(v)
+    for (const v of s.written) written.add(v)
+  }
+  const oldValues = [...old]
+  const hashed = [...old, ...written]
+  const never = [...new Set([...hashed, ...secretValues])].filter((v) => v.length > 0)
+  for (const c of changes) {
+    const s = spans.get(c)!
+    const after = c.afterText
+    const line = (body: string) => [
+      ...tokenSpans(body, oldValues),
+      ...credentialSpans(body, c.target).filter((x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v))),
+    ]
+    c.diff = unifiedDiff(c.target, c.beforeText, after, { before: s.before, after: s.after, line })
+    ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
+    // a value the diff masks as a credential must not be confirmable against the file's hash either
+    const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
+    const credAfter = fileCredentialSpans(after, c.target)
+    if (s.before.length || s.after.length || credBefore.length || credAfter.length || hashed.some((v) => c.beforeText.includes(v) || after.includes(v))) {
+      c.salt = randomBytes(16).toString('hex')
+      if (c.before !== 'absent') c.before = maskedHash(c.beforeText, [...s.before, ...credBefore], hashed, c.salt, c.encoding)
+      c.after = maskedHash(after, [...s.after, ...credAfter], hashed, c.salt, c.encoding)
+    }
+  }
+  // free text hides the old values only: a secret's value elsewhere is another word there (a path)
+  const hide = (text: string) => maskSpans(text, tokenSpans(text, oldValues), '(sensitive)')
+  for (const c of changes) for (const pass of c.passes) for (const e of pass) if (e.summary) e.summary = hide(e.summary)
+  for (const l of leftovers) {
+    l.text = hide(l.text)
+    l.reason = hide(l.reason)
+  }
+  for (const n of notes) n.message = hide(n.message)
+  for (const d of database) {
+    // the headers name the object; only the lines of its definition or row are masked, like a file's
+    const credentials = (l: string) => credentialSpans(l).filter((x) => !show || never.some((v) => l.slice(x.start, x.end).includes(v)))
+    d.diff = d.diff.split('\n').map((l) => (/^(--- |\+\+\+ |-- pg:)/.test(l) ? l : maskSpans(l, [...tokenSpans(l, oldValues), ...credentials(l)], '(sensitive)'))).join('\n')
+  }
+  return never
+}

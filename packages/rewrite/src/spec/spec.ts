@@ -1,0 +1,304 @@
+import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
+import type { Diagnostic, Range } from '../diff/diagnostic.js'
+import { rootPathProblem } from '../fs/confine.js'
+import { SpecError } from '../errors.js'
+import { IPV4, isIPv4 } from '../match/match.js'
+import { array, integer, mapPairs, object, rangeOf, record, refine, string, type JsonSchema, type Schema, type SchemaContext } from './schema.js'
+import { sha256 } from '../text/source.js'
+import { commonKeys, type CommonOptions, type InventoryHost, type StepKind, type VariantEntry } from '../step/step.js'
+
+/** One step of a spec: its kind, its validated options, and where it stands in the YAML. */
+export interface SpecStep {
+  kind: string
+  options: CommonOptions & Record<string, unknown>
+  /** 0-based position in `steps:`. */
+  index: number
+  range: Range
+}
+
+/** A validated `cutover.yaml` (version 1). */
+export interface Spec {
+  path: string
+  source: string
+  /** `sha256:` of the spec's bytes: a saved plan records it. */
+  hash: string
+  version: 1
+  hosts: InventoryHost[]
+  profiles: string[]
+  variants: Record<string, VariantEntry[]>
+  secrets: Record<string, { env: string }>
+  /** Files scanned for leftovers although no step rewrites them. */
+  scan?: { files: string[]; exclude?: string[] }
+  /** Leftovers that may stay (`accept:`): they do not fail `verify --strict`. */
+  accept?: AcceptEntry[]
+  steps: SpecStep[]
+  /** Where the steps read `{ secret: NAME }`: the secret, the step's index, the range of the name. */
+  secretUses: SecretUse[]
+}
+
+/** An accepted leftover: in files matching `path`, the leftover `text` may stay, for `reason`. */
+export interface AcceptEntry { path: string; text: string; reason: string; profiles?: string[]; range: Range }
+
+/** One `{ secret: NAME }` in a step, located in the spec. */
+export interface SecretUse { name: string; step: number; range: Range }
+
+/** What {@link parseSpec} also checks when given: the environment and profile a plan will use. */
+export interface SpecCheckOptions {
+  /** Every secret an active step reads must be set here; each one missing is an error at its use. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** The profile to plan; steps of other profiles need no secrets. */
+  profile?: string
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
+// the pattern is isIPv4's, so the JSON Schema checks addresses too; the check stays the authority
+const IPV4_PATTERN = IPV4
+const ipv4 = string({
+  describe: 'an IPv4 address such as 10.0.10.48',
+  pattern: IPV4_PATTERN,
+  check: (v) => (isIPv4(v) ? undefined : `expected an IPv4 address such as 10.0.10.48, got "${v}"`),
+})
+const name = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+
+function topShape(kinds: readonly StepKind<unknown>[]) {
+  return {
+    version: refine(
+      integer('the spec version 1'),
+      (v) => (v === 1 ? undefined : `unsupported spec version ${v}; this cutover reads version 1`),
+      (base) => ({ ...base, const: 1, description: 'the spec version: 1' }),
+    ),
+    hosts: record(object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }), {
+      key: string({ describe: 'a DNS name', pattern: HOSTNAME }),
+      describe: 'a mapping of DNS names to { old: IPv4, new: IPv4 }',
+    }),
+    profiles: refine(array(string({ describe: 'a profile name', pattern: name }), { minItems: 1 }), (v) => {
+      const dup = v.find((p, i) => v.indexOf(p) !== i)
+      return dup ? `profile "${dup}" is listed twice` : undefined
+    }, (base) => ({ ...base, uniqueItems: true })),
+    variants: record(array(record(string({ describe: 'a value' }), { describe: 'a mapping of profile to value' }), { minItems: 1 }), {
+      key: string({ describe: 'a variant group name', pattern: name }),
+      describe: 'a mapping of group names to lists of { profile: value }',
+    }),
+    secrets: record(object({ env: string({ describe: 'an environment variable name', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/ }) }, { required: ['env'] }), {
+      key: string({ describe: 'a secret name', pattern: name }),
+      describe: 'a mapping of secret names to { env: VARIABLE }',
+    }),
+    scan: object(
+      { files: array(string({ describe: 'a glob relative to the root', check: rootPathProblem }), { minItems: 1 }), exclude: array(string({ describe: 'a glob', check: rootPathProblem })) },
+      { required: ['files'] },
+    ),
+    accept: array(
+      object(
+        {
+          path: string({ describe: 'a glob relative to the root', check: rootPathProblem }),
+          text: string({ describe: 'the text of the leftover, as the plan shows it', pattern: /\S/ }),
+          reason: string({ describe: 'why it may stay', pattern: /\S/ }),
+          profiles: commonKeys.profiles,
+        },
+        { required: ['path', 'text', 'reason'], describe: 'a mapping { path: GLOB, text: TEXT, reason: WHY } (and profiles: [...])' },
+      ),
+      { describe: 'leftovers accepted: listed as such, and not failing verify --strict' },
+    ),
+    steps: array(stepSchema(kinds), { describe: 'a list of steps' }),
+  }
+}
+
+/** The schema of one item of `steps:`: a mapping with exactly one key, the step kind. */
+function stepSchema(kinds: readonly StepKind<unknown>[]): Schema<SpecStep> {
+  const names = kinds.map((k) => k.name)
+  const expected = `a step: a mapping with one key, the kind (${names.join(', ')})`
+  let index = 0
+  return {
+    expected,
+    parse(node, ctx, at) {
+      const pairs = mapPairs(node, ctx)
+      const myIndex = index++
+      if (!pairs || pairs.length !== 1) {
+        ctx.errors.push({ code: 'SPEC_STEP', message: `expected ${expected}`, range: rangeOf(node, at) })
+        return undefined
+      }
+      const { key, value } = pairs[0]!
+      const kindName = isScalar(key) ? String(key.value) : ''
+      const kind = kinds.find((k) => k.name === kindName)
+      if (!kind) {
+        ctx.errors.push({ code: 'SPEC_STEP', message: `unknown step kind "${kindName}"; expected one of: ${names.join(', ')}`, range: rangeOf(key, at) })
+        return undefined
+      }
+      const uses = ctx.secretUses?.length ?? 0
+      const options = kind.options.parse(value, ctx, rangeOf(key, at))
+      for (const u of ctx.secretUses?.slice(uses) ?? []) u.step = myIndex
+      if (options === undefined) return undefined
+      return { kind: kind.name, options: options as SpecStep['options'], index: myIndex, range: rangeOf(node, at) }
+    },
+    json: () => ({
+      oneOf: kinds.map((k) => ({ type: 'object', properties: { [k.name]: k.options.json() }, required: [k.name], additionalProperties: false })),
+    }),
+  }
+}
+
+/** The JSON Schema of `cutover.yaml` for these step kinds, generated from the validator's definition. */
+export function specJsonSchema(kinds: readonly StepKind<unknown>[]): JsonSchema {
+  const shape = topShape(kinds)
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'cutover.yaml (version 1)',
+    ...object(shape, { required: ['version', 'steps'] }).json(),
+  }
+}
+
+/**
+ * Parses and validates a spec. Every problem is collected (YAML syntax, types, unknown keys,
+ * unknown references) and thrown at once as a {@link SpecError}; nothing is half-loaded.
+ */
+export function parseSpec(source: string, path: string, kinds: readonly StepKind<unknown>[], check: SpecCheckOptions = {}): Spec {
+  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false })
+  const errors: Diagnostic[] = doc.errors.map((e) => ({ code: 'YAML_SYNTAX', message: e.message.split('\n')[0]!, range: { start: e.pos[0], end: e.pos[1] } }))
+  if (errors.length) throw new SpecError(path, source, errors)
+  const whole = { start: 0, end: Math.max(1, source.length) }
+  const secretUses: SecretUse[] = []
+  const ctx: SchemaContext = { doc, errors, refs: { profiles: [], variants: [], secrets: [], hosts: [] }, secretUses }
+  const root = doc.contents
+  if (!isMap(root)) {
+    errors.push({ code: 'SPEC_TYPE', message: 'expected a mapping with version, hosts, profiles, variants, secrets, steps', range: rangeOf(root, whole) })
+    throw new SpecError(path, source, errors)
+  }
+  const shape = topShape(kinds)
+  const nodes = new Map<string, { key: unknown; value: unknown }>()
+  for (const pair of mapPairs(root, ctx) ?? []) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : ''
+    if (!(key in shape)) {
+      errors.push({ code: 'SPEC_UNKNOWN_KEY', message: `unknown key "${key}"; expected one of: ${Object.keys(shape).join(', ')}`, range: rangeOf(pair.key, whole) })
+    } else if (nodes.has(key)) {
+      errors.push({ code: 'SPEC_DUPLICATE', message: `"${key}" is given twice`, range: rangeOf(pair.key, whole) })
+    } else nodes.set(key, pair)
+  }
+  const take = <T>(key: keyof typeof shape, schema: Schema<T>): T | undefined => {
+    const n = nodes.get(key)
+    return n ? schema.parse(n.value, ctx, rangeOf(n.key, whole)) : undefined
+  }
+  for (const required of ['version', 'steps'] as const) {
+    if (!nodes.has(required)) errors.push({ code: 'SPEC_MISSING_KEY', message: `missing key "${required}"`, range: { start: 0, end: 0 } })
+  }
+  // a section with an error still gives its valid entries to the cross-checks and references
+  // below, so that every error is reported in one run (not a false "unknown profile" either)
+  const partial = <T>(key: 'hosts' | 'variants' | 'secrets', value: Schema<T>): Record<string, T> => {
+    const out: Record<string, T> = {}
+    for (const { key: k, value: v } of mapPairs(nodes.get(key)?.value, ctx) ?? []) {
+      const n = isScalar(k) ? String(k.value) : ''
+      const parsed = n in out ? undefined : value.parse(v, { ...ctx, errors: [], secretUses: [] }, rangeOf(k, whole))
+      if (parsed !== undefined) out[n] = parsed
+    }
+    return out
+  }
+  const version = take('version', shape.version)
+  const hostsMap = take('hosts', shape.hosts) ?? partial('hosts', object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }))
+  const profiles = take('profiles', shape.profiles) ?? scalars(nodes.get('profiles')?.value, ctx)
+  const variants = take('variants', shape.variants) ?? partial('variants', array(record(string())))
+  const secrets = take('secrets', shape.secrets) ?? partial('secrets', object({ env: string() }, { required: ['env'] }))
+  const scan = take('scan', shape.scan)
+  checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
+  checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
+  ctx.refs = { profiles, variants: Object.keys(variants), secrets: Object.keys(secrets), hosts: Object.keys(hostsMap) }
+  const steps = take('steps', shape.steps) ?? []
+  const acceptNode = nodes.get('accept')?.value as { items?: unknown[] } | undefined
+  const accept = take('accept', shape.accept)?.map((a, i) => ({ ...a, range: rangeOf(acceptNode?.items?.[i], whole) }))
+  if (check.env) errors.push(...missingSecrets({ profiles, secrets, secretUses, steps }, check.env, check.profile))
+  if (errors.length) throw new SpecError(path, source, errors.sort((a, b) => a.range.start - b.range.start))
+  return {
+    path,
+    source,
+    hash: sha256(source),
+    version: version as 1,
+    hosts: Object.entries(hostsMap).map(([n, h]) => ({ name: n, old: h.old, new: h.new })),
+    profiles,
+    variants,
+    secrets,
+    ...(scan ? { scan } : {}),
+    ...(accept ? { accept } : {}),
+    steps,
+    secretUses,
+  }
+}
+
+/** The string items of a YAML list, for references when the list itself has an error. */
+function scalars(node: unknown, ctx: SchemaContext): string[] {
+  const seq = isAlias(node) ? node.resolve(ctx.doc) : node
+  return isSeq(seq) ? [...new Set(seq.items.filter(isScalar).map((n) => String(n.value)))] : []
+}
+
+/**
+ * One error per secret that a step active in `profile` reads and `env` does not hold, at its
+ * first use in the spec: a plan needs them all, so they are all named at once.
+ */
+export function missingSecrets(
+  spec: Pick<Spec, 'profiles' | 'secrets' | 'secretUses' | 'steps'>,
+  env: Readonly<Record<string, string | undefined>>,
+  profile: string | undefined,
+): Diagnostic[] {
+  // an unknown profile is reported elsewhere; then every step's secrets are checked
+  const known = profile !== undefined && spec.profiles.includes(profile)
+  const active = (i: number) => {
+    const p = spec.steps.find((s) => s.index === i)?.options.profiles
+    return !p || !known || p.includes(profile!)
+  }
+  const out: Diagnostic[] = []
+  const seen = new Set<string>()
+  for (const u of spec.secretUses) {
+    const def = spec.secrets[u.name]
+    if (!def || seen.has(u.name) || !active(u.step)) continue
+    const v = env[def.env]
+    if (v !== undefined && v !== '') continue
+    seen.add(u.name)
+    out.push({ code: 'SPEC_SECRET', message: `secret "${u.name}" is not set: export ${def.env} before planning or applying`, range: u.range })
+  }
+  return out
+}
+
+function checkVariants(node: unknown, variants: Record<string, VariantEntry[]>, profiles: readonly string[], ctx: SchemaContext): void {
+  const groups = mapPairs(node, ctx) ?? []
+  for (const { key, value } of groups) {
+    const group = isScalar(key) ? String(key.value) : ''
+    const entries = variants[group]
+    if (!entries) continue
+    const items = (value as { items?: unknown[] } | null)?.items ?? []
+    entries.forEach((entry, i) => {
+      const at = rangeOf(items[i], rangeOf(key, { start: 0, end: 0 }))
+      if (profiles.length === 0) {
+        ctx.errors.push({ code: 'SPEC_VALUE', message: 'variants need profiles: declare `profiles:` first', range: at })
+        return
+      }
+      const keys = Object.keys(entry)
+      const unknown = keys.filter((k) => !profiles.includes(k))
+      const missing = profiles.filter((p) => !keys.includes(p))
+      if (unknown.length || missing.length) {
+        const parts = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown profile ${unknown.join(', ')}` : ''].filter(Boolean)
+        ctx.errors.push({ code: 'SPEC_VALUE', message: `expected one value for each profile (${profiles.join(', ')}): ${parts.join('; ')}`, range: at })
+      }
+    })
+  }
+}
+
+function checkAddresses(node: unknown, hosts: Record<string, { old: string; new: string }>, ctx: SchemaContext): void {
+  const owner = new Map<string, string>()
+  const seen = new Set<string>()
+  const names = new Map<string, string>()
+  for (const { key } of mapPairs(node, ctx) ?? []) {
+    const hostName = isScalar(key) ? String(key.value) : ''
+    const h = hosts[hostName]
+    // a name given twice is reported as such; its first entry is the one checked
+    if (!h || seen.has(hostName)) continue
+    seen.add(hostName)
+    // DNS names ignore ASCII case and a final dot: `DB.example.net.` is `db.example.net` again
+    const canonical = hostName.replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\.$/, '')
+    const same = names.get(canonical)
+    if (same !== undefined) {
+      ctx.errors.push({ code: 'SPEC_DUPLICATE', message: `"${hostName}" is the name "${same}" again (DNS names ignore case and a final dot)`, range: rangeOf(key, { start: 0, end: 0 }) })
+      continue
+    }
+    names.set(canonical, hostName)
+    const prior = owner.get(h.old)
+    if (prior !== undefined) {
+      ctx.errors.push({ code: 'SPEC_VALUE', message: `old address ${h.old} of "${hostName}" is already the old address of "${prior}"`, range: rangeOf(key, { start: 0, end: 0 }) })
+    } else owner.set(h.old, hostName)
+  }
+}

@@ -1,0 +1,75 @@
+import type { Edit } from '../edit/edit.js'
+import { Matcher, type Boundary, type Match } from '../match/match.js'
+import { leftoverPatterns, type Context, type Leftover } from './step.js'
+
+/** Why a step left an occurrence alone, when it knows (e.g. `inside a comment`). */
+export type LeftoverReason = (start: number, end: number) => string | undefined
+
+const cache = new WeakMap<Context, Map<Boundary, Matcher>>()
+
+/** The matcher of {@link leftoverPatterns} for a context, built once per context and boundary. */
+export function leftoverMatcher(ctx: Context, variantBoundary: Boundary = 'token'): Matcher {
+  let byBoundary = cache.get(ctx)
+  if (!byBoundary) cache.set(ctx, (byBoundary = new Map()))
+  let m = byBoundary.get(variantBoundary)
+  if (!m) byBoundary.set(variantBoundary, (m = new Matcher(leftoverPatterns(ctx, variantBoundary))))
+  return m
+}
+
+/** The surrounding token of a near-miss, for the reason text (`10.0.10.480`, `oas.staff.extra`). */
+function tokenAround(text: string, m: Match): string {
+  let s = m.start
+  let e = m.end
+  while (s > 0 && /[A-Za-z0-9_.-]/.test(text[s - 1]!) && m.start - s < 40) s--
+  while (e < text.length && /[A-Za-z0-9_.-]/.test(text[e]!) && e - m.end < 40) e++
+  return text.slice(s, e)
+}
+
+/**
+ * Finds what a step left in its input: old addresses and other-profile variants that none of
+ * its `edits` covers, and near-misses (`10.0.10.480`). `reason` explains an occurrence the step
+ * chose to leave (a comment, code rather than a string); otherwise `fallback` is used.
+ */
+export function scanLeftovers(
+  text: string,
+  ctx: Context,
+  edits: readonly Edit[],
+  options: { reason?: LeftoverReason; fallback?: string; variantBoundary?: Boundary; explainNearMisses?: boolean } = {},
+): Leftover[] {
+  const matcher = leftoverMatcher(ctx, options.variantBoundary)
+  if (matcher.patterns.length === 0) return []
+  const { matches, nearMisses } = matcher.scan(text)
+  const sorted = edits.length > 1 ? [...edits].sort((a, b) => a.start - b.start || a.end - b.end) : edits
+  const covered = (s: number, e: number) => isCovered(sorted, s, e)
+  const out: Leftover[] = []
+  for (const m of matches) {
+    if (m.pattern.rule !== 'leftover' || covered(m.start, m.end)) continue
+    const what = m.pattern.kind === 'address' ? 'old address' : `variant of another profile than "${ctx.profile}"`
+    const why = options.reason?.(m.start, m.end) ?? options.fallback ?? 'no rule of this step rewrites it'
+    out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `${what}: ${why}` })
+  }
+  for (const m of nearMisses) {
+    if (covered(m.start, m.end)) continue
+    const token = tokenAround(text, m)
+    if (token === m.pattern.find) continue
+    const why = options.explainNearMisses ? options.reason?.(m.start, m.end) : undefined
+    out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `near-miss: "${m.pattern.find}" inside "${token}" is not rewritten${why ? ` (${why})` : ''}` })
+  }
+  return out.sort((a, b) => a.start - b.start)
+}
+
+/**
+ * True when `[s, e)` overlaps one of `sorted` edits (by start), or an insertion sits at `s`.
+ * Binary search: a dump with thousands of edits stays linear.
+ */
+function isCovered(sorted: readonly Edit[], s: number, e: number): boolean {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid]!.end <= s) lo = mid + 1
+    else hi = mid
+  }
+  for (let k = lo; k < sorted.length && sorted[k]!.start < e; k++) if (sorted[k]!.end > s || sorted[k]!.start === s) return true
+  return false
+}

@@ -1,0 +1,208 @@
+import { rootPathProblem } from '../fs/confine.js'
+import type { Diagnostic } from '../diff/diagnostic.js'
+import type { Edit } from '../edit/edit.js'
+import { boundaryFor, type Boundary, type Matcher, type Pattern } from '../match/match.js'
+import { array, boolean, object, oneOf, rangeOf, record, refine, string, union, type Schema, type SchemaContext } from '../spec/schema.js'
+import type { SourceText } from '../text/source.js'
+import type { DatabaseTarget } from './database.js'
+import type { Context } from './context.js'
+
+export type { Context, InventoryHost, VariantEntry } from './context.js'
+
+/** Something still present after planning that a reviewer should know of; offsets into the step's input. */
+export interface Leftover { start: number; end: number; text: string; reason: string }
+
+/** What a step makes of one file. Offsets index the step's input text. */
+export interface StepResult { edits: Edit[]; diagnostics: Diagnostic[]; leftovers: Leftover[] }
+
+/** Checks a staged file before it is installed; resolves to an error message, or undefined when valid. */
+export interface Validator {
+  name: string
+  /** Whether the tool it needs is here (a missing `php` skips `php -l` with a warning). */
+  available?(): Promise<boolean>
+  run(stagedPath: string, target: string): Promise<string | undefined>
+  /** Also run by `plan` on the planned texts (fast enough for every plan: the PHP linter). */
+  plan?: boolean
+  /**
+   * Checks many staged files at once (e.g. one process for all of them instead of one each),
+   * with the same verdicts as `run`; resolves to one result per item, in order.
+   */
+  runBatch?(items: readonly ValidatorItem[]): Promise<(string | undefined)[]>
+}
+
+/** A staged file for `Validator.runBatch`: where it is staged, and the target it will become. */
+export interface ValidatorItem { stagedPath: string; target: string }
+
+/** A kind of step (`text`, `php`, `hosts`, …): the engine calls it for every file in its scope. */
+export interface StepKind<O = unknown> {
+  name: string
+  /** Validates the step's keys (including `files`, `exclude`, `profiles`). */
+  options: Schema<O & CommonOptions>
+  /** Literals a file must contain (as raw bytes) for the step to have anything to do there. */
+  needles(o: O, ctx: Context): string[]
+  plan(file: SourceText, o: O, ctx: Context): StepResult | Promise<StepResult>
+  /** Run on every staged target of this kind before any is installed. */
+  validators?: readonly Validator[]
+  /** Rules whose prefilter needles say nothing (e.g. `ensure` adds to files that lack the name). */
+  alwaysPlan?(o: O): boolean
+  /** The live-database side of the kind, for steps whose options address a database instead of files. */
+  database?: DatabaseTarget<O>
+}
+
+/** Keys every step has. */
+export interface CommonOptions {
+  files: string[]
+  exclude?: string[]
+  profiles?: string[]
+  /** Create the literal paths of `files` that do not exist, empty, with this octal mode (`"0440"`). */
+  create?: { mode: string }
+  /** Write files whose directory (or a parent) a user other than root and the file's owner can change; refused as root otherwise. */
+  'allow-user-writable'?: boolean
+}
+
+/** The rewrite rules shared by step kinds. */
+export interface RuleOptions {
+  addresses?: 'names' | 'new' | 'none'
+  replace?: Record<string, string>
+  swap?: Array<[string, string]>
+  variants?: string[]
+}
+
+const glob = string({ describe: 'a glob relative to the root', check: rootPathProblem })
+
+/** Schemas of the keys every step has; spread them into a step's `object()` shape. */
+export const commonKeys = {
+  files: array(glob, { minItems: 1, describe: 'a list of globs relative to the root' }),
+  exclude: array(glob, { describe: 'a list of globs relative to the root' }),
+  profiles: array(
+    refine(string({ describe: 'a profile name' }), (v, _n, ctx) =>
+      ctx.refs.profiles.includes(v) ? undefined : `unknown profile "${v}"; the spec declares: ${ctx.refs.profiles.join(', ') || 'none'}`,
+    ),
+    { describe: 'a list of profile names' },
+  ),
+  create: object(
+    { mode: string({ describe: 'an octal file mode such as "0440"', pattern: /^0?[0-7]{3}$/ }) },
+    { required: ['mode'], describe: 'a mapping { mode: "0440" }: create the files named in files (literal paths) when they do not exist' },
+  ),
+  'allow-user-writable': boolean(),
+} as const
+
+const nonEmpty = string({ describe: 'a host name or an IPv4 address', pattern: /\S/ })
+
+/** Schemas of the rule keys (`addresses`, `replace`, `swap`, `variants`). */
+export const ruleKeys = {
+  addresses: oneOf(['names', 'new', 'none'] as const),
+  replace: record(nonEmpty, { describe: 'a mapping of old name or address to new one' }),
+  swap: array(
+    refine(array(nonEmpty, { describe: 'a pair [a, b]' }), (v) => (v.length === 2 && v[0] !== v[1] ? undefined : 'a swap is a pair of two different values [a, b]'), (base) => ({ ...base, minItems: 2, maxItems: 2, uniqueItems: true })),
+    { describe: 'a list of pairs [a, b]' },
+  ) as unknown as Schema<Array<[string, string]>>,
+  variants: array(
+    refine(string({ describe: 'a variant group name' }), (v, _n, ctx) =>
+      ctx.refs.variants.includes(v) ? undefined : `unknown variant group "${v}"; the spec defines: ${ctx.refs.variants.join(', ') || 'none'}`,
+    ),
+    { describe: 'a list of variant group names' },
+  ),
+} as const
+
+/** A value to write: a plain string, or `{ secret: NAME }` read from the environment. */
+export type ValueSpec = string | { secret: string }
+
+/** Schema of a {@link ValueSpec}. */
+export const valueSpec: Schema<ValueSpec> = union(
+  string({ describe: 'a value' }),
+  object(
+    {
+      secret: refine(string({ describe: 'a secret name' }), (v, node, ctx: SchemaContext, at) => {
+        if (!ctx.refs.secrets.includes(v)) return `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`
+        ctx.secretUses?.push({ name: v, step: -1, range: rangeOf(node, at) })
+        return undefined
+      }),
+    },
+    { required: ['secret'] },
+  ),
+  'a value or { secret: NAME }',
+)
+
+/** How variant literals are matched: whole dotted tokens in text, whole literals in structured formats. */
+export interface RuleBuildOptions { variantBoundary?: Boundary }
+
+/**
+ * The patterns of a step's rule keys, for one {@link Matcher}: `addresses` (every inventory old
+ * address to its name or new address), `replace`, `swap`, and `variants` (every profile's value to
+ * the active profile's, the active value included as an identity so it is consumed whole).
+ */
+export function rulePatterns(o: RuleOptions, ctx: Context, options: RuleBuildOptions = {}): Pattern[] {
+  const out: Pattern[] = []
+  const addresses = o.addresses ?? 'none'
+  if (addresses !== 'none') {
+    for (const h of ctx.inventory) {
+      const to = addresses === 'names' ? h.name : h.new
+      out.push({ find: h.old, replace: to, rule: 'addresses', boundary: 'ipv4', kind: 'address' })
+    }
+  }
+  for (const [from, to] of Object.entries(o.replace ?? {})) {
+    out.push({ find: from, replace: to, rule: 'replace', boundary: boundaryFor(from), kind: 'name' })
+  }
+  for (const [a, b] of o.swap ?? []) {
+    // a swap is its own inverse: it is done once per file, whichever way round the pair is written
+    const once = `swap [${[a, b].sort().join(', ')}]`
+    out.push({ find: a, replace: b, rule: 'swap', boundary: boundaryFor(a), kind: 'name', once })
+    out.push({ find: b, replace: a, rule: 'swap', boundary: boundaryFor(b), kind: 'name', once })
+  }
+  for (const group of o.variants ?? []) {
+    out.push(...variantPatterns(group, ctx, options.variantBoundary ?? 'token'))
+  }
+  return out
+}
+
+/** Patterns turning every profile's value of a variant group into the active profile's. */
+export function variantPatterns(group: string, ctx: Context, boundary: Boundary): Pattern[] {
+  const entries = ctx.variants[group] ?? []
+  const active = ctx.profile
+  const out: Pattern[] = []
+  if (!active) return out
+  for (const entry of entries) {
+    const to = entry[active]
+    if (to === undefined) continue
+    for (const value of Object.values(entry)) {
+      out.push({ find: value, replace: to, rule: `variants.${group}`, boundary, kind: 'variant' })
+    }
+  }
+  return out
+}
+
+/**
+ * Patterns for leftovers: every old inventory address that moves (old ≠ new) and every
+ * variant value of another profile. Active-profile values come as identities so that
+ * `oas.staff.test` is consumed whole and never reported as holding `oas.staff`.
+ */
+export function leftoverPatterns(ctx: Context, variantBoundary: Boundary = 'token'): Pattern[] {
+  const out: Pattern[] = []
+  const seen = new Set<string>()
+  for (const h of ctx.inventory) {
+    if (h.old === h.new || seen.has(h.old)) continue
+    seen.add(h.old)
+    out.push({ find: h.old, replace: h.old, rule: 'leftover', boundary: 'ipv4', kind: 'address' })
+  }
+  for (const group of Object.keys(ctx.variants)) {
+    for (const p of variantPatterns(group, ctx, variantBoundary)) {
+      if (seen.has(p.find)) continue
+      seen.add(p.find)
+      // identity for the active value; the others are what a leftover looks for
+      out.push({ ...p, replace: p.find, rule: p.find === p.replace ? 'active' : 'leftover' })
+    }
+  }
+  return out
+}
+
+const matchers = new WeakMap<Context, WeakMap<object, Matcher>>()
+
+/** A step's matcher, built once per (options object, context) and reused for every file. */
+export function stepMatcher(options: object, ctx: Context, build: () => Matcher): Matcher {
+  let byOptions = matchers.get(ctx)
+  if (!byOptions) matchers.set(ctx, (byOptions = new WeakMap()))
+  let m = byOptions.get(options)
+  if (!m) byOptions.set(options, (m = build()))
+  return m
+}

@@ -1,0 +1,33 @@
+import type { Edit } from '../edit/edit.js'
+import { scanLeftovers } from './leftovers.js'
+import { Matcher } from '../match/match.js'
+import { object } from '../spec/schema.js'
+import { commonKeys, rulePatterns, ruleKeys, stepMatcher, type CommonOptions, type RuleOptions, type StepKind } from './step.js'
+
+/** Options of the `text` step. */
+export type TextOptions = CommonOptions & RuleOptions
+
+/**
+ * The `text` step: `addresses`, `replace`, `swap` and `variants` over plain text, matched in one
+ * pass, leftmost-longest, with the boundary rules of each kind of literal.
+ */
+export const textStep: StepKind<TextOptions> = {
+  name: 'text',
+  options: object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
+  needles(o, ctx) {
+    return stepMatcher(o, ctx, () => new Matcher(rulePatterns(o, ctx))).needles()
+  },
+  plan(file, o, ctx) {
+    const matcher = stepMatcher(o, ctx, () => new Matcher(rulePatterns(o, ctx)))
+    const { matches } = matcher.scan(file.text)
+    const edits: Edit[] = []
+    for (const m of matches) {
+      if (m.pattern.find === m.pattern.replace) continue
+      edits.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}`, ...(m.pattern.once ? { once: m.pattern.once } : {}) })
+    }
+    const leftovers = scanLeftovers(file.text, ctx, edits, {
+      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
+    })
+    return { edits, diagnostics: [], leftovers }
+  },
+}

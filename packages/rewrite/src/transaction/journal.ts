@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto'
+import { closeSync, constants, fsync, lstatSync, openSync, realpathSync } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, resolve, sep } from 'node:path'
+import { promisify } from 'node:util'
+import type { DatabaseChange } from '../step/database.js'
+import { aclCandidates, userWritableDir } from '../fs/dir-pin.js'
+import { readXattrs, xattrToolsAvailable } from '../fs/xattr.js'
+import { CutoverError } from '../errors.js'
+import type { SecretRecord } from '../spec/secrets.js'
+
+/**
+ * What a transaction wrote to one file for one one-time move ({@link Edit.once}), as its
+ * journal records it: the texts its edits wrote and the texts they replaced, in file order.
+ */
+export interface OnceRecord { id: string; wrote: string[]; was: string[] }
+
+/** One target as the journal records it. */
+export interface JournalTarget {
+  target: string
+  /** The real path written (symlinks resolved). */
+  path: string
+  /** The staged new content beside the target (a random name). */
+  temp: string
+  /** The name a restore writes beside the target before renaming it over (random; older journals lack it: `.NAME.cutover-TXID.restore` then). */
+  restore?: string
+  /** `dev:ino` of every directory from `/` down to the target's (absent in older journals). */
+  dirPin?: string[]
+  backup: string
+  existed: boolean
+  before: string
+  after: string
+  mode: number
+  uid: number
+  gid: number
+  /** The one-time moves (swaps) this transaction made in the file (absent when none). */
+  once?: OnceRecord[]
+  /** Written with `allow-user-writable: true` (a directory other users can change): its rollback may write there too. */
+  allowUserWritable?: true
+}
+
+/** Where a transaction stands: `staging` → `prepared` → `committed`, or `aborted` / `rolled-back`. */
+export type JournalState = 'staging' | 'prepared' | 'committed' | 'aborted' | 'rolled-back'
+
+/** What a transaction was made from, so that later plans know what it applied. */
+export interface TxMeta {
+  spec?: string
+  profile?: string | null
+  /** Set by applies that journal their one-time moves (targets' `once`); older journals lack it. */
+  once?: true
+}
+
+/** The journal of one transaction: `<state>/tx/<txid>/journal.json`. */
+export interface Journal {
+  txid: string
+  state: JournalState
+  created: string
+  kind: 'apply' | 'rollback'
+  meta?: TxMeta
+  /** For a rollback: the transaction it restored. */
+  restores?: string
+  /** Database changes made in the same transaction, for recovery to ask whether they committed. */
+  database?: { changes: DatabaseChange[]; secrets: SecretRecord[] }
+  targets: JournalTarget[]
+}
+
+/** A transaction id: sortable by time, unique. */
+export function newTxid(): string {
+  // YYYYMMDD-HHMMSSmmm-random: sorts by time to the millisecond
+  return `${new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 18)}-${randomBytes(4).toString('hex')}`
+}
+
+/** fsyncs a file or a directory by path. */
+export async function fsyncPath(path: string): Promise<void> {
+  // open and close return at once: synchronous, no thread-pool round trip; the fsync waits
+  const fd = openSync(path, constants.O_RDONLY)
+  try {
+    await fsyncFd(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+const fsyncFd = promisify(fsync)
+
+/** Writes a file durably: temp beside it (mode 0600), fsync, rename, fsync the directory. */
+export async function writeDurable(path: string, data: string | Buffer): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`
+  const fh = await open(temp, 'wx', 0o600)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await rename(temp, path)
+  await fsyncPath(dirname(path))
+}
+
+/**
+ * Creates the state directory (and `tx/`) mode 0700 when absent. Refuses one inside an include
+ * directory (any `*.d` component such as `sudoers.d`, `conf.d`, `cron.d`): a backup there would
+ * be read as configuration. An existing one is used as it is (never chmodded), unless it is a
+ * symlink, is not owned by the user running cutover, or other users can write it: then refused.
+ */
+export async function ensureStateDir(stateDir: string): Promise<void> {
+  const parts = resolve(stateDir).split(sep)
+  const include = parts.find((p) => /\.d$/.test(p))
+  if (include) {
+    throw new CutoverError('STATE_DIR', `state directory ${stateDir} is inside the include directory "${include}": backups there would be read as configuration; use --state-dir`)
+  }
+  for (const dir of [stateDir, join(stateDir, 'tx')]) {
+    const made = await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+      // a dangling symlink: checked (and refused) below
+      if (e.code !== 'EEXIST') throw e
+    })
+    if (made === undefined) checkStateDir(dir)
+  }
+  // as root: a path other users can change (a parent they own, or can write without the sticky
+  // bit) lets them swap in journals that recovery trusts; refused, as for targets
+  if (process.getuid?.() === 0) {
+    const real = realpathSync(stateDir)
+    const candidates = aclCandidates([real])
+    const acls = new Map<string, string>()
+    if (candidates.length && (await xattrToolsAvailable())) {
+      for (const [dir, a] of await readXattrs(candidates)) if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
+    }
+    const why = userWritableDir(real, 0, acls)
+    if (why) throw new CutoverError('STATE_DIR', `state directory ${stateDir}: ${why}, who could swap it for one holding other journals, which recovery trusts: refused; use another --state-dir`)
+  }
+}
+
+/** Refuses an existing state directory that someone else could change, or read through. */
+function checkStateDir(dir: string): void {
+  const st = lstatSync(dir)
+  const uid = process.getuid?.() ?? st.uid
+  const why = st.isSymbolicLink()
+    ? 'is a symlink'
+    : !st.isDirectory()
+      ? 'is not a directory'
+      : st.uid !== uid
+        ? `is owned by uid ${st.uid}, not by the user running cutover (uid ${uid})`
+        : st.mode & 0o022
+          ? `is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`
+          : undefined
+  if (why) throw new CutoverError('STATE_DIR', `state directory ${dir} ${why}: refused (journals and backups there must be cutover's alone); use another --state-dir`)
+}
+
+export async function writeJournal(stateDir: string, j: Journal): Promise<void> {
+  await writeDurable(join(stateDir, 'tx', j.txid, 'journal.json'), JSON.stringify(j, null, 2) + '\n')
+}
+
+/** Every journal in the state directory, oldest first. */
+export async function readJournals(stateDir: string): Promise<Journal[]> {
+  let names: string[]
+  try {
+    names = (await readdir(join(stateDir, 'tx'))).sort()
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw e
+  }
+  const out: Journal[] = []
+  for (const n of names) {
+    const path = join(stateDir, 'tx', n, 'journal.json')
+    let raw: string
+    try {
+      raw = await readFile(path, 'utf8')
+    } catch (e) {
+      // a transaction directory whose first journal write never completed touched no target
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw e
+    }
+    try {
+      out.push(JSON.parse(raw) as Journal)
+    } catch (e) {
+      throw new CutoverError('STATE', `${path} is unreadable: ${(e as Error).message}`)
+    }
+  }
+  return out.sort((a, b) => a.created.localeCompare(b.created) || a.txid.localeCompare(b.txid))
+}
+
+/** A transaction as `cutover state` lists it. */
+export interface TxSummary { txid: string; state: JournalState; created: string; kind: string; targets: string[]; backupBytes: number; restores?: string }
+
+/** The transactions recorded in a state directory, oldest first, with the size of their backups. */
+export async function listTransactions(stateDir: string): Promise<TxSummary[]> {
+  const out: TxSummary[] = []
+  for (const j of await readJournals(stateDir)) {
+    let backupBytes = 0
+    for (const t of j.targets) backupBytes += await stat(t.backup).then((s) => s.size, () => 0)
+    out.push({ txid: j.txid, state: j.state, created: j.created, kind: j.kind, targets: j.targets.map((t) => t.target), backupBytes, ...(j.restores ? { restores: j.restores } : {}) })
+  }
+  return out
+}
+
+/**
+ * Deletes the backups and journals of finished transactions, keeping the newest `keep` finished
+ * ones (and never an unfinished one, which `recover` needs, nor one whose journal is the record
+ * of a swap still in effect: without it the swap would be planned again, undoing it). Returns
+ * the txids removed.
+ */
+export async function pruneTransactions(stateDir: string, keep: number): Promise<string[]> {
+  const journals = await readJournals(stateDir)
+  const finished = journals.filter((j) => j.state !== 'staging' && j.state !== 'prepared')
+  const records = onceRecords(journals)
+  const drop = finished.slice(0, Math.max(0, finished.length - keep)).filter((j) => !records.has(j.txid))
+  for (const j of drop) await rm(join(stateDir, 'tx', j.txid), { recursive: true, force: true })
+  if (drop.length) await fsyncPath(join(stateDir, 'tx'))
+  return drop.map((j) => j.txid)
+}
+
+/**
+ * The committed applies (not rolled back) whose journals hold the latest record of a one-time
+ * move on some target, or that wrote a target without recording moves (an older cutover): what
+ * `appliedOnce` reads.
+ */
+function onceRecords(journals: readonly Journal[]): Set<string> {
+  const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
+  const latest = new Map<string, string>()
+  for (const j of journals) {
+    if (j.kind !== 'apply' || j.state !== 'committed' || undone.has(j.txid)) continue
+    for (const t of j.targets) {
+      if (!j.meta?.once) latest.set(`${t.target}\0`, j.txid)
+      for (const r of t.once ?? []) latest.set(`${t.target}\0${r.id}`, j.txid)
+    }
+  }
+  return new Set(latest.values())
+}

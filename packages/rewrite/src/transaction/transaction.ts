@@ -1,0 +1,678 @@
+import { randomBytes } from 'node:crypto'
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
+import { availableParallelism } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
+import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from '../fs/dir-pin.js'
+import { CutoverError, ValidationError } from '../errors.js'
+import { resolveRecordedSecrets } from '../spec/secrets.js'
+import { faultsFromEnv, type FaultHook } from './fault.js'
+import { ensureStateDir, fsyncPath, newTxid, readJournals, writeJournal, type Journal, type JournalTarget, type TxMeta } from './journal.js'
+import { sha256 } from '../text/source.js'
+import type { OnceRecord } from '../plan/once.js'
+import type { Validator } from '../step/step.js'
+import type { TxParticipant } from './participant.js'
+import { dirsWithDefaultAcl, fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable, type Xattrs } from '../fs/xattr.js'
+
+export type { TxParticipant } from './participant.js'
+
+/** One file a transaction writes. */
+export interface TxTarget {
+  /** Path relative to the root, for messages. */
+  target: string
+  /** Absolute path (a symlink is written through to the file it points to). */
+  path: string
+  /** `sha256:` the file must still have, or `absent` for a new file. */
+  before: string
+  content: Buffer
+  /** Mode for a new file; an existing file keeps its own. */
+  mode?: number
+  /** Remove the file instead of writing `content` (a rollback of a file a transaction created). */
+  remove?: boolean
+  validators?: readonly Validator[]
+  /**
+   * Write it even when its directory (or a parent) is writable by a user other than root and the
+   * file's owner (the step's `allow-user-writable: true`); refused otherwise when running as root.
+   */
+  allowUserWritable?: boolean
+  /** The one-time moves (swaps) the new content makes, journaled so that later plans skip them. */
+  once?: OnceRecord[]
+  /**
+   * `path` is a real path, checked (a plan's target resolved in the root, or the path a rollback
+   * restores): a symlink there or in its directory path is refused, never followed (someone else
+   * may have put it there since).
+   */
+  exact?: boolean
+}
+
+/** What a finished transaction did. */
+export interface TxResult { txid: string; written: string[]; warnings: string[] }
+
+/** What `recover` found and did. */
+export interface RecoverReport { transactions: Array<{ txid: string; was: string; now: string; targets: string[] }>; staleLock?: string }
+
+/** Options shared by the transaction functions. */
+export interface TxOptions {
+  /** The state directory (journals, backups, lock); created mode 0700. */
+  stateDir: string
+  /** Called at each named point of the protocol (see fault.ts); defaults to `CUTOVER_FAULT_INJECT`. */
+  fault?: FaultHook
+}
+
+/** Options of {@link recover}: how to ask a database whether an interrupted transaction committed. */
+export interface RecoverOptions extends TxOptions {
+  env?: Readonly<Record<string, string | undefined>>
+  /** Finds the database target of a step kind. */
+  database?(kind: string): DatabaseTarget<any> | undefined
+}
+
+/** Whether the database changes of an interrupted transaction are committed. */
+async function databaseState(j: Journal, options: RecoverOptions): Promise<'before' | 'after' | 'none'> {
+  if (!j.database?.changes.length) return 'none'
+  const env = options.env ?? process.env
+  const unknown = (why: string) =>
+    new CutoverError(
+      'RECOVER_DATABASE',
+      `transaction ${j.txid} also changed a database, and ${why}: its files are left as they are until the database can tell whether it committed; run cutover recover again`,
+    )
+  let secrets: Map<string, string>
+  try {
+    secrets = resolveRecordedSecrets(j.database.secrets, env)
+  } catch (e) {
+    throw unknown((e as Error).message)
+  }
+  const byKind = new Map<string, DatabaseChange[]>()
+  for (const c of j.database.changes) byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c])
+  const states = new Set<string>()
+  for (const [kind, changes] of byKind) {
+    const target = options.database?.(kind)
+    if (!target) throw unknown(`this cutover has no database target for step kind "${kind}"`)
+    states.add(await target.state(changes, { env, secrets }))
+  }
+  if (states.size === 1 && states.has('after')) return 'after'
+  if (states.size === 1 && states.has('before')) return 'before'
+  throw unknown(states.has('unknown') ? 'the database cannot be reached or holds neither the old nor the new objects' : 'its databases disagree')
+}
+
+/** The hash of a target as it is now in its pinned directory (`absent`, or `symlink` when it became one). */
+function hashOf(t: JournalTarget): string {
+  const bytes = inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) => readIfThere(at(basename(t.path))))
+  return bytes === 'symlink' ? bytes : bytes ? sha256(bytes) : 'absent'
+}
+
+/** Temp files a transaction may leave beside a target: staged new content and restore copies. */
+function tempsOf(t: JournalTarget, txid: string): string[] {
+  return [t.temp, t.restore ?? join(dirname(t.path), `.${basename(t.path)}.cutover-${txid}.restore`)]
+}
+
+/** A name beside `path` that nobody can guess before it exists: `.NAME.cutover-TXID-RANDOM`. */
+function tempBeside(path: string, txid: string): string {
+  return join(dirname(path), `.${basename(path)}.cutover-${txid}-${randomBytes(8).toString('hex')}`)
+}
+
+function chownIfNeeded(fd: number, uid: number, gid: number, target: string): void {
+  const st = fstatSync(fd)
+  if (st.uid === uid && st.gid === gid) return
+  try {
+    fchownSync(fd, uid, gid)
+  } catch (e) {
+    throw new CutoverError('METADATA', `cannot keep owner ${uid}:${gid} of ${target}: ${(e as Error).message} (run as root)`, { cause: e })
+  }
+}
+
+const fsyncFd = promisify(fsync)
+
+/*
+ * Per file, the calls that return at once (open, write into the page cache, chown, chmod,
+ * rename) are synchronous: a thread-pool round trip each cost more than the call itself, over
+ * thousands of files. The fsyncs, which wait for the disk, stay asynchronous so that many of
+ * them overlap in the file system's journal.
+ */
+
+/** Metadata of a file written beside a target: the target's. */
+interface BesideMeta {
+  uid: number
+  gid: number
+  mode: number
+  target: string
+  xattrs: Xattrs | undefined
+  /** The pin of the directory it is created in. */
+  pin?: readonly string[]
+  /** Its directory has a default ACL: drop the access ACL the new file inherits from it. */
+  dropAcl?: boolean
+  /** Called after the directory is checked, before the file is created (a fault point). */
+  opening?: () => void
+}
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
+/** Writes `data` to a new file with the given owner, mode and extended attributes, fsynced. */
+async function writeNew(path: string, data: Buffer, meta?: BesideMeta): Promise<void> {
+  const fd = meta ? createPinned(path, meta) : openSync(path, CREATE, 0o600)
+  try {
+    // before any byte is written: a user the directory's default ACL names must not read it
+    if (meta?.dropAcl && !meta.xattrs?.has('system.posix_acl_access')) await removeXattr(fdPath(fd), 'system.posix_acl_access')
+    writeFileSync(fd, data)
+    if (meta) {
+      chownIfNeeded(fd, meta.uid, meta.gid, meta.target)
+      fchmodSync(fd, meta.mode)
+      // through the descriptor: on the file created, wherever its directory's path leads now
+      if (meta.xattrs) await writeXattrs(fdPath(fd), meta.xattrs)
+    }
+    await fsyncFd(fd)
+  } catch (e) {
+    throw namedError(e, meta?.target)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Creates `path` (O_EXCL, O_NOFOLLOW) in its pinned directory, held open: a swap of the path cannot redirect it. */
+function createPinned(path: string, meta: BesideMeta): number {
+  return inPinnedDir(dirname(path), meta.pin, meta.target, (at) => {
+    meta.opening?.()
+    try {
+      return openSync(at(basename(path)), CREATE, 0o600)
+    } catch (e) {
+      throw namedError(e, meta.target)
+    }
+  })
+}
+
+/** Removes `path` (a temp file, or a target a rollback removes) from its pinned directory; absent is fine. */
+function unlinkPinned(path: string, pin: readonly string[] | undefined, target: string): void {
+  inPinnedDir(dirname(path), pin, target, (at) => {
+    try {
+      unlinkSync(at(basename(path)))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+  })
+}
+
+/** Renames `from` over the target `t`, both in its pinned directory. */
+function renamePinned(from: string, t: JournalTarget): void {
+  inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) => renameSync(at(basename(from)), at(basename(t.path))))
+}
+
+/** A file system error while writing beside a target, as a message naming the target (never the temp file). */
+function namedError(e: unknown, target: string | undefined): unknown {
+  const code = (e as NodeJS.ErrnoException).code
+  if (!target || e instanceof CutoverError || !code) return e
+  return new CutoverError(code, `${target}: ${ERRNO_TEXT[code] ?? code} (writing its new content beside it)`, { cause: e })
+}
+
+/** How the errors a write can meet read in a message. */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: 'no space left on its file system',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'its file system is read-only',
+  EIO: 'i/o error',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'a file of the name cutover chose exists already',
+}
+
+/** Writes a file beside its target with the given content and the target's metadata, fsynced. */
+function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattrs | undefined, dropAcl: boolean, opening?: () => void): Promise<void> {
+  return writeNew(temp, data, { uid: e.uid, gid: e.gid, mode: e.mode, target: e.target, xattrs, pin: e.dirPin, dropAcl, ...(opening ? { opening } : {}) })
+}
+
+/**
+ * Returns every target of an interrupted transaction to all-before (or, when every target is
+ * already all-after, records it as committed; `rollBack` names a transaction to return to
+ * all-before even then), and removes its temp files. Restoring a file is
+ * itself a temp-and-rename, so a crash during recovery is recovered by running it again.
+ * Nothing is read, written or removed through a directory that is not the one journaled: a
+ * transaction with such a target stays unfinished, and recover throws naming it.
+ */
+export async function recover(options: RecoverOptions & { rollBack?: string }): Promise<RecoverReport> {
+  return recoverWith(options)
+}
+
+/** {@link recover}; `renamed`: how many targets of `options.rollBack` this process renamed (the others are untouched). */
+async function recoverWith(options: RecoverOptions & { rollBack?: string }, renamed?: number): Promise<RecoverReport> {
+  const fault = options.fault ?? faultsFromEnv()
+  const report: RecoverReport = { transactions: [] }
+  const blocked: string[] = []
+  for (const j of await readJournals(options.stateDir)) {
+    if (j.state !== 'staging' && j.state !== 'prepared') continue
+    const was = j.state
+    const moved = j.targets.map((t) => pinChanged(dirname(t.path), t.dirPin))
+    for (const [i, t] of j.targets.entries()) if (!moved[i]) for (const p of tempsOf(t, j.txid)) unlinkPinned(p, t.dirPin, t.target)
+    if (j.state === 'staging') {
+      j.state = 'aborted'
+    } else {
+      const untouched = (i: number) => j.txid === options.rollBack && renamed !== undefined && i >= renamed
+      const hashes = j.targets.map((t, i) => (untouched(i) ? t.before : moved[i] ? undefined : hashOf(t)))
+      // a database commits after every rename: its state decides; without one, all-after rolls forward
+      const db = j.txid === options.rollBack ? 'before' : await databaseState(j, options)
+      if (db === 'after' || (db === 'none' && j.txid !== options.rollBack && hashes.every((h, i) => h === j.targets[i]!.after))) {
+        j.state = 'committed'
+      } else {
+        const left = await restoreTargets(j, hashes, fault)
+        if (left.length) blocked.push(...left.map((t) => `transaction ${j.txid}: ${t.target}: ${moved[j.targets.indexOf(t)]}`))
+        else j.state = 'rolled-back'
+      }
+    }
+    if (j.state === was) continue
+    await writeJournal(options.stateDir, j)
+    report.transactions.push({ txid: j.txid, was, now: j.state, targets: j.targets.map((t) => t.target) })
+  }
+  if (blocked.length) {
+    throw new CutoverError(
+      'RECOVER_MOVED',
+      `not recovered: the directory of a target was replaced since it was checked, and recovery writes nowhere else:\n${blocked.map((b) => `  ${b}`).join('\n')}\nput the directory back and run cutover recover again`,
+    )
+  }
+  return report
+}
+
+/**
+ * Restores the backups of the targets of `j` whose hash is not the one before (`undefined`: its
+ * directory was replaced), each in its pinned directory; returns the targets it could not reach.
+ */
+async function restoreTargets(j: Journal, hashes: readonly (string | undefined)[], fault: FaultHook): Promise<JournalTarget[]> {
+  let k = 0
+  const left: JournalTarget[] = []
+  const todo = j.targets.filter((t, i) => hashes[i] !== t.before)
+  const attrs = (await xattrToolsAvailable()) ? await readXattrs(todo.filter((t) => t.existed).map((t) => t.backup + '.meta')) : new Map<string, Xattrs>()
+  const acl = await dirsWithDefaultAcl([...new Set(todo.map((t) => dirname(t.path)))])
+  for (const t of todo) {
+    if (hashes[j.targets.indexOf(t)] === undefined) {
+      left.push(t)
+      continue
+    }
+    if (t.existed) {
+      const temp = tempsOf(t, j.txid)[1]!
+      await writeBeside(temp, await readFile(t.backup), t, attrs.get(t.backup + '.meta'), acl.has(dirname(t.path)))
+      renamePinned(temp, t)
+    } else {
+      unlinkPinned(t.path, t.dirPin, t.target)
+    }
+    await fsyncPath(dirname(t.path))
+    fault(`recover:${++k}`)
+  }
+  return left
+}
+
+/**
+ * Writes every target or none (docs/design.md §10). The caller holds the lock and has run
+ * {@link recover}. Order, with what is durable at each point:
+ *  1. journal `staging` (lists the temp paths), fsynced;
+ *  2. each new content in a temp file beside its target, with the target's owner, mode and
+ *     extended attributes, fsynced (`staged:N`);
+ *  3. every validator of every target on the staged set (`validated`); a failure aborts;
+ *  4. each target re-checked against its planned hash and copied to `backup/` (0600), fsynced,
+ *     with the backup directory (`backed-up:N`); this runs beside 2 and 3, and a failure of
+ *     either side stops the other;
+ *  5. journal `prepared` (with the new hashes), fsynced (`prepared`); participants prepare;
+ *  6. each temp renamed over its target (`renamed:K`), then every parent directory fsynced
+ *     (`before-commit`); participants commit (`participants-committed`, when there are any);
+ *  7. journal `committed`, fsynced (`committed`).
+ * A crash before 5 leaves every target untouched (recover removes the temps); from 5 on,
+ * recover restores the backups unless every target already holds its new content.
+ */
+export async function commitFiles(
+  targets: readonly TxTarget[],
+  options: TxOptions & {
+    participants?: readonly TxParticipant[]
+    kind?: 'apply' | 'rollback'
+    meta?: TxMeta
+    restores?: string
+    /** The database changes the participants make, journaled for recovery. */
+    journalDatabase?: Journal['database']
+  },
+): Promise<TxResult> {
+  const fault = options.fault ?? faultsFromEnv()
+  await ensureStateDir(options.stateDir)
+  const txid = newTxid()
+  const txDir = join(options.stateDir, 'tx', txid)
+  await mkdir(join(txDir, 'backup'), { recursive: true, mode: 0o700 })
+  const warnings: string[] = []
+  const entries: JournalTarget[] = []
+  const seen = new Set<string>()
+  const pins = new Map<string, string[]>()
+  let mounts: Set<string> | null | undefined
+  const userCheck: Array<{ real: string; target: string; info: Stats | undefined }> = []
+  for (const [i, t] of targets.entries()) {
+    const real = t.exact ? exactTarget(t.path, t.target) : realTarget(t.path, t.target)
+    if (seen.has(real)) throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
+    seen.add(real)
+    // `real` has no link in it: one put there since is not followed
+    const info = lstatSync(real, { throwIfNoEntry: false })
+    checkWritable(real, t.target, info)
+    checkNotMountPoint(real, t.target, info, mounts === undefined ? (mounts = mountPoints() ?? null) : mounts)
+    if (!t.allowUserWritable) userCheck.push({ real, target: t.target, info })
+    let dirPin = pins.get(dirname(real))
+    if (!dirPin) pins.set(dirname(real), (dirPin = pinDir(dirname(real))))
+    entries.push({
+      target: t.target,
+      path: real,
+      temp: tempBeside(real, txid),
+      restore: tempBeside(real, txid) + '.restore',
+      dirPin,
+      backup: join(txDir, 'backup', String(i)),
+      existed: info !== undefined,
+      before: t.before,
+      after: t.remove ? 'absent' : sha256(t.content),
+      mode: info ? info.mode & 0o7777 : (t.mode ?? 0o644),
+      uid: info?.uid ?? process.getuid?.() ?? 0,
+      gid: info?.gid ?? process.getgid?.() ?? 0,
+      ...(t.once?.length ? { once: t.once } : {}),
+      ...(t.allowUserWritable ? { allowUserWritable: true as const } : {}),
+    })
+  }
+  if (process.getuid?.() === 0 && userCheck.length) {
+    // the ACLs of the directories on the way that may grant write to other users
+    const candidates = aclCandidates(new Set(userCheck.map((u) => dirname(u.real))))
+    const acls = new Map<string, string>()
+    if (candidates.length && (await xattrToolsAvailable())) {
+      for (const [dir, a] of await readXattrs(candidates)) if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
+    }
+    for (const u of userCheck) checkNotUserWritable(u.real, u.target, u.info, acls)
+  }
+  const xattrs = await collectXattrs(entries, warnings)
+  const defaultAcl = await dirsWithDefaultAcl([...pins.keys()])
+  const journal: Journal = {
+    txid,
+    state: 'staging',
+    created: new Date().toISOString(),
+    kind: options.kind ?? 'apply',
+    ...(options.meta ? { meta: options.meta } : {}),
+    ...(options.restores ? { restores: options.restores } : {}),
+    ...(options.journalDatabase ? { database: options.journalDatabase } : {}),
+    targets: entries,
+  }
+  await writeJournal(options.stateDir, journal)
+  let prepared = false
+  let renamed = 0
+  try {
+    // staging (then validating) and backing up touch different files and wait on different
+    // things (the disk, the validators' processes): they run at once, and a failure of either
+    // stops the other before its next file
+    const halt = { stopped: false }
+    const stop = () => {
+      halt.stopped = true
+    }
+    const stopping = (e: unknown) => {
+      stop()
+      throw e
+    }
+    let staged = 0
+    const staging = (async () => {
+      await eachLimit(entries, IO_PARALLEL, async (e, i) => {
+        if (halt.stopped) throw HALTED
+        fault(`stage-write:${i + 1}`)
+        if (!targets[i]!.remove) await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path), defaultAcl.has(dirname(e.path)), () => fault(`stage-open:${i + 1}`))
+        fault(`staged:${++staged}`)
+      }, stop)
+      if (halt.stopped) throw HALTED
+      await validateStaged(targets, entries, warnings)
+      fault('validated')
+    })().catch(stopping)
+    let backedUp = 0
+    const backingUp = eachLimit(entries, IO_PARALLEL, async (e) => {
+      if (halt.stopped) throw HALTED
+      const bytes = e.existed ? inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => readIfThere(at(basename(e.path)))) : undefined
+      const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
+      if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
+      if (bytes && bytes !== 'symlink') {
+        await backUp(e, bytes, xattrs.get(e.path), options.stateDir)
+      }
+      fault(`backed-up:${++backedUp}`)
+    }, stop).catch(stopping)
+    const failed = (await Promise.allSettled([staging, backingUp])).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
+    if (failed.length) throw failed[0]
+    await fsyncPath(join(txDir, 'backup'))
+    journal.state = 'prepared'
+    await writeJournal(options.stateDir, journal)
+    prepared = true
+    fault('prepared')
+    for (const p of options.participants ?? []) await p.prepare()
+    const dirs = new Set<string>()
+    for (const e of entries) {
+      replace(e)
+      dirs.add(dirname(e.path))
+      fault(`renamed:${++renamed}`)
+    }
+    await eachLimit([...dirs], IO_PARALLEL, (d) => fsyncPath(d))
+    fault('before-commit')
+    for (const p of options.participants ?? []) await p.commit()
+    if (options.participants?.length) fault('participants-committed')
+    journal.state = 'committed'
+    await writeJournal(options.stateDir, journal)
+    fault('committed')
+    return { txid, written: entries.map((e) => e.target), warnings }
+  } catch (err) {
+    for (const p of options.participants ?? []) await p.rollback().catch(() => undefined)
+    if (prepared) {
+      // an error (not a crash) after prepare: the participants rolled back, so must the files
+      await recoverWith({ stateDir: options.stateDir, fault: () => undefined, rollBack: txid }, renamed).catch((r: Error) => {
+        throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, { cause: err })
+      })
+    } else {
+      for (const e of entries) {
+        try {
+          if (!pinChanged(dirname(e.path), e.dirPin)) unlinkPinned(e.temp, e.dirPin, e.target)
+        } catch {
+          // left for `cutover state` to show; the targets are untouched
+        }
+      }
+      // the copies of the originals made so far: nothing was written, they are not needed
+      await rm(join(txDir, 'backup'), { recursive: true, force: true }).catch(() => undefined)
+      journal.state = 'aborted'
+      await writeJournal(options.stateDir, journal).catch(() => undefined)
+    }
+    throw err
+  }
+}
+
+/** Installs one staged target (or removes it), with an error that names the target, never the temp file. */
+function replace(e: JournalTarget): void {
+  try {
+    if (e.after === 'absent') inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => unlinkSync(at(basename(e.path))))
+    else renamePinned(e.temp, e)
+  } catch (err) {
+    if (err instanceof CutoverError) throw err
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
+    const why: Record<string, string> = { EBUSY: 'it is busy or a mount point', EXDEV: 'it is on another file system than its directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'its file system is read-only' }
+    throw new CutoverError(code, `${e.target} cannot be replaced: ${why[code] ?? code}`, { cause: err })
+  }
+}
+
+/** Thrown by the side of a transaction that stops because the other side failed. */
+const HALTED = new Error('halted: the other side of the transaction failed')
+
+/** How many files are staged, backed up or fsynced at once. */
+const IO_PARALLEL = 32
+
+/**
+ * Runs `fn` on every item, at most `limit` at once. After the first failure no new item starts
+ * (and `onFailure` is called at once); the ones under way finish, then the first error is thrown
+ * (so cleanup sees a quiet tree).
+ */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, onFailure?: () => void): Promise<void> {
+  let next = 0
+  let failed: { error: unknown } | undefined
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++
+      try {
+        await fn(items[i]!, i)
+      } catch (error) {
+        if (!failed) onFailure?.()
+        failed ??= { error }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failed) throw failed.error
+}
+
+async function validateStaged(targets: readonly TxTarget[], entries: readonly JournalTarget[], warnings: string[]): Promise<void> {
+  const missing = new Set<string>()
+  const available = new Map<Validator, Promise<boolean>>()
+  const isAvailable = (v: Validator) => {
+    let a = available.get(v)
+    if (!a) available.set(v, (a = v.available ? v.available() : Promise.resolve(true)))
+    return a
+  }
+  // one result list per target, in the order of its validators
+  const results: (string | undefined)[][] = targets.map((t) => new Array((t.validators ?? []).length))
+  const byValidator = new Map<Validator, Array<{ i: number; k: number }>>()
+  targets.forEach((t, i) => (t.validators ?? []).forEach((v, k) => {
+    let list = byValidator.get(v)
+    if (!list) byValidator.set(v, (list = []))
+    list.push({ i, k })
+  }))
+  const single: Array<{ v: Validator; i: number; k: number }> = []
+  for (const [v, list] of byValidator) {
+    if (!(await isAvailable(v))) {
+      missing.add(v.name)
+      continue
+    }
+    if (!v.runBatch) {
+      for (const at of list) single.push({ v, ...at })
+      continue
+    }
+    // a validator that checks many files in one go (php -l through one process per core)
+    const got = await v.runBatch(list.map(({ i }) => ({ stagedPath: entries[i]!.temp, target: targets[i]!.target })))
+    list.forEach(({ i, k }, n) => (results[i]![k] = got[n]))
+  }
+  // the others are mostly processes (visudo): one per core at once
+  await eachLimit(single, Math.max(2, availableParallelism()), async ({ v, i, k }) => {
+    results[i]![k] = await v.run(entries[i]!.temp, targets[i]!.target)
+  })
+  const failures = targets.map((t, i) => results[i]!.flatMap((problem, k) => (problem ? [`${t.target}: ${t.validators![k]!.name}: ${problem}`] : [])))
+  for (const name of missing) warnings.push(`validator ${name} is not installed here: files of its kind were not checked by it`)
+  const all = failures.flat()
+  if (all.length) throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
+}
+
+async function collectXattrs(entries: readonly JournalTarget[], warnings: string[]): Promise<Map<string, Xattrs>> {
+  const existing = entries.filter((e) => e.existed).map((e) => e.path)
+  if (existing.length === 0) return new Map()
+  if (!(await xattrToolsAvailable())) {
+    warnings.push('getfattr/setfattr (Debian package attr) are not installed: extended attributes and ACLs of the targets were not carried over')
+    return new Map()
+  }
+  return readXattrs(existing)
+}
+
+/** Copies a target's bytes and attributes to its backup; an error names the target and the state directory. */
+async function backUp(e: JournalTarget, bytes: Buffer, attrs: Xattrs | undefined, stateDir: string): Promise<void> {
+  try {
+    await writeNew(e.backup, bytes)
+    if (attrs) await writeMeta(e.backup + '.meta', attrs)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (!code || err instanceof CutoverError) throw err
+    throw new CutoverError(code, `${e.target}: cannot back it up in the state directory ${stateDir}: ${ERRNO_TEXT[code] ?? code}`, { cause: err })
+  }
+}
+
+async function writeMeta(path: string, attrs: Xattrs): Promise<void> {
+  // an empty file carrying the target's attributes, so a restore can put them back
+  const fh = await open(path, 'wx', 0o600)
+  await fh.close()
+  await writeXattrs(path, new Map([...attrs].filter(([k]) => !k.startsWith('security.'))))
+}
+
+function realTarget(path: string, target: string): string {
+  try {
+    return realpathSync(path)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    const l = lstatSync(path, { throwIfNoEntry: false })
+    if (l?.isSymbolicLink()) throw new CutoverError('TARGET', `${target} is a dangling symlink`)
+    return join(realpathSync(dirname(path)), basename(path))
+  }
+}
+
+/** The journaled real path of a target, refused when a link is now at it or on its directory path. */
+function exactTarget(path: string, target: string): string {
+  const why = pinChanged(dirname(path), undefined) ?? (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? `${path} is now a symlink` : undefined)
+  if (why) throw new CutoverError('TARGET_MOVED', `${target}: ${why}: cutover writes only where it checked, never through a link put there since; nothing was written`)
+  return path
+}
+
+/** A file's bytes, or undefined when it does not exist; a symlink is not followed. */
+function readIfThere(path: string): Buffer | undefined | 'symlink' {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'ELOOP') return 'symlink'
+    throw e
+  }
+  try {
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Refuses, before anything is written, a target that cannot be replaced (immutable, read-only file system, no permission). */
+function checkWritable(path: string, target: string, info: Stats | undefined): void {
+  if (info && !info.isFile()) throw new CutoverError('TARGET', `${target} is not a regular file`)
+  try {
+    if (info) closeSync(openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK))
+    closeSync(openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY))
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const why = code === 'EPERM' ? 'it is immutable or append-only (chattr -i)' : code === 'EROFS' ? 'its file system is read-only' : code === 'EACCES' ? 'permission denied' : (e as Error).message
+    throw new CutoverError('TARGET', `${target} cannot be replaced: ${why}; nothing was written`, { cause: e })
+  }
+}
+
+/** Every mount point of this process's mount namespace (`/proc/self/mountinfo`), or undefined when it cannot be read. */
+function mountPoints(): Set<string> | undefined {
+  let text: string
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return undefined
+  }
+  // field 5 is the mount point, with space, tab, newline and backslash escaped in octal
+  return new Set(text.split('\n').filter(Boolean).map((l) => l.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))))
+}
+
+/**
+ * Refuses, before anything is written, a target that is a mount point (a file bind-mounted over,
+ * as Docker does with /etc/hosts): renaming over it fails, and only after other targets changed.
+ */
+function checkNotMountPoint(path: string, target: string, info: Stats | undefined, mounts: ReadonlySet<string> | null): void {
+  if (!info) return
+  // without mountinfo, a device other than its directory's (overlayfs can report that of plain files: mountinfo first)
+  if (mounts ? !mounts.has(path) : lstatSync(dirname(path)).dev === info.dev) return
+  throw new CutoverError('TARGET', `${target} is a mount point (a file mounted over it, as Docker does with /etc/hosts): it cannot be replaced by renaming; nothing was written`)
+}
+
+/**
+ * Refuses, when running as root, a target whose directory path a user other than root and the
+ * file's owner can change (sshd's StrictModes): that user could swap it while root writes.
+ */
+function checkNotUserWritable(path: string, target: string, info: Stats | undefined, acls: ReadonlyMap<string, string>): void {
+  if (process.getuid?.() !== 0) return
+  const why = userWritableDir(dirname(path), info?.uid ?? 0, acls)
+  if (why) {
+    throw new CutoverError('USER_WRITABLE', `${target}: refused as root: ${why}, who could swap it for a symlink while root writes; nothing was written (allow-user-writable: true on the step writes there anyway)`)
+  }
+}
+
+/** The journal of a transaction. */
+export async function readTransaction(stateDir: string, txid: string): Promise<Journal> {
+  const j = (await readJournals(stateDir)).find((x) => x.txid === txid)
+  if (!j) throw new CutoverError('STATE', `no transaction ${txid} in ${stateDir}`)
+  return j
+}
+
+/** Stray temp files of cutover in a directory (for tests and `cutover state`). */
+export async function strayTemps(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(-[0-9a-f]{16})?(\.restore)?$/.test(n))
+}
