@@ -19,7 +19,14 @@ const keepOut = (packages, message) => ({
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'examples/**', 'docs/**', '**/fixtures/**', 'test/corpus/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'examples/**',
+      'docs/**',
+      '**/fixtures/**',
+      'test/corpus/**',
+    ],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
@@ -41,7 +48,12 @@ export default tseslint.config(
       'no-regex-spaces': 'off',
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrors: 'none',
+          ignoreRestSiblings: true,
+        },
       ],
     },
   },
@@ -54,7 +66,13 @@ export default tseslint.config(
   {
     files: ['packages/rewrite/src/**'],
     rules: {
-      'no-restricted-imports': ['error', keepOut([...HANDLERS, 'cli'], 'the engine (@cutover/rewrite) imports no handler package and not the CLI')],
+      'no-restricted-imports': [
+        'error',
+        keepOut(
+          [...HANDLERS, 'cli'],
+          'the engine (@cutover/rewrite) imports no handler package and not the CLI',
+        ),
+      ],
     },
   },
   // A handler package imports no other handler package and not the CLI.

@@ -9,4 +9,7 @@ if (seed !== undefined) fc.configureGlobal({ seed: Number(seed) })
 // visudo is in /usr/sbin, which is not on a user's PATH on Debian; scripts/test-prereqs.mjs finds
 // it there, so the tests (and the tools they spawn) look there too.
 const path = (process.env.PATH ?? '').split(':').filter(Boolean)
-process.env.PATH = [...path, ...['/usr/local/sbin', '/usr/sbin', '/sbin'].filter((d) => !path.includes(d))].join(':')
+process.env.PATH = [
+  ...path,
+  ...['/usr/local/sbin', '/usr/sbin', '/sbin'].filter((d) => !path.includes(d)),
+].join(':')

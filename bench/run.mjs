@@ -36,13 +36,15 @@ const log = (m) => process.stderr.write(m + '\n')
 
 mkdirSync(work, { recursive: true })
 const have = ensureTools({ install: !flag('--no-install'), log })
-for (const [t, ok] of Object.entries(have)) if (!ok) log(`${t}: not installed, its rows are skipped`)
+for (const [t, ok] of Object.entries(have))
+  if (!ok) log(`${t}: not installed, its rows are skipped`)
 const started = new Date()
 const load0 = loadavg()
 const opts = { cli, runs, have, log }
 const md = []
 const targets = []
-const target = (what, ok, figure) => targets.push(`- ${ok ? 'met' : '**missed**'}: ${what} — ${figure}`)
+const target = (what, ok, figure) =>
+  targets.push(`- ${ok ? 'met' : '**missed**'}: ${what} — ${figure}`)
 
 // cutover --help: node's start and the CLI's own modules only (heavy parsers load lazily)
 {
@@ -57,36 +59,84 @@ if (only.includes('fleet')) {
   const fleet = setupFleet(work, files, 9, log)
   const e = fleet.expected
   const r = benchFleet(fleet, opts)
-  md.push(`### (a) fleet tree: ${e.files} files, ${(e.bytes / 1048576).toFixed(0)} MB, ${e.hot} with ${e.sites} old addresses, ${e.decoySites} decoys (${e.decoyOnly} decoy-only files)\n\nScan and plan (anchor: \`rg -l -F\`, the scanning floor):\n\n${table(r.scan)}\n\nApply of the ${r.changed} changed files on a copy (anchor: copying the same files, fsync each):\n\n${table(r.apply)}`)
-  const [rg, plan, perl] = ['rg -l -F', 'cutover plan', 'rg + perl -pi + diff -ru'].map((n) => row(r.scan, n))
-  if (rg?.median && plan?.median) target('plan of the fleet ≤ 2× `rg -l`', plan.median <= 2 * rg.median, `${(plan.median / rg.median).toFixed(2)}× (${(plan.median / 1000).toFixed(2)} s vs ${(rg.median / 1000).toFixed(2)} s)`)
-  if (perl?.median && plan?.median) target('plan faster than the perl pipeline', plan.median < perl.median, `${(plan.median / 1000).toFixed(2)} s vs ${(perl.median / 1000).toFixed(2)} s`)
-  if (plan?.check) target('plan: 0 wrong and 0 missed edits', plan.check.missed === 0 && plan.check.wrong === 0, `${plan.check.missed} missed, ${plan.check.wrong} wrong of ${plan.check.expected}`)
-  if (plan?.rss) target('plan peak RSS ≤ 300 MB', plan.rss / 1024 <= 300, `${(plan.rss / 1024).toFixed(0)} MB`)
+  md.push(
+    `### (a) fleet tree: ${e.files} files, ${(e.bytes / 1048576).toFixed(0)} MB, ${e.hot} with ${e.sites} old addresses, ${e.decoySites} decoys (${e.decoyOnly} decoy-only files)\n\nScan and plan (anchor: \`rg -l -F\`, the scanning floor):\n\n${table(r.scan)}\n\nApply of the ${r.changed} changed files on a copy (anchor: copying the same files, fsync each):\n\n${table(r.apply)}`,
+  )
+  const [rg, plan, perl] = ['rg -l -F', 'cutover plan', 'rg + perl -pi + diff -ru'].map((n) =>
+    row(r.scan, n),
+  )
+  if (rg?.median && plan?.median)
+    target(
+      'plan of the fleet ≤ 2× `rg -l`',
+      plan.median <= 2 * rg.median,
+      `${(plan.median / rg.median).toFixed(2)}× (${(plan.median / 1000).toFixed(2)} s vs ${(rg.median / 1000).toFixed(2)} s)`,
+    )
+  if (perl?.median && plan?.median)
+    target(
+      'plan faster than the perl pipeline',
+      plan.median < perl.median,
+      `${(plan.median / 1000).toFixed(2)} s vs ${(perl.median / 1000).toFixed(2)} s`,
+    )
+  if (plan?.check)
+    target(
+      'plan: 0 wrong and 0 missed edits',
+      plan.check.missed === 0 && plan.check.wrong === 0,
+      `${plan.check.missed} missed, ${plan.check.wrong} wrong of ${plan.check.expected}`,
+    )
+  if (plan?.rss)
+    target('plan peak RSS ≤ 300 MB', plan.rss / 1024 <= 300, `${(plan.rss / 1024).toFixed(0)} MB`)
   const [copy, apply] = ['copy changed files + fsync', 'cutover apply'].map((n) => row(r.apply, n))
-  if (copy?.median && apply?.median) target(`apply of ${r.changed} changed files ≤ 3× copying them with fsync`, apply.median <= 3 * copy.median, `${(apply.median / copy.median).toFixed(2)}× (${(apply.median / 1000).toFixed(2)} s vs ${(copy.median / 1000).toFixed(2)} s)`)
+  if (copy?.median && apply?.median)
+    target(
+      `apply of ${r.changed} changed files ≤ 3× copying them with fsync`,
+      apply.median <= 3 * copy.median,
+      `${(apply.median / copy.median).toFixed(2)}× (${(apply.median / 1000).toFixed(2)} s vs ${(copy.median / 1000).toFixed(2)} s)`,
+    )
 }
 
 if (only.includes('dump')) {
   const dump = setupDump(work, dumpFunctions, dumpMB, log)
   const r = benchDump(dump, opts)
-  md.push(`### (b) pg_dump: ${(dump.bytes / 1048576).toFixed(1)} MB, ${dump.expected.functions} functions (${dump.expected.functionsWithKeys} publishing routing keys), COPY blocks\n\n${table(r)}`)
+  md.push(
+    `### (b) pg_dump: ${(dump.bytes / 1048576).toFixed(1)} MB, ${dump.expected.functions} functions (${dump.expected.functionsWithKeys} publishing routing keys), COPY blocks\n\n${table(r)}`,
+  )
   const plan = row(r, 'cutover plan (sql step)')
-  if (plan?.median) target('plan of the dump ≤ 10 s', plan.median <= 10000, `${(plan.median / 1000).toFixed(2)} s`)
-  if (plan?.rss) target('plan of the dump: peak RSS ≤ 4× the file', plan.rss * 1024 <= 4 * dump.bytes, `${(plan.rss / 1024).toFixed(0)} MB = ${((plan.rss * 1024) / dump.bytes).toFixed(1)}× the file`)
-  if (plan?.check) target('dump: 0 wrong and 0 missed edits', plan.check.missed === 0 && plan.check.wrong === 0, `${plan.check.missed} missed, ${plan.check.wrong} wrong of ${plan.check.expected}`)
+  if (plan?.median)
+    target('plan of the dump ≤ 10 s', plan.median <= 10000, `${(plan.median / 1000).toFixed(2)} s`)
+  if (plan?.rss)
+    target(
+      'plan of the dump: peak RSS ≤ 4× the file',
+      plan.rss * 1024 <= 4 * dump.bytes,
+      `${(plan.rss / 1024).toFixed(0)} MB = ${((plan.rss * 1024) / dump.bytes).toFixed(1)}× the file`,
+    )
+  if (plan?.check)
+    target(
+      'dump: 0 wrong and 0 missed edits',
+      plan.check.missed === 0 && plan.check.wrong === 0,
+      `${plan.check.missed} missed, ${plan.check.wrong} wrong of ${plan.check.expected}`,
+    )
 }
 
 if (only.includes('hosts')) {
   const hosts = setupHosts(work, hostsLines, log)
   const r = benchHosts(hosts, opts)
-  md.push(`### (c) /etc/hosts of ${hostsLines} lines: ensure every inventory host at its new address\n\n${table(r)}`)
+  md.push(
+    `### (c) /etc/hosts of ${hostsLines} lines: ensure every inventory host at its new address\n\n${table(r)}`,
+  )
   const plan = row(r, 'cutover plan (hosts ensure)')
-  if (plan?.median) target('ensure of every inventory host on the hosts file ≤ 0.5 s', plan.median <= 500, `${(plan.median / 1000).toFixed(2)} s (whole \`cutover plan\` process)`)
+  if (plan?.median)
+    target(
+      'ensure of every inventory host on the hosts file ≤ 0.5 s',
+      plan.median <= 500,
+      `${(plan.median / 1000).toFixed(2)} s (whole \`cutover plan\` process)`,
+    )
 }
 
 const load1 = loadavg()
-const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim()
+const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
+  cwd: repo,
+  encoding: 'utf8',
+}).stdout.trim()
 const machine = [
   `- date: ${started.toISOString()}; commit ${git}`,
   `- machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory; node ${process.version}`,
@@ -95,6 +145,9 @@ const machine = [
 ]
 const report = `# cutover bench results\n\n${machine.join('\n')}\n\n## Targets\n\n${targets.join('\n')}\n\nWhat limits the missed ones, measured: [README.md#known-limits](README.md#known-limits).\n\n## Measurements\n\n${md.join('\n\n')}\n`
 process.stdout.write('\n' + report)
-const out = quick || args.includes('--files') || args.includes('--only') ? join(work, 'RESULTS.md') : join(here, 'RESULTS.md')
+const out =
+  quick || args.includes('--files') || args.includes('--only')
+    ? join(work, 'RESULTS.md')
+    : join(here, 'RESULTS.md')
 writeFileSync(out, report)
 log(`written to ${out}`)

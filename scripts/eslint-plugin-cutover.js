@@ -16,7 +16,9 @@ function specifiersOf(file) {
   const mtime = statSync(file).mtimeMs
   const hit = specifiersCache.get(file)
   if (hit && hit.mtime === mtime) return hit.specifiers
-  const specifiers = ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((f) => f.fileName)
+  const specifiers = ts
+    .preProcessFile(readFileSync(file, 'utf8'), true, true)
+    .importedFiles.map((f) => f.fileName)
   specifiersCache.set(file, { mtime, specifiers })
   return specifiers
 }
@@ -77,14 +79,24 @@ const noCycle = {
       const target = resolveSpecifier(file, source.value)
       if (!target || target === file) return
       const path = findPath(target, file)
-      if (path) context.report({ node, messageId: 'cycle', data: { route: [file, ...path].map((p) => relative(cwd, p)).join(' -> ') } })
+      if (path)
+        context.report({
+          node,
+          messageId: 'cycle',
+          data: { route: [file, ...path].map((p) => relative(cwd, p)).join(' -> ') },
+        })
     }
     return {
       ImportDeclaration: (node) => check(node, node.source),
       ExportNamedDeclaration: (node) => check(node, node.source),
       ExportAllDeclaration: (node) => check(node, node.source),
       ImportExpression: (node) => check(node, node.source),
-      TSImportType: (node) => check(node, node.source ?? (node.argument?.type === 'TSLiteralType' ? node.argument.literal : node.argument)),
+      TSImportType: (node) =>
+        check(
+          node,
+          node.source ??
+            (node.argument?.type === 'TSLiteralType' ? node.argument.literal : node.argument),
+        ),
       TSExternalModuleReference: (node) => check(node, node.expression),
       'CallExpression[callee.name="require"]': (node) => check(node, node.arguments[0]),
     }

@@ -20,7 +20,12 @@ const TOOLS = [
 ]
 
 // visudo lives in /usr/sbin, which is not on a user's PATH on Debian (the tests look there too)
-const dirs = () => [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/sbin']
+const dirs = () => [
+  ...(process.env.PATH ?? '').split(delimiter).filter(Boolean),
+  '/usr/local/sbin',
+  '/usr/sbin',
+  '/sbin',
+]
 
 function found(tool) {
   return dirs().some((d) => {
@@ -46,14 +51,27 @@ function fail(line) {
 const missing = missingPackages()
 if (missing.length > 0) {
   const install = `apt-get install ${missing.join(' ')}`
-  if (process.getuid?.() !== 0) fail(`test prerequisites missing: install the Debian packages ${missing.join(' ')} (as root: ${install}), or run pnpm test as root to install them`)
-  if (!found('apt-get')) fail(`test prerequisites missing and no apt-get here: install the Debian packages ${missing.join(' ')}`)
+  if (process.getuid?.() !== 0)
+    fail(
+      `test prerequisites missing: install the Debian packages ${missing.join(' ')} (as root: ${install}), or run pnpm test as root to install them`,
+    )
+  if (!found('apt-get'))
+    fail(
+      `test prerequisites missing and no apt-get here: install the Debian packages ${missing.join(' ')}`,
+    )
   process.stderr.write(`test prerequisites: installing the Debian packages ${missing.join(' ')}\n`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...missing]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env })
-    if (r.status !== 0) fail(`test prerequisites: apt-get ${args[0]} failed (exit ${r.status ?? r.signal}); install the Debian packages ${missing.join(' ')}`)
+    if (r.status !== 0)
+      fail(
+        `test prerequisites: apt-get ${args[0]} failed (exit ${r.status ?? r.signal}); install the Debian packages ${missing.join(' ')}`,
+      )
   }
   const still = missingPackages()
-  if (still.length > 0) fail(`test prerequisites: still missing after apt-get: the Debian packages ${still.join(' ')}`)
+  if (still.length > 0)
+    fail(`test prerequisites: still missing after apt-get: the Debian packages ${still.join(' ')}`)
 }

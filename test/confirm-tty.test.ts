@@ -14,14 +14,23 @@ function tree(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-tty-'))
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   writeFileSync(join(dir, 'root/etc/app.conf'), 'server 10.0.10.4\n')
-  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  four.thehumanjourney.net: { old: 10.0.10.4, new: 10.0.10.5 }\nsteps:\n  - text: { files: ["etc/*.conf"], addresses: names }\n')
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    'version: 1\nhosts:\n  four.thehumanjourney.net: { old: 10.0.10.4, new: 10.0.10.5 }\nsteps:\n  - text: { files: ["etc/*.conf"], addresses: names }\n',
+  )
   return dir
 }
 
 /** Runs `cutover ARGS` on a pseudo-terminal and types `answer` into it. */
 function onTerminal(dir: string, args: string[], answer: string) {
   const cmd = [process.execPath, bin, ...args].map(quote).join(' ')
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: dir, input: answer, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 })
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    cwd: dir,
+    input: answer,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+  })
   if (r.error) throw r.error
   return { code: r.status, out: r.stdout.replace(/\r\n/g, '\n') }
 }
@@ -52,7 +61,9 @@ describe('confirmation on a terminal', () => {
     const dir = tree()
     const no = onTerminal(dir, ['apply', '--root', 'root', '--quiet'], 'n\n')
     expect(no.out).toContain('+server four.thehumanjourney.net')
-    expect(no.out.indexOf('+server four.thehumanjourney.net')).toBeLessThan(no.out.indexOf('Apply these 1 change(s)? [y/N] '))
+    expect(no.out.indexOf('+server four.thehumanjourney.net')).toBeLessThan(
+      no.out.indexOf('Apply these 1 change(s)? [y/N] '),
+    )
     expect(no.code).toBe(1)
     expect(conf(dir)).toBe(BEFORE)
     // with --yes nothing is asked, and --quiet prints no review
@@ -92,14 +103,26 @@ describe('confirmation on a terminal', () => {
 
   it('without a terminal both refuse unless --yes, and ask nothing', () => {
     const dir = tree()
-    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, input: 'y\n', encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args], {
+        cwd: dir,
+        input: 'y\n',
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      })
     const apply = run(['apply', '--root', 'root'])
-    expect([apply.status, apply.stderr]).toEqual([1, 'cutover: not applied: without a terminal, pass --yes to apply this plan\n'])
+    expect([apply.status, apply.stderr]).toEqual([
+      1,
+      'cutover: not applied: without a terminal, pass --yes to apply this plan\n',
+    ])
     expect(apply.stdout).not.toContain('[y/N]')
     expect(conf(dir)).toBe(BEFORE)
     expect(run(['apply', '--root', 'root', '--yes']).status).toBe(0)
     const rollback = run(['rollback', '--root', 'root'])
-    expect([rollback.status, rollback.stderr]).toEqual([1, 'cutover: not rolled back: without a terminal, pass --yes\n'])
+    expect([rollback.status, rollback.stderr]).toEqual([
+      1,
+      'cutover: not rolled back: without a terminal, pass --yes\n',
+    ])
     expect(conf(dir)).toBe(AFTER)
   })
 })

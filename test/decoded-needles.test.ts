@@ -16,15 +16,26 @@ function applyOn(kind: 'php' | 'json', file: string, text: string): { out: strin
   const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
   mkdirSync(join(dir, 'root/app'), { recursive: true })
   writeFileSync(join(dir, 'root/app', file), text)
-  writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - ${kind}: { files: [app/${file}], addresses: names, replace: { "a/b": "c/d" } }\n`)
-  const r = spawnSync(process.execPath, [bin, 'apply', '--root', 'root', '--yes'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - ${kind}: { files: [app/${file}], addresses: names, replace: { "a/b": "c/d" } }\n`,
+  )
+  const r = spawnSync(process.execPath, [bin, 'apply', '--root', 'root', '--yes'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  })
   expect(r.status, r.stderr).toBe(0)
   return { out: r.stdout + r.stderr, after: readFileSync(join(dir, 'root/app', file), 'utf8') }
 }
 
 describe('a file whose only match is spelled with escapes is planned', () => {
   it('json: "\\u0031\\u0030.0.10.48" and "a\\/b" are rewritten; JSON.parse reads the new values; no NEVER_MATCHED', () => {
-    const { out, after } = applyOn('json', 'c.json', '{"db": "\\u0031\\u0030.0.10.48", "path": "a\\/b"}\n')
+    const { out, after } = applyOn(
+      'json',
+      'c.json',
+      '{"db": "\\u0031\\u0030.0.10.48", "path": "a\\/b"}\n',
+    )
     expect(JSON.parse(after)).toEqual({ db: NAME, path: 'c/d' })
     expect(out).not.toContain('NEVER_MATCHED')
   })
@@ -33,7 +44,11 @@ describe('a file whose only match is spelled with escapes is planned', () => {
     const { after } = applyOn('php', 'c.php', '<?php\n$db = "\\061\\060.0.10.48";\n')
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-php-'))
     writeFileSync(join(dir, 'c.php'), after)
-    expect(execFileSync('php', ['-r', 'include $argv[1]; echo $db;', join(dir, 'c.php')], { encoding: 'utf8' })).toBe(NAME)
+    expect(
+      execFileSync('php', ['-r', 'include $argv[1]; echo $db;', join(dir, 'c.php')], {
+        encoding: 'utf8',
+      }),
+    ).toBe(NAME)
   })
 })
 
@@ -42,21 +57,41 @@ describe('an old address in an escaped JSON object key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(join(dir, 'root/app/c.json'), '{"\\u0031\\u0030.0.10.48": "db"}\n')
-    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], addresses: names }\n`)
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], addresses: names }\n`,
+    )
+    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
     expect(r.status, r.stderr).toBe(0)
-    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'root/app/c.json'), 'utf8')))).toEqual(['10.0.10.48'])
-    expect(r.stdout).toContain('app/c.json:1:3: \\u0031\\u0030.0.10.48 — old address: an object key, not a string value')
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'root/app/c.json'), 'utf8')))).toEqual([
+      '10.0.10.48',
+    ])
+    expect(r.stdout).toContain(
+      'app/c.json:1:3: \\u0031\\u0030.0.10.48 — old address: an object key, not a string value',
+    )
   })
 
   it('in a string value of a step with addresses: none, is a leftover too (it was dropped: its text is not spelled so in the file)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(join(dir, 'root/app/c.json'), '{"db": "h=10.0.10\\u002e48"}\n')
-    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], replace: { x: y } }\n`)
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], replace: { x: y } }\n`,
+    )
+    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
     expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toContain('app/c.json:1:11: 10.0.10\\u002e48 — old address: this step has addresses: none')
+    expect(r.stdout).toContain(
+      'app/c.json:1:11: 10.0.10\\u002e48 — old address: this step has addresses: none',
+    )
   })
 })
 
@@ -64,10 +99,20 @@ describe('only escapes that may spell a needle make a file be read', () => {
   it('a PHP file whose only backslashes are namespace separators and \\n is not read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
     mkdirSync(join(dir, 'root/app'), { recursive: true })
-    writeFileSync(join(dir, 'root/app/ns.php'), '<?php\nnamespace App\\Db;\nuse \\core\\output;\necho "done\\n";\n')
+    writeFileSync(
+      join(dir, 'root/app/ns.php'),
+      '<?php\nnamespace App\\Db;\nuse \\core\\output;\necho "done\\n";\n',
+    )
     writeFileSync(join(dir, 'root/app/c.php'), '<?php\n$db = "\\061\\060.0.10.48";\n')
-    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - php: { files: ["app/*.php"], addresses: names }\n`)
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - php: { files: ["app/*.php"], addresses: names }\n`,
+    )
+    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toContain('1 file(s) to change (2 in scope, 1 read)')
   })

@@ -9,7 +9,11 @@ const bin = join(repo, 'packages/cli/dist/bin.js')
 
 /** Runs the built `cutover` binary; returns exit code and output. */
 function cutover(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } })
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
@@ -30,13 +34,31 @@ describe('the built cutover binary', () => {
       join(dir, 'hooks.mjs'),
       `import { appendFileSync } from 'node:fs'\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }\n`,
     )
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'\nregister(${JSON.stringify('file://' + join(dir, 'hooks.mjs'))})\n`)
-    const out = execFileSync(process.execPath, ['--import', join(dir, 'register.mjs'), bin, '--help'], { encoding: 'utf8' })
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module'\nregister(${JSON.stringify('file://' + join(dir, 'hooks.mjs'))})\n`,
+    )
+    const out = execFileSync(
+      process.execPath,
+      ['--import', join(dir, 'register.mjs'), bin, '--help'],
+      { encoding: 'utf8' },
+    )
     expect(out).toContain('Usage: cutover')
     expect(out).toMatch(/plan .*\n.*apply/s)
     const loaded = readFileSync(log, 'utf8')
     expect(loaded).toContain('commander')
-    for (const heavy of ['ts-morph', 'php-parser', 'libpg-query', 'pglite', 'pgsql-ast-parser', 'fast-glob', 'yaml', '/diff/', 'jsonc-parser', '@cutover/rewrite']) {
+    for (const heavy of [
+      'ts-morph',
+      'php-parser',
+      'libpg-query',
+      'pglite',
+      'pgsql-ast-parser',
+      'fast-glob',
+      'yaml',
+      '/diff/',
+      'jsonc-parser',
+      '@cutover/rewrite',
+    ]) {
       expect(loaded, heavy).not.toContain(heavy)
     }
   })
@@ -49,36 +71,58 @@ describe('the built cutover binary', () => {
     expect(plan.code).toBe(2)
     expect(plan.out).toContain('--- a/home/finance/pullTimeSheets.sh')
     // the new passwords, and the old one the dump's dblink had, are never shown
-    for (const secret of [...Object.values(exampleEnv), 'Tr1al-2019']) expect(plan.out).not.toContain(secret)
+    for (const secret of [...Object.values(exampleEnv), 'Tr1al-2019'])
+      expect(plan.out).not.toContain(secret)
     expect(plan.out).toContain('(sensitive)')
     const apply = cutover(['apply', ...args, '--yes'], dir, exampleEnv)
     expect(apply.err).toBe('')
     expect(apply.code).toBe(0)
-    for (const secret of [...Object.values(exampleEnv), 'Tr1al-2019']) expect(apply.out).not.toContain(secret)
-    expect(readFileSync(join(dir, 'root/backup/finance-schema.sql'), 'utf8')).toContain('password=ts-n3w-Pa55')
+    for (const secret of [...Object.values(exampleEnv), 'Tr1al-2019'])
+      expect(apply.out).not.toContain(secret)
+    expect(readFileSync(join(dir, 'root/backup/finance-schema.sql'), 'utf8')).toContain(
+      'password=ts-n3w-Pa55',
+    )
     expect(cutover(['plan', ...args, '--detailed-exitcode'], dir, exampleEnv).code).toBe(0)
     expect(cutover(['verify', ...args], dir, exampleEnv).code).toBe(0)
-    const live = cutover(['apply', '--spec', 'cutover.yaml', '--root', 'root', '--profile', 'live', '--yes'], dir, exampleEnv)
+    const live = cutover(
+      ['apply', '--spec', 'cutover.yaml', '--root', 'root', '--profile', 'live', '--yes'],
+      dir,
+      exampleEnv,
+    )
     expect(live.code).toBe(0)
-    expect(readFileSync(join(dir, 'root/home/finance/archive-consumer.conf'), 'utf8')).toContain('staff = oas.staff\n')
+    expect(readFileSync(join(dir, 'root/home/finance/archive-consumer.conf'), 'utf8')).toContain(
+      'staff = oas.staff\n',
+    )
   })
 
   it('swaps and renames the mentat example at cutover only', () => {
     const dir = copyExample('mentat')
-    const test = cutover(['plan', '--root', 'root', '--profile', 'test', '--detailed-exitcode'], dir)
+    const test = cutover(
+      ['plan', '--root', 'root', '--profile', 'test', '--detailed-exitcode'],
+      dir,
+    )
     expect(test.code).toBe(0)
     expect(cutover(['apply', '--root', 'root', '--profile', 'live', '--yes'], dir).code).toBe(0)
     expect(readFileSync(join(dir, 'root/etc/hostname'), 'utf8')).toBe('mentat-hub\n')
-    expect(readFileSync(join(dir, 'root/etc/network/interfaces'), 'utf8')).toContain('\taddress 192.0.2.10/24\n\tgateway 192.0.2.1\n')
-    expect(cutover(['plan', '--root', 'root', '--profile', 'live', '--detailed-exitcode'], dir).code).toBe(0)
+    expect(readFileSync(join(dir, 'root/etc/network/interfaces'), 'utf8')).toContain(
+      '\taddress 192.0.2.10/24\n\tgateway 192.0.2.1\n',
+    )
+    expect(
+      cutover(['plan', '--root', 'root', '--profile', 'live', '--detailed-exitcode'], dir).code,
+    ).toBe(0)
   })
 
   it('exits 1 with path:line:col for a bad spec and never prints a stack', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-bad-'))
-    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nsteps:\n  - text: { files: [x], replace: oops }\n')
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      'version: 1\nsteps:\n  - text: { files: [x], replace: oops }\n',
+    )
     const r = cutover(['plan', '--root', '.'], dir)
     expect(r.code).toBe(1)
-    expect(r.err).toContain('cutover.yaml:3:34: SPEC_TYPE expected a mapping of old name or address to new one, got "oops"')
+    expect(r.err).toContain(
+      'cutover.yaml:3:34: SPEC_TYPE expected a mapping of old name or address to new one, got "oops"',
+    )
     expect(r.err).not.toMatch(/\n\s+at /)
     const missing = cutover(['plan', '--spec', 'nope.yaml'], dir)
     expect(missing.code).toBe(1)

@@ -10,7 +10,11 @@ const env = { FINANCE_DB_PASSWORD: 'n3w-Pa55w0rd', TIMESHEETS_DB_PASSWORD: 'ts-n
 
 /** Runs the built `cutover` binary; returns exit code and output. */
 function cutover(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } })
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
@@ -30,9 +34,15 @@ const cases = [
 describe.each(cases)('examples/$example', ({ example, profiles }) => {
   describe.each([
     { where: 'the default state directory', state: (_dir: string): string[] => [] },
-    { where: '--state-dir elsewhere', state: (dir: string): string[] => ['--state-dir', join(dir, 'state')] },
+    {
+      where: '--state-dir elsewhere',
+      state: (dir: string): string[] => ['--state-dir', join(dir, 'state')],
+    },
     // inside the root, where the spec's globs reach: its journals and backups are never read as files in scope
-    { where: '--state-dir inside the scanned tree', state: (): string[] => ['--state-dir', 'root/etc/cutover-state'] },
+    {
+      where: '--state-dir inside the scanned tree',
+      state: (): string[] => ['--state-dir', 'root/etc/cutover-state'],
+    },
   ])('with $where', ({ state }) => {
     it('plans, applies and verifies in every profile; a second plan of each is empty', () => {
       const dir = copyExample(example)
@@ -47,7 +57,9 @@ describe.each(cases)('examples/$example', ({ example, profiles }) => {
         expect(apply.err, `apply --profile ${profile}`).toBe('')
         expect(apply.code, `apply --profile ${profile}`).toBe(0)
         const again = cutover(['plan', ...common, '--profile', profile, '--detailed-exitcode'], dir)
-        expect(again.out, `plan --profile ${profile} after apply`).toMatch(/^No (file )?changes for profile /)
+        expect(again.out, `plan --profile ${profile} after apply`).toMatch(
+          /^No (file )?changes for profile /,
+        )
         expect(again.code, `plan --profile ${profile} after apply`).toBe(0)
         const verify = cutover(['verify', ...common, '--profile', profile], dir)
         expect(verify.err, `verify --profile ${profile}`).toBe('')

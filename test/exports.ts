@@ -10,7 +10,13 @@ const repo = resolve(import.meta.dirname, '..')
  */
 export function undocumentedExports(pkg: string): string[] {
   const index = resolve(repo, 'packages', pkg, 'src/index.ts')
-  const program = ts.createProgram([index], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true })
+  const program = ts.createProgram([index], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+  })
   const checker = program.getTypeChecker()
   const mod = checker.getSymbolAtLocation(program.getSourceFile(index)!)!
   return checker
@@ -24,7 +30,13 @@ export function undocumentedExports(pkg: string): string[] {
 }
 
 /** The runtime export names that the package's README (and the extra docs given) never mention. */
-export function unlistedInReadme(pkg: string, names: readonly string[], extraDocs: readonly string[] = []): string[] {
-  const text = ['README.md', ...extraDocs].map((f) => readFileSync(resolve(repo, 'packages', pkg, f), 'utf8')).join('\n')
+export function unlistedInReadme(
+  pkg: string,
+  names: readonly string[],
+  extraDocs: readonly string[] = [],
+): string[] {
+  const text = ['README.md', ...extraDocs]
+    .map((f) => readFileSync(resolve(repo, 'packages', pkg, f), 'utf8'))
+    .join('\n')
   return names.filter((n) => !new RegExp(`\\b${n}\\b`).test(text))
 }

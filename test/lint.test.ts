@@ -15,7 +15,8 @@ let dir: string
 const files: Record<string, string> = {
   // A circle made of a type-only import and a value import.
   'packages/hosts/src/a.ts': "import type { B } from './b.js'\nexport const a = (b: B): B => b\n",
-  'packages/hosts/src/b.ts': "import { a } from './a.js'\nexport type B = { n: number }\nexport const b = a\n",
+  'packages/hosts/src/b.ts':
+    "import { a } from './a.js'\nexport type B = { n: number }\nexport const b = a\n",
   // A circle through a dynamic import and a type in an `import()` type position.
   'packages/cli/src/c.ts': "export const load = () => import('./d.js')\n",
   'packages/cli/src/d.ts': "export type C = typeof import('./c.js').load\nexport const d = 1\n",
@@ -23,12 +24,16 @@ const files: Record<string, string> = {
   'packages/rewrite/src/e.ts': "import { f } from './f.js'\nexport const e = f\n",
   'packages/rewrite/src/f.ts': 'export const f = 1\n',
   // Boundaries.
-  'packages/hosts/src/handler.ts': "import { sudoersStep } from '@cutover/sudoers'\nexport const h = sudoersStep\n",
-  'packages/sqlfn/src/handler.ts': "import type { HostsOptions } from '../../hosts/src/step.js'\nexport type H = HostsOptions\n",
-  'packages/sudoers/src/own.ts': "import { parseHosts } from '@cutover/rewrite'\nexport const own = parseHosts\n",
+  'packages/hosts/src/handler.ts':
+    "import { sudoersStep } from '@cutover/sudoers'\nexport const h = sudoersStep\n",
+  'packages/sqlfn/src/handler.ts':
+    "import type { HostsOptions } from '../../hosts/src/step.js'\nexport type H = HostsOptions\n",
+  'packages/sudoers/src/own.ts':
+    "import { parseHosts } from '@cutover/rewrite'\nexport const own = parseHosts\n",
   'packages/rewrite/src/cli.ts': "import { run } from '@cutover/cli'\nexport const r = run\n",
   // A disable comment that disables nothing.
-  'packages/rewrite/src/stale.ts': '// eslint-disable-next-line no-control-regex\nexport const s = /a/\n',
+  'packages/rewrite/src/stale.ts':
+    '// eslint-disable-next-line no-control-regex\nexport const s = /a/\n',
 }
 
 /** `rule` → line of each message, per file (relative path). */
@@ -37,7 +42,9 @@ async function lint(): Promise<Record<string, string[]>> {
   const results = await eslint.lintFiles(['packages'])
   const out: Record<string, string[]> = {}
   for (const r of results) {
-    out[r.filePath.slice(dir.length + 1)] = r.messages.map((m) => `${m.ruleId ?? 'directive'}:${m.line}`)
+    out[r.filePath.slice(dir.length + 1)] = r.messages.map(
+      (m) => `${m.ruleId ?? 'directive'}:${m.line}`,
+    )
   }
   return out
 }

@@ -7,7 +7,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LIVE_SCHEMA, SECRET, SPEC, brokerHost, definitions, fire } from '../packages/sqlfn/test/live-fixture.js'
+import {
+  LIVE_SCHEMA,
+  SECRET,
+  SPEC,
+  brokerHost,
+  definitions,
+  fire,
+} from '../packages/sqlfn/test/live-fixture.js'
 import { startPg, type PgServer } from '../packages/sqlfn/test/pg-server.js'
 
 const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
@@ -22,9 +29,14 @@ afterAll(async () => {
   await pg?.close()
 })
 
-function cutover(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+function cutover(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
   return new Promise((done, fail) => {
-    const where = args[0] === 'recover' ? ['--root', 'root'] : ['--spec', 'cutover.yaml', '--root', 'root']
+    const where =
+      args[0] === 'recover' ? ['--root', 'root'] : ['--spec', 'cutover.yaml', '--root', 'root']
     const child = spawn(process.execPath, [bin, ...args, ...where], {
       cwd: dir,
       env: { ...process.env, FINANCE_PG_URL: pg.url, FINANCE_DB_PASSWORD: SECRET, ...env },
@@ -39,20 +51,27 @@ function cutover(dir: string, args: string[], env: Record<string, string> = {}):
 }
 
 async function setup(): Promise<{ dir: string; conf: string; original: Record<string, string> }> {
-  await pg.query('DROP SCHEMA IF EXISTS amqp CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+  await pg.query(
+    'DROP SCHEMA IF EXISTS amqp CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public',
+  )
   await pg.query(LIVE_SCHEMA)
   const dir = mkdtempSync(join(tmpdir(), 'cutover-live-e2e-'))
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   const conf = join(dir, 'root/etc/finance.conf')
   writeFileSync(conf, CONFIG)
-  writeFileSync(join(dir, 'cutover.yaml'), SPEC + '  - text: { files: [etc/finance.conf], addresses: names }\n')
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    SPEC + '  - text: { files: [etc/finance.conf], addresses: names }\n',
+  )
   return { dir, conf, original: await definitions(pg) }
 }
 
 describe('cutover apply of files and a live database, killed with SIGKILL', () => {
   it('killed before the database commits: the database rolls back and recover restores the files', async () => {
     const { dir, conf, original } = await setup()
-    const killed = await cutover(dir, ['apply', '--profile', 'test', '--yes', '--quiet'], { CUTOVER_FAULT_INJECT: 'before-commit' })
+    const killed = await cutover(dir, ['apply', '--profile', 'test', '--yes', '--quiet'], {
+      CUTOVER_FAULT_INJECT: 'before-commit',
+    })
     expect(killed.signal).toBe('SIGKILL')
     expect(readFileSync(conf, 'utf8')).toBe(CONFIG_AFTER)
     const rec = await cutover(dir, ['recover'])
@@ -65,12 +84,19 @@ describe('cutover apply of files and a live database, killed with SIGKILL', () =
     const again = await cutover(dir, ['apply', '--profile', 'test', '--yes', '--quiet'])
     expect(again.code, again.err).toBe(0)
     expect(readFileSync(conf, 'utf8')).toBe(CONFIG_AFTER)
-    expect(await fire(pg)).toEqual(['oas.projects.test', 'oas.projects.test', 'oas.staff.test', 'oas.timesheets.test'])
+    expect(await fire(pg)).toEqual([
+      'oas.projects.test',
+      'oas.projects.test',
+      'oas.staff.test',
+      'oas.timesheets.test',
+    ])
   })
 
   it('killed after the database committed, before the journal did: recover keeps the files as applied', async () => {
     const { dir, conf } = await setup()
-    const killed = await cutover(dir, ['apply', '--profile', 'test', '--yes', '--quiet'], { CUTOVER_FAULT_INJECT: 'participants-committed' })
+    const killed = await cutover(dir, ['apply', '--profile', 'test', '--yes', '--quiet'], {
+      CUTOVER_FAULT_INJECT: 'participants-committed',
+    })
     expect(killed.signal).toBe('SIGKILL')
     const rec = await cutover(dir, ['recover'])
     expect(rec.code, rec.err).toBe(0)
@@ -83,9 +109,13 @@ describe('cutover apply of files and a live database, killed with SIGKILL', () =
 
   it('recover refuses to decide while the database cannot be reached, and leaves the files', async () => {
     const { dir, conf } = await setup()
-    const killed = await cutover(dir, ['apply', '--profile', 'test', '--yes', '--quiet'], { CUTOVER_FAULT_INJECT: 'before-commit' })
+    const killed = await cutover(dir, ['apply', '--profile', 'test', '--yes', '--quiet'], {
+      CUTOVER_FAULT_INJECT: 'before-commit',
+    })
     expect(killed.signal).toBe('SIGKILL')
-    const rec = await cutover(dir, ['recover'], { FINANCE_PG_URL: 'postgres://cutover:pw@127.0.0.1:1/finance' })
+    const rec = await cutover(dir, ['recover'], {
+      FINANCE_PG_URL: 'postgres://cutover:pw@127.0.0.1:1/finance',
+    })
     expect(rec.code).not.toBe(0)
     expect(rec.err).toMatch(/run cutover recover again/)
     expect(readFileSync(conf, 'utf8')).toBe(CONFIG_AFTER)

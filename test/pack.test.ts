@@ -19,7 +19,10 @@ function sh(cmd: string, args: string[], cwd: string): string {
     return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e })
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`,
+      { cause: e },
+    )
   }
 }
 
@@ -52,43 +55,106 @@ console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, kinds:
 `
 
 describe('the packages as published', () => {
-  it('pack, install from the tarballs outside the workspace, type-check and run a consumer', { timeout: 300_000 }, () => {
-    for (const p of packages) sh('pnpm', ['pack', '--pack-destination', dir], join(repo, 'packages', p))
-    const tarballs = readdirSync(dir).filter((f) => f.endsWith('.tgz')).sort()
-    expect(tarballs).toEqual(['cutover-cli-0.0.0.tgz', 'cutover-hosts-0.0.0.tgz', 'cutover-rewrite-0.0.0.tgz', 'cutover-sqlfn-0.0.0.tgz', 'cutover-sudoers-0.0.0.tgz'])
+  it(
+    'pack, install from the tarballs outside the workspace, type-check and run a consumer',
+    { timeout: 300_000 },
+    () => {
+      for (const p of packages)
+        sh('pnpm', ['pack', '--pack-destination', dir], join(repo, 'packages', p))
+      const tarballs = readdirSync(dir)
+        .filter((f) => f.endsWith('.tgz'))
+        .sort()
+      expect(tarballs).toEqual([
+        'cutover-cli-0.0.0.tgz',
+        'cutover-hosts-0.0.0.tgz',
+        'cutover-rewrite-0.0.0.tgz',
+        'cutover-sqlfn-0.0.0.tgz',
+        'cutover-sudoers-0.0.0.tgz',
+      ])
 
-    const deps = Object.fromEntries(packages.map((p) => [`@cutover/${p}`, `file:./cutover-${p}-0.0.0.tgz`]))
-    const rootPkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: deps, devDependencies: { '@types/node': rootPkg.devDependencies['@types/node'] } }, null, 2))
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noUncheckedIndexedAccess: true, verbatimModuleSyntax: true, skipLibCheck: false, noEmit: true, types: ['node'] }, files: ['consumer.ts'] }),
-    )
-    writeFileSync(join(dir, 'consumer.ts'), CONSUMER)
-    sh('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], dir)
+      const deps = Object.fromEntries(
+        packages.map((p) => [`@cutover/${p}`, `file:./cutover-${p}-0.0.0.tgz`]),
+      )
+      const rootPkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+        devDependencies: Record<string, string>
+      }
+      writeFileSync(
+        join(dir, 'package.json'),
+        JSON.stringify(
+          {
+            name: 'consumer',
+            private: true,
+            type: 'module',
+            dependencies: deps,
+            devDependencies: { '@types/node': rootPkg.devDependencies['@types/node'] },
+          },
+          null,
+          2,
+        ),
+      )
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            strict: true,
+            noUncheckedIndexedAccess: true,
+            verbatimModuleSyntax: true,
+            skipLibCheck: false,
+            noEmit: true,
+            types: ['node'],
+          },
+          files: ['consumer.ts'],
+        }),
+      )
+      writeFileSync(join(dir, 'consumer.ts'), CONSUMER)
+      sh(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+        dir,
+      )
 
-    // the workspace's packages were rewritten from workspace:^ to versions, and installed from the tarballs
-    const cliPkg = JSON.parse(readFileSync(join(dir, 'node_modules/@cutover/cli/package.json'), 'utf8')) as { dependencies: Record<string, string>; files: string[] }
-    expect(cliPkg.dependencies['@cutover/rewrite']).toBe('^0.0.0')
-    expect(readdirSync(join(dir, 'node_modules/@cutover/cli/schema'))).toEqual(['cutover.schema.json'])
-    for (const p of packages) {
-      expect(readdirSync(join(dir, 'node_modules/@cutover', p)).sort(), p).toEqual(p === 'cli' ? ['README.md', 'dist', 'package.json', 'schema'] : ['README.md', 'dist', 'package.json'])
-    }
+      // the workspace's packages were rewritten from workspace:^ to versions, and installed from the tarballs
+      const cliPkg = JSON.parse(
+        readFileSync(join(dir, 'node_modules/@cutover/cli/package.json'), 'utf8'),
+      ) as { dependencies: Record<string, string>; files: string[] }
+      expect(cliPkg.dependencies['@cutover/rewrite']).toBe('^0.0.0')
+      expect(readdirSync(join(dir, 'node_modules/@cutover/cli/schema'))).toEqual([
+        'cutover.schema.json',
+      ])
+      for (const p of packages) {
+        expect(readdirSync(join(dir, 'node_modules/@cutover', p)).sort(), p).toEqual(
+          p === 'cli'
+            ? ['README.md', 'dist', 'package.json', 'schema']
+            : ['README.md', 'dist', 'package.json'],
+        )
+      }
 
-    sh(process.execPath, [tsc, '-p', '.'], dir)
-    writeFileSync(join(dir, 'consumer.mjs'), ts.transpileModule(CONSUMER, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText)
-    const out = JSON.parse(sh(process.execPath, ['consumer.mjs'], dir)) as Record<string, unknown>
-    expect(out).toEqual({
-      moved: '127.0.0.1\tlocalhost\n10.0.10.49\tfinance.example.org\n',
-      greeting: 'HELLO world',
-      withRule: 'Cmnd_Alias BACKUP = /usr/local/bin/backup.sh\nbackup ALL=(root) NOPASSWD: BACKUP\n',
-      problems: [],
-      pieces: ['SELECT 1;', "SELECT 'a;b';"],
-      kinds: ['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql'],
-      steps: 1,
-      code: 0,
-      version: '0.0.0',
-    })
-    expect(sh(join(dir, 'node_modules/.bin/cutover'), ['--help'], dir)).toContain('Usage: cutover')
-  })
+      sh(process.execPath, [tsc, '-p', '.'], dir)
+      writeFileSync(
+        join(dir, 'consumer.mjs'),
+        ts.transpileModule(CONSUMER, {
+          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        }).outputText,
+      )
+      const out = JSON.parse(sh(process.execPath, ['consumer.mjs'], dir)) as Record<string, unknown>
+      expect(out).toEqual({
+        moved: '127.0.0.1\tlocalhost\n10.0.10.49\tfinance.example.org\n',
+        greeting: 'HELLO world',
+        withRule:
+          'Cmnd_Alias BACKUP = /usr/local/bin/backup.sh\nbackup ALL=(root) NOPASSWD: BACKUP\n',
+        problems: [],
+        pieces: ['SELECT 1;', "SELECT 'a;b';"],
+        kinds: ['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql'],
+        steps: 1,
+        code: 0,
+        version: '0.0.0',
+      })
+      expect(sh(join(dir, 'node_modules/.bin/cutover'), ['--help'], dir)).toContain(
+        'Usage: cutover',
+      )
+    },
+  )
 })

@@ -24,14 +24,18 @@ secrets:
 `
 
 const TREE: Record<string, string> = {
-  'etc/apache2/sites-available/mentat.conf': '<VirtualHost *:443>\n  ServerName mentat-alt.cesnet.cz\n</VirtualHost>\n',
+  'etc/apache2/sites-available/mentat.conf':
+    '<VirtualHost *:443>\n  ServerName mentat-alt.cesnet.cz\n</VirtualHost>\n',
   'etc/hostname': 'mentat-alt\n',
-  'var/www/finance/config.php': "<?php\ndefine('DB_PASSWORD', 'old');\n$cfg = ['db_host' => '10.0.10.48'];\n$db_host = 'localhost';\n$CFG = new stdClass();\n$CFG->dbhost = '10.0.10.48';\n",
+  'var/www/finance/config.php':
+    "<?php\ndefine('DB_PASSWORD', 'old');\n$cfg = ['db_host' => '10.0.10.48'];\n$db_host = 'localhost';\n$CFG = new stdClass();\n$CFG->dbhost = '10.0.10.48';\n",
   'srv/app/.env': 'export DB_HOST=10.0.10.48\nDB_PASSWORD="old"\n',
-  'etc/mentat/mentat.json': '{ "server": "mentat-alt.cesnet.cz", "database": { "host": "10.0.10.48" } }\n',
+  'etc/mentat/mentat.json':
+    '{ "server": "mentat-alt.cesnet.cz", "database": { "host": "10.0.10.48" } }\n',
   'srv/app/config.js': "module.exports = { host: '10.0.10.48' }\n",
   'srv/app/knexfile.ts': 'export default { connection: { host: `10.0.10.48` } }\n',
-  'etc/hosts': '127.0.0.1 localhost\n10.0.10.48 finance.thehumanjourney.net\n10.0.10.9 mail-old.thehumanjourney.net\n',
+  'etc/hosts':
+    '127.0.0.1 localhost\n10.0.10.48 finance.thehumanjourney.net\n10.0.10.9 mail-old.thehumanjourney.net\n',
   'etc/sudoers.d/finance': '# finance\n',
   'backup/finance-schema.sql': [
     'CREATE FUNCTION public.amqp_staff() RETURNS trigger LANGUAGE plpgsql AS $_$',
@@ -46,31 +50,50 @@ const TREE: Record<string, string> = {
 }
 
 describe('the README', () => {
-  it("shows one working example of every step kind", () => {
+  it('shows one working example of every step kind', () => {
     const block = /### Step kinds[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(block).toBeDefined()
     const kinds = [...block!.matchAll(/^ {2}- (\w+):/gm)].map((m) => m[1])
     expect(kinds).toEqual(['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql'])
-    for (const form of ["define('", "' => ", '$db_host', '$CFG->dbhost']) expect(block).toContain(form)
+    for (const form of ["define('", "' => ", '$db_host', '$CFG->dbhost'])
+      expect(block).toContain(form)
 
     const dir = mkdtempSync(join(tmpdir(), 'cutover-readme-'))
     writeFileSync(join(dir, 'cutover.yaml'), HEADER + block)
     for (const [path, text] of Object.entries(TREE)) {
       mkdirSync(dirname(join(dir, 'root', path)), { recursive: true })
-      writeFileSync(join(dir, 'root', path), text, { mode: path.startsWith('etc/sudoers') ? 0o440 : 0o644 })
+      writeFileSync(join(dir, 'root', path), text, {
+        mode: path.startsWith('etc/sudoers') ? 0o440 : 0o644,
+      })
     }
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root', '--profile', 'test', '--json'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, FINANCE_DB_PASSWORD: 'n3w-finance', TIMESHEETS_DB_PASSWORD: 'n3w-timesheets' },
-    })
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'plan', '--root', 'root', '--profile', 'test', '--json'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          FINANCE_DB_PASSWORD: 'n3w-finance',
+          TIMESHEETS_DB_PASSWORD: 'n3w-timesheets',
+        },
+      },
+    )
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
-    const doc = JSON.parse(r.stdout) as { changes: Array<{ target: string; kind: string; edits: Array<{ rule: string }> }>; notes: unknown[] }
+    const doc = JSON.parse(r.stdout) as {
+      changes: Array<{ target: string; kind: string; edits: Array<{ rule: string }> }>
+      notes: unknown[]
+    }
     expect(doc.notes).toEqual([])
     expect(doc.changes.map((c) => c.target).sort()).toEqual(Object.keys(TREE).sort())
     // every php set form was found
     const php = doc.changes.find((c) => c.kind === 'php')!
-    expect(php.edits.map((e) => e.rule).sort()).toEqual(['set.CFG->dbhost', 'set.DB_PASSWORD', 'set.db_host', 'set.db_host'])
+    expect(php.edits.map((e) => e.rule).sort()).toEqual([
+      'set.CFG->dbhost',
+      'set.DB_PASSWORD',
+      'set.db_host',
+      'set.db_host',
+    ])
   })
 })

@@ -11,13 +11,20 @@ import { expect, it } from 'vitest'
 const bin = join(resolve(import.meta.dirname, '..'), 'packages/cli/dist/bin.js')
 
 function cutover(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  })
   return { code: r.status, out: r.stdout + r.stderr }
 }
 
 it('a swap restored by hand, with a line added that holds a swapped value, is not taken for applied', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-restored-'))
-  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n')
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n',
+  )
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   const file = join(dir, 'root/etc/app.conf')
   writeFileSync(file, 'primary = db-a\nstandby = db-b\n')
@@ -26,28 +33,43 @@ it('a swap restored by hand, with a line added that holds a swapped value, is no
   // configuration management puts the old file back, and someone adds a line
   writeFileSync(file, 'primary = db-a\nstandby = db-b\nbackup = db-a\n')
   const plan = cutover(['plan', '--root', 'root'], dir)
-  expect(plan.out).toMatch(/ONCE_CHANGED.*swap \[db-a, db-b\] was applied to this file by transaction/)
+  expect(plan.out).toMatch(
+    /ONCE_CHANGED.*swap \[db-a, db-b\] was applied to this file by transaction/,
+  )
 })
 
 it('verify shows the ONCE_CHANGED warning of a swap it cannot tell is in effect', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-restored-'))
-  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n')
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n',
+  )
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   const file = join(dir, 'root/etc/app.conf')
   writeFileSync(file, 'primary = db-a\nstandby = db-b\n')
   expect(cutover(['apply', '--root', 'root', '--yes'], dir).code).toBe(0)
   writeFileSync(file, 'primary = db-b\nstandby = db-c\n')
   const verify = cutover(['verify', '--root', 'root'], dir)
-  expect(verify.out).toMatch(/warning: etc\/app\.conf:1:11: ONCE_CHANGED text: swap \[db-a, db-b\] was applied/)
+  expect(verify.out).toMatch(
+    /warning: etc\/app\.conf:1:11: ONCE_CHANGED text: swap \[db-a, db-b\] was applied/,
+  )
 })
 
 it('the same swap in two steps of one file is applied once, not twice (which undid it in silence)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-twice-'))
-  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/a.conf, etc/b.conf], swap: [[db-b, db-a]] }\n')
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/a.conf, etc/b.conf], swap: [[db-b, db-a]] }\n',
+  )
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
-  for (const f of ['a.conf', 'b.conf']) writeFileSync(join(dir, 'root/etc', f), 'primary = db-a\nstandby = db-b\n')
+  for (const f of ['a.conf', 'b.conf'])
+    writeFileSync(join(dir, 'root/etc', f), 'primary = db-a\nstandby = db-b\n')
   expect(cutover(['apply', '--root', 'root', '--yes'], dir).code).toBe(0)
-  for (const f of ['a.conf', 'b.conf']) expect([f, readFileSync(join(dir, 'root/etc', f), 'utf8')]).toEqual([f, 'primary = db-b\nstandby = db-a\n'])
+  for (const f of ['a.conf', 'b.conf'])
+    expect([f, readFileSync(join(dir, 'root/etc', f), 'utf8')]).toEqual([
+      f,
+      'primary = db-b\nstandby = db-a\n',
+    ])
   const plan = cutover(['plan', '--root', 'root', '--detailed-exitcode'], dir)
   expect(plan.code).toBe(0)
   expect(plan.out).not.toContain('ONCE_')
@@ -55,7 +77,10 @@ it('the same swap in two steps of one file is applied once, not twice (which und
 
 it('state prune keeps the journal that records a swap in effect (without it the next plan swapped back)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-prune-'))
-  writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/b.conf], replace: { one: two } }\n')
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/b.conf], replace: { one: two } }\n',
+  )
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   writeFileSync(join(dir, 'root/etc/a.conf'), 'primary = db-a\nstandby = db-b\n')
   writeFileSync(join(dir, 'root/etc/b.conf'), 'one\n')

@@ -1,5 +1,12 @@
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -10,7 +17,11 @@ import { describe, expect, it } from 'vitest'
 const bin = join(resolve(import.meta.dirname, '..'), 'packages/cli/dist/bin.js')
 
 function cutover(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
@@ -45,7 +56,9 @@ describe('a swap is applied exactly once', () => {
     expect(conf(dir)).toBe(TESTED)
     const plan = cutover(['plan', ...live, '--detailed-exitcode'], dir)
     expect(plan.code).toBe(2)
-    expect(plan.out).toContain('-primary = db-a\n-standby = db-b\n+primary = db-b\n+standby = db-a\n')
+    expect(plan.out).toContain(
+      '-primary = db-a\n-standby = db-b\n+primary = db-b\n+standby = db-a\n',
+    )
     expect(cutover(['verify', ...live], dir).code).toBe(1)
     expect(cutover(['apply', ...live, '--yes'], dir).code).toBe(0)
     expect(conf(dir)).toBe(SWAPPED)
@@ -70,7 +83,9 @@ describe('a swap is applied exactly once', () => {
     const state = join(dir, 'state')
     expect(cutover(['apply', ...live, '--state-dir', state, '--yes'], dir).code).toBe(0)
     expect(conf(dir)).toBe(SWAPPED)
-    expect(cutover(['plan', ...live, '--state-dir', state, '--detailed-exitcode'], dir).code).toBe(0)
+    expect(cutover(['plan', ...live, '--state-dir', state, '--detailed-exitcode'], dir).code).toBe(
+      0,
+    )
     expect(cutover(['verify', ...live, '--state-dir', state], dir).code).toBe(0)
     // the default state directory (root/var/lib/cutover) knows of no swap: it would swap back
     expect(cutover(['plan', ...live, '--detailed-exitcode'], dir).code).toBe(2)
@@ -112,10 +127,15 @@ describe('a swap is applied exactly once', () => {
     writeFileSync(join(dir, 'root/etc/app.conf'), TESTED)
     expect(cutover(['verify', ...live], dir).code).toBe(1)
     // one swapped place edited by hand: never swapped back blindly
-    writeFileSync(join(dir, 'root/etc/app.conf'), SWAPPED.replace('standby = db-a', 'standby = db-c'))
+    writeFileSync(
+      join(dir, 'root/etc/app.conf'),
+      SWAPPED.replace('standby = db-a', 'standby = db-c'),
+    )
     const plan = cutover(['plan', ...live, '--detailed-exitcode'], dir)
     expect(plan.code).toBe(0)
-    expect(plan.out).toMatch(/ONCE_CHANGED.*text: swap \[db-a, db-b\] was applied to this file by transaction/)
+    expect(plan.out).toMatch(
+      /ONCE_CHANGED.*text: swap \[db-a, db-b\] was applied to this file by transaction/,
+    )
   })
 
   it('warns when a file was written by an older cutover that kept no record of swaps', () => {
@@ -131,7 +151,10 @@ describe('a swap is applied exactly once', () => {
     writeFileSync(path, JSON.stringify(journal, null, 2))
     const plan = cutover(['plan', ...live, '--detailed-exitcode'], dir)
     expect(plan.code).toBe(2)
-    expect(plan.out).toMatch(new RegExp(`ONCE_UNRECORDED.*text: swap \\[db-a, db-b\\]: this file was written by transaction ${txid} of an older cutover`))
+    expect(plan.out).toMatch(
+      new RegExp(
+        `ONCE_UNRECORDED.*text: swap \\[db-a, db-b\\]: this file was written by transaction ${txid} of an older cutover`,
+      ),
+    )
   })
 })
-

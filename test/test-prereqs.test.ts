@@ -26,44 +26,73 @@ describe('scripts/test-prereqs.mjs', () => {
     expect([r.status, r.stdout, r.stderr]).toEqual([0, '', ''])
   })
 
-  it.runIf(isRoot || process.env.CI === 'true')('not root: stops at once with one line naming the Debian packages', () => {
-    const bin = emptyBin()
-    const r = spawnSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script], { encoding: 'utf8', env: { PATH: bin } })
-    expect(r.status).toBe(1)
-    expect(r.stdout).toBe('')
-    const lines = r.stderr.split('\n').filter(Boolean)
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toContain(`install the Debian packages ${packages.join(' ')}`)
-  })
+  it.runIf(isRoot || process.env.CI === 'true')(
+    'not root: stops at once with one line naming the Debian packages',
+    () => {
+      const bin = emptyBin()
+      const r = spawnSync(
+        '/usr/bin/setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script],
+        { encoding: 'utf8', env: { PATH: bin } },
+      )
+      expect(r.status).toBe(1)
+      expect(r.stdout).toBe('')
+      const lines = r.stderr.split('\n').filter(Boolean)
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain(`install the Debian packages ${packages.join(' ')}`)
+    },
+  )
 
   // apt-get is the one stand-in here (this machine's packages must not change): it records its
   // arguments and, on install, provides the tools by linking the real ones.
-  it.runIf(isRoot || process.env.CI === 'true')('as root: runs apt-get update, then installs exactly the missing packages', () => {
-    const bin = emptyBin()
-    const log = join(bin, 'apt-get.log')
-    const real = ['cvtsudoers', 'php', 'setfattr', 'getfattr', 'setfacl', 'getfacl', 'chattr', 'git']
-      .map((t) => spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim())
-    expect(real.every(Boolean)).toBe(true)
-    writeFileSync(join(bin, 'apt-get'), `#!/bin/sh\necho "$DEBIAN_FRONTEND $*" >> ${log}\nif [ "$1" = install ]; then for t in ${real.join(' ')}; do /bin/ln -s "$t" ${bin}/; done; fi\n`, { mode: 0o755 })
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: bin } })
-    expect(r.stderr).toBe(`test prerequisites: installing the Debian packages ${packages.join(' ')}\n`)
-    expect(r.status).toBe(0)
-    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual([
-      'noninteractive update -qq',
-      `noninteractive install -y -qq --no-install-recommends ${packages.join(' ')}`,
-    ])
-  })
+  it.runIf(isRoot || process.env.CI === 'true')(
+    'as root: runs apt-get update, then installs exactly the missing packages',
+    () => {
+      const bin = emptyBin()
+      const log = join(bin, 'apt-get.log')
+      const real = [
+        'cvtsudoers',
+        'php',
+        'setfattr',
+        'getfattr',
+        'setfacl',
+        'getfacl',
+        'chattr',
+        'git',
+      ].map((t) => spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim())
+      expect(real.every(Boolean)).toBe(true)
+      writeFileSync(
+        join(bin, 'apt-get'),
+        `#!/bin/sh\necho "$DEBIAN_FRONTEND $*" >> ${log}\nif [ "$1" = install ]; then for t in ${real.join(' ')}; do /bin/ln -s "$t" ${bin}/; done; fi\n`,
+        { mode: 0o755 },
+      )
+      const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: bin } })
+      expect(r.stderr).toBe(
+        `test prerequisites: installing the Debian packages ${packages.join(' ')}\n`,
+      )
+      expect(r.status).toBe(0)
+      expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual([
+        'noninteractive update -qq',
+        `noninteractive install -y -qq --no-install-recommends ${packages.join(' ')}`,
+      ])
+    },
+  )
 
-  it.runIf(isRoot || process.env.CI === 'true')('as root: fails with one line when apt-get does not provide the tools', () => {
-    const bin = emptyBin()
-    writeFileSync(join(bin, 'apt-get'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: bin } })
-    expect(r.status).toBe(1)
-    expect(r.stderr.split('\n').filter(Boolean).at(-1)).toBe(`test prerequisites: still missing after apt-get: the Debian packages ${packages.join(' ')}`)
-  })
+  it.runIf(isRoot || process.env.CI === 'true')(
+    'as root: fails with one line when apt-get does not provide the tools',
+    () => {
+      const bin = emptyBin()
+      writeFileSync(join(bin, 'apt-get'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+      const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: bin } })
+      expect(r.status).toBe(1)
+      expect(r.stderr.split('\n').filter(Boolean).at(-1)).toBe(
+        `test prerequisites: still missing after apt-get: the Debian packages ${packages.join(' ')}`,
+      )
+    },
+  )
 })
 
-describe('the README\'s test command', () => {
+describe("the README's test command", () => {
   const root = join(import.meta.dirname, '..')
   it('is what .ci/run runs, and it checks the tools before anything else', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
@@ -72,9 +101,13 @@ describe('the README\'s test command', () => {
     expect(commands).toHaveLength(2)
     expect(commands[0]).toContain('npm install -g pnpm@10')
     expect(commands[1]).toBe('pnpm test')
-    const ci = readFileSync(join(root, '.ci/run'), 'utf8').split('\n').filter((l) => /^\s*pnpm test\b/.test(l))
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8')
+      .split('\n')
+      .filter((l) => /^\s*pnpm test\b/.test(l))
     expect(ci).toEqual(['pnpm test --reporter=default --reporter=json --outputFile.json="$report"'])
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>
+    }
     expect(pkg.scripts.test!.startsWith('node scripts/test-prereqs.mjs && ')).toBe(true)
   })
 })

@@ -8,7 +8,9 @@ const bin = join(repo, 'packages/cli/dist/bin.js')
 
 describe('cutover --version', () => {
   it('prints the version of @cutover/cli, and nothing else', () => {
-    const { version } = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8')) as { version: string }
+    const { version } = JSON.parse(
+      readFileSync(join(repo, 'packages/cli/package.json'), 'utf8'),
+    ) as { version: string }
     expect(version).toMatch(/^\d+\.\d+\.\d+/)
     for (const flag of ['--version', '-V']) {
       const r = spawnSync(process.execPath, [bin, flag], { encoding: 'utf8' })

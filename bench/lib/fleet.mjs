@@ -7,13 +7,32 @@ import { dirname, join } from 'node:path'
 import { decoysOf, inventory, literalRe, naiveRe } from './inventory.mjs'
 import { random } from './rand.mjs'
 
-const WORDS = 'cache pool worker queue mail session upload backup report ledger staff project invoice audit timeout retry buffer socket proxy upstream static media theme locale cron batch export import sync token limit quota index search shard replica archive'.split(' ')
+const WORDS =
+  'cache pool worker queue mail session upload backup report ledger staff project invoice audit timeout retry buffer socket proxy upstream static media theme locale cron batch export import sync token limit quota index search shard replica archive'.split(
+    ' ',
+  )
 
 const SITES = {
-  php: ["define('DB_HOST', '{A}');", "$CFG->dbhost = '{A}';", "$db['default']['hostname'] = '{A}';", "$servers = ['{A}', '{B}'];", '$dsn = "pgsql:host={A};port=5432;dbname=app";'],
+  php: [
+    "define('DB_HOST', '{A}');",
+    "$CFG->dbhost = '{A}';",
+    "$db['default']['hostname'] = '{A}';",
+    "$servers = ['{A}', '{B}'];",
+    '$dsn = "pgsql:host={A};port=5432;dbname=app";',
+  ],
   ini: ['host = {A}', 'amqp.host = "{A}"', 'servers = {A}:5672,{B}:5672'],
-  conf: ['    proxy_pass http://{A}:8080/;', '    server {A}:5432 max_fails=3;', 'ProxyPass /app http://{A}/app', '    allow {A};', 'DB_HOST={A}'],
-  json: ['  "host": "{A}"', '  "upstreams": ["{A}:8080", "{B}:8080"]', '  "dsn": "postgres://app@{A}:5432/app"'],
+  conf: [
+    '    proxy_pass http://{A}:8080/;',
+    '    server {A}:5432 max_fails=3;',
+    'ProxyPass /app http://{A}/app',
+    '    allow {A};',
+    'DB_HOST={A}',
+  ],
+  json: [
+    '  "host": "{A}"',
+    '  "upstreams": ["{A}:8080", "{B}:8080"]',
+    '  "dsn": "postgres://app@{A}:5432/app"',
+  ],
   txt: ['the database now answers on {A} since monday', 'ssh ops@{A} -p 22'],
 }
 const DECOYS = {
@@ -23,31 +42,78 @@ const DECOYS = {
   json: ['  "build": "{D}"'],
   txt: ['ticket {D} closed'],
 }
-const FORMATS = [['php', 25], ['ini', 15], ['conf', 30], ['json', 15], ['txt', 15]]
-const DIRS = { php: 'var/www/app', ini: 'etc/php', conf: 'etc/nginx', json: 'opt/svc', txt: 'home/ops' }
+const FORMATS = [
+  ['php', 25],
+  ['ini', 15],
+  ['conf', 30],
+  ['json', 15],
+  ['txt', 15],
+]
+const DIRS = {
+  php: 'var/www/app',
+  ini: 'etc/php',
+  conf: 'etc/nginx',
+  json: 'opt/svc',
+  txt: 'home/ops',
+}
 
 function noisePools(rng) {
   const w = () => rng.pick(WORDS)
   const n = () => rng.int(100000)
   const ip = () => {
     for (;;) {
-      const s = rng.next() < 0.5 ? `172.${16 + rng.int(16)}.${rng.int(256)}.${1 + rng.int(254)}` : `10.${1 + rng.int(9)}.${rng.int(256)}.${1 + rng.int(254)}`
+      const s =
+        rng.next() < 0.5
+          ? `172.${16 + rng.int(16)}.${rng.int(256)}.${1 + rng.int(254)}`
+          : `10.${1 + rng.int(9)}.${rng.int(256)}.${1 + rng.int(254)}`
       if (!naiveRe.test(s)) return s
     }
   }
   const make = (count, f) => Array.from({ length: count }, f).filter((l) => !naiveRe.test(l))
   return {
-    php: make(3000, () => rng.pick([
-      () => `$config['${w()}_${w()}'] = '${w()} ${w()} ${n()}';`,
-      () => `// ${w()} ${w()} ${w()} ${w()} ${n()}`,
-      () => `define('${w().toUpperCase()}_${w().toUpperCase()}', ${n()});`,
-      () => `$settings['${w()}']['${w()}'] = ['${w()}', '${w()}-${n()}', ${n()}];`,
-      () => `$peers[] = '${ip()}';`,
-    ])()),
-    ini: make(3000, () => rng.pick([() => `[${w()}_${w()}]`, () => `${w()}_${w()} = ${w()}-${n()}`, () => `; ${w()} ${w()} ${w()} ${n()}`, () => `${w()}.${w()} = "${w()} ${w()}"`, () => `bind = ${ip()}`])()),
-    conf: make(3000, () => rng.pick([() => `    ${w()}_${w()} ${w()}-${n()};`, () => `# ${w()} ${w()} ${w()} ${n()}`, () => `location /${w()}/${w()}/ {`, () => '}', () => `    allow ${ip()};`, () => `    keepalive_timeout ${n() % 300};`])()),
-    json: make(3000, () => rng.pick([() => `  "${w()}_${n()}": "${w()} ${w()} ${n()}"`, () => `  "${w()}_${w()}_${n()}": ${n()}`, () => `  "${w()}_${n()}": ${rng.next() < 0.5}`, () => `  "peer_${n()}": "${ip()}"`])()),
-    txt: make(3000, () => rng.pick([() => `${w()} ${w()} ${w()} ${w()} ${w()} ${n()} ${w()} ${w()}.`, () => `- ${w()} ${w()} moved to ${ip()} (${w()})`, () => ''])()),
+    php: make(3000, () =>
+      rng.pick([
+        () => `$config['${w()}_${w()}'] = '${w()} ${w()} ${n()}';`,
+        () => `// ${w()} ${w()} ${w()} ${w()} ${n()}`,
+        () => `define('${w().toUpperCase()}_${w().toUpperCase()}', ${n()});`,
+        () => `$settings['${w()}']['${w()}'] = ['${w()}', '${w()}-${n()}', ${n()}];`,
+        () => `$peers[] = '${ip()}';`,
+      ])(),
+    ),
+    ini: make(3000, () =>
+      rng.pick([
+        () => `[${w()}_${w()}]`,
+        () => `${w()}_${w()} = ${w()}-${n()}`,
+        () => `; ${w()} ${w()} ${w()} ${n()}`,
+        () => `${w()}.${w()} = "${w()} ${w()}"`,
+        () => `bind = ${ip()}`,
+      ])(),
+    ),
+    conf: make(3000, () =>
+      rng.pick([
+        () => `    ${w()}_${w()} ${w()}-${n()};`,
+        () => `# ${w()} ${w()} ${w()} ${n()}`,
+        () => `location /${w()}/${w()}/ {`,
+        () => '}',
+        () => `    allow ${ip()};`,
+        () => `    keepalive_timeout ${n() % 300};`,
+      ])(),
+    ),
+    json: make(3000, () =>
+      rng.pick([
+        () => `  "${w()}_${n()}": "${w()} ${w()} ${n()}"`,
+        () => `  "${w()}_${w()}_${n()}": ${n()}`,
+        () => `  "${w()}_${n()}": ${rng.next() < 0.5}`,
+        () => `  "peer_${n()}": "${ip()}"`,
+      ])(),
+    ),
+    txt: make(3000, () =>
+      rng.pick([
+        () => `${w()} ${w()} ${w()} ${w()} ${w()} ${n()} ${w()} ${w()}.`,
+        () => `- ${w()} ${w()} moved to ${ip()} (${w()})`,
+        () => '',
+      ])(),
+    ),
   }
 }
 
@@ -103,9 +169,20 @@ function assemble(format, lines) {
 export function generateFleet(dir, { files = 100000, seed = 9 } = {}) {
   const rng = random(seed)
   const pools = noisePools(rng)
-  const decoys = inventory.flatMap((h) => decoysOf(h.old)).filter((d) => !inventory.some((h) => h.old === d))
+  const decoys = inventory
+    .flatMap((h) => decoysOf(h.old))
+    .filter((d) => !inventory.some((h) => h.old === d))
   const formats = FORMATS.flatMap(([f, w]) => Array(w).fill(f))
-  const expected = { seed, files, bytes: 0, hot: 0, decoyOnly: 0, sites: 0, decoySites: 0, listed: [] }
+  const expected = {
+    seed,
+    files,
+    bytes: 0,
+    hot: 0,
+    decoyOnly: 0,
+    sites: 0,
+    decoySites: 0,
+    listed: [],
+  }
   const madeDirs = new Set()
   for (let i = 0; i < files; i++) {
     const format = rng.pick(formats)
@@ -128,7 +205,8 @@ export function generateFleet(dir, { files = 100000, seed = 9 } = {}) {
       for (let j = 0; j < k; j++) inserts.push(fill(rng.pick(SITES[format]), rng, decoys))
       if (rng.next() < 0.3) inserts.push(fill(rng.pick(DECOYS[format]), rng, decoys))
     } else if (decoyOnly) {
-      for (let j = 0; j < 1 + rng.int(2); j++) inserts.push(fill(rng.pick(DECOYS[format]), rng, decoys))
+      for (let j = 0; j < 1 + rng.int(2); j++)
+        inserts.push(fill(rng.pick(DECOYS[format]), rng, decoys))
     }
     for (const ins of inserts) lines.splice(rng.int(lines.length + 1), 0, ins)
     const { orig, exp, sites } = assemble(format, lines)

@@ -17,11 +17,17 @@ export function setupHosts(work, lines, log) {
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(join(dir, 'root', 'etc'), { recursive: true })
     log(`generating a hosts file of ${lines} lines ...`)
-    writeFileSync(join(dir, 'expected.json'), JSON.stringify(generateHosts(join(dir, 'root', 'etc', 'hosts'), { lines })))
+    writeFileSync(
+      join(dir, 'expected.json'),
+      JSON.stringify(generateHosts(join(dir, 'root', 'etc', 'hosts'), { lines })),
+    )
     writeFileSync(stampFile, STAMP)
   }
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'))
-  writeFileSync(join(dir, 'cutover.yaml'), `version: 1\n${hostsYaml()}steps:\n  - hosts: { files: [etc/hosts], ensure: new }\n`)
+  writeFileSync(
+    join(dir, 'cutover.yaml'),
+    `version: 1\n${hostsYaml()}steps:\n  - hosts: { files: [etc/hosts], ensure: new }\n`,
+  )
   // what a sysadmin writes for Augeas: re-address the names that are there, append the others
   let k = 0
   const aug = inventory.map((h) =>
@@ -42,19 +48,38 @@ export function benchHosts({ dir }, { cli, runs, have, log, augTimeout = 60 }) {
   }
   const hostsOf = (root) => readFileSync(join(dir, root, 'etc', 'hosts'), 'utf8')
   const tools = [
-    { name: 'cutover plan (hosts ensure)', anchor: true, cmd: `node '${cli}' plan --spec cutover.yaml --root root --out plan.json > review.txt`, cwd: dir,
+    {
+      name: 'cutover plan (hosts ensure)',
+      anchor: true,
+      cmd: `node '${cli}' plan --spec cutover.yaml --root root --out plan.json > review.txt`,
+      cwd: dir,
       after: () => {
         const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'))
-        return checkHosts(plan.changes[0] ? applyChange(hostsOf('root'), plan.changes[0]) : hostsOf('root'))
-      } },
-    { name: 'cutover apply --yes (plan + apply)', cmd: `node '${cli}' apply --spec cutover.yaml --root copy --state-dir state --yes --quiet`, cwd: dir,
+        return checkHosts(
+          plan.changes[0] ? applyChange(hostsOf('root'), plan.changes[0]) : hostsOf('root'),
+        )
+      },
+    },
+    {
+      name: 'cutover apply --yes (plan + apply)',
+      cmd: `node '${cli}' apply --spec cutover.yaml --root copy --state-dir state --yes --quiet`,
+      cwd: dir,
       before: () => {
         fresh()
         rmSync(join(dir, 'state'), { recursive: true, force: true })
       },
-      after: () => checkHosts(hostsOf('copy')) },
-    { name: 'augtool (Hosts lens)', runs: 1, timeout: augTimeout * 1000, cmd: `augtool -A -r copy --transform 'Hosts incl /etc/hosts' -f ensure.aug > aug.out`, cwd: dir,
-      skip: have.augtool ? undefined : 'skipped: augtool missing', before: fresh, after: () => checkHosts(hostsOf('copy')) },
+      after: () => checkHosts(hostsOf('copy')),
+    },
+    {
+      name: 'augtool (Hosts lens)',
+      runs: 1,
+      timeout: augTimeout * 1000,
+      cmd: `augtool -A -r copy --transform 'Hosts incl /etc/hosts' -f ensure.aug > aug.out`,
+      cwd: dir,
+      skip: have.augtool ? undefined : 'skipped: augtool missing',
+      before: fresh,
+      after: () => checkHosts(hostsOf('copy')),
+    },
   ]
   log('hosts: ensuring')
   return series(tools, runs, log)

@@ -20,8 +20,14 @@ export function generateHosts(path, { lines = 200000, seed = 5 } = {}) {
     const r = rng.next()
     if (r < 0.05) out.push(`# rack ${rng.int(400)} row ${rng.int(40)}`)
     else if (r < 0.07) out.push('')
-    else if (r < 0.1) out.push(`fd00:${rng.int(65536).toString(16)}::${rng.int(65536).toString(16)}\tv6-${i}.corp.example.net`)
-    else out.push(`172.${16 + rng.int(16)}.${rng.int(256)}.${1 + rng.int(254)}\thost-${i}.corp.example.net host-${i}${rng.next() < 0.3 ? ` h${i}` : ''}`)
+    else if (r < 0.1)
+      out.push(
+        `fd00:${rng.int(65536).toString(16)}::${rng.int(65536).toString(16)}\tv6-${i}.corp.example.net`,
+      )
+    else
+      out.push(
+        `172.${16 + rng.int(16)}.${rng.int(256)}.${1 + rng.int(254)}\thost-${i}.corp.example.net host-${i}${rng.next() < 0.3 ? ` h${i}` : ''}`,
+      )
   }
   for (const h of queue) out.push(`${h.old}\t${h.name}`)
   writeFileSync(path, out.join('\n') + '\n')

@@ -14,7 +14,9 @@ export const inventory = [
 
 /** The `hosts:` block of a spec. */
 export function hostsYaml() {
-  return 'hosts:\n' + inventory.map((h) => `  ${h.name}: { old: ${h.old}, new: ${h.new} }\n`).join('')
+  return (
+    'hosts:\n' + inventory.map((h) => `  ${h.name}: { old: ${h.old}, new: ${h.new} }\n`).join('')
+  )
 }
 
 /** Strings that look like an old address to a careless tool but are not one. */

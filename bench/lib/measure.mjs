@@ -11,9 +11,16 @@ const rssFile = join(tmpdir(), `cutover-bench-rss-${process.pid}`)
 /** Runs `cmd` with bash; returns wall ms, peak RSS in KB (when GNU time is there) and the exit code. */
 export function timed(cmd, { cwd, ok = [0], timeout = 900_000 } = {}) {
   const withTime = existsSync(TIME)
-  const argv = withTime ? [TIME, ['-f', '%M', '-o', rssFile, 'bash', '-c', cmd]] : ['bash', ['-c', cmd]]
+  const argv = withTime
+    ? [TIME, ['-f', '%M', '-o', rssFile, 'bash', '-c', cmd]]
+    : ['bash', ['-c', cmd]]
   const t = performance.now()
-  const r = spawnSync(argv[0], argv[1], { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout, maxBuffer: 64 << 20 })
+  const r = spawnSync(argv[0], argv[1], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout,
+    maxBuffer: 64 << 20,
+  })
   const ms = performance.now() - t
   let rss
   if (withTime && existsSync(rssFile)) {
@@ -21,8 +28,15 @@ export function timed(cmd, { cwd, ok = [0], timeout = 900_000 } = {}) {
     rmSync(rssFile)
   }
   const code = r.status
-  if (r.error?.code === 'ETIMEDOUT' || r.signal) return { ms, rss, code: null, error: `timed out after ${Math.round(timeout / 1000)} s` }
-  if (!ok.includes(code)) return { ms, rss, code, error: `exit ${code}: ${String(r.stderr).trim().split('\n').slice(-3).join(' / ')}` }
+  if (r.error?.code === 'ETIMEDOUT' || r.signal)
+    return { ms, rss, code: null, error: `timed out after ${Math.round(timeout / 1000)} s` }
+  if (!ok.includes(code))
+    return {
+      ms,
+      rss,
+      code,
+      error: `exit ${code}: ${String(r.stderr).trim().split('\n').slice(-3).join(' / ')}`,
+    }
   return { ms, rss, code }
 }
 
@@ -39,7 +53,9 @@ export function median(xs) {
  * A tool: { name, cmd, cwd?, ok?, runs?, before?(), after?(result, round), skip? }.
  */
 export function series(tools, runs, log) {
-  const out = new Map(tools.map((t) => [t.name, { tool: t, times: [], rss: 0, error: t.skip, check: undefined }]))
+  const out = new Map(
+    tools.map((t) => [t.name, { tool: t, times: [], rss: 0, error: t.skip, check: undefined }]),
+  )
   const once = (t, round) => {
     const o = out.get(t.name)
     if (o.error) return
@@ -56,6 +72,17 @@ export function series(tools, runs, log) {
     if (round === 0) o.check = checked
     log(`  ${t.name}: ${round === 0 ? 'warm-up' : `run ${round}`} ${(r.ms / 1000).toFixed(2)} s`)
   }
-  for (let round = 0; round <= runs; round++) for (const t of tools) if (round <= (t.runs ?? runs)) once(t, round)
-  return [...out.values()].map((o) => ({ name: o.tool.name, anchor: o.tool.anchor, note: o.tool.note, error: o.error, median: o.times.length ? median(o.times) : undefined, min: o.times.length ? Math.min(...o.times) : undefined, n: o.times.length, rss: o.rss, check: o.check }))
+  for (let round = 0; round <= runs; round++)
+    for (const t of tools) if (round <= (t.runs ?? runs)) once(t, round)
+  return [...out.values()].map((o) => ({
+    name: o.tool.name,
+    anchor: o.tool.anchor,
+    note: o.tool.note,
+    error: o.error,
+    median: o.times.length ? median(o.times) : undefined,
+    min: o.times.length ? Math.min(...o.times) : undefined,
+    n: o.times.length,
+    rss: o.rss,
+    check: o.check,
+  }))
 }

@@ -45,6 +45,12 @@ export function checkPlan(planPath, root, expected) {
 /** Checks the files of `rewritten` (a copy of `pristine` that a tool rewrote) against the expected sites. */
 export function checkTree(pristine, rewritten, expected) {
   const t = tally()
-  for (const entry of expected.listed) checkText(t, readFileSync(join(pristine, entry.path), 'latin1'), readFileSync(join(rewritten, entry.path), 'latin1'), entry)
+  for (const entry of expected.listed)
+    checkText(
+      t,
+      readFileSync(join(pristine, entry.path), 'latin1'),
+      readFileSync(join(rewritten, entry.path), 'latin1'),
+      entry,
+    )
   return t
 }

@@ -7,7 +7,7 @@ const byLength = [...inventory].sort((a, b) => b.old.length - a.old.length)
 /** perl -p program: old addresses (not inside a longer number or dotted quad) become names; routing keys get .test. */
 export function perlProgram({ variants = false } = {}) {
   const map = inventory.map((h) => `'${h.old}' => '${h.name}'`).join(', ')
-  const keys = variants ? "s/(?<![\\w.-])(oas\\.staff|oas\\.projects)(?![\\w.-])/$1.test/g;\n" : ''
+  const keys = variants ? 's/(?<![\\w.-])(oas\\.staff|oas\\.projects)(?![\\w.-])/$1.test/g;\n' : ''
   return `BEGIN { %h = (${map}) }\ns/(?<![\\d.])(${byLength.map((h) => esc(h.old)).join('|')})(?!\\d|\\.\\d)/$h{$1}/g;\n${keys}`
 }
 

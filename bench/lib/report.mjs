@@ -6,7 +6,8 @@ const mb = (kb) => (kb ? (kb / 1024).toFixed(0) : '—')
 function correctness(c) {
   if (!c) return ''
   if (c.note) return c.note
-  if ('ok' in c && 'expected' in c && !('files' in c)) return `${c.ok}/${c.expected} names right, ${c.missed} missed, ${c.wrong} wrong`
+  if ('ok' in c && 'expected' in c && !('files' in c))
+    return `${c.ok}/${c.expected} names right, ${c.missed} missed, ${c.wrong} wrong`
   const left = c.leftovers !== undefined ? `; ${c.leftovers} leftovers reported` : ''
   return `${c.done}/${c.expected} edits, ${c.missed} missed, ${c.wrong} wrong${left}`
 }
@@ -14,10 +15,15 @@ function correctness(c) {
 /** A markdown table of one section's rows, with ratios to its anchor. */
 export function table(rows) {
   const anchor = rows.find((r) => r.anchor && r.median !== undefined)
-  const out = ['| tool | median s | min s | runs | × anchor | peak RSS MB | correctness |', '|---|---:|---:|---:|---:|---:|---|']
+  const out = [
+    '| tool | median s | min s | runs | × anchor | peak RSS MB | correctness |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  ]
   for (const r of rows) {
     const ratio = anchor && r.median !== undefined ? (r.median / anchor.median).toFixed(2) : '—'
-    out.push(`| ${r.name}${r.anchor ? ' (anchor)' : ''} | ${r.error && r.median === undefined ? r.error : s(r.median)} | ${s(r.min)} | ${r.n} | ${ratio} | ${mb(r.rss)} | ${correctness(r.check)} |`)
+    out.push(
+      `| ${r.name}${r.anchor ? ' (anchor)' : ''} | ${r.error && r.median === undefined ? r.error : s(r.median)} | ${s(r.min)} | ${r.n} | ${ratio} | ${mb(r.rss)} | ${correctness(r.check)} |`,
+    )
   }
   return out.join('\n')
 }

@@ -1,8 +1,22 @@
 import { posix } from 'node:path'
-import { applyEdits, formatDiagnostic, quotePath, showControls, type FileChange, type Plan } from '@cutover/rewrite'
+import {
+  applyEdits,
+  formatDiagnostic,
+  quotePath,
+  showControls,
+  type FileChange,
+  type Plan,
+} from '@cutover/rewrite'
 
 /** ANSI colors, or none (not a terminal, or NO_COLOR set). */
-export interface Paint { red(s: string): string; green(s: string): string; cyan(s: string): string; bold(s: string): string; dim(s: string): string; yellow(s: string): string }
+export interface Paint {
+  red(s: string): string
+  green(s: string): string
+  cyan(s: string): string
+  bold(s: string): string
+  dim(s: string): string
+  yellow(s: string): string
+}
 
 export function paint(enabled: boolean): Paint {
   const c = (code: number) => (s: string) => (enabled ? `\u001b[${code}m${s}\u001b[0m` : s)
@@ -17,7 +31,9 @@ export function ruleCounts(c: FileChange): string {
   const counts = new Map<string, number>()
   let text = c.beforeText
   c.passes.forEach((pass, i) => {
-    for (const e of pass) if (!(e.secret && text.slice(e.start, e.end) === e.text)) counts.set(e.rule, (counts.get(e.rule) ?? 0) + 1)
+    for (const e of pass)
+      if (!(e.secret && text.slice(e.start, e.end) === e.text))
+        counts.set(e.rule, (counts.get(e.rule) ?? 0) + 1)
     if (i + 1 < c.passes.length && pass.length) text = applyEdits(text, pass)
   })
   return [...counts.entries()].map(([r, n]) => `${r} ×${n}`).join(', ')
@@ -31,18 +47,44 @@ export function ruleCounts(c: FileChange): string {
 export function formatPlan(plan: Plan, p: Paint): string {
   const out: string[] = []
   const where = plan.profile ? ` for profile ${p.bold(plan.profile)}` : ''
-  if (plan.changes.length === 0 && plan.database.length > 0) out.push(`No file changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
-  else if (plan.changes.length === 0) out.push(`No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`)
+  if (plan.changes.length === 0 && plan.database.length > 0)
+    out.push(
+      `No file changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`,
+    )
+  else if (plan.changes.length === 0)
+    out.push(
+      `No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`,
+    )
   else {
-    out.push(p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) + p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`))
+    out.push(
+      p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) +
+        p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`),
+    )
     // a target reached through a link shows where it leads: `etc/hosts -> ../run/hosts`
-    const named = (c: FileChange) => (c.link === undefined ? quotePath(c.target) : `${quotePath(c.target)} -> ${quotePath(linkShown(c.target, c.link))}`)
+    const named = (c: FileChange) =>
+      c.link === undefined
+        ? quotePath(c.target)
+        : `${quotePath(c.target)} -> ${quotePath(linkShown(c.target, c.link))}`
     // columns: paths padded to the longest, kinds likewise, counts right-aligned
-    const rows = plan.changes.map((c) => ({ path: named(c), kinds: c.kinds.join('+'), added: `+${c.added}`, removed: `-${c.removed}`, rules: ruleCounts(c) }))
-    const width = (k: 'path' | 'kinds' | 'added' | 'removed') => Math.max(...rows.map((r) => r[k].length))
-    const w = { path: width('path'), kinds: width('kinds'), added: width('added'), removed: width('removed') }
+    const rows = plan.changes.map((c) => ({
+      path: named(c),
+      kinds: c.kinds.join('+'),
+      added: `+${c.added}`,
+      removed: `-${c.removed}`,
+      rules: ruleCounts(c),
+    }))
+    const width = (k: 'path' | 'kinds' | 'added' | 'removed') =>
+      Math.max(...rows.map((r) => r[k].length))
+    const w = {
+      path: width('path'),
+      kinds: width('kinds'),
+      added: width('added'),
+      removed: width('removed'),
+    }
     for (const r of rows) {
-      out.push(`  ${r.path.padEnd(w.path)}  ${r.kinds.padEnd(w.kinds)}  ${p.green(r.added.padStart(w.added))} ${p.red(r.removed.padStart(w.removed))}  ${r.rules}`)
+      out.push(
+        `  ${r.path.padEnd(w.path)}  ${r.kinds.padEnd(w.kinds)}  ${p.green(r.added.padStart(w.added))} ${p.red(r.removed.padStart(w.removed))}  ${r.rules}`,
+      )
     }
     out.push('')
     for (const c of plan.changes) out.push(colorDiff(c.diff, p))
@@ -50,7 +92,12 @@ export function formatPlan(plan: Plan, p: Paint): string {
   if (plan.database.length) {
     out.push(p.bold(`Database${where}: ${plan.database.length} object(s) to change`))
     const width = Math.max(...plan.database.map((c) => quotePath(c.target).length))
-    for (const c of plan.database) out.push(`  ${quotePath(c.target).padEnd(width)}  ${c.kind.padEnd(8)} ${Object.entries(c.rules).map(([r, n]) => `${r} ×${n}`).join(', ')}`)
+    for (const c of plan.database)
+      out.push(
+        `  ${quotePath(c.target).padEnd(width)}  ${c.kind.padEnd(8)} ${Object.entries(c.rules)
+          .map(([r, n]) => `${r} ×${n}`)
+          .join(', ')}`,
+      )
     out.push('')
     for (const c of plan.database) out.push(colorDiff(c.diff, p))
   }
@@ -69,7 +116,9 @@ export function formatPlan(plan: Plan, p: Paint): string {
   }
   for (const n of plan.notes) {
     const at = n.line ? `${quotePath(n.target)}:${n.line}:${n.col}` : quotePath(n.target)
-    out.push(`${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${showControls(n.message)}`)
+    out.push(
+      `${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${showControls(n.message)}`,
+    )
   }
   return out.join('\n') + '\n'
 }
@@ -79,7 +128,17 @@ function colorDiff(diff: string, p: Paint): string {
   return diff
     .split('\n')
     .map(showControls)
-    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? p.bold(l) : l.startsWith('@@') ? p.cyan(l) : l.startsWith('+') ? p.green(l) : l.startsWith('-') ? p.red(l) : l))
+    .map((l) =>
+      l.startsWith('+++') || l.startsWith('---')
+        ? p.bold(l)
+        : l.startsWith('@@')
+          ? p.cyan(l)
+          : l.startsWith('+')
+            ? p.green(l)
+            : l.startsWith('-')
+              ? p.red(l)
+              : l,
+    )
     .join('\n')
 }
 

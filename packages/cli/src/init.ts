@@ -6,7 +6,8 @@ import type { Command } from './command.js'
 import { counted, progressLine } from './progress.js'
 import { EXIT } from './exit.js'
 
-const list = (v: unknown): string[] | undefined => (Array.isArray(v) && v.length ? v.map(String) : undefined)
+const list = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.length ? v.map(String) : undefined
 
 /**
  * `cutover init`: scans the root for addresses and host names and writes a starter spec. It
@@ -24,8 +25,14 @@ export const init: Command = async (opts, _args, io) => {
     scan = await scanForInit(root, {
       ...(files ? { files } : {}),
       ...(exclude ? { exclude } : {}),
-      onProgress: (p) => progress.update(counted('scanning', p, `${p.matched} with addresses`), p.considered === p.total),
-      ...(opts.verbose ? { onFile: (t: string, what: string) => progress.note(`${t}: ${what}`) } : {}),
+      onProgress: (p) =>
+        progress.update(
+          counted('scanning', p, `${p.matched} with addresses`),
+          p.considered === p.total,
+        ),
+      ...(opts.verbose
+        ? { onFile: (t: string, what: string) => progress.note(`${t}: ${what}`) }
+        : {}),
     })
   } finally {
     progress.done()
@@ -33,7 +40,11 @@ export const init: Command = async (opts, _args, io) => {
   const rootHint = typeof opts.root === 'string' ? opts.root : '/'
   // the schema this package ships, relative to the spec so that editors find it
   const schemaPath = fileURLToPath(new URL('../schema/cutover.schema.json', import.meta.url))
-  const text = starterSpec(scan, { rootHint, specHint: specArg, schemaRef: relative(dirname(specPath), schemaPath) })
+  const text = starterSpec(scan, {
+    rootHint,
+    specHint: specArg,
+    schemaRef: relative(dirname(specPath), schemaPath),
+  })
   if (opts.print) {
     io.stdout.write(text)
     return EXIT.ok
@@ -43,7 +54,10 @@ export const init: Command = async (opts, _args, io) => {
     fh = await open(specPath, 'wx', 0o644)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new CutoverError('SPEC_EXISTS', `${relative(io.cwd, specPath) || specPath} exists; init never overwrites a spec (remove it, or pass --spec NEW.yaml or --print)`)
+      throw new CutoverError(
+        'SPEC_EXISTS',
+        `${relative(io.cwd, specPath) || specPath} exists; init never overwrites a spec (remove it, or pass --spec NEW.yaml or --print)`,
+      )
     }
     throw e
   }

@@ -19,7 +19,9 @@ export interface Io {
 }
 
 /** Collects output in memory, for tests. */
-export function memoryIo(overrides: Partial<Io> = {}): Io & { out: () => string; err: () => string } {
+export function memoryIo(
+  overrides: Partial<Io> = {},
+): Io & { out: () => string; err: () => string } {
   let out = ''
   let err = ''
   return {

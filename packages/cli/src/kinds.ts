@@ -25,7 +25,9 @@ export async function allStepKinds(): Promise<readonly StepKind<any>[]> {
  * The step kinds to plan a spec with: those named by `names` when each is one this module can
  * load alone, else every kind.
  */
-export async function stepKindsFor(names: readonly string[] | undefined): Promise<readonly StepKind<any>[]> {
+export async function stepKindsFor(
+  names: readonly string[] | undefined,
+): Promise<readonly StepKind<any>[]> {
   if (!names || names.some((n) => !Object.hasOwn(lazy, n))) return allStepKinds()
   return Promise.all([...new Set(names)].map((n) => lazy[n]!()))
 }

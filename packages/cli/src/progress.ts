@@ -19,7 +19,12 @@ const CLEAR = '\r\u001b[K'
  */
 export function progressLine(io: Io, opts: { quiet?: unknown; json?: unknown }): Progress {
   const enabled = (io.stderrIsTTY ?? io.isTTY) && !opts.quiet && !opts.json
-  if (!enabled) return { update: () => undefined, done: () => undefined, note: (line) => void io.stderr.write(showControls(line) + '\n') }
+  if (!enabled)
+    return {
+      update: () => undefined,
+      done: () => undefined,
+      note: (line) => void io.stderr.write(showControls(line) + '\n'),
+    }
   const started = Date.now()
   let last = 0
   let shown = false
@@ -43,6 +48,10 @@ export function progressLine(io: Io, opts: { quiet?: unknown; json?: unknown }):
 }
 
 /** Files considered, matched and the total, as the progress line says them. */
-export function counted(verb: string, p: { considered: number; total: number }, matched: string): string {
+export function counted(
+  verb: string,
+  p: { considered: number; total: number },
+  matched: string,
+): string {
   return `${verb} ${p.considered}/${p.total} files, ${matched}`
 }

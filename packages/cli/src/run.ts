@@ -10,68 +10,111 @@ import { EXIT } from './exit.js'
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   let code: number = EXIT.ok
   const program = new Command('cutover')
-    .description('Rewrite the configuration of servers for a migration, reviewed as one plan and applied all-or-nothing.')
+    .description(
+      'Rewrite the configuration of servers for a migration, reviewed as one plan and applied all-or-nothing.',
+    )
     .version(await version(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run cutover --help for usage)')
 
   const spec = () => new Option('--spec <file>', 'the migration spec').default('cutover.yaml')
-  const root = () => new Option('--root <dir>', 'the root that spec paths are relative to (default: /, or the root of the plan)')
-  const profile = () => new Option('--profile <name>', 'the profile to plan for (required when the spec has profiles)')
-  const stateDir = () => new Option('--state-dir <dir>', 'journal, backups and lock (default <root>/var/lib/cutover)')
-  const maxFileSize = () => new Option('--max-file-size <size>', 'refuse files in scope larger than this: bytes, or with K, M, G (default 64M)')
+  const root = () =>
+    new Option(
+      '--root <dir>',
+      'the root that spec paths are relative to (default: /, or the root of the plan)',
+    )
+  const profile = () =>
+    new Option('--profile <name>', 'the profile to plan for (required when the spec has profiles)')
+  const stateDir = () =>
+    new Option('--state-dir <dir>', 'journal, backups and lock (default <root>/var/lib/cutover)')
+  const maxFileSize = () =>
+    new Option(
+      '--max-file-size <size>',
+      'refuse files in scope larger than this: bytes, or with K, M, G (default 64M)',
+    )
   const quiet = () => new Option('-q, --quiet', 'print only what a script needs (no progress line)')
   const verbose = () => new Option('--verbose', 'list every file considered and why it was skipped')
-  const action = (name: string) => async (...args: unknown[]) => {
-    const cmd = args[args.length - 1] as Command
-    const { commands } = await import('./commands.js')
-    code = await commands[name]!(cmd.opts(), cmd.args, io)
-  }
+  const action =
+    (name: string) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command
+      const { commands } = await import('./commands.js')
+      code = await commands[name]!(cmd.opts(), cmd.args, io)
+    }
 
   program
     .command('plan')
     .description('show every change as a unified diff, and what was left over')
-    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir()).addOption(maxFileSize())
+    .addOption(spec())
+    .addOption(root())
+    .addOption(profile())
+    .addOption(stateDir())
+    .addOption(maxFileSize())
     .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
     .option('--json', 'print the plan document instead of the review')
     .option('--detailed-exitcode', 'exit 2 when there are changes')
-    .option('--show-sensitive', 'show values that look like credentials in the review (never the spec\'s secrets or the old values they replace; not with --out or --json)')
-    .addOption(quiet()).addOption(verbose())
+    .option(
+      '--show-sensitive',
+      "show values that look like credentials in the review (never the spec's secrets or the old values they replace; not with --out or --json)",
+    )
+    .addOption(quiet())
+    .addOption(verbose())
     .action(action('plan'))
   program
     .command('apply')
-    .description('apply a saved plan, or plan and apply after confirmation: all files change or none')
+    .description(
+      'apply a saved plan, or plan and apply after confirmation: all files change or none',
+    )
     .argument('[plan]', 'a plan saved with `cutover plan --out`')
-    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir()).addOption(maxFileSize())
+    .addOption(spec())
+    .addOption(root())
+    .addOption(profile())
+    .addOption(stateDir())
+    .addOption(maxFileSize())
     .option('--yes', 'apply without asking (required without a terminal)')
-    .addOption(quiet()).addOption(verbose())
+    .addOption(quiet())
+    .addOption(verbose())
     .action(action('apply'))
   program
     .command('verify')
     .description('succeed when the plan for the profile is empty')
-    .addOption(spec()).addOption(root()).addOption(profile()).addOption(stateDir()).addOption(maxFileSize())
+    .addOption(spec())
+    .addOption(root())
+    .addOption(profile())
+    .addOption(stateDir())
+    .addOption(maxFileSize())
     .option('--strict', 'also fail when there are leftovers')
-    .addOption(quiet()).addOption(verbose())
+    .addOption(quiet())
+    .addOption(verbose())
     .action(action('verify'))
   program
     .command('init')
-    .description('scan a root for addresses and host names and write a starter spec (never overwrites)')
+    .description(
+      'scan a root for addresses and host names and write a starter spec (never overwrites)',
+    )
     .addOption(new Option('--spec <file>', 'where to write the spec').default('cutover.yaml'))
     .addOption(new Option('--root <dir>', 'the root to scan (default: /)'))
-    .option('--files <glob...>', 'globs relative to the root to scan (default: etc/**, var/www/**, home/*/**)')
+    .option(
+      '--files <glob...>',
+      'globs relative to the root to scan (default: etc/**, var/www/**, home/*/**)',
+    )
     .option('--exclude <glob...>', 'globs to leave out')
     .option('--print', 'print the spec instead of writing it')
-    .addOption(quiet()).addOption(verbose())
+    .addOption(quiet())
+    .addOption(verbose())
     .action(action('init'))
   program
     .command('schema')
-    .description('print the JSON Schema of cutover.yaml (for editors: # yaml-language-server: $schema=…)')
+    .description(
+      'print the JSON Schema of cutover.yaml (for editors: # yaml-language-server: $schema=…)',
+    )
     .action(action('schema'))
   program
     .command('rollback')
     .description('restore the last applied transaction from its backups, as a new transaction')
-    .addOption(root()).addOption(stateDir())
+    .addOption(root())
+    .addOption(stateDir())
     .option('--yes', 'roll back without asking')
     .option('--force', 'also restore targets that changed since that transaction')
     .action(action('rollback'))
@@ -79,20 +122,26 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .command('state')
     .description('list the transactions in the state directory, or prune old finished ones')
     .argument('[action]', '"list" (default) or "prune"')
-    .addOption(root()).addOption(stateDir())
+    .addOption(root())
+    .addOption(stateDir())
     .option('--keep <n>', 'with prune: how many finished transactions to keep', '5')
     .action(action('state'))
   program
     .command('recover')
     .description('finish or undo an interrupted apply: every target all-before or all-after')
-    .addOption(root()).addOption(stateDir())
+    .addOption(root())
+    .addOption(stateDir())
     .action(action('recover'))
 
   try {
     await program.parseAsync([...argv], { from: 'user' })
   } catch (e) {
     if (e instanceof CommanderError) {
-      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.error
+      return e.exitCode === 0 ||
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version'
+        ? EXIT.ok
+        : EXIT.error
     }
     throw e
   }
@@ -101,6 +150,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 
 async function version(): Promise<string> {
   const { readFile } = await import('node:fs/promises')
-  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
   return pkg.version
 }

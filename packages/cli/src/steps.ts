@@ -4,4 +4,13 @@ import { sqlStep } from '@cutover/sqlfn'
 import { sudoersStep } from '@cutover/sudoers'
 
 /** Every step kind the `cutover` command knows, in the order the docs list them. */
-export const stepKinds: readonly StepKind<any>[] = [textStep, phpStep, iniStep, jsonStep, jsStep, hostsStep, sudoersStep, sqlStep]
+export const stepKinds: readonly StepKind<any>[] = [
+  textStep,
+  phpStep,
+  iniStep,
+  jsonStep,
+  jsStep,
+  hostsStep,
+  sudoersStep,
+  sqlStep,
+]

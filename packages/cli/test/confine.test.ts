@@ -1,4 +1,15 @@
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -16,9 +27,17 @@ function spec(files: string[], extra = ''): string {
   return `version: 1\nhosts:\n  f.example: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ${JSON.stringify(files)}, addresses: new${extra} }\n`
 }
 
-function setup(files: Record<string, string>, specFiles: string[], extra = ''): { base: string; root: string; outside: string } {
+function setup(
+  files: Record<string, string>,
+  specFiles: string[],
+  extra = '',
+): { base: string; root: string; outside: string } {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-confine-')))
-  for (const [p, text] of Object.entries({ 'outside/app.conf': OLD, 'outside/www/site/a.conf': OLD, ...files })) {
+  for (const [p, text] of Object.entries({
+    'outside/app.conf': OLD,
+    'outside/www/site/a.conf': OLD,
+    ...files,
+  })) {
     mkdirSync(dirname(join(base, p)), { recursive: true })
     writeFileSync(join(base, p), text)
   }
@@ -37,7 +56,10 @@ describe('--root confines reads and writes to the root', () => {
   it('an absolute link is the root joined with the link: the plan shows where it leads, apply writes there and keeps the link', async () => {
     // root/etc/hosts -> /run/... means <root>/run/..., never this machine's /run
     const name = `/run/cutover-test-${randomBytes(4).toString('hex')}/hosts`
-    const { base, root, outside } = setup({ [`root${name}`]: OLD, 'root/srv/www/site/a.conf': OLD }, ['etc/hosts', 'etc/app.conf', 'var/www/*/a.conf', 'var/abs/*/a.conf'])
+    const { base, root, outside } = setup(
+      { [`root${name}`]: OLD, 'root/srv/www/site/a.conf': OLD },
+      ['etc/hosts', 'etc/app.conf', 'var/www/*/a.conf', 'var/abs/*/a.conf'],
+    )
     symlinkSync(name, join(root, 'etc/hosts'))
     // a link to the outside tree by its absolute path: inside the root that path does not exist
     symlinkSync(join(outside, 'app.conf'), join(root, 'etc/app.conf'))
@@ -50,7 +72,9 @@ describe('--root confines reads and writes to the root', () => {
     expect(plan.err).toBe('')
     expect(plan.out).toContain(`etc/hosts -> ..${name}`)
     expect(plan.out).toContain('var/www/site/a.conf -> ../../../srv/www/site/a.conf')
-    const json = JSON.parse((await cli(base, 'plan', '--root', 'root', '--json')).out) as { changes: Array<{ target: string; link?: string }> }
+    const json = JSON.parse((await cli(base, 'plan', '--root', 'root', '--json')).out) as {
+      changes: Array<{ target: string; link?: string }>
+    }
     expect(json.changes.map((c) => [c.target, c.link])).toEqual([
       ['etc/hosts', name.slice(1)],
       ['var/www/site/a.conf', 'srv/www/site/a.conf'],
@@ -74,22 +98,36 @@ describe('--root confines reads and writes to the root', () => {
   })
 
   it('refuses a relative link that climbs out of the root, naming it and where it leads; nothing is read or written', async () => {
-    const { base, root, outside } = setup({ 'root/etc/ok.conf': OLD }, ['etc/*.conf', 'srv/**/*.conf'])
+    const { base, root, outside } = setup({ 'root/etc/ok.conf': OLD }, [
+      'etc/*.conf',
+      'srv/**/*.conf',
+    ])
     symlinkSync('../../outside/app.conf', join(root, 'etc/out.conf'))
     mkdirSync(join(root, 'srv'))
     symlinkSync('../../outside/www', join(root, 'srv/www'))
     const before = snapshot(base)
     for (const cmd of ['plan', 'apply']) {
-      const r = await cli(base, ...(cmd === 'plan' ? ['plan', '--root', 'root'] : ['apply', '--root', 'root', '--yes']))
+      const r = await cli(
+        base,
+        ...(cmd === 'plan' ? ['plan', '--root', 'root'] : ['apply', '--root', 'root', '--yes']),
+      )
       expect(r.code).toBe(1)
-      expect(r.err).toContain(`etc/out.conf: etc/out.conf -> ../../outside/app.conf leads to ${join(outside, 'app.conf')}, outside the root ${root}; refused`)
-      expect(r.err).toContain(`srv/www: srv/www -> ../../outside/www leads to ${join(outside, 'www')}, outside the root`)
+      expect(r.err).toContain(
+        `etc/out.conf: etc/out.conf -> ../../outside/app.conf leads to ${join(outside, 'app.conf')}, outside the root ${root}; refused`,
+      )
+      expect(r.err).toContain(
+        `srv/www: srv/www -> ../../outside/www leads to ${join(outside, 'www')}, outside the root`,
+      )
     }
     expect(snapshot(base)).toEqual(before)
   })
 
   it('refuses ".." in files and create paths as spec errors, all at once, before reading anything', async () => {
-    const { base, outside } = setup({}, ['../outside/*', 'etc/../../outside/app.conf', '../**/app.conf', 'etc/../../x/new.conf'], ', create: { mode: "0644" }')
+    const { base, outside } = setup(
+      {},
+      ['../outside/*', 'etc/../../outside/app.conf', '../**/app.conf', 'etc/../../x/new.conf'],
+      ', create: { mode: "0644" }',
+    )
     const before = snapshot(base)
     const r = await cli(base, 'apply', '--root', 'root', '--yes')
     expect(r.code).toBe(1)
@@ -119,17 +157,24 @@ describe('--root confines reads and writes to the root', () => {
     const before = snapshot(base)
     const r = await cli(base, 'apply', '--root', 'root', '--yes')
     expect(r.code).toBe(1)
-    expect(r.err).toContain(`var/lib -> ../../outside/lib leads to ${join(outside, 'lib')}, outside the root`)
+    expect(r.err).toContain(
+      `var/lib -> ../../outside/lib leads to ${join(outside, 'lib')}, outside the root`,
+    )
     expect(snapshot(base)).toEqual(before)
     expect(existsSync(join(outside, 'lib/cutover'))).toBe(false)
   })
 
   it('refuses a saved plan whose target became a link since, even to identical bytes, inside or outside the root', async () => {
-    const { base, root, outside } = setup({ 'root/etc/app.conf': OLD, 'root/etc/copy.conf': OLD }, ['etc/app.conf'])
+    const { base, root, outside } = setup({ 'root/etc/app.conf': OLD, 'root/etc/copy.conf': OLD }, [
+      'etc/app.conf',
+    ])
     expect((await cli(base, 'plan', '--root', 'root', '--out', 'plan.json')).code).toBe(0)
     for (const [link, why] of [
       ['../../outside/app.conf', `leads to ${join(outside, 'app.conf')}, outside the root`],
-      [join(outside, 'app.conf'), `etc/app.conf: now leads to ${join(outside, 'app.conf').slice(1)} in the root, planned etc/app.conf`],
+      [
+        join(outside, 'app.conf'),
+        `etc/app.conf: now leads to ${join(outside, 'app.conf').slice(1)} in the root, planned etc/app.conf`,
+      ],
       ['copy.conf', 'etc/app.conf: now leads to etc/copy.conf in the root, planned etc/app.conf'],
     ] as const) {
       rmSync(join(root, 'etc/app.conf'))
@@ -150,17 +195,25 @@ describe('--root confines reads and writes to the root', () => {
     symlinkSync(`${'../'.repeat(12)}${d.slice(1)}/real.conf`, join(d, 'app.conf'))
     const rel = d.slice(1)
     writeFileSync(join(d, 'cutover.yaml'), spec([`${rel}/app.conf`]))
-    const json = JSON.parse((await cli(d, 'plan', '--root', '/', '--json')).out) as { changes: Array<{ target: string; link?: string }> }
+    const json = JSON.parse((await cli(d, 'plan', '--root', '/', '--json')).out) as {
+      changes: Array<{ target: string; link?: string }>
+    }
     expect(json.changes).toMatchObject([{ target: `${rel}/app.conf`, link: `${rel}/real.conf` }])
-    expect((await cli(d, 'apply', '--root', '/', '--state-dir', join(d, 'state'), '--yes')).code).toBe(0)
+    expect(
+      (await cli(d, 'apply', '--root', '/', '--state-dir', join(d, 'state'), '--yes')).code,
+    ).toBe(0)
     expect(readFileSync(join(d, 'real.conf'), 'utf8')).toBe(NEW)
   })
 
   it('warns at plan time about a target with more than one hard link', async () => {
-    const { base, root } = setup({ 'root/etc/app.conf': OLD, 'root/etc/plain.conf': OLD }, ['etc/*.conf'])
+    const { base, root } = setup({ 'root/etc/app.conf': OLD, 'root/etc/plain.conf': OLD }, [
+      'etc/*.conf',
+    ])
     linkSync(join(root, 'etc/app.conf'), join(root, 'other-name'))
     const r = await cli(base, 'plan', '--root', 'root')
-    expect(r.out).toContain('warning: etc/app.conf: HARD_LINK has 2 hard links: apply writes a new file, so the other 1 keep the old content')
+    expect(r.out).toContain(
+      'warning: etc/app.conf: HARD_LINK has 2 hard links: apply writes a new file, so the other 1 keep the old content',
+    )
     expect(r.out).not.toContain('etc/plain.conf: HARD_LINK')
   })
 })
@@ -179,8 +232,15 @@ describe('the sudoers step reads the root, never this machine through a link', (
     }
     // on this machine, at the absolute paths the links name: finance is 1001, owns bin/true, and
     // the sudoers file is world-writable; in the root, at the same paths re-rooted: none of that
-    for (const [top, uid, mode] of [[outside, 1001, 0o666], [join(root, outside), 1002, 0o440]] as const) {
-      put(join(top, 'passwd'), `root:x:0:0::/root:/bin/sh\nfinance:x:${uid}:${uid}::/home/finance:/bin/sh\n`, 0o644)
+    for (const [top, uid, mode] of [
+      [outside, 1001, 0o666],
+      [join(root, outside), 1002, 0o440],
+    ] as const) {
+      put(
+        join(top, 'passwd'),
+        `root:x:0:0::/root:/bin/sh\nfinance:x:${uid}:${uid}::/home/finance:/bin/sh\n`,
+        0o644,
+      )
       put(join(top, 'bin/true'), '#!/bin/sh\n', 0o755, 1001)
       put(join(top, 'app'), 'Cmnd_Alias FOO = /bin/true\n', mode)
     }
@@ -188,7 +248,10 @@ describe('the sudoers step reads the root, never this machine through a link', (
     symlinkSync(join(outside, 'passwd'), join(root, 'etc/passwd'))
     symlinkSync(join(outside, 'bin'), join(root, 'bin'))
     symlinkSync(join(outside, 'app'), join(root, 'etc/sudoers.d/app'))
-    writeFileSync(join(base, 'cutover.yaml'), 'version: 1\nsteps:\n  - sudoers: { files: [etc/sudoers.d/app], rules: ["www-data ALL=(finance) NOPASSWD: /bin/true"] }\n')
+    writeFileSync(
+      join(base, 'cutover.yaml'),
+      'version: 1\nsteps:\n  - sudoers: { files: [etc/sudoers.d/app], rules: ["www-data ALL=(finance) NOPASSWD: /bin/true"] }\n',
+    )
     const r = await cli(base, 'plan', '--root', 'root')
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
@@ -197,13 +260,18 @@ describe('the sudoers step reads the root, never this machine through a link', (
     expect(r.out).not.toContain('RUNAS_WRITABLE')
     // the root's own finance (1002) owning the root's bin/true is found
     chownSync(join(root, outside, 'bin/true'), 1002, 0)
-    expect((await cli(base, 'plan', '--root', 'root')).out).toContain('RUNAS_WRITABLE /bin/true is writable by finance')
+    expect((await cli(base, 'plan', '--root', 'root')).out).toContain(
+      'RUNAS_WRITABLE /bin/true is writable by finance',
+    )
   })
 })
 
 describe('a directory in scope that cannot be read', () => {
   it('fails plan and verify --strict, naming the directory, instead of passing over the files below it', async () => {
-    const { base, root } = setup({ 'root/etc/ok.conf': 'host f.example\n', 'root/etc/closed/app.conf': OLD }, ['etc/**/*.conf'])
+    const { base, root } = setup(
+      { 'root/etc/ok.conf': 'host f.example\n', 'root/etc/closed/app.conf': OLD },
+      ['etc/**/*.conf'],
+    )
     const { chmodSync } = await import('node:fs')
     const { execFileSync } = await import('node:child_process')
     chmodSync(base, 0o755)
@@ -212,17 +280,34 @@ describe('a directory in scope that cannot be read', () => {
     const bin = new URL('../dist/bin.js', import.meta.url).pathname
     const asNobody = (...argv: string[]) => {
       try {
-        return { code: 0, err: execFileSync(process.execPath, [bin, ...argv], { cwd: base, uid: 65534, gid: 65534, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) }
+        return {
+          code: 0,
+          err: execFileSync(process.execPath, [bin, ...argv], {
+            cwd: base,
+            uid: 65534,
+            gid: 65534,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          }),
+        }
       } catch (e) {
-        return { code: (e as { status: number }).status, err: String((e as { stderr: string }).stderr) }
+        return {
+          code: (e as { status: number }).status,
+          err: String((e as { stderr: string }).stderr),
+        }
       }
     }
     for (const cmd of [['verify', '--strict'], ['verify'], ['plan']]) {
       const r = asNobody(...cmd, '--root', 'root')
       expect(r.code).toBe(1)
-      expect(r.err).toContain('etc/closed: directory not read (EACCES): the files below it were not checked; exclude it or make it readable')
+      expect(r.err).toContain(
+        'etc/closed: directory not read (EACCES): the files below it were not checked; exclude it or make it readable',
+      )
     }
-    writeFileSync(join(base, 'cutover.yaml'), spec(['etc/**/*.conf'], ', exclude: ["etc/closed/**"]'))
+    writeFileSync(
+      join(base, 'cutover.yaml'),
+      spec(['etc/**/*.conf'], ', exclude: ["etc/closed/**"]'),
+    )
     expect(asNobody('verify', '--strict', '--root', 'root')).toMatchObject({ code: 0 })
   })
 })

@@ -18,7 +18,10 @@ function copyFinance(): string {
 }
 
 /** What a person does after init: gives each address its name and new address, deletes the rest. */
-function fillNames(starter: string, inventory: ReadonlyArray<{ name: string; old: string; new: string }>): string {
+function fillNames(
+  starter: string,
+  inventory: ReadonlyArray<{ name: string; old: string; new: string }>,
+): string {
   return starter
     .split('\n')
     .flatMap((line) => {
@@ -32,11 +35,15 @@ function fillNames(starter: string, inventory: ReadonlyArray<{ name: string; old
 
 /** The new text of every target a php or text step changes. */
 function phpAndText(plan: Plan): Record<string, string> {
-  return Object.fromEntries(plan.changes.filter((c) => c.kinds.some((k) => k === 'php' || k === 'text')).map((c) => [c.target, c.afterText]))
+  return Object.fromEntries(
+    plan.changes
+      .filter((c) => c.kinds.some((k) => k === 'php' || k === 'text'))
+      .map((c) => [c.target, c.afterText]),
+  )
 }
 
 describe('cutover init', () => {
-  it('on the finance root writes a spec that, names filled in, plans the example spec\'s php and text changes', async () => {
+  it("on the finance root writes a spec that, names filled in, plans the example spec's php and text changes", async () => {
     const dir = copyFinance()
     const io = memoryIo({ cwd: dir })
     expect(await run(['init', '--root', 'root', '--spec', 'init.yaml'], io)).toBe(0)
@@ -44,11 +51,17 @@ describe('cutover init', () => {
     expect(io.out()).toMatch(/Wrote init\.yaml: \d+ address\(es\) in \d+ of \d+ file\(s\) scanned/)
     const starter = readFileSync(join(dir, 'init.yaml'), 'utf8')
     const ref = /^# yaml-language-server: \$schema=(.*)\n/.exec(starter)?.[1]
-    expect(ref && readFileSync(resolve(dir, ref), 'utf8')).toContain('"title": "cutover.yaml (version 1)"')
-    expect(starter).toContain('"<name of 192.168.98.24>": { old: 192.168.98.24, new: 192.168.98.24 }')
+    expect(ref && readFileSync(resolve(dir, ref), 'utf8')).toContain(
+      '"title": "cutover.yaml (version 1)"',
+    )
+    expect(starter).toContain(
+      '"<name of 192.168.98.24>": { old: 192.168.98.24, new: 192.168.98.24 }',
+    )
     expect(starter).toMatch(/# 10\.0\.10\.48: \d+ places in \d+ files\n(?: {2}# {3}\S+:\d+:\d+\n)*/)
     expect(starter).toContain('#   var/www/finance/config.php:6:20\n')
-    expect(starter).toContain('  - php:\n      files: ["var/www/*/config.php"]\n      addresses: names\n')
+    expect(starter).toContain(
+      '  - php:\n      files: ["var/www/*/config.php"]\n      addresses: names\n',
+    )
 
     const engine = createEngine({ steps: stepKinds })
     // unfilled, the starter is refused at the placeholder, so it can never be applied by mistake
@@ -61,7 +74,12 @@ describe('cutover init', () => {
       refused = e
     }
     expect(refused).toBeInstanceOf(SpecError)
-    expect((refused as SpecError).diagnostics.map((d) => [d.code, starter.slice(d.range.start, d.range.end)])).toEqual(placeholders.map((p) => ['SPEC_VALUE', p]))
+    expect(
+      (refused as SpecError).diagnostics.map((d) => [
+        d.code,
+        starter.slice(d.range.start, d.range.end),
+      ]),
+    ).toEqual(placeholders.map((p) => ['SPEC_VALUE', p]))
 
     const own = engine.parseSpec(readFileSync(join(dir, 'cutover.yaml'), 'utf8'), 'cutover.yaml')
     const filled = fillNames(starter, own.hosts)
@@ -77,8 +95,10 @@ describe('cutover init', () => {
     expect(got).toEqual(expected)
 
     const viaCli = memoryIo({ cwd: dir })
-    expect(await run(['plan', '--spec', 'init.yaml', '--root', 'root', '--detailed-exitcode'], viaCli)).toBe(2)
-    expect(viaCli.out()).toContain('+define(\'DB_HOST\', \'finance.thehumanjourney.net\');')
+    expect(
+      await run(['plan', '--spec', 'init.yaml', '--root', 'root', '--detailed-exitcode'], viaCli),
+    ).toBe(2)
+    expect(viaCli.out()).toContain("+define('DB_HOST', 'finance.thehumanjourney.net');")
   })
 
   it('never overwrites an existing spec', async () => {
@@ -103,7 +123,9 @@ describe('cutover init', () => {
       'root/etc/hosts': '127.0.0.1 localhost\n10.1.2.3\tdb.example.org db\n',
     })
     const io = memoryIo({ cwd: dir })
-    expect(await run(['init', '--root', 'root', '--files', 'srv/**', 'etc/hosts', '--verbose'], io)).toBe(0)
+    expect(
+      await run(['init', '--root', 'root', '--files', 'srv/**', 'etc/hosts', '--verbose'], io),
+    ).toBe(0)
     expect(io.err().split('\n').sort()).toEqual(
       [
         'etc/hosts: 1 address',
@@ -116,7 +138,9 @@ describe('cutover init', () => {
       ].sort(),
     )
     const spec = readFileSync(join(dir, 'cutover.yaml'), 'utf8')
-    expect(spec).toContain('  "db.example.org": { old: 10.1.2.3, new: 10.1.2.3 }   # name from a hosts file: check it\n')
+    expect(spec).toContain(
+      '  "db.example.org": { old: 10.1.2.3, new: 10.1.2.3 }   # name from a hosts file: check it\n',
+    )
     expect(spec).toContain('  - ini:\n      files: ["srv/app/app.ini"]\n')
     expect(spec).toContain('  - json:\n      files: ["srv/app/settings.json"]\n')
     expect(spec).toContain('  - hosts:\n      files: ["etc/hosts"]\n      ensure: new\n')

@@ -10,9 +10,20 @@ const names = (kinds: readonly { name: string }[]) => kinds.map((k) => k.name)
 
 describe('step kinds loaded for a spec', () => {
   it('reads the kinds the steps name, and nothing from a spec it cannot read that way', () => {
-    expect(namedKinds('version: 1\nsteps:\n  - hosts: { files: [etc/hosts] }\n  - text: { files: [a] }\n  - hosts: { files: [b] }\n')).toEqual(['hosts', 'text', 'hosts'])
+    expect(
+      namedKinds(
+        'version: 1\nsteps:\n  - hosts: { files: [etc/hosts] }\n  - text: { files: [a] }\n  - hosts: { files: [b] }\n',
+      ),
+    ).toEqual(['hosts', 'text', 'hosts'])
     expect(namedKinds('version: 1\nsteps: []\n')).toEqual([])
-    for (const odd of ['steps: [', 'version: 1\n', '- a\n', 'steps: { hosts: {} }\n', 'steps:\n  - { hosts: {}, text: {} }\n', 'steps:\n  - hosts\n']) {
+    for (const odd of [
+      'steps: [',
+      'version: 1\n',
+      '- a\n',
+      'steps: { hosts: {} }\n',
+      'steps:\n  - { hosts: {}, text: {} }\n',
+      'steps:\n  - hosts\n',
+    ]) {
       expect(namedKinds(odd), odd).toBeUndefined()
     }
   })
@@ -29,22 +40,43 @@ describe('step kinds loaded for a spec', () => {
     const { memoryIo } = await import('../src/io.js')
     const { run } = await import('../src/run.js')
     const dir = mkdtempSync(join(tmpdir(), 'cutover-kinds-'))
-    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n  - nginx: { files: [x] }\n')
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      'version: 1\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n  - nginx: { files: [x] }\n',
+    )
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', dir], io)).toBe(1)
-    expect(io.err()).toContain(`unknown step kind "nginx"; expected one of: ${names(stepKinds).join(', ')}`)
+    expect(io.err()).toContain(
+      `unknown step kind "nginx"; expected one of: ${names(stepKinds).join(', ')}`,
+    )
   })
 
   it('plans a hosts step with the built binary without loading the sudoers and SQL packages', () => {
     const bin = resolve(import.meta.dirname, '../dist/bin.js')
     const dir = mkdtempSync(join(tmpdir(), 'cutover-kinds-'))
     const log = join(dir, 'loaded.txt')
-    writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs'\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }\n`)
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'\nregister(${JSON.stringify('file://' + join(dir, 'hooks.mjs'))})\n`)
-    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n')
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs'\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }\n`,
+    )
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module'\nregister(${JSON.stringify('file://' + join(dir, 'hooks.mjs'))})\n`,
+    )
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n',
+    )
     mkdirSync(join(dir, 'root/etc'), { recursive: true })
-    writeFileSync(join(dir, 'root/etc/hosts'), '127.0.0.1\tlocalhost\n10.0.0.1\tdb.example.net db\n')
-    const out = execFileSync(process.execPath, ['--import', join(dir, 'register.mjs'), bin, 'plan', '--root', 'root'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    writeFileSync(
+      join(dir, 'root/etc/hosts'),
+      '127.0.0.1\tlocalhost\n10.0.0.1\tdb.example.net db\n',
+    )
+    const out = execFileSync(
+      process.execPath,
+      ['--import', join(dir, 'register.mjs'), bin, 'plan', '--root', 'root'],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+    )
     expect(out).toContain('+10.0.0.2\tdb.example.net db')
     const loaded = readFileSync(log, 'utf8')
     expect(loaded).toMatch(/hosts\/dist\/index\.js/)

@@ -15,10 +15,21 @@ steps:
 describe('the size limit of files in scope (--max-file-size)', () => {
   it('refuses a file just over the limit, naming it and the limit, and writes no plan', async () => {
     const big = 'x = db-old\n'.padEnd(1025, '#')
-    const dir = makeTree({ 'cutover.yaml': SPEC, 'etc/a.conf': 'host = db-old\n', 'etc/big.conf': big })
-    for (const args of [['plan', '--out', 'plan.json'], ['plan', '--json'], ['verify'], ['apply', '--yes']]) {
+    const dir = makeTree({
+      'cutover.yaml': SPEC,
+      'etc/a.conf': 'host = db-old\n',
+      'etc/big.conf': big,
+    })
+    for (const args of [
+      ['plan', '--out', 'plan.json'],
+      ['plan', '--json'],
+      ['verify'],
+      ['apply', '--yes'],
+    ]) {
       const io = memoryIo({ cwd: dir })
-      expect(await run([...args, '--root', '.', '--max-file-size', '1K'], io), args.join(' ')).toBe(1)
+      expect(await run([...args, '--root', '.', '--max-file-size', '1K'], io), args.join(' ')).toBe(
+        1,
+      )
       expect(io.err()).toContain('exceed the size limit of 1024 bytes (1 KiB)')
       expect(io.err()).toContain('  etc/big.conf: 1025 bytes')
       expect(io.err()).not.toContain('etc/a.conf')
@@ -28,12 +39,25 @@ describe('the size limit of files in scope (--max-file-size)', () => {
     expect(readFileSync(join(dir, 'etc/a.conf'), 'utf8')).toBe('host = db-old\n')
     // a file of exactly the limit is read
     const io = memoryIo({ cwd: dir })
-    expect(await run(['plan', '--root', '.', '--max-file-size', '1025', '--detailed-exitcode', '--quiet'], io), io.err()).toBe(2)
+    expect(
+      await run(
+        ['plan', '--root', '.', '--max-file-size', '1025', '--detailed-exitcode', '--quiet'],
+        io,
+      ),
+      io.err(),
+    ).toBe(2)
   })
 
   it('takes sizes in bytes, K, M and G, and refuses anything else', async () => {
     const dir = makeTree({ 'cutover.yaml': SPEC, 'etc/a.conf': 'host = db-old\n' })
-    for (const ok of ['14', '1K', '64M', '64MiB', '1G']) expect(await run(['plan', '--root', '.', '--quiet', '--max-file-size', ok], memoryIo({ cwd: dir })), ok).toBe(0)
+    for (const ok of ['14', '1K', '64M', '64MiB', '1G'])
+      expect(
+        await run(
+          ['plan', '--root', '.', '--quiet', '--max-file-size', ok],
+          memoryIo({ cwd: dir }),
+        ),
+        ok,
+      ).toBe(0)
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.', '--max-file-size', 'big'], io)).toBe(1)
     expect(io.err()).toContain('--max-file-size takes a size such as 64M')
@@ -42,14 +66,28 @@ describe('the size limit of files in scope (--max-file-size)', () => {
 
 describe('the plan document written in pieces', () => {
   it('is exactly JSON.stringify(doc, null, 2) with a final newline', async () => {
-    const dir = makeTree({ 'cutover.yaml': SPEC, 'etc/a.conf': 'host = db-old\n"quoted"\tand\\back\n', 'etc/b.conf': 'db-old\n' })
+    const dir = makeTree({
+      'cutover.yaml': SPEC,
+      'etc/a.conf': 'host = db-old\n"quoted"\tand\\back\n',
+      'etc/b.conf': 'db-old\n',
+    })
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.', '--json'], io)).toBe(0)
     const doc = JSON.parse(io.out())
     expect(doc.changes).toHaveLength(2)
     expect(io.out()).toBe(JSON.stringify(doc, null, 2) + '\n')
-    for (const d of [doc, { ...doc, changes: [], notes: [{ target: 'x', code: 'C', message: 'a\nb', severity: 'note' }] }, { version: 1, profile: null, nested: { a: [1, { b: [] }], c: {} } }]) {
-      expect([...planJson(d as unknown as PlanDocument)].join('')).toBe(JSON.stringify(d, null, 2) + '\n')
+    for (const d of [
+      doc,
+      {
+        ...doc,
+        changes: [],
+        notes: [{ target: 'x', code: 'C', message: 'a\nb', severity: 'note' }],
+      },
+      { version: 1, profile: null, nested: { a: [1, { b: [] }], c: {} } },
+    ]) {
+      expect([...planJson(d as unknown as PlanDocument)].join('')).toBe(
+        JSON.stringify(d, null, 2) + '\n',
+      )
     }
   })
 })

@@ -26,12 +26,15 @@ describe('plan lints the planned PHP', () => {
     if (!needPhp()) return
     const config = "<?php\n$h = '10.0.10.48';\n$x = 'unterminated;\n"
     const dir = makeTree({
-      'cutover.yaml': 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [var/www/config.php], addresses: names }\n',
+      'cutover.yaml':
+        'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [var/www/config.php], addresses: names }\n',
       'var/www/config.php': config,
     })
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.'], io)).toBe(1)
-    expect(io.err()).toMatch(/^var\/www\/config\.php:3:\d+: PLANNED_INVALID php -l: .*Parse error: .* in var\/www\/config\.php on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m)
+    expect(io.err()).toMatch(
+      /^var\/www\/config\.php:3:\d+: PLANNED_INVALID php -l: .*Parse error: .* in var\/www\/config\.php on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m,
+    )
     expect(io.err()).not.toContain('cutover-plan-check')
     const out = memoryIo({ cwd: dir })
     expect(await run(['apply', '--root', '.', '--yes'], out)).toBe(1)
@@ -42,17 +45,21 @@ describe('plan lints the planned PHP', () => {
   it('locates the column php-parser finds on the line php names', async () => {
     if (!needPhp()) return
     const dir = makeTree({
-      'cutover.yaml': 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
-      'c.php': "<?php\n$h = '10.0.10.48';\n$b = \"a\" \"b\";\n",
+      'cutover.yaml':
+        'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
+      'c.php': '<?php\n$h = \'10.0.10.48\';\n$b = "a" "b";\n',
     })
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.'], io)).toBe(1)
-    expect(io.err()).toMatch(/^c\.php:3:10: PLANNED_INVALID php -l: .* on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m)
+    expect(io.err()).toMatch(
+      /^c\.php:3:10: PLANNED_INVALID php -l: .* on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m,
+    )
   })
   it('a php that hangs makes plan and apply fail with a timeout, and leaves no lock behind', async () => {
     const config = "<?php\n$h = '10.0.10.48';\n"
     const dir = makeTree({
-      'cutover.yaml': 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
+      'cutover.yaml':
+        'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
       'c.php': config,
     })
     const bin = mkdtempSync(join(tmpdir(), 'cutover-hung-php-'))
@@ -64,7 +71,9 @@ describe('plan lints the planned PHP', () => {
     try {
       const io = memoryIo({ cwd: dir })
       expect(await run(['apply', '--root', '.', '--yes'], io)).toBe(1)
-      expect(io.err()).toMatch(/^c\.php:\d+:\d+: PLANNED_INVALID php -l: php did not answer within 0\.3 s and was stopped/m)
+      expect(io.err()).toMatch(
+        /^c\.php:\d+:\d+: PLANNED_INVALID php -l: php did not answer within 0\.3 s and was stopped/m,
+      )
       expect(readFileSync(join(dir, 'c.php'), 'utf8')).toBe(config)
     } finally {
       process.env.PATH = saved.PATH
@@ -74,6 +83,8 @@ describe('plan lints the planned PHP', () => {
     if (!needPhp()) return
     const again = memoryIo({ cwd: dir })
     expect(await run(['apply', '--root', '.', '--yes'], again)).toBe(0)
-    expect(readFileSync(join(dir, 'c.php'), 'utf8')).toBe("<?php\n$h = 'finance.thehumanjourney.net';\n")
+    expect(readFileSync(join(dir, 'c.php'), 'utf8')).toBe(
+      "<?php\n$h = 'finance.thehumanjourney.net';\n",
+    )
   })
 })

@@ -15,7 +15,9 @@ steps:
 /** A root of `n` config files, every third one holding the old address. */
 function tree(n: number): string {
   const files: Record<string, string> = { 'cutover.yaml': SPEC }
-  for (let i = 0; i < n; i++) files[`etc/app${String(i).padStart(3, '0')}.conf`] = i % 3 === 0 ? `db=10.0.10.48\n` : `db=localhost\n`
+  for (let i = 0; i < n; i++)
+    files[`etc/app${String(i).padStart(3, '0')}.conf`] =
+      i % 3 === 0 ? `db=10.0.10.48\n` : `db=localhost\n`
   return makeTree(files, 'cutover-progress-')
 }
 
@@ -26,14 +28,22 @@ describe('progress and --verbose', () => {
     const dir = tree(30)
     const io = memoryIo({ cwd: dir, isTTY: true })
     expect(await run(['plan', '--root', '.'], io)).toBe(0)
-    expect(io.err()).toMatch(new RegExp(`^(?:\\r\\u001b\\[Kscanning \\d+/30 files, \\d+ to change, \\d+\\.\\ds)+\\r\\u001b\\[K$`))
+    expect(io.err()).toMatch(
+      new RegExp(
+        `^(?:\\r\\u001b\\[Kscanning \\d+/30 files, \\d+ to change, \\d+\\.\\ds)+\\r\\u001b\\[K$`,
+      ),
+    )
     expect(io.err()).toMatch(/scanning 30\/30 files, 10 to change, \d+\.\ds\r\u001b\[K$/)
     expect(io.out()).not.toContain(CLEAR)
   })
 
   it('prints none of it without a terminal, with --quiet, or with --json', async () => {
     const dir = tree(6)
-    for (const [argv, tty] of [[['plan', '--root', '.'], false], [['plan', '--root', '.', '--quiet'], true], [['plan', '--root', '.', '--json'], true]] as const) {
+    for (const [argv, tty] of [
+      [['plan', '--root', '.'], false],
+      [['plan', '--root', '.', '--quiet'], true],
+      [['plan', '--root', '.', '--json'], true],
+    ] as const) {
       const io = memoryIo({ cwd: dir, isTTY: tty })
       expect(await run([...argv], io)).toBe(0)
       expect(io.err()).toBe('')
@@ -50,7 +60,10 @@ describe('progress and --verbose', () => {
     const err = io.err()
     expect(err).toMatch(/applying: staged 3\/3 files, \d+\.\ds/)
     expect(err).toMatch(/applying: installed 3\/3 files, \d+\.\ds\r\u001b\[K$/)
-    const lines = err.split(/\n/).map((l) => l.replace(/^[^]*\r\u001b\[K/, '')).filter(Boolean)
+    const lines = err
+      .split(/\n/)
+      .map((l) => l.replace(/^[^]*\r\u001b\[K/, ''))
+      .filter(Boolean)
     for (const f of ['etc/app000.conf', 'etc/app003.conf', 'etc/app006.conf']) {
       expect(lines).toContain(`${f}: changed`)
       expect(lines).toContain(`${f}: staged`)
@@ -64,7 +77,13 @@ describe('progress and --verbose', () => {
     const dir = tree(4)
     const io = memoryIo({ cwd: dir })
     expect(await run(['verify', '--root', '.', '--verbose'], io)).toBe(1)
-    expect(io.err().split('\n').filter((l) => l.startsWith('etc/')).sort()).toEqual([
+    expect(
+      io
+        .err()
+        .split('\n')
+        .filter((l) => l.startsWith('etc/'))
+        .sort(),
+    ).toEqual([
       'etc/app000.conf: changed',
       'etc/app001.conf: skipped: holds nothing the steps look for',
       'etc/app002.conf: skipped: holds nothing the steps look for',
@@ -76,7 +95,9 @@ describe('progress and --verbose', () => {
   it('init shows its scan on a terminal', async () => {
     const dir = tree(5)
     const io = memoryIo({ cwd: dir, isTTY: true })
-    expect(await run(['init', '--root', '.', '--spec', 'new.yaml', '--files', 'etc/**'], io)).toBe(0)
+    expect(await run(['init', '--root', '.', '--spec', 'new.yaml', '--files', 'etc/**'], io)).toBe(
+      0,
+    )
     expect(io.err()).toMatch(/scanning 5\/5 files, 2 with addresses, \d+\.\ds\r\u001b\[K$/)
   })
 })

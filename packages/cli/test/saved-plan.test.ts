@@ -1,4 +1,14 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
@@ -7,7 +17,8 @@ import { makeTree, snapshot } from './tree.js'
 
 // Saved plans are not trusted blindly (issue 14): whoever can write a plan file chooses what
 // `apply` writes, as root.
-const SPEC = 'version: 1\nhosts:\n  f.example: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["etc/*.conf"], addresses: new }\n'
+const SPEC =
+  'version: 1\nhosts:\n  f.example: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["etc/*.conf"], addresses: new }\n'
 const NOBODY = 65534
 
 function tree() {
@@ -30,7 +41,9 @@ describe('plan --out', () => {
     const st = lstatSync(join(dir, 'plan.json'))
     expect(st.isFile()).toBe(true)
     expect(st.mode & 0o777).toBe(0o600)
-    expect(JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')).changes[0].target).toBe('etc/app.conf')
+    expect(JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')).changes[0].target).toBe(
+      'etc/app.conf',
+    )
   })
 
   it("never keeps a pre-existing file's owner or mode: the plan is a new file of this user, 0600", async () => {
@@ -84,15 +97,27 @@ describe('apply PLAN', () => {
   it('refuses a tampered plan whose target is not a path in the root, even to create a file, with nothing written', async () => {
     const dir = await planned()
     const doc = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'))
-    const create = (target: string) => ({ ...doc.changes[0], target, before: 'absent', after: 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', mode: '0644', edits: [] })
+    const create = (target: string) => ({
+      ...doc.changes[0],
+      target,
+      before: 'absent',
+      after: 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      mode: '0644',
+      edits: [],
+    })
     mkdirSync(join(dir, 'outside'))
     mkdirSync(join(dir, 'root/etc/cron.d'), { recursive: true })
     for (const [target, why] of [
       ['../outside/evil', 'change 1: target "../outside/evil" has a ".." part'],
       ['etc/../../outside/evil', 'change 1: target "etc/../../outside/evil" has a ".." part'],
-      [join(dir, 'outside/evil'), `change 1: target "${join(dir, 'outside/evil')}" is an absolute path`],
+      [
+        join(dir, 'outside/evil'),
+        `change 1: target "${join(dir, 'outside/evil')}" is an absolute path`,
+      ],
     ]) {
-      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...doc, changes: [create(target!)] }), { mode: 0o600 })
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...doc, changes: [create(target!)] }), {
+        mode: 0o600,
+      })
       const before = snapshot(dir)
       const r = await cli(dir, 'apply', 'bad.json')
       expect(r.code).toBe(1)
@@ -101,10 +126,16 @@ describe('apply PLAN', () => {
     }
     // a path in the root that leads out of it through a link
     symlinkSync('../../../outside', join(dir, 'root/etc/cron.d/out'))
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...doc, changes: [create('etc/cron.d/out/evil')] }), { mode: 0o600 })
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({ ...doc, changes: [create('etc/cron.d/out/evil')] }),
+      { mode: 0o600 },
+    )
     const r = await cli(dir, 'apply', 'bad.json')
     expect(r.code).toBe(1)
-    expect(r.err).toContain(`etc/cron.d/out -> ../../../outside leads to ${join(dir, 'outside')}, outside the root`)
+    expect(r.err).toContain(
+      `etc/cron.d/out -> ../../../outside leads to ${join(dir, 'outside')}, outside the root`,
+    )
     expect(existsSync(join(dir, 'outside/evil'))).toBe(false)
   })
 })
@@ -116,22 +147,64 @@ describe('apply PLAN checks every field it uses', () => {
     const doc = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'))
     const text = '#!/bin/sh\nid\n'
     const { createHash } = await import('node:crypto')
-    const good = { ...doc.changes[0], target: 'etc/new.sh', before: 'absent', after: `sha256:${createHash('sha256').update(text).digest('hex')}`, mode: '0755', validators: [], edits: [{ line: 1, col: 1, rule: 'x', summary: '', pass: 0, start: 0, end: 0, text }] }
+    const good = {
+      ...doc.changes[0],
+      target: 'etc/new.sh',
+      before: 'absent',
+      after: `sha256:${createHash('sha256').update(text).digest('hex')}`,
+      mode: '0755',
+      validators: [],
+      edits: [{ line: 1, col: 1, rule: 'x', summary: '', pass: 0, start: 0, end: 0, text }],
+    }
     for (const [change, why] of [
-      [{ mode: '4755' }, 'etc/new.sh: a file the plan creates gets a mode of at most 0777 (no setuid, setgid or sticky bit), got "4755"'],
+      [
+        { mode: '4755' },
+        'etc/new.sh: a file the plan creates gets a mode of at most 0777 (no setuid, setgid or sticky bit), got "4755"',
+      ],
       [{ mode: '02755' }, 'etc/new.sh: a file the plan creates gets a mode of at most 0777'],
       [{ mode: 'rwx' }, 'etc/new.sh: "mode" must be an octal mode such as "0644", got "rwx"'],
       [{ validators: undefined }, 'etc/new.sh: "validators" must be a list of names'],
-      [{ encoding: 'ebcdic' }, 'etc/new.sh: "encoding" must be one of utf8, utf8-bom, latin1, got "ebcdic"'],
-      [{ before: 'whatever' }, 'etc/new.sh: "before" must be "absent" or a sha256 hash, got "whatever"'],
+      [
+        { encoding: 'ebcdic' },
+        'etc/new.sh: "encoding" must be one of utf8, utf8-bom, latin1, got "ebcdic"',
+      ],
+      [
+        { before: 'whatever' },
+        'etc/new.sh: "before" must be "absent" or a sha256 hash, got "whatever"',
+      ],
       [{ salt: 12 }, 'etc/new.sh: "salt" must be hex'],
       [{ allowUserWritable: 'yes' }, 'etc/new.sh: "allowUserWritable" can only be true'],
-      [{ edits: [{ ...good.edits[0], start: -1 }] }, 'an edit of etc/new.sh needs pass, start, end'],
+      [
+        { edits: [{ ...good.edits[0], start: -1 }] },
+        'an edit of etc/new.sh needs pass, start, end',
+      ],
       // an encoding apply does not know (encodeValue would fail on it: an internal error, not a refusal)
-      [{ edits: [{ ...good.edits[0], text: undefined, secret: { name: 'PW', encoding: ['rot13'] } }] }, 'an edit of etc/new.sh has a malformed "secret"'],
-      [{ edits: [{ ...good.edits[0], text: undefined, secret: { name: 'PW', encoding: ['constructor'] } }] }, 'an edit of etc/new.sh has a malformed "secret"'],
+      [
+        {
+          edits: [
+            { ...good.edits[0], text: undefined, secret: { name: 'PW', encoding: ['rot13'] } },
+          ],
+        },
+        'an edit of etc/new.sh has a malformed "secret"',
+      ],
+      [
+        {
+          edits: [
+            {
+              ...good.edits[0],
+              text: undefined,
+              secret: { name: 'PW', encoding: ['constructor'] },
+            },
+          ],
+        },
+        'an edit of etc/new.sh has a malformed "secret"',
+      ],
     ] as const) {
-      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...doc, changes: [{ ...good, ...change }] }), { mode: 0o600 })
+      writeFileSync(
+        join(dir, 'bad.json'),
+        JSON.stringify({ ...doc, changes: [{ ...good, ...change }] }),
+        { mode: 0o600 },
+      )
       const before = snapshot(dir)
       const r = await cli(dir, 'apply', 'bad.json')
       expect(r.err).toContain(`bad.json: not a cutover plan: ${why}`)
@@ -139,7 +212,9 @@ describe('apply PLAN checks every field it uses', () => {
       expect(snapshot(dir)).toEqual(before)
     }
     // the same change as the plan writes it is applied: 0755, no setuid bit
-    writeFileSync(join(dir, 'good.json'), JSON.stringify({ ...doc, changes: [good] }), { mode: 0o600 })
+    writeFileSync(join(dir, 'good.json'), JSON.stringify({ ...doc, changes: [good] }), {
+      mode: 0o600,
+    })
     expect(await cli(dir, 'apply', 'good.json')).toMatchObject({ code: 0, err: '' })
     expect(statSync(join(dir, 'root/etc/new.sh')).mode & 0o7777).toBe(0o755)
   })

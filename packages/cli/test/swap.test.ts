@@ -22,9 +22,12 @@ const FILES = {
   'var/www/config.php': "<?php $server = 'mentat-alt.cesnet.cz'; $peer = 'mentat-hub.cesnet.cz';\n",
   'etc/hostname': 'mentat-alt\n',
   'etc/mentat/app.ini': 'server = mentat-alt.cesnet.cz\npeer = mentat-hub.cesnet.cz\n',
-  'var/www/config.js': "module.exports = { server: 'mentat-alt.cesnet.cz', peer: 'mentat-hub.cesnet.cz' }\n",
-  'etc/hosts': '127.0.0.1 localhost\n10.0.0.1 mentat-alt.cesnet.cz\n10.0.0.2 mentat-hub.cesnet.cz\n',
-  'backup/dump.sql': "CREATE FUNCTION public.peer() RETURNS text LANGUAGE sql AS $$ SELECT 'host=mentat-alt.cesnet.cz' $$;\n",
+  'var/www/config.js':
+    "module.exports = { server: 'mentat-alt.cesnet.cz', peer: 'mentat-hub.cesnet.cz' }\n",
+  'etc/hosts':
+    '127.0.0.1 localhost\n10.0.0.1 mentat-alt.cesnet.cz\n10.0.0.2 mentat-hub.cesnet.cz\n',
+  'backup/dump.sql':
+    "CREATE FUNCTION public.peer() RETURNS text LANGUAGE sql AS $$ SELECT 'host=mentat-alt.cesnet.cz' $$;\n",
 }
 
 describe('a swap applied once is not applied again, whatever the step kind', () => {
@@ -32,20 +35,32 @@ describe('a swap applied once is not applied again, whatever the step kind', () 
     const dir = makeTree({ 'cutover.yaml': SPEC, ...FILES })
     expect(await run(['apply', '--root', '.', '--yes', '--quiet'], memoryIo({ cwd: dir }))).toBe(0)
     // every file was swapped
-    for (const [path, before] of Object.entries(FILES)) expect(readFileSync(join(dir, path), 'utf8'), path).not.toBe(before)
-    expect(readFileSync(join(dir, 'etc/mentat/hawat.json'), 'utf8')).toBe('{ "server": "mentat-hub.cesnet.cz", "peer": "mentat-alt.cesnet.cz" }\n')
-    expect(readFileSync(join(dir, 'var/www/config.php'), 'utf8')).toBe("<?php $server = 'mentat-hub.cesnet.cz'; $peer = 'mentat-alt.cesnet.cz';\n")
-    expect(await run(['plan', '--root', '.', '--detailed-exitcode'], memoryIo({ cwd: dir }))).toBe(0)
+    for (const [path, before] of Object.entries(FILES))
+      expect(readFileSync(join(dir, path), 'utf8'), path).not.toBe(before)
+    expect(readFileSync(join(dir, 'etc/mentat/hawat.json'), 'utf8')).toBe(
+      '{ "server": "mentat-hub.cesnet.cz", "peer": "mentat-alt.cesnet.cz" }\n',
+    )
+    expect(readFileSync(join(dir, 'var/www/config.php'), 'utf8')).toBe(
+      "<?php $server = 'mentat-hub.cesnet.cz'; $peer = 'mentat-alt.cesnet.cz';\n",
+    )
+    expect(await run(['plan', '--root', '.', '--detailed-exitcode'], memoryIo({ cwd: dir }))).toBe(
+      0,
+    )
     // the record is the swap's, not the spec's: an edit of the spec elsewhere changes nothing
     appendFileSync(join(dir, 'cutover.yaml'), '# reviewed\n')
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.', '--detailed-exitcode'], io), io.out()).toBe(0)
     expect(await run(['rollback', '--root', '.', '--yes'], memoryIo({ cwd: dir }))).toBe(0)
-    expect(await run(['plan', '--root', '.', '--detailed-exitcode'], memoryIo({ cwd: dir }))).toBe(2)
+    expect(await run(['plan', '--root', '.', '--detailed-exitcode'], memoryIo({ cwd: dir }))).toBe(
+      2,
+    )
   })
 
   it('is refused on a live database, which keeps no record of it', async () => {
-    const dir = makeTree({ 'cutover.yaml': 'version: 1\nsteps:\n  - sql: { database: { url: { env: PG_URL } }, swap: [[db-a, db-b]] }\n' })
+    const dir = makeTree({
+      'cutover.yaml':
+        'version: 1\nsteps:\n  - sql: { database: { url: { env: PG_URL } }, swap: [[db-a, db-b]] }\n',
+    })
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.'], io)).toBe(1)
     expect(io.err()).toMatch(/cutover\.yaml:3:\d+: .*swap cannot be used with database:/)

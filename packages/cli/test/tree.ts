@@ -1,4 +1,12 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 
@@ -20,7 +28,11 @@ export function snapshot(dir: string): Record<string, { bytes: string; mode: num
       const p = join(d, name)
       const st = lstatSync(p)
       if (st.isDirectory()) walk(p)
-      else out[relative(dir, p)] = { bytes: st.isSymbolicLink() ? `-> ${p}` : readFileSync(p).toString('base64'), mode: statSync(p).mode & 0o7777 }
+      else
+        out[relative(dir, p)] = {
+          bytes: st.isSymbolicLink() ? `-> ${p}` : readFileSync(p).toString('base64'),
+          mode: statSync(p).mode & 0o7777,
+        }
     }
   }
   walk(dir)

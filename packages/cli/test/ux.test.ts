@@ -10,7 +10,11 @@ function io(cwd: string, extra: Partial<Io> = {}) {
 }
 
 /** The `cutover.yaml:L:C: CODE` heads of an error report, in order. */
-const heads = (err: string) => err.split('\n').filter((l) => l.startsWith('cutover.yaml:')).map((l) => l.split(' ').slice(0, 2).join(' '))
+const heads = (err: string) =>
+  err
+    .split('\n')
+    .filter((l) => l.startsWith('cutover.yaml:'))
+    .map((l) => l.split(' ').slice(0, 2).join(' '))
 
 describe('every spec error at once', () => {
   const SPEC = `version: 1
@@ -60,21 +64,35 @@ steps:
       'cutover.yaml:26:24: SPEC_VALUE', // variant group nope
       'cutover.yaml:27:24: SPEC_VALUE', // profile prod
     ])
-    expect(live.err()).toContain('old address 10.0.0.1 of "b.example.net" is already the old address of "a.example.net"')
+    expect(live.err()).toContain(
+      'old address 10.0.0.1 of "b.example.net" is already the old address of "a.example.net"',
+    )
     expect(live.err()).toContain('secret "PW3" is not set: export PW3 before planning or applying')
-    expect(live.err()).toContain('"A.Example.net." is the name "a.example.net" again (DNS names ignore case and a final dot)')
+    expect(live.err()).toContain(
+      '"A.Example.net." is the name "a.example.net" again (DNS names ignore case and a final dot)',
+    )
     // a valid section is not reported as missing because another section has an error
-    expect(live.err()).not.toMatch(/unknown profile "live"|unknown variant group "keys"|already the old address of "a.example.net"\n.*\n.*a\.example\.net: \{ old: 10\.0\.0\.9/)
+    expect(live.err()).not.toMatch(
+      /unknown profile "live"|unknown variant group "keys"|already the old address of "a.example.net"\n.*\n.*a\.example\.net: \{ old: 10\.0\.0\.9/,
+    )
     expect(snapshot(dir)).toEqual(before)
   })
 
   it('asks only for the secrets of the steps of the profile planned', async () => {
-    const spec = SPEC.replace(/  a\.example\.net: \{ old: 10\.0\.0\.9.*\n/, '').replace(/  A\.Example.*\n/, '').replace('b.example.net: { old: 10.0.0.1,', 'b.example.net: { old: 10.0.0.5,').replace('[test, live, test]', '[test, live]').replace(', nope]', ']').replace('[live, prod]', '[live]')
+    const spec = SPEC.replace(/  a\.example\.net: \{ old: 10\.0\.0\.9.*\n/, '')
+      .replace(/  A\.Example.*\n/, '')
+      .replace('b.example.net: { old: 10.0.0.1,', 'b.example.net: { old: 10.0.0.5,')
+      .replace('[test, live, test]', '[test, live]')
+      .replace(', nope]', ']')
+      .replace('[live, prod]', '[live]')
     const dir = makeTree({ 'cutover.yaml': spec, 'root/etc/a.php': '<?php $db_pass = "x";\n' })
     const test = io(dir)
     expect(await run(['plan', '--root', 'root', '--profile', 'test'], test)).toBe(1)
     expect(test.err()).toMatch(/^cutover: invalid spec: 2 error\(s\)\n/)
-    expect(heads(test.err())).toEqual(['cutover.yaml:17:33: SPEC_SECRET', 'cutover.yaml:28:34: SPEC_SECRET'])
+    expect(heads(test.err())).toEqual([
+      'cutover.yaml:17:33: SPEC_SECRET',
+      'cutover.yaml:28:34: SPEC_SECRET',
+    ])
     expect(test.err()).not.toMatch(/PW2|PW3/)
   })
 })
@@ -95,7 +113,8 @@ steps:
   it('warns of each replace key and swap pair that matches nothing in any file of its step, at the key in the spec', async () => {
     const dir = makeTree({
       'cutover.yaml': SPEC,
-      'root/etc/a.conf': 'host mentat-alt\nother a.example.net\n# mentat-alternative c.example.network\n',
+      'root/etc/a.conf':
+        'host mentat-alt\nother a.example.net\n# mentat-alternative c.example.network\n',
       'root/etc/b.conf': 'db new-db\n',
     })
     const p = io(dir)
@@ -107,7 +126,14 @@ steps:
     ])
     const json = io(dir)
     expect(await run(['plan', '--root', 'root', '--json'], json)).toBe(0)
-    expect(JSON.parse(json.out()).notes).toContainEqual({ target: 'cutover.yaml', line: 5, col: 42, code: 'NEVER_MATCHED', message: expect.stringContaining('"mentat-altt"'), severity: 'warning' })
+    expect(JSON.parse(json.out()).notes).toContainEqual({
+      target: 'cutover.yaml',
+      line: 5,
+      col: 42,
+      code: 'NEVER_MATCHED',
+      message: expect.stringContaining('"mentat-altt"'),
+      severity: 'warning',
+    })
 
     // once applied, a key whose new value is there has matched: only the typo is still reported
     expect(await run(['apply', '--root', 'root', '--yes'], io(dir))).toBe(0)
@@ -125,7 +151,8 @@ steps:
 describe('a symbolic link and its file, both in scope', () => {
   it('are planned once, as the file, with the link named in a note; apply then succeeds', async () => {
     const dir = makeTree({
-      'cutover.yaml': 'version: 1\nsteps:\n  - text:\n      files: ["etc/*.conf"]\n      replace: { old-db: new-db }\n',
+      'cutover.yaml':
+        'version: 1\nsteps:\n  - text:\n      files: ["etc/*.conf"]\n      replace: { old-db: new-db }\n',
       'root/etc/a.conf': 'db old-db\n',
     })
     symlinkSync('a.conf', join(dir, 'root/etc/b.conf'))
@@ -133,7 +160,12 @@ describe('a symbolic link and its file, both in scope', () => {
     expect(await run(['plan', '--root', 'root', '--json'], p)).toBe(0)
     const doc = JSON.parse(p.out())
     expect(doc.changes.map((c: { target: string }) => c.target)).toEqual(['etc/a.conf'])
-    expect(doc.notes).toContainEqual({ target: 'etc/a.conf', code: 'LINKED', message: 'also in scope as etc/b.conf (a symbolic link to it): planned once, here', severity: 'note' })
+    expect(doc.notes).toContainEqual({
+      target: 'etc/a.conf',
+      code: 'LINKED',
+      message: 'also in scope as etc/b.conf (a symbolic link to it): planned once, here',
+      severity: 'note',
+    })
     const a = io(dir)
     expect(await run(['apply', '--root', 'root', '--yes'], a)).toBe(0)
     expect(a.err()).toBe('')
@@ -143,7 +175,8 @@ describe('a symbolic link and its file, both in scope', () => {
 
   it('get the edits of the steps of both paths in one change', async () => {
     const dir = makeTree({
-      'cutover.yaml': 'version: 1\nsteps:\n  - text:\n      files: ["etc/b.conf"]\n      replace: { old-db: new-db }\n  - text:\n      files: ["etc/a.conf"]\n      replace: { old-mq: new-mq }\n',
+      'cutover.yaml':
+        'version: 1\nsteps:\n  - text:\n      files: ["etc/b.conf"]\n      replace: { old-db: new-db }\n  - text:\n      files: ["etc/a.conf"]\n      replace: { old-mq: new-mq }\n',
       'root/etc/a.conf': 'db old-db\nmq old-mq\n',
     })
     symlinkSync('a.conf', join(dir, 'root/etc/b.conf'))
@@ -157,7 +190,10 @@ describe('a symbolic link and its file, both in scope', () => {
   })
 
   it('init names the file once and writes no glob that takes the link too', async () => {
-    const dir = makeTree({ 'root/etc/app/a.conf': 'db=10.0.0.1\n', 'root/etc/other.conf': 'x=10.0.0.1\n' })
+    const dir = makeTree({
+      'root/etc/app/a.conf': 'db=10.0.0.1\n',
+      'root/etc/other.conf': 'x=10.0.0.1\n',
+    })
     symlinkSync('a.conf', join(dir, 'root/etc/app/b.conf'))
     const p = io(dir)
     expect(await run(['init', '--root', 'root', '--print'], p)).toBe(0)
@@ -167,13 +203,20 @@ describe('a symbolic link and its file, both in scope', () => {
   })
 
   it('init collapses no files into a glob that would take such a link', async () => {
-    const dir = makeTree({ 'root/etc/app/a.conf': 'db=10.0.0.1\n', 'root/etc/app/c.conf': 'db=10.0.0.1\n', 'root/etc/app/d.conf': 'db=10.0.0.1\n' })
+    const dir = makeTree({
+      'root/etc/app/a.conf': 'db=10.0.0.1\n',
+      'root/etc/app/c.conf': 'db=10.0.0.1\n',
+      'root/etc/app/d.conf': 'db=10.0.0.1\n',
+    })
     symlinkSync('a.conf', join(dir, 'root/etc/app/b.conf'))
     const p = io(dir)
     expect(await run(['init', '--root', 'root', '--print'], p)).toBe(0)
     expect(p.out()).toContain('files: ["etc/app/a.conf", "etc/app/c.conf", "etc/app/d.conf"]')
     // without the link, the same files are one glob
-    const plain = makeTree({ 'root/etc/app/a.conf': 'db=10.0.0.1\n', 'root/etc/app/c.conf': 'db=10.0.0.1\n' })
+    const plain = makeTree({
+      'root/etc/app/a.conf': 'db=10.0.0.1\n',
+      'root/etc/app/c.conf': 'db=10.0.0.1\n',
+    })
     const q = io(plain)
     expect(await run(['init', '--root', 'root', '--print'], q)).toBe(0)
     expect(q.out()).toContain('files: ["etc/app/*.conf"]')
@@ -206,20 +249,31 @@ accept:
 
   it('lists them as accepted, in the review and the plan JSON, warns of an entry that matches none, and passes --strict', async () => {
     const dir = makeTree(files)
-    expect(await run(['apply', '--root', 'root', '--profile', 'test', '--yes', '--quiet'], io(dir))).toBe(0)
+    expect(
+      await run(['apply', '--root', 'root', '--profile', 'test', '--yes', '--quiet'], io(dir)),
+    ).toBe(0)
     const p = io(dir)
     expect(await run(['plan', '--root', 'root', '--profile', 'test'], p)).toBe(0)
     expect(p.out()).toContain(
       'Leftovers: none\nAccepted leftovers: 1\n' +
-        '  etc/legacy/old.conf:1:8: 10.0.0.1 — old address: in a file no step rewrites; accepted: the old VM\'s own config, retired with it\n',
+        "  etc/legacy/old.conf:1:8: 10.0.0.1 — old address: in a file no step rewrites; accepted: the old VM's own config, retired with it\n",
     )
-    expect(p.out()).toContain('warning: cutover.yaml:14:5: ACCEPT_UNMATCHED accepted leftover "10.0.0.1" in etc/gone.conf matches no leftover of profile test: remove the entry if it is done\n')
+    expect(p.out()).toContain(
+      'warning: cutover.yaml:14:5: ACCEPT_UNMATCHED accepted leftover "10.0.0.1" in etc/gone.conf matches no leftover of profile test: remove the entry if it is done\n',
+    )
     // an entry of another profile is neither used nor reported
     expect(p.out()).not.toContain('cutover.yaml:13:')
     const json = io(dir)
     expect(await run(['plan', '--root', 'root', '--profile', 'test', '--json'], json)).toBe(0)
     expect(JSON.parse(json.out()).leftovers).toEqual([
-      { target: 'etc/legacy/old.conf', line: 1, col: 8, text: '10.0.0.1', reason: 'old address: in a file no step rewrites', accepted: "the old VM's own config, retired with it" },
+      {
+        target: 'etc/legacy/old.conf',
+        line: 1,
+        col: 8,
+        text: '10.0.0.1',
+        reason: 'old address: in a file no step rewrites',
+        accepted: "the old VM's own config, retired with it",
+      },
     ])
     const v = io(dir)
     expect(await run(['verify', '--root', 'root', '--profile', 'test', '--strict'], v)).toBe(0)
@@ -228,18 +282,28 @@ accept:
 
   it('still fails --strict on a leftover no entry accepts', async () => {
     const dir = makeTree({ ...files, 'root/etc/other.conf': 'peer 10.0.0.1\n' })
-    expect(await run(['apply', '--root', 'root', '--profile', 'test', '--yes', '--quiet'], io(dir))).toBe(0)
+    expect(
+      await run(['apply', '--root', 'root', '--profile', 'test', '--yes', '--quiet'], io(dir)),
+    ).toBe(0)
     const v = io(dir)
     expect(await run(['verify', '--root', 'root', '--profile', 'test', '--strict'], v)).toBe(1)
     expect(v.out()).toContain('Leftovers: 1\n  etc/other.conf:1:6: 10.0.0.1')
-    expect(v.err()).toContain('cutover: verify failed: 0 file(s) and 0 database object(s) would change, 1 leftover(s) (and 1 accepted)\n')
+    expect(v.err()).toContain(
+      'cutover: verify failed: 0 file(s) and 0 database object(s) would change, 1 leftover(s) (and 1 accepted)\n',
+    )
   })
 
   it('rejects a malformed entry with its line:col', async () => {
-    const dir = makeTree({ ...files, 'cutover.yaml': SPEC.replace('reason: was fixed by hand', 'why: was fixed by hand') })
+    const dir = makeTree({
+      ...files,
+      'cutover.yaml': SPEC.replace('reason: was fixed by hand', 'why: was fixed by hand'),
+    })
     const p = io(dir)
     expect(await run(['plan', '--root', 'root', '--profile', 'test'], p)).toBe(1)
-    expect(heads(p.err())).toEqual(['cutover.yaml:14:5: SPEC_MISSING_KEY', 'cutover.yaml:16:5: SPEC_UNKNOWN_KEY'])
+    expect(heads(p.err())).toEqual([
+      'cutover.yaml:14:5: SPEC_MISSING_KEY',
+      'cutover.yaml:16:5: SPEC_UNKNOWN_KEY',
+    ])
   })
 })
 
@@ -247,7 +311,8 @@ describe('the review', () => {
   it('lines up the summary: paths padded to the longest, kinds likewise, counts right-aligned', async () => {
     const long = Array.from({ length: 12 }, (_, i) => `h${i} 10.0.0.1`).join('\n') + '\n'
     const dir = makeTree({
-      'cutover.yaml': 'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - text: { files: ["etc/**"], exclude: [etc/hosts], addresses: names }\n  - hosts: { files: [etc/hosts], ensure: new }\n',
+      'cutover.yaml':
+        'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - text: { files: ["etc/**"], exclude: [etc/hosts], addresses: names }\n  - hosts: { files: [etc/hosts], ensure: new }\n',
       'root/etc/a.conf': 'db 10.0.0.1\n',
       'root/etc/sub/longer-name.conf': long,
       'root/etc/hosts': '10.0.0.1 db.example.net\n',
@@ -265,9 +330,10 @@ describe('the review', () => {
     )
   })
 
-  it('gives a leftover\'s position in the planned file and, where it differs, in the file on disk', async () => {
+  it("gives a leftover's position in the planned file and, where it differs, in the file on disk", async () => {
     const dir = makeTree({
-      'cutover.yaml': 'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - text: { files: ["etc/*.conf"], addresses: names }\n',
+      'cutover.yaml':
+        'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - text: { files: ["etc/*.conf"], addresses: names }\n',
       'root/etc/a.conf': 'db 10.0.0.1 # not 10.0.0.10\n# 10.0.0.100\n',
     })
     const p = io(dir)
@@ -276,8 +342,17 @@ describe('the review', () => {
     expect(p.out()).toContain('  etc/a.conf:2:3: 10.0.0.1 — near-miss')
     const json = io(dir)
     expect(await run(['plan', '--root', 'root', '--json'], json)).toBe(0)
-    expect(JSON.parse(json.out()).leftovers.map((l: object) => ({ ...l, reason: undefined }))).toEqual([
-      { target: 'etc/a.conf', line: 1, col: 25, onDisk: { line: 1, col: 19 }, text: '10.0.0.1', reason: undefined },
+    expect(
+      JSON.parse(json.out()).leftovers.map((l: object) => ({ ...l, reason: undefined })),
+    ).toEqual([
+      {
+        target: 'etc/a.conf',
+        line: 1,
+        col: 25,
+        onDisk: { line: 1, col: 19 },
+        text: '10.0.0.1',
+        reason: undefined,
+      },
       { target: 'etc/a.conf', line: 2, col: 3, text: '10.0.0.1', reason: undefined },
     ])
   })
@@ -296,12 +371,18 @@ steps:
       rules:
         - "www-data ALL=(app) NOPASSWD: PULL, SLIP"
 `,
-      'root/etc/sudoers.d/app': '# Cmnd alias specification\nCmnd_Alias RUN= /opt/sync.sh . /opt/run.sh /var/lock/app\nops ALL=(ALL) NOPASSWD: ALL\n',
+      'root/etc/sudoers.d/app':
+        '# Cmnd alias specification\nCmnd_Alias RUN= /opt/sync.sh . /opt/run.sh /var/lock/app\nops ALL=(ALL) NOPASSWD: ALL\n',
     })
     chmodSync(join(dir, 'root/etc/sudoers.d/app'), 0o440)
     const p = io(dir)
     expect(await run(['plan', '--root', 'root'], p)).toBe(0)
-    expect(p.out().split('\n').filter((l) => l.startsWith('warning: etc/sudoers.d/app'))).toEqual([
+    expect(
+      p
+        .out()
+        .split('\n')
+        .filter((l) => l.startsWith('warning: etc/sudoers.d/app')),
+    ).toEqual([
       'warning: etc/sudoers.d/app:2:30: RELATIVE_PATH Cmnd_Alias RUN: argument "." of "/opt/sync.sh" is relative: it resolves against the caller\'s working directory',
       'warning: etc/sudoers.d/app:3:1: RELATIVE_PATH Cmnd_Alias PULL: argument "." of "/opt/sync.sh" is relative: it resolves against the caller\'s working directory (in the added text, at 3:32 of the planned file)',
       'warning: etc/sudoers.d/app:3:1: WILDCARD_ARGS Cmnd_Alias PULL: "/opt/sync.sh . /opt/pull.sh * /var/lock/app" allows any arguments where "*" stands: the wildcard also matches spaces, options and other paths (in the added text, at 3:47 of the planned file)',

@@ -15,7 +15,12 @@ export interface EnsureOptions {
  * names go; use `planHosts` directly to ensure several names at once without overlapping edits.
  * Throws a `BAD_ADDRESS` or `BAD_NAME` CutoverError for an unusable address or name.
  */
-export function ensureHost(doc: HostsDocument, name: string, address: string, options: EnsureOptions = {}): Edit[] {
+export function ensureHost(
+  doc: HostsDocument,
+  name: string,
+  address: string,
+  options: EnsureOptions = {},
+): Edit[] {
   return planHosts(doc, { ensure: [{ name, address }], ...options }).edits
 }
 
@@ -37,6 +42,7 @@ export function renameHost(doc: HostsDocument, from: string, to: string): Edit[]
   checkName(to)
   const lower = foldName(from)
   return planHosts(doc, {
-    rename: (n) => (foldName(n) === lower && n !== to ? { text: to, rule: 'hosts.rename' } : undefined),
+    rename: (n) =>
+      foldName(n) === lower && n !== to ? { text: to, rule: 'hosts.rename' } : undefined,
   }).edits
 }

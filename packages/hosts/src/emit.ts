@@ -5,7 +5,11 @@ import { endBefore, lastLine, lineFrom, lineStartAt, lineWhere } from './locate.
 import type { HostsDocument, HostsLine } from './parse.js'
 
 /** A line to append: an address and its names. */
-export interface AppendRow { address: string; names: string[]; summary: string }
+export interface AppendRow {
+  address: string
+  names: string[]
+  summary: string
+}
 
 /**
  * The edits of one modelled line given its final address: the whole line deleted when no name
@@ -21,13 +25,26 @@ export function lineEdits(doc: HostsDocument, m: LineModel, address: string): Ed
     const moving = names.filter((n) => !n.removed && n.dest !== undefined).map((n) => n.text)
     const text = addressInPlaceOf(m.original, address)
     const once = m.readdressed && address === m.address ? m.readdressed.once : undefined
-    edits.push({ ...m.line.address!, text, rule: byRule, summary: `${moving.join(' ') || m.original}: ${m.original} -> ${text}`, ...(once ? { once } : {}) })
+    edits.push({
+      ...m.line.address!,
+      text,
+      rule: byRule,
+      summary: `${moving.join(' ') || m.original}: ${m.original} -> ${text}`,
+      ...(once ? { once } : {}),
+    })
   }
   let i = 0
   while (i < names.length) {
     const n = names[i]!
     if (!n.removed) {
-      if (n.renamed) edits.push({ ...n.span, text: n.renamed.text, rule: n.renamed.rule, summary: `${doc.text.slice(n.span.start, n.span.end)} -> ${n.renamed.text}`, ...(n.renamed.once ? { once: n.renamed.once } : {}) })
+      if (n.renamed)
+        edits.push({
+          ...n.span,
+          text: n.renamed.text,
+          rule: n.renamed.rule,
+          summary: `${doc.text.slice(n.span.start, n.span.end)} -> ${n.renamed.text}`,
+          ...(n.renamed.once ? { once: n.renamed.once } : {}),
+        })
       i++
       continue
     }
@@ -45,7 +62,8 @@ export function lineEdits(doc: HostsDocument, m: LineModel, address: string): Ed
 function removalSummary(run: readonly NameModel[], m: LineModel): string {
   const what = run.map((n) => n.text).join(' ')
   const moving = run.filter((n) => n.dest !== undefined)
-  if (moving.length === run.length) return `${what}: split off ${m.original} (moved to ${moving[0]!.dest})`
+  if (moving.length === run.length)
+    return `${what}: split off ${m.original} (moved to ${moving[0]!.dest})`
   return `${what}: removed from ${m.original}`
 }
 
@@ -54,7 +72,8 @@ function deleteLine(doc: HostsDocument, m: LineModel): Edit {
   const rule = m.names[0]!.removed!
   const summary = `${m.names.map((n) => n.text).join(' ')}: line of ${m.original} removed`
   // the last line without a line break takes the break before it, so the file still ends without one
-  if (line.next === line.end && line.start > 0) return { start: endBefore(doc.text, line.start), end: line.end, text: '', rule, summary }
+  if (line.next === line.end && line.start > 0)
+    return { start: endBefore(doc.text, line.start), end: line.end, text: '', rule, summary }
   return { start: line.start, end: line.next, text: '', rule, summary }
 }
 
@@ -100,7 +119,11 @@ function markerLine(text: string, marker: string): HostsLine | undefined {
  * file has one, else at the end in a new block (a blank line, the marker, the rows). Uses the
  * file's line break, and leaves a file without a final line break without one.
  */
-export function appendEdit(doc: HostsDocument, rows: readonly AppendRow[], marker: string): Edit | undefined {
+export function appendEdit(
+  doc: HostsDocument,
+  rows: readonly AppendRow[],
+  marker: string,
+): Edit | undefined {
   if (rows.length === 0) return undefined
   const sep = separator(doc)
   const eol = doc.eol
@@ -116,7 +139,14 @@ export function appendEdit(doc: HostsDocument, rows: readonly AppendRow[], marke
       last = following
     }
     const { next, end } = last
-    if (next > end) return { start: next, end: next, text: body.map((b) => b + eol).join(''), rule: 'hosts.ensure', summary }
+    if (next > end)
+      return {
+        start: next,
+        end: next,
+        text: body.map((b) => b + eol).join(''),
+        rule: 'hosts.ensure',
+        summary,
+      }
     return { start: end, end, text: eol + body.join(eol), rule: 'hosts.ensure', summary }
   }
   let prefix = n > 0 && !doc.finalNewline ? eol : ''

@@ -31,7 +31,12 @@ export function lineErrors(text: string): Diagnostic[] {
  * lone line breaks (its `NOT_PLAIN` alternative): the line after each, and the first line, are
  * checked. Returns the diagnostics of malformed lines, in file order.
  */
-function sweep(text: string, re: RegExp, lines: boolean, other: (m: RegExpExecArray) => void): Diagnostic[] {
+function sweep(
+  text: string,
+  re: RegExp,
+  lines: boolean,
+  other: (m: RegExpExecArray) => void,
+): Diagnostic[] {
   const errors: Diagnostic[] = []
   const n = text.length
   if (n === 0) return errors
@@ -68,8 +73,15 @@ export function lineFrom(text: string, start: number): HostsLine {
   const nl = text.indexOf('\n', start)
   const t = scanTable(text, [], start, nl === -1 ? text.length : nl + 1)
   const names: Span[] = []
-  for (let k = 0; k < t.nameFirst[1]!; k++) names.push({ start: t.tokens[k * 2]!, end: t.tokens[k * 2 + 1]! })
-  const line: HostsLine = { kind: KINDS[t.kind[0]!]!, start: t.start[0]!, end: t.end[0]!, next: t.next[0]!, names }
+  for (let k = 0; k < t.nameFirst[1]!; k++)
+    names.push({ start: t.tokens[k * 2]!, end: t.tokens[k * 2 + 1]! })
+  const line: HostsLine = {
+    kind: KINDS[t.kind[0]!]!,
+    start: t.start[0]!,
+    end: t.end[0]!,
+    next: t.next[0]!,
+    names,
+  }
   if (t.addrStart[0] !== -1) line.address = { start: t.addrStart[0]!, end: t.addrEnd[0]! }
   const family = familyName(t.family[0]!)
   if (family) line.family = family
@@ -78,8 +90,12 @@ export function lineFrom(text: string, start: number): HostsLine {
 }
 
 /** The lines of `text` from `start` on, one by one, until `stop` returns true; the line it stopped at. */
-export function lineWhere(text: string, start: number, stop: (line: HostsLine) => boolean): HostsLine | undefined {
-  for (let at = start; at < text.length; ) {
+export function lineWhere(
+  text: string,
+  start: number,
+  stop: (line: HostsLine) => boolean,
+): HostsLine | undefined {
+  for (let at = start; at < text.length;) {
     const line = lineFrom(text, at)
     if (stop(line)) return line
     if (line.next === at) break
@@ -101,7 +117,11 @@ export function endBefore(text: string, start: number): number {
 }
 
 /** A name token of an entry whose lower-case text is one of the names looked for. */
-export interface NamedHit { line: HostsLine; lower: string; span: Span }
+export interface NamedHit {
+  line: HostsLine
+  lower: string
+  span: Span
+}
 
 const special = /[\\^$.*+?()[\]{}|/-]/g
 
@@ -112,7 +132,11 @@ const special = /[\\^$.*+?()[\]{}|/-]/g
  * without the `u` flag folds ASCII letters only, as the resolver does: U+212A KELVIN SIGN is not
  * `k`); undefined otherwise, for the caller to scan a table.
  */
-export function findNamed(text: string, names: ReadonlySet<string>, withErrors = false): { hits: NamedHit[]; errors?: Diagnostic[] } | undefined {
+export function findNamed(
+  text: string,
+  names: ReadonlySet<string>,
+  withErrors = false,
+): { hits: NamedHit[]; errors?: Diagnostic[] } | undefined {
   // a name with a blank, `#` or a line break is never a token
   const wanted = [...names].filter((n) => n.length > 0 && !/[\s#]/.test(n))
   if (wanted.length === 0) return withErrors ? { hits: [], errors: lineErrors(text) } : { hits: [] }
@@ -128,7 +152,8 @@ export function findNamed(text: string, names: ReadonlySet<string>, withErrors =
   const errors = sweep(text, re, withErrors, (m) => {
     const start = m.index + 1
     const end = m.index + m[0].length
-    if (line === undefined || start >= line.next || start < line.start) line = lineFrom(text, lineStartAt(text, start))
+    if (line === undefined || start >= line.next || start < line.start)
+      line = lineFrom(text, lineStartAt(text, start))
     if (line.kind !== 'entry' || !line.names.some((s) => s.start === start && s.end === end)) return
     const lower = foldName(m[0].slice(1))
     if (names.has(lower)) hits.push({ line, lower, span: { start, end } })

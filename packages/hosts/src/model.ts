@@ -5,7 +5,11 @@ import type { NamedHit } from './locate.js'
 import { ENTRY, foldName } from './table.js'
 
 /** A change of one token's text, and the rule that asks for it. */
-export interface Rewrite { text: string; rule: string; once?: string }
+export interface Rewrite {
+  text: string
+  rule: string
+  once?: string
+}
 
 /** One name of an entry as the plan sees it. */
 export interface NameModel {
@@ -47,7 +51,11 @@ export interface ModelOptions {
  * without renames or address rewrites only their lines are looked at, so a 200,000-line file
  * stays cheap; with them, every entry is.
  */
-export function buildModels(doc: HostsDocument, o: ModelOptions, hits: readonly NamedHit[]): LineModel[] {
+export function buildModels(
+  doc: HostsDocument,
+  o: ModelOptions,
+  hits: readonly NamedHit[],
+): LineModel[] {
   if (!o.rename && !o.readdress) {
     const out: LineModel[] = []
     for (let k = 0; k < hits.length; k++) {
@@ -78,7 +86,12 @@ export function buildModels(doc: HostsDocument, o: ModelOptions, hits: readonly 
   return out
 }
 
-function modelOf(doc: HostsDocument, line: HostsLine, o: ModelOptions, readdressed: Rewrite | undefined): LineModel | undefined {
+function modelOf(
+  doc: HostsDocument,
+  line: HostsLine,
+  o: ModelOptions,
+  readdressed: Rewrite | undefined,
+): LineModel | undefined {
   let hit = readdressed !== undefined
   const names: NameModel[] = []
   for (const span of line.names) {
@@ -93,7 +106,11 @@ function modelOf(doc: HostsDocument, line: HostsLine, o: ModelOptions, readdress
   const original = spanText(doc, line.address!)
   const address = readdressed?.text ?? original
   const family = readdressed ? addressFamily(address) : line.family
-  if (!family) throw new CutoverError('BAD_ADDRESS', `rule "${readdressed!.rule}" would write "${address}" where hosts(5) needs an address (${original})`)
+  if (!family)
+    throw new CutoverError(
+      'BAD_ADDRESS',
+      `rule "${readdressed!.rule}" would write "${address}" where hosts(5) needs an address (${original})`,
+    )
   return { line, original, address, family, names, ...(readdressed ? { readdressed } : {}) }
 }
 

@@ -72,8 +72,15 @@ function eolOf(text: string): '\n' | '\r\n' {
 export function lineOf(doc: HostsDocument, i: number): HostsLine {
   const t = doc.table
   const names: Span[] = []
-  for (let k = t.nameFirst[i]!; k < t.nameFirst[i + 1]!; k++) names.push({ start: t.tokens[k * 2]!, end: t.tokens[k * 2 + 1]! })
-  const line: HostsLine = { kind: KINDS[t.kind[i]!]!, start: t.start[i]!, end: t.end[i]!, next: t.next[i]!, names }
+  for (let k = t.nameFirst[i]!; k < t.nameFirst[i + 1]!; k++)
+    names.push({ start: t.tokens[k * 2]!, end: t.tokens[k * 2 + 1]! })
+  const line: HostsLine = {
+    kind: KINDS[t.kind[i]!]!,
+    start: t.start[i]!,
+    end: t.end[i]!,
+    next: t.next[i]!,
+    names,
+  }
   if (t.addrStart[i] !== -1) line.address = { start: t.addrStart[i]!, end: t.addrEnd[i]! }
   const family = familyName(t.family[i]!)
   if (family) line.family = family

@@ -1,14 +1,24 @@
 import { CutoverError, applyEdits, type Diagnostic, type Edit } from '@cutover/rewrite'
 import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { appendEdit, lineEdits, mergeDeletions } from './emit.js'
-import { buildModels, settleLine, shortName, type LineModel, type NameModel, type Rewrite } from './model.js'
+import {
+  buildModels,
+  settleLine,
+  shortName,
+  type LineModel,
+  type NameModel,
+  type Rewrite,
+} from './model.js'
 import { parseHosts, type HostsDocument } from './parse.js'
 import { conflictsOf, namedIn } from './resolve.js'
 import { foldName } from './table.js'
 import { verifyPlan } from './verify.js'
 
 /** A name that must resolve to an address. */
-export interface EnsureRequest { name: string; address: string }
+export interface EnsureRequest {
+  name: string
+  address: string
+}
 
 /** Everything one plan does to a hosts file; all edits are computed against the same text. */
 export interface HostsIntent {
@@ -25,23 +35,38 @@ export interface HostsIntent {
 }
 
 /** Edits (against the document's text) and what a reviewer should know. */
-export interface HostsPlan { edits: Edit[]; diagnostics: Diagnostic[] }
+export interface HostsPlan {
+  edits: Edit[]
+  diagnostics: Diagnostic[]
+}
 
 /** The default comment line above appended entries. */
 export const DEFAULT_MARKER = '# cutover'
 
-interface Target { name: string; lower: string; address: string; family: AddressFamily }
+interface Target {
+  name: string
+  lower: string
+  address: string
+  family: AddressFamily
+}
 
 function targets(ensure: readonly EnsureRequest[]): Map<string, Target> {
   const out = new Map<string, Target>()
   for (const e of ensure) {
     checkName(e.name)
     const family = addressFamily(e.address)
-    if (!family) throw new CutoverError('BAD_ADDRESS', `cannot ensure "${e.name}": "${e.address}" is not an IPv4 or IPv6 address`)
+    if (!family)
+      throw new CutoverError(
+        'BAD_ADDRESS',
+        `cannot ensure "${e.name}": "${e.address}" is not an IPv4 or IPv6 address`,
+      )
     const lower = foldName(e.name)
     const prior = out.get(lower)
     if (prior && !sameAddress(prior.address, e.address)) {
-      throw new CutoverError('RULE_CONFLICT', `"${e.name}" is ensured at both ${prior.address} and ${e.address}`)
+      throw new CutoverError(
+        'RULE_CONFLICT',
+        `"${e.name}" is ensured at both ${prior.address} and ${e.address}`,
+      )
     }
     out.set(lower, { name: e.name, lower, address: e.address, family })
   }
@@ -50,7 +75,11 @@ function targets(ensure: readonly EnsureRequest[]): Map<string, Target> {
 
 /** Throws a `BAD_NAME` CutoverError for a name that cannot stand in a hosts file. */
 export function checkName(name: string): void {
-  if (!/^[^\s#]+$/.test(name)) throw new CutoverError('BAD_NAME', `"${name}" cannot be a host name in a hosts file (empty, blank or "#")`)
+  if (!/^[^\s#]+$/.test(name))
+    throw new CutoverError(
+      'BAD_NAME',
+      `"${name}" cannot be a host name in a hosts file (empty, blank or "#")`,
+    )
 }
 
 /**
@@ -65,12 +94,25 @@ export function checkName(name: string): void {
 export function planHosts(doc: HostsDocument, intent: HostsIntent): HostsPlan {
   const wanted = targets(intent.ensure ?? [])
   const removed = new Set((intent.remove ?? []).map((n) => (checkName(n), foldName(n))))
-  for (const r of removed) if (wanted.has(r)) throw new CutoverError('RULE_CONFLICT', `"${r}" is both ensured and removed`)
+  for (const r of removed)
+    if (wanted.has(r)) throw new CutoverError('RULE_CONFLICT', `"${r}" is both ensured and removed`)
   const interest = new Set([...wanted.keys(), ...removed])
   const hits = namedIn(doc, interest)
-  const models = buildModels(doc, { interest, ...(intent.rename ? { rename: intent.rename } : {}), ...(intent.readdress ? { readdress: intent.readdress } : {}) }, hits)
-  const diagnostics = conflictsOf(doc, hits.filter((h) => wanted.has(h.lower)))
-  for (const m of models) for (const n of m.names) if (removed.has(n.lower)) n.removed = 'hosts.remove'
+  const models = buildModels(
+    doc,
+    {
+      interest,
+      ...(intent.rename ? { rename: intent.rename } : {}),
+      ...(intent.readdress ? { readdress: intent.readdress } : {}),
+    },
+    hits,
+  )
+  const diagnostics = conflictsOf(
+    doc,
+    hits.filter((h) => wanted.has(h.lower)),
+  )
+  for (const m of models)
+    for (const n of m.names) if (removed.has(n.lower)) n.removed = 'hosts.remove'
   const primary = primaries(models, wanted)
   diagnostics.push(...otherFamilies(models, wanted))
   const moved = new Map<string, NameModel[]>()
@@ -86,10 +128,22 @@ export function planHosts(doc: HostsDocument, intent: HostsIntent): HostsPlan {
   for (const m of models) {
     const mine = lineEdits(doc, m, finals.get(m)!)
     edits.push(...mine)
-    if (m.names.some((n) => !n.removed)) kept.push({ at: m.line.start, order: 1, text: applyEdits(doc.text.slice(m.line.start, m.line.end), mine.map((e) => ({ ...e, start: e.start - m.line.start, end: e.end - m.line.start }))) })
+    if (m.names.some((n) => !n.removed))
+      kept.push({
+        at: m.line.start,
+        order: 1,
+        text: applyEdits(
+          doc.text.slice(m.line.start, m.line.end),
+          mine.map((e) => ({ ...e, start: e.start - m.line.start, end: e.end - m.line.start })),
+        ),
+      })
   }
   mergeDeletions(edits)
-  const append = appendEdit(doc, appendLines(wanted, primary, moved), intent.marker ?? DEFAULT_MARKER)
+  const append = appendEdit(
+    doc,
+    appendLines(wanted, primary, moved),
+    intent.marker ?? DEFAULT_MARKER,
+  )
   if (append) {
     edits.push(append)
     kept.push({ at: append.start, order: 0, text: append.text })
@@ -97,17 +151,31 @@ export function planHosts(doc: HostsDocument, intent: HostsIntent): HostsPlan {
   if (edits.length) {
     const renamed = renamedNames(models)
     // without renames, only modelled lines and appended ones can hold the names checked
-    const after = renamed.length ? parseHosts(applyEdits(doc.text, edits)) : parseHosts(kept.sort((a, b) => a.at - b.at || a.order - b.order).map((p) => p.text).join('\n'))
+    const after = renamed.length
+      ? parseHosts(applyEdits(doc.text, edits))
+      : parseHosts(
+          kept
+            .sort((a, b) => a.at - b.at || a.order - b.order)
+            .map((p) => p.text)
+            .join('\n'),
+        )
     diagnostics.push(...verifyPlan(after, [...wanted.values()], removed, renamed))
   }
   return { edits, diagnostics }
 }
 
 /** A line of the planned result, placed by its offset in the input (insertions first). */
-interface Piece { at: number; order: number; text: string }
+interface Piece {
+  at: number
+  order: number
+  text: string
+}
 
 /** The first model of the right family that lists each ensured name (after removals). */
-function primaries(models: readonly LineModel[], wanted: ReadonlyMap<string, Target>): Map<string, LineModel> {
+function primaries(
+  models: readonly LineModel[],
+  wanted: ReadonlyMap<string, Target>,
+): Map<string, LineModel> {
   const out = new Map<string, LineModel>()
   for (const m of models) {
     for (const n of m.names) {
@@ -118,7 +186,10 @@ function primaries(models: readonly LineModel[], wanted: ReadonlyMap<string, Tar
   return out
 }
 
-function otherFamilies(models: readonly LineModel[], wanted: ReadonlyMap<string, Target>): Diagnostic[] {
+function otherFamilies(
+  models: readonly LineModel[],
+  wanted: ReadonlyMap<string, Target>,
+): Diagnostic[] {
   const out: Diagnostic[] = []
   const seen = new Set<string>()
   for (const m of models) {
@@ -138,7 +209,11 @@ function otherFamilies(models: readonly LineModel[], wanted: ReadonlyMap<string,
 }
 
 /** Sets `dest` (and `leader`) of the names of one line; drops ensured names that disagree later on. */
-function assignDests(m: LineModel, wanted: ReadonlyMap<string, Target>, primary: ReadonlyMap<string, LineModel>): void {
+function assignDests(
+  m: LineModel,
+  wanted: ReadonlyMap<string, Target>,
+  primary: ReadonlyMap<string, LineModel>,
+): void {
   const leaders = new Map<string, Target>()
   for (const n of m.names) {
     const t = wanted.get(n.lower)
@@ -161,13 +236,18 @@ function assignDests(m: LineModel, wanted: ReadonlyMap<string, Target>, primary:
 }
 
 /** The lines to append, one per address in the order of `ensure`: names not found, and names split off. */
-function appendLines(wanted: ReadonlyMap<string, Target>, primary: ReadonlyMap<string, LineModel>, moved: ReadonlyMap<string, NameModel[]>): Array<{ address: string; names: string[]; summary: string }> {
+function appendLines(
+  wanted: ReadonlyMap<string, Target>,
+  primary: ReadonlyMap<string, LineModel>,
+  moved: ReadonlyMap<string, NameModel[]>,
+): Array<{ address: string; names: string[]; summary: string }> {
   const byAddress = new Map<string, { address: string; names: string[]; summary: string }>()
   for (const t of wanted.values()) {
     const names = primary.has(t.lower) ? (moved.get(t.lower) ?? []).map((n) => n.text) : [t.name]
     if (names.length === 0) continue
     const row = byAddress.get(t.address) ?? { address: t.address, names: [], summary: '' }
-    for (const n of names) if (!row.names.some((x) => foldName(x) === foldName(n))) row.names.push(n)
+    for (const n of names)
+      if (!row.names.some((x) => foldName(x) === foldName(n))) row.names.push(n)
     byAddress.set(t.address, row)
   }
   for (const row of byAddress.values()) row.summary = `${row.names.join(' ')} -> ${row.address}`

@@ -5,7 +5,11 @@ import { errorsKnown, lineOf, noteErrors, type HostsDocument, type HostsLine } f
 import { ENTRY, familyName, findName, foldName } from './table.js'
 
 /** An entry line that names a host, with the address it gives it. */
-export interface HostsMatch { line: number; address: string; family: AddressFamily }
+export interface HostsMatch {
+  line: number
+  address: string
+  family: AddressFamily
+}
 
 const familyCode = (f: AddressFamily | undefined) => (f === 'ipv4' ? 4 : f === 'ipv6' ? 6 : 0)
 
@@ -19,8 +23,13 @@ export function lookupHost(doc: HostsDocument, name: string, family?: AddressFam
   const want = familyCode(family)
   const out: HostsMatch[] = []
   for (let i = 0; i < t.count; i++) {
-    if (t.kind[i] !== ENTRY || (want && t.family[i] !== want) || findName(text, t, i, lower) === -1) continue
-    out.push({ line: i, address: text.slice(t.addrStart[i]!, t.addrEnd[i]!), family: familyName(t.family[i]!)! })
+    if (t.kind[i] !== ENTRY || (want && t.family[i] !== want) || findName(text, t, i, lower) === -1)
+      continue
+    out.push({
+      line: i,
+      address: text.slice(t.addrStart[i]!, t.addrEnd[i]!),
+      family: familyName(t.family[i]!)!,
+    })
   }
   return out
 }
@@ -29,7 +38,11 @@ export function lookupHost(doc: HostsDocument, name: string, family?: AddressFam
  * Resolves `name` the way glibc's `files` source does without `multi on`: the address of the
  * first entry (of `family`, when given) that lists it, ASCII case-insensitively, or `undefined`.
  */
-export function resolveHost(doc: HostsDocument, name: string, family?: AddressFamily): string | undefined {
+export function resolveHost(
+  doc: HostsDocument,
+  name: string,
+  family?: AddressFamily,
+): string | undefined {
   const { text, table: t } = doc
   const lower = foldName(name)
   const want = familyCode(family)
@@ -44,7 +57,11 @@ export function resolveHost(doc: HostsDocument, name: string, family?: AddressFa
  * Calls `visit(line, lowerName, token)` for every name token of an entry whose lower-case text
  * is in `names`, in file order; tokens of other lengths are never sliced.
  */
-export function eachNamed(doc: HostsDocument, names: ReadonlySet<string>, visit: (line: number, lower: string, token: number) => void): void {
+export function eachNamed(
+  doc: HostsDocument,
+  names: ReadonlySet<string>,
+  visit: (line: number, lower: string, token: number) => void,
+): void {
   const { text, table: t } = doc
   const lengths = new Set<number>()
   for (const n of names) lengths.add(n.length)

@@ -1,4 +1,17 @@
-import { Matcher, commonKeys, ruleKeys, rulePatterns, s, scanLeftovers, type Context, type Diagnostic, type Edit, type Infer, type Leftover, type StepKind } from '@cutover/rewrite'
+import {
+  Matcher,
+  commonKeys,
+  ruleKeys,
+  rulePatterns,
+  s,
+  scanLeftovers,
+  type Context,
+  type Diagnostic,
+  type Edit,
+  type Infer,
+  type Leftover,
+  type StepKind,
+} from '@cutover/rewrite'
 import { isIPv4 } from 'node:net'
 import { addressInPlaceOf, mappedIPv4 } from './address.js'
 import type { Rewrite } from './model.js'
@@ -7,8 +20,12 @@ import { parseHosts, spanText, type HostsDocument, type Span } from './parse.js'
 import { planHosts, type EnsureRequest } from './plan.js'
 
 const which = s.oneOf(['new', 'old'] as const)
-const inventoryName = s.refine(s.string({ describe: 'a host name of the inventory' }), (v, _n, ctx) =>
-  ctx.refs.hosts.includes(v) ? undefined : `"${v}" is not a host of the inventory; the spec's hosts: ${ctx.refs.hosts.join(', ') || 'none'}`,
+const inventoryName = s.refine(
+  s.string({ describe: 'a host name of the inventory' }),
+  (v, _n, ctx) =>
+    ctx.refs.hosts.includes(v)
+      ? undefined
+      : `"${v}" is not a host of the inventory; the spec's hosts: ${ctx.refs.hosts.join(', ') || 'none'}`,
 )
 const hostName = s.string({ describe: 'a host name', pattern: /^[^\s#]+$/ })
 
@@ -16,7 +33,16 @@ const schema = s.object(
   {
     ...commonKeys,
     ensure: s.union(
-      s.object({ address: which, hosts: s.array(inventoryName, { minItems: 1, describe: 'a list of inventory host names' }) }, { required: ['address'] }),
+      s.object(
+        {
+          address: which,
+          hosts: s.array(inventoryName, {
+            minItems: 1,
+            describe: 'a list of inventory host names',
+          }),
+        },
+        { required: ['address'] },
+      ),
       which,
       '"new", "old" or { address: new | old, hosts: [names] }',
     ),
@@ -34,7 +60,10 @@ const schema = s.object(
  */
 export type HostsOptions = Infer<typeof schema>
 
-interface Rules { names?: Matcher; addresses?: Matcher }
+interface Rules {
+  names?: Matcher
+  addresses?: Matcher
+}
 const cache = new WeakMap<Context, WeakMap<object, Rules>>()
 
 /** Matchers of `replace`/`swap`: IPv4 keys match whole address fields, other keys labels inside names. */
@@ -43,10 +72,16 @@ function rules(o: HostsOptions, ctx: Context): Rules {
   if (!byOptions) cache.set(ctx, (byOptions = new WeakMap()))
   let r = byOptions.get(o)
   if (!r) {
-    const patterns = rulePatterns({ ...(o.replace ? { replace: o.replace } : {}), ...(o.swap ? { swap: o.swap } : {}) }, ctx)
+    const patterns = rulePatterns(
+      { ...(o.replace ? { replace: o.replace } : {}), ...(o.swap ? { swap: o.swap } : {}) },
+      ctx,
+    )
     const names = patterns.filter((p) => p.boundary !== 'ipv4')
     const addresses = patterns.filter((p) => p.boundary === 'ipv4')
-    r = { ...(names.length ? { names: new Matcher(names) } : {}), ...(addresses.length ? { addresses: new Matcher(addresses) } : {}) }
+    r = {
+      ...(names.length ? { names: new Matcher(names) } : {}),
+      ...(addresses.length ? { addresses: new Matcher(addresses) } : {}),
+    }
     byOptions.set(o, r)
   }
   return r
@@ -73,7 +108,8 @@ function readdress(m: Matcher, address: string): Rewrite | undefined {
   const mapped = address.includes(':') ? mappedIPv4(address) : undefined
   const p = m.whole(mapped ?? address)
   if (!p || p.find === p.replace) return undefined
-  const text = mapped !== undefined && isIPv4(p.replace) ? addressInPlaceOf(address, p.replace) : p.replace
+  const text =
+    mapped !== undefined && isIPv4(p.replace) ? addressInPlaceOf(address, p.replace) : p.replace
   return { text, rule: p.rule, ...(p.once ? { once: p.once } : {}) }
 }
 
@@ -81,7 +117,9 @@ function ensureList(o: HostsOptions, ctx: Context): EnsureRequest[] {
   if (!o.ensure) return []
   const spec = typeof o.ensure === 'string' ? { address: o.ensure } : o.ensure
   const only = spec.hosts && new Set(spec.hosts)
-  return ctx.inventory.filter((h) => !only || only.has(h.name)).map((h) => ({ name: h.name, address: h[spec.address] }))
+  return ctx.inventory
+    .filter((h) => !only || only.has(h.name))
+    .map((h) => ({ name: h.name, address: h[spec.address] }))
 }
 
 function leftoverReason(doc: HostsDocument, edits: readonly Edit[]) {
@@ -124,9 +162,18 @@ export const hostsStep: StepKind<HostsOptions> = {
       ...(r.addresses ? { readdress: (a: string) => readdress(r.addresses!, a) } : {}),
     })
     const warnings: Diagnostic[] = doc.errors.map((d) => ({ ...d, severity: 'warning' }))
-    const leftovers = scanLeftovers(file.text, ctx, edits, { reason: leftoverReason(doc, edits), fallback: 'no rule of this step rewrites it' })
+    const leftovers = scanLeftovers(file.text, ctx, edits, {
+      reason: leftoverReason(doc, edits),
+      fallback: 'no rule of this step rewrites it',
+    })
     const mapped = mappedLeftovers(doc, ctx, edits)
-    return { edits, diagnostics: [...warnings, ...diagnostics], leftovers: mapped.length ? [...leftovers, ...mapped].sort((a, b) => a.start - b.start) : leftovers }
+    return {
+      edits,
+      diagnostics: [...warnings, ...diagnostics],
+      leftovers: mapped.length
+        ? [...leftovers, ...mapped].sort((a, b) => a.start - b.start)
+        : leftovers,
+    }
   },
 }
 
@@ -146,9 +193,15 @@ function mappedLeftovers(doc: HostsDocument, ctx: Context, edits: readonly Edit[
     const text = spanText(doc, a)
     if (/\d+\.\d+\.\d+\.\d+$/.test(text)) continue
     const v4 = mappedIPv4(text)
-    if (v4 === undefined || !old.has(v4) || edits.some((e) => e.start < a.end && a.start < e.end)) continue
+    if (v4 === undefined || !old.has(v4) || edits.some((e) => e.start < a.end && a.start < e.end))
+      continue
     if (line.names.every((n) => edits.some((e) => e.start < n.end && n.start < e.end))) continue
-    out.push({ start: a.start, end: a.end, text, reason: `old address ${v4} (mapped): ${reason(a.start) ?? 'no rule of this step rewrites it'}` })
+    out.push({
+      start: a.start,
+      end: a.end,
+      text,
+      reason: `old address ${v4} (mapped): ${reason(a.start) ?? 'no rule of this step rewrites it'}`,
+    })
   }
   return out
 }

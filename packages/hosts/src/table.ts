@@ -38,7 +38,8 @@ export interface LineTable {
 const isBlank = (c: number) => c === 32 || c === 9 || c === 13 || c === 11 || c === 12
 
 /** The family of a table slot's code. */
-export const familyName = (code: number): AddressFamily | undefined => (code === 4 ? 'ipv4' : code === 6 ? 'ipv6' : undefined)
+export const familyName = (code: number): AddressFamily | undefined =>
+  code === 4 ? 'ipv4' : code === 6 ? 'ipv6' : undefined
 
 /** How many lines `text[from, to)` has: its line breaks, plus a last line without one. */
 export function countLines(text: string, from = 0, to = text.length): number {
@@ -53,7 +54,12 @@ export function countLines(text: string, from = 0, to = text.length): number {
  * `BAD_ADDRESS`/`MISSING_NAME` diagnostics. `from` and `to` must be line boundaries (a line's
  * start, the end of the text); by default the whole text. Makes no string for a well-formed line.
  */
-export function scanTable(text: string, errors: Diagnostic[], from = 0, to = text.length): LineTable {
+export function scanTable(
+  text: string,
+  errors: Diagnostic[],
+  from = 0,
+  to = text.length,
+): LineTable {
   const count = countLines(text, from, to)
   const start = new Int32Array(count)
   const end = new Int32Array(count)
@@ -123,17 +129,45 @@ export function scanTable(text: string, errors: Diagnostic[], from = 0, to = tex
     i = nl + 1
   }
   nameFirst[count] = tok
-  return { count, crlf, start, end, next, kind, family, addrStart, addrEnd, comment, nameFirst, tokens }
+  return {
+    count,
+    crlf,
+    start,
+    end,
+    next,
+    kind,
+    family,
+    addrStart,
+    addrEnd,
+    comment,
+    nameFirst,
+    tokens,
+  }
 }
 
 /** The family code (4, 6, or 0 for none) of the address `text[as, ae)` of a line with `names` names; reports a malformed line. */
-export function classify(text: string, as: number, ae: number, names: number, errors: Diagnostic[]): number {
+export function classify(
+  text: string,
+  as: number,
+  ae: number,
+  names: number,
+  errors: Diagnostic[],
+): number {
   const f = familyAt(text, as, ae)
   if (!f) {
-    errors.push({ code: 'BAD_ADDRESS', message: `expected an IPv4 or IPv6 address, got "${text.slice(as, ae)}"`, range: { start: as, end: ae } })
+    errors.push({
+      code: 'BAD_ADDRESS',
+      message: `expected an IPv4 or IPv6 address, got "${text.slice(as, ae)}"`,
+      range: { start: as, end: ae },
+    })
     return 0
   }
-  if (names === 0) errors.push({ code: 'MISSING_NAME', message: `expected a host name after the address ${text.slice(as, ae)}`, range: { start: as, end: ae } })
+  if (names === 0)
+    errors.push({
+      code: 'MISSING_NAME',
+      message: `expected a host name after the address ${text.slice(as, ae)}`,
+      range: { start: as, end: ae },
+    })
   return f === 'ipv4' ? 4 : 6
 }
 
@@ -166,7 +200,9 @@ function familyAt(text: string, start: number, end: number): AddressFamily | und
  * other character as it is. Never `toLowerCase()`, which makes U+212A KELVIN SIGN a `k`.
  */
 export function foldName(name: string): string {
-  return /[A-Z]/.test(name) ? name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : name
+  return /[A-Z]/.test(name)
+    ? name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32))
+    : name
 }
 
 /** Index of the first name token of line `li` whose folded text ({@link foldName}) is `lower`, or -1. */

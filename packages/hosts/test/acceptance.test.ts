@@ -1,4 +1,13 @@
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -69,10 +78,18 @@ describe('acceptance: the hosts step through the CLI', () => {
     const now = after.split('\n')
     // untouched lines (and the finance comment) are byte-identical, in place
     expect(now.slice(0, 8)).toEqual(was.slice(0, 8))
-    expect(now[8]).toBe('10.0.10.49\tfinance.thehumanjourney.net finance\t# finance DB (PostgreSQL 9.6)')
+    expect(now[8]).toBe(
+      '10.0.10.49\tfinance.thehumanjourney.net finance\t# finance DB (PostgreSQL 9.6)',
+    )
     expect(now[9]).toBe('10.0.10.50\tintranet.thehumanjourney.net')
     expect(now[10]).toBe(was[10])
-    expect(now.slice(11)).toEqual(['', '# cutover', '10.0.10.51\thrdb.thehumanjourney.net', '10.0.10.61\toas.thehumanjourney.net', ''])
+    expect(now.slice(11)).toEqual([
+      '',
+      '# cutover',
+      '10.0.10.51\thrdb.thehumanjourney.net',
+      '10.0.10.61\toas.thehumanjourney.net',
+      '',
+    ])
 
     // the link is still a link to the same file
     expect(lstatSync(join(root, 'etc', 'hosts')).isSymbolicLink()).toBe(true)
@@ -88,10 +105,23 @@ describe('acceptance: the hosts step through the CLI', () => {
   it('reports the old address left on the unrelated alias as a leftover', async () => {
     const { base, root } = machine()
     const io = memoryIo({ cwd: base, env: { CUTOVER_DEBUG: '1' } })
-    expect(await run(['plan', '--spec', join(base, 'cutover.yaml'), '--root', root, '--json'], io), io.err()).toBe(0)
-    const plan = JSON.parse(io.out()) as { changes: Array<{ target: string; edits: Array<{ rule: string }> }>; leftovers: Array<{ target: string; line: number; text: string; reason: string }> }
+    expect(
+      await run(['plan', '--spec', join(base, 'cutover.yaml'), '--root', root, '--json'], io),
+      io.err(),
+    ).toBe(0)
+    const plan = JSON.parse(io.out()) as {
+      changes: Array<{ target: string; edits: Array<{ rule: string }> }>
+      leftovers: Array<{ target: string; line: number; text: string; reason: string }>
+    }
     expect(plan.changes.map((c) => c.target)).toEqual(['etc/hosts'])
     expect(plan.changes[0]!.edits.every((e) => e.rule === 'hosts.ensure')).toBe(true)
-    expect(plan.leftovers).toMatchObject([{ target: 'etc/hosts', line: 10, text: '10.0.10.50', reason: expect.stringContaining('intranet.thehumanjourney.net') }])
+    expect(plan.leftovers).toMatchObject([
+      {
+        target: 'etc/hosts',
+        line: 10,
+        text: '10.0.10.50',
+        reason: expect.stringContaining('intranet.thehumanjourney.net'),
+      },
+    ])
   })
 })

@@ -25,7 +25,8 @@ describe('corpus round-trip', () => {
       for (const l of doc.lines) {
         if (l.start !== at) problems.push(`gap at ${at}`)
         at = l.next
-        for (const n of l.names) if (!/^[^\s#]+$/.test(spanText(doc, n))) problems.push(`bad token at ${n.start}`)
+        for (const n of l.names)
+          if (!/^[^\s#]+$/.test(spanText(doc, n))) problems.push(`bad token at ${n.start}`)
       }
       expect(problems).toEqual([])
       expect(at).toBe(text.length)

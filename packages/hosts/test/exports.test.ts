@@ -2,7 +2,26 @@ import { describe, expect, it } from 'vitest'
 import { undocumentedExports, unlistedInReadme } from '../../../test/exports.js'
 
 // The public names of @cutover/hosts: a change here is a change of the package's API (and needs a changeset).
-const NAMES = ['DEFAULT_MARKER', 'KINDS', 'addressFamily', 'eachNamed', 'ensureHost', 'hostConflicts', 'hostsStep', 'lineAt', 'lineOf', 'lookupHost', 'parseHosts', 'planHosts', 'printHosts', 'removeHost', 'renameHost', 'resolveHost', 'sameAddress', 'spanText']
+const NAMES = [
+  'DEFAULT_MARKER',
+  'KINDS',
+  'addressFamily',
+  'eachNamed',
+  'ensureHost',
+  'hostConflicts',
+  'hostsStep',
+  'lineAt',
+  'lineOf',
+  'lookupHost',
+  'parseHosts',
+  'planHosts',
+  'printHosts',
+  'removeHost',
+  'renameHost',
+  'resolveHost',
+  'sameAddress',
+  'spanText',
+]
 
 describe('the public API of @cutover/hosts', () => {
   it('exports exactly these names', async () => {

@@ -7,7 +7,11 @@ import { parseHosts, printHosts, type HostsDocument } from '../src/index.js'
  * result round-trips, has no more malformed lines than before, and that `again` (the same
  * intent planned on the result) gives no edit. Returns the result.
  */
-export function expectValidEdits(src: string, edits: readonly Edit[], again?: (doc: HostsDocument) => readonly Edit[]): string {
+export function expectValidEdits(
+  src: string,
+  edits: readonly Edit[],
+  again?: (doc: HostsDocument) => readonly Edit[],
+): string {
   checkEdits(src, edits)
   const out = applyEdits(src, edits)
   const doc = parseHosts(out)

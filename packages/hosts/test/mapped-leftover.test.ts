@@ -12,10 +12,14 @@ import { run } from '../../cli/src/run.js'
 // like the dotted spelling: glibc still answers its names with the old address.
 
 function glibcUnavailable(): string | undefined {
-  const missing = ['unshare', 'getent', 'mount'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0)
+  const missing = ['unshare', 'getent', 'mount'].filter(
+    (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
+  )
   let why = missing.length ? `${missing.join(', ')} not installed` : undefined
-  if (!why && spawnSync('unshare', ['-m', 'true']).status !== 0) why = 'unshare -m fails (needs root)'
-  if (why && process.env.CI === 'true') throw new Error(`glibc hosts lookups required in CI: ${why}`)
+  if (!why && spawnSync('unshare', ['-m', 'true']).status !== 0)
+    why = 'unshare -m fails (needs root)'
+  if (why && process.env.CI === 'true')
+    throw new Error(`glibc hosts lookups required in CI: ${why}`)
   return why
 }
 const unavailable = glibcUnavailable()
@@ -24,10 +28,30 @@ const unavailable = glibcUnavailable()
 function getent(hostsFile: string, name: string): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-nss-'))
   writeFileSync(join(dir, 'nsswitch.conf'), 'hosts: files\n')
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/nsswitch.conf && exec getent ahostsv4 "$3"', 'sh', hostsFile, join(dir, 'nsswitch.conf'), name], { encoding: 'utf8', timeout: 20_000 })
+  const r = spawnSync(
+    'unshare',
+    [
+      '-m',
+      'sh',
+      '-c',
+      'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/nsswitch.conf && exec getent ahostsv4 "$3"',
+      'sh',
+      hostsFile,
+      join(dir, 'nsswitch.conf'),
+      name,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  )
   if (r.status === 2) return []
   if (r.status !== 0) throw new Error(`getent ${name} failed: ${r.stderr}`)
-  return [...new Set(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]!))]
+  return [
+    ...new Set(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0]!),
+    ),
+  ]
 }
 
 describe('an old address in a hex-spelled v4-mapped entry', () => {
@@ -36,11 +60,19 @@ describe('an old address in a hex-spelled v4-mapped entry', () => {
     mkdirSync(join(base, 'root/etc'), { recursive: true })
     const file = join(base, 'root/etc/hosts')
     writeFileSync(file, '127.0.0.1 localhost\n::ffff:a00:a30 intranet\n')
-    writeFileSync(join(base, 'cutover.yaml'), 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n')
+    writeFileSync(
+      join(base, 'cutover.yaml'),
+      'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n',
+    )
     const io = memoryIo({ cwd: base })
-    const code = await run(['plan', '--spec', join(base, 'cutover.yaml'), '--root', join(base, 'root')], io)
+    const code = await run(
+      ['plan', '--spec', join(base, 'cutover.yaml'), '--root', join(base, 'root')],
+      io,
+    )
     expect(code, io.err()).toBe(0)
-    expect(io.out()).toContain('etc/hosts:2:1: ::ffff:a00:a30 — old address 10.0.10.48 (mapped): still the address of intranet, which no rule of this step moves')
+    expect(io.out()).toContain(
+      'etc/hosts:2:1: ::ffff:a00:a30 — old address 10.0.10.48 (mapped): still the address of intranet, which no rule of this step moves',
+    )
     if (unavailable) ctx.skip(`glibc lookups skipped: ${unavailable}`)
     expect(getent(file, 'intranet')).toEqual(['10.0.10.48'])
   })

@@ -4,25 +4,47 @@ import { parseHosts, printHosts, spanText } from '../src/index.js'
 const names = (text: string, line = 0) => {
   const doc = parseHosts(text)
   const l = doc.lines[line]!
-  return { kind: l.kind, address: l.address && spanText(doc, l.address), family: l.family, names: l.names.map((n) => spanText(doc, n)), comment: l.comment && spanText(doc, l.comment) }
+  return {
+    kind: l.kind,
+    address: l.address && spanText(doc, l.address),
+    family: l.family,
+    names: l.names.map((n) => spanText(doc, n)),
+    comment: l.comment && spanText(doc, l.comment),
+  }
 }
 
 describe('parseHosts', () => {
   it('reads an entry with canonical name, aliases and an inline comment', () => {
     expect(names('10.0.10.48\tfinance.thehumanjourney.net  finance # old db\n')).toEqual({
-      kind: 'entry', address: '10.0.10.48', family: 'ipv4', names: ['finance.thehumanjourney.net', 'finance'], comment: '# old db',
+      kind: 'entry',
+      address: '10.0.10.48',
+      family: 'ipv4',
+      names: ['finance.thehumanjourney.net', 'finance'],
+      comment: '# old db',
     })
   })
 
   it('reads IPv6 entries, including compressed and zoned forms', () => {
-    expect(names('::1 localhost ip6-localhost\n')).toMatchObject({ kind: 'entry', family: 'ipv6', names: ['localhost', 'ip6-localhost'] })
-    expect(names('fe80::1%lo0\tlocalhost\n')).toMatchObject({ kind: 'entry', family: 'ipv6', address: 'fe80::1%lo0' })
+    expect(names('::1 localhost ip6-localhost\n')).toMatchObject({
+      kind: 'entry',
+      family: 'ipv6',
+      names: ['localhost', 'ip6-localhost'],
+    })
+    expect(names('fe80::1%lo0\tlocalhost\n')).toMatchObject({
+      kind: 'entry',
+      family: 'ipv6',
+      address: 'fe80::1%lo0',
+    })
     expect(names('2001:db8::10 db\n')).toMatchObject({ kind: 'entry', family: 'ipv6' })
   })
 
   it('cuts a comment at any "#", as glibc does, even inside a token', () => {
     expect(names('10.0.0.1 foo#bar baz\n')).toMatchObject({ names: ['foo'], comment: '#bar baz' })
-    expect(names('   # only a comment')).toMatchObject({ kind: 'comment', names: [], comment: '# only a comment' })
+    expect(names('   # only a comment')).toMatchObject({
+      kind: 'comment',
+      names: [],
+      comment: '# only a comment',
+    })
   })
 
   it('tells blank lines from comments and entries, with tabs, spaces and \\r as blanks', () => {

@@ -25,8 +25,15 @@ export class SpecError extends CutoverError {
   readonly diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[]
   readonly source: string
   readonly path: string
-  constructor(path: string, source: string, diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[]) {
-    super('SPEC_INVALID', `${path}: ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in the spec`)
+  constructor(
+    path: string,
+    source: string,
+    diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[],
+  ) {
+    super(
+      'SPEC_INVALID',
+      `${path}: ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in the spec`,
+    )
     this.name = 'SpecError'
     this.path = path
     this.source = source
@@ -72,8 +79,23 @@ export class InputError extends CutoverError {
   readonly path: string
   readonly source: string
   /** What formatting must show as `(sensitive)` (see `formatDiagnostic`): spans of `source`, values as words, and the values of keys named so. */
-  readonly hide: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[]; keys?: readonly string[] } | undefined
-  constructor(path: string, source: string, diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[], hide?: { spans?: ReadonlyArray<{ start: number; end: number }>; values?: readonly string[]; keys?: readonly string[] }) {
+  readonly hide:
+    | {
+        spans?: ReadonlyArray<{ start: number; end: number }>
+        values?: readonly string[]
+        keys?: readonly string[]
+      }
+    | undefined
+  constructor(
+    path: string,
+    source: string,
+    diagnostics: readonly import('./diff/diagnostic-data.js').Diagnostic[],
+    hide?: {
+      spans?: ReadonlyArray<{ start: number; end: number }>
+      values?: readonly string[]
+      keys?: readonly string[]
+    },
+  ) {
     super('INPUT_INVALID', `${path}: cannot be rewritten safely`)
     this.name = 'InputError'
     this.path = path

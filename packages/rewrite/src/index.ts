@@ -1,21 +1,89 @@
-export type { DatabaseApplyContext, DatabaseChange, DatabasePlan, DatabaseTarget } from './step/database.js'
-export { applyEdits, checkEdits, mapOffset, sortEdits, type Edit, type EncodingName } from './edit/edit.js'
-export { applyPlanDocument, recoverState, type ApplyOptions, type ApplyResult } from './apply/apply.js'
+export type {
+  DatabaseApplyContext,
+  DatabaseChange,
+  DatabasePlan,
+  DatabaseTarget,
+} from './step/database.js'
+export {
+  applyEdits,
+  checkEdits,
+  mapOffset,
+  sortEdits,
+  type Edit,
+  type EncodingName,
+} from './edit/edit.js'
+export {
+  applyPlanDocument,
+  recoverState,
+  type ApplyOptions,
+  type ApplyResult,
+} from './apply/apply.js'
 export { formatDiagnostic, type Diagnostic, type Range } from './diff/diagnostic.js'
-export { diffStat, maskedDiff, quotePath, showControls, unifiedDiff, SENSITIVE, type DiffMask } from './diff/diff.js'
+export {
+  diffStat,
+  maskedDiff,
+  quotePath,
+  showControls,
+  unifiedDiff,
+  SENSITIVE,
+  type DiffMask,
+} from './diff/diff.js'
 export { defaultStateDir } from './fs/confine.js'
 export { discoverFiles, type DiscoverOptions, type DiscoverProblem } from './plan/discover.js'
 export { encodeValue } from './edit/encode.js'
-export { createEngine, type Engine, type FileChange, type Plan, type PlanNote, type PlanOptions, type PlannedLeftover } from './plan/engine.js'
-export { CutoverError, EditConflictError, InputError, LockError, SecretError, SpecError, StalePlanError, ValidationError } from './errors.js'
+export {
+  createEngine,
+  type Engine,
+  type FileChange,
+  type Plan,
+  type PlanNote,
+  type PlanOptions,
+  type PlannedLeftover,
+} from './plan/engine.js'
+export {
+  CutoverError,
+  EditConflictError,
+  InputError,
+  LockError,
+  SecretError,
+  SpecError,
+  StalePlanError,
+  ValidationError,
+} from './errors.js'
 export { leftoverMatcher, scanLeftovers, type LeftoverReason } from './step/leftovers.js'
 export { LineIndex, type Position } from './text/line-index.js'
-export { Matcher, boundaryFor, isIPv4, type Boundary, type Match, type Pattern, type PatternKind } from './match/match.js'
-export { checkPlanDocument, toPlanDocument, type PlanDocChange, type PlanDocEdit, type PlanDocument } from './plan/plan-doc.js'
+export {
+  Matcher,
+  boundaryFor,
+  isIPv4,
+  type Boundary,
+  type Match,
+  type Pattern,
+  type PatternKind,
+} from './match/match.js'
+export {
+  checkPlanDocument,
+  toPlanDocument,
+  type PlanDocChange,
+  type PlanDocEdit,
+  type PlanDocument,
+} from './plan/plan-doc.js'
 export * as s from './spec/schema.js'
 export type { Infer, JsonSchema, Schema, SchemaContext, SpecRefs } from './spec/schema.js'
-export { SecretStore, maskValues, resolveRecordedSecrets, type SecretRecord } from './spec/secrets.js'
-export { decodeText, encodeText, isBinary, sha256, type SourceText, type TextEncoding } from './text/source.js'
+export {
+  SecretStore,
+  maskValues,
+  resolveRecordedSecrets,
+  type SecretRecord,
+} from './spec/secrets.js'
+export {
+  decodeText,
+  encodeText,
+  isBinary,
+  sha256,
+  type SourceText,
+  type TextEncoding,
+} from './text/source.js'
 export { parseSpec, specJsonSchema, type Spec, type SpecStep } from './spec/spec.js'
 export {
   commonKeys,
@@ -39,19 +107,66 @@ export {
   type VariantEntry,
 } from './step/step.js'
 export { textStep, type TextOptions } from './step/text.js'
-export { commitFiles, readTransaction, recover, strayTemps, type RecoverOptions, type RecoverReport, type TxOptions, type TxParticipant, type TxResult, type TxTarget } from './transaction/transaction.js'
+export {
+  commitFiles,
+  readTransaction,
+  recover,
+  strayTemps,
+  type RecoverOptions,
+  type RecoverReport,
+  type TxOptions,
+  type TxParticipant,
+  type TxResult,
+  type TxTarget,
+} from './transaction/transaction.js'
 export { acquireLock, withLock, type Lock, type LockHolder } from './transaction/lock.js'
-export { appliedOnce, type AppliedOnce, type OnceApplied, type OnceRecord, type TargetOnce } from './plan/once.js'
-export { listTransactions, pruneTransactions, type Journal, type JournalState, type TxMeta, type TxSummary } from './transaction/journal.js'
+export {
+  appliedOnce,
+  type AppliedOnce,
+  type OnceApplied,
+  type OnceRecord,
+  type TargetOnce,
+} from './plan/once.js'
+export {
+  listTransactions,
+  pruneTransactions,
+  type Journal,
+  type JournalState,
+  type TxMeta,
+  type TxSummary,
+} from './transaction/journal.js'
 export { faultsFromEnv, type FaultHook } from './transaction/fault.js'
 export { rollbackLast, type RollbackOptions, type RollbackResult } from './apply/rollback.js'
 // config formats: php, ini, json, js (issue 3)
-export { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion, type LiteralRules } from './step/literal-rules.js'
-export { parsePhp, phpEncoding, tokenizePhp, type PhpDocument, type PhpLiteralPart, type PhpQuote, type PhpToken, type PhpUnit } from './formats/php/lex.js'
+export {
+  literalNeedles,
+  literalRules,
+  rewriteLiterals,
+  setEdits,
+  setSchema,
+  type LiteralRegion,
+  type LiteralRules,
+} from './step/literal-rules.js'
+export {
+  parsePhp,
+  phpEncoding,
+  tokenizePhp,
+  type PhpDocument,
+  type PhpLiteralPart,
+  type PhpQuote,
+  type PhpToken,
+  type PhpUnit,
+} from './formats/php/lex.js'
 export { findAssignments, type PhpAssignment, type PhpValue } from './formats/php/set.js'
 export { hasPhp, phpLint } from './formats/php/lint.js'
 export { phpStep, type PhpOptions } from './formats/php/step.js'
-export { jsonNodeAt, jsonStep, parseJson, type JsonDocument, type JsonOptions } from './formats/json/step.js'
+export {
+  jsonNodeAt,
+  jsonStep,
+  parseJson,
+  type JsonDocument,
+  type JsonOptions,
+} from './formats/json/step.js'
 export { jsStep, parseJs, type JsDocument, type JsOptions } from './formats/js/step.js'
 export { parseIni, type IniDocument, type IniEntry, type IniSpan } from './formats/ini/parse.js'
 export { iniStep, type IniOptions } from './formats/ini/step.js'

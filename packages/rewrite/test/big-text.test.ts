@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { hashText, positionsOf } from '../src/text/big-text.js'
-import { LineIndex, createEngine, encodeText, sha256, textStep, type TextEncoding } from '../src/index.js'
+import {
+  LineIndex,
+  createEngine,
+  encodeText,
+  sha256,
+  textStep,
+  type TextEncoding,
+} from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
 
 const MB = 1 << 20
@@ -16,7 +23,8 @@ describe('large-text helpers', () => {
       ['\ufeffb'.repeat(3) + 'é'.repeat(MB) + '\ud800' + 'z', ['utf8', 'utf8-bom']],
       ['short é €', ['utf8', 'utf8-bom', 'latin1']],
     ]
-    for (const [text, encodings] of cases) for (const enc of encodings) expect(hashText(text, enc)).toBe(sha256(encodeText(text, enc)))
+    for (const [text, encodings] of cases)
+      for (const enc of encodings) expect(hashText(text, enc)).toBe(sha256(encodeText(text, enc)))
   })
 
   it('positionsOf gives what LineIndex gives, for any offsets in any order', () => {
@@ -47,7 +55,10 @@ describe('planning a large file', () => {
     writeFileSync(join(root, 'small.conf'), 'a 10.0.10.48 b\nc 10.0.10.480 d\n')
     writeFileSync(join(root, 'quiet.conf'), filler.repeat(2))
     const engine = createEngine({ steps: [textStep] })
-    const spec = engine.parseSpec('version: 1\nhosts:\n  db: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*.conf"], addresses: names }\n', 'cutover.yaml')
+    const spec = engine.parseSpec(
+      'version: 1\nhosts:\n  db: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*.conf"], addresses: names }\n',
+      'cutover.yaml',
+    )
     const plan = await engine.plan(spec, { root, threads: 0 })
     expect(plan.stats).toEqual({ considered: 4, read: 3, skipped: 1 })
     const byTarget = new Map(plan.changes.map((c) => [c.target, c]))
@@ -59,7 +70,11 @@ describe('planning a large file', () => {
     expect(a.after).toBe(sha256(Buffer.from(a.afterText)))
     expect(a.passes[0]).toHaveLength(2)
     const u = byTarget.get('utf8.conf')!
-    expect([u.encoding, u.beforeText === utf8, u.after]).toEqual(['utf8', true, sha256(Buffer.from(u.afterText))])
+    expect([u.encoding, u.beforeText === utf8, u.after]).toEqual([
+      'utf8',
+      true,
+      sha256(Buffer.from(u.afterText)),
+    ])
     // leftovers are located as in a small file: line and column in the planned text
     expect(plan.leftovers.map((l) => [l.target, l.line, l.col])).toEqual([
       ['ascii.conf', 50_002, 3],

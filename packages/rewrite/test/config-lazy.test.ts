@@ -14,10 +14,16 @@ function heavyLoaded(script: string): number {
 describe('heavy parsers load lazily (build first: npx tsc -b packages/cli)', () => {
   it('cutover --help loads none of php-parser, jsonc-parser, ts-morph', () => {
     const io = `{ stdout: { write() {} }, stderr: { write() {} }, env: {}, cwd: '.', isTTY: false, stdinIsTTY: false }`
-    expect(heavyLoaded(`import(${JSON.stringify(cli)}).then((m) => m.run(['--help'], ${io}))`)).toBe(0)
+    expect(
+      heavyLoaded(`import(${JSON.stringify(cli)}).then((m) => m.run(['--help'], ${io}))`),
+    ).toBe(0)
   })
 
   it('they load when a step needs them', () => {
-    expect(heavyLoaded(`import(${JSON.stringify(rewrite)}).then((m) => Promise.all([m.parseJs('x', 'a.js'), m.parsePhp('<?php'), m.parseJson('{}')]))`)).toBeGreaterThan(0)
+    expect(
+      heavyLoaded(
+        `import(${JSON.stringify(rewrite)}).then((m) => Promise.all([m.parseJs('x', 'a.js'), m.parsePhp('<?php'), m.parseJson('{}')]))`,
+      ),
+    ).toBeGreaterThan(0)
   })
 })

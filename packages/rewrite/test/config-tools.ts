@@ -3,7 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { financeContext } from '../../../test/context.js'
 import { corpusPath } from '../../../test/corpus.js'
-import { applyEdits, decodeText, type Context, type StepKind, type StepResult } from '../src/index.js'
+import {
+  applyEdits,
+  decodeText,
+  type Context,
+  type StepKind,
+  type StepResult,
+} from '../src/index.js'
 
 const cache = new Map<string, boolean>()
 
@@ -26,17 +32,25 @@ export function need(tool: string): boolean {
 /** Every file of a corpus folder, decoded as the engine decodes it. */
 export function corpusFiles(folder: string): Array<{ name: string; text: string; bytes: Buffer }> {
   const dir = corpusPath(folder)
-  return readdirSync(dir).sort().map((name) => {
-    const bytes = readFileSync(join(dir, name))
-    return { name, text: decodeText(bytes).text, bytes }
-  })
+  return readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const bytes = readFileSync(join(dir, name))
+      return { name, text: decodeText(bytes).text, bytes }
+    })
 }
 
 /** A planning context like the engine's (the shared one of the step kinds' tests). */
 export const context = financeContext
 
 /** Plans one text with a step and applies the edits; checks that a second plan of the result edits nothing. */
-export async function planText<O>(step: StepKind<O>, text: string, options: O, ctx: Context = context(), path = 'x'): Promise<StepResult & { after: string }> {
+export async function planText<O>(
+  step: StepKind<O>,
+  text: string,
+  options: O,
+  ctx: Context = context(),
+  path = 'x',
+): Promise<StepResult & { after: string }> {
   const r = await step.plan({ path, text, encoding: 'utf8' }, options, ctx)
   const after = applyEdits(text, r.edits)
   return { ...r, after }

@@ -8,7 +8,18 @@ describe('unifiedDiff', () => {
     const before = 'l1\nl2\nl3\nl4\nhost=10.0.10.48\nl6\n'
     const after = 'l1\nl2\nl3\nl4\nhost=finance\nl6\n'
     expect(unifiedDiff('etc/app.conf', before, after)).toBe(
-      ['--- a/etc/app.conf', '+++ b/etc/app.conf', '@@ -2,5 +2,5 @@', ' l2', ' l3', ' l4', '-host=10.0.10.48', '+host=finance', ' l6', ''].join('\n'),
+      [
+        '--- a/etc/app.conf',
+        '+++ b/etc/app.conf',
+        '@@ -2,5 +2,5 @@',
+        ' l2',
+        ' l3',
+        ' l4',
+        '-host=10.0.10.48',
+        '+host=finance',
+        ' l6',
+        '',
+      ].join('\n'),
     )
   })
   it('marks a missing final newline and hides CR', () => {
@@ -19,7 +30,10 @@ describe('unifiedDiff', () => {
   it('masks sensitive spans by position, the rest of their lines shown', () => {
     const before = 'a\npw=old # old\n'
     const after = 'a\npw=new # old\n'
-    const d = unifiedDiff('old/f', before, after, { before: [{ start: 5, end: 8 }], after: [{ start: 5, end: 8 }] })
+    const d = unifiedDiff('old/f', before, after, {
+      before: [{ start: 5, end: 8 }],
+      after: [{ start: 5, end: 8 }],
+    })
     expect(d).toContain('--- a/old/f\n+++ b/old/f\n')
     expect(d).toContain('-pw=(sensitive) # old\n+pw=(sensitive) # old\n')
     expect(d).not.toContain('new')
@@ -33,14 +47,18 @@ describe('unifiedDiff', () => {
   })
   it('is empty for equal texts and counts lines', () => {
     expect(unifiedDiff('f', 'x', 'x')).toBe('')
-    expect(diffStat(unifiedDiff('f', '-- a\nb\n', '-- c\nb\nd\n'))).toEqual({ added: 2, removed: 1 })
+    expect(diffStat(unifiedDiff('f', '-- a\nb\n', '-- c\nb\nd\n'))).toEqual({
+      added: 2,
+      removed: 1,
+    })
   })
 })
 
 describe('unifiedDiff of a large text (computed window by window)', () => {
   // the same format, from one diff of the whole texts: windows must not show
   const whole = (before: string, after: string): string => {
-    const range = (start: number, n: number) => (n === 0 ? `${Math.max(0, start - 1)},0` : n === 1 ? `${start}` : `${start},${n}`)
+    const range = (start: number, n: number) =>
+      n === 0 ? `${Math.max(0, start - 1)},0` : n === 1 ? `${start}` : `${start},${n}`
     const out = ['--- a/f', '+++ b/f']
     for (const h of structuredPatch('a', 'b', before, after, '', '', { context: 3 }).hunks) {
       out.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`)
@@ -56,41 +74,79 @@ describe('unifiedDiff of a large text (computed window by window)', () => {
 
   it('equals the diff of the whole texts, whatever the changes and where they are', () => {
     fc.assert(
-      fc.property(fc.array(edit, { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), (edits, eol, finalEol) => {
-        const lines = Array.from({ length: 7000 }, (_, k) => `10.0.${k >> 8}.${k & 255}\thost-${k}.corp.example.net host-${k}`)
-        const before = lines.join(eol) + (finalEol ? eol : '')
-        const after = [...lines]
-        for (const e of edits) {
-          const at = Math.min(e.at, after.length)
-          if (e.kind === 'change') after[at] = `${after[at] ?? ''} changed`
-          else if (e.kind === 'insert') after.splice(at, 0, ...Array.from({ length: e.n }, (_, k) => `new ${e.at} ${k}`))
-          else if (e.kind === 'delete') after.splice(at, e.n)
-          else if (e.kind === 'append') after.push(...Array.from({ length: e.n }, (_, k) => `appended ${k}`))
-          else after.splice(after.length - e.n, e.n)
-        }
-        const next = after.join(eol) + (finalEol ? eol : '')
-        expect(unifiedDiff('f', before, next)).toBe(before === next ? '' : whole(before, next))
-      }),
+      fc.property(
+        fc.array(edit, { maxLength: 12 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        (edits, eol, finalEol) => {
+          const lines = Array.from(
+            { length: 7000 },
+            (_, k) => `10.0.${k >> 8}.${k & 255}\thost-${k}.corp.example.net host-${k}`,
+          )
+          const before = lines.join(eol) + (finalEol ? eol : '')
+          const after = [...lines]
+          for (const e of edits) {
+            const at = Math.min(e.at, after.length)
+            if (e.kind === 'change') after[at] = `${after[at] ?? ''} changed`
+            else if (e.kind === 'insert')
+              after.splice(at, 0, ...Array.from({ length: e.n }, (_, k) => `new ${e.at} ${k}`))
+            else if (e.kind === 'delete') after.splice(at, e.n)
+            else if (e.kind === 'append')
+              after.push(...Array.from({ length: e.n }, (_, k) => `appended ${k}`))
+            else after.splice(after.length - e.n, e.n)
+          }
+          const next = after.join(eol) + (finalEol ? eol : '')
+          expect(unifiedDiff('f', before, next)).toBe(before === next ? '' : whole(before, next))
+        },
+      ),
       { numRuns: 60 },
     )
   })
 })
 
 describe('a diff cannot be forged by what it shows', () => {
-  const odd = fc.constantFrom('\u001b[2K', '\u001b[1A', '\r', '\n', '\t', '\u0000', '\u007f', '\u009b31m', '\u202e', '\u2066', '--- a/x', '+++ b/x', '@@ -1 +1 @@', 'host=10.0.10.48', 'é', '"', '\\')
+  const odd = fc.constantFrom(
+    '\u001b[2K',
+    '\u001b[1A',
+    '\r',
+    '\n',
+    '\t',
+    '\u0000',
+    '\u007f',
+    '\u009b31m',
+    '\u202e',
+    '\u2066',
+    '--- a/x',
+    '+++ b/x',
+    '@@ -1 +1 @@',
+    'host=10.0.10.48',
+    'é',
+    '"',
+    '\\',
+  )
   const text = fc.array(odd, { maxLength: 30 }).map((a) => a.join(''))
   it('holds no control character but newline and tab, and exactly one header pair per file', () => {
     fc.assert(
-      fc.property(text, text, fc.array(fc.constantFrom('etc/a', '\u001b[2K', '\n', '\r', '\t', '"', '\\', ' x', '\u202e'), { minLength: 1, maxLength: 5 }), (before, after, name) => {
-        const d = unifiedDiff(name.join(''), before, after)
-        expect(d).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/)
-        if (before === after) return
-        const lines = d.split('\n')
-        expect(lines[0]!.startsWith('--- ')).toBe(true)
-        expect(lines[1]!.startsWith('+++ ')).toBe(true)
-        // every other line is a hunk header or starts with a diff sign
-        for (const l of lines.slice(2, -1)) expect(l).toMatch(/^(@@ |[-+ \\])/)
-      }),
+      fc.property(
+        text,
+        text,
+        fc.array(
+          fc.constantFrom('etc/a', '\u001b[2K', '\n', '\r', '\t', '"', '\\', ' x', '\u202e'),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (before, after, name) => {
+          const d = unifiedDiff(name.join(''), before, after)
+          expect(d).not.toMatch(
+            /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/,
+          )
+          if (before === after) return
+          const lines = d.split('\n')
+          expect(lines[0]!.startsWith('--- ')).toBe(true)
+          expect(lines[1]!.startsWith('+++ ')).toBe(true)
+          // every other line is a hunk header or starts with a diff sign
+          for (const l of lines.slice(2, -1)) expect(l).toMatch(/^(@@ |[-+ \\])/)
+        },
+      ),
       { numRuns: 300 },
     )
   })

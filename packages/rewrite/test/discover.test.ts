@@ -15,7 +15,15 @@ import { discoverCache } from '../src/plan/discover.js'
 // `./etc/app.conf`, a second name for the same target; the reference gets the glob without `./`.
 function reference(root: string, files: string[], exclude: string[] = []): Promise<string[]> {
   const strip = (g: string) => g.replace(/^(?:\.?\/+)+/, '')
-  return fg(files.map(strip), { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: true, unique: true, ignore: exclude.map(strip), suppressErrors: true }).then((f) => f.sort())
+  return fg(files.map(strip), {
+    cwd: root,
+    dot: true,
+    onlyFiles: true,
+    followSymbolicLinks: true,
+    unique: true,
+    ignore: exclude.map(strip),
+    suppressErrors: true,
+  }).then((f) => f.sort())
 }
 
 function tree(paths: string[]): string {
@@ -28,30 +36,74 @@ function tree(paths: string[]): string {
 }
 
 const PATHS = [
-  'etc/hosts', 'etc/sudoers', 'etc/sudoers.d/app', 'etc/.hidden/x.conf', 'etc/app.conf', 'etc/php/8.2/cli/php.ini',
-  'var/www/finance/config.php', 'var/www/finance/vendor/lib/config.php', 'var/www/hr/config.php', 'var/www/hr/.env',
-  'var/www/hr/node_modules/x/index.js', 'srv/a.b/c.php', 'srv/x.bak/inner.php', 'notes.txt', '.top.ini', 'a.php',
+  'etc/hosts',
+  'etc/sudoers',
+  'etc/sudoers.d/app',
+  'etc/.hidden/x.conf',
+  'etc/app.conf',
+  'etc/php/8.2/cli/php.ini',
+  'var/www/finance/config.php',
+  'var/www/finance/vendor/lib/config.php',
+  'var/www/hr/config.php',
+  'var/www/hr/.env',
+  'var/www/hr/node_modules/x/index.js',
+  'srv/a.b/c.php',
+  'srv/x.bak/inner.php',
+  'notes.txt',
+  '.top.ini',
+  'a.php',
 ]
 const GLOBS = [
-  ['**/*.php'], ['etc/hosts'], ['/etc/hosts'], ['var/www/*/config.php'], ['**/*.{ini,conf}'], ['etc/**'], ['**'], ['*.php'],
-  ['{etc,srv}/*'], ['etc/sudoers.d/*', 'etc/sudoers'], ['**/config.php', 'var/**/config.php'], ['./etc/*.conf'], ['srv/*.b/*.php'],
-  ['etc/php/**/php.ini'], ['missing/**'], ['etc/nope'], ['**/.env'], ['etc/+(hosts|sudoers)'],
+  ['**/*.php'],
+  ['etc/hosts'],
+  ['/etc/hosts'],
+  ['var/www/*/config.php'],
+  ['**/*.{ini,conf}'],
+  ['etc/**'],
+  ['**'],
+  ['*.php'],
+  ['{etc,srv}/*'],
+  ['etc/sudoers.d/*', 'etc/sudoers'],
+  ['**/config.php', 'var/**/config.php'],
+  ['./etc/*.conf'],
+  ['srv/*.b/*.php'],
+  ['etc/php/**/php.ini'],
+  ['missing/**'],
+  ['etc/nope'],
+  ['**/.env'],
+  ['etc/+(hosts|sudoers)'],
 ]
-const EXCLUDES = [[], ['**/vendor/**'], ['**/node_modules'], ['var/www/hr'], ['**/*.bak'], ['etc/**'], ['**/.*'], ['**/*.php'], ['/etc/hosts']]
+const EXCLUDES = [
+  [],
+  ['**/vendor/**'],
+  ['**/node_modules'],
+  ['var/www/hr'],
+  ['**/*.bak'],
+  ['etc/**'],
+  ['**/.*'],
+  ['**/*.php'],
+  ['/etc/hosts'],
+]
 
 describe('discoverFiles', () => {
   it('finds what fast-glob finds for every pattern and exclude here', async () => {
     const root = tree(PATHS)
-    for (const files of GLOBS) for (const exclude of EXCLUDES) {
-      const got = await discoverFiles(root, { files, exclude })
-      expect({ files, exclude, got }).toEqual({ files, exclude, got: await reference(root, files, exclude) })
-    }
+    for (const files of GLOBS)
+      for (const exclude of EXCLUDES) {
+        const got = await discoverFiles(root, { files, exclude })
+        expect({ files, exclude, got }).toEqual({
+          files,
+          exclude,
+          got: await reference(root, files, exclude),
+        })
+      }
   })
 
   it('gives the same answers from a shared cache of listings', async () => {
     const root = tree(PATHS)
     const cache = discoverCache()
-    for (const files of GLOBS) expect(await discoverFiles(root, { files, cache })).toEqual(await reference(root, files))
+    for (const files of GLOBS)
+      expect(await discoverFiles(root, { files, cache })).toEqual(await reference(root, files))
   })
 
   it('agrees with fast-glob on random trees and patterns', async () => {
@@ -59,17 +111,41 @@ describe('discoverFiles', () => {
     const pathArb = fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.join('/'))
     // no `?`: fast-glob does not match it in a directory part (`?/a` misses `b/a`, `x?php/a`
     // misses `x.php/a`) where picomatch, and discoverFiles, do
-    const globSeg = fc.constantFrom('a', 'b', '*', '**', '*.php', '.d', '*.{php,ini}', 'conf', 'z.*', '[ab]', '*.b')
+    const globSeg = fc.constantFrom(
+      'a',
+      'b',
+      '*',
+      '**',
+      '*.php',
+      '.d',
+      '*.{php,ini}',
+      'conf',
+      'z.*',
+      '[ab]',
+      '*.b',
+    )
     const globArb = fc.array(globSeg, { minLength: 1, maxLength: 3 }).map((s) => s.join('/'))
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(pathArb, { maxLength: 12 }), fc.array(globArb, { minLength: 1, maxLength: 2 }), fc.array(globArb, { maxLength: 2 }), async (paths, files, exclude) => {
-        // a path that is also a directory of another path cannot be a file
-        const ok = paths.filter((p) => !paths.some((q) => q.startsWith(`${p}/`)))
-        // fast-glob finds a file `a/b` with `a/b/**` only when another glob is given; discoverFiles never does
-        fc.pre(!files.some((g) => g.endsWith('/**') && ok.some((p) => picomatch(g.slice(0, -3), { dot: true })(p))))
-        const root = tree(ok)
-        expect(await discoverFiles(root, { files, exclude })).toEqual(await reference(root, files, exclude))
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(pathArb, { maxLength: 12 }),
+        fc.array(globArb, { minLength: 1, maxLength: 2 }),
+        fc.array(globArb, { maxLength: 2 }),
+        async (paths, files, exclude) => {
+          // a path that is also a directory of another path cannot be a file
+          const ok = paths.filter((p) => !paths.some((q) => q.startsWith(`${p}/`)))
+          // fast-glob finds a file `a/b` with `a/b/**` only when another glob is given; discoverFiles never does
+          fc.pre(
+            !files.some(
+              (g) =>
+                g.endsWith('/**') && ok.some((p) => picomatch(g.slice(0, -3), { dot: true })(p)),
+            ),
+          )
+          const root = tree(ok)
+          expect(await discoverFiles(root, { files, exclude })).toEqual(
+            await reference(root, files, exclude),
+          )
+        },
+      ),
       { numRuns: 200 },
     )
   })
@@ -102,18 +178,36 @@ describe('discoverFiles', () => {
       const dist = new URL('../dist/plan/discover.js', import.meta.url).href
       const script = (exclude: string[]) =>
         `import(${JSON.stringify(dist)}).then(async (m) => { const problems = []; const found = await m.discoverFiles(${JSON.stringify(root)}, { files: ['**/*.conf'], exclude: ${JSON.stringify(exclude)}, onProblem: (p) => problems.push(p) }); console.log(JSON.stringify({ found, problems })) })`
-      const asNobody = (code: string) => execFileSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' })
+      const asNobody = (code: string) =>
+        execFileSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' })
       expect(JSON.parse(asNobody(script([])))).toEqual({
         found: ['ok/a.conf'],
         problems: [
-          { code: 'DIR_UNREADABLE', path: 'closed', message: 'closed: directory not read (EACCES): the files below it were not checked; exclude it or make it readable' },
-          { code: 'DIR_UNREADABLE', path: 'skipped', message: expect.stringContaining('skipped: directory not read') },
+          {
+            code: 'DIR_UNREADABLE',
+            path: 'closed',
+            message:
+              'closed: directory not read (EACCES): the files below it were not checked; exclude it or make it readable',
+          },
+          {
+            code: 'DIR_UNREADABLE',
+            path: 'skipped',
+            message: expect.stringContaining('skipped: directory not read'),
+          },
         ],
       })
-      expect(JSON.parse(asNobody(script(['skipped/**', 'closed'])))).toEqual({ found: ['ok/a.conf'], problems: [] })
+      expect(JSON.parse(asNobody(script(['skipped/**', 'closed'])))).toEqual({
+        found: ['ok/a.conf'],
+        problems: [],
+      })
       // without onProblem: one error naming every such directory
       const thrown = `import(${JSON.stringify(dist)}).then((m) => m.discoverFiles(${JSON.stringify(root)}, { files: ['**/*.conf'] })).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`
-      expect(JSON.parse(asNobody(thrown))).toEqual({ code: 'DIR_UNREADABLE', message: expect.stringMatching(/^closed: directory not read.*\nskipped: directory not read/) })
+      expect(JSON.parse(asNobody(thrown))).toEqual({
+        code: 'DIR_UNREADABLE',
+        message: expect.stringMatching(
+          /^closed: directory not read.*\nskipped: directory not read/,
+        ),
+      })
     } finally {
       chmodSync(join(root, 'closed'), 0o755)
       chmodSync(join(root, 'skipped'), 0o755)
@@ -143,8 +237,13 @@ describe('discoverFiles', () => {
       symlinkSync('/srv/www', join(root, 'var/www'))
       symlinkSync('/etc/hosts', join(root, 'etc/hosts-link'))
       symlinkSync(join(outside, 'www'), join(root, 'var/www-abs'))
-      expect(await discoverFiles(root, { files: ['var/**/*.conf', 'etc/hosts-link'] })).toEqual(['etc/hosts-link', 'var/www/site/a.conf'])
-      expect(await discoverFiles(root, { files: ['var/www/site/a.conf'] })).toEqual(['var/www/site/a.conf'])
+      expect(await discoverFiles(root, { files: ['var/**/*.conf', 'etc/hosts-link'] })).toEqual([
+        'etc/hosts-link',
+        'var/www/site/a.conf',
+      ])
+      expect(await discoverFiles(root, { files: ['var/www/site/a.conf'] })).toEqual([
+        'var/www/site/a.conf',
+      ])
     })
 
     it('refuses a relative link that climbs out of the root, and a glob with "..", naming the path and where it leads', async () => {
@@ -152,16 +251,34 @@ describe('discoverFiles', () => {
       symlinkSync('../../outside/app.conf', join(root, 'etc/out.conf'))
       symlinkSync('../../outside/www', join(root, 'srv/up'))
       const problems: unknown[] = []
-      const got = await discoverFiles(root, { files: ['**/*.conf', '../outside/*'], onProblem: (p) => problems.push(p) })
+      const got = await discoverFiles(root, {
+        files: ['**/*.conf', '../outside/*'],
+        onProblem: (p) => problems.push(p),
+      })
       expect(got).toEqual(['etc/app.conf', 'srv/lib/x.conf', 'srv/www/site/a.conf'])
       expect(problems).toEqual([
         { code: 'OUTSIDE_ROOT', path: '../outside/*', message: expect.stringContaining('"..') },
-        { code: 'OUTSIDE_ROOT', path: 'etc/out.conf', message: expect.stringContaining(`etc/out.conf -> ../../outside/app.conf leads to ${join(outside, 'app.conf')}, outside the root`) },
-        { code: 'OUTSIDE_ROOT', path: 'srv/up', message: expect.stringContaining(`leads to ${join(outside, 'www')}`) },
+        {
+          code: 'OUTSIDE_ROOT',
+          path: 'etc/out.conf',
+          message: expect.stringContaining(
+            `etc/out.conf -> ../../outside/app.conf leads to ${join(outside, 'app.conf')}, outside the root`,
+          ),
+        },
+        {
+          code: 'OUTSIDE_ROOT',
+          path: 'srv/up',
+          message: expect.stringContaining(`leads to ${join(outside, 'www')}`),
+        },
       ])
-      await expect(discoverFiles(root, { files: ['etc/out.conf'] })).rejects.toMatchObject({ code: 'OUTSIDE_ROOT', message: expect.stringMatching(/^etc\/out.conf: /) })
+      await expect(discoverFiles(root, { files: ['etc/out.conf'] })).rejects.toMatchObject({
+        code: 'OUTSIDE_ROOT',
+        message: expect.stringMatching(/^etc\/out.conf: /),
+      })
       // excluded, the link is not looked at
-      expect(await discoverFiles(root, { files: ['etc/*.conf'], exclude: ['etc/out.conf'] })).toEqual(['etc/app.conf'])
+      expect(
+        await discoverFiles(root, { files: ['etc/*.conf'], exclude: ['etc/out.conf'] }),
+      ).toEqual(['etc/app.conf'])
     })
   })
 })

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { collapsePaths, initFileKind, isMigratable, scanForInit, starterSpec } from '../src/index.js'
+import {
+  collapsePaths,
+  initFileKind,
+  isMigratable,
+  scanForInit,
+  starterSpec,
+} from '../src/index.js'
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-init-unit-'))
@@ -16,10 +22,13 @@ function tree(files: Record<string, string>): string {
 describe('scanForInit', () => {
   it('finds addresses with the IPv4 boundaries, skipping loopback, unspecified and multicast', async () => {
     const dir = tree({
-      'etc/a.conf': 'db=10.0.10.48 peer=10.0.10.480 v=1.10.0.10.48 x=10.0.10.48.5 lo=127.0.0.1 any=0.0.0.0 mc=239.1.1.1 mask=255.255.255.0\nurl=http://10.0.10.4:80/ cidr 10.0.10.4/32\n',
+      'etc/a.conf':
+        'db=10.0.10.48 peer=10.0.10.480 v=1.10.0.10.48 x=10.0.10.48.5 lo=127.0.0.1 any=0.0.0.0 mc=239.1.1.1 mask=255.255.255.0\nurl=http://10.0.10.4:80/ cidr 10.0.10.4/32\n',
     })
     const scan = await scanForInit(dir)
-    expect(scan.addresses.map((a) => [a.address, a.places.map((p) => `${p.line}:${p.col}`)])).toEqual([
+    expect(
+      scan.addresses.map((a) => [a.address, a.places.map((p) => `${p.line}:${p.col}`)]),
+    ).toEqual([
       ['10.0.10.4', ['2:12', '2:31']],
       ['10.0.10.48', ['1:4']],
     ])
@@ -27,14 +36,19 @@ describe('scanForInit', () => {
 
   it('finds host names, not file names, routing keys, e-mail domains or paths', async () => {
     const dir = tree({
-      'home/u/run.sh': 'curl https://api.example.org/x; . /etc/foo.example.com; mail admin@example.net\npsql -h db.thehumanjourney.net; publish oas.staff amq.topic; source config.php; cp a.sh b.conf\n',
+      'home/u/run.sh':
+        'curl https://api.example.org/x; . /etc/foo.example.com; mail admin@example.net\npsql -h db.thehumanjourney.net; publish oas.staff amq.topic; source config.php; cp a.sh b.conf\n',
     })
     const scan = await scanForInit(dir)
     expect(scan.names.map((n) => n.name)).toEqual(['api.example.org', 'db.thehumanjourney.net'])
   })
 
   it('takes a name for an address from a hosts file, never a commented one', async () => {
-    const dir = tree({ 'etc/hosts': '10.0.10.48\tfinance.example.org finance\n#10.0.10.63 tenders.example.org\n10.0.10.63 x\n', 'etc/app.conf': '10.0.10.48 10.0.10.63' })
+    const dir = tree({
+      'etc/hosts':
+        '10.0.10.48\tfinance.example.org finance\n#10.0.10.63 tenders.example.org\n10.0.10.63 x\n',
+      'etc/app.conf': '10.0.10.48 10.0.10.63',
+    })
     const scan = await scanForInit(dir)
     expect(scan.addresses.map((a) => [a.address, a.hostsName])).toEqual([
       ['10.0.10.48', 'finance.example.org'],
@@ -45,21 +59,47 @@ describe('scanForInit', () => {
 
 describe('the starter spec', () => {
   it('suggests a step per file kind', () => {
-    expect(['var/www/a/config.php', 'etc/php/8.2/cli/php.ini', 'srv/app.json', 'srv/app.config.js', 'etc/hosts', 'etc/sudoers.d/x', 'etc/postgresql/15/main/pg_hba.conf', 'backup/x.sql', 'etc/cron.d/x'].map(initFileKind)).toEqual([
-      'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'pg_hba', 'sql', 'text',
-    ])
+    expect(
+      [
+        'var/www/a/config.php',
+        'etc/php/8.2/cli/php.ini',
+        'srv/app.json',
+        'srv/app.config.js',
+        'etc/hosts',
+        'etc/sudoers.d/x',
+        'etc/postgresql/15/main/pg_hba.conf',
+        'backup/x.sql',
+        'etc/cron.d/x',
+      ].map(initFileKind),
+    ).toEqual(['php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'pg_hba', 'sql', 'text'])
   })
 
   it('collapses paths to globs only where no other file would be caught', () => {
-    expect(collapsePaths(['var/www/a/config.php', 'var/www/b/config.php', 'home/f/x.sh', 'home/f/y.sh', 'etc/cron.d/f'], [])).toEqual(['etc/cron.d/f', 'home/f/*.sh', 'var/www/*/config.php'])
-    expect(collapsePaths(['home/f/x.sh', 'home/f/y.sh'], ['home/f/z.sh'])).toEqual(['home/f/x.sh', 'home/f/y.sh'])
+    expect(
+      collapsePaths(
+        [
+          'var/www/a/config.php',
+          'var/www/b/config.php',
+          'home/f/x.sh',
+          'home/f/y.sh',
+          'etc/cron.d/f',
+        ],
+        [],
+      ),
+    ).toEqual(['etc/cron.d/f', 'home/f/*.sh', 'var/www/*/config.php'])
+    expect(collapsePaths(['home/f/x.sh', 'home/f/y.sh'], ['home/f/z.sh'])).toEqual([
+      'home/f/x.sh',
+      'home/f/y.sh',
+    ])
     expect(collapsePaths(['etc/[odd].conf'], [])).toEqual(['etc/\\[odd\\].conf'])
   })
 
   it('is valid YAML with placeholders that name each address', async () => {
     const dir = tree({ 'etc/app.conf': 'db=10.0.10.48\n' })
     const text = starterSpec(await scanForInit(dir), { rootHint: '/srv/root' })
-    expect(text).toContain('  "<name of 10.0.10.48>": { old: 10.0.10.48, new: 10.0.10.48 }   # fill in the name\n')
+    expect(text).toContain(
+      '  "<name of 10.0.10.48>": { old: 10.0.10.48, new: 10.0.10.48 }   # fill in the name\n',
+    )
     expect(text).toContain('  - text:\n      files: ["etc/app.conf"]\n      addresses: names\n')
     expect(text).toContain('#   cutover plan --spec cutover.yaml --root /srv/root\n')
     expect(isMigratable('10.0.10.48') && !isMigratable('127.0.1.1')).toBe(true)

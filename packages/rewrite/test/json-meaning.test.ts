@@ -10,7 +10,16 @@ const opts = (o: Partial<JsonOptions>): JsonOptions => ({ files: ['x'], ...o })
 const NAME = 'finance.thehumanjourney.net'
 
 function phpDecode(json: string): unknown {
-  return JSON.parse(execFileSync('php', ['-r', 'echo json_encode(json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR));'], { input: json, encoding: 'utf8' }))
+  return JSON.parse(
+    execFileSync(
+      'php',
+      [
+        '-r',
+        'echo json_encode(json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR));',
+      ],
+      { input: json, encoding: 'utf8' },
+    ),
+  )
 }
 
 describe('json: rules match the value of a string', () => {
@@ -27,15 +36,31 @@ describe('json: rules match the value of a string', () => {
     '}',
     '',
   ].join('\n')
-  const o = opts({ addresses: 'names', replace: { 'mentat-alt': 'mentat' }, variants: ['routing-keys'] })
+  const o = opts({
+    addresses: 'names',
+    replace: { 'mentat-alt': 'mentat' },
+    variants: ['routing-keys'],
+  })
 
   it('renames after escapes, leaves "\\u002e10.0.10.48" (value .10.0.10.48) with a near-miss, and both readers agree', async () => {
     const r = await planText(jsonStep, src, o)
     expect(r.diagnostics).toEqual([])
     expect(r.leftovers.map((l) => [src.slice(l.start, l.end), l.reason])).toEqual([
-      ['10.0.10.48', 'near-miss: "10.0.10.48" inside ".10.0.10.48" (the literal\'s value) is not rewritten'],
+      [
+        '10.0.10.48',
+        'near-miss: "10.0.10.48" inside ".10.0.10.48" (the literal\'s value) is not rewritten',
+      ],
     ])
-    const want = { nl: 'line\nmentat', tab: 'tab\tmentat', cr: 'cr\rmentat', dot: '.10.0.10.48', esc: NAME, slash: `http://${NAME}/x`, whole: 'oas.staff.test', quote: `say "${NAME}"` }
+    const want = {
+      nl: 'line\nmentat',
+      tab: 'tab\tmentat',
+      cr: 'cr\rmentat',
+      dot: '.10.0.10.48',
+      esc: NAME,
+      slash: `http://${NAME}/x`,
+      whole: 'oas.staff.test',
+      quote: `say "${NAME}"`,
+    }
     expect(JSON.parse(r.after)).toEqual(want)
     expect((await planText(jsonStep, r.after, o)).edits).toEqual([])
     if (!need('php')) return
@@ -44,6 +69,8 @@ describe('json: rules match the value of a string', () => {
 
   it('reports a leftover old address hidden by an escape when no rule rewrites it', async () => {
     const r = await planText(jsonStep, '{"a": "h=10.0.10\\u002e48"}\n', opts({}))
-    expect(r.leftovers).toMatchObject([{ text: '10.0.10\\u002e48', reason: 'old address: this step has addresses: none' }])
+    expect(r.leftovers).toMatchObject([
+      { text: '10.0.10\\u002e48', reason: 'old address: this step has addresses: none' },
+    ])
   })
 })

@@ -65,7 +65,8 @@ function tree(): string {
 }
 
 function expectNoPassword(s: string) {
-  for (const v of [OLD_PASSWORD, SECRET, ENCODED, "n3w\\'pa", 'pa\\\\ss']) expect(s).not.toContain(v)
+  for (const v of [OLD_PASSWORD, SECRET, ENCODED, "n3w\\'pa", 'pa\\\\ss'])
+    expect(s).not.toContain(v)
 }
 
 describe('php step acceptance: config.php with a secret, through the CLI', () => {
@@ -74,48 +75,75 @@ describe('php step acceptance: config.php with a secret, through the CLI', () =>
   it('plans without showing either password, reports the comment as a leftover, applies byte-exactly', async () => {
     const dir = tree()
     const human = memoryIo({ cwd: dir, env })
-    expect(await run(['plan', '--root', '.', '--profile', 'test', '--detailed-exitcode'], human)).toBe(2)
+    expect(
+      await run(['plan', '--root', '.', '--profile', 'test', '--detailed-exitcode'], human),
+    ).toBe(2)
     expectNoPassword(human.out() + human.err())
     // masked by position: the line shows everything but the value
     expect(human.out()).toContain("-define('DB_PASSWORD', '(sensitive)');\n")
     expect(human.out()).toContain("+define('DB_PASSWORD', '(sensitive)');\n")
     expect(human.out()).toContain(`${TARGET}:2:29: 10.0.10.48 — old address: inside a comment`)
-    expect(human.out()).toMatch(/10\.0\.10\.48 — near-miss: "10\.0\.10\.48" inside "10\.0\.10\.480"/)
+    expect(human.out()).toMatch(
+      /10\.0\.10\.48 — near-miss: "10\.0\.10\.48" inside "10\.0\.10\.480"/,
+    )
 
     const json = memoryIo({ cwd: dir, env })
     expect(await run(['plan', '--root', '.', '--profile', 'test', '--json'], json)).toBe(0)
     expectNoPassword(json.out())
     const doc = JSON.parse(json.out())
-    expect(doc.leftovers).toContainEqual({ target: TARGET, line: 2, col: 29, text: '10.0.10.48', reason: 'old address: inside a comment' })
+    expect(doc.leftovers).toContainEqual({
+      target: TARGET,
+      line: 2,
+      col: 29,
+      text: '10.0.10.48',
+      reason: 'old address: inside a comment',
+    })
     expect(doc.changes[0].validators).toEqual(['php-lint'])
 
     const saved = memoryIo({ cwd: dir, env })
-    expect(await run(['plan', '--root', '.', '--profile', 'test', '--out', 'plan.json'], saved)).toBe(0)
+    expect(
+      await run(['plan', '--root', '.', '--profile', 'test', '--out', 'plan.json'], saved),
+    ).toBe(0)
     expectNoPassword(saved.out())
     expectNoPassword(readFileSync(join(dir, 'plan.json'), 'utf8'))
     expect(statSync(join(dir, 'plan.json')).mode & 0o777).toBe(0o600)
     expect(readFileSync(join(dir, TARGET), 'utf8')).toBe(CONFIG)
 
-    if (need('php')) expect(execFileSync('php', ['-l', join(dir, TARGET)]).toString()).toContain('No syntax errors')
+    if (need('php'))
+      expect(execFileSync('php', ['-l', join(dir, TARGET)]).toString()).toContain(
+        'No syntax errors',
+      )
     const applied = memoryIo({ cwd: dir, env })
     expect(await run(['apply', 'plan.json', '--root', '.'], applied)).toBe(0)
     expectNoPassword(applied.out() + applied.err())
     expect(readFileSync(join(dir, TARGET), 'utf8')).toBe(EXPECTED)
     expect(statSync(join(dir, TARGET)).mode & 0o777).toBe(0o640)
     if (need('php')) {
-      expect(execFileSync('php', ['-l', join(dir, TARGET)]).toString()).toContain('No syntax errors')
-      const got = execFileSync('php', ['-r', `$user = 'u'; include '${join(dir, TARGET)}'; echo DB_PASSWORD;`]).toString()
+      expect(execFileSync('php', ['-l', join(dir, TARGET)]).toString()).toContain(
+        'No syntax errors',
+      )
+      const got = execFileSync('php', [
+        '-r',
+        `$user = 'u'; include '${join(dir, TARGET)}'; echo DB_PASSWORD;`,
+      ]).toString()
       expect(got === SECRET).toBe(true)
     }
 
     const again = memoryIo({ cwd: dir, env })
-    expect(await run(['plan', '--root', '.', '--profile', 'test', '--detailed-exitcode'], again)).toBe(0)
+    expect(
+      await run(['plan', '--root', '.', '--profile', 'test', '--detailed-exitcode'], again),
+    ).toBe(0)
     expectNoPassword(again.out())
   })
 
   it('refuses to apply a saved plan when the secret is missing or changed, writing nothing', async () => {
     const dir = tree()
-    expect(await run(['plan', '--root', '.', '--profile', 'test', '--out', 'plan.json'], memoryIo({ cwd: dir, env }))).toBe(0)
+    expect(
+      await run(
+        ['plan', '--root', '.', '--profile', 'test', '--out', 'plan.json'],
+        memoryIo({ cwd: dir, env }),
+      ),
+    ).toBe(0)
     const missing = memoryIo({ cwd: dir, env: {} })
     expect(await run(['apply', 'plan.json', '--root', '.'], missing)).toBe(1)
     expect(missing.err()).toContain('FINANCE_DB_PASSWORD')

@@ -47,7 +47,9 @@ describe('examples/finance: the four config.php files', () => {
     expect(plan.err()).toBe('')
     expect(code).toBe(0)
     expect(plan.out()).not.toContain('Fin\\ance')
-    expect(plan.out()).toContain('var/www/finance/config.php:4:27: 10.0.10.48 — old address: inside a comment')
+    expect(plan.out()).toContain(
+      'var/www/finance/config.php:4:27: 10.0.10.48 — old address: inside a comment',
+    )
     for (const vm of VMS) {
       const text = readFileSync(join(dir, 'var/www', vm, 'config.php'), 'utf8')
       expect(text).not.toMatch(/'10\.0\.10\.(48|23|42|63)'/)
@@ -58,7 +60,9 @@ describe('examples/finance: the four config.php files', () => {
     expect(finance).toContain("array('oas.staff.test', 'oas.projects.test')")
     const live = memoryIo({ cwd: dir, env })
     expect(await run(['apply', '--root', '.', '--profile', 'live', '--yes'], live)).toBe(0)
-    expect(readFileSync(join(dir, 'var/www/finance/config.php'), 'utf8')).toContain("array('oas.staff', 'oas.projects')")
+    expect(readFileSync(join(dir, 'var/www/finance/config.php'), 'utf8')).toContain(
+      "array('oas.staff', 'oas.projects')",
+    )
     const verify = memoryIo({ cwd: dir, env })
     expect(await run(['verify', '--root', '.', '--profile', 'live'], verify)).toBe(0)
   })

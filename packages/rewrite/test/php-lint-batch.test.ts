@@ -30,15 +30,18 @@ const CASES: Record<string, string> = {
   'iface.php': '<?php class Q implements Traversable {}\n',
   'enum.php': '<?php enum E: string { case A = "a"; case B = "a"; }\n',
   // valid: both declare the same function, as config files of two VMs may
-  'helper-1.php': "<?php\nfunction db_host() { return 'db.internal'; }\n$cfg = ['host' => db_host(), 'model' => App\\User::class];\n",
+  'helper-1.php':
+    "<?php\nfunction db_host() { return 'db.internal'; }\n$cfg = ['host' => db_host(), 'model' => App\\User::class];\n",
   'helper-2.php': "<?php\nfunction db_host() { return 'db2.internal'; }\n",
   'strict.php': "<?php\ndeclare(strict_types=1);\n$x = 'a';\n",
   'div.php': '<?php const A = 1 % 0;\n',
   'html.php': "<html><?= 'x' ?></html>\n",
-  'halt.php': "<?php\necho 1;\n__halt_compiler();\n}}} not php\n",
+  'halt.php': '<?php\necho 1;\n__halt_compiler();\n}}} not php\n',
 }
 
-function stage(files: Record<string, string | Buffer>): Array<{ stagedPath: string; target: string }> {
+function stage(
+  files: Record<string, string | Buffer>,
+): Array<{ stagedPath: string; target: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-phpbatch-'))
   return Object.entries(files).map(([name, text]) => {
     const stagedPath = join(dir, `.${name}.cutover-tmp`)
@@ -47,7 +50,9 @@ function stage(files: Record<string, string | Buffer>): Array<{ stagedPath: stri
   })
 }
 
-async function oneByOne(items: ReadonlyArray<{ stagedPath: string; target: string }>): Promise<(string | undefined)[]> {
+async function oneByOne(
+  items: ReadonlyArray<{ stagedPath: string; target: string }>,
+): Promise<(string | undefined)[]> {
   const out: (string | undefined)[] = []
   for (const it of items) out.push(await phpLint.run(it.stagedPath, it.target))
   return out
@@ -60,11 +65,15 @@ describe('php-lint: many files in one PHP process', () => {
     const batch = await phpLint.runBatch!(items)
     const single = await oneByOne(items)
     const names = Object.keys(CASES)
-    expect(Object.fromEntries(names.map((n, i) => [n, batch[i]]))).toEqual(Object.fromEntries(names.map((n, i) => [n, single[i]])))
+    expect(Object.fromEntries(names.map((n, i) => [n, batch[i]]))).toEqual(
+      Object.fromEntries(names.map((n, i) => [n, single[i]])),
+    )
     // the cases are what they claim: php -l rejects the first 16, accepts the rest
     expect(single.slice(0, 16).every((m) => m?.startsWith('php -l: '))).toBe(true)
     expect(single.slice(16).filter((m) => m !== undefined)).toEqual([])
-    expect(batch[names.indexOf('this.php')]).toBe('php -l: Fatal error: Cannot re-assign $this in etc/this.php on line 1')
+    expect(batch[names.indexOf('this.php')]).toBe(
+      'php -l: Fatal error: Cannot re-assign $this in etc/this.php on line 1',
+    )
     for (const m of batch) expect(m ?? '').not.toContain(tmpdir())
   })
 
@@ -86,8 +95,12 @@ describe('php-lint: many files in one PHP process', () => {
     const path = process.env.PATH
     process.env.PATH = `${bin}:${path}`
     const many: Record<string, string> = {}
-    for (let i = 0; i < 300; i++) many[`vm${i}.php`] = i % 97 === 5 ? `<?php $x = '${i};\n` : `<?php $db = 'db${i}.internal';\n`
-    const items = [...stage(many), { stagedPath: join(tmpdir(), 'cutover-no-such-dir', 'gone.php'), target: 'etc/gone.php' }]
+    for (let i = 0; i < 300; i++)
+      many[`vm${i}.php`] = i % 97 === 5 ? `<?php $x = '${i};\n` : `<?php $db = 'db${i}.internal';\n`
+    const items = [
+      ...stage(many),
+      { stagedPath: join(tmpdir(), 'cutover-no-such-dir', 'gone.php'), target: 'etc/gone.php' },
+    ]
     let got: (string | undefined)[]
     try {
       got = await phpLint.runBatch!(items)

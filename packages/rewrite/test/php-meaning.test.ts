@@ -17,7 +17,19 @@ function include(src: string): unknown {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-phpmeaning-'))
   const file = join(dir, 'config.php')
   writeFileSync(file, src)
-  const out = execFileSync('php', ['-d', 'display_errors=stderr', '-d', 'error_reporting=-1', '-r', 'set_error_handler(function ($n, $m) { fwrite(STDERR, "PHP: $m\\n"); exit(7); }); include $argv[1]; echo json_encode($v);', file], { encoding: 'utf8' })
+  const out = execFileSync(
+    'php',
+    [
+      '-d',
+      'display_errors=stderr',
+      '-d',
+      'error_reporting=-1',
+      '-r',
+      'set_error_handler(function ($n, $m) { fwrite(STDERR, "PHP: $m\\n"); exit(7); }); include $argv[1]; echo json_encode($v);',
+      file,
+    ],
+    { encoding: 'utf8' },
+  )
   return JSON.parse(out)
 }
 
@@ -41,16 +53,49 @@ describe('php: rules match the value PHP reads', () => {
   ].join('\n')
 
   it('renames after \\n, \\t, \\r and in heredocs; leaves "\\x2e10.0.10.48" (value .10.0.10.48) with a near-miss', async () => {
-    const r = await planText(phpStep, src, opts({ addresses: 'names', replace: { 'mentat-alt': 'mentat' } }))
+    const r = await planText(
+      phpStep,
+      src,
+      opts({ addresses: 'names', replace: { 'mentat-alt': 'mentat' } }),
+    )
     expect(r.diagnostics).toEqual([])
     expect(r.after).toContain('"dot \\x2e10.0.10.48"')
-    expect(r.leftovers.map((l) => [r.after.length && src.slice(l.start, l.end), l.reason])).toEqual([
-      ['10.0.10.48', 'near-miss: "10.0.10.48" inside ".10.0.10.48" (the literal\'s value) is not rewritten'],
-    ])
+    expect(r.leftovers.map((l) => [r.after.length && src.slice(l.start, l.end), l.reason])).toEqual(
+      [
+        [
+          '10.0.10.48',
+          'near-miss: "10.0.10.48" inside ".10.0.10.48" (the literal\'s value) is not rewritten',
+        ],
+      ],
+    )
     if (!need('php')) return
-    expect(include(src)).toEqual(['line\nmentat-alt', 'tab\tmentat-alt', 'cr\rmentat-alt', 'dot .10.0.10.48', 'escaped 10.0.10.48', "it's 10.0.10.48", 'here\nmentat-alt'])
-    expect(include(r.after)).toEqual(['line\nmentat', 'tab\tmentat', 'cr\rmentat', 'dot .10.0.10.48', `escaped ${NAME}`, `it's ${NAME}`, 'here\nmentat'])
-    expect((await planText(phpStep, r.after, opts({ addresses: 'names', replace: { 'mentat-alt': 'mentat' } }))).edits).toEqual([])
+    expect(include(src)).toEqual([
+      'line\nmentat-alt',
+      'tab\tmentat-alt',
+      'cr\rmentat-alt',
+      'dot .10.0.10.48',
+      'escaped 10.0.10.48',
+      "it's 10.0.10.48",
+      'here\nmentat-alt',
+    ])
+    expect(include(r.after)).toEqual([
+      'line\nmentat',
+      'tab\tmentat',
+      'cr\rmentat',
+      'dot .10.0.10.48',
+      `escaped ${NAME}`,
+      `it's ${NAME}`,
+      'here\nmentat',
+    ])
+    expect(
+      (
+        await planText(
+          phpStep,
+          r.after,
+          opts({ addresses: 'names', replace: { 'mentat-alt': 'mentat' } }),
+        )
+      ).edits,
+    ).toEqual([])
   })
 
   it('keeps interpolation as it was: braces $o before "->name", escapes a raw $ or \\ before the replacement', async () => {
@@ -66,33 +111,87 @@ describe('php: rules match the value PHP reads', () => {
       '  EOT;',
       '',
     ].join('\n')
-    const r = await planText(phpStep, s, opts({ addresses: 'names', replace: { 'old-name': 'new-name' } }))
+    const r = await planText(
+      phpStep,
+      s,
+      opts({ addresses: 'names', replace: { 'old-name': 'new-name' } }),
+    )
     expect(r.diagnostics).toEqual([])
     if (!need('php')) return
-    expect(include(s)).toEqual(['OBJ->10.0.10.48', 'cost $10.0.10.48', 'dir C:\\old-name', 'OBJ->10.0.10.48 and OBJ'])
-    expect(include(r.after)).toEqual([`OBJ->${NAME}`, `cost $${NAME}`, 'dir C:\\new-name', `OBJ->${NAME} and OBJ`])
+    expect(include(s)).toEqual([
+      'OBJ->10.0.10.48',
+      'cost $10.0.10.48',
+      'dir C:\\old-name',
+      'OBJ->10.0.10.48 and OBJ',
+    ])
+    expect(include(r.after)).toEqual([
+      `OBJ->${NAME}`,
+      `cost $${NAME}`,
+      'dir C:\\new-name',
+      `OBJ->${NAME} and OBJ`,
+    ])
     expect(r.after).toContain(`"{$o}->${NAME}"`)
-    expect((await planText(phpStep, r.after, opts({ addresses: 'names', replace: { 'old-name': 'new-name' } }))).edits).toEqual([])
+    expect(
+      (
+        await planText(
+          phpStep,
+          r.after,
+          opts({ addresses: 'names', replace: { 'old-name': 'new-name' } }),
+        )
+      ).edits,
+    ).toEqual([])
   })
 
   it('refuses, with a warning and a leftover, a replacement that would open an interpolation it cannot escape', async () => {
     const s = '<?php\n$x = "a";\n$v = ["old-name$x"];\n'
     const r = await planText(phpStep, s, opts({ replace: { 'old-name': 'new{' } }))
     expect(r.edits).toEqual([])
-    expect(r.diagnostics).toMatchObject([{ code: 'PHP_INTERPOLATION', severity: 'warning', range: { start: s.indexOf('old-name'), end: s.indexOf('old-name') + 8 } }])
-    expect(r.leftovers).toMatchObject([{ text: 'old-name', reason: expect.stringMatching(/^not rewritten: the replacement ends with "\{"/) }])
+    expect(r.diagnostics).toMatchObject([
+      {
+        code: 'PHP_INTERPOLATION',
+        severity: 'warning',
+        range: { start: s.indexOf('old-name'), end: s.indexOf('old-name') + 8 },
+      },
+    ])
+    expect(r.leftovers).toMatchObject([
+      {
+        text: 'old-name',
+        reason: expect.stringMatching(/^not rewritten: the replacement ends with "\{"/),
+      },
+    ])
     const s2 = '<?php\n$x = "a";\n$v = ["10.0.10.48$x"];\n'
-    const r2 = await planText(phpStep, s2, opts({ addresses: 'names' }), context({ inventory: [{ name: 'f{', old: '10.0.10.48', new: '10.0.10.49' }] }))
+    const r2 = await planText(
+      phpStep,
+      s2,
+      opts({ addresses: 'names' }),
+      context({ inventory: [{ name: 'f{', old: '10.0.10.48', new: '10.0.10.49' }] }),
+    )
     expect(r2.edits).toEqual([])
-    expect(r2.leftovers).toMatchObject([{ text: '10.0.10.48', reason: expect.stringMatching(/^not rewritten: the replacement ends with "\{"/) }])
+    expect(r2.leftovers).toMatchObject([
+      {
+        text: '10.0.10.48',
+        reason: expect.stringMatching(/^not rewritten: the replacement ends with "\{"/),
+      },
+    ])
   })
 
   it('refuses a set value or replacement with a line that would close the heredoc', async () => {
     const s = "<?php\ndefine('NOTE', <<<EOT\n  old 10.0.10.48\n  EOT);\n$v = [NOTE];\n"
-    const r = await planText(phpStep, s, opts({ set: { NOTE: "x\nEOT);\nsystem('id');\ndefine('Y', <<<EOT\n" } }))
+    const r = await planText(
+      phpStep,
+      s,
+      opts({ set: { NOTE: "x\nEOT);\nsystem('id');\ndefine('Y', <<<EOT\n" } }),
+    )
     expect(r.edits).toEqual([])
     expect(r.diagnostics).toMatchObject([{ code: 'SET_UNSAFE' }])
-    const r2 = await planText(phpStep, s, opts({ addresses: 'names' }), context({ inventory: [{ name: "a\nEOT);\nsystem('id');//", old: '10.0.10.48', new: '10.0.10.49' }] }))
+    const r2 = await planText(
+      phpStep,
+      s,
+      opts({ addresses: 'names' }),
+      context({
+        inventory: [{ name: "a\nEOT);\nsystem('id');//", old: '10.0.10.48', new: '10.0.10.49' }],
+      }),
+    )
     expect(r2.edits).toEqual([])
     expect(r2.diagnostics).toMatchObject([{ code: 'PHP_INTERPOLATION' }])
     if (!need('php')) return
@@ -100,10 +199,14 @@ describe('php: rules match the value PHP reads', () => {
   })
 
   it('never rewrites what follows __halt_compiler();', async () => {
-    const s = "<?php\n$v = ['10.0.10.48'];\n__halt_compiler();\n$v = ['10.0.10.48']; \"10.0.10.48\"\n"
+    const s =
+      "<?php\n$v = ['10.0.10.48'];\n__halt_compiler();\n$v = ['10.0.10.48']; \"10.0.10.48\"\n"
     const r = await planText(phpStep, s, opts({ addresses: 'names' }))
     expect(r.after).toBe(s.replace("['10.0.10.48'];\n__", `['${NAME}'];\n__`))
-    expect(r.leftovers.map((l) => l.reason)).toEqual(['old address: data after __halt_compiler(), not code', 'old address: data after __halt_compiler(), not code'])
+    expect(r.leftovers.map((l) => l.reason)).toEqual([
+      'old address: data after __halt_compiler(), not code',
+      'old address: data after __halt_compiler(), not code',
+    ])
     if (!need('php')) return
     expect(include(r.after)).toEqual([NAME])
   })
@@ -111,7 +214,8 @@ describe('php: rules match the value PHP reads', () => {
 
 describe('php: flexible (indented) heredocs', () => {
   it('flips a variant inside an indented heredoc once, with no leftover', async () => {
-    const s = '<?php\n$v = [\n    <<<EOT\n        oas.staff\n        EOT,\n    <<<\'NOW\'\n      oas.staff\n      NOW,\n];\n'
+    const s =
+      "<?php\n$v = [\n    <<<EOT\n        oas.staff\n        EOT,\n    <<<'NOW'\n      oas.staff\n      NOW,\n];\n"
     const r = await planText(phpStep, s, opts({ variants: ['routing-keys'] }))
     expect(r.edits).toHaveLength(2)
     expect(r.leftovers).toEqual([])
@@ -128,7 +232,12 @@ describe('php: flexible (indented) heredocs', () => {
     const r = await planText(phpStep, s, opts({ set: { NOTE: value } }))
     expect(r.diagnostics).toEqual([])
     expect((await planText(phpStep, r.after, opts({ set: { NOTE: value } }))).edits).toEqual([])
-    const one = await planText(phpStep, s, opts({ set: { NOTE: { secret: 'PW' } } }), context({ secrets: { PW: 'pw$1' } }))
+    const one = await planText(
+      phpStep,
+      s,
+      opts({ set: { NOTE: { secret: 'PW' } } }),
+      context({ secrets: { PW: 'pw$1' } }),
+    )
     if (!need('php')) return
     const dir = mkdtempSync(join(tmpdir(), 'cutover-phpflex-'))
     writeFileSync(join(dir, 'c.php'), r.after)

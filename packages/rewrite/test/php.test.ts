@@ -32,13 +32,15 @@ describe('php step: rules inside string literals only', () => {
       '',
     ].join('\n')
     const r = await planText(phpStep, src, opts({ addresses: 'names' }))
-    expect(r.after).toBe(src
-      .replace("$a = '10.0.10.48'", "$a = 'finance.thehumanjourney.net'")
-      .replace('h=10.0.10.48;', 'h=finance.thehumanjourney.net;')
-      .replace("{$x['10.0.10.48']}", "{$x['finance.thehumanjourney.net']}")
-      .replace('host=10.0.10.48', 'host=finance.thehumanjourney.net')
-      .replace('raw 10.0.10.48', 'raw finance.thehumanjourney.net')
-      .replace("'DB_HOST', '10.0.10.48'", "'DB_HOST', 'finance.thehumanjourney.net'"))
+    expect(r.after).toBe(
+      src
+        .replace("$a = '10.0.10.48'", "$a = 'finance.thehumanjourney.net'")
+        .replace('h=10.0.10.48;', 'h=finance.thehumanjourney.net;')
+        .replace("{$x['10.0.10.48']}", "{$x['finance.thehumanjourney.net']}")
+        .replace('host=10.0.10.48', 'host=finance.thehumanjourney.net')
+        .replace('raw 10.0.10.48', 'raw finance.thehumanjourney.net')
+        .replace("'DB_HOST', '10.0.10.48'", "'DB_HOST', 'finance.thehumanjourney.net'"),
+    )
     const reasons = r.leftovers.map((l) => [src.slice(0, l.start).split('\n').length, l.reason])
     expect(reasons).toEqual([
       [2, 'old address: inside a comment'],
@@ -51,16 +53,28 @@ describe('php step: rules inside string literals only', () => {
   })
 
   it('matches variants as whole literals only and flips profiles idempotently', async () => {
-    const src = "<?php $k = ['oas.staff', 'oas.projects.test', 'oas.staff.extra', \"oas.staff,x\"];\n"
+    const src =
+      "<?php $k = ['oas.staff', 'oas.projects.test', 'oas.staff.extra', \"oas.staff,x\"];\n"
     const test = await planText(phpStep, src, opts({ variants: ['routing-keys'] }))
-    expect(test.after).toBe("<?php $k = ['oas.staff.test', 'oas.projects.test', 'oas.staff.extra', \"oas.staff,x\"];\n")
+    expect(test.after).toBe(
+      "<?php $k = ['oas.staff.test', 'oas.projects.test', 'oas.staff.extra', \"oas.staff,x\"];\n",
+    )
     expect(test.leftovers.map((l) => l.reason)).toEqual([
       'near-miss: "oas.staff" inside "oas.staff.extra" is not rewritten',
       'variant of another profile than "test": inside a longer string literal (variants match whole literals)',
     ])
-    expect((await planText(phpStep, test.after, opts({ variants: ['routing-keys'] }))).edits).toEqual([])
-    const live = await planText(phpStep, test.after, opts({ variants: ['routing-keys'] }), context({ profile: 'live' }))
-    expect(live.after).toBe("<?php $k = ['oas.staff', 'oas.projects', 'oas.staff.extra', \"oas.staff,x\"];\n")
+    expect(
+      (await planText(phpStep, test.after, opts({ variants: ['routing-keys'] }))).edits,
+    ).toEqual([])
+    const live = await planText(
+      phpStep,
+      test.after,
+      opts({ variants: ['routing-keys'] }),
+      context({ profile: 'live' }),
+    )
+    expect(live.after).toBe(
+      "<?php $k = ['oas.staff', 'oas.projects', 'oas.staff.extra', \"oas.staff,x\"];\n",
+    )
   })
 
   it('encodes replacements and set values for the quoting of each literal', async () => {
@@ -74,51 +88,96 @@ describe('php step: rules inside string literals only', () => {
       "$CFG->dbpass = 'x'; $DB_PASSWORD .= 'not an assignment';",
       '',
     ].join('\n')
-    const value = "a'b\"c\\d$e"
-    const r = await planText(phpStep, src, opts({ set: { DB_PASSWORD: value, port: '5433', 'CFG->dbpass': 'p' } }))
-    expect(r.after).toBe([
-      '<?php',
-      "define('DB_PASSWORD', 'a\\'b\"c\\\\d$e');",
-      '$cfg = array("DB_PASSWORD" => "a\'b\\"c\\\\d\\$e", \'port\' => \'5433\');',
-      '$DB_PASSWORD = <<<EOT',
-      'a\'b"c\\\\d\\$e',
-      'EOT;',
-      "$CFG->dbpass = 'p'; $DB_PASSWORD .= 'not an assignment';",
-      '',
-    ].join('\n'))
+    const value = 'a\'b"c\\d$e'
+    const r = await planText(
+      phpStep,
+      src,
+      opts({ set: { DB_PASSWORD: value, port: '5433', 'CFG->dbpass': 'p' } }),
+    )
+    expect(r.after).toBe(
+      [
+        '<?php',
+        "define('DB_PASSWORD', 'a\\'b\"c\\\\d$e');",
+        '$cfg = array("DB_PASSWORD" => "a\'b\\"c\\\\d\\$e", \'port\' => \'5433\');',
+        '$DB_PASSWORD = <<<EOT',
+        'a\'b"c\\\\d\\$e',
+        'EOT;',
+        "$CFG->dbpass = 'p'; $DB_PASSWORD .= 'not an assignment';",
+        '',
+      ].join('\n'),
+    )
     if (need('php')) {
       expect(await lint(r.after)).toBeUndefined()
-      const out = execFileSync('php', ['-r', `$CFG = new stdClass; ${r.after.slice(6)} echo DB_PASSWORD, "|", $cfg["DB_PASSWORD"], "|", $DB_PASSWORD;`]).toString()
+      const out = execFileSync('php', [
+        '-r',
+        `$CFG = new stdClass; ${r.after.slice(6)} echo DB_PASSWORD, "|", $cfg["DB_PASSWORD"], "|", $DB_PASSWORD;`,
+      ]).toString()
       expect(out).toBe(`${value}|${value}|${value}not an assignment`)
     }
-    expect((await planText(phpStep, r.after, opts({ set: { DB_PASSWORD: value, port: '5433', 'CFG->dbpass': 'p' } }))).edits).toEqual([])
+    expect(
+      (
+        await planText(
+          phpStep,
+          r.after,
+          opts({ set: { DB_PASSWORD: value, port: '5433', 'CFG->dbpass': 'p' } }),
+        )
+      ).edits,
+    ).toEqual([])
   })
 
   it('writes a secret as a sensitive edit that names the secret and its encoding', async () => {
-    const r = await planText(phpStep, "<?php define('DB_PASSWORD', 'old');\n", opts({ set: { DB_PASSWORD: { secret: 'PW' } } }), context({ secrets: { PW: "zq's" } }))
-    expect(r.edits).toEqual([expect.objectContaining({ text: "zq\\'s", secret: { name: 'PW', encoding: ['php-single'] }, sensitive: true, rule: 'set.DB_PASSWORD' })])
+    const r = await planText(
+      phpStep,
+      "<?php define('DB_PASSWORD', 'old');\n",
+      opts({ set: { DB_PASSWORD: { secret: 'PW' } } }),
+      context({ secrets: { PW: "zq's" } }),
+    )
+    expect(r.edits).toEqual([
+      expect.objectContaining({
+        text: "zq\\'s",
+        secret: { name: 'PW', encoding: ['php-single'] },
+        sensitive: true,
+        rule: 'set.DB_PASSWORD',
+      }),
+    ])
     expect(r.edits[0]!.summary).not.toContain('zq')
   })
 
   it('warns when a set key is assigned an expression or not at all, and lets set win over address rules', async () => {
     const src = "<?php define('DB_HOST', '10.0.10.48'); $x = ['DB_NAME' => 'fin' . $suffix];\n"
-    const r = await planText(phpStep, src, opts({ addresses: 'names', set: { DB_HOST: 'db.local', DB_NAME: 'y', MISSING: 'z' } }))
-    expect(r.after).toBe("<?php define('DB_HOST', 'db.local'); $x = ['DB_NAME' => 'fin' . $suffix];\n")
-    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['SET_NOT_LITERAL', 'warning'], ['SET_NOT_FOUND', 'warning']])
+    const r = await planText(
+      phpStep,
+      src,
+      opts({ addresses: 'names', set: { DB_HOST: 'db.local', DB_NAME: 'y', MISSING: 'z' } }),
+    )
+    expect(r.after).toBe(
+      "<?php define('DB_HOST', 'db.local'); $x = ['DB_NAME' => 'fin' . $suffix];\n",
+    )
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([
+      ['SET_NOT_LITERAL', 'warning'],
+      ['SET_NOT_FOUND', 'warning'],
+    ])
   })
 })
 
 describe('php step on the real corpus', () => {
   const files = corpusFiles('php')
 
-  it.each(files.map((f) => [f.name, f] as const))('%s tokenizes losslessly and plans no edit without rules', async (_n, f) => {
-    const tokens = await tokenizePhp(f.text)
-    expect(tokens.map((t) => t.text).join('')).toBe(f.text)
-    const doc = await parsePhp(f.text)
-    for (const p of doc.parts) expect(p.start <= p.end && p.end <= f.text.length).toBe(true)
-    const r = await planText(phpStep, f.text, opts({ addresses: 'names', variants: ['routing-keys'] }))
-    expect(r.after).toBe(f.text)
-  })
+  it.each(files.map((f) => [f.name, f] as const))(
+    '%s tokenizes losslessly and plans no edit without rules',
+    async (_n, f) => {
+      const tokens = await tokenizePhp(f.text)
+      expect(tokens.map((t) => t.text).join('')).toBe(f.text)
+      const doc = await parsePhp(f.text)
+      for (const p of doc.parts) expect(p.start <= p.end && p.end <= f.text.length).toBe(true)
+      const r = await planText(
+        phpStep,
+        f.text,
+        opts({ addresses: 'names', variants: ['routing-keys'] }),
+      )
+      expect(r.after).toBe(f.text)
+    },
+  )
 
   const edit = async (name: string, o: PhpOptions) => {
     const f = files.find((x) => x.name === name)!
@@ -128,25 +187,55 @@ describe('php step on the real corpus', () => {
   }
 
   it('sets the DB host of wp-config-sample.php on exactly its line, keeping CRLF', async () => {
-    expect(await edit('wordpress_wp-config-sample.php', opts({ set: { DB_HOST: 'finance.thehumanjourney.net' } }))).toEqual([
-      [32, "define( 'DB_HOST', 'localhost' );\r", "define( 'DB_HOST', 'finance.thehumanjourney.net' );\r"],
+    expect(
+      await edit(
+        'wordpress_wp-config-sample.php',
+        opts({ set: { DB_HOST: 'finance.thehumanjourney.net' } }),
+      ),
+    ).toEqual([
+      [
+        32,
+        "define( 'DB_HOST', 'localhost' );\r",
+        "define( 'DB_HOST', 'finance.thehumanjourney.net' );\r",
+      ],
     ])
   })
 
   it('sets Nextcloud dbhost and rewrites an address in a literal, not the ones in comments', async () => {
-    expect(await edit('nextcloud_config.sample.php', opts({ set: { dbhost: 'finance.thehumanjourney.net' }, replace: { '127.0.0.1': 'smtp.thehumanjourney.net' } }))).toEqual([
+    expect(
+      await edit(
+        'nextcloud_config.sample.php',
+        opts({
+          set: { dbhost: 'finance.thehumanjourney.net' },
+          replace: { '127.0.0.1': 'smtp.thehumanjourney.net' },
+        }),
+      ),
+    ).toEqual([
       [30, '"dbhost" => "",', '"dbhost" => "finance.thehumanjourney.net",'],
       [109, '"mail_smtphost" => "127.0.0.1",', '"mail_smtphost" => "smtp.thehumanjourney.net",'],
     ])
   })
 
   it("rewrites Laravel env() defaults and Moodle's $CFG->dbhost", async () => {
-    const laravel = await edit('laravel_config_database.php', opts({ replace: { '127.0.0.1': 'db.internal' } }))
+    const laravel = await edit(
+      'laravel_config_database.php',
+      opts({ replace: { '127.0.0.1': 'db.internal' } }),
+    )
     expect(laravel.length).toBeGreaterThanOrEqual(3)
-    for (const [, before, after] of laravel) expect(after).toBe(before.replace('127.0.0.1', 'db.internal'))
+    for (const [, before, after] of laravel)
+      expect(after).toBe(before.replace('127.0.0.1', 'db.internal'))
     expect(laravel.map(([, b]) => b.trim())).toContain("'host' => env('DB_HOST', '127.0.0.1'),")
-    const moodle = await edit('moodle_config-dist.php', opts({ set: { 'CFG->dbhost': 'finance.thehumanjourney.net' } }))
-    expect(moodle).toEqual([[expect.any(Number), expect.stringContaining("$CFG->dbhost    = 'localhost';"), expect.stringContaining("$CFG->dbhost    = 'finance.thehumanjourney.net';")]])
+    const moodle = await edit(
+      'moodle_config-dist.php',
+      opts({ set: { 'CFG->dbhost': 'finance.thehumanjourney.net' } }),
+    )
+    expect(moodle).toEqual([
+      [
+        expect.any(Number),
+        expect.stringContaining("$CFG->dbhost    = 'localhost';"),
+        expect.stringContaining("$CFG->dbhost    = 'finance.thehumanjourney.net';"),
+      ],
+    ])
   })
 })
 

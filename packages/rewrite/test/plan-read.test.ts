@@ -42,9 +42,21 @@ function tree(n: number): string {
     const hot = i % 11 === 0
     const body = `line ${i}\n`.repeat(1 + (i % 40))
     // valid PHP (plan lints what it plans): the body lines are comments
-    if (i % 3 === 0) writeFileSync(join(dir, `c${i}.php`), `<?php\n$h = '${hot ? '10.0.10.48' : 'localhost'}'; // ${i % 13 === 0 ? '10.0.10.480' : 'x'}\n${body.replace(/^/gm, '// ')}`)
-    else if (i % 3 === 1) writeFileSync(join(dir, `c${i}.ini`), `host = ${hot ? '10.0.10.13' : '10.0.10.130'}\n${body}`)
-    else writeFileSync(join(dir, `c${i}.conf`), Buffer.concat([Buffer.from(`# caf\xe9 ${hot ? 'upstream 10.0.10.48:80;' : ''}\n${body}`, 'latin1'), Buffer.from(i % 17 === 0 ? [0, 1, 2] : [])]))
+    if (i % 3 === 0)
+      writeFileSync(
+        join(dir, `c${i}.php`),
+        `<?php\n$h = '${hot ? '10.0.10.48' : 'localhost'}'; // ${i % 13 === 0 ? '10.0.10.480' : 'x'}\n${body.replace(/^/gm, '// ')}`,
+      )
+    else if (i % 3 === 1)
+      writeFileSync(join(dir, `c${i}.ini`), `host = ${hot ? '10.0.10.13' : '10.0.10.130'}\n${body}`)
+    else
+      writeFileSync(
+        join(dir, `c${i}.conf`),
+        Buffer.concat([
+          Buffer.from(`# caf\xe9 ${hot ? 'upstream 10.0.10.48:80;' : ''}\n${body}`, 'latin1'),
+          Buffer.from(i % 17 === 0 ? [0, 1, 2] : []),
+        ]),
+      )
   }
   mkdirSync(join(root, 'notes'))
   writeFileSync(join(root, 'notes', 'a.txt'), 'old db 10.0.10.48\n')
@@ -61,7 +73,11 @@ describe('planning with reader threads', () => {
     const spec = engine.parseSpec(SPEC, 'cutover.yaml')
     const run = async (threads: number) => {
       const why: string[] = []
-      const plan = await engine.plan(spec, { root, threads, onFile: (t, w) => why.push(`${t}: ${w}`) })
+      const plan = await engine.plan(spec, {
+        root,
+        threads,
+        onFile: (t, w) => why.push(`${t}: ${w}`),
+      })
       return { plan, why: why.sort() }
     }
     // node announces every worker thread it starts on this channel: the second run must use them
@@ -76,7 +92,9 @@ describe('planning with reader threads', () => {
     expect(here.plan.changes.length).toBeGreaterThan(50)
     expect(here.plan.leftovers.length).toBeGreaterThan(10)
     expect(here.why.some((w) => w.endsWith(': skipped: binary'))).toBe(true)
-    expect(here.why.some((w) => w.endsWith(': skipped: holds nothing the steps look for'))).toBe(true)
+    expect(here.why.some((w) => w.endsWith(': skipped: holds nothing the steps look for'))).toBe(
+      true,
+    )
     expect(there.why).toEqual(here.why)
     expect(there.plan.stats).toEqual(here.plan.stats)
     expect(JSON.stringify(there.plan)).toBe(JSON.stringify(here.plan))
@@ -89,7 +107,10 @@ describe('unifiedDiff of large texts', () => {
     const out = ['--- a/big', '+++ b/big']
     const range = (s: number, l: number) => (l === 0 ? `${s},0` : l === 1 ? `${s}` : `${s},${l}`)
     for (const h of structuredPatch('a', 'b', before, after, '', '', { context: 3 }).hunks) {
-      out.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`, ...h.lines)
+      out.push(
+        `@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`,
+        ...h.lines,
+      )
     }
     return out.join('\n') + '\n'
   }
@@ -100,11 +121,19 @@ describe('unifiedDiff of large texts', () => {
     const a = lines.map((l, i) => (i % 997 === 0 ? `${l} changed` : l))
     a.splice(5000, 0, 'inserted a', 'inserted b')
     a.splice(9000, 2)
-    variants.push(a, [...a, 'tail'], a.slice(0, -1), [...a.slice(0, 6000), ...a.slice(6003)], ['head', ...a])
+    variants.push(
+      a,
+      [...a, 'tail'],
+      a.slice(0, -1),
+      [...a.slice(0, 6000), ...a.slice(6003)],
+      ['head', ...a],
+    )
     for (const after of variants) {
       for (const end of ['', '\n']) {
         const before = lines.join('\n') + '\n'
-        expect(unifiedDiff('big', before, after.join('\n') + end)).toBe(whole(before, after.join('\n') + end))
+        expect(unifiedDiff('big', before, after.join('\n') + end)).toBe(
+          whole(before, after.join('\n') + end),
+        )
       }
     }
   })
@@ -115,23 +144,42 @@ describe('a directory swapped for a link after the targets were resolved', () =>
     const { realpathSync, renameSync } = await import('node:fs')
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-swap-')))
     const root = join(base, 'root')
-    for (const [p, text] of [['root/a/x.conf', 'host 10.0.10.48\n'], ['root/b/y.conf', 'host 10.0.10.48\n'], ['outside/y.conf', 'OUTSIDE-ONLY 10.0.10.48\n']]) {
+    for (const [p, text] of [
+      ['root/a/x.conf', 'host 10.0.10.48\n'],
+      ['root/b/y.conf', 'host 10.0.10.48\n'],
+      ['outside/y.conf', 'OUTSIDE-ONLY 10.0.10.48\n'],
+    ]) {
       mkdirSync(join(base, p!, '..'), { recursive: true })
       writeFileSync(join(base, p!), text!)
     }
     // planning the first file, the owner of b/ swaps it for a link out of the root
-    const swapping = { ...textStep, plan: (file: Parameters<typeof textStep.plan>[0], o: Parameters<typeof textStep.plan>[1], ctx: Parameters<typeof textStep.plan>[2]) => {
-      if (file.path === 'a/x.conf') {
-        renameSync(join(root, 'b'), join(root, 'b.orig'))
-        symlinkSync(join(base, 'outside'), join(root, 'b'))
-      }
-      return textStep.plan(file, o, ctx)
-    } }
+    const swapping = {
+      ...textStep,
+      plan: (
+        file: Parameters<typeof textStep.plan>[0],
+        o: Parameters<typeof textStep.plan>[1],
+        ctx: Parameters<typeof textStep.plan>[2],
+      ) => {
+        if (file.path === 'a/x.conf') {
+          renameSync(join(root, 'b'), join(root, 'b.orig'))
+          symlinkSync(join(base, 'outside'), join(root, 'b'))
+        }
+        return textStep.plan(file, o, ctx)
+      },
+    }
     const engine = createEngine({ steps: [swapping] })
-    const spec = engine.parseSpec('version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*/*.conf"], addresses: new }\n', 'cutover.yaml')
-    const err = await engine.plan(spec, { root, threads: 0 }).then((p) => JSON.stringify(p.changes.map((c) => c.beforeText)), (e: Error & { code?: string }) => e)
+    const spec = engine.parseSpec(
+      'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*/*.conf"], addresses: new }\n',
+      'cutover.yaml',
+    )
+    const err = await engine.plan(spec, { root, threads: 0 }).then(
+      (p) => JSON.stringify(p.changes.map((c) => c.beforeText)),
+      (e: Error & { code?: string }) => e,
+    )
     expect(err).toMatchObject({ code: 'TARGET_MOVED' })
-    expect((err as Error).message).toBe(`${join(root, 'b/y.conf')}: a directory on its path changed while it was read (it led to ${join(base, 'outside/y.conf')}); nothing outside the root is read: plan again`)
+    expect((err as Error).message).toBe(
+      `${join(root, 'b/y.conf')}: a directory on its path changed while it was read (it led to ${join(base, 'outside/y.conf')}); nothing outside the root is read: plan again`,
+    )
   })
 })
 
@@ -140,23 +188,39 @@ describe('a file planned again for a link to it', () => {
     const { realpathSync, renameSync } = await import('node:fs')
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-swap-')))
     const root = join(base, 'root')
-    for (const [p, text] of [['root/a/app.conf', 'host 10.0.10.48 old-name\n'], ['outside/app.conf', 'OUTSIDE-ONLY 10.0.10.48 old-name\n']]) {
+    for (const [p, text] of [
+      ['root/a/app.conf', 'host 10.0.10.48 old-name\n'],
+      ['outside/app.conf', 'OUTSIDE-ONLY 10.0.10.48 old-name\n'],
+    ]) {
       mkdirSync(join(base, p!, '..'), { recursive: true })
       writeFileSync(join(base, p!), text!)
     }
     mkdirSync(join(root, 'z'))
     symlinkSync('../a/app.conf', join(root, 'z/link.conf'))
     // the link and its file have different steps: the file is read again with both, after every other read
-    const swapping = { ...textStep, plan: (file: Parameters<typeof textStep.plan>[0], o: Parameters<typeof textStep.plan>[1], ctx: Parameters<typeof textStep.plan>[2]) => {
-      if (file.path === 'z/link.conf') {
-        renameSync(join(root, 'a'), join(root, 'a.orig'))
-        symlinkSync(join(base, 'outside'), join(root, 'a'))
-      }
-      return textStep.plan(file, o, ctx)
-    } }
+    const swapping = {
+      ...textStep,
+      plan: (
+        file: Parameters<typeof textStep.plan>[0],
+        o: Parameters<typeof textStep.plan>[1],
+        ctx: Parameters<typeof textStep.plan>[2],
+      ) => {
+        if (file.path === 'z/link.conf') {
+          renameSync(join(root, 'a'), join(root, 'a.orig'))
+          symlinkSync(join(base, 'outside'), join(root, 'a'))
+        }
+        return textStep.plan(file, o, ctx)
+      },
+    }
     const engine = createEngine({ steps: [swapping] })
-    const spec = engine.parseSpec('version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["a/*.conf"], addresses: new }\n  - text: { files: ["z/*.conf"], replace: { old-name: new-name } }\n', 'cutover.yaml')
-    const err = await engine.plan(spec, { root, threads: 0 }).then((p) => JSON.stringify(p.changes.map((c) => c.beforeText)), (e: Error & { code?: string }) => e)
+    const spec = engine.parseSpec(
+      'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["a/*.conf"], addresses: new }\n  - text: { files: ["z/*.conf"], replace: { old-name: new-name } }\n',
+      'cutover.yaml',
+    )
+    const err = await engine.plan(spec, { root, threads: 0 }).then(
+      (p) => JSON.stringify(p.changes.map((c) => c.beforeText)),
+      (e: Error & { code?: string }) => e,
+    )
     expect(err).toMatchObject({ code: 'TARGET_MOVED' })
     expect((err as Error).message).toContain(`(it led to ${join(base, 'outside/app.conf')})`)
   })

@@ -48,6 +48,8 @@ describe('secrets in json and ini files', () => {
     expect(outputs[0]).toContain('+  "db": { "password": "(sensitive)" }\n')
     expect(outputs[0]).toContain('-password = (sensitive)\n+password = "(sensitive)"\n')
     expect(JSON.parse(readFileSync(join(dir, 'etc/app.json'), 'utf8')).db.password).toBe(SECRET)
-    expect(readFileSync(join(dir, 'etc/my.cnf'), 'utf8')).toBe('[client]\npassword = "q\\"u\\\\ote;d"\n')
+    expect(readFileSync(join(dir, 'etc/my.cnf'), 'utf8')).toBe(
+      '[client]\npassword = "q\\"u\\\\ote;d"\n',
+    )
   })
 })

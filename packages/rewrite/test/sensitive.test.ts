@@ -1,9 +1,18 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyEdits, type Edit } from '../src/index.js'
-import { credentialSpans, maskToolMessage, maskedHash, sensitiveLines, sensitiveSpans, tokenSpans, type Span } from '../src/diff/sensitive.js'
+import {
+  credentialSpans,
+  maskToolMessage,
+  maskedHash,
+  sensitiveLines,
+  sensitiveSpans,
+  tokenSpans,
+  type Span,
+} from '../src/diff/sensitive.js'
 
-const slices = (text: string, spans: readonly Span[]) => spans.map((s) => text.slice(s.start, s.end))
+const slices = (text: string, spans: readonly Span[]) =>
+  spans.map((s) => text.slice(s.start, s.end))
 
 describe('sensitiveSpans', () => {
   it('finds the old value in the first text and the written one in the last, across passes', () => {
@@ -15,7 +24,15 @@ describe('sensitiveSpans', () => {
     ]
     const mid = applyEdits(text, pass0)
     const at = mid.indexOf('Summer2019!')
-    const pass1: Edit[] = [{ start: at, end: at + 11, text: 'n3w', rule: 'set.pass', secret: { name: 'PW', encoding: ['raw'] } }]
+    const pass1: Edit[] = [
+      {
+        start: at,
+        end: at + 11,
+        text: 'n3w',
+        rule: 'set.pass',
+        secret: { name: 'PW', encoding: ['raw'] },
+      },
+    ]
     // pass 2 edits after it: the written span moves with the text before it
     const after1 = applyEdits(mid, pass1)
     const pass2: Edit[] = [{ start: 0, end: 4, text: 'hostname', rule: 'replace' }]
@@ -40,14 +57,31 @@ describe('sensitiveSpans', () => {
   })
 
   it('is empty without sensitive edits, and keeps insertions beside a span outside it', () => {
-    expect(sensitiveSpans('x', [[{ start: 0, end: 1, text: 'y', rule: 'r' }]])).toEqual({ before: [], after: [], old: [], written: [] })
+    expect(sensitiveSpans('x', [[{ start: 0, end: 1, text: 'y', rule: 'r' }]])).toEqual({
+      before: [],
+      after: [],
+      old: [],
+      written: [],
+    })
     const text = "host=h dbname=d'"
     const pass: Edit[] = [
       { start: 14, end: 14, text: ' password=', rule: 'passwords' },
-      { start: 14, end: 14, text: 's3', rule: 'passwords', secret: { name: 'PW', encoding: ['conninfo'] }, sensitive: true },
+      {
+        start: 14,
+        end: 14,
+        text: 's3',
+        rule: 'passwords',
+        secret: { name: 'PW', encoding: ['conninfo'] },
+        sensitive: true,
+      },
     ]
     const s = sensitiveSpans(text, [pass, [{ start: 14, end: 14, text: '!', rule: 'r' }]])
-    expect(slices(applyEdits(applyEdits(text, pass), [{ start: 14, end: 14, text: '!', rule: 'r' }]), s.after)).toEqual(['s3'])
+    expect(
+      slices(
+        applyEdits(applyEdits(text, pass), [{ start: 14, end: 14, text: '!', rule: 'r' }]),
+        s.after,
+      ),
+    ).toEqual(['s3'])
     expect(s.before).toEqual([])
   })
 })
@@ -55,7 +89,7 @@ describe('sensitiveSpans', () => {
 describe('credentialSpans', () => {
   const cases: Array<[string, string[], string?]> = [
     ["$CFG->dbpass = 'pw1';", ['pw1']],
-    ["define('DB_PASSWORD', \"pw2\");", ['pw2']],
+    ['define(\'DB_PASSWORD\', "pw2");', ['pw2']],
     ["    'password' => 'pw3',", ['pw3']],
     ['  "api_key": "k\\"ey",', ['k\\"ey']],
     ['SECRET_TOKEN=abc def # note', ['abc def']],
@@ -74,7 +108,7 @@ describe('credentialSpans', () => {
     ['  proxy_pass: http://10.0.10.48:8080', []],
     ['db_passwd: pw8', ['pw8']],
     ['password = ; SMTP password', []],
-    ['    new.pass = crypt(new.pass, gen_salt(\'bf\'));', []],
+    ["    new.pass = crypt(new.pass, gen_salt('bf'));", []],
     ["'agent':17 'secret':16 'victori':2", []],
     ['host = 10.0.10.48', []],
     ['version = 1.2.3', []],
@@ -92,57 +126,112 @@ describe('credentialSpans', () => {
 
   it('takes the values of the keys it is given too', () => {
     expect(slices("$pw = 'a' 'b';", credentialSpans("$pw = 'a' 'b';", '', ['pw']))).toEqual(['a'])
-    expect(slices("define('MOODLE_KEY', 'y') +;", credentialSpans("define('MOODLE_KEY', 'y') +;", '', ['MOODLE_KEY']))).toEqual(['y'])
-    expect(slices('"pw": "x", "other": "y"', credentialSpans('"pw": "x", "other": "y"', '', ['pw']))).toEqual(['x'])
+    expect(
+      slices(
+        "define('MOODLE_KEY', 'y') +;",
+        credentialSpans("define('MOODLE_KEY', 'y') +;", '', ['MOODLE_KEY']),
+      ),
+    ).toEqual(['y'])
+    expect(
+      slices('"pw": "x", "other": "y"', credentialSpans('"pw": "x", "other": "y"', '', ['pw'])),
+    ).toEqual(['x'])
   })
 })
 
 describe('tokenSpans and maskedHash', () => {
   it('finds a value only as a whole word', () => {
-    expect(slices('/var/www/moodle/x moodledata', tokenSpans('/var/www/moodle/x moodledata', ['moodle']))).toEqual(['moodle'])
+    expect(
+      slices(
+        '/var/www/moodle/x moodledata',
+        tokenSpans('/var/www/moodle/x moodledata', ['moodle']),
+      ),
+    ).toEqual(['moodle'])
     expect(tokenSpans('version e', ['e'])).toEqual([{ start: 8, end: 9 }])
   })
   it('hides the masked values but still sees every other change, and the encoding', () => {
-    const h = (t: string, enc = 'utf8') => maskedHash(t, [{ start: 3, end: 6 }], ['OLD'], 'salt', enc)
+    const h = (t: string, enc = 'utf8') =>
+      maskedHash(t, [{ start: 3, end: 6 }], ['OLD'], 'salt', enc)
     expect(h('pw=OLD; OLD')).toBe(h('pw=NEW; OLD'))
     expect(h('pw=OLD; OLD')).not.toBe(h('pw=OLD; OLX'))
     expect(h('pw=OLD; OLD')).not.toBe(h('pw=OLD; OLD', 'latin1'))
-    expect(h('pw=OLD; OLD')).not.toBe(maskedHash('pw=OLD; OLD', [{ start: 3, end: 6 }], ['OLD'], 'other', 'utf8'))
+    expect(h('pw=OLD; OLD')).not.toBe(
+      maskedHash('pw=OLD; OLD', [{ start: 3, end: 6 }], ['OLD'], 'other', 'utf8'),
+    )
   })
 })
 
 describe('sensitiveSpans, property', () => {
   // random edits inside [from, to) of a text of length n: sorted, not overlapping
   const editsIn = (from: number, to: number) =>
-    fc.array(fc.record({ at: fc.nat(), len: fc.nat({ max: 3 }), text: fc.constantFrom('', 'x', 'yy', '10.0.10.48', 'name.example') }), { maxLength: 4 }).map((raw) => {
-      const out: Edit[] = []
-      let min = from
-      for (const r of raw.map((r) => ({ ...r, at: from + (to > from ? r.at % (to - from + 1) : 0) })).sort((a, b) => a.at - b.at)) {
-        const start = Math.max(r.at, min)
-        const end = Math.min(start + r.len, to)
-        if (start > to || (start === end && r.text === '')) continue
-        out.push({ start, end, text: r.text, rule: 'r' })
-        min = end + 1
-      }
-      return out
-    })
+    fc
+      .array(
+        fc.record({
+          at: fc.nat(),
+          len: fc.nat({ max: 3 }),
+          text: fc.constantFrom('', 'x', 'yy', '10.0.10.48', 'name.example'),
+        }),
+        { maxLength: 4 },
+      )
+      .map((raw) => {
+        const out: Edit[] = []
+        let min = from
+        for (const r of raw
+          .map((r) => ({ ...r, at: from + (to > from ? r.at % (to - from + 1) : 0) }))
+          .sort((a, b) => a.at - b.at)) {
+          const start = Math.max(r.at, min)
+          const end = Math.min(start + r.len, to)
+          if (start > to || (start === end && r.text === '')) continue
+          out.push({ start, end, text: r.text, rule: 'r' })
+          min = end + 1
+        }
+        return out
+      })
 
   it('the written span holds exactly the secret, the old span exactly the old value, whatever edits surround them', () => {
     fc.assert(
       fc.property(
-        fc.string({ minLength: 2, maxLength: 40 }), fc.nat(), fc.nat(), fc.constantFrom('s', 'n3w-pw', "it's"), fc.integer(), fc.integer(),
+        fc.string({ minLength: 2, maxLength: 40 }),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom('s', 'n3w-pw', "it's"),
+        fc.integer(),
+        fc.integer(),
         (text, a0, b0, secret, seed0, seed2) => {
           const a = a0 % text.length
           const b = a + 1 + (b0 % (text.length - a))
           const old = text.slice(a, b)
-          const pass0 = fc.sample(editsIn(0, Math.max(0, a - 1)), { seed: seed0, numRuns: 1 })[0]!.concat(fc.sample(editsIn(Math.min(text.length, b + 1), text.length), { seed: seed0 + 1, numRuns: 1 })[0]!)
+          const pass0 = fc
+            .sample(editsIn(0, Math.max(0, a - 1)), { seed: seed0, numRuns: 1 })[0]!
+            .concat(
+              fc.sample(editsIn(Math.min(text.length, b + 1), text.length), {
+                seed: seed0 + 1,
+                numRuns: 1,
+              })[0]!,
+            )
           const mid = applyEdits(text, pass0)
-          const shift = pass0.filter((e) => e.end <= a).reduce((d, e) => d + e.text.length - (e.end - e.start), 0)
-          const pass1: Edit[] = [{ start: a + shift, end: b + shift, text: secret, rule: 'set', secret: { name: 'PW', encoding: ['raw'] } }]
+          const shift = pass0
+            .filter((e) => e.end <= a)
+            .reduce((d, e) => d + e.text.length - (e.end - e.start), 0)
+          const pass1: Edit[] = [
+            {
+              start: a + shift,
+              end: b + shift,
+              text: secret,
+              rule: 'set',
+              secret: { name: 'PW', encoding: ['raw'] },
+            },
+          ]
           const out1 = applyEdits(mid, pass1)
           const s1 = a + shift
           const e1 = s1 + secret.length
-          const pass2 = fc.sample(editsIn(0, Math.max(0, s1 - 1)), { seed: seed2, numRuns: 1 })[0]!.concat(fc.sample(editsIn(Math.min(out1.length, e1 + 1), out1.length), { seed: seed2 + 1, numRuns: 1 })[0]!)
+          const pass2 = fc
+            .sample(editsIn(0, Math.max(0, s1 - 1)), { seed: seed2, numRuns: 1 })[0]!
+            .concat(
+              fc.sample(editsIn(Math.min(out1.length, e1 + 1), out1.length), {
+                seed: seed2 + 1,
+                numRuns: 1,
+              })[0]!,
+            )
           const final = applyEdits(out1, pass2)
           const s = sensitiveSpans(text, [pass0, pass1, pass2])
           expect(slices(text, s.before)).toEqual([old])
@@ -158,23 +247,57 @@ describe('sensitiveSpans, property', () => {
 
 describe('maskToolMessage', () => {
   const file = 'Cmnd_Alias PG = /usr/bin/psql -W s3 !\nx = 1\nAB = "a\nb-x"\n'
-  const after = [{ start: file.indexOf('s3'), end: file.indexOf('s3') + 2 }, { start: file.indexOf('a\nb'), end: file.indexOf('a\nb') + 3 }]
+  const after = [
+    { start: file.indexOf('s3'), end: file.indexOf('s3') + 2 },
+    { start: file.indexOf('a\nb'), end: file.indexOf('a\nb') + 3 },
+  ]
 
   it('hides a quoted line of the file by position and keeps a caret under the same text', () => {
     const lines = sensitiveLines(file, after)
-    expect([...lines]).toEqual([['Cmnd_Alias PG = /usr/bin/psql -W s3 !', [{ start: 33, end: 35 }]], ['AB = "a', [{ start: 6, end: 7 }]], ['b-x"', [{ start: 0, end: 1 }]]])
-    const msg = 'etc/x:1:36: syntax error\nCmnd_Alias PG = /usr/bin/psql -W s3 !\n                                    ^~\n'
-    expect(maskToolMessage(msg, { values: [], lines, keep: [] })).toBe('etc/x:1:36: syntax error\nCmnd_Alias PG = /usr/bin/psql -W (sensitive) !\n                                             ^~\n')
+    expect([...lines]).toEqual([
+      ['Cmnd_Alias PG = /usr/bin/psql -W s3 !', [{ start: 33, end: 35 }]],
+      ['AB = "a', [{ start: 6, end: 7 }]],
+      ['b-x"', [{ start: 0, end: 1 }]],
+    ])
+    const msg =
+      'etc/x:1:36: syntax error\nCmnd_Alias PG = /usr/bin/psql -W s3 !\n                                    ^~\n'
+    expect(maskToolMessage(msg, { values: [], lines, keep: [] })).toBe(
+      'etc/x:1:36: syntax error\nCmnd_Alias PG = /usr/bin/psql -W (sensitive) !\n                                             ^~\n',
+    )
     // a caret inside the value moves to its mask
-    expect(maskToolMessage('Cmnd_Alias PG = /usr/bin/psql -W s3 !\n                                  ^~~', { values: [], lines, keep: [] })).toBe('Cmnd_Alias PG = /usr/bin/psql -W (sensitive) !\n                                 ^~~~~~~~~~~~~')
+    expect(
+      maskToolMessage(
+        'Cmnd_Alias PG = /usr/bin/psql -W s3 !\n                                  ^~~',
+        { values: [], lines, keep: [] },
+      ),
+    ).toBe(
+      'Cmnd_Alias PG = /usr/bin/psql -W (sensitive) !\n                                 ^~~~~~~~~~~~~',
+    )
   })
 
-  it('hides values as words, credentials and a cut token that ends with a value\'s start, never the paths it keeps', () => {
-    const mask = { values: ['moodle', 'e', 'LongSecretValue'], lines: new Map(), keep: ['var/www/moodle/config.php'] }
-    expect(maskToolMessage('Parse error: unexpected "moodle" in var/www/moodle/config.php on line 3 (e)', mask)).toBe('Parse error: unexpected "(sensitive)" in var/www/moodle/config.php on line 3 ((sensitive))')
-    expect(maskToolMessage('unexpected string "h=db LongSec..." at x', mask)).toBe('unexpected string "h=db (sensitive)..." at x')
-    expect(maskToolMessage('unexpected string "host=db password=LongSec..." at x', mask)).toBe('unexpected string "host=db password=(sensitive)" at x')
-    expect(maskToolMessage('unexpected string "0123456789012345678901234Lo..."', mask)).toBe('unexpected string "0123456789012345678901234(sensitive)..."')
+  it("hides values as words, credentials and a cut token that ends with a value's start, never the paths it keeps", () => {
+    const mask = {
+      values: ['moodle', 'e', 'LongSecretValue'],
+      lines: new Map(),
+      keep: ['var/www/moodle/config.php'],
+    }
+    expect(
+      maskToolMessage(
+        'Parse error: unexpected "moodle" in var/www/moodle/config.php on line 3 (e)',
+        mask,
+      ),
+    ).toBe(
+      'Parse error: unexpected "(sensitive)" in var/www/moodle/config.php on line 3 ((sensitive))',
+    )
+    expect(maskToolMessage('unexpected string "h=db LongSec..." at x', mask)).toBe(
+      'unexpected string "h=db (sensitive)..." at x',
+    )
+    expect(maskToolMessage('unexpected string "host=db password=LongSec..." at x', mask)).toBe(
+      'unexpected string "host=db password=(sensitive)" at x',
+    )
+    expect(maskToolMessage('unexpected string "0123456789012345678901234Lo..."', mask)).toBe(
+      'unexpected string "0123456789012345678901234(sensitive)..."',
+    )
     expect(maskToolMessage('a line with token=t0k3n', mask)).toBe('a line with token=(sensitive)')
   })
 })

@@ -30,7 +30,13 @@ describe('LineIndex and formatDiagnostic', () => {
   })
   it('renders path:line:col, the line and a caret', () => {
     const src = 'steps:\n  - txet: {}\n'
-    const out = formatDiagnostic('cutover.yaml', src, { code: 'SPEC_STEP', message: 'unknown step kind "txet"', range: { start: 11, end: 15 } })
-    expect(out).toBe('cutover.yaml:2:5: SPEC_STEP unknown step kind "txet"\n    - txet: {}\n      ^^^^')
+    const out = formatDiagnostic('cutover.yaml', src, {
+      code: 'SPEC_STEP',
+      message: 'unknown step kind "txet"',
+      range: { start: 11, end: 15 },
+    })
+    expect(out).toBe(
+      'cutover.yaml:2:5: SPEC_STEP unknown step kind "txet"\n    - txet: {}\n      ^^^^',
+    )
   })
 })

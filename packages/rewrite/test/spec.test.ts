@@ -9,7 +9,11 @@ function errorsOf(source: string) {
   } catch (e) {
     expect(e).toBeInstanceOf(SpecError)
     const idx = new LineIndex(source)
-    return (e as SpecError).diagnostics.map((d) => ({ code: d.code, ...idx.position(d.range.start), message: d.message }))
+    return (e as SpecError).diagnostics.map((d) => ({
+      code: d.code,
+      ...idx.position(d.range.start),
+      message: d.message,
+    }))
   }
   throw new Error('expected the spec to be rejected')
 }
@@ -43,7 +47,13 @@ describe('parseSpec', () => {
       { name: 'rabbitmq.thehumanjourney.net', old: '10.0.10.107', new: '10.0.10.107' },
     ])
     expect(spec.profiles).toEqual(['test', 'live'])
-    expect(spec.steps).toMatchObject([{ kind: 'text', index: 0, options: { profiles: ['live'], swap: [['mentat-hub.cesnet.cz', 'mentat-alt.cesnet.cz']] } }])
+    expect(spec.steps).toMatchObject([
+      {
+        kind: 'text',
+        index: 0,
+        options: { profiles: ['live'], swap: [['mentat-hub.cesnet.cz', 'mentat-alt.cesnet.cz']] },
+      },
+    ])
     expect(spec.hash).toMatch(/^sha256:[0-9a-f]{64}$/)
   })
 
@@ -69,19 +79,86 @@ steps:
   - text: { files: [a], addresses: maybe, swap: [[a]] }
 `
     expect(errorsOf(bad)).toEqual([
-      { code: 'SPEC_VALUE', line: 1, col: 10, message: 'unsupported spec version 2; this cutover reads version 1' },
-      { code: 'SPEC_VALUE', line: 3, col: 39, message: 'expected an IPv4 address such as 10.0.10.48, got "10.0.10.480"' },
-      { code: 'SPEC_MISSING_KEY', line: 4, col: 15, message: 'missing key "new" (an IPv4 address such as 10.0.10.48)' },
-      { code: 'SPEC_VALUE', line: 8, col: 7, message: 'expected one value for each profile (test, live): missing live' },
-      { code: 'SPEC_VALUE', line: 10, col: 14, message: 'expected an environment variable name, got "1BAD"' },
-      { code: 'SPEC_UNKNOWN_KEY', line: 11, col: 1, message: 'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, steps' },
-      { code: 'SPEC_TYPE', line: 14, col: 14, message: 'expected a list of globs relative to the root, got "etc/hosts"' },
-      { code: 'SPEC_UNKNOWN_KEY', line: 15, col: 7, message: 'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, addresses, replace, swap, variants' },
-      { code: 'SPEC_VALUE', line: 16, col: 18, message: 'unknown profile "staging"; the spec declares: test, live' },
-      { code: 'SPEC_VALUE', line: 17, col: 18, message: 'unknown variant group "keys"; the spec defines: routing-keys' },
-      { code: 'SPEC_STEP', line: 18, col: 5, message: 'unknown step kind "txet"; expected one of: text' },
-      { code: 'SPEC_VALUE', line: 19, col: 36, message: 'expected "names" or "new" or "none", got "maybe"' },
-      { code: 'SPEC_VALUE', line: 19, col: 50, message: 'a swap is a pair of two different values [a, b]' },
+      {
+        code: 'SPEC_VALUE',
+        line: 1,
+        col: 10,
+        message: 'unsupported spec version 2; this cutover reads version 1',
+      },
+      {
+        code: 'SPEC_VALUE',
+        line: 3,
+        col: 39,
+        message: 'expected an IPv4 address such as 10.0.10.48, got "10.0.10.480"',
+      },
+      {
+        code: 'SPEC_MISSING_KEY',
+        line: 4,
+        col: 15,
+        message: 'missing key "new" (an IPv4 address such as 10.0.10.48)',
+      },
+      {
+        code: 'SPEC_VALUE',
+        line: 8,
+        col: 7,
+        message: 'expected one value for each profile (test, live): missing live',
+      },
+      {
+        code: 'SPEC_VALUE',
+        line: 10,
+        col: 14,
+        message: 'expected an environment variable name, got "1BAD"',
+      },
+      {
+        code: 'SPEC_UNKNOWN_KEY',
+        line: 11,
+        col: 1,
+        message:
+          'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, steps',
+      },
+      {
+        code: 'SPEC_TYPE',
+        line: 14,
+        col: 14,
+        message: 'expected a list of globs relative to the root, got "etc/hosts"',
+      },
+      {
+        code: 'SPEC_UNKNOWN_KEY',
+        line: 15,
+        col: 7,
+        message:
+          'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, addresses, replace, swap, variants',
+      },
+      {
+        code: 'SPEC_VALUE',
+        line: 16,
+        col: 18,
+        message: 'unknown profile "staging"; the spec declares: test, live',
+      },
+      {
+        code: 'SPEC_VALUE',
+        line: 17,
+        col: 18,
+        message: 'unknown variant group "keys"; the spec defines: routing-keys',
+      },
+      {
+        code: 'SPEC_STEP',
+        line: 18,
+        col: 5,
+        message: 'unknown step kind "txet"; expected one of: text',
+      },
+      {
+        code: 'SPEC_VALUE',
+        line: 19,
+        col: 36,
+        message: 'expected "names" or "new" or "none", got "maybe"',
+      },
+      {
+        code: 'SPEC_VALUE',
+        line: 19,
+        col: 50,
+        message: 'a swap is a pair of two different values [a, b]',
+      },
     ])
   })
 
@@ -90,7 +167,11 @@ steps:
   })
 
   it('requires version and steps, and rejects duplicate keys', () => {
-    expect(errorsOf('hosts: {}\nhosts: {}\n').map((e) => e.code)).toEqual(['SPEC_MISSING_KEY', 'SPEC_MISSING_KEY', 'SPEC_DUPLICATE'])
+    expect(errorsOf('hosts: {}\nhosts: {}\n').map((e) => e.code)).toEqual([
+      'SPEC_MISSING_KEY',
+      'SPEC_MISSING_KEY',
+      'SPEC_DUPLICATE',
+    ])
   })
 
   it('rejects a secret reference to an undefined secret and a shared old address', () => {
@@ -100,7 +181,14 @@ hosts:
   b.example: { old: 10.0.0.1, new: 10.0.0.3 }
 steps: []
 `
-    expect(errorsOf(src)).toEqual([{ code: 'SPEC_VALUE', line: 4, col: 3, message: 'old address 10.0.0.1 of "b.example" is already the old address of "a.example"' }])
+    expect(errorsOf(src)).toEqual([
+      {
+        code: 'SPEC_VALUE',
+        line: 4,
+        col: 3,
+        message: 'old address 10.0.0.1 of "b.example" is already the old address of "a.example"',
+      },
+    ])
   })
 
   it('rejects every path that is absolute or has a ".." part, in files, exclude, scan and create paths, at once', () => {
@@ -122,15 +210,32 @@ steps:
       { line: 5, col: 21, code: 'SPEC_VALUE' },
       { line: 6, col: 21, code: 'SPEC_VALUE' },
     ])
-    expect(errors[0]!.message).toBe('"../**/app.conf" has a ".." part: paths are relative to the root (--root) and never leave it')
-    expect(errors[1]!.message).toBe('"/var/lib/**" is an absolute path: paths are relative to the root (--root); write "var/lib/**"')
+    expect(errors[0]!.message).toBe(
+      '"../**/app.conf" has a ".." part: paths are relative to the root (--root) and never leave it',
+    )
+    expect(errors[1]!.message).toBe(
+      '"/var/lib/**" is an absolute path: paths are relative to the root (--root); write "var/lib/**"',
+    )
   })
 
   it('generates a JSON Schema from the same definition', () => {
-    const schema = specJsonSchema(kinds) as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean }
+    const schema = specJsonSchema(kinds) as {
+      properties: Record<string, unknown>
+      required: string[]
+      additionalProperties: boolean
+    }
     expect(schema.required).toEqual(['version', 'steps'])
     expect(schema.additionalProperties).toBe(false)
-    expect(Object.keys(schema.properties)).toEqual(['version', 'hosts', 'profiles', 'variants', 'secrets', 'scan', 'accept', 'steps'])
+    expect(Object.keys(schema.properties)).toEqual([
+      'version',
+      'hosts',
+      'profiles',
+      'variants',
+      'secrets',
+      'scan',
+      'accept',
+      'steps',
+    ])
     expect(JSON.stringify(schema.properties.steps)).toContain('"text"')
   })
 })

@@ -35,7 +35,8 @@ function stage(text: string): { stagedPath: string; target: string } {
   return { stagedPath, target: 'var/www/config.php' }
 }
 
-const real = (tool: string) => execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8', env: saved }).trim()
+const real = (tool: string) =>
+  execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8', env: saved }).trim()
 
 describe('spawned tools', () => {
   it('a php that never answers fails the lint with a timeout, batch and single, instead of hanging', async () => {
@@ -44,11 +45,16 @@ describe('spawned tools', () => {
     expect(await phpLint.available!()).toBe(true)
     const items = [stage("<?php $a = 'x';\n"), stage("<?php $b = 'y';\n")]
     const batch = await phpLint.runBatch!(items)
-    expect(batch).toEqual([expect.stringMatching(/^php -l: php did not answer within 0\.3 s/), expect.stringMatching(/did not answer/)])
-    expect(await phpLint.run(items[0]!.stagedPath, items[0]!.target)).toMatch(/^php -l: php did not answer within 0\.3 s and was stopped/)
+    expect(batch).toEqual([
+      expect.stringMatching(/^php -l: php did not answer within 0\.3 s/),
+      expect.stringMatching(/did not answer/),
+    ])
+    expect(await phpLint.run(items[0]!.stagedPath, items[0]!.target)).toMatch(
+      /^php -l: php did not answer within 0\.3 s and was stopped/,
+    )
   })
 
-  it('php (batch and single) gets PATH and the C locale, none of the caller\'s variables', async () => {
+  it("php (batch and single) gets PATH and the C locale, none of the caller's variables", async () => {
     if (!need('php')) return
     const php = real('php')
     const bin = fakeTool('php', `env >> "$(dirname "$0")/env"\nexec '${php}' "$@"`)
@@ -63,9 +69,16 @@ describe('spawned tools', () => {
     expect(env).toContain('LC_ALL=C\n')
     expect(env).not.toContain(SECRET)
     expect(env).not.toContain('PHPRC')
-    const names = new Set(env.split('\n').filter(Boolean).map((l) => l.split('=')[0]))
+    const names = new Set(
+      env
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('=')[0]),
+    )
     // sh adds PWD (and maybe SHLVL, _); nothing else of ours
-    expect([...names].filter((n) => !['PATH', 'LANG', 'LC_ALL', 'PWD', 'SHLVL', '_'].includes(n!))).toEqual([])
+    expect(
+      [...names].filter((n) => !['PATH', 'LANG', 'LC_ALL', 'PWD', 'SHLVL', '_'].includes(n!)),
+    ).toEqual([])
   })
 
   it('getfattr and setfattr get a clean environment and a timeout', async () => {

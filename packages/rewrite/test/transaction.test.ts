@@ -1,5 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -35,37 +46,56 @@ function tree(n = 3) {
   mkdirSync(join(dir, 'etc'))
   files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
   const targets = (validators: Validator[] = []): TxTarget[] =>
-    files.map((f, i) => ({ target: `etc/f${i}.conf`, path: f, before: sha256(`old ${i}\n`), content: Buffer.from(`new ${i}\n`), validators }))
+    files.map((f, i) => ({
+      target: `etc/f${i}.conf`,
+      path: f,
+      before: sha256(`old ${i}\n`),
+      content: Buffer.from(`new ${i}\n`),
+      validators,
+    }))
   const state = () => files.map((f) => readFileSync(f, 'utf8').slice(0, 3))
   return { dir, files, targets, state, stateDir: join(dir, 'state') }
 }
 
-const throwAt = (point: string, code = 'EIO'): FaultHook => (p) => {
-  if (p === point) throw injectedError(p, code)
-}
+const throwAt =
+  (point: string, code = 'EIO'): FaultHook =>
+  (p) => {
+    if (p === point) throw injectedError(p, code)
+  }
 
 describe('commitFiles fault points (in process)', () => {
-  it.each(['stage-write:2', 'staged:1', 'staged:3', 'validated', 'backed-up:2'])('an error at %s leaves every target before, no temp file', async (point) => {
-    const t = tree()
-    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt(point) })).rejects.toThrow(/injected/)
-    expect(t.state()).toEqual(['old', 'old', 'old'])
-    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
-    expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['aborted'])
-    // the copies of the originals are gone with the transaction that did not happen
-    const [tx] = await listTransactions(t.stateDir)
-    expect(existsSync(join(t.stateDir, 'tx', tx!.txid, 'backup'))).toBe(false)
-  })
+  it.each(['stage-write:2', 'staged:1', 'staged:3', 'validated', 'backed-up:2'])(
+    'an error at %s leaves every target before, no temp file',
+    async (point) => {
+      const t = tree()
+      await expect(
+        commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt(point) }),
+      ).rejects.toThrow(/injected/)
+      expect(t.state()).toEqual(['old', 'old', 'old'])
+      expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+      expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['aborted'])
+      // the copies of the originals are gone with the transaction that did not happen
+      const [tx] = await listTransactions(t.stateDir)
+      expect(existsSync(join(t.stateDir, 'tx', tx!.txid, 'backup'))).toBe(false)
+    },
+  )
   it('backs up the originals while it stages and validates', async () => {
     const t = tree(5)
     // a validator that passes only once every original is backed up: run one after the other,
     // as before, the two would wait for each other for ever
     let release!: () => void
     const backedUp = new Promise<void>((r) => (release = r))
-    const waits: Validator = { name: 'waits-for-backups', run: async () => (await backedUp, undefined) }
+    const waits: Validator = {
+      name: 'waits-for-backups',
+      run: async () => (await backedUp, undefined),
+    }
     const fault: FaultHook = (p) => {
       if (p === 'backed-up:5') release()
     }
-    await commitFiles(t.targets().map((x) => ({ ...x, validators: [waits] })), { stateDir: t.stateDir, fault })
+    await commitFiles(
+      t.targets().map((x) => ({ ...x, validators: [waits] })),
+      { stateDir: t.stateDir, fault },
+    )
     expect(t.state()).toEqual(['new', 'new', 'new', 'new', 'new'])
   })
   it('a failed backup stops the staging: nothing changed, no temp file, no backup left', async () => {
@@ -76,7 +106,9 @@ describe('commitFiles fault points (in process)', () => {
       seen.push(p)
       if (p === 'backed-up:1') throw injectedError(p, 'EIO')
     }
-    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault })).rejects.toThrow(/injected at backed-up:1/)
+    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault })).rejects.toThrow(
+      /injected at backed-up:1/,
+    )
     // the files being staged then are finished, no other one is begun
     const after = seen.slice(seen.indexOf('backed-up:1') + 1)
     expect(after.filter((p) => p.startsWith('stage-write:'))).toEqual([])
@@ -86,25 +118,37 @@ describe('commitFiles fault points (in process)', () => {
     const [tx] = await listTransactions(t.stateDir)
     expect(existsSync(join(t.stateDir, 'tx', tx!.txid, 'backup'))).toBe(false)
   })
-  it.each(['prepared', 'renamed:1', 'renamed:2', 'renamed:3', 'before-commit'])('an error (not a crash) at %s is rolled back to before', async (point) => {
-    const t = tree()
-    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt(point) })).rejects.toThrow(/injected/)
-    expect(t.state()).toEqual(['old', 'old', 'old'])
-    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
-    expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['rolled-back'])
-  })
+  it.each(['prepared', 'renamed:1', 'renamed:2', 'renamed:3', 'before-commit'])(
+    'an error (not a crash) at %s is rolled back to before',
+    async (point) => {
+      const t = tree()
+      await expect(
+        commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt(point) }),
+      ).rejects.toThrow(/injected/)
+      expect(t.state()).toEqual(['old', 'old', 'old'])
+      expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+      expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['rolled-back'])
+    },
+  )
   it('an error after the commit leaves every target after', async () => {
     const t = tree()
-    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('committed') })).rejects.toThrow(/injected/)
+    await expect(
+      commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('committed') }),
+    ).rejects.toThrow(/injected/)
     expect(t.state()).toEqual(['new', 'new', 'new'])
     expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['committed'])
   })
-  it.each(['ENOSPC', 'EACCES', 'EROFS'])('a %s while staging aborts with nothing changed', async (code) => {
-    const t = tree()
-    await expect(commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('stage-write:3', code) })).rejects.toMatchObject({ code })
-    expect(t.state()).toEqual(['old', 'old', 'old'])
-    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
-  })
+  it.each(['ENOSPC', 'EACCES', 'EROFS'])(
+    'a %s while staging aborts with nothing changed',
+    async (code) => {
+      const t = tree()
+      await expect(
+        commitFiles(t.targets(), { stateDir: t.stateDir, fault: throwAt('stage-write:3', code) }),
+      ).rejects.toMatchObject({ code })
+      expect(t.state()).toEqual(['old', 'old', 'old'])
+      expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+    },
+  )
 })
 
 describe('validators', () => {
@@ -118,20 +162,40 @@ describe('validators', () => {
         return undefined
       },
     })
-    const failing: Validator = { name: 'strict', run: async (_s, target) => (target === 'etc/f2.conf' ? 'line 1: not good' : undefined) }
+    const failing: Validator = {
+      name: 'strict',
+      run: async (_s, target) => (target === 'etc/f2.conf' ? 'line 1: not good' : undefined),
+    }
     const targets = t.targets([record('a'), record('b'), failing])
     await expect(commitFiles(targets, { stateDir: t.stateDir })).rejects.toThrow(ValidationError)
-    await expect(commitFiles(targets, { stateDir: t.stateDir })).rejects.toThrow('etc/f2.conf: strict: line 1: not good')
+    await expect(commitFiles(targets, { stateDir: t.stateDir })).rejects.toThrow(
+      'etc/f2.conf: strict: line 1: not good',
+    )
     // validators run in parallel, one per core: every one saw only old targets
-    expect(seen.slice(0, 6).sort()).toEqual(['a:etc/f0.conf:new 0:oldoldold', 'b:etc/f0.conf:new 0:oldoldold', 'a:etc/f1.conf:new 1:oldoldold', 'b:etc/f1.conf:new 1:oldoldold', 'a:etc/f2.conf:new 2:oldoldold', 'b:etc/f2.conf:new 2:oldoldold'].sort())
+    expect(seen.slice(0, 6).sort()).toEqual(
+      [
+        'a:etc/f0.conf:new 0:oldoldold',
+        'b:etc/f0.conf:new 0:oldoldold',
+        'a:etc/f1.conf:new 1:oldoldold',
+        'b:etc/f1.conf:new 1:oldoldold',
+        'a:etc/f2.conf:new 2:oldoldold',
+        'b:etc/f2.conf:new 2:oldoldold',
+      ].sort(),
+    )
     expect(t.state()).toEqual(['old', 'old', 'old'])
     expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
   })
   it('warns when a validator tool is missing', async () => {
     const t = tree(1)
-    const absent: Validator = { name: 'visudo', available: async () => false, run: async () => 'never' }
+    const absent: Validator = {
+      name: 'visudo',
+      available: async () => false,
+      run: async () => 'never',
+    }
     const r = await commitFiles(t.targets([absent]), { stateDir: t.stateDir })
-    expect(r.warnings).toEqual(['validator visudo is not installed here: files of its kind were not checked by it'])
+    expect(r.warnings).toEqual([
+      'validator visudo is not installed here: files of its kind were not checked by it',
+    ])
   })
 })
 
@@ -149,7 +213,9 @@ describe('recover after a real crash (SIGKILL)', () => {
   }
   it('restores all-before after a kill between renames, and after a kill during recovery itself', async () => {
     const t = tree(4)
-    const targets = JSON.stringify(t.targets().map((x) => ({ ...x, content: x.content.toString() })))
+    const targets = JSON.stringify(
+      t.targets().map((x) => ({ ...x, content: x.content.toString() })),
+    )
     const apply = `await tx.commitFiles(${targets}.map((x) => ({ ...x, content: Buffer.from(x.content) })), { stateDir: ${JSON.stringify(t.stateDir)} })`
     expect(runner(t.dir, apply, { CUTOVER_FAULT_INJECT: 'renamed:2' })).toBe('SIGKILL')
     expect(t.state()).toEqual(['new', 'new', 'old', 'old'])
@@ -165,10 +231,14 @@ describe('recover after a real crash (SIGKILL)', () => {
   })
   it('records all-after as committed when the kill came after the last rename', async () => {
     const t = tree(2)
-    const targets = JSON.stringify(t.targets().map((x) => ({ ...x, content: x.content.toString() })))
+    const targets = JSON.stringify(
+      t.targets().map((x) => ({ ...x, content: x.content.toString() })),
+    )
     const apply = `await tx.commitFiles(${targets}.map((x) => ({ ...x, content: Buffer.from(x.content) })), { stateDir: ${JSON.stringify(t.stateDir)} })`
     expect(runner(t.dir, apply, { CUTOVER_FAULT_INJECT: 'before-commit' })).toBe('SIGKILL')
-    expect((await recover({ stateDir: t.stateDir })).transactions).toMatchObject([{ was: 'prepared', now: 'committed' }])
+    expect((await recover({ stateDir: t.stateDir })).transactions).toMatchObject([
+      { was: 'prepared', now: 'committed' },
+    ])
     expect(t.state()).toEqual(['new', 'new'])
   })
 })
@@ -179,7 +249,15 @@ describe('lock', () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
     cleanups.push(() => child.kill('SIGKILL'))
     mkdirSync(t.stateDir, { recursive: true })
-    writeFileSync(join(t.stateDir, 'lock'), JSON.stringify({ pid: child.pid, host: (await import('node:os')).hostname(), started: '2026-11-22T10:00:00.000Z', command: 'cutover apply' }))
+    writeFileSync(
+      join(t.stateDir, 'lock'),
+      JSON.stringify({
+        pid: child.pid,
+        host: (await import('node:os')).hostname(),
+        started: '2026-11-22T10:00:00.000Z',
+        command: 'cutover apply',
+      }),
+    )
     const err = await acquireLock(t.stateDir, 'cutover recover').catch((e) => e)
     expect(err).toBeInstanceOf(LockError)
     expect(err.message).toContain(`is locked by cutover apply (pid ${child.pid} on `)
@@ -187,12 +265,28 @@ describe('lock', () => {
   })
   it('takes over a lock whose process is gone, and says so', async () => {
     const t = tree(1)
-    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    const dead = execFileSync(
+      process.execPath,
+      ['-e', 'process.stdout.write(String(process.pid))'],
+      { encoding: 'utf8' },
+    )
     mkdirSync(t.stateDir, { recursive: true })
-    writeFileSync(join(t.stateDir, 'lock'), JSON.stringify({ pid: Number(dead), host: (await import('node:os')).hostname(), started: '2026-11-22T10:00:00.000Z', command: 'cutover apply' }))
+    writeFileSync(
+      join(t.stateDir, 'lock'),
+      JSON.stringify({
+        pid: Number(dead),
+        host: (await import('node:os')).hostname(),
+        started: '2026-11-22T10:00:00.000Z',
+        command: 'cutover apply',
+      }),
+    )
     const lock = await acquireLock(t.stateDir, 'cutover apply')
-    expect(lock.staleTakenOver).toBe(`a stale lock of pid ${dead} on ${(await import('node:os')).hostname()} (cutover apply, started 2026-11-22T10:00:00.000Z) was taken over: that process is gone`)
-    await expect(acquireLock(t.stateDir, 'second')).rejects.toThrow(/locked by cutover apply \(pid \d+/)
+    expect(lock.staleTakenOver).toBe(
+      `a stale lock of pid ${dead} on ${(await import('node:os')).hostname()} (cutover apply, started 2026-11-22T10:00:00.000Z) was taken over: that process is gone`,
+    )
+    await expect(acquireLock(t.stateDir, 'second')).rejects.toThrow(
+      /locked by cutover apply \(pid \d+/,
+    )
     await lock.release()
     expect(existsSync(join(t.stateDir, 'lock'))).toBe(false)
   })
@@ -212,10 +306,18 @@ describe('metadata', () => {
     const st = statSync(t.files[0]!)
     expect(st.mode & 0o777).toBe(0o440)
     if (isRoot || process.env.CI === 'true') expect([st.uid, st.gid]).toEqual([1234, 2345])
-    expect(execFileSync('getfattr', ['-n', 'user.cutover-test', '--only-values', t.files[0]!], { encoding: 'utf8' })).toBe('kept')
-    expect(execFileSync('getfacl', ['-p', t.files[0]!], { encoding: 'utf8' })).toContain('user:4321:r--')
+    expect(
+      execFileSync('getfattr', ['-n', 'user.cutover-test', '--only-values', t.files[0]!], {
+        encoding: 'utf8',
+      }),
+    ).toBe('kept')
+    expect(execFileSync('getfacl', ['-p', t.files[0]!], { encoding: 'utf8' })).toContain(
+      'user:4321:r--',
+    )
     expect(readFileSync(t.files[1]!, 'utf8')).toBe('new 1\n')
-    expect((await import('node:fs')).lstatSync(join(t.dir, 'link.conf')).isSymbolicLink()).toBe(true)
+    expect((await import('node:fs')).lstatSync(join(t.dir, 'link.conf')).isSymbolicLink()).toBe(
+      true,
+    )
     expect(statSync(t.stateDir).mode & 0o777).toBe(0o700)
     const [tx] = await listTransactions(t.stateDir)
     expect(statSync(join(t.stateDir, 'tx', tx!.txid)).mode & 0o777).toBe(0o700)
@@ -228,32 +330,49 @@ describe('metadata', () => {
     cleanups.push(() => execFileSync('chattr', ['-i', t.files[1]!]))
     const err = await commitFiles(t.targets(), { stateDir: t.stateDir }).catch((e) => e)
     expect(err).toBeInstanceOf(CutoverError)
-    expect(err.message).toBe('etc/f1.conf cannot be replaced: it is immutable or append-only (chattr -i); nothing was written')
+    expect(err.message).toBe(
+      'etc/f1.conf cannot be replaced: it is immutable or append-only (chattr -i); nothing was written',
+    )
     expect(t.state()).toEqual(['old', 'old'])
     expect(await listTransactions(t.stateDir)).toEqual([])
   })
 
-  asRoot('refuses a target on a read-only file system, and aborts cleanly when the disk fills', async () => {
-    const mnt = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', mnt])
-    cleanups.push(() => execFileSync('umount', [mnt]))
-    const small = join(mnt, 'small.conf')
-    const big = join(mnt, 'big.conf')
-    writeFileSync(small, 'old\n')
-    writeFileSync(big, 'old\n')
-    const stateDir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
-    const targets: TxTarget[] = [
-      { target: 'small.conf', path: small, before: sha256('old\n'), content: Buffer.from('new\n') },
-      { target: 'big.conf', path: big, before: sha256('old\n'), content: Buffer.alloc(200 * 1024, 'x') },
-    ]
-    const full = await commitFiles(targets, { stateDir }).catch((e) => e)
-    expect(full.code).toBe('ENOSPC')
-    expect([readFileSync(small, 'utf8'), readFileSync(big, 'utf8')]).toEqual(['old\n', 'old\n'])
-    expect(await strayTemps(mnt)).toEqual([])
-    execFileSync('mount', ['-o', 'remount,ro', mnt])
-    const ro = await commitFiles(targets.slice(0, 1), { stateDir }).catch((e) => e)
-    expect(ro.message).toBe('small.conf cannot be replaced: its file system is read-only; nothing was written')
-  })
+  asRoot(
+    'refuses a target on a read-only file system, and aborts cleanly when the disk fills',
+    async () => {
+      const mnt = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', mnt])
+      cleanups.push(() => execFileSync('umount', [mnt]))
+      const small = join(mnt, 'small.conf')
+      const big = join(mnt, 'big.conf')
+      writeFileSync(small, 'old\n')
+      writeFileSync(big, 'old\n')
+      const stateDir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+      const targets: TxTarget[] = [
+        {
+          target: 'small.conf',
+          path: small,
+          before: sha256('old\n'),
+          content: Buffer.from('new\n'),
+        },
+        {
+          target: 'big.conf',
+          path: big,
+          before: sha256('old\n'),
+          content: Buffer.alloc(200 * 1024, 'x'),
+        },
+      ]
+      const full = await commitFiles(targets, { stateDir }).catch((e) => e)
+      expect(full.code).toBe('ENOSPC')
+      expect([readFileSync(small, 'utf8'), readFileSync(big, 'utf8')]).toEqual(['old\n', 'old\n'])
+      expect(await strayTemps(mnt)).toEqual([])
+      execFileSync('mount', ['-o', 'remount,ro', mnt])
+      const ro = await commitFiles(targets.slice(0, 1), { stateDir }).catch((e) => e)
+      expect(ro.message).toBe(
+        'small.conf cannot be replaced: its file system is read-only; nothing was written',
+      )
+    },
+  )
 })
 
 describe('rollback and state', () => {
@@ -262,20 +381,29 @@ describe('rollback and state', () => {
     await commitFiles(t.targets(), { stateDir: t.stateDir, kind: 'apply' })
     writeFileSync(t.files[1]!, 'edited by hand\n')
     const err = await rollbackLast({ stateDir: t.stateDir }).catch((e) => e)
-    expect(err.message).toMatch(/^not rolled back, nothing was written:\n {2}etc\/f1.conf: changed since transaction \S+ \(then sha256:\w+, now sha256:\w+\)\nuse --force/)
+    expect(err.message).toMatch(
+      /^not rolled back, nothing was written:\n {2}etc\/f1.conf: changed since transaction \S+ \(then sha256:\w+, now sha256:\w+\)\nuse --force/,
+    )
     expect(t.state()).toEqual(['new', 'edi'])
     const r = await rollbackLast({ stateDir: t.stateDir, force: true })
     expect(r.written).toEqual(['etc/f0.conf', 'etc/f1.conf'])
     expect(t.state()).toEqual(['old', 'old'])
-    await expect(rollbackLast({ stateDir: t.stateDir })).rejects.toThrow(/no applied transaction to roll back/)
+    await expect(rollbackLast({ stateDir: t.stateDir })).rejects.toThrow(
+      /no applied transaction to roll back/,
+    )
     const list = await listTransactions(t.stateDir)
-    expect(list.map((x) => [x.kind, x.state])).toEqual([['apply', 'committed'], ['rollback', 'committed']])
+    expect(list.map((x) => [x.kind, x.state])).toEqual([
+      ['apply', 'committed'],
+      ['rollback', 'committed'],
+    ])
     expect(list[1]!.restores).toBe(list[0]!.txid)
     expect(await pruneTransactions(t.stateDir, 1)).toEqual([list[0]!.txid])
     expect(readdirSync(join(t.stateDir, 'tx'))).toEqual([list[1]!.txid])
   })
   it('refuses a state directory inside an include directory', async () => {
     const t = tree(1)
-    await expect(commitFiles(t.targets(), { stateDir: join(t.dir, 'etc/sudoers.d/state') })).rejects.toThrow(/inside the include directory "sudoers.d"/)
+    await expect(
+      commitFiles(t.targets(), { stateDir: join(t.dir, 'etc/sudoers.d/state') }),
+    ).rejects.toThrow(/inside the include directory "sudoers.d"/)
   })
 })

@@ -3,7 +3,10 @@ import { readLiteral, type Literal } from './literal.js'
 import { skipBlockComment } from './split.js'
 
 /** A schema-qualified name; unqualified names are in `public`. */
-export interface QualifiedName { schema: string; name: string }
+export interface QualifiedName {
+  schema: string
+  name: string
+}
 
 /** A `CREATE [OR REPLACE] FUNCTION | PROCEDURE` statement located in a text. */
 export interface SqlFunction extends QualifiedName {
@@ -26,7 +29,13 @@ export function functionSignature(f: SqlFunction): string {
 }
 
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11
-const isIdent = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128 || (c >= 48 && c <= 57) || c === 36
+const isIdent = (c: number) =>
+  (c >= 97 && c <= 122) ||
+  (c >= 65 && c <= 90) ||
+  c === 95 ||
+  c >= 128 ||
+  (c >= 48 && c <= 57) ||
+  c === 36
 
 /** Reads an identifier (plain → lower case; `"quoted"` → as written) at `i`; returns it and its end. */
 function identAt(text: string, i: number): [string, number] | undefined {
@@ -51,9 +60,13 @@ function skipTrivia(text: string, i: number, end: number): number {
   while (i < end) {
     const c = text.charCodeAt(i)
     if (isSpace(c)) i++
-    else if (c === 45 && text.charCodeAt(i + 1) === 45) { const e = text.indexOf('\n', i); i = e === -1 ? end : e + 1 }
-    else if (c === 47 && text.charCodeAt(i + 1) === 42) { const e = skipBlockComment(text, i); i = e === -1 ? end : e }
-    else break
+    else if (c === 45 && text.charCodeAt(i + 1) === 45) {
+      const e = text.indexOf('\n', i)
+      i = e === -1 ? end : e + 1
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      const e = skipBlockComment(text, i)
+      i = e === -1 ? end : e
+    } else break
   }
   return i
 }
@@ -62,7 +75,12 @@ function skipTrivia(text: string, i: number, end: number): number {
  * Reads a qualified name after the statement's first `words` words (e.g. 2 for `CREATE FUNCTION`,
  * 3 for `COPY`'s 1, …) without a full lexer: cheap enough to run on every statement.
  */
-export function nameAfter(text: string, from: number, end: number, words: number): QualifiedName | undefined {
+export function nameAfter(
+  text: string,
+  from: number,
+  end: number,
+  words: number,
+): QualifiedName | undefined {
   let i = from
   for (let k = 0; k < words; k++) {
     i = skipTrivia(text, i, end)
@@ -80,10 +98,20 @@ export function nameAfter(text: string, from: number, end: number, words: number
 }
 
 /** The name a `CREATE [OR REPLACE] FUNCTION|PROCEDURE` statement defines, from its head words. */
-export function routineName(text: string, codeStart: number, end: number, head: readonly string[]): QualifiedName | undefined {
+export function routineName(
+  text: string,
+  codeStart: number,
+  end: number,
+  head: readonly string[],
+): QualifiedName | undefined {
   if (head[0] !== 'create') return undefined
   if (head[1] === 'function' || head[1] === 'procedure') return nameAfter(text, codeStart, end, 2)
-  if (head[1] === 'or' && head[2] === 'replace' && (head[3] === 'function' || head[3] === 'procedure')) return nameAfter(text, codeStart, end, 4)
+  if (
+    head[1] === 'or' &&
+    head[2] === 'replace' &&
+    (head[3] === 'function' || head[3] === 'procedure')
+  )
+    return nameAfter(text, codeStart, end, 4)
   return undefined
 }
 
@@ -100,7 +128,8 @@ export function nameGlobs(globs: readonly string[]): (q: QualifiedName) => boole
     const parts = splitGlob(g)
     return parts.length === 1 ? { name: parts[0]! } : { schema: parts[0]!, name: parts[1]! }
   })
-  return (q) => res.some(({ schema, name }) => name.test(q.name) && (!schema || schema.test(q.schema)))
+  return (q) =>
+    res.some(({ schema, name }) => name.test(q.name) && (!schema || schema.test(q.schema)))
 }
 
 /** A glob's one or two parts (split at the first `.` outside quotes) as anchored regular expressions. */
@@ -110,7 +139,11 @@ function splitGlob(glob: string): RegExp[] {
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!
     if (c === '"') {
-      if (quoted && glob[i + 1] === '"') { parts[parts.length - 1] += '"'; i++; continue }
+      if (quoted && glob[i + 1] === '"') {
+        parts[parts.length - 1] += '"'
+        i++
+        continue
+      }
       quoted = !quoted
       continue
     }
@@ -125,7 +158,8 @@ function splitGlob(glob: string): RegExp[] {
 
 const MODES = new Set(['in', 'out', 'inout', 'variadic'])
 // types of more than one word, which a leading name would otherwise be confused with
-const MULTI_WORD = /^(double precision|character varying|char varying|national char(acter)?( varying)?|bit varying|(timestamp|time)( ?\(\d+\))? with(out)? time zone|interval \w+.*)(\[\])*$/
+const MULTI_WORD =
+  /^(double precision|character varying|char varying|national char(acter)?( varying)?|bit varying|(timestamp|time)( ?\(\d+\))? with(out)? time zone|interval \w+.*)(\[\])*$/
 
 /** The argument types of a signature's tokens (between the parentheses), names and defaults dropped. */
 function argTypesOf(tokens: readonly SqlToken[]): string[] {
@@ -147,8 +181,14 @@ function argTypesOf(tokens: readonly SqlToken[]): string[] {
     }
     const cut = a.findIndex((t) => t.text === '=' || t.text.toLowerCase() === 'default')
     if (cut !== -1) a = a.slice(0, cut)
-    const words = a.map((t) => (t.kind === 'word' && !t.text.startsWith('"') ? t.text.toLowerCase() : t.text))
-    const tidy = (w: string[]) => w.join(' ').replace(/ ([()[\].,])/g, '$1').replace(/([([.,]) /g, '$1')
+    const words = a.map((t) =>
+      t.kind === 'word' && !t.text.startsWith('"') ? t.text.toLowerCase() : t.text,
+    )
+    const tidy = (w: string[]) =>
+      w
+        .join(' ')
+        .replace(/ ([()[\].,])/g, '$1')
+        .replace(/([([.,]) /g, '$1')
     const joined = tidy(words)
     const named = words.length > 1 && a[0]!.kind === 'word' && !MULTI_WORD.test(joined)
     out.push(named ? tidy(words.slice(1)) : joined)
@@ -161,7 +201,12 @@ function argTypesOf(tokens: readonly SqlToken[]): string[] {
  * signature's argument types, the language and the body literal after `AS`. Needs
  * {@link loadLexer}; throws a `SQL_LEX` error when the lexer rejects the statement.
  */
-export function readFunction(text: string, start: number, end: number, name: QualifiedName): SqlFunction {
+export function readFunction(
+  text: string,
+  start: number,
+  end: number,
+  name: QualifiedName,
+): SqlFunction {
   const tokens = lexSql(text.slice(start, end), start)
   let body: Literal | undefined
   let depth = 0
@@ -177,7 +222,8 @@ export function readFunction(text: string, start: number, end: number, name: Qua
       const w = t.text.toLowerCase()
       const next = tokens[k + 1]
       if (w === 'as' && next?.kind === 'string') body = readLiteral(next.text, next.start)
-      else if (w === 'language' && next && !language) language = next.text.replace(/^'|'$/g, '').toLowerCase()
+      else if (w === 'language' && next && !language)
+        language = next.text.replace(/^'|'$/g, '').toLowerCase()
     }
   }
   const argTypes = args && args.to !== -1 ? argTypesOf(tokens.slice(args.from, args.to)) : undefined

@@ -8,6 +8,15 @@ export type SqlLeftoverReason = (start: number, end: number) => string
  * near-misses (`'oas.staff.extra'`), each with `reason`. Variants are looked for as whole dotted
  * tokens, so `oas.staff` inside `oas.staff.extra` is a near-miss, not an occurrence.
  */
-export function sqlLeftovers(text: string, ctx: Context, edits: readonly Edit[], reason: SqlLeftoverReason): Leftover[] {
-  return scanLeftovers(text, ctx, edits, { reason, variantBoundary: 'token', explainNearMisses: true })
+export function sqlLeftovers(
+  text: string,
+  ctx: Context,
+  edits: readonly Edit[],
+  reason: SqlLeftoverReason,
+): Leftover[] {
+  return scanLeftovers(text, ctx, edits, {
+    reason,
+    variantBoundary: 'token',
+    explainNearMisses: true,
+  })
 }

@@ -10,7 +10,15 @@ export interface SqlToken {
   text: string
 }
 
-type ScanSync = (sql: string) => { tokens: Array<{ start: number; end: number; text: string; tokenName: string; keywordKind: number }> }
+type ScanSync = (sql: string) => {
+  tokens: Array<{
+    start: number
+    end: number
+    text: string
+    tokenName: string
+    keywordKind: number
+  }>
+}
 let scanner: ScanSync | undefined
 
 /**
@@ -53,12 +61,17 @@ function byteToChar(text: string): Int32Array | undefined {
  * unterminated quote). Call {@link loadLexer} first.
  */
 export function lexSql(text: string, base = 0): SqlToken[] {
-  if (!scanner) throw new CutoverError('SQL_LEX', 'the PostgreSQL lexer is not loaded: await loadLexer() first')
+  if (!scanner)
+    throw new CutoverError('SQL_LEX', 'the PostgreSQL lexer is not loaded: await loadLexer() first')
   let raw
   try {
     raw = scanner(text).tokens
   } catch (cause) {
-    throw new CutoverError('SQL_LEX', `PostgreSQL's lexer rejects this text: ${(cause as Error).message}`, { cause })
+    throw new CutoverError(
+      'SQL_LEX',
+      `PostgreSQL's lexer rejects this text: ${(cause as Error).message}`,
+      { cause },
+    )
   }
   const map = byteToChar(text)
   const out: SqlToken[] = []
@@ -67,7 +80,14 @@ export function lexSql(text: string, base = 0): SqlToken[] {
     const end = (map ? map[t.end]! : t.end) + base
     const name = t.tokenName
     // a U&'…' string comes under another token name from libpg-query's scanner
-    const kind = name === 'SCONST' || name === 'USCONST' || (name !== 'IDENT' && /^[uU]&'/.test(t.text)) ? 'string' : name === 'SQL_COMMENT' || name === 'C_COMMENT' ? 'comment' : name === 'IDENT' || t.keywordKind > 0 ? 'word' : 'other'
+    const kind =
+      name === 'SCONST' || name === 'USCONST' || (name !== 'IDENT' && /^[uU]&'/.test(t.text))
+        ? 'string'
+        : name === 'SQL_COMMENT' || name === 'C_COMMENT'
+          ? 'comment'
+          : name === 'IDENT' || t.keywordKind > 0
+            ? 'word'
+            : 'other'
     out.push({ kind, start, end, text: map ? text.slice(start - base, end - base) : t.text })
   }
   return joinContinued(out, text, base)
@@ -93,11 +113,21 @@ function joinContinued(tokens: SqlToken[], text: string, base: number): SqlToken
     if (quoted) {
       for (;;) {
         let j = k + 1
-        while (j < tokens.length && tokens[j]!.kind === 'comment' && tokens[j]!.text.startsWith('--')) j++
+        while (
+          j < tokens.length &&
+          tokens[j]!.kind === 'comment' &&
+          tokens[j]!.text.startsWith('--')
+        )
+          j++
         const next = tokens[j]
         if (j === k + 1 || !next || next.kind !== 'string' || !next.text.startsWith("'")) break
         if (!CONTINUATION_GAP.test(text.slice(t.end - base, next.start - base))) break
-        t = { kind: 'string', start: t.start, end: next.end, text: text.slice(t.start - base, next.end - base) }
+        t = {
+          kind: 'string',
+          start: t.start,
+          end: next.end,
+          text: text.slice(t.start - base, next.end - base),
+        }
         k = j
       }
     }

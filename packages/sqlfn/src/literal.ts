@@ -22,7 +22,11 @@ export interface DecodedValue {
  * PostgreSQL reads as one literal `host=10.0.10.48`): `from` is the index in the value where the
  * piece's characters begin, `start`/`end` the source offsets of its content (between its quotes).
  */
-export interface LiteralPiece { from: number; start: number; end: number }
+export interface LiteralPiece {
+  from: number
+  start: number
+  end: number
+}
 
 /** A quoted literal located in a source text, with its decoded value. */
 export interface Literal extends DecodedValue {
@@ -57,11 +61,25 @@ export function readLiteral(token: string, base: number): Literal | undefined {
   if (c === 36) {
     const tag = token.slice(0, token.indexOf('$', 1) + 1)
     const inner = token.slice(tag.length, token.length - tag.length)
-    return { form: 'dollar', start: base, end: base + token.length, tag, ...identityValue(inner, base + tag.length) }
+    return {
+      form: 'dollar',
+      start: base,
+      end: base + token.length,
+      tag,
+      ...identityValue(inner, base + tag.length),
+    }
   }
-  if (c === 39) return { form: 'sql', start: base, end: base + token.length, ...decodeStandard(token, 1, base) }
-  if ((c === 69 || c === 101) && token.charCodeAt(1) === 39) return { form: 'sql-e', start: base, end: base + token.length, ...decodeEscape(token, 2, base) }
-  if ((c === 85 || c === 117) && token.startsWith('&\'', 1)) return { form: 'unicode', start: base, end: base + token.length, ...decodeUnicode(token, 3, base) }
+  if (c === 39)
+    return { form: 'sql', start: base, end: base + token.length, ...decodeStandard(token, 1, base) }
+  if ((c === 69 || c === 101) && token.charCodeAt(1) === 39)
+    return { form: 'sql-e', start: base, end: base + token.length, ...decodeEscape(token, 2, base) }
+  if ((c === 85 || c === 117) && token.startsWith("&'", 1))
+    return {
+      form: 'unicode',
+      start: base,
+      end: base + token.length,
+      ...decodeUnicode(token, 3, base),
+    }
   return undefined
 }
 
@@ -112,7 +130,9 @@ function pieceBuilder(base: number) {
   const offsets: number[] = []
   const pieces: LiteralPiece[] = []
   return {
-    piece(start: number, end: number) { pieces.push({ from: value.length, start: base + start, end: base + end }) },
+    piece(start: number, end: number) {
+      pieces.push({ from: value.length, start: base + start, end: base + end })
+    },
     push(ch: string, at: number) {
       value += ch
       for (let k = 0; k < ch.length; k++) offsets.push(base + at)
@@ -124,11 +144,16 @@ function pieceBuilder(base: number) {
   }
 }
 
-function decodeStandard(token: string, open: number, base: number): DecodedValue & { pieces?: LiteralPiece[] } {
+function decodeStandard(
+  token: string,
+  open: number,
+  base: number,
+): DecodedValue & { pieces?: LiteralPiece[] } {
   const spans = pieceSpans(token, open, false)
   const [first] = spans[0]!
   const end = spans[spans.length - 1]![1]
-  if (spans.length === 1 && token.indexOf("''", first) === -1) return identityValue(token.slice(first, end), base + first)
+  if (spans.length === 1 && token.indexOf("''", first) === -1)
+    return identityValue(token.slice(first, end), base + first)
   const b = pieceBuilder(base)
   for (const [from, to] of spans) {
     b.piece(from, to)
@@ -144,22 +169,37 @@ function decodeStandard(token: string, open: number, base: number): DecodedValue
  * A `U&'…'` string with the default escape character: `\\XXXX`, `\\+XXXXXX` and `\\\\` decoded
  * (only to find leftovers: such a literal is never rewritten). A `UESCAPE` clause is not seen.
  */
-function decodeUnicode(token: string, open: number, base: number): DecodedValue & { pieces?: LiteralPiece[] } {
+function decodeUnicode(
+  token: string,
+  open: number,
+  base: number,
+): DecodedValue & { pieces?: LiteralPiece[] } {
   const spans = pieceSpans(token, open, false)
   const b = pieceBuilder(base)
   for (const [from, to] of spans) {
     b.piece(from, to)
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const ch = token[i]!
-      if (ch === "'") { b.push("'", i); i += 2; continue }
-      const u = ch === '\\' ? /^(?:([0-9A-Fa-f]{4})|\+([0-9A-Fa-f]{6}))/.exec(token.slice(i + 1, i + 8)) : null
+      if (ch === "'") {
+        b.push("'", i)
+        i += 2
+        continue
+      }
+      const u =
+        ch === '\\'
+          ? /^(?:([0-9A-Fa-f]{4})|\+([0-9A-Fa-f]{6}))/.exec(token.slice(i + 1, i + 8))
+          : null
       if (u) {
         const cp = parseInt(u[1] ?? u[2]!, 16)
         b.push(cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd', i)
         i += 1 + u[0].length
         continue
       }
-      if (ch === '\\' && token[i + 1] === '\\') { b.push('\\', i); i += 2; continue }
+      if (ch === '\\' && token[i + 1] === '\\') {
+        b.push('\\', i)
+        i += 2
+        continue
+      }
       b.push(ch, i)
       i++
     }
@@ -167,7 +207,11 @@ function decodeUnicode(token: string, open: number, base: number): DecodedValue 
   return b.done(spans[spans.length - 1]![1])
 }
 
-function decodeEscape(token: string, open: number, base: number): DecodedValue & { pieces?: LiteralPiece[] } {
+function decodeEscape(
+  token: string,
+  open: number,
+  base: number,
+): DecodedValue & { pieces?: LiteralPiece[] } {
   const spans = pieceSpans(token, open, true)
   const b = pieceBuilder(base)
   for (const [from, to] of spans) {
@@ -177,48 +221,104 @@ function decodeEscape(token: string, open: number, base: number): DecodedValue &
   return b.done(spans[spans.length - 1]![1])
 }
 
-function decodeEscapeSpan(token: string, open: number, end: number, push: (ch: string, at: number) => void): void {
-  for (let i = open; i < end; ) {
+function decodeEscapeSpan(
+  token: string,
+  open: number,
+  end: number,
+  push: (ch: string, at: number) => void,
+): void {
+  for (let i = open; i < end;) {
     const ch = token[i]!
-    if (ch === "'") { push("'", i); i += 2; continue }
-    if (ch !== '\\') { push(ch, i); i++; continue }
+    if (ch === "'") {
+      push("'", i)
+      i += 2
+      continue
+    }
+    if (ch !== '\\') {
+      push(ch, i)
+      i++
+      continue
+    }
     const next = token[i + 1] ?? ''
     const simple = SIMPLE_E[next]
-    if (simple) { push(simple, i); i += 2; continue }
+    if (simple) {
+      push(simple, i)
+      i += 2
+      continue
+    }
     const octal = /^[0-7]{1,3}/.exec(token.slice(i + 1, i + 4))
-    if (octal) { push(String.fromCharCode(parseInt(octal[0], 8)), i); i += 1 + octal[0].length; continue }
+    if (octal) {
+      push(String.fromCharCode(parseInt(octal[0], 8)), i)
+      i += 1 + octal[0].length
+      continue
+    }
     const hex = /^x([0-9A-Fa-f]{1,2})/.exec(token.slice(i + 1, i + 4))
-    if (hex) { push(String.fromCharCode(parseInt(hex[1]!, 16)), i); i += 1 + hex[0].length; continue }
+    if (hex) {
+      push(String.fromCharCode(parseInt(hex[1]!, 16)), i)
+      i += 1 + hex[0].length
+      continue
+    }
     const uni = /^(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))/.exec(token.slice(i + 1, i + 10))
-    if (uni) { push(String.fromCodePoint(parseInt(uni[1] ?? uni[2]!, 16)), i); i += 1 + uni[0].length; continue }
+    if (uni) {
+      push(String.fromCodePoint(parseInt(uni[1] ?? uni[2]!, 16)), i)
+      i += 1 + uni[0].length
+      continue
+    }
     push(next, i)
     i += 2
   }
 }
 
-const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }
+const COPY_ESCAPES: Record<string, string> = {
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+}
 
 /**
  * Decodes one field of `COPY … FROM stdin` text format found at `text[start, end)`: backslash
  * escapes (`\\`, `\t`, `\n`, octal, `\x`). Returns undefined for `\N` (NULL).
  */
-export function decodeCopyField(text: string, start: number, end: number): DecodedValue | undefined {
+export function decodeCopyField(
+  text: string,
+  start: number,
+  end: number,
+): DecodedValue | undefined {
   if (end - start === 2 && text.startsWith('\\N', start)) return undefined
   const first = text.indexOf('\\', start)
   if (first === -1 || first >= end) return identityValue(text.slice(start, end), start)
   let value = ''
   const offsets: number[] = []
-  for (let i = start; i < end; ) {
+  for (let i = start; i < end;) {
     offsets.push(i)
     const ch = text[i]!
-    if (ch !== '\\') { value += ch; i++; continue }
+    if (ch !== '\\') {
+      value += ch
+      i++
+      continue
+    }
     const next = text[i + 1] ?? ''
     const simple = COPY_ESCAPES[next]
-    if (simple) { value += simple; i += 2; continue }
+    if (simple) {
+      value += simple
+      i += 2
+      continue
+    }
     const octal = /^[0-7]{1,3}/.exec(text.slice(i + 1, Math.min(i + 4, end)))
-    if (octal) { value += String.fromCharCode(parseInt(octal[0], 8)); i += 1 + octal[0].length; continue }
+    if (octal) {
+      value += String.fromCharCode(parseInt(octal[0], 8))
+      i += 1 + octal[0].length
+      continue
+    }
     const hex = /^x([0-9A-Fa-f]{1,2})/.exec(text.slice(i + 1, Math.min(i + 4, end)))
-    if (hex) { value += String.fromCharCode(parseInt(hex[1]!, 16)); i += 1 + hex[0].length; continue }
+    if (hex) {
+      value += String.fromCharCode(parseInt(hex[1]!, 16))
+      i += 1 + hex[0].length
+      continue
+    }
     value += next
     i += 2
   }
@@ -228,7 +328,9 @@ export function decodeCopyField(text: string, start: number, end: number): Decod
 
 /** Encodes a value for COPY text format: backslash, tab, newline and carriage return escaped. */
 export function encodeCopy(value: string): string {
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+  return value.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  )
 }
 
 /**
@@ -249,14 +351,18 @@ export function encodingsFor(forms: readonly LiteralForm[]): EncodingName[] | un
  * Encodes `value` for literals of `forms` (innermost first). Returns undefined when the value
  * cannot be written there: a dollar-quoted layer whose closing tag the value would spell.
  */
-export function encodeFor(value: string, forms: readonly { form: LiteralForm; tag?: string }[]): string | undefined {
+export function encodeFor(
+  value: string,
+  forms: readonly { form: LiteralForm; tag?: string }[],
+): string | undefined {
   let out = value
   for (const f of forms) {
     if (f.form === 'sql') out = out.replace(/'/g, "''")
     else if (f.form === 'sql-e') out = out.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\'))
     else if (f.form === 'copy') out = encodeCopy(out)
-    else if (f.form === 'dollar') { if (f.tag && out.includes(f.tag)) return undefined }
-    else return undefined
+    else if (f.form === 'dollar') {
+      if (f.tag && out.includes(f.tag)) return undefined
+    } else return undefined
   }
   return out
 }

@@ -1,28 +1,73 @@
 import {
-  LineIndex, applyEdits, encodeValue, maskValues, maskedDiff, sha256,
-  type Context, type DatabasePlan, type Edit, type EncodingName, type RuleOptions,
+  LineIndex,
+  applyEdits,
+  encodeValue,
+  maskValues,
+  maskedDiff,
+  sha256,
+  type Context,
+  type DatabasePlan,
+  type Edit,
+  type EncodingName,
+  type RuleOptions,
 } from '@cutover/rewrite'
 import { randomBytes } from 'node:crypto'
 import { nameGlobs } from './functions.js'
 import { sqlLeftovers } from './leftovers.js'
 import { loadLexer } from './lexer.js'
 import { connectDatabase, type DatabaseOptions } from './pg-connect.js'
-import { functionTarget, readFunctions, readRows, readTables, sqlLiteral, type LiveFunction, type LiveRow, type LiveTable } from './pg-read.js'
+import {
+  functionTarget,
+  readFunctions,
+  readRows,
+  readTables,
+  sqlLiteral,
+  type LiveFunction,
+  type LiveRow,
+  type LiveTable,
+} from './pg-read.js'
 import { rewriteFunctionDefinition, type Rewrite } from './rewrite.js'
 import { compileRules, rewriteValue, type PasswordOptions, type SqlRules } from './rules.js'
 
 /** One edit as a plan stores it: a secret by name and encoding, never its text. */
-export interface StoredEdit { start: number; end: number; text?: string; secret?: { name: string; encoding: EncodingName[] }; sensitive?: true }
+export interface StoredEdit {
+  start: number
+  end: number
+  text?: string
+  secret?: { name: string; encoding: EncodingName[] }
+  sensitive?: true
+}
 
 /** What a database change of the `sql` step carries to apply time (`DatabaseChange.payload`). */
 export type LivePayload =
-  | { type: 'function'; schema: string; name: string; args: string; edits: StoredEdit[]; salt?: string }
-  | { type: 'row'; table: string; key: string[]; keyKind: 'primary' | 'all'; keyValues: Array<string | null>; columns: string[]; edits: Array<{ column: number; edits: StoredEdit[] }>; salt?: string }
+  | {
+      type: 'function'
+      schema: string
+      name: string
+      args: string
+      edits: StoredEdit[]
+      salt?: string
+    }
+  | {
+      type: 'row'
+      table: string
+      key: string[]
+      keyKind: 'primary' | 'all'
+      keyValues: Array<string | null>
+      columns: string[]
+      edits: Array<{ column: number; edits: StoredEdit[] }>
+      salt?: string
+    }
 // a key value (every column of a table without a primary key) holding a sensitive value has its
 // characters there replaced by NUL, which no PostgreSQL text holds: apply matches the rest
 
 /** The options the live side reads (a `sql` step with `database:`). */
-export type LiveOptions = RuleOptions & { functions?: string[]; tables?: string[]; passwords?: PasswordOptions; database: DatabaseOptions }
+export type LiveOptions = RuleOptions & {
+  functions?: string[]
+  tables?: string[]
+  passwords?: PasswordOptions
+  database: DatabaseOptions
+}
 
 type SecretOf = (name: string) => string
 
@@ -39,19 +84,33 @@ export function secretMasks(edits: readonly StoredEdit[], secret: SecretOf): str
 
 /** The edits with each secret's value put back (apply time). */
 export function resolveEdits(edits: readonly StoredEdit[], secret: SecretOf): Edit[] {
-  return edits.map((e) => ({ start: e.start, end: e.end, text: e.secret ? encodeValue(secret(e.secret.name), e.secret.encoding) : e.text ?? '', rule: 'sql' }))
+  return edits.map((e) => ({
+    start: e.start,
+    end: e.end,
+    text: e.secret ? encodeValue(secret(e.secret.name), e.secret.encoding) : (e.text ?? ''),
+    rule: 'sql',
+  }))
 }
 
 /** `sha256:` of a function definition as it will be, secrets masked: what plans record as `after`. */
-export const maskedHash = (text: string, masks: readonly string[]) => sha256(maskValues(text, masks))
+export const maskedHash = (text: string, masks: readonly string[]) =>
+  sha256(maskValues(text, masks))
 
 /** `sha256:` of a row's text values (JSON of the list); `masks` are masked in each value first. */
 export const rowHash = (values: ReadonlyArray<string | null>, masks: readonly string[] = []) =>
   sha256(JSON.stringify(values.map((v) => (v === null ? null : maskValues(v, masks)))))
 
-function store(e: { start: number; end: number; text: string; secret?: { name: string; encoding: EncodingName[] }; sensitive?: boolean }): StoredEdit {
+function store(e: {
+  start: number
+  end: number
+  text: string
+  secret?: { name: string; encoding: EncodingName[] }
+  sensitive?: boolean
+}): StoredEdit {
   const sensitive = e.secret || e.sensitive ? { sensitive: true as const } : {}
-  return e.secret ? { start: e.start, end: e.end, secret: e.secret, ...sensitive } : { start: e.start, end: e.end, text: e.text, ...sensitive }
+  return e.secret
+    ? { start: e.start, end: e.end, secret: e.secret, ...sensitive }
+    : { start: e.start, end: e.end, text: e.text, ...sensitive }
 }
 
 /**
@@ -85,7 +144,8 @@ function maskOld(text: string, edits: readonly StoredEdit[]): string {
     at = Math.max(at, e.end)
   }
   out += text.slice(at)
-  for (const v of values.filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) out = out.split(v).join('\u0000')
+  for (const v of values.filter((v) => v.length > 0).sort((a, b) => b.length - a.length))
+    out = out.split(v).join('\u0000')
   return out
 }
 
@@ -125,9 +185,21 @@ function reasonIn(r: Rewrite, what: string, at: number): string {
   return `outside the string values of ${what}`
 }
 
-interface Planner { db: string; ctx: Context; rules: SqlRules; o: LiveOptions; out: DatabasePlan }
+interface Planner {
+  db: string
+  ctx: Context
+  rules: SqlRules
+  o: LiveOptions
+  out: DatabasePlan
+}
 
-function leftoversOf(p: Planner, target: string, text: string, edits: readonly Edit[], reason: (at: number) => string): void {
+function leftoversOf(
+  p: Planner,
+  target: string,
+  text: string,
+  edits: readonly Edit[],
+  reason: (at: number) => string,
+): void {
   const found = sqlLeftovers(text, p.ctx, edits, reason)
   if (found.length === 0) return // most values: no index of their lines
   const lines = new LineIndex(text)
@@ -148,18 +220,37 @@ function planFunction(p: Planner, f: LiveFunction, selected: boolean): void {
   try {
     r = rewriteFunctionDefinition(f.definition, p.rules, f)
   } catch (cause) {
-    p.out.notes.push({ target, code: 'SQL_LEX', message: `${what}: ${(cause as Error).message}`, severity: 'warning' })
+    p.out.notes.push({
+      target,
+      code: 'SQL_LEX',
+      message: `${what}: ${(cause as Error).message}`,
+      severity: 'warning',
+    })
     return
   }
   const lines = r.diagnostics.length ? new LineIndex(f.definition) : undefined
   for (const d of r.diagnostics) {
     const at = lines!.position(d.range.start)
-    p.out.notes.push({ target, line: at.line, col: at.col, code: d.code, message: d.message, severity: d.severity === 'warning' ? 'warning' : 'note' })
+    p.out.notes.push({
+      target,
+      line: at.line,
+      col: at.col,
+      code: d.code,
+      message: d.message,
+      severity: d.severity === 'warning' ? 'warning' : 'note',
+    })
   }
   leftoversOf(p, target, f.definition, r.edits, (at) => reasonIn(r, what, at))
   if (r.edits.length === 0) return
   const stored = r.edits.map(store)
-  const payload: LivePayload = { type: 'function', schema: f.schema, name: f.name, args: f.args, edits: stored, ...saltFor(stored) }
+  const payload: LivePayload = {
+    type: 'function',
+    schema: f.schema,
+    name: f.name,
+    args: f.args,
+    edits: stored,
+    ...saltFor(stored),
+  }
   const masks = secretMasks(stored, p.ctx.secret)
   const after = applyEdits(f.definition, r.edits)
   p.out.changes.push({
@@ -181,14 +272,20 @@ function rowName(t: LiveTable, key: ReadonlyArray<string | null>): string {
 }
 
 /** The row's key, with the characters of a key column's sensitive values replaced by NUL (same length). */
-function maskedKey(t: LiveTable, row: LiveRow, all: ReadonlyArray<{ column: number; edits: ReturnType<typeof rewriteValue> }>): Array<string | null> {
+function maskedKey(
+  t: LiveTable,
+  row: LiveRow,
+  all: ReadonlyArray<{ column: number; edits: ReturnType<typeof rewriteValue> }>,
+): Array<string | null> {
   const key = [...row.key]
   for (const c of all) {
     const k = t.key.indexOf(t.columns[c.column]!)
     const v = key[k]
     if (k < 0 || v == null) continue
     let masked = v
-    for (const e of c.edits) if (e.sensitive || e.secret) masked = masked.slice(0, e.start) + '\u0000'.repeat(e.end - e.start) + masked.slice(e.end)
+    for (const e of c.edits)
+      if (e.sensitive || e.secret)
+        masked = masked.slice(0, e.start) + '\u0000'.repeat(e.end - e.start) + masked.slice(e.end)
     key[k] = masked
   }
   return key
@@ -207,22 +304,62 @@ function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
   for (const [i, v] of row.values.entries()) {
     if (v === null) continue
     const edits = all.find((c) => c.column === i)?.edits ?? []
-    leftoversOf(p, target, v, edits as unknown as Edit[], () => `in column ${t.columns[i]} of ${t.schema}.${t.name}${edits.length ? '' : ', which no rule rewrites'}`)
+    leftoversOf(
+      p,
+      target,
+      v,
+      edits as unknown as Edit[],
+      () =>
+        `in column ${t.columns[i]} of ${t.schema}.${t.name}${edits.length ? '' : ', which no rule rewrites'}`,
+    )
   }
   if (t.keyKind === 'primary') {
-    for (const [i, v] of row.key.entries()) if (v !== null) leftoversOf(p, target, v, [], () => `in key column ${t.key[i]} of ${t.schema}.${t.name}, which is not rewritten`)
+    for (const [i, v] of row.key.entries())
+      if (v !== null)
+        leftoversOf(
+          p,
+          target,
+          v,
+          [],
+          () => `in key column ${t.key[i]} of ${t.schema}.${t.name}, which is not rewritten`,
+        )
   }
   if (all.length === 0) return
   const edits = all.map((c) => ({
     column: c.column,
-    edits: c.edits.map((e) => store({ start: e.start, end: e.end, text: e.text, ...(e.secret ? { secret: { name: e.secret, encoding: ['conninfo'] as EncodingName[] } } : {}), ...(e.sensitive ? { sensitive: true } : {}) })),
+    edits: c.edits.map((e) =>
+      store({
+        start: e.start,
+        end: e.end,
+        text: e.text,
+        ...(e.secret
+          ? { secret: { name: e.secret, encoding: ['conninfo'] as EncodingName[] } }
+          : {}),
+        ...(e.sensitive ? { sensitive: true } : {}),
+      }),
+    ),
   }))
-  const masks = secretMasks(edits.flatMap((c) => c.edits), p.ctx.secret)
-  const rowPayload: LivePayload = { type: 'row', table: t.sql, key: t.key, keyKind: t.keyKind, keyValues: key, columns: t.columns, edits, ...saltFor(edits.flatMap((c) => c.edits)) }
+  const masks = secretMasks(
+    edits.flatMap((c) => c.edits),
+    p.ctx.secret,
+  )
+  const rowPayload: LivePayload = {
+    type: 'row',
+    table: t.sql,
+    key: t.key,
+    keyKind: t.keyKind,
+    keyValues: key,
+    columns: t.columns,
+    edits,
+    ...saltFor(edits.flatMap((c) => c.edits)),
+  }
   const next = [...row.values]
   const sensitive = new Set<number>()
   for (const c of all) {
-    next[c.column] = applyEdits(row.values[c.column]!, c.edits.map((e) => ({ ...e, secret: undefined })) as Edit[])
+    next[c.column] = applyEdits(
+      row.values[c.column]!,
+      c.edits.map((e) => ({ ...e, secret: undefined })) as Edit[],
+    )
     if (c.edits.some((e) => e.sensitive || e.secret)) sensitive.add(c.column)
   }
   // a sensitive value is masked where it is; the rest of its column is shown
@@ -230,17 +367,28 @@ function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
     let delta = 0
     const out: Array<{ start: number; end: number }> = []
     for (const e of [...c.edits].sort((a, b) => a.start - b.start)) {
-      if (e.sensitive || e.secret) out.push(side === 'old' ? { start: e.start, end: e.end } : { start: e.start + delta, end: e.start + delta + e.text.length })
+      if (e.sensitive || e.secret)
+        out.push(
+          side === 'old'
+            ? { start: e.start, end: e.end }
+            : { start: e.start + delta, end: e.start + delta + e.text.length },
+        )
       delta += e.text.length - (e.end - e.start)
     }
     return out.filter((x) => x.end > x.start)
   }
-  const shown = (c: (typeof all)[number], v: string, side: 'old' | 'new') => (sensitive.has(c.column) ? sqlLiteral(maskSpans(v, spans(c, side))) : sqlLiteral(v))
-  const set = all.map((c) => `${t.columns[c.column]} = ${shown(c, next[c.column]!, 'new')}`).join(', ')
-  const where = t.keyKind === 'primary'
-    ? t.key.map((k, i) => `${k} = ${sqlLiteral(row.key[i]!)}`).join(' AND ')
-    : `/* every column equal to the row read when planning */ ${t.key.join(', ')}`
-  const was = all.map((c) => `${t.columns[c.column]} = ${shown(c, row.values[c.column]!, 'old')}`).join(', ')
+  const shown = (c: (typeof all)[number], v: string, side: 'old' | 'new') =>
+    sensitive.has(c.column) ? sqlLiteral(maskSpans(v, spans(c, side))) : sqlLiteral(v)
+  const set = all
+    .map((c) => `${t.columns[c.column]} = ${shown(c, next[c.column]!, 'new')}`)
+    .join(', ')
+  const where =
+    t.keyKind === 'primary'
+      ? t.key.map((k, i) => `${k} = ${sqlLiteral(row.key[i]!)}`).join(' AND ')
+      : `/* every column equal to the row read when planning */ ${t.key.join(', ')}`
+  const was = all
+    .map((c) => `${t.columns[c.column]} = ${shown(c, row.values[c.column]!, 'old')}`)
+    .join(', ')
   p.out.changes.push({
     target,
     kind: 'sql',
@@ -261,11 +409,20 @@ function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
  * Throws a `CutoverError` (`DATABASE_CONNECT`) when the server cannot be reached.
  */
 export async function planDatabase(o: LiveOptions, ctx: Context): Promise<DatabasePlan> {
-  const client = await connectDatabase(o.database, { env: ctx.env ?? process.env, secret: (n) => ctx.secret(n) })
+  const client = await connectDatabase(o.database, {
+    env: ctx.env ?? process.env,
+    secret: (n) => ctx.secret(n),
+  })
   try {
     await loadLexer()
     const db = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db
-    const p: Planner = { db, ctx, rules: compileRules(o, ctx), o, out: { changes: [], leftovers: [], notes: [] } }
+    const p: Planner = {
+      db,
+      ctx,
+      rules: compileRules(o, ctx),
+      o,
+      out: { changes: [], leftovers: [], notes: [] },
+    }
     const selectFn = nameGlobs(o.functions ?? ['*.*'])
     for (const f of await readFunctions(client)) planFunction(p, f, selectFn(f))
     for (const t of await readTables(client, nameGlobs(o.tables ?? []))) {

@@ -32,7 +32,10 @@ export async function readFunctions(client: Client): Promise<LiveFunction[]> {
 }
 
 /** The current definition of one function, or undefined when no function has that name and arguments. */
-export async function readFunction(client: Client, f: QualifiedName & { args: string }): Promise<string | undefined> {
+export async function readFunction(
+  client: Client,
+  f: QualifiedName & { args: string },
+): Promise<string | undefined> {
   const { rows } = await client.query<{ definition: string }>(
     `SELECT pg_get_functiondef(p.oid) AS definition FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = $1 AND p.proname = $2 AND pg_get_function_identity_arguments(p.oid) = $3`,
@@ -53,7 +56,10 @@ export interface LiveTable extends QualifiedName {
 }
 
 /** The ordinary tables of the database's own schemas that `select` accepts, with their columns. */
-export async function readTables(client: Client, select: (q: QualifiedName) => boolean): Promise<LiveTable[]> {
+export async function readTables(
+  client: Client,
+  select: (q: QualifiedName) => boolean,
+): Promise<LiveTable[]> {
   const { rows } = await client.query<{ schema: string; name: string; sql: string; oid: string }>(`
     SELECT n.nspname AS schema, c.relname AS name, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS sql, c.oid::int8::text AS oid
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -72,24 +78,44 @@ export async function readTables(client: Client, select: (q: QualifiedName) => b
     const pk = cols.rows.filter((c) => c.key).map((c) => c.q)
     const key = pk.length ? pk : cols.rows.map((c) => c.q)
     const columns = cols.rows.filter((c) => c.texty && !c.key).map((c) => c.q)
-    if (columns.length) out.push({ schema: t.schema, name: t.name, sql: t.sql, key, keyKind: pk.length ? 'primary' : 'all', columns })
+    if (columns.length)
+      out.push({
+        schema: t.schema,
+        name: t.name,
+        sql: t.sql,
+        key,
+        keyKind: pk.length ? 'primary' : 'all',
+        columns,
+      })
   }
   return out
 }
 
 /** One row of a {@link LiveTable}: key values as text, and its text columns' values. */
-export interface LiveRow { key: Array<string | null>; values: Array<string | null> }
+export interface LiveRow {
+  key: Array<string | null>
+  values: Array<string | null>
+}
 
 /** `WHERE` of one row: `k = $n` for a primary key, `k::text IS NOT DISTINCT FROM $n` otherwise. */
 export function rowCondition(t: Pick<LiveTable, 'key' | 'keyKind'>, first: number): string {
-  return t.key.map((k, i) => (t.keyKind === 'primary' ? `${k} = $${first + i}` : `${k}::text IS NOT DISTINCT FROM $${first + i}`)).join(' AND ')
+  return t.key
+    .map((k, i) =>
+      t.keyKind === 'primary'
+        ? `${k} = $${first + i}`
+        : `${k}::text IS NOT DISTINCT FROM $${first + i}`,
+    )
+    .join(' AND ')
 }
 
-const textArray = (cols: readonly string[]) => `ARRAY[${cols.map((c) => `${c}::text`).join(', ')}]::text[]`
+const textArray = (cols: readonly string[]) =>
+  `ARRAY[${cols.map((c) => `${c}::text`).join(', ')}]::text[]`
 
 /** Every row of a table (key and text values). */
 export async function readRows(client: Client, t: LiveTable): Promise<LiveRow[]> {
-  const { rows } = await client.query<LiveRow>(`SELECT ${textArray(t.key)} AS key, ${textArray(t.columns)} AS values FROM ${t.sql}`)
+  const { rows } = await client.query<LiveRow>(
+    `SELECT ${textArray(t.key)} AS key, ${textArray(t.columns)} AS values FROM ${t.sql}`,
+  )
   return rows
 }
 
@@ -98,21 +124,33 @@ export async function readRows(client: Client, t: LiveTable): Promise<LiveRow[]>
  * (inside a transaction). A key value holding NUL characters (masked in a plan) matches a value
  * of the same length equal to it wherever it holds no NUL.
  */
-export async function readRow(client: Client, t: Pick<LiveTable, 'sql' | 'key' | 'keyKind' | 'columns'>, key: ReadonlyArray<string | null>, lock: boolean): Promise<Array<{ values: Array<string | null>; ctid: string }>> {
+export async function readRow(
+  client: Client,
+  t: Pick<LiveTable, 'sql' | 'key' | 'keyKind' | 'columns'>,
+  key: ReadonlyArray<string | null>,
+  lock: boolean,
+): Promise<Array<{ values: Array<string | null>; ctid: string }>> {
   const masked = key.map((k) => k !== null && k.includes('\u0000'))
   const known = { key: t.key.filter((_, i) => !masked[i]), keyKind: t.keyKind }
   const where = known.key.length ? ` WHERE ${rowCondition(known, 1)}` : ''
-  const { rows } = await client.query<{ values: Array<string | null>; key: Array<string | null>; ctid: string }>(
+  const { rows } = await client.query<{
+    values: Array<string | null>
+    key: Array<string | null>
+    ctid: string
+  }>(
     `SELECT ${textArray(t.columns)} AS values, ${textArray(t.key)} AS key, ctid::text AS ctid FROM ${t.sql}${where}${lock ? ' FOR UPDATE' : ''}`,
     key.filter((_, i) => !masked[i]),
   )
-  return rows.filter((r) => key.every((k, i) => !masked[i] || sameBeside(r.key[i] ?? null, k!))).map((r) => ({ values: r.values, ctid: r.ctid }))
+  return rows
+    .filter((r) => key.every((k, i) => !masked[i] || sameBeside(r.key[i] ?? null, k!)))
+    .map((r) => ({ values: r.values, ctid: r.ctid }))
 }
 
 /** Whether `value` equals `masked` at every character that is not NUL, with the same length. */
 function sameBeside(value: string | null, masked: string): boolean {
   if (value === null || value.length !== masked.length) return false
-  for (let i = 0; i < masked.length; i++) if (masked[i] !== '\u0000' && masked[i] !== value[i]) return false
+  for (let i = 0; i < masked.length; i++)
+    if (masked[i] !== '\u0000' && masked[i] !== value[i]) return false
   return true
 }
 

@@ -1,11 +1,22 @@
 import type { Diagnostic, Edit } from '@cutover/rewrite'
 import { readFunction, type QualifiedName, type SqlFunction } from './functions.js'
 import { lexSql } from './lexer.js'
-import { decodeCopyField, encodeFor, encodingsFor, readLiteral, type DecodedValue, type LiteralForm, type LiteralPiece } from './literal.js'
+import {
+  decodeCopyField,
+  encodeFor,
+  encodingsFor,
+  readLiteral,
+  type DecodedValue,
+  type LiteralForm,
+  type LiteralPiece,
+} from './literal.js'
 import { rewriteValue, type SqlRules, type ValueEdit } from './rules.js'
 
 /** A quoting layer around a value, innermost first: the literal's own form, then the body's. */
-export interface Layer { form: LiteralForm; tag?: string }
+export interface Layer {
+  form: LiteralForm
+  tag?: string
+}
 
 /** A string value located in a text: its decoded value mapped to file offsets, and its layers. */
 export interface LocatedValue extends DecodedValue {
@@ -39,19 +50,44 @@ export function valueEdits(v: LocatedValue, rules: SqlRules, out: Rewrite): void
       const text = encodeFor(part.text, v.layers)
       const range = { start, end: Math.max(end, start + 1) }
       if (text === undefined) {
-        out.diagnostics.push({ code: 'SQL_UNENCODABLE', message: `the ${e.secret ? 'value of secret ' + e.secret : `value "${e.text}"`} cannot be written inside this ${v.layers.map((l) => l.tag ?? l.form).join(' in ')} literal`, range })
+        out.diagnostics.push({
+          code: 'SQL_UNENCODABLE',
+          message: `the ${e.secret ? 'value of secret ' + e.secret : `value "${e.text}"`} cannot be written inside this ${v.layers.map((l) => l.tag ?? l.form).join(' in ')} literal`,
+          range,
+        })
         continue
       }
       if (e.secret && part.text !== '') {
         const encoding = encodingsFor(v.layers.map((l) => l.form))
         if (!encoding) {
-          out.diagnostics.push({ code: 'SQL_SECRET_IN_DATA', message: `a password from secret ${e.secret} cannot be written into COPY data; use INSERT or a function`, range, severity: 'warning' })
+          out.diagnostics.push({
+            code: 'SQL_SECRET_IN_DATA',
+            message: `a password from secret ${e.secret} cannot be written into COPY data; use INSERT or a function`,
+            range,
+            severity: 'warning',
+          })
           continue
         }
-        out.edits.push({ start, end, text, rule: e.rule, summary: e.summary, secret: { name: e.secret, encoding: ['conninfo', ...encoding] }, sensitive: true })
+        out.edits.push({
+          start,
+          end,
+          text,
+          rule: e.rule,
+          summary: e.summary,
+          secret: { name: e.secret, encoding: ['conninfo', ...encoding] },
+          sensitive: true,
+        })
         continue
       }
-      out.edits.push({ start, end, text, rule: e.rule, summary: e.summary, ...(e.sensitive ? { sensitive: true } : {}), ...(e.once ? { once: e.once } : {}) })
+      out.edits.push({
+        start,
+        end,
+        text,
+        rule: e.rule,
+        summary: e.summary,
+        ...(e.sensitive ? { sensitive: true } : {}),
+        ...(e.once ? { once: e.once } : {}),
+      })
     }
   }
 }
@@ -62,12 +98,16 @@ export function valueEdits(v: LocatedValue, rules: SqlRules, out: Rewrite): void
  * the first piece's part takes the new text (less what it shares with the old text at either
  * end), the later pieces' parts are cut.
  */
-function placed(v: LocatedValue, e: ValueEdit): Array<{ start: number; end: number; text: string }> {
+function placed(
+  v: LocatedValue,
+  e: ValueEdit,
+): Array<{ start: number; end: number; text: string }> {
   const pieces = v.pieces
   if (!pieces) return [{ start: v.at(e.start), end: v.at(e.end), text: e.text }]
   let { start: s, end: t, text } = e
   const pieceOf = (i: number) => pieces.findLastIndex((p) => p.from <= i)
-  const endIn = (k: number, i: number) => (k + 1 < pieces.length && i >= pieces[k + 1]!.from ? pieces[k]!.end : v.at(i))
+  const endIn = (k: number, i: number) =>
+    k + 1 < pieces.length && i >= pieces[k + 1]!.from ? pieces[k]!.end : v.at(i)
   const span = () => ({ first: pieceOf(s), last: t > s ? pieceOf(t - 1) : pieceOf(s) })
   let { first, last } = span()
   if (first !== last && !e.secret) {
@@ -76,7 +116,12 @@ function placed(v: LocatedValue, e: ValueEdit): Array<{ start: number; end: numb
     let a = 0
     while (a < old.length && a < text.length && old[a] === text[a]) a++
     let b = 0
-    while (b < old.length - a && b < text.length - a && old[old.length - 1 - b] === text[text.length - 1 - b]) b++
+    while (
+      b < old.length - a &&
+      b < text.length - a &&
+      old[old.length - 1 - b] === text[text.length - 1 - b]
+    )
+      b++
     s += a
     t -= b
     text = text.slice(a, text.length - b)
@@ -84,7 +129,9 @@ function placed(v: LocatedValue, e: ValueEdit): Array<{ start: number; end: numb
   }
   if (first === last) return [{ start: v.at(s), end: t > s ? endIn(last, t) : v.at(s), text }]
   const out = [{ start: v.at(s), end: pieces[first]!.end, text }]
-  for (let k = first + 1; k < last; k++) if (pieces[k]!.end > pieces[k]!.start) out.push({ start: pieces[k]!.start, end: pieces[k]!.end, text: '' })
+  for (let k = first + 1; k < last; k++)
+    if (pieces[k]!.end > pieces[k]!.start)
+      out.push({ start: pieces[k]!.start, end: pieces[k]!.end, text: '' })
   out.push({ start: pieces[last]!.start, end: endIn(last, t), text: '' })
   return out
 }
@@ -103,7 +150,9 @@ export function functionValues(fn: SqlFunction, out: Rewrite): LocatedValue[] {
   if (!body) {
     return fn.tokens.flatMap((t) => {
       const lit = t.kind === 'string' ? readLiteral(t.text, t.start) : undefined
-      return lit ? [{ ...lit, layers: [{ form: lit.form, ...(lit.tag ? { tag: lit.tag } : {}) }] }] : []
+      return lit
+        ? [{ ...lit, layers: [{ form: lit.form, ...(lit.tag ? { tag: lit.tag } : {}) }] }]
+        : []
     })
   }
   if (fn.language && !SQL_LANGUAGES.has(fn.language)) {
@@ -117,7 +166,9 @@ export function functionValues(fn: SqlFunction, out: Rewrite): LocatedValue[] {
   const values: LocatedValue[] = []
   for (const t of tokens) {
     if (t.kind === 'comment') {
-      out.comments.push(dollar ? { start: t.start, end: t.end } : { start: body.at(t.start), end: body.at(t.end) })
+      out.comments.push(
+        dollar ? { start: t.start, end: t.end } : { start: body.at(t.start), end: body.at(t.end) },
+      )
       continue
     }
     if (t.kind !== 'string') continue
@@ -125,8 +176,19 @@ export function functionValues(fn: SqlFunction, out: Rewrite): LocatedValue[] {
     if (!lit) continue
     const at = compose(lit, dollar ? undefined : body)
     const layer: Layer = { form: lit.form, ...(lit.tag ? { tag: lit.tag } : {}) }
-    const pieces = lit.pieces && (dollar ? lit.pieces : lit.pieces.map((p) => ({ from: p.from, start: body.at(p.start), end: body.at(p.end) })))
-    values.push({ value: lit.value, at, start: dollar ? lit.start : body.at(lit.start), end: dollar ? lit.end : body.at(lit.end), layers: [layer, bodyLayer], ...(pieces ? { pieces } : {}) })
+    const pieces =
+      lit.pieces &&
+      (dollar
+        ? lit.pieces
+        : lit.pieces.map((p) => ({ from: p.from, start: body.at(p.start), end: body.at(p.end) })))
+    values.push({
+      value: lit.value,
+      at,
+      start: dollar ? lit.start : body.at(lit.start),
+      end: dollar ? lit.end : body.at(lit.end),
+      layers: [layer, bodyLayer],
+      ...(pieces ? { pieces } : {}),
+    })
   }
   return values
 }
@@ -149,7 +211,11 @@ export function rewriteFunction(fn: SqlFunction, rules: SqlRules): Rewrite {
  * Rewrites one function definition as `pg_get_functiondef` or a dump prints it: edits index
  * `definition`. Pure apart from reading secrets; needs {@link loadLexer}. For live databases.
  */
-export function rewriteFunctionDefinition(definition: string, rules: SqlRules, name: QualifiedName = { schema: 'public', name: '' }): Rewrite & { fn: SqlFunction } {
+export function rewriteFunctionDefinition(
+  definition: string,
+  rules: SqlRules,
+  name: QualifiedName = { schema: 'public', name: '' },
+): Rewrite & { fn: SqlFunction } {
   const fn = readFunction(definition, 0, definition.length, name)
   return { ...rewriteFunction(fn, rules), fn }
 }
@@ -161,7 +227,11 @@ export function rewriteInsert(text: string, start: number, end: number, rules: S
     const lit = t.kind === 'string' ? readLiteral(t.text, t.start) : undefined
     if (!lit) continue
     out.values.push({ start: lit.start, end: lit.end })
-    valueEdits({ ...lit, layers: [{ form: lit.form, ...(lit.tag ? { tag: lit.tag } : {}) }] }, rules, out)
+    valueEdits(
+      { ...lit, layers: [{ form: lit.form, ...(lit.tag ? { tag: lit.tag } : {}) }] },
+      rules,
+      out,
+    )
   }
   return out
 }
@@ -173,17 +243,34 @@ export function rewriteInsert(text: string, start: number, end: number, rules: S
  * a bare tab ends a field and only a bare line break ends a row. Each field is decoded (`\N`,
  * backslash escapes), matched on its value and re-encoded where it changes.
  */
-export function rewriteCopyData(text: string, dataStart: number, end: number, rules: SqlRules): Rewrite {
+export function rewriteCopyData(
+  text: string,
+  dataStart: number,
+  end: number,
+  rules: SqlRules,
+): Rewrite {
   const out = emptyRewrite()
   let i = dataStart
   while (i < end) {
-    if (text.startsWith('\\.', i) && (i + 2 === end || text.charCodeAt(i + 2) === 10 || (text.charCodeAt(i + 2) === 13 && text.charCodeAt(i + 3) === 10))) break
+    if (
+      text.startsWith('\\.', i) &&
+      (i + 2 === end ||
+        text.charCodeAt(i + 2) === 10 ||
+        (text.charCodeAt(i + 2) === 13 && text.charCodeAt(i + 3) === 10))
+    )
+      break
     let field = i
     for (;;) {
       const c = i < end ? text.charCodeAt(i) : 10
-      if (c === 92) { i += 2; continue }
+      if (c === 92) {
+        i += 2
+        continue
+      }
       const crlf = c === 13 && text.charCodeAt(i + 1) === 10
-      if (c !== 9 && c !== 10 && !crlf) { i++; continue }
+      if (c !== 9 && c !== 10 && !crlf) {
+        i++
+        continue
+      }
       const stop = Math.min(i, end)
       const v = decodeCopyField(text, field, stop)
       if (v) {
@@ -191,7 +278,10 @@ export function rewriteCopyData(text: string, dataStart: number, end: number, ru
         valueEdits({ ...v, start: field, end: stop, layers: [{ form: 'copy' }] }, rules, out)
       }
       i += crlf ? 2 : 1
-      if (c === 9) { field = i; continue }
+      if (c === 9) {
+        field = i
+        continue
+      }
       break
     }
   }

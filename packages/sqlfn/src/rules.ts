@@ -1,4 +1,13 @@
-import { Matcher, encodeValue, rulePatterns, variantPatterns, type Context, type Pattern, type RuleOptions, type ValueSpec } from '@cutover/rewrite'
+import {
+  Matcher,
+  encodeValue,
+  rulePatterns,
+  variantPatterns,
+  type Context,
+  type Pattern,
+  type RuleOptions,
+  type ValueSpec,
+} from '@cutover/rewrite'
 
 /** `passwords:` of the `sql` step: conninfo host (a name of the inventory, or any host) → value. */
 export type PasswordOptions = Record<string, ValueSpec>
@@ -18,13 +27,21 @@ export interface SqlRules {
 }
 
 /** Compiles a step's rule options for `ctx` (see {@link SqlRules}). */
-export function compileRules(o: RuleOptions & { passwords?: PasswordOptions }, ctx: Context): SqlRules {
+export function compileRules(
+  o: RuleOptions & { passwords?: PasswordOptions },
+  ctx: Context,
+): SqlRules {
   const variants = new Map<string, Pattern>()
-  for (const group of o.variants ?? []) for (const p of variantPatterns(group, ctx, 'none')) variants.set(p.find, p)
+  for (const group of o.variants ?? [])
+    for (const p of variantPatterns(group, ctx, 'none')) variants.set(p.find, p)
   const matcher = new Matcher(rulePatterns({ ...o, variants: [] }, ctx))
   const passwords = Object.entries(o.passwords ?? {}).map(([host, value]) => {
     const hosts = new Set([host])
-    for (const h of ctx.inventory) if (h.name === host) { hosts.add(h.old); hosts.add(h.new) }
+    for (const h of ctx.inventory)
+      if (h.name === host) {
+        hosts.add(h.old)
+        hosts.add(h.new)
+      }
     return { host, hosts, value }
   })
   return { variants, matcher, passwords, secret: (n) => ctx.secret(n) }
@@ -64,19 +81,40 @@ export function rewriteValue(value: string, rules: SqlRules): ValueEdit[] {
   const variant = rules.variants.get(value)
   if (variant) {
     if (variant.find === variant.replace) return []
-    return [{ start: 0, end: value.length, text: variant.replace, rule: variant.rule, summary: `${variant.find} -> ${variant.replace}` }]
+    return [
+      {
+        start: 0,
+        end: value.length,
+        text: variant.replace,
+        rule: variant.rule,
+        summary: `${variant.find} -> ${variant.replace}`,
+      },
+    ]
   }
   const out: ValueEdit[] = []
   for (const m of rules.matcher.scan(value).matches) {
     if (m.pattern.find === m.pattern.replace) continue
-    out.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}`, ...(m.pattern.once ? { once: m.pattern.once } : {}) })
+    out.push({
+      start: m.start,
+      end: m.end,
+      text: m.pattern.replace,
+      rule: m.pattern.rule,
+      summary: `${m.pattern.find} -> ${m.pattern.replace}`,
+      ...(m.pattern.once ? { once: m.pattern.once } : {}),
+    })
   }
   if (rules.passwords.length && value.includes('=')) out.push(...passwordEdits(value, rules))
   return out
 }
 
 /** A `key=value` pair of a libpq conninfo; `start`/`end` span the value as written (quotes included). */
-export interface ConninfoPair { key: string; value: string; keyStart: number; start: number; end: number }
+export interface ConninfoPair {
+  key: string
+  value: string
+  keyStart: number
+  start: number
+  end: number
+}
 
 /** Parses a libpq `key=value …` connection string; undefined when `s` is not one. */
 export function parseConninfo(s: string): ConninfoPair[] | undefined {
@@ -108,7 +146,10 @@ export function parseConninfo(s: string): ConninfoPair[] | undefined {
       i = j
     }
   }
-  return pairs.length && pairs.some((p) => p.key === 'host' || p.key === 'hostaddr' || p.key === 'dbname') ? pairs : undefined
+  return pairs.length &&
+    pairs.some((p) => p.key === 'host' || p.key === 'hostaddr' || p.key === 'dbname')
+    ? pairs
+    : undefined
 }
 
 function passwordEdits(value: string, rules: SqlRules): ValueEdit[] {
@@ -126,7 +167,17 @@ function passwordEdits(value: string, rules: SqlRules): ValueEdit[] {
   const current = pairs.find((p) => p.key === 'password')
   if (current) {
     if (current.value === plain) return []
-    return [{ start: current.start, end: current.end, text, rule: 'passwords', summary, sensitive: true, ...secret }]
+    return [
+      {
+        start: current.start,
+        end: current.end,
+        text,
+        rule: 'passwords',
+        summary,
+        sensitive: true,
+        ...secret,
+      },
+    ]
   }
   const at = pairs[pairs.length - 1]!.end
   return [

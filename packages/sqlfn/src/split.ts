@@ -22,10 +22,14 @@ export interface SqlPiece {
 }
 
 /** The result of {@link splitSql}: never throws; unterminated constructs are diagnostics. */
-export interface SplitResult { pieces: SqlPiece[]; diagnostics: Diagnostic[] }
+export interface SplitResult {
+  pieces: SqlPiece[]
+  diagnostics: Diagnostic[]
+}
 
 const NL = 10
-const isIdentStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128
+const isIdentStart = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128
 const isIdentChar = (c: number) => isIdentStart(c) || (c >= 48 && c <= 57) || c === 36
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11
 
@@ -56,10 +60,19 @@ export function skipQuoted(text: string, i: number, quote: 39 | 34, backslashes:
     if (backslashes) {
       let k = close - 1
       let count = 0
-      while (k > i && text.charCodeAt(k) === 92) { count++; k-- }
-      if (count % 2 === 1) { at = close + 1; continue }
+      while (k > i && text.charCodeAt(k) === 92) {
+        count++
+        k--
+      }
+      if (count % 2 === 1) {
+        at = close + 1
+        continue
+      }
     }
-    if (text.charCodeAt(close + 1) === quote) { at = close + 2; continue }
+    if (text.charCodeAt(close + 1) === quote) {
+      at = close + 2
+      continue
+    }
     return close + 1
   }
 }
@@ -74,7 +87,12 @@ export function dollarTag(text: string, i: number): string | undefined {
   return text.charCodeAt(j) === 36 ? text.slice(i, j + 1) : undefined
 }
 
-interface State { words: string[]; parens: number; begins: number; routine: boolean }
+interface State {
+  words: string[]
+  parens: number
+  begins: number
+  routine: boolean
+}
 
 /**
  * Splits a psql script (pg_dump plain output) into {@link SqlPiece}s with offsets, as psql would:
@@ -108,12 +126,19 @@ export function eachPiece(text: string, visit: (piece: SqlPiece) => void): Diagn
     st = { words: [], parens: 0, begins: 0, routine: false }
   }
   const fail = (code: string, at: number, what: string) => {
-    diagnostics.push({ code, message: `${what} starting here is not terminated`, range: { start: at, end: Math.min(at + 2, n) } })
+    diagnostics.push({
+      code,
+      message: `${what} starting here is not terminated`,
+      range: { start: at, end: Math.min(at + 2, n) },
+    })
   }
   let i = 0
   while (i < n) {
     const c = text.charCodeAt(i)
-    if (isSpace(c)) { i++; continue }
+    if (isSpace(c)) {
+      i++
+      continue
+    }
     if (c === 45 && text.charCodeAt(i + 1) === 45) {
       const e = text.indexOf('\n', i)
       i = e === -1 ? n : e + 1
@@ -121,7 +146,11 @@ export function eachPiece(text: string, visit: (piece: SqlPiece) => void): Diagn
     }
     if (c === 47 && text.charCodeAt(i + 1) === 42) {
       const e = skipBlockComment(text, i)
-      if (e === -1) { fail('UNTERMINATED_COMMENT', i, 'a block comment'); i = n; break }
+      if (e === -1) {
+        fail('UNTERMINATED_COMMENT', i, 'a block comment')
+        i = n
+        break
+      }
       i = e
       continue
     }
@@ -136,9 +165,18 @@ export function eachPiece(text: string, visit: (piece: SqlPiece) => void): Diagn
     }
     if (c === 39 || c === 34) {
       const prev = i > 0 ? text.charCodeAt(i - 1) : 0
-      const escape = c === 39 && (prev === 69 || prev === 101) && !(i > 1 && isIdentChar(text.charCodeAt(i - 2)))
+      const escape =
+        c === 39 && (prev === 69 || prev === 101) && !(i > 1 && isIdentChar(text.charCodeAt(i - 2)))
       const e = skipQuoted(text, i, c, escape)
-      if (e === -1) { fail(c === 39 ? 'UNTERMINATED_STRING' : 'UNTERMINATED_IDENTIFIER', i, c === 39 ? 'a string' : 'a quoted identifier'); i = n; break }
+      if (e === -1) {
+        fail(
+          c === 39 ? 'UNTERMINATED_STRING' : 'UNTERMINATED_IDENTIFIER',
+          i,
+          c === 39 ? 'a string' : 'a quoted identifier',
+        )
+        i = n
+        break
+      }
       i = e
       continue
     }
@@ -146,7 +184,11 @@ export function eachPiece(text: string, visit: (piece: SqlPiece) => void): Diagn
       const tag = dollarTag(text, i)
       if (tag) {
         const e = text.indexOf(tag, i + tag.length)
-        if (e === -1) { fail('UNTERMINATED_DOLLAR_QUOTE', i, `a dollar quote ${tag}`); i = n; break }
+        if (e === -1) {
+          fail('UNTERMINATED_DOLLAR_QUOTE', i, `a dollar quote ${tag}`)
+          i = n
+          break
+        }
         i = e + tag.length
         continue
       }
@@ -165,7 +207,10 @@ export function eachPiece(text: string, visit: (piece: SqlPiece) => void): Diagn
       i++
       push('sql', i)
       if (isCopy) {
-        i = copyData(text, i, diagnostics, (piece) => { count++; visit(piece) })
+        i = copyData(text, i, diagnostics, (piece) => {
+          count++
+          visit(piece)
+        })
         start = i
       }
       continue
@@ -180,7 +225,11 @@ function word(st: State, text: string, i: number, j: number): void {
   if (st.words.length < 4) {
     st.words.push(text.slice(i, j).toLowerCase())
     const w = st.words
-    if (w.length >= 2 && w[0] === 'create') st.routine = w[1] === 'function' || w[1] === 'procedure' || (w[1] === 'or' && (w[3] === 'function' || w[3] === 'procedure'))
+    if (w.length >= 2 && w[0] === 'create')
+      st.routine =
+        w[1] === 'function' ||
+        w[1] === 'procedure' ||
+        (w[1] === 'or' && (w[3] === 'function' || w[3] === 'procedure'))
     return
   }
   if (!st.routine || j - i > 5) return
@@ -201,10 +250,19 @@ export function pieceHead(text: string, piece: SqlPiece, max = 4): string[] {
   while (out.length < max && i < piece.end) {
     re.lastIndex = i
     re.exec(text)
-    if (re.lastIndex > i) { i = re.lastIndex; continue }
+    if (re.lastIndex > i) {
+      i = re.lastIndex
+      continue
+    }
     let j = i
     while (j < piece.end && isIdentChar(text.charCodeAt(j))) j++
-    if (j === i) { if (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 40) { i++; continue } break }
+    if (j === i) {
+      if (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 40) {
+        i++
+        continue
+      }
+      break
+    }
     out.push(text.slice(i, j).toLowerCase())
     i = j
   }
@@ -216,7 +274,12 @@ function copyFromStdin(text: string, from: number, to: number): boolean {
 }
 
 /** Visits the data piece of a COPY FROM stdin that ended at `i`; returns where scanning resumes. */
-function copyData(text: string, i: number, diagnostics: Diagnostic[], visit: (piece: SqlPiece) => void): number {
+function copyData(
+  text: string,
+  i: number,
+  diagnostics: Diagnostic[],
+  visit: (piece: SqlPiece) => void,
+): number {
   const nl = text.indexOf('\n', i)
   const dataStart = nl === -1 ? text.length : nl + 1
   let at = dataStart
@@ -234,7 +297,11 @@ function copyData(text: string, i: number, diagnostics: Diagnostic[], visit: (pi
     at = e + 1
   }
   if (end === -1) {
-    diagnostics.push({ code: 'UNTERMINATED_COPY', message: 'COPY data is not terminated by a line "\\."', range: { start: dataStart, end: dataStart } })
+    diagnostics.push({
+      code: 'UNTERMINATED_COPY',
+      message: 'COPY data is not terminated by a line "\\."',
+      range: { start: dataStart, end: dataStart },
+    })
     end = text.length
   }
   visit({ kind: 'copy-data', start: i, codeStart: dataStart, end, dataStart })

@@ -1,13 +1,36 @@
 import { readFile } from 'node:fs/promises'
 import {
-  LineIndex, commonKeys, decodeText, leftoverMatcher, ruleKeys, s, scanLeftovers, valueSpec,
-  type CommonOptions, type Context, type Diagnostic, type Edit, type Leftover, type Schema, type StepKind, type StepResult, type Validator,
+  LineIndex,
+  commonKeys,
+  decodeText,
+  leftoverMatcher,
+  ruleKeys,
+  s,
+  scanLeftovers,
+  valueSpec,
+  type CommonOptions,
+  type Context,
+  type Diagnostic,
+  type Edit,
+  type Leftover,
+  type Schema,
+  type StepKind,
+  type StepResult,
+  type Validator,
 } from '@cutover/rewrite'
 import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
 import { lexSql, loadLexer } from './lexer.js'
 import { readLiteral } from './literal.js'
 import { sqlLeftovers } from './leftovers.js'
-import { copyIsCsv, functionValues, rewriteCopyData, rewriteFunction, rewriteInsert, type LocatedValue, type Rewrite } from './rewrite.js'
+import {
+  copyIsCsv,
+  functionValues,
+  rewriteCopyData,
+  rewriteFunction,
+  rewriteInsert,
+  type LocatedValue,
+  type Rewrite,
+} from './rewrite.js'
 import { sqlDatabase } from './live.js'
 import { databaseOptions } from './pg-connect.js'
 import { compileRules, ruleNeedles, type SqlRules } from './rules.js'
@@ -23,7 +46,14 @@ const nameGlob = s.string({ describe: 'a glob on schema.name, e.g. public.amqp_*
  * one is read), `spots` also the literals of the active variants, i.e. every place a leftover scan
  * may ask a reason for.
  */
-interface Compiled { rules: SqlRules; needles: string[]; all: string[]; spots: RegExp | undefined; fn: (q: QualifiedName) => boolean; table: (q: QualifiedName) => boolean }
+interface Compiled {
+  rules: SqlRules
+  needles: string[]
+  all: string[]
+  spots: RegExp | undefined
+  fn: (q: QualifiedName) => boolean
+  table: (q: QualifiedName) => boolean
+}
 const compiled = new WeakMap<Context, WeakMap<object, Compiled>>()
 
 function compile(o: SqlOptions, ctx: Context): Compiled {
@@ -34,9 +64,18 @@ function compile(o: SqlOptions, ctx: Context): Compiled {
     const rules = compileRules(o, ctx)
     const needles = ruleNeedles(rules)
     const patterns = leftoverMatcher(ctx, 'token').patterns
-    const all = [...new Set([...needles, ...patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)])]
+    const all = [
+      ...new Set([...needles, ...patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)]),
+    ]
     const spots = [...new Set([...all, ...patterns.map((p) => p.find)])]
-    c = { rules, needles, all, spots: anyOf(spots), fn: nameGlobs(o.functions ?? ['*.*']), table: nameGlobs(o.tables ?? []) }
+    c = {
+      rules,
+      needles,
+      all,
+      spots: anyOf(spots),
+      fn: nameGlobs(o.functions ?? ['*.*']),
+      table: nameGlobs(o.tables ?? []),
+    }
     byOptions.set(o, c)
   }
   return c
@@ -60,7 +99,9 @@ const ESCAPED = /\\(?![.N](?:[\t\r\n]|$))[^\r\n]/g
 const HIDING_NEEDLES = ["'", '\\']
 
 function anyOf(literals: readonly string[]): RegExp | undefined {
-  return literals.length ? new RegExp(literals.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined
+  return literals.length
+    ? new RegExp(literals.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
+    : undefined
 }
 
 /** Offsets of every needle occurrence, ascending. */
@@ -76,27 +117,56 @@ function hits(text: string, re: RegExp | undefined): number[] {
 }
 
 /** What one piece is, for leftover reasons. */
-interface PieceInfo { piece: SqlPiece; what: string; rewrite?: Rewrite; selected: boolean }
+interface PieceInfo {
+  piece: SqlPiece
+  what: string
+  rewrite?: Rewrite
+  selected: boolean
+}
 
 /** Describes `piece`; `prev` is the piece before it (the COPY statement of a `copy-data` piece). */
-function describe(text: string, piece: SqlPiece, prev: SqlPiece | undefined, c: Compiled): PieceInfo {
+function describe(
+  text: string,
+  piece: SqlPiece,
+  prev: SqlPiece | undefined,
+  c: Compiled,
+): PieceInfo {
   if (piece.kind === 'meta') return { piece, what: 'a psql meta-command', selected: false }
   if (piece.kind === 'trivia') return { piece, what: 'a comment', selected: false }
   if (piece.kind === 'copy-data') {
     const copy = prev!
     const t = nameAfter(text, copy.codeStart, copy.end, 1)
     const name = t ? `${t.schema}.${t.name}` : 'a table'
-    return t && c.table(t) ? { piece, what: `COPY data of ${name}`, selected: !copyIsCsv(text.slice(copy.codeStart, copy.end)) } : { piece, what: `COPY data of ${name}, which tables: does not select`, selected: false }
+    return t && c.table(t)
+      ? {
+          piece,
+          what: `COPY data of ${name}`,
+          selected: !copyIsCsv(text.slice(copy.codeStart, copy.end)),
+        }
+      : { piece, what: `COPY data of ${name}, which tables: does not select`, selected: false }
   }
   const head = pieceHead(text, piece)
   const fn = routineName(text, piece.codeStart, piece.end, head)
-  if (fn) return c.fn(fn) ? { piece, what: `function ${fn.schema}.${fn.name}`, selected: true } : { piece, what: `function ${fn.schema}.${fn.name}, which functions: does not select`, selected: false }
+  if (fn)
+    return c.fn(fn)
+      ? { piece, what: `function ${fn.schema}.${fn.name}`, selected: true }
+      : {
+          piece,
+          what: `function ${fn.schema}.${fn.name}, which functions: does not select`,
+          selected: false,
+        }
   if (head[0] === 'insert' && head[1] === 'into') {
     const t = nameAfter(text, piece.codeStart, piece.end, 2)
     const name = t ? `${t.schema}.${t.name}` : 'a table'
-    return t && c.table(t) ? { piece, what: `INSERT into ${name}`, selected: true } : { piece, what: `INSERT into ${name}, which tables: does not select`, selected: false }
+    return t && c.table(t)
+      ? { piece, what: `INSERT into ${name}`, selected: true }
+      : { piece, what: `INSERT into ${name}, which tables: does not select`, selected: false }
   }
-  return { piece, what: `a ${head.slice(0, 2).join(' ').toUpperCase()} statement, which this step does not rewrite`, selected: false }
+  return {
+    piece,
+    what: `a ${head.slice(0, 2).join(' ').toUpperCase()} statement, which this step does not rewrite`,
+    selected: false,
+  }
 }
 
 function rewritePiece(text: string, info: PieceInfo, rules: SqlRules): Rewrite {
@@ -108,7 +178,10 @@ function rewritePiece(text: string, info: PieceInfo, rules: SqlRules): Rewrite {
   return rewriteFunction(readFunction(text, p.codeStart, p.end, name), rules)
 }
 
-function within(spans: ReadonlyArray<{ start: number; end: number }> | undefined, at: number): boolean {
+function within(
+  spans: ReadonlyArray<{ start: number; end: number }> | undefined,
+  at: number,
+): boolean {
   return spans?.some((x) => x.start <= at && at < x.end) ?? false
 }
 
@@ -133,7 +206,9 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   // of the text spells: the statements holding one are read too
   // so may an escape ('host=\x31\x30.0.10.48' in an E string or a COPY field): both kinds of
   // statement are read, and their values' leftovers looked for (the raw scan cannot see them)
-  const continued = c.all.length ? [...hits(text, CONTINUED), ...hits(text, ESCAPED)].sort((a, b) => a - b) : []
+  const continued = c.all.length
+    ? [...hits(text, CONTINUED), ...hits(text, ESCAPED)].sort((a, b) => a - b)
+    : []
   for (const at of continued) found.push(at)
   found.sort((a, b) => a - b)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
@@ -159,14 +234,16 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
       while (h < found.length && found[h]! < p.end) h++
       if (info.selected) rewriteInto(text, info, c.rules, edits, notes)
     }
-    for (; s < spots.length && spots[s]! < p.end; s++) reasons.set(spots[s]!, reasonOf(info, spots[s]!))
+    for (; s < spots.length && spots[s]! < p.end; s++)
+      reasons.set(spots[s]!, reasonOf(info, spots[s]!))
     let continuedHere = false
     for (; k < continued.length && continued[k]! < p.end; k++) continuedHere = true
     if (continuedHere && p.kind === 'sql') split.push(...splitLeftovers(text, info, ctx))
   })
   if (diagnostics.length) return { edits: [], diagnostics, leftovers: [] }
   const leftovers = sqlLeftovers(text, ctx, edits, (at) => reasons.get(at) ?? reasonAt(text, at, c))
-  if (split.length) leftovers.push(...split.filter((l) => !edits.some((e) => e.start < l.end && l.start < e.end)))
+  if (split.length)
+    leftovers.push(...split.filter((l) => !edits.some((e) => e.start < l.end && l.start < e.end)))
   return { edits, diagnostics: notes, leftovers: leftovers.sort((a, b) => a.start - b.start) }
 }
 
@@ -182,7 +259,12 @@ function splitLeftovers(text: string, info: PieceInfo, ctx: Context): Leftover[]
   try {
     const fn = routineName(text, p.codeStart, p.end, pieceHead(text, p))
     values = fn
-      ? functionValues(readFunction(text, p.codeStart, p.end, fn), { edits: [], diagnostics: [], values: [], comments: [] })
+      ? functionValues(readFunction(text, p.codeStart, p.end, fn), {
+          edits: [],
+          diagnostics: [],
+          values: [],
+          comments: [],
+        })
       : lexSql(text.slice(p.codeStart, p.end), p.codeStart).flatMap((t) => {
           const lit = t.kind === 'string' ? readLiteral(t.text, t.start) : undefined
           return lit ? [{ ...lit, layers: [] }] : []
@@ -196,11 +278,18 @@ function splitLeftovers(text: string, info: PieceInfo, ctx: Context): Leftover[]
     // a value of one piece: only an escaped one may hide a leftover from the raw scan
     const forms = [(v as { form?: string }).form, ...v.layers.map((l) => l.form)]
     const escaped = forms.some((f) => f === 'sql-e' || f === 'unicode')
-    const pieces = v.pieces ?? (escaped ? [{ from: 0, start: v.at(0), end: v.at(v.value.length) }] : undefined)
+    const pieces =
+      v.pieces ?? (escaped ? [{ from: 0, start: v.at(0), end: v.at(v.value.length) }] : undefined)
     if (!pieces || changed.some((e) => e.start < v.end && v.start < e.end)) continue
     const pieceOf = (i: number) => pieces.findLastIndex((x) => x.from <= i)
-    const why = forms.includes('unicode') ? `in a U&'…' string of ${info.what}, which this step never rewrites` : reasonOf(info, v.start)
-    for (const l of scanLeftovers(v.value, ctx, [], { variantBoundary: 'token', explainNearMisses: true, reason: () => why })) {
+    const why = forms.includes('unicode')
+      ? `in a U&'…' string of ${info.what}, which this step never rewrites`
+      : reasonOf(info, v.start)
+    for (const l of scanLeftovers(v.value, ctx, [], {
+      variantBoundary: 'token',
+      explainNearMisses: true,
+      reason: () => why,
+    })) {
       const last = pieceOf(l.end - 1)
       const start = v.at(l.start)
       // within one piece, a leftover the source spells as it is was found by the raw scan
@@ -208,7 +297,9 @@ function splitLeftovers(text: string, info: PieceInfo, ctx: Context): Leftover[]
       const next = pieces[last + 1]
       const end = next && l.end >= next.from ? pieces[last]!.end : v.at(l.end)
       const how = v.pieces ? 'split over string pieces' : 'spelled with escapes'
-      const reason = l.reason.startsWith('near-miss') ? `${l.reason}, ${how}` : l.reason.replace(/^(old address|variant[^:]*): /, `$1 ${l.text} ${how}: `)
+      const reason = l.reason.startsWith('near-miss')
+        ? `${l.reason}, ${how}`
+        : l.reason.replace(/^(old address|variant[^:]*): /, `$1 ${l.text} ${how}: `)
       out.push({ start, end, text: text.slice(start, end), reason })
     }
   }
@@ -216,11 +307,22 @@ function splitLeftovers(text: string, info: PieceInfo, ctx: Context): Leftover[]
 }
 
 /** Rewrites a selected piece: its edits and diagnostics are added, and its rewrite kept in `info`. */
-function rewriteInto(text: string, info: PieceInfo, rules: SqlRules, edits: Edit[], diagnostics: Diagnostic[]): void {
+function rewriteInto(
+  text: string,
+  info: PieceInfo,
+  rules: SqlRules,
+  edits: Edit[],
+  diagnostics: Diagnostic[],
+): void {
   try {
     info.rewrite = rewritePiece(text, info, rules)
   } catch (cause) {
-    diagnostics.push({ code: 'SQL_LEX', message: `${info.what}: ${(cause as Error).message}`, range: { start: info.piece.codeStart, end: info.piece.codeStart + 1 }, severity: 'warning' })
+    diagnostics.push({
+      code: 'SQL_LEX',
+      message: `${info.what}: ${(cause as Error).message}`,
+      range: { start: info.piece.codeStart, end: info.piece.codeStart + 1 },
+      severity: 'warning',
+    })
     return
   }
   for (const e of info.rewrite.edits) edits.push(e)
@@ -263,16 +365,24 @@ export const sqlStep: StepKind<SqlOptions> = {
       ...ruleKeys,
       functions: s.array(nameGlob, { describe: 'a list of globs on schema.name of functions' }),
       tables: s.array(nameGlob, { describe: 'a list of globs on schema.name of tables' }),
-      passwords: s.record(valueSpec, { describe: 'a mapping of conninfo host to a password, usually { secret: NAME }' }),
+      passwords: s.record(valueSpec, {
+        describe: 'a mapping of conninfo host to a password, usually { secret: NAME }',
+      }),
       database: databaseOptions,
     }),
     (v) =>
-      ('files' in v) === ('database' in v)
+      'files' in v === 'database' in v
         ? 'a sql step needs exactly one of files: (dumps) and database: (a live server)'
         : 'database' in v && (v as { swap?: unknown[] }).swap?.length
           ? 'swap cannot be used with database: (a live server keeps no record that the swap was applied, so applying again would undo it); use replace, or swap in a dump'
           : undefined,
-    (base) => ({ ...base, oneOf: [{ properties: { files: true }, required: ['files'] }, { properties: { database: true }, required: ['database'] }] }),
+    (base) => ({
+      ...base,
+      oneOf: [
+        { properties: { files: true }, required: ['files'] },
+        { properties: { database: true }, required: ['database'] },
+      ],
+    }),
   ) as unknown as Schema<SqlOptions & CommonOptions>,
   needles: (o, ctx) => {
     const { needles } = compile(o, ctx)

@@ -23,7 +23,10 @@ steps:
       addresses: names
 `
 
-async function plan(url: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function plan(
+  url: string,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-connect-'))
   writeFileSync(join(dir, 'cutover.yaml'), SPEC)
   mkdirSync(join(dir, 'root'))
@@ -42,21 +45,29 @@ afterAll(async () => {
 
 describe('connection errors', () => {
   it('name the database of a keyword/value conninfo without its password', async () => {
-    const r = await plan(`host=127.0.0.1 port=1 dbname=app user=bob password=${PASSWORD} connect_timeout=5`)
+    const r = await plan(
+      `host=127.0.0.1 port=1 dbname=app user=bob password=${PASSWORD} connect_timeout=5`,
+    )
     expect(r.code).toBe(1)
-    expect(r.err).toContain('cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused')
+    expect(r.err).toContain(
+      'cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused',
+    )
     expect(r.out + r.err).not.toContain(PASSWORD)
   })
 
   it('keep their words whole when the password is one letter', async () => {
     const r = await plan('host=127.0.0.1 port=1 dbname=app user=bob password=e')
-    expect(r.err).toContain('cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused (is the server running and listening there?)')
+    expect(r.err).toContain(
+      'cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused (is the server running and listening there?)',
+    )
   })
 
   it('name the database of a URL without its password', async () => {
     const r = await plan(`postgres://bob:${PASSWORD}@127.0.0.1:1/app`)
     expect(r.code).toBe(1)
-    expect(r.err).toContain('cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused')
+    expect(r.err).toContain(
+      'cannot connect to PostgreSQL at 127.0.0.1:1, database app as user bob: connection refused',
+    )
     expect(r.out + r.err).not.toContain(PASSWORD)
   })
 
@@ -77,7 +88,9 @@ describe('connection errors', () => {
 
   it('a keyword/value conninfo connects where it points', async () => {
     const u = new URL(pg.url)
-    const r = await plan(`host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=${u.username} password='${decodeURIComponent(u.password)}'`)
+    const r = await plan(
+      `host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=${u.username} password='${decodeURIComponent(u.password)}'`,
+    )
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
   })
@@ -85,11 +98,17 @@ describe('connection errors', () => {
 
 describe('database diffs', () => {
   it('show values that look like credentials as (sensitive), unless --show-sensitive', async () => {
-    await pg.query("CREATE FUNCTION public.link() RETURNS text LANGUAGE sql AS $$ SELECT 'host=10.0.10.48 password=ctx-pw'::text $$")
+    await pg.query(
+      "CREATE FUNCTION public.link() RETURNS text LANGUAGE sql AS $$ SELECT 'host=10.0.10.48 password=ctx-pw'::text $$",
+    )
     const masked = await plan(pg.url, '--json')
     expect(masked.code, masked.err).toBe(0)
-    const diff = (JSON.parse(masked.out) as { database: Array<{ target: string; diff: string }> }).database.find((d) => d.target.endsWith('public.link()'))!.diff
-    expect(diff).toContain("+AS $function$ SELECT 'host=finance.thehumanjourney.net password=(sensitive)'::text $function$\n")
+    const diff = (
+      JSON.parse(masked.out) as { database: Array<{ target: string; diff: string }> }
+    ).database.find((d) => d.target.endsWith('public.link()'))!.diff
+    expect(diff).toContain(
+      "+AS $function$ SELECT 'host=finance.thehumanjourney.net password=(sensitive)'::text $function$\n",
+    )
     expect(masked.out).not.toContain('ctx-pw')
     const shown = await plan(pg.url, '--show-sensitive')
     expect(shown.out).toContain("password=ctx-pw'")

@@ -21,18 +21,27 @@ export async function openDb(): Promise<Db> {
     await client.query('BEGIN')
     return {
       query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
-      exec: async (sql) => { await client.query(sql) },
-      close: async () => { await client.query('ROLLBACK'); await client.end() },
+      exec: async (sql) => {
+        await client.query(sql)
+      },
+      close: async () => {
+        await client.query('ROLLBACK')
+        await client.end()
+      },
     }
   }
   const { PGlite } = await import('@electric-sql/pglite')
   const db = new PGlite()
   return {
     query: async (sql, params) => (await db.query(sql, params)).rows as never,
-    exec: async (sql) => { await db.exec(sql) },
+    exec: async (sql) => {
+      await db.exec(sql)
+    },
     close: () => db.close(),
     copy: async (statement, data) => {
-      await db.query(statement.replace(/\bFROM\s+stdin\s*;?\s*$/i, "FROM '/dev/blob'"), [], { blob: new Blob([data]) })
+      await db.query(statement.replace(/\bFROM\s+stdin\s*;?\s*$/i, "FROM '/dev/blob'"), [], {
+        blob: new Blob([data]),
+      })
     },
   }
 }
@@ -41,12 +50,17 @@ export async function openDb(): Promise<Db> {
 export async function loadDump(db: Db, dump: string): Promise<void> {
   const { pieces, diagnostics } = splitSql(dump)
   if (diagnostics.length) throw new Error(`dump does not split: ${JSON.stringify(diagnostics)}`)
-  await db.exec("DO $$ BEGIN CREATE ROLE finance; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+  await db.exec(
+    'DO $$ BEGIN CREATE ROLE finance; EXCEPTION WHEN duplicate_object THEN NULL; END $$',
+  )
   for (let k = 0; k < pieces.length; k++) {
     const p = pieces[k]!
     const sql = dump.slice(p.codeStart, p.end)
     if (p.kind !== 'sql') continue
-    if (/^CREATE EXTENSION IF NOT EXISTS amqp\b/.test(sql)) { await db.exec(AMQP_OBJECTS); continue }
+    if (/^CREATE EXTENSION IF NOT EXISTS amqp\b/.test(sql)) {
+      await db.exec(AMQP_OBJECTS)
+      continue
+    }
     if (/^(CREATE EXTENSION|COMMENT ON EXTENSION)\b/.test(sql)) continue
     if (/^COPY\b/.test(sql)) {
       const data = pieces[++k]!
@@ -66,7 +80,10 @@ export async function loadDump(db: Db, dump: string): Promise<void> {
           fields.push(decodeCopyField(line, at, at + raw.length)?.value ?? null)
           at += raw.length + 1
         }
-        await db.query(`INSERT INTO ${m[1]} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, fields)
+        await db.query(
+          `INSERT INTO ${m[1]} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+          fields,
+        )
       }
       continue
     }

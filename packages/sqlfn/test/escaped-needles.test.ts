@@ -50,27 +50,51 @@ describe('a value whose old address no byte of the dump spells', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-escaped-'))
     mkdirSync(join(dir, 'root/backup'), { recursive: true })
     for (const [f, sql] of Object.entries(DUMPS)) writeFileSync(join(dir, 'root/backup', f), sql)
-    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names, tables: [public.t] }\n`)
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names, tables: [public.t] }\n`,
+    )
     const io = memoryIo({ cwd: dir })
-    const code = await run(['apply', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root'), '--yes'], io)
+    const code = await run(
+      ['apply', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root'), '--yes'],
+      io,
+    )
     expect(code, io.err()).toBe(0)
-    for (const f of Object.keys(DUMPS)) expect([f, await rows(readFileSync(join(dir, 'root/backup', f), 'utf8'))]).toEqual([f, [`host=${NAME}`]])
+    for (const f of Object.keys(DUMPS))
+      expect([f, await rows(readFileSync(join(dir, 'root/backup', f), 'utf8'))]).toEqual([
+        f,
+        [`host=${NAME}`],
+      ])
   })
 
-  it('left in a statement not rewritten, or in a U&\'\' string (never rewritten), is a leftover as the dump spells it', async () => {
+  it("left in a statement not rewritten, or in a U&'' string (never rewritten), is a leftover as the dump spells it", async () => {
     const dump = [
       "CREATE VIEW public.v AS SELECT E'host=\\x31\\x30.0.10.48' AS c;",
       "INSERT INTO public.t VALUES (U&'host=\\0031\\0030.0.10.48');",
       '',
     ].join('\n')
-    expect(await rows(`CREATE VIEW public.v AS SELECT E'host=\\x31\\x30.0.10.48'::text AS v; INSERT INTO public.t SELECT v FROM public.v; ${dump.split('\n')[1]}`)).toEqual(['host=10.0.10.48', 'host=10.0.10.48'])
+    expect(
+      await rows(
+        `CREATE VIEW public.v AS SELECT E'host=\\x31\\x30.0.10.48'::text AS v; INSERT INTO public.t SELECT v FROM public.v; ${dump.split('\n')[1]}`,
+      ),
+    ).toEqual(['host=10.0.10.48', 'host=10.0.10.48'])
     const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-escaped-'))
     mkdirSync(join(dir, 'root/backup'), { recursive: true })
     writeFileSync(join(dir, 'root/backup/a.sql'), dump)
-    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names, tables: [public.t] }\n`)
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names, tables: [public.t] }\n`,
+    )
     const io = memoryIo({ cwd: dir })
-    expect(await run(['plan', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root')], io), io.err()).toBe(0)
-    expect(io.out()).toContain('backup/a.sql:1:39: \\x31\\x30.0.10.48 — old address 10.0.10.48 spelled with escapes: in a CREATE VIEW statement, which this step does not rewrite')
-    expect(io.out()).toContain("backup/a.sql:2:38: \\0031\\0030.0.10.48 — old address 10.0.10.48 spelled with escapes: in a U&'…' string of INSERT into public.t, which this step never rewrites")
+    expect(
+      await run(['plan', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root')], io),
+      io.err(),
+    ).toBe(0)
+    expect(io.out()).toContain(
+      'backup/a.sql:1:39: \\x31\\x30.0.10.48 — old address 10.0.10.48 spelled with escapes: in a CREATE VIEW statement, which this step does not rewrite',
+    )
+    expect(io.out()).toContain(
+      "backup/a.sql:2:38: \\0031\\0030.0.10.48 — old address 10.0.10.48 spelled with escapes: in a U&'…' string of INSERT into public.t, which this step never rewrites",
+    )
   })
 })

@@ -29,7 +29,11 @@ export const testResult: DumpValues = {
   brokerHost: 'rabbitmq.thehumanjourney.net',
 }
 
-export const liveResult: DumpValues = { ...testResult, staffKeys: ['oas.staff', 'oas.projects'], projectsKey: 'oas.projects' }
+export const liveResult: DumpValues = {
+  ...testResult,
+  staffKeys: ['oas.staff', 'oas.projects'],
+  projectsKey: 'oas.projects',
+}
 
 export const spec = `version: 1
 hosts:

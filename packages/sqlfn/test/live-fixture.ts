@@ -76,8 +76,12 @@ steps:
 /** Fires the three triggers once and returns the routing keys published (sorted), then clears them. */
 export async function fire(pg: PgServer): Promise<string[]> {
   const n = Math.floor(Math.random() * 1e9)
-  await pg.query(`INSERT INTO public.staff VALUES (${n}, 'Ada'); INSERT INTO public.projects VALUES ('P-${n}'); INSERT INTO public.timesheets VALUES (${n}, 7.5)`)
-  const rows = await pg.query<{ routing_key: string }>('SELECT routing_key FROM amqp.published ORDER BY 1')
+  await pg.query(
+    `INSERT INTO public.staff VALUES (${n}, 'Ada'); INSERT INTO public.projects VALUES ('P-${n}'); INSERT INTO public.timesheets VALUES (${n}, 7.5)`,
+  )
+  const rows = await pg.query<{ routing_key: string }>(
+    'SELECT routing_key FROM amqp.published ORDER BY 1',
+  )
   await pg.query('DELETE FROM amqp.published')
   return rows.map((r) => r.routing_key)
 }

@@ -2,16 +2,31 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CutoverError, SpecError, createEngine, type Context, type DatabaseApplyContext } from '@cutover/rewrite'
+import {
+  CutoverError,
+  SpecError,
+  createEngine,
+  type Context,
+  type DatabaseApplyContext,
+} from '@cutover/rewrite'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { memoryIo } from '../../cli/src/io.js'
 import { run } from '../../cli/src/run.js'
-import { connectDatabase, liveParticipants, liveState, planDatabase, sqlStep, type LiveOptions } from '../src/index.js'
+import {
+  connectDatabase,
+  liveParticipants,
+  liveState,
+  planDatabase,
+  sqlStep,
+  type LiveOptions,
+} from '../src/index.js'
 import { LIVE_SCHEMA, SECRET, SPEC, definitions } from './live-fixture.js'
 import { AMQP_STUB, startPg, type PgServer } from './pg-server.js'
 
 const ctx = (profile: string, secrets: Record<string, string> = {}): Context => ({
-  root: '/', profile, profiles: ['test', 'live'],
+  root: '/',
+  profile,
+  profiles: ['test', 'live'],
   inventory: [
     { name: 'finance.thehumanjourney.net', old: '10.0.10.48', new: '10.0.10.49' },
     { name: 'rabbitmq.thehumanjourney.net', old: '10.0.10.107', new: '10.0.10.108' },
@@ -21,7 +36,12 @@ const ctx = (profile: string, secrets: Record<string, string> = {}): Context => 
 })
 
 const options = (o: Partial<LiveOptions> = {}): LiveOptions => ({
-  database: { url: { env: 'CUTOVER_T_URL' } }, functions: ['public.amqp_*'], tables: ['amqp.*'], addresses: 'names', variants: ['routing-keys'], ...o,
+  database: { url: { env: 'CUTOVER_T_URL' } },
+  functions: ['public.amqp_*'],
+  tables: ['amqp.*'],
+  addresses: 'names',
+  variants: ['routing-keys'],
+  ...o,
 })
 
 const OVERLOADS = `${AMQP_STUB}
@@ -54,8 +74,14 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
     await pg.close()
   })
 
-  async function commit(changes: Awaited<ReturnType<typeof planDatabase>>['changes'], secrets: Record<string, string> = {}): Promise<void> {
-    for (const p of liveParticipants(changes, { ...apply, secrets: new Map(Object.entries(secrets)) })) {
+  async function commit(
+    changes: Awaited<ReturnType<typeof planDatabase>>['changes'],
+    secrets: Record<string, string> = {},
+  ): Promise<void> {
+    for (const p of liveParticipants(changes, {
+      ...apply,
+      secrets: new Map(Object.entries(secrets)),
+    })) {
       await p.prepare()
       await p.commit()
     }
@@ -70,14 +96,18 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
         'amqp.broker(broker_id=1)',
         expect.stringMatching(/^amqp\.hosts\(row [0-9a-f]{12}\)$/),
       ])
-      expect(plan.changes[3]!.diff).toContain("UPDATE amqp.hosts SET host = 'rabbitmq.thehumanjourney.net' WHERE /* every column equal")
+      expect(plan.changes[3]!.diff).toContain(
+        "UPDATE amqp.hosts SET host = 'rabbitmq.thehumanjourney.net' WHERE /* every column equal",
+      )
       expect(plan.leftovers).toEqual([])
       await commit(plan.changes)
       expect(await pg.query('SELECT host, note FROM amqp.hosts ORDER BY note')).toEqual([
         { host: 'rabbitmq.thehumanjourney.net', note: 'broker' },
         { host: '10.0.10.9', note: 'other' },
       ])
-      expect(await pg.query("SELECT public.amqp_send('k') AS a, public.amqp_send('k', 2) AS b")).toEqual([{ a: 'oas.staff.test', b: 'oas.staff.test2' }])
+      expect(
+        await pg.query("SELECT public.amqp_send('k') AS a, public.amqp_send('k', 2) AS b"),
+      ).toEqual([{ a: 'oas.staff.test', b: 'oas.staff.test2' }])
       expect(await liveState(plan.changes, apply)).toBe('after')
       expect((await planDatabase(options(), ctx('test'))).changes).toEqual([])
     })
@@ -85,7 +115,11 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
     it('keeps an old password that is part of a row key (no primary key) out of the plan, and still updates that row', async () => {
       await pg.query(`CREATE TABLE amqp.links (conninfo text, note text);
         INSERT INTO amqp.links VALUES ('host=10.0.10.48 dbname=finance user=u password=old-pw', 'a'), ('host=10.0.10.48 dbname=finance user=u password=oth3r', 'b')`)
-      const o = options({ functions: [], tables: ['amqp.links'], passwords: { 'finance.thehumanjourney.net': { secret: 'PW' } } })
+      const o = options({
+        functions: [],
+        tables: ['amqp.links'],
+        passwords: { 'finance.thehumanjourney.net': { secret: 'PW' } },
+      })
       const plan = await planDatabase(o, ctx('test', { PW: 'n3w' }))
       expect(plan.changes).toHaveLength(2)
       const json = JSON.stringify(plan)
@@ -94,10 +128,18 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
       expect(plan.changes[0]!.diff).toContain("password=(sensitive)'")
       await commit(plan.changes, { PW: 'n3w' })
       expect(await pg.query('SELECT conninfo, note FROM amqp.links ORDER BY note')).toEqual([
-        { conninfo: 'host=finance.thehumanjourney.net dbname=finance user=u password=n3w', note: 'a' },
-        { conninfo: 'host=finance.thehumanjourney.net dbname=finance user=u password=n3w', note: 'b' },
+        {
+          conninfo: 'host=finance.thehumanjourney.net dbname=finance user=u password=n3w',
+          note: 'a',
+        },
+        {
+          conninfo: 'host=finance.thehumanjourney.net dbname=finance user=u password=n3w',
+          note: 'b',
+        },
       ])
-      expect(await liveState(plan.changes, { ...apply, secrets: new Map([['PW', 'n3w']]) })).toBe('after')
+      expect(await liveState(plan.changes, { ...apply, secrets: new Map([['PW', 'n3w']]) })).toBe(
+        'after',
+      )
     })
 
     it("state(): 'before' after a rollback (what a dropped connection does), 'after' once committed, 'unknown' when someone else changed an object or the server is gone", async () => {
@@ -108,20 +150,31 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
       expect(await liveState(changes, apply)).toBe('before')
       await commit(changes)
       expect(await liveState(changes, apply)).toBe('after')
-      await pg.query("CREATE OR REPLACE FUNCTION public.amqp_send(key text) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.other' $$")
+      await pg.query(
+        "CREATE OR REPLACE FUNCTION public.amqp_send(key text) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.other' $$",
+      )
       expect(await liveState(changes, apply)).toBe('unknown')
-      expect(await liveState(changes, { ...apply, env: { CUTOVER_T_URL: await closedUrl('pw') } })).toBe('unknown')
+      expect(
+        await liveState(changes, { ...apply, env: { CUTOVER_T_URL: await closedUrl('pw') } }),
+      ).toBe('unknown')
     })
 
     it('aborts before changing anything when an object differs from the plan, naming each one', async () => {
       const { changes } = await planDatabase(options(), ctx('test'))
-      await pg.query("UPDATE amqp.broker SET host = '10.0.10.200'; DROP FUNCTION public.amqp_send(text, integer)")
+      await pg.query(
+        "UPDATE amqp.broker SET host = '10.0.10.200'; DROP FUNCTION public.amqp_send(text, integer)",
+      )
       const before = await definitions(pg)
       const [p] = liveParticipants(changes, apply)
-      const err = await p!.prepare().then(() => undefined, (e: unknown) => e)
+      const err = await p!.prepare().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       await p!.rollback()
       expect(err).toMatchObject({ code: 'STALE_PLAN' })
-      expect((err as Error).message).toMatch(/public\.amqp_send\(key text, n integer\): no longer exists/)
+      expect((err as Error).message).toMatch(
+        /public\.amqp_send\(key text, n integer\): no longer exists/,
+      )
       expect((err as Error).message).toMatch(/amqp\.broker\(broker_id=1\): changed since the plan/)
       expect((err as Error).message).not.toMatch(/amqp_send\(key text\):/)
       expect(await definitions(pg)).toEqual(before)
@@ -130,41 +183,90 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
     it('reads the libpq environment, and a URL from a spec secret', async () => {
       const u = new URL(pg.url)
       const saved = { ...process.env }
-      Object.assign(process.env, { PGHOST: u.hostname, PGPORT: u.port, PGUSER: u.username, PGPASSWORD: u.password, PGDATABASE: u.pathname.slice(1) })
+      Object.assign(process.env, {
+        PGHOST: u.hostname,
+        PGPORT: u.port,
+        PGUSER: u.username,
+        PGPASSWORD: u.password,
+        PGDATABASE: u.pathname.slice(1),
+      })
       try {
-        expect((await planDatabase(options({ database: { libpq: true } }), ctx('test'))).changes).toHaveLength(4)
+        expect(
+          (await planDatabase(options({ database: { libpq: true } }), ctx('test'))).changes,
+        ).toHaveLength(4)
       } finally {
-        for (const k of ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE']) if (saved[k] === undefined) delete process.env[k]
+        for (const k of ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'])
+          if (saved[k] === undefined) delete process.env[k]
       }
-      const viaSecret = await planDatabase(options({ database: { url: { secret: 'PG_URL' } } }), ctx('test', { PG_URL: pg.url }))
+      const viaSecret = await planDatabase(
+        options({ database: { url: { secret: 'PG_URL' } } }),
+        ctx('test', { PG_URL: pg.url }),
+      )
       expect(viaSecret.changes).toHaveLength(4)
     })
 
     it('says where it could not connect (host, port, database, user), never the password', async () => {
       const url = await closedUrl('hunter2')
       const port = new URL(url).port
-      const err = await connectDatabase({ url: { env: 'U' } }, { env: { U: url }, secret: () => '' }).then(() => undefined, (e: unknown) => e)
+      const err = await connectDatabase(
+        { url: { env: 'U' } },
+        { env: { U: url }, secret: () => '' },
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(err).toBeInstanceOf(CutoverError)
       expect(err).toMatchObject({ code: 'DATABASE_CONNECT' })
-      expect((err as Error).message).toBe(`cannot connect to PostgreSQL at 127.0.0.1:${port}, database finance as user cutover: connection refused (is the server running and listening there?)`)
+      expect((err as Error).message).toBe(
+        `cannot connect to PostgreSQL at 127.0.0.1:${port}, database finance as user cutover: connection refused (is the server running and listening there?)`,
+      )
       expect((err as Error).message).not.toContain('hunter2')
-      const unset = await connectDatabase({ url: { env: 'NOPE' } }, { env: {}, secret: () => '' }).then(() => undefined, (e: unknown) => e)
-      expect(unset).toMatchObject({ code: 'DATABASE_URL', message: expect.stringContaining('export NOPE') })
+      const unset = await connectDatabase(
+        { url: { env: 'NOPE' } },
+        { env: {}, secret: () => '' },
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(unset).toMatchObject({
+        code: 'DATABASE_URL',
+        message: expect.stringContaining('export NOPE'),
+      })
     })
   })
 
   describe('a file step and a database step in one apply', () => {
     it('a failing statement in the database rolls back the database and leaves every file as it was', async () => {
-      await pg.query(LIVE_SCHEMA.replace(AMQP_STUB, '').replace(/^INSERT INTO amqp\.broker .*$/m, ''))
-      await pg.query("ALTER TABLE amqp.broker ADD CONSTRAINT host_is_an_address CHECK (host ~ '^[0-9.]+$')")
+      await pg.query(
+        LIVE_SCHEMA.replace(AMQP_STUB, '').replace(/^INSERT INTO amqp\.broker .*$/m, ''),
+      )
+      await pg.query(
+        "ALTER TABLE amqp.broker ADD CONSTRAINT host_is_an_address CHECK (host ~ '^[0-9.]+$')",
+      )
       const dir = mkdtempSync(join(tmpdir(), 'cutover-live-files-'))
       mkdirSync(join(dir, 'root/etc'), { recursive: true })
       const config = 'amqp_host = 10.0.10.107\n'
       writeFileSync(join(dir, 'root/etc/finance.conf'), config)
-      writeFileSync(join(dir, 'cutover.yaml'), SPEC.replace('FINANCE_PG_URL', 'CUTOVER_T_URL') + '  - text: { files: [etc/finance.conf], addresses: names }\n')
+      writeFileSync(
+        join(dir, 'cutover.yaml'),
+        SPEC.replace('FINANCE_PG_URL', 'CUTOVER_T_URL') +
+          '  - text: { files: [etc/finance.conf], addresses: names }\n',
+      )
       const before = await definitions(pg)
       const io = memoryIo({ cwd: dir, env: { FINANCE_DB_PASSWORD: SECRET, CUTOVER_T_URL: pg.url } })
-      const code = await run(['apply', '--profile', 'test', '--yes', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root')], io)
+      const code = await run(
+        [
+          'apply',
+          '--profile',
+          'test',
+          '--yes',
+          '--spec',
+          join(dir, 'cutover.yaml'),
+          '--root',
+          join(dir, 'root'),
+        ],
+        io,
+      )
       expect(code).not.toBe(0)
       expect(io.err()).toMatch(/amqp\.broker\(broker_id=1\): .*host_is_an_address/)
       expect(readFileSync(join(dir, 'root/etc/finance.conf'), 'utf8')).toBe(config)
@@ -188,7 +290,10 @@ describe('a database step and NEVER_MATCHED', () => {
   it('is not warned of: its keys are not looked for in files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-live-keys-'))
     mkdirSync(join(dir, 'root'), { recursive: true })
-    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nsteps:\n  - sql:\n      database: { url: { env: CUTOVER_T_URL } }\n      functions: ["public.amqp_*"]\n      replace: { oas.staff: oas.office }\n')
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      'version: 1\nsteps:\n  - sql:\n      database: { url: { env: CUTOVER_T_URL } }\n      functions: ["public.amqp_*"]\n      replace: { oas.staff: oas.office }\n',
+    )
     const io = memoryIo({ cwd: dir, env: { CUTOVER_T_URL: pg.url } })
     expect(await run(['plan', '--root', 'root'], io), io.err()).toBe(0)
     expect(io.out()).toContain('Database: 2 object(s) to change')
@@ -205,7 +310,11 @@ describe('the sql step options', () => {
       return []
     } catch (e) {
       if (!(e instanceof SpecError)) throw e
-      return e.diagnostics.map((d) => ({ code: d.code, message: d.message, at: spec(step).slice(d.range.start, d.range.end) }))
+      return e.diagnostics.map((d) => ({
+        code: d.code,
+        message: d.message,
+        at: spec(step).slice(d.range.start, d.range.end),
+      }))
     }
   }
 
@@ -214,11 +323,21 @@ describe('the sql step options', () => {
     expect(codes('{ database: { url: { secret: U } } }')).toEqual([])
     expect(codes('{ database: { libpq: true } }')).toEqual([])
     expect(codes('{ files: [a.sql], database: { libpq: true } }')).toEqual([
-      { code: 'SPEC_VALUE', message: 'a sql step needs exactly one of files: (dumps) and database: (a live server)', at: '{ files: [a.sql], database: { libpq: true } }' },
+      {
+        code: 'SPEC_VALUE',
+        message: 'a sql step needs exactly one of files: (dumps) and database: (a live server)',
+        at: '{ files: [a.sql], database: { libpq: true } }',
+      },
     ])
     expect(codes('{ functions: [public.amqp_*] }')).toMatchObject([{ code: 'SPEC_VALUE' }])
-    expect(codes('{ database: { libpq: true, url: { env: X } } }')).toMatchObject([{ code: 'SPEC_VALUE', at: '{ libpq: true, url: { env: X } }' }])
-    expect(codes('{ database: { url: { secret: NOPE } } }')).toMatchObject([{ message: expect.stringContaining('unknown secret "NOPE"') }])
-    expect(codes('{ database: { url: postgres://u:pw@db/finance } }')).toMatchObject([{ code: 'SPEC_TYPE' }])
+    expect(codes('{ database: { libpq: true, url: { env: X } } }')).toMatchObject([
+      { code: 'SPEC_VALUE', at: '{ libpq: true, url: { env: X } }' },
+    ])
+    expect(codes('{ database: { url: { secret: NOPE } } }')).toMatchObject([
+      { message: expect.stringContaining('unknown secret "NOPE"') },
+    ])
+    expect(codes('{ database: { url: postgres://u:pw@db/finance } }')).toMatchObject([
+      { code: 'SPEC_TYPE' },
+    ])
   })
 })

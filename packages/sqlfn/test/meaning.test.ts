@@ -13,7 +13,12 @@ import { financeContext } from '../../../test/context.js'
 // Issue 15 §6: what the sql step writes is read back by PostgreSQL itself (PGlite, in process):
 // continued strings, COPY fields split at an escaped tab, and function names holding a dot.
 
-const opts = (extra: Partial<SqlOptions> = {}): SqlOptions => ({ files: ['*.sql'], addresses: 'names', variants: ['routing-keys'], ...extra })
+const opts = (extra: Partial<SqlOptions> = {}): SqlOptions => ({
+  files: ['*.sql'],
+  addresses: 'names',
+  variants: ['routing-keys'],
+  ...extra,
+})
 const context = (profile: string): Context => financeContext({ profile })
 
 async function rewrite(sql: string, o: SqlOptions, profile: string): Promise<string> {
@@ -63,17 +68,27 @@ describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", 
     "  ''staff''::text';",
     '',
   ].join('\n')
-  const call = (sql: string) => pglite(async (db) => {
-    await db.exec(sql)
-    const [keys] = (await db.query<{ k: string[] }>('SELECT public.amqp_keys() AS k')).rows
-    const [q] = (await db.query<{ q: string }>('SELECT public.amqp_q() AS q')).rows
-    const src = (await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'amqp_q'")).rows[0]!.prosrc
-    return { keys: keys!.k, q: q!.q, src }
-  })
+  const call = (sql: string) =>
+    pglite(async (db) => {
+      await db.exec(sql)
+      const [keys] = (await db.query<{ k: string[] }>('SELECT public.amqp_keys() AS k')).rows
+      const [q] = (await db.query<{ q: string }>('SELECT public.amqp_q() AS q')).rows
+      const src = (
+        await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'amqp_q'")
+      ).rows[0]!.prosrc
+      return { keys: keys!.k, q: q!.q, src }
+    })
 
   it('PostgreSQL reads the continued pieces as one value (the premise)', async () => {
     expect(await call(dump)).toEqual({
-      keys: ['oas.staff', 'host=10.0.10.48 dbname=finance', 'host=10.0.10.48', 'x\t10.0.10.48', 'oas.projects', 'oas.staffx'],
+      keys: [
+        'oas.staff',
+        'host=10.0.10.48 dbname=finance',
+        'host=10.0.10.48',
+        'x\t10.0.10.48',
+        'oas.projects',
+        'oas.staffx',
+      ],
       q: 'oas.staff',
       src: "SELECT 'oas.'\n  'staff'::text",
     })
@@ -81,16 +96,32 @@ describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", 
 
   it('is matched on its value and edited inside its pieces; PostgreSQL reads the rewritten values', async () => {
     const test = await rewrite(dump, opts(), 'test')
-    expect(test).toContain("ARRAY['oas.'\n    'staff.test', 'host=finance.thehumanjourney.net'\n    ' dbname=finance', 'host=finance.thehumanjourney.net'\n    '', E'x\\t'\n    'finance.thehumanjourney.net', 'oas.'\n    -- the projects key\n    'projects.test', 'oas.staff'\n   'x'];")
+    expect(test).toContain(
+      "ARRAY['oas.'\n    'staff.test', 'host=finance.thehumanjourney.net'\n    ' dbname=finance', 'host=finance.thehumanjourney.net'\n    '', E'x\\t'\n    'finance.thehumanjourney.net', 'oas.'\n    -- the projects key\n    'projects.test', 'oas.staff'\n   'x'];",
+    )
     expect(await call(test)).toEqual({
-      keys: ['oas.staff.test', 'host=finance.thehumanjourney.net dbname=finance', 'host=finance.thehumanjourney.net', 'x\tfinance.thehumanjourney.net', 'oas.projects.test', 'oas.staffx'],
+      keys: [
+        'oas.staff.test',
+        'host=finance.thehumanjourney.net dbname=finance',
+        'host=finance.thehumanjourney.net',
+        'x\tfinance.thehumanjourney.net',
+        'oas.projects.test',
+        'oas.staffx',
+      ],
       q: 'oas.staff.test',
       src: "SELECT 'oas.'\n  'staff.test'::text",
     })
     // planned again, nothing more; the live profile flips the keys back
     expect(await rewrite(test, opts(), 'test')).toBe(test)
     const live = await rewrite(test, opts(), 'live')
-    expect((await call(live)).keys).toEqual(['oas.staff', 'host=finance.thehumanjourney.net dbname=finance', 'host=finance.thehumanjourney.net', 'x\tfinance.thehumanjourney.net', 'oas.projects', 'oas.staffx'])
+    expect((await call(live)).keys).toEqual([
+      'oas.staff',
+      'host=finance.thehumanjourney.net dbname=finance',
+      'host=finance.thehumanjourney.net',
+      'x\tfinance.thehumanjourney.net',
+      'oas.projects',
+      'oas.staffx',
+    ])
   })
 
   it('a split old address or variant left in a statement that is not rewritten is a leftover at its first piece', async () => {
@@ -106,9 +137,27 @@ describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", 
     expect(r.edits).toEqual([])
     const at = (s: string) => sql.indexOf(s)
     expect(r.leftovers).toEqual([
-      { start: at('10.0.10.'), end: at("48' ||") + 2, text: "10.0.10.'\n  '48", reason: 'old address 10.0.10.48 split over string pieces: in function public.other, which functions: does not select' },
-      { start: at("oas.'"), end: at("staff' $$") + 5, text: "oas.'\n  'staff", reason: 'variant of another profile than "test" oas.staff split over string pieces: in function public.other, which functions: does not select' },
-      { start: at('10.0.\''), end: at("10.48'::") + 5, text: "10.0.'\n  '10.48", reason: 'old address 10.0.10.48 split over string pieces: in a CREATE VIEW statement, which this step does not rewrite' },
+      {
+        start: at('10.0.10.'),
+        end: at("48' ||") + 2,
+        text: "10.0.10.'\n  '48",
+        reason:
+          'old address 10.0.10.48 split over string pieces: in function public.other, which functions: does not select',
+      },
+      {
+        start: at("oas.'"),
+        end: at("staff' $$") + 5,
+        text: "oas.'\n  'staff",
+        reason:
+          'variant of another profile than "test" oas.staff split over string pieces: in function public.other, which functions: does not select',
+      },
+      {
+        start: at("10.0.'"),
+        end: at("10.48'::") + 5,
+        text: "10.0.'\n  '10.48",
+        reason:
+          'old address 10.0.10.48 split over string pieces: in a CREATE VIEW statement, which this step does not rewrite',
+      },
     ])
   })
 
@@ -116,16 +165,29 @@ describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", 
     const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-cont-'))
     mkdirSync(join(dir, 'root/backup'), { recursive: true })
     const file = join(dir, 'root/backup/schema.sql')
-    writeFileSync(file, "CREATE FUNCTION public.pull() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM dblink_connect('host=10.0.10.'\n    '48 dbname=finance');\nEND\n$$;\n")
-    writeFileSync(join(dir, 'cutover.yaml'), 'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names }\n')
+    writeFileSync(
+      file,
+      "CREATE FUNCTION public.pull() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM dblink_connect('host=10.0.10.'\n    '48 dbname=finance');\nEND\n$$;\n",
+    )
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names }\n',
+    )
     const io = memoryIo({ cwd: dir })
-    const code = await run(['apply', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root'), '--yes'], io)
+    const code = await run(
+      ['apply', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root'), '--yes'],
+      io,
+    )
     expect(code, io.err()).toBe(0)
     const after = readFileSync(file, 'utf8')
-    expect(after).toContain("dblink_connect('host=finance.thehumanjourney.net'\n    ' dbname=finance')")
+    expect(after).toContain(
+      "dblink_connect('host=finance.thehumanjourney.net'\n    ' dbname=finance')",
+    )
     const src = await pglite(async (db) => {
       await db.exec(after)
-      return (await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'pull'")).rows[0]!.prosrc
+      return (
+        await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'pull'")
+      ).rows[0]!.prosrc
     })
     expect(src).toContain("'host=finance.thehumanjourney.net'\n    ' dbname=finance'")
   })
@@ -135,29 +197,48 @@ describe('continued strings, any split (property, read back through PostgreSQL)'
   const quote = (v: string) => v.replace(/'/g, "''")
   it('a value split anywhere into pieces reads back as the rewrite of the joined value, and a second plan changes nothing', async () => {
     const o = opts({ tables: ['public.t'] })
-    const valueOf = (sql: string) => pglite(async (db) => {
-      await db.exec('CREATE TABLE public.t (v text);')
-      await db.exec(sql)
-      return (await db.query<{ v: string }>('SELECT v FROM public.t')).rows[0]!.v
-    })
-    const value = fc.constantFrom('oas.staff', 'oas.projects.test', 'host=10.0.10.48 dbname=f', "it's 10.0.10.48", 'postgresql://u@10.0.10.48/db', 'a 10.0.10.480 b', 'x\toas.staff')
+    const valueOf = (sql: string) =>
+      pglite(async (db) => {
+        await db.exec('CREATE TABLE public.t (v text);')
+        await db.exec(sql)
+        return (await db.query<{ v: string }>('SELECT v FROM public.t')).rows[0]!.v
+      })
+    const value = fc.constantFrom(
+      'oas.staff',
+      'oas.projects.test',
+      'host=10.0.10.48 dbname=f',
+      "it's 10.0.10.48",
+      'postgresql://u@10.0.10.48/db',
+      'a 10.0.10.480 b',
+      'x\toas.staff',
+    )
     const gap = fc.constantFrom('\n', ' \n  ', '\n-- note\n  ', '\r\n\t', '\n\n')
-    await fc.assert(fc.asyncProperty(value, fc.array(fc.nat(), { maxLength: 4 }), gap, fc.boolean(), async (v, cuts, g, escape) => {
-      const at = [...new Set(cuts.map((c) => c % (v.length + 1)))].sort((a, b) => a - b)
-      const parts = [0, ...at].map((from, k, all) => v.slice(from, all[k + 1] ?? v.length))
-      const enc = (x: string) => (escape ? quote(x).replace(/\t/g, '\\t') : quote(x))
-      const lit = `${escape ? 'E' : ''}'${parts.map(enc).join(`'${g}'`)}'`
-      const split = `INSERT INTO public.t VALUES (${lit});\n`
-      const whole = `INSERT INTO public.t VALUES (${escape ? 'E' : ''}'${enc(v)}');\n`
-      const out = await rewrite(split, o, 'test')
-      expect(await valueOf(out)).toBe(await valueOf(await rewrite(whole, o, 'test')))
-      expect(await rewrite(out, o, 'test')).toBe(out)
-    }), { numRuns: 60 })
+    await fc.assert(
+      fc.asyncProperty(
+        value,
+        fc.array(fc.nat(), { maxLength: 4 }),
+        gap,
+        fc.boolean(),
+        async (v, cuts, g, escape) => {
+          const at = [...new Set(cuts.map((c) => c % (v.length + 1)))].sort((a, b) => a - b)
+          const parts = [0, ...at].map((from, k, all) => v.slice(from, all[k + 1] ?? v.length))
+          const enc = (x: string) => (escape ? quote(x).replace(/\t/g, '\\t') : quote(x))
+          const lit = `${escape ? 'E' : ''}'${parts.map(enc).join(`'${g}'`)}'`
+          const split = `INSERT INTO public.t VALUES (${lit});\n`
+          const whole = `INSERT INTO public.t VALUES (${escape ? 'E' : ''}'${enc(v)}');\n`
+          const out = await rewrite(split, o, 'test')
+          expect(await valueOf(out)).toBe(await valueOf(await rewrite(whole, o, 'test')))
+          expect(await rewrite(out, o, 'test')).toBe(out)
+        },
+      ),
+      { numRuns: 60 },
+    )
   })
 })
 
 describe('COPY text rows are split as PostgreSQL splits them', () => {
-  const table = 'CREATE SCHEMA amqp;\nCREATE TABLE amqp.broker (broker_id integer, host text, vhost text);\n'
+  const table =
+    'CREATE SCHEMA amqp;\nCREATE TABLE amqp.broker (broker_id integer, host text, vhost text);\n'
   const rows = [
     '1\t10.0.10.107\tx\\\toas.staff',
     '2\tx\\\t10.0.10.48\toas.staff',
@@ -168,12 +249,17 @@ describe('COPY text rows are split as PostgreSQL splits them', () => {
   const dump = `${table}COPY amqp.broker (broker_id, host, vhost) FROM stdin;\n${rows}\n\\.\n`
 
   /** The rows PostgreSQL's own COPY reads from the data block of `sql`. */
-  const read = (sql: string) => pglite(async (db) => {
-    await db.exec(table)
-    const data = sql.slice(sql.indexOf('FROM stdin;\n') + 'FROM stdin;\n'.length)
-    await db.query("COPY amqp.broker FROM '/dev/blob'", [], { blob: new Blob([data]) })
-    return (await db.query<{ broker_id: number; host: string | null; vhost: string }>('SELECT * FROM amqp.broker ORDER BY broker_id')).rows.map((r) => [r.broker_id, r.host, r.vhost])
-  })
+  const read = (sql: string) =>
+    pglite(async (db) => {
+      await db.exec(table)
+      const data = sql.slice(sql.indexOf('FROM stdin;\n') + 'FROM stdin;\n'.length)
+      await db.query("COPY amqp.broker FROM '/dev/blob'", [], { blob: new Blob([data]) })
+      return (
+        await db.query<{ broker_id: number; host: string | null; vhost: string }>(
+          'SELECT * FROM amqp.broker ORDER BY broker_id',
+        )
+      ).rows.map((r) => [r.broker_id, r.host, r.vhost])
+    })
 
   it('PostgreSQL reads an escaped tab and an escaped line break inside a field (the premise)', async () => {
     expect(await read(dump)).toEqual([
@@ -196,8 +282,19 @@ describe('COPY text rows are split as PostgreSQL splits them', () => {
       [5, null, 'oas.staff.test'],
     ])
     const at = dump.indexOf('x\\\toas.staff') + 3
-    expect(r.leftovers).toEqual([{ start: at, end: at + 'oas.staff'.length, text: 'oas.staff', reason: expect.stringContaining('inside a value of COPY data of amqp.broker that no rule rewrites whole') }])
-    expect((await planSql(out, opts({ tables: ['amqp.broker'] }), context('test'))).edits).toEqual([])
+    expect(r.leftovers).toEqual([
+      {
+        start: at,
+        end: at + 'oas.staff'.length,
+        text: 'oas.staff',
+        reason: expect.stringContaining(
+          'inside a value of COPY data of amqp.broker that no rule rewrites whole',
+        ),
+      },
+    ])
+    expect((await planSql(out, opts({ tables: ['amqp.broker'] }), context('test'))).edits).toEqual(
+      [],
+    )
   })
 })
 
@@ -208,24 +305,50 @@ describe('a quoted function name holding a dot', () => {
     `CREATE FUNCTION "Sales"."x.y"() RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff'::text $$;`,
     '',
   ].join('\n')
-  const keys = (sql: string) => pglite(async (db) => {
-    await db.exec('CREATE SCHEMA "Sales";')
-    await db.exec(sql)
-    const rows = await db.query<{ a: string; b: string; c: string }>('SELECT public."amqp.staff"() AS a, public."amqp.other"() AS b, "Sales"."x.y"() AS c')
-    return rows.rows[0]
-  })
+  const keys = (sql: string) =>
+    pglite(async (db) => {
+      await db.exec('CREATE SCHEMA "Sales";')
+      await db.exec(sql)
+      const rows = await db.query<{ a: string; b: string; c: string }>(
+        'SELECT public."amqp.staff"() AS a, public."amqp.other"() AS b, "Sales"."x.y"() AS c',
+      )
+      return rows.rows[0]
+    })
 
   it.each([
-    ['every function (the default)', undefined, { a: 'oas.staff.test', b: 'oas.staff.test', c: 'oas.staff.test' }],
-    ['public."amqp.staff"', ['public."amqp.staff"'], { a: 'oas.staff.test', b: 'oas.staff', c: 'oas.staff' }],
-    ['public.amqp.staff', ['public.amqp.staff'], { a: 'oas.staff.test', b: 'oas.staff', c: 'oas.staff' }],
-    ['public.amqp.*', ['public.amqp.*'], { a: 'oas.staff.test', b: 'oas.staff.test', c: 'oas.staff' }],
-    ['"amqp.other" (any schema)', ['"amqp.other"'], { a: 'oas.staff', b: 'oas.staff.test', c: 'oas.staff' }],
+    [
+      'every function (the default)',
+      undefined,
+      { a: 'oas.staff.test', b: 'oas.staff.test', c: 'oas.staff.test' },
+    ],
+    [
+      'public."amqp.staff"',
+      ['public."amqp.staff"'],
+      { a: 'oas.staff.test', b: 'oas.staff', c: 'oas.staff' },
+    ],
+    [
+      'public.amqp.staff',
+      ['public.amqp.staff'],
+      { a: 'oas.staff.test', b: 'oas.staff', c: 'oas.staff' },
+    ],
+    [
+      'public.amqp.*',
+      ['public.amqp.*'],
+      { a: 'oas.staff.test', b: 'oas.staff.test', c: 'oas.staff' },
+    ],
+    [
+      '"amqp.other" (any schema)',
+      ['"amqp.other"'],
+      { a: 'oas.staff', b: 'oas.staff.test', c: 'oas.staff' },
+    ],
     ['Sales.*', ['Sales.*'], { a: 'oas.staff', b: 'oas.staff', c: 'oas.staff.test' }],
-  ])('is selected by %s; PostgreSQL runs the rewritten functions', async (_what, functions, expected) => {
-    const out = await rewrite(dump, opts(functions ? { functions } : {}), 'test')
-    expect(await keys(out)).toEqual(expected)
-  })
+  ])(
+    'is selected by %s; PostgreSQL runs the rewritten functions',
+    async (_what, functions, expected) => {
+      const out = await rewrite(dump, opts(functions ? { functions } : {}), 'test')
+      expect(await keys(out)).toEqual(expected)
+    },
+  )
 
   it('an unselected one is named in its leftover', async () => {
     const r = await planSql(dump, opts({ functions: ['public.amqp.staff'] }), context('test'))

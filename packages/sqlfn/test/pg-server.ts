@@ -25,7 +25,8 @@ async function withClient<T>(url: string, f: (c: import('pg').Client) => Promise
 }
 
 function queryer(url: string): PgServer['query'] {
-  return (sql, params) => withClient(url, async (c) => (await c.query(sql, params as unknown[])).rows)
+  return (sql, params) =>
+    withClient(url, async (c) => (await c.query(sql, params as unknown[])).rows)
 }
 
 /** Starts the test database (see the file comment). */
@@ -41,7 +42,10 @@ export async function startPg(): Promise<PgServer> {
       url,
       engine: 'PostgreSQL',
       query: queryer(url),
-      close: () => withClient(server, (c) => c.query(`DROP DATABASE ${name} WITH (FORCE)`)).then(() => undefined),
+      close: () =>
+        withClient(server, (c) => c.query(`DROP DATABASE ${name} WITH (FORCE)`)).then(
+          () => undefined,
+        ),
     }
   }
   const { PGlite } = await import('@electric-sql/pglite')

@@ -1,4 +1,12 @@
-import type { AliasDef, AliasEntry, AliasType, CmndSpec, Member, RuleEntry, SudoersDocument } from './types.js'
+import type {
+  AliasDef,
+  AliasEntry,
+  AliasType,
+  CmndSpec,
+  Member,
+  RuleEntry,
+  SudoersDocument,
+} from './types.js'
 
 /**
  * One command of a rule with everything sudo attaches to it: the rule's users and hosts, and
@@ -19,19 +27,30 @@ export interface FlatCommand {
 }
 
 const TAGS: Record<string, [string, boolean]> = {
-  NOPASSWD: ['nopasswd', true], PASSWD: ['nopasswd', false],
-  NOEXEC: ['noexec', true], EXEC: ['noexec', false],
-  SETENV: ['setenv', true], NOSETENV: ['setenv', false],
-  LOG_INPUT: ['log_input', true], NOLOG_INPUT: ['log_input', false],
-  LOG_OUTPUT: ['log_output', true], NOLOG_OUTPUT: ['log_output', false],
-  MAIL: ['send_mail', true], NOMAIL: ['send_mail', false],
-  FOLLOW: ['follow', true], NOFOLLOW: ['follow', false],
-  INTERCEPT: ['intercept', true], NOINTERCEPT: ['intercept', false],
+  NOPASSWD: ['nopasswd', true],
+  PASSWD: ['nopasswd', false],
+  NOEXEC: ['noexec', true],
+  EXEC: ['noexec', false],
+  SETENV: ['setenv', true],
+  NOSETENV: ['setenv', false],
+  LOG_INPUT: ['log_input', true],
+  NOLOG_INPUT: ['log_input', false],
+  LOG_OUTPUT: ['log_output', true],
+  NOLOG_OUTPUT: ['log_output', false],
+  MAIL: ['send_mail', true],
+  NOMAIL: ['send_mail', false],
+  FOLLOW: ['follow', true],
+  NOFOLLOW: ['follow', false],
+  INTERCEPT: ['intercept', true],
+  NOINTERCEPT: ['intercept', false],
 }
 
 /** Options sudo inherits one by one, and the pairs it inherits together. */
 const SINGLE = ['TIMEOUT', 'NOTBEFORE', 'NOTAFTER', 'CWD', 'CHROOT', 'APPARMOR_PROFILE']
-const PAIRS = [['ROLE', 'TYPE'], ['PRIVS', 'LIMITPRIVS']] as const
+const PAIRS = [
+  ['ROLE', 'TYPE'],
+  ['PRIVS', 'LIMITPRIVS'],
+] as const
 
 /**
  * A member as a comparable string: `user:root`, `group:wheel`, `alias:FOO`, `all`,
@@ -41,7 +60,10 @@ export function memberKey(m: Member): string {
   const base = m.kind === 'all' ? 'all' : `${m.kind}:${m.value}`
   const digests = new Map<string, string>()
   for (const d of m.digests ?? []) digests.set(d.algorithm, d.value)
-  const ds = [...digests].sort(([a], [b]) => a.localeCompare(b)).map(([a, v]) => `[${a}=${v}]`).join('')
+  const ds = [...digests]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([a, v]) => `[${a}=${v}]`)
+    .join('')
   return `${m.negated ? '!' : ''}${base}${ds}`
 }
 
@@ -63,7 +85,13 @@ export function flattenRule(rule: RuleEntry): FlatCommand[] {
   return out
 }
 
-function flatten(c: CmndSpec, users: string[], hosts: string[], prev: FlatCommand | undefined, prevImplied: boolean): { cmd: FlatCommand; implied: boolean } {
+function flatten(
+  c: CmndSpec,
+  users: string[],
+  hosts: string[],
+  prev: FlatCommand | undefined,
+  prevImplied: boolean,
+): { cmd: FlatCommand; implied: boolean } {
   const tags: Record<string, boolean> = {}
   for (const t of c.tags) {
     const [k, v] = TAGS[t.name]!
@@ -78,14 +106,21 @@ function flatten(c: CmndSpec, users: string[], hosts: string[], prev: FlatComman
   const own: Record<string, string> = {}
   for (const o of c.options) own[o.name] = o.value
   const options: Record<string, string> = { ...own }
-  for (const k of SINGLE) if (!(k in options) && prev?.options[k] !== undefined) options[k] = prev.options[k]
+  for (const k of SINGLE)
+    if (!(k in options) && prev?.options[k] !== undefined) options[k] = prev.options[k]
   for (const [a, b] of PAIRS) {
     if (!(a in own) && !(b in own)) {
       if (prev?.options[a] !== undefined) options[a] = prev.options[a]
       if (prev?.options[b] !== undefined) options[b] = prev.options[b]
     }
   }
-  const cmd: FlatCommand = { users, hosts, tags: sortKeys(tags), options: sortKeys(options), command: memberKey(c.command) }
+  const cmd: FlatCommand = {
+    users,
+    hosts,
+    tags: sortKeys(tags),
+    options: sortKeys(options),
+    command: memberKey(c.command),
+  }
   if (c.runas) {
     if (!c.runas.users && !c.runas.groups) cmd.runasUsers = ['myself']
     if (c.runas.users) cmd.runasUsers = c.runas.users.map(memberKey)
@@ -112,6 +147,10 @@ export function ruleKey(rule: RuleEntry): string {
 }
 
 /** Every alias definition of a document with its type, in file order. */
-export function listAliases(doc: SudoersDocument): Array<{ type: AliasType; def: AliasDef; entry: AliasEntry }> {
-  return doc.entries.flatMap((e) => (e.type === 'alias' ? e.defs.map((def) => ({ type: e.aliasType, def, entry: e })) : []))
+export function listAliases(
+  doc: SudoersDocument,
+): Array<{ type: AliasType; def: AliasDef; entry: AliasEntry }> {
+  return doc.entries.flatMap((e) =>
+    e.type === 'alias' ? e.defs.map((def) => ({ type: e.aliasType, def, entry: e })) : [],
+  )
 }

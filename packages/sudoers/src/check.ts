@@ -10,7 +10,11 @@ export interface CheckOptions {
   external?: Partial<Record<AliasType, readonly string[]>>
 }
 
-interface Ref { type: AliasType; member: Member; from?: string }
+interface Ref {
+  type: AliasType
+  member: Member
+  from?: string
+}
 
 /**
  * The package's own checks of a parsed document, beyond its syntax: `DUPLICATE_ALIAS`,
@@ -23,18 +27,36 @@ export function checkSudoers(doc: SudoersDocument, options: CheckOptions = {}): 
   for (const { type, def } of listAliases(doc)) {
     const key = `${type}:${def.name}`
     if (!ALIAS_NAME.test(def.name) || def.name === 'ALL') {
-      out.push({ code: 'BAD_ALIAS_NAME', severity: 'error', range: def.nameRange, message: `alias names are upper case (A-Z, 0-9, _), got "${def.name}"` })
+      out.push({
+        code: 'BAD_ALIAS_NAME',
+        severity: 'error',
+        range: def.nameRange,
+        message: `alias names are upper case (A-Z, 0-9, _), got "${def.name}"`,
+      })
     }
     if (defined.has(key)) {
-      out.push({ code: 'DUPLICATE_ALIAS', severity: 'error', range: def.nameRange, message: `${type}_Alias "${def.name}" is already defined` })
+      out.push({
+        code: 'DUPLICATE_ALIAS',
+        severity: 'error',
+        range: def.nameRange,
+        message: `${type}_Alias "${def.name}" is already defined`,
+      })
       continue
     }
-    defined.set(key, def.members.filter((m) => m.kind === 'alias').map((m) => m.value))
+    defined.set(
+      key,
+      def.members.filter((m) => m.kind === 'alias').map((m) => m.value),
+    )
   }
   for (const ref of references(doc)) {
     const ext = options.external?.[ref.type] ?? []
     if (!defined.has(`${ref.type}:${ref.member.value}`) && !ext.includes(ref.member.value)) {
-      out.push({ code: 'UNDEFINED_ALIAS', severity: 'error', range: ref.member.word, message: `${ref.type}_Alias "${ref.member.value}" is used but not defined` })
+      out.push({
+        code: 'UNDEFINED_ALIAS',
+        severity: 'error',
+        range: ref.member.word,
+        message: `${ref.type}_Alias "${ref.member.value}" is used but not defined`,
+      })
     }
   }
   out.push(...cycles(doc, defined))
@@ -85,7 +107,12 @@ function cycles(doc: SudoersDocument, defined: Map<string, string[]>): Diagnosti
   return out
 }
 
-function findCycle(node: string, type: AliasType, defined: Map<string, string[]>, stack: string[]): string[] | undefined {
+function findCycle(
+  node: string,
+  type: AliasType,
+  defined: Map<string, string[]>,
+  stack: string[],
+): string[] | undefined {
   if (stack.includes(node)) return stack[0] === node ? [...stack, node] : undefined
   for (const next of defined.get(node) ?? []) {
     const found = findCycle(`${type}:${next}`, type, defined, [...stack, node])

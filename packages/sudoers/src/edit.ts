@@ -11,7 +11,10 @@ export class SudoersSyntaxError extends CutoverError {
   readonly offset: number
   readonly text: string
   constructor(what: string, text: string, offset: number, message: string) {
-    super('SUDOERS_SYNTAX', `sudoers: ${what} "${text}" is malformed at column ${offset + 1}: ${message}`)
+    super(
+      'SUDOERS_SYNTAX',
+      `sudoers: ${what} "${text}" is malformed at column ${offset + 1}: ${message}`,
+    )
     this.name = 'SudoersSyntaxError'
     this.offset = offset
     this.text = text
@@ -19,7 +22,12 @@ export class SudoersSyntaxError extends CutoverError {
 }
 
 /** The keyword that defines an alias of each type. */
-export const ALIAS_KEYWORD: Readonly<Record<AliasType, string>> = { User: 'User_Alias', Runas: 'Runas_Alias', Host: 'Host_Alias', Cmnd: 'Cmnd_Alias' }
+export const ALIAS_KEYWORD: Readonly<Record<AliasType, string>> = {
+  User: 'User_Alias',
+  Runas: 'Runas_Alias',
+  Host: 'Host_Alias',
+  Cmnd: 'Cmnd_Alias',
+}
 
 const ITEM: Record<AliasType, (r: Reader) => Member> = {
   User: userMember,
@@ -38,7 +46,8 @@ export function parseMember(type: AliasType, text: string): Member {
     if (r.peek() !== undefined) r.fail('SYNTAX', `unexpected ${r.describe()} after the member`)
     return m
   } catch (e) {
-    if (e instanceof ParseFail) throw new SudoersSyntaxError(`${ALIAS_KEYWORD[type]} member`, text, e.range.start, e.message)
+    if (e instanceof ParseFail)
+      throw new SudoersSyntaxError(`${ALIAS_KEYWORD[type]} member`, text, e.range.start, e.message)
     throw e
   }
 }
@@ -50,7 +59,8 @@ export function parseRule(text: string): RuleEntry {
   if (err) throw new SudoersSyntaxError('rule', text.trim(), err.range.start, err.message)
   const rules = doc.entries.filter((e): e is RuleEntry => e.type === 'rule')
   const other = doc.entries.find((e) => e.type !== 'rule' && e.type !== 'blank')
-  if (rules.length !== 1 || other) throw new SudoersSyntaxError('rule', text.trim(), 0, 'expected exactly one user specification')
+  if (rules.length !== 1 || other)
+    throw new SudoersSyntaxError('rule', text.trim(), 0, 'expected exactly one user specification')
   return rules[0]!
 }
 
@@ -60,20 +70,44 @@ export function parseRule(text: string): RuleEntry {
  * A new alias goes after the last alias of its type (else after any alias, else before the
  * first rule, else at the end). Throws {@link SudoersSyntaxError} for a malformed member.
  */
-export function ensureAlias(doc: SudoersDocument, type: AliasType, name: string, members: readonly string[]): Edit[] {
+export function ensureAlias(
+  doc: SudoersDocument,
+  type: AliasType,
+  name: string,
+  members: readonly string[],
+): Edit[] {
   const wanted = members.map((m) => memberKey(parseMember(type, m)))
   const text = members.map((m) => m.trim()).join(', ')
   const found = listAliases(doc).find((a) => a.type === type && a.def.name === name)
   if (found) {
     const have = found.def.members.map(memberKey)
     if (have.length === wanted.length && have.every((k, i) => k === wanted[i])) return []
-    return [{ ...found.def.membersRange, text, rule: 'sudoers.aliases', summary: `redefine ${ALIAS_KEYWORD[type]} ${name}` }]
+    return [
+      {
+        ...found.def.membersRange,
+        text,
+        rule: 'sudoers.aliases',
+        summary: `redefine ${ALIAS_KEYWORD[type]} ${name}`,
+      },
+    ]
   }
-  return [insertLine(doc, aliasInsertPoint(doc, type), `${ALIAS_KEYWORD[type]} ${name} = ${text}`, 'sudoers.aliases', `define ${ALIAS_KEYWORD[type]} ${name}`)]
+  return [
+    insertLine(
+      doc,
+      aliasInsertPoint(doc, type),
+      `${ALIAS_KEYWORD[type]} ${name} = ${text}`,
+      'sudoers.aliases',
+      `define ${ALIAS_KEYWORD[type]} ${name}`,
+    ),
+  ]
 }
 
 /** Removes every definition of alias `name` (of `type`, or of any type); `[]` when there is none. */
-export function removeAlias(doc: SudoersDocument, type: AliasType | undefined, name: string): Edit[] {
+export function removeAlias(
+  doc: SudoersDocument,
+  type: AliasType | undefined,
+  name: string,
+): Edit[] {
   const edits: Edit[] = []
   for (const e of doc.entries) {
     if (e.type !== 'alias' || (type && e.aliasType !== type)) continue
@@ -96,8 +130,22 @@ function removeDefs(e: AliasEntry, hit: boolean[], summary: string): Edit[] {
     // take the separator on the side of a kept neighbour so that the line stays valid
     const next = e.defs[i + 1]
     const prev = e.defs[i - 1]
-    if (next && !hit[i + 1]) out.push({ start: d.range.start, end: next.range.start, text: '', rule: 'sudoers.remove', summary })
-    else if (prev) out.push({ start: prev.range.end, end: d.range.end, text: '', rule: 'sudoers.remove', summary })
+    if (next && !hit[i + 1])
+      out.push({
+        start: d.range.start,
+        end: next.range.start,
+        text: '',
+        rule: 'sudoers.remove',
+        summary,
+      })
+    else if (prev)
+      out.push({
+        start: prev.range.end,
+        end: d.range.end,
+        text: '',
+        rule: 'sudoers.remove',
+        summary,
+      })
   })
   return mergeAdjacent(out)
 }
@@ -120,7 +168,9 @@ function mergeAdjacent(edits: Edit[]): Edit[] {
 export function ensureRule(doc: SudoersDocument, text: string): Edit[] {
   const key = ruleKey(parseRule(text))
   if (doc.entries.some((e) => e.type === 'rule' && ruleKey(e) === key)) return []
-  return [insertLine(doc, ruleInsertPoint(doc), text.trim(), 'sudoers.rules', `add rule ${text.trim()}`)]
+  return [
+    insertLine(doc, ruleInsertPoint(doc), text.trim(), 'sudoers.rules', `add rule ${text.trim()}`),
+  ]
 }
 
 /** Removes every rule that sudo reads as `text`, whole lines; `[]` when there is none. */
@@ -128,7 +178,13 @@ export function removeRule(doc: SudoersDocument, text: string): Edit[] {
   const key = ruleKey(parseRule(text))
   return doc.entries
     .filter((e): e is RuleEntry => e.type === 'rule' && ruleKey(e) === key)
-    .map((e) => ({ start: e.start, end: e.end, text: '', rule: 'sudoers.remove', summary: `remove rule ${text.trim()}` }))
+    .map((e) => ({
+      start: e.start,
+      end: e.end,
+      text: '',
+      rule: 'sudoers.remove',
+      summary: `remove rule ${text.trim()}`,
+    }))
 }
 
 /** Renames host `from` to `to` in rules' host lists, Host_Alias members and `Defaults@` lines. */
@@ -136,7 +192,8 @@ export function renameHost(doc: SudoersDocument, from: string, to: string): Edit
   const edits: Edit[] = []
   const visit = (ms: readonly Member[] | undefined) => {
     for (const m of ms ?? []) {
-      if ((m.kind === 'host' || m.kind === 'network') && m.value === from) edits.push({ ...m.word, text: to, rule: 'sudoers.renameHost', summary: `${from} -> ${to}` })
+      if ((m.kind === 'host' || m.kind === 'network') && m.value === from)
+        edits.push({ ...m.word, text: to, rule: 'sudoers.renameHost', summary: `${from} -> ${to}` })
     }
   }
   for (const e of doc.entries) {
@@ -147,7 +204,13 @@ export function renameHost(doc: SudoersDocument, from: string, to: string): Edit
   return edits
 }
 
-function insertLine(doc: SudoersDocument, at: number, line: string, rule: string, summary: string): Edit {
+function insertLine(
+  doc: SudoersDocument,
+  at: number,
+  line: string,
+  rule: string,
+  summary: string,
+): Edit {
   const needsBreak = at === doc.source.length && at > 0 && !doc.source.endsWith('\n')
   let prefix = needsBreak ? doc.eol : ''
   // after a backslash continuation the new line would join the one before: a blank line ends it
@@ -174,5 +237,9 @@ function aliasInsertPoint(doc: SudoersDocument, type: AliasType): number {
 }
 
 function ruleInsertPoint(doc: SudoersDocument): number {
-  return lastEnd(doc.entries, (x) => x.type === 'rule') ?? lastEnd(doc.entries, (x) => x.type === 'alias') ?? doc.source.length
+  return (
+    lastEnd(doc.entries, (x) => x.type === 'rule') ??
+    lastEnd(doc.entries, (x) => x.type === 'alias') ??
+    doc.source.length
+  )
 }

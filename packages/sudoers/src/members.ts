@@ -33,8 +33,19 @@ function classifyUser(w: Word): { kind: MemberKind; value: string } {
   return { kind: 'user', value: v }
 }
 
-function member(kind: MemberKind, value: string, w: Word, neg: { count: number; start: number }): Member {
-  return { kind, value, negated: neg.count % 2 === 1, range: { start: neg.count ? neg.start : w.range.start, end: w.range.end }, word: w.range }
+function member(
+  kind: MemberKind,
+  value: string,
+  w: Word,
+  neg: { count: number; start: number },
+): Member {
+  return {
+    kind,
+    value,
+    negated: neg.count % 2 === 1,
+    range: { start: neg.count ? neg.start : w.range.start, end: w.range.end },
+    word: w.range,
+  }
 }
 
 function need(r: Reader, w: Word | undefined, what: string): Word {
@@ -57,7 +68,12 @@ export function userMember(r: Reader): Member {
 export function groupMember(r: Reader): Member {
   const neg = negations(r)
   const w = need(r, r.name(), 'a group name, alias or ALL')
-  const kind: MemberKind = !w.quoted && w.value === 'ALL' ? 'all' : !w.quoted && ALIAS_NAME.test(w.value) ? 'alias' : 'group'
+  const kind: MemberKind =
+    !w.quoted && w.value === 'ALL'
+      ? 'all'
+      : !w.quoted && ALIAS_NAME.test(w.value)
+        ? 'alias'
+        : 'group'
   return member(kind, w.value, w, neg)
 }
 
@@ -66,7 +82,11 @@ export function hostMember(r: Reader): Member {
   const neg = negations(r)
   const v6 = r.match(IPV6)
   if (v6 && WORD_END.test(r.src.slice(r.pos + v6[0].length, r.pos + v6[0].length + 3))) {
-    const w: Word = { value: v6[0], range: { start: r.pos, end: r.pos + v6[0].length }, quoted: false }
+    const w: Word = {
+      value: v6[0],
+      range: { start: r.pos, end: r.pos + v6[0].length },
+      quoted: false,
+    }
     r.pos = w.range.end
     return member('network', w.value, w, neg)
   }
@@ -83,7 +103,11 @@ function digests(r: Reader): Digest[] {
   for (;;) {
     const m = r.match(DIGEST)
     if (!m) break
-    out.push({ algorithm: m[1] as Digest['algorithm'], value: m[2]!, range: { start: r.pos, end: r.pos + m[0].length } })
+    out.push({
+      algorithm: m[1] as Digest['algorithm'],
+      value: m[2]!,
+      range: { start: r.pos, end: r.pos + m[0].length },
+    })
     r.pos += m[0].length
     r.blanks()
     if (r.eat(',')) r.blanks()
@@ -103,7 +127,11 @@ export function cmndMember(r: Reader, withArgs: boolean): Member {
   const negAll = { count: neg.count + neg2.count, start: neg.count ? neg.start : neg2.start }
   const head = r.match(/^[A-Z][A-Z0-9_]*/)
   if (head && WORD_END.test(r.src.slice(r.pos + head[0].length, r.pos + head[0].length + 3))) {
-    const w: Word = { value: head[0], range: { start: r.pos, end: r.pos + head[0].length }, quoted: false }
+    const w: Word = {
+      value: head[0],
+      range: { start: r.pos, end: r.pos + head[0].length },
+      quoted: false,
+    }
     r.pos = w.range.end
     if (ds.length && w.value !== 'ALL') r.fail('DIGEST', 'a digest requires a path name', w.range)
     const m = member(w.value === 'ALL' ? 'all' : 'alias', w.value, w, negAll)
@@ -130,7 +158,12 @@ export function cmndMember(r: Reader, withArgs: boolean): Member {
     args.push(a.value)
     end = a.range.end
   }
-  const m = member('command', args.length ? `${path} ${args.join(' ')}` : path, { ...w, range: { start: w.range.start, end } }, negAll)
+  const m = member(
+    'command',
+    args.length ? `${path} ${args.join(' ')}` : path,
+    { ...w, range: { start: w.range.start, end } },
+    negAll,
+  )
   m.path = path
   if (args.length) m.args = args.join(' ')
   return withDigests(m, ds, start)

@@ -2,18 +2,41 @@ import type { Diagnostic } from '@cutover/rewrite'
 import { cmndMember, groupMember, hostMember, list, userMember } from './members.js'
 import { ParseFail, Reader } from './reader.js'
 import type {
-  AliasDef, AliasEntry, AliasType, CmndOption, CmndSpec, DefaultsEntry, DefaultsParam, Entry, Member, Privilege, Runas, RuleEntry, SudoersDocument, Tag,
+  AliasDef,
+  AliasEntry,
+  AliasType,
+  CmndOption,
+  CmndSpec,
+  DefaultsEntry,
+  DefaultsParam,
+  Entry,
+  Member,
+  Privilege,
+  Runas,
+  RuleEntry,
+  SudoersDocument,
+  Tag,
 } from './types.js'
 
 const INCLUDE = /^[ \t]*([#@]include(?:dir)?)[ \t]+(.*?)[ \t]*\r?$/
 const ALIAS_KW = /^(User_Alias|Runas_Alias|Host_Alias|Cmnd_Alias|Cmd_Alias)(?=[ \t]|\\\r?\n)/
 const DEFAULTS_KW = /^Defaults(?=[:@>! \t]|\\\r?\n)/
-const OPTION = /^(CWD|CHROOT|ROLE|TYPE|TIMEOUT|NOTBEFORE|NOTAFTER|APPARMOR_PROFILE|PRIVS|LIMITPRIVS)=/
-const TAG = /^(NOPASSWD|PASSWD|NOEXEC|EXEC|SETENV|NOSETENV|LOG_INPUT|NOLOG_INPUT|LOG_OUTPUT|NOLOG_OUTPUT|MAIL|NOMAIL|FOLLOW|NOFOLLOW|INTERCEPT|NOINTERCEPT)[ \t]*:/
+const OPTION =
+  /^(CWD|CHROOT|ROLE|TYPE|TIMEOUT|NOTBEFORE|NOTAFTER|APPARMOR_PROFILE|PRIVS|LIMITPRIVS)=/
+const TAG =
+  /^(NOPASSWD|PASSWD|NOEXEC|EXEC|SETENV|NOSETENV|LOG_INPUT|NOLOG_INPUT|LOG_OUTPUT|NOLOG_OUTPUT|MAIL|NOMAIL|FOLLOW|NOFOLLOW|INTERCEPT|NOINTERCEPT)[ \t]*:/
 const PARAM = /^[A-Za-z_][A-Za-z0-9_]*/
 
-type Body = Omit<AliasEntry, keyof BaseFields> | Omit<DefaultsEntry, keyof BaseFields> | Omit<RuleEntry, keyof BaseFields>
-interface BaseFields { start: number; end: number; contentEnd: number; raw: string }
+type Body =
+  | Omit<AliasEntry, keyof BaseFields>
+  | Omit<DefaultsEntry, keyof BaseFields>
+  | Omit<RuleEntry, keyof BaseFields>
+interface BaseFields {
+  start: number
+  end: number
+  contentEnd: number
+  raw: string
+}
 
 /**
  * Parses a sudoers(5) file into entries that cover the source exactly: `printSudoers(doc)`
@@ -43,14 +66,25 @@ function parseEntry(src: string, start: number, errors: Diagnostic[]): Entry {
   if (r.atEnd()) {
     const lineEnd = physicalEnd(src, r.pos)
     const inc = INCLUDE.exec(src.slice(start, lineEnd))
-    const base = fields(src, start, lineEnd, r.peek() === '#' ? trimEnd(src, start, lineEnd) : start)
-    if (inc && inc[1]!.startsWith('#')) return { ...base, type: 'include', directive: inc[1]!, path: unquote(inc[2]!) }
+    const base = fields(
+      src,
+      start,
+      lineEnd,
+      r.peek() === '#' ? trimEnd(src, start, lineEnd) : start,
+    )
+    if (inc && inc[1]!.startsWith('#'))
+      return { ...base, type: 'include', directive: inc[1]!, path: unquote(inc[2]!) }
     return { ...base, type: r.peek() === '#' ? 'comment' : 'blank' }
   }
   const inc = r.peek() === '@' ? INCLUDE.exec(src.slice(start, physicalEnd(src, start))) : null
   if (inc) {
     const lineEnd = physicalEnd(src, start)
-    return { ...fields(src, start, lineEnd, trimEnd(src, start, lineEnd)), type: 'include', directive: inc[1]!, path: unquote(inc[2]!) }
+    return {
+      ...fields(src, start, lineEnd, trimEnd(src, start, lineEnd)),
+      type: 'include',
+      directive: inc[1]!,
+      path: unquote(inc[2]!),
+    }
   }
   try {
     const body = parseBody(r)
@@ -85,7 +119,12 @@ function logicalEnd(src: string, from: number): number {
   for (;;) {
     const nl = physicalEnd(src, i)
     const before = src[nl - 1] === '\r' ? nl - 2 : nl - 1
-    if (nl >= src.length || src[before] !== '\\' || src.lastIndexOf('#', nl) > src.lastIndexOf('\n', nl - 1)) return nl
+    if (
+      nl >= src.length ||
+      src[before] !== '\\' ||
+      src.lastIndexOf('#', nl) > src.lastIndexOf('\n', nl - 1)
+    )
+      return nl
     i = nl + 1
   }
 }
@@ -114,7 +153,12 @@ function aliasType(keyword: string): AliasType {
 function parseAlias(r: Reader, keyword: string): Body {
   r.pos += keyword.length
   const type = aliasType(keyword)
-  const item = type === 'User' || type === 'Runas' ? userMember : type === 'Host' ? hostMember : (x: Reader) => cmndMember(x, true)
+  const item =
+    type === 'User' || type === 'Runas'
+      ? userMember
+      : type === 'Host'
+        ? hostMember
+        : (x: Reader) => cmndMember(x, true)
   const defs: AliasDef[] = []
   r.blanks()
   for (;;) {
@@ -126,7 +170,13 @@ function parseAlias(r: Reader, keyword: string): Body {
     const membersStart = r.pos
     const members = list(r, item)
     const last = members[members.length - 1]!
-    defs.push({ name: name.value, nameRange: name.range, members, range: { start: name.range.start, end: last.range.end }, membersRange: { start: membersStart, end: last.range.end } })
+    defs.push({
+      name: name.value,
+      nameRange: name.range,
+      members,
+      range: { start: name.range.start, end: last.range.end },
+      membersRange: { start: membersStart, end: last.range.end },
+    })
     if (!r.separator(':')) break
   }
   return { type: 'alias', aliasType: type, keyword, defs }
@@ -138,10 +188,12 @@ function parseDefaults(r: Reader): Body {
   const k = r.peek()
   if (k === ':' || k === '@' || k === '>' || k === '!') {
     r.pos++
-    const item = k === '@' ? hostMember : k === '!' ? (x: Reader) => cmndMember(x, false) : userMember
+    const item =
+      k === '@' ? hostMember : k === '!' ? (x: Reader) => cmndMember(x, false) : userMember
     binding = { kind: k, members: list(r, item) }
   }
-  if (!r.blanks()) r.fail('SYNTAX', `expected a blank before the Defaults settings, got ${r.describe()}`)
+  if (!r.blanks())
+    r.fail('SYNTAX', `expected a blank before the Defaults settings, got ${r.describe()}`)
   const params: DefaultsParam[] = []
   for (;;) {
     params.push(defaultsParam(r))
@@ -214,7 +266,13 @@ function cmndSpec(r: Reader): CmndSpec {
     r.blanks()
   }
   const command = cmndMember(r, true)
-  return { ...(runas ? { runas } : {}), options, tags, command, range: { start, end: command.range.end } }
+  return {
+    ...(runas ? { runas } : {}),
+    options,
+    tags,
+    command,
+    range: { start, end: command.range.end },
+  }
 }
 
 function runasSpec(r: Reader): Runas {

@@ -2,13 +2,21 @@ import type { Range } from '@cutover/rewrite'
 
 /** Thrown inside the parser at the first error of an entry; the entry is then kept unparsed. */
 export class ParseFail extends Error {
-  constructor(readonly code: string, message: string, readonly range: Range) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly range: Range,
+  ) {
     super(message)
   }
 }
 
 /** A word read from the source: its unescaped value and where it stands. */
-export interface Word { value: string; range: Range; quoted: boolean }
+export interface Word {
+  value: string
+  range: Range
+  quoted: boolean
+}
 
 const BLANK = new Set([' ', '\t'])
 /** Characters that end a user, host or alias name unless escaped. */
@@ -26,7 +34,10 @@ const ESCAPABLE = new Set([',', ':', '=', '\\', ' ', '\t', '#', '!', '(', ')', '
  */
 export class Reader {
   pos: number
-  constructor(readonly src: string, start: number) {
+  constructor(
+    readonly src: string,
+    start: number,
+  ) {
     this.pos = start
   }
 
@@ -58,7 +69,11 @@ export class Reader {
   /** At the end of the entry's content: a line break, the end of the text, or a comment. */
   atEnd(): boolean {
     const c = this.peek()
-    return c === undefined || c === '\n' || (c === '#' && !/^#-?[0-9]/.test(this.src.slice(this.pos, this.pos + 3)))
+    return (
+      c === undefined ||
+      c === '\n' ||
+      (c === '#' && !/^#-?[0-9]/.test(this.src.slice(this.pos, this.pos + 3)))
+    )
   }
 
   /** Consumes `text` when it comes next. */
@@ -111,7 +126,8 @@ export class Reader {
     let value = ''
     for (;;) {
       const c = this.src[this.pos]
-      if (c === undefined || c === '\n') this.fail('UNTERMINATED', 'unterminated quoted string', { start, end: this.pos })
+      if (c === undefined || c === '\n')
+        this.fail('UNTERMINATED', 'unterminated quoted string', { start, end: this.pos })
       if (c === '"') break
       const k = this.continuation()
       if (k) {
@@ -133,7 +149,8 @@ export class Reader {
   /** A user, group, host or alias name (or a quoted one). Undefined when none stands here. */
   name(): Word | undefined {
     if (this.peek() === '"') return this.quoted()
-    if (this.peek() === '#' && !/^#-?[0-9]/.test(this.src.slice(this.pos, this.pos + 3))) return undefined
+    if (this.peek() === '#' && !/^#-?[0-9]/.test(this.src.slice(this.pos, this.pos + 3)))
+      return undefined
     return this.word(NAME_STOP)
   }
 
@@ -177,7 +194,11 @@ export class Reader {
     let value = '^'
     for (;;) {
       const c = this.src[i]
-      if (c === undefined || c === '\n') this.fail('UNTERMINATED', 'unterminated regular expression: it must end with $', { start, end: i })
+      if (c === undefined || c === '\n')
+        this.fail('UNTERMINATED', 'unterminated regular expression: it must end with $', {
+          start,
+          end: i,
+        })
       const k = this.continuation(i)
       if (k) {
         // sudo's lexer drops a continuation inside a regular expression with the indentation after it
@@ -191,7 +212,17 @@ export class Reader {
       }
       if (c === '$') {
         const n = this.src[i + 1]
-        if (n === undefined || n === ' ' || n === '\t' || n === ',' || n === ':' || n === '\n' || n === '\r' || (n === '\\' && this.continuation(i + 1))) break
+        if (
+          n === undefined ||
+          n === ' ' ||
+          n === '\t' ||
+          n === ',' ||
+          n === ':' ||
+          n === '\n' ||
+          n === '\r' ||
+          (n === '\\' && this.continuation(i + 1))
+        )
+          break
       }
       value += c
       i++

@@ -1,9 +1,30 @@
 import { statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { applyEdits, commonKeys, LineIndex, s, scanLeftovers, sortEdits, type Context, type Diagnostic, type Edit, type Schema, type StepKind, type Validator } from '@cutover/rewrite'
+import {
+  applyEdits,
+  commonKeys,
+  LineIndex,
+  s,
+  scanLeftovers,
+  sortEdits,
+  type Context,
+  type Diagnostic,
+  type Edit,
+  type Schema,
+  type StepKind,
+  type Validator,
+} from '@cutover/rewrite'
 import { checkSudoers } from './check.js'
-import { ensureAlias, ensureRule, parseMember, parseRule, removeAlias, removeRule, SudoersSyntaxError } from './edit.js'
+import {
+  ensureAlias,
+  ensureRule,
+  parseMember,
+  parseRule,
+  removeAlias,
+  removeRule,
+  SudoersSyntaxError,
+} from './edit.js'
 import { lintSudoers } from './lint.js'
 import { parseSudoers } from './parse.js'
 import type { AliasType } from './types.js'
@@ -48,32 +69,60 @@ function sudoersText(what: string, check: (v: string) => void): Schema<string> {
         if (!(e instanceof SudoersSyntaxError)) throw e
         const n = node as YamlNode
         const r = n.range ?? [at.start, at.end]
-        const plain = n.type === 'PLAIN' || ((n.type === 'QUOTE_SINGLE' || n.type === 'QUOTE_DOUBLE') && !/[\\'"\n]/.test(v))
+        const plain =
+          n.type === 'PLAIN' ||
+          ((n.type === 'QUOTE_SINGLE' || n.type === 'QUOTE_DOUBLE') && !/[\\'"\n]/.test(v))
         const lead = v.length - v.trimStart().length
         const start = plain ? r[0] + (n.type === 'PLAIN' ? 0 : 1) + lead + e.offset : r[0]
-        ctx.errors.push({ code: 'SUDOERS_SYNTAX', message: e.message, range: { start, end: plain ? start + 1 : r[1] } })
+        ctx.errors.push({
+          code: 'SUDOERS_SYNTAX',
+          message: e.message,
+          range: { start, end: plain ? start + 1 : r[1] },
+        })
         return undefined
       }
     },
   }
 }
 
-const ruleText = sudoersText('a sudoers rule such as "www-data ALL=(finance) NOPASSWD: FINANCESCRIPT"', (v) => void parseRule(v))
-const memberText = (type: AliasType) => sudoersText(`a ${type}_Alias member in sudoers syntax`, (v) => void parseMember(type, v))
-const aliasName = s.string({ describe: 'an alias name in upper case (A-Z, 0-9, _)', pattern: /^[A-Z][A-Z0-9_]*$/ })
+const ruleText = sudoersText(
+  'a sudoers rule such as "www-data ALL=(finance) NOPASSWD: FINANCESCRIPT"',
+  (v) => void parseRule(v),
+)
+const memberText = (type: AliasType) =>
+  sudoersText(`a ${type}_Alias member in sudoers syntax`, (v) => void parseMember(type, v))
+const aliasName = s.string({
+  describe: 'an alias name in upper case (A-Z, 0-9, _)',
+  pattern: /^[A-Z][A-Z0-9_]*$/,
+})
 
 const typedAlias: Schema<{ type: AliasType; members: string[] }> = {
   expected: 'a mapping with type (User, Runas, Host, Cmnd) and members',
-  json: () => s.object({ type: s.oneOf(['User', 'Runas', 'Host', 'Cmnd'] as const), members: s.array(s.string()) }).json(),
+  json: () =>
+    s
+      .object({
+        type: s.oneOf(['User', 'Runas', 'Host', 'Cmnd'] as const),
+        members: s.array(s.string()),
+      })
+      .json(),
   parse(node, ctx, at) {
-    const head = s.object({ type: s.oneOf(['User', 'Runas', 'Host', 'Cmnd'] as const), members: s.array(s.string(), { minItems: 1 }) }, { required: ['type', 'members'] })
+    const head = s.object(
+      {
+        type: s.oneOf(['User', 'Runas', 'Host', 'Cmnd'] as const),
+        members: s.array(s.string(), { minItems: 1 }),
+      },
+      { required: ['type', 'members'] },
+    )
     const scratch = { ...ctx, errors: [] as Diagnostic[] }
     const v = head.parse(node, scratch, at)
     if (v === undefined) {
       ctx.errors.push(...scratch.errors)
       return undefined
     }
-    const typed = s.object({ type: s.string(), members: s.array(memberText(v.type), { minItems: 1 }) }, { required: ['type', 'members'] })
+    const typed = s.object(
+      { type: s.string(), members: s.array(memberText(v.type), { minItems: 1 }) },
+      { required: ['type', 'members'] },
+    )
     return typed.parse(node, ctx, at) === undefined ? undefined : v
   },
 }
@@ -81,12 +130,21 @@ const typedAlias: Schema<{ type: AliasType; members: string[] }> = {
 const options = s.object(
   {
     ...commonKeys,
-    aliases: s.record(s.union(s.array(memberText('Cmnd'), { minItems: 1, describe: 'a list of Cmnd_Alias members' }), typedAlias), {
-      key: aliasName,
-      describe: 'a mapping of alias names to Cmnd members or { type, members }',
-    }),
+    aliases: s.record(
+      s.union(
+        s.array(memberText('Cmnd'), { minItems: 1, describe: 'a list of Cmnd_Alias members' }),
+        typedAlias,
+      ),
+      {
+        key: aliasName,
+        describe: 'a mapping of alias names to Cmnd members or { type, members }',
+      },
+    ),
     rules: s.array(ruleText, { describe: 'a list of sudoers rules' }),
-    remove: s.object({ aliases: s.array(aliasName, { describe: 'a list of alias names' }), rules: s.array(ruleText, { describe: 'a list of sudoers rules' }) }),
+    remove: s.object({
+      aliases: s.array(aliasName, { describe: 'a list of alias names' }),
+      rules: s.array(ruleText, { describe: 'a list of sudoers rules' }),
+    }),
   },
   { required: ['files'] },
 ) as unknown as Schema<SudoersOptions>
@@ -95,7 +153,8 @@ const options = s.object(
 function mergeInsertions(edits: Edit[]): Edit[] {
   const out: Edit[] = []
   for (const e of edits) {
-    const same = e.start === e.end ? out.find((x) => x.start === e.start && x.end === e.start) : undefined
+    const same =
+      e.start === e.end ? out.find((x) => x.start === e.start && x.end === e.start) : undefined
     if (!same) {
       out.push({ ...e })
       continue
@@ -173,15 +232,30 @@ function sudoersTargetChecks(path: string, ctx: Context, o: SudoersOptions): Dia
     created = true
   }
   const out: Diagnostic[] = []
-  const what = created ? `would be created with mode ${octal(mode)} (create: { mode: "${o.create!.mode}" })` : `has mode ${octal(mode)}`
+  const what = created
+    ? `would be created with mode ${octal(mode)} (create: { mode: "${o.create!.mode}" })`
+    : `has mode ${octal(mode)}`
   const owner = `owned by uid ${uid}${uid === 0 ? ' (root)' : ''}`
   const fix = 'sudoers files must be owned by root with mode 0440 (chown root:root, chmod 0440)'
   if (mode & 0o022) {
-    out.push({ code: 'SUDOERS_MODE', message: `${path} ${what}, ${owner}: sudo ignores a sudoers file that group or others can write, and anyone who can write it can become root; ${fix}`, range: at })
+    out.push({
+      code: 'SUDOERS_MODE',
+      message: `${path} ${what}, ${owner}: sudo ignores a sudoers file that group or others can write, and anyone who can write it can become root; ${fix}`,
+      range: at,
+    })
   } else if (created && mode & ~0o440) {
-    out.push({ code: 'SUDOERS_MODE', message: `${path} ${what}, ${owner}: sudo reads a new sudoers file only when root owns it, and cutover creates it within mode 0440 (write "0440")`, range: at })
+    out.push({
+      code: 'SUDOERS_MODE',
+      message: `${path} ${what}, ${owner}: sudo reads a new sudoers file only when root owns it, and cutover creates it within mode 0440 (write "0440")`,
+      range: at,
+    })
   } else if (mode & ~0o440) {
-    out.push({ code: 'SUDOERS_MODE', severity: 'warning', message: `${path} ${what}, ${owner}: sudo reads it, but visudo -c expects mode 0440 (chmod 0440)`, range: at })
+    out.push({
+      code: 'SUDOERS_MODE',
+      severity: 'warning',
+      message: `${path} ${what}, ${owner}: sudo reads it, but visudo -c expects mode 0440 (chmod 0440)`,
+      range: at,
+    })
   }
   if (uid !== 0) {
     const own = euid !== 0 && uid === euid
@@ -221,17 +295,28 @@ export const sudoersStep: StepKind<SudoersOptions> = {
   options,
   validators: [visudoValidator, sudoersChecksValidator, sudoersAccessValidator],
   alwaysPlan: (o) => Boolean(o.aliases || o.rules),
-  needles: (o) => [...(o.remove?.aliases ?? []), ...(o.remove?.rules ?? []).map((r) => r.trim().split(/\s/)[0]!)],
+  needles: (o) => [
+    ...(o.remove?.aliases ?? []),
+    ...(o.remove?.rules ?? []).map((r) => r.trim().split(/\s/)[0]!),
+  ],
   async plan(file, o, ctx) {
     const access = sudoersTargetChecks(file.path, ctx, o)
-    if (access.some((d) => d.severity !== 'warning')) return { edits: [], diagnostics: access, leftovers: [] }
+    if (access.some((d) => d.severity !== 'warning'))
+      return { edits: [], diagnostics: access, leftovers: [] }
     const doc = parseSudoers(file.text)
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
     const edits = sudoersEdits(doc, o)
     const sorted = sortEdits(edits)
     // with no edit the file is the one just parsed
     const after = sorted.length ? parseSudoers(applyEdits(file.text, sorted)) : doc
-    const found = [...after.errors, ...checkSudoers(after), ...(await lintSudoers(after, { root: ctx.root, ...(ctx.inRoot ? { inRoot: ctx.inRoot } : {}) }))]
+    const found = [
+      ...after.errors,
+      ...checkSudoers(after),
+      ...(await lintSudoers(after, {
+        root: ctx.root,
+        ...(ctx.inRoot ? { inRoot: ctx.inRoot } : {}),
+      })),
+    ]
     let index: LineIndex | undefined
     const diagnostics: Diagnostic[] = found.map((d) => {
       const start = unmap(d.range.start, sorted)
@@ -242,11 +327,17 @@ export const sudoersStep: StepKind<SudoersOptions> = {
         const p = (index ??= new LineIndex(after.source)).position(d.range.start)
         message += ` (in the added text, at ${p.line}:${p.col} of the planned file)`
       }
-      return { ...d, message, severity: 'warning', range: { start, end: Math.max(start, unmap(d.range.end, sorted)) } }
+      return {
+        ...d,
+        message,
+        severity: 'warning',
+        range: { start, end: Math.max(start, unmap(d.range.end, sorted)) },
+      }
     })
     const comments = doc.entries.filter((e) => e.type === 'comment')
     const leftovers = scanLeftovers(file.text, ctx, edits, {
-      reason: (start) => (comments.some((c) => c.start <= start && start < c.end) ? 'inside a comment' : undefined),
+      reason: (start) =>
+        comments.some((c) => c.start <= start && start < c.end) ? 'inside a comment' : undefined,
       fallback: 'the sudoers step does not rewrite addresses',
     })
     return { edits, diagnostics: [...access, ...diagnostics], leftovers }

@@ -22,10 +22,21 @@ function findVisudo(): Promise<string | undefined> {
 }
 
 async function lookVisudo(): Promise<string | undefined> {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'].filter(Boolean)
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/sbin',
+    '/sbin',
+    '/usr/local/sbin',
+  ].filter(Boolean)
   for (const d of dirs) {
     const p = join(d, 'visudo')
-    if (await access(p, constants.X_OK).then(() => true, () => false)) return p
+    if (
+      await access(p, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return p
   }
   return undefined
 }
@@ -43,13 +54,25 @@ export const visudoValidator: Validator = {
     return new Promise((resolve) => {
       // a hung visudo must not hold the apply (and its lock) for ever; it gets no secret of ours
       const ms = timeoutMs()
-      const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', LC_ALL: 'C' }
-      execFile(visudo, ['-cf', stagedPath], { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL', env }, (err, stdout, stderr) => {
-        if (!err) return resolve(undefined)
-        if (err.killed) return resolve(`sudoers: visudo -cf did not answer within ${ms / 1000} s for ${target} and was stopped (CUTOVER_TOOL_TIMEOUT_MS sets the limit)`)
-        const text = `${stdout}${stderr}`.split(stagedPath).join(target).trim()
-        resolve(`sudoers: visudo -cf rejects ${target}:\n${text}`)
-      })
+      const env = {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        LANG: 'C',
+        LC_ALL: 'C',
+      }
+      execFile(
+        visudo,
+        ['-cf', stagedPath],
+        { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL', env },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(undefined)
+          if (err.killed)
+            return resolve(
+              `sudoers: visudo -cf did not answer within ${ms / 1000} s for ${target} and was stopped (CUTOVER_TOOL_TIMEOUT_MS sets the limit)`,
+            )
+          const text = `${stdout}${stderr}`.split(stagedPath).join(target).trim()
+          resolve(`sudoers: visudo -cf rejects ${target}:\n${text}`)
+        },
+      )
     })
   },
 }

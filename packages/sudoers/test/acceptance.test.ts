@@ -7,16 +7,23 @@ import { memoryIo, run } from '../../cli/src/index.js'
 import { visudoValidator } from '../src/index.js'
 import { cvtsudoers, need, visudo } from './tools.js'
 
-const FINANCE = '/home/finance/synchCommand.sh . /home/finance/midnightScripts.sh /home/finance/.financeLock'
-const PULL = '/home/finance/synchCommand.sh . /home/finance/pullTimeSheets.sh * /home/finance/.financeLock'
-const SLIP = '/home/finance/synchCommand.sh . /home/finance/slipExpAndDatedProjects.sh /home/finance/.financeLock'
+const FINANCE =
+  '/home/finance/synchCommand.sh . /home/finance/midnightScripts.sh /home/finance/.financeLock'
+const PULL =
+  '/home/finance/synchCommand.sh . /home/finance/pullTimeSheets.sh * /home/finance/.financeLock'
+const SLIP =
+  '/home/finance/synchCommand.sh . /home/finance/slipExpAndDatedProjects.sh /home/finance/.financeLock'
 const ORIGINAL = [
   '# Cmnd alias specification',
   `Cmnd_Alias FINANCESCRIPT= ${FINANCE}`,
   'Defaults:www-data !requiretty',
   '',
 ].join('\n')
-const RULES = ['www-data ALL=(finance) NOPASSWD:FINANCESCRIPT', 'www-data ALL=(finance) NOPASSWD:PULLTSSCRIPT', 'www-data ALL=(finance) NOPASSWD:SLIPEXPSCRIPT']
+const RULES = [
+  'www-data ALL=(finance) NOPASSWD:FINANCESCRIPT',
+  'www-data ALL=(finance) NOPASSWD:PULLTSSCRIPT',
+  'www-data ALL=(finance) NOPASSWD:SLIPEXPSCRIPT',
+]
 
 function spec(rules: string[]): string {
   return [
@@ -37,7 +44,12 @@ function spec(rules: string[]): string {
   ].join('\n')
 }
 
-function tree(rules: string[]): { root: string; specPath: string; sudoers: string; hostname: string } {
+function tree(rules: string[]): {
+  root: string
+  specPath: string
+  sudoers: string
+  hostname: string
+} {
   const root = mkdtempSync(join(tmpdir(), 'sudoers-accept-'))
   mkdirSync(join(root, 'etc/sudoers.d'), { recursive: true })
   const sudoers = join(root, 'etc/sudoers.d/finance')
@@ -66,17 +78,34 @@ describe('finance sudoers through the CLI', () => {
     expect(readFileSync(t.hostname, 'utf8')).toBe('mentat-hub\n')
     if (need('visudo')) expect(visudo(t.sudoers)).toBeUndefined()
     if (need('cvtsudoers')) {
-      const json = cvtsudoers(t.sudoers) as { Command_Aliases: Record<string, unknown[]>; User_Specs: unknown[] }
-      expect(Object.keys(json.Command_Aliases).sort()).toEqual(['FINANCESCRIPT', 'PULLTSSCRIPT', 'SLIPEXPSCRIPT'])
+      const json = cvtsudoers(t.sudoers) as {
+        Command_Aliases: Record<string, unknown[]>
+        User_Specs: unknown[]
+      }
+      expect(Object.keys(json.Command_Aliases).sort()).toEqual([
+        'FINANCESCRIPT',
+        'PULLTSSCRIPT',
+        'SLIPEXPSCRIPT',
+      ])
       expect(json.Command_Aliases.PULLTSSCRIPT).toEqual([{ command: PULL.replace(/ +/g, ' ') }])
-      expect(json.User_Specs).toEqual(['FINANCESCRIPT', 'PULLTSSCRIPT', 'SLIPEXPSCRIPT'].map((a) => ({
-        User_List: [{ username: 'www-data' }],
-        Host_List: [{ hostname: 'ALL' }],
-        Cmnd_Specs: [{ runasusers: [{ username: 'finance' }], Options: [{ authenticate: false }], Commands: [{ cmndalias: a }] }],
-      })))
+      expect(json.User_Specs).toEqual(
+        ['FINANCESCRIPT', 'PULLTSSCRIPT', 'SLIPEXPSCRIPT'].map((a) => ({
+          User_List: [{ username: 'www-data' }],
+          Host_List: [{ hostname: 'ALL' }],
+          Cmnd_Specs: [
+            {
+              runasusers: [{ username: 'finance' }],
+              Options: [{ authenticate: false }],
+              Commands: [{ cmndalias: a }],
+            },
+          ],
+        })),
+      )
     }
     const again = memoryIo({ cwd: t.root })
-    expect(await run(['plan', '--spec', t.specPath, '--root', t.root, '--detailed-exitcode'], again)).toBe(0)
+    expect(
+      await run(['plan', '--spec', t.specPath, '--root', t.root, '--detailed-exitcode'], again),
+    ).toBe(0)
     expect(again.out()).toMatch(/WILDCARD_ARGS/)
   })
 
@@ -94,7 +123,9 @@ describe('finance sudoers through the CLI', () => {
     const before = [hash(t.sudoers), hash(t.hostname)]
     const io = memoryIo({ cwd: t.root })
     expect(await run(['apply', '--spec', t.specPath, '--root', t.root, '--yes'], io)).toBe(1)
-    expect(io.err()).toMatch(/validation failed, nothing was written[\s\S]*sudoers: [\s\S]*etc\/sudoers\.d\/finance:8:34: UNDEFINED_ALIAS/)
+    expect(io.err()).toMatch(
+      /validation failed, nothing was written[\s\S]*sudoers: [\s\S]*etc\/sudoers\.d\/finance:8:34: UNDEFINED_ALIAS/,
+    )
     expect([hash(t.sudoers), hash(t.hostname)]).toEqual(before)
   })
 })

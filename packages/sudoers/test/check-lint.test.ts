@@ -9,11 +9,21 @@ describe('parse diagnostics', () => {
     const src = 'root ALL = ALL\nwww-data ALL=(finance NOPASSWD: X\n# end\n'
     const doc = parseSudoers(src)
     expect(doc.entries.map((e) => e.type)).toEqual(['rule', 'unparsed', 'comment'])
-    expect(doc.errors).toMatchObject([{ code: 'SYNTAX', range: { start: src.indexOf('NOPASSWD') } }])
+    expect(doc.errors).toMatchObject([
+      { code: 'SYNTAX', range: { start: src.indexOf('NOPASSWD') } },
+    ])
   })
   it('tells comments from #include and #uid', () => {
-    const doc = parseSudoers('#includedir /etc/sudoers.d\n@include "/etc/x y"\n#0 ALL = ALL\n#comment\n#include_not\n')
-    expect(doc.entries.map((e) => e.type)).toEqual(['include', 'include', 'rule', 'comment', 'comment'])
+    const doc = parseSudoers(
+      '#includedir /etc/sudoers.d\n@include "/etc/x y"\n#0 ALL = ALL\n#comment\n#include_not\n',
+    )
+    expect(doc.entries.map((e) => e.type)).toEqual([
+      'include',
+      'include',
+      'rule',
+      'comment',
+      'comment',
+    ])
   })
 })
 
@@ -28,8 +38,15 @@ describe('checkSudoers', () => {
       '',
     ].join('\n')
     const ds = checkSudoers(parseSudoers(src))
-    expect(ds.map((d) => d.code).sort()).toEqual(['ALIAS_CYCLE', 'BAD_ALIAS_NAME', 'DUPLICATE_ALIAS', 'UNDEFINED_ALIAS'])
-    expect(ds.find((d) => d.code === 'DUPLICATE_ALIAS')).toMatchObject({ range: { start: src.indexOf('A = /bin/c') } })
+    expect(ds.map((d) => d.code).sort()).toEqual([
+      'ALIAS_CYCLE',
+      'BAD_ALIAS_NAME',
+      'DUPLICATE_ALIAS',
+      'UNDEFINED_ALIAS',
+    ])
+    expect(ds.find((d) => d.code === 'DUPLICATE_ALIAS')).toMatchObject({
+      range: { start: src.indexOf('A = /bin/c') },
+    })
   })
   it('accepts a clean file', () => {
     expect(checkSudoers(parseSudoers('Cmnd_Alias A = /bin/a\nroot ALL = A\n'))).toEqual([])
@@ -38,17 +55,23 @@ describe('checkSudoers', () => {
 
 describe('lintSudoers', () => {
   it('warns about wildcard arguments, NOPASSWD: ALL and relative arguments', async () => {
-    const src = 'Cmnd_Alias P = /home/finance/synchCommand.sh . /home/finance/pullTimeSheets.sh * /x\nops ALL = NOPASSWD: ALL\nwww ALL = P\n'
+    const src =
+      'Cmnd_Alias P = /home/finance/synchCommand.sh . /home/finance/pullTimeSheets.sh * /x\nops ALL = NOPASSWD: ALL\nwww ALL = P\n'
     const ds = await lintSudoers(parseSudoers(src))
     expect(ds.map((d) => d.code).sort()).toEqual(['NOPASSWD_ALL', 'RELATIVE_PATH', 'WILDCARD_ARGS'])
     expect(ds.every((d) => d.severity === 'warning')).toBe(true)
-    expect(ds.find((d) => d.code === 'NOPASSWD_ALL')).toMatchObject({ range: { start: src.indexOf('ALL\nwww') } })
+    expect(ds.find((d) => d.code === 'NOPASSWD_ALL')).toMatchObject({
+      range: { start: src.indexOf('ALL\nwww') },
+    })
   })
   it('warns when the runas user can write the command under the root', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sudoers-lint-'))
     mkdirSync(join(root, 'etc'))
     mkdirSync(join(root, 'opt/app'), { recursive: true })
-    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\nfinance:x:4242:4242::/home/finance:/bin/sh\n')
+    writeFileSync(
+      join(root, 'etc/passwd'),
+      'root:x:0:0::/root:/bin/sh\nfinance:x:4242:4242::/home/finance:/bin/sh\n',
+    )
     writeFileSync(join(root, 'etc/group'), 'finance:x:4242:\n')
     writeFileSync(join(root, 'opt/app/run.sh'), '#!/bin/sh\n')
     chmodSync(join(root, 'opt/app'), 0o755)
@@ -57,6 +80,8 @@ describe('lintSudoers', () => {
     expect(await lintSudoers(parseSudoers(src), { root })).toEqual([])
     chownSync(join(root, 'opt/app/run.sh'), 4242, 4242)
     const ds = await lintSudoers(parseSudoers(src), { root })
-    expect(ds).toMatchObject([{ code: 'RUNAS_WRITABLE', severity: 'warning', range: { start: src.indexOf('/opt') } }])
+    expect(ds).toMatchObject([
+      { code: 'RUNAS_WRITABLE', severity: 'warning', range: { start: src.indexOf('/opt') } },
+    ])
   })
 })

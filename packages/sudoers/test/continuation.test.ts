@@ -12,7 +12,10 @@ describe('a rule added after a backslash continuation', () => {
     ['Defaults!/bin/ls \\\nenv_reset\\\n'],
     ['Defaults env_reset,\\\n  always_set_home \\'],
   ])('stays a line of its own: %j', (src) => {
-    const out = applyEdits(src, ensureRule(parseSudoers(src), 'www-data ALL=(finance) NOPASSWD: /bin/true'))
+    const out = applyEdits(
+      src,
+      ensureRule(parseSudoers(src), 'www-data ALL=(finance) NOPASSWD: /bin/true'),
+    )
     const doc = parseSudoers(out)
     expect(doc.errors).toEqual([])
     expect(doc.entries.filter((e) => e.type === 'rule')).toHaveLength(1)

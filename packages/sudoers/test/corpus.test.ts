@@ -11,10 +11,12 @@ import { corpusPath } from '../../../test/corpus.js'
 const CORPUS = corpusPath('sudoers') + '/'
 
 function files(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n)
-    return statSync(p).isDirectory() ? files(p) : [p]
-  })
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n)
+      return statSync(p).isDirectory() ? files(p) : [p]
+    })
 }
 
 const all = files(CORPUS)
@@ -40,20 +42,29 @@ describe('semantic agreement with cvtsudoers', () => {
     for (const p of accepted) {
       const json = cvtsudoers(p)!
       const doc = parseSudoers(decodeText(readFileSync(p)).text)
-      const mine = { errors: doc.errors.map((e) => e.message), aliases: ourAliases(doc), rules: presenceOnly(flattenRules(doc)) }
+      const mine = {
+        errors: doc.errors.map((e) => e.message),
+        aliases: ourAliases(doc),
+        rules: presenceOnly(flattenRules(doc)),
+      }
       const theirs = { errors: [], aliases: jsonAliases(json), rules: presenceOnly(jsonFlat(json)) }
       expect.soft(mine, rel(p)).toEqual(theirs)
       if (isDeepStrictEqual(mine, theirs)) agree++
       else console.log(rel(p), JSON.stringify(mine.errors))
     }
-    console.log(`sudoers: ${agree} of ${accepted.length} corpus files that cvtsudoers accepts agree (of ${all.length} files)`)
+    console.log(
+      `sudoers: ${agree} of ${accepted.length} corpus files that cvtsudoers accepts agree (of ${all.length} files)`,
+    )
     expect(agree).toBe(accepted.length)
     expect(accepted.length).toBeGreaterThan(50)
   })
 })
 
-function ourAliases(doc: ReturnType<typeof parseSudoers>): Record<string, Record<string, string[]>> {
+function ourAliases(
+  doc: ReturnType<typeof parseSudoers>,
+): Record<string, Record<string, string[]>> {
   const out: Record<string, Record<string, string[]>> = {}
-  for (const { type, def } of listAliases(doc)) (out[type] ??= {})[def.name] = def.members.map(memberKey)
+  for (const { type, def } of listAliases(doc))
+    (out[type] ??= {})[def.name] = def.members.map(memberKey)
   return out
 }

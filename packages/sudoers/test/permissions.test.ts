@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -12,7 +21,12 @@ import { need } from './tools.js'
 const ORIGINAL = 'Cmnd_Alias FINANCESCRIPT = /home/finance/run.sh\n'
 const asRoot = process.geteuid?.() === 0
 
-function tree(opts: { mode?: number; uid?: number; create?: string }): { root: string; spec: string; target: string; created: string } {
+function tree(opts: { mode?: number; uid?: number; create?: string }): {
+  root: string
+  spec: string
+  target: string
+  created: string
+} {
   const root = mkdtempSync(join(tmpdir(), 'sudoers-perm-'))
   mkdirSync(join(root, 'etc/sudoers.d'), { recursive: true })
   const target = join(root, 'etc/sudoers.d/finance')
@@ -20,56 +34,76 @@ function tree(opts: { mode?: number; uid?: number; create?: string }): { root: s
   chmodSync(target, opts.mode ?? 0o440)
   if (opts.uid !== undefined) chownSync(target, opts.uid, opts.uid)
   const spec = join(root, 'cutover.yaml')
-  const files = opts.create ? '[etc/sudoers.d/finance, etc/sudoers.d/new]' : '[etc/sudoers.d/finance]'
-  writeFileSync(spec, [
-    'version: 1',
-    'steps:',
-    '  - sudoers:',
-    `      files: ${files}`,
-    ...(opts.create ? [`      create: { mode: "${opts.create}" }`] : []),
-    '      aliases: { PULLTSSCRIPT: [/home/finance/pull.sh] }',
-    '',
-  ].join('\n'))
+  const files = opts.create
+    ? '[etc/sudoers.d/finance, etc/sudoers.d/new]'
+    : '[etc/sudoers.d/finance]'
+  writeFileSync(
+    spec,
+    [
+      'version: 1',
+      'steps:',
+      '  - sudoers:',
+      `      files: ${files}`,
+      ...(opts.create ? [`      create: { mode: "${opts.create}" }`] : []),
+      '      aliases: { PULLTSSCRIPT: [/home/finance/pull.sh] }',
+      '',
+    ].join('\n'),
+  )
   return { root, spec, target, created: join(root, 'etc/sudoers.d/new') }
 }
 
-async function cli(t: { root: string; spec: string }, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  t: { root: string; spec: string },
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
   const io = memoryIo({ cwd: t.root })
   const code = await run([...args, '--spec', t.spec, '--root', t.root], io)
   return { code, out: io.out(), err: io.err() }
 }
 
 describe.skipIf(!asRoot)('sudoers targets: mode within 0440 and owner root (run as root)', () => {
-  it.each(['0666', '0646', '0620', '0442'])('refuses an existing file with mode %s, naming the file, mode and owner; nothing written', async (octal) => {
-    const mode = Number.parseInt(octal, 8)
-    const t = tree({ mode })
-    for (const cmd of ['plan', 'apply']) {
-      const r = await cli(t, cmd, ...(cmd === 'apply' ? ['--yes'] : []))
-      expect(r.code).toBe(1)
-      expect(r.err).toContain(`etc/sudoers.d/finance:1:1: SUDOERS_MODE etc/sudoers.d/finance has mode ${octal}, owned by uid 0 (root)`)
-      expect(r.err).not.toMatch(/\n\s+at /)
-    }
-    expect(readFileSync(t.target, 'utf8')).toBe(ORIGINAL)
-    expect(statSync(t.target).mode & 0o7777).toBe(mode)
-    expect(existsSync(join(t.root, 'var/lib/cutover'))).toBe(false)
-  })
+  it.each(['0666', '0646', '0620', '0442'])(
+    'refuses an existing file with mode %s, naming the file, mode and owner; nothing written',
+    async (octal) => {
+      const mode = Number.parseInt(octal, 8)
+      const t = tree({ mode })
+      for (const cmd of ['plan', 'apply']) {
+        const r = await cli(t, cmd, ...(cmd === 'apply' ? ['--yes'] : []))
+        expect(r.code).toBe(1)
+        expect(r.err).toContain(
+          `etc/sudoers.d/finance:1:1: SUDOERS_MODE etc/sudoers.d/finance has mode ${octal}, owned by uid 0 (root)`,
+        )
+        expect(r.err).not.toMatch(/\n\s+at /)
+      }
+      expect(readFileSync(t.target, 'utf8')).toBe(ORIGINAL)
+      expect(statSync(t.target).mode & 0o7777).toBe(mode)
+      expect(existsSync(join(t.root, 'var/lib/cutover'))).toBe(false)
+    },
+  )
 
   it('refuses an existing 0440 file that root does not own', async () => {
     const t = tree({ uid: 65534 })
     const r = await cli(t, 'apply', '--yes')
     expect(r.code).toBe(1)
-    expect(r.err).toContain('SUDOERS_OWNER etc/sudoers.d/finance has mode 0440, owned by uid 65534: sudo ignores a sudoers file that root does not own')
+    expect(r.err).toContain(
+      'SUDOERS_OWNER etc/sudoers.d/finance has mode 0440, owned by uid 65534: sudo ignores a sudoers file that root does not own',
+    )
     expect(readFileSync(t.target, 'utf8')).toBe(ORIGINAL)
   })
 
-  it.each(['0666', '0644', '0640', '0600'])('refuses create: { mode: "%s" } and creates nothing', async (mode) => {
-    const t = tree({ create: mode })
-    const r = await cli(t, 'apply', '--yes')
-    expect(r.code).toBe(1)
-    expect(r.err).toContain(`etc/sudoers.d/new:1:1: SUDOERS_MODE etc/sudoers.d/new would be created with mode ${mode} (create: { mode: "${mode}" })`)
-    expect(existsSync(t.created)).toBe(false)
-    expect(readFileSync(t.target, 'utf8')).toBe(ORIGINAL)
-  })
+  it.each(['0666', '0644', '0640', '0600'])(
+    'refuses create: { mode: "%s" } and creates nothing',
+    async (mode) => {
+      const t = tree({ create: mode })
+      const r = await cli(t, 'apply', '--yes')
+      expect(r.code).toBe(1)
+      expect(r.err).toContain(
+        `etc/sudoers.d/new:1:1: SUDOERS_MODE etc/sudoers.d/new would be created with mode ${mode} (create: { mode: "${mode}" })`,
+      )
+      expect(existsSync(t.created)).toBe(false)
+      expect(readFileSync(t.target, 'utf8')).toBe(ORIGINAL)
+    },
+  )
 
   it('creates with mode 0440 and rewrites a root-owned 0440 file, without a warning', async () => {
     const t = tree({ create: '0440' })
@@ -87,7 +121,9 @@ describe.skipIf(!asRoot)('sudoers targets: mode within 0440 and owner root (run 
     const t = tree({ mode: 0o644 })
     const r = await cli(t, 'apply', '--yes')
     expect(r.code, r.err).toBe(0)
-    expect(r.out + r.err).toContain('SUDOERS_MODE etc/sudoers.d/finance has mode 0644, owned by uid 0 (root): sudo reads it, but visudo -c expects mode 0440')
+    expect(r.out + r.err).toContain(
+      'SUDOERS_MODE etc/sudoers.d/finance has mode 0644, owned by uid 0 (root): sudo reads it, but visudo -c expects mode 0440',
+    )
     expect(readFileSync(t.target, 'utf8')).toContain('Cmnd_Alias PULLTSSCRIPT')
     expect(statSync(t.target).mode & 0o7777).toBe(0o644)
   })
@@ -102,7 +138,9 @@ describe.skipIf(!asRoot)('a saved plan applied after the target became writable 
     const io = memoryIo({ cwd: t.root })
     const code = await run(['apply', plan, '--root', t.root, '--yes'], io)
     expect(code).toBe(1)
-    expect(io.err()).toContain('etc/sudoers.d/finance would be installed with mode 0666, owned by uid 0: sudo ignores a sudoers file')
+    expect(io.err()).toContain(
+      'etc/sudoers.d/finance would be installed with mode 0666, owned by uid 0: sudo ignores a sudoers file',
+    )
     expect(readFileSync(t.target, 'utf8')).toBe(ORIGINAL)
     expect(statSync(t.target).mode & 0o7777).toBe(0o666)
   })
@@ -115,8 +153,25 @@ describe.skipIf(!asRoot)('sudoers targets as an unprivileged user (a copy of a m
     const t = tree({ uid: 65534 })
     spawnSync('chown', ['-R', '65534:65534', t.root])
     chmodSync(t.root, 0o755)
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'plan', '--spec', t.spec, '--root', t.root], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        bin,
+        'plan',
+        '--spec',
+        t.spec,
+        '--root',
+        t.root,
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+    )
     expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout + r.stderr).toContain('SUDOERS_OWNER etc/sudoers.d/finance has mode 0440, owned by uid 65534 (you, not root)')
+    expect(r.stdout + r.stderr).toContain(
+      'SUDOERS_OWNER etc/sudoers.d/finance has mode 0440, owned by uid 65534 (you, not root)',
+    )
   })
 })

@@ -31,16 +31,31 @@ export function jsonMemberKey(m: JMember, list: 'users' | 'groups' | 'hosts' | '
 }
 
 const JSON_TAGS: Record<string, [string, (v: boolean) => boolean]> = {
-  authenticate: ['nopasswd', (v) => !v], noexec: ['noexec', (v) => v], setenv: ['setenv', (v) => v],
-  log_input: ['log_input', (v) => v], log_output: ['log_output', (v) => v], send_mail: ['send_mail', (v) => v],
-  sudoedit_follow: ['follow', (v) => v], intercept: ['intercept', (v) => v],
+  authenticate: ['nopasswd', (v) => !v],
+  noexec: ['noexec', (v) => v],
+  setenv: ['setenv', (v) => v],
+  log_input: ['log_input', (v) => v],
+  log_output: ['log_output', (v) => v],
+  send_mail: ['send_mail', (v) => v],
+  sudoedit_follow: ['follow', (v) => v],
+  intercept: ['intercept', (v) => v],
 }
-const JSON_OPTIONS: Record<string, string> = { command_timeout: 'TIMEOUT', notbefore: 'NOTBEFORE', notafter: 'NOTAFTER', runcwd: 'CWD', runchroot: 'CHROOT' }
+const JSON_OPTIONS: Record<string, string> = {
+  command_timeout: 'TIMEOUT',
+  notbefore: 'NOTBEFORE',
+  notafter: 'NOTAFTER',
+  runcwd: 'CWD',
+  runchroot: 'CHROOT',
+}
 
 /** Options whose value sudo converts (seconds, normalised times): compared by presence only. */
 export const CONVERTED = new Set(['TIMEOUT', 'NOTBEFORE', 'NOTAFTER'])
 
-interface JSpec { User_List: JMember[]; Host_List: JMember[]; Cmnd_Specs: Array<Record<string, unknown>> }
+interface JSpec {
+  User_List: JMember[]
+  Host_List: JMember[]
+  Cmnd_Specs: Array<Record<string, unknown>>
+}
 
 /** cvtsudoers' User_Specs as flat commands, in order. */
 export function jsonFlat(doc: Record<string, unknown>): FlatCommand[] {
@@ -58,11 +73,20 @@ export function jsonFlat(doc: Record<string, unknown>): FlatCommand[] {
           else options[JSON_OPTIONS[k] ?? k.toUpperCase()] = String(v)
         }
       }
-      for (const o of (cs.SELinux_Spec ?? []) as Array<Record<string, unknown>>) for (const [k, v] of Object.entries(o)) options[k.toUpperCase()] = String(v)
+      for (const o of (cs.SELinux_Spec ?? []) as Array<Record<string, unknown>>)
+        for (const [k, v] of Object.entries(o)) options[k.toUpperCase()] = String(v)
       for (const c of (cs.Commands ?? []) as JMember[]) {
-        const flat: FlatCommand = { users, hosts, tags: sortKeys(tags), options: sortKeys(options), command: jsonMemberKey(c, 'cmnds') }
-        if (cs.runasusers) flat.runasUsers = (cs.runasusers as JMember[]).map((m) => jsonMemberKey(m, 'users'))
-        if (cs.runasgroups) flat.runasGroups = (cs.runasgroups as JMember[]).map((m) => jsonMemberKey(m, 'groups'))
+        const flat: FlatCommand = {
+          users,
+          hosts,
+          tags: sortKeys(tags),
+          options: sortKeys(options),
+          command: jsonMemberKey(c, 'cmnds'),
+        }
+        if (cs.runasusers)
+          flat.runasUsers = (cs.runasusers as JMember[]).map((m) => jsonMemberKey(m, 'users'))
+        if (cs.runasgroups)
+          flat.runasGroups = (cs.runasgroups as JMember[]).map((m) => jsonMemberKey(m, 'groups'))
         out.push(flat)
       }
     }
@@ -70,15 +94,24 @@ export function jsonFlat(doc: Record<string, unknown>): FlatCommand[] {
   return out
 }
 
-const ALIAS_KEYS: Record<string, string> = { User_Aliases: 'User', Runas_Aliases: 'Runas', Host_Aliases: 'Host', Command_Aliases: 'Cmnd' }
+const ALIAS_KEYS: Record<string, string> = {
+  User_Aliases: 'User',
+  Runas_Aliases: 'Runas',
+  Host_Aliases: 'Host',
+  Command_Aliases: 'Cmnd',
+}
 
 /** cvtsudoers' aliases as `type → name → member keys`. */
-export function jsonAliases(doc: Record<string, unknown>): Record<string, Record<string, string[]>> {
+export function jsonAliases(
+  doc: Record<string, unknown>,
+): Record<string, Record<string, string[]>> {
   const out: Record<string, Record<string, string[]>> = {}
   for (const [k, type] of Object.entries(ALIAS_KEYS)) {
     const group = (doc[k] ?? {}) as Record<string, JMember[]>
     for (const [name, members] of Object.entries(group)) {
-      ;(out[type] ??= {})[name] = members.map((m) => jsonMemberKey(m, type === 'Cmnd' ? 'cmnds' : type === 'Host' ? 'hosts' : 'users'))
+      ;(out[type] ??= {})[name] = members.map((m) =>
+        jsonMemberKey(m, type === 'Cmnd' ? 'cmnds' : type === 'Host' ? 'hosts' : 'users'),
+      )
     }
   }
   return out
@@ -91,7 +124,11 @@ export function jsonAliases(doc: Record<string, unknown>): Record<string, Record
 export function presenceOnly(flat: FlatCommand[]): FlatCommand[] {
   return flat.map((f) => ({
     ...f,
-    options: Object.fromEntries(Object.entries(f.options).filter(([k]) => k !== 'NOTAFTER').map(([k, v]) => [k, CONVERTED.has(k) ? '*' : v])),
+    options: Object.fromEntries(
+      Object.entries(f.options)
+        .filter(([k]) => k !== 'NOTAFTER')
+        .map(([k, v]) => [k, CONVERTED.has(k) ? '*' : v]),
+    ),
   }))
 }
 

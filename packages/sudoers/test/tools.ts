@@ -2,7 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process'
 
 /** Whether an executable is on PATH (or in /usr/sbin). */
 export function has(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' }).status === 0
+  return (
+    spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' })
+      .status === 0
+  )
 }
 
 /** True when `tool` is here; under CI=true a missing tool is an error, never a skip. */

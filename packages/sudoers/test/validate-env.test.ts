@@ -32,12 +32,16 @@ describe('visudo: timeout and environment', () => {
   it('a visudo that never answers fails validation with a timeout naming the target', async () => {
     fakeVisudo('exec sleep 1000')
     process.env.CUTOVER_TOOL_TIMEOUT_MS = '300'
-    expect(await visudoValidator.run(staged(), 'etc/sudoers.d/finance')).toMatch(/^sudoers: visudo -cf did not answer within 0\.3 s for etc\/sudoers\.d\/finance/)
+    expect(await visudoValidator.run(staged(), 'etc/sudoers.d/finance')).toMatch(
+      /^sudoers: visudo -cf did not answer within 0\.3 s for etc\/sudoers\.d\/finance/,
+    )
   })
 
   it('visudo gets PATH and the C locale, not the secrets of the environment', async () => {
     if (!need('visudo')) return
-    const real = execFileSync('sh', ['-c', 'command -v visudo || echo /usr/sbin/visudo'], { encoding: 'utf8' }).trim()
+    const real = execFileSync('sh', ['-c', 'command -v visudo || echo /usr/sbin/visudo'], {
+      encoding: 'utf8',
+    }).trim()
     const bin = fakeVisudo(`env > "$(dirname "$0")/env"\nexec '${real}' "$@"`)
     process.env.MOODLE_DB_PASSWORD = 'S3cret-moodle-pw'
     expect(await visudoValidator.run(staged(), 'etc/sudoers.d/finance')).toBeUndefined()

@@ -8,11 +8,29 @@ import { withLock } from '../transaction/lock.js'
 import { recordOnce, type OnceRecord } from '../plan/once.js'
 import type { PlanDocChange, PlanDocument } from '../plan/plan-doc.js'
 import { resolveRecordedSecrets } from '../spec/secrets.js'
-import { fileCredentialSpans, maskToolMessage, maskedHash, merge, sensitiveLines, sensitiveSpans, type SensitiveSpans, type Span, type ToolMessageMask } from '../diff/sensitive.js'
+import {
+  fileCredentialSpans,
+  maskToolMessage,
+  maskedHash,
+  merge,
+  sensitiveLines,
+  sensitiveSpans,
+  type SensitiveSpans,
+  type Span,
+  type ToolMessageMask,
+} from '../diff/sensitive.js'
 import { decodeText, encodeText, sha256 } from '../text/source.js'
 import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
 import type { Validator } from '../step/step.js'
-import { commitFiles, recover, type RecoverOptions, type RecoverReport, type TxParticipant, type TxResult, type TxTarget } from '../transaction/transaction.js'
+import {
+  commitFiles,
+  recover,
+  type RecoverOptions,
+  type RecoverReport,
+  type TxParticipant,
+  type TxResult,
+  type TxTarget,
+} from '../transaction/transaction.js'
 
 /** Options of {@link applyPlanDocument}. */
 export interface ApplyOptions extends RecoverOptions {
@@ -25,7 +43,10 @@ export interface ApplyOptions extends RecoverOptions {
 }
 
 /** What an apply did, with what recovery found first. */
-export interface ApplyResult extends TxResult { recovered: RecoverReport; staleLock?: string }
+export interface ApplyResult extends TxResult {
+  recovered: RecoverReport
+  staleLock?: string
+}
 
 /**
  * Applies exactly a plan document: under the state directory's lock, after recovering any
@@ -33,17 +54,31 @@ export interface ApplyResult extends TxResult { recovered: RecoverReport; staleL
  * naming each changed file (nothing written) when one differs from the plan; re-resolves secrets
  * from the environment; then writes all targets or none.
  */
-export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions): Promise<ApplyResult> {
+export async function applyPlanDocument(
+  doc: PlanDocument,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
   return withLock(options.stateDir, 'cutover apply', async (lock) => {
     const recovered = await recover(options)
     const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
     const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
     const { targets, mask } = await buildTargets(doc, secrets, options)
-    const participants = [...(options.participants ?? []), ...databaseParticipants(doc, secrets, options)]
-    if (targets.length === 0 && participants.length === 0) return { txid: '', written: [], warnings: [], recovered, ...stale }
-    const journalDatabase = doc.database?.length ? { changes: doc.database, secrets: doc.secrets } : undefined
+    const participants = [
+      ...(options.participants ?? []),
+      ...databaseParticipants(doc, secrets, options),
+    ]
+    if (targets.length === 0 && participants.length === 0)
+      return { txid: '', written: [], warnings: [], recovered, ...stale }
+    const journalDatabase = doc.database?.length
+      ? { changes: doc.database, secrets: doc.secrets }
+      : undefined
     try {
-      const result = await commitFiles(targets, { ...options, participants, meta: { spec: doc.spec, profile: doc.profile, once: true }, ...(journalDatabase ? { journalDatabase } : {}) })
+      const result = await commitFiles(targets, {
+        ...options,
+        participants,
+        meta: { spec: doc.spec, profile: doc.profile, once: true },
+        ...(journalDatabase ? { journalDatabase } : {}),
+      })
       return { ...result, recovered, ...stale }
     } catch (e) {
       // a validator's message may quote the staged file (visudo shows the line, php -l the token)
@@ -53,19 +88,31 @@ export async function applyPlanDocument(doc: PlanDocument, options: ApplyOptions
   })
 }
 
-function databaseParticipants(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): TxParticipant[] {
+function databaseParticipants(
+  doc: PlanDocument,
+  secrets: Map<string, string>,
+  options: ApplyOptions,
+): TxParticipant[] {
   const byKind = new Map<string, DatabaseChange[]>()
   for (const c of doc.database ?? []) byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c])
   const out: TxParticipant[] = []
   for (const [kind, changes] of byKind) {
     const target = options.database?.(kind)
-    if (!target) throw new CutoverError('PLAN_INVALID', `the plan changes a database through step kind "${kind}", which this cutover cannot apply`)
+    if (!target)
+      throw new CutoverError(
+        'PLAN_INVALID',
+        `the plan changes a database through step kind "${kind}", which this cutover cannot apply`,
+      )
     out.push(...target.participants(changes, { env: options.env ?? process.env, secrets }))
   }
   return out
 }
 
-async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, options: ApplyOptions): Promise<{ targets: TxTarget[]; mask: ToolMessageMask }> {
+async function buildTargets(
+  doc: PlanDocument,
+  secrets: Map<string, string>,
+  options: ApplyOptions,
+): Promise<{ targets: TxTarget[]; mask: ToolMessageMask }> {
   const stale: string[] = []
   const replays: Replay[] = []
   const refused: string[] = []
@@ -80,7 +127,12 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
       refused.push(e.message)
       continue
     }
-    const planned = c.link ?? c.target.split('/').filter((p) => p !== '' && p !== '.').join('/')
+    const planned =
+      c.link ??
+      c.target
+        .split('/')
+        .filter((p) => p !== '' && p !== '.')
+        .join('/')
     if (where && where.rel !== planned) {
       stale.push(`${c.target}: now leads to ${where.rel} in the root, planned ${planned}`)
       continue
@@ -92,7 +144,9 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
       bytes = readNoFollow(path)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || c.before !== 'absent') {
-        stale.push(`${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`)
+        stale.push(
+          `${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`,
+        )
         continue
       }
     }
@@ -105,9 +159,19 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
     const { text, encoding } = bytes ? decodeText(bytes) : { text: '', encoding: c.encoding }
     const byPass = new Map<number, Edit[]>()
     for (const e of c.edits) {
-      const value = e.secret ? encodeValue(secrets.get(e.secret.name) ?? missing(e.secret.name), e.secret.encoding) : e.text!
+      const value = e.secret
+        ? encodeValue(secrets.get(e.secret.name) ?? missing(e.secret.name), e.secret.encoding)
+        : e.text!
       const list = byPass.get(e.pass) ?? []
-      list.push({ start: e.start, end: e.end, text: value, rule: e.rule, ...(e.secret ? { secret: e.secret } : {}), ...(e.sensitive ? { sensitive: true } : {}), ...(typeof e.once === 'string' ? { once: e.once } : {}) })
+      list.push({
+        start: e.start,
+        end: e.end,
+        text: value,
+        rule: e.rule,
+        ...(e.secret ? { secret: e.secret } : {}),
+        ...(e.sensitive ? { sensitive: true } : {}),
+        ...(typeof e.once === 'string' ? { once: e.once } : {}),
+      })
       byPass.set(e.pass, list)
     }
     const passes = [...byPass.keys()].sort((a, b) => a - b).map((k) => byPass.get(k)!)
@@ -125,42 +189,103 @@ async function buildTargets(doc: PlanDocument, secrets: Map<string, string>, opt
       stale.push(`${c.target}: changed since the plan (its edits no longer fit)`)
       continue
     }
-    replays.push({ c, path, now, text, encoding, after, spans: sensitiveSpans(text, passes), once: [...once.values()] })
+    replays.push({
+      c,
+      path,
+      now,
+      text,
+      encoding,
+      after,
+      spans: sensitiveSpans(text, passes),
+      once: [...once.values()],
+    })
   }
   // as when planning: every old value and written secret of the plan is masked in the hashes of
   // the files that have a salt
   const hashed = [...new Set(replays.flatMap((r) => [...r.spans.old, ...r.spans.written]))]
   for (const r of replays) {
     if (r.c.salt === undefined || r.now === 'absent') continue
-    const now = maskedHash(r.text, [...r.spans.before, ...fileCredentialSpans(r.text, r.c.target)], hashed, r.c.salt, r.encoding)
-    if (now !== r.c.before) stale.push(`${r.c.target}: changed since the plan (planned ${r.c.before}, now ${now})`)
+    const now = maskedHash(
+      r.text,
+      [...r.spans.before, ...fileCredentialSpans(r.text, r.c.target)],
+      hashed,
+      r.c.salt,
+      r.encoding,
+    )
+    if (now !== r.c.before)
+      stale.push(`${r.c.target}: changed since the plan (planned ${r.c.before}, now ${now})`)
   }
-  if (refused.length) throw new CutoverError('OUTSIDE_ROOT', `the plan leads out of its root, nothing was written:\n${refused.map((s) => `  ${s}`).join('\n')}`)
+  if (refused.length)
+    throw new CutoverError(
+      'OUTSIDE_ROOT',
+      `the plan leads out of its root, nothing was written:\n${refused.map((s) => `  ${s}`).join('\n')}`,
+    )
   if (stale.length) {
-    throw new StalePlanError(`the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`)
+    throw new StalePlanError(
+      `the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`,
+    )
   }
   const targets: TxTarget[] = []
   // what a validator's message must not show: the secrets and old values of the plan, by
   // position on the lines of the staged files that hold them
   const lines = new Map<string, Span[]>()
-  for (const r of replays) for (const [line, cols] of sensitiveLines(r.after, r.spans.after)) lines.set(line, merge([...(lines.get(line) ?? []), ...cols]))
-  const mask: ToolMessageMask = { values: [...hashed, ...secrets.values()], lines, keep: [...doc.changes.map((c) => c.target), options.stateDir] }
+  for (const r of replays)
+    for (const [line, cols] of sensitiveLines(r.after, r.spans.after))
+      lines.set(line, merge([...(lines.get(line) ?? []), ...cols]))
+  const mask: ToolMessageMask = {
+    values: [...hashed, ...secrets.values()],
+    lines,
+    keep: [...doc.changes.map((c) => c.target), options.stateDir],
+  }
   for (const { c, path, now, after: text, spans, once } of replays) {
     const content = encodeText(text, c.encoding)
-    const after = c.salt !== undefined ? maskedHash(text, [...spans.after, ...fileCredentialSpans(text, c.target)], hashed, c.salt, c.encoding) : sha256(content)
+    const after =
+      c.salt !== undefined
+        ? maskedHash(
+            text,
+            [...spans.after, ...fileCredentialSpans(text, c.target)],
+            hashed,
+            c.salt,
+            c.encoding,
+          )
+        : sha256(content)
     if (after !== c.after) {
-      throw new CutoverError('PLAN_INVALID', `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`)
+      throw new CutoverError(
+        'PLAN_INVALID',
+        `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`,
+      )
     }
-    const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
+    const validators = c.validators.map(
+      (n) => options.validator(n) ?? unknownValidator(n, c.target),
+    )
     // the transaction re-checks the file's real hash just before its rename
     // `path` was resolved in the root just now, link-free: a link put on it since is refused, not followed
-    targets.push({ target: c.target, path, exact: true, before: now, content, validators, ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}), ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}), ...(once.length ? { once } : {}) })
+    targets.push({
+      target: c.target,
+      path,
+      exact: true,
+      before: now,
+      content,
+      validators,
+      ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}),
+      ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}),
+      ...(once.length ? { once } : {}),
+    })
   }
   return { targets, mask }
 }
 
 /** A change of a plan replayed on the file as it is now. */
-interface Replay { c: PlanDocChange; path: string; now: string; text: string; encoding: string; after: string; spans: SensitiveSpans; once: OnceRecord[] }
+interface Replay {
+  c: PlanDocChange
+  path: string
+  now: string
+  text: string
+  encoding: string
+  after: string
+  spans: SensitiveSpans
+  once: OnceRecord[]
+}
 
 /** A file's bytes; a link at its last part is not followed (the open fails). */
 function readNoFollow(path: string): Buffer {
@@ -177,7 +302,11 @@ function planRoot(root: string): RootResolver {
   try {
     return new RootResolver(root)
   } catch (e) {
-    throw new CutoverError('PLAN_ROOT', `cannot use the plan's root ${root}: ${(e as Error).message}`, { cause: e })
+    throw new CutoverError(
+      'PLAN_ROOT',
+      `cannot use the plan's root ${root}: ${(e as Error).message}`,
+      { cause: e },
+    )
   }
 }
 
@@ -186,7 +315,10 @@ function missing(name: string): never {
 }
 
 function unknownValidator(name: string, target: string): never {
-  throw new CutoverError('PLAN_INVALID', `${target}: the plan asks for validator "${name}", which this cutover does not have`)
+  throw new CutoverError(
+    'PLAN_INVALID',
+    `${target}: the plan asks for validator "${name}", which this cutover does not have`,
+  )
 }
 
 /** Runs {@link recover} under the state directory's lock. */

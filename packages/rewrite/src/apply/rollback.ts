@@ -6,7 +6,14 @@ import { CutoverError } from '../errors.js'
 import { readJournals } from '../transaction/journal.js'
 import { withLock } from '../transaction/lock.js'
 import { sha256 } from '../text/source.js'
-import { commitFiles, recover, type RecoverReport, type TxOptions, type TxResult, type TxTarget } from '../transaction/transaction.js'
+import {
+  commitFiles,
+  recover,
+  type RecoverReport,
+  type TxOptions,
+  type TxResult,
+  type TxTarget,
+} from '../transaction/transaction.js'
 
 /** Options of {@link rollbackLast}. */
 export interface RollbackOptions extends TxOptions {
@@ -17,7 +24,11 @@ export interface RollbackOptions extends TxOptions {
 }
 
 /** What a rollback did. */
-export interface RollbackResult extends TxResult { restored: string; recovered: RecoverReport; cancelled?: boolean }
+export interface RollbackResult extends TxResult {
+  restored: string
+  recovered: RecoverReport
+  cancelled?: boolean
+}
 
 /**
  * Restores the last committed apply transaction that was not rolled back yet from its backups,
@@ -29,11 +40,24 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
   return withLock(options.stateDir, 'cutover rollback', async () => {
     const recovered = await recover(options)
     const journals = await readJournals(options.stateDir)
-    const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
-    const last = journals.filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid)).pop()
-    if (!last) throw new CutoverError('NOTHING_TO_ROLL_BACK', `no applied transaction to roll back in ${options.stateDir}`)
+    const undone = new Set(
+      journals
+        .filter((j) => j.kind === 'rollback' && j.state === 'committed')
+        .map((j) => j.restores),
+    )
+    const last = journals
+      .filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid))
+      .pop()
+    if (!last)
+      throw new CutoverError(
+        'NOTHING_TO_ROLL_BACK',
+        `no applied transaction to roll back in ${options.stateDir}`,
+      )
     if (last.database?.changes.length) {
-      throw new CutoverError('ROLLBACK_DATABASE', `transaction ${last.txid} also changed a database (${last.database.changes.map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`)
+      throw new CutoverError(
+        'ROLLBACK_DATABASE',
+        `transaction ${last.txid} also changed a database (${last.database.changes.map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`,
+      )
     }
     const changed: string[] = []
     const targets: TxTarget[] = []
@@ -42,19 +66,56 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
       // a file the transaction created and someone removed since is already as it was before
       if (!t.existed && now === 'absent') continue
       if (now !== t.after) {
-        changed.push(`${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`)
+        changed.push(
+          `${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`,
+        )
         if (!options.force) continue
       }
       // a file the transaction created is removed; one written where the step allowed other users' directories is restored there too
       const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
       // exact: the path the transaction wrote, never a link someone put there since
-      targets.push(t.existed ? { target: t.target, path: t.path, exact: true, before: now, content: await readFile(t.backup), ...allow } : { target: t.target, path: t.path, exact: true, before: now, content: Buffer.alloc(0), remove: true, ...allow })
+      targets.push(
+        t.existed
+          ? {
+              target: t.target,
+              path: t.path,
+              exact: true,
+              before: now,
+              content: await readFile(t.backup),
+              ...allow,
+            }
+          : {
+              target: t.target,
+              path: t.path,
+              exact: true,
+              before: now,
+              content: Buffer.alloc(0),
+              remove: true,
+              ...allow,
+            },
+      )
     }
     if (changed.length && !options.force) {
-      throw new CutoverError('ROLLBACK_STALE', `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`)
+      throw new CutoverError(
+        'ROLLBACK_STALE',
+        `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`,
+      )
     }
-    if (options.confirm && !(await options.confirm(last.txid, targets.map((t) => t.target)))) {
-      return { txid: '', written: [], warnings: [], restored: last.txid, recovered, cancelled: true }
+    if (
+      options.confirm &&
+      !(await options.confirm(
+        last.txid,
+        targets.map((t) => t.target),
+      ))
+    ) {
+      return {
+        txid: '',
+        written: [],
+        warnings: [],
+        restored: last.txid,
+        recovered,
+        cancelled: true,
+      }
     }
     const result = await commitFiles(targets, { ...options, kind: 'rollback', restores: last.txid })
     return { ...result, restored: last.txid, recovered }

@@ -1,5 +1,8 @@
 /** Half-open range `[start, end)` of offsets into a decoded text. */
-export interface Range { start: number; end: number }
+export interface Range {
+  start: number
+  end: number
+}
 
 /** Bad input, as data: a stable `code`, a message saying what was expected, and where. */
 export interface Diagnostic {

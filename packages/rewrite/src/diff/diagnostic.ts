@@ -14,7 +14,12 @@ export type { Diagnostic, Range } from './diagnostic-data.js'
  * passwords) as whole words of the line and of the message (the path is never masked), and the
  * values of keys named in `keys` (the keys the spec sets from a secret: their old values).
  */
-export function formatDiagnostic(path: string, source: string | LineIndex, d: Diagnostic, hide?: { spans?: readonly Range[]; values?: readonly string[]; keys?: readonly string[] }): string {
+export function formatDiagnostic(
+  path: string,
+  source: string | LineIndex,
+  d: Diagnostic,
+  hide?: { spans?: readonly Range[]; values?: readonly string[]; keys?: readonly string[] },
+): string {
   const index = typeof source === 'string' ? new LineIndex(source) : source
   const { line, col } = index.position(d.range.start)
   const lineText = index.lineText(line)
@@ -22,12 +27,29 @@ export function formatDiagnostic(path: string, source: string | LineIndex, d: Di
   const endOnLine = Math.min(d.range.end, lineStart + lineText.length)
   const values = hide?.values ?? []
   const spans = (hide?.spans ?? [])
-    .map((s) => ({ start: Math.max(0, s.start - lineStart), end: Math.min(lineText.length, s.end - lineStart) }))
+    .map((s) => ({
+      start: Math.max(0, s.start - lineStart),
+      end: Math.min(lineText.length, s.end - lineStart),
+    }))
     .filter((s) => s.end > s.start)
-  const { text, at } = shownLine(lineText, merge([...credentialSpans(lineText, path, hide?.keys), ...spans, ...tokenSpans(lineText, values)]))
+  const { text, at } = shownLine(
+    lineText,
+    merge([
+      ...credentialSpans(lineText, path, hide?.keys),
+      ...spans,
+      ...tokenSpans(lineText, values),
+    ]),
+  )
   // the message may quote a hidden span's text (`got "VALUE"`): those texts are words it never shows
   const quoted = (hide?.spans ?? []).map((s) => index.text.slice(s.start, s.end))
-  const message = values.length || quoted.length ? maskToolMessage(d.message, { values: [...values, ...quoted], lines: new Map(), keep: [path] }) : d.message
+  const message =
+    values.length || quoted.length
+      ? maskToolMessage(d.message, {
+          values: [...values, ...quoted],
+          lines: new Map(),
+          keep: [path],
+        })
+      : d.message
   const from = at[col - 1]!
   const width = Math.max(1, at[col - 1 + Math.max(0, endOnLine - d.range.start)]! - from)
   const pad = text.slice(0, from).replace(/[^\t]/g, ' ')
@@ -40,7 +62,7 @@ function shownLine(line: string, hide: readonly Span[]): { text: string; at: num
   const at: number[] = []
   let text = ''
   let k = 0
-  for (let i = 0; i < line.length; ) {
+  for (let i = 0; i < line.length;) {
     const span = hide[k]
     if (span && i >= span.start) {
       for (; i < span.end; i++) at.push(text.length)

@@ -59,7 +59,9 @@ function shown(body: string, hide: readonly Span[]): string {
   if (hide.length === 0) return showControls(body)
   const parts: string[] = []
   let at = 0
-  for (const s of merge(hide.map((c) => ({ start: Math.min(c.start, body.length), end: Math.min(c.end, body.length) })))) {
+  for (const s of merge(
+    hide.map((c) => ({ start: Math.min(c.start, body.length), end: Math.min(c.end, body.length) })),
+  )) {
     parts.push(showControls(body.slice(at, s.start)), SENSITIVE)
     at = s.end
   }
@@ -71,7 +73,10 @@ function shown(body: string, hide: readonly Span[]): string {
 function columnsByLine(text: string, spans: readonly Span[]): Map<number, Span[]> {
   const out = new Map<number, Span[]>()
   if (spans.length === 0) return out
-  const at = positionsOf(text, spans.flatMap((s) => [s.start, s.end]))
+  const at = positionsOf(
+    text,
+    spans.flatMap((s) => [s.start, s.end]),
+  )
   for (const s of spans) {
     const a = at.get(s.start)!
     const b = at.get(s.end)!
@@ -86,8 +91,9 @@ function columnsByLine(text: string, spans: readonly Span[]): Map<number, Span[]
 
 // C0 controls but tab, DEL, C1 controls, and the bidirectional controls that reorder what a
 // terminal shows (a line that reads differently from what it holds)
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const CONTROL =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 
 /**
  * `text` with every control character shown visibly, as `cat -v` does: `^[` for ESC, `^M` for a
@@ -105,7 +111,17 @@ export function showControls(text: string): string {
 
 // eslint-disable-next-line no-control-regex
 const ODD_NAME = /[\u0000-\u001f\u007f-\u009f"\\\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
-const C_ESCAPES: Record<string, string> = { '\u0007': 'a', '\b': 'b', '\t': 't', '\n': 'n', '\u000b': 'v', '\f': 'f', '\r': 'r', '"': '"', '\\': '\\' }
+const C_ESCAPES: Record<string, string> = {
+  '\u0007': 'a',
+  '\b': 'b',
+  '\t': 't',
+  '\n': 'n',
+  '\u000b': 'v',
+  '\f': 'f',
+  '\r': 'r',
+  '"': '"',
+  '\\': '\\',
+}
 
 /**
  * A path as git quotes it: unchanged when it holds no control character, `"` or `\\`; otherwise
@@ -117,13 +133,20 @@ export function quotePath(path: string): string {
   let out = '"'
   for (const ch of path) {
     if (C_ESCAPES[ch] !== undefined) out += '\\' + C_ESCAPES[ch]
-    else if (ODD_NAME.test(ch)) for (const b of Buffer.from(ch, 'utf8')) out += '\\' + b.toString(8).padStart(3, '0')
+    else if (ODD_NAME.test(ch))
+      for (const b of Buffer.from(ch, 'utf8')) out += '\\' + b.toString(8).padStart(3, '0')
     else out += ch
   }
   return out + '"'
 }
 
-interface Hunk { oldStart: number; oldLines: number; newStart: number; newLines: number; lines: string[] }
+interface Hunk {
+  oldStart: number
+  oldLines: number
+  newStart: number
+  newLines: number
+  lines: string[]
+}
 
 /** From how many lines on a diff is computed window by window (see {@link windows}). */
 const WINDOWED_FROM = 5000
@@ -151,7 +174,12 @@ function hunks(before: string, after: string): Hunk[] {
 /** True when `text` has at least `min` lines (a final line without newline counts; an empty tail does not). */
 function hasLines(text: string, min: number): boolean {
   let lines = 1
-  for (let i = text.indexOf('\n'); i !== -1 && i + 1 < text.length && lines < min; i = text.indexOf('\n', i + 1)) lines++
+  for (
+    let i = text.indexOf('\n');
+    i !== -1 && i + 1 < text.length && lines < min;
+    i = text.indexOf('\n', i + 1)
+  )
+    lines++
   return lines >= min
 }
 
@@ -159,7 +187,13 @@ function hasLines(text: string, min: number): boolean {
  * A cut between windows: line numbers (0-based), the offsets where those lines start, and
  * whether the window that ends here holds a difference (the others are equal, hence skipped).
  */
-interface Cut { i: number; j: number; x: number; y: number; dirty: boolean }
+interface Cut {
+  i: number
+  j: number
+  x: number
+  y: number
+  dirty: boolean
+}
 
 /**
  * The lines of a text from one line on, found as they are needed: `start(k)` is the offset of
@@ -168,7 +202,10 @@ interface Cut { i: number; j: number; x: number; y: number; dirty: boolean }
 class Ahead {
   readonly #starts: number[]
   #ended = false
-  constructor(readonly text: string, at: number) {
+  constructor(
+    readonly text: string,
+    at: number,
+  ) {
     this.#starts = [at]
     if (at >= text.length) this.#ended = true
   }
@@ -288,7 +325,12 @@ function windows(x: string, y: string): Cut[] | undefined {
       for (let di = 0; di <= d; di++) {
         const dj = d - di
         const atEnd = xa.endsAt(di) && ya.endsAt(dj)
-        if (atEnd || (same(xa, di, ya, dj) && (xa.endsAt(di + 1) || same(xa, di + 1, ya, dj + 1)) && (!xa.has(di + 2) || same(xa, di + 2, ya, dj + 2)))) {
+        if (
+          atEnd ||
+          (same(xa, di, ya, dj) &&
+            (xa.endsAt(di + 1) || same(xa, di + 1, ya, dj + 1)) &&
+            (!xa.has(di + 2) || same(xa, di + 2, ya, dj + 2)))
+        ) {
           i += di
           j += dj
           p = xa.start(di)
@@ -301,8 +343,15 @@ function windows(x: string, y: string): Cut[] | undefined {
     if (!found) return undefined
   }
   // lines added or removed at the end after a long equal run: cut before them too
-  if (run >= 20 && (p < x.length || q < y.length) && cuts[cuts.length - 1]!.i < i - 10) cut(i - 10, j - 10, { i, j, x: p, y: q })
-  cuts.push({ i: -1, j: -1, x: x.length, y: y.length, dirty: dirty || p < x.length || q < y.length })
+  if (run >= 20 && (p < x.length || q < y.length) && cuts[cuts.length - 1]!.i < i - 10)
+    cut(i - 10, j - 10, { i, j, x: p, y: q })
+  cuts.push({
+    i: -1,
+    j: -1,
+    x: x.length,
+    y: y.length,
+    dirty: dirty || p < x.length || q < y.length,
+  })
   return cuts
 }
 
@@ -332,8 +381,17 @@ export function diffStat(diff: string): { added: number; removed: number } {
  * shown as `(sensitive)`, by position: the rest of their lines, and the same words elsewhere,
  * are shown as they are. `line` hides more on each shown line.
  */
-export function maskedDiff(target: string, before: string, passes: readonly (readonly Edit[])[], line?: DiffMask['line']): string {
+export function maskedDiff(
+  target: string,
+  before: string,
+  passes: readonly (readonly Edit[])[],
+  line?: DiffMask['line'],
+): string {
   const after = passes.reduce((t: string, pass) => (pass.length ? applyEdits(t, pass) : t), before)
   const spans = sensitiveSpans(before, passes)
-  return unifiedDiff(target, before, after, { before: spans.before, after: spans.after, ...(line ? { line } : {}) })
+  return unifiedDiff(target, before, after, {
+    before: spans.before,
+    after: spans.after,
+    ...(line ? { line } : {}),
+  })
 }

@@ -7,7 +7,10 @@ import { sortEdits, spliceEdits, type Edit } from '../edit/edit.js'
 // `var/www/(sensitive)/` when the secret is `moodle`, and breaks JSON for a secret `e`).
 
 /** A half-open span `[start, end)` of a text. */
-export interface Span { start: number; end: number }
+export interface Span {
+  start: number
+  end: number
+}
 
 /** Where the sensitive values of a file are, and what they are (for hashing and for other files' output). */
 export interface SensitiveSpans {
@@ -27,7 +30,11 @@ export function isSensitive(e: Edit): boolean {
 }
 
 /** An edit reduced to what offset mapping needs: its span and the length of its new text. */
-interface Shift { start: number; end: number; length: number }
+interface Shift {
+  start: number
+  end: number
+  length: number
+}
 
 /**
  * The sensitive spans of a text edited in passes (each pass's offsets index the previous pass's
@@ -75,7 +82,10 @@ export function sensitiveSpans(text: string, passes: readonly (readonly Edit[])[
 
 /** Maps a span through sorted edits; a boundary inside an edited span moves to that edit's edge (outwards). */
 function mapSpan(span: Span, shifts: readonly Shift[]): Span {
-  return { start: mapPos(span.start, shifts, 'start'), end: Math.max(mapPos(span.start, shifts, 'start'), mapPos(span.end, shifts, 'end')) }
+  return {
+    start: mapPos(span.start, shifts, 'start'),
+    end: Math.max(mapPos(span.start, shifts, 'start'), mapPos(span.end, shifts, 'end')),
+  }
 }
 
 function mapPos(p: number, shifts: readonly Shift[], side: 'start' | 'end'): number {
@@ -101,7 +111,9 @@ function mapPos(p: number, shifts: readonly Shift[], side: 'start' | 'end'): num
 
 /** Sorted, overlapping or touching spans joined. */
 export function merge(spans: readonly Span[]): Span[] {
-  const sorted = [...spans].filter((s) => s.end > s.start).sort((a, b) => a.start - b.start || a.end - b.end)
+  const sorted = [...spans]
+    .filter((s) => s.end > s.start)
+    .sort((a, b) => a.start - b.start || a.end - b.end)
   const out: Span[] = []
   for (const s of sorted) {
     const prev = out[out.length - 1]
@@ -126,7 +138,9 @@ export function tokenSpans(text: string, values: readonly string[]): Span[] {
 }
 
 function isWord(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127
+  return (
+    (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127
+  )
 }
 
 /** `text` with every span replaced by `mask`. */
@@ -148,9 +162,18 @@ export function maskSpans(text: string, spans: readonly Span[], mask: string): s
  * (a character no text file holds), and the file's encoding. Nothing of an old password is hashed, so no guess of it can
  * be confirmed against the plan; every other byte still is, so the stale check keeps working.
  */
-export function maskedHash(text: string, spans: readonly Span[], values: readonly string[], salt: string, encoding: string): string {
+export function maskedHash(
+  text: string,
+  spans: readonly Span[],
+  values: readonly string[],
+  salt: string,
+  encoding: string,
+): string {
   let masked = maskSpans(text, spans, '\u0000')
-  for (const v of [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) masked = masked.split(v).join('\u0000')
+  for (const v of [...new Set(values)]
+    .filter((v) => v.length > 0)
+    .sort((a, b) => b.length - a.length))
+    masked = masked.split(v).join('\u0000')
   return `masked-sha256:${createHash('sha256').update(`${salt}\u0000${encoding}\u0000`).update(masked, 'utf8').digest('hex')}`
 }
 
@@ -158,7 +181,8 @@ export function maskedHash(text: string, spans: readonly Span[], values: readonl
 const CREDENTIAL_KEY = /(password|passwd|passphrase|pass|secret|token|apikey|secretkey)$/
 // words that end like a credential but name something else: sudoers' NOPASSWD: tag, nsswitch's
 // `passwd:` database, nginx's proxy_pass (an address a reviewer must see)
-const NOT_CREDENTIAL = /(bypass|compass|surpass|trespass|nopasswd|nopass|nopassword|proxypass|^passwd)$/
+const NOT_CREDENTIAL =
+  /(bypass|compass|surpass|trespass|nopasswd|nopass|nopassword|proxypass|^passwd)$/
 
 function isCredentialKey(key: string): boolean {
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '')
@@ -168,7 +192,8 @@ function isCredentialKey(key: string): boolean {
 // `key = value`, `key: value`, `'key' => value`, `"key": value`, `$CFG->dbpass = value`,
 // `$db['default']['password'] = value` (a quoted key closed by `]`); a quoted
 // value may be unterminated on the line (a syntax error's line must not show it either)
-const ASSIGN = /(?<![\w$])(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z_$][\w$]*(?:(?:->|\.|::)[\w$]+)*))(?:(?<=\[\s*["'][^"'\n]*["'])\s*\])?\s*(=>|=(?!=)|:(?!:))\s*/g
+const ASSIGN =
+  /(?<![\w$])(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z_$][\w$]*(?:(?:->|\.|::)[\w$]+)*))(?:(?<=\[\s*["'][^"'\n]*["'])\s*\])?\s*(=>|=(?!=)|:(?!:))\s*/g
 const DEFINE = /\bdefine\s*\(\s*(["'])([^"'\n]*)\1\s*,\s*/gi
 const URL_PASSWORD = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@:'"]*:([^\s/'"]*)@/g
 
@@ -206,13 +231,18 @@ function valueAt(line: string, at: number, rest: boolean): Span | undefined {
  */
 export function credentialSpans(line: string, path = '', keys: readonly string[] = []): Span[] {
   const out: Span[] = []
-  const named = (key: string) => isCredentialKey(key) || (keys.length > 0 && keys.includes(key.replace(/^\$/, '')))
+  const named = (key: string) =>
+    isCredentialKey(key) || (keys.length > 0 && keys.includes(key.replace(/^\$/, '')))
   for (const m of line.matchAll(ASSIGN)) {
     const key = m[1] ?? m[2] ?? m[3] ?? ''
     if (!named(key.split(/->|\.|::/).pop()!)) continue
     const at = m.index + m[0].length
     // `key = value to the end` (INI, .env, YAML) for a bare key opening its line; not for code ($var, ->)
-    const bare = m[3] !== undefined && !/^\$|->|::/.test(m[3]) && m[4] !== '=>' && /^\s*$/.test(line.slice(0, m.index))
+    const bare =
+      m[3] !== undefined &&
+      !/^\$|->|::/.test(m[3]) &&
+      m[4] !== '=>' &&
+      /^\s*$/.test(line.slice(0, m.index))
     const v = valueAt(line, at, bare && line[at] !== '"' && line[at] !== "'")
     // a number after a quoted key is data (a tsvector's 'secret':16), not a credential
     if (v && !(m[3] === undefined && /^\d+$/.test(line.slice(v.start, v.end)))) out.push(v)
@@ -248,12 +278,14 @@ export function credentialSpans(line: string, path = '', keys: readonly string[]
  */
 export function fileCredentialSpans(text: string, path: string): Span[] {
   const out: Span[] = []
-  for (let start = 0; start <= text.length; ) {
+  for (let start = 0; start <= text.length;) {
     const nl = text.indexOf('\n', start)
     const end = nl === -1 ? text.length : nl
     const line = text.slice(start, end)
     // only a line that may hold one is scanned: a key, a URL's userinfo, or a .pgpass field
-    if (/[=:]/.test(line)) for (const s of credentialSpans(line, path)) out.push({ start: start + s.start, end: start + s.end })
+    if (/[=:]/.test(line))
+      for (const s of credentialSpans(line, path))
+        out.push({ start: start + s.start, end: start + s.end })
     if (nl === -1) break
     start = nl + 1
   }
@@ -284,7 +316,8 @@ export function sensitiveLines(text: string, spans: readonly Span[]): Map<string
       const end = nl === -1 ? text.length : nl
       const line = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end)
       const cols = { start: from - start, end: Math.min(s.end, end) - start }
-      if (cols.end > cols.start && line.length > 0) out.set(line, merge([...(out.get(line) ?? []), cols]))
+      if (cols.end > cols.start && line.length > 0)
+        out.set(line, merge([...(out.get(line) ?? []), cols]))
       if (nl === -1 || s.end <= nl + 1) break
       start = from = nl + 1
     }
@@ -300,12 +333,21 @@ export function sensitiveLines(text: string, spans: readonly Span[]): Map<string
  * unexpected token) that ends with the start of a value are hidden. The texts of `keep` (paths)
  * are never masked.
  */
-export function maskToolMessage(message: string, mask: ToolMessageMask, shown = '(sensitive)'): string {
-  const values = [...new Set(mask.values.flatMap((v) => [v, ...v.split(/\r?\n/)]))].filter((v) => v.length > 0)
+export function maskToolMessage(
+  message: string,
+  mask: ToolMessageMask,
+  shown = '(sensitive)',
+): string {
+  const values = [...new Set(mask.values.flatMap((v) => [v, ...v.split(/\r?\n/)]))].filter(
+    (v) => v.length > 0,
+  )
   const lines = message.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
-    const keep = tokenSpans(line, mask.keep.filter((k) => k.length > 0))
+    const keep = tokenSpans(
+      line,
+      mask.keep.filter((k) => k.length > 0),
+    )
     const outside = (s: Span) => !keep.some((k) => s.start < k.end && k.start < s.end)
     const hide: Span[] = []
     const exact = mask.lines.get(line)
@@ -341,7 +383,8 @@ export function maskToolMessage(message: string, mask: ToolMessageMask, shown = 
       }
       const from = move(at)
       const to = Math.max(from + 1, move(at + width))
-      lines[i + 1] = caret.slice(0, Math.min(at, from)).padEnd(from, ' ') + '^' + '~'.repeat(to - from - 1)
+      lines[i + 1] =
+        caret.slice(0, Math.min(at, from)).padEnd(from, ' ') + '^' + '~'.repeat(to - from - 1)
     }
   }
   return lines.join('\n')

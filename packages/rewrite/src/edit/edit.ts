@@ -3,7 +3,19 @@ import { LineIndex } from '../text/line-index.js'
 
 /** How a secret's value is encoded for the place it is written to, innermost first. */
 export type EncodingName =
-  | 'raw' | 'php-single' | 'php-double' | 'php-heredoc' | 'json' | 'sql' | 'sql-e' | 'conninfo' | 'ini-double' | 'sh-double' | 'js-single' | 'js-double' | 'js-template'
+  | 'raw'
+  | 'php-single'
+  | 'php-double'
+  | 'php-heredoc'
+  | 'json'
+  | 'sql'
+  | 'sql-e'
+  | 'conninfo'
+  | 'ini-double'
+  | 'sh-double'
+  | 'js-single'
+  | 'js-double'
+  | 'js-template'
 
 /**
  * One replacement of the half-open span `[start, end)` of a text by `text`.
@@ -52,16 +64,33 @@ export function checkEdits(source: string, edits: readonly Edit[]): Edit[] {
   }
   let prev: Edit | undefined
   for (const e of sorted) {
-    if (!(Number.isInteger(e.start) && Number.isInteger(e.end) && e.start >= 0 && e.start <= e.end && e.end <= source.length)) {
-      throw new EditConflictError(`edit of rule "${e.rule}" has range [${e.start}, ${e.end}) outside the text of length ${source.length}`)
+    if (!(
+      Number.isInteger(e.start) &&
+      Number.isInteger(e.end) &&
+      e.start >= 0 &&
+      e.start <= e.end &&
+      e.end <= source.length
+    )) {
+      throw new EditConflictError(
+        `edit of rule "${e.rule}" has range [${e.start}, ${e.end}) outside the text of length ${source.length}`,
+      )
     }
     if (prev && e.start < prev.end) {
       throw new EditConflictError(
         `rules "${prev.rule}" and "${e.rule}" both edit ${where(e.start)} ([${prev.start}, ${prev.end}) and [${e.start}, ${e.end})): make one of them more specific`,
       )
     }
-    if (prev && e.start === prev.end && e.start === e.end && prev.start === prev.end && prev.text === e.text && prev.rule !== e.rule) {
-      throw new EditConflictError(`rules "${prev.rule}" and "${e.rule}" both insert the same text at ${where(e.start)}`)
+    if (
+      prev &&
+      e.start === prev.end &&
+      e.start === e.end &&
+      prev.start === prev.end &&
+      prev.text === e.text &&
+      prev.rule !== e.rule
+    ) {
+      throw new EditConflictError(
+        `rules "${prev.rule}" and "${e.rule}" both insert the same text at ${where(e.start)}`,
+      )
     }
     prev = e
   }

@@ -18,7 +18,12 @@ export function isEncodingName(name: unknown): name is EncodingName {
 const ENCODERS: Record<EncodingName, (v: string) => string> = {
   raw: (v) => v,
   'php-single': (v) => v.replace(/[\\']/g, '\\$&'),
-  'php-double': (v) => v.replace(/[\\"$]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t'),
+  'php-double': (v) =>
+    v
+      .replace(/[\\"$]/g, '\\$&')
+      .replace(/\n/g, '\\n')
+      .replace(/\r/g, '\\r')
+      .replace(/\t/g, '\\t'),
   'php-heredoc': (v) => v.replace(/[\\$]/g, '\\$&'),
   json: (v) => JSON.stringify(v).slice(1, -1),
   sql: (v) => v.replace(/'/g, "''"),

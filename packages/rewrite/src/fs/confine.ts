@@ -12,8 +12,10 @@ const CLIMB = /(?:^|[/{,(|@!+*?])\.\.(?=$|[/},)|])/
  */
 export function rootPathProblem(path: string): string | undefined {
   const p = path.startsWith('!') ? path.slice(1) : path
-  if (p.startsWith('/')) return `"${path}" is an absolute path: paths are relative to the root (--root); write "${p.replace(/^\/+/, '')}"`
-  if (CLIMB.test(p)) return `"${path}" has a ".." part: paths are relative to the root (--root) and never leave it`
+  if (p.startsWith('/'))
+    return `"${path}" is an absolute path: paths are relative to the root (--root); write "${p.replace(/^\/+/, '')}"`
+  if (CLIMB.test(p))
+    return `"${path}" has a ".." part: paths are relative to the root (--root) and never leave it`
   if (p.includes('\0')) return `"${path.replace(/\0/g, '\\0')}" holds a NUL byte`
   return undefined
 }
@@ -130,7 +132,10 @@ export class RootResolver {
     } catch (e) {
       if (e instanceof Escape) {
         const where = e.detail ?? `leads to ${posix.resolve(this.real, path)}`
-        throw new OutsideRootError(path, `${where}, outside the root ${this.real}; refused (nothing outside the root is read or written)`)
+        throw new OutsideRootError(
+          path,
+          `${where}, outside the root ${this.real}; refused (nothing outside the root is read or written)`,
+        )
       }
       throw e
     }
@@ -154,7 +159,11 @@ export class RootResolver {
    * link points) does not exist, `exists` is false and `parts` is where it would be, the rest of
    * the link taken lexically: a dangling link still points inside the root.
    */
-  private step(out: string[], part: string, budget: { links: number }): { parts: string[]; exists: boolean } {
+  private step(
+    out: string[],
+    part: string,
+    budget: { links: number },
+  ): { parts: string[]; exists: boolean } {
     if (part === '..') {
       if (out.length === 0) {
         if (this.top) return { parts: out, exists: true }
@@ -172,26 +181,29 @@ export class RootResolver {
     }
     if (!st) return { parts: here, exists: false }
     if (!st.isSymbolicLink()) return { parts: here, exists: true }
-    if (++budget.links > MAX_LINKS) throw new CutoverError('LINK_LOOP', `${here.join('/')}: too many levels of symbolic links`)
+    if (++budget.links > MAX_LINKS)
+      throw new CutoverError('LINK_LOOP', `${here.join('/')}: too many levels of symbolic links`)
     const link = readlinkSync(abs)
     const linkParts = link.split('/').filter((p) => p !== '' && p !== '.')
     let at = link.startsWith('/') ? [] : out
     try {
       for (const [i, p] of linkParts.entries()) {
         const next = this.step(at, p, budget)
-        if (!next.exists) return { parts: this.lexical(next.parts, linkParts.slice(i + 1)), exists: false }
+        if (!next.exists)
+          return { parts: this.lexical(next.parts, linkParts.slice(i + 1)), exists: false }
         at = next.parts
       }
     } catch (e) {
       if (e instanceof Escape && e.detail === undefined) {
-        throw new Escape(`${here.join('/')} -> ${link} leads to ${posix.resolve(posix.dirname(abs), link)}`)
+        throw new Escape(
+          `${here.join('/')} -> ${link} leads to ${posix.resolve(posix.dirname(abs), link)}`,
+        )
       }
       throw e
     }
     return { parts: at, exists: true }
   }
 }
-
 
 /**
  * The default state directory of a root: `<root>/var/lib/cutover` resolved within the root as a
@@ -224,5 +236,9 @@ export function assertOpenedAt(fd: number, path: string): void {
   } catch {
     return
   }
-  if (at !== path) throw new CutoverError('TARGET_MOVED', `${path}: a directory on its path changed while it was read (it led to ${at}); nothing outside the root is read: plan again`)
+  if (at !== path)
+    throw new CutoverError(
+      'TARGET_MOVED',
+      `${path}: a directory on its path changed while it was read (it led to ${at}); nothing outside the root is read: plan again`,
+    )
 }

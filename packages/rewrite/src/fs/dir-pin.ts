@@ -1,4 +1,13 @@
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  type BigIntStats,
+} from 'node:fs'
 import { dirname, join, sep } from 'node:path'
 import { CutoverError } from '../errors.js'
 
@@ -36,7 +45,11 @@ function walk(dir: string): { stats: Array<{ path: string; st: BigIntStats }>; b
 /** The pin of a directory as the journal records it: `dev:ino` of each component from `/` down. */
 export function pinDir(dir: string): string[] {
   const { stats, broken } = walk(dir)
-  if (broken) throw new CutoverError('TARGET_MOVED', `directory ${dir} cannot be pinned: ${broken}; nothing was written`)
+  if (broken)
+    throw new CutoverError(
+      'TARGET_MOVED',
+      `directory ${dir} cannot be pinned: ${broken}; nothing was written`,
+    )
   return stats.map(({ st }) => `${st.dev}:${st.ino}`)
 }
 
@@ -55,12 +68,20 @@ export function pinChanged(dir: string, pin: readonly string[] | undefined): str
 }
 
 /** Throws when `dir` is not the pinned directory any more: nothing is written through a replaced path. */
-export function assertPinned(dir: string, pin: readonly string[] | undefined, target: string): void {
+export function assertPinned(
+  dir: string,
+  pin: readonly string[] | undefined,
+  target: string,
+): void {
   const why = pinChanged(dir, pin)
   if (why) throw moved(target, why)
 }
 
-const moved = (target: string, why: string) => new CutoverError('TARGET_MOVED', `${target}: its directory changed while applying (${why}); nothing is written there`)
+const moved = (target: string, why: string) =>
+  new CutoverError(
+    'TARGET_MOVED',
+    `${target}: its directory changed while applying (${why}); nothing is written there`,
+  )
 
 let procFd: boolean | undefined
 
@@ -70,7 +91,12 @@ let procFd: boolean | undefined
  * when the directory is not the pinned one. `fn` must be synchronous (the directory is closed
  * when it returns). Without /proc, `at` joins paths (the check just before is all there is).
  */
-export function inPinnedDir<T>(dir: string, pin: readonly string[] | undefined, target: string, fn: (at: (name: string) => string) => T): T {
+export function inPinnedDir<T>(
+  dir: string,
+  pin: readonly string[] | undefined,
+  target: string,
+  fn: (at: (name: string) => string) => T,
+): T {
   assertPinned(dir, pin, target)
   if (!(procFd ??= existsSync('/proc/self/fd'))) return fn((name) => join(dir, name))
   let fd: number
@@ -81,7 +107,8 @@ export function inPinnedDir<T>(dir: string, pin: readonly string[] | undefined, 
   }
   try {
     const st = fstatSync(fd, { bigint: true })
-    if (pin && `${st.dev}:${st.ino}` !== pin[pin.length - 1]) throw moved(target, `${dir} was replaced since it was checked`)
+    if (pin && `${st.dev}:${st.ino}` !== pin[pin.length - 1])
+      throw moved(target, `${dir} was replaced since it was checked`)
     return fn((name) => `/proc/self/fd/${fd}/${name}`)
   } finally {
     closeSync(fd)
@@ -94,7 +121,11 @@ export function inPinnedDir<T>(dir: string, pin: readonly string[] | undefined, 
  * sticky bit, which keeps other users from renaming entries they do not own), so that user can
  * swap the path. Group-writable directories of group 0 count as root's.
  */
-export function userWritableDir(dir: string, owner: number, acls?: ReadonlyMap<string, string>): string | undefined {
+export function userWritableDir(
+  dir: string,
+  owner: number,
+  acls?: ReadonlyMap<string, string>,
+): string | undefined {
   const { stats, broken } = walk(dir)
   if (broken) return broken
   for (const [k, { path, st }] of stats.entries()) {
@@ -109,7 +140,10 @@ export function userWritableDir(dir: string, owner: number, acls?: ReadonlyMap<s
     if (mode & 0o020 && gid !== 0 && !sticky) by.push(`group ${groupName(gid)}`)
     if (mode & 0o002 && !sticky) by.push('every user')
     // a POSIX ACL naming other users or groups with write (the mode's group bits are then its mask)
-    if (!sticky) for (const w of aclWriters(acls?.get(path), mode)) if (w.user ? w.id !== 0 && w.id !== owner : w.id !== 0) by.push(w.user ? `user ${userName(w.id)}` : `group ${groupName(w.id)}`)
+    if (!sticky)
+      for (const w of aclWriters(acls?.get(path), mode))
+        if (w.user ? w.id !== 0 && w.id !== owner : w.id !== 0)
+          by.push(w.user ? `user ${userName(w.id)}` : `group ${groupName(w.id)}`)
     if (by.length) return `${what} (owner ${userName(uid)}) is writable by ${by.join(' and ')}`
   }
   return undefined
@@ -126,7 +160,8 @@ function aclWriters(value: string | undefined, mode: number): Array<{ user: bool
   // a 4-byte version, then entries of tag (u16), perm (u16), id (u32), little-endian
   for (let at = 4; at + 8 <= b.length; at += 8) {
     const tag = b.readUInt16LE(at)
-    if ((tag === 0x02 || tag === 0x08) && b.readUInt16LE(at + 2) & 0o2) out.push({ user: tag === 0x02, id: b.readUInt32LE(at + 4) })
+    if ((tag === 0x02 || tag === 0x08) && b.readUInt16LE(at + 2) & 0o2)
+      out.push({ user: tag === 0x02, id: b.readUInt32LE(at + 4) })
   }
   return out
 }
@@ -134,13 +169,16 @@ function aclWriters(value: string | undefined, mode: number): Array<{ user: bool
 /** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
 export function aclCandidates(dirs: Iterable<string>): string[] {
   const out = new Set<string>()
-  for (const dir of dirs) for (const { path, st } of walk(dir).stats) if (Number(st.mode) & 0o020) out.add(path)
+  for (const dir of dirs)
+    for (const { path, st } of walk(dir).stats) if (Number(st.mode) & 0o020) out.add(path)
   return [...out]
 }
 
 function nameIn(file: string, id: number): string {
   try {
-    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[2] === String(id))
+    const line = readFileSync(file, 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(id))
     if (line) return `${line.split(':')[0]} (${id})`
   } catch {
     // no local database: the number alone

@@ -27,22 +27,49 @@ export function toolEnv(): NodeJS.ProcessEnv {
 }
 
 /** What a tool run gave: its exit code (-1 when it could not start), its output, and whether it was killed for taking too long. */
-export interface ToolRun { code: number; stdout: string; stderr: string; timedOut: boolean; missing: boolean }
+export interface ToolRun {
+  code: number
+  stdout: string
+  stderr: string
+  timedOut: boolean
+  missing: boolean
+}
 
 /**
  * Runs a tool with {@link toolEnv} and {@link toolTimeoutMs} (killed with SIGKILL: a hung tool
  * must not hold the apply and its lock for ever). Never rejects.
  */
-export function runTool(cmd: string, args: readonly string[], options: { maxBuffer?: number; encoding?: BufferEncoding } = {}): Promise<ToolRun> {
+export function runTool(
+  cmd: string,
+  args: readonly string[],
+  options: { maxBuffer?: number; encoding?: BufferEncoding } = {},
+): Promise<ToolRun> {
   return new Promise((resolve) => {
     execFile(
       cmd,
       [...args],
-      { timeout: toolTimeoutMs(), killSignal: 'SIGKILL', env: toolEnv(), maxBuffer: options.maxBuffer ?? 1 << 20, encoding: options.encoding ?? 'utf8' },
+      {
+        timeout: toolTimeoutMs(),
+        killSignal: 'SIGKILL',
+        env: toolEnv(),
+        maxBuffer: options.maxBuffer ?? 1 << 20,
+        encoding: options.encoding ?? 'utf8',
+      },
       (err, stdout, stderr) => {
-        const e = err as (Error & { code?: unknown; killed?: boolean; signal?: string | null }) | null
+        const e = err as
+          (Error & { code?: unknown; killed?: boolean; signal?: string | null }) | null
         const code = !e ? 0 : typeof e.code === 'number' ? e.code : -1
-        resolve({ code, stdout: String(stdout), stderr: String(stderr), timedOut: !!e && e.killed === true && e.signal === 'SIGKILL' && e.code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER', missing: e?.code === 'ENOENT' })
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          timedOut:
+            !!e &&
+            e.killed === true &&
+            e.signal === 'SIGKILL' &&
+            e.code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER',
+          missing: e?.code === 'ENOENT',
+        })
       },
     )
   })

@@ -9,7 +9,12 @@ const exec = promisify(execFile)
  * its lock for ever), in a clean environment (no secrets).
  */
 const run = (cmd: string, args: readonly string[], options: { maxBuffer?: number } = {}) =>
-  exec(cmd, [...args], { timeout: toolTimeoutMs(), killSignal: 'SIGKILL', env: toolEnv(), ...options })
+  exec(cmd, [...args], {
+    timeout: toolTimeoutMs(),
+    killSignal: 'SIGKILL',
+    env: toolEnv(),
+    ...options,
+  })
 
 /** Extended attributes (POSIX ACLs included, as `system.posix_acl_*`) of a file: name → base64 value. */
 export type Xattrs = Map<string, string>
@@ -19,8 +24,15 @@ let available: boolean | undefined
 /** Whether `getfattr`/`setfattr` (Debian's `attr`) are installed. */
 export async function xattrToolsAvailable(): Promise<boolean> {
   if (available === undefined) {
-    available = await run('getfattr', ['--version']).then(() => true, () => false)
-    if (available) available = await run('setfattr', ['--version']).then(() => true, () => false)
+    available = await run('getfattr', ['--version']).then(
+      () => true,
+      () => false,
+    )
+    if (available)
+      available = await run('setfattr', ['--version']).then(
+        () => true,
+        () => false,
+      )
   }
   return available
 }
@@ -32,10 +44,21 @@ export async function xattrToolsAvailable(): Promise<boolean> {
 export async function readXattrs(paths: readonly string[]): Promise<Map<string, Xattrs>> {
   const out = new Map<string, Xattrs>()
   if (paths.length === 0) return out
-  const { stdout } = await run('getfattr', ['--absolute-names', '--no-dereference', '-d', '-m', '-', '-e', 'base64', '--', ...paths], { maxBuffer: 1 << 28 }).catch(
-    (e: { stdout?: string; code?: number | string; killed?: boolean; signal?: string | null; message?: string }) => {
+  const { stdout } = await run(
+    'getfattr',
+    ['--absolute-names', '--no-dereference', '-d', '-m', '-', '-e', 'base64', '--', ...paths],
+    { maxBuffer: 1 << 28 },
+  ).catch(
+    (e: {
+      stdout?: string
+      code?: number | string
+      killed?: boolean
+      signal?: string | null
+      message?: string
+    }) => {
       // exit code 1: some file has no attribute (or vanished); anything else is a failure
-      if (e.killed || e.signal || typeof e.code !== 'number') throw new Error(`getfattr failed: ${e.message ?? 'no answer'}`)
+      if (e.killed || e.signal || typeof e.code !== 'number')
+        throw new Error(`getfattr failed: ${e.message ?? 'no answer'}`)
       return { stdout: e.stdout ?? '' }
     },
   )

@@ -12,17 +12,53 @@ export interface StarterSpecOptions {
   schemaRef?: string
 }
 
-interface Suggestion { kind: string; why: string; keys: string }
+interface Suggestion {
+  kind: string
+  why: string
+  keys: string
+}
 
 const SUGGESTIONS: Record<Exclude<InitFileKind, 'sudoers'>, Suggestion> = {
-  php: { kind: 'php', why: 'PHP files: addresses inside string literals become names', keys: 'addresses: names' },
-  ini: { kind: 'ini', why: 'INI files: addresses inside values become names', keys: 'addresses: names' },
-  json: { kind: 'json', why: 'JSON files: addresses inside strings become names', keys: 'addresses: names' },
-  js: { kind: 'js', why: 'JavaScript/TypeScript configs: addresses inside string literals become names', keys: 'addresses: names' },
-  text: { kind: 'text', why: 'other text files (scripts, cron jobs, configs): addresses become names', keys: 'addresses: names' },
-  pg_hba: { kind: 'text', why: 'pg_hba.conf matches client addresses: they become the new addresses, not names', keys: 'addresses: new' },
-  sql: { kind: 'sql', why: 'SQL dumps: addresses in function bodies and data rows become names (add functions:/tables:)', keys: 'addresses: names' },
-  hosts: { kind: 'hosts', why: 'hosts files: every inventory name points at its new address', keys: 'ensure: new' },
+  php: {
+    kind: 'php',
+    why: 'PHP files: addresses inside string literals become names',
+    keys: 'addresses: names',
+  },
+  ini: {
+    kind: 'ini',
+    why: 'INI files: addresses inside values become names',
+    keys: 'addresses: names',
+  },
+  json: {
+    kind: 'json',
+    why: 'JSON files: addresses inside strings become names',
+    keys: 'addresses: names',
+  },
+  js: {
+    kind: 'js',
+    why: 'JavaScript/TypeScript configs: addresses inside string literals become names',
+    keys: 'addresses: names',
+  },
+  text: {
+    kind: 'text',
+    why: 'other text files (scripts, cron jobs, configs): addresses become names',
+    keys: 'addresses: names',
+  },
+  pg_hba: {
+    kind: 'text',
+    why: 'pg_hba.conf matches client addresses: they become the new addresses, not names',
+    keys: 'addresses: new',
+  },
+  sql: {
+    kind: 'sql',
+    why: 'SQL dumps: addresses in function bodies and data rows become names (add functions:/tables:)',
+    keys: 'addresses: names',
+  },
+  hosts: {
+    kind: 'hosts',
+    why: 'hosts files: every inventory name points at its new address',
+    keys: 'ensure: new',
+  },
 }
 const ORDER: InitFileKind[] = ['php', 'ini', 'json', 'js', 'text', 'pg_hba', 'sql', 'hosts']
 
@@ -34,7 +70,10 @@ function globMatches(glob: string, path: string): boolean {
   const g = glob.split('/')
   const p = path.split('/')
   if (g.length !== p.length) return false
-  return g.every((seg, i) => seg === p[i] || seg === '*' || (seg.startsWith('*.') && p[i]!.endsWith(seg.slice(1))))
+  return g.every(
+    (seg, i) =>
+      seg === p[i] || seg === '*' || (seg.startsWith('*.') && p[i]!.endsWith(seg.slice(1))),
+  )
 }
 
 /**
@@ -69,18 +108,26 @@ export function collapsePaths(paths: readonly string[], others: readonly string[
 }
 
 function inventory(scan: InitScan, shown: number): string[] {
-  const out = ['hosts:', '  # One line per machine: its DNS name, the address it has now (old) and the one it will have', '  # (new; the same when it does not move). Delete the machines that are not part of the migration.']
+  const out = [
+    'hosts:',
+    '  # One line per machine: its DNS name, the address it has now (old) and the one it will have',
+    '  # (new; the same when it does not move). Delete the machines that are not part of the migration.',
+  ]
   if (scan.addresses.length === 0) out.push('  # (no IPv4 address was found)', '  {}')
   const used = new Set<string>()
   for (const a of scan.addresses) {
     const files = new Set(a.places.map((p) => p.target)).size
-    out.push(`  # ${a.address}: ${a.places.length} place${a.places.length > 1 ? 's' : ''} in ${files} file${files > 1 ? 's' : ''}`)
+    out.push(
+      `  # ${a.address}: ${a.places.length} place${a.places.length > 1 ? 's' : ''} in ${files} file${files > 1 ? 's' : ''}`,
+    )
     for (const p of a.places.slice(0, shown)) out.push(`  #   ${p.target}:${p.line}:${p.col}`)
     if (a.places.length > shown) out.push(`  #   … and ${a.places.length - shown} more`)
     const named = a.hostsName !== undefined && !used.has(a.hostsName)
     if (named) used.add(a.hostsName!)
     const key = named ? q(a.hostsName!) : q(`<name of ${a.address}>`)
-    out.push(`  ${key}: { old: ${a.address}, new: ${a.address} }${named ? '   # name from a hosts file: check it' : '   # fill in the name'}`)
+    out.push(
+      `  ${key}: { old: ${a.address}, new: ${a.address} }${named ? '   # name from a hosts file: check it' : '   # fill in the name'}`,
+    )
   }
   return out
 }
@@ -88,7 +135,10 @@ function inventory(scan: InitScan, shown: number): string[] {
 function namesSeen(scan: InitScan): string[] {
   if (scan.names.length === 0) return []
   const out = ['', '# Host names seen in these files (to help fill in the names above):']
-  for (const n of scan.names.slice(0, 50)) out.push(`#   ${n.name}  ${n.places[0]!.target}:${n.places[0]!.line}${n.places.length > 1 ? ` (+${n.places.length - 1} more)` : ''}`)
+  for (const n of scan.names.slice(0, 50))
+    out.push(
+      `#   ${n.name}  ${n.places[0]!.target}:${n.places[0]!.line}${n.places.length > 1 ? ` (+${n.places.length - 1} more)` : ''}`,
+    )
   if (scan.names.length > 50) out.push(`#   … and ${scan.names.length - 50} more`)
   return out
 }
@@ -103,12 +153,22 @@ function steps(scan: InitScan): string[] {
     const s = SUGGESTIONS[kind as Exclude<InitFileKind, 'sudoers'>]
     const mine = new Set(group.map((f) => f.target))
     // a glob never takes a link to a file already named (the plan would hold the file twice)
-    const globs = collapsePaths([...mine], [...scan.scanned.filter((t) => !mine.has(t)), ...(scan.links ?? [])])
-    out.push(`  # ${s.why}`, `  - ${s.kind}:`, `      files: [${globs.map(q).join(', ')}]`, `      ${s.keys}`)
+    const globs = collapsePaths(
+      [...mine],
+      [...scan.scanned.filter((t) => !mine.has(t)), ...(scan.links ?? [])],
+    )
+    out.push(
+      `  # ${s.why}`,
+      `  - ${s.kind}:`,
+      `      files: [${globs.map(q).join(', ')}]`,
+      `      ${s.keys}`,
+    )
   }
   const sudoers = byKind.get('sudoers')
   if (sudoers) {
-    out.push('  # sudoers files hold addresses too; the sudoers step manages aliases and rules (see @cutover/sudoers):')
+    out.push(
+      '  # sudoers files hold addresses too; the sudoers step manages aliases and rules (see @cutover/sudoers):',
+    )
     for (const f of sudoers) out.push(`  #   ${f.target}: ${f.addresses.join(', ')}`)
   }
   if (out.length === 1) out[0] = 'steps: []   # no file holds an address'

@@ -10,13 +10,23 @@ import { decodeText, isBinary } from '../text/source.js'
 export const INIT_FILES: readonly string[] = ['etc/**', 'var/www/**', 'home/*/**']
 
 /** Never scanned by `cutover init`: dependencies, VCS data, cutover's own state. */
-export const INIT_EXCLUDE: readonly string[] = ['**/.git/**', '**/node_modules/**', '**/vendor/**', 'var/lib/cutover/**']
+export const INIT_EXCLUDE: readonly string[] = [
+  '**/.git/**',
+  '**/node_modules/**',
+  '**/vendor/**',
+  'var/lib/cutover/**',
+]
 
 /** The step a file would get, decided by its path: `pg_hba` is text with client addresses. */
-export type InitFileKind = 'php' | 'ini' | 'json' | 'js' | 'sql' | 'hosts' | 'sudoers' | 'pg_hba' | 'text'
+export type InitFileKind =
+  'php' | 'ini' | 'json' | 'js' | 'sql' | 'hosts' | 'sudoers' | 'pg_hba' | 'text'
 
 /** One place a literal was found: a root-relative path and a 1-based line and column. */
-export interface InitPlace { target: string; line: number; col: number }
+export interface InitPlace {
+  target: string
+  line: number
+  col: number
+}
 
 /** An IPv4 address found by {@link scanForInit}, with every place it occurs. */
 export interface InitAddress {
@@ -27,10 +37,17 @@ export interface InitAddress {
 }
 
 /** A host name found by {@link scanForInit}: a dotted DNS name ending in a known TLD. */
-export interface InitName { name: string; places: InitPlace[] }
+export interface InitName {
+  name: string
+  places: InitPlace[]
+}
 
 /** A scanned file that holds at least one address. */
-export interface InitFile { target: string; kind: InitFileKind; addresses: string[] }
+export interface InitFile {
+  target: string
+  kind: InitFileKind
+  addresses: string[]
+}
 
 /** What {@link scanForInit} found below a root. */
 export interface InitScan {
@@ -63,11 +80,15 @@ export interface InitScanOptions {
   onFile?: (target: string, what: string) => void
 }
 
-const NOT_CONFIG = /\.(?:png|jpe?g|gif|ico|svg|webp|bmp|tiff?|pdf|gz|tgz|bz2|xz|zst|zip|tar|jar|war|so|a|o|dll|exe|bin|pyc|mo|woff2?|ttf|eot|otf|mp3|mp4|ogg|wav|avi|mov|pem|crt|der|p12|pfx|key|gpg|kdbx|sqlite3?|db|dat|lock|log|min\.js|map)$/i
+const NOT_CONFIG =
+  /\.(?:png|jpe?g|gif|ico|svg|webp|bmp|tiff?|pdf|gz|tgz|bz2|xz|zst|zip|tar|jar|war|so|a|o|dll|exe|bin|pyc|mo|woff2?|ttf|eot|otf|mp3|mp4|ogg|wav|avi|mov|pem|crt|der|p12|pfx|key|gpg|kdbx|sqlite3?|db|dat|lock|log|min\.js|map)$/i
 const IPV4 = /(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9]|\.[0-9])/g
-const FILE_EXT = /^(?:sh|py|pl|rb|js|ts|md|php|conf|cfg|ini|cnf|json|yml|yaml|xml|html?|txt|sql|log|pid|sock|service|timer|socket|so|gz|bak|old|orig|local|lock|list|d)$/i
-const GENERIC_TLD = /^(?:com|net|org|edu|gov|mil|int|info|biz|io|dev|app|cloud|local|lan|internal|intranet|corp|home|arpa|test|example|invalid|localhost|eu|asia|name|pro|tech|online|site|xyz)$/i
-const HOST_NAME = /(?<![A-Za-z0-9_.@-])(?<!(?:^|[^/])\/)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9_-]|\.[A-Za-z0-9]|\()/g
+const FILE_EXT =
+  /^(?:sh|py|pl|rb|js|ts|md|php|conf|cfg|ini|cnf|json|yml|yaml|xml|html?|txt|sql|log|pid|sock|service|timer|socket|so|gz|bak|old|orig|local|lock|list|d)$/i
+const GENERIC_TLD =
+  /^(?:com|net|org|edu|gov|mil|int|info|biz|io|dev|app|cloud|local|lan|internal|intranet|corp|home|arpa|test|example|invalid|localhost|eu|asia|name|pro|tech|online|site|xyz)$/i
+const HOST_NAME =
+  /(?<![A-Za-z0-9_.@-])(?<!(?:^|[^/])\/)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9_-]|\.[A-Za-z0-9]|\()/g
 
 /** Whether an address is worth an inventory line: not loopback, unspecified, a netmask or multicast. */
 export function isMigratable(address: string): boolean {
@@ -79,7 +100,8 @@ export function isMigratable(address: string): boolean {
 /** The step kind `cutover init` suggests for a root-relative path. */
 export function initFileKind(target: string): InitFileKind {
   const base = basename(target)
-  if (target === 'etc/hosts' || /(?:^|\/)hosts$/.test(target) && target.startsWith('etc/')) return 'hosts'
+  if (target === 'etc/hosts' || (/(?:^|\/)hosts$/.test(target) && target.startsWith('etc/')))
+    return 'hosts'
   if (/^etc\/sudoers(?:$|\.d\/)/.test(target)) return 'sudoers'
   if (base === 'pg_hba.conf') return 'pg_hba'
   if (/\.(?:php|inc|phtml)$/i.test(base)) return 'php'
@@ -97,7 +119,11 @@ function isHostName(name: string): boolean {
   return GENERIC_TLD.test(tld) || (tld.length === 2 && /^[a-z]{2}$/.test(tld))
 }
 
-interface FileFinding { addresses: Map<string, InitPlace[]>; names: Map<string, InitPlace[]>; hostsNames: Map<string, string> }
+interface FileFinding {
+  addresses: Map<string, InitPlace[]>
+  names: Map<string, InitPlace[]>
+  hostsNames: Map<string, string>
+}
 
 /** Finds IPv4 literals and host names in one file's text. */
 function findLiterals(target: string, text: string, kind: InitFileKind): FileFinding {
@@ -119,7 +145,8 @@ function findLiterals(target: string, text: string, kind: InitFileKind): FileFin
       const fields = line.replace(/#.*/, '').trim().split(/\s+/)
       const [address, ...names] = fields
       const name = names.find((n) => n.includes('.')) ?? names[0]
-      if (address && name && isMigratable(address) && !out.hostsNames.has(address)) out.hostsNames.set(address, name)
+      if (address && name && isMigratable(address) && !out.hostsNames.has(address))
+        out.hostsNames.set(address, name)
     }
   }
   return out
@@ -137,7 +164,12 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024
   // a starter scan: a directory it cannot read or a link out of the root is reported and passed over
   const cache = discoverCache()
-  const listed = await discoverFiles(abs, { files, exclude, cache, onProblem: (p) => options.onFile?.(p.path, `skipped: ${p.message}`) })
+  const listed = await discoverFiles(abs, {
+    files,
+    exclude,
+    cache,
+    onProblem: (p) => options.onFile?.(p.path, `skipped: ${p.message}`),
+  })
   const resolver = resolverOf(cache, abs)
   const { found, links } = withoutLinks(resolver, listed)
   const addresses = new Map<string, InitAddress>()
@@ -167,23 +199,30 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
       addresses.set(a, entry)
     }
     for (const [n, places] of f.names) names.set(n, [...(names.get(n) ?? []), ...places])
-    if (f.addresses.size) matched.push({ target, kind, addresses: [...f.addresses.keys()].sort(byAddress) })
+    if (f.addresses.size)
+      matched.push({ target, kind, addresses: [...f.addresses.keys()].sort(byAddress) })
     const count = [...f.addresses.values()].reduce((n, p) => n + p.length, 0)
     return count ? `${count} address${count > 1 ? 'es' : ''}` : 'no address'
   }
-  for (const [link, to] of links) options.onFile?.(link, `skipped: a symbolic link to ${to}, scanned there`)
+  for (const [link, to] of links)
+    options.onFile?.(link, `skipped: a symbolic link to ${to}, scanned there`)
   let next = 0
   const worker = async () => {
     while (next < found.length) {
       const target = found[next++]!
-      const what = await one(target).catch((e: NodeJS.ErrnoException) => `skipped: ${e.code ?? e.message}`)
+      const what = await one(target).catch(
+        (e: NodeJS.ErrnoException) => `skipped: ${e.code ?? e.message}`,
+      )
       considered++
       options.onFile?.(target, what)
       options.onProgress?.({ considered, total: found.length, matched: matched.length })
     }
   }
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 16, found.length) }, worker))
-  const sortPlaces = (p: InitPlace[]) => p.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
+  await Promise.all(
+    Array.from({ length: Math.min(options.concurrency ?? 16, found.length) }, worker),
+  )
+  const sortPlaces = (p: InitPlace[]) =>
+    p.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   return {
     root: abs,
     files: [...files],
@@ -191,8 +230,12 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
     scanned: scanned.sort(),
     links: [...links.keys()].sort(),
     matched: matched.sort((a, b) => a.target.localeCompare(b.target)),
-    addresses: [...addresses.values()].sort((a, b) => byAddress(a.address, b.address)).map((a) => ({ ...a, places: sortPlaces(a.places) })),
-    names: [...names.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, places]) => ({ name, places: sortPlaces(places) })),
+    addresses: [...addresses.values()]
+      .sort((a, b) => byAddress(a.address, b.address))
+      .map((a) => ({ ...a, places: sortPlaces(a.places) })),
+    names: [...names.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, places]) => ({ name, places: sortPlaces(places) })),
   }
 }
 
@@ -200,7 +243,10 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
  * The paths without the symbolic links whose file is also listed (by its own path, or by the
  * first link to it): the spec then names each file once, and its places are counted once.
  */
-function withoutLinks(resolver: RootResolver, paths: readonly string[]): { found: string[]; links: Map<string, string> } {
+function withoutLinks(
+  resolver: RootResolver,
+  paths: readonly string[],
+): { found: string[]; links: Map<string, string> } {
   const byReal = new Map<string, string[]>()
   for (const p of paths) {
     // where it is in the root, links followed as a chroot would

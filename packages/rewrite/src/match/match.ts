@@ -25,10 +25,15 @@ export interface Pattern {
 }
 
 /** A located occurrence of a pattern. */
-export interface Match { start: number; end: number; pattern: Pattern }
+export interface Match {
+  start: number
+  end: number
+  pattern: Pattern
+}
 
 /** A dotted-quad IPv4 address, whole (package-internal: the spec's JSON Schema uses it too). */
-export const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+export const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 
 /** True when `s` is a dotted-quad IPv4 address. */
 export function isIPv4(s: string): boolean {
@@ -41,9 +46,17 @@ export function boundaryFor(find: string): Boundary {
 }
 
 const isDigit = (c: number) => c >= 48 && c <= 57
-const isLabelChar = (c: number) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45
+const isLabelChar = (c: number) =>
+  isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45
 
-function boundaryOk(b: Boundary, text: string, start: number, end: number, lo: number, hi: number): boolean {
+function boundaryOk(
+  b: Boundary,
+  text: string,
+  start: number,
+  end: number,
+  lo: number,
+  hi: number,
+): boolean {
   const before = start > lo ? text.charCodeAt(start - 1) : -1
   const after = end < hi ? text.charCodeAt(end) : -1
   switch (b) {
@@ -58,7 +71,10 @@ function boundaryOk(b: Boundary, text: string, start: number, end: number, lo: n
     case 'label':
       return !(before !== -1 && isLabelChar(before)) && !(after !== -1 && isLabelChar(after))
     case 'token':
-      return !(before !== -1 && (isLabelChar(before) || before === 46)) && !(after !== -1 && (isLabelChar(after) || after === 46))
+      return (
+        !(before !== -1 && (isLabelChar(before) || before === 46)) &&
+        !(after !== -1 && (isLabelChar(after) || after === 46))
+      )
   }
 }
 
@@ -79,7 +95,7 @@ export function literalAlternation(literals: readonly string[]): string {
   const node = (lo: number, hi: number, depth: number): string => {
     const ends = words[lo]!.length === depth
     const alts: string[] = []
-    for (let i = ends ? lo + 1 : lo; i < hi; ) {
+    for (let i = ends ? lo + 1 : lo; i < hi;) {
       const c = words[i]![depth]!
       let j = i + 1
       while (j < hi && words[j]![depth] === c) j++
@@ -88,7 +104,10 @@ export function literalAlternation(literals: readonly string[]): string {
       const last = words[j - 1]!
       let d = depth + 1
       while (d < first.length && d < last.length && first[d] === last[d]) d++
-      alts.push(escapeRegExp(first.slice(depth, d)) + (d === first.length && j - i === 1 ? '' : node(i, j, d)))
+      alts.push(
+        escapeRegExp(first.slice(depth, d)) +
+          (d === first.length && j - i === 1 ? '' : node(i, j, d)),
+      )
       i = j
     }
     if (alts.length === 0) return ''
@@ -115,7 +134,8 @@ export class Matcher {
     const seen = new Map<string, Pattern>()
     const unique: Pattern[] = []
     for (const p of patterns) {
-      if (p.find === '') throw new CutoverError('RULE_CONFLICT', `rule "${p.rule}" has an empty pattern`)
+      if (p.find === '')
+        throw new CutoverError('RULE_CONFLICT', `rule "${p.rule}" has an empty pattern`)
       const prior = seen.get(p.find)
       if (prior) {
         if (prior.replace !== p.replace) {
@@ -132,7 +152,9 @@ export class Matcher {
     this.patterns = unique
     this.#byFind = seen
     this.#lengths = [...new Set(unique.map((p) => p.find.length))].sort((a, b) => b - a)
-    this.#re = unique.length ? new RegExp(literalAlternation(unique.map((p) => p.find)), 'g') : undefined
+    this.#re = unique.length
+      ? new RegExp(literalAlternation(unique.map((p) => p.find)), 'g')
+      : undefined
   }
 
   /** The literals a raw-byte prefilter can look for: a text holding none of them has no match. */

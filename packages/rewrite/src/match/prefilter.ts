@@ -51,7 +51,9 @@ export class Prefilter {
 
   /** `found[g]` is true when some needle of group `g` occurs in `bytes[0, length)`. */
   scan(bytes: Buffer, length = bytes.length): boolean[] {
-    return this.#re ? this.scanLatin1(bytes.toString('latin1', 0, length)) : new Array<boolean>(this.size).fill(false)
+    return this.#re
+      ? this.scanLatin1(bytes.toString('latin1', 0, length))
+      : new Array<boolean>(this.size).fill(false)
   }
 
   /**

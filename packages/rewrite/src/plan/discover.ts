@@ -21,7 +21,11 @@ export interface DiscoverOptions {
 }
 
 /** A directory that was not read, or a link that was not followed, with why. */
-export interface DiscoverProblem { code: 'DIR_UNREADABLE' | 'OUTSIDE_ROOT'; path: string; message: string }
+export interface DiscoverProblem {
+  code: 'DIR_UNREADABLE' | 'OUTSIDE_ROOT'
+  path: string
+  message: string
+}
 
 /** Directory listings remembered across {@link discoverFiles} calls; opaque. */
 export interface DiscoverCache {
@@ -46,10 +50,20 @@ export function resolverOf(cache: DiscoverCache, root: string): RootResolver {
  * A directory's entries that are files or directories, links followed within the root (`real`
  * is where a link to a directory leads); an Error when it cannot be listed.
  */
-interface Listing { files: string[]; links: Set<string>; dirs: Array<{ name: string; real?: string }>; refused: Array<{ name: string; code: DiscoverProblem['code']; detail: string }> }
+interface Listing {
+  files: string[]
+  links: Set<string>
+  dirs: Array<{ name: string; real?: string }>
+  refused: Array<{ name: string; code: DiscoverProblem['code']; detail: string }>
+}
 
 /** Lists `dir` (its real, link-free path `abs` and its resolved path `rel` in the root). */
-function listing(cache: Map<string, unknown>, resolver: RootResolver, rel: string, abs: string): Listing | Error {
+function listing(
+  cache: Map<string, unknown>,
+  resolver: RootResolver,
+  rel: string,
+  abs: string,
+): Listing | Error {
   const known = cache.get(abs) as Listing | Error | undefined
   if (known !== undefined) return known
   let entries: Dirent[]
@@ -69,9 +83,15 @@ function listing(cache: Map<string, unknown>, resolver: RootResolver, rel: strin
       try {
         to = resolver.resolve(rel === '' ? e.name : `${rel}/${e.name}`)
       } catch (err) {
-        if (err instanceof OutsideRootError) out.refused.push({ name: e.name, code: 'OUTSIDE_ROOT', detail: err.detail })
+        if (err instanceof OutsideRootError)
+          out.refused.push({ name: e.name, code: 'OUTSIDE_ROOT', detail: err.detail })
         else if (err instanceof CutoverError) continue
-        else out.refused.push({ name: e.name, code: 'DIR_UNREADABLE', detail: `link not followed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` })
+        else
+          out.refused.push({
+            name: e.name,
+            code: 'DIR_UNREADABLE',
+            detail: `link not followed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+          })
         continue
       }
       const st = to?.exists ? statOrUndefined(to.real) : undefined
@@ -101,7 +121,11 @@ function statOrUndefined(path: string) {
 const MATCH = { dot: true } as const
 
 /** A glob split into the directory it starts from and how deep below it a match can be. */
-interface Start { base: string; depth: number; literal: boolean }
+interface Start {
+  base: string
+  depth: number
+  literal: boolean
+}
 
 function startOf(glob: string): Start {
   const s = picomatch.scan(glob, { parts: true })
@@ -119,7 +143,9 @@ function startOf(glob: string): Start {
  */
 function walksOf(starts: readonly Start[]): Start[] {
   const levels = (s: Start) => (s.base === '' ? 0 : s.base.split('/').length)
-  const groups = starts.some((s) => s.base === '') ? [{ base: '', depth: Math.max(...starts.map((s) => levels(s) + s.depth)), literal: false }] : starts
+  const groups = starts.some((s) => s.base === '')
+    ? [{ base: '', depth: Math.max(...starts.map((s) => levels(s) + s.depth)), literal: false }]
+    : starts
   const byBase = new Map<string, Start>()
   for (const s of groups) {
     const known = byBase.get(s.base)
@@ -151,12 +177,20 @@ export async function discoverFiles(root: string, options: DiscoverOptions): Pro
 function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
   const positive = options.files.filter((f) => !f.startsWith('!')).map(clean)
   if (positive.length === 0) return []
-  const ignore = [...(options.exclude ?? []), ...options.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1))].map(clean)
+  const ignore = [
+    ...(options.exclude ?? []),
+    ...options.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1)),
+  ].map(clean)
   // picomatch's `dir/**` also matches `dir` itself; as a file that is not below `dir/`
-  const matches = picomatch(positive.map((g) => (g !== '**' && g.endsWith('/**') ? `${g}/*` : g)), MATCH)
+  const matches = picomatch(
+    positive.map((g) => (g !== '**' && g.endsWith('/**') ? `${g}/*` : g)),
+    MATCH,
+  )
   const ignored = ignore.length ? picomatch(ignore, MATCH) : () => false
   // the exclude globs that also keep the walk out of a directory (as fast-glob does)
-  const pruning = ignore.filter((g) => g.endsWith('/**') || !picomatch.scan(g.split('/').pop() ?? '').isGlob)
+  const pruning = ignore.filter(
+    (g) => g.endsWith('/**') || !picomatch.scan(g.split('/').pop() ?? '').isGlob,
+  )
   const pruned = pruning.length ? picomatch(pruning, MATCH) : () => false
   const shared = options.cache ?? discoverCache()
   const cache = shared.listings
@@ -174,13 +208,19 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
     const list = listing(cache, resolver, here, abs)
     if (list instanceof Error) {
       const code = (list as NodeJS.ErrnoException).code
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') problem({ code: 'DIR_UNREADABLE', path: rel, message: `${rel || '.'}: directory not read (${code ?? list.message}): the files below it were not checked; exclude it or make it readable` })
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        problem({
+          code: 'DIR_UNREADABLE',
+          path: rel,
+          message: `${rel || '.'}: directory not read (${code ?? list.message}): the files below it were not checked; exclude it or make it readable`,
+        })
       return
     }
     const prefix = rel === '' ? '' : `${rel}/`
     for (const r of list.refused) {
       const path = prefix + r.name
-      if (!ignored(path) && (matches(path) || (depth > 1 && !pruned(path)))) problem({ code: r.code, path, message: `${path}: ${r.detail}` })
+      if (!ignored(path) && (matches(path) || (depth > 1 && !pruned(path))))
+        problem({ code: r.code, path, message: `${path}: ${r.detail}` })
     }
     for (const name of list.files) {
       const path = prefix + name
@@ -200,7 +240,13 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
     }
   }
 
-  for (const g of positive) if (climbs(g)) problem({ code: 'OUTSIDE_ROOT', path: g, message: `${g}: a glob with a ".." part would leave the root; refused` })
+  for (const g of positive)
+    if (climbs(g))
+      problem({
+        code: 'OUTSIDE_ROOT',
+        path: g,
+        message: `${g}: a glob with a ".." part would leave the root; refused`,
+      })
   const starts = positive.filter((g) => !climbs(g)).map(startOf)
   const resolved = (path: string) => {
     try {

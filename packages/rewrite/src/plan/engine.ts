@@ -2,7 +2,15 @@ import { isAscii } from 'node:buffer'
 import picomatch from 'picomatch'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+} from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { hashText, positionsOf } from '../text/big-text.js'
@@ -19,9 +27,24 @@ import { checkPlanned } from './plan-check.js'
 import { Prefilter } from '../match/prefilter.js'
 import { readInThreads, type ReadProfile } from './read-pool.js'
 import { SecretStore, type SecretRecord } from '../spec/secrets.js'
-import { credentialSpans, fileCredentialSpans, isSensitive, maskSpans, maskedHash, sensitiveSpans, tokenSpans, type SensitiveSpans } from '../diff/sensitive.js'
+import {
+  credentialSpans,
+  fileCredentialSpans,
+  isSensitive,
+  maskSpans,
+  maskedHash,
+  sensitiveSpans,
+  tokenSpans,
+  type SensitiveSpans,
+} from '../diff/sensitive.js'
 import { decodeText, isBinary, sha256, type TextEncoding } from '../text/source.js'
-import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions, type SpecStep } from '../spec/spec.js'
+import {
+  missingSecrets,
+  parseSpec,
+  type Spec,
+  type SpecCheckOptions,
+  type SpecStep,
+} from '../spec/spec.js'
 import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
 import type { Context, RuleOptions, StepKind, Validator } from '../step/step.js'
 
@@ -79,7 +102,14 @@ export interface PlannedLeftover {
 }
 
 /** A warning or note of planning, located where possible. */
-export interface PlanNote { target: string; line?: number; col?: number; code: string; message: string; severity: 'warning' | 'note' }
+export interface PlanNote {
+  target: string
+  line?: number
+  col?: number
+  code: string
+  message: string
+  severity: 'warning' | 'note'
+}
 
 /** The result of planning a spec for one profile against one root. */
 export interface Plan {
@@ -184,14 +214,28 @@ const STAGED_TEMPS = '**/.*.cutover-*'
  * A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter};
  * `keys` its `replace` keys and `swap` pairs, to warn of those that match nothing.
  */
-interface ActiveStep { step: SpecStep; kind: StepKind<any>; needles: string[]; always: boolean; group: number; keys?: RuleKeys }
+interface ActiveStep {
+  step: SpecStep
+  kind: StepKind<any>
+  needles: string[]
+  always: boolean
+  group: number
+  keys?: RuleKeys
+}
 
 /**
  * The `replace` keys and `swap` pairs of a step: a key has matched when its old or its new value
  * (either side of a pair) is found in a file of the step, so a key the plan already applied
  * still counts, and only one that matches nowhere (a typo) is reported.
  */
-interface RuleKeys { labels: string[]; at: Array<Array<string | number>>; matcher: Matcher; keysOf: Map<string, number[]>; seen: Set<number>; targets: string[] }
+interface RuleKeys {
+  labels: string[]
+  at: Array<Array<string | number>>
+  matcher: Matcher
+  keysOf: Map<string, number[]>
+  seen: Set<number>
+  targets: string[]
+}
 
 function ruleKeys(step: SpecStep): RuleKeys | undefined {
   const o = step.options as RuleOptions
@@ -203,12 +247,28 @@ function ruleKeys(step: SpecStep): RuleKeys | undefined {
     labels.push(label)
     at.push(path)
   }
-  for (const [from, to] of Object.entries(o.replace ?? {})) add(`replace key "${from}"`, ['replace', from], [from, to])
+  for (const [from, to] of Object.entries(o.replace ?? {}))
+    add(`replace key "${from}"`, ['replace', from], [from, to])
   ;(o.swap ?? []).forEach(([a, b], i) => add(`swap [${a}, ${b}]`, ['swap', i], [a, b]))
   if (labels.length === 0) return undefined
   const finds = [...keysOf.keys()].filter((f) => f !== '')
-  const matcher = new Matcher(finds.map((f) => ({ find: f, replace: f, rule: 'key', boundary: boundaryFor(f), kind: 'name' as const })))
-  return { labels, at, matcher, keysOf, seen: new Set(), targets: Object.values(o.replace ?? {}).filter((t) => t !== '') }
+  const matcher = new Matcher(
+    finds.map((f) => ({
+      find: f,
+      replace: f,
+      rule: 'key',
+      boundary: boundaryFor(f),
+      kind: 'name' as const,
+    })),
+  )
+  return {
+    labels,
+    at,
+    matcher,
+    keysOf,
+    seen: new Set(),
+    targets: Object.values(o.replace ?? {}).filter((t) => t !== ''),
+  }
 }
 
 /**
@@ -224,7 +284,9 @@ async function planLinksOnce(
   result: { changes: FileChange[]; leftovers: PlannedLeftover[]; notes: PlanNote[] },
   plan: (target: string, read: ReadFile) => Promise<FileResult>,
 ): Promise<void> {
-  const touched = [...new Set([...result.changes.map((c) => c.target), ...result.leftovers.map((l) => l.target)])]
+  const touched = [
+    ...new Set([...result.changes.map((c) => c.target), ...result.leftovers.map((l) => l.target)]),
+  ]
   if (touched.length < 2) return
   const byReal = new Map<string, string[]>()
   for (const t of touched) {
@@ -238,7 +300,9 @@ async function planLinksOnce(
     const own = resolver.relOf(real)
     const kept = paths.includes(own) ? own : [...paths].sort()[0]!
     const links = paths.filter((t) => t !== kept).sort()
-    const steps = [...new Set(paths.flatMap((t) => byFile.get(t) ?? []))].sort((a, b) => a.group - b.group)
+    const steps = [...new Set(paths.flatMap((t) => byFile.get(t) ?? []))].sort(
+      (a, b) => a.group - b.group,
+    )
     const drop = new Set(steps.length === (byFile.get(kept) ?? []).length ? links : paths)
     result.changes.splice(0, Infinity, ...result.changes.filter((c) => !drop.has(c.target)))
     result.leftovers.splice(0, Infinity, ...result.leftovers.filter((l) => !drop.has(l.target)))
@@ -261,7 +325,12 @@ async function planLinksOnce(
       result.notes.push(...r.notes)
     }
     const what = links.length > 1 ? 'symbolic links' : 'a symbolic link'
-    result.notes.push({ target: kept, code: 'LINKED', message: `also in scope as ${links.join(', ')} (${what} to it): planned once, here`, severity: 'note' })
+    result.notes.push({
+      target: kept,
+      code: 'LINKED',
+      message: `also in scope as ${links.join(', ')} (${what} to it): planned once, here`,
+      severity: 'note',
+    })
   }
 }
 
@@ -270,8 +339,14 @@ async function planLinksOnce(
  * glob) with the entry's reason; warns (`ACCEPT_UNMATCHED`, at the entry) of an entry that
  * matches no leftover, so that a stale acceptance does not outlive what it was for.
  */
-function acceptLeftovers(spec: Spec, profile: string | undefined, leftovers: PlannedLeftover[]): PlanNote[] {
-  const entries = (spec.accept ?? []).filter((a) => !a.profiles || (profile !== undefined && a.profiles.includes(profile)))
+function acceptLeftovers(
+  spec: Spec,
+  profile: string | undefined,
+  leftovers: PlannedLeftover[],
+): PlanNote[] {
+  const entries = (spec.accept ?? []).filter(
+    (a) => !a.profiles || (profile !== undefined && a.profiles.includes(profile)),
+  )
   if (entries.length === 0) return []
   const matches = entries.map((a) => picomatch(a.path.replace(/^(?:\.?\/+)+/, ''), { dot: true }))
   const used = new Set<number>()
@@ -285,14 +360,24 @@ function acceptLeftovers(spec: Spec, profile: string | undefined, leftovers: Pla
   return entries.flatMap((a, k) => {
     if (used.has(k)) return []
     const pos = index.position(a.range.start)
-    return [{ target: spec.path, line: pos.line, col: pos.col, code: 'ACCEPT_UNMATCHED', message: `accepted leftover "${a.text}" in ${a.path} matches no leftover${profile ? ` of profile ${profile}` : ''}: remove the entry if it is done`, severity: 'warning' as const }]
+    return [
+      {
+        target: spec.path,
+        line: pos.line,
+        col: pos.col,
+        code: 'ACCEPT_UNMATCHED',
+        message: `accepted leftover "${a.text}" in ${a.path} matches no leftover${profile ? ` of profile ${profile}` : ''}: remove the entry if it is done`,
+        severity: 'warning' as const,
+      },
+    ]
   })
 }
 
 /** Marks the keys of `a` that `text` holds. */
 function markKeys(keys: RuleKeys, text: string): void {
   if (keys.seen.size === keys.labels.length) return
-  for (const m of keys.matcher.scan(text).matches) for (const k of keys.keysOf.get(m.pattern.find) ?? []) keys.seen.add(k)
+  for (const m of keys.matcher.scan(text).matches)
+    for (const k of keys.keysOf.get(m.pattern.find) ?? []) keys.seen.add(k)
 }
 
 /**
@@ -330,19 +415,36 @@ function neverMatched(spec: Spec, steps: readonly ActiveStep[]): PlanNote[] {
       let byKey = keyNodes.get(node)
       if (!byKey && isMap(node)) {
         keyNodes.set(node, (byKey = new Map()))
-        for (const p of node.items) if (isScalar(p.key) && !byKey.has(String(p.key.value))) byKey.set(String(p.key.value), p.key)
+        for (const p of node.items)
+          if (isScalar(p.key) && !byKey.has(String(p.key.value)))
+            byKey.set(String(p.key.value), p.key)
       }
       // a replace key is shown at the key, a swap pair at the pair
-      const at = isMap(node) ? byKey!.get(String(key)) : isSeq(node) ? node.items[key as number] : undefined
+      const at = isMap(node)
+        ? byKey!.get(String(key))
+        : isSeq(node)
+          ? node.items[key as number]
+          : undefined
       const range = (at as { range?: [number, number, number] } | undefined)?.range
       const pos = index.position(range ? range[0] : a.step.range.start)
-      out.push({ target: spec.path, line: pos.line, col: pos.col, code: 'NEVER_MATCHED', message: `step ${a.step.index + 1} (${a.kind.name}): ${label} matches nothing in any file of the step`, severity: 'warning' })
+      out.push({
+        target: spec.path,
+        line: pos.line,
+        col: pos.col,
+        code: 'NEVER_MATCHED',
+        message: `step ${a.step.index + 1} (${a.kind.name}): ${label} matches nothing in any file of the step`,
+        severity: 'warning',
+      })
     })
   }
   return out
 }
 
-async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Promise<Plan> {
+async function planSpec(
+  kinds: readonly StepKind<any>[],
+  spec: Spec,
+  o: PlanOptions,
+): Promise<Plan> {
   const root = resolve(o.root)
   const profile = checkProfile(spec, o.profile)
   const missing = missingSecrets(spec, o.env ?? process.env, profile)
@@ -369,13 +471,22 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     env: o.env ?? process.env,
   }
   const active: ActiveStep[] = spec.steps
-    .filter((s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)))
+    .filter(
+      (s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)),
+    )
     .map((step, i) => {
       const kind = kinds.find((k) => k.name === step.kind)!
       const keys = ruleKeys(step)
       // a file that holds only a replacement is read too: its key has matched (it was applied)
       const needles = [...kind.needles(step.options, ctx), ...(keys?.targets ?? [])]
-      return { step, kind, needles, always: kind.alwaysPlan?.(step.options) ?? false, group: i + 1, ...(keys ? { keys } : {}) }
+      return {
+        step,
+        kind,
+        needles,
+        always: kind.alwaysPlan?.(step.options) ?? false,
+        group: i + 1,
+        ...(keys ? { keys } : {}),
+      }
     })
   const notes: PlanNote[] = []
   const dbLeftovers: PlannedLeftover[] = []
@@ -406,9 +517,19 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       notes.push(...dp.notes)
       continue
     }
-    const found = await discoverFiles(root, { files: a.step.options.files, exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache, onProblem })
+    const found = await discoverFiles(root, {
+      files: a.step.options.files,
+      exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
+      cache,
+      onProblem,
+    })
     if (found.length === 0 && !a.step.options.create) {
-      notes.push({ target: a.step.options.files.join(', '), code: 'NO_FILES', message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`, severity: 'warning' })
+      notes.push({
+        target: a.step.options.files.join(', '),
+        code: 'NO_FILES',
+        message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`,
+        severity: 'warning',
+      })
       delete a.keys
     }
     for (const f of found) {
@@ -418,16 +539,33 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     const create = a.step.options.create
     if (create) {
       for (const f of a.step.options.files.map((g) => g.replace(/^\/+/, ''))) {
-        if (/[*?[\]{}!]/.test(f) || found.includes(f) || within(resolver, f, refused, true)?.exists !== false) continue
+        if (
+          /[*?[\]{}!]/.test(f) ||
+          found.includes(f) ||
+          within(resolver, f, refused, true)?.exists !== false
+        )
+          continue
         creates.set(f, Number.parseInt(create.mode, 8))
         byFile.set(f, [...(byFile.get(f) ?? []), a])
       }
     }
   }
-  const scanOnly = spec.scan ? await discoverFiles(root, { files: spec.scan.files, exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS], cache, onProblem }) : []
+  const scanOnly = spec.scan
+    ? await discoverFiles(root, {
+        files: spec.scan.files,
+        exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
+        cache,
+        onProblem,
+      })
+    : []
   for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
   // group 0: the leftover literals; group i: the needles of active[i - 1]
-  const prefilter = new Prefilter([leftoverMatcher(ctx).patterns.filter((p) => p.rule === 'leftover').map((p) => p.find), ...active.map((a) => a.needles)])
+  const prefilter = new Prefilter([
+    leftoverMatcher(ctx)
+      .patterns.filter((p) => p.rule === 'leftover')
+      .map((p) => p.find),
+    ...active.map((a) => a.needles),
+  ])
 
   cache.listings.clear()
   const targets = [...byFile.keys()].filter((t) => !creates.has(t)).sort()
@@ -435,12 +573,17 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   const where = new Map<string, Resolved>()
   for (const t of [...targets, ...creates.keys()]) {
     // a plain file the walk listed is where its directory is; a link, a literal path or a file to create is resolved
-    const r = (creates.has(t) || cache.linked?.has(t) ? undefined : resolver.listed(t)) ?? within(resolver, t, refused, creates.has(t))
+    const r =
+      (creates.has(t) || cache.linked?.has(t) ? undefined : resolver.listed(t)) ??
+      within(resolver, t, refused, creates.has(t))
     if (r) where.set(t, r)
   }
   if (refused.size) {
     const all = [...refused.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m)
-    throw new CutoverError(all.some((m) => / outside the root /.test(m)) ? 'OUTSIDE_ROOT' : 'DIR_UNREADABLE', `nothing was read:\n${all.map((m) => `  ${m}`).join('\n')}`)
+    throw new CutoverError(
+      all.some((m) => / outside the root /.test(m)) ? 'OUTSIDE_ROOT' : 'DIR_UNREADABLE',
+      `nothing was read:\n${all.map((m) => `  ${m}`).join('\n')}`,
+    )
   }
   const real = (t: string) => where.get(t)?.real
   const changes: FileChange[] = []
@@ -463,10 +606,12 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
     o.onProgress?.({ considered: done, total: targets.length, changed: changes.length })
   }
   const limit = o.concurrency ?? 16
-  const threads = o.threads ?? (targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
+  const threads =
+    o.threads ?? (targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
   // a target that is a dangling link (in the root), or gone since discovery, is not a file
   const present = targets.filter((t) => where.get(t)?.exists)
-  if (present.length < targets.length) for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
+  if (present.length < targets.length)
+    for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
   if (threads > 0) {
     // reader threads open, read and prefilter; this thread plans the files that hold a needle
     const profiles: ReadProfile[] = []
@@ -481,18 +626,29 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       }
       return { path: real(path)!, profile }
     })
-    await readInThreads(root, files, profiles, prefilter, { threads, limit, maxSize }, (i, outcome) => {
-      const target = present[i]!
-      const steps = byFile.get(target)!
-      if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
-      if (outcome.kind === 'too-large') return finish(target, tooLarge(outcome.size))
-      if (outcome.kind === 'skip') return finish(target, NOTHING)
-      const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
-      if ('why' in read) return finish(target, read)
-      return planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) => finish(target, r))
-    }).catch((e: NodeJS.ErrnoException) => {
+    await readInThreads(
+      root,
+      files,
+      profiles,
+      prefilter,
+      { threads, limit, maxSize },
+      (i, outcome) => {
+        const target = present[i]!
+        const steps = byFile.get(target)!
+        if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
+        if (outcome.kind === 'too-large') return finish(target, tooLarge(outcome.size))
+        if (outcome.kind === 'skip') return finish(target, NOTHING)
+        const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
+        if ('why' in read) return finish(target, read)
+        return planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) =>
+          finish(target, r),
+        )
+      },
+    ).catch((e: NodeJS.ErrnoException) => {
       // a reader thread's refusal, as the reading on this thread gives it
-      throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError) ? new CutoverError('TARGET_MOVED', e.message) : e
+      throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError)
+        ? new CutoverError('TARGET_MOVED', e.message)
+        : e
     })
   }
   // Otherwise files are read synchronously one after another (no thread-pool round trips per
@@ -507,10 +663,12 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
       finish(target, read)
       continue
     }
-    const p: Promise<void> = planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) => {
-      inflight.delete(p)
-      finish(target, r)
-    })
+    const p: Promise<void> = planRead(target, read, ctx, secrets, o.applied?.get(target)).then(
+      (r) => {
+        inflight.delete(p)
+        finish(target, r)
+      },
+    )
     p.catch(() => {})
     inflight.add(p)
     if (inflight.size >= limit) await Promise.race(inflight)
@@ -518,23 +676,42 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   await Promise.all(inflight)
   for (const [target, mode] of creates) {
     const steps = byFile.get(target)!
-    finish(target, await planRead(target, { mode, bytes: EMPTY, steps, run: steps, created: true }, ctx, secrets, undefined))
+    finish(
+      target,
+      await planRead(
+        target,
+        { mode, bytes: EMPTY, steps, run: steps, created: true },
+        ctx,
+        secrets,
+        undefined,
+      ),
+    )
   }
   if (oversized.length) {
-    const list = oversized.sort(([a], [b]) => a.localeCompare(b)).map(([t, size]) => `  ${t}: ${size} bytes`)
+    const list = oversized
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([t, size]) => `  ${t}: ${size} bytes`)
     throw new CutoverError(
       'FILE_TOO_LARGE',
       `${oversized.length} file(s) in scope exceed the size limit of ${maxSize} bytes (${sizeText(maxSize)}), nothing was planned:\n${list.join('\n')}\nexclude them from the steps' files, or raise the limit with --max-file-size`,
     )
   }
   // the planned PHP is linted now, not only at apply
-  if (!inputErrors.length) inputErrors.push(...(await checkPlanned(changes, (name) => kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name))))
+  if (!inputErrors.length)
+    inputErrors.push(
+      ...(await checkPlanned(changes, (name) =>
+        kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name),
+      )),
+    )
   if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
-  await planLinksOnce(resolver, where, byFile, { changes, leftovers, notes }, (target, read) => planRead(target, read, ctx, secrets, o.applied?.get(target)))
+  await planLinksOnce(resolver, where, byFile, { changes, leftovers, notes }, (target, read) =>
+    planRead(target, read, ctx, secrets, o.applied?.get(target)),
+  )
   for (const c of changes) {
     const w = where.get(c.target)
     if (w && w.rel !== c.target) c.link = w.rel
-    const links = c.before === 'absent' || !w ? 0 : (lstatSync(w.real, { throwIfNoEntry: false })?.nlink ?? 0)
+    const links =
+      c.before === 'absent' || !w ? 0 : (lstatSync(w.real, { throwIfNoEntry: false })?.nlink ?? 0)
     if (links > 1) {
       const message = `has ${links} hard links: apply writes a new file, so the other ${links - 1} keep the old content (and rollback does not join them again)`
       notes.push({ target: c.target, code: 'HARD_LINK', message, severity: 'warning' })
@@ -546,7 +723,14 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   notes.push(...acceptLeftovers(spec, profile, leftovers))
   notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
-  const sensitive = maskSensitive(changes, leftovers, notes, database, secrets.values(), o.showSensitive ?? false)
+  const sensitive = maskSensitive(
+    changes,
+    leftovers,
+    notes,
+    database,
+    secrets.values(),
+    o.showSensitive ?? false,
+  )
   return {
     version: 1,
     profile,
@@ -565,15 +749,35 @@ async function planSpec(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOpti
 
 function checkProfile(spec: Spec, profile: string | undefined): string | undefined {
   if (spec.profiles.length === 0) {
-    if (profile !== undefined) throw new CutoverError('PROFILE', `the spec declares no profiles, but --profile ${profile} was given`)
+    if (profile !== undefined)
+      throw new CutoverError(
+        'PROFILE',
+        `the spec declares no profiles, but --profile ${profile} was given`,
+      )
     return undefined
   }
-  if (profile === undefined) throw new CutoverError('PROFILE', `--profile is required: the spec declares ${spec.profiles.join(', ')}`)
-  if (!spec.profiles.includes(profile)) throw new CutoverError('PROFILE', `unknown profile "${profile}"; the spec declares ${spec.profiles.join(', ')}`)
+  if (profile === undefined)
+    throw new CutoverError(
+      'PROFILE',
+      `--profile is required: the spec declares ${spec.profiles.join(', ')}`,
+    )
+  if (!spec.profiles.includes(profile))
+    throw new CutoverError(
+      'PROFILE',
+      `unknown profile "${profile}"; the spec declares ${spec.profiles.join(', ')}`,
+    )
   return profile
 }
 
-interface FileResult { read: boolean; why: string; change?: FileChange; leftovers: PlannedLeftover[]; notes: PlanNote[]; error?: InputError; tooLarge?: number }
+interface FileResult {
+  read: boolean
+  why: string
+  change?: FileChange
+  leftovers: PlannedLeftover[]
+  notes: PlanNote[]
+  error?: InputError
+  tooLarge?: number
+}
 
 /**
  * The default largest file a plan reads: 64 MiB. A plan holds a file's text, its new text and a
@@ -584,35 +788,66 @@ export const MAX_FILE_SIZE = 64 * 1024 * 1024
 
 /** `64 MiB`, `1 GiB`, `512 KiB` or `100 bytes`. */
 function sizeText(n: number): string {
-  for (const [unit, k] of [['GiB', 30], ['MiB', 20], ['KiB', 10]] as const) if (n >= 2 ** k && n % 2 ** k === 0) return `${n / 2 ** k} ${unit}`
+  for (const [unit, k] of [
+    ['GiB', 30],
+    ['MiB', 20],
+    ['KiB', 10],
+  ] as const)
+    if (n >= 2 ** k && n % 2 ** k === 0) return `${n / 2 ** k} ${unit}`
   return `${n} bytes`
 }
 
-const tooLarge = (size: number): FileResult => ({ read: false, why: `refused: ${size} bytes, over the size limit`, leftovers: [], notes: [], tooLarge: size })
+const tooLarge = (size: number): FileResult => ({
+  read: false,
+  why: `refused: ${size} bytes, over the size limit`,
+  leftovers: [],
+  notes: [],
+  tooLarge: size,
+})
 
 /**
  * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; `text`
  * when the bytes were already decoded (a large ASCII file).
  */
-interface ReadFile { mode: number; bytes: Buffer; steps: ActiveStep[]; run: ActiveStep[]; created?: boolean; text?: string }
+interface ReadFile {
+  mode: number
+  bytes: Buffer
+  steps: ActiveStep[]
+  run: ActiveStep[]
+  created?: boolean
+  text?: string
+}
 
 const EMPTY = Buffer.alloc(0)
 const NOT_FILE: FileResult = { read: false, why: 'not a regular file', leftovers: [], notes: [] }
-const NOTHING: FileResult = { read: false, why: 'skipped: holds nothing the steps look for', leftovers: [], notes: [] }
+const NOTHING: FileResult = {
+  read: false,
+  why: 'skipped: holds nothing the steps look for',
+  leftovers: [],
+  notes: [],
+}
 /** From how many files on, a plan reads them on worker threads. */
 const THREADS_FROM = 4096
 /** Files larger than this are read into a buffer of their own. */
 const LARGE = 1 << 20
 
 /** A reusable read buffer, grown to the largest file read. */
-interface Scratch { buf: Buffer }
+interface Scratch {
+  buf: Buffer
+}
 
 /**
  * Reads a target and prefilters its raw bytes: a file holding no needle of its steps (nor a
  * leftover literal) is skipped without decoding, and only its stats were kept. Opened
  * non-blocking so that a FIFO in the tree is reported, not waited on.
  */
-function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scratch: Scratch, maxSize: number): FileResult | ReadFile {
+function readTarget(
+  path: string,
+  steps: ActiveStep[],
+  prefilter: Prefilter,
+  scratch: Scratch,
+  maxSize: number,
+): FileResult | ReadFile {
   // `path` has no link in it: one put there since is not followed (the open fails)
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
@@ -625,7 +860,8 @@ function readTarget(path: string, steps: ActiveStep[], prefilter: Prefilter, scr
     // a large ASCII file is decoded first and prefiltered on its text: the scan of its bytes would
     // make a latin1 copy of the same characters
     const text = got.buf !== scratch.buf && isAscii(bytes) ? bytes.toString('latin1') : undefined
-    const found = text === undefined ? prefilter.scan(got.buf, got.length) : prefilter.scanLatin1(text)
+    const found =
+      text === undefined ? prefilter.scan(got.buf, got.length) : prefilter.scanLatin1(text)
     const read = afterScan(bytes, 0, found, steps, got.buf === scratch.buf)
     if (!('why' in read) && text !== undefined) read.text = text
     // the permission bits are needed only for a file that may change
@@ -669,7 +905,13 @@ function readAll(fd: number, scratch: Scratch): { buf: Buffer; length: number } 
 }
 
 /** The steps to run on a file given which needle groups it holds; `copy` when `bytes` is reused. */
-function afterScan(bytes: Buffer, mode: number, found: readonly boolean[], steps: ActiveStep[], copy = false): FileResult | ReadFile {
+function afterScan(
+  bytes: Buffer,
+  mode: number,
+  found: readonly boolean[],
+  steps: ActiveStep[],
+  copy = false,
+): FileResult | ReadFile {
   const hasLeftoverNeedle = found[0]!
   const run = steps.filter((s) => s.always || hasLeftoverNeedle || found[s.group])
   if (run.length === 0 && !hasLeftoverNeedle) return NOTHING
@@ -685,10 +927,20 @@ async function planRead(
 ): Promise<FileResult> {
   const { mode, steps, run } = read
   if (isBinary(read.bytes)) {
-    return { read: false, why: 'skipped: binary', leftovers: [], notes: [{ target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' }] }
+    return {
+      read: false,
+      why: 'skipped: binary',
+      leftovers: [],
+      notes: [
+        { target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' },
+      ],
+    }
   }
   // an ASCII file reads the same in UTF-8 (no BOM) as in latin1
-  const { text, encoding } = read.text === undefined ? decodeText(read.bytes) : { text: read.text, encoding: 'utf8' as const }
+  const { text, encoding } =
+    read.text === undefined
+      ? decodeText(read.bytes)
+      : { text: read.text, encoding: 'utf8' as const }
   const before = read.created ? 'absent' : sha256(read.bytes)
   // the bytes are not needed any more: a large file is held once, as text
   read.bytes = EMPTY
@@ -700,7 +952,8 @@ async function planRead(
   let allowUserWritable = true
   const notes: PlanNote[] = []
   // leftovers located in some pass's input, mapped forward through every later pass
-  const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> = []
+  const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> =
+    []
   // the one-time moves an earlier step of this file planned
   const movesHere = new Set<string>()
   for (const a of run) {
@@ -709,37 +962,77 @@ async function planRead(
     if (a.keys) markEditedKeys(a.keys, result.edits)
     const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
     // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
-    const sensitive = passes.some((p) => p.some(isSensitive)) ? sensitiveSpans(text, passes) : undefined
+    const sensitive = passes.some((p) => p.some(isSensitive))
+      ? sensitiveSpans(text, passes)
+      : undefined
     if (errors.length) {
       // the old values of the keys set from a secret are not known yet: the keys are
       const keys = secretKeys(a.step.options)
-      const hide = sensitive || keys.length ? { spans: sensitive?.after ?? [], values: sensitive?.old ?? [], keys } : undefined
-      return { read: true, why: 'error', leftovers: [], notes: [], error: new InputError(target, current, errors, hide) }
+      const hide =
+        sensitive || keys.length
+          ? { spans: sensitive?.after ?? [], values: sensitive?.old ?? [], keys }
+          : undefined
+      return {
+        read: true,
+        why: 'error',
+        leftovers: [],
+        notes: [],
+        error: new InputError(target, current, errors, hide),
+      }
     }
-    const at = result.diagnostics.length ? positionsOf(current, result.diagnostics.map((d) => d.range.start)) : undefined
+    const at = result.diagnostics.length
+      ? positionsOf(
+          current,
+          result.diagnostics.map((d) => d.range.start),
+        )
+      : undefined
     for (const d of result.diagnostics) {
       const p = at!.get(d.range.start)!
       let message = d.message
-      if (sensitive && sensitive.after.some((x) => x.start < Math.max(d.range.end, d.range.start + 1) && d.range.start < x.end)) {
+      if (
+        sensitive &&
+        sensitive.after.some(
+          (x) => x.start < Math.max(d.range.end, d.range.start + 1) && d.range.start < x.end,
+        )
+      ) {
         // a warning about a written secret quotes it, or a part of it ("argument "./x" of "/bin/y"")
-        const words = [...sensitive.after.map((x) => current.slice(x.start, x.end)), ...sensitive.written]
-        const quoted = [...message.matchAll(/"([^"]+)"/g)].filter((m) => words.some((w) => w.includes(m[1]!))).map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))
+        const words = [
+          ...sensitive.after.map((x) => current.slice(x.start, x.end)),
+          ...sensitive.written,
+        ]
+        const quoted = [...message.matchAll(/"([^"]+)"/g)]
+          .filter((m) => words.some((w) => w.includes(m[1]!)))
+          .map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))
         message = maskSpans(message, [...tokenSpans(message, words), ...quoted], '(sensitive)')
       }
       notes.push({ target, line: p.line, col: p.col, code: d.code, message, severity: 'warning' })
     }
     // a later step never rewrites inside what a secret wrote (an old address in the new password
     // would change the password, silently behind its mask), nor reports it as a leftover
-    const inSecret = (start: number, end: number) => sensitive !== undefined && sensitive.after.some((x) => (end > start ? start < x.end && x.start < end : x.start < start && start < x.end))
+    const inSecret = (start: number, end: number) =>
+      sensitive !== undefined &&
+      sensitive.after.some((x) =>
+        end > start ? start < x.end && x.start < end : x.start < start && start < x.end,
+      )
     const edits = result.edits.filter((e) => !inSecret(e.start, e.end))
     if (edits.length < result.edits.length) {
       const first = result.edits.find((e) => inSecret(e.start, e.end))!
-      const span = sensitive!.after.find((x) => first.start < Math.max(x.end, first.start + 1) && x.start <= first.start)!
+      const span = sensitive!.after.find(
+        (x) => first.start < Math.max(x.end, first.start + 1) && x.start <= first.start,
+      )!
       const p = positionsOf(current, [span.start]).get(span.start)!
       const n = result.edits.length - edits.length
-      notes.push({ target, line: p.line, col: p.col, code: 'IN_SECRET', message: `${n} edit(s) of the ${a.kind.name} step fall inside a value written from a secret by an earlier step: not made, the secret is written as it is`, severity: 'warning' })
+      notes.push({
+        target,
+        line: p.line,
+        col: p.col,
+        code: 'IN_SECRET',
+        message: `${n} edit(s) of the ${a.kind.name} step fall inside a value written from a secret by an earlier step: not made, the secret is written as it is`,
+        severity: 'warning',
+      })
     }
-    for (const l of result.leftovers) if (!inSecret(l.start, l.end)) pending.push({ ...l, pass: passes.length })
+    for (const l of result.leftovers)
+      if (!inSecret(l.start, l.end)) pending.push({ ...l, pass: passes.length })
     // an edit that must happen once (a swap, its own inverse) is planned while the file does not
     // hold what it wrote; the step kind only says so (`once`), named for the kind
     const once: OnceNote[] = []
@@ -748,29 +1041,48 @@ async function planRead(
     if (movesHere.size) named = named.filter((e) => !e.once || !movesHere.has(e.once))
     for (const e of named) if (e.once) movesHere.add(e.once)
     const sorted = sortEdits(plannedOnce(current, named, applied, once))
-    for (const n of once) notes.push({ target, line: n.at.line, col: n.at.col, code: n.code, message: n.message, severity: 'warning' })
+    for (const n of once)
+      notes.push({
+        target,
+        line: n.at.line,
+        col: n.at.col,
+        code: n.code,
+        message: n.message,
+        severity: 'warning',
+      })
     passes.push(sorted)
     if (sorted.length) {
       current = applyEdits(current, sorted)
       kinds.push(a.kind.name)
-      if ((a.step.options as { 'allow-user-writable'?: boolean })['allow-user-writable'] !== true) allowUserWritable = false
+      if ((a.step.options as { 'allow-user-writable'?: boolean })['allow-user-writable'] !== true)
+        allowUserWritable = false
       for (const v of a.kind.validators ?? []) validators.add(v.name)
     }
   }
   if (steps.length === 0) {
-    for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' })) pending.push({ ...l, pass: 0 })
+    for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' }))
+      pending.push({ ...l, pass: 0 })
   }
   const kept: Array<{ at: number; text: string; reason: string }> = []
   const seen = new Set<number>()
   for (const l of pending) {
     let at: number | undefined = l.start
     for (let i = l.pass; i < passes.length && at !== undefined; i++) at = mapOffset(at, passes[i]!)
-    if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text) continue
+    if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text)
+      continue
     seen.add(at)
     kept.push({ at, text: l.text, reason: l.reason })
   }
-  const positions = positionsOf(current, kept.map((l) => l.at))
-  const leftovers: PlannedLeftover[] = kept.map((l) => ({ target, ...positions.get(l.at)!, text: l.text, reason: credentialFree(current, l, target) }))
+  const positions = positionsOf(
+    current,
+    kept.map((l) => l.at),
+  )
+  const leftovers: PlannedLeftover[] = kept.map((l) => ({
+    target,
+    ...positions.get(l.at)!,
+    text: l.text,
+    reason: credentialFree(current, l, target),
+  }))
   if (current !== text && !read.created) {
     // the same text in the file as it is now, before the plan is applied
     const origins = kept.map((l) => passes.reduceRight((at, pass) => unmapOffset(at, pass), l.at))
@@ -781,7 +1093,8 @@ async function planRead(
     })
   }
   const nonEmpty = passes.filter((p) => p.length > 0)
-  if (nonEmpty.length === 0 || current === text) return { read: true, why: 'no change', leftovers, notes }
+  if (nonEmpty.length === 0 || current === text)
+    return { read: true, why: 'no change', leftovers, notes }
   // the diff is made once every file is planned: an old value replaced in one file is hidden in all
   return {
     read: true,
@@ -812,7 +1125,12 @@ async function planRead(
 }
 
 /** A root-relative path resolved within the root; a path out of it is added to `refused`. */
-function within(resolver: RootResolver, path: string, refused: Map<string, string>, missingTail = false): Resolved | undefined {
+function within(
+  resolver: RootResolver,
+  path: string,
+  refused: Map<string, string>,
+  missingTail = false,
+): Resolved | undefined {
   try {
     return resolver.resolve(path, { missingTail })
   } catch (e) {
@@ -827,7 +1145,11 @@ function rootResolver(root: string): RootResolver {
   try {
     return new RootResolver(root)
   } catch (e) {
-    throw new CutoverError('ROOT', `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, { cause: e })
+    throw new CutoverError(
+      'ROOT',
+      `cannot use the root ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`,
+      { cause: e },
+    )
   }
 }
 
@@ -837,7 +1159,12 @@ function secretKeys(options: unknown): string[] {
   if (!set || typeof set !== 'object') return []
   return Object.entries(set)
     .filter(([, v]) => typeof v === 'object' && v !== null && 'secret' in v)
-    .map(([k]) => k.split(/->|\.|::/).pop()!.replace(/^\$/, ''))
+    .map(([k]) =>
+      k
+        .split(/->|\.|::/)
+        .pop()!
+        .replace(/^\$/, ''),
+    )
     .filter((k) => k.length > 0)
 }
 
@@ -845,15 +1172,28 @@ function secretKeys(options: unknown): string[] {
  * A leftover's reason without the credential-looking values of its line: a near-miss quotes the
  * word around the address (`"10.0.10.48" inside "x10.0.10.480"`), which may be a password.
  */
-function credentialFree(text: string, l: { at: number; text: string; reason: string }, target: string): string {
+function credentialFree(
+  text: string,
+  l: { at: number; text: string; reason: string },
+  target: string,
+): string {
   if (!l.reason.includes('"')) return l.reason
   const start = text.lastIndexOf('\n', l.at - 1) + 1
   const nl = text.indexOf('\n', l.at)
   const line = text.slice(start, nl === -1 ? text.length : nl)
   const values = credentialSpans(line, target).map((c) => line.slice(c.start, c.end))
   if (values.length === 0) return l.reason
-  const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter((m) => m[1] !== l.text && values.some((v) => v.includes(m[1]!) || m[1]!.includes(v)))
-  return maskSpans(l.reason, [...tokenSpans(l.reason, values), ...quoted.map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))], '(sensitive)')
+  const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter(
+    (m) => m[1] !== l.text && values.some((v) => v.includes(m[1]!) || m[1]!.includes(v)),
+  )
+  return maskSpans(
+    l.reason,
+    [
+      ...tokenSpans(l.reason, values),
+      ...quoted.map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length })),
+    ],
+    '(sensitive)',
+  )
 }
 
 /** The offset in a pass's input of `offset` in its output, which no edit of the pass wrote. */
@@ -874,7 +1214,14 @@ function unmapOffset(offset: number, sortedEdits: readonly Edit[]): number {
  * `show`. Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
  * no guess of an old password can be checked against the plan. Returns the values never shown.
  */
-function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], notes: PlanNote[], database: DatabaseChange[], secretValues: string[], show: boolean): string[] {
+function maskSensitive(
+  changes: FileChange[],
+  leftovers: PlannedLeftover[],
+  notes: PlanNote[],
+  database: DatabaseChange[],
+  secretValues: string[],
+  show: boolean,
+): string[] {
   const spans = new Map<FileChange, SensitiveSpans>()
   const old = new Set<string>()
   const written = new Set<string>()
@@ -892,22 +1239,38 @@ function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], note
     const after = c.afterText
     const line = (body: string) => [
       ...tokenSpans(body, oldValues),
-      ...credentialSpans(body, c.target).filter((x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v))),
+      ...credentialSpans(body, c.target).filter(
+        (x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v)),
+      ),
     ]
     c.diff = unifiedDiff(c.target, c.beforeText, after, { before: s.before, after: s.after, line })
     ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
     // a value the diff masks as a credential must not be confirmable against the file's hash either
     const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
     const credAfter = fileCredentialSpans(after, c.target)
-    if (s.before.length || s.after.length || credBefore.length || credAfter.length || hashed.some((v) => c.beforeText.includes(v) || after.includes(v))) {
+    if (
+      s.before.length ||
+      s.after.length ||
+      credBefore.length ||
+      credAfter.length ||
+      hashed.some((v) => c.beforeText.includes(v) || after.includes(v))
+    ) {
       c.salt = randomBytes(16).toString('hex')
-      if (c.before !== 'absent') c.before = maskedHash(c.beforeText, [...s.before, ...credBefore], hashed, c.salt, c.encoding)
+      if (c.before !== 'absent')
+        c.before = maskedHash(
+          c.beforeText,
+          [...s.before, ...credBefore],
+          hashed,
+          c.salt,
+          c.encoding,
+        )
       c.after = maskedHash(after, [...s.after, ...credAfter], hashed, c.salt, c.encoding)
     }
   }
   // free text hides the old values only: a secret's value elsewhere is another word there (a path)
   const hide = (text: string) => maskSpans(text, tokenSpans(text, oldValues), '(sensitive)')
-  for (const c of changes) for (const pass of c.passes) for (const e of pass) if (e.summary) e.summary = hide(e.summary)
+  for (const c of changes)
+    for (const pass of c.passes) for (const e of pass) if (e.summary) e.summary = hide(e.summary)
   for (const l of leftovers) {
     l.text = hide(l.text)
     l.reason = hide(l.reason)
@@ -915,8 +1278,18 @@ function maskSensitive(changes: FileChange[], leftovers: PlannedLeftover[], note
   for (const n of notes) n.message = hide(n.message)
   for (const d of database) {
     // the headers name the object; only the lines of its definition or row are masked, like a file's
-    const credentials = (l: string) => credentialSpans(l).filter((x) => !show || never.some((v) => l.slice(x.start, x.end).includes(v)))
-    d.diff = d.diff.split('\n').map((l) => (/^(--- |\+\+\+ |-- pg:)/.test(l) ? l : maskSpans(l, [...tokenSpans(l, oldValues), ...credentials(l)], '(sensitive)'))).join('\n')
+    const credentials = (l: string) =>
+      credentialSpans(l).filter(
+        (x) => !show || never.some((v) => l.slice(x.start, x.end).includes(v)),
+      )
+    d.diff = d.diff
+      .split('\n')
+      .map((l) =>
+        /^(--- |\+\+\+ |-- pg:)/.test(l)
+          ? l
+          : maskSpans(l, [...tokenSpans(l, oldValues), ...credentials(l)], '(sensitive)'),
+      )
+      .join('\n')
   }
   return never
 }

@@ -5,13 +5,18 @@ import { readJournals, type OnceRecord } from '../transaction/journal.js'
 export type { OnceRecord } from '../transaction/journal.js'
 
 /** A one-time move applied to a file, and the transaction that applied it. */
-export interface OnceApplied extends OnceRecord { txid: string }
+export interface OnceApplied extends OnceRecord {
+  txid: string
+}
 
 /**
  * What is known of one target: the one-time moves applied to it, by id; and `unrecorded`, the
  * txid of the latest apply of an older cutover that wrote it without recording its moves.
  */
-export interface TargetOnce { moves: ReadonlyMap<string, OnceApplied>; unrecorded?: string }
+export interface TargetOnce {
+  moves: ReadonlyMap<string, OnceApplied>
+  unrecorded?: string
+}
 
 /** The one-time moves applied to each target (relative path). */
 export type AppliedOnce = ReadonlyMap<string, TargetOnce>
@@ -23,7 +28,9 @@ export type AppliedOnce = ReadonlyMap<string, TargetOnce>
  */
 export async function appliedOnce(stateDir: string): Promise<AppliedOnce> {
   const journals = await readJournals(stateDir)
-  const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
+  const undone = new Set(
+    journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores),
+  )
   const out = new Map<string, { moves: Map<string, OnceApplied>; unrecorded?: string }>()
   for (const j of journals) {
     if (j.kind !== 'apply' || j.state !== 'committed' || undone.has(j.txid)) continue
@@ -42,7 +49,11 @@ export async function appliedOnce(stateDir: string): Promise<AppliedOnce> {
  * The records of the one-time edits of a pass, `input` being the pass's input text: appended to
  * `into` by id, in file order (the order later passes keep).
  */
-export function recordOnce(input: string, pass: readonly Edit[], into: Map<string, OnceRecord>): void {
+export function recordOnce(
+  input: string,
+  pass: readonly Edit[],
+  into: Map<string, OnceRecord>,
+): void {
   for (const e of sortEdits(pass)) {
     // a secret is never written to the journal (and no one-time rule writes one)
     if (!e.once || e.secret) continue
@@ -54,7 +65,11 @@ export function recordOnce(input: string, pass: readonly Edit[], into: Map<strin
 }
 
 /** A warning about a one-time move left alone, located in the text it was planned on. */
-export interface OnceNote { at: { line: number; col: number }; code: 'ONCE_CHANGED' | 'ONCE_UNRECORDED'; message: string }
+export interface OnceNote {
+  at: { line: number; col: number }
+  code: 'ONCE_CHANGED' | 'ONCE_UNRECORDED'
+  message: string
+}
 
 /**
  * The edits of a step's result to plan, given the one-time moves applied to the file before:
@@ -65,7 +80,12 @@ export interface OnceNote { at: { line: number; col: number }; code: 'ONCE_CHANG
  * the move). A move without a record on a file that an older cutover (which kept no records)
  * wrote is planned, with a warning that it may have been applied already.
  */
-export function plannedOnce(text: string, edits: readonly Edit[], known: TargetOnce | undefined, notes: OnceNote[]): Edit[] {
+export function plannedOnce(
+  text: string,
+  edits: readonly Edit[],
+  known: TargetOnce | undefined,
+  notes: OnceNote[],
+): Edit[] {
   if (!known || !edits.some((e) => e.once)) return edits as Edit[]
   const applied = known.moves
   const byId = new Map<string, Edit[]>()

@@ -8,7 +8,12 @@ import { sensitiveSpans } from '../diff/sensitive.js'
 import type { Validator } from '../step/step.js'
 
 /** What `plan` needs of a planned change to check it. */
-interface Planned { target: string; beforeText: string; passes: readonly (readonly Edit[])[]; validators: readonly string[] }
+interface Planned {
+  target: string
+  beforeText: string
+  passes: readonly (readonly Edit[])[]
+  validators: readonly string[]
+}
 
 /**
  * The planned text as a validator may see it: a secret's text is replaced by `*` (same length,
@@ -17,7 +22,13 @@ interface Planned { target: string; beforeText: string; passes: readonly (readon
  */
 function lintText(c: Planned): string {
   return c.passes.reduce(
-    (t, pass) => (pass.length ? applyEdits(t, pass.map((e) => (e.secret ? { ...e, text: e.text.replace(/[^\r\n]/g, '*') } : e))) : t),
+    (t, pass) =>
+      pass.length
+        ? applyEdits(
+            t,
+            pass.map((e) => (e.secret ? { ...e, text: e.text.replace(/[^\r\n]/g, '*') } : e)),
+          )
+        : t,
     c.beforeText,
   )
 }
@@ -29,10 +40,15 @@ function lintText(c: Planned): string {
  * found on that line when the tool gives none (best effort: the first non-blank column).
  * Validators whose tool is missing are skipped; `apply` warns about them.
  */
-export async function checkPlanned(changes: readonly Planned[], validator: (name: string) => Validator | undefined): Promise<InputError[]> {
+export async function checkPlanned(
+  changes: readonly Planned[],
+  validator: (name: string) => Validator | undefined,
+): Promise<InputError[]> {
   const names = [...new Set(changes.flatMap((c) => c.validators))]
   const errors: InputError[] = []
-  const oldValues = [...new Set(changes.flatMap((c) => sensitiveSpans(c.beforeText, c.passes).old))].filter((v) => v.length > 0)
+  const oldValues = [
+    ...new Set(changes.flatMap((c) => sensitiveSpans(c.beforeText, c.passes).old)),
+  ].filter((v) => v.length > 0)
   for (const name of names) {
     const v = validator(name)
     if (!v?.plan || (v.available && !(await v.available()))) continue
@@ -40,21 +56,32 @@ export async function checkPlanned(changes: readonly Planned[], validator: (name
     const dir = await mkdtemp(join(tmpdir(), 'cutover-plan-check-'))
     try {
       const texts = list.map(lintText)
-      const items = await Promise.all(list.map(async (c, i) => {
-        const stagedPath = join(dir, `${i}-${c.target.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80)}`)
-        await writeFile(stagedPath, texts[i]!, { mode: 0o600 })
-        return { stagedPath, target: c.target }
-      }))
-      const got = v.runBatch ? await v.runBatch(items) : await Promise.all(items.map((it) => v.run(it.stagedPath, it.target)))
+      const items = await Promise.all(
+        list.map(async (c, i) => {
+          const stagedPath = join(
+            dir,
+            `${i}-${c.target.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80)}`,
+          )
+          await writeFile(stagedPath, texts[i]!, { mode: 0o600 })
+          return { stagedPath, target: c.target }
+        }),
+      )
+      const got = v.runBatch
+        ? await v.runBatch(items)
+        : await Promise.all(items.map((it) => v.run(it.stagedPath, it.target)))
       const failed = got.flatMap((m, i) => (m ? [i] : []))
       if (failed.length === 0) continue
       // the file as it is on disk: does it fail already?
-      const before = await Promise.all(failed.map(async (i) => {
-        const p = join(dir, `before-${i}`)
-        await writeFile(p, list[i]!.beforeText, { mode: 0o600 })
-        return { stagedPath: p, target: list[i]!.target }
-      }))
-      const old = v.runBatch ? await v.runBatch(before) : await Promise.all(before.map((it) => v.run(it.stagedPath, it.target)))
+      const before = await Promise.all(
+        failed.map(async (i) => {
+          const p = join(dir, `before-${i}`)
+          await writeFile(p, list[i]!.beforeText, { mode: 0o600 })
+          return { stagedPath: p, target: list[i]!.target }
+        }),
+      )
+      const old = v.runBatch
+        ? await v.runBatch(before)
+        : await Promise.all(before.map((it) => v.run(it.stagedPath, it.target)))
       for (const [k, i] of failed.entries()) {
         const c = list[i]!
         const text = texts[i]!
@@ -62,7 +89,14 @@ export async function checkPlanned(changes: readonly Planned[], validator: (name
         // the old values secrets replace (in any file) may be elsewhere in this one, and in the tool's message
         // and the stars standing for a secret would tell its length: its place is hidden too
         const spans = sensitiveSpans(c.beforeText, c.passes).after
-        errors.push(new InputError(c.target, text, [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, name) }], { values: oldValues, spans }))
+        errors.push(
+          new InputError(
+            c.target,
+            text,
+            [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, name) }],
+            { values: oldValues, spans },
+          ),
+        )
       }
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -76,7 +110,11 @@ export async function checkPlanned(changes: readonly Planned[], validator: (name
  * parse error column is used when it finds the error on the same line, else the line's first
  * non-blank column (best effort).
  */
-async function locate(text: string, message: string, validator: string): Promise<Diagnostic['range']> {
+async function locate(
+  text: string,
+  message: string,
+  validator: string,
+): Promise<Diagnostic['range']> {
   const m = / on line (\d+)/.exec(message) ?? /:(\d+):/.exec(message)
   if (!m) return { start: 0, end: 0 }
   const line = Number(m[1])
@@ -90,8 +128,13 @@ async function locate(text: string, message: string, validator: string): Promise
 async function phpParserColumn(text: string, line: number): Promise<number | undefined> {
   try {
     const m = await import('php-parser')
-    const Engine = (m as unknown as { default: new (o: object) => { parseCode(s: string): unknown } }).default
-    new Engine({ parser: { php8: true, suppressErrors: false }, lexer: { short_tags: false } }).parseCode(text)
+    const Engine = (
+      m as unknown as { default: new (o: object) => { parseCode(s: string): unknown } }
+    ).default
+    new Engine({
+      parser: { php8: true, suppressErrors: false },
+      lexer: { short_tags: false },
+    }).parseCode(text)
   } catch (e) {
     const err = e as { lineNumber?: number; columnNumber?: number }
     if (err.lineNumber === line && typeof err.columnNumber === 'number') return err.columnNumber

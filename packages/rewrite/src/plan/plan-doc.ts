@@ -59,8 +59,23 @@ export interface PlanDocument {
   spec: string
   changes: PlanDocChange[]
   database: DatabaseChange[]
-  leftovers: Array<{ target: string; line: number; col: number; text: string; reason: string; onDisk?: { line: number; col: number }; accepted?: string }>
-  notes: Array<{ target: string; line?: number; col?: number; code: string; message: string; severity: string }>
+  leftovers: Array<{
+    target: string
+    line: number
+    col: number
+    text: string
+    reason: string
+    onDisk?: { line: number; col: number }
+    accepted?: string
+  }>
+  notes: Array<{
+    target: string
+    line?: number
+    col?: number
+    code: string
+    message: string
+    severity: string
+  }>
   secrets: SecretRecord[]
 }
 
@@ -76,7 +91,10 @@ export function toPlanDocument(plan: Plan): PlanDocument {
       const edits: PlanDocEdit[] = []
       c.passes.forEach((pass, i) => {
         // one sweep to the edits' lines (no index of every line of a large file)
-        const at = positionsOf(input, pass.map((e) => e.start))
+        const at = positionsOf(
+          input,
+          pass.map((e) => e.start),
+        )
         for (const e of pass) {
           const p = at.get(e.start)!
           edits.push({
@@ -133,36 +151,85 @@ export function checkPlanDocument(value: unknown, path: string): PlanDocument {
   if (typeof doc.spec !== 'string') bad('expected "spec" to be a string')
   if (!Array.isArray(doc.changes)) bad('expected "changes" to be a list')
   for (const [i, c] of doc.changes!.entries()) {
-    if (typeof c?.target !== 'string' || typeof c.before !== 'string' || typeof c.after !== 'string' || !Array.isArray(c.edits)) {
+    if (
+      typeof c?.target !== 'string' ||
+      typeof c.before !== 'string' ||
+      typeof c.after !== 'string' ||
+      !Array.isArray(c.edits)
+    ) {
       bad(`change ${i + 1} needs target, before, after and edits`)
     }
     // a target is a path in the root, as in a spec: never absolute, never with a `..` part
-    const problem = rootPathProblem(c.target) ?? (c.target.replace(/^(?:\.?\/)+/, '') === '' ? `"${c.target}" is not a file path` : undefined)
+    const problem =
+      rootPathProblem(c.target) ??
+      (c.target.replace(/^(?:\.?\/)+/, '') === '' ? `"${c.target}" is not a file path` : undefined)
     if (problem) bad(`change ${i + 1}: target ${problem}`)
-    if (c.link !== undefined && (typeof c.link !== 'string' || rootPathProblem(c.link))) bad(`change ${i + 1}: link ${typeof c.link === 'string' ? rootPathProblem(c.link) : 'must be a string'}`)
+    if (c.link !== undefined && (typeof c.link !== 'string' || rootPathProblem(c.link)))
+      bad(
+        `change ${i + 1}: link ${typeof c.link === 'string' ? rootPathProblem(c.link) : 'must be a string'}`,
+      )
     // every field apply uses, as a plan writes it: a file it creates gets at most mode 0777 (never setuid)
-    for (const k of ['before', 'after'] as const) if (!HASH.test(c[k])) bad(`${c.target}: "${k}" must be "absent" or a sha256 hash, got ${JSON.stringify(c[k])}`)
-    if (typeof c.mode !== 'string' || !/^0?[0-7]{3,4}$/.test(c.mode)) bad(`${c.target}: "mode" must be an octal mode such as "0644", got ${JSON.stringify(c.mode)}`)
-    if (c.before === 'absent' && Number.parseInt(c.mode, 8) > 0o777) bad(`${c.target}: a file the plan creates gets a mode of at most 0777 (no setuid, setgid or sticky bit), got "${c.mode}"`)
-    if (!ENCODINGS.includes(c.encoding)) bad(`${c.target}: "encoding" must be one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(c.encoding)}`)
-    if (!Array.isArray(c.validators) || c.validators.some((v) => typeof v !== 'string')) bad(`${c.target}: "validators" must be a list of names`)
-    if (c.salt !== undefined && (typeof c.salt !== 'string' || !/^[0-9a-f]+$/.test(c.salt))) bad(`${c.target}: "salt" must be hex`)
-    if (c.allowUserWritable !== undefined && c.allowUserWritable !== true) bad(`${c.target}: "allowUserWritable" can only be true`)
+    for (const k of ['before', 'after'] as const)
+      if (!HASH.test(c[k]))
+        bad(`${c.target}: "${k}" must be "absent" or a sha256 hash, got ${JSON.stringify(c[k])}`)
+    if (typeof c.mode !== 'string' || !/^0?[0-7]{3,4}$/.test(c.mode))
+      bad(`${c.target}: "mode" must be an octal mode such as "0644", got ${JSON.stringify(c.mode)}`)
+    if (c.before === 'absent' && Number.parseInt(c.mode, 8) > 0o777)
+      bad(
+        `${c.target}: a file the plan creates gets a mode of at most 0777 (no setuid, setgid or sticky bit), got "${c.mode}"`,
+      )
+    if (!ENCODINGS.includes(c.encoding))
+      bad(
+        `${c.target}: "encoding" must be one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(c.encoding)}`,
+      )
+    if (!Array.isArray(c.validators) || c.validators.some((v) => typeof v !== 'string'))
+      bad(`${c.target}: "validators" must be a list of names`)
+    if (c.salt !== undefined && (typeof c.salt !== 'string' || !/^[0-9a-f]+$/.test(c.salt)))
+      bad(`${c.target}: "salt" must be hex`)
+    if (c.allowUserWritable !== undefined && c.allowUserWritable !== true)
+      bad(`${c.target}: "allowUserWritable" can only be true`)
     for (const e of c.edits) {
-      if (!isIndex(e.start) || !isIndex(e.end) || e.end < e.start || !isIndex(e.pass) || (typeof e.text !== 'string' && !e.secret)) {
-        bad(`an edit of ${c.target} needs pass, start, end (whole numbers, start ≤ end) and text or secret`)
+      if (
+        !isIndex(e.start) ||
+        !isIndex(e.end) ||
+        e.end < e.start ||
+        !isIndex(e.pass) ||
+        (typeof e.text !== 'string' && !e.secret)
+      ) {
+        bad(
+          `an edit of ${c.target} needs pass, start, end (whole numbers, start ≤ end) and text or secret`,
+        )
       }
-      if (e.secret && (typeof e.secret.name !== 'string' || !Array.isArray(e.secret.encoding) || e.secret.encoding.some((n) => !isEncodingName(n)))) bad(`an edit of ${c.target} has a malformed "secret" (unknown encoding?)`)
-      if (e.once !== undefined && typeof e.once !== 'string') bad(`an edit of ${c.target} has a "once" that is not a string`)
+      if (
+        e.secret &&
+        (typeof e.secret.name !== 'string' ||
+          !Array.isArray(e.secret.encoding) ||
+          e.secret.encoding.some((n) => !isEncodingName(n)))
+      )
+        bad(`an edit of ${c.target} has a malformed "secret" (unknown encoding?)`)
+      if (e.once !== undefined && typeof e.once !== 'string')
+        bad(`an edit of ${c.target} has a "once" that is not a string`)
     }
   }
   if (!Array.isArray(doc.secrets)) bad('expected "secrets" to be a list')
   for (const r of doc.secrets!) {
-    if (typeof r?.name !== 'string' || typeof r.env !== 'string' || typeof r.salt !== 'string' || typeof r.fingerprint !== 'string') bad('a secret needs name, env, salt and fingerprint')
+    if (
+      typeof r?.name !== 'string' ||
+      typeof r.env !== 'string' ||
+      typeof r.salt !== 'string' ||
+      typeof r.fingerprint !== 'string'
+    )
+      bad('a secret needs name, env, salt and fingerprint')
   }
-  if (doc.database !== undefined && !Array.isArray(doc.database)) bad('expected "database" to be a list')
+  if (doc.database !== undefined && !Array.isArray(doc.database))
+    bad('expected "database" to be a list')
   for (const d of doc.database ?? []) {
-    if (typeof d?.target !== 'string' || typeof d.kind !== 'string' || typeof d.before !== 'string' || typeof d.after !== 'string') {
+    if (
+      typeof d?.target !== 'string' ||
+      typeof d.kind !== 'string' ||
+      typeof d.before !== 'string' ||
+      typeof d.after !== 'string'
+    ) {
       bad('a database change needs target, kind, before and after')
     }
   }

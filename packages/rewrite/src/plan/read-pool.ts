@@ -14,7 +14,10 @@ export type ReadOutcome =
 const SKIP: ReadOutcome = Object.freeze({ kind: 'skip' })
 
 /** The needle groups a file's steps use, and whether one of them plans every file. */
-export interface ReadProfile { groups: number[]; always: boolean }
+export interface ReadProfile {
+  groups: number[]
+  always: boolean
+}
 
 /**
  * A thread's answer for a chunk: the files with nothing to look at as a list of indices (most of
@@ -23,7 +26,14 @@ export interface ReadProfile { groups: number[]; always: boolean }
 interface Reply {
   id: number
   skipped: Int32Array
-  results: Array<{ i: number; kind: 'not-file' | 'read' | 'too-large'; bytes?: Uint8Array; mode?: number; size?: number; found?: boolean[] }>
+  results: Array<{
+    i: number
+    kind: 'not-file' | 'read' | 'too-large'
+    bytes?: Uint8Array
+    mode?: number
+    size?: number
+    found?: boolean[]
+  }>
   error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number }
 }
 
@@ -122,8 +132,18 @@ export async function readInThreads(
   each: (index: number, outcome: ReadOutcome) => void | Promise<void>,
 ): Promise<void> {
   const { source, groupsOf } = prefilter.tables()
-  const workerData = { source, groupsOf, size: prefilter.size, profiles, root, maxSize: options.maxSize }
-  const workers = Array.from({ length: options.threads }, () => new Worker(SOURCE, { eval: true, workerData }))
+  const workerData = {
+    source,
+    groupsOf,
+    size: prefilter.size,
+    profiles,
+    root,
+    maxSize: options.maxSize,
+  }
+  const workers = Array.from(
+    { length: options.threads },
+    () => new Worker(SOURCE, { eval: true, workerData }),
+  )
   const chunk = 256
   try {
     await new Promise<void>((done, fail) => {
@@ -162,7 +182,20 @@ export async function readInThreads(
           const outcomes = (function* (): Generator<[number, ReadOutcome]> {
             for (const i of reply.skipped) yield [i, SKIP]
             for (const r of reply.results) {
-              yield [r.i, r.kind === 'read' ? { kind: 'read', bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), mode: r.mode!, size: r.size!, found: r.found! } : r.kind === 'too-large' ? { kind: 'too-large', size: r.size! } : { kind: r.kind }]
+              yield [
+                r.i,
+                r.kind === 'read'
+                  ? {
+                      kind: 'read',
+                      bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength),
+                      mode: r.mode!,
+                      size: r.size!,
+                      found: r.found!,
+                    }
+                  : r.kind === 'too-large'
+                    ? { kind: 'too-large', size: r.size! }
+                    : { kind: r.kind },
+              ]
             }
           })()
           for (const [i, outcome] of outcomes) {

@@ -61,12 +61,26 @@ function typeName(node: unknown): string {
 }
 
 /** Pushes an `expected X, got Y` diagnostic. */
-export function expectedError(ctx: SchemaContext, node: unknown, at: Range, expected: string, code = 'SPEC_TYPE'): undefined {
-  ctx.errors.push({ code, message: `expected ${expected}, got ${typeName(node)}`, range: rangeOf(node, at) })
+export function expectedError(
+  ctx: SchemaContext,
+  node: unknown,
+  at: Range,
+  expected: string,
+  code = 'SPEC_TYPE',
+): undefined {
+  ctx.errors.push({
+    code,
+    message: `expected ${expected}, got ${typeName(node)}`,
+    range: rangeOf(node, at),
+  })
   return undefined
 }
 
-interface StringOptions { pattern?: RegExp; describe?: string; check?: (v: string, ctx: SchemaContext) => string | undefined }
+interface StringOptions {
+  pattern?: RegExp
+  describe?: string
+  check?: (v: string, ctx: SchemaContext) => string | undefined
+}
 
 /** A string scalar; numbers such as `10.0.10.48` are never numbers in YAML, but `5432` is. */
 export function string(options: StringOptions = {}): Schema<string> {
@@ -75,10 +89,17 @@ export function string(options: StringOptions = {}): Schema<string> {
     expected,
     parse(node, ctx, at) {
       node = deref(node, ctx)
-      if (!isScalar(node) || node.value === null || typeof node.value === 'object') return expectedError(ctx, node, at, expected)
-      const v = typeof node.value === 'string' ? node.value : isPlainNumber(node) ? String(node.source ?? node.value) : undefined
+      if (!isScalar(node) || node.value === null || typeof node.value === 'object')
+        return expectedError(ctx, node, at, expected)
+      const v =
+        typeof node.value === 'string'
+          ? node.value
+          : isPlainNumber(node)
+            ? String(node.source ?? node.value)
+            : undefined
       if (v === undefined) return expectedError(ctx, node, at, expected)
-      if (options.pattern && !options.pattern.test(v)) return expectedError(ctx, node, at, expected, 'SPEC_VALUE')
+      if (options.pattern && !options.pattern.test(v))
+        return expectedError(ctx, node, at, expected, 'SPEC_VALUE')
       const problem = options.check?.(v, ctx)
       if (problem) {
         ctx.errors.push({ code: 'SPEC_VALUE', message: problem, range: rangeOf(node, at) })
@@ -86,7 +107,11 @@ export function string(options: StringOptions = {}): Schema<string> {
       }
       return v
     },
-    json: () => ({ type: 'string', ...(options.pattern ? { pattern: options.pattern.source } : {}), description: expected }),
+    json: () => ({
+      type: 'string',
+      ...(options.pattern ? { pattern: options.pattern.source } : {}),
+      description: expected,
+    }),
   }
 }
 
@@ -100,7 +125,8 @@ export function integer(describe = 'a whole number'): Schema<number> {
     expected: describe,
     parse(node, ctx, at) {
       node = deref(node, ctx)
-      if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value)) return node.value
+      if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value))
+        return node.value
       return expectedError(ctx, node, at, describe)
     },
     json: () => ({ type: 'integer' }),
@@ -127,7 +153,8 @@ export function oneOf<const V extends string>(values: readonly V[]): Schema<V> {
     expected,
     parse(node, ctx, at) {
       node = deref(node, ctx)
-      if (isScalar(node) && (values as readonly unknown[]).includes(node.value)) return node.value as V
+      if (isScalar(node) && (values as readonly unknown[]).includes(node.value))
+        return node.value as V
       return expectedError(ctx, node, at, expected, 'SPEC_VALUE')
     },
     json: () => ({ enum: [...values] }),
@@ -135,7 +162,10 @@ export function oneOf<const V extends string>(values: readonly V[]): Schema<V> {
 }
 
 /** A list of items; a lone item where a list is expected is an error (no silent coercion). */
-export function array<T>(item: Schema<T>, options: { minItems?: number; describe?: string } = {}): Schema<T[]> {
+export function array<T>(
+  item: Schema<T>,
+  options: { minItems?: number; describe?: string } = {},
+): Schema<T[]> {
   const expected = options.describe ?? `a list of ${item.expected.replace(/^an? /, '')}s`
   return {
     expected,
@@ -150,18 +180,30 @@ export function array<T>(item: Schema<T>, options: { minItems?: number; describe
         else out.push(v)
       }
       if (ok && options.minItems && out.length < options.minItems) {
-        ctx.errors.push({ code: 'SPEC_VALUE', message: `expected at least ${options.minItems} item${options.minItems > 1 ? 's' : ''}`, range: rangeOf(node, at) })
+        ctx.errors.push({
+          code: 'SPEC_VALUE',
+          message: `expected at least ${options.minItems} item${options.minItems > 1 ? 's' : ''}`,
+          range: rangeOf(node, at),
+        })
         return undefined
       }
       return ok ? out : undefined
     },
-    json: () => ({ type: 'array', items: item.json(), ...(options.minItems ? { minItems: options.minItems } : {}) }),
+    json: () => ({
+      type: 'array',
+      items: item.json(),
+      ...(options.minItems ? { minItems: options.minItems } : {}),
+    }),
   }
 }
 
 /** A mapping with free keys (checked by `key`) and values of one shape. */
-export function record<T>(value: Schema<T>, options: { key?: Schema<string>; describe?: string } = {}): Schema<Record<string, T>> {
-  const expected = options.describe ?? `a mapping of names to ${value.expected.replace(/^an? /, '')}`
+export function record<T>(
+  value: Schema<T>,
+  options: { key?: Schema<string>; describe?: string } = {},
+): Schema<Record<string, T>> {
+  const expected =
+    options.describe ?? `a mapping of names to ${value.expected.replace(/^an? /, '')}`
   return {
     expected,
     parse(node, ctx, at) {
@@ -170,13 +212,19 @@ export function record<T>(value: Schema<T>, options: { key?: Schema<string>; des
       const out: Record<string, T> = Object.create(null)
       let ok = true
       for (const pair of node.items) {
-        const key = options.key ? options.key.parse(pair.key, ctx, at) : keyString(pair.key, ctx, at)
+        const key = options.key
+          ? options.key.parse(pair.key, ctx, at)
+          : keyString(pair.key, ctx, at)
         if (key === undefined) {
           ok = false
           continue
         }
         if (key in out) {
-          ctx.errors.push({ code: 'SPEC_DUPLICATE', message: `"${key}" is given twice`, range: rangeOf(pair.key, at) })
+          ctx.errors.push({
+            code: 'SPEC_DUPLICATE',
+            message: `"${key}" is given twice`,
+            range: rangeOf(pair.key, at),
+          })
           ok = false
           continue
         }
@@ -195,12 +243,15 @@ export function record<T>(value: Schema<T>, options: { key?: Schema<string>; des
 }
 
 function keyString(node: unknown, ctx: SchemaContext, at: Range): string | undefined {
-  if (isScalar(node) && node.value !== null && typeof node.value !== 'object') return String(node.source ?? node.value)
+  if (isScalar(node) && node.value !== null && typeof node.value !== 'object')
+    return String(node.source ?? node.value)
   return expectedError(ctx, node, at, 'a plain key')
 }
 
 type Shape = Record<string, Schema<unknown>>
-type ObjectOf<S extends Shape, R extends keyof S> = { [K in R]: Infer<S[K]> } & { [K in Exclude<keyof S, R>]?: Infer<S[K]> }
+type ObjectOf<S extends Shape, R extends keyof S> = { [K in R]: Infer<S[K]> } & {
+  [K in Exclude<keyof S, R>]?: Infer<S[K]>
+}
 
 /**
  * A mapping with known keys: an unknown key is an error listing the known ones; a missing
@@ -208,7 +259,11 @@ type ObjectOf<S extends Shape, R extends keyof S> = { [K in R]: Infer<S[K]> } & 
  */
 export function object<S extends Shape, R extends keyof S & string = never>(
   shape: S,
-  options: { required?: readonly R[]; describe?: string; check?: (v: ObjectOf<S, R>, node: Node, ctx: SchemaContext) => void } = {},
+  options: {
+    required?: readonly R[]
+    describe?: string
+    check?: (v: ObjectOf<S, R>, node: Node, ctx: SchemaContext) => void
+  } = {},
 ): Schema<ObjectOf<S, R>> & { shape: S } {
   const required = options.required ?? []
   const expected = options.describe ?? `a mapping with ${Object.keys(shape).join(', ')}`
@@ -237,7 +292,11 @@ export function object<S extends Shape, R extends keyof S & string = never>(
           continue
         }
         if (key in out) {
-          ctx.errors.push({ code: 'SPEC_DUPLICATE', message: `"${key}" is given twice`, range: rangeOf(pair.key, at) })
+          ctx.errors.push({
+            code: 'SPEC_DUPLICATE',
+            message: `"${key}" is given twice`,
+            range: rangeOf(pair.key, at),
+          })
           ok = false
           continue
         }
@@ -247,7 +306,11 @@ export function object<S extends Shape, R extends keyof S & string = never>(
       }
       for (const r of required) {
         if (!node.items.some((p) => isScalar(p.key) && p.key.value === r)) {
-          ctx.errors.push({ code: 'SPEC_MISSING_KEY', message: `missing key "${r}" (${shape[r]!.expected})`, range: rangeOf(node, at) })
+          ctx.errors.push({
+            code: 'SPEC_MISSING_KEY',
+            message: `missing key "${r}" (${shape[r]!.expected})`,
+            range: rangeOf(node, at),
+          })
           ok = false
         }
       }
@@ -280,7 +343,11 @@ export function union<A, B>(a: Schema<A>, b: Schema<B>, describe?: string): Sche
         const scratch: SchemaContext = { ...ctx, errors: [] }
         const v = alt.parse(resolved, scratch, at)
         if (v !== undefined) return v
-        if (scratch.errors.every((e) => e.code !== 'SPEC_TYPE' || e.range.start !== rangeOf(resolved, at).start)) {
+        if (
+          scratch.errors.every(
+            (e) => e.code !== 'SPEC_TYPE' || e.range.start !== rangeOf(resolved, at).start,
+          )
+        ) {
           ctx.errors.push(...scratch.errors)
           return undefined
         }
@@ -308,7 +375,11 @@ export function refine<T>(
       if (v === undefined) return undefined
       const problem = check(v, deref(node, ctx), ctx, at)
       if (problem) {
-        ctx.errors.push({ code: 'SPEC_VALUE', message: problem, range: rangeOf(deref(node, ctx), at) })
+        ctx.errors.push({
+          code: 'SPEC_VALUE',
+          message: problem,
+          range: rangeOf(deref(node, ctx), at),
+        })
         return undefined
       }
       return v
@@ -318,7 +389,10 @@ export function refine<T>(
 }
 
 /** Walks the pairs of a YAML mapping node (aliases resolved), for schemas that need keys and nodes. */
-export function mapPairs(node: unknown, ctx: SchemaContext): Array<{ key: unknown; value: unknown }> | undefined {
+export function mapPairs(
+  node: unknown,
+  ctx: SchemaContext,
+): Array<{ key: unknown; value: unknown }> | undefined {
   node = deref(node, ctx)
   if (!isMap(node)) return undefined
   return node.items.filter(isPair).map((p) => ({ key: p.key, value: p.value }))

@@ -2,7 +2,12 @@ import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
 import { SecretError } from '../errors.js'
 
 /** A secret as a saved plan records it: where to read it, and a salted scrypt fingerprint. */
-export interface SecretRecord { name: string; env: string; salt: string; fingerprint: string }
+export interface SecretRecord {
+  name: string
+  env: string
+  salt: string
+  fingerprint: string
+}
 
 const SCRYPT = { N: 1 << 14, r: 8, p: 1 } as const
 
@@ -12,7 +17,10 @@ export class SecretStore {
   readonly #env: Readonly<Record<string, string | undefined>>
   readonly #used = new Map<string, string>()
 
-  constructor(defs: Readonly<Record<string, { env: string }>>, env: Readonly<Record<string, string | undefined>>) {
+  constructor(
+    defs: Readonly<Record<string, { env: string }>>,
+    env: Readonly<Record<string, string | undefined>>,
+  ) {
     this.#defs = defs
     this.#env = env
   }
@@ -23,7 +31,9 @@ export class SecretStore {
     if (!def) throw new SecretError(`secret "${name}" is not defined in the spec's secrets`)
     const value = this.#env[def.env]
     if (value === undefined || value === '') {
-      throw new SecretError(`secret "${name}" is not set: export ${def.env} before planning or applying`)
+      throw new SecretError(
+        `secret "${name}" is not set: export ${def.env} before planning or applying`,
+      )
     }
     this.#used.set(name, value)
     return value
@@ -43,7 +53,12 @@ export class SecretStore {
   records(): SecretRecord[] {
     return [...this.#used.entries()].map(([name, value]) => {
       const salt = randomBytes(16)
-      return { name, env: this.#defs[name]!.env, salt: salt.toString('hex'), fingerprint: fingerprint(value, salt) }
+      return {
+        name,
+        env: this.#defs[name]!.env,
+        salt: salt.toString('hex'),
+        fingerprint: fingerprint(value, salt),
+      }
     })
   }
 }
@@ -56,15 +71,23 @@ function fingerprint(value: string, salt: Buffer): string {
  * Reads the secrets a saved plan needs from `env` and checks each against its fingerprint.
  * Throws {@link SecretError} naming the secret when one is missing or differs from plan time.
  */
-export function resolveRecordedSecrets(records: readonly SecretRecord[], env: Readonly<Record<string, string | undefined>>): Map<string, string> {
+export function resolveRecordedSecrets(
+  records: readonly SecretRecord[],
+  env: Readonly<Record<string, string | undefined>>,
+): Map<string, string> {
   const out = new Map<string, string>()
   for (const r of records) {
     const value = env[r.env]
-    if (value === undefined || value === '') throw new SecretError(`secret "${r.name}" is not set: export ${r.env} before applying this plan`)
+    if (value === undefined || value === '')
+      throw new SecretError(
+        `secret "${r.name}" is not set: export ${r.env} before applying this plan`,
+      )
     const expected = Buffer.from(r.fingerprint, 'hex')
     const actual = Buffer.from(fingerprint(value, Buffer.from(r.salt, 'hex')), 'hex')
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-      throw new SecretError(`secret "${r.name}" (${r.env}) differs from when the plan was made: plan again`)
+      throw new SecretError(
+        `secret "${r.name}" (${r.env}) differs from when the plan was made: plan again`,
+      )
     }
     out.set(r.name, value)
   }
@@ -74,6 +97,7 @@ export function resolveRecordedSecrets(records: readonly SecretRecord[], env: Re
 /** Replaces every occurrence of the given values in `text` by `mask` (longest first). */
 export function maskValues(text: string, values: readonly string[], mask = '(sensitive)'): string {
   let out = text
-  for (const v of [...values].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) out = out.split(v).join(mask)
+  for (const v of [...values].filter((v) => v.length > 0).sort((a, b) => b.length - a.length))
+    out = out.split(v).join(mask)
   return out
 }

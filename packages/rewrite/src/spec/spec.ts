@@ -3,9 +3,27 @@ import type { Diagnostic, Range } from '../diff/diagnostic.js'
 import { rootPathProblem } from '../fs/confine.js'
 import { SpecError } from '../errors.js'
 import { IPV4, isIPv4 } from '../match/match.js'
-import { array, integer, mapPairs, object, rangeOf, record, refine, string, type JsonSchema, type Schema, type SchemaContext } from './schema.js'
+import {
+  array,
+  integer,
+  mapPairs,
+  object,
+  rangeOf,
+  record,
+  refine,
+  string,
+  type JsonSchema,
+  type Schema,
+  type SchemaContext,
+} from './schema.js'
 import { sha256 } from '../text/source.js'
-import { commonKeys, type CommonOptions, type InventoryHost, type StepKind, type VariantEntry } from '../step/step.js'
+import {
+  commonKeys,
+  type CommonOptions,
+  type InventoryHost,
+  type StepKind,
+  type VariantEntry,
+} from '../step/step.js'
 
 /** One step of a spec: its kind, its validated options, and where it stands in the YAML. */
 export interface SpecStep {
@@ -37,10 +55,20 @@ export interface Spec {
 }
 
 /** An accepted leftover: in files matching `path`, the leftover `text` may stay, for `reason`. */
-export interface AcceptEntry { path: string; text: string; reason: string; profiles?: string[]; range: Range }
+export interface AcceptEntry {
+  path: string
+  text: string
+  reason: string
+  profiles?: string[]
+  range: Range
+}
 
 /** One `{ secret: NAME }` in a step, located in the spec. */
-export interface SecretUse { name: string; step: number; range: Range }
+export interface SecretUse {
+  name: string
+  step: number
+  range: Range
+}
 
 /** What {@link parseSpec} also checks when given: the environment and profile a plan will use. */
 export interface SpecCheckOptions {
@@ -50,7 +78,8 @@ export interface SpecCheckOptions {
   profile?: string
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
 // the pattern is isIPv4's, so the JSON Schema checks addresses too; the check stays the authority
 const IPV4_PATTERN = IPV4
 const ipv4 = string({
@@ -71,31 +100,63 @@ function topShape(kinds: readonly StepKind<unknown>[]) {
       key: string({ describe: 'a DNS name', pattern: HOSTNAME }),
       describe: 'a mapping of DNS names to { old: IPv4, new: IPv4 }',
     }),
-    profiles: refine(array(string({ describe: 'a profile name', pattern: name }), { minItems: 1 }), (v) => {
-      const dup = v.find((p, i) => v.indexOf(p) !== i)
-      return dup ? `profile "${dup}" is listed twice` : undefined
-    }, (base) => ({ ...base, uniqueItems: true })),
-    variants: record(array(record(string({ describe: 'a value' }), { describe: 'a mapping of profile to value' }), { minItems: 1 }), {
-      key: string({ describe: 'a variant group name', pattern: name }),
-      describe: 'a mapping of group names to lists of { profile: value }',
-    }),
-    secrets: record(object({ env: string({ describe: 'an environment variable name', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/ }) }, { required: ['env'] }), {
-      key: string({ describe: 'a secret name', pattern: name }),
-      describe: 'a mapping of secret names to { env: VARIABLE }',
-    }),
+    profiles: refine(
+      array(string({ describe: 'a profile name', pattern: name }), { minItems: 1 }),
+      (v) => {
+        const dup = v.find((p, i) => v.indexOf(p) !== i)
+        return dup ? `profile "${dup}" is listed twice` : undefined
+      },
+      (base) => ({ ...base, uniqueItems: true }),
+    ),
+    variants: record(
+      array(
+        record(string({ describe: 'a value' }), { describe: 'a mapping of profile to value' }),
+        { minItems: 1 },
+      ),
+      {
+        key: string({ describe: 'a variant group name', pattern: name }),
+        describe: 'a mapping of group names to lists of { profile: value }',
+      },
+    ),
+    secrets: record(
+      object(
+        {
+          env: string({
+            describe: 'an environment variable name',
+            pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+          }),
+        },
+        { required: ['env'] },
+      ),
+      {
+        key: string({ describe: 'a secret name', pattern: name }),
+        describe: 'a mapping of secret names to { env: VARIABLE }',
+      },
+    ),
     scan: object(
-      { files: array(string({ describe: 'a glob relative to the root', check: rootPathProblem }), { minItems: 1 }), exclude: array(string({ describe: 'a glob', check: rootPathProblem })) },
+      {
+        files: array(string({ describe: 'a glob relative to the root', check: rootPathProblem }), {
+          minItems: 1,
+        }),
+        exclude: array(string({ describe: 'a glob', check: rootPathProblem })),
+      },
       { required: ['files'] },
     ),
     accept: array(
       object(
         {
           path: string({ describe: 'a glob relative to the root', check: rootPathProblem }),
-          text: string({ describe: 'the text of the leftover, as the plan shows it', pattern: /\S/ }),
+          text: string({
+            describe: 'the text of the leftover, as the plan shows it',
+            pattern: /\S/,
+          }),
           reason: string({ describe: 'why it may stay', pattern: /\S/ }),
           profiles: commonKeys.profiles,
         },
-        { required: ['path', 'text', 'reason'], describe: 'a mapping { path: GLOB, text: TEXT, reason: WHY } (and profiles: [...])' },
+        {
+          required: ['path', 'text', 'reason'],
+          describe: 'a mapping { path: GLOB, text: TEXT, reason: WHY } (and profiles: [...])',
+        },
       ),
       { describe: 'leftovers accepted: listed as such, and not failing verify --strict' },
     ),
@@ -114,24 +175,42 @@ function stepSchema(kinds: readonly StepKind<unknown>[]): Schema<SpecStep> {
       const pairs = mapPairs(node, ctx)
       const myIndex = index++
       if (!pairs || pairs.length !== 1) {
-        ctx.errors.push({ code: 'SPEC_STEP', message: `expected ${expected}`, range: rangeOf(node, at) })
+        ctx.errors.push({
+          code: 'SPEC_STEP',
+          message: `expected ${expected}`,
+          range: rangeOf(node, at),
+        })
         return undefined
       }
       const { key, value } = pairs[0]!
       const kindName = isScalar(key) ? String(key.value) : ''
       const kind = kinds.find((k) => k.name === kindName)
       if (!kind) {
-        ctx.errors.push({ code: 'SPEC_STEP', message: `unknown step kind "${kindName}"; expected one of: ${names.join(', ')}`, range: rangeOf(key, at) })
+        ctx.errors.push({
+          code: 'SPEC_STEP',
+          message: `unknown step kind "${kindName}"; expected one of: ${names.join(', ')}`,
+          range: rangeOf(key, at),
+        })
         return undefined
       }
       const uses = ctx.secretUses?.length ?? 0
       const options = kind.options.parse(value, ctx, rangeOf(key, at))
       for (const u of ctx.secretUses?.slice(uses) ?? []) u.step = myIndex
       if (options === undefined) return undefined
-      return { kind: kind.name, options: options as SpecStep['options'], index: myIndex, range: rangeOf(node, at) }
+      return {
+        kind: kind.name,
+        options: options as SpecStep['options'],
+        index: myIndex,
+        range: rangeOf(node, at),
+      }
     },
     json: () => ({
-      oneOf: kinds.map((k) => ({ type: 'object', properties: { [k.name]: k.options.json() }, required: [k.name], additionalProperties: false })),
+      oneOf: kinds.map((k) => ({
+        type: 'object',
+        properties: { [k.name]: k.options.json() },
+        required: [k.name],
+        additionalProperties: false,
+      })),
     }),
   }
 }
@@ -150,16 +229,34 @@ export function specJsonSchema(kinds: readonly StepKind<unknown>[]): JsonSchema 
  * Parses and validates a spec. Every problem is collected (YAML syntax, types, unknown keys,
  * unknown references) and thrown at once as a {@link SpecError}; nothing is half-loaded.
  */
-export function parseSpec(source: string, path: string, kinds: readonly StepKind<unknown>[], check: SpecCheckOptions = {}): Spec {
+export function parseSpec(
+  source: string,
+  path: string,
+  kinds: readonly StepKind<unknown>[],
+  check: SpecCheckOptions = {},
+): Spec {
   const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false })
-  const errors: Diagnostic[] = doc.errors.map((e) => ({ code: 'YAML_SYNTAX', message: e.message.split('\n')[0]!, range: { start: e.pos[0], end: e.pos[1] } }))
+  const errors: Diagnostic[] = doc.errors.map((e) => ({
+    code: 'YAML_SYNTAX',
+    message: e.message.split('\n')[0]!,
+    range: { start: e.pos[0], end: e.pos[1] },
+  }))
   if (errors.length) throw new SpecError(path, source, errors)
   const whole = { start: 0, end: Math.max(1, source.length) }
   const secretUses: SecretUse[] = []
-  const ctx: SchemaContext = { doc, errors, refs: { profiles: [], variants: [], secrets: [], hosts: [] }, secretUses }
+  const ctx: SchemaContext = {
+    doc,
+    errors,
+    refs: { profiles: [], variants: [], secrets: [], hosts: [] },
+    secretUses,
+  }
   const root = doc.contents
   if (!isMap(root)) {
-    errors.push({ code: 'SPEC_TYPE', message: 'expected a mapping with version, hosts, profiles, variants, secrets, steps', range: rangeOf(root, whole) })
+    errors.push({
+      code: 'SPEC_TYPE',
+      message: 'expected a mapping with version, hosts, profiles, variants, secrets, steps',
+      range: rangeOf(root, whole),
+    })
     throw new SpecError(path, source, errors)
   }
   const shape = topShape(kinds)
@@ -167,9 +264,17 @@ export function parseSpec(source: string, path: string, kinds: readonly StepKind
   for (const pair of mapPairs(root, ctx) ?? []) {
     const key = isScalar(pair.key) ? String(pair.key.value) : ''
     if (!(key in shape)) {
-      errors.push({ code: 'SPEC_UNKNOWN_KEY', message: `unknown key "${key}"; expected one of: ${Object.keys(shape).join(', ')}`, range: rangeOf(pair.key, whole) })
+      errors.push({
+        code: 'SPEC_UNKNOWN_KEY',
+        message: `unknown key "${key}"; expected one of: ${Object.keys(shape).join(', ')}`,
+        range: rangeOf(pair.key, whole),
+      })
     } else if (nodes.has(key)) {
-      errors.push({ code: 'SPEC_DUPLICATE', message: `"${key}" is given twice`, range: rangeOf(pair.key, whole) })
+      errors.push({
+        code: 'SPEC_DUPLICATE',
+        message: `"${key}" is given twice`,
+        range: rangeOf(pair.key, whole),
+      })
     } else nodes.set(key, pair)
   }
   const take = <T>(key: keyof typeof shape, schema: Schema<T>): T | undefined => {
@@ -177,33 +282,64 @@ export function parseSpec(source: string, path: string, kinds: readonly StepKind
     return n ? schema.parse(n.value, ctx, rangeOf(n.key, whole)) : undefined
   }
   for (const required of ['version', 'steps'] as const) {
-    if (!nodes.has(required)) errors.push({ code: 'SPEC_MISSING_KEY', message: `missing key "${required}"`, range: { start: 0, end: 0 } })
+    if (!nodes.has(required))
+      errors.push({
+        code: 'SPEC_MISSING_KEY',
+        message: `missing key "${required}"`,
+        range: { start: 0, end: 0 },
+      })
   }
   // a section with an error still gives its valid entries to the cross-checks and references
   // below, so that every error is reported in one run (not a false "unknown profile" either)
-  const partial = <T>(key: 'hosts' | 'variants' | 'secrets', value: Schema<T>): Record<string, T> => {
+  const partial = <T>(
+    key: 'hosts' | 'variants' | 'secrets',
+    value: Schema<T>,
+  ): Record<string, T> => {
     const out: Record<string, T> = {}
     for (const { key: k, value: v } of mapPairs(nodes.get(key)?.value, ctx) ?? []) {
       const n = isScalar(k) ? String(k.value) : ''
-      const parsed = n in out ? undefined : value.parse(v, { ...ctx, errors: [], secretUses: [] }, rangeOf(k, whole))
+      const parsed =
+        n in out
+          ? undefined
+          : value.parse(v, { ...ctx, errors: [], secretUses: [] }, rangeOf(k, whole))
       if (parsed !== undefined) out[n] = parsed
     }
     return out
   }
   const version = take('version', shape.version)
-  const hostsMap = take('hosts', shape.hosts) ?? partial('hosts', object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }))
+  const hostsMap =
+    take('hosts', shape.hosts) ??
+    partial('hosts', object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }))
   const profiles = take('profiles', shape.profiles) ?? scalars(nodes.get('profiles')?.value, ctx)
   const variants = take('variants', shape.variants) ?? partial('variants', array(record(string())))
-  const secrets = take('secrets', shape.secrets) ?? partial('secrets', object({ env: string() }, { required: ['env'] }))
+  const secrets =
+    take('secrets', shape.secrets) ??
+    partial('secrets', object({ env: string() }, { required: ['env'] }))
   const scan = take('scan', shape.scan)
   checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
   checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
-  ctx.refs = { profiles, variants: Object.keys(variants), secrets: Object.keys(secrets), hosts: Object.keys(hostsMap) }
+  ctx.refs = {
+    profiles,
+    variants: Object.keys(variants),
+    secrets: Object.keys(secrets),
+    hosts: Object.keys(hostsMap),
+  }
   const steps = take('steps', shape.steps) ?? []
   const acceptNode = nodes.get('accept')?.value as { items?: unknown[] } | undefined
-  const accept = take('accept', shape.accept)?.map((a, i) => ({ ...a, range: rangeOf(acceptNode?.items?.[i], whole) }))
-  if (check.env) errors.push(...missingSecrets({ profiles, secrets, secretUses, steps }, check.env, check.profile))
-  if (errors.length) throw new SpecError(path, source, errors.sort((a, b) => a.range.start - b.range.start))
+  const accept = take('accept', shape.accept)?.map((a, i) => ({
+    ...a,
+    range: rangeOf(acceptNode?.items?.[i], whole),
+  }))
+  if (check.env)
+    errors.push(
+      ...missingSecrets({ profiles, secrets, secretUses, steps }, check.env, check.profile),
+    )
+  if (errors.length)
+    throw new SpecError(
+      path,
+      source,
+      errors.sort((a, b) => a.range.start - b.range.start),
+    )
   return {
     path,
     source,
@@ -249,12 +385,21 @@ export function missingSecrets(
     const v = env[def.env]
     if (v !== undefined && v !== '') continue
     seen.add(u.name)
-    out.push({ code: 'SPEC_SECRET', message: `secret "${u.name}" is not set: export ${def.env} before planning or applying`, range: u.range })
+    out.push({
+      code: 'SPEC_SECRET',
+      message: `secret "${u.name}" is not set: export ${def.env} before planning or applying`,
+      range: u.range,
+    })
   }
   return out
 }
 
-function checkVariants(node: unknown, variants: Record<string, VariantEntry[]>, profiles: readonly string[], ctx: SchemaContext): void {
+function checkVariants(
+  node: unknown,
+  variants: Record<string, VariantEntry[]>,
+  profiles: readonly string[],
+  ctx: SchemaContext,
+): void {
   const groups = mapPairs(node, ctx) ?? []
   for (const { key, value } of groups) {
     const group = isScalar(key) ? String(key.value) : ''
@@ -264,21 +409,36 @@ function checkVariants(node: unknown, variants: Record<string, VariantEntry[]>, 
     entries.forEach((entry, i) => {
       const at = rangeOf(items[i], rangeOf(key, { start: 0, end: 0 }))
       if (profiles.length === 0) {
-        ctx.errors.push({ code: 'SPEC_VALUE', message: 'variants need profiles: declare `profiles:` first', range: at })
+        ctx.errors.push({
+          code: 'SPEC_VALUE',
+          message: 'variants need profiles: declare `profiles:` first',
+          range: at,
+        })
         return
       }
       const keys = Object.keys(entry)
       const unknown = keys.filter((k) => !profiles.includes(k))
       const missing = profiles.filter((p) => !keys.includes(p))
       if (unknown.length || missing.length) {
-        const parts = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown profile ${unknown.join(', ')}` : ''].filter(Boolean)
-        ctx.errors.push({ code: 'SPEC_VALUE', message: `expected one value for each profile (${profiles.join(', ')}): ${parts.join('; ')}`, range: at })
+        const parts = [
+          missing.length ? `missing ${missing.join(', ')}` : '',
+          unknown.length ? `unknown profile ${unknown.join(', ')}` : '',
+        ].filter(Boolean)
+        ctx.errors.push({
+          code: 'SPEC_VALUE',
+          message: `expected one value for each profile (${profiles.join(', ')}): ${parts.join('; ')}`,
+          range: at,
+        })
       }
     })
   }
 }
 
-function checkAddresses(node: unknown, hosts: Record<string, { old: string; new: string }>, ctx: SchemaContext): void {
+function checkAddresses(
+  node: unknown,
+  hosts: Record<string, { old: string; new: string }>,
+  ctx: SchemaContext,
+): void {
   const owner = new Map<string, string>()
   const seen = new Set<string>()
   const names = new Map<string, string>()
@@ -292,13 +452,21 @@ function checkAddresses(node: unknown, hosts: Record<string, { old: string; new:
     const canonical = hostName.replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\.$/, '')
     const same = names.get(canonical)
     if (same !== undefined) {
-      ctx.errors.push({ code: 'SPEC_DUPLICATE', message: `"${hostName}" is the name "${same}" again (DNS names ignore case and a final dot)`, range: rangeOf(key, { start: 0, end: 0 }) })
+      ctx.errors.push({
+        code: 'SPEC_DUPLICATE',
+        message: `"${hostName}" is the name "${same}" again (DNS names ignore case and a final dot)`,
+        range: rangeOf(key, { start: 0, end: 0 }),
+      })
       continue
     }
     names.set(canonical, hostName)
     const prior = owner.get(h.old)
     if (prior !== undefined) {
-      ctx.errors.push({ code: 'SPEC_VALUE', message: `old address ${h.old} of "${hostName}" is already the old address of "${prior}"`, range: rangeOf(key, { start: 0, end: 0 }) })
+      ctx.errors.push({
+        code: 'SPEC_VALUE',
+        message: `old address ${h.old} of "${hostName}" is already the old address of "${prior}"`,
+        range: rangeOf(key, { start: 0, end: 0 }),
+      })
     } else owner.set(h.old, hostName)
   }
 }

@@ -1,5 +1,9 @@
 /** One machine of the inventory: its DNS name, the address it had, the address it gets. */
-export interface InventoryHost { name: string; old: string; new: string }
+export interface InventoryHost {
+  name: string
+  old: string
+  new: string
+}
 
 /** One value that differs by profile: profile name → value. */
 export type VariantEntry = Readonly<Record<string, string>>

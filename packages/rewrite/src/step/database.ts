@@ -28,7 +28,14 @@ export interface DatabaseChange {
 export interface DatabasePlan {
   changes: DatabaseChange[]
   leftovers: Array<{ target: string; line: number; col: number; text: string; reason: string }>
-  notes: Array<{ target: string; line?: number; col?: number; code: string; message: string; severity: 'warning' | 'note' }>
+  notes: Array<{
+    target: string
+    line?: number
+    col?: number
+    code: string
+    message: string
+    severity: 'warning' | 'note'
+  }>
 }
 
 /** What a database target gets at apply and recover time. */
@@ -48,5 +55,8 @@ export interface DatabaseTarget<O> {
   uses(o: O): boolean
   plan(o: O, ctx: Context): Promise<DatabasePlan>
   participants(changes: readonly DatabaseChange[], ctx: DatabaseApplyContext): TxParticipant[]
-  state(changes: readonly DatabaseChange[], ctx: DatabaseApplyContext): Promise<'before' | 'after' | 'unknown'>
+  state(
+    changes: readonly DatabaseChange[],
+    ctx: DatabaseApplyContext,
+  ): Promise<'before' | 'after' | 'unknown'>
 }

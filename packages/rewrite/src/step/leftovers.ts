@@ -34,18 +34,28 @@ export function scanLeftovers(
   text: string,
   ctx: Context,
   edits: readonly Edit[],
-  options: { reason?: LeftoverReason; fallback?: string; variantBoundary?: Boundary; explainNearMisses?: boolean } = {},
+  options: {
+    reason?: LeftoverReason
+    fallback?: string
+    variantBoundary?: Boundary
+    explainNearMisses?: boolean
+  } = {},
 ): Leftover[] {
   const matcher = leftoverMatcher(ctx, options.variantBoundary)
   if (matcher.patterns.length === 0) return []
   const { matches, nearMisses } = matcher.scan(text)
-  const sorted = edits.length > 1 ? [...edits].sort((a, b) => a.start - b.start || a.end - b.end) : edits
+  const sorted =
+    edits.length > 1 ? [...edits].sort((a, b) => a.start - b.start || a.end - b.end) : edits
   const covered = (s: number, e: number) => isCovered(sorted, s, e)
   const out: Leftover[] = []
   for (const m of matches) {
     if (m.pattern.rule !== 'leftover' || covered(m.start, m.end)) continue
-    const what = m.pattern.kind === 'address' ? 'old address' : `variant of another profile than "${ctx.profile}"`
-    const why = options.reason?.(m.start, m.end) ?? options.fallback ?? 'no rule of this step rewrites it'
+    const what =
+      m.pattern.kind === 'address'
+        ? 'old address'
+        : `variant of another profile than "${ctx.profile}"`
+    const why =
+      options.reason?.(m.start, m.end) ?? options.fallback ?? 'no rule of this step rewrites it'
     out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `${what}: ${why}` })
   }
   for (const m of nearMisses) {
@@ -53,7 +63,12 @@ export function scanLeftovers(
     const token = tokenAround(text, m)
     if (token === m.pattern.find) continue
     const why = options.explainNearMisses ? options.reason?.(m.start, m.end) : undefined
-    out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `near-miss: "${m.pattern.find}" inside "${token}" is not rewritten${why ? ` (${why})` : ''}` })
+    out.push({
+      start: m.start,
+      end: m.end,
+      text: m.pattern.find,
+      reason: `near-miss: "${m.pattern.find}" inside "${token}" is not rewritten${why ? ` (${why})` : ''}`,
+    })
   }
   return out.sort((a, b) => a.start - b.start)
 }
@@ -70,6 +85,7 @@ function isCovered(sorted: readonly Edit[], s: number, e: number): boolean {
     if (sorted[mid]!.end <= s) lo = mid + 1
     else hi = mid
   }
-  for (let k = lo; k < sorted.length && sorted[k]!.start < e; k++) if (sorted[k]!.end > s || sorted[k]!.start === s) return true
+  for (let k = lo; k < sorted.length && sorted[k]!.start < e; k++)
+    if (sorted[k]!.end > s || sorted[k]!.start === s) return true
   return false
 }

@@ -2,17 +2,32 @@ import type { Edit, EncodingName } from '../edit/edit.js'
 import { encodeValue } from '../edit/encode.js'
 import { Matcher } from '../match/match.js'
 import { record, refine, string, type Schema } from '../spec/schema.js'
-import { rulePatterns, valueSpec, variantPatterns, type Context, type RuleOptions, type ValueSpec } from './step.js'
+import {
+  rulePatterns,
+  valueSpec,
+  variantPatterns,
+  type Context,
+  type RuleOptions,
+  type ValueSpec,
+} from './step.js'
 
 /**
  * The content of one string literal (or one literal part of an interpolated string) in a
  * structured file: offsets into the text, how its characters are escaped, and whether it is the
  * literal's whole value (variants match whole literals only).
  */
-export interface LiteralRegion { start: number; end: number; whole: boolean; encoding: EncodingName[] }
+export interface LiteralRegion {
+  start: number
+  end: number
+  whole: boolean
+  encoding: EncodingName[]
+}
 
 /** The matchers of a structured step: substring rules (addresses, replace, swap) and whole-literal variants. */
-export interface LiteralRules { matcher: Matcher; variants: Matcher }
+export interface LiteralRules {
+  matcher: Matcher
+  variants: Matcher
+}
 
 const cache = new WeakMap<Context, WeakMap<object, LiteralRules>>()
 
@@ -31,9 +46,16 @@ export function literalRules(o: RuleOptions, ctx: Context): LiteralRules {
 }
 
 /** What the raw-byte prefilter of a structured step looks for: rule literals and `set` keys. */
-export function literalNeedles(o: RuleOptions & { set?: Record<string, unknown> }, ctx: Context): string[] {
+export function literalNeedles(
+  o: RuleOptions & { set?: Record<string, unknown> },
+  ctx: Context,
+): string[] {
   const r = literalRules(o, ctx)
-  return [...r.matcher.needles(), ...r.variants.needles(), ...Object.keys(o.set ?? {}).map(lastSegment)]
+  return [
+    ...r.matcher.needles(),
+    ...r.variants.needles(),
+    ...Object.keys(o.set ?? {}).map(lastSegment),
+  ]
 }
 
 /**
@@ -42,7 +64,11 @@ export function literalNeedles(o: RuleOptions & { set?: Record<string, unknown> 
  * spell a character of some needle (any character, for the numeric ones), never a bare backslash
  * (PHP namespaces would make nearly every file read).
  */
-export function escapeNeedles(needles: readonly string[], numeric: readonly string[], named: Readonly<Record<string, string>>): string[] {
+export function escapeNeedles(
+  needles: readonly string[],
+  numeric: readonly string[],
+  named: Readonly<Record<string, string>>,
+): string[] {
   const out = new Set(numeric)
   for (const n of needles) for (const ch of n) if (named[ch] !== undefined) out.add(named[ch])
   return [...out]
@@ -59,20 +85,39 @@ function lastSegment(key: string): string {
  * inside it (one pass, leftmost-longest, region ends count as boundaries). Replacements are
  * encoded for the region's quoting.
  */
-export function rewriteLiterals(text: string, regions: readonly LiteralRegion[], rules: LiteralRules): Edit[] {
+export function rewriteLiterals(
+  text: string,
+  regions: readonly LiteralRegion[],
+  rules: LiteralRules,
+): Edit[] {
   const edits: Edit[] = []
   for (const r of regions) {
     if (r.whole && rules.variants.patterns.length) {
       const p = rules.variants.whole(text, r.start, r.end)
       if (p) {
-        if (p.find !== p.replace) edits.push({ start: r.start, end: r.end, text: encodeValue(p.replace, r.encoding), rule: p.rule, summary: `${p.find} -> ${p.replace}`, ...(p.once ? { once: p.once } : {}) })
+        if (p.find !== p.replace)
+          edits.push({
+            start: r.start,
+            end: r.end,
+            text: encodeValue(p.replace, r.encoding),
+            rule: p.rule,
+            summary: `${p.find} -> ${p.replace}`,
+            ...(p.once ? { once: p.once } : {}),
+          })
         continue
       }
     }
     if (rules.matcher.patterns.length === 0) continue
     for (const m of rules.matcher.scan(text, r.start, r.end).matches) {
       if (m.pattern.find === m.pattern.replace) continue
-      edits.push({ start: m.start, end: m.end, text: encodeValue(m.pattern.replace, r.encoding), rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}`, ...(m.pattern.once ? { once: m.pattern.once } : {}) })
+      edits.push({
+        start: m.start,
+        end: m.end,
+        text: encodeValue(m.pattern.replace, r.encoding),
+        rule: m.pattern.rule,
+        summary: `${m.pattern.find} -> ${m.pattern.replace}`,
+        ...(m.pattern.once ? { once: m.pattern.once } : {}),
+      })
     }
   }
   return edits
@@ -80,7 +125,12 @@ export function rewriteLiterals(text: string, regions: readonly LiteralRegion[],
 
 /** Schema of a `set` mapping: key (a name or dotted path) to a value or `{ secret: NAME }`. */
 export function setSchema(describeKey: string): Schema<Record<string, ValueSpec>> {
-  return record(valueSpec, { key: refine(string({ describe: describeKey }), (v) => (v.trim() === '' ? 'a key must not be empty' : undefined)), describe: `a mapping of ${describeKey} to a value or { secret: NAME }` })
+  return record(valueSpec, {
+    key: refine(string({ describe: describeKey }), (v) =>
+      v.trim() === '' ? 'a key must not be empty' : undefined,
+    ),
+    describe: `a mapping of ${describeKey} to a value or { secret: NAME }`,
+  })
 }
 
 /**
@@ -104,10 +154,31 @@ export function setEdits(
   const encoded = encodeValue(raw, encoding)
   // a secret already there is still where it is: the edit writes it again (no change), so that its
   // place is known (masked in a diff's context, never rewritten by a later step)
-  if (!around && encoded === current) return secret !== undefined && current !== '' ? [{ start: span.start, end: span.end, text: encoded, rule, summary: `${rule} (sensitive)`, secret: { name: secret, encoding } }] : []
-  const edit: Edit = secret !== undefined
-    ? { start: span.start, end: span.end, text: encoded, rule, summary: `${rule} (sensitive)`, secret: { name: secret, encoding }, sensitive: true }
-    : { start: span.start, end: span.end, text: encoded, rule, summary: `${rule} = ${raw}` }
+  if (!around && encoded === current)
+    return secret !== undefined && current !== ''
+      ? [
+          {
+            start: span.start,
+            end: span.end,
+            text: encoded,
+            rule,
+            summary: `${rule} (sensitive)`,
+            secret: { name: secret, encoding },
+          },
+        ]
+      : []
+  const edit: Edit =
+    secret !== undefined
+      ? {
+          start: span.start,
+          end: span.end,
+          text: encoded,
+          rule,
+          summary: `${rule} (sensitive)`,
+          secret: { name: secret, encoding },
+          sensitive: true,
+        }
+      : { start: span.start, end: span.end, text: encoded, rule, summary: `${rule} = ${raw}` }
   if (!around) return [edit]
   const out: Edit[] = []
   if (around.open) out.push({ start: span.start, end: span.start, text: around.open, rule })

@@ -26,7 +26,10 @@ export class ValueBuilder {
   #starts: number[] = []
   #ends: number[] = []
   #identity = true
-  constructor(readonly text: string, readonly region: LiteralRegion) {}
+  constructor(
+    readonly text: string,
+    readonly region: LiteralRegion,
+  ) {}
   /** Appends the source text `[start, end)` as it is. */
   raw(start: number, end: number): void {
     if (end <= start) return
@@ -53,7 +56,13 @@ export class ValueBuilder {
     const value = this.#value.join('')
     const extra = indent ? { indent } : {}
     if (this.#identity) return { region: this.region, value, ...extra }
-    return { region: this.region, value, starts: Int32Array.from(this.#starts), ends: Int32Array.from(this.#ends), ...extra }
+    return {
+      region: this.region,
+      value,
+      starts: Int32Array.from(this.#starts),
+      ends: Int32Array.from(this.#ends),
+      ...extra,
+    }
   }
 }
 
@@ -66,7 +75,11 @@ export function plainLiteral(text: string, region: LiteralRegion): DecodedLitera
  * The source span of value range `[a, b)`, or undefined when an end falls inside the output of
  * one escape sequence (which cannot be rewritten in part).
  */
-export function sourceSpan(d: DecodedLiteral, a: number, b: number): { start: number; end: number } | undefined {
+export function sourceSpan(
+  d: DecodedLiteral,
+  a: number,
+  b: number,
+): { start: number; end: number } | undefined {
   if (!d.starts || !d.ends) return { start: d.region.start + a, end: d.region.start + b }
   if (b <= a) {
     const at = a < d.value.length ? d.starts[a]! : d.region.end
@@ -80,7 +93,10 @@ export function sourceSpan(d: DecodedLiteral, a: number, b: number): { start: nu
 /** The source span covering value range `[a, b)` (widened to whole escape sequences). */
 function coveringSpan(d: DecodedLiteral, a: number, b: number): { start: number; end: number } {
   if (!d.starts || !d.ends) return { start: d.region.start + a, end: d.region.start + b }
-  return { start: d.starts[a] ?? d.region.end, end: b > a ? d.ends[b - 1]! : (d.starts[a] ?? d.region.end) }
+  return {
+    start: d.starts[a] ?? d.region.end,
+    end: b > a ? d.ends[b - 1]! : (d.starts[a] ?? d.region.end),
+  }
 }
 
 /** Encodes a replacement for a literal: its quoting, then a flexible heredoc's indentation after each newline. */
@@ -90,7 +106,13 @@ export function encodeFor(d: DecodedLiteral, value: string): string {
 }
 
 /** Adjusts the edit of one match for the syntax around it (PHP interpolation), or refuses it with a reason. */
-export type ValueFixer = (d: DecodedLiteral, a: number, b: number, span: { start: number; end: number }, encoded: string) => { edits: Array<{ start: number; end: number; text: string }> } | { refused: string }
+export type ValueFixer = (
+  d: DecodedLiteral,
+  a: number,
+  b: number,
+  span: { start: number; end: number },
+  encoded: string,
+) => { edits: Array<{ start: number; end: number; text: string }> } | { refused: string }
 
 /**
  * Edits for the rule keys on the decoded values of `literals`: a literal whose whole value is a
@@ -100,21 +122,44 @@ export type ValueFixer = (d: DecodedLiteral, a: number, b: number, span: { start
  * escape sequence cannot be mapped: it is returned in `unmapped`, unchanged; a match `fix`
  * refuses is returned in `refused`.
  */
-export function rewriteValues(literals: readonly DecodedLiteral[], rules: LiteralRules, fix?: ValueFixer): { edits: Edit[]; unmapped: Leftover[]; refused: Leftover[] } {
+export function rewriteValues(
+  literals: readonly DecodedLiteral[],
+  rules: LiteralRules,
+  fix?: ValueFixer,
+): { edits: Edit[]; unmapped: Leftover[]; refused: Leftover[] } {
   const edits: Edit[] = []
   const unmapped: Leftover[] = []
   const refused: Leftover[] = []
-  const add = (d: DecodedLiteral, a: number, b: number, find: string, replace: string, rule: string, once?: string) => {
+  const add = (
+    d: DecodedLiteral,
+    a: number,
+    b: number,
+    find: string,
+    replace: string,
+    rule: string,
+    once?: string,
+  ) => {
     const span = sourceSpan(d, a, b)
     if (!span) {
-      unmapped.push({ ...coveringSpan(d, a, b), text: find, reason: `"${find}" ends inside an escape sequence of this literal and cannot be rewritten in part: edit it by hand` })
+      unmapped.push({
+        ...coveringSpan(d, a, b),
+        text: find,
+        reason: `"${find}" ends inside an escape sequence of this literal and cannot be rewritten in part: edit it by hand`,
+      })
       return
     }
     const summary = `${find} -> ${replace}`
     const encoded = encodeFor(d, replace)
     const r = fix ? fix(d, a, b, span, encoded) : { edits: [{ ...span, text: encoded }] }
     if ('refused' in r) refused.push({ ...span, text: find, reason: `not rewritten: ${r.refused}` })
-    else for (const e of r.edits) edits.push({ ...e, rule, ...(e.end > e.start || e.text === encoded ? { summary } : {}), ...(once ? { once } : {}) })
+    else
+      for (const e of r.edits)
+        edits.push({
+          ...e,
+          rule,
+          ...(e.end > e.start || e.text === encoded ? { summary } : {}),
+          ...(once ? { once } : {}),
+        })
   }
   for (const d of literals) {
     const v = d.value
@@ -127,7 +172,8 @@ export function rewriteValues(literals: readonly DecodedLiteral[], rules: Litera
     }
     if (rules.matcher.patterns.length === 0) continue
     for (const m of rules.matcher.scan(v).matches) {
-      if (m.pattern.find !== m.pattern.replace) add(d, m.start, m.end, m.pattern.find, m.pattern.replace, m.pattern.rule, m.pattern.once)
+      if (m.pattern.find !== m.pattern.replace)
+        add(d, m.start, m.end, m.pattern.find, m.pattern.replace, m.pattern.rule, m.pattern.once)
     }
   }
   return { edits, unmapped, refused }
@@ -139,7 +185,13 @@ export function rewriteValues(literals: readonly DecodedLiteral[], rules: Litera
  * variants no edit covers, and near-misses of the value (`.10.0.10.48` written `\x2e10.0.10.48`).
  * Positions are the source spans of the occurrences.
  */
-export function valueLeftovers(literals: readonly DecodedLiteral[], ctx: Context, edits: readonly Edit[], reason: LeftoverReason, fallback: string): Leftover[] {
+export function valueLeftovers(
+  literals: readonly DecodedLiteral[],
+  ctx: Context,
+  edits: readonly Edit[],
+  reason: LeftoverReason,
+  fallback: string,
+): Leftover[] {
   const matcher = leftoverMatcher(ctx)
   if (matcher.patterns.length === 0) return []
   const sorted = sortedSpans(edits)
@@ -152,9 +204,16 @@ export function valueLeftovers(literals: readonly DecodedLiteral[], ctx: Context
     for (const m of matches) {
       const span = where(m)
       if (m.pattern.rule !== 'leftover' || covered(span.start, span.end)) continue
-      const what = m.pattern.kind === 'address' ? 'old address' : `variant of another profile than "${ctx.profile}"`
-      const partial = m.pattern.kind === 'variant' && !(d.region.whole && m.start === 0 && m.end === d.value.length)
-      const why = partial ? 'inside a longer string literal (variants match whole literals)' : (reason(span.start, span.end) ?? fallback)
+      const what =
+        m.pattern.kind === 'address'
+          ? 'old address'
+          : `variant of another profile than "${ctx.profile}"`
+      const partial =
+        m.pattern.kind === 'variant' &&
+        !(d.region.whole && m.start === 0 && m.end === d.value.length)
+      const why = partial
+        ? 'inside a longer string literal (variants match whole literals)'
+        : (reason(span.start, span.end) ?? fallback)
       out.push({ ...span, text: m.pattern.find, reason: `${what}: ${why}` })
     }
     for (const m of nearMisses) {
@@ -162,7 +221,11 @@ export function valueLeftovers(literals: readonly DecodedLiteral[], ctx: Context
       if (covered(span.start, span.end)) continue
       const token = aroundInValue(d.value, m)
       if (token === m.pattern.find) continue
-      out.push({ ...span, text: m.pattern.find, reason: `near-miss: "${m.pattern.find}" inside "${token}" (the literal's value) is not rewritten` })
+      out.push({
+        ...span,
+        text: m.pattern.find,
+        reason: `near-miss: "${m.pattern.find}" inside "${token}" (the literal's value) is not rewritten`,
+      })
     }
   }
   return out
@@ -180,8 +243,15 @@ function aroundInValue(v: string, m: Match): string {
  * Drops the leftovers of a source scan that lie in a decoded literal (whose value, not source
  * text, counts: {@link valueLeftovers} reports those) and adds `extra`, sorted by position.
  */
-export function mergeLeftovers(source: readonly Leftover[], literals: readonly DecodedLiteral[], extra: readonly Leftover[]): Leftover[] {
-  const decoded = literals.filter((d) => d.starts).map((d) => d.region).sort((a, b) => a.start - b.start)
+export function mergeLeftovers(
+  source: readonly Leftover[],
+  literals: readonly DecodedLiteral[],
+  extra: readonly Leftover[],
+): Leftover[] {
+  const decoded = literals
+    .filter((d) => d.starts)
+    .map((d) => d.region)
+    .sort((a, b) => a.start - b.start)
   const inDecoded = (at: number) => {
     let lo = 0
     let hi = decoded.length - 1
@@ -195,7 +265,9 @@ export function mergeLeftovers(source: readonly Leftover[], literals: readonly D
     return false
   }
   const others = sortedSpans(extra)
-  const kept = source.filter((l) => !(decoded.length && inDecoded(l.start)) && !overlaps(others, l.start, l.end))
+  const kept = source.filter(
+    (l) => !(decoded.length && inDecoded(l.start)) && !overlaps(others, l.start, l.end),
+  )
   return [...kept, ...extra].sort((a, b) => a.start - b.start)
 }
 
@@ -204,13 +276,19 @@ export function mergeLeftovers(source: readonly Leftover[], literals: readonly D
  * which is what the review shows and what the engine finds again at the leftover's place.
  */
 export function asWritten(text: string, leftovers: Leftover[]): Leftover[] {
-  for (const l of leftovers) if (l.end > l.start && text.slice(l.start, l.end) !== l.text) l.text = text.slice(l.start, l.end)
+  for (const l of leftovers)
+    if (l.end > l.start && text.slice(l.start, l.end) !== l.text)
+      l.text = text.slice(l.start, l.end)
   return leftovers
 }
 
 /** Spans sorted by start, each with the largest end so far (for overlap tests by binary search). */
-function sortedSpans(list: ReadonlyArray<{ start: number; end: number }>): Array<{ start: number; end: number; maxEnd: number }> {
-  const out = [...list].sort((a, b) => a.start - b.start).map((x) => ({ start: x.start, end: x.end, maxEnd: x.end }))
+function sortedSpans(
+  list: ReadonlyArray<{ start: number; end: number }>,
+): Array<{ start: number; end: number; maxEnd: number }> {
+  const out = [...list]
+    .sort((a, b) => a.start - b.start)
+    .map((x) => ({ start: x.start, end: x.end, maxEnd: x.end }))
   for (let i = 1; i < out.length; i++) out[i]!.maxEnd = Math.max(out[i]!.end, out[i - 1]!.maxEnd)
   return out
 }
@@ -228,7 +306,11 @@ export function firstStartingAt(sorted: ReadonlyArray<{ start: number }>, at: nu
 }
 
 /** True when `[s, e)` overlaps a span of `sorted` (an insertion at `s` counts). */
-function overlaps(sorted: ReadonlyArray<{ start: number; end: number; maxEnd: number }>, s: number, e: number): boolean {
+function overlaps(
+  sorted: ReadonlyArray<{ start: number; end: number; maxEnd: number }>,
+  s: number,
+  e: number,
+): boolean {
   // the last span starting before e: it, or one before it with a larger end, may reach past s
   for (let k = firstStartingAt(sorted, e) - 1; k >= 0 && sorted[k]!.maxEnd > s - 1; k--) {
     const x = sorted[k]!

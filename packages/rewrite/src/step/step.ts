@@ -2,7 +2,19 @@ import { rootPathProblem } from '../fs/confine.js'
 import type { Diagnostic } from '../diff/diagnostic.js'
 import type { Edit } from '../edit/edit.js'
 import { boundaryFor, type Boundary, type Matcher, type Pattern } from '../match/match.js'
-import { array, boolean, object, oneOf, rangeOf, record, refine, string, union, type Schema, type SchemaContext } from '../spec/schema.js'
+import {
+  array,
+  boolean,
+  object,
+  oneOf,
+  rangeOf,
+  record,
+  refine,
+  string,
+  union,
+  type Schema,
+  type SchemaContext,
+} from '../spec/schema.js'
 import type { SourceText } from '../text/source.js'
 import type { DatabaseTarget } from './database.js'
 import type { Context } from './context.js'
@@ -10,10 +22,19 @@ import type { Context } from './context.js'
 export type { Context, InventoryHost, VariantEntry } from './context.js'
 
 /** Something still present after planning that a reviewer should know of; offsets into the step's input. */
-export interface Leftover { start: number; end: number; text: string; reason: string }
+export interface Leftover {
+  start: number
+  end: number
+  text: string
+  reason: string
+}
 
 /** What a step makes of one file. Offsets index the step's input text. */
-export interface StepResult { edits: Edit[]; diagnostics: Diagnostic[]; leftovers: Leftover[] }
+export interface StepResult {
+  edits: Edit[]
+  diagnostics: Diagnostic[]
+  leftovers: Leftover[]
+}
 
 /** Checks a staged file before it is installed; resolves to an error message, or undefined when valid. */
 export interface Validator {
@@ -31,7 +52,10 @@ export interface Validator {
 }
 
 /** A staged file for `Validator.runBatch`: where it is staged, and the target it will become. */
-export interface ValidatorItem { stagedPath: string; target: string }
+export interface ValidatorItem {
+  stagedPath: string
+  target: string
+}
 
 /** A kind of step (`text`, `php`, `hosts`, …): the engine calls it for every file in its scope. */
 export interface StepKind<O = unknown> {
@@ -76,13 +100,19 @@ export const commonKeys = {
   exclude: array(glob, { describe: 'a list of globs relative to the root' }),
   profiles: array(
     refine(string({ describe: 'a profile name' }), (v, _n, ctx) =>
-      ctx.refs.profiles.includes(v) ? undefined : `unknown profile "${v}"; the spec declares: ${ctx.refs.profiles.join(', ') || 'none'}`,
+      ctx.refs.profiles.includes(v)
+        ? undefined
+        : `unknown profile "${v}"; the spec declares: ${ctx.refs.profiles.join(', ') || 'none'}`,
     ),
     { describe: 'a list of profile names' },
   ),
   create: object(
     { mode: string({ describe: 'an octal file mode such as "0440"', pattern: /^0?[0-7]{3}$/ }) },
-    { required: ['mode'], describe: 'a mapping { mode: "0440" }: create the files named in files (literal paths) when they do not exist' },
+    {
+      required: ['mode'],
+      describe:
+        'a mapping { mode: "0440" }: create the files named in files (literal paths) when they do not exist',
+    },
   ),
   'allow-user-writable': boolean(),
 } as const
@@ -94,12 +124,21 @@ export const ruleKeys = {
   addresses: oneOf(['names', 'new', 'none'] as const),
   replace: record(nonEmpty, { describe: 'a mapping of old name or address to new one' }),
   swap: array(
-    refine(array(nonEmpty, { describe: 'a pair [a, b]' }), (v) => (v.length === 2 && v[0] !== v[1] ? undefined : 'a swap is a pair of two different values [a, b]'), (base) => ({ ...base, minItems: 2, maxItems: 2, uniqueItems: true })),
+    refine(
+      array(nonEmpty, { describe: 'a pair [a, b]' }),
+      (v) =>
+        v.length === 2 && v[0] !== v[1]
+          ? undefined
+          : 'a swap is a pair of two different values [a, b]',
+      (base) => ({ ...base, minItems: 2, maxItems: 2, uniqueItems: true }),
+    ),
     { describe: 'a list of pairs [a, b]' },
   ) as unknown as Schema<Array<[string, string]>>,
   variants: array(
     refine(string({ describe: 'a variant group name' }), (v, _n, ctx) =>
-      ctx.refs.variants.includes(v) ? undefined : `unknown variant group "${v}"; the spec defines: ${ctx.refs.variants.join(', ') || 'none'}`,
+      ctx.refs.variants.includes(v)
+        ? undefined
+        : `unknown variant group "${v}"; the spec defines: ${ctx.refs.variants.join(', ') || 'none'}`,
     ),
     { describe: 'a list of variant group names' },
   ),
@@ -114,7 +153,8 @@ export const valueSpec: Schema<ValueSpec> = union(
   object(
     {
       secret: refine(string({ describe: 'a secret name' }), (v, node, ctx: SchemaContext, at) => {
-        if (!ctx.refs.secrets.includes(v)) return `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`
+        if (!ctx.refs.secrets.includes(v))
+          return `unknown secret "${v}"; the spec's secrets: ${ctx.refs.secrets.join(', ') || 'none'}`
         ctx.secretUses?.push({ name: v, step: -1, range: rangeOf(node, at) })
         return undefined
       }),
@@ -125,14 +165,20 @@ export const valueSpec: Schema<ValueSpec> = union(
 )
 
 /** How variant literals are matched: whole dotted tokens in text, whole literals in structured formats. */
-export interface RuleBuildOptions { variantBoundary?: Boundary }
+export interface RuleBuildOptions {
+  variantBoundary?: Boundary
+}
 
 /**
  * The patterns of a step's rule keys, for one {@link Matcher}: `addresses` (every inventory old
  * address to its name or new address), `replace`, `swap`, and `variants` (every profile's value to
  * the active profile's, the active value included as an identity so it is consumed whole).
  */
-export function rulePatterns(o: RuleOptions, ctx: Context, options: RuleBuildOptions = {}): Pattern[] {
+export function rulePatterns(
+  o: RuleOptions,
+  ctx: Context,
+  options: RuleBuildOptions = {},
+): Pattern[] {
   const out: Pattern[] = []
   const addresses = o.addresses ?? 'none'
   if (addresses !== 'none') {
@@ -142,7 +188,13 @@ export function rulePatterns(o: RuleOptions, ctx: Context, options: RuleBuildOpt
     }
   }
   for (const [from, to] of Object.entries(o.replace ?? {})) {
-    out.push({ find: from, replace: to, rule: 'replace', boundary: boundaryFor(from), kind: 'name' })
+    out.push({
+      find: from,
+      replace: to,
+      rule: 'replace',
+      boundary: boundaryFor(from),
+      kind: 'name',
+    })
   }
   for (const [a, b] of o.swap ?? []) {
     // a swap is its own inverse: it is done once per file, whichever way round the pair is written

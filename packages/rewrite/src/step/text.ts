@@ -2,7 +2,15 @@ import type { Edit } from '../edit/edit.js'
 import { scanLeftovers } from './leftovers.js'
 import { Matcher } from '../match/match.js'
 import { object } from '../spec/schema.js'
-import { commonKeys, rulePatterns, ruleKeys, stepMatcher, type CommonOptions, type RuleOptions, type StepKind } from './step.js'
+import {
+  commonKeys,
+  rulePatterns,
+  ruleKeys,
+  stepMatcher,
+  type CommonOptions,
+  type RuleOptions,
+  type StepKind,
+} from './step.js'
 
 /** Options of the `text` step. */
 export type TextOptions = CommonOptions & RuleOptions
@@ -23,10 +31,20 @@ export const textStep: StepKind<TextOptions> = {
     const edits: Edit[] = []
     for (const m of matches) {
       if (m.pattern.find === m.pattern.replace) continue
-      edits.push({ start: m.start, end: m.end, text: m.pattern.replace, rule: m.pattern.rule, summary: `${m.pattern.find} -> ${m.pattern.replace}`, ...(m.pattern.once ? { once: m.pattern.once } : {}) })
+      edits.push({
+        start: m.start,
+        end: m.end,
+        text: m.pattern.replace,
+        rule: m.pattern.rule,
+        summary: `${m.pattern.find} -> ${m.pattern.replace}`,
+        ...(m.pattern.once ? { once: m.pattern.once } : {}),
+      })
     }
     const leftovers = scanLeftovers(file.text, ctx, edits, {
-      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
+      fallback:
+        (o.addresses ?? 'none') === 'none'
+          ? 'this step has addresses: none'
+          : 'no rule of this step rewrites it',
     })
     return { edits, diagnostics: [], leftovers }
   },

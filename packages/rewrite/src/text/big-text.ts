@@ -18,7 +18,7 @@ export function hashText(text: string, encoding: TextEncoding): string {
   if (text.length <= CHUNK) return sha256(encodeText(text, encoding))
   const hash = createHash('sha256')
   if (encoding === 'utf8-bom') hash.update(BOM)
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     let end = Math.min(at + CHUNK, text.length)
     const last = text.charCodeAt(end - 1)
     if (end < text.length && last >= 0xd800 && last < 0xdc00) end--

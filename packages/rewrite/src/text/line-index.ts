@@ -1,5 +1,8 @@
 /** 1-based line and column of an offset. */
-export interface Position { line: number; col: number }
+export interface Position {
+  line: number
+  col: number
+}
 
 /**
  * Maps offsets of a string to 1-based lines and columns and back.

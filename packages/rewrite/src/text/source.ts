@@ -30,7 +30,10 @@ export function decodeText(bytes: Uint8Array): { text: string; encoding: TextEnc
     const text = utf8.decode(bom ? bytes.subarray(3) : bytes)
     return { text, encoding: bom ? 'utf8-bom' : 'utf8' }
   } catch {
-    return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), encoding: 'latin1' }
+    return {
+      text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'),
+      encoding: 'latin1',
+    }
   }
 }
 
@@ -42,7 +45,11 @@ export function encodeText(text: string, encoding: TextEncoding): Buffer {
   if (encoding === 'latin1') {
     // eslint-disable-next-line no-control-regex
     if (/[^\u0000-\u00ff]/.test(text)) {
-      return Buffer.concat(Array.from(text, (ch) => (ch.charCodeAt(0) > 0xff ? Buffer.from(ch, 'utf8') : Buffer.from(ch, 'latin1'))))
+      return Buffer.concat(
+        Array.from(text, (ch) =>
+          ch.charCodeAt(0) > 0xff ? Buffer.from(ch, 'utf8') : Buffer.from(ch, 'latin1'),
+        ),
+      )
     }
     return Buffer.from(text, 'latin1')
   }

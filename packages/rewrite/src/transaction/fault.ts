@@ -14,11 +14,16 @@ import { CutoverError } from '../errors.js'
 export type FaultHook = (point: string) => void
 
 /** The hook for an environment: a no-op unless `CUTOVER_FAULT_INJECT` is set. */
-export function faultsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): FaultHook {
+export function faultsFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): FaultHook {
   const spec = env.CUTOVER_FAULT_INJECT
   if (!spec) return () => undefined
   const actions = new Map<string, string>()
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = item.lastIndexOf('=')
     actions.set(eq === -1 ? item : item.slice(0, eq), eq === -1 ? 'kill' : item.slice(eq + 1))
   }
@@ -32,8 +37,14 @@ export function faultsFromEnv(env: Readonly<Record<string, string | undefined>> 
 
 /** An error as the file system would raise it, tagged as injected. */
 export function injectedError(point: string, code: string): NodeJS.ErrnoException {
-  const known: Record<string, string> = { EIO: 'i/o error', ENOSPC: 'no space left on device', EACCES: 'permission denied', EROFS: 'read-only file system' }
-  if (!(code in known)) throw new CutoverError('FAULT', `unknown fault action "${code}" for ${point}`)
+  const known: Record<string, string> = {
+    EIO: 'i/o error',
+    ENOSPC: 'no space left on device',
+    EACCES: 'permission denied',
+    EROFS: 'read-only file system',
+  }
+  if (!(code in known))
+    throw new CutoverError('FAULT', `unknown fault action "${code}" for ${point}`)
   const e = new Error(`${code}: ${known[code]} (injected at ${point})`) as NodeJS.ErrnoException
   e.code = code
   e.syscall = 'write'

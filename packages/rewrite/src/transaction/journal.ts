@@ -13,7 +13,11 @@ import type { SecretRecord } from '../spec/secrets.js'
  * What a transaction wrote to one file for one one-time move ({@link Edit.once}), as its
  * journal records it: the texts its edits wrote and the texts they replaced, in file order.
  */
-export interface OnceRecord { id: string; wrote: string[]; was: string[] }
+export interface OnceRecord {
+  id: string
+  wrote: string[]
+  was: string[]
+}
 
 /** One target as the journal records it. */
 export interface JournalTarget {
@@ -107,13 +111,18 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
   const parts = resolve(stateDir).split(sep)
   const include = parts.find((p) => /\.d$/.test(p))
   if (include) {
-    throw new CutoverError('STATE_DIR', `state directory ${stateDir} is inside the include directory "${include}": backups there would be read as configuration; use --state-dir`)
+    throw new CutoverError(
+      'STATE_DIR',
+      `state directory ${stateDir} is inside the include directory "${include}": backups there would be read as configuration; use --state-dir`,
+    )
   }
   for (const dir of [stateDir, join(stateDir, 'tx')]) {
-    const made = await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
-      // a dangling symlink: checked (and refused) below
-      if (e.code !== 'EEXIST') throw e
-    })
+    const made = await mkdir(dir, { recursive: true, mode: 0o700 }).catch(
+      (e: NodeJS.ErrnoException) => {
+        // a dangling symlink: checked (and refused) below
+        if (e.code !== 'EEXIST') throw e
+      },
+    )
     if (made === undefined) checkStateDir(dir)
   }
   // as root: a path other users can change (a parent they own, or can write without the sticky
@@ -123,10 +132,15 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
     const candidates = aclCandidates([real])
     const acls = new Map<string, string>()
     if (candidates.length && (await xattrToolsAvailable())) {
-      for (const [dir, a] of await readXattrs(candidates)) if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
+      for (const [dir, a] of await readXattrs(candidates))
+        if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
     }
     const why = userWritableDir(real, 0, acls)
-    if (why) throw new CutoverError('STATE_DIR', `state directory ${stateDir}: ${why}, who could swap it for one holding other journals, which recovery trusts: refused; use another --state-dir`)
+    if (why)
+      throw new CutoverError(
+        'STATE_DIR',
+        `state directory ${stateDir}: ${why}, who could swap it for one holding other journals, which recovery trusts: refused; use another --state-dir`,
+      )
   }
 }
 
@@ -143,11 +157,18 @@ function checkStateDir(dir: string): void {
         : st.mode & 0o022
           ? `is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`
           : undefined
-  if (why) throw new CutoverError('STATE_DIR', `state directory ${dir} ${why}: refused (journals and backups there must be cutover's alone); use another --state-dir`)
+  if (why)
+    throw new CutoverError(
+      'STATE_DIR',
+      `state directory ${dir} ${why}: refused (journals and backups there must be cutover's alone); use another --state-dir`,
+    )
 }
 
 export async function writeJournal(stateDir: string, j: Journal): Promise<void> {
-  await writeDurable(join(stateDir, 'tx', j.txid, 'journal.json'), JSON.stringify(j, null, 2) + '\n')
+  await writeDurable(
+    join(stateDir, 'tx', j.txid, 'journal.json'),
+    JSON.stringify(j, null, 2) + '\n',
+  )
 }
 
 /** Every journal in the state directory, oldest first. */
@@ -180,15 +201,35 @@ export async function readJournals(stateDir: string): Promise<Journal[]> {
 }
 
 /** A transaction as `cutover state` lists it. */
-export interface TxSummary { txid: string; state: JournalState; created: string; kind: string; targets: string[]; backupBytes: number; restores?: string }
+export interface TxSummary {
+  txid: string
+  state: JournalState
+  created: string
+  kind: string
+  targets: string[]
+  backupBytes: number
+  restores?: string
+}
 
 /** The transactions recorded in a state directory, oldest first, with the size of their backups. */
 export async function listTransactions(stateDir: string): Promise<TxSummary[]> {
   const out: TxSummary[] = []
   for (const j of await readJournals(stateDir)) {
     let backupBytes = 0
-    for (const t of j.targets) backupBytes += await stat(t.backup).then((s) => s.size, () => 0)
-    out.push({ txid: j.txid, state: j.state, created: j.created, kind: j.kind, targets: j.targets.map((t) => t.target), backupBytes, ...(j.restores ? { restores: j.restores } : {}) })
+    for (const t of j.targets)
+      backupBytes += await stat(t.backup).then(
+        (s) => s.size,
+        () => 0,
+      )
+    out.push({
+      txid: j.txid,
+      state: j.state,
+      created: j.created,
+      kind: j.kind,
+      targets: j.targets.map((t) => t.target),
+      backupBytes,
+      ...(j.restores ? { restores: j.restores } : {}),
+    })
   }
   return out
 }
@@ -203,7 +244,9 @@ export async function pruneTransactions(stateDir: string, keep: number): Promise
   const journals = await readJournals(stateDir)
   const finished = journals.filter((j) => j.state !== 'staging' && j.state !== 'prepared')
   const records = onceRecords(journals)
-  const drop = finished.slice(0, Math.max(0, finished.length - keep)).filter((j) => !records.has(j.txid))
+  const drop = finished
+    .slice(0, Math.max(0, finished.length - keep))
+    .filter((j) => !records.has(j.txid))
   for (const j of drop) await rm(join(stateDir, 'tx', j.txid), { recursive: true, force: true })
   if (drop.length) await fsyncPath(join(stateDir, 'tx'))
   return drop.map((j) => j.txid)
@@ -215,7 +258,9 @@ export async function pruneTransactions(stateDir: string, keep: number): Promise
  * `appliedOnce` reads.
  */
 function onceRecords(journals: readonly Journal[]): Set<string> {
-  const undone = new Set(journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores))
+  const undone = new Set(
+    journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores),
+  )
   const latest = new Map<string, string>()
   for (const j of journals) {
     if (j.kind !== 'apply' || j.state !== 'committed' || undone.has(j.txid)) continue

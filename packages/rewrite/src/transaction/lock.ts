@@ -7,10 +7,18 @@ import { LockError } from '../errors.js'
 import { ensureStateDir } from './journal.js'
 
 /** Who holds a lock. */
-export interface LockHolder { pid: number; host: string; started: string; command?: string }
+export interface LockHolder {
+  pid: number
+  host: string
+  started: string
+  command?: string
+}
 
 /** A held lock; `release` removes it. `staleTakenOver` says whose dead lock was taken over. */
-export interface Lock { release(): Promise<void>; staleTakenOver?: string }
+export interface Lock {
+  release(): Promise<void>
+  staleTakenOver?: string
+}
 
 /**
  * Takes the state directory's lock (a file created with O_EXCL holding pid, host, start time and
@@ -21,9 +29,17 @@ export interface Lock { release(): Promise<void>; staleTakenOver?: string }
 export async function acquireLock(stateDir: string, command: string): Promise<Lock> {
   await ensureStateDir(stateDir)
   const path = join(stateDir, 'lock')
-  const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command }
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    command,
+  }
   const mine = JSON.stringify({ ...me, nonce: randomBytes(8).toString('hex') }) + '\n'
-  const held = (staleTakenOver?: string): Lock => ({ ...(staleTakenOver ? { staleTakenOver } : {}), release: () => releaseLock(path, mine) })
+  const held = (staleTakenOver?: string): Lock => ({
+    ...(staleTakenOver ? { staleTakenOver } : {}),
+    release: () => releaseLock(path, mine),
+  })
   for (let attempt = 0; attempt < 20; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, 10 * Math.min(attempt, 5)))
     if (await createLock(path, mine)) return held()
@@ -47,7 +63,9 @@ export async function acquireLock(stateDir: string, command: string): Promise<Lo
       )
     }
   }
-  throw new LockError(`${stateDir}: could not take the lock: another process is taking over a stale lock, or one died doing so (remove ${path}.takeover-* if no cutover runs)`)
+  throw new LockError(
+    `${stateDir}: could not take the lock: another process is taking over a stale lock, or one died doing so (remove ${path}.takeover-* if no cutover runs)`,
+  )
 }
 
 /** Creates the lock file with `content` (O_EXCL, fsynced); false when one exists. */
@@ -62,7 +80,11 @@ async function createLock(path: string, content: string): Promise<boolean> {
 }
 
 async function writeExclusive(path: string, content: string): Promise<void> {
-  const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  const fh = await open(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  )
   try {
     await fh.writeFile(content)
     await fh.sync()
@@ -93,7 +115,8 @@ async function takeOver(path: string, seen: string, mine: string): Promise<boole
 
 /** Removes the marks of finished takeovers (called holding the lock: none is in use then). */
 async function removeTakeoverMarks(stateDir: string): Promise<void> {
-  for (const n of await readdir(stateDir)) if (n.startsWith('lock.takeover-')) await rm(join(stateDir, n), { force: true })
+  for (const n of await readdir(stateDir))
+    if (n.startsWith('lock.takeover-')) await rm(join(stateDir, n), { force: true })
 }
 
 async function releaseLock(path: string, mine: string): Promise<void> {
@@ -129,7 +152,11 @@ function isAlive(pid: number): boolean {
 }
 
 /** Runs `fn` holding the lock. */
-export async function withLock<T>(stateDir: string, command: string, fn: (lock: Lock) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  stateDir: string,
+  command: string,
+  fn: (lock: Lock) => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(stateDir, command)
   try {
     return await fn(lock)

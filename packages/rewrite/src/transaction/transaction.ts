@@ -1,5 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs'
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
@@ -9,12 +24,29 @@ import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from 
 import { CutoverError, ValidationError } from '../errors.js'
 import { resolveRecordedSecrets } from '../spec/secrets.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
-import { ensureStateDir, fsyncPath, newTxid, readJournals, writeJournal, type Journal, type JournalTarget, type TxMeta } from './journal.js'
+import {
+  ensureStateDir,
+  fsyncPath,
+  newTxid,
+  readJournals,
+  writeJournal,
+  type Journal,
+  type JournalTarget,
+  type TxMeta,
+} from './journal.js'
 import { sha256 } from '../text/source.js'
 import type { OnceRecord } from '../plan/once.js'
 import type { Validator } from '../step/step.js'
 import type { TxParticipant } from './participant.js'
-import { dirsWithDefaultAcl, fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable, type Xattrs } from '../fs/xattr.js'
+import {
+  dirsWithDefaultAcl,
+  fdPath,
+  readXattrs,
+  removeXattr,
+  writeXattrs,
+  xattrToolsAvailable,
+  type Xattrs,
+} from '../fs/xattr.js'
 
 export type { TxParticipant } from './participant.js'
 
@@ -48,10 +80,17 @@ export interface TxTarget {
 }
 
 /** What a finished transaction did. */
-export interface TxResult { txid: string; written: string[]; warnings: string[] }
+export interface TxResult {
+  txid: string
+  written: string[]
+  warnings: string[]
+}
 
 /** What `recover` found and did. */
-export interface RecoverReport { transactions: Array<{ txid: string; was: string; now: string; targets: string[] }>; staleLock?: string }
+export interface RecoverReport {
+  transactions: Array<{ txid: string; was: string; now: string; targets: string[] }>
+  staleLock?: string
+}
 
 /** Options shared by the transaction functions. */
 export interface TxOptions {
@@ -69,7 +108,10 @@ export interface RecoverOptions extends TxOptions {
 }
 
 /** Whether the database changes of an interrupted transaction are committed. */
-async function databaseState(j: Journal, options: RecoverOptions): Promise<'before' | 'after' | 'none'> {
+async function databaseState(
+  j: Journal,
+  options: RecoverOptions,
+): Promise<'before' | 'after' | 'none'> {
   if (!j.database?.changes.length) return 'none'
   const env = options.env ?? process.env
   const unknown = (why: string) =>
@@ -93,18 +135,27 @@ async function databaseState(j: Journal, options: RecoverOptions): Promise<'befo
   }
   if (states.size === 1 && states.has('after')) return 'after'
   if (states.size === 1 && states.has('before')) return 'before'
-  throw unknown(states.has('unknown') ? 'the database cannot be reached or holds neither the old nor the new objects' : 'its databases disagree')
+  throw unknown(
+    states.has('unknown')
+      ? 'the database cannot be reached or holds neither the old nor the new objects'
+      : 'its databases disagree',
+  )
 }
 
 /** The hash of a target as it is now in its pinned directory (`absent`, or `symlink` when it became one). */
 function hashOf(t: JournalTarget): string {
-  const bytes = inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) => readIfThere(at(basename(t.path))))
+  const bytes = inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) =>
+    readIfThere(at(basename(t.path))),
+  )
   return bytes === 'symlink' ? bytes : bytes ? sha256(bytes) : 'absent'
 }
 
 /** Temp files a transaction may leave beside a target: staged new content and restore copies. */
 function tempsOf(t: JournalTarget, txid: string): string[] {
-  return [t.temp, t.restore ?? join(dirname(t.path), `.${basename(t.path)}.cutover-${txid}.restore`)]
+  return [
+    t.temp,
+    t.restore ?? join(dirname(t.path), `.${basename(t.path)}.cutover-${txid}.restore`),
+  ]
 }
 
 /** A name beside `path` that nobody can guess before it exists: `.NAME.cutover-TXID-RANDOM`. */
@@ -118,7 +169,11 @@ function chownIfNeeded(fd: number, uid: number, gid: number, target: string): vo
   try {
     fchownSync(fd, uid, gid)
   } catch (e) {
-    throw new CutoverError('METADATA', `cannot keep owner ${uid}:${gid} of ${target}: ${(e as Error).message} (run as root)`, { cause: e })
+    throw new CutoverError(
+      'METADATA',
+      `cannot keep owner ${uid}:${gid} of ${target}: ${(e as Error).message} (run as root)`,
+      { cause: e },
+    )
   }
 }
 
@@ -153,7 +208,8 @@ async function writeNew(path: string, data: Buffer, meta?: BesideMeta): Promise<
   const fd = meta ? createPinned(path, meta) : openSync(path, CREATE, 0o600)
   try {
     // before any byte is written: a user the directory's default ACL names must not read it
-    if (meta?.dropAcl && !meta.xattrs?.has('system.posix_acl_access')) await removeXattr(fdPath(fd), 'system.posix_acl_access')
+    if (meta?.dropAcl && !meta.xattrs?.has('system.posix_acl_access'))
+      await removeXattr(fdPath(fd), 'system.posix_acl_access')
     writeFileSync(fd, data)
     if (meta) {
       chownIfNeeded(fd, meta.uid, meta.gid, meta.target)
@@ -194,14 +250,20 @@ function unlinkPinned(path: string, pin: readonly string[] | undefined, target: 
 
 /** Renames `from` over the target `t`, both in its pinned directory. */
 function renamePinned(from: string, t: JournalTarget): void {
-  inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) => renameSync(at(basename(from)), at(basename(t.path))))
+  inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) =>
+    renameSync(at(basename(from)), at(basename(t.path))),
+  )
 }
 
 /** A file system error while writing beside a target, as a message naming the target (never the temp file). */
 function namedError(e: unknown, target: string | undefined): unknown {
   const code = (e as NodeJS.ErrnoException).code
   if (!target || e instanceof CutoverError || !code) return e
-  return new CutoverError(code, `${target}: ${ERRNO_TEXT[code] ?? code} (writing its new content beside it)`, { cause: e })
+  return new CutoverError(
+    code,
+    `${target}: ${ERRNO_TEXT[code] ?? code} (writing its new content beside it)`,
+    { cause: e },
+  )
 }
 
 /** How the errors a write can meet read in a message. */
@@ -216,8 +278,24 @@ const ERRNO_TEXT: Record<string, string> = {
 }
 
 /** Writes a file beside its target with the given content and the target's metadata, fsynced. */
-function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattrs | undefined, dropAcl: boolean, opening?: () => void): Promise<void> {
-  return writeNew(temp, data, { uid: e.uid, gid: e.gid, mode: e.mode, target: e.target, xattrs, pin: e.dirPin, dropAcl, ...(opening ? { opening } : {}) })
+function writeBeside(
+  temp: string,
+  data: Buffer,
+  e: JournalTarget,
+  xattrs: Xattrs | undefined,
+  dropAcl: boolean,
+  opening?: () => void,
+): Promise<void> {
+  return writeNew(temp, data, {
+    uid: e.uid,
+    gid: e.gid,
+    mode: e.mode,
+    target: e.target,
+    xattrs,
+    pin: e.dirPin,
+    dropAcl,
+    ...(opening ? { opening } : {}),
+  })
 }
 
 /**
@@ -228,12 +306,17 @@ function writeBeside(temp: string, data: Buffer, e: JournalTarget, xattrs: Xattr
  * Nothing is read, written or removed through a directory that is not the one journaled: a
  * transaction with such a target stays unfinished, and recover throws naming it.
  */
-export async function recover(options: RecoverOptions & { rollBack?: string }): Promise<RecoverReport> {
+export async function recover(
+  options: RecoverOptions & { rollBack?: string },
+): Promise<RecoverReport> {
   return recoverWith(options)
 }
 
 /** {@link recover}; `renamed`: how many targets of `options.rollBack` this process renamed (the others are untouched). */
-async function recoverWith(options: RecoverOptions & { rollBack?: string }, renamed?: number): Promise<RecoverReport> {
+async function recoverWith(
+  options: RecoverOptions & { rollBack?: string },
+  renamed?: number,
+): Promise<RecoverReport> {
   const fault = options.fault ?? faultsFromEnv()
   const report: RecoverReport = { transactions: [] }
   const blocked: string[] = []
@@ -241,25 +324,44 @@ async function recoverWith(options: RecoverOptions & { rollBack?: string }, rena
     if (j.state !== 'staging' && j.state !== 'prepared') continue
     const was = j.state
     const moved = j.targets.map((t) => pinChanged(dirname(t.path), t.dirPin))
-    for (const [i, t] of j.targets.entries()) if (!moved[i]) for (const p of tempsOf(t, j.txid)) unlinkPinned(p, t.dirPin, t.target)
+    for (const [i, t] of j.targets.entries())
+      if (!moved[i]) for (const p of tempsOf(t, j.txid)) unlinkPinned(p, t.dirPin, t.target)
     if (j.state === 'staging') {
       j.state = 'aborted'
     } else {
-      const untouched = (i: number) => j.txid === options.rollBack && renamed !== undefined && i >= renamed
-      const hashes = j.targets.map((t, i) => (untouched(i) ? t.before : moved[i] ? undefined : hashOf(t)))
+      const untouched = (i: number) =>
+        j.txid === options.rollBack && renamed !== undefined && i >= renamed
+      const hashes = j.targets.map((t, i) =>
+        untouched(i) ? t.before : moved[i] ? undefined : hashOf(t),
+      )
       // a database commits after every rename: its state decides; without one, all-after rolls forward
       const db = j.txid === options.rollBack ? 'before' : await databaseState(j, options)
-      if (db === 'after' || (db === 'none' && j.txid !== options.rollBack && hashes.every((h, i) => h === j.targets[i]!.after))) {
+      if (
+        db === 'after' ||
+        (db === 'none' &&
+          j.txid !== options.rollBack &&
+          hashes.every((h, i) => h === j.targets[i]!.after))
+      ) {
         j.state = 'committed'
       } else {
         const left = await restoreTargets(j, hashes, fault)
-        if (left.length) blocked.push(...left.map((t) => `transaction ${j.txid}: ${t.target}: ${moved[j.targets.indexOf(t)]}`))
+        if (left.length)
+          blocked.push(
+            ...left.map(
+              (t) => `transaction ${j.txid}: ${t.target}: ${moved[j.targets.indexOf(t)]}`,
+            ),
+          )
         else j.state = 'rolled-back'
       }
     }
     if (j.state === was) continue
     await writeJournal(options.stateDir, j)
-    report.transactions.push({ txid: j.txid, was, now: j.state, targets: j.targets.map((t) => t.target) })
+    report.transactions.push({
+      txid: j.txid,
+      was,
+      now: j.state,
+      targets: j.targets.map((t) => t.target),
+    })
   }
   if (blocked.length) {
     throw new CutoverError(
@@ -274,11 +376,17 @@ async function recoverWith(options: RecoverOptions & { rollBack?: string }, rena
  * Restores the backups of the targets of `j` whose hash is not the one before (`undefined`: its
  * directory was replaced), each in its pinned directory; returns the targets it could not reach.
  */
-async function restoreTargets(j: Journal, hashes: readonly (string | undefined)[], fault: FaultHook): Promise<JournalTarget[]> {
+async function restoreTargets(
+  j: Journal,
+  hashes: readonly (string | undefined)[],
+  fault: FaultHook,
+): Promise<JournalTarget[]> {
   let k = 0
   const left: JournalTarget[] = []
   const todo = j.targets.filter((t, i) => hashes[i] !== t.before)
-  const attrs = (await xattrToolsAvailable()) ? await readXattrs(todo.filter((t) => t.existed).map((t) => t.backup + '.meta')) : new Map<string, Xattrs>()
+  const attrs = (await xattrToolsAvailable())
+    ? await readXattrs(todo.filter((t) => t.existed).map((t) => t.backup + '.meta'))
+    : new Map<string, Xattrs>()
   const acl = await dirsWithDefaultAcl([...new Set(todo.map((t) => dirname(t.path)))])
   for (const t of todo) {
     if (hashes[j.targets.indexOf(t)] === undefined) {
@@ -287,7 +395,13 @@ async function restoreTargets(j: Journal, hashes: readonly (string | undefined)[
     }
     if (t.existed) {
       const temp = tempsOf(t, j.txid)[1]!
-      await writeBeside(temp, await readFile(t.backup), t, attrs.get(t.backup + '.meta'), acl.has(dirname(t.path)))
+      await writeBeside(
+        temp,
+        await readFile(t.backup),
+        t,
+        attrs.get(t.backup + '.meta'),
+        acl.has(dirname(t.path)),
+      )
       renamePinned(temp, t)
     } else {
       unlinkPinned(t.path, t.dirPin, t.target)
@@ -339,12 +453,18 @@ export async function commitFiles(
   const userCheck: Array<{ real: string; target: string; info: Stats | undefined }> = []
   for (const [i, t] of targets.entries()) {
     const real = t.exact ? exactTarget(t.path, t.target) : realTarget(t.path, t.target)
-    if (seen.has(real)) throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
+    if (seen.has(real))
+      throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
     seen.add(real)
     // `real` has no link in it: one put there since is not followed
     const info = lstatSync(real, { throwIfNoEntry: false })
     checkWritable(real, t.target, info)
-    checkNotMountPoint(real, t.target, info, mounts === undefined ? (mounts = mountPoints() ?? null) : mounts)
+    checkNotMountPoint(
+      real,
+      t.target,
+      info,
+      mounts === undefined ? (mounts = mountPoints() ?? null) : mounts,
+    )
     if (!t.allowUserWritable) userCheck.push({ real, target: t.target, info })
     let dirPin = pins.get(dirname(real))
     if (!dirPin) pins.set(dirname(real), (dirPin = pinDir(dirname(real))))
@@ -370,7 +490,8 @@ export async function commitFiles(
     const candidates = aclCandidates(new Set(userCheck.map((u) => dirname(u.real))))
     const acls = new Map<string, string>()
     if (candidates.length && (await xattrToolsAvailable())) {
-      for (const [dir, a] of await readXattrs(candidates)) if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
+      for (const [dir, a] of await readXattrs(candidates))
+        if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
     }
     for (const u of userCheck) checkNotUserWritable(u.real, u.target, u.info, acls)
   }
@@ -403,28 +524,56 @@ export async function commitFiles(
     }
     let staged = 0
     const staging = (async () => {
-      await eachLimit(entries, IO_PARALLEL, async (e, i) => {
-        if (halt.stopped) throw HALTED
-        fault(`stage-write:${i + 1}`)
-        if (!targets[i]!.remove) await writeBeside(e.temp, targets[i]!.content, e, xattrs.get(e.path), defaultAcl.has(dirname(e.path)), () => fault(`stage-open:${i + 1}`))
-        fault(`staged:${++staged}`)
-      }, stop)
+      await eachLimit(
+        entries,
+        IO_PARALLEL,
+        async (e, i) => {
+          if (halt.stopped) throw HALTED
+          fault(`stage-write:${i + 1}`)
+          if (!targets[i]!.remove)
+            await writeBeside(
+              e.temp,
+              targets[i]!.content,
+              e,
+              xattrs.get(e.path),
+              defaultAcl.has(dirname(e.path)),
+              () => fault(`stage-open:${i + 1}`),
+            )
+          fault(`staged:${++staged}`)
+        },
+        stop,
+      )
       if (halt.stopped) throw HALTED
       await validateStaged(targets, entries, warnings)
       fault('validated')
     })().catch(stopping)
     let backedUp = 0
-    const backingUp = eachLimit(entries, IO_PARALLEL, async (e) => {
-      if (halt.stopped) throw HALTED
-      const bytes = e.existed ? inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => readIfThere(at(basename(e.path)))) : undefined
-      const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
-      if (now !== e.before) throw new CutoverError('STALE_PLAN', `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`)
-      if (bytes && bytes !== 'symlink') {
-        await backUp(e, bytes, xattrs.get(e.path), options.stateDir)
-      }
-      fault(`backed-up:${++backedUp}`)
-    }, stop).catch(stopping)
-    const failed = (await Promise.allSettled([staging, backingUp])).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
+    const backingUp = eachLimit(
+      entries,
+      IO_PARALLEL,
+      async (e) => {
+        if (halt.stopped) throw HALTED
+        const bytes = e.existed
+          ? inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) =>
+              readIfThere(at(basename(e.path))),
+            )
+          : undefined
+        const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
+        if (now !== e.before)
+          throw new CutoverError(
+            'STALE_PLAN',
+            `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
+          )
+        if (bytes && bytes !== 'symlink') {
+          await backUp(e, bytes, xattrs.get(e.path), options.stateDir)
+        }
+        fault(`backed-up:${++backedUp}`)
+      },
+      stop,
+    ).catch(stopping)
+    const failed = (await Promise.allSettled([staging, backingUp])).flatMap((r) =>
+      r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : [],
+    )
     if (failed.length) throw failed[0]
     await fsyncPath(join(txDir, 'backup'))
     journal.state = 'prepared'
@@ -450,8 +599,13 @@ export async function commitFiles(
     for (const p of options.participants ?? []) await p.rollback().catch(() => undefined)
     if (prepared) {
       // an error (not a crash) after prepare: the participants rolled back, so must the files
-      await recoverWith({ stateDir: options.stateDir, fault: () => undefined, rollBack: txid }, renamed).catch((r: Error) => {
-        throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, { cause: err })
+      await recoverWith(
+        { stateDir: options.stateDir, fault: () => undefined, rollBack: txid },
+        renamed,
+      ).catch((r: Error) => {
+        throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, {
+          cause: err,
+        })
       })
     } else {
       for (const e of entries) {
@@ -473,13 +627,22 @@ export async function commitFiles(
 /** Installs one staged target (or removes it), with an error that names the target, never the temp file. */
 function replace(e: JournalTarget): void {
   try {
-    if (e.after === 'absent') inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => unlinkSync(at(basename(e.path))))
+    if (e.after === 'absent')
+      inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => unlinkSync(at(basename(e.path))))
     else renamePinned(e.temp, e)
   } catch (err) {
     if (err instanceof CutoverError) throw err
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
-    const why: Record<string, string> = { EBUSY: 'it is busy or a mount point', EXDEV: 'it is on another file system than its directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'its file system is read-only' }
-    throw new CutoverError(code, `${e.target} cannot be replaced: ${why[code] ?? code}`, { cause: err })
+    const why: Record<string, string> = {
+      EBUSY: 'it is busy or a mount point',
+      EXDEV: 'it is on another file system than its directory',
+      EACCES: 'permission denied',
+      EPERM: 'operation not permitted',
+      EROFS: 'its file system is read-only',
+    }
+    throw new CutoverError(code, `${e.target} cannot be replaced: ${why[code] ?? code}`, {
+      cause: err,
+    })
   }
 }
 
@@ -494,7 +657,12 @@ const IO_PARALLEL = 32
  * (and `onFailure` is called at once); the ones under way finish, then the first error is thrown
  * (so cleanup sees a quiet tree).
  */
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, onFailure?: () => void): Promise<void> {
+async function eachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+  onFailure?: () => void,
+): Promise<void> {
   let next = 0
   let failed: { error: unknown } | undefined
   const worker = async () => {
@@ -512,7 +680,11 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, in
   if (failed) throw failed.error
 }
 
-async function validateStaged(targets: readonly TxTarget[], entries: readonly JournalTarget[], warnings: string[]): Promise<void> {
+async function validateStaged(
+  targets: readonly TxTarget[],
+  entries: readonly JournalTarget[],
+  warnings: string[],
+): Promise<void> {
   const missing = new Set<string>()
   const available = new Map<Validator, Promise<boolean>>()
   const isAvailable = (v: Validator) => {
@@ -521,13 +693,17 @@ async function validateStaged(targets: readonly TxTarget[], entries: readonly Jo
     return a
   }
   // one result list per target, in the order of its validators
-  const results: (string | undefined)[][] = targets.map((t) => new Array((t.validators ?? []).length))
+  const results: (string | undefined)[][] = targets.map(
+    (t) => new Array((t.validators ?? []).length),
+  )
   const byValidator = new Map<Validator, Array<{ i: number; k: number }>>()
-  targets.forEach((t, i) => (t.validators ?? []).forEach((v, k) => {
-    let list = byValidator.get(v)
-    if (!list) byValidator.set(v, (list = []))
-    list.push({ i, k })
-  }))
+  targets.forEach((t, i) =>
+    (t.validators ?? []).forEach((v, k) => {
+      let list = byValidator.get(v)
+      if (!list) byValidator.set(v, (list = []))
+      list.push({ i, k })
+    }),
+  )
   const single: Array<{ v: Validator; i: number; k: number }> = []
   for (const [v, list] of byValidator) {
     if (!(await isAvailable(v))) {
@@ -539,38 +715,62 @@ async function validateStaged(targets: readonly TxTarget[], entries: readonly Jo
       continue
     }
     // a validator that checks many files in one go (php -l through one process per core)
-    const got = await v.runBatch(list.map(({ i }) => ({ stagedPath: entries[i]!.temp, target: targets[i]!.target })))
+    const got = await v.runBatch(
+      list.map(({ i }) => ({ stagedPath: entries[i]!.temp, target: targets[i]!.target })),
+    )
     list.forEach(({ i, k }, n) => (results[i]![k] = got[n]))
   }
   // the others are mostly processes (visudo): one per core at once
   await eachLimit(single, Math.max(2, availableParallelism()), async ({ v, i, k }) => {
     results[i]![k] = await v.run(entries[i]!.temp, targets[i]!.target)
   })
-  const failures = targets.map((t, i) => results[i]!.flatMap((problem, k) => (problem ? [`${t.target}: ${t.validators![k]!.name}: ${problem}`] : [])))
-  for (const name of missing) warnings.push(`validator ${name} is not installed here: files of its kind were not checked by it`)
+  const failures = targets.map((t, i) =>
+    results[i]!.flatMap((problem, k) =>
+      problem ? [`${t.target}: ${t.validators![k]!.name}: ${problem}`] : [],
+    ),
+  )
+  for (const name of missing)
+    warnings.push(
+      `validator ${name} is not installed here: files of its kind were not checked by it`,
+    )
   const all = failures.flat()
-  if (all.length) throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
+  if (all.length)
+    throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
 }
 
-async function collectXattrs(entries: readonly JournalTarget[], warnings: string[]): Promise<Map<string, Xattrs>> {
+async function collectXattrs(
+  entries: readonly JournalTarget[],
+  warnings: string[],
+): Promise<Map<string, Xattrs>> {
   const existing = entries.filter((e) => e.existed).map((e) => e.path)
   if (existing.length === 0) return new Map()
   if (!(await xattrToolsAvailable())) {
-    warnings.push('getfattr/setfattr (Debian package attr) are not installed: extended attributes and ACLs of the targets were not carried over')
+    warnings.push(
+      'getfattr/setfattr (Debian package attr) are not installed: extended attributes and ACLs of the targets were not carried over',
+    )
     return new Map()
   }
   return readXattrs(existing)
 }
 
 /** Copies a target's bytes and attributes to its backup; an error names the target and the state directory. */
-async function backUp(e: JournalTarget, bytes: Buffer, attrs: Xattrs | undefined, stateDir: string): Promise<void> {
+async function backUp(
+  e: JournalTarget,
+  bytes: Buffer,
+  attrs: Xattrs | undefined,
+  stateDir: string,
+): Promise<void> {
   try {
     await writeNew(e.backup, bytes)
     if (attrs) await writeMeta(e.backup + '.meta', attrs)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (!code || err instanceof CutoverError) throw err
-    throw new CutoverError(code, `${e.target}: cannot back it up in the state directory ${stateDir}: ${ERRNO_TEXT[code] ?? code}`, { cause: err })
+    throw new CutoverError(
+      code,
+      `${e.target}: cannot back it up in the state directory ${stateDir}: ${ERRNO_TEXT[code] ?? code}`,
+      { cause: err },
+    )
   }
 }
 
@@ -594,8 +794,16 @@ function realTarget(path: string, target: string): string {
 
 /** The journaled real path of a target, refused when a link is now at it or on its directory path. */
 function exactTarget(path: string, target: string): string {
-  const why = pinChanged(dirname(path), undefined) ?? (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? `${path} is now a symlink` : undefined)
-  if (why) throw new CutoverError('TARGET_MOVED', `${target}: ${why}: cutover writes only where it checked, never through a link put there since; nothing was written`)
+  const why =
+    pinChanged(dirname(path), undefined) ??
+    (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()
+      ? `${path} is now a symlink`
+      : undefined)
+  if (why)
+    throw new CutoverError(
+      'TARGET_MOVED',
+      `${target}: ${why}: cutover writes only where it checked, never through a link put there since; nothing was written`,
+    )
   return path
 }
 
@@ -621,12 +829,22 @@ function readIfThere(path: string): Buffer | undefined | 'symlink' {
 function checkWritable(path: string, target: string, info: Stats | undefined): void {
   if (info && !info.isFile()) throw new CutoverError('TARGET', `${target} is not a regular file`)
   try {
-    if (info) closeSync(openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK))
+    if (info)
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK))
     closeSync(openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY))
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    const why = code === 'EPERM' ? 'it is immutable or append-only (chattr -i)' : code === 'EROFS' ? 'its file system is read-only' : code === 'EACCES' ? 'permission denied' : (e as Error).message
-    throw new CutoverError('TARGET', `${target} cannot be replaced: ${why}; nothing was written`, { cause: e })
+    const why =
+      code === 'EPERM'
+        ? 'it is immutable or append-only (chattr -i)'
+        : code === 'EROFS'
+          ? 'its file system is read-only'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (e as Error).message
+    throw new CutoverError('TARGET', `${target} cannot be replaced: ${why}; nothing was written`, {
+      cause: e,
+    })
   }
 }
 
@@ -639,29 +857,54 @@ function mountPoints(): Set<string> | undefined {
     return undefined
   }
   // field 5 is the mount point, with space, tab, newline and backslash escaped in octal
-  return new Set(text.split('\n').filter(Boolean).map((l) => l.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))))
+  return new Set(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) =>
+        l
+          .split(' ')[4]!
+          .replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
+      ),
+  )
 }
 
 /**
  * Refuses, before anything is written, a target that is a mount point (a file bind-mounted over,
  * as Docker does with /etc/hosts): renaming over it fails, and only after other targets changed.
  */
-function checkNotMountPoint(path: string, target: string, info: Stats | undefined, mounts: ReadonlySet<string> | null): void {
+function checkNotMountPoint(
+  path: string,
+  target: string,
+  info: Stats | undefined,
+  mounts: ReadonlySet<string> | null,
+): void {
   if (!info) return
   // without mountinfo, a device other than its directory's (overlayfs can report that of plain files: mountinfo first)
   if (mounts ? !mounts.has(path) : lstatSync(dirname(path)).dev === info.dev) return
-  throw new CutoverError('TARGET', `${target} is a mount point (a file mounted over it, as Docker does with /etc/hosts): it cannot be replaced by renaming; nothing was written`)
+  throw new CutoverError(
+    'TARGET',
+    `${target} is a mount point (a file mounted over it, as Docker does with /etc/hosts): it cannot be replaced by renaming; nothing was written`,
+  )
 }
 
 /**
  * Refuses, when running as root, a target whose directory path a user other than root and the
  * file's owner can change (sshd's StrictModes): that user could swap it while root writes.
  */
-function checkNotUserWritable(path: string, target: string, info: Stats | undefined, acls: ReadonlyMap<string, string>): void {
+function checkNotUserWritable(
+  path: string,
+  target: string,
+  info: Stats | undefined,
+  acls: ReadonlyMap<string, string>,
+): void {
   if (process.getuid?.() !== 0) return
   const why = userWritableDir(dirname(path), info?.uid ?? 0, acls)
   if (why) {
-    throw new CutoverError('USER_WRITABLE', `${target}: refused as root: ${why}, who could swap it for a symlink while root writes; nothing was written (allow-user-writable: true on the step writes there anyway)`)
+    throw new CutoverError(
+      'USER_WRITABLE',
+      `${target}: refused as root: ${why}, who could swap it for a symlink while root writes; nothing was written (allow-user-writable: true on the step writes there anyway)`,
+    )
   }
 }
 
@@ -674,5 +917,7 @@ export async function readTransaction(stateDir: string, txid: string): Promise<J
 
 /** Stray temp files of cutover in a directory (for tests and `cutover state`). */
 export async function strayTemps(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(-[0-9a-f]{16})?(\.restore)?$/.test(n))
+  return (await readdir(dir)).filter((n) =>
+    /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(-[0-9a-f]{16})?(\.restore)?$/.test(n),
+  )
 }

@@ -1,5 +1,8 @@
 /** Half-open span of offsets into the decoded text. */
-export interface IniSpan { start: number; end: number }
+export interface IniSpan {
+  start: number
+  end: number
+}
 
 /** One `key = value` line: the section it is in, its key, and the span of its value's content. */
 export interface IniEntry {
@@ -17,7 +20,11 @@ export interface IniEntry {
 /** An INI-like file (php.ini, my.cnf, odbc.ini, pg_service.conf, Matomo's global.ini.php, `.env`) as located spans. */
 export interface IniDocument {
   /** Every line with its terminator; concatenated they are the text. */
-  lines: Array<{ start: number; end: number; kind: 'blank' | 'comment' | 'section' | 'entry' | 'other' }>
+  lines: Array<{
+    start: number
+    end: number
+    kind: 'blank' | 'comment' | 'section' | 'entry' | 'other'
+  }>
   entries: IniEntry[]
   sections: Array<{ name: string; span: IniSpan }>
   comments: IniSpan[]
@@ -61,7 +68,14 @@ function trimEnd(text: string, start: number, end: number): number {
   return end
 }
 
-function parseLine(text: string, start: number, end: number, line: number, section: string, doc: IniDocument): IniDocument['lines'][number]['kind'] {
+function parseLine(
+  text: string,
+  start: number,
+  end: number,
+  line: number,
+  section: string,
+  doc: IniDocument,
+): IniDocument['lines'][number]['kind'] {
   const i = skipBlanks(text, start, end)
   if (i === end) return 'blank'
   const c = text[i]
@@ -82,14 +96,28 @@ function parseLine(text: string, start: number, end: number, line: number, secti
     if (c === '!') return 'other'
     const keyEnd = inlineComment(text, i, end, doc)
     const k = trimEnd(text, i, keyEnd)
-    doc.entries.push({ section, key: text.slice(i, k), keySpan: { start: i, end: k }, value: { start: k, end: k }, quote: undefined, line })
+    doc.entries.push({
+      section,
+      key: text.slice(i, k),
+      keySpan: { start: i, end: k },
+      value: { start: k, end: k },
+      quote: undefined,
+      line,
+    })
     return 'entry'
   }
   const keyEnd = trimEnd(text, i, eq)
   // a shell-style .env line `export NAME=value` assigns NAME
   const k = EXPORT.exec(text.slice(i, keyEnd)) ? skipBlanks(text, i + 'export'.length, keyEnd) : i
   const v = skipBlanks(text, eq + 1, end)
-  const entry: IniEntry = { section, key: text.slice(k, keyEnd), keySpan: { start: k, end: keyEnd }, value: { start: v, end: v }, quote: undefined, line }
+  const entry: IniEntry = {
+    section,
+    key: text.slice(k, keyEnd),
+    keySpan: { start: k, end: keyEnd },
+    value: { start: v, end: v },
+    quote: undefined,
+    line,
+  }
   const q = text[v]
   if ((q === '"' || q === "'") && v < end) {
     const close = closingQuote(text, v + 1, end, q)

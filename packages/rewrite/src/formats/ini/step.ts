@@ -2,20 +2,36 @@ import type { Diagnostic } from '../../diff/diagnostic.js'
 import type { Edit, EncodingName } from '../../edit/edit.js'
 import { parseIni, type IniDocument, type IniEntry, type IniSpan } from './parse.js'
 import { scanLeftovers } from '../../step/leftovers.js'
-import { literalNeedles, literalRules, rewriteLiterals, setEdits, setSchema, type LiteralRegion } from '../../step/literal-rules.js'
+import {
+  literalNeedles,
+  literalRules,
+  rewriteLiterals,
+  setEdits,
+  setSchema,
+  type LiteralRegion,
+} from '../../step/literal-rules.js'
 import { object, oneOf } from '../../spec/schema.js'
-import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type ValueSpec } from '../../step/step.js'
+import {
+  commonKeys,
+  ruleKeys,
+  type CommonOptions,
+  type Context,
+  type RuleOptions,
+  type StepKind,
+  type ValueSpec,
+} from '../../step/step.js'
 
 /** Options of the `ini` step. */
-export type IniOptions = CommonOptions & RuleOptions & {
-  /** `"section.key": value` (or `key` before any section) writes that key's value, every occurrence. */
-  set?: Record<string, ValueSpec>
-  /**
-   * How `set` writes into an unquoted value that needs quoting (`;`, `#`, quotes, blanks):
-   * `auto` adds double quotes (php.ini, my.cnf); `never` writes it as is (pg_service.conf has no quoting).
-   */
-  quote?: 'auto' | 'never'
-}
+export type IniOptions = CommonOptions &
+  RuleOptions & {
+    /** `"section.key": value` (or `key` before any section) writes that key's value, every occurrence. */
+    set?: Record<string, ValueSpec>
+    /**
+     * How `set` writes into an unquoted value that needs quoting (`;`, `#`, quotes, blanks):
+     * `auto` adds double quotes (php.ini, my.cnf); `never` writes it as is (pg_service.conf has no quoting).
+     */
+    quote?: 'auto' | 'never'
+  }
 
 /** A shell environment file (`.env`, `.env.local`, `app.env`): its quoting is sh's. */
 const isShellEnv = (path: string): boolean => /(^|\/)\.env[^/]*$|\.env$/.test(path)
@@ -23,7 +39,8 @@ const isShellEnv = (path: string): boolean => /(^|\/)\.env[^/]*$|\.env$/.test(pa
 /** How a value between double quotes is escaped: sh's rules in a `.env` file, INI's otherwise. */
 const doubleQuoted = (shell: boolean): EncodingName[] => (shell ? ['sh-double'] : ['ini-double'])
 
-const encodingOf = (e: IniEntry, shell: boolean): EncodingName[] => (e.quote === '"' ? doubleQuoted(shell) : ['raw'])
+const encodingOf = (e: IniEntry, shell: boolean): EncodingName[] =>
+  e.quote === '"' ? doubleQuoted(shell) : ['raw']
 
 /**
  * The `ini` step (php.ini, pg_service.conf, odbc.ini, my.cnf, Matomo's global.ini.php, `.env`): rule keys
@@ -32,18 +49,36 @@ const encodingOf = (e: IniEntry, shell: boolean): EncodingName[] => (e.quote ===
  */
 export const iniStep: StepKind<IniOptions> = {
   name: 'ini',
-  options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a section.key (or a key before any section)'), quote: oneOf(['auto', 'never'] as const) }, { required: ['files'] }),
+  options: object(
+    {
+      ...commonKeys,
+      ...ruleKeys,
+      set: setSchema('a section.key (or a key before any section)'),
+      quote: oneOf(['auto', 'never'] as const),
+    },
+    { required: ['files'] },
+  ),
   needles: (o, ctx) => literalNeedles(o, ctx),
   plan(file, o, ctx) {
     const text = file.text
     const doc = parseIni(text)
     const shell = isShellEnv(file.path)
     const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx, shell)
-    const regions: LiteralRegion[] = doc.entries.filter((e) => !targets.has(e)).map((e) => ({ start: e.value.start, end: e.value.end, whole: true, encoding: encodingOf(e, shell) }))
+    const regions: LiteralRegion[] = doc.entries
+      .filter((e) => !targets.has(e))
+      .map((e) => ({
+        start: e.value.start,
+        end: e.value.end,
+        whole: true,
+        encoding: encodingOf(e, shell),
+      }))
     const edits: Edit[] = [...assigned, ...rewriteLiterals(text, regions, literalRules(o, ctx))]
     const leftovers = scanLeftovers(text, ctx, edits, {
       reason: iniReason(doc),
-      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
+      fallback:
+        (o.addresses ?? 'none') === 'none'
+          ? 'this step has addresses: none'
+          : 'no rule of this step rewrites it',
     })
     return { edits, diagnostics, leftovers }
   },
@@ -55,14 +90,26 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context, sh
   const diagnostics: Diagnostic[] = []
   for (const [name, value] of Object.entries(o.set ?? {})) {
     const rule = `set.${name}`
-    const found = doc.entries.filter((e) => `${e.section}.${e.key}` === name || (e.section === '' && e.key === name))
+    const found = doc.entries.filter(
+      (e) => `${e.section}.${e.key}` === name || (e.section === '' && e.key === name),
+    )
     if (found.length === 0) {
-      diagnostics.push({ code: 'SET_NOT_FOUND', severity: 'warning', message: `set ${name}: no such key in this file (keys are written section.key)`, range: { start: 0, end: 0 } })
+      diagnostics.push({
+        code: 'SET_NOT_FOUND',
+        severity: 'warning',
+        message: `set ${name}: no such key in this file (keys are written section.key)`,
+        range: { start: 0, end: 0 },
+      })
       continue
     }
     for (const e of found) {
       if (e.value.start === e.keySpan.end) {
-        diagnostics.push({ code: 'SET_NO_VALUE', severity: 'warning', message: `set ${name}: the key has no "=" here; left unchanged`, range: e.keySpan })
+        diagnostics.push({
+          code: 'SET_NO_VALUE',
+          severity: 'warning',
+          message: `set ${name}: the key has no "=" here; left unchanged`,
+          range: e.keySpan,
+        })
         continue
       }
       targets.add(e)
@@ -71,9 +118,24 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context, sh
       if (e.quote === "'" && raw.includes("'")) {
         // nothing escapes ' inside '…': sh's value becomes double-quoted; php.ini and my.cnf have no way
         if (shell) {
-          edits.push(...setEdits({ start: e.value.start - 1, end: e.value.end + 1 }, current, value, doubleQuoted(true), ctx, rule, { open: '"', close: '"' }))
+          edits.push(
+            ...setEdits(
+              { start: e.value.start - 1, end: e.value.end + 1 },
+              current,
+              value,
+              doubleQuoted(true),
+              ctx,
+              rule,
+              { open: '"', close: '"' },
+            ),
+          )
         } else {
-          diagnostics.push({ code: 'SET_UNSAFE', severity: 'warning', message: `set ${name}: the value holds ' and this value is single-quoted; left unchanged (quote it with " by hand)`, range: e.value })
+          diagnostics.push({
+            code: 'SET_UNSAFE',
+            severity: 'warning',
+            message: `set ${name}: the value holds ' and this value is single-quoted; left unchanged (quote it with " by hand)`,
+            range: e.value,
+          })
         }
         continue
       }
@@ -81,11 +143,26 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context, sh
         edits.push(...setEdits(e.value, current, value, encodingOf(e, shell), ctx, rule))
         continue
       }
-      const quote = (o.quote ?? 'auto') === 'auto' && (shell ? needsShellQuotes(raw) : needsQuotes(raw))
+      const quote =
+        (o.quote ?? 'auto') === 'auto' && (shell ? needsShellQuotes(raw) : needsQuotes(raw))
       // `host =` with nothing after it: keep the file's `key = value` spacing
-      const gap = current === '' && raw !== '' && /^[ \t]+=$/.test(text.slice(e.keySpan.end, e.value.start)) ? ' ' : ''
-      const around = quote || gap ? { open: gap + (quote ? '"' : ''), close: quote ? '"' : '' } : undefined
-      edits.push(...setEdits(e.value, current, value, quote ? doubleQuoted(shell) : ['raw'], ctx, rule, around))
+      const gap =
+        current === '' && raw !== '' && /^[ \t]+=$/.test(text.slice(e.keySpan.end, e.value.start))
+          ? ' '
+          : ''
+      const around =
+        quote || gap ? { open: gap + (quote ? '"' : ''), close: quote ? '"' : '' } : undefined
+      edits.push(
+        ...setEdits(
+          e.value,
+          current,
+          value,
+          quote ? doubleQuoted(shell) : ['raw'],
+          ctx,
+          rule,
+          around,
+        ),
+      )
     }
   }
   return { edits, targets, diagnostics }

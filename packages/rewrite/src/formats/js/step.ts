@@ -1,8 +1,19 @@
 import type { Diagnostic } from '../../diff/diagnostic.js'
 import { scanLeftovers } from '../../step/leftovers.js'
-import { literalNeedles, literalRules, rewriteLiterals, type LiteralRegion } from '../../step/literal-rules.js'
+import {
+  literalNeedles,
+  literalRules,
+  rewriteLiterals,
+  type LiteralRegion,
+} from '../../step/literal-rules.js'
 import { object } from '../../spec/schema.js'
-import { commonKeys, ruleKeys, type CommonOptions, type RuleOptions, type StepKind } from '../../step/step.js'
+import {
+  commonKeys,
+  ruleKeys,
+  type CommonOptions,
+  type RuleOptions,
+  type StepKind,
+} from '../../step/step.js'
 
 type Ts = typeof import('ts-morph').ts
 type TsNode = import('ts-morph').ts.Node
@@ -27,7 +38,13 @@ export interface JsDocument {
 /** Parses JS or TS (by the path's extension) to locate string literal contents and comments; never throws. */
 export async function parseJs(text: string, path: string): Promise<JsDocument> {
   const ts = await typescript()
-  const kind = /\.tsx$/.test(path) ? ts.ScriptKind.TSX : /\.[cm]?ts$/.test(path) ? ts.ScriptKind.TS : /\.jsx$/.test(path) ? ts.ScriptKind.JSX : ts.ScriptKind.JS
+  const kind = /\.tsx$/.test(path)
+    ? ts.ScriptKind.TSX
+    : /\.[cm]?ts$/.test(path)
+      ? ts.ScriptKind.TS
+      : /\.jsx$/.test(path)
+        ? ts.ScriptKind.JSX
+        : ts.ScriptKind.JS
   const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, kind)
   const parts: LiteralRegion[] = []
   const comments = new Map<number, { start: number; end: number }>()
@@ -39,7 +56,12 @@ export async function parseJs(text: string, path: string): Promise<JsDocument> {
     addComments(ts.getTrailingCommentRanges(text, n.end))
     const start = n.getStart(sf)
     if (ts.isStringLiteral(n)) {
-      parts.push({ start: start + 1, end: n.end - 1, whole: true, encoding: [text[start] === "'" ? 'js-single' : 'js-double'] })
+      parts.push({
+        start: start + 1,
+        end: n.end - 1,
+        whole: true,
+        encoding: [text[start] === "'" ? 'js-single' : 'js-double'],
+      })
     } else if (ts.isNoSubstitutionTemplateLiteral(n)) {
       parts.push({ start: start + 1, end: n.end - 1, whole: true, encoding: ['js-template'] })
     } else if (ts.isTemplateHead(n) || ts.isTemplateMiddle(n)) {
@@ -52,7 +74,12 @@ export async function parseJs(text: string, path: string): Promise<JsDocument> {
   }
   visit(sf)
   addComments(ts.getLeadingCommentRanges(text, sf.endOfFileToken.pos))
-  const diags = (sf as unknown as { parseDiagnostics?: Array<{ start?: number; length?: number; messageText: unknown }> }).parseDiagnostics ?? []
+  const diags =
+    (
+      sf as unknown as {
+        parseDiagnostics?: Array<{ start?: number; length?: number; messageText: unknown }>
+      }
+    ).parseDiagnostics ?? []
   const errors = diags.map((d) => ({
     code: 'JS_SYNTAX',
     message: `invalid JavaScript/TypeScript: ${typeof d.messageText === 'string' ? d.messageText : 'syntax error'}`,
@@ -75,10 +102,19 @@ export const jsStep: StepKind<JsOptions> = {
     const doc = await parseJs(file.text, file.path)
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
     const edits = rewriteLiterals(file.text, doc.parts, literalRules(o, ctx))
-    const inside = (list: ReadonlyArray<{ start: number; end: number }>, at: number) => list.some((r) => r.start <= at && at < r.end)
+    const inside = (list: ReadonlyArray<{ start: number; end: number }>, at: number) =>
+      list.some((r) => r.start <= at && at < r.end)
     const leftovers = scanLeftovers(file.text, ctx, edits, {
-      reason: (start) => (inside(doc.comments, start) ? 'inside a comment' : inside(doc.parts, start) ? undefined : 'not a string literal'),
-      fallback: (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it',
+      reason: (start) =>
+        inside(doc.comments, start)
+          ? 'inside a comment'
+          : inside(doc.parts, start)
+            ? undefined
+            : 'not a string literal',
+      fallback:
+        (o.addresses ?? 'none') === 'none'
+          ? 'this step has addresses: none'
+          : 'no rule of this step rewrites it',
     })
     return { edits, diagnostics: [], leftovers }
   },

@@ -4,10 +4,35 @@ import type { Edit, EncodingName } from '../../edit/edit.js'
 import { scanLeftovers } from '../../step/leftovers.js'
 import { LineIndex } from '../../text/line-index.js'
 import { decodeText } from '../../text/source.js'
-import { escapeNeedles, literalNeedles, literalRules, setEdits, setSchema, type LiteralRegion } from '../../step/literal-rules.js'
-import { asWritten, holds, mergeLeftovers, plainLiteral, rewriteValues, valueLeftovers, ValueBuilder, type DecodedLiteral } from '../../step/literal-value.js'
+import {
+  escapeNeedles,
+  literalNeedles,
+  literalRules,
+  setEdits,
+  setSchema,
+  type LiteralRegion,
+} from '../../step/literal-rules.js'
+import {
+  asWritten,
+  holds,
+  mergeLeftovers,
+  plainLiteral,
+  rewriteValues,
+  valueLeftovers,
+  ValueBuilder,
+  type DecodedLiteral,
+} from '../../step/literal-value.js'
 import { object } from '../../spec/schema.js'
-import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type Validator, type ValueSpec } from '../../step/step.js'
+import {
+  commonKeys,
+  ruleKeys,
+  type CommonOptions,
+  type Context,
+  type RuleOptions,
+  type StepKind,
+  type Validator,
+  type ValueSpec,
+} from '../../step/step.js'
 
 const JSON_ENCODING: EncodingName[] = ['json']
 
@@ -17,15 +42,16 @@ let loaded: Promise<Jsonc> | undefined
 
 /** Loads jsonc-parser on first use (it ships as CommonJS: take the namespace from `default` when present). */
 function jsonc(): Promise<Jsonc> {
-  loaded ??= import('jsonc-parser').then((m) => ((m as unknown as { default?: Jsonc }).default ?? m))
+  loaded ??= import('jsonc-parser').then((m) => (m as unknown as { default?: Jsonc }).default ?? m)
   return loaded
 }
 
 /** Options of the `json` step. */
-export type JsonOptions = CommonOptions & RuleOptions & {
-  /** `"a.b.c": value` writes the string (or scalar) at that path; numeric segments index arrays. */
-  set?: Record<string, ValueSpec>
-}
+export type JsonOptions = CommonOptions &
+  RuleOptions & {
+    /** `"a.b.c": value` writes the string (or scalar) at that path; numeric segments index arrays. */
+    set?: Record<string, ValueSpec>
+  }
 
 /** A JSON (or JSON-with-comments) file as located spans. */
 export interface JsonDocument {
@@ -41,14 +67,24 @@ export interface JsonDocument {
 export async function parseJson(text: string): Promise<JsonDocument> {
   const J = await jsonc()
   const errs: import('jsonc-parser').ParseError[] = []
-  const root = J.parseTree(text, errs, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true })
+  const root = J.parseTree(text, errs, {
+    allowTrailingComma: true,
+    disallowComments: false,
+    allowEmptyContent: true,
+  })
   const strings: LiteralRegion[] = []
   const keys: Array<{ start: number; end: number }> = []
   const walk = (n: JsonNode) => {
     if (n.type === 'string') {
       const start = Math.min(n.offset + 1, text.length)
       // an unterminated string has no closing quote
-      const end = Math.max(start, Math.min(text.length, n.offset + n.length - (text[n.offset + n.length - 1] === '"' && n.length > 1 ? 1 : 0)))
+      const end = Math.max(
+        start,
+        Math.min(
+          text.length,
+          n.offset + n.length - (text[n.offset + n.length - 1] === '"' && n.length > 1 ? 1 : 0),
+        ),
+      )
       if (n.parent?.type === 'property' && n.parent.children?.[0] === n) keys.push({ start, end })
       else strings.push({ start, end, whole: true, encoding: JSON_ENCODING })
     }
@@ -59,16 +95,42 @@ export async function parseJson(text: string): Promise<JsonDocument> {
   const scanner = J.createScanner(text, false)
   for (let k = scanner.scan(); k !== 17 /* EOF */; k = scanner.scan()) {
     // an unterminated comment's token may claim a character past the end
-    if (k === 12 || k === 13) comments.push({ start: scanner.getTokenOffset(), end: Math.min(text.length, scanner.getTokenOffset() + scanner.getTokenLength()) })
+    if (k === 12 || k === 13)
+      comments.push({
+        start: scanner.getTokenOffset(),
+        end: Math.min(text.length, scanner.getTokenOffset() + scanner.getTokenLength()),
+      })
   }
-  const errors = errs.map((e) => ({ code: 'JSON_SYNTAX', message: `invalid JSON: ${J.printParseErrorCode(e.error)}`, range: { start: e.offset, end: e.offset + e.length } }))
+  const errors = errs.map((e) => ({
+    code: 'JSON_SYNTAX',
+    message: `invalid JSON: ${J.printParseErrorCode(e.error)}`,
+    range: { start: e.offset, end: e.offset + e.length },
+  }))
   return { root, strings, keys, comments, errors }
 }
 
 /** The escape of each character a JSON string may spell with a one-character escape. */
-const JSON_NAMED_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+const JSON_NAMED_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '/': '\\/',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+}
 
-const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+const JSON_ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+}
 
 /** The value of a JSON string's content (escapes decoded), mapped to its source. */
 function decodeJsonString(text: string, region: LiteralRegion): DecodedLiteral {
@@ -82,7 +144,11 @@ function decodeJsonString(text: string, region: LiteralRegion): DecodedLiteral {
     let v: string | undefined
     let n = 2
     if (c in JSON_ESCAPES) v = JSON_ESCAPES[c]
-    else if (c === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(p + 2, p + 6)) && p + 6 <= region.end) {
+    else if (
+      c === 'u' &&
+      /^[0-9A-Fa-f]{4}$/.test(text.slice(p + 2, p + 6)) &&
+      p + 6 <= region.end
+    ) {
       v = String.fromCharCode(Number.parseInt(text.slice(p + 2, p + 6), 16))
       n = 6
     }
@@ -102,7 +168,8 @@ export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode |
   for (const seg of path.split('.')) {
     if (!n) return undefined
     if (n.type === 'array' && /^\d+$/.test(seg)) n = n.children?.[Number(seg)]
-    else if (n.type === 'object') n = n.children?.find((p) => p.children?.[0]?.value === seg)?.children?.[1]
+    else if (n.type === 'object')
+      n = n.children?.find((p) => p.children?.[0]?.value === seg)?.children?.[1]
     else return undefined
   }
   return n
@@ -114,7 +181,10 @@ export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode |
  */
 export const jsonStep: StepKind<JsonOptions> = {
   name: 'json',
-  options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') }, { required: ['files'] }),
+  options: object(
+    { ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') },
+    { required: ['files'] },
+  ),
   // a match spelled with escapes holds no byte of its needle: a file with such an escape is read
   needles: (o, ctx) => {
     const n = literalNeedles(o, ctx)
@@ -125,21 +195,39 @@ export const jsonStep: StepKind<JsonOptions> = {
     const doc = await parseJson(text)
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
     const { edits: assigned, diagnostics } = planSet(doc, text, o, ctx)
-    const covered = (e: { start: number; end: number }) => assigned.some((a) => a.start < e.end && e.start < a.end)
+    const covered = (e: { start: number; end: number }) =>
+      assigned.some((a) => a.start < e.end && e.start < a.end)
     // rules match the string's value (escapes decoded), not its source text
     const literals = doc.strings.map((r) => decodeJsonString(text, r))
     const found = rewriteValues(literals, literalRules(o, ctx))
     const edits = [...assigned, ...found.edits.filter((e) => !covered(e))]
-    const inside = (list: Array<{ start: number; end: number }>, at: number) => list.some((r) => r.start <= at && at < r.end)
-    const reason = (start: number) => (inside(doc.comments, start) ? 'inside a comment' : inside(doc.keys, start) ? 'an object key, not a string value' : inside(doc.strings, start) ? undefined : 'not a string value')
-    const fallback = (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it'
+    const inside = (list: Array<{ start: number; end: number }>, at: number) =>
+      list.some((r) => r.start <= at && at < r.end)
+    const reason = (start: number) =>
+      inside(doc.comments, start)
+        ? 'inside a comment'
+        : inside(doc.keys, start)
+          ? 'an object key, not a string value'
+          : inside(doc.strings, start)
+            ? undefined
+            : 'not a string value'
+    const fallback =
+      (o.addresses ?? 'none') === 'none'
+        ? 'this step has addresses: none'
+        : 'no rule of this step rewrites it'
     // keys are never rewritten, but an old address in one is a leftover whatever its spelling
-    const keys = doc.keys.map((k) => decodeJsonString(text, { ...k, whole: true, encoding: JSON_ENCODING }))
+    const keys = doc.keys.map((k) =>
+      decodeJsonString(text, { ...k, whole: true, encoding: JSON_ENCODING }),
+    )
     const decoded = keys.some((k) => k.starts) ? [...literals, ...keys] : literals
-    const leftovers = mergeLeftovers(scanLeftovers(text, ctx, edits, { reason, fallback }), decoded, [
-      ...valueLeftovers(decoded, ctx, edits, reason, fallback),
-      ...found.unmapped.filter((l) => !covered(l)),
-    ])
+    const leftovers = mergeLeftovers(
+      scanLeftovers(text, ctx, edits, { reason, fallback }),
+      decoded,
+      [
+        ...valueLeftovers(decoded, ctx, edits, reason, fallback),
+        ...found.unmapped.filter((l) => !covered(l)),
+      ],
+    )
     return { edits, diagnostics, leftovers: asWritten(text, leftovers) }
   },
   validators: [
@@ -157,20 +245,54 @@ export const jsonStep: StepKind<JsonOptions> = {
   ],
 }
 
-function planSet(doc: JsonDocument, text: string, o: JsonOptions, ctx: Context): { edits: Edit[]; diagnostics: Diagnostic[] } {
+function planSet(
+  doc: JsonDocument,
+  text: string,
+  o: JsonOptions,
+  ctx: Context,
+): { edits: Edit[]; diagnostics: Diagnostic[] } {
   const edits: Edit[] = []
   const diagnostics: Diagnostic[] = []
   for (const [path, value] of Object.entries(o.set ?? {})) {
     const rule = `set.${path}`
     const n = jsonNodeAt(doc.root, path)
     if (!n) {
-      diagnostics.push({ code: 'SET_NOT_FOUND', severity: 'warning', message: `set ${path}: no such path in this file`, range: { start: 0, end: 0 } })
+      diagnostics.push({
+        code: 'SET_NOT_FOUND',
+        severity: 'warning',
+        message: `set ${path}: no such path in this file`,
+        range: { start: 0, end: 0 },
+      })
     } else if (n.type === 'string') {
-      edits.push(...setEdits({ start: n.offset + 1, end: n.offset + n.length - 1 }, text.slice(n.offset + 1, n.offset + n.length - 1), value, ['json'], ctx, rule))
+      edits.push(
+        ...setEdits(
+          { start: n.offset + 1, end: n.offset + n.length - 1 },
+          text.slice(n.offset + 1, n.offset + n.length - 1),
+          value,
+          ['json'],
+          ctx,
+          rule,
+        ),
+      )
     } else if (n.type === 'object' || n.type === 'array') {
-      diagnostics.push({ code: 'SET_NOT_SCALAR', severity: 'warning', message: `set ${path}: the value there is ${n.type === 'object' ? 'an object' : 'an array'}, not a string; left unchanged`, range: { start: n.offset, end: n.offset + n.length } })
+      diagnostics.push({
+        code: 'SET_NOT_SCALAR',
+        severity: 'warning',
+        message: `set ${path}: the value there is ${n.type === 'object' ? 'an object' : 'an array'}, not a string; left unchanged`,
+        range: { start: n.offset, end: n.offset + n.length },
+      })
     } else {
-      edits.push(...setEdits({ start: n.offset, end: n.offset + n.length }, text.slice(n.offset, n.offset + n.length), value, ['json'], ctx, rule, { open: '"', close: '"' }))
+      edits.push(
+        ...setEdits(
+          { start: n.offset, end: n.offset + n.length },
+          text.slice(n.offset, n.offset + n.length),
+          value,
+          ['json'],
+          ctx,
+          rule,
+          { open: '"', close: '"' },
+        ),
+      )
     }
   }
   return { edits, diagnostics }

@@ -1,7 +1,12 @@
 import type { EncodingName } from '../../edit/edit.js'
 
 /** One PHP token with its offsets into the decoded text; single-character tokens have `type` equal to their text. */
-export interface PhpToken { type: string; text: string; start: number; end: number }
+export interface PhpToken {
+  type: string
+  text: string
+  start: number
+  end: number
+}
 
 /** How a PHP string literal is quoted. */
 export type PhpQuote = 'single' | 'double' | 'heredoc' | 'nowdoc'
@@ -27,7 +32,16 @@ export interface PhpLiteralPart {
  */
 export type PhpUnit =
   | { kind: 'token'; token: PhpToken }
-  | { kind: 'literal'; start: number; end: number; quote: PhpQuote; content: { start: number; end: number }; interpolated: boolean; indent?: string; label?: string }
+  | {
+      kind: 'literal'
+      start: number
+      end: number
+      quote: PhpQuote
+      content: { start: number; end: number }
+      interpolated: boolean
+      indent?: string
+      label?: string
+    }
 
 /** A PHP file as located spans: every token (they concatenate to the text), literal parts, comments, units. */
 export interface PhpDocument {
@@ -55,7 +69,10 @@ let engine: Promise<Lexer> | undefined
 async function lexer(): Promise<Lexer> {
   engine ??= import('php-parser').then((m) => {
     const Engine = (m as unknown as { default: new (o: object) => Lexer }).default
-    return new Engine({ parser: { php8: true, suppressErrors: true }, lexer: { all_tokens: true, short_tags: false } })
+    return new Engine({
+      parser: { php8: true, suppressErrors: true },
+      lexer: { all_tokens: true, short_tags: false },
+    })
   })
   return engine
 }
@@ -71,7 +88,8 @@ export async function tokenizePhp(text: string): Promise<PhpToken[]> {
     out.push({ type, text: s, start: at, end: at + s.length })
     at += s.length
   }
-  if (at < text.length) out.push({ type: 'T_INLINE_HTML', text: text.slice(at), start: at, end: text.length })
+  if (at < text.length)
+    out.push({ type: 'T_INLINE_HTML', text: text.slice(at), start: at, end: text.length })
   return haltCompiler(out, text)
 }
 
@@ -95,7 +113,8 @@ function haltCompiler(tokens: PhpToken[], text: string): PhpToken[] {
   if (tokens[j]?.type !== ';' && tokens[j]?.type !== 'T_CLOSE_TAG') return tokens
   const at = tokens[j]!.end
   const out = tokens.slice(0, j + 1)
-  if (at < text.length) out.push({ type: 'T_HALT_DATA', text: text.slice(at), start: at, end: text.length })
+  if (at < text.length)
+    out.push({ type: 'T_HALT_DATA', text: text.slice(at), start: at, end: text.length })
   return out
 }
 
@@ -123,7 +142,11 @@ export async function parsePhp(text: string): Promise<PhpDocument> {
 }
 
 /** Collects the literal parts of `tokens` and, when `units` is given, its units. */
-function walkTokens(tokens: PhpToken[], parts: PhpLiteralPart[], units: PhpUnit[] | undefined): void {
+function walkTokens(
+  tokens: PhpToken[],
+  parts: PhpLiteralPart[],
+  units: PhpUnit[] | undefined,
+): void {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!
     if (t.type === 'T_CONSTANT_ENCAPSED_STRING') {
@@ -133,7 +156,14 @@ function walkTokens(tokens: PhpToken[], parts: PhpLiteralPart[], units: PhpUnit[
       const end = t.end - 1
       // fields written out: an object spread here costs more than the rest of the loop
       parts.push({ start, end, quote, whole: true, encoding: ENCODING[quote] })
-      units?.push({ kind: 'literal', start: t.start, end: t.end, quote, content: { start, end }, interpolated: false })
+      units?.push({
+        kind: 'literal',
+        start: t.start,
+        end: t.end,
+        quote,
+        content: { start, end },
+        interpolated: false,
+      })
     } else if (t.type === '"' || t.type === 'T_START_HEREDOC') {
       i = compound(tokens, i, parts, units)
     } else if (t.type === '`') {
@@ -141,14 +171,26 @@ function walkTokens(tokens: PhpToken[], parts: PhpLiteralPart[], units: PhpUnit[
       let j = i + 1
       while (j < tokens.length && tokens[j]!.type !== '`') j++
       i = j
-    } else if (units && !TRIVIA.has(t.type) && t.type !== 'T_INLINE_HTML' && t.type !== 'T_HALT_DATA' && t.type !== 'T_OPEN_TAG' && t.type !== 'T_CLOSE_TAG') {
+    } else if (
+      units &&
+      !TRIVIA.has(t.type) &&
+      t.type !== 'T_INLINE_HTML' &&
+      t.type !== 'T_HALT_DATA' &&
+      t.type !== 'T_OPEN_TAG' &&
+      t.type !== 'T_CLOSE_TAG'
+    ) {
       units.push({ kind: 'token', token: t })
     }
   }
 }
 
 /** Reads an interpolated double-quoted string or a heredoc/nowdoc starting at `i`; returns its last token index. */
-function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units: PhpUnit[] | undefined): number {
+function compound(
+  tokens: PhpToken[],
+  i: number,
+  parts: PhpLiteralPart[],
+  units: PhpUnit[] | undefined,
+): number {
   const open = tokens[i]!
   const heredoc = open.type === 'T_START_HEREDOC'
   const quote: PhpQuote = heredoc ? (/<<<\s*'/.test(open.text) ? 'nowdoc' : 'heredoc') : 'double'
@@ -167,7 +209,13 @@ function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units:
     // a plain literal inside `{$a['key']}` is a string literal of its own
     if (depth > 0 && t.type === 'T_CONSTANT_ENCAPSED_STRING') {
       const q: PhpQuote = t.text.startsWith('"') ? 'double' : 'single'
-      parts.push({ start: t.start + 1, end: t.end - 1, quote: q, whole: true, encoding: ENCODING[q] })
+      parts.push({
+        start: t.start + 1,
+        end: t.end - 1,
+        quote: q,
+        whole: true,
+        encoding: ENCODING[q],
+      })
     }
   }
   const close = tokens[Math.min(j, tokens.length - 1)]!
@@ -175,24 +223,52 @@ function compound(tokens: PhpToken[], i: number, parts: PhpLiteralPart[], units:
   let indent = ''
   if (heredoc) {
     // the newline (and indentation) before the closing marker is syntax, not value
-    const body = tokens.slice(i + 1, j).map((t) => t.text).join('')
+    const body = tokens
+      .slice(i + 1, j)
+      .map((t) => t.text)
+      .join('')
     const m = /\r?\n([ \t]*)$/.exec(body)
     contentEnd = m ? close.start - m[0].length : close.start
     indent = m?.[1] ?? /^[ \t]*/.exec(close.text)?.[0] ?? ''
   }
   const contentStart = open.end
-  const label = heredoc ? /<<<[ \t]*["']?([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)/.exec(open.text)?.[1] : undefined
-  const flexible = { ...(indent ? { indent } : {}), ...(label ? { label, bodyStart: contentStart } : {}) }
+  const label = heredoc
+    ? /<<<[ \t]*["']?([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)/.exec(open.text)?.[1]
+    : undefined
+  const flexible = {
+    ...(indent ? { indent } : {}),
+    ...(label ? { label, bodyStart: contentStart } : {}),
+  }
   for (const p of pieces) {
     const end = Math.min(p.end, Math.max(contentEnd, p.start))
-    if (end > p.start) parts.push({ start: p.start, end, quote, whole: !interpolated, encoding: ENCODING[quote], ...flexible })
+    if (end > p.start)
+      parts.push({
+        start: p.start,
+        end,
+        quote,
+        whole: !interpolated,
+        encoding: ENCODING[quote],
+        ...flexible,
+      })
   }
-  units?.push({ kind: 'literal', start: open.start, end: close.end, quote, content: { start: contentStart, end: Math.max(contentStart, contentEnd) }, interpolated, ...(indent ? { indent } : {}), ...(label ? { label } : {}) })
+  units?.push({
+    kind: 'literal',
+    start: open.start,
+    end: close.end,
+    quote,
+    content: { start: contentStart, end: Math.max(contentStart, contentEnd) },
+    interpolated,
+    ...(indent ? { indent } : {}),
+    ...(label ? { label } : {}),
+  })
   return j
 }
 
 /** The span of `spans` (sorted, not overlapping: tokens, literal parts) holding offset `at` (binary search). */
-export function spanAt<T extends { start: number; end: number }>(spans: readonly T[], at: number): T | undefined {
+export function spanAt<T extends { start: number; end: number }>(
+  spans: readonly T[],
+  at: number,
+): T | undefined {
   let lo = 0
   let hi = spans.length - 1
   while (lo <= hi) {

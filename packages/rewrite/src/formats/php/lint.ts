@@ -30,7 +30,10 @@ async function lintOne(stagedPath: string, target: string): Promise<string | und
   const r = await runTool('php', [...LINT_FLAGS, '-l', stagedPath])
   if (r.code === 0) return undefined
   if (r.timedOut) return timeoutMessage(ms)
-  const lines = `${r.stdout}${r.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Errors parsing'))
+  const lines = `${r.stdout}${r.stderr}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('Errors parsing'))
   return `php -l: ${lines.join('; ').split(stagedPath).join(target) || `exit code ${r.code}`}`
 }
 
@@ -80,10 +83,28 @@ foreach (explode("\0", stream_get_contents(STDIN)) as $n => $f) {
 `
 
 const DRIVER_FLAGS = [
-  '-d', 'opcache.enable=1', '-d', 'opcache.enable_cli=1', '-d', 'opcache.file_update_protection=0',
-  '-d', 'opcache.validate_timestamps=0', '-d', 'opcache.optimization_level=0', '-d', 'opcache.jit=disable',
-  '-d', 'opcache.file_cache=', '-d', 'opcache.max_accelerated_files=100000', '-d', 'opcache.memory_consumption=256',
-  '-d', 'display_errors=0', '-d', 'log_errors=0',
+  '-d',
+  'opcache.enable=1',
+  '-d',
+  'opcache.enable_cli=1',
+  '-d',
+  'opcache.file_update_protection=0',
+  '-d',
+  'opcache.validate_timestamps=0',
+  '-d',
+  'opcache.optimization_level=0',
+  '-d',
+  'opcache.jit=disable',
+  '-d',
+  'opcache.file_cache=',
+  '-d',
+  'opcache.max_accelerated_files=100000',
+  '-d',
+  'opcache.memory_consumption=256',
+  '-d',
+  'display_errors=0',
+  '-d',
+  'log_errors=0',
 ]
 
 type Verdict = { kind: 'ok' } | { kind: 'error'; message: string } | { kind: 'ask' }
@@ -93,9 +114,17 @@ type Verdict = { kind: 'ok' } | { kind: 'error'; message: string } | { kind: 'as
  * is killed when it stays silent for the tool timeout (it prints a line before and after each
  * file, so a long batch that progresses is not stopped): `timedOut` says so.
  */
-function runDriver(paths: readonly string[]): Promise<{ verdicts: Map<number, Verdict>; begun: number[]; code: number | null; timedOut: boolean }> {
+function runDriver(paths: readonly string[]): Promise<{
+  verdicts: Map<number, Verdict>
+  begun: number[]
+  code: number | null
+  timedOut: boolean
+}> {
   return new Promise((resolve) => {
-    const child = spawn('php', [...DRIVER_FLAGS, '-r', DRIVER], { stdio: ['pipe', 'pipe', 'ignore'], env: toolEnv() })
+    const child = spawn('php', [...DRIVER_FLAGS, '-r', DRIVER], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: toolEnv(),
+    })
     const verdicts = new Map<number, Verdict>()
     const begun: number[] = []
     let out = ''
@@ -128,7 +157,11 @@ function runDriver(paths: readonly string[]): Promise<{ verdicts: Map<number, Ve
         if (kind === 'B') begun.push(i)
         else if (kind === 'K') verdicts.set(i, { kind: 'ok' })
         else if (kind === 'X') verdicts.set(i, { kind: 'ask' })
-        else if (kind === 'E') verdicts.set(i, { kind: 'error', message: Buffer.from(b64 ?? '', 'base64').toString('utf8') })
+        else if (kind === 'E')
+          verdicts.set(i, {
+            kind: 'error',
+            message: Buffer.from(b64 ?? '', 'base64').toString('utf8'),
+          })
       }
       resolve({ verdicts, begun, code, timedOut })
     })
@@ -157,7 +190,8 @@ async function lintChunk(items: readonly ValidatorItem[]): Promise<(string | und
     pending.forEach((i, n) => {
       const v = verdicts.get(n)
       if (v?.kind === 'ok') out[i] = undefined
-      else if (v?.kind === 'error') out[i] = `php -l: ${v.message.split(items[i]!.stagedPath).join(items[i]!.target)}`
+      else if (v?.kind === 'error')
+        out[i] = `php -l: ${v.message.split(items[i]!.stagedPath).join(items[i]!.target)}`
       else if (timedOut && (started.size === 0 || n === stuck)) out[i] = timeoutMessage(ms)
       else if (v?.kind === 'ask' || started.has(n) || started.size === 0) single.push(i)
       else rest.push(i)

@@ -2,24 +2,55 @@ import type { Diagnostic } from '../../diff/diagnostic.js'
 import type { Edit, EncodingName } from '../../edit/edit.js'
 import { encodeValue } from '../../edit/encode.js'
 import { scanLeftovers } from '../../step/leftovers.js'
-import { escapeNeedles, literalNeedles, literalRules, setEdits, setSchema } from '../../step/literal-rules.js'
-import { asWritten, mergeLeftovers, rewriteValues, valueLeftovers } from '../../step/literal-value.js'
+import {
+  escapeNeedles,
+  literalNeedles,
+  literalRules,
+  setEdits,
+  setSchema,
+} from '../../step/literal-rules.js'
+import {
+  asWritten,
+  mergeLeftovers,
+  rewriteValues,
+  valueLeftovers,
+} from '../../step/literal-value.js'
 import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './lex.js'
 import { phpLint } from './lint.js'
 import { findAssignments } from './set.js'
 import { checkInterpolation, closesHeredoc, decodePhpPart, fixInterpolation } from './value.js'
 import { object } from '../../spec/schema.js'
-import { commonKeys, ruleKeys, type CommonOptions, type Context, type RuleOptions, type StepKind, type ValueSpec } from '../../step/step.js'
+import {
+  commonKeys,
+  ruleKeys,
+  type CommonOptions,
+  type Context,
+  type RuleOptions,
+  type StepKind,
+  type ValueSpec,
+} from '../../step/step.js'
 
 /** Options of the `php` step. */
-export type PhpOptions = CommonOptions & RuleOptions & {
-  /** `KEY: value` assigns `define('KEY', …)`, `'KEY' => …` and `$KEY = …` (`CFG->dbhost` for `$CFG->dbhost = …`). */
-  set?: Record<string, ValueSpec>
-}
+export type PhpOptions = CommonOptions &
+  RuleOptions & {
+    /** `KEY: value` assigns `define('KEY', …)`, `'KEY' => …` and `$KEY = …` (`CFG->dbhost` for `$CFG->dbhost = …`). */
+    set?: Record<string, ValueSpec>
+  }
 
 /** PHP escapes that spell any character (`\x41`, `\u{41}`, `\101`), and those of one character. */
 const PHP_NUMERIC_ESCAPES = ['\\x', '\\u{', ...'01234567'.split('').map((d) => `\\${d}`)]
-const PHP_NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\v': '\\v', '\x1b': '\\e', '\f': '\\f', $: '\\$', '"': '\\"', "'": "\\'", '\\': '\\\\' }
+const PHP_NAMED_ESCAPES: Record<string, string> = {
+  '\n': '\\n',
+  '\t': '\\t',
+  '\r': '\\r',
+  '\v': '\\v',
+  '\x1b': '\\e',
+  '\f': '\\f',
+  $: '\\$',
+  '"': '\\"',
+  "'": "\\'",
+  '\\': '\\\\',
+}
 
 /**
  * The `php` step: rule keys apply only inside string literals (single, double with the literal
@@ -29,7 +60,10 @@ const PHP_NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\
  */
 export const phpStep: StepKind<PhpOptions> = {
   name: 'php',
-  options: object({ ...commonKeys, ...ruleKeys, set: setSchema('a constant, array key or variable name') }, { required: ['files'] }),
+  options: object(
+    { ...commonKeys, ...ruleKeys, set: setSchema('a constant, array key or variable name') },
+    { required: ['files'] },
+  ),
   // a match spelled with escapes holds no byte of its needle: a file with such an escape is read
   needles: (o, ctx) => {
     const n = literalNeedles(o, ctx)
@@ -39,23 +73,47 @@ export const phpStep: StepKind<PhpOptions> = {
     const text = file.text
     const doc = await parsePhp(text)
     const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx)
-    const inTarget = (e: { start: number; end: number }) => targets.some((t) => t.start < e.end && e.start < t.end)
+    const inTarget = (e: { start: number; end: number }) =>
+      targets.some((t) => t.start < e.end && e.start < t.end)
     // rules match the value PHP reads (escapes decoded, heredoc indentation removed), not the source text
     const literals = doc.parts.map((p) => decodePhpPart(text, p))
-    const fix = (d: Parameters<typeof fixInterpolation>[2], a: number, b: number, span: { start: number; end: number }, encoded: string) => fixInterpolation(doc, text, d, a, b, span, encoded)
+    const fix = (
+      d: Parameters<typeof fixInterpolation>[2],
+      a: number,
+      b: number,
+      span: { start: number; end: number },
+      encoded: string,
+    ) => fixInterpolation(doc, text, d, a, b, span, encoded)
     const found = rewriteValues(literals, literalRules(o, ctx), fix)
-    const checked = await checkInterpolation(doc, text, found.edits.filter((e) => !inTarget(e)))
+    const checked = await checkInterpolation(
+      doc,
+      text,
+      found.edits.filter((e) => !inTarget(e)),
+    )
     const edits = [...assigned, ...checked.edits]
     diagnostics.push(...checked.diagnostics)
     for (const l of found.refused) {
-      if (!inTarget(l)) diagnostics.push({ code: 'PHP_INTERPOLATION', severity: 'warning', message: `${l.text}: ${l.reason}; edit it by hand`, range: { start: l.start, end: l.end } })
+      if (!inTarget(l))
+        diagnostics.push({
+          code: 'PHP_INTERPOLATION',
+          severity: 'warning',
+          message: `${l.text}: ${l.reason}; edit it by hand`,
+          range: { start: l.start, end: l.end },
+        })
     }
     const reason = phpReason(doc, text, ctx)
-    const fallback = (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : 'no rule of this step rewrites it'
-    const leftovers = mergeLeftovers(scanLeftovers(text, ctx, edits, { reason, fallback }), literals, [
-      ...valueLeftovers(literals, ctx, edits, reason, fallback),
-      ...[...found.unmapped, ...found.refused, ...checked.refused].filter((l) => !inTarget(l)),
-    ])
+    const fallback =
+      (o.addresses ?? 'none') === 'none'
+        ? 'this step has addresses: none'
+        : 'no rule of this step rewrites it'
+    const leftovers = mergeLeftovers(
+      scanLeftovers(text, ctx, edits, { reason, fallback }),
+      literals,
+      [
+        ...valueLeftovers(literals, ctx, edits, reason, fallback),
+        ...[...found.unmapped, ...found.refused, ...checked.refused].filter((l) => !inTarget(l)),
+      ],
+    )
     return { edits, diagnostics, leftovers: asWritten(text, leftovers) }
   },
   validators: [phpLint],
@@ -70,32 +128,69 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
     const found = findAssignments(doc.units, text, key)
     if (found.length === 0) {
       const at = text.indexOf(key.split('->').pop()!)
-      diagnostics.push({ code: 'SET_NOT_FOUND', severity: 'warning', message: `set ${key}: no define('${key}', …), '${key}' => … or $${key} = … with a value in this file`, range: { start: Math.max(0, at), end: Math.max(0, at) + (at >= 0 ? key.length : 0) } })
+      diagnostics.push({
+        code: 'SET_NOT_FOUND',
+        severity: 'warning',
+        message: `set ${key}: no define('${key}', …), '${key}' => … or $${key} = … with a value in this file`,
+        range: { start: Math.max(0, at), end: Math.max(0, at) + (at >= 0 ? key.length : 0) },
+      })
       continue
     }
     for (const a of found) {
       const v = a.value
       if (v.kind === 'expression') {
-        diagnostics.push({ code: 'SET_NOT_LITERAL', severity: 'warning', message: `set ${key}: the ${a.form} is assigned an expression, not a string literal; left unchanged`, range: { start: v.start, end: v.end } })
+        diagnostics.push({
+          code: 'SET_NOT_LITERAL',
+          severity: 'warning',
+          message: `set ${key}: the ${a.form} is assigned an expression, not a string literal; left unchanged`,
+          range: { start: v.start, end: v.end },
+        })
         continue
       }
       targets.push({ start: v.start, end: v.end })
       if (v.kind === 'literal' && v.label) {
         const raw = typeof value === 'object' ? ctx.secret(value.secret) : value
         const encoded = encodeValue(raw, phpEncoding(v.quote)).replace(/\n/g, `\n${v.indent ?? ''}`)
-        if (closesHeredoc(text, v.content.start, v.content.start, (v.indent ?? '') + encoded, v.label)) {
-          diagnostics.push({ code: 'SET_UNSAFE', severity: 'warning', message: `set ${key}: a line of the value would close the heredoc (${v.label}) and make the rest code; left unchanged`, range: { start: v.start, end: v.end } })
+        if (
+          closesHeredoc(text, v.content.start, v.content.start, (v.indent ?? '') + encoded, v.label)
+        ) {
+          diagnostics.push({
+            code: 'SET_UNSAFE',
+            severity: 'warning',
+            message: `set ${key}: a line of the value would close the heredoc (${v.label}) and make the rest code; left unchanged`,
+            range: { start: v.start, end: v.end },
+          })
           continue
         }
       }
       if (v.kind === 'literal' && v.indent) {
         const r = setIndented(text, v.content, v.indent, value, phpEncoding(v.quote), ctx, rule)
-        if (typeof r === 'string') diagnostics.push({ code: 'SET_UNSAFE', severity: 'warning', message: `set ${key}: ${r}; left unchanged`, range: { start: v.start, end: v.end } })
+        if (typeof r === 'string')
+          diagnostics.push({
+            code: 'SET_UNSAFE',
+            severity: 'warning',
+            message: `set ${key}: ${r}; left unchanged`,
+            range: { start: v.start, end: v.end },
+          })
         else edits.push(...r)
       } else if (v.kind === 'literal') {
-        edits.push(...setEdits(v.content, text.slice(v.content.start, v.content.end), value, phpEncoding(v.quote), ctx, rule))
+        edits.push(
+          ...setEdits(
+            v.content,
+            text.slice(v.content.start, v.content.end),
+            value,
+            phpEncoding(v.quote),
+            ctx,
+            rule,
+          ),
+        )
       } else {
-        edits.push(...setEdits(v, text.slice(v.start, v.end), value, ['php-single'], ctx, rule, { open: "'", close: "'" }))
+        edits.push(
+          ...setEdits(v, text.slice(v.start, v.end), value, ['php-single'], ctx, rule, {
+            open: "'",
+            close: "'",
+          }),
+        )
       }
     }
   }
@@ -109,19 +204,35 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
  * value of several lines gets the indentation after each newline (a secret of several lines
  * is refused: the plan stores only its name and encoding).
  */
-function setIndented(text: string, content: { start: number; end: number }, indent: string, value: ValueSpec, encoding: EncodingName[], ctx: Context, rule: string): Edit[] | string {
-  const first = text.startsWith(indent, content.start) && content.start + indent.length <= content.end ? content.start + indent.length : content.start
+function setIndented(
+  text: string,
+  content: { start: number; end: number },
+  indent: string,
+  value: ValueSpec,
+  encoding: EncodingName[],
+  ctx: Context,
+  rule: string,
+): Edit[] | string {
+  const first =
+    text.startsWith(indent, content.start) && content.start + indent.length <= content.end
+      ? content.start + indent.length
+      : content.start
   const span = { start: first, end: content.end }
   const raw = typeof value === 'object' ? ctx.secret(value.secret) : value
-  if (!raw.includes('\n')) return setEdits(span, text.slice(span.start, span.end), value, encoding, ctx, rule)
+  if (!raw.includes('\n'))
+    return setEdits(span, text.slice(span.start, span.end), value, encoding, ctx, rule)
   if (typeof value === 'object') return 'the secret has several lines and the heredoc is indented'
   const encoded = encodeValue(raw, encoding).replace(/\n/g, `\n${indent}`)
-  return encoded === text.slice(span.start, span.end) ? [] : [{ ...span, text: encoded, rule, summary: `${rule} = ${raw}` }]
+  return encoded === text.slice(span.start, span.end)
+    ? []
+    : [{ ...span, text: encoded, rule, summary: `${rule} = ${raw}` }]
 }
 
 /** Why an occurrence was left: a comment, inline HTML, code, or a variant inside a longer literal. */
 function phpReason(doc: PhpDocument, text: string, ctx: Context) {
-  const variants = new Set(Object.values(ctx.variants).flatMap((g) => g.flatMap((e) => Object.values(e))))
+  const variants = new Set(
+    Object.values(ctx.variants).flatMap((g) => g.flatMap((e) => Object.values(e))),
+  )
   return (start: number, end: number): string | undefined => {
     const t = spanAt(doc.tokens, start)
     if (!t) return undefined
@@ -130,7 +241,10 @@ function phpReason(doc: PhpDocument, text: string, ctx: Context) {
     if (t.type === 'T_HALT_DATA') return 'data after __halt_compiler(), not code'
     const part = spanAt(doc.parts, start)
     if (!part) return 'not a string literal'
-    if (variants.has(text.slice(start, end)) && !(part.whole && part.start === start && part.end === end)) {
+    if (
+      variants.has(text.slice(start, end)) &&
+      !(part.whole && part.start === start && part.end === end)
+    ) {
       return 'inside a longer string literal (variants match whole literals)'
     }
     return undefined
