@@ -49,9 +49,14 @@ export class SecretStore {
     return [...out]
   }
 
-  /** Records of the secrets read so far, for a saved plan (fingerprints, never values). */
+  /**
+   * Records of the secrets read so far, for a saved plan (fingerprints, never values), sorted by
+   * name: the order in which steps read them follows the order in which parallel reads finish,
+   * and two plans of the same tree must list them alike.
+   */
   records(): SecretRecord[] {
-    return [...this.#used.entries()].map(([name, value]) => {
+    const used = [...this.#used.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return used.map(([name, value]) => {
       const salt = randomBytes(16)
       return {
         name,
