@@ -117,11 +117,14 @@ async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engin
         ? { maxFileSize: parseSize(str(opts.maxFileSize)!) }
         : {}),
       ...(opts.showSensitive ? { showSensitive: true } : {}),
-      onProgress: (p) =>
-        progress.update(counted('scanning', p, `${p.changed} to change`), p.considered === p.total),
-      ...(opts.verbose
-        ? { onFile: (t: string, why: string) => progress.note(`${t}: ${why}`) }
-        : {}),
+      onProgress: (p) => {
+        if (p.type === 'read')
+          progress.update(
+            counted('scanning', p, `${p.changed} to change`),
+            p.considered === p.total,
+          )
+        else if (opts.verbose) progress.note(`${p.target}: ${p.what}`)
+      },
     })
     plan.notes.unshift(...broken.notes)
     return { plan, engine: e }

@@ -37,6 +37,7 @@ export {
   type FileChange,
   type Plan,
   type PlanNote,
+  type PlanEvent,
   type PlanOptions,
   type PlannedLeftover,
 } from './plan/engine.js'

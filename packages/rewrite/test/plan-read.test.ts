@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { structuredPatch } from 'diff'
 import { describe, expect, it } from 'vitest'
-import { createEngine, iniStep, phpStep, textStep, unifiedDiff } from '../src/index.js'
+import {
+  createEngine,
+  iniStep,
+  phpStep,
+  textStep,
+  unifiedDiff,
+  type PlanEvent,
+} from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
 
 describe('Prefilter', () => {
@@ -76,7 +83,9 @@ describe('planning with reader threads', () => {
       const plan = await engine.plan(spec, {
         root,
         threads,
-        onFile: (t, w) => why.push(`${t}: ${w}`),
+        onProgress: (e) => {
+          if (e.type === 'file') why.push(`${e.target}: ${e.what}`)
+        },
       })
       return { plan, why: why.sort() }
     }
@@ -98,6 +107,32 @@ describe('planning with reader threads', () => {
     expect(there.why).toEqual(here.why)
     expect(there.plan.stats).toEqual(here.plan.stats)
     expect(JSON.stringify(there.plan)).toBe(JSON.stringify(here.plan))
+  })
+})
+
+describe('planner progress', () => {
+  it('is typed events: each file as it is done, then the count that includes it', async () => {
+    const root = tree(40)
+    const engine = createEngine({ steps: [textStep, phpStep, iniStep] })
+    const spec = engine.parseSpec(SPEC, 'cutover.yaml')
+    for (const threads of [0, 2]) {
+      const events: PlanEvent[] = []
+      const plan = await engine.plan(spec, { root, threads, onProgress: (e) => events.push(e) })
+      const files = events.filter((e) => e.type === 'file')
+      const counts = events.filter((e) => e.type === 'read')
+      expect(files.length).toBe(plan.stats.considered)
+      expect(counts.length).toBe(files.length)
+      events.forEach((e, i) => expect(e.type).toBe(i % 2 === 0 ? 'file' : 'read'))
+      expect(counts.map((c) => c.considered)).toEqual(counts.map((_, i) => i + 1))
+      expect(counts.at(-1)).toEqual({
+        type: 'read',
+        considered: plan.stats.considered,
+        total: plan.stats.considered,
+        changed: plan.changes.length,
+      })
+      const changed = files.filter((f) => f.what === 'changed').map((f) => f.target)
+      expect(changed.sort()).toEqual(plan.changes.map((c) => c.target).sort())
+    }
   })
 })
 

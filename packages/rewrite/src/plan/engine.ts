@@ -147,8 +147,8 @@ export interface PlanOptions {
    * up to 2 (as many as there are cores) when there are 4,096 files or more, else 0.
    */
   threads?: number
-  onProgress?: (p: { considered: number; total: number; changed: number }) => void
-  onFile?: (target: string, what: string) => void
+  /** Told of each file planned and of the count so far, in that order, as each file is done. */
+  onProgress?: (event: PlanEvent) => void
   /**
    * The one-time moves (swaps) applied to each target, from {@link appliedOnce}: their edits are
    * not planned again while the file holds what they wrote.
@@ -166,6 +166,15 @@ export interface PlanOptions {
    */
   showSensitive?: boolean
 }
+
+/**
+ * What the planner tells of its progress: `file`, a file is done (`what` says how: `changed`,
+ * `no change`, `skipped: binary`…); `read`, how many of the `total` existing targets are done and
+ * how many of them change.
+ */
+export type PlanEvent =
+  | { type: 'file'; target: string; what: string }
+  | { type: 'read'; considered: number; total: number; changed: number }
 
 /** The planning engine for a set of step kinds. */
 export interface Engine {
@@ -440,16 +449,73 @@ function neverMatched(spec: Spec, steps: readonly ActiveStep[]): PlanNote[] {
   return out
 }
 
+/**
+ * Plans a spec in named stages: {@link begin} (profile, secrets, root, the active steps),
+ * {@link scope} (the files of each step, the database changes), {@link readAndPlan} (read,
+ * prefilter, run the steps on each file), {@link checkEdits} (size limit, errors, planned text
+ * validated), {@link planLinksOnce} (one file reached by several paths), {@link placeLinks} (links,
+ * hard links) and {@link finish} (notes, order, masking).
+ */
 async function planSpec(
   kinds: readonly StepKind<any>[],
   spec: Spec,
   o: PlanOptions,
 ): Promise<Plan> {
+  const run = begin(kinds, spec, o)
+  const files = await scope(run)
+  const found = await readAndPlan(run, files)
+  await checkEdits(run, found)
+  await planLinksOnce(run.resolver, files.where, files.byFile, found, (target, read) =>
+    planRead(target, read, run.ctx, run.secrets, o.applied?.get(target)),
+  )
+  placeLinks(files.where, found)
+  return finish(run, files, found)
+}
+
+/** What every stage of one plan reads: the spec, its options, and what {@link begin} made of them. */
+interface Planning {
+  kinds: readonly StepKind<any>[]
+  spec: Spec
+  o: PlanOptions
+  root: string
+  profile: string | undefined
+  secrets: SecretStore
+  resolver: RootResolver
+  ctx: Context
+  active: ActiveStep[]
+}
+
+/** The files in scope: which steps run on each, the files to create, where each is in the root. */
+interface Scope {
+  byFile: Map<string, ActiveStep[]>
+  creates: Map<string, number>
+  /** The existing targets, sorted. */
+  targets: string[]
+  where: Map<string, Resolved>
+  database: DatabaseChange[]
+  dbLeftovers: PlannedLeftover[]
+  /** The notes of discovery and of the database steps, first in the plan's notes. */
+  notes: PlanNote[]
+}
+
+/** What reading and planning the files gave. */
+interface Planned {
+  changes: FileChange[]
+  leftovers: PlannedLeftover[]
+  notes: PlanNote[]
+  inputErrors: InputError[]
+  oversized: Array<[string, number]>
+  stats: Plan['stats']
+}
+
+/** Checks the profile and the secrets, resolves the root, makes the context and the active steps. */
+function begin(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Planning {
   const root = resolve(o.root)
   const profile = checkProfile(spec, o.profile)
-  const missing = missingSecrets(spec, o.env ?? process.env, profile)
+  const env = o.env ?? process.env
+  const missing = missingSecrets(spec, env, profile)
   if (missing.length) throw new SpecError(spec.path, spec.source, missing)
-  const secrets = new SecretStore(spec.secrets, o.env ?? process.env)
+  const secrets = new SecretStore(spec.secrets, env)
   const resolver = rootResolver(root)
   const ctx: Context = {
     root,
@@ -468,9 +534,20 @@ async function planSpec(
         throw e
       }
     },
-    env: o.env ?? process.env,
+    env,
   }
-  const active: ActiveStep[] = spec.steps
+  const active = activeSteps(kinds, spec, profile, ctx)
+  return { kinds, spec, o, root, profile, secrets, resolver, ctx, active }
+}
+
+/** The steps of the spec that apply to `profile`, with their needles and rule keys. */
+function activeSteps(
+  kinds: readonly StepKind<any>[],
+  spec: Spec,
+  profile: string | undefined,
+  ctx: Context,
+): ActiveStep[] {
+  return spec.steps
     .filter(
       (s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)),
     )
@@ -488,33 +565,37 @@ async function planSpec(
         ...(keys ? { keys } : {}),
       }
     })
-  const notes: PlanNote[] = []
-  const dbLeftovers: PlannedLeftover[] = []
-  const creates = new Map<string, number>()
-  const byFile = new Map<string, ActiveStep[]>()
-  // the files with the same steps share one (never mutated) list: one per combination, not per file
-  const combos = new Map<ActiveStep[], Map<ActiveStep, ActiveStep[]>>()
-  const withStep = (list: ActiveStep[], a: ActiveStep): ActiveStep[] => {
-    let next = combos.get(list)
-    if (!next) combos.set(list, (next = new Map()))
-    let out = next.get(a)
-    if (!out) next.set(a, (out = [...list, a]))
-    return out
+}
+
+/**
+ * Finds the files of every step (a database step plans its changes instead), the files to
+ * create and the scan-only files, and resolves each in the root; refuses at once every
+ * directory that cannot be read and every path that leads out of the root.
+ */
+async function scope(run: Planning): Promise<Scope> {
+  const { spec, o, root, resolver, ctx } = run
+  const s: Scope = {
+    byFile: new Map(),
+    creates: new Map(),
+    targets: [],
+    where: new Map(),
+    database: [],
+    dbLeftovers: [],
+    notes: [],
   }
+  const withStep = stepLists()
   const cache = discoverCache()
   cache.resolver = resolver
-  // every directory that cannot be read and every path that leads out of the root, refused at once
   const refused = new Map<string, string>()
   const onProblem = (p: DiscoverProblem) => refused.set(p.path, p.message)
-  const database: DatabaseChange[] = []
-  for (const a of active) {
+  for (const a of run.active) {
     if (a.kind.database?.uses(a.step.options)) {
       // a database is not scanned as text: its keys are not checked for NEVER_MATCHED
       delete a.keys
       const dp = await a.kind.database.plan(a.step.options, ctx)
-      database.push(...dp.changes.map((c) => ({ ...c, kind: a.kind.name })))
-      dbLeftovers.push(...dp.leftovers)
-      notes.push(...dp.notes)
+      s.database.push(...dp.changes.map((c) => ({ ...c, kind: a.kind.name })))
+      s.dbLeftovers.push(...dp.leftovers)
+      s.notes.push(...dp.notes)
       continue
     }
     const found = await discoverFiles(root, {
@@ -524,7 +605,7 @@ async function planSpec(
       onProblem,
     })
     if (found.length === 0 && !a.step.options.create) {
-      notes.push({
+      s.notes.push({
         target: a.step.options.files.join(', '),
         code: 'NO_FILES',
         message: `step ${a.step.index + 1} (${a.kind.name}) matches no file`,
@@ -532,23 +613,8 @@ async function planSpec(
       })
       delete a.keys
     }
-    for (const f of found) {
-      byFile.set(f, withStep(byFile.get(f) ?? NO_STEPS, a))
-    }
-    // `create: { mode }`: a literal path of `files` that does not exist is planned as a new, empty file
-    const create = a.step.options.create
-    if (create) {
-      for (const f of a.step.options.files.map((g) => g.replace(/^\/+/, ''))) {
-        if (
-          /[*?[\]{}!]/.test(f) ||
-          found.includes(f) ||
-          within(resolver, f, refused, true)?.exists !== false
-        )
-          continue
-        creates.set(f, Number.parseInt(create.mode, 8))
-        byFile.set(f, [...(byFile.get(f) ?? []), a])
-      }
-    }
+    for (const f of found) s.byFile.set(f, withStep(s.byFile.get(f) ?? NO_STEPS, a))
+    planCreates(run, a, found, s, refused)
   }
   const scanOnly = spec.scan
     ? await discoverFiles(root, {
@@ -558,25 +624,15 @@ async function planSpec(
         onProblem,
       })
     : []
-  for (const f of scanOnly) if (!byFile.has(f)) byFile.set(f, [])
-  // group 0: the leftover literals; group i: the needles of active[i - 1]
-  const prefilter = new Prefilter([
-    leftoverMatcher(ctx)
-      .patterns.filter((p) => p.rule === 'leftover')
-      .map((p) => p.find),
-    ...active.map((a) => a.needles),
-  ])
-
+  for (const f of scanOnly) if (!s.byFile.has(f)) s.byFile.set(f, [])
   cache.listings.clear()
-  const targets = [...byFile.keys()].filter((t) => !creates.has(t)).sort()
-  // where each target is in the root: what is read, and shown when a link leads elsewhere
-  const where = new Map<string, Resolved>()
-  for (const t of [...targets, ...creates.keys()]) {
+  s.targets = [...s.byFile.keys()].filter((t) => !s.creates.has(t)).sort()
+  for (const t of [...s.targets, ...s.creates.keys()]) {
     // a plain file the walk listed is where its directory is; a link, a literal path or a file to create is resolved
     const r =
-      (creates.has(t) || cache.linked?.has(t) ? undefined : resolver.listed(t)) ??
-      within(resolver, t, refused, creates.has(t))
-    if (r) where.set(t, r)
+      (s.creates.has(t) || cache.linked?.has(t) ? undefined : resolver.listed(t)) ??
+      within(resolver, t, refused, s.creates.has(t))
+    if (r) s.where.set(t, r)
   }
   if (refused.size) {
     const all = [...refused.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m)
@@ -585,140 +641,146 @@ async function planSpec(
       `nothing was read:\n${all.map((m) => `  ${m}`).join('\n')}`,
     )
   }
-  const real = (t: string) => where.get(t)?.real
-  const changes: FileChange[] = []
-  const leftovers: PlannedLeftover[] = []
-  const inputErrors: InputError[] = []
-  const maxSize = o.maxFileSize ?? MAX_FILE_SIZE
-  const oversized: Array<[string, number]> = []
-  const stats = { considered: targets.length + creates.size, read: 0, skipped: 0 }
+  return s
+}
+
+/**
+ * The lists of steps of the files, shared: the files with the same steps share one (never
+ * mutated) list, one per combination, not per file.
+ */
+function stepLists(): (list: ActiveStep[], a: ActiveStep) => ActiveStep[] {
+  const combos = new Map<ActiveStep[], Map<ActiveStep, ActiveStep[]>>()
+  return (list, a) => {
+    let next = combos.get(list)
+    if (!next) combos.set(list, (next = new Map()))
+    let out = next.get(a)
+    if (!out) next.set(a, (out = [...list, a]))
+    return out
+  }
+}
+
+/** `create: { mode }`: a literal path of `files` that does not exist is planned as a new, empty file. */
+function planCreates(
+  run: Planning,
+  a: ActiveStep,
+  found: readonly string[],
+  s: Scope,
+  refused: Map<string, string>,
+): void {
+  const create = a.step.options.create
+  if (!create) return
+  for (const f of a.step.options.files.map((g) => g.replace(/^\/+/, ''))) {
+    if (
+      /[*?[\]{}!]/.test(f) ||
+      found.includes(f) ||
+      within(run.resolver, f, refused, true)?.exists !== false
+    )
+      continue
+    s.creates.set(f, Number.parseInt(create.mode, 8))
+    s.byFile.set(f, [...(s.byFile.get(f) ?? []), a])
+  }
+}
+
+/**
+ * Reads every target, prefilters it and runs its steps on the files that hold a needle (on
+ * reader threads for a large tree), then plans the files to create; reports progress.
+ */
+async function readAndPlan(run: Planning, s: Scope): Promise<Planned> {
+  const { o, ctx, secrets } = run
+  const { targets, creates, byFile, where } = s
+  const out: Planned = {
+    changes: [],
+    leftovers: [],
+    notes: s.notes,
+    inputErrors: [],
+    oversized: [],
+    stats: { considered: targets.length + creates.size, read: 0, skipped: 0 },
+  }
   let done = 0
   const finish = (target: string, r: FileResult) => {
     done++
-    if (r.read) stats.read++
-    else stats.skipped++
-    o.onFile?.(target, r.why)
-    if (r.error) inputErrors.push(r.error)
-    if (r.tooLarge !== undefined) oversized.push([target, r.tooLarge])
-    if (r.change) changes.push(r.change)
-    leftovers.push(...r.leftovers)
-    notes.push(...r.notes)
-    o.onProgress?.({ considered: done, total: targets.length, changed: changes.length })
+    collect(out, target, r)
+    o.onProgress?.({ type: 'file', target, what: r.why })
+    o.onProgress?.({
+      type: 'read',
+      considered: done,
+      total: targets.length,
+      changed: out.changes.length,
+    })
   }
-  const limit = o.concurrency ?? 16
-  const threads =
-    o.threads ?? (targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
   // a target that is a dangling link (in the root), or gone since discovery, is not a file
   const present = targets.filter((t) => where.get(t)?.exists)
   if (present.length < targets.length)
     for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
-  if (threads > 0) {
-    // reader threads open, read and prefilter; this thread plans the files that hold a needle
-    const profiles: ReadProfile[] = []
-    const profileOf = new Map<string, number>()
-    const files = present.map((path) => {
-      const steps = byFile.get(path)!
-      const key = steps.map((a) => a.group).join(',')
-      let profile = profileOf.get(key)
-      if (profile === undefined) {
-        profileOf.set(key, (profile = profiles.length))
-        profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
-      }
-      return { path: real(path)!, profile }
-    })
-    await readInThreads(
-      root,
-      files,
-      profiles,
-      prefilter,
-      { threads, limit, maxSize },
-      (i, outcome) => {
-        const target = present[i]!
-        const steps = byFile.get(target)!
-        if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
-        if (outcome.kind === 'too-large') return finish(target, tooLarge(outcome.size))
-        if (outcome.kind === 'skip') return finish(target, NOTHING)
-        const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
-        if ('why' in read) return finish(target, read)
-        return planRead(target, read, ctx, secrets, o.applied?.get(target)).then((r) =>
-          finish(target, r),
-        )
-      },
-    ).catch((e: NodeJS.ErrnoException) => {
-      // a reader thread's refusal, as the reading on this thread gives it
-      throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError)
-        ? new CutoverError('TARGET_MOVED', e.message)
-        : e
-    })
-  }
-  // Otherwise files are read synchronously one after another (no thread-pool round trips per
-  // file) and prefiltered on their raw bytes; the few that hold a needle are planned concurrently.
-  const scratch: Scratch = { buf: Buffer.allocUnsafe(1 << 16) }
-  const inflight = new Set<Promise<void>>()
-  for (let i = 0; i < (threads > 0 ? 0 : present.length); i++) {
-    if (i % 256 === 255) await new Promise((r) => setImmediate(r))
-    const target = present[i]!
-    const read = readTarget(real(target)!, byFile.get(target)!, prefilter, scratch, maxSize)
-    if ('why' in read) {
-      finish(target, read)
-      continue
-    }
-    const p: Promise<void> = planRead(target, read, ctx, secrets, o.applied?.get(target)).then(
-      (r) => {
-        inflight.delete(p)
-        finish(target, r)
-      },
-    )
-    p.catch(() => {})
-    inflight.add(p)
-    if (inflight.size >= limit) await Promise.race(inflight)
-  }
-  await Promise.all(inflight)
+  const plan = (target: string, read: ReadFile) =>
+    planRead(target, read, ctx, secrets, o.applied?.get(target))
+  await readFiles(run, s, present, plan, finish)
   for (const [target, mode] of creates) {
     const steps = byFile.get(target)!
-    finish(
-      target,
-      await planRead(
-        target,
-        { mode, bytes: EMPTY, steps, run: steps, created: true },
-        ctx,
-        secrets,
-        undefined,
-      ),
-    )
+    finish(target, await plan(target, { mode, bytes: EMPTY, steps, run: steps, created: true }))
   }
-  if (oversized.length) {
-    const list = oversized
+  return out
+}
+
+/** Adds what planning one file gave to the plan's lists and counts. */
+function collect(out: Planned, target: string, r: FileResult): void {
+  if (r.read) out.stats.read++
+  else out.stats.skipped++
+  if (r.error) out.inputErrors.push(r.error)
+  if (r.tooLarge !== undefined) out.oversized.push([target, r.tooLarge])
+  if (r.change) out.changes.push(r.change)
+  out.leftovers.push(...r.leftovers)
+  out.notes.push(...r.notes)
+}
+
+/**
+ * Refuses the plan when a file is over the size limit (naming every such file) or a step found
+ * an error in its input; validates the planned text (the PHP is linted now, not only at apply).
+ */
+async function checkEdits(run: Planning, p: Planned): Promise<void> {
+  const maxSize = run.o.maxFileSize ?? MAX_FILE_SIZE
+  if (p.oversized.length) {
+    const list = p.oversized
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([t, size]) => `  ${t}: ${size} bytes`)
     throw new CutoverError(
       'FILE_TOO_LARGE',
-      `${oversized.length} file(s) in scope exceed the size limit of ${maxSize} bytes (${sizeText(maxSize)}), nothing was planned:\n${list.join('\n')}\nexclude them from the steps' files, or raise the limit with --max-file-size`,
+      `${p.oversized.length} file(s) in scope exceed the size limit of ${maxSize} bytes (${sizeText(maxSize)}), nothing was planned:\n${list.join('\n')}\nexclude them from the steps' files, or raise the limit with --max-file-size`,
     )
   }
-  // the planned PHP is linted now, not only at apply
-  if (!inputErrors.length)
-    inputErrors.push(
-      ...(await checkPlanned(changes, (name) =>
-        kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name),
+  const errors = p.inputErrors
+  if (!errors.length)
+    errors.push(
+      ...(await checkPlanned(p.changes, (name) =>
+        run.kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name),
       )),
     )
-  if (inputErrors.length) throw inputErrors.sort((a, b) => a.path.localeCompare(b.path))[0]!
-  await planLinksOnce(resolver, where, byFile, { changes, leftovers, notes }, (target, read) =>
-    planRead(target, read, ctx, secrets, o.applied?.get(target)),
-  )
-  for (const c of changes) {
+  if (errors.length) throw errors.sort((a, b) => a.path.localeCompare(b.path))[0]!
+}
+
+/** Records where a change is written when a link leads elsewhere; warns of hard links. */
+function placeLinks(where: ReadonlyMap<string, Resolved>, p: Planned): void {
+  for (const c of p.changes) {
     const w = where.get(c.target)
     if (w && w.rel !== c.target) c.link = w.rel
     const links =
       c.before === 'absent' || !w ? 0 : (lstatSync(w.real, { throwIfNoEntry: false })?.nlink ?? 0)
     if (links > 1) {
       const message = `has ${links} hard links: apply writes a new file, so the other ${links - 1} keep the old content (and rollback does not join them again)`
-      notes.push({ target: c.target, code: 'HARD_LINK', message, severity: 'warning' })
+      p.notes.push({ target: c.target, code: 'HARD_LINK', message, severity: 'warning' })
     }
   }
-  notes.push(...neverMatched(spec, active))
-  leftovers.push(...dbLeftovers)
+}
+
+/**
+ * The plan: the keys that never matched and the accepted leftovers noted, every list in its
+ * order, the diffs made with what must not be shown hidden.
+ */
+function finish(run: Planning, s: Scope, p: Planned): Plan {
+  const { spec, profile, secrets } = run
+  const { changes, leftovers, notes } = p
+  notes.push(...neverMatched(spec, run.active))
+  leftovers.push(...s.dbLeftovers)
   changes.sort((a, b) => a.target.localeCompare(b.target))
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   notes.push(...acceptLeftovers(spec, profile, leftovers))
@@ -727,24 +789,113 @@ async function planSpec(
     changes,
     leftovers,
     notes,
-    database,
+    s.database,
     secrets.values(),
-    o.showSensitive ?? false,
+    run.o.showSensitive ?? false,
   )
   return {
     version: 1,
     profile,
-    root,
+    root: run.root,
     spec: spec.hash,
     specPath: spec.path,
     changes,
     leftovers,
     notes,
-    database,
+    database: s.database,
     secrets: secrets.records(),
     sensitive,
-    stats,
+    stats: p.stats,
   }
+}
+
+/**
+ * Reads and prefilters the present targets and plans those that hold a needle, each given to
+ * `finish`: on reader threads for a large tree (or as `threads` says), else on this thread.
+ */
+async function readFiles(
+  run: Planning,
+  s: Scope,
+  present: readonly string[],
+  plan: (target: string, read: ReadFile) => Promise<FileResult>,
+  finish: (target: string, r: FileResult) => void,
+): Promise<void> {
+  const { o } = run
+  const limit = o.concurrency ?? 16
+  const maxSize = o.maxFileSize ?? MAX_FILE_SIZE
+  const threads =
+    o.threads ?? (s.targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
+  const prefilter = planPrefilter(run)
+  const real = (t: string) => s.where.get(t)!.real
+  if (threads > 0) {
+    // reader threads open, read and prefilter; this thread plans the files that hold a needle
+    const profiles: ReadProfile[] = []
+    const profileOf = new Map<string, number>()
+    const files = present.map((path) => {
+      const steps = s.byFile.get(path)!
+      const key = steps.map((a) => a.group).join(',')
+      let profile = profileOf.get(key)
+      if (profile === undefined) {
+        profileOf.set(key, (profile = profiles.length))
+        profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
+      }
+      return { path: real(path), profile }
+    })
+    await readInThreads(
+      run.root,
+      files,
+      profiles,
+      prefilter,
+      { threads, limit, maxSize },
+      (i, outcome) => {
+        const target = present[i]!
+        const steps = s.byFile.get(target)!
+        if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
+        if (outcome.kind === 'too-large') return finish(target, tooLarge(outcome.size))
+        if (outcome.kind === 'skip') return finish(target, NOTHING)
+        const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
+        if ('why' in read) return finish(target, read)
+        return plan(target, read).then((r) => finish(target, r))
+      },
+    ).catch((e: NodeJS.ErrnoException) => {
+      // a reader thread's refusal, as the reading on this thread gives it
+      throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError)
+        ? new CutoverError('TARGET_MOVED', e.message)
+        : e
+    })
+    return
+  }
+  // Otherwise files are read synchronously one after another (no thread-pool round trips per
+  // file) and prefiltered on their raw bytes; the few that hold a needle are planned concurrently.
+  const scratch: Scratch = { buf: Buffer.allocUnsafe(1 << 16) }
+  const inflight = new Set<Promise<void>>()
+  for (let i = 0; i < present.length; i++) {
+    if (i % 256 === 255) await new Promise((r) => setImmediate(r))
+    const target = present[i]!
+    const read = readTarget(real(target), s.byFile.get(target)!, prefilter, scratch, maxSize)
+    if ('why' in read) {
+      finish(target, read)
+      continue
+    }
+    const p: Promise<void> = plan(target, read).then((r) => {
+      inflight.delete(p)
+      finish(target, r)
+    })
+    p.catch(() => {})
+    inflight.add(p)
+    if (inflight.size >= limit) await Promise.race(inflight)
+  }
+  await Promise.all(inflight)
+}
+
+/** The prefilter of a plan: group 0, the leftover literals; group i, the needles of active[i - 1]. */
+function planPrefilter(run: Planning): Prefilter {
+  return new Prefilter([
+    leftoverMatcher(run.ctx)
+      .patterns.filter((p) => p.rule === 'leftover')
+      .map((p) => p.find),
+    ...run.active.map((a) => a.needles),
+  ])
 }
 
 function checkProfile(spec: Spec, profile: string | undefined): string | undefined {
