@@ -35,7 +35,7 @@ import type { Io } from './io.js'
 import { planJson } from './plan-json.js'
 import { formatPlan, paint } from './format.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
-import { counted, progressLine, type Progress } from './progress.js'
+import { counted, progressLine, type Progress } from './output/progress.js'
 import { init } from './init.js'
 
 const str = (v: string | boolean | undefined): string | undefined =>

@@ -3,7 +3,7 @@ import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CutoverError, scanForInit, starterSpec } from '@cutover/rewrite'
 import type { Command } from './command.js'
-import { counted, progressLine } from './progress.js'
+import { counted, progressLine } from './output/progress.js'
 import { EXIT } from './exit.js'
 
 const list = (v: unknown): string[] | undefined =>

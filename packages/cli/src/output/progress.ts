@@ -1,5 +1,5 @@
 import { showControls } from '@cutover/rewrite'
-import type { Io } from './io.js'
+import type { Io } from '../io.js'
 
 /** A one-line progress display on stderr, rewritten in place; a no-op when disabled. */
 export interface Progress {
