@@ -75,6 +75,30 @@ export default tseslint.config(
       ],
     },
   },
+  // The transaction knows no planning, step or spec: it takes what it needs from them as
+  // callbacks of its own interfaces (transaction/participant.ts). This block replaces the
+  // engine's options for those files, so it repeats them.
+  {
+    files: ['packages/rewrite/src/transaction/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...keepOut(
+              [...HANDLERS, 'cli'],
+              'the engine (@cutover/rewrite) imports no handler package and not the CLI',
+            ).patterns,
+            {
+              regex: '^\\.\\./(plan|step|spec)(/.*)?$',
+              message:
+                'the transaction imports nothing of plan/, step/ or spec/: take it as a callback (transaction/participant.ts)',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // A handler package imports no other handler package and not the CLI.
   ...HANDLERS.map((self) => ({
     files: [`packages/${self}/src/**`],

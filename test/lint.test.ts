@@ -31,6 +31,13 @@ const files: Record<string, string> = {
   'packages/sudoers/src/own.ts':
     "import { parseHosts } from '@cutover/rewrite'\nexport const own = parseHosts\n",
   'packages/rewrite/src/cli.ts': "import { run } from '@cutover/cli'\nexport const r = run\n",
+  // The transaction reaching into planning, steps or spec; its own files and fs/ are fine.
+  'packages/rewrite/src/transaction/seam.ts':
+    "import type { Validator } from '../step/step.js'\nimport type { OnceApplied } from '../plan/once.js'\nimport { resolveRecordedSecrets } from '../spec/secrets.js'\nimport type { TxParticipant } from './participant.js'\nimport { pinDir } from '../fs/dir-pin.js'\nexport type S = [Validator, OnceApplied, TxParticipant, typeof resolveRecordedSecrets, typeof pinDir]\n",
+  'packages/rewrite/src/transaction/cli.ts':
+    "import { run } from '@cutover/cli'\nexport const r = run\n",
+  'packages/rewrite/src/apply/seam.ts':
+    "import type { Validator } from '../step/step.js'\nexport type V = Validator\n",
   // A disable comment that disables nothing.
   'packages/rewrite/src/stale.ts':
     '// eslint-disable-next-line no-control-regex\nexport const s = /a/\n',
@@ -84,6 +91,16 @@ describe('pnpm lint (eslint.config.js)', () => {
 
   it('reports a library importing the CLI', () => {
     expect(found['packages/rewrite/src/cli.ts']).toEqual(['no-restricted-imports:1'])
+  })
+
+  it('reports the transaction importing plan/, step/ or spec/, and keeps the engine rules there', () => {
+    expect(found['packages/rewrite/src/transaction/seam.ts']).toEqual([
+      'no-restricted-imports:1',
+      'no-restricted-imports:2',
+      'no-restricted-imports:3',
+    ])
+    expect(found['packages/rewrite/src/transaction/cli.ts']).toEqual(['no-restricted-imports:1'])
+    expect(found['packages/rewrite/src/apply/seam.ts']).toEqual([])
   })
 
   it('reports an eslint-disable comment that disables nothing', () => {

@@ -16,6 +16,7 @@ export {
   applyPlanDocument,
   recoverState,
   type ApplyOptions,
+  type RecoverStateOptions,
   type ApplyResult,
 } from './apply/apply.js'
 export { formatDiagnostic, type Diagnostic, type Range } from './diff/diagnostic.js'
@@ -113,8 +114,12 @@ export {
   readTransaction,
   recover,
   strayTemps,
+  type ParticipantRecord,
+  type ParticipantState,
   type RecoverOptions,
   type RecoverReport,
+  type StagedCheck,
+  type StagedItem,
   type TxOptions,
   type TxParticipant,
   type TxResult,

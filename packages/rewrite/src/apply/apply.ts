@@ -3,7 +3,13 @@ import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
 import { applyEdits, type Edit } from '../edit/edit.js'
 import { encodeValue } from '../edit/encode.js'
-import { CutoverError, EditConflictError, StalePlanError, ValidationError } from '../errors.js'
+import {
+  CutoverError,
+  EditConflictError,
+  SecretError,
+  StalePlanError,
+  ValidationError,
+} from '../errors.js'
 import { withLock } from '../transaction/lock.js'
 import { recordOnce, type OnceRecord } from '../plan/once.js'
 import type { PlanDocChange, PlanDocument } from '../plan/plan-doc.js'
@@ -20,27 +26,35 @@ import {
   type ToolMessageMask,
 } from '../diff/sensitive.js'
 import { decodeText, encodeText, sha256 } from '../text/source.js'
-import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
 import type { Validator } from '../step/step.js'
 import {
   commitFiles,
   recover,
-  type RecoverOptions,
   type RecoverReport,
+  type TxOptions,
   type TxParticipant,
   type TxResult,
   type TxTarget,
 } from '../transaction/transaction.js'
+import {
+  databaseParticipants,
+  databaseRecord,
+  databaseState,
+  type DatabaseOptions,
+} from './participants.js'
 
 /** Options of {@link applyPlanDocument}. */
-export interface ApplyOptions extends RecoverOptions {
-  env?: Readonly<Record<string, string | undefined>>
+export interface ApplyOptions extends RecoverStateOptions {
   /** Finds a validator by the name a plan records. */
   validator(name: string): Validator | undefined
-  /** Finds the database target of a step kind, for the plan's `database` changes. */
-  database?(kind: string): DatabaseTarget<any> | undefined
   participants?: readonly TxParticipant[]
 }
+
+/**
+ * Options of {@link recoverState} (and of the recovery before an apply or a rollback): the
+ * state directory, and how to ask a database whether an interrupted transaction committed.
+ */
+export interface RecoverStateOptions extends TxOptions, DatabaseOptions {}
 
 /** What an apply did, with what recovery found first. */
 export interface ApplyResult extends TxResult {
@@ -59,18 +73,18 @@ export async function applyPlanDocument(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   return withLock(options.stateDir, 'cutover apply', async (lock) => {
-    const recovered = await recover(options)
+    const recovered = await recover({ ...options, participantState: databaseState(options) })
     const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
     const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
     const { targets, mask } = await buildTargets(doc, secrets, options)
     const participants = [
       ...(options.participants ?? []),
-      ...databaseParticipants(doc, secrets, options),
+      ...databaseParticipants(doc.database ?? [], secrets, options),
     ]
     if (targets.length === 0 && participants.length === 0)
       return { txid: '', written: [], warnings: [], recovered, ...stale }
     const journalDatabase = doc.database?.length
-      ? { changes: doc.database, secrets: doc.secrets }
+      ? databaseRecord(doc.database, doc.secrets)
       : undefined
     try {
       const result = await commitFiles(targets, {
@@ -86,26 +100,6 @@ export async function applyPlanDocument(
       throw e
     }
   })
-}
-
-function databaseParticipants(
-  doc: PlanDocument,
-  secrets: Map<string, string>,
-  options: ApplyOptions,
-): TxParticipant[] {
-  const byKind = new Map<string, DatabaseChange[]>()
-  for (const c of doc.database ?? []) byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c])
-  const out: TxParticipant[] = []
-  for (const [kind, changes] of byKind) {
-    const target = options.database?.(kind)
-    if (!target)
-      throw new CutoverError(
-        'PLAN_INVALID',
-        `the plan changes a database through step kind "${kind}", which this cutover cannot apply`,
-      )
-    out.push(...target.participants(changes, { env: options.env ?? process.env, secrets }))
-  }
-  return out
 }
 
 async function buildTargets(
@@ -311,7 +305,7 @@ function planRoot(root: string): RootResolver {
 }
 
 function missing(name: string): never {
-  throw new CutoverError('SECRET', `the plan uses secret "${name}" but does not record it`)
+  throw new SecretError(`the plan uses secret "${name}" but does not record it`)
 }
 
 function unknownValidator(name: string, target: string): never {
@@ -322,9 +316,9 @@ function unknownValidator(name: string, target: string): never {
 }
 
 /** Runs {@link recover} under the state directory's lock. */
-export async function recoverState(options: RecoverOptions): Promise<RecoverReport> {
+export async function recoverState(options: RecoverStateOptions): Promise<RecoverReport> {
   return withLock(options.stateDir, 'cutover recover', async (lock) => {
-    const report = await recover(options)
+    const report = await recover({ ...options, participantState: databaseState(options) })
     return lock.staleTakenOver ? { ...report, staleLock: lock.staleTakenOver } : report
   })
 }

@@ -6,6 +6,7 @@ import { CutoverError } from '../errors.js'
 import { readJournals } from '../transaction/journal.js'
 import { withLock } from '../transaction/lock.js'
 import { sha256 } from '../text/source.js'
+import type { DatabaseChange } from '../step/database.js'
 import {
   commitFiles,
   recover,
@@ -14,9 +15,10 @@ import {
   type TxResult,
   type TxTarget,
 } from '../transaction/transaction.js'
+import { databaseState, type DatabaseOptions } from './participants.js'
 
 /** Options of {@link rollbackLast}. */
-export interface RollbackOptions extends TxOptions {
+export interface RollbackOptions extends TxOptions, DatabaseOptions {
   /** Restore targets that changed since that transaction too. */
   force?: boolean
   /** Asked with the list of files before anything is written; `false` cancels. */
@@ -38,7 +40,7 @@ export interface RollbackResult extends TxResult {
  */
 export async function rollbackLast(options: RollbackOptions): Promise<RollbackResult> {
   return withLock(options.stateDir, 'cutover rollback', async () => {
-    const recovered = await recover(options)
+    const recovered = await recover({ ...options, participantState: databaseState(options) })
     const journals = await readJournals(options.stateDir)
     const undone = new Set(
       journals
@@ -56,7 +58,7 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     if (last.database?.changes.length) {
       throw new CutoverError(
         'ROLLBACK_DATABASE',
-        `transaction ${last.txid} also changed a database (${last.database.changes.map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`,
+        `transaction ${last.txid} also changed a database (${(last.database.changes as DatabaseChange[]).map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`,
       )
     }
     const changed: string[] = []

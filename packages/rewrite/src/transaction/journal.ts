@@ -3,11 +3,10 @@ import { closeSync, constants, fsync, lstatSync, openSync, realpathSync } from '
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
-import type { DatabaseChange } from '../step/database.js'
 import { aclCandidates, userWritableDir } from '../fs/dir-pin.js'
 import { readXattrs, xattrToolsAvailable } from '../fs/xattr.js'
 import { CutoverError } from '../errors.js'
-import type { SecretRecord } from '../spec/secrets.js'
+import type { ParticipantRecord } from './participant.js'
 
 /**
  * What a transaction wrote to one file for one one-time move ({@link Edit.once}), as its
@@ -63,8 +62,8 @@ export interface Journal {
   meta?: TxMeta
   /** For a rollback: the transaction it restored. */
   restores?: string
-  /** Database changes made in the same transaction, for recovery to ask whether they committed. */
-  database?: { changes: DatabaseChange[]; secrets: SecretRecord[] }
+  /** What the participants (a database) change in the same transaction, for recovery to ask whether they committed. */
+  database?: ParticipantRecord
   targets: JournalTarget[]
 }
 

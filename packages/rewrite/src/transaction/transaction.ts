@@ -19,10 +19,8 @@ import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
 import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from '../fs/dir-pin.js'
-import { CutoverError, ValidationError } from '../errors.js'
-import { resolveRecordedSecrets } from '../spec/secrets.js'
+import { CutoverError, StalePlanError, ValidationError } from '../errors.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
 import {
   ensureStateDir,
@@ -32,12 +30,11 @@ import {
   writeJournal,
   type Journal,
   type JournalTarget,
+  type OnceRecord,
   type TxMeta,
 } from './journal.js'
 import { sha256 } from '../text/source.js'
-import type { OnceRecord } from '../plan/once.js'
-import type { Validator } from '../step/step.js'
-import type { TxParticipant } from './participant.js'
+import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
 import {
   dirsWithDefaultAcl,
   fdPath,
@@ -48,7 +45,13 @@ import {
   type Xattrs,
 } from '../fs/xattr.js'
 
-export type { TxParticipant } from './participant.js'
+export type {
+  ParticipantRecord,
+  ParticipantState,
+  StagedCheck,
+  StagedItem,
+  TxParticipant,
+} from './participant.js'
 
 /** One file a transaction writes. */
 export interface TxTarget {
@@ -63,7 +66,7 @@ export interface TxTarget {
   mode?: number
   /** Remove the file instead of writing `content` (a rollback of a file a transaction created). */
   remove?: boolean
-  validators?: readonly Validator[]
+  validators?: readonly StagedCheck[]
   /**
    * Write it even when its directory (or a parent) is writable by a user other than root and the
    * file's owner (the step's `allow-user-writable: true`); refused otherwise when running as root.
@@ -100,45 +103,25 @@ export interface TxOptions {
   fault?: FaultHook
 }
 
-/** Options of {@link recover}: how to ask a database whether an interrupted transaction committed. */
+/** Options of {@link recover}. */
 export interface RecoverOptions extends TxOptions {
-  env?: Readonly<Record<string, string | undefined>>
-  /** Finds the database target of a step kind. */
-  database?(kind: string): DatabaseTarget<any> | undefined
+  /** Asks the participants (a database) of an interrupted transaction whether they committed. */
+  participantState?: ParticipantState
 }
 
-/** Whether the database changes of an interrupted transaction are committed. */
-async function databaseState(
+/** Whether the participants (a database) of an interrupted transaction committed. */
+async function participantsState(
   j: Journal,
   options: RecoverOptions,
 ): Promise<'before' | 'after' | 'none'> {
   if (!j.database?.changes.length) return 'none'
-  const env = options.env ?? process.env
-  const unknown = (why: string) =>
-    new CutoverError(
-      'RECOVER_DATABASE',
-      `transaction ${j.txid} also changed a database, and ${why}: its files are left as they are until the database can tell whether it committed; run cutover recover again`,
-    )
-  let secrets: Map<string, string>
-  try {
-    secrets = resolveRecordedSecrets(j.database.secrets, env)
-  } catch (e) {
-    throw unknown((e as Error).message)
-  }
-  const byKind = new Map<string, DatabaseChange[]>()
-  for (const c of j.database.changes) byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c])
-  const states = new Set<string>()
-  for (const [kind, changes] of byKind) {
-    const target = options.database?.(kind)
-    if (!target) throw unknown(`this cutover has no database target for step kind "${kind}"`)
-    states.add(await target.state(changes, { env, secrets }))
-  }
-  if (states.size === 1 && states.has('after')) return 'after'
-  if (states.size === 1 && states.has('before')) return 'before'
-  throw unknown(
-    states.has('unknown')
-      ? 'the database cannot be reached or holds neither the old nor the new objects'
-      : 'its databases disagree',
+  const state = options.participantState
+    ? await options.participantState(j.database)
+    : { unknown: 'this cutover cannot ask it' }
+  if (typeof state === 'string') return state
+  throw new CutoverError(
+    'RECOVER_DATABASE',
+    `transaction ${j.txid} also changed a database, and ${state.unknown}: its files are left as they are until the database can tell whether it committed; run cutover recover again`,
   )
 }
 
@@ -335,7 +318,7 @@ async function recoverWith(
         untouched(i) ? t.before : moved[i] ? undefined : hashOf(t),
       )
       // a database commits after every rename: its state decides; without one, all-after rolls forward
-      const db = j.txid === options.rollBack ? 'before' : await databaseState(j, options)
+      const db = j.txid === options.rollBack ? 'before' : await participantsState(j, options)
       if (
         db === 'after' ||
         (db === 'none' &&
@@ -560,8 +543,7 @@ export async function commitFiles(
           : undefined
         const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
         if (now !== e.before)
-          throw new CutoverError(
-            'STALE_PLAN',
+          throw new StalePlanError(
             `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
           )
         if (bytes && bytes !== 'symlink') {
@@ -686,8 +668,8 @@ async function validateStaged(
   warnings: string[],
 ): Promise<void> {
   const missing = new Set<string>()
-  const available = new Map<Validator, Promise<boolean>>()
-  const isAvailable = (v: Validator) => {
+  const available = new Map<StagedCheck, Promise<boolean>>()
+  const isAvailable = (v: StagedCheck) => {
     let a = available.get(v)
     if (!a) available.set(v, (a = v.available ? v.available() : Promise.resolve(true)))
     return a
@@ -696,7 +678,7 @@ async function validateStaged(
   const results: (string | undefined)[][] = targets.map(
     (t) => new Array((t.validators ?? []).length),
   )
-  const byValidator = new Map<Validator, Array<{ i: number; k: number }>>()
+  const byValidator = new Map<StagedCheck, Array<{ i: number; k: number }>>()
   targets.forEach((t, i) =>
     (t.validators ?? []).forEach((v, k) => {
       let list = byValidator.get(v)
@@ -704,7 +686,7 @@ async function validateStaged(
       list.push({ i, k })
     }),
   )
-  const single: Array<{ v: Validator; i: number; k: number }> = []
+  const single: Array<{ v: StagedCheck; i: number; k: number }> = []
   for (const [v, list] of byValidator) {
     if (!(await isAvailable(v))) {
       missing.add(v.name)
