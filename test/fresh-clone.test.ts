@@ -18,10 +18,10 @@ const CORPUS_TESTS = [
   'packages/hosts/test/corpus.test.ts',
   'packages/sudoers/test/corpus.test.ts',
   'packages/sqlfn/test/split.test.ts',
-  'packages/rewrite/test/ini.test.ts',
-  'packages/rewrite/test/json.test.ts',
-  'packages/rewrite/test/php.test.ts',
-  'packages/rewrite/test/php-lint-batch.test.ts',
+  'packages/formats/test/ini.test.ts',
+  'packages/formats/test/json.test.ts',
+  'packages/formats/test/php.test.ts',
+  'packages/formats/test/php-lint-batch.test.ts',
   'test/corpus.test.ts',
 ]
 

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 // Packs every package as it would be published, installs the tarballs with npm into a project
 // outside the workspace, type-checks a consumer against their declarations and runs it.
 const repo = resolve(import.meta.dirname, '..')
-const packages = ['rewrite', 'hosts', 'sudoers', 'sqlfn', 'cli']
+const packages = ['rewrite', 'formats', 'hosts', 'sudoers', 'sqlfn', 'cli']
 const tsc = join(repo, 'node_modules/typescript/bin/tsc')
 const dir = mkdtempSync(join(tmpdir(), 'cutover-pack-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -27,6 +27,8 @@ function sh(cmd: string, args: string[], cwd: string): string {
 }
 
 const CONSUMER = `import { applyEdits, createEngine, textStep, type Edit } from '@cutover/rewrite'
+import { iniStep } from '@cutover/formats'
+import { phpStep } from '@cutover/formats/php'
 import { ensureHost, parseHosts } from '@cutover/hosts'
 import { checkSudoers, ensureRule, parseSudoers } from '@cutover/sudoers'
 import { splitSql } from '@cutover/sqlfn'
@@ -51,7 +53,7 @@ const spec = engine.parseSpec('version: 1\\nsteps:\\n  - text: { files: [x], rep
 
 const io = memoryIo()
 const code = await run(['--version'], io)
-console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, kinds: stepKinds.map((k) => k.name), steps: spec.steps.length, code, version: io.out().trim() }))
+console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim() }))
 `
 
 describe('the packages as published', () => {
@@ -66,6 +68,7 @@ describe('the packages as published', () => {
         .sort()
       expect(tarballs).toEqual([
         'cutover-cli-0.0.0.tgz',
+        'cutover-formats-0.0.0.tgz',
         'cutover-hosts-0.0.0.tgz',
         'cutover-rewrite-0.0.0.tgz',
         'cutover-sqlfn-0.0.0.tgz',
@@ -148,6 +151,7 @@ describe('the packages as published', () => {
         problems: [],
         pieces: ['SELECT 1;', "SELECT 'a;b';"],
         kinds: ['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql'],
+        formats: ['php', 'ini'],
         steps: 1,
         code: 0,
         version: '0.0.0',
@@ -155,6 +159,37 @@ describe('the packages as published', () => {
       expect(sh(join(dir, 'node_modules/.bin/cutover'), ['--help'], dir)).toContain(
         'Usage: cutover',
       )
+    },
+  )
+
+  it(
+    'installing @cutover/hosts brings no format parser (php-parser, ts-morph, jsonc-parser)',
+    { timeout: 300_000 },
+    () => {
+      const here = mkdtempSync(join(dir, 'hosts-only-'))
+      for (const p of ['rewrite', 'hosts'])
+        sh('pnpm', ['pack', '--pack-destination', here], join(repo, 'packages', p))
+      writeFileSync(
+        join(here, 'package.json'),
+        JSON.stringify({
+          name: 'hosts-only',
+          private: true,
+          dependencies: {
+            '@cutover/hosts': 'file:./cutover-hosts-0.0.0.tgz',
+            '@cutover/rewrite': 'file:./cutover-rewrite-0.0.0.tgz',
+          },
+        }),
+      )
+      sh(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+        here,
+      )
+      const installed = readdirSync(join(here, 'node_modules'))
+      expect(installed).toContain('@cutover')
+      expect(
+        installed.filter((n) => ['php-parser', 'ts-morph', 'jsonc-parser'].includes(n)),
+      ).toEqual([])
     },
   )
 })

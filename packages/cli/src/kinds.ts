@@ -7,10 +7,10 @@ import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 
 const lazy: Record<string, () => Promise<StepKind<any>>> = {
   text: async () => (await import('@cutover/rewrite')).textStep,
-  php: async () => (await import('@cutover/rewrite')).phpStep,
-  ini: async () => (await import('@cutover/rewrite')).iniStep,
-  json: async () => (await import('@cutover/rewrite')).jsonStep,
-  js: async () => (await import('@cutover/rewrite')).jsStep,
+  php: async () => (await import('@cutover/formats/php')).phpStep,
+  ini: async () => (await import('@cutover/formats/ini')).iniStep,
+  json: async () => (await import('@cutover/formats/json')).jsonStep,
+  js: async () => (await import('@cutover/formats/js')).jsStep,
   hosts: async () => (await import('@cutover/hosts')).hostsStep,
   sudoers: async () => (await import('@cutover/sudoers')).sudoersStep,
   sql: async () => (await import('@cutover/sqlfn')).sqlStep,

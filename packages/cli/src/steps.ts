@@ -1,5 +1,6 @@
+import { iniStep, jsonStep, jsStep, phpStep } from '@cutover/formats'
 import { hostsStep } from '@cutover/hosts'
-import { iniStep, jsonStep, jsStep, phpStep, textStep, type StepKind } from '@cutover/rewrite'
+import { textStep, type StepKind } from '@cutover/rewrite'
 import { sqlStep } from '@cutover/sqlfn'
 import { sudoersStep } from '@cutover/sudoers'
 

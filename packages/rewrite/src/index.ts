@@ -143,8 +143,9 @@ export {
 } from './transaction/journal.js'
 export { faultsFromEnv, type FaultHook } from './transaction/fault.js'
 export { rollbackLast, type RollbackOptions, type RollbackResult } from './apply/rollback.js'
-// config formats: php, ini, json, js (issue 3)
+// building blocks of the step kinds that rewrite inside literals (those of @cutover/formats)
 export {
+  escapeNeedles,
   literalNeedles,
   literalRules,
   rewriteLiterals,
@@ -154,28 +155,18 @@ export {
   type LiteralRules,
 } from './step/literal-rules.js'
 export {
-  parsePhp,
-  phpEncoding,
-  tokenizePhp,
-  type PhpDocument,
-  type PhpLiteralPart,
-  type PhpQuote,
-  type PhpToken,
-  type PhpUnit,
-} from './formats/php/lex.js'
-export { findAssignments, type PhpAssignment, type PhpValue } from './formats/php/set.js'
-export { hasPhp, phpLint } from './formats/php/lint.js'
-export { phpStep, type PhpOptions } from './formats/php/step.js'
-export {
-  jsonNodeAt,
-  jsonStep,
-  parseJson,
-  type JsonDocument,
-  type JsonOptions,
-} from './formats/json/step.js'
-export { jsStep, parseJs, type JsDocument, type JsOptions } from './formats/js/step.js'
-export { parseIni, type IniDocument, type IniEntry, type IniSpan } from './formats/ini/parse.js'
-export { iniStep, type IniOptions } from './formats/ini/step.js'
+  ValueBuilder,
+  asWritten,
+  firstStartingAt,
+  holds,
+  mergeLeftovers,
+  plainLiteral,
+  rewriteValues,
+  valueLeftovers,
+  type DecodedLiteral,
+  type ValueFixer,
+} from './step/literal-value.js'
+export { describeTimeout, runTool, toolEnv, toolTimeoutMs, type ToolRun } from './fs/tool.js'
 // cutover init: scan a root for addresses and names, write a starter spec (issue 10)
 export {
   INIT_EXCLUDE,

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const cli = join(import.meta.dirname, '../../cli/dist/run.js')
-const rewrite = join(import.meta.dirname, '../dist/index.js')
+const formats = join(import.meta.dirname, '../../formats/dist/index.js')
 
 /** Counts modules of the heavy parsers loaded in a fresh node after running `script`. */
 function heavyLoaded(script: string): number {
@@ -22,7 +22,7 @@ describe('heavy parsers load lazily (build first: npx tsc -b packages/cli)', () 
   it('they load when a step needs them', () => {
     expect(
       heavyLoaded(
-        `import(${JSON.stringify(rewrite)}).then((m) => Promise.all([m.parseJs('x', 'a.js'), m.parsePhp('<?php'), m.parseJson('{}')]))`,
+        `import(${JSON.stringify(formats)}).then((m) => Promise.all([m.parseJs('x', 'a.js'), m.parsePhp('<?php'), m.parseJson('{}')]))`,
       ),
     ).toBeGreaterThan(0)
   })

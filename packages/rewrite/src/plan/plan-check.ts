@@ -93,7 +93,7 @@ export async function checkPlanned(
           new InputError(
             c.target,
             text,
-            [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, name) }],
+            [{ code: 'PLANNED_INVALID', message, range: await locate(text, got[i]!, v) }],
             { values: oldValues, spans },
           ),
         )
@@ -106,40 +106,18 @@ export async function checkPlanned(
 }
 
 /**
- * The place a tool's message names (`on line N`, `:N:`). PHP gives no column: php-parser's
- * parse error column is used when it finds the error on the same line, else the line's first
- * non-blank column (best effort).
+ * The place a tool's message names (`on line N`, `:N:`). When the tool gives no column, the
+ * validator's own `column` (a parser's) is used if it finds the error on that line, else the
+ * line's first non-blank column (best effort).
  */
-async function locate(
-  text: string,
-  message: string,
-  validator: string,
-): Promise<Diagnostic['range']> {
+async function locate(text: string, message: string, v: Validator): Promise<Diagnostic['range']> {
   const m = / on line (\d+)/.exec(message) ?? /:(\d+):/.exec(message)
   if (!m) return { start: 0, end: 0 }
   const line = Number(m[1])
   const start = offsetOfLine(text, line)
-  const col = validator === 'php-lint' ? await phpParserColumn(text, line) : undefined
+  const col = await v.column?.(text, line)
   const at = Math.min(text.length, start + (col ?? /^[ \t]*/.exec(text.slice(start))![0].length))
   return { start: at, end: at }
-}
-
-/** The 0-based column of php-parser's syntax error when it is on `line`. */
-async function phpParserColumn(text: string, line: number): Promise<number | undefined> {
-  try {
-    const m = await import('php-parser')
-    const Engine = (
-      m as unknown as { default: new (o: object) => { parseCode(s: string): unknown } }
-    ).default
-    new Engine({
-      parser: { php8: true, suppressErrors: false },
-      lexer: { short_tags: false },
-    }).parseCode(text)
-  } catch (e) {
-    const err = e as { lineNumber?: number; columnNumber?: number }
-    if (err.lineNumber === line && typeof err.columnNumber === 'number') return err.columnNumber
-  }
-  return undefined
 }
 
 function offsetOfLine(text: string, line: number): number {

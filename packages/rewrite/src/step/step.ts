@@ -49,6 +49,11 @@ export interface Validator {
    * with the same verdicts as `run`; resolves to one result per item, in order.
    */
   runBatch?(items: readonly ValidatorItem[]): Promise<(string | undefined)[]>
+  /**
+   * The 0-based column of the error the tool reported on `line` (1-based) of `text`, for tools
+   * whose messages name a line only (PHP's); undefined when it cannot tell.
+   */
+  column?(text: string, line: number): Promise<number | undefined>
 }
 
 /** A staged file for `Validator.runBatch`: where it is staged, and the target it will become. */

@@ -1,16 +1,16 @@
-import type { Diagnostic } from '../../diff/diagnostic.js'
-import type { Edit } from '../../edit/edit.js'
-import { applyEdits } from '../../edit/edit.js'
 import {
+  applyEdits,
+  type DecodedLiteral,
+  type Diagnostic,
+  type Edit,
   firstStartingAt,
   holds,
+  type Leftover,
   plainLiteral,
   ValueBuilder,
-  type DecodedLiteral,
   type ValueFixer,
-} from '../../step/literal-value.js'
+} from '@cutover/rewrite'
 import { spanAt, tokenizePhp, type PhpDocument, type PhpLiteralPart, type PhpToken } from './lex.js'
-import type { Leftover } from '../../step/step.js'
 
 const SIMPLE: Record<string, string> = {
   n: '\n',

@@ -1,14 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  applyEdits,
-  iniStep,
-  jsonStep,
-  parseIni,
-  parseJson,
-  phpStep,
-  tokenizePhp,
-} from '../src/index.js'
+import { applyEdits } from '@cutover/rewrite'
+import { iniStep, jsonStep, parseIni, parseJson, phpStep, tokenizePhp } from '../src/index.js'
 import { context } from './config-tools.js'
 
 const text = (tokens: string[]) =>

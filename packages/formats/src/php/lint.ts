@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
-import type { Validator, ValidatorItem } from '../../step/step.js'
-import { describeTimeout, runTool, toolEnv, toolTimeoutMs } from '../../fs/tool.js'
+import {
+  describeTimeout,
+  runTool,
+  toolEnv,
+  toolTimeoutMs,
+  type Validator,
+  type ValidatorItem,
+} from '@cutover/rewrite'
 
 const found = new Map<string, Promise<boolean>>()
 
@@ -219,4 +225,23 @@ export const phpLint: Validator = {
     for (let i = 0; i < items.length; i += per) chunks.push(items.slice(i, i + per))
     return (await Promise.all(chunks.map(lintChunk))).flat()
   },
+  column: parserColumn,
+}
+
+/** The 0-based column of php-parser's syntax error when it is on `line` (`php -l` names a line only). */
+async function parserColumn(text: string, line: number): Promise<number | undefined> {
+  try {
+    const m = await import('php-parser')
+    const Engine = (
+      m as unknown as { default: new (o: object) => { parseCode(s: string): unknown } }
+    ).default
+    new Engine({
+      parser: { php8: true, suppressErrors: false },
+      lexer: { short_tags: false },
+    }).parseCode(text)
+  } catch (e) {
+    const err = e as { lineNumber?: number; columnNumber?: number }
+    if (err.lineNumber === line && typeof err.columnNumber === 'number') return err.columnNumber
+  }
+  return undefined
 }

@@ -1,38 +1,35 @@
 import { readFile } from 'node:fs/promises'
-import type { Diagnostic } from '../../diff/diagnostic.js'
-import type { Edit, EncodingName } from '../../edit/edit.js'
-import { scanLeftovers } from '../../step/leftovers.js'
-import { LineIndex } from '../../text/line-index.js'
-import { decodeText } from '../../text/source.js'
-import {
-  escapeNeedles,
-  literalNeedles,
-  literalRules,
-  setEdits,
-  setSchema,
-  type LiteralRegion,
-} from '../../step/literal-rules.js'
 import {
   asWritten,
+  commonKeys,
+  type CommonOptions,
+  type Context,
+  type DecodedLiteral,
+  decodeText,
+  type Diagnostic,
+  type Edit,
+  type EncodingName,
+  escapeNeedles,
   holds,
+  LineIndex,
+  literalNeedles,
+  type LiteralRegion,
+  literalRules,
   mergeLeftovers,
   plainLiteral,
   rewriteValues,
-  valueLeftovers,
-  ValueBuilder,
-  type DecodedLiteral,
-} from '../../step/literal-value.js'
-import { object } from '../../spec/schema.js'
-import {
-  commonKeys,
   ruleKeys,
-  type CommonOptions,
-  type Context,
   type RuleOptions,
+  s,
+  scanLeftovers,
+  setEdits,
+  setSchema,
   type StepKind,
   type Validator,
+  ValueBuilder,
+  valueLeftovers,
   type ValueSpec,
-} from '../../step/step.js'
+} from '@cutover/rewrite'
 
 const JSON_ENCODING: EncodingName[] = ['json']
 
@@ -181,7 +178,7 @@ export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode |
  */
 export const jsonStep: StepKind<JsonOptions> = {
   name: 'json',
-  options: object(
+  options: s.object(
     { ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') },
     { required: ['files'] },
   ),

@@ -1,19 +1,17 @@
-import type { Diagnostic } from '../../diff/diagnostic.js'
-import { scanLeftovers } from '../../step/leftovers.js'
-import {
-  literalNeedles,
-  literalRules,
-  rewriteLiterals,
-  type LiteralRegion,
-} from '../../step/literal-rules.js'
-import { object } from '../../spec/schema.js'
 import {
   commonKeys,
-  ruleKeys,
   type CommonOptions,
+  type Diagnostic,
+  literalNeedles,
+  type LiteralRegion,
+  literalRules,
+  rewriteLiterals,
+  ruleKeys,
   type RuleOptions,
+  s,
+  scanLeftovers,
   type StepKind,
-} from '../../step/step.js'
+} from '@cutover/rewrite'
 
 type Ts = typeof import('ts-morph').ts
 type TsNode = import('ts-morph').ts.Node
@@ -96,7 +94,7 @@ export async function parseJs(text: string, path: string): Promise<JsDocument> {
  */
 export const jsStep: StepKind<JsOptions> = {
   name: 'js',
-  options: object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
+  options: s.object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
   needles: (o, ctx) => literalNeedles(o, ctx),
   async plan(file, o, ctx) {
     const doc = await parseJs(file.text, file.path)

@@ -9,7 +9,7 @@ import {
   type Context,
   type StepKind,
   type StepResult,
-} from '../src/index.js'
+} from '@cutover/rewrite'
 
 const cache = new Map<string, boolean>()
 

@@ -1,25 +1,24 @@
-import type { Diagnostic } from '../../diff/diagnostic.js'
-import type { Edit, EncodingName } from '../../edit/edit.js'
-import { parseIni, type IniDocument, type IniEntry, type IniSpan } from './parse.js'
-import { scanLeftovers } from '../../step/leftovers.js'
-import {
-  literalNeedles,
-  literalRules,
-  rewriteLiterals,
-  setEdits,
-  setSchema,
-  type LiteralRegion,
-} from '../../step/literal-rules.js'
-import { object, oneOf } from '../../spec/schema.js'
 import {
   commonKeys,
-  ruleKeys,
   type CommonOptions,
   type Context,
+  type Diagnostic,
+  type Edit,
+  type EncodingName,
+  literalNeedles,
+  type LiteralRegion,
+  literalRules,
+  rewriteLiterals,
+  ruleKeys,
   type RuleOptions,
+  s,
+  scanLeftovers,
+  setEdits,
+  setSchema,
   type StepKind,
   type ValueSpec,
-} from '../../step/step.js'
+} from '@cutover/rewrite'
+import { parseIni, type IniDocument, type IniEntry, type IniSpan } from './parse.js'
 
 /** Options of the `ini` step. */
 export type IniOptions = CommonOptions &
@@ -49,12 +48,12 @@ const encodingOf = (e: IniEntry, shell: boolean): EncodingName[] =>
  */
 export const iniStep: StepKind<IniOptions> = {
   name: 'ini',
-  options: object(
+  options: s.object(
     {
       ...commonKeys,
       ...ruleKeys,
       set: setSchema('a section.key (or a key before any section)'),
-      quote: oneOf(['auto', 'never'] as const),
+      quote: s.oneOf(['auto', 'never'] as const),
     },
     { required: ['files'] },
   ),

@@ -1,34 +1,31 @@
-import type { Diagnostic } from '../../diff/diagnostic.js'
-import type { Edit, EncodingName } from '../../edit/edit.js'
-import { encodeValue } from '../../edit/encode.js'
-import { scanLeftovers } from '../../step/leftovers.js'
 import {
+  asWritten,
+  commonKeys,
+  type CommonOptions,
+  type Context,
+  type Diagnostic,
+  type Edit,
+  encodeValue,
+  type EncodingName,
   escapeNeedles,
   literalNeedles,
   literalRules,
-  setEdits,
-  setSchema,
-} from '../../step/literal-rules.js'
-import {
-  asWritten,
   mergeLeftovers,
   rewriteValues,
+  ruleKeys,
+  type RuleOptions,
+  s,
+  scanLeftovers,
+  setEdits,
+  setSchema,
+  type StepKind,
   valueLeftovers,
-} from '../../step/literal-value.js'
+  type ValueSpec,
+} from '@cutover/rewrite'
 import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './lex.js'
 import { phpLint } from './lint.js'
 import { findAssignments } from './set.js'
 import { checkInterpolation, closesHeredoc, decodePhpPart, fixInterpolation } from './value.js'
-import { object } from '../../spec/schema.js'
-import {
-  commonKeys,
-  ruleKeys,
-  type CommonOptions,
-  type Context,
-  type RuleOptions,
-  type StepKind,
-  type ValueSpec,
-} from '../../step/step.js'
 
 /** Options of the `php` step. */
 export type PhpOptions = CommonOptions &
@@ -60,7 +57,7 @@ const PHP_NAMED_ESCAPES: Record<string, string> = {
  */
 export const phpStep: StepKind<PhpOptions> = {
   name: 'php',
-  options: object(
+  options: s.object(
     { ...commonKeys, ...ruleKeys, set: setSchema('a constant, array key or variable name') },
     { required: ['files'] },
   ),

@@ -1,4 +1,4 @@
-import type { EncodingName } from '../../edit/edit.js'
+import type { EncodingName } from '@cutover/rewrite'
 
 /** One PHP token with its offsets into the decoded text; single-character tokens have `type` equal to their text. */
 export interface PhpToken {

@@ -1,0 +1,1 @@
+export { jsStep, parseJs, type JsDocument, type JsOptions } from './step.js'

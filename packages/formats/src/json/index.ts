@@ -1,0 +1,1 @@
+export { jsonNodeAt, jsonStep, parseJson, type JsonDocument, type JsonOptions } from './step.js'
