@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,6 +7,7 @@ import { structuredPatch } from 'diff'
 import { describe, expect, it } from 'vitest'
 import { createEngine, textStep, unifiedDiff } from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
+import { fileReader } from '../src/plan/reader.js'
 
 describe('Prefilter', () => {
   it('reports each group that has a needle, prefixes included, as UTF-8 and as latin1 bytes', () => {
@@ -16,6 +19,40 @@ describe('Prefilter', () => {
     expect(scan(Buffer.from('au café', 'latin1'))).toEqual([false, false, true, false, false])
     expect(scan(Buffer.from('10.0.10.1x café absen'))).toEqual([false, false, true, false, false])
     expect(new Prefilter([[''], []]).scan(Buffer.from('anything'))).toEqual([false, false])
+  })
+})
+
+describe('the reader of a plan', () => {
+  it('runs from its source alone, as a reader thread runs it, and sorts each file out', () => {
+    const root = mkdtempSync(join(tmpdir(), 'cutover-reader-'))
+    writeFileSync(join(root, 'hot'), 'db 10.0.10.48\n')
+    writeFileSync(join(root, 'cold'), 'nothing here\n')
+    writeFileSync(join(root, 'big'), 'x'.repeat(200))
+    execFileSync('mkfifo', [join(root, 'fifo')])
+    const prefilter = new Prefilter([[], ['10.0.10.48']])
+    const data = {
+      ...prefilter.tables(),
+      size: prefilter.size,
+      profiles: [{ groups: [1], always: false }],
+      maxSize: 100,
+    }
+    // evaluated where no name of its module is in scope: a name from outside its body would throw
+    const make = new Function('load', 'data', `return (${fileReader.toString()})(load, data)`)
+    const read = make(createRequire(import.meta.url), data) as ReturnType<typeof fileReader>
+    const names = ['hot', 'cold', 'big', 'fifo']
+    const reply = read({
+      first: 10,
+      paths: names.map((n) => join(root, n)),
+      profileOf: new Int32Array(names.length),
+    })
+    expect([...reply.skipped]).toEqual([11])
+    expect(reply.results.map((r) => [names[r.i - 10], r.kind, r.size])).toEqual([
+      ['hot', 'read', undefined],
+      ['big', 'too-large', 200],
+      ['fifo', 'not-file', undefined],
+    ])
+    expect(Buffer.from(reply.results[0]!.bytes!).toString()).toBe('db 10.0.10.48\n')
+    expect(reply.results[0]!.found).toEqual([false, true])
   })
 })
 

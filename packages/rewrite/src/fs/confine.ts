@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs'
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs'
 import { posix } from 'node:path'
 import { CutoverError } from '../errors.js'
 
@@ -218,27 +218,4 @@ export function defaultStateDir(root: string): string {
     return posix.resolve(root, 'var/lib/cutover')
   }
   return resolver.resolve('var/lib/cutover', { missingTail: true })!.real
-}
-
-let procFd: boolean | undefined
-
-/**
- * Throws `TARGET_MOVED` unless the file open as `fd` was opened at `path` (a link-free path in
- * the root): a directory on the way swapped for a link since it was resolved would have led the
- * open elsewhere, maybe out of the root. The kernel says where (`/proc/self/fd/N`); without
- * /proc, nothing is checked.
- */
-export function assertOpenedAt(fd: number, path: string): void {
-  if (!(procFd ??= existsSync('/proc/self/fd'))) return
-  let at: string
-  try {
-    at = readlinkSync(`/proc/self/fd/${fd}`)
-  } catch {
-    return
-  }
-  if (at !== path)
-    throw new CutoverError(
-      'TARGET_MOVED',
-      `${path}: a directory on its path changed while it was read (it led to ${at}); nothing outside the root is read: plan again`,
-    )
 }

@@ -1,21 +1,12 @@
-import { isAscii } from 'node:buffer'
 import picomatch from 'picomatch'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { randomBytes } from 'node:crypto'
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  readSync,
-} from 'node:fs'
+import { lstatSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { hashText, positionsOf } from '../text/big-text.js'
 import { diffStat, unifiedDiff } from '../diff/diff.js'
-import { assertOpenedAt, OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
+import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
 import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
 import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
 import { CutoverError, InputError, SpecError } from '../errors.js'
@@ -25,7 +16,7 @@ import { boundaryFor, Matcher } from '../match/match.js'
 import { plannedOnce, type AppliedOnce, type OnceNote, type TargetOnce } from './once.js'
 import { checkPlanned } from './plan-check.js'
 import { Prefilter } from '../match/prefilter.js'
-import { readInThreads, type ReadProfile } from './read-pool.js'
+import { readFiles, type ReadOutcome, type ReadProfile } from './reader.js'
 import { SecretStore, type SecretRecord } from '../spec/secrets.js'
 import {
   credentialSpans,
@@ -291,7 +282,7 @@ async function planLinksOnce(
   where: ReadonlyMap<string, Resolved>,
   byFile: ReadonlyMap<string, ActiveStep[]>,
   result: { changes: FileChange[]; leftovers: PlannedLeftover[]; notes: PlanNote[] },
-  plan: (target: string, read: ReadFile) => Promise<FileResult>,
+  plan: (target: string, real: string, steps: ActiveStep[]) => Promise<FileResult>,
 ): Promise<void> {
   const touched = [
     ...new Set([...result.changes.map((c) => c.target), ...result.leftovers.map((l) => l.target)]),
@@ -319,15 +310,7 @@ async function planLinksOnce(
     if (drop.has(kept)) {
       // the paths had different steps: the file is planned again with all of them
       // `real` has no link in it: one put on it since is not followed
-      const fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
-      let read: ReadFile
-      try {
-        assertOpenedAt(fd, real)
-        read = { mode: fstatSync(fd).mode, bytes: readFileSync(fd), steps, run: steps }
-      } finally {
-        closeSync(fd)
-      }
-      const r = await plan(kept, read)
+      const r = await plan(kept, real, steps)
       if (r.error) throw r.error
       if (r.change) result.changes.push(r.change)
       result.leftovers.push(...r.leftovers)
@@ -465,8 +448,8 @@ async function planSpec(
   const files = await scope(run)
   const found = await readAndPlan(run, files)
   await checkEdits(run, found)
-  await planLinksOnce(run.resolver, files.where, files.byFile, found, (target, read) =>
-    planRead(target, read, run.ctx, run.secrets, o.applied?.get(target)),
+  await planLinksOnce(run.resolver, files.where, files.byFile, found, (target, real, steps) =>
+    planAgain(run, target, real, steps),
   )
   placeLinks(files.where, found)
   return finish(run, files, found)
@@ -483,6 +466,8 @@ interface Planning {
   resolver: RootResolver
   ctx: Context
   active: ActiveStep[]
+  /** The needles of the steps and the leftover literals, made when the first file is read. */
+  prefilter?: Prefilter
 }
 
 /** The files in scope: which steps run on each, the files to create, where each is in the root. */
@@ -712,12 +697,11 @@ async function readAndPlan(run: Planning, s: Scope): Promise<Planned> {
   const present = targets.filter((t) => where.get(t)?.exists)
   if (present.length < targets.length)
     for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
-  const plan = (target: string, read: ReadFile) =>
-    planRead(target, read, ctx, secrets, o.applied?.get(target))
-  await readFiles(run, s, present, plan, finish)
+  await readTargets(run, s, present, finish)
   for (const [target, mode] of creates) {
     const steps = byFile.get(target)!
-    finish(target, await plan(target, { mode, bytes: EMPTY, steps, run: steps, created: true }))
+    const read = { mode, bytes: EMPTY, steps, run: steps, created: true }
+    finish(target, await planRead(target, read, ctx, secrets, undefined))
   }
   return out
 }
@@ -813,79 +797,93 @@ function finish(run: Planning, s: Scope, p: Planned): Plan {
  * Reads and prefilters the present targets and plans those that hold a needle, each given to
  * `finish`: on reader threads for a large tree (or as `threads` says), else on this thread.
  */
-async function readFiles(
+async function readTargets(
   run: Planning,
   s: Scope,
   present: readonly string[],
-  plan: (target: string, read: ReadFile) => Promise<FileResult>,
   finish: (target: string, r: FileResult) => void,
 ): Promise<void> {
   const { o } = run
-  const limit = o.concurrency ?? 16
-  const maxSize = o.maxFileSize ?? MAX_FILE_SIZE
   const threads =
     o.threads ?? (s.targets.length >= THREADS_FROM ? Math.min(2, availableParallelism()) : 0)
-  const prefilter = planPrefilter(run)
-  const real = (t: string) => s.where.get(t)!.real
-  if (threads > 0) {
-    // reader threads open, read and prefilter; this thread plans the files that hold a needle
-    const profiles: ReadProfile[] = []
-    const profileOf = new Map<string, number>()
-    const files = present.map((path) => {
-      const steps = s.byFile.get(path)!
-      const key = steps.map((a) => a.group).join(',')
-      let profile = profileOf.get(key)
-      if (profile === undefined) {
-        profileOf.set(key, (profile = profiles.length))
-        profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
-      }
-      return { path: real(path), profile }
-    })
-    await readInThreads(
-      run.root,
-      files,
-      profiles,
-      prefilter,
-      { threads, limit, maxSize },
-      (i, outcome) => {
-        const target = present[i]!
-        const steps = s.byFile.get(target)!
-        if (outcome.kind === 'not-file') return finish(target, NOT_FILE)
-        if (outcome.kind === 'too-large') return finish(target, tooLarge(outcome.size))
-        if (outcome.kind === 'skip') return finish(target, NOTHING)
-        const read = afterScan(outcome.bytes, outcome.mode, outcome.found, steps)
-        if ('why' in read) return finish(target, read)
-        return plan(target, read).then((r) => finish(target, r))
-      },
-    ).catch((e: NodeJS.ErrnoException) => {
-      // a reader thread's refusal, as the reading on this thread gives it
+  // the files with the same steps share a profile: the groups of their needles
+  const profiles: ReadProfile[] = []
+  const profileOf = new Map<string, number>()
+  const files = present.map((path) => {
+    const steps = s.byFile.get(path)!
+    const key = steps.map((a) => a.group).join(',')
+    let profile = profileOf.get(key)
+    if (profile === undefined) {
+      profileOf.set(key, (profile = profiles.length))
+      profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
+    }
+    return { path: s.where.get(path)!.real, profile }
+  })
+  await read(run, files, profiles, threads, (i, outcome) => {
+    const target = present[i]!
+    const r = readResult(outcome, s.byFile.get(target)!)
+    if ('why' in r) return finish(target, r)
+    return planRead(target, r, run.ctx, run.secrets, o.applied?.get(target)).then((p) =>
+      finish(target, p),
+    )
+  })
+}
+
+/** Reads a file planned again for the links to it, whole, and plans it with `steps`. */
+async function planAgain(
+  run: Planning,
+  target: string,
+  real: string,
+  steps: ActiveStep[],
+): Promise<FileResult> {
+  let result: FileResult = NOT_FILE
+  await read(run, [{ path: real, profile: 0 }], [{ groups: [], always: true }], 0, (_, outcome) => {
+    if (outcome.kind !== 'read') return void (result = readResult(outcome, steps) as FileResult)
+    const { mode, bytes, text } = outcome
+    const file: ReadFile = {
+      mode,
+      bytes,
+      steps,
+      run: steps,
+      ...(text === undefined ? {} : { text }),
+    }
+    return planRead(target, file, run.ctx, run.secrets, run.o.applied?.get(target)).then(
+      (p) => void (result = p),
+    )
+  })
+  return result
+}
+
+/** Reads files with the plan's prefilter and limits; a reader thread's refusal as this thread gives it. */
+async function read(
+  run: Planning,
+  files: ReadonlyArray<{ path: string; profile: number }>,
+  profiles: readonly ReadProfile[],
+  threads: number,
+  each: (i: number, outcome: ReadOutcome) => void | Promise<void>,
+): Promise<void> {
+  const limit = run.o.concurrency ?? 16
+  const maxSize = run.o.maxFileSize ?? MAX_FILE_SIZE
+  run.prefilter ??= planPrefilter(run)
+  await readFiles(files, profiles, run.prefilter, { threads, limit, maxSize }, each).catch(
+    (e: NodeJS.ErrnoException) => {
       throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError)
         ? new CutoverError('TARGET_MOVED', e.message)
         : e
-    })
-    return
-  }
-  // Otherwise files are read synchronously one after another (no thread-pool round trips per
-  // file) and prefiltered on their raw bytes; the few that hold a needle are planned concurrently.
-  const scratch: Scratch = { buf: Buffer.allocUnsafe(1 << 16) }
-  const inflight = new Set<Promise<void>>()
-  for (let i = 0; i < present.length; i++) {
-    if (i % 256 === 255) await new Promise((r) => setImmediate(r))
-    const target = present[i]!
-    const read = readTarget(real(target), s.byFile.get(target)!, prefilter, scratch, maxSize)
-    if ('why' in read) {
-      finish(target, read)
-      continue
-    }
-    const p: Promise<void> = plan(target, read).then((r) => {
-      inflight.delete(p)
-      finish(target, r)
-    })
-    p.catch(() => {})
-    inflight.add(p)
-    if (inflight.size >= limit) await Promise.race(inflight)
-  }
-  await Promise.all(inflight)
+    },
+  )
+}
+
+/** What a read gives planning: a result without planning, or the file and the steps to run on it. */
+function readResult(outcome: ReadOutcome, steps: ActiveStep[]): FileResult | ReadFile {
+  if (outcome.kind === 'not-file') return NOT_FILE
+  if (outcome.kind === 'too-large') return tooLarge(outcome.size)
+  if (outcome.kind === 'skip') return NOTHING
+  const { bytes, mode, found, text } = outcome
+  const hasLeftoverNeedle = found[0]!
+  const run = steps.filter((s) => s.always || hasLeftoverNeedle || found[s.group])
+  if (run.length === 0 && !hasLeftoverNeedle) return NOTHING
+  return { mode, bytes, steps, run, ...(text === undefined ? {} : { text }) }
 }
 
 /** The prefilter of a plan: group 0, the leftover literals; group i, the needles of active[i - 1]. */
@@ -979,95 +977,6 @@ const NOTHING: FileResult = {
 }
 /** From how many files on, a plan reads them on worker threads. */
 const THREADS_FROM = 4096
-/** Files larger than this are read into a buffer of their own. */
-const LARGE = 1 << 20
-
-/** A reusable read buffer, grown to the largest file read. */
-interface Scratch {
-  buf: Buffer
-}
-
-/**
- * Reads a target and prefilters its raw bytes: a file holding no needle of its steps (nor a
- * leftover literal) is skipped without decoding, and only its stats were kept. Opened
- * non-blocking so that a FIFO in the tree is reported, not waited on.
- */
-function readTarget(
-  path: string,
-  steps: ActiveStep[],
-  prefilter: Prefilter,
-  scratch: Scratch,
-  maxSize: number,
-): FileResult | ReadFile {
-  // `path` has no link in it: one put there since is not followed (the open fails)
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
-  try {
-    assertOpenedAt(fd, path)
-    const size = fstatSync(fd).size
-    if (size > maxSize) return tooLarge(size)
-    const got = readAll(fd, scratch)
-    if (!got) return NOT_FILE
-    const bytes = got.buf.subarray(0, got.length)
-    // a large ASCII file is decoded first and prefiltered on its text: the scan of its bytes would
-    // make a latin1 copy of the same characters
-    const text = got.buf !== scratch.buf && isAscii(bytes) ? bytes.toString('latin1') : undefined
-    const found =
-      text === undefined ? prefilter.scan(got.buf, got.length) : prefilter.scanLatin1(text)
-    const read = afterScan(bytes, 0, found, steps, got.buf === scratch.buf)
-    if (!('why' in read) && text !== undefined) read.text = text
-    // the permission bits are needed only for a file that may change
-    if (!('why' in read)) read.mode = fstatSync(fd).mode
-    return read
-  } finally {
-    closeSync(fd)
-  }
-}
-
-/**
- * Reads an open file to its end, into the scratch buffer or, past {@link LARGE}, a buffer of its
- * own (kept, not copied), so the scratch buffer stays small. Discovery lists regular files
- * only; one that is not (any more) gives undefined.
- */
-function readAll(fd: number, scratch: Scratch): { buf: Buffer; length: number } | undefined {
-  let buf = scratch.buf
-  let length = 0
-  for (;;) {
-    if (length === buf.length) {
-      const size = fstatSync(fd).size
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, size + 1))
-      buf.copy(bigger, 0, 0, length)
-      buf = bigger
-      if (bigger.length <= LARGE) scratch.buf = bigger
-    }
-    const want = buf.length - length
-    let n: number
-    try {
-      n = readSync(fd, buf, length, want, null)
-    } catch (e) {
-      if (!fstatSync(fd).isFile()) return undefined
-      throw e
-    }
-    length += n
-    // a short read is the end of a regular file
-    if (n < want) break
-  }
-  if (length === 0 && !fstatSync(fd).isFile()) return undefined
-  return { buf, length }
-}
-
-/** The steps to run on a file given which needle groups it holds; `copy` when `bytes` is reused. */
-function afterScan(
-  bytes: Buffer,
-  mode: number,
-  found: readonly boolean[],
-  steps: ActiveStep[],
-  copy = false,
-): FileResult | ReadFile {
-  const hasLeftoverNeedle = found[0]!
-  const run = steps.filter((s) => s.always || hasLeftoverNeedle || found[s.group])
-  if (run.length === 0 && !hasLeftoverNeedle) return NOTHING
-  return { mode, bytes: copy ? Buffer.from(bytes) : bytes, steps, run }
-}
 
 async function planRead(
   target: string,

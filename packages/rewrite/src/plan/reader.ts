@@ -1,0 +1,369 @@
+import type * as Fs from 'node:fs'
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
+import type { Prefilter } from '../match/prefilter.js'
+
+/**
+ * What reading found for one file: not a regular file, over the size limit, nothing to look at
+ * (no needle of its groups and no step that always plans), or its bytes, permission bits and which
+ * groups have a needle in it; `text` is its latin1 view when that was made anyway (a large ASCII
+ * file, decoded once for the scan).
+ */
+export type ReadOutcome =
+  | { kind: 'not-file' }
+  | { kind: 'skip' }
+  | { kind: 'too-large'; size: number }
+  | { kind: 'read'; bytes: Buffer; mode: number; found: boolean[]; text?: string }
+
+const SKIP: ReadOutcome = Object.freeze({ kind: 'skip' })
+
+/** The needle groups a file's steps use, and whether one of them plans every file. */
+export interface ReadProfile {
+  groups: number[]
+  always: boolean
+}
+
+/** What a reader is given once: the prefilter's tables, the profiles and the size limit. */
+interface ReaderData {
+  source: string | undefined
+  groupsOf: Array<[string, number[]]>
+  size: number
+  profiles: readonly ReadProfile[]
+  maxSize: number
+}
+
+/** Files to read: absolute paths with no link in them, and the profile of each. */
+interface Chunk {
+  first: number
+  paths: string[]
+  profileOf: Int32Array
+}
+
+/**
+ * The answer for a chunk: the files with nothing to look at as a list of indices (most of a
+ * tree: no object each), the others one by one.
+ */
+interface Reply {
+  skipped: Int32Array
+  results: Array<{
+    i: number
+    kind: 'not-file' | 'read' | 'too-large'
+    bytes?: Uint8Array
+    text?: string
+    mode?: number
+    size?: number
+    found?: boolean[]
+  }>
+}
+
+/**
+ * The one reader of a plan's files, run on this thread or, as its source, on a reader thread: so
+ * it uses no import and no name from outside its body but what it is given (`load`, the `require` of its place, and `data`).
+ * Each file is opened non-blocking and without following a link (a FIFO in the tree is reported,
+ * not waited on; a link put on the path since is not followed), refused when a directory on its
+ * path was swapped for a link since it was resolved (`TARGET_MOVED`) or when it is over the size
+ * limit, read into a reused buffer (a file over 1 MiB into one of its own, kept, not copied) and
+ * prefiltered on its raw bytes viewed as latin1.
+ */
+export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chunk) => Reply {
+  const fs = load('node:fs') as typeof Fs
+  const { isAscii } = load('node:buffer') as { isAscii: (b: Uint8Array) => boolean }
+  const { source, groupsOf, size, profiles, maxSize } = data
+  const re = source === undefined ? undefined : new RegExp(source, 'g')
+  const groups = new Map(groupsOf)
+  const proc = fs.existsSync('/proc/self/fd')
+  const LARGE = 1 << 20
+  let scratch = Buffer.allocUnsafe(1 << 16)
+
+  /**
+   * Throws `TARGET_MOVED` unless the file open as `fd` was opened at `path` (a link-free path in
+   * the root): a directory on the way swapped for a link since it was resolved would have led the
+   * open elsewhere, maybe out of the root. The kernel says where (`/proc/self/fd/N`); without
+   * /proc, nothing is checked.
+   */
+  function checkPlace(fd: number, path: string): void {
+    if (!proc) return
+    let at: string
+    try {
+      at = fs.readlinkSync(`/proc/self/fd/${fd}`)
+    } catch {
+      return
+    }
+    if (at !== path) {
+      const message = `${path}: a directory on its path changed while it was read (it led to ${at}); nothing outside the root is read: plan again`
+      throw Object.assign(new Error(message), { code: 'TARGET_MOVED' })
+    }
+  }
+
+  /** Reads an open file to its end; undefined when it is not a regular file (any more). */
+  function readAll(fd: number): { buf: Buffer; length: number } | undefined {
+    let buf = scratch
+    let length = 0
+    for (;;) {
+      if (length === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, fs.fstatSync(fd).size + 1))
+        buf.copy(bigger, 0, 0, length)
+        buf = bigger
+        if (bigger.length <= LARGE) scratch = bigger
+      }
+      const want = buf.length - length
+      let n: number
+      try {
+        n = fs.readSync(fd, buf, length, want, null)
+      } catch (e) {
+        if (!fs.fstatSync(fd).isFile()) return undefined
+        throw e
+      }
+      length += n
+      // a short read is the end of a regular file
+      if (n < want) break
+    }
+    if (length === 0 && !fs.fstatSync(fd).isFile()) return undefined
+    return { buf, length }
+  }
+
+  /** Which groups have a needle in `text` (the bytes as latin1). */
+  function scan(text: string): boolean[] {
+    const found = new Array<boolean>(size).fill(false)
+    if (!re) return found
+    let missing = size
+    re.lastIndex = 0
+    for (let m = re.exec(text); m && missing > 0; m = re.exec(text)) {
+      for (const g of groups.get(m[0])!) {
+        if (!found[g]) {
+          found[g] = true
+          missing--
+        }
+      }
+      re.lastIndex = m.index + 1
+    }
+    return found
+  }
+
+  function readOne(path: string, profile: ReadProfile, i: number): Reply['results'][number] | 0 {
+    const fd = fs.openSync(
+      path,
+      fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW,
+    )
+    try {
+      checkPlace(fd, path)
+      const bytes = fs.fstatSync(fd).size
+      if (bytes > maxSize) return { i, kind: 'too-large', size: bytes }
+      const got = readAll(fd)
+      if (!got) return { i, kind: 'not-file' }
+      const own = got.buf !== scratch
+      const view = got.buf.subarray(0, got.length)
+      // a large ASCII file is decoded first and scanned as that text: planning reuses it
+      const text = own && isAscii(view) ? view.toString('latin1') : undefined
+      const found = scan(text ?? got.buf.toString('latin1', 0, got.length))
+      if (!profile.always && !found[0] && !profile.groups.some((g) => found[g])) return 0
+      // the permission bits are needed only for a file that may change
+      const mode = fs.fstatSync(fd).mode
+      return { i, kind: 'read', bytes: own ? view : new Uint8Array(view), mode, found, text }
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+
+  return ({ first, paths, profileOf }) => {
+    const results: Reply['results'] = []
+    const skipped = new Int32Array(paths.length)
+    let skips = 0
+    for (let k = 0; k < paths.length; k++) {
+      const r = readOne(paths[k]!, profiles[profileOf[k]!]!, first + k)
+      if (r === 0) skipped[skips++] = first + k
+      else results.push(r)
+    }
+    return { skipped: skipped.slice(0, skips), results }
+  }
+}
+
+/** Reads chunks of files somewhere: on this thread or on a reader thread. */
+interface ChunkReader {
+  /** How many files a chunk has. */
+  size: number
+  /** Reads a chunk; `answer` is given what was read, at once or in parts. */
+  read(chunk: Chunk, answer: (reply: Reply) => void): Promise<void>
+  close(): Promise<unknown>
+}
+
+/**
+ * The reader on this thread: a chunk waits for the event loop's turn, then each file is read and
+ * answered at once (its planning starts before the next file is read, as a file that holds a
+ * needle is planned soon after it was read).
+ */
+function hereReader(data: ReaderData): ChunkReader {
+  const read = fileReader(createRequire(import.meta.url), data)
+  return {
+    size: 16,
+    read: ({ first, paths, profileOf }, answer) =>
+      new Promise((done, fail) =>
+        setImmediate(() => {
+          try {
+            paths.forEach((path, k) =>
+              answer(
+                read({ first: first + k, paths: [path], profileOf: profileOf.subarray(k, k + 1) }),
+              ),
+            )
+            done()
+          } catch (e) {
+            fail(e)
+          }
+        }),
+      ),
+    close: () => Promise.resolve(),
+  }
+}
+
+// A reader thread runs the source of `fileReader` (as a script: the same from sources and dist);
+// the answer's buffers are moved, not copied.
+const THREAD = `
+const { parentPort, workerData } = require('node:worker_threads')
+const read = (${fileReader.toString()})(require, workerData)
+parentPort.on('message', (chunk) => {
+  let reply
+  try {
+    reply = read(chunk)
+  } catch (e) {
+    const { message, code, syscall, path, errno } = e
+    return parentPort.postMessage({ error: { message, code, syscall, path, errno } })
+  }
+  const moved = [reply.skipped.buffer]
+  for (const r of reply.results) if (r.bytes) moved.push(r.bytes.buffer)
+  parentPort.postMessage({ reply }, [...new Set(moved)])
+})
+`
+
+/** A reader thread: a chunk is sent to it and its answer (or its error, as fs threw it) awaited. */
+function threadReader(data: ReaderData): ChunkReader {
+  const worker = new Worker(THREAD, { eval: true, workerData: data })
+  let pending:
+    { done: () => void; fail: (e: unknown) => void; answer: (r: Reply) => void } | undefined
+  let broken: unknown
+  worker.on('message', (m: { reply?: Reply; error?: Record<string, unknown> }) => {
+    const p = pending!
+    pending = undefined
+    if (m.error) return p.fail(Object.assign(new Error(String(m.error.message)), m.error))
+    p.answer(m.reply!)
+    p.done()
+  })
+  worker.on('error', (e) => {
+    broken = e
+    pending?.fail(e)
+  })
+  return {
+    size: 256,
+    read: (chunk, answer) =>
+      new Promise((done, fail) => {
+        if (broken !== undefined) return fail(broken)
+        pending = { done, fail, answer }
+        worker.postMessage(chunk, [chunk.profileOf.buffer as ArrayBuffer])
+      }),
+    close: () => worker.terminate(),
+  }
+}
+
+/**
+ * Reads and prefilters files, in chunks, on this thread (`threads` 0) or on `threads` reader
+ * threads, so that opening, reading and scanning a large tree run beside the planning of the
+ * few files that hold a needle. `each` receives every file's outcome (in no particular order);
+ * at most `limit` of the promises it returns are pending before more files are read. Rejects
+ * with the first read error, as `fs` threw it, or the first rejection of `each`.
+ */
+export async function readFiles(
+  files: ReadonlyArray<{ path: string; profile: number }>,
+  profiles: readonly ReadProfile[],
+  prefilter: Prefilter,
+  options: { threads: number; limit: number; maxSize: number },
+  each: (index: number, outcome: ReadOutcome) => void | Promise<void>,
+): Promise<void> {
+  const data: ReaderData = {
+    ...prefilter.tables(),
+    size: prefilter.size,
+    profiles,
+    maxSize: options.maxSize,
+  }
+  const readers =
+    options.threads > 0
+      ? Array.from({ length: options.threads }, () => threadReader(data))
+      : [hereReader(data)]
+  try {
+    await pump(readers, files, options.limit, each)
+  } finally {
+    await Promise.all(readers.map((r) => r.close()))
+  }
+}
+
+/** Gives chunks of `files` to the idle readers while fewer than `limit` plans are pending. */
+function pump(
+  readers: ChunkReader[],
+  files: ReadonlyArray<{ path: string; profile: number }>,
+  limit: number,
+  each: (index: number, outcome: ReadOutcome) => void | Promise<void>,
+): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    let next = 0
+    let busy = 0
+    let inflight = 0
+    let failed = false
+    const idle = [...readers]
+    const stop = (e: unknown) => {
+      if (!failed) fail(e)
+      failed = true
+    }
+    const answer = (reply: Reply) => {
+      if (failed) return
+      for (const [i, outcome] of outcomes(reply)) {
+        let p: void | Promise<void>
+        try {
+          p = each(i, outcome)
+        } catch (e) {
+          return stop(e)
+        }
+        if (p) {
+          inflight++
+          p.then(() => {
+            inflight--
+            send()
+          }, stop)
+        }
+      }
+    }
+    const answered = (reader: ChunkReader) => {
+      busy--
+      idle.push(reader)
+      send()
+    }
+    const send = () => {
+      if (failed) return
+      while (idle.length && next < files.length && inflight < limit) {
+        const reader = idle.pop()!
+        const first = next
+        next = Math.min(files.length, next + reader.size)
+        const paths: string[] = []
+        const profileOf = new Int32Array(next - first)
+        for (let i = first; i < next; i++) {
+          paths.push(files[i]!.path)
+          profileOf[i - first] = files[i]!.profile
+        }
+        busy++
+        reader.read({ first, paths, profileOf }, answer).then(() => answered(reader), stop)
+      }
+      if (next >= files.length && busy === 0 && inflight === 0) done()
+    }
+    send()
+  })
+}
+
+/** The outcome of each file of a chunk's answer. */
+function* outcomes(reply: Reply): Generator<[number, ReadOutcome]> {
+  for (const i of reply.skipped) yield [i, SKIP]
+  for (const r of reply.results) {
+    if (r.kind === 'read') {
+      const bytes = Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength)
+      const read = { kind: 'read' as const, bytes, mode: r.mode!, found: r.found! }
+      yield [r.i, r.text === undefined ? read : { ...read, text: r.text }]
+    } else
+      yield [r.i, r.kind === 'too-large' ? { kind: 'too-large', size: r.size! } : { kind: r.kind }]
+  }
+}
