@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CORPUS, corpusPath, manifestFiles } from './corpus.js'
+import { CORPUS, corpusPath, manifestFiles } from '@cutover/test-kit'
 
 const repo = join(import.meta.dirname, '..')
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 
 // Sensitive values through the built binary (issue 15 §2, issue 14 medium and low points).
@@ -382,14 +383,6 @@ steps:
 describe('a validator that rejects a file at apply', () => {
   // php -l quotes the unexpected token (cut after 30 characters), visudo the whole line: the
   // plan was saved where php was missing (its lint at plan time was skipped), then applied
-  function need(tool: string): boolean {
-    const found =
-      spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], {
-        stdio: 'ignore',
-      }).status === 0
-    if (!found && process.env.CI === 'true') throw new Error(`${tool} missing (required in CI)`)
-    return found
-  }
   const LONG = 'AVeryLongOldPasswordThatIsMoreThan30Chars'
 
   it.runIf(need('php') && need('visudo'))(
@@ -484,10 +477,7 @@ steps:
     expect(warned.out).not.toContain('/usr/bin/psql')
   })
 
-  it.runIf(
-    process.env.CI === 'true' ||
-      spawnSync('sh', ['-c', 'command -v php'], { stdio: 'ignore' }).status === 0,
-  )(
+  it.runIf(need('php'))(
     'of the PHP linter never quotes an old password a secret replaces, in the message or the line',
     () => {
       const dir = tree({ ...FILES, 'var/www/moodle/config.php': `${CONFIG}$x = 1 '${OLD}';\n` })

@@ -1,29 +1,18 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
 import { makeTree } from './tree.js'
-import { execFileSync } from 'node:child_process'
-
-/** Whether php runs here; under CI=true a missing php fails the test. */
-function needPhp(): boolean {
-  try {
-    execFileSync('php', ['-v'], { stdio: 'ignore' })
-    return true
-  } catch {
-    if (process.env.CI === 'true') throw new Error('php is missing: CI must install it')
-    return false
-  }
-}
 
 // The planned PHP is linted by `plan` (the batch linter), not only by `apply`: a plan whose
 // result does not parse fails at once with path:line:col and PHP's message.
 
 describe('plan lints the planned PHP', () => {
   it('reports at plan time, with path:line:col, a planned file php rejects; apply writes nothing', async () => {
-    if (!needPhp()) return
+    if (!need('php')) return
     const config = "<?php\n$h = '10.0.10.48';\n$x = 'unterminated;\n"
     const dir = makeTree({
       'cutover.yaml':
@@ -43,7 +32,7 @@ describe('plan lints the planned PHP', () => {
   })
 
   it('locates the column php-parser finds on the line php names', async () => {
-    if (!needPhp()) return
+    if (!need('php')) return
     const dir = makeTree({
       'cutover.yaml':
         'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
@@ -80,7 +69,7 @@ describe('plan lints the planned PHP', () => {
       if (saved.T === undefined) delete process.env.CUTOVER_TOOL_TIMEOUT_MS
       else process.env.CUTOVER_TOOL_TIMEOUT_MS = saved.T
     }
-    if (!needPhp()) return
+    if (!need('php')) return
     const again = memoryIo({ cwd: dir })
     expect(await run(['apply', '--root', '.', '--yes'], again)).toBe(0)
     expect(readFileSync(join(dir, 'c.php'), 'utf8')).toBe(

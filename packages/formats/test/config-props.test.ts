@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyEdits } from '@cutover/rewrite'
 import { iniStep, jsonStep, parseIni, parseJson, phpStep, tokenizePhp } from '../src/index.js'
-import { context } from './config-tools.js'
+import { financeContext as context } from '@cutover/test-kit'
 
 const text = (tokens: string[]) =>
   fc.array(fc.constantFrom(...tokens), { maxLength: 40 }).map((a) => a.join(''))

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { iniStep, parseIni, type IniOptions } from '../src/index.js'
-import { changedLines, context, corpusFiles, planText } from './config-tools.js'
+import { changedLines, financeContext as context, corpusFiles, planText } from '@cutover/test-kit'
 
 const opts = (o: Partial<IniOptions>): IniOptions => ({ files: ['x'], ...o })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jsStep, parseJs, type JsOptions } from '../src/index.js'
-import { changedLines, context, planText } from './config-tools.js'
+import { changedLines, financeContext as context, planText } from '@cutover/test-kit'
 
 const opts = (o: Partial<JsOptions>): JsOptions => ({ files: ['x'], ...o })
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { jsonStep, type JsonOptions } from '../src/index.js'
-import { need, planText } from './config-tools.js'
+import { need, planText } from '@cutover/test-kit'
 
 // Rewritten JSON read back by JSON.parse and by PHP's json_decode: rules match a string's
 // value, so escapes (\n, \t, \u002e) neither hide a match nor make one.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { jsonStep, parseJson, type JsonOptions } from '../src/index.js'
-import { changedLines, context, corpusFiles, planText } from './config-tools.js'
+import { changedLines, financeContext as context, corpusFiles, planText } from '@cutover/test-kit'
 
 const opts = (o: Partial<JsonOptions>): JsonOptions => ({ files: ['x'], ...o })
 

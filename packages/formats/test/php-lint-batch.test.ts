@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
-import { corpusFiles, need } from './config-tools.js'
+import { corpusFiles, need } from '@cutover/test-kit'
 
 // Files `php -l` rejects at compile time, not only at parse time, and files it accepts although
 // they look suspicious: the batch (one PHP process for many files) must give the same verdicts,

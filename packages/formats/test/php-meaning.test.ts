@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { phpLint, phpStep, type PhpOptions } from '../src/index.js'
-import { context, need, planText } from './config-tools.js'
+import { financeContext as context, need, planText } from '@cutover/test-kit'
 
 // Rewritten PHP read back by PHP itself: the file is included by `php -r` and the values it
 // assigns are printed as JSON. Matching runs on the value PHP reads (escapes decoded, heredoc

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parsePhp, phpLint, phpStep, tokenizePhp, type PhpOptions } from '../src/index.js'
-import { changedLines, context, corpusFiles, need, planText } from './config-tools.js'
+import {
+  changedLines,
+  financeContext as context,
+  corpusFiles,
+  need,
+  planText,
+} from '@cutover/test-kit'
 
 const opts = (o: Partial<PhpOptions>): PhpOptions => ({ files: ['x'], ...o })
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
-import { need } from './config-tools.js'
+import { need } from '@cutover/test-kit'
 
 // Every tool cutover spawns (here: php and the batch linter) gets a timeout and an
 // environment holding only PATH and the C locale: the spec's secrets come from the caller's

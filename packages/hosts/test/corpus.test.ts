@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { decodeText, encodeText } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { parseHosts, printHosts, resolveHost, spanText } from '../src/index.js'
-import { corpusPath } from '../../../test/corpus.js'
+import { corpusPath } from '@cutover/test-kit'
 
 const dir = corpusPath('hosts')
 const files = readdirSync(dir).sort()

@@ -1,21 +1,31 @@
 import { applyEdits } from '@cutover/rewrite'
+import { expectValidEdits, type EditFormat } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import {
   ensureHost,
   parseHosts,
   planHosts,
+  printHosts,
+  type HostsDocument,
   removeHost,
   renameHost,
   resolveHost,
 } from '../src/index.js'
-import { expectValidEdits } from './helpers.js'
+
+/** hosts(5) is lenient: a malformed line stays as it is, so the result has no more than before. */
+const HOSTS: EditFormat<HostsDocument> = {
+  parse: parseHosts,
+  print: printHosts,
+  errors: (d) => d.errors,
+  clean: false,
+}
 
 const FIN = 'finance.thehumanjourney.net'
 const HR = 'hrdb.thehumanjourney.net'
 
 const ensure = (text: string, name: string, address: string) => {
   const edits = ensureHost(parseHosts(text), name, address)
-  return expectValidEdits(text, edits, (d) => ensureHost(d, name, address))
+  return expectValidEdits(HOSTS, text, edits, (d) => ensureHost(d, name, address))
 }
 
 describe('ensureHost', () => {
@@ -81,7 +91,7 @@ describe('ensureHost', () => {
     expect(plan.diagnostics).toMatchObject([
       { code: 'HOST_CONFLICT', severity: 'warning', range: { start: 39, end: 49 } },
     ])
-    const out = expectValidEdits(text, plan.edits, (d) => ensureHost(d, FIN, '10.0.10.49'))
+    const out = expectValidEdits(HOSTS, text, plan.edits, (d) => ensureHost(d, FIN, '10.0.10.49'))
     expect(out).toBe('10.0.10.49 finance.thehumanjourney.net\n10.0.10.46 other\n')
   })
 
@@ -115,6 +125,7 @@ describe('ensureHost', () => {
     ]
     const plan = planHosts(parseHosts(text), { ensure: ensureBoth })
     const out = expectValidEdits(
+      HOSTS,
       text,
       plan.edits,
       (d) => planHosts(d, { ensure: ensureBoth }).edits,
@@ -148,7 +159,7 @@ describe('ensureHost', () => {
 describe('removeHost', () => {
   it('removes an alias, a canonical name, and a line left without names', () => {
     const text = '127.0.0.1 localhost old\n10.0.0.5 old # gone\n10.0.0.6 old new\n'
-    const out = expectValidEdits(text, removeHost(parseHosts(text), 'OLD'), (d) =>
+    const out = expectValidEdits(HOSTS, text, removeHost(parseHosts(text), 'OLD'), (d) =>
       removeHost(d, 'old'),
     )
     expect(out).toBe('127.0.0.1 localhost\n10.0.0.6 new\n')
@@ -156,6 +167,7 @@ describe('removeHost', () => {
 
   it('removes the last line of a file without a final newline, keeping it without one', () => {
     const out = expectValidEdits(
+      HOSTS,
       '127.0.0.1 localhost\n10.0.0.5 old',
       removeHost(parseHosts('127.0.0.1 localhost\n10.0.0.5 old'), 'old'),
     )
@@ -171,6 +183,7 @@ describe('renameHost', () => {
   it('renames whole name tokens only, case-insensitively, keeping the rest', () => {
     const text = '10.0.0.5\tmentat-alt mentat-alt.cesnet.cz # mentat-alt\n10.0.0.6 MENTAT-ALT\n'
     const out = expectValidEdits(
+      HOSTS,
       text,
       renameHost(parseHosts(text), 'mentat-alt', 'mentat-hub'),
       (d) => renameHost(d, 'mentat-alt', 'mentat-hub'),

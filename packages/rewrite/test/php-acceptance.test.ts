@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 // the CLI drives the built @cutover/rewrite (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../cli/src/io.js'
 import { run } from '../../cli/src/run.js'
-import { need } from '../../formats/test/config-tools.js'
+import { need } from '@cutover/test-kit'
 
 const OLD_PASSWORD = 'old-s3cret-pw'
 const SECRET = "n3w'pa\\ss"

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../../cli/src/io.js'
 import { run } from '../../cli/src/run.js'
-import { need } from '../../formats/test/config-tools.js'
+import { need } from '@cutover/test-kit'
 
 const EXAMPLE = join(import.meta.dirname, '../../../examples/finance/root/var/www')
 const VMS = ['finance', 'hrdb', 'tenders', 'timesheets']

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readXattrs, writeXattrs } from '../src/fs/xattr.js'
-import { need } from '../../formats/test/config-tools.js'
+import { need } from '@cutover/test-kit'
 
 // Every tool cutover spawns (here: getfattr and setfattr) gets a timeout and an
 // environment holding only PATH and the C locale: the spec's secrets come from the caller's

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryIo } from '../../cli/src/io.js'
 import { run } from '../../cli/src/run.js'
 import { loadLexer, planSql, type SqlOptions } from '../src/index.js'
-import { financeContext } from '../../../test/context.js'
+import { financeContext } from '@cutover/test-kit'
 
 // Issue 15 §6: what the sql step writes is read back by PostgreSQL itself (PGlite, in process):
 // continued strings, COPY fields split at an escaped tab, and function names holding a dot.

@@ -13,7 +13,7 @@ import {
   sqlSplitValidator,
   type SqlOptions,
 } from '../src/index.js'
-import { financeContext } from '../../../test/context.js'
+import { financeContext } from '@cutover/test-kit'
 
 function context(profile: string, secrets: Record<string, string> = {}): Context {
   return financeContext({ profile, secrets })

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { pieceHead, splitSql } from '../src/index.js'
 import { eachPiece } from '../src/split.js'
-import { corpusPath } from '../../../test/corpus.js'
+import { corpusPath } from '@cutover/test-kit'
 
 const corpus = corpusPath('sql')
 const files = readdirSync(corpus).filter((f) => f.endsWith('.sql'))

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo, run } from '../../cli/src/index.js'
 import { visudoValidator } from '../src/index.js'
-import { cvtsudoers, need, visudo } from './tools.js'
+import { need } from '@cutover/test-kit'
+import { cvtsudoers, visudo } from './tools.js'
 
 const FINANCE =
   '/home/finance/synchCommand.sh . /home/finance/midnightScripts.sh /home/finance/.financeLock'

@@ -5,8 +5,8 @@ import { decodeText } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { flattenRules, listAliases, memberKey, parseSudoers, printSudoers } from '../src/index.js'
 import { jsonAliases, jsonFlat, presenceOnly } from './sudo-json.js'
-import { cvtsudoers, need } from './tools.js'
-import { corpusPath } from '../../../test/corpus.js'
+import { corpusPath, need } from '@cutover/test-kit'
+import { cvtsudoers } from './tools.js'
 
 const CORPUS = corpusPath('sudoers') + '/'
 

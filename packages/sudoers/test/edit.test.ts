@@ -1,4 +1,5 @@
 import { applyEdits } from '@cutover/rewrite'
+import { expectValidEdits, type EditFormat } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import {
   ensureAlias,
@@ -9,8 +10,15 @@ import {
   removeRule,
   renameHost,
   SudoersSyntaxError,
+  type SudoersDocument,
 } from '../src/index.js'
-import { expectValidEdits } from './helpers.js'
+
+/** The result of every edit parses with no error at all. */
+const SUDOERS: EditFormat<SudoersDocument> = {
+  parse: parseSudoers,
+  errors: (d) => d.errors,
+  clean: true,
+}
 
 const FINANCE =
   '/home/finance/synchCommand.sh . /home/finance/midnightScripts.sh /home/finance/.financeLock'
@@ -34,13 +42,15 @@ describe('ensureAlias', () => {
   })
   it('adds a new alias after the aliases of its type, never a duplicate', () => {
     const edits = ensureAlias(parseSudoers(base), 'Cmnd', 'PULLTSSCRIPT', [PULL])
-    const out = expectValidEdits(base, edits, (d) => ensureAlias(d, 'Cmnd', 'PULLTSSCRIPT', [PULL]))
+    const out = expectValidEdits(SUDOERS, base, edits, (d) =>
+      ensureAlias(d, 'Cmnd', 'PULLTSSCRIPT', [PULL]),
+    )
     expect(out.split('\n')[2]).toBe(`Cmnd_Alias PULLTSSCRIPT = ${PULL}`)
     expect(out.match(/PULLTSSCRIPT =/g)).toHaveLength(1)
   })
   it('redefines in place, keeping what surrounds the members', () => {
     const edits = ensureAlias(parseSudoers(base), 'Cmnd', 'FINANCESCRIPT', ['/bin/true'])
-    const out = expectValidEdits(base, edits, (d) =>
+    const out = expectValidEdits(SUDOERS, base, edits, (d) =>
       ensureAlias(d, 'Cmnd', 'FINANCESCRIPT', ['/bin/true']),
     )
     expect(out.split('\n')[1]).toBe('Cmnd_Alias FINANCESCRIPT= /bin/true')
@@ -84,7 +94,7 @@ describe('ensureRule', () => {
   })
   it('adds after the last rule', () => {
     const rule = 'www-data ALL=(finance) NOPASSWD: PULLTSSCRIPT'
-    const out = expectValidEdits(base, ensureRule(parseSudoers(base), rule), (d) =>
+    const out = expectValidEdits(SUDOERS, base, ensureRule(parseSudoers(base), rule), (d) =>
       ensureRule(d, rule),
     )
     expect(out.endsWith(`NOPASSWD:FINANCESCRIPT\n${rule}\n`)).toBe(true)

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo, run } from '../../cli/src/index.js'
-import { need } from './tools.js'
+import { need } from '@cutover/test-kit'
 
 // issue 14: sudo silently ignores a sudoers file that root does not own or that group or others
 // can write, so such a target (existing, or made by `create:`) is a plan error, not a rewrite.

@@ -1,20 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 
-/** Whether an executable is on PATH (or in /usr/sbin). */
-export function has(tool: string): boolean {
-  return (
-    spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' })
-      .status === 0
-  )
-}
-
-/** True when `tool` is here; under CI=true a missing tool is an error, never a skip. */
-export function need(tool: string): boolean {
-  if (has(tool)) return true
-  if (process.env.CI === 'true') throw new Error(`${tool} missing (required in CI)`)
-  return false
-}
-
 /** `cvtsudoers -f json FILE` parsed, or undefined when sudo rejects the file or prints invalid JSON. */
 export function cvtsudoers(path: string): Record<string, unknown> | undefined {
   const r = spawnSync('cvtsudoers', ['-f', 'json', path], { encoding: 'utf8' })

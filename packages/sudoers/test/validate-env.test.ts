@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { visudoValidator } from '../src/index.js'
-import { need } from './tools.js'
+import { need } from '@cutover/test-kit'
 
 const saved = { ...process.env }
 

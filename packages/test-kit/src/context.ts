@@ -1,4 +1,4 @@
-import type { Context } from '../packages/rewrite/src/index.js'
+import type { Context } from '@cutover/rewrite'
 
 /**
  * A planning context like the engine's, for the tests of the step kinds: the finance inventory,
