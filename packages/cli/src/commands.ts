@@ -10,7 +10,6 @@ import {
   checkPlanDocument,
   appliedOnce,
   createEngine,
-  faultsFromEnv,
   formatDiagnostic,
   LineIndex,
   listTransactions,
@@ -24,7 +23,6 @@ import {
   toPlanDocument,
   withLock,
   type Engine,
-  type FaultHook,
   type Plan,
   type PlanDocument,
   type StepKind,
@@ -35,7 +33,7 @@ import type { Io } from './io.js'
 import { planJson } from './plan-json.js'
 import { formatPlan, paint } from './format.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
-import { counted, progressLine, type Progress } from './output/progress.js'
+import { applyProgress, counted, progressLine } from './output/progress.js'
 import { init } from './init.js'
 
 const str = (v: string | boolean | undefined): string | undefined =>
@@ -333,7 +331,7 @@ const apply: Command = async (opts, args, io) => {
       env: io.env,
       validator: (n) => e.validator(n),
       database: (k) => e.database(k),
-      fault: applyObserver(doc, opts, io, progress),
+      observer: applyProgress(progress, Boolean(opts.verbose)),
     })
   } finally {
     progress.done()
@@ -347,32 +345,6 @@ const apply: Command = async (opts, args, io) => {
       `Applied ${result.written.length} file(s) in transaction ${result.txid} (backups in ${stateDir}).\n`,
     )
   return EXIT.ok
-}
-
-/**
- * Follows an apply through the transaction's named points (the hook fault injection uses, which
- * it still serves): the progress line, and with `--verbose` each file as it is staged and installed.
- */
-function applyObserver(doc: PlanDocument, opts: Opts, io: Io, progress: Progress): FaultHook {
-  const inject = faultsFromEnv(io.env)
-  const total = doc.changes.length
-  const words: Record<string, string> = {
-    staged: 'staged',
-    'backed-up': 'backed up',
-    renamed: 'installed',
-  }
-  return (point) => {
-    inject(point)
-    const m = /^(staged|backed-up|renamed):(\d+)$/.exec(point)
-    if (!m) {
-      if (point === 'validated' && opts.verbose) progress.note(`validated ${total} staged file(s)`)
-      return
-    }
-    const n = Number(m[2])
-    if (opts.verbose && m[1] !== 'backed-up')
-      progress.note(`${doc.changes[n - 1]?.target ?? n}: ${words[m[1]!]}`)
-    progress.update(`applying: ${words[m[1]!]} ${n}/${total} files`, n === total)
-  }
 }
 
 const verify: Command = async (opts, _args, io) => {

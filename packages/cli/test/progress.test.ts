@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
@@ -71,6 +74,34 @@ describe('progress and --verbose', () => {
     }
     expect(lines).toContain('etc/app001.conf: skipped: holds nothing the steps look for')
     expect(lines).toContain('validated 3 staged file(s)')
+  })
+
+  it('--verbose names the file that was staged, not the n-th of the plan (staging runs in parallel)', async () => {
+    const dir = tree(9)
+    // the first file carries 20 extended attributes: its staged copy gets them one setfattr
+    // process each, so it is staged well after the others, which only wait for their fsync
+    for (let a = 0; a < 20; a++)
+      execFileSync('setfattr', ['-n', `user.a${a}`, '-v', 'kept', join(dir, 'etc/app000.conf')])
+    const said: string[] = []
+    const io = memoryIo({ cwd: dir })
+    const write = io.stderr.write
+    io.stderr.write = (s: string) => {
+      const m = /^etc\/(app\d+\.conf): staged$/m.exec(s)
+      if (m) {
+        // a file said staged is staged: its copy beside it has every attribute already
+        const temp = readdirSync(join(dir, 'etc')).find((n) => n.startsWith(`.${m[1]}.cutover-`))
+        const attrs = execFileSync('getfattr', ['-d', join(dir, 'etc', temp!)], {
+          encoding: 'utf8',
+        })
+        const copied = attrs.split('\n').filter((l) => l.startsWith('user.a')).length
+        said.push(
+          `${m[1]}${m[1] === 'app000.conf' && copied < 20 ? ` (${copied}/20 attributes)` : ''}`,
+        )
+      }
+      return write(s)
+    }
+    expect(await run(['apply', '--root', '.', '--yes', '--verbose'], io)).toBe(0)
+    expect(said.sort()).toEqual(['app000.conf', 'app003.conf', 'app006.conf'])
   })
 
   it('verify --verbose lists every file considered and why, without a terminal too', async () => {

@@ -120,6 +120,8 @@ export {
   type RecoverReport,
   type StagedCheck,
   type StagedItem,
+  type TxEvent,
+  type TxObserver,
   type TxOptions,
   type TxParticipant,
   type TxResult,

@@ -1,4 +1,4 @@
-import { showControls } from '@cutover/rewrite'
+import { showControls, type TxObserver } from '@cutover/rewrite'
 import type { Io } from '../io.js'
 
 /** A one-line progress display on stderr, rewritten in place; a no-op when disabled. */
@@ -54,4 +54,27 @@ export function counted(
   matched: string,
 ): string {
   return `${verb} ${p.considered}/${p.total} files, ${matched}`
+}
+
+/** How the progress line says each step of a file in a transaction. */
+const DONE = { staged: 'staged', 'backed-up': 'backed up', renamed: 'installed' } as const
+
+/**
+ * Renders the events of an apply's transaction: the progress line, and with `verbose` each file
+ * as it is staged and installed (the file the event names), and the validation.
+ */
+export function applyProgress(progress: Progress, verbose: boolean): TxObserver {
+  return (event) => {
+    if (event.type === 'validated') {
+      if (verbose) progress.note(`validated ${event.files} staged file(s)`)
+      return
+    }
+    if (event.type !== 'staged' && event.type !== 'backed-up' && event.type !== 'renamed') return
+    const done = DONE[event.type]
+    if (verbose && event.type !== 'backed-up') progress.note(`${event.target}: ${done}`)
+    progress.update(
+      `applying: ${done} ${event.done}/${event.total} files`,
+      event.done === event.total,
+    )
+  }
 }

@@ -35,6 +35,7 @@ import {
 } from './journal.js'
 import { sha256 } from '../text/source.js'
 import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
+import type { TxObserver } from './observer.js'
 import {
   dirsWithDefaultAcl,
   fdPath,
@@ -45,6 +46,7 @@ import {
   type Xattrs,
 } from '../fs/xattr.js'
 
+export type { TxEvent, TxObserver } from './observer.js'
 export type {
   ParticipantRecord,
   ParticipantState,
@@ -101,6 +103,8 @@ export interface TxOptions {
   stateDir: string
   /** Called at each named point of the protocol (see fault.ts); defaults to `CUTOVER_FAULT_INJECT`. */
   fault?: FaultHook
+  /** Told of each step of a transaction as it is done (progress). */
+  observer?: TxObserver
 }
 
 /** Options of {@link recover}. */
@@ -424,6 +428,7 @@ export async function commitFiles(
   },
 ): Promise<TxResult> {
   const fault = options.fault ?? faultsFromEnv()
+  const observe = options.observer ?? (() => undefined)
   await ensureStateDir(options.stateDir)
   const txid = newTxid()
   const txDir = join(options.stateDir, 'tx', txid)
@@ -523,12 +528,14 @@ export async function commitFiles(
               () => fault(`stage-open:${i + 1}`),
             )
           fault(`staged:${++staged}`)
+          observe({ type: 'staged', target: e.target, done: staged, total: entries.length })
         },
         stop,
       )
       if (halt.stopped) throw HALTED
       await validateStaged(targets, entries, warnings)
       fault('validated')
+      observe({ type: 'validated', files: entries.length })
     })().catch(stopping)
     let backedUp = 0
     const backingUp = eachLimit(
@@ -550,6 +557,7 @@ export async function commitFiles(
           await backUp(e, bytes, xattrs.get(e.path), options.stateDir)
         }
         fault(`backed-up:${++backedUp}`)
+        observe({ type: 'backed-up', target: e.target, done: backedUp, total: entries.length })
       },
       stop,
     ).catch(stopping)
@@ -562,12 +570,14 @@ export async function commitFiles(
     await writeJournal(options.stateDir, journal)
     prepared = true
     fault('prepared')
+    observe({ type: 'prepared' })
     for (const p of options.participants ?? []) await p.prepare()
     const dirs = new Set<string>()
     for (const e of entries) {
       replace(e)
       dirs.add(dirname(e.path))
       fault(`renamed:${++renamed}`)
+      observe({ type: 'renamed', target: e.target, done: renamed, total: entries.length })
     }
     await eachLimit([...dirs], IO_PARALLEL, (d) => fsyncPath(d))
     fault('before-commit')
@@ -576,6 +586,7 @@ export async function commitFiles(
     journal.state = 'committed'
     await writeJournal(options.stateDir, journal)
     fault('committed')
+    observe({ type: 'committed', txid })
     return { txid, written: entries.map((e) => e.target), warnings }
   } catch (err) {
     for (const p of options.participants ?? []) await p.rollback().catch(() => undefined)
