@@ -13,7 +13,6 @@ import {
   formatDiagnostic,
   LineIndex,
   listTransactions,
-  readTransaction,
   pruneTransactions,
   recoverState,
   defaultStateDir,
@@ -148,18 +147,16 @@ async function interrupted(
       (t) => t.state === 'staging' || t.state === 'prepared',
     )
     for (const t of txs) {
-      for (const j of (await readTransaction(stateDir, t.txid)).targets) {
-        for (const temp of [j.temp, j.restore]) {
-          const rel = temp === undefined ? '' : relative(root, temp)
-          // a literal path as a glob: every glob character escaped
-          if (rel && !rel.startsWith('..') && !isAbsolute(rel))
-            temps.push(
-              rel
-                .split(sep)
-                .join('/')
-                .replace(/[\\*?[\]{}()!+@]/g, '\\$&'),
-            )
-        }
+      for (const temp of t.temps) {
+        const rel = relative(root, temp)
+        // a literal path as a glob: every glob character escaped
+        if (rel && !rel.startsWith('..') && !isAbsolute(rel))
+          temps.push(
+            rel
+              .split(sep)
+              .join('/')
+              .replace(/[\\*?[\]{}()!+@]/g, '\\$&'),
+          )
       }
     }
   } catch {

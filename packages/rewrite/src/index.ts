@@ -111,9 +111,7 @@ export {
 export { textStep, type TextOptions } from './step/text.js'
 export {
   commitFiles,
-  readTransaction,
   recover,
-  strayTemps,
   type ParticipantRecord,
   type ParticipantState,
   type RecoverOptions,
@@ -143,7 +141,7 @@ export {
   type TxMeta,
   type TxSummary,
 } from './transaction/journal.js'
-export { faultsFromEnv, type FaultHook } from './transaction/fault.js'
+export type { FaultHook } from './transaction/fault.js'
 export { rollbackLast, type RollbackOptions, type RollbackResult } from './apply/rollback.js'
 // building blocks of the step kinds that rewrite inside literals (those of @cutover/formats)
 export {

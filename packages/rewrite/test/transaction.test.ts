@@ -25,11 +25,11 @@ import {
   recover,
   rollbackLast,
   sha256,
-  strayTemps,
   type FaultHook,
   type TxTarget,
   type Validator,
 } from '../src/index.js'
+import { strayTemps } from '../src/transaction/transaction.js'
 import { injectedError } from '../src/transaction/fault.js'
 
 const isRoot = process.getuid?.() === 0

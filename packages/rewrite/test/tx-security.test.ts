@@ -22,15 +22,14 @@ import {
   applyPlanDocument,
   commitFiles,
   listTransactions,
-  readTransaction,
   recover,
   rollbackLast,
   sha256,
-  strayTemps,
   type FaultHook,
   type PlanDocument,
   type TxTarget,
 } from '../src/index.js'
+import { readTransaction, strayTemps } from '../src/transaction/transaction.js'
 import { injectedError } from '../src/transaction/fault.js'
 
 const isRoot = process.getuid?.() === 0

@@ -208,6 +208,8 @@ export interface TxSummary {
   targets: string[]
   backupBytes: number
   restores?: string
+  /** Temp files its targets may have beside them (staged and restore copies), until it finishes or is recovered. */
+  temps: string[]
 }
 
 /** The transactions recorded in a state directory, oldest first, with the size of their backups. */
@@ -227,6 +229,7 @@ export async function listTransactions(stateDir: string): Promise<TxSummary[]> {
       kind: j.kind,
       targets: j.targets.map((t) => t.target),
       backupBytes,
+      temps: j.targets.flatMap((t) => (t.restore ? [t.temp, t.restore] : [t.temp])),
       ...(j.restores ? { restores: j.restores } : {}),
     })
   }
