@@ -1,4 +1,4 @@
-import { applyEdits, checkEdits, type Edit } from '@cutover/rewrite'
+import { applyEdits, checkEdits, type Context, type Edit, type StepKind } from '@cutover/rewrite'
 import { expect } from 'vitest'
 
 /** How a test re-reads the text that edits produced: the format's parser and what it reports. */
@@ -34,5 +34,28 @@ export function expectValidEdits<D>(
   else
     expect(format.errors(doc).length).toBeLessThanOrEqual(format.errors(format.parse(src)).length)
   if (again) expect(again(doc)).toEqual([])
+  return out
+}
+
+/**
+ * The contract of every step kind on one input, as {@link expectValidEdits} states it for edits
+ * made by hand: plans `text` with `step`, checks the edits (in bounds, no overlap), re-reads the
+ * result with `problems` (it has no more problems than the input had), and plans the result
+ * again, which must edit nothing. Returns the edited text.
+ */
+export async function expectValidStepEdits<O>(
+  step: StepKind<O>,
+  file: { path: string; text: string },
+  options: O,
+  ctx: Context,
+  problems: (text: string, path: string) => readonly unknown[] | Promise<readonly unknown[]>,
+): Promise<string> {
+  const first = await step.plan({ ...file, encoding: 'utf8' }, options, ctx)
+  checkEdits(file.text, first.edits)
+  const out = applyEdits(file.text, first.edits)
+  const before = (await problems(file.text, file.path)).length
+  expect((await problems(out, file.path)).length).toBeLessThanOrEqual(before)
+  const again = await step.plan({ path: file.path, text: out, encoding: 'utf8' }, options, ctx)
+  expect(again.edits).toEqual([])
   return out
 }
