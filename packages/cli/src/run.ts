@@ -39,8 +39,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     (name: string) =>
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command
-      const { commands } = await import('./commands.js')
-      code = await commands[name]!(cmd.opts(), cmd.args, io)
+      const { runCommand } = await import('./commands/index.js')
+      code = await runCommand(name, cmd.opts(), cmd.args, io)
     }
 
   program

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import type { PlanDocument } from '@cutover/rewrite'
-import { planJson } from '../src/plan-json.js'
+import { planJson } from '../src/output/plan-json.js'
 import { run } from '../src/run.js'
 import { makeTree } from './tree.js'
 

@@ -1,7 +1,7 @@
 import { specJsonSchema } from '@cutover/rewrite'
-import type { Command } from './command.js'
-import { EXIT } from './exit.js'
-import { stepKinds } from './steps.js'
+import type { Command } from '../command.js'
+import { EXIT } from '../exit.js'
+import { stepKinds } from '../steps.js'
 
 /**
  * The JSON Schema (draft 2020-12) of `cutover.yaml` for the step kinds this CLI registers,

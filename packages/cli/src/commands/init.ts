@@ -2,9 +2,9 @@ import { open } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CutoverError, scanForInit, starterSpec } from '@cutover/rewrite'
-import type { Command } from './command.js'
-import { counted, progressLine } from './output/progress.js'
-import { EXIT } from './exit.js'
+import type { Command } from '../command.js'
+import { counted, progressLine } from '../output/progress.js'
+import { EXIT } from '../exit.js'
 
 const list = (v: unknown): string[] | undefined =>
   Array.isArray(v) && v.length ? v.map(String) : undefined
@@ -39,7 +39,7 @@ export const init: Command = async (opts, _args, io) => {
   }
   const rootHint = typeof opts.root === 'string' ? opts.root : '/'
   // the schema this package ships, relative to the spec so that editors find it
-  const schemaPath = fileURLToPath(new URL('../schema/cutover.schema.json', import.meta.url))
+  const schemaPath = fileURLToPath(new URL('../../schema/cutover.schema.json', import.meta.url))
   const text = starterSpec(scan, {
     rootHint,
     specHint: specArg,

@@ -7,6 +7,7 @@ import {
   type FileChange,
   type Plan,
 } from '@cutover/rewrite'
+import type { Io } from '../io.js'
 
 /** ANSI colors, or none (not a terminal, or NO_COLOR set). */
 export interface Paint {
@@ -147,4 +148,9 @@ export { formatDiagnostic }
 /** Where a link leads, relative to the link's directory (as `ls -l` shows a relative link). */
 function linkShown(target: string, link: string): string {
   return posix.relative(posix.dirname(`/${target}`), `/${link}`)
+}
+
+/** Whether output to `io` is colored: stdout is a terminal and NO_COLOR is not set. */
+export function colors(io: Io): boolean {
+  return io.isTTY && io.env.NO_COLOR === undefined
 }

@@ -1,0 +1,95 @@
+import { resolve } from 'node:path'
+import {
+  CutoverError,
+  applyPlanDocument,
+  checkPlanDocument,
+  toPlanDocument,
+  type Engine,
+  type PlanDocument,
+} from '@cutover/rewrite'
+import type { Command } from '../command.js'
+import { EXIT } from '../exit.js'
+import { engine, makePlan } from '../make-plan.js'
+import { paths, str } from '../options.js'
+import { visible } from '../output/errors.js'
+import { colors, formatPlan, paint } from '../output/format.js'
+import { applyProgress, progressLine } from '../output/progress.js'
+import { readTrustedPlan } from '../plan-file.js'
+
+/**
+ * `cutover apply [PLAN]`: applies a saved plan, or plans the spec and applies it after
+ * confirmation; all files change or none.
+ */
+export const apply: Command = async (opts, args, io) => {
+  let { root, stateDir } = paths(opts, io)
+  let e: Engine
+  let doc: PlanDocument
+  if (args[0]) {
+    const raw = await readTrustedPlan(resolve(io.cwd, args[0]), args[0])
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch (err) {
+      throw new CutoverError(
+        'PLAN_INVALID',
+        `${args[0]}: not a cutover plan: ${(err as Error).message}`,
+      )
+    }
+    doc = checkPlanDocument(parsed, args[0])
+    if (str(opts.root) !== undefined && resolve(doc.root) !== root) {
+      throw new CutoverError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
+    }
+    ;({ root, stateDir } = paths(opts, io, doc.root))
+    e = await engine()
+  } else {
+    const made = await makePlan(opts, io)
+    const p = made.plan
+    e = made.engine
+    doc = toPlanDocument(p)
+    if (p.changes.length + p.database.length === 0) {
+      if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
+      return EXIT.ok
+    }
+    // a confirmation is always of a plan shown: --quiet drops the review only when nothing is asked
+    const asks = !opts.yes && io.stdinIsTTY && io.confirm !== undefined
+    if (!opts.quiet || asks) io.stdout.write(formatPlan(p, paint(colors(io))))
+    if (!opts.yes) {
+      if (!io.stdinIsTTY || !io.confirm) {
+        io.stderr.write('cutover: not applied: without a terminal, pass --yes to apply this plan\n')
+        return EXIT.error
+      }
+      if (
+        !(await io.confirm(`Apply these ${p.changes.length + p.database.length} change(s)? [y/N] `))
+      ) {
+        io.stderr.write('cutover: not applied\n')
+        return EXIT.error
+      }
+    }
+  }
+  if (doc.changes.length === 0 && (doc.database ?? []).length === 0) {
+    if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')
+    return EXIT.ok
+  }
+  const progress = progressLine(io, opts)
+  let result: Awaited<ReturnType<typeof applyPlanDocument>>
+  try {
+    result = await applyPlanDocument(doc, {
+      stateDir,
+      env: io.env,
+      validator: (n) => e.validator(n),
+      database: (k) => e.database(k),
+      observer: applyProgress(progress, Boolean(opts.verbose)),
+    })
+  } finally {
+    progress.done()
+  }
+  if (result.staleLock) io.stderr.write(`cutover: ${result.staleLock}\n`)
+  for (const t of result.recovered.transactions)
+    io.stderr.write(`cutover: recovered interrupted transaction ${t.txid}: ${t.was} -> ${t.now}\n`)
+  for (const w of result.warnings) io.stderr.write(`warning: ${visible(w)}\n`)
+  if (!opts.quiet)
+    io.stdout.write(
+      `Applied ${result.written.length} file(s) in transaction ${result.txid} (backups in ${stateDir}).\n`,
+    )
+  return EXIT.ok
+}
