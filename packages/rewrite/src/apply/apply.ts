@@ -25,7 +25,7 @@ import {
   type Span,
   type ToolMessageMask,
 } from '../diff/sensitive.js'
-import { decodeText, encodeText, sha256 } from '../text/source.js'
+import { decodeText, encodeText, hashOrAbsent, sha256 } from '../text/source.js'
 import type { Validator } from '../step/step.js'
 import {
   commitFiles,
@@ -145,7 +145,7 @@ async function buildTargets(
       }
     }
     // a file the plan creates must still be absent
-    const now = bytes ? sha256(bytes) : 'absent'
+    const now = hashOrAbsent(bytes)
     if ((c.salt === undefined || !bytes) && now !== c.before) {
       stale.push(`${c.target}: changed since the plan (planned ${c.before}, now ${now})`)
       continue

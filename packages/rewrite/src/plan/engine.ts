@@ -28,7 +28,7 @@ import {
   tokenSpans,
   type SensitiveSpans,
 } from '../diff/sensitive.js'
-import { decodeText, isBinary, sha256, type TextEncoding } from '../text/source.js'
+import { decodeText, hashOrAbsent, isBinary, type TextEncoding } from '../text/source.js'
 import {
   missingSecrets,
   parseSpec,
@@ -1001,7 +1001,7 @@ async function planRead(
     read.text === undefined
       ? decodeText(read.bytes)
       : { text: read.text, encoding: 'utf8' as const }
-  const before = read.created ? 'absent' : sha256(read.bytes)
+  const before = hashOrAbsent(read.created ? undefined : read.bytes)
   // the bytes are not needed any more: a large file is held once, as text
   read.bytes = EMPTY
   const file = { path: target, encoding }

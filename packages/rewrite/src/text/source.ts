@@ -61,3 +61,11 @@ export function encodeText(text: string, encoding: TextEncoding): Buffer {
 export function sha256(data: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`
 }
+
+/**
+ * What plans and journals record of a file: {@link sha256} of its content, or `absent` when there
+ * is none (`undefined`: not there, or to be removed).
+ */
+export function hashOrAbsent(content: Uint8Array | string | undefined): string {
+  return content === undefined ? 'absent' : sha256(content)
+}

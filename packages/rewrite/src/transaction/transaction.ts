@@ -33,7 +33,7 @@ import {
   type OnceRecord,
   type TxMeta,
 } from './journal.js'
-import { sha256 } from '../text/source.js'
+import { hashOrAbsent } from '../text/source.js'
 import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
 import type { TxObserver } from './observer.js'
 import {
@@ -134,7 +134,7 @@ function hashOf(t: JournalTarget): string {
   const bytes = inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) =>
     readIfThere(at(basename(t.path))),
   )
-  return bytes === 'symlink' ? bytes : bytes ? sha256(bytes) : 'absent'
+  return bytes === 'symlink' ? bytes : hashOrAbsent(bytes)
 }
 
 /** Temp files a transaction may leave beside a target: staged new content and restore copies. */
@@ -465,7 +465,7 @@ export async function commitFiles(
       backup: join(txDir, 'backup', String(i)),
       existed: info !== undefined,
       before: t.before,
-      after: t.remove ? 'absent' : sha256(t.content),
+      after: hashOrAbsent(t.remove ? undefined : t.content),
       mode: info ? info.mode & 0o7777 : (t.mode ?? 0o644),
       uid: info?.uid ?? process.getuid?.() ?? 0,
       gid: info?.gid ?? process.getgid?.() ?? 0,
@@ -548,7 +548,7 @@ export async function commitFiles(
               readIfThere(at(basename(e.path))),
             )
           : undefined
-        const now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
+        const now = bytes === 'symlink' ? 'a symlink' : hashOrAbsent(bytes)
         if (now !== e.before)
           throw new StalePlanError(
             `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
