@@ -1,5 +1,6 @@
 import {
   Matcher,
+  perContext,
   commonKeys,
   ruleKeys,
   rulePatterns,
@@ -64,28 +65,19 @@ interface Rules {
   names?: Matcher
   addresses?: Matcher
 }
-const cache = new WeakMap<Context, WeakMap<object, Rules>>()
-
 /** Matchers of `replace`/`swap`: IPv4 keys match whole address fields, other keys labels inside names. */
-function rules(o: HostsOptions, ctx: Context): Rules {
-  let byOptions = cache.get(ctx)
-  if (!byOptions) cache.set(ctx, (byOptions = new WeakMap()))
-  let r = byOptions.get(o)
-  if (!r) {
-    const patterns = rulePatterns(
-      { ...(o.replace ? { replace: o.replace } : {}), ...(o.swap ? { swap: o.swap } : {}) },
-      ctx,
-    )
-    const names = patterns.filter((p) => p.boundary !== 'ipv4')
-    const addresses = patterns.filter((p) => p.boundary === 'ipv4')
-    r = {
-      ...(names.length ? { names: new Matcher(names) } : {}),
-      ...(addresses.length ? { addresses: new Matcher(addresses) } : {}),
-    }
-    byOptions.set(o, r)
+const rules = perContext((o: HostsOptions, ctx): Rules => {
+  const patterns = rulePatterns(
+    { ...(o.replace ? { replace: o.replace } : {}), ...(o.swap ? { swap: o.swap } : {}) },
+    ctx,
+  )
+  const names = patterns.filter((p) => p.boundary !== 'ipv4')
+  const addresses = patterns.filter((p) => p.boundary === 'ipv4')
+  return {
+    ...(names.length ? { names: new Matcher(names) } : {}),
+    ...(addresses.length ? { addresses: new Matcher(addresses) } : {}),
   }
-  return r
-}
+})
 
 function rename(m: Matcher, name: string): Rewrite | undefined {
   const { matches } = m.scan(name)

@@ -52,7 +52,12 @@ export {
   StalePlanError,
   ValidationError,
 } from './errors.js'
-export { leftoverMatcher, scanLeftovers, type LeftoverReason } from './step/leftovers.js'
+export {
+  leftoverMatcher,
+  ruleFallback,
+  scanLeftovers,
+  type LeftoverReason,
+} from './step/leftovers.js'
 export { LineIndex, type Position } from './text/line-index.js'
 export {
   Matcher,
@@ -86,13 +91,13 @@ export {
   type SourceText,
   type TextEncoding,
 } from './text/source.js'
+export { perContext } from './step/per-context.js'
 export { parseSpec, specJsonSchema, type Spec, type SpecStep } from './spec/spec.js'
 export {
   commonKeys,
   leftoverPatterns,
   rulePatterns,
   ruleKeys,
-  stepMatcher,
   valueSpec,
   variantPatterns,
   type CommonOptions,

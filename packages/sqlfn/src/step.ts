@@ -4,6 +4,7 @@ import {
   commonKeys,
   decodeText,
   leftoverMatcher,
+  perContext,
   ruleKeys,
   s,
   scanLeftovers,
@@ -54,32 +55,24 @@ interface Compiled {
   fn: (q: QualifiedName) => boolean
   table: (q: QualifiedName) => boolean
 }
-const compiled = new WeakMap<Context, WeakMap<object, Compiled>>()
-
-function compile(o: SqlOptions, ctx: Context): Compiled {
-  let byOptions = compiled.get(ctx)
-  if (!byOptions) compiled.set(ctx, (byOptions = new WeakMap()))
-  let c = byOptions.get(o)
-  if (!c) {
-    const rules = compileRules(o, ctx)
-    const needles = ruleNeedles(rules)
-    const patterns = leftoverMatcher(ctx, 'token').patterns
-    const all = [
-      ...new Set([...needles, ...patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)]),
-    ]
-    const spots = [...new Set([...all, ...patterns.map((p) => p.find)])]
-    c = {
-      rules,
-      needles,
-      all,
-      spots: anyOf(spots),
-      fn: nameGlobs(o.functions ?? ['*.*']),
-      table: nameGlobs(o.tables ?? []),
-    }
-    byOptions.set(o, c)
+/** The rules, needles and name filters of a step's options, built once per plan. */
+const compile = perContext((o: SqlOptions, ctx): Compiled => {
+  const rules = compileRules(o, ctx)
+  const needles = ruleNeedles(rules)
+  const patterns = leftoverMatcher(ctx, 'token').patterns
+  const all = [
+    ...new Set([...needles, ...patterns.filter((p) => p.rule === 'leftover').map((p) => p.find)]),
+  ]
+  const spots = [...new Set([...all, ...patterns.map((p) => p.find)])]
+  return {
+    rules,
+    needles,
+    all,
+    spots: anyOf(spots),
+    fn: nameGlobs(o.functions ?? ['*.*']),
+    table: nameGlobs(o.tables ?? []),
   }
-  return c
-}
+})
 
 /**
  * Where a string may be continued: a quote, blanks, a line break, blanks and `--` comment lines,

@@ -12,6 +12,7 @@ import {
   ruleKeys,
   type RuleOptions,
   s,
+  ruleFallback,
   scanLeftovers,
   setEdits,
   setSchema,
@@ -74,10 +75,7 @@ export const iniStep: StepKind<IniOptions> = {
     const edits: Edit[] = [...assigned, ...rewriteLiterals(text, regions, literalRules(o, ctx))]
     const leftovers = scanLeftovers(text, ctx, edits, {
       reason: iniReason(doc),
-      fallback:
-        (o.addresses ?? 'none') === 'none'
-          ? 'this step has addresses: none'
-          : 'no rule of this step rewrites it',
+      fallback: ruleFallback(o),
     })
     return { edits, diagnostics, leftovers }
   },

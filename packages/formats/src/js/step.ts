@@ -9,6 +9,7 @@ import {
   ruleKeys,
   type RuleOptions,
   s,
+  ruleFallback,
   scanLeftovers,
   type StepKind,
 } from '@cutover/rewrite'
@@ -109,10 +110,7 @@ export const jsStep: StepKind<JsOptions> = {
           : inside(doc.parts, start)
             ? undefined
             : 'not a string literal',
-      fallback:
-        (o.addresses ?? 'none') === 'none'
-          ? 'this step has addresses: none'
-          : 'no rule of this step rewrites it',
+      fallback: ruleFallback(o),
     })
     return { edits, diagnostics: [], leftovers }
   },

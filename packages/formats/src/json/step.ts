@@ -21,6 +21,7 @@ import {
   ruleKeys,
   type RuleOptions,
   s,
+  ruleFallback,
   scanLeftovers,
   setEdits,
   setSchema,
@@ -208,10 +209,7 @@ export const jsonStep: StepKind<JsonOptions> = {
           : inside(doc.strings, start)
             ? undefined
             : 'not a string value'
-    const fallback =
-      (o.addresses ?? 'none') === 'none'
-        ? 'this step has addresses: none'
-        : 'no rule of this step rewrites it'
+    const fallback = ruleFallback(o)
     // keys are never rewritten, but an old address in one is a leftover whatever its spelling
     const keys = doc.keys.map((k) =>
       decodeJsonString(text, { ...k, whole: true, encoding: JSON_ENCODING }),

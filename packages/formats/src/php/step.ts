@@ -15,6 +15,7 @@ import {
   ruleKeys,
   type RuleOptions,
   s,
+  ruleFallback,
   scanLeftovers,
   setEdits,
   setSchema,
@@ -99,10 +100,7 @@ export const phpStep: StepKind<PhpOptions> = {
         })
     }
     const reason = phpReason(doc, text, ctx)
-    const fallback =
-      (o.addresses ?? 'none') === 'none'
-        ? 'this step has addresses: none'
-        : 'no rule of this step rewrites it'
+    const fallback = ruleFallback(o)
     const leftovers = mergeLeftovers(
       scanLeftovers(text, ctx, edits, { reason, fallback }),
       literals,

@@ -1,19 +1,18 @@
 import type { Edit } from '../edit/edit.js'
 import { Matcher, type Boundary, type Match } from '../match/match.js'
-import { leftoverPatterns, type Context, type Leftover } from './step.js'
+import { perContext } from './per-context.js'
+import { leftoverPatterns, type Context, type Leftover, type RuleOptions } from './step.js'
 
 /** Why a step left an occurrence alone, when it knows (e.g. `inside a comment`). */
 export type LeftoverReason = (start: number, end: number) => string | undefined
 
-const cache = new WeakMap<Context, Map<Boundary, Matcher>>()
+const leftoverMatchers = perContext(
+  (variantBoundary: Boundary, ctx) => new Matcher(leftoverPatterns(ctx, variantBoundary)),
+)
 
 /** The matcher of {@link leftoverPatterns} for a context, built once per context and boundary. */
 export function leftoverMatcher(ctx: Context, variantBoundary: Boundary = 'token'): Matcher {
-  let byBoundary = cache.get(ctx)
-  if (!byBoundary) cache.set(ctx, (byBoundary = new Map()))
-  let m = byBoundary.get(variantBoundary)
-  if (!m) byBoundary.set(variantBoundary, (m = new Matcher(leftoverPatterns(ctx, variantBoundary))))
-  return m
+  return leftoverMatchers(variantBoundary, ctx)
 }
 
 /** The surrounding token of a near-miss, for the reason text (`10.0.10.480`, `oas.staff.extra`). */
@@ -23,6 +22,17 @@ function tokenAround(text: string, m: Match): string {
   while (s > 0 && /[A-Za-z0-9_.-]/.test(text[s - 1]!) && m.start - s < 40) s--
   while (e < text.length && /[A-Za-z0-9_.-]/.test(text[e]!) && e - m.end < 40) e++
   return text.slice(s, e)
+}
+
+/** Why a step left an occurrence that no rule of it covers, when the step says nothing more. */
+const NO_RULE = 'no rule of this step rewrites it'
+
+/**
+ * The reason of a leftover that a step with rule keys leaves and does not explain: that it has
+ * `addresses: none` (the default), or that none of its rules rewrites it.
+ */
+export function ruleFallback(o: Pick<RuleOptions, 'addresses'>): string {
+  return (o.addresses ?? 'none') === 'none' ? 'this step has addresses: none' : NO_RULE
 }
 
 /**
@@ -54,8 +64,7 @@ export function scanLeftovers(
       m.pattern.kind === 'address'
         ? 'old address'
         : `variant of another profile than "${ctx.profile}"`
-    const why =
-      options.reason?.(m.start, m.end) ?? options.fallback ?? 'no rule of this step rewrites it'
+    const why = options.reason?.(m.start, m.end) ?? options.fallback ?? NO_RULE
     out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `${what}: ${why}` })
   }
   for (const m of nearMisses) {

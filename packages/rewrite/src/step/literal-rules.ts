@@ -2,6 +2,7 @@ import type { Edit, EncodingName } from '../edit/edit.js'
 import { encodeValue } from '../edit/encode.js'
 import { Matcher } from '../match/match.js'
 import { record, refine, string, type Schema } from '../spec/schema.js'
+import { perContext } from './per-context.js'
 import {
   rulePatterns,
   valueSpec,
@@ -29,21 +30,14 @@ export interface LiteralRules {
   variants: Matcher
 }
 
-const cache = new WeakMap<Context, WeakMap<object, LiteralRules>>()
-
 /** The rules of a structured step's options, built once per (options, context). */
-export function literalRules(o: RuleOptions, ctx: Context): LiteralRules {
-  let byOptions = cache.get(ctx)
-  if (!byOptions) cache.set(ctx, (byOptions = new WeakMap()))
-  let r = byOptions.get(o)
-  if (!r) {
+export const literalRules: (o: RuleOptions, ctx: Context) => LiteralRules = perContext(
+  (o: RuleOptions, ctx) => {
     const { variants, ...rest } = o
     const whole = (variants ?? []).flatMap((g) => variantPatterns(g, ctx, 'none'))
-    r = { matcher: new Matcher(rulePatterns(rest, ctx)), variants: new Matcher(whole) }
-    byOptions.set(o, r)
-  }
-  return r
-}
+    return { matcher: new Matcher(rulePatterns(rest, ctx)), variants: new Matcher(whole) }
+  },
+)
 
 /** What the raw-byte prefilter of a structured step looks for: rule literals and `set` keys. */
 export function literalNeedles(

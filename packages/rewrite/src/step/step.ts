@@ -1,7 +1,7 @@
 import { rootPathProblem } from '../fs/confine.js'
 import type { Diagnostic } from '../diff/diagnostic.js'
 import type { Edit } from '../edit/edit.js'
-import { boundaryFor, type Boundary, type Matcher, type Pattern } from '../match/match.js'
+import { boundaryFor, type Boundary, type Pattern } from '../match/match.js'
 import {
   array,
   boolean,
@@ -251,15 +251,4 @@ export function leftoverPatterns(ctx: Context, variantBoundary: Boundary = 'toke
     }
   }
   return out
-}
-
-const matchers = new WeakMap<Context, WeakMap<object, Matcher>>()
-
-/** A step's matcher, built once per (options object, context) and reused for every file. */
-export function stepMatcher(options: object, ctx: Context, build: () => Matcher): Matcher {
-  let byOptions = matchers.get(ctx)
-  if (!byOptions) matchers.set(ctx, (byOptions = new WeakMap()))
-  let m = byOptions.get(options)
-  if (!m) byOptions.set(options, (m = build()))
-  return m
 }

@@ -1,12 +1,12 @@
 import type { Edit } from '../edit/edit.js'
-import { scanLeftovers } from './leftovers.js'
+import { ruleFallback, scanLeftovers } from './leftovers.js'
 import { Matcher } from '../match/match.js'
 import { object } from '../spec/schema.js'
+import { perContext } from './per-context.js'
 import {
   commonKeys,
   rulePatterns,
   ruleKeys,
-  stepMatcher,
   type CommonOptions,
   type RuleOptions,
   type StepKind,
@@ -14,6 +14,9 @@ import {
 
 /** Options of the `text` step. */
 export type TextOptions = CommonOptions & RuleOptions
+
+/** The step's matcher, built once per plan. */
+const matcherOf = perContext((o: TextOptions, ctx) => new Matcher(rulePatterns(o, ctx)))
 
 /**
  * The `text` step: `addresses`, `replace`, `swap` and `variants` over plain text, matched in one
@@ -23,10 +26,10 @@ export const textStep: StepKind<TextOptions> = {
   name: 'text',
   options: object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
   needles(o, ctx) {
-    return stepMatcher(o, ctx, () => new Matcher(rulePatterns(o, ctx))).needles()
+    return matcherOf(o, ctx).needles()
   },
   plan(file, o, ctx) {
-    const matcher = stepMatcher(o, ctx, () => new Matcher(rulePatterns(o, ctx)))
+    const matcher = matcherOf(o, ctx)
     const { matches } = matcher.scan(file.text)
     const edits: Edit[] = []
     for (const m of matches) {
@@ -41,10 +44,7 @@ export const textStep: StepKind<TextOptions> = {
       })
     }
     const leftovers = scanLeftovers(file.text, ctx, edits, {
-      fallback:
-        (o.addresses ?? 'none') === 'none'
-          ? 'this step has addresses: none'
-          : 'no rule of this step rewrites it',
+      fallback: ruleFallback(o),
     })
     return { edits, diagnostics: [], leftovers }
   },
