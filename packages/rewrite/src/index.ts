@@ -32,16 +32,14 @@ export {
 export { defaultStateDir } from './fs/confine.js'
 export { discoverFiles, type DiscoverOptions, type DiscoverProblem } from './plan/discover.js'
 export { encodeValue } from './edit/encode.js'
+export { createEngine, type Engine, type PlanOptions } from './plan/engine.js'
 export {
-  createEngine,
-  type Engine,
   type FileChange,
   type Plan,
-  type PlanNote,
   type PlanEvent,
-  type PlanOptions,
+  type PlanNote,
   type PlannedLeftover,
-} from './plan/engine.js'
+} from './plan/plan.js'
 export {
   CutoverError,
   EditConflictError,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { perContext, ruleFallback, type Context } from '../src/index.js'
+import { ruleEntries } from '../src/step/rule-entries.js'
 
 const context = (): Context =>
   ({
@@ -46,5 +47,28 @@ describe('ruleFallback', () => {
     expect(ruleFallback({ addresses: 'none' })).toBe('this step has addresses: none')
     expect(ruleFallback({ addresses: 'names' })).toBe('no rule of this step rewrites it')
     expect(ruleFallback({ addresses: 'new' })).toBe('no rule of this step rewrites it')
+  })
+})
+
+describe('ruleEntries', () => {
+  it('gives each replace key and swap pair as data: its rule, label, place and values', () => {
+    expect(ruleEntries({ replace: { a: 'b', c: '' }, swap: [['x', 'y']] })).toEqual([
+      {
+        rule: 'replace',
+        label: 'replace key "a"',
+        at: ['replace', 'a'],
+        finds: ['a', 'b'],
+        writes: 'b',
+      },
+      {
+        rule: 'replace',
+        label: 'replace key "c"',
+        at: ['replace', 'c'],
+        finds: ['c', ''],
+        writes: '',
+      },
+      { rule: 'swap', label: 'swap [x, y]', at: ['swap', 0], finds: ['x', 'y'] },
+    ])
+    expect(ruleEntries({ addresses: 'names' })).toEqual([])
   })
 })

@@ -1,5 +1,4 @@
 import picomatch from 'picomatch'
-import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { randomBytes } from 'node:crypto'
 import { lstatSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -12,12 +11,13 @@ import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
 import { CutoverError, InputError, SpecError } from '../errors.js'
 import { scanLeftovers, leftoverMatcher } from '../step/leftovers.js'
 import { LineIndex } from '../text/line-index.js'
-import { boundaryFor, Matcher } from '../match/match.js'
 import { plannedOnce, type AppliedOnce, type OnceNote, type TargetOnce } from './once.js'
 import { checkPlanned } from './plan-check.js'
 import { Prefilter } from '../match/prefilter.js'
+import type { FileChange, Plan, PlanEvent, PlanNote, PlannedLeftover } from './plan.js'
 import { readFiles, type ReadOutcome, type ReadProfile } from './reader.js'
-import { SecretStore, type SecretRecord } from '../spec/secrets.js'
+import { markEditedKeys, markKeys, neverMatched, ruleKeys, type RuleKeys } from './rule-keys.js'
+import { SecretStore } from '../spec/secrets.js'
 import {
   credentialSpans,
   fileCredentialSpans,
@@ -28,7 +28,7 @@ import {
   tokenSpans,
   type SensitiveSpans,
 } from '../diff/sensitive.js'
-import { decodeText, hashOrAbsent, isBinary, type TextEncoding } from '../text/source.js'
+import { decodeText, hashOrAbsent, isBinary } from '../text/source.js'
 import {
   missingSecrets,
   parseSpec,
@@ -38,91 +38,6 @@ import {
 } from '../spec/spec.js'
 import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
 import type { Context, RuleOptions, StepKind, Validator } from '../step/step.js'
-
-/** One file the plan changes. */
-export interface FileChange {
-  /** Path relative to the root, `/`-separated. */
-  target: string
-  /** The step kinds that edit it, in order. */
-  kinds: string[]
-  encoding: TextEncoding
-  /**
-   * Where the target is in the root when a link leads elsewhere (the link, or a linked
-   * directory above it, followed as a chroot would): the path written, relative to the root.
-   */
-  link?: string
-  /**
-   * `sha256:` of the file's bytes when planned; for a file holding a sensitive value,
-   * `masked-sha256:` of `salt` and the text with every sensitive value masked (see `maskedHash`).
-   */
-  before: string
-  /** `sha256:` of the new bytes, or `masked-sha256:` like `before`. */
-  after: string
-  /** Random salt (hex) of the `masked-sha256:` hashes, when the file holds a sensitive value. */
-  salt?: string
-  /** Permission bits of the file, e.g. `0o640`. */
-  mode: number
-  /** The edits of each step in order; each pass's offsets index the previous pass's output. */
-  passes: Edit[][]
-  beforeText: string
-  /** The new text (made again from `beforeText` and `passes` on each read). */
-  afterText: string
-  /** The unified diff shown to people (sensitive values shown as `(sensitive)`, by position). */
-  diff: string
-  added: number
-  removed: number
-  /** Names of the validators to run on the staged file. */
-  validators: string[]
-  /** Every step that edits it says `allow-user-writable: true`. */
-  allowUserWritable?: boolean
-}
-
-/**
- * Something left in a file in scope, located in the file's planned (final) text; `onDisk` is
- * where the same text is in the file as it is now, when that differs (edits before it).
- */
-export interface PlannedLeftover {
-  target: string
-  line: number
-  col: number
-  text: string
-  reason: string
-  onDisk?: { line: number; col: number }
-  /** The reason of the spec's `accept:` entry that allows it: it does not fail `verify --strict`. */
-  accepted?: string
-}
-
-/** A warning or note of planning, located where possible. */
-export interface PlanNote {
-  target: string
-  line?: number
-  col?: number
-  code: string
-  message: string
-  severity: 'warning' | 'note'
-}
-
-/** The result of planning a spec for one profile against one root. */
-export interface Plan {
-  version: 1
-  profile: string | undefined
-  root: string
-  spec: string
-  specPath: string
-  changes: FileChange[]
-  leftovers: PlannedLeftover[]
-  notes: PlanNote[]
-  /** Changes to live databases, in step order. */
-  database: DatabaseChange[]
-  secrets: SecretRecord[]
-  /**
-   * Values never to show: the secrets, what secret edits write, and the old values sensitive edits
-   * replace. Diffs hide them by position; free text (notes) as whole words. Never serialized.
-   */
-  sensitive: string[]
-  /** Counts for progress and summaries. */
-  stats: { considered: number; read: number; skipped: number }
-}
 
 /** Options of {@link Engine.plan}. */
 export interface PlanOptions {
@@ -157,15 +72,6 @@ export interface PlanOptions {
    */
   showSensitive?: boolean
 }
-
-/**
- * What the planner tells of its progress: `file`, a file is done (`what` says how: `changed`,
- * `no change`, `skipped: binary`…); `read`, how many of the `total` existing targets are done and
- * how many of them change.
- */
-export type PlanEvent =
-  | { type: 'file'; target: string; what: string }
-  | { type: 'read'; considered: number; total: number; changed: number }
 
 /** The planning engine for a set of step kinds. */
 export interface Engine {
@@ -221,54 +127,6 @@ interface ActiveStep {
   always: boolean
   group: number
   keys?: RuleKeys
-}
-
-/**
- * The `replace` keys and `swap` pairs of a step: a key has matched when its old or its new value
- * (either side of a pair) is found in a file of the step, so a key the plan already applied
- * still counts, and only one that matches nowhere (a typo) is reported.
- */
-interface RuleKeys {
-  labels: string[]
-  at: Array<Array<string | number>>
-  matcher: Matcher
-  keysOf: Map<string, number[]>
-  seen: Set<number>
-  targets: string[]
-}
-
-function ruleKeys(step: SpecStep): RuleKeys | undefined {
-  const o = step.options as RuleOptions
-  const labels: string[] = []
-  const at: Array<Array<string | number>> = []
-  const keysOf = new Map<string, number[]>()
-  const add = (label: string, path: Array<string | number>, finds: string[]) => {
-    for (const f of new Set(finds)) keysOf.set(f, [...(keysOf.get(f) ?? []), labels.length])
-    labels.push(label)
-    at.push(path)
-  }
-  for (const [from, to] of Object.entries(o.replace ?? {}))
-    add(`replace key "${from}"`, ['replace', from], [from, to])
-  ;(o.swap ?? []).forEach(([a, b], i) => add(`swap [${a}, ${b}]`, ['swap', i], [a, b]))
-  if (labels.length === 0) return undefined
-  const finds = [...keysOf.keys()].filter((f) => f !== '')
-  const matcher = new Matcher(
-    finds.map((f) => ({
-      find: f,
-      replace: f,
-      rule: 'key',
-      boundary: boundaryFor(f),
-      kind: 'name' as const,
-    })),
-  )
-  return {
-    labels,
-    at,
-    matcher,
-    keysOf,
-    seen: new Set(),
-    targets: Object.values(o.replace ?? {}).filter((t) => t !== ''),
-  }
 }
 
 /**
@@ -363,73 +221,6 @@ function acceptLeftovers(
       },
     ]
   })
-}
-
-/** Marks the keys of `a` that `text` holds. */
-function markKeys(keys: RuleKeys, text: string): void {
-  if (keys.seen.size === keys.labels.length) return
-  for (const m of keys.matcher.scan(text).matches)
-    for (const k of keys.keysOf.get(m.pattern.find) ?? []) keys.seen.add(k)
-}
-
-/**
- * Marks the keys that edits of a step replaced (summary `find -> replace`): a literal's value
- * may hold a key that no byte of the text spells (`"a\/b"` in JSON is `a/b`).
- */
-function markEditedKeys(keys: RuleKeys, edits: readonly Edit[]): void {
-  for (const e of edits) {
-    if (keys.seen.size === keys.labels.length) return
-    if ((e.rule !== 'replace' && e.rule !== 'swap') || !e.summary) continue
-    // the key may itself hold ' -> ': try every split
-    for (let at = e.summary.indexOf(' -> '); at !== -1; at = e.summary.indexOf(' -> ', at + 1)) {
-      for (const k of keys.keysOf.get(e.summary.slice(0, at)) ?? []) keys.seen.add(k)
-    }
-  }
-}
-
-/** `NEVER_MATCHED` warnings for the keys of the steps that matched nothing in any of their files, at the key in the spec. */
-function neverMatched(spec: Spec, steps: readonly ActiveStep[]): PlanNote[] {
-  const out: PlanNote[] = []
-  let doc: ReturnType<typeof parseDocument> | undefined
-  let index: LineIndex | undefined
-  for (const a of steps) {
-    const keys = a.keys
-    if (!keys) continue
-    // the key nodes of each rule mapping, looked up by key (a spec may have tens of thousands)
-    const keyNodes = new Map<unknown, Map<string, unknown>>()
-    keys.labels.forEach((label, k) => {
-      if (keys.seen.has(k)) return
-      // the spec was checked when parsed: no second check of unique keys (quadratic in yaml)
-      doc ??= parseDocument(spec.source, { uniqueKeys: false })
-      index ??= new LineIndex(spec.source)
-      const [rule, key] = keys.at[k]!
-      const node = doc.getIn(['steps', a.step.index, a.step.kind, rule!], true)
-      let byKey = keyNodes.get(node)
-      if (!byKey && isMap(node)) {
-        keyNodes.set(node, (byKey = new Map()))
-        for (const p of node.items)
-          if (isScalar(p.key) && !byKey.has(String(p.key.value)))
-            byKey.set(String(p.key.value), p.key)
-      }
-      // a replace key is shown at the key, a swap pair at the pair
-      const at = isMap(node)
-        ? byKey!.get(String(key))
-        : isSeq(node)
-          ? node.items[key as number]
-          : undefined
-      const range = (at as { range?: [number, number, number] } | undefined)?.range
-      const pos = index.position(range ? range[0] : a.step.range.start)
-      out.push({
-        target: spec.path,
-        line: pos.line,
-        col: pos.col,
-        code: 'NEVER_MATCHED',
-        message: `step ${a.step.index + 1} (${a.kind.name}): ${label} matches nothing in any file of the step`,
-        severity: 'warning',
-      })
-    })
-  }
-  return out
 }
 
 /**
@@ -538,7 +329,7 @@ function activeSteps(
     )
     .map((step, i) => {
       const kind = kinds.find((k) => k.name === step.kind)!
-      const keys = ruleKeys(step)
+      const keys = ruleKeys(step.options as RuleOptions)
       // a file that holds only a replacement is read too: its key has matched (it was applied)
       const needles = [...kind.needles(step.options, ctx), ...(keys?.targets ?? [])]
       return {

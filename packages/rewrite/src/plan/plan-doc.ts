@@ -1,6 +1,6 @@
 import type { DatabaseChange } from '../step/database.js'
 import type { EncodingName } from '../edit/edit.js'
-import type { Plan } from './engine.js'
+import type { Plan } from './plan.js'
 import { rootPathProblem } from '../fs/confine.js'
 import { CutoverError } from '../errors.js'
 import { positionsOf } from '../text/big-text.js'
