@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built @cutover/rewrite (run `npx tsc -b packages/cli` first)
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
 import { need } from '@cutover/test-kit'
 
 const OLD_PASSWORD = 'old-s3cret-pw'

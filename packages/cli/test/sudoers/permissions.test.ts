@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { memoryIo, run } from '../../cli/src/index.js'
+import { memoryIo, run } from '../../src/index.js'
 import { need } from '@cutover/test-kit'
 
 // issue 14: sudo silently ignores a sudoers file that root does not own or that group or others
@@ -149,7 +149,7 @@ describe.skipIf(!asRoot)('a saved plan applied after the target became writable 
 describe.skipIf(!asRoot)('sudoers targets as an unprivileged user (a copy of a machine)', () => {
   it("a file the user owns is a warning, not an error: the copy's owner is not the machine's", () => {
     if (!need('setpriv')) return
-    const bin = resolve(import.meta.dirname, '../../cli/dist/bin.js')
+    const bin = resolve(import.meta.dirname, '../../dist/bin.js')
     const t = tree({ uid: 65534 })
     spawnSync('chown', ['-R', '65534:65534', t.root])
     chmodSync(t.root, 0o755)

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
-import { startPg, type PgServer } from './pg-server.js'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
+import { startPg, type PgServer } from '../../../sqlfn/test/pg-server.js'
 
 // every message about a database names it without its password (issue 14, medium)
 

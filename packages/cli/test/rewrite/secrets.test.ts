@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
 
 // a secret whose encoded forms differ from it in JSON ("\"", "\\") and in a quoted INI value
 const SECRET = 'q"u\\ote;d'

@@ -3,11 +3,11 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
 import { need } from '@cutover/test-kit'
 
-const EXAMPLE = join(import.meta.dirname, '../../../examples/finance/root/var/www')
+const EXAMPLE = join(import.meta.dirname, '../../../../examples/finance/root/var/www')
 const VMS = ['finance', 'hrdb', 'tenders', 'timesheets']
 
 const SPEC = `version: 1

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
 
 // Issue 15 §6: a v4-mapped entry is the IPv4 address it maps, whatever its spelling. An old
 // address spelled in hex (::ffff:a00:a30 is 10.0.10.48) on a line no rule moves is a leftover,

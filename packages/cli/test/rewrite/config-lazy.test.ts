@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
-const cli = join(import.meta.dirname, '../../cli/dist/run.js')
-const formats = join(import.meta.dirname, '../../formats/dist/index.js')
+const cli = join(import.meta.dirname, '../../dist/run.js')
+const formats = join(import.meta.dirname, '../../../formats/dist/index.js')
 
 /** Counts modules of the heavy parsers loaded in a fresh node after running `script`. */
 function heavyLoaded(script: string): number {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
 
 // Issue 15 §6: the sql step matches a string's value as PostgreSQL reads it. A statement (and a
 // file) whose only old address is spelled with escapes (E'\x31\x30…', COPY's \x31) or split over

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
-import { parseHosts, resolveHost } from '../src/index.js'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
+import { parseHosts, resolveHost } from '@cutover/hosts'
 
 const SPEC = `version: 1
 hosts:
