@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import {
-  CutoverError,
   appliedOnce,
   createEngine,
   listTransactions,
@@ -9,6 +8,7 @@ import {
   type Plan,
   type StepKind,
 } from '@cutover/rewrite'
+import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
@@ -27,7 +27,7 @@ export async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine
   try {
     source = await readFile(specPath, 'utf8')
   } catch (err) {
-    throw new CutoverError(
+    throw new CliError(
       'SPEC_MISSING',
       `cannot read the spec ${specPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (use --spec FILE)' : (err as Error).message}`,
     )

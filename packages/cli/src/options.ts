@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
-import { CutoverError, defaultStateDir } from '@cutover/rewrite'
+import { defaultStateDir } from '@cutover/rewrite'
+import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
 
@@ -40,7 +41,7 @@ function realOr(path: string): string {
 export function parseSize(s: string): number {
   const m = /^(\d+)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(s.trim())
   if (!m)
-    throw new CutoverError(
+    throw new CliError(
       'USAGE',
       `--max-file-size takes a size such as 64M, 1G or 1048576 (bytes), got "${s}"`,
     )

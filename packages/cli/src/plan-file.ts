@@ -1,8 +1,8 @@
+import { CliError } from './errors.js'
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { CutoverError } from '@cutover/rewrite'
 
 /**
  * Writes a plan file as only this user can change it: a new file (random name beside `path`,
@@ -28,11 +28,9 @@ export async function writePrivate(path: string, data: Iterable<string>): Promis
     await rename(temp, path)
     renamed = true
   } catch (e) {
-    throw new CutoverError(
-      'PLAN_WRITE',
-      `cannot save the plan to ${path}: ${(e as Error).message}`,
-      { cause: e },
-    )
+    throw new CliError('PLAN_WRITE', `cannot save the plan to ${path}: ${(e as Error).message}`, {
+      cause: e,
+    })
   } finally {
     if (!renamed) await rm(temp, { force: true })
   }
@@ -48,23 +46,20 @@ export async function readTrustedPlan(file: string, shown: string): Promise<stri
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (err) {
-    throw new CutoverError(
-      'PLAN_MISSING',
-      `cannot read the plan ${file}: ${(err as Error).message}`,
-    )
+    throw new CliError('PLAN_MISSING', `cannot read the plan ${file}: ${(err as Error).message}`)
   }
   try {
     const st = await fh.stat()
-    if (!st.isFile()) throw new CutoverError('PLAN_INVALID', `${shown}: not a regular file`)
+    if (!st.isFile()) throw new CliError('PLAN_INVALID', `${shown}: not a regular file`)
     const uid = process.getuid?.()
     if (uid !== undefined && st.uid !== uid) {
-      throw new CutoverError(
+      throw new CliError(
         'PLAN_UNTRUSTED',
         `${shown}: refused: the plan is owned by uid ${st.uid}, not by you (uid ${uid}); whoever can write a plan chooses what apply writes. Plan again with --out`,
       )
     }
     if (st.mode & 0o022) {
-      throw new CutoverError(
+      throw new CliError(
         'PLAN_UNTRUSTED',
         `${shown}: refused: the plan is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode 0${(st.mode & 0o777).toString(8)}); whoever can write a plan chooses what apply writes. chmod 600 it after checking it, or plan again with --out`,
       )

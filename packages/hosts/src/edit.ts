@@ -13,7 +13,7 @@ export interface EnsureOptions {
  * Edits (offsets into `doc.text`) that make `name` resolve, first match, to `address`, and to
  * no other address of that family. `[]` when it already does. See {@link planHosts} for where
  * names go; use `planHosts` directly to ensure several names at once without overlapping edits.
- * Throws a `BAD_ADDRESS` or `BAD_NAME` CutoverError for an unusable address or name.
+ * Throws a `BAD_ADDRESS` or `BAD_NAME` HostsError for an unusable address or name.
  */
 export function ensureHost(
   doc: HostsDocument,

@@ -21,3 +21,4 @@ export {
 export type { Rewrite } from './model.js'
 export { eachNamed, hostConflicts, lookupHost, resolveHost, type HostsMatch } from './resolve.js'
 export { hostsStep, type HostsOptions } from './step.js'
+export { HostsError, type HostsErrorCode } from './errors.js'

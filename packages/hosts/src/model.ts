@@ -1,4 +1,4 @@
-import { CutoverError } from '@cutover/rewrite'
+import { HostsError } from './errors.js'
 import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { lineOf, spanText, type HostsDocument, type HostsLine, type Span } from './parse.js'
 import type { NamedHit } from './locate.js'
@@ -107,7 +107,7 @@ function modelOf(
   const address = readdressed?.text ?? original
   const family = readdressed ? addressFamily(address) : line.family
   if (!family)
-    throw new CutoverError(
+    throw new HostsError(
       'BAD_ADDRESS',
       `rule "${readdressed!.rule}" would write "${address}" where hosts(5) needs an address (${original})`,
     )

@@ -1,4 +1,5 @@
-import { CutoverError, applyEdits, type Diagnostic, type Edit } from '@cutover/rewrite'
+import { applyEdits, type Diagnostic, type Edit } from '@cutover/rewrite'
+import { HostsError } from './errors.js'
 import { addressFamily, sameAddress, type AddressFamily } from './address.js'
 import { appendEdit, lineEdits, mergeDeletions } from './emit.js'
 import {
@@ -56,14 +57,14 @@ function targets(ensure: readonly EnsureRequest[]): Map<string, Target> {
     checkName(e.name)
     const family = addressFamily(e.address)
     if (!family)
-      throw new CutoverError(
+      throw new HostsError(
         'BAD_ADDRESS',
         `cannot ensure "${e.name}": "${e.address}" is not an IPv4 or IPv6 address`,
       )
     const lower = foldName(e.name)
     const prior = out.get(lower)
     if (prior && !sameAddress(prior.address, e.address)) {
-      throw new CutoverError(
+      throw new HostsError(
         'RULE_CONFLICT',
         `"${e.name}" is ensured at both ${prior.address} and ${e.address}`,
       )
@@ -73,10 +74,10 @@ function targets(ensure: readonly EnsureRequest[]): Map<string, Target> {
   return out
 }
 
-/** Throws a `BAD_NAME` CutoverError for a name that cannot stand in a hosts file. */
+/** Throws a `BAD_NAME` HostsError for a name that cannot stand in a hosts file. */
 export function checkName(name: string): void {
   if (!/^[^\s#]+$/.test(name))
-    throw new CutoverError(
+    throw new HostsError(
       'BAD_NAME',
       `"${name}" cannot be a host name in a hosts file (empty, blank or "#")`,
     )
@@ -89,13 +90,13 @@ export function checkName(name: string): void {
  * `finance.example.net`) is split off and appended to the marked block at the end, created on
  * first use in the file's line-break style. Later entries giving it another address lose it.
  * Idempotent: planning what is already so gives no edit. Throws `BAD_ADDRESS`/`BAD_NAME`/
- * `RULE_CONFLICT` CutoverErrors for a bad intent; never for a bad document.
+ * `RULE_CONFLICT` HostsErrors for a bad intent; never for a bad document.
  */
 export function planHosts(doc: HostsDocument, intent: HostsIntent): HostsPlan {
   const wanted = targets(intent.ensure ?? [])
   const removed = new Set((intent.remove ?? []).map((n) => (checkName(n), foldName(n))))
   for (const r of removed)
-    if (wanted.has(r)) throw new CutoverError('RULE_CONFLICT', `"${r}" is both ensured and removed`)
+    if (wanted.has(r)) throw new HostsError('RULE_CONFLICT', `"${r}" is both ensured and removed`)
   const interest = new Set([...wanted.keys(), ...removed])
   const hits = namedIn(doc, interest)
   const models = buildModels(

@@ -4,6 +4,7 @@ import { undocumentedExports, unlistedInReadme } from '../../../test/exports.js'
 // The public names of @cutover/hosts: a change here is a change of the package's API (and needs a changeset).
 const NAMES = [
   'DEFAULT_MARKER',
+  'HostsError',
   'KINDS',
   'addressFamily',
   'eachNamed',

@@ -1,11 +1,56 @@
 /**
+ * The codes of the errors the engine throws. Each package that throws a {@link CutoverError} of
+ * its own names its codes the same way (e.g. `HostsErrorCode`, `SqlErrorCode`, the CLI's
+ * `CliErrorCode`) and gives them as the type argument: a code outside the union does not compile.
+ */
+export type ErrorCode =
+  | 'DIR_UNREADABLE'
+  | 'EDIT_CONFLICT'
+  | 'ENGINE'
+  | 'FAULT'
+  | 'FILE_TOO_LARGE'
+  | 'INPUT_INVALID'
+  | 'LINK_LOOP'
+  | 'LOCKED'
+  | 'METADATA'
+  | 'NOTHING_TO_ROLL_BACK'
+  | 'OUTSIDE_ROOT'
+  | 'PLAN_INVALID'
+  | 'PLAN_ROOT'
+  | 'PROFILE'
+  | 'RECOVER_DATABASE'
+  | 'RECOVER_MOVED'
+  | 'ROLLBACK_DATABASE'
+  | 'ROLLBACK_STALE'
+  | 'ROOT'
+  | 'RULE_CONFLICT'
+  | 'SECRET'
+  | 'SPEC_INVALID'
+  | 'STALE_PLAN'
+  | 'STATE'
+  | 'STATE_DIR'
+  | 'TARGET'
+  | 'TARGET_MOVED'
+  | 'USER_WRITABLE'
+  | 'VALIDATION_FAILED'
+  | SystemErrorCode
+
+/**
+ * The code of a file-system call's error (`EBUSY`, `EXDEV`, `EROFS`, …) that the transaction
+ * passes on as it is when a target cannot be replaced.
+ */
+export type SystemErrorCode = `E${Uppercase<string>}`
+
+/**
  * The one family of errors cutover throws for misuse and for refusals.
  * Bad *input* is reported as {@link Diagnostic} data instead; these are for the caller.
+ * `C` is the union of codes of the package that throws it (the engine's {@link ErrorCode} unless
+ * given); it is never inferred from the code, so that a code outside the union is an error.
  */
-export class CutoverError extends Error {
+export class CutoverError<C extends string = ErrorCode> extends Error {
   /** A stable code that tests and scripts match on. */
-  readonly code: string
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: C
+  constructor(code: NoInfer<C>, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'CutoverError'
     this.code = code
@@ -103,4 +148,12 @@ export class InputError extends CutoverError {
     this.diagnostics = diagnostics
     this.hide = hide
   }
+}
+
+/** The errno code of a file-system call's error (`EBUSY`, …), or undefined for any other error. */
+export function systemErrorCode(e: unknown): SystemErrorCode | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  return typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)
+    ? (code as SystemErrorCode)
+    : undefined
 }

@@ -49,6 +49,8 @@ export {
   SpecError,
   StalePlanError,
   ValidationError,
+  type ErrorCode,
+  type SystemErrorCode,
 } from './errors.js'
 export {
   leftoverMatcher,

@@ -69,3 +69,4 @@ export {
   type LiveFunction,
   type LiveTable,
 } from './pg-read.js'
+export { SqlError, type SqlErrorCode } from './errors.js'

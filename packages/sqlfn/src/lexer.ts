@@ -1,4 +1,4 @@
-import { CutoverError } from '@cutover/rewrite'
+import { SqlError } from './errors.js'
 
 /** A token of PostgreSQL's own lexer, with offsets into the text given to {@link lexSql}. */
 export interface SqlToken {
@@ -57,17 +57,17 @@ function byteToChar(text: string): Int32Array | undefined {
 /**
  * Lexes `text` with PostgreSQL's scanner (the rules of the server: `''` and `E''` escapes,
  * nested dollar quotes, nested comments) and returns its tokens with character offsets plus
- * `base`. Throws a `SQL_LEX` {@link CutoverError} on what the server would reject (an
+ * `base`. Throws a `SQL_LEX` {@link SqlError} on what the server would reject (an
  * unterminated quote). Call {@link loadLexer} first.
  */
 export function lexSql(text: string, base = 0): SqlToken[] {
   if (!scanner)
-    throw new CutoverError('SQL_LEX', 'the PostgreSQL lexer is not loaded: await loadLexer() first')
+    throw new SqlError('SQL_LEX', 'the PostgreSQL lexer is not loaded: await loadLexer() first')
   let raw
   try {
     raw = scanner(text).tokens
   } catch (cause) {
-    throw new CutoverError(
+    throw new SqlError(
       'SQL_LEX',
       `PostgreSQL's lexer rejects this text: ${(cause as Error).message}`,
       { cause },

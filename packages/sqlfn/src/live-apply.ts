@@ -1,5 +1,4 @@
 import {
-  CutoverError,
   SecretError,
   StalePlanError,
   applyEdits,
@@ -17,6 +16,7 @@ import {
   secretMasks,
   type LivePayload,
 } from './live-plan.js'
+import { SqlError } from './errors.js'
 import { connectDatabase, type DatabaseOptions } from './pg-connect.js'
 import { readFunction, readRow, rowCondition } from './pg-read.js'
 
@@ -155,7 +155,7 @@ async function run(
       if (r.rowCount !== 1) throw new Error(`the UPDATE changed ${r.rowCount} rows, not 1`)
     }
   } catch (e) {
-    throw new CutoverError(
+    throw new SqlError(
       'DATABASE_APPLY',
       `${c.target}: ${(e as Error).message}; the database transaction is rolled back`,
       { cause: e },
@@ -163,7 +163,7 @@ async function run(
   }
   const now = await current(client, c, 'after', secret)
   if (now.text === undefined || hashOf(c, now.text, masksOf(c, secret)) !== c.after) {
-    throw new CutoverError(
+    throw new SqlError(
       'DATABASE_APPLY',
       `${c.target}: PostgreSQL holds something other than the planned result; the database transaction is rolled back`,
     )
@@ -195,7 +195,7 @@ class LiveParticipant implements TxParticipant {
 
   async commit(): Promise<void> {
     const client = this.#client
-    if (!client) throw new CutoverError('DATABASE_APPLY', `${this.name}: commit without prepare`)
+    if (!client) throw new SqlError('DATABASE_APPLY', `${this.name}: commit without prepare`)
     await client.query('COMMIT')
     this.#client = undefined
     await client.end().catch(() => undefined)

@@ -406,7 +406,7 @@ function planRow(p: Planner, t: LiveTable, row: LiveRow): void {
  * (`pg_get_functiondef`) and the rows of `tables:`, rewrites the functions `functions:` selects
  * and the rows' text columns with the same rules as dumps, and reports leftovers in the rest.
  * The URL of `database: { url: { env } }` is read from the plan's environment (`ctx.env`, else `process.env`).
- * Throws a `CutoverError` (`DATABASE_CONNECT`) when the server cannot be reached.
+ * Throws a `SqlError` (`DATABASE_CONNECT`) when the server cannot be reached.
  */
 export async function planDatabase(o: LiveOptions, ctx: Context): Promise<DatabasePlan> {
   const client = await connectDatabase(o.database, {

@@ -1,4 +1,5 @@
-import { CutoverError, maskValues, s, type Schema } from '@cutover/rewrite'
+import { maskValues, s, type Schema } from '@cutover/rewrite'
+import { SqlError } from './errors.js'
 import type { Client, ClientConfig } from 'pg'
 import { parseConninfo } from './rules.js'
 
@@ -102,7 +103,7 @@ export function clientConfig(
   const url = 'env' in o.url ? env[o.url.env] : e.secret(o.url.secret)
   const from = 'env' in o.url ? `environment variable ${o.url.env}` : `secret ${o.url.secret}`
   if (!url)
-    throw new CutoverError(
+    throw new SqlError(
       'DATABASE_URL',
       `the database URL is not set: export ${'env' in o.url ? o.url.env : `the variable of ${from}`}`,
     )
@@ -110,7 +111,7 @@ export function clientConfig(
     return conninfoConfig(url, base, from, env.PGPASSWORD)
   // node-postgres would throw a bare "Invalid URL" (an internal error to the user); never quote the URL: it may hold the password
   if (!URL.canParse(url.trim()))
-    throw new CutoverError(
+    throw new SqlError(
       'DATABASE_URL',
       `the database URL of ${from} is not a valid URL (check its host, port and the percent-encoding of its user and password)`,
     )
@@ -132,7 +133,7 @@ function conninfoConfig(
   const pairs = parseConninfo(conninfo)
   // never quote the string: it may hold the password
   if (!pairs)
-    throw new CutoverError(
+    throw new SqlError(
       'DATABASE_URL',
       `the database URL of ${from} is neither a postgres:// URL nor a libpq key=value connection string with host or dbname`,
     )
@@ -179,7 +180,7 @@ export function describeClient(c: Client): string {
 }
 
 /**
- * Connects with node-postgres (imported on first use). Throws a `CutoverError` with code
+ * Connects with node-postgres (imported on first use). Throws a `SqlError` with code
  * `DATABASE_CONNECT` naming host, port, database and user, never the password, when the server
  * cannot be reached or refuses.
  */
@@ -194,10 +195,7 @@ export async function connectDatabase(o: DatabaseOptions, e: ConnectEnv): Promis
   } catch (cause) {
     await client.end().catch(() => undefined)
     const why = reason(cause, secrets)
-    throw new CutoverError(
-      'DATABASE_CONNECT',
-      `cannot connect to ${describeClient(client)}: ${why}`,
-    )
+    throw new SqlError('DATABASE_CONNECT', `cannot connect to ${describeClient(client)}: ${why}`)
   }
   return client
 }

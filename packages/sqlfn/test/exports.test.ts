@@ -3,6 +3,7 @@ import { undocumentedExports, unlistedInReadme } from '../../../test/exports.js'
 
 // The public names of @cutover/sqlfn: a change here is a change of the package's API (and needs a changeset).
 const NAMES = [
+  'SqlError',
   'compileRules',
   'connectDatabase',
   'copyIsCsv',

@@ -6,7 +6,7 @@ import { ParseFail, Reader } from './reader.js'
 import type { AliasEntry, AliasType, Entry, Member, RuleEntry, SudoersDocument } from './types.js'
 
 /** Sudoers text given to an operation (a rule, an alias member) that does not parse. */
-export class SudoersSyntaxError extends CutoverError {
+export class SudoersSyntaxError extends CutoverError<'SUDOERS_SYNTAX'> {
   /** 0-based offset of the problem in the given text. */
   readonly offset: number
   readonly text: string

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path'
 import {
-  CutoverError,
   applyPlanDocument,
   checkPlanDocument,
   toPlanDocument,
   type Engine,
   type PlanDocument,
 } from '@cutover/rewrite'
+import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit.js'
 import { engine, makePlan } from '../make-plan.js'
@@ -30,14 +30,14 @@ export const apply: Command = async (opts, args, io) => {
     try {
       parsed = JSON.parse(raw)
     } catch (err) {
-      throw new CutoverError(
+      throw new CliError(
         'PLAN_INVALID',
         `${args[0]}: not a cutover plan: ${(err as Error).message}`,
       )
     }
     doc = checkPlanDocument(parsed, args[0])
     if (str(opts.root) !== undefined && resolve(doc.root) !== root) {
-      throw new CutoverError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
+      throw new CliError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
     }
     ;({ root, stateDir } = paths(opts, io, doc.root))
     e = await engine()

@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CutoverError, scanForInit, starterSpec } from '@cutover/rewrite'
+import { scanForInit, starterSpec } from '@cutover/rewrite'
+import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
 import { counted, progressLine } from '../output/progress.js'
 import { EXIT } from '../exit.js'
@@ -54,7 +55,7 @@ export const init: Command = async (opts, _args, io) => {
     fh = await open(specPath, 'wx', 0o644)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new CutoverError(
+      throw new CliError(
         'SPEC_EXISTS',
         `${relative(io.cwd, specPath) || specPath} exists; init never overwrites a spec (remove it, or pass --spec NEW.yaml or --print)`,
       )

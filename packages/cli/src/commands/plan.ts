@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
-import { CutoverError, toPlanDocument } from '@cutover/rewrite'
+import { toPlanDocument } from '@cutover/rewrite'
+import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit.js'
 import { makePlan } from '../make-plan.js'
@@ -15,7 +16,7 @@ import { writePrivate } from '../plan-file.js'
 export const plan: Command = async (opts, _args, io) => {
   // a plan document is saved and passed around: it never holds what --show-sensitive reveals
   if (opts.showSensitive && (opts.out || opts.json))
-    throw new CutoverError(
+    throw new CliError(
       'USAGE',
       '--show-sensitive shows the review only: it cannot be combined with --out or --json',
     )

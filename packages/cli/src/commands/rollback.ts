@@ -1,4 +1,5 @@
-import { CutoverError, rollbackLast } from '@cutover/rewrite'
+import { rollbackLast } from '@cutover/rewrite'
+import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit.js'
 import { paths } from '../options.js'
@@ -13,7 +14,7 @@ export const rollback: Command = async (opts, _args, io) => {
     confirm: async (txid, targets) => {
       if (opts.yes) return true
       if (!io.stdinIsTTY || !io.confirm)
-        throw new CutoverError('CONFIRM', 'not rolled back: without a terminal, pass --yes')
+        throw new CliError('CONFIRM', 'not rolled back: without a terminal, pass --yes')
       io.stdout.write(`Transaction ${txid} changed:\n${targets.map((t) => `  ${t}`).join('\n')}\n`)
       return io.confirm(`Restore these ${targets.length} file(s)? [y/N] `)
     },

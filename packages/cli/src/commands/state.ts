@@ -1,4 +1,5 @@
-import { CutoverError, listTransactions, pruneTransactions, withLock } from '@cutover/rewrite'
+import { listTransactions, pruneTransactions, withLock } from '@cutover/rewrite'
+import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit.js'
 import { paths, str } from '../options.js'
@@ -9,7 +10,7 @@ export const state: Command = async (opts, args, io) => {
   if (args[0] === 'prune') {
     const keep = Number(str(opts.keep) ?? '5')
     if (!Number.isInteger(keep) || keep < 0)
-      throw new CutoverError('USAGE', `--keep takes a whole number, got "${str(opts.keep)}"`)
+      throw new CliError('USAGE', `--keep takes a whole number, got "${str(opts.keep)}"`)
     const removed = await withLock(stateDir, 'cutover state prune', () =>
       pruneTransactions(stateDir, keep),
     )

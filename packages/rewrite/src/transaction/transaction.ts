@@ -20,7 +20,7 @@ import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from '../fs/dir-pin.js'
-import { CutoverError, StalePlanError, ValidationError } from '../errors.js'
+import { CutoverError, StalePlanError, systemErrorCode, ValidationError } from '../errors.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
 import {
   ensureStateDir,
@@ -244,7 +244,7 @@ function renamePinned(from: string, t: JournalTarget): void {
 
 /** A file system error while writing beside a target, as a message naming the target (never the temp file). */
 function namedError(e: unknown, target: string | undefined): unknown {
-  const code = (e as NodeJS.ErrnoException).code
+  const code = systemErrorCode(e)
   if (!target || e instanceof CutoverError || !code) return e
   return new CutoverError(
     code,
@@ -625,7 +625,7 @@ function replace(e: JournalTarget): void {
     else renamePinned(e.temp, e)
   } catch (err) {
     if (err instanceof CutoverError) throw err
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
+    const code = systemErrorCode(err) ?? 'EIO'
     const why: Record<string, string> = {
       EBUSY: 'it is busy or a mount point',
       EXDEV: 'it is on another file system than its directory',
@@ -757,7 +757,7 @@ async function backUp(
     await writeNew(e.backup, bytes)
     if (attrs) await writeMeta(e.backup + '.meta', attrs)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
+    const code = systemErrorCode(err)
     if (!code || err instanceof CutoverError) throw err
     throw new CutoverError(
       code,
