@@ -31,7 +31,7 @@ export {
 } from './diff/diff.js'
 export { defaultStateDir } from './fs/confine.js'
 export { discoverFiles, type DiscoverOptions, type DiscoverProblem } from './plan/discover.js'
-export { encodeValue } from './edit/encode.js'
+export { encodeValue, encoderOf, type Encoder, type Encoders } from './edit/encode.js'
 export { createEngine, type Engine, type PlanOptions } from './plan/engine.js'
 export {
   type FileChange,

@@ -38,6 +38,7 @@ const NAMES = [
   'discoverFiles',
   'encodeText',
   'encodeValue',
+  'encoderOf',
   'escapeNeedles',
   'firstStartingAt',
   'formatDiagnostic',

@@ -1,4 +1,4 @@
-import type { EncodingName } from '@cutover/rewrite'
+import type { Encoders, EncodingName } from '@cutover/rewrite'
 
 /**
  * The form of a quoted value, which decides how a replacement is written into it:
@@ -334,6 +334,16 @@ export function encodeCopy(value: string): string {
 }
 
 /**
+ * The encoders of SQL string literals (`'…'` and `E'…'`) and of a libpq conninfo value: the one
+ * home of SQL quoting, used while planning and registered by the `sql` step kind for `apply`.
+ */
+export const SQL_ENCODINGS: Encoders = {
+  sql: (v) => v.replace(/'/g, "''"),
+  'sql-e': (v) => v.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\')),
+  conninfo: (v) => (v === '' || /[\s'\\]/.test(v) ? `'${v.replace(/[\\']/g, '\\$&')}'` : v),
+}
+
+/**
  * The encodings (innermost first) that write a value into a literal of `form` nested in outer
  * layers, e.g. `['sql']` for `'…'` in a `$_$` body, `['sql', 'sql']` in a `'…'` body. Undefined
  * when no {@link EncodingName} chain exists (COPY fields, `U&'…'`).
@@ -357,8 +367,7 @@ export function encodeFor(
 ): string | undefined {
   let out = value
   for (const f of forms) {
-    if (f.form === 'sql') out = out.replace(/'/g, "''")
-    else if (f.form === 'sql-e') out = out.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\'))
+    if (f.form === 'sql' || f.form === 'sql-e') out = SQL_ENCODINGS[f.form]!(out)
     else if (f.form === 'copy') out = encodeCopy(out)
     else if (f.form === 'dollar') {
       if (f.tag && out.includes(f.tag)) return undefined

@@ -14,6 +14,7 @@ import {
 import { randomBytes } from 'node:crypto'
 import { nameGlobs } from './functions.js'
 import { sqlLeftovers } from './leftovers.js'
+import { SQL_ENCODINGS } from './literal.js'
 import { loadLexer } from './lexer.js'
 import { connectDatabase, type DatabaseOptions } from './pg-connect.js'
 import {
@@ -77,7 +78,7 @@ export function secretMasks(edits: readonly StoredEdit[], secret: SecretOf): str
   for (const e of edits) {
     if (!e.secret) continue
     const raw = secret(e.secret.name)
-    out.push(raw, encodeValue(raw, e.secret.encoding))
+    out.push(raw, encodeValue(raw, e.secret.encoding, SQL_ENCODINGS))
   }
   return out.filter((v) => v.length > 0)
 }
@@ -87,7 +88,9 @@ export function resolveEdits(edits: readonly StoredEdit[], secret: SecretOf): Ed
   return edits.map((e) => ({
     start: e.start,
     end: e.end,
-    text: e.secret ? encodeValue(secret(e.secret.name), e.secret.encoding) : (e.text ?? ''),
+    text: e.secret
+      ? encodeValue(secret(e.secret.name), e.secret.encoding, SQL_ENCODINGS)
+      : (e.text ?? ''),
     rule: 'sql',
   }))
 }

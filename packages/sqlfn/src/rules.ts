@@ -1,6 +1,5 @@
 import {
   Matcher,
-  encodeValue,
   rulePatterns,
   variantPatterns,
   type Context,
@@ -8,6 +7,7 @@ import {
   type RuleOptions,
   type ValueSpec,
 } from '@cutover/rewrite'
+import { SQL_ENCODINGS } from './literal.js'
 
 /** `passwords:` of the `sql` step: conninfo host (a name of the inventory, or any host) → value. */
 export type PasswordOptions = Record<string, ValueSpec>
@@ -161,7 +161,7 @@ function passwordEdits(value: string, rules: SqlRules): ValueEdit[] {
   const secretName = typeof rule.value === 'string' ? undefined : rule.value.secret
   const plain = secretName === undefined ? (rule.value as string) : rules.secret(secretName)
   // the encoder apply uses too: plan and apply must encode the secret alike
-  const text = encodeValue(plain, ['conninfo'])
+  const text = SQL_ENCODINGS.conninfo!(plain)
   const summary = `password for ${rule.host}${secretName ? ` from secret ${secretName}` : ''}`
   const secret = secretName ? { secret: secretName } : {}
   const current = pairs.find((p) => p.key === 'password')

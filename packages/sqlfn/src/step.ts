@@ -21,7 +21,7 @@ import {
 } from '@cutover/rewrite'
 import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
 import { lexSql, loadLexer } from './lexer.js'
-import { readLiteral } from './literal.js'
+import { readLiteral, SQL_ENCODINGS } from './literal.js'
 import { sqlLeftovers } from './leftovers.js'
 import {
   copyIsCsv,
@@ -352,6 +352,7 @@ export const sqlSplitValidator: Validator = {
  */
 export const sqlStep: StepKind<SqlOptions> = {
   name: 'sql',
+  encodings: SQL_ENCODINGS,
   options: s.refine(
     s.object({
       ...commonKeys,

@@ -35,12 +35,13 @@ export const apply: Command = async (opts, args, io) => {
         `${args[0]}: not a cutover plan: ${(err as Error).message}`,
       )
     }
-    doc = checkPlanDocument(parsed, args[0])
+    // every kind: a saved plan's secret encodings are known by the kinds that register them
+    e = await engine()
+    doc = checkPlanDocument(parsed, args[0], (n) => e.encoder(n))
     if (str(opts.root) !== undefined && resolve(doc.root) !== root) {
       throw new CliError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
     }
     ;({ root, stateDir } = paths(opts, io, doc.root))
-    e = await engine()
   } else {
     const made = await makePlan(opts, io)
     const p = made.plan
@@ -77,6 +78,7 @@ export const apply: Command = async (opts, args, io) => {
       stateDir,
       env: io.env,
       validator: (n) => e.validator(n),
+      encoder: (n) => e.encoder(n),
       database: (k) => e.database(k),
       observer: applyProgress(progress, Boolean(opts.verbose)),
     })

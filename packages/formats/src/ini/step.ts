@@ -16,6 +16,7 @@ import {
   scanLeftovers,
   setEdits,
   setSchema,
+  type Encoders,
   type StepKind,
   type ValueSpec,
 } from '@cutover/rewrite'
@@ -36,6 +37,12 @@ export type IniOptions = CommonOptions &
 /** A shell environment file (`.env`, `.env.local`, `app.env`): its quoting is sh's. */
 const isShellEnv = (path: string): boolean => /(^|\/)\.env[^/]*$|\.env$/.test(path)
 
+/** The encoders of INI values between double quotes, and of sh's in a `.env` file. */
+const INI_ENCODINGS: Encoders = {
+  'ini-double': (v) => v.replace(/["\\]/g, '\\$&'),
+  'sh-double': (v) => v.replace(/[\\"$`]/g, '\\$&'),
+}
+
 /** How a value between double quotes is escaped: sh's rules in a `.env` file, INI's otherwise. */
 const doubleQuoted = (shell: boolean): EncodingName[] => (shell ? ['sh-double'] : ['ini-double'])
 
@@ -49,6 +56,7 @@ const encodingOf = (e: IniEntry, shell: boolean): EncodingName[] =>
  */
 export const iniStep: StepKind<IniOptions> = {
   name: 'ini',
+  encodings: INI_ENCODINGS,
   options: s.object(
     {
       ...commonKeys,
@@ -72,7 +80,10 @@ export const iniStep: StepKind<IniOptions> = {
         whole: true,
         encoding: encodingOf(e, shell),
       }))
-    const edits: Edit[] = [...assigned, ...rewriteLiterals(text, regions, literalRules(o, ctx))]
+    const edits: Edit[] = [
+      ...assigned,
+      ...rewriteLiterals(text, regions, literalRules(o, ctx, INI_ENCODINGS)),
+    ]
     const leftovers = scanLeftovers(text, ctx, edits, {
       reason: iniReason(doc),
       fallback: ruleFallback(o),
@@ -121,6 +132,7 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context, sh
               current,
               value,
               doubleQuoted(true),
+              INI_ENCODINGS,
               ctx,
               rule,
               { open: '"', close: '"' },
@@ -137,7 +149,9 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context, sh
         continue
       }
       if (e.quote) {
-        edits.push(...setEdits(e.value, current, value, encodingOf(e, shell), ctx, rule))
+        edits.push(
+          ...setEdits(e.value, current, value, encodingOf(e, shell), INI_ENCODINGS, ctx, rule),
+        )
         continue
       }
       const quote =
@@ -155,6 +169,7 @@ function planSet(doc: IniDocument, text: string, o: IniOptions, ctx: Context, sh
           current,
           value,
           quote ? doubleQuoted(shell) : ['raw'],
+          INI_ENCODINGS,
           ctx,
           rule,
           around,

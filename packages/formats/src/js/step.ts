@@ -12,6 +12,7 @@ import {
   ruleFallback,
   scanLeftovers,
   type StepKind,
+  type Encoders,
 } from '@cutover/rewrite'
 
 type Ts = typeof import('ts-morph').ts
@@ -88,6 +89,13 @@ export async function parseJs(text: string, path: string): Promise<JsDocument> {
   return { parts, comments: [...comments.values()].sort((a, b) => a.start - b.start), errors }
 }
 
+/** The encoders of JS/TS string literals and template text: the `js` step kind registers them. */
+const JS_ENCODINGS: Encoders = {
+  'js-single': (v) => JSON.stringify(v).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'"),
+  'js-double': (v) => JSON.stringify(v).slice(1, -1),
+  'js-template': (v) => v.replace(/[\\`]/g, '\\$&').replace(/\$\{/g, '\\${'),
+}
+
 /**
  * The `js` step: rule keys apply inside string literals and the literal text of template
  * literals only, never in comments or code; variants match whole literals. Uses ts-morph's
@@ -95,12 +103,13 @@ export async function parseJs(text: string, path: string): Promise<JsDocument> {
  */
 export const jsStep: StepKind<JsOptions> = {
   name: 'js',
+  encodings: JS_ENCODINGS,
   options: s.object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
   needles: (o, ctx) => literalNeedles(o, ctx),
   async plan(file, o, ctx) {
     const doc = await parseJs(file.text, file.path)
     if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
-    const edits = rewriteLiterals(file.text, doc.parts, literalRules(o, ctx))
+    const edits = rewriteLiterals(file.text, doc.parts, literalRules(o, ctx, JS_ENCODINGS))
     const inside = (list: ReadonlyArray<{ start: number; end: number }>, at: number) =>
       list.some((r) => r.start <= at && at < r.end)
     const leftovers = scanLeftovers(file.text, ctx, edits, {

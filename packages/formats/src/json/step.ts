@@ -29,10 +29,14 @@ import {
   type Validator,
   ValueBuilder,
   valueLeftovers,
+  type Encoders,
   type ValueSpec,
 } from '@cutover/rewrite'
 
 const JSON_ENCODING: EncodingName[] = ['json']
+
+/** The encoder of a JSON string's content: the `json` step kind registers it. */
+const JSON_ENCODINGS: Encoders = { json: (v) => JSON.stringify(v).slice(1, -1) }
 
 type Jsonc = typeof import('jsonc-parser')
 type JsonNode = import('jsonc-parser').Node
@@ -179,6 +183,7 @@ export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode |
  */
 export const jsonStep: StepKind<JsonOptions> = {
   name: 'json',
+  encodings: JSON_ENCODINGS,
   options: s.object(
     { ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') },
     { required: ['files'] },
@@ -197,7 +202,7 @@ export const jsonStep: StepKind<JsonOptions> = {
       assigned.some((a) => a.start < e.end && e.start < a.end)
     // rules match the string's value (escapes decoded), not its source text
     const literals = doc.strings.map((r) => decodeJsonString(text, r))
-    const found = rewriteValues(literals, literalRules(o, ctx))
+    const found = rewriteValues(literals, literalRules(o, ctx, JSON_ENCODINGS))
     const edits = [...assigned, ...found.edits.filter((e) => !covered(e))]
     const inside = (list: Array<{ start: number; end: number }>, at: number) =>
       list.some((r) => r.start <= at && at < r.end)
@@ -265,6 +270,7 @@ function planSet(
           text.slice(n.offset + 1, n.offset + n.length - 1),
           value,
           ['json'],
+          JSON_ENCODINGS,
           ctx,
           rule,
         ),
@@ -283,6 +289,7 @@ function planSet(
           text.slice(n.offset, n.offset + n.length),
           value,
           ['json'],
+          JSON_ENCODINGS,
           ctx,
           rule,
           { open: '"', close: '"' },

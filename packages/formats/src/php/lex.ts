@@ -1,4 +1,4 @@
-import type { EncodingName } from '@cutover/rewrite'
+import type { Encoders, EncodingName } from '@cutover/rewrite'
 
 /** One PHP token with its offsets into the decoded text; single-character tokens have `type` equal to their text. */
 export interface PhpToken {
@@ -55,6 +55,18 @@ const ENCODING: Record<PhpQuote, EncodingName[]> = {
   double: ['php-double'],
   heredoc: ['php-heredoc'],
   nowdoc: ['raw'],
+}
+
+/** The encoders of PHP's string literals (a nowdoc's is `raw`): the `php` step kind registers them. */
+export const PHP_ENCODINGS: Encoders = {
+  'php-single': (v) => v.replace(/[\\']/g, '\\$&'),
+  'php-double': (v) =>
+    v
+      .replace(/[\\"$]/g, '\\$&')
+      .replace(/\n/g, '\\n')
+      .replace(/\r/g, '\\r')
+      .replace(/\t/g, '\\t'),
+  'php-heredoc': (v) => v.replace(/[\\$]/g, '\\$&'),
 }
 
 /** The encoding a value needs inside a literal of this quoting. */

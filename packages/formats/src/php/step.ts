@@ -23,7 +23,7 @@ import {
   valueLeftovers,
   type ValueSpec,
 } from '@cutover/rewrite'
-import { parsePhp, phpEncoding, spanAt, type PhpDocument } from './lex.js'
+import { parsePhp, PHP_ENCODINGS, phpEncoding, spanAt, type PhpDocument } from './lex.js'
 import { phpLint } from './lint.js'
 import { findAssignments } from './set.js'
 import { checkInterpolation, closesHeredoc, decodePhpPart, fixInterpolation } from './value.js'
@@ -58,6 +58,7 @@ const PHP_NAMED_ESCAPES: Record<string, string> = {
  */
 export const phpStep: StepKind<PhpOptions> = {
   name: 'php',
+  encodings: PHP_ENCODINGS,
   options: s.object(
     { ...commonKeys, ...ruleKeys, set: setSchema('a constant, array key or variable name') },
     { required: ['files'] },
@@ -82,7 +83,7 @@ export const phpStep: StepKind<PhpOptions> = {
       span: { start: number; end: number },
       encoded: string,
     ) => fixInterpolation(doc, text, d, a, b, span, encoded)
-    const found = rewriteValues(literals, literalRules(o, ctx), fix)
+    const found = rewriteValues(literals, literalRules(o, ctx, PHP_ENCODINGS), fix)
     const checked = await checkInterpolation(
       doc,
       text,
@@ -145,7 +146,10 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
       targets.push({ start: v.start, end: v.end })
       if (v.kind === 'literal' && v.label) {
         const raw = typeof value === 'object' ? ctx.secret(value.secret) : value
-        const encoded = encodeValue(raw, phpEncoding(v.quote)).replace(/\n/g, `\n${v.indent ?? ''}`)
+        const encoded = encodeValue(raw, phpEncoding(v.quote), PHP_ENCODINGS).replace(
+          /\n/g,
+          `\n${v.indent ?? ''}`,
+        )
         if (
           closesHeredoc(text, v.content.start, v.content.start, (v.indent ?? '') + encoded, v.label)
         ) {
@@ -175,16 +179,26 @@ function planSet(doc: PhpDocument, text: string, o: PhpOptions, ctx: Context) {
             text.slice(v.content.start, v.content.end),
             value,
             phpEncoding(v.quote),
+            PHP_ENCODINGS,
             ctx,
             rule,
           ),
         )
       } else {
         edits.push(
-          ...setEdits(v, text.slice(v.start, v.end), value, ['php-single'], ctx, rule, {
-            open: "'",
-            close: "'",
-          }),
+          ...setEdits(
+            v,
+            text.slice(v.start, v.end),
+            value,
+            ['php-single'],
+            PHP_ENCODINGS,
+            ctx,
+            rule,
+            {
+              open: "'",
+              close: "'",
+            },
+          ),
         )
       }
     }
@@ -215,9 +229,17 @@ function setIndented(
   const span = { start: first, end: content.end }
   const raw = typeof value === 'object' ? ctx.secret(value.secret) : value
   if (!raw.includes('\n'))
-    return setEdits(span, text.slice(span.start, span.end), value, encoding, ctx, rule)
+    return setEdits(
+      span,
+      text.slice(span.start, span.end),
+      value,
+      encoding,
+      PHP_ENCODINGS,
+      ctx,
+      rule,
+    )
   if (typeof value === 'object') return 'the secret has several lines and the heredoc is indented'
-  const encoded = encodeValue(raw, encoding).replace(/\n/g, `\n${indent}`)
+  const encoded = encodeValue(raw, encoding, PHP_ENCODINGS).replace(/\n/g, `\n${indent}`)
   return encoded === text.slice(span.start, span.end)
     ? []
     : [{ ...span, text: encoded, rule, summary: `${rule} = ${raw}` }]

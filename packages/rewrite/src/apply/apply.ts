@@ -1,8 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
-import { applyEdits, type Edit } from '../edit/edit.js'
-import { encodeValue } from '../edit/encode.js'
+import { applyEdits, type Edit, type EncodingName } from '../edit/edit.js'
+import { encodeValue, type Encoder } from '../edit/encode.js'
 import {
   CutoverError,
   EditConflictError,
@@ -47,6 +47,11 @@ import {
 export interface ApplyOptions extends RecoverStateOptions {
   /** Finds a validator by the name a plan records. */
   validator(name: string): Validator | undefined
+  /**
+   * Finds an encoder by the name a plan's secret edit records (an engine's `encoder`); a plan
+   * naming one it does not find is refused before anything is written (without it, only `raw`).
+   */
+  encoder?(name: EncodingName): Encoder | undefined
   participants?: readonly TxParticipant[]
 }
 
@@ -154,7 +159,11 @@ async function buildTargets(
     const byPass = new Map<number, Edit[]>()
     for (const e of c.edits) {
       const value = e.secret
-        ? encodeValue(secrets.get(e.secret.name) ?? missing(e.secret.name), e.secret.encoding)
+        ? encodeValue(
+            secrets.get(e.secret.name) ?? missing(e.secret.name),
+            e.secret.encoding,
+            (name) => options.encoder?.(name),
+          )
         : e.text!
       const list = byPass.get(e.pass) ?? []
       list.push({

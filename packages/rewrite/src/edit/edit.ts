@@ -1,21 +1,12 @@
 import { EditConflictError } from '../errors.js'
 import { LineIndex } from '../text/line-index.js'
 
-/** How a secret's value is encoded for the place it is written to, innermost first. */
-export type EncodingName =
-  | 'raw'
-  | 'php-single'
-  | 'php-double'
-  | 'php-heredoc'
-  | 'json'
-  | 'sql'
-  | 'sql-e'
-  | 'conninfo'
-  | 'ini-double'
-  | 'sh-double'
-  | 'js-single'
-  | 'js-double'
-  | 'js-template'
+/**
+ * The name of an encoding: how a value is quoted for the place it is written to (`php-single`,
+ * `sql`, …). A step kind registers its encoders under these names (`StepKind.encodings`); `raw`
+ * (the value as it is) is the only one the engine knows itself.
+ */
+export type EncodingName = string
 
 /**
  * One replacement of the half-open span `[start, end)` of a text by `text`.

@@ -1,37 +1,54 @@
+import { CutoverError } from '../errors.js'
 import type { EncodingName } from './edit.js'
 
+/** Quotes a value for one kind of literal, e.g. doubles `'` for a SQL string. */
+export type Encoder = (value: string) => string
+
+/** Encoders by encoding name: what a step kind registers (`StepKind.encodings`). */
+export type Encoders = Readonly<Record<EncodingName, Encoder>>
+
 /**
- * Encodes a value for the literal it is written into. Encodings apply innermost first:
- * `['conninfo', 'sql']` quotes a libpq conninfo value, then doubles `'` for a SQL literal.
+ * Encodes a value for the literal it is written into, with the encoders of `encoders` (and `raw`,
+ * the value unchanged). Encodings apply innermost first: `['conninfo', 'sql']` quotes a libpq
+ * conninfo value, then doubles `'` for a SQL literal. Throws a {@link CutoverError} (`ENCODING`)
+ * naming an encoding no encoder is given for.
  */
-export function encodeValue(value: string, encoding: readonly EncodingName[]): string {
+export function encodeValue(
+  value: string,
+  encoding: readonly EncodingName[],
+  encoders: Encoders | ((name: EncodingName) => Encoder | undefined),
+): string {
   let out = value
-  for (const e of encoding) out = ENCODERS[e](out)
+  for (const name of encoding) {
+    if (name === 'raw') continue
+    const encode =
+      typeof encoders === 'function'
+        ? encoders(name)
+        : Object.hasOwn(encoders, name)
+          ? encoders[name]
+          : undefined
+    if (!encode)
+      throw new CutoverError(
+        'ENCODING',
+        `unknown encoding "${name}": no step kind given registers an encoder of that name`,
+      )
+    out = encode(out)
+  }
   return out
 }
 
-/** True when `name` is an encoding {@link encodeValue} knows (a saved plan's secret encodings are checked with it). */
-export function isEncodingName(name: unknown): name is EncodingName {
-  return typeof name === 'string' && Object.hasOwn(ENCODERS, name)
-}
+const raw: Encoder = (value) => value
 
-const ENCODERS: Record<EncodingName, (v: string) => string> = {
-  raw: (v) => v,
-  'php-single': (v) => v.replace(/[\\']/g, '\\$&'),
-  'php-double': (v) =>
-    v
-      .replace(/[\\"$]/g, '\\$&')
-      .replace(/\n/g, '\\n')
-      .replace(/\r/g, '\\r')
-      .replace(/\t/g, '\\t'),
-  'php-heredoc': (v) => v.replace(/[\\$]/g, '\\$&'),
-  json: (v) => JSON.stringify(v).slice(1, -1),
-  sql: (v) => v.replace(/'/g, "''"),
-  'sql-e': (v) => v.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\')),
-  conninfo: (v) => (v === '' || /[\s'\\]/.test(v) ? `'${v.replace(/[\\']/g, '\\$&')}'` : v),
-  'ini-double': (v) => v.replace(/["\\]/g, '\\$&'),
-  'sh-double': (v) => v.replace(/[\\"$`]/g, '\\$&'),
-  'js-single': (v) => JSON.stringify(v).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'"),
-  'js-double': (v) => JSON.stringify(v).slice(1, -1),
-  'js-template': (v) => v.replace(/[\\`]/g, '\\$&').replace(/\$\{/g, '\\${'),
+/**
+ * The encoder called `name` among the `encodings` of `kinds` (the step kinds given to an engine or
+ * to apply), `raw` included; undefined when none registers it.
+ */
+export function encoderOf(
+  kinds: readonly { encodings?: Encoders }[],
+  name: EncodingName,
+): Encoder | undefined {
+  if (name === 'raw') return raw
+  for (const k of kinds)
+    if (k.encodings && Object.hasOwn(k.encodings, name)) return k.encodings[name]
+  return undefined
 }

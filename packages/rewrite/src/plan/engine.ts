@@ -7,7 +7,8 @@ import { hashText, positionsOf } from '../text/big-text.js'
 import { diffStat, unifiedDiff } from '../diff/diff.js'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
 import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
-import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
+import { applyEdits, mapOffset, sortEdits, type Edit, type EncodingName } from '../edit/edit.js'
+import { encoderOf, type Encoder } from '../edit/encode.js'
 import { CutoverError, InputError, SpecError } from '../errors.js'
 import { scanLeftovers, leftoverMatcher } from '../step/leftovers.js'
 import { LineIndex } from '../text/line-index.js'
@@ -84,6 +85,8 @@ export interface Engine {
   plan(spec: Spec, options: PlanOptions): Promise<Plan>
   /** The validator called `name` of any step kind. */
   validator(name: string): Validator | undefined
+  /** The encoder called `name` (`raw`, or one a step kind registers in `encodings`). */
+  encoder(name: EncodingName): Encoder | undefined
   /** The database target of the step kind called `kind`. */
   database(kind: string): DatabaseTarget<any> | undefined
 }
@@ -105,6 +108,7 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
       for (const s of steps) for (const v of s.validators ?? []) if (v.name === name) return v
       return undefined
     },
+    encoder: (name) => encoderOf(steps, name),
   }
 }
 

@@ -5,7 +5,7 @@ import { rootPathProblem } from '../fs/confine.js'
 import { CutoverError } from '../errors.js'
 import { positionsOf } from '../text/big-text.js'
 import { applyEdits } from '../edit/edit.js'
-import { isEncodingName } from '../edit/encode.js'
+import type { Encoder } from '../edit/encode.js'
 import type { SecretRecord } from '../spec/secrets.js'
 import type { TextEncoding } from '../text/source.js'
 
@@ -139,8 +139,16 @@ const HASH = /^(?:sha256|masked-sha256):[0-9a-f]{64}$|^absent$/
 const ENCODINGS: readonly unknown[] = ['utf8', 'utf8-bom', 'latin1'] satisfies TextEncoding[]
 const isIndex = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
 
-/** Checks the shape of a parsed plan document; throws a `PLAN_INVALID` CutoverError saying what is wrong. */
-export function checkPlanDocument(value: unknown, path: string): PlanDocument {
+/**
+ * Checks the shape of a parsed plan document; throws a `PLAN_INVALID` CutoverError saying what is
+ * wrong. With `encoder` (an engine's), a secret's encoding that no step kind registers is wrong
+ * too; without it, apply refuses such a plan before writing anything.
+ */
+export function checkPlanDocument(
+  value: unknown,
+  path: string,
+  encoder?: (name: string) => Encoder | undefined,
+): PlanDocument {
   const bad = (what: string): never => {
     throw new CutoverError('PLAN_INVALID', `${path}: not a cutover plan: ${what}`)
   }
@@ -204,7 +212,7 @@ export function checkPlanDocument(value: unknown, path: string): PlanDocument {
         e.secret &&
         (typeof e.secret.name !== 'string' ||
           !Array.isArray(e.secret.encoding) ||
-          e.secret.encoding.some((n) => !isEncodingName(n)))
+          e.secret.encoding.some((n) => typeof n !== 'string' || (encoder && !encoder(n))))
       )
         bad(`an edit of ${c.target} has a malformed "secret" (unknown encoding?)`)
       if (e.once !== undefined && typeof e.once !== 'string')

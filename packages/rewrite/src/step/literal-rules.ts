@@ -1,5 +1,5 @@
 import type { Edit, EncodingName } from '../edit/edit.js'
-import { encodeValue } from '../edit/encode.js'
+import { encodeValue, type Encoders } from '../edit/encode.js'
 import { Matcher } from '../match/match.js'
 import { record, refine, string, type Schema } from '../spec/schema.js'
 import { perContext } from './per-context.js'
@@ -24,20 +24,29 @@ export interface LiteralRegion {
   encoding: EncodingName[]
 }
 
-/** The matchers of a structured step: substring rules (addresses, replace, swap) and whole-literal variants. */
+/**
+ * The matchers of a structured step: substring rules (addresses, replace, swap) and whole-literal
+ * variants; and the step kind's encoders, which quote a replacement for its literal.
+ */
 export interface LiteralRules {
   matcher: Matcher
   variants: Matcher
+  encoders: Encoders
 }
 
-/** The rules of a structured step's options, built once per (options, context). */
-export const literalRules: (o: RuleOptions, ctx: Context) => LiteralRules = perContext(
-  (o: RuleOptions, ctx) => {
-    const { variants, ...rest } = o
-    const whole = (variants ?? []).flatMap((g) => variantPatterns(g, ctx, 'none'))
-    return { matcher: new Matcher(rulePatterns(rest, ctx)), variants: new Matcher(whole) }
-  },
-)
+const matchers = perContext((o: RuleOptions, ctx) => {
+  const { variants, ...rest } = o
+  const whole = (variants ?? []).flatMap((g) => variantPatterns(g, ctx, 'none'))
+  return { matcher: new Matcher(rulePatterns(rest, ctx)), variants: new Matcher(whole) }
+})
+
+/**
+ * The rules of a structured step's options, built once per (options, context), with the step
+ * kind's `encoders` (none are needed for the needles).
+ */
+export function literalRules(o: RuleOptions, ctx: Context, encoders: Encoders = {}): LiteralRules {
+  return { ...matchers(o, ctx), encoders }
+}
 
 /** What the raw-byte prefilter of a structured step looks for: rule literals and `set` keys. */
 export function literalNeedles(
@@ -93,7 +102,7 @@ export function rewriteLiterals(
           edits.push({
             start: r.start,
             end: r.end,
-            text: encodeValue(p.replace, r.encoding),
+            text: encodeValue(p.replace, r.encoding, rules.encoders),
             rule: p.rule,
             summary: `${p.find} -> ${p.replace}`,
             ...(p.once ? { once: p.once } : {}),
@@ -107,7 +116,7 @@ export function rewriteLiterals(
       edits.push({
         start: m.start,
         end: m.end,
-        text: encodeValue(m.pattern.replace, r.encoding),
+        text: encodeValue(m.pattern.replace, r.encoding, rules.encoders),
         rule: m.pattern.rule,
         summary: `${m.pattern.find} -> ${m.pattern.replace}`,
         ...(m.pattern.once ? { once: m.pattern.once } : {}),
@@ -129,7 +138,7 @@ export function setSchema(describeKey: string): Schema<Record<string, ValueSpec>
 
 /**
  * The edits that write `value` into the content span `[start, end)` (whose current raw text is
- * `current`), encoded with `encoding`: none when it already holds that value (a secret: one that
+ * `current`), encoded with `encoding` by `encoders`: none when it already holds that value (a secret: one that
  * writes it again, which changes nothing but marks where it is). A secret yields
  * one edit carrying the secret's name and encoding, marked sensitive, so plans store no value.
  * `around` adds quotes around a value that had none (e.g. a number replaced by a string).
@@ -139,13 +148,14 @@ export function setEdits(
   current: string,
   value: ValueSpec,
   encoding: EncodingName[],
+  encoders: Encoders,
   ctx: Context,
   rule: string,
   around?: { open: string; close: string },
 ): Edit[] {
   const secret = typeof value === 'object' ? value.secret : undefined
   const raw = secret !== undefined ? ctx.secret(secret) : (value as string)
-  const encoded = encodeValue(raw, encoding)
+  const encoded = encodeValue(raw, encoding, encoders)
   // a secret already there is still where it is: the edit writes it again (no change), so that its
   // place is known (masked in a diff's context, never rewritten by a later step)
   if (!around && encoded === current)

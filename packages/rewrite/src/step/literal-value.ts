@@ -1,5 +1,5 @@
 import type { Edit } from '../edit/edit.js'
-import { encodeValue } from '../edit/encode.js'
+import { encodeValue, type Encoders } from '../edit/encode.js'
 import type { LiteralRegion, LiteralRules } from './literal-rules.js'
 import { leftoverMatcher, type LeftoverReason } from './leftovers.js'
 import type { Match } from '../match/match.js'
@@ -99,9 +99,9 @@ function coveringSpan(d: DecodedLiteral, a: number, b: number): { start: number;
   }
 }
 
-/** Encodes a replacement for a literal: its quoting, then a flexible heredoc's indentation after each newline. */
-export function encodeFor(d: DecodedLiteral, value: string): string {
-  const s = encodeValue(value, d.region.encoding)
+/** Encodes a replacement for a literal: its quoting (by `encoders`), then a flexible heredoc's indentation after each newline. */
+export function encodeFor(d: DecodedLiteral, value: string, encoders: Encoders): string {
+  const s = encodeValue(value, d.region.encoding, encoders)
   return d.indent ? s.replace(/\n/g, `\n${d.indent}`) : s
 }
 
@@ -149,7 +149,7 @@ export function rewriteValues(
       return
     }
     const summary = `${find} -> ${replace}`
-    const encoded = encodeFor(d, replace)
+    const encoded = encodeFor(d, replace, rules.encoders)
     const r = fix ? fix(d, a, b, span, encoded) : { edits: [{ ...span, text: encoded }] }
     if ('refused' in r) refused.push({ ...span, text: find, reason: `not rewritten: ${r.refused}` })
     else

@@ -1,6 +1,7 @@
 import { rootPathProblem } from '../fs/confine.js'
 import type { Diagnostic } from '../diff/diagnostic.js'
 import type { Edit } from '../edit/edit.js'
+import type { Encoders } from '../edit/encode.js'
 import { boundaryFor, type Boundary, type Pattern } from '../match/match.js'
 import {
   array,
@@ -72,6 +73,12 @@ export interface StepKind<O = unknown> {
   plan(file: SourceText, o: O, ctx: Context): StepResult | Promise<StepResult>
   /** Run on every staged target of this kind before any is installed. */
   validators?: readonly Validator[]
+  /**
+   * The encoders of the literals this kind writes into, by the names its edits record
+   * (`php-single`, `sql`, …): `apply` encodes a secret with them, found by name among the kinds
+   * it is given, so a saved plan names its encodings and never holds the value.
+   */
+  encodings?: Encoders
   /** Rules whose prefilter needles say nothing (e.g. `ensure` adds to files that lack the name). */
   alwaysPlan?(o: O): boolean
   /** The live-database side of the kind, for steps whose options address a database instead of files. */
