@@ -1,36 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-// the CLI drives the built packages (run `npx tsc -b packages/cli` first)
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
 import { applyEdits, type Context } from '@cutover/rewrite'
 import { planSql } from '../src/index.js'
 import { loadDump, openDb } from './engine.js'
-import { SECRET, financeDump, liveResult, original, spec, testResult } from './fixture.js'
-
-const TARGET = 'backup/finance-schema.sql'
-
-function tree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-'))
-  writeFileSync(join(dir, 'cutover.yaml'), spec)
-  mkdirSync(join(dir, 'root/backup'), { recursive: true })
-  writeFileSync(join(dir, 'root', TARGET), financeDump(original))
-  return dir
-}
-
-async function cli(
-  dir: string,
-  ...args: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  const io = memoryIo({ cwd: dir, env: { FINANCE_DB_PASSWORD: SECRET } })
-  const code = await run(
-    [...args, '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root')],
-    io,
-  )
-  return { code, out: io.out(), err: io.err() }
-}
+import { financeDump, liveResult, original, testResult } from './fixture.js'
 
 /** Loads a dump, fires both triggers, and returns the routing keys published and the broker host. */
 async function fire(dump: string): Promise<{ keys: string[]; broker: string }> {
@@ -55,40 +29,6 @@ async function fire(dump: string): Promise<{ keys: string[]; broker: string }> {
 }
 
 describe('issue 6 acceptance: a finance schema dump through `cutover apply`', () => {
-  it('apply --profile test, then --profile live, give the expected bytes; the test dump publishes test keys', async () => {
-    const dir = tree()
-    const file = join(dir, 'root', TARGET)
-
-    const plan = await cli(dir, 'plan', '--profile', 'test', '--json')
-    expect(plan.code, plan.err).toBe(0)
-    const doc = JSON.parse(plan.out)
-    expect(plan.out).not.toContain('s3cr3t')
-    const reasons = doc.leftovers.map(
-      (l: { text: string; reason: string }) => `${l.text}: ${l.reason}`,
-    )
-    expect(reasons).toEqual([
-      expect.stringMatching(
-        /^10\.0\.10\.48: old address: inside a comment in function public\.amqp_staff/,
-      ),
-      expect.stringMatching(/^oas\.staff: near-miss: "oas\.staff" inside "oas\.staff\.extra"/),
-      expect.stringMatching(
-        /^oas\.staff: variant of another profile than "test": in function public\.default_key, which functions: does not select/,
-      ),
-    ])
-
-    const test = await cli(dir, 'apply', '--profile', 'test', '--yes')
-    expect(test.code, test.err).toBe(0)
-    expect(test.out + test.err).not.toContain('s3cr3t')
-    expect(readFileSync(file, 'utf8')).toBe(financeDump(testResult))
-
-    const again = await cli(dir, 'plan', '--profile', 'test', '--detailed-exitcode')
-    expect(again.code, again.out).toBe(0)
-
-    const live = await cli(dir, 'apply', '--profile', 'live', '--yes')
-    expect(live.code, live.err).toBe(0)
-    expect(readFileSync(file, 'utf8')).toBe(financeDump(liveResult))
-  })
-
   it('the original publishes live keys; the test result publishes test keys with the broker by name', async () => {
     expect(await fire(financeDump(original))).toEqual({
       keys: ['oas.projects', 'oas.projects', 'oas.staff'],

@@ -1,12 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { applyEdits, type Context } from '@cutover/rewrite'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// the CLI drives the built packages (run `npx tsc -b packages/cli` first)
-import { memoryIo } from '../../cli/src/io.js'
-import { run } from '../../cli/src/run.js'
 import { loadLexer, planSql, type SqlOptions } from '../src/index.js'
 import { financeContext } from '@cutover/test-kit'
 
@@ -159,37 +153,6 @@ describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", 
           'old address 10.0.10.48 split over string pieces: in a CREATE VIEW statement, which this step does not rewrite',
       },
     ])
-  })
-
-  it('a dump whose only old address is split over pieces is planned through the CLI', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-cont-'))
-    mkdirSync(join(dir, 'root/backup'), { recursive: true })
-    const file = join(dir, 'root/backup/schema.sql')
-    writeFileSync(
-      file,
-      "CREATE FUNCTION public.pull() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM dblink_connect('host=10.0.10.'\n    '48 dbname=finance');\nEND\n$$;\n",
-    )
-    writeFileSync(
-      join(dir, 'cutover.yaml'),
-      'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - sql: { files: ["backup/*.sql"], addresses: names }\n',
-    )
-    const io = memoryIo({ cwd: dir })
-    const code = await run(
-      ['apply', '--spec', join(dir, 'cutover.yaml'), '--root', join(dir, 'root'), '--yes'],
-      io,
-    )
-    expect(code, io.err()).toBe(0)
-    const after = readFileSync(file, 'utf8')
-    expect(after).toContain(
-      "dblink_connect('host=finance.thehumanjourney.net'\n    ' dbname=finance')",
-    )
-    const src = await pglite(async (db) => {
-      await db.exec(after)
-      return (
-        await db.query<{ prosrc: string }>("SELECT prosrc FROM pg_proc WHERE proname = 'pull'")
-      ).rows[0]!.prosrc
-    })
-    expect(src).toContain("'host=finance.thehumanjourney.net'\n    ' dbname=finance'")
   })
 })
 
