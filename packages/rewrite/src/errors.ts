@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'DIR_UNREADABLE'
   | 'EDIT_CONFLICT'
+  | 'ENCODING'
   | 'ENGINE'
   | 'FAULT'
   | 'FILE_TOO_LARGE'
