@@ -1,24 +1,32 @@
 import type { StepKind } from '@cutover/rewrite'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 
-// Each step kind's package is imported when a spec names the kind, so that planning a hosts file
-// does not load the parsers of sudoers and SQL. Any doubt loads every kind (`stepKinds`), in
-// which case the engine sees exactly what it always did; so do the messages it writes.
+// The one registry of the step kinds the command knows, used by plan, apply, init and schema.
+// Each kind's package is imported when a spec names the kind, so that planning a hosts file
+// does not load the parsers of sudoers and SQL. Any doubt loads every kind, in which case the
+// engine sees exactly what it always did; so do the messages it writes.
 
-const lazy: Record<string, () => Promise<StepKind<any>>> = {
-  text: async () => (await import('@cutover/rewrite')).textStep,
-  php: async () => (await import('@cutover/formats/php')).phpStep,
-  ini: async () => (await import('@cutover/formats/ini')).iniStep,
-  json: async () => (await import('@cutover/formats/json')).jsonStep,
-  js: async () => (await import('@cutover/formats/js')).jsStep,
-  hosts: async () => (await import('@cutover/hosts')).hostsStep,
-  sudoers: async () => (await import('@cutover/sudoers')).sudoersStep,
-  sql: async () => (await import('@cutover/sqlfn')).sqlStep,
+/** A step kind of the registry: its name, and how to load it. */
+interface Registered {
+  name: string
+  load(): Promise<StepKind<any>>
 }
 
-/** Every step kind the command registers (see `stepKinds`). */
+/** Every step kind the command knows, in the order the docs list them. */
+const REGISTRY: readonly Registered[] = [
+  { name: 'text', load: async () => (await import('@cutover/rewrite')).textStep },
+  { name: 'php', load: async () => (await import('@cutover/formats/php')).phpStep },
+  { name: 'ini', load: async () => (await import('@cutover/formats/ini')).iniStep },
+  { name: 'json', load: async () => (await import('@cutover/formats/json')).jsonStep },
+  { name: 'js', load: async () => (await import('@cutover/formats/js')).jsStep },
+  { name: 'hosts', load: async () => (await import('@cutover/hosts')).hostsStep },
+  { name: 'sudoers', load: async () => (await import('@cutover/sudoers')).sudoersStep },
+  { name: 'sql', load: async () => (await import('@cutover/sqlfn')).sqlStep },
+]
+
+/** Every step kind of the registry, loaded, in its order. */
 export async function allStepKinds(): Promise<readonly StepKind<any>[]> {
-  return (await import('./steps.js')).stepKinds
+  return Promise.all(REGISTRY.map((k) => k.load()))
 }
 
 /**
@@ -28,8 +36,9 @@ export async function allStepKinds(): Promise<readonly StepKind<any>[]> {
 export async function stepKindsFor(
   names: readonly string[] | undefined,
 ): Promise<readonly StepKind<any>[]> {
-  if (!names || names.some((n) => !Object.hasOwn(lazy, n))) return allStepKinds()
-  return Promise.all([...new Set(names)].map((n) => lazy[n]!()))
+  const known = names?.map((n) => REGISTRY.find((k) => k.name === n))
+  if (!known || known.some((k) => k === undefined)) return allStepKinds()
+  return Promise.all([...new Set(known)].map((k) => k!.load()))
 }
 
 /**
