@@ -117,6 +117,7 @@ export { textStep, type TextOptions } from './step/text.js'
 export {
   commitFiles,
   recover,
+  type CommitOptions,
   type ParticipantRecord,
   type ParticipantState,
   type RecoverOptions,

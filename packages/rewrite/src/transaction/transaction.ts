@@ -414,19 +414,65 @@ async function restoreTargets(
  *     (`before-commit`); participants commit (`participants-committed`, when there are any);
  *  7. journal `committed`, fsynced (`committed`).
  * A crash before 5 leaves every target untouched (recover removes the temps); from 5 on,
- * recover restores the backups unless every target already holds its new content.
+ * recover restores the backups unless every target already holds its new content. The stages
+ * are functions: {@link begin} (1), {@link stageAndBackUp} (2–4), {@link prepare} (5),
+ * {@link install} and {@link commit} (6–7); an error in any of them goes to {@link abort}.
  */
 export async function commitFiles(
   targets: readonly TxTarget[],
-  options: TxOptions & {
-    participants?: readonly TxParticipant[]
-    kind?: 'apply' | 'rollback'
-    meta?: TxMeta
-    restores?: string
-    /** The database changes the participants make, journaled for recovery. */
-    journalDatabase?: Journal['database']
-  },
+  options: CommitOptions,
 ): Promise<TxResult> {
+  const tx = await begin(targets, options)
+  try {
+    await stageAndBackUp(tx)
+    await prepare(tx)
+    await install(tx)
+    await commit(tx)
+    return { txid: tx.txid, written: tx.entries.map((e) => e.target), warnings: tx.warnings }
+  } catch (err) {
+    await abort(tx, err)
+    throw err
+  }
+}
+
+/** Options of {@link commitFiles}. */
+export interface CommitOptions extends TxOptions {
+  participants?: readonly TxParticipant[]
+  kind?: 'apply' | 'rollback'
+  meta?: TxMeta
+  restores?: string
+  /** What the participants change, journaled for recovery. */
+  journalDatabase?: Journal['database']
+}
+
+/** A transaction under way: what {@link begin} found, and how far it got. */
+interface Tx {
+  txid: string
+  txDir: string
+  targets: readonly TxTarget[]
+  /** The targets as the journal records them, in the order of `targets`. */
+  entries: JournalTarget[]
+  journal: Journal
+  options: CommitOptions
+  fault: FaultHook
+  observe: TxObserver
+  warnings: string[]
+  /** The extended attributes of each existing target, by real path. */
+  xattrs: Map<string, Xattrs>
+  /** The directories whose default ACL a new file would inherit. */
+  defaultAcl: Set<string>
+  /** The journal says prepared: an error from here on returns the renamed targets. */
+  prepared: boolean
+  /** How many targets are renamed (or removed) so far. */
+  renamed: number
+}
+
+/**
+ * Begins a transaction: checks every target (a real path, writable, not a mount point, not in a
+ * directory other users can change), pins its directory, reads its metadata, and journals it
+ * `staging` (with the temp paths), fsynced.
+ */
+async function begin(targets: readonly TxTarget[], options: CommitOptions): Promise<Tx> {
   const fault = options.fault ?? faultsFromEnv()
   const observe = options.observer ?? (() => undefined)
   await ensureStateDir(options.stateDir)
@@ -496,125 +542,169 @@ export async function commitFiles(
     targets: entries,
   }
   await writeJournal(options.stateDir, journal)
-  let prepared = false
-  let renamed = 0
-  try {
-    // staging (then validating) and backing up touch different files and wait on different
-    // things (the disk, the validators' processes): they run at once, and a failure of either
-    // stops the other before its next file
-    const halt = { stopped: false }
-    const stop = () => {
-      halt.stopped = true
-    }
-    const stopping = (e: unknown) => {
-      stop()
-      throw e
-    }
-    let staged = 0
-    const staging = (async () => {
-      await eachLimit(
-        entries,
-        IO_PARALLEL,
-        async (e, i) => {
-          if (halt.stopped) throw HALTED
-          fault(`stage-write:${i + 1}`)
-          if (!targets[i]!.remove)
-            await writeBeside(
-              e.temp,
-              targets[i]!.content,
-              e,
-              xattrs.get(e.path),
-              defaultAcl.has(dirname(e.path)),
-              () => fault(`stage-open:${i + 1}`),
-            )
-          fault(`staged:${++staged}`)
-          observe({ type: 'staged', target: e.target, done: staged, total: entries.length })
-        },
-        stop,
-      )
-      if (halt.stopped) throw HALTED
-      await validateStaged(targets, entries, warnings)
-      fault('validated')
-      observe({ type: 'validated', files: entries.length })
-    })().catch(stopping)
-    let backedUp = 0
-    const backingUp = eachLimit(
-      entries,
-      IO_PARALLEL,
-      async (e) => {
-        if (halt.stopped) throw HALTED
-        const bytes = e.existed
-          ? inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) =>
-              readIfThere(at(basename(e.path))),
-            )
-          : undefined
-        const now = bytes === 'symlink' ? 'a symlink' : hashOrAbsent(bytes)
-        if (now !== e.before)
-          throw new StalePlanError(
-            `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
-          )
-        if (bytes && bytes !== 'symlink') {
-          await backUp(e, bytes, xattrs.get(e.path), options.stateDir)
-        }
-        fault(`backed-up:${++backedUp}`)
-        observe({ type: 'backed-up', target: e.target, done: backedUp, total: entries.length })
-      },
-      stop,
-    ).catch(stopping)
-    const failed = (await Promise.allSettled([staging, backingUp])).flatMap((r) =>
-      r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : [],
-    )
-    if (failed.length) throw failed[0]
-    await fsyncPath(join(txDir, 'backup'))
-    journal.state = 'prepared'
-    await writeJournal(options.stateDir, journal)
-    prepared = true
-    fault('prepared')
-    observe({ type: 'prepared' })
-    for (const p of options.participants ?? []) await p.prepare()
-    const dirs = new Set<string>()
-    for (const e of entries) {
-      replace(e)
-      dirs.add(dirname(e.path))
-      fault(`renamed:${++renamed}`)
-      observe({ type: 'renamed', target: e.target, done: renamed, total: entries.length })
-    }
-    await eachLimit([...dirs], IO_PARALLEL, (d) => fsyncPath(d))
-    fault('before-commit')
-    for (const p of options.participants ?? []) await p.commit()
-    if (options.participants?.length) fault('participants-committed')
-    journal.state = 'committed'
-    await writeJournal(options.stateDir, journal)
-    fault('committed')
-    observe({ type: 'committed', txid })
-    return { txid, written: entries.map((e) => e.target), warnings }
-  } catch (err) {
-    for (const p of options.participants ?? []) await p.rollback().catch(() => undefined)
-    if (prepared) {
-      // an error (not a crash) after prepare: the participants rolled back, so must the files
-      await recoverWith(
-        { stateDir: options.stateDir, fault: () => undefined, rollBack: txid },
-        renamed,
-      ).catch((r: Error) => {
-        throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, {
-          cause: err,
-        })
-      })
-    } else {
-      for (const e of entries) {
-        try {
-          if (!pinChanged(dirname(e.path), e.dirPin)) unlinkPinned(e.temp, e.dirPin, e.target)
-        } catch {
-          // left for `cutover state` to show; the targets are untouched
-        }
-      }
-      // the copies of the originals made so far: nothing was written, they are not needed
-      await rm(join(txDir, 'backup'), { recursive: true, force: true }).catch(() => undefined)
-      journal.state = 'aborted'
-      await writeJournal(options.stateDir, journal).catch(() => undefined)
-    }
-    throw err
+  return {
+    txid,
+    txDir,
+    targets,
+    entries,
+    journal,
+    options,
+    fault,
+    observe,
+    warnings,
+    xattrs,
+    defaultAcl,
+    prepared: false,
+    renamed: 0,
   }
+}
+
+/**
+ * Stages (then validates) the new contents and backs up the targets. The two sides touch
+ * different files and wait on different things (the disk, the validators' processes): they run
+ * at once, and a failure of either stops the other before its next file.
+ */
+async function stageAndBackUp(tx: Tx): Promise<void> {
+  const halt = { stopped: false }
+  const stop = () => {
+    halt.stopped = true
+  }
+  const stopping = (e: unknown) => {
+    stop()
+    throw e
+  }
+  const failed = (
+    await Promise.allSettled([
+      stage(tx, halt, stop).catch(stopping),
+      backUpAll(tx, halt, stop).catch(stopping),
+    ])
+  ).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
+  if (failed.length) throw failed[0]
+  await fsyncPath(join(tx.txDir, 'backup'))
+}
+
+/** Writes each new content in a temp file beside its target, fsynced; then validates the staged set. */
+async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
+  const { entries, targets, fault, observe } = tx
+  let staged = 0
+  await eachLimit(
+    entries,
+    IO_PARALLEL,
+    async (e, i) => {
+      if (halt.stopped) throw HALTED
+      fault(`stage-write:${i + 1}`)
+      if (!targets[i]!.remove)
+        await writeBeside(
+          e.temp,
+          targets[i]!.content,
+          e,
+          tx.xattrs.get(e.path),
+          tx.defaultAcl.has(dirname(e.path)),
+          () => fault(`stage-open:${i + 1}`),
+        )
+      fault(`staged:${++staged}`)
+      observe({ type: 'staged', target: e.target, done: staged, total: entries.length })
+    },
+    stop,
+  )
+  if (halt.stopped) throw HALTED
+  await validateStaged(targets, entries, tx.warnings)
+  fault('validated')
+  observe({ type: 'validated', files: entries.length })
+}
+
+/** Re-checks each target against its planned hash and copies it to the backups, fsynced. */
+async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
+  const { entries, fault, observe } = tx
+  let backedUp = 0
+  await eachLimit(
+    entries,
+    IO_PARALLEL,
+    async (e) => {
+      if (halt.stopped) throw HALTED
+      const bytes = e.existed
+        ? inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) =>
+            readIfThere(at(basename(e.path))),
+          )
+        : undefined
+      const now = bytes === 'symlink' ? 'a symlink' : hashOrAbsent(bytes)
+      if (now !== e.before)
+        throw new StalePlanError(
+          `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
+        )
+      if (bytes && bytes !== 'symlink') {
+        await backUp(e, bytes, tx.xattrs.get(e.path), tx.options.stateDir)
+      }
+      fault(`backed-up:${++backedUp}`)
+      observe({ type: 'backed-up', target: e.target, done: backedUp, total: entries.length })
+    },
+    stop,
+  )
+}
+
+/** Journals the transaction `prepared`, fsynced (recovery restores the backups from here on); the participants prepare. */
+async function prepare(tx: Tx): Promise<void> {
+  tx.journal.state = 'prepared'
+  await writeJournal(tx.options.stateDir, tx.journal)
+  tx.prepared = true
+  tx.fault('prepared')
+  tx.observe({ type: 'prepared' })
+  for (const p of tx.options.participants ?? []) await p.prepare()
+}
+
+/** Renames each staged file over its target (or removes the target), then fsyncs their directories. */
+async function install(tx: Tx): Promise<void> {
+  const dirs = new Set<string>()
+  for (const e of tx.entries) {
+    replace(e)
+    dirs.add(dirname(e.path))
+    tx.fault(`renamed:${++tx.renamed}`)
+    tx.observe({ type: 'renamed', target: e.target, done: tx.renamed, total: tx.entries.length })
+  }
+  await eachLimit([...dirs], IO_PARALLEL, (d) => fsyncPath(d))
+  tx.fault('before-commit')
+}
+
+/** The participants commit; then the journal says committed, fsynced. */
+async function commit(tx: Tx): Promise<void> {
+  const participants = tx.options.participants ?? []
+  for (const p of participants) await p.commit()
+  if (participants.length) tx.fault('participants-committed')
+  tx.journal.state = 'committed'
+  await writeJournal(tx.options.stateDir, tx.journal)
+  tx.fault('committed')
+  tx.observe({ type: 'committed', txid: tx.txid })
+}
+
+/**
+ * Undoes a transaction that failed (an error, not a crash): the participants roll back; once
+ * prepared, the renamed targets are restored as recovery would; before that, the temp files and
+ * the backups made so far go, and the journal says aborted.
+ */
+async function abort(tx: Tx, err: unknown): Promise<void> {
+  for (const p of tx.options.participants ?? []) await p.rollback().catch(() => undefined)
+  if (tx.prepared) {
+    await recoverWith(
+      { stateDir: tx.options.stateDir, fault: () => undefined, rollBack: tx.txid },
+      tx.renamed,
+    ).catch((r: Error) => {
+      throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, {
+        cause: err,
+      })
+    })
+    return
+  }
+  for (const e of tx.entries) {
+    try {
+      if (!pinChanged(dirname(e.path), e.dirPin)) unlinkPinned(e.temp, e.dirPin, e.target)
+    } catch {
+      // left for `cutover state` to show; the targets are untouched
+    }
+  }
+  // the copies of the originals made so far: nothing was written, they are not needed
+  await rm(join(tx.txDir, 'backup'), { recursive: true, force: true }).catch(() => undefined)
+  tx.journal.state = 'aborted'
+  await writeJournal(tx.options.stateDir, tx.journal).catch(() => undefined)
 }
 
 /** Installs one staged target (or removes it), with an error that names the target, never the temp file. */
