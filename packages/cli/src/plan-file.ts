@@ -1,38 +1,20 @@
+import { writeDurable } from '@cutover/rewrite'
 import { CliError } from './errors.js'
-import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { open } from 'node:fs/promises'
 
 /**
- * Writes a plan file as only this user can change it: a new file (random name beside `path`,
- * O_EXCL|O_NOFOLLOW, mode 0600, fsynced) renamed over `path`. A link at `path` is replaced, never
- * followed, and a file someone else owns there is replaced by one this user owns.
+ * Writes a plan file as only this user can change it ({@link writeDurable}: a new file beside
+ * `path`, O_EXCL|O_NOFOLLOW, mode 0600, fsynced, renamed over `path`). A link at `path` is
+ * replaced, never followed, and a file someone else owns there is replaced by one this user owns.
  */
 export async function writePrivate(path: string, data: Iterable<string>): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`)
-  const fh = await open(
-    temp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  )
-  let renamed = false
   try {
-    try {
-      await fh.chmod(0o600)
-      for (const piece of data) await fh.write(piece)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(temp, path)
-    renamed = true
+    await writeDurable(path, data)
   } catch (e) {
     throw new CliError('PLAN_WRITE', `cannot save the plan to ${path}: ${(e as Error).message}`, {
       cause: e,
     })
-  } finally {
-    if (!renamed) await rm(temp, { force: true })
   }
 }
 

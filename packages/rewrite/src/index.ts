@@ -30,6 +30,7 @@ export {
   type DiffMask,
 } from './diff/diff.js'
 export { defaultStateDir } from './fs/confine.js'
+export { writeDurable } from './fs/durable.js'
 export { discoverFiles, type DiscoverOptions, type DiscoverProblem } from './plan/discover.js'
 export { encodeValue, encoderOf, type Encoder, type Encoders } from './edit/encode.js'
 export { createEngine, type Engine, type PlanOptions } from './plan/engine.js'

@@ -90,6 +90,7 @@ const NAMES = [
   'valueSpec',
   'variantPatterns',
   'withLock',
+  'writeDurable',
 ]
 
 describe('the public API of @cutover/rewrite', () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fsync, lstatSync, openSync, realpathSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
-import { dirname, join, resolve, sep } from 'node:path'
-import { promisify } from 'node:util'
+import { lstatSync, realpathSync } from 'node:fs'
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { join, resolve, sep } from 'node:path'
+import { fsyncPath, writeDurable } from '../fs/durable.js'
 import { aclCandidates, userWritableDir } from '../fs/dir-pin.js'
 import { readXattrs, xattrToolsAvailable } from '../fs/xattr.js'
 import { CutoverError } from '../errors.js'
@@ -71,33 +71,6 @@ export interface Journal {
 export function newTxid(): string {
   // YYYYMMDD-HHMMSSmmm-random: sorts by time to the millisecond
   return `${new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 18)}-${randomBytes(4).toString('hex')}`
-}
-
-/** fsyncs a file or a directory by path. */
-export async function fsyncPath(path: string): Promise<void> {
-  // open and close return at once: synchronous, no thread-pool round trip; the fsync waits
-  const fd = openSync(path, constants.O_RDONLY)
-  try {
-    await fsyncFd(fd)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-const fsyncFd = promisify(fsync)
-
-/** Writes a file durably: temp beside it (mode 0600), fsync, rename, fsync the directory. */
-export async function writeDurable(path: string, data: string | Buffer): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`
-  const fh = await open(temp, 'wx', 0o600)
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await rename(temp, path)
-  await fsyncPath(dirname(path))
 }
 
 /**

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { constants } from 'node:fs'
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { LockError } from '../errors.js'
 import { ensureStateDir } from './journal.js'
+import { createDurable, writeDurable } from '../fs/durable.js'
 
 /** Who holds a lock. */
 export interface LockHolder {
@@ -71,25 +71,11 @@ export async function acquireLock(stateDir: string, command: string): Promise<Lo
 /** Creates the lock file with `content` (O_EXCL, fsynced); false when one exists. */
 async function createLock(path: string, content: string): Promise<boolean> {
   try {
-    await writeExclusive(path, content)
+    await createDurable(path, content)
     return true
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw e
-  }
-}
-
-async function writeExclusive(path: string, content: string): Promise<void> {
-  const fh = await open(
-    path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  )
-  try {
-    await fh.writeFile(content)
-    await fh.sync()
-  } finally {
-    await fh.close()
   }
 }
 
@@ -107,9 +93,7 @@ async function takeOver(path: string, seen: string, mine: string): Promise<boole
     await rm(mark, { force: true })
     return false
   }
-  const temp = `${path}.${randomBytes(8).toString('hex')}`
-  await writeExclusive(temp, mine)
-  await rename(temp, path)
+  await writeDurable(path, mine)
   return (await readRaw(path)) === mine
 }
 

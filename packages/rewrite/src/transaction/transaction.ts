@@ -22,9 +22,9 @@ import { basename, dirname, join } from 'node:path'
 import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from '../fs/dir-pin.js'
 import { CutoverError, StalePlanError, systemErrorCode, ValidationError } from '../errors.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
+import { fsyncPath } from '../fs/durable.js'
 import {
   ensureStateDir,
-  fsyncPath,
   newTxid,
   readJournals,
   writeJournal,
