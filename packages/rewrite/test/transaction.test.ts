@@ -26,6 +26,7 @@ import {
   rollbackLast,
   sha256,
   type FaultHook,
+  type TxEvent,
   type TxTarget,
   type Validator,
 } from '../src/index.js'
@@ -62,6 +63,65 @@ const throwAt =
   (p) => {
     if (p === point) throw injectedError(p, code)
   }
+
+describe('commitFiles observer', () => {
+  it('tells each stage as it is done, naming the target, in protocol order', async () => {
+    const t = tree()
+    const events: TxEvent[] = []
+    const result = await commitFiles(t.targets(), {
+      stateDir: t.stateDir,
+      observer: (e) => events.push(e),
+    })
+    const files = ['etc/f0.conf', 'etc/f1.conf', 'etc/f2.conf']
+    const of = (type: string) => events.filter((e) => e.type === type)
+    // staged and backed up in parallel: each target once, counted in completion order
+    for (const type of ['staged', 'backed-up'] as const) {
+      expect(
+        of(type)
+          .map((e) => (e as { target: string }).target)
+          .sort(),
+      ).toEqual(files)
+      expect(of(type).map((e) => (e as { done: number }).done)).toEqual([1, 2, 3])
+      expect(of(type).every((e) => (e as { total: number }).total === 3)).toBe(true)
+    }
+    const order = events.map((e) => e.type).filter((x) => x !== 'backed-up')
+    expect(order).toEqual([
+      'staged',
+      'staged',
+      'staged',
+      'validated',
+      'prepared',
+      'renamed',
+      'renamed',
+      'renamed',
+      'committed',
+    ])
+    expect(of('validated')).toEqual([{ type: 'validated', files: 3 }])
+    expect(of('renamed')).toEqual(
+      files.map((target, i) => ({ type: 'renamed', target, done: i + 1, total: 3 })),
+    )
+    expect(events.at(-1)).toEqual({ type: 'committed', txid: result.txid })
+    // every backup is made before the journal says prepared
+    expect(events.findLastIndex((e) => e.type === 'backed-up')).toBeLessThan(
+      events.findIndex((e) => e.type === 'prepared'),
+    )
+  })
+
+  it('tells nothing past the stage that failed', async () => {
+    const t = tree()
+    const events: string[] = []
+    await expect(
+      commitFiles(t.targets(), {
+        stateDir: t.stateDir,
+        fault: throwAt('renamed:2'),
+        observer: (e) => events.push(e.type),
+      }),
+    ).rejects.toThrow(/injected/)
+    expect(events.filter((e) => e === 'renamed')).toHaveLength(1)
+    expect(events).not.toContain('committed')
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+  })
+})
 
 describe('commitFiles fault points (in process)', () => {
   it.each(['stage-write:2', 'staged:1', 'staged:3', 'validated', 'backed-up:2'])(
