@@ -1,42 +1,33 @@
 import picomatch from 'picomatch'
-import { randomBytes } from 'node:crypto'
 import { lstatSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
-import { hashText, positionsOf } from '../text/big-text.js'
-import { diffStat, unifiedDiff } from '../diff/diff.js'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
 import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
-import { applyEdits, mapOffset, sortEdits, type Edit, type EncodingName } from '../edit/edit.js'
+import type { EncodingName } from '../edit/edit.js'
 import { encoderOf, type Encoder } from '../edit/encode.js'
 import { CutoverError, InputError, SpecError } from '../errors.js'
-import { scanLeftovers, leftoverMatcher } from '../step/leftovers.js'
+import { leftoverMatcher } from '../step/leftovers.js'
 import { LineIndex } from '../text/line-index.js'
-import { plannedOnce, type AppliedOnce, type OnceNote, type TargetOnce } from './once.js'
+import type { AppliedOnce } from './once.js'
 import { checkPlanned } from './plan-check.js'
 import { Prefilter } from '../match/prefilter.js'
+import { maskSensitive } from './mask.js'
 import type { FileChange, Plan, PlanEvent, PlanNote, PlannedLeftover } from './plan.js'
 import { readFiles, type ReadOutcome, type ReadProfile } from './reader.js'
-import { markEditedKeys, markKeys, neverMatched, ruleKeys, type RuleKeys } from './rule-keys.js'
+import {
+  EMPTY,
+  NOT_FILE,
+  NOTHING,
+  planRead,
+  tooLarge,
+  type ActiveStep,
+  type FileResult,
+  type ReadFile,
+} from './plan-file.js'
+import { neverMatched, ruleKeys } from './rule-keys.js'
 import { SecretStore } from '../spec/secrets.js'
-import {
-  credentialSpans,
-  fileCredentialSpans,
-  isSensitive,
-  maskSpans,
-  maskedHash,
-  sensitiveSpans,
-  tokenSpans,
-  type SensitiveSpans,
-} from '../diff/sensitive.js'
-import { decodeText, hashOrAbsent, isBinary } from '../text/source.js'
-import {
-  missingSecrets,
-  parseSpec,
-  type Spec,
-  type SpecCheckOptions,
-  type SpecStep,
-} from '../spec/spec.js'
+import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions } from '../spec/spec.js'
 import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
 import type { Context, RuleOptions, StepKind, Validator } from '../step/step.js'
 
@@ -119,19 +110,6 @@ const NO_STEPS: ActiveStep[] = []
  * for a rollback): left by a crash until `cutover recover`, never a target nor a leftover.
  */
 const STAGED_TEMPS = '**/.*.cutover-*'
-
-/**
- * A step that applies to this profile; `group` is its needles' group in the plan's {@link Prefilter};
- * `keys` its `replace` keys and `swap` pairs, to warn of those that match nothing.
- */
-interface ActiveStep {
-  step: SpecStep
-  kind: StepKind<any>
-  needles: string[]
-  always: boolean
-  group: number
-  keys?: RuleKeys
-}
 
 /**
  * A symbolic link and the file it points to, both in scope, are one file: only the path that is
@@ -466,7 +444,7 @@ function planCreates(
  * reader threads for a large tree), then plans the files to create; reports progress.
  */
 async function readAndPlan(run: Planning, s: Scope): Promise<Planned> {
-  const { o, ctx, secrets } = run
+  const { o, ctx } = run
   const { targets, creates, byFile, where } = s
   const out: Planned = {
     changes: [],
@@ -496,7 +474,7 @@ async function readAndPlan(run: Planning, s: Scope): Promise<Planned> {
   for (const [target, mode] of creates) {
     const steps = byFile.get(target)!
     const read = { mode, bytes: EMPTY, steps, run: steps, created: true }
-    finish(target, await planRead(target, read, ctx, secrets, undefined))
+    finish(target, await planRead(target, read, ctx, undefined))
   }
   return out
 }
@@ -618,9 +596,7 @@ async function readTargets(
     const target = present[i]!
     const r = readResult(outcome, s.byFile.get(target)!)
     if ('why' in r) return finish(target, r)
-    return planRead(target, r, run.ctx, run.secrets, o.applied?.get(target)).then((p) =>
-      finish(target, p),
-    )
+    return planRead(target, r, run.ctx, o.applied?.get(target)).then((p) => finish(target, p))
   })
 }
 
@@ -642,7 +618,7 @@ async function planAgain(
       run: steps,
       ...(text === undefined ? {} : { text }),
     }
-    return planRead(target, file, run.ctx, run.secrets, run.o.applied?.get(target)).then(
+    return planRead(target, file, run.ctx, run.o.applied?.get(target)).then(
       (p) => void (result = p),
     )
   })
@@ -713,16 +689,6 @@ function checkProfile(spec: Spec, profile: string | undefined): string | undefin
   return profile
 }
 
-interface FileResult {
-  read: boolean
-  why: string
-  change?: FileChange
-  leftovers: PlannedLeftover[]
-  notes: PlanNote[]
-  error?: InputError
-  tooLarge?: number
-}
-
 /**
  * The default largest file a plan reads: 64 MiB. A plan holds a file's text, its new text and a
  * diff of both; far larger files (a 200 MB one-line dump) take gigabytes and make a plan
@@ -741,243 +707,8 @@ function sizeText(n: number): string {
   return `${n} bytes`
 }
 
-const tooLarge = (size: number): FileResult => ({
-  read: false,
-  why: `refused: ${size} bytes, over the size limit`,
-  leftovers: [],
-  notes: [],
-  tooLarge: size,
-})
-
-/**
- * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; `text`
- * when the bytes were already decoded (a large ASCII file).
- */
-interface ReadFile {
-  mode: number
-  bytes: Buffer
-  steps: ActiveStep[]
-  run: ActiveStep[]
-  created?: boolean
-  text?: string
-}
-
-const EMPTY = Buffer.alloc(0)
-const NOT_FILE: FileResult = { read: false, why: 'not a regular file', leftovers: [], notes: [] }
-const NOTHING: FileResult = {
-  read: false,
-  why: 'skipped: holds nothing the steps look for',
-  leftovers: [],
-  notes: [],
-}
 /** From how many files on, a plan reads them on worker threads. */
 const THREADS_FROM = 4096
-
-async function planRead(
-  target: string,
-  read: ReadFile,
-  ctx: Context,
-  secrets: SecretStore,
-  applied: TargetOnce | undefined,
-): Promise<FileResult> {
-  const { mode, steps, run } = read
-  if (isBinary(read.bytes)) {
-    return {
-      read: false,
-      why: 'skipped: binary',
-      leftovers: [],
-      notes: [
-        { target, code: 'BINARY', message: 'binary file (NUL bytes) skipped', severity: 'note' },
-      ],
-    }
-  }
-  // an ASCII file reads the same in UTF-8 (no BOM) as in latin1
-  const { text, encoding } =
-    read.text === undefined
-      ? decodeText(read.bytes)
-      : { text: read.text, encoding: 'utf8' as const }
-  const before = hashOrAbsent(read.created ? undefined : read.bytes)
-  // the bytes are not needed any more: a large file is held once, as text
-  read.bytes = EMPTY
-  const file = { path: target, encoding }
-  let current = text
-  const passes: Edit[][] = []
-  const kinds: string[] = []
-  const validators = new Set<string>()
-  let allowUserWritable = true
-  const notes: PlanNote[] = []
-  // leftovers located in some pass's input, mapped forward through every later pass
-  const pending: Array<{ start: number; end: number; text: string; reason: string; pass: number }> =
-    []
-  // the one-time moves an earlier step of this file planned
-  const movesHere = new Set<string>()
-  for (const a of run) {
-    if (a.keys) markKeys(a.keys, current)
-    const result = await a.kind.plan({ ...file, text: current }, a.step.options, ctx)
-    if (a.keys) markEditedKeys(a.keys, result.edits)
-    const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
-    // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
-    const sensitive = passes.some((p) => p.some(isSensitive))
-      ? sensitiveSpans(text, passes)
-      : undefined
-    if (errors.length) {
-      // the old values of the keys set from a secret are not known yet: the keys are
-      const keys = secretKeys(a.step.options)
-      const hide =
-        sensitive || keys.length
-          ? { spans: sensitive?.after ?? [], values: sensitive?.old ?? [], keys }
-          : undefined
-      return {
-        read: true,
-        why: 'error',
-        leftovers: [],
-        notes: [],
-        error: new InputError(target, current, errors, hide),
-      }
-    }
-    const at = result.diagnostics.length
-      ? positionsOf(
-          current,
-          result.diagnostics.map((d) => d.range.start),
-        )
-      : undefined
-    for (const d of result.diagnostics) {
-      const p = at!.get(d.range.start)!
-      let message = d.message
-      if (
-        sensitive &&
-        sensitive.after.some(
-          (x) => x.start < Math.max(d.range.end, d.range.start + 1) && d.range.start < x.end,
-        )
-      ) {
-        // a warning about a written secret quotes it, or a part of it ("argument "./x" of "/bin/y"")
-        const words = [
-          ...sensitive.after.map((x) => current.slice(x.start, x.end)),
-          ...sensitive.written,
-        ]
-        const quoted = [...message.matchAll(/"([^"]+)"/g)]
-          .filter((m) => words.some((w) => w.includes(m[1]!)))
-          .map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))
-        message = maskSpans(message, [...tokenSpans(message, words), ...quoted], '(sensitive)')
-      }
-      notes.push({ target, line: p.line, col: p.col, code: d.code, message, severity: 'warning' })
-    }
-    // a later step never rewrites inside what a secret wrote (an old address in the new password
-    // would change the password, silently behind its mask), nor reports it as a leftover
-    const inSecret = (start: number, end: number) =>
-      sensitive !== undefined &&
-      sensitive.after.some((x) =>
-        end > start ? start < x.end && x.start < end : x.start < start && start < x.end,
-      )
-    const edits = result.edits.filter((e) => !inSecret(e.start, e.end))
-    if (edits.length < result.edits.length) {
-      const first = result.edits.find((e) => inSecret(e.start, e.end))!
-      const span = sensitive!.after.find(
-        (x) => first.start < Math.max(x.end, first.start + 1) && x.start <= first.start,
-      )!
-      const p = positionsOf(current, [span.start]).get(span.start)!
-      const n = result.edits.length - edits.length
-      notes.push({
-        target,
-        line: p.line,
-        col: p.col,
-        code: 'IN_SECRET',
-        message: `${n} edit(s) of the ${a.kind.name} step fall inside a value written from a secret by an earlier step: not made, the secret is written as it is`,
-        severity: 'warning',
-      })
-    }
-    for (const l of result.leftovers)
-      if (!inSecret(l.start, l.end)) pending.push({ ...l, pass: passes.length })
-    // an edit that must happen once (a swap, its own inverse) is planned while the file does not
-    // hold what it wrote; the step kind only says so (`once`), named for the kind
-    const once: OnceNote[] = []
-    let named = edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
-    // the same move in two steps of one file is one move: done by the first (twice is undone)
-    if (movesHere.size) named = named.filter((e) => !e.once || !movesHere.has(e.once))
-    for (const e of named) if (e.once) movesHere.add(e.once)
-    const sorted = sortEdits(plannedOnce(current, named, applied, once))
-    for (const n of once)
-      notes.push({
-        target,
-        line: n.at.line,
-        col: n.at.col,
-        code: n.code,
-        message: n.message,
-        severity: 'warning',
-      })
-    passes.push(sorted)
-    if (sorted.length) {
-      current = applyEdits(current, sorted)
-      kinds.push(a.kind.name)
-      if ((a.step.options as { 'allow-user-writable'?: boolean })['allow-user-writable'] !== true)
-        allowUserWritable = false
-      for (const v of a.kind.validators ?? []) validators.add(v.name)
-    }
-  }
-  if (steps.length === 0) {
-    for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' }))
-      pending.push({ ...l, pass: 0 })
-  }
-  const kept: Array<{ at: number; text: string; reason: string }> = []
-  const seen = new Set<number>()
-  for (const l of pending) {
-    let at: number | undefined = l.start
-    for (let i = l.pass; i < passes.length && at !== undefined; i++) at = mapOffset(at, passes[i]!)
-    if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text)
-      continue
-    seen.add(at)
-    kept.push({ at, text: l.text, reason: l.reason })
-  }
-  const positions = positionsOf(
-    current,
-    kept.map((l) => l.at),
-  )
-  const leftovers: PlannedLeftover[] = kept.map((l) => ({
-    target,
-    ...positions.get(l.at)!,
-    text: l.text,
-    reason: credentialFree(current, l, target),
-  }))
-  if (current !== text && !read.created) {
-    // the same text in the file as it is now, before the plan is applied
-    const origins = kept.map((l) => passes.reduceRight((at, pass) => unmapOffset(at, pass), l.at))
-    const was = positionsOf(text, origins)
-    leftovers.forEach((l, i) => {
-      const p = was.get(origins[i]!)!
-      if (p.line !== l.line || p.col !== l.col) l.onDisk = { line: p.line, col: p.col }
-    })
-  }
-  const nonEmpty = passes.filter((p) => p.length > 0)
-  if (nonEmpty.length === 0 || current === text)
-    return { read: true, why: 'no change', leftovers, notes }
-  // the diff is made once every file is planned: an old value replaced in one file is hidden in all
-  return {
-    read: true,
-    why: 'changed',
-    leftovers,
-    notes,
-    change: {
-      target,
-      kinds,
-      encoding,
-      before,
-      after: hashText(current, encoding),
-      mode: mode & 0o7777,
-      passes,
-      beforeText: text,
-      // made again from the edits when asked: a plan of thousands of files then holds one text
-      // of each, not two
-      get afterText() {
-        return passes.reduce((t, pass) => (pass.length ? applyEdits(t, pass) : t), text)
-      },
-      diff: '',
-      added: 0,
-      removed: 0,
-      validators: [...validators],
-      ...(allowUserWritable ? { allowUserWritable } : {}),
-    },
-  }
-}
 
 /** A root-relative path resolved within the root; a path out of it is added to `refused`. */
 function within(
@@ -1006,145 +737,4 @@ function rootResolver(root: string): RootResolver {
       { cause: e },
     )
   }
-}
-
-/** The last part of each key a step's `set` writes from a secret (`db.pw` -> `pw`, `CFG->dbpass` -> `dbpass`). */
-function secretKeys(options: unknown): string[] {
-  const set = (options as { set?: Record<string, unknown> } | undefined)?.set
-  if (!set || typeof set !== 'object') return []
-  return Object.entries(set)
-    .filter(([, v]) => typeof v === 'object' && v !== null && 'secret' in v)
-    .map(([k]) =>
-      k
-        .split(/->|\.|::/)
-        .pop()!
-        .replace(/^\$/, ''),
-    )
-    .filter((k) => k.length > 0)
-}
-
-/**
- * A leftover's reason without the credential-looking values of its line: a near-miss quotes the
- * word around the address (`"10.0.10.48" inside "x10.0.10.480"`), which may be a password.
- */
-function credentialFree(
-  text: string,
-  l: { at: number; text: string; reason: string },
-  target: string,
-): string {
-  if (!l.reason.includes('"')) return l.reason
-  const start = text.lastIndexOf('\n', l.at - 1) + 1
-  const nl = text.indexOf('\n', l.at)
-  const line = text.slice(start, nl === -1 ? text.length : nl)
-  const values = credentialSpans(line, target).map((c) => line.slice(c.start, c.end))
-  if (values.length === 0) return l.reason
-  const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter(
-    (m) => m[1] !== l.text && values.some((v) => v.includes(m[1]!) || m[1]!.includes(v)),
-  )
-  return maskSpans(
-    l.reason,
-    [
-      ...tokenSpans(l.reason, values),
-      ...quoted.map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length })),
-    ],
-    '(sensitive)',
-  )
-}
-
-/** The offset in a pass's input of `offset` in its output, which no edit of the pass wrote. */
-function unmapOffset(offset: number, sortedEdits: readonly Edit[]): number {
-  let delta = 0
-  for (const e of sortedEdits) {
-    const start = e.start + delta
-    if (start > offset || (start === offset && e.text.length > 0)) break
-    delta += e.text.length - (e.end - e.start)
-  }
-  return offset - delta
-}
-
-/**
- * Makes the diffs of the planned changes, hiding what must not be shown, by position: what secret
- * edits write and the old values sensitive edits replace (and those old values, as whole words,
- * on any line of any diff, in edit summaries, leftovers and notes); values that look like credentials unless
- * `show`. Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
- * no guess of an old password can be checked against the plan. Returns the values never shown.
- */
-function maskSensitive(
-  changes: FileChange[],
-  leftovers: PlannedLeftover[],
-  notes: PlanNote[],
-  database: DatabaseChange[],
-  secretValues: string[],
-  show: boolean,
-): string[] {
-  const spans = new Map<FileChange, SensitiveSpans>()
-  const old = new Set<string>()
-  const written = new Set<string>()
-  for (const c of changes) {
-    const s = sensitiveSpans(c.beforeText, c.passes)
-    spans.set(c, s)
-    for (const v of s.old) if (v.length) old.add(v)
-    for (const v of s.written) written.add(v)
-  }
-  const oldValues = [...old]
-  const hashed = [...old, ...written]
-  const never = [...new Set([...hashed, ...secretValues])].filter((v) => v.length > 0)
-  for (const c of changes) {
-    const s = spans.get(c)!
-    const after = c.afterText
-    const line = (body: string) => [
-      ...tokenSpans(body, oldValues),
-      ...credentialSpans(body, c.target).filter(
-        (x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v)),
-      ),
-    ]
-    c.diff = unifiedDiff(c.target, c.beforeText, after, { before: s.before, after: s.after, line })
-    ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
-    // a value the diff masks as a credential must not be confirmable against the file's hash either
-    const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
-    const credAfter = fileCredentialSpans(after, c.target)
-    if (
-      s.before.length ||
-      s.after.length ||
-      credBefore.length ||
-      credAfter.length ||
-      hashed.some((v) => c.beforeText.includes(v) || after.includes(v))
-    ) {
-      c.salt = randomBytes(16).toString('hex')
-      if (c.before !== 'absent')
-        c.before = maskedHash(
-          c.beforeText,
-          [...s.before, ...credBefore],
-          hashed,
-          c.salt,
-          c.encoding,
-        )
-      c.after = maskedHash(after, [...s.after, ...credAfter], hashed, c.salt, c.encoding)
-    }
-  }
-  // free text hides the old values only: a secret's value elsewhere is another word there (a path)
-  const hide = (text: string) => maskSpans(text, tokenSpans(text, oldValues), '(sensitive)')
-  for (const c of changes)
-    for (const pass of c.passes) for (const e of pass) if (e.summary) e.summary = hide(e.summary)
-  for (const l of leftovers) {
-    l.text = hide(l.text)
-    l.reason = hide(l.reason)
-  }
-  for (const n of notes) n.message = hide(n.message)
-  for (const d of database) {
-    // the headers name the object; only the lines of its definition or row are masked, like a file's
-    const credentials = (l: string) =>
-      credentialSpans(l).filter(
-        (x) => !show || never.some((v) => l.slice(x.start, x.end).includes(v)),
-      )
-    d.diff = d.diff
-      .split('\n')
-      .map((l) =>
-        /^(--- |\+\+\+ |-- pg:)/.test(l)
-          ? l
-          : maskSpans(l, [...tokenSpans(l, oldValues), ...credentials(l)], '(sensitive)'),
-      )
-      .join('\n')
-  }
-  return never
 }

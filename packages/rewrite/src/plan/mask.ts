@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto'
+import { diffStat, unifiedDiff } from '../diff/diff.js'
+import {
+  credentialSpans,
+  fileCredentialSpans,
+  maskSpans,
+  maskedHash,
+  sensitiveSpans,
+  tokenSpans,
+  type SensitiveSpans,
+} from '../diff/sensitive.js'
+import type { DatabaseChange } from '../step/database.js'
+import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
+
+/**
+ * Makes the diffs of the planned changes, hiding what must not be shown, by position: what secret
+ * edits write and the old values sensitive edits replace (and those old values, as whole words,
+ * on any line of any diff, in edit summaries, leftovers and notes); values that look like credentials unless
+ * `show`. Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
+ * no guess of an old password can be checked against the plan. Returns the values never shown.
+ */
+export function maskSensitive(
+  changes: FileChange[],
+  leftovers: PlannedLeftover[],
+  notes: PlanNote[],
+  database: DatabaseChange[],
+  secretValues: string[],
+  show: boolean,
+): string[] {
+  const spans = new Map<FileChange, SensitiveSpans>()
+  const old = new Set<string>()
+  const written = new Set<string>()
+  for (const c of changes) {
+    const s = sensitiveSpans(c.beforeText, c.passes)
+    spans.set(c, s)
+    for (const v of s.old) if (v.length) old.add(v)
+    for (const v of s.written) written.add(v)
+  }
+  const oldValues = [...old]
+  const hashed = [...old, ...written]
+  const never = [...new Set([...hashed, ...secretValues])].filter((v) => v.length > 0)
+  for (const c of changes) {
+    const s = spans.get(c)!
+    const after = c.afterText
+    const line = (body: string) => [
+      ...tokenSpans(body, oldValues),
+      ...credentialSpans(body, c.target).filter(
+        (x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v)),
+      ),
+    ]
+    c.diff = unifiedDiff(c.target, c.beforeText, after, { before: s.before, after: s.after, line })
+    ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
+    // a value the diff masks as a credential must not be confirmable against the file's hash either
+    const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
+    const credAfter = fileCredentialSpans(after, c.target)
+    if (
+      s.before.length ||
+      s.after.length ||
+      credBefore.length ||
+      credAfter.length ||
+      hashed.some((v) => c.beforeText.includes(v) || after.includes(v))
+    ) {
+      c.salt = randomBytes(16).toString('hex')
+      if (c.before !== 'absent')
+        c.before = maskedHash(
+          c.beforeText,
+          [...s.before, ...credBefore],
+          hashed,
+          c.salt,
+          c.encoding,
+        )
+      c.after = maskedHash(after, [...s.after, ...credAfter], hashed, c.salt, c.encoding)
+    }
+  }
+  // free text hides the old values only: a secret's value elsewhere is another word there (a path)
+  const hide = (text: string) => maskSpans(text, tokenSpans(text, oldValues), '(sensitive)')
+  for (const c of changes)
+    for (const pass of c.passes) for (const e of pass) if (e.summary) e.summary = hide(e.summary)
+  for (const l of leftovers) {
+    l.text = hide(l.text)
+    l.reason = hide(l.reason)
+  }
+  for (const n of notes) n.message = hide(n.message)
+  for (const d of database) {
+    // the headers name the object; only the lines of its definition or row are masked, like a file's
+    const credentials = (l: string) =>
+      credentialSpans(l).filter(
+        (x) => !show || never.some((v) => l.slice(x.start, x.end).includes(v)),
+      )
+    d.diff = d.diff
+      .split('\n')
+      .map((l) =>
+        /^(--- |\+\+\+ |-- pg:)/.test(l)
+          ? l
+          : maskSpans(l, [...tokenSpans(l, oldValues), ...credentials(l)], '(sensitive)'),
+      )
+      .join('\n')
+  }
+  return never
+}

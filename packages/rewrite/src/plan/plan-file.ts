@@ -1,0 +1,420 @@
+import type { Diagnostic } from '../diff/diagnostic.js'
+import {
+  credentialSpans,
+  isSensitive,
+  maskSpans,
+  sensitiveSpans,
+  tokenSpans,
+  type SensitiveSpans,
+} from '../diff/sensitive.js'
+import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
+import { InputError } from '../errors.js'
+import type { SpecStep } from '../spec/spec.js'
+import { scanLeftovers } from '../step/leftovers.js'
+import type { Context, StepKind } from '../step/step.js'
+import { hashText, positionsOf } from '../text/big-text.js'
+import { decodeText, hashOrAbsent, isBinary, type TextEncoding } from '../text/source.js'
+import { plannedOnce, type OnceNote, type TargetOnce } from './once.js'
+import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
+import { markEditedKeys, markKeys, type RuleKeys } from './rule-keys.js'
+
+/**
+ * A step that applies to this profile; `group` is its needles' group in the plan's prefilter;
+ * `keys` its `replace` keys and `swap` pairs, to warn of those that match nothing.
+ */
+export interface ActiveStep {
+  step: SpecStep
+  kind: StepKind<any>
+  needles: string[]
+  always: boolean
+  group: number
+  keys?: RuleKeys
+}
+
+/** What planning one file gave: why (`changed`, `no change`, `skipped: binary`…) and what it found. */
+export interface FileResult {
+  read: boolean
+  why: string
+  change?: FileChange
+  leftovers: PlannedLeftover[]
+  notes: PlanNote[]
+  error?: InputError
+  tooLarge?: number
+}
+
+/**
+ * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; `text`
+ * when the bytes were already decoded (a large ASCII file).
+ */
+export interface ReadFile {
+  mode: number
+  bytes: Buffer
+  steps: ActiveStep[]
+  run: ActiveStep[]
+  created?: boolean
+  text?: string
+}
+
+export const EMPTY = Buffer.alloc(0)
+export const NOT_FILE: FileResult = {
+  read: false,
+  why: 'not a regular file',
+  leftovers: [],
+  notes: [],
+}
+export const NOTHING: FileResult = {
+  read: false,
+  why: 'skipped: holds nothing the steps look for',
+  leftovers: [],
+  notes: [],
+}
+export const tooLarge = (size: number): FileResult => ({
+  read: false,
+  why: `refused: ${size} bytes, over the size limit`,
+  leftovers: [],
+  notes: [],
+  tooLarge: size,
+})
+
+/** A leftover located in some pass's input, mapped forward through every later pass. */
+interface Pending {
+  start: number
+  end: number
+  text: string
+  reason: string
+  pass: number
+}
+
+/** What the steps of a file made of it so far: one pass of edits per step, in order. */
+interface Passes {
+  target: string
+  encoding: TextEncoding
+  /** The file's text as it is. */
+  text: string
+  /** The text after the passes so far. */
+  current: string
+  passes: Edit[][]
+  kinds: string[]
+  validators: Set<string>
+  allowUserWritable: boolean
+  notes: PlanNote[]
+  pending: Pending[]
+  /** The one-time moves an earlier step of this file planned. */
+  movesHere: Set<string>
+}
+
+/**
+ * Plans one file that was read: decodes it, runs its steps in order (each pass's edits index the
+ * previous pass's output), places what they left in the planned text, and gives the change.
+ */
+export async function planRead(
+  target: string,
+  read: ReadFile,
+  ctx: Context,
+  applied: TargetOnce | undefined,
+): Promise<FileResult> {
+  if (isBinary(read.bytes)) {
+    const message = 'binary file (NUL bytes) skipped'
+    const notes: PlanNote[] = [{ target, code: 'BINARY', message, severity: 'note' }]
+    return { read: false, why: 'skipped: binary', leftovers: [], notes }
+  }
+  // an ASCII file reads the same in UTF-8 (no BOM) as in latin1
+  const { text, encoding } =
+    read.text === undefined
+      ? decodeText(read.bytes)
+      : { text: read.text, encoding: 'utf8' as const }
+  const before = hashOrAbsent(read.created ? undefined : read.bytes)
+  // the bytes are not needed any more: a large file is held once, as text
+  read.bytes = EMPTY
+  const f: Passes = {
+    target,
+    encoding,
+    text,
+    current: text,
+    passes: [],
+    kinds: [],
+    validators: new Set(),
+    allowUserWritable: true,
+    notes: [],
+    pending: [],
+    movesHere: new Set(),
+  }
+  for (const a of read.run) {
+    const error = await runStep(f, a, ctx, applied)
+    if (error) return { read: true, why: 'error', leftovers: [], notes: [], error }
+  }
+  if (read.steps.length === 0) {
+    for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' }))
+      f.pending.push({ ...l, pass: 0 })
+  }
+  const leftovers = placeLeftovers(f, read.created === true)
+  return fileResult(f, read.mode, before, leftovers)
+}
+
+/**
+ * Runs one step on the file's current text and adds its pass: its warnings (what an earlier step
+ * wrote from a secret masked), its leftovers, its edits but those inside a secret and the
+ * one-time moves already made. An error in its input is returned, not added.
+ */
+async function runStep(
+  f: Passes,
+  a: ActiveStep,
+  ctx: Context,
+  applied: TargetOnce | undefined,
+): Promise<InputError | undefined> {
+  if (a.keys) markKeys(a.keys, f.current)
+  const file = { path: f.target, encoding: f.encoding, text: f.current }
+  const result = await a.kind.plan(file, a.step.options, ctx)
+  if (a.keys) markEditedKeys(a.keys, result.edits)
+  const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
+  // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
+  const sensitive = f.passes.some((p) => p.some(isSensitive))
+    ? sensitiveSpans(f.text, f.passes)
+    : undefined
+  if (errors.length) {
+    // the old values of the keys set from a secret are not known yet: the keys are
+    const keys = secretKeys(a.step.options)
+    const hide =
+      sensitive || keys.length
+        ? { spans: sensitive?.after ?? [], values: sensitive?.old ?? [], keys }
+        : undefined
+    return new InputError(f.target, f.current, errors, hide)
+  }
+  warnings(f, result.diagnostics, sensitive)
+  // a later step never rewrites inside what a secret wrote (an old address in the new password
+  // would change the password, silently behind its mask), nor reports it as a leftover
+  const inSecret = (start: number, end: number) =>
+    sensitive !== undefined &&
+    sensitive.after.some((x) =>
+      end > start ? start < x.end && x.start < end : x.start < start && start < x.end,
+    )
+  const edits = result.edits.filter((e) => !inSecret(e.start, e.end))
+  if (edits.length < result.edits.length) inSecretNote(f, a, result.edits, inSecret, sensitive!)
+  for (const l of result.leftovers)
+    if (!inSecret(l.start, l.end)) f.pending.push({ ...l, pass: f.passes.length })
+  const sorted = onceOnly(f, a, edits, applied)
+  f.passes.push(sorted)
+  if (sorted.length) {
+    f.current = applyEdits(f.current, sorted)
+    f.kinds.push(a.kind.name)
+    if ((a.step.options as { 'allow-user-writable'?: boolean })['allow-user-writable'] !== true)
+      f.allowUserWritable = false
+    for (const v of a.kind.validators ?? []) f.validators.add(v.name)
+  }
+  return undefined
+}
+
+/** The warnings of a step, located; one about a value written from a secret does not quote it. */
+function warnings(
+  f: Passes,
+  diagnostics: readonly Diagnostic[],
+  sensitive: SensitiveSpans | undefined,
+): void {
+  if (diagnostics.length === 0) return
+  const at = positionsOf(
+    f.current,
+    diagnostics.map((d) => d.range.start),
+  )
+  for (const d of diagnostics) {
+    const p = at.get(d.range.start)!
+    let message = d.message
+    if (
+      sensitive &&
+      sensitive.after.some(
+        (x) => x.start < Math.max(d.range.end, d.range.start + 1) && d.range.start < x.end,
+      )
+    ) {
+      // a warning about a written secret quotes it, or a part of it ("argument "./x" of "/bin/y"")
+      const words = [
+        ...sensitive.after.map((x) => f.current.slice(x.start, x.end)),
+        ...sensitive.written,
+      ]
+      const quoted = [...message.matchAll(/"([^"]+)"/g)]
+        .filter((m) => words.some((w) => w.includes(m[1]!)))
+        .map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length }))
+      message = maskSpans(message, [...tokenSpans(message, words), ...quoted], '(sensitive)')
+    }
+    const note = { line: p.line, col: p.col, code: d.code, message }
+    f.notes.push({ target: f.target, ...note, severity: 'warning' })
+  }
+}
+
+/** `IN_SECRET`: edits of a step not made, at the first secret they fall in. */
+function inSecretNote(
+  f: Passes,
+  a: ActiveStep,
+  all: readonly Edit[],
+  inSecret: (start: number, end: number) => boolean,
+  sensitive: SensitiveSpans,
+): void {
+  const first = all.find((e) => inSecret(e.start, e.end))!
+  const span = sensitive.after.find(
+    (x) => first.start < Math.max(x.end, first.start + 1) && x.start <= first.start,
+  )!
+  const p = positionsOf(f.current, [span.start]).get(span.start)!
+  const n = all.filter((e) => inSecret(e.start, e.end)).length
+  f.notes.push({
+    target: f.target,
+    line: p.line,
+    col: p.col,
+    code: 'IN_SECRET',
+    message: `${n} edit(s) of the ${a.kind.name} step fall inside a value written from a secret by an earlier step: not made, the secret is written as it is`,
+    severity: 'warning',
+  })
+}
+
+/**
+ * A step's edits, sorted, without the one-time moves (a swap, its own inverse) that the file
+ * already holds or that an earlier step of it planned; the step kind only says so (`once`),
+ * named here for the kind.
+ */
+function onceOnly(
+  f: Passes,
+  a: ActiveStep,
+  edits: readonly Edit[],
+  applied: TargetOnce | undefined,
+): Edit[] {
+  const once: OnceNote[] = []
+  let named = edits.map((e) => (e.once ? { ...e, once: `${a.kind.name}: ${e.once}` } : e))
+  // the same move in two steps of one file is one move: done by the first (twice is undone)
+  if (f.movesHere.size) named = named.filter((e) => !e.once || !f.movesHere.has(e.once))
+  for (const e of named) if (e.once) f.movesHere.add(e.once)
+  const sorted = sortEdits(plannedOnce(f.current, named, applied, once))
+  for (const n of once) {
+    const note = { line: n.at.line, col: n.at.col, code: n.code, message: n.message }
+    f.notes.push({ target: f.target, ...note, severity: 'warning' })
+  }
+  return sorted
+}
+
+/**
+ * The leftovers still in the planned text (each mapped through the later passes; one an edit
+ * replaced is gone), located there and, when edits moved it, where it is on disk now.
+ */
+function placeLeftovers(f: Passes, created: boolean): PlannedLeftover[] {
+  const { passes, current, text, target } = f
+  const kept: Array<{ at: number; text: string; reason: string }> = []
+  const seen = new Set<number>()
+  for (const l of f.pending) {
+    let at: number | undefined = l.start
+    for (let i = l.pass; i < passes.length && at !== undefined; i++) at = mapOffset(at, passes[i]!)
+    if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text)
+      continue
+    seen.add(at)
+    kept.push({ at, text: l.text, reason: l.reason })
+  }
+  const positions = positionsOf(
+    current,
+    kept.map((l) => l.at),
+  )
+  const leftovers: PlannedLeftover[] = kept.map((l) => ({
+    target,
+    ...positions.get(l.at)!,
+    text: l.text,
+    reason: credentialFree(current, l, target),
+  }))
+  if (current !== text && !created) {
+    // the same text in the file as it is now, before the plan is applied
+    const origins = kept.map((l) => passes.reduceRight((at, pass) => unmapOffset(at, pass), l.at))
+    const was = positionsOf(text, origins)
+    leftovers.forEach((l, i) => {
+      const p = was.get(origins[i]!)!
+      if (p.line !== l.line || p.col !== l.col) l.onDisk = { line: p.line, col: p.col }
+    })
+  }
+  return leftovers
+}
+
+/** The result of a planned file: its change, unless no pass changed it. */
+function fileResult(
+  f: Passes,
+  mode: number,
+  before: string,
+  leftovers: PlannedLeftover[],
+): FileResult {
+  const { passes, current, text, notes, encoding } = f
+  const nonEmpty = passes.filter((p) => p.length > 0)
+  if (nonEmpty.length === 0 || current === text)
+    return { read: true, why: 'no change', leftovers, notes }
+  // the diff is made once every file is planned: an old value replaced in one file is hidden in all
+  return {
+    read: true,
+    why: 'changed',
+    leftovers,
+    notes,
+    change: {
+      target: f.target,
+      kinds: f.kinds,
+      encoding,
+      before,
+      after: hashText(current, encoding),
+      mode: mode & 0o7777,
+      passes,
+      beforeText: text,
+      // made again from the edits when asked: a plan of thousands of files then holds one text
+      // of each, not two
+      get afterText() {
+        return passes.reduce((t, pass) => (pass.length ? applyEdits(t, pass) : t), text)
+      },
+      diff: '',
+      added: 0,
+      removed: 0,
+      validators: [...f.validators],
+      ...(f.allowUserWritable ? { allowUserWritable: f.allowUserWritable } : {}),
+    },
+  }
+}
+
+/** The last part of each key a step's `set` writes from a secret (`db.pw` -> `pw`, `CFG->dbpass` -> `dbpass`). */
+function secretKeys(options: unknown): string[] {
+  const set = (options as { set?: Record<string, unknown> } | undefined)?.set
+  if (!set || typeof set !== 'object') return []
+  return Object.entries(set)
+    .filter(([, v]) => typeof v === 'object' && v !== null && 'secret' in v)
+    .map(([k]) =>
+      k
+        .split(/->|\.|::/)
+        .pop()!
+        .replace(/^\$/, ''),
+    )
+    .filter((k) => k.length > 0)
+}
+
+/**
+ * A leftover's reason without the credential-looking values of its line: a near-miss quotes the
+ * word around the address (`"10.0.10.48" inside "x10.0.10.480"`), which may be a password.
+ */
+function credentialFree(
+  text: string,
+  l: { at: number; text: string; reason: string },
+  target: string,
+): string {
+  if (!l.reason.includes('"')) return l.reason
+  const start = text.lastIndexOf('\n', l.at - 1) + 1
+  const nl = text.indexOf('\n', l.at)
+  const line = text.slice(start, nl === -1 ? text.length : nl)
+  const values = credentialSpans(line, target).map((c) => line.slice(c.start, c.end))
+  if (values.length === 0) return l.reason
+  const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter(
+    (m) => m[1] !== l.text && values.some((v) => v.includes(m[1]!) || m[1]!.includes(v)),
+  )
+  return maskSpans(
+    l.reason,
+    [
+      ...tokenSpans(l.reason, values),
+      ...quoted.map((m) => ({ start: m.index + 1, end: m.index + 1 + m[1]!.length })),
+    ],
+    '(sensitive)',
+  )
+}
+
+/** The offset in a pass's input of `offset` in its output, which no edit of the pass wrote. */
+function unmapOffset(offset: number, sortedEdits: readonly Edit[]): number {
+  let delta = 0
+  for (const e of sortedEdits) {
+    const start = e.start + delta
+    if (start > offset || (start === offset && e.text.length > 0)) break
+    delta += e.text.length - (e.end - e.start)
+  }
+  return offset - delta
+}
