@@ -112,17 +112,37 @@ export default tseslint.config(
       ],
     },
   })),
-  // Tests of a handler package do not reach into another handler either. (Library tests that
-  // still drive the CLI through ../../cli/src are issue 16 point 7: they move to cli/test.)
+  // Each library tests itself, through its own API: its tests import no other handler package
+  // and not the CLI. Tests that drive the `cutover` command live in packages/cli/test.
+  {
+    files: ['packages/rewrite/test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        keepOut(
+          ['cli'],
+          'a library test does not drive the CLI: put a test of the command in packages/cli/test',
+        ),
+      ],
+    },
+  },
   ...HANDLERS.map((self) => ({
     files: [`packages/${self}/test/**`],
     rules: {
       'no-restricted-imports': [
         'error',
-        keepOut(
-          HANDLERS.filter((h) => h !== self),
-          'a handler package imports no other handler package: share through @cutover/rewrite',
-        ),
+        {
+          patterns: [
+            ...keepOut(
+              HANDLERS.filter((h) => h !== self),
+              'a handler package imports no other handler package: share through @cutover/rewrite',
+            ).patterns,
+            ...keepOut(
+              ['cli'],
+              'a library test does not drive the CLI: put a test of the command in packages/cli/test',
+            ).patterns,
+          ],
+        },
       ],
     },
   })),

@@ -31,6 +31,15 @@ const files: Record<string, string> = {
   'packages/sudoers/src/own.ts':
     "import { parseHosts } from '@cutover/rewrite'\nexport const own = parseHosts\n",
   'packages/rewrite/src/cli.ts': "import { run } from '@cutover/cli'\nexport const r = run\n",
+  // A library's tests driving the CLI, by path or by name; the CLI's own tests may.
+  'packages/rewrite/test/drive.test.ts':
+    "import { run } from '../../cli/src/run.js'\nexport const r = run\n",
+  'packages/sqlfn/test/drive.test.ts':
+    "import { memoryIo } from '../../cli/src/io.js'\nimport { run } from '@cutover/cli'\nexport const r = [memoryIo, run]\n",
+  'packages/hosts/test/other.test.ts':
+    "import { sudoersStep } from '@cutover/sudoers'\nexport const s = sudoersStep\n",
+  'packages/cli/test/sqlfn/drive.test.ts':
+    "import { run } from '../../src/run.js'\nimport { planSql } from '@cutover/sqlfn'\nexport const r = [run, planSql]\n",
   // The transaction reaching into planning, steps or spec; its own files and fs/ are fine.
   'packages/rewrite/src/transaction/seam.ts':
     "import type { Validator } from '../step/step.js'\nimport type { OnceApplied } from '../plan/once.js'\nimport { resolveRecordedSecrets } from '../spec/secrets.js'\nimport type { TxParticipant } from './participant.js'\nimport { pinDir } from '../fs/dir-pin.js'\nexport type S = [Validator, OnceApplied, TxParticipant, typeof resolveRecordedSecrets, typeof pinDir]\n",
@@ -91,6 +100,16 @@ describe('pnpm lint (eslint.config.js)', () => {
 
   it('reports a library importing the CLI', () => {
     expect(found['packages/rewrite/src/cli.ts']).toEqual(['no-restricted-imports:1'])
+  })
+
+  it("reports a library's test importing the CLI, and keeps the handler rule there; the CLI's tests may", () => {
+    expect(found['packages/rewrite/test/drive.test.ts']).toEqual(['no-restricted-imports:1'])
+    expect(found['packages/sqlfn/test/drive.test.ts']).toEqual([
+      'no-restricted-imports:1',
+      'no-restricted-imports:2',
+    ])
+    expect(found['packages/hosts/test/other.test.ts']).toEqual(['no-restricted-imports:1'])
+    expect(found['packages/cli/test/sqlfn/drive.test.ts']).toEqual([])
   })
 
   it('reports the transaction importing plan/, step/ or spec/, and keeps the engine rules there', () => {
