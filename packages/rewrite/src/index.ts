@@ -20,18 +20,9 @@ export {
   type ApplyResult,
 } from './apply/apply.js'
 export { formatDiagnostic, type Diagnostic, type Range } from './diff/diagnostic.js'
-export {
-  diffStat,
-  maskedDiff,
-  quotePath,
-  showControls,
-  unifiedDiff,
-  SENSITIVE,
-  type DiffMask,
-} from './diff/diff.js'
+export { maskedDiff, quotePath, showControls, unifiedDiff, type DiffMask } from './diff/diff.js'
 export { defaultStateDir } from './fs/confine.js'
 export { writeDurable } from './fs/durable.js'
-export { discoverFiles, type DiscoverOptions, type DiscoverProblem } from './plan/discover.js'
 export { encodeValue, encoderOf, type Encoder, type Encoders } from './edit/encode.js'
 export { createEngine, type Engine, type PlanOptions } from './plan/engine.js'
 export {
@@ -62,7 +53,6 @@ export {
 export { LineIndex, type Position } from './text/line-index.js'
 export {
   Matcher,
-  boundaryFor,
   isIPv4,
   type Boundary,
   type Match,
@@ -78,16 +68,10 @@ export {
 } from './plan/plan-doc.js'
 export * as s from './spec/schema.js'
 export type { Infer, JsonSchema, Schema, SchemaContext, SpecRefs } from './spec/schema.js'
-export {
-  SecretStore,
-  maskValues,
-  resolveRecordedSecrets,
-  type SecretRecord,
-} from './spec/secrets.js'
+export { maskValues, type SecretRecord } from './spec/secrets.js'
 export {
   decodeText,
   encodeText,
-  isBinary,
   sha256,
   type SourceText,
   type TextEncoding,
@@ -96,7 +80,6 @@ export { perContext } from './step/per-context.js'
 export { parseSpec, specJsonSchema, type Spec, type SpecStep } from './spec/spec.js'
 export {
   commonKeys,
-  leftoverPatterns,
   rulePatterns,
   ruleKeys,
   valueSpec,
@@ -132,7 +115,7 @@ export {
   type TxResult,
   type TxTarget,
 } from './transaction/transaction.js'
-export { acquireLock, withLock, type Lock, type LockHolder } from './transaction/lock.js'
+export { withLock, type Lock, type LockHolder } from './transaction/lock.js'
 export {
   appliedOnce,
   type AppliedOnce,
@@ -176,11 +159,7 @@ export {
 export { describeTimeout, runTool, toolEnv, toolTimeoutMs, type ToolRun } from './fs/tool.js'
 // cutover init: scan a root for addresses and names, write a starter spec (issue 10)
 export {
-  INIT_EXCLUDE,
-  INIT_FILES,
   byAddress,
-  initFileKind,
-  isMigratable,
   scanForInit,
   type InitAddress,
   type InitFile,
@@ -190,4 +169,4 @@ export {
   type InitScan,
   type InitScanOptions,
 } from './init/init.js'
-export { collapsePaths, starterSpec, type StarterSpecOptions } from './init/init-spec.js'
+export { starterSpec, type StarterSpecOptions } from './init/init-spec.js'

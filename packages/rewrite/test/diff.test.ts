@@ -1,7 +1,8 @@
 import { structuredPatch } from 'diff'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { diffStat, quotePath, showControls, unifiedDiff } from '../src/index.js'
+import { quotePath, showControls, unifiedDiff } from '../src/index.js'
+import { diffStat } from '../src/diff/diff.js'
 
 describe('unifiedDiff', () => {
   it('prints a/ b/ headers relative to the root and 3 lines of context', () => {

@@ -6,7 +6,7 @@ import fg from 'fast-glob'
 import fc from 'fast-check'
 import picomatch from 'picomatch'
 import { describe, expect, it } from 'vitest'
-import { discoverFiles } from '../src/index.js'
+import { discoverFiles } from '../src/plan/discover.js'
 import { discoverCache } from '../src/plan/discover.js'
 
 // discoverFiles walks the tree itself (one listing per directory, shared by the steps of a plan)

@@ -2,13 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  collapsePaths,
-  initFileKind,
-  isMigratable,
-  scanForInit,
-  starterSpec,
-} from '../src/index.js'
+import { scanForInit, starterSpec } from '../src/index.js'
+import { initFileKind, isMigratable } from '../src/init/init.js'
+import { collapsePaths } from '../src/init/init-spec.js'
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-init-unit-'))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SecretStore } from '../src/index.js'
+import { SecretStore } from '../src/spec/secrets.js'
 
 describe('SecretStore', () => {
   it('records the secrets read in the order of their names, not of the reads', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { LineIndex, decodeText, encodeText, formatDiagnostic, isBinary } from '../src/index.js'
+import { LineIndex, decodeText, encodeText, formatDiagnostic } from '../src/index.js'
+import { isBinary } from '../src/text/source.js'
 
 describe('decodeText/encodeText', () => {
   it.each([

@@ -18,7 +18,6 @@ import {
   CutoverError,
   LockError,
   ValidationError,
-  acquireLock,
   commitFiles,
   listTransactions,
   pruneTransactions,
@@ -30,6 +29,7 @@ import {
   type TxTarget,
   type Validator,
 } from '../src/index.js'
+import { acquireLock } from '../src/transaction/lock.js'
 import { strayTemps } from '../src/transaction/transaction.js'
 import { injectedError } from '../src/transaction/fault.js'
 

@@ -18,7 +18,6 @@ import { hostname, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
-  acquireLock,
   applyPlanDocument,
   commitFiles,
   listTransactions,
@@ -29,6 +28,7 @@ import {
   type PlanDocument,
   type TxTarget,
 } from '../src/index.js'
+import { acquireLock } from '../src/transaction/lock.js'
 import { readTransaction, strayTemps } from '../src/transaction/transaction.js'
 import { injectedError } from '../src/transaction/fault.js'
 
@@ -451,7 +451,7 @@ describe('stale lock takeover', () => {
   })
   it('two taker processes started together: never both hold it (6 rounds)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'cutover-lock-'))
-    const dist = join(import.meta.dirname, '../dist/index.js')
+    const dist = join(import.meta.dirname, '../dist/transaction/lock.js')
     // each says it is ready, waits for "go" on stdin, tries, says whether it holds the lock, and keeps it until stdin closes
     const code = `import { acquireLock } from ${JSON.stringify(dist)}
 process.stdout.write('ready;')
