@@ -6,7 +6,8 @@
 // What is random by design is normalized: the salts of masked hashes and secret fingerprints (a
 // fresh salt per plan, so a hash cannot be matched across plans), and the order of the plan's
 // `secrets` list (sorted here by name: it follows the order in which parallel reads finish). The
-// path of the plan file in the review text becomes OUT.
+// path of the plan file becomes OUT, and the checkout's and the bench's directories (the plan's
+// absolute `root`) become REPO and BENCH, so that two checkouts compare.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -67,10 +68,16 @@ for (const r of runs) {
     json,
   ]
   const p = spawnSync('node', args, { cwd: r.cwd, env, encoding: 'utf8', maxBuffer: 1 << 30 })
-  if (existsSync(json)) writeFileSync(json, normalize(readFileSync(json, 'utf8')))
-  writeFileSync(join(out, `${r.name}.stdout`), p.stdout.replaceAll(resolve(out), 'OUT'))
-  writeFileSync(join(out, `${r.name}.stderr`), `${p.stderr}\nexit ${p.status}\n`)
+  if (existsSync(json)) writeFileSync(json, places(normalize(readFileSync(json, 'utf8'))))
+  writeFileSync(join(out, `${r.name}.stdout`), places(p.stdout))
+  writeFileSync(join(out, `${r.name}.stderr`), places(`${p.stderr}\nexit ${p.status}\n`))
   process.stderr.write(`${r.name}: exit ${p.status}\n`)
+}
+
+function places(text) {
+  let t = text.replaceAll(resolve(out), 'OUT').replaceAll(repo, 'REPO')
+  if (benchWork) t = t.replaceAll(resolve(benchWork), 'BENCH')
+  return t
 }
 
 function normalize(text) {
