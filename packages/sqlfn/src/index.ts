@@ -1,34 +1,15 @@
-export {
-  pieceHead,
-  splitSql,
-  skipBlockComment,
-  skipQuoted,
-  dollarTag,
-  type PieceKind,
-  type SqlPiece,
-  type SplitResult,
-} from './split.js'
-export { loadLexer, lexerLoaded, lexSql, type SqlToken } from './lexer.js'
+export { pieceHead, splitSql, type PieceKind, type SqlPiece, type SplitResult } from './split.js'
+export { loadLexer, lexSql, type SqlToken } from './lexer.js'
 export {
   readLiteral,
-  identityValue,
   decodeCopyField,
-  encodeCopy,
   encodeFor,
   encodingsFor,
   type DecodedValue,
   type Literal,
   type LiteralForm,
 } from './literal.js'
-export {
-  functionSignature,
-  nameAfter,
-  nameGlobs,
-  readFunction,
-  routineName,
-  type QualifiedName,
-  type SqlFunction,
-} from './functions.js'
+export { nameGlobs, readFunction, type QualifiedName, type SqlFunction } from './functions.js'
 export {
   compileRules,
   parseConninfo,
@@ -40,13 +21,10 @@ export {
   type ValueEdit,
 } from './rules.js'
 export {
-  copyIsCsv,
-  functionValues,
   rewriteCopyData,
   rewriteFunction,
   rewriteFunctionDefinition,
   rewriteInsert,
-  valueEdits,
   type Layer,
   type LocatedValue,
   type Rewrite,
@@ -56,12 +34,7 @@ export { planSql, sqlSplitValidator, sqlStep, type SqlOptions } from './step.js'
 export { sqlDatabase } from './live.js'
 export { planDatabase, type LiveOptions, type LivePayload, type StoredEdit } from './live-plan.js'
 export { liveParticipants, liveState } from './live-apply.js'
-export {
-  connectDatabase,
-  databaseOptions,
-  describeClient,
-  type DatabaseOptions,
-} from './pg-connect.js'
+export { connectDatabase, databaseOptions, type DatabaseOptions } from './pg-connect.js'
 export {
   functionTarget,
   readFunctions,
