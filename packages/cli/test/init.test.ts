@@ -1,12 +1,57 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { SpecError, createEngine, type Plan } from '@cutover/rewrite'
+import { SpecError, createEngine, scanForInit, type Plan } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
 import { stepKinds } from '../src/steps.js'
 import { makeTree } from './tree.js'
+
+// What the step kinds' init suggestions make of a scan (each kind registers its own).
+describe('init with every step kind', () => {
+  it('suggests a step per file kind', async () => {
+    const paths = [
+      'var/www/a/config.php',
+      'etc/php/8.2/cli/php.ini',
+      'srv/app.json',
+      'srv/app.config.js',
+      'etc/hosts',
+      'etc/sudoers.d/x',
+      'etc/postgresql/15/main/pg_hba.conf',
+      'backup/x.sql',
+      'etc/cron.d/x',
+    ]
+    // each file holds an address, so that the scan says which group it fell in
+    const dir = makeTree(Object.fromEntries(paths.map((p) => [p, '10.0.10.48\n'])))
+    const scan = await scanForInit(dir, { kinds: stepKinds, files: ['**'] })
+    const kindOf = new Map(scan.matched.map((f) => [f.target, f.kind]))
+    expect(paths.map((t) => kindOf.get(t))).toEqual([
+      'php',
+      'ini',
+      'json',
+      'js',
+      'hosts',
+      'sudoers',
+      'pg_hba',
+      'sql',
+      'text',
+    ])
+  })
+
+  it('takes a name for an address from a hosts file, never a commented one', async () => {
+    const dir = makeTree({
+      'etc/hosts':
+        '10.0.10.48\tfinance.example.org finance\n#10.0.10.63 tenders.example.org\n10.0.10.63 x\n',
+      'etc/app.conf': '10.0.10.48 10.0.10.63',
+    })
+    const scan = await scanForInit(dir, { kinds: stepKinds })
+    expect(scan.addresses.map((a) => [a.address, a.hostsName])).toEqual([
+      ['10.0.10.48', 'finance.example.org'],
+      ['10.0.10.63', 'x'],
+    ])
+  })
+})
 
 const example = resolve(import.meta.dirname, '../../../examples/finance')
 

@@ -15,6 +15,7 @@ import {
 } from '@cutover/rewrite'
 import { isIPv4 } from 'node:net'
 import { addressInPlaceOf, mappedIPv4 } from './address.js'
+import { hostsInit } from './init.js'
 import type { Rewrite } from './model.js'
 import { lineFrom, lineStartAt } from './locate.js'
 import { parseHosts, spanText, type HostsDocument, type Span } from './parse.js'
@@ -137,6 +138,7 @@ function leftoverReason(doc: HostsDocument, edits: readonly Edit[]) {
  */
 export const hostsStep: StepKind<HostsOptions> = {
   name: 'hosts',
+  init: [hostsInit],
   options: schema,
   needles(o, ctx) {
     const r = rules(o, ctx)

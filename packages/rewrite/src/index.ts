@@ -96,6 +96,7 @@ export {
   type ValidatorItem,
   type ValueSpec,
   type VariantEntry,
+  type InitSuggestion,
 } from './step/step.js'
 export { textStep, type TextOptions } from './step/text.js'
 export {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { scanForInit, starterSpec } from '../src/index.js'
+import { scanForInit, starterSpec, textStep, type StepKind } from '../src/index.js'
 import { initFileKind, isMigratable } from '../src/init/init.js'
 import { collapsePaths } from '../src/init/init-spec.js'
 
@@ -38,38 +38,46 @@ describe('scanForInit', () => {
     const scan = await scanForInit(dir)
     expect(scan.names.map((n) => n.name)).toEqual(['api.example.org', 'db.thehumanjourney.net'])
   })
+})
 
-  it('takes a name for an address from a hosts file, never a commented one', async () => {
-    const dir = tree({
-      'etc/hosts':
-        '10.0.10.48\tfinance.example.org finance\n#10.0.10.63 tenders.example.org\n10.0.10.63 x\n',
-      'etc/app.conf': '10.0.10.48 10.0.10.63',
-    })
-    const scan = await scanForInit(dir)
-    expect(scan.addresses.map((a) => [a.address, a.hostsName])).toEqual([
-      ['10.0.10.48', 'finance.example.org'],
-      ['10.0.10.63', 'x'],
+describe('init suggestions are data of the step kinds given', () => {
+  const nginx: StepKind<any> = {
+    ...textStep,
+    name: 'nginx',
+    init: [
+      {
+        group: 'nginx',
+        files: ['etc/nginx/**'],
+        rank: 0,
+        order: 0,
+        step: { why: 'nginx configs', keys: 'addresses: new' },
+      },
+    ],
+  }
+
+  it('groups the files a kind claims under it and suggests its step', async () => {
+    const dir = tree({ 'etc/nginx/site.conf': 'upstream 10.0.10.48;\n', 'etc/a.php': '10.0.10.48' })
+    const kinds = [textStep, nginx]
+    expect(initFileKind('etc/nginx/site.conf', kinds)).toBe('nginx')
+    const scan = await scanForInit(dir, { kinds })
+    expect(scan.matched.map((f) => [f.target, f.kind])).toEqual([
+      ['etc/a.php', 'text'],
+      ['etc/nginx/site.conf', 'nginx'],
     ])
+    expect(starterSpec(scan, { kinds })).toContain(
+      '  # nginx configs\n  - nginx:\n      files: ["etc/nginx/site.conf"]\n      addresses: new\n',
+    )
+  })
+
+  it('without other kinds, a PHP file is text and a hosts file names nothing', async () => {
+    const dir = tree({ 'etc/hosts': '10.0.10.48 finance.example.org\n', 'etc/a.php': '10.0.10.48' })
+    const scan = await scanForInit(dir)
+    expect(scan.matched.map((f) => f.kind)).toEqual(['text', 'text'])
+    expect(scan.addresses[0]!.hostsName).toBeUndefined()
   })
 })
 
 describe('the starter spec', () => {
-  it('suggests a step per file kind', () => {
-    expect(
-      [
-        'var/www/a/config.php',
-        'etc/php/8.2/cli/php.ini',
-        'srv/app.json',
-        'srv/app.config.js',
-        'etc/hosts',
-        'etc/sudoers.d/x',
-        'etc/postgresql/15/main/pg_hba.conf',
-        'backup/x.sql',
-        'etc/cron.d/x',
-      ].map(initFileKind),
-    ).toEqual(['php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'pg_hba', 'sql', 'text'])
-  })
-
   it('collapses paths to globs only where no other file would be caught', () => {
     expect(
       collapsePaths(

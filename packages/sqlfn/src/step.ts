@@ -352,6 +352,18 @@ export const sqlSplitValidator: Validator = {
  */
 export const sqlStep: StepKind<SqlOptions> = {
   name: 'sql',
+  init: [
+    {
+      group: 'sql',
+      files: ['**/*.sql'],
+      rank: 70,
+      order: 60,
+      step: {
+        why: 'SQL dumps: addresses in function bodies and data rows become names (add functions:/tables:)',
+        keys: 'addresses: names',
+      },
+    },
+  ],
   encodings: SQL_ENCODINGS,
   options: s.refine(
     s.object({

@@ -292,6 +292,15 @@ const sudoersAccessValidator: Validator = {
  */
 export const sudoersStep: StepKind<SudoersOptions> = {
   name: 'sudoers',
+  init: [
+    {
+      group: 'sudoers',
+      files: ['etc/sudoers', 'etc/sudoers.d/**'],
+      rank: 10,
+      order: 80,
+      note: 'sudoers files hold addresses too; the sudoers step manages aliases and rules (see @cutover/sudoers):',
+    },
+  ],
   options,
   validators: [visudoValidator, sudoersChecksValidator, sudoersAccessValidator],
   alwaysPlan: (o) => Boolean(o.aliases || o.rules),

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { scanForInit, starterSpec } from '@cutover/rewrite'
 import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
+import { allStepKinds } from '../kinds.js'
 import { counted, progressLine } from '../output/progress.js'
 import { EXIT } from '../exit.js'
 
@@ -21,9 +22,12 @@ export const init: Command = async (opts, _args, io) => {
   const progress = progressLine(io, opts)
   const files = list(opts.files)
   const exclude = list(opts.exclude)
+  // every kind: each claims its files and suggests their step
+  const kinds = await allStepKinds()
   let scan
   try {
     scan = await scanForInit(root, {
+      kinds,
       ...(files ? { files } : {}),
       ...(exclude ? { exclude } : {}),
       onProgress: (p) =>
@@ -45,6 +49,7 @@ export const init: Command = async (opts, _args, io) => {
     rootHint,
     specHint: specArg,
     schemaRef: relative(dirname(specPath), schemaPath),
+    kinds,
   })
   if (opts.print) {
     io.stdout.write(text)

@@ -56,6 +56,15 @@ const encodingOf = (e: IniEntry, shell: boolean): EncodingName[] =>
  */
 export const iniStep: StepKind<IniOptions> = {
   name: 'ini',
+  init: [
+    {
+      group: 'ini',
+      files: ['**/*.ini', '**/*.cnf', '**/pg_service.conf'],
+      rank: 40,
+      order: 10,
+      step: { why: 'INI files: addresses inside values become names', keys: 'addresses: names' },
+    },
+  ],
   encodings: INI_ENCODINGS,
   options: s.object(
     {

@@ -103,6 +103,18 @@ const JS_ENCODINGS: Encoders = {
  */
 export const jsStep: StepKind<JsOptions> = {
   name: 'js',
+  init: [
+    {
+      group: 'js',
+      files: ['**/*.js', '**/*.cjs', '**/*.mjs', '**/*.ts'],
+      rank: 60,
+      order: 30,
+      step: {
+        why: 'JavaScript/TypeScript configs: addresses inside string literals become names',
+        keys: 'addresses: names',
+      },
+    },
+  ],
   encodings: JS_ENCODINGS,
   options: s.object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
   needles: (o, ctx) => literalNeedles(o, ctx),

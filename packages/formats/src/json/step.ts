@@ -183,6 +183,15 @@ export function jsonNodeAt(root: JsonNode | undefined, path: string): JsonNode |
  */
 export const jsonStep: StepKind<JsonOptions> = {
   name: 'json',
+  init: [
+    {
+      group: 'json',
+      files: ['**/*.json'],
+      rank: 50,
+      order: 20,
+      step: { why: 'JSON files: addresses inside strings become names', keys: 'addresses: names' },
+    },
+  ],
   encodings: JSON_ENCODINGS,
   options: s.object(
     { ...commonKeys, ...ruleKeys, set: setSchema('a dotted path such as a.b.c') },

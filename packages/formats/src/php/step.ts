@@ -58,6 +58,18 @@ const PHP_NAMED_ESCAPES: Record<string, string> = {
  */
 export const phpStep: StepKind<PhpOptions> = {
   name: 'php',
+  init: [
+    {
+      group: 'php',
+      files: ['**/*.php', '**/*.inc', '**/*.phtml'],
+      rank: 30,
+      order: 0,
+      step: {
+        why: 'PHP files: addresses inside string literals become names',
+        keys: 'addresses: names',
+      },
+    },
+  ],
   encodings: PHP_ENCODINGS,
   options: s.object(
     { ...commonKeys, ...ruleKeys, set: setSchema('a constant, array key or variable name') },

@@ -1,4 +1,6 @@
-import type { InitFile, InitFileKind, InitScan } from './init.js'
+import type { StepKind } from '../step/step.js'
+import { textStep } from '../step/text.js'
+import { initSuggestions, type InitFile, type InitScan } from './init.js'
 
 /** Options of {@link starterSpec}. */
 export interface StarterSpecOptions {
@@ -10,57 +12,9 @@ export interface StarterSpecOptions {
   specHint?: string
   /** Where the JSON Schema of the spec is, for a `# yaml-language-server: $schema=` first line. */
   schemaRef?: string
+  /** The step kinds whose init suggestions make the steps (those given to the scan); default the `text` step alone. */
+  kinds?: readonly StepKind<any>[]
 }
-
-interface Suggestion {
-  kind: string
-  why: string
-  keys: string
-}
-
-const SUGGESTIONS: Record<Exclude<InitFileKind, 'sudoers'>, Suggestion> = {
-  php: {
-    kind: 'php',
-    why: 'PHP files: addresses inside string literals become names',
-    keys: 'addresses: names',
-  },
-  ini: {
-    kind: 'ini',
-    why: 'INI files: addresses inside values become names',
-    keys: 'addresses: names',
-  },
-  json: {
-    kind: 'json',
-    why: 'JSON files: addresses inside strings become names',
-    keys: 'addresses: names',
-  },
-  js: {
-    kind: 'js',
-    why: 'JavaScript/TypeScript configs: addresses inside string literals become names',
-    keys: 'addresses: names',
-  },
-  text: {
-    kind: 'text',
-    why: 'other text files (scripts, cron jobs, configs): addresses become names',
-    keys: 'addresses: names',
-  },
-  pg_hba: {
-    kind: 'text',
-    why: 'pg_hba.conf matches client addresses: they become the new addresses, not names',
-    keys: 'addresses: new',
-  },
-  sql: {
-    kind: 'sql',
-    why: 'SQL dumps: addresses in function bodies and data rows become names (add functions:/tables:)',
-    keys: 'addresses: names',
-  },
-  hosts: {
-    kind: 'hosts',
-    why: 'hosts files: every inventory name points at its new address',
-    keys: 'ensure: new',
-  },
-}
-const ORDER: InitFileKind[] = ['php', 'ini', 'json', 'js', 'text', 'pg_hba', 'sql', 'hosts']
 
 const q = (s: string) => JSON.stringify(s)
 const escapeGlob = (p: string) => p.replace(/[*?[\]{}()!\\]/g, '\\$&')
@@ -143,14 +97,14 @@ function namesSeen(scan: InitScan): string[] {
   return out
 }
 
-function steps(scan: InitScan): string[] {
+function steps(scan: InitScan, kinds: readonly StepKind<any>[]): string[] {
   const out = ['steps:']
-  const byKind = new Map<InitFileKind, InitFile[]>()
+  const byKind = new Map<string, InitFile[]>()
   for (const f of scan.matched) byKind.set(f.kind, [...(byKind.get(f.kind) ?? []), f])
-  for (const kind of ORDER) {
-    const group = byKind.get(kind)
-    if (!group) continue
-    const s = SUGGESTIONS[kind as Exclude<InitFileKind, 'sudoers'>]
+  const suggestions = initSuggestions(kinds).sort((a, b) => a.order - b.order)
+  for (const s of suggestions) {
+    const group = byKind.get(s.group)
+    if (!group || !s.step) continue
     const mine = new Set(group.map((f) => f.target))
     // a glob never takes a link to a file already named (the plan would hold the file twice)
     const globs = collapsePaths(
@@ -158,18 +112,17 @@ function steps(scan: InitScan): string[] {
       [...scan.scanned.filter((t) => !mine.has(t)), ...(scan.links ?? [])],
     )
     out.push(
-      `  # ${s.why}`,
+      `  # ${s.step.why}`,
       `  - ${s.kind}:`,
       `      files: [${globs.map(q).join(', ')}]`,
-      `      ${s.keys}`,
+      `      ${s.step.keys}`,
     )
   }
-  const sudoers = byKind.get('sudoers')
-  if (sudoers) {
-    out.push(
-      '  # sudoers files hold addresses too; the sudoers step manages aliases and rules (see @cutover/sudoers):',
-    )
-    for (const f of sudoers) out.push(`  #   ${f.target}: ${f.addresses.join(', ')}`)
+  for (const s of suggestions) {
+    const group = byKind.get(s.group)
+    if (!group || s.step || !s.note) continue
+    out.push(`  # ${s.note}`)
+    for (const f of group) out.push(`  #   ${f.target}: ${f.addresses.join(', ')}`)
   }
   if (out.length === 1) out[0] = 'steps: []   # no file holds an address'
   return out
@@ -200,7 +153,7 @@ export function starterSpec(scan: InitScan, options: StarterSpecOptions = {}): s
     `  files: [${scan.files.map(q).join(', ')}]`,
     `  exclude: [${scan.exclude.map(q).join(', ')}]`,
     '',
-    ...steps(scan),
+    ...steps(scan, options.kinds ?? [textStep]),
   ]
   return lines.join('\n') + '\n'
 }

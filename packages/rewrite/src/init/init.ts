@@ -1,10 +1,13 @@
 import { readFile, stat } from 'node:fs/promises'
-import { basename, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import picomatch from 'picomatch'
 import type { RootResolver } from '../fs/confine.js'
 import { discoverCache, discoverFiles, resolverOf } from '../plan/discover.js'
 import { LineIndex } from '../text/line-index.js'
 import { isIPv4 } from '../match/match.js'
 import { decodeText, isBinary } from '../text/source.js'
+import type { InitSuggestion, StepKind } from '../step/step.js'
+import { textStep } from '../step/text.js'
 
 /** Where `cutover init` looks by default: the usual places of configuration. */
 export const INIT_FILES: readonly string[] = ['etc/**', 'var/www/**', 'home/*/**']
@@ -17,9 +20,40 @@ export const INIT_EXCLUDE: readonly string[] = [
   'var/lib/cutover/**',
 ]
 
-/** The step a file would get, decided by its path: `pg_hba` is text with client addresses. */
-export type InitFileKind =
-  'php' | 'ini' | 'json' | 'js' | 'sql' | 'hosts' | 'sudoers' | 'pg_hba' | 'text'
+/**
+ * The group a file falls in, decided by its path among the {@link InitSuggestion}s of the step
+ * kinds given (`php`, `hosts`, `pg_hba`: text with client addresses, …); empty when none claims it.
+ */
+export type InitFileKind = string
+
+/** An init suggestion with the name of the step kind that registers it. */
+export interface KindSuggestion extends InitSuggestion {
+  kind: string
+}
+
+const compiled = new WeakMap<
+  readonly StepKind<any>[],
+  Array<[KindSuggestion, (p: string) => boolean]>
+>()
+
+/** The init suggestions of `kinds`, each with its step kind's name, by rank. */
+export function initSuggestions(kinds: readonly StepKind<any>[]): KindSuggestion[] {
+  return claimers(kinds).map(([s]) => s)
+}
+
+function claimers(
+  kinds: readonly StepKind<any>[],
+): Array<[KindSuggestion, (p: string) => boolean]> {
+  let out = compiled.get(kinds)
+  if (!out) {
+    out = kinds
+      .flatMap((k) => (k.init ?? []).map((s) => ({ ...s, kind: k.name })))
+      .sort((a, b) => a.rank - b.rank)
+      .map((s) => [s, picomatch([...s.files], { dot: true, nocase: true })])
+    compiled.set(kinds, out)
+  }
+  return out
+}
 
 /** One place a literal was found: a root-relative path and a 1-based line and column. */
 export interface InitPlace {
@@ -78,6 +112,8 @@ export interface InitScanOptions {
   onProgress?: (p: { considered: number; total: number; matched: number }) => void
   /** Called for every file considered, with what became of it (`2 addresses`, `skipped: binary`). */
   onFile?: (target: string, what: string) => void
+  /** The step kinds whose init suggestions group the files; default the `text` step alone. */
+  kinds?: readonly StepKind<any>[]
 }
 
 const NOT_CONFIG =
@@ -97,19 +133,21 @@ export function isMigratable(address: string): boolean {
   return first !== 0 && first !== 127 && first < 224
 }
 
-/** The step kind `cutover init` suggests for a root-relative path. */
-export function initFileKind(target: string): InitFileKind {
-  const base = basename(target)
-  if (target === 'etc/hosts' || (/(?:^|\/)hosts$/.test(target) && target.startsWith('etc/')))
-    return 'hosts'
-  if (/^etc\/sudoers(?:$|\.d\/)/.test(target)) return 'sudoers'
-  if (base === 'pg_hba.conf') return 'pg_hba'
-  if (/\.(?:php|inc|phtml)$/i.test(base)) return 'php'
-  if (/\.(?:ini|cnf)$/i.test(base) || base === 'pg_service.conf') return 'ini'
-  if (/\.json$/i.test(base)) return 'json'
-  if (/\.(?:[cm]?js|ts)$/i.test(base)) return 'js'
-  if (/\.sql$/i.test(base)) return 'sql'
-  return 'text'
+/**
+ * The group `cutover init` puts a root-relative path in: that of the lowest-ranked suggestion of
+ * `kinds` that claims it (default the `text` step alone), or `''` when none does.
+ */
+export function initFileKind(
+  target: string,
+  kinds: readonly StepKind<any>[] = DEFAULT_KINDS,
+): InitFileKind {
+  return claimOf(target, kinds)?.group ?? ''
+}
+
+const DEFAULT_KINDS: readonly StepKind<any>[] = [textStep]
+
+function claimOf(target: string, kinds: readonly StepKind<any>[]): KindSuggestion | undefined {
+  return claimers(kinds).find(([, claims]) => claims(target))?.[0]
 }
 
 function isHostName(name: string): boolean {
@@ -125,8 +163,12 @@ interface FileFinding {
   hostsNames: Map<string, string>
 }
 
-/** Finds IPv4 literals and host names in one file's text. */
-function findLiterals(target: string, text: string, kind: InitFileKind): FileFinding {
+/** Finds IPv4 literals and host names in one file's text, and the names its group's suggestion reads there. */
+function findLiterals(
+  target: string,
+  text: string,
+  suggestion: KindSuggestion | undefined,
+): FileFinding {
   const out: FileFinding = { addresses: new Map(), names: new Map(), hostsNames: new Map() }
   let index: LineIndex | undefined
   const place = (offset: number): InitPlace => {
@@ -140,15 +182,8 @@ function findLiterals(target: string, text: string, kind: InitFileKind): FileFin
   }
   for (const m of text.matchAll(IPV4)) if (isMigratable(m[0])) add(out.addresses, m[0], m.index)
   for (const m of text.matchAll(HOST_NAME)) if (isHostName(m[0])) add(out.names, m[0], m.index)
-  if (kind === 'hosts') {
-    for (const line of text.split(/\r?\n/)) {
-      const fields = line.replace(/#.*/, '').trim().split(/\s+/)
-      const [address, ...names] = fields
-      const name = names.find((n) => n.includes('.')) ?? names[0]
-      if (address && name && isMigratable(address) && !out.hostsNames.has(address))
-        out.hostsNames.set(address, name)
-    }
-  }
+  for (const [address, name] of suggestion?.names?.(text) ?? [])
+    if (isMigratable(address) && !out.hostsNames.has(address)) out.hostsNames.set(address, name)
   return out
 }
 
@@ -162,6 +197,7 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   const files = options.files ?? INIT_FILES
   const exclude = [...INIT_EXCLUDE, ...(options.exclude ?? [])]
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024
+  const kinds = options.kinds ?? DEFAULT_KINDS
   // a starter scan: a directory it cannot read or a link out of the root is reported and passed over
   const cache = discoverCache()
   const listed = await discoverFiles(abs, {
@@ -189,8 +225,9 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
     const bytes = await readFile(real)
     if (isBinary(bytes)) return 'skipped: binary'
     scanned.push(target)
-    const kind = initFileKind(target)
-    const f = findLiterals(target, decodeText(bytes).text, kind)
+    const suggestion = claimOf(target, kinds)
+    const kind = suggestion?.group ?? ''
+    const f = findLiterals(target, decodeText(bytes).text, suggestion)
     for (const [a, places] of f.addresses) {
       const entry = addresses.get(a) ?? { address: a, places: [] }
       entry.places.push(...places)

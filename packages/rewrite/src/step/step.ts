@@ -63,6 +63,27 @@ export interface ValidatorItem {
   target: string
 }
 
+/**
+ * A group of files a step kind claims for `cutover init`, and the step the starter spec suggests
+ * for them. A file goes to the group of lowest `rank` whose `files` match it.
+ */
+export interface InitSuggestion {
+  /** The group's name (a scanned file's `kind`): the kind's own name, or another (`pg_hba`). */
+  group: string
+  /** Globs relative to the root, matched in any case (`**\/*.php`, `etc/**\/hosts`). */
+  files: readonly string[]
+  /** Which group takes a file that several claim: the lowest. */
+  rank: number
+  /** Where the group's step comes in the starter spec: lowest first. */
+  order: number
+  /** The comment above the suggested step, and its keys besides `files` (YAML, one line). */
+  step?: { why: string; keys: string }
+  /** Instead of a step: a comment above the list of the group's files and their addresses. */
+  note?: string
+  /** The name a file of the group gives each address (a hosts file's), as [address, name] pairs. */
+  names?(text: string): Array<[address: string, name: string]>
+}
+
 /** A kind of step (`text`, `php`, `hosts`, …): the engine calls it for every file in its scope. */
 export interface StepKind<O = unknown> {
   name: string
@@ -79,6 +100,8 @@ export interface StepKind<O = unknown> {
    * it is given, so a saved plan names its encodings and never holds the value.
    */
   encodings?: Encoders
+  /** What `cutover init` suggests for the files this kind claims (see {@link InitSuggestion}). */
+  init?: readonly InitSuggestion[]
   /** Rules whose prefilter needles say nothing (e.g. `ensure` adds to files that lack the name). */
   alwaysPlan?(o: O): boolean
   /** The live-database side of the kind, for steps whose options address a database instead of files. */

@@ -24,6 +24,28 @@ const matcherOf = perContext((o: TextOptions, ctx) => new Matcher(rulePatterns(o
  */
 export const textStep: StepKind<TextOptions> = {
   name: 'text',
+  init: [
+    {
+      group: 'pg_hba',
+      files: ['**/pg_hba.conf'],
+      rank: 20,
+      order: 50,
+      step: {
+        why: 'pg_hba.conf matches client addresses: they become the new addresses, not names',
+        keys: 'addresses: new',
+      },
+    },
+    {
+      group: 'text',
+      files: ['**'],
+      rank: 1000,
+      order: 40,
+      step: {
+        why: 'other text files (scripts, cron jobs, configs): addresses become names',
+        keys: 'addresses: names',
+      },
+    },
+  ],
   options: object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
   needles(o, ctx) {
     return matcherOf(o, ctx).needles()
