@@ -107,117 +107,146 @@ export async function applyPlanDocument(
   })
 }
 
+/**
+ * The transaction's targets for a plan, in stages: replay each change on its file as it is now,
+ * check the hashes that hide sensitive values, refuse a plan that leads out of its root or is
+ * stale (nothing written), then what a validator's message must not show, and the targets.
+ */
 async function buildTargets(
   doc: PlanDocument,
   secrets: Map<string, string>,
   options: ApplyOptions,
 ): Promise<{ targets: TxTarget[]; mask: ToolMessageMask }> {
-  const stale: string[] = []
-  const replays: Replay[] = []
-  const refused: string[] = []
   const resolver = planRoot(doc.root)
+  const replays: Replay[] = []
+  const stale: string[] = []
+  const refused: string[] = []
   for (const c of doc.changes) {
-    // where the target is in the root now, links followed as a chroot would: it must be where it was planned
-    let where: Resolved | undefined
-    try {
-      where = resolver.resolve(c.target, { missingTail: c.before === 'absent' })
-    } catch (e) {
-      if (!(e instanceof OutsideRootError)) throw e
-      refused.push(e.message)
-      continue
-    }
-    const planned =
-      c.link ??
-      c.target
-        .split('/')
-        .filter((p) => p !== '' && p !== '.')
-        .join('/')
-    if (where && where.rel !== planned) {
-      stale.push(`${c.target}: now leads to ${where.rel} in the root, planned ${planned}`)
-      continue
-    }
-    const path = where?.real ?? resolve(resolver.real, planned)
-    let bytes: Buffer | undefined
-    try {
-      if (!where) throw Object.assign(new Error('no such directory'), { code: 'ENOENT' })
-      bytes = readNoFollow(path)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || c.before !== 'absent') {
-        stale.push(
-          `${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`,
-        )
-        continue
-      }
-    }
-    // a file the plan creates must still be absent
-    const now = hashOrAbsent(bytes)
-    if ((c.salt === undefined || !bytes) && now !== c.before) {
-      stale.push(`${c.target}: changed since the plan (planned ${c.before}, now ${now})`)
-      continue
-    }
-    const { text, encoding } = bytes ? decodeText(bytes) : { text: '', encoding: c.encoding }
-    const byPass = new Map<number, Edit[]>()
-    for (const e of c.edits) {
-      const value = e.secret
-        ? encodeValue(
-            secrets.get(e.secret.name) ?? missing(e.secret.name),
-            e.secret.encoding,
-            (name) => options.encoder?.(name),
-          )
-        : e.text!
-      const list = byPass.get(e.pass) ?? []
-      list.push({
-        start: e.start,
-        end: e.end,
-        text: value,
-        rule: e.rule,
-        ...(e.secret ? { secret: e.secret } : {}),
-        ...(e.sensitive ? { sensitive: true } : {}),
-        ...(typeof e.once === 'string' ? { once: e.once } : {}),
-      })
-      byPass.set(e.pass, list)
-    }
-    const passes = [...byPass.keys()].sort((a, b) => a - b).map((k) => byPass.get(k)!)
-    let after = text
-    // what the one-time moves (swaps) write is journaled with the transaction
-    const once = new Map<string, OnceRecord>()
-    try {
-      for (const pass of passes) {
-        recordOnce(after, pass, once)
-        after = applyEdits(after, pass)
-      }
-    } catch (e) {
-      // the plan's edits no longer fit a file whose hash hides its sensitive values: it changed
-      if (c.salt === undefined || !(e instanceof EditConflictError)) throw e
-      stale.push(`${c.target}: changed since the plan (its edits no longer fit)`)
-      continue
-    }
-    replays.push({
-      c,
-      path,
-      now,
-      text,
-      encoding,
-      after,
-      spans: sensitiveSpans(text, passes),
-      once: [...once.values()],
-    })
+    const r = replayChange(c, resolver, secrets, options)
+    if ('refused' in r) refused.push(r.refused)
+    else if ('stale' in r) stale.push(r.stale)
+    else replays.push(r)
   }
   // as when planning: every old value and written secret of the plan is masked in the hashes of
   // the files that have a salt
   const hashed = [...new Set(replays.flatMap((r) => [...r.spans.old, ...r.spans.written]))]
+  stale.push(...staleBehindMask(replays, hashed))
+  refuseUnlessCurrent(refused, stale)
+  const mask = validatorMask(doc, replays, hashed, secrets, options)
+  return { targets: replays.map((r) => toTarget(r, hashed, options)), mask }
+}
+
+/**
+ * One change replayed on its file as it is now: where the target is in the root (links followed
+ * as a chroot would: it must be where it was planned), its bytes, the plain hash of a file
+ * without a salt, and the plan's edits applied pass by pass with the secrets encoded.
+ */
+function replayChange(
+  c: PlanDocChange,
+  resolver: RootResolver,
+  secrets: Map<string, string>,
+  options: ApplyOptions,
+): Replay | { stale: string } | { refused: string } {
+  let where: Resolved | undefined
+  try {
+    where = resolver.resolve(c.target, { missingTail: c.before === 'absent' })
+  } catch (e) {
+    if (!(e instanceof OutsideRootError)) throw e
+    return { refused: e.message }
+  }
+  const planned =
+    c.link ??
+    c.target
+      .split('/')
+      .filter((p) => p !== '' && p !== '.')
+      .join('/')
+  if (where && where.rel !== planned)
+    return { stale: `${c.target}: now leads to ${where.rel} in the root, planned ${planned}` }
+  const path = where?.real ?? resolve(resolver.real, planned)
+  let bytes: Buffer | undefined
+  try {
+    if (!where) throw Object.assign(new Error('no such directory'), { code: 'ENOENT' })
+    bytes = readNoFollow(path)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || c.before !== 'absent') {
+      return {
+        stale: `${c.target}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no longer exists' : (e as Error).message}`,
+      }
+    }
+  }
+  // a file the plan creates must still be absent
+  const now = hashOrAbsent(bytes)
+  if ((c.salt === undefined || !bytes) && now !== c.before)
+    return { stale: `${c.target}: changed since the plan (planned ${c.before}, now ${now})` }
+  const { text, encoding } = bytes ? decodeText(bytes) : { text: '', encoding: c.encoding }
+  const passes = editPasses(c, secrets, options)
+  let after = text
+  // what the one-time moves (swaps) write is journaled with the transaction
+  const once = new Map<string, OnceRecord>()
+  try {
+    for (const pass of passes) {
+      recordOnce(after, pass, once)
+      after = applyEdits(after, pass)
+    }
+  } catch (e) {
+    // the plan's edits no longer fit a file whose hash hides its sensitive values: it changed
+    if (c.salt === undefined || !(e instanceof EditConflictError)) throw e
+    return { stale: `${c.target}: changed since the plan (its edits no longer fit)` }
+  }
+  const spans = sensitiveSpans(text, passes)
+  return { c, path, now, text, encoding, after, spans, once: [...once.values()] }
+}
+
+/** A change's edits grouped by pass, in pass order, each secret encoded for its literal. */
+function editPasses(
+  c: PlanDocChange,
+  secrets: Map<string, string>,
+  options: ApplyOptions,
+): Edit[][] {
+  const byPass = new Map<number, Edit[]>()
+  for (const e of c.edits) {
+    const value = e.secret
+      ? encodeValue(
+          secrets.get(e.secret.name) ?? missing(e.secret.name),
+          e.secret.encoding,
+          (name) => options.encoder?.(name),
+        )
+      : e.text!
+    const list = byPass.get(e.pass) ?? []
+    list.push({
+      start: e.start,
+      end: e.end,
+      text: value,
+      rule: e.rule,
+      ...(e.secret ? { secret: e.secret } : {}),
+      ...(e.sensitive ? { sensitive: true } : {}),
+      ...(typeof e.once === 'string' ? { once: e.once } : {}),
+    })
+    byPass.set(e.pass, list)
+  }
+  return [...byPass.keys()].sort((a, b) => a - b).map((k) => byPass.get(k)!)
+}
+
+/** The files with a salt whose hash, sensitive values hidden, differs from the plan's. */
+function staleBehindMask(replays: readonly Replay[], hashed: readonly string[]): string[] {
+  const stale: string[] = []
   for (const r of replays) {
     if (r.c.salt === undefined || r.now === 'absent') continue
     const now = maskedHash(
       r.text,
       [...r.spans.before, ...fileCredentialSpans(r.text, r.c.target)],
-      hashed,
+      [...hashed],
       r.c.salt,
       r.encoding,
     )
     if (now !== r.c.before)
       stale.push(`${r.c.target}: changed since the plan (planned ${r.c.before}, now ${now})`)
   }
+  return stale
+}
+
+/** Throws, nothing written, when the plan leads out of its root or a target changed since it. */
+function refuseUnlessCurrent(refused: readonly string[], stale: readonly string[]): void {
   if (refused.length)
     throw new CutoverError(
       'OUTSIDE_ROOT',
@@ -228,54 +257,66 @@ async function buildTargets(
       `the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`,
     )
   }
-  const targets: TxTarget[] = []
-  // what a validator's message must not show: the secrets and old values of the plan, by
-  // position on the lines of the staged files that hold them
+}
+
+/**
+ * What a validator's message must not show: the secrets and old values of the plan, by position
+ * on the lines of the staged files that hold them.
+ */
+function validatorMask(
+  doc: PlanDocument,
+  replays: readonly Replay[],
+  hashed: readonly string[],
+  secrets: Map<string, string>,
+  options: ApplyOptions,
+): ToolMessageMask {
   const lines = new Map<string, Span[]>()
   for (const r of replays)
     for (const [line, cols] of sensitiveLines(r.after, r.spans.after))
       lines.set(line, merge([...(lines.get(line) ?? []), ...cols]))
-  const mask: ToolMessageMask = {
+  return {
     values: [...hashed, ...secrets.values()],
     lines,
     keep: [...doc.changes.map((c) => c.target), options.stateDir],
   }
-  for (const { c, path, now, after: text, spans, once } of replays) {
-    const content = encodeText(text, c.encoding)
-    const after =
-      c.salt !== undefined
-        ? maskedHash(
-            text,
-            [...spans.after, ...fileCredentialSpans(text, c.target)],
-            hashed,
-            c.salt,
-            c.encoding,
-          )
-        : sha256(content)
-    if (after !== c.after) {
-      throw new CutoverError(
-        'PLAN_INVALID',
-        `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`,
-      )
-    }
-    const validators = c.validators.map(
-      (n) => options.validator(n) ?? unknownValidator(n, c.target),
+}
+
+/**
+ * The transaction's target for a replayed change, once its result is checked against the plan's
+ * hash. `path` was resolved in the root just now, link-free: a link put on it since is refused,
+ * not followed; the transaction re-checks the file's real hash just before its rename.
+ */
+function toTarget(r: Replay, hashed: readonly string[], options: ApplyOptions): TxTarget {
+  const { c, path, now, after: text, spans, once } = r
+  const content = encodeText(text, c.encoding)
+  const after =
+    c.salt !== undefined
+      ? maskedHash(
+          text,
+          [...spans.after, ...fileCredentialSpans(text, c.target)],
+          [...hashed],
+          c.salt,
+          c.encoding,
+        )
+      : sha256(content)
+  if (after !== c.after) {
+    throw new CutoverError(
+      'PLAN_INVALID',
+      `${c.target}: replaying the plan's edits does not give the planned result (${after} instead of ${c.after}); plan again`,
     )
-    // the transaction re-checks the file's real hash just before its rename
-    // `path` was resolved in the root just now, link-free: a link put on it since is refused, not followed
-    targets.push({
-      target: c.target,
-      path,
-      exact: true,
-      before: now,
-      content,
-      validators,
-      ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}),
-      ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}),
-      ...(once.length ? { once } : {}),
-    })
   }
-  return { targets, mask }
+  const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
+  return {
+    target: c.target,
+    path,
+    exact: true,
+    before: now,
+    content,
+    validators,
+    ...(c.before === 'absent' ? { mode: Number.parseInt(c.mode, 8) } : {}),
+    ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}),
+    ...(once.length ? { once } : {}),
+  }
 }
 
 /** A change of a plan replayed on the file as it is now. */
