@@ -30,7 +30,7 @@ import {
   type Validator,
 } from '../src/index.js'
 import { acquireLock } from '../src/transaction/lock.js'
-import { strayTemps } from '../src/transaction/transaction.js'
+import { strayTemps } from '../src/fs/local.js'
 import { injectedError } from '../src/transaction/fault.js'
 
 const isRoot = process.getuid?.() === 0

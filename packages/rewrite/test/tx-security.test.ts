@@ -29,7 +29,8 @@ import {
   type TxTarget,
 } from '../src/index.js'
 import { acquireLock } from '../src/transaction/lock.js'
-import { readTransaction, strayTemps } from '../src/transaction/transaction.js'
+import { readTransaction } from '../src/transaction/transaction.js'
+import { strayTemps } from '../src/fs/local.js'
 import { injectedError } from '../src/transaction/fault.js'
 
 const isRoot = process.getuid?.() === 0

@@ -1,28 +1,19 @@
 import { randomBytes } from 'node:crypto'
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
-  fsync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  type Stats,
-} from 'node:fs'
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
-import { promisify } from 'node:util'
 import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from '../fs/dir-pin.js'
 import { CutoverError, StalePlanError, systemErrorCode, ValidationError } from '../errors.js'
+import { localFileSystem } from '../fs/local.js'
+import { hashOrAbsent } from '../text/source.js'
+import {
+  backupAttrs,
+  dropBackups,
+  makeBackupDir,
+  readBackup,
+  syncBackups,
+  writeBackup,
+} from './backup.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
-import { fsyncPath } from '../fs/durable.js'
+import type { PinnedDir, TxFileSystem, TxStat, TxXattrs } from './file-system.js'
 import {
   ensureStateDir,
   newTxid,
@@ -33,20 +24,11 @@ import {
   type OnceRecord,
   type TxMeta,
 } from './journal.js'
-import { hashOrAbsent } from '../text/source.js'
-import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
 import type { TxObserver } from './observer.js'
-import {
-  dirsWithDefaultAcl,
-  fdPath,
-  readXattrs,
-  removeXattr,
-  writeXattrs,
-  xattrToolsAvailable,
-  type Xattrs,
-} from '../fs/xattr.js'
+import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
 
 export type { TxEvent, TxObserver } from './observer.js'
+export type { NewFileMeta, PinnedDir, TxFileSystem, TxStat, TxXattrs } from './file-system.js'
 export type {
   ParticipantRecord,
   ParticipantState,
@@ -105,6 +87,11 @@ export interface TxOptions {
   fault?: FaultHook
   /** Told of each step of a transaction as it is done (progress). */
   observer?: TxObserver
+  /**
+   * The file system of the targets (every call on a target, its directory or a temp file beside
+   * it goes through it); the local one by default. The state directory is always local.
+   */
+  fileSystem?: TxFileSystem
 }
 
 /** Options of {@link recover}. */
@@ -130,11 +117,14 @@ async function participantsState(
 }
 
 /** The hash of a target as it is now in its pinned directory (`absent`, or `symlink` when it became one). */
-function hashOf(t: JournalTarget): string {
-  const bytes = inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) =>
-    readIfThere(at(basename(t.path))),
-  )
+async function hashOf(fs: TxFileSystem, t: JournalTarget): Promise<string> {
+  const bytes = await fs.readPinned(pinnedOf(t), basename(t.path))
   return bytes === 'symlink' ? bytes : hashOrAbsent(bytes)
+}
+
+/** The pinned directory of a journaled target. */
+function pinnedOf(t: JournalTarget): PinnedDir {
+  return { dir: dirname(t.path), pin: t.dirPin, target: t.target }
 }
 
 /** Temp files a transaction may leave beside a target: staged new content and restore copies. */
@@ -150,96 +140,9 @@ function tempBeside(path: string, txid: string): string {
   return join(dirname(path), `.${basename(path)}.cutover-${txid}-${randomBytes(8).toString('hex')}`)
 }
 
-function chownIfNeeded(fd: number, uid: number, gid: number, target: string): void {
-  const st = fstatSync(fd)
-  if (st.uid === uid && st.gid === gid) return
-  try {
-    fchownSync(fd, uid, gid)
-  } catch (e) {
-    throw new CutoverError(
-      'METADATA',
-      `cannot keep owner ${uid}:${gid} of ${target}: ${(e as Error).message} (run as root)`,
-      { cause: e },
-    )
-  }
-}
-
-const fsyncFd = promisify(fsync)
-
-/*
- * Per file, the calls that return at once (open, write into the page cache, chown, chmod,
- * rename) are synchronous: a thread-pool round trip each cost more than the call itself, over
- * thousands of files. The fsyncs, which wait for the disk, stay asynchronous so that many of
- * them overlap in the file system's journal.
- */
-
-/** Metadata of a file written beside a target: the target's. */
-interface BesideMeta {
-  uid: number
-  gid: number
-  mode: number
-  target: string
-  xattrs: Xattrs | undefined
-  /** The pin of the directory it is created in. */
-  pin?: readonly string[]
-  /** Its directory has a default ACL: drop the access ACL the new file inherits from it. */
-  dropAcl?: boolean
-  /** Called after the directory is checked, before the file is created (a fault point). */
-  opening?: () => void
-}
-
-const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
-
-/** Writes `data` to a new file with the given owner, mode and extended attributes, fsynced. */
-async function writeNew(path: string, data: Buffer, meta?: BesideMeta): Promise<void> {
-  const fd = meta ? createPinned(path, meta) : openSync(path, CREATE, 0o600)
-  try {
-    // before any byte is written: a user the directory's default ACL names must not read it
-    if (meta?.dropAcl && !meta.xattrs?.has('system.posix_acl_access'))
-      await removeXattr(fdPath(fd), 'system.posix_acl_access')
-    writeFileSync(fd, data)
-    if (meta) {
-      chownIfNeeded(fd, meta.uid, meta.gid, meta.target)
-      fchmodSync(fd, meta.mode)
-      // through the descriptor: on the file created, wherever its directory's path leads now
-      if (meta.xattrs) await writeXattrs(fdPath(fd), meta.xattrs)
-    }
-    await fsyncFd(fd)
-  } catch (e) {
-    throw namedError(e, meta?.target)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-/** Creates `path` (O_EXCL, O_NOFOLLOW) in its pinned directory, held open: a swap of the path cannot redirect it. */
-function createPinned(path: string, meta: BesideMeta): number {
-  return inPinnedDir(dirname(path), meta.pin, meta.target, (at) => {
-    meta.opening?.()
-    try {
-      return openSync(at(basename(path)), CREATE, 0o600)
-    } catch (e) {
-      throw namedError(e, meta.target)
-    }
-  })
-}
-
 /** Removes `path` (a temp file, or a target a rollback removes) from its pinned directory; absent is fine. */
-function unlinkPinned(path: string, pin: readonly string[] | undefined, target: string): void {
-  inPinnedDir(dirname(path), pin, target, (at) => {
-    try {
-      unlinkSync(at(basename(path)))
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-    }
-  })
-}
-
-/** Renames `from` over the target `t`, both in its pinned directory. */
-function renamePinned(from: string, t: JournalTarget): void {
-  inPinnedDir(dirname(t.path), t.dirPin, t.target, (at) =>
-    renameSync(at(basename(from)), at(basename(t.path))),
-  )
+function unlinkBeside(fs: TxFileSystem, path: string, t: JournalTarget): Promise<void> {
+  return fs.unlinkPinned(pinnedOf(t), basename(path), { missingOk: true })
 }
 
 /** A file system error while writing beside a target, as a message naming the target (never the temp file). */
@@ -265,24 +168,27 @@ const ERRNO_TEXT: Record<string, string> = {
 }
 
 /** Writes a file beside its target with the given content and the target's metadata, fsynced. */
-function writeBeside(
+async function writeBeside(
+  fs: TxFileSystem,
   temp: string,
   data: Buffer,
   e: JournalTarget,
-  xattrs: Xattrs | undefined,
+  xattrs: TxXattrs | undefined,
   dropAcl: boolean,
   opening?: () => void,
 ): Promise<void> {
-  return writeNew(temp, data, {
-    uid: e.uid,
-    gid: e.gid,
-    mode: e.mode,
-    target: e.target,
-    xattrs,
-    pin: e.dirPin,
-    dropAcl,
-    ...(opening ? { opening } : {}),
-  })
+  try {
+    await fs.createPinned(pinnedOf(e), basename(temp), data, {
+      uid: e.uid,
+      gid: e.gid,
+      mode: e.mode,
+      xattrs,
+      dropAcl,
+      ...(opening ? { opening } : {}),
+    })
+  } catch (err) {
+    throw namedError(err, e.target)
+  }
 }
 
 /**
@@ -305,22 +211,24 @@ async function recoverWith(
   renamed?: number,
 ): Promise<RecoverReport> {
   const fault = options.fault ?? faultsFromEnv()
+  const fs = options.fileSystem ?? localFileSystem
   const report: RecoverReport = { transactions: [] }
   const blocked: string[] = []
   for (const j of await readJournals(options.stateDir)) {
     if (j.state !== 'staging' && j.state !== 'prepared') continue
     const was = j.state
-    const moved = j.targets.map((t) => pinChanged(dirname(t.path), t.dirPin))
+    const moved: (string | undefined)[] = []
+    for (const t of j.targets) moved.push(await fs.pinChanged(dirname(t.path), t.dirPin))
     for (const [i, t] of j.targets.entries())
-      if (!moved[i]) for (const p of tempsOf(t, j.txid)) unlinkPinned(p, t.dirPin, t.target)
+      if (!moved[i]) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
     if (j.state === 'staging') {
       j.state = 'aborted'
     } else {
       const untouched = (i: number) =>
         j.txid === options.rollBack && renamed !== undefined && i >= renamed
-      const hashes = j.targets.map((t, i) =>
-        untouched(i) ? t.before : moved[i] ? undefined : hashOf(t),
-      )
+      const hashes: (string | undefined)[] = []
+      for (const [i, t] of j.targets.entries())
+        hashes.push(untouched(i) ? t.before : moved[i] ? undefined : await hashOf(fs, t))
       // a database commits after every rename: its state decides; without one, all-after rolls forward
       const db = j.txid === options.rollBack ? 'before' : await participantsState(j, options)
       if (
@@ -331,7 +239,7 @@ async function recoverWith(
       ) {
         j.state = 'committed'
       } else {
-        const left = await restoreTargets(j, hashes, fault)
+        const left = await restoreTargets(fs, j, hashes, fault)
         if (left.length)
           blocked.push(
             ...left.map(
@@ -364,6 +272,7 @@ async function recoverWith(
  * directory was replaced), each in its pinned directory; returns the targets it could not reach.
  */
 async function restoreTargets(
+  fs: TxFileSystem,
   j: Journal,
   hashes: readonly (string | undefined)[],
   fault: FaultHook,
@@ -371,10 +280,8 @@ async function restoreTargets(
   let k = 0
   const left: JournalTarget[] = []
   const todo = j.targets.filter((t, i) => hashes[i] !== t.before)
-  const attrs = (await xattrToolsAvailable())
-    ? await readXattrs(todo.filter((t) => t.existed).map((t) => t.backup + '.meta'))
-    : new Map<string, Xattrs>()
-  const acl = await dirsWithDefaultAcl([...new Set(todo.map((t) => dirname(t.path)))])
+  const attrs = await backupAttrs(todo.filter((t) => t.existed).map((t) => t.backup))
+  const acl = await dirsWithDefaultAcl(fs, [...new Set(todo.map((t) => dirname(t.path)))])
   for (const t of todo) {
     if (hashes[j.targets.indexOf(t)] === undefined) {
       left.push(t)
@@ -383,17 +290,18 @@ async function restoreTargets(
     if (t.existed) {
       const temp = tempsOf(t, j.txid)[1]!
       await writeBeside(
+        fs,
         temp,
-        await readFile(t.backup),
+        await readBackup(t.backup),
         t,
-        attrs.get(t.backup + '.meta'),
+        attrs.get(t.backup),
         acl.has(dirname(t.path)),
       )
-      renamePinned(temp, t)
+      await fs.renamePinned(pinnedOf(t), basename(temp), basename(t.path))
     } else {
-      unlinkPinned(t.path, t.dirPin, t.target)
+      await unlinkBeside(fs, t.path, t)
     }
-    await fsyncPath(dirname(t.path))
+    await fs.fsyncDir(dirname(t.path))
     fault(`recover:${++k}`)
   }
   return left
@@ -454,11 +362,12 @@ interface Tx {
   entries: JournalTarget[]
   journal: Journal
   options: CommitOptions
+  fs: TxFileSystem
   fault: FaultHook
   observe: TxObserver
   warnings: string[]
   /** The extended attributes of each existing target, by real path. */
-  xattrs: Map<string, Xattrs>
+  xattrs: Map<string, TxXattrs>
   /** The directories whose default ACL a new file would inherit. */
   defaultAcl: Set<string>
   /** The journal says prepared: an error from here on returns the renamed targets. */
@@ -475,33 +384,33 @@ interface Tx {
 async function begin(targets: readonly TxTarget[], options: CommitOptions): Promise<Tx> {
   const fault = options.fault ?? faultsFromEnv()
   const observe = options.observer ?? (() => undefined)
+  const fs = options.fileSystem ?? localFileSystem
   await ensureStateDir(options.stateDir)
   const txid = newTxid()
   const txDir = join(options.stateDir, 'tx', txid)
-  await mkdir(join(txDir, 'backup'), { recursive: true, mode: 0o700 })
+  await makeBackupDir(txDir)
+  const user = await fs.identity()
   const warnings: string[] = []
   const entries: JournalTarget[] = []
   const seen = new Set<string>()
   const pins = new Map<string, string[]>()
-  let mounts: Set<string> | null | undefined
-  const userCheck: Array<{ real: string; target: string; info: Stats | undefined }> = []
+  let mounts: ReadonlySet<string> | null | undefined
+  const userCheck: Array<{ real: string; target: string; info: TxStat | undefined }> = []
   for (const [i, t] of targets.entries()) {
-    const real = t.exact ? exactTarget(t.path, t.target) : realTarget(t.path, t.target)
+    const real = t.exact
+      ? await exactTarget(fs, t.path, t.target)
+      : await realTarget(fs, t.path, t.target)
     if (seen.has(real))
       throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
     seen.add(real)
     // `real` has no link in it: one put there since is not followed
-    const info = lstatSync(real, { throwIfNoEntry: false })
-    checkWritable(real, t.target, info)
-    checkNotMountPoint(
-      real,
-      t.target,
-      info,
-      mounts === undefined ? (mounts = mountPoints() ?? null) : mounts,
-    )
+    const info = await fs.lstat(real)
+    await checkWritable(fs, real, t.target, info)
+    mounts ??= (await fs.mountPoints()) ?? null
+    await checkNotMountPoint(fs, real, t.target, info, mounts)
     if (!t.allowUserWritable) userCheck.push({ real, target: t.target, info })
     let dirPin = pins.get(dirname(real))
-    if (!dirPin) pins.set(dirname(real), (dirPin = pinDir(dirname(real))))
+    if (!dirPin) pins.set(dirname(real), (dirPin = await fs.pinDir(dirname(real))))
     entries.push({
       target: t.target,
       path: real,
@@ -513,24 +422,24 @@ async function begin(targets: readonly TxTarget[], options: CommitOptions): Prom
       before: t.before,
       after: hashOrAbsent(t.remove ? undefined : t.content),
       mode: info ? info.mode & 0o7777 : (t.mode ?? 0o644),
-      uid: info?.uid ?? process.getuid?.() ?? 0,
-      gid: info?.gid ?? process.getgid?.() ?? 0,
+      uid: info?.uid ?? user.uid ?? 0,
+      gid: info?.gid ?? user.gid ?? 0,
       ...(t.once?.length ? { once: t.once } : {}),
       ...(t.allowUserWritable ? { allowUserWritable: true as const } : {}),
     })
   }
-  if (process.getuid?.() === 0 && userCheck.length) {
+  if (user.uid === 0 && userCheck.length) {
     // the ACLs of the directories on the way that may grant write to other users
-    const candidates = aclCandidates(new Set(userCheck.map((u) => dirname(u.real))))
+    const candidates = await fs.aclCandidates(new Set(userCheck.map((u) => dirname(u.real))))
     const acls = new Map<string, string>()
-    if (candidates.length && (await xattrToolsAvailable())) {
-      for (const [dir, a] of await readXattrs(candidates))
+    if (candidates.length && (await fs.xattrsAvailable())) {
+      for (const [dir, a] of await fs.readXattrs(candidates))
         if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
     }
-    for (const u of userCheck) checkNotUserWritable(u.real, u.target, u.info, acls)
+    for (const u of userCheck) await checkNotUserWritable(fs, u.real, u.target, u.info, acls)
   }
-  const xattrs = await collectXattrs(entries, warnings)
-  const defaultAcl = await dirsWithDefaultAcl([...pins.keys()])
+  const xattrs = await collectXattrs(fs, entries, warnings)
+  const defaultAcl = await dirsWithDefaultAcl(fs, [...pins.keys()])
   const journal: Journal = {
     txid,
     state: 'staging',
@@ -549,6 +458,7 @@ async function begin(targets: readonly TxTarget[], options: CommitOptions): Prom
     entries,
     journal,
     options,
+    fs,
     fault,
     observe,
     warnings,
@@ -580,7 +490,7 @@ async function stageAndBackUp(tx: Tx): Promise<void> {
     ])
   ).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
   if (failed.length) throw failed[0]
-  await fsyncPath(join(tx.txDir, 'backup'))
+  await syncBackups(tx.txDir)
 }
 
 /** Writes each new content in a temp file beside its target, fsynced; then validates the staged set. */
@@ -595,6 +505,7 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
       fault(`stage-write:${i + 1}`)
       if (!targets[i]!.remove)
         await writeBeside(
+          tx.fs,
           e.temp,
           targets[i]!.content,
           e,
@@ -622,11 +533,7 @@ async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): 
     IO_PARALLEL,
     async (e) => {
       if (halt.stopped) throw HALTED
-      const bytes = e.existed
-        ? inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) =>
-            readIfThere(at(basename(e.path))),
-          )
-        : undefined
+      const bytes = e.existed ? await tx.fs.readPinned(pinnedOf(e), basename(e.path)) : undefined
       const now = bytes === 'symlink' ? 'a symlink' : hashOrAbsent(bytes)
       if (now !== e.before)
         throw new StalePlanError(
@@ -656,12 +563,12 @@ async function prepare(tx: Tx): Promise<void> {
 async function install(tx: Tx): Promise<void> {
   const dirs = new Set<string>()
   for (const e of tx.entries) {
-    replace(e)
+    await replace(tx.fs, e)
     dirs.add(dirname(e.path))
     tx.fault(`renamed:${++tx.renamed}`)
     tx.observe({ type: 'renamed', target: e.target, done: tx.renamed, total: tx.entries.length })
   }
-  await eachLimit([...dirs], IO_PARALLEL, (d) => fsyncPath(d))
+  await eachLimit([...dirs], IO_PARALLEL, (d) => tx.fs.fsyncDir(d))
   tx.fault('before-commit')
 }
 
@@ -685,7 +592,12 @@ async function abort(tx: Tx, err: unknown): Promise<void> {
   for (const p of tx.options.participants ?? []) await p.rollback().catch(() => undefined)
   if (tx.prepared) {
     await recoverWith(
-      { stateDir: tx.options.stateDir, fault: () => undefined, rollBack: tx.txid },
+      {
+        stateDir: tx.options.stateDir,
+        fileSystem: tx.fs,
+        fault: () => undefined,
+        rollBack: tx.txid,
+      },
       tx.renamed,
     ).catch((r: Error) => {
       throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, {
@@ -696,23 +608,22 @@ async function abort(tx: Tx, err: unknown): Promise<void> {
   }
   for (const e of tx.entries) {
     try {
-      if (!pinChanged(dirname(e.path), e.dirPin)) unlinkPinned(e.temp, e.dirPin, e.target)
+      if (!(await tx.fs.pinChanged(dirname(e.path), e.dirPin))) await unlinkBeside(tx.fs, e.temp, e)
     } catch {
       // left for `cutover state` to show; the targets are untouched
     }
   }
   // the copies of the originals made so far: nothing was written, they are not needed
-  await rm(join(tx.txDir, 'backup'), { recursive: true, force: true }).catch(() => undefined)
+  await dropBackups(tx.txDir)
   tx.journal.state = 'aborted'
   await writeJournal(tx.options.stateDir, tx.journal).catch(() => undefined)
 }
 
 /** Installs one staged target (or removes it), with an error that names the target, never the temp file. */
-function replace(e: JournalTarget): void {
+async function replace(fs: TxFileSystem, e: JournalTarget): Promise<void> {
   try {
-    if (e.after === 'absent')
-      inPinnedDir(dirname(e.path), e.dirPin, e.target, (at) => unlinkSync(at(basename(e.path))))
-    else renamePinned(e.temp, e)
+    if (e.after === 'absent') await fs.unlinkPinned(pinnedOf(e), basename(e.path))
+    else await fs.renamePinned(pinnedOf(e), basename(e.temp), basename(e.path))
   } catch (err) {
     if (err instanceof CutoverError) throw err
     const code = systemErrorCode(err) ?? 'EIO'
@@ -822,30 +733,37 @@ async function validateStaged(
 }
 
 async function collectXattrs(
+  fs: TxFileSystem,
   entries: readonly JournalTarget[],
   warnings: string[],
-): Promise<Map<string, Xattrs>> {
+): Promise<Map<string, TxXattrs>> {
   const existing = entries.filter((e) => e.existed).map((e) => e.path)
   if (existing.length === 0) return new Map()
-  if (!(await xattrToolsAvailable())) {
+  if (!(await fs.xattrsAvailable())) {
     warnings.push(
       'getfattr/setfattr (Debian package attr) are not installed: extended attributes and ACLs of the targets were not carried over',
     )
     return new Map()
   }
-  return readXattrs(existing)
+  return fs.readXattrs(existing)
+}
+
+/** The directories among `dirs` that have a default ACL (new files there inherit an access ACL from it). */
+async function dirsWithDefaultAcl(fs: TxFileSystem, dirs: readonly string[]): Promise<Set<string>> {
+  if (dirs.length === 0 || !(await fs.xattrsAvailable())) return new Set()
+  const attrs = await fs.readXattrs(dirs)
+  return new Set([...attrs].filter(([, a]) => a.has('system.posix_acl_default')).map(([d]) => d))
 }
 
 /** Copies a target's bytes and attributes to its backup; an error names the target and the state directory. */
 async function backUp(
   e: JournalTarget,
   bytes: Buffer,
-  attrs: Xattrs | undefined,
+  attrs: TxXattrs | undefined,
   stateDir: string,
 ): Promise<void> {
   try {
-    await writeNew(e.backup, bytes)
-    if (attrs) await writeMeta(e.backup + '.meta', attrs)
+    await writeBackup(e.backup, bytes, attrs)
   } catch (err) {
     const code = systemErrorCode(err)
     if (!code || err instanceof CutoverError) throw err
@@ -857,31 +775,23 @@ async function backUp(
   }
 }
 
-async function writeMeta(path: string, attrs: Xattrs): Promise<void> {
-  // an empty file carrying the target's attributes, so a restore can put them back
-  const fh = await open(path, 'wx', 0o600)
-  await fh.close()
-  await writeXattrs(path, new Map([...attrs].filter(([k]) => !k.startsWith('security.'))))
-}
-
-function realTarget(path: string, target: string): string {
+/** The real path of a target: links resolved (a dangling one refused); a new file's directory resolved. */
+async function realTarget(fs: TxFileSystem, path: string, target: string): Promise<string> {
   try {
-    return realpathSync(path)
+    return await fs.realpath(path)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-    const l = lstatSync(path, { throwIfNoEntry: false })
-    if (l?.isSymbolicLink()) throw new CutoverError('TARGET', `${target} is a dangling symlink`)
-    return join(realpathSync(dirname(path)), basename(path))
+    if ((await fs.lstat(path))?.type === 'symlink')
+      throw new CutoverError('TARGET', `${target} is a dangling symlink`)
+    return join(await fs.realpath(dirname(path)), basename(path))
   }
 }
 
 /** The journaled real path of a target, refused when a link is now at it or on its directory path. */
-function exactTarget(path: string, target: string): string {
+async function exactTarget(fs: TxFileSystem, path: string, target: string): Promise<string> {
   const why =
-    pinChanged(dirname(path), undefined) ??
-    (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()
-      ? `${path} is now a symlink`
-      : undefined)
+    (await fs.pinChanged(dirname(path), undefined)) ??
+    ((await fs.lstat(path))?.type === 'symlink' ? `${path} is now a symlink` : undefined)
   if (why)
     throw new CutoverError(
       'TARGET_MOVED',
@@ -890,31 +800,17 @@ function exactTarget(path: string, target: string): string {
   return path
 }
 
-/** A file's bytes, or undefined when it does not exist; a symlink is not followed. */
-function readIfThere(path: string): Buffer | undefined | 'symlink' {
-  let fd: number
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return undefined
-    if (code === 'ELOOP') return 'symlink'
-    throw e
-  }
-  try {
-    return readFileSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-}
-
 /** Refuses, before anything is written, a target that cannot be replaced (immutable, read-only file system, no permission). */
-function checkWritable(path: string, target: string, info: Stats | undefined): void {
-  if (info && !info.isFile()) throw new CutoverError('TARGET', `${target} is not a regular file`)
+async function checkWritable(
+  fs: TxFileSystem,
+  path: string,
+  target: string,
+  info: TxStat | undefined,
+): Promise<void> {
+  if (info && info.type !== 'file')
+    throw new CutoverError('TARGET', `${target} is not a regular file`)
   try {
-    if (info)
-      closeSync(openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK))
-    closeSync(openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY))
+    await fs.probeWritable(path, info !== undefined)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     const why =
@@ -931,40 +827,20 @@ function checkWritable(path: string, target: string, info: Stats | undefined): v
   }
 }
 
-/** Every mount point of this process's mount namespace (`/proc/self/mountinfo`), or undefined when it cannot be read. */
-function mountPoints(): Set<string> | undefined {
-  let text: string
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8')
-  } catch {
-    return undefined
-  }
-  // field 5 is the mount point, with space, tab, newline and backslash escaped in octal
-  return new Set(
-    text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) =>
-        l
-          .split(' ')[4]!
-          .replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
-      ),
-  )
-}
-
 /**
  * Refuses, before anything is written, a target that is a mount point (a file bind-mounted over,
  * as Docker does with /etc/hosts): renaming over it fails, and only after other targets changed.
  */
-function checkNotMountPoint(
+async function checkNotMountPoint(
+  fs: TxFileSystem,
   path: string,
   target: string,
-  info: Stats | undefined,
+  info: TxStat | undefined,
   mounts: ReadonlySet<string> | null,
-): void {
+): Promise<void> {
   if (!info) return
-  // without mountinfo, a device other than its directory's (overlayfs can report that of plain files: mountinfo first)
-  if (mounts ? !mounts.has(path) : lstatSync(dirname(path)).dev === info.dev) return
+  // without a mount table, a device other than its directory's (overlayfs can report that of plain files: the table first)
+  if (mounts ? !mounts.has(path) : (await fs.lstat(dirname(path)))?.dev === info.dev) return
   throw new CutoverError(
     'TARGET',
     `${target} is a mount point (a file mounted over it, as Docker does with /etc/hosts): it cannot be replaced by renaming; nothing was written`,
@@ -972,17 +848,17 @@ function checkNotMountPoint(
 }
 
 /**
- * Refuses, when running as root, a target whose directory path a user other than root and the
+ * Refuses, when writing as root, a target whose directory path a user other than root and the
  * file's owner can change (sshd's StrictModes): that user could swap it while root writes.
  */
-function checkNotUserWritable(
+async function checkNotUserWritable(
+  fs: TxFileSystem,
   path: string,
   target: string,
-  info: Stats | undefined,
+  info: TxStat | undefined,
   acls: ReadonlyMap<string, string>,
-): void {
-  if (process.getuid?.() !== 0) return
-  const why = userWritableDir(dirname(path), info?.uid ?? 0, acls)
+): Promise<void> {
+  const why = await fs.userWritableDir(dirname(path), info?.uid ?? 0, acls)
   if (why) {
     throw new CutoverError(
       'USER_WRITABLE',
@@ -996,11 +872,4 @@ export async function readTransaction(stateDir: string, txid: string): Promise<J
   const j = (await readJournals(stateDir)).find((x) => x.txid === txid)
   if (!j) throw new CutoverError('STATE', `no transaction ${txid} in ${stateDir}`)
   return j
-}
-
-/** Stray temp files of cutover in a directory (for tests and `cutover state`). */
-export async function strayTemps(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) =>
-    /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(-[0-9a-f]{16})?(\.restore)?$/.test(n),
-  )
 }

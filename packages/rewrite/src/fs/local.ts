@@ -1,0 +1,170 @@
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { readdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { promisify } from 'node:util'
+import { CutoverError } from '../errors.js'
+import type { NewFileMeta, PinnedDir, TxFileSystem, TxStat } from '../transaction/file-system.js'
+import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
+import { fsyncPath } from './durable.js'
+import { fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable } from './xattr.js'
+
+/*
+ * The calls that return at once (open, write into the page cache, chown, chmod, rename) are
+ * synchronous inside these asynchronous methods: a thread-pool round trip each cost more than
+ * the call itself, over thousands of files. The fsyncs, which wait for the disk, stay
+ * asynchronous so that many of them overlap in the file system's journal.
+ */
+
+const fsyncFd = promisify(fsync)
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
+function statOf(path: string): TxStat | undefined {
+  const st = lstatSync(path, { throwIfNoEntry: false })
+  if (!st) return undefined
+  const type = st.isFile()
+    ? 'file'
+    : st.isDirectory()
+      ? 'directory'
+      : st.isSymbolicLink()
+        ? 'symlink'
+        : 'other'
+  return { type, mode: st.mode, uid: st.uid, gid: st.gid, dev: st.dev }
+}
+
+/** A file's bytes, or undefined when it does not exist; a symlink is not followed. */
+function readIfThere(path: string): Buffer | undefined | 'symlink' {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'ELOOP') return 'symlink'
+    throw e
+  }
+  try {
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function chownIfNeeded(fd: number, uid: number, gid: number, target: string): void {
+  const st = fstatSync(fd)
+  if (st.uid === uid && st.gid === gid) return
+  try {
+    fchownSync(fd, uid, gid)
+  } catch (e) {
+    throw new CutoverError(
+      'METADATA',
+      `cannot keep owner ${uid}:${gid} of ${target}: ${(e as Error).message} (run as root)`,
+      { cause: e },
+    )
+  }
+}
+
+/** Every mount point of this process's mount namespace (`/proc/self/mountinfo`), or undefined when it cannot be read. */
+function mountPoints(): Set<string> | undefined {
+  let text: string
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return undefined
+  }
+  // field 5 is the mount point, with space, tab, newline and backslash escaped in octal
+  return new Set(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) =>
+        l
+          .split(' ')[4]!
+          .replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
+      ),
+  )
+}
+
+async function createPinned(
+  at: PinnedDir,
+  name: string,
+  data: Buffer,
+  meta: NewFileMeta,
+): Promise<void> {
+  // held open from here: a swap of the directory's path cannot redirect what follows
+  const fd = inPinnedDir(at.dir, at.pin, at.target, (path) => {
+    meta.opening?.()
+    return openSync(path(name), CREATE, 0o600)
+  })
+  try {
+    // before any byte is written: a user the directory's default ACL names must not read it
+    if (meta.dropAcl && !meta.xattrs?.has('system.posix_acl_access'))
+      await removeXattr(fdPath(fd), 'system.posix_acl_access')
+    writeFileSync(fd, data)
+    chownIfNeeded(fd, meta.uid, meta.gid, at.target)
+    fchmodSync(fd, meta.mode)
+    // through the descriptor: on the file created, wherever its directory's path leads now
+    if (meta.xattrs) await writeXattrs(fdPath(fd), meta.xattrs)
+    await fsyncFd(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The file system of the machine cutover runs on. Its pinned operations go through the
+ * directory held open (`/proc/self/fd/N/name`, see fs/dir-pin.ts); extended attributes through
+ * getfattr/setfattr (fs/xattr.ts).
+ */
+export const localFileSystem: TxFileSystem = {
+  identity: async () => ({ uid: process.getuid?.(), gid: process.getgid?.() }),
+  lstat: async (path) => statOf(path),
+  realpath: async (path) => realpathSync(path),
+  mountPoints: async () => mountPoints(),
+  probeWritable: async (path, exists) => {
+    if (exists)
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK))
+    closeSync(openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY))
+  },
+  pinDir: async (dir) => pinDir(dir),
+  pinChanged: async (dir, pin) => pinChanged(dir, pin),
+  aclCandidates: async (dirs) => aclCandidates(dirs),
+  userWritableDir: async (dir, owner, acls) => userWritableDir(dir, owner, acls),
+  xattrsAvailable: () => xattrToolsAvailable(),
+  readXattrs: (paths) => readXattrs(paths),
+  readPinned: async (at, name) =>
+    inPinnedDir(at.dir, at.pin, at.target, (path) => readIfThere(path(name))),
+  createPinned,
+  renamePinned: async (at, from, to) =>
+    inPinnedDir(at.dir, at.pin, at.target, (path) => renameSync(path(from), path(to))),
+  unlinkPinned: async (at, name, options) =>
+    inPinnedDir(at.dir, at.pin, at.target, (path) => {
+      try {
+        unlinkSync(path(name))
+      } catch (e) {
+        if (!options?.missingOk || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      }
+    }),
+  fsyncDir: (dir) => fsyncPath(dir),
+}
+
+/** Stray temp files of a transaction (staged or restore copies) in a local directory, by name. */
+export async function strayTemps(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) =>
+    /\.cutover-[0-9]{8}-[0-9]{9}-[0-9a-f]{8}(-[0-9a-f]{16})?(\.restore)?$/.test(n),
+  )
+}

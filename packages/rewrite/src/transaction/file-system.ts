@@ -1,0 +1,107 @@
+/**
+ * The file system the transaction writes its targets on, in the transaction's own terms: every
+ * call it makes on a target, its directory or a temp file beside it goes through this interface
+ * (the state directory, journals and backups, stays on the machine cutover runs on). The local
+ * file system is its one implementation today (fs/local.ts); a machine reached over SSH can be
+ * another. Paths are absolute paths on that file system. Errors of the system carry its errno
+ * `code` (`ENOENT`, `EACCES`, …) as node's do; a directory that is not the pinned one any more
+ * throws a `TARGET_MOVED` CutoverError.
+ */
+
+/** Extended attributes (POSIX ACLs included, as `system.posix_acl_*`) of a file: name → base64 value. */
+export type TxXattrs = Map<string, string>
+
+/** What the transaction needs to know of a file, from lstat (a link is not followed). */
+export interface TxStat {
+  type: 'file' | 'directory' | 'symlink' | 'other'
+  /** The permission bits and the file type, as `st_mode`. */
+  mode: number
+  uid: number
+  gid: number
+  /** The device it is on (a file mounted over has another than its directory's). */
+  dev: number
+}
+
+/**
+ * A directory pinned when the transaction began: `pin` is the identity of each component from `/`
+ * down to `dir` (opaque strings; undefined in journals of an older cutover: then only checked to
+ * hold no symlink). `target` names the target in errors.
+ */
+export interface PinnedDir {
+  dir: string
+  pin: readonly string[] | undefined
+  target: string
+}
+
+/** The metadata a new file beside a target gets: the target's. */
+export interface NewFileMeta {
+  uid: number
+  gid: number
+  /** Permission bits, applied whatever the umask. */
+  mode: number
+  /** Extended attributes to set on the new file (through the file created, not its path). */
+  xattrs: TxXattrs | undefined
+  /** Its directory has a default ACL: drop the access ACL the new file inherits from it, before any byte is written. */
+  dropAcl: boolean
+  /** Called after the directory is checked, immediately before the file is created (a fault point of the tests). */
+  opening?: () => void
+}
+
+/**
+ * The operations of a transaction on its targets. The ones on a {@link PinnedDir} first check
+ * that the directory is still the pinned one and then act in that very directory (openat-like),
+ * so that a swap of its path after the check cannot redirect them; they throw `TARGET_MOVED`,
+ * doing nothing, when it is not.
+ */
+export interface TxFileSystem {
+  /** The user and group the files are written as on this file system (undefined: not a POSIX system). */
+  identity(): Promise<{ uid: number | undefined; gid: number | undefined }>
+  /** lstat; undefined when nothing is there. */
+  lstat(path: string): Promise<TxStat | undefined>
+  /** The path with every link resolved; throws `ENOENT` when it (or the end of a link) is missing. */
+  realpath(path: string): Promise<string>
+  /** Every mount point of the file system's mount table, or undefined when it cannot be read. */
+  mountPoints(): Promise<ReadonlySet<string> | undefined>
+  /**
+   * Opens the file at `path` for writing (without following a link, truncating or blocking) when
+   * `exists`, and its directory, and closes them: throws `EPERM` (immutable), `EROFS`, `EACCES`…
+   * when a write there would fail.
+   */
+  probeWritable(path: string, exists: boolean): Promise<void>
+
+  /** The pin of a directory, from `/` down; throws `TARGET_MOVED` when a component is missing, a link or not a directory. */
+  pinDir(dir: string): Promise<string[]>
+  /** Why `dir` is not the pinned directory any more (a component replaced, moved, a symlink now), or undefined. */
+  pinChanged(dir: string, pin: readonly string[] | undefined): Promise<string | undefined>
+  /** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
+  aclCandidates(dirs: Iterable<string>): Promise<string[]>
+  /**
+   * Why a target in `dir`, owned by `owner`, is unsafe for root to write (a user other than root
+   * and `owner` can change its directory path, `acls` giving the access ACLs of the directories
+   * on the way), or undefined.
+   */
+  userWritableDir(
+    dir: string,
+    owner: number,
+    acls: ReadonlyMap<string, string>,
+  ): Promise<string | undefined>
+
+  /** Whether extended attributes can be read and written here. */
+  xattrsAvailable(): Promise<boolean>
+  /** The extended attributes of files (links not followed); files without any are absent. */
+  readXattrs(paths: readonly string[]): Promise<Map<string, TxXattrs>>
+
+  /** The bytes of `name` in the pinned directory; undefined when absent, `symlink` when a link is there (never followed). */
+  readPinned(at: PinnedDir, name: string): Promise<Buffer | undefined | 'symlink'>
+  /**
+   * Creates `name` in the pinned directory (exclusively, never through a link), with `meta`'s
+   * owner, mode and extended attributes, writes `data` and fsyncs it.
+   */
+  createPinned(at: PinnedDir, name: string, data: Buffer, meta: NewFileMeta): Promise<void>
+  /** Renames `from` over `to`, both entries of the pinned directory. */
+  renamePinned(at: PinnedDir, from: string, to: string): Promise<void>
+  /** Removes `name` from the pinned directory; `missingOk`: absent already is fine. */
+  unlinkPinned(at: PinnedDir, name: string, options?: { missingOk?: boolean }): Promise<void>
+  /** fsyncs a directory (after renames and removals in it). */
+  fsyncDir(dir: string): Promise<void>
+}
