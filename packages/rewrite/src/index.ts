@@ -103,19 +103,25 @@ export {
   commitFiles,
   recover,
   type CommitOptions,
+  type NewFileMeta,
   type ParticipantRecord,
   type ParticipantState,
   type RecoverOptions,
   type RecoverReport,
   type StagedCheck,
   type StagedItem,
+  type PinnedDir,
   type TxEvent,
+  type TxFileSystem,
   type TxObserver,
   type TxOptions,
   type TxParticipant,
   type TxResult,
+  type TxStat,
   type TxTarget,
+  type TxXattrs,
 } from './transaction/transaction.js'
+export { localFileSystem } from './fs/local.js'
 export { withLock, type Lock, type LockHolder } from './transaction/lock.js'
 export {
   appliedOnce,

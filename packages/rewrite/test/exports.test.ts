@@ -39,6 +39,7 @@ const NAMES = [
   'listTransactions',
   'literalNeedles',
   'literalRules',
+  'localFileSystem',
   'mapOffset',
   'maskValues',
   'maskedDiff',
