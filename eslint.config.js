@@ -99,6 +99,39 @@ export default tseslint.config(
       ],
     },
   },
+  // The transaction's protocol reaches its targets only through its file system
+  // (transaction/file-system.ts, the local one in fs/local.ts), so that another machine's can
+  // take its place; the state directory's files (journal, lock, backups) are local and live in
+  // their own modules. This block replaces the one above for these files, so it repeats it.
+  {
+    files: [
+      'packages/rewrite/src/transaction/transaction.ts',
+      'packages/rewrite/src/transaction/file-system.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...keepOut(
+              [...HANDLERS, 'cli'],
+              'the engine (@cutover/rewrite) imports no handler package and not the CLI',
+            ).patterns,
+            {
+              regex: '^\\.\\./(plan|step|spec)(/.*)?$',
+              message:
+                'the transaction imports nothing of plan/, step/ or spec/: take it as a callback (transaction/participant.ts)',
+            },
+            {
+              regex: '^(node:)?fs(/promises)?$|^\\.\\./fs/(dir-pin|xattr|durable)\\.js$',
+              message:
+                'the transaction reaches its targets only through its TxFileSystem (options.fileSystem); state-directory files go through journal.ts, lock.ts or backup.ts',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // A handler package imports no other handler package and not the CLI.
   ...HANDLERS.map((self) => ({
     files: [`packages/${self}/src/**`],

@@ -45,6 +45,9 @@ const files: Record<string, string> = {
     "import type { Validator } from '../step/step.js'\nimport type { OnceApplied } from '../plan/once.js'\nimport { resolveRecordedSecrets } from '../spec/secrets.js'\nimport type { TxParticipant } from './participant.js'\nimport { pinDir } from '../fs/dir-pin.js'\nexport type S = [Validator, OnceApplied, TxParticipant, typeof resolveRecordedSecrets, typeof pinDir]\n",
   'packages/rewrite/src/transaction/cli.ts':
     "import { run } from '@cutover/cli'\nexport const r = run\n",
+  // The transaction's protocol touching files behind its file-system interface.
+  'packages/rewrite/src/transaction/transaction.ts':
+    "import { renameSync } from 'node:fs'\nimport { rm } from 'fs/promises'\nimport { inPinnedDir } from '../fs/dir-pin.js'\nimport type { TxFileSystem } from './file-system.js'\nimport type { Validator } from '../step/step.js'\nexport type T = [typeof renameSync, typeof rm, typeof inPinnedDir, TxFileSystem, Validator]\n",
   'packages/rewrite/src/apply/seam.ts':
     "import type { Validator } from '../step/step.js'\nexport type V = Validator\n",
   // A disable comment that disables nothing.
@@ -120,6 +123,15 @@ describe('pnpm lint (eslint.config.js)', () => {
     ])
     expect(found['packages/rewrite/src/transaction/cli.ts']).toEqual(['no-restricted-imports:1'])
     expect(found['packages/rewrite/src/apply/seam.ts']).toEqual([])
+  })
+
+  it("reports the transaction's protocol reaching files behind its file system, and keeps the seam rule there", () => {
+    expect(found['packages/rewrite/src/transaction/transaction.ts']).toEqual([
+      'no-restricted-imports:1',
+      'no-restricted-imports:2',
+      'no-restricted-imports:3',
+      'no-restricted-imports:5',
+    ])
   })
 
   it('reports an eslint-disable comment that disables nothing', () => {
