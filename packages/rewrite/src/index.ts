@@ -113,6 +113,7 @@ export {
   type PinnedDir,
   type TxEvent,
   type TxFileSystem,
+  type TxFileSystemOption,
   type TxObserver,
   type TxOptions,
   type TxParticipant,

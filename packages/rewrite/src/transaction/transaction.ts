@@ -87,15 +87,20 @@ export interface TxOptions {
   fault?: FaultHook
   /** Told of each step of a transaction as it is done (progress). */
   observer?: TxObserver
-  /**
-   * The file system of the targets (every call on a target, its directory or a temp file beside
-   * it goes through it); the local one by default. The state directory is always local.
-   */
+}
+
+/**
+ * The file system of the targets, for {@link commitFiles} and {@link recover}: every call on a
+ * target, its directory or a temp file beside it goes through it; the local one by default. The
+ * state directory is always local. (`apply` and `rollback`, which also read targets themselves,
+ * take none yet.)
+ */
+export interface TxFileSystemOption {
   fileSystem?: TxFileSystem
 }
 
 /** Options of {@link recover}. */
-export interface RecoverOptions extends TxOptions {
+export interface RecoverOptions extends TxOptions, TxFileSystemOption {
   /** Asks the participants (a database) of an interrupted transaction whether they committed. */
   participantState?: ParticipantState
 }
@@ -344,7 +349,7 @@ export async function commitFiles(
 }
 
 /** Options of {@link commitFiles}. */
-export interface CommitOptions extends TxOptions {
+export interface CommitOptions extends TxOptions, TxFileSystemOption {
   participants?: readonly TxParticipant[]
   kind?: 'apply' | 'rollback'
   meta?: TxMeta
