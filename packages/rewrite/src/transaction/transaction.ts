@@ -411,7 +411,7 @@ async function begin(targets: readonly TxTarget[], options: CommitOptions): Prom
     // `real` has no link in it: one put there since is not followed
     const info = await fs.lstat(real)
     await checkWritable(fs, real, t.target, info)
-    mounts ??= (await fs.mountPoints()) ?? null
+    if (mounts === undefined) mounts = (await fs.mountPoints()) ?? null
     await checkNotMountPoint(fs, real, t.target, info, mounts)
     if (!t.allowUserWritable) userCheck.push({ real, target: t.target, info })
     let dirPin = pins.get(dirname(real))
