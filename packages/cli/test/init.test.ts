@@ -39,6 +39,38 @@ describe('init with every step kind', () => {
     ])
   })
 
+  it('claims a file by extension in any case, but hosts, sudoers and PostgreSQL files by their exact name', async () => {
+    const paths = [
+      'var/www/a/CONFIG.PHP',
+      'etc/my.CNF',
+      'srv/app.Json',
+      'srv/app.TS',
+      'backup/x.SQL',
+      'etc/HOSTS',
+      'etc/sudoers.d/HOSTS',
+      'etc/SUDOERS',
+      'etc/Sudoers.d/x',
+      'etc/postgresql/PG_HBA.CONF',
+      'etc/Pg_Service.conf',
+    ]
+    const dir = makeTree(Object.fromEntries(paths.map((p) => [p, '10.0.10.48\n'])))
+    const scan = await scanForInit(dir, { kinds: stepKinds, files: ['**'] })
+    const kindOf = new Map(scan.matched.map((f) => [f.target, f.kind]))
+    expect(paths.map((t) => kindOf.get(t))).toEqual([
+      'php',
+      'ini',
+      'json',
+      'js',
+      'sql',
+      'text',
+      'sudoers',
+      'text',
+      'text',
+      'text',
+      'text',
+    ])
+  })
+
   it('takes a name for an address from a hosts file, never a commented one', async () => {
     const dir = makeTree({
       'etc/hosts':

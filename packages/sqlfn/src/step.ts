@@ -355,7 +355,7 @@ export const sqlStep: StepKind<SqlOptions> = {
   init: [
     {
       group: 'sql',
-      files: ['**/*.sql'],
+      files: ['**/*.[sS][qQ][lL]'],
       rank: 70,
       order: 60,
       step: {

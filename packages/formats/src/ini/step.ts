@@ -59,7 +59,7 @@ export const iniStep: StepKind<IniOptions> = {
   init: [
     {
       group: 'ini',
-      files: ['**/*.ini', '**/*.cnf', '**/pg_service.conf'],
+      files: ['**/*.[iI][nN][iI]', '**/*.[cC][nN][fF]', '**/pg_service.conf'],
       rank: 40,
       order: 10,
       step: { why: 'INI files: addresses inside values become names', keys: 'addresses: names' },

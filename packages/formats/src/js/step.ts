@@ -106,7 +106,7 @@ export const jsStep: StepKind<JsOptions> = {
   init: [
     {
       group: 'js',
-      files: ['**/*.js', '**/*.cjs', '**/*.mjs', '**/*.ts'],
+      files: ['**/*.[jJ][sS]', '**/*.[cCmM][jJ][sS]', '**/*.[tT][sS]'],
       rank: 60,
       order: 30,
       step: {

@@ -186,7 +186,7 @@ export const jsonStep: StepKind<JsonOptions> = {
   init: [
     {
       group: 'json',
-      files: ['**/*.json'],
+      files: ['**/*.[jJ][sS][oO][nN]'],
       rank: 50,
       order: 20,
       step: { why: 'JSON files: addresses inside strings become names', keys: 'addresses: names' },

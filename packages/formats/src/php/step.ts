@@ -61,7 +61,7 @@ export const phpStep: StepKind<PhpOptions> = {
   init: [
     {
       group: 'php',
-      files: ['**/*.php', '**/*.inc', '**/*.phtml'],
+      files: ['**/*.[pP][hH][pP]', '**/*.[iI][nN][cC]', '**/*.[pP][hH][tT][mM][lL]'],
       rank: 30,
       order: 0,
       step: {

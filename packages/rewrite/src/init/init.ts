@@ -49,7 +49,7 @@ function claimers(
     out = kinds
       .flatMap((k) => (k.init ?? []).map((s) => ({ ...s, kind: k.name })))
       .sort((a, b) => a.rank - b.rank)
-      .map((s) => [s, picomatch([...s.files], { dot: true, nocase: true })])
+      .map((s) => [s, picomatch([...s.files], { dot: true })])
     compiled.set(kinds, out)
   }
   return out

@@ -70,7 +70,10 @@ export interface ValidatorItem {
 export interface InitSuggestion {
   /** The group's name (a scanned file's `kind`): the kind's own name, or another (`pg_hba`). */
   group: string
-  /** Globs relative to the root, matched in any case (`**\/*.php`, `etc/**\/hosts`). */
+  /**
+   * Globs relative to the root, matched as written (`etc/**\/hosts`, not `etc/HOSTS`); an
+   * extension matched in any case is spelled so (`**\/*.[pP][hH][pP]`).
+   */
   files: readonly string[]
   /** Which group takes a file that several claim: the lowest. */
   rank: number
