@@ -179,4 +179,39 @@ describe('a file planned again for a link to it', () => {
     expect(err).toMatchObject({ code: 'TARGET_MOVED' })
     expect((err as Error).message).toContain(`(it led to ${join(base, 'outside/app.conf')})`)
   })
+
+  it('refuses a file that grew past the size limit since its first read, not drops its changes', async () => {
+    const { realpathSync } = await import('node:fs')
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-grown-')))
+    mkdirSync(join(root, 'a'))
+    mkdirSync(join(root, 'z'))
+    writeFileSync(join(root, 'a/app.conf'), 'host 10.0.10.48 old-name\n')
+    symlinkSync('../a/app.conf', join(root, 'z/link.conf'))
+    // the link and its file have different steps: the file is read again with both, after every other read
+    const growing = {
+      ...textStep,
+      plan: (
+        file: Parameters<typeof textStep.plan>[0],
+        o: Parameters<typeof textStep.plan>[1],
+        ctx: Parameters<typeof textStep.plan>[2],
+      ) => {
+        if (file.path === 'z/link.conf')
+          writeFileSync(join(root, 'a/app.conf'), `host 10.0.10.48 old-name\n${'#'.repeat(4096)}\n`)
+        return textStep.plan(file, o, ctx)
+      },
+    }
+    const engine = createEngine({ steps: [growing] })
+    const spec = engine.parseSpec(
+      'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["a/*.conf"], addresses: new }\n  - text: { files: ["z/*.conf"], replace: { old-name: new-name } }\n',
+      'cutover.yaml',
+    )
+    const err = await engine.plan(spec, { root, threads: 0, maxFileSize: 1024 }).then(
+      (p) => JSON.stringify(p.changes.map((c) => c.target)),
+      (e: Error & { code?: string }) => e,
+    )
+    expect(err).toMatchObject({ code: 'TARGET' })
+    expect((err as Error).message).toBe(
+      'a/app.conf: changed while it was planned (now 4122 bytes, over the size limit); plan again',
+    )
+  })
 })

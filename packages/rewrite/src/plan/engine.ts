@@ -609,6 +609,13 @@ async function planAgain(
 ): Promise<FileResult> {
   let result: FileResult = NOT_FILE
   await read(run, [{ path: real, profile: 0 }], [{ groups: [], always: true }], 0, (_, outcome) => {
+    // read once already: a file that is now too large or no longer a file changed while it was
+    // planned, and its changes are refused with it rather than dropped without a word
+    if (outcome.kind === 'too-large' || outcome.kind === 'not-file')
+      throw new CutoverError(
+        'TARGET',
+        `${target}: changed while it was planned (${outcome.kind === 'too-large' ? `now ${outcome.size} bytes, over the size limit` : 'no longer a regular file'}); plan again`,
+      )
     if (outcome.kind !== 'read') return void (result = readResult(outcome, steps) as FileResult)
     const { mode, bytes, text } = outcome
     const file: ReadFile = {
