@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
@@ -74,6 +74,14 @@ describe('progress and --verbose', () => {
     }
     expect(lines).toContain('etc/app001.conf: skipped: holds nothing the steps look for')
     expect(lines).toContain('validated 3 staged file(s)')
+  })
+
+  it('apply takes fault injection from the environment it is given, not the process', async () => {
+    const dir = tree(3)
+    const io = memoryIo({ cwd: dir, env: { CUTOVER_FAULT_INJECT: 'staged:1=EIO' } })
+    expect(await run(['apply', '--root', '.', '--yes'], io)).toBe(1)
+    expect(io.err()).toBe('cutover: EIO: i/o error (injected at staged:1)\n')
+    expect(readFileSync(join(dir, 'etc/app000.conf'), 'utf8')).toBe('db=10.0.10.48\n')
   })
 
   it('--verbose names the file that was staged, not the n-th of the plan (staging runs in parallel)', async () => {

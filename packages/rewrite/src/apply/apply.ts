@@ -10,6 +10,7 @@ import {
   StalePlanError,
   ValidationError,
 } from '../errors.js'
+import { faultsFromEnv } from '../transaction/fault.js'
 import { withLock } from '../transaction/lock.js'
 import { recordOnce, type OnceRecord } from '../plan/once.js'
 import type { PlanDocChange, PlanDocument } from '../plan/plan-doc.js'
@@ -77,8 +78,14 @@ export async function applyPlanDocument(
   doc: PlanDocument,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
+  // fault injection (a test hook) reads the environment the apply is given, as its secrets do
+  const fault = options.fault ?? faultsFromEnv(options.env ?? process.env)
   return withLock(options.stateDir, 'cutover apply', async (lock) => {
-    const recovered = await recover({ ...options, participantState: databaseState(options) })
+    const recovered = await recover({
+      ...options,
+      fault,
+      participantState: databaseState(options),
+    })
     const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
     const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
     const { targets, mask } = await buildTargets(doc, secrets, options)
@@ -94,6 +101,7 @@ export async function applyPlanDocument(
     try {
       const result = await commitFiles(targets, {
         ...options,
+        fault,
         participants,
         meta: { spec: doc.spec, profile: doc.profile, once: true },
         ...(journalDatabase ? { journalDatabase } : {}),
