@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,10 +6,10 @@ import { describe, expect, it, type TestContext } from 'vitest'
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { parseHosts, resolveHost } from '@cutover/hosts'
+import { getent, glibcUnavailable } from '@cutover/test-kit'
 
-// Issue 15 §6: what `ensure: new` writes is read back by glibc itself. getent reads only the real
-// /etc/hosts, so each lookup runs in a private mount namespace with the planned file bound over
-// /etc/hosts (and an nsswitch.conf of `hosts: files`, so no lookup waits for DNS).
+// Issue 15 §6: what `ensure: new` writes is read back by glibc itself (`getent` runs each lookup
+// in a private mount namespace with the planned file bound over /etc/hosts).
 
 const spec = (name: string) => `version: 1
 hosts:
@@ -22,53 +21,7 @@ steps:
 
 const KELVIN = '\u212a'
 
-/** Why glibc lookups cannot run here, or undefined when they can. Under CI=true that is an error. */
-function glibcUnavailable(): string | undefined {
-  const missing = ['unshare', 'getent', 'mount'].filter(
-    (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
-  )
-  let why = missing.length ? `${missing.join(', ')} not installed` : undefined
-  if (!why) {
-    const probe = spawnSync('unshare', ['-m', 'true'], { encoding: 'utf8' })
-    if (probe.status !== 0) why = `unshare -m fails (needs root): ${probe.stderr.trim()}`
-  }
-  if (why && process.env.CI === 'true')
-    throw new Error(`glibc hosts lookups required in CI: ${why}`)
-  return why
-}
 const unavailable = glibcUnavailable()
-
-/** The addresses glibc gives `name` from `hostsFile` (`getent DB NAME`, first column, in order, unique). */
-function getent(hostsFile: string, db: 'ahostsv4' | 'ahosts', name: string): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-nss-'))
-  const nss = join(dir, 'nsswitch.conf')
-  writeFileSync(nss, 'hosts: files\n')
-  const r = spawnSync(
-    'unshare',
-    [
-      '-m',
-      'sh',
-      '-c',
-      'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/nsswitch.conf && exec getent "$3" "$4"',
-      'sh',
-      hostsFile,
-      nss,
-      db,
-      name,
-    ],
-    { encoding: 'utf8', timeout: 20_000 },
-  )
-  if (r.status === 2) return []
-  if (r.status !== 0) throw new Error(`getent ${db} ${name} failed: ${r.stderr}`)
-  return [
-    ...new Set(
-      r.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.split(/\s+/)[0]!),
-    ),
-  ]
-}
 
 /** Runs the glibc read-back, or skips the rest of the test saying why (never under CI=true). */
 function lookups(ctx: TestContext, check: () => void): void {
