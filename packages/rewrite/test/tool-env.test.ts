@@ -1,34 +1,16 @@
-import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readXattrs, writeXattrs } from '../src/fs/xattr.js'
-import { need } from '@cutover/test-kit'
+import { fakeTools, need } from '@cutover/test-kit'
 
 // Every tool cutover spawns (here: getfattr and setfattr) gets a timeout and an
 // environment holding only PATH and the C locale: the spec's secrets come from the caller's
 // environment and must not reach a child process.
 
 const SECRET = 'S3cret-moodle-pw'
-const saved = { ...process.env }
-
-afterEach(() => {
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
-  Object.assign(process.env, saved)
-})
-
-/** A directory put first on PATH with `name` as a shell script. */
-function fakeTool(name: string, body: string): string {
-  const bin = mkdtempSync(join(tmpdir(), `cutover-fake-${name}-`))
-  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`)
-  chmodSync(join(bin, name), 0o755)
-  process.env.PATH = `${bin}:${saved.PATH}`
-  return bin
-}
-
-const real = (tool: string) =>
-  execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8', env: saved }).trim()
+const { fakeTool, realTool: real } = fakeTools()
 
 describe('spawned tools', () => {
   it('getfattr and setfattr get a clean environment and a timeout', async () => {

@@ -1,26 +1,14 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { visudoValidator } from '../src/index.js'
-import { need } from '@cutover/test-kit'
+import { fakeTools, need } from '@cutover/test-kit'
 
-const saved = { ...process.env }
-
-afterEach(() => {
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
-  Object.assign(process.env, saved)
-})
-
+const { fakeTool } = fakeTools()
 /** A directory put first on PATH with a `visudo` shell script. */
-function fakeVisudo(body: string): string {
-  const bin = mkdtempSync(join(tmpdir(), 'sudoers-fake-visudo-'))
-  writeFileSync(join(bin, 'visudo'), `#!/bin/sh\n${body}\n`)
-  chmodSync(join(bin, 'visudo'), 0o755)
-  process.env.PATH = `${bin}:${saved.PATH}`
-  return bin
-}
+const fakeVisudo = (body: string): string => fakeTool('visudo', body)
 
 function staged(): string {
   const p = join(mkdtempSync(join(tmpdir(), 'sudoers-env-')), '.finance.tmp')

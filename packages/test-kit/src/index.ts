@@ -5,3 +5,4 @@ export { expectValidEdits, expectValidStepEdits, type EditFormat } from './edits
 export { changedLines, planText } from './steps.js'
 export { hasTool, need } from './tools.js'
 export { getent, glibcUnavailable } from './glibc.js'
+export { fakeTools, type FakeTools } from './fake-tool.js'
