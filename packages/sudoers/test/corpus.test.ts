@@ -5,8 +5,7 @@ import { decodeText } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { flattenRules, listAliases, memberKey, parseSudoers, printSudoers } from '../src/index.js'
 import { jsonAliases, jsonFlat, presenceOnly } from './sudo-json.js'
-import { corpusPath, need } from '@cutover/test-kit'
-import { cvtsudoers } from './tools.js'
+import { corpusPath, cvtsudoers, need } from '@cutover/test-kit'
 
 const CORPUS = corpusPath('sudoers') + '/'
 

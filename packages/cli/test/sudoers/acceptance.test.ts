@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo, run } from '../../src/index.js'
-import { need } from '@cutover/test-kit'
-import { cvtsudoers, visudo } from '../../../sudoers/test/tools.js'
+import { cvtsudoers, need, visudo } from '@cutover/test-kit'
 
 const FINANCE =
   '/home/finance/synchCommand.sh . /home/finance/midnightScripts.sh /home/finance/.financeLock'
