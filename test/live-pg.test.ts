@@ -14,8 +14,8 @@ import {
   brokerHost,
   definitions,
   fire,
-} from '../packages/sqlfn/test/live-fixture.js'
-import { startPg, type PgServer } from '../packages/sqlfn/test/pg-server.js'
+} from '@cutover/test-kit/finance-live'
+import { startPg, type PgServer } from '@cutover/test-kit/pg'
 
 const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
 const CONFIG = 'amqp_host = 10.0.10.107\n'

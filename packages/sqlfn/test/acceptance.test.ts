@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { applyEdits, type Context } from '@cutover/rewrite'
 import { planSql } from '../src/index.js'
 import { loadDump, openDb } from './engine.js'
-import { financeDump, liveResult, original, testResult } from './fixture.js'
+import { financeDump, liveResult, original, testResult } from '@cutover/test-kit/finance-dump'
 
 /** Loads a dump, fires both triggers, and returns the routing keys published and the broker host. */
 async function fire(dump: string): Promise<{ keys: string[]; broker: string }> {

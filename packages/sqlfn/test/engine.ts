@@ -2,7 +2,7 @@
 // default; CUTOVER_TEST_PG_URL selects a server (everything runs in one transaction, rolled back).
 // Extensions PGlite lacks (amqp, dblink) are replaced by stubs HERE, never in the product.
 import { decodeCopyField, splitSql } from '../src/index.js'
-import { AMQP_OBJECTS } from './amqp-stub.js'
+import { AMQP_OBJECTS } from '@cutover/test-kit/pg'
 
 export interface Db {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>

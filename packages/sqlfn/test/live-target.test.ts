@@ -15,8 +15,8 @@ import {
   sqlStep,
   type LiveOptions,
 } from '../src/index.js'
-import { definitions } from './live-fixture.js'
-import { AMQP_STUB, startPg, type PgServer } from './pg-server.js'
+import { definitions } from '@cutover/test-kit/finance-live'
+import { AMQP_STUB, startPg, type PgServer } from '@cutover/test-kit/pg'
 
 const ctx = (profile: string, secrets: Record<string, string> = {}): Context => ({
   root: '/',

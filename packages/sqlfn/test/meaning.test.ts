@@ -1,8 +1,9 @@
 import { applyEdits, type Context } from '@cutover/rewrite'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { loadLexer, planSql, type SqlOptions } from '../src/index.js'
 import { financeContext } from '@cutover/test-kit'
+import { inProcessPg } from '@cutover/test-kit/pg'
 
 // Issue 15 §6: what the sql step writes is read back by PostgreSQL itself (PGlite, in process):
 // continued strings, COPY fields split at an escaped tab, and function names holding a dot.
@@ -21,27 +22,10 @@ async function rewrite(sql: string, o: SqlOptions, profile: string): Promise<str
   return applyEdits(sql, r.edits)
 }
 
-type Pg = import('@electric-sql/pglite').PGlite
-let shared: Promise<Pg> | undefined
-
-/** Runs `use` on one in-process PostgreSQL, inside a transaction that is rolled back after. */
-async function pglite<T>(use: (db: Pg) => Promise<T>): Promise<T> {
-  shared ??= import('@electric-sql/pglite').then(({ PGlite }) => new PGlite())
-  const db = await shared
-  await db.exec('BEGIN')
-  try {
-    return await use(db)
-  } finally {
-    await db.exec('ROLLBACK')
-  }
-}
+const pglite = inProcessPg()
 
 beforeAll(async () => {
   await loadLexer()
-})
-
-afterAll(async () => {
-  if (shared) await (await shared).close()
 })
 
 describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", () => {

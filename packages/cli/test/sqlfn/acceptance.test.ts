@@ -12,7 +12,7 @@ import {
   original,
   spec,
   testResult,
-} from '../../../sqlfn/test/fixture.js'
+} from '@cutover/test-kit/finance-dump'
 
 const TARGET = 'backup/finance-schema.sql'
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
-import { startPg, type PgServer } from '../../../sqlfn/test/pg-server.js'
+import { startPg, type PgServer } from '@cutover/test-kit/pg'
 
 // every message about a database names it without its password (issue 14, medium)
 

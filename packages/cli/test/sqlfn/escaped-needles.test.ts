@@ -1,36 +1,28 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
+import { inProcessPg } from '@cutover/test-kit/pg'
 
 // Issue 15 §6: the sql step matches a string's value as PostgreSQL reads it. A statement (and a
 // file) whose only old address is spelled with escapes (E'\x31\x30…', COPY's \x31) or split over
 // continued pieces with a comment or blanks after the first piece holds no byte of the needle:
 // it must still be read and rewritten. Read back through PostgreSQL (PGlite).
 
-type Pg = import('@electric-sql/pglite').PGlite
-let shared: Promise<Pg> | undefined
-afterAll(async () => {
-  if (shared) await (await shared).close()
-})
+const pglite = inProcessPg()
 
 /** The rows of public.t after PostgreSQL runs `sql` (COPY data given as a blob), in a rolled-back transaction. */
-async function rows(sql: string): Promise<string[]> {
-  shared ??= import('@electric-sql/pglite').then(({ PGlite }) => new PGlite())
-  const db = await shared
-  await db.exec('BEGIN')
-  try {
+function rows(sql: string): Promise<string[]> {
+  return pglite(async (db) => {
     await db.exec('CREATE TABLE public.t (v text)')
     const copy = /^COPY public\.t \(v\) FROM stdin;\n([\s\S]*?)\\\.\n/m.exec(sql)
     if (copy) await db.query("COPY public.t FROM '/dev/blob'", [], { blob: new Blob([copy[1]!]) })
     else await db.exec(sql)
     return (await db.query<{ v: string }>('SELECT v FROM public.t')).rows.map((r) => r.v)
-  } finally {
-    await db.exec('ROLLBACK')
-  }
+  })
 }
 
 const NAME = 'finance.thehumanjourney.net'

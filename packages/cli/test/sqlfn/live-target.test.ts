@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
-import { LIVE_SCHEMA, SECRET, SPEC, definitions } from '../../../sqlfn/test/live-fixture.js'
-import { AMQP_STUB, startPg, type PgServer } from '../../../sqlfn/test/pg-server.js'
+import { LIVE_SCHEMA, SECRET, SPEC, definitions } from '@cutover/test-kit/finance-live'
+import { AMQP_STUB, startPg, type PgServer } from '@cutover/test-kit/pg'
 
 const OVERLOADS = `${AMQP_STUB}
 CREATE FUNCTION public.amqp_send(key text) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff' $$;

@@ -13,8 +13,8 @@ import {
   brokerHost,
   definitions,
   fire,
-} from '../../../sqlfn/test/live-fixture.js'
-import { startPg, type PgServer } from '../../../sqlfn/test/pg-server.js'
+} from '@cutover/test-kit/finance-live'
+import { startPg, type PgServer } from '@cutover/test-kit/pg'
 
 let pg: PgServer
 beforeAll(async () => {

@@ -1,31 +1,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
+import { inProcessPg } from '@cutover/test-kit/pg'
 
 // Issue 15 §6: what the sql step writes is read back by PostgreSQL itself (PGlite, in process).
 
-type Pg = import('@electric-sql/pglite').PGlite
-let shared: Promise<Pg> | undefined
-
-/** Runs `use` on one in-process PostgreSQL, inside a transaction that is rolled back after. */
-async function pglite<T>(use: (db: Pg) => Promise<T>): Promise<T> {
-  shared ??= import('@electric-sql/pglite').then(({ PGlite }) => new PGlite())
-  const db = await shared
-  await db.exec('BEGIN')
-  try {
-    return await use(db)
-  } finally {
-    await db.exec('ROLLBACK')
-  }
-}
-
-afterAll(async () => {
-  if (shared) await (await shared).close()
-})
+const pglite = inProcessPg()
 
 describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", () => {
   it('a dump whose only old address is split over pieces is planned through the CLI', async () => {

@@ -65,8 +65,6 @@ export async function startPg(): Promise<PgServer> {
   }
 }
 
-export { AMQP_STUB } from './amqp-stub.js'
-
 /** Runs a script of several statements (simple query protocol). */
 export async function exec(pg: PgServer, sql: string): Promise<void> {
   await pg.query(sql)

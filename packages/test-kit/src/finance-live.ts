@@ -1,7 +1,8 @@
 // The live database of issue 8's acceptance, loaded at run time: three amqp_* trigger functions
 // (publishing through the amqp stub), a dblink function with a conninfo to the finance VM, an
 // unrelated function, and the amqp.broker row by address.
-import { AMQP_STUB, type PgServer } from './pg-server.js'
+import { AMQP_STUB } from './amqp-stub.js'
+import type { PgServer } from './pg-server.js'
 
 export const SECRET = "s3cr3t'pw"
 
