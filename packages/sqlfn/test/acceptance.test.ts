@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { applyEdits, type Context } from '@cutover/rewrite'
 import { planSql } from '../src/index.js'
 import { loadDump, openDb } from './engine.js'
+import { financeContext } from '@cutover/test-kit'
 import { financeDump, liveResult, original, testResult } from '@cutover/test-kit/finance-dump'
 
 /** Loads a dump, fires both triggers, and returns the routing keys published and the broker host. */
@@ -50,24 +51,15 @@ describe('examples/finance: the schema dump', () => {
     join(import.meta.dirname, '../../../examples/finance/root/backup/finance-schema.sql'),
     'utf8',
   )
-  const ctx: Context = {
-    root: '/',
-    profile: 'test',
-    profiles: ['test', 'live'],
+  const ctx: Context = financeContext({
     inventory: [
       { name: 'timesheets.thehumanjourney.net', old: '10.0.10.23', new: '192.168.98.51' },
       { name: 'hrdb.thehumanjourney.net', old: '10.0.10.42', new: '10.0.10.43' },
       { name: 'finance.thehumanjourney.net', old: '10.0.10.48', new: '10.0.10.49' },
       { name: 'rabbitmq.thehumanjourney.net', old: '10.0.10.107', new: '10.0.10.107' },
     ],
-    variants: {
-      'routing-keys': [
-        { test: 'oas.staff.test', live: 'oas.staff' },
-        { test: 'oas.projects.test', live: 'oas.projects' },
-      ],
-    },
     secret: () => 'unused',
-  }
+  })
   const options = {
     files: ['backup/*-schema.sql'],
     functions: ['public.amqp_*', 'public.pull_*', 'public.sync_*'],

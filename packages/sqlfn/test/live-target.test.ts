@@ -15,8 +15,8 @@ import {
   sqlStep,
   type LiveOptions,
 } from '../src/index.js'
-import { definitions } from '@cutover/test-kit/finance-live'
-import { AMQP_STUB, startPg, type PgServer } from '@cutover/test-kit/pg'
+import { OVERLOADS, definitions } from '@cutover/test-kit/finance-live'
+import { startPg, type PgServer } from '@cutover/test-kit/pg'
 
 const ctx = (profile: string, secrets: Record<string, string> = {}): Context => ({
   root: '/',
@@ -38,13 +38,6 @@ const options = (o: Partial<LiveOptions> = {}): LiveOptions => ({
   variants: ['routing-keys'],
   ...o,
 })
-
-const OVERLOADS = `${AMQP_STUB}
-CREATE FUNCTION public.amqp_send(key text) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff' $$;
-CREATE FUNCTION public.amqp_send(key text, n integer) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff' || n $$;
-CREATE TABLE amqp.hosts (host text, note text);
-INSERT INTO amqp.hosts VALUES ('10.0.10.107', 'broker'), ('10.0.10.9', 'other');
-INSERT INTO amqp.broker (host) VALUES ('10.0.10.107');`
 
 let pg: PgServer
 let apply: DatabaseApplyContext

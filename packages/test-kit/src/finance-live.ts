@@ -74,6 +74,17 @@ steps:
         finance.thehumanjourney.net: { secret: FINANCE_DB_PASSWORD }
 `
 
+/**
+ * A database for the live target's edge cases: an overloaded function (amqp_send with one and two
+ * arguments), a table without a primary key holding the broker's address, and the broker row.
+ */
+export const OVERLOADS = `${AMQP_STUB}
+CREATE FUNCTION public.amqp_send(key text) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff' $$;
+CREATE FUNCTION public.amqp_send(key text, n integer) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff' || n $$;
+CREATE TABLE amqp.hosts (host text, note text);
+INSERT INTO amqp.hosts VALUES ('10.0.10.107', 'broker'), ('10.0.10.9', 'other');
+INSERT INTO amqp.broker (host) VALUES ('10.0.10.107');`
+
 /** Fires the three triggers once and returns the routing keys published (sorted), then clears them. */
 export async function fire(pg: PgServer): Promise<string[]> {
   const n = Math.floor(Math.random() * 1e9)

@@ -5,15 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
-import { LIVE_SCHEMA, SECRET, SPEC, definitions } from '@cutover/test-kit/finance-live'
+import { LIVE_SCHEMA, OVERLOADS, SECRET, SPEC, definitions } from '@cutover/test-kit/finance-live'
 import { AMQP_STUB, startPg, type PgServer } from '@cutover/test-kit/pg'
-
-const OVERLOADS = `${AMQP_STUB}
-CREATE FUNCTION public.amqp_send(key text) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff' $$;
-CREATE FUNCTION public.amqp_send(key text, n integer) RETURNS text LANGUAGE sql AS $$ SELECT 'oas.staff' || n $$;
-CREATE TABLE amqp.hosts (host text, note text);
-INSERT INTO amqp.hosts VALUES ('10.0.10.107', 'broker'), ('10.0.10.9', 'other');
-INSERT INTO amqp.broker (host) VALUES ('10.0.10.107');`
 
 let pg: PgServer
 
