@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { moduleLog } from '@cutover/test-kit'
 
 const repo = resolve(import.meta.dirname, '..')
 const bin = join(repo, 'packages/cli/dist/bin.js')
@@ -29,23 +30,13 @@ const exampleEnv = { FINANCE_DB_PASSWORD: 'n3w-Pa55w0rd', TIMESHEETS_DB_PASSWORD
 describe('the built cutover binary', () => {
   it('prints help without loading any heavy library', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-hooks-'))
-    const log = join(dir, 'loaded.txt')
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs'\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }\n`,
-    )
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      `import { register } from 'node:module'\nregister(${JSON.stringify('file://' + join(dir, 'hooks.mjs'))})\n`,
-    )
-    const out = execFileSync(
-      process.execPath,
-      ['--import', join(dir, 'register.mjs'), bin, '--help'],
-      { encoding: 'utf8' },
-    )
+    const modules = moduleLog(dir)
+    const out = execFileSync(process.execPath, [...modules.importArgs, bin, '--help'], {
+      encoding: 'utf8',
+    })
     expect(out).toContain('Usage: cutover')
     expect(out).toMatch(/plan .*\n.*apply/s)
-    const loaded = readFileSync(log, 'utf8')
+    const loaded = modules.loaded()
     expect(loaded).toContain('commander')
     for (const heavy of [
       'ts-morph',

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { namedKinds, stepKindsFor } from '../src/kinds.js'
 import { stepKinds } from '../src/steps.js'
+import { moduleLog } from '@cutover/test-kit'
 
 const names = (kinds: readonly { name: string }[]) => kinds.map((k) => k.name)
 
@@ -54,15 +55,7 @@ describe('step kinds loaded for a spec', () => {
   it('plans a hosts step with the built binary without loading the sudoers and SQL packages', () => {
     const bin = resolve(import.meta.dirname, '../dist/bin.js')
     const dir = mkdtempSync(join(tmpdir(), 'cutover-kinds-'))
-    const log = join(dir, 'loaded.txt')
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs'\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }\n`,
-    )
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      `import { register } from 'node:module'\nregister(${JSON.stringify('file://' + join(dir, 'hooks.mjs'))})\n`,
-    )
+    const modules = moduleLog(dir)
     writeFileSync(
       join(dir, 'cutover.yaml'),
       'version: 1\nhosts:\n  db.example.net: { old: 10.0.0.1, new: 10.0.0.2 }\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n',
@@ -74,11 +67,11 @@ describe('step kinds loaded for a spec', () => {
     )
     const out = execFileSync(
       process.execPath,
-      ['--import', join(dir, 'register.mjs'), bin, 'plan', '--root', 'root'],
+      [...modules.importArgs, bin, 'plan', '--root', 'root'],
       { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
     )
     expect(out).toContain('+10.0.0.2\tdb.example.net db')
-    const loaded = readFileSync(log, 'utf8')
+    const loaded = modules.loaded()
     expect(loaded).toMatch(/hosts\/dist\/index\.js/)
     for (const other of ['sudoers/dist', 'sqlfn/dist']) expect(loaded, other).not.toContain(other)
   })
