@@ -10,7 +10,8 @@ import { AMQP_STUB, startPg, type PgServer } from '@cutover/test-kit/pg'
 
 let pg: PgServer
 
-describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_URL)', () => {
+/** Before each test a fresh database holding OVERLOADS, its URL in CUTOVER_T_URL; closed after. */
+function useOverloadsDb(): void {
   beforeEach(async () => {
     pg = await startPg()
     await pg.query(OVERLOADS)
@@ -20,6 +21,10 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
     delete process.env.CUTOVER_T_URL
     await pg.close()
   })
+}
+
+describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_URL)', () => {
+  useOverloadsDb()
 
   describe('a file step and a database step in one apply', () => {
     it('a failing statement in the database rolls back the database and leaves every file as it was', async () => {
@@ -63,15 +68,7 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
 })
 
 describe('a database step and NEVER_MATCHED', () => {
-  beforeEach(async () => {
-    pg = await startPg()
-    await pg.query(OVERLOADS)
-    process.env.CUTOVER_T_URL = pg.url
-  })
-  afterEach(async () => {
-    delete process.env.CUTOVER_T_URL
-    await pg.close()
-  })
+  useOverloadsDb()
 
   it('is not warned of: its keys are not looked for in files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-live-keys-'))
