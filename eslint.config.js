@@ -17,6 +17,23 @@ const keepOut = (packages, message) => ({
   })),
 })
 
+/**
+ * What the transaction folder may not import: what the engine may not (handlers, the CLI), and
+ * anything of plan/, step/ or spec/. Two blocks below use it: a later block replaces an earlier
+ * one's options for the files it names, so each lists every pattern.
+ */
+const TRANSACTION_PATTERNS = [
+  ...keepOut(
+    [...HANDLERS, 'cli'],
+    'the engine (@cutover/rewrite) imports no handler package and not the CLI',
+  ).patterns,
+  {
+    regex: '^\\.\\./(plan|step|spec)(/.*)?$',
+    message:
+      'the transaction imports nothing of plan/, step/ or spec/: take it as a callback (transaction/participant.ts)',
+  },
+]
+
 export default tseslint.config(
   {
     ignores: [
@@ -84,17 +101,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            ...keepOut(
-              [...HANDLERS, 'cli'],
-              'the engine (@cutover/rewrite) imports no handler package and not the CLI',
-            ).patterns,
-            {
-              regex: '^\\.\\./(plan|step|spec)(/.*)?$',
-              message:
-                'the transaction imports nothing of plan/, step/ or spec/: take it as a callback (transaction/participant.ts)',
-            },
-          ],
+          patterns: [...TRANSACTION_PATTERNS],
         },
       ],
     },
@@ -102,7 +109,7 @@ export default tseslint.config(
   // The transaction's protocol reaches its targets only through its file system
   // (transaction/file-system.ts, the local one in fs/local.ts), so that another machine's can
   // take its place; the state directory's files (journal, lock, backups) are local and live in
-  // their own modules. This block replaces the one above for these files, so it repeats it.
+  // their own modules. This block replaces the one above for these files, so it repeats its patterns.
   {
     files: [
       'packages/rewrite/src/transaction/transaction.ts',
@@ -113,15 +120,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            ...keepOut(
-              [...HANDLERS, 'cli'],
-              'the engine (@cutover/rewrite) imports no handler package and not the CLI',
-            ).patterns,
-            {
-              regex: '^\\.\\./(plan|step|spec)(/.*)?$',
-              message:
-                'the transaction imports nothing of plan/, step/ or spec/: take it as a callback (transaction/participant.ts)',
-            },
+            ...TRANSACTION_PATTERNS,
             {
               regex: '^(node:)?fs(/promises)?$|^\\.\\./fs/(dir-pin|xattr|durable)\\.js$',
               message:
