@@ -10,6 +10,14 @@ import { makeTree } from './tree.js'
 
 // What the step kinds' init suggestions make of a scan (each kind registers its own).
 describe('init with every step kind', () => {
+  /** The kind a scan of a tree of `paths`, each holding an address, puts each path in. */
+  async function kindsOf(paths: readonly string[]): Promise<Array<string | undefined>> {
+    const dir = makeTree(Object.fromEntries(paths.map((p) => [p, '10.0.10.48\n'])))
+    const scan = await scanForInit(dir, { kinds: stepKinds, files: ['**'] })
+    const kindOf = new Map(scan.matched.map((f) => [f.target, f.kind]))
+    return paths.map((t) => kindOf.get(t))
+  }
+
   it('suggests a step per file kind', async () => {
     const paths = [
       'var/www/a/config.php',
@@ -22,11 +30,7 @@ describe('init with every step kind', () => {
       'backup/x.sql',
       'etc/cron.d/x',
     ]
-    // each file holds an address, so that the scan says which group it fell in
-    const dir = makeTree(Object.fromEntries(paths.map((p) => [p, '10.0.10.48\n'])))
-    const scan = await scanForInit(dir, { kinds: stepKinds, files: ['**'] })
-    const kindOf = new Map(scan.matched.map((f) => [f.target, f.kind]))
-    expect(paths.map((t) => kindOf.get(t))).toEqual([
+    expect(await kindsOf(paths)).toEqual([
       'php',
       'ini',
       'json',
@@ -53,10 +57,7 @@ describe('init with every step kind', () => {
       'etc/postgresql/PG_HBA.CONF',
       'etc/Pg_Service.conf',
     ]
-    const dir = makeTree(Object.fromEntries(paths.map((p) => [p, '10.0.10.48\n'])))
-    const scan = await scanForInit(dir, { kinds: stepKinds, files: ['**'] })
-    const kindOf = new Map(scan.matched.map((f) => [f.target, f.kind]))
-    expect(paths.map((t) => kindOf.get(t))).toEqual([
+    expect(await kindsOf(paths)).toEqual([
       'php',
       'ini',
       'json',
