@@ -24,8 +24,8 @@ const keepOut = (packages, message) => ({
  */
 const TRANSACTION_PATTERNS = [
   ...keepOut(
-    [...HANDLERS, 'cli'],
-    'the engine (@cutover/rewrite) imports no handler package and not the CLI',
+    [...HANDLERS, 'cli', 'fleet'],
+    'the engine (@cutover/rewrite) imports no handler package, not the CLI and not the fleet',
   ).patterns,
   {
     regex: '^\\.\\./(plan|step|spec)(/.*)?$',
@@ -86,7 +86,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         keepOut(
-          [...HANDLERS, 'cli'],
+          [...HANDLERS, 'cli', 'fleet'],
           'the engine (@cutover/rewrite) imports no handler package and not the CLI',
         ),
       ],
@@ -138,12 +138,25 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         keepOut(
-          [...HANDLERS.filter((h) => h !== self), 'cli'],
-          'a handler package imports no other handler package (nor the CLI): share through @cutover/rewrite',
+          [...HANDLERS.filter((h) => h !== self), 'cli', 'fleet'],
+          'a handler package imports no other handler package (nor the CLI, nor the fleet): share through @cutover/rewrite',
         ),
       ],
     },
   })),
+  // The fleet (machines, OpenSSH, SFTP, the two-phase coordinator) knows no format and not the CLI.
+  {
+    files: ['packages/fleet/src/**', 'packages/fleet/test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        keepOut(
+          [...HANDLERS, 'cli'],
+          'the fleet knows no format and not the CLI: take what it needs as callbacks or data',
+        ),
+      ],
+    },
+  },
   // Each library tests itself, through its own API: its tests import no other handler package
   // and not the CLI. Tests that drive the `cutover` command live in packages/cli/test.
   {

@@ -17,6 +17,9 @@ const TOOLS = [
   ['getfacl', 'acl'],
   ['chattr', 'e2fsprogs'], // an immutable target makes a rename fail
   ['git', 'git'], // the corpus's attributes and the fresh-clone test
+  ['sshd', 'openssh-server'], // many machines: real sshd processes on loopback
+  ['ssh', 'openssh-client'],
+  ['ssh-keygen', 'openssh-client'],
 ]
 
 // visudo lives in /usr/sbin, which is not on a user's PATH on Debian (the tests look there too)

@@ -1,0 +1,1 @@
+export type { Exec, ExecResult, Machine, MachineSpec } from './machine.js'
