@@ -37,6 +37,8 @@ export interface Machine {
   /** The file system of its targets (the transaction's). */
   fileSystem: TxFileSystem
   exec: Exec
+  /** The bytes of a file (a link followed); rejects with an errno `code` (`ENOENT`, …). Over SFTP on a remote machine. */
+  readFile(path: string): Promise<Buffer>
   /** Closes the connection (the control master and the SFTP channel); a local machine does nothing. */
   close(): Promise<void>
 }
