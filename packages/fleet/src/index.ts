@@ -1,1 +1,2 @@
+export { FleetError, type FleetErrorCode } from './errors.js'
 export type { Exec, ExecResult, Machine, MachineSpec } from './machine.js'
