@@ -1,0 +1,348 @@
+// Test harness: machines reached over real OpenSSH. Each machine is an `sshd -D -e -f CONFIG`
+// process on a free loopback port with its own host key (made per run), a client key the
+// machines all accept, a known_hosts and an ssh_config written for the test (`Host m1 … mN`), and
+// its own `root` directory for the files of the machine.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { need } from './tools.js'
+
+const SFTP_SERVER = '/usr/lib/openssh/sftp-server'
+/** The PATH of a session on a test machine, after the machine's own `bin` directory. */
+const SESSION_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/** One test machine: a running sshd on 127.0.0.1:`port`. */
+export interface TestMachine {
+  /** Its Host alias in {@link TestFleet.sshConfig} (`m1`, `m2`, …). */
+  name: string
+  port: number
+  /** Its own directory, the `root:` of its machine spec. */
+  root: string
+  /**
+   * A directory first on the PATH of the machine's sessions (sshd's `SetEnv`): a command put here
+   * runs only when run on this machine.
+   */
+  bin: string
+  /** Path of its private host key (the public one is beside it, `.pub`). */
+  hostKeyPath: string
+  /** `SHA256:…` of its current host key, as `ssh-keygen -lf` gives it. */
+  hostKeyFingerprint: string
+  /** Stops its sshd (SIGTERM; the connections it serves end too) and waits for it to exit. */
+  stop(): Promise<void>
+  /** Starts its sshd again, on the same port with the same host key. */
+  start(): Promise<void>
+  /** SIGKILL of its sshd and of every session process under it: a live connection is cut. */
+  kill(): Promise<void>
+  /**
+   * Makes a new host key for the machine (known_hosts keeps the old one) and restarts its sshd:
+   * the machine now presents a changed key.
+   */
+  rekey(): Promise<void>
+}
+
+/** Machines reached over real sshd (see {@link startFleet}). */
+export interface TestFleet {
+  /** The directory of everything the fleet wrote. */
+  dir: string
+  /** An ssh_config with `Host m1 … mN`: HostName, Port, User root, the client key, known_hosts. */
+  sshConfig: string
+  /** The known_hosts the ssh_config names (`[127.0.0.1]:PORT ssh-ed25519 …` per machine). */
+  knownHosts: string
+  /** The client's private key. */
+  clientKey: string
+  machines: TestMachine[]
+  /** Stops every sshd and removes {@link dir}. */
+  stop(): Promise<void>
+}
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+function keygen(path: string, comment: string): void {
+  rmSync(path, { force: true })
+  rmSync(`${path}.pub`, { force: true })
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path])
+}
+
+function fingerprint(path: string): string {
+  // `256 SHA256:… comment (ED25519)`
+  return run('ssh-keygen', ['-lf', `${path}.pub`]).split(' ')[1]!
+}
+
+/** A port nothing listens on now (the kernel's choice for port 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+/** Resolves once something on `port` answers with an SSH banner; false when nothing does in time. */
+async function banner(port: number, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port })
+      let data = ''
+      const done = (v: boolean) => {
+        socket.destroy()
+        resolve(v)
+      }
+      socket.setTimeout(2000, () => done(false))
+      socket.on('data', (d) => {
+        data += d.toString('latin1')
+        if (data.includes('\n')) done(data.startsWith('SSH-'))
+      })
+      socket.on('error', () => done(false))
+      socket.on('end', () => done(false))
+    })
+    if (ok) return true
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return false
+}
+
+/** The pids of every process descending from `pid` (read from /proc). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1')
+    } catch {
+      continue // gone meanwhile
+    }
+    // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after the last `)`
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    const list = children.get(ppid) ?? []
+    list.push(Number(entry))
+    children.set(ppid, list)
+  }
+  const out: number[] = []
+  const queue = [pid]
+  while (queue.length) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      out.push(child)
+      queue.push(child)
+    }
+  }
+  return out
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => child.once('exit', () => resolve()))
+}
+
+function sshdConfig(o: {
+  port: number
+  hostKey: string
+  pidFile: string
+  authorizedKeys: string
+  bin: string
+}): string {
+  return [
+    `Port ${o.port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${o.hostKey}`,
+    `PidFile ${o.pidFile}`,
+    `AuthorizedKeysFile ${o.authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    // the test directories are under a world-writable tmp
+    'StrictModes no',
+    'UsePAM no',
+    'PrintMotd no',
+    'AcceptEnv none',
+    `SetEnv PATH=${o.bin}:${SESSION_PATH}`,
+    // a controller multiplexes many sessions over one connection
+    'MaxSessions 100',
+    'MaxStartups 100',
+    `Subsystem sftp ${SFTP_SERVER}`,
+    '',
+  ].join('\n')
+}
+
+/** Starts `n` machines over real sshd (see the file comment); `stop()` them at the end of the test. */
+export async function startFleet(n: number, o: { dir?: string } = {}): Promise<TestFleet> {
+  need('sshd')
+  need('ssh')
+  need('ssh-keygen')
+  // sshd's privilege separation directory
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'cutover-sshd-'))
+  mkdirSync(dir, { recursive: true })
+  const clientKey = join(dir, 'client_ed25519')
+  keygen(clientKey, 'cutover-test-client')
+  const authorizedKeys = join(dir, 'authorized_keys')
+  writeFileSync(authorizedKeys, readFileSync(`${clientKey}.pub`))
+  chmodSync(authorizedKeys, 0o600)
+  const knownHosts = join(dir, 'known_hosts')
+  const sshConfig = join(dir, 'ssh_config')
+
+  const machines: (TestMachine & { daemon?: ChildProcess })[] = []
+  for (let i = 1; i <= n; i++) machines.push(await startMachine(`m${i}`))
+
+  writeFileSync(
+    knownHosts,
+    machines
+      .map((m) => `[127.0.0.1]:${m.port} ${readFileSync(`${m.hostKeyPath}.pub`, 'utf8').trim()}\n`)
+      .join(''),
+  )
+  writeFileSync(
+    sshConfig,
+    machines
+      .map((m) =>
+        [
+          `Host ${m.name}`,
+          '  HostName 127.0.0.1',
+          `  Port ${m.port}`,
+          '  User root',
+          `  IdentityFile ${clientKey}`,
+          '  IdentitiesOnly yes',
+          `  UserKnownHostsFile ${knownHosts}`,
+          '  GlobalKnownHostsFile /dev/null',
+          '  StrictHostKeyChecking yes',
+          '  UpdateHostKeys no',
+          '  ConnectTimeout 10',
+          '',
+        ].join('\n'),
+      )
+      .join(''),
+  )
+
+  async function startMachine(name: string): Promise<TestMachine & { daemon?: ChildProcess }> {
+    const home = join(dir, name)
+    const root = join(home, 'root')
+    const bin = join(home, 'bin')
+    mkdirSync(root, { recursive: true })
+    mkdirSync(bin, { recursive: true })
+    const hostKeyPath = join(home, 'host_ed25519')
+    keygen(hostKeyPath, `cutover-test-${name}`)
+    const configPath = join(home, 'sshd_config')
+    const log = join(home, 'sshd.log')
+    let port = 0
+
+    const machine: TestMachine & { daemon?: ChildProcess } = {
+      name,
+      get port() {
+        return port
+      },
+      root,
+      bin,
+      hostKeyPath,
+      hostKeyFingerprint: fingerprint(hostKeyPath),
+      stop: async () => {
+        const daemon = machine.daemon
+        if (!daemon) return
+        machine.daemon = undefined
+        daemon.kill('SIGTERM')
+        await exited(daemon)
+      },
+      start: async () => {
+        if (machine.daemon) return
+        if (!(await launch()))
+          throw new Error(`${name}: sshd did not start on port ${port}: see ${log}`)
+      },
+      kill: async () => {
+        const daemon = machine.daemon
+        if (!daemon) return
+        machine.daemon = undefined
+        // the session processes first: killed after the daemon they would be re-parented away
+        for (const pid of [daemon.pid!, ...descendants(daemon.pid!)]) {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // gone already
+          }
+        }
+        await exited(daemon)
+      },
+      rekey: async () => {
+        await machine.stop()
+        keygen(hostKeyPath, `cutover-test-${name}-new`)
+        machine.hostKeyFingerprint = fingerprint(hostKeyPath)
+        await machine.start()
+      },
+    }
+
+    /** Starts sshd on `port` (picking one when 0); false when it could not bind it. */
+    async function launch(): Promise<boolean> {
+      writeFileSync(
+        configPath,
+        sshdConfig({
+          port,
+          hostKey: hostKeyPath,
+          pidFile: join(home, 'sshd.pid'),
+          authorizedKeys,
+          bin,
+        }),
+      )
+      const daemon = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+      // Listening is what sshd says once it bound the port (another's sshd may answer on a port
+      // this one failed to bind); the banner then shows it serves.
+      const listening = new Promise<boolean>((resolve) => {
+        let text = ''
+        daemon.stderr!.on('data', (d: Buffer) => {
+          appendFileSync(log, d)
+          text += d.toString('latin1')
+          if (text.includes('Server listening on')) resolve(true)
+        })
+        void exited(daemon).then(() => resolve(false))
+        setTimeout(() => resolve(false), 15_000).unref()
+      })
+      const ready = (await listening) && (await banner(port, Date.now() + 15_000))
+      if (ready && daemon.exitCode === null) {
+        machine.daemon = daemon
+        return true
+      }
+      daemon.kill('SIGKILL')
+      await exited(daemon)
+      return false
+    }
+
+    // A port free a moment ago may be taken by the time sshd binds it: pick another then.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      port = await freePort()
+      if (await launch()) return machine
+    }
+    throw new Error(`${name}: sshd did not start: see ${log}`)
+  }
+
+  return {
+    dir,
+    sshConfig,
+    knownHosts,
+    clientKey,
+    machines,
+    stop: async () => {
+      await Promise.all(machines.map((m) => m.kill()))
+      // a directory the caller gave is the caller's to remove
+      if (!o.dir) rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
