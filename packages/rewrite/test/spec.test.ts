@@ -114,7 +114,7 @@ steps:
         line: 11,
         col: 1,
         message:
-          'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, steps',
+          'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, machines, steps',
       },
       {
         code: 'SPEC_TYPE',
@@ -127,7 +127,7 @@ steps:
         line: 15,
         col: 7,
         message:
-          'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, addresses, replace, swap, variants',
+          'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, on, addresses, replace, swap, variants',
       },
       {
         code: 'SPEC_VALUE',
@@ -234,6 +234,7 @@ steps:
       'secrets',
       'scan',
       'accept',
+      'machines',
       'steps',
     ])
     expect(JSON.stringify(schema.properties.steps)).toContain('"text"')

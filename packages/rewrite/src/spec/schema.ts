@@ -7,6 +7,8 @@ export interface SpecRefs {
   variants: readonly string[]
   secrets: readonly string[]
   hosts: readonly string[]
+  /** The machines of `machines:`; empty when the spec has none (then `on` is an error). */
+  machines: readonly string[]
 }
 
 /** State shared by one validation: every error is collected, none is thrown. */

@@ -19,6 +19,7 @@ import {
 import { sha256 } from '../text/source.js'
 import {
   commonKeys,
+  onMachines,
   type CommonOptions,
   type InventoryHost,
   type StepKind,
@@ -45,13 +46,30 @@ export interface Spec {
   profiles: string[]
   variants: Record<string, VariantEntry[]>
   secrets: Record<string, { env: string }>
-  /** Files scanned for leftovers although no step rewrites them. */
-  scan?: { files: string[]; exclude?: string[] }
+  /**
+   * The machines of a fleet (`machines:`), in the spec's order; absent without `machines:`
+   * (then the single `--root` of the command).
+   */
+  machines?: SpecMachine[]
+  /** Files scanned for leftovers although no step rewrites them (`on`: only on these machines). */
+  scan?: { files: string[]; exclude?: string[]; on?: string[] }
   /** Leftovers that may stay (`accept:`): they do not fail `verify --strict`. */
   accept?: AcceptEntry[]
   steps: SpecStep[]
   /** Where the steps read `{ secret: NAME }`: the secret, the step's index, the range of the name. */
   secretUses: SecretUse[]
+}
+
+/**
+ * One machine of `machines:`: reached with `ssh` (a destination as `ssh` takes it, and `port`),
+ * or a local directory without it; `root` is the absolute path on that machine that spec paths
+ * are relative to (default `/`).
+ */
+export interface SpecMachine {
+  name: string
+  ssh?: string
+  port?: number
+  root: string
 }
 
 /** An accepted leftover: in files matching `path`, the leftover `text` may stay, for `reason`. */
@@ -88,6 +106,60 @@ const ipv4 = string({
   check: (v) => (isIPv4(v) ? undefined : `expected an IPv4 address such as 10.0.10.48, got "${v}"`),
 })
 const name = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+/**
+ * A machine name: it becomes part of labels (`finance:etc/hosts`), file names and messages, so
+ * it never starts with `-` (it could never be read as an option) and has no whitespace, `:` or `/`.
+ */
+const MACHINE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+const machineName = string({
+  describe: 'a machine name (letters, digits, _ . -; not starting with - or .)',
+  check: (v) =>
+    MACHINE_NAME.test(v)
+      ? undefined
+      : `machine name "${v}" ${/^[-.]/.test(v) ? `starts with "${v[0]}"` : /[\s]/.test(v) ? 'has whitespace' : /[:/]/.test(v) ? 'has ":" or "/"' : 'has a character other than letters, digits, _ . -'}: a machine name is letters, digits, _ . - and never starts with - or .`,
+})
+/** Whether `v` has a control character (C0 or DEL). */
+const hasControl = (v: string) => [...v].some((c) => c < ' ' || c === '\u007f')
+const machineShape = object(
+  {
+    ssh: string({
+      describe: 'an ssh destination ([user@]host or a Host alias of the ssh config)',
+      pattern: /^[^\s-][^\s]*$/,
+      check: (v) => (hasControl(v) ? 'an ssh destination has no control characters' : undefined),
+    }),
+    port: refine(
+      integer('a TCP port (1-65535)'),
+      (v) => (v >= 1 && v <= 65535 ? undefined : `expected a TCP port (1-65535), got ${v}`),
+      (base) => ({ ...base, minimum: 1, maximum: 65535 }),
+    ),
+    root: refine(
+      string({
+        describe: 'an absolute path on the machine (default /)',
+        check: (v) =>
+          !v.startsWith('/')
+            ? `root "${v}" is relative: give the absolute path on the machine (spec paths are relative to it)`
+            : v.split('/').includes('..')
+              ? `root "${v}" has a ".." part: give the path itself`
+              : hasControl(v)
+                ? 'a root has no control characters'
+                : undefined,
+      }),
+      () => undefined,
+      (base) => ({ ...base, pattern: '^/' }),
+    ),
+  },
+  {
+    describe: 'a mapping { ssh?, port?, root? }',
+    check: (v, node, ctx) => {
+      if (v.port !== undefined && v.ssh === undefined)
+        ctx.errors.push({
+          code: 'SPEC_VALUE',
+          message: 'port needs ssh: a machine without ssh is a local directory',
+          range: rangeOf(node, { start: 0, end: 0 }),
+        })
+    },
+  },
+)
 
 function topShape(kinds: readonly StepKind<unknown>[]) {
   return {
@@ -139,6 +211,7 @@ function topShape(kinds: readonly StepKind<unknown>[]) {
           minItems: 1,
         }),
         exclude: array(string({ describe: 'a glob', check: rootPathProblem })),
+        on: onMachines,
       },
       { required: ['files'] },
     ),
@@ -159,6 +232,14 @@ function topShape(kinds: readonly StepKind<unknown>[]) {
         },
       ),
       { describe: 'leftovers accepted: listed as such, and not failing verify --strict' },
+    ),
+    machines: refine(
+      record(machineShape, {
+        key: machineName,
+        describe: 'a mapping of machine names to { ssh?, port?, root? }',
+      }),
+      (v) => (Object.keys(v).length ? undefined : 'expected at least one machine'),
+      (base) => ({ ...base, minProperties: 1 }),
     ),
     steps: array(stepSchema(kinds), { describe: 'a list of steps' }),
   }
@@ -247,7 +328,7 @@ export function parseSpec(
   const ctx: SchemaContext = {
     doc,
     errors,
-    refs: { profiles: [], variants: [], secrets: [], hosts: [] },
+    refs: { profiles: [], variants: [], secrets: [], hosts: [], machines: [] },
     secretUses,
   }
   const root = doc.contents
@@ -292,7 +373,7 @@ export function parseSpec(
   // a section with an error still gives its valid entries to the cross-checks and references
   // below, so that every error is reported in one run (not a false "unknown profile" either)
   const partial = <T>(
-    key: 'hosts' | 'variants' | 'secrets',
+    key: 'hosts' | 'variants' | 'secrets' | 'machines',
     value: Schema<T>,
   ): Record<string, T> => {
     const out: Record<string, T> = {}
@@ -315,6 +396,12 @@ export function parseSpec(
   const secrets =
     take('secrets', shape.secrets) ??
     partial('secrets', object({ env: string() }, { required: ['env'] }))
+  const machinesMap = take('machines', shape.machines) ?? partial('machines', machineShape)
+  // a machine whose entry has an error is still one for `on`: one mistake, one error
+  const machineNames = (mapPairs(nodes.get('machines')?.value, ctx) ?? [])
+    .map(({ key }) => (isScalar(key) ? String(key.value) : ''))
+    .filter((n) => MACHINE_NAME.test(n))
+  ctx.refs = { ...ctx.refs, machines: nodes.has('machines') ? machineNames : [] }
   const scan = take('scan', shape.scan)
   checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
   checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
@@ -323,6 +410,7 @@ export function parseSpec(
     variants: Object.keys(variants),
     secrets: Object.keys(secrets),
     hosts: Object.keys(hostsMap),
+    machines: ctx.refs.machines,
   }
   const steps = take('steps', shape.steps) ?? []
   const acceptNode = nodes.get('accept')?.value as { items?: unknown[] } | undefined
@@ -349,6 +437,16 @@ export function parseSpec(
     profiles,
     variants,
     secrets,
+    ...(nodes.has('machines')
+      ? {
+          machines: Object.entries(machinesMap).map(([n, m]) => ({
+            name: n,
+            ...(m.ssh !== undefined ? { ssh: m.ssh } : {}),
+            ...(m.port !== undefined ? { port: m.port } : {}),
+            root: m.root ?? '/',
+          })),
+        }
+      : {}),
     ...(scan ? { scan } : {}),
     ...(accept ? { accept } : {}),
     steps,

@@ -120,6 +120,8 @@ export interface CommonOptions {
   create?: { mode: string }
   /** Write files whose directory (or a parent) a user other than root and the file's owner can change; refused as root otherwise. */
   'allow-user-writable'?: boolean
+  /** The machines (of the spec's `machines:`) the step runs on; absent: every machine. */
+  on?: string[]
 }
 
 /** The rewrite rules shared by step kinds. */
@@ -131,6 +133,28 @@ export interface RuleOptions {
 }
 
 const glob = string({ describe: 'a glob relative to the root', check: rootPathProblem })
+
+/**
+ * `on: [NAME…]`: the machines of the spec's `machines:` a step (or the leftover scan) runs on;
+ * without it, every machine. Without `machines:` there is no machine to name.
+ */
+export const onMachines: Schema<string[]> = refine(
+  array(
+    refine(string({ describe: 'a machine name' }), (v, _n, ctx) =>
+      ctx.refs.machines.length === 0
+        ? `\`on\` names machines of \`machines:\`, and the spec declares none: declare machines: first, or remove on`
+        : ctx.refs.machines.includes(v)
+          ? undefined
+          : `unknown machine "${v}"; the spec's machines: ${ctx.refs.machines.join(', ')}`,
+    ),
+    { minItems: 1, describe: 'a list of machine names (of machines:)' },
+  ),
+  (v) => {
+    const dup = v.find((m, i) => v.indexOf(m) !== i)
+    return dup ? `machine "${dup}" is listed twice` : undefined
+  },
+  (base) => ({ ...base, uniqueItems: true }),
+)
 
 /** Schemas of the keys every step has; spread them into a step's `object()` shape. */
 export const commonKeys = {
@@ -153,6 +177,7 @@ export const commonKeys = {
     },
   ),
   'allow-user-writable': boolean(),
+  on: onMachines,
 } as const
 
 const nonEmpty = string({ describe: 'a host name or an IPv4 address', pattern: /\S/ })
