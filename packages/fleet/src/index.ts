@@ -1,3 +1,16 @@
 export { FleetError, type FleetErrorCode } from './errors.js'
 export type { Exec, ExecResult, Machine, MachineSpec } from './machine.js'
 export { localExec } from './local-exec.js'
+export {
+  controllerOf,
+  decisionOf,
+  fleetJournalPath,
+  newFleetTxid,
+  readFleetJournals,
+  unfinished,
+  withControllerLock,
+  writeFleetJournal,
+  type FleetJournal,
+  type FleetJournalMachine,
+  type FleetState,
+} from './fleet-journal.js'
