@@ -107,13 +107,18 @@ export default tseslint.config(
     },
   },
   // The transaction's protocol reaches its targets only through its file system
-  // (transaction/file-system.ts, the local one in fs/local.ts), so that another machine's can
-  // take its place; the state directory's files (journal, lock, backups) are local and live in
-  // their own modules. This block replaces the one above for these files, so it repeats its patterns.
+  // (transaction/file-system.ts, the local one in fs/local.ts), and its state directory (journal,
+  // lock, backups) only through the state directory's (transaction/state-file-system.ts, the
+  // local one in fs/local-state.ts), so that another machine's can take their place. This block
+  // replaces the one above for these files, so it repeats its patterns.
   {
     files: [
       'packages/rewrite/src/transaction/transaction.ts',
       'packages/rewrite/src/transaction/file-system.ts',
+      'packages/rewrite/src/transaction/state-file-system.ts',
+      'packages/rewrite/src/transaction/journal.ts',
+      'packages/rewrite/src/transaction/lock.ts',
+      'packages/rewrite/src/transaction/backup.ts',
     ],
     rules: {
       'no-restricted-imports': [
@@ -124,7 +129,7 @@ export default tseslint.config(
             {
               regex: '^(node:)?fs(/promises)?$|^\\.\\./fs/(dir-pin|xattr|durable)\\.js$',
               message:
-                'the transaction reaches its targets only through its TxFileSystem (options.fileSystem); state-directory files go through journal.ts, lock.ts or backup.ts',
+                'the transaction reaches its targets only through its TxFileSystem (options.fileSystem), and its state directory only through its StateFileSystem (options.stateFileSystem)',
             },
           ],
         },

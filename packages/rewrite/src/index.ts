@@ -101,6 +101,7 @@ export {
 export { textStep, type TextOptions } from './step/text.js'
 export {
   commitFiles,
+  readTransaction,
   recover,
   type CommitOptions,
   type NewFileMeta,
@@ -109,6 +110,8 @@ export {
   type RecoverOptions,
   type RecoverReport,
   type StagedCheck,
+  type StateFileSystem,
+  type StateStat,
   type StagedItem,
   type PinnedDir,
   type TxEvent,
@@ -123,7 +126,8 @@ export {
   type TxXattrs,
 } from './transaction/transaction.js'
 export { localFileSystem } from './fs/local.js'
-export { withLock, type Lock, type LockHolder } from './transaction/lock.js'
+export { localStateFileSystem } from './fs/local-state.js'
+export { acquireLock, withLock, type Lock, type LockHolder } from './transaction/lock.js'
 export {
   appliedOnce,
   type AppliedOnce,
@@ -132,8 +136,10 @@ export {
   type TargetOnce,
 } from './plan/once.js'
 export {
+  ensureStateDir,
   listTransactions,
   pruneTransactions,
+  readJournals,
   type Journal,
   type JournalState,
   type TxMeta,

@@ -80,39 +80,45 @@ export async function applyPlanDocument(
 ): Promise<ApplyResult> {
   // fault injection (a test hook) reads the environment the apply is given, as its secrets do
   const fault = options.fault ?? faultsFromEnv(options.env ?? process.env)
-  return withLock(options.stateDir, 'cutover apply', async (lock) => {
-    const recovered = await recover({
-      ...options,
-      fault,
-      participantState: databaseState(options),
-    })
-    const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
-    const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
-    const { targets, mask } = await buildTargets(doc, secrets, options)
-    const participants = [
-      ...(options.participants ?? []),
-      ...databaseParticipants(doc.database ?? [], secrets, options),
-    ]
-    if (targets.length === 0 && participants.length === 0)
-      return { txid: '', written: [], warnings: [], recovered, ...stale }
-    const journalDatabase = doc.database?.length
-      ? databaseRecord(doc.database, doc.secrets)
-      : undefined
-    try {
-      const result = await commitFiles(targets, {
+  return withLock(
+    options.stateDir,
+    'cutover apply',
+    async (lock) => {
+      const recovered = await recover({
         ...options,
         fault,
-        participants,
-        meta: { spec: doc.spec, profile: doc.profile, once: true },
-        ...(journalDatabase ? { journalDatabase } : {}),
+        participantState: databaseState(options),
       })
-      return { ...result, recovered, ...stale }
-    } catch (e) {
-      // a validator's message may quote the staged file (visudo shows the line, php -l the token)
-      if (e instanceof ValidationError) throw new ValidationError(maskToolMessage(e.message, mask))
-      throw e
-    }
-  })
+      const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
+      const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
+      const { targets, mask } = await buildTargets(doc, secrets, options)
+      const participants = [
+        ...(options.participants ?? []),
+        ...databaseParticipants(doc.database ?? [], secrets, options),
+      ]
+      if (targets.length === 0 && participants.length === 0)
+        return { txid: '', written: [], warnings: [], recovered, ...stale }
+      const journalDatabase = doc.database?.length
+        ? databaseRecord(doc.database, doc.secrets)
+        : undefined
+      try {
+        const result = await commitFiles(targets, {
+          ...options,
+          fault,
+          participants,
+          meta: { spec: doc.spec, profile: doc.profile, once: true },
+          ...(journalDatabase ? { journalDatabase } : {}),
+        })
+        return { ...result, recovered, ...stale }
+      } catch (e) {
+        // a validator's message may quote the staged file (visudo shows the line, php -l the token)
+        if (e instanceof ValidationError)
+          throw new ValidationError(maskToolMessage(e.message, mask))
+        throw e
+      }
+    },
+    options.stateFileSystem,
+  )
 }
 
 /**
@@ -375,8 +381,13 @@ function unknownValidator(name: string, target: string): never {
 
 /** Runs {@link recover} under the state directory's lock. */
 export async function recoverState(options: RecoverStateOptions): Promise<RecoverReport> {
-  return withLock(options.stateDir, 'cutover recover', async (lock) => {
-    const report = await recover({ ...options, participantState: databaseState(options) })
-    return lock.staleTakenOver ? { ...report, staleLock: lock.staleTakenOver } : report
-  })
+  return withLock(
+    options.stateDir,
+    'cutover recover',
+    async (lock) => {
+      const report = await recover({ ...options, participantState: databaseState(options) })
+      return lock.staleTakenOver ? { ...report, staleLock: lock.staleTakenOver } : report
+    },
+    options.stateFileSystem,
+  )
 }

@@ -1,8 +1,8 @@
 import { closeSync, constants, openSync, readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { pinChanged } from '../fs/dir-pin.js'
 import { CutoverError } from '../errors.js'
+import { localStateFileSystem } from '../fs/local-state.js'
 import { readJournals } from '../transaction/journal.js'
 import { withLock } from '../transaction/lock.js'
 import { sha256 } from '../text/source.js'
@@ -39,89 +39,99 @@ export interface RollbackResult extends TxResult {
  * naming each, unless `force`.
  */
 export async function rollbackLast(options: RollbackOptions): Promise<RollbackResult> {
-  return withLock(options.stateDir, 'cutover rollback', async () => {
-    const recovered = await recover({ ...options, participantState: databaseState(options) })
-    const journals = await readJournals(options.stateDir)
-    const undone = new Set(
-      journals
-        .filter((j) => j.kind === 'rollback' && j.state === 'committed')
-        .map((j) => j.restores),
-    )
-    const last = journals
-      .filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid))
-      .pop()
-    if (!last)
-      throw new CutoverError(
-        'NOTHING_TO_ROLL_BACK',
-        `no applied transaction to roll back in ${options.stateDir}`,
+  const state = options.stateFileSystem ?? localStateFileSystem
+  return withLock(
+    options.stateDir,
+    'cutover rollback',
+    async () => {
+      const recovered = await recover({ ...options, participantState: databaseState(options) })
+      const journals = await readJournals(options.stateDir, state)
+      const undone = new Set(
+        journals
+          .filter((j) => j.kind === 'rollback' && j.state === 'committed')
+          .map((j) => j.restores),
       )
-    if (last.database?.changes.length) {
-      throw new CutoverError(
-        'ROLLBACK_DATABASE',
-        `transaction ${last.txid} also changed a database (${(last.database.changes as DatabaseChange[]).map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`,
-      )
-    }
-    const changed: string[] = []
-    const targets: TxTarget[] = []
-    for (const t of last.targets) {
-      const now = hashNow(t.path)
-      // a file the transaction created and someone removed since is already as it was before
-      if (!t.existed && now === 'absent') continue
-      if (now !== t.after) {
-        changed.push(
-          `${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`,
+      const last = journals
+        .filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid))
+        .pop()
+      if (!last)
+        throw new CutoverError(
+          'NOTHING_TO_ROLL_BACK',
+          `no applied transaction to roll back in ${options.stateDir}`,
         )
-        if (!options.force) continue
+      if (last.database?.changes.length) {
+        throw new CutoverError(
+          'ROLLBACK_DATABASE',
+          `transaction ${last.txid} also changed a database (${(last.database.changes as DatabaseChange[]).map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`,
+        )
       }
-      // a file the transaction created is removed; one written where the step allowed other users' directories is restored there too
-      const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
-      // exact: the path the transaction wrote, never a link someone put there since
-      targets.push(
-        t.existed
-          ? {
-              target: t.target,
-              path: t.path,
-              exact: true,
-              before: now,
-              content: await readFile(t.backup),
-              ...allow,
-            }
-          : {
-              target: t.target,
-              path: t.path,
-              exact: true,
-              before: now,
-              content: Buffer.alloc(0),
-              remove: true,
-              ...allow,
-            },
-      )
-    }
-    if (changed.length && !options.force) {
-      throw new CutoverError(
-        'ROLLBACK_STALE',
-        `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`,
-      )
-    }
-    if (
-      options.confirm &&
-      !(await options.confirm(
-        last.txid,
-        targets.map((t) => t.target),
-      ))
-    ) {
-      return {
-        txid: '',
-        written: [],
-        warnings: [],
-        restored: last.txid,
-        recovered,
-        cancelled: true,
+      const changed: string[] = []
+      const targets: TxTarget[] = []
+      for (const t of last.targets) {
+        const now = hashNow(t.path)
+        // a file the transaction created and someone removed since is already as it was before
+        if (!t.existed && now === 'absent') continue
+        if (now !== t.after) {
+          changed.push(
+            `${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`,
+          )
+          if (!options.force) continue
+        }
+        // a file the transaction created is removed; one written where the step allowed other users' directories is restored there too
+        const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
+        // exact: the path the transaction wrote, never a link someone put there since
+        targets.push(
+          t.existed
+            ? {
+                target: t.target,
+                path: t.path,
+                exact: true,
+                before: now,
+                content: await state.readFile(t.backup),
+                ...allow,
+              }
+            : {
+                target: t.target,
+                path: t.path,
+                exact: true,
+                before: now,
+                content: Buffer.alloc(0),
+                remove: true,
+                ...allow,
+              },
+        )
       }
-    }
-    const result = await commitFiles(targets, { ...options, kind: 'rollback', restores: last.txid })
-    return { ...result, restored: last.txid, recovered }
-  })
+      if (changed.length && !options.force) {
+        throw new CutoverError(
+          'ROLLBACK_STALE',
+          `not rolled back, nothing was written:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`,
+        )
+      }
+      if (
+        options.confirm &&
+        !(await options.confirm(
+          last.txid,
+          targets.map((t) => t.target),
+        ))
+      ) {
+        return {
+          txid: '',
+          written: [],
+          warnings: [],
+          restored: last.txid,
+          recovered,
+          cancelled: true,
+        }
+      }
+      const result = await commitFiles(targets, {
+        ...options,
+        kind: 'rollback',
+        restores: last.txid,
+      })
+      return { ...result, restored: last.txid, recovered }
+    },
+    state,
+  )
 }
 
 /**

@@ -1,6 +1,7 @@
 import { positionsOf } from '../text/big-text.js'
 import { sortEdits, type Edit } from '../edit/edit.js'
 import { readJournals, type OnceRecord } from '../transaction/journal.js'
+import type { StateFileSystem } from '../transaction/state-file-system.js'
 
 export type { OnceRecord } from '../transaction/journal.js'
 
@@ -24,10 +25,11 @@ export type AppliedOnce = ReadonlyMap<string, TargetOnce>
 /**
  * The one-time moves (swaps) that committed apply transactions in `stateDir` wrote, per target
  * and id, the latest one of each; transactions that were rolled back do not count. Whatever spec,
- * profile or plan the transactions came from.
+ * profile or plan the transactions came from. `fs`: the state directory's file system (local by
+ * default).
  */
-export async function appliedOnce(stateDir: string): Promise<AppliedOnce> {
-  const journals = await readJournals(stateDir)
+export async function appliedOnce(stateDir: string, fs?: StateFileSystem): Promise<AppliedOnce> {
+  const journals = await readJournals(stateDir, fs)
   const undone = new Set(
     journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores),
   )

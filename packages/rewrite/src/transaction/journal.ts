@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { lstatSync, realpathSync } from 'node:fs'
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join, resolve, sep } from 'node:path'
-import { fsyncPath, writeDurable } from '../fs/durable.js'
-import { aclCandidates, userWritableDir } from '../fs/dir-pin.js'
-import { readXattrs, xattrToolsAvailable } from '../fs/xattr.js'
 import { CutoverError } from '../errors.js'
+import { localStateFileSystem } from '../fs/local-state.js'
 import type { ParticipantRecord } from './participant.js'
+import type { StateFileSystem } from './state-file-system.js'
 
 /**
  * What a transaction wrote to one file for one one-time move ({@link Edit.once}), as its
@@ -79,7 +76,10 @@ export function newTxid(): string {
  * be read as configuration. An existing one is used as it is (never chmodded), unless it is a
  * symlink, is not owned by the user running cutover, or other users can write it: then refused.
  */
-export async function ensureStateDir(stateDir: string): Promise<void> {
+export async function ensureStateDir(
+  stateDir: string,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<void> {
   const parts = resolve(stateDir).split(sep)
   const include = parts.find((p) => /\.d$/.test(p))
   if (include) {
@@ -88,26 +88,15 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
       `state directory ${stateDir} is inside the include directory "${include}": backups there would be read as configuration; use --state-dir`,
     )
   }
+  const { uid } = await fs.identity()
   for (const dir of [stateDir, join(stateDir, 'tx')]) {
-    const made = await mkdir(dir, { recursive: true, mode: 0o700 }).catch(
-      (e: NodeJS.ErrnoException) => {
-        // a dangling symlink: checked (and refused) below
-        if (e.code !== 'EEXIST') throw e
-      },
-    )
-    if (made === undefined) checkStateDir(dir)
+    // not created: something was there (a dangling symlink too), checked (and refused) here
+    if (!(await fs.mkdir(dir))) await checkStateDir(fs, dir, uid)
   }
   // as root: a path other users can change (a parent they own, or can write without the sticky
   // bit) lets them swap in journals that recovery trusts; refused, as for targets
-  if (process.getuid?.() === 0) {
-    const real = realpathSync(stateDir)
-    const candidates = aclCandidates([real])
-    const acls = new Map<string, string>()
-    if (candidates.length && (await xattrToolsAvailable())) {
-      for (const [dir, a] of await readXattrs(candidates))
-        if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
-    }
-    const why = userWritableDir(real, 0, acls)
+  if (uid === 0) {
+    const why = await fs.userWritableDir(await fs.realpath(stateDir))
     if (why)
       throw new CutoverError(
         'STATE_DIR',
@@ -117,18 +106,25 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
 }
 
 /** Refuses an existing state directory that someone else could change, or read through. */
-function checkStateDir(dir: string): void {
-  const st = lstatSync(dir)
-  const uid = process.getuid?.() ?? st.uid
-  const why = st.isSymbolicLink()
-    ? 'is a symlink'
-    : !st.isDirectory()
-      ? 'is not a directory'
-      : st.uid !== uid
-        ? `is owned by uid ${st.uid}, not by the user running cutover (uid ${uid})`
-        : st.mode & 0o022
-          ? `is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`
-          : undefined
+async function checkStateDir(
+  fs: StateFileSystem,
+  dir: string,
+  user: number | undefined,
+): Promise<void> {
+  const st = await fs.lstat(dir)
+  if (!st)
+    throw new CutoverError('STATE_DIR', `state directory ${dir} vanished while it was checked`)
+  const uid = user ?? st.uid
+  const why =
+    st.type === 'symlink'
+      ? 'is a symlink'
+      : st.type !== 'directory'
+        ? 'is not a directory'
+        : st.uid !== uid
+          ? `is owned by uid ${st.uid}, not by the user running cutover (uid ${uid})`
+          : st.mode & 0o022
+            ? `is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`
+            : undefined
   if (why)
     throw new CutoverError(
       'STATE_DIR',
@@ -136,18 +132,26 @@ function checkStateDir(dir: string): void {
     )
 }
 
-export async function writeJournal(stateDir: string, j: Journal): Promise<void> {
-  await writeDurable(
+/** Writes the journal of a transaction durably (temp beside it, fsync, rename, fsync of its directory). */
+export async function writeJournal(
+  stateDir: string,
+  j: Journal,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<void> {
+  await fs.writeDurable(
     join(stateDir, 'tx', j.txid, 'journal.json'),
     JSON.stringify(j, null, 2) + '\n',
   )
 }
 
 /** Every journal in the state directory, oldest first. */
-export async function readJournals(stateDir: string): Promise<Journal[]> {
+export async function readJournals(
+  stateDir: string,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<Journal[]> {
   let names: string[]
   try {
-    names = (await readdir(join(stateDir, 'tx'))).sort()
+    names = (await fs.readdir(join(stateDir, 'tx'))).sort()
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw e
@@ -157,7 +161,7 @@ export async function readJournals(stateDir: string): Promise<Journal[]> {
     const path = join(stateDir, 'tx', n, 'journal.json')
     let raw: string
     try {
-      raw = await readFile(path, 'utf8')
+      raw = (await fs.readFile(path)).toString('utf8')
     } catch (e) {
       // a transaction directory whose first journal write never completed touched no target
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
@@ -186,13 +190,16 @@ export interface TxSummary {
 }
 
 /** The transactions recorded in a state directory, oldest first, with the size of their backups. */
-export async function listTransactions(stateDir: string): Promise<TxSummary[]> {
+export async function listTransactions(
+  stateDir: string,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<TxSummary[]> {
   const out: TxSummary[] = []
-  for (const j of await readJournals(stateDir)) {
+  for (const j of await readJournals(stateDir, fs)) {
     let backupBytes = 0
     for (const t of j.targets)
-      backupBytes += await stat(t.backup).then(
-        (s) => s.size,
+      backupBytes += await fs.lstat(t.backup).then(
+        (s) => s?.size ?? 0,
         () => 0,
       )
     out.push({
@@ -215,15 +222,19 @@ export async function listTransactions(stateDir: string): Promise<TxSummary[]> {
  * of a swap still in effect: without it the swap would be planned again, undoing it). Returns
  * the txids removed.
  */
-export async function pruneTransactions(stateDir: string, keep: number): Promise<string[]> {
-  const journals = await readJournals(stateDir)
+export async function pruneTransactions(
+  stateDir: string,
+  keep: number,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<string[]> {
+  const journals = await readJournals(stateDir, fs)
   const finished = journals.filter((j) => j.state !== 'staging' && j.state !== 'prepared')
   const records = onceRecords(journals)
   const drop = finished
     .slice(0, Math.max(0, finished.length - keep))
     .filter((j) => !records.has(j.txid))
-  for (const j of drop) await rm(join(stateDir, 'tx', j.txid), { recursive: true, force: true })
-  if (drop.length) await fsyncPath(join(stateDir, 'tx'))
+  for (const j of drop) await fs.removeTree(join(stateDir, 'tx', j.txid))
+  if (drop.length) await fs.fsync(join(stateDir, 'tx'))
   return drop.map((j) => j.txid)
 }
 

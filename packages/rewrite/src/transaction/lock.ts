@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, readFile, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { LockError } from '../errors.js'
+import { localStateFileSystem } from '../fs/local-state.js'
 import { ensureStateDir } from './journal.js'
-import { createDurable, writeDurable } from '../fs/durable.js'
+import type { StateFileSystem } from './state-file-system.js'
 
 /** Who holds a lock. */
 export interface LockHolder {
@@ -24,10 +24,16 @@ export interface Lock {
  * Takes the state directory's lock (a file created with O_EXCL holding pid, host, start time and
  * command). While the holder lives, refuses with a {@link LockError} naming it; a lock of this
  * host whose process is gone is taken over and reported in `staleTakenOver`. A lock of another
- * host is never taken over: its process cannot be checked from here.
+ * host is never taken over: its process cannot be checked from here. The lock names this host
+ * and process wherever the state directory is (`fs`): a controller's lock on another machine
+ * names the controller, and only the controller judges whether it is stale.
  */
-export async function acquireLock(stateDir: string, command: string): Promise<Lock> {
-  await ensureStateDir(stateDir)
+export async function acquireLock(
+  stateDir: string,
+  command: string,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<Lock> {
+  await ensureStateDir(stateDir, fs)
   const path = join(stateDir, 'lock')
   const me: LockHolder = {
     pid: process.pid,
@@ -38,12 +44,12 @@ export async function acquireLock(stateDir: string, command: string): Promise<Lo
   const mine = JSON.stringify({ ...me, nonce: randomBytes(8).toString('hex') }) + '\n'
   const held = (staleTakenOver?: string): Lock => ({
     ...(staleTakenOver ? { staleTakenOver } : {}),
-    release: () => releaseLock(path, mine),
+    release: () => releaseLock(fs, path, mine),
   })
   for (let attempt = 0; attempt < 20; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, 10 * Math.min(attempt, 5)))
-    if (await createLock(path, mine)) return held()
-    const raw = await readRaw(path)
+    if (await createLock(fs, path, mine)) return held()
+    const raw = await readRaw(fs, path)
     if (raw === undefined) continue
     const holder = parseHolder(raw)
     if (holder && (holder.host !== me.host || isAlive(holder.pid))) {
@@ -54,8 +60,8 @@ export async function acquireLock(stateDir: string, command: string): Promise<Lo
     }
     // a lock being written right now has no content yet: look again before taking it
     if (!holder && raw.trim() === '' && attempt < 3) continue
-    if (await takeOver(path, raw, mine)) {
-      await removeTakeoverMarks(stateDir)
+    if (await takeOver(fs, path, raw, mine)) {
+      await removeTakeoverMarks(fs, stateDir)
       return held(
         holder
           ? `a stale lock of pid ${holder.pid} on ${holder.host} (${holder.command ?? 'cutover'}, started ${holder.started}) was taken over: that process is gone`
@@ -69,9 +75,9 @@ export async function acquireLock(stateDir: string, command: string): Promise<Lo
 }
 
 /** Creates the lock file with `content` (O_EXCL, fsynced); false when one exists. */
-async function createLock(path: string, content: string): Promise<boolean> {
+async function createLock(fs: StateFileSystem, path: string, content: string): Promise<boolean> {
   try {
-    await createDurable(path, content)
+    await fs.createExclusive(path, content)
     return true
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
@@ -85,32 +91,37 @@ async function createLock(path: string, content: string): Promise<boolean> {
  * (O_EXCL); the winner checks the lock still is that content, renames its own lock over it, and
  * reads it back. A lock taken over never holds `seen` again, so a late taker backs off.
  */
-async function takeOver(path: string, seen: string, mine: string): Promise<boolean> {
+async function takeOver(
+  fs: StateFileSystem,
+  path: string,
+  seen: string,
+  mine: string,
+): Promise<boolean> {
   const mark = `${path}.takeover-${createHash('sha256').update(seen).digest('hex').slice(0, 16)}`
-  if (!(await createLock(mark, mine))) return false
-  if ((await readRaw(path)) !== seen) {
+  if (!(await createLock(fs, mark, mine))) return false
+  if ((await readRaw(fs, path)) !== seen) {
     // taken over (or released) already: the mark guards a lock that is gone, it can go too
-    await rm(mark, { force: true })
+    await fs.unlink(mark)
     return false
   }
-  await writeDurable(path, mine)
-  return (await readRaw(path)) === mine
+  await fs.writeDurable(path, mine)
+  return (await readRaw(fs, path)) === mine
 }
 
 /** Removes the marks of finished takeovers (called holding the lock: none is in use then). */
-async function removeTakeoverMarks(stateDir: string): Promise<void> {
-  for (const n of await readdir(stateDir))
-    if (n.startsWith('lock.takeover-')) await rm(join(stateDir, n), { force: true })
+async function removeTakeoverMarks(fs: StateFileSystem, stateDir: string): Promise<void> {
+  for (const n of await fs.readdir(stateDir))
+    if (n.startsWith('lock.takeover-')) await fs.unlink(join(stateDir, n))
 }
 
-async function releaseLock(path: string, mine: string): Promise<void> {
+async function releaseLock(fs: StateFileSystem, path: string, mine: string): Promise<void> {
   // never another process's lock
-  if ((await readRaw(path)) === mine) await rm(path, { force: true })
+  if ((await readRaw(fs, path)) === mine) await fs.unlink(path)
 }
 
-async function readRaw(path: string): Promise<string | undefined> {
+async function readRaw(fs: StateFileSystem, path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8')
+    return (await fs.readFile(path)).toString('utf8')
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e
@@ -135,13 +146,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Runs `fn` holding the lock. */
+/** Runs `fn` holding the lock of the state directory (on `fs`, the local one by default). */
 export async function withLock<T>(
   stateDir: string,
   command: string,
   fn: (lock: Lock) => Promise<T>,
+  fs: StateFileSystem = localStateFileSystem,
 ): Promise<T> {
-  const lock = await acquireLock(stateDir, command)
+  const lock = await acquireLock(stateDir, command, fs)
   try {
     return await fn(lock)
   } finally {

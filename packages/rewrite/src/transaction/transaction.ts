@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { CutoverError, StalePlanError, systemErrorCode, ValidationError } from '../errors.js'
 import { localFileSystem } from '../fs/local.js'
+import { localStateFileSystem } from '../fs/local-state.js'
 import { hashOrAbsent } from '../text/source.js'
 import {
   backupAttrs,
@@ -26,9 +27,11 @@ import {
 } from './journal.js'
 import type { TxObserver } from './observer.js'
 import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
+import type { StateFileSystem } from './state-file-system.js'
 
 export type { TxEvent, TxObserver } from './observer.js'
 export type { NewFileMeta, PinnedDir, TxFileSystem, TxStat, TxXattrs } from './file-system.js'
+export type { StateFileSystem, StateStat } from './state-file-system.js'
 export type {
   ParticipantRecord,
   ParticipantState,
@@ -83,6 +86,8 @@ export interface RecoverReport {
 export interface TxOptions {
   /** The state directory (journals, backups, lock); created mode 0700. */
   stateDir: string
+  /** The file system the state directory is on (the local one by default). */
+  stateFileSystem?: StateFileSystem
   /** Called at each named point of the protocol (see fault.ts); defaults to `CUTOVER_FAULT_INJECT`. */
   fault?: FaultHook
   /** Told of each step of a transaction as it is done (progress). */
@@ -92,8 +97,8 @@ export interface TxOptions {
 /**
  * The file system of the targets, for {@link commitFiles} and {@link recover}: every call on a
  * target, its directory or a temp file beside it goes through it; the local one by default. The
- * state directory is always local. (`apply` and `rollback`, which also read targets themselves,
- * take none yet.)
+ * state directory has its own ({@link TxOptions.stateFileSystem}). (`apply` and `rollback`, which
+ * also read targets themselves, take none yet.)
  */
 export interface TxFileSystemOption {
   fileSystem?: TxFileSystem
@@ -217,9 +222,10 @@ async function recoverWith(
 ): Promise<RecoverReport> {
   const fault = options.fault ?? faultsFromEnv()
   const fs = options.fileSystem ?? localFileSystem
+  const state = options.stateFileSystem ?? localStateFileSystem
   const report: RecoverReport = { transactions: [] }
   const blocked: string[] = []
-  for (const j of await readJournals(options.stateDir)) {
+  for (const j of await readJournals(options.stateDir, state)) {
     if (j.state !== 'staging' && j.state !== 'prepared') continue
     const was = j.state
     const moved: (string | undefined)[] = []
@@ -244,7 +250,7 @@ async function recoverWith(
       ) {
         j.state = 'committed'
       } else {
-        const left = await restoreTargets(fs, j, hashes, fault)
+        const left = await restoreTargets(fs, state, j, hashes, fault)
         if (left.length)
           blocked.push(
             ...left.map(
@@ -255,7 +261,7 @@ async function recoverWith(
       }
     }
     if (j.state === was) continue
-    await writeJournal(options.stateDir, j)
+    await writeJournal(options.stateDir, j, state)
     report.transactions.push({
       txid: j.txid,
       was,
@@ -278,6 +284,7 @@ async function recoverWith(
  */
 async function restoreTargets(
   fs: TxFileSystem,
+  state: StateFileSystem,
   j: Journal,
   hashes: readonly (string | undefined)[],
   fault: FaultHook,
@@ -285,7 +292,10 @@ async function restoreTargets(
   let k = 0
   const left: JournalTarget[] = []
   const todo = j.targets.filter((t, i) => hashes[i] !== t.before)
-  const attrs = await backupAttrs(todo.filter((t) => t.existed).map((t) => t.backup))
+  const attrs = await backupAttrs(
+    state,
+    todo.filter((t) => t.existed).map((t) => t.backup),
+  )
   const acl = await dirsWithDefaultAcl(fs, [...new Set(todo.map((t) => dirname(t.path)))])
   for (const t of todo) {
     if (hashes[j.targets.indexOf(t)] === undefined) {
@@ -297,7 +307,7 @@ async function restoreTargets(
       await writeBeside(
         fs,
         temp,
-        await readBackup(t.backup),
+        await readBackup(state, t.backup),
         t,
         attrs.get(t.backup),
         acl.has(dirname(t.path)),
@@ -368,6 +378,8 @@ interface Tx {
   journal: Journal
   options: CommitOptions
   fs: TxFileSystem
+  /** The state directory's file system. */
+  state: StateFileSystem
   fault: FaultHook
   observe: TxObserver
   warnings: string[]
@@ -390,10 +402,11 @@ async function begin(targets: readonly TxTarget[], options: CommitOptions): Prom
   const fault = options.fault ?? faultsFromEnv()
   const observe = options.observer ?? (() => undefined)
   const fs = options.fileSystem ?? localFileSystem
-  await ensureStateDir(options.stateDir)
+  const state = options.stateFileSystem ?? localStateFileSystem
+  await ensureStateDir(options.stateDir, state)
   const txid = newTxid()
   const txDir = join(options.stateDir, 'tx', txid)
-  await makeBackupDir(txDir)
+  await makeBackupDir(state, txDir)
   const user = await fs.identity()
   const warnings: string[] = []
   const entries: JournalTarget[] = []
@@ -455,7 +468,7 @@ async function begin(targets: readonly TxTarget[], options: CommitOptions): Prom
     ...(options.journalDatabase ? { database: options.journalDatabase } : {}),
     targets: entries,
   }
-  await writeJournal(options.stateDir, journal)
+  await writeJournal(options.stateDir, journal, state)
   return {
     txid,
     txDir,
@@ -464,6 +477,7 @@ async function begin(targets: readonly TxTarget[], options: CommitOptions): Prom
     journal,
     options,
     fs,
+    state,
     fault,
     observe,
     warnings,
@@ -495,7 +509,7 @@ async function stageAndBackUp(tx: Tx): Promise<void> {
     ])
   ).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
   if (failed.length) throw failed[0]
-  await syncBackups(tx.txDir)
+  await syncBackups(tx.state, tx.txDir)
 }
 
 /** Writes each new content in a temp file beside its target, fsynced; then validates the staged set. */
@@ -545,7 +559,7 @@ async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): 
           `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
         )
       if (bytes && bytes !== 'symlink') {
-        await backUp(e, bytes, tx.xattrs.get(e.path), tx.options.stateDir)
+        await backUp(tx.state, e, bytes, tx.xattrs.get(e.path), tx.options.stateDir)
       }
       fault(`backed-up:${++backedUp}`)
       observe({ type: 'backed-up', target: e.target, done: backedUp, total: entries.length })
@@ -557,7 +571,7 @@ async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): 
 /** Journals the transaction `prepared`, fsynced (recovery restores the backups from here on); the participants prepare. */
 async function prepare(tx: Tx): Promise<void> {
   tx.journal.state = 'prepared'
-  await writeJournal(tx.options.stateDir, tx.journal)
+  await writeJournal(tx.options.stateDir, tx.journal, tx.state)
   tx.prepared = true
   tx.fault('prepared')
   tx.observe({ type: 'prepared' })
@@ -583,7 +597,7 @@ async function commit(tx: Tx): Promise<void> {
   for (const p of participants) await p.commit()
   if (participants.length) tx.fault('participants-committed')
   tx.journal.state = 'committed'
-  await writeJournal(tx.options.stateDir, tx.journal)
+  await writeJournal(tx.options.stateDir, tx.journal, tx.state)
   tx.fault('committed')
   tx.observe({ type: 'committed', txid: tx.txid })
 }
@@ -599,6 +613,7 @@ async function abort(tx: Tx, err: unknown): Promise<void> {
     await recoverWith(
       {
         stateDir: tx.options.stateDir,
+        stateFileSystem: tx.state,
         fileSystem: tx.fs,
         fault: () => undefined,
         rollBack: tx.txid,
@@ -619,9 +634,9 @@ async function abort(tx: Tx, err: unknown): Promise<void> {
     }
   }
   // the copies of the originals made so far: nothing was written, they are not needed
-  await dropBackups(tx.txDir)
+  await dropBackups(tx.state, tx.txDir)
   tx.journal.state = 'aborted'
-  await writeJournal(tx.options.stateDir, tx.journal).catch(() => undefined)
+  await writeJournal(tx.options.stateDir, tx.journal, tx.state).catch(() => undefined)
 }
 
 /** Installs one staged target (or removes it), with an error that names the target, never the temp file. */
@@ -762,13 +777,14 @@ async function dirsWithDefaultAcl(fs: TxFileSystem, dirs: readonly string[]): Pr
 
 /** Copies a target's bytes and attributes to its backup; an error names the target and the state directory. */
 async function backUp(
+  state: StateFileSystem,
   e: JournalTarget,
   bytes: Buffer,
   attrs: TxXattrs | undefined,
   stateDir: string,
 ): Promise<void> {
   try {
-    await writeBackup(e.backup, bytes, attrs)
+    await writeBackup(state, e.backup, bytes, attrs)
   } catch (err) {
     const code = systemErrorCode(err)
     if (!code || err instanceof CutoverError) throw err
@@ -873,8 +889,12 @@ async function checkNotUserWritable(
 }
 
 /** The journal of a transaction. */
-export async function readTransaction(stateDir: string, txid: string): Promise<Journal> {
-  const j = (await readJournals(stateDir)).find((x) => x.txid === txid)
+export async function readTransaction(
+  stateDir: string,
+  txid: string,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<Journal> {
+  const j = (await readJournals(stateDir, fs)).find((x) => x.txid === txid)
   if (!j) throw new CutoverError('STATE', `no transaction ${txid} in ${stateDir}`)
   return j
 }
