@@ -14,3 +14,12 @@ export {
   type FleetJournalMachine,
   type FleetState,
 } from './fleet-journal.js'
+export {
+  SFTP_OPEN,
+  SftpClient,
+  SftpError,
+  type SftpAttrs,
+  type SftpEntry,
+  type SftpErrorCode,
+  type SftpHandle,
+} from './sftp/index.js'
