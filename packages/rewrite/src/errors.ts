@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'INPUT_INVALID'
   | 'LINK_LOOP'
   | 'LOCKED'
+  | 'MACHINE'
   | 'METADATA'
   | 'NOTHING_TO_ROLL_BACK'
   | 'OUTSIDE_ROOT'

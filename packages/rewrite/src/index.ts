@@ -60,12 +60,22 @@ export {
   type PatternKind,
 } from './match/match.js'
 export {
+  checkAnyPlanDocument,
   checkPlanDocument,
+  isFleetPlan,
+  machinePlan,
+  toFleetPlanDocument,
   toPlanDocument,
+  type AnyPlanDocument,
+  type FleetPlanDocument,
   type PlanDocChange,
   type PlanDocEdit,
+  type PlanDocLeftover,
+  type PlanDocMachine,
+  type PlanDocNote,
   type PlanDocument,
 } from './plan/plan-doc.js'
+export { fleetSpecNotes } from './plan/fleet.js'
 export * as s from './spec/schema.js'
 export type { Infer, JsonSchema, Schema, SchemaContext, SpecRefs } from './spec/schema.js'
 export { maskValues, type SecretRecord } from './spec/secrets.js'
@@ -77,9 +87,16 @@ export {
   type TextEncoding,
 } from './text/source.js'
 export { perContext } from './step/per-context.js'
-export { parseSpec, specJsonSchema, type Spec, type SpecStep } from './spec/spec.js'
+export {
+  parseSpec,
+  specJsonSchema,
+  type Spec,
+  type SpecMachine,
+  type SpecStep,
+} from './spec/spec.js'
 export {
   commonKeys,
+  onMachines,
   rulePatterns,
   ruleKeys,
   valueSpec,

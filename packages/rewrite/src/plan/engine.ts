@@ -63,6 +63,18 @@ export interface PlanOptions {
    * edits write and the old values they replace are never shown.
    */
   showSensitive?: boolean
+  /**
+   * The machine (of the spec's `machines:`) the plan is for: only the steps and the leftover scan
+   * `on` it run. Required when the spec has machines, refused without them.
+   */
+  machine?: string
+  /** Put before each target in the diff headers (`finance:` gives `--- a/finance:etc/hosts`). */
+  label?: string
+  /**
+   * Plan the steps that change a live database (default true). A fleet plans them once, with
+   * one machine: the database is reached from here, not from any machine.
+   */
+  database?: boolean
 }
 
 /** The planning engine for a set of step kinds. */
@@ -294,7 +306,8 @@ function begin(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Pla
     },
     env,
   }
-  const active = activeSteps(kinds, spec, profile, ctx)
+  checkMachine(spec, o.machine)
+  const active = activeSteps(kinds, spec, profile, ctx, o.machine)
   return { kinds, spec, o, root, profile, secrets, resolver, ctx, active }
 }
 
@@ -304,10 +317,13 @@ function activeSteps(
   spec: Spec,
   profile: string | undefined,
   ctx: Context,
+  machine: string | undefined,
 ): ActiveStep[] {
   return spec.steps
     .filter(
-      (s) => !s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile)),
+      (s) =>
+        (!s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile))) &&
+        onMachine(s.options.on, machine),
     )
     .map((step, i) => {
       const kind = kinds.find((k) => k.name === step.kind)!
@@ -350,6 +366,7 @@ async function scope(run: Planning): Promise<Scope> {
     if (a.kind.database?.uses(a.step.options)) {
       // a database is not scanned as text: its keys are not checked for NEVER_MATCHED
       delete a.keys
+      if (o.database === false) continue
       const dp = await a.kind.database.plan(a.step.options, ctx)
       s.database.push(...dp.changes.map((c) => ({ ...c, kind: a.kind.name })))
       s.dbLeftovers.push(...dp.leftovers)
@@ -374,14 +391,15 @@ async function scope(run: Planning): Promise<Scope> {
     for (const f of found) s.byFile.set(f, withStep(s.byFile.get(f) ?? NO_STEPS, a))
     planCreates(run, a, found, s, refused)
   }
-  const scanOnly = spec.scan
-    ? await discoverFiles(root, {
-        files: spec.scan.files,
-        exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
-        cache,
-        onProblem,
-      })
-    : []
+  const scanOnly =
+    spec.scan && onMachine(spec.scan.on, o.machine)
+      ? await discoverFiles(root, {
+          files: spec.scan.files,
+          exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
+          cache,
+          onProblem,
+        })
+      : []
   for (const f of scanOnly) if (!s.byFile.has(f)) s.byFile.set(f, [])
   cache.listings.clear()
   s.targets = [...s.byFile.keys()].filter((t) => !s.creates.has(t)).sort()
@@ -549,6 +567,7 @@ function finish(run: Planning, s: Scope, p: Planned): Plan {
     s.database,
     secrets.values(),
     run.o.showSensitive ?? false,
+    run.o.label ?? '',
   )
   return {
     version: 1,
@@ -672,6 +691,29 @@ function planPrefilter(run: Planning): Prefilter {
       .map((p) => p.find),
     ...run.active.map((a) => a.needles),
   ])
+}
+
+/** Whether a step (or the scan) with `on` runs on `machine`; without `on`, on every machine. */
+function onMachine(on: readonly string[] | undefined, machine: string | undefined): boolean {
+  return !on || (machine !== undefined && on.includes(machine))
+}
+
+/** A spec with machines is planned for one of them; a spec without, for none. */
+function checkMachine(spec: Spec, machine: string | undefined): void {
+  const names = spec.machines?.map((m) => m.name)
+  if (!names) {
+    if (machine !== undefined)
+      throw new CutoverError(
+        'MACHINE',
+        `the spec declares no machines, but the plan was asked for machine ${machine}`,
+      )
+    return
+  }
+  if (machine === undefined || !names.includes(machine))
+    throw new CutoverError(
+      'MACHINE',
+      `${machine === undefined ? 'a spec with machines is planned for one machine at a time' : `unknown machine "${machine}"`}; the spec declares ${names.join(', ')}`,
+    )
 }
 
 function checkProfile(spec: Spec, profile: string | undefined): string | undefined {

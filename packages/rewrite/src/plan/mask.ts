@@ -16,7 +16,7 @@ import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
  * Makes the diffs of the planned changes, hiding what must not be shown, by position: what secret
  * edits write and the old values sensitive edits replace (and those old values, as whole words,
  * on any line of any diff, in edit summaries, leftovers and notes); values that look like credentials unless
- * `show`. Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
+ * `show`. The diff headers name `label` before each target (a fleet's `finance:`). Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
  * no guess of an old password can be checked against the plan. Returns the values never shown.
  */
 export function maskSensitive(
@@ -26,6 +26,7 @@ export function maskSensitive(
   database: DatabaseChange[],
   secretValues: string[],
   show: boolean,
+  label = '',
 ): string[] {
   const spans = new Map<FileChange, SensitiveSpans>()
   const old = new Set<string>()
@@ -48,7 +49,11 @@ export function maskSensitive(
         (x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v)),
       ),
     ]
-    c.diff = unifiedDiff(c.target, c.beforeText, after, { before: s.before, after: s.after, line })
+    c.diff = unifiedDiff(label + c.target, c.beforeText, after, {
+      before: s.before,
+      after: s.after,
+      line,
+    })
     ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
     // a value the diff masks as a credential must not be confirmable against the file's hash either
     const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)

@@ -51,6 +51,27 @@ export interface PlanDocChange {
   diff: string
 }
 
+/** A leftover in a plan document. */
+export interface PlanDocLeftover {
+  target: string
+  line: number
+  col: number
+  text: string
+  reason: string
+  onDisk?: { line: number; col: number }
+  accepted?: string
+}
+
+/** A note in a plan document. */
+export interface PlanDocNote {
+  target: string
+  line?: number
+  col?: number
+  code: string
+  message: string
+  severity: string
+}
+
 /** The plan document (`--json`, `--out`): the contract of docs/design.md §7. */
 export interface PlanDocument {
   version: 1
@@ -59,24 +80,122 @@ export interface PlanDocument {
   spec: string
   changes: PlanDocChange[]
   database: DatabaseChange[]
-  leftovers: Array<{
-    target: string
-    line: number
-    col: number
-    text: string
-    reason: string
-    onDisk?: { line: number; col: number }
-    accepted?: string
-  }>
-  notes: Array<{
-    target: string
-    line?: number
-    col?: number
-    code: string
-    message: string
-    severity: string
-  }>
+  leftovers: PlanDocLeftover[]
+  notes: PlanDocNote[]
   secrets: SecretRecord[]
+}
+
+/** One machine of a fleet plan: as the spec declares it, and the host key its plan was made with. */
+export interface PlanDocMachine {
+  name: string
+  ssh?: string
+  port?: number
+  /** The absolute path on the machine that the targets of its changes are relative to. */
+  root: string
+  /** `SHA256:…` of the host key the connection verified when planning (ssh machines only). */
+  hostKey?: string
+}
+
+/**
+ * The plan document of a spec with `machines:` (docs/design.md §7): no `root`; the machines,
+ * and the machine of every change, of every leftover and note of a machine's files. Notes of
+ * the spec itself (a key that matched nothing on any machine) and the database have none.
+ */
+export interface FleetPlanDocument {
+  version: 1
+  profile: string | null
+  machines: PlanDocMachine[]
+  spec: string
+  changes: Array<{ machine: string } & PlanDocChange>
+  database: DatabaseChange[]
+  leftovers: Array<{ machine?: string } & PlanDocLeftover>
+  notes: Array<{ machine?: string } & PlanDocNote>
+  secrets: SecretRecord[]
+}
+
+/** A plan document of either form. */
+export type AnyPlanDocument = PlanDocument | FleetPlanDocument
+
+/** Whether `doc` is the plan of a fleet (it has `machines`, no `root`). */
+export function isFleetPlan(doc: AnyPlanDocument): doc is FleetPlanDocument {
+  return 'machines' in doc
+}
+
+/**
+ * The fleet plan document of the plans of each machine (in the order given), with `notes`, the
+ * notes of the spec itself, instead of each machine's own notes on the spec. Every other entry of
+ * a machine's plan gets its `machine`. A machine's database changes (planned with one machine
+ * only) are the fleet's.
+ */
+export function toFleetPlanDocument(
+  plans: ReadonlyArray<{ machine: PlanDocMachine; plan: Plan }>,
+  notes: readonly PlanDocNote[],
+): FleetPlanDocument {
+  const docs = plans.map(({ machine, plan }) => ({
+    name: machine.name,
+    specPath: plan.specPath,
+    doc: toPlanDocument(plan),
+  }))
+  const first = docs[0]?.doc
+  const secrets = new Map<string, SecretRecord>()
+  for (const { doc } of docs)
+    for (const r of doc.secrets) if (!secrets.has(r.name)) secrets.set(r.name, r)
+  return {
+    version: 1,
+    profile: first?.profile ?? null,
+    machines: plans.map(({ machine }) => ({
+      name: machine.name,
+      ...(machine.ssh !== undefined ? { ssh: machine.ssh } : {}),
+      ...(machine.port !== undefined ? { port: machine.port } : {}),
+      root: machine.root,
+      ...(machine.hostKey !== undefined ? { hostKey: machine.hostKey } : {}),
+    })),
+    spec: first?.spec ?? '',
+    changes: docs.flatMap(({ name, doc }) => doc.changes.map((c) => ({ machine: name, ...c }))),
+    database: docs.flatMap(({ doc }) => doc.database),
+    leftovers: docs.flatMap(({ name, doc }) =>
+      doc.leftovers.map((l) =>
+        doc.database.some((d) => d.target === l.target) ? l : { machine: name, ...l },
+      ),
+    ),
+    notes: [
+      ...notes,
+      ...docs.flatMap(({ name, specPath, doc }) =>
+        doc.notes.filter((n) => n.target !== specPath).map((n) => ({ machine: name, ...n })),
+      ),
+    ],
+    secrets: [...secrets.values()],
+  }
+}
+
+/**
+ * The single-root plan document of one machine of a fleet plan: its root, its changes, leftovers
+ * and notes, the secrets its edits write; no database (the fleet's, not a machine's). `apply`
+ * replays it on that machine as it replays any plan.
+ */
+export function machinePlan(doc: FleetPlanDocument, name: string): PlanDocument {
+  const machine = doc.machines.find((m) => m.name === name)
+  if (!machine)
+    throw new CutoverError(
+      'MACHINE',
+      `the plan has no machine "${name}"; its machines: ${doc.machines.map((m) => m.name).join(', ')}`,
+    )
+  const strip = <T extends { machine?: string }>({ machine: _m, ...rest }: T) => rest
+  const changes = doc.changes.filter((c) => c.machine === name).map(strip)
+  const used = new Set(
+    changes.flatMap((c) => c.edits.flatMap((e) => (e.secret ? [e.secret.name] : []))),
+  )
+  return {
+    version: 1,
+    profile: doc.profile,
+    root: machine.root,
+    spec: doc.spec,
+    changes,
+    database: [],
+    leftovers: doc.leftovers.filter((l) => l.machine === name).map(strip),
+    notes: doc.notes.filter((n) => n.machine === name).map(strip),
+    secrets: doc.secrets.filter((r) => used.has(r.name)),
+  }
 }
 
 /** Builds the plan document of a plan. Secret values are never part of it. */
@@ -149,16 +268,65 @@ export function checkPlanDocument(
   path: string,
   encoder?: (name: string) => Encoder | undefined,
 ): PlanDocument {
+  const doc = checkAnyPlanDocument(value, path, encoder)
+  if (isFleetPlan(doc))
+    throw new CutoverError(
+      'PLAN_INVALID',
+      `${path}: the plan of a fleet (machines ${doc.machines.map((m) => m.name).join(', ')}), not of one root: apply it with the spec of the fleet`,
+    )
+  return doc
+}
+
+/** A machine name as the spec allows it (no leading `-` or `.`, no whitespace, `:` or `/`). */
+const MACHINE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+
+/**
+ * {@link checkPlanDocument} for a plan of either form: a fleet plan's machines are checked too
+ * (names, absolute roots without `..`, ssh destinations that are no option, ports), and each of
+ * its changes names one of them.
+ */
+export function checkAnyPlanDocument(
+  value: unknown,
+  path: string,
+  encoder?: (name: string) => Encoder | undefined,
+): AnyPlanDocument {
   const bad = (what: string): never => {
     throw new CutoverError('PLAN_INVALID', `${path}: not a cutover plan: ${what}`)
   }
   if (typeof value !== 'object' || value === null) bad('expected a JSON object')
-  const doc = value as Partial<PlanDocument>
+  const doc = value as Partial<PlanDocument> & Partial<Omit<FleetPlanDocument, 'changes'>>
   if (doc.version !== 1) bad(`expected "version": 1, got ${JSON.stringify(doc.version)}`)
-  if (typeof doc.root !== 'string') bad('expected "root" to be a string')
+  const names = new Set<string>()
+  if (doc.machines !== undefined) {
+    if (doc.root !== undefined) bad('a plan has either "root" or "machines", not both')
+    if (!Array.isArray(doc.machines) || doc.machines.length === 0)
+      bad('expected "machines" to be a list of machines')
+    for (const m of doc.machines!) {
+      if (typeof m?.name !== 'string' || !MACHINE_NAME.test(m.name))
+        bad(`a machine needs a name (letters, digits, _ . -), got ${JSON.stringify(m?.name)}`)
+      if (names.has(m.name)) bad(`machine "${m.name}" is listed twice`)
+      names.add(m.name)
+      if (typeof m.root !== 'string' || !m.root.startsWith('/') || m.root.split('/').includes('..'))
+        bad(
+          `machine ${m.name}: "root" must be an absolute path without "..", got ${JSON.stringify(m.root)}`,
+        )
+      if (m.ssh !== undefined && (typeof m.ssh !== 'string' || !/^[^\s-][^\s]*$/.test(m.ssh)))
+        bad(
+          `machine ${m.name}: "ssh" must be a destination (not starting with -), got ${JSON.stringify(m.ssh)}`,
+        )
+      if (m.port !== undefined && (!Number.isInteger(m.port) || m.port < 1 || m.port > 65535))
+        bad(`machine ${m.name}: "port" must be a TCP port, got ${JSON.stringify(m.port)}`)
+      if (m.hostKey !== undefined && typeof m.hostKey !== 'string')
+        bad(`machine ${m.name}: "hostKey" must be a string`)
+    }
+  } else if (typeof doc.root !== 'string') bad('expected "root" to be a string')
   if (typeof doc.spec !== 'string') bad('expected "spec" to be a string')
   if (!Array.isArray(doc.changes)) bad('expected "changes" to be a list')
-  for (const [i, c] of doc.changes!.entries()) {
+  for (const [i, c] of (doc.changes as Array<PlanDocChange & { machine?: unknown }>).entries()) {
+    if (names.size && (typeof c?.machine !== 'string' || !names.has(c.machine)))
+      bad(`change ${i + 1} needs "machine", one of ${[...names].join(', ')}`)
+    if (!names.size && c?.machine !== undefined)
+      bad(`change ${i + 1} has a "machine" but the plan has no machines`)
     if (
       typeof c?.target !== 'string' ||
       typeof c.before !== 'string' ||
@@ -241,5 +409,10 @@ export function checkPlanDocument(
       bad('a database change needs target, kind, before and after')
     }
   }
-  return doc as PlanDocument
+  for (const l of [...((doc.leftovers as unknown[]) ?? []), ...((doc.notes as unknown[]) ?? [])]) {
+    const m = (l as { machine?: unknown } | null)?.machine
+    if (m !== undefined && (typeof m !== 'string' || !names.has(m)))
+      bad(`a leftover or note names machine ${JSON.stringify(m)}, which the plan does not have`)
+  }
+  return doc as AnyPlanDocument
 }
