@@ -162,7 +162,7 @@ export {
   type TxMeta,
   type TxSummary,
 } from './transaction/journal.js'
-export type { FaultHook } from './transaction/fault.js'
+export { faultsFromEnv, type FaultHook } from './transaction/fault.js'
 export { rollbackLast, type RollbackOptions, type RollbackResult } from './apply/rollback.js'
 // building blocks of the step kinds that rewrite inside literals (those of @cutover/formats)
 export {

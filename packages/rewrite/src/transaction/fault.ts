@@ -3,7 +3,8 @@ import { CutoverError } from '../errors.js'
 /**
  * Fault injection for tests of the transaction, off unless `CUTOVER_FAULT_INJECT` is set
  * explicitly. Its value is a comma-separated list of `POINT` or `POINT=ACTION`, where ACTION is
- * `kill` (SIGKILL this process: a crash; the default) or one of `EIO`, `ENOSPC`, `EACCES`,
+ * `kill` (SIGKILL this process: a crash; the default), `stop` (SIGSTOP this process: it
+ * waits there until a SIGCONT, so that a test can act at that point, e.g. cut a connection) or one of `EIO`, `ENOSPC`, `EACCES`,
  * `EROFS` (throw that error there). Points: `staged:N` (after the N-th temp file is written and
  * fsynced), `validated`, `backed-up:N`, `prepared` (journal says prepared), `renamed:K` (after
  * the K-th rename), `before-commit`, `participants-committed` (a database committed, the journal
@@ -31,6 +32,11 @@ export function faultsFromEnv(
     const action = actions.get(point)
     if (action === undefined) return
     if (action === 'kill') process.kill(process.pid, 'SIGKILL')
+    if (action === 'stop') {
+      // delivered at once: the process sleeps here until the test continues it
+      process.kill(process.pid, 'SIGSTOP')
+      return
+    }
     throw injectedError(point, action)
   }
 }
