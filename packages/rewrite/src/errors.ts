@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'PLAN_ROOT'
   | 'PROFILE'
   | 'RECOVER_DATABASE'
+  | 'RECOVER_FLEET'
   | 'RECOVER_MOVED'
   | 'ROLLBACK_DATABASE'
   | 'ROLLBACK_STALE'

@@ -14,6 +14,7 @@ export {
 } from './edit/edit.js'
 export {
   applyPlanDocument,
+  planTargets,
   recoverState,
   type ApplyOptions,
   type RecoverStateOptions,
@@ -22,6 +23,7 @@ export {
 export { formatDiagnostic, type Diagnostic, type Range } from './diff/diagnostic.js'
 export { maskedDiff, quotePath, showControls, unifiedDiff, type DiffMask } from './diff/diff.js'
 export { defaultStateDir } from './fs/confine.js'
+export { maskToolMessage, type ToolMessageMask } from './diff/sensitive.js'
 export { writeDurable } from './fs/durable.js'
 export { encodeValue, encoderOf, type Encoder, type Encoders } from './edit/encode.js'
 export { createEngine, type Engine, type PlanOptions } from './plan/engine.js'
@@ -118,9 +120,13 @@ export {
 export { textStep, type TextOptions } from './step/text.js'
 export {
   commitFiles,
+  prepareFiles,
   readTransaction,
   recover,
   type CommitOptions,
+  type FleetMark,
+  type PrepareOptions,
+  type PreparedTx,
   type NewFileMeta,
   type ParticipantRecord,
   type ParticipantState,

@@ -31,6 +31,7 @@ import type { Validator } from '../step/step.js'
 import {
   commitFiles,
   recover,
+  type RecoverOptions,
   type RecoverReport,
   type TxOptions,
   type TxParticipant,
@@ -90,8 +91,7 @@ export async function applyPlanDocument(
         participantState: databaseState(options),
       })
       const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
-      const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
-      const { targets, mask } = await buildTargets(doc, secrets, options)
+      const { targets, mask, secrets } = await planTargets(doc, options)
       const participants = [
         ...(options.participants ?? []),
         ...databaseParticipants(doc.database ?? [], secrets, options),
@@ -119,6 +119,23 @@ export async function applyPlanDocument(
     },
     options.stateFileSystem,
   )
+}
+
+/**
+ * The transaction's targets for a plan, replayed on its root as it is now (what
+ * {@link applyPlanDocument} commits): the secrets it records resolved from `options.env`, each
+ * change replayed on its file, the whole refused (nothing written) when it leads out of its root
+ * or is stale. `mask`: what a validator's message must not show ({@link maskToolMessage});
+ * `secrets`: the values resolved, by name (for a database's statements). A coordinator replays
+ * one machine's plan with it and commits the targets on that machine's file system.
+ */
+export async function planTargets(
+  doc: PlanDocument,
+  options: ApplyOptions,
+): Promise<{ targets: TxTarget[]; mask: ToolMessageMask; secrets: Map<string, string> }> {
+  const secrets = resolveRecordedSecrets(doc.secrets, options.env ?? process.env)
+  const { targets, mask } = await buildTargets(doc, secrets, options)
+  return { targets, mask, secrets }
 }
 
 /**
@@ -379,8 +396,14 @@ function unknownValidator(name: string, target: string): never {
   )
 }
 
-/** Runs {@link recover} under the state directory's lock. */
-export async function recoverState(options: RecoverStateOptions): Promise<RecoverReport> {
+/**
+ * Runs {@link recover} under the state directory's lock; `fileSystem`: the targets' file system
+ * (local by default); `decide`: the controller's decision for a prepared part of a fleet
+ * transaction (see {@link RecoverOptions.decide}).
+ */
+export async function recoverState(
+  options: RecoverStateOptions & Pick<RecoverOptions, 'fileSystem' | 'decide'>,
+): Promise<RecoverReport> {
   return withLock(
     options.stateDir,
     'cutover recover',

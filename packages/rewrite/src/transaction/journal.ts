@@ -50,6 +50,16 @@ export interface TxMeta {
   once?: true
 }
 
+/**
+ * Marks a transaction as one machine's part of a fleet transaction, whose outcome its controller
+ * decides: `txid` is the fleet transaction's, `controller` names the controller's journal of it
+ * (`HOST:PATH`). Recovery never decides a prepared one by itself (docs/design.md §10).
+ */
+export interface FleetMark {
+  txid: string
+  controller: string
+}
+
 /** The journal of one transaction: `<state>/tx/<txid>/journal.json`. */
 export interface Journal {
   txid: string
@@ -61,6 +71,8 @@ export interface Journal {
   restores?: string
   /** What the participants (a database) change in the same transaction, for recovery to ask whether they committed. */
   database?: ParticipantRecord
+  /** One machine's part of a fleet transaction: its controller decides a prepared one. */
+  fleet?: FleetMark
   targets: JournalTarget[]
 }
 

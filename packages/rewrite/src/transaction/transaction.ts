@@ -20,6 +20,7 @@ import {
   newTxid,
   readJournals,
   writeJournal,
+  type FleetMark,
   type Journal,
   type JournalTarget,
   type OnceRecord,
@@ -32,6 +33,7 @@ import type { StateFileSystem } from './state-file-system.js'
 export type { TxEvent, TxObserver } from './observer.js'
 export type { NewFileMeta, PinnedDir, TxFileSystem, TxStat, TxXattrs } from './file-system.js'
 export type { StateFileSystem, StateStat } from './state-file-system.js'
+export type { FleetMark } from './journal.js'
 export type {
   ParticipantRecord,
   ParticipantState,
@@ -108,6 +110,12 @@ export interface TxFileSystemOption {
 export interface RecoverOptions extends TxOptions, TxFileSystemOption {
   /** Asks the participants (a database) of an interrupted transaction whether they committed. */
   participantState?: ParticipantState
+  /**
+   * Asks the controller of a fleet transaction what it decided for a prepared part of it:
+   * `commit` rolls it forward, `abort` restores it; undefined (or no `decide`, as on the machine
+   * by itself) leaves it prepared and refuses with `RECOVER_FLEET`, naming the controller.
+   */
+  decide?: (fleet: FleetMark) => Promise<'commit' | 'abort' | undefined>
 }
 
 /** Whether the participants (a database) of an interrupted transaction committed. */
@@ -204,10 +212,13 @@ async function writeBeside(
 /**
  * Returns every target of an interrupted transaction to all-before (or, when every target is
  * already all-after, records it as committed; `rollBack` names a transaction to return to
- * all-before even then), and removes its temp files. Restoring a file is
- * itself a temp-and-rename, so a crash during recovery is recovered by running it again.
- * Nothing is read, written or removed through a directory that is not the one journaled: a
- * transaction with such a target stays unfinished, and recover throws naming it.
+ * all-before even then, and the only one to look at), and removes its temp files. Restoring a
+ * file is itself a temp-and-rename, so a crash during recovery is recovered by running it again.
+ * A prepared part of a fleet transaction (`fleet` in its journal) is decided by its controller
+ * (`decide`): rolled forward (each staged temp still there renamed over its target) or restored;
+ * undecided, it stays prepared and recover throws `RECOVER_FLEET` naming the controller, after
+ * recovering the others. Nothing is read, written or removed through a directory that is not the
+ * one journaled: a transaction with such a target stays unfinished, and recover throws naming it.
  */
 export async function recover(
   options: RecoverOptions & { rollBack?: string },
@@ -225,39 +236,56 @@ async function recoverWith(
   const state = options.stateFileSystem ?? localStateFileSystem
   const report: RecoverReport = { transactions: [] }
   const blocked: string[] = []
+  const fleetLeft: string[] = []
   for (const j of await readJournals(options.stateDir, state)) {
     if (j.state !== 'staging' && j.state !== 'prepared') continue
+    if (options.rollBack !== undefined && j.txid !== options.rollBack) continue
     const was = j.state
     const moved: (string | undefined)[] = []
     for (const t of j.targets) moved.push(await fs.pinChanged(dirname(t.path), t.dirPin))
-    for (const [i, t] of j.targets.entries())
-      if (!moved[i]) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
-    if (j.state === 'staging') {
-      j.state = 'aborted'
+    const movedLines = (ts: readonly JournalTarget[]) =>
+      ts.map((t) => `transaction ${j.txid}: ${t.target}: ${moved[j.targets.indexOf(t)]}`)
+    // a prepared part of a fleet transaction: its controller alone knows whether it committed
+    let decision: 'commit' | 'abort' | undefined
+    if (j.fleet && j.state === 'prepared' && j.txid !== options.rollBack) {
+      decision = await options.decide?.(j.fleet)
+      if (decision === undefined) {
+        fleetLeft.push(
+          `transaction ${j.txid} is this machine's part of fleet transaction ${j.fleet.txid}, prepared and not decided here: its controller decides it (${j.fleet.controller}); run cutover recover there, with the fleet's spec`,
+        )
+        continue
+      }
+    }
+    if (decision === 'commit') {
+      const { left, stuck } = await rollForward(fs, j, moved, fault)
+      blocked.push(...movedLines(left))
+      fleetLeft.push(...stuck.map((s) => `transaction ${j.txid}: ${s}`))
+      if (left.length === 0 && stuck.length === 0) j.state = 'committed'
     } else {
-      const untouched = (i: number) =>
-        j.txid === options.rollBack && renamed !== undefined && i >= renamed
-      const hashes: (string | undefined)[] = []
       for (const [i, t] of j.targets.entries())
-        hashes.push(untouched(i) ? t.before : moved[i] ? undefined : await hashOf(fs, t))
-      // a database commits after every rename: its state decides; without one, all-after rolls forward
-      const db = j.txid === options.rollBack ? 'before' : await participantsState(j, options)
-      if (
-        db === 'after' ||
-        (db === 'none' &&
-          j.txid !== options.rollBack &&
-          hashes.every((h, i) => h === j.targets[i]!.after))
-      ) {
-        j.state = 'committed'
+        if (!moved[i]) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
+      if (j.state === 'staging') {
+        j.state = 'aborted'
       } else {
-        const left = await restoreTargets(fs, state, j, hashes, fault)
-        if (left.length)
-          blocked.push(
-            ...left.map(
-              (t) => `transaction ${j.txid}: ${t.target}: ${moved[j.targets.indexOf(t)]}`,
-            ),
-          )
-        else j.state = 'rolled-back'
+        const untouched = (i: number) =>
+          j.txid === options.rollBack && renamed !== undefined && i >= renamed
+        const hashes: (string | undefined)[] = []
+        for (const [i, t] of j.targets.entries())
+          hashes.push(untouched(i) ? t.before : moved[i] ? undefined : await hashOf(fs, t))
+        // a database commits after every rename: its state decides; without one, all-after rolls
+        // forward; a transaction rolled back, or a fleet's its controller aborted, goes back
+        const back = j.txid === options.rollBack || decision === 'abort'
+        const db = back ? 'before' : await participantsState(j, options)
+        if (
+          db === 'after' ||
+          (db === 'none' && !back && hashes.every((h, i) => h === j.targets[i]!.after))
+        ) {
+          j.state = 'committed'
+        } else {
+          const left = await restoreTargets(fs, state, j, hashes, fault)
+          if (left.length) blocked.push(...movedLines(left))
+          else j.state = 'rolled-back'
+        }
       }
     }
     if (j.state === was) continue
@@ -275,7 +303,57 @@ async function recoverWith(
       `not recovered: the directory of a target was replaced since it was checked, and recovery writes nowhere else:\n${blocked.map((b) => `  ${b}`).join('\n')}\nput the directory back and run cutover recover again`,
     )
   }
+  if (fleetLeft.length) {
+    throw new CutoverError(
+      'RECOVER_FLEET',
+      `not recovered:\n${fleetLeft.map((b) => `  ${b}`).join('\n')}${report.transactions.length ? `\n(recovered: ${report.transactions.map((t) => `${t.txid} ${t.now}`).join(', ')})` : ''}`,
+    )
+  }
   return report
+}
+
+/**
+ * Finishes a prepared transaction its fleet's controller decided to commit: each target not
+ * holding its new content yet gets it by renaming its staged temp (checked to hold that content)
+ * over it in its pinned directory, or is removed when the transaction removes it; then every
+ * directory is fsynced and the temps left go. `left`: the targets whose directory was replaced
+ * (nothing done there); `stuck`: targets that hold neither their new content nor a staged copy of
+ * it (nothing removed then, so that a later run still finds what is there).
+ */
+async function rollForward(
+  fs: TxFileSystem,
+  j: Journal,
+  moved: readonly (string | undefined)[],
+  fault: FaultHook,
+): Promise<{ left: JournalTarget[]; stuck: string[] }> {
+  const left = j.targets.filter((_, i) => moved[i])
+  const reachable = j.targets.filter((_, i) => !moved[i])
+  const stuck: string[] = []
+  let k = 0
+  for (const t of reachable) {
+    const now = await hashOf(fs, t)
+    if (now === t.after) continue
+    if (t.after === 'absent') {
+      await unlinkBeside(fs, t.path, t)
+    } else {
+      const staged = await fs.readPinned(pinnedOf(t), basename(t.temp))
+      const has = staged === 'symlink' ? staged : hashOrAbsent(staged)
+      if (has !== t.after) {
+        stuck.push(
+          `${t.target} holds ${now}, not its new content ${t.after}, and its staged copy ${staged === undefined ? 'is gone' : `holds ${has}`}: it cannot be rolled forward`,
+        )
+        continue
+      }
+      await fs.renamePinned(pinnedOf(t), basename(t.temp), basename(t.path))
+    }
+    fault(`recover:${++k}`)
+  }
+  await eachLimit([...new Set(reachable.map((t) => dirname(t.path)))], IO_PARALLEL, (d) =>
+    fs.fsyncDir(d),
+  )
+  if (left.length === 0 && stuck.length === 0)
+    for (const t of reachable) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
+  return { left, stuck }
 }
 
 /**
@@ -345,16 +423,86 @@ export async function commitFiles(
   targets: readonly TxTarget[],
   options: CommitOptions,
 ): Promise<TxResult> {
+  return (await prepareFiles(targets, options)).commit()
+}
+
+/**
+ * A transaction prepared by {@link prepareFiles}: every new content staged and validated beside
+ * its target, every original backed up, the journal `prepared`. Nothing is written to a target
+ * until `commit`. Exactly one of `commit` and `abort` is called, once.
+ */
+export interface PreparedTx {
+  txid: string
+  warnings: string[]
+  /**
+   * Renames every staged file over its target, fsyncs their directories, and journals
+   * `committed` (the participants commit between). On an error it undoes the transaction as
+   * {@link commitFiles} does, except in a fleet transaction: its controller has decided to
+   * commit, so the journal stays `prepared` and the error is thrown; `recover` with the
+   * controller's decision rolls it forward.
+   */
+  commit(): Promise<TxResult>
+  /** Undoes the transaction: the temp files and backups go (the participants roll back), the journal says so. */
+  abort(err?: unknown): Promise<void>
+}
+
+/** Options of {@link prepareFiles}. */
+export interface PrepareOptions extends CommitOptions {
+  /**
+   * This transaction is one machine's part of a fleet transaction: journaled with it, so that
+   * recovery leaves its outcome to the controller. Its participants (a database) are the
+   * controller's to run: `participants` and `journalDatabase` are refused with it.
+   */
+  fleet?: FleetMark
+}
+
+/**
+ * The first phase of {@link commitFiles} (steps 1–5): begins the transaction, stages, validates
+ * and backs up, and journals it `prepared` (with `fleet` when given), fsynced; the participants
+ * prepare. On an error everything it did is undone and the error thrown. The second phase is the
+ * returned {@link PreparedTx.commit} (6–7), or {@link PreparedTx.abort}. The caller holds the
+ * lock and has run {@link recover}.
+ */
+export async function prepareFiles(
+  targets: readonly TxTarget[],
+  options: PrepareOptions,
+): Promise<PreparedTx> {
+  if (options.fleet && (options.participants?.length || options.journalDatabase))
+    throw new Error(
+      "prepareFiles: a fleet transaction's participants (a database) are its controller's, not a machine's",
+    )
   const tx = await begin(targets, options)
   try {
     await stageAndBackUp(tx)
     await prepare(tx)
-    await install(tx)
-    await commit(tx)
-    return { txid: tx.txid, written: tx.entries.map((e) => e.target), warnings: tx.warnings }
   } catch (err) {
     await abort(tx, err)
     throw err
+  }
+  let finished = false
+  const once = () => {
+    if (finished) throw new Error(`transaction ${tx.txid} was already committed or aborted`)
+    finished = true
+  }
+  return {
+    txid: tx.txid,
+    warnings: tx.warnings,
+    commit: async () => {
+      once()
+      try {
+        await install(tx)
+        await commit(tx)
+      } catch (err) {
+        // after a fleet's decision to commit, only rolling forward keeps the machines as one
+        if (!options.fleet) await abort(tx, err)
+        throw err
+      }
+      return { txid: tx.txid, written: tx.entries.map((e) => e.target), warnings: tx.warnings }
+    },
+    abort: async (err?: unknown) => {
+      once()
+      await abort(tx, err)
+    },
   }
 }
 
@@ -376,7 +524,7 @@ interface Tx {
   /** The targets as the journal records them, in the order of `targets`. */
   entries: JournalTarget[]
   journal: Journal
-  options: CommitOptions
+  options: PrepareOptions
   fs: TxFileSystem
   /** The state directory's file system. */
   state: StateFileSystem
@@ -398,7 +546,7 @@ interface Tx {
  * directory other users can change), pins its directory, reads its metadata, and journals it
  * `staging` (with the temp paths), fsynced.
  */
-async function begin(targets: readonly TxTarget[], options: CommitOptions): Promise<Tx> {
+async function begin(targets: readonly TxTarget[], options: PrepareOptions): Promise<Tx> {
   const fault = options.fault ?? faultsFromEnv()
   const observe = options.observer ?? (() => undefined)
   const fs = options.fileSystem ?? localFileSystem
@@ -464,6 +612,7 @@ async function begin(targets: readonly TxTarget[], options: CommitOptions): Prom
     created: new Date().toISOString(),
     kind: options.kind ?? 'apply',
     ...(options.meta ? { meta: options.meta } : {}),
+    ...(options.fleet ? { fleet: options.fleet } : {}),
     ...(options.restores ? { restores: options.restores } : {}),
     ...(options.journalDatabase ? { database: options.journalDatabase } : {}),
     targets: entries,
@@ -620,9 +769,8 @@ async function abort(tx: Tx, err: unknown): Promise<void> {
       },
       tx.renamed,
     ).catch((r: Error) => {
-      throw new CutoverError('RECOVER_MOVED', `${(err as Error).message}\n${r.message}`, {
-        cause: err,
-      })
+      const why = err instanceof Error ? `${err.message}\n` : ''
+      throw new CutoverError('RECOVER_MOVED', `${why}${r.message}`, { cause: err ?? r })
     })
     return
   }
