@@ -1,0 +1,414 @@
+import { randomBytes } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  CutoverError,
+  appliedOnce,
+  commitFiles,
+  listTransactions,
+  localStateFileSystem,
+  prepareFiles,
+  pruneTransactions,
+  readJournals,
+  readTransaction,
+  recover,
+  sha256,
+  withLock,
+  type FaultHook,
+  type FleetMark,
+  type StateFileSystem,
+  type TxTarget,
+} from '../src/index.js'
+import { strayTemps } from '../src/fs/local.js'
+import { writeJournal } from '../src/transaction/journal.js'
+import { injectedError } from '../src/transaction/fault.js'
+
+/*
+ * The transaction in two phases, as a coordinator of many machines runs it on each: prepare
+ * (staged, validated, backed up, journaled `prepared` with the fleet's mark), then commit or
+ * abort; and what recovery does with a prepared part of a fleet transaction that nobody finished:
+ * the controller's decision rolls it forward or back, and without one it is refused.
+ */
+
+const cleanups: Array<() => void> = []
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!()
+})
+
+function tree(n = 3) {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-2pc-')))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(join(dir, 'etc'))
+  const files = Array.from({ length: n }, (_, i) => join(dir, 'etc', `f${i}.conf`))
+  files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
+  const targets: TxTarget[] = files.map((f, i) => ({
+    target: `etc/f${i}.conf`,
+    path: f,
+    before: sha256(`old ${i}\n`),
+    content: Buffer.from(`new ${i}\n`),
+  }))
+  const state = () => files.map((f) => readFileSync(f, 'utf8').slice(0, 3))
+  const temps = () => strayTemps(join(dir, 'etc'))
+  return { dir, files, targets, state, temps, stateDir: join(dir, 'state') }
+}
+
+const mark: FleetMark = { txid: '20261204-153000000-0badcafe', controller: 'ctl:/srv/ctl/fleet/x' }
+
+const throwAt =
+  (point: string): FaultHook =>
+  (p) => {
+    if (p === point) throw injectedError(p, 'EIO')
+  }
+
+describe('prepareFiles', () => {
+  it('prepares without touching a target; abort leaves every target before and no temp file', async () => {
+    const t = tree()
+    const tx = await prepareFiles(t.targets, { stateDir: t.stateDir })
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toHaveLength(3)
+    expect((await readTransaction(t.stateDir, tx.txid)).state).toBe('prepared')
+    await tx.abort()
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toEqual([])
+    expect((await readTransaction(t.stateDir, tx.txid)).state).toBe('rolled-back')
+    await expect(tx.commit()).rejects.toThrow(/already committed or aborted/)
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+  })
+
+  it('commits what it prepared, as commitFiles does', async () => {
+    const t = tree()
+    const tx = await prepareFiles(t.targets, { stateDir: t.stateDir, fleet: mark })
+    const j = await readTransaction(t.stateDir, tx.txid)
+    expect(j).toMatchObject({ state: 'prepared', fleet: mark })
+    const result = await tx.commit()
+    expect(result).toMatchObject({ txid: tx.txid, written: t.targets.map((x) => x.target) })
+    expect(t.state()).toEqual(['new', 'new', 'new'])
+    expect(await t.temps()).toEqual([])
+    expect(await readTransaction(t.stateDir, tx.txid)).toMatchObject({
+      state: 'committed',
+      fleet: mark,
+    })
+  })
+
+  it('a failure while preparing undoes it before it returns', async () => {
+    const t = tree()
+    await expect(
+      prepareFiles(t.targets, { stateDir: t.stateDir, fleet: mark, fault: throwAt('prepared') }),
+    ).rejects.toMatchObject({ code: 'EIO' })
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toEqual([])
+    expect((await readJournals(t.stateDir)).map((j) => j.state)).toEqual(['rolled-back'])
+  })
+
+  it("refuses participants with a fleet mark: a fleet's database is its controller's", async () => {
+    const t = tree()
+    const participant = {
+      name: 'db',
+      prepare: async () => undefined,
+      commit: async () => undefined,
+      rollback: async () => undefined,
+    }
+    await expect(
+      prepareFiles(t.targets, { stateDir: t.stateDir, fleet: mark, participants: [participant] }),
+    ).rejects.toThrow(/controller/)
+    expect(existsSync(t.stateDir)).toBe(false)
+  })
+})
+
+describe('recover of a prepared part of a fleet transaction', () => {
+  /** A fleet part prepared and left so (its controller gone before deciding). */
+  async function prepared(n = 3) {
+    const t = tree(n)
+    const tx = await prepareFiles(t.targets, { stateDir: t.stateDir, fleet: mark })
+    expect(await t.temps()).toHaveLength(n)
+    return { ...t, txid: tx.txid }
+  }
+
+  it("the controller's commit rolls it forward: every target after, no temp file", async () => {
+    const t = await prepared()
+    const asked: FleetMark[] = []
+    const report = await recover({
+      stateDir: t.stateDir,
+      decide: async (m) => (asked.push(m), 'commit'),
+    })
+    expect(asked).toEqual([mark])
+    expect(report.transactions).toEqual([
+      { txid: t.txid, was: 'prepared', now: 'committed', targets: t.targets.map((x) => x.target) },
+    ])
+    expect(t.state()).toEqual(['new', 'new', 'new'])
+    expect(await t.temps()).toEqual([])
+    expect((await readTransaction(t.stateDir, t.txid)).state).toBe('committed')
+  })
+
+  it("the controller's abort restores it: every target before, no temp file", async () => {
+    const t = await prepared()
+    const report = await recover({ stateDir: t.stateDir, decide: async () => 'abort' })
+    expect(report.transactions.map((x) => x.now)).toEqual(['rolled-back'])
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toEqual([])
+  })
+
+  it('without a decision it is refused, naming the controller; the files stay as they are and the others are recovered', async () => {
+    const t = await prepared()
+    // an interrupted transaction of this machine alone, in the same state directory
+    const other = join(t.dir, 'etc', 'own.conf')
+    writeFileSync(other, 'own old\n')
+    const own = await prepareFiles(
+      [
+        {
+          target: 'etc/own.conf',
+          path: other,
+          before: sha256('own old\n'),
+          content: Buffer.from('own new\n'),
+        },
+      ],
+      { stateDir: t.stateDir },
+    )
+    for (const decide of [undefined, async () => undefined]) {
+      const err = await recover({ stateDir: t.stateDir, ...(decide ? { decide } : {}) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(CutoverError)
+      expect(err).toMatchObject({ code: 'RECOVER_FLEET' })
+      const message = (err as Error).message
+      expect(message).toContain(mark.txid)
+      expect(message).toContain(mark.controller)
+      expect(message).toContain(t.txid)
+      expect(t.state()).toEqual(['old', 'old', 'old'])
+      expect((await t.temps()).filter((n) => n.startsWith('.f'))).toHaveLength(3)
+      expect((await readTransaction(t.stateDir, t.txid)).state).toBe('prepared')
+    }
+    expect(readFileSync(other, 'utf8')).toBe('own old\n')
+    expect((await readTransaction(t.stateDir, own.txid)).state).toBe('rolled-back')
+    // the controller decides later: the same journal rolls forward then
+    await recover({ stateDir: t.stateDir, decide: async () => 'commit' })
+    expect(t.state()).toEqual(['new', 'new', 'new'])
+    expect(await t.temps()).toEqual([])
+  })
+
+  it('a staging part is aborted here: its controller cannot have committed it', async () => {
+    const t = await prepared()
+    const j = await readTransaction(t.stateDir, t.txid)
+    await writeJournal(t.stateDir, { ...j, state: 'staging' })
+    const report = await recover({
+      stateDir: t.stateDir,
+      decide: () => {
+        throw new Error('a staging part is never asked about')
+      },
+    })
+    expect(report.transactions.map((x) => [x.was, x.now])).toEqual([['staging', 'aborted']])
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toEqual([])
+  })
+
+  it('rolls forward after some renames were done; a failed commit after the decision is not undone', async () => {
+    const t = tree(4)
+    const tx = await prepareFiles(t.targets, {
+      stateDir: t.stateDir,
+      fleet: mark,
+      fault: throwAt('renamed:2'),
+    })
+    await expect(tx.commit()).rejects.toMatchObject({ code: 'EIO' })
+    // the controller decided commit: the two renamed targets stay renamed, the journal prepared
+    expect(t.state()).toEqual(['new', 'new', 'old', 'old'])
+    expect((await readTransaction(t.stateDir, tx.txid)).state).toBe('prepared')
+    expect(await t.temps()).toHaveLength(2)
+    await recover({ stateDir: t.stateDir, decide: async () => 'commit' })
+    expect(t.state()).toEqual(['new', 'new', 'new', 'new'])
+    expect(await t.temps()).toEqual([])
+    expect((await readTransaction(t.stateDir, tx.txid)).state).toBe('committed')
+  })
+
+  it('a target holding neither its new content nor a staged copy of it is named, and nothing is removed', async () => {
+    const t = await prepared()
+    const staged = (await readTransaction(t.stateDir, t.txid)).targets[1]!.temp
+    unlinkSync(staged)
+    const err = await recover({ stateDir: t.stateDir, decide: async () => 'commit' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toMatchObject({ code: 'RECOVER_FLEET' })
+    expect((err as Error).message).toMatch(/etc\/f1\.conf holds sha256:\S+, not its new content/)
+    expect((err as Error).message).toContain('staged copy is gone')
+    expect((await readTransaction(t.stateDir, t.txid)).state).toBe('prepared')
+    // the others are rolled forward; their directory keeps what a later run needs
+    expect(t.state()).toEqual(['new', 'old', 'new'])
+    // put its new content back by hand: the next run finishes
+    writeFileSync(t.files[1]!, 'new 1\n')
+    await recover({ stateDir: t.stateDir, decide: async () => 'commit' })
+    expect((await readTransaction(t.stateDir, t.txid)).state).toBe('committed')
+    expect(await t.temps()).toEqual([])
+  })
+
+  it('journals without a fleet mark are recovered as before, decide or not', async () => {
+    const t = tree()
+    await prepareFiles(t.targets, { stateDir: t.stateDir })
+    const report = await recover({
+      stateDir: t.stateDir,
+      decide: () => {
+        throw new Error('asked about a transaction of this machine alone')
+      },
+    })
+    expect(report.transactions.map((x) => x.now)).toEqual(['rolled-back'])
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+  })
+})
+
+describe('the state directory through its file system', () => {
+  /**
+   * The local state file system seen under a prefix that does not exist here (as another
+   * machine's paths would not), mapped to a real directory, recording every call.
+   */
+  function elsewhere(virtual: string, real: string) {
+    const calls: Array<{ op: string; path: string }> = []
+    const inside = (p: string, base: string) => p === base || p.startsWith(base + '/')
+    const there = (p: string) => {
+      if (!inside(p, virtual)) throw new Error(`a state directory call outside it: ${p}`)
+      return real + p.slice(virtual.length)
+    }
+    const back = (p: string) => (inside(p, real) ? virtual + p.slice(real.length) : p)
+    const local = localStateFileSystem
+    const on =
+      <A extends unknown[], R>(op: string, f: (path: string, ...rest: A) => Promise<R>) =>
+      (path: string, ...rest: A) => {
+        calls.push({ op, path })
+        return f(there(path), ...rest)
+      }
+    const fs: StateFileSystem = {
+      identity: () => local.identity(),
+      mkdir: on('mkdir', local.mkdir),
+      lstat: on('lstat', local.lstat),
+      realpath: on('realpath', async (p) => back(await local.realpath(p))),
+      userWritableDir: on('userWritableDir', local.userWritableDir),
+      readFile: on('readFile', local.readFile),
+      readdir: on('readdir', local.readdir),
+      createExclusive: on('createExclusive', local.createExclusive),
+      writeDurable: on('writeDurable', local.writeDurable),
+      unlink: on('unlink', local.unlink),
+      removeTree: on('removeTree', local.removeTree),
+      fsync: on('fsync', local.fsync),
+      xattrsAvailable: () => local.xattrsAvailable(),
+      readXattrs: async (paths) => {
+        for (const p of paths) calls.push({ op: 'readXattrs', path: p })
+        const got = await local.readXattrs(paths.map(there))
+        return new Map([...got].map(([k, v]) => [back(k), v]))
+      },
+      writeXattrs: on('writeXattrs', local.writeXattrs),
+    }
+    return { fs, calls }
+  }
+
+  it('journals, backups and the lock go through the state file system it is given', async () => {
+    const t = tree()
+    const move = { id: 'swap-1', wrote: ['new'], was: ['old'] }
+    const real = join(t.dir, 'state-real')
+    const virtual = `/cutover-state-elsewhere-${randomBytes(6).toString('hex')}`
+    expect(existsSync(virtual)).toBe(false)
+    const { fs, calls } = elsewhere(virtual, real)
+    const txid = await withLock(
+      virtual,
+      'test',
+      async () => {
+        const tx = await prepareFiles(
+          t.targets.map((x, i) => (i === 0 ? { ...x, once: [move] } : x)),
+          { stateDir: virtual, stateFileSystem: fs, fleet: mark, meta: { once: true } },
+        )
+        // the lock is there while it is held
+        expect(readdirSync(real)).toContain('lock')
+        await tx.commit()
+        return tx.txid
+      },
+      fs,
+    )
+    expect(existsSync(virtual)).toBe(false)
+    expect(t.state()).toEqual(['new', 'new', 'new'])
+    // the lock was taken and released there; the journal and the backups are there
+    expect(readdirSync(real).sort()).toEqual(['tx'])
+    const journal = JSON.parse(readFileSync(join(real, 'tx', txid, 'journal.json'), 'utf8'))
+    expect(journal).toMatchObject({ state: 'committed', fleet: mark })
+    expect(journal.targets.map((x: { backup: string }) => x.backup)).toEqual(
+      [0, 1, 2].map((i) => join(virtual, 'tx', txid, 'backup', String(i))),
+    )
+    expect(readdirSync(join(real, 'tx', txid, 'backup')).sort()).toEqual(['0', '1', '2'])
+    expect(readFileSync(join(real, 'tx', txid, 'backup', '1'), 'utf8')).toBe('old 1\n')
+    const ops = (op: string) => calls.filter((c) => c.op === op).map((c) => c.path)
+    expect(ops('createExclusive')).toEqual(
+      expect.arrayContaining([
+        join(virtual, 'lock'),
+        ...journal.targets.map((x: { backup: string }) => x.backup),
+      ]),
+    )
+    // staging, prepared, committed
+    expect(ops('writeDurable')).toEqual(Array(3).fill(join(virtual, 'tx', txid, 'journal.json')))
+    expect(ops('unlink')).toEqual([join(virtual, 'lock')])
+
+    // reading the state: journals, the list, the one-time moves, pruning
+    expect((await readJournals(virtual, fs)).map((j) => j.txid)).toEqual([txid])
+    expect((await listTransactions(virtual, fs)).map((x) => [x.txid, x.backupBytes])).toEqual([
+      [txid, 18],
+    ])
+    const once = await appliedOnce(virtual, fs)
+    expect([...once.keys()]).toEqual(['etc/f0.conf'])
+    expect(once.get('etc/f0.conf')!.moves.get('swap-1')).toMatchObject({ txid })
+    // a later transaction records the same move: the first one's journal can go
+    const later = await commitFiles(
+      [
+        {
+          ...t.targets[0]!,
+          before: sha256('new 0\n'),
+          content: Buffer.from('newer 0\n'),
+          once: [move],
+        },
+      ],
+      { stateDir: virtual, stateFileSystem: fs, meta: { once: true } },
+    )
+    expect(await pruneTransactions(virtual, 0, fs)).toEqual([txid])
+    expect(readdirSync(join(real, 'tx'))).toEqual([later.txid])
+    expect(ops('removeTree')).toEqual([join(virtual, 'tx', txid)])
+  })
+
+  it('recovery reads the journal and restores the backups through it', async () => {
+    const t = tree()
+    const real = join(t.dir, 'state-real')
+    const virtual = `/cutover-state-elsewhere-${randomBytes(6).toString('hex')}`
+    const { fs, calls } = elsewhere(virtual, real)
+    const tx = await prepareFiles(t.targets, {
+      stateDir: virtual,
+      stateFileSystem: fs,
+      fleet: mark,
+      fault: throwAt('renamed:3'),
+    })
+    await expect(tx.commit()).rejects.toMatchObject({ code: 'EIO' })
+    expect(t.state()).toEqual(['new', 'new', 'new'])
+    calls.length = 0
+    await recover({ stateDir: virtual, stateFileSystem: fs, decide: async () => 'abort' })
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toEqual([])
+    const read = calls.filter((c) => c.op === 'readFile').map((c) => c.path)
+    expect(read).toEqual(
+      expect.arrayContaining(
+        [0, 1, 2].map((i) => join(virtual, 'tx', tx.txid, 'backup', String(i))),
+      ),
+    )
+    expect((await readTransaction(virtual, tx.txid, fs)).state).toBe('rolled-back')
+  })
+
+  it('commitFiles without a state file system keeps the local state directory', async () => {
+    const t = tree()
+    const result = await commitFiles(t.targets, { stateDir: t.stateDir })
+    expect(readdirSync(join(t.stateDir, 'tx'))).toEqual([result.txid])
+  })
+})
