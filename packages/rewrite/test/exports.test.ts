@@ -34,6 +34,7 @@ const NAMES = [
   'encoderOf',
   'ensureStateDir',
   'escapeNeedles',
+  'faultsFromEnv',
   'firstStartingAt',
   'fleetSpecNotes',
   'formatDiagnostic',
