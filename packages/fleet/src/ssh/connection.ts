@@ -1,0 +1,318 @@
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { constants } from 'node:os'
+import { join } from 'node:path'
+import { describeTimeout, toolTimeoutMs } from '@cutover/rewrite'
+import { FleetError } from '../errors.js'
+import type { ExecResult } from '../machine.js'
+import { shQuote } from '../shell.js'
+import { connectError, serverHostKey } from './classify.js'
+
+/**
+ * Longest control socket path this accepts: a unix socket's path has 108 bytes on Linux (104 on
+ * the BSDs), and ssh binds a temporary name 17 bytes longer before it renames it into place.
+ */
+export const MAX_CONTROL_PATH = 86
+
+/** How long the master outlives its last session when nobody ends it (the controller killed). */
+const PERSIST_SECONDS = 300
+
+/** How long connecting may take before the machine is called unreachable. */
+const CONNECT_TIMEOUT_MS = 60_000
+
+/** Where and how to reach one machine over the system's `ssh`. */
+export interface SshTarget {
+  /** The machine's name, for messages. */
+  name: string
+  /** A destination as `ssh` takes it: `[user@]host` or a Host alias of the ssh config. */
+  dest: string
+  port?: number
+  /** An ssh_config file given to `ssh -F` instead of the user's. */
+  sshConfig?: string
+}
+
+/**
+ * The environment of every ssh child: what the client needs to find its configuration, its keys
+ * and an agent holding them (a passphrase cannot be asked: BatchMode), and a Kerberos ticket
+ * cache; nothing else of the controller's environment (its secrets) reaches it. The agent is
+ * used to log in only: forwarding is off.
+ */
+export function sshEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: 'C' }
+  for (const name of ['HOME', 'USER', 'LOGNAME', 'SSH_AUTH_SOCK', 'KRB5CCNAME'] as const) {
+    if (env[name] !== undefined) out[name] = env[name]
+  }
+  return out
+}
+
+/**
+ * The options every ssh invocation of a machine carries: the config file, the port, no prompt
+ * ever (BatchMode; the children have no terminal either), no forwarding of any kind, no escape
+ * character, and the fingerprints in SHA256. StrictHostKeyChecking is left as the user set it.
+ */
+function baseArgs(t: SshTarget, controlPath: string): string[] {
+  return [
+    ...(t.sshConfig !== undefined ? ['-F', t.sshConfig] : []),
+    ...(t.port !== undefined ? ['-p', String(t.port)] : []),
+    '-o',
+    `ControlPath=${controlPath}`,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ForwardAgent=no',
+    '-o',
+    'ForwardX11=no',
+    '-o',
+    'ClearAllForwardings=yes',
+    '-o',
+    'FingerprintHash=sha256',
+    // the commands are cutover's own: none of the config's runs instead or beside them
+    '-o',
+    'RemoteCommand=none',
+    '-o',
+    'PermitLocalCommand=no',
+    '-T',
+    '-e',
+    'none',
+  ]
+}
+
+/** Waits for a child to exit: its code, or 128 + the number of the signal that ended it. */
+function exitOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) =>
+      resolve(
+        code ??
+          128 + ((constants.signals as Record<string, number | undefined>)[signal ?? ''] ?? 0),
+      ),
+    )
+  })
+}
+
+function collect(child: {
+  stdout: Readable
+  stderr: Readable
+}): () => { stdout: Buffer; stderr: string } {
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  child.stdout.on('data', (b: Buffer) => out.push(b))
+  child.stderr.on('data', (b: Buffer) => err.push(b))
+  return () => ({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') })
+}
+
+/**
+ * One machine's multiplexed OpenSSH connection: a control master started by {@link open} (it
+ * verifies the host key as the user's ssh config says and logs in), then every command and the
+ * SFTP channel as sessions over its control socket.
+ */
+export class SshConnection {
+  private closed = false
+
+  private constructor(
+    private readonly target: SshTarget,
+    private readonly env: NodeJS.ProcessEnv,
+    /** The master's control socket. */
+    readonly controlPath: string,
+    /** The master's log (its debug output, where the host key is named). */
+    private readonly logPath: string,
+    /** `SHA256:…` of the host key the master verified. */
+    readonly hostKey: string | undefined,
+  ) {}
+
+  /**
+   * Connects: starts a control master for `target` with its socket in `controlDir` (made 0700
+   * when absent; it must be nobody else's) and waits until it has logged in. Rejects with a
+   * {@link FleetError} naming the machine when it cannot: HOST_KEY_UNKNOWN, HOST_KEY_CHANGED,
+   * UNREACHABLE, SSH_AUTH, SSH.
+   */
+  static async open(
+    target: SshTarget,
+    o: { controlDir: string; env: NodeJS.ProcessEnv },
+  ): Promise<SshConnection> {
+    privateDir(o.controlDir)
+    const id = randomBytes(6).toString('hex')
+    const controlPath = join(o.controlDir, id)
+    if (Buffer.byteLength(controlPath) > MAX_CONTROL_PATH) {
+      throw new FleetError(
+        'MACHINE',
+        `machine ${target.name}: the control socket directory ${o.controlDir} is too long for a unix socket path (at most ${MAX_CONTROL_PATH - 13} bytes)`,
+      )
+    }
+    const logPath = join(o.controlDir, `${id}.log`)
+    const env = sshEnv(o.env)
+    const master = spawn(
+      'ssh',
+      [
+        ...baseArgs(target, controlPath),
+        '-o',
+        'ControlMaster=yes',
+        '-o',
+        `ControlPersist=${PERSIST_SECONDS}`,
+        // the log names the host key the master verified; a file, as the master outlives its stderr
+        '-o',
+        'LogLevel=DEBUG1',
+        '-E',
+        logPath,
+        '-N',
+        '--',
+        target.dest,
+      ],
+      // detached: a session of its own, without a terminal to prompt on
+      { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    )
+    const output = collect(master)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      master.kill('SIGKILL')
+    }, CONNECT_TIMEOUT_MS)
+    // With ControlPersist the client forks the master into the background once it has logged
+    // in and exits 0: that exit is the sign the connection is up.
+    const code = await exitOf(master).finally(() => clearTimeout(timer))
+    const log = readLog(logPath) + output().stderr
+    if (code !== 0 || timedOut) {
+      rmSync(logPath, { force: true })
+      rmSync(controlPath, { force: true })
+      if (timedOut) {
+        throw new FleetError(
+          'UNREACHABLE',
+          `machine ${target.name} (${target.dest}): cannot connect: no answer in ${describeTimeout(CONNECT_TIMEOUT_MS)}`,
+        )
+      }
+      throw connectError(target.name, target.dest, log)
+    }
+    return new SshConnection(target, env, controlPath, logPath, serverHostKey(log))
+  }
+
+  /** The arguments of a session over the master (never a master itself). */
+  private sessionArgs(): string[] {
+    return [...baseArgs(this.target, this.controlPath), '-o', 'ControlMaster=no']
+  }
+
+  /**
+   * Runs `script` with the machine's `/bin/sh` (in the C locale), through the master, with
+   * `stdin` fed to it. The script is the remote command line: nothing secret may be in it. Never
+   * rejects for a non-zero exit; rejects when the machine cannot be reached (UNREACHABLE) or the
+   * script runs longer than the tool timeout (`ETIMEDOUT`).
+   */
+  async exec(script: string, options: { stdin?: Buffer } = {}): Promise<ExecResult> {
+    this.assertOpen()
+    // The remote login shell parses the command line: it only starts sh with the script.
+    const remote = `exec env LC_ALL=C LANG=C /bin/sh -c ${shQuote(script)}`
+    const child = spawn('ssh', [...this.sessionArgs(), '--', this.target.dest, remote], {
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    })
+    const output = collect(child)
+    const ms = toolTimeoutMs()
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, ms)
+    // A script that exits without reading its input closes the pipe: that is its business.
+    child.stdin.on('error', () => {})
+    child.stdin.end(options.stdin ?? Buffer.alloc(0))
+    const code = await exitOf(child).finally(() => clearTimeout(timer))
+    const { stdout, stderr } = output()
+    if (timedOut) {
+      const e = new Error(`machine ${this.target.name}: script killed after ${describeTimeout(ms)}`)
+      throw Object.assign(e, { code: 'ETIMEDOUT' })
+    }
+    // 255 is ssh's own failure, or the script's exit code: the master tells which.
+    if (code === 255 && !(await this.alive())) throw this.lost(stderr)
+    return { code, stdout, stderr }
+  }
+
+  /**
+   * Starts the SFTP subsystem over the master: the child's stdin and stdout carry the SFTP
+   * protocol. The caller ends it (closing its stdin ends the channel).
+   */
+  sftp(): ChildProcessWithoutNullStreams {
+    this.assertOpen()
+    return spawn('ssh', [...this.sessionArgs(), '-s', '--', this.target.dest, 'sftp'], {
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    })
+  }
+
+  /** Whether the master still runs (`ssh -O check`). */
+  async alive(): Promise<boolean> {
+    return (await this.control('check')).code === 0
+  }
+
+  /**
+   * Ends the master (`ssh -O exit`; its sessions end with it) and removes its log. The master's
+   * pid is asked first, so that a master that does not answer `exit` is killed.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const check = await this.control('check')
+    const pid = Number(/pid=(\d+)/.exec(check.stderr)?.[1])
+    if (check.code === 0 && (await this.control('exit')).code !== 0 && pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone meanwhile
+      }
+    }
+    rmSync(this.controlPath, { force: true })
+    rmSync(this.logPath, { force: true })
+  }
+
+  private async control(command: 'check' | 'exit'): Promise<{ code: number; stderr: string }> {
+    const child = spawn(
+      'ssh',
+      [...baseArgs(this.target, this.controlPath), '-O', command, '--', this.target.dest],
+      { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    )
+    const output = collect(child)
+    const code = await exitOf(child)
+    return { code, stderr: output().stderr }
+  }
+
+  /** The error of a session that failed because the master is gone: the connection was lost. */
+  private lost(stderr: string): FleetError {
+    const e = connectError(this.target.name, this.target.dest, stderr + readLog(this.logPath))
+    if (e.code !== 'SSH') return e
+    return new FleetError(
+      'UNREACHABLE',
+      `machine ${this.target.name} (${this.target.dest}): the connection was lost`,
+      { cause: e },
+    )
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`machine ${this.target.name}: the connection is closed`)
+  }
+}
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * Makes `dir` (and its parents) when absent, mode 0700, and checks that it is a directory of this
+ * user that nobody else can enter: a socket there is a logged-in session on a machine.
+ */
+function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const st = statSync(dir)
+  const uid = process.getuid?.()
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new FleetError(
+      'MACHINE',
+      `the control socket directory ${dir} must be a directory of this user with mode 0700`,
+    )
+  }
+}

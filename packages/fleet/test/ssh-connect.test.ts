@@ -1,0 +1,182 @@
+import { execFileSync } from 'node:child_process'
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { need } from '@cutover/test-kit'
+import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FleetError } from '../src/errors.js'
+import { SshConnection } from '../src/ssh/connection.js'
+
+// The connection to a machine over the system's ssh client, against real sshd processes.
+describe.runIf(need('sshd'))('ssh connection', () => {
+  let fleet: TestFleet
+  let controlDir: string
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME }
+  beforeAll(async () => {
+    fleet = await startFleet(3)
+    controlDir = mkdtempSync(join(tmpdir(), 'cs-'))
+  })
+  afterAll(async () => {
+    await fleet?.stop()
+    if (controlDir) rmSync(controlDir, { recursive: true, force: true })
+  })
+
+  const open = (name: string, sshConfig = fleet.sshConfig) =>
+    SshConnection.open({ name, dest: name, sshConfig }, { controlDir, env })
+
+  it('runs a script with its stdin on the machine and reports the host key it verified', async () => {
+    const m = fleet.machines[0]!
+    const c = await open(m.name)
+    try {
+      const keygen = execFileSync('ssh-keygen', ['-lf', `${m.hostKeyPath}.pub`], {
+        encoding: 'utf8',
+      })
+      expect(keygen.split(' ')[1]).toMatch(/^SHA256:/)
+      expect(c.hostKey).toBe(keygen.split(' ')[1])
+      const r = await c.exec('printf "%s|" "$PATH"; tr a-z A-Z; echo err >&2; exit 3', {
+        stdin: Buffer.from('hello\n'),
+      })
+      expect(r).toMatchObject({ code: 3, stderr: 'err\n' })
+      const [path, rest] = r.stdout.toString().split('|')
+      expect(path!.split(':')).toContain(m.bin)
+      expect(rest).toBe('HELLO\n')
+      // a script's own exit code 255 is not a lost connection
+      expect((await c.exec('exit 255')).code).toBe(255)
+      // quotes, newlines and binary stdin pass unchanged
+      const bytes = Buffer.from([0, 1, 2, 255, 10, 13])
+      const q = await c.exec(`x='it'"'"'s'\necho "$x"; od -An -tx1 | tr -d ' \\n'`, {
+        stdin: bytes,
+      })
+      expect(q.stdout.toString()).toBe(`it's\n${bytes.toString('hex')}`)
+    } finally {
+      await c.close()
+    }
+    // nothing left in the control directory, and the master is gone
+    expect(readdirSync(controlDir)).toEqual([])
+  })
+
+  it('makes the control socket directory 0700 and refuses one others can enter', async () => {
+    rmSync(controlDir, { recursive: true })
+    const c = await open(fleet.machines[0]!.name)
+    await c.close()
+    expect(statSync(controlDir).mode & 0o777).toBe(0o700)
+    chmodSync(controlDir, 0o755)
+    try {
+      await expect(open(fleet.machines[0]!.name)).rejects.toMatchObject({ code: 'MACHINE' })
+    } finally {
+      chmodSync(controlDir, 0o700)
+    }
+  })
+
+  it('never puts a secret of stdin or of the environment in any process argv or environment', async () => {
+    const secret = `s3cr3t-${process.pid}-${Date.now()}`
+    const m = fleet.machines[0]!
+    const c = await SshConnection.open(
+      { name: m.name, dest: m.name, sshConfig: fleet.sshConfig },
+      { controlDir, env: { ...env, CUTOVER_SECRET_DB: secret, PGPASSWORD: secret } },
+    )
+    try {
+      const target = join(m.root, 'secret.txt')
+      const running = c.exec(`cat > ${target}; echo written; sleep 2`, {
+        stdin: Buffer.from(secret),
+      })
+      await new Promise((r) => setTimeout(r, 1000))
+      // every process of this host: the ssh clients, the master, sshd's sessions, the shell
+      const seen: string[] = []
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        if (Number(pid) === process.pid) continue
+        for (const file of ['cmdline', 'environ']) {
+          try {
+            if (readFileSync(`/proc/${pid}/${file}`).includes(secret)) seen.push(`${pid}/${file}`)
+          } catch {
+            // gone, or not ours to read
+          }
+        }
+      }
+      expect((await running).stdout.toString()).toBe('written\n')
+      expect(seen).toEqual([])
+      expect(readFileSync(target, 'utf8')).toBe(secret)
+    } finally {
+      await c.close()
+    }
+  })
+
+  it('refuses an unknown host key under StrictHostKeyChecking yes, naming the machine, without a prompt', async () => {
+    const kh = join(fleet.dir, 'known_hosts_without_m2')
+    const m2 = fleet.machines[1]!
+    writeFileSync(
+      kh,
+      readFileSync(fleet.knownHosts, 'utf8')
+        .split('\n')
+        .filter((l) => !l.startsWith(`[127.0.0.1]:${m2.port} `))
+        .join('\n'),
+    )
+    const cfg = join(fleet.dir, 'ssh_config_unknown')
+    writeFileSync(cfg, readFileSync(fleet.sshConfig, 'utf8').replaceAll(fleet.knownHosts, kh))
+    const t = Date.now()
+    const e = await open(m2.name, cfg).catch((err: unknown) => err)
+    expect(Date.now() - t).toBeLessThan(10_000)
+    expect(e).toBeInstanceOf(FleetError)
+    expect(e).toMatchObject({ code: 'HOST_KEY_UNKNOWN' })
+    expect((e as Error).message).toMatch(/^machine m2 \(m2\): .*known_hosts/)
+    expect(readdirSync(controlDir)).toEqual([])
+  })
+
+  it('refuses a changed host key', async () => {
+    const m3 = fleet.machines[2]!
+    const before = m3.hostKeyFingerprint
+    await m3.rekey()
+    const e = await open(m3.name).catch((err: unknown) => err)
+    expect(e).toMatchObject({ code: 'HOST_KEY_CHANGED' })
+    expect((e as Error).message).toContain('machine m3 (m3): its host key changed')
+    expect((e as Error).message).toContain(m3.hostKeyFingerprint)
+    expect(m3.hostKeyFingerprint).not.toBe(before)
+  })
+
+  it('calls a machine whose sshd is stopped unreachable', async () => {
+    const m = fleet.machines[1]!
+    await m.stop()
+    try {
+      const e = await open(m.name).catch((err: unknown) => err)
+      expect(e).toMatchObject({ code: 'UNREACHABLE' })
+      expect((e as Error).message).toMatch(
+        /^machine m2 \(m2\): cannot connect: .*Connection refused/,
+      )
+    } finally {
+      await m.start()
+    }
+  })
+
+  it('refuses a key the machine does not accept (SSH_AUTH), without asking anything', async () => {
+    const other = join(fleet.dir, 'other_key')
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other])
+    const cfg = join(fleet.dir, 'ssh_config_other_key')
+    writeFileSync(cfg, readFileSync(fleet.sshConfig, 'utf8').replaceAll(fleet.clientKey, other))
+    const e = await open(fleet.machines[0]!.name, cfg).catch((err: unknown) => err)
+    expect(e).toMatchObject({ code: 'SSH_AUTH' })
+    expect((e as Error).message).toContain('machine m1 (m1): ssh could not log in')
+  })
+
+  it('rejects a command when the machine went away during it (UNREACHABLE)', async () => {
+    const m = fleet.machines[0]!
+    const c = await open(m.name)
+    try {
+      const running = c.exec('echo started; sleep 60')
+      await new Promise((r) => setTimeout(r, 500))
+      await m.kill()
+      await expect(running).rejects.toMatchObject({ code: 'UNREACHABLE' })
+    } finally {
+      await m.start()
+      await c.close()
+    }
+  })
+})
