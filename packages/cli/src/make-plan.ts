@@ -1,18 +1,28 @@
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import {
+  CutoverError,
+  InputError,
+  SpecError,
   appliedOnce,
   createEngine,
+  defaultStateDir,
+  fleetSpecNotes,
   listTransactions,
+  toFleetPlanDocument,
   type Engine,
+  type FleetPlanDocument,
   type Plan,
+  type PlanDocMachine,
+  type Spec,
   type StepKind,
 } from '@cutover/rewrite'
 import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
-import { paths, parseSize, str } from './options.js'
+import { STATE_DIR, fleetMachines, paths, parseSize, str } from './options.js'
+import { remotePlanning } from './remote-plan.js'
 import { counted, progressLine } from './output/progress.js'
 
 /** An engine for `kinds`, by default every step kind (a saved plan, recovery). */
@@ -20,8 +30,36 @@ export async function engine(kinds?: readonly StepKind<any>[]): Promise<Engine> 
   return createEngine({ steps: kinds ?? (await allStepKinds()) })
 }
 
-/** Plans the spec of `opts`, with an engine for the step kinds it names. */
-export async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine: Engine }> {
+/** A fleet's plan: the fleet plan document, and the label of each entry of the review plan. */
+export interface FleetPlanned {
+  doc: FleetPlanDocument
+  /** `finance:` for each change, leftover and note of a machine in the review plan. */
+  labelOf: (entry: object) => string
+}
+
+/**
+ * Plans the spec of `opts`, with an engine for the step kinds it names. A spec with machines is
+ * planned on each machine (or those of `--machine`) and given as one review plan (its entries
+ * labelled by `fleet.labelOf`) and the fleet plan document.
+ */
+export async function makePlan(
+  opts: Opts,
+  io: Io,
+): Promise<{ plan: Plan; engine: Engine; fleet?: FleetPlanned }> {
+  const { spec, engine: e } = await loadSpec(opts, io)
+  if (spec.machines) return { engine: e, ...(await planFleet(spec, e, opts, io)) }
+  const { root, ignore, stateDir } = paths(opts, io)
+  const progress = progressLine(io, opts)
+  try {
+    const plan = await planRoot(e, spec, { root, ignore, stateDir }, opts, io, progress)
+    return { plan, engine: e }
+  } finally {
+    progress.done()
+  }
+}
+
+/** Reads and parses the spec of `opts` (missing secrets are spec errors too), with its engine. */
+export async function loadSpec(opts: Opts, io: Io): Promise<{ spec: Spec; engine: Engine }> {
   const specPath = resolve(io.cwd, str(opts.spec) ?? 'cutover.yaml')
   let source: string
   try {
@@ -38,36 +76,184 @@ export async function makePlan(opts: Opts, io: Io): Promise<{ plan: Plan; engine
     env: io.env,
     ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
   })
-  const { root, ignore, stateDir } = paths(opts, io)
+  return { spec, engine: e }
+}
+
+/** Where one root is planned: the directory, what is never in scope, its state directory. */
+interface RootPlace {
+  root: string
+  ignore: string[]
+  stateDir: string
+  /** For a machine of a fleet: its name (steps by `on`), and whether it plans the database steps. */
+  machine?: { name: string; database: boolean }
+}
+
+/** Plans `spec` on one root, with the swaps its state directory records and its interrupted transactions noted. */
+async function planRoot(
+  e: Engine,
+  spec: Spec,
+  place: RootPlace,
+  opts: Opts,
+  io: Io,
+  progress: ReturnType<typeof progressLine>,
+): Promise<Plan> {
+  const { root, ignore, stateDir, machine } = place
   const applied = await appliedOnce(stateDir)
-  const broken = await interrupted(stateDir, root, opts, io)
+  const broken = await interrupted(stateDir, root, opts, io, machine?.name)
+  const plan = await e.plan(spec, {
+    root,
+    ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
+    env: io.env,
+    // the files an interrupted apply staged, as its journal records them, are never in scope
+    ignore: [...ignore, ...broken.temps],
+    applied,
+    ...(machine
+      ? { machine: machine.name, label: `${machine.name}:`, database: machine.database }
+      : {}),
+    ...(str(opts.maxFileSize) !== undefined
+      ? { maxFileSize: parseSize(str(opts.maxFileSize)!) }
+      : {}),
+    ...(opts.showSensitive ? { showSensitive: true } : {}),
+    onProgress: (p) => {
+      const who = machine ? `${machine.name}: ` : ''
+      if (p.type === 'read')
+        progress.update(
+          counted(`${who}scanning`, p, `${p.changed} to change`),
+          p.considered === p.total,
+        )
+      else if (opts.verbose) progress.note(`${who}${p.target}: ${p.what}`)
+    },
+  })
+  plan.notes.unshift(...broken.notes)
+  return plan
+}
+
+/**
+ * Plans a spec with machines: each machine (of `--machine`, in the spec's order) with the steps
+ * `on` it, a local-directory machine on its root, an ssh machine on a mirror of the files its plan
+ * needs. The database steps are planned once, with the first machine that runs one.
+ */
+async function planFleet(
+  spec: Spec,
+  e: Engine,
+  opts: Opts,
+  io: Io,
+): Promise<{ plan: Plan; fleet: FleetPlanned }> {
+  const machines = fleetMachines(spec.machines!, opts, spec.path)
+  const dbSteps = spec.steps.filter((s) => e.database(s.kind)?.uses(s.options))
+  const dbMachine = machines.find((m) =>
+    dbSteps.some((s) => !s.options.on || s.options.on.includes(m.name)),
+  )
+  const planned: Array<{ machine: PlanDocMachine; plan: Plan }> = []
   const progress = progressLine(io, opts)
+  const remote = machines.some((m) => m.ssh !== undefined)
+    ? await remotePlanning(opts, io)
+    : undefined
   try {
-    const plan = await e.plan(spec, {
-      root,
-      ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
-      env: io.env,
-      // the files an interrupted apply staged, as its journal records them, are never in scope
-      ignore: [...ignore, ...broken.temps],
-      applied,
-      ...(str(opts.maxFileSize) !== undefined
-        ? { maxFileSize: parseSize(str(opts.maxFileSize)!) }
-        : {}),
-      ...(opts.showSensitive ? { showSensitive: true } : {}),
-      onProgress: (p) => {
-        if (p.type === 'read')
-          progress.update(
-            counted('scanning', p, `${p.changed} to change`),
-            p.considered === p.total,
-          )
-        else if (opts.verbose) progress.note(`${p.target}: ${p.what}`)
-      },
-    })
-    plan.notes.unshift(...broken.notes)
-    return { plan, engine: e }
+    for (const m of machines) {
+      const machine = { name: m.name, database: m === dbMachine }
+      if (m.ssh === undefined) {
+        const plan = await onMachine(m.name, m.root, () =>
+          planRoot(e, spec, { ...localPlace(m.root), machine }, opts, io, progress),
+        )
+        planned.push({ machine: { ...m }, plan })
+      } else {
+        const r = await remote!.plan(m, spec, e, (dir, stateDir) =>
+          onMachine(m.name, dir, () =>
+            planRoot(e, spec, { ...localPlace(dir), stateDir, machine }, opts, io, progress),
+          ),
+        )
+        planned.push({
+          machine: { ...m, ...(r.hostKey !== undefined ? { hostKey: r.hostKey } : {}) },
+          plan: r.plan,
+        })
+      }
+    }
   } finally {
     progress.done()
+    await remote?.close()
   }
+  const notes = fleetSpecNotes(
+    spec,
+    planned.map(({ machine, plan }) => ({ name: machine.name, plan })),
+  )
+  const doc = toFleetPlanDocument(planned, notes)
+  const review = reviewPlan(spec, planned, notes)
+  return { plan: review.plan, fleet: { doc, labelOf: review.labelOf } }
+}
+
+/** The places of a local machine's root: its own state directory, never in scope. */
+function localPlace(root: string): Omit<RootPlace, 'machine'> {
+  return { root, ignore: [`${STATE_DIR}/**`], stateDir: defaultStateDir(root) }
+}
+
+/**
+ * Runs the plan of one machine; an error names the machine (and the machine's root instead of a
+ * mirror's directory).
+ */
+async function onMachine<T>(name: string, dir: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (e) {
+    throw machineError(name, dir, e)
+  }
+}
+
+/** An error of a machine's plan, naming the machine: `finance: …`, input errors at `finance:path`. */
+function machineError(name: string, dir: string, e: unknown): unknown {
+  if (e instanceof SpecError) return e
+  if (e instanceof InputError)
+    return new InputError(`${name}:${e.path}`, e.source, e.diagnostics, e.hide)
+  if (e instanceof CutoverError)
+    return new CutoverError(e.code, `${name}: ${e.message.replaceAll(dir, '<root>')}`, { cause: e })
+  return e
+}
+
+/**
+ * The review of a fleet plan: one plan whose entries come from every machine, in the machines'
+ * order, labelled with their machine; the notes of the spec once.
+ */
+function reviewPlan(
+  spec: Spec,
+  planned: ReadonlyArray<{ machine: PlanDocMachine; plan: Plan }>,
+  notes: Plan['notes'],
+): { plan: Plan; labelOf: (entry: object) => string } {
+  const labels = new WeakMap<object, string>()
+  const label = <T extends object>(name: string, list: readonly T[]) =>
+    list.map((x) => (labels.set(x, `${name}:`), x))
+  const plans = planned.map((p) => p.plan)
+  const plan: Plan = {
+    version: 1,
+    profile: plans[0]?.profile,
+    root: '',
+    spec: spec.hash,
+    specPath: spec.path,
+    changes: planned.flatMap(({ machine, plan }) => label(machine.name, plan.changes)),
+    leftovers: planned.flatMap(({ machine, plan }) =>
+      label(
+        machine.name,
+        plan.leftovers.filter((l) => !plan.database.some((d) => d.target === l.target)),
+      ).concat(plan.leftovers.filter((l) => plan.database.some((d) => d.target === l.target))),
+    ),
+    notes: [
+      ...notes,
+      ...planned.flatMap(({ machine, plan }) =>
+        label(
+          machine.name,
+          plan.notes.filter((n) => n.target !== plan.specPath),
+        ),
+      ),
+    ],
+    database: plans.flatMap((p) => p.database),
+    secrets: [...new Map(plans.flatMap((p) => p.secrets).map((r) => [r.name, r])).values()],
+    sensitive: [...new Set(plans.flatMap((p) => p.sensitive))],
+    stats: {
+      considered: plans.reduce((n, p) => n + p.stats.considered, 0),
+      read: plans.reduce((n, p) => n + p.stats.read, 0),
+      skipped: plans.reduce((n, p) => n + p.stats.skipped, 0),
+    },
+  }
+  return { plan, labelOf: (entry) => labels.get(entry) ?? '' }
 }
 
 /**
@@ -79,6 +265,7 @@ async function interrupted(
   root: string,
   opts: Opts,
   io: Io,
+  machine?: string,
 ): Promise<{ notes: Plan['notes']; temps: string[] }> {
   const temps: string[] = []
   let txs: Awaited<ReturnType<typeof listTransactions>>
@@ -102,12 +289,16 @@ async function interrupted(
   } catch {
     return { notes: [], temps } // an unreadable state directory is apply's to report
   }
-  const flags = [
-    str(opts.root) !== undefined ? ` --root ${str(opts.root)}` : '',
-    str(opts.stateDir) !== undefined ? ` --state-dir ${str(opts.stateDir)}` : '',
-  ].join('')
+  const flags =
+    machine !== undefined
+      ? ` --spec ${str(opts.spec) ?? 'cutover.yaml'} --machine ${machine}`
+      : [
+          str(opts.root) !== undefined ? ` --root ${str(opts.root)}` : '',
+          str(opts.stateDir) !== undefined ? ` --state-dir ${str(opts.stateDir)}` : '',
+        ].join('')
   const notes = txs.map((t) => ({
-    target: relative(io.cwd, stateDir) || stateDir,
+    // a machine's state directory is named in its root (`finance:var/lib/cutover`)
+    target: machine !== undefined ? STATE_DIR : relative(io.cwd, stateDir) || stateDir,
     code: 'INTERRUPTED',
     message: `transaction ${t.txid} (${t.kind}, ${t.targets.length} file(s)) was interrupted (${t.state}): its files may be half applied; run \`cutover recover${flags}\` before trusting this plan`,
     severity: 'warning' as const,

@@ -19,6 +19,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .showHelpAfterError('(run cutover --help for usage)')
 
   const spec = () => new Option('--spec <file>', 'the migration spec').default('cutover.yaml')
+  // commands that need no spec for one root take one to reach the machines of a fleet
+  const fleetSpec = () =>
+    new Option('--spec <file>', 'the spec whose machines to reach (a spec with machines:)')
   const root = () =>
     new Option(
       '--root <dir>',
@@ -27,7 +30,20 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const profile = () =>
     new Option('--profile <name>', 'the profile to plan for (required when the spec has profiles)')
   const stateDir = () =>
-    new Option('--state-dir <dir>', 'journal, backups and lock (default <root>/var/lib/cutover)')
+    new Option(
+      '--state-dir <dir>',
+      'journal, backups and lock (default <root>/var/lib/cutover; with a spec of machines: the controller state, default .cutover beside the spec)',
+    )
+  const machine = () =>
+    new Option(
+      '--machine <name>',
+      'with a spec of machines: only this machine (repeat for more; default every machine)',
+    ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+  const sshConfig = () =>
+    new Option(
+      '--ssh-config <file>',
+      'the ssh config for the machines of the spec (ssh -F; default $CUTOVER_SSH_CONFIG, else ssh defaults)',
+    )
   const maxFileSize = () =>
     new Option(
       '--max-file-size <size>',
@@ -50,6 +66,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(root())
     .addOption(profile())
     .addOption(stateDir())
+    .addOption(machine())
+    .addOption(sshConfig())
     .addOption(maxFileSize())
     .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
     .option('--json', 'print the plan document instead of the review')
@@ -71,6 +89,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(root())
     .addOption(profile())
     .addOption(stateDir())
+    .addOption(machine())
+    .addOption(sshConfig())
     .addOption(maxFileSize())
     .option('--yes', 'apply without asking (required without a terminal)')
     .addOption(quiet())
@@ -83,6 +103,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(root())
     .addOption(profile())
     .addOption(stateDir())
+    .addOption(machine())
+    .addOption(sshConfig())
     .addOption(maxFileSize())
     .option('--strict', 'also fail when there are leftovers')
     .addOption(quiet())
@@ -113,8 +135,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   program
     .command('rollback')
     .description('restore the last applied transaction from its backups, as a new transaction')
+    .addOption(fleetSpec())
     .addOption(root())
     .addOption(stateDir())
+    .addOption(machine())
+    .addOption(sshConfig())
     .option('--yes', 'roll back without asking')
     .option('--force', 'also restore targets that changed since that transaction')
     .action(action('rollback'))
@@ -122,15 +147,21 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .command('state')
     .description('list the transactions in the state directory, or prune old finished ones')
     .argument('[action]', '"list" (default) or "prune"')
+    .addOption(fleetSpec())
     .addOption(root())
     .addOption(stateDir())
+    .addOption(machine())
+    .addOption(sshConfig())
     .option('--keep <n>', 'with prune: how many finished transactions to keep', '5')
     .action(action('state'))
   program
     .command('recover')
     .description('finish or undo an interrupted apply: every target all-before or all-after')
+    .addOption(fleetSpec())
     .addOption(root())
     .addOption(stateDir())
+    .addOption(machine())
+    .addOption(sshConfig())
     .action(action('recover'))
 
   try {

@@ -23,6 +23,8 @@ export type FleetErrorCode =
   | 'FLEET_ABORTED'
   /** A fleet transaction that recover cannot finish as asked. */
   | 'RECOVER_FLEET'
+  /** A machine's files could not be listed or read for the mirror a plan runs on. */
+  | 'MIRROR'
 
 /**
  * An error of the fleet: a {@link CutoverError} with a {@link FleetErrorCode}, so that the CLI

@@ -23,3 +23,12 @@ export {
   type SftpErrorCode,
   type SftpHandle,
 } from './sftp/index.js'
+export {
+  mirrorDir,
+  mirrorMachine,
+  removeMirror,
+  staticPrefix,
+  type Mirror,
+  type MirrorNeeds,
+  type MirrorOptions,
+} from './mirror.js'

@@ -26,7 +26,7 @@ export { defaultStateDir } from './fs/confine.js'
 export { maskToolMessage, type ToolMessageMask } from './diff/sensitive.js'
 export { writeDurable } from './fs/durable.js'
 export { encodeValue, encoderOf, type Encoder, type Encoders } from './edit/encode.js'
-export { createEngine, type Engine, type PlanOptions } from './plan/engine.js'
+export { createEngine, type Engine, type PlanNeeds, type PlanOptions } from './plan/engine.js'
 export {
   type FileChange,
   type Plan,

@@ -20,12 +20,13 @@ export const plan: Command = async (opts, _args, io) => {
       'USAGE',
       '--show-sensitive shows the review only: it cannot be combined with --out or --json',
     )
-  const { plan: p } = await makePlan(opts, io)
-  const doc = toPlanDocument(p)
+  const { plan: p, fleet } = await makePlan(opts, io)
+  // a spec with machines gives the fleet's document: every change names its machine
+  const doc = fleet ? fleet.doc : toPlanDocument(p)
   // written piece by piece: the plan of a large file is longer than one string can be
   if (str(opts.out)) await writePrivate(resolve(io.cwd, str(opts.out)!), planJson(doc))
   if (opts.json) for (const piece of planJson(doc)) io.stdout.write(piece)
-  else if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
+  else if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io)), fleet?.labelOf))
   if (str(opts.out) && !opts.json && !opts.quiet)
     io.stdout.write(
       `Plan saved to ${str(opts.out)} (apply it with: cutover apply ${str(opts.out)})\n`,

@@ -6,7 +6,8 @@ import { colors, formatPlan, paint } from '../output/format.js'
 
 /** `cutover verify`: succeeds when the plan is empty (and, with `--strict`, has no open leftovers). */
 export const verify: Command = async (opts, _args, io) => {
-  const { plan: p } = await makePlan(opts, io)
+  const { plan: p, fleet } = await makePlan(opts, io)
+  const labelOf = fleet?.labelOf ?? (() => '')
   const broken = p.notes.filter((n) => n.code === 'INTERRUPTED')
   // the spec's accepted leftovers do not fail --strict; any other one does
   const open = p.leftovers.filter((l) => l.accepted === undefined).length
@@ -20,15 +21,15 @@ export const verify: Command = async (opts, _args, io) => {
       io.stdout.write(
         `Verified: no changes${opts.strict ? ` and no leftovers${accepted ? ` but ${accepted} accepted` : ''}` : ''}${p.profile ? ` for profile ${p.profile}` : ''}.\n`,
       )
-    else io.stdout.write(formatPlan(p, paint(colors(io))))
+    else io.stdout.write(formatPlan(p, paint(colors(io)), labelOf))
   }
-  for (const n of broken) io.stderr.write(`cutover: ${n.message}\n`)
+  for (const n of broken) io.stderr.write(`cutover: ${labelOf(n)}${n.message}\n`)
   // a swap whose state cannot be told is never passed over in silence (a passing verify prints no plan)
   if (ok)
     for (const n of p.notes)
       if (n.code === 'ONCE_CHANGED' || n.code === 'ONCE_UNRECORDED')
         io.stderr.write(
-          `warning: ${quotePath(n.target)}:${n.line}:${n.col}: ${n.code} ${showControls(n.message)}\n`,
+          `warning: ${quotePath(labelOf(n) + n.target)}:${n.line}:${n.col}: ${n.code} ${showControls(n.message)}\n`,
         )
   if (!ok)
     io.stderr.write(

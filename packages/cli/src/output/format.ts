@@ -44,8 +44,13 @@ export function ruleCounts(c: FileChange): string {
  * The human review of a plan: summary, diffs, leftovers, notes. Sensitive values are already
  * masked by position in the plan (paths never are); odd file names are quoted like git's and
  * control characters shown visibly, so that no file can forge or hide a line of the review.
+ * `labelOf` names the machine of an entry of a fleet's plan (`finance:`), before its path.
  */
-export function formatPlan(plan: Plan, p: Paint): string {
+export function formatPlan(
+  plan: Plan,
+  p: Paint,
+  labelOf: (entry: object) => string = () => '',
+): string {
   const out: string[] = []
   const where = plan.profile ? ` for profile ${p.bold(plan.profile)}` : ''
   if (plan.changes.length === 0 && plan.database.length > 0)
@@ -64,8 +69,8 @@ export function formatPlan(plan: Plan, p: Paint): string {
     // a target reached through a link shows where it leads: `etc/hosts -> ../run/hosts`
     const named = (c: FileChange) =>
       c.link === undefined
-        ? quotePath(c.target)
-        : `${quotePath(c.target)} -> ${quotePath(linkShown(c.target, c.link))}`
+        ? quotePath(labelOf(c) + c.target)
+        : `${quotePath(labelOf(c) + c.target)} -> ${quotePath(linkShown(c.target, c.link))}`
     // columns: paths padded to the longest, kinds likewise, counts right-aligned
     const rows = plan.changes.map((c) => ({
       path: named(c),
@@ -104,7 +109,7 @@ export function formatPlan(plan: Plan, p: Paint): string {
   }
   // positions are in the planned files; where the file on disk has the text elsewhere, both
   const left = (l: Plan['leftovers'][number]) =>
-    `  ${quotePath(l.target)}:${l.line}:${l.col}${l.onDisk ? ` (on disk ${l.onDisk.line}:${l.onDisk.col})` : ''}: ${showControls(l.text)} — ${showControls(l.reason)}`
+    `  ${quotePath(labelOf(l) + l.target)}:${l.line}:${l.col}${l.onDisk ? ` (on disk ${l.onDisk.line}:${l.onDisk.col})` : ''}: ${showControls(l.text)} — ${showControls(l.reason)}`
   const open = plan.leftovers.filter((l) => l.accepted === undefined)
   const accepted = plan.leftovers.filter((l) => l.accepted !== undefined)
   if (open.length) {
@@ -116,7 +121,8 @@ export function formatPlan(plan: Plan, p: Paint): string {
     for (const l of accepted) out.push(`${left(l)}; accepted: ${showControls(l.accepted!)}`)
   }
   for (const n of plan.notes) {
-    const at = n.line ? `${quotePath(n.target)}:${n.line}:${n.col}` : quotePath(n.target)
+    const target = labelOf(n) + n.target
+    const at = n.line ? `${quotePath(target)}:${n.line}:${n.col}` : quotePath(target)
     out.push(
       `${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${showControls(n.message)}`,
     )

@@ -1,4 +1,4 @@
-import type { PlanDocument } from '@cutover/rewrite'
+import type { AnyPlanDocument } from '@cutover/rewrite'
 
 /**
  * The plan document as `JSON.stringify(doc, null, 2) + '\n'` gives it, in pieces: one per
@@ -6,7 +6,7 @@ import type { PlanDocument } from '@cutover/rewrite'
  * written without ever being one string (V8 strings end at about 512 MB: `Invalid string
  * length`), and only one change's JSON is held at a time.
  */
-export function* planJson(doc: PlanDocument): Generator<string> {
+export function* planJson(doc: AnyPlanDocument): Generator<string> {
   // small pieces go out together, about a megabyte at a time (a write each would be thousands)
   let batch: string[] = []
   let size = 0
@@ -22,7 +22,7 @@ export function* planJson(doc: PlanDocument): Generator<string> {
   if (batch.length) yield batch.join('')
 }
 
-function* pieces(doc: PlanDocument): Generator<string> {
+function* pieces(doc: AnyPlanDocument): Generator<string> {
   const entries = Object.entries(doc).filter(([, v]) => v !== undefined && typeof v !== 'function')
   yield '{'
   for (const [k, [key, value]] of entries.entries()) {

@@ -86,12 +86,27 @@ export interface Engine {
    */
   parseSpec(source: string, path: string, check?: SpecCheckOptions): Spec
   plan(spec: Spec, options: PlanOptions): Promise<Plan>
+  /**
+   * What a plan with these options reads, without reading it: the globs of each step (of the
+   * profile and machine), whether the step plans files that hold none of its needles
+   * (`alwaysPlan`), the scan's globs, and every needle of the plan's prefilter (the steps' and
+   * the leftovers'). A file in scope that holds none of `needles` as bytes and is in no `always`
+   * step's files is never read by the plan: planned, it gives nothing. Secrets are checked as
+   * for {@link plan}.
+   */
+  needs(spec: Spec, options: PlanOptions): PlanNeeds
   /** The validator called `name` of any step kind. */
   validator(name: string): Validator | undefined
   /** The encoder called `name` (`raw`, or one a step kind registers in `encodings`). */
   encoder(name: EncodingName): Encoder | undefined
   /** The database target of the step kind called `kind`. */
   database(kind: string): DatabaseTarget<any> | undefined
+}
+
+/** What a plan reads (see {@link Engine.needs}). */
+export interface PlanNeeds {
+  files: Array<{ files: string[]; exclude: string[]; always: boolean }>
+  needles: string[]
 }
 
 /** Creates an engine for the given step kinds (`text` from this package; others from theirs). */
@@ -106,6 +121,7 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
     steps,
     parseSpec: (source, path, check) => parseSpec(source, path, steps, check),
     plan: (spec, o) => planSpec(steps, spec, o),
+    needs: (spec, o) => planNeeds(steps, spec, o),
     database: (kind) => steps.find((s) => s.name === kind)?.database,
     validator: (name) => {
       for (const s of steps) for (const v of s.validators ?? []) if (v.name === name) return v
@@ -238,6 +254,28 @@ async function planSpec(
   )
   placeLinks(files.where, found)
   return finish(run, files, found)
+}
+
+function planNeeds(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): PlanNeeds {
+  const run = begin(kinds, spec, o)
+  const files: PlanNeeds['files'] = []
+  for (const a of run.active) {
+    if (a.kind.database?.uses(a.step.options)) continue
+    files.push({
+      files: a.step.options.files,
+      exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? [])],
+      always: a.always,
+    })
+  }
+  if (spec.scan && onMachine(spec.scan.on, o.machine))
+    files.push({
+      files: spec.scan.files,
+      exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? [])],
+      always: false,
+    })
+  const needles = new Set<string>()
+  for (const g of planPrefilterGroups(run)) for (const n of g) needles.add(n)
+  return { files, needles: [...needles] }
 }
 
 /** What every stage of one plan reads: the spec, its options, and what {@link begin} made of them. */
@@ -685,12 +723,17 @@ function readResult(outcome: ReadOutcome, steps: ActiveStep[]): FileResult | Rea
 
 /** The prefilter of a plan: group 0, the leftover literals; group i, the needles of active[i - 1]. */
 function planPrefilter(run: Planning): Prefilter {
-  return new Prefilter([
+  return new Prefilter(planPrefilterGroups(run))
+}
+
+/** The needle groups of a plan's prefilter: the leftover literals, then each active step's. */
+function planPrefilterGroups(run: Planning): string[][] {
+  return [
     leftoverMatcher(run.ctx)
       .patterns.filter((p) => p.rule === 'leftover')
       .map((p) => p.find),
     ...run.active.map((a) => a.needles),
-  ])
+  ]
 }
 
 /** Whether a step (or the scan) with `on` runs on `machine`; without `on`, on every machine. */

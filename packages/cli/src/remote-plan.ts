@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as fleet from '@cutover/fleet'
+import type { Machine, MachineSpec } from '@cutover/fleet'
+import {
+  defaultStateDir,
+  type Engine,
+  type Plan,
+  type Spec,
+  type SpecMachine,
+} from '@cutover/rewrite'
+import type { Opts } from './command.js'
+import { CliError } from './errors.js'
+import type { Io } from './io.js'
+import { STATE_DIR, parseSize, sshConfig, str } from './options.js'
+
+/** Opens a machine over ssh (the fleet's `openMachine`). */
+type OpenMachine = (
+  spec: MachineSpec,
+  o: { sshConfig?: string; controlDir: string; env: NodeJS.ProcessEnv },
+) => Promise<Machine>
+
+/** A journal of a machine's state directory: fetched into the mirror for the swap records. */
+const JOURNAL = new RegExp(`^${STATE_DIR}/[^/]+/journal\\.json$`)
+
+/**
+ * Plans machines reached over ssh: each is opened (its host key recorded), mirrored into a
+ * private temp directory (only what its plan reads, see `mirrorMachine`), and planned there.
+ * `close` ends the connections and removes the mirrors and the control sockets' directory.
+ */
+export async function remotePlanning(opts: Opts, io: Io) {
+  // the control sockets of a plan's connections live as long as the plan, in a private directory
+  const controlDir = await mkdtemp(join(tmpdir(), 'cutover-ssh-'))
+  const opened: Machine[] = []
+  const mirrors: string[] = []
+  const open = (fleet as unknown as { openMachine?: OpenMachine }).openMachine
+  // the plan's default limit (64 MiB): a larger file is a sparse stand-in the plan refuses
+  const maxFileSize =
+    str(opts.maxFileSize) !== undefined ? parseSize(str(opts.maxFileSize)!) : 64 * 1024 * 1024
+  return {
+    async plan(
+      m: SpecMachine,
+      spec: Spec,
+      e: Engine,
+      run: (dir: string, stateDir: string) => Promise<Plan>,
+    ): Promise<{ plan: Plan; hostKey?: string }> {
+      if (!open)
+        throw new CliError(
+          'USAGE',
+          `${m.name}: this cutover cannot reach machines over ssh yet; give the machine a local root instead`,
+        )
+      const config = sshConfig(opts, io)
+      const machine = await open(
+        {
+          name: m.name,
+          ...(m.ssh !== undefined ? { ssh: m.ssh } : {}),
+          ...(m.port !== undefined ? { port: m.port } : {}),
+          root: m.root,
+        },
+        { ...(config !== undefined ? { sshConfig: config } : {}), controlDir, env: io.env },
+      )
+      opened.push(machine)
+      const dir = await fleet.mirrorDir(m.name)
+      mirrors.push(dir)
+      const needs = e.needs(spec, {
+        root: dir,
+        machine: m.name,
+        ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
+        env: io.env,
+        ignore: [`${STATE_DIR}/**`],
+      })
+      await fleet.mirrorMachine(machine, needs, {
+        dir,
+        maxFileSize,
+        fetch: (path) => JOURNAL.test(path),
+        also: [STATE_DIR],
+      })
+      const plan = await run(dir, defaultStateDir(dir))
+      return { plan, ...(machine.hostKey !== undefined ? { hostKey: machine.hostKey } : {}) }
+    },
+    async close(): Promise<void> {
+      await Promise.allSettled(opened.map((m) => m.close()))
+      await Promise.allSettled(mirrors.map((d) => fleet.removeMirror(d)))
+      await rm(controlDir, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,326 @@
+import { chmod, lchown, mkdir, mkdtemp, open, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, posix } from 'node:path'
+import { FleetError } from './errors.js'
+import type { Machine } from './machine.js'
+
+/** What a plan of one machine reads (an engine's `needs`): the globs of its steps, and its needles. */
+export interface MirrorNeeds {
+  /** Each step's globs (relative to the root); `always`: its files are planned without a needle. */
+  files: ReadonlyArray<{ files: readonly string[]; exclude: readonly string[]; always: boolean }>
+  /** Every needle of the plan's prefilter: a file holding none of them is never read by the plan. */
+  needles: readonly string[]
+}
+
+/** Options of {@link mirrorMachine}. */
+export interface MirrorOptions {
+  /** Where the mirror is made: an empty directory of this process (`mkdtemp`, mode 0700). */
+  dir: string
+  /** Files larger than this are not fetched: they stand in the mirror as sparse files of their size. */
+  maxFileSize: number
+  /** Other files to fetch whole (root-relative paths): the state directory's journals. */
+  fetch?: (path: string) => boolean
+  /** Other root-relative directories to list (where the files of `fetch` are). */
+  also?: readonly string[]
+}
+
+/** A local copy of the part of a machine's tree that a plan reads. */
+export interface Mirror {
+  dir: string
+  /** Root-relative paths of the files whose bytes were fetched, sorted. */
+  fetched: string[]
+  /** Root-relative paths of the files that stand in the mirror without their bytes, sorted. */
+  placeholders: string[]
+}
+
+/** One entry of the listing: `find -printf` of type, mode, owner, size, path and link target. */
+interface Entry {
+  type: string
+  mode: number
+  uid: number
+  gid: number
+  size: number
+  path: string
+  link: string
+  /** Listed because a link leads to it (or to a directory above it). */
+  viaLink?: boolean
+}
+
+/** A fresh private directory for a machine's mirror (removed with {@link removeMirror}). */
+export function mirrorDir(name: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `cutover-mirror-${name}-`))
+}
+
+/** Removes a mirror. */
+export function removeMirror(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true })
+}
+
+/**
+ * Copies into `o.dir` what the plan of a machine reads, so that the engine plans the mirror as
+ * it would plan the machine's root:
+ *
+ * - the listing runs on the machine: `find` under the static prefixes of the globs (type, mode,
+ *   owner, size, link target; NUL-separated names), and the directories above them; a symbolic
+ *   link is made a link with the same target, and what it leads to (in the root) is listed too;
+ * - the prefilter runs on the machine: `grep -rlFi` of every needle of the plan (given on stdin,
+ *   never in an argument) over the same prefixes;
+ * - only the files that hold a needle, the files under the static prefixes of a step that plans
+ *   without one (`always`: a `set`, an `ensure`), those a link leads to, and `o.fetch` are fetched (`Machine.readFile`), with their mode and owner;
+ * - every other file in the listing is an empty placeholder with its mode and owner. That is
+ *   harmless: the engine reads a file whose bytes hold no needle of its prefilter and that no
+ *   `always` step takes only to find that it holds none; an empty file holds none either, so the
+ *   plan is the same (and the file exists, so `create:` and `NO_FILES` see it as on the machine).
+ *   The grep is a superset of the engine's own prefilter (case folded, both the UTF-8 and the
+ *   latin1 bytes of each needle, a needle with a newline matched by its lines);
+ * - a file larger than `o.maxFileSize` is a sparse file of its size, never fetched: the plan
+ *   refuses it (`FILE_TOO_LARGE`) with its path in the root, as on the machine.
+ *
+ * Nothing is written through a link: a path under a listed link is never created (what the
+ * link leads to is listed under its own path), and files are created `O_EXCL`/`O_NOFOLLOW`.
+ */
+export async function mirrorMachine(
+  machine: Machine,
+  needs: MirrorNeeds,
+  o: MirrorOptions,
+): Promise<Mirror> {
+  const root = machine.spec.root
+  const entries = await listTree(machine, [
+    ...needs.files.flatMap((f) => f.files.map(staticPrefix)),
+    ...(o.also ?? []),
+  ])
+  // every file under the static prefix of a step that plans files without a needle: a superset
+  // of its scope (its globs are the engine's to match)
+  const always = outermost(
+    needs.files.filter((f) => f.always).flatMap((f) => f.files.map(staticPrefix)),
+  )
+  const extra = o.fetch ?? (() => false)
+  // a file listed because a link leads to it may be in a step's scope by another path: fetched
+  const needed = (e: Entry) =>
+    e.viaLink ||
+    always.some((q) => q === '.' || e.path === q || e.path.startsWith(`${q}/`)) ||
+    extra(e.path)
+  // the other files that can be read: those holding a needle are fetched
+  const candidates = await grepCandidates(
+    machine,
+    needs.needles,
+    entries
+      .filter((e) => e.type === 'f' && e.size <= o.maxFileSize && !needed(e))
+      .map((e) => e.path),
+  )
+  const fetched: string[] = []
+  const placeholders: string[] = []
+  const links = new Set(entries.filter((e) => e.type === 'l').map((e) => e.path))
+  const underLink = (path: string) => {
+    for (let p = posix.dirname(path); p !== '.'; p = posix.dirname(p)) if (links.has(p)) return true
+    return false
+  }
+  for (const e of entries.sort((a, b) => depth(a.path) - depth(b.path))) {
+    if (underLink(e.path)) continue
+    const local = join(o.dir, e.path)
+    if (e.type === 'd') {
+      await mkdir(local, { recursive: true })
+      await chmod(local, e.mode)
+      await lchown(local, e.uid, e.gid)
+    } else if (e.type === 'l') {
+      await mkdir(join(local, '..'), { recursive: true })
+      await symlink(e.link, local)
+      await lchown(local, e.uid, e.gid)
+    } else {
+      await mkdir(join(local, '..'), { recursive: true })
+      const wanted = e.size <= o.maxFileSize && (candidates.has(e.path) || needed(e))
+      const bytes = wanted ? await readOn(machine, root, e.path) : undefined
+      const h = await open(local, 'wx', 0o600)
+      try {
+        if (bytes) await h.writeFile(bytes)
+        else if (e.size > o.maxFileSize) await h.truncate(e.size)
+        await h.chmod(e.mode)
+        await h.chown(e.uid, e.gid)
+      } finally {
+        await h.close()
+      }
+      ;(bytes ? fetched : placeholders).push(e.path)
+    }
+  }
+  return { dir: o.dir, fetched: fetched.sort(), placeholders: placeholders.sort() }
+}
+
+function depth(path: string): number {
+  return path.split('/').length
+}
+
+/** The literal directories (or file) a glob starts with: `var/www/*\/config.php` → `var/www`. */
+export function staticPrefix(glob: string): string {
+  const parts = glob.replace(/^(?:\.?\/+)+/, '').split('/')
+  const out: string[] = []
+  for (const p of parts) {
+    if (/[*?[\]{}()!+@\\]/.test(p)) break
+    out.push(p)
+  }
+  return out.join('/') || '.'
+}
+
+/** `'…'` for sh: the text as one word, whatever it holds. */
+function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`
+}
+
+/** The prefixes without those inside another (`etc` covers `etc/hosts`). */
+function outermost(prefixes: Iterable<string>): string[] {
+  const sorted = [...new Set(prefixes)].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b))
+  const out: string[] = []
+  for (const p of sorted)
+    if (!out.some((q) => q === '.' || p === q || p.startsWith(`${q}/`))) out.push(p)
+  return out
+}
+
+/**
+ * Lists the tree under `prefixes` on the machine, and the directories above them, following
+ * the links it finds (to what they lead to in the root) for a few rounds.
+ */
+async function listTree(machine: Machine, prefixes: readonly string[]): Promise<Entry[]> {
+  const byPath = new Map<string, Entry>()
+  let frontier = outermost(prefixes)
+  const listed: string[] = []
+  for (let round = 0; frontier.length && round < 8; round++) {
+    listed.push(...frontier)
+    for (const e of await findOn(machine, frontier))
+      if (!byPath.has(e.path)) byPath.set(e.path, round ? { ...e, viaLink: true } : e)
+    // what a link leads to, and the rest of a prefix below a linked directory, in the root
+    const next: string[] = []
+    for (const e of byPath.values()) {
+      if (e.type !== 'l') continue
+      const target = inRoot(e.path, e.link)
+      if (target === undefined) continue
+      next.push(target)
+      for (const p of prefixes)
+        if (p.startsWith(`${e.path}/`)) next.push(posix.join(target, p.slice(e.path.length + 1)))
+    }
+    frontier = outermost(next).filter(
+      (p) => !listed.some((q) => q === '.' || p === q || p.startsWith(`${q}/`)),
+    )
+  }
+  return [...byPath.values()]
+}
+
+/** Where a link at `path` to `link` leads, as a chroot at the root sees it; undefined when out of it. */
+function inRoot(path: string, link: string): string | undefined {
+  const joined = link.startsWith('/') ? link : posix.join('/', posix.dirname(path), link)
+  const normal = posix.normalize(joined).replace(/^\/+/, '')
+  return normal === '' ? '.' : normal.startsWith('..') ? undefined : normal
+}
+
+/** `find` on the machine: each prefix whole, and each directory above it alone. */
+async function findOn(machine: Machine, prefixes: readonly string[]): Promise<Entry[]> {
+  const above = new Set<string>()
+  for (const p of prefixes)
+    for (let d = posix.dirname(p); d !== '.' && d !== '/'; d = posix.dirname(d)) above.add(d)
+  const fmt = `'%y\\0%m\\0%U\\0%G\\0%s\\0%p\\0%l\\0'`
+  const script = [
+    `cd ${shQuote(machine.spec.root)} || exit 3`,
+    ...[...above].map(
+      (d) => `[ -e ./${shQuote(d)} ] && find -P ./${shQuote(d)} -maxdepth 0 -printf ${fmt}`,
+    ),
+    ...prefixes.map(
+      (p) =>
+        `if [ -e ./${shQuote(p)} ] || [ -L ./${shQuote(p)} ]; then find -P ./${shQuote(p)} \\( -type f -o -type l -o -type d \\) -printf ${fmt}; fi`,
+    ),
+    'exit 0',
+  ].join('\n')
+  const r = await machine.exec(script)
+  if (r.code !== 0)
+    throw new FleetError(
+      'MIRROR',
+      `${machine.spec.name}: cannot list ${prefixes.join(', ')} under ${machine.spec.root}: ${r.stderr.trim() || `exit ${r.code}`}`,
+    )
+  const fields = r.stdout.toString('latin1').split('\0')
+  const out: Entry[] = []
+  for (let i = 0; i + 7 <= fields.length; i += 7) {
+    const [type, mode, uid, gid, size, path, link] = fields.slice(i, i + 7) as string[]
+    const rel = Buffer.from(path!, 'latin1')
+      .toString('utf8')
+      .replace(/^\.\/?/, '')
+    if (rel === '') continue
+    out.push({
+      type: type!,
+      mode: Number.parseInt(mode!, 8),
+      uid: Number(uid),
+      gid: Number(gid),
+      size: Number(size),
+      path: rel,
+      link: Buffer.from(link!, 'latin1').toString('utf8'),
+    })
+  }
+  return out
+}
+
+/**
+ * The files among `paths` that hold a needle as bytes (ASCII case folded): `grep -lFi` on the
+ * machine with the needles on its stdin (never in an argument: they may be next to secrets) and
+ * the paths, which are no secret, as its arguments, in batches that keep a command line short.
+ * When grep cannot tell for a batch (an error, exit 2), every path of it is a candidate.
+ */
+async function grepCandidates(
+  machine: Machine,
+  needles: readonly string[],
+  paths: readonly string[],
+): Promise<Set<string>> {
+  const lines = new Set<string>()
+  for (const n of needles) {
+    if (n === '') continue
+    // a needle with a newline is matched by its lines: a superset of the files holding it
+    for (const form of [Buffer.from(n, 'utf8').toString('latin1'), ...latin1Form(n)])
+      for (const line of form.split('\n')) if (line !== '') lines.add(line)
+  }
+  const out = new Set<string>()
+  if (lines.size === 0 || paths.length === 0) return out
+  const patterns = Buffer.from([...lines].join('\n') + '\n', 'latin1')
+  for (const batch of batches(paths, GREP_BATCH)) {
+    const script = [
+      `cd ${shQuote(machine.spec.root)} || exit 3`,
+      `LC_ALL=C exec grep -lFiZ -D skip -f - -- ${batch.map((p) => shQuote(`./${p}`)).join(' ')}`,
+    ].join('\n')
+    const r = await machine.exec(script, { stdin: patterns })
+    if (r.code > 1) for (const p of batch) out.add(p)
+    else
+      for (const p of r.stdout.toString('utf8').split('\0')) if (p) out.add(p.replace(/^\.\//, ''))
+  }
+  return out
+}
+
+/** How many bytes of paths one grep takes as arguments. */
+const GREP_BATCH = 64 * 1024
+
+function* batches(paths: readonly string[], bytes: number): Generator<string[]> {
+  let batch: string[] = []
+  let size = 0
+  for (const p of paths) {
+    if (batch.length && size + p.length > bytes) {
+      yield batch
+      batch = []
+      size = 0
+    }
+    batch.push(p)
+    size += p.length + 4
+  }
+  if (batch.length) yield batch
+}
+
+/** The latin1 bytes of a needle whose characters all fit one byte, when some are beyond ASCII. */
+function latin1Form(needle: string): string[] {
+  return [...needle].some((c) => c > '\u007f') && ![...needle].some((c) => c > '\u00ff')
+    ? [needle]
+    : []
+}
+
+async function readOn(machine: Machine, root: string, path: string): Promise<Buffer> {
+  try {
+    return await machine.readFile(posix.join(root, path))
+  } catch (e) {
+    throw new FleetError(
+      'MIRROR',
+      `${machine.spec.name}: cannot read ${path} (under ${root}): ${(e as Error).message}`,
+      { cause: e },
+    )
+  }
+}
