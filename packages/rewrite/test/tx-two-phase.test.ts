@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import {
   existsSync,
@@ -264,6 +265,60 @@ describe('recover of a prepared part of a fleet transaction', () => {
     })
     expect(report.transactions.map((x) => x.now)).toEqual(['rolled-back'])
     expect(t.state()).toEqual(['old', 'old', 'old'])
+  })
+})
+
+describe('a fleet part after a real crash (SIGKILL)', () => {
+  const dist = join(import.meta.dirname, '../dist/index.js')
+  /** Runs `code` in a node process with `tx` the built package; how it ended. */
+  const runner = (dir: string, code: string, env: Record<string, string>) => {
+    const script = join(dir, 'run.mjs')
+    writeFileSync(script, `import * as tx from ${JSON.stringify(dist)}\n${code}\n`)
+    try {
+      execFileSync(process.execPath, [script], { env: { ...process.env, ...env }, stdio: 'pipe' })
+      return 'exited'
+    } catch (e) {
+      return (e as { signal?: string }).signal ?? 'failed'
+    }
+  }
+  const prepareAndCommit = (t: ReturnType<typeof tree>) => {
+    const targets = JSON.stringify(t.targets.map((x) => ({ ...x, content: x.content.toString() })))
+    return `const p = await tx.prepareFiles(${targets}.map((x) => ({ ...x, content: Buffer.from(x.content) })), { stateDir: ${JSON.stringify(t.stateDir)}, fleet: ${JSON.stringify(mark)} })\nawait p.commit()`
+  }
+
+  it('killed once prepared: refused without a decision, files untouched; aborted by the controller', async () => {
+    const t = tree()
+    expect(runner(t.dir, prepareAndCommit(t), { CUTOVER_FAULT_INJECT: 'prepared' })).toBe('SIGKILL')
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    await expect(recover({ stateDir: t.stateDir })).rejects.toMatchObject({
+      code: 'RECOVER_FLEET',
+    })
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toHaveLength(3)
+    await recover({ stateDir: t.stateDir, decide: async () => 'abort' })
+    expect(t.state()).toEqual(['old', 'old', 'old'])
+    expect(await t.temps()).toEqual([])
+  })
+
+  it('killed between renames, then killed again rolling forward: the next recovery finishes it', async () => {
+    const t = tree(4)
+    expect(runner(t.dir, prepareAndCommit(t), { CUTOVER_FAULT_INJECT: 'renamed:1' })).toBe(
+      'SIGKILL',
+    )
+    expect(t.state()).toEqual(['new', 'old', 'old', 'old'])
+    // on the machine by itself: even with a target renamed, its controller decides
+    await expect(recover({ stateDir: t.stateDir })).rejects.toMatchObject({
+      code: 'RECOVER_FLEET',
+    })
+    expect(t.state()).toEqual(['new', 'old', 'old', 'old'])
+    const rollForward = `await tx.recover({ stateDir: ${JSON.stringify(t.stateDir)}, decide: async () => 'commit' })`
+    expect(runner(t.dir, rollForward, { CUTOVER_FAULT_INJECT: 'recover:1' })).toBe('SIGKILL')
+    expect(t.state()).toEqual(['new', 'new', 'old', 'old'])
+    const report = await recover({ stateDir: t.stateDir, decide: async () => 'commit' })
+    expect(report.transactions).toMatchObject([{ was: 'prepared', now: 'committed' }])
+    expect(t.state()).toEqual(['new', 'new', 'new', 'new'])
+    expect(await t.temps()).toEqual([])
+    expect((await recover({ stateDir: t.stateDir })).transactions).toEqual([])
   })
 })
 
