@@ -80,7 +80,13 @@ export {
 export { fleetSpecNotes } from './plan/fleet.js'
 export * as s from './spec/schema.js'
 export type { Infer, JsonSchema, Schema, SchemaContext, SpecRefs } from './spec/schema.js'
-export { maskValues, type SecretRecord } from './spec/secrets.js'
+export { maskValues, resolveRecordedSecrets, type SecretRecord } from './spec/secrets.js'
+export {
+  databaseParticipants,
+  databaseRecord,
+  databaseState,
+  type DatabaseOptions,
+} from './apply/participants.js'
 export {
   decodeText,
   encodeText,
