@@ -119,7 +119,8 @@ export function decisionOf(
 ): 'commit' | 'abort' | undefined {
   if (mark.controller !== controllerOf(ctl, mark.txid)) return undefined
   const j = journals.find((x) => x.txid === mark.txid)
-  if (!j) return undefined
+  // without a commit record, a database that took part decides: the caller asks it first
+  if (!j || (j.state === 'preparing' && j.database)) return undefined
   return j.state === 'commit' || j.state === 'committed' ? 'commit' : 'abort'
 }
 

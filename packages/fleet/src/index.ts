@@ -32,3 +32,20 @@ export {
   type MirrorNeeds,
   type MirrorOptions,
 } from './mirror.js'
+export {
+  applyFleet,
+  listFleet,
+  listMachine,
+  machineStateDir,
+  recoverFleet,
+  rollbackFleet,
+  type FleetApplyOptions,
+  type FleetEvent,
+  type FleetOptions,
+  type FleetRecoverReport,
+  type FleetResult,
+  type FleetRollbackOptions,
+  type FleetRollbackResult,
+  type MachineOutcome,
+} from './coordinator.js'
+export { localMachine } from './local-machine.js'

@@ -1,4 +1,4 @@
-import type { TxFileSystem } from '@cutover/rewrite'
+import type { StateFileSystem, TxFileSystem } from '@cutover/rewrite'
 
 /**
  * One machine of a fleet as the spec declares it (`machines.NAME`): reached over `ssh` (a
@@ -36,6 +36,8 @@ export interface Machine {
   hostKey?: string
   /** The file system of its targets (the transaction's). */
   fileSystem: TxFileSystem
+  /** The file system of its state directory (journals, backups, the lock), on the machine. */
+  stateFileSystem: StateFileSystem
   exec: Exec
   /** The bytes of a file (a link followed); rejects with an errno `code` (`ENOENT`, …). Over SFTP on a remote machine. */
   readFile(path: string): Promise<Buffer>

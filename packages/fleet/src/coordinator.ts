@@ -1,0 +1,869 @@
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, posix, relative } from 'node:path'
+import {
+  acquireLock,
+  CutoverError,
+  databaseParticipants,
+  databaseRecord,
+  databaseState,
+  resolveRecordedSecrets,
+  listTransactions,
+  machinePlan,
+  maskToolMessage,
+  planTargets,
+  prepareFiles,
+  readJournals,
+  recover,
+  sha256,
+  ValidationError,
+  type ApplyOptions,
+  type DatabaseOptions,
+  type ParticipantRecord,
+  type TxParticipant,
+  type FaultHook,
+  type FleetMark,
+  type Lock,
+  type FleetPlanDocument,
+  type PlanDocument,
+  type PreparedTx,
+  type RecoverReport,
+  type TxSummary,
+  type TxTarget,
+} from '@cutover/rewrite'
+import { FleetError } from './errors.js'
+import {
+  controllerOf,
+  decisionOf,
+  newFleetTxid,
+  readFleetJournals,
+  unfinished,
+  withControllerLock,
+  writeFleetJournal,
+  type FleetJournal,
+  type FleetJournalMachine,
+} from './fleet-journal.js'
+import type { Machine, MachineSpec } from './machine.js'
+
+/*
+ * The two-phase transaction of a fleet (docs/design.md, "Many machines"). The controller (this
+ * process) prepares every machine's own transaction in parallel, each in its own state directory
+ * on that machine; only when all are prepared does it write `commit` to its fleet journal, which
+ * is the commit point; then every machine renames. A failure before the commit point aborts
+ * every machine; a machine that fails after it is in doubt until `cutover recover` finishes it.
+ */
+
+/** What the coordinator is given besides the plan. */
+export interface FleetOptions {
+  /** The controller state directory (its fleet journals and lock). */
+  controlDir: string
+  /** Opens a machine (the CLI's `openMachine`, with its ssh config and control directory). */
+  open(spec: MachineSpec): Promise<Machine>
+  env?: Readonly<Record<string, string | undefined>>
+  /** Test hook at the coordinator's points (`fleet:prepared`, `fleet:decided`, `fleet:committed:N`) and the machines'. */
+  fault?: FaultHook
+  /** Told of each machine's progress, for the CLI's lines. */
+  observer?: (event: FleetEvent) => void
+  /**
+   * Finds the database target of a step kind: a plan's database changes are a participant of
+   * the fleet's two phases, and recovery asks the database whether they committed.
+   */
+  database?: DatabaseOptions['database']
+}
+
+/** What the coordinator tells as it goes. */
+export type FleetEvent =
+  | { type: 'prepared'; machine: string }
+  | { type: 'decided'; txid: string }
+  | { type: 'committed'; machine: string; files: number }
+
+/** Options of {@link applyFleet}: the coordinator's, and what each machine's replay of the plan needs. */
+export type FleetApplyOptions = FleetOptions &
+  Pick<ApplyOptions, 'validator' | 'encoder'> & {
+    /** Only these machines of the plan (`--machine`); every one by default. */
+    only?: readonly string[]
+  }
+
+/** What one machine did in a fleet transaction. */
+export interface MachineOutcome {
+  name: string
+  txid: string
+  written: string[]
+  warnings: string[]
+}
+
+/** What a fleet apply (or rollback) did. */
+export interface FleetResult {
+  txid: string
+  machines: MachineOutcome[]
+  /** Machines that did not confirm the commit: `cutover recover` finishes them. */
+  inDoubt: Array<{ name: string; reason: string }>
+  recovered: FleetRecoverReport
+}
+
+/** What recovery found and did, per fleet transaction and machine. */
+export interface FleetRecoverReport {
+  transactions: Array<{
+    txid: string
+    was: string
+    now: string
+    machines: Array<{ name: string; recovered?: RecoverReport['transactions']; error?: string }>
+  }>
+}
+
+/** The state directory of a machine: `<root>/var/lib/cutover` on it. */
+export function machineStateDir(spec: MachineSpec): string {
+  return posix.join(spec.root, 'var/lib/cutover')
+}
+
+/** The machines of a plan document as specs, checked against `only`. */
+function planMachines(doc: FleetPlanDocument, only: readonly string[] | undefined): MachineSpec[] {
+  const all = (doc.machines ?? []).map((m) => ({
+    name: m.name,
+    root: m.root,
+    ...(m.ssh !== undefined ? { ssh: m.ssh } : {}),
+    ...(m.port !== undefined ? { port: m.port } : {}),
+  }))
+  if (!only?.length) return all
+  const unknown = only.filter((n) => !all.some((m) => m.name === n))
+  if (unknown.length)
+    throw new FleetError(
+      'MACHINE',
+      `${unknown.map((n) => `"${n}"`).join(', ')}: no such machine in the plan (it has ${all.map((m) => m.name).join(', ')})`,
+    )
+  return all.filter((m) => only.includes(m.name))
+}
+
+/** The machines opened for one command, each once; all closed at the end. */
+class Machines {
+  private readonly opened = new Map<string, Promise<Machine>>()
+  constructor(private readonly open: (spec: MachineSpec) => Promise<Machine>) {}
+  get(spec: MachineSpec): Promise<Machine> {
+    let m = this.opened.get(spec.name)
+    if (!m) {
+      m = this.open(spec)
+      // an unreachable machine is reported by the caller that awaits it
+      m.catch(() => undefined)
+      this.opened.set(spec.name, m)
+    }
+    return m
+  }
+  async close(): Promise<void> {
+    await Promise.allSettled(
+      [...this.opened.values()].map(async (m) => (await m.catch(() => undefined))?.close()),
+    )
+  }
+}
+
+/** A machine's message, prefixed with its name. */
+function onMachine(name: string, e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e)
+  return msg
+    .split('\n')
+    .map((l, i) => (i === 0 ? `${name}: ${l}` : `  ${l}`))
+    .join('\n')
+}
+
+/**
+ * Applies a fleet plan document on every machine (or those of `only`), all or none: see the
+ * module comment. Earlier unfinished fleet transactions are recovered first.
+ */
+export async function applyFleet(
+  doc: FleetPlanDocument,
+  options: FleetApplyOptions,
+): Promise<FleetResult> {
+  const specs = planMachines(doc, options.only)
+  const fault = options.fault ?? (() => undefined)
+  const db = doc.database.length
+    ? {
+        record: databaseRecord(doc.database, doc.secrets),
+        participants: databaseParticipants(
+          doc.database,
+          resolveRecordedSecrets(doc.secrets, options.env ?? process.env),
+          dbOptions(options),
+        ),
+      }
+    : undefined
+  return withControllerLock(options.controlDir, 'cutover apply', async () => {
+    const machines = new Machines(options.open)
+    try {
+      const recovered = await recoverLocked(options, machines, { strict: true })
+      const opened = await openAll(specs, machines)
+      refuseChangedKeys(doc, opened)
+      const planned = specs.filter((s) => (doc.changes ?? []).some((c) => c.machine === s.name))
+      if (planned.length === 0 && !db) return { txid: '', machines: [], inDoubt: [], recovered }
+      return await twoPhases(
+        planned,
+        machines,
+        options,
+        fault,
+        { kind: 'apply', meta: { spec: doc.spec, profile: doc.profile } },
+        (m, held, mark, f) => replayOn(doc, m, held, mark, { ...options, fault: f }),
+        recovered,
+        db,
+      )
+    } finally {
+      await machines.close()
+    }
+  })
+}
+
+/** Opens every machine at once; refuses, naming each, when one cannot be opened (nothing is staged yet). */
+async function openAll(specs: readonly MachineSpec[], machines: Machines): Promise<Machine[]> {
+  const got = await Promise.allSettled(specs.map((s) => machines.get(s)))
+  const failed = got.flatMap((r, i) =>
+    r.status === 'rejected' ? [onMachine(specs[i]!.name, r.reason)] : [],
+  )
+  if (failed.length)
+    throw new FleetError(
+      'UNREACHABLE',
+      `not applied, nothing was changed on any machine:\n${failed.map((f) => `  ${f}`).join('\n')}`,
+    )
+  return got.map((r) => (r as PromiseFulfilledResult<Machine>).value)
+}
+
+/** Refuses, before anything is staged, a machine whose host key is not the one the plan was made with. */
+function refuseChangedKeys(doc: FleetPlanDocument, opened: readonly Machine[]): void {
+  const changed: string[] = []
+  for (const m of opened) {
+    const planned = doc.machines?.find((x) => x.name === m.spec.name)?.hostKey
+    if (planned !== undefined && m.hostKey !== planned)
+      changed.push(
+        `${m.spec.name}: its host key is ${m.hostKey ?? 'none (a local machine)'}, the plan was made with ${planned}`,
+      )
+  }
+  if (changed.length)
+    throw new FleetError(
+      'HOST_KEY_CHANGED',
+      `not applied, nothing was changed on any machine: a host key changed since the plan:\n${changed.map((c) => `  ${c}`).join('\n')}\nif the machine was reinstalled, check its new key, update known_hosts and plan again`,
+    )
+}
+
+/** A machine's state directory locked for the whole transaction. */
+interface Held {
+  machine: Machine
+  stateDir: string
+  lock: Lock
+}
+
+/** What a machine's side builds once locked and recovered: its prepared transaction. */
+type PrepareOn = (m: Machine, held: Held, mark: FleetMark, fault: FaultHook) => Promise<PreparedTx>
+
+/**
+ * The two phases over `specs`: journal `preparing`, prepare every machine in parallel (each
+ * locked and recovered first), then either the commit record and every machine's commit, or
+ * every machine's abort and the journal `aborted`.
+ */
+async function twoPhases(
+  specs: readonly MachineSpec[],
+  machines: Machines,
+  options: FleetOptions,
+  fault: FaultHook,
+  what: Pick<FleetJournal, 'kind' | 'restores' | 'meta'>,
+  prepareOn: PrepareOn,
+  recovered: FleetRecoverReport,
+  db?: DatabasePart,
+): Promise<FleetResult> {
+  const txid = newFleetTxid()
+  const journal: FleetJournal = {
+    txid,
+    state: 'preparing',
+    created: new Date().toISOString(),
+    ...what,
+    machines: specs.map((s) => ({ ...s, stateDir: machineStateDir(s) })),
+    pending: specs.map((s) => s.name),
+  }
+  await writeFleetJournal(options.controlDir, journal)
+  const mark: FleetMark = { txid, controller: controllerOf(options.controlDir, txid) }
+  const held: (Held | undefined)[] = new Array(specs.length)
+  const prepared: (PreparedTx | undefined)[] = new Array(specs.length)
+  try {
+    const results = await Promise.allSettled(
+      specs.map(async (s, i) => {
+        const m = await machines.get(s)
+        held[i] = await lockAndRecover(m, options.controlDir, 'cutover apply', options.env)
+        prepared[i] = await prepareOn(m, held[i]!, mark, fault)
+        options.observer?.({ type: 'prepared', machine: s.name })
+      }),
+    )
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ name: specs[i]!.name, error: r.reason as unknown }] : [],
+    )
+    if (failed.length) {
+      await abortAll(journal, specs, prepared, options.controlDir, failed)
+      throw new FleetError(
+        'FLEET_ABORTED',
+        `not applied, nothing was changed on any machine:\n${failed.map((f) => `  ${onMachine(f.name, f.error)}`).join('\n')}`,
+        { cause: failed[0]!.error },
+      )
+    }
+    if (db) await prepareDatabase(db, journal, specs, prepared, options.controlDir)
+    fault('fleet:prepared')
+    // with a database, its COMMIT is the commit point (recovery asks it, the journal recorded it)
+    if (db) await commitDatabase(db, journal, specs, prepared, options)
+    // THE COMMIT POINT (without a database): from this durable record on, every machine must finish
+    journal.state = 'commit'
+    journal.machines = journal.machines.map((m, i) => ({ ...m, txid: prepared[i]!.txid }))
+    await writeFleetJournal(options.controlDir, journal)
+    fault('fleet:decided')
+    options.observer?.({ type: 'decided', txid })
+    let committed = 0
+    const outcomes = await Promise.allSettled(
+      specs.map(async (s, i) => {
+        const r = await prepared[i]!.commit()
+        fault(`fleet:committed:${++committed}`)
+        options.observer?.({ type: 'committed', machine: s.name, files: r.written.length })
+        return { name: s.name, txid: r.txid, written: r.written, warnings: r.warnings }
+      }),
+    )
+    const inDoubt = outcomes.flatMap((r, i) =>
+      r.status === 'rejected'
+        ? [{ name: specs[i]!.name, reason: (r.reason as Error)?.message ?? String(r.reason) }]
+        : [],
+    )
+    journal.pending = inDoubt.map((d) => d.name)
+    if (!journal.pending.length) {
+      journal.state = 'committed'
+      delete journal.pending
+    }
+    await writeFleetJournal(options.controlDir, journal)
+    return {
+      txid,
+      machines: outcomes.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+      inDoubt,
+      recovered,
+    }
+  } finally {
+    await Promise.allSettled(held.map((h) => h?.lock.release()))
+  }
+}
+
+/** A plan's database changes as a participant of the fleet transaction. */
+interface DatabasePart {
+  record: ParticipantRecord
+  participants: TxParticipant[]
+}
+
+/**
+ * Records the database changes in the fleet journal (so that recovery can ask the database),
+ * then prepares them (BEGIN, re-check, the statements); a failure aborts every machine.
+ */
+async function prepareDatabase(
+  db: DatabasePart,
+  journal: FleetJournal,
+  specs: readonly MachineSpec[],
+  prepared: readonly (PreparedTx | undefined)[],
+  ctl: string,
+): Promise<void> {
+  journal.database = db.record
+  await writeFleetJournal(ctl, journal)
+  try {
+    for (const p of db.participants) await p.prepare()
+  } catch (e) {
+    await Promise.allSettled(db.participants.map((p) => p.rollback()))
+    await abortAll(journal, specs, prepared, ctl, [{ name: 'database', error: e }])
+    throw new FleetError(
+      'FLEET_ABORTED',
+      `not applied, nothing was changed on any machine:\n  ${onMachine('database', e)}`,
+      { cause: e },
+    )
+  }
+}
+
+/**
+ * Commits the database: the commit point of a fleet transaction that has one. When its COMMIT
+ * fails, the database is asked whether it committed: no aborts every machine; unknown leaves
+ * every machine prepared for recovery to finish once the database answers.
+ */
+async function commitDatabase(
+  db: DatabasePart,
+  journal: FleetJournal,
+  specs: readonly MachineSpec[],
+  prepared: readonly (PreparedTx | undefined)[],
+  options: FleetOptions,
+): Promise<void> {
+  try {
+    for (const p of db.participants) await p.commit()
+  } catch (e) {
+    const state = await databaseState(dbOptions(options))(db.record).catch((err: Error) => ({
+      unknown: err.message,
+    }))
+    if (state === 'after') return
+    if (state === 'before') {
+      await abortAll(journal, specs, prepared, options.controlDir, [{ name: 'database', error: e }])
+      throw new FleetError(
+        'FLEET_ABORTED',
+        `not applied, nothing was changed on any machine:\n  ${onMachine('database', e)}`,
+        { cause: e },
+      )
+    }
+    throw new FleetError(
+      'IN_DOUBT',
+      `fleet transaction ${journal.txid}: the database did not confirm its commit (${(e as Error).message}) and cannot tell whether it committed (${state.unknown}): every machine stays prepared; run cutover recover once the database can be reached`,
+      { cause: e },
+    )
+  }
+}
+
+/** The database options of the coordinator's options. */
+function dbOptions(options: FleetOptions): DatabaseOptions {
+  return {
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.database ? { database: options.database } : {}),
+  }
+}
+
+/**
+ * Aborts every prepared machine and records the fleet transaction `aborted`. A machine whose
+ * own abort cannot be confirmed (it failed on the way, or cannot be reached) stays `pending`:
+ * recovery aborts it when it is reached again.
+ */
+async function abortAll(
+  journal: FleetJournal,
+  specs: readonly MachineSpec[],
+  prepared: readonly (PreparedTx | undefined)[],
+  ctl: string,
+  failed: ReadonlyArray<{ name: string; error: unknown }>,
+): Promise<void> {
+  // the decision first: from here, a machine's recovery is told to abort
+  journal.state = 'aborted'
+  await writeFleetJournal(ctl, journal)
+  const aborted = await Promise.allSettled(
+    specs.map(async (_s, i) => prepared[i]?.abort(failed[0]?.error)),
+  )
+  // a machine that refused cleanly aborted its own transaction; one whose link broke may not have
+  const unsure = new Set(
+    failed
+      .filter((f) => !(f.error instanceof CutoverError) || isTransport(f.error))
+      .map((f) => f.name),
+  )
+  aborted.forEach((r, i) => {
+    if (r.status === 'rejected') unsure.add(specs[i]!.name)
+  })
+  journal.pending = [...unsure]
+  if (!journal.pending.length) delete journal.pending
+  await writeFleetJournal(ctl, journal)
+}
+
+/** An error of the connection rather than of the transaction. */
+function isTransport(e: unknown): boolean {
+  return e instanceof FleetError && ['UNREACHABLE', 'SSH', 'SSH_AUTH'].includes(e.code)
+}
+
+/**
+ * Locks a machine's state directory (through its state file system) and recovers what an earlier
+ * transaction left there, asking this controller's fleet journals about the fleet transactions
+ * it marks.
+ */
+async function lockAndRecover(
+  m: Machine,
+  ctl: string,
+  command: string,
+  env: FleetOptions['env'],
+): Promise<Held> {
+  const stateDir = machineStateDir(m.spec)
+  const lock = await acquireLock(stateDir, command, m.stateFileSystem)
+  try {
+    const journals = await readFleetJournals(ctl)
+    await recover({
+      stateDir,
+      stateFileSystem: m.stateFileSystem,
+      fileSystem: m.fileSystem,
+      ...(env ? { env } : {}),
+      decide: async (mark) => decisionOf(journals, ctl, mark),
+    })
+    return { machine: m, stateDir, lock }
+  } catch (e) {
+    await lock.release().catch(() => undefined)
+    throw e
+  }
+}
+
+/**
+ * A machine's part of a fleet apply: its plan replayed on its files as they are now (stale
+ * targets refused), validators run on the machine, and its transaction prepared.
+ */
+async function replayOn(
+  doc: FleetPlanDocument,
+  m: Machine,
+  held: Held,
+  mark: FleetMark,
+  options: FleetApplyOptions,
+): Promise<PreparedTx> {
+  const one = machinePlan(doc, m.spec.name)
+  const view = m.spec.ssh === undefined ? undefined : await mirrorTargets(m, one)
+  try {
+    const replay = view ? view.doc : one
+    const { targets, mask } = await planTargets(replay, {
+      stateDir: held.stateDir,
+      stateFileSystem: m.stateFileSystem,
+      ...(options.env ? { env: options.env } : {}),
+      validator: options.validator,
+      ...(options.encoder ? { encoder: options.encoder } : {}),
+      ...(options.database ? { database: options.database } : {}),
+    })
+    const onMachine = targets.map((t) => (view ? view.back(t) : t))
+    try {
+      return await prepareFiles(onMachine, {
+        stateDir: held.stateDir,
+        stateFileSystem: m.stateFileSystem,
+        fileSystem: m.fileSystem,
+        fleet: mark,
+        meta: { spec: doc.spec, profile: doc.profile, once: true },
+        ...(options.fault ? { fault: options.fault } : {}),
+      })
+    } catch (e) {
+      if (e instanceof ValidationError) throw new ValidationError(maskToolMessage(e.message, mask))
+      throw e
+    }
+  } finally {
+    if (view) await rm(view.dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * A local copy of a remote machine's planned targets, for the replay of its plan: each target's
+ * bytes at its place in the root (where it resolved when planned, `link`), after checking that
+ * it still resolves there on the machine. The replayed targets are mapped back to their real
+ * paths on the machine, and the transaction re-reads each there before it renames anything.
+ */
+async function mirrorTargets(
+  m: Machine,
+  doc: PlanDocument,
+): Promise<{ dir: string; doc: PlanDocument; back(t: TxTarget): TxTarget }> {
+  const dir = await realpath(await mkdtemp(join(tmpdir(), 'cutover-apply-')))
+  const root = await m.fileSystem.realpath(m.spec.root)
+  const names = new Map<string, string>()
+  const stale: string[] = []
+  try {
+    const changes = []
+    for (const c of doc.changes) {
+      const rel = (c.link ?? c.target)
+        .split('/')
+        .filter((p) => p !== '' && p !== '.')
+        .join('/')
+      names.set(rel, c.target)
+      const planned = posix.join(root, rel)
+      const at = posix.join(m.spec.root, c.target)
+      let real: string
+      try {
+        real = await m.fileSystem.realpath(at)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+        real = posix.join(
+          await m.fileSystem.realpath(posix.dirname(at)).catch(() => posix.dirname(at)),
+          posix.basename(at),
+        )
+      }
+      if (real !== planned) {
+        stale.push(
+          `${c.target}: now leads to ${posix.relative(root, real)} in the root, planned ${rel}`,
+        )
+        continue
+      }
+      const local = join(dir, rel)
+      await mkdir(dirname(local), { recursive: true, mode: 0o700 })
+      const bytes = await m.readFile(planned).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined
+        throw e
+      })
+      if (bytes) await writeFile(local, bytes, { mode: 0o600 })
+      changes.push({ ...c, target: rel, link: undefined })
+    }
+    if (stale.length)
+      throw new CutoverError(
+        'STALE_PLAN',
+        `the plan is stale, nothing was written:\n${stale.map((s) => `  ${s}`).join('\n')}\nplan again and review the new diff`,
+      )
+    return {
+      dir,
+      doc: { ...doc, root: dir, changes: changes.map(({ link: _, ...c }) => c) },
+      back: (t) => {
+        const rel = relative(dir, t.path).split('\\').join('/')
+        return { ...t, path: posix.join(root, rel), target: names.get(rel) ?? t.target }
+      },
+    }
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true })
+    throw e
+  }
+}
+
+/**
+ * Finishes every unfinished fleet transaction of the controller state directory: with a commit
+ * record, every machine rolls forward; without one, every machine returns to before. A machine
+ * that cannot be reached stays pending (reported; run it again).
+ */
+export async function recoverFleet(options: FleetOptions): Promise<FleetRecoverReport> {
+  return withControllerLock(options.controlDir, 'cutover recover', async () => {
+    const machines = new Machines(options.open)
+    try {
+      return await recoverLocked(options, machines, { strict: false })
+    } finally {
+      await machines.close()
+    }
+  })
+}
+
+/** {@link recoverFleet} under the controller's lock; `strict`: throw when a machine cannot be finished. */
+async function recoverLocked(
+  options: FleetOptions,
+  machines: Machines,
+  { strict }: { strict: boolean },
+): Promise<FleetRecoverReport> {
+  const ctl = options.controlDir
+  const report: FleetRecoverReport = { transactions: [] }
+  const journals = await readFleetJournals(ctl)
+  for (const j of journals.filter(unfinished)) {
+    const was = j.state
+    if (j.state === 'preparing') {
+      // no commit record, and nobody is preparing it now (we hold the lock): abort, unless its
+      // database committed (its COMMIT is then the commit point)
+      const db = j.database ? await databaseState(dbOptions(options))(j.database) : 'before'
+      if (typeof db !== 'string') {
+        const why = `fleet transaction ${j.txid} also changed a database, and ${db.unknown}: its machines are left prepared until the database can tell whether it committed; run cutover recover again`
+        if (strict) throw new FleetError('RECOVER_FLEET', why)
+        report.transactions.push({
+          txid: j.txid,
+          was,
+          now: was,
+          machines: [{ name: 'database', error: why }],
+        })
+        continue
+      }
+      j.state = db === 'after' ? 'commit' : 'aborted'
+      await writeFleetJournal(ctl, j)
+    }
+    const todo = j.machines.filter((m) =>
+      (j.pending ?? j.machines.map((x) => x.name)).includes(m.name),
+    )
+    const done = await Promise.allSettled(
+      todo.map((m) => recoverMachine(m, machines, ctl, journals, options.env)),
+    )
+    const lines: FleetRecoverReport['transactions'][number]['machines'] = []
+    const left: string[] = []
+    done.forEach((r, i) => {
+      const name = todo[i]!.name
+      if (r.status === 'fulfilled') lines.push({ name, recovered: r.value })
+      else {
+        left.push(name)
+        lines.push({ name, error: (r.reason as Error)?.message ?? String(r.reason) })
+      }
+    })
+    j.pending = left
+    if (!left.length) {
+      delete j.pending
+      if (j.state === 'commit') j.state = 'committed'
+    }
+    await writeFleetJournal(ctl, j)
+    report.transactions.push({
+      txid: j.txid,
+      was,
+      now: left.length ? `${j.state} (${left.length} machine(s) pending)` : j.state,
+      machines: lines,
+    })
+    if (strict && left.length)
+      throw new FleetError(
+        'RECOVER_FLEET',
+        `fleet transaction ${j.txid} is not finished on ${left.join(', ')}:\n${lines.flatMap((l) => (l.error ? [`  ${onMachine(l.name, l.error)}`] : [])).join('\n')}\nrun cutover recover once they can be reached`,
+      )
+  }
+  return report
+}
+
+/** Recovers one machine of a fleet transaction: its state directory locked, its journals decided by ours. */
+async function recoverMachine(
+  m: FleetJournalMachine,
+  machines: Machines,
+  ctl: string,
+  journals: readonly FleetJournal[],
+  env: FleetOptions['env'],
+): Promise<RecoverReport['transactions']> {
+  const spec = specOf(m)
+  const machine = await machines.get(spec)
+  const lock = await acquireLock(m.stateDir, 'cutover recover', machine.stateFileSystem)
+  try {
+    const r = await recover({
+      stateDir: m.stateDir,
+      stateFileSystem: machine.stateFileSystem,
+      fileSystem: machine.fileSystem,
+      ...(env ? { env } : {}),
+      decide: async (mark) => decisionOf(journals, ctl, mark),
+    })
+    return r.transactions
+  } finally {
+    await lock.release()
+  }
+}
+
+/** The machine spec a fleet journal recorded. */
+function specOf(m: FleetJournalMachine): MachineSpec {
+  const { stateDir: _s, txid: _t, ...spec } = m
+  return spec
+}
+
+/** The fleet transactions of the controller state directory, oldest first. */
+export async function listFleet(ctl: string): Promise<FleetJournal[]> {
+  return readFleetJournals(ctl)
+}
+
+/** The transactions in one machine's state directory (`cutover state --machine NAME`). */
+export async function listMachine(m: Machine): Promise<TxSummary[]> {
+  return listTransactions(machineStateDir(m.spec), m.stateFileSystem)
+}
+
+/** Options of {@link rollbackFleet}. */
+export interface FleetRollbackOptions extends FleetOptions {
+  /** Restore targets that changed since that transaction too. */
+  force?: boolean
+  /** Asked with the files (machine and target) before anything is written; `false` cancels. */
+  confirm?: (txid: string, files: Array<{ machine: string; target: string }>) => Promise<boolean>
+}
+
+/** What a fleet rollback did. */
+export interface FleetRollbackResult extends FleetResult {
+  /** The fleet transaction restored. */
+  restored: string
+  cancelled?: boolean
+}
+
+/**
+ * Restores the last committed fleet apply not rolled back yet on every one of its machines, from
+ * each machine's backups, as a new fleet transaction with the same two phases. Targets changed
+ * since are refused (every machine's listed) unless `force`; files it created are removed.
+ */
+export async function rollbackFleet(options: FleetRollbackOptions): Promise<FleetRollbackResult> {
+  const fault = options.fault ?? (() => undefined)
+  return withControllerLock(options.controlDir, 'cutover rollback', async () => {
+    const machines = new Machines(options.open)
+    try {
+      const recovered = await recoverLocked(options, machines, { strict: true })
+      const journals = await readFleetJournals(options.controlDir)
+      const undone = new Set(
+        journals
+          .filter((j) => j.kind === 'rollback' && j.state === 'committed')
+          .map((j) => j.restores),
+      )
+      const last = journals
+        .filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid))
+        .pop()
+      if (!last)
+        throw new CutoverError(
+          'NOTHING_TO_ROLL_BACK',
+          `no applied fleet transaction to roll back in ${options.controlDir}`,
+        )
+      if (last.database?.changes.length)
+        throw new CutoverError(
+          'ROLLBACK_DATABASE',
+          `fleet transaction ${last.txid} also changed a database: rollback restores files only; apply the other profile instead`,
+        )
+      const parts = last.machines.filter((m) => m.txid !== undefined)
+      const specs = parts.map(specOf)
+      await openAll(specs, machines)
+      const built = await Promise.all(
+        parts.map(async (p) => rollbackTargets(await machines.get(specOf(p)), p)),
+      )
+      const changed = built.flatMap((b, i) => b.changed.map((c) => `${parts[i]!.name}: ${c}`))
+      if (changed.length && !options.force)
+        throw new CutoverError(
+          'ROLLBACK_STALE',
+          `not rolled back, nothing was written on any machine:\n${changed.map((c) => `  ${c}`).join('\n')}\nuse --force to restore them anyway`,
+        )
+      const files = built.flatMap((b, i) =>
+        b.targets.map((t) => ({ machine: parts[i]!.name, target: t.target })),
+      )
+      if (options.confirm && !(await options.confirm(last.txid, files)))
+        return {
+          txid: '',
+          machines: [],
+          inDoubt: [],
+          recovered,
+          restored: last.txid,
+          cancelled: true,
+        }
+      const result = await twoPhases(
+        specs,
+        machines,
+        options,
+        fault,
+        { kind: 'rollback', restores: last.txid },
+        (m, held, mark, f) => {
+          const i = parts.findIndex((p) => p.name === m.spec.name)
+          return prepareFiles(built[i]!.targets, {
+            stateDir: held.stateDir,
+            stateFileSystem: m.stateFileSystem,
+            fileSystem: m.fileSystem,
+            kind: 'rollback',
+            restores: parts[i]!.txid!,
+            fleet: mark,
+            fault: f,
+          })
+        },
+        recovered,
+      )
+      return { ...result, restored: last.txid }
+    } finally {
+      await machines.close()
+    }
+  })
+}
+
+/**
+ * A machine's targets restoring its transaction of a fleet apply from its backups, and the
+ * targets changed since (read on the machine, in the journaled directory: a link put there since
+ * is not followed).
+ */
+async function rollbackTargets(
+  m: Machine,
+  part: FleetJournalMachine,
+): Promise<{ targets: TxTarget[]; changed: string[] }> {
+  const journal = (await readJournals(part.stateDir, m.stateFileSystem)).find(
+    (j) => j.txid === part.txid,
+  )
+  if (!journal)
+    throw new CutoverError(
+      'STATE',
+      `${part.name}: no transaction ${part.txid} in its state directory ${part.stateDir}`,
+    )
+  const targets: TxTarget[] = []
+  const changed: string[] = []
+  for (const t of journal.targets) {
+    const moved = await m.fileSystem.pinChanged(posix.dirname(t.path), t.dirPin)
+    let now: string
+    if (moved) now = moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
+    else {
+      const bytes = await m.fileSystem.readPinned(
+        { dir: posix.dirname(t.path), pin: t.dirPin, target: t.target },
+        posix.basename(t.path),
+      )
+      now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
+    }
+    if (!t.existed && now === 'absent') continue
+    if (now !== t.after)
+      changed.push(
+        `${t.target}: changed since transaction ${journal.txid} (then ${t.after}, now ${now})`,
+      )
+    const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
+    targets.push(
+      t.existed
+        ? {
+            target: t.target,
+            path: t.path,
+            exact: true,
+            before: now,
+            content: await m.stateFileSystem.readFile(t.backup),
+            ...allow,
+          }
+        : {
+            target: t.target,
+            path: t.path,
+            exact: true,
+            before: now,
+            content: Buffer.alloc(0),
+            remove: true,
+            ...allow,
+          },
+    )
+  }
+  return { targets, changed }
+}

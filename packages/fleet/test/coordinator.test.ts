@@ -1,0 +1,226 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  createEngine,
+  fleetSpecNotes,
+  textStep,
+  toFleetPlanDocument,
+  type FleetPlanDocument,
+} from '@cutover/rewrite'
+import { applyFleet, recoverFleet, rollbackFleet } from '../src/coordinator.js'
+import { readFleetJournals } from '../src/fleet-journal.js'
+import { localMachine } from '../src/local-machine.js'
+import type { MachineSpec } from '../src/machine.js'
+
+const OLD = '10.0.10.48'
+const NEW = '10.0.10.49'
+const NAMES = ['a', 'b', 'c']
+const engine = createEngine({ steps: [textStep] })
+
+/** Three machines with two files each, their spec, a controller directory, and the fleet's plan. */
+async function fleet(o: { ssh?: boolean } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-coordinator-'))
+  const roots = NAMES.map((n) => join(dir, n))
+  for (const [i, root] of roots.entries()) {
+    mkdirSync(join(root, 'etc/app'), { recursive: true })
+    writeFileSync(join(root, 'etc/a.conf'), `a${i} ${OLD}\n`)
+    writeFileSync(join(root, 'etc/app/b.conf'), `b${i} ${OLD}\n`)
+    // a link to a file elsewhere in the root: written where it leads
+    mkdirSync(join(root, 'srv'), { recursive: true })
+    writeFileSync(join(root, 'srv/c.conf'), `c${i} ${OLD}\n`)
+    symlinkSync('../srv/c.conf', join(root, 'etc/c.conf'))
+  }
+  const source = [
+    'version: 1',
+    'machines:',
+    // `ssh` only names the machine here: the test opens every one as a local directory, so that
+    // the replay through a local copy of the targets (as for a remote machine) is what runs
+    ...NAMES.map((n, i) => `  ${n}: { ${o.ssh ? `ssh: ${n}.example, ` : ''}root: ${roots[i]} }`),
+    'hosts:',
+    `  db.example.net: { old: ${OLD}, new: ${NEW} }`,
+    'steps:',
+    '  - text: { files: ["etc/*.conf", "etc/*/*.conf"], addresses: new }',
+    '',
+  ].join('\n')
+  const spec = engine.parseSpec(source, 'cutover.yaml', { env: {} })
+  const plans = []
+  for (const [i, name] of NAMES.entries())
+    plans.push({
+      name,
+      root: roots[i]!,
+      plan: await engine.plan(spec, { root: roots[i]!, machine: name, env: {} }),
+    })
+  const doc: FleetPlanDocument = toFleetPlanDocument(
+    plans.map((p) => ({
+      machine: { name: p.name, root: p.root, ...(o.ssh ? { ssh: `${p.name}.example` } : {}) },
+      plan: p.plan,
+    })),
+    fleetSpecNotes(spec, plans),
+  )
+  const controlDir = join(dir, '.cutover')
+  const options = {
+    controlDir,
+    open: async (s: MachineSpec) => localMachine(s),
+    env: {},
+    validator: (n: string) => engine.validator(n),
+  }
+  return { dir, roots, doc, controlDir, options }
+}
+
+/** `before`, `after`, or the mix, over every file of every machine; and the temp files left. */
+function look(roots: readonly string[]): { state: string; strays: string[] } {
+  const seen = new Set<string>()
+  const strays: string[] = []
+  for (const root of roots) {
+    for (const d of ['etc', 'etc/app', 'srv'])
+      for (const n of readdirSync(join(root, d)))
+        if (n.includes('.cutover-')) strays.push(join(d, n))
+    for (const f of ['etc/a.conf', 'etc/app/b.conf', 'srv/c.conf']) {
+      const text = readFileSync(join(root, f), 'utf8')
+      seen.add(text.includes(OLD) ? 'before' : text.includes(NEW) ? 'after' : 'corrupt')
+    }
+  }
+  return { state: [...seen].sort().join('+'), strays }
+}
+
+describe('the fleet coordinator with local-directory machines', () => {
+  for (const ssh of [false, true]) {
+    const how = ssh ? ' (replayed through a local copy of the targets)' : ''
+    it(`applies every machine's changes in one fleet transaction${how}`, async () => {
+      const f = await fleet({ ssh })
+      expect(f.doc.changes).toHaveLength(9)
+      const r = await applyFleet(f.doc, f.options)
+      expect(r.inDoubt).toEqual([])
+      expect(r.machines.map((m) => [m.name, m.written.sort()])).toEqual(
+        NAMES.map((n) => [n, ['etc/a.conf', 'etc/app/b.conf', 'etc/c.conf']]),
+      )
+      expect(look(f.roots)).toEqual({ state: 'after', strays: [] })
+      // the link is still a link, its file written
+      expect(readFileSync(join(f.roots[0]!, 'etc/c.conf'), 'utf8')).toBe(`c0 ${NEW}\n`)
+      const [j] = await readFleetJournals(f.controlDir)
+      expect(j).toMatchObject({ txid: r.txid, state: 'committed', kind: 'apply' })
+      expect(j!.pending).toBeUndefined()
+      expect(j!.machines.map((m) => [m.name, m.txid])).toEqual(
+        r.machines.map((m) => [m.name, m.txid]),
+      )
+      for (const [i, root] of f.roots.entries()) {
+        const journal = JSON.parse(
+          readFileSync(
+            join(root, 'var/lib/cutover/tx', r.machines[i]!.txid, 'journal.json'),
+            'utf8',
+          ),
+        ) as { state: string; fleet: { txid: string; controller: string } }
+        expect(journal.state).toBe('committed')
+        expect(journal.fleet.txid).toBe(r.txid)
+        expect(journal.fleet.controller).toMatch(
+          new RegExp(`:${join(f.controlDir, 'fleet', r.txid, 'journal.json')}$`),
+        )
+      }
+      // a second apply of the same plan is stale everywhere: nothing written
+      await expect(applyFleet(f.doc, f.options)).rejects.toMatchObject({ code: 'FLEET_ABORTED' })
+    })
+  }
+
+  it('aborts every machine when one file changed since the plan, naming its machine and file', async () => {
+    const f = await fleet({ ssh: true })
+    writeFileSync(join(f.roots[1]!, 'etc/app/b.conf'), `edited ${OLD}\n`)
+    const err = (await applyFleet(f.doc, f.options).catch((e: unknown) => e)) as Error & {
+      code: string
+    }
+    expect(err.code).toBe('FLEET_ABORTED')
+    expect(err.message).toMatch(
+      /^not applied, nothing was changed on any machine:\n {2}b: [^\n]*\n[\s\S]*etc\/app\/b\.conf: changed since the plan/,
+    )
+    expect(err.message).not.toMatch(/\n {2}[ac]: /)
+    expect(look(f.roots)).toEqual({ state: 'before', strays: [] })
+    const [j] = await readFleetJournals(f.controlDir)
+    expect(j).toMatchObject({ state: 'aborted' })
+  })
+
+  it('refuses a machine whose host key differs from the plan, before anything is staged', async () => {
+    const f = await fleet()
+    const doc = {
+      ...f.doc,
+      machines: f.doc.machines.map((m, i) => (i === 2 ? { ...m, hostKey: 'SHA256:planned' } : m)),
+    }
+    await expect(applyFleet(doc, f.options)).rejects.toMatchObject({
+      code: 'HOST_KEY_CHANGED',
+      message: expect.stringMatching(
+        /c: its host key is none \(a local machine\), the plan was made with SHA256:planned/,
+      ),
+    })
+    expect(look(f.roots)).toEqual({ state: 'before', strays: [] })
+    expect(existsSync(join(f.controlDir, 'fleet'))).toBe(false)
+  })
+
+  it('crashed before the decision: recover returns every machine to before', async () => {
+    const f = await fleet({ ssh: true })
+    const crash = new Error('the controller stops here')
+    const fault = (p: string) => {
+      if (p === 'fleet:prepared') throw crash
+    }
+    await expect(applyFleet(f.doc, { ...f.options, fault })).rejects.toBe(crash)
+    expect(look(f.roots).state).toBe('before')
+    expect(look(f.roots).strays.length).toBeGreaterThan(0)
+    const report = await recoverFleet(f.options)
+    expect(report.transactions.map((t) => [t.was, t.now])).toEqual([['preparing', 'aborted']])
+    expect(look(f.roots)).toEqual({ state: 'before', strays: [] })
+    expect((await recoverFleet(f.options)).transactions).toEqual([])
+  })
+
+  it('crashed after the decision: recover rolls every machine forward', async () => {
+    const f = await fleet({ ssh: true })
+    const crash = new Error('the controller stops here')
+    const fault = (p: string) => {
+      if (p === 'fleet:decided') throw crash
+    }
+    await expect(applyFleet(f.doc, { ...f.options, fault })).rejects.toBe(crash)
+    expect(look(f.roots).state).toBe('before')
+    const report = await recoverFleet(f.options)
+    expect(report.transactions.map((t) => [t.was, t.now])).toEqual([['commit', 'committed']])
+    expect(look(f.roots)).toEqual({ state: 'after', strays: [] })
+  })
+
+  it('reports a machine that fails after the decision in doubt, and recover finishes the transaction', async () => {
+    const f = await fleet({ ssh: true })
+    const lost = Object.assign(new Error('the connection was lost'), { code: 'ECONNRESET' })
+    const fault = (p: string) => {
+      if (p === 'fleet:committed:2') throw lost
+    }
+    const r = await applyFleet(f.doc, { ...f.options, fault })
+    expect(r.inDoubt).toHaveLength(1)
+    expect(r.inDoubt[0]!.reason).toBe('the connection was lost')
+    expect(r.machines).toHaveLength(2)
+    const [j] = await readFleetJournals(f.controlDir)
+    expect(j).toMatchObject({ state: 'commit', pending: [r.inDoubt[0]!.name] })
+    const report = await recoverFleet(f.options)
+    expect(report.transactions.map((t) => [t.was, t.now, t.machines.map((m) => m.name)])).toEqual([
+      ['commit', 'committed', [r.inDoubt[0]!.name]],
+    ])
+    expect(look(f.roots)).toEqual({ state: 'after', strays: [] })
+  })
+
+  it('rolls back the last fleet apply on every machine as a new fleet transaction', async () => {
+    const f = await fleet({ ssh: true })
+    const applied = await applyFleet(f.doc, f.options)
+    const r = await rollbackFleet(f.options)
+    expect(r.restored).toBe(applied.txid)
+    expect(look(f.roots)).toEqual({ state: 'before', strays: [] })
+    const js = await readFleetJournals(f.controlDir)
+    expect(js.map((j) => [j.kind, j.state, j.restores])).toEqual([
+      ['apply', 'committed', undefined],
+      ['rollback', 'committed', applied.txid],
+    ])
+    await expect(rollbackFleet(f.options)).rejects.toMatchObject({ code: 'NOTHING_TO_ROLL_BACK' })
+  })
+})
