@@ -124,6 +124,7 @@ export {
   type InitSuggestion,
 } from './step/step.js'
 export { textStep, type TextOptions } from './step/text.js'
+export type { StagedTool } from './transaction/participant.js'
 export {
   commitFiles,
   prepareFiles,

@@ -278,11 +278,29 @@ const sudoersAccessValidator: Validator = {
   name: 'sudoers-access',
   async run(stagedPath, target) {
     const st = await stat(stagedPath)
-    const mode = st.mode & 0o7777
-    const euid = process.geteuid?.() ?? 0
-    if (!(mode & 0o022) && (st.uid === 0 || (euid !== 0 && st.uid === euid))) return undefined
-    return `${target} would be installed with mode ${octal(mode)}, owned by uid ${st.uid}: sudo ignores a sudoers file that root does not own or that group or others can write; sudoers files must be owned by root with mode 0440 (chown root:root, chmod 0440)`
+    return accessProblem(st.mode & 0o7777, st.uid, process.geteuid?.() ?? 0, target)
   },
+  // on the machine the file is staged on: its mode and owner there, and the user applying there
+  tool: {
+    argv: (stagedPath) => ['sh', '-c', 'stat -L -c "%a %u" -- "$1" && id -u', 'sh', stagedPath],
+    verdict(run, target) {
+      const m = /^([0-7]+) (\d+)\n(\d+)\n$/.exec(run.stdout)
+      if (run.code !== 0 || !m)
+        return `${target}: the staged file's mode and owner cannot be read: ${run.stderr.trim() || `exit code ${run.code}`}`
+      return accessProblem(parseInt(m[1]!, 8), Number(m[2]), Number(m[3]), target)
+    },
+  },
+}
+
+/** Why sudo would ignore a file of `mode` owned by `uid` when installed by `euid`; undefined when it reads it. */
+function accessProblem(
+  mode: number,
+  uid: number,
+  euid: number,
+  target: string,
+): string | undefined {
+  if (!(mode & 0o022) && (uid === 0 || (euid !== 0 && uid === euid))) return undefined
+  return `${target} would be installed with mode ${octal(mode)}, owned by uid ${uid}: sudo ignores a sudoers file that root does not own or that group or others can write; sudoers files must be owned by root with mode 0440 (chown root:root, chmod 0440)`
 }
 
 /**

@@ -1,15 +1,16 @@
-import { execFile } from 'node:child_process'
 import { access, constants, readFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
-import { decodeText, LineIndex, type Diagnostic, type Validator } from '@cutover/rewrite'
+import {
+  decodeText,
+  LineIndex,
+  runTool,
+  toolTimeoutMs,
+  type Diagnostic,
+  type ToolRun,
+  type Validator,
+} from '@cutover/rewrite'
 import { checkSudoers } from './check.js'
 import { parseSudoers } from './parse.js'
-
-/** The tool timeout: `CUTOVER_TOOL_TIMEOUT_MS` when it is a positive integer, else a minute (as in @cutover/rewrite). */
-function timeoutMs(): number {
-  const v = Number(process.env.CUTOVER_TOOL_TIMEOUT_MS)
-  return Number.isInteger(v) && v > 0 ? v : 60_000
-}
 
 const found = new Map<string, Promise<string | undefined>>()
 
@@ -41,9 +42,19 @@ async function lookVisudo(): Promise<string | undefined> {
   return undefined
 }
 
+/** `visudo -cf STAGED`'s verdict: the message names the target (not the staged file) and the line sudo reports. */
+function visudoVerdict(run: ToolRun, target: string, stagedPath: string): string | undefined {
+  if (run.timedOut)
+    return `sudoers: visudo -cf did not answer within ${toolTimeoutMs() / 1000} s for ${target} and was stopped (CUTOVER_TOOL_TIMEOUT_MS sets the limit)`
+  if (run.code === 0) return undefined
+  const text = `${run.stdout}${run.stderr}`.split(stagedPath).join(target).trim()
+  return `sudoers: visudo -cf rejects ${target}:\n${text}`
+}
+
 /**
  * `visudo -cf STAGED`: sudo's own parser on the staged file. Its message names the target
- * (not the temp file) and the line sudo reports.
+ * (not the temp file) and the line sudo reports. As a `tool`, the same check runs on the machine
+ * a file is staged on.
  */
 export const visudoValidator: Validator = {
   name: 'visudo',
@@ -51,30 +62,11 @@ export const visudoValidator: Validator = {
   async run(stagedPath, target) {
     const visudo = await findVisudo()
     if (!visudo) return `sudoers: visudo is not installed, ${target} cannot be checked`
-    return new Promise((resolve) => {
-      // a hung visudo must not hold the apply (and its lock) for ever; it gets no secret of ours
-      const ms = timeoutMs()
-      const env = {
-        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        LANG: 'C',
-        LC_ALL: 'C',
-      }
-      execFile(
-        visudo,
-        ['-cf', stagedPath],
-        { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL', env },
-        (err, stdout, stderr) => {
-          if (!err) return resolve(undefined)
-          if (err.killed)
-            return resolve(
-              `sudoers: visudo -cf did not answer within ${ms / 1000} s for ${target} and was stopped (CUTOVER_TOOL_TIMEOUT_MS sets the limit)`,
-            )
-          const text = `${stdout}${stderr}`.split(stagedPath).join(target).trim()
-          resolve(`sudoers: visudo -cf rejects ${target}:\n${text}`)
-        },
-      )
-    })
+    // a hung visudo must not hold the apply (and its lock) for ever; it gets no secret of ours
+    const run = await runTool(visudo, ['-cf', stagedPath])
+    return visudoVerdict(run, target, stagedPath)
   },
+  tool: { argv: (stagedPath) => ['visudo', '-cf', stagedPath], verdict: visudoVerdict },
 }
 
 /** Formats diagnostics as `target:line:col: CODE message` lines. */

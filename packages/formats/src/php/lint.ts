@@ -5,6 +5,7 @@ import {
   runTool,
   toolEnv,
   toolTimeoutMs,
+  type ToolRun,
   type Validator,
   type ValidatorItem,
 } from '@cutover/rewrite'
@@ -30,17 +31,26 @@ function timeoutMessage(ms: number): string {
 
 const LINT_FLAGS = ['-d', 'display_errors=stderr', '-d', 'log_errors=0']
 
-/** `php -l` on one file, its message naming `target` instead of the staged path. */
-async function lintOne(stagedPath: string, target: string): Promise<string | undefined> {
-  const ms = toolTimeoutMs()
-  const r = await runTool('php', [...LINT_FLAGS, '-l', stagedPath])
+/** The command of `php -l` on one staged file. */
+function lintArgv(stagedPath: string): string[] {
+  return ['php', ...LINT_FLAGS, '-l', stagedPath]
+}
+
+/** `php -l`'s verdict: PHP's message naming `target` instead of the staged path, or undefined when the file is fine. */
+function lintVerdict(r: ToolRun, target: string, stagedPath: string): string | undefined {
   if (r.code === 0) return undefined
-  if (r.timedOut) return timeoutMessage(ms)
+  if (r.timedOut) return timeoutMessage(toolTimeoutMs())
   const lines = `${r.stdout}${r.stderr}`
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('Errors parsing'))
   return `php -l: ${lines.join('; ').split(stagedPath).join(target) || `exit code ${r.code}`}`
+}
+
+/** `php -l` on one file, its message naming `target` instead of the staged path. */
+async function lintOne(stagedPath: string, target: string): Promise<string | undefined> {
+  const [cmd, ...args] = lintArgv(stagedPath)
+  return lintVerdict(await runTool(cmd!, args), target, stagedPath)
 }
 
 /*
@@ -212,7 +222,7 @@ async function lintChunk(items: readonly ValidatorItem[]): Promise<(string | und
  * `php-lint`: runs `php -l` on a staged PHP file; resolves to PHP's message (with the staged
  * path replaced by the target's) when the file does not parse or compile, undefined when it
  * does. Many files are checked by one PHP process per core (see `lintChunk`), with the same
- * verdicts as `php -l`.
+ * verdicts as `php -l`. As a `tool`, `php -l` runs on the machine a file is staged on.
  */
 export const phpLint: Validator = {
   name: 'php-lint',
@@ -226,6 +236,7 @@ export const phpLint: Validator = {
     return (await Promise.all(chunks.map(lintChunk))).flat()
   },
   column: parserColumn,
+  tool: { argv: lintArgv, verdict: lintVerdict },
 }
 
 /** The 0-based column of php-parser's syntax error when it is on `line` (`php -l` names a line only). */

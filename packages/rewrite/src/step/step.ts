@@ -17,6 +17,7 @@ import {
   type SchemaContext,
 } from '../spec/schema.js'
 import type { SourceText } from '../text/source.js'
+import type { StagedTool } from '../transaction/participant.js'
 import type { DatabaseTarget } from './database.js'
 import type { Context } from './context.js'
 
@@ -55,6 +56,12 @@ export interface Validator {
    * whose messages name a line only (PHP's); undefined when it cannot tell.
    */
   column?(text: string, line: number): Promise<number | undefined>
+  /**
+   * The same check as a command run on the staged file (`visudo -cf PATH`, `php -l PATH`), so that
+   * a file staged on another machine is checked there, by that machine's tool. Validators without
+   * it read only the staged file's bytes (they run here on a copy of the same bytes).
+   */
+  tool?: StagedTool
 }
 
 /** A staged file for `Validator.runBatch`: where it is staged, and the target it will become. */

@@ -1,3 +1,5 @@
+import type { ToolRun } from '../fs/tool.js'
+
 /**
  * What the transaction takes from its callers, in its own terms: it knows no step, spec or
  * secret. The apply side adapts steps (their validators, their database targets) and the
@@ -29,6 +31,22 @@ export interface StagedCheck {
   run(stagedPath: string, target: string): Promise<string | undefined>
   /** Checks many staged files at once, with the verdicts of `run`: one result per item, in order. */
   runBatch?(items: readonly StagedItem[]): Promise<(string | undefined)[]>
+  /** The same check as a command, for a file staged on another machine (see {@link StagedTool}). */
+  tool?: StagedTool
+}
+
+/**
+ * A check that is a command run on the staged file (`visudo -cf PATH`, `php -l PATH`), so that it
+ * can run on the machine the file is staged on, with that machine's version of the tool.
+ */
+export interface StagedTool {
+  /** The command and its arguments checking the file staged at `stagedPath`; `argv[0]` is looked up on the PATH. */
+  argv(stagedPath: string): string[]
+  /**
+   * The check's verdict on what the command gave: the problem (naming `target`, not the staged
+   * path), or undefined when the file is fine. The same text as the check's `run` gives.
+   */
+  verdict(run: ToolRun, target: string, stagedPath: string): string | undefined
 }
 
 /**
