@@ -1,0 +1,170 @@
+import {
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createEngine, localFileSystem, textStep, toPlanDocument } from '@cutover/rewrite'
+import { localExec, mirrorDir, mirrorMachine, removeMirror, type Machine } from '../src/index.js'
+
+const dirs: string[] = []
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await removeMirror(d)
+})
+
+/** A machine whose root is a local directory, recording every script it runs and every file it reads. */
+function localMachine(root: string) {
+  const scripts: Array<{ script: string; stdin?: string }> = []
+  const reads: string[] = []
+  const machine: Machine = {
+    spec: { name: 'finance', root },
+    label: 'finance:',
+    fileSystem: localFileSystem,
+    exec: (script, o) => {
+      scripts.push({ script, ...(o?.stdin ? { stdin: o.stdin.toString('latin1') } : {}) })
+      return localExec(script, o)
+    },
+    readFile: (path) => {
+      reads.push(path)
+      return readFile(path)
+    },
+    close: async () => {},
+  }
+  return { machine, scripts, reads }
+}
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'cutover-machine-'))
+  dirs.push(root)
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true })
+    writeFileSync(join(root, path), text)
+  }
+  return root
+}
+
+const SPEC = `version: 1
+machines:
+  finance: { ssh: finance }
+hosts:
+  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }
+steps:
+  - text: { files: ["etc/**/*.conf"], replace: { oldname: newname } }
+  - text: { files: [etc/hostname], replace: { finance-old: finance } }
+`
+
+describe('mirrorMachine', () => {
+  it('fetches only the files holding a needle, stands the others in empty, and plans as the machine would', async () => {
+    const root = tree({
+      'etc/app/a.conf': 'server = oldname\n',
+      'etc/app/b.conf': 'server = somewhere-else\n',
+      'etc/app/c.conf': 'upstream 10.0.10.48\n', // a leftover's needle only
+      'etc/app/OLDNAME.conf': 'case differs: OLDNAME\n', // grep -i: a candidate, planned as nothing
+      'etc/big/d.conf': 'x'.repeat(4096),
+      'etc/hostname': 'finance-old\n',
+      'etc/other/e.txt': 'oldname, but in no step\n',
+      'etc/other/f.txt': 'in no step\n',
+      'run/real.conf': 'via link: oldname\n',
+      'var/lib/cutover/1/journal.json': '{}',
+    })
+    chownSync(join(root, 'etc/app/b.conf'), 1234, 2345)
+    symlinkSync('../../run/real.conf', join(root, 'etc/app/linked.conf'))
+    const { machine, scripts, reads } = localMachine(root)
+    const engine = createEngine({ steps: [textStep] })
+    const spec = engine.parseSpec(SPEC, 'cutover.yaml')
+    const dir = await mirrorDir('finance')
+    dirs.push(dir)
+    const needs = engine.needs(spec, {
+      root: dir,
+      machine: 'finance',
+      ignore: ['var/lib/cutover/**'],
+    })
+    const mirror = await mirrorMachine(machine, needs, {
+      dir,
+      maxFileSize: 1024,
+      fetch: (p) => /^var\/lib\/cutover\/[^/]+\/journal\.json$/.test(p),
+      also: ['var/lib/cutover'],
+    })
+    expect(mirror.fetched).toEqual([
+      'etc/app/OLDNAME.conf',
+      'etc/app/a.conf',
+      'etc/app/c.conf',
+      'etc/hostname',
+      // under the static prefix of a glob and holding a needle: the globs are the engine's
+      'etc/other/e.txt',
+      'run/real.conf',
+      'var/lib/cutover/1/journal.json',
+    ])
+    expect(reads.map((p) => p.slice(root.length + 1)).sort()).toEqual(mirror.fetched)
+    expect(mirror.placeholders).toEqual(['etc/app/b.conf', 'etc/big/d.conf', 'etc/other/f.txt'])
+    // a stand-in is empty, with the mode and owner of the file; a large one is sparse, of its size
+    const b = lstatSync(join(dir, 'etc/app/b.conf'))
+    expect([b.size, b.uid, b.gid, b.mode & 0o7777]).toEqual([
+      0,
+      1234,
+      2345,
+      lstatSync(join(root, 'etc/app/b.conf')).mode & 0o7777,
+    ])
+    expect(lstatSync(join(dir, 'etc/big/d.conf')).size).toBe(4096)
+    expect(readlinkSync(join(dir, 'etc/app/linked.conf'))).toBe('../../run/real.conf')
+    expect(readFileSync(join(dir, 'etc/app/a.conf'), 'utf8')).toBe('server = oldname\n')
+    // the needles went on stdin, never into a command line
+    expect(scripts.some((s) => s.stdin?.includes('oldname'))).toBe(true)
+    for (const s of scripts) for (const n of needs.needles) expect(s.script).not.toContain(n)
+    // the plan of the mirror is the plan of the machine (the size limit refuses the same file)
+    const plan = async (r: string) => {
+      try {
+        const p = await engine.plan(spec, { root: r, machine: 'finance', maxFileSize: 1024 })
+        return { ...toPlanDocument(p), root: '' }
+      } catch (e) {
+        return (e as Error).message
+      }
+    }
+    const onMirror = await plan(dir)
+    expect(onMirror).toMatch(/FILE_TOO_LARGE|exceed the size limit/)
+    expect(onMirror).toContain('etc/big/d.conf: 4096 bytes')
+    expect(onMirror).toEqual(await plan(root))
+    rmSync(join(root, 'etc/big'), { recursive: true })
+    rmSync(join(dir, 'etc/big'), { recursive: true })
+    const planned = await plan(dir)
+    expect(typeof planned === 'string' ? planned : planned.changes.map((c) => c.target)).toEqual([
+      'etc/app/a.conf',
+      'etc/app/linked.conf', // planned where the link is, with the link's target recorded
+      'etc/hostname',
+    ])
+    const masked = (d: typeof planned) =>
+      typeof d === 'string'
+        ? d
+        : { ...d, changes: d.changes.map((c) => ({ ...c, salt: undefined })) }
+    expect(masked(planned)).toEqual(masked(await plan(root)))
+  })
+
+  it('fetches every file under the prefix of a step that plans without a needle', async () => {
+    const root = tree({ 'etc/a/x.conf': 'nothing here\n', 'etc/b/y.conf': 'nor here\n' })
+    const { machine } = localMachine(root)
+    const dir = await mirrorDir('finance')
+    dirs.push(dir)
+    const mirror = await mirrorMachine(
+      machine,
+      {
+        files: [
+          { files: ['etc/a/*.conf'], exclude: [], always: true },
+          { files: ['etc/b/*.conf'], exclude: [], always: false },
+        ],
+        needles: ['needle'],
+      },
+      { dir, maxFileSize: 1 << 20 },
+    )
+    expect(mirror.fetched).toEqual(['etc/a/x.conf'])
+    expect(mirror.placeholders).toEqual(['etc/b/y.conf'])
+  })
+})
