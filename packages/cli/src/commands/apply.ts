@@ -1,7 +1,8 @@
 import { resolve } from 'node:path'
 import {
   applyPlanDocument,
-  checkPlanDocument,
+  checkAnyPlanDocument,
+  isFleetPlan,
   toPlanDocument,
   type Engine,
   type PlanDocument,
@@ -14,6 +15,7 @@ import { paths, str } from '../options.js'
 import { visible } from '../output/errors.js'
 import { colors, formatPlan, paint } from '../output/format.js'
 import { applyProgress, progressLine } from '../output/progress.js'
+import { applyFleetPlan } from '../fleet.js'
 import { readTrustedPlan } from '../plan-file.js'
 
 /**
@@ -37,7 +39,20 @@ export const apply: Command = async (opts, args, io) => {
     }
     // every kind: a saved plan's secret encodings are known by the kinds that register them
     e = await engine()
-    doc = checkPlanDocument(parsed, args[0], (n) => e.encoder(n))
+    const any = checkAnyPlanDocument(parsed, args[0], (n) => e.encoder(n))
+    if (isFleetPlan(any)) {
+      if (str(opts.root) !== undefined)
+        throw new CliError(
+          'USAGE',
+          `--root is for a plan of one root; ${args[0]} is the plan of a fleet (machines ${any.machines.map((m) => m.name).join(', ')}), each with its own root`,
+        )
+      if (any.changes.length === 0 && any.database.length === 0) {
+        if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')
+        return EXIT.ok
+      }
+      return applyFleetPlan(any, e, opts, io)
+    }
+    doc = any
     if (str(opts.root) !== undefined && resolve(doc.root) !== root) {
       throw new CliError('PLAN_ROOT', `the plan was made for root ${doc.root}, not ${root}`)
     }
@@ -47,13 +62,14 @@ export const apply: Command = async (opts, args, io) => {
     const p = made.plan
     e = made.engine
     doc = toPlanDocument(p)
+    const review = () => formatPlan(p, paint(colors(io)), made.fleet?.labelOf)
     if (p.changes.length + p.database.length === 0) {
-      if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io))))
+      if (!opts.quiet) io.stdout.write(review())
       return EXIT.ok
     }
     // a confirmation is always of a plan shown: --quiet drops the review only when nothing is asked
     const asks = !opts.yes && io.stdinIsTTY && io.confirm !== undefined
-    if (!opts.quiet || asks) io.stdout.write(formatPlan(p, paint(colors(io))))
+    if (!opts.quiet || asks) io.stdout.write(review())
     if (!opts.yes) {
       if (!io.stdinIsTTY || !io.confirm) {
         io.stderr.write('cutover: not applied: without a terminal, pass --yes to apply this plan\n')
@@ -66,6 +82,8 @@ export const apply: Command = async (opts, args, io) => {
         return EXIT.error
       }
     }
+    // a spec with machines: the plan of every machine, applied in two phases across them
+    if (made.fleet) return applyFleetPlan(made.fleet.doc, e, opts, io)
   }
   if (doc.changes.length === 0 && (doc.database ?? []).length === 0) {
     if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')

@@ -2,11 +2,13 @@ import { rollbackLast } from '@cutover/rewrite'
 import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit.js'
+import { isFleetCommand, rollbackFleetCmd } from '../fleet.js'
 import { paths } from '../options.js'
 import { visible } from '../output/errors.js'
 
 /** `cutover rollback`: restores the last applied transaction from its backups, as a new one. */
 export const rollback: Command = async (opts, _args, io) => {
+  if (isFleetCommand(opts, io)) return rollbackFleetCmd(opts, io)
   const { stateDir } = paths(opts, io)
   const result = await rollbackLast({
     stateDir,

@@ -2,10 +2,19 @@ import { listTransactions, pruneTransactions, withLock } from '@cutover/rewrite'
 import { CliError } from '../errors.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit.js'
+import { isFleetCommand, stateFleetCmd } from '../fleet.js'
 import { paths, str } from '../options.js'
 
 /** `cutover state [list|prune]`: lists the transactions of the state directory, or prunes old ones. */
 export const state: Command = async (opts, args, io) => {
+  if (isFleetCommand(opts, io)) {
+    if (args[0] === 'prune')
+      throw new CliError(
+        'USAGE',
+        'state prune works on one state directory: give --root (and --state-dir) of a machine',
+      )
+    return stateFleetCmd(opts, io)
+  }
   const { stateDir } = paths(opts, io)
   if (args[0] === 'prune') {
     const keep = Number(str(opts.keep) ?? '5')

@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process'
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { TestFleet } from '@cutover/test-kit/sshd'
+
+/** The built `cutover` command. */
+export const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
+
+export const OLD = '10.0.10.48'
+export const NEW = '10.0.10.49'
+
+/** What a run of the built CLI gave. */
+export interface Ran {
+  code: number | null
+  signal: NodeJS.Signals | null
+  out: string
+  err: string
+}
+
+/** Runs the built `cutover` in `cwd` (asynchronously: the test's sshd processes keep being served). */
+export function cutover(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Ran> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, CUTOVER_FAULT_INJECT: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.on('error', fail)
+    child.on('close', (code, signal) => done({ code, signal, out, err }))
+  })
+}
+
+/** The files of a machine's tree before any apply (paths relative to its root), with their modes. */
+export function machineFiles(i: number): Record<string, { text: string; mode: number }> {
+  return {
+    'var/www/app/config.php': {
+      text: `<?php\ndefine('DB_HOST', '${OLD}');\ndefine('DB_PASSWORD', 'old-pw-${i}');\n`,
+      mode: 0o640,
+    },
+    'etc/hosts': { text: `127.0.0.1 localhost\n${OLD} db.example.net db\n`, mode: 0o644 },
+    'etc/sudoers.d/app': { text: 'Defaults:www-data !requiretty\n', mode: 0o440 },
+    'etc/app.conf': { text: `# machine m${i}\ndb = ${OLD}\n`, mode: 0o600 },
+  }
+}
+
+/** Writes every machine's tree afresh (and removes what an earlier test left, its state directory too). */
+export function writeTrees(
+  fleet: TestFleet,
+  edit?: (i: number, files: ReturnType<typeof machineFiles>) => void,
+): void {
+  fleet.machines.forEach((m, k) => {
+    const i = k + 1
+    rmSync(m.root, { recursive: true, force: true })
+    mkdirSync(m.root, { recursive: true })
+    const files = machineFiles(i)
+    edit?.(i, files)
+    for (const [rel, f] of Object.entries(files)) {
+      const path = join(m.root, rel)
+      mkdirSync(join(path, '..'), { recursive: true })
+      writeFileSync(path, f.text)
+      chmodSync(path, f.mode)
+    }
+  })
+}
+
+/** The spec of the fleet: php, hosts, sudoers and text steps on every machine. */
+export function fleetSpec(fleet: TestFleet, extra = ''): string {
+  return [
+    'version: 1',
+    'machines:',
+    ...fleet.machines.map((m) => `  ${m.name}: { ssh: ${m.name}, root: ${m.root} }`),
+    'hosts:',
+    `  db.example.net: { old: ${OLD}, new: ${NEW} }`,
+    extra,
+    'steps:',
+    '  - php: { files: ["var/www/*/config.php"], addresses: names }',
+    '  - hosts: { files: [etc/hosts], ensure: new }',
+    '  - sudoers:',
+    '      files: [etc/sudoers.d/app]',
+    '      rules: ["www-data ALL=(root) NOPASSWD: /usr/sbin/service app restart"]',
+    '  - text: { files: ["etc/*.conf"], addresses: new }',
+    '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n')
+    .concat('\n')
+}
+
+/**
+ * Every entry under a root, byte for byte: files with their mode and bytes, links with their
+ * target, directories with their mode. The state directory (`var/lib/cutover`) is left out.
+ */
+export function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name
+      if (r === 'var/lib/cutover') continue
+      const st = lstatSync(join(root, r))
+      const mode = (st.mode & 0o7777).toString(8)
+      if (st.isSymbolicLink()) out[r] = `link ${readlinkSync(join(root, r))}`
+      else if (st.isDirectory()) {
+        out[r] = `dir ${mode}`
+        walk(r)
+      } else
+        out[r] =
+          `file ${mode} ${st.uid}:${st.gid} ${readFileSync(join(root, r)).toString('base64')}`
+    }
+  }
+  walk('')
+  return out
+}
+
+/** The temp files a transaction may leave beside its targets (`.NAME.cutover-…`), anywhere under a root but its state directory. */
+export function strays(root: string): string[] {
+  return Object.keys(snapshot(root)).filter((p) => p.split('/').pop()!.includes('.cutover-'))
+}
+
+/** What every machine of the fleet holds now. */
+export function fleetSnapshot(fleet: TestFleet): Record<string, Record<string, string>> {
+  return Object.fromEntries(fleet.machines.map((m) => [m.name, snapshot(m.root)]))
+}
