@@ -13,7 +13,13 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createEngine, localFileSystem, textStep, toPlanDocument } from '@cutover/rewrite'
+import {
+  createEngine,
+  localFileSystem,
+  localStateFileSystem,
+  textStep,
+  toPlanDocument,
+} from '@cutover/rewrite'
 import { localExec, mirrorDir, mirrorMachine, removeMirror, type Machine } from '../src/index.js'
 
 const dirs: string[] = []
@@ -29,6 +35,7 @@ function localMachine(root: string) {
     spec: { name: 'finance', root },
     label: 'finance:',
     fileSystem: localFileSystem,
+    stateFileSystem: localStateFileSystem,
     exec: (script, o) => {
       scripts.push({ script, ...(o?.stdin ? { stdin: o.stdin.toString('latin1') } : {}) })
       return localExec(script, o)
