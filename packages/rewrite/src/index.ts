@@ -157,6 +157,18 @@ export {
 } from './transaction/transaction.js'
 export { localFileSystem } from './fs/local.js'
 export { localStateFileSystem } from './fs/local-state.js'
+// what another file system (a machine reached over SSH) shares with the local one: the pin
+// comparison, the as-root directory check, and the readings of getfattr and mountinfo
+export {
+  chainOf,
+  idName,
+  moved as targetMoved,
+  pinMismatch,
+  writableByOthers,
+  type DirOnPath,
+} from './fs/dir-pin.js'
+export { parseMountinfo } from './fs/local.js'
+export { parseGetfattr } from './fs/xattr.js'
 export { acquireLock, withLock, type Lock, type LockHolder } from './transaction/lock.js'
 export {
   appliedOnce,

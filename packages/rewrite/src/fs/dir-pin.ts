@@ -21,7 +21,7 @@ import { CutoverError } from '../errors.js'
  */
 
 /** The components of an absolute directory path from `/` down: `/a/b` → `/`, `/a`, `/a/b`. */
-function chainOf(dir: string): string[] {
+export function chainOf(dir: string): string[] {
   const out: string[] = []
   for (let d = dir; ; d = dirname(d)) {
     out.unshift(d)
@@ -61,10 +61,43 @@ export function pinDir(dir: string): string[] {
 export function pinChanged(dir: string, pin: readonly string[] | undefined): string | undefined {
   const { stats, broken } = walk(dir)
   if (broken) return broken
+  return pinMismatch(dir, stats.map(dirOnPath), pin)
+}
+
+/**
+ * One directory on the way to a target as a file system reports it (lstat): `id` is its
+ * `dev:ino` as pins record it (decimal device and inode numbers).
+ */
+export interface DirOnPath {
+  path: string
+  id: string
+  mode: number
+  uid: number
+  gid: number
+}
+
+const dirOnPath = ({ path, st }: { path: string; st: BigIntStats }): DirOnPath => ({
+  path,
+  id: `${st.dev}:${st.ino}`,
+  mode: Number(st.mode),
+  uid: Number(st.uid),
+  gid: Number(st.gid),
+})
+
+/**
+ * Why the directories from `/` down to `dir` (each of them there, a directory) are not the ones
+ * `pin` recorded, or undefined: the comparison of {@link pinChanged}, for a file system that
+ * walks the path its own way.
+ */
+export function pinMismatch(
+  dir: string,
+  chain: readonly DirOnPath[],
+  pin: readonly string[] | undefined,
+): string | undefined {
   if (!pin) return undefined
-  if (pin.length !== stats.length) return `${dir} is not the directory that was checked`
-  const i = stats.findIndex(({ st }, k) => `${st.dev}:${st.ino}` !== pin[k])
-  return i === -1 ? undefined : `${stats[i]!.path} was replaced since it was checked`
+  if (pin.length !== chain.length) return `${dir} is not the directory that was checked`
+  const i = chain.findIndex(({ id }, k) => id !== pin[k])
+  return i === -1 ? undefined : `${chain[i]!.path} was replaced since it was checked`
 }
 
 /** Throws when `dir` is not the pinned directory any more: nothing is written through a replaced path. */
@@ -77,7 +110,8 @@ export function assertPinned(
   if (why) throw moved(target, why)
 }
 
-const moved = (target: string, why: string) =>
+/** The error of an operation refused because the target's directory is not the pinned one. */
+export const moved = (target: string, why: string) =>
   new CutoverError(
     'TARGET_MOVED',
     `${target}: its directory changed while applying (${why}); nothing is written there`,
@@ -128,11 +162,22 @@ export function userWritableDir(
 ): string | undefined {
   const { stats, broken } = walk(dir)
   if (broken) return broken
-  for (const [k, { path, st }] of stats.entries()) {
-    const last = k === stats.length - 1
-    const mode = Number(st.mode)
-    const uid = Number(st.uid)
-    const gid = Number(st.gid)
+  return writableByOthers(stats.map(dirOnPath), owner, acls, { userName, groupName })
+}
+
+/**
+ * The check of {@link userWritableDir} on the directories from `/` down to a target's (as a file
+ * system walked them), with that system's user and group names.
+ */
+export function writableByOthers(
+  chain: readonly DirOnPath[],
+  owner: number,
+  acls: ReadonlyMap<string, string> | undefined,
+  names: { userName(uid: number): string; groupName(gid: number): string },
+): string | undefined {
+  const { userName, groupName } = names
+  for (const [k, { path, mode, uid, gid }] of chain.entries()) {
+    const last = k === chain.length - 1
     const sticky = !last && (mode & 0o1000) !== 0
     const what = `${last ? 'directory' : 'its parent directory'} ${path}`
     if (uid !== 0 && uid !== owner) return `${what} belongs to ${userName(uid)}`
@@ -175,15 +220,19 @@ export function aclCandidates(dirs: Iterable<string>): string[] {
 }
 
 function nameIn(file: string, id: number): string {
+  let text: string | undefined
   try {
-    const line = readFileSync(file, 'utf8')
-      .split('\n')
-      .find((l) => l.split(':')[2] === String(id))
-    if (line) return `${line.split(':')[0]} (${id})`
+    text = readFileSync(file, 'utf8')
   } catch {
     // no local database: the number alone
   }
-  return `${file.endsWith('group') ? 'gid' : 'uid'} ${id}`
+  return idName(text, file.endsWith('group') ? 'gid' : 'uid', id)
+}
+
+/** `name (id)` from the text of a passwd or group file, or `uid 1234` when it has none. */
+export function idName(text: string | undefined, kind: 'uid' | 'gid', id: number): string {
+  const line = text?.split('\n').find((l) => l.split(':')[2] === String(id))
+  return line ? `${line.split(':')[0]} (${id})` : `${kind} ${id}`
 }
 
 const userName = (uid: number) => nameIn(`${sep}etc${sep}passwd`, uid)

@@ -86,6 +86,11 @@ function mountPoints(): Set<string> | undefined {
   } catch {
     return undefined
   }
+  return parseMountinfo(text)
+}
+
+/** The mount points of a `/proc/PID/mountinfo` text. */
+export function parseMountinfo(text: string): Set<string> {
   // field 5 is the mount point, with space, tab, newline and backslash escaped in octal
   return new Set(
     text

@@ -62,6 +62,15 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
       return { stdout: e.stdout ?? '' }
     },
   )
+  return parseGetfattr(stdout)
+}
+
+/**
+ * The attributes in what `getfattr --absolute-names -d -m - -e base64` printed, by file; files
+ * without any are absent.
+ */
+export function parseGetfattr(stdout: string): Map<string, Xattrs> {
+  const out = new Map<string, Xattrs>()
   let current: Xattrs | undefined
   for (const line of stdout.split('\n')) {
     if (line.startsWith('# file: ')) {
