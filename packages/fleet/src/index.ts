@@ -49,3 +49,4 @@ export {
   type MachineOutcome,
 } from './coordinator.js'
 export { localMachine } from './local-machine.js'
+export { remoteFileSystem } from './remote-fs.js'

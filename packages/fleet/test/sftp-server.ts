@@ -20,6 +20,9 @@ const found = CANDIDATES.find((p) => {
   }
 })
 
+/** The sftp-server to run. */
+export const sftpServer = found ?? 'sftp-server'
+
 /** True when OpenSSH's sftp-server is installed (under CI=true its absence is an error). */
 export const haveSftpServer = found !== undefined || need('sftp-server')
 
@@ -37,7 +40,7 @@ export interface ServerSession {
 export async function startSftp(
   options: { uid?: number; gid?: number; args?: string[] } = {},
 ): Promise<ServerSession> {
-  const server = spawn(found ?? 'sftp-server', options.args ?? [], {
+  const server = spawn(sftpServer, options.args ?? [], {
     stdio: ['pipe', 'pipe', 'pipe'],
     uid: options.uid,
     gid: options.gid,

@@ -1,0 +1,261 @@
+import { dirname, join } from 'node:path/posix'
+import {
+  CutoverError,
+  idName,
+  parseGetfattr,
+  parseMountinfo,
+  pinMismatch,
+  targetMoved,
+  writableByOthers,
+  type NewFileMeta,
+  type PinnedDir,
+  type TxFileSystem,
+  type TxXattrs,
+} from '@cutover/rewrite'
+import type { Exec } from './machine.js'
+import {
+  commandError,
+  errnoOf,
+  restoreInput,
+  run,
+  shellQuote as q,
+  typeOfMode,
+  walkDirs,
+} from './remote-shell.js'
+import { SFTP_OPEN, SftpError, type SftpClient } from './sftp/index.js'
+
+/*
+ * The transaction's file system on a machine reached over SSH: file contents and the calls SFTP
+ * has (lstat, realpath, open with O_EXCL, fsetstat, fsync@openssh.com, posix-rename@openssh.com,
+ * remove) over the SFTP channel; what it lacks by commands run on the machine (`stat -c %d:%i`
+ * for device and inode numbers, `sync` for a directory's fsync, getfattr/setfattr, `id`).
+ *
+ * The narrower guarantee: SFTP has no openat and no directory handle that writes could go
+ * through. A pinned operation here walks the directory's path again with `stat` (every component
+ * from `/` down, compared with the pin as the local file system does) and then acts by path.
+ * A swap of a directory on the path between that check and the operation (a window of one round
+ * trip) is not caught as the local `/proc/self/fd` descriptors catch it; it is caught by the next
+ * pinned operation there. This is why targets in directories that another user than root and
+ * their owner can change are refused on every file system (USER_WRITABLE): only such a user could
+ * make that swap.
+ */
+
+/** Paths per getfattr command (its command line stays far below the machine's limit). */
+const XATTR_BATCH = 100
+
+/**
+ * The {@link TxFileSystem} of a machine over its SFTP channel and its {@link Exec}. Pins are the
+ * `dev:ino` strings of rewrite's local file system (read with `stat -c` on the machine), so that
+ * the machine's own `cutover recover` reads its journals the same way. `label` (`finance:`) names
+ * the machine in the errors of its commands.
+ */
+export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: string }): TxFileSystem {
+  const { sftp, exec, label } = o
+  let identity: Promise<{ uid: number | undefined; gid: number | undefined }> | undefined
+  let xattrTools: Promise<boolean> | undefined
+  let idNames: Promise<{ passwd?: string; group?: string }> | undefined
+
+  const pinChanged = async (dir: string, pin: readonly string[] | undefined) => {
+    const { chain, broken } = (await walkDirs(exec, label, [dir])).get(dir)!
+    return broken ?? pinMismatch(dir, chain, pin)
+  }
+  /** Throws TARGET_MOVED, having done nothing, when the directory is not the pinned one. */
+  const checkPinned = async (at: PinnedDir) => {
+    const why = await pinChanged(at.dir, at.pin)
+    if (why) throw targetMoved(at.target, why)
+  }
+
+  const names = () =>
+    (idNames ??= Promise.all([
+      sftp.readFile('/etc/passwd').then(String, () => undefined),
+      sftp.readFile('/etc/group').then(String, () => undefined),
+    ]).then(([passwd, group]) => ({ passwd, group })))
+
+  const setXattrs = async (path: string, attrs: TxXattrs) => {
+    const r = await run(exec, `setfattr --restore=- `, restoreInput(path, attrs))
+    if (r.code !== 0) throw commandError(label, `setfattr on ${path}`, r)
+  }
+
+  const removeAcl = async (path: string) => {
+    const r = await run(exec, `setfattr -x system.posix_acl_access -- ${q(path)}`)
+    if (r.code !== 0 && !/No such attribute|No data available/i.test(r.stderr))
+      throw commandError(label, `setfattr -x on ${path}`, r)
+  }
+
+  const createPinned = async (at: PinnedDir, name: string, data: Buffer, meta: NewFileMeta) => {
+    await checkPinned(at)
+    meta.opening?.()
+    const path = join(at.dir, name)
+    // O_EXCL: never through a link, never over anything; 0600 until its mode is set below
+    const h = await sftp.open(path, SFTP_OPEN.WRITE | SFTP_OPEN.CREAT | SFTP_OPEN.EXCL, {
+      permissions: 0o600,
+    })
+    try {
+      // before any byte is written: a user the directory's default ACL names must not read it
+      if (meta.dropAcl && !meta.xattrs?.has('system.posix_acl_access')) await removeAcl(path)
+      await sftp.write(h, 0, data)
+      const st = await sftp.fstat(h)
+      if (st.uid !== meta.uid || st.gid !== meta.gid) {
+        await sftp.fsetstat(h, { uid: meta.uid, gid: meta.gid }).catch((e: Error) => {
+          throw new CutoverError(
+            'METADATA',
+            `cannot keep owner ${meta.uid}:${meta.gid} of ${at.target}: ${e.message} (run as root)`,
+            { cause: e },
+          )
+        })
+      }
+      // after the owner: a chown clears the set-user-ID bit
+      await sftp.fsetstat(h, { permissions: meta.mode })
+      if (meta.xattrs) await setXattrs(path, meta.xattrs)
+      await sftp.fsync(h)
+    } finally {
+      await sftp.close(h).catch(() => undefined)
+    }
+  }
+
+  return {
+    identity: () =>
+      (identity ??= run(exec, 'id -u && id -g').then((r) => {
+        const [uid, gid] = r.stdout.toString('utf8').split('\n').map(Number)
+        if (r.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid))
+          throw commandError(label, 'id', r)
+        return { uid, gid }
+      })),
+
+    lstat: async (path) => {
+      const r = await run(exec, `stat -c '%f %u %g %d' -- ${q(path)}`)
+      if (r.code !== 0) {
+        if (errnoOf(r.stderr) === 'ENOENT') return undefined
+        throw commandError(label, `stat ${path}`, r)
+      }
+      const [mode, uid, gid, dev] = r.stdout.toString('utf8').trim().split(' ')
+      const m = Number.parseInt(mode!, 16)
+      return { type: typeOfMode(m), mode: m, uid: Number(uid), gid: Number(gid), dev: Number(dev) }
+    },
+
+    realpath: async (path) => {
+      // OpenSSH resolves a path whose last component is missing; the local realpath does not
+      const real = await sftp.realpath(path)
+      await sftp.lstat(real).catch((e: SftpError) => {
+        throw e.code === 'ENOENT'
+          ? new SftpError('ENOENT', 'realpath', path, e.status, 'no such file')
+          : e
+      })
+      return real
+    },
+
+    mountPoints: async () => {
+      const r = await run(exec, 'cat /proc/self/mountinfo')
+      return r.code === 0 ? parseMountinfo(r.stdout.toString('utf8')) : undefined
+    },
+
+    probeWritable: async (path, exists) => {
+      if (exists) {
+        try {
+          // the transaction probes regular files only: an open for writing neither blocks nor truncates
+          await sftp.close(await sftp.open(path, SFTP_OPEN.WRITE))
+        } catch (e) {
+          throw await whyNotWritable(e, path)
+        }
+      }
+      await sftp.close(await sftp.opendir(dirname(path)))
+    },
+
+    pinDir: async (dir) => {
+      const { chain, broken } = (await walkDirs(exec, label, [dir])).get(dir)!
+      if (broken)
+        throw new CutoverError(
+          'TARGET_MOVED',
+          `directory ${dir} cannot be pinned: ${broken}; nothing was written`,
+        )
+      return chain.map((c) => c.id)
+    },
+    pinChanged,
+
+    aclCandidates: async (dirs) => {
+      const out = new Set<string>()
+      for (const { chain } of (await walkDirs(exec, label, [...dirs])).values())
+        for (const c of chain) if (c.mode & 0o020) out.add(c.path)
+      return [...out]
+    },
+
+    userWritableDir: async (dir, owner, acls) => {
+      const { chain, broken } = (await walkDirs(exec, label, [dir])).get(dir)!
+      if (broken) return broken
+      const { passwd, group } = await names()
+      return writableByOthers(chain, owner, acls, {
+        userName: (uid) => idName(passwd, 'uid', uid),
+        groupName: (gid) => idName(group, 'gid', gid),
+      })
+    },
+
+    xattrsAvailable: () =>
+      (xattrTools ??= run(
+        exec,
+        'command -v getfattr >/dev/null 2>&1 && command -v setfattr >/dev/null 2>&1',
+      ).then((r) => r.code === 0)),
+
+    readXattrs: async (paths) => {
+      const out = new Map<string, TxXattrs>()
+      for (let i = 0; i < paths.length; i += XATTR_BATCH) {
+        const part = paths.slice(i, i + XATTR_BATCH)
+        const r = await run(
+          exec,
+          `getfattr --absolute-names --no-dereference -d -m - -e base64 -- ${part.map(q).join(' ')}`,
+        )
+        // exit code 1: some file has no attribute (or vanished), as on the local file system
+        if (r.code > 1) throw commandError(label, 'getfattr', r)
+        for (const [k, v] of parseGetfattr(r.stdout.toString('utf8'))) out.set(k, v)
+      }
+      return out
+    },
+
+    readPinned: async (at, name) => {
+      await checkPinned(at)
+      const path = join(at.dir, name)
+      const st = await sftp.lstat(path).catch((e: SftpError) => {
+        if (e.code === 'ENOENT') return undefined
+        throw e
+      })
+      if (!st) return undefined
+      if (typeOfMode(st.permissions ?? 0) === 'symlink') return 'symlink'
+      return sftp.readFile(path)
+    },
+
+    createPinned,
+
+    renamePinned: async (at, from, to) => {
+      await checkPinned(at)
+      await sftp.posixRename(join(at.dir, from), join(at.dir, to))
+    },
+
+    unlinkPinned: async (at, name, options) => {
+      await checkPinned(at)
+      await sftp.remove(join(at.dir, name)).catch((e: SftpError) => {
+        if (!options?.missingOk || e.code !== 'ENOENT') throw e
+      })
+    },
+
+    fsyncDir: async (dir) => {
+      // coreutils' sync with an operand fsyncs that file (a directory too)
+      const r = await run(exec, `sync -- ${q(dir)}`)
+      if (r.code !== 0) throw commandError(label, `sync ${dir}`, r)
+    },
+  }
+
+  /**
+   * The errno of a failed probe: sftp-server reports EPERM (immutable) as EACCES and EROFS as
+   * a bare FAILURE, so the same open is tried by `dd` (never creating, writing nothing), whose
+   * message names the errno.
+   */
+  async function whyNotWritable(e: unknown, path: string): Promise<unknown> {
+    if (!(e instanceof SftpError) || !['EACCES', 'EIO'].includes(e.code)) return e
+    const r = await run(
+      exec,
+      `dd if=/dev/null of=${q(path)} conv=notrunc,nocreat count=0 status=none`,
+    )
+    if (r.code === 0) return e
+    const code = errnoOf(r.stderr)
+    return Object.assign(new Error(`${code}: ${r.stderr.trim()}, open '${path}'`), { code })
+  }
+}

@@ -1,0 +1,150 @@
+import { chainOf, type DirOnPath } from '@cutover/rewrite'
+import type { Exec, ExecResult } from './machine.js'
+
+/*
+ * What a remote file system asks of the machine's shell (POSIX sh and coreutils) beside SFTP:
+ * what SFTP does not carry (device and inode numbers, directory fsync, extended attributes).
+ * Paths go into scripts single-quoted; file contents and attribute values never do (they go
+ * over SFTP or on stdin).
+ */
+
+/** `s` as one word of a POSIX shell, whatever it holds (a newline, a quote, a leading dash). */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/** The messages of the machine's tools in English, whatever the session's locale. */
+const C_LOCALE = 'LC_ALL=C; export LC_ALL; '
+
+/** Runs `script` with the C locale; rejects (as exec does) only when the machine cannot be reached. */
+export function run(exec: Exec, script: string, stdin?: Buffer): Promise<ExecResult> {
+  return exec(C_LOCALE + script, stdin ? { stdin } : undefined)
+}
+
+/** The errno of a coreutils message (`stat: cannot statx 'x': No such file or directory`). */
+export function errnoOf(stderr: string): string {
+  if (/No such file or directory/.test(stderr)) return 'ENOENT'
+  if (/Not a directory/.test(stderr)) return 'ENOTDIR'
+  if (/Permission denied/.test(stderr)) return 'EACCES'
+  if (/Operation not permitted/.test(stderr)) return 'EPERM'
+  if (/Read-only file system/.test(stderr)) return 'EROFS'
+  if (/No space left on device/.test(stderr)) return 'ENOSPC'
+  return 'EIO'
+}
+
+/** An error of a command run on the machine, with the errno its message gives. */
+export function commandError(label: string, what: string, r: ExecResult): Error {
+  const detail = r.stderr.trim() || `exit code ${r.code}`
+  return Object.assign(new Error(`${label}${what}: ${detail}`), { code: errnoOf(r.stderr) })
+}
+
+/** What `stat -c '%f %d %i %u %g'` tells of a path (its link not followed). */
+export interface ShellStat extends DirOnPath {
+  /** `dev`, as node's lstat gives `st_dev`. */
+  dev: number
+}
+
+/**
+ * lstat of many paths in one command: a path that cannot be stat'ed (missing, or a directory on
+ * the way not searchable) is absent.
+ */
+export async function statPaths(
+  exec: Exec,
+  label: string,
+  paths: readonly string[],
+): Promise<Map<string, ShellStat>> {
+  const out = new Map<string, ShellStat>()
+  const unique = [...new Set(paths)]
+  for (let i = 0; i < unique.length; i += 200) {
+    const part = unique.slice(i, i + 200)
+    // one line per path, in order: `-` for one that cannot be stat'ed
+    const r = await run(
+      exec,
+      `for p in ${part.map(shellQuote).join(' ')}; do stat -c '%f %d %i %u %g' -- "$p" 2>/dev/null || echo -; done`,
+    )
+    const lines = r.stdout.toString('utf8').split('\n')
+    if (r.code !== 0 || lines.length < part.length)
+      throw commandError(label, `stat of ${part.length} paths failed`, r)
+    for (const [k, path] of part.entries()) {
+      const f = lines[k]!.split(' ')
+      if (f.length !== 5) continue
+      const [mode, dev, ino, uid, gid] = f as [string, string, string, string, string]
+      out.set(path, {
+        path,
+        id: `${dev}:${ino}`,
+        dev: Number(dev),
+        mode: Number.parseInt(mode, 16),
+        uid: Number(uid),
+        gid: Number(gid),
+      })
+    }
+  }
+  return out
+}
+
+const S_IFMT = 0o170000
+
+/** The type of an `st_mode`. */
+export function typeOfMode(mode: number): 'file' | 'directory' | 'symlink' | 'other' {
+  switch (mode & S_IFMT) {
+    case 0o100000:
+      return 'file'
+    case 0o040000:
+      return 'directory'
+    case 0o120000:
+      return 'symlink'
+    default:
+      return 'other'
+  }
+}
+
+/**
+ * The directories from `/` down to `dir` as the machine has them, or why the walk stopped (a
+ * component missing, a link, not a directory): the walk of rewrite's local pins, its messages
+ * included.
+ */
+export function walkFrom(
+  stats: ReadonlyMap<string, ShellStat>,
+  dir: string,
+): { chain: ShellStat[]; broken?: string } {
+  const chain: ShellStat[] = []
+  for (const path of chainOf(dir)) {
+    const st = stats.get(path)
+    if (!st) return { chain, broken: `${path} no longer exists` }
+    const type = typeOfMode(st.mode)
+    if (type === 'symlink') return { chain, broken: `${path} is now a symlink` }
+    if (type !== 'directory') return { chain, broken: `${path} is no longer a directory` }
+    chain.push(st)
+  }
+  return { chain }
+}
+
+/** {@link walkFrom} of several directories, stat'ed in one command. */
+export async function walkDirs(
+  exec: Exec,
+  label: string,
+  dirs: readonly string[],
+): Promise<Map<string, { chain: ShellStat[]; broken?: string }>> {
+  const stats = await statPaths(
+    exec,
+    label,
+    dirs.flatMap((d) => chainOf(d)),
+  )
+  return new Map(dirs.map((d) => [d, walkFrom(stats, d)]))
+}
+
+/**
+ * `setfattr --restore` input setting `attrs` on `path`: the values travel on stdin, never in a
+ * script. The path is escaped as getfattr writes names (octal for every byte but plain ones).
+ */
+export function restoreInput(path: string, attrs: ReadonlyMap<string, string>): Buffer {
+  const escaped = [...Buffer.from(path, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9/._+,:@%-]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `\\${b.toString(8).padStart(3, '0')}`,
+    )
+    .join('')
+  const lines = [`# file: ${escaped}`, ...[...attrs].map(([k, v]) => `${k}=${v}`), '']
+  return Buffer.from(lines.join('\n'), 'utf8')
+}

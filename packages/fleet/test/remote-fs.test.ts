@@ -1,0 +1,382 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  commitFiles,
+  localFileSystem,
+  recover,
+  sha256,
+  type NewFileMeta,
+  type PinnedDir,
+  type TxFileSystem,
+  type TxTarget,
+} from '@cutover/rewrite'
+import { localExec, remoteFileSystem } from '../src/index.js'
+import { haveSftpServer, sftpServer, startSftp, type ServerSession } from './sftp-server.js'
+
+/*
+ * The remote file system over the real sftp-server (spawned over pipes, as ssh would give it) and
+ * a local shell: the machine is this one, so every answer can be compared with rewrite's local
+ * file system on the same temporary tree.
+ */
+
+const haveXattrTools =
+  spawnSync('sh', ['-c', 'command -v getfattr && command -v setfattr']).status === 0
+
+/** Whether this process may make a file immutable and bind-mount a directory read-only (root with the capabilities). */
+function canChattrAndMount(dir: string): boolean {
+  const probe = join(dir, '.probe')
+  writeFileSync(probe, '')
+  const ok = spawnSync('chattr', ['+i', probe]).status === 0
+  spawnSync('chattr', ['-i', probe])
+  rmSync(probe)
+  return ok && spawnSync('mount', ['--version']).status === 0
+}
+
+const errorOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: NodeJS.ErrnoException) => ({ code: e.code, name: e.name, message: e.message }),
+  )
+
+describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', () => {
+  let s: ServerSession
+  let remote: TxFileSystem
+  let dir: string
+  const local = localFileSystem
+
+  beforeAll(async () => {
+    s = await startSftp()
+    remote = remoteFileSystem({ sftp: s.client, exec: localExec, label: 'here:' })
+  })
+  afterAll(async () => {
+    await s.client.end()
+  })
+  afterEach(() => {
+    spawnSync('sh', ['-c', `chattr -R -i ${JSON.stringify(dir)} 2>/dev/null`])
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const tree = () => {
+    dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rfs-')))
+    mkdirSync(join(dir, 'etc', 'sub'), { recursive: true })
+    writeFileSync(join(dir, 'etc', 'f.conf'), 'content\n', { mode: 0o640 })
+    symlinkSync('f.conf', join(dir, 'etc', 'link'))
+    symlinkSync('nowhere', join(dir, 'etc', 'dangling'))
+    return dir
+  }
+  /** The same call on both file systems gives the same answer (or the same error code). */
+  const same = async <T>(call: (fs: TxFileSystem) => Promise<T>) => {
+    const want = await call(local).catch((e: NodeJS.ErrnoException) => ({
+      error: e.code ?? e.name,
+    }))
+    const got = await call(remote).catch((e: NodeJS.ErrnoException) => ({
+      error: e.code ?? e.name,
+    }))
+    expect(got).toEqual(want)
+    return got
+  }
+
+  it('answers identity, lstat, realpath and mountPoints as the local file system does', async () => {
+    const d = tree()
+    await same((fs) => fs.identity())
+    for (const p of ['etc', 'etc/f.conf', 'etc/link', 'etc/dangling', 'etc/none', 'etc/f.conf/x'])
+      await same((fs) => fs.lstat(join(d, p)))
+    expect(await remote.lstat(join(d, 'etc', 'link'))).toMatchObject({ type: 'symlink' })
+    for (const p of ['etc/link', 'etc/sub/../f.conf', 'etc', 'etc/none', 'etc/dangling', 'none/x'])
+      await same((fs) => fs.realpath(join(d, p)))
+    await expect(remote.realpath(join(d, 'etc/none'))).rejects.toMatchObject({ code: 'ENOENT' })
+    const mounts = await same((fs) => fs.mountPoints())
+    expect(mounts).toBeInstanceOf(Set)
+    expect(mounts).toContain('/')
+  })
+
+  it('pins directories with the same dev:ino strings and sees a swapped one as the local one does', async () => {
+    const d = tree()
+    const sub = join(d, 'etc', 'sub')
+    const pin = await same((fs) => fs.pinDir(sub))
+    expect(pin).toEqual(expect.arrayContaining([expect.stringMatching(/^\d+:\d+$/)]))
+    expect(await remote.pinChanged(sub, pin as string[])).toBeUndefined()
+    // replaced by another directory of the same name
+    renameSync(sub, join(d, 'etc', 'old'))
+    mkdirSync(sub)
+    const why = await same((fs) => fs.pinChanged(sub, pin as string[]))
+    expect(why).toBe(`${sub} was replaced since it was checked`)
+    // a symlink in its place, a file, nothing
+    rmSync(sub, { recursive: true })
+    symlinkSync('old', sub)
+    expect(await same((fs) => fs.pinChanged(sub, pin as string[]))).toMatch(/now a symlink/)
+    await same((fs) => fs.pinDir(sub))
+    rmSync(sub)
+    expect(await same((fs) => fs.pinChanged(sub, pin as string[]))).toMatch(/no longer exists/)
+    writeFileSync(sub, '')
+    expect(await same((fs) => fs.pinChanged(sub, pin as string[]))).toMatch(/no longer a directory/)
+  })
+
+  it('finds the same user-writable directories and ACL candidates, with the same message', async () => {
+    const d = tree()
+    const sub = join(d, 'etc', 'sub')
+    expect(await same((fs) => fs.userWritableDir(sub, 0, new Map()))).toBeUndefined()
+    chmodSync(sub, 0o777)
+    expect(await same((fs) => fs.userWritableDir(sub, 0, new Map()))).toMatch(/every user/)
+    chmodSync(sub, 0o775)
+    chownSync(sub, 0, 1234)
+    expect(await same((fs) => fs.userWritableDir(sub, 0, new Map()))).toMatch(/group gid 1234/)
+    chownSync(sub, 65534, 0)
+    expect(await same((fs) => fs.userWritableDir(sub, 0, new Map()))).toMatch(/nobody \(65534\)/)
+    expect(await same((fs) => fs.userWritableDir(sub, 65534, new Map()))).toBeUndefined()
+    const candidates = await same((fs) => fs.aclCandidates([sub, join(d, 'etc')]))
+    expect(candidates).toContain(sub)
+  })
+
+  it.runIf(haveXattrTools)(
+    'reads extended attributes and ACLs as the local file system does',
+    async () => {
+      const d = tree()
+      const f = join(d, 'etc', 'f.conf')
+      execFileSync('setfattr', ['-n', 'user.cutover', '-v', 'value with spaces', f])
+      execFileSync('setfacl', ['-m', 'u:1234:rw', f])
+      expect(await same((fs) => fs.xattrsAvailable())).toBe(true)
+      const got = await same((fs) =>
+        fs.readXattrs([f, join(d, 'etc', 'sub'), join(d, 'etc', 'none')]),
+      )
+      expect((got as Map<string, Map<string, string>>).get(f)?.has('system.posix_acl_access')).toBe(
+        true,
+      )
+      expect((got as Map<string, Map<string, string>>).get(f)?.has('user.cutover')).toBe(true)
+    },
+  )
+
+  it('probes writability with the errno the local file system gives', async () => {
+    const d = tree()
+    const f = join(d, 'etc', 'f.conf')
+    await same((fs) => fs.probeWritable(f, true))
+    await same((fs) => fs.probeWritable(join(d, 'etc', 'new'), false))
+    expect(await same((fs) => fs.probeWritable(join(d, 'none', 'new'), false))).toEqual({
+      error: 'ENOENT',
+    })
+  })
+
+  it('probes an immutable file (EPERM) and a read-only mount (EROFS) as the local one does', async (ctx) => {
+    const d = tree()
+    if (!canChattrAndMount(d)) return ctx.skip()
+    const f = join(d, 'etc', 'f.conf')
+    execFileSync('chattr', ['+i', f])
+    expect(await same((fs) => fs.probeWritable(f, true))).toEqual({ error: 'EPERM' })
+    execFileSync('chattr', ['-i', f])
+    const ro = join(d, 'ro')
+    mkdirSync(ro)
+    writeFileSync(join(d, 'etc', 'sub', 'x'), 'x')
+    execFileSync('mount', ['--bind', '-o', 'ro', join(d, 'etc', 'sub'), ro])
+    try {
+      expect(await same((fs) => fs.probeWritable(join(ro, 'x'), true))).toEqual({ error: 'EROFS' })
+    } finally {
+      execFileSync('umount', [ro])
+    }
+  })
+
+  it('reads, creates, renames and removes in a pinned directory; refuses all of it once the directory is swapped', async () => {
+    const d = tree()
+    const etc = join(d, 'etc')
+    const at: PinnedDir = { dir: etc, pin: await remote.pinDir(etc), target: 'etc/f.conf' }
+    expect((await remote.readPinned(at, 'f.conf')) as Buffer).toEqual(Buffer.from('content\n'))
+    expect(await remote.readPinned(at, 'link')).toBe('symlink')
+    expect(await remote.readPinned(at, 'dangling')).toBe('symlink')
+    expect(await remote.readPinned(at, 'none')).toBeUndefined()
+
+    let opened = 0
+    const meta: NewFileMeta = {
+      uid: 1234,
+      gid: 4321,
+      mode: 0o4751,
+      xattrs: haveXattrTools ? new Map([['user.k', '0sAAEC']]) : undefined,
+      dropAcl: false,
+      opening: () => opened++,
+    }
+    const data = Buffer.concat([Buffer.from('new\n'), Buffer.alloc(3 << 20, 7)])
+    await remote.createPinned(at, 'f.conf.tmp', data, meta)
+    expect(opened).toBe(1)
+    const st = statSync(join(etc, 'f.conf.tmp'))
+    expect([st.uid, st.gid, st.mode & 0o7777, st.size]).toEqual([1234, 4321, 0o4751, data.length])
+    expect(readFileSync(join(etc, 'f.conf.tmp')).equals(data)).toBe(true)
+    if (haveXattrTools)
+      expect(
+        execFileSync('getfattr', [
+          '-n',
+          'user.k',
+          '-e',
+          'base64',
+          '--absolute-names',
+          join(etc, 'f.conf.tmp'),
+        ]).toString(),
+      ).toContain('user.k=0sAAEC')
+    // exclusive: never over anything, a link included
+    await expect(remote.createPinned(at, 'f.conf.tmp', data, meta)).rejects.toMatchObject({
+      code: 'EEXIST',
+    })
+    await expect(remote.createPinned(at, 'dangling', data, meta)).rejects.toMatchObject({
+      code: 'EEXIST',
+    })
+    expect(existsSync(join(etc, 'nowhere'))).toBe(false)
+
+    await remote.renamePinned(at, 'f.conf.tmp', 'f.conf')
+    expect(readFileSync(join(etc, 'f.conf')).equals(data)).toBe(true)
+    expect(existsSync(join(etc, 'f.conf.tmp'))).toBe(false)
+    await remote.fsyncDir(etc)
+    await expect(remote.fsyncDir(join(d, 'none'))).rejects.toMatchObject({ code: 'ENOENT' })
+    await remote.unlinkPinned(at, 'link')
+    expect(existsSync(join(etc, 'f.conf'))).toBe(true)
+    expect(() => lstatSync(join(etc, 'link'))).toThrow()
+    await remote.unlinkPinned(at, 'link', { missingOk: true })
+    await expect(remote.unlinkPinned(at, 'link')).rejects.toMatchObject({ code: 'ENOENT' })
+
+    // the directory swapped for another of the same name: every pinned operation refuses, doing nothing
+    renameSync(etc, join(d, 'etc.old'))
+    mkdirSync(etc)
+    writeFileSync(join(etc, 'f.conf'), 'decoy')
+    const moved = { name: 'CutoverError', code: 'TARGET_MOVED' }
+    await expect(remote.readPinned(at, 'f.conf')).rejects.toMatchObject(moved)
+    await expect(remote.createPinned(at, 'x', data, meta)).rejects.toMatchObject(moved)
+    await expect(remote.renamePinned(at, 'f.conf', 'y')).rejects.toMatchObject(moved)
+    await expect(remote.unlinkPinned(at, 'f.conf')).rejects.toMatchObject(moved)
+    // called before each of the two refused creations above, never after the swap
+    expect(opened).toBe(3)
+    expect(readdirSync(etc)).toEqual(['f.conf'])
+    expect(readFileSync(join(etc, 'f.conf'), 'utf8')).toBe('decoy')
+    // the local file system says the same
+    const why = await errorOf(remote.readPinned(at, 'f.conf'))
+    expect(why).toEqual(await errorOf(local.readPinned(at, 'f.conf')))
+  })
+})
+
+describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", () => {
+  let s: ServerSession
+  let fileSystem: TxFileSystem
+  const dirs: string[] = []
+
+  beforeAll(async () => {
+    s = await startSftp()
+    fileSystem = remoteFileSystem({ sftp: s.client, exec: localExec, label: 'here:' })
+  })
+  afterAll(async () => {
+    await s.client.end()
+    for (const d of dirs) {
+      spawnSync('chattr', ['-R', '-i', d])
+      rmSync(d, { recursive: true, force: true })
+    }
+  })
+
+  /** Three files in a directory as a machine has them; the state directory apart. */
+  function machineTree() {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+    dirs.push(root)
+    mkdirSync(join(root, 'etc'))
+    const names = ['f0.conf', 'f1.conf', 'f2.conf']
+    names.forEach((n, i) => writeFileSync(join(root, 'etc', n), `old ${i}\n`, { mode: 0o640 }))
+    chownSync(join(root, 'etc', 'f1.conf'), 1234, 4321)
+    const targets: TxTarget[] = names.map((n, i) => ({
+      target: `etc/${n}`,
+      path: join(root, 'etc', n),
+      before: sha256(`old ${i}\n`),
+      content: Buffer.from(`new ${i}\n`),
+    }))
+    const state = () => names.map((n) => readFileSync(join(root, 'etc', n), 'utf8'))
+    const temps = () => readdirSync(join(root, 'etc')).filter((n) => n.includes('.cutover-'))
+    return { root, targets, state, temps, stateDir: join(root, 'state') }
+  }
+
+  it('commits: every target replaced, owner and mode kept, no temp left', async () => {
+    const t = machineTree()
+    const result = await commitFiles(t.targets, { stateDir: t.stateDir, fileSystem })
+    expect(result.written).toEqual(['etc/f0.conf', 'etc/f1.conf', 'etc/f2.conf'])
+    expect(t.state()).toEqual(['new 0\n', 'new 1\n', 'new 2\n'])
+    const st = statSync(t.targets[1]!.path)
+    expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([1234, 4321, 0o640])
+    expect(t.temps()).toEqual([])
+  })
+
+  it('aborts when the machine refuses a rename (an immutable target): every target as before, no temp left', async (ctx) => {
+    const t = machineTree()
+    if (!canChattrAndMount(t.root)) return ctx.skip()
+    // immutable after the checks, before the renames: the kernel refuses the second rename
+    const fault = (point: string) => {
+      if (point === 'prepared') execFileSync('chattr', ['+i', t.targets[1]!.path])
+    }
+    const e = await errorOf(commitFiles(t.targets, { stateDir: t.stateDir, fileSystem, fault }))
+    execFileSync('chattr', ['-i', t.targets[1]!.path])
+    expect(e?.message).toMatch(/etc\/f1\.conf/)
+    expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
+    expect(t.temps()).toEqual([])
+  })
+
+  it('aborts when a target directory is swapped after the checks (TARGET_MOVED): nothing written in either', async () => {
+    const t = machineTree()
+    const etc = join(t.root, 'etc')
+    const fault = (point: string) => {
+      if (point !== 'prepared') return
+      renameSync(etc, join(t.root, 'etc.real'))
+      mkdirSync(etc)
+    }
+    const e = await errorOf(commitFiles(t.targets, { stateDir: t.stateDir, fileSystem, fault }))
+    expect(e).toMatchObject({ code: 'TARGET_MOVED' })
+    expect(readdirSync(etc)).toEqual([])
+    expect(
+      ['f0.conf', 'f1.conf', 'f2.conf'].map((n) =>
+        readFileSync(join(t.root, 'etc.real', n), 'utf8'),
+      ),
+    ).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
+  })
+
+  it('recovers a transaction killed after its first rename, through the same file system', async () => {
+    const t = machineTree()
+    // a separate process, killed (SIGKILL) by the fault injection after the first rename
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', CRASHING_COMMIT], {
+      cwd: join(import.meta.dirname, '..'),
+      input: JSON.stringify({
+        targets: t.targets.map((x) => ({ ...x, content: x.content!.toString() })),
+        stateDir: t.stateDir,
+      }),
+      env: { ...process.env, CUTOVER_FAULT_INJECT: 'renamed:1' },
+      encoding: 'utf8',
+    })
+    expect(child.signal).toBe('SIGKILL')
+    expect(t.state()).toEqual(['new 0\n', 'old 1\n', 'old 2\n'])
+    expect(t.temps().length).toBeGreaterThan(0)
+
+    const report = await recover({ stateDir: t.stateDir, fileSystem })
+    expect(report.transactions).toEqual([
+      expect.objectContaining({ was: 'prepared', now: 'rolled-back' }),
+    ])
+    expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
+    expect(t.temps()).toEqual([])
+  })
+})
+
+/** A commit in a child process over its own sftp-server, the targets and state directory on stdin. */
+const CRASHING_COMMIT = `
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { commitFiles } from '@cutover/rewrite'
+import { SftpClient, localExec, remoteFileSystem } from '${join(import.meta.dirname, '..', 'dist', 'index.js')}'
+const { targets, stateDir } = JSON.parse(readFileSync(0, 'utf8'))
+const server = spawn(${JSON.stringify(sftpServer)}, [], { stdio: ['pipe', 'pipe', 'inherit'] })
+const sftp = await SftpClient.over(server.stdin, server.stdout)
+const fileSystem = remoteFileSystem({ sftp, exec: localExec, label: 'here:' })
+await commitFiles(targets.map((t) => ({ ...t, content: Buffer.from(t.content) })), { stateDir, fileSystem })
+`
