@@ -50,3 +50,4 @@ export {
 } from './coordinator.js'
 export { localMachine } from './local-machine.js'
 export { remoteFileSystem } from './remote-fs.js'
+export { remoteChecks } from './checks.js'

@@ -64,6 +64,25 @@ describe.runIf(need('sshd'))('ssh connection', () => {
     expect(readdirSync(controlDir)).toEqual([])
   })
 
+  it("runs many commands at once over the one connection, within sshd's MaxSessions", async () => {
+    const m = fleet.machines[0]!
+    const logins = () => readFileSync(m.log, 'utf8').split('Accepted publickey').length - 1
+    const c = await open(m.name)
+    const before = logins()
+    try {
+      const runs = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => c.exec(`sleep 0.2; echo ${i}`)),
+      )
+      expect(runs.map((r) => r.code)).toEqual(runs.map(() => 0))
+      expect(runs.map((r) => r.stdout.toString())).toEqual(runs.map((_, i) => `${i}\n`))
+      // every one went through the master: ssh logged in no second time
+      expect(before).toBeGreaterThan(0)
+      expect(logins()).toBe(before)
+    } finally {
+      await c.close()
+    }
+  })
+
   it('makes the control socket directory 0700 and refuses one others can enter', async () => {
     rmSync(controlDir, { recursive: true })
     const c = await open(fleet.machines[0]!.name)

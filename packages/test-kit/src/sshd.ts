@@ -34,6 +34,8 @@ export interface TestMachine {
    * runs only when run on this machine.
    */
   bin: string
+  /** sshd's log (`-e`: its stderr), e.g. to count logins (`Accepted publickey`). */
+  log: string
   /** Path of its private host key (the public one is beside it, `.pub`). */
   hostKeyPath: string
   /** `SHA256:…` of its current host key, as `ssh-keygen -lf` gives it. */
@@ -177,8 +179,7 @@ function sshdConfig(o: {
     'PrintMotd no',
     'AcceptEnv none',
     `SetEnv PATH=${o.bin}:${SESSION_PATH}`,
-    // a controller multiplexes many sessions over one connection
-    'MaxSessions 100',
+    // sshd's default MaxSessions (10 sessions over one connection), as on a real machine
     'MaxStartups 100',
     `Subsystem sftp ${SFTP_SERVER}`,
     '',
@@ -252,6 +253,7 @@ export async function startFleet(n: number, o: { dir?: string } = {}): Promise<T
       },
       root,
       bin,
+      log,
       hostKeyPath,
       hostKeyFingerprint: fingerprint(hostKeyPath),
       stop: async () => {

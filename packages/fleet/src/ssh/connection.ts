@@ -22,6 +22,12 @@ const PERSIST_SECONDS = 300
 /** How long connecting may take before the machine is called unreachable. */
 const CONNECT_TIMEOUT_MS = 60_000
 
+/**
+ * Commands run at once over one connection: sshd refuses sessions past its `MaxSessions` (10 by
+ * default), and the SFTP channel holds one.
+ */
+const MAX_EXECS = 8
+
 /** Where and how to reach one machine over the system's `ssh`. */
 export interface SshTarget {
   /** The machine's name, for messages. */
@@ -110,6 +116,8 @@ function collect(child: {
  */
 export class SshConnection {
   private closed = false
+  private running = 0
+  private readonly waiting: (() => void)[] = []
 
   private constructor(
     private readonly target: SshTarget,
@@ -200,6 +208,19 @@ export class SshConnection {
    */
   async exec(script: string, options: { stdin?: Buffer } = {}): Promise<ExecResult> {
     this.assertOpen()
+    // a finished command hands its place to the next waiting one
+    if (this.running >= MAX_EXECS) await new Promise<void>((resolve) => this.waiting.push(resolve))
+    else this.running++
+    try {
+      return await this.execNow(script, options)
+    } finally {
+      const next = this.waiting.shift()
+      if (next) next()
+      else this.running--
+    }
+  }
+
+  private async execNow(script: string, options: { stdin?: Buffer }): Promise<ExecResult> {
     // The remote login shell parses the command line: it only starts sh with the script.
     const remote = `exec env LC_ALL=C LANG=C /bin/sh -c ${shQuote(script)}`
     const child = spawn('ssh', [...this.sessionArgs(), '--', this.target.dest, remote], {

@@ -1,0 +1,84 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import type { StagedCheck, StagedTool, ToolRun, TxTarget } from '@cutover/rewrite'
+import type { Machine } from './machine.js'
+import { shCommand, shQuote } from './shell.js'
+
+/** The sbin folders, after the machine's own PATH, where a login of a non-root user may not look (visudo). */
+const SBIN = 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH; '
+
+/** The checks of a tool, one per machine and validator (so the transaction checks availability once). */
+const onMachine = new WeakMap<Machine, Map<StagedCheck, StagedCheck>>()
+
+/**
+ * `target` with its validators made to check the file where it is staged, on `machine`: a
+ * validator with a `tool` runs that command on the machine (through its `exec`, with the
+ * machine's version of the tool; skipped with the transaction's warning when the machine lacks
+ * it); one without reads only the staged bytes, so it runs here on a private local copy of
+ * `target.content`, the bytes the machine stages.
+ */
+export function remoteChecks(machine: Machine, target: TxTarget): TxTarget {
+  if (!target.validators?.length) return target
+  return {
+    ...target,
+    validators: target.validators.map((v) =>
+      v.tool ? toolCheck(machine, v, v.tool) : localCopyCheck(v, target.content),
+    ),
+  }
+}
+
+function toolCheck(machine: Machine, v: StagedCheck, tool: StagedTool): StagedCheck {
+  let checks = onMachine.get(machine)
+  if (!checks) onMachine.set(machine, (checks = new Map()))
+  let check = checks.get(v)
+  if (check) return check
+  const command = tool.argv('/dev/null')[0]!
+  let available: Promise<boolean> | undefined
+  check = {
+    name: v.name,
+    available: () =>
+      (available ??= machine
+        .exec(`${SBIN}command -v -- ${shQuote(command)} >/dev/null`)
+        .then((r) => r.code === 0)),
+    async run(stagedPath, target) {
+      return tool.verdict(await runOn(machine, tool.argv(stagedPath)), target, stagedPath)
+    },
+  }
+  checks.set(v, check)
+  return check
+}
+
+/** Runs `argv` on the machine as rewrite's `runTool` runs it here: a timeout is a verdict, not an error. */
+async function runOn(machine: Machine, argv: string[]): Promise<ToolRun> {
+  try {
+    const r = await machine.exec(SBIN + shCommand(argv))
+    return {
+      code: r.code,
+      stdout: r.stdout.toString('utf8'),
+      stderr: r.stderr,
+      timedOut: false,
+      missing: r.code === 127,
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw e
+    return { code: -1, stdout: '', stderr: '', timedOut: true, missing: false }
+  }
+}
+
+function localCopyCheck(v: StagedCheck, content: Buffer): StagedCheck {
+  return {
+    name: v.name,
+    ...(v.available ? { available: () => v.available!() } : {}),
+    async run(stagedPath, target) {
+      const dir = await mkdtemp(join(tmpdir(), 'cutover-check-'))
+      try {
+        const copy = join(dir, basename(stagedPath))
+        await writeFile(copy, content, { mode: 0o600, flag: 'wx' })
+        return await v.run(copy, target)
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+  }
+}

@@ -1,0 +1,161 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  commitFiles,
+  localFileSystem,
+  localStateFileSystem,
+  sha256,
+  ValidationError,
+  type TxTarget,
+  type Validator,
+} from '@cutover/rewrite'
+import { need } from '@cutover/test-kit'
+import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { remoteChecks } from '../src/checks.js'
+import type { Machine } from '../src/machine.js'
+import { readFile } from 'node:fs/promises'
+import { SshConnection } from '../src/ssh/connection.js'
+
+/** sudo's own check as a step kind gives it: here by `run`, on another machine by `tool`. */
+const visudo: Validator = {
+  name: 'visudo',
+  run: () => Promise.reject(new Error('visudo ran on the controller')),
+  tool: {
+    argv: (p) => ['visudo', '-cf', p],
+    verdict: (r, target, staged) =>
+      r.code === 0
+        ? undefined
+        : `rejects ${target}: ${(r.stdout + r.stderr).split(staged).join(target).trim()}`,
+  },
+}
+
+/** A check of the staged bytes only (no tool): here, on a copy. */
+const noLowerAlias: Validator = {
+  name: 'no-lower-alias',
+  async run(stagedPath, target) {
+    const text = await readFile(stagedPath, 'utf8')
+    return /Cmnd_Alias [a-z]/.test(text)
+      ? `${target}: a lower-case alias (read ${stagedPath})`
+      : undefined
+  },
+}
+
+// Validators of a file staged on a machine run there: a tool on the machine, through its ssh
+// connection. The test machines are this host's sshd processes, so the staged file is on this
+// host's file system too: the transaction writes it locally, and the check runs over ssh.
+describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
+  let fleet: TestFleet
+  let conn: SshConnection
+  let machine: Machine
+  let marker: string
+  const controlDir = mkdtempSync(join(tmpdir(), 'cc-'))
+  beforeAll(async () => {
+    fleet = await startFleet(1)
+    const m = fleet.machines[0]!
+    conn = await SshConnection.open(
+      { name: m.name, dest: m.name, sshConfig: fleet.sshConfig },
+      { controlDir, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    )
+    machine = {
+      spec: { name: m.name, ssh: m.name, root: m.root },
+      label: `${m.name}:`,
+      hostKey: conn.hostKey,
+      fileSystem: localFileSystem,
+      stateFileSystem: localStateFileSystem,
+      exec: (script, o) => conn.exec(script, o),
+      readFile: (path) => Promise.resolve(readFileSync(path)),
+      close: () => conn.close(),
+    }
+    // the machine's visudo (first on its sessions' PATH only) notes each file it checks
+    marker = join(fleet.dir, 'visudo-ran-on-m1')
+    writeFileSync(
+      join(m.bin, 'visudo'),
+      `#!/bin/sh\necho "$2" >> '${marker}'\nexec /usr/sbin/visudo "$@"\n`,
+    )
+    chmodSync(join(m.bin, 'visudo'), 0o755)
+  })
+  afterAll(async () => {
+    await conn?.close()
+    await fleet?.stop()
+    rmSync(controlDir, { recursive: true, force: true })
+  })
+
+  function sudoersTarget(text: string): { target: TxTarget; path: string; stateDir: string } {
+    const m = fleet.machines[0]!
+    const dir = join(m.root, 'etc', 'sudoers.d')
+    mkdirSync(dir, { recursive: true })
+    const path = join(dir, 'finance')
+    const before = 'Cmnd_Alias OLD = /bin/ls\n'
+    writeFileSync(path, before, { mode: 0o440 })
+    chmodSync(path, 0o440)
+    const stateDir = join(m.root, 'var', 'lib', 'cutover')
+    const target: TxTarget = {
+      target: 'etc/sudoers.d/finance',
+      path,
+      before: sha256(Buffer.from(before)),
+      content: Buffer.from(text),
+      validators: [visudo, noLowerAlias],
+    }
+    return { target: remoteChecks(machine, target), path, stateDir }
+  }
+
+  const ran = () => {
+    try {
+      return readFileSync(marker, 'utf8').split('\n').filter(Boolean)
+    } catch {
+      return []
+    }
+  }
+
+  it('runs visudo on the machine and refuses a file it rejects: nothing written', async () => {
+    const { target, path, stateDir } = sudoersTarget('Cmnd_Alias NEW = /bin/ls\nroot ALL = (\n')
+    const before = ran().length
+    const e = await commitFiles([target], { stateDir }).catch((err: unknown) => err)
+    expect(e).toBeInstanceOf(ValidationError)
+    expect((e as Error).message).toMatch(
+      /etc\/sudoers\.d\/finance: visudo: rejects etc\/sudoers\.d\/finance: .*syntax error/,
+    )
+    // the machine's visudo checked the staged file beside the target
+    expect(ran().length).toBe(before + 1)
+    expect(ran().at(-1)).toMatch(/\/etc\/sudoers\.d\/\.finance\..*/)
+    expect(readFileSync(path, 'utf8')).toBe('Cmnd_Alias OLD = /bin/ls\n')
+  })
+
+  it('installs a file visudo accepts on the machine; checks without a tool run here on the same bytes', async () => {
+    const { target, path, stateDir } = sudoersTarget('Cmnd_Alias NEW = /bin/ls\nroot ALL = NEW\n')
+    const before = ran().length
+    await commitFiles([target], { stateDir })
+    expect(ran().length).toBe(before + 1)
+    expect(readFileSync(path, 'utf8')).toBe('Cmnd_Alias NEW = /bin/ls\nroot ALL = NEW\n')
+    // a check without a tool read a private local copy of the same bytes
+    const bad = sudoersTarget('Cmnd_Alias lower = /bin/ls\nroot ALL = lower\n')
+    const e = (await commitFiles([bad.target], { stateDir: bad.stateDir }).catch(
+      (err: unknown) => err,
+    )) as Error
+    expect(e.message).toMatch(
+      /etc\/sudoers\.d\/finance: no-lower-alias: etc\/sudoers\.d\/finance: a lower-case alias \(read (\S+)\)/,
+    )
+    const copy = /\(read (\S+)\)/.exec(e.message)![1]!
+    expect(copy.startsWith(join(tmpdir(), 'cutover-check-'))).toBe(true)
+    expect(copy.startsWith(fleet.machines[0]!.root)).toBe(false)
+  })
+
+  it('skips a tool the machine lacks with the warning of a tool missing here', async () => {
+    const absent: Validator = {
+      name: 'absent-tool',
+      run: () => Promise.resolve('never run here'),
+      tool: {
+        argv: (p) => ['cutover-no-such-tool', p],
+        verdict: () => 'never run on the machine',
+      },
+    }
+    const { target, stateDir } = sudoersTarget('Cmnd_Alias NEW = /bin/ls\nroot ALL = NEW\n')
+    const t = remoteChecks(machine, { ...target, validators: [absent] })
+    const result = await commitFiles([t], { stateDir })
+    expect(result.warnings).toContain(
+      'validator absent-tool is not installed here: files of its kind were not checked by it',
+    )
+  })
+})
