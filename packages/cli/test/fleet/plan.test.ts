@@ -152,6 +152,17 @@ describe('cutover plan of a fleet of local-directory machines', () => {
     expect(cutover(dir, 'verify', '--machine', 'tenders', '--strict').code).toBe(1)
   })
 
+  it('a second plan after the apply is empty on every machine; verify passes', () => {
+    const { dir } = fleet()
+    const applied = cutover(dir, 'apply', '--yes', '-q')
+    expect(applied.stderr).toBe('')
+    expect(applied.code).toBe(0)
+    const again = cutover(dir, 'plan', '--detailed-exitcode')
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/^No changes: 6 file\(s\) in scope are as the spec wants them\.\n/)
+    expect(cutover(dir, 'verify').code).toBe(0)
+  })
+
   it('an error of one machine names it', () => {
     const { dir } = fleet()
     writeFileSync(
