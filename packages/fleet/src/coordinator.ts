@@ -298,13 +298,38 @@ async function twoPhases(
       )
     }
     if (db) await prepareDatabase(db, journal, specs, prepared, options.controlDir)
-    fault('fleet:prepared')
+    // an error before the commit point (not a crash) undoes every machine and the database
+    const undo = async (e: unknown) => {
+      if (db) await Promise.allSettled(db.participants.map((p) => p.rollback()))
+      await abortAll(journal, specs, prepared, options.controlDir, [
+        { name: 'controller', error: e },
+      ])
+    }
+    try {
+      fault('fleet:prepared')
+    } catch (e) {
+      await undo(e)
+      throw e
+    }
     // with a database, its COMMIT is the commit point (recovery asks it, the journal recorded it)
-    if (db) await commitDatabase(db, journal, specs, prepared, options)
+    if (db) {
+      await commitDatabase(db, journal, specs, prepared, options)
+      fault('fleet:database-committed')
+    }
     // THE COMMIT POINT (without a database): from this durable record on, every machine must finish
     journal.state = 'commit'
     journal.machines = journal.machines.map((m, i) => ({ ...m, txid: prepared[i]!.txid }))
-    await writeFleetJournal(options.controlDir, journal)
+    try {
+      await writeFleetJournal(options.controlDir, journal)
+    } catch (e) {
+      // without a database nothing is decided yet: undone (the journal then says aborted); after
+      // the database's commit, every machine stays prepared for recovery, which asks it
+      if (!db) {
+        journal.state = 'preparing'
+        await undo(e)
+      }
+      throw e
+    }
     fault('fleet:decided')
     options.observer?.({ type: 'decided', txid })
     let committed = 0
@@ -434,6 +459,7 @@ async function abortAll(
   // a machine that refused cleanly aborted its own transaction; one whose link broke may not have
   const unsure = new Set(
     failed
+      .filter((f) => specs.some((x) => x.name === f.name))
       .filter((f) => !(f.error instanceof CutoverError) || isTransport(f.error))
       .map((f) => f.name),
   )

@@ -163,18 +163,17 @@ describe('the fleet coordinator with local-directory machines', () => {
     expect(existsSync(join(f.controlDir, 'fleet'))).toBe(false)
   })
 
-  it('crashed before the decision: recover returns every machine to before', async () => {
+  it('an error before the decision aborts every machine; nothing is left for recover', async () => {
     const f = await fleet({ ssh: true })
-    const crash = new Error('the controller stops here')
+    const failure = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
     const fault = (p: string) => {
-      if (p === 'fleet:prepared') throw crash
+      if (p === 'fleet:prepared') throw failure
     }
-    await expect(applyFleet(f.doc, { ...f.options, fault })).rejects.toBe(crash)
-    expect(look(f.roots).state).toBe('before')
-    expect(look(f.roots).strays.length).toBeGreaterThan(0)
-    const report = await recoverFleet(f.options)
-    expect(report.transactions.map((t) => [t.was, t.now])).toEqual([['preparing', 'aborted']])
+    await expect(applyFleet(f.doc, { ...f.options, fault })).rejects.toBe(failure)
     expect(look(f.roots)).toEqual({ state: 'before', strays: [] })
+    const [j] = await readFleetJournals(f.controlDir)
+    expect(j).toMatchObject({ state: 'aborted' })
+    expect(j!.pending).toBeUndefined()
     expect((await recoverFleet(f.options)).transactions).toEqual([])
   })
 
