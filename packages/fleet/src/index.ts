@@ -51,3 +51,4 @@ export {
 export { localMachine } from './local-machine.js'
 export { remoteFileSystem } from './remote-fs.js'
 export { remoteChecks } from './checks.js'
+export { remoteStateFileSystem } from './remote-state.js'

@@ -16,8 +16,8 @@ import type { Exec } from './machine.js'
 import {
   commandError,
   errnoOf,
-  restoreInput,
   run,
+  setXattrs,
   shellQuote as q,
   typeOfMode,
   walkDirs,
@@ -71,11 +71,6 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
       sftp.readFile('/etc/group').then(String, () => undefined),
     ]).then(([passwd, group]) => ({ passwd, group })))
 
-  const setXattrs = async (path: string, attrs: TxXattrs) => {
-    const r = await run(exec, `setfattr --restore=- `, restoreInput(path, attrs))
-    if (r.code !== 0) throw commandError(label, `setfattr on ${path}`, r)
-  }
-
   const removeAcl = async (path: string) => {
     const r = await run(exec, `setfattr -x system.posix_acl_access -- ${q(path)}`)
     if (r.code !== 0 && !/No such attribute|No data available/i.test(r.stderr))
@@ -106,7 +101,7 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
       }
       // after the owner: a chown clears the set-user-ID bit
       await sftp.fsetstat(h, { permissions: meta.mode })
-      if (meta.xattrs) await setXattrs(path, meta.xattrs)
+      if (meta.xattrs) await setXattrs(exec, label, path, meta.xattrs)
       await sftp.fsync(h)
     } finally {
       await sftp.close(h).catch(() => undefined)

@@ -133,6 +133,17 @@ export async function walkDirs(
   return new Map(dirs.map((d) => [d, walkFrom(stats, d)]))
 }
 
+/** Sets extended attributes on a file of the machine (values as getfattr prints them), by `setfattr --restore=-`. */
+export async function setXattrs(
+  exec: Exec,
+  label: string,
+  path: string,
+  attrs: ReadonlyMap<string, string>,
+): Promise<void> {
+  const r = await run(exec, 'setfattr --restore=-', restoreInput(path, attrs))
+  if (r.code !== 0) throw commandError(label, `setfattr on ${path}`, r)
+}
+
 /**
  * `setfattr --restore` input setting `attrs` on `path`: the values travel on stdin, never in a
  * script. The path is escaped as getfattr writes names (octal for every byte but plain ones).

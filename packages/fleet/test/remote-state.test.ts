@@ -1,0 +1,189 @@
+import { spawnSync } from 'node:child_process'
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  commitFiles,
+  listTransactions,
+  localStateFileSystem,
+  readJournals,
+  recover,
+  sha256,
+  type StateFileSystem,
+  type TxFileSystem,
+} from '@cutover/rewrite'
+import { localExec, remoteFileSystem, remoteStateFileSystem } from '../src/index.js'
+import { haveSftpServer, sftpServer, startSftp, type ServerSession } from './sftp-server.js'
+
+/*
+ * The state directory of a machine over the real sftp-server and a local shell: compared with
+ * rewrite's local state file system on the same temporary tree, then used by real transactions.
+ */
+
+describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a shell', () => {
+  let s: ServerSession
+  let state: StateFileSystem
+  let fileSystem: TxFileSystem
+  let dir: string
+  const local = localStateFileSystem
+
+  beforeAll(async () => {
+    s = await startSftp()
+    state = remoteStateFileSystem({ sftp: s.client, exec: localExec })
+    fileSystem = remoteFileSystem({ sftp: s.client, exec: localExec, label: 'here:' })
+  })
+  afterAll(async () => {
+    await s.client.end()
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+  const tree = () => (dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rstate-'))))
+  const same = async <T>(call: (fs: StateFileSystem) => Promise<T>) => {
+    const want = await call(local).catch((e: NodeJS.ErrnoException) => ({ error: e.code }))
+    const got = await call(state).catch((e: NodeJS.ErrnoException) => ({ error: e.code }))
+    expect(got).toEqual(want)
+    return got
+  }
+
+  it('does what the local state file system does, on the same tree', async () => {
+    const d = tree()
+    await same((fs) => fs.identity())
+    // mkdir: parents made, 0700 whatever the umask; false when something is there
+    expect(await state.mkdir(join(d, 'a', 'b', 'c'))).toBe(true)
+    for (const p of ['a', 'a/b', 'a/b/c']) expect(statSync(join(d, p)).mode & 0o777).toBe(0o700)
+    expect(await state.mkdir(join(d, 'a', 'b'))).toBe(false)
+    symlinkSync('nowhere', join(d, 'dangling'))
+    expect(await state.mkdir(join(d, 'dangling'))).toBe(false)
+    expect(await same((fs) => fs.mkdir(join(d, 'a')))).toBe(false)
+
+    writeFileSync(join(d, 'f'), 'twelve bytes', { mode: 0o640 })
+    for (const p of ['a', 'f', 'dangling', 'none']) await same((fs) => fs.lstat(join(d, p)))
+    await same((fs) => fs.realpath(join(d, 'a', 'b', '..')))
+    await same((fs) => fs.realpath(join(d, 'none')))
+    expect(await same((fs) => fs.readFile(join(d, 'f')))).toEqual(Buffer.from('twelve bytes'))
+    await same((fs) => fs.readFile(join(d, 'none')))
+    expect(((await same((fs) => fs.readdir(d))) as string[]).sort()).toEqual(['a', 'dangling', 'f'])
+    await same((fs) => fs.readdir(join(d, 'none')))
+
+    // createExclusive: 0600, never over anything, a link included
+    await state.createExclusive(join(d, 'new'), 'data')
+    expect(statSync(join(d, 'new')).mode & 0o777).toBe(0o600)
+    expect(readFileSync(join(d, 'new'), 'utf8')).toBe('data')
+    expect(await same((fs) => fs.createExclusive(join(d, 'dangling'), 'x'))).toEqual({
+      error: 'EEXIST',
+    })
+    expect(existsSync(join(d, 'nowhere'))).toBe(false)
+
+    // writeDurable replaces a link at the path, never writing through it
+    symlinkSync('f', join(d, 'journal.json'))
+    await state.writeDurable(join(d, 'journal.json'), Buffer.from('{"state":"committed"}'))
+    expect(lstatSync(join(d, 'journal.json')).isFile()).toBe(true)
+    expect(readFileSync(join(d, 'journal.json'), 'utf8')).toBe('{"state":"committed"}')
+    expect(statSync(join(d, 'journal.json')).mode & 0o777).toBe(0o600)
+    expect(readFileSync(join(d, 'f'), 'utf8')).toBe('twelve bytes')
+    expect(readdirSync(d).filter((n) => n.endsWith('.tmp'))).toEqual([])
+    await state.fsync(join(d, 'journal.json'))
+    await state.fsync(d)
+
+    await state.unlink(join(d, 'new'))
+    await state.unlink(join(d, 'new'))
+    expect(existsSync(join(d, 'new'))).toBe(false)
+    await state.removeTree(join(d, 'a'))
+    await state.removeTree(join(d, 'a'))
+    expect(existsSync(join(d, 'a'))).toBe(false)
+    expect(readlinkSync(join(d, 'dangling'))).toBe('nowhere')
+
+    // the as-root check of a state directory
+    mkdirSync(join(d, 'open', 'state'), { recursive: true })
+    expect(await same((fs) => fs.userWritableDir(join(d, 'open', 'state')))).toBeUndefined()
+    chmodSync(join(d, 'open'), 0o777)
+    expect(await same((fs) => fs.userWritableDir(join(d, 'open', 'state')))).toMatch(/every user/)
+  })
+
+  it('carries a commit whose journals, backups and lock are on the machine, and its recovery', async () => {
+    const d = tree()
+    mkdirSync(join(d, 'etc'))
+    const names = ['a.conf', 'b.conf']
+    names.forEach((n, i) => writeFileSync(join(d, 'etc', n), `old ${i}\n`))
+    const targets = names.map((n, i) => ({
+      target: `etc/${n}`,
+      path: join(d, 'etc', n),
+      before: sha256(`old ${i}\n`),
+      content: Buffer.from(`new ${i}\n`),
+    }))
+    const stateDir = join(d, 'var', 'lib', 'cutover')
+    const result = await commitFiles(targets, { stateDir, fileSystem, stateFileSystem: state })
+    expect(names.map((n) => readFileSync(join(d, 'etc', n), 'utf8'))).toEqual([
+      'new 0\n',
+      'new 1\n',
+    ])
+    // what it wrote there, the local reading of the same directory finds
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700)
+    const journals = await readJournals(stateDir, localStateFileSystem)
+    expect(journals.map((j) => [j.txid, j.state])).toEqual([[result.txid, 'committed']])
+    expect(await listTransactions(stateDir, state)).toEqual(
+      await listTransactions(stateDir, localStateFileSystem),
+    )
+    const backups = readdirSync(join(stateDir, 'tx', result.txid, 'backup'))
+    expect(backups.length).toBeGreaterThan(0)
+
+    // killed after the first rename, in another process, everything on the machine's side
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', CRASHING_COMMIT], {
+      cwd: join(import.meta.dirname, '..'),
+      input: JSON.stringify({
+        targets: targets.map((t, i) => ({
+          ...t,
+          before: sha256(`new ${i}\n`),
+          content: `newer ${i}\n`,
+        })),
+        stateDir,
+      }),
+      env: { ...process.env, CUTOVER_FAULT_INJECT: 'renamed:1' },
+      encoding: 'utf8',
+    })
+    expect(child.signal).toBe('SIGKILL')
+    expect(names.map((n) => readFileSync(join(d, 'etc', n), 'utf8'))).toEqual([
+      'newer 0\n',
+      'new 1\n',
+    ])
+    const report = await recover({ stateDir, fileSystem, stateFileSystem: state })
+    expect(report.transactions).toEqual([
+      expect.objectContaining({ was: 'prepared', now: 'rolled-back' }),
+    ])
+    expect(names.map((n) => readFileSync(join(d, 'etc', n), 'utf8'))).toEqual([
+      'new 0\n',
+      'new 1\n',
+    ])
+    expect(readdirSync(join(d, 'etc')).filter((n) => n.includes('.cutover-'))).toEqual([])
+  })
+})
+
+/** A commit in a child process with both file systems over its own sftp-server; killed by the fault injection. */
+const CRASHING_COMMIT = `
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { commitFiles } from '@cutover/rewrite'
+import { SftpClient, localExec, remoteFileSystem, remoteStateFileSystem } from '${join(import.meta.dirname, '..', 'dist', 'index.js')}'
+const { targets, stateDir } = JSON.parse(readFileSync(0, 'utf8'))
+const server = spawn(${JSON.stringify(sftpServer)}, [], { stdio: ['pipe', 'pipe', 'inherit'] })
+const sftp = await SftpClient.over(server.stdin, server.stdout)
+await commitFiles(targets.map((t) => ({ ...t, content: Buffer.from(t.content) })), {
+  stateDir,
+  fileSystem: remoteFileSystem({ sftp, exec: localExec, label: 'here:' }),
+  stateFileSystem: remoteStateFileSystem({ sftp, exec: localExec }),
+})
+`
