@@ -31,6 +31,7 @@ import {
   type TxSummary,
   type TxTarget,
 } from '@cutover/rewrite'
+import { remoteChecks } from './checks.js'
 import { FleetError } from './errors.js'
 import {
   controllerOf,
@@ -528,7 +529,9 @@ async function replayOn(
       ...(options.encoder ? { encoder: options.encoder } : {}),
       ...(options.database ? { database: options.database } : {}),
     })
-    const onMachine = targets.map((t) => (view ? view.back(t) : t))
+    // over ssh, validators check the staged file on the machine (with its own tools); a local
+    // directory's are this machine's already
+    const onMachine = targets.map((t) => (view ? remoteChecks(m, view.back(t)) : t))
     try {
       return await prepareFiles(onMachine, {
         stateDir: held.stateDir,
