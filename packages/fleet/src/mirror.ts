@@ -77,7 +77,7 @@ export function removeMirror(dir: string): Promise<void> {
  *   refuses it (`FILE_TOO_LARGE`) with its path in the root, as on the machine.
  *
  * Nothing is written through a link: a path under a listed link is never created (what the
- * link leads to is listed under its own path), and files are created `O_EXCL`/`O_NOFOLLOW`.
+ * link leads to is listed under its own path), and files are created `O_EXCL` (a link in their place is never followed).
  */
 export async function mirrorMachine(
   machine: Machine,
@@ -115,6 +115,7 @@ export async function mirrorMachine(
     for (let p = posix.dirname(path); p !== '.'; p = posix.dirname(p)) if (links.has(p)) return true
     return false
   }
+  const files: Entry[] = []
   for (const e of entries.sort((a, b) => depth(a.path) - depth(b.path))) {
     if (underLink(e.path)) continue
     const local = join(o.dir, e.path)
@@ -126,7 +127,14 @@ export async function mirrorMachine(
       await mkdir(join(local, '..'), { recursive: true })
       await symlink(e.link, local)
       await lchown(local, e.uid, e.gid)
-    } else {
+    } else if (e.type === 'f') files.push(e)
+  }
+  // the files, a few reads in flight at once over the machine's one connection
+  let next = 0
+  const worker = async () => {
+    while (next < files.length) {
+      const e = files[next++]!
+      const local = join(o.dir, e.path)
       await mkdir(join(local, '..'), { recursive: true })
       const wanted = e.size <= o.maxFileSize && (candidates.has(e.path) || needed(e))
       const bytes = wanted ? await readOn(machine, root, e.path) : undefined
@@ -142,8 +150,12 @@ export async function mirrorMachine(
       ;(bytes ? fetched : placeholders).push(e.path)
     }
   }
+  await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, worker))
   return { dir: o.dir, fetched: fetched.sort(), placeholders: placeholders.sort() }
 }
+
+/** How many files are read from a machine at once. */
+const FETCH_CONCURRENCY = 8
 
 function depth(path: string): number {
   return path.split('/').length
