@@ -15,6 +15,7 @@ import {
   commitFiles,
   localFileSystem,
   recover,
+  rollbackLast,
   sha256,
   type PinnedDir,
   type TxFileSystem,
@@ -225,6 +226,25 @@ describe('the transaction through its file system', () => {
     expect(ops(again.calls, 'renamePinned')).toEqual([
       [expect.stringMatching(/\.restore$/), t.targets[0]!.path],
     ])
+    expect(await strayTemps(join(t.real, 'etc'))).toEqual([])
+  })
+
+  it('rolls back through the file system it is given', async () => {
+    const t = remoteTree()
+    const { fs } = elsewhere(t.virtual, t.real)
+    const done = await commitFiles(t.targets, { stateDir: t.stateDir, fileSystem: fs })
+    // the local default sees no file where the transaction wrote: changed since, refused
+    await expect(rollbackLast({ stateDir: t.stateDir })).rejects.toMatchObject({
+      code: 'ROLLBACK_STALE',
+    })
+    expect(t.state()).toEqual(['new 0\n', 'new 1\n', 'new 2\n'])
+    const again = elsewhere(t.virtual, t.real)
+    const result = await rollbackLast({ stateDir: t.stateDir, fileSystem: again.fs })
+    expect(result.restored).toBe(done.txid)
+    expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
+    expect(ops(again.calls, 'renamePinned').map(([, to]) => to)).toEqual(
+      t.targets.map((x) => x.path),
+    )
     expect(await strayTemps(join(t.real, 'etc'))).toEqual([])
   })
 })

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { pinChanged } from '../fs/dir-pin.js'
 import { CutoverError } from '../errors.js'
 import { localStateFileSystem } from '../fs/local-state.js'
@@ -11,6 +11,8 @@ import {
   commitFiles,
   recover,
   type RecoverReport,
+  type TxFileSystem,
+  type TxFileSystemOption,
   type TxOptions,
   type TxResult,
   type TxTarget,
@@ -18,7 +20,7 @@ import {
 import { databaseState, type DatabaseOptions } from './participants.js'
 
 /** Options of {@link rollbackLast}. */
-export interface RollbackOptions extends TxOptions, DatabaseOptions {
+export interface RollbackOptions extends TxOptions, TxFileSystemOption, DatabaseOptions {
   /** Restore targets that changed since that transaction too. */
   force?: boolean
   /** Asked with the list of files before anything is written; `false` cancels. */
@@ -68,7 +70,9 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
       const changed: string[] = []
       const targets: TxTarget[] = []
       for (const t of last.targets) {
-        const now = hashNow(t.path)
+        const now = options.fileSystem
+          ? await hashOn(options.fileSystem, t.path, t.target)
+          : hashNow(t.path)
         // a file the transaction created and someone removed since is already as it was before
         if (!t.existed && now === 'absent') continue
         if (now !== t.after) {
@@ -132,6 +136,24 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     },
     state,
   )
+}
+
+/**
+ * {@link hashNow} on another file system: read in its directory, checked to hold no link on its
+ * path (an error reading it is reported as the file being unreachable).
+ */
+async function hashOn(fs: TxFileSystem, path: string, target: string): Promise<string> {
+  const moved = await fs.pinChanged(dirname(path), undefined)
+  if (moved) return moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
+  try {
+    const bytes = await fs.readPinned(
+      { dir: dirname(path), pin: undefined, target },
+      basename(path),
+    )
+    return bytes === 'symlink' ? 'a symlink' : bytes === undefined ? 'absent' : sha256(bytes)
+  } catch (e) {
+    return `unreachable (${(e as Error).message})`
+  }
 }
 
 /**
