@@ -262,31 +262,13 @@ async function recoverWith(
       fleetLeft.push(...stuck.map((s) => `transaction ${j.txid}: ${s}`))
       if (left.length === 0 && stuck.length === 0) j.state = 'committed'
     } else {
-      for (const [i, t] of j.targets.entries())
-        if (!moved[i]) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
-      if (j.state === 'staging') {
-        j.state = 'aborted'
-      } else {
-        const untouched = (i: number) =>
-          j.txid === options.rollBack && renamed !== undefined && i >= renamed
-        const hashes: (string | undefined)[] = []
-        for (const [i, t] of j.targets.entries())
-          hashes.push(untouched(i) ? t.before : moved[i] ? undefined : await hashOf(fs, t))
-        // a database commits after every rename: its state decides; without one, all-after rolls
-        // forward; a transaction rolled back, or a fleet's its controller aborted, goes back
-        const back = j.txid === options.rollBack || decision === 'abort'
-        const db = back ? 'before' : await participantsState(j, options)
-        if (
-          db === 'after' ||
-          (db === 'none' && !back && hashes.every((h, i) => h === j.targets[i]!.after))
-        ) {
-          j.state = 'committed'
-        } else {
-          const left = await restoreTargets(fs, state, j, hashes, fault)
-          if (left.length) blocked.push(...movedLines(left))
-          else j.state = 'rolled-back'
-        }
-      }
+      const untouched = (i: number) =>
+        j.txid === options.rollBack && renamed !== undefined && i >= renamed
+      // a transaction rolled back, or a fleet part its controller aborted, goes back in any case
+      const back = j.txid === options.rollBack || decision === 'abort'
+      blocked.push(
+        ...movedLines(await settle(j, moved, { fs, state, fault, options, untouched, back })),
+      )
     }
     if (j.state === was) continue
     await writeJournal(options.stateDir, j, state)
@@ -310,6 +292,49 @@ async function recoverWith(
     )
   }
   return report
+}
+
+/**
+ * Ends an unfinished transaction without rolling it forward: its temps removed; `staging`
+ * becomes aborted; `prepared` becomes committed when its participants committed (or, without
+ * any and unless `back`, when every target already holds its new content), else rolled-back
+ * with every target not holding its `before` restored (`untouched`: targets known to hold it).
+ * Returns the targets it could not reach (their directory replaced), the journal then unchanged.
+ */
+async function settle(
+  j: Journal,
+  moved: readonly (string | undefined)[],
+  at: {
+    fs: TxFileSystem
+    state: StateFileSystem
+    fault: FaultHook
+    options: RecoverOptions
+    untouched: (i: number) => boolean
+    back: boolean
+  },
+): Promise<JournalTarget[]> {
+  const { fs } = at
+  for (const [i, t] of j.targets.entries())
+    if (!moved[i]) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
+  if (j.state === 'staging') {
+    j.state = 'aborted'
+    return []
+  }
+  const hashes: (string | undefined)[] = []
+  for (const [i, t] of j.targets.entries())
+    hashes.push(at.untouched(i) ? t.before : moved[i] ? undefined : await hashOf(fs, t))
+  // a database commits after every rename: its state decides; without one, all-after rolls forward
+  const db = at.back ? 'before' : await participantsState(j, at.options)
+  if (
+    db === 'after' ||
+    (db === 'none' && !at.back && hashes.every((h, i) => h === j.targets[i]!.after))
+  ) {
+    j.state = 'committed'
+    return []
+  }
+  const left = await restoreTargets(fs, at.state, j, hashes, at.fault)
+  if (left.length === 0) j.state = 'rolled-back'
+  return left
 }
 
 /**
