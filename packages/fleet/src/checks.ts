@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type { StagedCheck, StagedTool, ToolRun, TxTarget } from '@cutover/rewrite'
 import type { Machine } from './machine.js'
-import { shCommand, shQuote } from './shell.js'
+import { shellQuote } from './remote-shell.js'
 
 /** The sbin folders, after the machine's own PATH, where a login of a non-root user may not look (visudo). */
 const SBIN = 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH; '
@@ -39,7 +39,7 @@ function toolCheck(machine: Machine, v: StagedCheck, tool: StagedTool): StagedCh
     name: v.name,
     available: () =>
       (available ??= machine
-        .exec(`${SBIN}command -v -- ${shQuote(command)} >/dev/null`)
+        .exec(`${SBIN}command -v -- ${shellQuote(command)} >/dev/null`)
         .then((r) => r.code === 0)),
     async run(stagedPath, target) {
       return tool.verdict(await runOn(machine, tool.argv(stagedPath)), target, stagedPath)
@@ -52,7 +52,7 @@ function toolCheck(machine: Machine, v: StagedCheck, tool: StagedTool): StagedCh
 /** Runs `argv` on the machine as rewrite's `runTool` runs it here: a timeout is a verdict, not an error. */
 async function runOn(machine: Machine, argv: string[]): Promise<ToolRun> {
   try {
-    const r = await machine.exec(SBIN + shCommand(argv))
+    const r = await machine.exec(SBIN + argv.map(shellQuote).join(' '))
     return {
       code: r.code,
       stdout: r.stdout.toString('utf8'),

@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   commitFiles,
-  localFileSystem,
-  localStateFileSystem,
   sha256,
   ValidationError,
   type TxTarget,
@@ -16,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { remoteChecks } from '../src/checks.js'
 import type { Machine } from '../src/machine.js'
 import { readFile } from 'node:fs/promises'
-import { SshConnection } from '../src/ssh/connection.js'
+import { openMachine } from '../src/open.js'
 
 /** sudo's own check as a step kind gives it: here by `run`, on another machine by `tool`. */
 const visudo: Validator = {
@@ -43,31 +41,23 @@ const noLowerAlias: Validator = {
 }
 
 // Validators of a file staged on a machine run there: a tool on the machine, through its ssh
-// connection. The test machines are this host's sshd processes, so the staged file is on this
-// host's file system too: the transaction writes it locally, and the check runs over ssh.
+// connection; the transaction stages the file over SFTP.
 describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
   let fleet: TestFleet
-  let conn: SshConnection
   let machine: Machine
   let marker: string
   const controlDir = mkdtempSync(join(tmpdir(), 'cc-'))
   beforeAll(async () => {
     fleet = await startFleet(1)
     const m = fleet.machines[0]!
-    conn = await SshConnection.open(
-      { name: m.name, dest: m.name, sshConfig: fleet.sshConfig },
-      { controlDir, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    machine = await openMachine(
+      { name: 'finance', ssh: m.name, root: m.root },
+      {
+        controlDir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        sshConfig: fleet.sshConfig,
+      },
     )
-    machine = {
-      spec: { name: m.name, ssh: m.name, root: m.root },
-      label: `${m.name}:`,
-      hostKey: conn.hostKey,
-      fileSystem: localFileSystem,
-      stateFileSystem: localStateFileSystem,
-      exec: (script, o) => conn.exec(script, o),
-      readFile: (path) => Promise.resolve(readFileSync(path)),
-      close: () => conn.close(),
-    }
     // the machine's visudo (first on its sessions' PATH only) notes each file it checks
     marker = join(fleet.dir, 'visudo-ran-on-m1')
     writeFileSync(
@@ -77,7 +67,7 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
     chmodSync(join(m.bin, 'visudo'), 0o755)
   })
   afterAll(async () => {
-    await conn?.close()
+    await machine?.close()
     await fleet?.stop()
     rmSync(controlDir, { recursive: true, force: true })
   })
@@ -101,6 +91,13 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
     return { target: remoteChecks(machine, target), path, stateDir }
   }
 
+  /** The transaction's options for the machine: its files and its state directory there. */
+  const on = (stateDir: string) => ({
+    stateDir,
+    fileSystem: machine.fileSystem,
+    stateFileSystem: machine.stateFileSystem,
+  })
+
   const ran = () => {
     try {
       return readFileSync(marker, 'utf8').split('\n').filter(Boolean)
@@ -112,7 +109,7 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
   it('runs visudo on the machine and refuses a file it rejects: nothing written', async () => {
     const { target, path, stateDir } = sudoersTarget('Cmnd_Alias NEW = /bin/ls\nroot ALL = (\n')
     const before = ran().length
-    const e = await commitFiles([target], { stateDir }).catch((err: unknown) => err)
+    const e = await commitFiles([target], on(stateDir)).catch((err: unknown) => err)
     expect(e).toBeInstanceOf(ValidationError)
     expect((e as Error).message).toMatch(
       /etc\/sudoers\.d\/finance: visudo: rejects etc\/sudoers\.d\/finance: .*syntax error/,
@@ -126,12 +123,12 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
   it('installs a file visudo accepts on the machine; checks without a tool run here on the same bytes', async () => {
     const { target, path, stateDir } = sudoersTarget('Cmnd_Alias NEW = /bin/ls\nroot ALL = NEW\n')
     const before = ran().length
-    await commitFiles([target], { stateDir })
+    await commitFiles([target], on(stateDir))
     expect(ran().length).toBe(before + 1)
     expect(readFileSync(path, 'utf8')).toBe('Cmnd_Alias NEW = /bin/ls\nroot ALL = NEW\n')
     // a check without a tool read a private local copy of the same bytes
     const bad = sudoersTarget('Cmnd_Alias lower = /bin/ls\nroot ALL = lower\n')
-    const e = (await commitFiles([bad.target], { stateDir: bad.stateDir }).catch(
+    const e = (await commitFiles([bad.target], on(bad.stateDir)).catch(
       (err: unknown) => err,
     )) as Error
     expect(e.message).toMatch(
@@ -153,7 +150,7 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
     }
     const { target, stateDir } = sudoersTarget('Cmnd_Alias NEW = /bin/ls\nroot ALL = NEW\n')
     const t = remoteChecks(machine, { ...target, validators: [absent] })
-    const result = await commitFiles([t], { stateDir })
+    const result = await commitFiles([t], on(stateDir))
     expect(result.warnings).toContain(
       'validator absent-tool is not installed here: files of its kind were not checked by it',
     )

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describeTimeout, toolTimeoutMs } from '@cutover/rewrite'
 import { FleetError } from '../errors.js'
 import type { ExecResult } from '../machine.js'
-import { shQuote } from '../shell.js'
+import { shellQuote } from '../remote-shell.js'
 import { connectError, serverHostKey } from './classify.js'
 
 /**
@@ -222,7 +222,7 @@ export class SshConnection {
 
   private async execNow(script: string, options: { stdin?: Buffer }): Promise<ExecResult> {
     // The remote login shell parses the command line: it only starts sh with the script.
-    const remote = `exec env LC_ALL=C LANG=C /bin/sh -c ${shQuote(script)}`
+    const remote = `exec env LC_ALL=C LANG=C /bin/sh -c ${shellQuote(script)}`
     const child = spawn('ssh', [...this.sessionArgs(), '--', this.target.dest, remote], {
       env: this.env,
       stdio: ['pipe', 'pipe', 'pipe'],
