@@ -467,7 +467,10 @@ export interface PreparedTx {
    * controller's decision rolls it forward.
    */
   commit(): Promise<TxResult>
-  /** Undoes the transaction: the temp files and backups go (the participants roll back), the journal says so. */
+  /**
+   * Undoes the transaction: the participants roll back, the temp files go (every target as
+   * before), the journal says `rolled-back`; its backups stay until pruned, as any transaction's.
+   */
   abort(err?: unknown): Promise<void>
 }
 
