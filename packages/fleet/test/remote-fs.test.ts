@@ -28,6 +28,7 @@ import {
   type TxFileSystem,
   type TxTarget,
 } from '@cutover/rewrite'
+import { need } from '@cutover/test-kit'
 import { localExec, remoteFileSystem } from '../src/index.js'
 import { haveSftpServer, sftpServer, startSftp, type ServerSession } from './sftp-server.js'
 
@@ -37,8 +38,8 @@ import { haveSftpServer, sftpServer, startSftp, type ServerSession } from './sft
  * file system on the same temporary tree.
  */
 
-const haveXattrTools =
-  spawnSync('sh', ['-c', 'command -v getfattr && command -v setfattr']).status === 0
+/** getfattr/setfattr and setfacl (under CI=true their absence fails the tests). */
+const haveXattrTools = need('getfattr') && need('setfattr') && need('setfacl')
 
 /** Whether this process may make a file immutable and bind-mount a directory read-only (root with the capabilities). */
 function canChattrAndMount(dir: string): boolean {
@@ -47,7 +48,7 @@ function canChattrAndMount(dir: string): boolean {
   const ok = spawnSync('chattr', ['+i', probe]).status === 0
   spawnSync('chattr', ['-i', probe])
   rmSync(probe)
-  return ok && spawnSync('mount', ['--version']).status === 0
+  return need('chattr') && ok && spawnSync('mount', ['--version']).status === 0
 }
 
 const errorOf = async (p: Promise<unknown>) =>
