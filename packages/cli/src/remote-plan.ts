@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as fleet from '@cutover/fleet'
-import type { Machine, MachineSpec } from '@cutover/fleet'
+import { mirrorDir, mirrorMachine, openMachine, removeMirror, type Machine } from '@cutover/fleet'
 import {
   defaultStateDir,
   type Engine,
@@ -11,15 +10,8 @@ import {
   type SpecMachine,
 } from '@cutover/rewrite'
 import type { Opts } from './command.js'
-import { CliError } from './errors.js'
 import type { Io } from './io.js'
 import { STATE_DIR, parseSize, sshConfig, str } from './options.js'
-
-/** Opens a machine over ssh (the fleet's `openMachine`). */
-type OpenMachine = (
-  spec: MachineSpec,
-  o: { sshConfig?: string; controlDir: string; env: NodeJS.ProcessEnv },
-) => Promise<Machine>
 
 /** A journal of a machine's state directory: fetched into the mirror for the swap records. */
 const JOURNAL = new RegExp(`^${STATE_DIR}/[^/]+/journal\\.json$`)
@@ -34,7 +26,6 @@ export async function remotePlanning(opts: Opts, io: Io) {
   const controlDir = await mkdtemp(join(tmpdir(), 'cutover-ssh-'))
   const opened: Machine[] = []
   const mirrors: string[] = []
-  const open = (fleet as unknown as { openMachine?: OpenMachine }).openMachine
   // the plan's default limit (64 MiB): a larger file is a sparse stand-in the plan refuses
   const maxFileSize =
     str(opts.maxFileSize) !== undefined ? parseSize(str(opts.maxFileSize)!) : 64 * 1024 * 1024
@@ -45,13 +36,8 @@ export async function remotePlanning(opts: Opts, io: Io) {
       e: Engine,
       run: (dir: string, stateDir: string) => Promise<Plan>,
     ): Promise<{ plan: Plan; hostKey?: string }> {
-      if (!open)
-        throw new CliError(
-          'USAGE',
-          `${m.name}: this cutover cannot reach machines over ssh yet; give the machine a local root instead`,
-        )
       const config = sshConfig(opts, io)
-      const machine = await open(
+      const machine = await openMachine(
         {
           name: m.name,
           ...(m.ssh !== undefined ? { ssh: m.ssh } : {}),
@@ -61,7 +47,7 @@ export async function remotePlanning(opts: Opts, io: Io) {
         { ...(config !== undefined ? { sshConfig: config } : {}), controlDir, env: io.env },
       )
       opened.push(machine)
-      const dir = await fleet.mirrorDir(m.name)
+      const dir = await mirrorDir(m.name)
       mirrors.push(dir)
       const needs = e.needs(spec, {
         root: dir,
@@ -70,7 +56,7 @@ export async function remotePlanning(opts: Opts, io: Io) {
         env: io.env,
         ignore: [`${STATE_DIR}/**`],
       })
-      await fleet.mirrorMachine(machine, needs, {
+      await mirrorMachine(machine, needs, {
         dir,
         maxFileSize,
         fetch: (path) => JOURNAL.test(path),
@@ -81,7 +67,7 @@ export async function remotePlanning(opts: Opts, io: Io) {
     },
     async close(): Promise<void> {
       await Promise.allSettled(opened.map((m) => m.close()))
-      await Promise.allSettled(mirrors.map((d) => fleet.removeMirror(d)))
+      await Promise.allSettled(mirrors.map((d) => removeMirror(d)))
       await rm(controlDir, { recursive: true, force: true })
     },
   }
