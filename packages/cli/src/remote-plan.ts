@@ -14,7 +14,7 @@ import type { Io } from './io.js'
 import { STATE_DIR, parseSize, sshConfig, str } from './options.js'
 
 /** A journal of a machine's state directory: fetched into the mirror for the swap records. */
-const JOURNAL = new RegExp(`^${STATE_DIR}/[^/]+/journal\\.json$`)
+const JOURNAL = new RegExp(`^${STATE_DIR}/tx/[^/]+/journal\\.json$`)
 
 /**
  * Plans machines reached over ssh: each is opened (its host key recorded), mirrored into a
