@@ -43,9 +43,20 @@ export function cutover(
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.stderr.on('data', (d: Buffer) => (err += d.toString()))
     child.on('error', fail)
-    child.on('close', (code, signal) => done({ code, signal, out, err }))
+    // a controller killed with SIGKILL leaves its ssh connections' processes behind for a moment,
+    // holding its output pipes: its exit is what counts, with what it wrote by then
+    child.on('exit', (code, signal) => {
+      const settle = setTimeout(() => done({ code, signal, out, err }), 2000)
+      child.on('close', () => {
+        clearTimeout(settle)
+        done({ code, signal, out, err })
+      })
+    })
   })
 }
+
+/** How long a test over real sshd may take: it plans and applies across every machine. */
+export const SSH_TEST_MS = 240_000
 
 /** The files of a machine's tree before any apply (paths relative to its root), with their modes. */
 export function machineFiles(i: number): Record<string, { text: string; mode: number }> {
@@ -105,14 +116,15 @@ export function fleetSpec(fleet: TestFleet, extra = ''): string {
 
 /**
  * Every entry under a root, byte for byte: files with their mode and bytes, links with their
- * target, directories with their mode. The state directory (`var/lib/cutover`) is left out.
+ * target, directories with their mode. The state directory (`var/lib/cutover`, and `var/lib`, which no tree here has otherwise) is left out.
  */
 export function snapshot(root: string): Record<string, string> {
   const out: Record<string, string> = {}
   const walk = (rel: string) => {
     for (const name of readdirSync(join(root, rel)).sort()) {
       const r = rel ? `${rel}/${name}` : name
-      if (r === 'var/lib/cutover') continue
+      // the machine's state directory (and the var/lib made for it): a transaction's own record
+      if (r === 'var/lib/cutover' || r === 'var/lib') continue
       const st = lstatSync(join(root, r))
       const mode = (st.mode & 0o7777).toString(8)
       if (st.isSymbolicLink()) out[r] = `link ${readlinkSync(join(root, r))}`
