@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream'
-import { codeOfStatus, SftpError, type SftpErrorCode } from './errors.js'
+import { SftpChannel } from './channel.js'
+import { SftpError } from './errors.js'
 import {
-  BadPacket,
   FX,
   FXP,
   OPEN_FLAGS,
@@ -20,18 +20,9 @@ export interface SftpEntry {
   attrs: SftpAttrs
 }
 
-interface Pending {
-  resolve: (reply: { type: number; r: PacketReader }) => void
-  reject: (e: SftpError) => void
-  syscall: string
-  path: string | undefined
-}
-
 /** The draft's guaranteed size of a READ or WRITE, and the most this client asks at once. */
 const MIN_CHUNK = 32 * 1024
 const MAX_CHUNK = 255 * 1024
-/** A packet longer than this is garbage, not SFTP: OpenSSH's own bound is 256 KiB. */
-const MAX_PACKET = 4 * 1024 * 1024
 
 /**
  * An SFTP version 3 client (draft-ietf-secsh-filexfer-02, with OpenSSH's `posix-rename` and
@@ -44,54 +35,20 @@ const MAX_PACKET = 4 * 1024 * 1024
  * `ECONNRESET`.
  */
 export class SftpClient {
-  private readonly pending = new Map<number, Pending>()
-  private nextId = 1
-  private inbox: Buffer[] = []
-  private inboxLength = 0
-  private lost: string | undefined
-  private onVersion: ((r: PacketReader) => void) | undefined
-  private ended: Promise<void>
   /** The extensions the server announced, name → version string. */
   extensions: ReadonlyMap<string, string> = new Map()
   /** Bytes asked per READ and sent per WRITE (32 KiB, or what `limits@openssh.com` allows, at most 255 KiB). */
   readChunk = MIN_CHUNK
   writeChunk = MIN_CHUNK
 
-  private constructor(
-    private readonly input: Writable,
-    output: Readable,
-  ) {
-    output.on('data', (b: Buffer) => this.receive(b))
-    this.ended = new Promise((resolve) => {
-      const gone = (why: string) => () => {
-        this.fail(why)
-        resolve()
-      }
-      output.on('end', gone('connection lost'))
-      output.on('close', gone('connection lost'))
-      output.on('error', (e: Error) => gone(`connection lost (${e.message})`)())
-    })
-    input.on('error', (e: Error) => this.fail(`connection lost (${e.message})`))
-  }
-
   /**
    * Starts a session over a server's stdin and stdout: INIT, the server's VERSION (3 and its
    * extensions), then the transfer sizes from `limits@openssh.com` when offered.
    */
   static async over(stdin: Writable, stdout: Readable): Promise<SftpClient> {
-    const c = new SftpClient(stdin, stdout)
-    const version = new Promise<PacketReader>((resolve, reject) => {
-      c.onVersion = resolve
-      c.pending.set(0, { resolve: () => {}, reject, syscall: 'init', path: undefined })
-    })
-    c.send(new PacketWriter(FXP.INIT).u32(3))
-    const r = await version
-    c.pending.delete(0)
-    const v = r.u32()
-    if (v !== 3) {
-      c.fail(`server speaks SFTP version ${v}, not 3`)
-      throw c.error('EPROTO', 'init', undefined, undefined, `server speaks SFTP version ${v}`)
-    }
+    const ch = new SftpChannel(stdin, stdout)
+    const r = await ch.hello()
+    const c = new SftpClient(ch)
     const ext = new Map<string, string>()
     while (!r.done) ext.set(r.string(), r.string())
     c.extensions = ext
@@ -99,41 +56,43 @@ export class SftpClient {
     return c
   }
 
+  private constructor(private readonly ch: SftpChannel) {}
+
   // ---- files ----
 
   /** Opens a file (`flags` of {@link OPEN_FLAGS}); `attrs` (the mode) apply when it is created. */
   async open(path: string, flags: number, attrs: SftpAttrs = {}): Promise<SftpHandle> {
     try {
-      const reply = await this.request(
+      const reply = await this.ch.request(
         FXP.OPEN,
         (w) => w.string(path).u32(flags).attrs(attrs),
         'open',
         path,
       )
-      return { handle: this.expect(reply, FXP.HANDLE, 'open', path).bytes(), path }
+      return { handle: this.ch.expect(reply, FXP.HANDLE, 'open', path).bytes(), path }
     } catch (e) {
       // sftp-server answers FAILURE for EEXIST: an exclusive create that failed on an existing name is one
       const exclusive = (flags & OPEN_FLAGS.CREAT) !== 0 && (flags & OPEN_FLAGS.EXCL) !== 0
       if (exclusive && isFailure(e) && (await this.exists(path)))
-        throw this.error('EEXIST', 'open', path, FX.FAILURE, 'file exists')
+        throw this.ch.error('EEXIST', 'open', path, FX.FAILURE, 'file exists')
       throw e
     }
   }
 
   async close(h: SftpHandle): Promise<void> {
-    await this.status(FXP.CLOSE, (w) => w.string(h.handle), 'close', h.path)
+    await this.ch.status(FXP.CLOSE, (w) => w.string(h.handle), 'close', h.path)
   }
 
   /** Up to `length` bytes at `offset` (fewer at the end of the file), undefined at or past its end. */
   async read(h: SftpHandle, offset: number, length: number): Promise<Buffer | undefined> {
-    const reply = await this.request(
+    const reply = await this.ch.request(
       FXP.READ,
       (w) => w.string(h.handle).u64(offset).u32(length),
       'read',
       h.path,
     )
     if (reply.type === FXP.STATUS && reply.r.peekU32() === FX.EOF) return undefined
-    return Buffer.from(this.expect(reply, FXP.DATA, 'read', h.path).bytes())
+    return Buffer.from(this.ch.expect(reply, FXP.DATA, 'read', h.path).bytes())
   }
 
   /** Writes `data` at `offset`, in pipelined chunks of {@link writeChunk} bytes. */
@@ -143,7 +102,7 @@ export class SftpClient {
 
   /** One WRITE request: `data` must fit one packet. */
   async writeChunkAt(h: SftpHandle, offset: number, data: Buffer): Promise<void> {
-    await this.status(
+    await this.ch.status(
       FXP.WRITE,
       (w) => w.string(h.handle).u64(offset).string(data),
       'write',
@@ -174,25 +133,25 @@ export class SftpClient {
 
   /** Sets attributes by path (size truncates, uid/gid chown, permissions chmod, times utimes). */
   async setstat(path: string, attrs: SftpAttrs): Promise<void> {
-    await this.status(FXP.SETSTAT, (w) => w.string(path).attrs(attrs), 'setstat', path)
+    await this.ch.status(FXP.SETSTAT, (w) => w.string(path).attrs(attrs), 'setstat', path)
   }
 
   async fsetstat(h: SftpHandle, attrs: SftpAttrs): Promise<void> {
-    await this.status(FXP.FSETSTAT, (w) => w.string(h.handle).attrs(attrs), 'fsetstat', h.path)
+    await this.ch.status(FXP.FSETSTAT, (w) => w.string(h.handle).attrs(attrs), 'fsetstat', h.path)
   }
 
   // ---- directories and names ----
 
   async opendir(path: string): Promise<SftpHandle> {
-    const reply = await this.request(FXP.OPENDIR, (w) => w.string(path), 'opendir', path)
-    return { handle: this.expect(reply, FXP.HANDLE, 'opendir', path).bytes(), path }
+    const reply = await this.ch.request(FXP.OPENDIR, (w) => w.string(path), 'opendir', path)
+    return { handle: this.ch.expect(reply, FXP.HANDLE, 'opendir', path).bytes(), path }
   }
 
   /** The next entries of an open directory, undefined once it is exhausted. */
   async readdirBatch(h: SftpHandle): Promise<SftpEntry[] | undefined> {
-    const reply = await this.request(FXP.READDIR, (w) => w.string(h.handle), 'readdir', h.path)
+    const reply = await this.ch.request(FXP.READDIR, (w) => w.string(h.handle), 'readdir', h.path)
     if (reply.type === FXP.STATUS && reply.r.peekU32() === FX.EOF) return undefined
-    return readNames(this.expect(reply, FXP.NAME, 'readdir', h.path))
+    return readNames(this.ch.expect(reply, FXP.NAME, 'readdir', h.path))
   }
 
   /** Every entry of a directory but `.` and `..`. */
@@ -209,25 +168,25 @@ export class SftpClient {
   }
 
   async remove(path: string): Promise<void> {
-    await this.status(FXP.REMOVE, (w) => w.string(path), 'unlink', path)
+    await this.ch.status(FXP.REMOVE, (w) => w.string(path), 'unlink', path)
   }
 
   async mkdir(path: string, attrs: SftpAttrs = {}): Promise<void> {
     try {
-      await this.status(FXP.MKDIR, (w) => w.string(path).attrs(attrs), 'mkdir', path)
+      await this.ch.status(FXP.MKDIR, (w) => w.string(path).attrs(attrs), 'mkdir', path)
     } catch (e) {
       if (isFailure(e) && (await this.exists(path)))
-        throw this.error('EEXIST', 'mkdir', path, FX.FAILURE, 'file exists')
+        throw this.ch.error('EEXIST', 'mkdir', path, FX.FAILURE, 'file exists')
       throw e
     }
   }
 
   async rmdir(path: string): Promise<void> {
     try {
-      await this.status(FXP.RMDIR, (w) => w.string(path), 'rmdir', path)
+      await this.ch.status(FXP.RMDIR, (w) => w.string(path), 'rmdir', path)
     } catch (e) {
       if (isFailure(e) && (await this.readdir(path).catch(() => [])).length > 0)
-        throw this.error('ENOTEMPTY', 'rmdir', path, FX.FAILURE, 'directory not empty')
+        throw this.ch.error('ENOTEMPTY', 'rmdir', path, FX.FAILURE, 'directory not empty')
       throw e
     }
   }
@@ -238,10 +197,10 @@ export class SftpClient {
    */
   async rename(from: string, to: string): Promise<void> {
     try {
-      await this.status(FXP.RENAME, (w) => w.string(from).string(to), 'rename', from)
+      await this.ch.status(FXP.RENAME, (w) => w.string(from).string(to), 'rename', from)
     } catch (e) {
       if (isFailure(e) && (await this.exists(to)))
-        throw this.error('EEXIST', 'rename', to, FX.FAILURE, 'file exists')
+        throw this.ch.error('EEXIST', 'rename', to, FX.FAILURE, 'file exists')
       throw e
     }
   }
@@ -269,7 +228,7 @@ export class SftpClient {
   async symlink(target: string, linkPath: string): Promise<void> {
     // OpenSSH reads the two paths in the opposite order to the draft's (target first), and every
     // client follows OpenSSH: see PROTOCOL in OpenSSH's sources.
-    await this.status(FXP.SYMLINK, (w) => w.string(target).string(linkPath), 'symlink', linkPath)
+    await this.ch.status(FXP.SYMLINK, (w) => w.string(target).string(linkPath), 'symlink', linkPath)
   }
 
   // ---- whole files ----
@@ -308,13 +267,12 @@ export class SftpClient {
 
   /** Ends the session: closes the server's input and waits for its output to end. */
   async end(): Promise<void> {
-    if (!this.input.writableEnded) this.input.end()
-    await this.ended
+    await this.ch.end()
   }
 
   /** Whether the channel still works. */
   get alive(): boolean {
-    return this.lost === undefined
+    return this.ch.alive
   }
 
   // ---- the protocol ----
@@ -338,8 +296,8 @@ export class SftpClient {
     replies = false,
   ): Promise<PacketReader> {
     if (!this.extensions.has(name))
-      throw this.error('ENOTSUP', syscall, path, undefined, `the server does not offer ${name}`)
-    const reply = await this.request(
+      throw this.ch.error('ENOTSUP', syscall, path, undefined, `the server does not offer ${name}`)
+    const reply = await this.ch.request(
       FXP.EXTENDED,
       (w) => {
         w.string(name)
@@ -348,8 +306,8 @@ export class SftpClient {
       syscall,
       path,
     )
-    if (replies) return this.expect(reply, FXP.EXTENDED_REPLY, syscall, path)
-    this.expect(reply, FXP.STATUS, syscall, path)
+    if (replies) return this.ch.expect(reply, FXP.EXTENDED_REPLY, syscall, path)
+    this.ch.expect(reply, FXP.STATUS, syscall, path)
     return reply.r
   }
 
@@ -359,154 +317,22 @@ export class SftpClient {
     syscall: string,
     path: string,
   ): Promise<SftpAttrs> {
-    return this.expect(
-      await this.request(type, build, syscall, path),
-      FXP.ATTRS,
-      syscall,
-      path,
-    ).attrs()
+    return this.ch
+      .expect(await this.ch.request(type, build, syscall, path), FXP.ATTRS, syscall, path)
+      .attrs()
   }
 
   private async oneName(type: number, syscall: string, path: string): Promise<string> {
-    const r = this.expect(
-      await this.request(type, (w) => w.string(path), syscall, path),
+    const r = this.ch.expect(
+      await this.ch.request(type, (w) => w.string(path), syscall, path),
       FXP.NAME,
       syscall,
       path,
     )
     const names = readNames(r)
     if (names.length !== 1)
-      throw this.error('EPROTO', syscall, path, undefined, `${names.length} names in the reply`)
+      throw this.ch.error('EPROTO', syscall, path, undefined, `${names.length} names in the reply`)
     return names[0]!.filename
-  }
-
-  private async status(
-    type: number,
-    build: (w: PacketWriter) => void,
-    syscall: string,
-    path: string | undefined,
-  ): Promise<void> {
-    this.expect(await this.request(type, build, syscall, path), FXP.STATUS, syscall, path)
-  }
-
-  /**
-   * The payload after the id of a reply of type `want`; a STATUS other than OK throws its error
-   * (a STATUS OK is what a `want` of STATUS expects).
-   */
-  private expect(
-    reply: { type: number; r: PacketReader },
-    want: number,
-    syscall: string,
-    path: string | undefined,
-  ): PacketReader {
-    if (reply.type === FXP.STATUS) {
-      const code = reply.r.u32()
-      const message = reply.r.done ? '' : reply.r.string()
-      if (code === FX.OK && want === FXP.STATUS) return reply.r
-      if (code !== FX.OK)
-        throw this.error(
-          codeOfStatus(code),
-          syscall,
-          path,
-          code,
-          message.toLowerCase() || 'failure',
-        )
-    }
-    if (reply.type !== want) {
-      const why = `reply of type ${reply.type} to ${syscall}`
-      this.fail(why)
-      throw this.error('EPROTO', syscall, path, undefined, why)
-    }
-    return reply.r
-  }
-
-  private request(
-    type: number,
-    build: (w: PacketWriter) => void,
-    syscall: string,
-    path: string | undefined,
-  ): Promise<{ type: number; r: PacketReader }> {
-    if (this.lost !== undefined)
-      return Promise.reject(this.error('ECONNRESET', syscall, path, undefined, this.lost))
-    const id = this.nextId
-    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1
-    const w = new PacketWriter(type).u32(id)
-    build(w)
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, syscall, path })
-      this.send(w)
-    })
-  }
-
-  private send(w: PacketWriter): void {
-    if (this.input.destroyed || this.input.writableEnded) {
-      this.fail('connection lost')
-      return
-    }
-    this.input.write(w.finish())
-  }
-
-  private receive(chunk: Buffer): void {
-    this.inbox.push(chunk)
-    this.inboxLength += chunk.length
-    while (this.inboxLength >= 4 && this.lost === undefined) {
-      let all = this.inbox.length === 1 ? this.inbox[0]! : Buffer.concat(this.inbox)
-      const length = all.readUInt32BE(0)
-      if (length < 1 || length > MAX_PACKET) {
-        this.fail(`bad packet length ${length} from the server`)
-        return
-      }
-      if (all.length < 4 + length) {
-        this.inbox = [all]
-        return
-      }
-      const packet = all.subarray(4, 4 + length)
-      all = all.subarray(4 + length)
-      this.inbox = all.length ? [all] : []
-      this.inboxLength = all.length
-      try {
-        this.dispatch(new PacketReader(packet))
-      } catch (e) {
-        if (!(e instanceof BadPacket)) throw e
-        this.fail(e.message)
-      }
-    }
-  }
-
-  private dispatch(r: PacketReader): void {
-    const type = r.byte()
-    if (type === FXP.VERSION && this.onVersion) {
-      const resolve = this.onVersion
-      this.onVersion = undefined
-      resolve(r)
-      return
-    }
-    const id = r.u32()
-    const p = this.pending.get(id)
-    if (!p) throw new BadPacket(`reply to an unknown request ${id}`)
-    this.pending.delete(id)
-    p.resolve({ type, r })
-  }
-
-  /** The channel is unusable: every pending request and every later one rejects. */
-  private fail(why: string): void {
-    if (this.lost !== undefined) return
-    this.lost = why
-    const code: SftpErrorCode = why.startsWith('connection lost') ? 'ECONNRESET' : 'EPROTO'
-    for (const p of this.pending.values())
-      p.reject(this.error(code, p.syscall, p.path, undefined, why))
-    this.pending.clear()
-    if (!this.input.destroyed && !this.input.writableEnded) this.input.end()
-  }
-
-  private error(
-    code: SftpErrorCode,
-    syscall: string,
-    path: string | undefined,
-    status: number | undefined,
-    detail: string,
-  ): SftpError {
-    return new SftpError(code, syscall, path, status, detail)
   }
 
   private async exists(path: string): Promise<boolean> {
