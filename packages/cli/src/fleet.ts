@@ -65,40 +65,26 @@ export function isFleetCommand(opts: Opts, io: Io): boolean {
   return true
 }
 
-/** Opens a machine over ssh (the fleet's `openMachine`, once the transport is there). */
-type OpenMachine = (
-  spec: MachineSpec,
-  o: { sshConfig?: string; controlDir: string; env: NodeJS.ProcessEnv },
-) => Promise<Machine>
-
 /**
- * Runs `fn` with the way this command opens a machine: a local-directory machine as it is, one
- * over ssh with the user's ssh config (`--ssh-config`, `CUTOVER_SSH_CONFIG`) and its control
- * socket in a private directory that goes with the command.
+ * Runs `fn` with the way this command opens a machine (the fleet's `openMachine`): a
+ * local-directory machine as it is, one over ssh with the user's ssh config (`--ssh-config`,
+ * `CUTOVER_SSH_CONFIG`) and its control socket in a private directory that goes with the command.
  */
 async function withOpener<T>(
   opts: Opts,
   io: Io,
   fn: (open: (spec: MachineSpec) => Promise<Machine>) => Promise<T>,
 ): Promise<T> {
-  const openSsh = (fleet as unknown as { openMachine?: OpenMachine }).openMachine
   const config = sshConfig(opts, io)
   let sockets: string | undefined
   try {
     return await fn(async (spec) => {
-      if (openSsh) {
-        sockets ??= await mkdtemp(join(tmpdir(), 'cutover-ssh-'))
-        return openSsh(spec, {
-          ...(config !== undefined ? { sshConfig: config } : {}),
-          controlDir: sockets,
-          env: io.env as NodeJS.ProcessEnv,
-        })
-      }
-      if (spec.ssh === undefined) return fleet.localMachine(spec)
-      throw new CliError(
-        'USAGE',
-        `${spec.name}: this cutover cannot reach machines over ssh yet; give the machine a local root instead`,
-      )
+      if (spec.ssh !== undefined) sockets ??= await mkdtemp(join(tmpdir(), 'cutover-ssh-'))
+      return fleet.openMachine(spec, {
+        ...(config !== undefined ? { sshConfig: config } : {}),
+        controlDir: sockets ?? tmpdir(),
+        env: io.env as NodeJS.ProcessEnv,
+      })
     })
   } finally {
     if (sockets) await rm(sockets, { recursive: true, force: true })
