@@ -153,13 +153,13 @@ async function planFleet(
     for (const m of machines) {
       const machine = { name: m.name, database: m === dbMachine }
       if (m.ssh === undefined) {
-        const plan = await onMachine(m.name, m.root, () =>
+        const plan = await onMachine(m, m.root, () =>
           planRoot(e, spec, { ...localPlace(m.root), machine }, opts, io, progress),
         )
         planned.push({ machine: { ...m }, plan })
       } else {
         const r = await remote!.plan(m, spec, e, (dir, stateDir) =>
-          onMachine(m.name, dir, () =>
+          onMachine(m, dir, () =>
             planRoot(e, spec, { ...localPlace(dir), stateDir, machine }, opts, io, progress),
           ),
         )
@@ -191,21 +191,29 @@ function localPlace(root: string): Omit<RootPlace, 'machine'> {
  * Runs the plan of one machine; an error names the machine (and the machine's root instead of a
  * mirror's directory).
  */
-async function onMachine<T>(name: string, dir: string, run: () => Promise<T>): Promise<T> {
+async function onMachine<T>(
+  m: { name: string; root: string },
+  dir: string,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run()
   } catch (e) {
-    throw machineError(name, dir, e)
+    throw machineError(m, dir, e)
   }
 }
 
 /** An error of a machine's plan, naming the machine: `finance: …`, input errors at `finance:path`. */
-function machineError(name: string, dir: string, e: unknown): unknown {
+function machineError(m: { name: string; root: string }, dir: string, e: unknown): unknown {
   if (e instanceof SpecError) return e
   if (e instanceof InputError)
-    return new InputError(`${name}:${e.path}`, e.source, e.diagnostics, e.hide)
-  if (e instanceof CutoverError)
-    return new CutoverError(e.code, `${name}: ${e.message.replaceAll(dir, '<root>')}`, { cause: e })
+    return new InputError(`${m.name}:${e.path}`, e.source, e.diagnostics, e.hide)
+  if (e instanceof CutoverError) {
+    // a mirror's directory is the machine's root to the user
+    const message =
+      dir === m.root ? e.message : e.message.replaceAll(dir, m.root.replace(/\/$/, ''))
+    return new CutoverError(e.code, `${m.name}: ${message}`, { cause: e })
+  }
   return e
 }
 

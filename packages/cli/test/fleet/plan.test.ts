@@ -163,6 +163,16 @@ describe('cutover plan of a fleet of local-directory machines', () => {
     expect(cutover(dir, 'verify').code).toBe(0)
   })
 
+  it('a file over --max-file-size is refused naming its machine and its path there', () => {
+    const { dir } = fleet()
+    const r = cutover(dir, 'plan', '--max-file-size', '38', '--machine', 'finance')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(
+      /^cutover: finance: 2 file\(s\) in scope exceed the size limit of 38 bytes/,
+    )
+    expect(r.stderr).toContain('\n  var/www/finance/config.php: 39 bytes\n')
+  })
+
   it('an error of one machine names it', () => {
     const { dir } = fleet()
     writeFileSync(
