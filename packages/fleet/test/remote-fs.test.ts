@@ -367,6 +367,50 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
     expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
     expect(t.temps()).toEqual([])
   })
+
+  it.runIf(haveXattrTools)(
+    'keeps the ACL and attributes of a file whose path has a newline, a backslash, quotes and a leading dash',
+    async () => {
+      const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+      dirs.push(root)
+      // getfattr prints a newline and a backslash of a name as octal escapes (\012, \134)
+      const dir = join(root, `-d \\n\n'"$x\`id\``)
+      mkdirSync(dir)
+      const path = join(dir, `-f ' " \\ \n é.conf`)
+      writeFileSync(path, 'old\n', { mode: 0o640 })
+      execFileSync('setfacl', ['-m', 'u:1234:r', '--', path])
+      execFileSync('setfattr', ['-n', 'user.k', '-v', 'a value', '--', path])
+      const before = await localFileSystem.readXattrs([path])
+      expect(before.get(path)?.get('user.k')).toBe('0sYSB2YWx1ZQ==')
+      expect(await fileSystem.readXattrs([path])).toEqual(before)
+
+      const target = { target: 'f', path, before: sha256('old\n'), content: Buffer.from('new\n') }
+      await commitFiles([target], { stateDir: join(root, 'state'), fileSystem })
+      expect(readFileSync(path, 'utf8')).toBe('new\n')
+      expect(await localFileSystem.readXattrs([path])).toEqual(before)
+      expect(execFileSync('getfacl', ['-cp', '--', path], { encoding: 'utf8' })).toContain(
+        'user:1234:r--',
+      )
+    },
+  )
+
+  it.runIf(haveXattrTools)(
+    'refuses a target whose directory with a backslash in its name an ACL lets another user write',
+    async () => {
+      const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+      dirs.push(root)
+      const dir = join(root, 'a\\b')
+      mkdirSync(dir)
+      execFileSync('setfacl', ['-m', 'u:1234:rwx', '--', dir])
+      const path = join(dir, 'f')
+      writeFileSync(path, 'old\n')
+      const target = { target: 'f', path, before: sha256('old\n'), content: Buffer.from('new\n') }
+      await expect(
+        commitFiles([target], { stateDir: join(root, 'state'), fileSystem }),
+      ).rejects.toThrow(/writable by user uid 1234/)
+      expect(readFileSync(path, 'utf8')).toBe('old\n')
+    },
+  )
 })
 
 /** A commit in a child process over its own sftp-server, the targets and state directory on stdin. */

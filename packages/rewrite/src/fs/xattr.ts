@@ -75,7 +75,7 @@ export function parseGetfattr(stdout: string): Map<string, Xattrs> {
   for (const line of stdout.split('\n')) {
     if (line.startsWith('# file: ')) {
       current = new Map()
-      out.set(line.slice(8), current)
+      out.set(unescapeName(line.slice(8)), current)
     } else if (current && line.includes('=')) {
       const eq = line.indexOf('=')
       current.set(line.slice(0, eq), line.slice(eq + 1))
@@ -83,6 +83,25 @@ export function parseGetfattr(stdout: string): Map<string, Xattrs> {
   }
   for (const [k, v] of out) if (v.size === 0) out.delete(k)
   return out
+}
+
+/**
+ * A file name as getfattr printed it: a newline, a backslash (and other bytes it quotes) as a
+ * backslash and three octal digits. A backslash of the name is always quoted, so every such
+ * sequence is one byte.
+ */
+function unescapeName(printed: string): string {
+  const raw = Buffer.from(printed, 'utf8')
+  const bytes: number[] = []
+  for (let i = 0; i < raw.length; i++) {
+    const octal =
+      raw[i] === 0x5c && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString('latin1'))
+    if (octal) {
+      bytes.push(Number.parseInt(raw.subarray(i + 1, i + 4).toString('latin1'), 8))
+      i += 3
+    } else bytes.push(raw[i]!)
+  }
+  return Buffer.from(bytes).toString('utf8')
 }
 
 /** Sets extended attributes on a file (values as `getfattr -e base64` printed them). */
