@@ -86,6 +86,8 @@ interface RootPlace {
   stateDir: string
   /** For a machine of a fleet: its name (steps by `on`), and whether it plans the database steps. */
   machine?: { name: string; database: boolean }
+  /** Old values the fleet's other machines replace with secrets, hidden here too. */
+  hidden?: readonly string[]
 }
 
 /** Plans `spec` on one root, with the swaps its state directory records and its interrupted transactions noted. */
@@ -97,7 +99,7 @@ async function planRoot(
   io: Io,
   progress: ReturnType<typeof progressLine>,
 ): Promise<Plan> {
-  const { root, ignore, stateDir, machine } = place
+  const { root, ignore, stateDir, machine, hidden } = place
   const applied = await appliedOnce(stateDir)
   const broken = await interrupted(stateDir, root, opts, io, machine?.name)
   const plan = await e.plan(spec, {
@@ -114,6 +116,7 @@ async function planRoot(
       ? { maxFileSize: parseSize(str(opts.maxFileSize)!) }
       : {}),
     ...(opts.showSensitive ? { showSensitive: true } : {}),
+    ...(hidden?.length ? { hidden } : {}),
     onProgress: (p) => {
       const who = machine ? `${machine.name}: ` : ''
       if (p.type === 'read')
@@ -144,30 +147,38 @@ async function planFleet(
   const dbMachine = machines.find((m) =>
     dbSteps.some((s) => !s.options.on || s.options.on.includes(m.name)),
   )
-  const planned: Array<{ machine: PlanDocMachine; plan: Plan }> = []
   const progress = progressLine(io, opts)
   const remote = machines.some((m) => m.ssh !== undefined)
     ? await remotePlanning(opts, io)
     : undefined
+  const planMachine = async (m: (typeof machines)[number], hidden: readonly string[]) => {
+    const machine = { name: m.name, database: m === dbMachine }
+    const place = (root: string) => ({ ...localPlace(root), machine, hidden })
+    if (m.ssh === undefined) {
+      const plan = await onMachine(m, m.root, () =>
+        planRoot(e, spec, place(m.root), opts, io, progress),
+      )
+      return { machine: { ...m } as PlanDocMachine, plan }
+    }
+    const r = await remote!.plan(m, spec, e, (dir, stateDir) =>
+      onMachine(m, dir, () => planRoot(e, spec, { ...place(dir), stateDir }, opts, io, progress)),
+    )
+    return {
+      machine: { ...m, ...(r.hostKey !== undefined ? { hostKey: r.hostKey } : {}) },
+      plan: r.plan,
+    }
+  }
+  const planned: Array<{ machine: PlanDocMachine; plan: Plan }> = []
   try {
-    for (const m of machines) {
-      const machine = { name: m.name, database: m === dbMachine }
-      if (m.ssh === undefined) {
-        const plan = await onMachine(m, m.root, () =>
-          planRoot(e, spec, { ...localPlace(m.root), machine }, opts, io, progress),
-        )
-        planned.push({ machine: { ...m }, plan })
-      } else {
-        const r = await remote!.plan(m, spec, e, (dir, stateDir) =>
-          onMachine(m, dir, () =>
-            planRoot(e, spec, { ...localPlace(dir), stateDir, machine }, opts, io, progress),
-          ),
-        )
-        planned.push({
-          machine: { ...m, ...(r.hostKey !== undefined ? { hostKey: r.hostKey } : {}) },
-          plan: r.plan,
-        })
-      }
+    for (const m of machines) planned.push(await planMachine(m, []))
+    // an old value a secret replaces on one machine is hidden in every machine's review: a
+    // machine whose plan does not hide all of them is planned again, told the others'
+    const hidden = [...new Set(planned.flatMap((p) => p.plan.oldValues ?? []))]
+    for (const [i, m] of machines.entries()) {
+      const own = new Set(planned[i]!.plan.oldValues ?? [])
+      const others = hidden.filter((v) => !own.has(v))
+      if (others.some((v) => mentions(planned[i]!.plan, v)))
+        planned[i] = await planMachine(m, hidden)
     }
   } finally {
     progress.done()
@@ -180,6 +191,15 @@ async function planFleet(
   const doc = toFleetPlanDocument(planned, notes)
   const review = reviewPlan(spec, planned, notes)
   return { plan: review.plan, fleet: { doc, labelOf: review.labelOf } }
+}
+
+/** Whether a plan may show `value`: in a changed file, a leftover or a note. */
+function mentions(plan: Plan, value: string): boolean {
+  return (
+    plan.changes.some((c) => c.beforeText.includes(value) || c.afterText.includes(value)) ||
+    plan.leftovers.some((l) => l.text.includes(value) || l.reason.includes(value)) ||
+    plan.notes.some((n) => n.message.includes(value))
+  )
 }
 
 /** The places of a local machine's root: its own state directory, never in scope. */

@@ -75,6 +75,12 @@ export interface PlanOptions {
    * one machine: the database is reached from here, not from any machine.
    */
   database?: boolean
+  /**
+   * Old values to hide from view as the plan's own are (whole words on every line of every diff,
+   * in summaries, leftovers and notes): those that sensitive edits replace in the plans of a
+   * fleet's other machines ({@link Plan.oldValues}). Unlike its own, they leave the hashes plain.
+   */
+  hidden?: readonly string[]
 }
 
 /** The planning engine for a set of step kinds. */
@@ -598,7 +604,7 @@ function finish(run: Planning, s: Scope, p: Planned): Plan {
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   notes.push(...acceptLeftovers(spec, profile, leftovers))
   notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
-  const sensitive = maskSensitive(
+  const { never: sensitive, old: oldValues } = maskSensitive(
     changes,
     leftovers,
     notes,
@@ -606,6 +612,7 @@ function finish(run: Planning, s: Scope, p: Planned): Plan {
     secrets.values(),
     run.o.showSensitive ?? false,
     run.o.label ?? '',
+    run.o.hidden ?? [],
   )
   return {
     version: 1,
@@ -619,6 +626,7 @@ function finish(run: Planning, s: Scope, p: Planned): Plan {
     database: s.database,
     secrets: secrets.records(),
     sensitive,
+    oldValues,
     stats: p.stats,
   }
 }

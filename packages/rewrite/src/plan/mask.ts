@@ -17,7 +17,9 @@ import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
  * edits write and the old values sensitive edits replace (and those old values, as whole words,
  * on any line of any diff, in edit summaries, leftovers and notes); values that look like credentials unless
  * `show`. The diff headers name `label` before each target (a fleet's `finance:`). Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
- * no guess of an old password can be checked against the plan. Returns the values never shown.
+ * no guess of an old password can be checked against the plan. `hidden` are more old values to
+ * hide from view as whole words (those of a fleet's other machines; not in the hashes, which
+ * `apply` replays one machine at a time). Returns the values never shown, and this plan's old values.
  */
 export function maskSensitive(
   changes: FileChange[],
@@ -27,7 +29,8 @@ export function maskSensitive(
   secretValues: string[],
   show: boolean,
   label = '',
-): string[] {
+  hidden: readonly string[] = [],
+): { never: string[]; old: string[] } {
   const spans = new Map<FileChange, SensitiveSpans>()
   const old = new Set<string>()
   const written = new Set<string>()
@@ -37,7 +40,8 @@ export function maskSensitive(
     for (const v of s.old) if (v.length) old.add(v)
     for (const v of s.written) written.add(v)
   }
-  const oldValues = [...old]
+  // another machine's old values are hidden from view; the hashes (replayed per machine by apply) hide only this plan's
+  const oldValues = [...new Set([...old, ...hidden.filter((v) => v.length > 0)])]
   const hashed = [...old, ...written]
   const never = [...new Set([...hashed, ...secretValues])].filter((v) => v.length > 0)
   for (const c of changes) {
@@ -101,5 +105,5 @@ export function maskSensitive(
       )
       .join('\n')
   }
-  return never
+  return { never, old: [...old] }
 }

@@ -84,6 +84,11 @@ export interface Plan {
    * replace. Diffs hide them by position; free text (notes) as whole words. Never serialized.
    */
   sensitive: string[]
+  /**
+   * The old values that this plan's sensitive edits replace: a fleet hides each machine's in the
+   * plans of the others (`PlanOptions.hidden`). Never serialized.
+   */
+  oldValues?: string[]
   /** Counts for progress and summaries. */
   stats: { considered: number; read: number; skipped: number }
 }
