@@ -135,17 +135,22 @@ function planMachines(doc: FleetPlanDocument, only: readonly string[] | undefine
   return all.filter((m) => only.includes(m.name))
 }
 
-/** The machines opened for one command, each once; all closed at the end. */
+/**
+ * The machines opened for one command, each once; all closed at the end. A machine is known by
+ * all of its spec, not its name alone: an older fleet journal recovered first may record a name
+ * the plan now gives another root or host, and each must be reached where it says.
+ */
 class Machines {
   private readonly opened = new Map<string, Promise<Machine>>()
   constructor(private readonly open: (spec: MachineSpec) => Promise<Machine>) {}
   get(spec: MachineSpec): Promise<Machine> {
-    let m = this.opened.get(spec.name)
+    const key = JSON.stringify([spec.name, spec.ssh ?? null, spec.port ?? null, spec.root])
+    let m = this.opened.get(key)
     if (!m) {
       m = this.open(spec)
       // an unreachable machine is reported by the caller that awaits it
       m.catch(() => undefined)
-      this.opened.set(spec.name, m)
+      this.opened.set(key, m)
     }
     return m
   }

@@ -18,7 +18,7 @@ import {
   type FleetPlanDocument,
 } from '@cutover/rewrite'
 import { applyFleet, recoverFleet, rollbackFleet } from '../src/coordinator.js'
-import { readFleetJournals } from '../src/fleet-journal.js'
+import { readFleetJournals, writeFleetJournal } from '../src/fleet-journal.js'
 import { localMachine } from '../src/local-machine.js'
 import type { MachineSpec } from '../src/machine.js'
 
@@ -207,6 +207,28 @@ describe('the fleet coordinator with local-directory machines', () => {
       ['commit', 'committed', [r.inDoubt[0]!.name]],
     ])
     expect(look(f.roots)).toEqual({ state: 'after', strays: [] })
+  })
+
+  it('a machine an older fleet journal records at another root is applied at the root of the plan', async () => {
+    const f = await fleet()
+    // an earlier fleet transaction, unfinished, knew machine a at a root it has since left
+    const moved = join(f.dir, 'a-before')
+    mkdirSync(moved)
+    await writeFleetJournal(f.controlDir, {
+      txid: '20000101-000000000-00000000',
+      state: 'aborted',
+      created: '2000-01-01T00:00:00.000Z',
+      kind: 'apply',
+      machines: [{ name: 'a', root: moved, stateDir: join(moved, 'var/lib/cutover') }],
+      pending: ['a'],
+    })
+    const r = await applyFleet(f.doc, f.options)
+    expect(r.recovered.transactions.map((t) => t.now)).toEqual(['aborted'])
+    expect(look(f.roots)).toEqual({ state: 'after', strays: [] })
+    // a's part is journaled beside its files, where the fleet journal says and recover looks
+    const a = r.machines.find((m) => m.name === 'a')!
+    expect(existsSync(join(f.roots[0]!, 'var/lib/cutover/tx', a.txid, 'journal.json'))).toBe(true)
+    expect(existsSync(join(moved, 'var/lib/cutover/tx', a.txid))).toBe(false)
   })
 
   it('rolls back the last fleet apply on every machine as a new fleet transaction', async () => {
