@@ -228,16 +228,20 @@ async function findOn(machine: Machine, prefixes: readonly string[]): Promise<En
   for (const p of prefixes)
     for (let d = posix.dirname(p); d !== '.' && d !== '/'; d = posix.dirname(d)) above.add(d)
   const fmt = `'%y\\0%m\\0%U\\0%G\\0%s\\0%p\\0%l\\0'`
+  // a find that fails (a directory the login cannot read) fails the listing: a tree listed in
+  // part would be planned without the files it left out
   const script = [
     `cd ${shQuote(machine.spec.root)} || exit 3`,
+    'rc=0',
     ...[...above].map(
-      (d) => `[ -e ./${shQuote(d)} ] && find -P ./${shQuote(d)} -maxdepth 0 -printf ${fmt}`,
+      (d) =>
+        `if [ -e ./${shQuote(d)} ]; then find -P ./${shQuote(d)} -maxdepth 0 -printf ${fmt} || rc=1; fi`,
     ),
     ...prefixes.map(
       (p) =>
-        `if [ -e ./${shQuote(p)} ] || [ -L ./${shQuote(p)} ]; then find -P ./${shQuote(p)} \\( -type f -o -type l -o -type d \\) -printf ${fmt}; fi`,
+        `if [ -e ./${shQuote(p)} ] || [ -L ./${shQuote(p)} ]; then find -P ./${shQuote(p)} \\( -type f -o -type l -o -type d \\) -printf ${fmt} || rc=1; fi`,
     ),
-    'exit 0',
+    'exit $rc',
   ].join('\n')
   const r = await machine.exec(script)
   if (r.code !== 0)

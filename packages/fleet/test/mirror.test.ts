@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   chownSync,
   lstatSync,
   mkdirSync,
@@ -13,6 +14,7 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { need } from '@cutover/test-kit'
 import {
   createEngine,
   localFileSystem,
@@ -48,6 +50,8 @@ function localMachine(root: string) {
   }
   return { machine, scripts, reads }
 }
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'cutover-machine-'))
@@ -174,4 +178,36 @@ describe('mirrorMachine', () => {
     expect(mirror.fetched).toEqual(['etc/a/x.conf'])
     expect(mirror.placeholders).toEqual(['etc/b/y.conf'])
   })
+
+  it.runIf(need('setpriv'))(
+    'refuses a tree it cannot list whole (a directory the login cannot read) instead of leaving its files out',
+    async () => {
+      const root = tree({
+        'etc/app/a.conf': 'server = oldname\n',
+        'etc/app/hidden/b.conf': 'oldname\n',
+      })
+      for (const d of ['', 'etc', 'etc/app']) chmodSync(join(root, d), 0o755)
+      chmodSync(join(root, 'etc/app/a.conf'), 0o644)
+      chmodSync(join(root, 'etc/app/hidden'), 0o700)
+      const { machine } = localMachine(root)
+      // the machine reached as a user that is not root (uid 65534): etc/app/hidden is closed to it
+      machine.exec = (script, o) =>
+        localExec(
+          `exec setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ${quote(script)}`,
+          o,
+        )
+      const dir = await mirrorDir('finance')
+      dirs.push(dir)
+      await expect(
+        mirrorMachine(
+          machine,
+          {
+            files: [{ files: ['etc/**/*.conf'], exclude: [], always: false }],
+            needles: ['oldname'],
+          },
+          { dir, maxFileSize: 1 << 20 },
+        ),
+      ).rejects.toThrow(/finance: cannot list etc under .*Permission denied/s)
+    },
+  )
 })
