@@ -1,4 +1,4 @@
-import { chmod, lchown, mkdir, mkdtemp, open, rm, symlink } from 'node:fs/promises'
+import { chmod, lchown, link, mkdir, mkdtemp, open, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
 import { FleetError } from './errors.js'
@@ -33,7 +33,7 @@ export interface Mirror {
   placeholders: string[]
 }
 
-/** One entry of the listing: `find -printf` of type, mode, owner, size, path and link target. */
+/** One entry of the listing: `find -printf` of type, mode, owner, size, link count, path and link target. */
 interface Entry {
   type: string
   mode: number
@@ -42,6 +42,8 @@ interface Entry {
   size: number
   path: string
   link: string
+  /** How many names the file has on the machine (hard links). */
+  nlink: number
   /** Listed because a link leads to it (or to a directory above it). */
   viaLink?: boolean
 }
@@ -51,9 +53,18 @@ export function mirrorDir(name: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `cutover-mirror-${name}-`))
 }
 
-/** Removes a mirror. */
-export function removeMirror(dir: string): Promise<void> {
-  return rm(dir, { recursive: true, force: true })
+/** Removes a mirror (and the other names of its files beside it, see {@link mirrorMachine}). */
+export async function removeMirror(dir: string): Promise<void> {
+  await rm(linksDir(dir), { recursive: true, force: true })
+  await rm(dir, { recursive: true, force: true })
+}
+
+/**
+ * Where a mirror's files get the other names they have on the machine: beside the mirror (the
+ * same file system), never in it, where a glob could find them.
+ */
+function linksDir(dir: string): string {
+  return `${dir}.links`
 }
 
 /**
@@ -74,7 +85,9 @@ export function removeMirror(dir: string): Promise<void> {
  *   The grep is a superset of the engine's own prefilter (case folded, both the UTF-8 and the
  *   latin1 bytes of each needle, a needle with a newline matched by its lines);
  * - a file larger than `o.maxFileSize` is a sparse file of its size, never fetched: the plan
- *   refuses it (`FILE_TOO_LARGE`) with its path in the root, as on the machine.
+ *   refuses it (`FILE_TOO_LARGE`) with its path in the root, as on the machine;
+ * - a file with hard links on the machine gets as many names, the others in a directory beside
+ *   the mirror, so that the plan warns of them (`HARD_LINK`) as on the machine.
  *
  * Nothing is written through a link: a path under a listed link is never created (what the
  * link leads to is listed under its own path), and files are created `O_EXCL` (a link in their place is never followed).
@@ -131,6 +144,7 @@ export async function mirrorMachine(
   }
   // the files, a few reads in flight at once over the machine's one connection
   let next = 0
+  let otherNames = 0
   const worker = async () => {
     while (next < files.length) {
       const e = files[next++]!
@@ -146,6 +160,10 @@ export async function mirrorMachine(
         await h.chown(e.uid, e.gid)
       } finally {
         await h.close()
+      }
+      for (let n = 1; n < e.nlink; n++) {
+        await mkdir(linksDir(o.dir), { recursive: true, mode: 0o700 })
+        await link(local, join(linksDir(o.dir), String(otherNames++)))
       }
       ;(bytes ? fetched : placeholders).push(e.path)
     }
@@ -227,7 +245,7 @@ async function findOn(machine: Machine, prefixes: readonly string[]): Promise<En
   const above = new Set<string>()
   for (const p of prefixes)
     for (let d = posix.dirname(p); d !== '.' && d !== '/'; d = posix.dirname(d)) above.add(d)
-  const fmt = `'%y\\0%m\\0%U\\0%G\\0%s\\0%p\\0%l\\0'`
+  const fmt = `'%y\\0%m\\0%U\\0%G\\0%s\\0%n\\0%p\\0%l\\0'`
   // a find that fails (a directory the login cannot read) fails the listing: a tree listed in
   // part would be planned without the files it left out
   const script = [
@@ -251,8 +269,8 @@ async function findOn(machine: Machine, prefixes: readonly string[]): Promise<En
     )
   const fields = r.stdout.toString('latin1').split('\0')
   const out: Entry[] = []
-  for (let i = 0; i + 7 <= fields.length; i += 7) {
-    const [type, mode, uid, gid, size, path, link] = fields.slice(i, i + 7) as string[]
+  for (let i = 0; i + 8 <= fields.length; i += 8) {
+    const [type, mode, uid, gid, size, nlink, path, link] = fields.slice(i, i + 8) as string[]
     const rel = Buffer.from(path!, 'latin1')
       .toString('utf8')
       .replace(/^\.\/?/, '')
@@ -263,6 +281,7 @@ async function findOn(machine: Machine, prefixes: readonly string[]): Promise<En
       uid: Number(uid),
       gid: Number(gid),
       size: Number(size),
+      nlink: Number(nlink),
       path: rel,
       link: Buffer.from(link!, 'latin1').toString('utf8'),
     })

@@ -1,6 +1,9 @@
 import {
   chmodSync,
   chownSync,
+  existsSync,
+  linkSync,
+  readdirSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -12,7 +15,7 @@ import {
 } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { need } from '@cutover/test-kit'
 import {
@@ -210,4 +213,35 @@ describe('mirrorMachine', () => {
       ).rejects.toThrow(/finance: cannot list etc under .*Permission denied/s)
     },
   )
+
+  it('keeps the hard links of a file, so the plan warns of them as on the machine', async () => {
+    const root = tree({ 'etc/app/a.conf': 'server = oldname\n', 'etc/app/b.conf': 'in no step\n' })
+    mkdirSync(join(root, 'srv'))
+    linkSync(join(root, 'etc/app/a.conf'), join(root, 'srv/a.conf')) // out of every step's scope
+    linkSync(join(root, 'etc/app/b.conf'), join(root, 'srv/b.conf'))
+    const { machine } = localMachine(root)
+    const engine = createEngine({ steps: [textStep] })
+    const spec = engine.parseSpec(SPEC, 'cutover.yaml')
+    const dir = await mirrorDir('finance')
+    dirs.push(dir)
+    const needs = engine.needs(spec, { root: dir, machine: 'finance' })
+    await mirrorMachine(machine, needs, { dir, maxFileSize: 1 << 20 })
+    const notes = async (r: string) =>
+      (await engine.plan(spec, { root: r, machine: 'finance' })).notes.map((n) => [
+        n.target,
+        n.code,
+        n.message,
+      ])
+    const onMachine = await notes(root)
+    expect(onMachine).toContainEqual([
+      'etc/app/a.conf',
+      'HARD_LINK',
+      expect.stringContaining('has 2 hard links'),
+    ])
+    expect(await notes(dir)).toEqual(onMachine)
+    // the other names of a file are beside the mirror, never in it, and go with it
+    expect(existsSync(join(dir, 'srv'))).toBe(false)
+    await removeMirror(dir)
+    expect(readdirSync(dirname(dir)).filter((n) => n.startsWith(basename(dir)))).toEqual([])
+  })
 })
