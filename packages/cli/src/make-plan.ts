@@ -21,7 +21,7 @@ import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
-import { STATE_DIR, fleetMachines, paths, parseSize, str } from './options.js'
+import { STATE_DIR, fleetMachines, noMachines, paths, parseSize, str } from './options.js'
 import { remotePlanning } from './remote-plan.js'
 import { counted, progressLine } from './output/progress.js'
 
@@ -48,6 +48,7 @@ export async function makePlan(
 ): Promise<{ plan: Plan; engine: Engine; fleet?: FleetPlanned }> {
   const { spec, engine: e } = await loadSpec(opts, io)
   if (spec.machines) return { engine: e, ...(await planFleet(spec, e, opts, io)) }
+  noMachines(opts, spec.path)
   const { root, ignore, stateDir } = paths(opts, io)
   const progress = progressLine(io, opts)
   try {

@@ -57,6 +57,16 @@ export function machineNames(opts: Opts): string[] | undefined {
   return Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined
 }
 
+/** Refuses `--machine` for a spec without machines: it would be ignored, and all of the root planned. */
+export function noMachines(opts: Opts, specPath: string): void {
+  const names = machineNames(opts)
+  if (names)
+    throw new CliError(
+      'USAGE',
+      `--machine ${names.join(', ')}: ${specPath} declares no machines (--machine chooses among the machines: of a spec)`,
+    )
+}
+
 /**
  * The machines of a fleet spec a command works on: those of `--machine` (in the spec's order),
  * else every one; an unknown name is a usage error naming the spec's machines. `--root` is

@@ -123,6 +123,30 @@ describe('cutover plan of a fleet of local-directory machines', () => {
     )
   })
 
+  it('--machine with a spec without machines is refused, not ignored; nothing written', () => {
+    const dir = makeTree({ 'root/etc/hosts': '10.0.10.48 finance.thehumanjourney.net\n' })
+    dirs.push(dir)
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      `version: 1
+hosts:
+  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }
+steps:
+  - text: { files: [etc/hosts], addresses: new }
+`,
+    )
+    const before = snapshot(dir)
+    for (const args of [['plan', '--out', 'plan.json'], ['verify']]) {
+      const r = cutover(dir, ...args, '--root', 'root', '--machine', 'finance')
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toBe(
+        'cutover: --machine finance: cutover.yaml declares no machines (--machine chooses among the machines: of a spec)\n',
+      )
+    }
+    expect(snapshot(dir)).toEqual(before)
+  })
+
   it('--root with a fleet spec is refused, saying why; nothing written', () => {
     const { dir } = fleet()
     const before = snapshot(dir)
