@@ -185,6 +185,39 @@ describe.runIf(need('sshd'))('ssh connection', () => {
     expect((e as Error).message).toContain('machine m1 (m1): ssh could not log in')
   })
 
+  it('never logs in again past the master: once it is gone, commands and SFTP fail (UNREACHABLE)', async () => {
+    const m = fleet.machines[0]!
+    const logins = () => readFileSync(m.log, 'utf8').split('Accepted publickey').length - 1
+    const c = await open(m.name)
+    try {
+      expect((await c.exec('echo up')).stdout.toString()).toBe('up\n')
+      const before = logins()
+      // the master ends (as when it is killed or its connection drops); sshd still answers
+      execFileSync('ssh', [
+        '-F',
+        fleet.sshConfig,
+        '-o',
+        `ControlPath=${c.controlPath}`,
+        '-O',
+        'exit',
+        '--',
+        m.name,
+      ])
+      await new Promise((r) => setTimeout(r, 300))
+      await expect(c.exec('echo again')).rejects.toMatchObject({
+        code: 'UNREACHABLE',
+        message: `machine ${m.name} (${m.name}): the connection was lost`,
+      })
+      const sftp = c.sftp()
+      sftp.stdin.end()
+      const code = await new Promise((r) => sftp.on('close', r))
+      expect(code).toBe(255)
+      expect(logins()).toBe(before)
+    } finally {
+      await c.close()
+    }
+  })
+
   it('rejects a command when the machine went away during it (UNREACHABLE)', async () => {
     const m = fleet.machines[0]!
     const c = await open(m.name)

@@ -195,9 +195,20 @@ export class SshConnection {
     return new SshConnection(target, env, controlPath, logPath, serverHostKey(log))
   }
 
-  /** The arguments of a session over the master (never a master itself). */
+  /**
+   * The arguments of a session over the master (never a master itself). Without a master to
+   * answer on the socket, ssh would log in again on its own, past the host key the master
+   * verified (the one the plan records): its connection command fails instead, so that a
+   * session goes through the master or not at all.
+   */
   private sessionArgs(): string[] {
-    return [...baseArgs(this.target, this.controlPath), '-o', 'ControlMaster=no']
+    return [
+      ...baseArgs(this.target, this.controlPath),
+      '-o',
+      'ControlMaster=no',
+      '-o',
+      'ProxyCommand=false',
+    ]
   }
 
   /**
@@ -301,7 +312,6 @@ export class SshConnection {
   /** The error of a session that failed because the master is gone: the connection was lost. */
   private lost(stderr: string): FleetError {
     const e = connectError(this.target.name, this.target.dest, stderr + readLog(this.logPath))
-    if (e.code !== 'SSH') return e
     return new FleetError(
       'UNREACHABLE',
       `machine ${this.target.name} (${this.target.dest}): the connection was lost`,
