@@ -142,6 +142,14 @@ describe('the fleet plan document', () => {
     const named = json()
     named.machines[0].name = '-x'
     expect(refused(named)).toMatch(/a machine needs a name/)
+    // control characters, which the spec refuses, are refused in a saved plan too (a root or
+    // destination printed in a message could forge its lines)
+    const sshControl = json()
+    sshControl.machines[1].ssh = 'timesheets\u001b[2K'
+    expect(refused(sshControl)).toMatch(/"ssh" must be a destination/)
+    const rootControl = json()
+    rootControl.machines[0].root = '/srv/finance\ncutover: all done'
+    expect(refused(rootControl)).toMatch(/"root" must be an absolute path/)
   })
 
   it('a spec with machines is planned for one of them; without, for none', async () => {

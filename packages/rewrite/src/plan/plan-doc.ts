@@ -279,6 +279,8 @@ export function checkPlanDocument(
 
 /** A machine name as the spec allows it (no leading `-` or `.`, no whitespace, `:` or `/`). */
 const MACHINE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+/** Whether `v` has a control character (C0 or DEL): the spec refuses them in a root or destination. */
+const hasControl = (v: string) => [...v].some((c) => c < ' ' || c === '\u007f')
 
 /**
  * {@link checkPlanDocument} for a plan of either form: a fleet plan's machines are checked too
@@ -306,11 +308,19 @@ export function checkAnyPlanDocument(
         bad(`a machine needs a name (letters, digits, _ . -), got ${JSON.stringify(m?.name)}`)
       if (names.has(m.name)) bad(`machine "${m.name}" is listed twice`)
       names.add(m.name)
-      if (typeof m.root !== 'string' || !m.root.startsWith('/') || m.root.split('/').includes('..'))
+      if (
+        typeof m.root !== 'string' ||
+        !m.root.startsWith('/') ||
+        m.root.split('/').includes('..') ||
+        hasControl(m.root)
+      )
         bad(
-          `machine ${m.name}: "root" must be an absolute path without "..", got ${JSON.stringify(m.root)}`,
+          `machine ${m.name}: "root" must be an absolute path without ".." or control characters, got ${JSON.stringify(m.root)}`,
         )
-      if (m.ssh !== undefined && (typeof m.ssh !== 'string' || !/^[^\s-][^\s]*$/.test(m.ssh)))
+      if (
+        m.ssh !== undefined &&
+        (typeof m.ssh !== 'string' || !/^[^\s-][^\s]*$/.test(m.ssh) || hasControl(m.ssh))
+      )
         bad(
           `machine ${m.name}: "ssh" must be a destination (not starting with -), got ${JSON.stringify(m.ssh)}`,
         )
