@@ -435,6 +435,26 @@ describe('the state directory through its file system', () => {
     expect(ops('removeTree')).toEqual([join(virtual, 'tx', txid)])
   })
 
+  it("a transaction's new directory in tx/ is fsynced before its journal is written", async () => {
+    const t = tree()
+    const real = join(t.dir, 'state-real')
+    const virtual = `/cutover-state-elsewhere-${randomBytes(6).toString('hex')}`
+    const { fs, calls } = elsewhere(virtual, real)
+    const tx = await prepareFiles(t.targets, {
+      stateDir: virtual,
+      stateFileSystem: fs,
+      fleet: mark,
+    })
+    await tx.abort()
+    const at = (op: string, path: string) => calls.findIndex((c) => c.op === op && c.path === path)
+    const made = at('mkdir', join(virtual, 'tx', tx.txid, 'backup'))
+    const synced = at('fsync', join(virtual, 'tx'))
+    expect(made).toBeGreaterThanOrEqual(0)
+    // a power loss after the journal says prepared must not lose the directory holding it
+    expect(synced).toBeGreaterThan(made)
+    expect(synced).toBeLessThan(at('writeDurable', join(virtual, 'tx', tx.txid, 'journal.json')))
+  })
+
   it('recovery reads the journal and restores the backups through it', async () => {
     const t = tree()
     const real = join(t.dir, 'state-real')

@@ -583,6 +583,8 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
   const txid = newTxid()
   const txDir = join(options.stateDir, 'tx', txid)
   await makeBackupDir(state, txDir)
+  // the transaction's directory is a new name in tx/: durable before its journal is relied on
+  await state.fsync(join(options.stateDir, 'tx'))
   const user = await fs.identity()
   const warnings: string[] = []
   const entries: JournalTarget[] = []
