@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
-import { CutoverError, withLock, writeDurable, type ParticipantRecord } from '@cutover/rewrite'
+import {
+  CutoverError,
+  localStateFileSystem,
+  withLock,
+  type ParticipantRecord,
+  type StateFileSystem,
+} from '@cutover/rewrite'
 import type { MachineSpec } from './machine.js'
 
 /*
@@ -65,11 +71,24 @@ export function controllerOf(ctl: string, txid: string): string {
   return `${hostname()}:${fleetJournalPath(ctl, txid)}`
 }
 
-/** Writes a fleet journal durably (a new 0600 file renamed over it, fsynced, its directory fsynced). */
-export async function writeFleetJournal(ctl: string, j: FleetJournal): Promise<void> {
+/**
+ * Writes a fleet journal durably (a new 0600 file renamed over it, fsynced, its directory
+ * fsynced); a transaction's new directory is a new name in `fleet/` (and `fleet/` the first time
+ * one in the controller state directory): both are fsynced before the journal is relied on, so
+ * that a power loss cannot take a commit record away with the directory holding it. `fs`: the
+ * local file system, or a test's view of it.
+ */
+export async function writeFleetJournal(
+  ctl: string,
+  j: FleetJournal,
+  fs: StateFileSystem = localStateFileSystem,
+): Promise<void> {
   const path = fleetJournalPath(ctl, j.txid)
-  await mkdir(join(resolve(ctl), 'fleet', j.txid), { recursive: true, mode: 0o700 })
-  await writeDurable(path, JSON.stringify(j, null, 2) + '\n')
+  if (await fs.mkdir(join(resolve(ctl), 'fleet', j.txid))) {
+    await fs.fsync(join(resolve(ctl), 'fleet'))
+    await fs.fsync(resolve(ctl))
+  }
+  await fs.writeDurable(path, JSON.stringify(j, null, 2) + '\n')
 }
 
 /** Every fleet journal of the controller state directory, oldest first. */

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { localStateFileSystem, type StateFileSystem } from '@cutover/rewrite'
 import {
   controllerOf,
   decisionOf,
@@ -30,6 +31,34 @@ function journal(txid: string, state: FleetJournal['state'], created: string): F
 }
 
 describe('the fleet journal of the controller', () => {
+  it("fsyncs a new transaction's directory entry (and fleet/'s) before its journal is written", async () => {
+    const ctl = ctlDir()
+    const calls: Array<[string, string]> = []
+    const fs: StateFileSystem = {
+      ...localStateFileSystem,
+      mkdir: (p) => (calls.push(['mkdir', p]), localStateFileSystem.mkdir(p)),
+      fsync: (p) => (calls.push(['fsync', p]), localStateFileSystem.fsync(p)),
+      writeDurable: (p, d) => (
+        calls.push(['writeDurable', p]),
+        localStateFileSystem.writeDurable(p, d)
+      ),
+    }
+    const txid = newFleetTxid()
+    await writeFleetJournal(ctl, journal(txid, 'preparing', '2026-12-04T10:00:00.000Z'), fs)
+    await writeFleetJournal(ctl, journal(txid, 'commit', '2026-12-04T10:00:00.000Z'), fs)
+    expect(calls).toEqual([
+      ['mkdir', join(ctl, 'fleet', txid)],
+      ['fsync', join(ctl, 'fleet')],
+      ['fsync', ctl],
+      ['writeDurable', fleetJournalPath(ctl, txid)],
+      // the commit record: the directory is there, durable already
+      ['mkdir', join(ctl, 'fleet', txid)],
+      ['writeDurable', fleetJournalPath(ctl, txid)],
+    ])
+    expect(statSync(join(ctl, 'fleet', txid)).mode & 0o777).toBe(0o700)
+    expect((await readFleetJournals(ctl)).map((j) => j.state)).toEqual(['commit'])
+  })
+
   it('is written durably as 0600 JSON under fleet/<txid>/, and read back oldest first', async () => {
     const ctl = ctlDir()
     const a = newFleetTxid()
