@@ -98,10 +98,8 @@ export async function mirrorMachine(
   o: MirrorOptions,
 ): Promise<Mirror> {
   const root = machine.spec.root
-  const entries = await listTree(machine, [
-    ...needs.files.flatMap((f) => f.files.map(staticPrefix)),
-    ...(o.also ?? []),
-  ])
+  const prefixes = outermost(needs.files.flatMap((f) => f.files.map(staticPrefix)))
+  const entries = await listTree(machine, [...prefixes, ...(o.also ?? [])])
   // every file under the static prefix of a step that plans files without a needle: a superset
   // of its scope (its globs are the engine's to match)
   const always = outermost(
@@ -113,12 +111,15 @@ export async function mirrorMachine(
     e.viaLink ||
     always.some((q) => q === '.' || e.path === q || e.path.startsWith(`${q}/`)) ||
     extra(e.path)
-  // the other files that can be read: those holding a needle are fetched
+  // the other files the plan can read (under the globs' prefixes; `o.also` only lists): those
+  // holding a needle are fetched
+  const underPrefix = (e: Entry) =>
+    prefixes.some((q) => q === '.' || e.path === q || e.path.startsWith(`${q}/`))
   const candidates = await grepCandidates(
     machine,
     needs.needles,
     entries
-      .filter((e) => e.type === 'f' && e.size <= o.maxFileSize && !needed(e))
+      .filter((e) => e.type === 'f' && e.size <= o.maxFileSize && !needed(e) && underPrefix(e))
       .map((e) => e.path),
   )
   const fetched: string[] = []

@@ -244,4 +244,29 @@ describe('mirrorMachine', () => {
     await removeMirror(dir)
     expect(readdirSync(dirname(dir)).filter((n) => n.startsWith(basename(dir)))).toEqual([])
   })
+
+  it('lists the directories of `also` without reading what they hold (only `fetch` is fetched)', async () => {
+    const root = tree({
+      'etc/app/a.conf': 'server = oldname\n',
+      'var/lib/cutover/tx/1/journal.json': '{}',
+      // an earlier apply's backup holds the old value: the plan never reads it
+      'var/lib/cutover/tx/1/backup/etc/app/a.conf': 'server = oldname\n',
+    })
+    const { machine, reads } = localMachine(root)
+    const dir = await mirrorDir('finance')
+    dirs.push(dir)
+    const mirror = await mirrorMachine(
+      machine,
+      { files: [{ files: ['etc/**/*.conf'], exclude: [], always: false }], needles: ['oldname'] },
+      {
+        dir,
+        maxFileSize: 1 << 20,
+        fetch: (p) => p.endsWith('/journal.json'),
+        also: ['var/lib/cutover'],
+      },
+    )
+    expect(mirror.fetched).toEqual(['etc/app/a.conf', 'var/lib/cutover/tx/1/journal.json'])
+    expect(mirror.placeholders).toEqual(['var/lib/cutover/tx/1/backup/etc/app/a.conf'])
+    expect(reads).toHaveLength(2)
+  })
 })
