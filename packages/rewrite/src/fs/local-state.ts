@@ -13,6 +13,7 @@ import { promisify } from 'node:util'
 import type { StateFileSystem, StateStat } from '../transaction/state-file-system.js'
 import { aclCandidates, userWritableDir } from './dir-pin.js'
 import { fsyncPath, writeDurable } from './durable.js'
+import { fileTypeOf } from './file-type.js'
 import { readXattrs, writeXattrs, xattrToolsAvailable } from './xattr.js'
 
 const fsyncFd = promisify(fsync)
@@ -22,14 +23,7 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | const
 function statOf(path: string): StateStat | undefined {
   const st = lstatSync(path, { throwIfNoEntry: false })
   if (!st) return undefined
-  const type = st.isFile()
-    ? 'file'
-    : st.isDirectory()
-      ? 'directory'
-      : st.isSymbolicLink()
-        ? 'symlink'
-        : 'other'
-  return { type, mode: st.mode, uid: st.uid, size: st.size }
+  return { type: fileTypeOf(st), mode: st.mode, uid: st.uid, size: st.size }
 }
 
 /** A new file for this user alone (O_EXCL, no link followed, 0600), written and fsynced. */

@@ -20,6 +20,7 @@ import { CutoverError } from '../errors.js'
 import type { NewFileMeta, PinnedDir, TxFileSystem, TxStat } from '../transaction/file-system.js'
 import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
 import { fsyncPath } from './durable.js'
+import { fileTypeOf } from './file-type.js'
 import { fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable } from './xattr.js'
 
 /*
@@ -36,14 +37,7 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | const
 function statOf(path: string): TxStat | undefined {
   const st = lstatSync(path, { throwIfNoEntry: false })
   if (!st) return undefined
-  const type = st.isFile()
-    ? 'file'
-    : st.isDirectory()
-      ? 'directory'
-      : st.isSymbolicLink()
-        ? 'symlink'
-        : 'other'
-  return { type, mode: st.mode, uid: st.uid, gid: st.gid, dev: st.dev }
+  return { type: fileTypeOf(st), mode: st.mode, uid: st.uid, gid: st.gid, dev: st.dev }
 }
 
 /** A file's bytes, or undefined when it does not exist; a symlink is not followed. */
