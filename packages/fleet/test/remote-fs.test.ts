@@ -30,7 +30,7 @@ import {
 } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
 import { localExec, remoteFileSystem } from '../src/index.js'
-import { haveSftpServer, sftpServer, startSftp, type ServerSession } from './sftp-server.js'
+import { commitInChild, haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
 
 /*
  * The remote file system over the real sftp-server (spawned over pipes, as ssh would give it) and
@@ -347,14 +347,10 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
   it('recovers a transaction killed after its first rename, through the same file system', async () => {
     const t = machineTree()
     // a separate process, killed (SIGKILL) by the fault injection after the first rename
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', CRASHING_COMMIT], {
-      cwd: join(import.meta.dirname, '..'),
-      input: JSON.stringify({
-        targets: t.targets.map((x) => ({ ...x, content: x.content!.toString() })),
-        stateDir: t.stateDir,
-      }),
-      env: { ...process.env, CUTOVER_FAULT_INJECT: 'renamed:1' },
-      encoding: 'utf8',
+    const child = commitInChild({
+      targets: t.targets.map((x) => ({ ...x, content: x.content!.toString() })),
+      stateDir: t.stateDir,
+      fault: 'renamed:1',
     })
     expect(child.signal).toBe('SIGKILL')
     expect(t.state()).toEqual(['new 0\n', 'old 1\n', 'old 2\n'])
@@ -412,16 +408,3 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
     },
   )
 })
-
-/** A commit in a child process over its own sftp-server, the targets and state directory on stdin. */
-const CRASHING_COMMIT = `
-import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { commitFiles } from '@cutover/rewrite'
-import { SftpClient, localExec, remoteFileSystem } from '${join(import.meta.dirname, '..', 'dist', 'index.js')}'
-const { targets, stateDir } = JSON.parse(readFileSync(0, 'utf8'))
-const server = spawn(${JSON.stringify(sftpServer)}, [], { stdio: ['pipe', 'pipe', 'inherit'] })
-const sftp = await SftpClient.over(server.stdin, server.stdout)
-const fileSystem = remoteFileSystem({ sftp, exec: localExec, label: 'here:' })
-await commitFiles(targets.map((t) => ({ ...t, content: Buffer.from(t.content) })), { stateDir, fileSystem })
-`

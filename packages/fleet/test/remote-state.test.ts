@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import {
   chmodSync,
   existsSync,
@@ -28,7 +27,7 @@ import {
   type TxFileSystem,
 } from '@cutover/rewrite'
 import { localExec, remoteFileSystem, remoteStateFileSystem } from '../src/index.js'
-import { haveSftpServer, sftpServer, startSftp, type ServerSession } from './sftp-server.js'
+import { commitInChild, haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
 
 /*
  * The state directory of a machine over the real sftp-server and a local shell: compared with
@@ -142,18 +141,15 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     expect(backups.length).toBeGreaterThan(0)
 
     // killed after the first rename, in another process, everything on the machine's side
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', CRASHING_COMMIT], {
-      cwd: join(import.meta.dirname, '..'),
-      input: JSON.stringify({
-        targets: targets.map((t, i) => ({
-          ...t,
-          before: sha256(`new ${i}\n`),
-          content: `newer ${i}\n`,
-        })),
-        stateDir,
-      }),
-      env: { ...process.env, CUTOVER_FAULT_INJECT: 'renamed:1' },
-      encoding: 'utf8',
+    const child = commitInChild({
+      targets: targets.map((t, i) => ({
+        ...t,
+        before: sha256(`new ${i}\n`),
+        content: `newer ${i}\n`,
+      })),
+      stateDir,
+      remoteState: true,
+      fault: 'renamed:1',
     })
     expect(child.signal).toBe('SIGKILL')
     expect(names.map((n) => readFileSync(join(d, 'etc', n), 'utf8'))).toEqual([
@@ -171,19 +167,3 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     expect(readdirSync(join(d, 'etc')).filter((n) => n.includes('.cutover-'))).toEqual([])
   })
 })
-
-/** A commit in a child process with both file systems over its own sftp-server; killed by the fault injection. */
-const CRASHING_COMMIT = `
-import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { commitFiles } from '@cutover/rewrite'
-import { SftpClient, localExec, remoteFileSystem, remoteStateFileSystem } from '${join(import.meta.dirname, '..', 'dist', 'index.js')}'
-const { targets, stateDir } = JSON.parse(readFileSync(0, 'utf8'))
-const server = spawn(${JSON.stringify(sftpServer)}, [], { stdio: ['pipe', 'pipe', 'inherit'] })
-const sftp = await SftpClient.over(server.stdin, server.stdout)
-await commitFiles(targets.map((t) => ({ ...t, content: Buffer.from(t.content) })), {
-  stateDir,
-  fileSystem: remoteFileSystem({ sftp, exec: localExec, label: 'here:' }),
-  stateFileSystem: remoteStateFileSystem({ sftp, exec: localExec }),
-})
-`
