@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { LineIndex, SpecError, parseSpec, specJsonSchema, textStep } from '../src/index.js'
-
-const kinds = [textStep]
-
-function errorsOf(source: string) {
-  try {
-    parseSpec(source, 'cutover.yaml', kinds)
-  } catch (e) {
-    expect(e).toBeInstanceOf(SpecError)
-    const idx = new LineIndex(source)
-    return (e as SpecError).diagnostics.map((d) => ({
-      code: d.code,
-      ...idx.position(d.range.start),
-      message: d.message,
-    }))
-  }
-  throw new Error('expected the spec to be rejected')
-}
+import { parseSpec, specJsonSchema } from '../src/index.js'
+import { errorsOf, kinds } from './spec-errors.js'
 
 describe('machines and on', () => {
   it('loads the machines in spec order, root / by default, and each step its on', () => {

@@ -29,6 +29,7 @@ import {
   type TxTarget,
   type Validator,
 } from '../src/index.js'
+import { runBuilt } from './run-built.js'
 import { acquireLock } from '../src/transaction/lock.js'
 import { strayTemps } from '../src/fs/local.js'
 import { injectedError } from '../src/transaction/fault.js'
@@ -260,17 +261,7 @@ describe('validators', () => {
 })
 
 describe('recover after a real crash (SIGKILL)', () => {
-  const dist = join(import.meta.dirname, '../dist/index.js')
-  const runner = (dir: string, code: string, env: Record<string, string>) => {
-    const script = join(dir, 'run.mjs')
-    writeFileSync(script, `import * as tx from ${JSON.stringify(dist)}\n${code}\n`)
-    try {
-      execFileSync(process.execPath, [script], { env: { ...process.env, ...env }, stdio: 'pipe' })
-      return 'exited'
-    } catch (e) {
-      return (e as { signal?: string }).signal ?? 'failed'
-    }
-  }
+  const runner = runBuilt
   it('restores all-before after a kill between renames, and after a kill during recovery itself', async () => {
     const t = tree(4)
     const targets = JSON.stringify(

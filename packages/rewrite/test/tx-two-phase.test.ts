@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import {
   existsSync,
@@ -32,6 +31,7 @@ import {
   type StateFileSystem,
   type TxTarget,
 } from '../src/index.js'
+import { runBuilt } from './run-built.js'
 import { strayTemps } from '../src/fs/local.js'
 import { writeJournal } from '../src/transaction/journal.js'
 import { injectedError } from '../src/transaction/fault.js'
@@ -269,18 +269,7 @@ describe('recover of a prepared part of a fleet transaction', () => {
 })
 
 describe('a fleet part after a real crash (SIGKILL)', () => {
-  const dist = join(import.meta.dirname, '../dist/index.js')
-  /** Runs `code` in a node process with `tx` the built package; how it ended. */
-  const runner = (dir: string, code: string, env: Record<string, string>) => {
-    const script = join(dir, 'run.mjs')
-    writeFileSync(script, `import * as tx from ${JSON.stringify(dist)}\n${code}\n`)
-    try {
-      execFileSync(process.execPath, [script], { env: { ...process.env, ...env }, stdio: 'pipe' })
-      return 'exited'
-    } catch (e) {
-      return (e as { signal?: string }).signal ?? 'failed'
-    }
-  }
+  const runner = runBuilt
   const prepareAndCommit = (t: ReturnType<typeof tree>) => {
     const targets = JSON.stringify(t.targets.map((x) => ({ ...x, content: x.content.toString() })))
     return `const p = await tx.prepareFiles(${targets}.map((x) => ({ ...x, content: Buffer.from(x.content) })), { stateDir: ${JSON.stringify(t.stateDir)}, fleet: ${JSON.stringify(mark)} })\nawait p.commit()`
