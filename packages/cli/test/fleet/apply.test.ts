@@ -1,8 +1,6 @@
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { describe, expect, it } from 'vitest'
 import {
   cutover,
   fleetSnapshot,
@@ -12,25 +10,17 @@ import {
   SSH_TEST_MS,
   strays,
   writeTrees,
+  useFleet,
 } from './fleet-kit.js'
 
-let fleet: TestFleet
-let dir: string
-const env = () => ({ CUTOVER_SSH_CONFIG: fleet.sshConfig })
-
-beforeAll(async () => {
-  fleet = await startFleet(3)
-  dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-apply-'))
-}, 120_000)
-afterAll(async () => {
-  await fleet?.stop()
-})
+const kit = useFleet(3, 'cutover-fleet-apply-')
+const env = kit.env
 
 /** A fresh controller directory with the fleet's spec (and the trees written afresh). */
 function fresh(edit?: Parameters<typeof writeTrees>[1]): string {
-  const ctl = mkdtempSync(join(dir, 'ctl-'))
-  writeTrees(fleet, edit)
-  writeFileSync(join(ctl, 'cutover.yaml'), fleetSpec(fleet))
+  const ctl = mkdtempSync(join(kit.dir, 'ctl-'))
+  writeTrees(kit.fleet, edit)
+  writeFileSync(join(ctl, 'cutover.yaml'), fleetSpec(kit.fleet))
   return ctl
 }
 
@@ -47,10 +37,10 @@ describe('plan and apply across 3 machines over real sshd', () => {
         changes: Array<{ machine: string; target: string }>
       }
       expect(doc.machines.map((m) => [m.name, m.hostKey, m.root])).toEqual(
-        fleet.machines.map((m) => [m.name, m.hostKeyFingerprint, m.root]),
+        kit.fleet.machines.map((m) => [m.name, m.hostKeyFingerprint, m.root]),
       )
       const targets = ['etc/app.conf', 'etc/hosts', 'etc/sudoers.d/app', 'var/www/app/config.php']
-      for (const m of fleet.machines)
+      for (const m of kit.fleet.machines)
         expect(
           doc.changes
             .filter((c) => c.machine === m.name)
@@ -64,7 +54,7 @@ describe('plan and apply across 3 machines over real sshd', () => {
       expect(applied.out).toMatch(
         /^Applied 12 file\(s\) on 3 machine\(s\) in fleet transaction \S+/,
       )
-      for (const [k, m] of fleet.machines.entries()) {
+      for (const [k, m] of kit.fleet.machines.entries()) {
         const read = (p: string) => readFileSync(join(m.root, p), 'utf8')
         expect(read('var/www/app/config.php')).toBe(
           `<?php\ndefine('DB_HOST', 'db.example.net');\ndefine('DB_PASSWORD', 'old-pw-${k + 1}');\n`,
@@ -118,15 +108,15 @@ describe('plan and apply across 3 machines over real sshd', () => {
       })
       const plan = await cutover(['plan', '--out', 'plan.json'], ctl, env())
       expect(plan.code).toBe(0)
-      const before = fleetSnapshot(fleet)
+      const before = fleetSnapshot(kit.fleet)
       const applied = await cutover(['apply', 'plan.json'], ctl, env())
       expect(applied.code).toBe(1)
       expect(applied.err).toMatch(/not applied, nothing was changed on any machine/)
       expect(applied.err).toMatch(/m2: [\s\S]*etc\/sudoers\.d\/app[\s\S]*unknown defaults entry/)
       expect(applied.err).not.toMatch(/m[13]: /)
       expect(applied.err).not.toMatch(/\n\s+at /)
-      expect(fleetSnapshot(fleet)).toEqual(before)
-      for (const m of fleet.machines) expect(strays(m.root)).toEqual([])
+      expect(fleetSnapshot(kit.fleet)).toEqual(before)
+      for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
     },
     SSH_TEST_MS,
   )
@@ -136,13 +126,13 @@ describe('plan and apply across 3 machines over real sshd', () => {
     async () => {
       const ctl = fresh()
       expect((await cutover(['plan', '--out', 'plan.json'], ctl, env())).code).toBe(0)
-      writeFileSync(join(fleet.machines[2]!.root, 'etc/app.conf'), `# edited\ndb = ${OLD}\n`)
-      const before = fleetSnapshot(fleet)
+      writeFileSync(join(kit.fleet.machines[2]!.root, 'etc/app.conf'), `# edited\ndb = ${OLD}\n`)
+      const before = fleetSnapshot(kit.fleet)
       const applied = await cutover(['apply', 'plan.json'], ctl, env())
       expect(applied.code).toBe(1)
       expect(applied.err).toMatch(/m3: [\s\S]*etc\/app\.conf: changed since the plan/)
-      expect(fleetSnapshot(fleet)).toEqual(before)
-      for (const m of fleet.machines) expect(strays(m.root)).toEqual([])
+      expect(fleetSnapshot(kit.fleet)).toEqual(before)
+      for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
     },
     SSH_TEST_MS,
   )
@@ -152,17 +142,17 @@ describe('plan and apply across 3 machines over real sshd', () => {
     async () => {
       const ctl = fresh()
       expect((await cutover(['plan', '--out', 'plan.json'], ctl, env())).code).toBe(0)
-      const before = fleetSnapshot(fleet)
-      await fleet.machines[0]!.stop()
+      const before = fleetSnapshot(kit.fleet)
+      await kit.fleet.machines[0]!.stop()
       try {
         const applied = await cutover(['apply', 'plan.json'], ctl, env())
         expect(applied.code).toBe(1)
         expect(applied.err).toMatch(/not applied, nothing was changed on any machine:\n\s+m1: /)
-        expect(fleetSnapshot(fleet)).toEqual(before)
+        expect(fleetSnapshot(kit.fleet)).toEqual(before)
       } finally {
-        await fleet.machines[0]!.start()
+        await kit.fleet.machines[0]!.start()
       }
-      for (const m of fleet.machines) expect(strays(m.root)).toEqual([])
+      for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
     },
     SSH_TEST_MS,
   )

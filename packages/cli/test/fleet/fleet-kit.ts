@@ -1,16 +1,20 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import {
   chmodSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { TestFleet } from '@cutover/test-kit/sshd'
+import type { Readable } from 'node:stream'
+import { afterAll, beforeAll } from 'vitest'
+import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 
 /** The built `cutover` command. */
 export const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
@@ -26,6 +30,36 @@ export interface Ran {
   err: string
 }
 
+/** A run of the built CLI under way. */
+export interface Running {
+  child: ChildProcessByStdio<null, Readable, Readable>
+  /** What it has written so far. */
+  output(): { out: string; err: string }
+  /** What it gave, once it has exited and its output is closed. */
+  closed: Promise<Ran>
+}
+
+/** Starts the built `cutover` in `cwd` (no fault injected unless `env` says so), collecting its output. */
+export function startCutover(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Running {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, CUTOVER_FAULT_INJECT: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const closed = new Promise<Ran>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, out, err })),
+  )
+  return { child, output: () => ({ out, err }), closed }
+}
+
 /** Runs the built `cutover` in `cwd` (asynchronously: the test's sshd processes keep being served). */
 export function cutover(
   args: string[],
@@ -33,26 +67,52 @@ export function cutover(
   env: Record<string, string> = {},
 ): Promise<Ran> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, CUTOVER_FAULT_INJECT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const { child, output } = startCutover(args, cwd, env)
     child.on('error', fail)
     // a controller killed with SIGKILL leaves its ssh connections' processes behind for a moment,
     // holding its output pipes: its exit is what counts, with what it wrote by then
     child.on('exit', (code, signal) => {
-      const settle = setTimeout(() => done({ code, signal, out, err }), 2000)
+      const settle = setTimeout(() => done({ code, signal, ...output() }), 2000)
       child.on('close', () => {
         clearTimeout(settle)
-        done({ code, signal, out, err })
+        done({ code, signal, ...output() })
       })
     })
   })
+}
+
+/** A fleet over real sshd shared by a test file's tests, and a temporary directory beside it. */
+export interface SharedFleet {
+  readonly fleet: TestFleet
+  /** A temporary directory made for the file (controller directories go under it). */
+  readonly dir: string
+  /** The environment that has the CLI reach the fleet's machines by the fleet's ssh config. */
+  env(): Record<string, string>
+}
+
+/**
+ * Starts `size` machines before the file's tests (its directory named from `prefix`) and stops
+ * them after; the fields may be read once the tests run.
+ */
+export function useFleet(size: number, prefix: string): SharedFleet {
+  let fleet: TestFleet | undefined
+  let dir: string | undefined
+  beforeAll(async () => {
+    fleet = await startFleet(size)
+    dir = mkdtempSync(join(tmpdir(), prefix))
+  }, 120_000)
+  afterAll(async () => {
+    await fleet?.stop()
+  })
+  return {
+    get fleet() {
+      return fleet!
+    },
+    get dir() {
+      return dir!
+    },
+    env: () => ({ CUTOVER_SSH_CONFIG: fleet!.sshConfig }),
+  }
 }
 
 /** How long a test over real sshd may take: it plans and applies across every machine. */

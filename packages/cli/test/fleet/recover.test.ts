@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { describe, expect, it } from 'vitest'
 import {
-  BIN,
   cutover,
   fleetSnapshot,
   fleetSpec,
@@ -14,27 +10,19 @@ import {
   OLD,
   strays,
   writeTrees,
-  type Ran,
   SSH_TEST_MS,
+  startCutover,
+  useFleet,
 } from './fleet-kit.js'
 
-let fleet: TestFleet
-let dir: string
-const env = () => ({ CUTOVER_SSH_CONFIG: fleet.sshConfig })
-
-beforeAll(async () => {
-  fleet = await startFleet(3)
-  dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-recover-'))
-}, 120_000)
-afterAll(async () => {
-  await fleet?.stop()
-})
+const kit = useFleet(3, 'cutover-fleet-recover-')
+const env = kit.env
 
 /** A controller directory with the spec and a saved plan of the fleet, every tree as before. */
 async function planned(): Promise<string> {
-  const ctl = mkdtempSync(join(dir, 'ctl-'))
-  writeTrees(fleet)
-  writeFileSync(join(ctl, 'cutover.yaml'), fleetSpec(fleet))
+  const ctl = mkdtempSync(join(kit.dir, 'ctl-'))
+  writeTrees(kit.fleet)
+  writeFileSync(join(ctl, 'cutover.yaml'), fleetSpec(kit.fleet))
   const plan = await cutover(['plan', '--out', 'plan.json'], ctl, env())
   expect(plan.err).toBe('')
   expect(plan.code).toBe(0)
@@ -44,7 +32,7 @@ async function planned(): Promise<string> {
 /** `before` or `after` when every file of every machine is so; the mix otherwise. */
 function fleetState(): string {
   const seen = new Set<string>()
-  for (const [k, m] of fleet.machines.entries()) {
+  for (const [k, m] of kit.fleet.machines.entries()) {
     const app = readFileSync(join(m.root, 'etc/app.conf'), 'utf8')
     const hosts = readFileSync(join(m.root, 'etc/hosts'), 'utf8')
     const php = readFileSync(join(m.root, 'var/www/app/config.php'), 'utf8')
@@ -92,24 +80,24 @@ describe('the controller killed with SIGKILL, then cutover recover', () => {
       expect(fleetJournal(ctl).state).toBe('preparing')
       // staged on every machine, nothing renamed
       expect(fleetState()).toBe('before')
-      for (const m of fleet.machines) expect(strays(m.root).length).toBeGreaterThan(0)
+      for (const m of kit.fleet.machines) expect(strays(m.root).length).toBeGreaterThan(0)
 
       // on a machine by itself (its own root, its own state directory), no decision is taken
-      const m2 = fleet.machines[1]!
-      const snap = fleetSnapshot(fleet)
-      const alone = await cutover(['recover', '--root', m2.root], dir)
+      const m2 = kit.fleet.machines[1]!
+      const snap = fleetSnapshot(kit.fleet)
+      const alone = await cutover(['recover', '--root', m2.root], kit.dir)
       expect(alone.code).toBe(1)
       expect(alone.err).toMatch(/fleet transaction/)
       expect(alone.err).toContain(join(ctl, '.cutover/fleet'))
       expect(alone.err).not.toMatch(/\n\s+at /)
-      expect(fleetSnapshot(fleet)).toEqual(snap)
+      expect(fleetSnapshot(kit.fleet)).toEqual(snap)
 
       const recovered = await cutover(['recover'], ctl, env())
       expect(recovered.err).toBe('')
       expect(recovered.code).toBe(0)
       expect(recovered.out).toMatch(/preparing -> aborted/)
       expect(fleetState()).toBe('before')
-      for (const m of fleet.machines) expect(strays(m.root)).toEqual([])
+      for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
       expect(fleetJournal(ctl)).toMatchObject({ state: 'aborted' })
       expect(fleetJournal(ctl).pending).toBeUndefined()
       expect((await cutover(['recover'], ctl, env())).out).toBe('Nothing to recover.\n')
@@ -133,7 +121,7 @@ describe('the controller killed with SIGKILL, then cutover recover', () => {
       expect(recovered.code).toBe(0)
       expect(recovered.out).toMatch(/commit -> committed/)
       expect(fleetState()).toBe('after')
-      for (const m of fleet.machines) expect(strays(m.root)).toEqual([])
+      for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
       expect(fleetJournal(ctl).state).toBe('committed')
       // applied: a new plan is empty
       expect((await cutover(['plan', '--detailed-exitcode'], ctl, env())).code).toBe(0)
@@ -153,7 +141,7 @@ describe('the controller killed with SIGKILL, then cutover recover', () => {
       const recovered = await cutover(['recover'], ctl, env())
       expect(recovered.code).toBe(0)
       expect(fleetState()).toBe('after')
-      for (const m of fleet.machines) expect(strays(m.root)).toEqual([])
+      for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
     },
     SSH_TEST_MS,
   )
@@ -164,20 +152,12 @@ describe("one machine's sshd killed during the commit", () => {
     'is reported in doubt (exit 1); once sshd is back, recover finishes it',
     async () => {
       const ctl = await planned()
-      const m3 = fleet.machines[2]!
+      const m3 = kit.fleet.machines[2]!
       // the controller stops itself right after the commit record; m3's sshd is killed meanwhile
-      const child = spawn(process.execPath, [BIN, 'apply', 'plan.json'], {
-        cwd: ctl,
-        env: { ...process.env, ...env(), CUTOVER_FAULT_INJECT: 'fleet:decided=stop' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const { child, closed: done } = startCutover(['apply', 'plan.json'], ctl, {
+        ...env(),
+        CUTOVER_FAULT_INJECT: 'fleet:decided=stop',
       })
-      let out = ''
-      let err = ''
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-      const done = new Promise<Ran>((resolve) =>
-        child.on('close', (code, signal) => resolve({ code, signal, out, err })),
-      )
       await waitStopped(child.pid!)
       await m3.kill()
       child.kill('SIGCONT')
@@ -187,7 +167,7 @@ describe("one machine's sshd killed during the commit", () => {
       expect(applied.err).toMatch(/cutover recover/)
       expect(fleetJournal(ctl)).toMatchObject({ state: 'commit', pending: ['m3'] })
       // the others are committed; m3 still holds its old files and the staged ones
-      for (const m of fleet.machines.slice(0, 2))
+      for (const m of kit.fleet.machines.slice(0, 2))
         expect(readFileSync(join(m.root, 'etc/app.conf'), 'utf8')).toContain(NEW)
       expect(readFileSync(join(m3.root, 'etc/app.conf'), 'utf8')).toContain(OLD)
 
@@ -200,7 +180,7 @@ describe("one machine's sshd killed during the commit", () => {
       expect(recovered.err).toBe('')
       expect(recovered.code).toBe(0)
       expect(fleetState()).toBe('after')
-      for (const m of fleet.machines) expect(strays(m.root)).toEqual([])
+      for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
       expect(fleetJournal(ctl).state).toBe('committed')
     },
     SSH_TEST_MS,

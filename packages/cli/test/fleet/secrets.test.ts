@@ -1,24 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
-import { BIN, cutover, fleetSpec, SSH_TEST_MS, writeTrees, type Ran } from './fleet-kit.js'
+import { describe, expect, it } from 'vitest'
+import { cutover, fleetSpec, SSH_TEST_MS, startCutover, useFleet, writeTrees } from './fleet-kit.js'
 
 // a value no file, path or key of the test holds by chance
 const SECRET = 'Fl33t-s3cret-7d1c0a'
 
-let fleet: TestFleet
-let dir: string
-
-beforeAll(async () => {
-  fleet = await startFleet(3)
-  dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-secret-'))
-}, 120_000)
-afterAll(async () => {
-  await fleet?.stop()
-})
+const kit = useFleet(3, 'cutover-fleet-secret-')
 
 /** Every file under `root`, recursively (contents as text). */
 function everyFile(root: string): Array<{ path: string; text: string }> {
@@ -53,16 +42,16 @@ describe('a secret set on two machines', () => {
   it(
     'is written there, and never appears in argv, ps, the plan, the journals or the output',
     async () => {
-      const ctl = mkdtempSync(join(dir, 'ctl-'))
-      writeTrees(fleet)
+      const ctl = mkdtempSync(join(kit.dir, 'ctl-'))
+      writeTrees(kit.fleet)
       writeFileSync(
         join(ctl, 'cutover.yaml'),
-        fleetSpec(fleet, 'secrets:\n  PW: { env: APP_PW }').replace(
+        fleetSpec(kit.fleet, 'secrets:\n  PW: { env: APP_PW }').replace(
           'steps:\n',
           'steps:\n  - php: { on: [m1, m2], files: ["var/www/*/config.php"], set: { DB_PASSWORD: { secret: PW } } }\n',
         ),
       )
-      const env = { CUTOVER_SSH_CONFIG: fleet.sshConfig, APP_PW: SECRET }
+      const env = { CUTOVER_SSH_CONFIG: kit.fleet.sshConfig, APP_PW: SECRET }
       const outputs: string[] = []
       const plan = await cutover(['plan', '--out', 'plan.json'], ctl, env)
       expect(plan.code).toBe(0)
@@ -70,18 +59,7 @@ describe('a secret set on two machines', () => {
 
       // apply while watching every process's command line
       const seen: string[] = []
-      const child = spawn(process.execPath, [BIN, 'apply', 'plan.json'], {
-        cwd: ctl,
-        env: { ...process.env, CUTOVER_FAULT_INJECT: '', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let out = ''
-      let err = ''
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-      const done = new Promise<Ran>((resolve) =>
-        child.on('close', (code, signal) => resolve({ code, signal, out, err })),
-      )
+      const { closed: done } = startCutover(['apply', 'plan.json'], ctl, env)
       let running = true
       void done.then(() => (running = false))
       let samples = 0
@@ -99,7 +77,7 @@ describe('a secret set on two machines', () => {
       expect(seen.join('\n')).toMatch(/ssh .*m[123]/)
       for (const s of seen) expect(s).not.toContain(SECRET)
 
-      for (const [k, m] of fleet.machines.entries()) {
+      for (const [k, m] of kit.fleet.machines.entries()) {
         const php = readFileSync(join(m.root, 'var/www/app/config.php'), 'utf8')
         if (k < 2) expect(php).toContain(`define('DB_PASSWORD', '${SECRET}');`)
         else expect(php).not.toContain(SECRET)
