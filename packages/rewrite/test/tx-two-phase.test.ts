@@ -314,9 +314,12 @@ describe('a fleet part after a real crash (SIGKILL)', () => {
 describe('the state directory through its file system', () => {
   /**
    * The local state file system seen under a prefix that does not exist here (as another
-   * machine's paths would not), mapped to a real directory, recording every call.
+   * machine's paths would not), `virtual`, mapped to a real directory `real` under `dir`,
+   * recording every call.
    */
-  function elsewhere(virtual: string, real: string) {
+  function elsewhere(dir: string) {
+    const real = join(dir, 'state-real')
+    const virtual = `/cutover-state-elsewhere-${randomBytes(6).toString('hex')}`
     const calls: Array<{ op: string; path: string }> = []
     const inside = (p: string, base: string) => p === base || p.startsWith(base + '/')
     const there = (p: string) => {
@@ -352,16 +355,14 @@ describe('the state directory through its file system', () => {
       },
       writeXattrs: on('writeXattrs', local.writeXattrs),
     }
-    return { fs, calls }
+    return { real, virtual, fs, calls }
   }
 
   it('journals, backups and the lock go through the state file system it is given', async () => {
     const t = tree()
     const move = { id: 'swap-1', wrote: ['new'], was: ['old'] }
-    const real = join(t.dir, 'state-real')
-    const virtual = `/cutover-state-elsewhere-${randomBytes(6).toString('hex')}`
+    const { real, virtual, fs, calls } = elsewhere(t.dir)
     expect(existsSync(virtual)).toBe(false)
-    const { fs, calls } = elsewhere(virtual, real)
     const txid = await withLock(
       virtual,
       'test',
@@ -426,9 +427,7 @@ describe('the state directory through its file system', () => {
 
   it("a transaction's new directory in tx/ is fsynced before its journal is written", async () => {
     const t = tree()
-    const real = join(t.dir, 'state-real')
-    const virtual = `/cutover-state-elsewhere-${randomBytes(6).toString('hex')}`
-    const { fs, calls } = elsewhere(virtual, real)
+    const { virtual, fs, calls } = elsewhere(t.dir)
     const tx = await prepareFiles(t.targets, {
       stateDir: virtual,
       stateFileSystem: fs,
@@ -446,9 +445,7 @@ describe('the state directory through its file system', () => {
 
   it('recovery reads the journal and restores the backups through it', async () => {
     const t = tree()
-    const real = join(t.dir, 'state-real')
-    const virtual = `/cutover-state-elsewhere-${randomBytes(6).toString('hex')}`
-    const { fs, calls } = elsewhere(virtual, real)
+    const { virtual, fs, calls } = elsewhere(t.dir)
     const tx = await prepareFiles(t.targets, {
       stateDir: virtual,
       stateFileSystem: fs,
