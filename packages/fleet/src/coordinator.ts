@@ -233,9 +233,10 @@ function refuseChangedKeys(doc: FleetPlanDocument, opened: readonly Machine[]): 
   const changed: string[] = []
   for (const m of opened) {
     const planned = doc.machines?.find((x) => x.name === m.spec.name)?.hostKey
-    if (planned !== undefined && m.hostKey !== planned)
+    // fails closed: a machine that verified a key is refused by a plan that records none (edited?)
+    if ((planned ?? m.hostKey) !== undefined && m.hostKey !== planned)
       changed.push(
-        `${m.spec.name}: its host key is ${m.hostKey ?? 'none (a local machine)'}, the plan was made with ${planned}`,
+        `${m.spec.name}: its host key is ${m.hostKey ?? 'none (a local machine)'}, the plan was made with ${planned ?? 'none recorded'}`,
       )
   }
   if (changed.length)

@@ -163,6 +163,22 @@ describe('the fleet coordinator with local-directory machines', () => {
     expect(existsSync(join(f.controlDir, 'fleet'))).toBe(false)
   })
 
+  it('refuses a machine that verified a host key when the plan records none for it', async () => {
+    const f = await fleet()
+    const options = {
+      ...f.options,
+      open: async (s: MachineSpec) =>
+        s.name === 'b' ? { ...localMachine(s), hostKey: 'SHA256:verified' } : localMachine(s),
+    }
+    await expect(applyFleet(f.doc, options)).rejects.toMatchObject({
+      code: 'HOST_KEY_CHANGED',
+      message: expect.stringMatching(
+        /b: its host key is SHA256:verified, the plan was made with none recorded/,
+      ),
+    })
+    expect(look(f.roots)).toEqual({ state: 'before', strays: [] })
+  })
+
   it('an error before the decision aborts every machine; nothing is left for recover', async () => {
     const f = await fleet({ ssh: true })
     const failure = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
