@@ -96,6 +96,27 @@ describe.runIf(need('sshd'))('ssh connection', () => {
     }
   })
 
+  it('takes a control socket directory whose path has a space, a % and a quote', async () => {
+    const m = fleet.machines[0]!
+    const dir = mkdtempSync(join(tmpdir(), `c s%h"-`))
+    try {
+      const c = await SshConnection.open(
+        { name: m.name, dest: m.name, sshConfig: fleet.sshConfig },
+        { controlDir: dir, env },
+      )
+      try {
+        expect(c.controlPath.startsWith(dir)).toBe(true)
+        expect(statSync(c.controlPath).isSocket()).toBe(true)
+        expect((await c.exec('echo up')).stdout.toString()).toBe('up\n')
+      } finally {
+        await c.close()
+      }
+      expect(readdirSync(dir)).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('never puts a secret of stdin or of the environment in any process argv or environment', async () => {
     const secret = `s3cr3t-${process.pid}-${Date.now()}`
     const m = fleet.machines[0]!

@@ -63,7 +63,7 @@ function baseArgs(t: SshTarget, controlPath: string): string[] {
     ...(t.sshConfig !== undefined ? ['-F', t.sshConfig] : []),
     ...(t.port !== undefined ? ['-p', String(t.port)] : []),
     '-o',
-    `ControlPath=${controlPath}`,
+    `ControlPath=${configValue(controlPath)}`,
     '-o',
     'BatchMode=yes',
     '-o',
@@ -83,6 +83,15 @@ function baseArgs(t: SshTarget, controlPath: string): string[] {
     '-e',
     'none',
   ]
+}
+
+/**
+ * A path as the value of an `-o` option, which ssh reads as a line of its config: in double
+ * quotes (a space would end the value), `%` doubled (ssh expands `%h` and the like in
+ * ControlPath), a quote or backslash escaped.
+ */
+function configValue(path: string): string {
+  return `"${path.replace(/[\\"]/g, '\\$&').replace(/%/g, '%%')}"`
 }
 
 /** Waits for a child to exit: its code, or 128 + the number of the signal that ended it. */
