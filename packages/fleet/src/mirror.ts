@@ -77,7 +77,8 @@ function linksDir(dir: string): string {
  * - the prefilter runs on the machine: `grep -rlFi` of every needle of the plan (given on stdin,
  *   never in an argument) over the same prefixes;
  * - only the files that hold a needle, the files under the static prefixes of a step that plans
- *   without one (`always`: a `set`, an `ensure`), those a link leads to, and `o.fetch` are fetched (`Machine.readFile`), with their mode and owner;
+ *   without one (`always`: a `set`, an `ensure`) or that a link there leads to, and `o.fetch`
+ *   are fetched (`Machine.readFile`), with their mode and owner;
  * - every other file in the listing is an empty placeholder with its mode and owner. That is
  *   harmless: the engine reads a file whose bytes hold no needle of its prefilter and that no
  *   `always` step takes only to find that it holds none; an empty file holds none either, so the
@@ -106,20 +107,31 @@ export async function mirrorMachine(
     needs.files.filter((f) => f.always).flatMap((f) => f.files.map(staticPrefix)),
   )
   const extra = o.fetch ?? (() => false)
-  // a file listed because a link leads to it may be in a step's scope by another path: fetched
-  const needed = (e: Entry) =>
-    e.viaLink ||
-    always.some((q) => q === '.' || e.path === q || e.path.startsWith(`${q}/`)) ||
-    extra(e.path)
-  // the other files the plan can read (under the globs' prefixes; `o.also` only lists): those
-  // holding a needle are fetched
-  const underPrefix = (e: Entry) =>
-    prefixes.some((q) => q === '.' || e.path === q || e.path.startsWith(`${q}/`))
+  const under = (p: string, q: string) => q === '.' || p === q || p.startsWith(`${q}/`)
+  // what a link at or above such a prefix, or below it, leads to is in that step's scope too
+  // (by the link's path): fetched, and so on along links from there
+  const alwaysRoots = [...always]
+  const linkEntries = entries.filter((e) => e.type === 'l')
+  for (let grew = true; grew;) {
+    grew = false
+    for (const l of linkEntries) {
+      if (!alwaysRoots.some((q) => under(l.path, q) || under(q, l.path))) continue
+      const target = inRoot(l.path, l.link)
+      if (target !== undefined && !alwaysRoots.some((q) => under(target, q))) {
+        alwaysRoots.push(target)
+        grew = true
+      }
+    }
+  }
+  const needed = (e: Entry) => alwaysRoots.some((q) => under(e.path, q)) || extra(e.path)
+  // the other files the plan can read (under the globs' prefixes, or where a link leads; `o.also`
+  // only lists): those holding a needle are fetched, whatever path leads to them
+  const readable = (e: Entry) => e.viaLink === true || prefixes.some((q) => under(e.path, q))
   const candidates = await grepCandidates(
     machine,
     needs.needles,
     entries
-      .filter((e) => e.type === 'f' && e.size <= o.maxFileSize && !needed(e) && underPrefix(e))
+      .filter((e) => e.type === 'f' && e.size <= o.maxFileSize && !needed(e) && readable(e))
       .map((e) => e.path),
   )
   const fetched: string[] = []

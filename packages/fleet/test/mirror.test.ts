@@ -269,4 +269,33 @@ describe('mirrorMachine', () => {
     expect(mirror.placeholders).toEqual(['var/lib/cutover/tx/1/backup/etc/app/a.conf'])
     expect(reads).toHaveLength(2)
   })
+
+  it('fetches what a link leads to only when it holds a needle or a step without one reaches it', async () => {
+    const root = tree({
+      'etc/app/a.conf': 'server = oldname\n',
+      'usr/bin/tool': 'a program, no needle\n',
+      'srv/real.conf': 'oldname\n',
+      'srv/hosts': '127.0.0.1 localhost\n', // no needle, but a step that always plans takes it
+    })
+    mkdirSync(join(root, 'etc/alt'))
+    symlinkSync('../../usr/bin/tool', join(root, 'etc/alt/tool'))
+    symlinkSync('../../srv/real.conf', join(root, 'etc/alt/real.conf'))
+    symlinkSync('../srv/hosts', join(root, 'etc/hosts'))
+    const { machine } = localMachine(root)
+    const dir = await mirrorDir('finance')
+    dirs.push(dir)
+    const mirror = await mirrorMachine(
+      machine,
+      {
+        files: [
+          { files: ['etc/**'], exclude: [], always: false },
+          { files: ['etc/hosts'], exclude: [], always: true },
+        ],
+        needles: ['oldname'],
+      },
+      { dir, maxFileSize: 1 << 20 },
+    )
+    expect(mirror.fetched).toEqual(['etc/app/a.conf', 'srv/hosts', 'srv/real.conf'])
+    expect(mirror.placeholders).toEqual(['usr/bin/tool'])
+  })
 })
