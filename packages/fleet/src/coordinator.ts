@@ -8,6 +8,7 @@ import {
   databaseRecord,
   databaseState,
   resolveRecordedSecrets,
+  lastToRollBack,
   listTransactions,
   machinePlan,
   maskToolMessage,
@@ -774,14 +775,7 @@ export async function rollbackFleet(options: FleetRollbackOptions): Promise<Flee
     try {
       const recovered = await recoverLocked(options, machines, { strict: true })
       const journals = await readFleetJournals(options.controlDir)
-      const undone = new Set(
-        journals
-          .filter((j) => j.kind === 'rollback' && j.state === 'committed')
-          .map((j) => j.restores),
-      )
-      const last = journals
-        .filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid))
-        .pop()
+      const last = lastToRollBack(journals)
       if (!last)
         throw new CutoverError(
           'NOTHING_TO_ROLL_BACK',

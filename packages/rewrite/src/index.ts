@@ -188,7 +188,12 @@ export {
   type TxSummary,
 } from './transaction/journal.js'
 export { faultsFromEnv, type FaultHook } from './transaction/fault.js'
-export { rollbackLast, type RollbackOptions, type RollbackResult } from './apply/rollback.js'
+export {
+  lastToRollBack,
+  rollbackLast,
+  type RollbackOptions,
+  type RollbackResult,
+} from './apply/rollback.js'
 // building blocks of the step kinds that rewrite inside literals (those of @cutover/formats)
 export {
   escapeNeedles,

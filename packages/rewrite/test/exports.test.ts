@@ -46,6 +46,7 @@ const NAMES = [
   'idName',
   'isFleetPlan',
   'isIPv4',
+  'lastToRollBack',
   'leftoverMatcher',
   'listTransactions',
   'literalNeedles',

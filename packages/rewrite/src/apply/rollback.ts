@@ -35,6 +35,21 @@ export interface RollbackResult extends TxResult {
 }
 
 /**
+ * The last committed apply of `journals` (oldest first) that no committed rollback restored: what
+ * a rollback restores (of one state directory, or of a fleet's journals).
+ */
+export function lastToRollBack<
+  J extends { txid: string; kind: string; state: string; restores?: string },
+>(journals: readonly J[]): J | undefined {
+  const undone = new Set(
+    journals.filter((j) => j.kind === 'rollback' && j.state === 'committed').map((j) => j.restores),
+  )
+  return journals
+    .filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid))
+    .pop()
+}
+
+/**
  * Restores the last committed apply transaction that was not rolled back yet from its backups,
  * as a new transaction (itself all-or-nothing, and journaled); files it created are removed (one
  * removed by hand since is left so). Targets that changed since that transaction are refused,
@@ -48,14 +63,7 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     async () => {
       const recovered = await recover({ ...options, participantState: databaseState(options) })
       const journals = await readJournals(options.stateDir, state)
-      const undone = new Set(
-        journals
-          .filter((j) => j.kind === 'rollback' && j.state === 'committed')
-          .map((j) => j.restores),
-      )
-      const last = journals
-        .filter((j) => j.kind === 'apply' && j.state === 'committed' && !undone.has(j.txid))
-        .pop()
+      const last = lastToRollBack(journals)
       if (!last)
         throw new CutoverError(
           'NOTHING_TO_ROLL_BACK',
