@@ -64,6 +64,40 @@ describe.runIf(need('sshd'))('ssh connection', () => {
     expect(readdirSync(controlDir)).toEqual([])
   })
 
+  it('gives the master a keepalive unless the ssh config sets one', async () => {
+    const m = fleet.machines[1]!
+    /** The command line of the master of connection `c` (the process holding its socket's name). */
+    const masterArgv = (c: SshConnection) => {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        let argv: string[]
+        try {
+          argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+        } catch {
+          continue
+        }
+        if (argv.includes('ControlMaster=yes') && argv.some((a) => a.includes(c.controlPath)))
+          return argv
+      }
+      throw new Error('no master process found')
+    }
+    const plain = await open(m.name)
+    try {
+      expect(masterArgv(plain)).toEqual(
+        expect.arrayContaining(['ServerAliveInterval=15', 'ServerAliveCountMax=4']),
+      )
+    } finally {
+      await plain.close()
+    }
+    const config = join(controlDir, 'alive_config')
+    writeFileSync(config, `ServerAliveInterval 7\n${readFileSync(fleet.sshConfig, 'utf8')}`)
+    const own = await open(m.name, config)
+    try {
+      expect(masterArgv(own).some((a) => a.startsWith('ServerAlive'))).toBe(false)
+    } finally {
+      await own.close()
+    }
+  })
+
   it("runs many commands at once over the one connection, within sshd's MaxSessions", async () => {
     const m = fleet.machines[0]!
     const logins = () => readFileSync(m.log, 'utf8').split('Accepted publickey').length - 1

@@ -19,6 +19,15 @@ export const MAX_CONTROL_PATH = 86
 /** How long the master outlives its last session when nobody ends it (the controller killed). */
 const PERSIST_SECONDS = 300
 
+/**
+ * The master's keepalive when the user's ssh config sets none: a machine that stops answering
+ * (frozen, or a network that drops packets silently) ends the connection within a minute, so a
+ * command reports it unreachable (in doubt, during a commit) instead of hanging for the 15
+ * minutes of BatchMode's default (300 s × 3) or as long as TCP keeps trying.
+ */
+const ALIVE_INTERVAL_SECONDS = 15
+const ALIVE_COUNT_MAX = 4
+
 /** How long connecting may take before the machine is called unreachable. */
 const CONNECT_TIMEOUT_MS = 60_000
 
@@ -58,10 +67,17 @@ export function sshEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * ever (BatchMode; the children have no terminal either), no forwarding of any kind, no escape
  * character, and the fingerprints in SHA256. StrictHostKeyChecking is left as the user set it.
  */
-function baseArgs(t: SshTarget, controlPath: string): string[] {
+/** The user's part of every ssh command line: the config file and the port. */
+function configArgs(t: SshTarget): string[] {
   return [
     ...(t.sshConfig !== undefined ? ['-F', t.sshConfig] : []),
     ...(t.port !== undefined ? ['-p', String(t.port)] : []),
+  ]
+}
+
+function baseArgs(t: SshTarget, controlPath: string): string[] {
+  return [
+    ...configArgs(t),
     '-o',
     `ControlPath=${configValue(controlPath)}`,
     '-o',
@@ -83,6 +99,22 @@ function baseArgs(t: SshTarget, controlPath: string): string[] {
     '-e',
     'none',
   ]
+}
+
+/**
+ * Whether the user's ssh config gives `target` a keepalive (`ServerAliveInterval` other than 0),
+ * as `ssh -G` resolves it; then cutover adds none of its own.
+ */
+async function configuredAlive(target: SshTarget, env: NodeJS.ProcessEnv): Promise<boolean> {
+  // without cutover's own options: BatchMode alone makes ssh's default keepalive 300 s (×3)
+  const child = spawn('ssh', [...configArgs(target), '-G', '--', target.dest], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const output = collect(child)
+  if ((await exitOf(child)) !== 0) return false
+  const m = /^serveraliveinterval (\d+)$/m.exec(output().stdout.toString('utf8'))
+  return m !== null && Number(m[1]) > 0
 }
 
 /**
@@ -160,10 +192,19 @@ export class SshConnection {
     }
     const logPath = join(o.controlDir, `${id}.log`)
     const env = sshEnv(o.env)
+    const alive = (await configuredAlive(target, env))
+      ? []
+      : [
+          '-o',
+          `ServerAliveInterval=${ALIVE_INTERVAL_SECONDS}`,
+          '-o',
+          `ServerAliveCountMax=${ALIVE_COUNT_MAX}`,
+        ]
     const master = spawn(
       'ssh',
       [
         ...baseArgs(target, controlPath),
+        ...alive,
         '-o',
         'ControlMaster=yes',
         '-o',
@@ -189,7 +230,10 @@ export class SshConnection {
     // With ControlPersist the client forks the master into the background once it has logged
     // in and exits 0: that exit is the sign the connection is up.
     const code = await exitOf(master).finally(() => clearTimeout(timer))
-    const log = readLog(logPath) + output().stderr
+    // the host key is read from the log alone: what the server sends before it logs in (a
+    // banner) reaches the client's stderr, never the log's debug lines
+    const debugLog = readLog(logPath)
+    const log = debugLog + output().stderr
     if (code !== 0 || timedOut) {
       rmSync(logPath, { force: true })
       rmSync(controlPath, { force: true })
@@ -201,7 +245,7 @@ export class SshConnection {
       }
       throw connectError(target.name, target.dest, log)
     }
-    return new SshConnection(target, env, controlPath, logPath, serverHostKey(log))
+    return new SshConnection(target, env, controlPath, logPath, serverHostKey(debugLog))
   }
 
   /**
