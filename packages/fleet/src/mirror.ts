@@ -1,4 +1,4 @@
-import { chmod, lchown, link, mkdir, mkdtemp, open, rm, symlink } from 'node:fs/promises'
+import { chmod, lchown, link, mkdir, mkdtemp, open, readdir, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
 import { FleetError } from './errors.js'
@@ -56,7 +56,20 @@ export function mirrorDir(name: string): Promise<string> {
 /** Removes a mirror (and the other names of its files beside it, see {@link mirrorMachine}). */
 export async function removeMirror(dir: string): Promise<void> {
   await rm(linksDir(dir), { recursive: true, force: true })
-  await rm(dir, { recursive: true, force: true })
+  try {
+    await rm(dir, { recursive: true, force: true })
+  } catch {
+    // not root, a directory copied read-only (0555) keeps its entries: made writable first
+    await writableDirs(dir)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Gives this user every permission on the directories of a mirror (never following a link). */
+async function writableDirs(dir: string): Promise<void> {
+  await chmod(dir, 0o700).catch(() => {})
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+  for (const e of entries) if (e.isDirectory()) await writableDirs(join(dir, e.name))
 }
 
 /**
@@ -141,18 +154,21 @@ export async function mirrorMachine(
     for (let p = posix.dirname(path); p !== '.'; p = posix.dirname(p)) if (links.has(p)) return true
     return false
   }
+  // the owners are copied as root; a controller that is not root keeps the copies its own (it
+  // cannot give them away), as any copy of a machine a user makes
+  const asRoot = process.geteuid?.() === 0
   const files: Entry[] = []
+  const directories: Entry[] = []
   for (const e of entries.sort((a, b) => depth(a.path) - depth(b.path))) {
     if (underLink(e.path)) continue
     const local = join(o.dir, e.path)
     if (e.type === 'd') {
       await mkdir(local, { recursive: true })
-      await chmod(local, e.mode)
-      await lchown(local, e.uid, e.gid)
+      directories.push(e)
     } else if (e.type === 'l') {
       await mkdir(join(local, '..'), { recursive: true })
       await symlink(e.link, local)
-      await lchown(local, e.uid, e.gid)
+      if (asRoot) await lchown(local, e.uid, e.gid)
     } else if (e.type === 'f') files.push(e)
   }
   // the files, a few reads in flight at once over the machine's one connection
@@ -170,7 +186,7 @@ export async function mirrorMachine(
         if (bytes) await h.writeFile(bytes)
         else if (e.size > o.maxFileSize) await h.truncate(e.size)
         await h.chmod(e.mode)
-        await h.chown(e.uid, e.gid)
+        if (asRoot) await h.chown(e.uid, e.gid)
       } finally {
         await h.close()
       }
@@ -182,6 +198,12 @@ export async function mirrorMachine(
     }
   }
   await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, worker))
+  // the directories' modes last, deepest first: one without write access (0555) is filled first
+  for (const e of directories.reverse()) {
+    const local = join(o.dir, e.path)
+    await chmod(local, e.mode)
+    if (asRoot) await lchown(local, e.uid, e.gid)
+  }
   return { dir: o.dir, fetched: fetched.sort(), placeholders: placeholders.sort() }
 }
 

@@ -13,9 +13,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { need } from '@cutover/test-kit'
 import {
@@ -298,4 +299,45 @@ describe('mirrorMachine', () => {
     expect(mirror.fetched).toEqual(['etc/app/a.conf', 'srv/hosts', 'srv/real.conf'])
     expect(mirror.placeholders).toEqual(['usr/bin/tool'])
   })
+
+  it.runIf(need('setpriv'))(
+    'mirrors as a controller that is not root: the copies its own, a read-only directory filled',
+    () => {
+      const root = tree({ 'etc/app/a.conf': 'server = oldname\n', 'etc/app/b.conf': 'none\n' })
+      for (const d of ['', 'etc']) chmodSync(join(root, d), 0o755)
+      chmodSync(join(root, 'etc/app'), 0o555) // root's, read-only
+      for (const f of ['a.conf', 'b.conf']) chmodSync(join(root, 'etc/app', f), 0o644)
+      const script = join(root, 'mirror.mjs')
+      const dist = (p: string) => resolve(import.meta.dirname, '../..', p, 'dist/index.js')
+      writeFileSync(
+        script,
+        `import { readFile } from 'node:fs/promises'
+import { localExec, mirrorDir, mirrorMachine, removeMirror } from ${JSON.stringify(dist('fleet'))}
+import { localFileSystem, localStateFileSystem } from ${JSON.stringify(dist('rewrite'))}
+const machine = { spec: { name: 'finance', root: ${JSON.stringify(root)} }, label: 'finance:',
+  fileSystem: localFileSystem, stateFileSystem: localStateFileSystem, exec: localExec,
+  readFile: (p) => readFile(p), close: async () => {} }
+const dir = await mirrorDir('finance')
+const m = await mirrorMachine(machine,
+  { files: [{ files: ['etc/**/*.conf'], exclude: [], always: false }], needles: ['oldname'] },
+  { dir, maxFileSize: 1 << 20 })
+const text = await readFile(dir + '/etc/app/a.conf', 'utf8')
+await removeMirror(dir)
+console.log(JSON.stringify({ fetched: m.fetched, placeholders: m.placeholders, text }))
+`,
+      )
+      chmodSync(script, 0o644)
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script],
+        { encoding: 'utf8' },
+      )
+      expect(r.stderr).toBe('')
+      expect(JSON.parse(r.stdout)).toEqual({
+        fetched: ['etc/app/a.conf'],
+        placeholders: ['etc/app/b.conf'],
+        text: 'server = oldname\n',
+      })
+    },
+  )
 })
