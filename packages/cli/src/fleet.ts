@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { parse } from 'yaml'
 import * as fleet from '@cutover/fleet'
 import type { FleetRecoverReport, FleetResult, Machine, MachineSpec } from '@cutover/fleet'
@@ -79,9 +79,10 @@ async function withOpener<T>(
   let sockets: string | undefined
   try {
     return await fn(async (spec) => {
-      if (spec.ssh !== undefined) sockets ??= await mkdtemp(join(tmpdir(), 'cutover-ssh-'))
+      if (spec.ssh !== undefined) sockets ??= await fleet.socketDir(controlDir(opts, io))
       return fleet.openMachine(spec, {
         ...(config !== undefined ? { sshConfig: config } : {}),
+        // a local-directory machine has no control socket
         controlDir: sockets ?? tmpdir(),
         env: io.env as NodeJS.ProcessEnv,
       })

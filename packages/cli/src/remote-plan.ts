@@ -1,7 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { mirrorDir, mirrorMachine, openMachine, removeMirror, type Machine } from '@cutover/fleet'
+import { rm } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import {
+  mirrorDir,
+  mirrorMachine,
+  openMachine,
+  removeMirror,
+  socketDir,
+  type Machine,
+} from '@cutover/fleet'
 import {
   defaultStateDir,
   type Engine,
@@ -11,7 +17,7 @@ import {
 } from '@cutover/rewrite'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
-import { STATE_DIR, parseSize, sshConfig, str } from './options.js'
+import { STATE_DIR, controllerStateDir, parseSize, sshConfig, str } from './options.js'
 
 /** A journal of a machine's state directory: fetched into the mirror for the swap records. */
 const JOURNAL = new RegExp(`^${STATE_DIR}/tx/[^/]+/journal\\.json$`)
@@ -23,7 +29,9 @@ const JOURNAL = new RegExp(`^${STATE_DIR}/tx/[^/]+/journal\\.json$`)
  */
 export async function remotePlanning(opts: Opts, io: Io) {
   // the control sockets of a plan's connections live as long as the plan, in a private directory
-  const controlDir = await mkdtemp(join(tmpdir(), 'cutover-ssh-'))
+  const controlDir = await socketDir(
+    controllerStateDir(opts, io, resolve(io.cwd, str(opts.spec) ?? 'cutover.yaml')),
+  )
   const opened: Machine[] = []
   const mirrors: string[] = []
   // the plan's default limit (64 MiB): a larger file is a sparse stand-in the plan refuses

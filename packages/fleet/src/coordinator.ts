@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { dirname, join, posix, relative } from 'node:path'
 import {
   acquireLock,
@@ -39,6 +38,7 @@ import {
   decisionOf,
   newFleetTxid,
   readFleetJournals,
+  REPLAY_DIR,
   unfinished,
   withControllerLock,
   writeFleetJournal,
@@ -525,7 +525,8 @@ async function replayOn(
   options: FleetApplyOptions,
 ): Promise<PreparedTx> {
   const one = machinePlan(doc, m.spec.name)
-  const view = m.spec.ssh === undefined ? undefined : await mirrorTargets(m, one)
+  const view =
+    m.spec.ssh === undefined ? undefined : await mirrorTargets(m, one, options.controlDir)
   try {
     const replay = view ? view.doc : one
     const { targets, mask } = await planTargets(replay, {
@@ -566,8 +567,13 @@ async function replayOn(
 async function mirrorTargets(
   m: Machine,
   doc: PlanDocument,
+  controlDir: string,
 ): Promise<{ dir: string; doc: PlanDocument; back(t: TxTarget): TxTarget }> {
-  const dir = await realpath(await mkdtemp(join(tmpdir(), 'cutover-apply-')))
+  // in the controller state directory (0700), whose lock the apply holds: a copy a killed
+  // controller leaves (the targets' bytes) is removed by the next command that takes the lock
+  const replays = join(controlDir, REPLAY_DIR)
+  await mkdir(replays, { mode: 0o700, recursive: true })
+  const dir = await realpath(await mkdtemp(join(replays, `${m.spec.name}-`)))
   const root = await m.fileSystem.realpath(m.spec.root)
   const names = new Map<string, string>()
   const stale: string[] = []

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
@@ -143,11 +143,21 @@ export function decisionOf(
   return j.state === 'commit' || j.state === 'committed' ? 'commit' : 'abort'
 }
 
-/** Runs `fn` holding the lock of the controller state directory (created mode 0700 when absent). */
+/** The folder of the controller state directory that holds the local copies an apply replays. */
+export const REPLAY_DIR = 'replay'
+
+/**
+ * Runs `fn` holding the lock of the controller state directory (created mode 0700 when absent).
+ * The local copies of targets an apply replays (`replay/`) are made only under this lock: what
+ * a killed controller left there is removed first.
+ */
 export function withControllerLock<T>(
   ctl: string,
   command: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  return withLock(resolve(ctl), command, fn)
+  return withLock(resolve(ctl), command, async () => {
+    await rm(join(resolve(ctl), REPLAY_DIR), { recursive: true, force: true })
+    return fn()
+  })
 }

@@ -51,5 +51,5 @@ export {
 export { localMachine } from './local-machine.js'
 export { remoteFileSystem } from './remote-fs.js'
 export { remoteChecks } from './checks.js'
-export { openMachine, type OpenOptions } from './open.js'
+export { openMachine, socketDir, type OpenOptions } from './open.js'
 export { remoteStateFileSystem } from './remote-state.js'

@@ -179,6 +179,23 @@ describe('the fleet coordinator with local-directory machines', () => {
     expect(look(f.roots)).toEqual({ state: 'before', strays: [] })
   })
 
+  it("keeps the copies of a remote machine's targets in the controller state directory, and removes what a killed controller left there", async () => {
+    const f = await fleet({ ssh: true })
+    const left = join(f.controlDir, 'replay', 'a-killed')
+    mkdirSync(left, { recursive: true })
+    writeFileSync(join(left, 'app.conf'), 'copy of a target\n')
+    const during = new Set<string>()
+    const fault = () => {
+      for (const d of readdirSync(join(f.controlDir, 'replay'))) during.add(d)
+    }
+    await applyFleet(f.doc, { ...f.options, fault })
+    expect(look(f.roots).state).toBe('after')
+    // a copy per machine while it prepares, none of them the killed one's
+    expect([...during].map((d) => d[0]).sort()).toEqual(['a', 'b', 'c'])
+    expect(during.has('a-killed')).toBe(false)
+    expect(readdirSync(join(f.controlDir, 'replay'))).toEqual([])
+  })
+
   it('an error before the decision aborts every machine; nothing is left for recover', async () => {
     const f = await fleet({ ssh: true })
     const failure = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
