@@ -7,6 +7,7 @@ import {
   databaseRecord,
   databaseState,
   resolveRecordedSecrets,
+  rollbackTargets,
   lastToRollBack,
   listTransactions,
   machinePlan,
@@ -796,7 +797,9 @@ export async function rollbackFleet(options: FleetRollbackOptions): Promise<Flee
       const specs = parts.map(specOf)
       await openAll(specs, machines)
       const built = await Promise.all(
-        parts.map(async (p) => rollbackTargets(await machines.get(specOf(p)), p)),
+        parts.map(async (p) =>
+          machineRollback(await machines.get(specOf(p)), p, options.force ?? false),
+        ),
       )
       const changed = built.flatMap((b, i) => b.changed.map((c) => `${parts[i]!.name}: ${c}`))
       if (changed.length && !options.force)
@@ -848,9 +851,10 @@ export async function rollbackFleet(options: FleetRollbackOptions): Promise<Flee
  * targets changed since (read on the machine, in the journaled directory: a link put there since
  * is not followed).
  */
-async function rollbackTargets(
+async function machineRollback(
   m: Machine,
   part: FleetJournalMachine,
+  force: boolean,
 ): Promise<{ targets: TxTarget[]; changed: string[] }> {
   const journal = (await readJournals(part.stateDir, m.stateFileSystem)).find(
     (j) => j.txid === part.txid,
@@ -860,45 +864,17 @@ async function rollbackTargets(
       'STATE',
       `${part.name}: no transaction ${part.txid} in its state directory ${part.stateDir}`,
     )
-  const targets: TxTarget[] = []
-  const changed: string[] = []
-  for (const t of journal.targets) {
-    const moved = await m.fileSystem.pinChanged(posix.dirname(t.path), t.dirPin)
-    let now: string
-    if (moved) now = moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
-    else {
+  return rollbackTargets(journal, {
+    now: async (t) => {
+      const moved = await m.fileSystem.pinChanged(posix.dirname(t.path), t.dirPin)
+      if (moved) return moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
       const bytes = await m.fileSystem.readPinned(
         { dir: posix.dirname(t.path), pin: t.dirPin, target: t.target },
         posix.basename(t.path),
       )
-      now = bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
-    }
-    if (!t.existed && now === 'absent') continue
-    if (now !== t.after)
-      changed.push(
-        `${t.target}: changed since transaction ${journal.txid} (then ${t.after}, now ${now})`,
-      )
-    const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
-    targets.push(
-      t.existed
-        ? {
-            target: t.target,
-            path: t.path,
-            exact: true,
-            before: now,
-            content: await m.stateFileSystem.readFile(t.backup),
-            ...allow,
-          }
-        : {
-            target: t.target,
-            path: t.path,
-            exact: true,
-            before: now,
-            content: Buffer.alloc(0),
-            remove: true,
-            ...allow,
-          },
-    )
-  }
-  return { targets, changed }
+      return bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
+    },
+    backup: (path) => m.stateFileSystem.readFile(path),
+    force,
+  })
 }

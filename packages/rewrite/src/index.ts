@@ -191,6 +191,7 @@ export { faultsFromEnv, type FaultHook } from './transaction/fault.js'
 export {
   lastToRollBack,
   rollbackLast,
+  rollbackTargets,
   type RollbackOptions,
   type RollbackResult,
 } from './apply/rollback.js'

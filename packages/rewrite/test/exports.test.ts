@@ -78,6 +78,7 @@ const NAMES = [
   'rewriteLiterals',
   'rewriteValues',
   'rollbackLast',
+  'rollbackTargets',
   'ruleFallback',
   'ruleKeys',
   'rulePatterns',

@@ -3,7 +3,7 @@ import { basename, dirname } from 'node:path'
 import { pinChanged } from '../fs/dir-pin.js'
 import { CutoverError } from '../errors.js'
 import { localStateFileSystem } from '../fs/local-state.js'
-import { readJournals } from '../transaction/journal.js'
+import { readJournals, type Journal, type JournalTarget } from '../transaction/journal.js'
 import { withLock } from '../transaction/lock.js'
 import { sha256 } from '../text/source.js'
 import type { DatabaseChange } from '../step/database.js'
@@ -75,44 +75,14 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
           `transaction ${last.txid} also changed a database (${(last.database.changes as DatabaseChange[]).map((c) => c.target).join(', ')}): rollback restores files only; apply the other profile instead`,
         )
       }
-      const changed: string[] = []
-      const targets: TxTarget[] = []
-      for (const t of last.targets) {
-        const now = options.fileSystem
-          ? await hashOn(options.fileSystem, t.path, t.target)
-          : hashNow(t.path)
-        // a file the transaction created and someone removed since is already as it was before
-        if (!t.existed && now === 'absent') continue
-        if (now !== t.after) {
-          changed.push(
-            `${t.target}: changed since transaction ${last.txid} (then ${t.after}, now ${now})`,
-          )
-          if (!options.force) continue
-        }
-        // a file the transaction created is removed; one written where the step allowed other users' directories is restored there too
-        const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
-        // exact: the path the transaction wrote, never a link someone put there since
-        targets.push(
-          t.existed
-            ? {
-                target: t.target,
-                path: t.path,
-                exact: true,
-                before: now,
-                content: await state.readFile(t.backup),
-                ...allow,
-              }
-            : {
-                target: t.target,
-                path: t.path,
-                exact: true,
-                before: now,
-                content: Buffer.alloc(0),
-                remove: true,
-                ...allow,
-              },
-        )
-      }
+      const { targets, changed } = await rollbackTargets(last, {
+        now: (t) =>
+          options.fileSystem
+            ? hashOn(options.fileSystem, t.path, t.target)
+            : Promise.resolve(hashNow(t.path)),
+        backup: (path) => state.readFile(path),
+        ...(options.force ? { force: true } : {}),
+      })
       if (changed.length && !options.force) {
         throw new CutoverError(
           'ROLLBACK_STALE',
@@ -144,6 +114,44 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
     },
     state,
   )
+}
+
+/**
+ * What restores the files of transaction `j`: each target written back from its backup (a file
+ * it created removed), at the exact path it wrote (never a link someone put there since, and in
+ * a directory other users can change only where its steps allowed it); and the targets changed
+ * since it (`changed`, naming each), which a rollback refuses unless `force` (without it, their
+ * backups are not read). `now` is a target's hash as it is now, `backup` the bytes of a backup.
+ * A file it created and someone removed since is already as it was before: left out.
+ */
+export async function rollbackTargets(
+  j: Journal,
+  o: {
+    now: (t: JournalTarget) => Promise<string>
+    backup: (path: string) => Promise<Buffer>
+    force?: boolean
+  },
+): Promise<{ targets: TxTarget[]; changed: string[] }> {
+  const targets: TxTarget[] = []
+  const changed: string[] = []
+  for (const t of j.targets) {
+    const hash = await o.now(t)
+    if (!t.existed && hash === 'absent') continue
+    if (hash !== t.after) {
+      changed.push(
+        `${t.target}: changed since transaction ${j.txid} (then ${t.after}, now ${hash})`,
+      )
+      if (!o.force) continue
+    }
+    const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
+    const at = { target: t.target, path: t.path, exact: true, before: hash, ...allow }
+    targets.push(
+      t.existed
+        ? { ...at, content: await o.backup(t.backup) }
+        : { ...at, content: Buffer.alloc(0), remove: true },
+    )
+  }
+  return { targets, changed }
 }
 
 /**
