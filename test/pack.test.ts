@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 // Packs every package as it would be published, installs the tarballs with npm into a project
 // outside the workspace, type-checks a consumer against their declarations and runs it.
 const repo = resolve(import.meta.dirname, '..')
-const packages = ['rewrite', 'formats', 'hosts', 'sudoers', 'sqlfn', 'cli']
+const packages = ['rewrite', 'formats', 'hosts', 'sudoers', 'sqlfn', 'fleet', 'cli']
 const tsc = join(repo, 'node_modules/typescript/bin/tsc')
 const dir = mkdtempSync(join(tmpdir(), 'cutover-pack-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -33,6 +33,7 @@ import { ensureHost, parseHosts } from '@cutover/hosts'
 import { checkSudoers, ensureRule, parseSudoers } from '@cutover/sudoers'
 import { splitSql } from '@cutover/sqlfn'
 import { memoryIo, run, stepKinds } from '@cutover/cli'
+import { localExec, type Exec } from '@cutover/fleet'
 
 const hosts = '127.0.0.1\\tlocalhost\\n10.0.10.48\\tfinance.example.org\\n'
 const doc = parseHosts(hosts)
@@ -53,7 +54,9 @@ const spec = engine.parseSpec('version: 1\\nsteps:\\n  - text: { files: [x], rep
 
 const io = memoryIo()
 const code = await run(['--version'], io)
-console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim() }))
+const exec: Exec = localExec
+const shell = (await exec('tr a-z A-Z', { stdin: Buffer.from('fleet') })).stdout.toString()
+console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim(), shell }))
 `
 
 describe('the packages as published', () => {
@@ -68,6 +71,7 @@ describe('the packages as published', () => {
         .sort()
       expect(tarballs).toEqual([
         'cutover-cli-0.0.0.tgz',
+        'cutover-fleet-0.0.0.tgz',
         'cutover-formats-0.0.0.tgz',
         'cutover-hosts-0.0.0.tgz',
         'cutover-rewrite-0.0.0.tgz',
@@ -155,6 +159,7 @@ describe('the packages as published', () => {
         steps: 1,
         code: 0,
         version: '0.0.0',
+        shell: 'FLEET',
       })
       expect(sh(join(dir, 'node_modules/.bin/cutover'), ['--help'], dir)).toContain(
         'Usage: cutover',
