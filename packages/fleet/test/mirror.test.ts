@@ -33,6 +33,17 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await removeMirror(d)
 })
 
+/** Mirrors `machine` for `needs` into a new directory of the test (files up to 1 MiB), with `more` options. */
+async function mirrorFor(
+  machine: Machine,
+  needs: Parameters<typeof mirrorMachine>[1],
+  more: Partial<Parameters<typeof mirrorMachine>[2]> = {},
+) {
+  const dir = await mirrorDir('finance')
+  dirs.push(dir)
+  return mirrorMachine(machine, needs, { dir, maxFileSize: 1 << 20, ...more })
+}
+
 /** A machine whose root is a local directory, recording every script it runs and every file it reads. */
 function localMachine(root: string) {
   const scripts: Array<{ script: string; stdin?: string }> = []
@@ -166,19 +177,13 @@ describe('mirrorMachine', () => {
   it('fetches every file under the prefix of a step that plans without a needle', async () => {
     const root = tree({ 'etc/a/x.conf': 'nothing here\n', 'etc/b/y.conf': 'nor here\n' })
     const { machine } = localMachine(root)
-    const dir = await mirrorDir('finance')
-    dirs.push(dir)
-    const mirror = await mirrorMachine(
-      machine,
-      {
-        files: [
-          { files: ['etc/a/*.conf'], exclude: [], always: true },
-          { files: ['etc/b/*.conf'], exclude: [], always: false },
-        ],
-        needles: ['needle'],
-      },
-      { dir, maxFileSize: 1 << 20 },
-    )
+    const mirror = await mirrorFor(machine, {
+      files: [
+        { files: ['etc/a/*.conf'], exclude: [], always: true },
+        { files: ['etc/b/*.conf'], exclude: [], always: false },
+      ],
+      needles: ['needle'],
+    })
     expect(mirror.fetched).toEqual(['etc/a/x.conf'])
     expect(mirror.placeholders).toEqual(['etc/b/y.conf'])
   })
@@ -200,17 +205,11 @@ describe('mirrorMachine', () => {
           `exec setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ${quote(script)}`,
           o,
         )
-      const dir = await mirrorDir('finance')
-      dirs.push(dir)
       await expect(
-        mirrorMachine(
-          machine,
-          {
-            files: [{ files: ['etc/**/*.conf'], exclude: [], always: false }],
-            needles: ['oldname'],
-          },
-          { dir, maxFileSize: 1 << 20 },
-        ),
+        mirrorFor(machine, {
+          files: [{ files: ['etc/**/*.conf'], exclude: [], always: false }],
+          needles: ['oldname'],
+        }),
       ).rejects.toThrow(/finance: cannot list etc under .*Permission denied/s)
     },
   )
@@ -254,17 +253,10 @@ describe('mirrorMachine', () => {
       'var/lib/cutover/tx/1/backup/etc/app/a.conf': 'server = oldname\n',
     })
     const { machine, reads } = localMachine(root)
-    const dir = await mirrorDir('finance')
-    dirs.push(dir)
-    const mirror = await mirrorMachine(
+    const mirror = await mirrorFor(
       machine,
       { files: [{ files: ['etc/**/*.conf'], exclude: [], always: false }], needles: ['oldname'] },
-      {
-        dir,
-        maxFileSize: 1 << 20,
-        fetch: (p) => p.endsWith('/journal.json'),
-        also: ['var/lib/cutover'],
-      },
+      { fetch: (p) => p.endsWith('/journal.json'), also: ['var/lib/cutover'] },
     )
     expect(mirror.fetched).toEqual(['etc/app/a.conf', 'var/lib/cutover/tx/1/journal.json'])
     expect(mirror.placeholders).toEqual(['var/lib/cutover/tx/1/backup/etc/app/a.conf'])
@@ -283,19 +275,13 @@ describe('mirrorMachine', () => {
     symlinkSync('../../srv/real.conf', join(root, 'etc/alt/real.conf'))
     symlinkSync('../srv/hosts', join(root, 'etc/hosts'))
     const { machine } = localMachine(root)
-    const dir = await mirrorDir('finance')
-    dirs.push(dir)
-    const mirror = await mirrorMachine(
-      machine,
-      {
-        files: [
-          { files: ['etc/**'], exclude: [], always: false },
-          { files: ['etc/hosts'], exclude: [], always: true },
-        ],
-        needles: ['oldname'],
-      },
-      { dir, maxFileSize: 1 << 20 },
-    )
+    const mirror = await mirrorFor(machine, {
+      files: [
+        { files: ['etc/**'], exclude: [], always: false },
+        { files: ['etc/hosts'], exclude: [], always: true },
+      ],
+      needles: ['oldname'],
+    })
     expect(mirror.fetched).toEqual(['etc/app/a.conf', 'srv/hosts', 'srv/real.conf'])
     expect(mirror.placeholders).toEqual(['usr/bin/tool'])
   })
