@@ -75,6 +75,7 @@ export {
   type PlanDocLeftover,
   type PlanDocMachine,
   type PlanDocNote,
+  type PlanDocWhole,
   type PlanDocument,
 } from './plan/plan-doc.js'
 export { fleetSpecNotes } from './plan/fleet.js'

@@ -49,6 +49,35 @@ export interface PlanDocChange {
   allowUserWritable?: true
   edits: PlanDocEdit[]
   diff: string
+  /**
+   * A whole-file change of a `copy` or `exchange` step (then `edits` is empty and `encoding` is
+   * the source's): the new bytes are not in the plan, they are read again from `whole.from` at
+   * apply and must hash to `after`.
+   */
+  whole?: PlanDocWhole
+}
+
+/**
+ * What a whole-file change writes (docs/design.md §7): a file with the bytes of its source, a
+ * symbolic link, or nothing (`delete: true` removes a target its source does not have).
+ */
+export interface PlanDocWhole {
+  /** `file`: the source's bytes (`after` is their `sha256:`); `symlink`: a link with the text `symlink`; `absent`: the target is removed (`after` is `absent`). */
+  type: 'file' | 'symlink' | 'absent'
+  /** Where the bytes come from: a file of a machine of the plan (root-relative `path`, links followed in that root) or a local path of the controller (absolute). Absent for `absent`. */
+  from?: { machine: string; path: string } | { local: string }
+  /** The text of the link, for `symlink`. */
+  symlink?: string
+  /** A new target's owner, the source's (`mode` of the change is the source's mode then). */
+  owner?: { uid: number; gid: number }
+  /** The directories above a new target that do not exist yet, top down, root-relative: created with the source's mode (octal) and owner. */
+  dirs?: Array<{ path: string; mode: string; uid: number; gid: number }>
+  /** Never shown, only summarised: key material, a source of mode 0600 or stricter, or a path the step marks `sensitive: true`. */
+  sensitive?: true
+  /** Not text (a NUL byte, or not decodable): shown as its size and hash. */
+  binary?: true
+  /** The one-time move it belongs to (`exchange [a:p, b:q]`): apply journals it, so that a later plan does not swap the files back. */
+  once?: string
 }
 
 /** A leftover in a plan document. */

@@ -53,8 +53,18 @@ export interface TxTarget {
   content: Buffer
   /** Mode for a new file; an existing file keeps its own. */
   mode?: number
-  /** Remove the file instead of writing `content` (a rollback of a file a transaction created). */
+  /** Remove the file instead of writing `content` (a rollback of a file a transaction created, or a `copy` with `delete: true`: the file is backed up first). */
   remove?: boolean
+  /** A new target's owner (default: the identity the transaction writes as); an existing file keeps its own. */
+  owner?: { uid: number; gid: number }
+  /** Make the target a symbolic link with this text instead of writing `content` (a new target, or one that is a link already). */
+  symlink?: string
+  /**
+   * The directories above a new target that do not exist yet, top down (absolute paths): the
+   * transaction creates them with these modes and owners before staging, journals them, and
+   * removes them again (when empty) when it aborts or is rolled back.
+   */
+  dirs?: Array<{ path: string; mode: number; uid?: number; gid?: number }>
   validators?: readonly StagedCheck[]
   /**
    * Write it even when its directory (or a parent) is writable by a user other than root and the
