@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { parse } from 'yaml'
 import * as fleet from '@cutover/fleet'
 import type { FleetRecoverReport, FleetResult, Machine, MachineSpec } from '@cutover/fleet'
@@ -232,7 +232,8 @@ export async function stateFleetCmd(opts: Opts, io: Io): Promise<number> {
     }
     return EXIT.ok
   }
-  const source = parse(readFileSync(specPath(opts, io), 'utf8')) as {
+  const path = specPath(opts, io)
+  const source = parse(readFileSync(path, 'utf8')) as {
     machines: Record<string, { ssh?: string; port?: number; root?: string }>
   }
   for (const name of names) {
@@ -240,7 +241,8 @@ export async function stateFleetCmd(opts: Opts, io: Io): Promise<number> {
     if (!m) throw new CliError('USAGE', `--machine ${name}: the spec declares no such machine`)
     const spec = {
       name,
-      root: m.root ?? '/',
+      // a local directory's relative root is relative to the spec's directory, as when planning
+      root: m.ssh === undefined ? resolve(dirname(path), m.root ?? '/') : (m.root ?? '/'),
       ...(m.ssh !== undefined ? { ssh: m.ssh } : {}),
       ...(m.port !== undefined ? { port: m.port } : {}),
     }

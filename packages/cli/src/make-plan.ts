@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import {
   CutoverError,
   InputError,
@@ -9,6 +9,7 @@ import {
   defaultStateDir,
   fleetSpecNotes,
   listTransactions,
+  resolveMachineRoots,
   toFleetPlanDocument,
   type Engine,
   type FleetPlanDocument,
@@ -73,11 +74,12 @@ export async function loadSpec(opts: Opts, io: Io): Promise<{ spec: Spec; engine
   }
   const e = await engine(await stepKindsFor(namedKinds(source)))
   // missing secrets are spec errors too, reported with the others in one run
-  const spec = e.parseSpec(source, relative(io.cwd, specPath) || specPath, {
+  const parsed = e.parseSpec(source, relative(io.cwd, specPath) || specPath, {
     env: io.env,
     ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
   })
-  return { spec, engine: e }
+  // a local directory's relative root is the spec's, wherever the command runs
+  return { spec: resolveMachineRoots(parsed, dirname(specPath)), engine: e }
 }
 
 /** Where one root is planned: the directory, what is never in scope, its state directory. */

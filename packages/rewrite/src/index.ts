@@ -98,6 +98,7 @@ export {
 export { perContext } from './step/per-context.js'
 export {
   parseSpec,
+  resolveMachineRoots,
   specJsonSchema,
   type Spec,
   type SpecMachine,

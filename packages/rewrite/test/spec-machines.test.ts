@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseSpec, specJsonSchema } from '../src/index.js'
+import { parseSpec, resolveMachineRoots, specJsonSchema } from '../src/index.js'
 import { errorsOf, kinds } from './spec-errors.js'
 
 describe('machines and on', () => {
@@ -27,6 +27,35 @@ steps:
     expect(spec.scan?.on).toEqual(['tenders'])
   })
 
+  it("a local directory's root may be relative: resolveMachineRoots resolves it against the spec's directory", () => {
+    const spec = parseSpec(
+      `version: 1
+machines:
+  finance: { root: machines/finance }
+  hrdb: { root: ./machines/hrdb/ }
+  tenders: { root: /srv/tenders }
+  remote: { ssh: admin@10.0.10.43 }
+steps:
+  - text: { files: [etc/hosts], replace: { a: b } }
+`,
+      'examples/finance/cutover.yaml',
+      kinds,
+    )
+    // the spec says what was written; plans and journals get the absolute paths
+    expect(spec.machines?.map((m) => m.root)).toEqual([
+      'machines/finance',
+      './machines/hrdb/',
+      '/srv/tenders',
+      '/',
+    ])
+    expect(resolveMachineRoots(spec, '/home/ops/examples/finance').machines).toEqual([
+      { name: 'finance', root: '/home/ops/examples/finance/machines/finance' },
+      { name: 'hrdb', root: '/home/ops/examples/finance/machines/hrdb' },
+      { name: 'tenders', root: '/srv/tenders' },
+      { name: 'remote', ssh: 'admin@10.0.10.43', root: '/' },
+    ])
+  })
+
   it('a spec without machines has none', () => {
     const spec = parseSpec(
       'version: 1\nsteps:\n  - text: { files: [a], replace: { a: b } }\n',
@@ -45,7 +74,7 @@ machines:
   "hr:db": { ssh: c }
   "a/b": { root: /x }
   hrdb: { ssh: admin@10.0.10.43, port: 70000 }
-  tenders: { root: srv/copies/tenders }
+  tenders: { ssh: t, root: srv/copies/tenders }
   local: { port: 22 }
   opt: { ssh: -oProxyCommand=x }
   ok: { root: /srv/../etc }
@@ -88,8 +117,8 @@ steps:
       expect.objectContaining({
         code: 'SPEC_VALUE',
         line: 8,
-        col: 20,
-        message: expect.stringContaining('is relative'),
+        col: 28,
+        message: expect.stringContaining("is relative: an ssh machine's root is the absolute path"),
       }),
       expect.objectContaining({
         code: 'SPEC_VALUE',

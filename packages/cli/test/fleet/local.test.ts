@@ -107,4 +107,54 @@ describe('a fleet of local-directory machines through the built CLI', () => {
     for (const r of roots) expect(strays(r)).toEqual([])
     expect((await cutover(['plan', '--detailed-exitcode', '--quiet'], ctl)).code).toBe(0)
   })
+
+  it("relative roots are the spec directory's, from any working directory; the plan records them absolute", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-relative-'))
+    for (const n of ['a', 'b']) {
+      mkdirSync(join(dir, 'machines', n, 'etc'), { recursive: true })
+      writeFileSync(join(dir, 'machines', n, 'etc/app.conf'), `db = ${OLD}\n`)
+    }
+    writeFileSync(
+      join(dir, 'cutover.yaml'),
+      [
+        'version: 1',
+        'machines:',
+        '  a: { root: machines/a }',
+        '  b: { root: ./machines/b/ }',
+        'hosts:',
+        `  db.example.net: { old: ${OLD}, new: ${NEW} }`,
+        'steps:',
+        '  - text: { files: [etc/app.conf], addresses: new }',
+        '',
+      ].join('\n'),
+    )
+    // run from elsewhere: the roots are not the working directory's
+    const cwd = mkdtempSync(join(tmpdir(), 'cutover-fleet-cwd-'))
+    const spec = ['--spec', join(dir, 'cutover.yaml')]
+    const planned = await cutover(['plan', ...spec, '--out', 'plan.json', '--quiet'], cwd)
+    expect(planned.err).toBe('')
+    expect(planned.code).toBe(0)
+    const doc = JSON.parse(readFileSync(join(cwd, 'plan.json'), 'utf8')) as {
+      machines: Array<{ name: string; root: string }>
+    }
+    expect(doc.machines.map((m) => [m.name, m.root])).toEqual([
+      ['a', join(dir, 'machines/a')],
+      ['b', join(dir, 'machines/b')],
+    ])
+    const applied = await cutover(['apply', ...spec, 'plan.json', '--quiet'], cwd)
+    expect(applied.err).toBe('')
+    expect(applied.code).toBe(0)
+    for (const n of ['a', 'b'])
+      expect(readFileSync(join(dir, 'machines', n, 'etc/app.conf'), 'utf8')).toBe(`db = ${NEW}\n`)
+    const one = await cutover(['state', ...spec, '--machine', 'b'], cwd)
+    expect(one.err).toBe('')
+    expect(one.out).toMatch(/^b: \S+ {2}apply {4}committed /)
+    const rolled = await cutover(['rollback', ...spec, '--yes'], cwd)
+    expect(rolled.err).toBe('')
+    expect(rolled.code).toBe(0)
+    for (const n of ['a', 'b'])
+      expect(readFileSync(join(dir, 'machines', n, 'etc/app.conf'), 'utf8')).toBe(`db = ${OLD}\n`)
+    // nothing was made in the working directory but the plan and the controller state of --spec's directory
+    expect(readdirSync(cwd)).toEqual(['plan.json'])
+  })
 })

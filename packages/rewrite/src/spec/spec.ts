@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import type { Diagnostic, Range } from '../diff/diagnostic.js'
 import { rootPathProblem } from '../fs/confine.js'
@@ -62,8 +63,9 @@ export interface Spec {
 
 /**
  * One machine of `machines:`: reached with `ssh` (a destination as `ssh` takes it, and `port`),
- * or a local directory without it; `root` is the absolute path on that machine that spec paths
- * are relative to (default `/`).
+ * or a local directory without it; `root` is the path on that machine that spec paths are
+ * relative to (default `/`): absolute for an ssh machine; a local directory's may be relative, to
+ * the spec file's directory, as written here (the CLI resolves it: {@link resolveMachineRoots}).
  */
 export interface SpecMachine {
   name: string
@@ -120,6 +122,26 @@ const machineName = string({
 })
 /** Whether `v` has a control character (C0 or DEL). */
 const hasControl = (v: string) => [...v].some((c) => c < ' ' || c === '\u007f')
+/**
+ * The spec with every local-directory machine's relative root resolved against `specDir` (the
+ * directory of the spec file): plans and journals record absolute roots only.
+ */
+export function resolveMachineRoots(spec: Spec, specDir: string): Spec {
+  if (!spec.machines) return spec
+  return {
+    ...spec,
+    machines: spec.machines.map((m) =>
+      m.ssh === undefined && !m.root.startsWith('/') ? { ...m, root: resolve(specDir, m.root) } : m,
+    ),
+  }
+}
+
+/** The value node of `key` in a YAML mapping `node` (for an error at that value), else the mapping. */
+function valueOf(node: unknown, key: string): unknown {
+  if (!isMap(node)) return node
+  const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key)
+  return pair?.value ?? node
+}
 const machineShape = object(
   {
     ssh: string({
@@ -132,25 +154,29 @@ const machineShape = object(
       (v) => (v >= 1 && v <= 65535 ? undefined : `expected a TCP port (1-65535), got ${v}`),
       (base) => ({ ...base, minimum: 1, maximum: 65535 }),
     ),
-    root: refine(
-      string({
-        describe: 'an absolute path on the machine (default /)',
-        check: (v) =>
-          !v.startsWith('/')
-            ? `root "${v}" is relative: give the absolute path on the machine (spec paths are relative to it)`
-            : v.split('/').includes('..')
-              ? `root "${v}" has a ".." part: give the path itself`
-              : hasControl(v)
-                ? 'a root has no control characters'
-                : undefined,
-      }),
-      () => undefined,
-      (base) => ({ ...base, pattern: '^/' }),
-    ),
+    root: string({
+      describe:
+        "the machine's root: an absolute path on the machine (default /); a local directory's may be relative to the spec's directory",
+      check: (v) =>
+        v === ''
+          ? 'a root is a path: give the directory'
+          : v.split('/').includes('..')
+            ? `root "${v}" has a ".." part: give the path itself`
+            : hasControl(v)
+              ? 'a root has no control characters'
+              : undefined,
+    }),
   },
   {
     describe: 'a mapping { ssh?, port?, root? }',
     check: (v, node, ctx) => {
+      // an ssh machine's root is a path on that machine: there is no directory it could be relative to
+      if (v.ssh !== undefined && v.root !== undefined && !v.root.startsWith('/'))
+        ctx.errors.push({
+          code: 'SPEC_VALUE',
+          message: `root "${v.root}" is relative: an ssh machine's root is the absolute path on the machine (only a local directory's root may be relative to the spec's directory)`,
+          range: rangeOf(valueOf(node, 'root'), { start: 0, end: 0 }),
+        })
       if (v.port !== undefined && v.ssh === undefined)
         ctx.errors.push({
           code: 'SPEC_VALUE',
