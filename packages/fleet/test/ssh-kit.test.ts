@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { need } from '@cutover/test-kit'
-import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { canChroot, startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // The machines of the ssh tests: real sshd processes, each reached through the test's ssh_config.
@@ -59,5 +61,56 @@ describe.runIf(need('sshd'))('test-kit sshd', () => {
     const r = ssh(m.name, 'true')
     expect(r.status).toBe(255)
     expect(r.stderr).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED')
+  })
+})
+
+// Chroot machines: each session's `/` is its machine's root, so a command reads that machine's
+// own files (its etc/hosts), and SFTP paths are in it too.
+describe.runIf(need('sshd'))('test-kit sshd, chroot machines', () => {
+  let fleet: TestFleet | undefined
+  afterAll(() => fleet?.stop())
+
+  const ssh = (name: string, command: string) =>
+    spawnSync('ssh', ['-F', fleet!.sshConfig, '-o', 'BatchMode=yes', '--', name, command], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+
+  it('each machine sees its own root as /: getent reads its etc/hosts; sftp is confined to it', async (ctx) => {
+    if (!canChroot()) ctx.skip()
+    fleet = await startFleet(2, { chroot: true })
+    for (const [i, m] of fleet.machines.entries()) {
+      expect(m.specRoot).toBe('/')
+      mkdirSync(join(m.root, 'etc'), { recursive: true })
+      writeFileSync(join(m.root, 'etc/hosts'), `10.0.0.${i + 1} db.example.net\n`)
+      writeFileSync(join(m.root, 'etc/nsswitch.conf'), 'hosts: files\n')
+      writeFileSync(join(m.bin, 'whoami-machine'), `#!/bin/sh\necho ${m.name}\n`, { mode: 0o755 })
+    }
+    for (const [i, m] of fleet.machines.entries()) {
+      const r = ssh(m.name, 'getent hosts db.example.net; whoami-machine; ls /')
+      expect(r.stderr).toBe('')
+      expect(r.status).toBe(0)
+      const [hosts, who, ...root] = r.stdout.trim().split('\n')
+      expect(hosts!.split(/\s+/)).toEqual([`10.0.0.${i + 1}`, 'db.example.net'])
+      expect(who).toBe(m.name)
+      expect(root.sort()).toEqual(readdirSync(m.root).sort())
+      // a file written over SFTP lands in the machine's root
+      const local = join(fleet.dir, 'put.txt')
+      writeFileSync(local, m.name)
+      const put = spawnSync(
+        'sftp',
+        ['-F', fleet.sshConfig, '-o', 'BatchMode=yes', '-b', '-', m.name],
+        { input: `put ${local} /etc/from-sftp\n`, encoding: 'utf8' },
+      )
+      expect(put.status).toBe(0)
+      expect(readFileSync(join(m.root, 'etc/from-sftp'), 'utf8')).toBe(m.name)
+    }
+    // the system directories are read-only inside
+    const w = ssh(fleet.machines[0]!.name, 'touch /usr/cutover-test 2>&1; echo $?')
+    expect(w.stdout).toMatch(/Read-only file system\n1\n$/)
+    // stopping a machine ends its mounts with its namespace: nothing of them on the host
+    await fleet.stop()
+    expect(existsSync(fleet.dir)).toBe(false)
+    fleet = undefined
   })
 })

@@ -1,16 +1,22 @@
 // Test harness: machines reached over real OpenSSH. Each machine is an `sshd -D -e -f CONFIG`
 // process on a free loopback port with its own host key (made per run), a client key the
 // machines all accept, a known_hosts and an ssh_config written for the test (`Host m1 … mN`), and
-// its own `root` directory for the files of the machine.
+// its own `root` directory for the files of the machine. In chroot mode (`{ chroot: true }`, root
+// only) each sshd runs in a mount namespace of its own with the machine's root as the sessions'
+// `/`: commands there read that machine's own etc/hosts, as on a separate machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import {
   appendFileSync,
   chmodSync,
+  existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
@@ -27,8 +33,13 @@ export interface TestMachine {
   /** Its Host alias in {@link TestFleet.sshConfig} (`m1`, `m2`, …). */
   name: string
   port: number
-  /** Its own directory, the `root:` of its machine spec. */
+  /** Its own directory, where a test writes the machine's files. */
   root: string
+  /**
+   * The `root:` of its machine spec: {@link root} itself, or `/` in chroot mode (where the
+   * sessions' `/` is {@link root}).
+   */
+  specRoot: string
   /**
    * A directory first on the PATH of the machine's sessions (sshd's `SetEnv`): a command put here
    * runs only when run on this machine.
@@ -161,7 +172,10 @@ function sshdConfig(o: {
   hostKey: string
   pidFile: string
   authorizedKeys: string
+  /** The PATH directory of the machine's own commands, as its sessions see it. */
   bin: string
+  /** The directory sessions are confined to (chroot mode). */
+  chroot?: string
 }): string {
   return [
     `Port ${o.port}`,
@@ -181,19 +195,110 @@ function sshdConfig(o: {
     `SetEnv PATH=${o.bin}:${SESSION_PATH}`,
     // sshd's default MaxSessions (10 sessions over one connection), as on a real machine
     'MaxStartups 100',
-    `Subsystem sftp ${SFTP_SERVER}`,
+    // in a chroot the server's own sftp-server cannot be run: the in-process one is the same code
+    ...(o.chroot
+      ? [`ChrootDirectory ${o.chroot}`, 'Subsystem sftp internal-sftp']
+      : [`Subsystem sftp ${SFTP_SERVER}`]),
     '',
   ].join('\n')
 }
 
+/** The system directories a chroot machine sees read-only (a link of the host, such as `bin -> usr/bin`, is made a link). */
+const SYSTEM_DIRS = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']
+const MOUNTED_DIRS = ['dev', 'proc']
+
+/**
+ * Whether this process can start chroot machines ({@link startFleet} with `chroot: true`): it
+ * runs as root and has `unshare` and `mount`. A test skips when it cannot; under CI=true, as
+ * root, a missing tool is an error (CI must install it).
+ */
+export function canChroot(): boolean {
+  if (process.getuid?.() !== 0) return false
+  return need('unshare') && need('mount')
+}
+
+/**
+ * Makes `root` ready to be a chroot machine's `/`: the mount points of the system directories
+ * (an empty directory each, or the host's link such as `bin -> usr/bin`), never over what the
+ * machine already has there.
+ */
+function chrootSkeleton(root: string): void {
+  for (const d of [...SYSTEM_DIRS, ...MOUNTED_DIRS]) {
+    let host: ReturnType<typeof lstatSync>
+    try {
+      host = lstatSync(`/${d}`)
+    } catch {
+      continue
+    }
+    const at = join(root, d)
+    if (existsSync(at) || isLink(at)) continue
+    mkdirSync(join(at, '..'), { recursive: true, mode: 0o755 })
+    if (host.isSymbolicLink()) symlinkSync(readlinkSync(`/${d}`), at)
+    else mkdirSync(at, { mode: 0o755 })
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The shell script that mounts the system directories into `root` (read-only; /dev and /proc
+ * as they are) in the mount namespace it runs in, then becomes sshd.
+ */
+function chrootLaunch(root: string, configPath: string): string {
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
+  const lines = ['set -e']
+  for (const d of [...SYSTEM_DIRS, ...MOUNTED_DIRS]) {
+    let host: ReturnType<typeof lstatSync>
+    try {
+      host = lstatSync(`/${d}`)
+    } catch {
+      continue
+    }
+    if (host.isSymbolicLink() || !host.isDirectory()) continue
+    const at = q(join(root, d))
+    // a directory the machine holds itself (a link there leads elsewhere) is left as it is
+    lines.push(`if [ -d ${at} ] && [ ! -L ${at} ]; then mount --bind /${d} ${at}`)
+    if (SYSTEM_DIRS.includes(d)) lines.push(`  mount -o remount,bind,ro ${at}`)
+    lines.push('fi')
+  }
+  lines.push(`exec /usr/sbin/sshd -D -e -f ${q(configPath)}`)
+  return lines.join('\n')
+}
+
+/** How {@link startFleet} makes its machines. */
+export interface FleetOptions {
+  /** The directory of everything the fleet writes (the caller's to remove); a new one by default. */
+  dir?: string
+  /**
+   * Chroot machines (root only: see {@link canChroot}): each sshd runs in a mount namespace of
+   * its own (`unshare -m`) with `ChrootDirectory` its machine's root, into which /usr (and the
+   * host's links to it: /bin, /lib…), /dev and /proc are bind-mounted (the
+   * system ones read-only), and the in-process `internal-sftp`. A session's `/` is then the
+   * machine's root ({@link TestMachine.specRoot} is `/`): `getent hosts` there reads that
+   * machine's own etc/hosts. sshd wants every component of a chroot's path root-owned and not
+   * writable by group or others, so the fleet's directory is a 0700 one under /var/lib (not the
+   * world-writable temp directory); `dir` must be such a place too.
+   */
+  chroot?: boolean
+}
+
 /** Starts `n` machines over real sshd (see the file comment); `stop()` them at the end of the test. */
-export async function startFleet(n: number, o: { dir?: string } = {}): Promise<TestFleet> {
+export async function startFleet(n: number, o: FleetOptions = {}): Promise<TestFleet> {
   need('sshd')
   need('ssh')
   need('ssh-keygen')
+  if (o.chroot && !canChroot())
+    throw new Error('chroot machines need root, unshare and mount: check canChroot() first')
   // sshd's privilege separation directory
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
-  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'cutover-sshd-'))
+  const dir =
+    o.dir ?? mkdtempSync(o.chroot ? '/var/lib/cutover-sshd-' : join(tmpdir(), 'cutover-sshd-'))
   mkdirSync(dir, { recursive: true })
   const clientKey = join(dir, 'client_ed25519')
   keygen(clientKey, 'cutover-test-client')
@@ -237,9 +342,15 @@ export async function startFleet(n: number, o: { dir?: string } = {}): Promise<T
   async function startMachine(name: string): Promise<TestMachine & { daemon?: ChildProcess }> {
     const home = join(dir, name)
     const root = join(home, 'root')
-    const bin = join(home, 'bin')
+    // in a chroot, the machine's own commands must be inside it: in its /opt/test-bin
+    const bin = o.chroot ? join(root, 'opt/test-bin') : join(home, 'bin')
     mkdirSync(root, { recursive: true })
     mkdirSync(bin, { recursive: true })
+    if (o.chroot) {
+      // umask aside: sshd refuses a chroot path with a group- or other-writable component
+      for (const d of [home, root, join(root, 'opt'), bin]) chmodSync(d, 0o755)
+      chrootSkeleton(root)
+    }
     const hostKeyPath = join(home, 'host_ed25519')
     keygen(hostKeyPath, `cutover-test-${name}`)
     const configPath = join(home, 'sshd_config')
@@ -252,6 +363,7 @@ export async function startFleet(n: number, o: { dir?: string } = {}): Promise<T
         return port
       },
       root,
+      specRoot: o.chroot ? '/' : root,
       bin,
       log,
       hostKeyPath,
@@ -299,12 +411,21 @@ export async function startFleet(n: number, o: { dir?: string } = {}): Promise<T
           hostKey: hostKeyPath,
           pidFile: join(home, 'sshd.pid'),
           authorizedKeys,
-          bin,
+          bin: o.chroot ? '/opt/test-bin' : bin,
+          ...(o.chroot ? { chroot: root } : {}),
         }),
       )
-      const daemon = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      })
+      // unshare execs the shell, which execs sshd: the child is sshd itself, as without chroot,
+      // and its mounts go with the namespace when it ends
+      const daemon = o.chroot
+        ? spawn(
+            'unshare',
+            ['-m', '--propagation', 'private', '/bin/sh', '-c', chrootLaunch(root, configPath)],
+            { stdio: ['ignore', 'ignore', 'pipe'] },
+          )
+        : spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          })
       // Listening is what sshd says once it bound the port (another's sshd may answer on a port
       // this one failed to bind); the banner then shows it serves.
       const listening = new Promise<boolean>((resolve) => {
