@@ -10,6 +10,7 @@ import {
   type NewFileMeta,
   type PinnedDir,
   type TxFileSystem,
+  type TxOwner,
   type TxXattrs,
 } from '@cutover/rewrite'
 import type { Exec } from './machine.js'
@@ -105,6 +106,36 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
       await sftp.fsync(h)
     } finally {
       await sftp.close(h).catch(() => undefined)
+    }
+  }
+
+  /**
+   * Gives the link or directory `path` (just made) its owner and, for a directory, its mode, never
+   * following a link: `lsetstat@openssh.com`, or `chown -h`/`chmod` on the machine without it.
+   */
+  const setOwnMeta = async (path: string, target: string, meta: TxOwner & { mode?: number }) => {
+    const st = await sftp.lstat(path)
+    if (st.uid !== meta.uid || st.gid !== meta.gid) {
+      const owned = sftp.extensions.has('lsetstat@openssh.com')
+        ? sftp.lsetstat(path, { uid: meta.uid, gid: meta.gid })
+        : run(exec, `chown -h -- ${meta.uid}:${meta.gid} ${q(path)}`).then((r) => {
+            if (r.code !== 0) throw commandError(label, `chown -h ${path}`, r)
+          })
+      await owned.catch((e: Error) => {
+        throw new CutoverError(
+          'METADATA',
+          `cannot keep owner ${meta.uid}:${meta.gid} of ${target}: ${e.message} (run as root)`,
+          { cause: e },
+        )
+      })
+    }
+    if (meta.mode === undefined) return
+    // after the owner, which may clear set-id bits
+    if (sftp.extensions.has('lsetstat@openssh.com'))
+      await sftp.lsetstat(path, { permissions: meta.mode })
+    else {
+      const r = await run(exec, `chmod -- ${meta.mode.toString(8)} ${q(path)}`)
+      if (r.code !== 0) throw commandError(label, `chmod ${path}`, r)
     }
   }
 
@@ -227,6 +258,47 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     unlinkPinned: async (at, name, options) => {
       await checkPinned(at)
       await sftp.remove(join(at.dir, name)).catch((e: SftpError) => {
+        if (!options?.missingOk || e.code !== 'ENOENT') throw e
+      })
+    },
+
+    readlinkPinned: async (at, name) => {
+      await checkPinned(at)
+      const path = join(at.dir, name)
+      const st = await sftp.lstat(path).catch((e: SftpError) => {
+        if (e.code === 'ENOENT') return undefined
+        throw e
+      })
+      if (!st) return undefined
+      if (typeOfMode(st.permissions ?? 0) !== 'symlink')
+        throw Object.assign(new Error(`EINVAL: not a symbolic link, readlink '${path}'`), {
+          code: 'EINVAL',
+        })
+      return sftp.readlink(path)
+    },
+
+    symlinkPinned: async (at, name, text, owner) => {
+      await checkPinned(at)
+      const path = join(at.dir, name)
+      await sftp.symlink(text, path).catch(async (e: SftpError) => {
+        // sftp-server answers FAILURE for EEXIST
+        if (e.code === 'EIO' && (await sftp.lstat(path).then(Boolean, () => false)))
+          throw new SftpError('EEXIST', 'symlink', path, e.status, 'file exists')
+        throw e
+      })
+      await setOwnMeta(path, at.target, owner)
+    },
+
+    mkdirPinned: async (at, name, meta) => {
+      await checkPinned(at)
+      const path = join(at.dir, name)
+      await sftp.mkdir(path, { permissions: 0o700 })
+      await setOwnMeta(path, at.target, meta)
+    },
+
+    rmdirPinned: async (at, name, options) => {
+      await checkPinned(at)
+      await sftp.rmdir(join(at.dir, name)).catch((e: SftpError) => {
         if (!options?.missingOk || e.code !== 'ENOENT') throw e
       })
     },

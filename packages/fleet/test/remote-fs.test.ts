@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -263,6 +264,96 @@ describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', 
     // the local file system says the same
     const why = await errorOf(remote.readPinned(at, 'f.conf'))
     expect(why).toEqual(await errorOf(local.readPinned(at, 'f.conf')))
+  })
+  it('makes links and directories in a pinned directory, with their owner and mode, as the local file system does', async () => {
+    const d = tree()
+    const etc = join(d, 'etc')
+    const at: PinnedDir = { dir: etc, pin: await remote.pinDir(etc), target: 'etc/new' }
+    const owner = { uid: 1234, gid: 4321 }
+    for (const [fs, n] of [
+      [local, 'l'],
+      [remote, 'r'],
+    ] as const) {
+      // the link's text is stored as given: the OpenSSH order of SSH_FXP_SYMLINK's two paths
+      await fs.symlinkPinned(at, `${n}.link`, '../some where/f.conf', owner)
+      await fs.mkdirPinned(at, `${n}.dir`, { uid: 1234, gid: 4321, mode: 0o2751 })
+      await fs.mkdirPinned(at, `${n}.own`, { uid: 0, gid: 0, mode: 0o700 })
+    }
+    for (const n of ['l', 'r']) {
+      const link = lstatSync(join(etc, `${n}.link`))
+      expect(link.isSymbolicLink()).toBe(true)
+      expect([link.uid, link.gid]).toEqual([1234, 4321])
+      const dir = lstatSync(join(etc, `${n}.dir`))
+      expect([dir.isDirectory(), dir.uid, dir.gid, dir.mode & 0o7777]).toEqual([
+        true,
+        1234,
+        4321,
+        0o2751,
+      ])
+      expect(lstatSync(join(etc, `${n}.own`)).mode & 0o7777).toBe(0o700)
+    }
+    expect(readlinkSync(join(etc, 'r.link'))).toBe('../some where/f.conf')
+    await same((fs) => fs.readlinkPinned(at, 'r.link'))
+    expect(await remote.readlinkPinned(at, 'l.link')).toBe('../some where/f.conf')
+    expect(await same((fs) => fs.readlinkPinned(at, 'none'))).toBeUndefined()
+    expect(await same((fs) => fs.readlinkPinned(at, 'f.conf'))).toEqual({ error: 'EINVAL' })
+    // exclusive, never through a link
+    expect(await same((fs) => fs.symlinkPinned(at, 'dangling', 'x', owner))).toEqual({
+      error: 'EEXIST',
+    })
+    expect(await same((fs) => fs.mkdirPinned(at, 'f.conf', { ...owner, mode: 0o755 }))).toEqual({
+      error: 'EEXIST',
+    })
+    expect(readlinkSync(join(etc, 'dangling'))).toBe('nowhere')
+    // removal of empty directories only
+    writeFileSync(join(etc, 'r.dir', 'x'), '')
+    writeFileSync(join(etc, 'l.dir', 'x'), '')
+    expect(await same((fs) => fs.rmdirPinned(at, 'r.dir'))).toEqual({
+      error: 'ENOTEMPTY',
+    })
+    expect(existsSync(join(etc, 'r.dir', 'x'))).toBe(true)
+    await remote.rmdirPinned(at, 'r.own')
+    await local.rmdirPinned(at, 'l.own')
+    expect([existsSync(join(etc, 'r.own')), existsSync(join(etc, 'l.own'))]).toEqual([false, false])
+    expect(await same((fs) => fs.rmdirPinned(at, 'r.own'))).toEqual({ error: 'ENOENT' })
+    await same((fs) => fs.rmdirPinned(at, 'r.own', { missingOk: true }))
+
+    // the directory swapped: nothing made or removed in either
+    renameSync(etc, join(d, 'etc.old'))
+    mkdirSync(etc)
+    mkdirSync(join(etc, 'empty'))
+    const moved = { name: 'CutoverError', code: 'TARGET_MOVED' }
+    await expect(remote.symlinkPinned(at, 'x', 'y', owner)).rejects.toMatchObject(moved)
+    await expect(remote.mkdirPinned(at, 'x', { ...owner, mode: 0o755 })).rejects.toMatchObject(
+      moved,
+    )
+    await expect(remote.rmdirPinned(at, 'empty')).rejects.toMatchObject(moved)
+    await expect(remote.readlinkPinned(at, 'dangling')).rejects.toMatchObject(moved)
+    expect(readdirSync(etc)).toEqual(['empty'])
+  })
+
+  it('gives a new link and directory their owner and mode by chown -h and chmod on a server without lsetstat', async () => {
+    const d = tree()
+    const etc = join(d, 'etc')
+    const old = await startSftp()
+    try {
+      old.client.extensions = new Map(
+        [...old.client.extensions].filter(([k]) => k !== 'lsetstat@openssh.com'),
+      )
+      const fs = remoteFileSystem({ sftp: old.client, exec: localExec, label: 'here:' })
+      const at: PinnedDir = { dir: etc, pin: await fs.pinDir(etc), target: 'etc/new' }
+      await fs.symlinkPinned(at, 'new.link', 'f.conf', { uid: 1234, gid: 4321 })
+      await fs.mkdirPinned(at, 'dir', { uid: 1234, gid: 4321, mode: 0o2751 })
+      const link = lstatSync(join(etc, 'new.link'))
+      const dir = lstatSync(join(etc, 'dir'))
+      expect([link.uid, link.gid, dir.uid, dir.gid, dir.mode & 0o7777]).toEqual([
+        1234, 4321, 1234, 4321, 0o2751,
+      ])
+      // the link's own owner: what it points to is untouched
+      expect(statSync(join(etc, 'f.conf')).uid).toBe(0)
+    } finally {
+      await old.client.end()
+    }
   })
 })
 

@@ -153,6 +153,7 @@ export {
   type TxOptions,
   type TxParticipant,
   type TxResult,
+  type TxOwner,
   type TxStat,
   type TxTarget,
   type TxXattrs,

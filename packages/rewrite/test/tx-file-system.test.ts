@@ -110,6 +110,22 @@ function elsewhere(
       record('unlinkPinned', join(at.dir, name)),
       local.unlinkPinned(pinned(at), name, options)
     ),
+    readlinkPinned: (at, name) => (
+      record('readlinkPinned', join(at.dir, name)),
+      local.readlinkPinned(pinned(at), name)
+    ),
+    symlinkPinned: (at, name, text, owner) => (
+      record('symlinkPinned', join(at.dir, name)),
+      local.symlinkPinned(pinned(at), name, text, owner)
+    ),
+    mkdirPinned: (at, name, meta) => (
+      record('mkdirPinned', join(at.dir, name)),
+      local.mkdirPinned(pinned(at), name, meta)
+    ),
+    rmdirPinned: (at, name, options) => (
+      record('rmdirPinned', join(at.dir, name)),
+      local.rmdirPinned(pinned(at), name, options)
+    ),
     fsyncDir: (d) => (record('fsyncDir', d), local.fsyncDir(there(d))),
   }
   return { fs, calls }

@@ -136,6 +136,16 @@ export class SftpClient {
     await this.ch.status(FXP.SETSTAT, (w) => w.string(path).attrs(attrs), 'setstat', path)
   }
 
+  /** Sets attributes by path without following a link (`lsetstat@openssh.com`): of a link, the link's own. */
+  async lsetstat(path: string, attrs: SftpAttrs): Promise<void> {
+    await this.extended(
+      'lsetstat@openssh.com',
+      (w) => w.string(path).attrs(attrs),
+      'lsetstat',
+      path,
+    )
+  }
+
   async fsetstat(h: SftpHandle, attrs: SftpAttrs): Promise<void> {
     await this.ch.status(FXP.FSETSTAT, (w) => w.string(h.handle).attrs(attrs), 'fsetstat', h.path)
   }

@@ -5,11 +5,16 @@ import {
   fchownSync,
   fstatSync,
   fsync,
+  lchownSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
+  rmdirSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
@@ -17,7 +22,13 @@ import { readdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { promisify } from 'node:util'
 import { CutoverError } from '../errors.js'
-import type { NewFileMeta, PinnedDir, TxFileSystem, TxStat } from '../transaction/file-system.js'
+import type {
+  NewFileMeta,
+  PinnedDir,
+  TxFileSystem,
+  TxOwner,
+  TxStat,
+} from '../transaction/file-system.js'
 import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
 import { fsyncPath } from './durable.js'
 import { fileTypeOf } from './file-type.js'
@@ -61,8 +72,13 @@ function readIfThere(path: string): Buffer | undefined | 'symlink' {
 function chownIfNeeded(fd: number, uid: number, gid: number, target: string): void {
   const st = fstatSync(fd)
   if (st.uid === uid && st.gid === gid) return
+  ownerKept(() => fchownSync(fd, uid, gid), uid, gid, target)
+}
+
+/** Runs `chown`, its refusal as the METADATA error naming the target and the owner it could not give. */
+function ownerKept(chown: () => void, uid: number, gid: number, target: string): void {
   try {
-    fchownSync(fd, uid, gid)
+    chown()
   } catch (e) {
     throw new CutoverError(
       'METADATA',
@@ -124,6 +140,49 @@ async function createPinned(
   }
 }
 
+/** A new link in a pinned directory, owned by `owner` (lchown: the link, not what it points to). */
+async function symlinkPinned(
+  at: PinnedDir,
+  name: string,
+  text: string,
+  owner: TxOwner,
+): Promise<void> {
+  inPinnedDir(at.dir, at.pin, at.target, (path) => {
+    symlinkSync(text, path(name))
+    const st = lstatSync(path(name))
+    if (st.uid !== owner.uid || st.gid !== owner.gid)
+      ownerKept(() => lchownSync(path(name), owner.uid, owner.gid), owner.uid, owner.gid, at.target)
+  })
+}
+
+/** A new directory in a pinned directory: made 0700, then given its owner and mode through a descriptor of it. */
+async function mkdirPinned(
+  at: PinnedDir,
+  name: string,
+  meta: TxOwner & { mode: number },
+): Promise<void> {
+  const fd = inPinnedDir(at.dir, at.pin, at.target, (path) => {
+    mkdirSync(path(name), 0o700)
+    return openSync(path(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+  })
+  try {
+    chownIfNeeded(fd, meta.uid, meta.gid, at.target)
+    // after the owner, which may clear set-id bits
+    fchmodSync(fd, meta.mode)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Runs `fn`; an `ENOENT` from it is fine when `missingOk`. */
+function unlessMissing(fn: () => void, missingOk: boolean | undefined): void {
+  try {
+    fn()
+  } catch (e) {
+    if (!missingOk || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+}
+
 /**
  * The file system of the machine cutover runs on. Its pinned operations go through the
  * directory held open (`/proc/self/fd/N/name`, see fs/dir-pin.ts); extended attributes through
@@ -151,13 +210,24 @@ export const localFileSystem: TxFileSystem = {
   renamePinned: async (at, from, to) =>
     inPinnedDir(at.dir, at.pin, at.target, (path) => renameSync(path(from), path(to))),
   unlinkPinned: async (at, name, options) =>
+    inPinnedDir(at.dir, at.pin, at.target, (path) =>
+      unlessMissing(() => unlinkSync(path(name)), options?.missingOk),
+    ),
+  readlinkPinned: async (at, name) =>
     inPinnedDir(at.dir, at.pin, at.target, (path) => {
       try {
-        unlinkSync(path(name))
+        return readlinkSync(path(name))
       } catch (e) {
-        if (!options?.missingOk || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+        throw e
       }
     }),
+  symlinkPinned,
+  mkdirPinned,
+  rmdirPinned: async (at, name, options) =>
+    inPinnedDir(at.dir, at.pin, at.target, (path) =>
+      unlessMissing(() => rmdirSync(path(name)), options?.missingOk),
+    ),
   fsyncDir: (dir) => fsyncPath(dir),
 }
 

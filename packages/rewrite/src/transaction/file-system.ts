@@ -33,6 +33,12 @@ export interface PinnedDir {
   target: string
 }
 
+/** The owner of a file, a link or a directory. */
+export interface TxOwner {
+  uid: number
+  gid: number
+}
+
 /** The metadata a new file beside a target gets: the target's. */
 export interface NewFileMeta {
   uid: number
@@ -102,6 +108,23 @@ export interface TxFileSystem {
   renamePinned(at: PinnedDir, from: string, to: string): Promise<void>
   /** Removes `name` from the pinned directory; `missingOk`: absent already is fine. */
   unlinkPinned(at: PinnedDir, name: string, options?: { missingOk?: boolean }): Promise<void>
+  /**
+   * The text of the symbolic link `name` in the pinned directory (never followed); undefined when
+   * nothing is there; throws `EINVAL` when it is not a link.
+   */
+  readlinkPinned(at: PinnedDir, name: string): Promise<string | undefined>
+  /**
+   * Creates the symbolic link `name` with the text `text` in the pinned directory (`EEXIST` when
+   * anything is there), owned by `owner` (the link itself, never what it points to).
+   */
+  symlinkPinned(at: PinnedDir, name: string, text: string, owner: TxOwner): Promise<void>
+  /**
+   * Creates the directory `name` in the pinned directory (`EEXIST` when anything is there) with
+   * `meta`'s owner and then its mode, applied whatever the umask.
+   */
+  mkdirPinned(at: PinnedDir, name: string, meta: TxOwner & { mode: number }): Promise<void>
+  /** Removes the empty directory `name` from the pinned directory (`ENOTEMPTY` when it holds anything); `missingOk`: absent already is fine. */
+  rmdirPinned(at: PinnedDir, name: string, options?: { missingOk?: boolean }): Promise<void>
   /** fsyncs a directory (after renames and removals in it). */
   fsyncDir(dir: string): Promise<void>
 }

@@ -31,7 +31,14 @@ import type { ParticipantState, StagedCheck, TxParticipant } from './participant
 import type { StateFileSystem } from './state-file-system.js'
 
 export type { TxEvent, TxObserver } from './observer.js'
-export type { NewFileMeta, PinnedDir, TxFileSystem, TxStat, TxXattrs } from './file-system.js'
+export type {
+  NewFileMeta,
+  PinnedDir,
+  TxFileSystem,
+  TxOwner,
+  TxStat,
+  TxXattrs,
+} from './file-system.js'
 export type { StateFileSystem, StateStat } from './state-file-system.js'
 export type { FleetMark } from './journal.js'
 export type {
