@@ -1,4 +1,4 @@
-import type { StepKind } from '@cutover/rewrite'
+import { isWholeKind, type StepKind } from '@cutover/rewrite'
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 
 // The one registry of the step kinds the command knows, used by plan, apply, init and schema.
@@ -36,7 +36,8 @@ export async function allStepKinds(): Promise<readonly StepKind<any>[]> {
 export async function stepKindsFor(
   names: readonly string[] | undefined,
 ): Promise<readonly StepKind<any>[]> {
-  const known = names?.map((n) => REGISTRY.find((k) => k.name === n))
+  // copy and exchange are the spec's own steps: they load no kind
+  const known = names?.filter((n) => !isWholeKind(n)).map((n) => REGISTRY.find((k) => k.name === n))
   if (!known || known.some((k) => k === undefined)) return allStepKinds()
   return Promise.all([...new Set(known)].map((k) => k!.load()))
 }

@@ -96,7 +96,11 @@ describe('the JSON Schema of cutover.yaml', () => {
     const steps = (
       cliSpecSchema().properties as { steps: { items: { oneOf: Array<{ required: string[] }> } } }
     ).steps
-    expect(steps.items.oneOf.map((b) => b.required[0])).toEqual(stepKinds.map((k) => k.name))
+    expect(steps.items.oneOf.map((b) => b.required[0])).toEqual([
+      ...stepKinds.map((k) => k.name),
+      'copy',
+      'exchange',
+    ])
   })
 
   it('accepts both examples, which reference it on their first line', () => {

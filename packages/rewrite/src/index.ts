@@ -105,6 +105,16 @@ export {
   type SpecStep,
 } from './spec/spec.js'
 export {
+  isWholeKind,
+  wholeTargets,
+  type CopyOptions,
+  type ExchangeOptions,
+  type LocalLocation,
+  type MachineLocation,
+  type WholeLocation,
+  type WholeStep,
+} from './spec/whole.js'
+export {
   commonKeys,
   onMachines,
   rulePatterns,

@@ -13,6 +13,7 @@ import {
   textStep,
   toFleetPlanDocument,
   toPlanDocument,
+  type FleetPlanDocument,
   type Plan,
 } from '../src/index.js'
 
@@ -150,6 +151,98 @@ describe('the fleet plan document', () => {
     const rootControl = json()
     rootControl.machines[0].root = '/srv/finance\ncutover: all done'
     expect(refused(rootControl)).toMatch(/"root" must be an absolute path/)
+  })
+
+  it('checks the whole of a copy or exchange change, and machinePlan keeps it', async () => {
+    const { doc } = await planFleet()
+    const h = (c: string) => `sha256:${c.repeat(64)}`
+    const whole: FleetPlanDocument = {
+      ...doc,
+      changes: [
+        {
+          machine: 'timesheets',
+          target: 'etc/mentat/core.json',
+          kind: 'copy',
+          before: 'absent',
+          after: h('a'),
+          mode: '0640',
+          encoding: 'utf8' as const,
+          validators: [],
+          edits: [],
+          diff: '--- /dev/null\n+++ b/timesheets:etc/mentat/core.json\n',
+          whole: {
+            type: 'file' as const,
+            from: { machine: 'finance', path: 'etc/mentat/core.json' },
+            owner: { uid: 0, gid: 0 },
+            dirs: [{ path: 'etc/mentat', mode: '0755', uid: 0, gid: 0 }],
+          },
+        },
+        {
+          machine: 'finance',
+          target: 'etc/mentat/old.json',
+          kind: 'copy',
+          before: h('b'),
+          after: 'absent',
+          mode: '0644',
+          encoding: 'utf8' as const,
+          validators: [],
+          edits: [],
+          diff: '',
+          whole: { type: 'absent' as const },
+        },
+        {
+          machine: 'finance',
+          target: 'etc/warden/key.pem',
+          kind: 'exchange',
+          before: h('c'),
+          after: h('d'),
+          mode: '0600',
+          encoding: 'utf8' as const,
+          validators: [],
+          edits: [],
+          diff: '(sensitive file, 3 bytes, sha256:dd…)',
+          whole: {
+            type: 'file' as const,
+            from: { machine: 'timesheets', path: 'etc/warden/key.pem' },
+            sensitive: true as const,
+            once: 'exchange [finance:etc/warden/key.pem, timesheets:etc/warden/key.pem]',
+          },
+        },
+      ],
+    }
+    const json = () => JSON.parse(JSON.stringify(whole))
+    expect(checkAnyPlanDocument(json(), 'plan.json')).toEqual(whole)
+    expect(machinePlan(whole, 'finance').changes.map((c) => c.whole?.type)).toEqual([
+      'absent',
+      'file',
+    ])
+    const one = machinePlan(whole, 'timesheets')
+    expect(checkPlanDocument(JSON.parse(JSON.stringify(one)), 'one.json')).toEqual(one)
+    const refused = (edit: (d: ReturnType<typeof json>) => void) => {
+      const d = json()
+      edit(d)
+      return () => checkAnyPlanDocument(d, 'plan.json')
+    }
+    expect(refused((d) => (d.changes[0].whole.from.machine = 'hrdb'))).toThrow(
+      /"whole".from must name a machine of the plan/,
+    )
+    expect(refused((d) => (d.changes[0].whole.from.path = '../etc/shadow'))).toThrow(
+      /"whole".from must name a machine/,
+    )
+    expect(refused((d) => (d.changes[0].whole.from = { local: 'rel/path' }))).toThrow(
+      /from.local must be an absolute path/,
+    )
+    expect(refused((d) => (d.changes[0].whole.type = 'device'))).toThrow(/type must be file/)
+    expect(refused((d) => (d.changes[0].whole.dirs[0].path = 'var'))).toThrow(
+      /dirs must be the directories above the target/,
+    )
+    expect(refused((d) => (d.changes[1].after = h('e')))).toThrow(/a removal has "after": "absent"/)
+    expect(
+      refused((d) => d.changes[2].edits.push({ pass: 0, start: 0, end: 0, text: 'x' })),
+    ).toThrow(/a whole-file change has no edits/)
+    expect(refused((d) => (d.changes[2].whole.sensitive = false))).toThrow(
+      /sensitive can only be true/,
+    )
   })
 
   it('a spec with machines is planned for one of them; without, for none', async () => {

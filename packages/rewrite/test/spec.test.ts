@@ -129,7 +129,7 @@ steps:
         code: 'SPEC_STEP',
         line: 18,
         col: 5,
-        message: 'unknown step kind "txet"; expected one of: text',
+        message: 'unknown step kind "txet"; expected one of: text, copy, exchange',
       },
       {
         code: 'SPEC_VALUE',

@@ -311,6 +311,82 @@ const MACHINE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
 /** Whether `v` has a control character (C0 or DEL): the spec refuses them in a root or destination. */
 const hasControl = (v: string) => [...v].some((c) => c < ' ' || c === '\u007f')
 
+const isId = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0
+const OCTAL_MODE = /^0?[0-7]{3}$/
+
+/**
+ * The `whole` of a change as a plan writes it: a type, where the bytes come from (a machine of
+ * the plan and a path in its root, or an absolute local path), no edits, hashes that fit the
+ * type, owners and directories above the target that a new file may have.
+ */
+function checkWhole(
+  c: PlanDocChange,
+  machines: ReadonlySet<string>,
+  bad: (what: string) => never,
+): void {
+  const w = c.whole as Partial<PlanDocWhole> | null
+  const at = `${c.target}: "whole"`
+  if (typeof w !== 'object' || w === null) bad(`${at} must be an object`)
+  if (!['file', 'symlink', 'absent'].includes(w!.type as string))
+    bad(`${at}.type must be file, symlink or absent, got ${JSON.stringify(w!.type)}`)
+  if (c.edits.length) bad(`${at}: a whole-file change has no edits`)
+  if (w!.type === 'absent') {
+    if (c.after !== 'absent' || c.before === 'absent' || w!.from !== undefined)
+      bad(`${at}: a removal has "after": "absent", an existing "before" and no "from"`)
+  } else {
+    if (!/^sha256:[0-9a-f]{64}$/.test(c.after))
+      bad(`${at}: "after" must be the sha256 of the new bytes`)
+    const f = w!.from as { machine?: unknown; path?: unknown; local?: unknown } | undefined
+    if (typeof f !== 'object' || f === null) bad(`${at}.from is needed for a ${w!.type}`)
+    if (f!.local !== undefined) {
+      if (
+        typeof f!.local !== 'string' ||
+        !f!.local.startsWith('/') ||
+        hasControl(f!.local) ||
+        f!.machine !== undefined
+      )
+        bad(`${at}.from.local must be an absolute path of the controller`)
+    } else if (
+      typeof f!.machine !== 'string' ||
+      !MACHINE_NAME.test(f!.machine) ||
+      (machines.size > 0 && !machines.has(f!.machine)) ||
+      typeof f!.path !== 'string' ||
+      rootPathProblem(f!.path) !== undefined
+    )
+      bad(`${at}.from must name a machine of the plan and a path in its root (no "..")`)
+  }
+  if (
+    w!.type === 'symlink' &&
+    (typeof w!.symlink !== 'string' || w!.symlink === '' || w!.symlink.includes('\0'))
+  )
+    bad(`${at}.symlink must be the text of the link`)
+  if (w!.type !== 'symlink' && w!.symlink !== undefined) bad(`${at}.symlink is only for a link`)
+  if (w!.owner !== undefined && (!isId(w!.owner?.uid) || !isId(w!.owner?.gid)))
+    bad(`${at}.owner must be { uid, gid }`)
+  if (w!.dirs !== undefined) {
+    if (!Array.isArray(w!.dirs) || c.before !== 'absent') bad(`${at}.dirs is only for a new target`)
+    let above = ''
+    for (const d of w!.dirs!) {
+      if (
+        typeof d?.path !== 'string' ||
+        rootPathProblem(d.path) !== undefined ||
+        !(c.target.startsWith(`${d.path}/`) && (above === '' || d.path.startsWith(`${above}/`))) ||
+        typeof d.mode !== 'string' ||
+        !OCTAL_MODE.test(d.mode) ||
+        !isId(d.uid) ||
+        !isId(d.gid)
+      )
+        bad(
+          `${at}.dirs must be the directories above the target, top down, each { path, mode, uid, gid }`,
+        )
+      above = d.path
+    }
+  }
+  for (const k of ['sensitive', 'binary'] as const)
+    if (w![k] !== undefined && w![k] !== true) bad(`${at}.${k} can only be true`)
+  if (w!.once !== undefined && typeof w!.once !== 'string') bad(`${at}.once must be a string`)
+}
+
 /**
  * {@link checkPlanDocument} for a plan of either form: a fleet plan's machines are checked too
  * (names, absolute roots without `..`, ssh destinations that are no option, ports), and each of
@@ -403,6 +479,7 @@ export function checkAnyPlanDocument(
       bad(`${c.target}: "salt" must be hex`)
     if (c.allowUserWritable !== undefined && c.allowUserWritable !== true)
       bad(`${c.target}: "allowUserWritable" can only be true`)
+    if (c.whole !== undefined) checkWhole(c, names, bad)
     for (const e of c.edits) {
       if (
         !isIndex(e.start) ||

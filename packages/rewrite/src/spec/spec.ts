@@ -26,6 +26,14 @@ import {
   type StepKind,
   type VariantEntry,
 } from '../step/step.js'
+import {
+  checkWholeSteps,
+  isWholeKind,
+  needsMachines,
+  WHOLE_KINDS,
+  wholeOptions,
+  type WholeStep,
+} from './whole.js'
 
 /** One step of a spec: its kind, its validated options, and where it stands in the YAML. */
 export interface SpecStep {
@@ -57,6 +65,12 @@ export interface Spec {
   /** Leftovers that may stay (`accept:`): they do not fail `verify --strict`. */
   accept?: AcceptEntry[]
   steps: SpecStep[]
+  /**
+   * The whole-file steps (`copy`, `exchange`; docs/design.md §5), in spec order: they write files
+   * between machines and edit no text, so the engine's `steps` do not hold them (their `index`
+   * is their place among all of `steps:`).
+   */
+  whole: WholeStep[]
   /** Where the steps read `{ secret: NAME }`: the secret, the step's index, the range of the name. */
   secretUses: SecretUse[]
 }
@@ -187,7 +201,7 @@ const machineShape = object(
   },
 )
 
-function topShape(kinds: readonly StepKind<unknown>[]) {
+function topShape(kinds: readonly StepKind<unknown>[], whole: WholeStep[] = []) {
   return {
     version: refine(
       integer('the spec version 1'),
@@ -267,13 +281,20 @@ function topShape(kinds: readonly StepKind<unknown>[]) {
       (v) => (Object.keys(v).length ? undefined : 'expected at least one machine'),
       (base) => ({ ...base, minProperties: 1 }),
     ),
-    steps: array(stepSchema(kinds), { describe: 'a list of steps' }),
+    steps: array(stepSchema(kinds, whole), { describe: 'a list of steps' }),
   }
 }
 
-/** The schema of one item of `steps:`: a mapping with exactly one key, the step kind. */
-function stepSchema(kinds: readonly StepKind<unknown>[]): Schema<SpecStep> {
-  const names = kinds.map((k) => k.name)
+/**
+ * The schema of one item of `steps:`: a mapping with exactly one key, the step kind. Each valid
+ * whole-file step is also added to `whole`, so that they are checked against each other even when
+ * another step has an error.
+ */
+function stepSchema(
+  kinds: readonly StepKind<unknown>[],
+  whole: WholeStep[],
+): Schema<SpecStep | WholeStep> {
+  const names = [...kinds.map((k) => k.name), ...WHOLE_KINDS]
   const expected = `a step: a mapping with one key, the kind (${names.join(', ')})`
   let index = 0
   return {
@@ -291,6 +312,14 @@ function stepSchema(kinds: readonly StepKind<unknown>[]): Schema<SpecStep> {
       }
       const { key, value } = pairs[0]!
       const kindName = isScalar(key) ? String(key.value) : ''
+      if (isWholeKind(kindName)) {
+        if (ctx.refs.machines.length === 0) needsMachines(kindName, rangeOf(key, at), ctx)
+        const options = wholeOptions(kindName).parse(value, ctx, rangeOf(key, at))
+        if (options === undefined) return undefined
+        const step = { kind: kindName, options, index: myIndex, range: rangeOf(node, at) }
+        whole.push(step as WholeStep)
+        return step as WholeStep
+      }
       const kind = kinds.find((k) => k.name === kindName)
       if (!kind) {
         ctx.errors.push({
@@ -312,10 +341,13 @@ function stepSchema(kinds: readonly StepKind<unknown>[]): Schema<SpecStep> {
       }
     },
     json: () => ({
-      oneOf: kinds.map((k) => ({
+      oneOf: [
+        ...kinds.map((k) => [k.name, k.options] as const),
+        ...WHOLE_KINDS.map((w) => [w, wholeOptions(w)] as const),
+      ].map(([n, options]) => ({
         type: 'object',
-        properties: { [k.name]: k.options.json() },
-        required: [k.name],
+        properties: { [n]: options.json() },
+        required: [n],
         additionalProperties: false,
       })),
     }),
@@ -366,7 +398,8 @@ export function parseSpec(
     })
     throw new SpecError(path, source, errors)
   }
-  const shape = topShape(kinds)
+  const parsedWhole: WholeStep[] = []
+  const shape = topShape(kinds, parsedWhole)
   const nodes = new Map<string, { key: unknown; value: unknown }>()
   for (const pair of mapPairs(root, ctx) ?? []) {
     const key = isScalar(pair.key) ? String(pair.key.value) : ''
@@ -438,7 +471,10 @@ export function parseSpec(
     hosts: Object.keys(hostsMap),
     machines: ctx.refs.machines,
   }
-  const steps = take('steps', shape.steps) ?? []
+  const allSteps = take('steps', shape.steps) ?? []
+  const steps = allSteps.filter((s): s is SpecStep => !isWholeKind(s.kind))
+  const wholeSteps = allSteps.filter((s): s is WholeStep => isWholeKind(s.kind))
+  errors.push(...checkWholeSteps(parsedWhole))
   const acceptNode = nodes.get('accept')?.value as { items?: unknown[] } | undefined
   const accept = take('accept', shape.accept)?.map((a, i) => ({
     ...a,
@@ -476,6 +512,7 @@ export function parseSpec(
     ...(scan ? { scan } : {}),
     ...(accept ? { accept } : {}),
     steps,
+    whole: wholeSteps,
     secretUses,
   }
 }
