@@ -7,7 +7,7 @@
 // fresh salt per plan, so a hash cannot be matched across plans), and the order of the plan's
 // `secrets` list (sorted here by name: it follows the order in which parallel reads finish). The
 // path of the plan file becomes OUT, and the checkout's and the bench's directories (the plan's
-// absolute `root`) become REPO and BENCH, so that two checkouts compare.
+// absolute roots) become REPO and BENCH, so that two checkouts compare.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -32,7 +32,8 @@ for (const example of ['finance', 'mentat'])
     runs.push({
       name: `${example}-${profile}`,
       cwd: repo,
-      args: ['--spec', `examples/${example}/cutover.yaml`, '--root', `examples/${example}/root`],
+      // each example is a fleet of local directories: its machines' roots are in the spec
+      args: ['--spec', `examples/${example}/cutover.yaml`],
       profile,
     })
 if (benchWork) {

@@ -18,7 +18,7 @@ function cutover(args: string[], cwd: string, env: Record<string, string> = {}) 
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-/** A copy of an example (spec and root tree) in a temporary directory. */
+/** A copy of an example (spec and machines) in a temporary directory. */
 function copyExample(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `cutover-e2e-${name}-`))
   cpSync(join(repo, 'examples', name), dir, { recursive: true })
@@ -56,11 +56,11 @@ describe('the built cutover binary', () => {
 
   it('plans, applies and verifies the finance example on a copy', () => {
     const dir = copyExample('finance')
-    const args = ['--spec', 'cutover.yaml', '--root', 'root', '--profile', 'test']
+    const args = ['--spec', 'cutover.yaml', '--profile', 'test']
     const plan = cutover(['plan', ...args, '--detailed-exitcode'], dir, exampleEnv)
     expect(plan.err).toBe('')
     expect(plan.code).toBe(2)
-    expect(plan.out).toContain('--- a/home/finance/pullTimeSheets.sh')
+    expect(plan.out).toContain('--- a/finance:home/finance/pullTimeSheets.sh')
     // the new passwords, and the old one the dump's dblink had, are never shown
     for (const secret of [...Object.values(exampleEnv), 'Tr1al-2019'])
       expect(plan.out).not.toContain(secret)
@@ -70,37 +70,37 @@ describe('the built cutover binary', () => {
     expect(apply.code).toBe(0)
     for (const secret of [...Object.values(exampleEnv), 'Tr1al-2019'])
       expect(apply.out).not.toContain(secret)
-    expect(readFileSync(join(dir, 'root/backup/finance-schema.sql'), 'utf8')).toContain(
+    expect(readFileSync(join(dir, 'machines/finance/backup/finance-schema.sql'), 'utf8')).toContain(
       'password=ts-n3w-Pa55',
     )
     expect(cutover(['plan', ...args, '--detailed-exitcode'], dir, exampleEnv).code).toBe(0)
     expect(cutover(['verify', ...args], dir, exampleEnv).code).toBe(0)
     const live = cutover(
-      ['apply', '--spec', 'cutover.yaml', '--root', 'root', '--profile', 'live', '--yes'],
+      ['apply', '--spec', 'cutover.yaml', '--profile', 'live', '--yes'],
       dir,
       exampleEnv,
     )
     expect(live.code).toBe(0)
-    expect(readFileSync(join(dir, 'root/home/finance/archive-consumer.conf'), 'utf8')).toContain(
-      'staff = oas.staff\n',
-    )
+    expect(
+      readFileSync(join(dir, 'machines/finance/home/finance/archive-consumer.conf'), 'utf8'),
+    ).toContain('staff = oas.staff\n')
   })
 
   it('swaps and renames the mentat example at cutover only', () => {
     const dir = copyExample('mentat')
-    const test = cutover(
-      ['plan', '--root', 'root', '--profile', 'test', '--detailed-exitcode'],
-      dir,
-    )
+    const test = cutover(['plan', '--profile', 'test', '--detailed-exitcode'], dir)
     expect(test.code).toBe(0)
-    expect(cutover(['apply', '--root', 'root', '--profile', 'live', '--yes'], dir).code).toBe(0)
-    expect(readFileSync(join(dir, 'root/etc/hostname'), 'utf8')).toBe('mentat-hub\n')
-    expect(readFileSync(join(dir, 'root/etc/network/interfaces'), 'utf8')).toContain(
+    expect(cutover(['apply', '--profile', 'live', '--yes'], dir).code).toBe(0)
+    const [hub, alt] = ['mentat-hub', 'mentat-alt'].map((m) => join(dir, 'machines', m))
+    expect(readFileSync(join(alt!, 'etc/hostname'), 'utf8')).toBe('mentat-hub\n')
+    expect(readFileSync(join(hub!, 'etc/hostname'), 'utf8')).toBe('mentat-alt\n')
+    expect(readFileSync(join(alt!, 'etc/network/interfaces'), 'utf8')).toContain(
       '\taddress 192.0.2.10/24\n\tgateway 192.0.2.1\n',
     )
-    expect(
-      cutover(['plan', '--root', 'root', '--profile', 'live', '--detailed-exitcode'], dir).code,
-    ).toBe(0)
+    expect(readFileSync(join(hub!, 'etc/network/interfaces'), 'utf8')).toContain(
+      '\taddress 192.0.2.11/24\n\tgateway 192.0.2.1\n',
+    )
+    expect(cutover(['plan', '--profile', 'live', '--detailed-exitcode'], dir).code).toBe(0)
   })
 
   it('exits 1 with path:line:col for a bad spec and never prints a stack', () => {

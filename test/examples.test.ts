@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync } from 'node:fs'
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -18,59 +18,96 @@ function cutover(args: string[], cwd: string) {
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-/** A copy of an example (spec and root tree) in a temporary directory. */
+/** A copy of an example (spec and machines) in a temporary directory. */
 function copyExample(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `cutover-example-${name}-`))
   cpSync(join(repo, 'examples', name), dir, { recursive: true })
   return dir
 }
 
+/** Every file under each machine's root (its state directory left out): path → mode and bytes. */
+function machineFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(dir, rel)).sort()) {
+      const r = `${rel}/${name}`
+      if (r.endsWith('/var/lib/cutover')) continue
+      const st = lstatSync(join(dir, r))
+      if (st.isDirectory()) walk(r)
+      else out[r] = `${(st.mode & 0o7777).toString(8)} ${readFileSync(join(dir, r), 'base64')}`
+    }
+  }
+  walk('machines')
+  return out
+}
+
 // every profile the examples define, in the order of a migration: the trial, then the cutover
 const cases = [
-  { example: 'finance', profiles: ['test', 'live'] },
-  { example: 'mentat', profiles: ['test', 'live'] },
+  {
+    example: 'finance',
+    machines: ['finance', 'timesheets', 'hrdb', 'tenders'],
+    profiles: ['test', 'live'],
+  },
+  { example: 'mentat', machines: ['mentat-hub', 'mentat-alt'], profiles: ['test', 'live'] },
 ]
 
-describe.each(cases)('examples/$example', ({ example, profiles }) => {
+describe.each(cases)('examples/$example, a fleet of local directories', (c) => {
   describe.each([
-    { where: 'the default state directory', state: (_dir: string): string[] => [] },
+    { where: 'the controller state beside the spec', state: (_dir: string): string[] => [] },
     {
       where: '--state-dir elsewhere',
-      state: (dir: string): string[] => ['--state-dir', join(dir, 'state')],
-    },
-    // inside the root, where the spec's globs reach: its journals and backups are never read as files in scope
-    {
-      where: '--state-dir inside the scanned tree',
-      state: (): string[] => ['--state-dir', 'root/etc/cutover-state'],
+      state: (dir: string): string[] => ['--state-dir', join(dir, 'elsewhere')],
     },
   ])('with $where', ({ state }) => {
-    it('plans, applies and verifies in every profile; a second plan of each is empty', () => {
-      const dir = copyExample(example)
+    it('plans, applies and verifies every profile (a second plan of each is empty), then rolls each back', () => {
+      const dir = copyExample(c.example)
+      const before = machineFiles(dir)
       const s = state(dir)
-      const common = ['--spec', 'cutover.yaml', '--root', 'root', ...s]
+      // the machines' roots are relative to the spec: the commands run from elsewhere
+      const common = ['--spec', join(dir, 'cutover.yaml'), ...s]
       const planned: number[] = []
-      for (const profile of profiles) {
-        const plan = cutover(['plan', ...common, '--profile', profile, '--detailed-exitcode'], dir)
+      const after: Array<Record<string, string>> = []
+      for (const profile of c.profiles) {
+        const plan = cutover(['plan', ...common, '--profile', profile, '--detailed-exitcode'], repo)
         expect(plan.err, `plan --profile ${profile}`).toBe('')
         planned.push(plan.code!)
-        const apply = cutover(['apply', ...common, '--profile', profile, '--yes', '--quiet'], dir)
+        // every change is on a machine of the example, labelled with its name
+        for (const line of plan.out.split('\n').filter((l) => l.startsWith('--- a/')))
+          expect(c.machines).toContain(/^--- a\/([^:]+):/.exec(line)![1])
+        const apply = cutover(['apply', ...common, '--profile', profile, '--yes', '--quiet'], repo)
         expect(apply.err, `apply --profile ${profile}`).toBe('')
         expect(apply.code, `apply --profile ${profile}`).toBe(0)
-        const again = cutover(['plan', ...common, '--profile', profile, '--detailed-exitcode'], dir)
+        const again = cutover(
+          ['plan', ...common, '--profile', profile, '--detailed-exitcode'],
+          repo,
+        )
         expect(again.out, `plan --profile ${profile} after apply`).toMatch(
           /^No (file )?changes for profile /,
         )
         expect(again.code, `plan --profile ${profile} after apply`).toBe(0)
-        const verify = cutover(['verify', ...common, '--profile', profile], dir)
+        const verify = cutover(['verify', ...common, '--profile', profile], repo)
         expect(verify.err, `verify --profile ${profile}`).toBe('')
         expect(verify.out).toBe(`Verified: no changes for profile ${profile}.\n`)
         expect(verify.code).toBe(0)
+        after.push(machineFiles(dir))
       }
       // each profile had something to do, but mentat's test profile, whose steps are all live
-      expect(planned).toEqual(example === 'mentat' ? [0, 2] : [2, 2])
-      // the transactions are where they were asked to be, and only there
-      expect(existsSync(join(dir, 'root/var/lib/cutover/tx'))).toBe(s.length === 0)
-      if (s.length) expect(existsSync(resolve(dir, s[1]!, 'tx'))).toBe(true)
+      expect(planned).toEqual(c.example === 'mentat' ? [0, 2] : [2, 2])
+      expect(after.at(-1)).not.toEqual(before)
+      // each machine keeps its own transactions; the controller its fleet journals
+      for (const m of c.machines)
+        expect(existsSync(join(dir, 'machines', m, 'var/lib/cutover/tx')), m).toBe(true)
+      const ctl = s.length ? s[1]! : join(dir, '.cutover')
+      expect(readdirSync(join(ctl, 'fleet')).length).toBe(planned.filter((p) => p === 2).length)
+      // rollback undoes the last fleet transaction on every machine, then the one before
+      for (let i = c.profiles.length - 1; i >= 0; i--) {
+        if (planned[i] !== 2) continue
+        const rolled = cutover(['rollback', ...common, '--yes'], repo)
+        expect(rolled.err, `rollback of ${c.profiles[i]}`).toBe('')
+        expect(rolled.code).toBe(0)
+        expect(machineFiles(dir)).toEqual(i > 0 ? after[i - 1] : before)
+      }
+      expect(machineFiles(dir)).toEqual(before)
     })
   })
 })

@@ -176,7 +176,10 @@ function corpus(folder: string, max = 200_000): Array<{ path: string; text: stri
 const FINANCE_SQL = {
   path: 'backup/finance-schema.sql',
   text: readFileSync(
-    join(import.meta.dirname, '../../../examples/finance/root/backup/finance-schema.sql'),
+    join(
+      import.meta.dirname,
+      '../../../examples/finance/machines/finance/backup/finance-schema.sql',
+    ),
     'utf8',
   ),
 }

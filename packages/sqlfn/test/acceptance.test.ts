@@ -48,7 +48,10 @@ describe('issue 6 acceptance: a finance schema dump through `cutover apply`', ()
 
 describe('examples/finance: the schema dump', () => {
   const example = readFileSync(
-    join(import.meta.dirname, '../../../examples/finance/root/backup/finance-schema.sql'),
+    join(
+      import.meta.dirname,
+      '../../../examples/finance/machines/finance/backup/finance-schema.sql',
+    ),
     'utf8',
   )
   const ctx: Context = financeContext({

@@ -7,7 +7,8 @@ import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { need } from '@cutover/test-kit'
 
-const EXAMPLE = join(import.meta.dirname, '../../../../examples/finance/root/var/www')
+// each VM's config.php is on its own machine of the example: machines/VM/var/www/VM/config.php
+const MACHINES = join(import.meta.dirname, '../../../../examples/finance/machines')
 const VMS = ['finance', 'hrdb', 'tenders', 'timesheets']
 
 const SPEC = `version: 1
@@ -39,7 +40,8 @@ steps:
 describe('examples/finance: the four config.php files', () => {
   it('plan and apply rewrite every VM config, which still passes php -l, and flip back for live', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-example-'))
-    cpSync(EXAMPLE, join(dir, 'var/www'), { recursive: true })
+    for (const vm of VMS)
+      cpSync(join(MACHINES, vm, 'var/www', vm), join(dir, 'var/www', vm), { recursive: true })
     writeFileSync(join(dir, 'cutover.yaml'), SPEC)
     const env = { FINANCE_DB_PASSWORD: 'Fin\\ance$2025' }
     const plan = memoryIo({ cwd: dir, env })
