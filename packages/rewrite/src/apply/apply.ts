@@ -13,7 +13,7 @@ import {
 import { faultsFromEnv } from '../transaction/fault.js'
 import { withLock } from '../transaction/lock.js'
 import { recordOnce, type OnceRecord } from '../plan/once.js'
-import type { PlanDocChange, PlanDocument } from '../plan/plan-doc.js'
+import type { PlanDocChange, PlanDocWhole, PlanDocument } from '../plan/plan-doc.js'
 import { resolveRecordedSecrets } from '../spec/secrets.js'
 import {
   fileCredentialSpans,
@@ -55,6 +55,13 @@ export interface ApplyOptions extends RecoverStateOptions {
    */
   encoder?(name: EncodingName): Encoder | undefined
   participants?: readonly TxParticipant[]
+  /**
+   * The new bytes of a whole-file change (`copy`, `exchange`: `change.whole`), read again where
+   * they come from (`whole.from`): for a `symlink`, the text of the source link. Apply checks them
+   * against the plan (a source that changed since is stale, nothing written); a plan with
+   * whole-file changes is refused without it. It may reject: the error names what it could not read.
+   */
+  readWhole?(change: PlanDocChange): Promise<Buffer>
 }
 
 /**
@@ -149,35 +156,113 @@ async function buildTargets(
   options: ApplyOptions,
 ): Promise<{ targets: TxTarget[]; mask: ToolMessageMask }> {
   const resolver = planRoot(doc.root)
-  const replays: Replay[] = []
+  // the new bytes of the whole-file changes, read where they come from (all at once: another
+  // machine's, over its connection)
+  const sources = await readSources(doc.changes, options)
+  const replays: Array<Replay | WholeReplay> = []
   const stale: string[] = []
   const refused: string[] = []
-  for (const c of doc.changes) {
-    const r = replayChange(c, resolver, secrets, options)
+  for (const [i, c] of doc.changes.entries()) {
+    const r = c.whole
+      ? replayWhole(c, c.whole, resolver, sources[i]!)
+      : replayChange(c, resolver, secrets, options)
     if ('refused' in r) refused.push(r.refused)
     else if ('stale' in r) stale.push(r.stale)
     else replays.push(r)
   }
+  const edited = replays.filter((r): r is Replay => !('whole' in r))
   // as when planning: every old value and written secret of the plan is masked in the hashes of
   // the files that have a salt
-  const hashed = [...new Set(replays.flatMap((r) => [...r.spans.old, ...r.spans.written]))]
-  stale.push(...staleBehindMask(replays, hashed))
+  const hashed = [...new Set(edited.flatMap((r) => [...r.spans.old, ...r.spans.written]))]
+  stale.push(...staleBehindMask(edited, hashed))
   refuseUnlessCurrent(refused, stale)
-  const mask = validatorMask(doc, replays, hashed, secrets, options)
-  return { targets: replays.map((r) => toTarget(r, hashed, options)), mask }
+  const mask = validatorMask(doc, edited, hashed, secrets, options)
+  return {
+    targets: replays.map((r) =>
+      'whole' in r ? wholeTarget(r, resolver, options) : toTarget(r, hashed, options),
+    ),
+    mask,
+  }
+}
+
+/** The bytes each whole-file change writes (`undefined` for an edit or a removal), or why not. */
+async function readSources(
+  changes: readonly PlanDocChange[],
+  options: ApplyOptions,
+): Promise<Array<Buffer | { error: unknown } | undefined>> {
+  return Promise.all(
+    changes.map(async (c) => {
+      if (!c.whole || c.whole.type === 'absent') return undefined
+      if (!options.readWhole)
+        throw new CutoverError(
+          'PLAN_INVALID',
+          `${c.target}: the plan copies whole files, which only the apply of a fleet (a spec with machines:) reads; apply the fleet's plan`,
+        )
+      try {
+        return await options.readWhole(c)
+      } catch (e) {
+        // a source gone is a stale plan; what could not be read at all is thrown as it is
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { error: e }
+        throw e
+      }
+    }),
+  )
+}
+
+/** Where a whole-file change's bytes come from, for messages. */
+function sourceName(w: PlanDocWhole): string {
+  const from = w.from
+  if (!from) return 'nothing'
+  return 'local' in from ? from.local : `${from.machine}:${from.path}`
 }
 
 /**
- * One change replayed on its file as it is now: where the target is in the root (links followed
- * as a chroot would: it must be where it was planned), its bytes, the plain hash of a file
- * without a salt, and the plan's edits applied pass by pass with the secrets encoded.
+ * A whole-file change on its target as it is now: the target still where it was planned and as
+ * it was (`before`), and the new bytes, read again from the source, still those of the plan
+ * (`after`): a source changed or gone since the plan is stale.
  */
-function replayChange(
+function replayWhole(
+  c: PlanDocChange,
+  w: PlanDocWhole,
+  resolver: RootResolver,
+  source: Buffer | { error: unknown } | undefined,
+): WholeReplay | { stale: string } | { refused: string } {
+  const at = current(c, resolver)
+  if (!('path' in at)) return at
+  if (at.now !== c.before)
+    return { stale: `${c.target}: changed since the plan (planned ${c.before}, now ${at.now})` }
+  if (w.type === 'absent') {
+    if (c.after !== 'absent')
+      throw new CutoverError('PLAN_INVALID', `${c.target}: a removal must have after "absent"`)
+    return { c, whole: w, path: at.path, now: at.now, content: Buffer.alloc(0) }
+  }
+  if (source === undefined || !Buffer.isBuffer(source))
+    return { stale: `${c.target}: its source ${sourceName(w)} no longer exists` }
+  const now = sha256(source)
+  if (now !== c.after)
+    return {
+      stale: `${c.target}: its source ${sourceName(w)} changed since the plan (planned ${c.after}, now ${now})`,
+    }
+  if (w.type === 'symlink' && source.toString() !== w.symlink)
+    throw new CutoverError(
+      'PLAN_INVALID',
+      `${c.target}: the plan's link text does not hash to its after; plan again`,
+    )
+  return { c, whole: w, path: at.path, now: at.now, content: source }
+}
+
+/**
+ * Where a change's target is in the root now and what it holds (`now`: its hash, or `absent`),
+ * or why the plan no longer fits: a target that now leads elsewhere (a link put on its path) or
+ * cannot be read is stale; a path out of the root is refused.
+ */
+function current(
   c: PlanDocChange,
   resolver: RootResolver,
-  secrets: Map<string, string>,
-  options: ApplyOptions,
-): Replay | { stale: string } | { refused: string } {
+):
+  | { path: string; now: string; bytes: Buffer | undefined }
+  | { stale: string }
+  | { refused: string } {
   let where: Resolved | undefined
   try {
     where = resolver.resolve(c.target, { missingTail: c.before === 'absent' })
@@ -205,6 +290,85 @@ function replayChange(
       }
     }
   }
+  return { path, now: hashOrAbsent(bytes), bytes }
+}
+
+/**
+ * The transaction's target of a whole-file change: the source's bytes (or link, or the removal);
+ * a new target gets the source's mode and owner and the directories above it that are missing
+ * (absolute in the root, each checked to stay in it); an exchange journals its one-time move,
+ * the hashes before and after, so that a later plan does not swap the files back.
+ */
+function wholeTarget(r: WholeReplay, resolver: RootResolver, options: ApplyOptions): TxTarget {
+  const { c, whole: w, path, now, content } = r
+  const created = c.before === 'absent'
+  const dirs = (w.dirs ?? []).map((d) => ({
+    path: dirInRoot(d.path, c.target, resolver),
+    mode: octal(d.mode, c.target),
+    uid: d.uid,
+    gid: d.gid,
+  }))
+  const validators = c.validators.map((n) => options.validator(n) ?? unknownValidator(n, c.target))
+  return {
+    target: c.target,
+    path,
+    exact: true,
+    before: now,
+    content,
+    validators,
+    ...(w.type === 'absent' ? { remove: true } : {}),
+    ...(w.type === 'symlink' ? { symlink: w.symlink! } : {}),
+    ...(created && w.type !== 'absent' ? { mode: octal(c.mode, c.target) } : {}),
+    ...(created && w.owner ? { owner: { uid: w.owner.uid, gid: w.owner.gid } } : {}),
+    ...(created && dirs.length ? { dirs } : {}),
+    ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}),
+    ...(w.once !== undefined ? { once: [{ id: w.once, was: [c.before], wrote: [c.after] }] } : {}),
+  }
+}
+
+/** A directory a whole-file change creates, absolute: a plain relative path in the root, above its target. */
+function dirInRoot(dir: string, target: string, resolver: RootResolver): string {
+  const parts = dir.split('/')
+  const under = target.split('/')
+  if (
+    dir === '' ||
+    dir.startsWith('/') ||
+    parts.some((p) => p === '' || p === '.' || p === '..') ||
+    !parts.every((p, i) => under[i] === p) ||
+    parts.length >= under.length
+  )
+    throw new CutoverError(
+      'PLAN_INVALID',
+      `${target}: the plan creates the directory "${dir}", which is not above it in the root`,
+    )
+  return resolve(resolver.real, dir)
+}
+
+/** A mode of the plan (octal text), at most 07777. */
+function octal(mode: string, target: string): number {
+  const n = /^0?[0-7]{1,4}$/.test(mode) ? Number.parseInt(mode, 8) : Number.NaN
+  if (!(n >= 0 && n <= 0o7777))
+    throw new CutoverError(
+      'PLAN_INVALID',
+      `${target}: the plan's mode "${mode}" is not an octal mode`,
+    )
+  return n
+}
+
+/**
+ * One change replayed on its file as it is now: where the target is in the root (links followed
+ * as a chroot would: it must be where it was planned), its bytes, the plain hash of a file
+ * without a salt, and the plan's edits applied pass by pass with the secrets encoded.
+ */
+function replayChange(
+  c: PlanDocChange,
+  resolver: RootResolver,
+  secrets: Map<string, string>,
+  options: ApplyOptions,
+): Replay | { stale: string } | { refused: string } {
+  const at = current(c, resolver)
+  if (!('path' in at)) return at
+  const { path, bytes } = at
   // a file the plan creates must still be absent
   const now = hashOrAbsent(bytes)
   if ((c.salt === undefined || !bytes) && now !== c.before)
@@ -348,6 +512,15 @@ function toTarget(r: Replay, hashed: readonly string[], options: ApplyOptions): 
     ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}),
     ...(once.length ? { once } : {}),
   }
+}
+
+/** A whole-file change on its target as it is now, with the bytes it writes. */
+interface WholeReplay {
+  c: PlanDocChange
+  whole: PlanDocWhole
+  path: string
+  now: string
+  content: Buffer
 }
 
 /** A change of a plan replayed on the file as it is now. */
