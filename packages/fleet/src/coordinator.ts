@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, posix, relative } from 'node:path'
 import {
   acquireLock,
@@ -26,6 +26,7 @@ import {
   type FleetMark,
   type Lock,
   type FleetPlanDocument,
+  type PlanDocChange,
   type PlanDocument,
   type PreparedTx,
   type RecoverReport,
@@ -196,17 +197,20 @@ export async function applyFleet(
     const machines = new Machines(options.open)
     try {
       const recovered = await recoverLocked(options, machines, { strict: true })
-      const opened = await openAll(specs, machines)
-      refuseChangedKeys(doc, opened)
       const planned = specs.filter((s) => (doc.changes ?? []).some((c) => c.machine === s.name))
+      // the machines whole files are copied from are reached too, even when nothing changes there
+      const sources = sourceMachines(doc, planned, specs)
+      const opened = await openAll([...specs, ...sources.specs], machines, sources.files)
+      refuseChangedKeys(doc, opened)
       if (planned.length === 0 && !db) return { txid: '', machines: [], inDoubt: [], recovered }
+      const readWhole = sourceReader(doc, machines)
       return await twoPhases(
         planned,
         machines,
         options,
         fault,
         { kind: 'apply', meta: { spec: doc.spec, profile: doc.profile } },
-        (m, held, mark, f) => replayOn(doc, m, held, mark, { ...options, fault: f }),
+        (m, held, mark, f) => replayOn(doc, m, held, mark, { ...options, fault: f }, readWhole),
         recovered,
         db,
       )
@@ -216,12 +220,24 @@ export async function applyFleet(
   })
 }
 
-/** Opens every machine at once; refuses, naming each, when one cannot be opened (nothing is staged yet). */
-async function openAll(specs: readonly MachineSpec[], machines: Machines): Promise<Machine[]> {
+/**
+ * Opens every machine at once; refuses, naming each (and the files it is the source of, `files`),
+ * when one cannot be opened (nothing is staged yet).
+ */
+async function openAll(
+  specs: readonly MachineSpec[],
+  machines: Machines,
+  files: ReadonlyMap<string, readonly string[]> = new Map(),
+): Promise<Machine[]> {
   const got = await Promise.allSettled(specs.map((s) => machines.get(s)))
-  const failed = got.flatMap((r, i) =>
-    r.status === 'rejected' ? [onMachine(specs[i]!.name, r.reason)] : [],
-  )
+  const failed = got.flatMap((r, i) => {
+    if (r.status !== 'rejected') return []
+    const of = files.get(specs[i]!.name) ?? []
+    const note = of.length
+      ? `\n(the source of ${of.slice(0, 5).join(', ')}${of.length > 5 ? `, and ${of.length - 5} more` : ''})`
+      : ''
+    return [onMachine(specs[i]!.name, `${(r.reason as Error)?.message ?? String(r.reason)}${note}`)]
+  })
   if (failed.length)
     throw new FleetError(
       'UNREACHABLE',
@@ -524,6 +540,7 @@ async function replayOn(
   held: Held,
   mark: FleetMark,
   options: FleetApplyOptions,
+  readWhole: (c: PlanDocChange) => Promise<Buffer>,
 ): Promise<PreparedTx> {
   const one = machinePlan(doc, m.spec.name)
   const view =
@@ -537,6 +554,7 @@ async function replayOn(
       validator: options.validator,
       ...(options.encoder ? { encoder: options.encoder } : {}),
       ...(options.database ? { database: options.database } : {}),
+      readWhole,
     })
     // over ssh, validators check the staged file on the machine (with its own tools); a local
     // directory's are this machine's already
@@ -557,6 +575,121 @@ async function replayOn(
   } finally {
     if (view) await rm(view.dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The machines of the plan that whole files are copied from (`whole.from.machine`) for the
+ * changes of `planned`, besides `opened` (which are opened anyway), and the files each is the
+ * source of (`machine:target`, for messages).
+ */
+function sourceMachines(
+  doc: FleetPlanDocument,
+  planned: readonly MachineSpec[],
+  opened: readonly MachineSpec[],
+): { specs: MachineSpec[]; files: Map<string, string[]> } {
+  const files = new Map<string, string[]>()
+  for (const c of doc.changes) {
+    const from = c.whole?.from
+    if (!from || !('machine' in from) || !planned.some((s) => s.name === c.machine)) continue
+    files.set(from.machine, [...(files.get(from.machine) ?? []), `${c.machine}:${c.target}`])
+  }
+  const specs = [...files.keys()]
+    .filter((n) => !opened.some((s) => s.name === n))
+    .map((n) => planSpec(doc, n, files.get(n)![0]!))
+  return { specs, files }
+}
+
+/** The spec of the machine `name` of a plan; a plan naming a source machine it lacks is refused. */
+function planSpec(doc: FleetPlanDocument, name: string, of: string): MachineSpec {
+  const m = doc.machines.find((x) => x.name === name)
+  if (!m)
+    throw new CutoverError(
+      'PLAN_INVALID',
+      `${of}: its source is on machine "${name}", which the plan does not have`,
+    )
+  return {
+    name: m.name,
+    root: m.root,
+    ...(m.ssh !== undefined ? { ssh: m.ssh } : {}),
+    ...(m.port !== undefined ? { port: m.port } : {}),
+  }
+}
+
+/**
+ * Reads the new bytes of a whole-file change where they come from, once per source for the whole
+ * apply: a file of a machine of the plan (its root-relative path, which must lead to a file in
+ * that root), the text of a link there (for a `symlink`), or a file of this controller. An error
+ * names the source and the change; a source that does not exist rejects with `ENOENT` (the
+ * plan is stale).
+ */
+function sourceReader(
+  doc: FleetPlanDocument,
+  machines: Machines,
+): (c: PlanDocChange) => Promise<Buffer> {
+  const read = new Map<string, Promise<Buffer>>()
+  return (c) => {
+    const w = c.whole!
+    const from = w.from
+    if (!from)
+      return Promise.reject(
+        new CutoverError('PLAN_INVALID', `${c.target}: a whole-file change without its source`),
+      )
+    const key = JSON.stringify([w.type, from])
+    let got = read.get(key)
+    if (!got) {
+      got = 'local' in from ? readLocal(from.local, w.type) : readOn(doc, machines, from, w.type)
+      read.set(key, got)
+    }
+    const name = 'local' in from ? from.local : `${from.machine}:${from.path}`
+    return got.catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') throw e
+      throw new FleetError(
+        'SOURCE',
+        `${c.target}: cannot read its source ${name}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      )
+    })
+  }
+}
+
+/** A file (or a link's text) of the controller. */
+async function readLocal(path: string, type: string): Promise<Buffer> {
+  if (!posix.isAbsolute(path))
+    throw new CutoverError('PLAN_INVALID', `the local source ${path} is not an absolute path`)
+  return type === 'symlink' ? Buffer.from(await readlink(path)) : readFile(path)
+}
+
+/** A file (or a link's text) of a machine of the plan, by its path in the machine's root. */
+async function readOn(
+  doc: FleetPlanDocument,
+  machines: Machines,
+  from: { machine: string; path: string },
+  type: string,
+): Promise<Buffer> {
+  const parts = from.path.split('/')
+  if (from.path.startsWith('/') || parts.some((p) => p === '..'))
+    throw new CutoverError('PLAN_INVALID', `the source path ${from.path} is not inside a root`)
+  const m = await machines.get(planSpec(doc, from.machine, from.path))
+  const at = posix.join(m.spec.root, from.path)
+  if (type === 'symlink') return Buffer.from(await readLinkOn(m, at))
+  const root = await m.fileSystem.realpath(m.spec.root)
+  const real = await m.fileSystem.realpath(at)
+  if (real !== root && !real.startsWith(root === '/' ? '/' : `${root}/`))
+    throw new CutoverError('OUTSIDE_ROOT', `it leads to ${real}, outside the root ${root}`)
+  const st = await m.fileSystem.lstat(real)
+  if (st?.type !== 'file') throw new CutoverError('TARGET', `${real} is not a regular file`)
+  return m.readFile(real)
+}
+
+/** The text of a link on a machine: read locally for a local directory, with `readlink` over ssh. */
+async function readLinkOn(m: Machine, path: string): Promise<string> {
+  if (m.spec.ssh === undefined) return readlink(path)
+  const r = await m.exec(`readlink -v -n -- '${path.replaceAll("'", "'\\''")}'`)
+  if (r.code !== 0)
+    throw Object.assign(new Error(r.stderr.trim() || `readlink exited ${r.code}`), {
+      code: /No such file/.test(r.stderr) ? 'ENOENT' : undefined,
+    })
+  return r.stdout.toString()
 }
 
 /**
@@ -622,8 +755,14 @@ async function mirrorTargets(
       dir,
       doc: { ...doc, root: dir, changes: changes.map(({ link: _, ...c }) => c) },
       back: (t) => {
+        const onMachine = (p: string) => posix.join(root, relative(dir, p).split('\\').join('/'))
         const rel = relative(dir, t.path).split('\\').join('/')
-        return { ...t, path: posix.join(root, rel), target: names.get(rel) ?? t.target }
+        return {
+          ...t,
+          path: onMachine(t.path),
+          target: names.get(rel) ?? t.target,
+          ...(t.dirs ? { dirs: t.dirs.map((d) => ({ ...d, path: onMachine(d.path) })) } : {}),
+        }
       },
     }
   } catch (e) {

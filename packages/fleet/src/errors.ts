@@ -25,6 +25,8 @@ export type FleetErrorCode =
   | 'RECOVER_FLEET'
   /** A machine's files could not be listed or read for the mirror a plan runs on. */
   | 'MIRROR'
+  /** The source of a whole-file change (`copy`, `exchange`) could not be read at apply. */
+  | 'SOURCE'
 
 /**
  * An error of the fleet: a {@link CutoverError} with a {@link FleetErrorCode}, so that the CLI
