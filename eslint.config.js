@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint'
 import globals from 'globals'
 import cutover from './scripts/eslint-plugin-cutover.js'
 
-const HANDLERS = ['formats', 'hosts', 'sudoers', 'sqlfn']
+const HANDLERS = ['formats', 'hosts', 'sudoers', 'sqlfn', 'zone']
 
 /** `no-restricted-imports` patterns that keep a package out of the named packages, by name or by a relative path. */
 const keepOut = (packages, message) => ({

@@ -20,6 +20,7 @@ const TOOLS = [
   ['sshd', 'openssh-server'], // many machines: real sshd processes on loopback
   ['ssh', 'openssh-client'],
   ['ssh-keygen', 'openssh-client'],
+  ['named-checkzone', 'bind9-utils'], // zone files checked as named loads them
 ]
 
 // visudo lives in /usr/sbin, which is not on a user's PATH on Debian (the tests look there too)

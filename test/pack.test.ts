@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 // Packs every package as it would be published, installs the tarballs with npm into a project
 // outside the workspace, type-checks a consumer against their declarations and runs it.
 const repo = resolve(import.meta.dirname, '..')
-const packages = ['rewrite', 'formats', 'hosts', 'sudoers', 'sqlfn', 'fleet', 'cli']
+const packages = ['rewrite', 'formats', 'hosts', 'sudoers', 'sqlfn', 'zone', 'fleet', 'cli']
 const tsc = join(repo, 'node_modules/typescript/bin/tsc')
 const dir = mkdtempSync(join(tmpdir(), 'cutover-pack-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -32,6 +32,7 @@ import { phpStep } from '@cutover/formats/php'
 import { ensureHost, parseHosts } from '@cutover/hosts'
 import { checkSudoers, ensureRule, parseSudoers } from '@cutover/sudoers'
 import { splitSql } from '@cutover/sqlfn'
+import { parseZone, recordType } from '@cutover/zone'
 import { memoryIo, run, stepKinds } from '@cutover/cli'
 import { localExec, type Exec } from '@cutover/fleet'
 
@@ -49,6 +50,9 @@ const problems = checkSudoers(parseSudoers(withRule)).map((d) => d.code)
 const sql = "SELECT 1; SELECT 'a;b';\\n"
 const pieces = splitSql(sql).pieces.filter((p) => p.kind === 'sql').map((p) => sql.slice(p.codeStart, p.end))
 
+const zone = parseZone('$TTL 1h\\nwww IN A 192.0.2.1\\n', { origin: 'example.org' })
+const records = zone.entries.flatMap((e) => (recordType(zone, e) ? [e.name + ' ' + recordType(zone, e)] : []))
+
 const engine = createEngine({ steps: [textStep] })
 const spec = engine.parseSpec('version: 1\\nsteps:\\n  - text: { files: [x], replace: { a: b } }\\n', 'inline.yaml')
 
@@ -56,7 +60,7 @@ const io = memoryIo()
 const code = await run(['--version'], io)
 const exec: Exec = localExec
 const shell = (await exec('tr a-z A-Z', { stdin: Buffer.from('fleet') })).stdout.toString()
-console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim(), shell }))
+console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, records, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim(), shell }))
 `
 
 describe('the packages as published', () => {
@@ -77,6 +81,7 @@ describe('the packages as published', () => {
         'cutover-rewrite-0.0.0.tgz',
         'cutover-sqlfn-0.0.0.tgz',
         'cutover-sudoers-0.0.0.tgz',
+        'cutover-zone-0.0.0.tgz',
       ])
 
       const deps = Object.fromEntries(
@@ -154,6 +159,7 @@ describe('the packages as published', () => {
           'Cmnd_Alias BACKUP = /usr/local/bin/backup.sh\nbackup ALL=(root) NOPASSWD: BACKUP\n',
         problems: [],
         pieces: ['SELECT 1;', "SELECT 'a;b';"],
+        records: ['www.example.org. A'],
         kinds: ['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql'],
         formats: ['php', 'ini'],
         steps: 1,
