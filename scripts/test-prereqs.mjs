@@ -21,6 +21,7 @@ const TOOLS = [
   ['ssh', 'openssh-client'],
   ['ssh-keygen', 'openssh-client'],
   ['named-checkzone', 'bind9-utils'], // zone files checked as named loads them
+  ['ansible-inventory', 'ansible-core'], // machines of an Ansible inventory, read as Ansible does
 ]
 
 // visudo lives in /usr/sbin, which is not on a user's PATH on Debian (the tests look there too)

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 // scripts/test-prereqs.mjs runs first in `pnpm test`. Here it runs with a PATH that holds none of
 // the tools the tests need (visudo and sshd are still found in /usr/sbin, as on a Debian machine
-// with sudo and openssh-server; ssh, ssh-keygen and named-checkzone, in /usr/bin, are not).
+// with sudo and openssh-server; ssh, ssh-keygen, named-checkzone and ansible-inventory, in /usr/bin,
+// are not).
 const script = join(import.meta.dirname, '../scripts/test-prereqs.mjs')
 const packages = [
   'sudo',
@@ -17,6 +18,7 @@ const packages = [
   'git',
   'openssh-client',
   'bind9-utils',
+  'ansible-core',
 ]
 const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -72,6 +74,7 @@ describe('scripts/test-prereqs.mjs', () => {
         'ssh',
         'ssh-keygen',
         'named-checkzone',
+        'ansible-inventory',
       ].map((t) => spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim())
       expect(real.every(Boolean)).toBe(true)
       writeFileSync(

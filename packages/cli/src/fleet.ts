@@ -12,6 +12,7 @@ import { EXIT } from './exit.js'
 import { engine } from './make-plan.js'
 import type { Io } from './io.js'
 import { controllerStateDir, machineNames, sshConfig, str } from './options.js'
+import { specInventory } from './inventory.js'
 import { visible } from './output/errors.js'
 
 /*
@@ -53,7 +54,9 @@ export function isFleetCommand(opts: Opts, io: Io): boolean {
     // an unreadable spec is for the commands that plan to report, at its line:col
     return false
   }
-  if (machines === undefined || machines === null) return false
+  // --inventory gives the machines of a spec without them
+  if ((machines === undefined || machines === null) && str(opts.inventory) === undefined)
+    return false
   if (str(opts.root) !== undefined) {
     // a machine by itself (`cutover recover --root /` run there) ignores a spec it was not given
     if (str(opts.spec) === undefined) return false
@@ -233,12 +236,22 @@ export async function stateFleetCmd(opts: Opts, io: Io): Promise<number> {
     return EXIT.ok
   }
   const path = specPath(opts, io)
-  const source = parse(readFileSync(path, 'utf8')) as {
+  const text = readFileSync(path, 'utf8')
+  const inventory = await specInventory(opts, io, path, text)
+  const source = parse(text) as {
     machines: Record<string, { ssh?: string; port?: number; root?: string }>
   }
   for (const name of names) {
-    const m = source.machines?.[name]
-    if (!m) throw new CliError('USAGE', `--machine ${name}: the spec declares no such machine`)
+    const m = inventory
+      ? inventory.machines.find((x) => x.name === name)
+      : Object.hasOwn(source.machines ?? {}, name)
+        ? source.machines[name]
+        : undefined
+    if (!m)
+      throw new CliError(
+        'USAGE',
+        `--machine ${name}: ${inventory ? `the Ansible inventory ${inventory.file} has no such host` : 'the spec declares no such machine'}`,
+      )
     const spec = {
       name,
       // a local directory's relative root is relative to the spec's directory, as when planning

@@ -21,6 +21,7 @@ import {
 import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
+import { specInventory } from './inventory.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
 import { STATE_DIR, fleetMachines, noMachines, paths, parseSize, str } from './options.js'
 import { remotePlanning } from './remote-plan.js'
@@ -73,9 +74,11 @@ export async function loadSpec(opts: Opts, io: Io): Promise<{ spec: Spec; engine
     )
   }
   const e = await engine(await stepKindsFor(namedKinds(source)))
+  const inventory = await specInventory(opts, io, specPath, source)
   // missing secrets are spec errors too, reported with the others in one run
   const parsed = e.parseSpec(source, relative(io.cwd, specPath) || specPath, {
     env: io.env,
+    ...(inventory ? { inventory } : {}),
     ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
   })
   // a local directory's relative root is the spec's, wherever the command runs

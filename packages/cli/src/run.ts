@@ -44,6 +44,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       '--ssh-config <file>',
       'the ssh config for the machines of the spec (ssh -F; default $CUTOVER_SSH_CONFIG, else ssh defaults)',
     )
+  const inventory = () =>
+    new Option(
+      '--inventory <file>',
+      "the machines: the hosts of this Ansible inventory (read with ansible-inventory; instead of the spec's machines: { ansible: FILE })",
+    )
   const maxFileSize = () =>
     new Option(
       '--max-file-size <size>',
@@ -68,6 +73,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(stateDir())
     .addOption(machine())
     .addOption(sshConfig())
+    .addOption(inventory())
     .addOption(maxFileSize())
     .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
     .option('--json', 'print the plan document instead of the review')
@@ -91,6 +97,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(stateDir())
     .addOption(machine())
     .addOption(sshConfig())
+    .addOption(inventory())
     .addOption(maxFileSize())
     .option('--yes', 'apply without asking (required without a terminal)')
     .addOption(quiet())
@@ -105,6 +112,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(stateDir())
     .addOption(machine())
     .addOption(sshConfig())
+    .addOption(inventory())
     .addOption(maxFileSize())
     .option('--strict', 'also fail when there are leftovers')
     .addOption(quiet())
@@ -152,6 +160,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(stateDir())
     .addOption(machine())
     .addOption(sshConfig())
+    .addOption(inventory())
     .option('--keep <n>', 'with prune: how many finished transactions to keep', '5')
     .action(action('state'))
   program

@@ -27,6 +27,10 @@ export type FleetErrorCode =
   | 'MIRROR'
   /** The source of a whole-file change (`copy`, `exchange`) could not be read at apply. */
   | 'SOURCE'
+  /** `ansible-inventory` (Debian: ansible-core) is not installed, and the spec's machines are an Ansible inventory's. */
+  | 'INVENTORY_TOOL'
+  /** An Ansible inventory that cannot be read, or a host of it that cannot be a machine. */
+  | 'INVENTORY'
 
 /**
  * An error of the fleet: a {@link CutoverError} with a {@link FleetErrorCode}, so that the CLI

@@ -99,8 +99,11 @@ export { perContext } from './step/per-context.js'
 export {
   parseSpec,
   resolveMachineRoots,
+  specInventoryFile,
   specJsonSchema,
   type Spec,
+  type SpecCheckOptions,
+  type SpecInventory,
   type SpecMachine,
   type SpecStep,
 } from './spec/spec.js'

@@ -9,6 +9,8 @@ export interface SpecRefs {
   hosts: readonly string[]
   /** The machines of `machines:`; empty when the spec has none (then `on` is an error). */
   machines: readonly string[]
+  /** The groups of the Ansible inventory the machines come from (`@group` in `on`); none otherwise. */
+  groups?: Readonly<Record<string, readonly string[]>>
 }
 
 /** State shared by one validation: every error is collected, none is thrown. */

@@ -64,6 +64,8 @@ export interface Spec {
   scan?: { files: string[]; exclude?: string[]; on?: string[] }
   /** Leftovers that may stay (`accept:`): they do not fail `verify --strict`. */
   accept?: AcceptEntry[]
+  /** When the machines are an Ansible inventory's: the file as named, and its groups. */
+  inventory?: { file: string; groups: Readonly<Record<string, readonly string[]>> }
   steps: SpecStep[]
   /**
    * The whole-file steps (`copy`, `exchange`; docs/design.md §5), in spec order: they write files
@@ -104,8 +106,27 @@ export interface SecretUse {
   range: Range
 }
 
+/**
+ * The machines of an Ansible inventory, read by the caller (`ansible-inventory`): the spec's
+ * `machines: { ansible: FILE }`, or the machines of a spec without `machines:`.
+ */
+export interface SpecInventory {
+  /** The inventory as the user named it, for messages. */
+  file: string
+  /** Its hosts as machines, in its order; roots absolute (a local one resolved already). */
+  machines: SpecMachine[]
+  /** Each group (`all` too) → its hosts (its child groups' included): `@group` in `on`. */
+  groups: Readonly<Record<string, readonly string[]>>
+}
+
 /** What {@link parseSpec} also checks when given: the environment and profile a plan will use. */
 export interface SpecCheckOptions {
+  /**
+   * The Ansible inventory whose hosts are the machines: required by `machines: { ansible: FILE }`
+   * (the caller reads FILE, relative to the spec's directory, with {@link specInventoryFile}'s
+   * help); given for a spec without `machines:`, it makes its hosts the machines.
+   */
+  inventory?: SpecInventory
   /** Every secret an active step reads must be set here; each one missing is an error at its use. */
   env?: Readonly<Record<string, string | undefined>>
   /** The profile to plan; steps of other profiles need no secrets. */
@@ -279,7 +300,23 @@ function topShape(kinds: readonly StepKind<unknown>[], whole: WholeStep[] = []) 
         describe: 'a mapping of machine names to { ssh?, port?, root? }',
       }),
       (v) => (Object.keys(v).length ? undefined : 'expected at least one machine'),
-      (base) => ({ ...base, minProperties: 1 }),
+      (base) => ({
+        anyOf: [
+          {
+            type: 'object',
+            properties: {
+              ansible: {
+                type: 'string',
+                description:
+                  'an Ansible inventory (relative to the spec): its hosts are the machines, its groups usable in on: as @group',
+              },
+            },
+            required: ['ansible'],
+            additionalProperties: false,
+          },
+          { ...base, minProperties: 1 },
+        ],
+      }),
     ),
     steps: array(stepSchema(kinds, whole), { describe: 'a list of steps' }),
   }
@@ -455,12 +492,21 @@ export function parseSpec(
   const secrets =
     take('secrets', shape.secrets) ??
     partial('secrets', object({ env: string() }, { required: ['env'] }))
-  const machinesMap = take('machines', shape.machines) ?? partial('machines', machineShape)
+  const ansible = ansibleMachines(nodes.get('machines'), check.inventory, ctx, whole)
+  const machinesMap = ansible
+    ? {}
+    : (take('machines', shape.machines) ?? partial('machines', machineShape))
   // a machine whose entry has an error is still one for `on`: one mistake, one error
-  const machineNames = (mapPairs(nodes.get('machines')?.value, ctx) ?? [])
-    .map(({ key }) => (isScalar(key) ? String(key.value) : ''))
-    .filter((n) => MACHINE_NAME.test(n))
-  ctx.refs = { ...ctx.refs, machines: nodes.has('machines') ? machineNames : [] }
+  const machineNames = ansible
+    ? ansible.machines.map((m) => m.name)
+    : (mapPairs(nodes.get('machines')?.value, ctx) ?? [])
+        .map(({ key }) => (isScalar(key) ? String(key.value) : ''))
+        .filter((n) => MACHINE_NAME.test(n))
+  ctx.refs = {
+    ...ctx.refs,
+    machines: ansible || nodes.has('machines') ? machineNames : [],
+    groups: ansible?.groups ?? {},
+  }
   const scan = take('scan', shape.scan)
   checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
   checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
@@ -470,6 +516,7 @@ export function parseSpec(
     secrets: Object.keys(secrets),
     hosts: Object.keys(hostsMap),
     machines: ctx.refs.machines,
+    groups: ctx.refs.groups ?? {},
   }
   const allSteps = take('steps', shape.steps) ?? []
   const steps = allSteps.filter((s): s is SpecStep => !isWholeKind(s.kind))
@@ -499,7 +546,13 @@ export function parseSpec(
     profiles,
     variants,
     secrets,
-    ...(nodes.has('machines')
+    ...(ansible
+      ? {
+          machines: ansible.machines.map((m) => ({ ...m })),
+          inventory: { file: ansible.file, groups: ansible.groups },
+        }
+      : {}),
+    ...(!ansible && nodes.has('machines')
       ? {
           machines: Object.entries(machinesMap).map(([n, m]) => ({
             name: n,
@@ -515,6 +568,89 @@ export function parseSpec(
     whole: wholeSteps,
     secretUses,
   }
+}
+
+/** Whether a `machines:` value is `{ ansible: FILE }`: a mapping whose `ansible` key holds a scalar. */
+function ansibleNode(
+  value: unknown,
+  ctx: SchemaContext,
+): { key: unknown; value: unknown } | undefined {
+  const pair = mapPairs(value, ctx)?.find((p) => isScalar(p.key) && p.key.value === 'ansible')
+  const v = isAlias(pair?.value) ? pair.value.resolve(ctx.doc) : pair?.value
+  return pair && (isScalar(v) || v == null) ? pair : undefined
+}
+
+/**
+ * The machines of an Ansible inventory, when they are the spec's: `machines: { ansible: FILE }`
+ * (a mapping of that one key; the caller read FILE into `inventory`), or a spec without
+ * `machines:` given an inventory. Errors at their line:col: other keys beside `ansible`, FILE
+ * not a path, no inventory read for it, an inventory given to a spec that lists its machines.
+ */
+function ansibleMachines(
+  machines: { key: unknown; value: unknown } | undefined,
+  inventory: SpecInventory | undefined,
+  ctx: SchemaContext,
+  whole: Range,
+): SpecInventory | undefined {
+  const at = rangeOf(machines?.key, whole)
+  if (!machines) return inventory
+  const pair = ansibleNode(machines.value, ctx)
+  if (!pair) {
+    if (inventory)
+      ctx.errors.push({
+        code: 'SPEC_VALUE',
+        message: `the machines are the Ansible inventory ${inventory.file}'s, and the spec lists its own: remove one (machines: { ansible: FILE } takes them from an inventory)`,
+        range: at,
+      })
+    return undefined
+  }
+  for (const other of mapPairs(machines.value, ctx) ?? [])
+    if (other !== pair && !(isScalar(other.key) && other.key.value === 'ansible'))
+      ctx.errors.push({
+        code: 'SPEC_VALUE',
+        message:
+          "with machines: { ansible: FILE } the machines are the inventory's hosts: declare this one in the inventory",
+        range: rangeOf(other.key, at),
+      })
+  const file = string({ describe: 'the path of an Ansible inventory', pattern: /\S/ }).parse(
+    pair.value,
+    ctx,
+    rangeOf(pair.key, at),
+  )
+  if (file !== undefined && !inventory)
+    ctx.errors.push({
+      code: 'SPEC_VALUE',
+      message: `machines: { ansible: ${file} } needs the inventory read with ansible-inventory (the cutover command does it)`,
+      range: rangeOf(pair.value, at),
+    })
+  // the machines are the inventory's even when the entry has an error: `on` is checked against them
+  return inventory ?? { file: file ?? '', machines: [], groups: {} }
+}
+
+/**
+ * The file of `machines: { ansible: FILE }` in a spec's source, read before the spec is parsed
+ * (the caller reads the inventory, relative to the spec's directory, and gives it to
+ * {@link parseSpec}); `listed` when the spec lists its machines itself; undefined without
+ * `machines:` or when the source cannot tell (parseSpec reports why).
+ */
+export function specInventoryFile(source: string): { ansible: string } | 'listed' | undefined {
+  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false })
+  if (doc.errors.length || !isMap(doc.contents)) return undefined
+  const ctx: SchemaContext = {
+    doc,
+    errors: [],
+    refs: { profiles: [], variants: [], secrets: [], hosts: [], machines: [] },
+  }
+  const machines = mapPairs(doc.contents, ctx)?.find(
+    (p) => isScalar(p.key) && p.key.value === 'machines',
+  )
+  if (!machines) return undefined
+  const pair = ansibleNode(machines.value, ctx)
+  if (!pair) return isMap(machines.value) ? 'listed' : undefined
+  const v = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value
+  return isScalar(v) && typeof v.value === 'string' && v.value.trim()
+    ? { ansible: v.value }
+    : undefined
 }
 
 /** The string items of a YAML list, for references when the list itself has an error. */

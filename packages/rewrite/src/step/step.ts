@@ -145,16 +145,16 @@ const glob = string({ describe: 'a glob relative to the root', check: rootPathPr
  * `on: [NAME…]`: the machines of the spec's `machines:` a step (or the leftover scan) runs on;
  * without it, every machine. Without `machines:` there is no machine to name.
  */
-export const onMachines: Schema<string[]> = refine(
+const onList = refine(
   array(
-    refine(string({ describe: 'a machine name' }), (v, _n, ctx) =>
-      ctx.refs.machines.length === 0
-        ? `\`on\` names machines of \`machines:\`, and the spec declares none: declare machines: first, or remove on`
-        : ctx.refs.machines.includes(v)
-          ? undefined
-          : `unknown machine "${v}"; the spec's machines: ${ctx.refs.machines.join(', ')}`,
+    refine(
+      string({ describe: 'a machine name, or @group of the Ansible inventory' }),
+      (v, _n, ctx) => (v.startsWith('@') ? groupProblem(v.slice(1), ctx) : machineProblem(v, ctx)),
     ),
-    { minItems: 1, describe: 'a list of machine names (of machines:)' },
+    {
+      minItems: 1,
+      describe: 'a list of machine names (of machines:) or @groups of the Ansible inventory',
+    },
   ),
   (v) => {
     const dup = v.find((m, i) => v.indexOf(m) !== i)
@@ -162,6 +162,40 @@ export const onMachines: Schema<string[]> = refine(
   },
   (base) => ({ ...base, uniqueItems: true }),
 )
+
+function machineProblem(v: string, ctx: SchemaContext): string | undefined {
+  return ctx.refs.machines.length === 0
+    ? `\`on\` names machines of \`machines:\`, and the spec declares none: declare machines: first, or remove on`
+    : ctx.refs.machines.includes(v)
+      ? undefined
+      : `unknown machine "${v}"; the spec's machines: ${ctx.refs.machines.join(', ')}`
+}
+
+function groupProblem(group: string, ctx: SchemaContext): string | undefined {
+  const groups = ctx.refs.groups ?? {}
+  const names = Object.keys(groups)
+  if (names.length === 0)
+    return `"@${group}" names a group of an Ansible inventory, and the spec's machines are not an inventory's (machines: { ansible: FILE } or --inventory FILE)`
+  const hosts = Object.hasOwn(groups, group) ? groups[group]! : undefined
+  if (!hosts)
+    return `unknown group "@${group}"; the inventory's groups: ${names.map((n) => `@${n}`).join(', ')}`
+  return hosts.length ? undefined : `group "@${group}" of the inventory has no hosts`
+}
+
+/**
+ * `on`: the machines a step (or the scan) runs on, by name or as `@group` of the Ansible
+ * inventory the machines come from; a group stands for its hosts (its child groups' too), so the
+ * value is the machine names, each once, in the order given.
+ */
+export const onMachines: Schema<string[]> = {
+  expected: onList.expected,
+  parse(node, ctx, at) {
+    const v = onList.parse(node, ctx, at)
+    if (v === undefined) return undefined
+    return [...new Set(v.flatMap((n) => (n.startsWith('@') ? ctx.refs.groups![n.slice(1)]! : [n])))]
+  },
+  json: onList.json,
+}
 
 /** Schemas of the keys every step has; spread them into a step's `object()` shape. */
 export const commonKeys = {
