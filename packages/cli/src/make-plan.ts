@@ -5,6 +5,8 @@ import {
   InputError,
   SpecError,
   appliedOnce,
+  editStepsAt,
+  markedSensitive,
   createEngine,
   defaultStateDir,
   fleetSpecNotes,
@@ -12,12 +14,16 @@ import {
   resolveMachineRoots,
   toFleetPlanDocument,
   type Engine,
+  type FileChange,
   type FleetPlanDocument,
   type Plan,
+  type PlanDocChange,
   type PlanDocMachine,
   type Spec,
   type StepKind,
+  type WholeStep,
 } from '@cutover/rewrite'
+import { FleetError, localMachine, planWhole, type Machine, type WholePlan } from '@cutover/fleet'
 import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
@@ -149,6 +155,7 @@ async function planFleet(
   io: Io,
 ): Promise<{ plan: Plan; fleet: FleetPlanned }> {
   const machines = fleetMachines(spec.machines!, opts, spec.path)
+  const wholeSteps = activeWhole(spec, machines, str(opts.profile))
   const dbSteps = spec.steps.filter((s) => e.database(s.kind)?.uses(s.options))
   const dbMachine = machines.find((m) =>
     dbSteps.some((s) => !s.options.on || s.options.on.includes(m.name)),
@@ -175,6 +182,7 @@ async function planFleet(
     }
   }
   const planned: Array<{ machine: PlanDocMachine; plan: Plan }> = []
+  let whole: WholePlan = { changes: [], notes: [], files: [] }
   try {
     for (const m of machines) planned.push(await planMachine(m, []))
     // an old value a secret replaces on one machine is hidden in every machine's review: a
@@ -186,6 +194,19 @@ async function planFleet(
       if (others.some((v) => mentions(planned[i]!.plan, v)))
         planned[i] = await planMachine(m, hidden)
     }
+    // the whole-file steps read and compare files on the machines, still open
+    if (wholeSteps.length) {
+      const open = new Map<string, Machine>()
+      for (const m of machines)
+        open.set(m.name, m.ssh === undefined ? localMachine(m) : remote!.machine(m.name)!)
+      whole = await planWhole({
+        steps: wholeSteps,
+        machines: open,
+        specDir: dirname(resolve(io.cwd, spec.path)),
+        sensitive: markedSensitive,
+      })
+      conflicts(spec, planned, whole, str(opts.profile))
+    }
   } finally {
     progress.done()
     await remote?.close()
@@ -195,8 +216,69 @@ async function planFleet(
     planned.map(({ machine, plan }) => ({ name: machine.name, plan })),
   )
   const doc = toFleetPlanDocument(planned, notes)
-  const review = reviewPlan(spec, planned, notes)
+  doc.changes.push(...whole.changes)
+  doc.notes.push(...whole.notes)
+  const review = reviewPlan(spec, planned, notes, whole)
   return { plan: review.plan, fleet: { doc, labelOf: review.labelOf } }
+}
+
+/**
+ * The whole-file steps of the profile that write to a machine planned. A step that does needs
+ * every machine it names planned too (its source is read from one, the others are written).
+ */
+function activeWhole(
+  spec: Spec,
+  machines: ReadonlyArray<{ name: string }>,
+  profile: string | undefined,
+): WholeStep[] {
+  const planned = new Set(machines.map((m) => m.name))
+  const out: WholeStep[] = []
+  for (const step of spec.whole) {
+    const p = step.options.profiles
+    if (p && (profile === undefined || !p.includes(profile))) continue
+    const named =
+      step.kind === 'copy'
+        ? [
+            ...('machine' in step.options.from ? [step.options.from.machine] : []),
+            ...step.options.to.map((t) => t.machine),
+          ]
+        : step.options.pairs.flat().map((l) => l.machine)
+    if (!named.some((n) => planned.has(n))) continue
+    const missing = [...new Set(named.filter((n) => !planned.has(n)))]
+    if (missing.length)
+      throw new CliError(
+        'USAGE',
+        `step ${step.index + 1} (${step.kind}) also needs machine${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: plan ${missing.length > 1 ? 'them' : 'it'} too (--machine)`,
+      )
+    out.push(step)
+  }
+  return out
+}
+
+/**
+ * Refuses a plan in which a file is both written by a whole-file step and edited by another step,
+ * or is the source of a copy that another step edits: one plan either copies a file or edits it
+ * (`WHOLE_FILE_CONFLICT`, naming both steps and the file).
+ */
+function conflicts(
+  spec: Spec,
+  planned: ReadonlyArray<{ machine: PlanDocMachine; plan: Plan }>,
+  whole: WholePlan,
+  profile: string | undefined,
+): void {
+  for (const f of whole.files) {
+    const plan = planned.find((p) => p.machine.name === f.machine)?.plan
+    const edited = plan?.changes.find((c) => c.target === f.path || c.link === f.path)
+    if (!edited) continue
+    const steps = editStepsAt(spec.steps, f.path, f.machine, profile)
+    const by = steps.length
+      ? steps.map((s) => `step ${s.index + 1} (${s.kind})`).join(', ')
+      : `a step of kind ${edited.kinds.join('+')}`
+    throw new FleetError(
+      'WHOLE_FILE_CONFLICT',
+      `${f.machine}:${f.path} is ${f.step.kind === 'copy' ? 'copied' : 'exchanged'} by step ${f.step.index + 1} (${f.step.kind}) and edited by ${by}: one plan either copies a file or edits it`,
+    )
+  }
 }
 
 /** Whether a plan may show `value`: in a changed file, a leftover or a note. */
@@ -251,6 +333,7 @@ function reviewPlan(
   spec: Spec,
   planned: ReadonlyArray<{ machine: PlanDocMachine; plan: Plan }>,
   notes: Plan['notes'],
+  whole: WholePlan,
 ): { plan: Plan; labelOf: (entry: object) => string } {
   const labels = new WeakMap<object, string>()
   const label = <T extends object>(name: string, list: readonly T[]) =>
@@ -262,7 +345,12 @@ function reviewPlan(
     root: '',
     spec: spec.hash,
     specPath: spec.path,
-    changes: planned.flatMap(({ machine, plan }) => label(machine.name, plan.changes)),
+    changes: planned.flatMap(({ machine, plan }) =>
+      label(machine.name, [
+        ...plan.changes,
+        ...whole.changes.filter((c) => c.machine === machine.name).map(wholeReviewed),
+      ]),
+    ),
     leftovers: planned.flatMap(({ machine, plan }) =>
       label(
         machine.name,
@@ -272,10 +360,15 @@ function reviewPlan(
     notes: [
       ...notes,
       ...planned.flatMap(({ machine, plan }) =>
-        label(
-          machine.name,
-          plan.notes.filter((n) => n.target !== plan.specPath),
-        ),
+        label(machine.name, [
+          ...plan.notes.filter((n) => n.target !== plan.specPath),
+          ...whole.notes
+            .filter((n) => n.machine === machine.name)
+            .map(({ machine: _m, ...n }) => ({
+              ...n,
+              severity: n.severity === 'warning' ? ('warning' as const) : ('note' as const),
+            })),
+        ]),
       ),
     ],
     database: plans.flatMap((p) => p.database),
@@ -288,6 +381,30 @@ function reviewPlan(
     },
   }
   return { plan, labelOf: (entry) => labels.get(entry) ?? '' }
+}
+
+/**
+ * A whole-file change as the review shows it: its diff (a summary for a sensitive or binary
+ * file) and its counts of lines; never its bytes (the texts are empty).
+ */
+function wholeReviewed(c: { machine: string } & PlanDocChange): FileChange {
+  const lines = c.diff.split('\n')
+  return {
+    target: c.target,
+    kinds: [c.kind],
+    encoding: c.encoding,
+    ...(c.link !== undefined ? { link: c.link } : {}),
+    before: c.before,
+    after: c.after,
+    mode: Number.parseInt(c.mode, 8),
+    passes: [],
+    beforeText: '',
+    afterText: '',
+    diff: c.diff,
+    added: lines.filter((l) => l.startsWith('+') && !l.startsWith('+++')).length,
+    removed: lines.filter((l) => l.startsWith('-') && !l.startsWith('---')).length,
+    validators: [],
+  }
 }
 
 /**

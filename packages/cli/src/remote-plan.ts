@@ -73,6 +73,10 @@ export async function remotePlanning(opts: Opts, io: Io) {
       const plan = await run(dir, defaultStateDir(dir))
       return { plan, ...(machine.hostKey !== undefined ? { hostKey: machine.hostKey } : {}) }
     },
+    /** The machine called `name`, opened by {@link plan} (it stays open until `close`). */
+    machine(name: string): Machine | undefined {
+      return opened.find((m) => m.spec.name === name)
+    },
     async close(): Promise<void> {
       await Promise.allSettled(opened.map((m) => m.close()))
       await Promise.allSettled(mirrors.map((d) => removeMirror(d)))

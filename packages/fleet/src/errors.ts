@@ -31,6 +31,12 @@ export type FleetErrorCode =
   | 'INVENTORY_TOOL'
   /** An Ansible inventory that cannot be read, or a host of it that cannot be a machine. */
   | 'INVENTORY'
+  /** The source of a `copy` or a side of an `exchange` is missing, not what the step says, or unreadable. */
+  | 'WHOLE_SOURCE'
+  /** The target of a `copy` cannot take what the step writes (a directory where a file goes, a dangling link). */
+  | 'WHOLE_TARGET'
+  /** A file both written by a whole-file step and edited by another step (or the source of a copy another step edits). */
+  | 'WHOLE_FILE_CONFLICT'
 
 /**
  * An error of the fleet: a {@link CutoverError} with a {@link FleetErrorCode}, so that the CLI

@@ -34,7 +34,7 @@ export interface Mirror {
 }
 
 /** One entry of the listing: `find -printf` of type, mode, owner, size, link count, path and link target. */
-interface Entry {
+export interface Entry {
   type: string
   mode: number
   uid: number
@@ -269,14 +269,17 @@ async function listTree(machine: Machine, prefixes: readonly string[]): Promise<
 }
 
 /** Where a link at `path` to `link` leads, as a chroot at the root sees it; undefined when out of it. */
-function inRoot(path: string, link: string): string | undefined {
+export function inRoot(path: string, link: string): string | undefined {
   const joined = link.startsWith('/') ? link : posix.join('/', posix.dirname(path), link)
   const normal = posix.normalize(joined).replace(/^\/+/, '')
   return normal === '' ? '.' : normal.startsWith('..') ? undefined : normal
 }
 
-/** `find` on the machine: each prefix whole, and each directory above it alone. */
-async function findOn(machine: Machine, prefixes: readonly string[]): Promise<Entry[]> {
+/**
+ * `find` on the machine: each prefix whole (files, links, directories; `type` is `f`, `l` or
+ * `d`), and each directory above it alone. A prefix that does not exist lists nothing.
+ */
+export async function findOn(machine: Machine, prefixes: readonly string[]): Promise<Entry[]> {
   const above = new Set<string>()
   for (const p of prefixes)
     for (let d = posix.dirname(p); d !== '.' && d !== '/'; d = posix.dirname(d)) above.add(d)

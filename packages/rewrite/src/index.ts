@@ -108,7 +108,9 @@ export {
   type SpecStep,
 } from './spec/spec.js'
 export {
+  editStepsAt,
   isWholeKind,
+  markedSensitive,
   wholeTargets,
   type CopyOptions,
   type ExchangeOptions,

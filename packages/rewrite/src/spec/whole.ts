@@ -1,7 +1,8 @@
+import picomatch from 'picomatch'
 import { isScalar } from 'yaml'
 import type { Diagnostic, Range } from '../diff/diagnostic.js'
 import { rootPathProblem } from '../fs/confine.js'
-import { commonKeys } from '../step/step.js'
+import { commonKeys, type CommonOptions } from '../step/step.js'
 import {
   array,
   boolean,
@@ -314,4 +315,31 @@ export function needsMachines(kind: string, range: Range, ctx: SchemaContext): v
     message: `${kind} needs machines: it writes files between the machines of machines: (declare them first)`,
     range,
   })
+}
+
+/** Whether a whole-file step marks a root-relative path sensitive (`sensitive: true`, or one of its globs). */
+export function markedSensitive(step: WholeStep, path: string): boolean {
+  const s = step.options.sensitive
+  return s === true || (s !== undefined && picomatch(s, { dot: true })(path))
+}
+
+/**
+ * The steps that edit text whose `files` (minus `exclude`) match a root-relative path on a
+ * machine in a profile: the steps a whole-file step conflicts with when it writes or reads that
+ * file (`WHOLE_FILE_CONFLICT`).
+ */
+export function editStepsAt<S extends { options: CommonOptions }>(
+  steps: readonly S[],
+  path: string,
+  machine: string,
+  profile: string | undefined,
+): S[] {
+  return steps.filter(
+    (s) =>
+      (!s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile))) &&
+      (!s.options.on || s.options.on.includes(machine)) &&
+      s.options.files?.length &&
+      picomatch(s.options.files, { dot: true })(path) &&
+      !(s.options.exclude?.length && picomatch(s.options.exclude, { dot: true })(path)),
+  )
 }

@@ -1,0 +1,238 @@
+import { execFileSync } from 'node:child_process'
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { need } from '@cutover/test-kit'
+import { describe, expect, it } from 'vitest'
+import { cutover } from './fleet-kit.js'
+
+/** A throwaway OpenSSH private key, made for the test; its base64 body lines are what must never show. */
+function privateKey(dir: string, name: string): { text: string; lines: string[] } {
+  const file = join(dir, name)
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', file])
+  const text = readFileSync(file, 'utf8')
+  return { text, lines: text.split('\n').filter((l) => l && !l.startsWith('-----')) }
+}
+
+function write(root: string, path: string, text: string, mode = 0o644): void {
+  mkdirSync(join(root, path, '..'), { recursive: true })
+  writeFileSync(join(root, path), text)
+  chmodSync(join(root, path), mode)
+}
+
+/** Two machines as local directories (mentat-hub's and mentat-alt's files), and the spec beside them. */
+export function mentatFleet(dir: string, extraSteps = '') {
+  const hub = join(dir, 'hub')
+  const alt = join(dir, 'alt')
+  const hubKey = privateKey(dir, 'hub-key')
+  const altKey = privateKey(dir, 'alt-key')
+  write(hub, 'etc/hostname', 'mentat-hub\n')
+  write(alt, 'etc/hostname', 'mentat-alt\n')
+  write(hub, 'etc/warden_client/key.pem', hubKey.text, 0o640)
+  write(alt, 'etc/warden_client/key.pem', altKey.text, 0o640)
+  write(hub, 'etc/mentat/core.json', '{ "host": "mentat-hub", "port": 1 }\n')
+  write(hub, 'etc/mentat/sub/extra.json', '{ "extra": true }\n', 0o640)
+  chmodSync(join(hub, 'etc/mentat/sub'), 0o750)
+  symlinkSync('core.json', join(hub, 'etc/mentat/current.json'))
+  write(hub, 'etc/mentat/blob.bin', 'a\u0000b')
+  write(alt, 'etc/mentat/core.json', '{ "host": "mentat-alt", "port": 1 }\n')
+  write(alt, 'etc/mentat/stale.json', '{}\n')
+  mkdirSync(join(alt, 'etc/mentat/old.d'))
+  const ctl = join(dir, 'ctl')
+  write(ctl, 'files/motd', 'Welcome to Mentat\n')
+  write(
+    ctl,
+    'cutover.yaml',
+    `version: 1
+machines:
+  mentat-hub: { root: ${hub} }
+  mentat-alt: { root: ${alt} }
+steps:
+  - copy: { from: mentat-hub:etc/mentat/, to: mentat-alt:etc/mentat/, delete: true }
+  - copy: { from: files/motd, to: [mentat-hub:etc/motd, mentat-alt:etc/motd] }
+  - exchange:
+      pairs:
+        - [mentat-hub:etc/hostname, mentat-alt:etc/hostname]
+        - [mentat-hub:etc/warden_client/key.pem, mentat-alt:etc/warden_client/key.pem]
+${extraSteps}`,
+  )
+  return { ctl, hub, alt, keys: [...hubKey.lines, ...altKey.lines] }
+}
+
+type Doc = {
+  machines: Array<{ name: string; root: string }>
+  changes: Array<{
+    machine: string
+    target: string
+    kind: string
+    before: string
+    after: string
+    mode: string
+    diff: string
+    edits: unknown[]
+    whole?: Record<string, unknown>
+  }>
+  notes: Array<{ machine?: string; target: string; code: string }>
+}
+
+const sha = (s: string | Buffer) =>
+  'sha256:' + execFileSync('sha256sum', { input: s }).toString().split(' ')[0]
+
+describe('plan of copy and exchange on local-directory machines', () => {
+  it('plans every whole-file change with where its bytes come from, and never shows a key', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl, hub, alt, keys } = mentatFleet(dir)
+    const json = await cutover(['plan', '--json'], ctl)
+    expect(json.err).toBe('')
+    expect(json.code).toBe(0)
+    const doc = JSON.parse(json.out) as Doc
+    const byTarget = new Map(doc.changes.map((c) => [`${c.machine}:${c.target}`, c]))
+    expect([...byTarget.keys()]).toEqual([
+      'mentat-alt:etc/mentat/blob.bin',
+      'mentat-alt:etc/mentat/core.json',
+      'mentat-alt:etc/mentat/current.json',
+      'mentat-alt:etc/mentat/sub/extra.json',
+      'mentat-alt:etc/mentat/stale.json',
+      'mentat-hub:etc/motd',
+      'mentat-alt:etc/motd',
+      'mentat-hub:etc/hostname',
+      'mentat-alt:etc/hostname',
+      'mentat-hub:etc/warden_client/key.pem',
+      'mentat-alt:etc/warden_client/key.pem',
+    ])
+    for (const c of doc.changes) {
+      expect(c.edits).toEqual([])
+      expect(c.kind).toBe(
+        c.target.includes('mentat/') || c.target === 'etc/motd' ? 'copy' : 'exchange',
+      )
+    }
+    // a file that differs: its diff, the target's mode kept, no owner (the target keeps its own)
+    const core = byTarget.get('mentat-alt:etc/mentat/core.json')!
+    expect(core.before).toBe(sha(readFileSync(join(alt, 'etc/mentat/core.json'))))
+    expect(core.after).toBe(sha(readFileSync(join(hub, 'etc/mentat/core.json'))))
+    expect(core.whole).toEqual({
+      type: 'file',
+      from: { machine: 'mentat-hub', path: 'etc/mentat/core.json' },
+    })
+    expect(core.diff).toContain(
+      '--- a/mentat-alt:etc/mentat/core.json\n+++ b/mentat-alt:etc/mentat/core.json\n',
+    )
+    expect(core.diff).toContain(
+      '-{ "host": "mentat-alt", "port": 1 }\n+{ "host": "mentat-hub", "port": 1 }',
+    )
+    // a new file in a new directory: the source's mode and owner, the directory made as the source's
+    const extra = byTarget.get('mentat-alt:etc/mentat/sub/extra.json')!
+    const uid = process.getuid!()
+    const gid = process.getgid!()
+    expect(extra).toMatchObject({ before: 'absent', mode: '0640' })
+    expect(extra.whole).toEqual({
+      type: 'file',
+      from: { machine: 'mentat-hub', path: 'etc/mentat/sub/extra.json' },
+      owner: { uid, gid },
+      dirs: [{ path: 'etc/mentat/sub', mode: '0750', uid, gid }],
+    })
+    expect(extra.diff).toMatch(
+      /^--- \/dev\/null\n\+\+\+ b\/mentat-alt:etc\/mentat\/sub\/extra\.json\n@@ -0,0 \+1 @@\n\+\{ "extra": true \}/,
+    )
+    // a link is made a link with the same text
+    const link = byTarget.get('mentat-alt:etc/mentat/current.json')!
+    expect(link.whole).toMatchObject({ type: 'symlink', symlink: 'core.json' })
+    expect(link.after).toBe(sha('core.json'))
+    // binary: its size and hash only
+    const blob = byTarget.get('mentat-alt:etc/mentat/blob.bin')!
+    expect(blob.whole).toMatchObject({ type: 'file', binary: true })
+    expect(blob.diff).toBe(
+      `--- /dev/null\n+++ b/mentat-alt:etc/mentat/blob.bin\n+(binary file, 3 bytes, ${sha('a\u0000b')})\n`,
+    )
+    // delete: true removes what the source lacks; a directory stays, with a note
+    const stale = byTarget.get('mentat-alt:etc/mentat/stale.json')!
+    expect(stale).toMatchObject({ after: 'absent', whole: { type: 'absent' } })
+    expect(stale.diff).toBe(
+      '--- a/mentat-alt:etc/mentat/stale.json\n+++ /dev/null\n@@ -1 +0,0 @@\n-{}\n',
+    )
+    expect(doc.notes).toEqual([
+      expect.objectContaining({
+        machine: 'mentat-alt',
+        target: 'etc/mentat/old.d',
+        code: 'DIR_KEPT',
+      }),
+    ])
+    // a local source: its absolute path
+    expect(byTarget.get('mentat-hub:etc/motd')!.whole).toMatchObject({
+      type: 'file',
+      from: { local: join(ctl, 'files/motd') },
+    })
+    // the exchange: each side from the other, once
+    const hostname = byTarget.get('mentat-hub:etc/hostname')!
+    expect(hostname.whole).toEqual({
+      type: 'file',
+      from: { machine: 'mentat-alt', path: 'etc/hostname' },
+      once: 'exchange [mentat-hub:etc/hostname, mentat-alt:etc/hostname]',
+    })
+    expect(hostname.diff).toContain('-mentat-hub\n+mentat-alt')
+    // key material: sensitive, whatever its mode; the summary only
+    const key = byTarget.get('mentat-alt:etc/warden_client/key.pem')!
+    expect(key.whole).toMatchObject({ type: 'file', sensitive: true })
+    const hubKey = readFileSync(join(hub, 'etc/warden_client/key.pem'))
+    expect(key.diff).toContain(`+(sensitive file, ${hubKey.length} bytes, ${sha(hubKey)})`)
+    // the review, the JSON and the saved plan hold no byte of either key
+    const review = await cutover(['plan'], ctl)
+    expect(review.code).toBe(0)
+    expect(review.out).toMatch(/Plan: 11 file\(s\) to change/)
+    expect(review.out).toContain('mentat-alt:etc/warden_client/key.pem')
+    expect(review.out).toContain('(sensitive file,')
+    const saved = await cutover(['plan', '--out', 'plan.json', '--quiet'], ctl)
+    expect(saved.code).toBe(0)
+    const plan = readFileSync(join(ctl, 'plan.json'), 'utf8')
+    expect(keys.length).toBeGreaterThan(2)
+    for (const text of [json.out, review.out, review.err, plan])
+      for (const line of keys) expect(text).not.toContain(line)
+    // nothing of the bytes of any copied file is in the plan but its diff: a second plan after
+    // the targets hold the source's bytes has no copy left
+    writeFileSync(
+      join(alt, 'etc/mentat/core.json'),
+      readFileSync(join(hub, 'etc/mentat/core.json')),
+    )
+    const again = JSON.parse((await cutover(['plan', '--json'], ctl)).out) as Doc
+    expect(again.changes.map((c) => `${c.machine}:${c.target}`)).not.toContain(
+      'mentat-alt:etc/mentat/core.json',
+    )
+  })
+
+  it('a file both copied and edited by another step is WHOLE_FILE_CONFLICT, naming both steps', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl } = mentatFleet(
+      dir,
+      '  - text: { on: [mentat-alt], files: [etc/mentat/*.json], replace: { mentat-alt: mentat-new } }\n',
+    )
+    const r = await cutover(['plan'], ctl)
+    expect(r.code).toBe(1)
+    expect(r.out).toBe('')
+    expect(r.err).toBe(
+      'cutover: mentat-alt:etc/mentat/core.json is copied by step 1 (copy) and edited by step 4 (text): one plan either copies a file or edits it\n',
+    )
+  })
+
+  it('a missing source names its machine and path', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl } = mentatFleet(
+      dir,
+      '  - copy: { from: mentat-hub:etc/nothing.conf, to: mentat-alt:etc/nothing.conf }\n',
+    )
+    const r = await cutover(['plan'], ctl)
+    expect(r.code).toBe(1)
+    expect(r.err).toBe(
+      'cutover: mentat-hub:etc/nothing.conf: no such file (the source of step 4, copy)\n',
+    )
+  })
+})
