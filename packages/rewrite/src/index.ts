@@ -210,6 +210,7 @@ export {
   lastToRollBack,
   rollbackLast,
   rollbackTargets,
+  targetHashNow,
   type RollbackOptions,
   type RollbackResult,
 } from './apply/rollback.js'

@@ -96,6 +96,7 @@ const NAMES = [
   'sortEdits',
   'specJsonSchema',
   'starterSpec',
+  'targetHashNow',
   'targetMoved',
   'textStep',
   'toFleetPlanDocument',

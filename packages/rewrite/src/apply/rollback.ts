@@ -1,10 +1,11 @@
-import { closeSync, constants, openSync, readFileSync } from 'node:fs'
+import { closeSync, constants, openSync, readFileSync, readlinkSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { pinChanged } from '../fs/dir-pin.js'
 import { CutoverError } from '../errors.js'
 import { localStateFileSystem } from '../fs/local-state.js'
 import { readJournals, type Journal, type JournalTarget } from '../transaction/journal.js'
 import { withLock } from '../transaction/lock.js'
+import { backupAttrs } from '../transaction/backup.js'
 import { sha256 } from '../text/source.js'
 import type { DatabaseChange } from '../step/database.js'
 import {
@@ -16,6 +17,7 @@ import {
   type TxOptions,
   type TxResult,
   type TxTarget,
+  type TxXattrs,
 } from '../transaction/transaction.js'
 import { databaseState, type DatabaseOptions } from './participants.js'
 
@@ -77,10 +79,9 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
       }
       const { targets, changed } = await rollbackTargets(last, {
         now: (t) =>
-          options.fileSystem
-            ? hashOn(options.fileSystem, t.path, t.target)
-            : Promise.resolve(hashNow(t.path)),
+          options.fileSystem ? targetHashNow(options.fileSystem, t) : Promise.resolve(hashNow(t)),
         backup: (path) => state.readFile(path),
+        attrs: async (path) => (await backupAttrs(state, [path])).get(path),
         ...(options.force ? { force: true } : {}),
       })
       if (changed.length && !options.force) {
@@ -118,17 +119,21 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
 
 /**
  * What restores the files of transaction `j`: each target written back from its backup (a file
- * it created removed), at the exact path it wrote (never a link someone put there since, and in
- * a directory other users can change only where its steps allowed it); and the targets changed
- * since it (`changed`, naming each), which a rollback refuses unless `force` (without it, their
- * backups are not read). `now` is a target's hash as it is now, `backup` the bytes of a backup.
- * A file it created and someone removed since is already as it was before: left out.
+ * or link it created removed; a file it removed made again with its mode, owner and, with
+ * `attrs`, the attributes of its backup; a link it removed made again), at the exact path it
+ * wrote (never a link someone put there since, and in a directory other users can change only
+ * where its steps allowed it); and the targets changed since it (`changed`, naming each), which a
+ * rollback refuses unless `force` (without it, their backups are not read). `now` is a target's
+ * hash as it is now ({@link targetHashNow}), `backup` the bytes of a backup. A file it created and
+ * someone removed since is already as it was before: left out. The directories it made are
+ * removed by the rollback's transaction itself (`restores` of its options), once committed.
  */
 export async function rollbackTargets(
   j: Journal,
   o: {
     now: (t: JournalTarget) => Promise<string>
     backup: (path: string) => Promise<Buffer>
+    attrs?: (path: string) => Promise<TxXattrs | undefined>
     force?: boolean
   },
 ): Promise<{ targets: TxTarget[]; changed: string[] }> {
@@ -145,45 +150,63 @@ export async function rollbackTargets(
     }
     const allow = t.allowUserWritable ? { allowUserWritable: true } : {}
     const at = { target: t.target, path: t.path, exact: true, before: hash, ...allow }
-    targets.push(
-      t.existed
-        ? { ...at, content: await o.backup(t.backup) }
-        : { ...at, content: Buffer.alloc(0), remove: true },
-    )
+    const link = t.link !== undefined ? { symlink: t.link } : {}
+    const owner = { uid: t.uid, gid: t.gid }
+    if (!t.existed) targets.push({ ...at, ...link, content: Buffer.alloc(0), remove: true })
+    else if (t.after !== 'absent') targets.push({ ...at, content: await o.backup(t.backup) })
+    else if (t.link !== undefined) targets.push({ ...at, ...link, content: Buffer.alloc(0), owner })
+    else {
+      // a file it removed: made again as it was
+      const xattrs = await o.attrs?.(t.backup)
+      targets.push({
+        ...at,
+        content: await o.backup(t.backup),
+        mode: t.mode,
+        owner,
+        ...(xattrs ? { xattrs } : {}),
+      })
+    }
   }
   return { targets, changed }
 }
 
 /**
- * {@link hashNow} on another file system: read in its directory, checked to hold no link on its
- * path (an error reading it is reported as the file being unreachable).
+ * The hash of a target of journal entry `t` as it is now on `fs`, read at its journaled real
+ * path (checked to have no link on its directory path): `absent`; for a link the transaction made or removed,
+ * the hash of its text; `a symlink` when a file target became one; `unreachable (…)` when its
+ * directory was replaced or cannot be read.
  */
-async function hashOn(fs: TxFileSystem, path: string, target: string): Promise<string> {
-  const moved = await fs.pinChanged(dirname(path), undefined)
+export async function targetHashNow(fs: TxFileSystem, t: JournalTarget): Promise<string> {
+  const dir = dirname(t.path)
+  const moved = await fs.pinChanged(dir, undefined)
   if (moved) return moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
+  const at = { dir, pin: undefined, target: t.target }
   try {
-    const bytes = await fs.readPinned(
-      { dir: dirname(path), pin: undefined, target },
-      basename(path),
-    )
-    return bytes === 'symlink' ? 'a symlink' : bytes === undefined ? 'absent' : sha256(bytes)
+    const bytes = await fs.readPinned(at, basename(t.path))
+    if (bytes === undefined) return 'absent'
+    if (bytes !== 'symlink') return sha256(bytes)
+    if (t.link === undefined) return 'a symlink'
+    return sha256(Buffer.from((await fs.readlinkPinned(at, basename(t.path))) ?? '', 'utf8'))
   } catch (e) {
     return `unreachable (${(e as Error).message})`
   }
 }
 
 /**
- * The hash of the file a transaction wrote at `path` (a real path), as it is now: a link at it
- * or on its directory path is not followed (`a symlink`, `unreachable (…)`).
+ * {@link targetHashNow} on this machine's file system, by the synchronous calls: a link at the
+ * path of a file target or on its directory path is not followed (`a symlink`, `unreachable (…)`).
  */
-function hashNow(path: string): string {
+function hashNow(t: JournalTarget): string {
+  const path = t.path
   const moved = pinChanged(dirname(path), undefined)
   if (moved) return moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symlink' : 'absent'
+    if ((e as NodeJS.ErrnoException).code !== 'ELOOP') return 'absent'
+    // a link the transaction made or removed: its text is its content
+    return t.link === undefined ? 'a symlink' : sha256(Buffer.from(readlinkSync(path), 'utf8'))
   }
   try {
     return sha256(readFileSync(fd))

@@ -9,8 +9,10 @@ import { CutoverError } from '../errors.js'
  * fsynced), `validated`, `backed-up:N`, `prepared` (journal says prepared), `renamed:K` (after
  * the K-th rename), `before-commit`, `participants-committed` (a database committed, the journal
  * not yet), `committed`, `recover:K` (after recovery restored its K-th
- * file), `stage-write:N` (before the N-th temp file is written) and `stage-open:N` (its directory
- * checked, the temp file not created yet).
+ * file), `stage-write:N` (before the N-th temp file is written), `stage-open:N` (its directory
+ * checked, the temp file not created yet), `mkdir:K` (the K-th directory made above a new target,
+ * its parent fsynced), `dirs-made` (every such directory made, the journal holding their pins)
+ * and `rmdir:K` (the K-th such directory removed again, by an abort, a recovery or a rollback).
  */
 export type FaultHook = (point: string) => void
 

@@ -37,6 +37,29 @@ export interface JournalTarget {
   once?: OnceRecord[]
   /** Written with `allow-user-writable: true` (a directory other users can change): its rollback may write there too. */
   allowUserWritable?: true
+  /**
+   * The target is a symbolic link with this text: the one the transaction makes (`after` is the
+   * `sha256:` of the text), or, removed (`after` is `absent`), the one it removes (`before`).
+   */
+  link?: string
+}
+
+/**
+ * A directory a transaction creates above a new target, journaled before it is made: removed
+ * again, when empty, if the transaction aborts, is recovered to before or is rolled back.
+ */
+export interface JournalDir {
+  /** Its real path. */
+  path: string
+  /** The target (the first) it is made for, naming it in messages. */
+  target: string
+  mode: number
+  uid: number
+  gid: number
+  /** The pin of its parent directory (absent until its parent is made, when that is new too). */
+  parentPin?: string[]
+  /** Its own pin, once made. */
+  pin?: string[]
 }
 
 /** Where a transaction stands: `staging` → `prepared` → `committed`, or `aborted` / `rolled-back`. */
@@ -74,6 +97,13 @@ export interface Journal {
   /** One machine's part of a fleet transaction: its controller decides a prepared one. */
   fleet?: FleetMark
   targets: JournalTarget[]
+  /** The directories it creates above its new targets, top down (absent when none). */
+  dirs?: JournalDir[]
+  /**
+   * For a rollback: the directories the transaction it restores created, removed (when empty)
+   * once it has committed; absent once that is done.
+   */
+  removeDirs?: JournalDir[]
 }
 
 /** A transaction id: sortable by time, unique. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import { CutoverError, StalePlanError, systemErrorCode, ValidationError } from '../errors.js'
 import { localFileSystem } from '../fs/local.js'
 import { localStateFileSystem } from '../fs/local-state.js'
@@ -13,6 +13,7 @@ import {
   syncBackups,
   writeBackup,
 } from './backup.js'
+import { makeDirs, removeDirs } from './dirs.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
 import type { PinnedDir, TxFileSystem, TxStat, TxXattrs } from './file-system.js'
 import {
@@ -22,6 +23,7 @@ import {
   writeJournal,
   type FleetMark,
   type Journal,
+  type JournalDir,
   type JournalTarget,
   type OnceRecord,
   type TxMeta,
@@ -62,8 +64,13 @@ export interface TxTarget {
   mode?: number
   /** Remove the file instead of writing `content` (a rollback of a file a transaction created, or a `copy` with `delete: true`: the file is backed up first). */
   remove?: boolean
-  /** A new target's owner (default: the identity the transaction writes as); an existing file keeps its own. */
+  /**
+   * A new target's owner (default: the identity the transaction writes as; given only when it
+   * runs as root, otherwise a warning says so); an existing file keeps its own.
+   */
   owner?: { uid: number; gid: number }
+  /** A new file's extended attributes (a rollback making again a file its transaction removed). */
+  xattrs?: TxXattrs
   /** Make the target a symbolic link with this text instead of writing `content` (a new target, or one that is a link already). */
   symlink?: string
   /**
@@ -99,6 +106,8 @@ export interface TxResult {
 export interface RecoverReport {
   transactions: Array<{ txid: string; was: string; now: string; targets: string[] }>
   staleLock?: string
+  /** Directories a transaction made that could not be removed again (not empty). */
+  warnings?: string[]
 }
 
 /** Options shared by the transaction functions. */
@@ -151,10 +160,24 @@ async function participantsState(
   )
 }
 
-/** The hash of a target as it is now in its pinned directory (`absent`, or `symlink` when it became one). */
-async function hashOf(fs: TxFileSystem, t: JournalTarget): Promise<string> {
-  const bytes = await fs.readPinned(pinnedOf(t), basename(t.path))
-  return bytes === 'symlink' ? bytes : hashOrAbsent(bytes)
+/**
+ * The hash of a target (or of `name` beside it) as it is now in its pinned directory: `absent`;
+ * for a link target the hash of its text; `symlink` when a file target became a link.
+ */
+async function hashOf(
+  fs: TxFileSystem,
+  t: JournalTarget,
+  name = basename(t.path),
+): Promise<string> {
+  const bytes = await fs.readPinned(pinnedOf(t), name)
+  if (bytes !== 'symlink') return hashOrAbsent(bytes)
+  if (t.link === undefined) return bytes
+  return hashOrAbsent(linkBytes(await fs.readlinkPinned(pinnedOf(t), name)))
+}
+
+/** The bytes whose hash stands for a link's text (`after` of a link target). */
+function linkBytes(text: string | undefined): Buffer | undefined {
+  return text === undefined ? undefined : Buffer.from(text, 'utf8')
 }
 
 /** The pinned directory of a journaled target. */
@@ -254,12 +277,25 @@ async function recoverWith(
   const report: RecoverReport = { transactions: [] }
   const blocked: string[] = []
   const fleetLeft: string[] = []
+  const warnings: string[] = []
   for (const j of await readJournals(options.stateDir, state)) {
+    if (j.state === 'committed' && j.removeDirs?.length && options.rollBack === undefined) {
+      // a rollback that committed before it removed the directories its apply made
+      warnings.push(...(await dropDirsOf(j, fs, state, options.stateDir, fault)))
+      continue
+    }
     if (j.state !== 'staging' && j.state !== 'prepared') continue
     if (options.rollBack !== undefined && j.txid !== options.rollBack) continue
     const was = j.state
     const moved: (string | undefined)[] = []
-    for (const t of j.targets) moved.push(await fs.pinChanged(dirname(t.path), t.dirPin))
+    // a directory the transaction made, removed again by an earlier recovery: its targets are gone
+    const made = new Set((j.dirs ?? []).map((d) => `${d.path} no longer exists`))
+    const gone = new Set<number>()
+    for (const [i, t] of j.targets.entries()) {
+      const why = await fs.pinChanged(dirname(t.path), t.dirPin)
+      if (why && made.has(why) && !t.existed) gone.add(i)
+      moved.push(gone.has(i) ? undefined : why)
+    }
     const movedLines = (ts: readonly JournalTarget[]) =>
       ts.map((t) => `transaction ${j.txid}: ${t.target}: ${moved[j.targets.indexOf(t)]}`)
     // a prepared part of a fleet transaction: its controller alone knows whether it committed
@@ -280,15 +316,19 @@ async function recoverWith(
       if (left.length === 0 && stuck.length === 0) j.state = 'committed'
     } else {
       const untouched = (i: number) =>
-        j.txid === options.rollBack && renamed !== undefined && i >= renamed
+        gone.has(i) || (j.txid === options.rollBack && renamed !== undefined && i >= renamed)
       // a transaction rolled back, or a fleet part its controller aborted, goes back in any case
       const back = j.txid === options.rollBack || decision === 'abort'
       blocked.push(
-        ...movedLines(await settle(j, moved, { fs, state, fault, options, untouched, back })),
+        ...movedLines(
+          await settle(j, moved, { fs, state, fault, options, untouched, back, warnings, gone }),
+        ),
       )
     }
     if (j.state === was) continue
     await writeJournal(options.stateDir, j, state)
+    if (j.state === 'committed' && j.removeDirs?.length)
+      warnings.push(...(await dropDirsOf(j, fs, state, options.stateDir, fault)))
     report.transactions.push({
       txid: j.txid,
       was,
@@ -308,7 +348,25 @@ async function recoverWith(
       `not recovered:\n${fleetLeft.map((b) => `  ${b}`).join('\n')}${report.transactions.length ? `\n(recovered: ${report.transactions.map((t) => `${t.txid} ${t.now}`).join(', ')})` : ''}`,
     )
   }
+  if (warnings.length) report.warnings = warnings
   return report
+}
+
+/**
+ * Removes (when empty) the directories a committed rollback is to remove, those its apply made,
+ * and records that in its journal; returns a warning for each left.
+ */
+async function dropDirsOf(
+  j: Journal,
+  fs: TxFileSystem,
+  state: StateFileSystem,
+  stateDir: string,
+  fault: FaultHook,
+): Promise<string[]> {
+  const warnings = await removeDirs(fs, j.removeDirs ?? [], fault)
+  delete j.removeDirs
+  await writeJournal(stateDir, j, state)
+  return warnings
 }
 
 /**
@@ -328,12 +386,18 @@ async function settle(
     options: RecoverOptions
     untouched: (i: number) => boolean
     back: boolean
+    /** Where directories left (not empty) are told. */
+    warnings: string[]
+    /** New targets whose directory, made by the transaction, an earlier recovery removed. */
+    gone: ReadonlySet<number>
   },
 ): Promise<JournalTarget[]> {
   const { fs } = at
   for (const [i, t] of j.targets.entries())
-    if (!moved[i]) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
+    if (!moved[i] && !at.gone.has(i))
+      for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
   if (j.state === 'staging') {
+    at.warnings.push(...(await removeDirs(fs, j.dirs ?? [], at.fault)))
     j.state = 'aborted'
     return []
   }
@@ -350,7 +414,11 @@ async function settle(
     return []
   }
   const left = await restoreTargets(fs, at.state, j, hashes, at.fault)
-  if (left.length === 0) j.state = 'rolled-back'
+  if (left.length === 0) {
+    // its new targets are gone: the directories made for them go too, when empty
+    at.warnings.push(...(await removeDirs(fs, j.dirs ?? [], at.fault)))
+    j.state = 'rolled-back'
+  }
   return left
 }
 
@@ -378,11 +446,10 @@ async function rollForward(
     if (t.after === 'absent') {
       await unlinkBeside(fs, t.path, t)
     } else {
-      const staged = await fs.readPinned(pinnedOf(t), basename(t.temp))
-      const has = staged === 'symlink' ? staged : hashOrAbsent(staged)
+      const has = await hashOf(fs, t, basename(t.temp))
       if (has !== t.after) {
         stuck.push(
-          `${t.target} holds ${now}, not its new content ${t.after}, and its staged copy ${staged === undefined ? 'is gone' : `holds ${has}`}: it cannot be rolled forward`,
+          `${t.target} holds ${now}, not its new content ${t.after}, and its staged copy ${has === 'absent' ? 'is gone' : `holds ${has}`}: it cannot be rolled forward`,
         )
         continue
       }
@@ -422,7 +489,12 @@ async function restoreTargets(
       left.push(t)
       continue
     }
-    if (t.existed) {
+    if (t.existed && t.link !== undefined) {
+      // a link it removed: made again beside it, renamed over
+      const temp = tempsOf(t, j.txid)[1]!
+      await fs.symlinkPinned(pinnedOf(t), basename(temp), t.link, { uid: t.uid, gid: t.gid })
+      await fs.renamePinned(pinnedOf(t), basename(temp), basename(t.path))
+    } else if (t.existed) {
       const temp = tempsOf(t, j.txid)[1]!
       await writeBeside(
         fs,
@@ -518,6 +590,7 @@ export async function prepareFiles(
     )
   const tx = await begin(targets, options)
   try {
+    await makeTargetDirs(tx)
     await stageAndBackUp(tx)
     await prepare(tx)
   } catch (err) {
@@ -584,6 +657,8 @@ interface Tx {
   prepared: boolean
   /** How many targets are renamed (or removed) so far. */
   renamed: number
+  /** The targets whose directory is one the transaction makes: pinned once it is made. */
+  unpinned: Set<number>
 }
 
 /**
@@ -607,51 +682,91 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
   const entries: JournalTarget[] = []
   const seen = new Set<string>()
   const pins = new Map<string, string[]>()
+  const pin = async (dir: string) => {
+    let p = pins.get(dir)
+    if (!p) pins.set(dir, (p = await fs.pinDir(dir)))
+    return p
+  }
+  const dirs = new Map<string, JournalDir>()
+  const unpinned = new Set<number>()
+  const notOwned: string[] = []
+  const ownerOf = (given: { uid?: number; gid?: number } | undefined, what: string) => {
+    const uid = user.uid ?? 0
+    const gid = user.gid ?? 0
+    if (given?.uid === undefined || given.gid === undefined) return { uid, gid }
+    if (uid === 0 || (given.uid === uid && given.gid === gid))
+      return { uid: given.uid, gid: given.gid }
+    notOwned.push(`${what} (${given.uid}:${given.gid})`)
+    return { uid, gid }
+  }
   let mounts: ReadonlySet<string> | null | undefined
-  const userCheck: Array<{ real: string; target: string; info: TxStat | undefined }> = []
+  const userCheck: Array<{ dir: string; target: string; info: TxStat | undefined }> = []
   for (const [i, t] of targets.entries()) {
-    const real = t.exact
-      ? await exactTarget(fs, t.path, t.target)
-      : await realTarget(fs, t.path, t.target)
+    const link = t.symlink !== undefined
+    if (link && !t.remove && t.before !== 'absent')
+      throw new CutoverError(
+        'TARGET',
+        `${t.target}: a symbolic link is made only where nothing is (planned ${t.before}); nothing was written`,
+      )
+    const { real, make, dir } = await locate(fs, t)
     if (seen.has(real))
       throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
     seen.add(real)
-    // `real` has no link in it: one put there since is not followed
-    const info = await fs.lstat(real)
-    await checkWritable(fs, real, t.target, info)
+    // `real` has no link in it (but a link target's own): one put there since is not followed
+    const info = make.length ? undefined : await fs.lstat(real)
+    await checkWritable(fs, real, t.target, info, { dir, link })
     if (mounts === undefined) mounts = (await fs.mountPoints()) ?? null
-    await checkNotMountPoint(fs, real, t.target, info, mounts)
-    if (!t.allowUserWritable) userCheck.push({ real, target: t.target, info })
-    let dirPin = pins.get(dirname(real))
-    if (!dirPin) pins.set(dirname(real), (dirPin = await fs.pinDir(dirname(real))))
+    if (!link) await checkNotMountPoint(fs, real, t.target, info, mounts)
+    if (!t.allowUserWritable) userCheck.push({ dir, target: t.target, info })
+    if (make.length) {
+      unpinned.add(i)
+      for (const [k, d] of make.entries()) {
+        if (dirs.has(d.path)) continue
+        dirs.set(d.path, {
+          path: d.path,
+          target: t.target,
+          mode: d.mode & 0o7777,
+          ...ownerOf(d, `directory ${d.path}`),
+          ...(k === 0 ? { parentPin: await pin(dir) } : {}),
+        })
+      }
+    }
+    const owner = info ? { uid: info.uid, gid: info.gid } : ownerOf(t.owner, t.target)
     entries.push({
       target: t.target,
       path: real,
       temp: tempBeside(real, txid),
       restore: tempBeside(real, txid) + '.restore',
-      dirPin,
+      ...(make.length ? {} : { dirPin: await pin(dirname(real)) }),
       backup: join(txDir, 'backup', String(i)),
       existed: info !== undefined,
       before: t.before,
-      after: hashOrAbsent(t.remove ? undefined : t.content),
+      after: hashOrAbsent(t.remove ? undefined : link ? linkBytes(t.symlink) : t.content),
       mode: info ? info.mode & 0o7777 : (t.mode ?? 0o644),
-      uid: info?.uid ?? user.uid ?? 0,
-      gid: info?.gid ?? user.gid ?? 0,
+      ...owner,
       ...(t.once?.length ? { once: t.once } : {}),
       ...(t.allowUserWritable ? { allowUserWritable: true as const } : {}),
+      ...(link ? { link: t.symlink } : {}),
     })
   }
+  if (notOwned.length)
+    warnings.push(
+      `not running as root: ${notOwned.length} new file(s) and directories are owned by uid ${user.uid ?? 0}, not as planned: ${notOwned.slice(0, 5).join(', ')}${notOwned.length > 5 ? ', …' : ''}`,
+    )
   if (user.uid === 0 && userCheck.length) {
     // the ACLs of the directories on the way that may grant write to other users
-    const candidates = await fs.aclCandidates(new Set(userCheck.map((u) => dirname(u.real))))
+    const candidates = await fs.aclCandidates(new Set(userCheck.map((u) => u.dir)))
     const acls = new Map<string, string>()
     if (candidates.length && (await fs.xattrsAvailable())) {
       for (const [dir, a] of await fs.readXattrs(candidates))
         if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
     }
-    for (const u of userCheck) await checkNotUserWritable(fs, u.real, u.target, u.info, acls)
+    for (const u of userCheck) await checkNotUserWritable(fs, u.dir, u.target, u.info, acls)
   }
   const xattrs = await collectXattrs(fs, entries, warnings)
+  // a new file given its attributes (a rollback making again a file its apply removed)
+  for (const [i, t] of targets.entries())
+    if (t.xattrs && !entries[i]!.existed) xattrs.set(entries[i]!.path, t.xattrs)
   const defaultAcl = await dirsWithDefaultAcl(fs, [...pins.keys()])
   const journal: Journal = {
     txid,
@@ -663,6 +778,14 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     ...(options.restores ? { restores: options.restores } : {}),
     ...(options.journalDatabase ? { database: options.journalDatabase } : {}),
     targets: entries,
+    ...(dirs.size ? { dirs: [...dirs.values()] } : {}),
+  }
+  if (options.kind === 'rollback' && options.restores) {
+    // the directories its apply made go once the files in them are removed
+    const restored = (await readJournals(options.stateDir, state)).find(
+      (j) => j.txid === options.restores,
+    )
+    if (restored?.dirs?.length) journal.removeDirs = restored.dirs
   }
   await writeJournal(options.stateDir, journal, state)
   return {
@@ -681,6 +804,7 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     defaultAcl,
     prepared: false,
     renamed: 0,
+    unpinned,
   }
 }
 
@@ -718,7 +842,15 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
     async (e, i) => {
       if (halt.stopped) throw HALTED
       fault(`stage-write:${i + 1}`)
-      if (!targets[i]!.remove)
+      if (targets[i]!.remove) {
+        // removed at install: nothing to stage
+      } else if (e.link !== undefined) {
+        await tx.fs
+          .symlinkPinned(pinnedOf(e), basename(e.temp), e.link, { uid: e.uid, gid: e.gid })
+          .catch((err: unknown) => {
+            throw namedError(err, e.target)
+          })
+      } else
         await writeBeside(
           tx.fs,
           e.temp,
@@ -749,7 +881,13 @@ async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): 
     async (e) => {
       if (halt.stopped) throw HALTED
       const bytes = e.existed ? await tx.fs.readPinned(pinnedOf(e), basename(e.path)) : undefined
-      const now = bytes === 'symlink' ? 'a symlink' : hashOrAbsent(bytes)
+      const now =
+        bytes !== 'symlink'
+          ? hashOrAbsent(bytes)
+          : e.link !== undefined
+            ? // a link the transaction removes: its text is what was planned
+              hashOrAbsent(linkBytes(await tx.fs.readlinkPinned(pinnedOf(e), basename(e.path))))
+            : 'a symlink'
       if (now !== e.before)
         throw new StalePlanError(
           `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
@@ -796,6 +934,30 @@ async function commit(tx: Tx): Promise<void> {
   await writeJournal(tx.options.stateDir, tx.journal, tx.state)
   tx.fault('committed')
   tx.observe({ type: 'committed', txid: tx.txid })
+  if (tx.journal.removeDirs?.length) {
+    // a rollback: the directories its apply made, now that the files in them are gone
+    const left = await dropDirsOf(tx.journal, tx.fs, tx.state, tx.options.stateDir, tx.fault).catch(
+      (e: Error) => [`the directories the apply made were not all removed: ${e.message}`],
+    )
+    tx.warnings.push(...left)
+  }
+}
+
+/**
+ * Makes the directories of the new targets that are not there (journaled `staging` already),
+ * pins the targets' directories among them, and journals those pins (`dirs-made`).
+ */
+async function makeTargetDirs(tx: Tx): Promise<void> {
+  const dirs = tx.journal.dirs
+  if (!dirs?.length) return
+  await makeDirs(tx.fs, dirs, tx.fault)
+  for (const i of tx.unpinned) {
+    const e = tx.entries[i]!
+    e.dirPin =
+      dirs.find((d) => d.path === dirname(e.path))?.pin ?? (await tx.fs.pinDir(dirname(e.path)))
+  }
+  await writeJournal(tx.options.stateDir, tx.journal, tx.state)
+  tx.fault('dirs-made')
 }
 
 /**
@@ -806,7 +968,7 @@ async function commit(tx: Tx): Promise<void> {
 async function abort(tx: Tx, err: unknown): Promise<void> {
   for (const p of tx.options.participants ?? []) await p.rollback().catch(() => undefined)
   if (tx.prepared) {
-    await recoverWith(
+    const report = await recoverWith(
       {
         stateDir: tx.options.stateDir,
         stateFileSystem: tx.state,
@@ -819,6 +981,7 @@ async function abort(tx: Tx, err: unknown): Promise<void> {
       const why = err instanceof Error ? `${err.message}\n` : ''
       throw new CutoverError('RECOVER_MOVED', `${why}${r.message}`, { cause: err ?? r })
     })
+    tx.warnings.push(...(report.warnings ?? []))
     return
   }
   for (const e of tx.entries) {
@@ -828,6 +991,17 @@ async function abort(tx: Tx, err: unknown): Promise<void> {
       // left for `cutover state` to show; the targets are untouched
     }
   }
+  // the directories made for new targets, now empty again
+  tx.warnings.push(
+    ...(await removeDirs(
+      tx.fs,
+      // only those it made (one there already when it came to make it is someone else's)
+      (tx.journal.dirs ?? []).filter((d) => d.pin),
+      () => undefined,
+    ).catch((e: Error) => [
+      `the directories made for new targets were not all removed: ${e.message}`,
+    ])),
+  )
   // the copies of the originals made so far: nothing was written, they are not needed
   await dropBackups(tx.state, tx.txDir)
   tx.journal.state = 'aborted'
@@ -991,6 +1165,62 @@ async function backUp(
   }
 }
 
+/**
+ * Where a target is: its real path (a link target's own directory resolved, the link itself
+ * never followed), the directories to make above it (top down, real paths: those of `dirs` not
+ * there now), and the deepest of its directories there now.
+ */
+async function locate(
+  fs: TxFileSystem,
+  t: TxTarget,
+): Promise<{ real: string; make: NonNullable<TxTarget['dirs']>; dir: string }> {
+  if (t.dirs?.length) {
+    const chain = [...t.dirs.map((d) => d.path), t.path]
+    for (let k = 1; k < chain.length; k++)
+      if (dirname(chain[k]!) !== chain[k - 1])
+        throw new CutoverError(
+          'TARGET',
+          `${t.target}: the directories to make do not lead to it (${chain[k - 1]} is not the directory of ${chain[k]})`,
+        )
+    const base = dirname(t.dirs[0]!.path)
+    const realBase = t.exact ? await exactTarget(fs, base, t.target) : await fs.realpath(base)
+    const at = (p: string) => join(realBase, relative(base, p))
+    const make: NonNullable<TxTarget['dirs']> = []
+    let dir = realBase
+    for (const d of t.dirs) {
+      const real = at(d.path)
+      if (make.length === 0) {
+        const st = await fs.lstat(real)
+        if (st?.type === 'directory') {
+          // made since the plan (by someone else): used, never removed
+          dir = real
+          continue
+        }
+        if (st)
+          throw new CutoverError(
+            'TARGET',
+            `${t.target}: ${real} is in the way of its directory (not a directory); nothing was written`,
+          )
+      }
+      make.push({ ...d, path: real })
+    }
+    if (make.length) return { real: at(t.path), make, dir }
+  }
+  let real: string
+  if (t.symlink !== undefined) {
+    const dir = dirname(t.path)
+    real = join(
+      t.exact ? await exactTarget(fs, dir, t.target) : await fs.realpath(dir),
+      basename(t.path),
+    )
+  } else {
+    real = t.exact
+      ? await exactTarget(fs, t.path, t.target)
+      : await realTarget(fs, t.path, t.target)
+  }
+  return { real, make: [], dir: dirname(real) }
+}
+
 /** The real path of a target: links resolved (a dangling one refused); a new file's directory resolved. */
 async function realTarget(fs: TxFileSystem, path: string, target: string): Promise<string> {
   try {
@@ -1016,17 +1246,23 @@ async function exactTarget(fs: TxFileSystem, path: string, target: string): Prom
   return path
 }
 
-/** Refuses, before anything is written, a target that cannot be replaced (immutable, read-only file system, no permission). */
+/**
+ * Refuses, before anything is written, a target that cannot be replaced (immutable, read-only
+ * file system, no permission). `dir`: the deepest of its directories there now (where a target
+ * in directories still to make is probed); `link`: a link target (only its directory probed).
+ */
 async function checkWritable(
   fs: TxFileSystem,
   path: string,
   target: string,
   info: TxStat | undefined,
+  at: { dir: string; link: boolean },
 ): Promise<void> {
-  if (info && info.type !== 'file')
+  if (info && info.type !== 'file' && !(at.link && info.type === 'symlink'))
     throw new CutoverError('TARGET', `${target} is not a regular file`)
   try {
-    await fs.probeWritable(path, info !== undefined)
+    if (at.link || !info) await fs.probeWritable(join(at.dir, basename(path)), false)
+    else await fs.probeWritable(path, true)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     const why =
@@ -1069,12 +1305,12 @@ async function checkNotMountPoint(
  */
 async function checkNotUserWritable(
   fs: TxFileSystem,
-  path: string,
+  dir: string,
   target: string,
   info: TxStat | undefined,
   acls: ReadonlyMap<string, string>,
 ): Promise<void> {
-  const why = await fs.userWritableDir(dirname(path), info?.uid ?? 0, acls)
+  const why = await fs.userWritableDir(dir, info?.uid ?? 0, acls)
   if (why) {
     throw new CutoverError(
       'USER_WRITABLE',
