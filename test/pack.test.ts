@@ -160,7 +160,7 @@ describe('the packages as published', () => {
         problems: [],
         pieces: ['SELECT 1;', "SELECT 'a;b';"],
         records: ['www.example.org. A'],
-        kinds: ['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql'],
+        kinds: ['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql', 'zone'],
         formats: ['php', 'ini'],
         steps: 1,
         code: 0,

@@ -22,6 +22,7 @@ const REGISTRY: readonly Registered[] = [
   { name: 'hosts', load: async () => (await import('@cutover/hosts')).hostsStep },
   { name: 'sudoers', load: async () => (await import('@cutover/sudoers')).sudoersStep },
   { name: 'sql', load: async () => (await import('@cutover/sqlfn')).sqlStep },
+  { name: 'zone', load: async () => (await import('@cutover/zone')).zoneStep },
 ]
 
 /** Every step kind of the registry, loaded, in its order. */

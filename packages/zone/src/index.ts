@@ -15,4 +15,21 @@ export {
   type ZoneEntryKind,
   type ZoneToken,
 } from './parse.js'
+export {
+  bumpSerial,
+  effectiveTtls,
+  inZone,
+  movePtrs,
+  nextSerial,
+  reverseName,
+  setAddress,
+  setDefaultTtl,
+  setRecordTtl,
+  soaOf,
+  type PtrMove,
+  type SerialMode,
+} from './edit.js'
+export { planZone, type ZoneIntent, type ZonePlan } from './plan.js'
+export { namedCheckzoneValidator, zoneOrigin } from './validate.js'
+export { zoneStep, type ZoneOptions } from './step.js'
 export { ZoneError, type ZoneErrorCode } from './errors.js'

@@ -5,14 +5,28 @@ import { undocumentedExports, unlistedInReadme } from '../../../test/exports.js'
 const NAMES = [
   'ZoneError',
   'absoluteName',
+  'bumpSerial',
+  'effectiveTtls',
   'entryAt',
+  'inZone',
   'isClass',
   'isTtl',
+  'movePtrs',
+  'namedCheckzoneValidator',
+  'nextSerial',
   'parseZone',
+  'planZone',
   'printZone',
   'recordType',
+  'reverseName',
+  'setAddress',
+  'setDefaultTtl',
+  'setRecordTtl',
+  'soaOf',
   'spanText',
   'ttlSeconds',
+  'zoneOrigin',
+  'zoneStep',
 ]
 
 describe('the public API of @cutover/zone', () => {
