@@ -1,89 +1,10 @@
-import { execFileSync } from 'node:child_process'
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { cutover } from './fleet-kit.js'
-
-/** A throwaway OpenSSH private key, made for the test; its base64 body lines are what must never show. */
-function privateKey(dir: string, name: string): { text: string; lines: string[] } {
-  const file = join(dir, name)
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', file])
-  const text = readFileSync(file, 'utf8')
-  return { text, lines: text.split('\n').filter((l) => l && !l.startsWith('-----')) }
-}
-
-function write(root: string, path: string, text: string, mode = 0o644): void {
-  mkdirSync(join(root, path, '..'), { recursive: true })
-  writeFileSync(join(root, path), text)
-  chmodSync(join(root, path), mode)
-}
-
-/** Two machines as local directories (mentat-hub's and mentat-alt's files), and the spec beside them. */
-export function mentatFleet(dir: string, extraSteps = '') {
-  const hub = join(dir, 'hub')
-  const alt = join(dir, 'alt')
-  const hubKey = privateKey(dir, 'hub-key')
-  const altKey = privateKey(dir, 'alt-key')
-  write(hub, 'etc/hostname', 'mentat-hub\n')
-  write(alt, 'etc/hostname', 'mentat-alt\n')
-  write(hub, 'etc/warden_client/key.pem', hubKey.text, 0o640)
-  write(alt, 'etc/warden_client/key.pem', altKey.text, 0o640)
-  write(hub, 'etc/mentat/core.json', '{ "host": "mentat-hub", "port": 1 }\n')
-  write(hub, 'etc/mentat/sub/extra.json', '{ "extra": true }\n', 0o640)
-  chmodSync(join(hub, 'etc/mentat/sub'), 0o750)
-  symlinkSync('core.json', join(hub, 'etc/mentat/current.json'))
-  write(hub, 'etc/mentat/blob.bin', 'a\u0000b')
-  write(alt, 'etc/mentat/core.json', '{ "host": "mentat-alt", "port": 1 }\n')
-  write(alt, 'etc/mentat/stale.json', '{}\n')
-  mkdirSync(join(alt, 'etc/mentat/old.d'))
-  const ctl = join(dir, 'ctl')
-  write(ctl, 'files/motd', 'Welcome to Mentat\n')
-  write(
-    ctl,
-    'cutover.yaml',
-    `version: 1
-machines:
-  mentat-hub: { root: ${hub} }
-  mentat-alt: { root: ${alt} }
-steps:
-  - copy: { from: mentat-hub:etc/mentat/, to: mentat-alt:etc/mentat/, delete: true }
-  - copy: { from: files/motd, to: [mentat-hub:etc/motd, mentat-alt:etc/motd] }
-  - exchange:
-      pairs:
-        - [mentat-hub:etc/hostname, mentat-alt:etc/hostname]
-        - [mentat-hub:etc/warden_client/key.pem, mentat-alt:etc/warden_client/key.pem]
-${extraSteps}`,
-  )
-  return { ctl, hub, alt, keys: [...hubKey.lines, ...altKey.lines] }
-}
-
-type Doc = {
-  machines: Array<{ name: string; root: string }>
-  changes: Array<{
-    machine: string
-    target: string
-    kind: string
-    before: string
-    after: string
-    mode: string
-    diff: string
-    edits: unknown[]
-    whole?: Record<string, unknown>
-  }>
-  notes: Array<{ machine?: string; target: string; code: string }>
-}
-
-const sha = (s: string | Buffer) =>
-  'sha256:' + execFileSync('sha256sum', { input: s }).toString().split(' ')[0]
+import { mentatFleet, sha, type Doc } from './whole-kit.js'
 
 describe('plan of copy and exchange on local-directory machines', () => {
   it('plans every whole-file change with where its bytes come from, and never shows a key', async (ctx) => {
@@ -205,6 +126,25 @@ describe('plan of copy and exchange on local-directory machines', () => {
     expect(again.changes.map((c) => `${c.machine}:${c.target}`)).not.toContain(
       'mentat-alt:etc/mentat/core.json',
     )
+  })
+
+  it('after apply, a second plan is empty: the copies hold their sources, the exchange is recorded', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl, hub, alt } = mentatFleet(dir)
+    // files only: new directories and links on the target are apply's to test
+    rmSync(join(hub, 'etc/mentat/sub'), { recursive: true })
+    rmSync(join(hub, 'etc/mentat/current.json'))
+    const applied = await cutover(['apply', '--yes', '--quiet'], ctl)
+    expect(applied.err).toBe('')
+    expect(applied.code).toBe(0)
+    expect(readFileSync(join(alt, 'etc/hostname'), 'utf8')).toBe('mentat-hub\n')
+    expect(readFileSync(join(alt, 'etc/mentat/core.json'), 'utf8')).toBe(
+      readFileSync(join(hub, 'etc/mentat/core.json'), 'utf8'),
+    )
+    const again = await cutover(['plan', '--json'], ctl)
+    expect(again.err).toBe('')
+    expect((JSON.parse(again.out) as Doc).changes).toEqual([])
   })
 
   it('a file both copied and edited by another step is WHOLE_FILE_CONFLICT, naming both steps', async (ctx) => {
