@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { isIPv4 } from 'node:net'
 import { posix } from 'node:path'
 import {
   commonKeys,
@@ -9,6 +10,7 @@ import {
   type Diagnostic,
   type Edit,
   type Infer,
+  type Leftover,
   type Schema,
   type StepKind,
 } from '@cutover/rewrite'
@@ -179,8 +181,73 @@ export const zoneStep: StepKind<ZoneOptions> = {
       reason: leftoverReason(doc, inventory, keptOld),
       fallback: 'the zone step rewrites only the A records of inventory names',
     })
-    return { edits: plan.edits, diagnostics, leftovers }
+    if (!reverse)
+      for (const l of hostsDisagree(doc, plan.edits, inventory, ctx))
+        if (!leftovers.some((x) => x.start === l.start)) leftovers.push(l)
+    return {
+      edits: plan.edits,
+      diagnostics,
+      leftovers: leftovers.sort((a, b) => a.start - b.start),
+    }
   },
+}
+
+/**
+ * The first IPv4 address `etc/hosts` of the root gives each name (lower case, with a final dot),
+ * as glibc reads it: first matching line, comments cut. Empty when the root has no such file.
+ */
+function hostsAddresses(ctx: Context): Map<string, string> {
+  const out = new Map<string, string>()
+  const real = ctx.inRoot ? ctx.inRoot('etc/hosts') : posix.join(ctx.root, 'etc/hosts')
+  let text: string
+  try {
+    text = real ? decodeText(readFileSync(real)).text : ''
+  } catch {
+    return out
+  }
+  for (const line of text.split(/\r?\n/)) {
+    const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/)
+    if (!address || !isIPv4(address)) continue
+    for (const n of names) {
+      const key = n.toLowerCase().replace(/\.?$/, '.')
+      if (!out.has(key)) out.set(key, address)
+    }
+  }
+  return out
+}
+
+/**
+ * Leftovers for A records of inventory names that the root's `etc/hosts` (as the `hosts` step
+ * writes it from the same inventory) maps to another address: `verify --strict` fails on them.
+ * Records this plan changes are left to the plan (the hosts file may be planned too).
+ */
+function hostsDisagree(
+  doc: ZoneDocument,
+  edits: readonly Edit[],
+  inventory: ReadonlySet<string>,
+  ctx: Context,
+): Leftover[] {
+  const a = doc.entries.filter(
+    (e) =>
+      recordType(doc, e) === 'A' && e.name !== undefined && inventory.has(e.name) && e.rdata[0],
+  )
+  if (a.length === 0) return []
+  const hosts = hostsAddresses(ctx)
+  const out: Leftover[] = []
+  for (const e of a) {
+    const field = e.rdata[0]!
+    if (edits.some((x) => x.start < field.end && field.start < x.end)) continue
+    const address = spanText(doc, field)
+    const there = hosts.get(e.name!)
+    if (there === undefined || there === address) continue
+    out.push({
+      start: field.start,
+      end: field.end,
+      text: address,
+      reason: `the A record of ${e.name} disagrees with etc/hosts, which gives it ${there}`,
+    })
+  }
+  return out
 }
 
 /** `ZONE_NO_REVERSE`: an A record the plan moves to an address that no `reverse` file covers. */

@@ -192,4 +192,33 @@ describe.runIf(need('named-checkzone'))('acceptance: the zone step through the C
     expect(r.err).not.toMatch(/\n\s+at /)
     expect(read()).toEqual({ forward: FORWARD, reverse: REVERSE })
   })
+
+  it('verify --strict reports a name whose A record and etc/hosts disagree, and passes once the hosts step makes them agree', () => {
+    const zoneOnly = SPEC
+    const { base, cutover } = machine(zoneOnly)
+    // a zone without the old address on another name, and the DNS server's own hosts file
+    writeFileSync(
+      join(base, 'root/etc/bind/db.thehumanjourney.net'),
+      FORWARD.replace(/mail\t.*\n/, ''),
+    )
+    writeFileSync(
+      join(base, 'root/etc/hosts'),
+      '127.0.0.1\tlocalhost\n10.0.10.48\tfinance.thehumanjourney.net finance\n10.0.10.43\thrdb.thehumanjourney.net\n',
+    )
+    expect(cutover('apply', '--profile', 'live', '--yes').code).toBe(0)
+    const v = cutover('verify', '--profile', 'live', '--strict')
+    expect(v.code).toBe(1)
+    expect(v.out + v.err).toContain(
+      'the A record of finance.thehumanjourney.net. disagrees with etc/hosts, which gives it 10.0.10.48',
+    )
+    expect(v.out + v.err).not.toContain('hrdb.thehumanjourney.net. disagrees')
+
+    writeFileSync(
+      join(base, 'cutover.yaml'),
+      `${zoneOnly}  - hosts: { files: [etc/hosts], ensure: new }\n`,
+    )
+    expect(cutover('apply', '--profile', 'live', '--yes').code).toBe(0)
+    const ok = cutover('verify', '--profile', 'live', '--strict')
+    expect(ok.code, ok.out + ok.err).toBe(0)
+  })
 })
