@@ -73,7 +73,7 @@ export function isFleetCommand(opts: Opts, io: Io): boolean {
  * local-directory machine as it is, one over ssh with the user's ssh config (`--ssh-config`,
  * `CUTOVER_SSH_CONFIG`) and its control socket in a private directory that goes with the command.
  */
-async function withOpener<T>(
+export async function withOpener<T>(
   opts: Opts,
   io: Io,
   fn: (open: (spec: MachineSpec) => Promise<Machine>) => Promise<T>,

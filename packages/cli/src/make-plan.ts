@@ -67,8 +67,15 @@ export async function makePlan(
   }
 }
 
-/** Reads and parses the spec of `opts` (missing secrets are spec errors too), with its engine. */
-export async function loadSpec(opts: Opts, io: Io): Promise<{ spec: Spec; engine: Engine }> {
+/**
+ * Reads and parses the spec of `opts` (missing secrets are spec errors too, unless `secrets` is
+ * false: a command that reads none), with its engine.
+ */
+export async function loadSpec(
+  opts: Opts,
+  io: Io,
+  o: { secrets?: boolean } = {},
+): Promise<{ spec: Spec; engine: Engine }> {
   const specPath = resolve(io.cwd, str(opts.spec) ?? 'cutover.yaml')
   let source: string
   try {
@@ -83,7 +90,7 @@ export async function loadSpec(opts: Opts, io: Io): Promise<{ spec: Spec; engine
   const inventory = await specInventory(opts, io, specPath, source)
   // missing secrets are spec errors too, reported with the others in one run
   const parsed = e.parseSpec(source, relative(io.cwd, specPath) || specPath, {
-    env: io.env,
+    ...(o.secrets === false ? {} : { env: io.env }),
     ...(inventory ? { inventory } : {}),
     ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
   })

@@ -99,6 +99,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(sshConfig())
     .addOption(inventory())
     .addOption(maxFileSize())
+    .option(
+      '--check',
+      'after the apply commits, run cutover check (exit 1 when a check fails; the apply stays)',
+    )
     .option('--yes', 'apply without asking (required without a terminal)')
     .addOption(quiet())
     .addOption(verbose())
@@ -118,6 +122,21 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(quiet())
     .addOption(verbose())
     .action(action('verify'))
+  program
+    .command('check')
+    .description(
+      "from every machine: each name of the spec's hosts: resolves to its new address there, and its checks: pass",
+    )
+    .addOption(spec())
+    .addOption(root())
+    .addOption(profile())
+    .addOption(stateDir())
+    .addOption(machine())
+    .addOption(sshConfig())
+    .addOption(inventory())
+    .option('--json', 'print the results as JSON')
+    .addOption(quiet())
+    .action(action('check'))
   program
     .command('init')
     .description(

@@ -49,6 +49,7 @@ export {
   type MachineOutcome,
 } from './coordinator.js'
 export { localMachine } from './local-machine.js'
+export { checkMachine, type CheckRow, type MachineChecks } from './check-machine.js'
 export { INVENTORY_PACKAGE, inventoryMachines, readInventory, type Inventory } from './inventory.js'
 export { remoteFileSystem } from './remote-fs.js'
 export { remoteChecks } from './checks.js'

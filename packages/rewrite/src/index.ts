@@ -96,6 +96,7 @@ export {
   type TextEncoding,
 } from './text/source.js'
 export { perContext } from './step/per-context.js'
+export type { CommandCheck, SpecCheck, TcpCheck } from './spec/checks.js'
 export {
   parseSpec,
   resolveMachineRoots,

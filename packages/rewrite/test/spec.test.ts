@@ -98,7 +98,7 @@ steps:
         line: 11,
         col: 1,
         message:
-          'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, machines, steps',
+          'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, machines, checks, steps',
       },
       {
         code: 'SPEC_TYPE',
@@ -219,6 +219,7 @@ steps:
       'scan',
       'accept',
       'machines',
+      'checks',
       'steps',
     ])
     expect(JSON.stringify(schema.properties.steps)).toContain('"text"')

@@ -15,14 +15,21 @@ import { paths, str } from '../options.js'
 import { visible } from '../output/errors.js'
 import { colors, formatPlan, paint } from '../output/format.js'
 import { applyProgress, progressLine } from '../output/progress.js'
+import { runChecks } from '../check.js'
 import { applyFleetPlan } from '../fleet.js'
 import { readTrustedPlan } from '../plan-file.js'
 
 /**
  * `cutover apply [PLAN]`: applies a saved plan, or plans the spec and applies it after
- * confirmation; all files change or none.
+ * confirmation; all files change or none. With `--check`, once it succeeded, `cutover check`
+ * runs with the same spec (a failed check exits 1; what was applied stays).
  */
 export const apply: Command = async (opts, args, io) => {
+  const code = await applyOnly(opts, args, io)
+  return opts.check && code === EXIT.ok ? runChecks(opts, io) : code
+}
+
+const applyOnly: Command = async (opts, args, io) => {
   let { root, stateDir } = paths(opts, io)
   let e: Engine
   let doc: PlanDocument

@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   plan: async () => (await import('./plan.js')).plan,
   apply: async () => (await import('./apply.js')).apply,
   verify: async () => (await import('./verify.js')).verify,
+  check: async () => (await import('./check.js')).check,
   recover: async () => (await import('./recover.js')).recover,
   rollback: async () => (await import('./rollback.js')).rollback,
   state: async () => (await import('./state.js')).state,

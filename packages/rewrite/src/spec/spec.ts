@@ -18,6 +18,7 @@ import {
   type SchemaContext,
 } from './schema.js'
 import { sha256 } from '../text/source.js'
+import { checksShape, type SpecCheck } from './checks.js'
 import {
   commonKeys,
   onMachines,
@@ -64,6 +65,8 @@ export interface Spec {
   scan?: { files: string[]; exclude?: string[]; on?: string[] }
   /** Leftovers that may stay (`accept:`): they do not fail `verify --strict`. */
   accept?: AcceptEntry[]
+  /** What `cutover check` also checks from the machines (`checks:`), in spec order. */
+  checks?: SpecCheck[]
   /** When the machines are an Ansible inventory's: the file as named, and its groups. */
   inventory?: { file: string; groups: Readonly<Record<string, readonly string[]>> }
   steps: SpecStep[]
@@ -318,6 +321,7 @@ function topShape(kinds: readonly StepKind<unknown>[], whole: WholeStep[] = []) 
         ],
       }),
     ),
+    checks: checksShape,
     steps: array(stepSchema(kinds, whole), { describe: 'a list of steps' }),
   }
 }
@@ -527,6 +531,7 @@ export function parseSpec(
     ...a,
     range: rangeOf(acceptNode?.items?.[i], whole),
   }))
+  const checks = take('checks', shape.checks)
   if (check.env)
     errors.push(
       ...missingSecrets({ profiles, secrets, secretUses, steps }, check.env, check.profile),
@@ -564,6 +569,7 @@ export function parseSpec(
       : {}),
     ...(scan ? { scan } : {}),
     ...(accept ? { accept } : {}),
+    ...(checks ? { checks } : {}),
     steps,
     whole: wholeSteps,
     secretUses,
