@@ -31,6 +31,7 @@ import { specInventory } from './inventory.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
 import { STATE_DIR, fleetMachines, noMachines, paths, parseSize, str } from './options.js'
 import { remotePlanning } from './remote-plan.js'
+import { describeWhole } from './output/format.js'
 import { counted, progressLine } from './output/progress.js'
 
 /** An engine for `kinds`, by default every step kind (a saved plan, recovery). */
@@ -396,22 +397,39 @@ function reviewPlan(
  */
 function wholeReviewed(c: { machine: string } & PlanDocChange): FileChange {
   const lines = c.diff.split('\n')
-  return {
-    target: c.target,
-    kinds: [c.kind],
-    encoding: c.encoding,
-    ...(c.link !== undefined ? { link: c.link } : {}),
-    before: c.before,
-    after: c.after,
-    mode: Number.parseInt(c.mode, 8),
-    passes: [],
-    beforeText: '',
-    afterText: '',
-    diff: c.diff,
-    added: lines.filter((l) => l.startsWith('+') && !l.startsWith('+++')).length,
-    removed: lines.filter((l) => l.startsWith('-') && !l.startsWith('---')).length,
-    validators: [],
-  }
+  const w = c.whole!
+  const from =
+    w.from === undefined
+      ? ''
+      : 'local' in w.from
+        ? w.from.local
+        : `${w.from.machine}:${w.from.path}`
+  const what =
+    w.type === 'absent'
+      ? 'removed: not in the source (delete: true)'
+      : w.type === 'symlink'
+        ? `link to ${w.symlink} (as ${from})`
+        : `${c.kind === 'exchange' ? 'exchanged with' : 'from'} ${from}`
+  const shown = w.sensitive ? ', sensitive' : w.binary ? ', binary' : ''
+  return describeWhole(
+    {
+      target: c.target,
+      kinds: [c.kind],
+      encoding: c.encoding,
+      ...(c.link !== undefined ? { link: c.link } : {}),
+      before: c.before,
+      after: c.after,
+      mode: Number.parseInt(c.mode, 8),
+      passes: [],
+      beforeText: '',
+      afterText: '',
+      diff: c.diff,
+      added: lines.filter((l) => l.startsWith('+') && !l.startsWith('+++')).length,
+      removed: lines.filter((l) => l.startsWith('-') && !l.startsWith('---')).length,
+      validators: [],
+    },
+    `${what}${shown}${c.before === 'absent' ? ' (new)' : ''}`,
+  )
 }
 
 /**

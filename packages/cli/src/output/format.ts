@@ -40,6 +40,15 @@ export function ruleCounts(c: FileChange): string {
   return [...counts.entries()].map(([r, n]) => `${r} ×${n}`).join(', ')
 }
 
+/** What the review says of a whole-file change instead of its rules (`from mentat-hub:etc/x`). */
+const wholeRows = new WeakMap<object, string>()
+
+/** Marks a change of the review as a whole-file one, with what its summary row says of it. */
+export function describeWhole(change: FileChange, what: string): FileChange {
+  wholeRows.set(change, what)
+  return change
+}
+
 /**
  * The human review of a plan: summary, diffs, leftovers, notes. Sensitive values are already
  * masked by position in the plan (paths never are); odd file names are quoted like git's and
@@ -77,7 +86,7 @@ export function formatPlan(
       kinds: c.kinds.join('+'),
       added: `+${c.added}`,
       removed: `-${c.removed}`,
-      rules: ruleCounts(c),
+      rules: wholeRows.get(c) ?? ruleCounts(c),
     }))
     const width = (k: 'path' | 'kinds' | 'added' | 'removed') =>
       Math.max(...rows.map((r) => r[k].length))

@@ -110,6 +110,20 @@ describe('plan of copy and exchange on local-directory machines', () => {
     expect(review.out).toMatch(/Plan: 11 file\(s\) to change/)
     expect(review.out).toContain('mentat-alt:etc/warden_client/key.pem')
     expect(review.out).toContain('(sensitive file,')
+    // each row says where its bytes come from
+    const row = (target: string) => review.out.split('\n').find((l) => l.startsWith(`  ${target} `))
+    expect(row('mentat-alt:etc/mentat/core.json')).toMatch(
+      /copy +\+1 -1 +from mentat-hub:etc\/mentat\/core\.json$/,
+    )
+    expect(row('mentat-alt:etc/mentat/sub/extra.json')).toMatch(
+      /from mentat-hub:etc\/mentat\/sub\/extra\.json \(new\)$/,
+    )
+    expect(row('mentat-alt:etc/mentat/stale.json')).toMatch(
+      /removed: not in the source \(delete: true\)$/,
+    )
+    expect(row('mentat-alt:etc/warden_client/key.pem')).toMatch(
+      /exchange +\+1 -1 +exchanged with mentat-hub:etc\/warden_client\/key\.pem, sensitive$/,
+    )
     const saved = await cutover(['plan', '--out', 'plan.json', '--quiet'], ctl)
     expect(saved.code).toBe(0)
     const plan = readFileSync(join(ctl, 'plan.json'), 'utf8')
@@ -145,6 +159,18 @@ describe('plan of copy and exchange on local-directory machines', () => {
     const again = await cutover(['plan', '--json'], ctl)
     expect(again.err).toBe('')
     expect((JSON.parse(again.out) as Doc).changes).toEqual([])
+    // one side edited by hand since: the pair is left alone, with a warning naming that side
+    writeFileSync(join(alt, 'etc/hostname'), 'mentat-other\n')
+    const changed = JSON.parse((await cutover(['plan', '--json'], ctl)).out) as Doc
+    expect(changed.changes).toEqual([])
+    expect(changed.notes.filter((n) => n.code !== 'DIR_KEPT')).toEqual([
+      expect.objectContaining({
+        machine: 'mentat-alt',
+        target: 'etc/hostname',
+        code: 'ONCE_CHANGED',
+        severity: 'warning',
+      }),
+    ])
   })
 
   it('a file both copied and edited by another step is WHOLE_FILE_CONFLICT, naming both steps', async (ctx) => {
