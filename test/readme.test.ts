@@ -37,6 +37,10 @@ const TREE: Record<string, string> = {
   'etc/hosts':
     '127.0.0.1 localhost\n10.0.10.48 finance.thehumanjourney.net\n10.0.10.9 mail-old.thehumanjourney.net\n',
   'etc/sudoers.d/finance': '# finance\n',
+  'etc/bind/db.thehumanjourney.net':
+    '$ORIGIN thehumanjourney.net.\n$TTL 86400\n@ IN SOA ns1 hostmaster (2026010101 3600 900 1209600 86400)\n  IN NS ns1\nns1 IN A 10.0.10.2\nfinance IN A 10.0.10.48\n',
+  'etc/bind/db.10.0.10':
+    '$TTL 86400\n@ IN SOA ns1.thehumanjourney.net. hostmaster.thehumanjourney.net. (2026010101 3600 900 1209600 86400)\n  IN NS ns1.thehumanjourney.net.\n48 IN PTR finance.thehumanjourney.net.\n',
   'backup/finance-schema.sql': [
     'CREATE FUNCTION public.amqp_staff() RETURNS trigger LANGUAGE plpgsql AS $_$',
     'BEGIN',
@@ -54,7 +58,7 @@ describe('the README', () => {
     const block = /### Step kinds[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(block).toBeDefined()
     const kinds = [...block!.matchAll(/^ {2}- (\w+):/gm)].map((m) => m[1])
-    expect(kinds).toEqual(['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql'])
+    expect(kinds).toEqual(['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql', 'zone'])
     for (const form of ["define('", "' => ", '$db_host', '$CFG->dbhost'])
       expect(block).toContain(form)
 
