@@ -82,6 +82,17 @@ async function checkOne(
       commands: mine.filter((c) => c.kind === 'command'),
       resolveIn: (text, name) => lookupHost(parseHosts(text), name, 'ipv4').map((h) => h.address),
     })
+  } catch (e) {
+    // the connection lost, or a check that outran the tool timeout: this machine failed
+    return [
+      {
+        machine: m.name,
+        check: 'checks',
+        expected: 'every check run',
+        got: visible((e as Error).message),
+        ok: false,
+      },
+    ]
   } finally {
     await machine.close()
   }

@@ -184,4 +184,19 @@ describe('cutover check on local-directory machines', () => {
     )
     expect(readFileSync(join(dir, 'a/etc/hosts'), 'utf8')).toContain(NEW)
   })
+
+  it('a check that outruns the tool timeout fails its machine with a row, and the others are still checked', async () => {
+    const dir = tree(`${NEW} db.example.net\n10.0.0.7 web.example.net\n`, [
+      '{ command: "sleep 5", timeout: 4000, on: [a] }',
+    ])
+    const r = await cutover(['check', '--json'], dir, { CUTOVER_TOOL_TIMEOUT_MS: '1000' })
+    expect(r.code).toBe(1)
+    const rows = (JSON.parse(r.out) as { checks: Array<Record<string, unknown>> }).checks
+    expect(rows.map((x) => [x.machine, x.check, x.ok])).toEqual([
+      ['a', 'checks', false],
+      ['b', 'name db.example.net', true],
+      ['b', 'name web.example.net', true],
+    ])
+    expect(rows[0]!.got).toMatch(/killed after/)
+  })
 })
