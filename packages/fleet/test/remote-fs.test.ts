@@ -23,6 +23,7 @@ import {
   commitFiles,
   localFileSystem,
   recover,
+  rollbackLast,
   sha256,
   type NewFileMeta,
   type PinnedDir,
@@ -454,6 +455,91 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
     expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
     expect(t.temps()).toEqual([])
   })
+
+  /** A machine's tree for whole files: one file to remove, a new file in two new directories, a new link. */
+  function wholeTree() {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rwh-')))
+    dirs.push(root)
+    const p = (...s: string[]) => join(root, 'etc', ...s)
+    mkdirSync(p())
+    writeFileSync(p('gone.conf'), 'gone\n', { mode: 0o640 })
+    chmodSync(p('gone.conf'), 0o640)
+    chownSync(p('gone.conf'), 1234, 4321)
+    const owner = { uid: 1234, gid: 4321 }
+    const newD = { path: p('new.d'), mode: 0o750, ...owner }
+    const targets: TxTarget[] = [
+      {
+        target: 'etc/gone.conf',
+        path: p('gone.conf'),
+        before: sha256('gone\n'),
+        content: Buffer.alloc(0),
+        remove: true,
+      },
+      {
+        target: 'etc/new.d/sub/new.conf',
+        path: p('new.d', 'sub', 'new.conf'),
+        before: 'absent',
+        content: Buffer.from('new\n'),
+        mode: 0o600,
+        owner,
+        dirs: [newD, { path: p('new.d', 'sub'), mode: 0o700, ...owner }],
+      },
+      {
+        target: 'etc/new.d/link',
+        path: p('new.d', 'link'),
+        before: 'absent',
+        content: Buffer.alloc(0),
+        symlink: '../gone.conf',
+        owner,
+        dirs: [newD],
+      },
+    ]
+    /** Every name under etc/ with its type, content or link text, mode and owner. */
+    const snapshot = () =>
+      (readdirSync(p(), { recursive: true }) as string[]).sort().map((n) => {
+        const st = lstatSync(p(n))
+        const what = st.isSymbolicLink()
+          ? `-> ${readlinkSync(p(n))}`
+          : st.isDirectory()
+            ? 'dir'
+            : readFileSync(p(n), 'utf8')
+        return `${n} ${what} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`
+      })
+    return { root, p, targets, snapshot, stateDir: join(root, 'state') }
+  }
+
+  it('commits whole files (a removal, a new file with its owner in new directories, a new link) and rolls them back', async () => {
+    const t = wholeTree()
+    const before = t.snapshot()
+    expect(before).toEqual(['gone.conf gone\n 640 1234:4321'])
+    await commitFiles(t.targets, { stateDir: t.stateDir, fileSystem })
+    expect(t.snapshot()).toEqual([
+      'new.d dir 750 1234:4321',
+      'new.d/link -> ../gone.conf 777 1234:4321',
+      'new.d/sub dir 700 1234:4321',
+      'new.d/sub/new.conf new\n 600 1234:4321',
+    ])
+    const back = await rollbackLast({ stateDir: t.stateDir, fileSystem })
+    expect(back.warnings).toEqual([])
+    expect(t.snapshot()).toEqual(before)
+  })
+
+  it.each(['mkdir:2', 'dirs-made', 'prepared', 'renamed:2'])(
+    'whole files killed at %s, recovered through the same file system: all before',
+    async (point) => {
+      const t = wholeTree()
+      const before = t.snapshot()
+      const child = commitInChild({
+        targets: t.targets.map((x) => ({ ...x, content: x.content.toString() })),
+        stateDir: t.stateDir,
+        fault: point,
+      })
+      expect(child.signal).toBe('SIGKILL')
+      expect(t.snapshot()).not.toEqual(before)
+      await recover({ stateDir: t.stateDir, fileSystem })
+      expect(t.snapshot()).toEqual(before)
+    },
+  )
 
   it.runIf(haveXattrTools)(
     'keeps the ACL and attributes of a file whose path has a newline, a backslash, quotes and a leading dash',
