@@ -20,7 +20,9 @@ describe('plan of copy and exchange on local-directory machines', () => {
       'mentat-alt:etc/mentat/blob.bin',
       'mentat-alt:etc/mentat/core.json',
       'mentat-alt:etc/mentat/current.json',
+      'mentat-alt:etc/mentat/secret.conf',
       'mentat-alt:etc/mentat/sub/extra.json',
+      'mentat-alt:etc/mentat/token.txt',
       'mentat-alt:etc/mentat/stale.json',
       'mentat-hub:etc/motd',
       'mentat-alt:etc/motd',
@@ -99,6 +101,17 @@ describe('plan of copy and exchange on local-directory machines', () => {
       once: 'exchange [mentat-hub:etc/hostname, mentat-alt:etc/hostname]',
     })
     expect(hostname.diff).toContain('-mentat-hub\n+mentat-alt')
+    // a source of mode 0600 or stricter, and a path the step's glob marks: summaries only
+    expect(byTarget.get('mentat-alt:etc/mentat/secret.conf')).toMatchObject({
+      mode: '0600',
+      whole: { sensitive: true },
+      diff: expect.stringMatching(
+        /^--- \/dev\/null\n\+\+\+ b\/mentat-alt:etc\/mentat\/secret\.conf\n\+\(sensitive file, 27 bytes, sha256:[0-9a-f]{64}\)\n$/,
+      ),
+    })
+    expect(byTarget.get('mentat-alt:etc/mentat/token.txt')!.whole).toMatchObject({
+      sensitive: true,
+    })
     // key material: sensitive, whatever its mode; the summary only
     const key = byTarget.get('mentat-alt:etc/warden_client/key.pem')!
     expect(key.whole).toMatchObject({ type: 'file', sensitive: true })
@@ -107,7 +120,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
     // the review, the JSON and the saved plan hold no byte of either key
     const review = await cutover(['plan'], ctl)
     expect(review.code).toBe(0)
-    expect(review.out).toMatch(/Plan: 11 file\(s\) to change/)
+    expect(review.out).toMatch(/Plan: 13 file\(s\) to change/)
     expect(review.out).toContain('mentat-alt:etc/warden_client/key.pem')
     expect(review.out).toContain('(sensitive file,')
     // each row says where its bytes come from
@@ -186,6 +199,17 @@ describe('plan of copy and exchange on local-directory machines', () => {
     expect(r.err).toBe(
       'cutover: mentat-alt:etc/mentat/core.json is copied by step 1 (copy) and edited by step 4 (text): one plan either copies a file or edits it\n',
     )
+  })
+
+  it('a whole-file step needs every machine it names planned', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl } = mentatFleet(dir)
+    const r = await cutover(['plan', '--machine', 'mentat-alt'], ctl)
+    expect(r.err).toBe(
+      'cutover: step 1 (copy) also needs machine mentat-hub: plan it too (--machine)\n',
+    )
+    expect(r.code).toBe(1)
   })
 
   it('a missing source names its machine and path', async (ctx) => {

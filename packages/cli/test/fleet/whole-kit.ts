@@ -39,6 +39,9 @@ export function mentatFleet(
   chmodSync(join(hub, 'etc/mentat/sub'), 0o750)
   symlinkSync('core.json', join(hub, 'etc/mentat/current.json'))
   write(hub, 'etc/mentat/blob.bin', 'a\u0000b')
+  // sensitive by its mode, and by the step's glob
+  write(hub, 'etc/mentat/secret.conf', 'password = hunter2-by-mode\n', 0o600)
+  write(hub, 'etc/mentat/token.txt', 'token-by-glob-4711\n')
   write(alt, 'etc/mentat/core.json', '{ "host": "mentat-alt", "port": 1 }\n')
   write(alt, 'etc/mentat/stale.json', '{}\n')
   mkdirSync(join(alt, 'etc/mentat/old.d'))
@@ -52,7 +55,7 @@ machines:
   mentat-hub: { ${ssh(machines?.hub)}root: ${hub} }
   mentat-alt: { ${ssh(machines?.alt)}root: ${alt} }
 steps:
-  - copy: { from: mentat-hub:etc/mentat/, to: mentat-alt:etc/mentat/, delete: true }
+  - copy: { from: mentat-hub:etc/mentat/, to: mentat-alt:etc/mentat/, delete: true, sensitive: ["**/token.txt"] }
   - copy: { from: files/motd, to: [mentat-hub:etc/motd, mentat-alt:etc/motd] }
   - exchange:
       pairs:
@@ -60,7 +63,12 @@ steps:
         - [mentat-hub:etc/warden_client/key.pem, mentat-alt:etc/warden_client/key.pem]
 ${extraSteps}`,
   )
-  return { ctl, hub, alt, keys: [...hubKey.lines, ...altKey.lines] }
+  return {
+    ctl,
+    hub,
+    alt,
+    keys: [...hubKey.lines, ...altKey.lines, 'hunter2-by-mode', 'token-by-glob-4711'],
+  }
 }
 
 export type Doc = {
