@@ -129,7 +129,12 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     )
     .addOption(spec())
     .addOption(root())
-    .addOption(profile())
+    .addOption(
+      new Option(
+        '--profile <name>',
+        'also run the checks: of this profile (a check with profiles: runs only in them)',
+      ),
+    )
     .addOption(stateDir())
     .addOption(machine())
     .addOption(sshConfig())
