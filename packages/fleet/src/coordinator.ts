@@ -8,6 +8,7 @@ import {
   databaseState,
   resolveRecordedSecrets,
   rollbackTargets,
+  targetHashNow,
   lastToRollBack,
   listTransactions,
   machinePlan,
@@ -16,7 +17,6 @@ import {
   prepareFiles,
   readJournals,
   recover,
-  sha256,
   ValidationError,
   type ApplyOptions,
   type DatabaseOptions,
@@ -1004,16 +1004,14 @@ async function machineRollback(
       `${part.name}: no transaction ${part.txid} in its state directory ${part.stateDir}`,
     )
   return rollbackTargets(journal, {
-    now: async (t) => {
-      const moved = await m.fileSystem.pinChanged(posix.dirname(t.path), t.dirPin)
-      if (moved) return moved.endsWith('no longer exists') ? 'absent' : `unreachable (${moved})`
-      const bytes = await m.fileSystem.readPinned(
-        { dir: posix.dirname(t.path), pin: t.dirPin, target: t.target },
-        posix.basename(t.path),
-      )
-      return bytes === 'symlink' ? 'a symlink' : bytes ? sha256(bytes) : 'absent'
-    },
+    // a link the transaction made or removed is read by its text
+    now: (t) => targetHashNow(m.fileSystem, t),
     backup: (path) => m.stateFileSystem.readFile(path),
+    // a file it removed is made again with the attributes saved with its backup
+    attrs: async (path) =>
+      (await m.stateFileSystem.xattrsAvailable())
+        ? (await m.stateFileSystem.readXattrs([`${path}.meta`])).get(`${path}.meta`)
+        : undefined,
     force,
   })
 }
