@@ -41,12 +41,13 @@ function machineFiles(dir: string): Record<string, string> {
   return out
 }
 
-// every profile the examples define, in the order of a migration: the trial, then the cutover
+// every profile the examples define, in the order of a migration: the day before (finance's
+// DNS TTLs), the trial, then the cutover
 const cases = [
   {
     example: 'finance',
-    machines: ['finance', 'timesheets', 'hrdb', 'tenders'],
-    profiles: ['test', 'live'],
+    machines: ['finance', 'timesheets', 'hrdb', 'tenders', 'ns1'],
+    profiles: ['pre', 'test', 'live'],
   },
   { example: 'mentat', machines: ['mentat-hub', 'mentat-alt'], profiles: ['test', 'live'] },
 ]
@@ -92,7 +93,7 @@ describe.each(cases)('examples/$example, a fleet of local directories', (c) => {
         after.push(machineFiles(dir))
       }
       // each profile had something to do, but mentat's test profile, whose steps are all live
-      expect(planned).toEqual(c.example === 'mentat' ? [0, 2] : [2, 2])
+      expect(planned).toEqual(c.example === 'mentat' ? [0, 2] : [2, 2, 2])
       expect(after.at(-1)).not.toEqual(before)
       // each machine keeps its own transactions; the controller its fleet journals
       for (const m of c.machines)
