@@ -212,6 +212,21 @@ describe('a transaction of whole files', () => {
     },
   )
 
+  it.runIf(haveXattr)(
+    'a new file in a new directory gets no ACL from the default ACL its directory inherits',
+    async () => {
+      const t = tree()
+      execFileSync('setfacl', ['-d', '-m', 'u:5555:rw', t.p()])
+      const [, , file] = t.targets
+      await commitFiles([file!], { stateDir: t.stateDir })
+      const acl = (p: string) => execFileSync('getfacl', ['-p', p], { encoding: 'utf8' })
+      // the directory made carries the default on, as any directory made there would
+      expect(acl(t.p('new.d', 'sub'))).toContain('default:user:5555:rw-')
+      expect(acl(t.p('new.d', 'sub', 'new.conf'))).not.toContain('5555')
+      expect(lstatSync(t.p('new.d', 'sub', 'new.conf')).mode & 0o777).toBe(0o600)
+    },
+  )
+
   it('refuses a link where something is, and a directory to make where a file is', async () => {
     const t = tree()
     const [, , file, link] = t.targets

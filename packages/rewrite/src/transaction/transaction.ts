@@ -951,6 +951,12 @@ async function makeTargetDirs(tx: Tx): Promise<void> {
   const dirs = tx.journal.dirs
   if (!dirs?.length) return
   await makeDirs(tx.fs, dirs, tx.fault)
+  // a new directory inherits its parent's default ACL, which its new files would inherit in turn
+  for (const d of await dirsWithDefaultAcl(
+    tx.fs,
+    dirs.map((d) => d.path),
+  ))
+    tx.defaultAcl.add(d)
   for (const i of tx.unpinned) {
     const e = tx.entries[i]!
     e.dirPin =
