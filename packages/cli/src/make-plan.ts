@@ -11,6 +11,7 @@ import {
   defaultStateDir,
   fleetSpecNotes,
   listTransactions,
+  quotePath,
   resolveMachineRoots,
   toFleetPlanDocument,
   type Engine,
@@ -398,17 +399,19 @@ function reviewPlan(
 function wholeReviewed(c: { machine: string } & PlanDocChange): FileChange {
   const lines = c.diff.split('\n')
   const w = c.whole!
-  const from =
+  // quoted as paths are in the review: a name with a newline forges no line
+  const from = quotePath(
     w.from === undefined
       ? ''
       : 'local' in w.from
         ? w.from.local
-        : `${w.from.machine}:${w.from.path}`
+        : `${w.from.machine}:${w.from.path}`,
+  )
   const what =
     w.type === 'absent'
       ? 'removed: not in the source (delete: true)'
       : w.type === 'symlink'
-        ? `link to ${w.symlink} (as ${from})`
+        ? `link to ${quotePath(w.symlink!)} (as ${from})`
         : `${c.kind === 'exchange' ? 'exchanged with' : 'from'} ${from}`
   const shown = w.sensitive ? ', sensitive' : w.binary ? ', binary' : ''
   return describeWhole(

@@ -2,6 +2,7 @@ import { posix } from 'node:path'
 import {
   appliedOnce,
   decodeText,
+  quotePath,
   sha256,
   unifiedDiff,
   type MachineLocation,
@@ -171,9 +172,10 @@ function wholeDiff(
   after: Buffer | undefined,
   shownAs: 'sensitive' | 'binary' | 'text',
 ): string {
+  // a name is quoted as git quotes it: a newline or control character in it forges no line
   const head = [
-    before === undefined ? '--- /dev/null' : `--- a/${label}`,
-    after === undefined ? '+++ /dev/null' : `+++ b/${label}`,
+    before === undefined ? '--- /dev/null' : `--- ${quotePath(`a/${label}`)}`,
+    after === undefined ? '+++ /dev/null' : `+++ ${quotePath(`b/${label}`)}`,
   ]
   if (shownAs !== 'text')
     return (
@@ -309,10 +311,10 @@ async function planCopy(
             encoding: 'utf8',
             diff:
               [
-                existing ? `--- a/${label}` : '--- /dev/null',
-                `+++ b/${label}`,
-                ...(existing ? [`-(link to ${existing.link})`] : []),
-                `+(link to ${entry.link})`,
+                existing ? `--- ${quotePath(`a/${label}`)}` : '--- /dev/null',
+                `+++ ${quotePath(`b/${label}`)}`,
+                ...(existing ? [`-(link to ${quotePath(existing.link)})`] : []),
+                `+(link to ${quotePath(entry.link)})`,
               ].join('\n') + '\n',
             whole: {
               type: 'symlink',
@@ -392,7 +394,7 @@ async function planCopy(
           encoding: 'utf8',
           diff:
             e.type === 'l'
-              ? `--- a/${label}\n+++ /dev/null\n-(link to ${e.link})\n`
+              ? `--- ${quotePath(`a/${label}`)}\n+++ /dev/null\n-(link to ${quotePath(e.link)})\n`
               : wholeDiff(label, old, undefined, shownAs),
           whole: {
             type: 'absent',

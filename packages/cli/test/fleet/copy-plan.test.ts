@@ -201,6 +201,17 @@ describe('plan of copy and exchange on local-directory machines', () => {
     )
   })
 
+  it('a source named with a newline forges no line of the review', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl, hub } = mentatFleet(dir)
+    writeFileSync(join(hub, 'etc/mentat/x\n+++ forged'), 'text\n')
+    const r = await cutover(['plan'], ctl)
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('+++ "b/mentat-alt:etc/mentat/x\\n+++ forged"\n')
+    expect(r.out.split('\n').filter((l) => l.startsWith('+++ forged'))).toEqual([])
+  })
+
   it('a whole-file step needs every machine it names planned', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
