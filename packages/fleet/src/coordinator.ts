@@ -681,15 +681,14 @@ async function readOn(
   return m.readFile(real)
 }
 
-/** The text of a link on a machine: read locally for a local directory, with `readlink` over ssh. */
+/** The text of a link on a machine, read in its directory (never followed); `ENOENT` when nothing is there. */
 async function readLinkOn(m: Machine, path: string): Promise<string> {
-  if (m.spec.ssh === undefined) return readlink(path)
-  const r = await m.exec(`readlink -v -n -- '${path.replaceAll("'", "'\\''")}'`)
-  if (r.code !== 0)
-    throw Object.assign(new Error(r.stderr.trim() || `readlink exited ${r.code}`), {
-      code: /No such file/.test(r.stderr) ? 'ENOENT' : undefined,
-    })
-  return r.stdout.toString()
+  const dir = posix.dirname(path)
+  const at = { dir, pin: await m.fileSystem.pinDir(dir), target: path }
+  const text = await m.fileSystem.readlinkPinned(at, posix.basename(path))
+  if (text === undefined)
+    throw Object.assign(new Error(`${path}: no such link`), { code: 'ENOENT' })
+  return text
 }
 
 /**
