@@ -6,8 +6,10 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -322,6 +324,59 @@ describe('whole files (copy, exchange) across machines', () => {
     await applyFleet(planOf(f.roots, changesOf(f.roots), true), f.options)
     expect(look(f.roots)).toEqual(applied(f.before))
   })
+
+  for (const ssh of [false, true])
+    it(`makes a new link and a file in new directories, and rollback removes them${ssh ? ' (replayed through a local copy of the targets)' : ''}`, async () => {
+      const f = setup({ ssh })
+      mkdirSync(join(f.roots.hub, 'etc/mentat/sub/deeper'), { recursive: true })
+      chmodSync(join(f.roots.hub, 'etc/mentat/sub'), 0o750)
+      writeFileSync(join(f.roots.hub, 'etc/mentat/sub/deeper/x.json'), '{}\n')
+      symlinkSync('core.json', join(f.roots.hub, 'etc/mentat/current.json'))
+      const file = wholeChange(
+        f.roots,
+        'hub',
+        'etc/mentat/sub/deeper/x.json',
+        'alt',
+        'etc/mentat/sub/deeper/x.json',
+        {
+          dirs: [
+            {
+              path: 'etc/mentat/sub',
+              mode: '0750',
+              uid: process.getuid!(),
+              gid: process.getgid!(),
+            },
+            {
+              path: 'etc/mentat/sub/deeper',
+              mode: '0755',
+              uid: process.getuid!(),
+              gid: process.getgid!(),
+            },
+          ],
+        },
+      )
+      const link: Change = {
+        ...file,
+        target: 'etc/mentat/current.json',
+        after: sha('core.json'),
+        mode: '0777',
+        whole: {
+          type: 'symlink',
+          symlink: 'core.json',
+          from: { machine: 'hub', path: 'etc/mentat/current.json' },
+        },
+      }
+      const doc = planOf(f.roots, [file, link], ssh)
+      const before = look(f.roots)
+      await applyFleet(doc, f.options)
+      expect(readlinkSync(join(f.roots.alt, 'etc/mentat/current.json'))).toBe('core.json')
+      expect(statSync(join(f.roots.alt, 'etc/mentat/sub')).mode & 0o7777).toBe(0o750)
+      expect(readFileSync(join(f.roots.alt, 'etc/mentat/sub/deeper/x.json'), 'utf8')).toBe('{}\n')
+      await rollbackFleet(f.options)
+      expect(existsSync(join(f.roots.alt, 'etc/mentat/sub'))).toBe(false)
+      expect(existsSync(join(f.roots.alt, 'etc/mentat/current.json'))).toBe(false)
+      expect(look(f.roots)).toEqual(before)
+    })
 
   for (const point of ['fleet:prepared', 'fleet:decided'] as const) {
     it(`stopped at ${point}: recover finishes the exchange on both machines or neither`, async () => {
