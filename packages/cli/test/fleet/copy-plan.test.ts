@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
@@ -159,9 +159,6 @@ describe('plan of copy and exchange on local-directory machines', () => {
     if (!need('ssh-keygen')) return ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
     const { ctl, hub, alt } = mentatFleet(dir)
-    // files only: new directories and links on the target are apply's to test
-    rmSync(join(hub, 'etc/mentat/sub'), { recursive: true })
-    rmSync(join(hub, 'etc/mentat/current.json'))
     const applied = await cutover(['apply', '--yes', '--quiet'], ctl)
     expect(applied.err).toBe('')
     expect(applied.code).toBe(0)
@@ -169,6 +166,9 @@ describe('plan of copy and exchange on local-directory machines', () => {
     expect(readFileSync(join(alt, 'etc/mentat/core.json'), 'utf8')).toBe(
       readFileSync(join(hub, 'etc/mentat/core.json'), 'utf8'),
     )
+    // a new directory with its file, and a link made a link
+    expect(readFileSync(join(alt, 'etc/mentat/sub/extra.json'), 'utf8')).toBe('{ "extra": true }\n')
+    expect(readlinkSync(join(alt, 'etc/mentat/current.json'))).toBe('core.json')
     const again = await cutover(['plan', '--json'], ctl)
     expect(again.err).toBe('')
     expect((JSON.parse(again.out) as Doc).changes).toEqual([])
