@@ -154,26 +154,38 @@ export function inventoryMachines(list: unknown, file: string, dir: string): Inv
     string,
     Record<string, unknown>
   >
-  const entry = (g: string): GroupEntry => (all[g] ?? {}) as GroupEntry
+  // group and host names are the inventory's: `constructor` or `__proto__` is a name like any
+  // other, never a property every object inherits
+  const own = <T>(o: Record<string, T>, k: string): T | undefined =>
+    Object.hasOwn(o, k) ? o[k] : undefined
+  const entry = (g: string): GroupEntry => (own(all, g) ?? {}) as GroupEntry
   const names = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [])
-  const groups: Record<string, string[]> = {}
+  const groups = new Map<string, string[]>()
   const members = (g: string, seen: Set<string>): string[] => {
-    if (groups[g]) return groups[g]
+    const known = groups.get(g)
+    if (known) return known
     if (seen.has(g)) return [] // a cycle of children: Ansible refuses it; never loop here
     seen.add(g)
     const out = [...names(entry(g).hosts)]
     for (const c of names(entry(g).children)) out.push(...members(c, seen))
-    return (groups[g] = [...new Set(out)])
+    const list = [...new Set(out)]
+    groups.set(g, list)
+    return list
   }
   const order = members('all', new Set())
   for (const g of Object.keys(all)) if (g !== '_meta') members(g, new Set())
-  const hosts = [...new Set([...order, ...Object.values(groups).flat(), ...Object.keys(hostvars)])]
-  // `all` first, then the groups in the order ansible-inventory gives them
-  const ordered: Record<string, string[]> = { all: hosts }
-  for (const g of Object.keys(all)) if (g !== '_meta' && g !== 'all') ordered[g] = groups[g]!
+  const hosts = [...new Set([...order, ...[...groups.values()].flat(), ...Object.keys(hostvars)])]
+  // `all` first, then the groups in the order ansible-inventory gives them (own properties, made
+  // as data: a group named __proto__ is one too)
+  const ordered = Object.fromEntries([
+    ['all', hosts],
+    ...Object.keys(all)
+      .filter((g) => g !== '_meta' && g !== 'all')
+      .map((g) => [g, groups.get(g)!] as const),
+  ]) as Record<string, string[]>
   return {
     file,
-    machines: hosts.map((h) => hostMachine(h, hostvars[h] ?? {}, dir, bad)),
+    machines: hosts.map((h) => hostMachine(h, own(hostvars, h) ?? {}, dir, bad)),
     groups: ordered,
   }
 }

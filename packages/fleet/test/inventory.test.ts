@@ -74,6 +74,36 @@ describe.runIf(need('ansible-inventory'))('readInventory (ansible-inventory --li
     expect(inv.groups.prod).toEqual(['w1', 'd1'])
   })
 
+  it('a group named as a property of every object (constructor, __proto__, toString) is a group like any other', async () => {
+    const inv = await readInventory(
+      write(
+        'proto.yml',
+        [
+          'all:',
+          '  children:',
+          '    constructor:',
+          '      hosts: { m1: }',
+          '    __proto__:',
+          '      hosts: { m2: }',
+          '      children:',
+          '        toString:',
+          '          hosts: { m3: }',
+          '',
+        ].join('\n'),
+      ),
+    )
+    expect(inv.machines.map((m) => m.name)).toEqual(['m1', 'm2', 'm3'])
+    expect(Object.hasOwn(inv.groups, '__proto__')).toBe(true)
+    expect(Object.getPrototypeOf(inv.groups)).toBe(Object.prototype)
+    // ansible-inventory's order of groups (`all` first)
+    expect(Object.entries(inv.groups)).toEqual([
+      ['all', ['m1', 'm2', 'm3']],
+      ['__proto__', ['m2', 'm3']],
+      ['constructor', ['m1']],
+      ['toString', ['m3']],
+    ])
+  })
+
   it('refuses what cannot be a machine, naming the host', async () => {
     const bad = (name: string, text: string) =>
       readInventory(write(name, text), { shown: name }).then(
