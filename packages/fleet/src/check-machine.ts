@@ -21,7 +21,7 @@ export interface MachineChecks {
   commands: readonly CommandCheck[]
   /**
    * The IPv4 addresses a hosts(5) text gives `name`, in the order glibc's files source returns
-   * them (the first is what a client connects to): for a machine whose root is not `/`, whose
+   * them: for a machine whose root is not `/`, whose
    * own resolver does not read the root's etc/hosts.
    */
   resolveIn: (hostsText: string, name: string) => string[]
@@ -72,7 +72,10 @@ async function checkNames(machine: Machine, c: MachineChecks): Promise<CheckRow[
     got: got.length
       ? `${got[0]}${got.length > 1 ? ` (then ${got.slice(1).join(', ')})` : ''}${how}`
       : `not resolved${how}`,
-    ok: got[0] === address,
+    // every address, not the first only: which one comes first depends on the program
+    // (gethostbyname: the file's order; getaddrinfo: sorted by the machine's own addresses), and
+    // a client falls back to the next one when the first does not answer
+    ok: got.length > 0 && got.every((a) => a === address),
   })
   if (root !== '/') {
     const path = posix.join(root, 'etc/hosts')

@@ -161,6 +161,29 @@ describe('cutover check on local-directory machines', () => {
     )
   })
 
+  it('a name that also resolves to another address fails, whichever comes first', async () => {
+    // the new line first: getaddrinfo may sort either first, gethostbyname gives the file's first
+    const dir = tree(`${NEW} db.example.net\n${OLD} db.example.net\n10.0.0.7 web.example.net\n`, [])
+    const r = await cutover(['check', '--json', '--machine', 'a'], dir)
+    expect(r.code).toBe(1)
+    const rows = (JSON.parse(r.out) as { checks: Array<Record<string, unknown>> }).checks
+    expect(rows.map((x) => [x.check, x.got, x.ok])).toEqual([
+      [
+        'name db.example.net',
+        `${NEW} (then ${OLD}) (from ${join(dir, 'a/etc/hosts')}: the root is not /)`,
+        false,
+      ],
+      [
+        'name web.example.net',
+        `10.0.0.7 (from ${join(dir, 'a/etc/hosts')}: the root is not /)`,
+        true,
+      ],
+    ])
+    expect(r.err).toBe(
+      'cutover: check failed: 1 of 2 check(s) on 1 machine(s): a: name db.example.net\n',
+    )
+  })
+
   it('apply --check: the apply commits, then the check runs (and fails the command when it fails)', async () => {
     const dir = tree(`${OLD} db.example.net\n10.0.0.6 web.example.net\n`, [
       '{ command: "false", profiles: [live] }',
