@@ -1,7 +1,8 @@
 import { access, constants, readFile } from 'node:fs/promises'
 import { basename, delimiter, join } from 'node:path'
 import { decodeText, runTool, toolTimeoutMs, type ToolRun, type Validator } from '@cutover/rewrite'
-import { parseZone, recordType, spanText } from './parse.js'
+import { inZone } from './edit.js'
+import { parseZone, recordType, spanText, type ZoneDocument } from './parse.js'
 
 /**
  * The origin a zone file is for, from the file alone: its first `$ORIGIN` before any record,
@@ -28,9 +29,25 @@ export function zoneOrigin(path: string, text: string): string | undefined {
   const name = basename(path)
     .replace(/^db\./i, '')
     .replace(/\.(db|zone|hosts)$/i, '')
-  if (/^\d{1,3}(\.\d{1,3}){0,3}$/.test(name))
-    return `${name.split('.').reverse().join('.')}.in-addr.arpa.`
+  if (/^\d{1,3}(\.\d{1,3}){0,3}$/.test(name)) {
+    const guess = `${name.split('.').reverse().join('.')}.in-addr.arpa.`
+    return ptrsFit(parseZone(text, { origin: guess }), guess) ? guess : undefined
+  }
   return name.includes('.') ? `${name.replace(/\.$/, '')}.` : undefined
+}
+
+/**
+ * True when every PTR of a reverse zone read at `origin` is a whole address (four labels before
+ * in-addr.arpa, or more under a classless delegation) inside it. A file name tells the network,
+ * not the zone: Ubuntu's guide keeps 1.168.192.in-addr.arpa in db.192, whose `10 PTR` would
+ * read as 10.192.in-addr.arpa.
+ */
+function ptrsFit(doc: ZoneDocument, origin: string): boolean {
+  return doc.entries.every(
+    (e) =>
+      recordType(doc, e) !== 'PTR' ||
+      (e.name !== undefined && inZone(e.name, origin) && e.name.split('.').length - 3 >= 4),
+  )
 }
 
 const found = new Map<string, Promise<string | undefined>>()

@@ -197,3 +197,24 @@ describe('reverse zones', () => {
     },
   )
 })
+
+describe('the zone around the edits', () => {
+  it('a reverse zone named for its network only (db.192 for 1.168.192.in-addr.arpa) has no origin from its name', () => {
+    // the layout of Ubuntu's server guide: the zone 1.168.192.in-addr.arpa in db.192
+    const db192 = [
+      '$TTL\t604800',
+      '@\tIN\tSOA\tns.example.com. root.example.com. ( 2 604800 86400 2419200 604800 )',
+      '@\tIN\tNS\tns.',
+      '10\tIN\tPTR\tns.example.com.',
+      '',
+    ].join('\n')
+    expect(zoneOrigin('etc/bind/db.192', db192)).toBeUndefined()
+    // where the PTRs are whole addresses under the name, the name tells the zone
+    expect(zoneOrigin('etc/bind/db.192', db192.replace('10\t', '10.1.168\t'))).toBe(
+      '192.in-addr.arpa.',
+    )
+    expect(zoneOrigin('etc/bind/db.10.0', db192.replace('10\t', '48.10\t'))).toBe(
+      '0.10.in-addr.arpa.',
+    )
+  })
+})
