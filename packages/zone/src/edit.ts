@@ -175,6 +175,7 @@ export function movePtrs(doc: ZoneDocument, zone: string, moves: readonly PtrMov
   const target = (e: ZoneEntry) =>
     e.rdata[0] ? absoluteName(spanText(doc, e.rdata[0]), e.origin) : undefined
   const add: string[] = []
+  const removed = new Map<ZoneEntry, string>()
   for (const m of moves) {
     if (m.from === m.to || !isIPv4(m.to)) continue
     const host = m.name.toLowerCase().replace(/\.?$/, '.')
@@ -200,10 +201,11 @@ export function movePtrs(doc: ZoneDocument, zone: string, moves: readonly PtrMov
           summary,
         })
         present = true
-      } else edits.push(...removeEntry(doc, e, `PTR of ${m.from} removed (${host})`))
+      } else removed.set(e, `PTR of ${m.from} removed (${host})`)
     }
     if (coversNew && !present) add.push(ptrLine(doc, newName, host))
   }
+  for (const [e, summary] of removed) edits.push(...removeEntry(doc, e, summary, removed))
   if (add.length) {
     const eol = /\r\n/.test(doc.text) ? '\r\n' : '\n'
     const lead = doc.text.length === 0 || /\n$/.test(doc.text) ? '' : eol
@@ -241,12 +243,19 @@ function ownerFollows(doc: ZoneDocument, e: ZoneEntry): boolean {
 }
 
 /**
- * Edits that take a record out with its line(s); when the next record has a blank owner (it
- * was this record's owner), that owner is written on it so that it keeps its name.
+ * Edits that take a record out with its line(s); when the next record that stays has a blank
+ * owner (it was this record's owner: blank-owner records `removing` also takes out are passed
+ * over), that owner is written on it so that it keeps its name.
  */
-function removeEntry(doc: ZoneDocument, e: ZoneEntry, summary: string): Edit[] {
+function removeEntry(
+  doc: ZoneDocument,
+  e: ZoneEntry,
+  summary: string,
+  removing: ReadonlyMap<ZoneEntry, string>,
+): Edit[] {
   const out: Edit[] = [{ start: e.start, end: e.next, text: '', rule: 'zone.reverse', summary }]
-  const next = nextRecord(doc, e)
+  let next = nextRecord(doc, e)
+  while (next && !next.owner && removing.has(next)) next = nextRecord(doc, next)
   if (e.owner && next && !next.owner)
     out.push({
       start: next.start,

@@ -199,6 +199,25 @@ describe('reverse zones', () => {
 })
 
 describe('the zone around the edits', () => {
+  it('two PTRs of one owner removed together leave the next record its own owner', () => {
+    const text = [
+      '$ORIGIN 10.0.10.in-addr.arpa.',
+      '@\t3600\tIN\tSOA\tns.x.example. root.x.example. 1 3600 900 1209600 60',
+      '\tIN\tNS\tns.x.example.',
+      '48\tIN\tPTR\tfin.x.example.',
+      '\tIN\tPTR\tfin-old.x.example.',
+      '50\tIN\tPTR\tmail.x.example.',
+      '',
+    ].join('\n')
+    const moves = [
+      { name: 'fin.x.example', from: '10.0.10.48', to: '10.0.20.48' },
+      { name: 'fin-old.x.example', from: '10.0.10.48', to: '10.0.20.49' },
+    ]
+    const p = planZone(parseZone(text), { moves, reverse: '10.0.10.in-addr.arpa.', now: day })
+    const after = applyEdits(text, p.edits).split('\n')
+    expect(after.slice(3)).toEqual(['50\tIN\tPTR\tmail.x.example.', ''])
+  })
+
   it('a reverse zone named for its network only (db.192 for 1.168.192.in-addr.arpa) has no origin from its name', () => {
     // the layout of Ubuntu's server guide: the zone 1.168.192.in-addr.arpa in db.192
     const db192 = [
