@@ -25,21 +25,56 @@ function checkTtl(seconds: number): void {
 }
 
 /**
- * The TTL each record of the file gets when it writes none: the `$TTL` in effect, else the last
- * TTL a record wrote (RFC 1035), else undefined. One entry per record, by entry.
+ * The TTL each record of the file has, as BIND loads it: the TTL it writes, else the default
+ * (`$TTL`, or the SOA's minimum when the SOA writes no TTL and no `$TTL` came before), else the
+ * last TTL a record wrote (RFC 1035), else undefined. One entry per record, by entry.
  */
 export function effectiveTtls(doc: ZoneDocument): Map<ZoneEntry, number | undefined> {
   const out = new Map<ZoneEntry, number | undefined>()
-  let dollar: number | undefined
+  let dflt: number | undefined
   let last: number | undefined
   for (const e of doc.entries) {
     if (e.kind === 'directive' && spanText(doc, e.type!).toUpperCase() === '$TTL' && e.rdata[0])
-      dollar = ttlSeconds(spanText(doc, e.rdata[0])) ?? dollar
+      dflt = ttlSeconds(spanText(doc, e.rdata[0])) ?? dflt
     if (e.kind !== 'record') continue
-    if (e.ttl) {
-      last = ttlSeconds(spanText(doc, e.ttl))
-      out.set(e, last)
-    } else out.set(e, dollar ?? last)
+    if (e.ttl) last = ttlSeconds(spanText(doc, e.ttl))
+    else if (dflt === undefined && last === undefined && recordType(doc, e) === 'SOA') {
+      const minimum = e.rdata[6] && ttlSeconds(spanText(doc, e.rdata[6]))
+      if (minimum !== undefined) dflt = minimum
+    }
+    out.set(e, e.ttl ? last : (dflt ?? last))
+  }
+  return out
+}
+
+/**
+ * Edits that keep the TTL of the records that follow one whose TTL `changed` gives: where no
+ * default is in effect (no `$TTL`), a record that writes no TTL takes the last one written
+ * (RFC 1035), so the first such record after a changed one gets its TTL written as it was.
+ */
+export function keepFollowingTtls(
+  doc: ZoneDocument,
+  changed: ReadonlyMap<ZoneEntry, number>,
+): Edit[] {
+  if (changed.size === 0) return []
+  const before = effectiveTtls(doc)
+  const out: Edit[] = []
+  let dflt = false
+  let last: number | undefined
+  for (const e of doc.entries) {
+    if (e.kind === 'directive' && spanText(doc, e.type!).toUpperCase() === '$TTL' && e.rdata[0])
+      dflt = true
+    if (e.kind !== 'record') continue
+    const was = before.get(e)
+    const now = changed.get(e)
+    if (!e.ttl && !dflt && last === undefined && recordType(doc, e) === 'SOA') dflt = true
+    else if (now !== undefined) last = now
+    else if (e.ttl) last = was
+    else if (!dflt && was !== undefined && last !== was) {
+      const keep = setRecordTtl(doc, e, was)
+      if (keep) out.push({ ...keep, summary: `TTL ${was} kept (${e.name ?? 'record'})` })
+      last = was
+    }
   }
   return out
 }

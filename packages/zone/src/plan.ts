@@ -2,6 +2,7 @@ import type { Diagnostic, Edit } from '@cutover/rewrite'
 import {
   bumpSerial,
   effectiveTtls,
+  keepFollowingTtls,
   movePtrs,
   setAddress,
   setDefaultTtl,
@@ -9,7 +10,7 @@ import {
   type PtrMove,
   type SerialMode,
 } from './edit.js'
-import { absoluteName, recordType, spanText, type ZoneDocument } from './parse.js'
+import { absoluteName, recordType, spanText, type ZoneDocument, type ZoneEntry } from './parse.js'
 
 /** Everything one plan does to a zone file; all edits are computed against the same text. */
 export interface ZoneIntent {
@@ -53,6 +54,7 @@ export function planZone(doc: ZoneDocument, intent: ZoneIntent): ZonePlan {
   for (const m of intent.moves ?? [])
     moves.set(absolute(m.name), [...(moves.get(absolute(m.name)) ?? []), m])
   const effective = intent.ttl !== undefined ? effectiveTtls(doc) : undefined
+  const ttlSet = new Map<ZoneEntry, number>()
   for (const e of doc.entries) {
     if (e.kind !== 'record' || e.name === undefined) continue
     const type = recordType(doc, e)!
@@ -69,7 +71,10 @@ export function planZone(doc: ZoneDocument, intent: ZoneIntent): ZonePlan {
     if (!names.has(e.name)) continue
     if (intent.ttl !== undefined && type !== 'SOA' && type !== 'NS') {
       const ttl = setRecordTtl(doc, e, intent.ttl, effective!.get(e))
-      if (ttl) edits.push(ttl)
+      if (ttl) {
+        edits.push(ttl)
+        ttlSet.set(e, intent.ttl)
+      }
     }
     if (type === 'A' && e.rdata[0]) {
       const was = spanText(doc, e.rdata[0])
@@ -78,6 +83,7 @@ export function planZone(doc: ZoneDocument, intent: ZoneIntent): ZonePlan {
       if (edit) edits.push(edit)
     }
   }
+  edits.push(...keepFollowingTtls(doc, ttlSet))
   if (intent.defaultTtl !== undefined) edits.push(...setDefaultTtl(doc, intent.defaultTtl))
   if (intent.reverse !== undefined) edits.push(...movePtrs(doc, intent.reverse, intent.moves ?? []))
   if (edits.length > 0) {

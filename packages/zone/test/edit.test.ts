@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -198,7 +199,67 @@ describe('reverse zones', () => {
   )
 })
 
+/** Every record as named-checkzone loads it (`name TTL TYPE rdata`), or its error. */
+function loaded(origin: string, text: string): string[] {
+  const p = join(dir, `loaded-${Math.random().toString(36).slice(2)}`)
+  writeFileSync(p, text)
+  const r = spawnSync('named-checkzone', ['-D', '-o', '-', origin, p], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`${r.stdout}${r.stderr}`)
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith(';'))
+    .map((l) => l.trim().split(/\s+/).join(' '))
+}
+
 describe('the zone around the edits', () => {
+  it.runIf(need('named-checkzone'))(
+    'a TTL added where no $TTL is in effect keeps the TTL of the records after it (RFC 1035: they take the last one written)',
+    () => {
+      const old = [
+        '$ORIGIN x.example.',
+        '@\t86400\tIN\tSOA\tns.x.example. root.x.example. 1 3600 900 1209600 60',
+        '\tIN\tNS\tns',
+        'ns\tIN\tA\t10.0.0.1',
+        'fin\tIN\tA\t10.0.10.48',
+        'mail\tIN\tA\t10.0.10.50',
+        'www\tIN\tA\t10.0.10.51',
+        '',
+      ].join('\n')
+      const doc = parseZone(old)
+      const p = planZone(doc, { names: ['fin.x.example'], ttl: 300, now: day })
+      const after = applyEdits(old, p.edits)
+      const ttls = (text: string) =>
+        new Map(loaded('x.example', text).map((l) => [l.split(' ')[0]!, l.split(' ')[1]!]))
+      const before = ttls(old)
+      const now = ttls(after)
+      expect(now.get('fin.x.example.')).toBe('300')
+      for (const name of ['ns.x.example.', 'mail.x.example.', 'www.x.example.'])
+        expect(now.get(name), name).toBe(before.get(name))
+      expect(after.split('\n')[5]).toBe('mail\t86400\tIN\tA\t10.0.10.50')
+      expect(after.split('\n')[6]).toBe('www\tIN\tA\t10.0.10.51')
+      expect(planZone(parseZone(after), { names: ['fin.x.example'], ttl: 300 }).edits).toEqual([])
+    },
+  )
+
+  it.runIf(need('named-checkzone'))(
+    'a record that takes the SOA minimum (no $TTL, an SOA without TTL) is lowered even after a record that writes that TTL',
+    () => {
+      const old = [
+        '$ORIGIN x.example.',
+        '@\tIN\tSOA\tns.x.example. root.x.example. 1 3600 900 1209600 86400',
+        '\tIN\tNS\tns',
+        'ns\t300\tIN\tA\t10.0.0.1',
+        'fin\tIN\tA\t10.0.10.48',
+        'mail\tIN\tA\t10.0.10.50',
+        '',
+      ].join('\n')
+      const p = planZone(parseZone(old), { names: ['fin.x.example'], ttl: 300, now: day })
+      const loads = loaded('x.example', applyEdits(old, p.edits))
+      expect(loads).toContain('fin.x.example. 300 IN A 10.0.10.48')
+      expect(loads).toContain('mail.x.example. 86400 IN A 10.0.10.50')
+    },
+  )
+
   it('two PTRs of one owner removed together leave the next record its own owner', () => {
     const text = [
       '$ORIGIN 10.0.10.in-addr.arpa.',
