@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
@@ -11,7 +11,7 @@ describe.runIf(need('sshd') && need('ssh-keygen'))('plan of copy and exchange ov
   const shared = useFleet(2, 'cutover-copy-ssh-')
 
   it(
-    'plans the same changes as on local directories, shows no byte of a key; an applied exchange is not planned again',
+    'plans the same changes as on local directories, shows no byte of a key; after apply a second plan is empty',
     async () => {
       const [m1, m2] = shared.fleet.machines as [
         (typeof shared.fleet.machines)[number],
@@ -60,20 +60,18 @@ describe.runIf(need('sshd') && need('ssh-keygen'))('plan of copy and exchange ov
       for (const text of [json.out, review.out, review.err])
         for (const line of keys) expect(text).not.toContain(line)
 
-      // the exchange alone, applied: recorded on both machines
-      const spec = readFileSync(join(ctl, 'cutover.yaml'), 'utf8')
-      writeFileSync(join(ctl, 'exchange.yaml'), spec.replace(/ {2}- copy: .*\n/g, ''))
-      const applied = await cutover(
-        ['apply', '--spec', 'exchange.yaml', '--yes', '--quiet'],
-        ctl,
-        env,
-      )
+      // applied: the copies hold their sources, the exchange is recorded on both machines
+      const applied = await cutover(['apply', '--yes', '--quiet'], ctl, env)
       expect(applied.err).toBe('')
       expect(applied.code).toBe(0)
       expect(readFileSync(join(hub, 'etc/hostname'), 'utf8')).toBe('mentat-alt\n')
       expect(readFileSync(join(alt, 'etc/warden_client/key.pem')).equals(altKey)).toBe(false)
       // the exchange is recorded on both machines: the next plan does not swap the files back
-      const again = await cutover(['plan', '--spec', 'exchange.yaml', '--json'], ctl, env)
+      expect(readFileSync(join(alt, 'etc/mentat/sub/extra.json'), 'utf8')).toBe(
+        '{ "extra": true }\n',
+      )
+      expect(readlinkSync(join(alt, 'etc/mentat/current.json'))).toBe('core.json')
+      const again = await cutover(['plan', '--json'], ctl, env)
       expect(again.code).toBe(0)
       expect((JSON.parse(again.out) as Doc).changes).toEqual([])
     },
