@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { applyEdits } from '@cutover/rewrite'
+import { need } from '@cutover/test-kit'
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseZone, planZone } from '../src/index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'cutover-zone-meaning-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** The records named-checkzone loads from `text`, each as `name TTL class type rdata`. */
+function loaded(text: string): string[] {
+  const p = join(dir, 'zone')
+  writeFileSync(p, text)
+  const r = spawnSync('named-checkzone', ['-D', '-o', '-', 'x.example', p], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`${r.stdout}${r.stderr}\n${text}`)
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith(';'))
+    .map((l) => l.trim().split(/\s+/).join(' '))
+}
+
+const owner = fc.constantFrom('fin', 'FIN', 'fin.x.example.', '', 'mail', 'www', 'www.x.example.')
+const ttl = fc.constantFrom(undefined, '300', '600', '1h', '86400')
+const rr = fc.record({
+  owner,
+  ttl,
+  type: fc.constantFrom('A', 'TXT'),
+  last: fc.integer({ min: 1, max: 250 }),
+})
+const zone = fc.record({
+  dollar: fc.constantFrom(undefined, '3600', '2h'),
+  soaTtl: fc.constantFrom(undefined, '86400'),
+  records: fc.array(rr, { minLength: 1, maxLength: 10 }),
+})
+
+/** A zone of x.example.: $TTL or none, an SOA with a TTL or none, records with a TTL or none. */
+function text(z: fc.RecordValue<typeof zone> & object): string {
+  const lines = ['$ORIGIN x.example.']
+  if (z.dollar) lines.push(`$TTL ${z.dollar}`)
+  lines.push(
+    `@\t${z.soaTtl ? `${z.soaTtl}\t` : ''}IN\tSOA\tns.x.example. root.x.example. 1 3600 900 1209600 60`,
+  )
+  lines.push('\tIN\tNS\tns.example.org.')
+  for (const r of z.records) {
+    const data = r.type === 'A' ? `10.0.0.${r.last}` : `"t ${r.last}"`
+    lines.push(`${r.owner}\t${r.ttl ? `${r.ttl}\t` : ''}IN\t${r.type}\t${data}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+describe.runIf(need('named-checkzone'))('what a TTL plan means, as BIND loads the zone', () => {
+  it('gives the records of the name the TTL and leaves every other record as it was', () => {
+    fc.assert(
+      fc.property(zone, fc.constantFrom(60, 300, 3600, 86400), (z, seconds) => {
+        const before = text(z)
+        const plan = planZone(parseZone(before), { names: ['fin.x.example'], ttl: seconds })
+        const after = applyEdits(before, plan.edits)
+        const fin = (l: string) => l.toLowerCase().startsWith('fin.x.example. ')
+        const soa = (l: string) => / SOA /.test(l)
+        const was = loaded(before)
+        const now = loaded(after)
+        for (const l of now.filter(fin)) expect(l.split(' ')[1], after).toBe(String(seconds))
+        expect(
+          now.filter((l) => !fin(l) && !soa(l)),
+          after,
+        ).toEqual(was.filter((l) => !fin(l) && !soa(l)))
+        // planned again: nothing
+        expect(
+          planZone(parseZone(after), { names: ['fin.x.example'], ttl: seconds }).edits,
+        ).toEqual([])
+      }),
+      { numRuns: 60 },
+    )
+  })
+})
