@@ -42,8 +42,10 @@ export const localExec: Exec = (script, options = {}) =>
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       if (timedOut) {
-        const e = new Error(`sh -c script killed after ${describeTimeout(ms)}`)
-        reject(Object.assign(e, { code: 'ETIMEDOUT' }))
+        const e = new Error(
+          `a command (sh -c) ran longer than ${describeTimeout(ms)} and was killed (CUTOVER_TOOL_TIMEOUT_MS sets the limit, in milliseconds)`,
+        )
+        reject(Object.assign(e, { code: 'ETIMEDOUT', syscall: 'sh' }))
         return
       }
       resolve({

@@ -305,8 +305,11 @@ export class SshConnection {
     const code = await exitOf(child).finally(() => clearTimeout(timer))
     const { stdout, stderr } = output()
     if (timedOut) {
-      const e = new Error(`machine ${this.target.name}: script killed after ${describeTimeout(ms)}`)
-      throw Object.assign(e, { code: 'ETIMEDOUT' })
+      const e = new Error(
+        `machine ${this.target.name}: a command ran longer than ${describeTimeout(ms)} and was killed (CUTOVER_TOOL_TIMEOUT_MS sets the limit, in milliseconds)`,
+      )
+      // an errno-like error of the system call that timed out: the CLI prints it as it is
+      throw Object.assign(e, { code: 'ETIMEDOUT', syscall: 'ssh' })
     }
     // 255 is ssh's own failure, or the script's exit code: the master tells which.
     if (code === 255 && !(await this.alive())) throw this.lost(stderr)
