@@ -37,8 +37,10 @@ const zone = fc.record({
   records: fc.array(rr, { minLength: 1, maxLength: 10 }),
 })
 
+type Zone = typeof zone extends fc.Arbitrary<infer Z> ? Z : never
+
 /** A zone of x.example.: $TTL or none, an SOA with a TTL or none, records with a TTL or none. */
-function text(z: fc.RecordValue<typeof zone> & object): string {
+function text(z: Zone): string {
   const lines = ['$ORIGIN x.example.']
   if (z.dollar) lines.push(`$TTL ${z.dollar}`)
   lines.push(
