@@ -86,10 +86,13 @@ describe('the built cutover binary', () => {
     ).toContain('staff = oas.staff\n')
   })
 
-  it('swaps and renames the mentat example at cutover only', () => {
+  it('swaps and exchanges the mentat example at cutover only', () => {
     const dir = copyExample('mentat')
+    // the trial only installs the sync scripts on mentat-alt
     const test = cutover(['plan', '--profile', 'test', '--detailed-exitcode'], dir)
-    expect(test.code).toBe(0)
+    expect(test.code).toBe(2)
+    expect(test.out).toMatch(/^Plan for profile test: 2 file\(s\) to change/)
+    expect(test.out).toContain('+++ b/mentat-alt:root/mentat-sync-files.sh\n')
     expect(cutover(['apply', '--profile', 'live', '--yes'], dir).code).toBe(0)
     const [hub, alt] = ['mentat-hub', 'mentat-alt'].map((m) => join(dir, 'machines', m))
     expect(readFileSync(join(alt!, 'etc/hostname'), 'utf8')).toBe('mentat-hub\n')

@@ -57,6 +57,10 @@ export function writeMachines(example: string, fleet: TestFleet): void {
 export function controller(kit: SharedFleet, example: string): string {
   writeMachines(example, kit.fleet)
   const ctl = mkdtempSync(join(kit.dir, `${example}-`))
+  // what the spec reads beside it (a copy's local source: mentat's scripts/), not the machines
+  for (const entry of readdirSync(join(EXAMPLES, example)))
+    if (entry !== 'machines' && entry !== 'cutover.yaml')
+      cpSync(join(EXAMPLES, example, entry), join(ctl, entry), { recursive: true })
   writeFileSync(join(ctl, 'cutover.yaml'), sshSpec(example, kit.fleet))
   return ctl
 }
