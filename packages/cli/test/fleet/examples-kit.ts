@@ -29,7 +29,7 @@ export function sshSpec(example: string, fleet: TestFleet): string {
   const source = readFileSync(join(EXAMPLES, example, 'cutover.yaml'), 'utf8')
   const block = /^machines:.*\n(?: +.*\n)+/m.exec(source)
   if (!block) throw new Error(`examples/${example}/cutover.yaml has no machines: block`)
-  const names = [...block[0].matchAll(/^ {2}([a-z-]+):/gm)].map((m) => m[1]!)
+  const names = [...block[0].matchAll(/^ {2}([a-z0-9-]+):/gm)].map((m) => m[1]!)
   const machines = names.map(
     (n, i) => `  ${n}: { ssh: ${fleet.machines[i]!.name}, root: ${fleet.machines[i]!.specRoot} }`,
   )
@@ -40,7 +40,7 @@ export function sshSpec(example: string, fleet: TestFleet): string {
 export function machineNames(example: string): string[] {
   const source = readFileSync(join(EXAMPLES, example, 'cutover.yaml'), 'utf8')
   const block = /^machines:.*\n(?: +.*\n)+/m.exec(source)![0]
-  return [...block.matchAll(/^ {2}([a-z-]+):/gm)].map((m) => m[1]!)
+  return [...block.matchAll(/^ {2}([a-z0-9-]+):/gm)].map((m) => m[1]!)
 }
 
 /** Each test machine's root made afresh: that example machine's files (nothing else). */

@@ -54,20 +54,24 @@ async function everyProfile(kit: SharedFleet, example: string, profiles: readonl
   return applied
 }
 
-describe('examples/finance over real sshd: four machines', () => {
-  const kit = useFleet(4, 'cutover-example-finance-')
+describe('examples/finance over real sshd: five machines', () => {
+  const kit = useFleet(5, 'cutover-example-finance-')
 
   it(
     'plans, applies, verifies and rolls back every profile on every VM',
     async () => {
-      expect(await everyProfile(kit, 'finance', ['test', 'live'])).toEqual([true, true])
+      expect(await everyProfile(kit, 'finance', ['pre', 'test', 'live'])).toEqual([
+        true,
+        true,
+        true,
+      ])
       // the VMs' own files: each one's config.php by name, finance's dump with the new dblink password
       const read = (i: number, p: string) =>
         readFileSync(join(kit.fleet.machines[i]!.root, p), 'utf8')
       expect(read(0, 'backup/finance-schema.sql')).toContain('password=Tr1al-2019')
       expect(read(3, 'var/www/tenders/config.php')).toContain("define('DB_HOST', '10.0.10.63');")
     },
-    // four machines, two profiles, each planned, applied, planned again and verified, then rolled back
+    // five machines, three profiles, each planned, applied, planned again and verified, then rolled back
     3 * SSH_TEST_MS,
   )
 })
