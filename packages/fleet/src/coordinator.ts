@@ -1,4 +1,13 @@
-import { mkdir, mkdtemp, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises'
+import {
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  realpath,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises'
 import { dirname, join, posix, relative } from 'node:path'
 import {
   acquireLock,
@@ -720,6 +729,20 @@ async function mirrorTargets(
       names.set(rel, c.target)
       const planned = posix.join(root, rel)
       const at = posix.join(m.spec.root, c.target)
+      if (c.whole?.type === 'absent' && c.link === undefined) {
+        // a link a removal is of: copied as a link (its text), never followed
+        const dirReal = await m.fileSystem.realpath(posix.dirname(at)).catch(() => undefined)
+        if (
+          dirReal === posix.dirname(planned) &&
+          (await m.fileSystem.lstat(at))?.type === 'symlink'
+        ) {
+          const local = join(dir, rel)
+          await mkdir(dirname(local), { recursive: true, mode: 0o700 })
+          await symlink(await readLinkOn(m, at), local)
+          changes.push({ ...c, target: rel, link: undefined })
+          continue
+        }
+      }
       let real: string
       try {
         real = await m.fileSystem.realpath(at)

@@ -387,6 +387,9 @@ describe.runIf(need('sshd') && need('ssh-keygen'))(
         symlinkSync('core.json', join(hub, 'etc/mentat/current.json'))
         put(hub, 'etc/mentat/blob.bin', Buffer.from([0x61, 0, 0x62, 0xff]))
         put(alt, 'etc/mentat/stale.json', '{}\n')
+        // links the source lacks: removed themselves, never what they lead to
+        symlinkSync('core.json', join(alt, 'etc/mentat/stale-link.json'))
+        symlinkSync('nowhere', join(alt, 'etc/mentat/dangling'))
         mkdirSync(join(alt, 'etc/mentat/old.d'))
         put(ctl, 'files/motd', 'Welcome to Mentat\n')
         writeFileSync(

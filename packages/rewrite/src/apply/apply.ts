@@ -1,4 +1,12 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+} from 'node:fs'
 import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
 import { applyEdits, type Edit, type EncodingName } from '../edit/edit.js'
@@ -227,6 +235,20 @@ function replayWhole(
   resolver: RootResolver,
   source: Buffer | { error: unknown } | undefined,
 ): WholeReplay | { stale: string } | { refused: string } {
+  if (w.type === 'absent') {
+    // a link the removal is of: removed itself, never followed
+    const link = linkAt(c, resolver)
+    if (link && 'stale' in link) return link
+    if (link) {
+      const now = sha256(Buffer.from(link.text))
+      if (now !== c.before)
+        return { stale: `${c.target}: changed since the plan (planned ${c.before}, now ${now})` }
+      if (c.after !== 'absent')
+        throw new CutoverError('PLAN_INVALID', `${c.target}: a removal must have after "absent"`)
+      const { path, text } = link
+      return { c, whole: w, path, now, content: Buffer.alloc(0), link: text }
+    }
+  }
   const at = current(c, resolver)
   if (!('path' in at)) return at
   if (at.now !== c.before)
@@ -249,6 +271,37 @@ function replayWhole(
       `${c.target}: the plan's link text does not hash to its after; plan again`,
     )
   return { c, whole: w, path: at.path, now: at.now, content: source }
+}
+
+/**
+ * The link at a change's target, its directory resolved in the root (which must be where it was
+ * planned) and its last part not followed; undefined when no link is there.
+ */
+function linkAt(
+  c: PlanDocChange,
+  resolver: RootResolver,
+): { path: string; text: string } | { stale: string } | undefined {
+  const parts = c.target.split('/').filter((p) => p !== '' && p !== '.')
+  const name = parts.pop()
+  if (name === undefined || name === '..' || c.link !== undefined) return undefined
+  let dir: Resolved | undefined
+  try {
+    dir = resolver.resolve(parts.join('/'))
+  } catch (e) {
+    if (!(e instanceof OutsideRootError)) throw e
+    return undefined
+  }
+  if (!dir?.exists || dir.rel !== parts.join('/')) return undefined
+  const path = resolve(dir.real, name)
+  let text: string
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined
+    text = readlinkSync(path)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    return { stale: `${c.target}: ${(e as Error).message}` }
+  }
+  return { path, text }
 }
 
 /**
@@ -317,6 +370,7 @@ function wholeTarget(r: WholeReplay, resolver: RootResolver, options: ApplyOptio
     content,
     validators,
     ...(w.type === 'absent' ? { remove: true } : {}),
+    ...(r.link !== undefined ? { symlink: r.link } : {}),
     ...(w.type === 'symlink' ? { symlink: w.symlink! } : {}),
     ...(created && w.type !== 'absent' ? { mode: octal(c.mode, c.target) } : {}),
     ...(created && w.owner ? { owner: { uid: w.owner.uid, gid: w.owner.gid } } : {}),
@@ -521,6 +575,8 @@ interface WholeReplay {
   path: string
   now: string
   content: Buffer
+  /** For the removal of a link: its text (the link is removed, never followed). */
+  link?: string
 }
 
 /** A change of a plan replayed on the file as it is now. */
