@@ -213,6 +213,9 @@ async function planFleet(
         machines: open,
         specDir: dirname(resolve(io.cwd, spec.path)),
         sensitive: markedSensitive,
+        ...(str(opts.maxFileSize) !== undefined
+          ? { maxFileSize: parseSize(str(opts.maxFileSize)!) }
+          : {}),
       })
       conflicts(spec, planned, whole, str(opts.profile))
     }

@@ -1,6 +1,7 @@
 import { posix } from 'node:path'
 import {
   appliedOnce,
+  CutoverError,
   decodeText,
   quotePath,
   sha256,
@@ -28,7 +29,11 @@ export interface WholePlanInput {
   specDir: string
   /** Whether a step's `sensitive` globs match a root-relative path (of a source or a target). */
   sensitive: (step: WholeStep, path: string) => boolean
+  /** The largest file (bytes) read whole, a source or a target (default 64 MiB): a larger one is refused, not read. */
+  maxFileSize?: number
 }
+
+const MAX_FILE_SIZE = 64 * 1024 * 1024
 
 /** The whole-file changes of a fleet plan, and its notes (directories `delete` leaves). */
 export interface WholePlan {
@@ -107,7 +112,12 @@ async function listOn(side: Side, path: string): Promise<Map<string, Entry>> {
   return new Map(entries.map((e) => [e.path, e]))
 }
 
-async function readBytes(side: Side, path: string): Promise<Buffer> {
+async function readBytes(side: Side, path: string, entry: Entry, limit: number): Promise<Buffer> {
+  if (entry.size > limit)
+    throw new CutoverError(
+      'FILE_TOO_LARGE',
+      `${shown(side, path)}: ${entry.size} bytes, over the size limit of ${limit} bytes of a file copied or exchanged whole; nothing was planned (raise the limit with --max-file-size)`,
+    )
   try {
     return await side.machine.readFile(posix.join(side.machine.spec.root, path))
   } catch (e) {
@@ -236,6 +246,7 @@ async function planCopy(
   out: WholePlan,
 ): Promise<void> {
   const o = step.options
+  const limit = input.maxFileSize ?? MAX_FILE_SIZE
   const { side: src, path: from } = sideOf(input, o.from)
   const srcListed = await listOn(src, from)
   const top = srcListed.get(from)
@@ -260,7 +271,7 @@ async function planCopy(
   const sourceFile = async (path: string) => {
     if (!srcBytes.has(path)) {
       const r = await follow(src, path, srcListed)
-      if (r && r.entry.type === 'f') r.bytes = await readBytes(src, r.real)
+      if (r && r.entry.type === 'f') r.bytes = await readBytes(src, r.real, r.entry, limit)
       srcBytes.set(path, r?.entry.type === 'f' ? r : undefined)
     }
     return srcBytes.get(path)
@@ -341,7 +352,7 @@ async function planCopy(
         )
       if (t && t.entry.type !== 'f')
         throw new FleetError('WHOLE_TARGET', `${label}: not a file where the copy writes one`)
-      const old = t ? await readBytes(dst, t.real) : undefined
+      const old = t ? await readBytes(dst, t.real, t.entry, limit) : undefined
       if (old && old.equals(s.bytes!)) continue
       const shownAs =
         kindOf(s.bytes, s.entry.mode, marked) === 'text'
@@ -384,7 +395,7 @@ async function planCopy(
           })
         continue
       }
-      const old = e.type === 'l' ? Buffer.from(e.link) : await readBytes(dst, e.path)
+      const old = e.type === 'l' ? Buffer.from(e.link) : await readBytes(dst, e.path, e, limit)
       const shownAs = e.type === 'l' ? 'text' : kindOf(old, e.mode, input.sensitive(step, e.path))
       out.changes.push(
         change(step, to.machine, e.path, {
@@ -422,6 +433,7 @@ async function planExchange(
   out: WholePlan,
   applied: (m: Machine) => ReturnType<typeof appliedOnce>,
 ): Promise<void> {
+  const limit = input.maxFileSize ?? MAX_FILE_SIZE
   for (const [a, b] of step.options.pairs) {
     const id = exchangeId(a, b)
     const sides = await Promise.all(
@@ -434,7 +446,7 @@ async function planExchange(
             'WHOLE_SOURCE',
             `${l.machine}:${l.path}: ${r ? 'not a file' : 'no such file'} (a side of step ${step.index + 1}, ${id})`,
           )
-        r.bytes = await readBytes(side, r.real)
+        r.bytes = await readBytes(side, r.real, r.entry, limit)
         out.files.push({ machine: l.machine, path: l.path, step })
         const record = (await applied(side.machine)).get(l.path)?.moves.get(id)
         return { l, r, record, holds: record?.wrote[0] === sha256(r.bytes) }

@@ -223,6 +223,19 @@ describe('plan of copy and exchange on local-directory machines', () => {
     expect(r.code).toBe(1)
   })
 
+  it('a source over --max-file-size is refused, not read', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl, hub } = mentatFleet(dir)
+    writeFileSync(join(hub, 'etc/mentat/big.json'), 'x'.repeat(4096))
+    const r = await cutover(['plan', '--max-file-size', '2048'], ctl)
+    expect(r.code).toBe(1)
+    expect(r.out).toBe('')
+    expect(r.err).toBe(
+      'cutover: mentat-hub:etc/mentat/big.json: 4096 bytes, over the size limit of 2048 bytes of a file copied or exchanged whole; nothing was planned (raise the limit with --max-file-size)\n',
+    )
+  })
+
   it('a missing source names its machine and path', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
