@@ -192,7 +192,10 @@ function sshdConfig(o: {
     'UsePAM no',
     'PrintMotd no',
     'AcceptEnv none',
-    `SetEnv PATH=${o.bin}:${SESSION_PATH}`,
+    // PYENV_REHASH_TIMEOUT: a login shell whose rc file rehashes pyenv's shims (as root's does on
+    // some machines) waits up to a minute on the lock a killed session left behind; a test
+    // session gives up at once instead (pyenv warns, the command runs)
+    `SetEnv PATH=${o.bin}:${SESSION_PATH} PYENV_REHASH_TIMEOUT=0`,
     // sshd's default MaxSessions (10 sessions over one connection), as on a real machine
     'MaxStartups 100',
     // in a chroot the server's own sftp-server cannot be run: the in-process one is the same code
