@@ -176,6 +176,7 @@ export async function recoverFleetCmd(opts: Opts, io: Io): Promise<number> {
         io.stdout.write(
           `  ${m.name}: ${txs.length ? txs.map((x) => `${x.txid} ${x.was} -> ${x.now} (${x.targets.length} file(s))`).join(', ') : 'nothing left to do'}\n`,
         )
+        for (const w of m.warnings ?? []) io.stderr.write(`warning: ${m.name}: ${visible(w)}\n`)
       }
     }
   }

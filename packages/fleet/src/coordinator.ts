@@ -120,7 +120,13 @@ export interface FleetRecoverReport {
     txid: string
     was: string
     now: string
-    machines: Array<{ name: string; recovered?: RecoverReport['transactions']; error?: string }>
+    machines: Array<{
+      name: string
+      recovered?: RecoverReport['transactions']
+      /** What the machine's recovery left, e.g. a directory it made that is not empty now. */
+      warnings?: string[]
+      error?: string
+    }>
   }>
 }
 
@@ -848,7 +854,12 @@ async function recoverLocked(
     const left: string[] = []
     done.forEach((r, i) => {
       const name = todo[i]!.name
-      if (r.status === 'fulfilled') lines.push({ name, recovered: r.value })
+      if (r.status === 'fulfilled')
+        lines.push({
+          name,
+          recovered: r.value.transactions,
+          ...(r.value.warnings?.length ? { warnings: r.value.warnings } : {}),
+        })
       else {
         left.push(name)
         lines.push({ name, error: (r.reason as Error)?.message ?? String(r.reason) })
@@ -882,7 +893,7 @@ async function recoverMachine(
   ctl: string,
   journals: readonly FleetJournal[],
   env: FleetOptions['env'],
-): Promise<RecoverReport['transactions']> {
+): Promise<RecoverReport> {
   const spec = specOf(m)
   const machine = await machines.get(spec)
   const lock = await acquireLock(m.stateDir, 'cutover recover', machine.stateFileSystem)
@@ -894,7 +905,7 @@ async function recoverMachine(
       ...(env ? { env } : {}),
       decide: async (mark) => decisionOf(journals, ctl, mark),
     })
-    return r.transactions
+    return r
   } finally {
     await lock.release()
   }
