@@ -60,6 +60,7 @@ checks:
   - { command: "true", on: [a] }
   - { command: "true", timeout: 0, profiles: [live] }
   - { port: 22 }
+  - { addr: "tcp://-lp2222:22", reachable: false }
 steps: []
 `).map((e) => [e.code, e.line, e.col, e.message]),
     ).toEqual([
@@ -87,6 +88,8 @@ steps: []
         5,
         expect.stringContaining('a check: { addr: tcp://HOST:PORT, … } or { command: TEXT, … }'),
       ],
+      // a host that nc would take for its options (-l: listen, never a refused connection)
+      ['SPEC_VALUE', 11, 13, 'expected tcp://HOST:PORT (goss\'s addr), got "tcp://-lp2222:22"'],
     ])
   })
 })

@@ -47,7 +47,8 @@ export interface CommandCheck {
   profiles?: string[]
 }
 
-const TCP = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/
+// a host never starts with `-`: the probe's `nc` would read it as an option
+const TCP = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*):(\d{1,5})$/
 
 const addr = string({
   describe: 'tcp://HOST:PORT',
