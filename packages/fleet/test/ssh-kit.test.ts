@@ -1,6 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { need } from '@cutover/test-kit'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { canChroot, startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -61,6 +71,29 @@ describe.runIf(need('sshd'))('test-kit sshd', () => {
     const r = ssh(m.name, 'true')
     expect(r.status).toBe(255)
     expect(r.stderr).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED')
+  })
+})
+
+describe.runIf(need('sshd'))('test-kit sshd, a fleet that cannot start', () => {
+  it('stops the machines it had started (no sshd left running) and says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-sshd-fail-'))
+    try {
+      // m2's directory cannot be made: a file is in its place
+      writeFileSync(join(dir, 'm2'), '')
+      const e = await startFleet(2, { dir }).catch((x: Error) => x)
+      expect(e).toBeInstanceOf(Error)
+      const port = Number(
+        /^Port (\d+)$/m.exec(readFileSync(join(dir, 'm1/sshd_config'), 'utf8'))![1],
+      )
+      const refused = await new Promise<boolean>((done) => {
+        const s = createConnection({ host: '127.0.0.1', port })
+        s.on('connect', () => (s.destroy(), done(false)))
+        s.on('error', () => done(true))
+      })
+      expect(refused).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

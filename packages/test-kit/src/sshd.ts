@@ -312,7 +312,15 @@ export async function startFleet(n: number, o: FleetOptions = {}): Promise<TestF
   const sshConfig = join(dir, 'ssh_config')
 
   const machines: (TestMachine & { daemon?: ChildProcess })[] = []
-  for (let i = 1; i <= n; i++) machines.push(await startMachine(`m${i}`))
+  try {
+    for (let i = 1; i <= n; i++) machines.push(await startMachine(`m${i}`))
+  } catch (e) {
+    // the caller gets no fleet to stop: the machines already started (and, in chroot mode,
+    // their namespaces) end here, with the directory the fleet made
+    await Promise.all(machines.map((m) => m.kill()))
+    if (!o.dir) rmSync(dir, { recursive: true, force: true })
+    throw e
+  }
 
   writeFileSync(
     knownHosts,
