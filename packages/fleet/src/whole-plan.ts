@@ -43,8 +43,9 @@ export interface WholePlan {
   files: Array<{ machine: string; path: string; step: WholeStep }>
 }
 
-/** Key material by its armour: PEM private keys (PKCS#1, PKCS#8, EC, encrypted), OpenSSH and PuTTY keys. */
-const KEY_MATERIAL = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----|PuTTY-User-Key-File-/
+/** Key material by its armour: PEM private keys (PKCS#1, PKCS#8, EC, encrypted), OpenSSH, SSH2 (RFC 4716 style) and PuTTY keys, PGP secret key blocks. */
+const KEY_MATERIAL =
+  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|---- BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY ----|PuTTY-User-Key-File-/
 
 /** A file's bytes and what is known of it on its machine. */
 interface Read {

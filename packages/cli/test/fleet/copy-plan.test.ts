@@ -223,6 +223,33 @@ describe('plan of copy and exchange on local-directory machines', () => {
     expect(r.code).toBe(1)
   })
 
+  it('a PGP secret key block and an SSH2 private key are key material whatever their mode', async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl, hub } = mentatFleet(dir)
+    const pgp =
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGVpgpSecretBody4711\n-----END PGP PRIVATE KEY BLOCK-----\n'
+    const ssh2 =
+      '---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nP2/56wAAAssh2SecretBody4711\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n'
+    writeFileSync(join(hub, 'etc/mentat/secring.asc'), pgp)
+    writeFileSync(join(hub, 'etc/mentat/id_ssh2'), ssh2)
+    const r = await cutover(['plan', '--json'], ctl)
+    expect(r.code).toBe(0)
+    expect(r.out).not.toContain('pgpSecretBody4711')
+    expect(r.out).not.toContain('ssh2SecretBody4711')
+    const doc = JSON.parse(r.out) as Doc
+    for (const [name, text] of [
+      ['secring.asc', pgp],
+      ['id_ssh2', ssh2],
+    ] as const) {
+      const c = doc.changes.find((x) => x.target === `etc/mentat/${name}`)!
+      expect(c.whole?.sensitive).toBe(true)
+      expect(c.diff).toContain(`+(sensitive file, ${text.length} bytes, ${sha(text)})`)
+    }
+    const review = await cutover(['plan'], ctl)
+    expect(review.out).not.toContain('SecretBody4711')
+  })
+
   it('a source over --max-file-size is refused, not read', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
