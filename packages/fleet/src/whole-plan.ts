@@ -35,6 +35,9 @@ export interface WholePlanInput {
 
 const MAX_FILE_SIZE = 64 * 1024 * 1024
 
+/** A path in cutover's own state directory of a machine (journals, backups, once records): never copied over, never removed. */
+const inState = (path: string) => path === 'var/lib/cutover' || path.startsWith('var/lib/cutover/')
+
 /** The whole-file changes of a fleet plan, and its notes (directories `delete` leaves). */
 export interface WholePlan {
   changes: Array<{ machine: string } & PlanDocChange>
@@ -303,6 +306,7 @@ async function planCopy(
     const written = new Set<string>()
     for (const { rel, entry } of sources) {
       const target = rel ? `${to.path}/${rel}` : to.path
+      if (inState(target) || ('machine' in o.from && inState(entry.path))) continue
       written.add(target)
       out.files.push({ machine: to.machine, path: target, step })
       if ('machine' in o.from) out.files.push({ machine: o.from.machine, path: entry.path, step })
@@ -382,7 +386,7 @@ async function planCopy(
     }
     if (!o.delete) continue
     for (const e of [...dstListed.values()].sort((a, b) => a.path.localeCompare(b.path))) {
-      if (!e.path.startsWith(`${to.path}/`) || written.has(e.path)) continue
+      if (!e.path.startsWith(`${to.path}/`) || written.has(e.path) || inState(e.path)) continue
       const rel = e.path.slice(to.path.length + 1)
       const label = `${to.machine}:${e.path}`
       if (e.type === 'd') {

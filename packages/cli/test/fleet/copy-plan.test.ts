@@ -1,4 +1,11 @@
-import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
@@ -248,6 +255,30 @@ describe('plan of copy and exchange on local-directory machines', () => {
     }
     const review = await cutover(['plan'], ctl)
     expect(review.out).not.toContain('SecretBody4711')
+  })
+
+  it("a tree copied with delete: true never copies or removes cutover's own state (var/lib/cutover)", async (ctx) => {
+    if (!need('ssh-keygen')) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const { ctl, hub, alt } = mentatFleet(
+      dir,
+      '  - copy: { from: mentat-hub:var/, to: mentat-alt:var/, delete: true }\n',
+    )
+    mkdirSync(join(hub, 'var/www'), { recursive: true })
+    writeFileSync(join(hub, 'var/www/index.html'), 'hub\n')
+    mkdirSync(join(alt, 'var'), { recursive: true })
+    const applied = await cutover(['apply', '--yes', '--quiet'], ctl)
+    expect(applied.err).toBe('')
+    expect(applied.code).toBe(0)
+    expect(readFileSync(join(alt, 'var/www/index.html'), 'utf8')).toBe('hub\n')
+    // both machines now hold their own journals there: none is copied over the other's, none removed
+    const again = await cutover(['plan', '--json'], ctl)
+    expect(again.err).toBe('')
+    expect((JSON.parse(again.out) as Doc).changes).toEqual([])
+    const rolled = await cutover(['rollback', '--yes'], ctl)
+    expect(rolled.err).toBe('')
+    expect(rolled.code).toBe(0)
+    expect(existsSync(join(alt, 'var/www/index.html'))).toBe(false)
   })
 
   it('a source over --max-file-size is refused, not read', async (ctx) => {
