@@ -109,6 +109,13 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     }
   }
 
+  /** lstat of `path`; undefined when nothing is there. */
+  const lstatOrAbsent = (path: string) =>
+    sftp.lstat(path).catch((e: SftpError) => {
+      if (e.code === 'ENOENT') return undefined
+      throw e
+    })
+
   /**
    * Gives the link or directory `path` (just made) its owner and, for a directory, its mode, never
    * following a link: `lsetstat@openssh.com`, or `chown -h`/`chmod` on the machine without it.
@@ -239,10 +246,7 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     readPinned: async (at, name) => {
       await checkPinned(at)
       const path = join(at.dir, name)
-      const st = await sftp.lstat(path).catch((e: SftpError) => {
-        if (e.code === 'ENOENT') return undefined
-        throw e
-      })
+      const st = await lstatOrAbsent(path)
       if (!st) return undefined
       if (typeOfMode(st.permissions ?? 0) === 'symlink') return 'symlink'
       return sftp.readFile(path)
@@ -265,10 +269,7 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     readlinkPinned: async (at, name) => {
       await checkPinned(at)
       const path = join(at.dir, name)
-      const st = await sftp.lstat(path).catch((e: SftpError) => {
-        if (e.code === 'ENOENT') return undefined
-        throw e
-      })
+      const st = await lstatOrAbsent(path)
       if (!st) return undefined
       if (typeOfMode(st.permissions ?? 0) !== 'symlink')
         throw Object.assign(new Error(`EINVAL: not a symbolic link, readlink '${path}'`), {
