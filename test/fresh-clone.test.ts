@@ -17,6 +17,7 @@ const repo = join(import.meta.dirname, '..')
 const CORPUS_TESTS = [
   'packages/hosts/test/corpus.test.ts',
   'packages/sudoers/test/corpus.test.ts',
+  'packages/zone/test/corpus.test.ts',
   'packages/sqlfn/test/split.test.ts',
   'packages/formats/test/ini.test.ts',
   'packages/formats/test/json.test.ts',
