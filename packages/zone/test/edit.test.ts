@@ -1,3 +1,4 @@
+import { FORWARD, REVERSE } from '@cutover/test-kit/zones'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,30 +16,6 @@ import {
   ZoneError,
   type ZoneIntent,
 } from '../src/index.js'
-
-// A zone as people write them: an SOA in parentheses with comments, relative and absolute
-// owners, a record set under a blank owner, a $TTL, a CNAME to a host that moves, and an old
-// address on a name that is not the host's.
-export const FORWARD = [
-  '; thehumanjourney.net',
-  '$TTL 86400',
-  '$ORIGIN thehumanjourney.net.',
-  '@\tIN\tSOA\tns1.thehumanjourney.net. hostmaster.thehumanjourney.net. (',
-  '\t\t2026010101\t; serial',
-  '\t\t3600\t\t; refresh',
-  '\t\t900\t\t; retry',
-  '\t\t1209600\t\t; expire',
-  '\t\t86400 )\t\t; negative caching TTL',
-  '\tIN\tNS\tns1',
-  '\tIN\tMX\t10 mail',
-  'ns1\tIN\tA\t10.0.10.2',
-  'finance\tIN\tA\t10.0.10.48',
-  '\tIN\tTXT\t"v=spf1 a; -all" ; the old box',
-  'HRDB.thehumanjourney.net.\t3600\tIN\tA\t10.0.10.42',
-  'www\tIN\tCNAME\tfinance',
-  'mail\tIN\tA\t10.0.10.48\t; still on the old finance box',
-  '',
-].join('\n')
 
 const NAMES = ['finance.thehumanjourney.net', 'hrdb.thehumanjourney.net']
 const TO_NEW = [
@@ -135,17 +112,6 @@ describe('zone edits', () => {
     expect(zoneOrigin('etc/bind/zonefile', '@ IN SOA a. b. 1 2 3 4 5\n')).toBeUndefined()
   })
 })
-
-const REVERSE = [
-  '$TTL 86400',
-  '@\tIN\tSOA\tns1.thehumanjourney.net. hostmaster.thehumanjourney.net. (',
-  '\t\t2026010101 3600 900 1209600 86400 )',
-  '\tIN\tNS\tns1.thehumanjourney.net.',
-  '2\tIN\tPTR\tns1.thehumanjourney.net.',
-  '48\tIN\tPTR\tfinance.thehumanjourney.net.',
-  '42.10.0.10.in-addr.arpa.\tIN\tPTR\thrdb.thehumanjourney.net.',
-  '',
-].join('\n')
 
 describe('reverse zones', () => {
   const rev = (text: string, moves = TO_NEW) => {

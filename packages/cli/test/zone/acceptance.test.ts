@@ -1,3 +1,4 @@
+import { FORWARD, REVERSE } from '@cutover/test-kit/zones'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,38 +25,6 @@ steps:
       reverse: [etc/bind/db.10.0.10]
       serial: date
 `
-
-const FORWARD = [
-  '; thehumanjourney.net',
-  '$TTL 86400',
-  '$ORIGIN thehumanjourney.net.',
-  '@\tIN\tSOA\tns1.thehumanjourney.net. hostmaster.thehumanjourney.net. (',
-  '\t\t2026010101\t; serial',
-  '\t\t3600\t\t; refresh',
-  '\t\t900\t\t; retry',
-  '\t\t1209600\t\t; expire',
-  '\t\t86400 )\t\t; negative caching TTL',
-  '\tIN\tNS\tns1',
-  '\tIN\tMX\t10 mail',
-  'ns1\tIN\tA\t10.0.10.2',
-  'finance\tIN\tA\t10.0.10.48',
-  '\tIN\tTXT\t"v=spf1 a; -all" ; the old box',
-  'HRDB.thehumanjourney.net.\t3600\tIN\tA\t10.0.10.42',
-  'www\tIN\tCNAME\tfinance',
-  'mail\tIN\tA\t10.0.10.48\t; still on the old finance box',
-  '',
-].join('\n')
-
-const REVERSE = [
-  '$TTL 86400',
-  '@\tIN\tSOA\tns1.thehumanjourney.net. hostmaster.thehumanjourney.net. (',
-  '\t\t2026010101 3600 900 1209600 86400 )',
-  '\tIN\tNS\tns1.thehumanjourney.net.',
-  '2\tIN\tPTR\tns1.thehumanjourney.net.',
-  '48\tIN\tPTR\tfinance.thehumanjourney.net.',
-  '42.10.0.10.in-addr.arpa.\tIN\tPTR\thrdb.thehumanjourney.net.',
-  '',
-].join('\n')
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
