@@ -130,6 +130,7 @@ export {
   type CommonOptions,
   type Context,
   type InventoryHost,
+  type NetworkMap,
   type Leftover,
   type RuleBuildOptions,
   type RuleOptions,

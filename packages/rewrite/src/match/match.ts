@@ -22,6 +22,12 @@ export interface Pattern {
   kind: PatternKind
   /** Set when an edit by this pattern must happen only once on a file: see {@link Edit.once}. */
   once?: string
+  /**
+   * What the found literal becomes in an address position (a CIDR `A/24`, `A 255.255.255.0`, or
+   * a position a step knows, such as the address of a compose `name:address` pair), where a name
+   * cannot stand: the host's new address when `replace` is its name.
+   */
+  address?: string
 }
 
 /** A located occurrence of a pattern. */

@@ -336,6 +336,7 @@ function begin(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Pla
     profile,
     profiles: spec.profiles,
     inventory: spec.hosts,
+    networks: spec.networks ?? [],
     variants: spec.variants,
     secret: (n) => secrets.get(n),
     inRoot: (path) => {

@@ -24,6 +24,7 @@ import {
   onMachines,
   type CommonOptions,
   type InventoryHost,
+  type NetworkMap,
   type StepKind,
   type VariantEntry,
 } from '../step/step.js'
@@ -53,6 +54,8 @@ export interface Spec {
   hash: string
   version: 1
   hosts: InventoryHost[]
+  /** The networks that move (`networks:`), base addresses normalised; empty when absent. */
+  networks: NetworkMap[]
   profiles: string[]
   variants: Record<string, VariantEntry[]>
   secrets: Record<string, { env: string }>
@@ -548,6 +551,7 @@ export function parseSpec(
     hash: sha256(source),
     version: version as 1,
     hosts: Object.entries(hostsMap).map(([n, h]) => ({ name: n, old: h.old, new: h.new })),
+    networks: [],
     profiles,
     variants,
     secrets,

@@ -1,6 +1,21 @@
-/** One machine of the inventory: its DNS name, the address it had, the address it gets. */
+/**
+ * One machine of the inventory: its DNS name, the address it had, the address it gets, and
+ * optionally its IPv6 addresses (`old6`, `new6`), matched whatever their spelling.
+ */
 export interface InventoryHost {
   name: string
+  old: string
+  new: string
+  old6?: string
+  new6?: string
+}
+
+/**
+ * A network that moves (`networks:` of the spec): CIDRs with their host bits zero, such as
+ * `{ old: '172.20.0.0/24', new: '10.20.0.0/24' }`. An address of `old` that is no inventory host's
+ * old address keeps its host part in `new`.
+ */
+export interface NetworkMap {
   old: string
   new: string
 }
@@ -16,6 +31,8 @@ export interface Context {
   profile: string | undefined
   profiles: readonly string[]
   inventory: readonly InventoryHost[]
+  /** The networks that move, in the spec's order (none when absent). */
+  networks?: readonly NetworkMap[]
   variants: Readonly<Record<string, readonly VariantEntry[]>>
   /** The value of a secret named in the spec; throws a SecretError when it cannot be read. */
   secret(name: string): string

@@ -21,7 +21,7 @@ import type { StagedTool } from '../transaction/participant.js'
 import type { DatabaseTarget } from './database.js'
 import type { Context } from './context.js'
 
-export type { Context, InventoryHost, VariantEntry } from './context.js'
+export type { Context, InventoryHost, NetworkMap, VariantEntry } from './context.js'
 
 /** Something still present after planning that a reviewer should know of; offsets into the step's input. */
 export interface Leftover {
