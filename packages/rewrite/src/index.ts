@@ -142,6 +142,7 @@ export {
   type VariantEntry,
   type InitSuggestion,
 } from './step/step.js'
+export { keyScope, outsideKeysReason, type KeyPath } from './step/keys.js'
 export { textStep, type TextOptions } from './step/text.js'
 export type { StagedTool } from './transaction/participant.js'
 export {

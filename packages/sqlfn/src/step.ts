@@ -40,6 +40,9 @@ import type { SqlOptions } from './options.js'
 
 export type { SqlOptions } from './options.js'
 
+// the rule keys without `keys:`: a dump's values have no key path to limit them by
+const { keys: _keys, ...sqlRuleKeys } = ruleKeys
+
 const nameGlob = s.string({ describe: 'a glob on schema.name, e.g. public.amqp_*' })
 
 /**
@@ -368,7 +371,7 @@ export const sqlStep: StepKind<SqlOptions> = {
   options: s.refine(
     s.object({
       ...commonKeys,
-      ...ruleKeys,
+      ...sqlRuleKeys,
       functions: s.array(nameGlob, { describe: 'a list of globs on schema.name of functions' }),
       tables: s.array(nameGlob, { describe: 'a list of globs on schema.name of tables' }),
       passwords: s.record(valueSpec, {

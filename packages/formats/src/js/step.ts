@@ -90,6 +90,9 @@ export async function parseJs(text: string, path: string): Promise<JsDocument> {
 }
 
 /** The encoders of JS/TS string literals and template text: the `js` step kind registers them. */
+// the rule keys without `keys:`: string literals of code have no key path to limit them by
+const { keys: _keys, ...jsRuleKeys } = ruleKeys
+
 const JS_ENCODINGS: Encoders = {
   'js-single': (v) => JSON.stringify(v).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'"),
   'js-double': (v) => JSON.stringify(v).slice(1, -1),
@@ -116,7 +119,7 @@ export const jsStep: StepKind<JsOptions> = {
     },
   ],
   encodings: JS_ENCODINGS,
-  options: s.object({ ...commonKeys, ...ruleKeys }, { required: ['files'] }),
+  options: s.object({ ...commonKeys, ...jsRuleKeys }, { required: ['files'] }),
   needles: (o, ctx) => literalNeedles(o, ctx),
   async plan(file, o, ctx) {
     const doc = await parseJs(file.text, file.path)

@@ -20,6 +20,7 @@ import type { SourceText } from '../text/source.js'
 import type { StagedTool } from '../transaction/participant.js'
 import type { DatabaseTarget } from './database.js'
 import type { Context } from './context.js'
+import { keysSchema } from './keys.js'
 
 export type { Context, InventoryHost, NetworkMap, VariantEntry } from './context.js'
 
@@ -137,6 +138,11 @@ export interface RuleOptions {
   replace?: Record<string, string>
   swap?: Array<[string, string]>
   variants?: string[]
+  /**
+   * Limits `addresses`, `replace`, `swap` and `variants` to the values of these keys: the first
+   * word of a line in `text`, a dotted key path in structured kinds (see `keyScope`).
+   */
+  keys?: string[]
 }
 
 const glob = string({ describe: 'a glob relative to the root', check: rootPathProblem })
@@ -223,7 +229,7 @@ export const commonKeys = {
 
 const nonEmpty = string({ describe: 'a host name or an IPv4 address', pattern: /\S/ })
 
-/** Schemas of the rule keys (`addresses`, `replace`, `swap`, `variants`). */
+/** Schemas of the rule keys (`addresses`, `replace`, `swap`, `variants`, `keys`). */
 export const ruleKeys = {
   addresses: oneOf(['names', 'new', 'none'] as const),
   replace: record(nonEmpty, { describe: 'a mapping of old name or address to new one' }),
@@ -246,6 +252,7 @@ export const ruleKeys = {
     ),
     { describe: 'a list of variant group names' },
   ),
+  keys: keysSchema,
 } as const
 
 /** A value to write: a plain string, or `{ secret: NAME }` read from the environment. */
