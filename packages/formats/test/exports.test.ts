@@ -13,6 +13,7 @@ const NAMES = [
   'parseJs',
   'parseJson',
   'parsePhp',
+  'parseYaml',
   'phpEncoding',
   'phpLint',
   'phpStep',
@@ -33,6 +34,7 @@ const SUBPATHS = {
   ini: ['iniStep', 'parseIni'],
   json: ['jsonNodeAt', 'jsonStep', 'parseJson'],
   js: ['jsStep', 'parseJs'],
+  yaml: ['parseYaml'],
 }
 
 describe('the public API of @cutover/formats', () => {
@@ -46,6 +48,7 @@ describe('the public API of @cutover/formats', () => {
       ini: Object.keys(await import('@cutover/formats/ini')).sort(),
       json: Object.keys(await import('@cutover/formats/json')).sort(),
       js: Object.keys(await import('@cutover/formats/js')).sort(),
+      yaml: Object.keys(await import('@cutover/formats/yaml')).sort(),
     }
     expect(got).toEqual(SUBPATHS)
   })

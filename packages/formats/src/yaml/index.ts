@@ -1,0 +1,7 @@
+export {
+  parseYaml,
+  type YamlDocument,
+  type YamlPathSegment,
+  type YamlScalar,
+  type YamlStyle,
+} from './parse.js'
