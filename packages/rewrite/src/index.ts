@@ -144,6 +144,15 @@ export {
 } from './step/step.js'
 export { keyScope, outsideKeysReason, type KeyPath } from './step/keys.js'
 export { textStep, type TextOptions } from './step/text.js'
+export {
+  commandProblem,
+  commandUses,
+  fillCommand,
+  splitCommand,
+  type CommandUses,
+  type SplitCommand,
+} from './step/command.js'
+export { VALIDATE_PREFIX, commandValidator } from './step/validate.js'
 export type { StagedTool } from './transaction/participant.js'
 export {
   commitFiles,

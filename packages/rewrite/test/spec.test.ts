@@ -111,7 +111,7 @@ steps:
         line: 15,
         col: 7,
         message:
-          'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, on, addresses, replace, swap, variants, keys',
+          'unknown key "adresses"; expected one of: files, exclude, profiles, create, allow-user-writable, on, validate, addresses, replace, swap, variants, keys',
       },
       {
         code: 'SPEC_VALUE',

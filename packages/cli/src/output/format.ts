@@ -4,6 +4,7 @@ import {
   formatDiagnostic,
   quotePath,
   showControls,
+  VALIDATE_PREFIX,
   type FileChange,
   type Plan,
 } from '@cutover/rewrite'
@@ -101,6 +102,7 @@ export function formatPlan(
         `  ${r.path.padEnd(w.path)}  ${r.kinds.padEnd(w.kinds)}  ${p.green(r.added.padStart(w.added))} ${p.red(r.removed.padStart(w.removed))}  ${r.rules}`,
       )
     }
+    out.push(...validateRows(plan.changes, p, labelOf))
     out.push('')
     for (const c of plan.changes) out.push(colorDiff(c.diff, p))
   }
@@ -137,6 +139,28 @@ export function formatPlan(
     )
   }
   return out.join('\n') + '\n'
+}
+
+/**
+ * The steps' `validate:` commands and the files each checks: apply runs them on the staged files,
+ * on each file's machine, before installing anything; plan does not (they may read the machine's
+ * real tree), so the review shows what will run.
+ */
+function validateRows(
+  changes: readonly FileChange[],
+  p: Paint,
+  labelOf: (entry: object) => string,
+): string[] {
+  const files = new Map<string, string[]>()
+  for (const c of changes)
+    for (const v of c.validators)
+      if (v.startsWith(VALIDATE_PREFIX))
+        files.set(v, [...(files.get(v) ?? []), quotePath(labelOf(c) + c.target)])
+  if (files.size === 0) return []
+  return [
+    p.dim('Validated by apply before anything is installed (plan does not run these):'),
+    ...[...files].map(([v, list]) => `  ${showControls(v)}: ${list.join(', ')}`),
+  ]
 }
 
 function colorDiff(diff: string, p: Paint): string {

@@ -36,13 +36,13 @@ export interface ToolRun {
 }
 
 /**
- * Runs a tool with {@link toolEnv} and {@link toolTimeoutMs} (killed with SIGKILL: a hung tool
+ * Runs a tool with {@link toolEnv} (or `options.env`, no richer) and {@link toolTimeoutMs} (killed with SIGKILL: a hung tool
  * must not hold the apply and its lock for ever). Never rejects.
  */
 export function runTool(
   cmd: string,
   args: readonly string[],
-  options: { maxBuffer?: number; encoding?: BufferEncoding } = {},
+  options: { maxBuffer?: number; encoding?: BufferEncoding; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ToolRun> {
   return new Promise((resolve) => {
     execFile(
@@ -51,7 +51,7 @@ export function runTool(
       {
         timeout: toolTimeoutMs(),
         killSignal: 'SIGKILL',
-        env: toolEnv(),
+        env: options.env ?? toolEnv(),
         maxBuffer: options.maxBuffer ?? 1 << 20,
         encoding: options.encoding ?? 'utf8',
       },

@@ -30,6 +30,7 @@ import { SecretStore } from '../spec/secrets.js'
 import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions } from '../spec/spec.js'
 import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
 import type { Context, RuleOptions, StepKind, Validator } from '../step/step.js'
+import { commandValidator } from '../step/validate.js'
 
 /** Options of {@link Engine.plan}. */
 export interface PlanOptions {
@@ -101,7 +102,7 @@ export interface Engine {
    * for {@link plan}.
    */
   needs(spec: Spec, options: PlanOptions): PlanNeeds
-  /** The validator called `name` of any step kind. */
+  /** The validator called `name` of any step kind, or of a step's `validate:` (`validate: COMMAND`). */
   validator(name: string): Validator | undefined
   /** The encoder called `name` (`raw`, or one a step kind registers in `encodings`). */
   encoder(name: EncodingName): Encoder | undefined
@@ -131,7 +132,7 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
     database: (kind) => steps.find((s) => s.name === kind)?.database,
     validator: (name) => {
       for (const s of steps) for (const v of s.validators ?? []) if (v.name === name) return v
-      return undefined
+      return commandValidator(name)
     },
     encoder: (name) => encoderOf(steps, name),
   }

@@ -11,6 +11,7 @@ import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
 import { InputError } from '../errors.js'
 import type { SpecStep } from '../spec/spec.js'
 import { scanLeftovers } from '../step/leftovers.js'
+import { VALIDATE_PREFIX } from '../step/validate.js'
 import type { Context, StepKind } from '../step/step.js'
 import { hashText, positionsOf } from '../text/big-text.js'
 import { decodeText, hashOrAbsent, isBinary, type TextEncoding } from '../text/source.js'
@@ -146,6 +147,11 @@ export async function planRead(
   if (read.steps.length === 0) {
     for (const l of scanLeftovers(text, ctx, [], { fallback: 'in a file no step rewrites' }))
       f.pending.push({ ...l, pass: 0 })
+  }
+  // a step's validate: checks every file of its scope the plan changes, whichever step changed it
+  for (const a of read.steps) {
+    const command = (a.step.options as { validate?: string }).validate
+    if (command !== undefined) f.validators.add(VALIDATE_PREFIX + command)
   }
   const leftovers = placeLeftovers(f, read.created === true)
   return fileResult(f, read.mode, before, leftovers)

@@ -1,4 +1,5 @@
 import { rootPathProblem } from '../fs/confine.js'
+import { commandProblem } from './command.js'
 import type { Diagnostic } from '../diff/diagnostic.js'
 import type { Edit } from '../edit/edit.js'
 import type { Encoders } from '../edit/encode.js'
@@ -130,6 +131,12 @@ export interface CommonOptions {
   'allow-user-writable'?: boolean
   /** The machines (of the spec's `machines:`) the step runs on; absent: every machine. */
   on?: string[]
+  /**
+   * A command run on each staged file of the step the plan changes, on the machine the file
+   * belongs to, before anything is installed (`nginx -t -c %s`): `%s` the staged file, `%d` a
+   * scratch root holding it at its path; split into words once, never given to a shell.
+   */
+  validate?: string
 }
 
 /** The rewrite rules shared by step kinds. */
@@ -225,6 +232,14 @@ export const commonKeys = {
   ),
   'allow-user-writable': boolean(),
   on: onMachines,
+  validate: refine(
+    string({
+      describe:
+        'a command run on each staged file before install: %s the staged file, %d a scratch root holding it at its path (no shell: quote with quotes or a backslash)',
+      pattern: /\S/,
+    }),
+    (v) => commandProblem(v),
+  ),
 } as const
 
 const nonEmpty = string({ describe: 'a host name or an IPv4 address', pattern: /\S/ })

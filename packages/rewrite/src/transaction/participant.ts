@@ -40,13 +40,27 @@ export interface StagedCheck {
  * can run on the machine the file is staged on, with that machine's version of the tool.
  */
 export interface StagedTool {
-  /** The command and its arguments checking the file staged at `stagedPath`; `argv[0]` is looked up on the PATH. */
-  argv(stagedPath: string): string[]
+  /**
+   * The command and its arguments checking the file staged at `stagedPath`; `argv[0]` is looked
+   * up on the PATH. `scratch`: the scratch root, for a tool that asks for one.
+   */
+  argv(stagedPath: string, scratch?: string): string[]
   /**
    * The check's verdict on what the command gave: the problem (naming `target`, not the staged
    * path), or undefined when the file is fine. The same text as the check's `run` gives.
    */
-  verdict(run: ToolRun, target: string, stagedPath: string): string | undefined
+  verdict(run: ToolRun, target: string, stagedPath: string, scratch?: string): string | undefined
+  /**
+   * The command also reads a scratch root: a private directory, made on the machine the file is
+   * staged on just before the command and removed after it, holding a copy of the staged file at
+   * its target's path (a step's `validate:` with `%d`).
+   */
+  scratch?: boolean
+  /**
+   * A machine that lacks the command fails the check rather than skipping it with a warning (a
+   * command the spec asks for by name).
+   */
+  required?: boolean
 }
 
 /**
