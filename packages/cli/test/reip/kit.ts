@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { expect } from 'vitest'
+
+/*
+ * The re-IP acceptance cases run the built `cutover` binary on a department's files: a spec
+ * beside a root directory, planned, applied and planned again.
+ */
+
+const bin = resolve(import.meta.dirname, '../../dist/bin.js')
+
+/** The department's inventory: every machine keeps its host part in 10.20.0.0/24. */
+export const HOSTS = `hosts:
+  ns1.dept.example.edu:  { old: 172.20.0.2,  new: 10.20.0.2 }
+  db-a.dept.example.edu: { old: 172.20.0.5,  new: 10.20.0.5 }
+  web.dept.example.edu:  { old: 172.20.0.10, new: 10.20.0.10 }
+  mail.dept.example.edu: { old: 172.20.0.12, new: 10.20.0.12 }
+  app1.dept.example.edu: { old: 172.20.0.21, new: 10.20.0.21 }
+  app2.dept.example.edu: { old: 172.20.0.22, new: 10.20.0.22 }
+`
+
+/** The move of the whole department network. */
+export const NETWORKS = `networks:
+  - { old: 172.20.0.0/24, new: 10.20.0.0/24 }
+`
+
+export interface Run {
+  code: number | null
+  out: string
+  err: string
+}
+
+/** Runs the built `cutover` binary in `cwd`. */
+export function cutover(args: readonly string[], cwd: string): Run {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+/** A directory holding `cutover.yaml` (`spec`) and `root/` with `files` (root-relative path → text). */
+export function department(spec: string, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-'))
+  writeFileSync(join(dir, 'cutover.yaml'), spec)
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, 'root', path)), { recursive: true })
+    writeFileSync(join(dir, 'root', path), text)
+  }
+  return dir
+}
+
+/** A root-relative file of a {@link department} as it is now. */
+export function read(dir: string, path: string): string {
+  return readFileSync(join(dir, 'root', path), 'utf8')
+}
+
+/**
+ * Plans (changes expected, exit 2), applies, and plans again (nothing left to do, exit 0): the
+ * plan's output is returned for its leftovers and notes.
+ */
+export function planApplyAgain(dir: string): { plan: Run; again: Run } {
+  const common = ['--spec', 'cutover.yaml', '--root', 'root']
+  const plan = cutover(['plan', ...common, '--detailed-exitcode'], dir)
+  expect(plan.code, `plan: ${plan.err}${plan.out}`).toBe(2)
+  const apply = cutover(['apply', ...common, '--yes', '--quiet'], dir)
+  expect(apply.err, 'apply').toBe('')
+  expect(apply.code, 'apply').toBe(0)
+  const again = cutover(['plan', ...common, '--detailed-exitcode'], dir)
+  expect(again.out, 'the second plan').toMatch(/^No changes/)
+  expect(again.code, `the second plan: ${again.err}`).toBe(0)
+  return { plan, again }
+}
