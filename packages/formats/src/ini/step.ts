@@ -8,6 +8,7 @@ import {
   literalNeedles,
   type LiteralRegion,
   literalRules,
+  outsideKeysReason,
   rewriteLiterals,
   ruleKeys,
   type RuleOptions,
@@ -20,6 +21,7 @@ import {
   type StepKind,
   type ValueSpec,
 } from '@cutover/rewrite'
+import { keyScopeAnywhere } from '../keys.js'
 import { parseIni, type IniDocument, type IniEntry, type IniSpan } from './parse.js'
 
 /** Options of the `ini` step. */
@@ -81,8 +83,13 @@ export const iniStep: StepKind<IniOptions> = {
     const doc = parseIni(text)
     const shell = isShellEnv(file.path)
     const { edits: assigned, targets, diagnostics } = planSet(doc, text, o, ctx, shell)
+    // with keys:, the values of other keys are left (and said to be)
+    const inScope = keyScopeAnywhere(o.keys)
+    const outside = o.keys
+      ? doc.entries.filter((e) => !inScope(iniPath(e))).map((e) => e.value)
+      : []
     const regions: LiteralRegion[] = doc.entries
-      .filter((e) => !targets.has(e))
+      .filter((e) => !targets.has(e) && (!o.keys || inScope(iniPath(e))))
       .map((e) => ({
         start: e.value.start,
         end: e.value.end,
@@ -94,7 +101,7 @@ export const iniStep: StepKind<IniOptions> = {
       ...rewriteLiterals(text, regions, literalRules(o, ctx, INI_ENCODINGS)),
     ]
     const leftovers = scanLeftovers(text, ctx, edits, {
-      reason: iniReason(doc),
+      reason: iniReason(doc, outside, o.keys),
       fallback: ruleFallback(o),
     })
     return { edits, diagnostics, leftovers }
@@ -199,17 +206,27 @@ function needsShellQuotes(v: string): boolean {
   return /[^\w./:@%+,=-]/.test(v)
 }
 
+/**
+ * The key path of an entry for `keys:`: its section's and its own dotted parts
+ * (`[Session] session.save_path` is `Session`, `session`, `save_path`); an entry before any
+ * section has its key's alone.
+ */
+function iniPath(e: IniEntry): string[] {
+  return [...(e.section === '' ? [] : e.section.split('.')), ...e.key.split('.')]
+}
+
 function within(list: readonly IniSpan[], at: number): boolean {
   return list.some((s) => s.start <= at && at < s.end)
 }
 
 /** Why an occurrence was left: a comment, a key or section name, or not a value. */
-function iniReason(doc: IniDocument) {
+function iniReason(doc: IniDocument, outside: readonly IniSpan[], keys?: readonly string[]) {
   const names = [...doc.entries.map((e) => e.keySpan), ...doc.sections.map((s) => s.span)]
   const values = doc.entries.map((e) => e.value)
   return (start: number): string | undefined => {
     if (within(doc.comments, start)) return 'inside a comment'
     if (within(names, start)) return 'a key or section name, not a value'
+    if (keys && within(outside, start)) return outsideKeysReason(keys)
     if (within(values, start)) return undefined
     return 'not a value'
   }

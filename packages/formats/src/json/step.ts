@@ -29,6 +29,9 @@ import {
   type Validator,
   ValueBuilder,
   valueLeftovers,
+  keyScope,
+  outsideKeysReason,
+  type KeyPath,
   type Encoders,
   type ValueSpec,
 } from '@cutover/rewrite'
@@ -60,6 +63,8 @@ export interface JsonDocument {
   root: JsonNode | undefined
   /** String values (not keys): their content between the quotes. */
   strings: LiteralRegion[]
+  /** The key path of each of `strings` (`['a', 0, 'b']`), as `set` and `keys:` name it. */
+  paths: KeyPath[]
   keys: Array<{ start: number; end: number }>
   comments: Array<{ start: number; end: number }>
   errors: Diagnostic[]
@@ -75,8 +80,9 @@ export async function parseJson(text: string): Promise<JsonDocument> {
     allowEmptyContent: true,
   })
   const strings: LiteralRegion[] = []
+  const paths: KeyPath[] = []
   const keys: Array<{ start: number; end: number }> = []
-  const walk = (n: JsonNode) => {
+  const walk = (n: JsonNode, path: KeyPath) => {
     if (n.type === 'string') {
       const start = Math.min(n.offset + 1, text.length)
       // an unterminated string has no closing quote
@@ -88,11 +94,18 @@ export async function parseJson(text: string): Promise<JsonDocument> {
         ),
       )
       if (n.parent?.type === 'property' && n.parent.children?.[0] === n) keys.push({ start, end })
-      else strings.push({ start, end, whole: true, encoding: JSON_ENCODING })
+      else {
+        strings.push({ start, end, whole: true, encoding: JSON_ENCODING })
+        paths.push(path)
+      }
     }
-    for (const c of n.children ?? []) walk(c)
+    n.children?.forEach((c, i) => {
+      if (n.type === 'array') walk(c, [...path, i])
+      else if (n.type === 'property' && i === 1) walk(c, [...path, String(n.children![0]!.value)])
+      else walk(c, path)
+    })
   }
-  if (root) walk(root)
+  if (root) walk(root, [])
   const comments: Array<{ start: number; end: number }> = []
   const scanner = J.createScanner(text, false)
   for (let k = scanner.scan(); k !== 17 /* EOF */; k = scanner.scan()) {
@@ -108,7 +121,7 @@ export async function parseJson(text: string): Promise<JsonDocument> {
     message: `invalid JSON: ${J.printParseErrorCode(e.error)}`,
     range: { start: e.offset, end: e.offset + e.length },
   }))
-  return { root, strings, keys, comments, errors }
+  return { root, strings, paths, keys, comments, errors }
 }
 
 /** The escape of each character a JSON string may spell with a one-character escape. */
@@ -211,7 +224,12 @@ export const jsonStep: StepKind<JsonOptions> = {
       assigned.some((a) => a.start < e.end && e.start < a.end)
     // rules match the string's value (escapes decoded), not its source text
     const literals = doc.strings.map((r) => decodeJsonString(text, r))
-    const found = rewriteValues(literals, literalRules(o, ctx, JSON_ENCODINGS))
+    const inScope = keyScope(o.keys)
+    const outside = o.keys ? doc.strings.filter((_r, i) => !inScope(doc.paths[i]!)) : []
+    const found = rewriteValues(
+      o.keys ? literals.filter((_d, i) => inScope(doc.paths[i]!)) : literals,
+      literalRules(o, ctx, JSON_ENCODINGS),
+    )
     const edits = [...assigned, ...found.edits.filter((e) => !covered(e))]
     const inside = (list: Array<{ start: number; end: number }>, at: number) =>
       list.some((r) => r.start <= at && at < r.end)
@@ -220,9 +238,11 @@ export const jsonStep: StepKind<JsonOptions> = {
         ? 'inside a comment'
         : inside(doc.keys, start)
           ? 'an object key, not a string value'
-          : inside(doc.strings, start)
-            ? undefined
-            : 'not a string value'
+          : inside(outside, start)
+            ? outsideKeysReason(o.keys!)
+            : inside(doc.strings, start)
+              ? undefined
+              : 'not a string value'
     const fallback = ruleFallback(o)
     // keys are never rewritten, but an old address in one is a leftover whatever its spelling
     const keys = doc.keys.map((k) =>

@@ -12,6 +12,7 @@ import {
   literalRules,
   mergeLeftovers,
   rewriteValues,
+  outsideKeysReason,
   ruleKeys,
   type RuleOptions,
   s,
@@ -26,6 +27,8 @@ import {
 import { parsePhp, PHP_ENCODINGS, phpEncoding, spanAt, type PhpDocument } from './lex.js'
 import { phpLint } from './lint.js'
 import { findAssignments } from './set.js'
+import { insideSpans, keyScopeAnywhere } from '../keys.js'
+import { phpLiteralPaths } from './keys.js'
 import { checkInterpolation, closesHeredoc, decodePhpPart, fixInterpolation } from './value.js'
 
 /** Options of the `php` step. */
@@ -88,6 +91,10 @@ export const phpStep: StepKind<PhpOptions> = {
       targets.some((t) => t.start < e.end && e.start < t.end)
     // rules match the value PHP reads (escapes decoded, heredoc indentation removed), not the source text
     const literals = doc.parts.map((p) => decodePhpPart(text, p))
+    // with keys:, the literals of other keys are left (and said to be)
+    const inScope = keyScopeAnywhere(o.keys)
+    const outside = o.keys ? phpLiteralPaths(doc.units, text).filter((l) => !inScope(l.path)) : []
+    const ruled = o.keys ? literals.filter((d) => !insideSpans(outside, d.region.start)) : literals
     const fix = (
       d: Parameters<typeof fixInterpolation>[2],
       a: number,
@@ -95,7 +102,7 @@ export const phpStep: StepKind<PhpOptions> = {
       span: { start: number; end: number },
       encoded: string,
     ) => fixInterpolation(doc, text, d, a, b, span, encoded)
-    const found = rewriteValues(literals, literalRules(o, ctx, PHP_ENCODINGS), fix)
+    const found = rewriteValues(ruled, literalRules(o, ctx, PHP_ENCODINGS), fix)
     const checked = await checkInterpolation(
       doc,
       text,
@@ -112,7 +119,10 @@ export const phpStep: StepKind<PhpOptions> = {
           range: { start: l.start, end: l.end },
         })
     }
-    const reason = phpReason(doc, text, ctx)
+    const why = phpReason(doc, text, ctx)
+    const keysReason = o.keys ? outsideKeysReason(o.keys) : ''
+    const reason = (start: number, end: number) =>
+      why(start, end) ?? (insideSpans(outside, start) ? keysReason : undefined)
     const fallback = ruleFallback(o)
     const leftovers = mergeLeftovers(
       scanLeftovers(text, ctx, edits, { reason, fallback }),
