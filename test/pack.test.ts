@@ -29,6 +29,7 @@ function sh(cmd: string, args: string[], cwd: string): string {
 const CONSUMER = `import { applyEdits, createEngine, textStep, type Edit } from '@cutover/rewrite'
 import { iniStep } from '@cutover/formats'
 import { phpStep } from '@cutover/formats/php'
+import { parseYaml } from '@cutover/formats/yaml'
 import { ensureHost, parseHosts } from '@cutover/hosts'
 import { checkSudoers, ensureRule, parseSudoers } from '@cutover/sudoers'
 import { splitSql } from '@cutover/sqlfn'
@@ -53,6 +54,8 @@ const pieces = splitSql(sql).pieces.filter((p) => p.kind === 'sql').map((p) => s
 const zone = parseZone('$TTL 1h\\nwww IN A 192.0.2.1\\n', { origin: 'example.org' })
 const records = zone.entries.flatMap((e) => (recordType(zone, e) ? [e.name + ' ' + recordType(zone, e)] : []))
 
+const styles = parseYaml('a: [b, "c"]\\n').scalars.map((s) => s.style)
+
 const engine = createEngine({ steps: [textStep] })
 const spec = engine.parseSpec('version: 1\\nsteps:\\n  - text: { files: [x], replace: { a: b } }\\n', 'inline.yaml')
 
@@ -60,7 +63,7 @@ const io = memoryIo()
 const code = await run(['--version'], io)
 const exec: Exec = localExec
 const shell = (await exec('tr a-z A-Z', { stdin: Buffer.from('fleet') })).stdout.toString()
-console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, records, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim(), shell }))
+console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, records, styles, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim(), shell }))
 `
 
 describe('the packages as published', () => {
@@ -160,7 +163,8 @@ describe('the packages as published', () => {
         problems: [],
         pieces: ['SELECT 1;', "SELECT 'a;b';"],
         records: ['www.example.org. A'],
-        kinds: ['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql', 'zone'],
+        styles: ['plain', 'plain', 'double'],
+        kinds: ['text', 'php', 'ini', 'json', 'yaml', 'js', 'hosts', 'sudoers', 'sql', 'zone'],
         formats: ['php', 'ini'],
         steps: 1,
         code: 0,

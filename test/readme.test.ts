@@ -32,6 +32,8 @@ const TREE: Record<string, string> = {
   'srv/app/.env': 'export DB_HOST=10.0.10.48\nDB_PASSWORD="old"\n',
   'etc/mentat/mentat.json':
     '{ "server": "mentat-alt.cesnet.cz", "database": { "host": "10.0.10.48" } }\n',
+  'srv/app/compose.yaml':
+    'services:\n  app:\n    extra_hosts: ["finance.thehumanjourney.net:10.0.10.48"]\n    environment:\n      DB_HOST: 10.0.10.48\n      DB_NAME: old\n',
   'srv/app/config.js': "module.exports = { host: '10.0.10.48' }\n",
   'srv/app/knexfile.ts': 'export default { connection: { host: `10.0.10.48` } }\n',
   'etc/hosts':
@@ -58,7 +60,18 @@ describe('the README', () => {
     const block = /### Step kinds[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(block).toBeDefined()
     const kinds = [...block!.matchAll(/^ {2}- (\w+):/gm)].map((m) => m[1])
-    expect(kinds).toEqual(['text', 'php', 'ini', 'json', 'js', 'hosts', 'sudoers', 'sql', 'zone'])
+    expect(kinds).toEqual([
+      'text',
+      'php',
+      'ini',
+      'json',
+      'yaml',
+      'js',
+      'hosts',
+      'sudoers',
+      'sql',
+      'zone',
+    ])
     for (const form of ["define('", "' => ", '$db_host', '$CFG->dbhost'])
       expect(block).toContain(form)
 
@@ -98,6 +111,13 @@ describe('the README', () => {
       'set.DB_PASSWORD',
       'set.db_host',
       'set.db_host',
+    ])
+    // the compose file: DB_HOST becomes the name, the extra_hosts address the new address
+    const yaml = doc.changes.find((c) => c.kind === 'yaml')!
+    expect(yaml.edits.map((e) => e.rule).sort()).toEqual([
+      'addresses',
+      'addresses',
+      'set.services.app.environment.DB_NAME',
     ])
   })
 })

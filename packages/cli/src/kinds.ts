@@ -18,6 +18,7 @@ const REGISTRY: readonly Registered[] = [
   { name: 'php', load: async () => (await import('@cutover/formats/php')).phpStep },
   { name: 'ini', load: async () => (await import('@cutover/formats/ini')).iniStep },
   { name: 'json', load: async () => (await import('@cutover/formats/json')).jsonStep },
+  { name: 'yaml', load: async () => (await import('@cutover/formats/yaml')).yamlStep },
   { name: 'js', load: async () => (await import('@cutover/formats/js')).jsStep },
   { name: 'hosts', load: async () => (await import('@cutover/hosts')).hostsStep },
   { name: 'sudoers', load: async () => (await import('@cutover/sudoers')).sudoersStep },

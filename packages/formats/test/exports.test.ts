@@ -18,6 +18,7 @@ const NAMES = [
   'phpLint',
   'phpStep',
   'tokenizePhp',
+  'yamlStep',
 ]
 
 // Each subpath loads one format alone.
@@ -34,7 +35,7 @@ const SUBPATHS = {
   ini: ['iniStep', 'parseIni'],
   json: ['jsonNodeAt', 'jsonStep', 'parseJson'],
   js: ['jsStep', 'parseJs'],
-  yaml: ['parseYaml'],
+  yaml: ['parseYaml', 'yamlStep'],
 }
 
 describe('the public API of @cutover/formats', () => {

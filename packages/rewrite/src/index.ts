@@ -245,6 +245,7 @@ export {
   mergeLeftovers,
   plainLiteral,
   rewriteValues,
+  sourceSpan,
   valueLeftovers,
   type DecodedLiteral,
   type ValueFixer,

@@ -203,7 +203,7 @@ export function decodeDouble(text: string, region: LiteralRegion): DecodedLitera
 }
 
 /** A block scalar's header, as `yaml` reads it. */
-export interface BlockHeader {
+export interface YamlBlockHeader {
   mode: '|' | '>'
   /** The explicit indentation indicator, 0 when none. */
   indent: number
@@ -211,9 +211,9 @@ export interface BlockHeader {
 }
 
 /** Reads a block scalar header (`|`, `>-`, `|2+`). */
-export function blockHeader(source: string): BlockHeader {
+export function blockHeader(source: string): YamlBlockHeader {
   let indent = 0
-  let chomp: BlockHeader['chomp'] = ''
+  let chomp: YamlBlockHeader['chomp'] = ''
   for (const ch of source.slice(1)) {
     if (!chomp && (ch === '-' || ch === '+')) chomp = ch
     else if (!indent && Number(ch)) indent = Number(ch)
@@ -229,7 +229,7 @@ export function blockHeader(source: string): BlockHeader {
 export function decodeBlock(
   text: string,
   region: LiteralRegion,
-  header: BlockHeader,
+  header: YamlBlockHeader,
   base: number,
 ): DecodedLiteral {
   const d = new Decoder(text, region)

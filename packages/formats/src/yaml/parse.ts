@@ -10,9 +10,16 @@ import {
   parseAllDocuments,
   type Scalar,
 } from 'yaml'
-import { blockHeader, decodeBlock, decodeDouble, decodeFolded, type YamlStyle } from './decode.js'
+import {
+  type YamlBlockHeader,
+  blockHeader,
+  decodeBlock,
+  decodeDouble,
+  decodeFolded,
+  type YamlStyle,
+} from './decode.js'
 
-export type { YamlStyle } from './decode.js'
+export type { YamlBlockHeader, YamlStyle } from './decode.js'
 
 /** One segment of a key path: a mapping key (as its string value) or a sequence index. */
 export type YamlPathSegment = string | number
@@ -46,6 +53,8 @@ export interface YamlScalar {
   flow: boolean
   /** Index of its document in a multi-document file. */
   document: number
+  /** A block scalar's header and the indentation of its parent (what its lines are read against). */
+  block?: { header: YamlBlockHeader; indent: number }
 }
 
 /** A YAML file (one or more documents) as located scalars, comments and errors. */
@@ -131,7 +140,7 @@ export function parseYaml(text: string): YamlDocument {
 }
 
 /** A mapping key as a path segment: its string, or its source text when it is not a scalar. */
-function segment(key: unknown): string {
+export function segment(key: unknown): string {
   if (isScalar(key)) return key.source ?? String(key.value)
   if (isAlias(key)) return `*${key.source}`
   return key == null ? '' : String(key)
@@ -158,8 +167,9 @@ function locate(
     const header = tok.props[0]
     if (!header || header.type !== 'block-scalar-header') return undefined
     const region = { start, end, whole: true, encoding }
-    const literal = decodeBlock(text, region, blockHeader(header.source), tok.indent)
-    return { ...at, start: tok.offset, end, value, literal, mapped: literal.value === value }
+    const block = { header: blockHeader(header.source), indent: tok.indent }
+    const literal = decodeBlock(text, region, block.header, block.indent)
+    return { ...at, start: tok.offset, end, value, literal, mapped: literal.value === value, block }
   }
   if (
     tok.type !== 'scalar' &&

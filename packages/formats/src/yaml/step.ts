@@ -1,0 +1,273 @@
+import { readFile } from 'node:fs/promises'
+import {
+  asWritten,
+  commonKeys,
+  type CommonOptions,
+  type Context,
+  decodeText,
+  type Diagnostic,
+  type Edit,
+  escapeNeedles,
+  firstStartingAt,
+  keyScope,
+  type Leftover,
+  LineIndex,
+  literalNeedles,
+  literalRules,
+  mergeLeftovers,
+  outsideKeysReason,
+  ruleFallback,
+  ruleKeys,
+  type RuleOptions,
+  s,
+  scanLeftovers,
+  setEdits,
+  setSchema,
+  type StepKind,
+  type Validator,
+  valueLeftovers,
+  type ValueSpec,
+} from '@cutover/rewrite'
+import { isAlias, isMap, isScalar, isSeq } from 'yaml'
+import { encodable, plainProblem, plainTypes, YAML_ENCODINGS } from './encode.js'
+import { parseYaml, segment, YAML_ENCODING, type YamlDocument, type YamlScalar } from './parse.js'
+import { ruleChanges, scalarEdits } from './rewrite.js'
+
+/** Options of the `yaml` step. */
+export type YamlOptions = CommonOptions &
+  RuleOptions & {
+    /** `"a.b.c": value` writes the scalar at that key path; numeric segments index sequences. */
+    set?: Record<string, ValueSpec>
+  }
+
+/**
+ * The `yaml` step: rule keys apply to scalar values (plain, quoted, block), never to keys,
+ * comments, anchors or tags; each edit is encoded for its scalar's style and read back; `set`
+ * writes a scalar by key path in every document of the file that has it.
+ */
+export const yamlStep: StepKind<YamlOptions> = {
+  name: 'yaml',
+  init: [
+    {
+      group: 'yaml',
+      files: ['**/*.[yY][aA][mM][lL]', '**/*.[yY][mM][lL]'],
+      rank: 55,
+      order: 25,
+      step: {
+        why: 'YAML files (compose, netplan, Ansible): addresses inside values become names; where only an address can stand, the new address',
+        keys: 'addresses: names',
+      },
+    },
+  ],
+  encodings: YAML_ENCODINGS,
+  options: s.object(
+    { ...commonKeys, ...ruleKeys, set: setSchema('a dotted key path such as a.b.c') },
+    { required: ['files'] },
+  ),
+  // a match spelled with escapes in a double-quoted scalar holds no byte of its needle
+  needles: (o, ctx) => {
+    const n = literalNeedles(o, ctx)
+    return [...n, ...escapeNeedles(n, ['\\x', '\\u', '\\U'], { '/': '\\/', ' ': '\\ ' })]
+  },
+  plan(file, o, ctx) {
+    const text = file.text
+    const doc = parseYaml(text)
+    if (doc.errors.length) return { edits: [], diagnostics: doc.errors, leftovers: [] }
+    const { edits: assigned, diagnostics } = planSet(doc, text, o, ctx)
+    const covered = (e: { start: number; end: number }) =>
+      assigned.some((a) => a.start < e.end && e.start < a.end)
+    const inScope = keyScope(o.keys)
+    const rules = literalRules(o, ctx, YAML_ENCODINGS)
+    const edits: Edit[] = [...assigned]
+    const refused: Leftover[] = []
+    for (const sc of doc.scalars) {
+      if (sc.key || !sc.mapped || !inScope(sc.path) || covered(sc)) continue
+      const r = scalarEdits(text, sc, ruleChanges(sc, rules, ctx), doc.quote)
+      edits.push(...r.edits)
+      diagnostics.push(...r.notes)
+      refused.push(...r.refused)
+    }
+    const reason = reasonAt(doc, o)
+    const fallback = ruleFallback(o)
+    // keys are never rewritten, but an old address in one is a leftover whatever its spelling
+    const decoded = doc.scalars.map((sc) => sc.literal)
+    const leftovers = mergeLeftovers(
+      scanLeftovers(text, ctx, edits, { reason, fallback }),
+      decoded,
+      [
+        ...valueLeftovers(decoded, ctx, edits, reason, fallback).filter(
+          (l) => !refused.some((x) => x.start < l.end && l.start < x.end),
+        ),
+        ...refused,
+      ],
+    )
+    return { edits, diagnostics, leftovers: asWritten(text, leftovers) }
+  },
+  validators: [
+    {
+      name: 'yaml-parse',
+      async run(stagedPath, target) {
+        // decoded as the plan decoded it (BOM off, latin1 when not UTF-8), so columns match the file's text
+        const { text } = decodeText(await readFile(stagedPath))
+        const { errors } = parseYaml(text)
+        if (!errors.length) return undefined
+        const p = new LineIndex(text).position(errors[0]!.range.start)
+        return `${target}:${p.line}:${p.col}: ${errors[0]!.message}`
+      },
+    } satisfies Validator,
+  ],
+}
+
+/** Why an old value at a place of the file is left: a comment, a key, outside `keys:`, not a value. */
+function reasonAt(doc: YamlDocument, o: YamlOptions): (start: number) => string | undefined {
+  const inScope = keyScope(o.keys)
+  const inside = (list: Array<{ start: number; end: number }>, at: number) => {
+    const k = firstStartingAt(list, at + 1) - 1
+    return k >= 0 && at < list[k]!.end ? list[k] : undefined
+  }
+  return (start) => {
+    if (inside(doc.comments, start)) return 'inside a comment'
+    const sc = inside(doc.scalars, start) as YamlScalar | undefined
+    if (!sc) return 'not a scalar value'
+    if (sc.key) return 'a mapping key, not a value'
+    if (!sc.mapped) return 'in a scalar this step cannot map back to its source: edit it by hand'
+    if (!inScope(sc.path)) return outsideKeysReason(o.keys ?? [])
+    return undefined
+  }
+}
+
+/** The nodes at a dotted key path in each document (numeric segments index sequences). */
+function nodesAt(doc: YamlDocument, path: string): unknown[] {
+  const segs = path.split('.')
+  const out: unknown[] = []
+  for (const d of doc.documents) {
+    let n: unknown = d.contents
+    for (const seg of segs) {
+      if (isMap(n)) n = n.items.find((p) => segment(p.key) === seg)?.value ?? missing(n, seg)
+      else if (isSeq(n) && /^\d+$/.test(seg)) n = n.items[Number(seg)]
+      else n = undefined
+      if (n === undefined) break
+    }
+    if (n !== undefined) out.push(n)
+  }
+  return out
+}
+
+/** A key with no value (`key:`) is found, as null; an absent key is not. */
+function missing(n: { items: Array<{ key: unknown }> }, seg: string): null | undefined {
+  return n.items.some((p) => segment(p.key) === seg) ? null : undefined
+}
+
+function planSet(
+  doc: YamlDocument,
+  text: string,
+  o: YamlOptions,
+  ctx: Context,
+): { edits: Edit[]; diagnostics: Diagnostic[] } {
+  const edits: Edit[] = []
+  const diagnostics: Diagnostic[] = []
+  const byStart = new Map(doc.scalars.filter((x) => !x.key).map((x) => [x.start, x]))
+  const warn = (code: string, message: string, start = 0, end = start) =>
+    diagnostics.push({ code, severity: 'warning', message, range: { start, end } })
+  for (const [path, value] of Object.entries(o.set ?? {})) {
+    const rule = `set.${path}`
+    const found = nodesAt(doc, path)
+    if (found.length === 0) warn('SET_NOT_FOUND', `set ${path}: no such path in this file`)
+    for (const n of found) {
+      if (isMap(n) || isSeq(n) || isAlias(n)) {
+        const what = isMap(n) ? 'a mapping' : isSeq(n) ? 'a sequence' : 'an alias'
+        const [start, end] = n.range ?? [0, 0]
+        warn(
+          'SET_NOT_SCALAR',
+          `set ${path}: the value there is ${what}, not a scalar; left unchanged`,
+          start,
+          end,
+        )
+        continue
+      }
+      const tok = isScalar(n) ? n.srcToken : undefined
+      const sc = tok ? byStart.get(tok.offset) : undefined
+      if (!sc) {
+        // `key:` with no value: the value is written after the colon
+        const at = isScalar(n) && n.range ? n.range[0] : undefined
+        if (at === undefined) continue
+        const q = quoteFor(doc.quote, raw(value, ctx))
+        const open = `${/[ \t]/.test(text[at - 1] ?? '') ? '' : ' '}${q}`
+        edits.push(
+          ...setEdits(
+            { start: at, end: at },
+            '',
+            value,
+            [YAML_ENCODING[q === "'" ? 'single' : 'double']],
+            YAML_ENCODINGS,
+            ctx,
+            rule,
+            { open, close: q },
+          ),
+        )
+        continue
+      }
+      edits.push(...setScalar(sc, text, value, ctx, rule, doc.quote, diagnostics))
+    }
+  }
+  return { edits, diagnostics }
+}
+
+function raw(value: ValueSpec, ctx: Context): string {
+  return typeof value === 'object' ? ctx.secret(value.secret) : value
+}
+
+/** The quote a new quoted scalar holding `v` gets: the file's, unless single quotes cannot hold `v`. */
+function quoteFor(quote: '"' | "'", v: string): '"' | "'" {
+  return quote === "'" && encodable('single', v) ? "'" : '"'
+}
+
+/** The edits that write `value` as the whole value of scalar `sc`, in its style where it can be. */
+function setScalar(
+  sc: YamlScalar,
+  text: string,
+  value: ValueSpec,
+  ctx: Context,
+  rule: string,
+  quote: '"' | "'",
+  diagnostics: Diagnostic[],
+): Edit[] {
+  const r = sc.literal.region
+  const current = text.slice(r.start, r.end)
+  const v = raw(value, ctx)
+  const secret = typeof value === 'object'
+  const set = (enc: keyof typeof YAML_ENCODING, around?: { open: string; close: string }) =>
+    setEdits(r, current, value, [YAML_ENCODING[enc]], YAML_ENCODINGS, ctx, rule, around)
+  if (sc.block) {
+    diagnostics.push({
+      code: 'SET_UNSAFE',
+      severity: 'warning',
+      message: `${rule}: the value there is a block scalar (| or >); left unchanged: edit it by hand`,
+      range: { start: sc.start, end: sc.end },
+    })
+    return []
+  }
+  if (sc.style === 'double') return set('double')
+  if (sc.style === 'single') {
+    if (encodable('single', v)) return set('single')
+    // single quotes cannot hold it: the scalar becomes double-quoted
+    return [
+      { start: sc.start, end: sc.start + 1, text: '"', rule },
+      ...set('double'),
+      { start: sc.end - 1, end: sc.end, text: '"', rule },
+    ]
+  }
+  const problem = secret
+    ? 'a secret is always written quoted'
+    : plainProblem(v, plainTypes(sc.literal.value), sc.flow)
+  if (!problem) return set('plain')
+  const q = quoteFor(quote, v)
+  if (!secret)
+    diagnostics.push({
+      code: 'YAML_QUOTED',
+      severity: 'warning',
+      message: `${rule}: written quoted (${q}…${q}): as a plain scalar ${problem}`,
+      range: { start: sc.start, end: sc.end },
+    })
+  return set(q === "'" ? 'single' : 'double', { open: q, close: q })
+}
