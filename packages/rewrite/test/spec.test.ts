@@ -98,7 +98,7 @@ steps:
         line: 11,
         col: 1,
         message:
-          'unknown key "colour"; expected one of: version, hosts, profiles, variants, secrets, scan, accept, machines, checks, steps',
+          'unknown key "colour"; expected one of: version, hosts, networks, profiles, variants, secrets, scan, accept, machines, checks, steps',
       },
       {
         code: 'SPEC_TYPE',
@@ -213,6 +213,7 @@ steps:
     expect(Object.keys(schema.properties)).toEqual([
       'version',
       'hosts',
+      'networks',
       'profiles',
       'variants',
       'secrets',

@@ -1,14 +1,32 @@
 import { CutoverError } from '../errors.js'
+import {
+  addressSuffix,
+  canonicalIPv6,
+  formatIPv4,
+  inNet,
+  ipv4EndOk,
+  ipv4Value,
+  ipv6Needles,
+  mapAddress,
+  netmaskOf,
+  netNeedle,
+  parseCidr,
+  readIPv4,
+  readIPv6,
+  type Net,
+} from './network.js'
 
 /**
  * How the ends of a match must look (docs/design.md §3):
  * - `ipv4`: not preceded by a digit or `.`, not followed by a digit or by `.` and a digit;
  * - `label`: not preceded or followed by `[A-Za-z0-9_-]` (a dot separates labels);
  * - `token`: not preceded or followed by `[A-Za-z0-9_.-]` (whole dotted tokens);
- * - `none`: anywhere.
+ * - `none`: anywhere;
+ * - `ipv6`: `find` is an IPv6 address, found in any spelling (`2001:DB8:0::10` is
+ *   `2001:db8::10`): a whole run of hex digits, `:` and `.` that is that address.
  * The ends of the scanned region count as boundaries.
  */
-export type Boundary = 'ipv4' | 'label' | 'token' | 'none'
+export type Boundary = 'ipv4' | 'label' | 'token' | 'none' | 'ipv6'
 
 /** What a pattern stands for, so that leftovers can say why a near-miss matters. */
 export type PatternKind = 'address' | 'variant' | 'name'
@@ -28,6 +46,28 @@ export interface Pattern {
    * cannot stand: the host's new address when `replace` is its name.
    */
   address?: string
+  /**
+   * A rule over every address of a network (`networks:`) rather than one literal: `find` is only
+   * what a prefilter looks for (the network's leading octets). A match of it carries a pattern
+   * of the address found, with this field still set.
+   */
+  network?: NetworkRule
+  /** Why an occurrence of this pattern that no step rewrote matters (a leftover's reason). */
+  leftover?: string
+}
+
+/**
+ * The addresses of network `old` that are not `hosts` (inventory old addresses: their own
+ * patterns rewrite them), mapped to the same host part in `new`. `mode` says where they are
+ * rewritten: `new`, everywhere; `names`, only in an address position (a name cannot stand for an
+ * address without one; elsewhere the address is consumed unchanged); `leftover`, nowhere (a
+ * leftover scan).
+ */
+export interface NetworkRule {
+  old: string
+  new: string
+  mode: 'new' | 'names' | 'leftover'
+  hosts: ReadonlySet<string>
 }
 
 /** A located occurrence of a pattern. */
@@ -76,6 +116,9 @@ function boundaryOk(
     }
     case 'label':
       return !(before !== -1 && isLabelChar(before)) && !(after !== -1 && isLabelChar(after))
+    case 'ipv6':
+      // IPv6 patterns are found by value, never as a literal
+      return false
     case 'token':
       return (
         !(before !== -1 && (isLabelChar(before) || before === 46)) &&
@@ -134,14 +177,43 @@ export class Matcher {
   readonly #byFind: Map<string, Pattern>
   readonly #lengths: number[]
   readonly #re: RegExp | undefined
+  /** The network rules, parsed. */
+  readonly #nets: Array<{ rule: Pattern; old: Net; new: Net }> = []
+  /** The IPv6 patterns by their canonical address. */
+  readonly #v6 = new Map<string, Pattern>()
 
   /** Throws a `RULE_CONFLICT` {@link CutoverError} when one literal is given two replacements. */
   constructor(patterns: readonly Pattern[]) {
     const seen = new Map<string, Pattern>()
     const unique: Pattern[] = []
+    const needles: string[] = []
     for (const p of patterns) {
       if (p.find === '')
         throw new CutoverError('RULE_CONFLICT', `rule "${p.rule}" has an empty pattern`)
+      if (p.network) {
+        const old = parseCidr(p.network.old)
+        const to = parseCidr(p.network.new)
+        if (typeof old === 'string' || typeof to === 'string')
+          throw new CutoverError('RULE_CONFLICT', `rule "${p.rule}": ${String(old)} ${String(to)}`)
+        this.#nets.push({ rule: p, old, new: to })
+        unique.push(p)
+        needles.push(p.find)
+        continue
+      }
+      if (p.boundary === 'ipv6') {
+        const key = canonicalIPv6(p.find) ?? p.find
+        const prior = this.#v6.get(key)
+        if (prior && prior.replace !== p.replace)
+          throw new CutoverError(
+            'RULE_CONFLICT',
+            `"${p.find}" is rewritten to "${prior.replace}" by rule "${prior.rule}" and to "${p.replace}" by rule "${p.rule}"`,
+          )
+        if (prior) continue
+        this.#v6.set(key, p)
+        unique.push(p)
+        needles.push(...ipv6Needles(key))
+        continue
+      }
       const prior = seen.get(p.find)
       if (prior) {
         if (prior.replace !== p.replace) {
@@ -154,30 +226,45 @@ export class Matcher {
       }
       seen.set(p.find, p)
       unique.push(p)
+      needles.push(p.find)
     }
     this.patterns = unique
     this.#byFind = seen
-    this.#lengths = [...new Set(unique.map((p) => p.find.length))].sort((a, b) => b - a)
-    this.#re = unique.length
-      ? new RegExp(literalAlternation(unique.map((p) => p.find)), 'g')
-      : undefined
+    this.#lengths = [...new Set([...seen.keys()].map((f) => f.length))].sort((a, b) => b - a)
+    // the network and IPv6 rules are found where their leading text is: the regex stops there
+    this.#re = needles.length ? new RegExp(literalAlternation(needles), 'g') : undefined
   }
 
-  /** The literals a raw-byte prefilter can look for: a text holding none of them has no match. */
-  needles(): string[] {
-    return this.patterns.filter((p) => p.find !== p.replace).map((p) => p.find)
+  /**
+   * The texts a raw-byte prefilter can look for: a text holding none of them has no match of
+   * the patterns `which` selects (by default those that rewrite something).
+   */
+  needles(which: (p: Pattern) => boolean = rewrites): string[] {
+    const out: string[] = []
+    for (const p of this.patterns) {
+      if (!which(p)) continue
+      if (p.boundary === 'ipv6') out.push(...ipv6Needles(canonicalIPv6(p.find) ?? p.find))
+      else out.push(p.find)
+    }
+    return out
   }
 
   /**
    * Scans `text[lo, hi)`. `matches` are the accepted occurrences (including identity ones);
    * `nearMisses` are occurrences of an address or variant literal whose boundaries failed
    * (e.g. `10.0.10.48` inside `10.0.10.480`), not overlapping an accepted match.
+   *
+   * An address match in an address position (followed by `/len` or by blanks and a dotted
+   * netmask) carries a pattern whose `replace` is the pattern's `address` when it has one; when
+   * the prefix (or mask) is an old network's whose new prefix differs, the match takes it in too
+   * and the replacement ends with the new network's.
    */
   scan(text: string, lo = 0, hi = text.length): { matches: Match[]; nearMisses: Match[] } {
     const matches: Match[] = []
     const nearMisses: Match[] = []
     const re = this.#re
     if (!re || hi <= lo) return { matches, nearMisses }
+    const special = this.#nets.length > 0 || this.#v6.size > 0
     re.lastIndex = lo
     let nearEnd = lo
     for (;;) {
@@ -198,9 +285,18 @@ export class Matcher {
         }
         if (!missed && p.kind !== 'name') missed = p
       }
-      if (accepted) {
-        matches.push({ start: at, end: at + accepted.find.length, pattern: accepted })
-        re.lastIndex = at + accepted.find.length
+      let found: Match | undefined = accepted
+        ? { start: at, end: at + accepted.find.length, pattern: accepted }
+        : undefined
+      if (special) {
+        // a literal wins a tie: an inventory host's own pattern over its network's
+        const other = this.#networkAt(text, at, lo, hi) ?? this.#ipv6At(text, at, lo, hi)
+        if (other && (!found || other.end > found.end)) found = other
+      }
+      if (found) {
+        found = this.#position(text, found, hi)
+        matches.push(found)
+        re.lastIndex = found.end
         continue
       }
       if (missed && at >= nearEnd) {
@@ -215,6 +311,106 @@ export class Matcher {
   /** True when the whole of `text[lo, hi)` is one pattern (for whole-literal matching). */
   whole(text: string, lo = 0, hi = text.length): Pattern | undefined {
     const s = text.slice(lo, hi)
-    return this.patterns.find((p) => p.find === s)
+    const p = this.#byFind.get(s)
+    if (p) return p
+    if (this.#nets.length || this.#v6.size) {
+      const m = this.#networkAt(s, 0, 0, s.length) ?? this.#ipv6At(s, 0, 0, s.length)
+      if (m && m.end === s.length) return m.pattern
+    }
+    return undefined
+  }
+
+  /** An address of a network rule at `at`, not an inventory host's, with its pattern. */
+  #networkAt(text: string, at: number, lo: number, hi: number): Match | undefined {
+    if (this.#nets.length === 0) return undefined
+    if (at > lo) {
+      const b = text.charCodeAt(at - 1)
+      if ((b >= 48 && b <= 57) || b === 46) return undefined
+    }
+    const r = readIPv4(text, at, hi)
+    if (!r || !ipv4EndOk(text, r.end, hi)) return undefined
+    for (const n of this.#nets) {
+      if (!inNet(r.value, n.old)) continue
+      const find = text.slice(at, r.end)
+      const rule = n.rule.network!
+      if (rule.hosts.has(find)) return undefined
+      const mapped = mapAddress(r.value, n.old, n.new)
+      // an address that does not fit the new network is left (the engine reports it)
+      if (mapped === undefined && rule.mode !== 'leftover') return undefined
+      const to = mapped === undefined ? find : formatIPv4(mapped)
+      const pattern: Pattern = {
+        find,
+        replace: rule.mode === 'new' ? to : find,
+        rule: n.rule.rule,
+        boundary: 'ipv4',
+        kind: 'address',
+        network: rule,
+        ...(rule.mode === 'leftover' ? {} : { address: to }),
+        ...(n.rule.leftover !== undefined ? { leftover: n.rule.leftover } : {}),
+      }
+      return { start: at, end: r.end, pattern }
+    }
+    return undefined
+  }
+
+  /** An inventory IPv6 address at `at`, in whatever spelling, with its pattern. */
+  #ipv6At(text: string, at: number, lo: number, hi: number): Match | undefined {
+    if (this.#v6.size === 0) return undefined
+    const r = readIPv6(text, at, lo, hi)
+    const p = r && this.#v6.get(r.canonical)
+    if (!r || !p) return undefined
+    const find = text.slice(at, r.end)
+    // the spelling found is what the match replaces; an identity stays an identity
+    const replace = p.replace === p.find ? find : p.replace
+    return { start: at, end: r.end, pattern: { ...p, find, replace } }
+  }
+
+  /** `m` as an address position makes it (see {@link scan}). */
+  #position(text: string, m: Match, hi: number): Match {
+    const p = m.pattern
+    if (p.kind !== 'address' || (p.find === p.replace && p.address === undefined)) return m
+    const suffix = addressSuffix(text, m.end, hi, p.boundary === 'ipv6')
+    if (!suffix) return m
+    const to = p.address ?? p.replace
+    const a = p.boundary === 'ipv4' ? ipv4Value(p.find) : undefined
+    const net =
+      a === undefined
+        ? undefined
+        : this.#nets.find((n) => inNet(a, n.old) && n.old.len !== n.new.len)
+    if (net && suffix.prefix === net.old.len) {
+      const gap = text.slice(m.end, suffix.suffixStart)
+      const replace = to + gap + (suffix.mask ? netmaskOf(net.new.len) : String(net.new.len))
+      return {
+        start: m.start,
+        end: suffix.end,
+        pattern: { ...p, find: text.slice(m.start, suffix.end), replace, address: replace },
+      }
+    }
+    return to === p.replace ? m : { ...m, pattern: { ...p, replace: to } }
+  }
+}
+
+/** Whether a pattern rewrites something: its literal changes, or it is a network's in a rewriting mode. */
+function rewrites(p: Pattern): boolean {
+  return p.network ? p.network.mode !== 'leftover' : p.find !== p.replace
+}
+
+/** The pattern of a network rule (see {@link NetworkRule}); undefined for a prefix shorter than 8. */
+export function networkPattern(
+  rule: NetworkRule,
+  name: string,
+  leftover?: string,
+): Pattern | undefined {
+  const old = parseCidr(rule.old)
+  const needle = typeof old === 'string' ? undefined : netNeedle(old)
+  if (needle === undefined) return undefined
+  return {
+    find: needle,
+    replace: needle,
+    rule: name,
+    boundary: 'ipv4',
+    kind: 'address',
+    network: rule,
+    ...(leftover !== undefined ? { leftover } : {}),
   }
 }

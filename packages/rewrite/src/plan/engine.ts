@@ -27,9 +27,21 @@ import {
 } from './plan-file.js'
 import { neverMatched, ruleKeys } from './rule-keys.js'
 import { SecretStore } from '../spec/secrets.js'
-import { missingSecrets, parseSpec, type Spec, type SpecCheckOptions } from '../spec/spec.js'
+import {
+  missingSecrets,
+  parseSpec,
+  type Spec,
+  type SpecCheckOptions,
+  type SpecStep,
+} from '../spec/spec.js'
 import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
-import type { Context, RuleOptions, StepKind, Validator } from '../step/step.js'
+import {
+  renamesOf,
+  type Context,
+  type RuleOptions,
+  type StepKind,
+  type Validator,
+} from '../step/step.js'
 import { commandValidator } from '../step/validate.js'
 
 /** Options of {@link Engine.plan}. */
@@ -338,6 +350,11 @@ function begin(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): Pla
     profiles: spec.profiles,
     inventory: spec.hosts,
     networks: spec.networks ?? [],
+    renames: renamesOf(
+      spec.steps.filter((s) => stepIsActive(s, profile, o.machine)) as Array<
+        SpecStep & { options: RuleOptions }
+      >,
+    ),
     variants: spec.variants,
     secret: (n) => secrets.get(n),
     inRoot: (path) => {
@@ -366,11 +383,7 @@ function activeSteps(
   machine: string | undefined,
 ): ActiveStep[] {
   return spec.steps
-    .filter(
-      (s) =>
-        (!s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile))) &&
-        onMachine(s.options.on, machine),
-    )
+    .filter((s) => stepIsActive(s, profile, machine))
     .map((step, i) => {
       const kind = kinds.find((k) => k.name === step.kind)!
       const keys = ruleKeys(step.options as RuleOptions)
@@ -739,11 +752,21 @@ function planPrefilter(run: Planning): Prefilter {
 /** The needle groups of a plan's prefilter: the leftover literals, then each active step's. */
 function planPrefilterGroups(run: Planning): string[][] {
   return [
-    leftoverMatcher(run.ctx)
-      .patterns.filter((p) => p.rule === 'leftover')
-      .map((p) => p.find),
+    leftoverMatcher(run.ctx).needles((p) => p.rule === 'leftover'),
     ...run.active.map((a) => a.needles),
   ]
+}
+
+/** Whether a step runs in this plan: in `profile`, on `machine`. */
+function stepIsActive(
+  s: SpecStep,
+  profile: string | undefined,
+  machine: string | undefined,
+): boolean {
+  return (
+    (!s.options.profiles || (profile !== undefined && s.options.profiles.includes(profile))) &&
+    onMachine(s.options.on, machine)
+  )
 }
 
 /** Whether a step (or the scan) with `on` runs on `machine`; without `on`, on every machine. */

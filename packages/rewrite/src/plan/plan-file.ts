@@ -10,9 +10,9 @@ import {
 import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
 import { InputError } from '../errors.js'
 import type { SpecStep } from '../spec/spec.js'
-import { scanLeftovers } from '../step/leftovers.js'
+import { networkMisfits, scanLeftovers } from '../step/leftovers.js'
 import { VALIDATE_PREFIX } from '../step/validate.js'
-import type { Context, StepKind } from '../step/step.js'
+import type { Context, RuleOptions, StepKind } from '../step/step.js'
 import { hashText, positionsOf } from '../text/big-text.js'
 import { decodeText, hashOrAbsent, isBinary, type TextEncoding } from '../text/source.js'
 import { plannedOnce, type OnceNote, type TargetOnce } from './once.js'
@@ -173,6 +173,9 @@ async function runStep(
   const result = await a.kind.plan(file, a.step.options, ctx)
   if (a.keys) markEditedKeys(a.keys, result.edits)
   const errors = result.diagnostics.filter((d) => (d.severity ?? 'error') === 'error')
+  // an address of a network that moves whose host part the new network cannot hold
+  const addresses = (a.step.options as RuleOptions).addresses ?? 'none'
+  if (addresses !== 'none') errors.push(...networkMisfits(f.current, ctx))
   // what earlier steps wrote from a secret is in this step's input: its diagnostics must not show it
   const sensitive = f.passes.some((p) => p.some(isSensitive))
     ? sensitiveSpans(f.text, f.passes)

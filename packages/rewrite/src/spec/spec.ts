@@ -4,6 +4,7 @@ import type { Diagnostic, Range } from '../diff/diagnostic.js'
 import { rootPathProblem } from '../fs/confine.js'
 import { SpecError } from '../errors.js'
 import { IPV4, isIPv4 } from '../match/match.js'
+import { canonicalIPv6, inNet, parseCidr, type Net } from '../match/network.js'
 import {
   array,
   integer,
@@ -148,6 +149,43 @@ const ipv4 = string({
   pattern: IPV4_PATTERN,
   check: (v) => (isIPv4(v) ? undefined : `expected an IPv4 address such as 10.0.10.48, got "${v}"`),
 })
+const ipv6 = string({
+  describe: 'an IPv6 address such as 2001:db8::10',
+  check: (v) =>
+    canonicalIPv6(v) === undefined
+      ? `expected an IPv6 address such as 2001:db8::10, got "${v}"`
+      : undefined,
+})
+const hostShape = object(
+  { old: ipv4, new: ipv4, old6: ipv6, new6: ipv6 },
+  {
+    required: ['old', 'new'],
+    check: (v, node, ctx) => {
+      if (v.new6 !== undefined && v.old6 === undefined)
+        ctx.errors.push({
+          code: 'SPEC_VALUE',
+          message: 'new6 needs old6: the IPv6 address the host had',
+          range: rangeOf(valueOf(node, 'new6'), { start: 0, end: 0 }),
+        })
+    },
+  },
+)
+/** A network as `networks:` writes it: `a.b.c.d/len`, host bits zero, a prefix of 8 or more. */
+const cidr = string({
+  describe: 'an IPv4 network such as 172.20.0.0/24 (host bits zero, prefix 8-32)',
+  pattern: /^\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}$/,
+  check: (v) => {
+    const n = parseCidr(v)
+    if (typeof n === 'string') return n
+    return n.len < 8
+      ? `${v}: a network of networks: needs a prefix of 8 or more (its addresses are found by their leading octets)`
+      : undefined
+  },
+})
+const networkShape = object(
+  { old: cidr, new: cidr },
+  { required: ['old', 'new'], describe: 'a mapping { old: CIDR, new: CIDR }' },
+)
 const name = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 /**
  * A machine name: it becomes part of labels (`finance:etc/hosts`), file names and messages, so
@@ -235,9 +273,12 @@ function topShape(kinds: readonly StepKind<unknown>[], whole: WholeStep[] = []) 
       (v) => (v === 1 ? undefined : `unsupported spec version ${v}; this cutover reads version 1`),
       (base) => ({ ...base, const: 1, description: 'the spec version: 1' }),
     ),
-    hosts: record(object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }), {
+    hosts: record(hostShape, {
       key: string({ describe: 'a DNS name', pattern: HOSTNAME }),
-      describe: 'a mapping of DNS names to { old: IPv4, new: IPv4 }',
+      describe: 'a mapping of DNS names to { old: IPv4, new: IPv4, old6?: IPv6, new6?: IPv6 }',
+    }),
+    networks: array(networkShape, {
+      describe: 'a list of { old: CIDR, new: CIDR }: networks whose addresses move',
     }),
     profiles: refine(
       array(string({ describe: 'a profile name', pattern: name }), { minItems: 1 }),
@@ -491,9 +532,8 @@ export function parseSpec(
     return out
   }
   const version = take('version', shape.version)
-  const hostsMap =
-    take('hosts', shape.hosts) ??
-    partial('hosts', object({ old: ipv4, new: ipv4 }, { required: ['old', 'new'] }))
+  const hostsMap = take('hosts', shape.hosts) ?? partial('hosts', hostShape)
+  const networks = take('networks', shape.networks) ?? []
   const profiles = take('profiles', shape.profiles) ?? scalars(nodes.get('profiles')?.value, ctx)
   const variants = take('variants', shape.variants) ?? partial('variants', array(record(string())))
   const secrets =
@@ -517,6 +557,7 @@ export function parseSpec(
   const scan = take('scan', shape.scan)
   checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
   checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
+  checkNetworks(nodes.get('networks')?.value, ctx)
   ctx.refs = {
     profiles,
     variants: Object.keys(variants),
@@ -550,8 +591,14 @@ export function parseSpec(
     source,
     hash: sha256(source),
     version: version as 1,
-    hosts: Object.entries(hostsMap).map(([n, h]) => ({ name: n, old: h.old, new: h.new })),
-    networks: [],
+    hosts: Object.entries(hostsMap).map(([n, h]) => ({
+      name: n,
+      old: h.old,
+      new: h.new,
+      ...(h.old6 !== undefined ? { old6: h.old6 } : {}),
+      ...(h.new6 !== undefined ? { new6: h.new6 } : {}),
+    })),
+    networks,
     profiles,
     variants,
     secrets,
@@ -741,9 +788,33 @@ function checkVariants(
   }
 }
 
+/**
+ * The networks of `networks:` against each other: an old network inside (or around) another old
+ * one would give its addresses two new places, and one given twice is a mistake.
+ */
+function checkNetworks(node: unknown, ctx: SchemaContext): void {
+  const olds: Array<{ net: Net; text: string }> = []
+  // every valid item, also when another has an error: one run reports every mistake
+  for (const item of isSeq(node) ? node.items : []) {
+    const n = networkShape.parse(item, { ...ctx, errors: [], secretUses: [] }, { start: 0, end: 0 })
+    if (n === undefined) continue
+    const net = parseCidr(n.old) as Net
+    const other = olds.find((o) =>
+      o.net.len <= net.len ? inNet(net.base, o.net) : inNet(o.net.base, net),
+    )
+    if (other)
+      ctx.errors.push({
+        code: 'SPEC_VALUE',
+        message: `old network ${n.old} overlaps old network ${other.text}: an address would move to two places`,
+        range: rangeOf(valueOf(item, 'old'), { start: 0, end: 0 }),
+      })
+    else olds.push({ net, text: n.old })
+  }
+}
+
 function checkAddresses(
   node: unknown,
-  hosts: Record<string, { old: string; new: string }>,
+  hosts: Record<string, { old: string; new: string; old6?: string }>,
   ctx: SchemaContext,
 ): void {
   const owner = new Map<string, string>()
@@ -775,5 +846,15 @@ function checkAddresses(
         range: rangeOf(key, { start: 0, end: 0 }),
       })
     } else owner.set(h.old, hostName)
+    const old6 = h.old6 === undefined ? undefined : canonicalIPv6(h.old6)
+    if (old6 === undefined) continue
+    const prior6 = owner.get(old6)
+    if (prior6 !== undefined)
+      ctx.errors.push({
+        code: 'SPEC_VALUE',
+        message: `old6 address ${h.old6} of "${hostName}" is already the old6 address of "${prior6}"`,
+        range: rangeOf(key, { start: 0, end: 0 }),
+      })
+    else owner.set(old6, hostName)
   }
 }

@@ -20,6 +20,13 @@ export interface NetworkMap {
   new: string
 }
 
+/** An old host name a `replace:` of step `step` (1-based) renames to `to`: a leftover where it stays. */
+export interface Rename {
+  from: string
+  to: string
+  step: number
+}
+
 /** One value that differs by profile: profile name → value. */
 export type VariantEntry = Readonly<Record<string, string>>
 
@@ -33,6 +40,8 @@ export interface Context {
   inventory: readonly InventoryHost[]
   /** The networks that move, in the spec's order (none when absent). */
   networks?: readonly NetworkMap[]
+  /** The old host names the active steps rename, reported as leftovers where they stay. */
+  renames?: readonly Rename[]
   variants: Readonly<Record<string, readonly VariantEntry[]>>
   /** The value of a secret named in the spec; throws a SecretError when it cannot be read. */
   secret(name: string): string

@@ -1,5 +1,7 @@
+import type { Diagnostic } from '../diff/diagnostic.js'
 import type { Edit } from '../edit/edit.js'
-import { Matcher, type Boundary, type Match } from '../match/match.js'
+import { ipv4Value, mapAddress, parseCidr, type Net } from '../match/network.js'
+import { Matcher, type Boundary, type Match, type Pattern } from '../match/match.js'
 import { perContext } from './per-context.js'
 import { leftoverPatterns, type Context, type Leftover, type RuleOptions } from './step.js'
 
@@ -26,6 +28,23 @@ function tokenAround(text: string, m: Match): string {
 
 /** Why a step left an occurrence that no rule of it covers, when the step says nothing more. */
 const NO_RULE = 'no rule of this step rewrites it'
+
+/**
+ * The reason of a leftover of pattern `p`: what it is (an old address, an address of a network
+ * that moves, an old name the spec renames, a variant of another profile) and `why` it stayed;
+ * `known` tells whether `why` is the step's own word for this place (a comment) rather than a
+ * fallback.
+ */
+export function leftoverReason(p: Pattern, ctx: Context, why: string, known = false): string {
+  if (p.network)
+    return why === NO_RULE
+      ? `old address in network ${p.network.old} with no name in hosts:`
+      : `old address in network ${p.network.old}: ${why}`
+  if (p.leftover !== undefined) return known ? `${p.leftover} (${why})` : p.leftover
+  const what =
+    p.kind === 'address' ? 'old address' : `variant of another profile than "${ctx.profile}"`
+  return `${what}: ${why}`
+}
 
 /**
  * The reason of a leftover that a step with rule keys leaves and does not explain: that it has
@@ -60,12 +79,14 @@ export function scanLeftovers(
   const out: Leftover[] = []
   for (const m of matches) {
     if (m.pattern.rule !== 'leftover' || covered(m.start, m.end)) continue
-    const what =
-      m.pattern.kind === 'address'
-        ? 'old address'
-        : `variant of another profile than "${ctx.profile}"`
-    const why = options.reason?.(m.start, m.end) ?? options.fallback ?? NO_RULE
-    out.push({ start: m.start, end: m.end, text: m.pattern.find, reason: `${what}: ${why}` })
+    const known = options.reason?.(m.start, m.end)
+    const why = known ?? options.fallback ?? NO_RULE
+    out.push({
+      start: m.start,
+      end: m.end,
+      text: m.pattern.find,
+      reason: leftoverReason(m.pattern, ctx, why, known !== undefined),
+    })
   }
   for (const m of nearMisses) {
     if (covered(m.start, m.end)) continue
@@ -97,4 +118,44 @@ function isCovered(sorted: readonly Edit[], s: number, e: number): boolean {
   for (let k = lo; k < sorted.length && sorted[k]!.start < e; k++)
     if (sorted[k]!.end > s || sorted[k]!.start === s) return true
   return false
+}
+
+/** The networks whose new prefix is longer than the old: some of their host parts do not fit. */
+const narrowing = perContext((_: 'misfits', ctx) => {
+  const nets = (ctx.networks ?? []).filter((n) => {
+    const from = parseCidr(n.old)
+    const to = parseCidr(n.new)
+    return typeof from !== 'string' && typeof to !== 'string' && to.len > from.len
+  })
+  return nets.length
+    ? new Matcher(
+        leftoverPatterns({ ...ctx, inventory: [], renames: [], variants: {}, networks: nets }),
+      )
+    : undefined
+})
+
+/**
+ * `NETWORK_FIT` errors for the addresses of `text` that a step rewriting addresses would map into
+ * a new network they do not fit (its prefix is longer, and their host part is outside it): the
+ * step cannot write them, and leaving them would be a silent half-migration.
+ */
+export function networkMisfits(text: string, ctx: Context): Diagnostic[] {
+  const matcher = narrowing('misfits', ctx)
+  if (!matcher) return []
+  const hosts = new Set(ctx.inventory.map((h) => h.old))
+  const out: Diagnostic[] = []
+  for (const m of matcher.scan(text).matches) {
+    const n = m.pattern.network
+    if (!n || hosts.has(m.pattern.find)) continue
+    const from = parseCidr(n.old) as Net
+    const to = parseCidr(n.new) as Net
+    const a = ipv4Value(m.pattern.find)
+    if (a === undefined || mapAddress(a, from, to) !== undefined) continue
+    out.push({
+      code: 'NETWORK_FIT',
+      message: `${m.pattern.find} (network ${n.old}) does not fit the new network ${n.new}: its host part is outside a /${to.len}; give it a host entry (hosts:) or a wider new network`,
+      range: { start: m.start, end: m.start + m.pattern.find.length },
+    })
+  }
+  return out
 }

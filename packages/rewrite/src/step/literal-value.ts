@@ -1,7 +1,7 @@
 import type { Edit } from '../edit/edit.js'
 import { encodeValue, type Encoders } from '../edit/encode.js'
 import type { LiteralRegion, LiteralRules } from './literal-rules.js'
-import { leftoverMatcher, type LeftoverReason } from './leftovers.js'
+import { leftoverMatcher, leftoverReason, type LeftoverReason } from './leftovers.js'
 import type { Match } from '../match/match.js'
 import type { Context, Leftover } from './step.js'
 
@@ -204,17 +204,17 @@ export function valueLeftovers(
     for (const m of matches) {
       const span = where(m)
       if (m.pattern.rule !== 'leftover' || covered(span.start, span.end)) continue
-      const what =
-        m.pattern.kind === 'address'
-          ? 'old address'
-          : `variant of another profile than "${ctx.profile}"`
       const partial =
         m.pattern.kind === 'variant' &&
         !(d.region.whole && m.start === 0 && m.end === d.value.length)
-      const why = partial
+      const known = partial
         ? 'inside a longer string literal (variants match whole literals)'
-        : (reason(span.start, span.end) ?? fallback)
-      out.push({ ...span, text: m.pattern.find, reason: `${what}: ${why}` })
+        : reason(span.start, span.end)
+      out.push({
+        ...span,
+        text: m.pattern.find,
+        reason: leftoverReason(m.pattern, ctx, known ?? fallback, known !== undefined),
+      })
     }
     for (const m of nearMisses) {
       const span = where(m)

@@ -3,7 +3,13 @@ import { commandProblem } from './command.js'
 import type { Diagnostic } from '../diff/diagnostic.js'
 import type { Edit } from '../edit/edit.js'
 import type { Encoders } from '../edit/encode.js'
-import { boundaryFor, type Boundary, type Pattern } from '../match/match.js'
+import {
+  boundaryFor,
+  networkPattern,
+  type Boundary,
+  type NetworkRule,
+  type Pattern,
+} from '../match/match.js'
 import {
   array,
   boolean,
@@ -20,10 +26,11 @@ import {
 import type { SourceText } from '../text/source.js'
 import type { StagedTool } from '../transaction/participant.js'
 import type { DatabaseTarget } from './database.js'
-import type { Context } from './context.js'
+import { canonicalIPv6 } from '../match/network.js'
+import type { Context, Rename } from './context.js'
 import { keysSchema } from './keys.js'
 
-export type { Context, InventoryHost, NetworkMap, VariantEntry } from './context.js'
+export type { Context, InventoryHost, NetworkMap, Rename, VariantEntry } from './context.js'
 
 /** Something still present after planning that a reviewer should know of; offsets into the step's input. */
 export interface Leftover {
@@ -297,8 +304,11 @@ export interface RuleBuildOptions {
 
 /**
  * The patterns of a step's rule keys, for one {@link Matcher}: `addresses` (every inventory old
- * address to its name or new address), `replace`, `swap`, and `variants` (every profile's value to
- * the active profile's, the active value included as an identity so it is consumed whole).
+ * address to its name or new address, its IPv6 address `old6` too, and every address of the
+ * networks that move), `replace`, `swap`, and `variants` (every profile's value to the active
+ * profile's, the active value included as an identity so it is consumed whole). Under
+ * `addresses: names` an address pattern's `address` is the new address, what it becomes where
+ * only an address may stand (docs/design.md §3).
  */
 export function rulePatterns(
   o: RuleOptions,
@@ -308,10 +318,30 @@ export function rulePatterns(
   const out: Pattern[] = []
   const addresses = o.addresses ?? 'none'
   if (addresses !== 'none') {
+    const names = addresses === 'names'
     for (const h of ctx.inventory) {
-      const to = addresses === 'names' ? h.name : h.new
-      out.push({ find: h.old, replace: to, rule: 'addresses', boundary: 'ipv4', kind: 'address' })
+      const to = names ? h.name : h.new
+      out.push({
+        find: h.old,
+        replace: to,
+        rule: 'addresses',
+        boundary: 'ipv4',
+        kind: 'address',
+        ...(names ? { address: h.new } : {}),
+      })
+      if (h.old6 === undefined) continue
+      // without new6 the IPv6 address stays an address: a name only where a name may stand
+      const to6 = names ? h.name : (h.new6 ?? h.old6)
+      out.push({
+        find: h.old6,
+        replace: to6,
+        rule: 'addresses',
+        boundary: 'ipv6',
+        kind: 'address',
+        ...(names ? { address: h.new6 ?? h.old6 } : {}),
+      })
     }
+    out.push(...networkPatterns(ctx, names ? 'names' : 'new'))
   }
   for (const [from, to] of Object.entries(o.replace ?? {})) {
     out.push({
@@ -334,6 +364,27 @@ export function rulePatterns(
   return out
 }
 
+/** The inventory's old addresses, which the network rules leave to the hosts' own patterns. */
+const hostAddresses = new WeakMap<Context, ReadonlySet<string>>()
+
+/** One pattern per network of the context (`networks:`), in `mode` (see {@link NetworkRule}). */
+function networkPatterns(ctx: Context, mode: NetworkRule['mode']): Pattern[] {
+  const networks = ctx.networks ?? []
+  if (networks.length === 0) return []
+  let hosts = hostAddresses.get(ctx)
+  if (!hosts) hostAddresses.set(ctx, (hosts = new Set(ctx.inventory.map((h) => h.old))))
+  const out: Pattern[] = []
+  for (const n of networks) {
+    const p = networkPattern(
+      { old: n.old, new: n.new, mode, hosts },
+      mode === 'leftover' ? 'leftover' : 'addresses',
+      `old address in network ${n.old}`,
+    )
+    if (p) out.push(p)
+  }
+  return out
+}
+
 /** Patterns turning every profile's value of a variant group into the active profile's. */
 export function variantPatterns(group: string, ctx: Context, boundary: Boundary): Pattern[] {
   const entries = ctx.variants[group] ?? []
@@ -351,9 +402,11 @@ export function variantPatterns(group: string, ctx: Context, boundary: Boundary)
 }
 
 /**
- * Patterns for leftovers: every old inventory address that moves (old ≠ new) and every
- * variant value of another profile. Active-profile values come as identities so that
- * `oas.staff.test` is consumed whole and never reported as holding `oas.staff`.
+ * Patterns for leftovers: every old inventory address that moves (old ≠ new; `old6` too, unless
+ * `new6` is the same address), every address of a network that moves, every old host name a
+ * `replace:` of an active step renames ({@link Context.renames}), and every variant value of
+ * another profile. Active-profile values come as identities so that `oas.staff.test` is
+ * consumed whole and never reported as holding `oas.staff`.
  */
 export function leftoverPatterns(ctx: Context, variantBoundary: Boundary = 'token'): Pattern[] {
   const out: Pattern[] = []
@@ -363,6 +416,31 @@ export function leftoverPatterns(ctx: Context, variantBoundary: Boundary = 'toke
     seen.add(h.old)
     out.push({ find: h.old, replace: h.old, rule: 'leftover', boundary: 'ipv4', kind: 'address' })
   }
+  for (const h of ctx.inventory) {
+    if (h.old6 === undefined || seen.has(h.old6)) continue
+    if (h.new6 !== undefined && sameIPv6(h.old6, h.new6)) continue
+    seen.add(h.old6)
+    out.push({
+      find: h.old6,
+      replace: h.old6,
+      rule: 'leftover',
+      boundary: 'ipv6',
+      kind: 'address',
+    })
+  }
+  out.push(...networkPatterns(ctx, 'leftover'))
+  for (const r of ctx.renames ?? []) {
+    if (seen.has(r.from)) continue
+    seen.add(r.from)
+    out.push({
+      find: r.from,
+      replace: r.from,
+      rule: 'leftover',
+      boundary: 'label',
+      kind: 'name',
+      leftover: `old name: renamed to ${r.to} by step ${r.step}`,
+    })
+  }
   for (const group of Object.keys(ctx.variants)) {
     for (const p of variantPatterns(group, ctx, variantBoundary)) {
       if (seen.has(p.find)) continue
@@ -371,5 +449,34 @@ export function leftoverPatterns(ctx: Context, variantBoundary: Boundary = 'toke
       out.push({ ...p, replace: p.find, rule: p.find === p.replace ? 'active' : 'leftover' })
     }
   }
+  return out
+}
+
+/** Whether two spellings are one IPv6 address. */
+function sameIPv6(a: string, b: string): boolean {
+  const x = canonicalIPv6(a)
+  return x !== undefined && x === canonicalIPv6(b)
+}
+
+/** A host name as a rename's ends must be: letters, digits, `-` and `.`, with a letter; not an address. */
+const RENAMED_NAME = /^(?=[A-Za-z0-9.-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/
+
+/**
+ * The old host names the active steps rename (the leftovers {@link Context.renames} reports): a
+ * `replace:` key that is a host name whose value is a host name too, unless the name is also a
+ * value of some `replace:` or `swap` (it is then written back somewhere, and may stay). `step`
+ * is the step's 1-based place in `steps:`.
+ */
+export function renamesOf(steps: ReadonlyArray<{ index: number; options: RuleOptions }>): Rename[] {
+  const written = new Set<string>()
+  for (const s of steps) {
+    for (const v of Object.values(s.options.replace ?? {})) written.add(v)
+    for (const [a, b] of s.options.swap ?? []) written.add(a).add(b)
+  }
+  const out: Rename[] = []
+  for (const s of steps)
+    for (const [from, to] of Object.entries(s.options.replace ?? {}))
+      if (RENAMED_NAME.test(from) && RENAMED_NAME.test(to) && !written.has(from))
+        out.push({ from, to, step: s.index + 1 })
   return out
 }
