@@ -67,6 +67,30 @@ describe('yaml step', () => {
     expect(r.diagnostics).toEqual([])
   })
 
+  it('netplan under addresses: names keeps addresses: interface, gateway and DNS servers get the new ones', async () => {
+    const src = [
+      'network:',
+      '  ethernets:',
+      '    ens18:',
+      '      addresses: [172.20.0.10/24]',
+      '      routes:',
+      '        - to: default',
+      '          via: 172.20.0.2',
+      '      nameservers:',
+      '        search: [dept.example.edu]',
+      '        addresses: [172.20.0.2, 9.9.9.9]',
+      '      description: web 172.20.0.10',
+      '',
+    ].join('\n')
+    const r = await planTwice(src, opts({ addresses: 'names' }))
+    expect(changedLines(src, r.after).map(([n, , after]) => [n, after])).toEqual([
+      [4, '      addresses: [10.20.0.10/24]'],
+      [7, '          via: 10.20.0.2'],
+      [10, '        addresses: [10.20.0.2, 9.9.9.9]'],
+      [11, '      description: web web.dept.example.edu'],
+    ])
+  })
+
   it('the name part of a name:address pair follows replace:, its address part addresses:', async () => {
     const src = 'extra_hosts:\n  - "db-a.dept.example.edu:172.20.0.5"\n'
     const r = await planTwice(

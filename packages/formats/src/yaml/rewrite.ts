@@ -35,18 +35,29 @@ const PORT_BINDING = new RegExp(String.raw`^(${IPV4}):\d*:\d+(?:-\d+)?(?:/[a-z]+
 const HOST_ADDRESS = new RegExp(
   String.raw`^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z_-][A-Za-z0-9_.-]*)?[:=](${IPV4})$`,
 )
+/** `address/prefix` (a netplan interface address): its address part is an address. */
+const WITH_PREFIX = new RegExp(String.raw`^(${IPV4})/\d{1,2}$`)
 /** Keys whose values are addresses in the files this step is mostly for (compose, netplan). */
-const ADDRESS_KEYS = new Set(['dns', 'ipv4_address', 'gateway4', 'via', 'gateway', 'ip_range'])
+const ADDRESS_KEYS = new Set([
+  'addresses',
+  'dns',
+  'gateway',
+  'gateway4',
+  'ip_range',
+  'ipv4_address',
+  'via',
+])
 
 /**
  * Whether value range `[a, b)` of scalar `s` is a place where only an address can stand (decision
- * of docs/design.md §5): the host part of `address:port:port`, the address part of
- * `name:address` / `name=address`, a value under `extra_hosts:` (its mapping form), or a value
- * of one of {@link ADDRESS_KEYS} or of `nameservers.addresses` (netplan).
+ * of docs/design.md §5): the host part of `address:port:port`, the address of `address/prefix`,
+ * the address part of `name:address` / `name=address`, a value under `extra_hosts:` (its
+ * mapping form), or the whole value of one of {@link ADDRESS_KEYS} (netplan's `addresses`,
+ * `nameservers.addresses`, `via`; compose's `dns`, `ipv4_address`, ipam's `gateway`, …).
  */
 export function addressPosition(s: YamlScalar, a: number, b: number): boolean {
   const v = s.literal.value
-  const port = PORT_BINDING.exec(v)
+  const port = PORT_BINDING.exec(v) ?? WITH_PREFIX.exec(v)
   if (port && a === 0 && b === port[1]!.length) return true
   const host = HOST_ADDRESS.exec(v)
   if (host && b === v.length && a === v.length - host[1]!.length) return true
@@ -55,7 +66,6 @@ export function addressPosition(s: YamlScalar, a: number, b: number): boolean {
   const last = keys[keys.length - 1]
   const parent = s.path[s.path.length - 2]
   if (parent === 'extra_hosts' && typeof s.path[s.path.length - 1] === 'string') return true
-  if (last === 'addresses' && keys[keys.length - 2] === 'nameservers') return true
   return last !== undefined && ADDRESS_KEYS.has(last)
 }
 
