@@ -121,3 +121,33 @@ describe('the README', () => {
     ])
   })
 })
+
+describe("the README's step order and keys", () => {
+  it('plans the nginx example as its diff shows: listen keeps an address, upstreams get names', () => {
+    const section = /### Step order and keys([\s\S]*?)\n## /.exec(readme)?.[1]
+    expect(section).toBeDefined()
+    const spec = /```yaml\n([\s\S]*?)```/.exec(section!)![1]!
+    const diff = /```diff\n([\s\S]*?)```/.exec(section!)![1]!
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-readme-keys-'))
+    writeFileSync(join(dir, 'cutover.yaml'), `version: 1\n${spec}`)
+    mkdirSync(join(dir, 'root/etc/nginx/sites-available'), { recursive: true })
+    writeFileSync(
+      join(dir, 'root/etc/nginx/sites-available/dept'),
+      'upstream app {\n    server 172.20.0.21:8080;\n}\nserver {\n    listen 172.20.0.10:443 ssl;\n    set_real_ip_from 172.20.0.30;\n    server_name www.dept.example.edu;\n}\n',
+    )
+    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root', '--json'], {
+      cwd: dir,
+      encoding: 'utf8',
+    })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    const doc = JSON.parse(r.stdout) as {
+      changes: Array<{ target: string; diff: string }>
+      leftovers: unknown[]
+    }
+    expect(doc.leftovers).toEqual([])
+    expect(doc.changes.map((c) => c.target)).toEqual(['etc/nginx/sites-available/dept'])
+    const planned = doc.changes[0]!.diff.split('\n').filter((l) => /^[-+] /.test(l))
+    expect(planned).toEqual(diff.split('\n').filter((l) => /^[-+] /.test(l)))
+  })
+})

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { parseSpec, SpecError } from '@cutover/rewrite'
 import { changedLines, financeContext, planText } from '@cutover/test-kit'
-import { iniStep, jsonStep, phpStep, type PhpOptions } from '../src/index.js'
+import { iniStep, jsonStep, jsStep, phpStep, type PhpOptions } from '../src/index.js'
 
 const ctx = financeContext({
   inventory: [
@@ -150,5 +151,19 @@ describe('keys: in the ini step', () => {
       ['172.20.0.5', OUTSIDE(keys.join(', '))],
       ['172.20.0.10', OUTSIDE(keys.join(', '))],
     ])
+  })
+})
+
+describe('keys: in the js step', () => {
+  it('is not a key of it: its literals have no key path', () => {
+    const spec = 'version: 1\nsteps:\n  - js: { files: [a.js], addresses: names, keys: [host] }\n'
+    expect(() => parseSpec(spec, 'cutover.yaml', [jsStep])).toThrow(SpecError)
+    try {
+      parseSpec(spec, 'cutover.yaml', [jsStep])
+    } catch (e) {
+      expect((e as SpecError).diagnostics).toMatchObject([
+        { code: 'SPEC_UNKNOWN_KEY', range: { start: spec.indexOf('keys') } },
+      ])
+    }
   })
 })
