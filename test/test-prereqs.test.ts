@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 
 // scripts/test-prereqs.mjs runs first in `pnpm test`. Here it runs with a PATH that holds none of
-// the tools the tests need (visudo and sshd are still found in /usr/sbin, as on a Debian machine
-// with sudo and openssh-server; ssh, ssh-keygen, named-checkzone and ansible-inventory, in /usr/bin,
-// are not).
+// the tools the tests need (visudo, sshd and nginx are still found in /usr/sbin, as on a Debian
+// machine with sudo, openssh-server and nginx-light; ssh, ssh-keygen, named-checkzone and
+// ansible-inventory, in /usr/bin, are not).
 const script = join(import.meta.dirname, '../scripts/test-prereqs.mjs')
 const packages = [
   'sudo',

@@ -108,6 +108,7 @@ function shown(output: string, target: string, staged: string, dir: string | und
   let text = output.split(staged).join(target)
   if (dir !== undefined) text = text.split(`${dir}/`).join('').split(dir).join('%d')
   text = text.replace(/\s+$/, '')
+  if (text === '') return ''
   if (text.length > OUTPUT_LIMIT)
     text = `${text.slice(0, OUTPUT_LIMIT)}\n… (${text.length - OUTPUT_LIMIT} more characters)`
   return text
