@@ -33,20 +33,51 @@ function toolCheck(machine: Machine, v: StagedCheck, tool: StagedTool): StagedCh
   if (!checks) onMachine.set(machine, (checks = new Map()))
   let check = checks.get(v)
   if (check) return check
-  const command = tool.argv('/dev/null')[0]!
+  const command = tool.argv('/dev/null', '/dev/null')[0]!
   let available: Promise<boolean> | undefined
   check = {
     name: v.name,
-    available: () =>
-      (available ??= machine
-        .exec(`${SBIN}command -v -- ${shellQuote(command)} >/dev/null`)
-        .then((r) => r.code === 0)),
+    // a command the spec asks for by name is run even when missing: its verdict fails the file
+    ...(tool.required
+      ? {}
+      : {
+          available: () =>
+            (available ??= machine
+              .exec(`${SBIN}command -v -- ${shellQuote(command)} >/dev/null`)
+              .then((r) => r.code === 0)),
+        }),
     async run(stagedPath, target) {
-      return tool.verdict(await runOn(machine, tool.argv(stagedPath)), target, stagedPath)
+      const dir = tool.scratch ? await scratchOn(machine, stagedPath, target) : undefined
+      try {
+        const argv = tool.argv(stagedPath, dir)
+        return tool.verdict(await runOn(machine, argv), target, stagedPath, dir)
+      } finally {
+        if (dir !== undefined) await machine.exec(`rm -rf -- ${shellQuote(dir)}`).catch(() => {})
+      }
     },
   }
   checks.set(v, check)
   return check
+}
+
+/**
+ * A scratch root on the machine (`mktemp -d`, 0700 there): a private directory holding a copy of
+ * the file staged at `stagedPath` at its target's path, for a command that checks a tree (`%d`).
+ */
+async function scratchOn(machine: Machine, stagedPath: string, target: string): Promise<string> {
+  const parts = target.split('/').filter((p) => p !== '' && p !== '.')
+  if (parts.length === 0 || parts.includes('..'))
+    throw new Error(`${target}: not a path inside a scratch root`)
+  const dir = parts.slice(0, -1).join('/')
+  const r = await machine.exec(
+    `umask 077 && d=$(mktemp -d) && { mkdir -p -- "$d"/${shellQuote(dir || '.')} && cp -- ${shellQuote(stagedPath)} "$d"/${shellQuote(parts.join('/'))} && printf '%s' "$d"; } || { s=$?; [ -z "$d" ] || rm -rf -- "$d"; exit "$s"; }`,
+  )
+  const made = r.stdout.toString('utf8')
+  if (r.code !== 0 || !made.startsWith('/'))
+    throw new Error(
+      `${machine.label}${target}: cannot make a scratch root for the check: ${r.stderr.trim() || `exit ${r.code}`}`,
+    )
+  return made
 }
 
 /** Runs `argv` on the machine as rewrite's `runTool` runs it here: a timeout is a verdict, not an error. */
