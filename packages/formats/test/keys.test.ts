@@ -79,27 +79,37 @@ describe('keys: in the php step', () => {
       "define('WP_HOME', 'http://172.20.0.10');",
       "$db['default']['hostname'] = '172.20.0.5';",
       "$db['default']['dsn'] = 'mysql:host=172.20.0.5';",
+      "$cfg['Servers'][$i]['host'] = '172.20.0.5'; $cfg['Servers'][$i]['bind'] = '172.20.0.5';",
       'function f() { return [',
       "  'hosts' => ['172.20.0.10', '172.20.0.5'],",
       "  'mysql' => ['host' => env('DB_HOST', '172.20.0.5'), 'url' => '172.20.0.10'],",
       ']; }',
       '',
     ].join('\n')
-    const keys = ['CFG->dbhost', 'DB_HOST', 'default.hostname', 'hosts.1', 'mysql.host']
+    const keys = [
+      'CFG->dbhost',
+      'DB_HOST',
+      'default.hostname',
+      'Servers.*.host',
+      'hosts.1',
+      'mysql.host',
+    ]
     const r = await planText(phpStep, src, php({ addresses: 'names', keys }), ctx)
     expect(changedLines(src, r.after).map(([line, , after]) => [line, after])).toEqual([
       [2, "$CFG->dbhost = 'db.dept.example.edu';"],
       [4, "define('DB_HOST', 'db.dept.example.edu');"],
       [6, "$db['default']['hostname'] = 'db.dept.example.edu';"],
-      [9, "  'hosts' => ['172.20.0.10', 'db.dept.example.edu'],"],
       [
-        10,
+        8,
+        "$cfg['Servers'][$i]['host'] = 'db.dept.example.edu'; $cfg['Servers'][$i]['bind'] = '172.20.0.5';",
+      ],
+      [10, "  'hosts' => ['172.20.0.10', 'db.dept.example.edu'],"],
+      [
+        11,
         "  'mysql' => ['host' => env('DB_HOST', 'db.dept.example.edu'), 'url' => '172.20.0.10'],",
       ],
     ])
-    expect(r.leftovers.map((l) => l.reason)).toEqual(
-      Array(5).fill(OUTSIDE('CFG->dbhost, DB_HOST, default.hostname, hosts.1, mysql.host')),
-    )
+    expect(r.leftovers.map((l) => l.reason)).toEqual(Array(6).fill(OUTSIDE(keys.join(', '))))
   })
 })
 

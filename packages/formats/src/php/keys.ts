@@ -50,7 +50,11 @@ function assignmentAt(
       path.push((units[j + 1] as { token: { text: string } }).token.text)
       j += 2
     } else if (isTok(next, '[') && isTok(units[j + 2], ']')) {
-      const k = keyText(units[j + 1], text)
+      // a variable index (`$cfg['Servers'][$i]`) is the segment `$i`, which `*` matches
+      const v = units[j + 1]
+      const k = isTok(v, 'T_VARIABLE')
+        ? (v as { token: { text: string } }).token.text
+        : keyText(v, text)
       if (k === undefined) return undefined
       path.push(k)
       j += 3
