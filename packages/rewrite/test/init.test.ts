@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { scanForInit, starterSpec, textStep, type StepKind } from '../src/index.js'
 import { initFileKind, isMigratable } from '../src/init/init.js'
-import { collapsePaths } from '../src/init/init-spec.js'
+import { collapsePaths, proposeNetworks } from '../src/init/init-spec.js'
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-init-unit-'))
@@ -107,5 +107,55 @@ describe('the starter spec', () => {
     expect(text).toContain('  - text:\n      files: ["etc/app.conf"]\n      addresses: names\n')
     expect(text).toContain('#   cutover plan --spec cutover.yaml --root /srv/root\n')
     expect(isMigratable('10.0.10.48') && !isMigratable('127.0.1.1')).toBe(true)
+  })
+})
+
+describe('networks in the starter spec', () => {
+  it('finds the networks written as a CIDR or an address and netmask, host bits zero', async () => {
+    const dir = tree({
+      'etc/pg_hba.conf':
+        'host all all 172.20.0.0/24 md5\nhost all all 172.20.0.0 255.255.255.0 md5\nhost all all 172.20.0.10/32 md5\nhost a a 10.1.0.0 255.255.0.0 md5\n',
+      'etc/netplan.yaml':
+        'addresses: [172.20.0.10/24]\nbad: 172.20.0.0 255.0.255.0 lo: 127.0.0.0/8 all: 0.0.0.0/0\n',
+    })
+    const scan = await scanForInit(dir, { files: ['etc/**'] })
+    expect(
+      scan.networks?.map((n) => [n.network, n.places.map((p) => `${p.target}:${p.line}:${p.col}`)]),
+    ).toEqual([
+      ['10.1.0.0/16', ['etc/pg_hba.conf:4:10']],
+      ['172.20.0.0/24', ['etc/pg_hba.conf:1:14', 'etc/pg_hba.conf:2:14']],
+    ])
+  })
+
+  it('proposes a written network that holds an address found, and a /24 holding three or more', async () => {
+    const dir = tree({
+      // three addresses in 10.20.30.0/24, written nowhere as a network
+      'etc/a.conf': 'a=10.20.30.4 b=10.20.30.5 c=10.20.30.6\n',
+      // two in 10.9.9.0/24: not proposed; 192.168.0.0/16 written but holds nothing found
+      'etc/b.conf': 'd=10.9.9.1 e=10.9.9.2 allow 192.168.0.0/16\n',
+      // written, one address inside, and a wider network around it
+      'etc/c.conf': 'mynetworks = 172.20.0.0/24 172.16.0.0/12\nrelay=172.20.0.12\n',
+    })
+    const scan = await scanForInit(dir, { files: ['etc/**'] })
+    const proposed = proposeNetworks(scan)
+    expect(proposed.map((p) => [p.network, p.addresses, p.written.length])).toEqual([
+      ['10.20.30.0/24', ['10.20.30.4', '10.20.30.5', '10.20.30.6'], 0],
+      ['172.20.0.0/24', ['172.20.0.12'], 1],
+    ])
+    const text = starterSpec(scan)
+    expect(text).toContain(
+      '  # 172.20.0.0/24: 1 address found in it (172.20.0.12)\n  #   written at etc/c.conf:1:14\n  - { old: 172.20.0.0/24, new: 172.20.0.0/24 }   # fill in the new network\n',
+    )
+    expect(text).toContain('  - { old: 10.20.30.0/24, new: 10.20.30.0/24 }')
+    // a network's own address is no machine of the inventory
+    expect(text).not.toContain('<name of 172.20.0.0>')
+    expect(text).toContain('<name of 172.16.0.0>')
+  })
+
+  it('proposes none when the addresses are scattered', async () => {
+    const dir = tree({ 'etc/a.conf': 'a=10.20.30.4 b=10.20.31.5 c=10.20.32.6\n' })
+    const scan = await scanForInit(dir, { files: ['etc/**'] })
+    expect(proposeNetworks(scan)).toEqual([])
+    expect(starterSpec(scan)).not.toContain('networks:')
   })
 })

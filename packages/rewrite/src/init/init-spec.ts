@@ -1,6 +1,13 @@
 import type { StepKind } from '../step/step.js'
 import { textStep } from '../step/text.js'
-import { initSuggestions, type InitFile, type InitScan } from './init.js'
+import {
+  byAddress,
+  initSuggestions,
+  ipv4Number,
+  type InitFile,
+  type InitPlace,
+  type InitScan,
+} from './init.js'
 
 /** Options of {@link starterSpec}. */
 export interface StarterSpecOptions {
@@ -61,7 +68,85 @@ export function collapsePaths(paths: readonly string[], others: readonly string[
   return [...out, ...rest.map(escapeGlob)].sort()
 }
 
-function inventory(scan: InitScan, shown: number): string[] {
+/** A network the starter spec proposes: `base/len`, the addresses found in it, where it is written. */
+export interface ProposedNetwork {
+  network: string
+  addresses: string[]
+  written: InitPlace[]
+}
+
+/** The first and last address of `base/len` as numbers (its network and broadcast addresses). */
+function bounds(network: string): [number, number] {
+  const [base, len] = network.split('/')
+  const first = ipv4Number(base!)
+  return [first, first + 2 ** (32 - Number(len)) - 1]
+}
+
+/**
+ * The networks a starter spec proposes under `networks:`: each network written in the files (a
+ * CIDR or an address and netmask) that holds an address found, and each /24 that holds three or
+ * more addresses found; a network holding another proposed one is left out (the narrower is the
+ * one that moves). Its own network and broadcast addresses are not counted as addresses.
+ */
+export function proposeNetworks(scan: InitScan): ProposedNetwork[] {
+  const found = scan.addresses.map((a) => a.address)
+  const inside = (network: string): string[] => {
+    const [first, last] = bounds(network)
+    return found.filter((a) => {
+      const n = ipv4Number(a)
+      return n > first && n < last
+    })
+  }
+  const candidates = new Map<string, InitPlace[]>()
+  for (const w of scan.networks ?? [])
+    if (inside(w.network).length > 0) candidates.set(w.network, w.places)
+  const perSlash24 = new Map<string, number>()
+  for (const a of found) {
+    const base = `${a.split('.').slice(0, 3).join('.')}.0/24`
+    if (inside(base).includes(a)) perSlash24.set(base, (perSlash24.get(base) ?? 0) + 1)
+  }
+  for (const [base, count] of perSlash24)
+    if (count >= 3 && !candidates.has(base)) candidates.set(base, [])
+  const holdsAnother = (network: string): boolean => {
+    const [first, last] = bounds(network)
+    return [...candidates.keys()].some((other) => {
+      if (other === network) return false
+      const [f, l] = bounds(other)
+      return f >= first && l <= last
+    })
+  }
+  return [...candidates.entries()]
+    .filter(([network]) => !holdsAnother(network))
+    .map(([network, written]) => ({ network, addresses: inside(network), written }))
+    .sort((a, b) => byAddress(a.network.split('/')[0]!, b.network.split('/')[0]!))
+}
+
+function networksBlock(proposed: readonly ProposedNetwork[], shown: number): string[] {
+  if (proposed.length === 0) return []
+  const out = [
+    '',
+    'networks:',
+    '  # Whole networks that move: an address inside one that is not a host above keeps its host part',
+    '  # in the new network, and a CIDR or netmask of the old network becomes the new one. Proposed',
+    '  # for a network written in the files that holds an address found, and for each /24 holding',
+    '  # three or more of them. Give each its new network (the same while it does not move), or',
+    '  # delete it.',
+  ]
+  for (const p of proposed) {
+    const count = p.addresses.length
+    const listed = p.addresses.slice(0, shown).join(', ')
+    out.push(
+      `  # ${p.network}: ${count} address${count > 1 ? 'es' : ''} found in it (${listed}${count > shown ? `, … and ${count - shown} more` : ''})`,
+    )
+    for (const w of p.written.slice(0, shown))
+      out.push(`  #   written at ${w.target}:${w.line}:${w.col}`)
+    if (p.written.length > shown) out.push(`  #   … and ${p.written.length - shown} more`)
+    out.push(`  - { old: ${p.network}, new: ${p.network} }   # fill in the new network`)
+  }
+  return out
+}
+
+function inventory(scan: InitScan, shown: number, proposed: readonly ProposedNetwork[]): string[] {
   const out = [
     'hosts:',
     '  # One line per machine: its DNS name, the address it has now (old) and the one it will have',
@@ -69,7 +154,10 @@ function inventory(scan: InitScan, shown: number): string[] {
   ]
   if (scan.addresses.length === 0) out.push('  # (no IPv4 address was found)', '  {}')
   const used = new Set<string>()
+  // a proposed network's own network and broadcast addresses are no machine
+  const ends = new Set(proposed.flatMap((p) => bounds(p.network)))
   for (const a of scan.addresses) {
+    if (ends.has(ipv4Number(a.address))) continue
     const files = new Set(a.places.map((p) => p.target)).size
     out.push(
       `  # ${a.address}: ${a.places.length} place${a.places.length > 1 ? 's' : ''} in ${files} file${files > 1 ? 's' : ''}`,
@@ -131,11 +219,13 @@ function steps(scan: InitScan, kinds: readonly StepKind<any>[]): string[] {
 /**
  * Writes a starter `cutover.yaml` (version 1) from a {@link scanForInit} result: an inventory
  * skeleton with each address, where it was found and a name to fill in (`"<name of 10.0.10.48>"`,
- * which the validator rejects until it is replaced by a DNS name), the host names seen, a `scan:`
+ * which the validator rejects until it is replaced by a DNS name), the host names seen, the
+ * networks that look like they move ({@link proposeNetworks}), a `scan:`
  * of the scanned globs for leftovers, and one suggested step per file kind. Pure: returns text.
  */
 export function starterSpec(scan: InitScan, options: StarterSpecOptions = {}): string {
   const shown = options.placesShown ?? 5
+  const proposed = proposeNetworks(scan)
   const lines = [
     ...(options.schemaRef ? [`# yaml-language-server: $schema=${options.schemaRef}`] : []),
     `# A starter spec written by \`cutover init\` from ${scan.scanned.length} config file(s) below ${options.rootHint ?? scan.root}`,
@@ -144,8 +234,9 @@ export function starterSpec(scan: InitScan, options: StarterSpecOptions = {}): s
     `#   cutover plan --spec ${options.specHint ?? 'cutover.yaml'} --root ${options.rootHint ?? scan.root}`,
     'version: 1',
     '',
-    ...inventory(scan, shown),
+    ...inventory(scan, shown, proposed),
     ...namesSeen(scan),
+    ...networksBlock(proposed, shown),
     '',
     '# Profiles (e.g. [test, live]), variants and secrets: see the README of cutover.',
     '',

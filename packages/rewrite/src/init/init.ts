@@ -76,6 +76,15 @@ export interface InitName {
   places: InitPlace[]
 }
 
+/**
+ * A network written in a file: a CIDR with its host bits zero (`172.20.0.0/24`), or an address
+ * followed by blanks and a dotted netmask (`172.20.0.0 255.255.255.0`), as `base/prefix`.
+ */
+export interface InitNetwork {
+  network: string
+  places: InitPlace[]
+}
+
 /** A scanned file that holds at least one address. */
 export interface InitFile {
   target: string
@@ -98,6 +107,8 @@ export interface InitScan {
   addresses: InitAddress[]
   /** Host names, sorted. */
   names: InitName[]
+  /** Networks written in the files (base address migratable, prefix 8 to 30), sorted by base address. */
+  networks?: InitNetwork[]
 }
 
 /** Options of {@link scanForInit}. */
@@ -119,6 +130,9 @@ export interface InitScanOptions {
 const NOT_CONFIG =
   /\.(?:png|jpe?g|gif|ico|svg|webp|bmp|tiff?|pdf|gz|tgz|bz2|xz|zst|zip|tar|jar|war|so|a|o|dll|exe|bin|pyc|mo|woff2?|ttf|eot|otf|mp3|mp4|ogg|wav|avi|mov|pem|crt|der|p12|pfx|key|gpg|kdbx|sqlite3?|db|dat|lock|log|min\.js|map)$/i
 const IPV4 = /(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9]|\.[0-9])/g
+const CIDR = /(?<![0-9.])(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})(?![0-9]|\.[0-9])/g
+const NETMASK =
+  /(?<![0-9.])(\d{1,3}(?:\.\d{1,3}){3})[ \t]+(255\.\d{1,3}\.\d{1,3}\.\d{1,3})(?![0-9]|\.[0-9])/g
 const FILE_EXT =
   /^(?:sh|py|pl|rb|js|ts|md|php|conf|cfg|ini|cnf|json|yml|yaml|xml|html?|txt|sql|log|pid|sock|service|timer|socket|so|gz|bak|old|orig|local|lock|list|d)$/i
 const GENERIC_TLD =
@@ -157,7 +171,32 @@ function isHostName(name: string): boolean {
   return GENERIC_TLD.test(tld) || (tld.length === 2 && /^[a-z]{2}$/.test(tld))
 }
 
+/** An IPv4 address as a 32-bit unsigned number. */
+export function ipv4Number(address: string): number {
+  return address.split('.').reduce((n, part) => n * 256 + Number(part), 0)
+}
+
+/** A 32-bit unsigned number as a dotted quad. */
+export function ipv4String(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.')
+}
+
+/** The prefix length of a contiguous dotted netmask (`255.255.255.0` is 24), undefined otherwise. */
+function maskLength(mask: string): number | undefined {
+  if (!isIPv4(mask)) return undefined
+  const n = ipv4Number(mask)
+  for (let len = 0; len <= 32; len++) if (n === 2 ** 32 - 2 ** (32 - len)) return len
+  return undefined
+}
+
+/** `base/len` when `base` is a migratable address with its host bits zero and len is 8 to 30. */
+function networkOf(base: string, len: number): string | undefined {
+  if (!isMigratable(base) || len < 8 || len > 30) return undefined
+  return ipv4Number(base) % 2 ** (32 - len) === 0 ? `${base}/${len}` : undefined
+}
+
 interface FileFinding {
+  networks: Map<string, InitPlace[]>
   addresses: Map<string, InitPlace[]>
   names: Map<string, InitPlace[]>
   hostsNames: Map<string, string>
@@ -169,7 +208,12 @@ function findLiterals(
   text: string,
   suggestion: KindSuggestion | undefined,
 ): FileFinding {
-  const out: FileFinding = { addresses: new Map(), names: new Map(), hostsNames: new Map() }
+  const out: FileFinding = {
+    networks: new Map(),
+    addresses: new Map(),
+    names: new Map(),
+    hostsNames: new Map(),
+  }
   let index: LineIndex | undefined
   const place = (offset: number): InitPlace => {
     index ??= new LineIndex(text)
@@ -182,6 +226,15 @@ function findLiterals(
   }
   for (const m of text.matchAll(IPV4)) if (isMigratable(m[0])) add(out.addresses, m[0], m.index)
   for (const m of text.matchAll(HOST_NAME)) if (isHostName(m[0])) add(out.names, m[0], m.index)
+  for (const m of text.matchAll(CIDR)) {
+    const network = isIPv4(m[1]!) ? networkOf(m[1]!, Number(m[2])) : undefined
+    if (network) add(out.networks, network, m.index)
+  }
+  for (const m of text.matchAll(NETMASK)) {
+    const len = maskLength(m[2]!)
+    const network = isIPv4(m[1]!) && len !== undefined ? networkOf(m[1]!, len) : undefined
+    if (network) add(out.networks, network, m.index)
+  }
   for (const [address, name] of suggestion?.names?.(text) ?? [])
     if (isMigratable(address) && !out.hostsNames.has(address)) out.hostsNames.set(address, name)
   return out
@@ -210,6 +263,7 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
   const { found, links } = withoutLinks(resolver, listed)
   const addresses = new Map<string, InitAddress>()
   const names = new Map<string, InitPlace[]>()
+  const networks = new Map<string, InitPlace[]>()
   const matched: InitFile[] = []
   const scanned: string[] = []
   let considered = 0
@@ -236,6 +290,7 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
       addresses.set(a, entry)
     }
     for (const [n, places] of f.names) names.set(n, [...(names.get(n) ?? []), ...places])
+    for (const [n, places] of f.networks) networks.set(n, [...(networks.get(n) ?? []), ...places])
     if (f.addresses.size)
       matched.push({ target, kind, addresses: [...f.addresses.keys()].sort(byAddress) })
     const count = [...f.addresses.values()].reduce((n, p) => n + p.length, 0)
@@ -273,7 +328,17 @@ export async function scanForInit(root: string, options: InitScanOptions = {}): 
     names: [...names.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, places]) => ({ name, places: sortPlaces(places) })),
+    networks: [...networks.entries()]
+      .sort(([a], [b]) => byNetwork(a, b))
+      .map(([network, places]) => ({ network, places: sortPlaces(places) })),
   }
+}
+
+/** Orders `base/len` networks by base address, then the wider first. */
+function byNetwork(a: string, b: string): number {
+  const [x, xl] = a.split('/')
+  const [y, yl] = b.split('/')
+  return byAddress(x!, y!) || Number(xl) - Number(yl)
 }
 
 /**
