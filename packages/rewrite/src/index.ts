@@ -257,10 +257,16 @@ export {
   scanForInit,
   type InitAddress,
   type InitFile,
+  type InitNetwork,
   type InitFileKind,
   type InitName,
   type InitPlace,
   type InitScan,
   type InitScanOptions,
 } from './init/init.js'
-export { starterSpec, type StarterSpecOptions } from './init/init-spec.js'
+export {
+  proposeNetworks,
+  starterSpec,
+  type ProposedNetwork,
+  type StarterSpecOptions,
+} from './init/init-spec.js'

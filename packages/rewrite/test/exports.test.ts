@@ -78,6 +78,7 @@ const NAMES = [
   'plainLiteral',
   'planTargets',
   'prepareFiles',
+  'proposeNetworks',
   'pruneTransactions',
   'quotePath',
   'readJournals',
