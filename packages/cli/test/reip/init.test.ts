@@ -1,0 +1,68 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cutover, planApplyAgain, read } from './kit.js'
+
+const example = resolve(import.meta.dirname, '../../../../examples/dept')
+
+/** The example's inventory, read from its spec: old address → [name, new address]. */
+function inventory(): Map<string, [string, string]> {
+  const spec = readFileSync(join(example, 'cutover.yaml'), 'utf8')
+  const out = new Map<string, [string, string]>()
+  for (const m of spec.matchAll(/^ {2}(\S+): +\{ old: ([0-9.]+), +new: ([0-9.]+) \}/gm))
+    out.set(m[2]!, [m[1]!, m[3]!])
+  return out
+}
+
+/** What a person does after init: names and new addresses filled in, the rest deleted, the new network given. */
+function fillIn(starter: string): string {
+  const hosts = inventory()
+  return starter
+    .split('\n')
+    .flatMap((line) => {
+      const host = /^ {2}(?:"[^"]*"|\S+): \{ old: ([0-9.]+), new: [0-9.]+ \}/.exec(line)
+      if (host) {
+        const known = hosts.get(host[1]!)
+        return known ? [`  ${known[0]}: { old: ${host[1]}, new: ${known[1]} }`] : []
+      }
+      return [
+        line.replace(
+          /^ {2}- \{ old: 172\.20\.0\.0\/24, new: 172\.20\.0\.0\/24 \}.*$/,
+          '  - { old: 172.20.0.0/24, new: 10.20.0.0/24 }',
+        ),
+      ]
+    })
+    .join('\n')
+}
+
+describe('acceptance: cutover init on the department', () => {
+  it('proposes the department network under networks:; filled in, its plan moves the CIDRs and netmask lines of pg_hba.conf', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-init-'))
+    cpSync(join(example, 'machines/db'), join(dir, 'root'), { recursive: true })
+    const init = cutover(['init', '--root', 'root', '--spec', 'cutover.yaml'], dir)
+    expect(init.err).toBe('')
+    expect(init.code).toBe(0)
+    const starter = readFileSync(join(dir, 'cutover.yaml'), 'utf8')
+    expect(starter).toMatch(
+      /\nnetworks:\n(?: {2}#.*\n)+ {2}- \{ old: 172\.20\.0\.0\/24, new: 172\.20\.0\.0\/24 \} {3}# fill in the new network\n/,
+    )
+    expect(starter).toContain('  #   written at etc/postgresql/15/main/pg_hba.conf:20:41\n')
+    // the network's own address is not proposed as a machine
+    expect(starter).not.toContain('old: 172.20.0.0,')
+    writeFileSync(join(dir, 'cutover.yaml'), fillIn(starter))
+    const before = read(dir, 'etc/postgresql/15/main/pg_hba.conf')
+    planApplyAgain(dir)
+    expect(read(dir, 'etc/postgresql/15/main/pg_hba.conf')).toBe(
+      before
+        .replace('172.20.0.5/32', '10.20.0.5/32')
+        .replace('172.20.0.10/32', '10.20.0.10/32')
+        .replace('172.20.0.10 255.255.255.255', '10.20.0.10 255.255.255.255')
+        .replace('172.20.0.21/32', '10.20.0.21/32')
+        .replace('172.20.0.22/32', '10.20.0.22/32')
+        .replace('172.20.0.0/24', '10.20.0.0/24')
+        .replace('172.20.0.0 255.255.255.0', '10.20.0.0 255.255.255.0')
+        .replace('172.20.0.6/32', '10.20.0.6/32'),
+    )
+  })
+})
