@@ -286,6 +286,52 @@ describe('yaml step', () => {
     expect(again.edits.filter((e) => e.text !== r.after.slice(e.start, e.end))).toEqual([])
   })
 
+  it('sets a NAME=value item of a list (compose environment as a list), a secret quoted', async () => {
+    const src = [
+      'services:',
+      '  db:',
+      '    environment:',
+      '      - DB_HOST=172.20.0.5',
+      '      - "DB_PASS=old"',
+      '      - DB_USER=app',
+      '      - OTHER=x',
+      '',
+    ].join('\n')
+    const o = opts({
+      set: {
+        'services.db.environment.DB_HOST': 'db-a.dept.example.edu',
+        'services.db.environment.DB_PASS': { secret: 'PW' },
+        'services.db.environment.DB_USER': { secret: 'USER' },
+      },
+    })
+    const ctx = financeContext({ secrets: { PW: 'p"w', USER: "o'neil" } })
+    const r = await planText(yamlStep, src, o, ctx)
+    expect(r.after.split('\n').slice(3, 7)).toEqual([
+      '      - DB_HOST=db-a.dept.example.edu',
+      '      - "DB_PASS=p\\"w"',
+      '      - "DB_USER=o\'neil"',
+      '      - OTHER=x',
+    ])
+    expect(parse(r.after)).toEqual({
+      services: {
+        db: {
+          environment: [
+            'DB_HOST=db-a.dept.example.edu',
+            'DB_PASS=p"w',
+            "DB_USER=o'neil",
+            'OTHER=x',
+          ],
+        },
+      },
+    })
+    expect(r.edits.filter((e) => e.secret).map((e) => e.secret!.encoding)).toEqual([
+      ['yaml-double'],
+      ['yaml-double'],
+    ])
+    const again = await planText(yamlStep, r.after, o, ctx)
+    expect(again.edits.filter((e) => e.text !== r.after.slice(e.start, e.end))).toEqual([])
+  })
+
   it('leaves a file with syntax errors alone and says where', async () => {
     const r = await planText(yamlStep, 'a: [172.20.0.5\nb: c\n', opts({ addresses: 'new' }), dept())
     expect(r.edits).toEqual([])

@@ -23,12 +23,13 @@ import {
   scanLeftovers,
   setEdits,
   setSchema,
+  sourceSpan,
   type StepKind,
   type Validator,
   valueLeftovers,
   type ValueSpec,
 } from '@cutover/rewrite'
-import { isAlias, isMap, isScalar, isSeq } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, type Scalar } from 'yaml'
 import { encodable, plainProblem, plainTypes, YAML_ENCODINGS } from './encode.js'
 import { parseYaml, segment, YAML_ENCODING, type YamlDocument, type YamlScalar } from './parse.js'
 import { ruleChanges, scalarEdits } from './rewrite.js'
@@ -136,16 +137,30 @@ function reasonAt(doc: YamlDocument, o: YamlOptions): (start: number) => string 
   }
 }
 
-/** The nodes at a dotted key path in each document (numeric segments index sequences). */
+/** A `NAME=value` item of a sequence (compose's `environment:` as a list) that a path ends in. */
+interface EnvItem {
+  env: Scalar
+  name: string
+}
+
+/**
+ * The nodes at a dotted key path in each document (numeric segments index sequences); a last
+ * segment that names no index of a sequence finds its `NAME=value` items.
+ */
 function nodesAt(doc: YamlDocument, path: string): unknown[] {
   const segs = path.split('.')
   const out: unknown[] = []
   for (const d of doc.documents) {
     let n: unknown = d.contents
-    for (const seg of segs) {
+    for (const [i, seg] of segs.entries()) {
       if (isMap(n)) n = n.items.find((p) => segment(p.key) === seg)?.value ?? missing(n, seg)
       else if (isSeq(n) && /^\d+$/.test(seg)) n = n.items[Number(seg)]
-      else n = undefined
+      else if (isSeq(n) && i === segs.length - 1) {
+        for (const item of n.items)
+          if (isScalar(item) && String(item.source ?? item.value).startsWith(`${seg}=`))
+            out.push({ env: item, name: seg } satisfies EnvItem)
+        n = undefined
+      } else n = undefined
       if (n === undefined) break
     }
     if (n !== undefined) out.push(n)
@@ -174,6 +189,16 @@ function planSet(
     const found = nodesAt(doc, path)
     if (found.length === 0) warn('SET_NOT_FOUND', `set ${path}: no such path in this file`)
     for (const n of found) {
+      if (n && typeof n === 'object' && 'env' in n) {
+        const { env, name } = n as EnvItem
+        const sc = env.srcToken ? byStart.get(env.srcToken.offset) : undefined
+        if (sc) edits.push(...setEnvItem(sc, name, text, value, ctx, rule, doc.quote, diagnostics))
+        continue
+      }
+      if (n === null) {
+        warn('SET_NOT_SCALAR', `set ${path}: the key there has no value node; left unchanged`)
+        continue
+      }
       if (isMap(n) || isSeq(n) || isAlias(n)) {
         const what = isMap(n) ? 'a mapping' : isSeq(n) ? 'a sequence' : 'an alias'
         const [start, end] = n.range ?? [0, 0]
@@ -270,4 +295,66 @@ function setScalar(
       range: { start: sc.start, end: sc.end },
     })
   return set(q === "'" ? 'single' : 'double', { open: q, close: q })
+}
+
+/**
+ * The edits that write `value` after the `=` of a `NAME=value` item: a plain value as the rules'
+ * changes are written (quoted whole when it must be); a secret in the item's quotes, a plain
+ * item quoted whole for it.
+ */
+function setEnvItem(
+  sc: YamlScalar,
+  name: string,
+  text: string,
+  value: ValueSpec,
+  ctx: Context,
+  rule: string,
+  quote: '"' | "'",
+  diagnostics: Diagnostic[],
+): Edit[] {
+  const v = sc.literal.value
+  const a = name.length + 1
+  if (typeof value === 'string') {
+    const change = { a, b: v.length, find: v.slice(a), to: value, rule }
+    const r = scalarEdits(text, sc, v.slice(a) === value ? [] : [change], quote)
+    diagnostics.push(...r.notes)
+    for (const l of r.refused)
+      diagnostics.push({
+        code: 'SET_UNSAFE',
+        severity: 'warning',
+        message: `${rule}: ${l.reason}`,
+        range: { start: l.start, end: l.end },
+      })
+    return r.edits.map((e) => ({ ...e, summary: `${rule} = ${value}` }))
+  }
+  const span = sourceSpan(sc.literal, a, v.length)
+  if (!span || sc.block) {
+    diagnostics.push({
+      code: 'SET_UNSAFE',
+      severity: 'warning',
+      message: `${rule}: this item cannot hold a secret as it is written; left unchanged: edit it by hand`,
+      range: { start: sc.start, end: sc.end },
+    })
+    return []
+  }
+  const current = text.slice(span.start, span.end)
+  const q = sc.style === 'plain' ? quoteFor(quote, ctx.secret(value.secret)) : undefined
+  const style = q ? (q === "'" ? 'single' : 'double') : sc.style
+  if (!encodable(style, ctx.secret(value.secret)) && style !== 'double') {
+    diagnostics.push({
+      code: 'SET_UNSAFE',
+      severity: 'warning',
+      message: `${rule}: the secret holds a character this ${style}-quoted item cannot hold; left unchanged`,
+      range: { start: sc.start, end: sc.end },
+    })
+    return []
+  }
+  const edits = setEdits(span, current, value, [YAML_ENCODING[style]], YAML_ENCODINGS, ctx, rule)
+  if (!q) return edits
+  // a plain item is quoted whole: the name and `=` need no escape in either style
+  return [
+    { start: sc.start, end: sc.start, text: q, rule },
+    ...edits,
+    { start: sc.end, end: sc.end, text: q, rule },
+  ]
 }
