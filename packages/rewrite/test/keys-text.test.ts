@@ -135,3 +135,32 @@ describe('text steps with keys:', () => {
     )
   })
 })
+
+describe('text steps with keys: and networks:', () => {
+  it('move the old network only in the keyed lines, and name the keys for what they leave', async () => {
+    const spec = `version: 1
+networks:
+  - { old: 172.20.0.0/24, new: 10.20.0.0/24 }
+steps:
+  - text:
+      files: [etc/**]
+      addresses: new
+      keys: [mynetworks]
+`
+    const conf = 'mynetworks = 127.0.0.0/8 172.20.0.0/24 172.20.0.99\nrelayhost = 172.20.0.99\n'
+    const root = mkdtempSync(join(tmpdir(), 'cutover-keys-net-'))
+    mkdirSync(join(root, 'etc'))
+    writeFileSync(join(root, 'etc/main.cf'), conf)
+    const p = await engine.plan(engine.parseSpec(spec, 'cutover.yaml'), { root })
+    expect(p.changes[0]?.afterText).toBe(
+      'mynetworks = 127.0.0.0/8 10.20.0.0/24 10.20.0.99\nrelayhost = 172.20.0.99\n',
+    )
+    expect(p.leftovers.map((l) => [l.line, l.text, l.reason])).toEqual([
+      [
+        2,
+        '172.20.0.99',
+        "old address in network 172.20.0.0/24: outside this step's keys (mynetworks)",
+      ],
+    ])
+  })
+})
