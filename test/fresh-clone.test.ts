@@ -21,6 +21,7 @@ const CORPUS_TESTS = [
   'packages/sqlfn/test/split.test.ts',
   'packages/formats/test/ini.test.ts',
   'packages/formats/test/json.test.ts',
+  'packages/formats/test/yaml-corpus.test.ts',
   'packages/formats/test/php.test.ts',
   'packages/formats/test/php-lint-batch.test.ts',
   'test/corpus.test.ts',
