@@ -153,6 +153,13 @@ describe('networks under addresses: names', () => {
     )
   })
 
+  it('does not take a number in a URL path for a prefix', () => {
+    const text = 'http://172.20.0.5/24/index.html x 172.20.0.5/24.\n'
+    expect(rewrite(text, { addresses: 'names' }, dept())).toBe(
+      'http://db-a.dept.example.edu/24/index.html x 10.20.0.5/24.\n',
+    )
+  })
+
   it('maps an unlisted address only in an address position; elsewhere it stays, a leftover', async () => {
     const { plan: p } = await plan(
       `${SPEC_HEAD}steps:\n  - text: { files: [etc/app.conf], addresses: names }\n`,

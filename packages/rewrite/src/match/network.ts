@@ -124,8 +124,7 @@ export function addressSuffix(
     let v = 0
     while (i < hi && i - end - 1 < (v6 ? 3 : 2) && isDigit(text.charCodeAt(i)))
       v = v * 10 + text.charCodeAt(i++) - 48
-    if (i === end + 1 || v > (v6 ? 128 : 32) || (i < hi && isDigit(text.charCodeAt(i))))
-      return undefined
+    if (i === end + 1 || v > (v6 ? 128 : 32) || pathGoesOn(text, i, hi)) return undefined
     return { prefix: v, suffixStart: end + 1, end: i, mask: false }
   }
   // an IPv6 address has no dotted netmask
@@ -138,6 +137,19 @@ export function addressSuffix(
   // a mask of at least 8 bits: `10.0.0.1 0.0.0.0` is two addresses, not an address and a mask
   if (prefix === undefined || prefix < 8) return undefined
   return { prefix, suffixStart: i, end: m.end, mask: true }
+}
+
+/**
+ * Whether a prefix length ends too soon to be one: followed by a letter, a digit, `_`, `-` or `/`,
+ * or by `.` and one of them (`http://10.0.0.1/24/index.html` is a path, not a CIDR; a sentence's
+ * final dot is not).
+ */
+function pathGoesOn(text: string, i: number, hi: number): boolean {
+  const wordish = (c: number) =>
+    isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 47
+  if (i >= hi) return false
+  const c = text.charCodeAt(i)
+  return wordish(c) || (c === 46 && i + 1 < hi && wordish(text.charCodeAt(i + 1)))
 }
 
 /** The IPv4 end rule: not followed by a digit, nor by `.` and a digit. */
