@@ -225,6 +225,24 @@ describe('leftovers of networks', () => {
     expect(second.plan.leftovers).toEqual([])
   })
 
+  it('widening a network in place moves its CIDRs and leaves its addresses, which are no leftovers', async () => {
+    const spec = `version: 1
+networks:
+  - { old: 172.20.0.0/24, new: 172.20.0.0/16 }
+scan: { files: [etc/other.conf] }
+steps:
+  - text: { files: [etc/app.conf], addresses: new }
+`
+    const first = await plan(spec, {
+      'etc/app.conf': 'allow 172.20.0.0/24;\ngw 172.20.0.1\n',
+      'etc/other.conf': 'gw 172.20.0.1\n',
+    })
+    expect(first.plan.changes.map((c) => c.afterText)).toEqual([
+      'allow 172.20.0.0/16;\ngw 172.20.0.1\n',
+    ])
+    expect(first.plan.leftovers).toEqual([])
+  })
+
   it('reports an old host name a replace: renames, unless the name is written back', async () => {
     const { plan: p } = await plan(
       `version: 1

@@ -341,7 +341,8 @@ export class Matcher {
       const pattern: Pattern = {
         find,
         replace: rule.mode === 'new' ? to : find,
-        rule: n.rule.rule,
+        // an address the mapping leaves where it is (a network that only widens) is no leftover
+        rule: rule.mode === 'leftover' && to === find ? 'unmoved' : n.rule.rule,
         boundary: 'ipv4',
         kind: 'address',
         network: rule,
