@@ -180,6 +180,39 @@ describe('validate: on a step, applied to one root', () => {
     expect(readFileSync(join(missing.root, 'etc/app/app.conf'), 'utf8')).toBe('db = 10.0.0.1\n')
   })
 
+  it('a saved plan runs the command it lists; one listing a command the spec could not give is refused', async () => {
+    const { dir, root } = tree(
+      ['  - text: { files: [etc/app/*.conf], addresses: new, validate: "true %s" }'],
+      APP,
+    )
+    const plan = await cutover(['plan', '--root', 'my root', '--out', 'plan.json'], dir)
+    expect(plan.code).toBe(0)
+    const saved = readFileSync(join(dir, 'plan.json'), 'utf8')
+    expect(saved).toContain('"validate: true %s"')
+    // the plan is what runs: the command it lists, not the spec's
+    writeFileSync(
+      join(dir, 'plan.json'),
+      saved.replace('"validate: true %s"', '"validate: false %s"'),
+    )
+    const edited = await cutover(['apply', 'plan.json', '--yes'], dir)
+    expect(edited.code).toBe(1)
+    expect(edited.err).toContain('etc/app/app.conf: validate: false %s: exited with status 1')
+    writeFileSync(
+      join(dir, 'plan.json'),
+      saved.replace('"validate: true %s"', '"validate: rm -rf /tmp/x"'),
+    )
+    const bad = await cutover(['apply', 'plan.json', '--yes'], dir)
+    expect(bad.code).toBe(1)
+    expect(bad.err).toContain(
+      'etc/app/app.conf: validator "validate: rm -rf /tmp/x": the command names neither the staged file (%s) nor a scratch root holding it (%d)',
+    )
+    expect(readFileSync(join(root, 'etc/app/app.conf'), 'utf8')).toBe('db = 10.0.0.1\n')
+    writeFileSync(join(dir, 'plan.json'), saved)
+    const ok = await cutover(['apply', 'plan.json', '--yes'], dir)
+    expect(ok.err).toBe('')
+    expect(readFileSync(join(root, 'etc/app/app.conf'), 'utf8')).toBe('db = 10.0.0.2\n')
+  })
+
   it('a command naming neither %s nor %d, or one that does not split, is a spec error at its line and column', async () => {
     const { dir, root } = tree(
       [

@@ -2,6 +2,8 @@ import type { DatabaseChange } from '../step/database.js'
 import type { EncodingName } from '../edit/edit.js'
 import type { Plan } from './plan.js'
 import { rootPathProblem } from '../fs/confine.js'
+import { commandProblem } from '../step/command.js'
+import { VALIDATE_PREFIX } from '../step/validate.js'
 import { CutoverError } from '../errors.js'
 import { positionsOf } from '../text/big-text.js'
 import { applyEdits } from '../edit/edit.js'
@@ -475,6 +477,14 @@ export function checkAnyPlanDocument(
       )
     if (!Array.isArray(c.validators) || c.validators.some((v) => typeof v !== 'string'))
       bad(`${c.target}: "validators" must be a list of names`)
+    else
+      for (const v of c.validators) {
+        // a step's validate: command, run by apply: it must be one the spec could have given
+        const problem = v.startsWith(VALIDATE_PREFIX)
+          ? commandProblem(v.slice(VALIDATE_PREFIX.length))
+          : undefined
+        if (problem) bad(`${c.target}: validator ${JSON.stringify(v)}: ${problem}`)
+      }
     if (c.salt !== undefined && (typeof c.salt !== 'string' || !/^[0-9a-f]+$/.test(c.salt)))
       bad(`${c.target}: "salt" must be hex`)
     if (c.allowUserWritable !== undefined && c.allowUserWritable !== true)
