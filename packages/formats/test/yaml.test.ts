@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
-import type { Context } from '@cutover/rewrite'
+import { type Context, scanForInit, starterSpec, textStep } from '@cutover/rewrite'
 import { changedLines, financeContext, planText } from '@cutover/test-kit'
 import { yamlStep, type YamlOptions } from '../src/index.js'
 
@@ -346,6 +346,29 @@ describe('yaml step', () => {
     expect(await v.run(join(dir, 'good.yml'), 'etc/good.yml')).toBeUndefined()
     expect(await v.run(join(dir, 'bad.yml'), 'etc/bad.yml')).toMatch(
       /^etc\/bad\.yml:\d+:\d+: invalid YAML/,
+    )
+  })
+
+  it('init proposes a yaml step (addresses: names) for .yml and .yaml files', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cutover-yaml-init-'))
+    mkdirSync(join(root, 'etc/netplan'), { recursive: true })
+    mkdirSync(join(root, 'etc/app'), { recursive: true })
+    writeFileSync(
+      join(root, 'etc/netplan/01-netcfg.yaml'),
+      'network:\n  addresses: [172.20.0.10/24]\n',
+    )
+    writeFileSync(join(root, 'etc/app/compose.YML'), 'services: { a: { dns: 172.20.0.2 } }\n')
+    writeFileSync(join(root, 'etc/app/app.conf'), 'host = 172.20.0.5\n')
+    const kinds = [textStep, yamlStep]
+    const scan = await scanForInit(root, { kinds })
+    expect(Object.fromEntries(scan.matched.map((f) => [f.target, f.kind]))).toEqual({
+      'etc/app/app.conf': 'text',
+      'etc/app/compose.YML': 'yaml',
+      'etc/netplan/01-netcfg.yaml': 'yaml',
+    })
+    const spec = starterSpec(scan, { kinds })
+    expect(spec).toMatch(
+      /- yaml:\n\s+files: \[[^\]]*etc\/netplan\/01-netcfg\.yaml[^\]]*\]\n\s+addresses: names/,
     )
   })
 
