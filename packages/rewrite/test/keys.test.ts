@@ -96,4 +96,27 @@ steps:
     ])
     expect(errorsOf(spec('listen'))).toMatchObject([{ code: 'SPEC_TYPE', line: 8, col: 13 }])
   })
+
+  it('refuses keys on a step with no rule for them to limit, at the keys', () => {
+    const idle = `version: 1
+steps:
+  - text:
+      files: [etc/nginx/**]
+      keys: [listen]
+  - text:
+      files: [etc/nginx/**]
+      addresses: none
+      keys: [listen]
+      replace: {}
+`
+    expect(errorsOf(idle)).toEqual(
+      [5, 9].map((line) => ({
+        code: 'SPEC_VALUE',
+        line,
+        col: 7,
+        message:
+          'keys limits addresses, replace, swap and variants, and this step has none of them (set names its own keys): add a rule or remove keys',
+      })),
+    )
+  })
 })

@@ -26,9 +26,11 @@ import {
   type CommonOptions,
   type InventoryHost,
   type NetworkMap,
+  type RuleOptions,
   type StepKind,
   type VariantEntry,
 } from '../step/step.js'
+import { idleKeysProblem } from '../step/keys.js'
 import {
   checkWholeSteps,
   isWholeKind,
@@ -418,6 +420,12 @@ function stepSchema(
       const options = kind.options.parse(value, ctx, rangeOf(key, at))
       for (const u of ctx.secretUses?.slice(uses) ?? []) u.step = myIndex
       if (options === undefined) return undefined
+      const idle = idleKeysProblem(options as RuleOptions)
+      if (idle) {
+        const k = mapPairs(value, ctx)?.find((p) => isScalar(p.key) && p.key.value === 'keys')
+        ctx.errors.push({ code: 'SPEC_VALUE', message: idle, range: rangeOf(k?.key, at) })
+        return undefined
+      }
       return {
         kind: kind.name,
         options: options as SpecStep['options'],

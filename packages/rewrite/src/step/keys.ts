@@ -51,3 +51,26 @@ export const keysSchema: Schema<string[]> = array(
   ),
   { minItems: 1, describe: 'a list of keys' },
 )
+
+/**
+ * Why a step's `keys:` would do nothing: it limits `addresses`, `replace`, `swap` and `variants`,
+ * and the step has none of them (`set` names its own keys). Undefined when it has rules, or no
+ * `keys:`.
+ */
+export function idleKeysProblem(o: {
+  addresses?: string
+  replace?: Record<string, string>
+  swap?: readonly unknown[]
+  variants?: readonly string[]
+  keys?: readonly string[]
+}): string | undefined {
+  if (o.keys === undefined) return undefined
+  const rules =
+    (o.addresses ?? 'none') !== 'none' ||
+    Object.keys(o.replace ?? {}).length > 0 ||
+    (o.swap?.length ?? 0) > 0 ||
+    (o.variants?.length ?? 0) > 0
+  return rules
+    ? undefined
+    : 'keys limits addresses, replace, swap and variants, and this step has none of them (set names its own keys): add a rule or remove keys'
+}
