@@ -255,7 +255,8 @@ steps:
 `,
       {
         'etc/app.conf': 'db-a.dept.example.edu\n',
-        'etc/other.conf': 'db-a.dept.example.edu mail-old 10.0.0.1 a b x-one\n',
+        'etc/other.conf':
+          'db-a.dept.example.edu mail-old 10.0.0.1 a b x-one mail-old.example.org\n',
       },
     )
     expect(p.changes[0]!.afterText).toBe('db.dept.example.edu\n')

@@ -436,7 +436,9 @@ export function leftoverPatterns(ctx: Context, variantBoundary: Boundary = 'toke
       find: r.from,
       replace: r.from,
       rule: 'leftover',
-      boundary: 'label',
+      // whole dotted tokens: `mentat-alt` renamed, `mentat-alt.cesnet.cz` (another name, which
+      // a swap may write) is no leftover of it
+      boundary: 'token',
       kind: 'name',
       leftover: `old name: renamed to ${r.to} by step ${r.step}`,
     })
