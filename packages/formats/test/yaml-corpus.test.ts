@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
-import { parseYaml } from '../src/yaml/index.js'
+import type { InventoryHost } from '@cutover/rewrite'
+import { parseYaml, yamlStep, type YamlOptions } from '../src/yaml/index.js'
 import { mappedAt, referenceScalars } from './yaml-reference.js'
-import { corpusFiles } from '@cutover/test-kit'
+import { corpusFiles, financeContext as context, planText } from '@cutover/test-kit'
 
 // The YAML corpus (public compose files, netplan and cloud-init examples, Ansible inventories and
 // vars, kubespray group_vars, Kubernetes manifests) read by the yaml step's parser and checked
@@ -65,6 +66,95 @@ describe('yaml parser on the real corpus', () => {
           ),
         ).toBe(false)
       }
+    },
+  )
+})
+
+// An IPv4 literal as the matcher finds one (docs/design.md §3): not preceded by a digit or `.`,
+// not followed by a digit or by `.` and a digit.
+const ADDRESS =
+  /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)/g
+
+/**
+ * An inventory moving every address the file's values hold (but the unspecified, loopback and
+ * broadcast ones) to 198.18.0.0/15, where none of the corpus lives.
+ */
+function movingInventory(values: readonly string[]): InventoryHost[] {
+  const olds = [...new Set(values.flatMap((v) => v.match(ADDRESS) ?? []))]
+    .filter((a) => !/^(0\.|127\.|255\.)/.test(a))
+    .sort()
+  return olds.map((old, i) => ({
+    name: `host${i}.corpus.example`,
+    old,
+    new: `198.18.${i >> 8}.${i & 255}`,
+  }))
+}
+
+/** The documents of a text as `yaml` reads them, with each string value's old addresses moved (keys kept). */
+function moved(text: string, inventory: readonly InventoryHost[]): unknown[] {
+  const to = new Map(inventory.map((h) => [h.old, h.new]))
+  const map = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? v.replace(ADDRESS, (a) => to.get(a) ?? a)
+      : Array.isArray(v)
+        ? v.map(map)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, map(x)]))
+          : v
+  return read(text).map(map)
+}
+
+const read = (text: string): unknown[] =>
+  parseAllDocuments(text).map((d) => d.toJS({ maxAliasCount: -1 }) as unknown)
+
+describe('yaml step on the real corpus', () => {
+  const opts = (o: Partial<YamlOptions>): YamlOptions => ({ files: ['x'], ...o })
+
+  it.each(files.map((f) => [f.name, f] as const))(
+    '%s: a plan that matches nothing edits nothing',
+    async (_n, f) => {
+      const r = await planText(
+        yamlStep,
+        f.text,
+        opts({ addresses: 'names', variants: ['routing-keys'] }),
+      )
+      expect(r.edits).toEqual([])
+      expect(r.after).toBe(f.text)
+    },
+  )
+
+  const withAddresses = files.filter(
+    (f) =>
+      movingInventory(
+        parseYaml(f.text)
+          .scalars.filter((s) => !s.key)
+          .map((s) => s.value),
+      ).length > 0,
+  )
+  it('has files with addresses in their values', () =>
+    expect(withAddresses.length).toBeGreaterThanOrEqual(30))
+
+  it.each(withAddresses.map((f) => [f.name, f] as const))(
+    '%s: every address of every value moved reads back as yaml expects; moved back, the bytes are the original',
+    async (_n, f) => {
+      const values = parseYaml(f.text)
+        .scalars.filter((s) => !s.key)
+        .map((s) => s.value)
+      const inventory = movingInventory(values)
+      const ctx = context({ inventory })
+      const r = await planText(yamlStep, f.text, opts({ addresses: 'new' }), ctx)
+      expect(r.edits.length).toBeGreaterThan(0)
+      expect(parseYaml(r.after).errors).toEqual([])
+      expect(read(r.after)).toEqual(moved(f.text, inventory))
+      // nothing left to do: a second plan is empty
+      expect((await planText(yamlStep, r.after, opts({ addresses: 'new' }), ctx)).edits).toEqual([])
+      // and the way back restores every byte (comments, quoting, folding, line ends)
+      const back = context({
+        inventory: inventory.map((h) => ({ name: h.name, old: h.new, new: h.old })),
+      })
+      expect((await planText(yamlStep, r.after, opts({ addresses: 'new' }), back)).after).toBe(
+        f.text,
+      )
     },
   )
 })

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Document, isCollection, parse, parseAllDocuments, type Scalar, visit } from 'yaml'
-import { parseYaml, type YamlStyle } from '../src/yaml/index.js'
+import { parseYaml, yamlStep, type YamlOptions, type YamlStyle } from '../src/yaml/index.js'
+import { financeContext as context, planText } from '@cutover/test-kit'
 import { mappedAt, referenceScalars } from './yaml-reference.js'
 
 // Property tests of the yaml step's parser: scalars of every style, written by `yaml` itself or
@@ -313,5 +314,97 @@ describe('yaml parser: property tests', () => {
     )
     // most spellings are valid YAML: the property is not vacuous
     expect(checked).toBeGreaterThan(100)
+  })
+
+  // Edits through the step: a rule's edit or a `set` changes its scalar's value and nothing else
+  // `yaml` reads, whatever the style the scalar was written in.
+  // the finance inventory's host that moves, as the matcher finds its address (design.md §3)
+  const { old: OLD, new: NEW } = context().inventory[0]!
+  const FOUND = new RegExp(`(?<![\\d.])${OLD.replace(/\./g, '\\.')}(?!\\d|\\.\\d)`, 'g')
+  const moved = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? v.replace(FOUND, NEW)
+      : Array.isArray(v)
+        ? v.map(moved)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, moved(x)]))
+          : v
+  const opts = (o: Partial<YamlOptions>): YamlOptions => ({ files: ['x'], ...o })
+  const written = (
+    vs: ReadonlyArray<readonly [string, (typeof STYLE_TYPES)[number]]>,
+    lineWidth: number,
+  ) => {
+    const [a, b, c, d, e] = vs.map(([v]) => v)
+    const data = { a, list: [b, { k: c }], flow: [d], nested: { deeper: { e } } }
+    const doc = new Document(data)
+    const flow = doc.get('flow', true)
+    if (isCollection(flow)) flow.flow = true
+    let i = 0
+    visit(doc, {
+      Scalar(_k, node: Scalar) {
+        node.type = vs[i++ % vs.length]![1]
+      },
+    })
+    const text = doc.toString({ lineWidth, minContentWidth: 0 })
+    // a text the writer cannot read back itself is no input for the step
+    return parseAllDocuments(text).some((x) => x.errors.length > 0) ? undefined : { data, text }
+  }
+  const VALUES = fc.array(fc.tuple(VALUE, fc.constantFrom(...STYLE_TYPES)), {
+    minLength: 5,
+    maxLength: 5,
+  })
+
+  it('an address rule edits only the values holding the address, as yaml reads them', async () => {
+    let edited = 0
+    await fc.assert(
+      fc.asyncProperty(VALUES, fc.integer({ min: 12, max: 80 }), async (vs, lineWidth) => {
+        const w = written(vs, lineWidth)
+        if (!w) return
+        const { text } = w
+        const before = parse(text) as unknown
+        const r = await planText(yamlStep, text, opts({ addresses: 'new' }), context())
+        if (r.edits.length > 0) edited++
+        expect(parse(r.after)).toEqual(moved(before))
+        expect(parseYaml(r.after).errors).toEqual([])
+      }),
+      { numRuns: 300 },
+    )
+    expect(edited).toBeGreaterThan(50)
+  })
+
+  it('set writes a value of any text at a path, read back as that string, the rest unchanged', async () => {
+    let set = 0
+    const PATHS = ['a', 'list.0', 'list.1.k', 'flow.0', 'nested.deeper.e'] as const
+    await fc.assert(
+      fc.asyncProperty(
+        VALUES,
+        fc.integer({ min: 12, max: 80 }),
+        fc.constantFrom(...PATHS),
+        VALUE,
+        async (vs, lineWidth, path, v) => {
+          const w = written(vs, lineWidth)
+          if (!w) return
+          const { text } = w
+          const before = parse(text) as Record<string, unknown>
+          const r = await planText(yamlStep, text, opts({ set: { [path]: v } }), context())
+          const refused = r.diagnostics.filter((d) => d.code === 'SET_UNSAFE')
+          if (refused.length > 0) {
+            // a value the scalar's style cannot hold is refused, never garbled
+            expect(r.edits).toEqual([])
+            return
+          }
+          set++
+          const expected = structuredClone(before)
+          const keys = path.split('.')
+          let at: Record<string, unknown> = expected
+          for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>
+          at[keys.at(-1)!] = v
+          expect(parse(r.after)).toEqual(expected)
+        },
+      ),
+      { numRuns: 300 },
+    )
+    // most values are written (a block scalar's are refused)
+    expect(set).toBeGreaterThan(100)
   })
 })
