@@ -194,6 +194,12 @@ describe('yaml step', () => {
     const src = "s: 'at 172.20.0.5'\nl: |\n  at 172.20.0.5\n"
     const r = await planText(yamlStep, src, opts({ replace: { '172.20.0.5': 'a\nb' } }), dept())
     expect(r.edits).toEqual([])
+    expect(
+      r.diagnostics.map((d) => [d.code, d.severity, src.slice(d.range.start, d.range.end)]),
+    ).toEqual([
+      ['YAML_UNENCODABLE', 'warning', '172.20.0.5'],
+      ['YAML_UNENCODABLE', 'warning', '172.20.0.5'],
+    ])
     expect(r.leftovers.map((l) => l.reason)).toEqual([
       expect.stringMatching(
         /^not rewritten: "a\nb" cannot be written inside this single-quoted scalar/,

@@ -21,7 +21,7 @@ export interface ValueChange {
   once?: string
 }
 
-/** What the rules make of the scalars: edits, notes (`YAML_QUOTED`) and what they could not write. */
+/** What the rules make of the scalars: edits, notes (`YAML_QUOTED`, `YAML_UNENCODABLE`) and what they could not write. */
 export interface ScalarEdits {
   edits: Edit[]
   notes: Diagnostic[]
@@ -180,11 +180,9 @@ export function scalarEdits(
     if (!encodable(s.style, c.to)) {
       problem = `"${c.to}" holds a line break or control character`
       if (s.style === 'plain') continue
-      out.refused.push({
-        ...span,
-        text: c.find,
-        reason: `not rewritten: "${c.to}" cannot be written inside this ${STYLE_NAME[s.style]} scalar (a line break or control character): edit it by hand`,
-      })
+      const reason = `"${c.to}" cannot be written inside this ${STYLE_NAME[s.style]} scalar (a line break or control character): edit it by hand`
+      out.refused.push({ ...span, text: c.find, reason: `not rewritten: ${reason}` })
+      out.notes.push(unencodable(`${c.find} -> ${c.to} not made: ${reason}`, span))
       continue
     }
     spans.push({ ...span, text: YAML_ENCODINGS[YAML_ENCODING[s.style]]!(c.to), c })
@@ -206,13 +204,16 @@ export function scalarEdits(
     return out
   }
   if (s.style !== 'plain') {
-    for (const sp of spans)
+    const reason = `in this ${STYLE_NAME[s.style]} scalar ${problem}: edit it by hand`
+    for (const sp of spans) {
       out.refused.push({
         start: sp.start,
         end: sp.end,
         text: sp.c.find,
-        reason: `not rewritten: in this ${STYLE_NAME[s.style]} scalar ${problem}: edit it by hand`,
+        reason: `not rewritten: ${reason}`,
       })
+      out.notes.push(unencodable(`${summary(sp.c)} not made: ${reason}`, sp))
+    }
     return out
   }
   const written = quoted(want, quote)
@@ -233,4 +234,14 @@ export function scalarEdits(
     range: { start: s.start, end: s.end },
   })
   return out
+}
+
+/** The warning of a change a scalar's style cannot hold (it is left, as a leftover too). */
+function unencodable(message: string, at: { start: number; end: number }): Diagnostic {
+  return {
+    code: 'YAML_UNENCODABLE',
+    severity: 'warning',
+    message,
+    range: { start: at.start, end: at.end },
+  }
 }
