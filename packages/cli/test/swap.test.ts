@@ -56,6 +56,25 @@ describe('a swap applied once is not applied again, whatever the step kind', () 
     )
   })
 
+  it('is one move per keys: two steps swapping one pair in different keys of a file both swap', async () => {
+    const dir = makeTree({
+      'cutover.yaml': `version: 1
+steps:
+  - text: { files: [etc/app.conf], swap: [[db-a, db-b]], keys: [primary] }
+  - text: { files: [etc/app.conf], swap: [[db-a, db-b]], keys: [replica] }
+`,
+      'etc/app.conf': 'primary db-a\r\nreplica db-b\r\nbackup db-a\r\n',
+    })
+    expect(await run(['apply', '--root', '.', '--yes', '--quiet'], memoryIo({ cwd: dir }))).toBe(0)
+    expect(readFileSync(join(dir, 'etc/app.conf'), 'utf8')).toBe(
+      'primary db-b\r\nreplica db-a\r\nbackup db-a\r\n',
+    )
+    // each move is recorded on its own: the second plan has nothing to do, and no warning
+    const io = memoryIo({ cwd: dir })
+    expect(await run(['plan', '--root', '.', '--detailed-exitcode'], io), io.out()).toBe(0)
+    expect(io.err()).toBe('')
+  })
+
   it('is refused on a live database, which keeps no record of it', async () => {
     const dir = makeTree({
       'cutover.yaml':

@@ -352,9 +352,11 @@ export function rulePatterns(
       kind: 'name',
     })
   }
+  // a keyed swap moves only the values of its keys: another step may swap the same pair in others
+  const keys = o.keys ? ` in keys [${[...new Set(o.keys)].sort().join(', ')}]` : ''
   for (const [a, b] of o.swap ?? []) {
     // a swap is its own inverse: it is done once per file, whichever way round the pair is written
-    const once = `swap [${[a, b].sort().join(', ')}]`
+    const once = `swap [${[a, b].sort().join(', ')}]${keys}`
     out.push({ find: a, replace: b, rule: 'swap', boundary: boundaryFor(a), kind: 'name', once })
     out.push({ find: b, replace: a, rule: 'swap', boundary: boundaryFor(b), kind: 'name', once })
   }
