@@ -1,0 +1,53 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cutover } from './kit.js'
+
+const example = resolve(import.meta.dirname, '../../../../examples/dept')
+
+/** Every file below `dir` (cutover's state directory left out) whose text holds `needle`, with its lines. */
+function holding(dir: string, needle: string): string[] {
+  const out: string[] = []
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(dir, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name
+      if (r.endsWith('var/lib/cutover')) continue
+      if (statSync(join(dir, r)).isDirectory()) walk(r)
+      else
+        for (const line of readFileSync(join(dir, r), 'utf8').split('\n'))
+          if (line.includes(needle)) out.push(`${r}: ${line}`)
+    }
+  }
+  walk('')
+  return out
+}
+
+describe('acceptance: examples/dept, the department of the issue', () => {
+  it('planned offline and applied, leaves no address of 172.20.0.0/24 on any machine, and verify --strict passes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-example-'))
+    cpSync(example, dir, { recursive: true })
+    // every machine's files start in the old network
+    for (const m of ['web', 'db', 'mail', 'ns1'])
+      expect(holding(join(dir, 'machines', m), '172.20.0.').length, m).toBeGreaterThan(0)
+    const plan = cutover(['plan', '--detailed-exitcode'], dir)
+    expect(plan.err).toBe('')
+    expect(plan.code).toBe(2)
+    expect(plan.out).toContain('Leftovers: none')
+    // the review names the command apply runs before anything is installed
+    expect(plan.out).toContain('validate: named-checkconf %s: ns1:etc/bind/named.conf.options')
+    const apply = cutover(['apply', '--yes', '--quiet'], dir)
+    expect(apply.err).toBe('')
+    expect(apply.code).toBe(0)
+    expect(holding(join(dir, 'machines'), '172.20.0.')).toEqual([])
+    // what could only be an address is one: netplan, compose's ports, extra_hosts and dns
+    const compose = readFileSync(join(dir, 'machines/web/srv/dept/compose.yaml'), 'utf8')
+    expect(compose).toContain('  - "db-a.dept.example.edu:10.20.0.5"\n')
+    expect(compose).toContain('    dns: 10.20.0.2\n')
+    expect(compose).toContain('      POSTGRES_HOST: db-a.dept.example.edu:6432\n')
+    const verify = cutover(['verify', '--strict'], dir)
+    expect(verify.err).toBe('')
+    expect(verify.out).toMatch(/^Verified: no changes and no leftovers/)
+    expect(verify.code).toBe(0)
+  })
+})
