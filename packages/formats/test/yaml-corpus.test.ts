@@ -157,4 +157,60 @@ describe('yaml step on the real corpus', () => {
       )
     },
   )
+
+  it.each(withAddresses.map((f) => [f.name, f] as const))(
+    '%s: under addresses: names each address becomes its name or, where only an address can stand, its new address; nothing else changes',
+    async (_n, f) => {
+      const values = parseYaml(f.text)
+        .scalars.filter((s) => !s.key)
+        .map((s) => s.value)
+      const inventory = movingInventory(values)
+      const ctx = context({ inventory })
+      const r = await planText(yamlStep, f.text, opts({ addresses: 'names' }), ctx)
+      expect(r.edits.length).toBeGreaterThan(0)
+      expect(parseYaml(r.after).errors).toEqual([])
+      // each string value of the result is its old value with every old address spelled as the
+      // host's name or new address: the same documents, keys and other values
+      const by = new Map(inventory.map((h) => [h.old, h]))
+      const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      const fits = (before: unknown, after: unknown): boolean => {
+        if (typeof before === 'string') {
+          if (typeof after !== 'string') return false
+          let re = ''
+          let at = 0
+          for (const m of before.matchAll(ADDRESS)) {
+            const h = by.get(m[0])
+            re += esc(before.slice(at, m.index))
+            re += h ? `(?:${esc(h.name)}|${esc(h.new)})` : esc(m[0])
+            at = m.index + m[0].length
+          }
+          return new RegExp(`^${re}${esc(before.slice(at))}$`).test(after)
+        }
+        if (Array.isArray(before))
+          return (
+            Array.isArray(after) &&
+            after.length === before.length &&
+            before.every((x, i) => fits(x, after[i]))
+          )
+        if (before !== null && typeof before === 'object') {
+          if (after === null || typeof after !== 'object') return false
+          const a = Object.entries(before)
+          const b = Object.entries(after)
+          return (
+            a.length === b.length && a.every(([k, x], i) => b[i]![0] === k && fits(x, b[i]![1]))
+          )
+        }
+        return Object.is(before, after)
+      }
+      const before = read(f.text)
+      const after = read(r.after)
+      expect(after.length).toBe(before.length)
+      const wrong = before.flatMap((d, i) => (fits(d, after[i]) ? [] : [i]))
+      expect(wrong).toEqual([])
+      // nothing left to do: a second plan is empty
+      expect((await planText(yamlStep, r.after, opts({ addresses: 'names' }), ctx)).edits).toEqual(
+        [],
+      )
+    },
+  )
 })
