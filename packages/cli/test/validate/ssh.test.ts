@@ -38,6 +38,7 @@ function fresh(steps: string[]): string {
       '  pass) cat "$1" > "$seen/file"; exit 0 ;;',
       '  fail) echo "checked on m2:"; cat "$1"; exit 2 ;;',
       '  tree) (cd "$1" && find . -type f -print) > "$seen/tree"; exit 0 ;;',
+      '  slow) exec sleep 120 ;;',
       'esac',
       'exit 9',
       '',
@@ -129,6 +130,26 @@ describe('validate: over ssh, on the machine the file belongs to', () => {
       expect(r.err).not.toContain('.cutover-')
       expect(trees()).toEqual(before)
       for (const m of kit.fleet.machines) expect(strays(m.root)).toEqual([])
+    },
+    SSH_TEST_MS,
+  )
+
+  it(
+    'a command still running on the machine after CUTOVER_TOOL_TIMEOUT_MS aborts the apply',
+    async () => {
+      const ctl = fresh([
+        '  - text: { files: [etc/app/*.conf], addresses: new, on: [m2], validate: "only-m2 slow %s" }',
+      ])
+      const before = trees()
+      const r = await cutover(['apply', '--yes'], ctl, {
+        ...env(),
+        CUTOVER_TOOL_TIMEOUT_MS: '10000',
+      })
+      expect(r.code).toBe(1)
+      expect(r.err).toContain(
+        '  m2: validation failed, nothing was written:\n  etc/app/app.conf: validate: only-m2 slow %s: did not finish within 10 s (CUTOVER_TOOL_TIMEOUT_MS)\n',
+      )
+      expect(trees()).toEqual(before)
     },
     SSH_TEST_MS,
   )
