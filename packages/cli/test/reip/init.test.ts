@@ -65,4 +65,34 @@ describe('acceptance: cutover init on the department', () => {
         .replace('172.20.0.6/32', '10.20.0.6/32'),
     )
   })
+
+  it('proposes a yaml step for the netplan and compose files; filled in, it gives compose names and netplan new addresses', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-init-'))
+    cpSync(join(example, 'machines/web'), join(dir, 'root'), { recursive: true })
+    const init = cutover(
+      ['init', '--root', 'root', '--files', 'etc/**', 'srv/**', 'var/www/**'],
+      dir,
+    )
+    expect(init.err).toBe('')
+    expect(init.code).toBe(0)
+    const starter = readFileSync(join(dir, 'cutover.yaml'), 'utf8')
+    expect(starter).toContain(
+      '  - yaml:\n      files: ["etc/netplan/01-netcfg.yaml", "srv/dept/compose.yaml"]\n      addresses: names\n',
+    )
+    writeFileSync(join(dir, 'cutover.yaml'), fillIn(starter))
+    const compose = read(dir, 'srv/dept/compose.yaml')
+    const netplan = read(dir, 'etc/netplan/01-netcfg.yaml')
+    planApplyAgain(dir)
+    expect(read(dir, 'etc/netplan/01-netcfg.yaml')).toBe(
+      netplan
+        .replace('[172.20.0.10/24]', '[10.20.0.10/24]')
+        .replace('via: 172.20.0.1', 'via: 10.20.0.1')
+        .replace('[172.20.0.2, 9.9.9.9]', '[10.20.0.2, 9.9.9.9]'),
+    )
+    const after = read(dir, 'srv/dept/compose.yaml')
+    expect(after).not.toBe(compose)
+    expect(after).toContain('  - "db-a.dept.example.edu:10.20.0.5"\n')
+    expect(after).toContain('      POSTGRES_HOST: db-a.dept.example.edu:6432\n')
+    expect(after).not.toContain('172.20.0.')
+  })
 })
