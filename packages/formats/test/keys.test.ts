@@ -111,6 +111,34 @@ describe('keys: in the php step', () => {
     ])
     expect(r.leftovers.map((l) => l.reason)).toEqual(Array(6).fill(OUTSIDE(keys.join(', '))))
   })
+
+  it('leaves a literal with no key path of its own (the index of an assignment) outside the keys', async () => {
+    const src = [
+      '<?php',
+      "$CONFIG = array('trusted_domains' => array(0 => '172.20.0.10'));",
+      "$map['172.20.0.10'] = 'web';",
+      '$peers["172.20.0.5"][] = \'db\';',
+      '',
+    ].join('\n')
+    const r = await planText(
+      phpStep,
+      src,
+      php({ addresses: 'new', keys: ['trusted_domains'] }),
+      ctx,
+    )
+    expect(changedLines(src, r.after)).toEqual([
+      [
+        2,
+        "$CONFIG = array('trusted_domains' => array(0 => '172.20.0.10'));",
+        "$CONFIG = array('trusted_domains' => array(0 => '10.20.0.10'));",
+      ],
+    ])
+    const line = (at: number) => src.slice(0, at).split('\n').length
+    expect(r.leftovers.map((l) => [line(l.start), l.text, l.reason])).toEqual([
+      [3, '172.20.0.10', OUTSIDE('trusted_domains')],
+      [4, '172.20.0.5', OUTSIDE('trusted_domains')],
+    ])
+  })
 })
 
 describe('keys: in the json step', () => {

@@ -91,10 +91,11 @@ export const phpStep: StepKind<PhpOptions> = {
       targets.some((t) => t.start < e.end && e.start < t.end)
     // rules match the value PHP reads (escapes decoded, heredoc indentation removed), not the source text
     const literals = doc.parts.map((p) => decodePhpPart(text, p))
-    // with keys:, the literals of other keys are left (and said to be)
+    // with keys:, only the literals of those keys are ruled; every other one (another key's, or
+    // one with no key path, such as the index of an assignment's target) is left, and said to be
     const inScope = keyScopeAnywhere(o.keys)
-    const outside = o.keys ? phpLiteralPaths(doc.units, text).filter((l) => !inScope(l.path)) : []
-    const ruled = o.keys ? literals.filter((d) => !insideSpans(outside, d.region.start)) : literals
+    const inside = o.keys ? phpLiteralPaths(doc.units, text).filter((l) => inScope(l.path)) : []
+    const ruled = o.keys ? literals.filter((d) => insideSpans(inside, d.region.start)) : literals
     const fix = (
       d: Parameters<typeof fixInterpolation>[2],
       a: number,
@@ -122,7 +123,7 @@ export const phpStep: StepKind<PhpOptions> = {
     const why = phpReason(doc, text, ctx)
     const keysReason = o.keys ? outsideKeysReason(o.keys) : ''
     const reason = (start: number, end: number) =>
-      why(start, end) ?? (insideSpans(outside, start) ? keysReason : undefined)
+      why(start, end) ?? (o.keys && !insideSpans(inside, start) ? keysReason : undefined)
     const fallback = ruleFallback(o)
     const leftovers = mergeLeftovers(
       scanLeftovers(text, ctx, edits, { reason, fallback }),
