@@ -115,6 +115,45 @@ describe('networks under addresses: new', () => {
     )
   })
 
+  it('maps the old network’s broadcast address to the new one’s when the prefixes differ', () => {
+    const wider = dept({ networks: [{ old: '172.20.0.0/24', new: '10.20.0.0/16' }] })
+    expect(
+      rewrite(
+        'broadcast 172.20.0.255\nif 172.20.0.255/24\nsub 172.20.0.255/25\n',
+        { addresses: 'new' },
+        wider,
+      ),
+    ).toBe('broadcast 10.20.255.255\nif 10.20.255.255/16\nsub 10.20.0.255/25\n')
+    const narrower = dept({ networks: [{ old: '172.20.0.0/16', new: '10.20.0.0/24' }] })
+    expect(rewrite('broadcast 172.20.255.255\n', { addresses: 'new' }, narrower)).toBe(
+      'broadcast 10.20.0.255\n',
+    )
+  })
+
+  it('leaves a network wider than the old one where it is, a leftover saying why', async () => {
+    const text = 'allow 172.20.0.0/16;\nallow 172.20.0.0/8;\nroute 172.20.0.0 255.255.0.0\n'
+    expect(rewrite(text, { addresses: 'new' }, dept())).toBe(text)
+    const { plan: p } = await plan(
+      `${SPEC_HEAD}steps:\n  - text: { files: [etc/app.conf], addresses: new }\n`,
+      { 'etc/app.conf': `${text}gw 172.20.0.1\n` },
+    )
+    expect(p.changes[0]!.afterText).toBe(`${text}gw 10.20.0.1\n`)
+    expect(p.leftovers.map((l) => [l.text, l.reason])).toEqual([
+      [
+        '172.20.0.0',
+        'network 172.20.0.0/16 is wider than the old network 172.20.0.0/24: not moved (its other addresses do not move)',
+      ],
+      [
+        '172.20.0.0',
+        'network 172.20.0.0/8 is wider than the old network 172.20.0.0/24: not moved (its other addresses do not move)',
+      ],
+      [
+        '172.20.0.0',
+        'network 172.20.0.0/16 is wider than the old network 172.20.0.0/24: not moved (its other addresses do not move)',
+      ],
+    ])
+  })
+
   it('adds one pattern per network, whose needle is the network’s leading octets', () => {
     const networks = [
       { old: '172.20.0.0/24', new: '10.20.0.0/24' },
@@ -174,6 +213,25 @@ describe('networks under addresses: names', () => {
     expect(p.leftovers.map((l) => [l.text, l.reason])).toEqual([
       ['172.20.0.77', 'old address in network 172.20.0.0/24 with no name in hosts:'],
     ])
+  })
+
+  it('gives an IPv6 address its new address where a name cannot stand: a zone, [A]:port, a URL', () => {
+    const ctx = dept({
+      inventory: [
+        {
+          name: 'db-a.dept.example.edu',
+          old: '172.20.0.5',
+          new: '10.20.0.5',
+          old6: '2001:db8::5',
+          new6: '2001:db8:1::5',
+        },
+      ],
+    })
+    const text =
+      'a [2001:db8::5]:443\nb 2001:DB8:0::5%eth0\nc http://[2001:0db8::0005]/x\nd ::ffff:172.20.0.5\ne 2001:db8::5\nf [2001:db8::5]\n'
+    expect(rewrite(text, { addresses: 'names' }, ctx)).toBe(
+      'a [2001:db8:1::5]:443\nb 2001:db8:1::5%eth0\nc http://[2001:db8:1::5]/x\nd ::ffff:10.20.0.5\ne db-a.dept.example.edu\nf [db-a.dept.example.edu]\n',
+    )
   })
 
   it('carries the mapped address on the pattern for positions a step knows (address)', () => {

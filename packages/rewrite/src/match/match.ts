@@ -8,6 +8,7 @@ import {
   ipv4Value,
   ipv6Needles,
   mapAddress,
+  maskOf,
   netmaskOf,
   netNeedle,
   parseCidr,
@@ -294,7 +295,7 @@ export class Matcher {
         if (other && (!found || other.end > found.end)) found = other
       }
       if (found) {
-        found = this.#position(text, found, hi)
+        found = this.#position(text, found, lo, hi)
         matches.push(found)
         re.lastIndex = found.end
         continue
@@ -367,17 +368,41 @@ export class Matcher {
   }
 
   /** `m` as an address position makes it (see {@link scan}). */
-  #position(text: string, m: Match, hi: number): Match {
+  #position(text: string, m: Match, lo: number, hi: number): Match {
     const p = m.pattern
-    if (p.kind !== 'address' || (p.find === p.replace && p.address === undefined)) return m
+    if (p.kind !== 'address') return m
     const suffix = addressSuffix(text, m.end, hi, p.boundary === 'ipv6')
-    if (!suffix) return m
-    const to = p.address ?? p.replace
     const a = p.boundary === 'ipv4' ? ipv4Value(p.find) : undefined
-    const net =
-      a === undefined
-        ? undefined
-        : this.#nets.find((n) => inNet(a, n.old) && n.old.len !== n.new.len)
+    const own = a === undefined ? undefined : this.#nets.find((n) => inNet(a, n.old))
+    if (
+      suffix &&
+      own &&
+      p.network &&
+      suffix.prefix < own.old.len &&
+      ((a! & ~maskOf(suffix.prefix)) >>> 0 === 0 || a === own.old.base)
+    ) {
+      // a network wider than the old one (`172.20.0.0/16` of a /24, or its base with a shorter
+      // prefix) holds addresses that do not move: moving it would move them too
+      const { network: _, address: __, ...rest } = p
+      return {
+        ...m,
+        pattern: {
+          ...rest,
+          replace: p.find,
+          leftover: `network ${p.find}/${suffix.prefix} is wider than the old network ${p.network.old}: not moved (its other addresses do not move)`,
+        },
+      }
+    }
+    if (p.find === p.replace && p.address === undefined) return m
+    if (!suffix) {
+      // where only an address may stand without a suffix: an IPv6 zone (`addr%eth0`), brackets
+      // before a port or in a URL (`[addr]:443`, `//[addr]/`), an IPv4-mapped IPv6 (`::ffff:A`)
+      return p.address !== undefined && p.address !== p.replace && onlyAddress(text, m, lo, hi)
+        ? { ...m, pattern: { ...p, replace: p.address } }
+        : m
+    }
+    let to = p.address ?? p.replace
+    const net = own && own.old.len !== own.new.len ? own : undefined
     if (net && suffix.prefix === net.old.len) {
       const gap = text.slice(m.end, suffix.suffixStart)
       const replace = to + gap + (suffix.mask ? netmaskOf(net.new.len) : String(net.new.len))
@@ -387,8 +412,27 @@ export class Matcher {
         pattern: { ...p, find: text.slice(m.start, suffix.end), replace, address: replace },
       }
     }
+    if (net && p.network && a !== undefined) {
+      // with a prefix of its own, the address keeps its host part (the broadcast rule of
+      // mapAddress is for the old network's own prefix): `172.20.0.255/25` → `10.20.0.255/25`
+      const host = (a & ~maskOf(net.old.len)) >>> 0
+      to =
+        (host & maskOf(net.new.len)) >>> 0 === 0 ? formatIPv4((net.new.base | host) >>> 0) : p.find
+    }
     return to === p.replace ? m : { ...m, pattern: { ...p, replace: to } }
   }
+}
+
+/** Whether the address matched by `m` stands where a name cannot (see {@link Matcher.scan}). */
+function onlyAddress(text: string, m: Match, lo: number, hi: number): boolean {
+  const at = (i: number) => (i >= lo && i < hi ? text[i] : undefined)
+  if (m.pattern.boundary === 'ipv6') {
+    if (at(m.end) === '%') return true
+    if (at(m.start - 1) !== '[' || at(m.end) !== ']') return false
+    const before = at(m.start - 2)
+    return at(m.end + 1) === ':' || before === '/' || before === '@'
+  }
+  return /::ffff:$/i.test(text.slice(Math.max(lo, m.start - 7), m.start))
 }
 
 /** Whether a pattern rewrites something: its literal changes, or it is a network's in a rewriting mode. */

@@ -75,11 +75,16 @@ export function inNet(a: number, net: Net): boolean {
 }
 
 /**
- * The address of `a` (in `from`) with the same host part in `to`; undefined when the host part
- * does not fit `to` (a longer prefix).
+ * The address of `a` (in `from`) with the same host part in `to`, or `to`'s broadcast address
+ * for `from`'s when their prefixes differ; undefined when the host part does not fit `to` (a
+ * longer prefix).
  */
 export function mapAddress(a: number, from: Net, to: Net): number | undefined {
   const host = (a & ~maskOf(from.len)) >>> 0
+  // the broadcast address of a network of another size is the new network's broadcast address:
+  // `172.20.0.255` of a /24 moved to a /16 is `10.20.255.255`, not a host `10.20.0.255`
+  if (from.len !== to.len && from.len <= 30 && host === ~maskOf(from.len) >>> 0)
+    return (to.base | ~maskOf(to.len)) >>> 0
   if ((host & maskOf(to.len)) >>> 0 !== 0) return undefined
   return (to.base | host) >>> 0
 }
