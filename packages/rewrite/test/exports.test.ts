@@ -103,6 +103,7 @@ const NAMES = [
   'sha256',
   'showControls',
   'sortEdits',
+  'sourceSpan',
   'specInventoryFile',
   'specJsonSchema',
   'splitCommand',
