@@ -449,6 +449,35 @@ steps: []
     ])
   })
 
+  it('refuses what a second plan would move again: a new network over an old one, a host’s new address in one', () => {
+    expect(
+      errorsOf(`version: 1
+hosts:
+  a.example: { old: 192.168.1.5, new: 172.20.0.99 }
+  b.example: { old: 172.20.0.7, new: 172.20.0.8 }
+  c.example: { old: 172.20.0.8, new: 10.20.0.8 }
+networks:
+  - { old: 172.20.0.0/24, new: 10.20.0.0/24 }
+  - { old: 10.0.0.0/8, new: 192.168.0.0/16 }
+  - { old: 172.30.0.0/24, new: 172.30.0.0/16 }
+steps: []
+`),
+    ).toEqual([
+      [
+        'SPEC_VALUE',
+        'new address 172.20.0.99 of "a.example" is in old network 172.20.0.0/24, which a second plan would move again',
+      ],
+      [
+        'SPEC_VALUE',
+        'new address 10.20.0.8 of "c.example" is in old network 10.0.0.0/8, which a second plan would move again',
+      ],
+      [
+        'SPEC_VALUE',
+        'new network 10.20.0.0/24 overlaps old network 10.0.0.0/8: a second plan would move its addresses again',
+      ],
+    ])
+  })
+
   it('parses a CIDR as a network', () => {
     expect(parseCidr('172.20.0.0/24')).toEqual({ base: 172 * 2 ** 24 + 20 * 2 ** 16, len: 24 })
     expect(parseCidr('172.20.0.0/33')).toMatch(/expected a network/)

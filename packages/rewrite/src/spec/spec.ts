@@ -4,7 +4,15 @@ import type { Diagnostic, Range } from '../diff/diagnostic.js'
 import { rootPathProblem } from '../fs/confine.js'
 import { SpecError } from '../errors.js'
 import { IPV4, isIPv4 } from '../match/match.js'
-import { canonicalIPv6, inNet, parseCidr, type Net } from '../match/network.js'
+import {
+  canonicalIPv6,
+  formatIPv4,
+  inNet,
+  ipv4Value,
+  mapAddress,
+  parseCidr,
+  type Net,
+} from '../match/network.js'
 import {
   array,
   integer,
@@ -565,7 +573,7 @@ export function parseSpec(
   const scan = take('scan', shape.scan)
   checkVariants(nodes.get('variants')?.value, variants, profiles, ctx)
   checkAddresses(nodes.get('hosts')?.value, hostsMap, ctx)
-  checkNetworks(nodes.get('networks')?.value, ctx)
+  checkNetworks(nodes.get('networks')?.value, nodes.get('hosts')?.value, hostsMap, ctx)
   ctx.refs = {
     profiles,
     variants: Object.keys(variants),
@@ -798,25 +806,53 @@ function checkVariants(
 
 /**
  * The networks of `networks:` against each other: an old network inside (or around) another old
- * one would give its addresses two new places, and one given twice is a mistake.
+ * one would give its addresses two new places, and one given twice is a mistake. What the spec
+ * writes must not be moved again by a second plan: a new network overlapping an old one (but its
+ * own, widened or narrowed in place), and a host's new address in an old network that would move
+ * it (unless it is another host's old address, which that host's rule rewrites), are errors.
  */
-function checkNetworks(node: unknown, ctx: SchemaContext): void {
-  const olds: Array<{ net: Net; text: string }> = []
+function checkNetworks(
+  node: unknown,
+  hostsNode: unknown,
+  hosts: Record<string, { old: string; new: string }>,
+  ctx: SchemaContext,
+): void {
+  const olds: Array<{ net: Net; to: Net; text: string; item: unknown }> = []
+  const overlap = (a: Net, b: Net) => (a.len <= b.len ? inNet(b.base, a) : inNet(a.base, b))
   // every valid item, also when another has an error: one run reports every mistake
   for (const item of isSeq(node) ? node.items : []) {
     const n = networkShape.parse(item, { ...ctx, errors: [], secretUses: [] }, { start: 0, end: 0 })
     if (n === undefined) continue
     const net = parseCidr(n.old) as Net
-    const other = olds.find((o) =>
-      o.net.len <= net.len ? inNet(net.base, o.net) : inNet(o.net.base, net),
-    )
+    const other = olds.find((o) => overlap(o.net, net))
     if (other)
       ctx.errors.push({
         code: 'SPEC_VALUE',
         message: `old network ${n.old} overlaps old network ${other.text}: an address would move to two places`,
         range: rangeOf(valueOf(item, 'old'), { start: 0, end: 0 }),
       })
-    else olds.push({ net, text: n.old })
+    else olds.push({ net, to: parseCidr(n.new) as Net, text: n.old, item })
+  }
+  for (const n of olds) {
+    const other = olds.find((o) => overlap(o.net, n.to) && (o !== n || o.net.base !== n.to.base))
+    if (other)
+      ctx.errors.push({
+        code: 'SPEC_VALUE',
+        message: `new network ${formatIPv4(n.to.base)}/${n.to.len} overlaps old network ${other.text}: a second plan would move its addresses again`,
+        range: rangeOf(valueOf(n.item, 'new'), { start: 0, end: 0 }),
+      })
+  }
+  const oldAddresses = new Set(Object.values(hosts).map((h) => h.old))
+  for (const { key, value } of mapPairs(hostsNode, ctx) ?? []) {
+    const h = isScalar(key) ? hosts[String(key.value)] : undefined
+    const a = h && !oldAddresses.has(h.new) ? ipv4Value(h.new) : undefined
+    const n = a === undefined ? undefined : olds.find((o) => inNet(a, o.net))
+    if (!h || !n || mapAddress(a!, n.net, n.to) === a) continue
+    ctx.errors.push({
+      code: 'SPEC_VALUE',
+      message: `new address ${h.new} of "${String((key as { value: unknown }).value)}" is in old network ${n.text}, which a second plan would move again`,
+      range: rangeOf(valueOf(value, 'new'), { start: 0, end: 0 }),
+    })
   }
 }
 
