@@ -43,4 +43,30 @@ describe('validate: and secrets', () => {
       `[client]\npassword = ${OLD_PW}\n`,
     )
   })
+
+  it('cuts a long output between lines, never inside a secret', async () => {
+    const dir = makeTree(
+      { 'root/etc/my.cnf': `[client]\nnote = ${OLD_PW}\n` },
+      'cutover-validate-secret-',
+    )
+    // 4070 blanks and a newline, then the staged file: the 4096th character falls in the secret
+    const spec = [
+      'version: 1',
+      'secrets:',
+      '  PW: { env: APP_PW }',
+      'steps:',
+      '  - ini:',
+      '      files: [etc/my.cnf]',
+      '      set: { "client.note": { secret: PW } }',
+      `      validate: sh -c 'printf "%%4070s\\n" ""; cat "$1"; exit 1' - %s`,
+      '',
+    ].join('\n')
+    writeFileSync(join(dir, 'cutover.yaml'), spec)
+    const r = await cutover(['apply', '--root', 'root', '--yes'], dir, { APP_PW: SECRET })
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('etc/my.cnf: validate: sh -c')
+    expect(r.err).toContain('    [client]\n    … (')
+    expect(r.out + r.err).not.toContain(SECRET.slice(0, 3))
+    expect(r.out + r.err).not.toContain(OLD_PW)
+  })
 })

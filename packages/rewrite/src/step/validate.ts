@@ -27,8 +27,8 @@ const made = new Map<string, Validator | null>()
  * (no shell) with `%s` the staged file and `%d` a private scratch root holding a copy of it at
  * its target's path, in the clean environment and within the timeout of every tool; a command
  * that exits non-zero, cannot be found or outlives the timeout fails the file with its output
- * (the first 4 KB, the staged path shown as the target's). It carries the same command as a
- * `tool`, so that a file staged on another machine is checked there.
+ * (its whole lines within 4 KB, the staged path shown as the target's). It carries the same
+ * command as a `tool`, so that a file staged on another machine is checked there.
  */
 export function commandValidator(name: string): Validator | undefined {
   if (!name.startsWith(VALIDATE_PREFIX)) return undefined
@@ -109,10 +109,17 @@ function shown(output: string, target: string, staged: string, dir: string | und
   if (dir !== undefined) text = text.split(`${dir}/`).join('').split(dir).join('%d')
   text = text.replace(/\s+$/, '')
   if (text === '') return ''
-  if (text.length > OUTPUT_LIMIT)
-    text = `${text.slice(0, OUTPUT_LIMIT)}\n… (${text.length - OUTPUT_LIMIT} more characters)`
-  return text
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n')
+  let lines = text.split('\n')
+  if (text.length > OUTPUT_LIMIT) {
+    // cut between lines: a value cut in two would escape the masking of the message's secrets
+    let kept = 0
+    let size = 0
+    while (kept < lines.length && size + lines[kept]!.length + 1 <= OUTPUT_LIMIT)
+      size += lines[kept++]!.length + 1
+    lines = [
+      ...lines.slice(0, kept),
+      `… (${text.length - size} more characters${kept === 0 ? ', on a line too long to show' : ''})`,
+    ]
+  }
+  return lines.map((l) => `    ${l}`).join('\n')
 }
