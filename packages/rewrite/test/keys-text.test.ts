@@ -136,6 +136,29 @@ describe('text steps with keys:', () => {
   })
 })
 
+describe('the leftovers of text steps with keys:', () => {
+  it('are outside the keys only where a rule of the step would have rewritten them', async () => {
+    const steps = `  - text:
+      files: [etc/**]
+      keys: [ServerName]
+      replace: { old.dept.example.edu: new.dept.example.edu }
+`
+    const conf =
+      'ServerName old.dept.example.edu\nServerAlias old.dept.example.edu\nListen 172.20.0.10:80\n'
+    const p = await plan(steps, { 'etc/site.conf': conf })
+    expect(p.after('etc/site.conf')).toBe(conf.replace('ServerName old', 'ServerName new'))
+    // the address is left because the step has addresses: none, whatever its keys
+    expect(p.leftovers.map((l) => [l.line, l.text, l.reason])).toEqual([
+      [
+        2,
+        'old.dept.example.edu',
+        "old name: renamed to new.dept.example.edu by step 1 (outside this step's keys (ServerName))",
+      ],
+      [3, '172.20.0.10', 'old address: this step has addresses: none'],
+    ])
+  })
+})
+
 describe('text steps with keys: and networks:', () => {
   it('move the old network only in the keyed lines, and name the keys for what they leave', async () => {
     const spec = `version: 1

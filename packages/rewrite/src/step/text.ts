@@ -93,9 +93,14 @@ export const textStep: StepKind<TextOptions> = {
     const { matches } = matcher.scan(file.text)
     const keyed = o.keys ? keyedLineValues(file.text, o.keys) : undefined
     const edits: Edit[] = []
+    // what a rule of the step would have rewritten but for its keys: only that is "outside the keys"
+    const skipped: Span[] = []
     for (const m of matches) {
       if (m.pattern.find === m.pattern.replace) continue
-      if (keyed && !within(keyed, m.start, m.end)) continue
+      if (keyed && !within(keyed, m.start, m.end)) {
+        skipped.push({ start: m.start, end: m.end })
+        continue
+      }
       edits.push({
         start: m.start,
         end: m.end,
@@ -111,7 +116,7 @@ export const textStep: StepKind<TextOptions> = {
       ...(keyed && outside
         ? {
             reason: (start: number, end: number) =>
-              within(keyed, start, end) ? undefined : outside,
+              within(skipped, start, end) ? outside : undefined,
           }
         : {}),
     })
