@@ -232,6 +232,15 @@ describe('networks under addresses: names', () => {
     expect(rewrite(text, { addresses: 'names' }, ctx)).toBe(
       'a [2001:db8:1::5]:443\nb 2001:db8:1::5%eth0\nc http://[2001:db8:1::5]/x\nd ::ffff:10.20.0.5\ne db-a.dept.example.edu\nf [db-a.dept.example.edu]\n',
     )
+    // without new6 the address stays, as it is spelled
+    const { new6: _, ...stays } = ctx.inventory[0]!
+    expect(
+      rewrite(
+        '[2001:DB8:0::5]:443 2001:db8::5',
+        { addresses: 'names' },
+        { ...ctx, inventory: [stays] },
+      ),
+    ).toBe('[2001:DB8:0::5]:443 db-a.dept.example.edu')
   })
 
   it('carries the mapped address on the pattern for positions a step knows (address)', () => {

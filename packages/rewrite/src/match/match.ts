@@ -364,7 +364,10 @@ export class Matcher {
     const find = text.slice(at, r.end)
     // the spelling found is what the match replaces; an identity stays an identity
     const replace = p.replace === p.find ? find : p.replace
-    return { start: at, end: r.end, pattern: { ...p, find, replace } }
+    // an address that stays (no new6) keeps its spelling where only an address may stand
+    const pattern: Pattern = { ...p, find, replace }
+    if (p.address !== undefined && canonicalIPv6(p.address) === r.canonical) pattern.address = find
+    return { start: at, end: r.end, pattern }
   }
 
   /** `m` as an address position makes it (see {@link scan}). */
