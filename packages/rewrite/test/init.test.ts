@@ -149,7 +149,25 @@ describe('networks in the starter spec', () => {
     expect(text).toContain('  - { old: 10.20.30.0/24, new: 10.20.30.0/24 }')
     // a network's own address is no machine of the inventory
     expect(text).not.toContain('<name of 172.20.0.0>')
-    expect(text).toContain('<name of 172.16.0.0>')
+    // nor is the base of a network written only as such, proposed or not
+    expect(text).not.toContain('<name of 172.16.0.0>')
+    expect(text).not.toContain('<name of 192.168.0.0>')
+  })
+
+  it('proposes no whole private range (postfix mynetworks), and keeps an address written also alone', async () => {
+    const dir = tree({
+      'etc/main.cf':
+        'mynetworks = 127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16\nrelayhost = 10.1.2.3\n',
+      // 10.4.0.0 is a network's base here and a machine's address there
+      'etc/app.conf': 'allow 10.4.0.0/16\nhost=10.4.0.0\n',
+    })
+    const scan = await scanForInit(dir, { files: ['etc/**'] })
+    expect(proposeNetworks(scan).map((p) => p.network)).toEqual([])
+    const text = starterSpec(scan)
+    expect(text).not.toContain('networks:')
+    expect(text).not.toMatch(/<name of (10\.0|172\.16|192\.168)\.0\.0>/)
+    expect(text).toContain('<name of 10.1.2.3>')
+    expect(text).toContain('<name of 10.4.0.0>')
   })
 
   it('proposes none when the addresses are scattered', async () => {

@@ -83,10 +83,17 @@ function bounds(network: string): [number, number] {
 }
 
 /**
+ * The whole private and shared ranges (RFC 1918, RFC 6598): written, they say "any private
+ * address" (postfix `mynetworks`, a pg_hba.conf rule), never the network of the machines that move.
+ */
+const WHOLE_RANGES = new Set(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'])
+
+/**
  * The networks a starter spec proposes under `networks:`: each network written in the files (a
  * CIDR or an address and netmask) that holds an address found, and each /24 that holds three or
  * more addresses found; a network holding another proposed one is left out (the narrower is the
- * one that moves). Its own network and broadcast addresses are not counted as addresses.
+ * one that moves), and so is a whole private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16,
+ * 100.64.0.0/10). Its own network and broadcast addresses are not counted as addresses.
  */
 export function proposeNetworks(scan: InitScan): ProposedNetwork[] {
   const found = scan.addresses.map((a) => a.address)
@@ -99,7 +106,8 @@ export function proposeNetworks(scan: InitScan): ProposedNetwork[] {
   }
   const candidates = new Map<string, InitPlace[]>()
   for (const w of scan.networks ?? [])
-    if (inside(w.network).length > 0) candidates.set(w.network, w.places)
+    if (!WHOLE_RANGES.has(w.network) && inside(w.network).length > 0)
+      candidates.set(w.network, w.places)
   const perSlash24 = new Map<string, number>()
   for (const a of found) {
     const base = `${a.split('.').slice(0, 3).join('.')}.0/24`
@@ -156,8 +164,12 @@ function inventory(scan: InitScan, shown: number, proposed: readonly ProposedNet
   const used = new Set<string>()
   // a proposed network's own network and broadcast addresses are no machine
   const ends = new Set(proposed.flatMap((p) => bounds(p.network)))
+  // nor is an address written only as the base of a network (`172.16.0.0/12`)
+  const at = (p: InitPlace) => `${p.target}:${p.line}:${p.col}`
+  const bases = new Set((scan.networks ?? []).flatMap((n) => n.places.map(at)))
   for (const a of scan.addresses) {
     if (ends.has(ipv4Number(a.address))) continue
+    if (a.places.every((p) => bases.has(at(p)))) continue
     const files = new Set(a.places.map((p) => p.target)).size
     out.push(
       `  # ${a.address}: ${a.places.length} place${a.places.length > 1 ? 's' : ''} in ${files} file${files > 1 ? 's' : ''}`,
