@@ -384,7 +384,9 @@ export const sqlStep: StepKind<SqlOptions> = {
         ? 'a sql step needs exactly one of files: (dumps) and database: (a live server)'
         : 'database' in v && (v as { swap?: unknown[] }).swap?.length
           ? 'swap cannot be used with database: (a live server keeps no record that the swap was applied, so applying again would undo it); use replace, or swap in a dump'
-          : undefined,
+          : 'database' in v && (v as { validate?: string }).validate !== undefined
+            ? 'validate: checks staged files, and a sql step with database: stages none (its changes are checked by the server in its transaction); drop validate:, or give it to a step with files:'
+            : undefined,
     (base) => ({
       ...base,
       oneOf: [

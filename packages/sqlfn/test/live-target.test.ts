@@ -253,6 +253,15 @@ describe('the sql step options', () => {
       },
     ])
     expect(codes('{ functions: [public.amqp_*] }')).toMatchObject([{ code: 'SPEC_VALUE' }])
+    // a live database stages no file for a command to check
+    expect(codes('{ database: { libpq: true }, validate: "pg_verify %s" }')).toEqual([
+      {
+        code: 'SPEC_VALUE',
+        message: expect.stringContaining('a sql step with database: stages none'),
+        at: '{ database: { libpq: true }, validate: "pg_verify %s" }',
+      },
+    ])
+    expect(codes('{ files: [a.sql], validate: "pg_verify %s" }')).toEqual([])
     expect(codes('{ database: { libpq: true, url: { env: X } } }')).toMatchObject([
       { code: 'SPEC_VALUE', at: '{ libpq: true, url: { env: X } }' },
     ])
