@@ -1,8 +1,17 @@
+import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
 import { cutover } from './kit.js'
+
+/** Runs a checker of a file's own program; its output when it refuses the file. */
+function check(cmd: string, args: readonly string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' })
+  return r.status === 0 ? '' : `${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`
+}
 
 const example = resolve(import.meta.dirname, '../../../../examples/dept')
 
@@ -45,6 +54,27 @@ describe('acceptance: examples/dept, the department of the issue', () => {
     expect(compose).toContain('  - "db-a.dept.example.edu:10.20.0.5"\n')
     expect(compose).toContain('    dns: 10.20.0.2\n')
     expect(compose).toContain('      POSTGRES_HOST: db-a.dept.example.edu:6432\n')
+    // every rewritten file is still read by its program as before
+    const machines = join(dir, 'machines')
+    for (const f of [
+      'web/srv/dept/compose.yaml',
+      ...['web', 'db', 'mail', 'ns1'].map((m) => `${m}/etc/netplan/01-netcfg.yaml`),
+    ])
+      for (const d of parseAllDocuments(readFileSync(join(machines, f), 'utf8')))
+        expect(d.errors, f).toEqual([])
+    if (need('php'))
+      expect(check('php', ['-l', join(machines, 'web/var/www/nextcloud/config/config.php')])).toBe(
+        '',
+      )
+    if (need('named-checkconf'))
+      expect(check('named-checkconf', [join(machines, 'ns1/etc/bind/named.conf.options')])).toBe('')
+    if (need('named-checkzone'))
+      expect(
+        check('named-checkzone', [
+          'dept.example.edu',
+          join(machines, 'ns1/etc/bind/db.dept.example.edu'),
+        ]),
+      ).toBe('')
     const verify = cutover(['verify', '--strict'], dir)
     expect(verify.err).toBe('')
     expect(verify.out).toMatch(/^Verified: no changes and no leftovers/)
