@@ -210,6 +210,22 @@ describe('yaml step', () => {
     expect(parse(d.after)).toEqual({ d: 'at a\nb' })
   })
 
+  it('never lets an edit begin a line of a multi-line scalar with a document marker', async () => {
+    // at column 0 `--- x` would start a second document and `... x` end this one
+    for (const to of ['--- x', '... x', '---']) {
+      const plain = await planTwice('a\nfoo\n', opts({ replace: { foo: to } }))
+      expect(parseAllDocuments(plain.after).map((d) => d.toJS())).toEqual([`a ${to}`])
+      expect(plain.diagnostics.map((d) => d.code)).toEqual(['YAML_QUOTED'])
+    }
+    const src = '"a\nfoo"\n'
+    const quoted = await planText(yamlStep, src, opts({ replace: { foo: '--- x' } }), dept())
+    expect(quoted.edits).toEqual([])
+    expect(quoted.diagnostics.map((d) => d.code)).toEqual(['YAML_UNENCODABLE'])
+    // inside an indented scalar the same text is no marker
+    const nested = await planTwice('k: a\n  foo\n', opts({ replace: { foo: '--- x' } }))
+    expect(nested.after).toBe('k: a\n  --- x\n')
+  })
+
   it('keys: limits the rules to values under those key paths; the rest are leftovers', async () => {
     const r = await planTwice(
       COMPOSE,

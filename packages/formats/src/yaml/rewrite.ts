@@ -116,8 +116,14 @@ function changed(value: string, changes: readonly ValueChange[]): string {
   return out + value.slice(at)
 }
 
-/** The value of scalar `s` once `spans` (source edits inside its content) are made. */
-function redecoded(
+/**
+ * A line of a scalar's content that starts with `---` or `...` and a blank (or ends there): at the
+ * start of a line YAML reads it as a document marker, ending the scalar and its document.
+ */
+const MARKER_LINE = /\n(?:---|\.\.\.)(?:[ \t\r\n]|$)/
+
+/** The content of scalar `s` once `spans` (source edits inside its content) are made. */
+function rewritten(
   text: string,
   s: YamlScalar,
   spans: ReadonlyArray<{ start: number; end: number; text: string }>,
@@ -129,8 +135,17 @@ function redecoded(
     content += text.slice(at, e.start) + e.text
     at = e.end
   }
-  content += text.slice(at, r.end)
-  const region = { start: 0, end: content.length, whole: true, encoding: r.encoding }
+  return content + text.slice(at, r.end)
+}
+
+/** The value of scalar `s` once `spans` (source edits inside its content) are made. */
+function redecoded(
+  text: string,
+  s: YamlScalar,
+  spans: ReadonlyArray<{ start: number; end: number; text: string }>,
+): string {
+  const content = rewritten(text, s, spans)
+  const region = { start: 0, end: content.length, whole: true, encoding: s.literal.region.encoding }
   let d: DecodedLiteral
   if (s.block) d = decodeBlock(content, region, s.block.header, s.block.indent)
   else if (s.style === 'double') d = decodeDouble(content, region)
@@ -189,6 +204,8 @@ export function scalarEdits(
   }
   if (out.refused.length) return out
   if (s.style === 'plain') problem ??= plainProblem(want, plainTypes(literal.value), s.flow)
+  if (!problem && MARKER_LINE.test(rewritten(text, s, spans)))
+    problem = 'a line of it would begin with a document marker (--- or ...)'
   if (!problem && redecoded(text, s, spans) !== want)
     problem = 'its lines would not fold back to the intended value'
   if (!problem) {
