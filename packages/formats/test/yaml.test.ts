@@ -124,6 +124,16 @@ describe('yaml step', () => {
     ])
   })
 
+  it('never edits a scalar inside a complex key (a sequence or mapping as a key)', async () => {
+    const src = '? [172.20.0.5, x]\n: 172.20.0.5\n? {h: 172.20.0.10}\n: v\n'
+    const r = await planTwice(src, opts({ addresses: 'new' }))
+    expect(r.after).toBe('? [172.20.0.5, x]\n: 10.20.0.5\n? {h: 172.20.0.10}\n: v\n')
+    expect(r.leftovers.map((l) => [l.text, l.reason])).toEqual([
+      ['172.20.0.5', 'old address: a mapping key, not a value'],
+      ['172.20.0.10', 'old address: a mapping key, not a value'],
+    ])
+  })
+
   it('matches the decoded value of every style and writes each edit in its style', async () => {
     const src = [
       'double: "\\x31\\x37\\x32.20.0.5 and \\',

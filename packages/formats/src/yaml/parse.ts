@@ -111,10 +111,11 @@ export function parseYaml(text: string): YamlDocument {
         if (s) scalars.push(s)
       } else if (isMap(n)) {
         const inFlow = flow || n.flow === true
+        // inside a complex key (`? [a, b]`, `? {a: b}`) every scalar is part of a key
         for (const p of n.items) {
           if (!isPair(p)) continue
           walk(p.key, path, true, inFlow)
-          walk(p.value, [...path, segment(p.key)], false, inFlow)
+          walk(p.value, [...path, segment(p.key)], key, inFlow)
         }
       } else if (isSeq(n)) {
         const inFlow = flow || n.flow === true
@@ -122,8 +123,8 @@ export function parseYaml(text: string): YamlDocument {
           // a flow sequence's `a: b` item is a pair
           if (isPair(item)) {
             walk(item.key, [...path, i], true, inFlow)
-            walk(item.value, [...path, i, segment(item.key)], false, inFlow)
-          } else walk(item, [...path, i], false, inFlow)
+            walk(item.value, [...path, i, segment(item.key)], key, inFlow)
+          } else walk(item, [...path, i], key, inFlow)
         })
       }
     }
