@@ -100,6 +100,28 @@ describe('yaml step', () => {
     expect(r.after).toBe('extra_hosts:\n  - "db-b.dept.example.edu:10.20.0.5"\n')
   })
 
+  it('a NAME=address item of an environment: list is a variable, so it takes the name, as its mapping form does', async () => {
+    const src = [
+      'services:',
+      '  web:',
+      '    environment:',
+      '      - DB_HOST=172.20.0.5',
+      '      - "PEER=172.20.0.5"',
+      '    extra_hosts:',
+      '      - db-a=172.20.0.5',
+      '',
+    ].join('\n')
+    const r = await planTwice(src, opts({ addresses: 'names' }))
+    expect(parse(r.after)).toEqual({
+      services: {
+        web: {
+          environment: ['DB_HOST=db-a.dept.example.edu', 'PEER=db-a.dept.example.edu'],
+          extra_hosts: ['db-a=10.20.0.5'],
+        },
+      },
+    })
+  })
+
   it('never edits keys, anchors or tags; leftovers say why', async () => {
     const src = [
       '172.20.0.5: &a172 172.20.0.5',

@@ -51,7 +51,8 @@ const ADDRESS_KEYS = new Set([
 /**
  * Whether value range `[a, b)` of scalar `s` is a place where only an address can stand (decision
  * of docs/design.md §5): the host part of `address:port:port`, the address of `address/prefix`,
- * the address part of `name:address` / `name=address`, a value under `extra_hosts:` (its
+ * the address part of `name:address` / `name=address` (not under `environment:`, whose
+ * `NAME=value` items are variables), a value under `extra_hosts:` (its
  * mapping form), or the whole value of one of {@link ADDRESS_KEYS} (netplan's `addresses`,
  * `nameservers.addresses`, `via`; compose's `dns`, `ipv4_address`, ipam's `gateway`, …).
  */
@@ -59,7 +60,8 @@ export function addressPosition(s: YamlScalar, a: number, b: number): boolean {
   const v = s.literal.value
   const port = PORT_BINDING.exec(v) ?? WITH_PREFIX.exec(v)
   if (port && a === 0 && b === port[1]!.length) return true
-  const host = HOST_ADDRESS.exec(v)
+  // a `NAME=value` item of compose's `environment:` list is a variable, not a host entry
+  const host = s.path.includes('environment') ? null : HOST_ADDRESS.exec(v)
   if (host && b === v.length && a === v.length - host[1]!.length) return true
   if (a !== 0 || b !== v.length) return false
   const keys = s.path.filter((p): p is string => typeof p === 'string')
