@@ -340,6 +340,12 @@ describe('yaml step', () => {
     expect(again.edits.filter((e) => e.text !== r.after.slice(e.start, e.end))).toEqual([])
   })
 
+  it('sets a key with no value whose comment follows the colon, keeping the comment one', async () => {
+    const r = await planTwice('k: # the host\nj:  #x\n', opts({ set: { k: 'v', j: 'w' } }))
+    expect(r.after).toBe('k: "v" # the host\nj:  "w" #x\n')
+    expect(parse(r.after)).toEqual({ k: 'v', j: 'w' })
+  })
+
   it('sets a NAME=value item of a list (compose environment as a list), a secret quoted', async () => {
     const src = [
       'services:',

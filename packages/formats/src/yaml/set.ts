@@ -106,7 +106,8 @@ export function planSet(
             YAML_ENCODINGS,
             ctx,
             rule,
-            { open, close: q },
+            // `"v"#` is no comment: a `#` right after the value needs a blank before it
+            { open, close: `${q}${text[at] === '#' ? ' ' : ''}` },
           ),
         )
         continue
