@@ -346,6 +346,15 @@ describe('yaml step', () => {
     expect(parse(r.after)).toEqual({ k: 'v', j: 'w' })
   })
 
+  it('sets a value holding line breaks into a plain scalar quoted, never folded', async () => {
+    const src = 'a: a\nb: [x, y]\n'
+    const o = opts({ set: { a: 'a\n\na', 'b.1': 'p\nq' } })
+    const r = await planTwice(src, o)
+    expect(parse(r.after)).toEqual({ a: 'a\n\na', b: ['x', 'p\nq'] })
+    expect(r.after).toBe('a: "a\\n\\na"\nb: [x, "p\\nq"]\n')
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['YAML_QUOTED', 'YAML_QUOTED'])
+  })
+
   it('sets a NAME=value item of a list (compose environment as a list), a secret quoted', async () => {
     const src = [
       'services:',

@@ -162,9 +162,12 @@ function setScalar(
       { start: sc.end - 1, end: sc.end, text: '"', rule },
     ]
   }
+  // the whole source of the scalar is replaced: a line break written plain would be folded
   const problem = secret
     ? 'a secret is always written quoted'
-    : plainProblem(v, plainTypes(sc.literal.value), sc.flow)
+    : !encodable('plain', v)
+      ? 'it holds a line break or a control character'
+      : plainProblem(v, plainTypes(sc.literal.value), sc.flow)
   if (!problem) return set('plain')
   const q = quoteFor(quote, v)
   if (!secret)
