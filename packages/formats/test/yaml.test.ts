@@ -445,4 +445,15 @@ describe('yaml step', () => {
     const needles = yamlStep.needles(opts({ addresses: 'names' }), dept())
     expect(needles).toEqual(expect.arrayContaining(['172.20.0.5', '\\x', '\\u', '\\U']))
   })
+
+  it("the prefilter lets through a value spelled with '' or folded over lines", async () => {
+    for (const [src, from] of [
+      ["k: 'it''s here'\n", "it's"],
+      ['k: foo\n  bar\n', 'foo bar'],
+    ] as const) {
+      const o = opts({ replace: { [from]: 'x' } })
+      expect(yamlStep.needles(o, dept()).some((n) => src.includes(n))).toBe(true)
+      expect((await planText(yamlStep, src, o, dept())).edits).not.toEqual([])
+    }
+  })
 })

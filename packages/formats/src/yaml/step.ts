@@ -61,10 +61,15 @@ export const yamlStep: StepKind<YamlOptions> = {
     { ...commonKeys, ...ruleKeys, set: setSchema('a dotted key path such as a.b.c') },
     { required: ['files'] },
   ),
-  // a match spelled with escapes in a double-quoted scalar holds no byte of its needle
+  // a match spelled with escapes in a double-quoted scalar holds no byte of its needle, nor does
+  // one spelled `''` in a single-quoted scalar or folded over lines (a space of it a line break)
   needles: (o, ctx) => {
     const n = literalNeedles(o, ctx)
-    return [...n, ...escapeNeedles(n, ['\\x', '\\u', '\\U'], { '/': '\\/', ' ': '\\ ' })]
+    return [
+      ...n,
+      ...escapeNeedles(n, ['\\x', '\\u', '\\U'], { '/': '\\/', ' ': '\\ ', "'": "''" }),
+      ...escapeNeedles(n, [], { ' ': '\n' }),
+    ]
   },
   plan(file, o, ctx) {
     const text = file.text
