@@ -87,6 +87,7 @@ const VALUE = fc
       'null',
       '1e3',
       'a long line of words that the writer folds at a narrow width',
+      'db-a.dept.example.edu',
     ),
     { maxLength: 8 },
   )
@@ -406,5 +407,45 @@ describe('yaml parser: property tests', () => {
     )
     // most values are written (a block scalar's are refused)
     expect(set).toBeGreaterThan(100)
+  })
+
+  it('a replace: rule writes any text in place of a name, in any style, or leaves the scalar whole', async () => {
+    const FROM = 'db-a.dept.example.edu'
+    // a name as the matcher finds one: not inside a longer label (design.md §3)
+    const NAME = /(?<![A-Za-z0-9_-])db-a\.dept\.example\.edu(?![A-Za-z0-9_-])/g
+    let replaced = 0
+    await fc.assert(
+      fc.asyncProperty(
+        VALUES,
+        fc.integer({ min: 12, max: 80 }),
+        VALUE,
+        async (vs, lineWidth, to) => {
+          const w = written(vs, lineWidth)
+          if (!w || to === '') return
+          const r = await planText(yamlStep, w.text, opts({ replace: { [FROM]: to } }), context())
+          expect(parseYaml(r.after).errors).toEqual([])
+          // each value is its old self with every match replaced, or (a change its style cannot
+          // hold, reported) its old self
+          const before = parse(w.text) as unknown
+          const after = parse(r.after) as unknown
+          const refused = r.diagnostics.some((d) => d.code === 'YAML_UNENCODABLE')
+          const same = (b: unknown, a: unknown): boolean =>
+            typeof b === 'string'
+              ? a === b.replace(NAME, () => to) || (refused && a === b)
+              : Array.isArray(b)
+                ? Array.isArray(a) && a.length === b.length && b.every((x, i) => same(x, a[i]))
+                : b !== null && typeof b === 'object'
+                  ? a !== null &&
+                    typeof a === 'object' &&
+                    JSON.stringify(Object.keys(a)) === JSON.stringify(Object.keys(b)) &&
+                    Object.entries(b).every(([k, x]) => same(x, (a as Record<string, unknown>)[k]))
+                  : Object.is(a, b)
+          expect({ text: r.after, ok: same(before, after) }).toEqual({ text: r.after, ok: true })
+          if (r.edits.length > 0) replaced++
+        },
+      ),
+      { numRuns: 300 },
+    )
+    expect(replaced).toBeGreaterThan(30)
   })
 })
