@@ -151,3 +151,21 @@ describe("the README's step order and keys", () => {
     expect(planned).toEqual(diff.split('\n').filter((l) => /^[-+] /.test(l)))
   })
 })
+
+describe("the README's spec", () => {
+  it('is a valid spec: plan reads it, with its networks:, and finds no file to change', () => {
+    const spec = /## The spec[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(spec).toContain('networks:')
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-readme-spec-'))
+    writeFileSync(join(dir, 'cutover.yaml'), spec!)
+    mkdirSync(join(dir, 'root'))
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'plan', '--root', 'root', '--profile', 'test', '--json'],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, FINANCE_DB_PASSWORD: 'n3w' } },
+    )
+    expect(r.stderr).not.toMatch(/SPEC_|invalid spec/)
+    expect(r.status).toBe(0)
+    expect((JSON.parse(r.stdout) as { changes: unknown[] }).changes).toEqual([])
+  })
+})
