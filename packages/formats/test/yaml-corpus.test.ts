@@ -131,17 +131,23 @@ describe('yaml step on the real corpus', () => {
           .map((s) => s.value),
       ).length > 0,
   )
+  /** An inventory moving every address of the file's values, and its context. */
+  const moving = (text: string) => {
+    const inventory = movingInventory(
+      parseYaml(text)
+        .scalars.filter((s) => !s.key)
+        .map((s) => s.value),
+    )
+    return { inventory, ctx: context({ inventory }) }
+  }
+
   it('has files with addresses in their values', () =>
     expect(withAddresses.length).toBeGreaterThanOrEqual(30))
 
   it.each(withAddresses.map((f) => [f.name, f] as const))(
     '%s: every address of every value moved reads back as yaml expects; moved back, the bytes are the original',
     async (_n, f) => {
-      const values = parseYaml(f.text)
-        .scalars.filter((s) => !s.key)
-        .map((s) => s.value)
-      const inventory = movingInventory(values)
-      const ctx = context({ inventory })
+      const { inventory, ctx } = moving(f.text)
       const r = await planText(yamlStep, f.text, opts({ addresses: 'new' }), ctx)
       expect(r.edits.length).toBeGreaterThan(0)
       expect(parseYaml(r.after).errors).toEqual([])
@@ -161,11 +167,7 @@ describe('yaml step on the real corpus', () => {
   it.each(withAddresses.map((f) => [f.name, f] as const))(
     '%s: under addresses: names each address becomes its name or, where only an address can stand, its new address; nothing else changes',
     async (_n, f) => {
-      const values = parseYaml(f.text)
-        .scalars.filter((s) => !s.key)
-        .map((s) => s.value)
-      const inventory = movingInventory(values)
-      const ctx = context({ inventory })
+      const { inventory, ctx } = moving(f.text)
       const r = await planText(yamlStep, f.text, opts({ addresses: 'names' }), ctx)
       expect(r.edits.length).toBeGreaterThan(0)
       expect(parseYaml(r.after).errors).toEqual([])
