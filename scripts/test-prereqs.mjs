@@ -23,6 +23,7 @@ const TOOLS = [
   ['named-checkzone', 'bind9-utils'], // zone files checked as named loads them
   ['ansible-inventory', 'ansible-core'], // machines of an Ansible inventory, read as Ansible does
   ['nginx', 'nginx-light'], // a step's validate: command, as `nginx -t -c %s` checks a staged nginx.conf
+  ['chromium', 'chromium'], // the HTML review opened by a real browser (headless)
 ]
 
 // visudo lives in /usr/sbin, which is not on a user's PATH on Debian (the tests look there too)

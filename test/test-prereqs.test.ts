@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 // scripts/test-prereqs.mjs runs first in `pnpm test`. Here it runs with a PATH that holds none of
 // the tools the tests need (visudo, sshd and nginx are still found in /usr/sbin, as on a Debian
-// machine with sudo, openssh-server and nginx-light; ssh, ssh-keygen, named-checkzone and
-// ansible-inventory, in /usr/bin, are not).
+// machine with sudo, openssh-server and nginx-light; ssh, ssh-keygen, named-checkzone,
+// ansible-inventory and chromium, in /usr/bin, are not).
 const script = join(import.meta.dirname, '../scripts/test-prereqs.mjs')
 const packages = [
   'sudo',
@@ -19,6 +19,7 @@ const packages = [
   'openssh-client',
   'bind9-utils',
   'ansible-core',
+  'chromium',
 ]
 const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -75,6 +76,7 @@ describe('scripts/test-prereqs.mjs', () => {
         'ssh-keygen',
         'named-checkzone',
         'ansible-inventory',
+        'chromium',
       ].map((t) => spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim())
       expect(real.every(Boolean)).toBe(true)
       writeFileSync(
