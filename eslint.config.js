@@ -24,8 +24,8 @@ const keepOut = (packages, message) => ({
  */
 const TRANSACTION_PATTERNS = [
   ...keepOut(
-    [...HANDLERS, 'cli', 'fleet'],
-    'the engine (@cutover/rewrite) imports no handler package, not the CLI and not the fleet',
+    [...HANDLERS, 'cli', 'fleet', 'review'],
+    'the engine (@cutover/rewrite) imports no handler package, not the CLI, the fleet or the review',
   ).patterns,
   {
     regex: '^\\.\\./(plan|step|spec)(/.*)?$',
@@ -86,8 +86,8 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         keepOut(
-          [...HANDLERS, 'cli', 'fleet'],
-          'the engine (@cutover/rewrite) imports no handler package and not the CLI',
+          [...HANDLERS, 'cli', 'fleet', 'review'],
+          'the engine (@cutover/rewrite) imports no handler package, not the CLI, the fleet or the review',
         ),
       ],
     },
@@ -143,8 +143,8 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         keepOut(
-          [...HANDLERS.filter((h) => h !== self), 'cli', 'fleet'],
-          'a handler package imports no other handler package (nor the CLI, nor the fleet): share through @cutover/rewrite',
+          [...HANDLERS.filter((h) => h !== self), 'cli', 'fleet', 'review'],
+          'a handler package imports no other handler package (nor the CLI, the fleet or the review): share through @cutover/rewrite',
         ),
       ],
     },
@@ -156,8 +156,35 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         keepOut(
-          [...HANDLERS, 'cli'],
-          'the fleet knows no format and not the CLI: take what it needs as callbacks or data',
+          [...HANDLERS, 'cli', 'review'],
+          'the fleet knows no format, not the CLI and not the review: take what it needs as callbacks or data',
+        ),
+      ],
+    },
+  },
+  // The review renders a plan document: it knows no format, no machine and not the CLI (which
+  // gives it the document and the plan's hash). Its tests make real plans with the engine and a
+  // format that writes secrets (@cutover/formats), never through the CLI.
+  {
+    files: ['packages/review/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        keepOut(
+          [...HANDLERS, 'cli', 'fleet'],
+          'the review renders a plan document: it imports no handler package, not the fleet and not the CLI',
+        ),
+      ],
+    },
+  },
+  {
+    files: ['packages/review/test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        keepOut(
+          [...HANDLERS.filter((h) => h !== 'formats'), 'cli', 'fleet'],
+          'a review test plans with the engine and @cutover/formats: put a test of the command in packages/cli/test',
         ),
       ],
     },

@@ -8,7 +8,17 @@ import { afterAll, describe, expect, it } from 'vitest'
 // Packs every package as it would be published, installs the tarballs with npm into a project
 // outside the workspace, type-checks a consumer against their declarations and runs it.
 const repo = resolve(import.meta.dirname, '..')
-const packages = ['rewrite', 'formats', 'hosts', 'sudoers', 'sqlfn', 'zone', 'fleet', 'cli']
+const packages = [
+  'rewrite',
+  'formats',
+  'hosts',
+  'sudoers',
+  'sqlfn',
+  'zone',
+  'fleet',
+  'review',
+  'cli',
+]
 const tsc = join(repo, 'node_modules/typescript/bin/tsc')
 const dir = mkdtempSync(join(tmpdir(), 'cutover-pack-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -81,6 +91,7 @@ describe('the packages as published', () => {
         'cutover-fleet-0.0.0.tgz',
         'cutover-formats-0.0.0.tgz',
         'cutover-hosts-0.0.0.tgz',
+        'cutover-review-0.0.0.tgz',
         'cutover-rewrite-0.0.0.tgz',
         'cutover-sqlfn-0.0.0.tgz',
         'cutover-sudoers-0.0.0.tgz',

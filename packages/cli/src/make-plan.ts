@@ -11,7 +11,6 @@ import {
   defaultStateDir,
   fleetSpecNotes,
   listTransactions,
-  quotePath,
   resolveMachineRoots,
   toFleetPlanDocument,
   type Engine,
@@ -25,6 +24,7 @@ import {
   type WholeStep,
 } from '@cutover/rewrite'
 import { FleetError, localMachine, planWhole, type Machine, type WholePlan } from '@cutover/fleet'
+import { wholeSummary } from '@cutover/review'
 import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
@@ -397,26 +397,11 @@ function reviewPlan(
 
 /**
  * A whole-file change as the review shows it: its diff (a summary for a sensitive or binary
- * file) and its counts of lines; never its bytes (the texts are empty).
+ * file), its counts of lines and what it does (`wholeSummary`, as every review format says it);
+ * never its bytes (the texts are empty).
  */
 function wholeReviewed(c: { machine: string } & PlanDocChange): FileChange {
   const lines = c.diff.split('\n')
-  const w = c.whole!
-  // quoted as paths are in the review: a name with a newline forges no line
-  const from = quotePath(
-    w.from === undefined
-      ? ''
-      : 'local' in w.from
-        ? w.from.local
-        : `${w.from.machine}:${w.from.path}`,
-  )
-  const what =
-    w.type === 'absent'
-      ? 'removed: not in the source (delete: true)'
-      : w.type === 'symlink'
-        ? `link to ${quotePath(w.symlink!)} (as ${from})`
-        : `${c.kind === 'exchange' ? 'exchanged with' : 'from'} ${from}`
-  const shown = w.sensitive ? ', sensitive' : w.binary ? ', binary' : ''
   return describeWhole(
     {
       target: c.target,
@@ -434,7 +419,7 @@ function wholeReviewed(c: { machine: string } & PlanDocChange): FileChange {
       removed: lines.filter((l) => l.startsWith('-') && !l.startsWith('---')).length,
       validators: [],
     },
-    `${what}${shown}${c.before === 'absent' ? ' (new)' : ''}`,
+    wholeSummary(c),
   )
 }
 

@@ -1,0 +1,11 @@
+export { ReviewError, type ReviewErrorCode } from './errors.js'
+export {
+  reviewOf,
+  wholeSummary,
+  type Review,
+  type ReviewFile,
+  type ReviewLeftover,
+  type ReviewNote,
+  type ReviewObject,
+  type ReviewOptions,
+} from './model.js'
