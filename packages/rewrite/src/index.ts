@@ -24,7 +24,7 @@ export { formatDiagnostic, type Diagnostic, type Range } from './diff/diagnostic
 export { maskedDiff, quotePath, showControls, unifiedDiff, type DiffMask } from './diff/diff.js'
 export { defaultStateDir } from './fs/confine.js'
 export { maskToolMessage, type ToolMessageMask } from './diff/sensitive.js'
-export { writeDurable } from './fs/durable.js'
+export { writeDurable, type DurableOptions } from './fs/durable.js'
 export { encodeValue, encoderOf, type Encoder, type Encoders } from './edit/encode.js'
 export { createEngine, type Engine, type PlanNeeds, type PlanOptions } from './plan/engine.js'
 export {
