@@ -75,12 +75,25 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(sshConfig())
     .addOption(inventory())
     .addOption(maxFileSize())
-    .option('--out <file>', 'save the plan (mode 0600) for `cutover apply PLAN`')
-    .option('--json', 'print the plan document instead of the review')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'what to print: the terminal review (default), or the plan document',
+      ).choices(['text', 'json']),
+    )
+    .option(
+      '--out <file>',
+      'save the plan (mode 0600) for `cutover apply PLAN`, and print its hash',
+    )
+    .option(
+      '--save <file>',
+      'save the plan (mode 0600) for `cutover apply PLAN`, with any --format',
+    )
+    .option('--json', 'print the plan document instead of the review (--format json)')
     .option('--detailed-exitcode', 'exit 2 when there are changes')
     .option(
       '--show-sensitive',
-      "show values that look like credentials in the review (never the spec's secrets or the old values they replace; not with --out or --json)",
+      "show values that look like credentials in the review (never the spec's secrets or the old values they replace; not with --out, --save or --json)",
     )
     .addOption(quiet())
     .addOption(verbose())
@@ -104,6 +117,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'after the apply commits, run cutover check (exit 1 when a check fails; the apply stays)',
     )
     .option('--yes', 'apply without asking (required without a terminal)')
+    .option(
+      '--expect <hash>',
+      'apply the saved plan only if its file hashes to this (sha256:HEX, as plan printed it)',
+    )
     .addOption(quiet())
     .addOption(verbose())
     .action(action('apply'))

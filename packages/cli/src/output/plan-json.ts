@@ -1,4 +1,16 @@
+import { createHash } from 'node:crypto'
 import type { AnyPlanDocument } from '@cutover/rewrite'
+
+/**
+ * The plan's hash, `sha256:` and 64 hex digits: sha256 of the bytes `cutover plan --out FILE`
+ * writes for `doc` (the {@link planJson} pieces, hashed one by one, never joined), so it is
+ * `sha256sum FILE` of the saved plan and of `cutover plan --json` output.
+ */
+export function planHash(doc: AnyPlanDocument): string {
+  const h = createHash('sha256')
+  for (const piece of planJson(doc)) h.update(piece, 'utf8')
+  return `sha256:${h.digest('hex')}`
+}
 
 /**
  * The plan document as `JSON.stringify(doc, null, 2) + '\n'` gives it, in pieces: one per

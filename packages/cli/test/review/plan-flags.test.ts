@@ -1,0 +1,75 @@
+import { readFileSync, statSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { snapshot } from '../tree.js'
+import { at, cli, hashOf, SECRET, savedLine, tree } from './kit.js'
+
+// `cutover plan`'s saved line names the plan's hash, `--save` saves with any format, and the
+// flags that contradict each other are usage errors before anything is planned.
+describe('plan --out and --save', () => {
+  it('says the saved file and its hash, sha256 of its bytes, and how to apply exactly it', () => {
+    const dir = tree()
+    const r = cli(dir, ['plan', '--root', 'root', '--out', 'plan.json'])
+    expect(r.code).toBe(0)
+    const hash = hashOf(at(dir, 'plan.json'))
+    expect(r.out.endsWith(`Leftovers: none\n${savedLine('plan.json', hash)}`)).toBe(true)
+    expect(r.out).not.toContain(SECRET)
+    expect(statSync(at(dir, 'plan.json')).mode & 0o777).toBe(0o600)
+  })
+
+  it('--save is what --out does with the text format; both save the one plan, each said', () => {
+    const dir = tree()
+    const r = cli(dir, ['plan', '--root', 'root', '--out', 'a.json', '--save', 'b.json'])
+    expect(r.code).toBe(0)
+    const a = readFileSync(at(dir, 'a.json'))
+    expect(readFileSync(at(dir, 'b.json'))).toEqual(a)
+    const hash = hashOf(at(dir, 'a.json'))
+    expect(r.out).toContain(savedLine('a.json', hash) + savedLine('b.json', hash))
+  })
+
+  it('--json prints the document alone, byte for byte what --save wrote, so its sha256 is the hash', () => {
+    const dir = tree()
+    const r = cli(dir, ['plan', '--root', 'root', '--json', '--save', 'plan.json'])
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.out).toBe(readFileSync(at(dir, 'plan.json'), 'utf8'))
+    expect(r.out).toBe(JSON.stringify(JSON.parse(r.out), null, 2) + '\n')
+    // --format json is --json
+    const f = cli(dir, ['plan', '--root', 'root', '--format', 'json'])
+    expect(f.code).toBe(0)
+    expect(Object.keys(JSON.parse(f.out) as object)).toEqual(
+      Object.keys(JSON.parse(r.out) as object),
+    )
+  })
+
+  it('--quiet prints no saved line', () => {
+    const dir = tree()
+    const r = cli(dir, ['plan', '--root', 'root', '--quiet', '--save', 'plan.json'])
+    expect(r.code).toBe(0)
+    expect(r.out).toBe('')
+    expect(JSON.parse(readFileSync(at(dir, 'plan.json'), 'utf8'))).toMatchObject({ version: 1 })
+  })
+})
+
+describe('plan: flags that contradict each other are usage errors, nothing planned or written', () => {
+  const refused: Array<[string[], string]> = [
+    [
+      ['--json', '--format', 'text'],
+      '--json is --format json: it cannot be combined with --format text',
+    ],
+    [['--out', 'p.json', '--save', './p.json'], '--out and --save both name p.json'],
+    [['--show-sensitive', '--save', 'p.json'], '--show-sensitive shows the review only'],
+    [['--show-sensitive', '--format', 'json'], '--show-sensitive shows the review only'],
+    [['--format', 'yaml'], "argument 'yaml' is invalid"],
+  ]
+  for (const [flags, message] of refused)
+    it(flags.join(' '), () => {
+      const dir = tree()
+      const before = snapshot(dir)
+      const r = cli(dir, ['plan', '--root', 'root', ...flags])
+      expect(r.code).toBe(1)
+      expect(r.out).toBe('')
+      expect(r.err).toContain(message)
+      expect(r.err).not.toMatch(/\n\s+at /)
+      expect(snapshot(dir)).toEqual(before)
+    })
+})
