@@ -3,6 +3,7 @@ import { CutoverError } from '@cutover/rewrite'
 /** The codes of the errors the command line throws itself (the engine's come as they are). */
 export type CliErrorCode =
   | 'CONFIRM'
+  | 'PLAN_HASH'
   | 'PLAN_INVALID'
   | 'PLAN_MISSING'
   | 'PLAN_ROOT'

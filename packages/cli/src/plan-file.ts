@@ -1,7 +1,8 @@
-import { writeDurable } from '@cutover/rewrite'
-import { CliError } from './errors.js'
+import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { writeDurable } from '@cutover/rewrite'
+import { CliError } from './errors.js'
 
 /**
  * Writes a plan file as only this user can change it ({@link writeDurable}: a new file beside
@@ -19,11 +20,55 @@ export async function writePrivate(path: string, data: Iterable<string>): Promis
 }
 
 /**
+ * Writes a review (Markdown or HTML) the way a plan is saved ({@link writePrivate}: a link at
+ * `path` is replaced, never followed), but mode 0644 less the umask: a review is meant to be
+ * shared, and holds only what the plan document holds (no secret).
+ */
+export async function writeReview(path: string, data: string): Promise<void> {
+  try {
+    await writeDurable(path, data, { mode: 0o644 })
+  } catch (e) {
+    throw new CliError(
+      'PLAN_WRITE',
+      `cannot write the review to ${path}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    )
+  }
+}
+
+/** The hash of a saved plan's bytes, as `cutover plan` prints it: `sha256:` and 64 hex digits. */
+export function fileHash(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+}
+
+/**
+ * The value of `--expect` in the form {@link fileHash} gives (hex digits in lower case), or a
+ * usage error: it is `sha256:` and 64 hex digits, and binds a saved plan (`plan`, the argument).
+ */
+export function expectedHash(value: string, plan: string | undefined): string {
+  if (plan === undefined)
+    throw new CliError(
+      'USAGE',
+      '--expect binds a saved plan: give it with the plan, cutover apply PLAN.json --expect sha256:HEX',
+    )
+  const m = /^sha256:([0-9a-f]{64})$/i.exec(value.trim())
+  if (!m)
+    throw new CliError(
+      'USAGE',
+      `--expect takes the plan's hash as cutover plan prints it, sha256: and 64 hex digits, got "${value}"`,
+    )
+  return `sha256:${m[1]!.toLowerCase()}`
+}
+
+/**
  * Reads a saved plan, refusing one that another user could have written: not owned by the user
  * running cutover, or writable by group or others (whoever can write a plan chooses what apply
  * writes, as root). The checks are made on the file that is read (fstat of the open file).
+ * Resolves to its bytes, read once: what is hashed is what is parsed.
  */
-export async function readTrustedPlan(file: string, shown: string): Promise<string> {
+export async function readTrustedPlan(file: string, shown: string): Promise<Buffer> {
   let fh
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
@@ -46,7 +91,7 @@ export async function readTrustedPlan(file: string, shown: string): Promise<stri
         `${shown}: refused: the plan is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode 0${(st.mode & 0o777).toString(8)}); whoever can write a plan chooses what apply writes. chmod 600 it after checking it, or plan again with --out`,
       )
     }
-    return await fh.readFile('utf8')
+    return await fh.readFile()
   } finally {
     await fh.close()
   }

@@ -17,11 +17,12 @@ import { colors, formatPlan, paint } from '../output/format.js'
 import { applyProgress, progressLine } from '../output/progress.js'
 import { runChecks } from '../check.js'
 import { applyFleetPlan } from '../fleet.js'
-import { readTrustedPlan } from '../plan-file.js'
+import { expectedHash, fileHash, readTrustedPlan } from '../plan-file.js'
 
 /**
  * `cutover apply [PLAN]`: applies a saved plan, or plans the spec and applies it after
- * confirmation; all files change or none. With `--check`, once it succeeded, `cutover check`
+ * confirmation; all files change or none. `--expect sha256:HEX` applies the saved plan only when
+ * its file hashes to HEX (the hash its review showed). With `--check`, once it succeeded, `cutover check`
  * runs with the same spec (a failed check exits 1; what was applied stays).
  */
 export const apply: Command = async (opts, args, io) => {
@@ -30,14 +31,23 @@ export const apply: Command = async (opts, args, io) => {
 }
 
 const applyOnly: Command = async (opts, args, io) => {
+  // checked before anything is read, locked or connected
+  const expected =
+    opts.expect === undefined ? undefined : expectedHash(str(opts.expect) ?? '', args[0])
   let { root, stateDir } = paths(opts, io)
   let e: Engine
   let doc: PlanDocument
   if (args[0]) {
     const raw = await readTrustedPlan(resolve(io.cwd, args[0]), args[0])
+    // the bytes hashed are the bytes parsed: a plan approved by its hash is the plan applied
+    if (expected !== undefined && fileHash(raw) !== expected)
+      throw new CliError(
+        'PLAN_HASH',
+        `${args[0]} is ${fileHash(raw)}, not ${expected} that --expect names: nothing was applied`,
+      )
     let parsed: unknown
     try {
-      parsed = JSON.parse(raw)
+      parsed = JSON.parse(raw.toString('utf8'))
     } catch (err) {
       throw new CliError(
         'PLAN_INVALID',
