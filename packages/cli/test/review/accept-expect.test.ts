@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { makeTree, snapshot } from '../tree.js'
+import { fileHash } from './accept-kit.js'
+
+/*
+ * The acceptance of issue 21 for `apply PLAN --expect sha256:…`: an approval binds the bytes
+ * that run. A plan whose hash is not the approved one writes nothing, takes no lock and makes no
+ * state directory; the approved one applies. Through the built CLI, as a user runs it.
+ */
+
+const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
+const SPEC = [
+  'version: 1',
+  'hosts:',
+  '  db.example.net: { old: 10.0.10.48, new: 10.0.10.49 }',
+  'steps:',
+  '  - text: { files: ["etc/*.conf"], addresses: new }',
+  '',
+].join('\n')
+
+function cutover(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CUTOVER_FAULT_INJECT: '' },
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+function planned() {
+  const dir = makeTree(
+    {
+      'cutover.yaml': SPEC,
+      'root/etc/app.conf': 'db = 10.0.10.48\n',
+      'root/etc/backup.conf': 'host 10.0.10.48 # primary\n',
+    },
+    'cutover-review-expect-',
+  )
+  const plan = cutover(dir, 'plan', '--root', 'root', '--out', 'plan.json')
+  expect(plan.code, plan.err).toBe(0)
+  return dir
+}
+
+describe('apply PLAN --expect sha256:…', () => {
+  it('with a wrong hash: exit 1, a message naming both hashes, every byte of the tree as it was, no state directory nor lock', () => {
+    const dir = planned()
+    const hash = fileHash(join(dir, 'plan.json'))
+    // the hash of another plan: one planned again holds other salts or other bytes
+    writeFileSync(join(dir, 'other.json'), `${readFileSync(join(dir, 'plan.json'), 'utf8')} `)
+    const wrong = fileHash(join(dir, 'other.json'))
+    expect(wrong).not.toBe(hash)
+    const before = snapshot(dir)
+    const r = cutover(dir, 'apply', 'plan.json', '--expect', wrong)
+    expect(r.code).toBe(1)
+    expect(r.err).toContain(`plan.json is ${hash}, not ${wrong}`)
+    expect(r.err).toMatch(/nothing was applied/)
+    expect(r.err).not.toMatch(/^\s+at /m)
+    expect(r.out).toBe('')
+    expect(snapshot(dir)).toEqual(before)
+    expect(existsSync(join(dir, 'root/var/lib/cutover'))).toBe(false)
+    expect(existsSync(join(dir, 'root/var'))).toBe(false)
+  })
+
+  it('a plan edited after its review is refused by the hash the reviewers approved, even when the edit keeps it a valid plan', () => {
+    const dir = planned()
+    const approved = fileHash(join(dir, 'plan.json'))
+    // someone points the plan at a new address after the approval: still a well-formed plan
+    const text = readFileSync(join(dir, 'plan.json'), 'utf8')
+    expect(text).toContain('10.0.10.49')
+    writeFileSync(join(dir, 'plan.json'), text.replaceAll('10.0.10.49', '10.0.10.66'))
+    const before = snapshot(dir)
+    const r = cutover(dir, 'apply', 'plan.json', '--expect', approved)
+    expect(r.code).toBe(1)
+    expect(r.err).toContain(approved)
+    expect(r.err).toMatch(/nothing was applied/)
+    expect(snapshot(dir)).toEqual(before)
+    expect(existsSync(join(dir, 'root/var'))).toBe(false)
+  })
+
+  it('the right hash applies exactly that plan; the saved line of plan gives the command', () => {
+    const dir = planned()
+    const plan = cutover(dir, 'plan', '--root', 'root', '--out', 'plan.json')
+    expect(plan.code).toBe(0)
+    const saved = fileHash(join(dir, 'plan.json'))
+    // the terminal review names the hash of the bytes it saved, and how to apply exactly them
+    const command = `cutover apply plan.json --expect ${saved}`
+    expect(plan.out).toContain(
+      `Plan saved to plan.json, ${saved} (apply exactly it with: ${command})`,
+    )
+    const r = cutover(dir, ...command.split(' ').slice(1), '--quiet')
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(readFileSync(join(dir, 'root/etc/app.conf'), 'utf8')).toBe('db = 10.0.10.49\n')
+    expect(readFileSync(join(dir, 'root/etc/backup.conf'), 'utf8')).toBe(
+      'host 10.0.10.49 # primary\n',
+    )
+  })
+
+  it('--json prints the document whose sha256sum is the hash --expect takes', () => {
+    const dir = planned()
+    const json = cutover(dir, 'plan', '--root', 'root', '--json')
+    expect(json.code).toBe(0)
+    writeFileSync(join(dir, 'piped.json'), json.out)
+    const sum = spawnSync('sha256sum', ['piped.json'], { cwd: dir, encoding: 'utf8' })
+    const hash = `sha256:${sum.stdout.split(' ')[0]}`
+    const r = cutover(dir, 'apply', 'piped.json', '--expect', hash, '--quiet')
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(readFileSync(join(dir, 'root/etc/app.conf'), 'utf8')).toBe('db = 10.0.10.49\n')
+  })
+})
