@@ -9,3 +9,4 @@ export {
   type ReviewObject,
   type ReviewOptions,
 } from './model.js'
+export { toMarkdown, type MarkdownOptions } from './markdown.js'

@@ -84,6 +84,6 @@ hosts:
 secrets:
   DB_PASSWORD: { env: DB_PASSWORD }
 steps:
-  - text: { files: ["etc/*.conf", "etc/odd/*"], addresses: new, replace: { oldname: newname } }
+  - text: { files: ["etc/*.conf", "etc/odd/**"], addresses: new, replace: { oldname: newname } }
   - ini: { files: [etc/app.ini], set: { db.password: { secret: DB_PASSWORD } }, addresses: new }
 `

@@ -1,0 +1,469 @@
+import { showControls } from '@cutover/rewrite'
+import { ReviewError } from './errors.js'
+import type { Review, ReviewFile, ReviewLeftover, ReviewNote, ReviewObject } from './model.js'
+
+/** How {@link toMarkdown} renders a review. */
+export interface MarkdownOptions {
+  /**
+   * The most bytes (UTF-8) the Markdown may have: a comment limit (GitHub's is 65,536
+   * characters). Default 60,000.
+   */
+  maxBytes?: number
+}
+
+/** The limit {@link toMarkdown} keeps to unless told otherwise. */
+const DEFAULT_MAX_BYTES = 60_000
+
+/**
+ * The review as GitHub Flavored Markdown, for a ticket or merge-request comment (GitHub,
+ * GitLab, Redmine): the plan's hash and how to apply exactly it, a table of the changed files,
+ * one collapsible `<details>` block per file with its diff in a `diff` fence, the database
+ * objects, the leftovers grouped by reason, accepted leftovers, warnings, the `validate:`
+ * commands apply runs, and the hash again.
+ *
+ * The result never has more than `maxBytes` bytes: the largest diffs are collapsed first to
+ * their stat line with a note, then long lists (the rows of the table, leftovers) are cut with
+ * "… and N more", and a closing section says what was left out. A limit too small for the parts
+ * every review has throws a {@link ReviewError} `MAX_BYTES` naming the least that fits.
+ *
+ * Every text of the review is escaped for its place: no file name, leftover or message can
+ * close a fence, add a table cell or row, or start raw HTML.
+ */
+export function toMarkdown(review: Review, opts: MarkdownOptions = {}): string {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
+    throw new RangeError(`maxBytes must be a whole number of bytes, not ${maxBytes}`)
+  const doc = layout(review)
+  fit(doc, maxBytes)
+  const text = render(doc, maxBytes)
+  if (bytes(text) <= maxBytes) return text
+  // everything that can be left out is (the closing section names the limit: its digits count)
+  let needed = bytes(text)
+  while (bytes(render(doc, needed)) > needed) needed = bytes(render(doc, needed))
+  throw new ReviewError(
+    'MAX_BYTES',
+    `the review needs at least ${needed} bytes, more than --max-bytes ${maxBytes}`,
+    needed,
+  )
+}
+
+/** A part of the document that may be left out (a table row, a list item, a file's block). */
+interface Item {
+  /** The item as shown in full. */
+  full: string
+  /** A diff block collapsed to its stat line and a note; absent for other items. */
+  collapsed?: string
+  /** The lines and bytes of the diff a collapsed item leaves out. */
+  diff?: { lines: number; bytes: number }
+  isCollapsed: boolean
+  hidden: boolean
+}
+
+/** A run of items with what goes before and after it, and the line that counts hidden items. */
+interface Section {
+  head: string
+  items: Item[]
+  tail: string
+  /** The line said in place of `n` hidden items. */
+  more: (n: number) => string
+  /** What a hidden item of this section is, for the closing note: `row(s) of the file table`. */
+  what: string
+  /** Diff blocks: collapsed ones go first when the section is cut. */
+  diffs: boolean
+}
+
+/** The document: sections in order, between a fixed beginning and end. */
+interface Doc {
+  top: string
+  sections: Section[]
+  /** The closing section, from what was left out (empty when nothing was). */
+  closing: (left: LeftOut) => string
+  bottom: string
+}
+
+/** What a document leaves out to stay under its limit. */
+interface LeftOut {
+  maxBytes: number
+  collapsed: number
+  lines: number
+  bytes: number
+  hidden: Array<{ what: string; n: number }>
+}
+
+const bytes = (s: string) => Buffer.byteLength(s)
+const shown = (i: Item) => (i.isCollapsed ? i.collapsed! : i.full)
+
+function sectionText(s: Section): string {
+  const hidden = s.items.filter((i) => i.hidden).length
+  return (
+    s.head +
+    s.items
+      .filter((i) => !i.hidden)
+      .map(shown)
+      .join('') +
+    (hidden ? s.more(hidden) : '') +
+    s.tail
+  )
+}
+
+function leftOut(doc: Doc, maxBytes: number): LeftOut {
+  const left: LeftOut = { maxBytes, collapsed: 0, lines: 0, bytes: 0, hidden: [] }
+  for (const s of doc.sections) {
+    for (const i of s.items)
+      if (i.isCollapsed || (s.diffs && i.hidden)) {
+        left.collapsed++
+        left.lines += i.diff!.lines
+        left.bytes += i.diff!.bytes
+      }
+    const n = s.items.filter((i) => i.hidden).length
+    if (n) left.hidden.push({ what: s.what, n })
+  }
+  return left
+}
+
+function render(doc: Doc, maxBytes: number): string {
+  return (
+    doc.top +
+    doc.sections.map(sectionText).join('') +
+    doc.closing(leftOut(doc, maxBytes)) +
+    doc.bottom
+  )
+}
+
+/**
+ * Collapses and hides items until the document fits in `maxBytes` (or nothing is left to take
+ * out). Sizes are kept per section, so a plan of thousands of files is fitted in a few passes.
+ */
+function fit(doc: Doc, maxBytes: number): void {
+  const sizes = doc.sections.map((s) => bytes(sectionText(s)))
+  const fixed = bytes(doc.top) + bytes(doc.bottom)
+  let left = leftOut(doc, maxBytes)
+  const total = () => fixed + sizes.reduce((a, b) => a + b, 0) + bytes(doc.closing(left))
+  const resize = (k: number) => {
+    sizes[k] = bytes(sectionText(doc.sections[k]!))
+    left = leftOut(doc, maxBytes)
+  }
+  // a whole-document render is the reference: the closing section's wording depends on counts
+  const over = () => total() > maxBytes
+
+  // 1. the largest diffs collapse first, each only when that makes the document smaller
+  if (over()) {
+    const blocks = doc.sections
+      .flatMap((s, k) => s.items.map((i) => ({ i, k })))
+      .filter(({ i }) => i.collapsed !== undefined && bytes(i.collapsed) < bytes(i.full))
+      .sort((a, b) => bytes(b.i.full) - bytes(a.i.full))
+    for (const { i, k } of blocks) {
+      if (!over()) break
+      // sizes change by the difference alone; the closing section is recomputed from counts
+      const before = bytes(i.full)
+      i.isCollapsed = true
+      sizes[k] = sizes[k]! - before + bytes(i.collapsed!)
+      left.collapsed++
+      left.lines += i.diff!.lines
+      left.bytes += i.diff!.bytes
+    }
+  }
+
+  // 2. then items are hidden, from the largest section: the collapsed blocks first (the table
+  // has their stat lines), then list items from the end
+  const order = doc.sections.map((s) => {
+    const idx = s.items.map((_, n) => n).reverse()
+    return s.diffs
+      ? [
+          ...idx.filter((n) => s.items[n]!.isCollapsed),
+          ...idx.filter((n) => !s.items[n]!.isCollapsed),
+        ]
+      : idx
+  })
+  while (over()) {
+    let best = -1
+    for (let k = 0; k < doc.sections.length; k++) {
+      if (order[k]!.length === 0) continue
+      const pick = (x: number) => (doc.sections[x]!.diffs ? 1 : 0) * 1e15 + sizes[x]!
+      if (best < 0 || pick(k) > pick(best)) best = k
+    }
+    if (best < 0) return
+    const s = doc.sections[best]!
+    // hide a batch at once in a long list: a tenth of what is over, at least one item
+    const excess = total() - maxBytes
+    let freed = 0
+    while (order[best]!.length && freed < excess) {
+      const item = s.items[order[best]!.shift()!]!
+      item.hidden = true
+      freed += bytes(shown(item))
+      if (s.items.length < 50) break
+      if (freed * 10 >= excess) break
+    }
+    resize(best)
+  }
+}
+
+/** The review laid out as sections, every text escaped for its place. */
+function layout(r: Review): Doc {
+  const fleet = r.machines.length > 0
+  const view =
+    r.saved === undefined
+      ? 'cutover plan --format html --out review.html'
+      : `cutover show ${shellWord(r.saved)} --format html --out review.html`
+  const sections: Section[] = []
+
+  // the top: title, the hash and how to apply exactly it, the totals, the machines
+  const t = r.totals
+  const title = `# Cutover plan${r.profile !== null ? ` for profile ${inline(r.profile)}` : ''}\n\n`
+  const hash = `**Plan hash:** ${code(r.hash)}\n\n`
+  const apply =
+    r.saved === undefined
+      ? 'This plan was not saved, so no file is bound to this hash: plan again with `--save PLAN.json` to review the plan that apply will run.\n\n'
+      : `Saved as ${inline(r.saved)}. Apply exactly this plan (apply refuses a plan file whose hash differs):\n\n${fence(
+          `cutover apply ${shellWord(r.saved)} --expect ${showControls(r.hash)}`,
+          'sh',
+        )}\n`
+  const summary = `${count(t.files, 'file')} to change${fleet ? ` on ${count(t.machines, 'machine')}` : ''} (+${t.added} −${t.removed})${
+    r.database.length ? `, ${count(r.database.length, 'database object')}` : ''
+  }; ${count(t.leftovers, 'open leftover')}, ${t.accepted} accepted; ${count(t.warnings, 'warning')}.\n\n`
+  const where = fleet
+    ? `Machines:\n\n${r.machines.map((m) => `- ${inline(m.name)}: ${inline(m.at)}\n`).join('')}\n`
+    : r.root !== undefined
+      ? `Root: ${inline(r.root)}\n\n`
+      : ''
+  const top = title + hash + apply + summary + where
+
+  // the files: a table, then a block per file
+  if (r.files.length) {
+    const cols = [...(fleet ? ['machine'] : []), 'file', 'kind', '+', '−', 'what the rules did']
+    sections.push({
+      head: `## Files\n\n${row(cols)}${row(cols.map(() => '---'))}`,
+      items: r.files.map((f) =>
+        item(
+          row([
+            ...(fleet ? [inline(f.machine ?? '')] : []),
+            inline(fileName(f, fleet)),
+            inline(f.kind),
+            `+${f.added}`,
+            `−${f.removed}`,
+            inline(f.rules),
+          ]),
+        ),
+      ),
+      tail: '\n',
+      more: (n) => `\n… and ${count(n, 'more file')} not listed here: see ${code(view)}.\n`,
+      what: 'row(s) of the file table',
+      diffs: false,
+    })
+    sections.push({
+      head: '## Diffs\n\n',
+      items: r.files.map((f) =>
+        diffItem(f.path, `${f.kind}, +${f.added} −${f.removed}`, f.diff, view),
+      ),
+      tail: '',
+      more: (n) =>
+        `… and ${count(n, 'more diff')} not shown here (the table lists their files): see ${code(view)}.\n\n`,
+      what: 'diff block(s)',
+      diffs: true,
+    })
+  }
+
+  // database objects likewise
+  if (r.database.length) {
+    const cols = ['object', 'kind', '+', '−', 'what the rules did']
+    sections.push({
+      head: `## Database\n\n${row(cols)}${row(cols.map(() => '---'))}`,
+      items: r.database.map((o) =>
+        item(
+          row([inline(o.target), inline(o.kind), `+${o.added}`, `−${o.removed}`, inline(o.rules)]),
+        ),
+      ),
+      tail: '\n',
+      more: (n) => `\n… and ${count(n, 'more object')} not listed here: see ${code(view)}.\n`,
+      what: 'row(s) of the database table',
+      diffs: false,
+    })
+    sections.push({
+      head: '',
+      items: r.database.map((o: ReviewObject) =>
+        diffItem(o.target, `${o.kind}, +${o.added} −${o.removed}`, o.diff, view),
+      ),
+      tail: '',
+      more: (n) => `… and ${count(n, 'more database diff')} not shown here: see ${code(view)}.\n\n`,
+      what: 'database diff block(s)',
+      diffs: true,
+    })
+  }
+
+  // leftovers, by reason
+  const left = (l: ReviewLeftover) =>
+    `${l.path}:${l.line}:${l.col}${l.onDisk ? ` (on disk ${l.onDisk.line}:${l.onDisk.col})` : ''}: ${l.text}`
+  if (r.leftovers.length === 0)
+    sections.push(
+      list(
+        '## Leftovers\n\nNone: no old value is left in the files in scope.\n\n',
+        [],
+        'leftover',
+        view,
+      ),
+    )
+  else {
+    sections.push(list(`## Leftovers: ${t.leftovers}\n\n`, [], 'leftover', view))
+    for (const g of r.leftovers)
+      sections.push(
+        list(
+          `### ${inline(g.reason)} (${g.items.length})\n\n`,
+          g.items.map((l) => inline(left(l))),
+          'leftover',
+          view,
+        ),
+      )
+  }
+  if (r.accepted.length)
+    sections.push(
+      list(
+        `## Accepted leftovers: ${r.accepted.length}\n\n`,
+        r.accepted.map((l) => inline(`${left(l)} — ${l.reason}; accepted: ${l.accepted ?? ''}`)),
+        'accepted leftover',
+        view,
+      ),
+    )
+
+  // warnings and notes
+  const note = (n: ReviewNote) =>
+    inline(`${n.line ? `${n.path}:${n.line}:${n.col ?? 1}` : n.path}: ${n.code} ${n.message}`)
+  if (r.warnings.length)
+    sections.push(
+      list(`## Warnings: ${r.warnings.length}\n\n`, r.warnings.map(note), 'warning', view),
+    )
+  if (r.notes.length)
+    sections.push(list(`## Notes: ${r.notes.length}\n\n`, r.notes.map(note), 'note', view))
+
+  // what apply runs before installing anything
+  if (r.validators.length)
+    sections.push(
+      list(
+        '## Validators\n\nApply runs these on the staged files, on each file’s machine, before installing anything (plan does not run them):\n\n',
+        r.validators.map((v) => `${inline(v.command)}: ${inline(v.files.join(', '))}`),
+        'validator',
+        view,
+      ),
+    )
+
+  const closing = (l: LeftOut) => {
+    const parts = [
+      ...(l.collapsed
+        ? [`the diffs of ${count(l.collapsed, 'file')} (${l.lines} lines, ${l.bytes} bytes)`]
+        : []),
+      ...l.hidden.filter((h) => !h.what.includes('diff block')).map((h) => `${h.n} ${h.what}`),
+    ]
+    if (parts.length === 0) return ''
+    return `## Left out\n\nTo stay under --max-bytes ${l.maxBytes}, this comment leaves out ${parts.join('; ')}. ${code(view)} shows everything.\n\n`
+  }
+  return { top, sections, closing, bottom: `---\n\nPlan hash: ${code(r.hash)}\n` }
+}
+
+/** A table row or list item shown whole. */
+function item(full: string): Item {
+  return { full, isCollapsed: false, hidden: false }
+}
+
+/** A list section: a head, one `- ` item per text (already escaped), and a blank line after. */
+function list(head: string, texts: string[], what: string, view: string): Section {
+  return {
+    head,
+    items: texts.map((t) => item(`- ${t}\n`)),
+    tail: texts.length ? '\n' : '',
+    more: (n) => `- … and ${count(n, `more ${what}`)}: see ${code(view)}\n`,
+    what: `${what}(s)`,
+    diffs: false,
+  }
+}
+
+/** A file's or object's collapsible block: its diff in a fence, or collapsed, a note instead. */
+function diffItem(path: string, stat: string, diff: string, view: string): Item {
+  const summary = `<details><summary>${html(`${path} (${stat})`)}</summary>\n\n`
+  const lines = diff === '' ? 0 : diff.split('\n').length - (diff.endsWith('\n') ? 1 : 0)
+  const size = bytes(diff)
+  return {
+    full: `${summary}${fence(diff, 'diff')}\n</details>\n\n`,
+    collapsed: `${summary}Diff left out to stay under --max-bytes: ${lines} lines, ${size} bytes; see ${code(view)}.\n\n</details>\n\n`,
+    diff: { lines, bytes: size },
+    isCollapsed: false,
+    hidden: false,
+  }
+}
+
+/** A file as its table row names it: a fleet's table has the machine in a column of its own. */
+function fileName(f: ReviewFile, fleet: boolean): string {
+  // the path is quoted with its machine (`"finance:a\nb"`); the row shows the rest of it
+  if (!fleet || f.machine === undefined) return f.path
+  const prefix = `${f.machine}:`
+  if (f.path.startsWith(prefix)) return f.path.slice(prefix.length)
+  if (f.path.startsWith(`"${prefix}`)) return `"${f.path.slice(prefix.length + 1)}`
+  return f.path
+}
+
+/** `1 file`, `3 files`. */
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`
+}
+
+/**
+ * Text as Markdown shows it literally: the punctuation that could start emphasis, code, a link,
+ * an autolink (`www.`, `http:`, `a@b`), math, an entity, raw HTML, a list, a heading or a table
+ * cell is backslash-escaped; control characters and
+ * line breaks are shown visibly (`^J`), so the text stays on its line.
+ */
+function inline(text: string): string {
+  return (
+    showControls(text)
+      .replace(/[\\`*_[\]()#+\-.!|<>&:@~$^]/g, '\\$&')
+      // blanks that begin a list item or cell would be dropped (or start an indented block)
+      .replace(/^[ \t]+/, (b) => b.replaceAll(' ', '&#32;').replaceAll('\t', '&#9;'))
+  )
+}
+
+/** Text in a code span, with a backtick run longer than any inside it. */
+function code(text: string): string {
+  const t = showControls(text)
+  const run = '`'.repeat(longestRun(t, '`') + 1)
+  const pad = t.startsWith('`') || t.endsWith('`') ? ' ' : ''
+  return `${run}${pad}${t}${pad}${run}`
+}
+
+/**
+ * A fenced code block whose content is exactly `text` (a newline added when it has none): the
+ * fence is longer than any run of backticks in it, so no line of it can close the fence.
+ */
+function fence(text: string, info: string): string {
+  const run = '`'.repeat(Math.max(3, longestRun(text, '`') + 1))
+  const body = text === '' || text.endsWith('\n') ? text : `${text}\n`
+  return `${run}${info}\n${body}${run}\n`
+}
+
+function longestRun(text: string, ch: string): number {
+  let best = 0
+  let n = 0
+  for (const c of text) {
+    n = c === ch ? n + 1 : 0
+    if (n > best) best = n
+  }
+  return best
+}
+
+/** A GFM table row; the cells are escaped already (a `|` in one is `\|`). */
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |\n`
+}
+
+/** Text for raw HTML (the `<summary>` of a block): `& < > " '` escaped. */
+function html(text: string): string {
+  return showControls(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  )
+}
+
+/** A file name as one shell word: as it is when it needs no quoting, else in single quotes. */
+function shellWord(path: string): string {
+  const p = showControls(path)
+  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(p) && !p.startsWith('-')
+    ? p
+    : `'${p.replaceAll("'", `'\\''`)}'`
+}
