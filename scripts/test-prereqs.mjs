@@ -24,6 +24,7 @@ const TOOLS = [
   ['ansible-inventory', 'ansible-core'], // machines of an Ansible inventory, read as Ansible does
   ['nginx', 'nginx-light'], // a step's validate: command, as `nginx -t -c %s` checks a staged nginx.conf
   ['chromium', 'chromium'], // the HTML review opened by a real browser (headless)
+  ['cmark-gfm', 'cmark-gfm'], // the Markdown review read back by GitHub's own parser
 ]
 
 // visudo lives in /usr/sbin, which is not on a user's PATH on Debian (the tests look there too)

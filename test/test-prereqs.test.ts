@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 // scripts/test-prereqs.mjs runs first in `pnpm test`. Here it runs with a PATH that holds none of
 // the tools the tests need (visudo, sshd and nginx are still found in /usr/sbin, as on a Debian
 // machine with sudo, openssh-server and nginx-light; ssh, ssh-keygen, named-checkzone,
-// ansible-inventory and chromium, in /usr/bin, are not).
+// ansible-inventory, chromium and cmark-gfm, in /usr/bin, are not).
 const script = join(import.meta.dirname, '../scripts/test-prereqs.mjs')
 const packages = [
   'sudo',
@@ -20,6 +20,7 @@ const packages = [
   'bind9-utils',
   'ansible-core',
   'chromium',
+  'cmark-gfm',
 ]
 const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -77,6 +78,7 @@ describe('scripts/test-prereqs.mjs', () => {
         'named-checkzone',
         'ansible-inventory',
         'chromium',
+        'cmark-gfm',
       ].map((t) => spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim())
       expect(real.every(Boolean)).toBe(true)
       writeFileSync(
