@@ -101,3 +101,26 @@ function withoutStateParent(files: Record<string, string>): Record<string, strin
   if (!Object.keys(files).some((p) => p.startsWith('var/'))) delete files['var']
   return files
 }
+
+/**
+ * What a review could hold of the private keys: the lines of their PEM bodies, and slices of the
+ * files' bytes as base64 (at each of the three alignments a slice can start at) and as hex, so
+ * that a key stored encoded, not only as its text, is caught too.
+ */
+export function keyLines(): string[] {
+  const files = ['mentat-hub', 'mentat-alt'].flatMap((m) =>
+    ['etc/warden_client/key.pem', 'etc/shibboleth/sp-key.pem'].map((p) =>
+      readFileSync(join(EXAMPLES, 'mentat/machines', m, p)),
+    ),
+  )
+  const slices = (s: string, n: number) =>
+    Array.from({ length: Math.floor((s.length - n) / 8) + 1 }, (_, i) => s.slice(i * 8, i * 8 + n))
+  return files.flatMap((bytes) => [
+    ...bytes
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 20 && !l.startsWith('-----')),
+    ...[0, 1, 2].flatMap((shift) => slices(bytes.subarray(shift).toString('base64'), 24)),
+    ...slices(bytes.toString('hex'), 32),
+  ])
+}

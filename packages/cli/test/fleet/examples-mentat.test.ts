@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutover, snapshot, SSH_TEST_MS, useFleet } from './fleet-kit.js'
-import { controller, EXAMPLES, holds } from './examples-kit.js'
+import { controller, EXAMPLES, holds, keyLines } from './examples-kit.js'
 
 /*
  * The acceptance of the Mentat migration over real sshd (mentat-hub is m1, mentat-alt m2): the
@@ -23,27 +23,6 @@ function tree(dir: string): Record<string, string> {
       .filter(([, v]) => v.startsWith('file '))
       .map(([p, v]) => [p, v.split(' ').at(-1)!]),
   )
-}
-
-/**
- * What a review could hold of the private keys: the lines of their PEM bodies, and slices of the
- * files' bytes as base64 (at each of the three alignments a slice can start at) and as hex, so
- * that a key stored encoded, not only as its text, is caught too.
- */
-function keyLines(): string[] {
-  const files = [HUB, ALT].flatMap((m) =>
-    ['etc/warden_client/key.pem', 'etc/shibboleth/sp-key.pem'].map((p) => readFileSync(join(m, p))),
-  )
-  const slices = (s: string, n: number) =>
-    Array.from({ length: Math.floor((s.length - n) / 8) + 1 }, (_, i) => s.slice(i * 8, i * 8 + n))
-  return files.flatMap((bytes) => [
-    ...bytes
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.length > 20 && !l.startsWith('-----')),
-    ...[0, 1, 2].flatMap((shift) => slices(bytes.subarray(shift).toString('base64'), 24)),
-    ...slices(bytes.toString('hex'), 32),
-  ])
 }
 
 const EXCHANGED = [
