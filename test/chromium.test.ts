@@ -52,7 +52,11 @@ describe.runIf(need('chromium'))('@cutover/test-kit/chromium', () => {
     expect(await page.counts(['p', 'input', 'table'])).toEqual({ p: 3, input: 2, table: 0 })
     expect(await page.text()).toContain('shown first')
     expect(await page.text()).not.toContain('shown after')
+    expect([await page.visible('p.a'), await page.visible('p.b'), await page.visible('p')]).toEqual(
+      [1, 0, 2],
+    )
     await page.click('label[for=b]')
+    expect([await page.visible('p.a'), await page.visible('p.b')]).toEqual([0, 1])
     expect(await page.text()).toContain('shown after')
     expect(await page.text()).not.toContain('shown first')
     await page.click('a')

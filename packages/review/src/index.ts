@@ -9,4 +9,5 @@ export {
   type ReviewObject,
   type ReviewOptions,
 } from './model.js'
+export { HTML_LIMITS, toHtml, type HtmlOptions } from './html.js'
 export { toMarkdown, type MarkdownOptions } from './markdown.js'

@@ -50,6 +50,8 @@ export interface ChromiumPage {
   text(selector?: string): Promise<string>
   /** How many elements match `selector`. */
   count(selector: string): Promise<number>
+  /** How many elements match `selector` and are rendered (not `display: none`, nor inside such). */
+  visible(selector: string): Promise<number>
   /** {@link count} of each selector. */
   counts(selectors: readonly string[]): Promise<Record<string, number>>
   /** Clicks the first element matching `selector`, as a person would (it must be visible). */
@@ -120,6 +122,13 @@ async function openPage(
     text: (selector = 'body') =>
       page.$eval(selector, (e) => (e as { innerText?: string }).innerText ?? e.textContent ?? ''),
     count,
+    visible: (selector) =>
+      page.$$eval(
+        selector,
+        (all) =>
+          all.filter((e) => (e as unknown as { checkVisibility(): boolean }).checkVisibility())
+            .length,
+      ),
     async counts(selectors) {
       const out: Record<string, number> = {}
       for (const s of selectors) out[s] = await count(s)
