@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { undocumentedExports, unlistedInReadme } from '../../../test/exports.js'
 
 // The public names of @cutover/review: a change here is a change of the package's API (and needs a changeset).
-const NAMES = ['ReviewError', 'reviewOf', 'toMarkdown', 'wholeSummary']
+const NAMES = ['HTML_LIMITS', 'ReviewError', 'reviewOf', 'toHtml', 'toMarkdown', 'wholeSummary']
 
 describe('the public API of @cutover/review', () => {
   it('exports exactly these names', async () => {

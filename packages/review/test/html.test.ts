@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { need } from '@cutover/test-kit'
+import { moduleLog, need } from '@cutover/test-kit'
 import { startChromium, type Chromium, type ChromiumPage } from '@cutover/test-kit/chromium'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { HTML_LIMITS, reviewOf, toHtml, type Review } from '../src/index.js'
@@ -99,6 +100,36 @@ describe('toHtml: the page itself', () => {
     const html = await toHtml(await singleRoot())
     expect(html).not.toContain('n3w-Secret')
     expect(html).not.toContain('Summer2019!')
+  })
+})
+
+describe('diff2html', () => {
+  it('is loaded by toHtml only: importing the package or writing Markdown loads none of it', async () => {
+    const doc = await planDoc(SPEC, FILES, { DB_PASSWORD: 'x' })
+    const review = reviewOf(doc, { hash: hashOf(doc) })
+    const loaded = (html: boolean) => {
+      const d = mkdtempSync(join(dir, 'modules-'))
+      const log = moduleLog(d)
+      writeFileSync(join(d, 'review.json'), JSON.stringify(review))
+      const script =
+        `const m = await import(${JSON.stringify(join(import.meta.dirname, '../dist/index.js'))});` +
+        `const r = JSON.parse(require('node:fs').readFileSync(${JSON.stringify(join(d, 'review.json'))}, 'utf8'));` +
+        `m.toMarkdown(r);${html ? 'await m.toHtml(r);' : ''}`
+      const out = spawnSync(
+        process.execPath,
+        [...log.importArgs, '--input-type=commonjs', '-e', `(async () => { ${script} })()`],
+        {
+          encoding: 'utf8',
+        },
+      )
+      expect(out.stderr).toBe('')
+      return log
+        .loaded()
+        .split('\n')
+        .filter((u) => u.includes('/diff2html/'))
+    }
+    expect(loaded(false)).toEqual([])
+    expect(loaded(true).length).toBeGreaterThan(0)
   })
 })
 
