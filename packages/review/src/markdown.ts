@@ -22,9 +22,11 @@ const DEFAULT_MAX_BYTES = 60_000
  * commands apply runs, and the hash again.
  *
  * The result never has more than `maxBytes` bytes: the largest diffs are collapsed first to
- * their stat line with a note, then long lists (the rows of the table, leftovers) are cut with
- * "… and N more", and a closing section says what was left out. A limit too small for the parts
- * every review has throws a {@link ReviewError} `MAX_BYTES` naming the least that fits.
+ * their stat line with a note; when even every diff collapsed is too long, the diffs are left
+ * out (the table has their stat lines), long lists (the rows of the table, leftovers) are cut
+ * with "… and N more", and the smallest diffs come back while they fit. A closing section says
+ * what was left out. A limit too small for the parts every review has throws a
+ * {@link ReviewError} `MAX_BYTES` naming the least that fits.
  *
  * Every text of the review is escaped for its place: no file name, leftover or message can
  * close a fence, add a table cell or row, or start raw HTML.
@@ -51,8 +53,10 @@ export function toMarkdown(review: Review, opts: MarkdownOptions = {}): string {
 interface Item {
   /** The item as shown in full. */
   full: string
+  fullBytes: number
   /** A diff block collapsed to its stat line and a note; absent for other items. */
   collapsed?: string
+  collapsedBytes?: number
   /** The lines and bytes of the diff a collapsed item leaves out. */
   diff?: { lines: number; bytes: number }
   isCollapsed: boolean
@@ -68,7 +72,7 @@ interface Section {
   more: (n: number) => string
   /** What a hidden item of this section is, for the closing note: `row(s) of the file table`. */
   what: string
-  /** Diff blocks: collapsed ones go first when the section is cut. */
+  /** A section of diff blocks: they collapse, or all go, before a list is cut. */
   diffs: boolean
 }
 
@@ -106,95 +110,146 @@ function sectionText(s: Section): string {
   )
 }
 
-function leftOut(doc: Doc, maxBytes: number): LeftOut {
-  const left: LeftOut = { maxBytes, collapsed: 0, lines: 0, bytes: 0, hidden: [] }
-  for (const s of doc.sections) {
-    for (const i of s.items)
-      if (i.isCollapsed || (s.diffs && i.hidden)) {
-        left.collapsed++
-        left.lines += i.diff!.lines
-        left.bytes += i.diff!.bytes
-      }
-    const n = s.items.filter((i) => i.hidden).length
-    if (n) left.hidden.push({ what: s.what, n })
-  }
-  return left
+/** What the document leaves out, from the counts of its diffs left out and hidden items. */
+function leftOut(
+  doc: Doc,
+  maxBytes: number,
+  out: { collapsed: number; lines: number; bytes: number },
+  hidden: readonly number[],
+): LeftOut {
+  // sections of one kind (the leftovers of each reason) are counted together
+  const n = new Map<string, number>()
+  doc.sections.forEach((s, k) => {
+    if (hidden[k] && !s.diffs) n.set(s.what, (n.get(s.what) ?? 0) + hidden[k])
+  })
+  return { maxBytes, ...out, hidden: [...n].map(([what, count]) => ({ what, n: count })) }
 }
 
 function render(doc: Doc, maxBytes: number): string {
   return (
     doc.top +
     doc.sections.map(sectionText).join('') +
-    doc.closing(leftOut(doc, maxBytes)) +
+    doc.closing(
+      leftOut(
+        doc,
+        maxBytes,
+        doc.sections
+          .flatMap((s) => s.items)
+          .filter((i) => i.diff && (i.hidden || i.isCollapsed))
+          .reduce(
+            (o, i) => ({
+              collapsed: o.collapsed + 1,
+              lines: o.lines + i.diff!.lines,
+              bytes: o.bytes + i.diff!.bytes,
+            }),
+            { collapsed: 0, lines: 0, bytes: 0 },
+          ),
+        doc.sections.map((s) => s.items.filter((i) => i.hidden).length),
+      ),
+    ) +
     doc.bottom
   )
 }
 
 /**
- * Collapses and hides items until the document fits in `maxBytes` (or nothing is left to take
- * out). Sizes are kept per section, so a plan of thousands of files is fitted in a few passes.
+ * Collapses and hides items until the document fits in `maxBytes`, or nothing is left to take
+ * out. First the largest diffs collapse to their stat line and a note, one at a time. When even
+ * every diff collapsed is too long, the notes go too (the table has each file's stat line):
+ * every diff is left out, long lists are cut from their end, the largest list first, and then
+ * the smallest diffs come back whole while they fit. Sizes are kept as sums, so each step costs
+ * the same for a plan of ten files or a hundred thousand.
  */
 function fit(doc: Doc, maxBytes: number): void {
-  const sizes = doc.sections.map((s) => bytes(sectionText(s)))
-  const fixed = bytes(doc.top) + bytes(doc.bottom)
-  let left = leftOut(doc, maxBytes)
-  const total = () => fixed + sizes.reduce((a, b) => a + b, 0) + bytes(doc.closing(left))
-  const resize = (k: number) => {
-    sizes[k] = bytes(sectionText(doc.sections[k]!))
-    left = leftOut(doc, maxBytes)
-  }
-  // a whole-document render is the reference: the closing section's wording depends on counts
-  const over = () => total() > maxBytes
+  const f = new Fitting(doc, maxBytes)
+  if (f.fits()) return
 
-  // 1. the largest diffs collapse first, each only when that makes the document smaller
-  if (over()) {
-    const blocks = doc.sections
-      .flatMap((s, k) => s.items.map((i) => ({ i, k })))
-      .filter(({ i }) => i.collapsed !== undefined && bytes(i.collapsed) < bytes(i.full))
-      .sort((a, b) => bytes(b.i.full) - bytes(a.i.full))
-    for (const { i, k } of blocks) {
-      if (!over()) break
-      // sizes change by the difference alone; the closing section is recomputed from counts
-      const before = bytes(i.full)
-      i.isCollapsed = true
-      sizes[k] = sizes[k]! - before + bytes(i.collapsed!)
-      left.collapsed++
-      left.lines += i.diff!.lines
-      left.bytes += i.diff!.bytes
-    }
+  const diffs = doc.sections.flatMap((s, k) => (s.diffs ? s.items.map((i) => ({ i, k })) : []))
+  // 1. the largest diffs collapse first
+  const largest = diffs
+    .filter(({ i }) => i.collapsedBytes! < i.fullBytes)
+    .sort((a, b) => b.i.fullBytes - a.i.fullBytes)
+  for (const { i, k } of largest) {
+    f.set(i, k, { isCollapsed: true, hidden: false })
+    if (f.fits()) return
   }
 
-  // 2. then items are hidden, from the largest section: the collapsed blocks first (the table
-  // has their stat lines), then list items from the end
-  const order = doc.sections.map((s) => {
-    const idx = s.items.map((_, n) => n).reverse()
-    return s.diffs
-      ? [
-          ...idx.filter((n) => s.items[n]!.isCollapsed),
-          ...idx.filter((n) => !s.items[n]!.isCollapsed),
-        ]
-      : idx
-  })
-  while (over()) {
+  // 2. no diff at all; the longest lists cut from their end
+  for (const { i, k } of diffs) f.set(i, k, { isCollapsed: false, hidden: true })
+  const order = doc.sections.map((s) => (s.diffs ? [] : s.items.map((_, n) => n).reverse()))
+  while (!f.fits()) {
     let best = -1
-    for (let k = 0; k < doc.sections.length; k++) {
-      if (order[k]!.length === 0) continue
-      const pick = (x: number) => (doc.sections[x]!.diffs ? 1 : 0) * 1e15 + sizes[x]!
-      if (best < 0 || pick(k) > pick(best)) best = k
-    }
+    for (let k = 0; k < doc.sections.length; k++)
+      if (order[k]!.length && (best < 0 || f.size(k) > f.size(best))) best = k
     if (best < 0) return
-    const s = doc.sections[best]!
-    // hide a batch at once in a long list: a tenth of what is over, at least one item
-    const excess = total() - maxBytes
-    let freed = 0
-    while (order[best]!.length && freed < excess) {
-      const item = s.items[order[best]!.shift()!]!
-      item.hidden = true
-      freed += bytes(shown(item))
-      if (s.items.length < 50) break
-      if (freed * 10 >= excess) break
+    f.set(doc.sections[best]!.items[order[best]!.shift()!]!, best, {
+      isCollapsed: false,
+      hidden: true,
+    })
+  }
+
+  // 3. then the smallest diffs back, whole, while they fit
+  for (const { i, k } of [...diffs].sort((a, b) => a.i.fullBytes - b.i.fullBytes)) {
+    f.set(i, k, { isCollapsed: false, hidden: false })
+    if (!f.fits()) {
+      f.set(i, k, { isCollapsed: false, hidden: true })
+      return
     }
-    resize(best)
+  }
+}
+
+/** The size of a document as its items are collapsed and hidden, kept as sums. */
+class Fitting {
+  readonly #doc: Doc
+  readonly #maxBytes: number
+  readonly #fixed: number
+  /** Per section: the bytes of its visible items, and how many are hidden. */
+  readonly #visible: number[]
+  readonly #hidden: number[]
+  #sections = 0
+  /** The diffs left out (collapsed or hidden). */
+  readonly #out = { collapsed: 0, lines: 0, bytes: 0 }
+
+  constructor(doc: Doc, maxBytes: number) {
+    this.#doc = doc
+    this.#maxBytes = maxBytes
+    this.#fixed = bytes(doc.top) + bytes(doc.bottom)
+    this.#visible = doc.sections.map(() => 0)
+    this.#hidden = doc.sections.map(() => 0)
+    doc.sections.forEach((s, k) => s.items.forEach((i) => this.#count(i, k, 1)))
+    this.#sections = doc.sections.reduce((n, _, k) => n + this.size(k), 0)
+  }
+
+  /** The bytes of section `k` as it is now. */
+  size(k: number): number {
+    const s = this.#doc.sections[k]!
+    const hidden = this.#hidden[k]!
+    return bytes(s.head) + this.#visible[k]! + (hidden ? bytes(s.more(hidden)) : 0) + bytes(s.tail)
+  }
+
+  /** Whether the document fits in the limit as it is now. */
+  fits(): boolean {
+    const closing = this.#doc.closing(leftOut(this.#doc, this.#maxBytes, this.#out, this.#hidden))
+    return this.#fixed + this.#sections + bytes(closing) <= this.#maxBytes
+  }
+
+  /** Shows, collapses or hides item `i` of section `k`. */
+  set(i: Item, k: number, to: { isCollapsed: boolean; hidden: boolean }): void {
+    const before = this.size(k)
+    this.#count(i, k, -1)
+    i.isCollapsed = to.isCollapsed
+    i.hidden = to.hidden
+    this.#count(i, k, 1)
+    this.#sections += this.size(k) - before
+  }
+
+  #count(i: Item, k: number, sign: 1 | -1): void {
+    if (i.hidden) this.#hidden[k]! += sign
+    else this.#visible[k]! += sign * (i.isCollapsed ? i.collapsedBytes! : i.fullBytes)
+    if (i.diff && (i.hidden || i.isCollapsed)) {
+      this.#out.collapsed += sign
+      this.#out.lines += sign * i.diff.lines
+      this.#out.bytes += sign * i.diff.bytes
+    }
   }
 }
 
@@ -256,8 +311,7 @@ function layout(r: Review): Doc {
         diffItem(f.path, `${f.kind}, +${f.added} −${f.removed}`, f.diff, view),
       ),
       tail: '',
-      more: (n) =>
-        `… and ${count(n, 'more diff')} not shown here (the table lists their files): see ${code(view)}.\n\n`,
+      more: (n) => `… and ${count(n, 'more diff')} not shown here: see ${code(view)}.\n\n`,
       what: 'diff block(s)',
       diffs: true,
     })
@@ -360,7 +414,7 @@ function layout(r: Review): Doc {
 
 /** A table row or list item shown whole. */
 function item(full: string): Item {
-  return { full, isCollapsed: false, hidden: false }
+  return { full, fullBytes: bytes(full), isCollapsed: false, hidden: false }
 }
 
 /** A list section: a head, one `- ` item per text (already escaped), and a blank line after. */
@@ -380,9 +434,13 @@ function diffItem(path: string, stat: string, diff: string, view: string): Item 
   const summary = `<details><summary>${html(`${path} (${stat})`)}</summary>\n\n`
   const lines = diff === '' ? 0 : diff.split('\n').length - (diff.endsWith('\n') ? 1 : 0)
   const size = bytes(diff)
+  const full = `${summary}${fence(diff, 'diff')}\n</details>\n\n`
+  const collapsed = `${summary}Diff left out to stay under --max-bytes: ${lines} lines, ${size} bytes; see ${code(view)}.\n\n</details>\n\n`
   return {
-    full: `${summary}${fence(diff, 'diff')}\n</details>\n\n`,
-    collapsed: `${summary}Diff left out to stay under --max-bytes: ${lines} lines, ${size} bytes; see ${code(view)}.\n\n</details>\n\n`,
+    full,
+    fullBytes: bytes(full),
+    collapsed,
+    collapsedBytes: bytes(collapsed),
     diff: { lines, bytes: size },
     isCollapsed: false,
     hidden: false,

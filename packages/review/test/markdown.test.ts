@@ -114,6 +114,13 @@ describe.runIf(need('cmark-gfm'))('toMarkdown, read back by cmark-gfm', () => {
       },
       { target: 'etc/w', line: 3, col: 1, text: '*10.0.10.48*', reason: 'not a | rule `x`' },
       {
+        target: 'etc/v',
+        line: 9,
+        col: 1,
+        text: '10.0.10.48\n# h\n| a |',
+        reason: 'not a | rule `x`',
+      },
+      {
         target: 'etc/y',
         line: 2,
         col: 5,
@@ -132,7 +139,10 @@ describe.runIf(need('cmark-gfm'))('toMarkdown, read back by cmark-gfm', () => {
     })
     const md = toMarkdown(reviewOf(doc, { hash: hashOf(doc) }))
     const p = parse(md)
-    expect(p.headings.map((h) => h.text)).toContain('not a | rule `x` (2)')
+    expect(p.headings.map((h) => h.text)).toContain('not a | rule `x` (3)')
+    expect(p.items).toContain('etc/v:9:1: 10.0.10.48^J# h^J| a |')
+    expect(p.headings.map((h) => h.text)).not.toContain('h')
+    expect(p.tables).toHaveLength(1)
     expect(p.items).toContain('etc/z:1:2: 10.0.10.48 <img src=x>')
     expect(p.items).toContain('etc/w:3:1: *10.0.10.48*')
     expect(p.items).toContain('etc/y:2:5: 10.0.10.48 — other; accepted: ok [link](http://x)')
@@ -185,6 +195,15 @@ steps:
       const shown = p.codeBlocks.filter((b) => b.info === 'diff')
       for (const b of shown) expect(diffs.has(b.text)).toBe(true)
       expect(shown.length).toBeLessThan(500)
+      // every diff cannot be collapsed to a note within the limit: the smallest ones are whole
+      const size = (d: string) => Buffer.byteLength(d)
+      const shownSizes = shown.map((b) => size(b.text))
+      const hidden = r.files.filter((f) => !shown.some((b) => b.text === withNewline(f.diff)))
+      if (maxBytes === 60_000) expect(shown.length).toBeGreaterThan(0)
+      if (shown.length)
+        expect(Math.max(...shownSizes)).toBeLessThanOrEqual(
+          Math.min(...hidden.map((f) => size(withNewline(f.diff)))),
+        )
       // rows shown and rows counted add up to the plan's files
       const rows = p.tables[0]!.rows.length
       const more = /… and (\d+) more files not listed here/.exec(p.paragraphs.join('\n'))
