@@ -54,6 +54,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       '--max-file-size <size>',
       'refuse files in scope larger than this: bytes, or with K, M, G (default 64M)',
     )
+  const maxBytes = () =>
+    new Option(
+      '--max-bytes <n>',
+      "with --format markdown: stay under N bytes (a comment's limit), the largest diffs collapsed first (default 60000)",
+    )
   const quiet = () => new Option('-q, --quiet', 'print only what a script needs (no progress line)')
   const verbose = () => new Option('--verbose', 'list every file considered and why it was skipped')
   const action =
@@ -78,18 +83,19 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(
       new Option(
         '--format <format>',
-        'what to print: the terminal review (default), or the plan document',
-      ).choices(['text', 'json']),
+        'the terminal review (default), the plan document, a Markdown review for a ticket comment, or one self-contained HTML page',
+      ).choices(['text', 'json', 'markdown', 'html']),
     )
     .option(
       '--out <file>',
-      'save the plan (mode 0600) for `cutover apply PLAN`, and print its hash',
+      'with text or json: save the plan (mode 0600) for `cutover apply PLAN`, and print its hash; with markdown or html: write the review there',
     )
     .option(
       '--save <file>',
       'save the plan (mode 0600) for `cutover apply PLAN`, with any --format',
     )
     .option('--json', 'print the plan document instead of the review (--format json)')
+    .addOption(maxBytes())
     .option('--detailed-exitcode', 'exit 2 when there are changes')
     .option(
       '--show-sensitive',
@@ -103,7 +109,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .description(
       'apply a saved plan, or plan and apply after confirmation: all files change or none',
     )
-    .argument('[plan]', 'a plan saved with `cutover plan --out`')
+    .argument('[plan]', 'a plan saved with `cutover plan --out` or `--save`')
     .addOption(spec())
     .addOption(root())
     .addOption(profile())
@@ -124,6 +130,19 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .addOption(quiet())
     .addOption(verbose())
     .action(action('apply'))
+  program
+    .command('show')
+    .description(
+      'render a saved plan as a review to share: Markdown for a ticket comment, or one HTML page; with its hash',
+    )
+    .argument('<plan>', 'a plan saved with `cutover plan --out` or `--save`')
+    .addOption(
+      new Option('--format <format>', 'markdown (default) or html').choices(['markdown', 'html']),
+    )
+    .option('--out <file>', 'write the review there (else stdout; html needs it on a terminal)')
+    .addOption(maxBytes())
+    .addOption(quiet())
+    .action(action('show'))
   program
     .command('verify')
     .description('succeed when the plan for the profile is empty')
