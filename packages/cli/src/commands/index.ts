@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   state: async () => (await import('./state.js')).state,
   init: async () => (await import('./init.js')).init,
   schema: async () => (await import('./schema.js')).schema,
+  show: async () => (await import('./show.js')).show,
 }
 
 /**

@@ -1,0 +1,99 @@
+import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { makeTree, snapshot } from '../tree.js'
+import { at, cli, hashOf, NEW, OLD, SECRET, tree } from './kit.js'
+
+const NOBODY = 65534
+
+// `cutover show PLAN.json`: a saved plan rendered later, with the hash of the file's bytes.
+describe('show PLAN.json', () => {
+  function saved(): string {
+    const dir = tree()
+    expect(cli(dir, ['plan', '--root', 'root', '--out', 'plan.json']).code).toBe(0)
+    return dir
+  }
+
+  it('renders the saved plan as Markdown with the hash of its file and how to apply exactly it', () => {
+    const dir = saved()
+    const hash = hashOf(at(dir, 'plan.json'))
+    const r = cli(dir, ['show', 'plan.json'])
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/^# /)
+    expect(r.out).toContain(hash)
+    expect(r.out).toContain(`cutover apply plan.json --expect ${hash}`)
+    expect(r.out).toContain('var/www/app/config')
+    expect(r.out).toContain(`+db = ${NEW}`)
+    expect(r.out).not.toContain(SECRET)
+    // what it shows is the file: applying it with that hash works
+    const applied = cli(dir, ['apply', 'plan.json', '--expect', hash])
+    expect(applied.err).toBe('')
+    expect(applied.code).toBe(0)
+  })
+
+  it('shows a plan another user saved (it applies nothing), and writes HTML to --out', () => {
+    const dir = saved()
+    chownSync(at(dir, 'plan.json'), NOBODY, NOBODY)
+    const r = cli(dir, ['show', 'plan.json', '--format', 'html', '--out', 'review.html'])
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.out).toBe('Review written to review.html\n')
+    const html = readFileSync(at(dir, 'review.html'), 'utf8')
+    expect(html).toMatch(/^<!doctype html>/i)
+    expect(html).toContain(hashOf(at(dir, 'plan.json')))
+    expect(statSync(at(dir, 'review.html')).mode & 0o022).toBe(0)
+  })
+
+  it('shows the plan of a fleet, each file under its machine', () => {
+    const dir = makeTree({
+      'cutover.yaml': [
+        'version: 1',
+        'machines:',
+        '  alpha: { root: ./alpha }',
+        '  beta: { root: ./beta }',
+        'hosts:',
+        `  db.example.net: { old: ${OLD}, new: ${NEW} }`,
+        'steps:',
+        '  - text: { files: ["etc/*.conf"], addresses: new }',
+        '',
+      ].join('\n'),
+      'alpha/etc/app.conf': `db = ${OLD}\n`,
+      'beta/etc/app.conf': `db = ${OLD}\n`,
+    })
+    const p = cli(dir, ['plan', '--out', 'plan.json'])
+    expect(p.err).toBe('')
+    expect(p.code).toBe(0)
+    const r = cli(dir, ['show', 'plan.json'])
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('alpha:etc/app.conf')
+    expect(r.out).toContain('beta:etc/app.conf')
+    expect(r.out).toContain(hashOf(at(dir, 'plan.json')))
+  })
+
+  it('refuses what is not a saved plan, a missing file and bad flags: exit 1, nothing written', () => {
+    const dir = saved()
+    writeFileSync(at(dir, 'notes.json'), '{"version": 2}')
+    writeFileSync(at(dir, 'text.json'), 'hello')
+    mkdirSync(at(dir, 'adir'))
+    const before = snapshot(dir)
+    for (const [args, message] of [
+      [['show', 'notes.json'], 'notes.json: not a cutover plan'],
+      [['show', 'text.json'], 'text.json: not a cutover plan'],
+      [['show', 'gone.json'], 'cannot read the plan gone.json'],
+      [['show', 'adir'], 'cannot read the plan adir'],
+      [['show'], "missing required argument 'plan'"],
+      [['show', 'plan.json', '--format', 'text'], "argument 'text' is invalid"],
+      [
+        ['show', 'plan.json', '--format', 'html', '--max-bytes', '100'],
+        '--max-bytes is for --format markdown',
+      ],
+      [['show', 'plan.json', '--max-bytes', '10', '--out', 'r.md'], 'the review needs at least'],
+    ] as Array<[string[], string]>) {
+      const r = cli(dir, args)
+      expect(r.code, args.join(' ')).toBe(1)
+      expect(r.err, args.join(' ')).toContain(message)
+      expect(r.err).not.toMatch(/\n\s+at /)
+    }
+    expect(snapshot(dir)).toEqual(before)
+  })
+})
