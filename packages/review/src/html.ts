@@ -55,6 +55,7 @@ export async function toHtml(review: Review, opts: HtmlOptions = {}): Promise<st
     if (d.dropped) return notes
     if (d.cut.hunks.length === 0) {
       if (d.cut.plain.length === 0) return `${notes}<p class="empty">No change of text.</p>`
+      // one block per line: a line break between them would show as an empty line
       return `${notes}<pre class="plain">${d.cut.plain.map(plainLine).join('')}</pre>`
     }
     const file = diffFile(d.cut)
@@ -193,7 +194,7 @@ function cutNotes(
 
 function plainLine(line: string): string {
   const cls = line.startsWith('+') ? 'ins' : line.startsWith('-') ? 'del' : 'ctx'
-  return `<span class="${cls}">${esc(line)}</span>\n`
+  return `<span class="${cls}">${esc(line)}</span>`
 }
 
 /** A number as the page writes it: 12,345. */

@@ -16,6 +16,7 @@ const FILES = {
   'etc/a.conf': 'db = 10.0.10.48\nname = oldname\nagain = oldname\n',
   'etc/app.ini': '[db]\nhost = 10.0.10.48\npassword = Summer2019!\n',
   'etc/other.txt': 'left 10.0.10.48\n',
+  'etc/nonl.conf': 'db 10.0.10.48',
   [`etc/odd/<script>alert(1)<`]: `host 10.0.10.48 ${HOSTILE}\n`,
   [`etc/odd/<img src=x onerror=alert(1)>"q'`]: 'host 10.0.10.48\n',
 }
@@ -235,6 +236,55 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     for (const f of r.files) expect(text).toContain(f.path)
     expect(text).toContain(`"etc/odd/<img src=x onerror=alert(1)>\\"q'"`)
     expect(text).toContain(`host 10.0.10.49 ${HOSTILE}`)
+    await page.close()
+  })
+
+  it('hunks are read by their counts; a diff without hunks (a sensitive file) is shown as its lines', async () => {
+    const r = await singleRoot()
+    const file = (target: string, diff: string, more: Partial<Review['files'][number]> = {}) => ({
+      ...r.files[0]!,
+      id: `file-${target.replace(/\W/g, '-')}`,
+      target,
+      path: target,
+      diff,
+      ...more,
+    })
+    const review: Review = {
+      ...r,
+      files: [
+        // a removed "-- comment" and an added "++ x" line are lines of the hunk, not a file header
+        file(
+          'etc/sql',
+          '--- a/etc/sql\n+++ b/etc/sql\n@@ -7,2 +7,2 @@\n--- gone\n+++ come\n same\n',
+        ),
+        file(
+          'etc/key.pem',
+          '--- a/etc/key.pem\n+++ b/etc/key.pem\n-(sensitive file, 1704 bytes, sha256:aa)\n+(sensitive file, 1704 bytes, sha256:bb)\n',
+          { sensitive: true, whole: 'file' },
+        ),
+        ...r.files.filter((f) => f.target === 'etc/nonl.conf'),
+      ],
+    }
+    const page = await open('hunks', await toHtml(review))
+    await page.click('label[for=view-unified]')
+    const words = async (selector: string) =>
+      (await page.text(selector)).replace(/\s+/g, ' ').trim()
+    // the hunk's header, then each line with its old and new numbers
+    expect(await words('#file-etc-sql .unified')).toBe(
+      '@@ -7,2 +7,2 @@ 7 - -- gone 7 + ++ come 8 8 same',
+    )
+    expect(await page.text('#file-etc-key-pem .note')).toBe(
+      'Shown only as its size and hash (a sensitive file).',
+    )
+    // one line each, no empty line between them
+    expect(await page.text('#file-etc-key-pem pre.plain')).toBe(
+      '-(sensitive file, 1704 bytes, sha256:aa)\n+(sensitive file, 1704 bytes, sha256:bb)',
+    )
+    const nonl = review.files[2]!
+    expect(nonl.diff).toContain('\\ No newline at end of file')
+    expect(await words(`#${nonl.id} .unified`)).toMatch(
+      /- db 10\.0\.10\.48 \\ No newline at end of file 1 \+ db 10\.0\.10\.49 \\ No newline at end of file$/,
+    )
     await page.close()
   })
 
