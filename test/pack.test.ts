@@ -46,6 +46,7 @@ import { splitSql } from '@cutover/sqlfn'
 import { parseZone, recordType } from '@cutover/zone'
 import { memoryIo, run, stepKinds } from '@cutover/cli'
 import { localExec, type Exec } from '@cutover/fleet'
+import { reviewOf, toHtml, toMarkdown } from '@cutover/review'
 
 const hosts = '127.0.0.1\\tlocalhost\\n10.0.10.48\\tfinance.example.org\\n'
 const doc = parseHosts(hosts)
@@ -73,7 +74,13 @@ const io = memoryIo()
 const code = await run(['--version'], io)
 const exec: Exec = localExec
 const shell = (await exec('tr a-z A-Z', { stdin: Buffer.from('fleet') })).stdout.toString()
-console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, records, styles, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim(), shell }))
+const review = reviewOf(
+  { version: 1, profile: 'test', root: '/srv', spec: 'sha256:0', changes: [], database: [], leftovers: [], notes: [], secrets: [] },
+  { hash: 'sha256:' + '0'.repeat(64) },
+)
+const markdown = toMarkdown(review).split('\\n')[0]
+const page = (await toHtml(review)).slice(0, 15).toLowerCase()
+console.log(JSON.stringify({ moved, greeting, withRule, problems, pieces, records, styles, kinds: stepKinds.map((k) => k.name), formats: [phpStep.name, iniStep.name], steps: spec.steps.length, code, version: io.out().trim(), shell, markdown, page }))
 `
 
 describe('the packages as published', () => {
@@ -181,6 +188,8 @@ describe('the packages as published', () => {
         code: 0,
         version: '0.0.0',
         shell: 'FLEET',
+        markdown: '# Cutover plan for profile test',
+        page: '<!doctype html>',
       })
       expect(sh(join(dir, 'node_modules/.bin/cutover'), ['--help'], dir)).toContain(
         'Usage: cutover',
