@@ -1,7 +1,9 @@
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { memoryIo } from '../../src/io.js'
+import { run } from '../../src/run.js'
 import { makeTree, snapshot } from '../tree.js'
-import { at, cli, hashOf, NEW, OLD, SECRET, tree } from './kit.js'
+import { at, cli, ENV, hashOf, NEW, OLD, SECRET, tree } from './kit.js'
 
 const NOBODY = 65534
 
@@ -42,6 +44,14 @@ describe('show PLAN.json', () => {
     expect(html).toMatch(/^<!doctype html>/i)
     expect(html).toContain(hashOf(at(dir, 'plan.json')))
     expect(statSync(at(dir, 'review.html')).mode & 0o022).toBe(0)
+  })
+
+  it('refuses an HTML page to a terminal without --out', async () => {
+    const dir = saved()
+    const io = memoryIo({ cwd: dir, env: ENV, isTTY: true })
+    expect(await run(['show', 'plan.json', '--format', 'html'], io)).toBe(1)
+    expect(io.err()).toBe('cutover: --format html writes a page: give --out FILE\n')
+    expect(io.out()).toBe('')
   })
 
   it('shows the plan of a fleet, each file under its machine', () => {
