@@ -52,7 +52,8 @@ export async function toHtml(review: Review, opts: HtmlOptions = {}): Promise<st
   const diffHtml = (item: ReviewFile | ReviewObject): string => {
     const d = shown.get(item)!
     const notes = cutNotes(item, d, limits, review.saved)
-    if (d.dropped) return notes
+    // left out for the page, or a first line longer than one diff's bytes: the note says it all
+    if (d.dropped || (d.cut.lines === 0 && d.whole.lines > 0)) return notes
     if (d.cut.hunks.length === 0) {
       if (d.cut.plain.length === 0) return `${notes}<p class="empty">No change of text.</p>`
       // one block per line: a line break between them would show as an empty line
@@ -185,6 +186,12 @@ function cutNotes(
       `${n(l.maxPageBytes)} bytes at most, leaving out the largest diffs first.${where}</p>`
     )
   if (s.cut.cutLines === 0) return shownAs
+  if (s.cut.lines === 0)
+    return (
+      `${shownAs}<p class="cut">Diff left out: its first line is longer than the ` +
+      `${n(l.maxFileBytes)} bytes one diff shows at most; ${n(s.whole.lines)} lines, ` +
+      `${n(s.whole.bytes)} bytes.${where}</p>`
+    )
   return (
     `${shownAs}<p class="cut">Diff cut: the first ${n(s.cut.lines)} of ${n(s.whole.lines)} lines shown; ` +
     `${n(s.cut.cutLines)} lines, ${n(s.cut.cutBytes)} bytes left out (one diff shows ` +
@@ -399,6 +406,7 @@ h3.reason{font-size:14px;margin:16px 0 6px}
 table.list{border-collapse:collapse;margin:6px 0;font-size:13px}
 table.list th,table.list td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top;word-break:break-word}
 table.list th{background:#f6f8fa}
+table.list td:first-child code{white-space:nowrap}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .nowrap,.counts{white-space:nowrap}
 .add{color:#1a7f37}.del{color:#cf222e}

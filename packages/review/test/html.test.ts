@@ -467,6 +467,27 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     expect(Buffer.byteLength(html)).toBeLessThan(Buffer.byteLength(one))
   })
 
+  it('a line longer than one diff may show is left out with its diff, never shown in part', async () => {
+    const r = await singleRoot()
+    const long = `x${'0123456789'.repeat(20_000)}`
+    const review: Review = {
+      ...r,
+      files: [
+        { ...r.files[0]!, id: 'file-long', diff: `--- a/x\n+++ b/x\n@@ -1 +1 @@\n-${long}\n+y\n` },
+      ],
+    }
+    const html = await toHtml(review)
+    expect(Buffer.byteLength(html)).toBeLessThan(100_000)
+    const page = await open('long-line', html)
+    expect(await page.text('#file-long .cut')).toBe(
+      `Diff left out: its first line is longer than the 100,000 bytes one diff shows at most; 2 lines, ${(long.length + 2 + 3).toLocaleString('en-US')} bytes. The saved plan plan.json holds the whole diff.`,
+    )
+    expect(
+      await page.count('#file-long .d2h-file-wrapper, #file-long .empty, #file-long pre'),
+    ).toBe(0)
+    await page.close()
+  })
+
   it('with the default limits a plan of 12,000 changed lines makes a page of a few MB', async () => {
     const files: Record<string, string> = {}
     for (let i = 0; i < 12; i++)
