@@ -464,17 +464,23 @@ function count(n: number, what: string): string {
 
 /**
  * Text as Markdown shows it literally: the punctuation that could start emphasis, code, a link,
- * an autolink (`www.`, `http:`, `a@b`), math, an entity, raw HTML, a list, a heading or a table
- * cell is backslash-escaped; control characters and
- * line breaks are shown visibly (`^J`), so the text stays on its line.
+ * an autolink (`www.`, `http:`), math, an entity, raw HTML, a list, a heading or a table cell is
+ * backslash-escaped; what reads as an e-mail address is a code span (GFM links an address in
+ * any text, escaped or not); control characters and line breaks are shown visibly (`^J`), so
+ * the text stays on its line.
  */
 function inline(text: string): string {
-  return (
-    showControls(text)
-      .replace(/[\\`*_[\]()#+\-.!|<>&:@~$^]/g, '\\$&')
-      // blanks that begin a list item or cell would be dropped (or start an indented block)
-      .replace(/^[ \t]+/, (b) => b.replaceAll(' ', '&#32;').replaceAll('\t', '&#9;'))
-  )
+  const t = showControls(text)
+  const escape = (s: string) => s.replace(/[\\`*_[\]()#+\-.!|<>&:@~$^]/g, '\\$&')
+  let out = ''
+  let at = 0
+  for (const m of t.matchAll(/[\w.+-]*@[\w.-]*/g)) {
+    out += `${escape(t.slice(at, m.index))}\`${m[0]}\``
+    at = m.index + m[0].length
+  }
+  out += escape(t.slice(at))
+  // blanks that begin a list item or cell would be dropped (or start an indented block)
+  return out.replace(/^[ \t]+/, (b) => b.replaceAll(' ', '&#32;').replaceAll('\t', '&#9;'))
 }
 
 /** Text in a code span, with a backtick run longer than any inside it. */

@@ -128,6 +128,13 @@ describe.runIf(need('cmark-gfm'))('toMarkdown, read back by cmark-gfm', () => {
         reason: 'other',
         accepted: 'ok [link](http://x)',
       },
+      {
+        target: 'etc/u',
+        line: 1,
+        col: 1,
+        text: 'www.evil.example http://evil.example/x a@b.example $x$ &lt; ~~s~~',
+        reason: 'links',
+      },
     )
     doc.notes.push({
       target: 'etc/n',
@@ -147,6 +154,10 @@ describe.runIf(need('cmark-gfm'))('toMarkdown, read back by cmark-gfm', () => {
     expect(p.items).toContain('etc/w:3:1: *10.0.10.48*')
     expect(p.items).toContain('etc/y:2:5: 10.0.10.48 — other; accepted: ok [link](http://x)')
     expect(p.items).toContain('etc/n:4:2: X_W # not a heading')
+    // no autolink, entity, strikethrough or math: the text as it is
+    expect(p.items).toContain(
+      'etc/u:1:1: www.evil.example http://evil.example/x a@b.example $x$ &lt; ~~s~~',
+    )
     expect(p.items.find((i) => i.startsWith('validate: grep -q . %s: '))).toBe(
       `validate: grep -q . %s: etc/a.conf, etc/b.conf, "etc/odd/a|b\`c\`\`<script>alert(1)</script>\\n| x | y |"`,
     )
