@@ -18,12 +18,12 @@ export interface HtmlOptions {
 }
 
 /** The default limits of {@link toHtml}. */
-export const HTML_LIMITS: Required<HtmlOptions> = {
+export const HTML_LIMITS: Readonly<Required<HtmlOptions>> = Object.freeze({
   maxFileLines: 1_000,
   maxFileBytes: 100_000,
   maxPageLines: 5_000,
   maxPageBytes: 500_000,
-}
+})
 
 /** The page's policy: no script, no request of any kind; inline styles and `data:` images only. */
 const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

@@ -418,6 +418,7 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     await page.close()
   })
 
+  // these two lay out pages of thousands of diff rows: seconds each, more on a loaded machine
   it('a large diff is cut with a note, the largest diffs are left out past the page limit, the page stays small', async () => {
     const lines = (n: number, x: string) =>
       Array.from({ length: n }, (_, i) => `${x}${i} 10.0.10.48\n`).join('')
@@ -465,7 +466,7 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     )
     await p2.close()
     expect(Buffer.byteLength(html)).toBeLessThan(Buffer.byteLength(one))
-  })
+  }, 180_000)
 
   it('a line longer than one diff may show is left out with its diff, never shown in part', async () => {
     const r = await singleRoot()
@@ -516,5 +517,5 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     ).toHaveLength(5)
     expect(notes.filter((t) => t.startsWith('Diff left out'))).toHaveLength(7)
     await page.close()
-  })
+  }, 180_000)
 })
