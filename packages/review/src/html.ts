@@ -405,7 +405,7 @@ h2{font-size:17px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:
 h3.reason{font-size:14px;margin:16px 0 6px}
 table.list{border-collapse:collapse;margin:6px 0;font-size:13px}
 table.list th,table.list td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top;word-break:break-word}
-table.list th{background:#f6f8fa}
+table.list th{background:#f6f8fa;white-space:nowrap}
 table.list td:first-child code{white-space:nowrap}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .nowrap,.counts{white-space:nowrap}
