@@ -13,6 +13,7 @@ import {
   listTransactions,
   resolveMachineRoots,
   toFleetPlanDocument,
+  wholeSummary,
   type Engine,
   type FileChange,
   type FleetPlanDocument,
@@ -24,7 +25,6 @@ import {
   type WholeStep,
 } from '@cutover/rewrite'
 import { FleetError, localMachine, planWhole, type Machine, type WholePlan } from '@cutover/fleet'
-import { wholeSummary } from '@cutover/review'
 import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'

@@ -5,9 +5,14 @@ import {
   quotePath,
   showControls,
   VALIDATE_PREFIX,
+  wholeSummary,
   type AnyPlanDocument,
   type PlanDocChange,
 } from '@cutover/rewrite'
+
+// the terminal's words for a whole-file change, kept in @cutover/rewrite so that the terminal
+// review does not load this package
+export { wholeSummary }
 
 /** What a review says of the plan beyond its document: its hash, and the file it was saved to. */
 export interface ReviewOptions {
@@ -239,32 +244,6 @@ export function reviewOf(doc: AnyPlanDocument, opts: ReviewOptions): Review {
       warnings: warnings.length,
     },
   }
-}
-
-/**
- * What the review says of a whole-file change (a `copy` or `exchange` step) instead of its
- * rules: `from mentat-hub:etc/x`, `exchanged with b:etc/y`, `link to ../z (as a:etc/z)`,
- * `removed: not in the source (delete: true)`; `, sensitive` or `, binary` when the file is
- * shown only as its size and hash, ` (new)` for a new target. Names are quoted as paths are.
- */
-export function wholeSummary(c: PlanDocChange): string {
-  const w = c.whole!
-  // quoted as paths are in the review: a name with a newline forges no line
-  const from = quotePath(
-    w.from === undefined
-      ? ''
-      : 'local' in w.from
-        ? w.from.local
-        : `${w.from.machine}:${w.from.path}`,
-  )
-  const what =
-    w.type === 'absent'
-      ? 'removed: not in the source (delete: true)'
-      : w.type === 'symlink'
-        ? `link to ${quotePath(w.symlink!)} (as ${from})`
-        : `${c.kind === 'exchange' ? 'exchanged with' : 'from'} ${from}`
-  const shownAs = w.sensitive ? ', sensitive' : w.binary ? ', binary' : ''
-  return `${what}${shownAs}${c.before === 'absent' ? ' (new)' : ''}`
 }
 
 /** `machine:target` of a fleet's entry, the target alone otherwise. */

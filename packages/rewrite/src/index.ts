@@ -68,6 +68,7 @@ export {
   machinePlan,
   toFleetPlanDocument,
   toPlanDocument,
+  wholeSummary,
   type AnyPlanDocument,
   type FleetPlanDocument,
   type PlanDocChange,

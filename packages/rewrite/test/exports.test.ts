@@ -119,6 +119,7 @@ const NAMES = [
   'valueLeftovers',
   'valueSpec',
   'variantPatterns',
+  'wholeSummary',
   'wholeTargets',
   'withLock',
   'writableByOthers',

@@ -5,6 +5,7 @@ import { rootPathProblem } from '../fs/confine.js'
 import { commandProblem } from '../step/command.js'
 import { VALIDATE_PREFIX } from '../step/validate.js'
 import { CutoverError } from '../errors.js'
+import { quotePath } from '../diff/diff.js'
 import { positionsOf } from '../text/big-text.js'
 import { applyEdits } from '../edit/edit.js'
 import type { Encoder } from '../edit/encode.js'
@@ -150,6 +151,32 @@ export type AnyPlanDocument = PlanDocument | FleetPlanDocument
 /** Whether `doc` is the plan of a fleet (it has `machines`, no `root`). */
 export function isFleetPlan(doc: AnyPlanDocument): doc is FleetPlanDocument {
   return 'machines' in doc
+}
+
+/**
+ * What a review (the terminal's and every format of `@cutover/review`) says of a whole-file change (a `copy` or `exchange` step) instead of its
+ * rules: `from mentat-hub:etc/x`, `exchanged with b:etc/y`, `link to ../z (as a:etc/z)`,
+ * `removed: not in the source (delete: true)`; `, sensitive` or `, binary` when the file is
+ * shown only as its size and hash, ` (new)` for a new target. Names are quoted as paths are.
+ */
+export function wholeSummary(c: PlanDocChange): string {
+  const w = c.whole!
+  // quoted as paths are in the review: a name with a newline forges no line
+  const from = quotePath(
+    w.from === undefined
+      ? ''
+      : 'local' in w.from
+        ? w.from.local
+        : `${w.from.machine}:${w.from.path}`,
+  )
+  const what =
+    w.type === 'absent'
+      ? 'removed: not in the source (delete: true)'
+      : w.type === 'symlink'
+        ? `link to ${quotePath(w.symlink!)} (as ${from})`
+        : `${c.kind === 'exchange' ? 'exchanged with' : 'from'} ${from}`
+  const shownAs = w.sensitive ? ', sensitive' : w.binary ? ', binary' : ''
+  return `${what}${shownAs}${c.before === 'absent' ? ' (new)' : ''}`
 }
 
 /**
