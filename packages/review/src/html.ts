@@ -368,7 +368,7 @@ function notesSection(id: string, title: string, list: ReviewNote[]): string {
 function validators(r: Review): string {
   const body =
     r.validators.length === 0
-      ? '<p>None: no <code>validate:</code> command runs.</p>\n'
+      ? '<p>None: no file of this plan has a validator.</p>\n'
       : `<p>Apply runs each on the staged files before it installs anything.</p>\n<ul>\n` +
         r.validators
           .map(

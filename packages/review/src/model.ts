@@ -4,7 +4,6 @@ import {
   isFleetPlan,
   quotePath,
   showControls,
-  VALIDATE_PREFIX,
   wholeSummary,
   type AnyPlanDocument,
   type PlanDocChange,
@@ -47,7 +46,11 @@ export interface Review {
   accepted: ReviewLeftover[]
   warnings: ReviewNote[]
   notes: ReviewNote[]
-  /** Each `validate:` command apply runs before installing anything, and the files it checks. */
+  /**
+   * Each validator apply runs on the staged files before installing anything, and the files it
+   * checks: those of the step kinds (`php-lint`, `visudo`, …) and each step's `validate: COMMAND`,
+   * in the order the plan first names them.
+   */
   validators: Array<{ command: string; files: string[] }>
   totals: {
     files: number
@@ -204,11 +207,10 @@ export function reviewOf(doc: AnyPlanDocument, opts: ReviewOptions): Review {
   const validators = new Map<string, string[]>()
   for (const c of doc.changes)
     for (const v of c.validators)
-      if (v.startsWith(VALIDATE_PREFIX))
-        validators.set(v, [
-          ...(validators.get(v) ?? []),
-          quotePath(label((c as { machine?: string }).machine, c.target)),
-        ])
+      validators.set(v, [
+        ...(validators.get(v) ?? []),
+        quotePath(label((c as { machine?: string }).machine, c.target)),
+      ])
 
   const machines = fleet
     ? doc.machines.map((m) => ({

@@ -108,6 +108,28 @@ describe('reviewOf a single-root plan document', () => {
       { command: 'validate: grep -q . %s', files: ['etc/a.conf', '"etc/odd/x\\ny"'] },
     ])
   })
+
+  it("lists the step kinds' validators too, each with its files", async () => {
+    const spec = `version: 1
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+steps:
+  - php: { files: ['www/*.php'], addresses: new }
+  - text: { files: [etc/hosts.conf], addresses: new, validate: "grep -q . %s" }
+`
+    const r = reviewOf(
+      await planDoc(spec, {
+        'www/a.php': "<?php $db = '10.0.10.48';\n",
+        'www/b.php': "<?php $db = '10.0.10.48';\n",
+        'etc/hosts.conf': 'db 10.0.10.48\n',
+      }),
+      { hash: 'sha256:0' },
+    )
+    expect(r.validators).toEqual([
+      { command: 'validate: grep -q . %s', files: ['etc/hosts.conf'] },
+      { command: 'php-lint', files: ['www/a.php', 'www/b.php'] },
+    ])
+  })
 })
 
 describe('reviewOf a fleet plan document', () => {

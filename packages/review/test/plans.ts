@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { iniStep } from '@cutover/formats/ini'
+import { phpStep } from '@cutover/formats/php'
 import {
   createEngine,
   fleetSpecNotes,
@@ -14,7 +15,7 @@ import {
   type PlanDocument,
 } from '@cutover/rewrite'
 
-// Plans made by the real engine (text and ini steps) on real trees in a temporary directory.
+// Plans made by the real engine (text, ini and php steps) on real trees in a temporary directory.
 const dirs: string[] = []
 
 /** Removes the trees the plans of this file were made on. */
@@ -33,7 +34,7 @@ export function tree(files: Record<string, string>): string {
   return root
 }
 
-const engine = createEngine({ steps: [textStep, iniStep] })
+const engine = createEngine({ steps: [textStep, iniStep, phpStep] })
 
 /** The plan document of `spec` on a tree of `files`, planned with `env`. */
 export async function planDoc(
