@@ -269,7 +269,7 @@ function layout(r: Review): Doc {
   const apply =
     r.saved === undefined
       ? 'This plan was not saved, so no file is bound to this hash: plan again with `--save PLAN.json` to review the plan that apply will run.\n\n'
-      : `Saved as ${inline(r.saved)}. Apply exactly this plan (apply refuses a plan file whose hash differs):\n\n${fence(
+      : `Saved as ${code(r.saved)}. Apply exactly this plan (apply refuses a plan file whose hash differs):\n\n${fence(
           `cutover apply ${shellWord(r.saved)} --expect ${showControls(r.hash)}`,
           'sh',
         )}\n`
@@ -292,7 +292,7 @@ function layout(r: Review): Doc {
         item(
           row([
             ...(fleet ? [inline(f.machine ?? '')] : []),
-            inline(fileName(f, fleet)),
+            cellCode(fileName(f, fleet)),
             inline(f.kind),
             `+${f.added}`,
             `−${f.removed}`,
@@ -324,7 +324,13 @@ function layout(r: Review): Doc {
       head: `## Database\n\n${row(cols)}${row(cols.map(() => '---'))}`,
       items: r.database.map((o) =>
         item(
-          row([inline(o.target), inline(o.kind), `+${o.added}`, `−${o.removed}`, inline(o.rules)]),
+          row([
+            cellCode(o.target),
+            inline(o.kind),
+            `+${o.added}`,
+            `−${o.removed}`,
+            inline(o.rules),
+          ]),
         ),
       ),
       tail: '\n',
@@ -345,8 +351,9 @@ function layout(r: Review): Doc {
   }
 
   // leftovers, by reason
+  // the place in prose, the text a file holds as code: as it is, never read as Markdown
   const left = (l: ReviewLeftover) =>
-    `${l.path}:${l.line}:${l.col}${l.onDisk ? ` (on disk ${l.onDisk.line}:${l.onDisk.col})` : ''}: ${l.text}`
+    `${inline(`${l.path}:${l.line}:${l.col}${l.onDisk ? ` (on disk ${l.onDisk.line}:${l.onDisk.col})` : ''}:`)} ${code(l.text)}`
   if (r.leftovers.length === 0)
     sections.push(
       list(
@@ -362,7 +369,7 @@ function layout(r: Review): Doc {
       sections.push(
         list(
           `### ${inline(g.reason)} (${g.items.length})\n\n`,
-          g.items.map((l) => inline(left(l))),
+          g.items.map(left),
           'leftover',
           view,
         ),
@@ -372,7 +379,9 @@ function layout(r: Review): Doc {
     sections.push(
       list(
         `## Accepted leftovers: ${r.accepted.length}\n\n`,
-        r.accepted.map((l) => inline(`${left(l)} — ${l.reason}; accepted: ${l.accepted ?? ''}`)),
+        r.accepted.map(
+          (l) => `${left(l)} ${inline(`— ${l.reason}; accepted: ${l.accepted ?? ''}`)}`,
+        ),
         'accepted leftover',
         view,
       ),
@@ -393,7 +402,7 @@ function layout(r: Review): Doc {
     sections.push(
       list(
         '## Validators\n\nApply runs these on the staged files, on each file’s machine, before installing anything (plan does not run them):\n\n',
-        r.validators.map((v) => `${inline(v.command)}: ${inline(v.files.join(', '))}`),
+        r.validators.map((v) => `${code(v.command)}: ${inline(v.files.join(', '))}`),
         'validator',
         view,
       ),
@@ -431,7 +440,8 @@ function list(head: string, texts: string[], what: string, view: string): Sectio
 
 /** A file's or object's collapsible block: its diff in a fence, or collapsed, a note instead. */
 function diffItem(path: string, stat: string, diff: string, view: string): Item {
-  const summary = `<details><summary>${html(`${path} (${stat})`)}</summary>\n\n`
+  // the name in <code>: GitHub links no @mention, #number or address in code
+  const summary = `<details><summary><code>${html(path)}</code> (${html(stat)})</summary>\n\n`
   const lines = diff === '' ? 0 : diff.split('\n').length - (diff.endsWith('\n') ? 1 : 0)
   const size = bytes(diff)
   const full = `${summary}${fence(diff, 'diff')}\n</details>\n\n`
@@ -463,32 +473,58 @@ function count(n: number, what: string): string {
 }
 
 /**
- * Text as Markdown shows it literally: the punctuation that could start emphasis, code, a link,
- * an autolink (`www.`, `http:`), math, an entity, raw HTML, a list, a heading or a table cell is
- * backslash-escaped; what reads as an e-mail address is a code span (GFM links an address in
- * any text, escaped or not); control characters and line breaks are shown visibly (`^J`), so
- * the text stays on its line.
+ * Text as Markdown shows it literally, escaped only where Markdown would read it otherwise, so
+ * the raw comment stays readable (`pg_hba.conf`, `routing-keys`, `10.0.10.48` as they are):
+ * backslash-escaped are the characters that start code, emphasis, strikethrough, math, a link
+ * or raw HTML, a table cell (`|`), an entity (`&` before `name;`), an autolink (`://`, `www.`,
+ * `mailto:`), a `_` not inside a word, and a list, heading or quote marker at the start; what
+ * reads as an e-mail address or a mention is a code span (GFM links an address in any text,
+ * escaped or not, and GitHub a mention); control characters and line breaks are shown visibly
+ * (`^J`), so the text stays on its line.
  */
 function inline(text: string): string {
   const t = showControls(text)
-  const escape = (s: string) => s.replace(/[\\`*_[\]()#+\-.!|<>&:@~$^]/g, '\\$&')
   let out = ''
   let at = 0
-  for (const m of t.matchAll(/[\w.+-]*@[\w.-]*/g)) {
-    out += `${escape(t.slice(at, m.index))}\`${m[0]}\``
+  for (const m of t.matchAll(/[\w.+@-]*@[\w.+@-]*/g)) {
+    out += escapeText(t.slice(at, m.index))
+    out += code(m[0])
     at = m.index + m[0].length
   }
-  out += escape(t.slice(at))
-  // blanks that begin a list item or cell would be dropped (or start an indented block)
-  return out.replace(/^[ \t]+/, (b) => b.replaceAll(' ', '&#32;').replaceAll('\t', '&#9;'))
+  out += escapeText(t.slice(at))
+  return (
+    out
+      // a list, heading or quote marker at the start
+      .replace(/^[-+#>]/, '\\$&')
+      .replace(/^(\d+)([.)])/, '$1\\$2')
+      // blanks that begin a list item or cell would be dropped (or start an indented block)
+      .replace(/^[ \t]+/, (b) => b.replaceAll(' ', '&#32;').replaceAll('\t', '&#9;'))
+  )
+}
+
+/** The characters of {@link inline}'s text that Markdown reads anywhere in a line, escaped. */
+function escapeText(s: string): string {
+  return s
+    .replace(/[\\`*[\]<|~$]/g, '\\$&')
+    .replace(/&(?=#?[0-9A-Za-z]+;)/g, '\\&')
+    .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
+    .replace(/:(?=\/\/)|(?<=(?:mailto|xmpp)):/gi, '\\:')
+    .replace(/(?<![A-Za-z0-9])(www)\./gi, '$1\\.')
 }
 
 /** Text in a code span, with a backtick run longer than any inside it. */
 function code(text: string): string {
   const t = showControls(text)
+  if (t === '') return ''
   const run = '`'.repeat(longestRun(t, '`') + 1)
-  const pad = t.startsWith('`') || t.endsWith('`') ? ' ' : ''
+  // a space is stripped from each end of a code span when both have one
+  const pad = t.startsWith('`') || t.endsWith('`') || /^ .*[^ ].* $/s.test(t) ? ' ' : ''
   return `${run}${pad}${t}${pad}${run}`
+}
+
+/** A code span in a table cell: a `|` in it is `\|` (GFM splits cells before reading code). */
+function cellCode(text: string): string {
+  return code(text).replaceAll('|', '\\|')
 }
 
 /**

@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { need } from '@cutover/test-kit'
-import type { PlanDocument } from '@cutover/rewrite'
+import { showControls, type PlanDocument } from '@cutover/rewrite'
 import { ReviewError, reviewOf, toMarkdown, type Review } from '../src/index.js'
-import { elements, parse } from './cmark.js'
+import { cmark, elements, parse } from './cmark.js'
 import { SPEC, cleanTrees, fleetDoc, hashOf, planDoc } from './plans.js'
 
 afterAll(cleanTrees)
@@ -74,7 +74,7 @@ describe.runIf(need('cmark-gfm'))('toMarkdown, read back by cmark-gfm', () => {
     expect(summaries).toHaveLength(r.files.length)
     expect(p.htmlBlocks.filter((h) => h.trim() === '</details>')).toHaveLength(r.files.length)
     expect(summaries.some((s) => s.includes('&lt;script&gt;alert(1)&lt;/script&gt;'))).toBe(true)
-    for (const s of summaries) expect(s).not.toMatch(/<(?!\/?(details|summary)>)/)
+    for (const s of summaries) expect(s).not.toMatch(/<(?!\/?(details|summary|code)>)/)
 
     // nothing of a name or a text became markup
     expect(p.htmlInline).toBe(0)
@@ -245,6 +245,91 @@ steps:
       `Diff left out to stay under --max-bytes: ${big.diff.split('\n').length - 1} lines, ${Buffer.byteLength(big.diff)} bytes; see cutover show 'plans/plan 1.json' --format html --out review.html.`,
     )
     expect(p.tables[0]!.rows).toHaveLength(r.files.length)
+  })
+})
+
+describe.runIf(need('cmark-gfm'))('toMarkdown: any text reads back as itself', () => {
+  it('shows a reason, a leftover, a message and a file name as they are, with no markup made of them', async () => {
+    const base = await planDoc(SPEC, { 'etc/a.conf': 'name = oldname\n' }, { DB_PASSWORD: SECRET })
+    const piece = fc.constantFrom(
+      ...'`*_[]()<>|~$&#+-.!:@\\/=^{}" \tw1a;',
+      'www.',
+      'http://',
+      '&amp;',
+      '&#65;',
+      'mailto:',
+      '1.',
+      '2)',
+      'x@y.example',
+      '@octocat',
+      ':smile:',
+      '<b>',
+      '</details>',
+      'é',
+      '\n',
+    )
+    const text = fc
+      .array(piece, { minLength: 1, maxLength: 12 })
+      .map((a) => a.join(''))
+      .filter((t) => t.trim() !== '')
+    await fc.assert(
+      fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 25 }), async (texts) => {
+        const doc: PlanDocument = {
+          ...base,
+          changes: base.changes.map((c, i) => ({ ...c, target: texts[i % texts.length]! })),
+          leftovers: texts.map((t, i) => ({
+            target: `etc/l${i}`,
+            line: 1,
+            col: 1,
+            text: t,
+            reason: `${t} ${i}`,
+          })),
+          notes: texts.map((t) => ({
+            target: 'etc/n',
+            code: 'X_Y',
+            message: t,
+            severity: 'warning',
+          })),
+        }
+        const r = reviewOf(doc, { hash: hashOf(doc) })
+        const md = toMarkdown(r)
+        const p = parse(md)
+        const xml = cmark(md, 'xml')
+        for (const node of ['link', 'emph', 'strikethrough', 'image', 'html_inline'])
+          expect(xml).not.toContain(`<${node}`)
+        expect(xml.match(/<strong>/g)).toHaveLength(1)
+        const shown = (t: string) => showControls(t).trimEnd()
+        expect(p.headings.map((h) => h.text).filter((h) => /\d+ \(1\)$/.test(h))).toEqual(
+          texts.map((t, i) => `${showControls(t)} ${i} (1)`),
+        )
+        expect(p.items.filter((i) => i.startsWith('etc/l'))).toEqual(
+          texts.map((t, i) => `etc/l${i}:1:1: ${showControls(t)}`),
+        )
+        expect(p.items.filter((i) => i.startsWith('etc/n: '))).toEqual(
+          texts.map((t) => `etc/n: X_Y ${shown(t)}`.trimEnd()),
+        )
+        expect(p.tables[0]!.rows[0]![0]).toBe(r.files[0]!.path)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  it('keeps names and values readable in the raw text: a path or value in code, no needless backslash', async () => {
+    const r = await review()
+    const md = toMarkdown(r)
+    expect(md).toContain('| `etc/a.conf` | text |')
+    expect(md).toContain('<summary><code>etc/a.conf</code> (text, +')
+    const doc = await planDoc(SPEC, FILES, { DB_PASSWORD: SECRET })
+    doc.leftovers.push({
+      target: 'etc/pg_hba.conf',
+      line: 3,
+      col: 7,
+      text: 'host all 10.0.10.48/32 md5',
+      reason: 'old address: inside a comment of routing-keys.conf',
+    })
+    const raw = toMarkdown(reviewOf(doc, { hash: hashOf(doc) }))
+    expect(raw).toContain('### old address: inside a comment of routing-keys.conf (1)')
+    expect(raw).toContain('- etc/pg_hba.conf:3:7: `host all 10.0.10.48/32 md5`')
   })
 })
 

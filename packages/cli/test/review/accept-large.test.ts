@@ -101,7 +101,9 @@ describe.runIf(need('cmark-gfm'))('plan --format markdown of 500 changed files',
 
       // every file is a row of the table, or counted in the "… and N more" line under it
       const rows = new Set(
-        [...html.matchAll(/<td>(etc\/app\/service-\d{3}\.conf)<\/td>/g)].map((m) => m[1]!),
+        [...html.matchAll(/<td><code>(etc\/app\/service-\d{3}\.conf)<\/code><\/td>/g)].map(
+          (m) => m[1]!,
+        ),
       )
       const moreFiles = Number(/… and (\d+) more files? not listed/.exec(text)?.[1] ?? 0)
       expect(rows.size + moreFiles).toBe(FILES)
