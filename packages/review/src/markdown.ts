@@ -173,18 +173,33 @@ function fit(doc: Doc, maxBytes: number): void {
     if (f.fits()) return
   }
 
-  // 2. no diff at all; the longest lists cut from their end
+  // 2. no diff at all; the longest lists cut from their end, as long as cutting shortens the
+  // document: a short item costs less than the "… and N more" line said in its place
   for (const { i, k } of diffs) f.set(i, k, { isCollapsed: false, hidden: true })
   const order = doc.sections.map((s) => (s.diffs ? [] : s.items.map((_, n) => n).reverse()))
+  const hide = (k: number, n: number) =>
+    order[k]!.splice(0, n).forEach((at) => {
+      f.set(doc.sections[k]!.items[at]!, k, { isCollapsed: false, hidden: true })
+    })
+  const show = (k: number, ats: number[]) => {
+    for (const at of ats)
+      f.set(doc.sections[k]!.items[at]!, k, { isCollapsed: false, hidden: false })
+  }
   while (!f.fits()) {
     let best = -1
     for (let k = 0; k < doc.sections.length; k++)
       if (order[k]!.length && (best < 0 || f.size(k) > f.size(best))) best = k
     if (best < 0) return
-    f.set(doc.sections[best]!.items[order[best]!.shift()!]!, best, {
-      isCollapsed: false,
-      hidden: true,
-    })
+    const before = f.total()
+    const next = order[best]!.slice(0, 1)
+    hide(best, 1)
+    if (f.total() < before) continue
+    // the first item cut adds the line that counts them: cut the rest of the list, or none
+    const rest = order[best]!.slice()
+    hide(best, rest.length)
+    if (f.total() < before) continue
+    show(best, [...next, ...rest])
+    order[best] = []
   }
 
   // 3. then the smallest diffs back, whole, while they fit
@@ -226,10 +241,15 @@ class Fitting {
     return bytes(s.head) + this.#visible[k]! + (hidden ? bytes(s.more(hidden)) : 0) + bytes(s.tail)
   }
 
+  /** The bytes of the document as it is now. */
+  total(): number {
+    const closing = this.#doc.closing(leftOut(this.#doc, this.#maxBytes, this.#out, this.#hidden))
+    return this.#fixed + this.#sections + bytes(closing)
+  }
+
   /** Whether the document fits in the limit as it is now. */
   fits(): boolean {
-    const closing = this.#doc.closing(leftOut(this.#doc, this.#maxBytes, this.#out, this.#hidden))
-    return this.#fixed + this.#sections + bytes(closing) <= this.#maxBytes
+    return this.total() <= this.#maxBytes
   }
 
   /** Shows, collapses or hides item `i` of section `k`. */

@@ -337,7 +337,9 @@ describe('toMarkdown within its limit', () => {
   it('never exceeds maxBytes; below the least it throws MAX_BYTES naming the least', async () => {
     const files: Record<string, string> = {}
     for (let i = 0; i < 30; i++)
-      files[`etc/f${i}.conf`] = 'host = 10.0.10.48 oldname\n'.repeat(1 + ((i * 37) % 23))
+      files[`etc/f${i}.conf`] = 'host = 10.0.10.48 oldname # café → ✓ 😀\n'.repeat(
+        1 + ((i * 37) % 23),
+      )
     const base = await planDoc(SPEC, files, { DB_PASSWORD: SECRET })
     const full = (r: Review) => Buffer.byteLength(toMarkdown(r, { maxBytes: 1e9 }))
     await fc.assert(
@@ -370,6 +372,8 @@ describe('toMarkdown within its limit', () => {
             expect(Buffer.byteLength(toMarkdown(r, { maxBytes: err.needed! }))).toBeLessThanOrEqual(
               err.needed!,
             )
+            // the least: one byte less does not fit either
+            expect(() => toMarkdown(r, { maxBytes: err.needed! - 1 })).toThrow(ReviewError)
             return
           }
           expect(Buffer.byteLength(md)).toBeLessThanOrEqual(maxBytes)
