@@ -17,6 +17,12 @@ export const show: Command = async (opts, args, io) => {
   const file = args[0]!
   const format = (str(opts.format) ?? 'markdown') as ReviewFormat
   const out = str(opts.out)
+  // the review would replace the plan it shows, the file a review's hash binds
+  if (out !== undefined && resolve(io.cwd, out) === resolve(io.cwd, file))
+    throw new CliError(
+      'USAGE',
+      `--out names the plan shown, ${file}: the review would replace it; give another file`,
+    )
   const { maxBytes } = reviewFlags(
     format,
     {

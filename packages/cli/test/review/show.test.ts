@@ -98,6 +98,10 @@ describe('show PLAN.json', () => {
         '--max-bytes is for --format markdown',
       ],
       [['show', 'plan.json', '--max-bytes', '10', '--out', 'r.md'], 'the review needs at least'],
+      [
+        ['show', 'plan.json', '--out', './plan.json'],
+        '--out names the plan shown, plan.json: the review would replace it',
+      ],
     ] as Array<[string[], string]>) {
       const r = cli(dir, args)
       expect(r.code, args.join(' ')).toBe(1)
