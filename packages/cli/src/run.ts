@@ -88,7 +88,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     )
     .option(
       '--out <file>',
-      'with text or json: save the plan (mode 0600) for `cutover apply PLAN`, and print its hash; with markdown or html: write the review there',
+      'with text or json: save the plan (mode 0600) for `cutover apply PLAN` (text says its hash); with markdown or html: write the review there',
     )
     .option(
       '--save <file>',
@@ -99,7 +99,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     .option('--detailed-exitcode', 'exit 2 when there are changes')
     .option(
       '--show-sensitive',
-      "show values that look like credentials in the review (never the spec's secrets or the old values they replace; not with --out, --save or --json)",
+      "show values that look like credentials in the review (never the spec's secrets or the old values they replace; not with --out, --save, --json or --format markdown|html)",
     )
     .addOption(quiet())
     .addOption(verbose())

@@ -73,3 +73,16 @@ describe('plan: flags that contradict each other are usage errors, nothing plann
       expect(snapshot(dir)).toEqual(before)
     })
 })
+
+describe('plan --help', () => {
+  it('says what --out does per format and where --show-sensitive is refused', () => {
+    const r = cli(tree(), ['plan', '--help'])
+    expect(r.code).toBe(0)
+    // read as one line: the help wraps its columns
+    const help = r.out.replace(/\s+/g, ' ')
+    expect(help).toContain(
+      'with text or json: save the plan (mode 0600) for `cutover apply PLAN` (text says its hash); with markdown or html: write the review there',
+    )
+    expect(help).toContain('not with --out, --save, --json or --format markdown|html)')
+  })
+})
