@@ -3,7 +3,14 @@ import { createRequire } from 'node:module'
 import type { Diff2HtmlConfig } from 'diff2html'
 import type { ColorSchemeType, DiffFile } from 'diff2html/lib/types.js'
 import { cutDiff, diffFile, readDiff, type CutDiff } from './html-diff.js'
-import type { Review, ReviewFile, ReviewLeftover, ReviewNote, ReviewObject } from './model.js'
+import {
+  isLineDiff,
+  type Review,
+  type ReviewFile,
+  type ReviewLeftover,
+  type ReviewNote,
+  type ReviewObject,
+} from './model.js'
 
 /** The limits of a review page (see {@link toHtml}). */
 export interface HtmlOptions {
@@ -57,7 +64,11 @@ export async function toHtml(review: Review, opts: HtmlOptions = {}): Promise<st
     if (d.cut.hunks.length === 0) {
       if (d.cut.plain.length === 0) return `${notes}<p class="empty">No change of text.</p>`
       // one block per line: a line break between them would show as an empty line
-      return `${notes}<pre class="plain">${d.cut.plain.map(plainLine).join('')}</pre>`
+      // a database row's statement is no line diff: its `--` lines are comments
+      const line = isLineDiff(item.diff)
+        ? plainLine
+        : (l: string) => `<span class="ctx">${esc(l)}</span>`
+      return `${notes}<pre class="plain">${d.cut.plain.map(line).join('')}</pre>`
     }
     const file = diffFile(d.cut)
     return (

@@ -1,6 +1,13 @@
 import { showControls } from '@cutover/rewrite'
 import { ReviewError } from './errors.js'
-import type { Review, ReviewFile, ReviewLeftover, ReviewNote, ReviewObject } from './model.js'
+import {
+  isLineDiff,
+  type Review,
+  type ReviewFile,
+  type ReviewLeftover,
+  type ReviewNote,
+  type ReviewObject,
+} from './model.js'
 
 /** How {@link toMarkdown} renders a review. */
 export interface MarkdownOptions {
@@ -464,7 +471,8 @@ function diffItem(path: string, stat: string, diff: string, view: string): Item 
   const summary = `<details><summary><code>${html(path)}</code> (${html(stat)})</summary>\n\n`
   const lines = diff === '' ? 0 : diff.split('\n').length - (diff.endsWith('\n') ? 1 : 0)
   const size = bytes(diff)
-  const full = `${summary}${fence(diff, 'diff')}\n</details>\n\n`
+  // a database row's statement is SQL (its `--` lines comments, not removed lines)
+  const full = `${summary}${fence(diff, isLineDiff(diff) ? 'diff' : 'sql')}\n</details>\n\n`
   const collapsed = `${summary}Diff left out to stay under --max-bytes: ${lines} lines, ${size} bytes; see ${code(view)}.\n\n</details>\n\n`
   return {
     full,

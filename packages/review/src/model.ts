@@ -265,14 +265,16 @@ function shown(diff: string): string {
 
 /**
  * The lines a diff adds and removes: every `+` and `-` line but the `---`/`+++` header of the
- * file (a whole file's summary lines count, as the terminal counts them).
+ * file (a whole file's summary lines count, as the terminal counts them). A diff without that
+ * header is no line diff but a statement (a database row's `UPDATE`, its `--` comments saying
+ * what it was): it adds and removes no line.
  */
 function counts(diff: string): { added: number; removed: number } {
   const lines = diff.split('\n')
-  const header = lines[0]?.startsWith('--- ') && lines[1]?.startsWith('+++ ') ? 2 : 0
+  if (!isLineDiff(diff)) return { added: 0, removed: 0 }
   let added = 0
   let removed = 0
-  for (const l of lines.slice(header))
+  for (const l of lines.slice(2))
     if (l.startsWith('+')) added++
     else if (l.startsWith('-')) removed++
   return { added, removed }
@@ -303,4 +305,12 @@ function uniqueId(taken: Set<string>, kind: string, what: string): string {
   for (let i = 2; taken.has(id); i++) id = `${base}-${i}`
   taken.add(id)
   return id
+}
+
+/**
+ * Whether a diff of the review is a line diff (its `---`/`+++` header first), as every file's is
+ * and a database function's; a database row's is its statement, whose `--` lines are comments.
+ */
+export function isLineDiff(diff: string): boolean {
+  return /^--- [^\n]*\n\+\+\+ /.test(diff)
 }
