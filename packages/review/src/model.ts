@@ -133,7 +133,12 @@ export interface ReviewNote {
 export function reviewOf(doc: AnyPlanDocument, opts: ReviewOptions): Review {
   const fleet = isFleetPlan(doc)
   const ids = new Set<string>()
-  const files: ReviewFile[] = doc.changes.map((c) => {
+  // a fleet's files machine by machine, in the machines' order, as the terminal lists them (the
+  // document has every machine's edits first, then the files copied or exchanged between them)
+  const order = fleet ? doc.machines.map((m) => m.name) : []
+  const machineOf = (c: object) => order.indexOf((c as { machine?: string }).machine ?? '')
+  const changes = fleet ? [...doc.changes].sort((a, b) => machineOf(a) - machineOf(b)) : doc.changes
+  const files: ReviewFile[] = changes.map((c) => {
     const machine = (c as { machine?: string }).machine
     const at = label(machine, c.target)
     const { added, removed } = counts(c.diff)
@@ -205,7 +210,7 @@ export function reviewOf(doc: AnyPlanDocument, opts: ReviewOptions): Review {
   const notes = doc.notes.filter((n) => n.severity !== 'warning').map(note)
 
   const validators = new Map<string, string[]>()
-  for (const c of doc.changes)
+  for (const c of changes)
     for (const v of c.validators)
       validators.set(v, [
         ...(validators.get(v) ?? []),

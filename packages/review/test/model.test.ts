@@ -162,6 +162,41 @@ steps:
     expect(new Set(r.files.map((f) => f.id)).size).toBe(2)
     expect(r.totals.machines).toBe(2)
   })
+
+  it('lists the files machine by machine, as the terminal does, whatever their order in the document', async () => {
+    const doc = await fleetDoc(
+      `version: 1
+machines:
+  hub: { root: /srv/hub }
+  alt: { root: /srv/alt }
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+steps:
+  - text: { files: ["etc/*.conf"], addresses: new, validate: "check %s" }
+`,
+      {
+        hub: { 'etc/a.conf': 'db 10.0.10.48\n', 'etc/b.conf': 'db 10.0.10.48\n' },
+        alt: { 'etc/a.conf': 'db 10.0.10.48\n', 'etc/b.conf': 'db 10.0.10.48\n' },
+      },
+    )
+    // the files copied or exchanged between machines come after every machine's edits in the
+    // document, one machine's and the other's interleaved: here, the same shape
+    const [hubA, hubB, altA, altB] = doc.changes
+    const shuffled = { ...doc, changes: [altA!, hubA!, altB!, hubB!] }
+    const r = reviewOf(shuffled, { hash: 'sha256:0' })
+    expect(r.files.map((f) => f.path)).toEqual([
+      'hub:etc/a.conf',
+      'hub:etc/b.conf',
+      'alt:etc/a.conf',
+      'alt:etc/b.conf',
+    ])
+    expect(r.validators).toEqual([
+      {
+        command: 'validate: check %s',
+        files: ['hub:etc/a.conf', 'hub:etc/b.conf', 'alt:etc/a.conf', 'alt:etc/b.conf'],
+      },
+    ])
+  })
 })
 
 describe('wholeSummary', () => {
