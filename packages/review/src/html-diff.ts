@@ -27,20 +27,32 @@ export interface PageDiff {
 
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/
 
-/** Reads a diff of the review: the `---`/`+++` header is left out (the page names the file). */
+/**
+ * Reads a diff of the review: the `---`/`+++` header is left out (the page names the file). Only
+ * a diff with that header whose every line after it belongs to a hunk is read as hunks; any other
+ * text (a database row's statement, a whole file's size and hash) is shown line for line as it
+ * is, so that no line of it, whatever it holds, is taken for a hunk and none is left out.
+ */
 export function readDiff(diff: string): PageDiff {
   const all = diff.endsWith('\n') ? diff.slice(0, -1).split('\n') : diff.split('\n')
-  const body = all[0]?.startsWith('--- ') && all[1]?.startsWith('+++ ') ? all.slice(2) : all
+  const header = all[0]?.startsWith('--- ') === true && all[1]?.startsWith('+++ ') === true
+  const body = header ? all.slice(2) : all
+  const hunks = (header && readHunks(body)) || []
+  const plain = hunks.length === 0 ? body : []
+  const lines = hunks.reduce((n, h) => n + h.lines.length, 0) + plain.length
+  const bytes =
+    hunks.reduce((n, h) => n + h.lines.reduce((m, l) => m + size(lineText(l)), 0), 0) +
+    plain.reduce((n, l) => n + size(l), 0)
+  return { hunks, plain, lines, bytes }
+}
+
+/** The hunks of a diff's body, each read by its header's line counts; undefined when a line is in none. */
+function readHunks(body: string[]): Hunk[] | undefined {
   const hunks: Hunk[] = []
-  const plain: string[] = []
   let i = 0
   while (i < body.length) {
     const m = HUNK.exec(body[i]!)
-    if (!m) {
-      // text outside any hunk (a summary line): kept as it is
-      plain.push(body[i++]!)
-      continue
-    }
+    if (!m) return undefined
     let oldLeft = m[2] === undefined ? 1 : Number(m[2])
     let newLeft = m[4] === undefined ? 1 : Number(m[4])
     const hunk: Hunk = { oldStart: Number(m[1]), newStart: Number(m[3]), lines: [] }
@@ -60,15 +72,13 @@ export function readDiff(diff: string): PageDiff {
         hunk.lines.push({ sign, text: line.slice(1) })
         oldLeft--
         newLeft--
-      } else break
+      } else return undefined
       i++
     }
+    // a hunk shorter than its header says
+    if (oldLeft > 0 || newLeft > 0) return undefined
   }
-  const lines = hunks.reduce((n, h) => n + h.lines.length, 0) + plain.length
-  const bytes =
-    hunks.reduce((n, h) => n + h.lines.reduce((m, l) => m + size(lineText(l)), 0), 0) +
-    plain.reduce((n, l) => n + size(l), 0)
-  return { hunks, plain, lines, bytes }
+  return hunks
 }
 
 /** A hunk's line as the diff has it. */

@@ -288,6 +288,41 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     await page.close()
   })
 
+  it('a text that is no unified diff (a database row) is shown line for line, whatever its lines hold', async () => {
+    const doc = await planDoc(SPEC, { 'etc/a.conf': 'db 10.0.10.48\n' }, { DB_PASSWORD: 'x' })
+    // a row's value with line breaks whose lines look like a hunk: no line of the statement is
+    // taken for a hunk, none is left out
+    const diff =
+      `-- pg:finance/public.staff(id=1)\n` +
+      `UPDATE public.staff SET note = 'x\n@@ -1 +1 @@\n-a\n+b\n' WHERE id = 1;\n` +
+      `-- was: note = 'x'\n`
+    doc.database.push({
+      target: 'pg:finance/public.staff(id=1)',
+      kind: 'sql',
+      before: `sha256:${'0'.repeat(64)}`,
+      after: `sha256:${'1'.repeat(64)}`,
+      diff,
+      rules: { addresses: 1 },
+      payload: null,
+      connection: null,
+    })
+    // a unified diff whose hunk is shorter than its header says is shown as its lines too
+    doc.database.push({
+      ...doc.database[0]!,
+      target: 'pg:finance/public.f(integer)',
+      diff: '--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-old\n+new\n',
+    })
+    const r = reviewOf(doc, { hash: hashOf(doc) })
+    const [row, short] = r.database
+    const page = await open('database-row', await toHtml(r))
+    expect(await page.text(`#${row!.id} pre.plain`)).toBe(diff.slice(0, -1))
+    expect(await page.text(`#${short!.id} pre.plain`)).toBe('@@ -1,3 +1,3 @@\n-old\n+new')
+    expect(await page.count(`#${row!.id} .d2h-file-wrapper, #${short!.id} .d2h-file-wrapper`)).toBe(
+      0,
+    )
+    await page.close()
+  })
+
   it('every field of a review is escaped, wherever it is shown', async () => {
     const h = (what: string) =>
       `${what}<b>bold</b></td></table></section></details><script>x()</script>"'&amp;`
