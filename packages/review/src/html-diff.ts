@@ -114,7 +114,10 @@ export function cutDiff(d: PageDiff, maxLines: number, maxBytes: number): CutDif
     return true
   }
   const plain: string[] = []
-  for (const l of d.plain) if (fits(l)) plain.push(l)
+  for (const l of d.plain) {
+    if (!fits(l)) break
+    plain.push(l)
+  }
   const hunks: Hunk[] = []
   outer: for (const h of d.hunks) {
     const kept: Hunk = { ...h, lines: [] }

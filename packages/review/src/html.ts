@@ -279,8 +279,10 @@ function summary(r: Review, shown: Map<ReviewFile | ReviewObject, Shown>): strin
       : r.root !== undefined
         ? `<p>Root: <code>${esc(r.root)}</code></p>\n`
         : ''
-  const cut = [...shown.values()].filter((s) => !s.dropped && s.cut.cutLines > 0).length
-  const dropped = [...shown.values()].filter((s) => s.dropped).length
+  // a diff whose first line is over one diff's bytes shows nothing: it is left out, not cut
+  const none = (s: Shown) => s.dropped || (s.cut.lines === 0 && s.whole.lines > 0)
+  const cut = [...shown.values()].filter((s) => !none(s) && s.cut.cutLines > 0).length
+  const dropped = [...shown.values()].filter(none).length
   const limited =
     cut + dropped === 0
       ? ''

@@ -323,6 +323,31 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     await page.close()
   })
 
+  it('a cut text that is no diff shows its first lines, never a later line after one left out', async () => {
+    const r = await singleRoot()
+    const long = `UPDATE t SET v = '${'z'.repeat(300)}';`
+    const review: Review = {
+      ...r,
+      database: [
+        {
+          id: 'db-row',
+          target: 'pg:finance/public.t(id=1)',
+          kind: 'sql',
+          rules: 'addresses ×1',
+          added: 0,
+          removed: 2,
+          diff: `-- pg:finance/public.t(id=1)\n${long}\n-- was: v = 'a'\n`,
+        },
+      ],
+    }
+    const page = await open('plain-cut', await toHtml(review, { maxFileBytes: 200 }))
+    expect(await page.text('#db-row pre.plain')).toBe('-- pg:finance/public.t(id=1)')
+    expect(await page.text('#db-row .cut')).toMatch(
+      /^Diff cut: the first 1 of 3 lines shown; 2 lines, /,
+    )
+    await page.close()
+  })
+
   it('every field of a review is escaped, wherever it is shown', async () => {
     const h = (what: string) =>
       `${what}<b>bold</b></td></table></section></details><script>x()</script>"'&amp;`
@@ -521,6 +546,8 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     expect(
       await page.count('#file-long .d2h-file-wrapper, #file-long .empty, #file-long pre'),
     ).toBe(0)
+    // the summary counts it as left out, not as cut
+    expect(await page.text('#summary .cut')).toContain('0 diffs are cut and 1 left out')
     await page.close()
   })
 
