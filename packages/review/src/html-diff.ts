@@ -1,6 +1,7 @@
 // The diffs of a review as the HTML page renders them: read into hunks (by their headers' line
 // counts, so a removed `-- comment` line is never taken for a file header), cut to the page's
 // limits, and handed to diff2html as its own structure (never as text for it to parse again).
+import { showControls } from '@cutover/rewrite'
 import type { DiffFile, DiffLine } from 'diff2html/lib/types.js'
 
 /** One line of a hunk: its sign (` `, `-`, `+`, or `\` for "No newline at end of file") and text. */
@@ -148,7 +149,8 @@ export function diffFile(d: PageDiff): DiffFile {
     let oldN = h.oldStart
     let newN = h.newStart
     const lines = h.lines.map((l): DiffLine => {
-      const content = lineText(l)
+      // shown as the terminal shows it (a review's diff already is)
+      const content = showControls(lineText(l))
       if (l.sign === '-') {
         deleted++
         return { type: 'delete', oldNumber: oldN++, newNumber: undefined, content } as DiffLine

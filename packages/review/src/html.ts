@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { showControls } from '@cutover/rewrite'
 import type { Diff2HtmlConfig } from 'diff2html'
 import type { ColorSchemeType, DiffFile } from 'diff2html/lib/types.js'
 import { cutDiff, diffFile, readDiff, type CutDiff } from './html-diff.js'
@@ -103,9 +104,13 @@ export async function toHtml(review: Review, opts: HtmlOptions = {}): Promise<st
 
 const LIGHT = 'light' as ColorSchemeType
 
-/** Escapes a text for HTML, in an element or in a quoted attribute. */
+/**
+ * Escapes a text for HTML, in an element or in a quoted attribute; its control characters shown
+ * as the terminal shows them (a review's texts already are: this holds for any other, such as the
+ * saved plan's name or a machine's root), so that no bidirectional control reorders the page.
+ */
 function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!)
+  return showControls(s).replace(/[&<>"']/g, (c) => ESCAPES[c]!)
 }
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

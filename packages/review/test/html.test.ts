@@ -348,6 +348,24 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     await page.close()
   })
 
+  it('bidirectional and other control characters of any text are shown, never written raw', async () => {
+    const r = await singleRoot()
+    const html = async (review: Review) => {
+      const out = await toHtml(review)
+      expect(out).not.toMatch(/[\u0000\u202e\u2067]/)
+      return out
+    }
+    const single = await html({ ...r, saved: 'plan\u202e.json', root: '/srv/\u2067x\u0000' })
+    const fleet = await html({ ...r, machines: [{ name: 'm', at: 'local /srv/\u202eabc' }] })
+    const page = await open('controls', single)
+    expect(await page.text()).toContain('Saved as plan<U+202E>.json.')
+    expect(await page.text()).toContain('Root: /srv/<U+2067>x^@')
+    await page.close()
+    const p2 = await open('controls-fleet', fleet)
+    expect(await p2.text('#summary')).toContain('m (local /srv/<U+202E>abc)')
+    await p2.close()
+  })
+
   it('every field of a review is escaped, wherever it is shown', async () => {
     const h = (what: string) =>
       `${what}<b>bold</b></td></table></section></details><script>x()</script>"'&amp;`
