@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -62,22 +63,44 @@ describe('apply PLAN --expect sha256:…', () => {
     expect(snapshot(dir)).toEqual(before)
     expect(existsSync(join(dir, 'root/var/lib/cutover'))).toBe(false)
     expect(existsSync(join(dir, 'root/var'))).toBe(false)
+    // the same plan in the same tree applies with its own hash: only the hash refused it
+    const right = cutover(dir, 'apply', 'plan.json', '--expect', hash, '--quiet')
+    expect(right.err).toBe('')
+    expect(right.code).toBe(0)
+    expect(readFileSync(join(dir, 'root/etc/app.conf'), 'utf8')).toBe('db = 10.0.10.49\n')
   })
 
   it('a plan edited after its review is refused by the hash the reviewers approved, even when the edit keeps it a valid plan', () => {
     const dir = planned()
     const approved = fileHash(join(dir, 'plan.json'))
-    // someone points the plan at a new address after the approval: still a well-formed plan
-    const text = readFileSync(join(dir, 'plan.json'), 'utf8')
-    expect(text).toContain('10.0.10.49')
-    writeFileSync(join(dir, 'plan.json'), text.replaceAll('10.0.10.49', '10.0.10.66'))
+    // someone points the plan at another address after the approval, and makes its hashes of
+    // the new contents match: still a plan apply would run
+    const doc = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as {
+      changes: Array<{ target: string; after: string }>
+    }
+    expect(JSON.stringify(doc)).toContain('10.0.10.49')
+    const edited = JSON.parse(JSON.stringify(doc).replaceAll('10.0.10.49', '10.0.10.66')) as {
+      changes: Array<{ target: string; after: string }>
+    }
+    for (const c of edited.changes) {
+      const now = readFileSync(join(dir, 'root', c.target), 'utf8')
+      c.after = `sha256:${createHash('sha256').update(now.replaceAll('10.0.10.48', '10.0.10.66')).digest('hex')}`
+    }
+    writeFileSync(join(dir, 'plan.json'), `${JSON.stringify(edited, null, 2)}\n`)
+    const changed = fileHash(join(dir, 'plan.json'))
     const before = snapshot(dir)
     const r = cutover(dir, 'apply', 'plan.json', '--expect', approved)
     expect(r.code).toBe(1)
-    expect(r.err).toContain(approved)
-    expect(r.err).toMatch(/nothing was applied/)
+    expect(r.err).toContain(
+      `plan.json is ${changed}, not ${approved} that --expect names: nothing was applied`,
+    )
     expect(snapshot(dir)).toEqual(before)
     expect(existsSync(join(dir, 'root/var'))).toBe(false)
+    // what the approval kept out: the edited plan is one apply runs when its own hash is given
+    const run = cutover(dir, 'apply', 'plan.json', '--expect', changed, '--quiet')
+    expect(run.err).toBe('')
+    expect(run.code).toBe(0)
+    expect(readFileSync(join(dir, 'root/etc/app.conf'), 'utf8')).toBe('db = 10.0.10.66\n')
   })
 
   it('the right hash applies exactly that plan; the saved line of plan gives the command', () => {
