@@ -1,4 +1,5 @@
-import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chownSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
@@ -52,6 +53,35 @@ describe('show PLAN.json', () => {
     expect(await run(['show', 'plan.json', '--format', 'html'], io)).toBe(1)
     expect(io.err()).toBe('cutover: --format html writes a page: give --out FILE\n')
     expect(io.out()).toBe('')
+  })
+
+  // the review is made from the document, never from the plan in memory: made at plan time or
+  // later from the saved file, it is the same review, byte for byte
+  it('gives the review plan gave when it saved the plan, in both formats: one root, and a fleet with copied and exchanged files', () => {
+    const mentat = makeTree({})
+    cpSync(resolve(import.meta.dirname, '../../../../examples/mentat'), join(mentat, 'mentat'), {
+      recursive: true,
+    })
+    const cases: Array<[string, string[]]> = [
+      [tree(), ['--root', 'root']],
+      [join(mentat, 'mentat'), ['--profile', 'live']],
+    ]
+    for (const [dir, args] of cases) {
+      const md = cli(dir, ['plan', ...args, '--format', 'markdown', '--save', 'md.json'])
+      expect(md.code, md.err).toBe(0)
+      expect(md.out).toContain(hashOf(at(dir, 'md.json')))
+      expect(cli(dir, ['show', 'md.json']).out).toBe(md.out)
+      const page = cli(dir, [
+        'plan',
+        ...args,
+        ...['--format', 'html', '--out', 'plan.html', '--save', 'html.json'],
+      ])
+      expect(page.code, page.err).toBe(0)
+      expect(cli(dir, ['show', 'html.json', '--format', 'html', '--out', 'show.html']).code).toBe(0)
+      const html = readFileSync(at(dir, 'plan.html'), 'utf8')
+      expect(html).toContain(hashOf(at(dir, 'html.json')))
+      expect(readFileSync(at(dir, 'show.html'), 'utf8')).toBe(html)
+    }
   })
 
   it('shows the plan of a fleet, each file under its machine', () => {
