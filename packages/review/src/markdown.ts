@@ -428,7 +428,7 @@ function layout(r: Review): Doc {
   if (r.validators.length)
     sections.push(
       list(
-        '## Validators\n\nApply runs these on the staged files, on each file’s machine, before installing anything (plan does not run them):\n\n',
+        '## Validators\n\nApply runs these on the staged files, on each file’s machine, before installing anything:\n\n',
         r.validators.map((v) => `${code(v.command)}: ${inline(v.files.join(', '))}`),
         'validator',
         view,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PlanDocChange } from '@cutover/rewrite'
-import { reviewOf, wholeSummary } from '../src/index.js'
+import { reviewOf, toMarkdown, wholeSummary } from '../src/index.js'
 import { SPEC, cleanTrees, fleetDoc, hashOf, planDoc } from './plans.js'
 
 afterEach(cleanTrees)
@@ -129,6 +129,10 @@ steps:
       { command: 'validate: grep -q . %s', files: ['etc/hosts.conf'] },
       { command: 'php-lint', files: ['www/a.php', 'www/b.php'] },
     ])
+    // plan runs php-lint on the planned text too: the comment says only what apply runs
+    expect(toMarkdown(r)).toContain(
+      '\n\nApply runs these on the staged files, on each file’s machine, before installing anything:\n\n',
+    )
   })
 })
 
