@@ -506,18 +506,26 @@ function count(n: number, what: string): string {
  * backslash-escaped are the characters that start code, emphasis, strikethrough, math, a link
  * or raw HTML, a table cell (`|`), an entity (`&` before `name;`), an autolink (`://`, `www.`,
  * `mailto:`), a `_` not inside a word, and a list, heading or quote marker at the start; what
- * reads as an e-mail address or a mention is a code span (GFM links an address in any text,
- * escaped or not, and GitHub a mention); control characters and line breaks are shown visibly
+ * reads as an e-mail address, a mention or an issue reference (`#12`, `GH-12`) is a code span
+ * (GFM links an address in any text, escaped or not, and GitHub a mention or a reference, which
+ * also notifies that user or marks that issue); control characters and line breaks are shown visibly
  * (`^J`), so the text stays on its line.
  */
 function inline(text: string): string {
   const t = showControls(text)
+  // the words to show as code, two that touch as one (two code spans side by side would read
+  // as one run of backticks)
+  const spans: Array<[number, number]> = []
+  for (const m of t.matchAll(/[\w.+@-]*@[\w.+@-]*|#\d+|\bGH-\d+/g)) {
+    const last = spans.at(-1)
+    if (last && last[1] === m.index) last[1] += m[0].length
+    else spans.push([m.index, m.index + m[0].length])
+  }
   let out = ''
   let at = 0
-  for (const m of t.matchAll(/[\w.+@-]*@[\w.+@-]*/g)) {
-    out += escapeText(t.slice(at, m.index))
-    out += code(m[0])
-    at = m.index + m[0].length
+  for (const [from, to] of spans) {
+    out += escapeText(t.slice(at, from)) + code(t.slice(from, to))
+    at = to
   }
   out += escapeText(t.slice(at))
   return (

@@ -262,6 +262,8 @@ describe.runIf(need('cmark-gfm'))('toMarkdown: any text reads back as itself', (
       '2)',
       'x@y.example',
       '@octocat',
+      '#12',
+      'GH-7',
       ':smile:',
       '<b>',
       '</details>',
@@ -330,6 +332,16 @@ describe.runIf(need('cmark-gfm'))('toMarkdown: any text reads back as itself', (
     const raw = toMarkdown(reviewOf(doc, { hash: hashOf(doc) }))
     expect(raw).toContain('### old address: inside a comment of routing-keys.conf (1)')
     expect(raw).toContain('- etc/pg_hba.conf:3:7: `host all 10.0.10.48/32 md5`')
+    // what GitHub would make a mention or an issue reference (notifying, cross-referencing) is code
+    doc.notes.push({
+      target: 'etc/n',
+      code: 'X_Y',
+      message: 'as @octocat said in #12, GH-7 and org/repo#3',
+      severity: 'warning',
+    })
+    expect(toMarkdown(reviewOf(doc, { hash: hashOf(doc) }))).toContain(
+      '- etc/n: X_Y as `@octocat` said in `#12`, `GH-7` and org/repo`#3`',
+    )
   })
 })
 
