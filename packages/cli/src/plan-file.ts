@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { access, open, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { writeDurable } from '@cutover/rewrite'
 import { CliError } from './errors.js'
 
@@ -16,6 +17,25 @@ export async function writePrivate(path: string, data: Iterable<string>): Promis
     throw new CliError('PLAN_WRITE', `cannot save the plan to ${path}: ${(e as Error).message}`, {
       cause: e,
     })
+  }
+}
+
+/**
+ * Checks that a file can be written at each of `paths` (its directory exists and is writable),
+ * before any is written: a mistaken `--out` leaves no plan saved by `--save` behind, and the
+ * other way round.
+ */
+export async function checkWritable(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const dir = dirname(path)
+    try {
+      if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`)
+      await access(dir, constants.W_OK)
+    } catch (e) {
+      throw new CliError('PLAN_WRITE', `cannot write ${path}: ${(e as Error).message}`, {
+        cause: e,
+      })
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { str } from '../options.js'
 import { colors, formatPlan, paint } from '../output/format.js'
 import { planHash, planJson } from '../output/plan-json.js'
 import { renderReview, reviewFlags } from '../output/review.js'
-import { writePrivate, writeReview } from '../plan-file.js'
+import { checkWritable, writePrivate, writeReview } from '../plan-file.js'
 
 /** What `cutover plan` prints: the terminal review, the plan document, or a review to share. */
 type Format = 'text' | 'json' | 'markdown' | 'html'
@@ -47,6 +47,10 @@ export const plan: Command = async (opts, _args, io) => {
           ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
         })
       : undefined
+  // every file where it can be written before any is: a mistake in one leaves none behind
+  await checkWritable(
+    [...o.plans, ...(o.review !== undefined ? [o.review] : [])].map((f) => resolve(io.cwd, f)),
+  )
   // written piece by piece: the plan of a large file is longer than one string can be
   for (const file of o.plans) await writePrivate(resolve(io.cwd, file), planJson(doc))
   if (review !== undefined && o.review !== undefined)

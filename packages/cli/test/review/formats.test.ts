@@ -135,6 +135,9 @@ describe('plan --format markdown|html: usage errors, nothing planned or written'
       ['--format', 'html', '--out', 'r.html', '--save', 'r.html'],
       '--out and --save both name r.html: --out is the html review, --save the plan',
     ],
+    // a file that cannot be written: neither the plan nor the review is left behind
+    [['--format', 'markdown', '--out', 'nodir/r.md'], 'cannot write'],
+    [['--format', 'html', '--out', 'r.html', '--save', 'nodir/plan.json'], 'cannot write'],
   ]
   for (const [flags, message] of refused)
     it(flags.join(' '), () => {
