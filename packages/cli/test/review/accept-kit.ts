@@ -74,16 +74,19 @@ export function leftoverPlaces(doc: AnyPlanDocument): Array<{ at: string; text: 
 
 /**
  * Checks that `text` (a page's visible text, or Markdown) shows every changed file and every
- * leftover of the plan: each file by its `machine:path`, each leftover on one line with its place
- * and its text.
+ * leftover of the plan: each file by its `machine:path` as a word of its own (not the start of
+ * a leftover's `machine:path:line:col`, nor of a longer path), each leftover on one line with its
+ * place and its text.
  */
 export function expectShowsPlan(text: string, doc: AnyPlanDocument, what: string): void {
   const shown = lines(text)
-  for (const file of changedFiles(doc))
+  for (const file of changedFiles(doc)) {
+    const word = new RegExp(`(?:^|\\s)${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:\\s|$)`)
     expect(
-      shown.some((l) => l.includes(file)),
+      shown.some((l) => word.test(l)),
       `${what} shows the changed file ${file}`,
     ).toBe(true)
+  }
   for (const left of leftoverPlaces(doc))
     expect(
       shown.some((l) => l.includes(left.at) && l.includes(left.text)),
