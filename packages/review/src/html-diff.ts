@@ -148,7 +148,7 @@ export function diffFile(d: PageDiff): DiffFile {
   const blocks = d.hunks.map((h) => {
     let oldN = h.oldStart
     let newN = h.newStart
-    const lines = h.lines.map((l): DiffLine => {
+    const lines = h.lines.map((l, i): DiffLine => {
       // shown as the terminal shows it (a review's diff already is)
       const content = showControls(lineText(l))
       if (l.sign === '-') {
@@ -159,9 +159,16 @@ export function diffFile(d: PageDiff): DiffFile {
         added++
         return { type: 'insert', oldNumber: undefined, newNumber: newN++, content } as DiffLine
       }
-      if (l.sign === '\\')
-        // the marker belongs to the line before it: shown without numbers
-        return { type: 'context', content } as DiffLine
+      if (l.sign === '\\') {
+        // the marker belongs to the line before it: on that line's side only (side by side, a
+        // removed line's marker is on the left, an added line's on the right), without a number
+        // (diff2html leaves out a removed or added line whose number is undefined, and writes an
+        // empty string as an empty number cell)
+        const before = h.lines[i - 1]?.sign
+        const type = before === '-' ? 'delete' : before === '+' ? 'insert' : 'context'
+        const none = type === 'context' ? undefined : ''
+        return { type, oldNumber: none, newNumber: none, content } as unknown as DiffLine
+      }
       return { type: 'context', oldNumber: oldN++, newNumber: newN++, content } as DiffLine
     })
     const count = (sign: string) => h.lines.filter((l) => l.sign === sign || l.sign === ' ').length

@@ -285,6 +285,13 @@ describe.runIf(need('chromium'))('toHtml opened in Chromium', () => {
     expect(await words(`#${nonl.id} .unified`)).toMatch(
       /- db 10\.0\.10\.48 \\ No newline at end of file 1 \+ db 10\.0\.10\.49 \\ No newline at end of file$/,
     )
+    // side by side, each side has its own marker, after its own line
+    await page.click('label[for=view-split]')
+    const sides = await texts(page, `#${nonl.id} .split .d2h-file-side-diff`)
+    expect(sides.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
+      '@@ -1,1 +1,1 @@ 1 - db 10.0.10.48 \\ No newline at end of file',
+      '1 + db 10.0.10.49 \\ No newline at end of file',
+    ])
     await page.close()
   })
 
