@@ -31,7 +31,8 @@ const DEFAULT_MAX_BYTES = 60_000
  * The result never has more than `maxBytes` bytes: the largest diffs are collapsed first to
  * their stat line with a note; when even every diff collapsed is too long, the diffs are left
  * out (the table has their stat lines), long lists (the rows of the table, leftovers) are cut
- * with "… and N more", and the smallest diffs come back while they fit. A closing section says
+ * with "… and N more" (a reason whose leftovers are all cut goes with its heading), and the
+ * smallest diffs come back while they fit. A closing section says
  * what was left out. A limit too small for the parts every review has throws a
  * {@link ReviewError} `MAX_BYTES` naming the least that fits.
  *
@@ -81,6 +82,11 @@ interface Section {
   what: string
   /** A section of diff blocks: they collapse, or all go, before a list is cut. */
   diffs: boolean
+  /**
+   * A group of a list (the leftovers of one reason): when every item of it is cut, its heading
+   * goes too (the closing section counts the items).
+   */
+  droppable?: boolean
 }
 
 /** The document: sections in order, between a fixed beginning and end. */
@@ -104,8 +110,13 @@ interface LeftOut {
 const bytes = (s: string) => Buffer.byteLength(s)
 const shown = (i: Item) => (i.isCollapsed ? i.collapsed! : i.full)
 
+/** Whether a section is left out whole: a group whose every item is cut. */
+const dropped = (s: Section, hidden: number) =>
+  s.droppable === true && s.items.length > 0 && hidden === s.items.length
+
 function sectionText(s: Section): string {
   const hidden = s.items.filter((i) => i.hidden).length
+  if (dropped(s, hidden)) return ''
   return (
     s.head +
     s.items
@@ -195,16 +206,18 @@ function fit(doc: Doc, maxBytes: number): void {
   while (!f.fits()) {
     let best = -1
     for (let k = 0; k < doc.sections.length; k++)
-      if (order[k]!.length && (best < 0 || f.size(k) > f.size(best))) best = k
+      // the largest list; of lists alike, the last (a list is cut from its end)
+      if (order[k]!.length && (best < 0 || f.size(k) >= f.size(best))) best = k
     if (best < 0) return
-    const before = f.total()
+    // (the closing section's line of what was cut is said once, whatever is cut)
+    const before = f.size(best)
     const next = order[best]!.slice(0, 1)
     hide(best, 1)
-    if (f.total() < before) continue
+    if (f.size(best) < before) continue
     // the first item cut adds the line that counts them: cut the rest of the list, or none
     const rest = order[best]!.slice()
     hide(best, rest.length)
-    if (f.total() < before) continue
+    if (f.size(best) < before) continue
     show(best, [...next, ...rest])
     order[best] = []
   }
@@ -224,33 +237,46 @@ class Fitting {
   readonly #doc: Doc
   readonly #maxBytes: number
   readonly #fixed: number
-  /** Per section: the bytes of its visible items, and how many are hidden. */
+  /** Per section: the bytes of its head and tail, of its visible items, how many are hidden, its size. */
+  readonly #frame: number[]
   readonly #visible: number[]
   readonly #hidden: number[]
+  readonly #size: number[]
   #sections = 0
   /** The diffs left out (collapsed or hidden). */
   readonly #out = { collapsed: 0, lines: 0, bytes: 0 }
+  /** The items hidden of each kind of list, in the order of the sections (as leftOut counts them). */
+  readonly #kinds = new Map<string, number>()
 
   constructor(doc: Doc, maxBytes: number) {
     this.#doc = doc
     this.#maxBytes = maxBytes
     this.#fixed = bytes(doc.top) + bytes(doc.bottom)
+    this.#frame = doc.sections.map((s) => bytes(s.head) + bytes(s.tail))
     this.#visible = doc.sections.map(() => 0)
     this.#hidden = doc.sections.map(() => 0)
+    for (const s of doc.sections) if (!s.diffs) this.#kinds.set(s.what, 0)
     doc.sections.forEach((s, k) => s.items.forEach((i) => this.#count(i, k, 1)))
-    this.#sections = doc.sections.reduce((n, _, k) => n + this.size(k), 0)
+    this.#size = doc.sections.map((_, k) => this.#measure(k))
+    this.#sections = this.#size.reduce((n, b) => n + b, 0)
   }
 
   /** The bytes of section `k` as it is now. */
   size(k: number): number {
+    return this.#size[k]!
+  }
+
+  #measure(k: number): number {
     const s = this.#doc.sections[k]!
     const hidden = this.#hidden[k]!
-    return bytes(s.head) + this.#visible[k]! + (hidden ? bytes(s.more(hidden)) : 0) + bytes(s.tail)
+    if (dropped(s, hidden)) return 0
+    return this.#frame[k]! + this.#visible[k]! + (hidden ? bytes(s.more(hidden)) : 0)
   }
 
   /** The bytes of the document as it is now. */
   total(): number {
-    const closing = this.#doc.closing(leftOut(this.#doc, this.#maxBytes, this.#out, this.#hidden))
+    const hidden = [...this.#kinds].filter(([, n]) => n > 0).map(([what, n]) => ({ what, n }))
+    const closing = this.#doc.closing({ maxBytes: this.#maxBytes, ...this.#out, hidden })
     return this.#fixed + this.#sections + bytes(closing)
   }
 
@@ -261,17 +287,21 @@ class Fitting {
 
   /** Shows, collapses or hides item `i` of section `k`. */
   set(i: Item, k: number, to: { isCollapsed: boolean; hidden: boolean }): void {
-    const before = this.size(k)
     this.#count(i, k, -1)
     i.isCollapsed = to.isCollapsed
     i.hidden = to.hidden
     this.#count(i, k, 1)
-    this.#sections += this.size(k) - before
+    const size = this.#measure(k)
+    this.#sections += size - this.#size[k]!
+    this.#size[k] = size
   }
 
   #count(i: Item, k: number, sign: 1 | -1): void {
-    if (i.hidden) this.#hidden[k]! += sign
-    else this.#visible[k]! += sign * (i.isCollapsed ? i.collapsedBytes! : i.fullBytes)
+    const s = this.#doc.sections[k]!
+    if (i.hidden) {
+      this.#hidden[k]! += sign
+      if (!s.diffs) this.#kinds.set(s.what, this.#kinds.get(s.what)! + sign)
+    } else this.#visible[k]! += sign * (i.isCollapsed ? i.collapsedBytes! : i.fullBytes)
     if (i.diff && (i.hidden || i.isCollapsed)) {
       this.#out.collapsed += sign
       this.#out.lines += sign * i.diff.lines
@@ -393,14 +423,15 @@ function layout(r: Review): Doc {
   else {
     sections.push(list(`## Leftovers: ${t.leftovers}\n\n`, [], 'leftover', view))
     for (const g of r.leftovers)
-      sections.push(
-        list(
+      sections.push({
+        ...list(
           `### ${inline(g.reason)} (${g.items.length})\n\n`,
           g.items.map(left),
           'leftover',
           view,
         ),
-      )
+        droppable: true,
+      })
   }
   if (r.accepted.length)
     sections.push(

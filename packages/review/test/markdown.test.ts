@@ -397,6 +397,30 @@ describe('toMarkdown within its limit', () => {
     )
   })
 
+  it('fits a plan of many leftover reasons: a reason whose leftovers are all cut goes whole, counted', async () => {
+    const base = await planDoc(SPEC, { 'etc/a.conf': 'name = oldname\n' }, { DB_PASSWORD: SECRET })
+    const doc: PlanDocument = {
+      ...base,
+      leftovers: Array.from({ length: 3000 }, (_, i) => ({
+        target: 'etc/bind/db.example.org',
+        line: i + 1,
+        col: 10,
+        text: '10.0.10.48',
+        reason: `old address: the A record of host${i}.example.org., which this profile keeps`,
+      })),
+    }
+    const r = reviewOf(doc, { hash: hashOf(doc) })
+    const md = toMarkdown(r)
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(60_000)
+    const headings = md.match(/^### .* \(1\)$/gm)!
+    const listed = md.match(/^- etc\/bind\/db\.example\.org:\d+:10: `10\.0\.10\.48`$/gm)!
+    // the first reasons, each with its leftover; the rest counted, with no heading left empty
+    expect(headings.length).toBe(listed.length)
+    expect(listed.length).toBeGreaterThan(100)
+    expect(headings[0]).toContain('host0.example.org')
+    expect(md).toContain(`leaves out ${3000 - listed.length} leftover(s)`)
+  })
+
   it('throws MAX_BYTES for a limit under the fixed parts, with the size they need', async () => {
     const r = await review()
     const err = (() => {
