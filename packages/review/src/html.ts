@@ -6,6 +6,7 @@ import type { ColorSchemeType, DiffFile } from 'diff2html/lib/types.js'
 import { cutDiff, diffFile, readDiff, type CutDiff } from './html-diff.js'
 import {
   isLineDiff,
+  shellWord,
   type Review,
   type ReviewFile,
   type ReviewLeftover,
@@ -232,11 +233,6 @@ function hashLines(r: Review): string {
       : `<p>Saved as <code>${esc(r.saved)}</code>. Apply exactly this plan with ` +
         `<code>cutover apply ${esc(shellWord(r.saved))} --expect ${esc(r.hash)}</code></p>\n`
   return `<p class="hash">Plan <code>${esc(r.hash)}</code></p>\n${apply}`
-}
-
-/** A file name as one shell word: quoted unless made of safe characters only. */
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 }
 
 function counts(x: { added: number; removed: number }): string {

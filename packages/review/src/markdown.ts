@@ -2,6 +2,7 @@ import { showControls } from '@cutover/rewrite'
 import { ReviewError } from './errors.js'
 import {
   isLineDiff,
+  shellWord,
   type Review,
   type ReviewFile,
   type ReviewLeftover,
@@ -625,12 +626,4 @@ function html(text: string): string {
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   )
-}
-
-/** A file name as one shell word: as it is when it needs no quoting, else in single quotes. */
-function shellWord(path: string): string {
-  const p = showControls(path)
-  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(p) && !p.startsWith('-')
-    ? p
-    : `'${p.replaceAll("'", `'\\''`)}'`
 }

@@ -319,3 +319,13 @@ function uniqueId(taken: Set<string>, kind: string, what: string): string {
 export function isLineDiff(diff: string): boolean {
   return /^--- [^\n]*\n\+\+\+ /.test(diff)
 }
+
+/**
+ * A file name as one shell word, the same in every format's `cutover apply FILE --expect …`:
+ * as it is when it needs no quoting, else in single quotes; control characters shown; a
+ * relative name starting with `-` after `./` (no option).
+ */
+export function shellWord(path: string): string {
+  const p = showControls(path.startsWith('-') ? `./${path}` : path)
+  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`
+}
