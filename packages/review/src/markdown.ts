@@ -67,7 +67,7 @@ interface Item {
   collapsed?: string
   collapsedBytes?: number
   /** The lines and bytes of the diff a collapsed item leaves out. */
-  diff?: { lines: number; bytes: number }
+  diff?: { lines: number; bytes: number; object: boolean }
   isCollapsed: boolean
   hidden: boolean
 }
@@ -103,6 +103,8 @@ interface Doc {
 interface LeftOut {
   maxBytes: number
   collapsed: number
+  /** Of those, database objects (the others are files). */
+  objects: number
   lines: number
   bytes: number
   hidden: Array<{ what: string; n: number }>
@@ -133,7 +135,7 @@ function sectionText(s: Section): string {
 function leftOut(
   doc: Doc,
   maxBytes: number,
-  out: { collapsed: number; lines: number; bytes: number },
+  out: { collapsed: number; objects: number; lines: number; bytes: number },
   hidden: readonly number[],
 ): LeftOut {
   // sections of one kind (the leftovers of each reason) are counted together
@@ -158,10 +160,11 @@ function render(doc: Doc, maxBytes: number): string {
           .reduce(
             (o, i) => ({
               collapsed: o.collapsed + 1,
+              objects: o.objects + (i.diff!.object ? 1 : 0),
               lines: o.lines + i.diff!.lines,
               bytes: o.bytes + i.diff!.bytes,
             }),
-            { collapsed: 0, lines: 0, bytes: 0 },
+            { collapsed: 0, objects: 0, lines: 0, bytes: 0 },
           ),
         doc.sections.map((s) => s.items.filter((i) => i.hidden).length),
       ),
@@ -245,7 +248,7 @@ class Fitting {
   readonly #size: number[]
   #sections = 0
   /** The diffs left out (collapsed or hidden). */
-  readonly #out = { collapsed: 0, lines: 0, bytes: 0 }
+  readonly #out = { collapsed: 0, objects: 0, lines: 0, bytes: 0 }
   /** The items hidden of each kind of list, in the order of the sections (as leftOut counts them). */
   readonly #kinds = new Map<string, number>()
 
@@ -305,6 +308,7 @@ class Fitting {
     } else this.#visible[k]! += sign * (i.isCollapsed ? i.collapsedBytes! : i.fullBytes)
     if (i.diff && (i.hidden || i.isCollapsed)) {
       this.#out.collapsed += sign
+      if (i.diff.object) this.#out.objects += sign
       this.#out.lines += sign * i.diff.lines
       this.#out.bytes += sign * i.diff.bytes
     }
@@ -366,7 +370,7 @@ function layout(r: Review): Doc {
     sections.push({
       head: '## Diffs\n\n',
       items: r.files.map((f) =>
-        diffItem(f.path, `${f.kind}, +${f.added} −${f.removed}`, f.diff, view),
+        diffItem(f.path, `${f.kind}, +${f.added} −${f.removed}`, f.diff, view, false),
       ),
       tail: '',
       more: (n) => `… and ${count(n, 'more diff')} not shown here: see ${code(view)}.\n\n`,
@@ -399,7 +403,7 @@ function layout(r: Review): Doc {
     sections.push({
       head: '',
       items: r.database.map((o: ReviewObject) =>
-        diffItem(o.target, `${o.kind}, +${o.added} −${o.removed}`, o.diff, view),
+        diffItem(o.target, `${o.kind}, +${o.added} −${o.removed}`, o.diff, view, true),
       ),
       tail: '',
       more: (n) => `… and ${count(n, 'more database diff')} not shown here: see ${code(view)}.\n\n`,
@@ -470,7 +474,12 @@ function layout(r: Review): Doc {
   const closing = (l: LeftOut) => {
     const parts = [
       ...(l.collapsed
-        ? [`the diffs of ${count(l.collapsed, 'file')} (${l.lines} lines, ${l.bytes} bytes)`]
+        ? [
+            `the diffs of ${[
+              ...(l.collapsed > l.objects ? [count(l.collapsed - l.objects, 'file')] : []),
+              ...(l.objects ? [count(l.objects, 'database object')] : []),
+            ].join(' and ')} (${l.lines} lines, ${l.bytes} bytes)`,
+          ]
         : []),
       ...l.hidden.filter((h) => !h.what.includes('diff block')).map((h) => `${h.n} ${h.what}`),
     ]
@@ -498,7 +507,7 @@ function list(head: string, texts: string[], what: string, view: string): Sectio
 }
 
 /** A file's or object's collapsible block: its diff in a fence, or collapsed, a note instead. */
-function diffItem(path: string, stat: string, diff: string, view: string): Item {
+function diffItem(path: string, stat: string, diff: string, view: string, object: boolean): Item {
   // the name in <code>: GitHub links no @mention, #number or address in code
   const summary = `<details><summary><code>${html(path)}</code> (${html(stat)})</summary>\n\n`
   const lines = diff === '' ? 0 : diff.split('\n').length - (diff.endsWith('\n') ? 1 : 0)
@@ -511,7 +520,7 @@ function diffItem(path: string, stat: string, diff: string, view: string): Item 
     fullBytes: bytes(full),
     collapsed,
     collapsedBytes: bytes(collapsed),
-    diff: { lines, bytes: size },
+    diff: { lines, bytes: size, object },
     isCollapsed: false,
     hidden: false,
   }

@@ -421,6 +421,26 @@ describe('toMarkdown within its limit', () => {
     expect(md).toContain(`leaves out ${3000 - listed.length} leftover(s)`)
   })
 
+  it('says which diffs left out are of files and which of database objects', async () => {
+    const base = await planDoc(SPEC, { 'etc/a.conf': 'name = oldname\n' }, { DB_PASSWORD: SECRET })
+    const body = Array.from({ length: 80 }, (_, k) => ` line ${k}\n`).join('')
+    const doc: PlanDocument = {
+      ...base,
+      database: [
+        {
+          target: 'pg:finance/public.f()',
+          kind: 'sql',
+          diff: `--- a/pg:finance/public.f()\n+++ b/pg:finance/public.f()\n@@ -1,81 +1,81 @@\n${body}-old 10.0.10.48\n+new 10.0.10.49\n`,
+          rules: { addresses: 1 },
+        },
+      ] as unknown as PlanDocument['database'],
+    }
+    const r = reviewOf(doc, { hash: hashOf(doc) })
+    const full = Buffer.byteLength(toMarkdown(r, { maxBytes: 1e9 }))
+    const md = toMarkdown(r, { maxBytes: full - 200 })
+    expect(md).toContain('leaves out the diffs of 1 database object (85 lines,')
+  })
+
   it('throws MAX_BYTES for a limit under the fixed parts, with the size they need', async () => {
     const r = await review()
     const err = (() => {
