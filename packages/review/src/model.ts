@@ -4,6 +4,7 @@ import {
   isFleetPlan,
   quotePath,
   showControls,
+  shellWord,
   wholeSummary,
   type AnyPlanDocument,
   type PlanDocChange,
@@ -11,7 +12,7 @@ import {
 
 // the terminal's words for a whole-file change, kept in @cutover/rewrite so that the terminal
 // review does not load this package
-export { wholeSummary }
+export { shellWord, wholeSummary }
 
 /** What a review says of the plan beyond its document: its hash, and the file it was saved to. */
 export interface ReviewOptions {
@@ -318,14 +319,4 @@ function uniqueId(taken: Set<string>, kind: string, what: string): string {
  */
 export function isLineDiff(diff: string): boolean {
   return /^--- [^\n]*\n\+\+\+ /.test(diff)
-}
-
-/**
- * A file name as one shell word, the same in every format's `cutover apply FILE --expect …`:
- * as it is when it needs no quoting, else in single quotes; control characters shown; a
- * relative name starting with `-` after `./` (no option).
- */
-export function shellWord(path: string): string {
-  const p = showControls(path.startsWith('-') ? `./${path}` : path)
-  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`
 }

@@ -21,7 +21,14 @@ export {
   type ApplyResult,
 } from './apply/apply.js'
 export { formatDiagnostic, type Diagnostic, type Range } from './diff/diagnostic.js'
-export { maskedDiff, quotePath, showControls, unifiedDiff, type DiffMask } from './diff/diff.js'
+export {
+  maskedDiff,
+  quotePath,
+  shellWord,
+  showControls,
+  unifiedDiff,
+  type DiffMask,
+} from './diff/diff.js'
 export { defaultStateDir } from './fs/confine.js'
 export { maskToolMessage, type ToolMessageMask } from './diff/sensitive.js'
 export { writeDurable, type DurableOptions } from './fs/durable.js'

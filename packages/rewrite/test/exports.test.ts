@@ -101,6 +101,7 @@ const NAMES = [
   'setEdits',
   'setSchema',
   'sha256',
+  'shellWord',
   'showControls',
   'sortEdits',
   'sourceSpan',

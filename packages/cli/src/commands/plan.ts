@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { toPlanDocument } from '@cutover/rewrite'
+import { shellWord, toPlanDocument } from '@cutover/rewrite'
 import { CliError } from '../errors.js'
 import type { Command, Opts } from '../command.js'
 import { EXIT } from '../exit.js'
@@ -65,7 +65,7 @@ export const plan: Command = async (opts, _args, io) => {
     if (o.review !== undefined) tell.write(`Review written to ${o.review}\n`)
     for (const file of o.plans)
       tell.write(
-        `Plan saved to ${file}, ${hash} (apply exactly it with: cutover apply ${file} --expect ${hash})\n`,
+        `Plan saved to ${file}, ${hash} (apply exactly it with: cutover apply ${shellWord(file)} --expect ${hash})\n`,
       )
   }
   return opts.detailedExitcode && p.changes.length + p.database.length > 0 ? EXIT.changes : EXIT.ok

@@ -16,6 +16,16 @@ describe('plan --out and --save', () => {
     expect(statSync(at(dir, 'plan.json')).mode & 0o777).toBe(0o600)
   })
 
+  it('the command of the saved line is one the shell runs as it reads: the name quoted when it needs it', () => {
+    const dir = tree()
+    const v = cli(dir, ['plan', '--root', 'root', '--save', "it's my plan.json"])
+    expect(v.code).toBe(0)
+    const hash = hashOf(at(dir, "it's my plan.json"))
+    expect(v.out).toContain(
+      `Plan saved to it's my plan.json, ${hash} (apply exactly it with: cutover apply 'it'\\''s my plan.json' --expect ${hash})\n`,
+    )
+  })
+
   it('--save is what --out does with the text format; both save the one plan, each said', () => {
     const dir = tree()
     const r = cli(dir, ['plan', '--root', 'root', '--out', 'a.json', '--save', 'b.json'])

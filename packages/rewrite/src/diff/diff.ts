@@ -124,6 +124,16 @@ const C_ESCAPES: Record<string, string> = {
 }
 
 /**
+ * A file name as one shell word, the same in every format's `cutover apply FILE --expect …`:
+ * as it is when it needs no quoting, else in single quotes; control characters shown; a
+ * relative name starting with `-` after `./` (no option).
+ */
+export function shellWord(path: string): string {
+  const p = showControls(path.startsWith('-') ? `./${path}` : path)
+  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`
+}
+
+/**
  * A path as git quotes it: unchanged when it holds no control character, `"` or `\\`; otherwise
  * in double quotes with C escapes (`"a\\nb"`) and octal bytes for other controls, so that a file
  * name can never start a line of its own in a review.
