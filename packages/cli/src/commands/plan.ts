@@ -7,7 +7,7 @@ import type { Io } from '../io.js'
 import { makePlan } from '../make-plan.js'
 import { str } from '../options.js'
 import { colors, formatPlan, paint } from '../output/format.js'
-import { planHash, planJson } from '../output/plan-json.js'
+import { hashedPlanJson, planHash, planJson } from '../output/plan-json.js'
 import { renderReview, reviewFlags } from '../output/review.js'
 import { checkWritable, writePrivate, writeReview } from '../plan-file.js'
 
@@ -35,8 +35,9 @@ export const plan: Command = async (opts, _args, io) => {
   // a spec with machines gives the fleet's document: every change names its machine
   const doc = fleet ? fleet.doc : toPlanDocument(p)
   const shared = o.format === 'markdown' || o.format === 'html'
-  // the document is serialized once more to hash it: only when something says its hash
-  const hash = o.plans.length > 0 || shared ? planHash(doc) : undefined
+  // a review shows the hash before anything is written: the document is serialized once more
+  // for it; a plan only saved is hashed as it is written
+  let hash = shared ? planHash(doc) : undefined
   // rendered before anything is written: a review that cannot be made leaves no plan behind
   const review =
     o.format === 'markdown' || o.format === 'html'
@@ -52,7 +53,14 @@ export const plan: Command = async (opts, _args, io) => {
     [...o.plans, ...(o.review !== undefined ? [o.review] : [])].map((f) => resolve(io.cwd, f)),
   )
   // written piece by piece: the plan of a large file is longer than one string can be
-  for (const file of o.plans) await writePrivate(resolve(io.cwd, file), planJson(doc))
+  for (const file of o.plans) {
+    if (hash !== undefined) await writePrivate(resolve(io.cwd, file), planJson(doc))
+    else {
+      const hashed = hashedPlanJson(doc)
+      await writePrivate(resolve(io.cwd, file), hashed.pieces)
+      hash = hashed.hash()
+    }
+  }
   if (review !== undefined && o.review !== undefined)
     await writeReview(resolve(io.cwd, o.review), review)
   if (o.format === 'json') for (const piece of planJson(doc)) io.stdout.write(piece)

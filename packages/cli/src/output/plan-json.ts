@@ -13,6 +13,33 @@ export function planHash(doc: AnyPlanDocument): string {
 }
 
 /**
+ * The pieces of `planJson(doc)`, hashed as they are taken: a plan saved is serialized once, and
+ * `hash()` is its hash once every piece has been taken (a plan of large files costs as much to
+ * serialize as to write).
+ */
+export function hashedPlanJson(doc: AnyPlanDocument): {
+  pieces: Generator<string>
+  hash(): string
+} {
+  const h = createHash('sha256')
+  let digest: string | undefined
+  function* pieces(): Generator<string> {
+    for (const piece of planJson(doc)) {
+      h.update(piece, 'utf8')
+      yield piece
+    }
+    digest = `sha256:${h.digest('hex')}`
+  }
+  return {
+    pieces: pieces(),
+    hash() {
+      if (digest === undefined) throw new Error('the plan document was not taken whole')
+      return digest
+    },
+  }
+}
+
+/**
  * The plan document as `JSON.stringify(doc, null, 2) + '\n'` gives it, in pieces: one per
  * top-level field and one per element of its lists, so that a plan of many or large files is
  * written without ever being one string (V8 strings end at about 512 MB: `Invalid string
