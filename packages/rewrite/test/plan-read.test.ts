@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { structuredPatch } from 'diff'
@@ -53,6 +60,76 @@ describe('the reader of a plan', () => {
     ])
     expect(Buffer.from(reply.results[0]!.bytes!).toString()).toBe('db 10.0.10.48\n')
     expect(reply.results[0]!.found).toEqual([false, true])
+  })
+})
+
+describe('the calls of the reader to the file system', () => {
+  /** The reader on `data`, with node:fs counted: how many calls of each name it made. */
+  function counted(data: Parameters<typeof fileReader>[1]) {
+    const calls: Record<string, number> = {}
+    const real = createRequire(import.meta.url)
+    const fs = real('node:fs') as Record<string, unknown>
+    const spy = new Proxy(fs, {
+      get(target, name: string) {
+        const v = target[name]
+        if (typeof v !== 'function' || !name.endsWith('Sync')) return v
+        return (...args: unknown[]) => {
+          calls[name] = (calls[name] ?? 0) + 1
+          return (v as (...a: unknown[]) => unknown).apply(target, args)
+        }
+      },
+    })
+    const load = ((id: string) => (id === 'node:fs' ? spy : real(id))) as NodeJS.Require
+    const read = fileReader(load, data)
+    // what making it looked up once is not counted
+    for (const k of Object.keys(calls)) delete calls[k]
+    return { read, calls }
+  }
+
+  it('opens, reads once and closes a file without a needle, and checks where a file it uses is', () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-calls-')))
+    const cold = Array.from({ length: 20 }, (_, k) => join(root, `cold${k}`))
+    for (const p of cold) writeFileSync(p, `nothing here ${'x'.repeat(5000)}\n`)
+    writeFileSync(join(root, 'hot'), 'db 10.0.10.48\n')
+    const prefilter = new Prefilter([[], ['10.0.10.48']])
+    const data = {
+      ...prefilter.tables(),
+      size: prefilter.size,
+      profiles: [{ groups: [1], always: false }],
+      maxSize: 1 << 20,
+    }
+    const one = counted(data)
+    const reply = one.read({ first: 0, paths: cold, profileOf: new Int32Array(cold.length) })
+    expect(reply.skipped.length).toBe(20)
+    expect(one.calls).toEqual({ openSync: 20, readSync: 20, closeSync: 20 })
+    const two = counted(data)
+    const hot = two.read({ first: 0, paths: [join(root, 'hot')], profileOf: new Int32Array(1) })
+    expect(hot.results.map((r) => [r.kind, r.found])).toEqual([['read', [false, true]]])
+    // the place of the file used is checked (on /proc) and its permission bits read
+    expect(two.calls).toEqual({
+      openSync: 1,
+      readSync: 1,
+      closeSync: 1,
+      fstatSync: 1,
+      ...(existsSync('/proc/self/fd') ? { readlinkSync: 1 } : {}),
+    })
+  })
+
+  it('refuses a file over the size limit once its reused buffer is full, not reading it all', () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const big = join(root, 'big')
+    writeFileSync(big, 'y'.repeat(3 << 20))
+    const prefilter = new Prefilter([[], ['10.0.10.48']])
+    const data = {
+      ...prefilter.tables(),
+      size: prefilter.size,
+      profiles: [{ groups: [1], always: true }],
+      maxSize: 1 << 20,
+    }
+    const { read, calls } = counted(data)
+    const reply = read({ first: 0, paths: [big], profileOf: new Int32Array(1) })
+    expect(reply.results.map((r) => [r.kind, r.size])).toEqual([['too-large', 3 << 20]])
+    expect(calls.readSync).toBe(1)
   })
 })
 

@@ -60,10 +60,14 @@ interface Reply {
  * The one reader of a plan's files, run on this thread or, as its source, on a reader thread: so
  * it uses no import and no name from outside its body but what it is given (`load`, the `require` of its place, and `data`).
  * Each file is opened non-blocking and without following a link (a FIFO in the tree is reported,
- * not waited on; a link put on the path since is not followed), refused when a directory on its
- * path was swapped for a link since it was resolved (`TARGET_MOVED`) or when it is over the size
- * limit, read into a reused buffer (a file over 1 MiB into one of its own, kept, not copied) and
- * prefiltered on its raw bytes viewed as latin1.
+ * not waited on; a link put on the path since is not followed), read into a reused buffer (a file
+ * over 1 MiB into one of its own, kept, not copied) and prefiltered on its raw bytes. A file that
+ * holds no needle (most of a tree) costs an open, a read and a close: nothing of it is used. Any
+ * other outcome is given only once the file proves to have been opened where it was resolved
+ * (`TARGET_MOVED` when a directory on its path was swapped for a link since); a file over the
+ * size limit is refused as soon as the reused buffer is full, without being read further. The
+ * raw bytes are scanned viewed as latin1 with the prefilter's regex (measured: irregexp's one
+ * pass beats a `Buffer#indexOf` pass per needle form, even for a few forms).
  */
 export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chunk) => Reply {
   const fs = load('node:fs') as typeof Fs
@@ -78,8 +82,8 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
   /**
    * Throws `TARGET_MOVED` unless the file open as `fd` was opened at `path` (a link-free path in
    * the root): a directory on the way swapped for a link since it was resolved would have led the
-   * open elsewhere, maybe out of the root. The kernel says where (`/proc/self/fd/N`); without
-   * /proc, nothing is checked.
+   * open elsewhere, maybe out of the root. The kernel says where (`/proc/self/fd/N`, which names
+   * the open file however long ago it was opened); without /proc, nothing is checked.
    */
   function checkPlace(fd: number, path: string): void {
     if (!proc) return
@@ -95,13 +99,20 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
     }
   }
 
-  /** Reads an open file to its end; undefined when it is not a regular file (any more). */
-  function readAll(fd: number): { buf: Buffer; length: number } | undefined {
+  /**
+   * Reads an open file to its end: its bytes, `'not-file'` when it is not a regular file (any
+   * more), or its size when that is over the limit (known once the buffer is full, or at the end).
+   */
+  function readAll(fd: number): { buf: Buffer; length: number } | 'not-file' | number {
     let buf = scratch
     let length = 0
     for (;;) {
       if (length === buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, fs.fstatSync(fd).size + 1))
+        const st = fs.fstatSync(fd)
+        if (!st.isFile()) return 'not-file'
+        if (st.size > maxSize) return st.size
+        if (length > maxSize) return length
+        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, st.size + 1))
         buf.copy(bigger, 0, 0, length)
         buf = bigger
         if (bigger.length <= LARGE) scratch = bigger
@@ -111,14 +122,15 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
       try {
         n = fs.readSync(fd, buf, length, want, null)
       } catch (e) {
-        if (!fs.fstatSync(fd).isFile()) return undefined
+        if (!fs.fstatSync(fd).isFile()) return 'not-file'
         throw e
       }
       length += n
       // a short read is the end of a regular file
       if (n < want) break
     }
-    if (length === 0 && !fs.fstatSync(fd).isFile()) return undefined
+    if (length === 0 && !fs.fstatSync(fd).isFile()) return 'not-file'
+    if (length > maxSize) return Math.max(length, fs.fstatSync(fd).size)
     return { buf, length }
   }
 
@@ -146,17 +158,29 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
       fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW,
     )
     try {
-      checkPlace(fd, path)
-      const bytes = fs.fstatSync(fd).size
-      if (bytes > maxSize) return { i, kind: 'too-large', size: bytes }
-      const got = readAll(fd)
-      if (!got) return { i, kind: 'not-file' }
+      let got
+      try {
+        got = readAll(fd)
+      } catch (e) {
+        checkPlace(fd, path)
+        throw e
+      }
+      if (got === 'not-file') {
+        checkPlace(fd, path)
+        return { i, kind: 'not-file' }
+      }
+      if (typeof got === 'number') {
+        checkPlace(fd, path)
+        return { i, kind: 'too-large', size: got }
+      }
       const own = got.buf !== scratch
       const view = got.buf.subarray(0, got.length)
       // a large ASCII file is decoded first and scanned as that text: planning reuses it
       const text = own && isAscii(view) ? view.toString('latin1') : undefined
       const found = scan(text ?? got.buf.toString('latin1', 0, got.length))
       if (!profile.always && !found[0] && !profile.groups.some((g) => found[g])) return 0
+      // the file is used: it must be the one at `path`
+      checkPlace(fd, path)
       // the permission bits are needed only for a file that may change
       const mode = fs.fstatSync(fd).mode
       return { i, kind: 'read', bytes: own ? view : new Uint8Array(view), mode, found, text }
