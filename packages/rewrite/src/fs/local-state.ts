@@ -5,12 +5,19 @@ import {
   fsync,
   lstatSync,
   openSync,
+  readSync,
   realpathSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs'
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
-import type { StateFileSystem, StateStat } from '../transaction/state-file-system.js'
+import type {
+  PackRange,
+  StateFileSystem,
+  StatePack,
+  StateStat,
+} from '../transaction/state-file-system.js'
 import { aclCandidates, userWritableDir } from './dir-pin.js'
 import { fsyncPath, writeDurable } from './durable.js'
 import { fileTypeOf } from './file-type.js'
@@ -34,6 +41,57 @@ async function createExclusive(path: string, data: string | Buffer): Promise<voi
     fchmodSync(fd, 0o600)
     writeFileSync(fd, data)
     await fsyncFd(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * A new pack file (as {@link createExclusive} makes a file, empty): each append takes its offset
+ * at once and writes there with positional writes into the page cache (they return at once:
+ * synchronous), so concurrent appends never overlap; one fsync makes them all durable.
+ */
+async function openPack(path: string): Promise<StatePack> {
+  const fd = openSync(path, CREATE, 0o600)
+  let end = 0
+  let closed = false
+  try {
+    fchmodSync(fd, 0o600)
+  } catch (e) {
+    closeSync(fd)
+    throw e
+  }
+  return {
+    append: async (bytes) => {
+      if (closed) throw new Error(`backup pack ${path} is closed`)
+      const at: PackRange = [end, bytes.length]
+      end += bytes.length
+      let done = 0
+      while (done < bytes.length)
+        done += writeSync(fd, bytes, done, bytes.length - done, at[0] + done)
+      return at
+    },
+    sync: () => fsyncFd(fd),
+    close: async () => {
+      if (closed) return
+      closed = true
+      closeSync(fd)
+    },
+  }
+}
+
+/** `length` bytes of a file from `offset` (fewer when it is shorter). */
+async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
+  const fd = openSync(path, constants.O_RDONLY)
+  try {
+    const out = Buffer.alloc(length)
+    let got = 0
+    while (got < length) {
+      const n = readSync(fd, out, got, length - got, offset + got)
+      if (n === 0) break
+      got += n
+    }
+    return out.subarray(0, got)
   } finally {
     closeSync(fd)
   }
@@ -72,6 +130,8 @@ export const localStateFileSystem: StateFileSystem = {
   unlink: (path) => rm(path, { force: true }),
   removeTree: (path) => rm(path, { recursive: true, force: true }),
   fsync: (path) => fsyncPath(path),
+  openPack,
+  readRange,
   xattrsAvailable: () => xattrToolsAvailable(),
   readXattrs: (paths) => readXattrs(paths),
   writeXattrs: (path, attrs) => writeXattrs(path, attrs),

@@ -229,6 +229,36 @@ export const localFileSystem: TxFileSystem = {
       unlessMissing(() => rmdirSync(path(name)), options?.missingOk),
     ),
   fsyncDir: (dir) => fsyncPath(dir),
+  fsyncDirs: (dirs) => eachAtOnce(dirs, FSYNCS_IN_FLIGHT, fsyncPath),
+  pinsChanged: async (dirs) => new Map(dirs.map((d) => [d.dir, pinChanged(d.dir, d.pin)])),
+}
+
+/** How many fsyncs are handed to the thread pool at once (each holds a descriptor meanwhile). */
+const FSYNCS_IN_FLIGHT = 64
+
+/**
+ * Runs `fn` on every item, at most `limit` at once; every item is tried, and the first error is
+ * thrown once all have settled.
+ */
+async function eachAtOnce<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  let failed: { error: unknown } | undefined
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!
+      try {
+        await fn(item)
+      } catch (error) {
+        failed ??= { error }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failed) throw failed.error
 }
 
 /** Stray temp files of a transaction (staged or restore copies) in a local directory, by name. */

@@ -127,4 +127,25 @@ export interface TxFileSystem {
   rmdirPinned(at: PinnedDir, name: string, options?: { missingOk?: boolean }): Promise<void>
   /** fsyncs a directory (after renames and removals in it). */
   fsyncDir(dir: string): Promise<void>
+
+  /*
+   * Batch forms, called by the transaction once per phase (stage, backup, rename; and by
+   * recovery) with every directory of that phase; a file system without them gets the single
+   * calls above, one per directory. A remote one can answer each with one command.
+   */
+
+  /**
+   * fsyncs every directory of `dirs` (distinct, in no particular order), as {@link fsyncDir}
+   * does each, in one go; resolves once all are durable, rejects with the first error (the
+   * others still attempted).
+   */
+  fsyncDirs?(dirs: readonly string[]): Promise<void>
+  /**
+   * {@link pinChanged} of every directory of `dirs` (distinct by `dir`), in one go: the answer
+   * maps each `dir` to why it is not the pinned directory any more, or to undefined. Called at
+   * the start of each phase with the directories it acts in: a file system may check the pins
+   * here, once, rather than before each operation of the phase (docs/design.md §11 says what
+   * that trades); the operations on a {@link PinnedDir} still act in the directory itself.
+   */
+  pinsChanged?(dirs: readonly PinnedDir[]): Promise<Map<string, string | undefined>>
 }

@@ -26,7 +26,13 @@ export interface JournalTarget {
   restore?: string
   /** `dev:ino` of every directory from `/` down to the target's (absent in older journals). */
   dirPin?: string[]
+  /**
+   * Where its original is kept: the backup pack of the transaction (`<txdir>/backup/pack`) with
+   * {@link backupAt}, or, in journals of an older cutover, a file of its own (`backup/N`).
+   */
   backup: string
+  /** Its original's slice of the pack `backup` (`[offset, length]`); absent with a file of its own, or nothing backed up. */
+  backupAt?: [offset: number, length: number]
   existed: boolean
   before: string
   after: string

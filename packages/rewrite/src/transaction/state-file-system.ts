@@ -20,6 +20,37 @@ export interface StateStat {
   size: number
 }
 
+/** A slice of a pack file: `[offset, length]` in bytes. */
+export type PackRange = [offset: number, length: number]
+
+/**
+ * A pack file open for appending (the backups of one transaction, `<txdir>/backup/pack`): the
+ * originals one after another, each found again by its {@link PackRange} (journaled as
+ * `backupAt`) and checked against the sha256 the journal holds before it is used.
+ */
+export interface StatePack {
+  /**
+   * Writes `bytes` at the end of the pack. The offset is taken when `append` is called, before
+   * it yields (appends may run concurrently, none overlapping another); resolves the slice once
+   * written, not yet durable ({@link sync}).
+   */
+  append(bytes: Buffer): Promise<PackRange>
+  /**
+   * Optional: copies files of this machine to the end of the pack on the machine itself (their
+   * bytes never travel): `sources` are absolute real paths, whose last component is not
+   * followed when a link. Resolves, in the order of `sources`, each one's slice and the hash of
+   * the slice as it is in the pack afterwards (`sha256:HEX`, read back from the pack, not from
+   * the source), or undefined for a source that is missing or not a regular file. The slices
+   * follow every one {@link append} allocated before; the caller compares each hash with what
+   * it expects, so a source changed during the copy is detected, never trusted.
+   */
+  copyFrom?(sources: readonly string[]): Promise<Array<{ at: PackRange; hash: string } | undefined>>
+  /** fsyncs the pack (every slice resolved so far is durable once it resolves). */
+  sync(): Promise<void>
+  /** Closes it; called once, after the last append or copy has settled (also after a failure). */
+  close(): Promise<void>
+}
+
 /** The operations of journal.ts, lock.ts and backup.ts on the state directory. */
 export interface StateFileSystem {
   /** The user cutover runs as there (undefined: not a POSIX system). */
@@ -62,6 +93,19 @@ export interface StateFileSystem {
   removeTree(path: string): Promise<void>
   /** fsyncs a file or a directory by path. */
   fsync(path: string): Promise<void>
+
+  /**
+   * Optional (without it backups are one file each, as older cutovers wrote them): creates the
+   * pack file `path` as {@link createExclusive} does (O_EXCL, no link followed, 0600 whatever
+   * the umask), empty, and opens it for appending.
+   */
+  openPack?(path: string): Promise<StatePack>
+  /**
+   * `length` bytes of the file `path` from `offset` (a link followed); throws `ENOENT` when it is
+   * absent. Fewer bytes when the file is shorter (a torn pack): the caller's hash check says so.
+   * Required with {@link openPack}.
+   */
+  readRange?(path: string, offset: number, length: number): Promise<Buffer>
 
   /** Whether extended attributes can be read and written here. */
   xattrsAvailable(): Promise<boolean>

@@ -41,7 +41,7 @@ export type {
   TxStat,
   TxXattrs,
 } from './file-system.js'
-export type { StateFileSystem, StateStat } from './state-file-system.js'
+export type { PackRange, StateFileSystem, StatePack, StateStat } from './state-file-system.js'
 export type { FleetMark } from './journal.js'
 export type {
   ParticipantRecord,
@@ -291,8 +291,9 @@ async function recoverWith(
     // a directory the transaction made, removed again by an earlier recovery: its targets are gone
     const made = new Set((j.dirs ?? []).map((d) => `${d.path} no longer exists`))
     const gone = new Set<number>()
+    const pins = await pinsChanged(fs, j.targets)
     for (const [i, t] of j.targets.entries()) {
-      const why = await fs.pinChanged(dirname(t.path), t.dirPin)
+      const why = pins.get(dirname(t.path))
       if (why && made.has(why) && !t.existed) gone.add(i)
       moved.push(gone.has(i) ? undefined : why)
     }
@@ -457,9 +458,7 @@ async function rollForward(
     }
     fault(`recover:${++k}`)
   }
-  await eachLimit([...new Set(reachable.map((t) => dirname(t.path)))], IO_PARALLEL, (d) =>
-    fs.fsyncDir(d),
-  )
+  await fsyncDirs(fs, [...new Set(reachable.map((t) => dirname(t.path)))])
   if (left.length === 0 && stuck.length === 0)
     for (const t of reachable) for (const p of tempsOf(t, j.txid)) await unlinkBeside(fs, p, t)
   return { left, stuck }
@@ -836,6 +835,10 @@ async function stageAndBackUp(tx: Tx): Promise<void> {
 async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
   const { entries, targets, fault, observe } = tx
   let staged = 0
+  await assertPins(
+    tx.fs,
+    entries.filter((_, i) => !targets[i]!.remove),
+  )
   await eachLimit(
     entries,
     IO_PARALLEL,
@@ -875,6 +878,10 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
 async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
   const { entries, fault, observe } = tx
   let backedUp = 0
+  await assertPins(
+    tx.fs,
+    entries.filter((e) => e.existed),
+  )
   await eachLimit(
     entries,
     IO_PARALLEL,
@@ -914,6 +921,7 @@ async function prepare(tx: Tx): Promise<void> {
 
 /** Renames each staged file over its target (or removes the target), then fsyncs their directories. */
 async function install(tx: Tx): Promise<void> {
+  await assertPins(tx.fs, tx.entries)
   const dirs = new Set<string>()
   for (const e of tx.entries) {
     await replace(tx.fs, e)
@@ -921,7 +929,7 @@ async function install(tx: Tx): Promise<void> {
     tx.fault(`renamed:${++tx.renamed}`)
     tx.observe({ type: 'renamed', target: e.target, done: tx.renamed, total: tx.entries.length })
   }
-  await eachLimit([...dirs], IO_PARALLEL, (d) => tx.fs.fsyncDir(d))
+  await fsyncDirs(tx.fs, [...dirs])
   tx.fault('before-commit')
 }
 
@@ -1033,6 +1041,48 @@ async function replace(fs: TxFileSystem, e: JournalTarget): Promise<void> {
       cause: err,
     })
   }
+}
+
+/**
+ * Why the directory of each of `targets` is not its pinned one any more (undefined: it still is),
+ * by directory: one batch call for them all when the file system has one.
+ */
+async function pinsChanged(
+  fs: TxFileSystem,
+  targets: readonly JournalTarget[],
+): Promise<Map<string, string | undefined>> {
+  const dirs = new Map<string, PinnedDir>()
+  for (const t of targets) if (!dirs.has(dirname(t.path))) dirs.set(dirname(t.path), pinnedOf(t))
+  if (fs.pinsChanged) return fs.pinsChanged([...dirs.values()])
+  const out = new Map<string, string | undefined>()
+  for (const d of dirs.values()) out.set(d.dir, await fs.pinChanged(d.dir, d.pin))
+  return out
+}
+
+/**
+ * The check at the start of a phase (stage, backup, rename), on a file system that has the batch
+ * form (one without it checks before each operation only): throws `TARGET_MOVED`, naming the
+ * first target whose directory is not the pinned one any more. Each operation of the phase still
+ * acts in its pinned directory; a remote file system may check pins here rather than per call.
+ */
+async function assertPins(fs: TxFileSystem, targets: readonly JournalTarget[]): Promise<void> {
+  if (targets.length === 0 || !fs.pinsChanged) return
+  const pins = await pinsChanged(fs, targets)
+  for (const t of targets) {
+    const why = pins.get(dirname(t.path))
+    if (why)
+      throw new CutoverError(
+        'TARGET_MOVED',
+        `${t.target}: its directory changed while applying (${why}); nothing is written there`,
+      )
+  }
+}
+
+/** fsyncs every directory of `dirs` (distinct): one batch call when the file system has one. */
+function fsyncDirs(fs: TxFileSystem, dirs: readonly string[]): Promise<void> {
+  if (dirs.length === 0) return Promise.resolve()
+  if (fs.fsyncDirs) return fs.fsyncDirs(dirs)
+  return eachLimit(dirs, IO_PARALLEL, (d) => fs.fsyncDir(d))
 }
 
 /** Thrown by the side of a transaction that stops because the other side failed. */

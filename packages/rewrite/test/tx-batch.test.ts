@@ -1,0 +1,95 @@
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { commitFiles, localFileSystem, sha256, type TxFileSystem } from '../src/index.js'
+
+/*
+ * The batch forms of the transaction's file system: one call per phase with every directory of
+ * the phase (what a remote file system answers with one command), and the local answers to them.
+ */
+
+const cleanups: Array<() => void> = []
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!()
+})
+
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-batch-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+describe('the batch calls of the local file system', () => {
+  it('tells, for each directory, whether it is still the pinned one', async () => {
+    const dir = scratch()
+    for (const d of ['a', 'b']) mkdirSync(join(dir, d))
+    const pinA = await localFileSystem.pinDir(join(dir, 'a'))
+    const pinB = await localFileSystem.pinDir(join(dir, 'b'))
+    // b replaced by another directory of the same name
+    renameSync(join(dir, 'b'), join(dir, 'b-old'))
+    mkdirSync(join(dir, 'b'))
+    const why = await localFileSystem.pinsChanged!([
+      { dir: join(dir, 'a'), pin: pinA, target: 'a/x' },
+      { dir: join(dir, 'b'), pin: pinB, target: 'b/x' },
+    ])
+    expect([...why.keys()]).toEqual([join(dir, 'a'), join(dir, 'b')])
+    expect(why.get(join(dir, 'a'))).toBeUndefined()
+    expect(why.get(join(dir, 'b'))).toMatch(/was replaced since it was checked/)
+  })
+
+  it('fsyncs every directory, and rejects with the error of one that is missing', async () => {
+    const dir = scratch()
+    const dirs = Array.from({ length: 100 }, (_, i) => join(dir, `d${i}`))
+    for (const d of dirs) mkdirSync(d)
+    await expect(localFileSystem.fsyncDirs!(dirs)).resolves.toBeUndefined()
+    await expect(localFileSystem.fsyncDirs!([...dirs, join(dir, 'gone')])).rejects.toMatchObject({
+      code: 'ENOENT',
+    })
+  })
+})
+
+describe('the transaction calls the batch forms once per phase', () => {
+  it('checks the pins once before staging, backing up and renaming, and fsyncs the directories in one call', async () => {
+    const dir = scratch()
+    const files = ['a/1.conf', 'a/2.conf', 'b/3.conf'].map((f) => join(dir, f))
+    for (const d of ['a', 'b']) mkdirSync(join(dir, d))
+    files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
+    const calls: string[] = []
+    const batches: string[][] = []
+    const fs: TxFileSystem = {
+      ...localFileSystem,
+      pinChanged: (d, pin) => {
+        calls.push('pinChanged')
+        return localFileSystem.pinChanged(d, pin)
+      },
+      pinsChanged: (dirs) => {
+        calls.push('pinsChanged')
+        batches.push(dirs.map((d) => d.dir))
+        return localFileSystem.pinsChanged!(dirs)
+      },
+      fsyncDir: (d) => {
+        calls.push('fsyncDir')
+        return localFileSystem.fsyncDir(d)
+      },
+      fsyncDirs: (dirs) => {
+        calls.push('fsyncDirs')
+        batches.push([...dirs])
+        return localFileSystem.fsyncDirs!(dirs)
+      },
+    }
+    await commitFiles(
+      files.map((f, i) => ({
+        target: f.slice(dir.length + 1),
+        path: f,
+        before: sha256(`old ${i}\n`),
+        content: Buffer.from(`new ${i}\n`),
+      })),
+      { stateDir: join(dir, 'state'), fileSystem: fs, fault: () => undefined },
+    )
+    expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(['new 0\n', 'new 1\n', 'new 2\n'])
+    expect(calls.sort()).toEqual(['fsyncDirs', 'pinsChanged', 'pinsChanged', 'pinsChanged'])
+    const both = [join(dir, 'a'), join(dir, 'b')]
+    for (const b of batches) expect([...b].sort()).toEqual(both)
+  })
+})
