@@ -50,7 +50,8 @@ export function median(xs) {
 /**
  * Runs every tool once to warm up (its result is kept for the correctness check), then `runs`
  * rounds in which each tool runs once, in turn, so that a change of load hits all alike.
- * A tool: { name, cmd, cwd?, ok?, runs?, before?(), after?(result, round), skip? }.
+ * A tool: { name, cmd, cwd?, ok?, runs?, before?(), after?(result, round), skip?, cold? }; a
+ * `cold` tool's first run is timed too (with `runs: 0` it runs once: a tool too slow to run twice).
  */
 export function series(tools, runs, log) {
   const out = new Map(
@@ -66,7 +67,7 @@ export function series(tools, runs, log) {
       log(`  ${t.name}: ${r.error}`)
       return
     }
-    if (round > 0) o.times.push(r.ms)
+    if (round > 0 || t.cold) o.times.push(r.ms)
     o.rss = Math.max(o.rss, r.rss ?? 0)
     const checked = t.after?.(r, round)
     if (round === 0) o.check = checked
@@ -84,5 +85,6 @@ export function series(tools, runs, log) {
     n: o.times.length,
     rss: o.rss,
     check: o.check,
+    bytes: o.tool.bytes,
   }))
 }

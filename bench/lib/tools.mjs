@@ -11,6 +11,9 @@ const PACKAGES = {
   perl: 'perl',
   diff: 'diffutils',
   sed: 'sed',
+  'ansible-playbook': 'ansible',
+  '/usr/sbin/sshd': 'openssh-server',
+  ssh: 'openssh-client',
 }
 
 /** Which tools are present after trying to install the missing ones; logs what it does. */
