@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pnpm bench [-- --quick] [--files N] [--runs K] [--work DIR] [--only fleet,dump,hosts,ansible,machines]
-//   [--ansible-files N] [--machine-files N] [--suite-times FILE] [--no-install]
+//   [--ansible-files N] [--machine-files N] [--suite-times FILE] [--compare-with CLI] [--no-install]
 // Generates the inputs (seeded, under bench/.work unless --work), measures cutover and the tools a
 // sysadmin would use instead back to back in the same run, prints the tables and, for a full
 // run, writes bench/RESULTS.md. See bench/README.md.
@@ -37,6 +37,7 @@ const ansibleFiles = Number(value('--ansible-files', quick ? 200 : 1000))
 const machineFiles = Number(value('--machine-files', quick ? 100 : 2500))
 // the machines section repeats cutover and the loop at most twice after the warm-up (quick: once, cold)
 const machineRuns = quick ? 0 : Math.min(runs, 2)
+const compareWith = value('--compare-with', undefined)
 const suiteTimes = resolve(value('--suite-times', join(here, 'suite-times.json')))
 const dumpFunctions = quick ? 2000 : 20000
 const dumpMB = quick ? 5 : 50
@@ -225,6 +226,23 @@ if (only.includes('machines')) {
         `${cut.check.missed} missed, ${cut.check.wrong} wrong of ${cut.check.expected}`,
       )
   }
+}
+
+// The plan output of the inputs made above, byte for byte against another build's CLI (the
+// snapshot script normalizes salts and paths): speed work must not change it
+if (compareWith) {
+  const snap = join(work, 'snapshot')
+  const p = spawnSync(
+    'node',
+    [join(repo, 'scripts/plan-snapshot.mjs'), snap, work, '--compare-with', resolve(compareWith)],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  )
+  const said = p.stderr.trim().split('\n').pop()
+  target(
+    `plan output of the bench's inputs and the examples byte-identical to ${compareWith}`,
+    p.status === 0,
+    said,
+  )
 }
 
 // The test suite's times are not measured here (the suite needs the machine alone): the lead
