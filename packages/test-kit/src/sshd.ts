@@ -174,6 +174,8 @@ function sshdConfig(o: {
   authorizedKeys: string
   /** The PATH directory of the machine's own commands, as its sessions see it. */
   bin: string
+  /** The sessions' HOME, as they see it. */
+  home: string
   /** The directory sessions are confined to (chroot mode). */
   chroot?: string
 }): string {
@@ -192,10 +194,12 @@ function sshdConfig(o: {
     'UsePAM no',
     'PrintMotd no',
     'AcceptEnv none',
-    // PYENV_REHASH_TIMEOUT: a login shell whose rc file rehashes pyenv's shims (as root's does on
-    // some machines) waits up to a minute on the lock a killed session left behind; a test
-    // session gives up at once instead (pyenv warns, the command runs)
-    `SetEnv PATH=${o.bin}:${SESSION_PATH} PYENV_REHASH_TIMEOUT=0`,
+    // HOME: the session's shell reads `$HOME/.bashrc`, and root's own (pyenv's init on some
+    // machines: a hundred processes, ≈ 0.1 s per session) has nothing to do with the machine;
+    // the machine's own directory holds none. PYENV_REHASH_TIMEOUT: should an rc file still
+    // rehash pyenv's shims, it waits up to a minute on the lock a killed session left behind; a
+    // test session gives up at once instead (pyenv warns, the command runs)
+    `SetEnv PATH=${o.bin}:${SESSION_PATH} HOME=${o.home} PYENV_REHASH_TIMEOUT=0`,
     // sshd's default MaxSessions (10 sessions over one connection), as on a real machine
     'MaxStartups 100',
     // in a chroot the server's own sftp-server cannot be run: the in-process one is the same code
@@ -423,6 +427,7 @@ export async function startFleet(n: number, o: FleetOptions = {}): Promise<TestF
           pidFile: join(home, 'sshd.pid'),
           authorizedKeys,
           bin: o.chroot ? '/opt/test-bin' : bin,
+          home: o.chroot ? '/' : home,
           ...(o.chroot ? { chroot: root } : {}),
         }),
       )
