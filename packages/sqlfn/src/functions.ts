@@ -1,5 +1,6 @@
-import { lexSql, type SqlToken } from './lexer.js'
+import type { SqlToken } from './lexer.js'
 import { readLiteral, type Literal } from './literal.js'
+import { sqlTokens } from './scan.js'
 import { skipBlockComment } from './split.js'
 
 /** A schema-qualified name; unqualified names are in `public`. */
@@ -207,7 +208,7 @@ export function readFunction(
   end: number,
   name: QualifiedName,
 ): SqlFunction {
-  const tokens = lexSql(text.slice(start, end), start)
+  const tokens = sqlTokens(text.slice(start, end), start, true)
   let body: Literal | undefined
   let depth = 0
   let language: string | undefined

@@ -105,7 +105,7 @@ const CONTINUATION_GAP = /^[ \t\f]*(?:--[^\n\r]*)?[\n\r](?:[ \t\n\r\f\v]+|--[^\n
  * (`'oas.'` newline `-- note` newline `'projects'` is `oas.projects`). The joined token spans
  * every piece and what lies between them.
  */
-function joinContinued(tokens: SqlToken[], text: string, base: number): SqlToken[] {
+export function joinContinued(tokens: SqlToken[], text: string, base: number): SqlToken[] {
   const out: SqlToken[] = []
   for (let k = 0; k < tokens.length; k++) {
     let t = tokens[k]!

@@ -1,6 +1,5 @@
 import type { Diagnostic, Edit } from '@cutover/rewrite'
 import { readFunction, type QualifiedName, type SqlFunction } from './functions.js'
-import { lexSql } from './lexer.js'
 import {
   decodeCopyField,
   encodeFor,
@@ -11,6 +10,7 @@ import {
   type LiteralPiece,
 } from './literal.js'
 import { rewriteValue, type SqlRules, type ValueEdit } from './rules.js'
+import { sqlTokens } from './scan.js'
 
 /** A quoting layer around a value, innermost first: the literal's own form, then the body's. */
 export interface Layer {
@@ -162,7 +162,7 @@ export function functionValues(fn: SqlFunction, out: Rewrite): LocatedValue[] {
   const bodyLayer: Layer = { form: body.form, ...(body.tag ? { tag: body.tag } : {}) }
   const dollar = body.form === 'dollar'
   const base = dollar ? body.at(0) : 0
-  const tokens = lexSql(body.value, base)
+  const tokens = sqlTokens(body.value, base)
   const values: LocatedValue[] = []
   for (const t of tokens) {
     if (t.kind === 'comment') {
@@ -223,7 +223,7 @@ export function rewriteFunctionDefinition(
 /** Rewrites the literals of an `INSERT` statement at `text[start, end)` (pg_dump `--inserts`). */
 export function rewriteInsert(text: string, start: number, end: number, rules: SqlRules): Rewrite {
   const out = emptyRewrite()
-  for (const t of lexSql(text.slice(start, end), start)) {
+  for (const t of sqlTokens(text.slice(start, end), start)) {
     const lit = t.kind === 'string' ? readLiteral(t.text, t.start) : undefined
     if (!lit) continue
     out.values.push({ start: lit.start, end: lit.end })

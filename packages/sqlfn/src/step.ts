@@ -20,7 +20,7 @@ import {
   type Validator,
 } from '@cutover/rewrite'
 import { nameAfter, nameGlobs, readFunction, routineName, type QualifiedName } from './functions.js'
-import { lexSql, loadLexer } from './lexer.js'
+import { loadLexer } from './lexer.js'
 import { readLiteral, SQL_ENCODINGS } from './literal.js'
 import { sqlLeftovers } from './leftovers.js'
 import {
@@ -35,6 +35,7 @@ import {
 import { sqlDatabase } from './live.js'
 import { databaseOptions } from './pg-connect.js'
 import { compileRules, ruleNeedles, type SqlRules } from './rules.js'
+import { LexerNeeded, isScanAbort, sqlTokens } from './scan.js'
 import { eachPiece, pieceHead, splitSql, type SqlPiece } from './split.js'
 import type { SqlOptions } from './options.js'
 
@@ -191,8 +192,21 @@ function reasonOf(info: PieceInfo, at: number): string {
   return `outside the string values of ${info.what}`
 }
 
-/** Plans one SQL text: see {@link sqlStep}. */
+/**
+ * Plans one SQL text: see {@link sqlStep}. PostgreSQL's lexer is loaded only when a statement
+ * needs it (the scanner of scan.ts reads the plain ones); the text is then planned again.
+ */
 export async function planSql(text: string, o: SqlOptions, ctx: Context): Promise<StepResult> {
+  try {
+    return planText(text, o, ctx)
+  } catch (e) {
+    if (!(e instanceof LexerNeeded)) throw e
+  }
+  await loadLexer()
+  return planText(text, o, ctx)
+}
+
+function planText(text: string, o: SqlOptions, ctx: Context): StepResult {
   const c = compile(o, ctx)
   // one scan of the text: every place a leftover may be reported at, and among them the places
   // a needle or an old literal starts (the literals of `all` are among the spots')
@@ -208,7 +222,6 @@ export async function planSql(text: string, o: SqlOptions, ctx: Context): Promis
   for (const at of continued) found.push(at)
   found.sort((a, b) => a - b)
   if (found.length === 0) return { edits: [], diagnostics: [], leftovers: [] }
-  await loadLexer()
   // one statement at a time: a statement holding a needle is read and rewritten, and the reasons
   // of the places a leftover may be reported at are kept; nothing else of it outlives it
   const edits: Edit[] = []
@@ -261,11 +274,12 @@ function splitLeftovers(text: string, info: PieceInfo, ctx: Context): Leftover[]
           values: [],
           comments: [],
         })
-      : lexSql(text.slice(p.codeStart, p.end), p.codeStart).flatMap((t) => {
+      : sqlTokens(text.slice(p.codeStart, p.end), p.codeStart).flatMap((t) => {
           const lit = t.kind === 'string' ? readLiteral(t.text, t.start) : undefined
           return lit ? [{ ...lit, layers: [] }] : []
         })
-  } catch {
+  } catch (e) {
+    if (isScanAbort(e)) throw e
     return []
   }
   const out: Leftover[] = []
@@ -313,6 +327,7 @@ function rewriteInto(
   try {
     info.rewrite = rewritePiece(text, info, rules)
   } catch (cause) {
+    if (isScanAbort(cause)) throw cause
     diagnostics.push({
       code: 'SQL_LEX',
       message: `${info.what}: ${(cause as Error).message}`,
