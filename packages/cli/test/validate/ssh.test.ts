@@ -38,7 +38,7 @@ function fresh(steps: string[]): string {
       '  pass) cat "$1" > "$seen/file"; exit 0 ;;',
       '  fail) echo "checked on m2:"; cat "$1"; exit 2 ;;',
       '  tree) (cd "$1" && find . -type f -print) > "$seen/tree"; exit 0 ;;',
-      '  slow) exec sleep 120 ;;',
+      '  slow) echo $$ > "$seen/pid"; exec sleep 120 ;;',
       'esac',
       'exit 9',
       '',
@@ -71,6 +71,15 @@ const trees = () =>
   )
 const seen = (name: string) => readFileSync(join(kit.dir, 'seen', name), 'utf8')
 const m2 = () => kit.fleet.machines[1]!
+
+/** Whether the process `pid` runs (exists and is not a zombie). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
 
 describe('validate: over ssh, on the machine the file belongs to', () => {
   it(
@@ -135,21 +144,33 @@ describe('validate: over ssh, on the machine the file belongs to', () => {
   )
 
   it(
-    'a command still running on the machine after CUTOVER_TOOL_TIMEOUT_MS aborts the apply',
+    'a command still running on the machine after CUTOVER_TOOL_TIMEOUT_MS aborts the apply within the limit, and is killed on the machine',
     async () => {
       const ctl = fresh([
         '  - text: { files: [etc/app/*.conf], addresses: new, on: [m2], validate: "only-m2 slow %s" }',
       ])
       const before = trees()
+      const started = Date.now()
       const r = await cutover(['apply', '--yes'], ctl, {
         ...env(),
-        CUTOVER_TOOL_TIMEOUT_MS: '10000',
+        CUTOVER_TOOL_TIMEOUT_MS: '5000',
       })
+      const took = Date.now() - started
       expect(r.code).toBe(1)
       expect(r.err).toContain(
-        '  m2: validation failed, nothing was written:\n  etc/app/app.conf: validate: only-m2 slow %s: did not finish within 10 s (CUTOVER_TOOL_TIMEOUT_MS)\n',
+        '  m2: validation failed, nothing was written:\n  etc/app/app.conf: validate: only-m2 slow %s: did not finish within 5 s (CUTOVER_TOOL_TIMEOUT_MS)\n',
       )
       expect(trees()).toEqual(before)
+      // the limit plus the apply's own work (slow on a loaded machine), far from the 120 s the
+      // command sleeps
+      expect(took).toBeLessThan(5000 + 40_000)
+      // the validator (its pid is the sleep's: it execs) is gone from the machine: a zombie
+      // waiting for a parent to reap it counts as gone
+      const pid = Number(seen('pid').trim())
+      expect(pid).toBeGreaterThan(0)
+      const deadline = Date.now() + 5000
+      while (running(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      expect(running(pid)).toBe(false)
     },
     SSH_TEST_MS,
   )

@@ -139,6 +139,27 @@ function exitOf(child: ChildProcess): Promise<number> {
   })
 }
 
+/** Resolves once `child` has exited (at once when it already has), whatever its pipes do. */
+function exited(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(-1)
+    else child.once('exit', () => resolve(-1))
+  })
+}
+
+/**
+ * The remote command line of a script: the login shell only starts `/bin/sh` in the C locale,
+ * which runs the script under the machine's `timeout -s KILL` when it has one. Ending the ssh
+ * client ends the session but not what it started (sshd hangs up nothing without a terminal):
+ * the machine kills the script and every process of its group itself after `ms`, as the
+ * controller gives up on it.
+ */
+function remoteCommand(script: string, ms: number): string {
+  const wrapper =
+    'if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL "$1" /bin/sh -c "$2"; fi; exec /bin/sh -c "$2"'
+  return `exec env LC_ALL=C LANG=C /bin/sh -c ${shellQuote(wrapper)} sh ${Math.ceil(ms / 1000)} ${shellQuote(script)}`
+}
+
 function collect(child: {
   stdout: Readable
   stderr: Readable
@@ -285,26 +306,39 @@ export class SshConnection {
   }
 
   private async execNow(script: string, options: { stdin?: Buffer }): Promise<ExecResult> {
-    // The remote login shell parses the command line: it only starts sh with the script.
-    const remote = `exec env LC_ALL=C LANG=C /bin/sh -c ${shellQuote(script)}`
-    const child = spawn('ssh', [...this.sessionArgs(), '--', this.target.dest, remote], {
-      env: this.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    })
-    const output = collect(child)
     const ms = toolTimeoutMs()
+    const child = spawn(
+      'ssh',
+      [...this.sessionArgs(), '--', this.target.dest, remoteCommand(script, ms)],
+      {
+        env: this.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      },
+    )
+    const output = collect(child)
     let timedOut = false
+    let kill: () => void = () => {}
+    const killed = new Promise<void>((resolve) => (kill = resolve))
     const timer = setTimeout(() => {
       timedOut = true
       child.kill('SIGKILL')
+      kill()
     }, ms)
     // A script that exits without reading its input closes the pipe: that is its business.
     child.stdin.on('error', () => {})
     child.stdin.end(options.stdin ?? Buffer.alloc(0))
-    const code = await exitOf(child).finally(() => clearTimeout(timer))
+    // Killed, the client is waited for until it exits, not until its pipes close: through the
+    // master, the session's end (and so the pipes') waits for the remote command, which the
+    // machine's own timeout ends.
+    const code = await Promise.race([exitOf(child), killed.then(() => exited(child))]).finally(() =>
+      clearTimeout(timer),
+    )
     const { stdout, stderr } = output()
     if (timedOut) {
+      child.stdin.destroy()
+      child.stdout.destroy()
+      child.stderr.destroy()
       const e = new Error(
         `machine ${this.target.name}: a command ran longer than ${describeTimeout(ms)} and was killed (CUTOVER_TOOL_TIMEOUT_MS sets the limit, in milliseconds)`,
       )
