@@ -44,6 +44,28 @@ import { SFTP_OPEN, SftpError, type SftpClient } from './sftp/index.js'
 /** Paths per getfattr command (its command line stays far below the machine's limit). */
 const XATTR_BATCH = 100
 
+/** Bytes of quoted paths per command line, far below any machine's limit (ARG_MAX ≥ 128 KiB). */
+const LINE_BYTES = 32 * 1024
+
+/** `words` in runs whose joined length stays within {@link LINE_BYTES} (one run per word at least). */
+function byLength(words: readonly string[]): string[][] {
+  const out: string[][] = []
+  let run: string[] = []
+  let bytes = 0
+  for (const w of words) {
+    const n = Buffer.byteLength(w) + 1
+    if (run.length && bytes + n > LINE_BYTES) {
+      out.push(run)
+      run = []
+      bytes = 0
+    }
+    run.push(w)
+    bytes += n
+  }
+  if (run.length) out.push(run)
+  return out
+}
+
 /**
  * The {@link TxFileSystem} of a machine over its SFTP channel and its {@link Exec}. Pins are the
  * `dev:ino` strings of rewrite's local file system (read with `stat -c` on the machine), so that
@@ -60,8 +82,16 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     const { chain, broken } = (await walkDirs(exec, label, [dir])).get(dir)!
     return broken ?? pinMismatch(dir, chain, pin)
   }
+  /**
+   * The directories the current phase's {@link TxFileSystem.pinsChanged} found still pinned
+   * (`dir` → its pin, joined): an operation there acts without walking the path again.
+   */
+  let checked = new Map<string, string>()
+  /** pinsChanged calls running (the stage and backup phases start side by side). */
+  let checking = 0
   /** Throws TARGET_MOVED, having done nothing, when the directory is not the pinned one. */
   const checkPinned = async (at: PinnedDir) => {
+    if (at.pin !== undefined && checked.get(at.dir) === at.pin.join(' ')) return
     const why = await pinChanged(at.dir, at.pin)
     if (why) throw targetMoved(at.target, why)
   }
@@ -299,6 +329,9 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
 
     rmdirPinned: async (at, name, options) => {
       await checkPinned(at)
+      const gone = join(at.dir, name)
+      for (const dir of checked.keys())
+        if (dir === gone || dir.startsWith(gone + '/')) checked.delete(dir)
       await sftp.rmdir(join(at.dir, name)).catch((e: SftpError) => {
         if (!options?.missingOk || e.code !== 'ENOENT') throw e
       })
@@ -308,6 +341,37 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
       // coreutils' sync with an operand fsyncs that file (a directory too)
       const r = await run(exec, `sync -- ${q(dir)}`)
       if (r.code !== 0) throw commandError(label, `sync ${dir}`, r)
+    },
+
+    fsyncDirs: async (dirs) => {
+      // one command for a phase's directories (sync fsyncs each operand, reporting any failure)
+      for (const part of byLength(dirs.map(q))) {
+        const r = await run(exec, `sync -- ${part.join(' ')}`)
+        if (r.code !== 0) throw commandError(label, `sync of ${part.length} directories`, r)
+      }
+    },
+
+    pinsChanged: async (dirs) => {
+      // a phase starts: what an earlier one checked is checked again
+      if (checking++ === 0) checked = new Map()
+      try {
+        const walks = await walkDirs(
+          exec,
+          label,
+          dirs.map((d) => d.dir),
+        )
+        const out = new Map<string, string | undefined>()
+        for (const d of dirs) {
+          const { chain, broken } = walks.get(d.dir)!
+          const why = broken ?? pinMismatch(d.dir, chain, d.pin)
+          out.set(d.dir, why)
+          if (why === undefined && d.pin !== undefined) checked.set(d.dir, d.pin.join(' '))
+          else checked.delete(d.dir)
+        }
+        return out
+      } finally {
+        checking--
+      }
     },
   }
 
