@@ -34,11 +34,13 @@ import { SFTP_OPEN, SftpError, type SftpClient } from './sftp/index.js'
  * The narrower guarantee: SFTP has no openat and no directory handle that writes could go
  * through. A pinned operation here walks the directory's path again with `stat` (every component
  * from `/` down, compared with the pin as the local file system does) and then acts by path.
- * A swap of a directory on the path between that check and the operation (a window of one round
- * trip) is not caught as the local `/proc/self/fd` descriptors catch it; it is caught by the next
- * pinned operation there. This is why targets in directories that another user than root and
- * their owner can change are refused on every file system (USER_WRITABLE): only such a user could
- * make that swap.
+ * The transaction checks the pins of a whole phase (stage, backup, rename) at once
+ * (`pinsChanged`: one `stat` command); the operations of that phase in a directory it found
+ * pinned then act by path without walking again. A swap of a directory on the path during the
+ * phase (a window of one phase) is not caught as the local `/proc/self/fd` descriptors catch it;
+ * it is caught by the next phase's walk, the rename phase's right before its renames. This is why
+ * targets in directories that another user than root and their owner can change are refused on
+ * every file system (USER_WRITABLE): only such a user could make that swap.
  */
 
 /** Paths per getfattr command (its command line stays far below the machine's limit). */

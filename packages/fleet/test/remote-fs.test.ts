@@ -404,6 +404,50 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
     expect(t.temps()).toEqual([])
   })
 
+  it('checks the pins of a phase with one stat command and fsyncs its directories with one sync (the rename phase: 8 targets in 4 directories)', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+    dirs.push(root)
+    const targets: TxTarget[] = []
+    for (const d of ['a', 'b', 'c', 'd']) {
+      mkdirSync(join(root, 'etc', d), { recursive: true })
+      for (const n of ['x.conf', 'y.conf']) {
+        writeFileSync(join(root, 'etc', d, n), `old ${d}${n}\n`)
+        targets.push({
+          target: `etc/${d}/${n}`,
+          path: join(root, 'etc', d, n),
+          before: sha256(`old ${d}${n}\n`),
+          content: Buffer.from(`new ${d}${n}\n`),
+        })
+      }
+    }
+    // the commands the machine runs while the transaction renames (after `prepared`)
+    let renaming = false
+    const seen: string[] = []
+    const exec: typeof localExec = (script, options) => {
+      if (renaming) seen.push(script)
+      return localExec(script, options)
+    }
+    const fs = remoteFileSystem({ sftp: s.client, exec, label: 'here:' })
+    const fault = (point: string) => {
+      if (point === 'prepared') renaming = true
+      if (point === 'before-commit') renaming = false
+    }
+    const result = await commitFiles(targets, {
+      stateDir: join(root, 'state'),
+      fileSystem: fs,
+      fault,
+    })
+    expect(result.written).toHaveLength(8)
+    for (const t of targets)
+      expect(readFileSync(t.path, 'utf8')).toBe(`new ${t.target.slice(4).replace('/', '')}\n`)
+    const walks = seen.filter((c) => c.includes("stat -c '%f %d %i %u %g'"))
+    const syncs = seen.filter((c) => /\bsync -- /.test(c))
+    expect(walks).toHaveLength(1)
+    expect(syncs).toHaveLength(1)
+    for (const d of ['a', 'b', 'c', 'd']) expect(syncs[0]).toContain(`'${join(root, 'etc', d)}'`)
+    expect(seen).toHaveLength(2)
+  })
+
   it('aborts when the machine refuses a rename (an immutable target): every target as before, no temp left', async (ctx) => {
     const t = machineTree()
     if (!canChattrAndMount(t.root)) return ctx.skip()
