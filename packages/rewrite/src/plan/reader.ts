@@ -318,6 +318,80 @@ export async function readFiles(
   }
 }
 
+/** Reads files ahead of planning (see {@link readAhead}). */
+export interface ReadAhead {
+  /** Reads `path` (absolute, with no link in it) ahead. */
+  add(path: string): void
+  /**
+   * The paths read ahead that hold no needle of any group, read without error: a file among them
+   * whose steps do not plan every file gives nothing when planned. The reader threads are ended.
+   */
+  done(): Promise<Set<string>>
+}
+
+/**
+ * Reads files on `threads` reader threads while the tree is still being walked (the walk is the
+ * plan's first stage, on this thread), to learn which hold no needle at all: most of a large
+ * tree, then not read again. What else reading finds is left to the reads of planning: a file
+ * that holds a needle, is over the size limit, is not a regular file or could not be read (a
+ * whole chunk is given up then) is read again there, with every check.
+ */
+export function readAhead(
+  prefilter: Prefilter,
+  options: { threads: number; maxSize: number },
+): ReadAhead {
+  const groups = Array.from({ length: prefilter.size - 1 }, (_, k) => k + 1)
+  const data: ReaderData = {
+    ...prefilter.tables(),
+    size: prefilter.size,
+    profiles: [{ groups, always: false }],
+    maxSize: options.maxSize,
+  }
+  const none = new Set<string>()
+  const answers: Promise<void>[] = []
+  let broken = false
+  let fail = () => {}
+  const failed = new Promise<void>((end) => (fail = end))
+  // each thread answers its chunks in the order they were sent: the paths of each, in that order
+  const threads = Array.from({ length: options.threads }, () => {
+    const worker = new Worker(THREAD, { eval: true, workerData: data })
+    const sent: Array<{ paths: string[]; done: () => void }> = []
+    worker.on('message', (m: { reply?: Reply }) => {
+      const { paths, done } = sent.shift()!
+      if (m.reply) for (const i of m.reply.skipped) none.add(paths[i]!)
+      done()
+    })
+    worker.on('error', () => {
+      broken = true
+      fail()
+    })
+    return { worker, sent }
+  })
+  let paths: string[] = []
+  let turn = 0
+  const send = () => {
+    if (paths.length === 0) return
+    const { worker, sent } = threads[turn++ % threads.length]!
+    const chunk = { first: 0, paths, profileOf: new Int32Array(paths.length) }
+    answers.push(new Promise<void>((done) => sent.push({ paths: chunk.paths, done })))
+    worker.postMessage(chunk, [chunk.profileOf.buffer as ArrayBuffer])
+    paths = []
+  }
+  return {
+    add(path) {
+      paths.push(path)
+      if (paths.length === 256) send()
+    },
+    async done() {
+      send()
+      // a thread that failed answers no more: then nothing read ahead is used
+      await Promise.race([Promise.all(answers), failed])
+      await Promise.all(threads.map(({ worker }) => worker.terminate()))
+      return broken ? new Set() : none
+    },
+  }
+}
+
 /** Gives chunks of `files` to the idle readers while fewer than `limit` plans are pending. */
 function pump(
   readers: ChunkReader[],
