@@ -125,8 +125,8 @@ const ROUGH = [
   '\ud83d',
 ]
 
-const soup = (pieces: string[]) =>
-  fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((p) => p.join(''))
+const soup = (pieces: string[], sep = '') =>
+  fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((p) => p.join(sep))
 
 describe('scanSql against PostgreSQL’s lexer', () => {
   it('gives the string and comment tokens PostgreSQL’s lexer gives, or abstains (property)', () => {
@@ -151,7 +151,9 @@ describe('scanSql against PostgreSQL’s lexer', () => {
     let lexed = 0
     let answered = 0
     fc.assert(
-      fc.property(soup(PLAIN), (text) => {
+      // tokens apart: run together, a word and a quote or a parameter and a word (`x'…'`, `$1x`)
+      // are what the scanner rightly leaves to the lexer
+      fc.property(soup(PLAIN, ' '), (text) => {
         if (slow(text) === 'rejected') return
         lexed++
         if (agrees(text)) answered++
@@ -159,7 +161,7 @@ describe('scanSql against PostgreSQL’s lexer', () => {
       { numRuns: 1000 },
     )
     expect(lexed).toBeGreaterThan(500)
-    expect(answered / lexed).toBeGreaterThan(0.95)
+    expect(answered / lexed).toBeGreaterThan(0.98)
   })
 
   it('joins continued strings as PostgreSQL does, keeping an E string’s escapes', () => {
