@@ -15,6 +15,7 @@ import {
 } from '@cutover/rewrite'
 import type { Exec } from './machine.js'
 import {
+  byLength,
   commandError,
   errnoOf,
   run,
@@ -45,28 +46,6 @@ import { SFTP_OPEN, SftpError, type SftpClient } from './sftp/index.js'
 
 /** Paths per getfattr command (its command line stays far below the machine's limit). */
 const XATTR_BATCH = 100
-
-/** Bytes of quoted paths per command line, far below any machine's limit (ARG_MAX ≥ 128 KiB). */
-const LINE_BYTES = 32 * 1024
-
-/** `words` in runs whose joined length stays within {@link LINE_BYTES} (one run per word at least). */
-function byLength(words: readonly string[]): string[][] {
-  const out: string[][] = []
-  let run: string[] = []
-  let bytes = 0
-  for (const w of words) {
-    const n = Buffer.byteLength(w) + 1
-    if (run.length && bytes + n > LINE_BYTES) {
-      out.push(run)
-      run = []
-      bytes = 0
-    }
-    run.push(w)
-    bytes += n
-  }
-  if (run.length) out.push(run)
-  return out
-}
 
 /**
  * The {@link TxFileSystem} of a machine over its SFTP channel and its {@link Exec}. Pins are the

@@ -13,6 +13,28 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`
 }
 
+/** Bytes of quoted paths per command line, far below any machine's limit (ARG_MAX ≥ 128 KiB). */
+const LINE_BYTES = 32 * 1024
+
+/** `words` in runs whose joined length stays within {@link LINE_BYTES} (one run per word at least). */
+export function byLength(words: readonly string[]): string[][] {
+  const out: string[][] = []
+  let run: string[] = []
+  let bytes = 0
+  for (const w of words) {
+    const n = Buffer.byteLength(w) + 1
+    if (run.length && bytes + n > LINE_BYTES) {
+      out.push(run)
+      run = []
+      bytes = 0
+    }
+    run.push(w)
+    bytes += n
+  }
+  if (run.length) out.push(run)
+  return out
+}
+
 /** The messages of the machine's tools in English, whatever the session's locale. */
 const C_LOCALE = 'LC_ALL=C; export LC_ALL; '
 

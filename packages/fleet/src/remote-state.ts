@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path/posix'
-import type { StateFileSystem } from '@cutover/rewrite'
+import type { PackRange, StateFileSystem, StatePack } from '@cutover/rewrite'
 import type { Exec } from './machine.js'
 import { remoteFileSystem } from './remote-fs.js'
-import { commandError, run, setXattrs, shellQuote as q, typeOfMode } from './remote-shell.js'
+import {
+  byLength,
+  commandError,
+  run,
+  setXattrs,
+  shellQuote as q,
+  typeOfMode,
+} from './remote-shell.js'
 import { SFTP_OPEN, type SftpClient, type SftpError } from './sftp/index.js'
 
 /**
@@ -69,8 +76,122 @@ export function remoteStateFileSystem(o: {
     return true
   }
 
+  let packTools: Promise<boolean> | undefined
+  /** Whether the machine has what {@link StatePack.copyFrom} runs there. */
+  const havePackTools = () =>
+    (packTools ??= run(
+      exec,
+      'for c in stat cat tail head sha256sum; do command -v "$c" >/dev/null 2>&1 || exit 1; done',
+    ).then((r) => r.code === 0))
+
+  /**
+   * The backup pack: appends are SFTP writes at offsets taken when called; `copyFrom` copies the
+   * originals into it on the machine itself (their bytes never travel) and hashes each slice
+   * there as it is in the pack afterwards, all in one command.
+   */
+  const openPack = async (path: string): Promise<StatePack> => {
+    const h = await sftp.open(path, SFTP_OPEN.WRITE | SFTP_OPEN.CREAT | SFTP_OPEN.EXCL, {
+      permissions: 0o600,
+    })
+    let copies: boolean
+    try {
+      await sftp.fsetstat(h, { permissions: 0o600 })
+      copies = await havePackTools()
+    } catch (e) {
+      await sftp.close(h).catch(() => undefined)
+      throw e
+    }
+    let end = 0
+    let closed = false
+    const writing = new Set<Promise<void>>()
+    /** A copy on the machine running: appends wait for it (it appends at the pack's end). */
+    let copying: Promise<unknown> | undefined
+    const assertOpen = () => {
+      if (closed) throw new Error(`backup pack ${path} is closed`)
+    }
+    const append = async (bytes: Buffer): Promise<PackRange> => {
+      while (copying) await copying.catch(() => undefined)
+      assertOpen()
+      const at: PackRange = [end, bytes.length]
+      end += bytes.length
+      const w = sftp.write(h, at[0], bytes)
+      writing.add(w)
+      try {
+        await w
+      } finally {
+        writing.delete(w)
+      }
+      return at
+    }
+    const copyFrom = async (sources: readonly string[]) => {
+      while (copying) await copying.catch(() => undefined)
+      assertOpen()
+      const done = copyNow(sources)
+      copying = done
+      try {
+        return await done
+      } finally {
+        copying = undefined
+      }
+    }
+    const copyNow = async (
+      sources: readonly string[],
+    ): Promise<Array<{ at: PackRange; hash: string } | undefined>> => {
+      if (sources.length === 0) return []
+      // the appends allocated so far are written first: the pack's size is then `end`
+      await Promise.allSettled([...writing])
+      const out: Array<{ at: PackRange; hash: string } | undefined> = []
+      // one command, unless the paths would make its line too long
+      for (const part of byLength(sources.map(q))) {
+        const r = await run(exec, copyScript(path, end, part))
+        const lines = r.stdout.toString('utf8').split('\n')
+        const last = /^end (\d+)$/.exec(lines[part.length] ?? '')
+        if (r.code !== 0 || !last) throw commandError(label, `copy into the backup pack ${path}`, r)
+        end = Number(last[1])
+        for (const line of lines.slice(0, part.length)) {
+          const m = /^(\d+) (\d+) ([0-9a-f]{64})$/.exec(line)
+          out.push(m ? { at: [Number(m[1]), Number(m[2])], hash: `sha256:${m[3]}` } : undefined)
+        }
+      }
+      return out
+    }
+    return {
+      append,
+      ...(copies ? { copyFrom } : {}),
+      sync: async () => {
+        await Promise.allSettled([...writing])
+        await sftp.fsync(h)
+      },
+      close: async () => {
+        if (closed) return
+        closed = true
+        await sftp.close(h)
+      },
+    }
+  }
+
+  /** `length` bytes of `path` from `offset`, fewer when it is shorter. */
+  const readRange = async (path: string, offset: number, length: number): Promise<Buffer> => {
+    const h = await sftp.open(path, SFTP_OPEN.READ)
+    try {
+      const parts: Buffer[] = []
+      let got = 0
+      while (got < length) {
+        const b = await sftp.read(h, offset + got, Math.min(length - got, sftp.readChunk))
+        if (!b || b.length === 0) break
+        parts.push(b)
+        got += b.length
+      }
+      return Buffer.concat(parts)
+    } finally {
+      await sftp.close(h).catch(() => undefined)
+    }
+  }
+
   return {
     identity: async () => ({ uid: (await targets.identity()).uid }),
+    openPack,
+    readRange,
     mkdir,
     lstat,
     realpath: (path) => targets.realpath(path),
@@ -116,4 +237,32 @@ export function remoteStateFileSystem(o: {
     readXattrs: (paths) => targets.readXattrs(paths),
     writeXattrs: (path, attrs) => setXattrs(exec, label, path, attrs),
   }
+}
+
+/**
+ * The script of {@link StatePack.copyFrom}: appends each regular file of `quoted` (shell-quoted paths) (a link or
+ * anything else is skipped: `-`) to the pack `pack`, whose size must be `end`, and prints per
+ * source `OFFSET LENGTH SHA256` of its slice as read back from the pack (a file changing
+ * meanwhile gives a hash the caller refuses), then `end SIZE`.
+ */
+function copyScript(pack: string, end: number, quoted: readonly string[]): string {
+  return [
+    `p=${q(pack)}`,
+    `o=${end}`,
+    'n=$(stat -c %s -- "$p") || exit 3',
+    '[ "$n" = "$o" ] || { echo "the pack has $n bytes, not $o" >&2; exit 3; }',
+    `for f in ${quoted.join(' ')}; do`,
+    '  if [ -f "$f" ] && [ ! -h "$f" ] && cat -- "$f" >> "$p"; then',
+    '    n=$(stat -c %s -- "$p") || exit 3',
+    '    h=$(tail -c +$((o + 1)) -- "$p" | head -c $((n - o)) | sha256sum) || exit 3',
+    '    echo "$o $((n - o)) ${h%% *}"',
+    '  else',
+    // a copy cut short may have appended some bytes: the next slice starts after them
+    '    n=$(stat -c %s -- "$p") || exit 3',
+    '    echo -',
+    '  fi',
+    '  o=$n',
+    'done',
+    'echo "end $o"',
+  ].join('\n')
 }

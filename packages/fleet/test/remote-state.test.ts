@@ -113,6 +113,43 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     expect(await same((fs) => fs.userWritableDir(join(d, 'open', 'state')))).toMatch(/every user/)
   })
 
+  it('keeps backups in a pack: appends over SFTP, originals copied on the machine and hashed there as the pack holds them; read back by range', async () => {
+    const d = tree()
+    writeFileSync(join(d, 'a.conf'), 'alpha\n')
+    writeFileSync(join(d, 'empty'), '')
+    writeFileSync(join(d, 'b.conf'), Buffer.alloc(70_000, 7))
+    symlinkSync('a.conf', join(d, 'link'))
+    const packPath = join(d, 'pack')
+    const pack = await state.openPack!(packPath)
+    expect(statSync(packPath).mode & 0o777).toBe(0o600)
+    expect(pack.copyFrom).toBeDefined()
+    const first = await pack.append(Buffer.from('appended\n'))
+    expect(first).toEqual([0, 9])
+    const sources = ['a.conf', 'link', 'missing', 'empty', 'b.conf'].map((n) => join(d, n))
+    const copied = await pack.copyFrom!(sources)
+    expect(copied).toEqual([
+      { at: [9, 6], hash: sha256('alpha\n') },
+      undefined,
+      undefined,
+      { at: [15, 0], hash: sha256('') },
+      { at: [15, 70_000], hash: sha256(Buffer.alloc(70_000, 7)) },
+    ])
+    // an append after a copy goes after the copied slices
+    expect(await pack.append(Buffer.from('z'))).toEqual([70_015, 1])
+    await pack.sync()
+    await pack.close()
+    expect(readFileSync(packPath).length).toBe(70_016)
+    expect((await state.readRange!(packPath, 9, 6)).toString()).toBe('alpha\n')
+    expect((await state.readRange!(packPath, 15, 70_000)).equals(Buffer.alloc(70_000, 7))).toBe(
+      true,
+    )
+    // a torn pack gives fewer bytes, as the local one does
+    expect(await state.readRange!(packPath, 70_010, 100)).toEqual(
+      await local.readRange!(packPath, 70_010, 100),
+    )
+    await expect(state.openPack!(packPath)).rejects.toMatchObject({ code: 'EEXIST' })
+  })
+
   it('carries a commit whose journals, backups and lock are on the machine, and its recovery', async () => {
     const d = tree()
     mkdirSync(join(d, 'etc'))
