@@ -78,7 +78,13 @@ export function startMachines(dir, n, { log = () => {}, proxyLog } = {}) {
   const stop = () => {
     for (const d of daemons.splice(0)) if (d.exitCode === null) d.kill('SIGTERM')
   }
+  // the daemons never outlive the bench, even one interrupted
   process.once('exit', stop)
+  for (const sig of ['SIGINT', 'SIGTERM'])
+    process.once(sig, () => {
+      stop()
+      process.exit(130)
+    })
   try {
     for (let i = 1; i <= n; i++) {
       const name = `m${i}`
