@@ -287,6 +287,7 @@ const machine = [
   `- date: ${started.toISOString()}; commit ${git}`,
   `- machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory; node ${process.version}`,
   `- load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}`,
+  `- wall time by section: ${sections.map((x) => `${x.name} ${x.s.toFixed(0)} s`).join(', ')}; whole run ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
   `- command: \`pnpm bench${args.length ? ' -- ' + args.join(' ') : ''}\`; ${runs} timed runs per tool after one warm-up (naive sed 2, augtool 1, Ansible 1, across machines ${machineRuns}), tools interleaved round by round`,
 ]
 const report = `# cutover bench results\n\n${machine.join('\n')}\n\n## Targets\n\n${targets.join('\n')}\n\nWhat limits the missed ones, measured: [README.md#known-limits](README.md#known-limits).\n\n## Measurements\n\n${md.join('\n\n')}\n`
