@@ -64,6 +64,17 @@ describe.runIf(need('sshd'))('ssh connection', () => {
     expect(readdirSync(controlDir)).toEqual([])
   })
 
+  it('compresses the connection (the master log names zlib for both directions)', async () => {
+    const c = await open(fleet.machines[0]!.name)
+    try {
+      const log = readFileSync(`${c.controlPath}.log`, 'utf8')
+      expect(log).toMatch(/kex: server->client cipher: \S+ MAC: \S+ compression: zlib@openssh\.com/)
+      expect(log).toMatch(/kex: client->server cipher: \S+ MAC: \S+ compression: zlib@openssh\.com/)
+    } finally {
+      await c.close()
+    }
+  })
+
   it('gives the master a keepalive unless the ssh config sets one', async () => {
     const m = fleet.machines[1]!
     /** The command line of the master of connection `c` (the process holding its socket's name). */
