@@ -18,13 +18,6 @@ export interface DiscoverOptions {
    * {@link CutoverError} naming all of them after the walk.
    */
   onProblem?: (problem: DiscoverProblem) => void
-  /**
-   * Called as the walk finds each file that is not a link, with where it is (its directory's
-   * real, link-free path joined with its name), so that reading can start before the walk ends.
-   * A path found more than once (by another call, or through a link to its directory) may be
-   * given again.
-   */
-  onFile?: (path: string, real: string) => void
 }
 
 /** A directory that was not read, or a link that was not followed, with why. */
@@ -234,7 +227,6 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
       if (!matches(path) || ignored(path)) continue
       found.add(path)
       if (list.links.has(name)) linked.add(path)
-      else options.onFile?.(path, under(abs, name))
     }
     if (depth <= 1) return
     for (const d of list.dirs) {

@@ -14,7 +14,7 @@ import { checkPlanned } from './plan-check.js'
 import { Prefilter } from '../match/prefilter.js'
 import { maskSensitive } from './mask.js'
 import type { FileChange, Plan, PlanEvent, PlanNote, PlannedLeftover } from './plan.js'
-import { readAhead, readFiles, type ReadOutcome, type ReadProfile } from './reader.js'
+import { readFiles, type ReadOutcome, type ReadProfile } from './reader.js'
 import {
   EMPTY,
   NOT_FILE,
@@ -265,12 +265,8 @@ async function planSpec(
   o: PlanOptions,
 ): Promise<Plan> {
   const run = begin(kinds, spec, o)
-  const ahead = readingAhead(run)
-  const files = await scope(run, ahead.onFile).catch(async (e: unknown) => {
-    await ahead.done()
-    throw e
-  })
-  const found = await readAndPlan(run, files, ahead.done())
+  const files = await scope(run)
+  const found = await readAndPlan(run, files)
   await checkEdits(run, found)
   await planLinksOnce(run.resolver, files.where, files.byFile, found, (target, real, steps) =>
     planAgain(run, target, real, steps),
@@ -409,7 +405,7 @@ function activeSteps(
  * create and the scan-only files, and resolves each in the root; refuses at once every
  * directory that cannot be read and every path that leads out of the root.
  */
-async function scope(run: Planning, onFile: (path: string, real: string) => void): Promise<Scope> {
+async function scope(run: Planning): Promise<Scope> {
   const { spec, o, root, resolver, ctx } = run
   const s: Scope = {
     byFile: new Map(),
@@ -441,7 +437,6 @@ async function scope(run: Planning, onFile: (path: string, real: string) => void
       exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
       cache,
       onProblem,
-      onFile,
     })
     if (found.length === 0 && !a.step.options.create) {
       s.notes.push({
@@ -462,7 +457,6 @@ async function scope(run: Planning, onFile: (path: string, real: string) => void
           exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
           cache,
           onProblem,
-          onFile,
         })
       : []
   for (const f of scanOnly) if (!s.byFile.has(f)) s.byFile.set(f, [])
@@ -526,11 +520,7 @@ function planCreates(
  * Reads every target, prefilters it and runs its steps on the files that hold a needle (on
  * reader threads for a large tree), then plans the files to create; reports progress.
  */
-async function readAndPlan(
-  run: Planning,
-  s: Scope,
-  readAhead: Promise<Set<string>>,
-): Promise<Planned> {
+async function readAndPlan(run: Planning, s: Scope): Promise<Planned> {
   const { o, ctx } = run
   const { targets, creates, byFile, where } = s
   const out: Planned = {
@@ -557,7 +547,7 @@ async function readAndPlan(
   const present = targets.filter((t) => where.get(t)?.exists)
   if (present.length < targets.length)
     for (const t of targets) if (!where.get(t)?.exists) finish(t, NOT_FILE)
-  await readTargets(run, s, present, await readAhead, finish)
+  await readTargets(run, s, present, finish)
   for (const [target, mode] of creates) {
     const steps = byFile.get(target)!
     const read = { mode, bytes: EMPTY, steps, run: steps, created: true }
@@ -657,37 +647,6 @@ function finish(run: Planning, s: Scope, p: Planned): Plan {
 }
 
 /**
- * Reading ahead while {@link scope} walks the tree: once the walk has found as many files as
- * make a plan read on threads, they (and the files found after) are read on reader threads to
- * learn which hold no needle at all; planning then does not read those again. A plan that reads
- * on this thread (`threads: 0`) or a smaller tree reads nothing ahead.
- */
-function readingAhead(run: Planning): {
-  onFile: (path: string, real: string) => void
-  done: () => Promise<Set<string>>
-} {
-  const threads = run.o.threads ?? Math.min(2, availableParallelism())
-  const seen = new Set<string>()
-  let early: string[] = []
-  let ahead: ReturnType<typeof readAhead> | undefined
-  return {
-    onFile: (path, real) => {
-      if (threads === 0 || seen.has(path)) return
-      seen.add(path)
-      if (ahead) return ahead.add(real)
-      early.push(real)
-      if (early.length < THREADS_FROM) return
-      run.prefilter ??= planPrefilter(run)
-      const maxSize = run.o.maxFileSize ?? MAX_FILE_SIZE
-      ahead = readAhead(run.prefilter, { threads, maxSize })
-      for (const p of early) ahead.add(p)
-      early = []
-    },
-    done: () => ahead?.done() ?? Promise.resolve(new Set()),
-  }
-}
-
-/**
  * Reads and prefilters the present targets and plans those that hold a needle, each given to
  * `finish`: on reader threads for a large tree (or as `threads` says), else on this thread.
  */
@@ -695,7 +654,6 @@ async function readTargets(
   run: Planning,
   s: Scope,
   present: readonly string[],
-  noNeedle: ReadonlySet<string>,
   finish: (target: string, r: FileResult) => void,
 ): Promise<void> {
   const { o } = run
@@ -704,9 +662,7 @@ async function readTargets(
   // the files with the same steps share a profile: the groups of their needles
   const profiles: ReadProfile[] = []
   const profileOf = new Map<string, number>()
-  const files: Array<{ path: string; profile: number }> = []
-  const targets: string[] = []
-  for (const path of present) {
+  const files = present.map((path) => {
     const steps = s.byFile.get(path)!
     const key = steps.map((a) => a.group).join(',')
     let profile = profileOf.get(key)
@@ -714,16 +670,10 @@ async function readTargets(
       profileOf.set(key, (profile = profiles.length))
       profiles.push({ groups: steps.map((a) => a.group), always: steps.some((a) => a.always) })
     }
-    const real = s.where.get(path)!.real
-    // read ahead and holding no needle: nothing to plan, unless a step of it plans every file
-    if (noNeedle.has(real) && !profiles[profile]!.always) finish(path, NOTHING)
-    else {
-      files.push({ path: real, profile })
-      targets.push(path)
-    }
-  }
+    return { path: s.where.get(path)!.real, profile }
+  })
   await read(run, files, profiles, threads, (i, outcome) => {
-    const target = targets[i]!
+    const target = present[i]!
     const r = readResult(outcome, s.byFile.get(target)!)
     if ('why' in r) return finish(target, r)
     return planRead(target, r, run.ctx, o.applied?.get(target)).then((p) => finish(target, p))
