@@ -31,7 +31,13 @@ const quick = flag('--quick')
 const files = Number(value('--files', quick ? 5000 : 100000))
 const runs = Number(value('--runs', quick ? 3 : 5))
 const work = resolve(value('--work', join(here, '.work')))
-const only = value('--only', 'fleet,dump,hosts,ansible,machines').split(',')
+const only = value('--only', 'fleet,dump,hosts,ansible,machines').split(',').filter(Boolean)
+const SECTIONS = ['fleet', 'dump', 'hosts', 'ansible', 'machines']
+for (const o of only)
+  if (!SECTIONS.includes(o)) {
+    process.stderr.write(`--only: no section ${o} (the sections: ${SECTIONS.join(', ')})\n`)
+    process.exit(2)
+  }
 // Ansible takes tens of seconds per run: its rows run once; the sample stays at 1,000 files
 const ansibleFiles = Number(value('--ansible-files', quick ? 200 : 1000))
 const machineFiles = Number(value('--machine-files', quick ? 100 : 2500))
