@@ -1,10 +1,33 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { localStateFileSystem } from '../src/index.js'
+import {
+  commitFiles,
+  listTransactions,
+  localStateFileSystem,
+  readJournals,
+  recover,
+  rollbackLast,
+  sha256,
+  type StateFileSystem,
+  type TxTarget,
+} from '../src/index.js'
 
-/* The backup pack of the local state directory: concurrent appends, range reads. */
+/*
+ * The backup pack: the local state directory's appends and range reads, and the transaction's
+ * originals in it (one pack per transaction, each slice checked against the journal's hash
+ * before it is restored), beside journals of the older layout (a file per backup).
+ */
 
 const cleanups: Array<() => void> = []
 afterEach(() => {
@@ -53,5 +76,124 @@ describe('the local backup pack', () => {
     await expect(localStateFileSystem.readRange!(join(dir, 'none'), 0, 1)).rejects.toMatchObject({
       code: 'ENOENT',
     })
+  })
+})
+
+function tree(n = 3) {
+  const dir = scratch()
+  mkdirSync(join(dir, 'etc'))
+  const files = Array.from({ length: n }, (_, i) => join(dir, 'etc', `f${i}.conf`))
+  files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
+  const targets: TxTarget[] = files.map((f, i) => ({
+    target: `etc/f${i}.conf`,
+    path: f,
+    before: sha256(`old ${i}\n`),
+    content: Buffer.from(`new ${i}\n`),
+  }))
+  const state = () => files.map((f) => readFileSync(f, 'utf8'))
+  return { dir, targets, state, stateDir: join(dir, 'state') }
+}
+
+/** The local state file system as an older cutover used it: a file per backup, no pack. */
+const withoutPacks: StateFileSystem = {
+  ...localStateFileSystem,
+  openPack: undefined,
+  readRange: undefined,
+}
+
+describe('the originals of a transaction in one pack', () => {
+  it('appends every original to the pack, fsynced once before prepared, each slice journaled', async () => {
+    const t = tree(40)
+    const points: string[] = []
+    const { txid } = await commitFiles(t.targets, {
+      stateDir: t.stateDir,
+      fault: (p) => void points.push(p),
+    })
+    const backupDir = join(t.stateDir, 'tx', txid, 'backup')
+    expect(readdirSync(backupDir)).toEqual(['pack'])
+    const [j] = await readJournals(t.stateDir)
+    const pack = readFileSync(join(backupDir, 'pack'))
+    expect(j!.targets.map((x) => x.backup)).toEqual(Array(40).fill(join(backupDir, 'pack')))
+    expect(
+      j!.targets.map((x) => pack.subarray(x.backupAt![0], x.backupAt![0] + x.backupAt![1])),
+    ).toEqual(Array.from({ length: 40 }, (_, i) => Buffer.from(`old ${i}\n`)))
+    // every backup, then the pack made durable, then prepared
+    const at = (p: string) => points.indexOf(p)
+    expect(at('backed-up:40')).toBeGreaterThanOrEqual(0)
+    expect(at('backups-synced')).toBeGreaterThan(at('backed-up:40'))
+    expect(at('prepared')).toBeGreaterThan(at('backups-synced'))
+    // the pack counted once
+    expect((await listTransactions(t.stateDir)).map((x) => x.backupBytes)).toEqual([pack.length])
+    // and rolled back from it
+    await rollbackLast({ stateDir: t.stateDir })
+    expect(t.state()).toEqual(Array.from({ length: 40 }, (_, i) => `old ${i}\n`))
+  })
+
+  it('refuses to restore from a torn pack: the slice must hash to the original', async () => {
+    const t = tree(3)
+    let pack = ''
+    const err = await commitFiles(t.targets, {
+      stateDir: t.stateDir,
+      fault: (p) => {
+        if (p !== 'renamed:2') return
+        // a pack cut short, as a crash before its fsync could leave it on another file system
+        pack = join(t.stateDir, 'tx', readdirSync(join(t.stateDir, 'tx'))[0]!, 'backup', 'pack')
+        truncateSync(pack, 8)
+        throw new Error('injected')
+      },
+    }).catch((e: Error) => e)
+    expect((err as Error).message).toMatch(
+      /etc\/f1\.conf: its backup \S+pack \(bytes 6–12\) does not hold its original/,
+    )
+    // f0's slice is whole and restored; nothing is written from f1's torn one
+    expect(t.state()).toEqual(['old 0\n', 'new 1\n', 'old 2\n'])
+    expect((await readJournals(t.stateDir))[0]!.state).toBe('prepared')
+    // once the pack is whole again, recovery restores every target
+    writeFileSync(pack, 'old 0\nold 1\nold 2\n')
+    await recover({ stateDir: t.stateDir })
+    expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
+  })
+
+  it('still recovers and rolls back transactions of the older layout, a backup file each', async () => {
+    const t = tree(3)
+    // an interrupted one (killed between its renames), written without packs
+    await expect(
+      commitFiles(t.targets, {
+        stateDir: t.stateDir,
+        stateFileSystem: withoutPacks,
+        fault: (p) => {
+          if (p === 'renamed:2') throw new Error('crash')
+        },
+      }),
+    ).rejects.toThrow('crash')
+    const [old] = await readJournals(t.stateDir)
+    expect(old!.targets.every((x) => x.backupAt === undefined)).toBe(true)
+    expect(readdirSync(join(t.stateDir, 'tx', old!.txid, 'backup')).sort()).toEqual(['0', '1', '2'])
+    expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
+    // a committed one of that layout, rolled back by this cutover (packs and all)
+    const { txid } = await commitFiles(t.targets, {
+      stateDir: t.stateDir,
+      stateFileSystem: withoutPacks,
+    })
+    expect(readdirSync(join(t.stateDir, 'tx', txid, 'backup')).sort()).toEqual(['0', '1', '2'])
+    expect((await listTransactions(t.stateDir)).at(-1)!.backupBytes).toBe(18)
+    const back = await rollbackLast({ stateDir: t.stateDir })
+    expect(back.restored).toBe(txid)
+    expect(t.state()).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
+    // the rollback itself packed its originals
+    expect(readdirSync(join(t.stateDir, 'tx', back.txid, 'backup'))).toEqual(['pack'])
+  })
+
+  it('a backup file of the older layout that does not hold the original is not restored', async () => {
+    const t = tree(2)
+    const { txid } = await commitFiles(t.targets, {
+      stateDir: t.stateDir,
+      stateFileSystem: withoutPacks,
+    })
+    writeFileSync(join(t.stateDir, 'tx', txid, 'backup', '1'), 'tampered\n')
+    await expect(rollbackLast({ stateDir: t.stateDir })).rejects.toThrow(
+      /etc\/f1\.conf: its backup \S+ does not hold its original/,
+    )
+    expect(t.state()).toEqual(['new 0\n', 'new 1\n'])
   })
 })

@@ -372,7 +372,7 @@ describe('metadata', () => {
     expect(statSync(t.stateDir).mode & 0o777).toBe(0o700)
     const [tx] = await listTransactions(t.stateDir)
     expect(statSync(join(t.stateDir, 'tx', tx!.txid)).mode & 0o777).toBe(0o700)
-    expect(statSync(join(t.stateDir, 'tx', tx!.txid, 'backup', '0')).mode & 0o777).toBe(0o600)
+    expect(statSync(join(t.stateDir, 'tx', tx!.txid, 'backup', 'pack')).mode & 0o777).toBe(0o600)
   })
 
   asRoot('refuses an immutable target before anything is written', async () => {

@@ -347,6 +347,8 @@ describe('the state directory through its file system', () => {
       unlink: on('unlink', local.unlink),
       removeTree: on('removeTree', local.removeTree),
       fsync: on('fsync', local.fsync),
+      openPack: on('openPack', local.openPack!),
+      readRange: on('readRange', local.readRange!),
       xattrsAvailable: () => local.xattrsAvailable(),
       readXattrs: async (paths) => {
         for (const p of paths) calls.push({ op: 'readXattrs', path: p })
@@ -384,18 +386,19 @@ describe('the state directory through its file system', () => {
     expect(readdirSync(real).sort()).toEqual(['tx'])
     const journal = JSON.parse(readFileSync(join(real, 'tx', txid, 'journal.json'), 'utf8'))
     expect(journal).toMatchObject({ state: 'committed', fleet: mark })
-    expect(journal.targets.map((x: { backup: string }) => x.backup)).toEqual(
-      [0, 1, 2].map((i) => join(virtual, 'tx', txid, 'backup', String(i))),
-    )
-    expect(readdirSync(join(real, 'tx', txid, 'backup')).sort()).toEqual(['0', '1', '2'])
-    expect(readFileSync(join(real, 'tx', txid, 'backup', '1'), 'utf8')).toBe('old 1\n')
+    // the originals in one pack, each at its journaled slice
+    const pack = join(virtual, 'tx', txid, 'backup', 'pack')
+    expect(journal.targets.map((x: { backup: string }) => x.backup)).toEqual(Array(3).fill(pack))
+    expect(readdirSync(join(real, 'tx', txid, 'backup')).sort()).toEqual(['pack'])
+    const packed = readFileSync(join(real, 'tx', txid, 'backup', 'pack'))
+    expect(
+      journal.targets.map(({ backupAt: [o, l] }: { backupAt: [number, number] }) =>
+        packed.subarray(o, o + l).toString(),
+      ),
+    ).toEqual(['old 0\n', 'old 1\n', 'old 2\n'])
     const ops = (op: string) => calls.filter((c) => c.op === op).map((c) => c.path)
-    expect(ops('createExclusive')).toEqual(
-      expect.arrayContaining([
-        join(virtual, 'lock'),
-        ...journal.targets.map((x: { backup: string }) => x.backup),
-      ]),
-    )
+    expect(ops('createExclusive')).toEqual([join(virtual, 'lock')])
+    expect(ops('openPack')).toEqual([pack])
     // staging, prepared, committed
     expect(ops('writeDurable')).toEqual(Array(3).fill(join(virtual, 'tx', txid, 'journal.json')))
     expect(ops('unlink')).toEqual([join(virtual, 'lock')])
@@ -458,12 +461,8 @@ describe('the state directory through its file system', () => {
     await recover({ stateDir: virtual, stateFileSystem: fs, decide: async () => 'abort' })
     expect(t.state()).toEqual(['old', 'old', 'old'])
     expect(await t.temps()).toEqual([])
-    const read = calls.filter((c) => c.op === 'readFile').map((c) => c.path)
-    expect(read).toEqual(
-      expect.arrayContaining(
-        [0, 1, 2].map((i) => join(virtual, 'tx', tx.txid, 'backup', String(i))),
-      ),
-    )
+    const read = calls.filter((c) => c.op === 'readRange').map((c) => c.path)
+    expect(read).toEqual(Array(3).fill(join(virtual, 'tx', tx.txid, 'backup', 'pack')))
     expect((await readTransaction(virtual, tx.txid, fs)).state).toBe('rolled-back')
   })
 

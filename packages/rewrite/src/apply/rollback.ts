@@ -5,7 +5,7 @@ import { CutoverError } from '../errors.js'
 import { localStateFileSystem } from '../fs/local-state.js'
 import { readJournals, type Journal, type JournalTarget } from '../transaction/journal.js'
 import { withLock } from '../transaction/lock.js'
-import { backupAttrs } from '../transaction/backup.js'
+import { backupAttrs, backupName, readBackupOf, sliceOf } from '../transaction/backup.js'
 import { sha256 } from '../text/source.js'
 import type { DatabaseChange } from '../step/database.js'
 import {
@@ -81,6 +81,7 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
         now: (t) =>
           options.fileSystem ? targetHashNow(options.fileSystem, t) : Promise.resolve(hashNow(t)),
         backup: (path) => state.readFile(path),
+        ...(state.readRange ? { range: state.readRange.bind(state) } : {}),
         attrs: async (path) => (await backupAttrs(state, [path])).get(path),
         ...(options.force ? { force: true } : {}),
       })
@@ -124,7 +125,10 @@ export async function rollbackLast(options: RollbackOptions): Promise<RollbackRe
  * wrote (never a link someone put there since, and in a directory other users can change only
  * where its steps allowed it); and the targets changed since it (`changed`, naming each), which a
  * rollback refuses unless `force` (without it, their backups are not read). `now` is a target's
- * hash as it is now ({@link targetHashNow}), `backup` the bytes of a backup. A file it created and
+ * hash as it is now ({@link targetHashNow}), `backup` the bytes of a backup file, `range` a slice
+ * of one (a target's slice of the pack, `backupAt`; without it the pack is read whole, once);
+ * each original is checked against its journaled hash before it is used. `attrs` is given the
+ * name of a target's backup (`backup/N`), whose attributes are on `NAME.meta`. A file it created and
  * someone removed since is already as it was before: left out. The directories it made are
  * removed by the rollback's transaction itself (`restores` of its options), once committed.
  */
@@ -133,13 +137,23 @@ export async function rollbackTargets(
   o: {
     now: (t: JournalTarget) => Promise<string>
     backup: (path: string) => Promise<Buffer>
+    range?: (path: string, offset: number, length: number) => Promise<Buffer>
     attrs?: (path: string) => Promise<TxXattrs | undefined>
     force?: boolean
   },
 ): Promise<{ targets: TxTarget[]; changed: string[] }> {
   const targets: TxTarget[] = []
   const changed: string[] = []
-  for (const t of j.targets) {
+  const whole = new Map<string, Promise<Buffer>>()
+  const range =
+    o.range ??
+    ((path: string, offset: number, length: number) => {
+      let bytes = whole.get(path)
+      if (!bytes) whole.set(path, (bytes = o.backup(path)))
+      return sliceOf(bytes, offset, length)
+    })
+  const original = (t: JournalTarget) => readBackupOf(t, o.backup, range)
+  for (const [i, t] of j.targets.entries()) {
     const hash = await o.now(t)
     if (!t.existed && hash === 'absent') continue
     if (hash !== t.after) {
@@ -153,14 +167,14 @@ export async function rollbackTargets(
     const link = t.link !== undefined ? { symlink: t.link } : {}
     const owner = { uid: t.uid, gid: t.gid }
     if (!t.existed) targets.push({ ...at, ...link, content: Buffer.alloc(0), remove: true })
-    else if (t.after !== 'absent') targets.push({ ...at, content: await o.backup(t.backup) })
+    else if (t.after !== 'absent') targets.push({ ...at, content: await original(t) })
     else if (t.link !== undefined) targets.push({ ...at, ...link, content: Buffer.alloc(0), owner })
     else {
       // a file it removed: made again as it was
-      const xattrs = await o.attrs?.(t.backup)
+      const xattrs = await o.attrs?.(backupName(t, i))
       targets.push({
         ...at,
-        content: await o.backup(t.backup),
+        content: await original(t),
         mode: t.mode,
         owner,
         ...(xattrs ? { xattrs } : {}),

@@ -1,11 +1,16 @@
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { CutoverError } from '../errors.js'
+import { sha256 } from '../text/source.js'
 import type { TxXattrs } from './file-system.js'
+import type { JournalTarget } from './journal.js'
 import type { StateFileSystem } from './state-file-system.js'
 
 /*
- * The copies of the originals in the state directory (`<state>/tx/<txid>/backup/N`, with the
- * target's extended attributes on an empty `N.meta`), through the state directory's file system
- * (the machine's the targets are on, or the local one).
+ * The copies of the originals in the state directory, through the state directory's file system
+ * (the machine's the targets are on, or the local one): one pack per transaction
+ * (`<state>/tx/<txid>/backup/pack`, each original a slice of it, `backupAt` in the journal), or,
+ * on a state file system without packs and in journals of an older cutover, a file per target
+ * (`backup/N`). A target's extended attributes go on an empty `backup/N.meta` in both layouts.
  */
 
 /** The backup directory of a transaction, created mode 0700. */
@@ -13,6 +18,19 @@ export async function makeBackupDir(fs: StateFileSystem, txDir: string): Promise
   const dir = join(txDir, 'backup')
   await fs.mkdir(dir)
   return dir
+}
+
+/** The backup pack of a transaction. */
+export function packPath(txDir: string): string {
+  return join(txDir, 'backup', 'pack')
+}
+
+/**
+ * The name of the backup of target number `i` of a journal: its file (`backup/N`) when it has one
+ * of its own, else `backup/N` beside the pack; its attributes are on `NAME.meta` either way.
+ */
+export function backupName(t: JournalTarget, i: number): string {
+  return t.backupAt ? join(dirname(t.backup), String(i)) : t.backup
 }
 
 /** Writes a backup (a new file, mode 0600, fsynced) and, when the target has any, its attributes beside it. */
@@ -23,27 +41,70 @@ export async function writeBackup(
   attrs: TxXattrs | undefined,
 ): Promise<void> {
   await fs.createExclusive(path, bytes)
+  await writeBackupAttrs(fs, path, attrs)
+}
+
+/** Saves a target's attributes (but `security.*`) on an empty `NAME.meta`, so a restore can put them back. */
+export async function writeBackupAttrs(
+  fs: StateFileSystem,
+  name: string,
+  attrs: TxXattrs | undefined,
+): Promise<void> {
   if (!attrs) return
-  // an empty file carrying the target's attributes, so a restore can put them back
-  await fs.createExclusive(path + '.meta', '')
+  await fs.createExclusive(name + '.meta', '')
   await fs.writeXattrs(
-    path + '.meta',
+    name + '.meta',
     new Map([...attrs].filter(([k]) => !k.startsWith('security.'))),
   )
 }
 
-/** The bytes of a backup. */
-export function readBackup(fs: StateFileSystem, path: string): Promise<Buffer> {
-  return fs.readFile(path)
+/**
+ * The original of a journaled target: its slice of the pack, or its own file; checked to hash to
+ * its `before` (a pack torn by a crash, or a backup changed since, is refused, never restored).
+ * `read`/`range` read a whole file and a slice of one.
+ */
+export async function readBackupOf(
+  t: JournalTarget,
+  read: (path: string) => Promise<Buffer>,
+  range: (path: string, offset: number, length: number) => Promise<Buffer>,
+): Promise<Buffer> {
+  const bytes = t.backupAt
+    ? await range(t.backup, t.backupAt[0], t.backupAt[1])
+    : await read(t.backup)
+  const hash = sha256(bytes)
+  if (hash !== t.before)
+    throw new CutoverError(
+      'STATE',
+      `${t.target}: its backup ${t.backup}${t.backupAt ? ` (bytes ${t.backupAt[0]}–${t.backupAt[0] + t.backupAt[1]})` : ''} does not hold its original (${t.before}, it holds ${hash}): not restored from it`,
+    )
+  return bytes
 }
 
-/** The attributes saved with each of the backups, by backup path (none when the tools are missing). */
+/** {@link readBackupOf} through a state directory's file system. */
+export function readBackup(fs: StateFileSystem, t: JournalTarget): Promise<Buffer> {
+  return readBackupOf(
+    t,
+    (p) => fs.readFile(p),
+    (p, o, l) => (fs.readRange ? fs.readRange(p, o, l) : sliceOf(fs.readFile(p), o, l)),
+  )
+}
+
+/** A slice of a whole file's bytes (the pack read whole, where no range read is at hand). */
+export async function sliceOf(
+  bytes: Promise<Buffer>,
+  offset: number,
+  length: number,
+): Promise<Buffer> {
+  return (await bytes).subarray(offset, offset + length)
+}
+
+/** The attributes saved with each of the backups, by backup name (none when the tools are missing). */
 export async function backupAttrs(
   fs: StateFileSystem,
-  paths: readonly string[],
+  names: readonly string[],
 ): Promise<Map<string, TxXattrs>> {
   if (!(await fs.xattrsAvailable())) return new Map()
-  const attrs = await fs.readXattrs(paths.map((p) => p + '.meta'))
+  const attrs = await fs.readXattrs(names.map((p) => p + '.meta'))
   return new Map([...attrs].map(([p, a]) => [p.slice(0, -'.meta'.length), a]))
 }
 

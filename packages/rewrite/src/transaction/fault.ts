@@ -6,7 +6,9 @@ import { CutoverError } from '../errors.js'
  * `kill` (SIGKILL this process: a crash; the default), `stop` (SIGSTOP this process: it
  * waits there until a SIGCONT, so that a test can act at that point, e.g. cut a connection) or one of `EIO`, `ENOSPC`, `EACCES`,
  * `EROFS` (throw that error there). Points: `staged:N` (after the N-th temp file is written and
- * fsynced), `validated`, `backed-up:N`, `prepared` (journal says prepared), `renamed:K` (after
+ * fsynced), `validated`, `backed-up:N` (after the N-th original is appended to the backup pack,
+ * or written to a file of its own), `backups-synced` (the pack and the backup directory fsynced),
+ * `prepared` (journal says prepared), `renamed:K` (after
  * the K-th rename), `before-commit`, `participants-committed` (a database committed, the journal
  * not yet), `committed`, `recover:K` (after recovery restored its K-th
  * file), `stage-write:N` (before the N-th temp file is written), `stage-open:N` (its directory

@@ -245,8 +245,9 @@ export async function listTransactions(
   const out: TxSummary[] = []
   for (const j of await readJournals(stateDir, fs)) {
     let backupBytes = 0
-    for (const t of j.targets)
-      backupBytes += await fs.lstat(t.backup).then(
+    // a pack holds the backups of every target: counted once
+    for (const backup of new Set(j.targets.map((t) => t.backup)))
+      backupBytes += await fs.lstat(backup).then(
         (s) => s?.size ?? 0,
         () => 0,
       )

@@ -7,11 +7,14 @@ import { localStateFileSystem } from '../fs/local-state.js'
 import { hashOrAbsent } from '../text/source.js'
 import {
   backupAttrs,
+  backupName,
   dropBackups,
   makeBackupDir,
+  packPath,
   readBackup,
   syncBackups,
   writeBackup,
+  writeBackupAttrs,
 } from './backup.js'
 import { makeDirs, removeDirs } from './dirs.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
@@ -30,7 +33,7 @@ import {
 } from './journal.js'
 import type { TxObserver } from './observer.js'
 import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
-import type { StateFileSystem } from './state-file-system.js'
+import type { StateFileSystem, StatePack } from './state-file-system.js'
 
 export type { TxEvent, TxObserver } from './observer.js'
 export type {
@@ -478,9 +481,10 @@ async function restoreTargets(
   let k = 0
   const left: JournalTarget[] = []
   const todo = j.targets.filter((t, i) => hashes[i] !== t.before)
+  const names = new Map(j.targets.map((t, i) => [t, backupName(t, i)]))
   const attrs = await backupAttrs(
     state,
-    todo.filter((t) => t.existed).map((t) => t.backup),
+    todo.filter((t) => t.existed).map((t) => names.get(t)!),
   )
   const acl = await dirsWithDefaultAcl(fs, [...new Set(todo.map((t) => dirname(t.path)))])
   for (const t of todo) {
@@ -498,9 +502,9 @@ async function restoreTargets(
       await writeBeside(
         fs,
         temp,
-        await readBackup(state, t.backup),
+        await readBackup(state, t),
         t,
-        attrs.get(t.backup),
+        attrs.get(names.get(t)!),
         acl.has(dirname(t.path)),
       )
       await fs.renamePinned(pinnedOf(t), basename(temp), basename(t.path))
@@ -737,7 +741,8 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
       temp: tempBeside(real, txid),
       restore: tempBeside(real, txid) + '.restore',
       ...(make.length ? {} : { dirPin: await pin(dirname(real)) }),
-      backup: join(txDir, 'backup', String(i)),
+      // one pack for every original, where the state directory's file system has packs
+      backup: state.openPack ? packPath(txDir) : join(txDir, 'backup', String(i)),
       existed: info !== undefined,
       before: t.before,
       after: hashOrAbsent(t.remove ? undefined : link ? linkBytes(t.symlink) : t.content),
@@ -828,7 +833,9 @@ async function stageAndBackUp(tx: Tx): Promise<void> {
     ])
   ).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
   if (failed.length) throw failed[0]
+  // the pack is fsynced by its side; this makes its name (and the .meta files') durable
   await syncBackups(tx.state, tx.txDir)
+  tx.fault('backups-synced')
 }
 
 /** Writes each new content in a temp file beside its target, fsynced; then validates the staged set. */
@@ -874,39 +881,91 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
   observe({ type: 'validated', files: entries.length })
 }
 
-/** Re-checks each target against its planned hash and copies it to the backups, fsynced. */
+/**
+ * Re-checks each target against its planned hash and copies it to the backups: appended to the
+ * transaction's pack (or copied into it on the machine, when its file system can: the hash of
+ * each slice is then checked as it is in the pack), fsynced once at the end; or, where the state
+ * directory's file system has no packs, a file each, fsynced.
+ */
 async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
   const { entries, fault, observe } = tx
   let backedUp = 0
+  const done = (e: JournalTarget) => {
+    fault(`backed-up:${++backedUp}`)
+    observe({ type: 'backed-up', target: e.target, done: backedUp, total: entries.length })
+  }
   await assertPins(
     tx.fs,
     entries.filter((e) => e.existed),
   )
-  await eachLimit(
-    entries,
-    IO_PARALLEL,
-    async (e) => {
-      if (halt.stopped) throw HALTED
-      const bytes = e.existed ? await tx.fs.readPinned(pinnedOf(e), basename(e.path)) : undefined
-      const now =
-        bytes !== 'symlink'
-          ? hashOrAbsent(bytes)
-          : e.link !== undefined
-            ? // a link the transaction removes: its text is what was planned
-              hashOrAbsent(linkBytes(await tx.fs.readlinkPinned(pinnedOf(e), basename(e.path))))
-            : 'a symlink'
-      if (now !== e.before)
-        throw new StalePlanError(
-          `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
-        )
-      if (bytes && bytes !== 'symlink') {
-        await backUp(tx.state, e, bytes, tx.xattrs.get(e.path), tx.options.stateDir)
+  if (halt.stopped) throw HALTED
+  const pack = tx.state.openPack ? await openPackOf(tx) : undefined
+  try {
+    let rest: readonly JournalTarget[] = entries
+    if (pack?.copyFrom) {
+      // the originals of the files copied into the pack on their machine, in one go
+      const files = entries.filter((e) => e.existed && e.link === undefined)
+      const copied = await pack.copyFrom(files.map((e) => e.path)).catch((err: unknown) => {
+        throw backupError(err, files[0]!, tx.options.stateDir)
+      })
+      for (const [k, e] of files.entries()) {
+        if (halt.stopped) throw HALTED
+        const got = copied[k]
+        const now = got ? got.hash : await hashOf(tx.fs, e)
+        if (!got || now !== e.before)
+          throw new StalePlanError(
+            `${e.target} changed while applying (planned ${e.before}, now ${now === 'symlink' ? 'a symlink' : now}); nothing was written`,
+          )
+        e.backupAt = got.at
+        await writeMeta(tx, e)
+        done(e)
       }
-      fault(`backed-up:${++backedUp}`)
-      observe({ type: 'backed-up', target: e.target, done: backedUp, total: entries.length })
-    },
-    stop,
-  )
+      const copiedSet = new Set(files)
+      rest = entries.filter((e) => !copiedSet.has(e))
+    }
+    await eachLimit(
+      rest,
+      IO_PARALLEL,
+      async (e) => {
+        if (halt.stopped) throw HALTED
+        const bytes = e.existed ? await tx.fs.readPinned(pinnedOf(e), basename(e.path)) : undefined
+        const now =
+          bytes !== 'symlink'
+            ? hashOrAbsent(bytes)
+            : e.link !== undefined
+              ? // a link the transaction removes: its text is what was planned
+                hashOrAbsent(linkBytes(await tx.fs.readlinkPinned(pinnedOf(e), basename(e.path))))
+              : 'a symlink'
+        if (now !== e.before)
+          throw new StalePlanError(
+            `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
+          )
+        if (bytes && bytes !== 'symlink') await backUp(tx, pack, e, bytes)
+        done(e)
+      },
+      stop,
+    )
+    if (halt.stopped) throw HALTED
+    // every slice durable with one fsync (the pack's name: with the backup directory's, after)
+    if (pack) await pack.sync()
+  } finally {
+    await pack?.close().catch(() => undefined)
+  }
+}
+
+/** Creates the transaction's backup pack; an error names the state directory. */
+async function openPackOf(tx: Tx): Promise<StatePack> {
+  try {
+    return await tx.state.openPack!(packPath(tx.txDir))
+  } catch (err) {
+    const code = systemErrorCode(err)
+    if (!code || err instanceof CutoverError) throw err
+    throw new CutoverError(
+      code,
+      `cannot make the backup pack in the state directory ${tx.options.stateDir}: ${ERRNO_TEXT[code] ?? code}`,
+      { cause: err },
+    )
+  }
 }
 
 /** Journals the transaction `prepared`, fsynced (recovery restores the backups from here on); the participants prepare. */
@@ -1200,25 +1259,47 @@ async function dirsWithDefaultAcl(fs: TxFileSystem, dirs: readonly string[]): Pr
   return new Set([...attrs].filter(([, a]) => a.has('system.posix_acl_default')).map(([d]) => d))
 }
 
-/** Copies a target's bytes and attributes to its backup; an error names the target and the state directory. */
+/**
+ * Copies a target's bytes to the pack (or to a file of its own, without one) and its attributes
+ * beside; an error names the target and the state directory.
+ */
 async function backUp(
-  state: StateFileSystem,
+  tx: Tx,
+  pack: StatePack | undefined,
   e: JournalTarget,
   bytes: Buffer,
-  attrs: TxXattrs | undefined,
-  stateDir: string,
 ): Promise<void> {
   try {
-    await writeBackup(state, e.backup, bytes, attrs)
+    if (!pack) await writeBackup(tx.state, e.backup, bytes, tx.xattrs.get(e.path))
+    else {
+      e.backupAt = await pack.append(bytes)
+      await writeMeta(tx, e)
+    }
   } catch (err) {
-    const code = systemErrorCode(err)
-    if (!code || err instanceof CutoverError) throw err
-    throw new CutoverError(
-      code,
-      `${e.target}: cannot back it up in the state directory ${stateDir}: ${ERRNO_TEXT[code] ?? code}`,
-      { cause: err },
-    )
+    throw backupError(err, e, tx.options.stateDir)
   }
+}
+
+/** Saves a packed target's attributes on its own `.meta` beside the pack (none: nothing written). */
+async function writeMeta(tx: Tx, e: JournalTarget): Promise<void> {
+  const attrs = tx.xattrs.get(e.path)
+  if (!attrs) return
+  try {
+    await writeBackupAttrs(tx.state, backupName(e, tx.entries.indexOf(e)), attrs)
+  } catch (err) {
+    throw backupError(err, e, tx.options.stateDir)
+  }
+}
+
+/** A system error while backing up, as a message naming the target and the state directory. */
+function backupError(err: unknown, e: JournalTarget, stateDir: string): unknown {
+  const code = systemErrorCode(err)
+  if (!code || err instanceof CutoverError) return err
+  return new CutoverError(
+    code,
+    `${e.target}: cannot back it up in the state directory ${stateDir}: ${ERRNO_TEXT[code] ?? code}`,
+    { cause: err },
+  )
 }
 
 /**

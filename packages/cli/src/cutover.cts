@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/*
+ * The `cutover` command. Its fsyncs (a staged file and a backup per target, directories) wait on
+ * libuv's thread pool, 4 threads unless UV_THREADPOOL_SIZE says otherwise; many in flight share
+ * the file system's journal commits. The pool reads that variable once, when it starts, and under
+ * Node 20 it starts before the first line of an ES module runs (the module loader reads files
+ * through it): so the command is this CommonJS file, which sets the size when the environment
+ * does not, and only then loads the CLI (bin.js).
+ */
+
+/** The pool size the command runs with when UV_THREADPOOL_SIZE is unset (measured: see design.md §10). */
+const THREAD_POOL_SIZE = '32'
+
+if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = THREAD_POOL_SIZE
+void import('./bin.js')
