@@ -1,0 +1,105 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { credentialSpans, fileCredentialSpans, type Span } from '../src/diff/sensitive.js'
+
+/** Every line of the text read, as before the prefilter: the meaning the fast path must keep. */
+function everyLine(text: string, path: string): Span[] {
+  const out: Span[] = []
+  for (let start = 0; start <= text.length;) {
+    const nl = text.indexOf('\n', start)
+    const end = nl === -1 ? text.length : nl
+    const line = text.slice(start, end)
+    if (/[=:]/.test(line))
+      for (const s of credentialSpans(line, path))
+        out.push({ start: start + s.start, end: start + s.end })
+    if (nl === -1) break
+    start = nl + 1
+  }
+  return out
+}
+
+// key names a credential in every way the normalization reads one (case, separators, the two
+// characters outside ASCII that lower-case to a-z), names that only end like one, and noise
+const pieces = [
+  'password',
+  'PassWord',
+  'db_pass',
+  'p-a.s_s',
+  "'p a s s'",
+  'P\u00e4SS',
+  'pa\u00e9ss',
+  'secret',
+  'SECRET_KEY',
+  's.e.c.r.e.t',
+  'token',
+  'to\u212Aen',
+  'TOKEN',
+  'api_key',
+  'ap\u0130key',
+  '"ap\u0130key"',
+  "'to\u212Aen'",
+  '"P-A_S-S"',
+  'API-KEY',
+  'apikey',
+  'passwd',
+  'nopasswd',
+  'proxy_pass',
+  'bypass',
+  '$CFG->dbpass',
+  "$db['default']['password']",
+  "define('DB_PASSWORD', ",
+  'postgres://u:',
+  'amqp://app:pw@',
+  'https://',
+  ':/',
+  '@host',
+  '=',
+  ' = ',
+  ':',
+  ': ',
+  '=>',
+  '::',
+  ':=',
+  "'Summer2019!'",
+  '"x y"',
+  'value',
+  '10.0.10.48',
+  ' ',
+  '\t',
+  '\r',
+  '\n',
+  '\n',
+  '#',
+  ';',
+  '\u00e9',
+  '\u{1F600}',
+]
+// short lines, so that a line's only hint is often the one under test
+const line = fc.array(fc.constantFrom(...pieces), { maxLength: 6 }).map((a) => a.join(''))
+const text = fc
+  .tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom('\n', '\r\n'))
+  .map(([lines, eol]) => lines.join(eol))
+
+describe('fileCredentialSpans', () => {
+  it('finds what reading every line finds (the lines it skips cannot hold a credential)', () => {
+    fc.assert(
+      fc.property(text, fc.constantFrom('config.php', '.env', 'app/.pgpass', 'pgpass'), (t, p) => {
+        expect(fileCredentialSpans(t, p)).toEqual(everyLine(t, p))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('reads a key whose letters are split or cased as the normalization allows', () => {
+    const t = `x = 1\n"to\u212Aen": "abc"\n'ap\u0130key' => 'k1'\n"P-A_S-S": "hunter2"\n`
+    const got = fileCredentialSpans(t, 'a.conf').map((s) => t.slice(s.start, s.end))
+    expect(got).toEqual(['abc', 'k1', 'hunter2'])
+    expect(fileCredentialSpans(t, 'a.conf')).toEqual(everyLine(t, 'a.conf'))
+  })
+
+  it('reads every line of a .pgpass file, which has no key names', () => {
+    const t = 'db:5432:app:alice:s3cret\n# host:port:db:user:pw\nh:*:*:bob:pw2'
+    const got = fileCredentialSpans(t, '/root/.pgpass').map((s) => t.slice(s.start, s.end))
+    expect(got).toEqual(['s3cret', 'pw2'])
+  })
+})
