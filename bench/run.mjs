@@ -20,7 +20,8 @@ import { ensureTools } from './lib/tools.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = resolve(here, '..')
-const cli = join(repo, 'packages/cli/dist/bin.js')
+// the installed `cutover` command (its launcher sizes libuv's pool before Node starts it)
+const cli = join(repo, 'packages/cli/dist/cutover.cjs')
 const args = process.argv.slice(2).filter((a) => a !== '--')
 const flag = (name) => args.includes(name)
 const value = (name, fallback) => {
