@@ -243,7 +243,8 @@ export function remoteStateFileSystem(o: {
  * The script of {@link StatePack.copyFrom}: appends each regular file of `quoted` (shell-quoted paths) (a link or
  * anything else is skipped: `-`) to the pack `pack`, whose size must be `end`, and prints per
  * source `OFFSET LENGTH SHA256` of its slice as read back from the pack (a file changing
- * meanwhile gives a hash the caller refuses), then `end SIZE`.
+ * meanwhile gives a hash the caller refuses), then `end SIZE`. A copy that fails while its
+ * source is still a regular file (the pack's disk full, a read error) fails the whole command.
  */
 function copyScript(pack: string, end: number, quoted: readonly string[]): string {
   return [
@@ -252,14 +253,21 @@ function copyScript(pack: string, end: number, quoted: readonly string[]): strin
     'n=$(stat -c %s -- "$p") || exit 3',
     '[ "$n" = "$o" ] || { echo "the pack has $n bytes, not $o" >&2; exit 3; }',
     `for f in ${quoted.join(' ')}; do`,
-    '  if [ -f "$f" ] && [ ! -h "$f" ] && cat -- "$f" >> "$p"; then',
+    '  if [ ! -f "$f" ] || [ -h "$f" ]; then',
+    '    echo -',
+    '  elif cat -- "$f" >> "$p"; then',
     '    n=$(stat -c %s -- "$p") || exit 3',
     '    h=$(tail -c +$((o + 1)) -- "$p" | head -c $((n - o)) | sha256sum) || exit 3',
     '    echo "$o $((n - o)) ${h%% *}"',
-    '  else',
+    // gone or replaced meanwhile: the caller finds it changed
+    '  elif [ ! -f "$f" ] || [ -h "$f" ]; then',
     // a copy cut short may have appended some bytes: the next slice starts after them
     '    n=$(stat -c %s -- "$p") || exit 3',
     '    echo -',
+    // still a file: the pack could not take it (a full disk), which no source explains
+    '  else',
+    '    echo "cannot copy $f into the pack" >&2',
+    '    exit 4',
     '  fi',
     '  o=$n',
     'done',

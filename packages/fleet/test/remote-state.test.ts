@@ -150,6 +150,27 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     await expect(state.openPack!(packPath)).rejects.toMatchObject({ code: 'EEXIST' })
   })
 
+  it('fails a copy into the pack that the pack cannot take, rather than calling the source missing', async () => {
+    const d = tree()
+    writeFileSync(join(d, 'small.conf'), 'alpha\n')
+    writeFileSync(join(d, 'big.conf'), Buffer.alloc(70_000, 7))
+    // the pack's file system takes no more than 32 KiB (as a full disk would, to cat)
+    const state = remoteStateFileSystem({
+      sftp: s.client,
+      exec: (script, o) => localExec(`ulimit -f 64\n${script}`, o),
+    })
+    const pack = await state.openPack!(join(d, 'pack'))
+    try {
+      // a regular file whose copy failed is no missing source: the caller would report the
+      // target as changed while applying (with the very hash it planned)
+      await expect(pack.copyFrom!([join(d, 'small.conf'), join(d, 'big.conf')])).rejects.toThrow(
+        /backup pack/,
+      )
+    } finally {
+      await pack.close()
+    }
+  })
+
   it('carries a commit whose journals, backups and lock are on the machine, and its recovery', async () => {
     const d = tree()
     mkdirSync(join(d, 'etc'))
