@@ -169,3 +169,13 @@ describe("the README's spec", () => {
     expect((JSON.parse(r.stdout) as { changes: unknown[] }).changes).toEqual([])
   })
 })
+
+describe("the README's commands", () => {
+  it('run the installed `cutover` command (the package bin, which sizes the thread pool), not bin.js', () => {
+    const pkg = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8'))
+    const installed = join('packages/cli', pkg.bin.cutover)
+    const shown = [...readme.matchAll(/node (packages\/cli\/dist\/[^\s`]+)/g)].map((m) => m[1])
+    expect(shown.length).toBeGreaterThan(0)
+    expect(shown.filter((p) => p !== installed)).toEqual([])
+  })
+})

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * The `cutover` command. Its fsyncs (a staged file and a backup per target, directories) wait on
+ * The `cutover` command. Its fsyncs (the staged files, the backup pack, directories) wait on
  * libuv's thread pool, 4 threads unless UV_THREADPOOL_SIZE says otherwise; many in flight share
  * the file system's journal commits. The pool reads that variable once, when it starts, and under
  * Node 20 it starts before the first line of an ES module runs (the module loader reads files
