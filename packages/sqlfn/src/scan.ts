@@ -8,13 +8,16 @@ import { joinContinued, lexerLoaded, lexSql, type SqlToken } from './lexer.js'
  * return for those tokens, or `undefined` when it is not sure, and then the caller asks
  * PostgreSQL's lexer. It is unsure of everything outside this plain subset:
  *
- * - `U&'…'`, `U&"…"` and `UESCAPE` anywhere in the text, a NUL, an unpaired surrogate;
+ * - `U&'…'`, `U&"…"` and `UESCAPE` anywhere in the text, a NUL, an unpaired surrogate, a control
+ *   character other than a tab or a line break (libpg-query's scanner cannot return a token
+ *   holding one and rejects the text);
  * - an empty text, which PostgreSQL's lexer rejects;
  * - a quote right after a one-letter word other than `E` (`B'…'`, `X'…'`, `N'…'`), a number
  *   followed by a letter (`1e5`, `0x1F`, `1_000`, trailing junk), a `$`
  *   that starts neither a parameter nor a dollar quote;
  * - in an `E'…'` string, a backslash before `0`–`7`, `x`, `u` or `U` (such escapes may spell
- *   bytes the server rejects);
+ *   bytes the server rejects), and a piece continued after a `--` comment (libpg-query's scanner
+ *   reads that piece as a plain `'…'` string, without the escapes);
  * - anything unterminated, and `""` (a zero-length identifier).
  *
  * With `all`, it also returns the words and a few punctuation tokens (`(`, `)`, `,`, `[`, `]`,
@@ -143,10 +146,13 @@ export function scanSql(text: string, base = 0, all = false): SqlToken[] | undef
 
 /**
  * What the scanner leaves to PostgreSQL's lexer wherever it stands: Unicode escapes (`U&`,
- * `UESCAPE`), a NUL (the server's lexer reads C strings) and an unpaired surrogate.
+ * `UESCAPE`), a NUL (the server's lexer reads C strings), the other control characters but a tab
+ * and line breaks (libpg-query's scanner fails on a token holding one: a vertical tab or a form
+ * feed between tokens would do, but is not worth telling apart) and an unpaired surrogate.
  */
 const UNSURE =
-  /[uU]&|uescape|\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/i
+  // eslint-disable-next-line no-control-regex
+  /[uU]&|uescape|[\0-\x08\x0b\x0c\x0e-\x1f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/i
 
 /**
  * The gap that continues a quoted string (PostgreSQL's `whitespace_with_newline`: blanks, an
@@ -183,6 +189,9 @@ function stringEnd(text: string, i: number, escapes: boolean): number {
     }
     CONTINUE.lastIndex = j + 1
     if (!CONTINUE.test(text)) return j + 1
+    // libpg-query's scanner ends the string at a `--` comment and reads the next piece as a plain
+    // string (the lexer's tokens are joined afterwards): an E string's escapes would not hold there
+    if (escapes && text.slice(j + 1, CONTINUE.lastIndex).includes('--')) return -1
     i = CONTINUE.lastIndex
   }
 }

@@ -123,6 +123,13 @@ const ROUGH = [
   '""',
   '\0',
   '\ud83d',
+  '\x01',
+  '\x1b',
+  '\v',
+  '\f',
+  "E'a' -- c\n'",
+  "'x'\n-- y\n'",
+  "\\' x'",
 ]
 
 const soup = (pieces: string[], sep = '') =>
@@ -196,6 +203,23 @@ describe('scanSql against PostgreSQL’s lexer', () => {
     ])
       expect(scanSql(text), text).toBeUndefined()
     expect(scanSql('a := 1 + 2', 0, true)).toBeUndefined()
+  })
+
+  it('abstains where libpg-query’s scanner fails or splits: control characters, an E string continued after a comment', () => {
+    for (const text of [
+      "'a\x01b'",
+      '-- a\x1b[0m',
+      '$$\f$$',
+      "'a'\n\v'b'",
+      "E'a' -- c\n'\\' x' -- '",
+      "E'a'\n-- c\n'b'",
+    ]) {
+      expect(scanSql(text), JSON.stringify(text)).toBeUndefined()
+      expect(scanSql(text, 0, true), JSON.stringify(text)).toBeUndefined()
+    }
+    // the lexer reads `'\'` as a whole string there, and the rest as code
+    expect(slow("E'a' -- c\n'\\' x' -- '")).not.toBe('rejected')
+    expect(slow("'a\x01b'")).toBe('rejected')
   })
 })
 
