@@ -285,6 +285,17 @@ describe('scanSql on the corpus', () => {
     expect(edits).toBeGreaterThan(100)
   })
 
+  it('plans a function the lexer rejects or splits otherwise than the server alike', async () => {
+    const fn = (body: string) =>
+      `CREATE FUNCTION public.f() RETURNS void\n    LANGUAGE plpgsql\n    AS $_$\nBEGIN\n${body}\nEND;\n$_$;\n`
+    for (const body of [
+      "  PERFORM dblink_connect('host=10.0.10.48\x1b dbname=finance');",
+      "  PERFORM 'host=10.0.10.48', '\f';",
+      "  PERFORM E'x' -- c\n'\\' host=10.0.10.48 ' -- '\n;",
+    ])
+      await both(fn(body))
+  })
+
   it('plans a generated dump alike with the scanner on, off and checked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scan-'))
     try {
