@@ -145,8 +145,8 @@ describe('the originals of a transaction in one pack', () => {
     expect((err as Error).message).toMatch(
       /etc\/f1\.conf: its backup \S+pack \(bytes 6–12\) does not hold its original/,
     )
-    // f0's slice is whole and restored; nothing is written from f1's torn one
-    expect(t.state()).toEqual(['old 0\n', 'new 1\n', 'old 2\n'])
+    // f1's slice is torn: every slice is checked first, so nothing is restored, f0 (whole) neither
+    expect(t.state()).toEqual(['new 0\n', 'new 1\n', 'old 2\n'])
     expect((await readJournals(t.stateDir))[0]!.state).toBe('prepared')
     // once the pack is whole again, recovery restores every target
     writeFileSync(pack, 'old 0\nold 1\nold 2\n')

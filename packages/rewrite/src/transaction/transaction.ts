@@ -487,6 +487,11 @@ async function restoreTargets(
     todo.filter((t) => t.existed).map((t) => names.get(t)!),
   )
   const acl = await dirsWithDefaultAcl(fs, [...new Set(todo.map((t) => dirname(t.path)))])
+  // every original is checked against its hash before anything is written: a backup that does
+  // not hold its original (a torn or changed pack) leaves every target as it is, none half restored
+  for (const t of todo)
+    if (hashes[j.targets.indexOf(t)] !== undefined && t.existed && t.link === undefined)
+      await readBackup(state, t)
   for (const t of todo) {
     if (hashes[j.targets.indexOf(t)] === undefined) {
       left.push(t)
