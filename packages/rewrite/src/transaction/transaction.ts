@@ -487,11 +487,13 @@ async function restoreTargets(
     todo.filter((t) => t.existed).map((t) => names.get(t)!),
   )
   const acl = await dirsWithDefaultAcl(fs, [...new Set(todo.map((t) => dirname(t.path)))])
-  // every original is checked against its hash before anything is written: a backup that does
-  // not hold its original (a torn or changed pack) leaves every target as it is, none half restored
+  // every original is read and checked against its hash before anything is written (as the
+  // transaction holds every new content): a backup that does not hold its original (a torn or
+  // changed pack) leaves every target as it is, none half restored
+  const originals = new Map<JournalTarget, Buffer>()
   for (const t of todo)
     if (hashes[j.targets.indexOf(t)] !== undefined && t.existed && t.link === undefined)
-      await readBackup(state, t)
+      originals.set(t, await readBackup(state, t))
   for (const t of todo) {
     if (hashes[j.targets.indexOf(t)] === undefined) {
       left.push(t)
@@ -507,7 +509,7 @@ async function restoreTargets(
       await writeBeside(
         fs,
         temp,
-        await readBackup(state, t),
+        originals.get(t)!,
         t,
         attrs.get(names.get(t)!),
         acl.has(dirname(t.path)),
