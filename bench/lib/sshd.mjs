@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { stopSshd } from './procs.mjs'
 
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server'
 const SESSION_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -75,16 +76,13 @@ export function startMachines(dir, n, { log = () => {}, proxyLog } = {}) {
   const sshConfig = join(dir, 'ssh_config')
   const machines = []
   const daemons = []
+  let reaper
   const stop = () => {
-    for (const d of daemons.splice(0)) if (d.exitCode === null) d.kill('SIGTERM')
+    for (const d of daemons.splice(0)) if (d.exitCode === null) stopSshd(d.pid)
+    reaper?.kill('SIGTERM')
+    reaper = undefined
   }
-  // the daemons never outlive the bench, even one interrupted
   process.once('exit', stop)
-  for (const sig of ['SIGINT', 'SIGTERM'])
-    process.once(sig, () => {
-      stop()
-      process.exit(130)
-    })
   try {
     for (let i = 1; i <= n; i++) {
       const name = `m${i}`
@@ -99,8 +97,11 @@ export function startMachines(dir, n, { log = () => {}, proxyLog } = {}) {
         const config = join(home, 'sshd_config')
         writeFileSync(config, sshdConfig({ port, home, hostKey, authorizedKeys }))
         const at = existsSync(log) ? statSync(log).size : 0
+        // a process group of its own: a Ctrl-C that reaches the daemon and not the connections
+        // it serves would leave these (and the ControlMasters connected to them) to nobody
         const daemon = spawn('/usr/sbin/sshd', ['-D', '-E', log, '-f', config], {
           stdio: 'ignore',
+          detached: true,
         })
         daemons.push(daemon)
         for (let t = 0; t < 300; t++) {
@@ -121,6 +122,17 @@ export function startMachines(dir, n, { log = () => {}, proxyLog } = {}) {
     stop()
     throw e
   }
+  // the daemons never outlive the bench, even one ended by a signal
+  reaper = spawn(
+    process.execPath,
+    [
+      new URL('./reaper.mjs', import.meta.url).pathname,
+      String(process.pid),
+      ...machines.map((m) => String(m.pid)),
+    ],
+    { detached: true, stdio: 'ignore' },
+  )
+  reaper.unref()
   const pub = (m) => readFileSync(join(m.home, 'host_ed25519.pub'), 'utf8').trim()
   writeFileSync(knownHosts, machines.map((m) => `[127.0.0.1]:${m.port} ${pub(m)}\n`).join(''))
   const common = [
