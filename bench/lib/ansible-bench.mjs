@@ -15,7 +15,7 @@ export function setupAnsible(work, files, log) {
   const env = writeAnsible(join(fleet.dir, 'ansible'))
   writeFileSync(
     join(fleet.dir, 'ansible', 'inventory.ini'),
-    `localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3 root=${join(fleet.dir, 'copy')}\n`,
+    `localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3 ansible_remote_tmp=${join(fleet.dir, 'ansible', 'remote-tmp')} root=${join(fleet.dir, 'copy')}\n`,
   )
   return { ...fleet, env }
 }
