@@ -261,6 +261,8 @@ if (compareWith) {
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   )
   const said = p.stderr.trim().split('\n').pop()
+  // a plan that changed is a failure of the run, not only a missed line of the report
+  if (p.status !== 0) process.exitCode = 1
   target(
     `plan output of the bench's inputs and the examples byte-identical to ${compareWith}`,
     p.status === 0,
