@@ -146,7 +146,7 @@ export function startMachines(dir, n, { log = () => {}, proxyLog } = {}) {
     '  ConnectTimeout 10',
     ...(proxyLog
       ? [
-          `  ProxyCommand ${process.execPath} ${new URL('./count-proxy.mjs', import.meta.url).pathname} %h %p ${proxyLog}`,
+          `  ProxyCommand /usr/bin/perl ${new URL('./count-proxy.pl', import.meta.url).pathname} %h %p ${proxyLog}`,
         ]
       : []),
   ]
