@@ -1,10 +1,119 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+// The suite in five projects. `unit` and `cli` are the fast ones (`pnpm test:fast`); `ssh`,
+// `browser` and `slow` run in the full suite only (`pnpm test`).
+//
+// Test files run in parallel: each starts its own machines on free ports, in directories of its
+// own (mkdtemp), so files are independent of one another.
+
+/** Files that start real sshd machines (`@cutover/test-kit/sshd`). */
+const SSH = [
+  'packages/cli/test/fleet/apply.test.ts',
+  'packages/cli/test/fleet/check-ssh.test.ts',
+  'packages/cli/test/fleet/copy-apply.test.ts',
+  'packages/cli/test/fleet/copy-plan-ssh.test.ts',
+  'packages/cli/test/fleet/database.test.ts',
+  'packages/cli/test/fleet/examples-finance-check.test.ts',
+  'packages/cli/test/fleet/examples-mentat.test.ts',
+  'packages/cli/test/fleet/examples-ssh.test.ts',
+  'packages/cli/test/fleet/hidden.test.ts',
+  'packages/cli/test/fleet/hostkey.test.ts',
+  'packages/cli/test/fleet/plan-ssh.test.ts',
+  'packages/cli/test/fleet/recover.test.ts',
+  'packages/cli/test/fleet/secrets.test.ts',
+  'packages/cli/test/review/expect-fleet.test.ts',
+  'packages/cli/test/validate/ssh.test.ts',
+  'packages/fleet/test/mirror-ssh.test.ts',
+  'packages/fleet/test/remote-tx-sshd.test.ts',
+  'packages/fleet/test/ssh-checks.test.ts',
+  'packages/fleet/test/ssh-connect.test.ts',
+  'packages/fleet/test/ssh-kit.test.ts',
+  'packages/fleet/test/ssh-open.test.ts',
+  'test/sshd-home.test.ts',
+]
+
+/** Files that drive headless Chromium (`@cutover/test-kit/chromium`); the first two over sshd too. */
+const BROWSER = [
+  'packages/cli/test/review/accept-finance.test.ts',
+  'packages/cli/test/review/accept-mentat.test.ts',
+  'packages/review/test/html.test.ts',
+  'test/chromium.test.ts',
+]
+
+/**
+ * Files of several seconds each without sshd or Chromium: the crash matrix, packing and a fresh
+ * clone, the examples and acceptance runs, the live databases.
+ */
+const SLOW = [
+  'test/crash.test.ts',
+  'test/examples.test.ts',
+  'test/fresh-clone.test.ts',
+  'test/pack.test.ts',
+  'test/sensitive.test.ts',
+  'test/live-pg.test.ts',
+  'packages/sqlfn/test/live*.test.ts',
+  'packages/cli/test/sqlfn/live*.test.ts',
+]
+
+/**
+ * Files of the fast projects' kind (no sshd, Chromium or database) that take 3 s or more each,
+ * mostly by running the CLI many times: whole acceptance runs, reviews, transactions. They keep
+ * `pnpm test:fast` short and run in the full suite.
+ */
+const LONG = [
+  'packages/cli/test/fleet/check-local.test.ts',
+  'packages/cli/test/fleet/copy-plan.test.ts',
+  'packages/cli/test/fleet/inventory.test.ts',
+  'packages/cli/test/fleet/local.test.ts',
+  'packages/cli/test/fleet/plan.test.ts',
+  'packages/cli/test/reip/networks.test.ts',
+  'packages/cli/test/review/accept-expect.test.ts',
+  'packages/cli/test/review/accept-large.test.ts',
+  'packages/cli/test/review/expect.test.ts',
+  'packages/cli/test/review/formats.test.ts',
+  'packages/cli/test/review/show.test.ts',
+  'packages/cli/test/validate/apply.test.ts',
+  'packages/cli/test/zone/acceptance.test.ts',
+  'packages/fleet/test/remote-fs.test.ts',
+  'packages/formats/test/yaml-property.test.ts',
+  'packages/rewrite/test/tx-security.test.ts',
+  'packages/rewrite/test/tx-whole.test.ts',
+  'packages/sqlfn/test/acceptance.test.ts',
+  'packages/sqlfn/test/meaning.test.ts',
+  'test/confirm-tty.test.ts',
+  'test/e2e.test.ts',
+  'test/swap-once.test.ts',
+]
+
+const HEAVY = [...SSH, ...BROWSER, ...SLOW, ...LONG]
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     setupFiles: ['./vitest.setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // vitest's default on 2 cores is one worker; most files here wait on processes they start
+    maxWorkers: 3,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'packages/cli/test/**', ...HEAVY],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cli',
+          include: ['packages/cli/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...HEAVY],
+        },
+      },
+      { extends: true, test: { name: 'ssh', include: SSH } },
+      { extends: true, test: { name: 'browser', include: BROWSER } },
+      { extends: true, test: { name: 'slow', include: [...SLOW, ...LONG] } },
+    ],
   },
 })
