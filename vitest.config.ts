@@ -4,7 +4,9 @@ import { configDefaults, defineConfig } from 'vitest/config'
 // `browser` and `slow` run in the full suite only (`pnpm test`).
 //
 // Test files run in parallel: each starts its own machines on free ports, in directories of its
-// own (mkdtemp), so files are independent of one another.
+// own (mkdtemp), so files are independent of one another. The fast projects share each worker's
+// module graph between files (`isolate: false`: about a third less CPU, mostly imports); no file
+// of theirs mocks modules or stubs globals.
 
 /** Files that start real sshd machines (`@cutover/test-kit/sshd`). */
 const SSH = [
@@ -99,6 +101,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          isolate: false,
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'packages/cli/test/**', ...HEAVY],
         },
@@ -107,6 +110,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'cli',
+          isolate: false,
           include: ['packages/cli/test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...HEAVY],
         },
