@@ -3,8 +3,11 @@ import { localExec } from '../src/index.js'
 
 describe('localExec', () => {
   const saved = { ...process.env }
+  // in place: the worker's next test file (the fast projects share workers) sees this same
+  // process.env, with this file's variables gone
   afterEach(() => {
-    process.env = { ...saved }
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
+    Object.assign(process.env, saved)
   })
 
   it('runs sh -c with stdin fed and gives the exit code, stdout bytes and stderr', async () => {

@@ -1,7 +1,16 @@
 import { financeContext } from '@cutover/test-kit'
-import { describe, expect, it } from 'vitest'
-import { planSql, type SqlOptions } from '../src/index.js'
-import { lexerLoaded } from '../src/lexer.js'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import type { SqlOptions } from '../src/index.js'
+
+// The fast test projects share each worker's modules between files, and another file may have
+// loaded the lexer already: this file imports the package afresh.
+let planSql: typeof import('../src/index.js').planSql
+let lexerLoaded: typeof import('../src/lexer.js').lexerLoaded
+beforeAll(async () => {
+  vi.resetModules()
+  ;({ planSql } = await import('../src/index.js'))
+  ;({ lexerLoaded } = await import('../src/lexer.js'))
+})
 
 const options: SqlOptions = { files: ['*.sql'], addresses: 'names', variants: ['routing-keys'] }
 const fn = (body: string) =>
