@@ -6,7 +6,8 @@ import { configDefaults, defineConfig } from 'vitest/config'
 // Test files run in parallel: each starts its own machines on free ports, in directories of its
 // own (mkdtemp), so files are independent of one another. The fast projects share each worker's
 // module graph between files (`isolate: false`: about a third less CPU, mostly imports); no file
-// of theirs mocks modules or stubs globals.
+// of theirs mocks modules or stubs globals, each puts back the environment variables it sets,
+// and one that asserts what a module has loaded imports it afresh (`vi.resetModules`).
 
 /** Files that start real sshd machines (`@cutover/test-kit/sshd`). */
 const SSH = [
@@ -89,12 +90,24 @@ const LONG = [
 
 const HEAVY = [...SSH, ...BROWSER, ...SLOW, ...LONG]
 
+/**
+ * A test of the heavy projects runs its CLI many times while two other files keep the cores busy:
+ * examples/finance took 9 s alone and 72 s in a parallel run on a loaded 2-core machine. Their
+ * tests and hooks get as long as the sshd tests give themselves (SSH_TEST_MS).
+ */
+const HEAVY_TIMEOUTS = { testTimeout: 240_000, hookTimeout: 240_000 }
+
 export default defineConfig({
   test: {
     setupFiles: ['./vitest.setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // vitest's default on 2 cores is one worker; most files here wait on processes they start
+    // vitest's default on 2 cores is one worker. The suite waits more than it computes: one
+    // worker ran it in 1409 s of wall time, while the whole suite costs about 820 s of CPU
+    // (user+sys, children included), so one worker keeps about 0.6 of a core busy, waiting on
+    // the sshd, CLI and Chromium processes it starts, their timeouts and fsyncs. Three keep the
+    // two cores about busy; a fourth would only make the CPU-bound files (crash matrix, pack,
+    // examples) wait on one another.
     maxWorkers: 3,
     projects: [
       {
@@ -115,9 +128,9 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, ...HEAVY],
         },
       },
-      { extends: true, test: { name: 'ssh', include: SSH } },
-      { extends: true, test: { name: 'browser', include: BROWSER } },
-      { extends: true, test: { name: 'slow', include: [...SLOW, ...LONG] } },
+      { extends: true, test: { name: 'ssh', include: SSH, ...HEAVY_TIMEOUTS } },
+      { extends: true, test: { name: 'browser', include: BROWSER, ...HEAVY_TIMEOUTS } },
+      { extends: true, test: { name: 'slow', include: [...SLOW, ...LONG], ...HEAVY_TIMEOUTS } },
     ],
   },
 })
