@@ -58,7 +58,13 @@ if (benchWork) {
   const bench = resolve(benchWork)
   const kinds = [
     [/^fleet-(\d+)-9$/, 'bench-fleet', '5000', ['--spec', 'cutover.yaml', '--root', 'tree']],
-    [/^dump-(\d+)-5$/, 'bench-dump', '2000', ['--spec', 'cutover.yaml', '--root', 'root'], 'test'],
+    [
+      /^dump-(\d+)-\d+$/,
+      'bench-dump',
+      '2000',
+      ['--spec', 'cutover.yaml', '--root', 'root'],
+      'test',
+    ],
     [/^hosts-(\d+)$/, 'bench-hosts', '20000', ['--spec', 'cutover.yaml', '--root', 'root']],
   ]
   const dirs = existsSync(bench) ? readdirSync(bench).sort() : []

@@ -20,8 +20,19 @@ export function timed(cmd, { cwd, ok = [0], timeout = 900_000 } = {}) {
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout,
     maxBuffer: 64 << 20,
+    // a process group of its own: a timeout kills the tool itself, not only GNU time, which
+    // neither forwards the signal nor waits (an augtool left running took a core from the
+    // sections after it)
+    detached: true,
   })
   const ms = performance.now() - t
+  if (r.error?.code === 'ETIMEDOUT' || r.signal) {
+    try {
+      process.kill(-r.pid, 'SIGKILL')
+    } catch {
+      // the group has ended
+    }
+  }
   let rss
   if (withTime && existsSync(rssFile)) {
     rss = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop())
