@@ -32,7 +32,6 @@ const SSH = [
   'packages/fleet/test/ssh-connect.test.ts',
   'packages/fleet/test/ssh-kit.test.ts',
   'packages/fleet/test/ssh-open.test.ts',
-  'test/sshd-home.test.ts',
 ]
 
 /** Files that drive headless Chromium (`@cutover/test-kit/chromium`); the first two over sshd too. */

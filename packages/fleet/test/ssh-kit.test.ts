@@ -11,7 +11,7 @@ import {
 } from 'node:fs'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { canChroot, startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -28,6 +28,33 @@ describe.runIf(need('sshd'))('test-kit sshd', () => {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+
+  // A session's HOME is the machine's own directory: the shell sshd starts reads that directory's
+  // rc file, never the login user's own (root's may start pyenv, which costs every session of every
+  // ssh test a hundred processes). Before the tests that restart and rekey a machine.
+  it('runs sessions with HOME the machine’s own directory, one per machine', () => {
+    const homes = fleet.machines.map((m) => {
+      const r = ssh(m.name, 'printf %s "$HOME"')
+      expect(r.status).toBe(0)
+      expect(r.stdout).toBe(dirname(m.root))
+      return r.stdout
+    })
+    expect(new Set(homes).size).toBe(2)
+  })
+
+  it('has the session shell read the rc file of that directory, not the login user’s', () => {
+    const [m1, m2] = fleet.machines as [(typeof fleet.machines)[0], (typeof fleet.machines)[0]]
+    writeFileSync(join(dirname(m1.root), '.bashrc'), 'export CUTOVER_RC=m1-home\n')
+    try {
+      expect(ssh(m1.name, 'printf %s "${CUTOVER_RC-unset}"').stdout).toBe('m1-home')
+      // the other machine has no rc file of its own: nothing of m1's (nor root's) reaches it
+      const r = ssh(m2.name, 'printf "%s|%s" "${CUTOVER_RC-unset}" "${PYENV_SHELL-unset}"')
+      expect(r.status).toBe(0)
+      expect(r.stdout).toBe('unset|unset')
+    } finally {
+      writeFileSync(join(dirname(m1.root), '.bashrc'), '')
+    }
+  })
 
   it('serves each machine on its own port, its bin first on the session PATH', () => {
     expect(new Set(fleet.machines.map((m) => m.port)).size).toBe(2)
