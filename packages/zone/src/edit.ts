@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net'
 import type { Edit } from '@cutover/rewrite'
 import { ZoneError } from './errors.js'
 import {
+  absolute,
   absoluteName,
   recordType,
   spanText,
@@ -25,32 +26,80 @@ function checkTtl(seconds: number): void {
 }
 
 /**
- * The TTL each record of the file has, as BIND loads it: the TTL it writes, else the default
- * (`$TTL`, or the SOA's minimum when the SOA writes no TTL and no `$TTL` came before), else the
- * last TTL a record wrote (RFC 1035), else undefined. One entry per record, by entry.
+ * The TTL BIND's loader gives each record of the file, reading it in order: the TTL the record
+ * writes, else the default (`$TTL`, or the SOA's minimum when the SOA writes no TTL and no `$TTL`
+ * came before), else the last TTL the loader used (RFC 1035). A record whose owner and type
+ * already have records just before it (the records of one owner written one after the other,
+ * the owner compared as BIND does there: case kept, so `FIN` then `fin` are two) takes their TTL
+ * instead ("TTL set to prior TTL"), and that is the last TTL used from then on.
+ *
+ * `written(e, otherwise)` says the TTL record `e` writes, or undefined; `otherwise` is the TTL it
+ * gets when it writes none, from what the loader read before it.
  */
-export function effectiveTtls(doc: ZoneDocument): Map<ZoneEntry, number | undefined> {
+function loaderTtls(
+  doc: ZoneDocument,
+  written: (e: ZoneEntry, otherwise: number | undefined) => number | undefined,
+): Map<ZoneEntry, number | undefined> {
   const out = new Map<ZoneEntry, number | undefined>()
   let dflt: number | undefined
   let last: number | undefined
+  let owner: string | undefined
+  const sets = new Map<string, number>()
   for (const e of doc.entries) {
     if (e.kind === 'directive' && spanText(doc, e.type!).toUpperCase() === '$TTL' && e.rdata[0])
       dflt = ttlSeconds(spanText(doc, e.rdata[0])) ?? dflt
     if (e.kind !== 'record') continue
-    if (e.ttl) last = ttlSeconds(spanText(doc, e.ttl))
-    else if (dflt === undefined && last === undefined && recordType(doc, e) === 'SOA') {
-      const minimum = e.rdata[6] && ttlSeconds(spanText(doc, e.rdata[6]))
-      if (minimum !== undefined) dflt = minimum
+    const name = e.owner ? ownerAsSpelled(spanText(doc, e.owner), e.origin) : owner
+    if (name !== owner || name === undefined) {
+      owner = name
+      sets.clear()
     }
-    out.set(e, e.ttl ? last : (dflt ?? last))
+    const type = recordType(doc, e) ?? ''
+    // an RRSIG's set is the type it covers
+    const set =
+      type === 'RRSIG' && e.rdata[0] ? `RRSIG ${spanText(doc, e.rdata[0]).toUpperCase()}` : type
+    const prior = sets.get(set)
+    const minimum =
+      dflt === undefined && last === undefined && type === 'SOA' && e.rdata[6]
+        ? ttlSeconds(spanText(doc, e.rdata[6]))
+        : undefined
+    let ttl = written(e, prior ?? dflt ?? last ?? minimum)
+    if (ttl === undefined && minimum !== undefined) dflt = minimum
+    ttl = prior ?? ttl ?? dflt ?? last
+    if (prior === undefined && ttl !== undefined) sets.set(set, ttl)
+    last = ttl
+    out.set(e, ttl)
   }
   return out
 }
 
+/** An owner made absolute with its case kept, or undefined where no origin is known. */
+function ownerAsSpelled(spelled: string, origin: string | undefined): string | undefined {
+  const o = origin === undefined || origin.endsWith('.') ? origin : `${origin}.`
+  if (spelled === '@') return o
+  if (absolute(spelled)) return spelled
+  return o === undefined ? undefined : o === '.' ? `${spelled}.` : `${spelled}.${o}`
+}
+
+/** The TTL a record writes, in seconds, or undefined. */
+function writtenTtl(doc: ZoneDocument, e: ZoneEntry): number | undefined {
+  return e.ttl ? ttlSeconds(spanText(doc, e.ttl)) : undefined
+}
+
+/**
+ * The TTL each record of the file has as BIND's loader reads it (see `loaderTtls`), or
+ * undefined where none is known. One entry per record, by entry.
+ */
+export function effectiveTtls(doc: ZoneDocument): Map<ZoneEntry, number | undefined> {
+  return loaderTtls(doc, (e) => writtenTtl(doc, e))
+}
+
 /**
  * Edits that keep the TTL of the records that follow one whose TTL `changed` gives: where no
- * default is in effect (no `$TTL`), a record that writes no TTL takes the last one written
- * (RFC 1035), so the first such record after a changed one gets its TTL written as it was.
+ * default is in effect (no `$TTL`), a record that writes no TTL takes the last one the loader
+ * used (RFC 1035), so each such record whose TTL the change would move gets its TTL written as
+ * it was. The file is read as it will be, record by record, each one's TTL kept before the next
+ * is read; a record that writes a TTL keeps it, and the sets it joins keep theirs.
  */
 export function keepFollowingTtls(
   doc: ZoneDocument,
@@ -59,23 +108,16 @@ export function keepFollowingTtls(
   if (changed.size === 0) return []
   const before = effectiveTtls(doc)
   const out: Edit[] = []
-  let dflt = false
-  let last: number | undefined
-  for (const e of doc.entries) {
-    if (e.kind === 'directive' && spanText(doc, e.type!).toUpperCase() === '$TTL' && e.rdata[0])
-      dflt = true
-    if (e.kind !== 'record') continue
-    const was = before.get(e)
+  loaderTtls(doc, (e, otherwise) => {
     const now = changed.get(e)
-    if (!e.ttl && !dflt && last === undefined && recordType(doc, e) === 'SOA') dflt = true
-    else if (now !== undefined) last = now
-    else if (e.ttl) last = was
-    else if (!dflt && was !== undefined && last !== was) {
-      const keep = setRecordTtl(doc, e, was)
-      if (keep) out.push({ ...keep, summary: `TTL ${was} kept (${e.name ?? 'record'})` })
-      last = was
-    }
-  }
+    if (now !== undefined) return now
+    if (e.ttl) return writtenTtl(doc, e)
+    const was = before.get(e)
+    if (was === undefined || otherwise === undefined || otherwise === was) return undefined
+    const keep = setRecordTtl(doc, e, was)
+    if (keep) out.push({ ...keep, summary: `TTL ${was} kept (${e.name ?? 'record'})` })
+    return was
+  })
   return out
 }
 

@@ -88,7 +88,7 @@ export function isClass(token: string): boolean {
 }
 
 /** True when `name` ends with a dot that no backslash escapes: an absolute name. */
-function absolute(name: string): boolean {
+export function absolute(name: string): boolean {
   if (!name.endsWith('.')) return false
   let slashes = 0
   for (let i = name.length - 2; i >= 0 && name[i] === '\\'; i--) slashes++

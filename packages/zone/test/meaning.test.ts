@@ -78,4 +78,39 @@ describe.runIf(need('named-checkzone'))('what a TTL plan means, as BIND loads th
       { numRuns: 60 },
     )
   })
+
+  // BIND gives a record the TTL of the records of its owner and type just before it ("TTL set
+  // to prior TTL"), and the records after it that write none take that TTL
+  it.each([
+    [
+      'a set whose second record writes another TTL',
+      ['fin\tIN\tTXT\t"a"', 'fin\t300\tIN\tTXT\t"b"', 'mail\tIN\tA\t10.0.0.1'],
+    ],
+    [
+      'an owner spelled in two cases: two runs for the loader',
+      ['FIN\tIN\tA\t10.0.0.1', 'fin\t300\tIN\tA\t10.0.0.2', 'mail\tIN\tA\t10.0.0.3'],
+    ],
+    [
+      'an owner spelled relative then absolute: one run',
+      [
+        'fin\t600\tIN\tA\t10.0.0.1',
+        'fin.x.example.\t300\tIN\tA\t10.0.0.2',
+        'mail\tIN\tA\t10.0.0.3',
+      ],
+    ],
+  ])('%s: the records after it keep their TTL', (_, records) => {
+    const before = [
+      '$ORIGIN x.example.',
+      '@\t86400\tIN\tSOA\tns.x.example. root.x.example. 1 3600 900 1209600 60',
+      '\tIN\tNS\tns.example.org.',
+      ...records,
+      '',
+    ].join('\n')
+    const plan = planZone(parseZone(before), { names: ['fin.x.example'], ttl: 60 })
+    const after = applyEdits(before, plan.edits)
+    const mail = (l: string) => l.startsWith('mail.')
+    const was = loaded(before).filter(mail)
+    expect(was).toHaveLength(1)
+    expect(loaded(after).filter(mail), after).toEqual(was)
+  })
 })
