@@ -242,12 +242,14 @@ if (only.includes('machines')) {
         cut.bytes.toMachine + cut.bytes.fromMachine <= 2 * r.changedBytes,
         `${((cut.bytes.toMachine + cut.bytes.fromMachine) / r.changedBytes).toFixed(2)}× (${(cut.bytes.toMachine / 1048576).toFixed(2)} MB to the machines, ${(cut.bytes.fromMachine / 1048576).toFixed(2)} MB back, for ${(r.changedBytes / 1048576).toFixed(2)} MB changed)`,
       )
-    if (cut?.check && 'missed' in cut.check)
+    if (cut?.check && 'missed' in cut.check) {
+      const rv = cut.check.review
       target(
-        'across machines: cutover 0 missed and 0 wrong',
-        cut.check.missed === 0 && cut.check.wrong === 0,
-        `${cut.check.missed} missed, ${cut.check.wrong} wrong of ${cut.check.expected}`,
+        'across machines: cutover 0 missed and 0 wrong (review and apply)',
+        cut.check.missed === 0 && cut.check.wrong === 0 && rv?.missed === 0 && rv?.wrong === 0,
+        `apply ${cut.check.missed} missed, ${cut.check.wrong} wrong of ${cut.check.expected}; review ${rv ? `${rv.missed} missed, ${rv.wrong} wrong of ${rv.expected}` : 'not checked'}`,
       )
+    }
   }
 }
 

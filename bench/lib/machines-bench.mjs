@@ -21,7 +21,7 @@ import { generateFleet, needles } from './fleet.mjs'
 import { hostsYaml } from './inventory.mjs'
 import { series } from './measure.mjs'
 import { tally } from './check.mjs'
-import { checkTree } from './plan-check.mjs'
+import { checkMachinesPlan, checkTree } from './plan-check.mjs'
 import { perlProgram } from './programs.mjs'
 import { logMarks, proxyBytes, proxyMark, sessions, startMachines } from './sshd.mjs'
 
@@ -205,7 +205,11 @@ export function benchMachines({ dir, perMachine, expected }, { cli, runs, have, 
         after(r, round) {
           measure(this, round)
           splits[this.name] = split('t0', 't1', 't2')
-          const t = checkAll()
+          const pristine = Object.fromEntries(names.map((n) => [n, join(home(n), 'pristine')]))
+          const t = withReview(
+            checkAll(),
+            checkMachinesPlan(join(dir, 'plan.json'), pristine, expected),
+          )
           restore()
           return t
         },

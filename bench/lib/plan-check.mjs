@@ -42,6 +42,30 @@ export function checkPlan(planPath, root, expected) {
   return t
 }
 
+/**
+ * Checks the review of a plan across machines, edit by edit: each machine's changes against the
+ * originals in `pristine[name]` and that machine's expected sites. Summed over the machines.
+ */
+export function checkMachinesPlan(planPath, pristine, expectedByName) {
+  const plan = JSON.parse(readFileSync(planPath, 'utf8'))
+  const t = tally()
+  for (const [name, expected] of Object.entries(expectedByName)) {
+    const byTarget = new Map(
+      plan.changes.filter((c) => c.machine === name).map((c) => [c.target, c]),
+    )
+    for (const entry of expected.listed) {
+      const orig = readFileSync(join(pristine[name], entry.path), 'latin1')
+      const change = byTarget.get(entry.path)
+      byTarget.delete(entry.path)
+      checkText(t, orig, change ? applyChange(orig, change) : orig, entry)
+    }
+    for (const c of byTarget.values()) t.wrong += c.edits.length
+  }
+  // a change on a machine the bench did not make
+  for (const c of plan.changes) if (!(c.machine in expectedByName)) t.wrong += c.edits.length
+  return { ...t, note: `${t.done}/${t.expected} edits, ${t.missed} missed, ${t.wrong} wrong` }
+}
+
 /** Checks the files of `rewritten` (a copy of `pristine` that a tool rewrote) against the expected sites. */
 export function checkTree(pristine, rewritten, expected) {
   const t = tally()
