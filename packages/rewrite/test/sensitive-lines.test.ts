@@ -1,6 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { credentialSpans, fileCredentialSpans, type Span } from '../src/diff/sensitive.js'
+import {
+  credentialSpans,
+  fileCredentialSpans,
+  lineCredentialSpans,
+  type Span,
+} from '../src/diff/sensitive.js'
 
 /** Every line of the text read, as before the prefilter: the meaning the fast path must keep. */
 function everyLine(text: string, path: string): Span[] {
@@ -101,5 +106,29 @@ describe('fileCredentialSpans', () => {
     const t = 'db:5432:app:alice:s3cret\n# host:port:db:user:pw\nh:*:*:bob:pw2'
     const got = fileCredentialSpans(t, '/root/.pgpass').map((s) => t.slice(s.start, s.end))
     expect(got).toEqual(['s3cret', 'pw2'])
+  })
+})
+
+describe('lineCredentialSpans', () => {
+  it('finds on one line what credentialSpans finds (the lines it skips cannot hold a credential)', () => {
+    const one = fc
+      .array(fc.constantFrom(...pieces.filter((p) => !p.includes('\n'))), { maxLength: 8 })
+      .map((a) => a.join(''))
+    fc.assert(
+      fc.property(
+        one,
+        fc.constantFrom('', 'config.php', '.env', 'app/.pgpass', 'pgpass'),
+        (l, p) => {
+          expect(lineCredentialSpans(l, p)).toEqual(credentialSpans(l, p))
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('skips a line without a hint, and reads every .pgpass line', () => {
+    expect(lineCredentialSpans("PERFORM x('host=10.0.10.48 port=5432')")).toEqual([])
+    expect(lineCredentialSpans('db_pass = hunter2').length).toBe(1)
+    expect(lineCredentialSpans('db:5432:app:alice:s3cret', '.pgpass').length).toBe(1)
   })
 })

@@ -37,6 +37,7 @@ import { databaseOptions } from './pg-connect.js'
 import { compileRules, ruleNeedles, type SqlRules } from './rules.js'
 import { LexerNeeded, isScanAbort, sqlTokens } from './scan.js'
 import { eachPiece, pieceHead, splitSql, type SqlPiece } from './split.js'
+import { continuedAt, escapedAt } from './hiding.js'
 import type { SqlOptions } from './options.js'
 
 export type { SqlOptions } from './options.js'
@@ -78,17 +79,6 @@ const compile = perContext((o: SqlOptions, ctx): Compiled => {
   }
 })
 
-/**
- * Where a string may be continued: a quote, blanks, a line break, blanks and `--` comment lines,
- * a quote (PostgreSQL joins such pieces into one literal). A superset: the lexer decides.
- */
-const CONTINUED = /'[ \t\f]*(?:--[^\n\r]*)?[\n\r](?:[ \t\n\r\f\v]|--[^\n\r]*[\n\r])*'/g
-/**
- * A backslash escape that may spell a needle's character in an `E'…'` string or a COPY field
- * (`\x31`, `\061`, `\.`), not COPY's end marker or NULL (`\.` or `\N` alone): the statements
- * holding one are read too.
- */
-const ESCAPED = /\\(?![.N](?:[\t\r\n]|$))[^\r\n]/g
 /**
  * Byte needles of what may hide a needle from the raw bytes, so that such a file is planned: a
  * quote (a string continued over lines, after any blanks or comment) and a backslash (an escape).
@@ -217,7 +207,7 @@ function planText(text: string, o: SqlOptions, ctx: Context): StepResult {
   // so may an escape ('host=\x31\x30.0.10.48' in an E string or a COPY field): both kinds of
   // statement are read, and their values' leftovers looked for (the raw scan cannot see them)
   const continued = c.all.length
-    ? [...hits(text, CONTINUED), ...hits(text, ESCAPED)].sort((a, b) => a - b)
+    ? [...continuedAt(text), ...escapedAt(text)].sort((a, b) => a - b)
     : []
   for (const at of continued) found.push(at)
   found.sort((a, b) => a - b)

@@ -289,6 +289,17 @@ const CREDENTIAL_HINT = new RegExp(
   'g',
 )
 
+const ONE_HINT = new RegExp(CREDENTIAL_HINT.source)
+
+/**
+ * {@link credentialSpans} of one shown line (no keys of a spec): the same spans, found without
+ * its patterns on a line that {@link CREDENTIAL_HINT} says cannot hold a credential (most lines
+ * of a diff), as {@link fileCredentialSpans} skips such lines.
+ */
+export function lineCredentialSpans(line: string, path = ''): Span[] {
+  return PGPASS.test(path) || ONE_HINT.test(line) ? credentialSpans(line, path) : []
+}
+
 /**
  * The spans of `text` holding values that look like credentials ({@link credentialSpans} of each
  * line): a plan hashes the file without them, so that a masked password cannot be confirmed by

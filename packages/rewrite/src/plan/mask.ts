@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { diffStat, unifiedDiff } from '../diff/diff.js'
 import {
-  credentialSpans,
   fileCredentialSpans,
+  lineCredentialSpans,
   maskSpans,
   maskedHash,
   sensitiveSpans,
@@ -49,7 +49,7 @@ export function maskSensitive(
     const after = c.afterText
     const line = (body: string) => [
       ...tokenSpans(body, oldValues),
-      ...credentialSpans(body, c.target).filter(
+      ...lineCredentialSpans(body, c.target).filter(
         (x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v)),
       ),
     ]
@@ -93,7 +93,7 @@ export function maskSensitive(
   for (const d of database) {
     // the headers name the object; only the lines of its definition or row are masked, like a file's
     const credentials = (l: string) =>
-      credentialSpans(l).filter(
+      lineCredentialSpans(l).filter(
         (x) => !show || never.some((v) => l.slice(x.start, x.end).includes(v)),
       )
     d.diff = d.diff
