@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { applyEdits, type Edit } from '../src/edit/edit.js'
 import {
   credentialSpans,
+  editedCredentialSpans,
   fileCredentialSpans,
   lineCredentialSpans,
   type Span,
@@ -130,5 +132,38 @@ describe('lineCredentialSpans', () => {
     expect(lineCredentialSpans("PERFORM x('host=10.0.10.48 port=5432')")).toEqual([])
     expect(lineCredentialSpans('db_pass = hunter2').length).toBe(1)
     expect(lineCredentialSpans('db:5432:app:alice:s3cret', '.pgpass').length).toBe(1)
+  })
+})
+
+describe('editedCredentialSpans', () => {
+  // edits as (gap, length, new text) triples, laid out one after the other over the text
+  const edits = fc.array(
+    fc.tuple(fc.nat(12), fc.nat(6), fc.array(fc.constantFrom(...pieces), { maxLength: 3 })),
+    { maxLength: 5 },
+  )
+  it('finds in the edited text what reading all of it finds', () => {
+    fc.assert(
+      fc.property(
+        text,
+        edits,
+        fc.constantFrom('config.php', '.env', 'app/.pgpass'),
+        (t, raw, p) => {
+          const list: Edit[] = []
+          let at = 0
+          for (const [gap, length, words] of raw) {
+            const start = Math.min(t.length, at + gap)
+            const end = Math.min(t.length, start + length)
+            list.push({ start, end, text: words.join(''), rule: 'r' })
+            at = end
+          }
+          const after = applyEdits(t, list)
+          const before = fileCredentialSpans(t, p)
+          expect(editedCredentialSpans(t, before, after, list, p)).toEqual(
+            fileCredentialSpans(after, p),
+          )
+        },
+      ),
+      { numRuns: 3000 },
+    )
   })
 })

@@ -336,6 +336,53 @@ export function fileCredentialSpans(text: string, path: string): Span[] {
   return out
 }
 
+/**
+ * {@link fileCredentialSpans} of `after`, the text that `edits` (sorted, not overlapping, one
+ * pass) make of `before`, given `spans`, those of `before`: a line no edit touches is the same
+ * line in both, its spans moved by what the edits before it add or remove; only the lines that
+ * edits touch are read again. On a large file with a few edits, most of the text is not scanned
+ * a second time.
+ */
+export function editedCredentialSpans(
+  before: string,
+  spans: readonly Span[],
+  after: string,
+  edits: readonly Edit[],
+  path: string,
+): Span[] {
+  const out: Span[] = []
+  let k = 0
+  // delta: what the edits before the current line add to its offsets
+  let delta = 0
+  let e = 0
+  while (e < edits.length) {
+    // the lines edits touch, from the start of the first one's line to the end of the last one's
+    const from = edits[e]!.start === 0 ? 0 : before.lastIndexOf('\n', edits[e]!.start - 1) + 1
+    let to = lineEnd(before, edits[e]!.end)
+    let added = 0
+    for (; e < edits.length && edits[e]!.start <= to; e++) {
+      added += edits[e]!.text.length - (edits[e]!.end - edits[e]!.start)
+      to = Math.max(to, lineEnd(before, edits[e]!.end))
+    }
+    for (; k < spans.length && spans[k]!.start < from; k++)
+      out.push({ start: spans[k]!.start + delta, end: spans[k]!.end + delta })
+    for (; k < spans.length && spans[k]!.start <= to; k++);
+    const at = from + delta
+    for (const x of fileCredentialSpans(after.slice(at, to + delta + added), path))
+      out.push({ start: x.start + at, end: x.end + at })
+    delta += added
+  }
+  for (; k < spans.length; k++)
+    out.push({ start: spans[k]!.start + delta, end: spans[k]!.end + delta })
+  return out
+}
+
+/** Where the line holding offset `at` ends (its line break, or the end of the text). */
+function lineEnd(text: string, at: number): number {
+  const nl = text.indexOf('\n', at)
+  return nl === -1 ? text.length : nl
+}
+
 /** What a tool's message about one staged file must not show (see {@link maskToolMessage}). */
 export interface ToolMessageMask {
   /** Values never shown: secrets (raw and as written), old values they replace. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { diffStat, unifiedDiff } from '../diff/diff.js'
 import {
+  editedCredentialSpans,
   fileCredentialSpans,
   lineCredentialSpans,
   maskSpans,
@@ -61,7 +62,12 @@ export function maskSensitive(
     ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
     // a value the diff masks as a credential must not be confirmable against the file's hash either
     const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
-    const credAfter = fileCredentialSpans(after, c.target)
+    const edited = c.passes.filter((p) => p.length > 0)
+    // one pass over the file as it is: only the lines it touches are read again
+    const credAfter =
+      c.before !== 'absent' && edited.length === 1
+        ? editedCredentialSpans(c.beforeText, credBefore, after, edited[0]!, c.target)
+        : fileCredentialSpans(after, c.target)
     if (
       s.before.length ||
       s.after.length ||
