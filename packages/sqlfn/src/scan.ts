@@ -187,6 +187,10 @@ function stringEnd(text: string, i: number, escapes: boolean): number {
       }
       j++
     }
+    // the gap opens with a blank, a `--` or a line break: most strings are followed by none
+    const next = text.charCodeAt(j + 1)
+    if (next !== 32 && next !== 9 && next !== 12 && next !== 45 && next !== 10 && next !== 13)
+      return j + 1
     CONTINUE.lastIndex = j + 1
     if (!CONTINUE.test(text)) return j + 1
     // libpg-query's scanner ends the string at a `--` comment and reads the next piece as a plain

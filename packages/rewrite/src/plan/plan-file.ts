@@ -7,7 +7,7 @@ import {
   tokenSpans,
   type SensitiveSpans,
 } from '../diff/sensitive.js'
-import { applyEdits, mapOffset, sortEdits, type Edit } from '../edit/edit.js'
+import { applyEdits, sortEdits, type Edit } from '../edit/edit.js'
 import { InputError } from '../errors.js'
 import type { SpecStep } from '../spec/spec.js'
 import { networkMisfits, scanLeftovers } from '../step/leftovers.js'
@@ -306,7 +306,8 @@ function placeLeftovers(f: Passes, created: boolean): PlannedLeftover[] {
   const seen = new Set<number>()
   for (const l of f.pending) {
     let at: number | undefined = l.start
-    for (let i = l.pass; i < passes.length && at !== undefined; i++) at = mapOffset(at, passes[i]!)
+    for (let i = l.pass; i < passes.length && at !== undefined; i++)
+      at = forward(at, shiftsOf(passes[i]!))
     if (at === undefined || seen.has(at) || current.slice(at, at + l.text.length) !== l.text)
       continue
     seen.add(at)
@@ -324,7 +325,9 @@ function placeLeftovers(f: Passes, created: boolean): PlannedLeftover[] {
   }))
   if (current !== text && !created) {
     // the same text in the file as it is now, before the plan is applied
-    const origins = kept.map((l) => passes.reduceRight((at, pass) => unmapOffset(at, pass), l.at))
+    const origins = kept.map((l) =>
+      passes.reduceRight((at, pass) => unmapOffset(at, shiftsOf(pass)), l.at),
+    )
     const was = positionsOf(text, origins)
     leftovers.forEach((l, i) => {
       const p = was.get(origins[i]!)!
@@ -417,10 +420,69 @@ function credentialFree(
   )
 }
 
+/** A pass's sorted edits and, for each, what the edits before it add to the text's length. */
+interface Shifts {
+  edits: readonly Edit[]
+  before: number[]
+}
+
+const shiftsCache = new WeakMap<readonly Edit[], Shifts>()
+
+/**
+ * The {@link Shifts} of a pass, made once. Its edits do not overlap (they were applied), so
+ * their ends and the starts of their texts in the output both ascend: an offset's place among
+ * them is found by a binary search, not a walk from the first edit (a file with thousands of
+ * edits and of leftovers).
+ */
+export function shiftsOf(edits: readonly Edit[]): Shifts {
+  let s = shiftsCache.get(edits)
+  if (!s) {
+    const before = [0]
+    for (const e of edits)
+      before.push(before[before.length - 1]! + e.text.length - (e.end - e.start))
+    shiftsCache.set(edits, (s = { edits, before }))
+  }
+  return s
+}
+
+/** The first index of `0..n` for which `low(k)` is false (`low` holds for a prefix). */
+function firstNot(n: number, low: (k: number) => boolean): number {
+  let lo = 0
+  let hi = n
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (low(mid)) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * {@link mapOffset} of `offset` through a pass: the edits that end before it only move it, so
+ * the walk starts at the first that does not, with what those before it add.
+ */
+export function forward(offset: number, { edits, before }: Shifts): number | undefined {
+  const first = firstNot(edits.length, (k) => edits[k]!.end < offset)
+  let delta = before[first]!
+  for (let k = first; k < edits.length; k++) {
+    const e = edits[k]!
+    if (e.end <= offset && !(e.start === e.end && e.start === offset)) {
+      delta += e.text.length - (e.end - e.start)
+      continue
+    }
+    if (e.start <= offset && offset < e.end) return undefined
+    break
+  }
+  return offset + delta
+}
+
 /** The offset in a pass's input of `offset` in its output, which no edit of the pass wrote. */
-function unmapOffset(offset: number, sortedEdits: readonly Edit[]): number {
-  let delta = 0
-  for (const e of sortedEdits) {
+export function unmapOffset(offset: number, { edits, before }: Shifts): number {
+  // the edits whose text starts before `offset` in the output only move it
+  const first = firstNot(edits.length, (k) => edits[k]!.start + before[k]! < offset)
+  let delta = before[first]!
+  for (let k = first; k < edits.length; k++) {
+    const e = edits[k]!
     const start = e.start + delta
     if (start > offset || (start === offset && e.text.length > 0)) break
     delta += e.text.length - (e.end - e.start)
