@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // pnpm bench [-- --quick] [--files N] [--runs K] [--work DIR] [--only fleet,dump,hosts,ansible,machines]
 //   [--ansible-files N] [--machine-files N] [--suite-times FILE] [--compare-with CLI] [--no-install]
+//   [--help]: prints the options; an unknown option or a bad count exits 2 before anything starts
 // Generates the inputs (seeded, under bench/.work unless --work), measures cutover and the tools a
 // sysadmin would use instead back to back in the same run, prints the tables and, for a full
 // run, writes bench/RESULTS.md. See bench/README.md.
@@ -9,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { benchAnsible, setupAnsible } from './lib/ansible-bench.mjs'
 import { benchDump, setupDump } from './lib/dump-bench.mjs'
 import { benchFleet, setupFleet } from './lib/fleet-bench.mjs'
@@ -22,15 +24,63 @@ const here = dirname(fileURLToPath(import.meta.url))
 const repo = resolve(here, '..')
 // the installed `cutover` command (its launcher sizes libuv's pool before Node starts it)
 const cli = join(repo, 'packages/cli/dist/cutover.cjs')
+const USAGE = `usage: pnpm bench [-- OPTIONS]   (or: node bench/run.mjs [OPTIONS])
+
+  --quick              small inputs, fewer runs (a run of every section < 2 min)
+  --files N            files of the fleet tree (default 100000; --quick 5000)
+  --runs K             timed runs per tool after one warm-up (default 5; --quick 3)
+  --work DIR           where the inputs are generated and kept (default bench/.work)
+  --only LIST          sections to run, comma-separated: fleet,dump,hosts,ansible,machines
+  --ansible-files N    files of the Ansible sample (default 1000; --quick 200)
+  --machine-files N    files per machine of the across-machines section (default 2500; --quick 100)
+  --suite-times FILE   the test suite's times to report (default bench/suite-times.json)
+  --compare-with CLI   also compare the plan output with another build's bin.js
+  --no-install         do not install missing tools (their rows are skipped)
+  -h, --help           print this and exit
+`
 const args = process.argv.slice(2).filter((a) => a !== '--')
-const flag = (name) => args.includes(name)
-const value = (name, fallback) => {
-  const i = args.indexOf(name)
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback
+let opts0
+try {
+  opts0 = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean' },
+      files: { type: 'string' },
+      runs: { type: 'string' },
+      work: { type: 'string' },
+      only: { type: 'string' },
+      'ansible-files': { type: 'string' },
+      'machine-files': { type: 'string' },
+      'suite-times': { type: 'string' },
+      'compare-with': { type: 'string' },
+      'no-install': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values
+} catch (e) {
+  process.stderr.write(`bench: ${e.message} (node bench/run.mjs --help lists the options)\n`)
+  process.exit(2)
+}
+if (opts0.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
+const flag = (name) => opts0[name.slice(2)] === true
+/** The value of an option, a count checked to be a positive integer when `count`. */
+const value = (name, fallback, count = false) => {
+  const v = opts0[name.slice(2)]
+  if (v === undefined) return fallback
+  if (count && !/^[1-9][0-9]*$/.test(v)) {
+    process.stderr.write(`bench: ${name} takes a positive whole number, not ${JSON.stringify(v)}\n`)
+    process.exit(2)
+  }
+  return v
 }
 const quick = flag('--quick')
-const files = Number(value('--files', quick ? 5000 : 100000))
-const runs = Number(value('--runs', quick ? 3 : 5))
+const files = Number(value('--files', quick ? 5000 : 100000, true))
+const runs = Number(value('--runs', quick ? 3 : 5, true))
 const work = resolve(value('--work', join(here, '.work')))
 const only = value('--only', 'fleet,dump,hosts,ansible,machines').split(',').filter(Boolean)
 const SECTIONS = ['fleet', 'dump', 'hosts', 'ansible', 'machines']
@@ -40,8 +90,8 @@ for (const o of only)
     process.exit(2)
   }
 // Ansible takes tens of seconds per run: its rows run once; the sample stays at 1,000 files
-const ansibleFiles = Number(value('--ansible-files', quick ? 200 : 1000))
-const machineFiles = Number(value('--machine-files', quick ? 100 : 2500))
+const ansibleFiles = Number(value('--ansible-files', quick ? 200 : 1000, true))
+const machineFiles = Number(value('--machine-files', quick ? 100 : 2500, true))
 // the machines section repeats cutover and the loop at most twice after the warm-up (quick: once, cold)
 const machineRuns = quick ? 0 : Math.min(runs, 2)
 const compareWith = value('--compare-with', undefined)
@@ -314,7 +364,7 @@ const machine = [
 const report = `# cutover bench results\n\n${machine.join('\n')}\n\n## Targets\n\n${targets.join('\n')}\n\nWhat limits the missed ones, measured: [README.md#known-limits](README.md#known-limits).\n\n## Measurements\n\n${md.join('\n\n')}\n`
 process.stdout.write('\n' + report)
 const out =
-  quick || args.includes('--files') || args.includes('--only')
+  quick || opts0.files !== undefined || opts0.only !== undefined
     ? join(work, 'RESULTS.md')
     : join(here, 'RESULTS.md')
 writeFileSync(out, report)
