@@ -5,11 +5,14 @@
  * the file system's journal commits. The pool reads that variable once, when it starts, and under
  * Node 20 it starts before the first line of an ES module runs (the module loader reads files
  * through it): so the command is this CommonJS file, which sets the size when the environment
- * does not, and only then loads the CLI (bin.js).
+ * does not, and only then loads the CLI: its bundle (bundle/cutover.mjs, made from bin.js and
+ * what it imports by scripts/bundle.mjs), a few files to load instead of hundreds.
  */
 
 /** The pool size the command runs with when UV_THREADPOOL_SIZE is unset (measured: see design.md §10). */
 const THREAD_POOL_SIZE = '32'
 
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = THREAD_POOL_SIZE
-void import('./bin.js')
+// made after tsc has built dist/: a specifier that tsc does not look for
+const BUNDLE = './bundle/cutover.mjs'
+void import(BUNDLE)

@@ -1,0 +1,169 @@
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { SourceMap } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { makeTree } from './tree.js'
+
+/*
+ * The `cutover` bin (dist/cutover.cjs) runs the bundle that scripts/bundle.mjs makes of dist/bin.js
+ * and what it imports: a few files to load instead of hundreds. It must answer exactly as the
+ * unbundled dist/bin.js does, load the parts a command does not use only when it uses them, and
+ * its source maps must lead an error's stack back to the TypeScript sources.
+ */
+
+const dist = resolve(import.meta.dirname, '../dist')
+const bundle = join(dist, 'bundle')
+const launcher = join(dist, 'cutover.cjs')
+const unbundled = join(dist, 'bin.js')
+const tmp = mkdtempSync(join(tmpdir(), 'cutover-bundle-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
+// a file for most step kinds: the js step loads ts-morph and the sql step PostgreSQL's lexer,
+// both outside the bundle; php, ini, json and yaml are chunks of their own
+const SPEC = `version: 1
+hosts:
+  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }
+steps:
+  - json: { files: [etc/app.json], addresses: names }
+  - php: { files: [var/www/config.php], addresses: names }
+  - text: { files: [etc/motd], addresses: names }
+  - ini: { files: [etc/app.ini], addresses: names }
+  - yaml: { files: [etc/app.yaml], addresses: names }
+  - js: { files: [var/www/config.js], addresses: names }
+  - hosts: { files: [etc/hosts], ensure: new }
+  - sql: { files: [backup/dump.sql], functions: ["public.*"], addresses: names }
+`
+const FILES = {
+  'cutover.yaml': SPEC,
+  'etc/app.json': '{ "db": "10.0.10.48", "port": 5432 }\n',
+  'var/www/config.php': "<?php $db = '10.0.10.48';\n",
+  'etc/motd': 'the database is 10.0.10.48\n',
+  'etc/app.ini': '[db]\nhost = 10.0.10.48\n',
+  'etc/app.yaml': 'db:\n  host: 10.0.10.48\n',
+  'var/www/config.js': "module.exports = { db: '10.0.10.48' }\n",
+  'etc/hosts': '127.0.0.1 localhost\n10.0.10.48 db.example.org\n',
+  'backup/dump.sql':
+    "CREATE FUNCTION public.dsn() RETURNS text LANGUAGE sql AS $$ SELECT 'host=10.0.10.48' $$;\n",
+}
+
+/**
+ * Runs `entry` with `args` in `cwd`: its exit code, output and, with `modules`, the ES modules it
+ * loaded (from the loader's debug lines, which are many and slow).
+ */
+function cli(entry: string, args: string[], cwd: string, modules = false) {
+  const r = spawnSync(process.execPath, [entry, ...args], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env: { ...process.env, NO_COLOR: '1', ...(modules ? { NODE_DEBUG: 'esm' } : {}) },
+  })
+  const lines = r.stderr.split('\n')
+  const debug = (l: string) => /^ESM \d+: /.test(l) || /^\s/.test(l) || l === '}'
+  const loaded = lines.flatMap((l) => /^ESM \d+: Storing (file:\S+)/.exec(l)?.[1] ?? [])
+  return {
+    status: r.status,
+    stdout: r.stdout.replaceAll(cwd, 'DIR'),
+    stderr: lines
+      .filter((l) => !debug(l))
+      .join('\n')
+      .replaceAll(cwd, 'DIR'),
+    loaded: [...new Set(loaded)],
+  }
+}
+
+describe('the bundled cutover command', () => {
+  const root = makeTree(FILES)
+
+  it('answers exactly as the unbundled one: help, version, schema, plan, init, html review, apply', () => {
+    const cases: string[][] = [
+      ['--help'],
+      ['--version'],
+      ['schema'],
+      ['plan', '--root', '.'],
+      ['init', '--root', '.', '--print'],
+      ['nonsense'],
+      ['plan', '--spec', 'missing.yaml', '--root', '.'],
+    ]
+    for (const args of cases) {
+      expect(cli(launcher, args, root), args.join(' ')).toEqual(cli(unbundled, args, root))
+    }
+    // the HTML page (diff2html and its stylesheet, found from the review package)
+    for (const [entry, out] of [
+      [launcher, 'a.html'],
+      [unbundled, 'b.html'],
+    ] as const)
+      expect(
+        cli(entry, ['plan', '--root', '.', '--format', 'html', '--out', join(tmp, out)], root)
+          .status,
+      ).toBe(2 - 2)
+    expect(readFileSync(join(tmp, 'a.html'), 'utf8')).toBe(
+      readFileSync(join(tmp, 'b.html'), 'utf8'),
+    )
+    expect(readFileSync(join(tmp, 'a.html'), 'utf8')).toContain('d2h-file-header')
+
+    // apply on two copies: the same files after, the same answer
+    const after: Record<string, string>[] = []
+    for (const entry of [launcher, unbundled]) {
+      const copy = mkdtempSync(join(tmp, 'apply-'))
+      cpSync(root, copy, { recursive: true })
+      const r = cli(entry, ['apply', '--root', '.', '--yes', '--quiet', '--state-dir', 'st'], copy)
+      expect(r.status, r.stderr).toBe(0)
+      after.push(
+        Object.fromEntries(Object.keys(FILES).map((f) => [f, readFileSync(join(copy, f), 'utf8')])),
+      )
+    }
+    expect(after[0]).toEqual(after[1])
+    expect(after[0]!['etc/motd']).toBe('the database is db.example.org\n')
+    expect(after[0]!['var/www/config.js']).toContain('db.example.org')
+    expect(after[0]!['backup/dump.sql']).toContain('host=db.example.org')
+  })
+
+  it('loads a few files of the bundle, and a step kind only when the spec names it', () => {
+    const help = cli(launcher, ['--help'], root, true)
+    expect(help.status).toBe(0)
+    expect(help.loaded[0]).toBe(`file://${bundle}/cutover.mjs`)
+    expect(help.loaded.every((u) => u.startsWith(`file://${bundle}/`))).toBe(true)
+    expect(help.loaded.length).toBeLessThanOrEqual(4)
+
+    const plan = cli(launcher, ['plan', '--root', '.'], root, true)
+    expect(plan.status).toBe(0)
+    const outside = plan.loaded.filter((u) => !u.startsWith(`file://${bundle}/`))
+    // only what stays outside the bundle: ts-morph (js) and PostgreSQL's lexer (sql) if used
+    expect(outside.filter((u) => !/\/node_modules\/.*(ts-morph|libpg-query)/.test(u))).toEqual([])
+    expect(plan.loaded.length).toBeLessThan(40)
+    // the unbundled command loads each module of every package it uses
+    expect(cli(unbundled, ['plan', '--root', '.'], root, true).loaded.length).toBeGreaterThan(150)
+
+    const textOnly = makeTree({
+      'cutover.yaml': 'version: 1\nsteps:\n  - text: { files: [motd], replace: { a: b } }\n',
+      motd: 'a\n',
+    })
+    const text = cli(launcher, ['plan', '--root', '.'], textOnly, true)
+    expect(text.status, text.stderr).toBe(0)
+    const names = text.loaded.map((u) => u.slice(u.lastIndexOf('/') + 1))
+    for (const kind of ['php-', 'ini-', 'json-', 'yaml-', 'js-', 'diff2html-'])
+      expect(
+        names.filter((n) => n.startsWith(kind)),
+        kind,
+      ).toEqual([])
+  })
+
+  it('maps a position of the bundle back to the TypeScript source it came from', () => {
+    const file = join(bundle, 'cutover.mjs')
+    const text = readFileSync(file, 'utf8')
+    const map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')))
+    const at = text.indexOf('async function run(')
+    expect(at).toBeGreaterThan(0)
+    const line = text.slice(0, at).split('\n').length - 1
+    const col = at - (text.lastIndexOf('\n', at - 1) + 1)
+    const entry = map.findEntry(line, col) as { originalSource?: string; originalLine?: number }
+    const source = readFileSync(resolve(import.meta.dirname, '../src/run.ts'), 'utf8')
+    expect(entry.originalSource).toMatch(/\/src\/run\.ts$/)
+    expect(source.split('\n')[entry.originalLine!]).toContain('export async function run(')
+    // every output file has its map
+    for (const f of readdirSync(bundle).filter((n) => n.endsWith('.mjs')))
+      expect(readdirSync(bundle), f).toContain(`${f}.map`)
+  })
+})
