@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process'
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  read,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { localFileSystem, type PinnedDir } from '../src/index.js'
+import { pinDir } from '../src/fs/dir-pin.js'
+
+const cleanups: Array<() => void> = []
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!()
+})
+
+function tempDir(): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-local-fs-')))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** How many descriptors of this process name `path` (as /proc shows them). */
+function held(path: string): number {
+  let n = 0
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++
+    } catch {
+      // the descriptor readdir itself used, closed since
+    }
+  }
+  return n
+}
+
+/** How many descriptors of this process hold `path` after its last name went. */
+const heldGone = (path: string) => held(`${path} (deleted)`)
+
+/**
+ * Keeps every thread of libuv's pool busy (more blocking reads of empty FIFOs than it has
+ * threads): what is handed to the pool meanwhile waits. `release` lets them all finish.
+ */
+function busyThreadPool(dir: string): { release: () => Promise<void> } {
+  const threads = Math.max(64, Number(process.env.UV_THREADPOOL_SIZE ?? 4) + 1)
+  const fds: number[] = []
+  const reads: Promise<void>[] = []
+  const paths = Array.from({ length: threads }, (_, i) => join(dir, `fifo-${i}`))
+  expect(spawnSync('mkfifo', paths).status).toBe(0)
+  for (const path of paths) {
+    // read and write: opening does not wait for a writer, a read waits for a byte
+    const fd = openSync(path, constants.O_RDWR)
+    fds.push(fd)
+    reads.push(new Promise((done) => read(fd, Buffer.alloc(1), 0, 1, null, () => done())))
+  }
+  return {
+    release: async () => {
+      for (const fd of fds) writeSync(fd, 'x')
+      await Promise.all(reads)
+      for (const fd of fds) closeSync(fd)
+    },
+  }
+}
+
+describe('the local file system replaces a file without waiting for its inode to be freed', () => {
+  it.runIf(process.platform === 'linux')(
+    'a rename over a file holds the file replaced and lets it go in the thread pool, by the directory fsync',
+    async () => {
+      const dir = tempDir()
+      const target = join(dir, 'app.conf')
+      writeFileSync(target, 'old\n')
+      writeFileSync(join(dir, 'app.conf.new'), 'new\n')
+      const at: PinnedDir = { dir, pin: pinDir(dir), target: 'app.conf' }
+      const pool = busyThreadPool(dir)
+      try {
+        await localFileSystem.renamePinned(at, 'app.conf.new', 'app.conf')
+        expect(readFileSync(target, 'utf8')).toBe('new\n')
+        // the old file has no name any more, and is not freed in the rename: it waits for the pool
+        expect(heldGone(target)).toBe(1)
+      } finally {
+        await pool.release()
+      }
+      await localFileSystem.fsyncDirs!([dir])
+      expect(heldGone(target)).toBe(0)
+    },
+  )
+
+  it.runIf(process.platform === 'linux')(
+    'a removal holds the file removed the same way; a missing one holds nothing',
+    async () => {
+      const dir = tempDir()
+      const target = join(dir, 'old.conf')
+      writeFileSync(target, 'old\n')
+      const at: PinnedDir = { dir, pin: pinDir(dir), target: 'old.conf' }
+      const pool = busyThreadPool(dir)
+      try {
+        await localFileSystem.unlinkPinned(at, 'old.conf')
+        await localFileSystem.unlinkPinned(at, 'never.conf', { missingOk: true })
+        expect(readdirSync(dir).filter((n) => !n.startsWith('fifo-'))).toEqual([])
+        expect(heldGone(target)).toBe(1)
+      } finally {
+        await pool.release()
+      }
+      await localFileSystem.fsyncDirs!([dir])
+      expect(heldGone(target)).toBe(0)
+    },
+  )
+
+  it.runIf(process.platform === 'linux')(
+    'a failed rename lets the file it held go, still under its name',
+    async () => {
+      const dir = tempDir()
+      const target = join(dir, 'app.conf')
+      writeFileSync(target, 'old\n')
+      const at: PinnedDir = { dir, pin: pinDir(dir), target: 'app.conf' }
+      const pool = busyThreadPool(dir)
+      try {
+        await expect(localFileSystem.renamePinned(at, 'missing.new', 'app.conf')).rejects.toThrow(
+          /ENOENT/,
+        )
+        expect(held(target)).toBe(1)
+      } finally {
+        await pool.release()
+      }
+      await localFileSystem.fsyncDirs!([dir])
+      expect(readFileSync(target, 'utf8')).toBe('old\n')
+      expect(held(target)).toBe(0)
+    },
+  )
+})
