@@ -1,6 +1,20 @@
-import { chmod, lchown, link, mkdir, mkdtemp, open, readdir, rm, symlink } from 'node:fs/promises'
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  ftruncateSync,
+  lchownSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, posix } from 'node:path'
+import { basename, dirname, join, posix } from 'node:path'
 import { FleetError } from './errors.js'
 import type { Machine } from './machine.js'
 
@@ -14,7 +28,7 @@ export interface MirrorNeeds {
 
 /** Options of {@link mirrorMachine}. */
 export interface MirrorOptions {
-  /** Where the mirror is made: an empty directory of this process (`mkdtemp`, mode 0700). */
+  /** Where the mirror is made: an empty private directory of this process ({@link mirrorDir}). */
   dir: string
   /** Files larger than this are not fetched: they stand in the mirror as sparse files of their size. */
   maxFileSize: number
@@ -48,20 +62,69 @@ export interface Entry {
   viaLink?: boolean
 }
 
-/** A fresh private directory for a machine's mirror (removed with {@link removeMirror}). */
-export function mirrorDir(name: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `cutover-mirror-${name}-`))
+/** statfs(2)'s type of a tmpfs. */
+const TMPFS_MAGIC = 0x01021994
+
+/**
+ * Where mirrors are made: the temp directory the user named (`TMPDIR`), else `/dev/shm` when it
+ * is a tmpfs, else the system's temp directory. A mirror is thousands of small files made and
+ * removed within one command: in memory, that costs no journal commits of a disk (which other
+ * writers of the disk can make last seconds), and the files fetched never reach a disk.
+ */
+export function mirrorBase(): string {
+  if (process.env.TMPDIR) return tmpdir()
+  try {
+    if (statfsSync(SHM).type === TMPFS_MAGIC) return SHM
+  } catch {
+    // no /dev/shm here
+  }
+  return tmpdir()
+}
+
+const SHM = '/dev/shm'
+
+/**
+ * A fresh private directory for a machine's mirror (removed with {@link removeMirror}): `root`
+ * in a new directory of mode 0700, beside the directory of the other names of its files (see
+ * {@link linksDir}). Both are in the private directory: a name beside it in the shared temp
+ * directory could be taken first by another user, who would then see the links made there.
+ */
+export async function mirrorDir(name: string): Promise<string> {
+  const base = mirrorBase()
+  let parent: string
+  try {
+    parent = await mkdtemp(join(base, `cutover-mirror-${name}-`))
+  } catch (e) {
+    // a /dev/shm this user cannot write to (or full): the system's temp directory
+    if (base !== SHM) throw e
+    parent = await mkdtemp(join(tmpdir(), `cutover-mirror-${name}-`))
+  }
+  const dir = join(parent, MIRROR_ROOT)
+  await mkdir(dir, { mode: 0o700 })
+  return dir
+}
+
+/** The name of a mirror's directory in the private directory {@link mirrorDir} makes. */
+const MIRROR_ROOT = 'root'
+
+/** The private directory a mirror of {@link mirrorDir} is in; undefined for another directory. */
+function privateParent(dir: string): string | undefined {
+  const parent = dirname(dir)
+  return basename(dir) === MIRROR_ROOT && basename(parent).startsWith('cutover-mirror-')
+    ? parent
+    : undefined
 }
 
 /** Removes a mirror (and the other names of its files beside it, see {@link mirrorMachine}). */
 export async function removeMirror(dir: string): Promise<void> {
-  await rm(linksDir(dir), { recursive: true, force: true })
+  const whole = privateParent(dir) ?? dir
+  if (whole === dir) await rm(linksDir(dir), { recursive: true, force: true })
   try {
-    await rm(dir, { recursive: true, force: true })
+    await rm(whole, { recursive: true, force: true })
   } catch {
     // not root, a directory copied read-only (0555) keeps its entries: made writable first
-    await writableDirs(dir)
-    await rm(dir, { recursive: true, force: true })
+    await writableDirs(whole)
+    await rm(whole, { recursive: true, force: true })
   }
 }
 
@@ -74,10 +137,12 @@ async function writableDirs(dir: string): Promise<void> {
 
 /**
  * Where a mirror's files get the other names they have on the machine: beside the mirror (the
- * same file system), never in it, where a glob could find them.
+ * same file system), never in it, where a glob could find them; in the private directory of a
+ * mirror made by {@link mirrorDir}.
  */
 function linksDir(dir: string): string {
-  return `${dir}.links`
+  const parent = privateParent(dir)
+  return parent !== undefined ? join(parent, 'links') : `${dir}.links`
 }
 
 /**
@@ -157,52 +222,76 @@ export async function mirrorMachine(
   // the owners are copied as root; a controller that is not root keeps the copies its own (it
   // cannot give them away), as any copy of a machine a user makes
   const asRoot = process.geteuid?.() === 0
+  const made = new Set<string>()
+  const parentOf = (local: string) => {
+    const d = dirname(local)
+    if (!made.has(d)) {
+      mkdirSync(d, { recursive: true })
+      made.add(d)
+    }
+  }
   const files: Entry[] = []
   const directories: Entry[] = []
   for (const e of entries.sort((a, b) => depth(a.path) - depth(b.path))) {
     if (underLink(e.path)) continue
     const local = join(o.dir, e.path)
     if (e.type === 'd') {
-      await mkdir(local, { recursive: true })
+      mkdirSync(local, { recursive: true })
+      made.add(local)
       directories.push(e)
     } else if (e.type === 'l') {
-      await mkdir(join(local, '..'), { recursive: true })
-      await symlink(e.link, local)
-      if (asRoot) await lchown(local, e.uid, e.gid)
+      parentOf(local)
+      symlinkSync(e.link, local)
+      if (asRoot) lchownSync(local, e.uid, e.gid)
     } else if (e.type === 'f') files.push(e)
   }
-  // the files, a few reads in flight at once over the machine's one connection
-  let next = 0
+  // The local copies are made with synchronous calls (each returns at once: a thread pool's
+  // round trip per call was most of a mirror's time), the reads from the machine a few at
+  // once over its one connection, each file written as its bytes arrive.
   let otherNames = 0
+  const place = (e: Entry, bytes: Buffer | undefined) => {
+    const local = join(o.dir, e.path)
+    parentOf(local)
+    const fd = openSync(local, 'wx', 0o600)
+    try {
+      if (bytes) writeFileSync(fd, bytes)
+      else if (e.size > o.maxFileSize) ftruncateSync(fd, e.size)
+      fchmodSync(fd, e.mode)
+      if (asRoot) fchownSync(fd, e.uid, e.gid)
+    } finally {
+      closeSync(fd)
+    }
+    for (let n = 1; n < e.nlink; n++) {
+      mkdirSync(linksDir(o.dir), { recursive: true, mode: 0o700 })
+      linkSync(local, join(linksDir(o.dir), String(otherNames++)))
+    }
+    ;(bytes ? fetched : placeholders).push(e.path)
+  }
+  const wanted = files.filter(
+    (e) => e.size <= o.maxFileSize && (candidates.has(e.path) || needed(e)),
+  )
+  let next = 0
   const worker = async () => {
-    while (next < files.length) {
-      const e = files[next++]!
-      const local = join(o.dir, e.path)
-      await mkdir(join(local, '..'), { recursive: true })
-      const wanted = e.size <= o.maxFileSize && (candidates.has(e.path) || needed(e))
-      const bytes = wanted ? await readOn(machine, root, e.path) : undefined
-      const h = await open(local, 'wx', 0o600)
-      try {
-        if (bytes) await h.writeFile(bytes)
-        else if (e.size > o.maxFileSize) await h.truncate(e.size)
-        await h.chmod(e.mode)
-        if (asRoot) await h.chown(e.uid, e.gid)
-      } finally {
-        await h.close()
-      }
-      for (let n = 1; n < e.nlink; n++) {
-        await mkdir(linksDir(o.dir), { recursive: true, mode: 0o700 })
-        await link(local, join(linksDir(o.dir), String(otherNames++)))
-      }
-      ;(bytes ? fetched : placeholders).push(e.path)
+    while (next < wanted.length) {
+      const e = wanted[next++]!
+      place(e, await readOn(machine, root, e.path))
     }
   }
-  await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, worker))
+  const reads = Promise.all(Array.from({ length: FETCH_CONCURRENCY }, worker))
+  // the placeholders while the first reads are on their way; a failed read waits for them
+  const fetching = new Set(wanted)
+  try {
+    for (const e of files) if (!fetching.has(e)) place(e, undefined)
+  } catch (e) {
+    await reads.catch(() => undefined)
+    throw e
+  }
+  await reads
   // the directories' modes last, deepest first: one without write access (0555) is filled first
   for (const e of directories.reverse()) {
     const local = join(o.dir, e.path)
-    await chmod(local, e.mode)
-    if (asRoot) await lchown(local, e.uid, e.gid)
+    chmodSync(local, e.mode)
+    if (asRoot) lchownSync(local, e.uid, e.gid)
   }
   return { dir: o.dir, fetched: fetched.sort(), placeholders: placeholders.sort() }
 }

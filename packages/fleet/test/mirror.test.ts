@@ -10,6 +10,8 @@ import {
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
+  statfsSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
@@ -27,6 +29,9 @@ import {
   toPlanDocument,
 } from '@cutover/rewrite'
 import { localExec, mirrorDir, mirrorMachine, removeMirror, type Machine } from '../src/index.js'
+
+/** statfs(2)'s type of a tmpfs. */
+const TMPFS = 0x01021994
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -87,6 +92,26 @@ steps:
   - text: { files: ["etc/**/*.conf"], replace: { oldname: newname } }
   - text: { files: [etc/hostname], replace: { finance-old: finance } }
 `
+
+describe('mirrorDir', () => {
+  const shm = (() => {
+    try {
+      return statfsSync('/dev/shm').type === TMPFS
+    } catch {
+      return false
+    }
+  })()
+  it.runIf(shm && !process.env.TMPDIR)(
+    'makes the mirror in memory (/dev/shm) when TMPDIR names no other place',
+    async () => {
+      const dir = await mirrorDir('finance')
+      dirs.push(dir)
+      expect(dir.startsWith('/dev/shm/')).toBe(true)
+      expect(statfsSync(dir).type).toBe(TMPFS)
+      expect(statSync(dir).mode & 0o777).toBe(0o700)
+    },
+  )
+})
 
 describe('mirrorMachine', () => {
   it('fetches only the files holding a needle, stands the others in empty, and plans as the machine would', async () => {
@@ -239,10 +264,13 @@ describe('mirrorMachine', () => {
       expect.stringContaining('has 2 hard links'),
     ])
     expect(await notes(dir)).toEqual(onMachine)
-    // the other names of a file are beside the mirror, never in it, and go with it
+    // the other names of a file are beside the mirror, never in it, and go with it; the
+    // mirror and those names are in a private directory (no other user can take a name there)
     expect(existsSync(join(dir, 'srv'))).toBe(false)
+    expect(statSync(dirname(dir)).mode & 0o777).toBe(0o700)
+    expect(readdirSync(dirname(dir)).sort()).toEqual(['links', basename(dir)])
     await removeMirror(dir)
-    expect(readdirSync(dirname(dir)).filter((n) => n.startsWith(basename(dir)))).toEqual([])
+    expect(existsSync(dirname(dir))).toBe(false)
   })
 
   it('lists the directories of `also` without reading what they hold (only `fetch` is fetched)', async () => {
