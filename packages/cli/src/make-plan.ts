@@ -193,6 +193,8 @@ async function planFleet(
   const planned: Array<{ machine: PlanDocMachine; plan: Plan }> = []
   let whole: WholePlan = { changes: [], notes: [], files: [] }
   try {
+    // the machines over ssh are connected to and mirrored ahead of their turn, several at once
+    for (const m of machines) if (m.ssh !== undefined) remote!.prepare(m, spec, e)
     for (const m of machines) planned.push(await planMachine(m, []))
     // an old value a secret replaces on one machine is hidden in every machine's review: a
     // machine whose plan does not hide all of them is planned again, told the others'

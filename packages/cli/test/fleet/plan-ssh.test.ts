@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
-import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { startFleet, type TestFleet, type TestMachine } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkAnyPlanDocument, isFleetPlan } from '@cutover/rewrite'
 
@@ -98,5 +98,71 @@ steps:
     ).toEqual(['m2:etc/hosts'])
     // the machine's files are as they were
     expect(readFileSync(join(fleet.machines[1]!.root, 'etc/hosts'), 'utf8')).toContain('10.0.10.48')
+  })
+
+  it('connects to and lists the machines at once, not one after the other', () => {
+    // m1's listing waits for m3's to start: planned one machine after the other, m3 would not
+    // be reached before m1's plan was done, and m1's `find` would give up waiting
+    const marks = mkdtempSync(join(tmpdir(), 'cutover-marks-'))
+    const find = spawnSync('sh', ['-c', 'command -v find'], { encoding: 'utf8' }).stdout.trim()
+    const [m1, , m3] = fleet.machines as [TestMachine, TestMachine, TestMachine]
+    const wrap = (m: TestMachine, body: string) => {
+      writeFileSync(join(m.bin, 'find'), `#!/bin/sh\n${body}\nexec ${find} "$@"\n`)
+      chmodSync(join(m.bin, 'find'), 0o755)
+    }
+    try {
+      wrap(
+        m1,
+        `i=0; while [ ! -e ${marks}/m3 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+if [ -e ${marks}/m3 ]; then echo seen >> ${marks}/m1; else echo alone >> ${marks}/m1; fi`,
+      )
+      wrap(m3, `touch ${marks}/m3`)
+      const r = cutover('plan', '--ssh-config', fleet.sshConfig, '--json')
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      // one line for each `find` of m1's listing (one per directory above a prefix, and one per prefix)
+      expect(readFileSync(join(marks, 'm1'), 'utf8')).toMatch(/^(?:seen\n)+$/)
+      expect(JSON.parse(r.stdout).changes).toHaveLength(5)
+    } finally {
+      rmSync(join(m1.bin, 'find'), { force: true })
+      rmSync(join(m3.bin, 'find'), { force: true })
+      rmSync(marks, { recursive: true, force: true })
+    }
+  })
+
+  it('reports the first machine of the spec that cannot be reached, whichever fails first', () => {
+    // both refuse the connection (nothing listens on those ports); the plan names the first
+    const closed = [1, 2].map(() => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
+        ],
+        { encoding: 'utf8' },
+      )
+      return Number(r.stdout)
+    })
+    const spec = join(dir, 'unreachable.yaml')
+    writeFileSync(
+      spec,
+      `version: 1
+machines:
+  m1: { ssh: m1, root: ${fleet.machines[0]!.root} }
+  first: { ssh: m2, port: ${closed[0]}, root: / }
+  second: { ssh: m3, port: ${closed[1]}, root: / }
+hosts:
+  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }
+steps:
+  - hosts: { files: [etc/hosts], ensure: new }
+`,
+    )
+    for (let i = 0; i < 3; i++) {
+      const r = cutover('plan', '--spec', spec, '--ssh-config', fleet.sshConfig)
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/^cutover: machine first \(m2\): /)
+      expect(r.stderr).not.toContain('second')
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    }
   })
 })
