@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path/posix'
 import {
+  chainOf,
   CutoverError,
   idName,
   parseGetfattr,
@@ -9,6 +10,7 @@ import {
   writableByOthers,
   type NewFileMeta,
   type PinnedDir,
+  type TxAnswer,
   type TxFileSystem,
   type TxOwner,
   type TxXattrs,
@@ -21,8 +23,12 @@ import {
   run,
   setXattrs,
   shellQuote as q,
+  statEach,
   typeOfMode,
   walkDirs,
+  walkFrom,
+  type ShellStat,
+  type ShellStatError,
 } from './remote-shell.js'
 import { SFTP_OPEN, SftpError, type SftpClient } from './sftp/index.js'
 
@@ -44,8 +50,13 @@ import { SFTP_OPEN, SftpError, type SftpClient } from './sftp/index.js'
  * every file system (USER_WRITABLE): only such a user could make that swap.
  */
 
-/** Paths per getfattr command (its command line stays far below the machine's limit). */
-const XATTR_BATCH = 100
+/**
+ * getfattr of the NUL-separated paths on stdin (as many commands as xargs needs, one session);
+ * an exit code above 1 is made xargs' 124.
+ */
+const GETFATTR_EACH = `xargs -0 sh -c ${q(
+  'getfattr --absolute-names --no-dereference -d -m - -e base64 -- "$@"; [ $? -le 1 ] || exit 255',
+)} sh`
 
 /**
  * The {@link TxFileSystem} of a machine over its SFTP channel and its {@link Exec}. Pins are the
@@ -157,7 +168,44 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     }
   }
 
-  return {
+  /** The lstat of `path` from its `stat` on the machine: undefined when missing, as the local one. */
+  const lstatOf = (path: string, st: ShellStat | ShellStatError) => {
+    if ('error' in st) {
+      if (errnoOf(st.error) === 'ENOENT') return undefined
+      throw commandError(label, `stat ${path}`, {
+        code: 1,
+        stdout: Buffer.alloc(0),
+        stderr: st.error,
+      })
+    }
+    return { type: typeOfMode(st.mode), mode: st.mode, uid: st.uid, gid: st.gid, dev: st.dev }
+  }
+
+  /** {@link walkFrom} of `dir` as a pin: throws TARGET_MOVED when it cannot be one. */
+  const pinOf = (dir: string, walk: { chain: ShellStat[]; broken?: string }) => {
+    if (walk.broken)
+      throw new CutoverError(
+        'TARGET_MOVED',
+        `directory ${dir} cannot be pinned: ${walk.broken}; nothing was written`,
+      )
+    return walk.chain.map((c) => c.id)
+  }
+
+  /** Why root must not write in `dir` (see userWritableDir), from its walk. */
+  const userWritableOf = async (
+    walk: { chain: ShellStat[]; broken?: string },
+    owner: number,
+    acls: ReadonlyMap<string, string>,
+  ) => {
+    if (walk.broken) return walk.broken
+    const { passwd, group } = await names()
+    return writableByOthers(walk.chain, owner, acls, {
+      userName: (uid) => idName(passwd, 'uid', uid),
+      groupName: (gid) => idName(group, 'gid', gid),
+    })
+  }
+
+  const fileSystem: TxFileSystem = {
     identity: () =>
       (identity ??= run(exec, 'id -u && id -g').then((r) => {
         const [uid, gid] = r.stdout.toString('utf8').split('\n').map(Number)
@@ -166,16 +214,7 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
         return { uid, gid }
       })),
 
-    lstat: async (path) => {
-      const r = await run(exec, `stat -c '%f %u %g %d' -- ${q(path)}`)
-      if (r.code !== 0) {
-        if (errnoOf(r.stderr) === 'ENOENT') return undefined
-        throw commandError(label, `stat ${path}`, r)
-      }
-      const [mode, uid, gid, dev] = r.stdout.toString('utf8').trim().split(' ')
-      const m = Number.parseInt(mode!, 16)
-      return { type: typeOfMode(m), mode: m, uid: Number(uid), gid: Number(gid), dev: Number(dev) }
-    },
+    lstat: async (path) => lstatOf(path, (await statEach(exec, label, [path])).get(path)!),
 
     realpath: async (path) => {
       // OpenSSH resolves a path whose last component is missing; the local realpath does not
@@ -205,15 +244,7 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
       await sftp.close(await sftp.opendir(dirname(path)))
     },
 
-    pinDir: async (dir) => {
-      const { chain, broken } = (await walkDirs(exec, label, [dir])).get(dir)!
-      if (broken)
-        throw new CutoverError(
-          'TARGET_MOVED',
-          `directory ${dir} cannot be pinned: ${broken}; nothing was written`,
-        )
-      return chain.map((c) => c.id)
-    },
+    pinDir: async (dir) => pinOf(dir, (await walkDirs(exec, label, [dir])).get(dir)!),
     pinChanged,
 
     aclCandidates: async (dirs) => {
@@ -223,15 +254,8 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
       return [...out]
     },
 
-    userWritableDir: async (dir, owner, acls) => {
-      const { chain, broken } = (await walkDirs(exec, label, [dir])).get(dir)!
-      if (broken) return broken
-      const { passwd, group } = await names()
-      return writableByOthers(chain, owner, acls, {
-        userName: (uid) => idName(passwd, 'uid', uid),
-        groupName: (gid) => idName(group, 'gid', gid),
-      })
-    },
+    userWritableDir: async (dir, owner, acls) =>
+      userWritableOf((await walkDirs(exec, label, [dir])).get(dir)!, owner, acls),
 
     xattrsAvailable: () =>
       (xattrTools ??= run(
@@ -241,16 +265,16 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
 
     readXattrs: async (paths) => {
       const out = new Map<string, TxXattrs>()
-      for (let i = 0; i < paths.length; i += XATTR_BATCH) {
-        const part = paths.slice(i, i + XATTR_BATCH)
-        const r = await run(
-          exec,
-          `getfattr --absolute-names --no-dereference -d -m - -e base64 -- ${part.map(q).join(' ')}`,
-        )
-        // exit code 1: some file has no attribute (or vanished), as on the local file system
-        if (r.code > 1) throw commandError(label, 'getfattr', r)
-        for (const [k, v] of parseGetfattr(r.stdout.toString('utf8'))) out.set(k, v)
-      }
+      if (paths.length === 0) return out
+      // the paths on stdin, in one command; getfattr's exit code 1 (some file has no attribute,
+      // or vanished, as on the local file system) is a success, anything above stops xargs
+      const r = await run(
+        exec,
+        GETFATTR_EACH,
+        Buffer.from(paths.map((p) => p + '\0').join(''), 'utf8'),
+      )
+      if (r.code !== 0) throw commandError(label, 'getfattr', r)
+      for (const [k, v] of parseGetfattr(r.stdout.toString('utf8'))) out.set(k, v)
       return out
     },
 
@@ -354,7 +378,46 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
         checking--
       }
     },
+
+    ask: async (queries) => {
+      // one command stats every path to lstat and every directory on the way to those to walk
+      const paths: string[] = []
+      for (const q of queries)
+        if (q.op === 'lstat') paths.push(q.path)
+        else if (q.op === 'pinDir' || q.op === 'pinChanged' || q.op === 'userWritableDir')
+          paths.push(...chainOf(q.dir))
+      const stats = paths.length ? statEach(exec, label, paths) : undefined
+      // realpath and probeWritable go over SFTP, every request in flight at once
+      return Promise.all(
+        queries.map(async (q): Promise<TxAnswer> => {
+          try {
+            return { ok: true, value: await answer(q) }
+          } catch (error) {
+            return { ok: false, error }
+          }
+        }),
+      )
+      async function answer(q: (typeof queries)[number]): Promise<unknown> {
+        switch (q.op) {
+          case 'realpath':
+            return fileSystem.realpath(q.path)
+          case 'probeWritable':
+            return fileSystem.probeWritable(q.path, q.exists)
+          case 'lstat':
+            return lstatOf(q.path, (await stats!).get(q.path)!)
+          case 'pinDir':
+            return pinOf(q.dir, walkFrom(await stats!, q.dir))
+          case 'pinChanged': {
+            const walk = walkFrom(await stats!, q.dir)
+            return walk.broken ?? pinMismatch(q.dir, walk.chain, q.pin)
+          }
+          case 'userWritableDir':
+            return userWritableOf(walkFrom(await stats!, q.dir), q.owner, q.acls)
+        }
+      }
+    },
   }
+  return fileSystem
 
   /**
    * The errno of a failed probe: sftp-server reports EPERM (immutable) as EACCES and EROFS as

@@ -66,40 +66,59 @@ export interface ShellStat extends DirOnPath {
   dev: number
 }
 
+/** Why a path could not be stat'ed: the message of `stat`, naming the errno. */
+export interface ShellStatError {
+  error: string
+}
+
 /**
- * lstat of many paths in one command: a path that cannot be stat'ed (missing, or a directory on
- * the way not searchable) is absent.
+ * The stat of many paths in one command: the paths go on its stdin (NUL-separated, so any number
+ * and any name, a newline in it included); one `stat` reads every path there is, and a path that
+ * is not (missing, a file on the way, a directory not searchable) gets a `stat` of its own for
+ * the message that names why. Each answer comes back as two NUL-ended fields: the path, then `+`
+ * and the fields or `-` and stat's message.
  */
-export async function statPaths(
+const STAT_EACH = `xargs -0 sh -c ${shellQuote(
+  [
+    'for p do [ -e "$p" ] || [ -h "$p" ] || { if o=$(stat -c "%f %d %i %u %g" -- "$p" 2>&1); then printf "%s\\0+%s\\0" "$p" "$o"; else printf "%s\\0-%s\\0" "$p" "$o"; fi; }; done',
+    'for p do [ -e "$p" ] || [ -h "$p" ] && printf "%s\\0" "$p"; done | xargs -0 -r stat --printf "%n\\0+%f %d %i %u %g\\0" --',
+  ].join('; '),
+)} sh`
+
+/**
+ * lstat of many paths in one command: each path's stat, or the message of why it cannot be
+ * stat'ed (missing, or a directory on the way not searchable).
+ */
+export async function statEach(
   exec: Exec,
   label: string,
   paths: readonly string[],
-): Promise<Map<string, ShellStat>> {
-  const out = new Map<string, ShellStat>()
+): Promise<Map<string, ShellStat | ShellStatError>> {
+  const out = new Map<string, ShellStat | ShellStatError>()
   const unique = [...new Set(paths)]
-  for (let i = 0; i < unique.length; i += 200) {
-    const part = unique.slice(i, i + 200)
-    // one line per path, in order: `-` for one that cannot be stat'ed
-    const r = await run(
-      exec,
-      `for p in ${part.map(shellQuote).join(' ')}; do stat -c '%f %d %i %u %g' -- "$p" 2>/dev/null || echo -; done`,
-    )
-    const lines = r.stdout.toString('utf8').split('\n')
-    if (r.code !== 0 || lines.length < part.length)
-      throw commandError(label, `stat of ${part.length} paths failed`, r)
-    for (const [k, path] of part.entries()) {
-      const f = lines[k]!.split(' ')
-      if (f.length !== 5) continue
-      const [mode, dev, ino, uid, gid] = f as [string, string, string, string, string]
-      out.set(path, {
-        path,
-        id: `${dev}:${ino}`,
-        dev: Number(dev),
-        mode: Number.parseInt(mode, 16),
-        uid: Number(uid),
-        gid: Number(gid),
-      })
+  if (unique.length === 0) return out
+  const r = await run(exec, STAT_EACH, Buffer.from(unique.map((p) => p + '\0').join(''), 'utf8'))
+  const fields = r.stdout.toString('utf8').split('\0')
+  const answers = new Map<string, string>()
+  for (let k = 0; k + 1 < fields.length; k += 2) answers.set(fields[k]!, fields[k + 1]!)
+  for (const path of unique) {
+    const rec = answers.get(path)
+    // none: the path vanished between the two reads, or the machine lacks the tools
+    if (rec === undefined) throw commandError(label, `stat of ${unique.length} paths failed`, r)
+    const f = rec.slice(1).split(' ')
+    if (rec[0] !== '+' || f.length !== 5) {
+      out.set(path, { error: rec.slice(1).trim() || rec })
+      continue
     }
+    const [mode, dev, ino, uid, gid] = f as [string, string, string, string, string]
+    out.set(path, {
+      path,
+      id: `${dev}:${ino}`,
+      dev: Number(dev),
+      mode: Number.parseInt(mode, 16),
+      uid: Number(uid),
+      gid: Number(gid),
+    })
   }
   return out
 }
@@ -126,13 +145,13 @@ export function typeOfMode(mode: number): 'file' | 'directory' | 'symlink' | 'ot
  * included.
  */
 export function walkFrom(
-  stats: ReadonlyMap<string, ShellStat>,
+  stats: ReadonlyMap<string, ShellStat | ShellStatError>,
   dir: string,
 ): { chain: ShellStat[]; broken?: string } {
   const chain: ShellStat[] = []
   for (const path of chainOf(dir)) {
     const st = stats.get(path)
-    if (!st) return { chain, broken: `${path} no longer exists` }
+    if (!st || 'error' in st) return { chain, broken: `${path} no longer exists` }
     const type = typeOfMode(st.mode)
     if (type === 'symlink') return { chain, broken: `${path} is now a symlink` }
     if (type !== 'directory') return { chain, broken: `${path} is no longer a directory` }
@@ -147,7 +166,7 @@ export async function walkDirs(
   label: string,
   dirs: readonly string[],
 ): Promise<Map<string, { chain: ShellStat[]; broken?: string }>> {
-  const stats = await statPaths(
+  const stats = await statEach(
     exec,
     label,
     dirs.flatMap((d) => chainOf(d)),

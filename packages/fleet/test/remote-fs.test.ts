@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
+  askEach,
   commitFiles,
   localFileSystem,
   recover,
@@ -27,7 +28,9 @@ import {
   sha256,
   type NewFileMeta,
   type PinnedDir,
+  type TxAnswer,
   type TxFileSystem,
+  type TxQuery,
   type TxTarget,
 } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
@@ -165,6 +168,62 @@ describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', 
       expect((got as Map<string, Map<string, string>>).get(f)?.has('user.cutover')).toBe(true)
     },
   )
+
+  it('answers a batch of reads (ask) with one command, each as its single call and as the local file system do', async () => {
+    const d = tree()
+    const etc = join(d, 'etc')
+    const sub = join(etc, 'sub')
+    // names a shell or a line-based reader would split
+    const odd = join(etc, "new\nline 'quoted' -x")
+    mkdirSync(odd)
+    writeFileSync(join(odd, 'f'), 'x')
+    mkdirSync(join(etc, 'open'), { mode: 0o777 })
+    chmodSync(join(etc, 'open'), 0o777)
+    const subPin = await local.pinDir(sub)
+    const paths = ['etc', 'etc/f.conf', 'etc/link', 'etc/dangling', 'etc/none', 'etc/f.conf/x']
+      .map((p) => join(d, p))
+      .concat(join(odd, 'f'), join(odd, 'none'))
+    const acls = new Map<string, string>()
+    const queries: TxQuery[] = [
+      ...paths.map((path): TxQuery => ({ op: 'lstat', path })),
+      // (a file on the way: sftp-server's realpath says ENOENT where the local one says ENOTDIR)
+      ...paths
+        .filter((p) => !p.endsWith('f.conf/x'))
+        .map((path): TxQuery => ({ op: 'realpath', path })),
+      { op: 'probeWritable', path: join(etc, 'f.conf'), exists: true },
+      { op: 'probeWritable', path: join(etc, 'new'), exists: false },
+      { op: 'probeWritable', path: join(d, 'none', 'new'), exists: false },
+      ...[sub, odd, join(etc, 'link'), join(etc, 'none'), join(etc, 'f.conf')].map(
+        (dir): TxQuery => ({ op: 'pinDir', dir }),
+      ),
+      { op: 'pinChanged', dir: sub, pin: subPin },
+      { op: 'pinChanged', dir: sub, pin: [...subPin.slice(0, -1), '1:1'] },
+      { op: 'pinChanged', dir: join(etc, 'link'), pin: undefined },
+      { op: 'pinChanged', dir: odd, pin: undefined },
+      { op: 'userWritableDir', dir: sub, owner: 0, acls },
+      { op: 'userWritableDir', dir: join(etc, 'open'), owner: 0, acls },
+      { op: 'userWritableDir', dir: join(etc, 'none'), owner: 0, acls },
+    ]
+    const plain = (answers: TxAnswer[]) =>
+      answers.map((a) =>
+        a.ok ? a.value : { error: (a.error as NodeJS.ErrnoException).code ?? String(a.error) },
+      )
+    let commands = 0
+    const counted: typeof localExec = (script, options) => {
+      commands++
+      return localExec(script, options)
+    }
+    const batched = remoteFileSystem({ sftp: s.client, exec: counted, label: 'here:' })
+    const got = plain(await batched.ask!(queries))
+    expect(commands).toBe(1)
+    expect(got).toEqual(plain(await askEach(remote, queries)))
+    expect(got).toEqual(plain(await askEach(local, queries)))
+    // the answers are not all alike: a file, a missing one, a refusal, a swapped pin
+    expect(got[1]).toMatchObject({ type: 'file' })
+    expect(got[4]).toBeUndefined()
+    expect(got.filter((a) => typeof a === 'string' && /replaced since/.test(a))).toHaveLength(1)
+    expect(got.at(-2)).toMatch(/every user/)
+  })
 
   it('probes writability with the errno the local file system gives', async () => {
     const d = tree()
@@ -440,12 +499,84 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
     expect(result.written).toHaveLength(8)
     for (const t of targets)
       expect(readFileSync(t.path, 'utf8')).toBe(`new ${t.target.slice(4).replace('/', '')}\n`)
-    const walks = seen.filter((c) => c.includes("stat -c '%f %d %i %u %g'"))
+    const walks = seen.filter((c) => c.includes('stat -c "%f %d %i %u %g"'))
     const syncs = seen.filter((c) => /\bsync -- /.test(c))
     expect(walks).toHaveLength(1)
     expect(syncs).toHaveLength(1)
     for (const d of ['a', 'b', 'c', 'd']) expect(syncs[0]).toContain(`'${join(root, 'etc', d)}'`)
     expect(seen).toHaveLength(2)
+  })
+
+  /** `n` files in `n / 2` directories, and a file system that records the commands it runs. */
+  function filesIn(n: number) {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+    dirs.push(root)
+    const targets: TxTarget[] = []
+    for (let i = 0; i < n; i++) {
+      const path = join(root, 'etc', `d${i >> 1}`, `f${i}.conf`)
+      mkdirSync(join(path, '..'), { recursive: true })
+      writeFileSync(path, `old ${i}\n`)
+      targets.push({
+        target: `etc/d${i >> 1}/f${i}.conf`,
+        path,
+        before: sha256(`old ${i}\n`),
+        content: Buffer.from(`new ${i}\n`),
+      })
+    }
+    const commands: string[] = []
+    const exec: typeof localExec = (script, options) => {
+      commands.push(script)
+      return localExec(script, options)
+    }
+    const fs = remoteFileSystem({ sftp: s.client, exec, label: 'here:' })
+    const state = () => targets.map((t) => readFileSync(t.path, 'utf8'))
+    return { root, targets, commands, fs, state, stateDir: join(root, 'state') }
+  }
+
+  it('runs as many commands on the machine for 60 targets in 30 directories as for 2 in one (no command per target)', async () => {
+    const commandsOf = async (n: number) => {
+      const t = filesIn(n)
+      const result = await commitFiles(t.targets, { stateDir: t.stateDir, fileSystem: t.fs })
+      expect(result.written).toHaveLength(n)
+      expect(t.state()).toEqual(t.targets.map((_, i) => `new ${i}\n`))
+      return t.commands
+    }
+    const few = await commandsOf(2)
+    const many = await commandsOf(60)
+    expect(many.length).toBe(few.length)
+    // the preparation's reads: one stat command a round, not one per target
+    expect(many.filter((c) => c.includes('stat -c')).length).toBeLessThan(10)
+  })
+
+  it('reports the first refused target in target order, whatever the batch answered first, having read all in a few commands', async () => {
+    const t = filesIn(30)
+    const etc = join(t.root, 'etc')
+    symlinkSync('nowhere', join(etc, 'dangling.conf'))
+    mkdirSync(join(etc, 'dir.conf'))
+    const bad = (name: string): TxTarget => ({
+      target: `etc/${name}`,
+      path: join(etc, name),
+      before: 'absent',
+      content: Buffer.from('x\n'),
+    })
+    const refusal = async (targets: TxTarget[], fileSystem?: TxFileSystem) => {
+      const from = t.commands.length
+      const e = await errorOf(commitFiles(targets, { stateDir: t.stateDir, fileSystem }))
+      return { message: e?.message, commands: t.commands.length - from }
+    }
+    const first = await refusal([...t.targets, bad('dangling.conf'), bad('dir.conf')], t.fs)
+    expect(first.message).toBe('etc/dangling.conf is a dangling symlink')
+    // each target checked in turn would run a command or more for each of the 30 before
+    expect(first.commands).toBeLessThan(12)
+    const other = await refusal([...t.targets, bad('dir.conf'), bad('dangling.conf')], t.fs)
+    expect(other.message).toBe('etc/dir.conf is not a regular file')
+    // the local file system, which checks each target in turn, refuses the same one
+    const local = await refusal([...t.targets, bad('dir.conf'), bad('dangling.conf')])
+    expect(local.message).toBe(other.message)
+    expect(t.state()).toEqual(t.targets.map((_, i) => `old ${i}\n`))
+    expect(
+      readdirSync(etc, { recursive: true }).filter((n) => String(n).includes('.cutover-')),
+    ).toEqual([])
   })
 
   it('aborts when the machine refuses a rename (an immutable target): every target as before, no temp left', async (ctx) => {

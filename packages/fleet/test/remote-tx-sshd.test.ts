@@ -112,4 +112,48 @@ describe.runIf(need('sshd'))('whole files on a machine over ssh', () => {
       await m.close()
     }
   }, 180_000)
+
+  it('opens as many ssh sessions for an apply of 40 files in 20 directories as for 2 files (none per target)', async () => {
+    const t = fleet.machines[0]!
+    /** The sessions the machine's sshd started for a transaction of `n` files. */
+    const sessionsOf = async (n: number) => {
+      const dir = join(t.root, `srv${n}`)
+      const targets: TxTarget[] = []
+      for (let i = 0; i < n; i++) {
+        const path = join(dir, `d${i >> 1}`, `f${i}.conf`)
+        mkdirSync(join(path, '..'), { recursive: true })
+        writeFileSync(path, `old ${i}\n`)
+        targets.push({
+          target: `srv${n}/d${i >> 1}/f${i}.conf`,
+          path,
+          before: sha256(`old ${i}\n`),
+          content: Buffer.from(`new ${i}\n`),
+        })
+      }
+      const m = await openMachine(
+        { name: `sessions-${n}`, ssh: t.name, root: t.root },
+        { controlDir, env, sshConfig: fleet.sshConfig },
+      )
+      const from = readFileSync(t.log, 'latin1').length
+      try {
+        const stateDir = join(t.root, 'var', 'lib', 'cutover')
+        const r = await commitFiles(targets, {
+          stateDir,
+          fileSystem: m.fileSystem,
+          stateFileSystem: m.stateFileSystem,
+        })
+        expect(r.written).toHaveLength(n)
+      } finally {
+        await m.close()
+      }
+      for (const [i, x] of targets.entries())
+        expect(readFileSync(x.path, 'utf8')).toBe(`new ${i}\n`)
+      const log = readFileSync(t.log, 'latin1').slice(from)
+      return (log.match(/Starting session: command/g) ?? []).length
+    }
+    const few = await sessionsOf(2)
+    const many = await sessionsOf(40)
+    expect(few).toBeGreaterThan(0)
+    expect(many).toBe(few)
+  }, 180_000)
 })

@@ -163,6 +163,7 @@ export {
 export { VALIDATE_PREFIX, commandValidator } from './step/validate.js'
 export type { StagedTool } from './transaction/participant.js'
 export {
+  askEach,
   commitFiles,
   prepareFiles,
   readTransaction,
@@ -183,12 +184,14 @@ export {
   type StateStat,
   type StagedItem,
   type PinnedDir,
+  type TxAnswer,
   type TxEvent,
   type TxFileSystem,
   type TxFileSystemOption,
   type TxObserver,
   type TxOptions,
   type TxParticipant,
+  type TxQuery,
   type TxResult,
   type TxOwner,
   type TxStat,

@@ -20,6 +20,7 @@ const NAMES = [
   'applyEdits',
   'applyPlanDocument',
   'asWritten',
+  'askEach',
   'byAddress',
   'chainOf',
   'checkAnyPlanDocument',

@@ -53,6 +53,18 @@ export interface NewFileMeta {
   opening?: () => void
 }
 
+/** One call of {@link TxFileSystem} that only reads, asked together with others by {@link TxFileSystem.ask}. */
+export type TxQuery =
+  | { op: 'realpath'; path: string }
+  | { op: 'lstat'; path: string }
+  | { op: 'probeWritable'; path: string; exists: boolean }
+  | { op: 'pinDir'; dir: string }
+  | { op: 'pinChanged'; dir: string; pin: readonly string[] | undefined }
+  | { op: 'userWritableDir'; dir: string; owner: number; acls: ReadonlyMap<string, string> }
+
+/** What a call gave: its value, or the error it threw. */
+export type TxAnswer = { ok: true; value: unknown } | { ok: false; error: unknown }
+
 /**
  * The operations of a transaction on its targets. The ones on a {@link PinnedDir} first check
  * that the directory is still the pinned one and then act in that very directory (openat-like),
@@ -148,4 +160,13 @@ export interface TxFileSystem {
    * that trades); the operations on a {@link PinnedDir} still act in the directory itself.
    */
   pinsChanged?(dirs: readonly PinnedDir[]): Promise<Map<string, string | undefined>>
+  /**
+   * The answers of many calls that only read, in the order of `queries`: each what the call
+   * alone would resolve to or throw, read now. The preparation of a transaction asks what it
+   * needs of all its targets this way, in a few rounds (an answer may lead to the next question,
+   * as a missing file to the realpath of its directory), and then checks each target in order
+   * from the answers; without it, it makes the calls one after the other. A remote file system
+   * answers a round with one command and SFTP requests in flight together.
+   */
+  ask?(queries: readonly TxQuery[]): Promise<TxAnswer[]>
 }

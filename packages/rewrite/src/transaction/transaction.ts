@@ -17,6 +17,7 @@ import {
   writeBackupAttrs,
 } from './backup.js'
 import { makeDirs, removeDirs } from './dirs.js'
+import { Facts } from './facts.js'
 import { faultsFromEnv, type FaultHook } from './fault.js'
 import type { PinnedDir, TxFileSystem, TxStat, TxXattrs } from './file-system.js'
 import {
@@ -39,11 +40,14 @@ export type { TxEvent, TxObserver } from './observer.js'
 export type {
   NewFileMeta,
   PinnedDir,
+  TxAnswer,
   TxFileSystem,
   TxOwner,
+  TxQuery,
   TxStat,
   TxXattrs,
 } from './file-system.js'
+export { askEach } from './facts.js'
 export type { PackRange, StateFileSystem, StatePack, StateStat } from './state-file-system.js'
 export type { FleetMark } from './journal.js'
 export type {
@@ -694,7 +698,7 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
   const pins = new Map<string, string[]>()
   const pin = async (dir: string) => {
     let p = pins.get(dir)
-    if (!p) pins.set(dir, (p = await fs.pinDir(dir)))
+    if (!p) pins.set(dir, (p = await view.pinDir(dir)))
     return p
   }
   const dirs = new Map<string, JournalDir>()
@@ -709,8 +713,14 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     notOwned.push(`${what} (${given.uid}:${given.gid})`)
     return { uid, gid }
   }
-  let mounts: ReadonlySet<string> | null | undefined
   const userCheck: Array<{ dir: string; target: string; info: TxStat | undefined }> = []
+  // what the checks below read of every target, read first in a few batches (facts.ts)
+  const facts = new Facts(fs)
+  const view = facts.view
+  await facts.gather(targets, async (v, t) => {
+    const at = await locate(v, t)
+    await Promise.all([v.pinDir(at.make.length ? at.dir : dirname(at.real)), inspect(v, t, at)])
+  })
   for (const [i, t] of targets.entries()) {
     const link = t.symlink !== undefined
     if (link && !t.remove && t.before !== 'absent')
@@ -718,15 +728,12 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
         'TARGET',
         `${t.target}: a symbolic link is made only where nothing is (planned ${t.before}); nothing was written`,
       )
-    const { real, make, dir } = await locate(fs, t)
+    const at = await locate(view, t)
+    const { real, make, dir } = at
     if (seen.has(real))
       throw new CutoverError('TARGET', `${t.target} is the same file as another target (${real})`)
     seen.add(real)
-    // `real` has no link in it (but a link target's own): one put there since is not followed
-    const info = make.length ? undefined : await fs.lstat(real)
-    await checkWritable(fs, real, t.target, info, { dir, link })
-    if (mounts === undefined) mounts = (await fs.mountPoints()) ?? null
-    if (!link) await checkNotMountPoint(fs, real, t.target, info, mounts)
+    const info = await inspect(view, t, at)
     if (!t.allowUserWritable) userCheck.push({ dir, target: t.target, info })
     if (make.length) {
       unpinned.add(i)
@@ -772,7 +779,8 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
       for (const [dir, a] of await fs.readXattrs(candidates))
         if (a.has('system.posix_acl_access')) acls.set(dir, a.get('system.posix_acl_access')!)
     }
-    for (const u of userCheck) await checkNotUserWritable(fs, u.dir, u.target, u.info, acls)
+    await facts.gather(userCheck, (v, u) => checkNotUserWritable(v, u.dir, u.target, u.info, acls))
+    for (const u of userCheck) await checkNotUserWritable(view, u.dir, u.target, u.info, acls)
   }
   const xattrs = await collectXattrs(fs, entries, warnings)
   // a new file given its attributes (a rollback making again a file its apply removed)
@@ -1363,6 +1371,24 @@ async function locate(
       : await realTarget(fs, t.path, t.target)
   }
   return { real, make: [], dir: dirname(real) }
+}
+
+/**
+ * Checks a located target before anything is written (a regular file or nothing, writable, not
+ * a mount point); returns its lstat, undefined when it is new.
+ */
+async function inspect(
+  fs: TxFileSystem,
+  t: TxTarget,
+  { real, make, dir }: Awaited<ReturnType<typeof locate>>,
+): Promise<TxStat | undefined> {
+  const link = t.symlink !== undefined
+  // `real` has no link in it (but a link target's own): one put there since is not followed
+  const info = make.length ? undefined : await fs.lstat(real)
+  await checkWritable(fs, real, t.target, info, { dir, link })
+  const mounts = (await fs.mountPoints()) ?? null
+  if (!link) await checkNotMountPoint(fs, real, t.target, info, mounts)
+  return info
 }
 
 /** The real path of a target: links resolved (a dangling one refused); a new file's directory resolved. */
