@@ -194,8 +194,9 @@ function sshdConfig(o: {
     'UsePAM no',
     'PrintMotd no',
     'AcceptEnv none',
-    // every session in the log (`Starting session: command …`, `subsystem request for sftp`)
-    'LogLevel VERBOSE',
+    // every session in the log (`Starting session: command …`, `subsystem request for sftp`);
+    // not in a chroot, where sshd's messages after the chroot reach the session's stderr
+    ...(o.chroot ? [] : ['LogLevel VERBOSE']),
     // HOME: the session's shell reads `$HOME/.bashrc`, and root's own (pyenv's init on some
     // machines: a hundred processes, ≈ 0.1 s per session) has nothing to do with the machine;
     // the machine's own directory holds none. PYENV_REHASH_TIMEOUT: should an rc file still

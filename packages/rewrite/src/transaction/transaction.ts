@@ -718,6 +718,9 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
   const facts = new Facts(fs)
   const view = facts.view
   await facts.gather(targets, async (v, t) => {
+    // asked with the first round: the path given is most often the real one (reads only)
+    void v.lstat(t.path).catch(() => undefined)
+    void v.pinDir(dirname(t.path)).catch(() => undefined)
     const at = await locate(v, t)
     await Promise.all([v.pinDir(at.make.length ? at.dir : dirname(at.real)), inspect(v, t, at)])
   })
@@ -782,11 +785,10 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     await facts.gather(userCheck, (v, u) => checkNotUserWritable(v, u.dir, u.target, u.info, acls))
     for (const u of userCheck) await checkNotUserWritable(view, u.dir, u.target, u.info, acls)
   }
-  const xattrs = await collectXattrs(fs, entries, warnings)
+  const { xattrs, defaultAcl } = await collectXattrs(fs, entries, [...pins.keys()], warnings)
   // a new file given its attributes (a rollback making again a file its apply removed)
   for (const [i, t] of targets.entries())
     if (t.xattrs && !entries[i]!.existed) xattrs.set(entries[i]!.path, t.xattrs)
-  const defaultAcl = await dirsWithDefaultAcl(fs, [...pins.keys()])
   const journal: Journal = {
     txid,
     state: 'staging',
@@ -1251,20 +1253,34 @@ async function validateStaged(
     throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
 }
 
+/**
+ * The extended attributes of each existing target, and the directories among `dirs` that have a
+ * default ACL (new files there inherit an access ACL from it): both read in one go.
+ */
 async function collectXattrs(
   fs: TxFileSystem,
   entries: readonly JournalTarget[],
+  dirs: readonly string[],
   warnings: string[],
-): Promise<Map<string, TxXattrs>> {
+): Promise<{ xattrs: Map<string, TxXattrs>; defaultAcl: Set<string> }> {
   const existing = entries.filter((e) => e.existed).map((e) => e.path)
-  if (existing.length === 0) return new Map()
+  if (existing.length === 0 && dirs.length === 0)
+    return { xattrs: new Map(), defaultAcl: new Set() }
   if (!(await fs.xattrsAvailable())) {
-    warnings.push(
-      'getfattr/setfattr (Debian package attr) are not installed: extended attributes and ACLs of the targets were not carried over',
-    )
-    return new Map()
+    if (existing.length)
+      warnings.push(
+        'getfattr/setfattr (Debian package attr) are not installed: extended attributes and ACLs of the targets were not carried over',
+      )
+    return { xattrs: new Map(), defaultAcl: new Set() }
   }
-  return fs.readXattrs(existing)
+  const attrs = await fs.readXattrs([...new Set([...existing, ...dirs])])
+  const xattrs = new Map<string, TxXattrs>()
+  for (const path of existing) {
+    const a = attrs.get(path)
+    if (a) xattrs.set(path, a)
+  }
+  const defaultAcl = new Set(dirs.filter((d) => attrs.get(d)?.has('system.posix_acl_default')))
+  return { xattrs, defaultAcl }
 }
 
 /** The directories among `dirs` that have a default ACL (new files there inherit an access ACL from it). */
@@ -1405,9 +1421,18 @@ async function realTarget(fs: TxFileSystem, path: string, target: string): Promi
 
 /** The journaled real path of a target, refused when a link is now at it or on its directory path. */
 async function exactTarget(fs: TxFileSystem, path: string, target: string): Promise<string> {
+  // both read at once; what they say is taken in this order, as if read one after the other
+  const [moved, st] = await Promise.allSettled([
+    fs.pinChanged(dirname(path), undefined),
+    fs.lstat(path),
+  ])
+  if (moved.status === 'rejected') throw moved.reason
+  if (!moved.value && st.status === 'rejected') throw st.reason
   const why =
-    (await fs.pinChanged(dirname(path), undefined)) ??
-    ((await fs.lstat(path))?.type === 'symlink' ? `${path} is now a symlink` : undefined)
+    moved.value ??
+    (st.status === 'fulfilled' && st.value?.type === 'symlink'
+      ? `${path} is now a symlink`
+      : undefined)
   if (why)
     throw new CutoverError(
       'TARGET_MOVED',
