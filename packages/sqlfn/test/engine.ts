@@ -2,7 +2,7 @@
 // default; CUTOVER_TEST_PG_URL selects a server (everything runs in one transaction, rolled back).
 // Extensions PGlite lacks (amqp, dblink) are replaced by stubs HERE, never in the product.
 import { decodeCopyField, splitSql } from '../src/index.js'
-import { AMQP_OBJECTS } from '@cutover/test-kit/pg'
+import { AMQP_OBJECTS, newPglite } from '@cutover/test-kit/pg'
 
 export interface Db {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
@@ -30,8 +30,7 @@ export async function openDb(): Promise<Db> {
       },
     }
   }
-  const { PGlite } = await import('@electric-sql/pglite')
-  const db = new PGlite()
+  const db = await newPglite()
   return {
     query: async (sql, params) => (await db.query(sql, params)).rows as never,
     exec: async (sql) => {

@@ -3,6 +3,7 @@
 // connection before returning); with CUTOVER_TEST_PG_URL, a fresh database on that server,
 // dropped at the end. Extensions PGlite lacks (amqp) are stubbed HERE, never in the product.
 import { randomBytes } from 'node:crypto'
+import { newPglite } from './pglite.js'
 
 export interface PgServer {
   /** A postgres:// URL of the test database. */
@@ -48,9 +49,8 @@ export async function startPg(): Promise<PgServer> {
         ),
     }
   }
-  const { PGlite } = await import('@electric-sql/pglite')
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
-  const db = await PGlite.create()
+  const db = await newPglite()
   const socket = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' })
   await socket.start()
   const url = `postgres://postgres:pw@${socket.getServerConn()}/postgres`

@@ -1,6 +1,110 @@
+import { randomBytes } from 'node:crypto'
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { afterAll } from 'vitest'
 
 type Pg = import('@electric-sql/pglite').PGlite
+
+/**
+ * The data directory of a PGlite just initialised, as an uncompressed tar. `new PGlite()` runs
+ * initdb in WebAssembly, about 5 s of CPU; starting from this image costs under 1 s, and the
+ * database it opens is the one initdb made (the same databases, roles, catalogs and settings).
+ * The image is made once per version of PGlite and kept in the temporary directory for the
+ * next runs, and once per process in memory.
+ */
+let image: Promise<Blob> | undefined
+
+function imagePath(): string {
+  const require = createRequire(import.meta.url)
+  let dir = dirname(require.resolve('@electric-sql/pglite'))
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string
+        version?: string
+      }
+      if (pkg.name === '@electric-sql/pglite') {
+        const uid = process.getuid?.() ?? 0
+        return join(tmpdir(), `cutover-test-pglite-${pkg.version}-${uid}.tar`)
+      }
+    } catch {
+      // no package.json here: look in the parent
+    }
+    if (dirname(dir) === dir) throw new Error('the package.json of @electric-sql/pglite not found')
+    dir = dirname(dir)
+  }
+}
+
+function readImage(path: string): Blob | undefined {
+  try {
+    // one of ours (another user's file in a shared temporary directory is not trusted)
+    if (statSync(path).uid === (process.getuid?.() ?? 0)) return new Blob([readFileSync(path)])
+  } catch {
+    // not made yet
+  }
+  return undefined
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
+
+/**
+ * The image from the temporary directory, or made and written there. Test files start at the
+ * same time in every worker: one makes it (it holds `<image>.lock`), the others wait for it, as
+ * long as the lock is younger than two minutes (older, its maker died).
+ */
+async function makeImage(path: string): Promise<Blob> {
+  const lock = `${path}.lock`
+  for (;;) {
+    const ready = readImage(path)
+    if (ready) return ready
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 })
+      break
+    } catch {
+      let age = 0
+      try {
+        age = Date.now() - statSync(lock).mtimeMs
+      } catch {
+        continue // released just now: read the image
+      }
+      if (age > 120_000) rmSync(lock, { force: true })
+      else await sleep(250)
+    }
+  }
+  try {
+    const { PGlite } = await import('@electric-sql/pglite')
+    const db = await PGlite.create()
+    const blob = await db.dumpDataDir('none')
+    await db.close()
+    // written beside and renamed, so that a reader never sees it half written
+    const temp = `${path}.${randomBytes(6).toString('hex')}`
+    writeFileSync(temp, new Uint8Array(await blob.arrayBuffer()), { mode: 0o600 })
+    renameSync(temp, path)
+    return blob
+  } finally {
+    rmSync(lock, { force: true })
+  }
+}
+
+/**
+ * A new PGlite in process whose database is empty, as initdb left it: started from a copy of an
+ * initialised data directory (the image above) rather than running initdb again. An image
+ * that fails to load is made again.
+ */
+export async function newPglite(): Promise<Pg> {
+  const { PGlite } = await import('@electric-sql/pglite')
+  const path = imagePath()
+  image ??= makeImage(path)
+  try {
+    return await PGlite.create({ loadDataDir: await image })
+  } catch {
+    rmSync(path, { force: true })
+    image = makeImage(path)
+    return await PGlite.create({ loadDataDir: await image })
+  }
+}
 
 /**
  * One in-process PostgreSQL (PGlite) for the tests of a file, started on first use and closed
@@ -13,7 +117,7 @@ export function inProcessPg(): <T>(use: (db: Pg) => Promise<T>) => Promise<T> {
     if (shared) await (await shared).close()
   })
   return async (use) => {
-    shared ??= import('@electric-sql/pglite').then(({ PGlite }) => new PGlite())
+    shared ??= newPglite()
     const db = await shared
     await db.exec('BEGIN')
     try {
