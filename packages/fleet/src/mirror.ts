@@ -232,8 +232,11 @@ export async function mirrorMachine(
   }
   const files: Entry[] = []
   const directories: Entry[] = []
-  for (const e of entries.sort((a, b) => depth(a.path) - depth(b.path))) {
-    if (underLink(e.path)) continue
+  // parents before what they hold (each entry's depth counted once, not at every comparison)
+  const depths = new Map(entries.map((e) => [e, depth(e.path)]))
+  entries.sort((a, b) => depths.get(a)! - depths.get(b)!)
+  for (const e of entries) {
+    if (links.size !== 0 && underLink(e.path)) continue
     const local = join(o.dir, e.path)
     if (e.type === 'd') {
       mkdirSync(local, { recursive: true })
@@ -437,7 +440,8 @@ async function grepCandidates(
   const out = new Set<string>()
   if (lines.size === 0 || paths.length === 0) return out
   const patterns = Buffer.from([...lines].join('\n') + '\n', 'latin1')
-  for (const batch of batches(paths, GREP_BATCH)) {
+  // the batches at once (the connection runs a few commands at a time)
+  const grep = async (batch: string[]) => {
     const script = [
       `cd ${shQuote(machine.spec.root)} || exit 3`,
       `LC_ALL=C exec grep -lFiZ -D skip -f - -- ${batch.map((p) => shQuote(`./${p}`)).join(' ')}`,
@@ -447,6 +451,7 @@ async function grepCandidates(
     else
       for (const p of r.stdout.toString('utf8').split('\0')) if (p) out.add(p.replace(/^\.\//, ''))
   }
+  await Promise.all([...batches(paths, GREP_BATCH)].map(grep))
   return out
 }
 

@@ -373,19 +373,21 @@ export class SshConnection {
   }
 
   /**
-   * Ends the master (`ssh -O exit`; its sessions end with it) and removes its log. The master's
-   * pid is asked first, so that a master that does not answer `exit` is killed.
+   * Ends the master (`ssh -O exit`; its sessions end with it) and removes its log. A master that
+   * does not answer `exit` but still answers `check` (which gives its pid) is killed.
    */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const check = await this.control('check')
-    const pid = Number(/pid=(\d+)/.exec(check.stderr)?.[1])
-    if (check.code === 0 && (await this.control('exit')).code !== 0 && pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // gone meanwhile
+    if ((await this.control('exit')).code !== 0) {
+      const check = await this.control('check')
+      const pid = Number(/pid=(\d+)/.exec(check.stderr)?.[1])
+      if (check.code === 0 && pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // gone meanwhile
+        }
       }
     }
     rmSync(this.controlPath, { force: true })
