@@ -24,14 +24,13 @@ import {
   type StepKind,
   type WholeStep,
 } from '@cutover/rewrite'
-import { FleetError, localMachine, planWhole, type Machine, type WholePlan } from '@cutover/fleet'
+import type { Machine, WholePlan } from '@cutover/fleet'
 import { CliError } from './errors.js'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
 import { specInventory } from './inventory.js'
 import { allStepKinds, namedKinds, stepKindsFor } from './kinds.js'
 import { STATE_DIR, fleetMachines, noMachines, paths, parseSize, str } from './options.js'
-import { remotePlanning } from './remote-plan.js'
 import { describeWhole } from './output/format.js'
 import { counted, progressLine } from './output/progress.js'
 
@@ -170,8 +169,10 @@ async function planFleet(
     dbSteps.some((s) => !s.options.on || s.options.on.includes(m.name)),
   )
   const progress = progressLine(io, opts)
+  // the fleet's code is loaded by a spec of machines only: a plan of one root never needs it
+  const { FleetError, localMachine, planWhole } = await import('@cutover/fleet')
   const remote = machines.some((m) => m.ssh !== undefined)
-    ? await remotePlanning(opts, io)
+    ? await (await import('./remote-plan.js')).remotePlanning(opts, io)
     : undefined
   const planMachine = async (m: (typeof machines)[number], hidden: readonly string[]) => {
     const machine = { name: m.name, database: m === dbMachine }
@@ -219,7 +220,7 @@ async function planFleet(
           ? { maxFileSize: parseSize(str(opts.maxFileSize)!) }
           : {}),
       })
-      conflicts(spec, planned, whole, str(opts.profile))
+      conflicts(spec, planned, whole, str(opts.profile), FleetError)
     }
   } finally {
     progress.done()
@@ -279,6 +280,7 @@ function conflicts(
   planned: ReadonlyArray<{ machine: PlanDocMachine; plan: Plan }>,
   whole: WholePlan,
   profile: string | undefined,
+  FleetError: typeof import('@cutover/fleet').FleetError,
 ): void {
   for (const f of whole.files) {
     const plan = planned.find((p) => p.machine.name === f.machine)?.plan

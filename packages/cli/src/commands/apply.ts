@@ -15,8 +15,6 @@ import { paths, str } from '../options.js'
 import { visible } from '../output/errors.js'
 import { colors, formatPlan, paint } from '../output/format.js'
 import { applyProgress, progressLine } from '../output/progress.js'
-import { runChecks } from '../check.js'
-import { applyFleetPlan } from '../fleet.js'
 import { expectedHash, fileHash, readTrustedPlan } from '../plan-file.js'
 
 /**
@@ -27,7 +25,7 @@ import { expectedHash, fileHash, readTrustedPlan } from '../plan-file.js'
  */
 export const apply: Command = async (opts, args, io) => {
   const code = await applyOnly(opts, args, io)
-  return opts.check && code === EXIT.ok ? runChecks(opts, io) : code
+  return opts.check && code === EXIT.ok ? (await import('../check.js')).runChecks(opts, io) : code
 }
 
 const applyOnly: Command = async (opts, args, io) => {
@@ -67,7 +65,7 @@ const applyOnly: Command = async (opts, args, io) => {
         if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')
         return EXIT.ok
       }
-      return applyFleetPlan(any, e, opts, io)
+      return (await import('../fleet.js')).applyFleetPlan(any, e, opts, io)
     }
     doc = any
     if (str(opts.root) !== undefined && resolve(doc.root) !== root) {
@@ -100,7 +98,7 @@ const applyOnly: Command = async (opts, args, io) => {
       }
     }
     // a spec with machines: the plan of every machine, applied in two phases across them
-    if (made.fleet) return applyFleetPlan(made.fleet.doc, e, opts, io)
+    if (made.fleet) return (await import('../fleet.js')).applyFleetPlan(made.fleet.doc, e, opts, io)
   }
   if (doc.changes.length === 0 && (doc.database ?? []).length === 0) {
     if (!opts.quiet) io.stdout.write('Nothing to apply: the plan is empty.\n')
