@@ -81,4 +81,8 @@ const result = await build({
   legalComments: 'inline',
 })
 if (result.errors.length) process.exit(1)
-if (process.env.CUTOVER_BUNDLE_META) (await import("node:fs")).writeFileSync(process.env.CUTOVER_BUNDLE_META, JSON.stringify(result.metafile))
+if (process.env.CUTOVER_BUNDLE_META)
+  (await import('node:fs')).writeFileSync(
+    process.env.CUTOVER_BUNDLE_META,
+    JSON.stringify(result.metafile),
+  )
