@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { hashText, positionsOf } from '../src/text/big-text.js'
+import fc from 'fast-check'
+import { checkEdits, spliceEdits, type Edit } from '../src/edit/edit.js'
+import { EditedText, editedPositionsOf, hashText, positionsOf } from '../src/text/big-text.js'
 import {
   LineIndex,
   createEngine,
@@ -81,5 +83,71 @@ describe('planning a large file', () => {
       ['small.conf', 2, 3],
       ['utf8.conf', 50_002, 3],
     ])
+  })
+})
+
+describe('EditedText', () => {
+  // a text and one pass of edits over it, with line breaks, surrogate pairs and their halves
+  const chars = fc.constantFrom('a', 'b', '\n', '\r\n', '\u00e9', '\u{1F600}', '\ud83d', '\ude00')
+  const str = (max: number) => fc.array(chars, { maxLength: max }).map((a) => a.join(''))
+  const edited = fc
+    .tuple(str(40), fc.array(fc.tuple(fc.nat(8), fc.nat(4), str(3)), { maxLength: 8 }))
+    .map(([base, raw]) => {
+      const edits: Edit[] = []
+      let at = 0
+      for (const [gap, size, text] of raw) {
+        const start = Math.min(base.length, at + gap)
+        const end = Math.min(base.length, start + size)
+        edits.push({ start, end, text, rule: 'r' })
+        at = end
+      }
+      let sorted: Edit[]
+      try {
+        sorted = checkEdits(base, edits)
+      } catch {
+        sorted = []
+      }
+      return { base, sorted, made: spliceEdits(base, sorted) }
+    })
+
+  it('reads as the text it stands for: slices, line positions, equality', () => {
+    fc.assert(
+      fc.property(edited, str(40), ({ base, sorted, made }, other) => {
+        const t = new EditedText(base, sorted)
+        expect(t.length).toBe(made.length)
+        expect(t.toString()).toBe(made)
+        for (let a = 0; a <= made.length; a++)
+          for (let b = a; b <= made.length; b += 3) expect(t.slice(a, b)).toBe(made.slice(a, b))
+        const all = Array.from({ length: made.length + 1 }, (_, k) => k)
+        expect(editedPositionsOf(t, all)).toEqual(positionsOf(made, all))
+        expect(t.equals(made)).toBe(true)
+        expect(t.equals(base)).toBe(made === base)
+        expect(t.equals(other)).toBe(made === other)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('hashes as hashText hashes the text it stands for, in every encoding, large or not', () => {
+    fc.assert(
+      fc.property(
+        edited,
+        fc.constantFrom<TextEncoding>('utf8', 'utf8-bom', 'latin1'),
+        fc.boolean(),
+        ({ base, sorted }, encoding, large) => {
+          // a large text is hashed piece by piece: its pieces may end inside a surrogate pair
+          const pad = large ? 'x'.repeat(1 << 20) : ''
+          const wide = pad + base
+          const moved = sorted.map((e) => ({
+            ...e,
+            start: e.start + pad.length,
+            end: e.end + pad.length,
+          }))
+          const t = new EditedText(wide, moved)
+          expect(t.hash(encoding)).toBe(hashText(spliceEdits(wide, moved), encoding))
+        },
+      ),
+      { numRuns: 60 },
+    )
   })
 })

@@ -7,13 +7,13 @@ import {
   tokenSpans,
   type SensitiveSpans,
 } from '../diff/sensitive.js'
-import { applyEdits, sortEdits, type Edit } from '../edit/edit.js'
+import { applyEdits, checkEdits, sortEdits, type Edit } from '../edit/edit.js'
 import { InputError } from '../errors.js'
 import type { SpecStep } from '../spec/spec.js'
 import { networkMisfits, scanLeftovers } from '../step/leftovers.js'
 import { VALIDATE_PREFIX } from '../step/validate.js'
 import type { Context, RuleOptions, StepKind } from '../step/step.js'
-import { hashText, positionsOf } from '../text/big-text.js'
+import { EditedText, editedPositionsOf, hashText, positionsOf } from '../text/big-text.js'
 import { decodeText, hashOrAbsent, isBinary, type TextEncoding } from '../text/source.js'
 import { plannedOnce, type OnceNote, type TargetOnce } from './once.js'
 import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
@@ -92,8 +92,13 @@ interface Passes {
   encoding: TextEncoding
   /** The file's text as it is. */
   text: string
-  /** The text after the passes so far. */
+  /** The text after the passes so far, but {@link Passes.last}: the input of the next step. */
   current: string
+  /**
+   * The last pass's text, while no later step needs it whole: the text it edits and its edits
+   * (a large file planned by one step is never held twice).
+   */
+  last?: EditedText
   passes: Edit[][]
   kinds: string[]
   validators: Set<string>
@@ -168,6 +173,10 @@ async function runStep(
   ctx: Context,
   applied: TargetOnce | undefined,
 ): Promise<InputError | undefined> {
+  if (f.last) {
+    f.current = f.last.toString()
+    f.last = undefined
+  }
   if (a.keys) markKeys(a.keys, f.current)
   const file = { path: f.target, encoding: f.encoding, text: f.current }
   const result = await a.kind.plan(file, a.step.options, ctx)
@@ -204,7 +213,7 @@ async function runStep(
   const sorted = onceOnly(f, a, edits, applied)
   f.passes.push(sorted)
   if (sorted.length) {
-    f.current = applyEdits(f.current, sorted)
+    f.last = new EditedText(f.current, checkEdits(f.current, sorted))
     f.kinds.push(a.kind.name)
     if ((a.step.options as { 'allow-user-writable'?: boolean })['allow-user-writable'] !== true)
       f.allowUserWritable = false
@@ -301,7 +310,8 @@ function onceOnly(
  * replaced is gone), located there and, when edits moved it, where it is on disk now.
  */
 function placeLeftovers(f: Passes, created: boolean): PlannedLeftover[] {
-  const { passes, current, text, target } = f
+  const { passes, text, target } = f
+  const current = f.last ?? f.current
   const kept: Array<{ at: number; text: string; reason: string }> = []
   const seen = new Set<number>()
   for (const l of f.pending) {
@@ -313,7 +323,7 @@ function placeLeftovers(f: Passes, created: boolean): PlannedLeftover[] {
     seen.add(at)
     kept.push({ at, text: l.text, reason: l.reason })
   }
-  const positions = positionsOf(
+  const positions = positionsIn(
     current,
     kept.map((l) => l.at),
   )
@@ -323,7 +333,7 @@ function placeLeftovers(f: Passes, created: boolean): PlannedLeftover[] {
     text: l.text,
     reason: credentialFree(current, l, target),
   }))
-  if (current !== text && !created) {
+  if (!same(current, text) && !created) {
     // the same text in the file as it is now, before the plan is applied
     const origins = kept.map((l) =>
       passes.reduceRight((at, pass) => unmapOffset(at, shiftsOf(pass)), l.at),
@@ -344,9 +354,10 @@ function fileResult(
   before: string,
   leftovers: PlannedLeftover[],
 ): FileResult {
-  const { passes, current, text, notes, encoding } = f
+  const { passes, text, notes, encoding } = f
+  const current = f.last ?? f.current
   const nonEmpty = passes.filter((p) => p.length > 0)
-  if (nonEmpty.length === 0 || current === text)
+  if (nonEmpty.length === 0 || same(current, text))
     return { read: true, why: 'no change', leftovers, notes }
   // the diff is made once every file is planned: an old value replaced in one file is hidden in all
   return {
@@ -359,7 +370,7 @@ function fileResult(
       kinds: f.kinds,
       encoding,
       before,
-      after: hashText(current, encoding),
+      after: typeof current === 'string' ? hashText(current, encoding) : current.hash(encoding),
       mode: mode & 0o7777,
       passes,
       beforeText: text,
@@ -397,14 +408,12 @@ function secretKeys(options: unknown): string[] {
  * word around the address (`"10.0.10.48" inside "x10.0.10.480"`), which may be a password.
  */
 function credentialFree(
-  text: string,
+  text: string | EditedText,
   l: { at: number; text: string; reason: string },
   target: string,
 ): string {
   if (!l.reason.includes('"')) return l.reason
-  const start = text.lastIndexOf('\n', l.at - 1) + 1
-  const nl = text.indexOf('\n', l.at)
-  const line = text.slice(start, nl === -1 ? text.length : nl)
+  const line = lineAround(text, l.at)
   const values = credentialSpans(line, target).map((c) => line.slice(c.start, c.end))
   if (values.length === 0) return l.reason
   const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter(
@@ -418,6 +427,47 @@ function credentialFree(
     ],
     '(sensitive)',
   )
+}
+
+/** The planned text, made or not: whether it equals `text`. */
+function same(current: string | EditedText, text: string): boolean {
+  return typeof current === 'string' ? current === text : current.equals(text)
+}
+
+/** {@link positionsOf} in the planned text, made or not. */
+function positionsIn(current: string | EditedText, offsets: readonly number[]) {
+  return typeof current === 'string'
+    ? positionsOf(current, offsets)
+    : editedPositionsOf(current, offsets)
+}
+
+/** The line (without its line break) holding offset `at` of a text, made or not. */
+function lineAround(text: string | EditedText, at: number): string {
+  if (typeof text === 'string') {
+    const start = text.lastIndexOf('\n', at - 1) + 1
+    const nl = text.indexOf('\n', at)
+    return text.slice(start, nl === -1 ? text.length : nl)
+  }
+  // widened until a line break (or the text's end) is met on each side
+  let start = at
+  for (let w = 256; ; w *= 2) {
+    const from = Math.max(0, at - w)
+    const nl = text.slice(from, at).lastIndexOf('\n')
+    if (nl !== -1 || from === 0) {
+      start = nl === -1 ? 0 : from + nl + 1
+      break
+    }
+  }
+  let end = at
+  for (let w = 256; ; w *= 2) {
+    const to = Math.min(text.length, at + w)
+    const nl = text.slice(at, to).indexOf('\n')
+    if (nl !== -1 || to === text.length) {
+      end = nl === -1 ? text.length : at + nl
+      break
+    }
+  }
+  return text.slice(start, end)
 }
 
 /** A pass's sorted edits and, for each, what the edits before it add to the text's length. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import type { Position } from './line-index.js'
 import { encodeText, sha256, type TextEncoding } from './source.js'
 
@@ -18,6 +18,12 @@ export function hashText(text: string, encoding: TextEncoding): string {
   if (text.length <= CHUNK) return sha256(encodeText(text, encoding))
   const hash = createHash('sha256')
   if (encoding === 'utf8-bom') hash.update(BOM)
+  hashChunks(hash, text, encoding)
+  return `sha256:${hash.digest('hex')}`
+}
+
+/** Hashes `text` (not ending inside a surrogate pair) chunk by chunk, as `encoding` encodes it. */
+function hashChunks(hash: Hash, text: string, encoding: TextEncoding): void {
   for (let at = 0; at < text.length;) {
     let end = Math.min(at + CHUNK, text.length)
     const last = text.charCodeAt(end - 1)
@@ -29,7 +35,6 @@ export function hashText(text: string, encoding: TextEncoding): string {
     else hash.update(chunk, 'latin1')
     at = end
   }
-  return `sha256:${hash.digest('hex')}`
 }
 
 /**
@@ -47,6 +52,160 @@ export function positionsOf(text: string, offsets: readonly number[]): Map<numbe
       line++
       lineStart = nl + 1
       nl = text.indexOf('\n', lineStart)
+    }
+    out.set(at, { line, col: at - lineStart + 1 })
+  }
+  return out
+}
+
+/** An edit as {@link EditedText} reads it: a span of the text and what replaces it. */
+interface Replacement {
+  start: number
+  end: number
+  text: string
+}
+
+/**
+ * The text that one pass of edits (sorted, not overlapping: checked) makes of `base`, read
+ * without being made: a slice, its line breaks, its hash, whether it equals another text. A
+ * large file planned in one pass is then held once (its text and the edits), not twice.
+ */
+export class EditedText {
+  readonly length: number
+  /** For each edit, what the edits before it add to the length; one more entry for the end. */
+  readonly #before: number[]
+
+  constructor(
+    readonly base: string,
+    readonly edits: readonly Replacement[],
+  ) {
+    const before = [0]
+    for (const e of edits)
+      before.push(before[before.length - 1]! + e.text.length - (e.end - e.start))
+    this.#before = before
+    this.length = base.length + before[before.length - 1]!
+  }
+
+  /** Where the text of edit `k` starts in the edited text. */
+  #at(k: number): number {
+    return this.edits[k]!.start + this.#before[k]!
+  }
+
+  /** The edited text's characters `[a, b)`, as `toString().slice(a, b)` (0 <= a <= b <= length). */
+  slice(a: number, b: number): string {
+    const { edits, base } = this
+    const n = edits.length
+    // the first edit whose text ends after `a`: the pieces before it end before `a`
+    let lo = 0
+    let hi = n
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.#at(mid) + edits[mid]!.text.length <= a) lo = mid + 1
+      else hi = mid
+    }
+    const parts: string[] = []
+    let at = a
+    for (let k = lo; at < b; k++) {
+      // the stretch of the base before edit k, then the edit's text
+      const gapEnd = k < n ? this.#at(k) : this.length
+      if (at < gapEnd) {
+        const end = Math.min(b, gapEnd)
+        parts.push(base.slice(at - this.#before[k]!, end - this.#before[k]!))
+        at = end
+      }
+      if (k >= n || at >= b) break
+      const s = this.#at(k)
+      const end = Math.min(b, s + edits[k]!.text.length)
+      if (end > at) parts.push(edits[k]!.text.slice(at - s, end - s))
+      at = Math.max(at, end)
+    }
+    return parts.join('')
+  }
+
+  /** The pieces of the edited text in order: stretches of the base and the edits' texts. */
+  *pieces(): Generator<string> {
+    let from = 0
+    for (const e of this.edits) {
+      if (e.start > from) yield this.base.slice(from, e.start)
+      if (e.text.length > 0) yield e.text
+      from = e.end
+    }
+    if (from < this.base.length) yield this.base.slice(from)
+  }
+
+  /** The offsets of the edited text's line breaks, ascending. */
+  *newlines(): Generator<number> {
+    const { base, edits } = this
+    let from = 0
+    // the next line break of the base at or after `from` (-1: none), kept across stretches
+    let nl = -2
+    for (let k = 0; k <= edits.length; k++) {
+      const end = k < edits.length ? edits[k]!.start : base.length
+      if (nl !== -1 && nl < from) nl = base.indexOf('\n', from)
+      while (nl !== -1 && nl < end) {
+        yield nl + this.#before[k]!
+        nl = base.indexOf('\n', nl + 1)
+      }
+      if (k === edits.length) break
+      const t = edits[k]!.text
+      for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) yield this.#at(k) + i
+      from = edits[k]!.end
+    }
+  }
+
+  /** The edited text, made. */
+  toString(): string {
+    return [...this.pieces()].join('')
+  }
+
+  /** Whether the edited text equals `text`. */
+  equals(text: string): boolean {
+    if (text.length !== this.length) return false
+    if (text === this.base && this.edits.every((e) => e.text.length === e.end - e.start))
+      return this.edits.every((e) => text.startsWith(e.text, e.start))
+    return this.toString() === text
+  }
+
+  /** {@link hashText} of the edited text, hashed piece by piece. */
+  hash(encoding: TextEncoding): string {
+    if (this.length <= CHUNK) return hashText(this.toString(), encoding)
+    const hash = createHash('sha256')
+    if (encoding === 'utf8-bom') hash.update(BOM)
+    // a piece that ends inside a surrogate pair keeps its high half for the next one
+    let carry = ''
+    for (let piece of this.pieces()) {
+      if (carry) {
+        piece = carry + piece
+        carry = ''
+      }
+      const last = piece.charCodeAt(piece.length - 1)
+      if (last >= 0xd800 && last < 0xdc00) {
+        carry = piece.slice(-1)
+        piece = piece.slice(0, -1)
+      }
+      hashChunks(hash, piece, encoding)
+    }
+    if (carry) hashChunks(hash, carry, encoding)
+    return `sha256:${hash.digest('hex')}`
+  }
+}
+
+/** The {@link positionsOf} of `offsets` in an edited text, from its line breaks. */
+export function editedPositionsOf(
+  text: EditedText,
+  offsets: readonly number[],
+): Map<number, Position> {
+  const out = new Map<number, Position>()
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b)
+  const breaks = text.newlines()
+  let line = 1
+  let lineStart = 0
+  let next = breaks.next()
+  for (const at of sorted) {
+    while (!next.done && next.value < at) {
+      line++
+      lineStart = next.value + 1
+      next = breaks.next()
     }
     out.set(at, { line, col: at - lineStart + 1 })
   }
