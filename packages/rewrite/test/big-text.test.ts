@@ -120,6 +120,16 @@ describe('EditedText', () => {
           for (let b = a; b <= made.length; b += 3) expect(t.slice(a, b)).toBe(made.slice(a, b))
         const all = Array.from({ length: made.length + 1 }, (_, k) => k)
         expect(editedPositionsOf(t, all)).toEqual(positionsOf(made, all))
+        for (let a = 0; a <= made.length; a++) {
+          expect(t.indexOf('\n', a)).toBe(made.indexOf('\n', a))
+          expect(t.lastIndexOf('\n', a)).toBe(made.lastIndexOf('\n', a))
+          expect(t.charCodeAt(a)).toBe(made.charCodeAt(a))
+          // what it says is unchanged is so
+          for (let p = 0; p <= base.length; p++) {
+            const run = t.unchangedRun(p, a)
+            if (run > 0) expect(made.slice(a, a + run)).toBe(base.slice(p, p + run))
+          }
+        }
         expect(t.equals(made)).toBe(true)
         expect(t.equals(base)).toBe(made === base)
         expect(t.equals(other)).toBe(made === other)

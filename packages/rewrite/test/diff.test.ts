@@ -3,6 +3,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { quotePath, showControls, unifiedDiff } from '../src/index.js'
 import { diffStat } from '../src/diff/diff.js'
+import { checkEdits, spliceEdits, type Edit } from '../src/edit/edit.js'
+import { EditedText } from '../src/text/big-text.js'
 
 describe('unifiedDiff', () => {
   it('prints a/ b/ headers relative to the root and 3 lines of context', () => {
@@ -156,5 +158,58 @@ describe('a diff cannot be forged by what it shows', () => {
     expect(quotePath('é/x y')).toBe('é/x y')
     expect(quotePath('a\nb\u001b"c\\')).toBe('"a\\nb\\033\\"c\\\\"')
     expect(showControls('a\u001b[1mb\tc\u007f\u009b\u202e')).toBe('a^[[1mb\tc^?M-^[<U+202E>')
+  })
+})
+
+describe('unifiedDiff of a text and its edits (the new text not made)', () => {
+  const edit = fc.record({
+    line: fc.nat({ max: 6999 }),
+    col: fc.nat({ max: 40 }),
+    length: fc.nat({ max: 120 }),
+    text: fc.constantFrom('', 'x', 'finance.example.net', '\n', 'new line\n', '\nhost-1 corp\n'),
+  })
+
+  it('equals the diff of the text and the edited text made, whatever the edits', () => {
+    fc.assert(
+      fc.property(
+        fc.array(edit, { maxLength: 40 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.boolean(),
+        (raw, eol, finalEol, small) => {
+          const n = small ? 40 : 7000
+          const lines = Array.from(
+            { length: n },
+            (_, k) => `10.0.${k >> 8}.${k & 255}\thost-${k}.corp.example.net host-${k % 50}`,
+          )
+          const before = lines.join(eol) + (finalEol ? eol : '')
+          const starts = [0]
+          for (let i = before.indexOf('\n'); i !== -1; i = before.indexOf('\n', i + 1))
+            starts.push(i + 1)
+          const edits: Edit[] = []
+          for (const e of raw) {
+            const start = Math.min(before.length, starts[e.line % starts.length]! + e.col)
+            edits.push({
+              start,
+              end: Math.min(before.length, start + e.length),
+              text: e.text,
+              rule: 'r',
+            })
+          }
+          let sorted: Edit[] = []
+          try {
+            sorted = checkEdits(before, edits)
+          } catch {
+            sorted = checkEdits(before, edits.slice(0, 1))
+          }
+          const made = spliceEdits(before, sorted)
+          const mask = { after: sorted.length ? [{ start: 0, end: 1 }] : [], line: () => [] }
+          expect(unifiedDiff('f', before, new EditedText(before, sorted), mask)).toBe(
+            unifiedDiff('f', before, made, mask),
+          )
+        },
+      ),
+      { numRuns: 60 },
+    )
   })
 })

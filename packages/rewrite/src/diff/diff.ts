@@ -1,5 +1,5 @@
 import { structuredPatch } from 'diff/lib/patch/create.js'
-import { positionsOf } from '../text/big-text.js'
+import { EditedText, editedPositionsOf, positionsOf } from '../text/big-text.js'
 import { applyEdits, type Edit } from '../edit/edit.js'
 import { merge, sensitiveSpans, type Span } from './sensitive.js'
 
@@ -24,8 +24,13 @@ export const SENSITIVE = '(sensitive)'
  * equal. A missing final newline is marked as `\ No newline at end of file`; CR of CRLF endings is
  * kept out of the shown lines.
  */
-export function unifiedDiff(path: string, before: string, after: string, mask?: DiffMask): string {
-  if (before === after) return ''
+export function unifiedDiff(
+  path: string,
+  before: string,
+  after: string | EditedText,
+  mask?: DiffMask,
+): string {
+  if (typeof after === 'string' ? before === after : after.equals(before)) return ''
   const out = [`--- ${quotePath(`a/${path}`)}`, `+++ ${quotePath(`b/${path}`)}`]
   const hideBefore = columnsByLine(before, mask?.before ?? [])
   const hideAfter = columnsByLine(after, mask?.after ?? [])
@@ -70,13 +75,12 @@ function shown(body: string, hide: readonly Span[]): string {
 }
 
 /** The columns (0-based, half-open) of each line (1-based) that spans of `text` cover. */
-function columnsByLine(text: string, spans: readonly Span[]): Map<number, Span[]> {
+function columnsByLine(text: string | EditedText, spans: readonly Span[]): Map<number, Span[]> {
   const out = new Map<number, Span[]>()
   if (spans.length === 0) return out
-  const at = positionsOf(
-    text,
-    spans.flatMap((s) => [s.start, s.end]),
-  )
+  const offsets = spans.flatMap((s) => [s.start, s.end])
+  const at =
+    typeof text === 'string' ? positionsOf(text, offsets) : editedPositionsOf(text, offsets)
   for (const s of spans) {
     const a = at.get(s.start)!
     const b = at.get(s.end)!
@@ -161,8 +165,13 @@ interface Hunk {
 /** From how many lines on a diff is computed window by window (see {@link windows}). */
 const WINDOWED_FROM = 5000
 
-function hunks(before: string, after: string): Hunk[] {
-  const whole = () => structuredPatch('a', 'b', before, after, '', '', { context: 3 }).hunks
+/**
+ * The hunks of the diff of `before` and `after`. An {@link EditedText} of `before` is read
+ * where it differs and skipped where its edits say it equals `before`; a small one is made.
+ */
+function hunks(before: string, after: string | EditedText): Hunk[] {
+  const whole = () =>
+    structuredPatch('a', 'b', before, after.toString(), '', '', { context: 3 }).hunks
   if (before.length < 65536 || !hasLines(before, WINDOWED_FROM)) return whole()
   const cuts = windows(before, after)
   if (!cuts) return whole()
@@ -213,7 +222,7 @@ class Ahead {
   readonly #starts: number[]
   #ended = false
   constructor(
-    readonly text: string,
+    readonly text: string | EditedText,
     at: number,
   ) {
     this.#starts = [at]
@@ -249,18 +258,25 @@ function same(x: Ahead, i: number, y: Ahead, j: number): boolean {
   const b = y.start(j)
   const ae = x.start(i + 1)
   const be = y.start(j + 1)
-  return ae - a === be - b && x.text.startsWith(y.text.slice(b, be), a)
+  if (ae - a !== be - b) return false
+  const line = y.text.slice(b, be)
+  return typeof x.text === 'string' ? x.text.startsWith(line, a) : x.text.slice(a, ae) === line
 }
 
-/** Length of the common prefix of `x` from `p` and `y` from `q`, compared a block at a time. */
-function commonPrefix(x: string, p: number, y: string, q: number): number {
+/**
+ * Length of the common prefix of `x` from `p` and `y` from `q`, compared a block at a time; an
+ * {@link EditedText} of `x` says itself how far it is `x` unchanged from there.
+ */
+function commonPrefix(x: string, p: number, y: string | EditedText, q: number): number {
   const max = Math.min(x.length - p, y.length - q)
-  let lo = 0
+  let lo = typeof y === 'string' || y.base !== x ? 0 : Math.min(max, y.unchangedRun(p, q))
+  // the blocks of an edited text are made to be compared: smaller ones
+  const most = typeof y === 'string' ? 1 << 20 : 1 << 16
   let step = 256
   while (step >= 16) {
     if (lo + step <= max && x.slice(p + lo, p + lo + step) === y.slice(q + lo, q + lo + step)) {
       lo += step
-      if (step < 1 << 20) step *= 2
+      if (step < most) step *= 2
     } else step >>= 1
   }
   while (lo < max && x.charCodeAt(p + lo) === y.charCodeAt(q + lo)) lo++
@@ -268,7 +284,7 @@ function commonPrefix(x: string, p: number, y: string, q: number): number {
 }
 
 /** Offset of line `to` of `text`, walking from line `from` that starts at `at`. */
-function lineOffset(text: string, from: number, at: number, to: number): number {
+function lineOffset(text: string | EditedText, from: number, at: number, to: number): number {
   for (; from < to; from++) at = text.indexOf('\n', at) + 1
   for (; from > to; from--) at = at >= 2 ? text.lastIndexOf('\n', at - 2) + 1 : 0
   return at
@@ -282,7 +298,7 @@ function lineOffset(text: string, from: number, at: number, to: number): number 
  * lines after it. Returns undefined when the texts differ too much for that (the whole diff is
  * computed then).
  */
-function windows(x: string, y: string): Cut[] | undefined {
+function windows(x: string, y: string | EditedText): Cut[] | undefined {
   const cuts: Cut[] = [{ i: 0, j: 0, x: 0, y: 0, dirty: false }]
   // whether a difference was met since the last cut
   let dirty = false

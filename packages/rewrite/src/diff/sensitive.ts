@@ -346,7 +346,7 @@ export function fileCredentialSpans(text: string, path: string): Span[] {
 export function editedCredentialSpans(
   before: string,
   spans: readonly Span[],
-  after: string,
+  after: { slice(start: number, end: number): string },
   edits: readonly Edit[],
   path: string,
 ): Span[] {

@@ -11,6 +11,7 @@ import {
   type SensitiveSpans,
 } from '../diff/sensitive.js'
 import type { DatabaseChange } from '../step/database.js'
+import { EditedText } from '../text/big-text.js'
 import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
 
 /**
@@ -47,7 +48,13 @@ export function maskSensitive(
   const never = [...new Set([...hashed, ...secretValues])].filter((v) => v.length > 0)
   for (const c of changes) {
     const s = spans.get(c)!
-    const after = c.afterText
+    const edited = c.passes.filter((p) => p.length > 0)
+    // a file changed by one pass (the usual case): its new text is read from its text and the
+    // pass's edits where the diff and the masking need it, made only for a masked hash
+    const after: string | EditedText =
+      edited.length === 1 ? new EditedText(c.beforeText, edited[0]!) : c.afterText
+    let made: string | undefined
+    const afterText = () => (made ??= after.toString())
     const line = (body: string) => [
       ...tokenSpans(body, oldValues),
       ...lineCredentialSpans(body, c.target).filter(
@@ -62,18 +69,17 @@ export function maskSensitive(
     ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
     // a value the diff masks as a credential must not be confirmable against the file's hash either
     const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
-    const edited = c.passes.filter((p) => p.length > 0)
     // one pass over the file as it is: only the lines it touches are read again
     const credAfter =
       c.before !== 'absent' && edited.length === 1
         ? editedCredentialSpans(c.beforeText, credBefore, after, edited[0]!, c.target)
-        : fileCredentialSpans(after, c.target)
+        : fileCredentialSpans(afterText(), c.target)
     if (
       s.before.length ||
       s.after.length ||
       credBefore.length ||
       credAfter.length ||
-      hashed.some((v) => c.beforeText.includes(v) || after.includes(v))
+      hashed.some((v) => c.beforeText.includes(v) || afterText().includes(v))
     ) {
       c.salt = randomBytes(16).toString('hex')
       if (c.before !== 'absent')
@@ -84,7 +90,7 @@ export function maskSensitive(
           c.salt,
           c.encoding,
         )
-      c.after = maskedHash(after, [...s.after, ...credAfter], hashed, c.salt, c.encoding)
+      c.after = maskedHash(afterText(), [...s.after, ...credAfter], hashed, c.salt, c.encoding)
     }
   }
   // free text hides the old values only: a secret's value elsewhere is another word there (a path)

@@ -95,17 +95,10 @@ export class EditedText {
   slice(a: number, b: number): string {
     const { edits, base } = this
     const n = edits.length
-    // the first edit whose text ends after `a`: the pieces before it end before `a`
-    let lo = 0
-    let hi = n
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.#at(mid) + edits[mid]!.text.length <= a) lo = mid + 1
-      else hi = mid
-    }
     const parts: string[] = []
     let at = a
-    for (let k = lo; at < b; k++) {
+    // the pieces before the first edit whose text ends after `a` end before `a`
+    for (let k = this.#after(a); at < b; k++) {
       // the stretch of the base before edit k, then the edit's text
       const gapEnd = k < n ? this.#at(k) : this.length
       if (at < gapEnd) {
@@ -122,6 +115,69 @@ export class EditedText {
     return parts.join('')
   }
 
+  /** The first edit whose text ends after offset `a` of the edited text (or the count of edits). */
+  #after(a: number): number {
+    let lo = 0
+    let hi = this.edits.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.#at(mid) + this.edits[mid]!.text.length <= a) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  /** As `toString().indexOf(s, from)` for one character `s`. */
+  indexOf(s: string, from = 0): number {
+    const { edits, base } = this
+    const n = edits.length
+    let at = Math.max(0, from)
+    for (let k = this.#after(at); ; k++) {
+      const gapEnd = k < n ? this.#at(k) : this.length
+      if (at < gapEnd) {
+        const i = base.indexOf(s, at - this.#before[k]!)
+        if (i !== -1 && i + this.#before[k]! < gapEnd) return i + this.#before[k]!
+        at = gapEnd
+      }
+      if (k >= n) return -1
+      const start = this.#at(k)
+      const t = edits[k]!.text
+      if (at < start + t.length) {
+        const i = t.indexOf(s, at - start)
+        if (i !== -1) return start + i
+      }
+      at = Math.max(at, start + t.length)
+    }
+  }
+
+  /** As `toString().lastIndexOf(s, from)` for one character `s` (0 <= from). */
+  lastIndexOf(s: string, from: number): number {
+    const end = Math.min(from + 1, this.length)
+    for (let w = 256; ; w *= 2) {
+      const start = Math.max(0, end - w)
+      const i = this.slice(start, end).lastIndexOf(s)
+      if (i !== -1) return start + i
+      if (start === 0) return -1
+    }
+  }
+
+  /** As `toString().charCodeAt(i)`. */
+  charCodeAt(i: number): number {
+    return i < 0 || i >= this.length ? Number.NaN : this.slice(i, i + 1).charCodeAt(0)
+  }
+
+  /**
+   * How many characters from offset `q` of the edited text are known to equal those from offset
+   * `p` of the base without reading them: to the next edit when `q` is in a stretch of the base
+   * and stands for `p`, else 0.
+   */
+  unchangedRun(p: number, q: number): number {
+    const k = this.#after(q)
+    const gapEnd = k < this.edits.length ? this.#at(k) : this.length
+    if (q >= gapEnd || q - this.#before[k]! !== p) return 0
+    return gapEnd - q
+  }
+
   /** The pieces of the edited text in order: stretches of the base and the edits' texts. */
   *pieces(): Generator<string> {
     let from = 0
@@ -133,8 +189,8 @@ export class EditedText {
     if (from < this.base.length) yield this.base.slice(from)
   }
 
-  /** The offsets of the edited text's line breaks, ascending. */
-  *newlines(): Generator<number> {
+  /** Gives `visit` the offsets of the edited text's line breaks, ascending, until it returns false. */
+  eachNewline(visit: (at: number) => boolean): void {
     const { base, edits } = this
     let from = 0
     // the next line break of the base at or after `from` (-1: none), kept across stretches
@@ -142,13 +198,15 @@ export class EditedText {
     for (let k = 0; k <= edits.length; k++) {
       const end = k < edits.length ? edits[k]!.start : base.length
       if (nl !== -1 && nl < from) nl = base.indexOf('\n', from)
+      const shift = this.#before[k]!
       while (nl !== -1 && nl < end) {
-        yield nl + this.#before[k]!
+        if (!visit(nl + shift)) return
         nl = base.indexOf('\n', nl + 1)
       }
-      if (k === edits.length) break
+      if (k === edits.length) return
       const t = edits[k]!.text
-      for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) yield this.#at(k) + i
+      const at = this.#at(k)
+      for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) if (!visit(at + i)) return
       from = edits[k]!.end
     }
   }
@@ -197,17 +255,21 @@ export function editedPositionsOf(
 ): Map<number, Position> {
   const out = new Map<number, Position>()
   const sorted = [...new Set(offsets)].sort((a, b) => a - b)
-  const breaks = text.newlines()
+  let s = 0
   let line = 1
   let lineStart = 0
-  let next = breaks.next()
-  for (const at of sorted) {
-    while (!next.done && next.value < at) {
-      line++
-      lineStart = next.value + 1
-      next = breaks.next()
-    }
-    out.set(at, { line, col: at - lineStart + 1 })
+  const upTo = (limit: number) => {
+    for (; s < sorted.length && sorted[s]! <= limit; s++)
+      out.set(sorted[s]!, { line, col: sorted[s]! - lineStart + 1 })
   }
+  // an offset is on the line the breaks before it end
+  text.eachNewline((nl) => {
+    upTo(nl)
+    if (s >= sorted.length) return false
+    line++
+    lineStart = nl + 1
+    return true
+  })
+  upTo(Number.POSITIVE_INFINITY)
   return out
 }
