@@ -29,11 +29,29 @@ export function chainOf(dir: string): string[] {
   }
 }
 
-/** Every component of `dir` with its lstat, or the first one that is missing or not a directory. */
-function walk(dir: string): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
+/**
+ * The lstats of one batch of walks (the directories of one phase, checked at its start): a
+ * component that many of them share (`/`, the root, a machine's directory) is read once for the
+ * batch rather than once for each directory under it.
+ */
+export type WalkBatch = Map<string, BigIntStats | undefined>
+
+/**
+ * Every component of `dir` with its lstat, or the first one that is missing or not a directory.
+ * `batch`: the lstats read so far by the walks of the same batch.
+ */
+function walk(
+  dir: string,
+  batch?: WalkBatch,
+): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
   const stats: Array<{ path: string; st: BigIntStats }> = []
   for (const path of chainOf(dir)) {
-    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    let st: BigIntStats | undefined
+    if (batch?.has(path)) st = batch.get(path)
+    else {
+      st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+      batch?.set(path, st)
+    }
     if (!st) return { stats, broken: `${path} no longer exists` }
     if (st.isSymbolicLink()) return { stats, broken: `${path} is now a symlink` }
     if (!st.isDirectory()) return { stats, broken: `${path} is no longer a directory` }
@@ -56,10 +74,15 @@ export function pinDir(dir: string): string[] {
 /**
  * Why `dir` is not the directory that was pinned (a component replaced, moved, or a symlink now),
  * or undefined when it still is. Without a recorded pin (a journal of an older cutover), only
- * checks that no component is a symlink: journaled paths are real paths.
+ * checks that no component is a symlink: journaled paths are real paths. `batch`: as
+ * {@link walk}'s.
  */
-export function pinChanged(dir: string, pin: readonly string[] | undefined): string | undefined {
-  const { stats, broken } = walk(dir)
+export function pinChanged(
+  dir: string,
+  pin: readonly string[] | undefined,
+  batch?: WalkBatch,
+): string | undefined {
+  const { stats, broken } = walk(dir, batch)
   if (broken) return broken
   return pinMismatch(dir, stats.map(dirOnPath), pin)
 }
@@ -214,8 +237,9 @@ function aclWriters(value: string | undefined, mode: number): Array<{ user: bool
 /** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
 export function aclCandidates(dirs: Iterable<string>): string[] {
   const out = new Set<string>()
+  const batch: WalkBatch = new Map()
   for (const dir of dirs)
-    for (const { path, st } of walk(dir).stats) if (Number(st.mode) & 0o020) out.add(path)
+    for (const { path, st } of walk(dir, batch).stats) if (Number(st.mode) & 0o020) out.add(path)
   return [...out]
 }
 

@@ -30,7 +30,14 @@ import type {
   TxOwner,
   TxStat,
 } from '../transaction/file-system.js'
-import { aclCandidates, inPinnedDir, pinChanged, pinDir, userWritableDir } from './dir-pin.js'
+import {
+  aclCandidates,
+  inPinnedDir,
+  pinChanged,
+  pinDir,
+  userWritableDir,
+  type WalkBatch,
+} from './dir-pin.js'
 import { fsyncPath } from './durable.js'
 import { fileTypeOf } from './file-type.js'
 import { fdPath, readXattrs, removeXattr, writeXattrs, xattrToolsAvailable } from './xattr.js'
@@ -316,7 +323,11 @@ export const localFileSystem: TxFileSystem = {
       await allReleased()
     }
   },
-  pinsChanged: async (dirs) => new Map(dirs.map((d) => [d.dir, pinChanged(d.dir, d.pin)])),
+  pinsChanged: async (dirs) => {
+    // one check of the phase's directories: the components they share are read once for all
+    const batch: WalkBatch = new Map()
+    return new Map(dirs.map((d) => [d.dir, pinChanged(d.dir, d.pin, batch)]))
+  },
 }
 
 /** How many fsyncs are handed to the thread pool at once (each holds a descriptor meanwhile). */
