@@ -155,4 +155,59 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
       'validator absent-tool is not installed here: files of its kind were not checked by it',
     )
   })
+
+  it('checks many staged files with the tool in one session, each with the verdict of its own run', async () => {
+    const m = fleet.machines[0]!
+    const stateDir = join(m.root, 'var', 'lib', 'cutover')
+    /** `n` sudoers files (the `bad`-th one with a syntax error); the sessions of their commit and its error. */
+    const commitOf = async (n: number, bad?: number) => {
+      const dir = join(m.root, 'etc', `sudoers-${n}-${bad ?? 'ok'}`)
+      mkdirSync(dir, { recursive: true })
+      const targets = Array.from({ length: n }, (_, i) => {
+        const path = join(dir, `f${i}`)
+        writeFileSync(path, 'Cmnd_Alias OLD = /bin/ls\n', { mode: 0o440 })
+        return remoteChecks(machine, {
+          target: `etc/f${i}`,
+          path,
+          before: sha256('Cmnd_Alias OLD = /bin/ls\n'),
+          content: Buffer.from(
+            i === bad ? 'root ALL = (\n' : `Cmnd_Alias N${i} = /bin/ls\nroot ALL = N${i}\n`,
+          ),
+          validators: [visudo],
+        })
+      })
+      const from = readFileSync(m.log, 'latin1').length
+      const ranBefore = ran().length
+      const e = await commitFiles(targets, on(stateDir)).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      )
+      const log = readFileSync(m.log, 'latin1').slice(from)
+      return {
+        sessions: (log.match(/Starting session: command/g) ?? []).length,
+        ran: ran().length - ranBefore,
+        error: e,
+      }
+    }
+    // the first commit of the machine also reads what is read once (the tool's presence, …)
+    await commitOf(1)
+    const few = await commitOf(2)
+    const many = await commitOf(12)
+    expect(few.error).toBeUndefined()
+    expect(many.error).toBeUndefined()
+    expect(many.ran).toBe(12)
+    expect(many.sessions).toBe(few.sessions)
+    // a rejected file among them: the message of its own run, naming the target
+    const refused = await commitOf(12, 7)
+    expect(refused.ran).toBe(12)
+    expect(refused.error).toBeInstanceOf(ValidationError)
+    const lines = refused.error!.message.split('\n')
+    expect(lines.slice(0, 2)).toEqual([
+      'validation failed, nothing was written:',
+      'etc/f7: visudo: rejects etc/f7: etc/f7:1:13: syntax error',
+    ])
+    // the staged path replaced by the target's, as in a single run; no other file named
+    expect(refused.error!.message).not.toContain('.cutover-')
+    expect(lines.filter((l) => /^etc\/f\d+: /.test(l))).toHaveLength(1)
+  })
 })
