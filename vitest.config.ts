@@ -96,6 +96,14 @@ const HEAVY = [...SSH, ...BROWSER, ...SLOW, ...LONG]
  */
 const HEAVY_TIMEOUTS = { testTimeout: 240_000, hookTimeout: 240_000 }
 
+/**
+ * The fast projects keep vitest's transforms of their TypeScript (tests and the sources they
+ * import) in node_modules/.experimental-vitest-cache between runs, keyed by each file's content,
+ * the config and vitest's version, and dropped when the lockfile changes: 12 files of the cli
+ * project took 25.7 s of CPU without it and 22.5 s with it warm (transform 12.8 s -> 3.6 s).
+ */
+const FS_CACHE = { experimental: { fsModuleCache: true } }
+
 export default defineConfig({
   test: {
     setupFiles: ['./vitest.setup.ts'],
@@ -114,6 +122,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           isolate: false,
+          ...FS_CACHE,
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'packages/cli/test/**', ...HEAVY],
         },
@@ -123,6 +132,7 @@ export default defineConfig({
         test: {
           name: 'cli',
           isolate: false,
+          ...FS_CACHE,
           include: ['packages/cli/test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...HEAVY],
         },
