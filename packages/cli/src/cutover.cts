@@ -13,6 +13,9 @@
 const THREAD_POOL_SIZE = '32'
 
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = THREAD_POOL_SIZE
+// the stack that CUTOVER_DEBUG=1 prints for an internal error names the TypeScript sources (the
+// bundle's maps, read only then) instead of a line of a chunk of the bundle
+if (process.env.CUTOVER_DEBUG) process.setSourceMapsEnabled(true)
 // made after tsc has built dist/: a specifier that tsc does not look for
 const BUNDLE = './bundle/cutover.mjs'
 void import(BUNDLE)

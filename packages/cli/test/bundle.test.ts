@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { SourceMap } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -184,6 +184,40 @@ describe('the bundled cutover command', () => {
     const source = readFileSync(resolve(import.meta.dirname, '../src/run.ts'), 'utf8')
     expect(entry.originalSource).toMatch(/\/src\/run\.ts$/)
     expect(source.split('\n')[entry.originalLine!]).toContain('export async function run(')
+    // at run time: the stack CUTOVER_DEBUG=1 prints for an internal error (a fault injected in
+    // the reading of a file by a preloaded module) names the TypeScript sources, not the chunks
+    const fault = join(tmp, 'fault.mjs')
+    writeFileSync(
+      fault,
+      [
+        "import fs from 'node:fs'",
+        "import { syncBuiltinESMExports } from 'node:module'",
+        'const open = fs.openSync',
+        'fs.openSync = function (path, ...rest) {',
+        "  if (String(path).endsWith('/etc/motd')) throw new TypeError('injected fault')",
+        '  return open.call(this, path, ...rest)',
+        '}',
+        'syncBuiltinESMExports()',
+        '',
+      ].join('\n'),
+    )
+    const crash = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--import', fault, launcher, 'plan', '--root', '.'], {
+        cwd: light,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', ...env },
+      })
+    const debug = crash({ CUTOVER_DEBUG: '1' })
+    expect(debug.stderr).toContain('cutover: internal error: injected fault')
+    expect(debug.stderr).toMatch(/\n\s+at .*\/rewrite\/src\/plan\/reader\.ts:\d+:\d+/)
+    expect(debug.stderr).not.toMatch(/\/bundle\/[^/\s]+\.mjs:\d+/)
+    // without it, one line and no stack
+    const plain = crash({})
+    expect(plain.stderr.trim()).toBe(
+      'cutover: internal error: injected fault (set CUTOVER_DEBUG=1 for details)',
+    )
+    expect(plain.status).toBe(debug.status)
+
     // every output file has its map
     for (const f of readdirSync(bundle).filter((n) => n.endsWith('.mjs')))
       expect(readdirSync(bundle), f).toContain(`${f}.map`)
