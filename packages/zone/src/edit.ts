@@ -73,12 +73,23 @@ function loaderTtls(
   return out
 }
 
-/** An owner made absolute with its case kept, or undefined where no origin is known. */
+/**
+ * An owner made absolute with its case kept, each escape read as the character it stands for
+ * (`\070in` is `Fin`, as the loader compares names), or undefined where no origin is known.
+ */
 function ownerAsSpelled(spelled: string, origin: string | undefined): string | undefined {
   const o = origin === undefined || origin.endsWith('.') ? origin : `${origin}.`
-  if (spelled === '@') return o
-  if (absolute(spelled)) return spelled
-  return o === undefined ? undefined : o === '.' ? `${spelled}.` : `${spelled}.${o}`
+  if (spelled === '@') return o === undefined ? undefined : unescaped(o)
+  if (absolute(spelled)) return unescaped(spelled)
+  return o === undefined ? undefined : unescaped(o === '.' ? `${spelled}.` : `${spelled}.${o}`)
+}
+
+/** `name` with each `\DDD` or `\X` as its character; an escaped dot or backslash stays escaped. */
+function unescaped(name: string): string {
+  return name.replace(/\\(\d{3}|[^])/g, (_, x: string) => {
+    const c = x.length === 3 ? String.fromCharCode(Number(x)) : x
+    return c === '.' || c === '\\' ? `\\${c}` : c
+  })
 }
 
 /** The TTL a record writes, in seconds, or undefined. */

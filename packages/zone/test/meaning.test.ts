@@ -98,6 +98,14 @@ describe.runIf(need('named-checkzone'))('what a TTL plan means, as BIND loads th
         'mail\tIN\tA\t10.0.0.3',
       ],
     ],
+    [
+      'an owner spelled with an escape: one run for the loader',
+      ['Fin\t600\tIN\tA\t10.0.0.1', '\\070in\t300\tIN\tA\t10.0.0.2', 'mail\tIN\tA\t10.0.0.3'],
+    ],
+    [
+      'an owner spelled with an escape of a lower-case letter: one run',
+      ['fin\t600\tIN\tA\t10.0.0.1', 'f\\105n\t300\tIN\tA\t10.0.0.2', 'mail\tIN\tA\t10.0.0.3'],
+    ],
   ])('%s: the records after it keep their TTL', (_, records) => {
     const before = [
       '$ORIGIN x.example.',
