@@ -10,6 +10,7 @@ import {
   readlinkSync,
   realpathSync,
   rmSync,
+  statfsSync,
   writeFileSync,
   writeSync,
 } from 'node:fs'
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { localFileSystem, type PinnedDir } from '../src/index.js'
+import { holdsReplacedOn } from '../src/fs/local.js'
 import { pinDir } from '../src/fs/dir-pin.js'
 
 const cleanups: Array<() => void> = []
@@ -136,4 +138,16 @@ describe('the local file system replaces a file without waiting for its inode to
       expect(held(target)).toBe(0)
     },
   )
+})
+
+describe('a file system whose client silly-renames a file held open', () => {
+  it('NFS and AFS hold nothing (a rename over a held file would be two operations on the server); a local disk does', () => {
+    // their clients rename a held file to .nfsXXXX (or .__afsXXXX) first: the target's name
+    // would be missing for other clients between the two
+    expect(holdsReplacedOn(0x6969)).toBe(false)
+    expect(holdsReplacedOn(0x6b414653)).toBe(false)
+    expect(holdsReplacedOn(0x5346414f)).toBe(false)
+    // the file system the tests above hold files on
+    expect(holdsReplacedOn(statfsSync(tempDir()).type)).toBe(true)
+  })
 })

@@ -15,6 +15,7 @@ import {
   realpathSync,
   renameSync,
   rmdirSync,
+  statfsSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
@@ -80,9 +81,42 @@ const backlog: Array<() => void> = []
 /** How many replaced files may wait to be closed at once (each holds a descriptor and an inode). */
 const RELEASES_IN_FLIGHT = 256
 
+/**
+ * The file systems (`statfs` types) whose client, asked to replace or remove a name whose file
+ * this process holds open, first renames that file to a hidden name ("silly rename") and removes
+ * it at the last close: NFS and AFS. There a rename over a held file is two operations on the
+ * server, and other clients find no file at all by the target's name between them. On those
+ * nothing is held: the rename stays one atomic replacement.
+ */
+const SILLY_RENAME = new Set([0x6969 /* NFS */, 0x6b414653 /* kAFS */, 0x5346414f /* OpenAFS */])
+
+/** Whether a file system of that `statfs` type lets a replaced file be held (see {@link SILLY_RENAME}). */
+export const holdsReplacedOn = (type: number): boolean => !SILLY_RENAME.has(type)
+
+/** By device (of a pinned directory): whether files there may be held. */
+const holdable = new Map<string, boolean>()
+
+/**
+ * Whether the file at `path` may be held while it is replaced: not on a file system that
+ * silly-renames, nor where its type cannot be read. `dev`: the device of its directory as its pin
+ * records it, for one `statfs` per file system (one over NFS is a round trip to the server).
+ */
+function mayHold(path: string, dev: string | undefined): boolean {
+  let ok = dev === undefined ? undefined : holdable.get(dev)
+  if (ok === undefined) {
+    try {
+      ok = holdsReplacedOn(statfsSync(dirname(path)).type)
+    } catch {
+      ok = false
+    }
+    if (dev !== undefined) holdable.set(dev, ok)
+  }
+  return ok
+}
+
 /** A descriptor holding the inode `path` names now (a link itself, not followed), or undefined. */
-function holdInode(path: string): number | undefined {
-  if (O_PATH === undefined) return undefined
+function holdInode(path: string, dev: string | undefined): number | undefined {
+  if (O_PATH === undefined || !mayHold(path, dev)) return undefined
   try {
     return openSync(path, O_PATH | constants.O_NOFOLLOW)
   } catch {
@@ -114,12 +148,12 @@ function allReleased(): Promise<void> {
 }
 
 /**
- * Runs `replace` (a rename over `path`, or its removal; synchronous, inside a pinned directory)
- * with the file at `path` held; returns the descriptor to {@link release} after. When `replace`
+ * Runs `replace` (a rename over `path`, or its removal; synchronous, inside the pinned directory
+ * `at`) with the file at `path` held; returns the descriptor to {@link release} after. When `replace`
  * throws, the file is let go and the error thrown.
  */
-function replacing(path: string, replace: () => void): number | undefined {
-  const held = holdInode(path)
+function replacing(at: PinnedDir, path: string, replace: () => void): number | undefined {
+  const held = holdInode(path, at.pin?.at(-1)?.split(':')[0])
   try {
     replace()
   } catch (e) {
@@ -288,13 +322,13 @@ export const localFileSystem: TxFileSystem = {
   renamePinned: async (at, from, to) =>
     release(
       inPinnedDir(at.dir, at.pin, at.target, (path) =>
-        replacing(path(to), () => renameSync(path(from), path(to))),
+        replacing(at, path(to), () => renameSync(path(from), path(to))),
       ),
     ),
   unlinkPinned: async (at, name, options) =>
     release(
       inPinnedDir(at.dir, at.pin, at.target, (path) =>
-        replacing(path(name), () =>
+        replacing(at, path(name), () =>
           unlessMissing(() => unlinkSync(path(name)), options?.missingOk),
         ),
       ),
