@@ -98,18 +98,26 @@ export async function statEach(
   const unique = [...new Set(paths)]
   if (unique.length === 0) return out
   const r = await run(exec, STAT_EACH, Buffer.from(unique.map((p) => p + '\0').join(''), 'utf8'))
-  const fields = r.stdout.toString('utf8').split('\0')
+  const failed = () => commandError(label, `stat of ${unique.length} paths failed`, r)
+  const text = r.stdout.toString('utf8')
+  // An answer cut short (a command killed, a lost session) may end inside a number, which would
+  // still read as one: only a whole answer, each record ended, of a command that succeeded is read.
+  if (r.code !== 0 || !text.endsWith('\0')) throw failed()
+  const fields = text.slice(0, -1).split('\0')
+  if (fields.length % 2 !== 0) throw failed()
   const answers = new Map<string, string>()
   for (let k = 0; k + 1 < fields.length; k += 2) answers.set(fields[k]!, fields[k + 1]!)
   for (const path of unique) {
     const rec = answers.get(path)
     // none: the path vanished between the two reads, or the machine lacks the tools
-    if (rec === undefined) throw commandError(label, `stat of ${unique.length} paths failed`, r)
-    const f = rec.slice(1).split(' ')
-    if (rec[0] !== '+' || f.length !== 5) {
+    if (rec === undefined) throw failed()
+    if (rec[0] === '-') {
       out.set(path, { error: rec.slice(1).trim() || rec })
       continue
     }
+    // a stat that does not read as one is a failure, never the fact of a missing path
+    if (!/^\+[0-9a-f]+ \d+ \d+ \d+ \d+$/.test(rec)) throw failed()
+    const f = rec.slice(1).split(' ')
     const [mode, dev, ino, uid, gid] = f as [string, string, string, string, string]
     out.set(path, {
       path,

@@ -225,6 +225,37 @@ describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', 
     expect(got.at(-2)).toMatch(/every user/)
   })
 
+  it('fails a stat command whose answer is cut short or not a stat, never reading it as a fact', async () => {
+    const d = tree()
+    const f = join(d, 'etc', 'f.conf')
+    chownSync(f, 1234, 4321)
+    /** The remote file system with the machine's answers to its stat commands changed by `edit`. */
+    const answering = (edit: (stdout: string) => string) =>
+      remoteFileSystem({
+        sftp: s.client,
+        label: 'here:',
+        exec: async (script, options) => {
+          const r = await localExec(script, options)
+          if (!script.includes('stat --printf')) return r
+          return { ...r, stdout: Buffer.from(edit(r.stdout.toString('utf8')), 'utf8') }
+        },
+      })
+    // the answer as it comes: the file's owner
+    expect(await answering((o) => o).lstat(f)).toMatchObject({ uid: 1234, gid: 4321 })
+    // cut inside the last number (a session lost mid-answer): not another group
+    await expect(answering((o) => o.slice(0, -3)).lstat(f)).rejects.toThrow(
+      /stat of 1 paths failed/,
+    )
+    // a record that is not a stat, holding the words of a missing file: not a missing file
+    await expect(answering(() => `${f}\0+No such file or directory\0`).lstat(f)).rejects.toThrow(
+      /stat of 1 paths failed/,
+    )
+    // a pin walk fails the same way rather than pin what it could not read
+    await expect(answering((o) => o.slice(0, -1)).pinDir(join(d, 'etc'))).rejects.toThrow(
+      /stat of \d+ paths failed/,
+    )
+  })
+
   it('probes writability with the errno the local file system gives', async () => {
     const d = tree()
     const f = join(d, 'etc', 'f.conf')
