@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process'
+import { readdirSync, rmSync, type Dirent } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   mirrorDir,
   mirrorMachine,
   openMachine,
   removeMirror,
+  removeMirrorSync,
   socketDir,
   type Machine,
 } from '@cutover/fleet'
@@ -57,6 +60,41 @@ export async function remotePlanning(opts: Opts, io: Io) {
   const maxFileSize =
     str(opts.maxFileSize) !== undefined ? parseSize(str(opts.maxFileSize)!) : 64 * 1024 * 1024
   const config = sshConfig(opts, io)
+  // Ended by a signal (Ctrl-C, SIGTERM, a closed terminal), the process would not reach `close`:
+  // the mirrors (in memory under /dev/shm, holding the files fetched, until a reboot) are removed
+  // first, the masters told to exit (else each would wait for its ControlPersist, its socket
+  // gone), then the signal ends the process as it would have.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const s of signals) process.off(s, onSignal)
+    for (const d of mirrors) removeMirrorSync(d)
+    let sockets: Dirent[] = []
+    try {
+      sockets = readdirSync(controlDir, { withFileTypes: true })
+    } catch {
+      // none made yet
+    }
+    for (const e of sockets)
+      if (e.isSocket())
+        spawnSync(
+          'ssh',
+          [
+            '-F',
+            '/dev/null',
+            '-o',
+            // quoted as in the ssh config: a `%` would be a token
+            `ControlPath="${join(controlDir, e.name).replace(/[\\"]/g, '\\$&').replace(/%/g, '%%')}"`,
+            '-O',
+            'exit',
+            '--',
+            'machine',
+          ],
+          { stdio: 'ignore', timeout: 5_000 },
+        )
+    rmSync(controlDir, { recursive: true, force: true })
+    process.kill(process.pid, signal)
+  }
+  for (const s of signals) process.on(s, onSignal)
 
   async function openAndMirror(m: SpecMachine, spec: Spec, e: Engine): Promise<Prepared> {
     if (running >= CONCURRENT_MACHINES) await new Promise<void>((go) => waiting.push(go))
@@ -133,6 +171,7 @@ export async function remotePlanning(opts: Opts, io: Io) {
       await Promise.allSettled(opened.map((m) => m.close()))
       await Promise.allSettled(mirrors.map((d) => removeMirror(d)))
       await rm(controlDir, { recursive: true, force: true })
+      for (const s of signals) process.off(s, onSignal)
     },
   }
 }

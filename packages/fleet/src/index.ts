@@ -27,6 +27,7 @@ export {
   mirrorDir,
   mirrorMachine,
   removeMirror,
+  removeMirrorSync,
   staticPrefix,
   type Mirror,
   type MirrorNeeds,

@@ -8,6 +8,8 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readdirSync,
+  rmSync,
   statfsSync,
   symlinkSync,
   writeFileSync,
@@ -125,6 +127,31 @@ export async function removeMirror(dir: string): Promise<void> {
     // not root, a directory copied read-only (0555) keeps its entries: made writable first
     await writableDirs(whole)
     await rm(whole, { recursive: true, force: true })
+  }
+}
+
+/**
+ * {@link removeMirror} by synchronous calls: for a process that a signal ends, whose handler
+ * cannot wait for the thread pool.
+ */
+export function removeMirrorSync(dir: string): void {
+  const whole = privateParent(dir) ?? dir
+  if (whole === dir) rmSync(linksDir(dir), { recursive: true, force: true })
+  try {
+    rmSync(whole, { recursive: true, force: true })
+  } catch {
+    writableDirsSync(whole)
+    rmSync(whole, { recursive: true, force: true })
+  }
+}
+
+function writableDirsSync(dir: string): void {
+  try {
+    chmodSync(dir, 0o700)
+    for (const e of readdirSync(dir, { withFileTypes: true }))
+      if (e.isDirectory()) writableDirsSync(join(dir, e.name))
+  } catch {
+    // what cannot be made writable stays, as with removeMirror
   }
 }
 

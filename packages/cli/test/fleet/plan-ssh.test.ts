@@ -1,5 +1,14 @@
-import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
@@ -129,6 +138,53 @@ if [ -e ${marks}/m3 ]; then echo seen >> ${marks}/m1; else echo alone >> ${marks
       rmSync(marks, { recursive: true, force: true })
     }
   })
+
+  it('ended by a signal while mirroring, removes the mirrors and the control sockets and ends the masters', async () => {
+    // m1's listing waits (for the signal) once its mirror's directory is made
+    const marks = mkdtempSync(join(tmpdir(), 'cutover-marks-'))
+    const temp = mkdtempSync(join(tmpdir(), 'cutover-tmp-'))
+    const find = spawnSync('sh', ['-c', 'command -v find'], { encoding: 'utf8' }).stdout.trim()
+    const m1 = fleet.machines[0]!
+    writeFileSync(
+      join(m1.bin, 'find'),
+      `#!/bin/sh\ntouch ${marks}/listing\ni=0; while [ ! -e ${marks}/go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\nexec ${find} "$@"\n`,
+    )
+    chmodSync(join(m1.bin, 'find'), 0o755)
+    const sockets = join(dir, '.cutover', 'ssh')
+    const masters = () =>
+      spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes('ControlMaster=yes') && l.includes(sockets))
+    try {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        rmSync(join(marks, 'listing'), { force: true })
+        const child = spawn(process.execPath, [bin, 'plan', '--ssh-config', fleet.sshConfig], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', TMPDIR: temp },
+          stdio: 'ignore',
+        })
+        const ended = new Promise<NodeJS.Signals | null>((done) =>
+          child.on('exit', (_code, sig) => done(sig)),
+        )
+        for (let i = 0; i < 600 && !existsSync(join(marks, 'listing')); i++)
+          await new Promise((r) => setTimeout(r, 50))
+        expect(existsSync(join(marks, 'listing'))).toBe(true)
+        expect(readdirSync(temp).filter((n) => n.startsWith('cutover-mirror-'))).not.toEqual([])
+        expect(masters()).not.toEqual([])
+        child.kill(signal)
+        // the process ends by the signal, as it would without the cleanup
+        expect(await ended).toBe(signal)
+        expect(readdirSync(temp)).toEqual([])
+        expect(existsSync(sockets) ? readdirSync(sockets) : []).toEqual([])
+        expect(masters()).toEqual([])
+      }
+    } finally {
+      writeFileSync(join(marks, 'go'), '')
+      rmSync(join(m1.bin, 'find'), { force: true })
+      rmSync(marks, { recursive: true, force: true })
+      rmSync(temp, { recursive: true, force: true })
+    }
+  }, 120_000)
 
   it('reports the first machine of the spec that cannot be reached, whichever fails first', () => {
     // both refuse the connection (nothing listens on those ports); the plan names the first
