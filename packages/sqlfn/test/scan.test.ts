@@ -185,6 +185,33 @@ describe('scanSql against PostgreSQL’s lexer', () => {
     ])
   })
 
+  it('ends or continues a string after every kind of gap as PostgreSQL’s lexer does', () => {
+    // the first character after a closing quote decides whether a continuation is looked for:
+    // each one that may open the gap (a blank, `--`, a line break) and some that may not
+    const gaps = [
+      ' ',
+      '\t',
+      '\n',
+      '\r',
+      '\r\n',
+      ' \n',
+      '\t\n',
+      '\t\r\n',
+      ' \r',
+      '-- c\n',
+      ' -- c\n',
+    ]
+    const ends = ['', ',', ')', ';', '-\n', ' - \n', '/**/\n', '\n\n', '\n \t\n', '\r\r']
+    let answered = 0
+    for (const pre of ["'a'", "'it''s'", "E'a'", "E'\\\\'"])
+      for (const gap of [...gaps, ...ends]) {
+        const text = `SELECT ${pre}${gap}'b'`
+        if (agrees(text)) answered++
+      }
+    // only an E string continued after a comment is left to the lexer
+    expect(answered).toBe(4 * (gaps.length + ends.length) - 2 * 2)
+  })
+
   it('abstains on what PostgreSQL’s lexer rejects or reads otherwise', () => {
     for (const text of [
       "'open",
