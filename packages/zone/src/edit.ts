@@ -31,7 +31,9 @@ function checkTtl(seconds: number): void {
  * came before), else the last TTL the loader used (RFC 1035). A record whose owner and type
  * already have records just before it (the records of one owner written one after the other,
  * the owner compared as BIND does there: case kept, so `FIN` then `fin` are two) takes their TTL
- * instead ("TTL set to prior TTL"), and that is the last TTL used from then on.
+ * instead ("TTL set to prior TTL"), and that is the last TTL used from then on. The glue of an
+ * owner with NS records (records of a name its NS records name, compared without case) read
+ * between its records does not end its run: its records after the glue still take their sets'.
  *
  * `written(e, otherwise)` says the TTL record `e` writes, or undefined; `otherwise` is the TTL it
  * gets when it writes none, from what the loader read before it.
@@ -43,18 +45,28 @@ function loaderTtls(
   const out = new Map<ZoneEntry, number | undefined>()
   let dflt: number | undefined
   let last: number | undefined
-  let owner: string | undefined
-  const sets = new Map<string, number>()
+  // the run of records of one owner: its name (case kept), its sets' TTLs, the names its NS
+  // records give (lower case); and the run of its glue, read in between
+  type Run = { name: string | undefined; sets: Map<string, number>; ns: Set<string> }
+  const runOf = (name: string | undefined): Run => ({ name, sets: new Map(), ns: new Set() })
+  let current = runOf(undefined)
+  let glue: Run | undefined
   for (const e of doc.entries) {
     if (e.kind === 'directive' && spanText(doc, e.type!).toUpperCase() === '$TTL' && e.rdata[0])
       dflt = ttlSeconds(spanText(doc, e.rdata[0])) ?? dflt
     if (e.kind !== 'record') continue
-    const name = e.owner ? ownerAsSpelled(spanText(doc, e.owner), e.origin) : owner
-    if (name !== owner || name === undefined) {
-      owner = name
-      sets.clear()
+    const name = e.owner ? ownerAsSpelled(spanText(doc, e.owner), e.origin) : (glue ?? current).name
+    if (glue && name !== glue.name) glue = undefined
+    if (!glue && (name !== current.name || name === undefined)) {
+      if (name !== undefined && current.ns.has(lower(name))) glue = runOf(name)
+      else current = runOf(name)
     }
+    const sets = (glue ?? current).sets
     const type = recordType(doc, e) ?? ''
+    if (type === 'NS' && !glue && e.rdata[0]) {
+      const target = ownerAsSpelled(spanText(doc, e.rdata[0]), e.origin)
+      if (target !== undefined) current.ns.add(lower(target))
+    }
     // an RRSIG's set is the type it covers
     const set =
       type === 'RRSIG' && e.rdata[0] ? `RRSIG ${spanText(doc, e.rdata[0]).toUpperCase()}` : type
@@ -82,6 +94,11 @@ function ownerAsSpelled(spelled: string, origin: string | undefined): string | u
   if (spelled === '@') return o === undefined ? undefined : unescaped(o)
   if (absolute(spelled)) return unescaped(spelled)
   return o === undefined ? undefined : unescaped(o === '.' ? `${spelled}.` : `${spelled}.${o}`)
+}
+
+/** `name` with its ASCII letters in lower case (as DNS compares names). */
+function lower(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase())
 }
 
 /** `name` with each `\DDD` or `\X` as its character; an escaped dot or backslash stays escaped. */

@@ -106,6 +106,17 @@ describe.runIf(need('named-checkzone'))('what a TTL plan means, as BIND loads th
       'an owner spelled with an escape of a lower-case letter: one run',
       ['fin\t600\tIN\tA\t10.0.0.1', 'f\\105n\t300\tIN\tA\t10.0.0.2', 'mail\tIN\tA\t10.0.0.3'],
     ],
+    [
+      "a delegation's glue between its NS records: one run for the loader",
+      [
+        'sub\t600\tIN\tNS\tns1.sub',
+        'ns1.sub\t300\tIN\tA\t10.0.0.8',
+        'sub\tIN\tNS\tns2.sub',
+        'ns2.sub\tIN\tA\t10.0.0.9',
+        'fin\tIN\tA\t10.0.0.1',
+        'mail\tIN\tA\t10.0.0.3',
+      ],
+    ],
   ])('%s: the records after it keep their TTL', (_, records) => {
     const before = [
       '$ORIGIN x.example.',
