@@ -36,6 +36,8 @@ steps:
 `
 const SPEC = `${LIGHT}  - js: { files: [var/www/config.js], addresses: names }
   - sql: { files: [backup/dump.sql], functions: ["public.*"], addresses: names }
+  - zone: { files: [etc/bind/db.example.org], origin: example.org., records: new }
+  - sudoers: { files: [etc/sudoers.d/app], rules: ["www-data ALL=(root) NOPASSWD: APPCMD"] }
 `
 const LIGHT_FILES = {
   'etc/app.json': '{ "db": "10.0.10.48", "port": 5432 }\n',
@@ -50,6 +52,10 @@ const FILES = {
   'var/www/config.js': "module.exports = { db: '10.0.10.48' }\n",
   'backup/dump.sql':
     "CREATE FUNCTION public.dsn() RETURNS text LANGUAGE sql AS $$ SELECT 'host=10.0.10.48' $$;\n",
+  'etc/bind/db.example.org':
+    '$TTL 3600\n@ IN SOA ns1.example.org. admin.example.org. ( 2024010101 3600 600 86400 300 )\n' +
+    '@ IN NS ns1.example.org.\nns1 IN A 10.0.10.1\ndb IN A 10.0.10.48\n',
+  'etc/sudoers.d/app': 'Cmnd_Alias APPCMD = /usr/local/bin/app-restart\n',
 }
 
 /**
@@ -86,7 +92,7 @@ describe('the bundled cutover command', () => {
   })
   const root = makeTree({ 'cutover.yaml': SPEC, ...FILES })
 
-  it('answers exactly as the unbundled one: help, version, schema, plan, init, html review, apply', () => {
+  it('answers exactly as the unbundled one: help, version, schema, plan, init, verify, show, html review, apply, state, rollback', () => {
     const cases: string[][] = [
       ['--help'],
       ['--version'],
@@ -97,6 +103,8 @@ describe('the bundled cutover command', () => {
       ['plan', '--spec', 'missing.yaml', '--root', '.'],
       // a spec error: path:line:col, the line and its caret (indented), no stack
       ['plan', '--spec', 'bad.yaml', '--root', '.'],
+      // changes are pending: the plan and exit code 1
+      ['verify', '--root', '.'],
     ]
     for (const args of cases) {
       expect(cli(launcher, args, light), args.join(' ')).toEqual(cli(unbundled, args, light))
@@ -120,18 +128,46 @@ describe('the bundled cutover command', () => {
     )
     expect(readFileSync(join(tmp, 'a.html'), 'utf8')).toContain('d2h-file-header')
 
-    // apply on two copies: the same files after, the same answer
+    // a saved plan rendered by show
+    const saved = join(light, 'saved.json')
+    expect(cli(unbundled, ['plan', '--root', '.', '--out', saved], light).status).toBe(0)
+    for (const args of [['show', saved, '--format', 'markdown']])
+      expect(cli(launcher, args, light), args.join(' ')).toEqual(cli(unbundled, args, light))
+
+    // apply on two copies: the same files after, the same answer; then state and rollback (back
+    // to the files before) answer alike
+    const read = (dir: string) =>
+      Object.fromEntries(Object.keys(FILES).map((f) => [f, readFileSync(join(dir, f), 'utf8')]))
     const after: Record<string, string>[] = []
+    const answers: Array<Array<{ status: number | null; stdout: string; stderr: string }>> = []
+    const tx = /\d{8}-\d{9}-[0-9a-f]{8}/g
+    const when = /\d{4}-\d\d-\d\dT[\d:.]+Z/g
     for (const entry of [launcher, unbundled]) {
       const copy = mkdtempSync(join(tmp, 'apply-'))
       cpSync(root, copy, { recursive: true })
       const r = cli(entry, ['apply', '--root', '.', '--yes', '--quiet', '--state-dir', 'st'], copy)
       expect(r.status, r.stderr).toBe(0)
-      after.push(
-        Object.fromEntries(Object.keys(FILES).map((f) => [f, readFileSync(join(copy, f), 'utf8')])),
-      )
+      after.push(read(copy))
+      const more = [
+        ['state', '--state-dir', 'st'],
+        ['rollback', '--root', '.', '--yes', '--state-dir', 'st'],
+      ].map((args) => {
+        const { status, stdout, stderr } = cli(entry, args, copy)
+        return {
+          status,
+          stdout: stdout.replace(tx, 'TX').replace(when, 'WHEN'),
+          stderr: stderr.replace(tx, 'TX'),
+        }
+      })
+      answers.push(more)
+      expect(more[0]!.stdout).toContain('committed')
+      expect(more[1]!.status, more[1]!.stderr).toBe(0)
+      expect(read(copy)).toEqual(read(root))
     }
+    expect(answers[0]).toEqual(answers[1])
     expect(after[0]).toEqual(after[1])
+    expect(after[0]!['etc/bind/db.example.org']).toContain('db IN A 10.0.10.49')
+    expect(after[0]!['etc/sudoers.d/app']).toContain('www-data ALL=(root) NOPASSWD: APPCMD')
     expect(after[0]!['etc/motd']).toBe('the database is db.example.org\n')
     expect(after[0]!['var/www/config.js']).toContain('db.example.org')
     expect(after[0]!['backup/dump.sql']).toContain('host=db.example.org')
