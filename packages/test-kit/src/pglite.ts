@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -49,10 +58,28 @@ function readImage(path: string): Blob | undefined {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
+/** Whether the lock names a process that has ended (a worker killed while making the image). */
+function holderGone(lock: string): boolean {
+  let pid: number
+  try {
+    pid = Number(readFileSync(lock, 'utf8'))
+  } catch {
+    return false
+  }
+  // empty: its maker is writing its pid just now
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
 /**
  * The image from the temporary directory, or made and written there. Test files start at the
- * same time in every worker: one makes it (it holds `<image>.lock`), the others wait for it, as
- * long as the lock is younger than two minutes (older, its maker died).
+ * same time in every worker: one makes it (it holds `<image>.lock`, which names its process), the
+ * others wait for it while that process lives and the lock is younger than two minutes.
  */
 async function makeImage(path: string): Promise<Blob> {
   const lock = `${path}.lock`
@@ -69,7 +96,7 @@ async function makeImage(path: string): Promise<Blob> {
       } catch {
         continue // released just now: read the image
       }
-      if (age > 120_000) rmSync(lock, { force: true })
+      if (age > 120_000 || holderGone(lock)) rmSync(lock, { force: true })
       else await sleep(250)
     }
   }
@@ -78,10 +105,21 @@ async function makeImage(path: string): Promise<Blob> {
     const db = await PGlite.create()
     const blob = await db.dumpDataDir('none')
     await db.close()
-    // written beside and renamed, so that a reader never sees it half written
+    // written beside, made durable and renamed, so that a reader never sees it half written,
+    // not even after a crash of the machine
     const temp = `${path}.${randomBytes(6).toString('hex')}`
-    writeFileSync(temp, new Uint8Array(await blob.arrayBuffer()), { mode: 0o600 })
-    renameSync(temp, path)
+    try {
+      const fd = openSync(temp, 'wx', 0o600)
+      try {
+        writeFileSync(fd, new Uint8Array(await blob.arrayBuffer()))
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      renameSync(temp, path)
+    } finally {
+      rmSync(temp, { force: true })
+    }
     return blob
   } finally {
     rmSync(lock, { force: true })
