@@ -171,12 +171,15 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
   /** The lstat of `path` from its `stat` on the machine: undefined when missing, as the local one. */
   const lstatOf = (path: string, st: ShellStat | ShellStatError) => {
     if ('error' in st) {
-      if (errnoOf(st.error) === 'ENOENT') return undefined
-      throw commandError(label, `stat ${path}`, {
+      // stat names the errno after the quoted path, which may hold any words: only the end is read
+      const errno = errnoOf(st.error.slice(st.error.lastIndexOf("': ") + 3))
+      if (errno === 'ENOENT') return undefined
+      const e = commandError(label, `stat ${path}`, {
         code: 1,
         stdout: Buffer.alloc(0),
         stderr: st.error,
       })
+      throw Object.assign(e, { code: errno })
     }
     return { type: typeOfMode(st.mode), mode: st.mode, uid: st.uid, gid: st.gid, dev: st.dev }
   }

@@ -256,6 +256,24 @@ describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', 
     )
   })
 
+  it("reads a failed stat's errno from the end of its message, not from the path it quotes", async () => {
+    const d = tree()
+    // a directory on the way not searchable (as a user that is not root), its name holding
+    // the words of another errno
+    const f = join(d, 'No such file or directory', 'f.conf')
+    const fs = remoteFileSystem({
+      sftp: s.client,
+      label: 'here:',
+      exec: async (script, options) => {
+        const r = await localExec(script, options)
+        if (!script.includes('stat --printf')) return r
+        const why = `stat: cannot statx '${f}': Permission denied`
+        return { ...r, stdout: Buffer.from(`${f}\0-${why}\0`, 'utf8') }
+      },
+    })
+    expect(await errorOf(fs.lstat(f))).toMatchObject({ code: 'EACCES' })
+  })
+
   it('probes writability with the errno the local file system gives', async () => {
     const d = tree()
     const f = join(d, 'etc', 'f.conf')
