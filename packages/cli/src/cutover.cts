@@ -18,4 +18,14 @@ if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = THREAD_POO
 if (process.env.CUTOVER_DEBUG) process.setSourceMapsEnabled(true)
 // made after tsc has built dist/: a specifier that tsc does not look for
 const BUNDLE = './bundle/cutover.mjs'
-void import(BUNDLE)
+import(BUNDLE).catch((e: unknown) => {
+  // the CLI reports its own errors: what lands here is a bundle that is missing or does not load
+  const err = e as { code?: string; message?: string; stack?: string } | undefined
+  const missing = err?.code === 'ERR_MODULE_NOT_FOUND'
+  process.stderr.write(
+    missing
+      ? `cutover: this installation is incomplete: ${err?.message ?? String(e)}; reinstall @cutover/cli\n`
+      : `cutover: internal error: ${err?.message ?? String(e)}${process.env.CUTOVER_DEBUG ? `\n${err?.stack ?? ''}` : ' (set CUTOVER_DEBUG=1 for details)'}\n`,
+  )
+  process.exitCode = 1
+})
