@@ -160,4 +160,20 @@ describe('EditedText', () => {
       { numRuns: 60 },
     )
   })
+
+  it('hashes a surrogate pair that two pieces split as the pair it is', () => {
+    // a large text whose stretches and edit texts end and start inside pairs: the base's high
+    // half then an edit's low half, an edit's high half then the base's low half, a lone half
+    const pad = 'x'.repeat(1 << 20)
+    const base = `${pad}a\ud83dXb\ude00c\ud83dYd`
+    const at = (s: string) => base.indexOf(s)
+    const edits: Edit[] = [
+      { start: at('X'), end: at('X') + 1, text: '\ude00x', rule: 'r' },
+      { start: at('b'), end: at('b') + 1, text: 'y\ud83d', rule: 'r' },
+      { start: at('Y'), end: at('Y') + 1, text: '', rule: 'r' },
+    ]
+    const t = new EditedText(base, edits)
+    for (const encoding of ['utf8', 'utf8-bom', 'latin1'] as const)
+      expect(t.hash(encoding), encoding).toBe(hashText(spliceEdits(base, edits), encoding))
+  })
 })
