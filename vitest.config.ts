@@ -67,6 +67,7 @@ const SLOW = [
  * `pnpm test:fast` short and run in the full suite.
  */
 const LONG = [
+  'packages/cli/test/bundle.test.ts',
   'packages/cli/test/fleet/check-local.test.ts',
   'packages/cli/test/fleet/copy-plan.test.ts',
   'packages/cli/test/fleet/inventory.test.ts',
@@ -88,6 +89,7 @@ const LONG = [
   'packages/sqlfn/test/meaning.test.ts',
   'test/confirm-tty.test.ts',
   'test/e2e.test.ts',
+  'test/pglite-image.test.ts',
   'test/swap-once.test.ts',
 ]
 
