@@ -95,7 +95,7 @@ function fingerprint(path: string): string {
 }
 
 /** A port nothing listens on now (the kernel's choice for port 0). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
-import { startFleet, type TestFleet, type TestMachine } from '@cutover/test-kit/sshd'
+import { freePort, startFleet, type TestFleet, type TestMachine } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkAnyPlanDocument, isFleetPlan } from '@cutover/rewrite'
 
@@ -186,19 +186,9 @@ if [ -e ${marks}/m3 ]; then echo seen >> ${marks}/m1; else echo alone >> ${marks
     }
   }, 120_000)
 
-  it('reports the first machine of the spec that cannot be reached, whichever fails first', () => {
+  it('reports the first machine of the spec that cannot be reached, whichever fails first', async () => {
     // both refuse the connection (nothing listens on those ports); the plan names the first
-    const closed = [1, 2].map(() => {
-      const r = spawnSync(
-        process.execPath,
-        [
-          '-e',
-          "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
-        ],
-        { encoding: 'utf8' },
-      )
-      return Number(r.stdout)
-    })
+    const closed = [await freePort(), await freePort()]
     const spec = join(dir, 'unreachable.yaml')
     writeFileSync(
       spec,
