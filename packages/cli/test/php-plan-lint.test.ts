@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -44,6 +45,32 @@ describe('plan lints the planned PHP', () => {
       /^c\.php:3:10: PLANNED_INVALID php -l: .* on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m,
     )
   })
+  it('lints a plan in one php process: no probe runs before it', async () => {
+    if (!need('php')) return
+    // a `php` first on PATH that counts its runs, then runs the real one
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpcount-'))
+    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho "$1" >> '${bin}/runs'\nexec '${php}' "$@"\n`)
+    chmodSync(join(bin, 'php'), 0o755)
+    const dir = makeTree({
+      'cutover.yaml':
+        'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [a.php, b.php], addresses: names }\n',
+      'a.php': "<?php\n$h = '10.0.10.48';\n",
+      'b.php': "<?php\n$db = ['host' => '10.0.10.48'];\n",
+    })
+    const saved = process.env.PATH
+    process.env.PATH = `${bin}:${saved}`
+    try {
+      const io = memoryIo({ cwd: dir })
+      expect(await run(['plan', '--root', '.'], io), io.err()).toBe(0)
+    } finally {
+      process.env.PATH = saved
+    }
+    // the batch linter's one process (its first argument is one of its -d settings), no `php -v`
+    const runs = readFileSync(join(bin, 'runs'), 'utf8').split('\n').filter(Boolean)
+    expect(runs).toEqual(['-d'])
+  })
+
   it('a php that hangs makes plan and apply fail with a timeout, and leaves no lock behind', async () => {
     const config = "<?php\n$h = '10.0.10.48';\n"
     const dir = makeTree({

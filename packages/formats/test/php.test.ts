@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parsePhp, phpLint, phpStep, tokenizePhp, type PhpOptions } from '../src/index.js'
+import { hasPhp, parsePhp, phpLint, phpStep, tokenizePhp, type PhpOptions } from '../src/index.js'
 import {
   changedLines,
   financeContext as context,
@@ -253,5 +253,28 @@ describe('php-lint validator', () => {
     const msg = await lint("<?php echo 'ok\n")
     expect(msg).toMatch(/^php -l: .*c\.php/)
     expect(msg).not.toContain(tmpdir())
+  })
+
+  it('knows whether php is here from the PATH, without starting a process', async () => {
+    // a php that counts its runs and fails: found, and never run to find it
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho run >> '${bin}/runs'\nexit 1\n`)
+    chmodSync(join(bin, 'php'), 0o755)
+    // a directory named php, and a php that is not executable, are not a php
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    mkdirSync(join(dir, 'php'))
+    const plain = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    writeFileSync(join(plain, 'php'), '#!/bin/sh\n', { mode: 0o644 })
+    const saved = process.env.PATH
+    try {
+      process.env.PATH = `${dir}:${plain}`
+      expect(await hasPhp()).toBe(false)
+      expect(await phpLint.available!()).toBe(false)
+      process.env.PATH = `${dir}:${plain}:${bin}`
+      expect(await hasPhp()).toBe(true)
+    } finally {
+      process.env.PATH = saved
+    }
+    expect(existsSync(join(bin, 'runs'))).toBe(false)
   })
 })

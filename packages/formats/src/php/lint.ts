@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
+import { accessSync, constants, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import {
   describeTimeout,
   runTool,
@@ -10,18 +12,31 @@ import {
   type ValidatorItem,
 } from '@cutover/rewrite'
 
-const found = new Map<string, Promise<boolean>>()
-
 /**
- * True when a `php` command is here (checked once per PATH). A `php` that does not answer
- * `-v` in time is there but hung: it counts as present, so that linting fails on the timeout
- * instead of being skipped as "not installed".
+ * True when a `php` command is here: an executable file named `php` in a directory of the PATH
+ * the tool runs with, looked up as the kernel's `execvp` does (an empty entry is the working
+ * directory). No process is started: the linter's own `php` says whether it runs (one process
+ * instead of a `php -v` probe before it; a `php` that is there but fails is a failed check,
+ * not a skipped one). A `php` that hangs is there: linting fails on the timeout.
  */
 export function hasPhp(): Promise<boolean> {
-  const key = process.env.PATH ?? ''
-  let f = found.get(key)
-  if (!f) found.set(key, (f = runTool('php', ['-v']).then((r) => r.code === 0 || r.timedOut)))
-  return f
+  return Promise.resolve(onPath('php', toolEnv().PATH ?? ''))
+}
+
+/** Whether `name` is an executable regular file in one of the `:`-separated directories of `path`. */
+function onPath(name: string, path: string): boolean {
+  for (const dir of path.split(':')) {
+    const file = join(dir || '.', name)
+    try {
+      if (statSync(file).isFile()) {
+        accessSync(file, constants.X_OK)
+        return true
+      }
+    } catch {
+      // not here (or not executable): the next directory
+    }
+  }
+  return false
 }
 
 /** The message of a php that was killed for not answering. */
