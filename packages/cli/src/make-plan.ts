@@ -58,6 +58,7 @@ export async function makePlan(
   const { spec, engine: e } = await loadSpec(opts, io)
   if (spec.machines) return { engine: e, ...(await planFleet(spec, e, opts, io)) }
   noMachines(opts, spec.path)
+  warmChecks(e, spec)
   const { root, ignore, stateDir } = paths(opts, io)
   const progress = progressLine(io, opts)
   try {
@@ -66,6 +67,16 @@ export async function makePlan(
   } finally {
     progress.done()
   }
+}
+
+/**
+ * Starts what the checks a plan runs on its planned files need (the PHP linter's process), for
+ * the kinds of the spec's steps, so that it starts while the plan reads and plans the files.
+ */
+function warmChecks(e: Engine, spec: Spec): void {
+  const used = new Set(spec.steps.map((s) => s.kind))
+  for (const k of e.steps)
+    if (used.has(k.name)) for (const v of k.validators ?? []) if (v.plan) v.warm?.()
 }
 
 /**

@@ -1,6 +1,6 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
@@ -115,5 +115,60 @@ describe('php-lint: many files in one PHP process', () => {
     expect(bad).toEqual([5, 102, 199, 296, 300])
     expect(got[102]).toMatch(/^php -l: Parse error: .* in etc\/vm102\.php on line 1$/)
     expect(got[300]).toBe(await phpLint.run(items[300]!.stagedPath, 'etc/gone.php'))
+  })
+
+  it('warm starts the linter ahead of its batch, which then uses it: one process in all', async () => {
+    if (!need('php')) return
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpwarm-'))
+    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho run >> '${bin}/runs'\nexec '${php}' "$@"\n`)
+    chmodSync(join(bin, 'php'), 0o755)
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path}`
+    let got: (string | undefined)[]
+    try {
+      phpLint.warm!()
+      // started now, before any file is given to it
+      for (let i = 0; i < 200 && !existsSync(join(bin, 'runs')); i++)
+        await new Promise((r) => setTimeout(r, 10))
+      expect(existsSync(join(bin, 'runs'))).toBe(true)
+      got = await phpLint.runBatch!(
+        stage({ 'ok.php': '<?php $a = 1;\n', 'bad.php': '<?php $a = ;\n' }),
+      )
+    } finally {
+      process.env.PATH = path
+    }
+    expect(got[0]).toBeUndefined()
+    expect(got[1]).toMatch(/^php -l: .*Parse error: .* in etc\/bad\.php on line 1$/)
+    expect(readFileSync(join(bin, 'runs'), 'utf8')).toBe('run\n')
+  })
+
+  it('a warmed linter that is never used does not keep the process running, and ends with it', () => {
+    if (!need('php')) return
+    // a `php` that records its pid, then becomes the real one (same pid)
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpwarm-'))
+    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho $$ >> '${bin}/pids'\nexec '${php}' "$@"\n`)
+    chmodSync(join(bin, 'php'), 0o755)
+    const lint = new URL('../dist/php/lint.js', import.meta.url).href
+    const script = `import { phpLint } from ${JSON.stringify(lint)}\nphpLint.warm()\nawait new Promise((r) => setTimeout(r, 300))\nprocess.stdout.write('end')\n`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toBe('end')
+    const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
+    expect(pid).toBeGreaterThan(0)
+    // gone (or a zombie waiting for its new parent to reap it): no php left running
+    const state = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]
+      } catch {
+        return 'gone'
+      }
+    })()
+    expect(['gone', 'Z', 'X']).toContain(state)
   })
 })

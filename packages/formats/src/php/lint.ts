@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -140,65 +140,127 @@ const DRIVER_FLAGS = [
 
 type Verdict = { kind: 'ok' } | { kind: 'error'; message: string } | { kind: 'ask' }
 
+/** A started driver: its process and what it printed so far. */
+interface Driver {
+  child: ChildProcess
+  /** The PATH it was started with: a spare is used only under the same. */
+  path: string
+  out: string
+  /** Called on each chunk of output (re-arms the timeout once the driver is in use). */
+  onData?: () => void
+  /** Its exit code once it has ended (-1 when it could not start). */
+  done: Promise<number | null>
+}
+
+/** Starts the driver; it waits for the list of files on its stdin. */
+function startDriver(): Driver {
+  const env = toolEnv()
+  const child = spawn('php', [...DRIVER_FLAGS, '-r', DRIVER], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env,
+  })
+  const d: Driver = { child, path: env.PATH ?? '', out: '', done: Promise.resolve(null) }
+  child.stdout!.setEncoding('latin1')
+  child.stdout!.on('data', (chunk: string) => {
+    d.out += chunk
+    d.onData?.()
+  })
+  d.done = new Promise((resolve) => {
+    child.on('error', () => resolve(-1))
+    child.on('close', (code) => resolve(code))
+  })
+  child.stdin!.on('error', () => {})
+  return d
+}
+
+/** A driver started ahead of its batch by {@link warmPhpLint}, not yet given files. */
+let spare: Driver | undefined
+
+/** Keeps a process alive for `d` (a spare does not: it must not hold the command open). */
+function hold(d: Driver, on: boolean): void {
+  for (const h of [d.child, d.child.stdin, d.child.stdout] as Array<{
+    ref?(): void
+    unref?(): void
+  } | null>)
+    if (on) h?.ref?.()
+    else h?.unref?.()
+}
+
+/**
+ * Starts the batch linter's PHP process now, when a plan is about to lint PHP files, so that
+ * PHP's start overlaps the plan's reading and planning instead of coming after them; the next
+ * batch (of the same PATH) uses it. It waits for its files on stdin and does not keep the
+ * command running: a spare never used is killed when the process exits (a real `php` would
+ * also end at the end of its stdin). Nothing is started without a `php` on the PATH.
+ */
+export function warmPhpLint(): void {
+  if (spare && spare.path === (toolEnv().PATH ?? '') && spare.child.exitCode === null) return
+  if (!onPath('php', toolEnv().PATH ?? '')) return
+  spare?.child.kill('SIGKILL')
+  spare = startDriver()
+  hold(spare, false)
+  if (!exitHook) {
+    exitHook = true
+    process.on('exit', () => spare?.child.kill('SIGKILL'))
+  }
+}
+let exitHook = false
+
+/** The spare driver if it suits now (same PATH, still running), else a new one. */
+function takeDriver(): Driver {
+  const d = spare
+  spare = undefined
+  if (d && d.path === (toolEnv().PATH ?? '') && d.child.exitCode === null && !d.child.killed) {
+    hold(d, true)
+    return d
+  }
+  d?.child.kill('SIGKILL')
+  return startDriver()
+}
+
 /**
  * Runs the driver over `paths`; a path it did not answer is missing from the result. The driver
  * is killed when it stays silent for the tool timeout (it prints a line before and after each
  * file, so a long batch that progresses is not stopped): `timedOut` says so.
  */
-function runDriver(paths: readonly string[]): Promise<{
+async function runDriver(paths: readonly string[]): Promise<{
   verdicts: Map<number, Verdict>
   begun: number[]
   code: number | null
   timedOut: boolean
 }> {
-  return new Promise((resolve) => {
-    const child = spawn('php', [...DRIVER_FLAGS, '-r', DRIVER], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-      env: toolEnv(),
-    })
-    const verdicts = new Map<number, Verdict>()
-    const begun: number[] = []
-    let out = ''
-    let timedOut = false
-    const ms = toolTimeoutMs()
-    let timer: NodeJS.Timeout | undefined
-    const arm = () => {
-      clearTimeout(timer)
-      timer = setTimeout(() => {
-        timedOut = true
-        child.kill('SIGKILL')
-      }, ms)
-    }
-    arm()
-    child.stdout.setEncoding('latin1')
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk
-      arm()
-    })
-    child.on('error', () => {
-      clearTimeout(timer)
-      resolve({ verdicts, begun, code: -1, timedOut })
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      for (const line of out.split('\n')) {
-        const [n, kind, b64] = line.split(' ')
-        const i = Number(n)
-        if (!line || !Number.isInteger(i)) continue
-        if (kind === 'B') begun.push(i)
-        else if (kind === 'K') verdicts.set(i, { kind: 'ok' })
-        else if (kind === 'X') verdicts.set(i, { kind: 'ask' })
-        else if (kind === 'E')
-          verdicts.set(i, {
-            kind: 'error',
-            message: Buffer.from(b64 ?? '', 'base64').toString('utf8'),
-          })
-      }
-      resolve({ verdicts, begun, code, timedOut })
-    })
-    child.stdin.on('error', () => {})
-    child.stdin.end(paths.join('\0'))
-  })
+  const d = takeDriver()
+  const verdicts = new Map<number, Verdict>()
+  const begun: number[] = []
+  let timedOut = false
+  const ms = toolTimeoutMs()
+  let timer: NodeJS.Timeout | undefined
+  const arm = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => {
+      timedOut = true
+      d.child.kill('SIGKILL')
+    }, ms)
+  }
+  arm()
+  d.onData = arm
+  d.child.stdin!.end(paths.join('\0'))
+  const code = await d.done
+  clearTimeout(timer)
+  for (const line of d.out.split('\n')) {
+    const [n, kind, b64] = line.split(' ')
+    const i = Number(n)
+    if (!line || !Number.isInteger(i)) continue
+    if (kind === 'B') begun.push(i)
+    else if (kind === 'K') verdicts.set(i, { kind: 'ok' })
+    else if (kind === 'X') verdicts.set(i, { kind: 'ask' })
+    else if (kind === 'E')
+      verdicts.set(i, {
+        kind: 'error',
+        message: Buffer.from(b64 ?? '', 'base64').toString('utf8'),
+      })
+  }
+  return { verdicts, begun, code, timedOut }
 }
 
 /**
@@ -242,6 +304,7 @@ async function lintChunk(items: readonly ValidatorItem[]): Promise<(string | und
 export const phpLint: Validator = {
   name: 'php-lint',
   available: hasPhp,
+  warm: warmPhpLint,
   plan: true,
   run: lintOne,
   async runBatch(items) {

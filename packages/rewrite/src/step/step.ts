@@ -56,6 +56,11 @@ export interface Validator {
   /** Also run by `plan` on the planned texts (fast enough for every plan: the PHP linter). */
   plan?: boolean
   /**
+   * Starts what the check will need (the PHP linter's process) ahead of its first batch, when a
+   * plan is about to run it; optional, and never needed for a correct verdict.
+   */
+  warm?(): void
+  /**
    * Checks many staged files at once (e.g. one process for all of them instead of one each),
    * with the same verdicts as `run`; resolves to one result per item, in order.
    */
