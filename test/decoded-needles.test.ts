@@ -1,18 +1,22 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runCli } from '../packages/cli/test/run-cli.js'
 
 // Issue 15 §6: php and json rules match a literal's decoded value. A file whose only match is
 // spelled with escapes ("\u0031\u0030.0.10.48", "\061\060.0.10.48") holds no byte of the needle:
-// the plan must still read it (the prefilter looks at raw bytes). Through the built binary, read
+// the plan must still read it (the prefilter looks at raw bytes). Through the CLI (in this process), read
 // back by JSON.parse and PHP's include.
 
-const bin = join(resolve(import.meta.dirname, '..'), 'packages/cli/dist/bin.js')
 const NAME = 'finance.thehumanjourney.net'
 
-function applyOn(kind: 'php' | 'json', file: string, text: string): { out: string; after: string } {
+async function applyOn(
+  kind: 'php' | 'json',
+  file: string,
+  text: string,
+): Promise<{ out: string; after: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
   mkdirSync(join(dir, 'root/app'), { recursive: true })
   writeFileSync(join(dir, 'root/app', file), text)
@@ -20,18 +24,14 @@ function applyOn(kind: 'php' | 'json', file: string, text: string): { out: strin
     join(dir, 'cutover.yaml'),
     `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - ${kind}: { files: [app/${file}], addresses: names, replace: { "a/b": "c/d" } }\n`,
   )
-  const r = spawnSync(process.execPath, [bin, 'apply', '--root', 'root', '--yes'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  })
-  expect(r.status, r.stderr).toBe(0)
-  return { out: r.stdout + r.stderr, after: readFileSync(join(dir, 'root/app', file), 'utf8') }
+  const r = await runCli(['apply', '--root', 'root', '--yes'], { cwd: dir, env: { NO_COLOR: '1' } })
+  expect(r.code, r.err).toBe(0)
+  return { out: r.out + r.err, after: readFileSync(join(dir, 'root/app', file), 'utf8') }
 }
 
 describe('a file whose only match is spelled with escapes is planned', () => {
-  it('json: "\\u0031\\u0030.0.10.48" and "a\\/b" are rewritten; JSON.parse reads the new values; no NEVER_MATCHED', () => {
-    const { out, after } = applyOn(
+  it('json: "\\u0031\\u0030.0.10.48" and "a\\/b" are rewritten; JSON.parse reads the new values; no NEVER_MATCHED', async () => {
+    const { out, after } = await applyOn(
       'json',
       'c.json',
       '{"db": "\\u0031\\u0030.0.10.48", "path": "a\\/b"}\n',
@@ -40,8 +40,8 @@ describe('a file whose only match is spelled with escapes is planned', () => {
     expect(out).not.toContain('NEVER_MATCHED')
   })
 
-  it('php: "\\061\\060.0.10.48" is rewritten; PHP reads the new value', () => {
-    const { after } = applyOn('php', 'c.php', '<?php\n$db = "\\061\\060.0.10.48";\n')
+  it('php: "\\061\\060.0.10.48" is rewritten; PHP reads the new value', async () => {
+    const { after } = await applyOn('php', 'c.php', '<?php\n$db = "\\061\\060.0.10.48";\n')
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-php-'))
     writeFileSync(join(dir, 'c.php'), after)
     expect(
@@ -53,7 +53,7 @@ describe('a file whose only match is spelled with escapes is planned', () => {
 })
 
 describe('an old address in an escaped JSON object key', () => {
-  it('is a leftover (keys are never rewritten, and the raw scan cannot see "\\u0031\\u0030.0.10.48")', () => {
+  it('is a leftover (keys are never rewritten, and the raw scan cannot see "\\u0031\\u0030.0.10.48")', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(join(dir, 'root/app/c.json'), '{"\\u0031\\u0030.0.10.48": "db"}\n')
@@ -61,21 +61,17 @@ describe('an old address in an escaped JSON object key', () => {
       join(dir, 'cutover.yaml'),
       `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], addresses: names }\n`,
     )
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    })
-    expect(r.status, r.stderr).toBe(0)
+    const r = await runCli(['plan', '--root', 'root'], { cwd: dir, env: { NO_COLOR: '1' } })
+    expect(r.code, r.err).toBe(0)
     expect(Object.keys(JSON.parse(readFileSync(join(dir, 'root/app/c.json'), 'utf8')))).toEqual([
       '10.0.10.48',
     ])
-    expect(r.stdout).toContain(
+    expect(r.out).toContain(
       'app/c.json:1:3: \\u0031\\u0030.0.10.48 — old address: an object key, not a string value',
     )
   })
 
-  it('in a string value of a step with addresses: none, is a leftover too (it was dropped: its text is not spelled so in the file)', () => {
+  it('in a string value of a step with addresses: none, is a leftover too (it was dropped: its text is not spelled so in the file)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(join(dir, 'root/app/c.json'), '{"db": "h=10.0.10\\u002e48"}\n')
@@ -83,20 +79,16 @@ describe('an old address in an escaped JSON object key', () => {
       join(dir, 'cutover.yaml'),
       `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - json: { files: [app/c.json], replace: { x: y } }\n`,
     )
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    })
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toContain(
+    const r = await runCli(['plan', '--root', 'root'], { cwd: dir, env: { NO_COLOR: '1' } })
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).toContain(
       'app/c.json:1:11: 10.0.10\\u002e48 — old address: this step has addresses: none',
     )
   })
 })
 
 describe('only escapes that may spell a needle make a file be read', () => {
-  it('a PHP file whose only backslashes are namespace separators and \\n is not read', () => {
+  it('a PHP file whose only backslashes are namespace separators and \\n is not read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(
@@ -108,12 +100,8 @@ describe('only escapes that may spell a needle make a file be read', () => {
       join(dir, 'cutover.yaml'),
       `version: 1\nhosts:\n  ${NAME}: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - php: { files: ["app/*.php"], addresses: names }\n`,
     )
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    })
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toContain('1 file(s) to change (2 in scope, 1 read)')
+    const r = await runCli(['plan', '--root', 'root'], { cwd: dir, env: { NO_COLOR: '1' } })
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).toContain('1 file(s) to change (2 in scope, 1 read)')
   })
 })

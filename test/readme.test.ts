@@ -1,13 +1,12 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runCli } from '../packages/cli/test/run-cli.js'
 
-// The README's example of every step kind is a working spec: planned through the built CLI
-// against a small tree, every step changes its file and nothing is reported as wrong.
+// The README's example of every step kind is a working spec: planned through the CLI (in
+// this process) against a small tree, every step changes its file and nothing is reported as wrong.
 const repo = resolve(import.meta.dirname, '..')
-const bin = join(repo, 'packages/cli/dist/bin.js')
 const readme = readFileSync(join(repo, 'README.md'), 'utf8')
 
 const HEADER = `version: 1
@@ -56,7 +55,7 @@ const TREE: Record<string, string> = {
 }
 
 describe('the README', () => {
-  it('shows one working example of every step kind', () => {
+  it('shows one working example of every step kind', async () => {
     const block = /### Step kinds[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(block).toBeDefined()
     const kinds = [...block!.matchAll(/^ {2}- (\w+):/gm)].map((m) => m[1])
@@ -83,22 +82,13 @@ describe('the README', () => {
         mode: path.startsWith('etc/sudoers') ? 0o440 : 0o644,
       })
     }
-    const r = spawnSync(
-      process.execPath,
-      [bin, 'plan', '--root', 'root', '--profile', 'test', '--json'],
-      {
-        cwd: dir,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          FINANCE_DB_PASSWORD: 'n3w-finance',
-          TIMESHEETS_DB_PASSWORD: 'n3w-timesheets',
-        },
-      },
-    )
-    expect(r.stderr).toBe('')
-    expect(r.status).toBe(0)
-    const doc = JSON.parse(r.stdout) as {
+    const r = await runCli(['plan', '--root', 'root', '--profile', 'test', '--json'], {
+      cwd: dir,
+      env: { FINANCE_DB_PASSWORD: 'n3w-finance', TIMESHEETS_DB_PASSWORD: 'n3w-timesheets' },
+    })
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.out) as {
       changes: Array<{ target: string; kind: string; edits: Array<{ rule: string }> }>
       notes: unknown[]
     }
@@ -123,7 +113,7 @@ describe('the README', () => {
 })
 
 describe("the README's step order and keys", () => {
-  it('plans the nginx example as its diff shows: listen keeps an address, upstreams get names', () => {
+  it('plans the nginx example as its diff shows: listen keeps an address, upstreams get names', async () => {
     const section = /### Step order and keys([\s\S]*?)\n## /.exec(readme)?.[1]
     expect(section).toBeDefined()
     const spec = /```yaml\n([\s\S]*?)```/.exec(section!)![1]!
@@ -135,13 +125,10 @@ describe("the README's step order and keys", () => {
       join(dir, 'root/etc/nginx/sites-available/dept'),
       'upstream app {\n    server 172.20.0.21:8080;\n}\nserver {\n    listen 172.20.0.10:443 ssl;\n    set_real_ip_from 172.20.0.30;\n    server_name www.dept.example.edu;\n}\n',
     )
-    const r = spawnSync(process.execPath, [bin, 'plan', '--root', 'root', '--json'], {
-      cwd: dir,
-      encoding: 'utf8',
-    })
-    expect(r.stderr).toBe('')
-    expect(r.status).toBe(0)
-    const doc = JSON.parse(r.stdout) as {
+    const r = await runCli(['plan', '--root', 'root', '--json'], { cwd: dir })
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.out) as {
       changes: Array<{ target: string; diff: string }>
       leftovers: unknown[]
     }
@@ -153,20 +140,19 @@ describe("the README's step order and keys", () => {
 })
 
 describe("the README's spec", () => {
-  it('is a valid spec: plan reads it, with its networks:, and finds no file to change', () => {
+  it('is a valid spec: plan reads it, with its networks:, and finds no file to change', async () => {
     const spec = /## The spec[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(spec).toContain('networks:')
     const dir = mkdtempSync(join(tmpdir(), 'cutover-readme-spec-'))
     writeFileSync(join(dir, 'cutover.yaml'), spec!)
     mkdirSync(join(dir, 'root'))
-    const r = spawnSync(
-      process.execPath,
-      [bin, 'plan', '--root', 'root', '--profile', 'test', '--json'],
-      { cwd: dir, encoding: 'utf8', env: { ...process.env, FINANCE_DB_PASSWORD: 'n3w' } },
-    )
-    expect(r.stderr).not.toMatch(/SPEC_|invalid spec/)
-    expect(r.status).toBe(0)
-    expect((JSON.parse(r.stdout) as { changes: unknown[] }).changes).toEqual([])
+    const r = await runCli(['plan', '--root', 'root', '--profile', 'test', '--json'], {
+      cwd: dir,
+      env: { FINANCE_DB_PASSWORD: 'n3w' },
+    })
+    expect(r.err).not.toMatch(/SPEC_|invalid spec/)
+    expect(r.code).toBe(0)
+    expect((JSON.parse(r.out) as { changes: unknown[] }).changes).toEqual([])
   })
 })
 

@@ -12,11 +12,12 @@ import {
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runCli } from '../packages/cli/test/run-cli.js'
 
 const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
 
-/** Runs the built `cutover` binary; returns exit code and output. */
-function cutover(args: string[], cwd: string, env: Record<string, string> = {}) {
+/** Runs the built `cutover` binary (an injected fault kills it); returns how it ended and its output. */
+function spawned(args: string[], cwd: string, env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
@@ -25,8 +26,11 @@ function cutover(args: string[], cwd: string, env: Record<string, string> = {}) 
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr }
 }
 
+/** Runs `cutover` in this process; returns exit code and output. */
+const cutover = (args: string[], cwd: string) => runCli(args, { cwd, env: { NO_COLOR: '1' } })
+
 describe('after a crash in the middle of an apply', () => {
-  it('plan and verify name the interrupted transaction and cutover recover; staged files are never planned nor leftovers', () => {
+  it('plan and verify name the interrupted transaction and cutover recover; staged files are never planned nor leftovers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-ux-crash-'))
     mkdirSync(join(dir, 'root/etc'), { recursive: true })
     writeFileSync(
@@ -35,7 +39,7 @@ describe('after a crash in the middle of an apply', () => {
     )
     for (const f of ['a.conf', 'b.conf'])
       writeFileSync(join(dir, 'root/etc', f), 'db 10.0.0.1\npeer a.example.net\n# not 10.0.0.10\n')
-    const killed = cutover(['apply', '--root', 'root', '--yes', '--quiet'], dir, {
+    const killed = spawned(['apply', '--root', 'root', '--yes', '--quiet'], dir, {
       CUTOVER_FAULT_INJECT: 'renamed:1',
     })
     expect(killed.signal).toBe('SIGKILL')
@@ -56,7 +60,7 @@ describe('after a crash in the middle of an apply', () => {
     moved.temp = realpathSync(join(dir, 'root/etc/staged-copy.conf'))
     writeFileSync(join(txDir, 'journal.json'), JSON.stringify(journal, null, 2) + '\n')
 
-    const plan = cutover(['plan', '--root', 'root'], dir)
+    const plan = await cutover(['plan', '--root', 'root'], dir)
     expect(plan.code).toBe(0)
     expect(plan.out).toMatch(
       /warning: root\/var\/lib\/cutover: INTERRUPTED transaction \S+ \(apply, 2 file\(s\)\) was interrupted \(prepared\): its files may be half applied; run `cutover recover --root root` before trusting this plan\n/,
@@ -65,7 +69,7 @@ describe('after a crash in the middle of an apply', () => {
     expect(plan.out).toContain('(2 in scope')
     expect(plan.out).not.toContain('.cutover-')
     expect(plan.out).not.toContain('staged-copy')
-    const doc = JSON.parse(cutover(['plan', '--root', 'root', '--json'], dir).out)
+    const doc = JSON.parse((await cutover(['plan', '--root', 'root', '--json'], dir)).out)
     expect(doc.notes[0]).toMatchObject({ code: 'INTERRUPTED', severity: 'warning' })
     expect(doc.changes.map((c: { target: string }) => c.target)).toEqual([
       'etc/a.conf',
@@ -76,26 +80,26 @@ describe('after a crash in the middle of an apply', () => {
       'etc/b.conf',
     ])
 
-    const verify = cutover(['verify', '--root', 'root'], dir)
+    const verify = await cutover(['verify', '--root', 'root'], dir)
     expect(verify.code).toBe(1)
     expect(verify.err).toMatch(/cutover: verify failed: 1 interrupted transaction\(s\)/)
 
-    expect(cutover(['recover', '--root', 'root'], dir).code).toBe(0)
+    expect((await cutover(['recover', '--root', 'root'], dir)).code).toBe(0)
     expect(existsSync(join(dir, 'root/etc/staged-copy.conf'))).toBe(false)
-    const after = cutover(['plan', '--root', 'root'], dir)
+    const after = await cutover(['plan', '--root', 'root'], dir)
     expect(after.out).not.toContain('INTERRUPTED')
   })
 })
 
 describe("the README's spec example", () => {
-  it('is a valid spec, accept: included, that plans against an empty root', () => {
+  it('is a valid spec, accept: included, that plans against an empty root', async () => {
     const readme = readFileSync(resolve(import.meta.dirname, '../README.md'), 'utf8')
     const block = /## The spec[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(block).toContain('accept:')
     const dir = mkdtempSync(join(tmpdir(), 'cutover-ux-readme-'))
     mkdirSync(join(dir, 'root'))
     writeFileSync(join(dir, 'cutover.yaml'), block!)
-    const plan = cutover(['plan', '--root', 'root', '--profile', 'live'], dir)
+    const plan = await cutover(['plan', '--root', 'root', '--profile', 'live'], dir)
     expect(plan.err).toBe('')
     expect(plan.code).toBe(0)
     expect(plan.out).toContain('warning: cutover.yaml:')

@@ -33,19 +33,19 @@ function holding(dir: string, needle: string): string[] {
 }
 
 describe('acceptance: examples/dept, the department of the issue', () => {
-  it('planned offline and applied, leaves no address of 172.20.0.0/24 on any machine, and verify --strict passes', () => {
+  it('planned offline and applied, leaves no address of 172.20.0.0/24 on any machine, and verify --strict passes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-example-'))
     cpSync(example, dir, { recursive: true })
     // every machine's files start in the old network
     for (const m of ['web', 'db', 'mail', 'ns1'])
       expect(holding(join(dir, 'machines', m), '172.20.0.').length, m).toBeGreaterThan(0)
-    const plan = cutover(['plan', '--detailed-exitcode'], dir)
+    const plan = await cutover(['plan', '--detailed-exitcode'], dir)
     expect(plan.err).toBe('')
     expect(plan.code).toBe(2)
     expect(plan.out).toContain('Leftovers: none')
     // the review names the command apply runs before anything is installed
     expect(plan.out).toContain('validate: named-checkconf %s: ns1:etc/bind/named.conf.options')
-    const apply = cutover(['apply', '--yes', '--quiet'], dir)
+    const apply = await cutover(['apply', '--yes', '--quiet'], dir)
     expect(apply.err).toBe('')
     expect(apply.code).toBe(0)
     expect(holding(join(dir, 'machines'), '172.20.0.')).toEqual([])
@@ -75,7 +75,7 @@ describe('acceptance: examples/dept, the department of the issue', () => {
           join(machines, 'ns1/etc/bind/db.dept.example.edu'),
         ]),
       ).toBe('')
-    const verify = cutover(['verify', '--strict'], dir)
+    const verify = await cutover(['verify', '--strict'], dir)
     expect(verify.err).toBe('')
     expect(verify.out).toMatch(/^Verified: no changes and no leftovers/)
     expect(verify.code).toBe(0)

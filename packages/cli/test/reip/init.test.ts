@@ -37,10 +37,10 @@ function fillIn(starter: string): string {
 }
 
 describe('acceptance: cutover init on the department', () => {
-  it('proposes the department network under networks:; filled in, its plan moves the CIDRs and netmask lines of pg_hba.conf', () => {
+  it('proposes the department network under networks:; filled in, its plan moves the CIDRs and netmask lines of pg_hba.conf', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-init-'))
     cpSync(join(example, 'machines/db'), join(dir, 'root'), { recursive: true })
-    const init = cutover(['init', '--root', 'root', '--spec', 'cutover.yaml'], dir)
+    const init = await cutover(['init', '--root', 'root', '--spec', 'cutover.yaml'], dir)
     expect(init.err).toBe('')
     expect(init.code).toBe(0)
     const starter = readFileSync(join(dir, 'cutover.yaml'), 'utf8')
@@ -52,7 +52,7 @@ describe('acceptance: cutover init on the department', () => {
     expect(starter).not.toContain('old: 172.20.0.0,')
     writeFileSync(join(dir, 'cutover.yaml'), fillIn(starter))
     const before = read(dir, 'etc/postgresql/15/main/pg_hba.conf')
-    planApplyAgain(dir)
+    await planApplyAgain(dir)
     expect(read(dir, 'etc/postgresql/15/main/pg_hba.conf')).toBe(
       before
         .replace('172.20.0.5/32', '10.20.0.5/32')
@@ -66,10 +66,10 @@ describe('acceptance: cutover init on the department', () => {
     )
   })
 
-  it('proposes a yaml step for the netplan and compose files; filled in, it gives compose names and netplan new addresses', () => {
+  it('proposes a yaml step for the netplan and compose files; filled in, it gives compose names and netplan new addresses', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-init-'))
     cpSync(join(example, 'machines/web'), join(dir, 'root'), { recursive: true })
-    const init = cutover(
+    const init = await cutover(
       ['init', '--root', 'root', '--files', 'etc/**', 'srv/**', 'var/www/**'],
       dir,
     )
@@ -82,7 +82,7 @@ describe('acceptance: cutover init on the department', () => {
     writeFileSync(join(dir, 'cutover.yaml'), fillIn(starter))
     const compose = read(dir, 'srv/dept/compose.yaml')
     const netplan = read(dir, 'etc/netplan/01-netcfg.yaml')
-    planApplyAgain(dir)
+    await planApplyAgain(dir)
     expect(read(dir, 'etc/netplan/01-netcfg.yaml')).toBe(
       netplan
         .replace('[172.20.0.10/24]', '[10.20.0.10/24]')

@@ -1,15 +1,14 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { expect } from 'vitest'
+import { runCli } from '../run-cli.js'
 
 /*
- * The re-IP acceptance cases run the built `cutover` binary on a department's files: a spec
- * beside a root directory, planned, applied and planned again.
+ * The re-IP acceptance cases run `cutover` (in this process: what they check is what the command
+ * does, not the binary) on a department's files: a spec beside a root directory, planned, applied
+ * and planned again.
  */
-
-const bin = resolve(import.meta.dirname, '../../dist/bin.js')
 
 /** The department's inventory: every machine keeps its host part in 10.20.0.0/24. */
 export const HOSTS = `hosts:
@@ -32,14 +31,9 @@ export interface Run {
   err: string
 }
 
-/** Runs the built `cutover` binary in `cwd`. */
-export function cutover(args: readonly string[], cwd: string): Run {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr }
+/** Runs `cutover` in `cwd` (in this process, with this process's environment and no color). */
+export function cutover(args: readonly string[], cwd: string): Promise<Run> {
+  return runCli(args, { cwd, env: { NO_COLOR: '1' } })
 }
 
 /** A directory holding `cutover.yaml` (`spec`) and `root/` with `files` (root-relative path → text). */
@@ -62,14 +56,14 @@ export function read(dir: string, path: string): string {
  * Plans (changes expected, exit 2), applies, and plans again (nothing left to do, exit 0): the
  * plan's output is returned for its leftovers and notes.
  */
-export function planApplyAgain(dir: string): { plan: Run; again: Run } {
+export async function planApplyAgain(dir: string): Promise<{ plan: Run; again: Run }> {
   const common = ['--spec', 'cutover.yaml', '--root', 'root']
-  const plan = cutover(['plan', ...common, '--detailed-exitcode'], dir)
+  const plan = await cutover(['plan', ...common, '--detailed-exitcode'], dir)
   expect(plan.code, `plan: ${plan.err}${plan.out}`).toBe(2)
-  const apply = cutover(['apply', ...common, '--yes', '--quiet'], dir)
+  const apply = await cutover(['apply', ...common, '--yes', '--quiet'], dir)
   expect(apply.err, 'apply').toBe('')
   expect(apply.code, 'apply').toBe(0)
-  const again = cutover(['plan', ...common, '--detailed-exitcode'], dir)
+  const again = await cutover(['plan', ...common, '--detailed-exitcode'], dir)
   expect(again.out, 'the second plan').toMatch(/^No changes/)
   expect(again.code, `the second plan: ${again.err}`).toBe(0)
   return { plan, again }

@@ -18,7 +18,7 @@ mynetworks = 127.0.0.0/8 172.20.0.0/24 [::1]/128
 `
 
 describe('acceptance: a network mapping (networks:)', () => {
-  it('under addresses: new moves CIDRs, netmask lines and the addresses no host lists; a second plan is empty', () => {
+  it('under addresses: new moves CIDRs, netmask lines and the addresses no host lists; a second plan is empty', async () => {
     const dir = department(
       `version: 1
 ${HOSTS}${NETWORKS}
@@ -29,7 +29,7 @@ steps:
 `,
       { 'etc/postgresql/15/main/pg_hba.conf': PG_HBA, 'etc/postfix/main.cf': MAIN_CF },
     )
-    const { plan } = planApplyAgain(dir)
+    const { plan } = await planApplyAgain(dir)
     expect(plan.out).toContain('Leftovers: none')
     expect(read(dir, 'etc/postgresql/15/main/pg_hba.conf')).toBe(
       PG_HBA.replace('172.20.0.10/32', '10.20.0.10/32')
@@ -47,7 +47,7 @@ steps:
     )
   })
 
-  it('under addresses: names an address position takes the new address, an unlisted address is a leftover, and verify --strict lists it', () => {
+  it('under addresses: names an address position takes the new address, an unlisted address is a leftover, and verify --strict lists it', async () => {
     const SITE = `server {
     listen 172.20.0.10:443 ssl;
     location /status {
@@ -76,7 +76,7 @@ steps:
         'etc/dhcp/dhclient.conf': 'supersede domain-name-servers 172.20.0.2, 172.20.0.3;\n',
       },
     )
-    const { plan } = planApplyAgain(dir)
+    const { plan } = await planApplyAgain(dir)
     expect(read(dir, 'etc/nginx/sites-available/dept.conf')).toBe(
       SITE.replace('listen 172.20.0.10:443', 'listen web.dept.example.edu:443')
         .replace('allow 172.20.0.0/24', 'allow 10.20.0.0/24')
@@ -87,7 +87,10 @@ steps:
     expect(plan.out).toMatch(
       /etc\/nginx\/sites-available\/dept\.conf:10:43: 172\.20\.0\.50 — old address in network 172\.20\.0\.0\/24 with no name in hosts:/,
     )
-    const verify = cutover(['verify', '--spec', 'cutover.yaml', '--root', 'root', '--strict'], dir)
+    const verify = await cutover(
+      ['verify', '--spec', 'cutover.yaml', '--root', 'root', '--strict'],
+      dir,
+    )
     expect(verify.code).toBe(1)
     const leftovers = verify.out.slice(verify.out.indexOf('Leftovers:'))
     expect(leftovers).toMatch(/^Leftovers: 3\n/)
@@ -97,7 +100,7 @@ steps:
     expect(verify.err).toContain('3 leftover(s)')
   })
 
-  it('a network whose new prefix differs moves its CIDR with the prefix; a host part that does not fit is an error naming the address, nothing written', () => {
+  it('a network whose new prefix differs moves its CIDR with the prefix; a host part that does not fit is an error naming the address, nothing written', async () => {
     const files = {
       'etc/postgresql/15/main/pg_hba.conf':
         'host all all 172.20.0.0/16 md5\nhost all all 172.20.3.7/32 md5\n',
@@ -111,7 +114,7 @@ steps:
 `,
       files,
     )
-    planApplyAgain(wider)
+    await planApplyAgain(wider)
     expect(read(wider, 'etc/postgresql/15/main/pg_hba.conf')).toBe(
       'host all all 10.20.0.0/15 md5\nhost all all 10.20.3.7/32 md5\n',
     )
@@ -124,7 +127,10 @@ steps:
 `,
       files,
     )
-    const r = cutover(['apply', '--spec', 'cutover.yaml', '--root', 'root', '--yes'], narrower)
+    const r = await cutover(
+      ['apply', '--spec', 'cutover.yaml', '--root', 'root', '--yes'],
+      narrower,
+    )
     expect(r.code).toBe(1)
     expect(r.err).toContain('172.20.3.7')
     expect(r.err).not.toMatch(/\n\s+at /)

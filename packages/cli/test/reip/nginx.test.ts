@@ -21,7 +21,7 @@ server {
 `
 
 describe('acceptance: one nginx site, two meanings', () => {
-  it('listen and set_real_ip_from take the new address (keys:), then the upstreams take names; a second plan is empty', () => {
+  it('listen and set_real_ip_from take the new address (keys:), then the upstreams take names; a second plan is empty', async () => {
     const dir = department(
       `version: 1
 ${HOSTS}
@@ -36,7 +36,7 @@ steps:
 `,
       { 'etc/nginx/sites-available/dept.conf': SITE },
     )
-    planApplyAgain(dir)
+    await planApplyAgain(dir)
     expect(read(dir, 'etc/nginx/sites-available/dept.conf')).toBe(
       SITE.replace('server 172.20.0.21:8080', 'server app1.dept.example.edu:8080')
         .replace('server 172.20.0.22:8080', 'server app2.dept.example.edu:8080')
@@ -47,7 +47,7 @@ steps:
     )
   })
 
-  it('with the keys alone, an old address outside them is a leftover naming the keys', () => {
+  it('with the keys alone, an old address outside them is a leftover naming the keys', async () => {
     const dir = department(
       `version: 1
 ${HOSTS}
@@ -59,7 +59,7 @@ steps:
 `,
       { 'etc/nginx/sites-available/dept.conf': SITE },
     )
-    const { plan } = planApplyAgain(dir)
+    const { plan } = await planApplyAgain(dir)
     expect(plan.out).toContain("outside this step's keys (listen, set_real_ip_from)")
     const after = read(dir, 'etc/nginx/sites-available/dept.conf')
     expect(after).toContain('    listen 10.20.0.10:443 ssl;\n')

@@ -21,7 +21,7 @@ steps:
 `
 
 describe('acceptance: validate: on a text step (named-checkconf)', () => {
-  it('a staged file the command refuses aborts the apply: its output and the file are named, nothing is written', () => {
+  it('a staged file the command refuses aborts the apply: its output and the file are named, nothing is written', async () => {
     if (!need('named-checkconf')) return
     // a missing semicolon after the first block: named-checkconf refuses it, before and after
     const broken = OPTIONS.replace('172.20.0.2; };', '172.20.0.2; }')
@@ -29,7 +29,7 @@ describe('acceptance: validate: on a text step (named-checkconf)', () => {
       'etc/bind/named.conf.options': broken,
       'etc/app.conf': 'db = 172.20.0.5\n',
     })
-    const r = cutover(['apply', '--spec', 'cutover.yaml', '--root', 'root', '--yes'], dir)
+    const r = await cutover(['apply', '--spec', 'cutover.yaml', '--root', 'root', '--yes'], dir)
     expect(r.code).toBe(1)
     expect(r.err).toContain('etc/bind/named.conf.options')
     expect(r.err).toContain('named-checkconf')
@@ -40,13 +40,13 @@ describe('acceptance: validate: on a text step (named-checkconf)', () => {
     expect(read(dir, 'etc/app.conf')).toBe('db = 172.20.0.5\n')
   })
 
-  it('one it accepts lets the apply through; a second plan is empty', () => {
+  it('one it accepts lets the apply through; a second plan is empty', async () => {
     if (!need('named-checkconf')) return
     const dir = department(SPEC, {
       'etc/bind/named.conf.options': OPTIONS,
       'etc/app.conf': 'db = 172.20.0.5\n',
     })
-    const { plan } = planApplyAgain(dir)
+    const { plan } = await planApplyAgain(dir)
     expect(plan.out).toContain('validate: named-checkconf %s')
     expect(read(dir, 'etc/bind/named.conf.options')).toBe(
       OPTIONS.replace('172.20.0.2;', '10.20.0.2;')

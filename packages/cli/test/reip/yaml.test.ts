@@ -42,7 +42,7 @@ const NETPLAN = `network:
 `
 
 describe('acceptance: docker compose and netplan through the yaml step', () => {
-  it('compose: extra_hosts keeps its name part and gets the new address, ports keep addresses, dns by key, the rest names; a second plan is empty', () => {
+  it('compose: extra_hosts keeps its name part and gets the new address, ports keep addresses, dns by key, the rest names; a second plan is empty', async () => {
     const dir = department(
       `version: 1
 ${HOSTS}
@@ -57,7 +57,7 @@ steps:
 `,
       { 'srv/dept/compose.yaml': COMPOSE },
     )
-    planApplyAgain(dir)
+    await planApplyAgain(dir)
     expect(read(dir, 'srv/dept/compose.yaml')).toBe(
       COMPOSE.replace('"db-a.dept.example.edu:172.20.0.5"', '"db-a.dept.example.edu:10.20.0.5"')
         .replace('"mail.dept.example.edu:172.20.0.12"', '"mail.dept.example.edu:10.20.0.12"')
@@ -72,7 +72,7 @@ steps:
     )
   })
 
-  it('compose: the name part of an extra_hosts pair follows replace:, its address part addresses:', () => {
+  it('compose: the name part of an extra_hosts pair follows replace:, its address part addresses:', async () => {
     const dir = department(
       `version: 1
 ${HOSTS}
@@ -85,7 +85,7 @@ steps:
 `,
       { 'srv/dept/compose.yaml': COMPOSE },
     )
-    planApplyAgain(dir)
+    await planApplyAgain(dir)
     const after = read(dir, 'srv/dept/compose.yaml')
     expect(after).toContain(
       '  - "db.dept.example.edu:10.20.0.5"\n  - "mail.dept.example.edu:10.20.0.12"\n',
@@ -96,7 +96,7 @@ steps:
     )
   })
 
-  it('netplan: addresses stay addresses (a CIDR never takes a name), the gateway moves with its network; a second plan is empty', () => {
+  it('netplan: addresses stay addresses (a CIDR never takes a name), the gateway moves with its network; a second plan is empty', async () => {
     const dir = department(
       `version: 1
 ${HOSTS}${NETWORKS}
@@ -110,7 +110,7 @@ steps:
 `,
       { 'etc/netplan/01-netcfg.yaml': NETPLAN, 'etc/netplan/02-names.yaml': NETPLAN },
     )
-    planApplyAgain(dir)
+    await planApplyAgain(dir)
     const moved = NETPLAN.replace('[172.20.0.10/24]', '[10.20.0.10/24]')
       .replace('via: 172.20.0.1', 'via: 10.20.0.1')
       .replace('[172.20.0.2, 9.9.9.9]', '[10.20.0.2, 9.9.9.9]')

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { runCli } from '../run-cli.js'
 import { makeTree } from '../tree.js'
 
 /** The built `cutover` command. */
@@ -55,6 +56,21 @@ export function cli(
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
   })
   return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+/**
+ * {@link cli} in this process (`run()` with its output captured; same environment), for the tests
+ * that check what the command does, not the process.
+ */
+export async function cliIn(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = ENV,
+): Promise<{ code: number; out: string; err: string }> {
+  const base: Record<string, string> = {}
+  if (process.env.PATH !== undefined) base.PATH = process.env.PATH
+  if (process.env.HOME !== undefined) base.HOME = process.env.HOME
+  return runCli(args, { cwd, env: { ...base, ...env }, inherit: false })
 }
 
 /** sha256 of a file's bytes, as `cutover plan` prints a plan's hash. */

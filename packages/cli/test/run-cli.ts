@@ -1,0 +1,40 @@
+import { memoryIo } from '../src/io.js'
+import { run } from '../src/run.js'
+
+/** What a run of the CLI gave: its exit code and what it wrote on stdout and stderr. */
+export interface CliRun {
+  code: number
+  out: string
+  err: string
+}
+
+export interface CliOptions {
+  /** The directory relative paths of `argv` are read from (the CLI's cwd; default this process's). */
+  cwd?: string
+  /**
+   * The CLI's environment: this process's with `env` added (as a spawned `cutover` inherits it),
+   * or `env` alone with `inherit: false`.
+   */
+  env?: Record<string, string>
+  inherit?: boolean
+}
+
+/**
+ * Runs the `cutover` command in this process, `run(argv, io)` with its output captured, for a test
+ * that checks what the command does rather than the process: each spawned run paid a node start and
+ * the bundle's load (≈ 0.3–0.5 s of CPU). The tests of the binary itself (launcher, bundle, signals,
+ * a crash's exit) spawn it.
+ *
+ * The CLI takes its directory and environment from `io`, never from `process`; the tools it runs
+ * (php, visudo, named-checkzone) are found on this process's PATH, as the spawned binary found them
+ * on the PATH it inherited. An injected fault (CUTOVER_FAULT_INJECT) kills the process it runs in:
+ * such runs spawn the binary, and this refuses them.
+ */
+export async function runCli(argv: readonly string[], o: CliOptions = {}): Promise<CliRun> {
+  const env = o.inherit === false ? { ...o.env } : { ...process.env, ...o.env }
+  if (env.CUTOVER_FAULT_INJECT !== undefined)
+    throw new Error('runCli: a run with CUTOVER_FAULT_INJECT would kill the test worker; spawn it')
+  const io = memoryIo({ cwd: o.cwd ?? process.cwd(), env })
+  const code = await run(argv, io)
+  return { code, out: io.out(), err: io.err() }
+}
