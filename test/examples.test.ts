@@ -1,21 +1,15 @@
-import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runCli } from '../packages/cli/test/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '..')
-const bin = join(repo, 'packages/cli/dist/bin.js')
 const env = { FINANCE_DB_PASSWORD: 'n3w-Pa55w0rd', TIMESHEETS_DB_PASSWORD: 'ts-n3w-Pa55' }
 
-/** Runs the built `cutover` binary; returns exit code and output. */
+/** Runs `cutover` in this process (the binary's own tests spawn it); returns exit code and output. */
 function cutover(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...env },
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr }
+  return runCli(args, { cwd, env: { NO_COLOR: '1', ...env } })
 }
 
 /** A copy of an example (spec and machines) in a temporary directory. */
@@ -62,7 +56,7 @@ describe.each(cases)('examples/$example, a fleet of local directories', (c) => {
       state: (dir: string): string[] => ['--state-dir', join(dir, 'elsewhere')],
     },
   ])('with $where', ({ state }) => {
-    it('plans, applies and verifies every profile (a second plan of each is empty), then rolls each back', () => {
+    it('plans, applies and verifies every profile (a second plan of each is empty), then rolls each back', async () => {
       const dir = copyExample(c.example)
       const before = machineFiles(dir)
       const s = state(dir)
@@ -73,21 +67,21 @@ describe.each(cases)('examples/$example, a fleet of local directories', (c) => {
       for (const profile of c.profiles) {
         const p = profile === undefined ? [] : ['--profile', profile]
         const forProfile = profile === undefined ? '' : ` for profile ${profile}`
-        const plan = cutover(['plan', ...common, ...p, '--detailed-exitcode'], repo)
+        const plan = await cutover(['plan', ...common, ...p, '--detailed-exitcode'], repo)
         expect(plan.err, `plan --profile ${profile}`).toBe('')
-        planned.push(plan.code!)
+        planned.push(plan.code)
         // every change is on a machine of the example, labelled with its name
         for (const line of plan.out.split('\n').filter((l) => l.startsWith('--- a/')))
           expect(c.machines).toContain(/^--- a\/([^:]+):/.exec(line)![1])
-        const apply = cutover(['apply', ...common, ...p, '--yes', '--quiet'], repo)
+        const apply = await cutover(['apply', ...common, ...p, '--yes', '--quiet'], repo)
         expect(apply.err, `apply --profile ${profile}`).toBe('')
         expect(apply.code, `apply --profile ${profile}`).toBe(0)
-        const again = cutover(['plan', ...common, ...p, '--detailed-exitcode'], repo)
+        const again = await cutover(['plan', ...common, ...p, '--detailed-exitcode'], repo)
         expect(again.out, `plan --profile ${profile} after apply`).toMatch(
           new RegExp(`^No (file )?changes${forProfile}[:.]`),
         )
         expect(again.code, `plan --profile ${profile} after apply`).toBe(0)
-        const verify = cutover(['verify', ...common, ...p], repo)
+        const verify = await cutover(['verify', ...common, ...p], repo)
         expect(verify.err, `verify --profile ${profile}`).toBe('')
         expect(verify.out).toBe(`Verified: no changes${forProfile}.\n`)
         expect(verify.code).toBe(0)
@@ -104,7 +98,7 @@ describe.each(cases)('examples/$example, a fleet of local directories', (c) => {
       // rollback undoes the last fleet transaction on every machine, then the one before
       for (let i = c.profiles.length - 1; i >= 0; i--) {
         if (planned[i] !== 2) continue
-        const rolled = cutover(['rollback', ...common, '--yes'], repo)
+        const rolled = await cutover(['rollback', ...common, '--yes'], repo)
         expect(rolled.err, `rollback of ${c.profiles[i]}`).toBe('')
         expect(rolled.code).toBe(0)
         expect(machineFiles(dir)).toEqual(i > 0 ? after[i - 1] : before)

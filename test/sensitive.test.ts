@@ -5,12 +5,19 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
+import { runCli } from '../packages/cli/test/run-cli.js'
 
-// Sensitive values through the built binary (issue 15 §2, issue 14 medium and low points).
+// Sensitive values through the CLI, run in this process (issue 15 §2, issue 14 medium and low
+// points).
+
+function cutover(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return runCli(args, { cwd, env: { NO_COLOR: '1', ...env } })
+}
 
 const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
 
-function cutover(args: string[], cwd: string, env: Record<string, string> = {}) {
+/** Runs the built binary: for a PATH of its own (the tools are looked up on the process's PATH). */
+function spawned(args: string[], cwd: string, env: Record<string, string>) {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
@@ -67,14 +74,14 @@ const FILES = {
 describe('a secret that is a common word (MOODLE_DB_PASSWORD=moodle)', () => {
   const env = { MOODLE_DB_PASSWORD: 'moodle' }
 
-  it('shows every path unmasked, the value nowhere, and the old password in no output', () => {
+  it('shows every path unmasked, the value nowhere, and the old password in no output', async () => {
     const dir = tree(FILES)
-    const plan = cutover(['plan', '--root', '.'], dir, env)
+    const plan = await cutover(['plan', '--root', '.'], dir, env)
     expect(plan.err).toBe('')
     expect(plan.code).toBe(0)
-    const json = cutover(['plan', '--root', '.', '--json'], dir, env)
+    const json = await cutover(['plan', '--root', '.', '--json'], dir, env)
     expect(json.code).toBe(0)
-    const saved = cutover(['plan', '--root', '.', '--out', 'plan.json'], dir, env)
+    const saved = await cutover(['plan', '--root', '.', '--out', 'plan.json'], dir, env)
     expect(saved.code).toBe(0)
     const outputs = [plan.out, json.out, saved.out, readFileSync(join(dir, 'plan.json'), 'utf8')]
     // paths, headers and the summary are never masked
@@ -113,20 +120,22 @@ describe('a secret that is a common word (MOODLE_DB_PASSWORD=moodle)', () => {
       '(sensitive)',
     ])
 
-    const apply = cutover(['apply', 'plan.json', '--root', '.'], dir, env)
+    const apply = await cutover(['apply', 'plan.json', '--root', '.'], dir, env)
     expect(apply.err).toBe('')
     expect(apply.code).toBe(0)
     expect(apply.out).not.toContain(OLD)
     expect(readFileSync(join(dir, 'var/www/moodle/config.php'), 'utf8')).toContain(
       "$CFG->dbpass = 'moodle';\n",
     )
-    expect(cutover(['verify', '--root', '.'], dir, env).code).toBe(0)
+    expect((await cutover(['verify', '--root', '.'], dir, env)).code).toBe(0)
   })
 
-  it('keeps plan --json valid JSON for a one-character secret, and apply agrees with its hashes', () => {
+  it('keeps plan --json valid JSON for a one-character secret, and apply agrees with its hashes', async () => {
     for (const secret of ['e', '"', '\\']) {
       const dir = tree(FILES)
-      const json = cutover(['plan', '--root', '.', '--json'], dir, { MOODLE_DB_PASSWORD: secret })
+      const json = await cutover(['plan', '--root', '.', '--json'], dir, {
+        MOODLE_DB_PASSWORD: secret,
+      })
       expect(json.code).toBe(0)
       const doc = JSON.parse(json.out)
       expect(doc.changes[1].target).toBe('var/www/moodle/config.php')
@@ -134,7 +143,7 @@ describe('a secret that is a common word (MOODLE_DB_PASSWORD=moodle)', () => {
         secret: { name: 'MOODLE_DB_PASSWORD' },
       })
       writeFileSync(join(dir, 'plan.json'), json.out)
-      const apply = cutover(['apply', 'plan.json', '--root', '.'], dir, {
+      const apply = await cutover(['apply', 'plan.json', '--root', '.'], dir, {
         MOODLE_DB_PASSWORD: secret,
       })
       expect(apply.err).toBe('')
@@ -142,9 +151,9 @@ describe('a secret that is a common word (MOODLE_DB_PASSWORD=moodle)', () => {
     }
   })
 
-  it('records salted hashes of the masked text: 256 guesses of the old password confirm nothing', () => {
+  it('records salted hashes of the masked text: 256 guesses of the old password confirm nothing', async () => {
     const dir = tree(FILES)
-    const json = cutover(['plan', '--root', '.', '--json'], dir, env)
+    const json = await cutover(['plan', '--root', '.', '--json'], dir, env)
     const doc = JSON.parse(json.out)
     const change = doc.changes.find(
       (c: { target: string }) => c.target === 'var/www/moodle/config.php',
@@ -175,7 +184,7 @@ describe('a secret that is a common word (MOODLE_DB_PASSWORD=moodle)', () => {
       join(dir, 'var/www/moodle/config.php'),
       CONFIG.replace('moodledata', 'moodledatb'),
     )
-    const apply = cutover(['apply', 'plan.json', '--root', '.'], dir, env)
+    const apply = await cutover(['apply', 'plan.json', '--root', '.'], dir, env)
     expect(apply.code).toBe(1)
     expect(apply.err).toContain('var/www/moodle/config.php: changed since the plan')
     expect(apply.err).not.toContain(OLD)
@@ -214,9 +223,9 @@ steps:
     'pg\\:pw',
   ]
 
-  it('are shown as (sensitive) in diffs by default, and plan --show-sensitive reveals them', () => {
+  it('are shown as (sensitive) in diffs by default, and plan --show-sensitive reveals them', async () => {
     const dir = tree(files)
-    const plan = cutover(['plan', '--root', '.'], dir)
+    const plan = await cutover(['plan', '--root', '.'], dir)
     expect(plan.code).toBe(0)
     for (const v of values) expect(plan.out).not.toContain(v)
     expect(plan.out).toContain(' api_key = (sensitive)\n db_password = (sensitive) ; a comment\n')
@@ -229,9 +238,9 @@ steps:
       '+conninfo host=db.example.org user=app password=(sensitive) dbname=app\n',
     )
     expect(plan.out).toContain('+db.example.org:5432:app:app:(sensitive)\n')
-    const json = cutover(['plan', '--root', '.', '--json'], dir)
+    const json = await cutover(['plan', '--root', '.', '--json'], dir)
     for (const v of values) expect(json.out).not.toContain(v)
-    const shown = cutover(['plan', '--root', '.', '--show-sensitive'], dir)
+    const shown = await cutover(['plan', '--root', '.', '--show-sensitive'], dir)
     expect(shown.code).toBe(0)
     for (const v of [
       'k3y-abc',
@@ -246,15 +255,15 @@ steps:
       expect(shown.out).toContain(v)
     // a plan document never holds them
     for (const extra of [['--json'], ['--out', 'plan.json']]) {
-      const refused = cutover(['plan', '--root', '.', '--show-sensitive', ...extra], dir)
+      const refused = await cutover(['plan', '--root', '.', '--show-sensitive', ...extra], dir)
       expect(refused.code).toBe(1)
       expect(refused.err).toContain('--show-sensitive shows the review only')
     }
   })
 
-  it('never reveals a declared secret or the old value it replaces, even with --show-sensitive', () => {
+  it('never reveals a declared secret or the old value it replaces, even with --show-sensitive', async () => {
     const dir = tree(FILES)
-    const shown = cutover(['plan', '--root', '.', '--show-sensitive'], dir, {
+    const shown = await cutover(['plan', '--root', '.', '--show-sensitive'], dir, {
       MOODLE_DB_PASSWORD: 'n3w-pw',
     })
     expect(shown.code).toBe(0)
@@ -265,7 +274,7 @@ steps:
 })
 
 describe('the review cannot be forged by file contents or names', () => {
-  it('shows control characters visibly and quotes odd file names', () => {
+  it('shows control characters visibly and quotes odd file names', async () => {
     // (a name with CR or LF matches no glob; an ESC can still rewrite what a terminal shows)
     const name = 'etc/x\u001b[2K\u001b[1A+++ forged.conf'
     const dir = tree({
@@ -275,7 +284,7 @@ describe('the review cannot be forged by file contents or names', () => {
       'etc/ansi.conf':
         'host=10.0.10.48 \u001b[2K\u001b[1A\r+host=10.0.10.49\u009b31m \u202eevil\n# 10.0.10.48\u001b[8m hidden\n',
     })
-    const plan = cutover(['plan', '--root', '.'], dir)
+    const plan = await cutover(['plan', '--root', '.'], dir)
     expect(plan.code).toBe(0)
     expect(plan.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/)
     expect(plan.out).toContain(
@@ -288,14 +297,14 @@ describe('the review cannot be forged by file contents or names', () => {
     expect(plan.out).toContain('+# db.example.org^[[8m hidden\n')
     expect(plan.out.split('\n').filter((l) => l.startsWith('+++ '))).toHaveLength(2)
     // the file list of --verbose and error messages naming such a file are shown alike
-    const verbose = cutover(['plan', '--root', '.', '--verbose'], dir)
+    const verbose = await cutover(['plan', '--root', '.', '--verbose'], dir)
     expect(verbose.err).toContain('etc/x^[[2K^[[1A+++ forged.conf: ')
     expect(verbose.err).not.toContain('\u001b')
     writeFileSync(
       join(dir, 'cutover.yaml'),
       'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - json: { files: ["etc/x*"], addresses: names }\n',
     )
-    const bad = cutover(['plan', '--root', '.'], dir)
+    const bad = await cutover(['plan', '--root', '.'], dir)
     expect(bad.code).toBe(1)
     expect(bad.err).toContain('etc/x^[[2K^[[1A+++ forged.conf:1:1: JSON_SYNTAX')
     expect(bad.err).not.toContain('\u001b')
@@ -303,7 +312,7 @@ describe('the review cannot be forged by file contents or names', () => {
 })
 
 describe('a syntax error', () => {
-  it('never prints the old password of the line it shows, nor its control characters', () => {
+  it('never prints the old password of the line it shows, nor its control characters', async () => {
     const spec = `version: 1
 hosts: {}
 secrets:
@@ -325,7 +334,7 @@ steps:
       [`{\n  "db": { "password": "${OLD}", \u001b[2K }\n}\n`, 'etc/app.json:2:'],
     ] as const) {
       const dir = tree({ 'cutover.yaml': spec, 'etc/app.json': json })
-      const r = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+      const r = await cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
       expect(r.code).toBe(1)
       expect(r.err).toContain(caret)
       expect(r.err).toContain('"password": "(sensitive)')
@@ -336,13 +345,13 @@ steps:
 })
 
 describe('a syntax error on the line of a key set from a secret', () => {
-  it('never prints the old value, whatever the key is named', () => {
+  it('never prints the old value, whatever the key is named', async () => {
     const dir = tree({
       'cutover.yaml':
         'version: 1\nhosts: {}\nsecrets:\n  PW: { env: PW }\nsteps:\n  - json:\n      files: ["etc/app.json"]\n      set: { "db.pw": { secret: PW } }\n',
       'etc/app.json': `{\n  "db": { "pw": "${OLD}" "user": "x" }\n}\n`,
     })
-    const r = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+    const r = await cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
     expect(r.code).toBe(1)
     expect(r.err).toContain(
       'etc/app.json:2:31: JSON_SYNTAX invalid JSON: CommaExpected\n    "db": { "pw": "(sensitive)" "user": "x" }\n                                ^^^^^^\n',
@@ -352,7 +361,7 @@ describe('a syntax error on the line of a key set from a secret', () => {
 })
 
 describe('an old password that looks like something else', () => {
-  it('is hidden in leftovers too (a near-miss quotes the word around an address)', () => {
+  it('is hidden in leftovers too (a near-miss quotes the word around an address)', async () => {
     const dir = tree({
       'cutover.yaml': `version: 1
 hosts:
@@ -370,8 +379,8 @@ steps:
       'etc/app.php': "<?php\ndefine('DB_PASSWORD', '10.0.10.480');\n",
       'home/u/.pgpass': '10.0.10.48:5432:db:u:x\n# old 10.0.10.480\n',
     })
-    const plan = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
-    const json = cutover(['plan', '--root', '.', '--json'], dir, { PW: 'n3w-pw' })
+    const plan = await cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+    const json = await cutover(['plan', '--root', '.', '--json'], dir, { PW: 'n3w-pw' })
     expect(plan.out).toContain(
       'home/u/.pgpass:2:7: 10.0.10.48 — near-miss: "10.0.10.48" inside "(sensitive)"',
     )
@@ -387,7 +396,7 @@ describe('a validator that rejects a file at apply', () => {
 
   it.runIf(need('php') && need('visudo'))(
     'shows neither the secret, nor the old values it replaces, nor a credential of the line it quotes',
-    () => {
+    async () => {
       const dir = tree({
         'cutover.yaml': `version: 1
 hosts: {}
@@ -408,12 +417,12 @@ steps:
       })
       chmodSync(join(dir, 'etc/sudoers.d/moodle'), 0o440)
       const env = { MOODLE_DB_PASSWORD: 'moodle' }
-      const saved = cutover(['plan', '--root', '.', '--out', 'plan.json'], dir, {
+      const saved = spawned(['plan', '--root', '.', '--out', 'plan.json'], dir, {
         ...env,
         PATH: '/nonexistent',
       })
       expect(saved.code).toBe(0)
-      const apply = cutover(
+      const apply = await cutover(
         ['apply', 'plan.json', '--root', '.', '--state-dir', join(dir, 'state')],
         dir,
         env,
@@ -439,7 +448,7 @@ steps:
 })
 
 describe('an error at plan time', () => {
-  it('never quotes a secret an earlier step wrote into the file, in the message or the line', () => {
+  it('never quotes a secret an earlier step wrote into the file, in the message or the line', async () => {
     // an ini step writes the secret into the file; the sudoers step then reads it and refuses it
     const dir = tree({
       'cutover.yaml': `version: 1
@@ -457,14 +466,16 @@ steps:
       'etc/sudoers.d/pg': 'Cmnd_Alias PGPW = /usr/bin/env PGPASSWORD=x /usr/bin/psql\n',
     })
     chmodSync(join(dir, 'etc/sudoers.d/pg'), 0o440)
-    const r = cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
+    const r = await cutover(['plan', '--root', '.'], dir, { PW: 'n3w-pw' })
     expect(r.code).toBe(1)
     expect(r.err).toContain(
       'etc/sudoers.d/pg:1:19: RELATIVE_PATH expected a fully-qualified path name, got "(sensitive)"\n  Cmnd_Alias PGPW = (sensitive)\n',
     )
     expect(r.err).not.toContain('n3w-pw')
     // a warning about it quotes a part of it
-    const warned = cutover(['plan', '--root', '.', '--json'], dir, { PW: '/usr/bin/psql ./n3w-pw' })
+    const warned = await cutover(['plan', '--root', '.', '--json'], dir, {
+      PW: '/usr/bin/psql ./n3w-pw',
+    })
     expect(warned.code).toBe(0)
     expect(JSON.parse(warned.out).notes).toMatchObject([
       {
@@ -479,9 +490,9 @@ steps:
 
   it.runIf(need('php'))(
     'of the PHP linter never quotes an old password a secret replaces, in the message or the line',
-    () => {
+    async () => {
       const dir = tree({ ...FILES, 'var/www/moodle/config.php': `${CONFIG}$x = 1 '${OLD}';\n` })
-      const r = cutover(['plan', '--root', '.'], dir, { MOODLE_DB_PASSWORD: 'n3w-pw' })
+      const r = await cutover(['plan', '--root', '.'], dir, { MOODLE_DB_PASSWORD: 'n3w-pw' })
       expect(r.code).toBe(1)
       expect(r.err).toContain(
         `var/www/moodle/config.php:6:8: PLANNED_INVALID php -l: Parse error: syntax error, unexpected single-quoted string "(sensitive)" in var/www/moodle/config.php on line 6`,
@@ -494,7 +505,7 @@ steps:
           'version: 1\nhosts: {}\nsecrets:\n  PW: { env: PW }\nsteps:\n  - php:\n      files: ["etc/app.php"]\n      set: { MOODLE_KEY: { secret: PW } }\n',
         'etc/app.php': "<?php\ndefine('MOODLE_KEY', 'old') + ;\n",
       })
-      const starred = cutover(['plan', '--root', '.'], keyed, { PW: 'n3w-pw' })
+      const starred = await cutover(['plan', '--root', '.'], keyed, { PW: 'n3w-pw' })
       expect(starred.code).toBe(1)
       expect(starred.err).toContain(
         "\n  define('MOODLE_KEY', '(sensitive)') + ;\n                                        ^\n",
@@ -505,7 +516,7 @@ steps:
 })
 
 describe('a leftover on a credential line', () => {
-  it('quotes no credential-looking value around the address it names', () => {
+  it('quotes no credential-looking value around the address it names', async () => {
     const dir = tree({
       'cutover.yaml':
         'version: 1\nhosts:\n  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["etc/*"], addresses: names }\n',
@@ -513,12 +524,12 @@ describe('a leftover on a credential line', () => {
         'DB_PASSWORD=10.0.10.481\nurl=postgres://u:x10.0.10.48.9@h/db\nhost=10.0.10.480\n',
     })
     for (const args of [[], ['--json']]) {
-      const r = cutover(['plan', '--root', '.', ...args], dir)
+      const r = await cutover(['plan', '--root', '.', ...args], dir)
       expect(r.code).toBe(0)
       expect(r.out).not.toContain('10.0.10.481')
       expect(r.out).not.toContain('x10.0.10.48.9')
     }
-    const plan = cutover(['plan', '--root', '.'], dir)
+    const plan = await cutover(['plan', '--root', '.'], dir)
     expect(plan.out).toContain(
       'etc/app.env:1:13: 10.0.10.48 — near-miss: "10.0.10.48" inside "(sensitive)" is not rewritten\n',
     )
@@ -546,31 +557,34 @@ steps:
       files: ["etc/app.ini"]
       addresses: names
 `
-  it('is written as it is: a later step neither rewrites it nor quotes it, before or after apply', () => {
+  it('is written as it is: a later step neither rewrites it nor quotes it, before or after apply', async () => {
     for (const pw of ['pw-10.0.10.48', 'x10.0.10.480']) {
       const dir = tree({
         'cutover.yaml': spec,
         'etc/app.ini': '[db]\nhost = 10.0.10.48\npw = old\n',
       })
       const state = join(dir, 'state')
-      const plan = cutover(['plan', '--root', '.', '--state-dir', state], dir, { PW: pw })
+      const plan = await cutover(['plan', '--root', '.', '--state-dir', state], dir, { PW: pw })
       expect(plan.code).toBe(0)
       expect(plan.out).toContain('\n-pw = (sensitive)\n+host = db.example.org\n+pw = (sensitive)\n')
       expect(plan.out + plan.err).not.toContain(pw)
-      const json = cutover(['plan', '--root', '.', '--json', '--state-dir', state], dir, { PW: pw })
+      const json = await cutover(['plan', '--root', '.', '--json', '--state-dir', state], dir, {
+        PW: pw,
+      })
       expect(json.out).not.toContain(pw)
       expect(
-        cutover(['apply', '--yes', '--root', '.', '--state-dir', state], dir, { PW: pw }).code,
+        (await cutover(['apply', '--yes', '--root', '.', '--state-dir', state], dir, { PW: pw }))
+          .code,
       ).toBe(0)
       expect(readFileSync(join(dir, 'etc/app.ini'), 'utf8')).toBe(
         `[db]\nhost = db.example.org\npw = ${pw}\n`,
       )
       // the secret is there: nothing to do, and a diff around it shows it masked
-      const again = cutover(['verify', '--root', '.', '--state-dir', state], dir, { PW: pw })
+      const again = await cutover(['verify', '--root', '.', '--state-dir', state], dir, { PW: pw })
       expect(again.code).toBe(0)
       expect(again.out + again.err).not.toContain(pw)
       writeFileSync(join(dir, 'etc/app.ini'), `[db]\nhost = 10.0.10.48\npw = ${pw}\n`)
-      const context = cutover(['plan', '--root', '.', '--state-dir', state], dir, { PW: pw })
+      const context = await cutover(['plan', '--root', '.', '--state-dir', state], dir, { PW: pw })
       expect(context.out).toContain(
         '\n-host = 10.0.10.48\n+host = db.example.org\n pw = (sensitive)\n',
       )
@@ -582,7 +596,7 @@ steps:
 })
 
 describe('a credential-looking value the diff masks', () => {
-  it("cannot be confirmed by guesses against the plan's hashes; apply and the stale check still work", () => {
+  it("cannot be confirmed by guesses against the plan's hashes; apply and the stale check still work", async () => {
     const pgpass = `10.0.10.48:5432:lms:lms:${OLD}\n`
     const dir = tree({
       'cutover.yaml':
@@ -590,7 +604,7 @@ describe('a credential-looking value the diff masks', () => {
       'home/u/.pgpass': pgpass,
       'etc/plain.conf': 'host=10.0.10.48\n',
     })
-    const json = cutover(['plan', '--root', '.', '--json'], dir)
+    const json = await cutover(['plan', '--root', '.', '--json'], dir)
     expect(json.code).toBe(0)
     expect(json.out).not.toContain(OLD)
     const doc = JSON.parse(json.out)
@@ -611,14 +625,14 @@ describe('a credential-looking value the diff masks', () => {
     }
     writeFileSync(join(dir, 'plan.json'), json.out)
     writeFileSync(join(dir, 'home/u/.pgpass'), pgpass.replace('5432', '5433'))
-    const stale = cutover(
+    const stale = await cutover(
       ['apply', 'plan.json', '--root', '.', '--state-dir', join(dir, 'state')],
       dir,
     )
     expect(stale.code).toBe(1)
     expect(stale.err).toContain('home/u/.pgpass: changed since the plan')
     writeFileSync(join(dir, 'home/u/.pgpass'), pgpass)
-    const apply = cutover(
+    const apply = await cutover(
       ['apply', 'plan.json', '--root', '.', '--state-dir', join(dir, 'state')],
       dir,
     )

@@ -19,7 +19,7 @@ describe('runCli', () => {
     const saved = process.env.REVIEW_DB_PASSWORD
     process.env.REVIEW_DB_PASSWORD = SECRET
     try {
-      const r = await runCli(['plan', '--root', 'root'], { cwd: dir, env: {}, inherit: false })
+      const r = await cliIn(dir, ['plan', '--root', 'root'], { NO_COLOR: '1' })
       expect(r.code).toBe(1)
       expect(r.err).toContain('REVIEW_DB_PASSWORD')
       const inherited = await runCli(['plan', '--root', 'root'], { cwd: dir })
@@ -38,5 +38,19 @@ describe('runCli', () => {
         env: { ...ENV, CUTOVER_FAULT_INJECT: 'renamed:1' },
       }),
     ).rejects.toThrow(/CUTOVER_FAULT_INJECT would kill the test worker/)
+  })
+
+  it('refuses a PATH (or another variable the product reads from process.env) other than its own', async () => {
+    const envs: Array<Record<string, string>> = [
+      { PATH: '/nonexistent' },
+      { CUTOVER_TOOL_TIMEOUT_MS: '1' },
+    ]
+    for (const env of envs)
+      await expect(runCli(['plan', '--root', 'root'], { cwd: tree(), env })).rejects.toThrow(
+        /reads \w+ from process\.env, not io\.env/,
+      )
+    await expect(
+      runCli(['plan', '--root', 'root'], { cwd: tree(), env: { ...ENV }, inherit: false }),
+    ).rejects.toThrow(/reads PATH from process\.env/)
   })
 })

@@ -20,20 +20,36 @@ export interface CliOptions {
 }
 
 /**
+ * What the product reads from `process.env` itself rather than from the CLI's `io.env`: the tools'
+ * search path and timeout (php, visudo, named-checkzone), the SQL scanner, the temporary directory,
+ * ssh's home. A spawned binary would see a test's value of one of these; a run in this process
+ * would not, so a run that sets one differently spawns the binary.
+ */
+export const PROCESS_ENV = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'CUTOVER_TOOL_TIMEOUT_MS',
+  'CUTOVER_SQL_SCANNER',
+]
+
+/**
  * Runs the `cutover` command in this process, `run(argv, io)` with its output captured, for a test
  * that checks what the command does rather than the process: each spawned run paid a node start and
  * the bundle's load (≈ 0.3–0.5 s of CPU). The tests of the binary itself (launcher, bundle, signals,
  * a crash's exit) spawn it.
  *
- * The CLI takes its directory and environment from `io`, never from `process`; the tools it runs
- * (php, visudo, named-checkzone) are found on this process's PATH, as the spawned binary found them
- * on the PATH it inherited. An injected fault (CUTOVER_FAULT_INJECT) kills the process it runs in:
- * such runs spawn the binary, and this refuses them.
+ * The CLI takes its directory and environment from `io`; what it reads from `process.env` instead
+ * ({@link PROCESS_ENV}) must be this process's, and an injected fault (CUTOVER_FAULT_INJECT) kills
+ * the process it runs in: such runs spawn the binary, and this refuses them.
  */
 export async function runCli(argv: readonly string[], o: CliOptions = {}): Promise<CliRun> {
   const env = o.inherit === false ? { ...o.env } : { ...process.env, ...o.env }
   if (env.CUTOVER_FAULT_INJECT !== undefined)
     throw new Error('runCli: a run with CUTOVER_FAULT_INJECT would kill the test worker; spawn it')
+  for (const name of PROCESS_ENV)
+    if (env[name] !== process.env[name])
+      throw new Error(`runCli: the CLI reads ${name} from process.env, not io.env; spawn it`)
   const io = memoryIo({ cwd: o.cwd ?? process.cwd(), env })
   const code = await run(argv, io)
   return { code, out: io.out(), err: io.err() }

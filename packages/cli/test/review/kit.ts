@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { runCli } from '../run-cli.js'
+import { PROCESS_ENV, runCli } from '../run-cli.js'
 import { makeTree } from '../tree.js'
 
 /** The built `cutover` command. */
@@ -59,8 +59,9 @@ export function cli(
 }
 
 /**
- * {@link cli} in this process (`run()` with its output captured; same environment), for the tests
- * that check what the command does, not the process.
+ * {@link cli} in this process (`run()` with its output captured; the same environment, with what
+ * the product reads from `process.env` itself), for the tests that check what the command does,
+ * not the process.
  */
 export async function cliIn(
   cwd: string,
@@ -68,8 +69,8 @@ export async function cliIn(
   env: Record<string, string> = ENV,
 ): Promise<{ code: number; out: string; err: string }> {
   const base: Record<string, string> = {}
-  if (process.env.PATH !== undefined) base.PATH = process.env.PATH
-  if (process.env.HOME !== undefined) base.HOME = process.env.HOME
+  for (const name of PROCESS_ENV)
+    if (process.env[name] !== undefined) base[name] = process.env[name]
   return runCli(args, { cwd, env: { ...base, ...env }, inherit: false })
 }
 
