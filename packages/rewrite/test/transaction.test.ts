@@ -258,6 +258,54 @@ describe('validators', () => {
       'validator visudo is not installed here: files of its kind were not checked by it',
     ])
   })
+  it('starts a batch validator once its files are staged, while the others are still staged', async () => {
+    const t = tree(200)
+    const events: string[] = []
+    const checked: string[] = []
+    const batch: Validator = {
+      name: 'batch',
+      run: async () => 'not run one by one',
+      runBatch: async (items) => {
+        events.push('batch')
+        checked.push(...items.map((x) => `${x.target}:${readFileSync(x.stagedPath, 'utf8')}`))
+        return items.map((x) => (x.target === 'etc/f150.conf' ? 'line 1: bad' : undefined))
+      },
+    }
+    // the batch validator checks two targets, among the last: they are staged first
+    const targets = t
+      .targets()
+      .map((x, i) => (i === 150 || i === 199 ? { ...x, validators: [batch] } : x))
+    const fault: FaultHook = (p) => {
+      if (p.startsWith('staged:')) events.push(p)
+    }
+    await expect(commitFiles(targets, { stateDir: t.stateDir, fault })).rejects.toThrow(
+      'validation failed, nothing was written:\netc/f150.conf: batch: line 1: bad',
+    )
+    expect(checked).toEqual(['etc/f150.conf:new 150\n', 'etc/f199.conf:new 199\n'])
+    expect(events.indexOf('batch')).toBeGreaterThan(events.indexOf('staged:2'))
+    expect(events.indexOf('batch')).toBeLessThan(events.indexOf('staged:200'))
+    expect(t.state().every((x) => x === 'old')).toBe(true)
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+  })
+  it('an error of a batch validator started early waits for it, aborts and leaves nothing', async () => {
+    const t = tree(100)
+    let ended = false
+    const broken: Validator = {
+      name: 'broken',
+      run: async () => undefined,
+      runBatch: async () => {
+        await new Promise((r) => setTimeout(r, 50))
+        ended = true
+        throw new Error('the linter died')
+      },
+    }
+    const targets = t.targets().map((x, i) => (i === 0 ? { ...x, validators: [broken] } : x))
+    await expect(commitFiles(targets, { stateDir: t.stateDir })).rejects.toThrow('the linter died')
+    expect(ended).toBe(true)
+    expect(t.state().every((x) => x === 'old')).toBe(true)
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+    expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['aborted'])
+  })
 })
 
 describe('recover after a real crash (SIGKILL)', () => {

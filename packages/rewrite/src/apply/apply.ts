@@ -20,6 +20,7 @@ import {
 } from '../errors.js'
 import { faultsFromEnv } from '../transaction/fault.js'
 import { withLock } from '../transaction/lock.js'
+import { tracePhase } from '../transaction/trace.js'
 import { recordOnce, type OnceRecord } from '../plan/once.js'
 import type { PlanDocChange, PlanDocWhole, PlanDocument } from '../plan/plan-doc.js'
 import { resolveRecordedSecrets } from '../spec/secrets.js'
@@ -100,13 +101,16 @@ export async function applyPlanDocument(
     options.stateDir,
     'cutover apply',
     async (lock) => {
+      tracePhase('apply:locked')
       const recovered = await recover({
         ...options,
         fault,
         participantState: databaseState(options),
       })
+      tracePhase('apply:recovered')
       const stale = lock.staleTakenOver ? { staleLock: lock.staleTakenOver } : {}
       const { targets, mask, secrets } = await planTargets(doc, options)
+      tracePhase('apply:replayed')
       const participants = [
         ...(options.participants ?? []),
         ...databaseParticipants(doc.database ?? [], secrets, options),

@@ -35,6 +35,7 @@ import {
 import type { TxObserver } from './observer.js'
 import type { ParticipantState, StagedCheck, TxParticipant } from './participant.js'
 import type { StateFileSystem, StatePack } from './state-file-system.js'
+import { tracePhase } from './trace.js'
 
 export type { TxEvent, TxObserver } from './observer.js'
 export type {
@@ -200,9 +201,12 @@ function tempsOf(t: JournalTarget, txid: string): string[] {
   ]
 }
 
-/** A name beside `path` that nobody can guess before it exists: `.NAME.cutover-TXID-RANDOM`. */
-function tempBeside(path: string, txid: string): string {
-  return join(dirname(path), `.${basename(path)}.cutover-${txid}-${randomBytes(8).toString('hex')}`)
+/**
+ * A name beside `path` that nobody can guess before it exists: `.NAME.cutover-TXID-RANDOM`
+ * (`random`: 16 hex digits of 8 random bytes).
+ */
+function tempBeside(path: string, txid: string, random: string): string {
+  return join(dirname(path), `.${basename(path)}.cutover-${txid}-${random}`)
 }
 
 /** Removes `path` (a temp file, or a target a rollback removes) from its pinned directory; absent is fine. */
@@ -714,6 +718,9 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     return { uid, gid }
   }
   const userCheck: Array<{ dir: string; target: string; info: TxStat | undefined }> = []
+  // the random part of every temp name (two a target), drawn at once: a call each was ≈ 4,000
+  // calls into the system's random source for 2,000 targets
+  const random = randomBytes(16 * targets.length).toString('hex')
   // what the checks below read of every target, read first in a few batches (facts.ts)
   const facts = new Facts(fs)
   const view = facts.view
@@ -724,6 +731,7 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     const at = await locate(v, t)
     await Promise.all([v.pinDir(at.make.length ? at.dir : dirname(at.real)), inspect(v, t, at)])
   })
+  tracePhase('begin:gathered')
   for (const [i, t] of targets.entries()) {
     const link = t.symlink !== undefined
     if (link && !t.remove && t.before !== 'absent')
@@ -755,8 +763,8 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     entries.push({
       target: t.target,
       path: real,
-      temp: tempBeside(real, txid),
-      restore: tempBeside(real, txid) + '.restore',
+      temp: tempBeside(real, txid, random.slice(32 * i, 32 * i + 16)),
+      restore: tempBeside(real, txid, random.slice(32 * i + 16, 32 * i + 32)) + '.restore',
       ...(make.length ? {} : { dirPin: await pin(dirname(real)) }),
       // one pack for every original, where the state directory's file system has packs
       backup: state.openPack ? packPath(txDir) : join(txDir, 'backup', String(i)),
@@ -770,10 +778,14 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
       ...(link ? { link: t.symlink } : {}),
     })
   }
+  tracePhase('begin:checked')
   if (notOwned.length)
     warnings.push(
       `not running as root: ${notOwned.length} new file(s) and directories are owned by uid ${user.uid ?? 0}, not as planned: ${notOwned.slice(0, 5).join(', ')}${notOwned.length > 5 ? ', …' : ''}`,
     )
+  // read (a getfattr process) while the directories are checked below; a refusal there leaves it unread
+  const xattrsRead = collectXattrs(fs, entries, [...pins.keys()], warnings)
+  xattrsRead.catch(() => undefined)
   if (user.uid === 0 && userCheck.length) {
     // the ACLs of the directories on the way that may grant write to other users
     const candidates = await fs.aclCandidates(new Set(userCheck.map((u) => u.dir)))
@@ -785,7 +797,9 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     await facts.gather(userCheck, (v, u) => checkNotUserWritable(v, u.dir, u.target, u.info, acls))
     for (const u of userCheck) await checkNotUserWritable(view, u.dir, u.target, u.info, acls)
   }
-  const { xattrs, defaultAcl } = await collectXattrs(fs, entries, [...pins.keys()], warnings)
+  tracePhase('begin:user-writable')
+  const { xattrs, defaultAcl } = await xattrsRead
+  tracePhase('begin:xattrs')
   // a new file given its attributes (a rollback making again a file its apply removed)
   for (const [i, t] of targets.entries())
     if (t.xattrs && !entries[i]!.existed) xattrs.set(entries[i]!.path, t.xattrs)
@@ -809,6 +823,7 @@ async function begin(targets: readonly TxTarget[], options: PrepareOptions): Pro
     if (restored?.dirs?.length) journal.removeDirs = restored.dirs
   }
   await writeJournal(options.stateDir, journal, state)
+  tracePhase('begin:journaled')
   return {
     txid,
     txDir,
@@ -852,10 +867,15 @@ async function stageAndBackUp(tx: Tx): Promise<void> {
   if (failed.length) throw failed[0]
   // the pack is fsynced by its side; this makes its name (and the .meta files') durable
   await syncBackups(tx.state, tx.txDir)
+  tracePhase('backups-synced')
   tx.fault('backups-synced')
 }
 
-/** Writes each new content in a temp file beside its target, fsynced; then validates the staged set. */
+/**
+ * Writes each new content in a temp file beside its target, fsynced; then validates the staged
+ * set. A validator that checks many files in one go starts as soon as every file it checks is
+ * staged, while the others are still being written (the targets it checks are staged first).
+ */
 async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
   const { entries, targets, fault, observe } = tx
   let staged = 0
@@ -863,37 +883,48 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
     tx.fs,
     entries.filter((_, i) => !targets[i]!.remove),
   )
-  await eachLimit(
-    entries,
-    IO_PARALLEL,
-    async (e, i) => {
-      if (halt.stopped) throw HALTED
-      fault(`stage-write:${i + 1}`)
-      if (targets[i]!.remove) {
-        // removed at install: nothing to stage
-      } else if (e.link !== undefined) {
-        await tx.fs
-          .symlinkPinned(pinnedOf(e), basename(e.temp), e.link, { uid: e.uid, gid: e.gid })
-          .catch((err: unknown) => {
-            throw namedError(err, e.target)
-          })
-      } else
-        await writeBeside(
-          tx.fs,
-          e.temp,
-          targets[i]!.content,
-          e,
-          tx.xattrs.get(e.path),
-          tx.defaultAcl.has(dirname(e.path)),
-          () => fault(`stage-open:${i + 1}`),
-        )
-      fault(`staged:${++staged}`)
-      observe({ type: 'staged', target: e.target, done: staged, total: entries.length })
-    },
-    stop,
-  )
-  if (halt.stopped) throw HALTED
-  await validateStaged(targets, entries, tx.warnings)
+  const validation = new Validation(targets, entries)
+  try {
+    await eachLimit(
+      validation.order,
+      IO_PARALLEL,
+      async (i) => {
+        if (halt.stopped) throw HALTED
+        const e = entries[i]!
+        fault(`stage-write:${i + 1}`)
+        if (targets[i]!.remove) {
+          // removed at install: nothing to stage
+        } else if (e.link !== undefined) {
+          await tx.fs
+            .symlinkPinned(pinnedOf(e), basename(e.temp), e.link, { uid: e.uid, gid: e.gid })
+            .catch((err: unknown) => {
+              throw namedError(err, e.target)
+            })
+        } else
+          await writeBeside(
+            tx.fs,
+            e.temp,
+            targets[i]!.content,
+            e,
+            tx.xattrs.get(e.path),
+            tx.defaultAcl.has(dirname(e.path)),
+            () => fault(`stage-open:${i + 1}`),
+          )
+        fault(`staged:${++staged}`)
+        observe({ type: 'staged', target: e.target, done: staged, total: entries.length })
+        validation.staged(i)
+      },
+      stop,
+    )
+    if (halt.stopped) throw HALTED
+    tracePhase('stage:written')
+  } catch (err) {
+    // the checks under way finish before the temps they read are removed
+    await validation.settled()
+    throw err
+  }
+  await validation.finish(tx.warnings)
+  tracePhase('stage:validated')
   fault('validated')
   observe({ type: 'validated', files: entries.length })
 }
@@ -963,8 +994,10 @@ async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): 
       stop,
     )
     if (halt.stopped) throw HALTED
+    tracePhase('backup:copied')
     // every slice durable with one fsync (the pack's name: with the backup directory's, after)
     if (pack) await pack.sync()
+    tracePhase('backup:synced')
   } finally {
     await pack?.close().catch(() => undefined)
   }
@@ -990,6 +1023,7 @@ async function prepare(tx: Tx): Promise<void> {
   tx.journal.state = 'prepared'
   await writeJournal(tx.options.stateDir, tx.journal, tx.state)
   tx.prepared = true
+  tracePhase('prepared')
   tx.fault('prepared')
   tx.observe({ type: 'prepared' })
   for (const p of tx.options.participants ?? []) await p.prepare()
@@ -1005,7 +1039,9 @@ async function install(tx: Tx): Promise<void> {
     tx.fault(`renamed:${++tx.renamed}`)
     tx.observe({ type: 'renamed', target: e.target, done: tx.renamed, total: tx.entries.length })
   }
+  tracePhase('install:renamed')
   await fsyncDirs(tx.fs, [...dirs])
+  tracePhase('install:dirs-synced')
   tx.fault('before-commit')
 }
 
@@ -1016,6 +1052,7 @@ async function commit(tx: Tx): Promise<void> {
   if (participants.length) tx.fault('participants-committed')
   tx.journal.state = 'committed'
   await writeJournal(tx.options.stateDir, tx.journal, tx.state)
+  tracePhase('committed')
   tx.fault('committed')
   tx.observe({ type: 'committed', txid: tx.txid })
   if (tx.journal.removeDirs?.length) {
@@ -1195,62 +1232,116 @@ async function eachLimit<T>(
   if (failed) throw failed.error
 }
 
-async function validateStaged(
-  targets: readonly TxTarget[],
-  entries: readonly JournalTarget[],
-  warnings: string[],
-): Promise<void> {
-  const missing = new Set<string>()
-  const available = new Map<StagedCheck, Promise<boolean>>()
-  const isAvailable = (v: StagedCheck) => {
-    let a = available.get(v)
-    if (!a) available.set(v, (a = v.available ? v.available() : Promise.resolve(true)))
+/**
+ * The validation of a staged set: every validator of every target on its staged file. One that
+ * checks many files in one go (`runBatch`: php -l through one process per core) runs once every
+ * file it checks is staged ({@link staged}), beside the staging of the others; the rest run in
+ * {@link finish}, after the staging. The verdicts, their order and the warnings are those of all
+ * validators run after the staging.
+ */
+class Validation {
+  /** The order to stage the targets in: those a batch validator checks first. */
+  readonly order: number[]
+  /** One result list per target, in the order of its validators. */
+  private readonly results: (string | undefined)[][]
+  /** Each validator's targets (`i`) and its place among their validators (`k`), in target order. */
+  private readonly byValidator = new Map<StagedCheck, Array<{ i: number; k: number }>>()
+  /** How many of each batch validator's targets are not staged yet. */
+  private readonly waiting = new Map<StagedCheck, number>()
+  private readonly available = new Map<StagedCheck, Promise<boolean>>()
+  /** The batch runs started, each settled with its error (undefined when it ran). */
+  private readonly running: Array<Promise<{ error: unknown } | undefined>> = []
+
+  constructor(
+    private readonly targets: readonly TxTarget[],
+    private readonly entries: readonly JournalTarget[],
+  ) {
+    this.results = targets.map((t) => new Array((t.validators ?? []).length))
+    targets.forEach((t, i) =>
+      (t.validators ?? []).forEach((v, k) => {
+        let list = this.byValidator.get(v)
+        if (!list) this.byValidator.set(v, (list = []))
+        list.push({ i, k })
+      }),
+    )
+    const first = new Set<number>()
+    for (const [v, list] of this.byValidator) {
+      if (!v.runBatch) continue
+      this.waiting.set(v, new Set(list.map(({ i }) => i)).size)
+      for (const { i } of list) first.add(i)
+    }
+    this.order = [...first, ...[...targets.keys()].filter((i) => !first.has(i))]
+  }
+
+  /** Target `i` is staged: starts each batch validator whose every file is staged now. */
+  staged(i: number): void {
+    for (const v of new Set(this.targets[i]!.validators ?? [])) {
+      const left = this.waiting.get(v)
+      if (left === undefined) continue
+      this.waiting.set(v, left - 1)
+      if (left === 1)
+        this.running.push(
+          this.runBatch(v).then(
+            () => undefined,
+            (error: unknown) => ({ error }),
+          ),
+        )
+    }
+  }
+
+  /** Resolves once every batch run started has ended (its verdicts not read). */
+  async settled(): Promise<void> {
+    await Promise.all(this.running)
+  }
+
+  /**
+   * Runs the validators not run yet, waits for the batch runs, and throws a
+   * {@link ValidationError} naming every failure (nothing is written then); adds a warning for
+   * each validator whose tool is not here.
+   */
+  async finish(warnings: string[]): Promise<void> {
+    const single: Array<{ v: StagedCheck; i: number; k: number }> = []
+    for (const [v, list] of this.byValidator)
+      if (!v.runBatch && (await this.isAvailable(v)))
+        for (const at of list) single.push({ v, ...at })
+    // the others are mostly processes (visudo): one per core at once
+    const singles = eachLimit(single, Math.max(2, availableParallelism()), async ({ v, i, k }) => {
+      this.results[i]![k] = await v.run(this.entries[i]!.temp, this.targets[i]!.target)
+    })
+    const [ran] = await Promise.allSettled([singles, this.settled()])
+    const failed = (await Promise.all(this.running)).find((r) => r !== undefined)
+    if (ran.status === 'rejected') throw ran.reason
+    if (failed) throw failed.error
+    const missing = new Set<string>()
+    for (const v of this.byValidator.keys()) if (!(await this.isAvailable(v))) missing.add(v.name)
+    for (const name of missing)
+      warnings.push(
+        `validator ${name} is not installed here: files of its kind were not checked by it`,
+      )
+    const all = this.targets.flatMap((t, i) =>
+      this.results[i]!.flatMap((problem, k) =>
+        problem ? [`${t.target}: ${t.validators![k]!.name}: ${problem}`] : [],
+      ),
+    )
+    if (all.length)
+      throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
+  }
+
+  private isAvailable(v: StagedCheck): Promise<boolean> {
+    let a = this.available.get(v)
+    if (!a) this.available.set(v, (a = v.available ? v.available() : Promise.resolve(true)))
     return a
   }
-  // one result list per target, in the order of its validators
-  const results: (string | undefined)[][] = targets.map(
-    (t) => new Array((t.validators ?? []).length),
-  )
-  const byValidator = new Map<StagedCheck, Array<{ i: number; k: number }>>()
-  targets.forEach((t, i) =>
-    (t.validators ?? []).forEach((v, k) => {
-      let list = byValidator.get(v)
-      if (!list) byValidator.set(v, (list = []))
-      list.push({ i, k })
-    }),
-  )
-  const single: Array<{ v: StagedCheck; i: number; k: number }> = []
-  for (const [v, list] of byValidator) {
-    if (!(await isAvailable(v))) {
-      missing.add(v.name)
-      continue
-    }
-    if (!v.runBatch) {
-      for (const at of list) single.push({ v, ...at })
-      continue
-    }
-    // a validator that checks many files in one go (php -l through one process per core)
-    const got = await v.runBatch(
-      list.map(({ i }) => ({ stagedPath: entries[i]!.temp, target: targets[i]!.target })),
+
+  /** A batch validator on its staged files (skipped when its tool is not here). */
+  private async runBatch(v: StagedCheck): Promise<void> {
+    if (!(await this.isAvailable(v))) return
+    const list = this.byValidator.get(v)!
+    const got = await v.runBatch!(
+      list.map(({ i }) => ({ stagedPath: this.entries[i]!.temp, target: this.targets[i]!.target })),
     )
-    list.forEach(({ i, k }, n) => (results[i]![k] = got[n]))
+    list.forEach(({ i, k }, n) => (this.results[i]![k] = got[n]))
   }
-  // the others are mostly processes (visudo): one per core at once
-  await eachLimit(single, Math.max(2, availableParallelism()), async ({ v, i, k }) => {
-    results[i]![k] = await v.run(entries[i]!.temp, targets[i]!.target)
-  })
-  const failures = targets.map((t, i) =>
-    results[i]!.flatMap((problem, k) =>
-      problem ? [`${t.target}: ${t.validators![k]!.name}: ${problem}`] : [],
-    ),
-  )
-  for (const name of missing)
-    warnings.push(
-      `validator ${name} is not installed here: files of its kind were not checked by it`,
-    )
-  const all = failures.flat()
-  if (all.length)
-    throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
 }
 
 /**

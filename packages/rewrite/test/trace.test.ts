@@ -1,0 +1,62 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { commitFiles, sha256 } from '../src/index.js'
+
+/* CUTOVER_TRACE_PHASES: a line on stderr at the end of each phase of a transaction, nothing without it. */
+
+const cleanups: Array<() => void> = []
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!()
+})
+
+async function commitTraced(env: string | undefined): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-trace-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(join(dir, 'etc'))
+  writeFileSync(join(dir, 'etc', 'a.conf'), 'old\n')
+  const old = process.env.CUTOVER_TRACE_PHASES
+  if (env === undefined) delete process.env.CUTOVER_TRACE_PHASES
+  else process.env.CUTOVER_TRACE_PHASES = env
+  const lines: string[] = []
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk))
+    return true
+  })
+  try {
+    await commitFiles(
+      [
+        {
+          target: 'etc/a.conf',
+          path: join(dir, 'etc', 'a.conf'),
+          before: sha256('old\n'),
+          content: Buffer.from('new\n'),
+        },
+      ],
+      { stateDir: join(dir, 'state') },
+    )
+  } finally {
+    write.mockRestore()
+    if (old === undefined) delete process.env.CUTOVER_TRACE_PHASES
+    else process.env.CUTOVER_TRACE_PHASES = old
+  }
+  return lines
+}
+
+describe('the phase trace of a transaction', () => {
+  it('names each phase with its wall and CPU time when CUTOVER_TRACE_PHASES is set', async () => {
+    const lines = await commitTraced('1')
+    for (const l of lines)
+      expect(l).toMatch(/^cutover: phase [a-z:-]+ at \d+ ms \(\+\d+ ms, cpu \+\d+ ms\)\n$/)
+    const phases = lines.map((l) => l.split(' ')[2])
+    expect(phases).toEqual(
+      expect.arrayContaining(['begin:journaled', 'stage:written', 'prepared', 'committed']),
+    )
+    expect(phases.indexOf('begin:journaled')).toBeLessThan(phases.indexOf('stage:written'))
+    expect(phases.at(-1)).toBe('committed')
+  })
+  it('prints nothing without it', async () => {
+    expect(await commitTraced(undefined)).toEqual([])
+  })
+})
