@@ -9,7 +9,7 @@ import {
 } from 'node:fs'
 import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
-import { applyEdits, type Edit, type EncodingName } from '../edit/edit.js'
+import { applyEdits, sortEdits, type Edit, type EncodingName } from '../edit/edit.js'
 import { encodeValue, type Encoder } from '../edit/encode.js'
 import {
   CutoverError,
@@ -25,6 +25,7 @@ import { recordOnce, type OnceRecord } from '../plan/once.js'
 import type { PlanDocChange, PlanDocWhole, PlanDocument } from '../plan/plan-doc.js'
 import { resolveRecordedSecrets } from '../spec/secrets.js'
 import {
+  editedCredentialSpans,
   fileCredentialSpans,
   maskToolMessage,
   maskedHash,
@@ -447,7 +448,7 @@ function replayChange(
     return { stale: `${c.target}: changed since the plan (its edits no longer fit)` }
   }
   const spans = sensitiveSpans(text, passes)
-  return { c, path, now, text, encoding, after, spans, once: [...once.values()] }
+  return { c, path, now, text, encoding, after, spans, passes, once: [...once.values()] }
 }
 
 /** A change's edits grouped by pass, in pass order, each secret encoded for its literal. */
@@ -480,14 +481,18 @@ function editPasses(
   return [...byPass.keys()].sort((a, b) => a - b).map((k) => byPass.get(k)!)
 }
 
-/** The files with a salt whose hash, sensitive values hidden, differs from the plan's. */
+/**
+ * The files with a salt whose hash, sensitive values hidden, differs from the plan's. Keeps the
+ * credential spans of each such file's text on its replay (`credBefore`, for its new hash).
+ */
 function staleBehindMask(replays: readonly Replay[], hashed: readonly string[]): string[] {
   const stale: string[] = []
   for (const r of replays) {
     if (r.c.salt === undefined || r.now === 'absent') continue
+    r.credBefore = fileCredentialSpans(r.text, r.c.target)
     const now = maskedHash(
       r.text,
-      [...r.spans.before, ...fileCredentialSpans(r.text, r.c.target)],
+      [...r.spans.before, ...r.credBefore],
       [...hashed],
       r.c.salt,
       r.encoding,
@@ -544,13 +549,7 @@ function toTarget(r: Replay, hashed: readonly string[], options: ApplyOptions): 
   const content = encodeText(text, c.encoding)
   const after =
     c.salt !== undefined
-      ? maskedHash(
-          text,
-          [...spans.after, ...fileCredentialSpans(text, c.target)],
-          [...hashed],
-          c.salt,
-          c.encoding,
-        )
+      ? maskedHash(text, [...spans.after, ...credentialsAfter(r)], [...hashed], c.salt, c.encoding)
       : sha256(content)
   if (after !== c.after) {
     throw new CutoverError(
@@ -570,6 +569,17 @@ function toTarget(r: Replay, hashed: readonly string[], options: ApplyOptions): 
     ...(c.allowUserWritable === true ? { allowUserWritable: true } : {}),
     ...(once.length ? { once } : {}),
   }
+}
+
+/**
+ * The credential spans of a replayed change's new text (what {@link fileCredentialSpans} finds
+ * there): as a plan finds them, from those of the text before when the edits are one pass (the
+ * lines no edit touches are not read again), else by reading the new text.
+ */
+function credentialsAfter(r: Replay): Span[] {
+  if (r.credBefore === undefined || r.passes.length !== 1)
+    return fileCredentialSpans(r.after, r.c.target)
+  return editedCredentialSpans(r.text, r.credBefore, r.after, sortEdits(r.passes[0]!), r.c.target)
 }
 
 /** A whole-file change on its target as it is now, with the bytes it writes. */
@@ -592,6 +602,10 @@ interface Replay {
   encoding: string
   after: string
   spans: SensitiveSpans
+  /** The plan's edits of the file, pass by pass. */
+  passes: Edit[][]
+  /** The credential spans of `text` (read for a file with a salt, by {@link staleBehindMask}). */
+  credBefore?: Span[]
   once: OnceRecord[]
 }
 
