@@ -56,13 +56,18 @@ describe('planning a large file', () => {
     writeFileSync(join(root, 'utf8.conf'), utf8)
     writeFileSync(join(root, 'small.conf'), 'a 10.0.10.48 b\nc 10.0.10.480 d\n')
     writeFileSync(join(root, 'quiet.conf'), filler.repeat(2))
+    // read in chunks: a file that is not UTF-8 past its first chunk, one with a BOM
+    const latin1 = Buffer.from(`${filler}${filler}caf\xe9 10.0.10.48\n`, 'latin1')
+    const bom = Buffer.from(`\ufeff${utf8}`)
+    writeFileSync(join(root, 'latin1.conf'), latin1)
+    writeFileSync(join(root, 'bom.conf'), bom)
     const engine = createEngine({ steps: [textStep] })
     const spec = engine.parseSpec(
       'version: 1\nhosts:\n  db: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*.conf"], addresses: names }\n',
       'cutover.yaml',
     )
     const plan = await engine.plan(spec, { root, threads: 0 })
-    expect(plan.stats).toEqual({ considered: 4, read: 3, skipped: 1 })
+    expect(plan.stats).toEqual({ considered: 6, read: 5, skipped: 1 })
     const byTarget = new Map(plan.changes.map((c) => [c.target, c]))
     const a = byTarget.get('ascii.conf')!
     expect(a.encoding).toBe('utf8')
@@ -77,9 +82,23 @@ describe('planning a large file', () => {
       true,
       sha256(Buffer.from(u.afterText)),
     ])
+    const l = byTarget.get('latin1.conf')!
+    expect([l.encoding, l.before, l.beforeText === latin1.toString('latin1')]).toEqual([
+      'latin1',
+      sha256(latin1),
+      true,
+    ])
+    expect(
+      Buffer.from(l.afterText, 'latin1').equals(
+        Buffer.from(latin1.toString('latin1').replace('10.0.10.48', 'db'), 'latin1'),
+      ),
+    ).toBe(true)
+    const b = byTarget.get('bom.conf')!
+    expect([b.encoding, b.before, b.beforeText === utf8]).toEqual(['utf8-bom', sha256(bom), true])
     // leftovers are located as in a small file: line and column in the planned text
     expect(plan.leftovers.map((l) => [l.target, l.line, l.col])).toEqual([
       ['ascii.conf', 50_002, 3],
+      ['bom.conf', 50_002, 3],
       ['small.conf', 2, 3],
       ['utf8.conf', 50_002, 3],
     ])

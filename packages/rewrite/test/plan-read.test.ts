@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest'
 import { createEngine, textStep, unifiedDiff } from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
 import { fileReader } from '../src/plan/reader.js'
+import { decodeText, encodeText, sha256 } from '../src/text/source.js'
 
 describe('Prefilter', () => {
   it('reports each group that has a needle, prefixes included, as UTF-8 and as latin1 bytes', () => {
@@ -60,6 +61,103 @@ describe('the reader of a plan', () => {
     ])
     expect(Buffer.from(reply.results[0]!.bytes!).toString()).toBe('db 10.0.10.48\n')
     expect(reply.results[0]!.found).toEqual([false, true])
+  })
+})
+
+describe('a file over 1 MiB, read in chunks', () => {
+  // the reader reads 64 KiB into its reused buffer, then the rest of a larger file in chunks of
+  // 1 MiB: these are the cuts between what it decodes and scans at once
+  const CUTS = [1 << 16, (1 << 16) + (1 << 20)]
+  const SIZE = (1 << 20) + (1 << 16) + 4096
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-chunks-')))
+  const prefilter = new Prefilter([['LEFTOVER'], ['10.0.10.48']])
+  const data = {
+    ...prefilter.tables(),
+    size: prefilter.size,
+    profiles: [{ groups: [1], always: true }],
+    maxSize: 16 << 20,
+  }
+  const make = new Function('load', 'data', `return (${fileReader.toString()})(load, data)`)
+  const read = make(createRequire(import.meta.url), data) as ReturnType<typeof fileReader>
+  let n = 0
+  /** What the reader gives for `bytes` written to a file. */
+  function readBytes(bytes: Buffer) {
+    const path = join(root, `f${n++}`)
+    writeFileSync(path, bytes)
+    const reply = read({ first: 0, paths: [path], profileOf: new Int32Array(1) })
+    expect(reply.results).toHaveLength(1)
+    return reply.results[0]!
+  }
+  /** The reader's text, encoding and hash of `bytes` are those of the whole decoded at once. */
+  function same(bytes: Buffer) {
+    const r = readBytes(bytes)
+    const whole = decodeText(bytes)
+    expect(r.kind).toBe('read')
+    expect(r.bytes!.length).toBe(0)
+    expect(r.large).toEqual({ hash: sha256(bytes), encoding: whole.encoding, binary: false })
+    // compared as lengths and hashes first: a failing 3 MB string is no help
+    expect(r.text!.length).toBe(whole.text.length)
+    expect(sha256(r.text!)).toBe(sha256(whole.text))
+    expect(encodeText(r.text!, r.large!.encoding).equals(bytes)).toBe(true)
+    return r
+  }
+
+  it('gives the text, encoding and hash of the whole: ASCII, UTF-8 cut inside characters, with a BOM', () => {
+    same(Buffer.from('x = 1;\n'.repeat(SIZE / 7)))
+    // characters of 2, 3 and 4 bytes lie across every cut, at every offset
+    for (const unit of ['€', '😀', 'a€😀é']) {
+      const text = unit.repeat(Math.ceil(SIZE / Buffer.byteLength(unit)))
+      expect(same(Buffer.from(text)).large!.encoding).toBe('utf8')
+    }
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('é'.repeat(SIZE / 2))])
+    expect(same(bom).large!.encoding).toBe('utf8-bom')
+    for (const cut of CUTS) {
+      for (let k = 1; k <= 3; k++) {
+        // a character of 4 bytes across the cut, k of them before it
+        const bytes = Buffer.alloc(SIZE, 'a')
+        Buffer.from('😀').copy(bytes, cut - k)
+        expect(same(bytes).large!.encoding).toBe('utf8')
+      }
+    }
+  })
+
+  it('falls back to latin1 as the whole does: a byte that is not UTF-8 late in the file, a cut-off character at its end', () => {
+    const ascii = Buffer.alloc(SIZE, 'b')
+    const late = Buffer.from(ascii)
+    late[SIZE - 50] = 0xe9
+    expect(same(late).large!.encoding).toBe('latin1')
+    const utf8Then = Buffer.concat([Buffer.from('é€'.repeat(SIZE / 5)), Buffer.from([0xff, 0x41])])
+    expect(same(utf8Then).large!.encoding).toBe('latin1')
+    const bomThen = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), late])
+    const r = same(bomThen)
+    expect([r.large!.encoding, r.text!.slice(0, 3)]).toEqual(['latin1', 'ï»¿'])
+    // a lead byte at the very end, its character cut off by the end of the file
+    expect(same(Buffer.concat([ascii, Buffer.from([0xe2, 0x82])])).large!.encoding).toBe('latin1')
+    // an encoded surrogate is not UTF-8 either
+    expect(same(Buffer.concat([ascii, Buffer.from([0xed, 0xa0, 0x80])])).large!.encoding).toBe(
+      'latin1',
+    )
+  })
+
+  it('finds a needle that a cut splits, and says a file with a NUL byte is binary without its text', () => {
+    const needle = '10.0.10.48'
+    for (const cut of CUTS) {
+      for (let k = 1; k < needle.length; k++) {
+        const bytes = Buffer.alloc(SIZE, 'c')
+        bytes.write(needle, cut - k, 'latin1')
+        expect(readBytes(bytes).found).toEqual([false, true])
+      }
+    }
+    expect(readBytes(Buffer.alloc(SIZE, 'c')).found).toEqual([false, false])
+    const binary = Buffer.alloc(SIZE, 'd')
+    binary[100] = 0
+    binary.write(needle, 1 << 20, 'latin1')
+    const r = readBytes(binary)
+    expect([r.found, r.text, r.large]).toEqual([
+      [false, true],
+      undefined,
+      { hash: sha256(binary), encoding: 'utf8', binary: true },
+    ])
   })
 })
 

@@ -697,13 +697,14 @@ async function planAgain(
         `${target}: changed while it was planned (${outcome.kind === 'too-large' ? `now ${outcome.size} bytes, over the size limit` : 'no longer a regular file'}); plan again`,
       )
     if (outcome.kind !== 'read') return void (result = readResult(outcome, steps) as FileResult)
-    const { mode, bytes, text } = outcome
+    const { mode, bytes, text, large } = outcome
     const file: ReadFile = {
       mode,
       bytes,
       steps,
       run: steps,
       ...(text === undefined ? {} : { text }),
+      ...(large === undefined ? {} : { large }),
     }
     return planRead(target, file, run.ctx, run.o.applied?.get(target)).then(
       (p) => void (result = p),
@@ -737,11 +738,18 @@ function readResult(outcome: ReadOutcome, steps: ActiveStep[]): FileResult | Rea
   if (outcome.kind === 'not-file') return NOT_FILE
   if (outcome.kind === 'too-large') return tooLarge(outcome.size)
   if (outcome.kind === 'skip') return NOTHING
-  const { bytes, mode, found, text } = outcome
+  const { bytes, mode, found, text, large } = outcome
   const hasLeftoverNeedle = found[0]!
   const run = steps.filter((s) => s.always || hasLeftoverNeedle || found[s.group])
   if (run.length === 0 && !hasLeftoverNeedle) return NOTHING
-  return { mode, bytes, steps, run, ...(text === undefined ? {} : { text }) }
+  return {
+    mode,
+    bytes,
+    steps,
+    run,
+    ...(text === undefined ? {} : { text }),
+    ...(large === undefined ? {} : { large }),
+  }
 }
 
 /** The prefilter of a plan: group 0, the leftover literals; group i, the needles of active[i - 1]. */

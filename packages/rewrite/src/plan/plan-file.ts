@@ -16,6 +16,7 @@ import type { Context, RuleOptions, StepKind } from '../step/step.js'
 import { EditedText, editedPositionsOf, hashText, positionsOf } from '../text/big-text.js'
 import { decodeText, hashOrAbsent, isBinary, type TextEncoding } from '../text/source.js'
 import { plannedOnce, type OnceNote, type TargetOnce } from './once.js'
+import type { LargeRead } from './reader.js'
 import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
 import { markEditedKeys, markKeys, type RuleKeys } from './rule-keys.js'
 
@@ -44,8 +45,8 @@ export interface FileResult {
 }
 
 /**
- * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; `text`
- * when the bytes were already decoded (a large ASCII file).
+ * A file that passed the prefilter: its bytes, permission bits and the steps to run on it; a
+ * large file, read in chunks, has no bytes but its `text` (unless binary) and `large`.
  */
 export interface ReadFile {
   mode: number
@@ -54,6 +55,7 @@ export interface ReadFile {
   run: ActiveStep[]
   created?: boolean
   text?: string
+  large?: LargeRead
 }
 
 export const EMPTY = Buffer.alloc(0)
@@ -119,17 +121,19 @@ export async function planRead(
   ctx: Context,
   applied: TargetOnce | undefined,
 ): Promise<FileResult> {
-  if (isBinary(read.bytes)) {
+  if (read.large ? read.large.binary : isBinary(read.bytes)) {
     const message = 'binary file (NUL bytes) skipped'
     const notes: PlanNote[] = [{ target, code: 'BINARY', message, severity: 'note' }]
     return { read: false, why: 'skipped: binary', leftovers: [], notes }
   }
-  // an ASCII file reads the same in UTF-8 (no BOM) as in latin1
+  // a large file was decoded and hashed as it was read
   const { text, encoding } =
-    read.text === undefined
-      ? decodeText(read.bytes)
-      : { text: read.text, encoding: 'utf8' as const }
-  const before = hashOrAbsent(read.created ? undefined : read.bytes)
+    read.large && read.text !== undefined
+      ? { text: read.text, encoding: read.large.encoding }
+      : decodeText(read.bytes)
+  const before = read.created
+    ? hashOrAbsent(undefined)
+    : (read.large?.hash ?? hashOrAbsent(read.bytes))
   // the bytes are not needed any more: a large file is held once, as text
   read.bytes = EMPTY
   const f: Passes = {

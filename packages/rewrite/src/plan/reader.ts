@@ -6,14 +6,35 @@ import type { Prefilter } from '../match/prefilter.js'
 /**
  * What reading found for one file: not a regular file, over the size limit, nothing to look at
  * (no needle of its groups and no step that always plans), or its bytes, permission bits and which
- * groups have a needle in it; `text` is its latin1 view when that was made anyway (a large ASCII
- * file, decoded once for the scan).
+ * groups have a needle in it; a file over {@link LARGE_FILE} bytes has no bytes (`bytes` is empty)
+ * but its text (unless binary) and what {@link LargeRead} says of its bytes.
  */
 export type ReadOutcome =
   | { kind: 'not-file' }
   | { kind: 'skip' }
   | { kind: 'too-large'; size: number }
-  | { kind: 'read'; bytes: Buffer; mode: number; found: boolean[]; text?: string }
+  | {
+      kind: 'read'
+      bytes: Buffer
+      mode: number
+      found: boolean[]
+      text?: string
+      large?: LargeRead
+    }
+
+/**
+ * A file over {@link LARGE_FILE} bytes, read in chunks: never whole as bytes, but decoded as it
+ * was read (`text`, in `encoding`, as `decodeText` decodes the whole), hashed (`sha256:` of the
+ * bytes) and checked for NUL bytes in its first 8000 (`binary`: no text is kept).
+ */
+export interface LargeRead {
+  hash: string
+  encoding: 'utf8' | 'utf8-bom' | 'latin1'
+  binary: boolean
+}
+
+/** Files over this size are read in chunks of this size by the large-file path. */
+export const LARGE_FILE = 1 << 20
 
 const SKIP: ReadOutcome = Object.freeze({ kind: 'skip' })
 
@@ -53,6 +74,7 @@ interface Reply {
     mode?: number
     size?: number
     found?: boolean[]
+    large?: LargeRead
   }>
 }
 
@@ -60,8 +82,9 @@ interface Reply {
  * The one reader of a plan's files, run on this thread or, as its source, on a reader thread: so
  * it uses no import and no name from outside its body but what it is given (`load`, the `require` of its place, and `data`).
  * Each file is opened non-blocking and without following a link (a FIFO in the tree is reported,
- * not waited on; a link put on the path since is not followed), read into a reused buffer (a file
- * over 1 MiB into one of its own, kept, not copied) and prefiltered on its raw bytes. A file that
+ * not waited on; a link put on the path since is not followed), read into a reused buffer and
+ * prefiltered on its raw bytes; a file over 1 MiB is read in reused chunks of 1 MiB, each hashed,
+ * decoded and scanned as it comes (see `readLarge`), so that its bytes are never held whole. A file that
  * holds no needle (most of a tree) costs an open, a read and a close: nothing of it is used. Any
  * other outcome is given only once the file proves to have been opened where it was resolved
  * (`TARGET_MOVED` when a directory on its path was swapped for a link since); a file over the
@@ -71,13 +94,21 @@ interface Reply {
  */
 export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chunk) => Reply {
   const fs = load('node:fs') as typeof Fs
-  const { isAscii } = load('node:buffer') as { isAscii: (b: Uint8Array) => boolean }
+  const { isAscii, isUtf8 } = load('node:buffer') as {
+    isAscii: (b: Uint8Array) => boolean
+    isUtf8: (b: Uint8Array) => boolean
+  }
+  const { createHash } = load('node:crypto') as typeof import('node:crypto')
   const { source, groupsOf, size, profiles, maxSize } = data
   const re = source === undefined ? undefined : new RegExp(source, 'g')
   const groups = new Map(groupsOf)
+  // a needle found across the cut between two chunks lies within this many characters of it
+  let reach = 0
+  for (const [form] of groupsOf) reach = Math.max(reach, form.length - 1)
   const proc = fs.existsSync('/proc/self/fd')
   const LARGE = 1 << 20
   let scratch = Buffer.allocUnsafe(1 << 16)
+  let chunk: Buffer | undefined
 
   /**
    * Throws `TARGET_MOVED` unless the file open as `fd` was opened at `path` (a link-free path in
@@ -103,7 +134,7 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
    * Reads an open file to its end: its bytes, `'not-file'` when it is not a regular file (any
    * more), or its size when that is over the limit (known once the buffer is full, or at the end).
    */
-  function readAll(fd: number): { buf: Buffer; length: number } | 'not-file' | number {
+  function readAll(fd: number): { buf: Buffer; length: number } | Large | 'not-file' | number {
     let buf = scratch
     let length = 0
     for (;;) {
@@ -112,10 +143,11 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
         if (!st.isFile()) return 'not-file'
         if (st.size > maxSize) return st.size
         if (length > maxSize) return length
-        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, st.size + 1))
+        const want = Math.max(buf.length * 2, st.size + 1)
+        if (want > LARGE) return readLarge(fd, buf)
+        const bigger = Buffer.allocUnsafe(want)
         buf.copy(bigger, 0, 0, length)
-        buf = bigger
-        if (bigger.length <= LARGE) scratch = bigger
+        buf = scratch = bigger
       }
       const want = buf.length - length
       let n: number
@@ -137,8 +169,16 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
   /** Which groups have a needle in `text` (the bytes as latin1). */
   function scan(text: string): boolean[] {
     const found = new Array<boolean>(size).fill(false)
-    if (!re) return found
-    let missing = size
+    scanInto(found, size, text)
+    return found
+  }
+
+  /**
+   * Marks in `found` the groups with a needle in `text`, `missing` of them not found yet; returns
+   * how many are still missing.
+   */
+  function scanInto(found: boolean[], missing: number, text: string): number {
+    if (!re) return missing
     re.lastIndex = 0
     for (let m = re.exec(text); m && missing > 0; m = re.exec(text)) {
       for (const g of groups.get(m[0])!) {
@@ -149,7 +189,101 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
       }
       re.lastIndex = m.index + 1
     }
-    return found
+    return missing
+  }
+
+  /** What the large-file path gives: the text (but of a binary file), its hash and encoding. */
+  interface Large {
+    large: LargeRead
+    text: string | undefined
+    found: boolean[]
+  }
+
+  /**
+   * Reads a file over 1 MiB, whose first `head.length` bytes are read, in chunks of 1 MiB into a
+   * reused buffer: each chunk is hashed, scanned for needles (as latin1, with the end of the
+   * chunk before it for a needle across the cut) and decoded, so that the text is made without
+   * the file's bytes ever being held whole (they were a second 50 MB beside the text of a dump,
+   * until a late full collection). The text is the one `decodeText` makes of the whole: UTF-8
+   * (after a BOM) when every chunk is, cut between characters, else latin1, read again from the
+   * start (the hash is of the bytes read that second time). An ASCII chunk is its latin1 text.
+   * A file over the size limit gives its size, a file with a NUL byte in its first 8000 no text.
+   */
+  function readLarge(fd: number, head: Buffer): Large | number {
+    const utf8 = readChunks(fd, head, true)
+    return utf8 === 'latin1' ? (readChunks(fd, undefined, false) as Large | number) : utf8
+  }
+
+  function readChunks(
+    fd: number,
+    head: Buffer | undefined,
+    utf8: boolean,
+  ): Large | number | 'latin1' {
+    chunk ??= Buffer.allocUnsafe(LARGE)
+    const hash = createHash('sha256')
+    const found = new Array<boolean>(size).fill(false)
+    let missing = re ? size : 0
+    const parts: string[] = []
+    // the last `reach` characters of the latin1 view so far; bytes of a UTF-8 character cut off
+    let tail = ''
+    let carry: Buffer | undefined
+    let binary = false
+    let bom = false
+    let at = 0
+    for (;;) {
+      let view: Buffer
+      let last = false
+      if (at === 0 && head) view = head
+      else {
+        const n = fs.readSync(fd, chunk, 0, chunk.length, at)
+        view = chunk.subarray(0, n)
+        // a short read is the end of a regular file
+        last = n < chunk.length
+      }
+      if (at + view.length > maxSize) return Math.max(at + view.length, fs.fstatSync(fd).size)
+      if (at === 0) {
+        binary = view.subarray(0, 8000).includes(0)
+        bom = utf8 && view.length >= 3 && view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf
+      }
+      hash.update(view)
+      const latin1 = view.toString('latin1')
+      if (missing > 0) {
+        missing = scanInto(found, missing, latin1)
+        if (missing > 0 && reach > 0 && tail !== '')
+          missing = scanInto(found, missing, tail + latin1.slice(0, reach))
+        if (reach > 0)
+          tail =
+            latin1.length >= reach
+              ? latin1.slice(latin1.length - reach)
+              : (tail + latin1).slice(-reach)
+      }
+      if (!binary) {
+        if (!utf8 || (carry === undefined && isAscii(view))) parts.push(latin1)
+        else {
+          let bytes = carry ? Buffer.concat([carry, view]) : view
+          if (at === 0 && bom) bytes = bytes.subarray(3)
+          // the bytes of a character that the chunk cuts off wait for the next chunk
+          let end = bytes.length
+          if (!last) {
+            let lead = end - 1
+            while (lead > 0 && lead > end - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--
+            const b = bytes[lead]!
+            const width = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4
+            if (lead + width > end) end = lead
+          }
+          carry = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined
+          const whole = bytes.subarray(0, end)
+          // UTF-8 pieces cut between characters are valid each if and only if the whole is
+          if (!isUtf8(whole)) return 'latin1'
+          parts.push(whole.toString('utf8'))
+        }
+      }
+      at += view.length
+      if (last) break
+    }
+    const encoding = !utf8 ? 'latin1' : bom ? 'utf8-bom' : 'utf8'
+    const text = binary ? undefined : parts.length === 1 ? parts[0]! : parts.join('')
+    return { large: { hash: `sha256:${hash.digest('hex')}`, encoding, binary }, text, found }
   }
 
   function readOne(path: string, profile: ReadProfile, i: number): Reply['results'][number] | 0 {
@@ -173,17 +307,26 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
         checkPlace(fd, path)
         return { i, kind: 'too-large', size: got }
       }
-      const own = got.buf !== scratch
-      const view = got.buf.subarray(0, got.length)
-      // a large ASCII file is decoded first and scanned as that text: planning reuses it
-      const text = own && isAscii(view) ? view.toString('latin1') : undefined
-      const found = scan(text ?? got.buf.toString('latin1', 0, got.length))
+      if ('large' in got) {
+        const { large, text, found } = got
+        if (!profile.always && !found[0] && !profile.groups.some((g) => found[g])) return 0
+        checkPlace(fd, path)
+        const mode = fs.fstatSync(fd).mode
+        return { i, kind: 'read', bytes: new Uint8Array(0), mode, found, text, large }
+      }
+      const found = scan(got.buf.toString('latin1', 0, got.length))
       if (!profile.always && !found[0] && !profile.groups.some((g) => found[g])) return 0
       // the file is used: it must be the one at `path`
       checkPlace(fd, path)
       // the permission bits are needed only for a file that may change
       const mode = fs.fstatSync(fd).mode
-      return { i, kind: 'read', bytes: own ? view : new Uint8Array(view), mode, found, text }
+      return {
+        i,
+        kind: 'read',
+        bytes: new Uint8Array(got.buf.subarray(0, got.length)),
+        mode,
+        found,
+      }
     } finally {
       fs.closeSync(fd)
     }
@@ -386,7 +529,14 @@ function* outcomes(reply: Reply): Generator<[number, ReadOutcome]> {
     if (r.kind === 'read') {
       const bytes = Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength)
       const read = { kind: 'read' as const, bytes, mode: r.mode!, found: r.found! }
-      yield [r.i, r.text === undefined ? read : { ...read, text: r.text }]
+      yield [
+        r.i,
+        {
+          ...read,
+          ...(r.text === undefined ? {} : { text: r.text }),
+          ...(r.large === undefined ? {} : { large: r.large }),
+        },
+      ]
     } else
       yield [r.i, r.kind === 'too-large' ? { kind: 'too-large', size: r.size! } : { kind: r.kind }]
   }
