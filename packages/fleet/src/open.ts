@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { FleetError } from './errors.js'
 import { localMachine } from './local-machine.js'
 import type { Machine, MachineSpec } from './machine.js'
+import { machineFacts } from './machine-facts.js'
 import { remoteFileSystem } from './remote-fs.js'
 import { remoteStateFileSystem } from './remote-state.js'
 import { SftpClient } from './sftp/index.js'
@@ -74,12 +75,15 @@ export async function openMachine(spec: MachineSpec, o: OpenOptions): Promise<Ma
     )
   }
   const exec: Machine['exec'] = (script, options) => conn.exec(script, options)
+  // one probe of the machine's facts and one set of its answers for both file systems
+  const facts = machineFacts(exec, label)
+  const fileSystem = remoteFileSystem({ sftp, exec, label, facts })
   return {
     spec,
     label,
     ...(conn.hostKey !== undefined ? { hostKey: conn.hostKey } : {}),
-    fileSystem: remoteFileSystem({ sftp, exec, label }),
-    stateFileSystem: remoteStateFileSystem({ sftp, exec, label }),
+    fileSystem,
+    stateFileSystem: remoteStateFileSystem({ sftp, exec, label, facts, targets: fileSystem }),
     exec,
     readFile: (path) => sftp.readFile(path),
     close: async () => {

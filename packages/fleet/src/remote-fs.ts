@@ -16,10 +16,11 @@ import {
   type TxXattrs,
 } from '@cutover/rewrite'
 import type { Exec } from './machine.js'
+import { machineFacts, type MachineFacts } from './machine-facts.js'
 import {
-  byLength,
   commandError,
   errnoOf,
+  fsyncPaths,
   run,
   setXattrs,
   shellQuote as q,
@@ -58,16 +59,27 @@ const GETFATTR_EACH = `xargs -0 sh -c ${q(
   'getfattr --absolute-names --no-dereference -d -m - -e base64 -- "$@"; [ $? -le 1 ] || exit 255',
 )} sh`
 
+/** The {@link TxFileSystem} of a machine, and the check of a directory its state file system makes. */
+export interface RemoteFileSystem extends TxFileSystem {
+  /** {@link TxFileSystem.userWritableDir} of `dir` with the ACLs read on the way, in one walk. */
+  userWritableNow(dir: string, owner: number): Promise<string | undefined>
+}
+
 /**
  * The {@link TxFileSystem} of a machine over its SFTP channel and its {@link Exec}. Pins are the
  * `dev:ino` strings of rewrite's local file system (read with `stat -c` on the machine), so that
  * the machine's own `cutover recover` reads its journals the same way. `label` (`finance:`) names
  * the machine in the errors of its commands.
  */
-export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: string }): TxFileSystem {
+export function remoteFileSystem(o: {
+  sftp: SftpClient
+  exec: Exec
+  label: string
+  /** The machine's facts, shared with its state file system (one probe a connection). */
+  facts?: MachineFacts
+}): RemoteFileSystem {
   const { sftp, exec, label } = o
-  let identity: Promise<{ uid: number | undefined; gid: number | undefined }> | undefined
-  let xattrTools: Promise<boolean> | undefined
+  const facts = o.facts ?? machineFacts(exec, label)
   let idNames: Promise<{ passwd?: string; group?: string }> | undefined
 
   const pinChanged = async (dir: string, pin: readonly string[] | undefined) => {
@@ -208,14 +220,26 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     })
   }
 
-  const fileSystem: TxFileSystem = {
-    identity: () =>
-      (identity ??= run(exec, 'id -u && id -g').then((r) => {
-        const [uid, gid] = r.stdout.toString('utf8').split('\n').map(Number)
-        if (r.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid))
-          throw commandError(label, 'id', r)
-        return { uid, gid }
-      })),
+  /**
+   * Why a target in `dir` owned by `owner` is unsafe for root to write, from one walk of its
+   * path: the access ACLs are read of the directories that walk found group-writable (the ones
+   * an ACL can open to others), then the same walk is judged (TxFileSystem's aclCandidates,
+   * readXattrs and userWritableDir walk twice, in three commands).
+   */
+  const userWritableNow = async (dir: string, owner: number) => {
+    const walk = (await walkDirs(exec, label, [dir])).get(dir)!
+    if (walk.broken) return walk.broken
+    const acls = new Map<string, string>()
+    const candidates = walk.chain.filter((c) => c.mode & 0o020).map((c) => c.path)
+    if (candidates.length && (await facts.xattrTools()))
+      for (const [d, a] of await fileSystem.readXattrs(candidates))
+        if (a.has('system.posix_acl_access')) acls.set(d, a.get('system.posix_acl_access')!)
+    return userWritableOf(walk, owner, acls)
+  }
+
+  const fileSystem: RemoteFileSystem = {
+    userWritableNow,
+    identity: () => facts.identity(),
 
     lstat: async (path) => lstatOf(path, (await statEach(exec, label, [path])).get(path)!),
 
@@ -231,6 +255,9 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     },
 
     mountPoints: async () => {
+      // over SFTP (sftp-server is a process of the same login as a command's): no command run
+      const viaSftp = await sftp.readFile('/proc/self/mountinfo').then(String, () => undefined)
+      if (viaSftp) return parseMountinfo(viaSftp)
       const r = await run(exec, 'cat /proc/self/mountinfo')
       return r.code === 0 ? parseMountinfo(r.stdout.toString('utf8')) : undefined
     },
@@ -260,11 +287,7 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
     userWritableDir: async (dir, owner, acls) =>
       userWritableOf((await walkDirs(exec, label, [dir])).get(dir)!, owner, acls),
 
-    xattrsAvailable: () =>
-      (xattrTools ??= run(
-        exec,
-        'command -v getfattr >/dev/null 2>&1 && command -v setfattr >/dev/null 2>&1',
-      ).then((r) => r.code === 0)),
+    xattrsAvailable: () => facts.xattrTools(),
 
     readXattrs: async (paths) => {
       const out = new Map<string, TxXattrs>()
@@ -345,19 +368,9 @@ export function remoteFileSystem(o: { sftp: SftpClient; exec: Exec; label: strin
       })
     },
 
-    fsyncDir: async (dir) => {
-      // coreutils' sync with an operand fsyncs that file (a directory too)
-      const r = await run(exec, `sync -- ${q(dir)}`)
-      if (r.code !== 0) throw commandError(label, `sync ${dir}`, r)
-    },
+    fsyncDir: (dir) => fsyncPaths(sftp, exec, label, [dir]),
 
-    fsyncDirs: async (dirs) => {
-      // one command for a phase's directories (sync fsyncs each operand, reporting any failure)
-      for (const part of byLength(dirs.map(q))) {
-        const r = await run(exec, `sync -- ${part.join(' ')}`)
-        if (r.code !== 0) throw commandError(label, `sync of ${part.length} directories`, r)
-      }
-    },
+    fsyncDirs: (dirs) => fsyncPaths(sftp, exec, label, dirs),
 
     pinsChanged: async (dirs) => {
       // a phase starts: what an earlier one checked is checked again

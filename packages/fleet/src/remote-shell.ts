@@ -1,5 +1,6 @@
 import { chainOf, type DirOnPath } from '@cutover/rewrite'
 import type { Exec, ExecResult } from './machine.js'
+import { SFTP_OPEN, type SftpClient } from './sftp/index.js'
 
 /*
  * What a remote file system asks of the machine's shell (POSIX sh and coreutils) beside SFTP:
@@ -207,4 +208,39 @@ export function restoreInput(path: string, attrs: ReadonlyMap<string, string>): 
     .join('')
   const lines = [`# file: ${escaped}`, ...[...attrs].map(([k, v]) => `${k}=${v}`), '']
   return Buffer.from(lines.join('\n'), 'utf8')
+}
+
+/**
+ * fsyncs files and directories of a machine: each opened for reading over SFTP and fsynced by
+ * `fsync@openssh.com` (every request in flight at once, no command run), as coreutils' `sync --`
+ * does; a path the server cannot open that way (a server without the extension, or that refuses
+ * a directory) goes to `sync --`, whose message then says why. A failed fsync is never tried
+ * again another way: after a failed fsync a second one may succeed with the data lost.
+ */
+export async function fsyncPaths(
+  sftp: SftpClient,
+  exec: Exec,
+  label: string,
+  paths: readonly string[],
+): Promise<void> {
+  let rest: readonly string[] = paths
+  if (sftp.extensions.has('fsync@openssh.com')) {
+    const opened = await Promise.allSettled(paths.map((p) => sftp.open(p, SFTP_OPEN.READ)))
+    rest = paths.filter((_p, i) => opened[i]!.status === 'rejected')
+    const handles = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+    const synced = await Promise.allSettled(handles.map((h) => sftp.fsync(h)))
+    await Promise.allSettled(handles.map((h) => sftp.close(h)))
+    const failed = synced.find((s) => s.status === 'rejected')
+    if (failed) throw (failed as PromiseRejectedResult).reason
+  }
+  // one command for the rest (sync fsyncs each operand, reporting any failure)
+  for (const part of byLength(rest.map(shellQuote))) {
+    const r = await run(exec, `sync -- ${part.join(' ')}`)
+    if (r.code !== 0)
+      throw commandError(
+        label,
+        part.length === 1 ? `sync ${rest[0]}` : `sync of ${part.length} paths`,
+        r,
+      )
+  }
 }

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path/posix'
 import type { PackRange, StateFileSystem, StatePack } from '@cutover/rewrite'
 import type { Exec } from './machine.js'
-import { remoteFileSystem } from './remote-fs.js'
+import { machineFacts, type MachineFacts } from './machine-facts.js'
+import { remoteFileSystem, type RemoteFileSystem } from './remote-fs.js'
 import {
   byLength,
   commandError,
+  fsyncPaths,
   run,
   setXattrs,
   shellQuote as q,
@@ -26,10 +28,15 @@ export function remoteStateFileSystem(o: {
   sftp: SftpClient
   exec: Exec
   label?: string
+  /** The machine's facts (shared with its target file system: one probe a connection). */
+  facts?: MachineFacts
+  /** The target file system of the same connection, whose checks this one makes. */
+  targets?: RemoteFileSystem
 }): StateFileSystem {
   const { sftp, exec } = o
   const label = o.label ?? ''
-  const targets = remoteFileSystem({ sftp, exec, label })
+  const facts = o.facts ?? machineFacts(exec, label)
+  const targets = o.targets ?? remoteFileSystem({ sftp, exec, label, facts })
 
   const lstat = async (path: string) => {
     const a = await sftp.lstat(path).catch((e: SftpError) => {
@@ -41,11 +48,7 @@ export function remoteStateFileSystem(o: {
     return { type: typeOfMode(mode), mode, uid: a.uid ?? 0, size: Number(a.size ?? 0n) }
   }
 
-  const syncPath = async (path: string) => {
-    // coreutils' sync with an operand fsyncs that file or directory
-    const r = await run(exec, `sync -- ${q(path)}`)
-    if (r.code !== 0) throw commandError(label, `sync ${path}`, r)
-  }
+  const syncPath = (path: string) => fsyncPaths(sftp, exec, label, [path])
 
   const createExclusive = async (path: string, data: string | Buffer) => {
     const h = await sftp.open(path, SFTP_OPEN.WRITE | SFTP_OPEN.CREAT | SFTP_OPEN.EXCL, {
@@ -76,13 +79,8 @@ export function remoteStateFileSystem(o: {
     return true
   }
 
-  let packTools: Promise<boolean> | undefined
   /** Whether the machine has what {@link StatePack.copyFrom} runs there. */
-  const havePackTools = () =>
-    (packTools ??= run(
-      exec,
-      'for c in stat cat tail head sha256sum; do command -v "$c" >/dev/null 2>&1 || exit 1; done',
-    ).then((r) => r.code === 0))
+  const havePackTools = () => facts.packTools()
 
   /**
    * The backup pack: appends are SFTP writes at offsets taken when called; `copyFrom` copies the
@@ -195,14 +193,7 @@ export function remoteStateFileSystem(o: {
     mkdir,
     lstat,
     realpath: (path) => targets.realpath(path),
-    userWritableDir: async (dir) => {
-      const candidates = await targets.aclCandidates([dir])
-      const acls = new Map<string, string>()
-      if (candidates.length && (await targets.xattrsAvailable()))
-        for (const [d, a] of await targets.readXattrs(candidates))
-          if (a.has('system.posix_acl_access')) acls.set(d, a.get('system.posix_acl_access')!)
-      return targets.userWritableDir(dir, 0, acls)
-    },
+    userWritableDir: (dir) => targets.userWritableNow(dir, 0),
     readFile: (path) => sftp.readFile(path),
     // in byte order, as node's readdir gives them (libuv sorts the names it scans with strcmp)
     readdir: async (path) =>
