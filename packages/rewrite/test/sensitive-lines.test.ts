@@ -80,6 +80,18 @@ const pieces = [
   ';',
   '\u00e9',
   '\u{1F600}',
+  // what opens or goes on with a value on later lines: block headers, a final backslash,
+  // indentation, a define's parts, a plain scalar's text, a mapping entry
+  ' |',
+  ': >-',
+  '\\',
+  '  ',
+  '- ',
+  'define(',
+  "'DB_PASSWORD',",
+  ', ',
+  's3cret',
+  'k: v',
 ]
 // short lines, so that a line's only hint is often the one under test
 const line = fc.array(fc.constantFrom(...pieces), { maxLength: 6 }).map((a) => a.join(''))
@@ -91,7 +103,7 @@ describe('fileCredentialSpans', () => {
   it('finds what reading every line finds (the lines it skips cannot hold a credential)', () => {
     fc.assert(
       fc.property(text, fc.constantFrom('config.php', '.env', 'app/.pgpass', 'pgpass'), (t, p) => {
-        expect(fileCredentialSpans(t, p)).toEqual(everyLine(t, p))
+        expect(fileCredentialSpans(t, p).filter((s) => !s.continued)).toEqual(everyLine(t, p))
       }),
       { numRuns: 3000 },
     )
@@ -108,6 +120,47 @@ describe('fileCredentialSpans', () => {
     const t = 'db:5432:app:alice:s3cret\n# host:port:db:user:pw\nh:*:*:bob:pw2'
     const got = fileCredentialSpans(t, '/root/.pgpass').map((s) => t.slice(s.start, s.end))
     expect(got).toEqual(['s3cret', 'pw2'])
+  })
+})
+
+describe('values on a later line than their key', () => {
+  const cases: Array<[string, string, string[]]> = [
+    ['{\n  "password":\n    "pw1",\n  "x": 1\n}', 'a.json', ['pw1']],
+    ['"password":\n\n  "pw2"', '', ['pw2']],
+    ["$password =\n  'pw3';", 'a.php', ['pw3']],
+    ["$CFG->dbpass =\n    'pw4';", 'config.php', ['pw4']],
+    ["$a = ['password' =>\n  'pw5'];", 'a.php', ['pw5']],
+    ["define(\n  'DB_PASSWORD',\n  'pw6'\n);", 'wp-config.php', ['pw6']],
+    ["define('DB_PASSWORD',\n  'pw7');", 'wp-config.php', ['pw7']],
+    ["define(\n  'DB_PASSWORD', 'pw8');", 'wp-config.php', ['pw8']],
+    ['password:\n  pw9\nuser: u', 'a.yml', ['pw9']],
+    ['- password:\n    pw10 pw11\n    pw12 # note\n  user: u', 'a.yml', ['pw10 pw11', 'pw12']],
+    ['token: |\n  line1\n\n  line2\nnext: n', 'a.yaml', ['|', 'line1', 'line2']],
+    ['secret: >-\r\n  pw13\r\n  pw14\r\nnext: n', 'a.yaml', ['>-', 'pw13', 'pw14']],
+    [
+      'password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6231',
+      'vars',
+      ['!vault |', '$ANSIBLE_VAULT;1.1;AES256', '6231'],
+    ],
+    ['password: pw15\n  pw16\nx: 1', 'a.yaml', ['pw15', 'pw16']],
+    ['[db]\npassword =\n  pw17\n  pw18\nhost = h', 'a.ini', ['pw17', 'pw18']],
+    ['password = pw19\\\n  pw20\\\n  pw21\nhost = h', 'a.conf', ['pw19\\', 'pw20\\', 'pw21']],
+    // no credential: a mapping, a sequence, a comment, a keyword, JSON's number, a call, a
+    // variable, a line no more indented than the key, a value on the key's line in another format
+    ['password:\n  min_length: 8', 'a.yaml', []],
+    ['password:\n  - a\n  - b', 'a.yaml', []],
+    ['password:\n  # c', 'a.yaml', []],
+    ['password:\n  null', 'a.yaml', []],
+    ['"password":\n  null,\n"token":\n  16', 'a.json', []],
+    ["$pass =\n  getenv('X');\n$password =\n  $other;", 'a.php', []],
+    ['password:\nhost: h', 'a.yaml', []],
+    ['password = pw22\n  other', 'a.conf', ['pw22']],
+    ['www-data ALL=(ALL) NOPASSWD:\n  /bin/x', 'sudoers', []],
+    ['passwd:\n  files', 'nsswitch.conf', []],
+    ["$form->addElement('password',\n  'password', 'x');", 'a.php', []],
+  ]
+  it.each(cases)('%j (%s)', (t, path, values) => {
+    expect(fileCredentialSpans(t, path).map((s) => t.slice(s.start, s.end))).toEqual(values)
   })
 })
 
@@ -146,7 +199,7 @@ describe('editedCredentialSpans', () => {
       fc.property(
         text,
         edits,
-        fc.constantFrom('config.php', '.env', 'app/.pgpass'),
+        fc.constantFrom('config.php', '.env', 'app/.pgpass', 'app.yaml', 'my.ini'),
         (t, raw, p) => {
           const list: Edit[] = []
           let at = 0

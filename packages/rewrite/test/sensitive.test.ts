@@ -119,6 +119,9 @@ describe('credentialSpans', () => {
     ['url = https://user:p@ss@host/x and a@b', ['p@ss']],
     ["$cfg['Servers'][$i]['AllowNoPassword'] = false;", []],
     ["$config['oauth_client_secret'] = null;", []],
+    // a doubled quote is part of the value (YAML, SQL)
+    ["password: 'it''s' # c", ["it''s"]],
+    ["$x = ['password' => '', 'user' => 'u'];", []],
   ]
   it.each(cases)('%s', (line, values, path) => {
     expect(slices(line, credentialSpans(line, path))).toEqual(values)

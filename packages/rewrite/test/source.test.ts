@@ -40,4 +40,15 @@ describe('LineIndex and formatDiagnostic', () => {
       'cutover.yaml:2:5: SPEC_STEP unknown step kind "txet"\n    - txet: {}\n      ^^^^',
     )
   })
+  it('shows a credential whose key is on an earlier line as (sensitive) on the source line', () => {
+    const src = '{\n  "password":\n    "s3cret" x\n}\n'
+    const out = formatDiagnostic('app.json', src, {
+      code: 'JSON_PARSE',
+      message: 'unexpected token',
+      range: { start: 29, end: 30 },
+    })
+    expect(out).toBe(
+      'app.json:3:14: JSON_PARSE unexpected token\n      "(sensitive)" x\n' + ' '.repeat(20) + '^',
+    )
+  })
 })

@@ -1,6 +1,13 @@
 import { SENSITIVE, showControls } from './diff.js'
 import { LineIndex } from '../text/line-index.js'
-import { credentialSpans, maskToolMessage, merge, tokenSpans, type Span } from './sensitive.js'
+import {
+  continuedOnLine,
+  credentialSpans,
+  maskToolMessage,
+  merge,
+  tokenSpans,
+  type Span,
+} from './sensitive.js'
 import type { Diagnostic, Range } from './diagnostic-data.js'
 
 export type { Diagnostic, Range } from './diagnostic-data.js'
@@ -36,6 +43,7 @@ export function formatDiagnostic(
     lineText,
     merge([
       ...credentialSpans(lineText, path, hide?.keys),
+      ...continuedOnLine(index.text, lineStart, lineStart + lineText.length, path),
       ...spans,
       ...tokenSpans(lineText, values),
     ]),

@@ -204,7 +204,9 @@ function valueAt(line: string, at: number, rest: boolean): Span | undefined {
   const q = line[at]
   if (q === '"' || q === "'" || q === '`') {
     let i = at + 1
-    while (i < line.length && line[i] !== q) i += line[i] === '\\' ? 2 : 1
+    // a doubled quote is one quote of the value (YAML's and SQL's 'it''s')
+    while (i < line.length && (line[i] !== q || line[i + 1] === q))
+      i += line[i] === '\\' || line[i] === q ? 2 : 1
     return { start: at + 1, end: Math.min(i, line.length) }
   }
   if (q === '$' || q === ';' || q === '#' || q === undefined) return undefined
@@ -301,19 +303,33 @@ export function lineCredentialSpans(line: string, path = ''): Span[] {
 }
 
 /**
- * The spans of `text` holding values that look like credentials ({@link credentialSpans} of each
- * line): a plan hashes the file without them, so that a masked password cannot be confirmed by
- * guessing against the file's hash. Only the lines {@link CREDENTIAL_HINT} finds are read (every
- * line of a `.pgpass` file): on a 46 MB dump the others were most of a plan's time.
+ * A span of a value that looks like a credential; `continued` when only the lines before its own
+ * show that it is one (the value of a key on an earlier line: {@link credentialSpans} of its line
+ * does not find it, so a diff must be told where it is).
  */
-export function fileCredentialSpans(text: string, path: string): Span[] {
-  const out: Span[] = []
+export interface CredentialSpan extends Span {
+  continued?: true
+}
+
+/**
+ * The spans of `text` holding values that look like credentials: {@link credentialSpans} of each
+ * line, and the values whose key is on an earlier line ({@link continuedSpans}): a plan hashes the
+ * file without them, so that a masked password cannot be confirmed by guessing against the file's
+ * hash, and its diff hides the continued ones by position. Only the lines {@link CREDENTIAL_HINT}
+ * finds are read (every line of a `.pgpass` file): on a 46 MB dump the others were most of a
+ * plan's time. Sorted by start.
+ */
+export function fileCredentialSpans(text: string, path: string): CredentialSpan[] {
+  const out: CredentialSpan[] = []
+  let continued: CredentialSpan[] | undefined
   const scan = (start: number, end: number) => {
     const line = text.slice(start, end)
     // a key, a URL's userinfo, or a .pgpass field needs one of these
     if (/[=:]/.test(line))
       for (const s of credentialSpans(line, path))
         out.push({ start: start + s.start, end: start + s.end })
+    if (mayContinue(line, path)) continuedSpans(text, start, line, path, (continued ??= []))
+    if (nearDefine(text, start, line)) definedSpans(text, start, line, (continued ??= []))
   }
   if (PGPASS.test(path)) {
     for (let start = 0; start <= text.length;) {
@@ -322,18 +338,217 @@ export function fileCredentialSpans(text: string, path: string): Span[] {
       if (nl === -1) break
       start = nl + 1
     }
-    return out
+  } else {
+    let next = 0
+    for (const m of text.matchAll(CREDENTIAL_HINT)) {
+      if (m.index < next) continue
+      const start = m.index === 0 ? 0 : text.lastIndexOf('\n', m.index - 1) + 1
+      const nl = text.indexOf('\n', m.index)
+      scan(start, nl === -1 ? text.length : nl)
+      if (nl === -1) break
+      next = nl + 1
+    }
   }
-  let next = 0
-  for (const m of text.matchAll(CREDENTIAL_HINT)) {
-    if (m.index < next) continue
-    const start = m.index === 0 ? 0 : text.lastIndexOf('\n', m.index - 1) + 1
-    const nl = text.indexOf('\n', m.index)
-    scan(start, nl === -1 ? text.length : nl)
-    if (nl === -1) break
-    next = nl + 1
+  if (!continued?.length) return out
+  // a stable sort: the spans of each line stay as credentialSpans gives them
+  return [...out, ...continued].sort((a, b) => a.start - b.start)
+}
+
+/**
+ * The values on the line `[start, end)` of `text` whose key is on an earlier line, as columns of
+ * the line: the `continued` spans of {@link fileCredentialSpans} read from up to 64 lines before
+ * it (for a line shown alone: an input error's source line).
+ */
+export function continuedOnLine(text: string, start: number, end: number, path: string): Span[] {
+  let from = start
+  for (let i = 0; i < 64 && from > 0; i++) from = text.lastIndexOf('\n', from - 2) + 1
+  return fileCredentialSpans(text.slice(from, end), path)
+    .filter((s) => s.continued && s.start >= start - from)
+    .map((s) => ({ start: s.start - (start - from), end: s.end - (start - from) }))
+}
+
+// Values on a later line than their key (a diff's context line may show the value without its
+// key): `"password":\n  "s3cret"` (JSON, JS), `$password =\n  's3cret';`, `'password' =>\n
+// 's3cret'` (PHP), `define(\n  'DB_PASSWORD',\n  's3cret'\n)`; YAML and INI: a value on the next,
+// more indented lines (`password:\n  s3cret`; in a .yml, .yaml, .ini or .cfg file also one that
+// starts on the key's line and goes on there), block scalars (`password: |` or `>-` and the more
+// indented lines after it), and a value continued by a final backslash (`password = a\` + the
+// next line). A key's value on the line after it is masked when it is quoted, or, for a key that
+// opens its line (YAML, INI), when that line is indented more than the key, reads as a plain
+// scalar (not `key: value`, `- item`, a comment or a flow collection) and is no keyword
+// (`null`, `true`, `false`, `~`) or number after a quoted key (JSON's data).
+
+/** Paths whose plain values go on over more indented lines even when they start on the key's line. */
+const CONTINUED_PLAIN = /\.(ya?ml|ini|cfg)$/i
+// a YAML block scalar's header after a key, with optional tag and anchor: `|`, `>-`, `!vault |`
+const BLOCK_HEADER = /^(?:[!&]\S*\s+)*[|>][1-9+-]{0,2}\s*(?:#.*)?$/
+// what a more indented line after a key opens with when it is not a plain scalar's text: a
+// sequence item, a complex key, a comment, a flow collection, an anchor, alias, tag or block
+// header, a reserved indicator
+const NOT_PLAIN = /^(?:[-?:](?:\s|$)|[#;[\]{}&*!|>%@`,])/
+// a mapping entry (`key: value`, `key:`): a plain scalar holds no `: `
+const MAPPING = /:(?:\s|$)/
+const DEFINE_ACROSS = /\bdefine\s*\(\s*(["'])([^"'\n]*)\1\s*,\s*/gi
+
+/**
+ * Whether the value of a key on `line` (a line {@link CREDENTIAL_HINT} finds) may be on a later
+ * line: the line ends after `=`, `:` or `=>`, or with a backslash or a YAML block header, or the
+ * file's plain values go on over more indented lines. True for every line from which
+ * {@link continuedSpans} reads the next ones (and some more); defines are {@link nearDefine}'s.
+ */
+function mayContinue(line: string, path: string): boolean {
+  return (
+    /(?:[=:>\\]|:\s*(?:[!&]\S*\s+)*[|>][1-9+-]{0,2}\s*(?:#.*)?)\s*$/.test(line) ||
+    (CONTINUED_PLAIN.test(path) && /[=:]/.test(line))
+  )
+}
+
+/** Whether a line (at `start` of `text`) may hold a define's key whose `define(` or value is on another line. */
+function nearDefine(text: string, start: number, line: string): boolean {
+  return (
+    /["']/.test(line) &&
+    (/define/i.test(line) || /define/i.test(text.slice(Math.max(0, start - 256), start)))
+  )
+}
+
+interface Line {
+  start: number
+  /** Where its text ends (before `\r\n` or `\n`). */
+  end: number
+  /** The column of its first character that is not a blank (its length when blank). */
+  indent: number
+  /** Where the next line starts (past the text's end for the last line). */
+  next: number
+}
+
+function lineAt(text: string, start: number): Line | undefined {
+  if (start > text.length) return undefined
+  const nl = text.indexOf('\n', start)
+  let end = nl === -1 ? text.length : nl
+  if (end > start && text.charCodeAt(end - 1) === 13) end--
+  let i = start
+  while (i < end && (text[i] === ' ' || text[i] === '\t')) i++
+  return { start, end, indent: i - start, next: nl === -1 ? text.length + 1 : nl + 1 }
+}
+
+const blank = (l: Line) => l.start + l.indent === l.end
+
+/** The first line at or after `start` that is not blank. */
+function nonBlank(text: string, start: number): Line | undefined {
+  let l = lineAt(text, start)
+  while (l && blank(l)) l = lineAt(text, l.next)
+  return l
+}
+
+/**
+ * The credential spans of the lines after `line` (at `start` of `text`) that hold the value of a
+ * key on it, marked `continued`; and those of a define whose `define(` is on an earlier line.
+ */
+function continuedSpans(
+  text: string,
+  start: number,
+  line: string,
+  path: string,
+  out: CredentialSpan[],
+): void {
+  const push = (l: Line, s: Span | undefined) => {
+    if (s) out.push({ start: l.start + s.start, end: l.start + s.end, continued: true })
   }
-  return out
+  const textOf = (l: Line) => text.slice(l.start, l.end)
+  const after = start + line.length + 1
+  for (const m of line.matchAll(ASSIGN)) {
+    const key = m[1] ?? m[2] ?? m[3] ?? ''
+    if (!isCredentialKey(key.split(/->|\.|::/).pop()!)) continue
+    const at = m.index + m[0].length
+    // a key that opens its line (YAML, also as a sequence's item; INI): its value may go on over
+    // more indented lines; not code's ($var, ->, ::, =>)
+    const opens =
+      m[4] !== '=>' &&
+      !(m[3] !== undefined && /^\$|->|::/.test(m[3])) &&
+      /^\s*(?:-\s+)*$/.test(line.slice(0, m.index))
+    const column = m.index
+    if (at >= line.length) {
+      // the value is on the next line that is not blank
+      const l = nonBlank(text, after)
+      if (!l) continue
+      const first = text[l.start + l.indent]
+      if (first === '"' || first === "'" || first === '`')
+        push(l, valueAt(textOf(l), l.indent, false))
+      else if (opens && l.indent > column) {
+        const t = textOf(l)
+        if (m[3] === undefined) {
+          // after a quoted key (JSON, YAML), one token; a number there is data, not a credential
+          const v = NOT_PLAIN.test(t.slice(l.indent)) ? undefined : valueAt(t, l.indent, false)
+          if (v && !/^\d+$/.test(t.slice(v.start, v.end))) push(l, v)
+        } else {
+          // a plain scalar (YAML) or a continued value (INI), a keyword is none
+          const v = plain(t, l.indent)
+          if (v && !/^(?:true|false|null|~)$/i.test(t.slice(v.start, v.end))) {
+            push(l, v)
+            plainLines(text, l.next, column, push, textOf)
+          }
+        }
+      }
+      continue
+    }
+    if (!opens) continue
+    const rest = line.slice(at).trimEnd()
+    if (m[4] === ':' && BLOCK_HEADER.test(rest)) {
+      // a block scalar: every more indented line (blank ones too) is its text
+      for (let l = lineAt(text, after); l; l = lineAt(text, l.next)) {
+        if (blank(l)) continue
+        if (l.indent <= column) break
+        push(l, { start: l.indent, end: l.end - l.start })
+      }
+    } else if (m[3] !== undefined && /(?:^|[^\\])(?:\\\\)*\\$/.test(rest)) {
+      // a final backslash continues the value on the next line, and so on
+      for (let l = lineAt(text, after); l && !blank(l); l = lineAt(text, l.next)) {
+        const t = textOf(l).trimEnd()
+        push(l, { start: l.indent, end: t.length })
+        if (!/(?:^|[^\\])(?:\\\\)*\\$/.test(t)) break
+      }
+    } else if (CONTINUED_PLAIN.test(path) && !/^["'`[{|>]/.test(rest) && valueAt(line, at, true))
+      plainLines(text, after, column, push, textOf)
+  }
+}
+
+/** The values of defines whose key is on `line` (at `start` of `text`) and whose `define(` or value is on another line, marked `continued`. */
+function definedSpans(text: string, start: number, line: string, out: CredentialSpan[]): void {
+  const from = Math.max(0, start - 256)
+  const window = text.slice(from, Math.min(text.length, start + line.length + 512))
+  for (const m of window.matchAll(DEFINE_ACROSS)) {
+    const keyAt = from + m.index + m[0].indexOf(m[1]!)
+    if (keyAt < start || keyAt >= start + line.length || !m[0].includes('\n')) continue
+    if (!isCredentialKey(m[2]!)) continue
+    const at = from + m.index + m[0].length
+    const l = lineAt(text, text.lastIndexOf('\n', at - 1) + 1)!
+    const v = valueAt(text.slice(l.start, l.end), at - l.start, false)
+    if (v) out.push({ start: l.start + v.start, end: l.start + v.end, continued: true })
+  }
+}
+
+/** The plain value starting at column `at` of a line after its key, if it reads as one. */
+function plain(line: string, at: number): Span | undefined {
+  const t = line.slice(at)
+  if (NOT_PLAIN.test(t) || MAPPING.test(t)) return undefined
+  return valueAt(line, at, true)
+}
+
+/** A plain value's lines from `start` on: each more indented than the key's `column` that reads as plain text. */
+function plainLines(
+  text: string,
+  start: number,
+  column: number,
+  push: (l: Line, s: Span | undefined) => void,
+  textOf: (l: Line) => string,
+): void {
+  for (let l = lineAt(text, start); l; l = lineAt(text, l.next)) {
+    if (blank(l)) continue
+    if (l.indent <= column) break
+    const v = plain(textOf(l), l.indent)
+    if (!v) break
+    push(l, v)
+  }
 }
 
 /**
@@ -341,16 +556,20 @@ export function fileCredentialSpans(text: string, path: string): Span[] {
  * pass) make of `before`, given `spans`, those of `before`: a line no edit touches is the same
  * line in both, its spans moved by what the edits before it add or remove; only the lines that
  * edits touch are read again. On a large file with a few edits, most of the text is not scanned
- * a second time.
+ * a second time. A value whose key is on an earlier line depends on more than its line: when
+ * `before` holds one, or an edited line or the line before the edited ones may be such a key, the
+ * whole of `after` is read again.
  */
 export function editedCredentialSpans(
   before: string,
-  spans: readonly Span[],
-  after: { slice(start: number, end: number): string },
+  spans: readonly CredentialSpan[],
+  after: { slice(start: number, end: number): string; toString(): string },
   edits: readonly Edit[],
   path: string,
-): Span[] {
-  const out: Span[] = []
+): CredentialSpan[] {
+  const whole = () => fileCredentialSpans(after.toString(), path)
+  if (spans.some((s) => s.continued)) return whole()
+  const out: CredentialSpan[] = []
   let k = 0
   // delta: what the edits before the current line add to its offsets
   let delta = 0
@@ -368,13 +587,48 @@ export function editedCredentialSpans(
       out.push({ start: spans[k]!.start + delta, end: spans[k]!.end + delta })
     for (; k < spans.length && spans[k]!.start <= to; k++);
     const at = from + delta
-    for (const x of fileCredentialSpans(after.slice(at, to + delta + added), path))
+    const touched = after.slice(at, to + delta + added)
+    if (opensContinued(before, from, touched, path)) return whole()
+    for (const x of fileCredentialSpans(touched, path))
       out.push({ start: x.start + at, end: x.end + at })
     delta += added
   }
   for (; k < spans.length; k++)
     out.push({ start: spans[k]!.start + delta, end: spans[k]!.end + delta })
   return out
+}
+
+/**
+ * Whether edited lines (`touched`, of the new text; the text before them is `before`'s up to
+ * `from`) may hold a key whose value is on a later line, or a value whose key is on an earlier
+ * line: one of them or the last line before them that is not blank may open one (a value is on
+ * the next line that is not blank, and every line of a longer one holds a span), or `define`
+ * is written in them or up to 256 characters before them.
+ */
+function opensContinued(before: string, from: number, touched: string, path: string): boolean {
+  for (let start = 0; start <= touched.length;) {
+    const nl = touched.indexOf('\n', start)
+    const line = touched.slice(start, nl === -1 ? touched.length : nl)
+    if (opens(line, path)) return true
+    if (nl === -1) break
+    start = nl + 1
+  }
+  if (/define/i.test(touched) || /define/i.test(before.slice(Math.max(0, from - 256), from)))
+    return true
+  // the last line before them that is not blank
+  let end = from - 1
+  while (end > 0) {
+    const start = before.lastIndexOf('\n', end - 1) + 1
+    const line = before.slice(start, end)
+    if (/\S/.test(line)) return opens(line, path)
+    end = start - 1
+  }
+  return false
+}
+
+/** Whether a line may hold a key whose value is on a later line (defines aside). */
+function opens(line: string, path: string): boolean {
+  return ONE_HINT.test(line) && mayContinue(line, path)
 }
 
 /** Where the line holding offset `at` ends (its line break, or the end of the text). */

@@ -8,6 +8,7 @@ import {
   maskedHash,
   sensitiveSpans,
   tokenSpans,
+  type CredentialSpan,
   type SensitiveSpans,
 } from '../diff/sensitive.js'
 import type { DatabaseChange } from '../step/database.js'
@@ -61,12 +62,6 @@ export function maskSensitive(
         (x) => !show || never.some((v) => body.slice(x.start, x.end).includes(v)),
       ),
     ]
-    c.diff = unifiedDiff(label + c.target, c.beforeText, after, {
-      before: s.before,
-      after: s.after,
-      line,
-    })
-    ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
     // a value the diff masks as a credential must not be confirmable against the file's hash either
     const credBefore = c.before === 'absent' ? [] : fileCredentialSpans(c.beforeText, c.target)
     // one pass over the file as it is: only the lines it touches are read again
@@ -74,6 +69,17 @@ export function maskSensitive(
       c.before !== 'absent' && edited.length === 1
         ? editedCredentialSpans(c.beforeText, credBefore, after, edited[0]!, c.target)
         : fileCredentialSpans(afterText(), c.target)
+    // a value whose key is on an earlier line is hidden by position: `line` reads one line
+    const continued = (spans: readonly CredentialSpan[], text: string | EditedText) =>
+      spans.filter(
+        (x) => x.continued && (!show || never.some((v) => text.slice(x.start, x.end).includes(v))),
+      )
+    c.diff = unifiedDiff(label + c.target, c.beforeText, after, {
+      before: [...s.before, ...continued(credBefore, c.beforeText)],
+      after: [...s.after, ...continued(credAfter, after)],
+      line,
+    })
+    ;({ added: c.added, removed: c.removed } = diffStat(c.diff))
     if (
       s.before.length ||
       s.after.length ||
