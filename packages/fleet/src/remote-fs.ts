@@ -28,6 +28,7 @@ import {
   typeOfMode,
   walkDirs,
   walkFrom,
+  walkWithXattrs,
   type ShellStat,
   type ShellStatError,
 } from './remote-shell.js'
@@ -227,13 +228,14 @@ export function remoteFileSystem(o: {
    * readXattrs and userWritableDir walk twice, in three commands).
    */
   const userWritableNow = async (dir: string, owner: number) => {
-    const walk = (await walkDirs(exec, label, [dir])).get(dir)!
+    const { walk, getfattr } = await walkWithXattrs(exec, label, dir, await facts.xattrTools())
     if (walk.broken) return walk.broken
+    // getfattr read every directory on the way: the ACLs of the group-writable ones count
+    const candidates = new Set(walk.chain.filter((c) => c.mode & 0o020).map((c) => c.path))
     const acls = new Map<string, string>()
-    const candidates = walk.chain.filter((c) => c.mode & 0o020).map((c) => c.path)
-    if (candidates.length && (await facts.xattrTools()))
-      for (const [d, a] of await fileSystem.readXattrs(candidates))
-        if (a.has('system.posix_acl_access')) acls.set(d, a.get('system.posix_acl_access')!)
+    for (const [d, a] of parseGetfattr(getfattr))
+      if (candidates.has(d) && a.has('system.posix_acl_access'))
+        acls.set(d, a.get('system.posix_acl_access')!)
     return userWritableOf(walk, owner, acls)
   }
 

@@ -99,8 +99,18 @@ export async function statEach(
   const unique = [...new Set(paths)]
   if (unique.length === 0) return out
   const r = await run(exec, STAT_EACH, Buffer.from(unique.map((p) => p + '\0').join(''), 'utf8'))
+  return readStats(label, unique, r, r.stdout.toString('utf8'))
+}
+
+/** The answers of {@link STAT_EACH} to `unique` (distinct paths) in `text`, the stdout of `r`. */
+function readStats(
+  label: string,
+  unique: readonly string[],
+  r: ExecResult,
+  text: string,
+): Map<string, ShellStat | ShellStatError> {
+  const out = new Map<string, ShellStat | ShellStatError>()
   const failed = () => commandError(label, `stat of ${unique.length} paths failed`, r)
-  const text = r.stdout.toString('utf8')
   // An answer cut short (a command killed, a lost session) may end inside a number, which would
   // still read as one: only a whole answer, each record ended, of a command that succeeded is read.
   if (r.code !== 0 || !text.endsWith('\0')) throw failed()
@@ -167,6 +177,39 @@ export function walkFrom(
     chain.push(st)
   }
   return { chain }
+}
+
+/**
+ * {@link walkFrom} of `dir` and the extended attributes (getfattr's text, `-e base64`) of the
+ * directories on the way, in one command: the stat answers, one more NUL (no answer holds two in
+ * a row), then getfattr's output; `xattrs` false leaves getfattr out (the machine lacks it).
+ */
+export async function walkWithXattrs(
+  exec: Exec,
+  label: string,
+  dir: string,
+  xattrs: boolean,
+): Promise<{ walk: { chain: ShellStat[]; broken?: string }; getfattr: string }> {
+  const chain = [...new Set(chainOf(dir))]
+  const script = [
+    `${STAT_EACH} || exit $?`,
+    "printf '\\0'",
+    ...(xattrs
+      ? [
+          `getfattr --absolute-names --no-dereference -d -m - -e base64 -- ${chain.map(shellQuote).join(' ')}`,
+          '[ $? -le 1 ] || exit 125',
+        ]
+      : []),
+  ].join('\n')
+  const r = await run(exec, script, Buffer.from(chain.map((p) => p + '\0').join(''), 'utf8'))
+  const text = r.stdout.toString('utf8')
+  const end = text.indexOf('\0\0')
+  if (r.code !== 0 || end < 0) {
+    if (r.code === 125) throw commandError(label, 'getfattr', r)
+    throw commandError(label, `stat of ${chain.length} paths failed`, r)
+  }
+  const stats = readStats(label, chain, r, text.slice(0, end + 1))
+  return { walk: walkFrom(stats, dir), getfattr: text.slice(end + 2) }
 }
 
 /** {@link walkFrom} of several directories, stat'ed in one command. */

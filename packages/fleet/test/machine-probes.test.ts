@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   chmodSync,
   chownSync,
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { localStateFileSystem } from '@cutover/rewrite'
+import { need } from '@cutover/test-kit'
 import { localExec, remoteFileSystem, remoteStateFileSystem } from '../src/index.js'
 import { machineFacts } from '../src/machine-facts.js'
 import { fsyncPaths } from '../src/remote-shell.js'
@@ -34,6 +35,9 @@ function counting(edit?: (script: string, stdout: string) => string) {
   }
   return { exec, scripts }
 }
+
+/** getfattr and setfacl (under CI=true their absence fails the test). */
+const haveAcl = need('getfattr') && need('setfacl')
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 
@@ -124,7 +128,7 @@ describe.runIf(haveSftpServer)('probes over sftp-server and a shell', () => {
     for (const p of paths) expect(old.scripts[0]).toContain(`'${p}'`)
   })
 
-  it('checks a state directory as root with one walk of its path, as the local state file system does', async () => {
+  it('checks a state directory as root with one command (its walk and the ACLs on the way), as the local state file system does', async () => {
     const d = tree()
     mkdirSync(join(d, 'open', 'state'), { recursive: true })
     chmodSync(join(d, 'open'), 0o775)
@@ -134,9 +138,18 @@ describe.runIf(haveSftpServer)('probes over sftp-server and a shell', () => {
     const at = join(d, 'open', 'state')
     expect(await state.userWritableDir(at)).toBe(await localStateFileSystem.userWritableDir(at))
     expect(await state.userWritableDir(at)).toMatch(/group gid 1234/)
-    // per check: one stat walk (and the ACLs of the group-writable directory), never a second walk
+    // per check: one command walks the path and reads the ACLs on the way (and the facts' probe)
     expect(scripts.filter((c) => c.includes('stat -c "%f %d %i %u %g"'))).toHaveLength(2)
+    expect(scripts).toHaveLength(3)
     chmodSync(join(d, 'open'), 0o755)
+    chownSync(join(d, 'open'), 0, 0)
     expect(await state.userWritableDir(at)).toBeUndefined()
+    if (haveAcl) {
+      // a user an access ACL lets write: read from the same command's getfattr
+      execFileSync('setfacl', ['-m', 'u:1234:rwx', join(d, 'open')])
+      const why = await state.userWritableDir(at)
+      expect(why).toBe(await localStateFileSystem.userWritableDir(at))
+      expect(why).toMatch(/1234/)
+    }
   })
 })
