@@ -50,7 +50,7 @@ describe('runCli', () => {
         /reads \w+ from process\.env, not io\.env/,
       )
     await expect(
-      runCli(['plan', '--root', 'root'], { cwd: tree(), env: { ...ENV }, inherit: false }),
+      runCli(['plan', '--root', 'root'], { cwd: tree(), env: { PATH: '' }, inherit: false }),
     ).rejects.toThrow(/reads PATH from process\.env/)
   })
 })

@@ -13,7 +13,8 @@ export interface CliOptions {
   cwd?: string
   /**
    * The CLI's environment: this process's with `env` added (as a spawned `cutover` inherits it),
-   * or `env` alone with `inherit: false`.
+   * or with `inherit: false` `env` and what the product reads from this process's environment
+   * whatever io says ({@link PROCESS_ENV}).
    */
   env?: Record<string, string>
   inherit?: boolean
@@ -21,8 +22,8 @@ export interface CliOptions {
 
 /**
  * What the product reads from `process.env` itself rather than from the CLI's `io.env`: the tools'
- * search path and timeout (php, visudo, named-checkzone), the SQL scanner, the temporary directory,
- * ssh's home. A spawned binary would see a test's value of one of these; a run in this process
+ * search path and timeout (php, visudo, named-checkzone), the SQL scanner, the transaction's phase
+ * trace, the temporary directory, ssh's home. A spawned binary would see a test's value of one of these; a run in this process
  * would not, so a run that sets one differently spawns the binary.
  */
 export const PROCESS_ENV = [
@@ -31,6 +32,7 @@ export const PROCESS_ENV = [
   'TMPDIR',
   'CUTOVER_TOOL_TIMEOUT_MS',
   'CUTOVER_SQL_SCANNER',
+  'CUTOVER_TRACE_PHASES',
 ]
 
 /**
@@ -44,7 +46,9 @@ export const PROCESS_ENV = [
  * the process it runs in: such runs spawn the binary, and this refuses them.
  */
 export async function runCli(argv: readonly string[], o: CliOptions = {}): Promise<CliRun> {
-  const env = o.inherit === false ? { ...o.env } : { ...process.env, ...o.env }
+  const own: Record<string, string> = {}
+  for (const name of PROCESS_ENV) if (process.env[name] !== undefined) own[name] = process.env[name]
+  const env = o.inherit === false ? { ...own, ...o.env } : { ...process.env, ...o.env }
   if (env.CUTOVER_FAULT_INJECT !== undefined)
     throw new Error('runCli: a run with CUTOVER_FAULT_INJECT would kill the test worker; spawn it')
   for (const name of PROCESS_ENV)

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
-import { cutover } from './fleet-kit.js'
+import { cutoverIn as cutover } from './fleet-kit.js'
 import { mentatFleet, sha, type Doc } from './whole-kit.js'
 
 describe('plan of copy and exchange on local-directory machines', () => {

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { afterAll, beforeAll } from 'vitest'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { runCli } from '../run-cli.js'
 
 /** The built `cutover` command. */
 export const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
@@ -79,6 +80,20 @@ export function cutover(
       })
     })
   })
+}
+
+/**
+ * {@link cutover} in this process (`run()` with its output captured, this process's environment
+ * with `env` added), for a fleet of local directories whose test checks what the command does,
+ * not the process: no node start or bundle load per run. A run with an injected fault spawns.
+ */
+export async function cutoverIn(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Ran> {
+  const r = await runCli(args, { cwd, env })
+  return { code: r.code, signal: null, out: r.out, err: r.err }
 }
 
 /** A fleet over real sshd shared by a test file's tests, and a temporary directory beside it. */

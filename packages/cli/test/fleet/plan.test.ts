@@ -1,19 +1,14 @@
-import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { checkAnyPlanDocument, isFleetPlan, machinePlan } from '@cutover/rewrite'
+import { runCli } from '../run-cli.js'
 import { makeTree, snapshot } from '../tree.js'
 
-const bin = resolve(import.meta.dirname, '../../dist/bin.js')
-
-function cutover(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, NO_COLOR: '1' },
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+/** Runs `cutover` in this process, in `cwd`, with no color and no variable of this process's but its PATH. */
+async function cutover(cwd: string, ...args: string[]) {
+  const r = await runCli(args, { cwd, env: { NO_COLOR: '1' }, inherit: false })
+  return { code: r.code, stdout: r.out, stderr: r.err }
 }
 
 const dirs: string[] = []
@@ -52,10 +47,10 @@ ${extraSpec}`
 }
 
 describe('cutover plan of a fleet of local-directory machines', () => {
-  it('shows one review naming the machine of every file; on: keeps a step to its machines', () => {
+  it('shows one review naming the machine of every file; on: keeps a step to its machines', async () => {
     const { dir } = fleet()
     const before = snapshot(dir)
-    const r = cutover(dir, 'plan')
+    const r = await cutover(dir, 'plan')
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const summary = r.stdout.split('\n').filter((l) => /^ {2}\S/.test(l))
@@ -78,9 +73,9 @@ describe('cutover plan of a fleet of local-directory machines', () => {
     expect(snapshot(dir)).toEqual(before)
   })
 
-  it('--json and --out give the fleet plan document: machines, and a machine on each change and leftover', () => {
+  it('--json and --out give the fleet plan document: machines, and a machine on each change and leftover', async () => {
     const { dir, root } = fleet()
-    const r = cutover(dir, 'plan', '--json')
+    const r = await cutover(dir, 'plan', '--json')
     expect(r.code).toBe(0)
     const doc = checkAnyPlanDocument(JSON.parse(r.stdout), 'plan.json')
     if (!isFleetPlan(doc)) throw new Error('expected a fleet plan')
@@ -103,27 +98,27 @@ describe('cutover plan of a fleet of local-directory machines', () => {
       }),
     ])
     expect(machinePlan(doc, 'tenders').root).toBe(root('tenders'))
-    expect(cutover(dir, 'plan', '--out', 'plan.json', '-q').code).toBe(0)
+    expect((await cutover(dir, 'plan', '--out', 'plan.json', '-q')).code).toBe(0)
     expect(JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'))).toEqual(JSON.parse(r.stdout))
   })
 
-  it('--machine plans only those machines; an unknown name is refused', () => {
+  it('--machine plans only those machines; an unknown name is refused', async () => {
     const { dir } = fleet()
-    const r = cutover(dir, 'plan', '--machine', 'tenders', '--machine', 'finance', '--json')
+    const r = await cutover(dir, 'plan', '--machine', 'tenders', '--machine', 'finance', '--json')
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.machines.map((m: { name: string }) => m.name)).toEqual(['finance', 'tenders'])
     expect(new Set(doc.changes.map((c: { machine: string }) => c.machine))).toEqual(
       new Set(['finance', 'tenders']),
     )
-    const bad = cutover(dir, 'plan', '--machine', 'hrdb')
+    const bad = await cutover(dir, 'plan', '--machine', 'hrdb')
     expect(bad.code).toBe(1)
     expect(bad.stderr).toBe(
       'cutover: unknown machine "hrdb" (--machine); cutover.yaml declares finance, timesheets, tenders\n',
     )
   })
 
-  it('--machine with a spec without machines is refused, not ignored; nothing written', () => {
+  it('--machine with a spec without machines is refused, not ignored; nothing written', async () => {
     const dir = makeTree({ 'root/etc/hosts': '10.0.10.48 finance.thehumanjourney.net\n' })
     dirs.push(dir)
     writeFileSync(
@@ -137,7 +132,7 @@ steps:
     )
     const before = snapshot(dir)
     for (const args of [['plan', '--out', 'plan.json'], ['verify']]) {
-      const r = cutover(dir, ...args, '--root', 'root', '--machine', 'finance')
+      const r = await cutover(dir, ...args, '--root', 'root', '--machine', 'finance')
       expect(r.code).toBe(1)
       expect(r.stdout).toBe('')
       expect(r.stderr).toBe(
@@ -147,10 +142,10 @@ steps:
     expect(snapshot(dir)).toEqual(before)
   })
 
-  it('--root with a fleet spec is refused, saying why; nothing written', () => {
+  it('--root with a fleet spec is refused, saying why; nothing written', async () => {
     const { dir } = fleet()
     const before = snapshot(dir)
-    const r = cutover(dir, 'plan', '--root', 'machines/finance', '--out', 'plan.json')
+    const r = await cutover(dir, 'plan', '--root', 'machines/finance', '--out', 'plan.json')
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(
       /^cutover: --root cannot be used with cutover\.yaml: its machines: section gives each machine its own root/,
@@ -159,37 +154,37 @@ steps:
     expect(snapshot(dir)).toEqual(before)
   })
 
-  it('verify fails naming the machines, and passes once every machine is as the spec wants', () => {
+  it('verify fails naming the machines, and passes once every machine is as the spec wants', async () => {
     const { dir } = fleet()
-    const failed = cutover(dir, 'verify')
+    const failed = await cutover(dir, 'verify')
     expect(failed.code).toBe(1)
     expect(failed.stdout).toContain('timesheets:etc/hosts')
-    expect(cutover(dir, 'verify', '--machine', 'tenders').code).toBe(1)
+    expect((await cutover(dir, 'verify', '--machine', 'tenders')).code).toBe(1)
     // tenders is done when its hosts file has the new address (its config is only a leftover)
     writeFileSync(
       join(dir, 'machines/tenders/etc/hosts'),
       '10.0.10.49 finance.thehumanjourney.net\n',
     )
-    const ok = cutover(dir, 'verify', '--machine', 'tenders')
+    const ok = await cutover(dir, 'verify', '--machine', 'tenders')
     expect(ok.stdout).toBe('Verified: no changes.\n')
     expect(ok.code).toBe(0)
-    expect(cutover(dir, 'verify', '--machine', 'tenders', '--strict').code).toBe(1)
+    expect((await cutover(dir, 'verify', '--machine', 'tenders', '--strict')).code).toBe(1)
   })
 
-  it('a second plan after the apply is empty on every machine; verify passes', () => {
+  it('a second plan after the apply is empty on every machine; verify passes', async () => {
     const { dir } = fleet()
-    const applied = cutover(dir, 'apply', '--yes', '-q')
+    const applied = await cutover(dir, 'apply', '--yes', '-q')
     expect(applied.stderr).toBe('')
     expect(applied.code).toBe(0)
-    const again = cutover(dir, 'plan', '--detailed-exitcode')
+    const again = await cutover(dir, 'plan', '--detailed-exitcode')
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/^No changes: 6 file\(s\) in scope are as the spec wants them\.\n/)
-    expect(cutover(dir, 'verify').code).toBe(0)
+    expect((await cutover(dir, 'verify')).code).toBe(0)
   })
 
-  it('a file over --max-file-size is refused naming its machine and its path there', () => {
+  it('a file over --max-file-size is refused naming its machine and its path there', async () => {
     const { dir } = fleet()
-    const r = cutover(dir, 'plan', '--max-file-size', '38', '--machine', 'finance')
+    const r = await cutover(dir, 'plan', '--max-file-size', '38', '--machine', 'finance')
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(
       /^cutover: finance: 2 file\(s\) in scope exceed the size limit of 38 bytes/,
@@ -197,13 +192,13 @@ steps:
     expect(r.stderr).toContain('\n  var/www/finance/config.php: 39 bytes\n')
   })
 
-  it('an error of one machine names it', () => {
+  it('an error of one machine names it', async () => {
     const { dir } = fleet()
     writeFileSync(
       join(dir, 'machines/timesheets/var/www/timesheets/config.php'),
       "<?php $db = '10.0.10.42\n",
     )
-    const r = cutover(dir, 'plan')
+    const r = await cutover(dir, 'plan')
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(
       /^cutover: cannot rewrite: 1 error\(s\)\ntimesheets:var\/www\/timesheets\/config\.php:1:/,

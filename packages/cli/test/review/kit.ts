@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { PROCESS_ENV, runCli } from '../run-cli.js'
+import { runCli } from '../run-cli.js'
 import { makeTree } from '../tree.js'
 
 /** The built `cutover` command. */
@@ -68,10 +68,7 @@ export async function cliIn(
   args: string[],
   env: Record<string, string> = ENV,
 ): Promise<{ code: number; out: string; err: string }> {
-  const base: Record<string, string> = {}
-  for (const name of PROCESS_ENV)
-    if (process.env[name] !== undefined) base[name] = process.env[name]
-  return runCli(args, { cwd, env: { ...base, ...env }, inherit: false })
+  return runCli(args, { cwd, env, inherit: false })
 }
 
 /** sha256 of a file's bytes, as `cutover plan` prints a plan's hash. */

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
-import { cutover } from '../fleet/fleet-kit.js'
+import { cutover as spawned, cutoverIn as cutover } from '../fleet/fleet-kit.js'
 import { makeTree, snapshot } from '../tree.js'
 
 // A step's validate: command on the staged files of a single root, through the built CLI: what
@@ -158,7 +158,8 @@ describe('validate: on a step, applied to one root', () => {
     )
     const before = files(slow.root)
     const started = Date.now()
-    const r = await cutover(['apply', '--root', 'my root', '--yes'], slow.dir, {
+    // the tools' timeout is read from the process's environment: this run spawns the binary
+    const r = await spawned(['apply', '--root', 'my root', '--yes'], slow.dir, {
       CUTOVER_TOOL_TIMEOUT_MS: '500',
     })
     expect(r.code).toBe(1)

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cutover } from '../fleet/fleet-kit.js'
+import { cutoverIn as cutover } from '../fleet/fleet-kit.js'
 import { makeTree } from '../tree.js'
 
 const SECRET = 'S3cr3t-Value-91'
