@@ -4,22 +4,22 @@ import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { makeTree, snapshot } from '../tree.js'
-import { at, cli, ENV, hashOf, NEW, OLD, SECRET, tree } from './kit.js'
+import { at, cliIn as cli, ENV, hashOf, NEW, OLD, SECRET, tree } from './kit.js'
 
 const NOBODY = 65534
 
 // `cutover show PLAN.json`: a saved plan rendered later, with the hash of the file's bytes.
 describe('show PLAN.json', () => {
-  function saved(): string {
+  async function saved(): Promise<string> {
     const dir = tree()
-    expect(cli(dir, ['plan', '--root', 'root', '--out', 'plan.json']).code).toBe(0)
+    expect((await cli(dir, ['plan', '--root', 'root', '--out', 'plan.json'])).code).toBe(0)
     return dir
   }
 
-  it('renders the saved plan as Markdown with the hash of its file and how to apply exactly it', () => {
-    const dir = saved()
+  it('renders the saved plan as Markdown with the hash of its file and how to apply exactly it', async () => {
+    const dir = await saved()
     const hash = hashOf(at(dir, 'plan.json'))
-    const r = cli(dir, ['show', 'plan.json'])
+    const r = await cli(dir, ['show', 'plan.json'])
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
     expect(r.out).toMatch(/^# /)
@@ -29,15 +29,15 @@ describe('show PLAN.json', () => {
     expect(r.out).toContain(`+db = ${NEW}`)
     expect(r.out).not.toContain(SECRET)
     // what it shows is the file: applying it with that hash works
-    const applied = cli(dir, ['apply', 'plan.json', '--expect', hash])
+    const applied = await cli(dir, ['apply', 'plan.json', '--expect', hash])
     expect(applied.err).toBe('')
     expect(applied.code).toBe(0)
   })
 
-  it('shows a plan another user saved (it applies nothing), and writes HTML to --out', () => {
-    const dir = saved()
+  it('shows a plan another user saved (it applies nothing), and writes HTML to --out', async () => {
+    const dir = await saved()
     chownSync(at(dir, 'plan.json'), NOBODY, NOBODY)
-    const r = cli(dir, ['show', 'plan.json', '--format', 'html', '--out', 'review.html'])
+    const r = await cli(dir, ['show', 'plan.json', '--format', 'html', '--out', 'review.html'])
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
     expect(r.out).toBe('Review written to review.html\n')
@@ -48,7 +48,7 @@ describe('show PLAN.json', () => {
   })
 
   it('refuses an HTML page to a terminal without --out', async () => {
-    const dir = saved()
+    const dir = await saved()
     const io = memoryIo({ cwd: dir, env: ENV, isTTY: true })
     expect(await run(['show', 'plan.json', '--format', 'html'], io)).toBe(1)
     expect(io.err()).toBe('cutover: --format html writes a page: give --out FILE\n')
@@ -57,7 +57,7 @@ describe('show PLAN.json', () => {
 
   // the review is made from the document, never from the plan in memory: made at plan time or
   // later from the saved file, it is the same review, byte for byte
-  it('gives the review plan gave when it saved the plan, in both formats: one root, and a fleet with copied and exchanged files', () => {
+  it('gives the review plan gave when it saved the plan, in both formats: one root, and a fleet with copied and exchanged files', async () => {
     const mentat = makeTree({})
     cpSync(resolve(import.meta.dirname, '../../../../examples/mentat'), join(mentat, 'mentat'), {
       recursive: true,
@@ -67,24 +67,26 @@ describe('show PLAN.json', () => {
       [join(mentat, 'mentat'), ['--profile', 'live']],
     ]
     for (const [dir, args] of cases) {
-      const md = cli(dir, ['plan', ...args, '--format', 'markdown', '--save', 'md.json'])
+      const md = await cli(dir, ['plan', ...args, '--format', 'markdown', '--save', 'md.json'])
       expect(md.code, md.err).toBe(0)
       expect(md.out).toContain(hashOf(at(dir, 'md.json')))
-      expect(cli(dir, ['show', 'md.json']).out).toBe(md.out)
-      const page = cli(dir, [
+      expect((await cli(dir, ['show', 'md.json'])).out).toBe(md.out)
+      const page = await cli(dir, [
         'plan',
         ...args,
         ...['--format', 'html', '--out', 'plan.html', '--save', 'html.json'],
       ])
       expect(page.code, page.err).toBe(0)
-      expect(cli(dir, ['show', 'html.json', '--format', 'html', '--out', 'show.html']).code).toBe(0)
+      expect(
+        (await cli(dir, ['show', 'html.json', '--format', 'html', '--out', 'show.html'])).code,
+      ).toBe(0)
       const html = readFileSync(at(dir, 'plan.html'), 'utf8')
       expect(html).toContain(hashOf(at(dir, 'html.json')))
       expect(readFileSync(at(dir, 'show.html'), 'utf8')).toBe(html)
     }
   })
 
-  it('shows the plan of a fleet, each file under its machine', () => {
+  it('shows the plan of a fleet, each file under its machine', async () => {
     const dir = makeTree({
       'cutover.yaml': [
         'version: 1',
@@ -100,18 +102,18 @@ describe('show PLAN.json', () => {
       'alpha/etc/app.conf': `db = ${OLD}\n`,
       'beta/etc/app.conf': `db = ${OLD}\n`,
     })
-    const p = cli(dir, ['plan', '--out', 'plan.json'])
+    const p = await cli(dir, ['plan', '--out', 'plan.json'])
     expect(p.err).toBe('')
     expect(p.code).toBe(0)
-    const r = cli(dir, ['show', 'plan.json'])
+    const r = await cli(dir, ['show', 'plan.json'])
     expect(r.code).toBe(0)
     expect(r.out).toContain('alpha:etc/app.conf')
     expect(r.out).toContain('beta:etc/app.conf')
     expect(r.out).toContain(hashOf(at(dir, 'plan.json')))
   })
 
-  it('refuses what is not a saved plan, a missing file and bad flags: exit 1, nothing written', () => {
-    const dir = saved()
+  it('refuses what is not a saved plan, a missing file and bad flags: exit 1, nothing written', async () => {
+    const dir = await saved()
     writeFileSync(at(dir, 'notes.json'), '{"version": 2}')
     writeFileSync(at(dir, 'text.json'), 'hello')
     mkdirSync(at(dir, 'adir'))
@@ -133,7 +135,7 @@ describe('show PLAN.json', () => {
         '--out names the plan shown, plan.json: the review would replace it',
       ],
     ] as Array<[string[], string]>) {
-      const r = cli(dir, args)
+      const r = await cli(dir, args)
       expect(r.code, args.join(' ')).toBe(1)
       expect(r.err, args.join(' ')).toContain(message)
       expect(r.err).not.toMatch(/\n\s+at /)
