@@ -1,6 +1,6 @@
 import type { SqlToken } from './lexer.js'
 import { readLiteral, type Literal } from './literal.js'
-import { sqlTokens } from './scan.js'
+import { plainText, sqlTokens } from './scan.js'
 import { skipBlockComment } from './split.js'
 
 /** A schema-qualified name; unqualified names are in `public`. */
@@ -22,6 +22,11 @@ export interface SqlFunction extends QualifiedName {
   body: Literal | undefined
   /** The statement's tokens from PostgreSQL's lexer, offsets into the whole text. */
   tokens: SqlToken[]
+  /**
+   * The statement is {@link plainText}: its dollar-quoted body, a part of it, is read without
+   * being looked at again for what the scanner leaves to PostgreSQL's lexer.
+   */
+  plain?: boolean
 }
 
 /** `schema.name(type, …)`: how plans and leftovers name a function. */
@@ -208,7 +213,9 @@ export function readFunction(
   end: number,
   name: QualifiedName,
 ): SqlFunction {
-  const tokens = sqlTokens(text.slice(start, end), start, true)
+  const statement = text.slice(start, end)
+  const plain = plainText(statement)
+  const tokens = sqlTokens(statement, start, true, plain)
   let body: Literal | undefined
   let depth = 0
   let language: string | undefined
@@ -228,5 +235,16 @@ export function readFunction(
     }
   }
   const argTypes = args && args.to !== -1 ? argTypesOf(tokens.slice(args.from, args.to)) : undefined
-  return { ...name, argTypes, language, start, end, body, tokens }
+  // the fields one by one: V8's clone of a spread was most of this function's own time
+  return {
+    schema: name.schema,
+    name: name.name,
+    argTypes,
+    language,
+    start,
+    end,
+    body,
+    tokens,
+    plain,
+  }
 }

@@ -162,7 +162,8 @@ export function functionValues(fn: SqlFunction, out: Rewrite): LocatedValue[] {
   const bodyLayer: Layer = { form: body.form, ...(body.tag ? { tag: body.tag } : {}) }
   const dollar = body.form === 'dollar'
   const base = dollar ? body.at(0) : 0
-  const tokens = sqlTokens(body.value, base)
+  // a dollar-quoted body is a part of its statement, already found plain or not
+  const tokens = sqlTokens(body.value, base, false, dollar && fn.plain === true)
   const values: LocatedValue[] = []
   for (const t of tokens) {
     if (t.kind === 'comment') {

@@ -23,11 +23,18 @@ import { joinContinued, lexerLoaded, lexSql, type SqlToken } from './lexer.js'
  * With `all`, it also returns the words and a few punctuation tokens (`(`, `)`, `,`, `[`, `]`,
  * `;`, `.`, `=`, `::`) and is unsure of every other operator, for the head of a function.
  * Like PostgreSQL's lexer as the step uses it, it assumes `standard_conforming_strings = on`:
- * a backslash in a `'…'` string is an ordinary character.
+ * a backslash in a `'…'` string is an ordinary character. `plain`: the caller knows that the
+ * text is {@link plainText} (a part of a text that is, cut between tokens), and it is not looked
+ * at again for what the scanner leaves to the lexer wherever it stands.
  */
-export function scanSql(text: string, base = 0, all = false): SqlToken[] | undefined {
+export function scanSql(
+  text: string,
+  base = 0,
+  all = false,
+  plain = false,
+): SqlToken[] | undefined {
   // PostgreSQL's lexer rejects an empty text (an empty function body)
-  if (text.length === 0 || UNSURE.test(text)) return undefined
+  if (text.length === 0 || (!plain && UNSURE.test(text))) return undefined
   const out: SqlToken[] = []
   const n = text.length
   const push = (kind: SqlToken['kind'], start: number, end: number) =>
@@ -155,6 +162,14 @@ const UNSURE =
   /[uU]&|uescape|[\0-\x08\x0b\x0c\x0e-\x1f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/i
 
 /**
+ * True when `text` holds none of what the scanner leaves to PostgreSQL's lexer wherever it
+ * stands (`UNSURE`); nor then does any part of it cut at tokens (a dollar-quoted body).
+ */
+export function plainText(text: string): boolean {
+  return !UNSURE.test(text)
+}
+
+/**
  * The gap that continues a quoted string (PostgreSQL's `whitespace_with_newline`: blanks, an
  * optional `--` comment, a line break, then blanks and `--` comment lines) and the next piece's
  * opening quote.
@@ -259,12 +274,13 @@ function lexed(text: string, base: number, all: boolean): SqlToken[] {
 
 /**
  * The string and comment tokens of `text` (with `all`, every token) as {@link lexSql} gives
- * them: from {@link scanSql}'s fast path, else from PostgreSQL's lexer.
+ * them: from {@link scanSql}'s fast path, else from PostgreSQL's lexer. `plain` as for
+ * {@link scanSql}.
  */
-export function sqlTokens(text: string, base = 0, all = false): SqlToken[] {
+export function sqlTokens(text: string, base = 0, all = false, plain = false): SqlToken[] {
   const mode = scannerMode()
   if (mode === 'off') return lexed(text, base, all)
-  const fast = scanSql(text, base, all)
+  const fast = scanSql(text, base, all, plain)
   if (!fast) return lexed(text, base, all)
   if (mode === 'check') {
     let slow: SqlToken[] | Error

@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { lexSql, loadLexer, planSql, readLiteral, splitSql, type SqlOptions } from '../src/index.js'
 import { readFunction, routineName } from '../src/functions.js'
+import { functionValues } from '../src/rewrite.js'
 import { scanSql } from '../src/scan.js'
 import { pieceHead } from '../src/split.js'
 // @ts-expect-error: the bench's generator is plain JavaScript without types
@@ -252,6 +253,33 @@ describe('scanSql against PostgreSQL’s lexer', () => {
 
 const corpus = corpusPath('sql')
 const files = readdirSync(corpus).filter((f) => f.endsWith('.sql'))
+
+describe('a dollar-quoted function body', () => {
+  const values = (definition: string) => {
+    const fn = readFunction(definition, 0, definition.length, { schema: 'public', name: 'f' })
+    const out = { edits: [], diagnostics: [], values: [], comments: [] }
+    return { plain: fn.plain, values: functionValues(fn, out).map((v) => [v.value, v.start]) }
+  }
+  const lexed = (definition: string) => {
+    process.env.CUTOVER_SQL_SCANNER = 'off'
+    const v = values(definition).values
+    delete process.env.CUTOVER_SQL_SCANNER
+    return v
+  }
+
+  it('is read as a part of its statement: looked at again for what the scanner leaves to the lexer only when the statement was not plain', () => {
+    const plain = `CREATE FUNCTION public.f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM 'a', $q$b$q$; END $$;`
+    expect(values(plain)).toEqual({ plain: true, values: lexed(plain) })
+    expect(values(plain).values).toEqual([
+      ['a', 77],
+      ['b', 82],
+    ])
+    // U& in the head: the statement is not plain, and the U& string of the body is the lexer's
+    const unicode = `CREATE FUNCTION public.f(a text DEFAULT U&'\\0041') RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM U&'\\0042', 'c'; END $$;`
+    expect(values(unicode)).toEqual({ plain: false, values: lexed(unicode) })
+    expect(values(unicode).values.map(([v]) => v)).toEqual(['B', 'c'])
+  })
+})
 
 describe('scanSql on the corpus', () => {
   it('agrees with PostgreSQL’s lexer on every statement and function body of the corpus', () => {
