@@ -38,6 +38,29 @@ describe('the batch calls of the local file system', () => {
     expect(why.get(join(dir, 'b'))).toMatch(/was replaced since it was checked/)
   })
 
+  it('reads the walks of a preparation together, and still walks anew before a pinned operation', async () => {
+    const dir = scratch()
+    mkdirSync(join(dir, 'a'))
+    writeFileSync(join(dir, 'a', 'f'), 'x')
+    await localFileSystem.readTogether!(async () => {
+      const pin = await localFileSystem.pinDir(join(dir, 'a'))
+      // a replaced after its walk: the preparation's reads are those made together
+      renameSync(join(dir, 'a'), join(dir, 'a-old'))
+      mkdirSync(join(dir, 'a'))
+      expect(await localFileSystem.pinChanged(join(dir, 'a'), pin)).toBeUndefined()
+      expect(await localFileSystem.userWritableDir(join(dir, 'a'), 0, new Map())).toBeUndefined()
+      // an operation in the pinned directory checks it now, inside the batch too
+      await expect(
+        localFileSystem.readPinned({ dir: join(dir, 'a'), pin, target: 'a/f' }, 'f'),
+      ).rejects.toMatchObject({ code: 'TARGET_MOVED' })
+    })
+    // outside, every walk reads anew
+    const pin = await localFileSystem.pinDir(join(dir, 'a-old'))
+    expect(await localFileSystem.pinChanged(join(dir, 'a'), pin)).toMatch(
+      /no longer exists|replaced|not the directory/,
+    )
+  })
+
   it('fsyncs every directory, and rejects with the error of one that is missing', async () => {
     const dir = scratch()
     const dirs = Array.from({ length: 100 }, (_, i) => join(dir, `d${i}`))

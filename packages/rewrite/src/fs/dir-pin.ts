@@ -8,6 +8,7 @@ import {
   readFileSync,
   type BigIntStats,
 } from 'node:fs'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { dirname, join, sep } from 'node:path'
 import { CutoverError } from '../errors.js'
 
@@ -36,14 +37,29 @@ export function chainOf(dir: string): string[] {
  */
 export type WalkBatch = Map<string, BigIntStats | undefined>
 
+/** The batch of the walks made inside {@link walkingTogether} (none outside it). */
+const together = new AsyncLocalStorage<WalkBatch>()
+
+/**
+ * Runs `fn` with every walk it makes (those of {@link pinDir}, {@link pinChanged},
+ * {@link userWritableDir} and {@link aclCandidates}, also after an `await`) in one batch: a
+ * directory on the paths of many of them is read once. For reads made together (a
+ * transaction's preparation), never for the check just before a pinned operation.
+ */
+export function walkingTogether<T>(fn: () => Promise<T>): Promise<T> {
+  return together.run(new Map(), fn)
+}
+
 /**
  * Every component of `dir` with its lstat, or the first one that is missing or not a directory.
- * `batch`: the lstats read so far by the walks of the same batch.
+ * `batch`: the lstats read so far by the walks of the same batch (by default that of
+ * {@link walkingTogether}, when inside it); `false`: every component read now.
  */
 function walk(
   dir: string,
-  batch?: WalkBatch,
+  within?: WalkBatch | false,
 ): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
+  const batch = within === false ? undefined : (within ?? together.getStore())
   const stats: Array<{ path: string; st: BigIntStats }> = []
   for (const path of chainOf(dir)) {
     let st: BigIntStats | undefined
@@ -80,7 +96,7 @@ export function pinDir(dir: string): string[] {
 export function pinChanged(
   dir: string,
   pin: readonly string[] | undefined,
-  batch?: WalkBatch,
+  batch?: WalkBatch | false,
 ): string | undefined {
   const { stats, broken } = walk(dir, batch)
   if (broken) return broken
@@ -129,7 +145,8 @@ export function assertPinned(
   pin: readonly string[] | undefined,
   target: string,
 ): void {
-  const why = pinChanged(dir, pin)
+  // read now, whatever walks were read together before: this is the check just before acting
+  const why = pinChanged(dir, pin, false)
   if (why) throw moved(target, why)
 }
 
@@ -237,7 +254,7 @@ function aclWriters(value: string | undefined, mode: number): Array<{ user: bool
 /** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
 export function aclCandidates(dirs: Iterable<string>): string[] {
   const out = new Set<string>()
-  const batch: WalkBatch = new Map()
+  const batch: WalkBatch = together.getStore() ?? new Map()
   for (const dir of dirs)
     for (const { path, st } of walk(dir, batch).stats) if (Number(st.mode) & 0o020) out.add(path)
   return [...out]

@@ -37,6 +37,7 @@ import {
   pinChanged,
   pinDir,
   userWritableDir,
+  walkingTogether,
   type WalkBatch,
 } from './dir-pin.js'
 import { fsyncPath } from './durable.js'
@@ -357,6 +358,7 @@ export const localFileSystem: TxFileSystem = {
       await allReleased()
     }
   },
+  readTogether: (fn) => walkingTogether(fn),
   pinsChanged: async (dirs) => {
     // one check of the phase's directories: the components they share are read once for all
     const batch: WalkBatch = new Map()

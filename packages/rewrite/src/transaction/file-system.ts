@@ -169,4 +169,12 @@ export interface TxFileSystem {
    * answers a round with one command and SFTP requests in flight together.
    */
   ask?(queries: readonly TxQuery[]): Promise<TxAnswer[]>
+  /**
+   * Runs `fn` (the preparation of a transaction, which only reads targets) with the directory
+   * walks of its calls ({@link pinDir}, {@link pinChanged}, {@link userWritableDir},
+   * {@link aclCandidates}) read together: a directory on the paths of many targets is read once
+   * for all of them, as by one {@link ask}. The operations on a {@link PinnedDir} always walk
+   * their directory anew.
+   */
+  readTogether?<T>(fn: () => Promise<T>): Promise<T>
 }

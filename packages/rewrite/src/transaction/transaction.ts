@@ -682,9 +682,17 @@ interface Tx {
 /**
  * Begins a transaction: checks every target (a real path, writable, not a mount point, not in a
  * directory other users can change), pins its directory, reads its metadata, and journals it
- * `staging` (with the temp paths), fsynced.
+ * `staging` (with the temp paths), fsynced. Its reads of the targets' directories are read
+ * together ({@link TxFileSystem.readTogether}).
  */
-async function begin(targets: readonly TxTarget[], options: PrepareOptions): Promise<Tx> {
+function begin(targets: readonly TxTarget[], options: PrepareOptions): Promise<Tx> {
+  const fs = options.fileSystem ?? localFileSystem
+  const checks = () => beginChecked(targets, options)
+  return fs.readTogether ? fs.readTogether(checks) : checks()
+}
+
+/** {@link begin}. */
+async function beginChecked(targets: readonly TxTarget[], options: PrepareOptions): Promise<Tx> {
   const fault = options.fault ?? faultsFromEnv()
   const observe = options.observer ?? (() => undefined)
   const fs = options.fileSystem ?? localFileSystem
