@@ -22,8 +22,8 @@ const THREAD_POOL_SIZE = '32'
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = THREAD_POOL_SIZE
 // V8 lets the heap grow to up to 4× what its last full collection kept before it collects again;
 // a plan of a large tree passes hundreds of MB through it, most of it dead soon after, so the
-// command lets it grow by half (a plan of 100,000 files: peak RSS 313 → ≈ 230 MB, CPU unchanged
-// within noise; see bench/README.md "Known limits")
+// command lets it grow by half (a plan of 100,000 files: peak RSS 312 → 226 MiB for ≈ 4% more
+// CPU in full collections; see bench/README.md "Known limits")
 v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
 // the stack that CUTOVER_DEBUG=1 prints for an internal error names the TypeScript sources (the
 // bundle's maps, read only then) instead of a line of a chunk of the bundle
