@@ -58,7 +58,6 @@ export async function makePlan(
   const { spec, engine: e } = await loadSpec(opts, io)
   if (spec.machines) return { engine: e, ...(await planFleet(spec, e, opts, io)) }
   noMachines(opts, spec.path)
-  warmChecks(e, spec)
   const { root, ignore, stateDir } = paths(opts, io)
   const progress = progressLine(io, opts)
   try {
@@ -71,7 +70,8 @@ export async function makePlan(
 
 /**
  * Starts what the checks a plan runs on its planned files need (the PHP linter's process), for
- * the kinds of the spec's steps, so that it starts while the plan reads and plans the files.
+ * the kinds of the spec's steps: called at the plan's first changed file, so that it starts
+ * while the plan still reads and plans the others, and never for a plan without changes.
  */
 function warmChecks(e: Engine, spec: Spec): void {
   const used = new Set(spec.steps.map((s) => s.kind))
@@ -133,6 +133,7 @@ async function planRoot(
   const { root, ignore, stateDir, machine, hidden } = place
   const applied = await appliedOnce(stateDir)
   const broken = await interrupted(stateDir, root, opts, io, machine?.name)
+  let warmed = false
   const plan = await e.plan(spec, {
     root,
     ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
@@ -155,7 +156,13 @@ async function planRoot(
           counted(`${who}scanning`, p, `${p.changed} to change`),
           p.considered === p.total,
         )
-      else if (opts.verbose) progress.note(`${who}${p.target}: ${p.what}`)
+      else {
+        if (!warmed && p.what === 'changed') {
+          warmed = true
+          warmChecks(e, spec)
+        }
+        if (opts.verbose) progress.note(`${who}${p.target}: ${p.what}`)
+      }
     },
   })
   plan.notes.unshift(...broken.notes)

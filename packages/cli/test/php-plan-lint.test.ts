@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
@@ -45,7 +45,7 @@ describe('plan lints the planned PHP', () => {
       /^c\.php:3:10: PLANNED_INVALID php -l: .* on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m,
     )
   })
-  it('lints a plan in one php process: no probe runs before it', async () => {
+  it('lints a plan in one php process (no probe runs before it), and a plan without changes in none', async () => {
     if (!need('php')) return
     // a `php` first on PATH that counts its runs, then runs the real one
     const bin = mkdtempSync(join(tmpdir(), 'cutover-phpcount-'))
@@ -58,9 +58,18 @@ describe('plan lints the planned PHP', () => {
       'a.php': "<?php\n$h = '10.0.10.48';\n",
       'b.php': "<?php\n$db = ['host' => '10.0.10.48'];\n",
     })
+    // nothing to change: no php starts at all
+    const done = makeTree({
+      'cutover.yaml':
+        'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [a.php], addresses: names }\n',
+      'a.php': "<?php\n$h = 'finance.thehumanjourney.net';\n",
+    })
     const saved = process.env.PATH
     process.env.PATH = `${bin}:${saved}`
     try {
+      const none = memoryIo({ cwd: done })
+      expect(await run(['plan', '--root', '.'], none), none.err()).toBe(0)
+      expect(existsSync(join(bin, 'runs'))).toBe(false)
       const io = memoryIo({ cwd: dir })
       expect(await run(['plan', '--root', '.'], io), io.err()).toBe(0)
     } finally {
