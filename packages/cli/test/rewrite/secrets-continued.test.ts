@@ -76,6 +76,9 @@ describe('credentials whose value is on a later line than the key', () => {
     }
     outputs.push(readFileSync(join(dir, 'plan.json'), 'utf8'))
     for (const o of outputs) expect(o).not.toMatch(/s3cret/)
+    // the reviews hold the diffs, masked where the terminal's is
+    expect(outputs[3]).toContain(" define(\n   'DB_PASSWORD',\n   '(sensitive)'\n")
+    expect(outputs[4]!.split('(sensitive)').length - 1).toBeGreaterThanOrEqual(12)
     const diff = outputs[0]!
     // by position: the rest of each line is shown as it is
     expect(diff).toContain('   "password":\n     "(sensitive)",\n   "token":\n     null,\n')
@@ -92,6 +95,11 @@ describe('credentials whose value is on a later line than the key', () => {
     expect(diff).toContain(' password =\n   (sensitive)\n token = (sensitive)\n   (sensitive)\n')
     const plan = JSON.parse(outputs[5]!) as { changes: { after: string }[] }
     expect(plan.changes.every((f) => f.after.startsWith('masked-sha256:'))).toBe(true)
+    // --show-sensitive shows them in the printed review, as it shows a value on its key's line
+    const shown = memoryIo({ cwd: dir, env: {} })
+    expect(await run(['plan', '--show-sensitive', '--root', '.'], shown)).toBe(0)
+    for (let i = 1; i <= 12; i++) expect(shown.out()).toContain(`s3cret-${i}`)
+    expect(shown.out()).not.toContain('(sensitive)')
     const applied = memoryIo({ cwd: dir, env: {} })
     expect(await run(['apply', 'plan.json', '--root', '.'], applied)).toBe(0)
     expect(applied.out() + applied.err()).not.toMatch(/s3cret/)
