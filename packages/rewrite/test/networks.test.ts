@@ -170,17 +170,15 @@ describe('networks under addresses: new', () => {
     )
   })
 
-  it('scans a 100,000-line file of network addresses in one pass', () => {
+  // how fast the scan is, the bench measures (bench/README.md); no test asserts a time
+  it('finds every address of a 100,000-line file of network addresses', () => {
     const lines = Array.from({ length: 100_000 }, (_, i) => `n${i} 172.20.0.${i % 256} x\n`)
     const text = lines.join('')
     const m = new Matcher(rulePatterns({ addresses: 'new' }, dept()))
-    const started = performance.now()
     const { matches } = m.scan(text)
-    const took = performance.now() - started
     expect(matches).toHaveLength(100_000)
     expect(matches[77]!.pattern.replace).toBe('10.20.0.77')
-    // a pattern per address (or a regex per line) takes far longer; this bound is generous
-    expect(took).toBeLessThan(5_000)
+    expect(matches[99_999]!.pattern.replace).toBe(`10.20.0.${99_999 % 256}`)
   })
 })
 
