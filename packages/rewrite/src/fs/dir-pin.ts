@@ -8,7 +8,6 @@ import {
   readFileSync,
   type BigIntStats,
 } from 'node:fs'
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { dirname, join, sep } from 'node:path'
 import { CutoverError } from '../errors.js'
 
@@ -37,17 +36,29 @@ export function chainOf(dir: string): string[] {
  */
 export type WalkBatch = Map<string, BigIntStats | undefined>
 
-/** The batch of the walks made inside {@link walkingTogether} (none outside it). */
-const together = new AsyncLocalStorage<WalkBatch>()
+/**
+ * The batch of the walks made inside {@link walkingTogether} (none outside it). A variable, not
+ * an AsyncLocalStorage: once used, that store's promise hooks slow every later await of the
+ * process (measured on Node 20: 400,000 async calls 0.4 s → 1.75 s of CPU).
+ */
+let together: { batch: WalkBatch; depth: number } | undefined
 
 /**
  * Runs `fn` with every walk it makes (those of {@link pinDir}, {@link pinChanged},
  * {@link userWritableDir} and {@link aclCandidates}, also after an `await`) in one batch: a
  * directory on the paths of many of them is read once. For reads made together (a
- * transaction's preparation), never for the check just before a pinned operation.
+ * transaction's preparation), never for the check just before a pinned operation (which walks
+ * anew). Every walk of the process until `fn` settles shares the batch (runs that overlap share
+ * one): the transactions of a process run one at a time, under the state directory's lock.
  */
-export function walkingTogether<T>(fn: () => Promise<T>): Promise<T> {
-  return together.run(new Map(), fn)
+export async function walkingTogether<T>(fn: () => Promise<T>): Promise<T> {
+  together ??= { batch: new Map(), depth: 0 }
+  together.depth++
+  try {
+    return await fn()
+  } finally {
+    if (--together.depth === 0) together = undefined
+  }
 }
 
 /**
@@ -59,7 +70,7 @@ function walk(
   dir: string,
   within?: WalkBatch | false,
 ): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
-  const batch = within === false ? undefined : (within ?? together.getStore())
+  const batch = within === false ? undefined : (within ?? together?.batch)
   const stats: Array<{ path: string; st: BigIntStats }> = []
   for (const path of chainOf(dir)) {
     let st: BigIntStats | undefined
@@ -254,7 +265,7 @@ function aclWriters(value: string | undefined, mode: number): Array<{ user: bool
 /** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
 export function aclCandidates(dirs: Iterable<string>): string[] {
   const out = new Set<string>()
-  const batch: WalkBatch = together.getStore() ?? new Map()
+  const batch: WalkBatch = together?.batch ?? new Map()
   for (const dir of dirs)
     for (const { path, st } of walk(dir, batch).stats) if (Number(st.mode) & 0o020) out.add(path)
   return [...out]
