@@ -38,6 +38,15 @@ describe('runCli', () => {
         env: { ...ENV, CUTOVER_FAULT_INJECT: 'renamed:1' },
       }),
     ).rejects.toThrow(/CUTOVER_FAULT_INJECT would kill the test worker/)
+    // without inherit too: recover and rollback read it from process.env, whatever io.env says
+    process.env.CUTOVER_FAULT_INJECT = 'renamed:1'
+    try {
+      await expect(
+        runCli(['plan', '--root', 'root'], { cwd: tree(), env: ENV, inherit: false }),
+      ).rejects.toThrow(/CUTOVER_FAULT_INJECT would kill the test worker/)
+    } finally {
+      delete process.env.CUTOVER_FAULT_INJECT
+    }
   })
 
   it('refuses a PATH (or another variable the product reads from process.env) other than its own', async () => {

@@ -43,13 +43,16 @@ export const PROCESS_ENV = [
  *
  * The CLI takes its directory and environment from `io`; what it reads from `process.env` instead
  * ({@link PROCESS_ENV}) must be this process's, and an injected fault (CUTOVER_FAULT_INJECT) kills
- * the process it runs in: such runs spawn the binary, and this refuses them.
+ * the process it runs in: such runs spawn the binary, and this refuses them. The tools it spawns
+ * (a step's `validate:` command, php, visudo) start in this process's directory, not `cwd`: a
+ * test whose command names a relative path spawns the binary too.
  */
 export async function runCli(argv: readonly string[], o: CliOptions = {}): Promise<CliRun> {
   const own: Record<string, string> = {}
   for (const name of PROCESS_ENV) if (process.env[name] !== undefined) own[name] = process.env[name]
   const env = o.inherit === false ? { ...own, ...o.env } : { ...process.env, ...o.env }
-  if (env.CUTOVER_FAULT_INJECT !== undefined)
+  // recover and rollback of one root read it from process.env, not io.env: refused from either
+  if (env.CUTOVER_FAULT_INJECT !== undefined || process.env.CUTOVER_FAULT_INJECT !== undefined)
     throw new Error('runCli: a run with CUTOVER_FAULT_INJECT would kill the test worker; spawn it')
   for (const name of PROCESS_ENV)
     if (env[name] !== process.env[name])
