@@ -4,6 +4,7 @@ import {
   chownSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -11,9 +12,9 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { localStateFileSystem } from '@cutover/rewrite'
+import { localStateFileSystem, parseMountinfo } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
-import { localExec, remoteFileSystem, remoteStateFileSystem } from '../src/index.js'
+import { localExec, remoteFileSystem, remoteStateFileSystem, SftpError } from '../src/index.js'
 import { machineFacts } from '../src/machine-facts.js'
 import { fsyncPaths } from '../src/remote-shell.js'
 import type { Exec } from '../src/machine.js'
@@ -126,6 +127,51 @@ describe.runIf(haveSftpServer)('probes over sftp-server and a shell', () => {
     await fsyncPaths(without, old.exec, 'here:', paths)
     expect(old.scripts).toHaveLength(1)
     for (const p of paths) expect(old.scripts[0]).toContain(`'${p}'`)
+  })
+
+  it("never retries a failed fsync with sync: the open worked, so the error is the fsync's", async () => {
+    const d = tree()
+    mkdirSync(join(d, 'a'))
+    const paths = [d, join(d, 'a')]
+    // the server opens both; the fsync of one fails (EIO, as after a lost write-back)
+    const failing = Object.create(s.client) as typeof s.client
+    const closed: string[] = []
+    failing.fsync = (h) =>
+      h.path === join(d, 'a')
+        ? Promise.reject(new SftpError('EIO', 'fsync', h.path, 4, 'input/output error'))
+        : s.client.fsync(h)
+    failing.close = (h) => {
+      closed.push(h.path)
+      return s.client.close(h)
+    }
+    const { exec, scripts } = counting()
+    await expect(fsyncPaths(failing, exec, 'here:', paths)).rejects.toMatchObject({
+      code: 'EIO',
+      path: join(d, 'a'),
+    })
+    // no `sync --` after it (a second fsync may succeed with the data lost), every handle closed
+    expect(scripts).toEqual([])
+    expect(closed.sort()).toEqual([...paths].sort())
+  })
+
+  it('reads the mount table over SFTP without a command; with cat when that read fails', async () => {
+    const own = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    const over = counting()
+    const fs = remoteFileSystem({ sftp: s.client, exec: over.exec, label: 'here:' })
+    // sftp-server's /proc/self: a process of this mount namespace, as a command would be
+    expect(await fs.mountPoints()).toEqual(own)
+    expect(over.scripts).toEqual([])
+
+    const refusing = Object.create(s.client) as typeof s.client
+    refusing.readFile = (path) =>
+      path === '/proc/self/mountinfo'
+        ? Promise.reject(new SftpError('EACCES', 'open', path, 3, 'permission denied'))
+        : s.client.readFile(path)
+    const old = counting()
+    const viaCat = remoteFileSystem({ sftp: refusing, exec: old.exec, label: 'here:' })
+    expect(await viaCat.mountPoints()).toEqual(own)
+    expect(old.scripts).toHaveLength(1)
+    expect(old.scripts[0]).toContain('cat /proc/self/mountinfo')
   })
 
   it('checks a state directory as root with one command (its walk and the ACLs on the way), as the local state file system does', async () => {
