@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -66,7 +66,9 @@ describe('planning a large file', () => {
       'version: 1\nhosts:\n  db: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*.conf"], addresses: names }\n',
       'cutover.yaml',
     )
-    const plan = await engine.plan(spec, { root, threads: 0 })
+    const plan = await engine
+      .plan(spec, { root, threads: 0 })
+      .finally(() => rmSync(root, { recursive: true, force: true }))
     expect(plan.stats).toEqual({ considered: 6, read: 5, skipped: 1 })
     const byTarget = new Map(plan.changes.map((c) => [c.target, c]))
     const a = byTarget.get('ascii.conf')!

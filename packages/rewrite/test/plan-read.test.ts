@@ -5,13 +5,14 @@ import {
   mkdirSync,
   mkdtempSync,
   realpathSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { structuredPatch } from 'diff'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createEngine, textStep, unifiedDiff } from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
 import { fileReader } from '../src/plan/reader.js'
@@ -70,6 +71,8 @@ describe('a file over 1 MiB, read in chunks', () => {
   const CUTS = [1 << 16, (1 << 16) + (1 << 20)]
   const SIZE = (1 << 20) + (1 << 16) + 4096
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-chunks-')))
+  // each file is over 1 MiB: removed as soon as it was read, the directory at the end
+  afterAll(() => rmSync(root, { recursive: true, force: true }))
   const prefilter = new Prefilter([['LEFTOVER'], ['10.0.10.48']])
   const data = {
     ...prefilter.tables(),
@@ -85,6 +88,7 @@ describe('a file over 1 MiB, read in chunks', () => {
     const path = join(root, `f${n++}`)
     writeFileSync(path, bytes)
     const reply = read({ first: 0, paths: [path], profileOf: new Int32Array(1) })
+    rmSync(path)
     expect(reply.results).toHaveLength(1)
     return reply.results[0]!
   }
