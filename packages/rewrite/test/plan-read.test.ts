@@ -163,6 +163,44 @@ describe('a file over 1 MiB, read in chunks', () => {
       { hash: sha256(binary), encoding: 'utf8', binary: true },
     ])
   })
+
+  /**
+   * The reader of a file that `change` rewrites (in place) each time a read of it starts again
+   * from its start (the first read continues what the open's read began): how often it did.
+   */
+  function readChanging(first: Buffer, change: (round: number) => Buffer) {
+    const path = join(root, `f${n++}`)
+    writeFileSync(path, first)
+    const real = createRequire(import.meta.url)
+    const fs = real('node:fs') as typeof import('node:fs')
+    let rounds = 0
+    const readSync = (fd: number, buf: Buffer, off: number, len: number, pos: number | null) => {
+      if (pos === 0) writeFileSync(path, change(rounds++))
+      return fs.readSync(fd, buf, off, len, pos)
+    }
+    const load = (name: string) => (name === 'node:fs' ? { ...fs, readSync } : real(name))
+    const reader = make(load, data) as ReturnType<typeof fileReader>
+    const reply = reader({ first: 0, paths: [path], profileOf: new Int32Array(1) })
+    rmSync(path)
+    return { r: reply.results[0]!, rounds }
+  }
+
+  it('decodes a file that changed between its read as UTF-8 and its read again as latin1 as the bytes it is hashed from', () => {
+    const latin1 = Buffer.alloc(SIZE, 'b')
+    latin1[SIZE - 50] = 0xe9
+    // UTF-8 by the second read: read a third time, as UTF-8
+    const utf8 = Buffer.from('é'.repeat(SIZE / 2 + 10))
+    const once = readChanging(latin1, () => utf8)
+    expect(once.rounds).toBe(2)
+    expect(once.r.large).toEqual({ hash: sha256(utf8), encoding: 'utf8', binary: false })
+    expect(once.r.text === utf8.toString('utf8')).toBe(true)
+    // UTF-8 at every read again as latin1, not at the reads as UTF-8: kept as latin1 after two
+    // rounds, its text still its bytes
+    const flipping = readChanging(latin1, (round) => (round % 2 === 0 ? utf8 : latin1))
+    expect(flipping.rounds).toBe(5)
+    expect(flipping.r.large).toEqual({ hash: sha256(utf8), encoding: 'latin1', binary: false })
+    expect(encodeText(flipping.r.text!, 'latin1').equals(utf8)).toBe(true)
+  })
 })
 
 describe('the calls of the reader to the file system', () => {

@@ -206,19 +206,32 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
    * the file's bytes ever being held whole (they were a second 50 MB beside the text of a dump,
    * until a late full collection). The text is the one `decodeText` makes of the whole: UTF-8
    * (after a BOM) when every chunk is, cut between characters, else latin1, read again from the
-   * start (the hash is of the bytes read that second time). An ASCII chunk is its latin1 text.
+   * start (the hash is of the bytes read that second time). A file found UTF-8 in that second
+   * read changed between the reads: it is read again as UTF-8, since its text must be the one
+   * decoding the bytes it is hashed from gives (a file still changing so after two such rounds
+   * is kept as latin1, which gives its bytes back too). An ASCII chunk is its latin1 text.
    * A file over the size limit gives its size, a file with a NUL byte in its first 8000 no text.
    */
   function readLarge(fd: number, head: Buffer): Large | number {
-    const utf8 = readChunks(fd, head, true)
-    return utf8 === 'latin1' ? (readChunks(fd, undefined, false) as Large | number) : utf8
+    let got = readChunks(fd, head, true, false)
+    for (let rounds = 2; typeof got === 'string';)
+      got =
+        got === 'latin1'
+          ? readChunks(fd, undefined, false, rounds-- > 0)
+          : readChunks(fd, undefined, true, false)
+    return got
   }
 
+  /**
+   * One read of a large file from its start: as UTF-8 (`'latin1'` as soon as a chunk is not), or
+   * as latin1 (then, with `again`, `'utf8'` when every byte proved UTF-8 after all).
+   */
   function readChunks(
     fd: number,
     head: Buffer | undefined,
     utf8: boolean,
-  ): Large | number | 'latin1' {
+    again: boolean,
+  ): Large | number | 'latin1' | 'utf8' {
     chunk ??= Buffer.allocUnsafe(LARGE)
     const hash = createHash('sha256')
     const found = new Array<boolean>(size).fill(false)
@@ -229,6 +242,8 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
     let carry: Buffer | undefined
     let binary = false
     let bom = false
+    // every chunk so far is UTF-8 (a latin1 read looks while that may still turn out so)
+    let valid = true
     let at = 0
     for (;;) {
       let view: Buffer
@@ -258,32 +273,39 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
               : (tail + latin1).slice(-reach)
       }
       if (!binary) {
-        if (!utf8 || (carry === undefined && isAscii(view))) parts.push(latin1)
-        else {
+        const ascii = carry === undefined && isAscii(view)
+        if (valid && !ascii) {
           let bytes = carry ? Buffer.concat([carry, view]) : view
           if (at === 0 && bom) bytes = bytes.subarray(3)
-          // the bytes of a character that the chunk cuts off wait for the next chunk
-          let end = bytes.length
-          if (!last) {
-            let lead = end - 1
-            while (lead > 0 && lead > end - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--
-            const b = bytes[lead]!
-            const width = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4
-            if (lead + width > end) end = lead
-          }
+          const end = last ? bytes.length : utf8Cut(bytes)
           carry = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined
           const whole = bytes.subarray(0, end)
           // UTF-8 pieces cut between characters are valid each if and only if the whole is
-          if (!isUtf8(whole)) return 'latin1'
-          parts.push(whole.toString('utf8'))
+          valid = isUtf8(whole)
+          if (utf8) {
+            if (!valid) return 'latin1'
+            parts.push(whole.toString('utf8'))
+          }
         }
+        if (!utf8 || ascii) parts.push(latin1)
       }
       at += view.length
       if (last) break
     }
+    if (!utf8 && again && valid && !binary) return 'utf8'
     const encoding = !utf8 ? 'latin1' : bom ? 'utf8-bom' : 'utf8'
     const text = binary ? undefined : parts.length === 1 ? parts[0]! : parts.join('')
     return { large: { hash: `sha256:${hash.digest('hex')}`, encoding, binary }, text, found }
+  }
+
+  /** Where `bytes` end before a UTF-8 character that they cut off (their length if none). */
+  function utf8Cut(bytes: Buffer): number {
+    const end = bytes.length
+    let lead = end - 1
+    while (lead > 0 && lead > end - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--
+    const b = bytes[lead]!
+    const width = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4
+    return lead + width > end ? lead : end
   }
 
   function readOne(path: string, profile: ReadProfile, i: number): Reply['results'][number] | 0 {
