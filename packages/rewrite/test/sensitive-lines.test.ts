@@ -6,6 +6,7 @@ import {
   editedCredentialSpans,
   fileCredentialSpans,
   lineCredentialSpans,
+  merge,
   type Span,
 } from '../src/diff/sensitive.js'
 
@@ -161,6 +162,35 @@ describe('values on a later line than their key', () => {
   ]
   it.each(cases)('%j (%s)', (t, path, values) => {
     expect(fileCredentialSpans(t, path).map((s) => t.slice(s.start, s.end))).toEqual(values)
+  })
+})
+
+describe('a value whose lines hold more keys', () => {
+  // each line of a long value is read once, not again for every key in it (that was quadratic:
+  // 2,000 lines of `password=a\` gave 2,003,000 spans in 6 s, 20,000 ran out of memory)
+  const lines = (t: string, path: string) => {
+    const spans = fileCredentialSpans(t, path).filter((s) => s.continued)
+    return { spans: spans.length, lines: new Set(spans.map((s) => s.start)).size }
+  }
+  it('a backslash continuation whose every line is a key', () => {
+    const t = Array.from({ length: 2000 }, (_, i) => `password=a${i}\\`).join('\n') + '\nend\nx=1'
+    expect(lines(t, 'a.conf')).toEqual({ spans: 2000, lines: 2000 })
+    // the spans of every line, as before
+    expect(merge(fileCredentialSpans(t, 'a.conf')).map((s) => t.slice(s.start, s.end))).toEqual([
+      'a0\\',
+      ...Array.from({ length: 1999 }, (_, i) => `password=a${i + 1}\\`),
+      'end',
+    ])
+  })
+  it('block scalars inside a block scalar', () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}token: |`)
+    const text = Array.from({ length: 1000 }, (_, i) => `${' '.repeat(300)}t${i}`)
+    const t = [...keys, ...text, 'next: n'].join('\n')
+    expect(lines(t, 'a.yaml')).toEqual({ spans: 1299, lines: 1299 })
+  })
+  it('plain values inside a plain value (INI continuation lines)', () => {
+    const t = Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}password = p${i}`).join('\n')
+    expect(lines(t, 'a.ini')).toEqual({ spans: 299, lines: 299 })
   })
 })
 

@@ -322,13 +322,14 @@ export interface CredentialSpan extends Span {
 export function fileCredentialSpans(text: string, path: string): CredentialSpan[] {
   const out: CredentialSpan[] = []
   let continued: CredentialSpan[] | undefined
+  const reach: Reach = { block: 0, chain: 0, plain: 0 }
   const scan = (start: number, end: number) => {
     const line = text.slice(start, end)
     // a key, a URL's userinfo, or a .pgpass field needs one of these
     if (/[=:]/.test(line))
       for (const s of credentialSpans(line, path))
         out.push({ start: start + s.start, end: start + s.end })
-    if (mayContinue(line, path)) continuedSpans(text, start, line, path, (continued ??= []))
+    if (mayContinue(line, path)) continuedSpans(text, start, line, path, (continued ??= []), reach)
     if (nearDefine(text, start, line)) definedSpans(text, start, line, (continued ??= []))
   }
   if (PGPASS.test(path)) {
@@ -441,6 +442,21 @@ function nonBlank(text: string, start: number): Line | undefined {
 }
 
 /**
+ * Where the lines that a block scalar, a backslash continuation and a plain value of an earlier
+ * key (of one scan, in order) went on to end: the start of the line that ended each. A key on a
+ * line inside one reads no lines of its own of that kind (nor plain lines inside a block scalar):
+ * they would be the same lines, or fewer, with the same spans (a backslash continuation's lines
+ * are the rest of the outer one's; a more indented block's or plain value's end no later than the
+ * block's or plain value they are in), and reading them again for every such key was quadratic:
+ * 2,000 lines of `password=a\` took 6 s and 20,000 ran out of memory.
+ */
+interface Reach {
+  block: number
+  chain: number
+  plain: number
+}
+
+/**
  * The credential spans of the lines after `line` (at `start` of `text`) that hold the value of a
  * key on it, marked `continued`; and those of a define whose `define(` is on an earlier line.
  */
@@ -450,12 +466,18 @@ function continuedSpans(
   line: string,
   path: string,
   out: CredentialSpan[],
+  reach: Reach,
 ): void {
   const push = (l: Line, s: Span | undefined) => {
     if (s) out.push({ start: l.start + s.start, end: l.start + s.end, continued: true })
   }
   const textOf = (l: Line) => text.slice(l.start, l.end)
   const after = start + line.length + 1
+  // plain lines after a key: none when an earlier key's block scalar or plain value read them
+  const plainFrom = (from: number, column: number) => {
+    if (start < reach.block || start < reach.plain) return
+    reach.plain = Math.max(reach.plain, plainLines(text, from, column, push, textOf))
+  }
   for (const m of line.matchAll(ASSIGN)) {
     const key = m[1] ?? m[2] ?? m[3] ?? ''
     if (!isCredentialKey(key.split(/->|\.|::/).pop()!)) continue
@@ -485,7 +507,7 @@ function continuedSpans(
           const v = plain(t, l.indent)
           if (v && !/^(?:true|false|null|~)$/i.test(t.slice(v.start, v.end))) {
             push(l, v)
-            plainLines(text, l.next, column, push, textOf)
+            plainFrom(l.next, column)
           }
         }
       }
@@ -494,21 +516,27 @@ function continuedSpans(
     if (!opens) continue
     const rest = line.slice(at).trimEnd()
     if (m[4] === ':' && BLOCK_HEADER.test(rest)) {
+      if (start < reach.block) continue
       // a block scalar: every more indented line (blank ones too) is its text
-      for (let l = lineAt(text, after); l; l = lineAt(text, l.next)) {
+      let l = lineAt(text, after)
+      for (; l; l = lineAt(text, l.next)) {
         if (blank(l)) continue
         if (l.indent <= column) break
         push(l, { start: l.indent, end: l.end - l.start })
       }
+      reach.block = l ? l.start : text.length + 1
     } else if (m[3] !== undefined && /(?:^|[^\\])(?:\\\\)*\\$/.test(rest)) {
+      if (start < reach.chain) continue
       // a final backslash continues the value on the next line, and so on
-      for (let l = lineAt(text, after); l && !blank(l); l = lineAt(text, l.next)) {
+      let l = lineAt(text, after)
+      for (; l && !blank(l); l = lineAt(text, l.next)) {
         const t = textOf(l).trimEnd()
         push(l, { start: l.indent, end: t.length })
         if (!/(?:^|[^\\])(?:\\\\)*\\$/.test(t)) break
       }
+      reach.chain = l ? l.next : text.length + 1
     } else if (CONTINUED_PLAIN.test(path) && !/^["'`[{|>]/.test(rest) && valueAt(line, at, true))
-      plainLines(text, after, column, push, textOf)
+      plainFrom(after, column)
   }
 }
 
@@ -534,21 +562,25 @@ function plain(line: string, at: number): Span | undefined {
   return valueAt(line, at, true)
 }
 
-/** A plain value's lines from `start` on: each more indented than the key's `column` that reads as plain text. */
+/**
+ * A plain value's lines from `start` on: each more indented than the key's `column` that reads as
+ * plain text. Returns the start of the line that ended them (past the text's end when none did).
+ */
 function plainLines(
   text: string,
   start: number,
   column: number,
   push: (l: Line, s: Span | undefined) => void,
   textOf: (l: Line) => string,
-): void {
+): number {
   for (let l = lineAt(text, start); l; l = lineAt(text, l.next)) {
     if (blank(l)) continue
-    if (l.indent <= column) break
+    if (l.indent <= column) return l.start
     const v = plain(textOf(l), l.indent)
-    if (!v) break
+    if (!v) return l.start
     push(l, v)
   }
+  return text.length + 1
 }
 
 /**
