@@ -5,7 +5,7 @@ import { checkAnyPlanDocument, isFleetPlan, machinePlan } from '@cutover/rewrite
 import { runCli } from '../run-cli.js'
 import { makeTree, snapshot } from '../tree.js'
 
-/** Runs `cutover` in this process, in `cwd`, with no color and no variable of this process's but its PATH. */
+/** Runs `cutover` in this process, in `cwd`, with no color and no variable of this process's but those the product reads from process.env (PATH, HOME, …: run-cli's PROCESS_ENV). */
 async function cutover(cwd: string, ...args: string[]) {
   const r = await runCli(args, { cwd, env: { NO_COLOR: '1' }, inherit: false })
   return { code: r.code, stdout: r.out, stderr: r.err }

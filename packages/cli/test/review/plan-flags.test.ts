@@ -5,7 +5,7 @@ import { at, cliIn, hashOf, SECRET, savedLine, tree } from './kit.js'
 
 // `cutover plan`'s saved line names the plan's hash, `--save` saves with any format, and the
 // flags that contradict each other are usage errors before anything is planned.
-describe('plan --out and --save', async () => {
+describe('plan --out and --save', () => {
   it('says the saved file and its hash, sha256 of its bytes, and how to apply exactly it', async () => {
     const dir = tree()
     const r = await cliIn(dir, ['plan', '--root', 'root', '--out', 'plan.json'])
@@ -60,7 +60,7 @@ describe('plan --out and --save', async () => {
   })
 })
 
-describe('plan: flags that contradict each other are usage errors, nothing planned or written', async () => {
+describe('plan: flags that contradict each other are usage errors, nothing planned or written', () => {
   const refused: Array<[string[], string]> = [
     [
       ['--json', '--format', 'text'],
@@ -84,7 +84,7 @@ describe('plan: flags that contradict each other are usage errors, nothing plann
     })
 })
 
-describe('plan --help', async () => {
+describe('plan --help', () => {
   it('says what --out does per format and where --show-sensitive is refused', async () => {
     const r = await cliIn(tree(), ['plan', '--help'])
     expect(r.code).toBe(0)
