@@ -14,8 +14,13 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { localStateFileSystem, parseMountinfo } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
-import { localExec, remoteFileSystem, remoteStateFileSystem, SftpError } from '../src/index.js'
-import { machineFacts } from '../src/machine-facts.js'
+import {
+  localExec,
+  machineFacts,
+  remoteFileSystem,
+  remoteStateFileSystem,
+  SftpError,
+} from '../src/index.js'
 import { fsyncPaths } from '../src/remote-shell.js'
 import type { Exec } from '../src/machine.js'
 import { haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
