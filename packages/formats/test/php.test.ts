@@ -255,6 +255,27 @@ describe('php-lint validator', () => {
     expect(msg).not.toContain(tmpdir())
   })
 
+  it('says so when the php on the PATH cannot be started', async () => {
+    // an executable php whose interpreter is missing: found, then refused by the kernel
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    writeFileSync(join(bin, 'php'), '#!/nonexistent/cutover-no-interpreter\n', { mode: 0o755 })
+    const saved = process.env.PATH
+    try {
+      process.env.PATH = bin
+      expect(await phpLint.available!()).toBe(true)
+      expect(await lint("<?php echo 'ok';\n")).toBe(
+        'php -l: php is on the PATH but could not be started (ENOENT)',
+      )
+      const dir = mkdtempSync(join(tmpdir(), 'cutover-phplint-'))
+      writeFileSync(join(dir, 'c.php'), "<?php echo 'ok';\n")
+      expect(
+        await phpLint.runBatch!([{ stagedPath: join(dir, 'c.php'), target: 'c.php' }]),
+      ).toEqual(['php -l: php is on the PATH but could not be started (ENOENT)'])
+    } finally {
+      process.env.PATH = saved
+    }
+  })
+
   it('knows whether php is here from the PATH, without starting a process', async () => {
     // a php that counts its runs and fails: found, and never run to find it
     const bin = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))

@@ -55,6 +55,11 @@ function lintArgv(stagedPath: string): string[] {
 function lintVerdict(r: ToolRun, target: string, stagedPath: string): string | undefined {
   if (r.code === 0) return undefined
   if (r.timedOut) return timeoutMessage(toolTimeoutMs())
+  // here, found on the PATH (hasPhp) but the kernel could not run it: its `#!` interpreter or
+  // ELF loader is missing; without this the user saw only "exit code -1" (a machine's shell
+  // says "not found" itself, exit 127)
+  if (r.missing && r.code === -1)
+    return 'php -l: php is on the PATH but could not be started (ENOENT)'
   const lines = `${r.stdout}${r.stderr}`
     .split('\n')
     .map((l) => l.trim())
