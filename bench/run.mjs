@@ -105,9 +105,15 @@ const log = (m) => process.stderr.write(m + '\n')
 
 mkdirSync(work, { recursive: true })
 const have = ensureTools({ install: !flag('--no-install'), log })
-if (flag('--skip-ansible')) have['ansible-playbook'] = false
+const skipAnsible = flag('--skip-ansible')
+if (skipAnsible) have['ansible-playbook'] = false
 for (const [t, ok] of Object.entries(have))
-  if (!ok) log(`${t}: not installed, its rows are skipped`)
+  if (!ok)
+    log(
+      skipAnsible && t === 'ansible-playbook'
+        ? `${t}: its rows are skipped (--skip-ansible)`
+        : `${t}: not installed, its rows are skipped`,
+    )
 const started = new Date()
 const load0 = loadavg()
 const opts = { cli, runs, have, log }
