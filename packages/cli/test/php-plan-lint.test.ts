@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { phpLint } from '@cutover/formats'
 import { need } from '@cutover/test-kit'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
 import { makeTree } from './tree.js'
@@ -66,14 +67,19 @@ describe('plan lints the planned PHP', () => {
     })
     const saved = process.env.PATH
     process.env.PATH = `${bin}:${saved}`
+    // the linter's process is started ahead of its batch (at the plan's first changed file)
+    const warm = vi.spyOn(phpLint, 'warm')
     try {
       const none = memoryIo({ cwd: done })
       expect(await run(['plan', '--root', '.'], none), none.err()).toBe(0)
       expect(existsSync(join(bin, 'runs'))).toBe(false)
+      expect(warm).not.toHaveBeenCalled()
       const io = memoryIo({ cwd: dir })
       expect(await run(['plan', '--root', '.'], io), io.err()).toBe(0)
+      expect(warm).toHaveBeenCalledTimes(1)
     } finally {
       process.env.PATH = saved
+      warm.mockRestore()
     }
     // the batch linter's one process (its first argument is one of its -d settings), no `php -v`
     const runs = readFileSync(join(bin, 'runs'), 'utf8').split('\n').filter(Boolean)
