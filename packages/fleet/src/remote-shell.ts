@@ -253,6 +253,9 @@ export function restoreInput(path: string, attrs: ReadonlyMap<string, string>): 
   return Buffer.from(lines.join('\n'), 'utf8')
 }
 
+/** Paths {@link fsyncPaths} holds open at once over SFTP. */
+export const FSYNC_WINDOW = 128
+
 /**
  * fsyncs files and directories of a machine: each opened for reading over SFTP and fsynced by
  * `fsync@openssh.com` (every request in flight at once, no command run), as coreutils' `sync --`
@@ -268,13 +271,20 @@ export async function fsyncPaths(
 ): Promise<void> {
   let rest: readonly string[] = paths
   if (sftp.extensions.has('fsync@openssh.com')) {
-    const opened = await Promise.allSettled(paths.map((p) => sftp.open(p, SFTP_OPEN.READ)))
-    rest = paths.filter((_p, i) => opened[i]!.status === 'rejected')
-    const handles = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
-    const synced = await Promise.allSettled(handles.map((h) => sftp.fsync(h)))
-    await Promise.allSettled(handles.map((h) => sftp.close(h)))
-    const failed = synced.find((s) => s.status === 'rejected')
-    if (failed) throw (failed as PromiseRejectedResult).reason
+    const refused: string[] = []
+    // a window of handles at a time: sftp-server's open files are its process's (often 1,024),
+    // shared with the staging's opens on the same connection
+    for (let at = 0; at < paths.length; at += FSYNC_WINDOW) {
+      const window = paths.slice(at, at + FSYNC_WINDOW)
+      const opened = await Promise.allSettled(window.map((p) => sftp.open(p, SFTP_OPEN.READ)))
+      refused.push(...window.filter((_p, i) => opened[i]!.status === 'rejected'))
+      const handles = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+      const synced = await Promise.allSettled(handles.map((h) => sftp.fsync(h)))
+      await Promise.allSettled(handles.map((h) => sftp.close(h)))
+      const failed = synced.find((s) => s.status === 'rejected')
+      if (failed) throw (failed as PromiseRejectedResult).reason
+    }
+    rest = refused
   }
   // one command for the rest (sync fsyncs each operand, reporting any failure)
   for (const part of byLength(rest.map(shellQuote))) {

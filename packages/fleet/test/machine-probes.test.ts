@@ -21,7 +21,7 @@ import {
   remoteStateFileSystem,
   SftpError,
 } from '../src/index.js'
-import { fsyncPaths } from '../src/remote-shell.js'
+import { FSYNC_WINDOW, fsyncPaths } from '../src/remote-shell.js'
 import type { Exec } from '../src/machine.js'
 import { haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
 
@@ -132,6 +132,35 @@ describe.runIf(haveSftpServer)('probes over sftp-server and a shell', () => {
     await fsyncPaths(without, old.exec, 'here:', paths)
     expect(old.scripts).toHaveLength(1)
     for (const p of paths) expect(old.scripts[0]).toContain(`'${p}'`)
+  })
+
+  it('holds at most a window of handles open at once, however many paths', async () => {
+    const d = tree()
+    const paths = Array.from({ length: FSYNC_WINDOW * 2 + 5 }, (_, i) => join(d, `f${i}`))
+    for (const p of paths) writeFileSync(p, 'x')
+    const counted = Object.create(s.client) as typeof s.client
+    let open = 0
+    let most = 0
+    let synced = 0
+    counted.open = async (path, flags) => {
+      const h = await s.client.open(path, flags)
+      most = Math.max(most, ++open)
+      return h
+    }
+    counted.fsync = async (h) => {
+      synced++
+      return s.client.fsync(h)
+    }
+    counted.close = async (h) => {
+      open--
+      return s.client.close(h)
+    }
+    const { exec, scripts } = counting()
+    await fsyncPaths(counted, exec, 'here:', paths)
+    expect(synced).toBe(paths.length)
+    expect(most).toBeLessThanOrEqual(FSYNC_WINDOW)
+    expect(open).toBe(0)
+    expect(scripts).toEqual([])
   })
 
   it("never retries a failed fsync with sync: the open worked, so the error is the fsync's", async () => {
