@@ -17,9 +17,8 @@ function everyLine(text: string, path: string): Span[] {
     const nl = text.indexOf('\n', start)
     const end = nl === -1 ? text.length : nl
     const line = text.slice(start, end)
-    if (/[=:]/.test(line))
-      for (const s of credentialSpans(line, path))
-        out.push({ start: start + s.start, end: start + s.end })
+    for (const s of credentialSpans(line, path))
+      out.push({ start: start + s.start, end: start + s.end })
     if (nl === -1) break
     start = nl + 1
   }
@@ -146,6 +145,15 @@ describe('values on a later line than their key', () => {
     ['password: pw15\n  pw16\nx: 1', 'a.yaml', ['pw15', 'pw16']],
     ['[db]\npassword =\n  pw17\n  pw18\nhost = h', 'a.ini', ['pw17', 'pw18']],
     ['password = pw19\\\n  pw20\\\n  pw21\nhost = h', 'a.conf', ['pw19\\', 'pw20\\', 'pw21']],
+    // a quoted value that goes on over lines (PHP, YAML), to its closing quote
+    ["$password = 'pw23\n  pw24\\' pw25\n';\n$x = 'y';", 'a.php', ['pw23', "pw24\\' pw25"]],
+    ['define(\'DB_PASSWORD\', "pw26\n\npw27");', 'wp-config.php', ['pw26', 'pw27']],
+    ["$db['password'] = '\r\n  pw28 ''x''\r\n';", 'a.php', ['\r', "pw28 ''x''"]],
+    ['password: "pw29\n  pw30"\nuser: u', 'a.yaml', ['pw29', 'pw30']],
+    // not in another format, not from a comment, nor a key inside the value
+    ["password = 'pw31\n  x'", 'a.conf', ['pw31']],
+    ["// $password = 'your password\n$x = 'y';", 'a.php', ['your password']],
+    ["$password = 'pw32\n$token = 'z\n';", 'a.php', ['pw32', '$token = ', 'z']],
     // no credential: a mapping, a sequence, a comment, a keyword, JSON's number, a call, a
     // variable, a line no more indented than the key, a value on the key's line in another format
     ['password:\n  min_length: 8', 'a.yaml', []],

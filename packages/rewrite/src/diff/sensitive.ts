@@ -322,15 +322,17 @@ export interface CredentialSpan extends Span {
 export function fileCredentialSpans(text: string, path: string): CredentialSpan[] {
   const out: CredentialSpan[] = []
   let continued: CredentialSpan[] | undefined
-  const reach: Reach = { block: 0, chain: 0, plain: 0 }
+  const reach: Reach = { block: 0, chain: 0, plain: 0, quote: 0 }
   const scan = (start: number, end: number) => {
     const line = text.slice(start, end)
-    // a key, a URL's userinfo, or a .pgpass field needs one of these
-    if (/[=:]/.test(line))
+    // a key, a URL's userinfo, or a .pgpass field needs one of these; a define's key does not
+    if (/[=:]/.test(line) || /define/i.test(line))
       for (const s of credentialSpans(line, path))
         out.push({ start: start + s.start, end: start + s.end })
     if (mayContinue(line, path)) continuedSpans(text, start, line, path, (continued ??= []), reach)
     if (nearDefine(text, start, line)) definedSpans(text, start, line, (continued ??= []))
+    const q = start < reach.quote ? undefined : openQuote(line, path)
+    if (q) reach.quote = quotedLines(text, end + 1, q, (continued ??= []))
   }
   if (PGPASS.test(path)) {
     for (let start = 0; start <= text.length;) {
@@ -454,6 +456,8 @@ interface Reach {
   block: number
   chain: number
   plain: number
+  /** The end of a quoted value that goes on over lines: a key inside it opens no value. */
+  quote: number
 }
 
 /**
@@ -553,6 +557,50 @@ function definedSpans(text: string, start: number, line: string, out: Credential
     const v = valueAt(text.slice(l.start, l.end), at - l.start, false)
     if (v) out.push({ start: l.start + v.start, end: l.start + v.end, continued: true })
   }
+}
+
+/** Paths whose quoted strings may go on over several lines (PHP, YAML). */
+const QUOTED_ACROSS = /\.(php|inc|ya?ml)$/i
+
+/**
+ * The quote of a credential's quoted value that `line` (not a comment) opens and does not close,
+ * in a file whose strings may go on over lines (`$password = 'first line` + the next lines).
+ */
+function openQuote(line: string, path: string): string | undefined {
+  if (!QUOTED_ACROSS.test(path) || !/["']/.test(line) || /^\s*(?:\/\/|\/?\*|#|;)/.test(line))
+    return undefined
+  for (const m of line.matchAll(ASSIGN)) {
+    const key = m[1] ?? m[2] ?? m[3] ?? ''
+    const at = m.index + m[0].length
+    const q = line[at]
+    if ((q !== '"' && q !== "'") || !isCredentialKey(key.split(/->|\.|::/).pop()!)) continue
+    if (valueAt(line, at, false)!.end === line.length) return q
+  }
+  for (const m of line.matchAll(DEFINE)) {
+    const at = m.index + m[0].length
+    const q = line[at]
+    if ((q === '"' || q === "'") && isCredentialKey(m[2]!))
+      if (valueAt(line, at, false)!.end === line.length) return q
+  }
+  return undefined
+}
+
+/**
+ * The lines from `start` on of a quoted value a line before them opened, up to its closing quote
+ * `q` (`\` escapes, a doubled quote is one), marked `continued`. Returns where the line after
+ * the closing one starts (past the text's end when none closes it).
+ */
+function quotedLines(text: string, start: number, q: string, out: CredentialSpan[]): number {
+  for (let l = lineAt(text, start); l; l = lineAt(text, l.next)) {
+    let i = l.start
+    while (i < l.end && (text[i] !== q || text[i + 1] === q))
+      i += text[i] === '\\' || text[i] === q ? 2 : 1
+    const close = Math.min(i, l.end)
+    if (close > l.start + l.indent)
+      out.push({ start: l.start + l.indent, end: close, continued: true })
+    if (i < l.end) return l.next
+  }
+  return text.length + 1
 }
 
 /** The plain value starting at column `at` of a line after its key, if it reads as one. */
@@ -660,7 +708,7 @@ function opensContinued(before: string, from: number, touched: string, path: str
 
 /** Whether a line may hold a key whose value is on a later line (defines aside). */
 function opens(line: string, path: string): boolean {
-  return ONE_HINT.test(line) && mayContinue(line, path)
+  return ONE_HINT.test(line) && (mayContinue(line, path) || openQuote(line, path) !== undefined)
 }
 
 /** Where the line holding offset `at` ends (its line break, or the end of the text). */
