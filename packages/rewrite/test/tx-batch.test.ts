@@ -42,23 +42,59 @@ describe('the batch calls of the local file system', () => {
     const dir = scratch()
     mkdirSync(join(dir, 'a'))
     writeFileSync(join(dir, 'a', 'f'), 'x')
-    await localFileSystem.readTogether!(async () => {
-      const pin = await localFileSystem.pinDir(join(dir, 'a'))
+    await localFileSystem.readTogether!(async (fs) => {
+      const pin = await fs.pinDir(join(dir, 'a'))
       // a replaced after its walk: the preparation's reads are those made together
       renameSync(join(dir, 'a'), join(dir, 'a-old'))
       mkdirSync(join(dir, 'a'))
-      expect(await localFileSystem.pinChanged(join(dir, 'a'), pin)).toBeUndefined()
-      expect(await localFileSystem.userWritableDir(join(dir, 'a'), 0, new Map())).toBeUndefined()
+      expect(await fs.pinChanged(join(dir, 'a'), pin)).toBeUndefined()
+      expect(await fs.userWritableDir(join(dir, 'a'), 0, new Map())).toBeUndefined()
       // an operation in the pinned directory checks it now, inside the batch too
       await expect(
-        localFileSystem.readPinned({ dir: join(dir, 'a'), pin, target: 'a/f' }, 'f'),
+        fs.readPinned({ dir: join(dir, 'a'), pin, target: 'a/f' }, 'f'),
       ).rejects.toMatchObject({ code: 'TARGET_MOVED' })
+      // a call not made through the view (another transaction's) reads the tree now
+      expect(await localFileSystem.pinChanged(join(dir, 'a'), pin)).toMatch(/replaced/)
     })
     // outside, every walk reads anew
     const pin = await localFileSystem.pinDir(join(dir, 'a-old'))
     expect(await localFileSystem.pinChanged(join(dir, 'a'), pin)).toMatch(
       /no longer exists|replaced|not the directory/,
     )
+  })
+
+  it('shares no reads with another transaction of the process preparing meanwhile', async () => {
+    // the local machines of a fleet prepare side by side: one's preparation (held open here)
+    // must not answer another's walks, such as the pin of a directory that one has just made
+    const dir = scratch()
+    const target = join(dir, 'new', 'app.conf')
+    let release!: () => void
+    let walked!: () => void
+    const ready = new Promise<void>((r) => (walked = r))
+    const other = localFileSystem.readTogether!(async (fs) => {
+      expect(await fs.pinChanged(join(dir, 'new'), undefined)).toMatch(/no longer exists/)
+      walked()
+      await new Promise<void>((r) => (release = r))
+    })
+    try {
+      await ready
+      await commitFiles(
+        [
+          {
+            target: 'new/app.conf',
+            path: target,
+            before: 'absent',
+            content: Buffer.from('x\n'),
+            dirs: [{ path: join(dir, 'new'), mode: 0o755 }],
+          },
+        ],
+        { stateDir: join(dir, 'state'), fault: () => undefined },
+      )
+      expect(readFileSync(target, 'utf8')).toBe('x\n')
+    } finally {
+      release()
+      await other
+    }
   })
 
   it('fsyncs every directory, and rejects with the error of one that is missing', async () => {

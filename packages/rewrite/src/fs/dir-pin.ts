@@ -37,40 +37,14 @@ export function chainOf(dir: string): string[] {
 export type WalkBatch = Map<string, BigIntStats | undefined>
 
 /**
- * The batch of the walks made inside {@link walkingTogether} (none outside it). A variable, not
- * an AsyncLocalStorage: once used, that store's promise hooks slow every later await of the
- * process (measured on Node 20: 400,000 async calls 0.4 s → 1.75 s of CPU).
- */
-let together: { batch: WalkBatch; depth: number } | undefined
-
-/**
- * Runs `fn` with every walk it makes (those of {@link pinDir}, {@link pinChanged},
- * {@link userWritableDir} and {@link aclCandidates}, also after an `await`) in one batch: a
- * directory on the paths of many of them is read once. For reads made together (a
- * transaction's preparation), never for the check just before a pinned operation (which walks
- * anew). Every walk of the process until `fn` settles shares the batch (runs that overlap share
- * one): the transactions of a process run one at a time, under the state directory's lock.
- */
-export async function walkingTogether<T>(fn: () => Promise<T>): Promise<T> {
-  together ??= { batch: new Map(), depth: 0 }
-  together.depth++
-  try {
-    return await fn()
-  } finally {
-    if (--together.depth === 0) together = undefined
-  }
-}
-
-/**
  * Every component of `dir` with its lstat, or the first one that is missing or not a directory.
- * `batch`: the lstats read so far by the walks of the same batch (by default that of
- * {@link walkingTogether}, when inside it); `false`: every component read now.
+ * `batch`: the lstats read so far by the walks of the same batch (without it, every component
+ * is read now).
  */
 function walk(
   dir: string,
-  within?: WalkBatch | false,
+  batch?: WalkBatch,
 ): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
-  const batch = within === false ? undefined : (within ?? together?.batch)
   const stats: Array<{ path: string; st: BigIntStats }> = []
   for (const path of chainOf(dir)) {
     let st: BigIntStats | undefined
@@ -87,9 +61,12 @@ function walk(
   return { stats }
 }
 
-/** The pin of a directory as the journal records it: `dev:ino` of each component from `/` down. */
-export function pinDir(dir: string): string[] {
-  const { stats, broken } = walk(dir)
+/**
+ * The pin of a directory as the journal records it: `dev:ino` of each component from `/` down.
+ * `batch`: as {@link walk}'s.
+ */
+export function pinDir(dir: string, batch?: WalkBatch): string[] {
+  const { stats, broken } = walk(dir, batch)
   if (broken)
     throw new CutoverError(
       'TARGET_MOVED',
@@ -107,7 +84,7 @@ export function pinDir(dir: string): string[] {
 export function pinChanged(
   dir: string,
   pin: readonly string[] | undefined,
-  batch?: WalkBatch | false,
+  batch?: WalkBatch,
 ): string | undefined {
   const { stats, broken } = walk(dir, batch)
   if (broken) return broken
@@ -156,8 +133,8 @@ export function assertPinned(
   pin: readonly string[] | undefined,
   target: string,
 ): void {
-  // read now, whatever walks were read together before: this is the check just before acting
-  const why = pinChanged(dir, pin, false)
+  // read now (no batch), whatever walks were read together before: the check just before acting
+  const why = pinChanged(dir, pin)
   if (why) throw moved(target, why)
 }
 
@@ -204,14 +181,16 @@ export function inPinnedDir<T>(
  * Why a target in `dir` (its file owned by `owner`) is unsafe for root to write, or undefined:
  * its directory is writable by a user other than root and `owner`, or an ancestor is (without the
  * sticky bit, which keeps other users from renaming entries they do not own), so that user can
- * swap the path. Group-writable directories of group 0 count as root's.
+ * swap the path. Group-writable directories of group 0 count as root's. `batch`: as
+ * {@link walk}'s.
  */
 export function userWritableDir(
   dir: string,
   owner: number,
   acls?: ReadonlyMap<string, string>,
+  batch?: WalkBatch,
 ): string | undefined {
-  const { stats, broken } = walk(dir)
+  const { stats, broken } = walk(dir, batch)
   if (broken) return broken
   return writableByOthers(stats.map(dirOnPath), owner, acls, { userName, groupName })
 }
@@ -262,10 +241,13 @@ function aclWriters(value: string | undefined, mode: number): Array<{ user: bool
   return out
 }
 
-/** Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL may name other writers. */
-export function aclCandidates(dirs: Iterable<string>): string[] {
+/**
+ * Every directory from `/` down to each of `dirs` whose group bits allow writing: where an ACL
+ * may name other writers. `batch`: that of the walks read together with these (default: one of
+ * their own).
+ */
+export function aclCandidates(dirs: Iterable<string>, batch: WalkBatch = new Map()): string[] {
   const out = new Set<string>()
-  const batch: WalkBatch = together?.batch ?? new Map()
   for (const dir of dirs)
     for (const { path, st } of walk(dir, batch).stats) if (Number(st.mode) & 0o020) out.add(path)
   return [...out]

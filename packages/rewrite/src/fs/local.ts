@@ -37,7 +37,6 @@ import {
   pinChanged,
   pinDir,
   userWritableDir,
-  walkingTogether,
   type WalkBatch,
 } from './dir-pin.js'
 import { fsyncPath } from './durable.js'
@@ -358,7 +357,18 @@ export const localFileSystem: TxFileSystem = {
       await allReleased()
     }
   },
-  readTogether: (fn) => walkingTogether(fn),
+  readTogether: (fn) => {
+    // the batch of this view's calls only: another transaction of the process (the local
+    // machines of a fleet prepare side by side) and every later phase read the tree anew
+    const batch: WalkBatch = new Map()
+    return fn({
+      ...localFileSystem,
+      pinDir: async (dir) => pinDir(dir, batch),
+      pinChanged: async (dir, pin) => pinChanged(dir, pin, batch),
+      aclCandidates: async (dirs) => aclCandidates(dirs, batch),
+      userWritableDir: async (dir, owner, acls) => userWritableDir(dir, owner, acls, batch),
+    })
+  },
   pinsChanged: async (dirs) => {
     // one check of the phase's directories: the components they share are read once for all
     const batch: WalkBatch = new Map()

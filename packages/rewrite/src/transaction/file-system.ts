@@ -170,11 +170,12 @@ export interface TxFileSystem {
    */
   ask?(queries: readonly TxQuery[]): Promise<TxAnswer[]>
   /**
-   * Runs `fn` (the preparation of a transaction, which only reads targets) with the directory
-   * walks of its calls ({@link pinDir}, {@link pinChanged}, {@link userWritableDir},
-   * {@link aclCandidates}) read together: a directory on the paths of many targets is read once
-   * for all of them, as by one {@link ask}. The operations on a {@link PinnedDir} always walk
-   * their directory anew.
+   * Runs `fn` (the preparation of a transaction, which only reads targets) with a view of this
+   * file system whose directory walks ({@link pinDir}, {@link pinChanged},
+   * {@link userWritableDir}, {@link aclCandidates}) are read together: a directory on the paths
+   * of many targets is read once for all of them, as by one {@link ask}. Only the calls made
+   * through the view share its reads, and only while `fn` runs; every other call (another
+   * transaction's, a later phase's) and the operations on a {@link PinnedDir} walk anew.
    */
-  readTogether?<T>(fn: () => Promise<T>): Promise<T>
+  readTogether?<T>(fn: (fs: TxFileSystem) => Promise<T>): Promise<T>
 }

@@ -687,12 +687,16 @@ interface Tx {
  */
 function begin(targets: readonly TxTarget[], options: PrepareOptions): Promise<Tx> {
   const fs = options.fileSystem ?? localFileSystem
-  const checks = () => beginChecked(targets, options)
-  return fs.readTogether ? fs.readTogether(checks) : checks()
+  const checks = (reads: TxFileSystem) => beginChecked(targets, options, reads)
+  return fs.readTogether ? fs.readTogether(checks) : checks(fs)
 }
 
-/** {@link begin}. */
-async function beginChecked(targets: readonly TxTarget[], options: PrepareOptions): Promise<Tx> {
+/** {@link begin}; `reads`: the view of its file system that it reads the targets through. */
+async function beginChecked(
+  targets: readonly TxTarget[],
+  options: PrepareOptions,
+  reads: TxFileSystem,
+): Promise<Tx> {
   const fault = options.fault ?? faultsFromEnv()
   const observe = options.observer ?? (() => undefined)
   const fs = options.fileSystem ?? localFileSystem
@@ -730,7 +734,7 @@ async function beginChecked(targets: readonly TxTarget[], options: PrepareOption
   // calls into the system's random source for 2,000 targets
   const random = randomBytes(16 * targets.length).toString('hex')
   // what the checks below read of every target, read first in a few batches (facts.ts)
-  const facts = new Facts(fs)
+  const facts = new Facts(reads)
   const view = facts.view
   await facts.gather(targets, async (v, t) => {
     // asked with the first round: the path given is most often the real one (reads only)
@@ -796,7 +800,7 @@ async function beginChecked(targets: readonly TxTarget[], options: PrepareOption
   xattrsRead.catch(() => undefined)
   if (user.uid === 0 && userCheck.length) {
     // the ACLs of the directories on the way that may grant write to other users
-    const candidates = await fs.aclCandidates(new Set(userCheck.map((u) => u.dir)))
+    const candidates = await reads.aclCandidates(new Set(userCheck.map((u) => u.dir)))
     const acls = new Map<string, string>()
     if (candidates.length && (await fs.xattrsAvailable())) {
       for (const [dir, a] of await fs.readXattrs(candidates))
