@@ -16,6 +16,13 @@ import v8 = require('node:v8')
 /** How much V8 lets the heap grow past what a full collection kept, in percent. */
 const HEAP_GROWING_PERCENT = 50
 
+/**
+ * The heap limit from which V8's own growth factor may exceed 1.5: V8 caps it by the limit (1.3×
+ * at 256 MB of old space, 1.5× at 768 MB, 4× from 2 GB), so below this the setting would let
+ * the heap grow more than V8 does, on the small machines where memory is short.
+ */
+const HEAP_LIMIT_FOR_GROWING_PERCENT = 1024 * 1024 * 1024
+
 /** The pool size the command runs with when UV_THREADPOOL_SIZE is unset (measured: see design.md §10). */
 const THREAD_POOL_SIZE = '32'
 
@@ -24,7 +31,8 @@ if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = THREAD_POO
 // a plan of a large tree passes hundreds of MB through it, most of it dead soon after, so the
 // command lets it grow by half (a plan of 100,000 files: peak RSS 312 → 226 MiB for ≈ 4% more
 // CPU in full collections; see bench/README.md "Known limits")
-v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
+if (v8.getHeapStatistics().heap_size_limit >= HEAP_LIMIT_FOR_GROWING_PERCENT)
+  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
 // the stack that CUTOVER_DEBUG=1 prints for an internal error names the TypeScript sources (the
 // bundle's maps, read only then) instead of a line of a chunk of the bundle
 if (process.env.CUTOVER_DEBUG) process.setSourceMapsEnabled(true)
