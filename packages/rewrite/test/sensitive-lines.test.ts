@@ -92,6 +92,9 @@ const pieces = [
   ', ',
   's3cret',
   'k: v',
+  // a quote a value opens and a later line closes
+  "'",
+  '"',
 ]
 // short lines, so that a line's only hint is often the one under test
 const line = fc.array(fc.constantFrom(...pieces), { maxLength: 6 }).map((a) => a.join(''))
@@ -256,5 +259,16 @@ describe('editedCredentialSpans', () => {
       ),
       { numRuns: 3000 },
     )
+  })
+
+  it('finds a quoted value that an edit lets a line open, inside another quote before', () => {
+    // the `"` of line 3 opened a value before the edit too (a value quoted with `'` around it is
+    // not one quoted with `"`): both are read, so the edit that removes the define changes no span
+    const t = `x\n"define('DB_PASSWORD', '\n\n  'password: "\n '\n   y`
+    const list: Edit[] = [{ start: 2, end: 4, text: '', rule: 'r' }]
+    const after = applyEdits(t, list)
+    const got = editedCredentialSpans(t, fileCredentialSpans(t, 'a.php'), after, list, 'a.php')
+    expect(got).toEqual(fileCredentialSpans(after, 'a.php'))
+    expect(got.map((s) => after.slice(s.start, s.end))).toEqual(["'", 'y'])
   })
 })

@@ -322,7 +322,7 @@ export interface CredentialSpan extends Span {
 export function fileCredentialSpans(text: string, path: string): CredentialSpan[] {
   const out: CredentialSpan[] = []
   let continued: CredentialSpan[] | undefined
-  const reach: Reach = { block: 0, chain: 0, plain: 0, quote: 0 }
+  const reach: Reach = { block: 0, chain: 0, plain: 0, quote: { "'": 0, '"': 0 } }
   const scan = (start: number, end: number) => {
     const line = text.slice(start, end)
     // a key, a URL's userinfo, or a .pgpass field needs one of these; a define's key does not
@@ -331,8 +331,9 @@ export function fileCredentialSpans(text: string, path: string): CredentialSpan[
         out.push({ start: start + s.start, end: start + s.end })
     if (mayContinue(line, path)) continuedSpans(text, start, line, path, (continued ??= []), reach)
     if (nearDefine(text, start, line)) definedSpans(text, start, line, (continued ??= []))
-    const q = start < reach.quote ? undefined : openQuote(line, path)
-    if (q) reach.quote = quotedLines(text, end + 1, q, (continued ??= []))
+    const q = openQuote(line, path)
+    if (q && start >= reach.quote[q]!)
+      reach.quote[q] = quotedLines(text, end + 1, q, (continued ??= []))
   }
   if (PGPASS.test(path)) {
     for (let start = 0; start <= text.length;) {
@@ -456,8 +457,12 @@ interface Reach {
   block: number
   chain: number
   plain: number
-  /** The end of a quoted value that goes on over lines: a key inside it opens no value. */
-  quote: number
+  /**
+   * By quote: where the line that closed a quoted value going on over lines starts. Each line is
+   * searched for the closing quote from its start, so a value a line before it opens closes there
+   * too, with the same spans: it is not read again.
+   */
+  quote: Record<string, number>
 }
 
 /**
@@ -587,8 +592,8 @@ function openQuote(line: string, path: string): string | undefined {
 
 /**
  * The lines from `start` on of a quoted value a line before them opened, up to its closing quote
- * `q` (`\` escapes, a doubled quote is one), marked `continued`. Returns where the line after
- * the closing one starts (past the text's end when none closes it).
+ * `q` (`\` escapes, a doubled quote is one), marked `continued`. Returns where the closing line
+ * starts (past the text's end when none closes it).
  */
 function quotedLines(text: string, start: number, q: string, out: CredentialSpan[]): number {
   for (let l = lineAt(text, start); l; l = lineAt(text, l.next)) {
@@ -598,7 +603,7 @@ function quotedLines(text: string, start: number, q: string, out: CredentialSpan
     const close = Math.min(i, l.end)
     if (close > l.start + l.indent)
       out.push({ start: l.start + l.indent, end: close, continued: true })
-    if (i < l.end) return l.next
+    if (i < l.end) return l.start
   }
   return text.length + 1
 }
