@@ -107,4 +107,16 @@ describe('credentials whose value is on a later line than the key', () => {
       FILES['my.ini']!.replaceAll(OLD, '10.0.10.49'),
     )
   })
+
+  it("a near-miss leftover's reason does not quote a value whose key is on an earlier line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-continued-'))
+    mkdirSync(join(dir, 'etc'))
+    writeFileSync(join(dir, 'cutover.yaml'), SPEC)
+    writeFileSync(join(dir, 'etc', 'app.yaml'), `db:\n  host: ${OLD}\n  password:\n    x${OLD}0\n`)
+    const io = memoryIo({ cwd: dir, env: {} })
+    await run(['plan', '--json', '--root', '.'], io)
+    const o = io.out() + io.err()
+    expect(o).toContain('inside')
+    expect(o).not.toContain(`x${OLD}0`)
+  })
 })

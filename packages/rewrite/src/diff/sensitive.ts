@@ -363,9 +363,14 @@ export function fileCredentialSpans(text: string, path: string): CredentialSpan[
  * the line: the `continued` spans of {@link fileCredentialSpans} read from up to 64 lines before
  * it (for a line shown alone: an input error's source line).
  */
-export function continuedOnLine(text: string, start: number, end: number, path: string): Span[] {
+export function continuedOnLine(
+  text: { slice(start: number, end: number): string; lastIndexOf(s: string, from: number): number },
+  start: number,
+  end: number,
+  path: string,
+): Span[] {
   let from = start
-  for (let i = 0; i < 64 && from > 0; i++) from = text.lastIndexOf('\n', from - 2) + 1
+  for (let i = 0; i < 64 && from > 1; i++) from = text.lastIndexOf('\n', from - 2) + 1
   return fileCredentialSpans(text.slice(from, end), path)
     .filter((s) => s.continued && s.start >= start - from)
     .map((s) => ({ start: s.start - (start - from), end: s.end - (start - from) }))

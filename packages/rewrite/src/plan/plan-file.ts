@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diff/diagnostic.js'
 import {
+  continuedOnLine,
   credentialSpans,
   isSensitive,
   maskSpans,
@@ -418,7 +419,12 @@ function credentialFree(
 ): string {
   if (!l.reason.includes('"')) return l.reason
   const line = lineAround(text, l.at)
-  const values = credentialSpans(line, target).map((c) => line.slice(c.start, c.end))
+  // and a value whose key is on an earlier line
+  const start = l.at === 0 ? 0 : text.lastIndexOf('\n', l.at - 1) + 1
+  const values = [
+    ...credentialSpans(line, target),
+    ...continuedOnLine(text, start, start + line.length, target),
+  ].map((c) => line.slice(c.start, c.end))
   if (values.length === 0) return l.reason
   const quoted = [...l.reason.matchAll(/"([^"]+)"/g)].filter(
     (m) => m[1] !== l.text && values.some((v) => v.includes(m[1]!) || m[1]!.includes(v)),
