@@ -97,6 +97,43 @@ describe('the batch calls of the local file system', () => {
     }
   })
 
+  it('gives a wrapper of the local file system a view that keeps what the wrapper replaced', async () => {
+    const dir = scratch()
+    mkdirSync(join(dir, 'a'))
+    writeFileSync(join(dir, 'a', 'f'), 'old\n')
+    // a wrapper (a test seam) whose reads the transaction's checks must go through
+    const asked: string[] = []
+    const fs: TxFileSystem = {
+      ...localFileSystem,
+      lstat: (path) => {
+        asked.push(`lstat ${path}`)
+        return localFileSystem.lstat(path)
+      },
+      userWritableDir: (d, owner, acls) => {
+        asked.push(`userWritableDir ${d}`)
+        return localFileSystem.userWritableDir(d, owner, acls)
+      },
+    }
+    await fs.readTogether!(async (together) => {
+      expect(await together.userWritableDir(join(dir, 'a'), 0, new Map())).toBeUndefined()
+      await together.lstat(join(dir, 'a', 'f'))
+    })
+    expect(asked).toEqual([`userWritableDir ${join(dir, 'a')}`, `lstat ${join(dir, 'a', 'f')}`])
+    asked.length = 0
+    await commitFiles(
+      [
+        {
+          target: 'a/f',
+          path: join(dir, 'a', 'f'),
+          before: sha256('old\n'),
+          content: Buffer.from('new\n'),
+        },
+      ],
+      { stateDir: join(dir, 'state'), fileSystem: fs, fault: () => undefined },
+    )
+    expect(asked).toContain(`lstat ${join(dir, 'a', 'f')}`)
+  })
+
   it('fsyncs every directory, and rejects with the error of one that is missing', async () => {
     const dir = scratch()
     const dirs = Array.from({ length: 100 }, (_, i) => join(dir, `d${i}`))

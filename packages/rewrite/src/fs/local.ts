@@ -357,23 +357,42 @@ export const localFileSystem: TxFileSystem = {
       await allReleased()
     }
   },
-  readTogether: (fn) => {
-    // the batch of this view's calls only: another transaction of the process (the local
-    // machines of a fleet prepare side by side) and every later phase read the tree anew
-    const batch: WalkBatch = new Map()
-    return fn({
-      ...localFileSystem,
-      pinDir: async (dir) => pinDir(dir, batch),
-      pinChanged: async (dir, pin) => pinChanged(dir, pin, batch),
-      aclCandidates: async (dirs) => aclCandidates(dirs, batch),
-      userWritableDir: async (dir, owner, acls) => userWritableDir(dir, owner, acls, batch),
-    })
+  readTogether(fn) {
+    // `this`: the file system it is called on (a wrapper of this one keeps what it replaced)
+    return fn(walkingTogether(this, new Map()))
   },
   pinsChanged: async (dirs) => {
     // one check of the phase's directories: the components they share are read once for all
     const batch: WalkBatch = new Map()
     return new Map(dirs.map((d) => [d.dir, pinChanged(d.dir, d.pin, batch)]))
   },
+}
+
+/**
+ * `fs` (the local file system or a wrapper of it) with its directory walks ({@link pinDir},
+ * {@link pinChanged}, {@link aclCandidates}, {@link userWritableDir}; those it did not replace)
+ * sharing `batch`: the view {@link TxFileSystem.readTogether} gives. Only its calls read from the
+ * batch: another transaction of the process (the local machines of a fleet prepare side by
+ * side) and every later phase read the tree anew.
+ */
+function walkingTogether(fs: TxFileSystem, batch: WalkBatch): TxFileSystem {
+  const own = localFileSystem
+  return {
+    ...fs,
+    pinDir: fs.pinDir === own.pinDir ? async (dir) => pinDir(dir, batch) : fs.pinDir,
+    pinChanged:
+      fs.pinChanged === own.pinChanged
+        ? async (dir, pin) => pinChanged(dir, pin, batch)
+        : fs.pinChanged,
+    aclCandidates:
+      fs.aclCandidates === own.aclCandidates
+        ? async (dirs) => aclCandidates(dirs, batch)
+        : fs.aclCandidates,
+    userWritableDir:
+      fs.userWritableDir === own.userWritableDir
+        ? async (dir, owner, acls) => userWritableDir(dir, owner, acls, batch)
+        : fs.userWritableDir,
+  }
 }
 
 /** How many fsyncs are handed to the thread pool at once (each holds a descriptor meanwhile). */
