@@ -44,7 +44,7 @@ function tree(hosts: string, checks: string[]): string {
 describe('cutover check on local-directory machines', () => {
   it('passes when every name resolves to its new address in each root and every check passes', async () => {
     const dir = tree(`${NEW} db.example.net db\n10.0.0.7 web.example.net\n`, [
-      `{ addr: "tcp://127.0.0.1:${open}", reachable: true, timeout: 2000 }`,
+      `{ addr: "tcp://127.0.0.1:${open}", reachable: true, timeout: 10000 }`,
       '{ command: "test -d /", exit-status: 0, on: [a] }',
       '{ command: "exit 3", exit-status: 3, profiles: [live] }',
     ])
