@@ -16,14 +16,14 @@ import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openMachine } from '../src/open.js'
 
-/** The pids of the ssh clients whose command line names `needle` (a control socket's path). */
+/** The pids of the ssh clients (`ssh`, or a path to it) whose command line names `needle` (a control socket's path). */
 function sshProcesses(needle: string): number[] {
   return readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
         const argv = readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')
-        return argv[0] === 'ssh' && argv.some((a) => a.includes(needle))
+        return /(^|\/)ssh$/.test(argv[0]!) && argv.some((a) => a.includes(needle))
       } catch {
         return false
       }
@@ -102,6 +102,48 @@ describe.runIf(need('sshd'))('openMachine', () => {
     // the master, the SFTP channel and its socket are gone
     expect(sshProcesses(socket)).toEqual([])
     expect(readdirSync(controlDir)).toEqual([])
+  })
+
+  it('returns from close once the master has exited, not once it was asked to', async () => {
+    // ssh as it is, except that the master asked to exit is stopped for a second first: it
+    // answers and exits only after a close that did not wait for it would have returned
+    const t = fleet.machines[0]!
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-slow-master-'))
+    const realSsh = execFileSync('sh', ['-c', 'command -v ssh'], { encoding: 'utf8' }).trim()
+    const pidFile = join(bin, 'master.pid')
+    writeFileSync(
+      join(bin, 'ssh'),
+      [
+        '#!/bin/sh',
+        'case " $* " in',
+        '*" -O exit "*)',
+        `  pid=$(cat '${pidFile}')`,
+        '  kill -STOP "$pid"',
+        `  ( '${realSsh}' "$@" & sleep 1; kill -CONT "$pid" ) </dev/null >/dev/null 2>&1 &`,
+        '  exit 0 ;;',
+        'esac',
+        `exec '${realSsh}' "$@"`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    )
+    try {
+      const m = await openMachine(
+        { name: 'finance', ssh: t.name, root: t.root },
+        { controlDir, env: { ...env, PATH: `${bin}:${env.PATH}` }, sshConfig: fleet.sshConfig },
+      )
+      const socket = readdirSync(controlDir).find((f) => !f.endsWith('.log'))!
+      const master = sshProcesses(socket).find((p) =>
+        readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('ControlMaster=yes'),
+      )!
+      expect(master).toBeGreaterThan(0)
+      writeFileSync(pidFile, `${master}\n`)
+      await m.close()
+      expect(sshProcesses(socket)).not.toContain(master)
+      expect(readdirSync(controlDir)).toEqual([])
+    } finally {
+      rmSync(bin, { recursive: true, force: true })
+    }
   })
 
   it('takes a destination and port of its own (ssh -p)', async () => {

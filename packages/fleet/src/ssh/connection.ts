@@ -28,6 +28,9 @@ const PERSIST_SECONDS = 300
 const ALIVE_INTERVAL_SECONDS = 15
 const ALIVE_COUNT_MAX = 4
 
+/** How long a master asked to exit may take before it is killed. */
+const MASTER_EXIT_MS = 5_000
+
 /** How long connecting may take before the machine is called unreachable. */
 const CONNECT_TIMEOUT_MS = 60_000
 
@@ -373,21 +376,25 @@ export class SshConnection {
   }
 
   /**
-   * Ends the master (`ssh -O exit`; its sessions end with it) and removes its log. A master that
-   * does not answer `exit` but still answers `check` (which gives its pid) is killed.
+   * Ends the master and removes its log: returns once the master's process is gone, not only
+   * asked to go (`ssh -O exit` answers before the master has closed its connection and exited).
+   * A master that has not exited after {@link MASTER_EXIT_MS} is killed.
    */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if ((await this.control('exit')).code !== 0) {
-      const check = await this.control('check')
-      const pid = Number(/pid=(\d+)/.exec(check.stderr)?.[1])
-      if (check.code === 0 && pid > 0) {
+    // `check` names the master's pid (it is not this process's child: ssh forked it away)
+    const check = await this.control('check')
+    const pid = check.code === 0 ? Number(/pid=(\d+)/.exec(check.stderr)?.[1]) : 0
+    if (pid > 0) {
+      await this.control('exit')
+      if (!(await processGone(pid, MASTER_EXIT_MS))) {
         try {
           process.kill(pid, 'SIGKILL')
         } catch {
           // gone meanwhile
         }
+        await processGone(pid, MASTER_EXIT_MS)
       }
     }
     rmSync(this.controlPath, { force: true })
@@ -417,6 +424,35 @@ export class SshConnection {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`machine ${this.target.name}: the connection is closed`)
+  }
+}
+
+/**
+ * Waits until process `pid` has exited (a zombie left for its parent to reap counts as exited),
+ * at most `ms`; whether it did.
+ */
+async function processGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    if (!running(pid)) return true
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    // the state after the command's name, which may hold ')' itself
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    // no /proc (not Linux): kill(0) said it is there
+    return true
   }
 }
 
