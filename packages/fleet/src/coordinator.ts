@@ -321,8 +321,11 @@ async function twoPhases(
     const results = await Promise.allSettled(
       specs.map(async (s, i) => {
         const m = await machines.get(s)
+        m.trace?.('opened')
         held[i] = await lockAndRecover(m, options.controlDir, 'cutover apply', options.env)
+        m.trace?.('locked and recovered')
         prepared[i] = await prepareOn(m, held[i]!, mark, fault)
+        m.trace?.('prepared')
         options.observer?.({ type: 'prepared', machine: s.name })
       }),
     )
@@ -376,6 +379,7 @@ async function twoPhases(
     const outcomes = await Promise.allSettled(
       specs.map(async (s, i) => {
         const r = await prepared[i]!.commit()
+        ;(await machines.get(s)).trace?.('committed')
         fault(`fleet:committed:${++committed}`)
         options.observer?.({ type: 'committed', machine: s.name, files: r.written.length })
         return { name: s.name, txid: r.txid, written: r.written, warnings: r.warnings }
@@ -560,6 +564,7 @@ async function replayOn(
   const one = machinePlan(doc, m.spec.name)
   const view =
     m.spec.ssh === undefined ? undefined : await mirrorTargets(m, one, options.controlDir)
+  m.trace?.('mirrored')
   try {
     const replay = view ? view.doc : one
     const { targets, mask } = await planTargets(replay, {
@@ -573,11 +578,15 @@ async function replayOn(
     })
     // over ssh, validators check the staged file on the machine (with its own tools); a local
     // directory's are this machine's already
+    m.trace?.('replayed')
     const onMachine = targets.map((t) => (view ? remoteChecks(m, view.back(t)) : t))
+    // the backup's copy on the machine is checked against the originals the mirror read
+    const stateFileSystem =
+      view && m.stateExpecting ? m.stateExpecting(view.originals) : m.stateFileSystem
     try {
       return await prepareFiles(onMachine, {
         stateDir: held.stateDir,
-        stateFileSystem: m.stateFileSystem,
+        stateFileSystem,
         fileSystem: m.fileSystem,
         fleet: mark,
         meta: { spec: doc.spec, profile: doc.profile, once: true },
@@ -706,6 +715,35 @@ async function readLinkOn(m: Machine, path: string): Promise<string> {
   return text
 }
 
+/** Targets a mirror reads at once (each holds an SFTP handle while it is read). */
+const MIRROR_WINDOW = 32
+
+/**
+ * `fn` of every item, at most `limit` at once, the results in the order of `items`; once every
+ * call has settled, the first failure (in that order) is thrown.
+ */
+async function inOrder<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i]!).then(
+        (value) => ({ status: 'fulfilled' as const, value }),
+        (reason: unknown) => ({ status: 'rejected' as const, reason }),
+      )
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  const failed = out.find((r) => r.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
+  return out.map((r) => (r as PromiseFulfilledResult<R>).value)
+}
+
 /**
  * A local copy of a remote machine's planned targets, for the replay of its plan: each target's
  * bytes at its place in the root (where it resolved when planned, `link`), after checking that
@@ -716,7 +754,13 @@ async function mirrorTargets(
   m: Machine,
   doc: PlanDocument,
   controlDir: string,
-): Promise<{ dir: string; doc: PlanDocument; back(t: TxTarget): TxTarget }> {
+): Promise<{
+  dir: string
+  doc: PlanDocument
+  back(t: TxTarget): TxTarget
+  /** The bytes read of each target, by its real path on the machine. */
+  originals: Map<string, Buffer>
+}> {
   // in the controller state directory (0700), whose lock the apply holds: a copy a killed
   // controller leaves (the targets' bytes) is removed by the next command that takes the lock
   const replays = join(controlDir, REPLAY_DIR)
@@ -724,15 +768,15 @@ async function mirrorTargets(
   const dir = await realpath(await mkdtemp(join(replays, `${m.spec.name}-`)))
   const root = await m.fileSystem.realpath(m.spec.root)
   const names = new Map<string, string>()
+  const originals = new Map<string, Buffer>()
   const stale: string[] = []
   try {
-    const changes = []
-    for (const c of doc.changes) {
+    // every change at once (a window of MIRROR_WINDOW): its requests share the round trips
+    const mirrored = await inOrder(doc.changes, MIRROR_WINDOW, async (c) => {
       const rel = (c.link ?? c.target)
         .split('/')
         .filter((p) => p !== '' && p !== '.')
         .join('/')
-      names.set(rel, c.target)
       const planned = posix.join(root, rel)
       const at = posix.join(m.spec.root, c.target)
       if (c.whole?.type === 'absent' && c.link === undefined) {
@@ -745,8 +789,7 @@ async function mirrorTargets(
           const local = join(dir, rel)
           await mkdir(dirname(local), { recursive: true, mode: 0o700 })
           await symlink(await readLinkOn(m, at), local)
-          changes.push({ ...c, target: rel, link: undefined })
-          continue
+          return { rel, change: { ...c, target: rel, link: undefined } }
         }
       }
       let real: string
@@ -759,12 +802,11 @@ async function mirrorTargets(
           posix.basename(at),
         )
       }
-      if (real !== planned) {
-        stale.push(
-          `${c.target}: now leads to ${posix.relative(root, real)} in the root, planned ${rel}`,
-        )
-        continue
-      }
+      if (real !== planned)
+        return {
+          rel,
+          stale: `${c.target}: now leads to ${posix.relative(root, real)} in the root, planned ${rel}`,
+        }
       const local = join(dir, rel)
       await mkdir(dirname(local), { recursive: true, mode: 0o700 })
       const bytes = await m.readFile(planned).catch((e: NodeJS.ErrnoException) => {
@@ -772,7 +814,14 @@ async function mirrorTargets(
         throw e
       })
       if (bytes) await writeFile(local, bytes, { mode: 0o600 })
-      changes.push({ ...c, target: rel, link: undefined })
+      return { rel, change: { ...c, target: rel, link: undefined }, planned, bytes }
+    })
+    const changes = []
+    for (const [i, r] of mirrored.entries()) {
+      names.set(r.rel, doc.changes[i]!.target)
+      if (r.stale !== undefined) stale.push(r.stale)
+      if (r.change) changes.push(r.change)
+      if (r.bytes && r.planned) originals.set(r.planned, r.bytes)
     }
     if (stale.length)
       throw new CutoverError(
@@ -781,6 +830,7 @@ async function mirrorTargets(
       )
     return {
       dir,
+      originals,
       doc: { ...doc, root: dir, changes: changes.map(({ link: _, ...c }) => c) },
       back: (t) => {
         const onMachine = (p: string) => posix.join(root, relative(dir, p).split('\\').join('/'))

@@ -38,9 +38,17 @@ export interface Machine {
   fileSystem: TxFileSystem
   /** The file system of its state directory (journals, backups, the lock), on the machine. */
   stateFileSystem: StateFileSystem
+  /**
+   * Its state file system with the originals of its targets known (real path → the bytes the
+   * controller read there): the backup's copy on the machine is checked against them in a fixed
+   * number of processes (see remote-state.ts). Absent on a local machine.
+   */
+  stateExpecting?(originals: ReadonlyMap<string, Buffer>): StateFileSystem
   exec: Exec
   /** The bytes of a file (a link followed); rejects with an errno `code` (`ENOENT`, …). Over SFTP on a remote machine. */
   readFile(path: string): Promise<Buffer>
+  /** Marks a point of the machine's work in the timing trace (CUTOVER_TRACE_PHASES), when it is on. */
+  trace?(what: string): void
   /** Closes the connection (the control master and the SFTP channel); a local machine does nothing. */
   close(): Promise<void>
 }

@@ -9,6 +9,7 @@ import { remoteFileSystem } from './remote-fs.js'
 import { remoteStateFileSystem } from './remote-state.js'
 import { SftpClient } from './sftp/index.js'
 import { MAX_CONTROL_PATH, SshConnection } from './ssh/connection.js'
+import { MachineTrace, traceOn } from './trace.js'
 
 /**
  * A new directory for one command's control sockets, which the caller removes: `ssh/XXXXXX`
@@ -74,19 +75,25 @@ export async function openMachine(spec: MachineSpec, o: OpenOptions): Promise<Ma
       { cause: e },
     )
   }
-  const exec: Machine['exec'] = (script, options) => conn.exec(script, options)
+  const trace = traceOn() ? new MachineTrace(spec.name, () => sftp.counts) : undefined
+  const plain: Machine['exec'] = (script, options) => conn.exec(script, options)
+  const exec = trace ? trace.wrap(plain) : plain
   // one probe of the machine's facts and one set of its answers for both file systems
   const facts = machineFacts(exec, label)
   const fileSystem = remoteFileSystem({ sftp, exec, label, facts })
+  const state = remoteStateFileSystem({ sftp, exec, label, facts, targets: fileSystem })
   return {
     spec,
     label,
     ...(conn.hostKey !== undefined ? { hostKey: conn.hostKey } : {}),
     fileSystem,
-    stateFileSystem: remoteStateFileSystem({ sftp, exec, label, facts, targets: fileSystem }),
+    stateFileSystem: state,
+    stateExpecting: (originals) => state.expecting(originals),
     exec,
     readFile: (path) => sftp.readFile(path),
+    ...(trace ? { trace: (what: string) => trace.mark(what) } : {}),
     close: async () => {
+      trace?.mark('close')
       await sftp.end().catch(() => undefined)
       child.kill('SIGTERM')
       await exited

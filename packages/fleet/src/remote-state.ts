@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path/posix'
-import type { PackRange, StateFileSystem, StatePack } from '@cutover/rewrite'
+import { sha256, type PackRange, type StateFileSystem, type StatePack } from '@cutover/rewrite'
 import type { Exec } from './machine.js'
 import { machineFacts, type MachineFacts } from './machine-facts.js'
 import { remoteFileSystem, type RemoteFileSystem } from './remote-fs.js'
@@ -14,6 +14,18 @@ import {
   typeOfMode,
 } from './remote-shell.js'
 import { SFTP_OPEN, type SftpClient, type SftpError } from './sftp/index.js'
+
+/** A machine's {@link StateFileSystem}, and the same with the originals of its targets known. */
+export interface RemoteStateFileSystem extends StateFileSystem {
+  /**
+   * This file system, its pack's {@link StatePack.copyFrom} told the bytes the controller read of
+   * the originals (real path on the machine → bytes): the copy of a set whose every source is
+   * known runs a fixed number of processes on the machine (one `cat` of them all, the new part of
+   * the pack hashed once and compared with the hash of the known bytes, joined) instead of about
+   * five a file; a set that does not match is copied again file by file, as without it.
+   */
+  expecting(originals: ReadonlyMap<string, Buffer>): StateFileSystem
+}
 
 /**
  * The {@link StateFileSystem} of a machine over its SFTP channel and its {@link Exec}: its
@@ -32,7 +44,7 @@ export function remoteStateFileSystem(o: {
   facts?: MachineFacts
   /** The target file system of the same connection, whose checks this one makes. */
   targets?: RemoteFileSystem
-}): StateFileSystem {
+}): RemoteStateFileSystem {
   const { sftp, exec } = o
   const label = o.label ?? ''
   const facts = o.facts ?? machineFacts(exec, label)
@@ -87,7 +99,10 @@ export function remoteStateFileSystem(o: {
    * originals into it on the machine itself (their bytes never travel) and hashes each slice
    * there as it is in the pack afterwards, all in one command.
    */
-  const openPack = async (path: string): Promise<StatePack> => {
+  const openPack = async (
+    path: string,
+    originals?: ReadonlyMap<string, Buffer>,
+  ): Promise<StatePack> => {
     const h = await sftp.open(path, SFTP_OPEN.WRITE | SFTP_OPEN.CREAT | SFTP_OPEN.EXCL, {
       permissions: 0o600,
     })
@@ -139,8 +154,18 @@ export function remoteStateFileSystem(o: {
       // the appends allocated so far are written first: the pack's size is then `end`
       await Promise.allSettled([...writing])
       const out: Array<{ at: PackRange; hash: string } | undefined> = []
+      let k = 0
       // one command, unless the paths would make its line too long
       for (const part of byLength(sources.map(q))) {
+        const known = originals && sources.slice(k, k + part.length).map((s) => originals.get(s))
+        k += part.length
+        if (known?.every((b) => b !== undefined)) {
+          const fast = await copyKnown(part, known)
+          if (fast) {
+            out.push(...fast)
+            continue
+          }
+        }
         const r = await run(exec, copyScript(path, end, part))
         const lines = r.stdout.toString('utf8').split('\n')
         const last = /^end (\d+)$/.exec(lines[part.length] ?? '')
@@ -150,6 +175,38 @@ export function remoteStateFileSystem(o: {
           const m = /^(\d+) (\d+) ([0-9a-f]{64})$/.exec(line)
           out.push(m ? { at: [Number(m[1]), Number(m[2])], hash: `sha256:${m[3]}` } : undefined)
         }
+      }
+      return out
+    }
+    /**
+     * The copy of `quoted` (every one a regular file whose bytes should be `known`) in a fixed
+     * number of processes: their slices when the pack's new part is exactly `known` joined (its
+     * length and its hash, read back from the pack: each slice is then its known bytes); undefined
+     * when it is not (a source changed, or is no regular file: copied again file by file, after
+     * what this appended).
+     */
+    const copyKnown = async (
+      quoted: readonly string[],
+      known: readonly Buffer[],
+    ): Promise<Array<{ at: PackRange; hash: string }> | undefined> => {
+      const joined = createHash('sha256')
+      let total = 0
+      for (const b of known) {
+        joined.update(b)
+        total += b.length
+      }
+      const r = await run(exec, copyKnownScript(path, end, quoted))
+      const m = /^(\d+) (\d+) ([0-9a-f]{64})\n$/.exec(r.stdout.toString('utf8'))
+      if (r.code === 5) return undefined
+      if (r.code !== 0 || !m) throw commandError(label, `copy into the backup pack ${path}`, r)
+      const from = end
+      end = Number(m[2])
+      if (m[1] !== '0' || end - from !== total || m[3] !== joined.digest('hex')) return undefined
+      const out: Array<{ at: PackRange; hash: string }> = []
+      let at = from
+      for (const b of known) {
+        out.push({ at: [at, b.length], hash: sha256(b) })
+        at += b.length
       }
       return out
     }
@@ -186,9 +243,10 @@ export function remoteStateFileSystem(o: {
     }
   }
 
-  return {
+  const fs: RemoteStateFileSystem = {
+    expecting: (originals) => ({ ...fs, openPack: (path) => openPack(path, originals) }),
     identity: async () => ({ uid: (await targets.identity()).uid }),
-    openPack,
+    openPack: (path) => openPack(path),
     readRange,
     mkdir,
     lstat,
@@ -228,6 +286,30 @@ export function remoteStateFileSystem(o: {
     readXattrs: (paths) => targets.readXattrs(paths),
     writeXattrs: (path, attrs) => setXattrs(exec, label, path, attrs),
   }
+  return fs
+}
+
+/**
+ * The script of the copy of sources whose bytes the controller knows: checks that the pack's
+ * size is `end` and that every source is a regular file (not a link: exit 5, nothing appended),
+ * appends them all with one `cat`, then prints cat's exit code, the pack's size and the SHA-256
+ * of the pack from `end` on, read back from it. Processes: a fixed number, whatever the sources.
+ */
+function copyKnownScript(pack: string, end: number, quoted: readonly string[]): string {
+  return [
+    `p=${q(pack)}`,
+    `o=${end}`,
+    'n=$(stat -c %s -- "$p") || exit 3',
+    '[ "$n" = "$o" ] || { echo "the pack has $n bytes, not $o" >&2; exit 3; }',
+    `for f in ${quoted.join(' ')}; do`,
+    '  { [ -f "$f" ] && [ ! -h "$f" ]; } || exit 5',
+    'done',
+    'c=0',
+    `cat -- ${quoted.join(' ')} >> "$p" || c=$?`,
+    'n=$(stat -c %s -- "$p") || exit 3',
+    'h=$(tail -c +$((o + 1)) -- "$p" | sha256sum) || exit 3',
+    'echo "$c $n ${h%% *}"',
+  ].join('\n')
 }
 
 /**

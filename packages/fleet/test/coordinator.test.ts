@@ -4,6 +4,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
@@ -20,7 +21,7 @@ import {
 import { applyFleet, recoverFleet, rollbackFleet } from '../src/coordinator.js'
 import { readFleetJournals, writeFleetJournal } from '../src/fleet-journal.js'
 import { localMachine } from '../src/local-machine.js'
-import type { MachineSpec } from '../src/machine.js'
+import type { Machine, MachineSpec } from '../src/machine.js'
 
 const OLD = '10.0.10.48'
 const NEW = '10.0.10.49'
@@ -194,6 +195,54 @@ describe('the fleet coordinator with local-directory machines', () => {
     expect([...during].map((d) => d[0]).sort()).toEqual(['a', 'b', 'c'])
     expect(during.has('a-killed')).toBe(false)
     expect(readdirSync(join(f.controlDir, 'replay'))).toEqual([])
+  })
+
+  it("reads a remote machine's targets for its replay all at once, and hands their bytes to its state directory's backup", async () => {
+    const f = await fleet({ ssh: true })
+    let reading = 0
+    let most = 0
+    const expected: Array<[string, Map<string, string>]> = []
+    const options = {
+      ...f.options,
+      open: async (s: MachineSpec): Promise<Machine> => {
+        const m = localMachine(s)
+        return {
+          ...m,
+          readFile: async (path: string) => {
+            most = Math.max(most, ++reading)
+            try {
+              // every read waits a little: one at a time, none would overlap
+              await new Promise((resolve) => setTimeout(resolve, 20))
+              return await m.readFile(path)
+            } finally {
+              reading--
+            }
+          },
+          stateExpecting: (originals) => {
+            expected.push([
+              s.name,
+              new Map([...originals].map(([k, v]) => [k, v.toString('utf8')])),
+            ])
+            return m.stateFileSystem
+          },
+        }
+      },
+    }
+    await applyFleet(f.doc, options)
+    expect(look(f.roots).state).toBe('after')
+    // the three targets of each of the three machines, read at once
+    expect(most).toBeGreaterThanOrEqual(3 * NAMES.length)
+    // each machine's originals by their real paths (the link's file where it leads)
+    expect(expected.sort((x, y) => x[0].localeCompare(y[0]))).toEqual(
+      NAMES.map((n, i) => [
+        n,
+        new Map([
+          [join(realpathSync(f.roots[i]!), 'etc/a.conf'), `a${i} ${OLD}\n`],
+          [join(realpathSync(f.roots[i]!), 'etc/app/b.conf'), `b${i} ${OLD}\n`],
+          [join(realpathSync(f.roots[i]!), 'srv/c.conf'), `c${i} ${OLD}\n`],
+        ]),
+      ]),
+    )
   })
 
   it('an error before the decision aborts every machine; nothing is left for recover', async () => {

@@ -13,6 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -26,7 +27,7 @@ import {
   type StateFileSystem,
   type TxFileSystem,
 } from '@cutover/rewrite'
-import { localExec, remoteFileSystem, remoteStateFileSystem } from '../src/index.js'
+import { localExec, remoteFileSystem, remoteStateFileSystem, type Exec } from '../src/index.js'
 import { commitInChild, haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
 
 /*
@@ -148,6 +149,102 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
       await local.readRange!(packPath, 70_010, 100),
     )
     await expect(state.openPack!(packPath)).rejects.toMatchObject({ code: 'EEXIST' })
+  })
+
+  /** An exec whose machine counts each start of the pack's tools (a log line each). */
+  const countingExec = (d: string) => {
+    const bin = join(d, 'bin')
+    const log = join(d, 'tools.log')
+    mkdirSync(bin)
+    for (const tool of ['cat', 'stat', 'tail', 'head', 'sha256sum']) {
+      const real = execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' })
+      writeFileSync(
+        join(bin, tool),
+        `#!/bin/sh\necho ${tool} >> '${log}'\nexec ${real.trim()} "$@"\n`,
+        {
+          mode: 0o755,
+        },
+      )
+    }
+    const exec: Exec = (script, o) => localExec(`PATH='${bin}':$PATH; export PATH\n${script}`, o)
+    const starts = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').length - 1 : 0)
+    return { exec, starts }
+  }
+
+  it('copies originals whose bytes the controller knows in a fixed number of processes, whatever their number', async () => {
+    const d = tree()
+    const files = Array.from({ length: 40 }, (_, i) => join(d, `f${i}.conf`))
+    files.forEach((f, i) => writeFileSync(f, `file ${i}\n`.repeat(i)))
+    const { exec, starts } = countingExec(d)
+    const known = new Map(files.map((f) => [f, readFileSync(f)]))
+    const state = remoteStateFileSystem({ sftp: s.client, exec }).expecting(known)
+    const packPath = join(d, 'pack')
+    const pack = await state.openPack!(packPath)
+    try {
+      await pack.append(Buffer.from('appended\n'))
+      const before = starts()
+      const copied = await pack.copyFrom!(files)
+      // a start or two of each tool, not five a file (200 here): each slice as the pack holds it
+      expect(starts() - before).toBeLessThanOrEqual(6)
+      let at = 9
+      expect(copied).toEqual(
+        files.map((f) => {
+          const bytes = readFileSync(f)
+          const slice = { at: [at, bytes.length], hash: sha256(bytes) }
+          at += bytes.length
+          return slice
+        }),
+      )
+      await pack.sync()
+    } finally {
+      await pack.close()
+    }
+    const packed = readFileSync(packPath)
+    expect(packed.subarray(9).equals(Buffer.concat(files.map((f) => readFileSync(f))))).toBe(true)
+  })
+
+  it('copies file by file, as without them, a set of known originals of which one changed or is a link', async () => {
+    const d = tree()
+    const files = ['a.conf', 'b.conf', 'c.conf'].map((n) => join(d, n))
+    files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
+    const known = new Map(files.map((f) => [f, readFileSync(f)]))
+    // changed since the controller read it
+    writeFileSync(files[1]!, 'edited\n')
+    const state = remoteStateFileSystem({ sftp: s.client, exec: localExec }).expecting(known)
+    const pack = await state.openPack!(join(d, 'pack'))
+    let copied
+    try {
+      copied = await pack.copyFrom!(files)
+    } finally {
+      await pack.close()
+    }
+    // each slice read back as the pack holds it: the caller finds b.conf changed
+    expect(copied.map((c) => c?.hash)).toEqual([
+      sha256('old 0\n'),
+      sha256('edited\n'),
+      sha256('old 2\n'),
+    ])
+    for (const [i, c] of copied.entries())
+      expect(
+        readFileSync(join(d, 'pack'))
+          .subarray(c!.at[0], c!.at[0] + c!.at[1])
+          .toString(),
+      ).toBe(readFileSync(files[i]!, 'utf8'))
+    // a link among them (planned as the file it now leads to) is no source
+    rmSync(files[1]!)
+    symlinkSync('a.conf', files[1]!)
+    const again = await remoteStateFileSystem({ sftp: s.client, exec: localExec }).expecting(
+      new Map(files.map((f, i) => [f, Buffer.from(`old ${i === 1 ? 0 : i}\n`)])),
+    ).openPack!(join(d, 'pack2'))
+    try {
+      expect(await again.copyFrom!(files)).toEqual([
+        { at: [0, 6], hash: sha256('old 0\n') },
+        undefined,
+        { at: [6, 6], hash: sha256('old 2\n') },
+      ])
+    } finally {
+      await again.close()
+    }
   })
 
   it('fails a copy into the pack that the pack cannot take, rather than calling the source missing', async () => {

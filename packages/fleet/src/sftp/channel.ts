@@ -25,6 +25,8 @@ export class SftpChannel {
   private lost: string | undefined
   private onVersion: ((r: PacketReader) => void) | undefined
   private readonly ended: Promise<void>
+  /** Requests sent, and the bursts they came in (one sent with none in flight starts a burst): for the trace. */
+  readonly counts = { requests: 0, bursts: 0 }
 
   constructor(
     private readonly input: Writable,
@@ -123,6 +125,8 @@ export class SftpChannel {
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1
     const w = new PacketWriter(type).u32(id)
     build(w)
+    this.counts.requests++
+    if (this.pending.size === 0) this.counts.bursts++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, syscall, path })
       this.send(w)

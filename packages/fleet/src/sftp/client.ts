@@ -280,6 +280,11 @@ export class SftpClient {
     await this.ch.end()
   }
 
+  /** Requests sent so far, and the bursts they came in (for the trace). */
+  get counts(): { requests: number; bursts: number } {
+    return this.ch.counts
+  }
+
   /** Whether the channel still works. */
   get alive(): boolean {
     return this.ch.alive
