@@ -1,7 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import type { StagedCheck, StagedItem, StagedTool, ToolRun, TxTarget } from '@cutover/rewrite'
+import type {
+  StagedCheck,
+  StagedItem,
+  StagedTool,
+  StagedToolBatch,
+  ToolRun,
+  TxTarget,
+} from '@cutover/rewrite'
 import type { Machine } from './machine.js'
 import { shellQuote } from './remote-shell.js'
 
@@ -73,6 +80,49 @@ const BATCH_FILES = 200
  * files one by one instead, each under its own timeout.
  */
 async function runBatchOn(
+  machine: Machine,
+  tool: StagedTool,
+  check: StagedCheck,
+  items: readonly StagedItem[],
+): Promise<(string | undefined)[]> {
+  if (!tool.batch) return runEachOn(machine, tool, check, items)
+  // the tool's own batch first (one process for them all); what it leaves goes file by file
+  const first = await toolBatchOn(machine, tool.batch, items)
+  const rest = items.flatMap((it, i) => (first[i] === null ? [it] : []))
+  const more = rest.length ? await runEachOn(machine, tool, check, rest) : []
+  let k = 0
+  return first.map((v) => (v === null ? more[k++] : v))
+}
+
+/** The verdicts of a tool's batch command over `items` on the machine (null: not answered). */
+async function toolBatchOn(
+  machine: Machine,
+  batch: StagedToolBatch,
+  items: readonly StagedItem[],
+): Promise<Array<string | undefined | null>> {
+  let r
+  try {
+    r = await machine.exec(SBIN + batch.argv.map(shellQuote).join(' '), {
+      stdin: batch.input(items.map((it) => it.stagedPath)),
+    })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw e
+    return items.map(() => null)
+  }
+  const run: ToolRun = {
+    code: r.code,
+    stdout: r.stdout.toString('utf8'),
+    stderr: r.stderr,
+    timedOut: false,
+    missing: r.code === 127,
+  }
+  const out = batch.verdicts(run, items)
+  // fails closed: an answer that is not one per item answers none
+  return out.length === items.length ? out : items.map(() => null)
+}
+
+/** Each item checked by the tool's own command, {@link BATCH_FILES} runs to a command on the machine. */
+async function runEachOn(
   machine: Machine,
   tool: StagedTool,
   check: StagedCheck,

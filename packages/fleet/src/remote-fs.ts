@@ -239,11 +239,104 @@ export function remoteFileSystem(o: {
     return userWritableOf(walk, owner, acls)
   }
 
+  /** What a walk or an lstat reads: the `stat` of each path, or why it has none. */
+  type StatOf = (paths: readonly string[]) => Promise<Map<string, ShellStat | ShellStatError>>
+  /** Every path stat'ed anew, in one command. */
+  const fresh: StatOf = (paths) => statEach(exec, label, paths)
+  /**
+   * For {@link TxFileSystem.readTogether}: a path stat'ed once for every call made with it
+   * (the paths not read yet in one command), for as long as the view that holds it is used.
+   */
+  const sharedStats = (): StatOf => {
+    const known = new Map<string, Promise<ShellStat | ShellStatError>>()
+    return async (paths) => {
+      const missing = [...new Set(paths)].filter((p) => !known.has(p))
+      if (missing.length) {
+        const got = statEach(exec, label, missing)
+        got.catch(() => undefined)
+        for (const p of missing)
+          known.set(
+            p,
+            got.then((m) => m.get(p)!),
+          )
+      }
+      const out = new Map<string, ShellStat | ShellStatError>()
+      for (const p of paths) out.set(p, await known.get(p)!)
+      return out
+    }
+  }
+  /** {@link walkFrom} of each of `dirs`, from the stats `statOf` reads. */
+  const walksOf = async (statOf: StatOf, dirs: readonly string[]) => {
+    const stats = await statOf(dirs.flatMap((d) => chainOf(d)))
+    return new Map(dirs.map((d) => [d, walkFrom(stats, d)]))
+  }
+
+  /** The calls that read paths and walk directories, each by the stats `statOf` reads. */
+  const reads = (statOf: StatOf) => {
+    const walk = async (dir: string) => (await walksOf(statOf, [dir])).get(dir)!
+    const calls: Pick<
+      TxFileSystem,
+      'lstat' | 'pinDir' | 'pinChanged' | 'aclCandidates' | 'userWritableDir' | 'ask'
+    > = {
+      lstat: async (path) => lstatOf(path, (await statOf([path])).get(path)!),
+      pinDir: async (dir) => pinOf(dir, await walk(dir)),
+      pinChanged: async (dir, pin) => {
+        const { chain, broken } = await walk(dir)
+        return broken ?? pinMismatch(dir, chain, pin)
+      },
+      aclCandidates: async (dirs) => {
+        const out = new Set<string>()
+        for (const { chain } of (await walksOf(statOf, [...dirs])).values())
+          for (const c of chain) if (c.mode & 0o020) out.add(c.path)
+        return [...out]
+      },
+      userWritableDir: async (dir, owner, acls) => userWritableOf(await walk(dir), owner, acls),
+      ask: async (queries) => {
+        // one command stats every path to lstat and every directory on the way to those to walk
+        const paths: string[] = []
+        for (const q of queries)
+          if (q.op === 'lstat') paths.push(q.path)
+          else if (q.op === 'pinDir' || q.op === 'pinChanged' || q.op === 'userWritableDir')
+            paths.push(...chainOf(q.dir))
+        const stats = paths.length ? statOf(paths) : undefined
+        // realpath and probeWritable go over SFTP, every request in flight at once
+        return Promise.all(
+          queries.map(async (q): Promise<TxAnswer> => {
+            try {
+              return { ok: true, value: await answer(q) }
+            } catch (error) {
+              return { ok: false, error }
+            }
+          }),
+        )
+        async function answer(q: (typeof queries)[number]): Promise<unknown> {
+          switch (q.op) {
+            case 'realpath':
+              return fileSystem.realpath(q.path)
+            case 'probeWritable':
+              return fileSystem.probeWritable(q.path, q.exists)
+            case 'lstat':
+              return lstatOf(q.path, (await stats!).get(q.path)!)
+            case 'pinDir':
+              return pinOf(q.dir, walkFrom(await stats!, q.dir))
+            case 'pinChanged': {
+              const walk = walkFrom(await stats!, q.dir)
+              return walk.broken ?? pinMismatch(q.dir, walk.chain, q.pin)
+            }
+            case 'userWritableDir':
+              return userWritableOf(walkFrom(await stats!, q.dir), q.owner, q.acls)
+          }
+        }
+      },
+    }
+    return calls
+  }
+
   const fileSystem: RemoteFileSystem = {
     userWritableNow,
     identity: () => facts.identity(),
 
-    lstat: async (path) => lstatOf(path, (await statEach(exec, label, [path])).get(path)!),
+    ...reads(fresh),
 
     realpath: async (path) => {
       // OpenSSH resolves a path whose last component is missing; the local realpath does not
@@ -275,19 +368,6 @@ export function remoteFileSystem(o: {
       }
       await sftp.close(await sftp.opendir(dirname(path)))
     },
-
-    pinDir: async (dir) => pinOf(dir, (await walkDirs(exec, label, [dir])).get(dir)!),
-    pinChanged,
-
-    aclCandidates: async (dirs) => {
-      const out = new Set<string>()
-      for (const { chain } of (await walkDirs(exec, label, [...dirs])).values())
-        for (const c of chain) if (c.mode & 0o020) out.add(c.path)
-      return [...out]
-    },
-
-    userWritableDir: async (dir, owner, acls) =>
-      userWritableOf((await walkDirs(exec, label, [dir])).get(dir)!, owner, acls),
 
     xattrsAvailable: () => facts.xattrTools(),
 
@@ -397,43 +477,7 @@ export function remoteFileSystem(o: {
       }
     },
 
-    ask: async (queries) => {
-      // one command stats every path to lstat and every directory on the way to those to walk
-      const paths: string[] = []
-      for (const q of queries)
-        if (q.op === 'lstat') paths.push(q.path)
-        else if (q.op === 'pinDir' || q.op === 'pinChanged' || q.op === 'userWritableDir')
-          paths.push(...chainOf(q.dir))
-      const stats = paths.length ? statEach(exec, label, paths) : undefined
-      // realpath and probeWritable go over SFTP, every request in flight at once
-      return Promise.all(
-        queries.map(async (q): Promise<TxAnswer> => {
-          try {
-            return { ok: true, value: await answer(q) }
-          } catch (error) {
-            return { ok: false, error }
-          }
-        }),
-      )
-      async function answer(q: (typeof queries)[number]): Promise<unknown> {
-        switch (q.op) {
-          case 'realpath':
-            return fileSystem.realpath(q.path)
-          case 'probeWritable':
-            return fileSystem.probeWritable(q.path, q.exists)
-          case 'lstat':
-            return lstatOf(q.path, (await stats!).get(q.path)!)
-          case 'pinDir':
-            return pinOf(q.dir, walkFrom(await stats!, q.dir))
-          case 'pinChanged': {
-            const walk = walkFrom(await stats!, q.dir)
-            return walk.broken ?? pinMismatch(q.dir, walk.chain, q.pin)
-          }
-          case 'userWritableDir':
-            return userWritableOf(walkFrom(await stats!, q.dir), q.owner, q.acls)
-        }
-      }
-    },
+    readTogether: (fn) => fn({ ...fileSystem, ...reads(sharedStats()) }),
   }
   return fileSystem
 

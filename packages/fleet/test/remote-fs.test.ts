@@ -225,6 +225,46 @@ describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', 
     expect(got.at(-2)).toMatch(/every user/)
   })
 
+  it("reads each path once for every walk made through readTogether's view, and anew outside it", async () => {
+    const d = tree()
+    mkdirSync(join(d, 'etc', 'app'), { recursive: true })
+    writeFileSync(join(d, 'etc', 'app', 'a.conf'), 'a\n')
+    const app = join(d, 'etc', 'app')
+    let commands = 0
+    const counted: typeof localExec = (script, options) => {
+      commands++
+      return localExec(script, options)
+    }
+    const fs = remoteFileSystem({ sftp: s.client, exec: counted, label: 'here:' })
+    const acls = new Map<string, string>()
+    const alone = {
+      pin: await remote.pinDir(app),
+      acl: await remote.aclCandidates([app]),
+      writable: await remote.userWritableDir(app, 0, acls),
+      lstat: await remote.lstat(join(app, 'a.conf')),
+    }
+    commands = 0
+    const together = await fs.readTogether!(async (v) => {
+      const pin = await v.pinDir(app)
+      // the directories on the way to etc/app are read: only the file is new
+      const lstat = await v.lstat(join(app, 'a.conf'))
+      const [ask] = await v.ask!([{ op: 'pinChanged', dir: app, pin }])
+      return {
+        pin,
+        acl: await v.aclCandidates([app, join(d, 'etc')]),
+        writable: await v.userWritableDir(app, 0, acls),
+        lstat,
+        ask,
+      }
+    })
+    expect(commands).toBe(2)
+    expect(together).toEqual({ ...alone, ask: { ok: true, value: undefined } })
+    // after it, each walk reads anew
+    await fs.pinDir(app)
+    await fs.pinDir(app)
+    expect(commands).toBe(4)
+  })
+
   it('fails a stat command whose answer is cut short or not a stat, never reading it as a fact', async () => {
     const d = tree()
     const f = join(d, 'etc', 'f.conf')

@@ -1,7 +1,8 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runTool } from '@cutover/rewrite'
+import { runTool, type ToolRun } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
@@ -25,6 +26,46 @@ describe.runIf(need('php'))('php-lint as a tool', () => {
     expect(run).toMatch(/^php -l: .*syntax error.* in var\/www\/finance\/config\.php on line 3/)
     expect(run).not.toContain(p)
     expect(tool).toBe(run)
+  })
+
+  it("checks many files in one PHP process as a batch, with run's verdicts; a class, a fatal error and what follows it are left to php -l", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'php-batch-'))
+    const texts = [
+      "<?php\n$CFG->dbhost = 'db.example';\n",
+      "<?php\n$CFG->dbhost = 'db.example' \n$x = 1;\n",
+      '<?php\nfunction f() {}\nfunction f() {}\n',
+      '<?php\nclass A extends Closure {}\n',
+    ]
+    const items = texts.map((text, i) => {
+      const stagedPath = join(dir, `.f${i}.php.tmp`)
+      writeFileSync(stagedPath, text)
+      return { stagedPath, target: `var/www/f${i}.php` }
+    })
+    const batch = phpLint.tool!.batch!
+    expect(batch.argv[0]).toBe('php')
+    const ran = await new Promise<ToolRun>((resolve) => {
+      const child = execFile(batch.argv[0]!, batch.argv.slice(1), (e, stdout, stderr) =>
+        resolve({
+          code: typeof e?.code === 'number' ? e.code : 0,
+          stdout,
+          stderr,
+          timedOut: false,
+          missing: false,
+        }),
+      )
+      child.stdin!.end(batch.input(items.map((it) => it.stagedPath)))
+    })
+    const verdicts = batch.verdicts(ran, items)
+    const runs = await Promise.all(items.map((it) => phpLint.run(it.stagedPath, it.target)))
+    // a fatal compile error ends the driver: that file and the ones after it are not answered
+    // (null: php -l checks each), nor is a class; the others get run's verdicts
+    expect(verdicts).toEqual([runs[0], runs[1], null, null])
+    expect(runs[1]).toMatch(/^php -l: .*syntax error.* in var\/www\/f1\.php on line 3/)
+    expect(runs[2]).toMatch(/^php -l: .*Cannot redeclare f\(\)/)
+    // an answer cut short answers nothing it did not print
+    expect(
+      batch.verdicts({ ...ran, stdout: ran.stdout.split('\n').slice(0, 2).join('\n') }, items),
+    ).toEqual([runs[0], null, null, null])
   })
 
   it('a file that compiles: no problem', async () => {

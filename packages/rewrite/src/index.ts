@@ -161,7 +161,7 @@ export {
   type SplitCommand,
 } from './step/command.js'
 export { VALIDATE_PREFIX, commandValidator } from './step/validate.js'
-export type { StagedTool } from './transaction/participant.js'
+export type { StagedTool, StagedToolBatch } from './transaction/participant.js'
 export {
   askEach,
   commitFiles,

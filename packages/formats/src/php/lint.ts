@@ -235,8 +235,6 @@ async function runDriver(paths: readonly string[]): Promise<{
   timedOut: boolean
 }> {
   const d = takeDriver()
-  const verdicts = new Map<number, Verdict>()
-  const begun: number[] = []
   let timedOut = false
   const ms = toolTimeoutMs()
   let timer: NodeJS.Timeout | undefined
@@ -252,7 +250,14 @@ async function runDriver(paths: readonly string[]): Promise<{
   d.child.stdin!.end(paths.join('\0'))
   const code = await d.done
   clearTimeout(timer)
-  for (const line of d.out.split('\n')) {
+  return { ...parseDriver(d.out), code, timedOut }
+}
+
+/** What the driver printed: the files it began (in order) and its verdicts, by file number. */
+function parseDriver(out: string): { verdicts: Map<number, Verdict>; begun: number[] } {
+  const verdicts = new Map<number, Verdict>()
+  const begun: number[] = []
+  for (const line of out.split('\n')) {
     const [n, kind, b64] = line.split(' ')
     const i = Number(n)
     if (!line || !Number.isInteger(i)) continue
@@ -265,7 +270,7 @@ async function runDriver(paths: readonly string[]): Promise<{
         message: Buffer.from(b64 ?? '', 'base64').toString('utf8'),
       })
   }
-  return { verdicts, begun, code, timedOut }
+  return { verdicts, begun }
 }
 
 /**
@@ -319,7 +324,26 @@ export const phpLint: Validator = {
     return (await Promise.all(chunks.map(lintChunk))).flat()
   },
   column: parserColumn,
-  tool: { argv: lintArgv, verdict: lintVerdict },
+  tool: {
+    argv: lintArgv,
+    verdict: lintVerdict,
+    // on another machine, the driver in one PHP process there; the files it defers go to php -l
+    batch: {
+      argv: ['php', ...DRIVER_FLAGS, '-r', DRIVER],
+      input: (paths) => Buffer.from(paths.join('\0'), 'utf8'),
+      verdicts: (run, items) => {
+        const out: Array<string | undefined | null> = items.map(() => null)
+        for (const [n, v] of parseDriver(run.stdout).verdicts) {
+          const it = items[n]
+          if (!it) continue
+          if (v.kind === 'ok') out[n] = undefined
+          else if (v.kind === 'error')
+            out[n] = `php -l: ${v.message.split(it.stagedPath).join(it.target)}`
+        }
+        return out
+      },
+    },
+  },
 }
 
 /** The 0-based column of php-parser's syntax error when it is on `line` (`php -l` names a line only). */

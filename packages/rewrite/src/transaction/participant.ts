@@ -61,6 +61,25 @@ export interface StagedTool {
    * command the spec asks for by name).
    */
   required?: boolean
+  /** Optional: one command checking many staged files at once (see {@link StagedToolBatch}). */
+  batch?: StagedToolBatch
+}
+
+/**
+ * One command that checks many staged files in one process on the machine they are staged on
+ * (`php-lint`'s OPcache driver), instead of {@link StagedTool.argv} once a file. A file it does
+ * not answer (the tool cannot tell, or it stopped before that file) is checked with `argv`.
+ */
+export interface StagedToolBatch {
+  /** The command; `argv[0]` is looked up on the PATH. */
+  argv: string[]
+  /** Its standard input, naming the staged paths. */
+  input(stagedPaths: readonly string[]): Buffer
+  /**
+   * The verdict of each item from what the command printed: the problem (naming its target), or
+   * undefined when it is fine (the verdicts `argv` would give), or null when not answered.
+   */
+  verdicts(run: ToolRun, items: readonly StagedItem[]): Array<string | undefined | null>
 }
 
 /**
