@@ -580,6 +580,11 @@ async function replayOn(
     // directory's are this machine's already
     m.trace?.('replayed')
     const onMachine = targets.map((t) => (view ? remoteChecks(m, view.back(t)) : t))
+    // whether each tool is on the machine is asked now, beside begin's reads, rather than once
+    // its files are staged (the answer is kept: the transaction's own call gets it)
+    if (view)
+      for (const v of new Set(onMachine.flatMap((t) => t.validators ?? [])))
+        v.available?.().catch(() => undefined)
     // the backup's copy on the machine is checked against the originals the mirror read
     const stateFileSystem =
       view && m.stateExpecting ? m.stateExpecting(view.originals) : m.stateFileSystem

@@ -17,6 +17,7 @@ import {
   textStep,
   toFleetPlanDocument,
   type FleetPlanDocument,
+  type Validator,
 } from '@cutover/rewrite'
 import { applyFleet, recoverFleet, rollbackFleet } from '../src/coordinator.js'
 import { readFleetJournals, writeFleetJournal } from '../src/fleet-journal.js'
@@ -243,6 +244,43 @@ describe('the fleet coordinator with local-directory machines', () => {
         ]),
       ]),
     )
+  })
+
+  it("asks whether a validator's tool is on a remote machine before staging, once", async () => {
+    const f = await fleet({ ssh: true })
+    const doc = { ...f.doc, changes: f.doc.changes.map((c) => ({ ...c, validators: ['probe'] })) }
+    const asked: string[] = []
+    let staging = 0
+    const askedBeforeStaging: number[] = []
+    const probe: Validator = {
+      name: 'probe',
+      run: () => Promise.reject(new Error('ran on the controller')),
+      tool: { argv: (p) => ['test', '-f', p], verdict: (r) => (r.code === 0 ? undefined : 'no') },
+    }
+    const options = {
+      ...f.options,
+      validator: (n: string) => (n === 'probe' ? probe : f.options.validator(n)),
+      open: async (s: MachineSpec): Promise<Machine> => {
+        const m = localMachine(s)
+        return {
+          ...m,
+          exec: (script, o) => {
+            if (script.includes('command -v')) asked.push(s.name)
+            return m.exec(script, o)
+          },
+        }
+      },
+      fault: (point: string) => {
+        if (point === 'stage-write:1') askedBeforeStaging[staging++] = asked.length
+      },
+    }
+    await applyFleet(doc, options)
+    expect(look(f.roots).state).toBe('after')
+    expect(asked.sort()).toEqual(NAMES)
+    // each machine asked before its first file was staged: when the k-th machine starts staging,
+    // k machines at least have asked (without the early ask, none has when the first starts)
+    expect(askedBeforeStaging).toHaveLength(NAMES.length)
+    askedBeforeStaging.forEach((n, k) => expect(n).toBeGreaterThanOrEqual(k + 1))
   })
 
   it('an error before the decision aborts every machine; nothing is left for recover', async () => {
