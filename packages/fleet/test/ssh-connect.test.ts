@@ -207,9 +207,9 @@ describe.runIf(need('sshd'))('ssh connection', () => {
     )
     const cfg = join(fleet.dir, 'ssh_config_unknown')
     writeFileSync(cfg, readFileSync(fleet.sshConfig, 'utf8').replaceAll(fleet.knownHosts, kh))
-    const t = Date.now()
+    // a prompt could not be answered (BatchMode): the connection would hang until its timeout and
+    // be called unreachable instead
     const e = await open(m2.name, cfg).catch((err: unknown) => err)
-    expect(Date.now() - t).toBeLessThan(10_000)
     expect(e).toBeInstanceOf(FleetError)
     expect(e).toMatchObject({ code: 'HOST_KEY_UNKNOWN' })
     expect((e as Error).message).toMatch(/^machine m2 \(m2\): .*known_hosts/)

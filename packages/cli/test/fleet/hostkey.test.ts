@@ -87,9 +87,9 @@ describe.runIf(need('sshd') && need('php') && need('visudo'))('host keys of a fl
   it('an unknown host under StrictHostKeyChecking yes: a clear error naming the machine, exit 1, no prompt', async () => {
     knownHostsOf('m1', 'forget')
     const before = fleetSnapshot(fleet)
-    const t = Date.now()
+    // a prompt could not be answered (BatchMode): the connection would hang until its timeout and
+    // be called unreachable instead
     const r = await cutover(['plan', '--quiet'], ctl, env)
-    expect(Date.now() - t).toBeLessThan(30_000)
     expect(r.code).toBe(1)
     expect(r.err).toMatch(/^cutover: machine m1 \(m1\): its host key is not known/)
     expect(r.err).toContain('known_hosts')

