@@ -74,25 +74,32 @@ async function lintOne(stagedPath: string, target: string): Promise<string | und
 }
 
 /*
- * The batch driver: compiles each file named on stdin (NUL-separated) without running it, with
- * OPcache's `opcache_compile_file`, which goes through the same scanner, parser and compiler as
- * `php -l` and reports compile errors ("Cannot re-assign $this", "Cannot redeclare f()", …)
- * without ending the process. The one difference found: OPcache delays the binding of classes,
- * so `php -l`'s compile-time checks of a class against its parent (`extends Closure`, a final
- * class) do not happen; a file declaring a class, interface, trait or enum is answered `X` and
- * linted by `php -l` itself. It declares no function or class of its own (a file declaring the
- * same name would be refused). Per file it prints `N B` before compiling, then `N K` (valid),
- * `N E <base64 message>` or `N X` (ask `php -l`), so a crash names the file it stopped at.
+ * The batch driver: compiles each file named on stdin without running it, with OPcache's
+ * `opcache_compile_file`, which goes through the same scanner, parser and compiler as `php -l`
+ * and reports compile errors ("Cannot re-assign $this", "Cannot redeclare f()", …) without ending
+ * the process. The one difference found: OPcache delays the binding of classes, so `php -l`'s
+ * compile-time checks of a class against its parent (`extends Closure`, a final class) do not
+ * happen; a file declaring a class, interface, trait or enum is answered `X` and linted by `php -l`
+ * itself. It declares no function or class of its own (a file declaring the same name would be
+ * refused). Files come in batches, each path followed by a NUL and the batch by one more NUL; per
+ * file (`N` counting from 0 in its batch) it prints `N B` before compiling, then `N K` (valid),
+ * `N E <base64 message>` or `N X` (ask `php -l`), so a crash names the file it stopped at, and
+ * `END` after the batch; it ends at the end of its stdin. A path given again is compiled again
+ * (OPcache, which does not look at the file's time here, would answer from its cache).
  */
 const DRIVER = String.raw`
 if (!function_exists('opcache_compile_file') || !ini_get('opcache.enable_cli')) exit(3);
 $kinds = [T_CLASS, T_INTERFACE, T_TRAIT];
 if (defined('T_ENUM')) $kinds[] = constant('T_ENUM');
-foreach (explode("\0", stream_get_contents(STDIN)) as $n => $f) {
-  if ($f === '') continue;
-  echo "$n B\n"; fflush(STDOUT);
+$seen = [];
+$n = 0;
+while (($f = stream_get_line(STDIN, 1048576, "\0")) !== false) {
+  if ($f === '') { echo "END\n"; fflush(STDOUT); $n = 0; continue; }
+  $i = $n++;
+  echo "$i B\n"; fflush(STDOUT);
   $code = @file_get_contents($f);
-  $ask = $code === false;
+  $ask = $code === false || (isset($seen[$f]) && !opcache_invalidate($f, true));
+  $seen[$f] = true;
   $prev = null;
   foreach ($ask ? [] : token_get_all($code) as $t) {
     if (!is_array($t)) { $prev = $t; continue; }
@@ -100,21 +107,21 @@ foreach (explode("\0", stream_get_contents(STDIN)) as $n => $f) {
     if (in_array($t[0], $kinds, true) && !(is_array($prev) && $prev[0] === T_DOUBLE_COLON)) { $ask = true; break; }
     $prev = $t;
   }
-  if ($ask) { echo "$n X\n"; continue; }
+  if ($ask) { echo "$i X\n"; continue; }
   error_clear_last();
   try {
     $ok = opcache_compile_file($f);
   } catch (ParseError $e) {
-    echo "$n E ", base64_encode("Parse error: {$e->getMessage()} in $f on line {$e->getLine()}"), "\n";
+    echo "$i E ", base64_encode("Parse error: {$e->getMessage()} in $f on line {$e->getLine()}"), "\n";
     continue;
   } catch (Throwable $e) {
-    echo "$n X\n";
+    echo "$i X\n";
     continue;
   }
   $last = error_get_last();
-  if ($ok) echo "$n K\n";
-  elseif ($last !== null && $last['type'] === E_COMPILE_ERROR) echo "$n E ", base64_encode("Fatal error: {$last['message']} in {$last['file']} on line {$last['line']}"), "\n";
-  else echo "$n X\n";
+  if ($ok) echo "$i K\n";
+  elseif ($last !== null && $last['type'] === E_COMPILE_ERROR) echo "$i E ", base64_encode("Fatal error: {$last['message']} in {$last['file']} on line {$last['line']}"), "\n";
+  else echo "$i X\n";
 }
 `
 
@@ -145,13 +152,21 @@ const DRIVER_FLAGS = [
 
 type Verdict = { kind: 'ok' } | { kind: 'error'; message: string } | { kind: 'ask' }
 
-/** A started driver: its process and what it printed so far. */
+/**
+ * How many files one driver compiles before a new one takes over: OPcache keeps each compiled
+ * file in its shared memory until the process ends (`opcache.max_accelerated_files` above).
+ */
+const FILES_PER_DRIVER = 50_000
+
+/** A started driver: its process and what it printed of its current batch. */
 interface Driver {
   child: ChildProcess
   /** The PATH it was started with: a spare is used only under the same. */
   path: string
   out: string
-  /** Called on each chunk of output (re-arms the timeout once the driver is in use). */
+  /** How many files it was given, in all its batches. */
+  files: number
+  /** Called on each chunk of output (re-arms the timeout while the driver is in use). */
   onData?: () => void
   /** Its exit code once it has ended (-1 when it could not start). */
   done: Promise<number | null>
@@ -164,7 +179,7 @@ function startDriver(): Driver {
     stdio: ['pipe', 'pipe', 'ignore'],
     env,
   })
-  const d: Driver = { child, path: env.PATH ?? '', out: '', done: Promise.resolve(null) }
+  const d: Driver = { child, path: env.PATH ?? '', out: '', files: 0, done: Promise.resolve(null) }
   child.stdout!.setEncoding('latin1')
   child.stdout!.on('data', (chunk: string) => {
     d.out += chunk
@@ -178,7 +193,10 @@ function startDriver(): Driver {
   return d
 }
 
-/** A driver started ahead of its batch by {@link warmPhpLint}, not yet given files. */
+/**
+ * A driver waiting for its next batch: started ahead of its first by {@link warmPhpLint}, or
+ * kept after a batch (a plan's lint, then the apply's of the staged files: one PHP start).
+ */
 let spare: Driver | undefined
 
 /** Keeps a process alive for `d` (a spare does not: it must not hold the command open). */
@@ -191,6 +209,33 @@ function hold(d: Driver, on: boolean): void {
     else h?.unref?.()
 }
 
+/** Whether `d` is running, under the PATH the tools run with now. */
+function usable(d: Driver): boolean {
+  return d.path === (toolEnv().PATH ?? '') && d.child.exitCode === null && !d.child.killed
+}
+
+/**
+ * Makes `d` the spare: it no longer holds the command open. When nothing else is left to do, its
+ * stdin is closed and the command waits for it to end (a process left to end after the command
+ * would stay a zombie where nothing reaps orphans); on `process.exit` it is killed.
+ */
+function keep(d: Driver): void {
+  spare = d
+  hold(d, false)
+  if (!exitHooks) {
+    exitHooks = true
+    process.on('beforeExit', () => {
+      const last = spare
+      spare = undefined
+      if (!last) return
+      hold(last, true)
+      last.child.stdin!.end()
+    })
+    process.on('exit', () => spare?.child.kill('SIGKILL'))
+  }
+}
+let exitHooks = false
+
 /**
  * Starts the batch linter's PHP process now, when a plan is about to lint PHP files, so that
  * PHP's start overlaps the plan's reading and planning instead of coming after them; the next
@@ -199,23 +244,17 @@ function hold(d: Driver, on: boolean): void {
  * also end at the end of its stdin). Nothing is started without a `php` on the PATH.
  */
 export function warmPhpLint(): void {
-  if (spare && spare.path === (toolEnv().PATH ?? '') && spare.child.exitCode === null) return
+  if (spare && usable(spare)) return
   if (!onPath('php', toolEnv().PATH ?? '')) return
   spare?.child.kill('SIGKILL')
-  spare = startDriver()
-  hold(spare, false)
-  if (!exitHook) {
-    exitHook = true
-    process.on('exit', () => spare?.child.kill('SIGKILL'))
-  }
+  keep(startDriver())
 }
-let exitHook = false
 
-/** The spare driver if it suits now (same PATH, still running), else a new one. */
-function takeDriver(): Driver {
+/** The spare driver if it suits now (same PATH, still running, room for `files`), else a new one. */
+function takeDriver(files: number): Driver {
   const d = spare
   spare = undefined
-  if (d && d.path === (toolEnv().PATH ?? '') && d.child.exitCode === null && !d.child.killed) {
+  if (d && usable(d) && d.files + files <= FILES_PER_DRIVER) {
     hold(d, true)
     return d
   }
@@ -223,18 +262,28 @@ function takeDriver(): Driver {
   return startDriver()
 }
 
+/** A driver whose batch has ended: the spare if there is none, else sent away (it ends at the end of its stdin). */
+function release(d: Driver): void {
+  d.onData = undefined
+  if (!spare && usable(d) && d.files < FILES_PER_DRIVER) return keep(d)
+  hold(d, false)
+  d.child.stdin!.end()
+}
+
 /**
  * Runs the driver over `paths`; a path it did not answer is missing from the result. The driver
  * is killed when it stays silent for the tool timeout (it prints a line before and after each
- * file, so a long batch that progresses is not stopped): `timedOut` says so.
+ * file, so a long batch that progresses is not stopped): `timedOut` says so. A driver that
+ * answered the whole batch is kept for the next one.
  */
 async function runDriver(paths: readonly string[]): Promise<{
   verdicts: Map<number, Verdict>
   begun: number[]
-  code: number | null
   timedOut: boolean
 }> {
-  const d = takeDriver()
+  const d = takeDriver(paths.length)
+  d.files += paths.length
+  d.out = ''
   let timedOut = false
   const ms = toolTimeoutMs()
   let timer: NodeJS.Timeout | undefined
@@ -246,11 +295,19 @@ async function runDriver(paths: readonly string[]): Promise<{
     }, ms)
   }
   arm()
-  d.onData = arm
-  d.child.stdin!.end(paths.join('\0'))
-  const code = await d.done
+  // true when the driver printed the batch's end, false when it ended (or was killed) before
+  const answered = await new Promise<boolean>((resolve) => {
+    d.onData = () => {
+      arm()
+      if (d.out === 'END\n' || d.out.endsWith('\nEND\n')) resolve(true)
+    }
+    void d.done.then(() => resolve(false))
+    d.child.stdin!.write(`${paths.join('\0')}\0\0`)
+  })
   clearTimeout(timer)
-  return { ...parseDriver(d.out), code, timedOut }
+  if (answered) release(d)
+  else d.onData = undefined
+  return { ...parseDriver(d.out), timedOut }
 }
 
 /** What the driver printed: the files it began (in order) and its verdicts, by file number. */
@@ -330,7 +387,7 @@ export const phpLint: Validator = {
     // on another machine, the driver in one PHP process there; the files it defers go to php -l
     batch: {
       argv: ['php', ...DRIVER_FLAGS, '-r', DRIVER],
-      input: (paths) => Buffer.from(paths.join('\0'), 'utf8'),
+      input: (paths) => Buffer.from(`${paths.join('\0')}\0\0`, 'utf8'),
       verdicts: (run, items) => {
         const out: Array<string | undefined | null> = items.map(() => null)
         for (const [n, v] of parseDriver(run.stdout).verdicts) {
