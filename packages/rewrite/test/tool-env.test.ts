@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readXattrs, writeXattrs } from '../src/fs/xattr.js'
+import { readXattrs, toolsOnPath, writeXattrs } from '../src/fs/xattr.js'
 import { fakeTools, need } from '@cutover/test-kit'
 
 // Every tool cutover spawns (here: getfattr and setfattr) gets a timeout and an
@@ -30,5 +30,38 @@ describe('spawned tools', () => {
     fakeTool('getfattr', 'exec sleep 1000')
     process.env.CUTOVER_TOOL_TIMEOUT_MS = '300'
     await expect(readXattrs([file])).rejects.toThrow(/getfattr failed/)
+  })
+  it('getfattr exiting with another code than 1 (no attribute) is a failure, not "no attributes"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-x-'))
+    const file = join(dir, 'f')
+    writeFileSync(file, 'x')
+    // a tool that starts and does not work (the loader's 127 for a missing library)
+    fakeTool('getfattr', 'exit 127')
+    await expect(readXattrs([file])).rejects.toThrow(/getfattr failed/)
+    // exit 1: a file without attributes or vanished, the others read
+    fakeTool('getfattr', 'echo "# file: /x"; echo "user.a=0sMQ=="; exit 1')
+    expect(await readXattrs([file])).toEqual(new Map([['/x', new Map([['user.a', '0sMQ==']])]]))
+  })
+})
+
+describe('finding getfattr and setfattr without running them', () => {
+  it('needs both, each an executable file in a directory of the search path', () => {
+    const a = mkdtempSync(join(tmpdir(), 'cutover-path-a-'))
+    const b = mkdtempSync(join(tmpdir(), 'cutover-path-b-'))
+    const tool = (dir: string, name: string, mode = 0o755) => {
+      writeFileSync(join(dir, name), '#!/bin/sh\n')
+      chmodSync(join(dir, name), mode)
+    }
+    const both = ['getfattr', 'setfattr']
+    expect(toolsOnPath(both, `${a}:${b}`)).toBe(false)
+    tool(a, 'getfattr')
+    expect(toolsOnPath(both, `${a}:${b}`)).toBe(false)
+    // not executable, or a directory by that name: not the tool
+    tool(a, 'setfattr', 0o644)
+    mkdirSync(join(b, 'setfattr'))
+    expect(toolsOnPath(both, `${a}:${b}`)).toBe(false)
+    const c = mkdtempSync(join(tmpdir(), 'cutover-path-c-'))
+    tool(c, 'setfattr')
+    expect(toolsOnPath(both, `${a}:${b}:${c}`)).toBe(true)
   })
 })

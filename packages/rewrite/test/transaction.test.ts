@@ -11,7 +11,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -284,6 +284,81 @@ describe('validators', () => {
     expect(checked).toEqual(['etc/f150.conf:new 150\n', 'etc/f199.conf:new 199\n'])
     expect(events.indexOf('batch')).toBeGreaterThan(events.indexOf('staged:2'))
     expect(events.indexOf('batch')).toBeLessThan(events.indexOf('staged:200'))
+    expect(t.state().every((x) => x === 'old')).toBe(true)
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+  })
+  it('runs a validator on each file as soon as it is staged, while the others are still staged', async () => {
+    const t = tree(64)
+    const events: string[] = []
+    const checked = new Map<string, string>()
+    const each: Validator = {
+      name: 'each',
+      run: async (staged, target) => {
+        events.push(`run:${target}`)
+        checked.set(target, readFileSync(staged, 'utf8'))
+        return target === 'etc/f7.conf' ? 'line 1: bad' : undefined
+      },
+    }
+    const fault: FaultHook = (p) => {
+      if (p.startsWith('staged:')) events.push(p)
+    }
+    await expect(commitFiles(t.targets([each]), { stateDir: t.stateDir, fault })).rejects.toThrow(
+      'validation failed, nothing was written:\netc/f7.conf: each: line 1: bad',
+    )
+    // every file checked once, on its staged content
+    expect(checked.size).toBe(64)
+    expect([...checked].every(([target, text]) => text === `new ${target.slice(5, -5)}\n`)).toBe(
+      true,
+    )
+    expect(events.findIndex((e) => e.startsWith('run:'))).toBeLessThan(events.indexOf('staged:64'))
+    expect(t.state().every((x) => x === 'old')).toBe(true)
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+  })
+  it('runs commands one per core at once, checks in the process as many as files are staged', async () => {
+    const t = tree(48)
+    const cores = Math.max(2, availableParallelism())
+    const most = { own: 0, tool: 0 }
+    const now = { own: 0, tool: 0 }
+    const counting = (kind: 'own' | 'tool'): Validator => ({
+      name: kind,
+      ...(kind === 'tool'
+        ? { tool: { argv: (p: string) => ['true', p], verdict: () => undefined } }
+        : {}),
+      run: async () => {
+        most[kind] = Math.max(most[kind], ++now[kind])
+        await new Promise((r) => setTimeout(r, 10))
+        now[kind]--
+        return undefined
+      },
+    })
+    await commitFiles(t.targets([counting('own'), counting('tool')]), { stateDir: t.stateDir })
+    expect(most.tool).toBeLessThanOrEqual(cores)
+    expect(most.own).toBeGreaterThan(cores)
+    expect(t.state().every((x) => x === 'new')).toBe(true)
+  })
+  it('a staging error waits for the validators under way, aborts and leaves nothing', async () => {
+    const t = tree(40)
+    let running = 0
+    let ended = 0
+    const slow: Validator = {
+      name: 'slow',
+      run: async () => {
+        running++
+        await new Promise((r) => setTimeout(r, 20))
+        running--
+        ended++
+        return undefined
+      },
+    }
+    await expect(
+      commitFiles(t.targets([slow]), {
+        stateDir: t.stateDir,
+        fault: throwAt('stage-write:30', 'ENOSPC'),
+      }),
+    ).rejects.toMatchObject({ code: 'ENOSPC' })
+    // some ran while staging, none was left running when the temps were removed
+    expect(ended).toBeGreaterThan(0)
+    expect(running).toBe(0)
     expect(t.state().every((x) => x === 'old')).toBe(true)
     expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
   })

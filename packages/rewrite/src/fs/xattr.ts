@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process'
+import { accessSync, constants, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { toolEnv, toolTimeoutMs } from './tool.js'
 
@@ -21,20 +23,34 @@ export type Xattrs = Map<string, string>
 
 let available: boolean | undefined
 
-/** Whether `getfattr`/`setfattr` (Debian's `attr`) are installed. */
+/**
+ * Whether `getfattr`/`setfattr` (Debian's `attr`) are installed: both executable files in a
+ * directory of the tools' search path, as `execvp` finds them. Looked up, not run: a spawn blocks
+ * the process until the child has started, and a command then spawned two of them before any
+ * target was read. A tool there that does not work fails where it is used ({@link readXattrs}
+ * throws), never silently.
+ */
 export async function xattrToolsAvailable(): Promise<boolean> {
-  if (available === undefined) {
-    available = await run('getfattr', ['--version']).then(
-      () => true,
-      () => false,
-    )
-    if (available)
-      available = await run('setfattr', ['--version']).then(
-        () => true,
-        () => false,
-      )
-  }
+  available ??= toolsOnPath(['getfattr', 'setfattr'], toolEnv().PATH ?? '')
   return available
+}
+
+/** Whether every one of `names` is an executable regular file in a directory of `path` (`:`-separated; empty is `.`). */
+export function toolsOnPath(names: readonly string[], path: string): boolean {
+  const dirs = path.split(':').map((d) => d || '.')
+  return names.every((name) =>
+    dirs.some((dir) => {
+      const file = join(dir, name)
+      try {
+        if (!statSync(file).isFile()) return false
+        accessSync(file, constants.X_OK)
+        return true
+      } catch {
+        // not there, or not executable: the next directory
+        return false
+      }
+    }),
+  )
 }
 
 /**
@@ -56,8 +72,9 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
       signal?: string | null
       message?: string
     }) => {
-      // exit code 1: some file has no attribute (or vanished); anything else is a failure
-      if (e.killed || e.signal || typeof e.code !== 'number')
+      // exit code 1: some file has no attribute (or vanished); anything else is a failure (a
+      // tool that does not start or work, killed, timed out)
+      if (e.killed || e.signal || e.code !== 1)
         throw new Error(`getfattr failed: ${e.message ?? 'no answer'}`)
       return { stdout: e.stdout ?? '' }
     },

@@ -1247,9 +1247,12 @@ async function eachLimit<T>(
 /**
  * The validation of a staged set: every validator of every target on its staged file. One that
  * checks many files in one go (`runBatch`: php -l through one process per core) runs once every
- * file it checks is staged ({@link staged}), beside the staging of the others; the rest run in
- * {@link finish}, after the staging. The verdicts, their order and the warnings are those of all
- * validators run after the staging.
+ * file it checks is staged ({@link staged}), beside the staging of the others; each other one
+ * runs on its file as soon as that file is staged, beside the staging of the rest (commands one
+ * per core at once, checks in the process as many at once as files are staged).
+ * {@link finish} waits for them all. The
+ * verdicts, their order and the warnings are those of all validators run after the staging: a
+ * validator reads only the staged file it is given.
  */
 class Validation {
   /** The order to stage the targets in: those a batch validator checks first. */
@@ -1263,6 +1266,29 @@ class Validation {
   private readonly available = new Map<StagedCheck, Promise<boolean>>()
   /** The batch runs started, each settled with its error (undefined when it ran). */
   private readonly running: Array<Promise<{ error: unknown } | undefined>> = []
+  /**
+   * The single runs of staged files not started yet, in the order their files were staged, and
+   * how many are under way: those that are commands (`tool`: visudo, a step's `validate:`) one
+   * per core at once, the others (in the process: json-parse, whose wait is its read of the file)
+   * as many as files are staged at once.
+   */
+  private readonly queues = {
+    tool: {
+      waiting: [] as Array<{ v: StagedCheck; i: number; k: number }>,
+      active: 0,
+      limit: Math.max(2, availableParallelism()),
+    },
+    own: {
+      waiting: [] as Array<{ v: StagedCheck; i: number; k: number }>,
+      active: 0,
+      limit: IO_PARALLEL,
+    },
+  }
+  /** The first error a single run threw (not a verdict: the check itself failed). */
+  private singleError: { error: unknown } | undefined
+  /** No single run starts any more (the staging failed, or a run threw). */
+  private stopped = false
+  private readonly idleWaiters: Array<() => void> = []
 
   constructor(
     private readonly targets: readonly TxTarget[],
@@ -1285,9 +1311,16 @@ class Validation {
     this.order = [...first, ...[...targets.keys()].filter((i) => !first.has(i))]
   }
 
-  /** Target `i` is staged: starts each batch validator whose every file is staged now. */
+  /**
+   * Target `i` is staged: its single validators are queued to run on it, and each batch
+   * validator whose every file is staged now starts.
+   */
   staged(i: number): void {
-    for (const v of new Set(this.targets[i]!.validators ?? [])) {
+    const validators = this.targets[i]!.validators ?? []
+    for (const [k, v] of validators.entries())
+      if (!v.runBatch) this.queues[v.tool ? 'tool' : 'own'].waiting.push({ v, i, k })
+    this.pump()
+    for (const v of new Set(validators)) {
       const left = this.waiting.get(v)
       if (left === undefined) continue
       this.waiting.set(v, left - 1)
@@ -1301,28 +1334,24 @@ class Validation {
     }
   }
 
-  /** Resolves once every batch run started has ended (its verdicts not read). */
+  /**
+   * Starts no more checks and resolves once every one started has ended (their verdicts not
+   * read): the staged files they read may then be removed.
+   */
   async settled(): Promise<void> {
-    await Promise.all(this.running)
+    this.stopped = true
+    await Promise.all([this.idle(), ...this.running])
   }
 
   /**
-   * Runs the validators not run yet, waits for the batch runs, and throws a
+   * Waits for every check (each staged file's, the batch runs), and throws a
    * {@link ValidationError} naming every failure (nothing is written then); adds a warning for
    * each validator whose tool is not here.
    */
   async finish(warnings: string[]): Promise<void> {
-    const single: Array<{ v: StagedCheck; i: number; k: number }> = []
-    for (const [v, list] of this.byValidator)
-      if (!v.runBatch && (await this.isAvailable(v)))
-        for (const at of list) single.push({ v, ...at })
-    // the others are mostly processes (visudo): one per core at once
-    const singles = eachLimit(single, Math.max(2, availableParallelism()), async ({ v, i, k }) => {
-      this.results[i]![k] = await v.run(this.entries[i]!.temp, this.targets[i]!.target)
-    })
-    const [ran] = await Promise.allSettled([singles, this.settled()])
+    await Promise.all([this.idle(), ...this.running])
     const failed = (await Promise.all(this.running)).find((r) => r !== undefined)
-    if (ran.status === 'rejected') throw ran.reason
+    if (this.singleError) throw this.singleError.error
     if (failed) throw failed.error
     const missing = new Set<string>()
     for (const v of this.byValidator.keys()) if (!(await this.isAvailable(v))) missing.add(v.name)
@@ -1337,6 +1366,42 @@ class Validation {
     )
     if (all.length)
       throw new ValidationError(`validation failed, nothing was written:\n${all.join('\n')}`)
+  }
+
+  /** Starts queued single runs while fewer than their queue's limit are under way. */
+  private pump(): void {
+    for (const q of Object.values(this.queues))
+      while (!this.stopped && q.active < q.limit && q.waiting.length) {
+        const { v, i, k } = q.waiting.shift()!
+        q.active++
+        void this.runSingle(v, i, k).finally(() => {
+          q.active--
+          this.pump()
+          if (this.active() === 0) for (const w of this.idleWaiters.splice(0)) w()
+        })
+      }
+  }
+
+  /** How many single runs are under way. */
+  private active(): number {
+    return this.queues.tool.active + this.queues.own.active
+  }
+
+  /** Resolves once no single run is under way and none will start (queues empty, or stopped). */
+  private idle(): Promise<void> {
+    if (this.active() === 0) return Promise.resolve()
+    return new Promise((r) => this.idleWaiters.push(r))
+  }
+
+  private async runSingle(v: StagedCheck, i: number, k: number): Promise<void> {
+    try {
+      if (await this.isAvailable(v))
+        this.results[i]![k] = await v.run(this.entries[i]!.temp, this.targets[i]!.target)
+    } catch (error) {
+      // the first such error is the one thrown; no other run starts
+      this.singleError ??= { error }
+      this.stopped = true
+    }
   }
 
   private isAvailable(v: StagedCheck): Promise<boolean> {
