@@ -262,6 +262,7 @@ export const jsonStep: StepKind<JsonOptions> = {
   validators: [
     {
       name: 'json-parse',
+      inProcess: true,
       async run(stagedPath, target) {
         // decoded as the plan decoded it (BOM off, latin1 when not UTF-8), so columns match the file's text
         const { text } = decodeText(await readFile(stagedPath))

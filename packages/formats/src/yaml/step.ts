@@ -108,6 +108,7 @@ export const yamlStep: StepKind<YamlOptions> = {
   validators: [
     {
       name: 'yaml-parse',
+      inProcess: true,
       async run(stagedPath, target) {
         // decoded as the plan decoded it (BOM off, latin1 when not UTF-8), so columns match the file's text
         const { text } = decodeText(await readFile(stagedPath))

@@ -53,6 +53,11 @@ export interface Validator {
   /** Whether the tool it needs is here (a missing `php` skips `php -l` with a warning). */
   available?(): Promise<boolean>
   run(stagedPath: string, target: string): Promise<string | undefined>
+  /**
+   * The check runs in this process and reads only the staged file (no command): an apply runs
+   * many at once. Without it, one per core at once (a command: visudo).
+   */
+  inProcess?: boolean
   /** Also run by `plan` on the planned texts (fast enough for every plan: the PHP linter). */
   plan?: boolean
   /**

@@ -29,6 +29,11 @@ export interface StagedCheck {
   /** Whether the tool it needs is here; a missing one is skipped with a warning. */
   available?(): Promise<boolean>
   run(stagedPath: string, target: string): Promise<string | undefined>
+  /**
+   * The check runs in this process and reads only the staged file (no command): many may run at
+   * once. Without it, one per core at once.
+   */
+  inProcess?: boolean
   /** Checks many staged files at once, with the verdicts of `run`: one result per item, in order. */
   runBatch?(items: readonly StagedItem[]): Promise<(string | undefined)[]>
   /** The same check as a command, for a file staged on another machine (see {@link StagedTool}). */

@@ -1248,8 +1248,8 @@ async function eachLimit<T>(
  * The validation of a staged set: every validator of every target on its staged file. One that
  * checks many files in one go (`runBatch`: php -l through one process per core) runs once every
  * file it checks is staged ({@link staged}), beside the staging of the others; each other one
- * runs on its file as soon as that file is staged, beside the staging of the rest (commands one
- * per core at once, checks in the process as many at once as files are staged).
+ * runs on its file as soon as that file is staged, beside the staging of the rest (checks in the
+ * process as many at once as files are staged, the others one per core at once).
  * {@link finish} waits for them all. The
  * verdicts, their order and the warnings are those of all validators run after the staging: a
  * validator reads only the staged file it is given.
@@ -1268,17 +1268,17 @@ class Validation {
   private readonly running: Array<Promise<{ error: unknown } | undefined>> = []
   /**
    * The single runs of staged files not started yet, in the order their files were staged, and
-   * how many are under way: those that are commands (`tool`: visudo, a step's `validate:`) one
-   * per core at once, the others (in the process: json-parse, whose wait is its read of the file)
-   * as many as files are staged at once.
+   * how many are under way: checks in the process (`inProcess`: json-parse, whose wait is its
+   * read of the file) as many at once as files are staged, the others (commands: visudo, a step's
+   * `validate:`) one per core at once.
    */
   private readonly queues = {
-    tool: {
+    others: {
       waiting: [] as Array<{ v: StagedCheck; i: number; k: number }>,
       active: 0,
       limit: Math.max(2, availableParallelism()),
     },
-    own: {
+    inProcess: {
       waiting: [] as Array<{ v: StagedCheck; i: number; k: number }>,
       active: 0,
       limit: IO_PARALLEL,
@@ -1318,7 +1318,7 @@ class Validation {
   staged(i: number): void {
     const validators = this.targets[i]!.validators ?? []
     for (const [k, v] of validators.entries())
-      if (!v.runBatch) this.queues[v.tool ? 'tool' : 'own'].waiting.push({ v, i, k })
+      if (!v.runBatch) this.queues[v.inProcess ? 'inProcess' : 'others'].waiting.push({ v, i, k })
     this.pump()
     for (const v of new Set(validators)) {
       const left = this.waiting.get(v)
@@ -1384,7 +1384,7 @@ class Validation {
 
   /** How many single runs are under way. */
   private active(): number {
-    return this.queues.tool.active + this.queues.own.active
+    return this.queues.others.active + this.queues.inProcess.active
   }
 
   /** Resolves once no single run is under way and none will start (queues empty, or stopped). */
