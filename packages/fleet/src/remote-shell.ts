@@ -279,8 +279,11 @@ export async function fsyncPaths(
       const opened = await Promise.allSettled(window.map((p) => sftp.open(p, SFTP_OPEN.READ)))
       refused.push(...window.filter((_p, i) => opened[i]!.status === 'rejected'))
       const handles = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
-      const synced = await Promise.allSettled(handles.map((h) => sftp.fsync(h)))
-      await Promise.allSettled(handles.map((h) => sftp.close(h)))
+      // the closes sent with the fsyncs: the server answers them in order, each after its fsync
+      const syncing = handles.map((h) => sftp.fsync(h))
+      const closing = handles.map((h) => sftp.close(h).catch(() => undefined))
+      const synced = await Promise.allSettled(syncing)
+      await Promise.all(closing)
       const failed = synced.find((s) => s.status === 'rejected')
       if (failed) throw (failed as PromiseRejectedResult).reason
     }

@@ -66,13 +66,28 @@ export function remoteStateFileSystem(o: {
     const h = await sftp.open(path, SFTP_OPEN.WRITE | SFTP_OPEN.CREAT | SFTP_OPEN.EXCL, {
       permissions: 0o600,
     })
-    try {
-      await sftp.fsetstat(h, { permissions: 0o600 })
-      await sftp.write(h, 0, typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
-      await sftp.fsync(h)
-    } finally {
-      await sftp.close(h).catch(() => undefined)
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+    if (bytes.length > sftp.writeChunk) {
+      try {
+        await sftp.fsetstat(h, { permissions: 0o600 })
+        await sftp.write(h, 0, bytes)
+        await sftp.fsync(h)
+      } finally {
+        await sftp.close(h).catch(() => undefined)
+      }
+      return
     }
+    // one WRITE: the mode, the bytes, the fsync and the close sent together (the server answers
+    // a channel's requests in order: the fsync follows the write); an error of any is the error,
+    // as when each waited for the one before (the file stays 0600; the caller removes it)
+    const done = await Promise.allSettled([
+      sftp.fsetstat(h, { permissions: 0o600 }),
+      sftp.write(h, 0, bytes),
+      sftp.fsync(h),
+      sftp.close(h).catch(() => undefined),
+    ])
+    const failed = done.find((r) => r.status === 'rejected')
+    if (failed) throw (failed as PromiseRejectedResult).reason
   }
 
   /** Creates `path` (0700) and its missing parents; true when `path` itself was created. */

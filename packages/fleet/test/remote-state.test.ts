@@ -151,6 +151,27 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     await expect(state.openPack!(packPath)).rejects.toMatchObject({ code: 'EEXIST' })
   })
 
+  it('writes a small state file in two round trips (the open, then its mode, bytes, fsync and close together) and fsyncs paths in two', async () => {
+    const d = tree()
+    const start = { ...s.client.counts }
+    await state.createExclusive(join(d, 'journal.json'), '{"state":"staging"}')
+    expect(s.client.counts.bursts - start.bursts).toBe(2)
+    expect(statSync(join(d, 'journal.json')).mode & 0o777).toBe(0o600)
+    expect(readFileSync(join(d, 'journal.json'), 'utf8')).toBe('{"state":"staging"}')
+    // an error of any of them is the error: nothing over an existing name
+    await expect(state.createExclusive(join(d, 'journal.json'), 'x')).rejects.toMatchObject({
+      code: 'EEXIST',
+    })
+    mkdirSync(join(d, 'a'))
+    const at = { ...s.client.counts }
+    await state.fsync(join(d, 'a'))
+    expect(s.client.counts.bursts - at.bursts).toBe(2)
+    // a large one still waits for its writes before its fsync
+    const big = Buffer.alloc(s.client.writeChunk * 3 + 5, 1)
+    await state.createExclusive(join(d, 'big'), big)
+    expect(readFileSync(join(d, 'big')).equals(big)).toBe(true)
+  })
+
   /** An exec whose machine counts each start of the pack's tools (a log line each). */
   const countingExec = (d: string) => {
     const bin = join(d, 'bin')
