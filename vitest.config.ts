@@ -62,9 +62,10 @@ const SLOW = [
 ]
 
 /**
- * Files of the fast projects' kind (no sshd, Chromium or database) that take 3 s or more each,
- * mostly by running the CLI many times: whole acceptance runs, reviews, transactions. They keep
- * `pnpm test:fast` short and run in the full suite.
+ * Files of the fast projects' kind (no sshd, Chromium or database) that take 3 s or more each
+ * (CPU of the file's tests and the processes they start): whole acceptance runs, reviews,
+ * transactions killed and recovered, a tool run per case (ansible-inventory, php -l), long
+ * property and corpus runs. They keep `pnpm test:fast` short and run in the full suite.
  */
 const LONG = [
   'packages/cli/test/bundle.test.ts',
