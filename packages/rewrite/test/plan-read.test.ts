@@ -65,9 +65,9 @@ describe('the reader of a plan', () => {
   })
 })
 
-describe('a file over 1 MiB, read in chunks', () => {
-  // the reader reads 64 KiB into its reused buffer, then the rest of a larger file in chunks of
-  // 1 MiB: these are the cuts between what it decodes and scans at once
+describe('a file over 1 MiB, read whole', () => {
+  // the reader reads 64 KiB into its reused buffer, then the rest of a larger file at once; the
+  // bytes of a text that is not latin1 are scanned in windows of 64 KiB: these are cuts of both
   const CUTS = [1 << 16, (1 << 16) + (1 << 20)]
   const SIZE = (1 << 20) + (1 << 16) + 4096
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-chunks-')))
@@ -164,42 +164,37 @@ describe('a file over 1 MiB, read in chunks', () => {
     ])
   })
 
-  /**
-   * The reader of a file that `change` rewrites (in place) each time a read of it starts again
-   * from its start (the first read continues what the open's read began): how often it did.
-   */
-  function readChanging(first: Buffer, change: (round: number) => Buffer) {
-    const path = join(root, `f${n++}`)
-    writeFileSync(path, first)
-    const real = createRequire(import.meta.url)
-    const fs = real('node:fs') as typeof import('node:fs')
-    let rounds = 0
-    const readSync = (fd: number, buf: Buffer, off: number, len: number, pos: number | null) => {
-      if (pos === 0) writeFileSync(path, change(rounds++))
-      return fs.readSync(fd, buf, off, len, pos)
-    }
-    const load = (name: string) => (name === 'node:fs' ? { ...fs, readSync } : real(name))
-    const reader = make(load, data) as ReturnType<typeof fileReader>
-    const reply = reader({ first: 0, paths: [path], profileOf: new Int32Array(1) })
-    rmSync(path)
-    return { r: reply.results[0]!, rounds }
-  }
-
-  it('decodes a file that changed between its read as UTF-8 and its read again as latin1 as the bytes it is hashed from', () => {
-    const latin1 = Buffer.alloc(SIZE, 'b')
-    latin1[SIZE - 50] = 0xe9
-    // UTF-8 by the second read: read a third time, as UTF-8
+  it('gives the text, encoding and hash of the bytes it read of a file that changed while it was read', () => {
     const utf8 = Buffer.from('é'.repeat(SIZE / 2 + 10))
-    const once = readChanging(latin1, () => utf8)
-    expect(once.rounds).toBe(2)
-    expect(once.r.large).toEqual({ hash: sha256(utf8), encoding: 'utf8', binary: false })
-    expect(once.r.text === utf8.toString('utf8')).toBe(true)
-    // UTF-8 at every read again as latin1, not at the reads as UTF-8: kept as latin1 after two
-    // rounds, its text still its bytes
-    const flipping = readChanging(latin1, (round) => (round % 2 === 0 ? utf8 : latin1))
-    expect(flipping.rounds).toBe(5)
-    expect(flipping.r.large).toEqual({ hash: sha256(utf8), encoding: 'latin1', binary: false })
-    expect(encodeText(flipping.r.text!, 'latin1').equals(utf8)).toBe(true)
+    const latin1 = Buffer.alloc(SIZE + 4096, 'b')
+    latin1[SIZE - 50] = 0xe9
+    for (const [first, then] of [
+      [utf8, latin1],
+      [latin1, utf8],
+    ] as const) {
+      const path = join(root, `f${n++}`)
+      writeFileSync(path, first)
+      const real = createRequire(import.meta.url)
+      const fs = real('node:fs') as typeof import('node:fs')
+      let reads = 0
+      // rewritten (in place) after the first read, which filled the reader's reused buffer
+      const readSync = (fd: number, buf: Buffer, off: number, len: number, pos: null) => {
+        if (reads++ === 1) writeFileSync(path, then)
+        return fs.readSync(fd, buf, off, len, pos)
+      }
+      const load = (name: string) => (name === 'node:fs' ? { ...fs, readSync } : real(name))
+      const reader = make(load, data) as ReturnType<typeof fileReader>
+      const r = reader({ first: 0, paths: [path], profileOf: new Int32Array(1) }).results[0]!
+      rmSync(path)
+      // what was read: the first 64 KiB of the first content, the rest of the second
+      const read = Buffer.concat([first.subarray(0, 1 << 16), then.subarray(1 << 16)])
+      expect(r.large).toEqual({
+        hash: sha256(read),
+        encoding: decodeText(read).encoding,
+        binary: false,
+      })
+      expect(encodeText(r.text!, r.large!.encoding).equals(read)).toBe(true)
+    }
   })
 })
 
@@ -253,6 +248,45 @@ describe('the calls of the reader to the file system', () => {
       fstatSync: 1,
       ...(existsSync('/proc/self/fd') ? { readlinkSync: 1 } : {}),
     })
+  })
+
+  it('reads a file over 1 MiB whole into one buffer and gives its memory back once its text is made', () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const size = (1 << 20) + (1 << 16) + 4096
+    const prefilter = new Prefilter([[], ['10.0.10.48']])
+    const data = {
+      ...prefilter.tables(),
+      size: prefilter.size,
+      profiles: [{ groups: [1], always: true }],
+      maxSize: 16 << 20,
+    }
+    for (const [name, bytes, encoding] of [
+      ['ascii', Buffer.alloc(size, 'x'), 'utf8'],
+      ['utf8', Buffer.from('é'.repeat(size / 2)), 'utf8'],
+      ['latin1', Buffer.concat([Buffer.alloc(size - 1, 'x'), Buffer.from([0xe9])]), 'latin1'],
+    ] as const) {
+      const path = join(root, name)
+      writeFileSync(path, bytes)
+      const real = createRequire(import.meta.url)
+      const fs = real('node:fs') as typeof import('node:fs')
+      const buffers: Buffer[] = []
+      const readSync = (fd: number, buf: Buffer, off: number, len: number, pos: null) => {
+        buffers.push(buf)
+        return fs.readSync(fd, buf, off, len, pos)
+      }
+      const load = (id: string) => (id === 'node:fs' ? { ...fs, readSync } : real(id))
+      const read = fileReader(load as NodeJS.Require, data)
+      const r = read({ first: 0, paths: [path], profileOf: new Int32Array(1) }).results[0]!
+      expect([r.kind, r.text?.length, r.large?.encoding]).toEqual([
+        'read',
+        decodeText(bytes).text.length,
+        encoding,
+      ])
+      // the first 64 KiB into the reused buffer, then the rest at once (a read short of the
+      // file's size and one byte more) into one of its size, which holds nothing any more
+      expect(buffers.map((b) => b.buffer.byteLength)).toEqual([1 << 16, 0])
+    }
+    rmSync(root, { recursive: true, force: true })
   })
 
   it('refuses a file over the size limit once its reused buffer is full, not reading it all', () => {

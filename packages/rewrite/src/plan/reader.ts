@@ -23,8 +23,8 @@ export type ReadOutcome =
     }
 
 /**
- * A file over {@link LARGE_FILE} bytes, read in chunks: never whole as bytes, but decoded as it
- * was read (`text`, in `encoding`, as `decodeText` decodes the whole), hashed (`sha256:` of the
+ * A file over {@link LARGE_FILE} bytes, given without its bytes (freed as soon as it was read)
+ * but decoded (`text`, in `encoding`, as `decodeText` decodes it), hashed (`sha256:` of the
  * bytes) and checked for NUL bytes in its first 8000 (`binary`: no text is kept).
  */
 export interface LargeRead {
@@ -33,7 +33,7 @@ export interface LargeRead {
   binary: boolean
 }
 
-/** Files over this size are read in chunks of this size by the large-file path. */
+/** Files over this size are read by the large-file path (`readLarge`). */
 export const LARGE_FILE = 1 << 20
 
 const SKIP: ReadOutcome = Object.freeze({ kind: 'skip' })
@@ -83,8 +83,8 @@ interface Reply {
  * it uses no import and no name from outside its body but what it is given (`load`, the `require` of its place, and `data`).
  * Each file is opened non-blocking and without following a link (a FIFO in the tree is reported,
  * not waited on; a link put on the path since is not followed), read into a reused buffer and
- * prefiltered on its raw bytes; a file over 1 MiB is read in reused chunks of 1 MiB, each hashed,
- * decoded and scanned as it comes (see `readLarge`), so that its bytes are never held whole. A file that
+ * prefiltered on its raw bytes; a file over 1 MiB is read whole into a buffer whose memory is given
+ * back as soon as it is decoded (see `readLarge`), so that its text is its only copy. A file that
  * holds no needle (most of a tree) costs an open, a read and a close: nothing of it is used. Any
  * other outcome is given only once the file proves to have been opened where it was resolved
  * (`TARGET_MOVED` when a directory on its path was swapped for a link since); a file over the
@@ -107,8 +107,14 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
   for (const [form] of groupsOf) reach = Math.max(reach, form.length - 1)
   const proc = fs.existsSync('/proc/self/fd')
   const LARGE = 1 << 20
+  // the bytes of a large file that is not latin1 text are scanned as latin1 this many at a time
+  const WINDOW = 1 << 16
   let scratch = Buffer.allocUnsafe(1 << 16)
-  let chunk: Buffer | undefined
+  // a resizable ArrayBuffer (ES2024, in node since 20; not in the ES2023 lib this is built with)
+  const Resizable = ArrayBuffer as unknown as new (
+    length: number,
+    options: { maxByteLength: number },
+  ) => ArrayBuffer & { resize(length: number): void }
 
   /**
    * Throws `TARGET_MOVED` unless the file open as `fd` was opened at `path` (a link-free path in
@@ -144,7 +150,7 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
         if (st.size > maxSize) return st.size
         if (length > maxSize) return length
         const want = Math.max(buf.length * 2, st.size + 1)
-        if (want > LARGE) return readLarge(fd, buf)
+        if (want > LARGE) return readLarge(fd, buf, st.size)
         const bigger = Buffer.allocUnsafe(want)
         buf.copy(bigger, 0, 0, length)
         buf = scratch = bigger
@@ -200,112 +206,71 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
   }
 
   /**
-   * Reads a file over 1 MiB, whose first `head.length` bytes are read, in chunks of 1 MiB into a
-   * reused buffer: each chunk is hashed, scanned for needles (as latin1, with the end of the
-   * chunk before it for a needle across the cut) and decoded, so that the text is made without
-   * the file's bytes ever being held whole (they were a second 50 MB beside the text of a dump,
-   * until a late full collection). The text is the one `decodeText` makes of the whole: UTF-8
-   * (after a BOM) when every chunk is, cut between characters, else latin1, read again from the
-   * start (the hash is of the bytes read that second time). A file found UTF-8 in that second
-   * read changed between the reads: it is read again as UTF-8, since its text must be the one
-   * decoding the bytes it is hashed from gives (a file still changing so after two such rounds
-   * is kept as latin1, which gives its bytes back too). An ASCII chunk is its latin1 text.
-   * A file over the size limit gives its size, a file with a NUL byte in its first 8000 no text.
+   * Reads a file over 1 MiB, whose first `head.length` bytes are read and whose size was
+   * `fileSize`, whole into a buffer over a resizable `ArrayBuffer` (grown in place if the file
+   * grew), then hashes, scans and decodes those bytes as `decodeText` decodes them, and shrinks
+   * the buffer to nothing: its memory goes back at once, where a buffer or decoded chunks of the
+   * whole stayed until a late full collection (46 MB of a dump): the text is then the only copy
+   * of the file in memory. A file over the size limit gives its size, a file with a NUL byte in
+   * its first 8000 no text.
    */
-  function readLarge(fd: number, head: Buffer): Large | number {
-    let got = readChunks(fd, head, true, false)
-    for (let rounds = 2; typeof got === 'string';)
-      got =
-        got === 'latin1'
-          ? readChunks(fd, undefined, false, rounds-- > 0)
-          : readChunks(fd, undefined, true, false)
-    return got
+  function readLarge(fd: number, head: Buffer, fileSize: number): Large | number {
+    const whole = new Resizable(Math.max(fileSize, head.length) + 1, {
+      maxByteLength: maxSize + 1,
+    })
+    try {
+      let buf = Buffer.from(whole)
+      head.copy(buf)
+      let length = head.length
+      for (;;) {
+        if (length === buf.length) {
+          if (length > maxSize) return Math.max(length, fs.fstatSync(fd).size)
+          whole.resize(Math.min(length * 2, maxSize + 1))
+          buf = Buffer.from(whole)
+        }
+        const want = buf.length - length
+        const n = fs.readSync(fd, buf, length, want, null)
+        length += n
+        // a short read is the end of a regular file
+        if (n < want) break
+      }
+      return decodeLarge(buf.subarray(0, length))
+    } finally {
+      whole.resize(0)
+    }
+  }
+
+  /** The hash, encoding, needles and text (unless binary) of a large file's bytes. */
+  function decodeLarge(bytes: Buffer): Large {
+    const hash = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+    const binary = bytes.subarray(0, 8000).includes(0)
+    const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+    const ascii = !binary && isAscii(bytes)
+    const utf8 = binary || ascii || isUtf8(bom ? bytes.subarray(3) : bytes)
+    const encoding = !utf8 ? 'latin1' : bom ? 'utf8-bom' : 'utf8'
+    // the needles are looked for in the bytes as latin1: the text of an ASCII or latin1 file (an
+    // ASCII text made as UTF-8, in V8's heap: measured, fewer collections than a string outside it)
+    const latin1 = !binary && !utf8 ? bytes.toString('latin1') : undefined
+    const text = binary ? undefined : (latin1 ?? bytes.toString('utf8', bom ? 3 : 0))
+    const found = ascii ? scan(text!) : latin1 === undefined ? scanWindows(bytes) : scan(latin1)
+    return { large: { hash, encoding, binary }, text, found }
   }
 
   /**
-   * One read of a large file from its start: as UTF-8 (`'latin1'` as soon as a chunk is not), or
-   * as latin1 (then, with `again`, `'utf8'` when every byte proved UTF-8 after all).
+   * {@link scan} of bytes without their latin1 string: read as latin1 in windows of 64 KiB
+   * (strings V8 makes in its young generation), each with the end of the one before for a needle
+   * across the cut, until every group is found.
    */
-  function readChunks(
-    fd: number,
-    head: Buffer | undefined,
-    utf8: boolean,
-    again: boolean,
-  ): Large | number | 'latin1' | 'utf8' {
-    chunk ??= Buffer.allocUnsafe(LARGE)
-    const hash = createHash('sha256')
+  function scanWindows(bytes: Buffer): boolean[] {
     const found = new Array<boolean>(size).fill(false)
     let missing = re ? size : 0
-    const parts: string[] = []
-    // the last `reach` characters of the latin1 view so far; bytes of a UTF-8 character cut off
-    let tail = ''
-    let carry: Buffer | undefined
-    let binary = false
-    let bom = false
-    // every chunk so far is UTF-8 (a latin1 read looks while that may still turn out so)
-    let valid = true
-    let at = 0
-    for (;;) {
-      let view: Buffer
-      let last = false
-      if (at === 0 && head) view = head
-      else {
-        const n = fs.readSync(fd, chunk, 0, chunk.length, at)
-        view = chunk.subarray(0, n)
-        // a short read is the end of a regular file
-        last = n < chunk.length
-      }
-      if (at + view.length > maxSize) return Math.max(at + view.length, fs.fstatSync(fd).size)
-      if (at === 0) {
-        binary = view.subarray(0, 8000).includes(0)
-        bom = utf8 && view.length >= 3 && view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf
-      }
-      hash.update(view)
-      const latin1 = view.toString('latin1')
-      if (missing > 0) {
-        missing = scanInto(found, missing, latin1)
-        if (missing > 0 && reach > 0 && tail !== '')
-          missing = scanInto(found, missing, tail + latin1.slice(0, reach))
-        if (reach > 0)
-          tail =
-            latin1.length >= reach
-              ? latin1.slice(latin1.length - reach)
-              : (tail + latin1).slice(-reach)
-      }
-      if (!binary) {
-        const ascii = carry === undefined && isAscii(view)
-        if (valid && !ascii) {
-          let bytes = carry ? Buffer.concat([carry, view]) : view
-          if (at === 0 && bom) bytes = bytes.subarray(3)
-          const end = last ? bytes.length : utf8Cut(bytes)
-          carry = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined
-          const whole = bytes.subarray(0, end)
-          // UTF-8 pieces cut between characters are valid each if and only if the whole is
-          valid = isUtf8(whole)
-          if (utf8) {
-            if (!valid) return 'latin1'
-            parts.push(whole.toString('utf8'))
-          }
-        }
-        if (!utf8 || ascii) parts.push(latin1)
-      }
-      at += view.length
-      if (last) break
-    }
-    if (!utf8 && again && valid && !binary) return 'utf8'
-    const encoding = !utf8 ? 'latin1' : bom ? 'utf8-bom' : 'utf8'
-    const text = binary ? undefined : parts.length === 1 ? parts[0]! : parts.join('')
-    return { large: { hash: `sha256:${hash.digest('hex')}`, encoding, binary }, text, found }
-  }
-
-  /** Where `bytes` end before a UTF-8 character that they cut off (their length if none). */
-  function utf8Cut(bytes: Buffer): number {
-    const end = bytes.length
-    let lead = end - 1
-    while (lead > 0 && lead > end - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--
-    const b = bytes[lead]!
-    const width = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4
-    return lead + width > end ? lead : end
+    for (let w = 0; w < bytes.length && missing > 0; w += WINDOW)
+      missing = scanInto(
+        found,
+        missing,
+        bytes.toString('latin1', Math.max(0, w - reach), w + WINDOW),
+      )
+    return found
   }
 
   function readOne(path: string, profile: ReadProfile, i: number): Reply['results'][number] | 0 {
