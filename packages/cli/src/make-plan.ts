@@ -69,14 +69,18 @@ export async function makePlan(
 }
 
 /**
- * Starts what the checks a plan runs on its planned files need (the PHP linter's process), for
- * the kinds of the spec's steps: called at the plan's first changed file, so that it starts
- * while the plan still reads and plans the others, and never for a plan without changes.
+ * Starts what the plan-time checks of a changed file need (the PHP linter's process): called at
+ * the plan's first changed file each validator checks, so that it starts while the plan still
+ * reads and plans the others, and never for a plan without such a change. `warmed`: the
+ * validators started already.
  */
-function warmChecks(e: Engine, spec: Spec): void {
-  const used = new Set(spec.steps.map((s) => s.kind))
-  for (const k of e.steps)
-    if (used.has(k.name)) for (const v of k.validators ?? []) if (v.plan) v.warm?.()
+function warmChecks(e: Engine, names: readonly string[], warmed: Set<string>): void {
+  for (const name of names) {
+    if (warmed.has(name)) continue
+    warmed.add(name)
+    for (const k of e.steps)
+      for (const v of k.validators ?? []) if (v.name === name && v.plan) v.warm?.()
+  }
 }
 
 /**
@@ -133,7 +137,7 @@ async function planRoot(
   const { root, ignore, stateDir, machine, hidden } = place
   const applied = await appliedOnce(stateDir)
   const broken = await interrupted(stateDir, root, opts, io, machine?.name)
-  let warmed = false
+  const warmed = new Set<string>()
   const plan = await e.plan(spec, {
     root,
     ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
@@ -157,10 +161,7 @@ async function planRoot(
           p.considered === p.total,
         )
       else {
-        if (!warmed && p.what === 'changed') {
-          warmed = true
-          warmChecks(e, spec)
-        }
+        if (p.validators) warmChecks(e, p.validators, warmed)
         if (opts.verbose) progress.note(`${who}${p.target}: ${p.what}`)
       }
     },

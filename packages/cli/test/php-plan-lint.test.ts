@@ -86,6 +86,31 @@ describe('plan lints the planned PHP', () => {
     expect(runs).toEqual(['-d'])
   })
 
+  it('starts no php for a plan whose changes hold no PHP file, though the spec has a php step', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpcount-'))
+    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho "$1" >> '${bin}/runs'\nexit 1\n`)
+    chmodSync(join(bin, 'php'), 0o755)
+    const dir = makeTree({
+      'cutover.yaml':
+        'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: ["*.php"], addresses: names }\n  - json: { files: ["*.json"], addresses: names }\n',
+      'a.php': "<?php\n$h = 'finance.thehumanjourney.net';\n",
+      'b.json': '{ "host": "10.0.10.48" }\n',
+    })
+    const saved = process.env.PATH
+    process.env.PATH = `${bin}:${saved}`
+    const warm = vi.spyOn(phpLint, 'warm')
+    try {
+      const io = memoryIo({ cwd: dir })
+      expect(await run(['plan', '--root', '.'], io), io.err()).toBe(0)
+      expect(io.out()).toContain('+{ "host": "finance.thehumanjourney.net" }')
+      expect(warm).not.toHaveBeenCalled()
+    } finally {
+      process.env.PATH = saved
+      warm.mockRestore()
+    }
+    expect(existsSync(join(bin, 'runs'))).toBe(false)
+  })
+
   it('a php that hangs makes plan and apply fail with a timeout, and leaves no lock behind', async () => {
     const config = "<?php\n$h = '10.0.10.48';\n"
     const dir = makeTree({

@@ -111,6 +111,10 @@ describe('planner progress', () => {
       })
       const changed = files.filter((f) => f.what === 'changed').map((f) => f.target)
       expect(changed.sort()).toEqual(plan.changes.map((c) => c.target).sort())
+      // a changed file's event names the validators of its change (the CLI starts those early)
+      const validators = new Map(plan.changes.map((c) => [c.target, c.validators]))
+      for (const f of files) expect(f.validators).toEqual(validators.get(f.target))
+      expect(files.some((f) => f.validators?.includes('php-lint'))).toBe(true)
     }
   })
 })

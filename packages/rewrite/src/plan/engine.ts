@@ -535,7 +535,12 @@ async function readAndPlan(run: Planning, s: Scope): Promise<Planned> {
   const finish = (target: string, r: FileResult) => {
     done++
     collect(out, target, r)
-    o.onProgress?.({ type: 'file', target, what: r.why })
+    o.onProgress?.({
+      type: 'file',
+      target,
+      what: r.why,
+      ...(r.change ? { validators: r.change.validators } : {}),
+    })
     o.onProgress?.({
       type: 'read',
       considered: done,

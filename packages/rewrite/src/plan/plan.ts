@@ -95,9 +95,9 @@ export interface Plan {
 
 /**
  * What the planner tells of its progress: `file`, a file is done (`what` says how: `changed`,
- * `no change`, `skipped: binary`…); `read`, how many of the `total` existing targets are done and
- * how many of them change.
+ * `no change`, `skipped: binary`…; a changed file's `validators`, those of its change); `read`,
+ * how many of the `total` existing targets are done and how many of them change.
  */
 export type PlanEvent =
-  | { type: 'file'; target: string; what: string }
+  | { type: 'file'; target: string; what: string; validators?: readonly string[] }
   | { type: 'read'; considered: number; total: number; changed: number }
