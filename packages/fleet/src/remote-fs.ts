@@ -477,7 +477,16 @@ export function remoteFileSystem(o: {
       }
     },
 
-    readTogether: (fn) => fn({ ...fileSystem, ...reads(sharedStats()) }),
+    readTogether: async (fn) => {
+      // shared only while `fn` runs: a view kept after it reads anew
+      let open = true
+      const shared = sharedStats()
+      try {
+        return await fn({ ...fileSystem, ...reads((p) => (open ? shared(p) : fresh(p))) })
+      } finally {
+        open = false
+      }
+    },
   }
   return fileSystem
 
