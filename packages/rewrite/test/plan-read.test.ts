@@ -289,6 +289,23 @@ describe('the calls of the reader to the file system', () => {
     rmSync(root, { recursive: true, force: true })
   })
 
+  it('reads a file over 1 MiB under a size limit larger than a buffer can grow to (4 GiB)', () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const path = join(root, 'big')
+    writeFileSync(path, 'z'.repeat((1 << 20) + 10))
+    const prefilter = new Prefilter([[], ['10.0.10.48']])
+    const data = {
+      ...prefilter.tables(),
+      size: prefilter.size,
+      profiles: [{ groups: [1], always: true }],
+      maxSize: 2 ** 33,
+    }
+    const read = fileReader(createRequire(import.meta.url), data)
+    const r = read({ first: 0, paths: [path], profileOf: new Int32Array(1) }).results[0]!
+    expect([r.kind, r.text?.length]).toEqual(['read', (1 << 20) + 10])
+    rmSync(root, { recursive: true, force: true })
+  })
+
   it('refuses a file over the size limit once its reused buffer is full, not reading it all', () => {
     const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
     const big = join(root, 'big')

@@ -215,8 +215,10 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
    * its first 8000 no text.
    */
   function readLarge(fd: number, head: Buffer, fileSize: number): Large | number {
-    const whole = new Resizable(Math.max(fileSize, head.length) + 1, {
-      maxByteLength: maxSize + 1,
+    // V8 resizes an ArrayBuffer up to 4 GiB: a file past that (or than the limit) is refused
+    const cap = Math.min(maxSize + 1, 2 ** 32)
+    const whole = new Resizable(Math.min(Math.max(fileSize, head.length) + 1, cap), {
+      maxByteLength: cap,
     })
     try {
       let buf = Buffer.from(whole)
@@ -224,8 +226,8 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
       let length = head.length
       for (;;) {
         if (length === buf.length) {
-          if (length > maxSize) return Math.max(length, fs.fstatSync(fd).size)
-          whole.resize(Math.min(length * 2, maxSize + 1))
+          if (length === cap) return Math.max(length, fs.fstatSync(fd).size)
+          whole.resize(Math.min(length * 2, cap))
           buf = Buffer.from(whole)
         }
         const want = buf.length - length
