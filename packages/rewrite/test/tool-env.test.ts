@@ -31,14 +31,14 @@ describe('spawned tools', () => {
     process.env.CUTOVER_TOOL_TIMEOUT_MS = '300'
     await expect(readXattrs([file])).rejects.toThrow(/getfattr failed/)
   })
-  it('getfattr exiting with another code than 1 (no attribute) is a failure, not "no attributes"', async () => {
+  it('getfattr exiting with another code than 1 (a file it could not read) is a failure, not "no attributes"', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-x-'))
     const file = join(dir, 'f')
     writeFileSync(file, 'x')
     // a tool that starts and does not work (the loader's 127 for a missing library)
     fakeTool('getfattr', 'exit 127')
     await expect(readXattrs([file])).rejects.toThrow(/getfattr failed/)
-    // exit 1: a file without attributes or vanished, the others read
+    // exit 1: a file that vanished, the others read
     fakeTool('getfattr', 'echo "# file: /x"; echo "user.a=0sMQ=="; exit 1')
     expect(await readXattrs([file])).toEqual(new Map([['/x', new Map([['user.a', '0sMQ==']])]]))
   })

@@ -319,17 +319,28 @@ describe('validators', () => {
     const cores = Math.max(2, availableParallelism())
     const most = { own: 0, other: 0 }
     const now = { own: 0, other: 0 }
+    // the checks in the process wait until more than one per core run at once (or, were they held
+    // to one per core, until the last file is staged): how many overlap depends on no timing
+    let open!: () => void
+    const gate = new Promise<void>((r) => (open = r))
     const counting = (kind: 'own' | 'other'): Validator => ({
       name: kind,
       ...(kind === 'own' ? { inProcess: true } : {}),
       run: async () => {
         most[kind] = Math.max(most[kind], ++now[kind])
-        await new Promise((r) => setTimeout(r, 10))
+        if (kind === 'own' && now.own > cores) open()
+        await (kind === 'own' ? gate : new Promise((r) => setTimeout(r, 10)))
         now[kind]--
         return undefined
       },
     })
-    await commitFiles(t.targets([counting('own'), counting('other')]), { stateDir: t.stateDir })
+    const fault: FaultHook = (p) => {
+      if (p === 'staged:48') open()
+    }
+    await commitFiles(t.targets([counting('own'), counting('other')]), {
+      stateDir: t.stateDir,
+      fault,
+    })
     expect(most.other).toBeLessThanOrEqual(cores)
     expect(most.own).toBeGreaterThan(cores)
     expect(t.state().every((x) => x === 'new')).toBe(true)
@@ -359,6 +370,33 @@ describe('validators', () => {
     expect(running).toBe(0)
     expect(t.state().every((x) => x === 'old')).toBe(true)
     expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+  })
+  it('a validator that throws: no check starts after it, those under way end, it aborts and leaves nothing', async () => {
+    const t = tree(40)
+    let running = 0
+    let threw = false
+    let startedAfter = 0
+    const crashing: Validator = {
+      name: 'crashing',
+      run: async (_staged, target) => {
+        if (threw) startedAfter++
+        running++
+        await new Promise((r) => setTimeout(r, 5))
+        running--
+        if (target !== 'etc/f3.conf') return undefined
+        threw = true
+        throw new Error('the checker died')
+      },
+    }
+    await expect(commitFiles(t.targets([crashing]), { stateDir: t.stateDir })).rejects.toThrow(
+      'the checker died',
+    )
+    expect(threw).toBe(true)
+    expect(startedAfter).toBe(0)
+    expect(running).toBe(0)
+    expect(t.state().every((x) => x === 'old')).toBe(true)
+    expect(await strayTemps(join(t.dir, 'etc'))).toEqual([])
+    expect((await listTransactions(t.stateDir)).map((x) => x.state)).toEqual(['aborted'])
   })
   it('an error of a batch validator started early waits for it, aborts and leaves nothing', async () => {
     const t = tree(100)

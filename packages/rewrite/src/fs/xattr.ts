@@ -55,7 +55,8 @@ export function toolsOnPath(names: readonly string[], path: string): boolean {
 
 /**
  * Reads the extended attributes of many files with one `getfattr` call. Files without any are
- * absent from the result. Throws when the tool fails for another reason than "no attributes".
+ * absent from the result. Throws when the tool fails for another reason than a file it could not
+ * read (exit code 1: one gone since it was looked at).
  */
 export async function readXattrs(paths: readonly string[]): Promise<Map<string, Xattrs>> {
   const out = new Map<string, Xattrs>()
@@ -72,8 +73,8 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
       signal?: string | null
       message?: string
     }) => {
-      // exit code 1: some file has no attribute (or vanished); anything else is a failure (a
-      // tool that does not start or work, killed, timed out)
+      // exit code 1: some file could not be read (vanished; a file without attributes is exit 0);
+      // anything else is a failure (a tool that does not start or work, killed, timed out)
       if (e.killed || e.signal || e.code !== 1)
         throw new Error(`getfattr failed: ${e.message ?? 'no answer'}`)
       return { stdout: e.stdout ?? '' }
