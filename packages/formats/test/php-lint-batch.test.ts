@@ -199,6 +199,24 @@ describe('php-lint: many files in one PHP process', () => {
     expect(processState(pid)).toBe('gone')
   })
 
+  it('a warmed linter whose php never reads its stdin is killed when the command ends', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpdeaf-'))
+    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho $$ >> '${bin}/pids'\nexec sleep 1000\n`)
+    chmodSync(join(bin, 'php'), 0o755)
+    const lint = new URL('../dist/php/lint.js', import.meta.url).href
+    const script = `import { phpLint } from ${JSON.stringify(lint)}\nphpLint.warm()\nawait new Promise((r) => setTimeout(r, 300))\nprocess.stdout.write('end')\n`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toBe('end')
+    const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
+    expect(pid).toBeGreaterThan(0)
+    expect(processState(pid)).toBe('gone')
+  })
+
   it('a warmed linter that is never used does not keep the process running, and ends with it', () => {
     if (!need('php')) return
     // a `php` that records its pid, then becomes the real one (same pid)

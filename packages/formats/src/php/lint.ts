@@ -214,10 +214,14 @@ function usable(d: Driver): boolean {
   return d.path === (toolEnv().PATH ?? '') && d.child.exitCode === null && !d.child.killed
 }
 
+/** How long a spare may take to end once its stdin is closed before it is killed. */
+const SPARE_EXIT_MS = 2000
+
 /**
  * Makes `d` the spare: it no longer holds the command open. When nothing else is left to do, its
  * stdin is closed and the command waits for it to end (a process left to end after the command
- * would stay a zombie where nothing reaps orphans); on `process.exit` it is killed.
+ * would stay a zombie where nothing reaps orphans), killing it after {@link SPARE_EXIT_MS} (a
+ * `php` that never reads its stdin); on `process.exit` it is killed.
  */
 function keep(d: Driver): void {
   spare = d
@@ -230,6 +234,8 @@ function keep(d: Driver): void {
       if (!last) return
       hold(last, true)
       last.child.stdin!.end()
+      const kill = setTimeout(() => last.child.kill('SIGKILL'), SPARE_EXIT_MS)
+      void last.done.then(() => clearTimeout(kill))
     })
     process.on('exit', () => spare?.child.kill('SIGKILL'))
   }
