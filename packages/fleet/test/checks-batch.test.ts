@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { StagedCheck, StagedToolBatch, Validator } from '@cutover/rewrite'
+import {
+  commitFiles,
+  sha256,
+  type FaultHook,
+  type StagedCheck,
+  type StagedToolBatch,
+  type Validator,
+} from '@cutover/rewrite'
 import { afterEach, describe, expect, it } from 'vitest'
 import { remoteChecks } from '../src/checks.js'
 import { localMachine } from '../src/local-machine.js'
@@ -93,5 +100,53 @@ describe('a tool with a batch command of its own, on a machine', () => {
     const short = validator({ verdicts: () => [undefined] })
     expect(await checkOf(short).runBatch!(items)).toEqual([undefined, 'etc/f1: bad', undefined])
     expect(singles()).toEqual(items.map((it) => it.stagedPath))
+  })
+})
+
+describe('the checks made for a machine', () => {
+  // an apply runs checks marked inProcess many at once; a machine's check (a command there, or a
+  // check of a private local copy) is not one: it runs one per core, whatever it wraps
+  it('are not marked inProcess, and an apply runs them one per core', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cutover-checks-'))
+    const scratch = validator()
+    scratch.tool = { ...scratch.tool!, scratch: true }
+    expect(checkOf({ ...scratch, inProcess: true }).inProcess).toBeUndefined()
+    const cores = Math.max(2, availableParallelism())
+    let now = 0
+    let most = 0
+    // each check waits until more than one per core run at once, or the last file is staged
+    let open!: () => void
+    const gate = new Promise<void>((r) => (open = r))
+    const counted: Validator = {
+      name: 'counted',
+      inProcess: true,
+      run: async () => {
+        most = Math.max(most, ++now)
+        if (now > cores) open()
+        await gate
+        now--
+        return undefined
+      },
+    }
+    const machine = localMachine({ name: 'm', root: '/' })
+    const n = 24
+    const targets = Array.from({ length: n }, (_, i) => {
+      const path = join(dir, `f${i}.conf`)
+      writeFileSync(path, `old ${i}\n`)
+      return remoteChecks(machine, {
+        target: `f${i}.conf`,
+        path,
+        before: sha256(`old ${i}\n`),
+        content: Buffer.from(`new ${i}\n`),
+        validators: [counted],
+      })
+    })
+    const fault: FaultHook = (p) => {
+      if (p === `staged:${n}`) open()
+    }
+    await commitFiles(targets, { stateDir: join(dir, 'state'), fault })
+    expect(most).toBeGreaterThan(0)
+    expect(most).toBeLessThanOrEqual(cores)
+    expect(readFileSync(join(dir, 'f3.conf'), 'utf8')).toBe('new 3\n')
   })
 })
