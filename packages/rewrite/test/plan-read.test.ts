@@ -306,6 +306,47 @@ describe('the calls of the reader to the file system', () => {
     rmSync(root, { recursive: true, force: true })
   })
 
+  it('refuses, naming it, a file under the size limit whose text is longer than a string can be', () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const prefilter = new Prefilter([[], ['10.0.10.48']])
+    const data = {
+      ...prefilter.tables(),
+      size: prefilter.size,
+      profiles: [{ groups: [1], always: true }],
+      maxSize: 16 << 20,
+    }
+    const real = createRequire(import.meta.url)
+    const buffer = real('node:buffer') as typeof import('node:buffer')
+    // strings of at most 2 MiB characters, where V8's are of at most 512 MiB
+    const constants = { ...buffer.constants, MAX_STRING_LENGTH: 2 << 20 }
+    const load = (id: string) => (id === 'node:buffer' ? { ...buffer, constants } : real(id))
+    const read = fileReader(load as NodeJS.Require, data)
+    const size = 3 << 20
+    const latin1 = Buffer.alloc(size, 'x')
+    latin1[size - 1] = 0xe9
+    for (const [name, bytes] of [
+      ['ascii', Buffer.alloc(size, 'x')],
+      ['latin1', latin1],
+    ] as const) {
+      const path = join(root, name)
+      writeFileSync(path, bytes)
+      expect(() => read({ first: 0, paths: [path], profileOf: new Int32Array(1) })).toThrow(
+        expect.objectContaining({
+          code: 'FILE_TOO_LARGE',
+          message: expect.stringContaining(
+            `${path}: ${size} bytes, more text than a plan can hold`,
+          ),
+        }),
+      )
+    }
+    // UTF-8 of 2 bytes a character: 1.5 MiB characters, a text a string holds
+    const path = join(root, 'utf8')
+    writeFileSync(path, 'é'.repeat(size / 2))
+    const r = read({ first: 0, paths: [path], profileOf: new Int32Array(1) }).results[0]!
+    expect([r.kind, r.text?.length, r.large?.encoding]).toEqual(['read', size / 2, 'utf8'])
+    rmSync(root, { recursive: true, force: true })
+  })
+
   it('refuses a file over the size limit once its reused buffer is full, not reading it all', () => {
     const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
     const big = join(root, 'big')

@@ -731,8 +731,9 @@ async function read(
   run.prefilter ??= planPrefilter(run)
   await readFiles(files, profiles, run.prefilter, { threads, limit, maxSize }, each).catch(
     (e: NodeJS.ErrnoException) => {
-      throw e.code === 'TARGET_MOVED' && !(e instanceof CutoverError)
-        ? new CutoverError('TARGET_MOVED', e.message)
+      throw (e.code === 'TARGET_MOVED' || e.code === 'FILE_TOO_LARGE') &&
+        !(e instanceof CutoverError)
+        ? new CutoverError(e.code, e.message)
         : e
     },
   )

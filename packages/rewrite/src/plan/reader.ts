@@ -94,9 +94,10 @@ interface Reply {
  */
 export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chunk) => Reply {
   const fs = load('node:fs') as typeof Fs
-  const { isAscii, isUtf8 } = load('node:buffer') as {
+  const { isAscii, isUtf8, constants } = load('node:buffer') as {
     isAscii: (b: Uint8Array) => boolean
     isUtf8: (b: Uint8Array) => boolean
+    constants: { MAX_STRING_LENGTH: number }
   }
   const { createHash } = load('node:crypto') as typeof import('node:crypto')
   const { source, groupsOf, size, profiles, maxSize } = data
@@ -212,7 +213,8 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
    * the buffer to nothing: its memory goes back at once, where a buffer or decoded chunks of the
    * whole stayed until a late full collection (46 MB of a dump): the text is then the only copy
    * of the file in memory. A file over the size limit gives its size, a file with a NUL byte in
-   * its first 8000 no text.
+   * its first 8000 no text; a file past 4 GiB or whose text is longer than a string can be
+   * throws `ERR_STRING_TOO_LONG`, as node does.
    */
   function readLarge(fd: number, head: Buffer, fileSize: number): Large | number {
     // V8 resizes an ArrayBuffer up to 4 GiB: a file past that (or than the limit) is refused
@@ -226,7 +228,11 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
       let length = head.length
       for (;;) {
         if (length === buf.length) {
-          if (length === cap) return Math.max(length, fs.fstatSync(fd).size)
+          if (length === cap) {
+            if (cap > maxSize) return Math.max(length, fs.fstatSync(fd).size)
+            // under the limit: past 4 GiB, a text is longer than a string can be anyway
+            throw tooLong()
+          }
           whole.resize(Math.min(length * 2, cap))
           buf = Buffer.from(whole)
         }
@@ -250,12 +256,20 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
     const ascii = !binary && isAscii(bytes)
     const utf8 = binary || ascii || isUtf8(bom ? bytes.subarray(3) : bytes)
     const encoding = !utf8 ? 'latin1' : bom ? 'utf8-bom' : 'utf8'
+    // a character a byte: refused before node copies it all to find out (a UTF-8 text that is
+    // too long throws the same error when it is made)
+    if (!binary && (ascii || !utf8) && bytes.length > constants.MAX_STRING_LENGTH) throw tooLong()
     // the needles are looked for in the bytes as latin1: the text of an ASCII or latin1 file (an
     // ASCII text made as UTF-8, in V8's heap: measured, fewer collections than a string outside it)
     const latin1 = !binary && !utf8 ? bytes.toString('latin1') : undefined
     const text = binary ? undefined : (latin1 ?? bytes.toString('utf8', bom ? 3 : 0))
     const found = ascii ? scan(text!) : latin1 === undefined ? scanWindows(bytes) : scan(latin1)
     return { large: { hash, encoding, binary }, text, found }
+  }
+
+  /** The error node throws for a text longer than a string can be (`readOne` names the file). */
+  function tooLong(): Error {
+    return Object.assign(new Error('text too long'), { code: 'ERR_STRING_TOO_LONG' })
   }
 
   /**
@@ -286,7 +300,9 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
         got = readAll(fd)
       } catch (e) {
         checkPlace(fd, path)
-        throw e
+        if ((e as { code?: unknown }).code !== 'ERR_STRING_TOO_LONG') throw e
+        const message = `${path}: ${fs.fstatSync(fd).size} bytes, more text than a plan can hold (a string of at most ${constants.MAX_STRING_LENGTH} characters), nothing was planned: exclude it from the steps' files`
+        throw Object.assign(new Error(message), { code: 'FILE_TOO_LARGE' })
       }
       if (got === 'not-file') {
         checkPlace(fd, path)
