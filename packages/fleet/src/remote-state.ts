@@ -196,9 +196,10 @@ export function remoteStateFileSystem(o: {
     /**
      * The copy of `quoted` (every one a regular file whose bytes should be `known`) in a fixed
      * number of processes: their slices when the pack's new part is exactly `known` joined (its
-     * length and its hash, read back from the pack: each slice is then its known bytes); undefined
-     * when it is not (a source changed, or is no regular file: copied again file by file, after
-     * what this appended).
+     * length and its hash, read back from the pack: each slice is then its known bytes) and each
+     * source, hashed after the copy, is still its known bytes (the joined hash alone would take
+     * bytes moved across a boundary, "x" then "" for "" then "x"); undefined when not (a source
+     * changed, or is no regular file: copied again file by file, after what this appended).
      */
     const copyKnown = async (
       quoted: readonly string[],
@@ -211,12 +212,18 @@ export function remoteStateFileSystem(o: {
         total += b.length
       }
       const r = await run(exec, copyKnownScript(path, end, quoted))
-      const m = /^(\d+) (\d+) ([0-9a-f]{64})\n$/.exec(r.stdout.toString('utf8'))
+      const [first = '', ...each] = r.stdout.toString('utf8').split('\n')
+      const m = /^(\d+) (\d+) ([0-9a-f]{64})$/.exec(first)
       if (r.code === 5) return undefined
       if (r.code !== 0 || !m) throw commandError(label, `copy into the backup pack ${path}`, r)
       const from = end
       end = Number(m[2])
       if (m[1] !== '0' || end - from !== total || m[3] !== joined.digest('hex')) return undefined
+      // one `HASH  NAME` line a source (a name with a backslash or a newline: `\HASH  ESCAPED`
+      // with GNU's tool; another's extra lines answer none), then the line's end
+      if (each.length !== known.length + 1 || each[known.length] !== '') return undefined
+      for (const [i, b] of known.entries())
+        if (`sha256:${/^\\?([0-9a-f]{64}) /.exec(each[i]!)?.[1]}` !== sha256(b)) return undefined
       const out: Array<{ at: PackRange; hash: string }> = []
       let at = from
       for (const b of known) {
@@ -308,7 +315,8 @@ export function remoteStateFileSystem(o: {
  * The script of the copy of sources whose bytes the controller knows: checks that the pack's
  * size is `end` and that every source is a regular file (not a link: exit 5, nothing appended),
  * appends them all with one `cat`, then prints cat's exit code, the pack's size and the SHA-256
- * of the pack from `end` on, read back from it. Processes: a fixed number, whatever the sources.
+ * of the pack from `end` on, read back from it, then each source's SHA-256 as it is after the
+ * copy (sha256sum's lines; `-` when it fails). Processes: a fixed number, whatever the sources.
  */
 function copyKnownScript(pack: string, end: number, quoted: readonly string[]): string {
   return [
@@ -324,6 +332,7 @@ function copyKnownScript(pack: string, end: number, quoted: readonly string[]): 
     'n=$(stat -c %s -- "$p") || exit 3',
     'h=$(tail -c +$((o + 1)) -- "$p" | sha256sum) || exit 3',
     'echo "$c $n ${h%% *}"',
+    `sha256sum -- ${quoted.join(' ')} 2>/dev/null || echo -`,
   ].join('\n')
 }
 
