@@ -268,6 +268,25 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     }
   })
 
+  it('copies known originals named with a space, a newline or a backslash in a fixed number of processes too', async () => {
+    const d = tree()
+    const files = ['a b.conf', 'c\nd.conf', 'e\\f.conf'].map((n) => join(d, n))
+    files.forEach((f, i) => writeFileSync(f, `file ${i}\n`))
+    const { exec, starts } = countingExec(d)
+    const known = new Map(files.map((f) => [f, readFileSync(f)]))
+    const pack = await remoteStateFileSystem({ sftp: s.client, exec }).expecting(known).openPack!(
+      join(d, 'pack'),
+    )
+    try {
+      const before = starts()
+      const copied = await pack.copyFrom!(files)
+      expect(starts() - before).toBeLessThanOrEqual(6)
+      expect(copied).toEqual(files.map((_, i) => ({ at: [i * 7, 7], hash: sha256(`file ${i}\n`) })))
+    } finally {
+      await pack.close()
+    }
+  })
+
   it('copies file by file a set of known originals whose bytes moved across a boundary (the joined bytes the same)', async () => {
     const d = tree()
     const files = ['a.conf', 'b.conf', 'c.conf'].map((n) => join(d, n))
