@@ -311,6 +311,16 @@ export function remoteStateFileSystem(o: {
   return fs
 }
 
+/** The start of a copy's script: `$p` the pack, `$o` its size, which must be `end` (else exit 3). */
+function packAt(pack: string, end: number): string[] {
+  return [
+    `p=${q(pack)}`,
+    `o=${end}`,
+    'n=$(stat -c %s -- "$p") || exit 3',
+    '[ "$n" = "$o" ] || { echo "the pack has $n bytes, not $o" >&2; exit 3; }',
+  ]
+}
+
 /**
  * The script of the copy of sources whose bytes the controller knows: checks that the pack's
  * size is `end` and that every source is a regular file (not a link: exit 5, nothing appended),
@@ -320,10 +330,7 @@ export function remoteStateFileSystem(o: {
  */
 function copyKnownScript(pack: string, end: number, quoted: readonly string[]): string {
   return [
-    `p=${q(pack)}`,
-    `o=${end}`,
-    'n=$(stat -c %s -- "$p") || exit 3',
-    '[ "$n" = "$o" ] || { echo "the pack has $n bytes, not $o" >&2; exit 3; }',
+    ...packAt(pack, end),
     `for f in ${quoted.join(' ')}; do`,
     '  { [ -f "$f" ] && [ ! -h "$f" ]; } || exit 5',
     'done',
@@ -345,10 +352,7 @@ function copyKnownScript(pack: string, end: number, quoted: readonly string[]): 
  */
 function copyScript(pack: string, end: number, quoted: readonly string[]): string {
   return [
-    `p=${q(pack)}`,
-    `o=${end}`,
-    'n=$(stat -c %s -- "$p") || exit 3',
-    '[ "$n" = "$o" ] || { echo "the pack has $n bytes, not $o" >&2; exit 3; }',
+    ...packAt(pack, end),
     `for f in ${quoted.join(' ')}; do`,
     '  if [ ! -f "$f" ] || [ -h "$f" ]; then',
     '    echo -',

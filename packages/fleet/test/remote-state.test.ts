@@ -192,6 +192,28 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     return { exec, starts }
   }
 
+  /**
+   * `files` copied into a new pack at `packPath` by a state file system that knows `known`; each
+   * slice checked to hold its file's bytes as they are now.
+   */
+  const copyKnown = async (known: Map<string, Buffer>, files: string[], packPath: string) => {
+    const state = remoteStateFileSystem({ sftp: s.client, exec: localExec }).expecting(known)
+    const pack = await state.openPack!(packPath)
+    let copied
+    try {
+      copied = await pack.copyFrom!(files)
+    } finally {
+      await pack.close()
+    }
+    for (const [i, c] of copied.entries())
+      expect(
+        readFileSync(packPath)
+          .subarray(c!.at[0], c!.at[0] + c!.at[1])
+          .toString(),
+      ).toBe(readFileSync(files[i]!, 'utf8'))
+    return copied
+  }
+
   it('copies originals whose bytes the controller knows in a fixed number of processes, whatever their number', async () => {
     const d = tree()
     const files = Array.from({ length: 40 }, (_, i) => join(d, `f${i}.conf`))
@@ -231,26 +253,13 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     const known = new Map(files.map((f) => [f, readFileSync(f)]))
     // changed since the controller read it
     writeFileSync(files[1]!, 'edited\n')
-    const state = remoteStateFileSystem({ sftp: s.client, exec: localExec }).expecting(known)
-    const pack = await state.openPack!(join(d, 'pack'))
-    let copied
-    try {
-      copied = await pack.copyFrom!(files)
-    } finally {
-      await pack.close()
-    }
+    const copied = await copyKnown(known, files, join(d, 'pack'))
     // each slice read back as the pack holds it: the caller finds b.conf changed
     expect(copied.map((c) => c?.hash)).toEqual([
       sha256('old 0\n'),
       sha256('edited\n'),
       sha256('old 2\n'),
     ])
-    for (const [i, c] of copied.entries())
-      expect(
-        readFileSync(join(d, 'pack'))
-          .subarray(c!.at[0], c!.at[0] + c!.at[1])
-          .toString(),
-      ).toBe(readFileSync(files[i]!, 'utf8'))
     // a link among them (planned as the file it now leads to) is no source
     rmSync(files[1]!)
     symlinkSync('a.conf', files[1]!)
@@ -299,22 +308,9 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     writeFileSync(files[0]!, '')
     writeFileSync(files[1]!, 'x = 1\n')
     writeFileSync(files[2]!, 'z\n')
-    const state = remoteStateFileSystem({ sftp: s.client, exec: localExec }).expecting(known)
-    const pack = await state.openPack!(join(d, 'pack'))
-    let copied
-    try {
-      copied = await pack.copyFrom!(files)
-    } finally {
-      await pack.close()
-    }
+    const copied = await copyKnown(known, files, join(d, 'pack'))
     // each slice as the pack holds it, as the file is: the caller finds a and b changed
     expect(copied.map((c) => c?.hash)).toEqual([sha256(''), sha256('x = 1\n'), sha256('z\n')])
-    for (const [i, c] of copied.entries())
-      expect(
-        readFileSync(join(d, 'pack'))
-          .subarray(c!.at[0], c!.at[0] + c!.at[1])
-          .toString(),
-      ).toBe(readFileSync(files[i]!, 'utf8'))
   })
 
   it('fails a copy into the pack that the pack cannot take, rather than calling the source missing', async () => {
