@@ -12,11 +12,18 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { structuredPatch } from 'diff'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createEngine, textStep, unifiedDiff } from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
 import { fileReader } from '../src/plan/reader.js'
 import { decodeText, encodeText, sha256 } from '../src/text/source.js'
+
+/** A new directory in the temporary one, removed when the test ends (failed or not). */
+function tempDir(prefix: string): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
 
 describe('Prefilter', () => {
   it('reports each group that has a needle, prefixes included, as UTF-8 and as latin1 bytes', () => {
@@ -33,7 +40,7 @@ describe('Prefilter', () => {
 
 describe('the reader of a plan', () => {
   it('runs from its source alone, as a reader thread runs it, and sorts each file out', () => {
-    const root = mkdtempSync(join(tmpdir(), 'cutover-reader-'))
+    const root = tempDir('cutover-reader-')
     writeFileSync(join(root, 'hot'), 'db 10.0.10.48\n')
     writeFileSync(join(root, 'cold'), 'nothing here\n')
     writeFileSync(join(root, 'big'), 'x'.repeat(200))
@@ -222,7 +229,7 @@ describe('the calls of the reader to the file system', () => {
   }
 
   it('opens, reads once and closes a file without a needle, and checks where a file it uses is', () => {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-calls-')))
+    const root = tempDir('cutover-reader-calls-')
     const cold = Array.from({ length: 20 }, (_, k) => join(root, `cold${k}`))
     for (const p of cold) writeFileSync(p, `nothing here ${'x'.repeat(5000)}\n`)
     writeFileSync(join(root, 'hot'), 'db 10.0.10.48\n')
@@ -251,7 +258,7 @@ describe('the calls of the reader to the file system', () => {
   })
 
   it('reads a file over 1 MiB whole into one buffer and gives its memory back once its text is made', () => {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const root = tempDir('cutover-reader-large-')
     const size = (1 << 20) + (1 << 16) + 4096
     const prefilter = new Prefilter([[], ['10.0.10.48']])
     const data = {
@@ -286,11 +293,10 @@ describe('the calls of the reader to the file system', () => {
       // file's size and one byte more) into one of its size, which holds nothing any more
       expect(buffers.map((b) => b.buffer.byteLength)).toEqual([1 << 16, 0])
     }
-    rmSync(root, { recursive: true, force: true })
   })
 
   it('reads a file over 1 MiB under a size limit larger than a buffer can grow to (4 GiB)', () => {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const root = tempDir('cutover-reader-large-')
     const path = join(root, 'big')
     writeFileSync(path, 'z'.repeat((1 << 20) + 10))
     const prefilter = new Prefilter([[], ['10.0.10.48']])
@@ -303,11 +309,10 @@ describe('the calls of the reader to the file system', () => {
     const read = fileReader(createRequire(import.meta.url), data)
     const r = read({ first: 0, paths: [path], profileOf: new Int32Array(1) }).results[0]!
     expect([r.kind, r.text?.length]).toEqual(['read', (1 << 20) + 10])
-    rmSync(root, { recursive: true, force: true })
   })
 
   it('refuses, naming it, a file under the size limit whose text is longer than a string can be', () => {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const root = tempDir('cutover-reader-large-')
     const prefilter = new Prefilter([[], ['10.0.10.48']])
     const data = {
       ...prefilter.tables(),
@@ -344,11 +349,10 @@ describe('the calls of the reader to the file system', () => {
     writeFileSync(path, 'é'.repeat(size / 2))
     const r = read({ first: 0, paths: [path], profileOf: new Int32Array(1) }).results[0]!
     expect([r.kind, r.text?.length, r.large?.encoding]).toEqual(['read', size / 2, 'utf8'])
-    rmSync(root, { recursive: true, force: true })
   })
 
   it('refuses a file over the size limit once its reused buffer is full, not reading it all', () => {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-large-')))
+    const root = tempDir('cutover-reader-large-')
     const big = join(root, 'big')
     writeFileSync(big, 'y'.repeat(3 << 20))
     const prefilter = new Prefilter([[], ['10.0.10.48']])
@@ -405,8 +409,8 @@ describe('unifiedDiff of large texts', () => {
 
 describe('a directory swapped for a link after the targets were resolved', () => {
   it('is not read through: the plan is refused, naming the file and where the link led', async () => {
-    const { realpathSync, renameSync } = await import('node:fs')
-    const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-swap-')))
+    const { renameSync } = await import('node:fs')
+    const base = tempDir('cutover-plan-swap-')
     const root = join(base, 'root')
     for (const [p, text] of [
       ['root/a/x.conf', 'host 10.0.10.48\n'],
@@ -449,8 +453,8 @@ describe('a directory swapped for a link after the targets were resolved', () =>
 
 describe('a file planned again for a link to it', () => {
   it('is not read again through a directory swapped for a link since', async () => {
-    const { realpathSync, renameSync } = await import('node:fs')
-    const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-swap-')))
+    const { renameSync } = await import('node:fs')
+    const base = tempDir('cutover-plan-swap-')
     const root = join(base, 'root')
     for (const [p, text] of [
       ['root/a/app.conf', 'host 10.0.10.48 old-name\n'],
@@ -490,8 +494,7 @@ describe('a file planned again for a link to it', () => {
   })
 
   it('refuses a file that grew past the size limit since its first read, not drops its changes', async () => {
-    const { realpathSync } = await import('node:fs')
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-plan-grown-')))
+    const root = tempDir('cutover-plan-grown-')
     mkdirSync(join(root, 'a'))
     mkdirSync(join(root, 'z'))
     writeFileSync(join(root, 'a/app.conf'), 'host 10.0.10.48 old-name\n')
