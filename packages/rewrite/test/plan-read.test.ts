@@ -18,6 +18,13 @@ import { Prefilter } from '../src/match/prefilter.js'
 import { fileReader } from '../src/plan/reader.js'
 import { decodeText, encodeText, sha256 } from '../src/text/source.js'
 
+/** A reader's data: one needle, 10.0.10.48 (group 1), for files of one profile. */
+function needleData(maxSize: number, always: boolean) {
+  const prefilter = new Prefilter([[], ['10.0.10.48']])
+  const profiles = [{ groups: [1], always }]
+  return { ...prefilter.tables(), size: prefilter.size, profiles, maxSize }
+}
+
 /** A new directory in the temporary one, removed when the test ends (failed or not). */
 function tempDir(prefix: string): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
@@ -45,13 +52,7 @@ describe('the reader of a plan', () => {
     writeFileSync(join(root, 'cold'), 'nothing here\n')
     writeFileSync(join(root, 'big'), 'x'.repeat(200))
     execFileSync('mkfifo', [join(root, 'fifo')])
-    const prefilter = new Prefilter([[], ['10.0.10.48']])
-    const data = {
-      ...prefilter.tables(),
-      size: prefilter.size,
-      profiles: [{ groups: [1], always: false }],
-      maxSize: 100,
-    }
+    const data = needleData(100, false)
     // evaluated where no name of its module is in scope: a name from outside its body would throw
     const make = new Function('load', 'data', `return (${fileReader.toString()})(load, data)`)
     const read = make(createRequire(import.meta.url), data) as ReturnType<typeof fileReader>
@@ -233,13 +234,7 @@ describe('the calls of the reader to the file system', () => {
     const cold = Array.from({ length: 20 }, (_, k) => join(root, `cold${k}`))
     for (const p of cold) writeFileSync(p, `nothing here ${'x'.repeat(5000)}\n`)
     writeFileSync(join(root, 'hot'), 'db 10.0.10.48\n')
-    const prefilter = new Prefilter([[], ['10.0.10.48']])
-    const data = {
-      ...prefilter.tables(),
-      size: prefilter.size,
-      profiles: [{ groups: [1], always: false }],
-      maxSize: 1 << 20,
-    }
+    const data = needleData(1 << 20, false)
     const one = counted(data)
     const reply = one.read({ first: 0, paths: cold, profileOf: new Int32Array(cold.length) })
     expect(reply.skipped.length).toBe(20)
@@ -260,13 +255,7 @@ describe('the calls of the reader to the file system', () => {
   it('reads a file over 1 MiB whole into one buffer and gives its memory back once its text is made', () => {
     const root = tempDir('cutover-reader-large-')
     const size = (1 << 20) + (1 << 16) + 4096
-    const prefilter = new Prefilter([[], ['10.0.10.48']])
-    const data = {
-      ...prefilter.tables(),
-      size: prefilter.size,
-      profiles: [{ groups: [1], always: true }],
-      maxSize: 16 << 20,
-    }
+    const data = needleData(16 << 20, true)
     for (const [name, bytes, encoding] of [
       ['ascii', Buffer.alloc(size, 'x'), 'utf8'],
       ['utf8', Buffer.from('é'.repeat(size / 2)), 'utf8'],
@@ -299,13 +288,7 @@ describe('the calls of the reader to the file system', () => {
     const root = tempDir('cutover-reader-large-')
     const path = join(root, 'big')
     writeFileSync(path, 'z'.repeat((1 << 20) + 10))
-    const prefilter = new Prefilter([[], ['10.0.10.48']])
-    const data = {
-      ...prefilter.tables(),
-      size: prefilter.size,
-      profiles: [{ groups: [1], always: true }],
-      maxSize: 2 ** 33,
-    }
+    const data = needleData(2 ** 33, true)
     const read = fileReader(createRequire(import.meta.url), data)
     const r = read({ first: 0, paths: [path], profileOf: new Int32Array(1) }).results[0]!
     expect([r.kind, r.text?.length]).toEqual(['read', (1 << 20) + 10])
@@ -313,13 +296,7 @@ describe('the calls of the reader to the file system', () => {
 
   it('refuses, naming it, a file under the size limit whose text is longer than a string can be', () => {
     const root = tempDir('cutover-reader-large-')
-    const prefilter = new Prefilter([[], ['10.0.10.48']])
-    const data = {
-      ...prefilter.tables(),
-      size: prefilter.size,
-      profiles: [{ groups: [1], always: true }],
-      maxSize: 16 << 20,
-    }
+    const data = needleData(16 << 20, true)
     const real = createRequire(import.meta.url)
     const buffer = real('node:buffer') as typeof import('node:buffer')
     // strings of at most 2 MiB characters, where V8's are of at most 512 MiB
@@ -355,13 +332,7 @@ describe('the calls of the reader to the file system', () => {
     const root = tempDir('cutover-reader-large-')
     const big = join(root, 'big')
     writeFileSync(big, 'y'.repeat(3 << 20))
-    const prefilter = new Prefilter([[], ['10.0.10.48']])
-    const data = {
-      ...prefilter.tables(),
-      size: prefilter.size,
-      profiles: [{ groups: [1], always: true }],
-      maxSize: 1 << 20,
-    }
+    const data = needleData(1 << 20, true)
     const { read, calls } = counted(data)
     const reply = read({ first: 0, paths: [big], profileOf: new Int32Array(1) })
     expect(reply.results.map((r) => [r.kind, r.size])).toEqual([['too-large', 3 << 20]])
