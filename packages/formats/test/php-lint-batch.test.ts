@@ -126,6 +126,21 @@ describe('php-lint: many files in one PHP process', () => {
     expect(got[300]).toBe(await phpLint.run(items[300]!.stagedPath, 'etc/gone.php'))
   })
 
+  it('names the target in the message of a file whose staged path holds a newline, as php -l does', async () => {
+    if (!need('php')) return
+    // a parse error the batch answers, and a class's compile error it leaves to php -l
+    const items = stage({
+      'a\nparse.php': '<?php $a = ;\n',
+      'b\nclass.php': '<?php class A { function f($a, $a) {} }\n',
+    })
+    const batch = await phpLint.runBatch!(items)
+    expect(batch).toEqual(await oneByOne(items))
+    expect(batch[0]).toMatch(/^php -l: Parse error: .* in etc\/a\nparse\.php on line 1$/)
+    expect(batch[1]).toBe(
+      'php -l: Fatal error: Redefinition of parameter $a in etc/b\nclass.php on line 1',
+    )
+  })
+
   it('warm starts the linter ahead of its batch, which then uses it: one process in all', async () => {
     if (!need('php')) return
     const bin = mkdtempSync(join(tmpdir(), 'cutover-phpwarm-'))
@@ -197,6 +212,35 @@ describe('php-lint: many files in one PHP process', () => {
     expect(pid).toBeGreaterThan(0)
     // ended and reaped by the command itself: not even a zombie left for init to reap
     expect(processState(pid)).toBe('gone')
+  })
+
+  it('a linter not kept after its batch is waited for, and killed when it does not end', () => {
+    if (!need('php')) return
+    // a `php` that records its pid, runs the real one, then does not end (same pid)
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpretire-'))
+    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
+    writeFileSync(
+      join(bin, 'php'),
+      `#!/bin/sh\necho $$ >> '${bin}/pids'\n'${php}' "$@"\nexec sleep 30\n`,
+    )
+    chmodSync(join(bin, 'php'), 0o755)
+    const [a, b] = stage({ 'a.php': '<?php $a = 1;\n', 'b.php': '<?php $b = ;\n' })
+    const lint = new URL('../dist/php/lint.js', import.meta.url).href
+    // two batches at once: two linters, one kept as the spare, the other ended at its batch's end
+    const script = `import { phpLint } from ${JSON.stringify(lint)}\nconst got = await Promise.all([phpLint.runBatch([${JSON.stringify(a)}]), phpLint.runBatch([${JSON.stringify(b)}])])\nprocess.stdout.write(JSON.stringify(got.flat().map((m) => m === undefined)))\n`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 25_000,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toBe('[true,false]')
+    const pids = readFileSync(join(bin, 'pids'), 'utf8').trim().split('\n').map(Number)
+    expect(pids).toHaveLength(2)
+    const states = pids.map(processState)
+    for (const [k, pid] of pids.entries()) if (states[k] !== 'gone') process.kill(pid, 'SIGKILL')
+    // both ended and reaped by the command itself, not left running after it
+    expect(states).toEqual(['gone', 'gone'])
   })
 
   it('a warmed linter whose php never reads its stdin is killed when the command ends', () => {

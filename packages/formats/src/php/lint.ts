@@ -60,11 +60,18 @@ function lintVerdict(r: ToolRun, target: string, stagedPath: string): string | u
   // says "not found" itself, exit 127)
   if (r.missing && r.code === -1)
     return 'php -l: php is on the PATH but could not be started (ENOENT)'
-  const lines = `${r.stdout}${r.stderr}`
+  // the staged path (a target's name may hold a newline) is named by a mark that holds none
+  // while the lines are split, so that it is replaced whole, as the batch's messages are
+  const text = `${r.stdout}${r.stderr}`
+  let mark = '\0'
+  while (text.includes(mark)) mark += '\0'
+  const lines = text
+    .split(stagedPath)
+    .join(mark)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('Errors parsing'))
-  return `php -l: ${lines.join('; ').split(stagedPath).join(target) || `exit code ${r.code}`}`
+  return `php -l: ${lines.join('; ').split(mark).join(target) || `exit code ${r.code}`}`
 }
 
 /** `php -l` on one file, its message naming `target` instead of the staged path. */
@@ -214,14 +221,24 @@ function usable(d: Driver): boolean {
   return d.path === (toolEnv().PATH ?? '') && d.child.exitCode === null && !d.child.killed
 }
 
-/** How long a spare may take to end once its stdin is closed before it is killed. */
-const SPARE_EXIT_MS = 2000
+/** How long a linter may take to end once its stdin is closed before it is killed. */
+const END_WAIT_MS = 2000
 
 /**
- * Makes `d` the spare: it no longer holds the command open. When nothing else is left to do, its
- * stdin is closed and the command waits for it to end (a process left to end after the command
- * would stay a zombie where nothing reaps orphans), killing it after {@link SPARE_EXIT_MS} (a
- * `php` that never reads its stdin); on `process.exit` it is killed.
+ * Ends `d`: closes its stdin and holds the command open until it has ended (a process left to end
+ * after the command would stay a zombie where nothing reaps orphans), killing it after
+ * {@link END_WAIT_MS} (a `php` that never reads its stdin).
+ */
+function retire(d: Driver): void {
+  hold(d, true)
+  d.child.stdin!.end()
+  const kill = setTimeout(() => d.child.kill('SIGKILL'), END_WAIT_MS)
+  void d.done.then(() => clearTimeout(kill))
+}
+
+/**
+ * Makes `d` the spare: it no longer holds the command open. When nothing else is left to do, it
+ * is retired (the command waits for it to end); on `process.exit` it is killed.
  */
 function keep(d: Driver): void {
   spare = d
@@ -231,11 +248,7 @@ function keep(d: Driver): void {
     process.on('beforeExit', () => {
       const last = spare
       spare = undefined
-      if (!last) return
-      hold(last, true)
-      last.child.stdin!.end()
-      const kill = setTimeout(() => last.child.kill('SIGKILL'), SPARE_EXIT_MS)
-      void last.done.then(() => clearTimeout(kill))
+      if (last) retire(last)
     })
     process.on('exit', () => spare?.child.kill('SIGKILL'))
   }
@@ -268,12 +281,11 @@ function takeDriver(files: number): Driver {
   return startDriver()
 }
 
-/** A driver whose batch has ended: the spare if there is none, else sent away (it ends at the end of its stdin). */
+/** A driver whose batch has ended: the spare if there is none, else retired. */
 function release(d: Driver): void {
   d.onData = undefined
   if (!spare && usable(d) && d.files < FILES_PER_DRIVER) return keep(d)
-  hold(d, false)
-  d.child.stdin!.end()
+  retire(d)
 }
 
 /**
