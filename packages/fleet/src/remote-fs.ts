@@ -26,7 +26,6 @@ import {
   shellQuote as q,
   statEach,
   typeOfMode,
-  walkDirs,
   walkFrom,
   walkWithXattrs,
   type ShellStat,
@@ -83,10 +82,6 @@ export function remoteFileSystem(o: {
   const facts = o.facts ?? machineFacts(exec, label)
   let idNames: Promise<{ passwd?: string; group?: string }> | undefined
 
-  const pinChanged = async (dir: string, pin: readonly string[] | undefined) => {
-    const { chain, broken } = (await walkDirs(exec, label, [dir])).get(dir)!
-    return broken ?? pinMismatch(dir, chain, pin)
-  }
   /**
    * The directories the current phase's {@link TxFileSystem.pinsChanged} found still pinned
    * (`dir` → its pin, joined): an operation there acts without walking the path again.
@@ -97,7 +92,7 @@ export function remoteFileSystem(o: {
   /** Throws TARGET_MOVED, having done nothing, when the directory is not the pinned one. */
   const checkPinned = async (at: PinnedDir) => {
     if (at.pin !== undefined && checked.get(at.dir) === at.pin.join(' ')) return
-    const why = await pinChanged(at.dir, at.pin)
+    const why = await fileSystem.pinChanged(at.dir, at.pin)
     if (why) throw targetMoved(at.target, why)
   }
 
@@ -458,9 +453,8 @@ export function remoteFileSystem(o: {
       // a phase starts: what an earlier one checked is checked again
       if (checking++ === 0) checked = new Map()
       try {
-        const walks = await walkDirs(
-          exec,
-          label,
+        const walks = await walksOf(
+          fresh,
           dirs.map((d) => d.dir),
         )
         const out = new Map<string, string | undefined>()

@@ -212,20 +212,6 @@ export async function walkWithXattrs(
   return { walk: walkFrom(stats, dir), getfattr: text.slice(end + 2) }
 }
 
-/** {@link walkFrom} of several directories, stat'ed in one command. */
-export async function walkDirs(
-  exec: Exec,
-  label: string,
-  dirs: readonly string[],
-): Promise<Map<string, { chain: ShellStat[]; broken?: string }>> {
-  const stats = await statEach(
-    exec,
-    label,
-    dirs.flatMap((d) => chainOf(d)),
-  )
-  return new Map(dirs.map((d) => [d, walkFrom(stats, d)]))
-}
-
 /** Sets extended attributes on a file of the machine (values as getfattr prints them), by `setfattr --restore=-`. */
 export async function setXattrs(
   exec: Exec,
