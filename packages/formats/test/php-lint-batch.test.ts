@@ -1,8 +1,8 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
 import { corpusFiles, need } from '@cutover/test-kit'
 
@@ -39,10 +39,82 @@ const CASES: Record<string, string> = {
   'halt.php': '<?php\necho 1;\n__halt_compiler();\n}}} not php\n',
 }
 
+const made: string[] = []
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A new temporary directory, removed after the file's tests. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+/**
+ * A directory holding a `php` that appends a line to `bin/<log>` (`run`, or its pid for `pids`)
+ * and then execs `then` (by default the real `php` with its arguments, under the same pid): put
+ * first on the PATH, it tells the linter's processes.
+ */
+function phpShim(log: 'runs' | 'pids', then?: string): string {
+  const bin = tempDir('cutover-phpshim-')
+  const php = () => execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
+  const line = log === 'runs' ? 'echo run' : 'echo $$'
+  writeFileSync(
+    join(bin, 'php'),
+    `#!/bin/sh\n${line} >> '${bin}/${log}'\nexec ${then ?? `'${php()}' "$@"`}\n`,
+    { mode: 0o755 },
+  )
+  return bin
+}
+
+/** Runs `fn` with `bin` first on the PATH of this process. */
+async function withPath<T>(bin: string, fn: () => Promise<T>): Promise<T> {
+  const path = process.env.PATH
+  process.env.PATH = `${bin}:${path}`
+  try {
+    return await fn()
+  } finally {
+    process.env.PATH = path
+  }
+}
+
+/**
+ * Runs `body` as a command of its own (an ES module in which the built linter is `phpLint`), with
+ * `bin` first on its PATH.
+ */
+function command(bin: string, body: string): SpawnSyncReturns<string> {
+  const lint = new URL('../dist/php/lint.js', import.meta.url).href
+  return spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import { phpLint } from ${JSON.stringify(lint)}\n${body}`],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    },
+  )
+}
+
+/**
+ * The command `r` ended well, printing `out`, and the `php` it started (its pid in `bin/pids`)
+ * ended and was reaped by the command itself: not even a zombie left for init to reap.
+ */
+function expectEnded(r: SpawnSyncReturns<string>, out: string, bin: string): void {
+  expect(r.status, r.stderr).toBe(0)
+  expect(r.stdout).toBe(out)
+  const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
+  expect(pid).toBeGreaterThan(0)
+  expect(processState(pid)).toBe('gone')
+}
+
+/** A command that warms the linter, never gives it a file, and ends. */
+const WARM_UNUSED = `phpLint.warm()\nawait new Promise((r) => setTimeout(r, 300))\nprocess.stdout.write('end')\n`
+
 function stage(
   files: Record<string, string | Buffer>,
 ): Array<{ stagedPath: string; target: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-phpbatch-'))
+  const dir = tempDir('cutover-phpbatch-')
   return Object.entries(files).map(([name, text]) => {
     const stagedPath = join(dir, `.${name}.cutover-tmp`)
     writeFileSync(stagedPath, typeof text === 'string' ? Buffer.from(text, 'latin1') : text)
@@ -96,13 +168,7 @@ describe('php-lint: many files in one PHP process', () => {
 
   it('answers a missing file like php -l, keeps the order of a large batch, and runs few processes', async () => {
     if (!need('php')) return
-    // a `php` first on PATH that counts its runs, then runs the real one
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpcount-'))
-    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
-    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho run >> '${bin}/runs'\nexec '${php}' "$@"\n`)
-    chmodSync(join(bin, 'php'), 0o755)
-    const path = process.env.PATH
-    process.env.PATH = `${bin}:${path}`
+    const bin = phpShim('runs')
     const many: Record<string, string> = {}
     for (let i = 0; i < 300; i++)
       many[`vm${i}.php`] = i % 97 === 5 ? `<?php $x = '${i};\n` : `<?php $db = 'db${i}.internal';\n`
@@ -110,12 +176,7 @@ describe('php-lint: many files in one PHP process', () => {
       ...stage(many),
       { stagedPath: join(tmpdir(), 'cutover-no-such-dir', 'gone.php'), target: 'etc/gone.php' },
     ]
-    let got: (string | undefined)[]
-    try {
-      got = await phpLint.runBatch!(items)
-    } finally {
-      process.env.PATH = path
-    }
+    const got = await withPath(bin, () => phpLint.runBatch!(items))
     // one driver per core at most, and php -l once, for the file the driver could not read
     const runs = readFileSync(join(bin, 'runs'), 'utf8').split('\n').filter(Boolean).length
     expect(runs).toBeLessThanOrEqual(Math.max(1, availableParallelism()) + 1)
@@ -143,25 +204,15 @@ describe('php-lint: many files in one PHP process', () => {
 
   it('warm starts the linter ahead of its batch, which then uses it: one process in all', async () => {
     if (!need('php')) return
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpwarm-'))
-    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
-    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho run >> '${bin}/runs'\nexec '${php}' "$@"\n`)
-    chmodSync(join(bin, 'php'), 0o755)
-    const path = process.env.PATH
-    process.env.PATH = `${bin}:${path}`
-    let got: (string | undefined)[]
-    try {
+    const bin = phpShim('runs')
+    const got = await withPath(bin, async () => {
       phpLint.warm!()
       // started now, before any file is given to it
       for (let i = 0; i < 200 && !existsSync(join(bin, 'runs')); i++)
         await new Promise((r) => setTimeout(r, 10))
       expect(existsSync(join(bin, 'runs'))).toBe(true)
-      got = await phpLint.runBatch!(
-        stage({ 'ok.php': '<?php $a = 1;\n', 'bad.php': '<?php $a = ;\n' }),
-      )
-    } finally {
-      process.env.PATH = path
-    }
+      return phpLint.runBatch!(stage({ 'ok.php': '<?php $a = 1;\n', 'bad.php': '<?php $a = ;\n' }))
+    })
     expect(got[0]).toBeUndefined()
     expect(got[1]).toMatch(/^php -l: .*Parse error: .* in etc\/bad\.php on line 1$/)
     expect(readFileSync(join(bin, 'runs'), 'utf8')).toBe('run\n')
@@ -169,23 +220,14 @@ describe('php-lint: many files in one PHP process', () => {
 
   it('keeps its PHP process for the next batch, and compiles a file given again anew', async () => {
     if (!need('php')) return
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpreuse-'))
-    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
-    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho run >> '${bin}/runs'\nexec '${php}' "$@"\n`)
-    chmodSync(join(bin, 'php'), 0o755)
-    const path = process.env.PATH
-    process.env.PATH = `${bin}:${path}`
+    const bin = phpShim('runs')
     const items = stage({ 'a.php': '<?php $a = 1;\n', 'b.php': '<?php $b = 2;\n' })
-    let first: (string | undefined)[]
-    let second: (string | undefined)[]
-    try {
-      first = await phpLint.runBatch!(items)
+    const [first, second] = await withPath(bin, async () => {
+      const before = await phpLint.runBatch!(items)
       // the same paths, one now broken: OPcache's cached compile must not answer for it
       writeFileSync(items[1]!.stagedPath, '<?php $b = ;\n')
-      second = await phpLint.runBatch!(items)
-    } finally {
-      process.env.PATH = path
-    }
+      return [before, await phpLint.runBatch!(items)]
+    })
     expect(first).toEqual([undefined, undefined])
     expect(second[0]).toBeUndefined()
     expect(second[1]).toMatch(/^php -l: .*Parse error: .* in etc\/b\.php on line 1$/)
@@ -194,24 +236,13 @@ describe('php-lint: many files in one PHP process', () => {
 
   it('a linter kept after its batch does not keep the process running, and ends with it', () => {
     if (!need('php')) return
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpkept-'))
-    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
-    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho $$ >> '${bin}/pids'\nexec '${php}' "$@"\n`)
-    chmodSync(join(bin, 'php'), 0o755)
+    const bin = phpShim('pids')
     const [item] = stage({ 'ok.php': '<?php $a = 1;\n' })
-    const lint = new URL('../dist/php/lint.js', import.meta.url).href
-    const script = `import { phpLint } from ${JSON.stringify(lint)}\nconst got = await phpLint.runBatch([${JSON.stringify(item)}])\nprocess.stdout.write(JSON.stringify(got))\n`
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-    })
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toBe('[null]')
-    const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
-    expect(pid).toBeGreaterThan(0)
-    // ended and reaped by the command itself: not even a zombie left for init to reap
-    expect(processState(pid)).toBe('gone')
+    const r = command(
+      bin,
+      `const got = await phpLint.runBatch([${JSON.stringify(item)}])\nprocess.stdout.write(JSON.stringify(got))\n`,
+    )
+    expectEnded(r, '[null]', bin)
   })
 
   it('a linter not kept after its batch is waited for, and killed when it does not end', () => {
@@ -244,42 +275,15 @@ describe('php-lint: many files in one PHP process', () => {
   })
 
   it('a warmed linter whose php never reads its stdin is killed when the command ends', () => {
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpdeaf-'))
-    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho $$ >> '${bin}/pids'\nexec sleep 1000\n`)
-    chmodSync(join(bin, 'php'), 0o755)
-    const lint = new URL('../dist/php/lint.js', import.meta.url).href
-    const script = `import { phpLint } from ${JSON.stringify(lint)}\nphpLint.warm()\nawait new Promise((r) => setTimeout(r, 300))\nprocess.stdout.write('end')\n`
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-    })
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toBe('end')
-    const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
-    expect(pid).toBeGreaterThan(0)
-    expect(processState(pid)).toBe('gone')
+    const bin = phpShim('pids', 'sleep 1000')
+    const r = command(bin, WARM_UNUSED)
+    expectEnded(r, 'end', bin)
   })
 
   it('a warmed linter that is never used does not keep the process running, and ends with it', () => {
     if (!need('php')) return
-    // a `php` that records its pid, then becomes the real one (same pid)
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpwarm-'))
-    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
-    writeFileSync(join(bin, 'php'), `#!/bin/sh\necho $$ >> '${bin}/pids'\nexec '${php}' "$@"\n`)
-    chmodSync(join(bin, 'php'), 0o755)
-    const lint = new URL('../dist/php/lint.js', import.meta.url).href
-    const script = `import { phpLint } from ${JSON.stringify(lint)}\nphpLint.warm()\nawait new Promise((r) => setTimeout(r, 300))\nprocess.stdout.write('end')\n`
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-    })
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toBe('end')
-    const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
-    expect(pid).toBeGreaterThan(0)
-    // ended and reaped by the command itself: not even a zombie left for init to reap
-    expect(processState(pid)).toBe('gone')
+    const bin = phpShim('pids')
+    const r = command(bin, WARM_UNUSED)
+    expectEnded(r, 'end', bin)
   })
 })
