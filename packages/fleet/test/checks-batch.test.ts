@@ -101,6 +101,21 @@ describe('a tool with a batch command of its own, on a machine', () => {
     expect(await checkOf(short).runBatch!(items)).toEqual([undefined, 'etc/f1: bad', undefined])
     expect(singles()).toEqual(items.map((it) => it.stagedPath))
   })
+
+  it("fails closed: a batch command that hangs past the tool timeout is killed and every file runs the tool's own command", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cutover-batch-'))
+    const items = staged(['fine\n', 'bad\n', 'fine\n'])
+    const hangs = validator({ argv: ['sleep', '60'] })
+    const was = process.env.CUTOVER_TOOL_TIMEOUT_MS
+    process.env.CUTOVER_TOOL_TIMEOUT_MS = '3000'
+    try {
+      expect(await checkOf(hangs).runBatch!(items)).toEqual([undefined, 'etc/f1: bad', undefined])
+    } finally {
+      if (was === undefined) delete process.env.CUTOVER_TOOL_TIMEOUT_MS
+      else process.env.CUTOVER_TOOL_TIMEOUT_MS = was
+    }
+    expect(singles()).toEqual(items.map((it) => it.stagedPath))
+  })
 })
 
 describe('the checks made for a machine', () => {
