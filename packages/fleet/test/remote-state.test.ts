@@ -322,15 +322,18 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
       sftp: s.client,
       exec: (script, o) => localExec(`ulimit -f 64\n${script}`, o),
     })
-    const pack = await state.openPack!(join(d, 'pack'))
-    try {
-      // a regular file whose copy failed is no missing source: the caller would report the
-      // target as changed while applying (with the very hash it planned)
-      await expect(pack.copyFrom!([join(d, 'small.conf'), join(d, 'big.conf')])).rejects.toThrow(
-        /backup pack/,
-      )
-    } finally {
-      await pack.close()
+    const sources = [join(d, 'small.conf'), join(d, 'big.conf')]
+    // and so does the one cat of originals whose bytes the controller knows
+    const knowing = state.expecting(new Map(sources.map((f) => [f, readFileSync(f)])))
+    for (const [i, fs] of [state, knowing].entries()) {
+      const pack = await fs.openPack!(join(d, `pack${i}`))
+      try {
+        // a regular file whose copy failed is no missing source: the caller would report the
+        // target as changed while applying (with the very hash it planned)
+        await expect(pack.copyFrom!(sources)).rejects.toThrow(/backup pack/)
+      } finally {
+        await pack.close()
+      }
     }
   })
 
