@@ -51,18 +51,22 @@ function tempDir(prefix: string): string {
   return dir
 }
 
+/** The real `php` (the first on the PATH). */
+function realPhp(): string {
+  return execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
+}
+
 /**
  * A directory holding a `php` that appends a line to `bin/<log>` (`run`, or its pid for `pids`)
- * and then execs `then` (by default the real `php` with its arguments, under the same pid): put
- * first on the PATH, it tells the linter's processes.
+ * and then runs `then` (by default execs the real `php` with its arguments, under the same pid):
+ * put first on the PATH, it tells the linter's processes.
  */
 function phpShim(log: 'runs' | 'pids', then?: string): string {
   const bin = tempDir('cutover-phpshim-')
-  const php = () => execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
   const line = log === 'runs' ? 'echo run' : 'echo $$'
   writeFileSync(
     join(bin, 'php'),
-    `#!/bin/sh\n${line} >> '${bin}/${log}'\nexec ${then ?? `'${php()}' "$@"`}\n`,
+    `#!/bin/sh\n${line} >> '${bin}/${log}'\n${then ?? `exec '${realPhp()}' "$@"`}\n`,
     { mode: 0o755 },
   )
   return bin
@@ -248,22 +252,13 @@ describe('php-lint: many files in one PHP process', () => {
   it('a linter not kept after its batch is waited for, and killed when it does not end', () => {
     if (!need('php')) return
     // a `php` that records its pid, runs the real one, then does not end (same pid)
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpretire-'))
-    const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
-    writeFileSync(
-      join(bin, 'php'),
-      `#!/bin/sh\necho $$ >> '${bin}/pids'\n'${php}' "$@"\nexec sleep 30\n`,
-    )
-    chmodSync(join(bin, 'php'), 0o755)
+    const bin = phpShim('pids', `'${realPhp()}' "$@"\nexec sleep 30`)
     const [a, b] = stage({ 'a.php': '<?php $a = 1;\n', 'b.php': '<?php $b = ;\n' })
-    const lint = new URL('../dist/php/lint.js', import.meta.url).href
     // two batches at once: two linters, one kept as the spare, the other ended at its batch's end
-    const script = `import { phpLint } from ${JSON.stringify(lint)}\nconst got = await Promise.all([phpLint.runBatch([${JSON.stringify(a)}]), phpLint.runBatch([${JSON.stringify(b)}])])\nprocess.stdout.write(JSON.stringify(got.flat().map((m) => m === undefined)))\n`
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 25_000,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-    })
+    const r = command(
+      bin,
+      `const got = await Promise.all([phpLint.runBatch([${JSON.stringify(a)}]), phpLint.runBatch([${JSON.stringify(b)}])])\nprocess.stdout.write(JSON.stringify(got.flat().map((m) => m === undefined)))\n`,
+    )
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toBe('[true,false]')
     const pids = readFileSync(join(bin, 'pids'), 'utf8').trim().split('\n').map(Number)
@@ -275,7 +270,7 @@ describe('php-lint: many files in one PHP process', () => {
   })
 
   it('a warmed linter whose php never reads its stdin is killed when the command ends', () => {
-    const bin = phpShim('pids', 'sleep 1000')
+    const bin = phpShim('pids', 'exec sleep 1000')
     const r = command(bin, WARM_UNUSED)
     expectEnded(r, 'end', bin)
   })
