@@ -73,6 +73,33 @@ describe('the reader of a plan', () => {
   })
 })
 
+describe('a file over 1 MiB on a file system that reads less than asked', () => {
+  it('is read to its end, not to the first short read', () => {
+    // as Linux past 2 GiB - 4 KiB, or a network file system: at most 1 MiB a read, however much
+    // is asked; the reused buffer's reads (64 KiB and less) are whole
+    const root = tempDir('cutover-reader-short-')
+    const bytes = Buffer.from(`db 10.0.10.48\n${'x'.repeat(5 << 20)}\nend\n`)
+    writeFileSync(join(root, 'big'), bytes)
+    const load = createRequire(import.meta.url)
+    const fs = load('node:fs') as typeof import('node:fs')
+    const shortFs = {
+      ...fs,
+      readSync: (fd: number, buf: Buffer, offset: number, length: number, at: null) =>
+        fs.readSync(fd, buf, offset, Math.min(length, 1 << 20), at),
+    }
+    const make = new Function('load', 'data', `return (${fileReader.toString()})(load, data)`)
+    const read = make(
+      (id: string) => (id === 'node:fs' ? shortFs : load(id)),
+      needleData(64 << 20, true),
+    ) as ReturnType<typeof fileReader>
+    const r = read({ first: 0, paths: [join(root, 'big')], profileOf: new Int32Array(1) })
+      .results[0]!
+    expect(r.kind).toBe('read')
+    expect(r.large?.hash).toBe(sha256(bytes))
+    expect(r.text?.length).toBe(bytes.length)
+  })
+})
+
 describe('a file over 1 MiB, read whole', () => {
   // the reader reads 64 KiB into its reused buffer, then the rest of a larger file at once; the
   // bytes of a text that is not latin1 are scanned in windows of 64 KiB: these are cuts of both

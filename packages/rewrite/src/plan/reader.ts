@@ -239,8 +239,10 @@ export function fileReader(load: NodeJS.Require, data: ReaderData): (chunk: Chun
         const want = buf.length - length
         const n = fs.readSync(fd, buf, length, want, null)
         length += n
-        // a short read is the end of a regular file
-        if (n < want) break
+        // a short read is the end once the file's size is read; before it, only a read of
+        // nothing is: Linux reads at most 2 GiB - 4 KiB at once, and a network or FUSE file
+        // system may give less than asked
+        if (n === 0 || (n < want && length >= fileSize)) break
       }
       return decodeLarge(buf.subarray(0, length))
     } finally {
