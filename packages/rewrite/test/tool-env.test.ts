@@ -31,16 +31,50 @@ describe('spawned tools', () => {
     process.env.CUTOVER_TOOL_TIMEOUT_MS = '300'
     await expect(readXattrs([file])).rejects.toThrow(/getfattr failed/)
   })
-  it('getfattr exiting with another code than 1 (a file it could not read) is a failure, not "no attributes"', async () => {
+  it('getfattr failing is a failure, not "no attributes": only files gone since read as absent', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-x-'))
     const file = join(dir, 'f')
     writeFileSync(file, 'x')
+    const paths = [file, ...Array.from({ length: 50 }, (_, i) => join(dir, `other-${i}`))]
     // a tool that starts and does not work (the loader's 127 for a missing library)
     fakeTool('getfattr', 'exit 127')
-    await expect(readXattrs([file])).rejects.toThrow(/getfattr failed/)
-    // exit 1: a file that vanished, the others read
-    fakeTool('getfattr', 'echo "# file: /x"; echo "user.a=0sMQ=="; exit 1')
-    expect(await readXattrs([file])).toEqual(new Map([['/x', new Map([['user.a', '0sMQ==']])]]))
+    await expect(readXattrs(paths)).rejects.toThrow(/^getfattr failed: exit code 127$/)
+    // busybox's getfattr takes none of the options: its usage, exit code 1
+    fakeTool(
+      'getfattr',
+      'echo "getfattr: unrecognized option: absolute-names" >&2; echo "BusyBox v1.37.0 multi-call binary." >&2; exit 1',
+    )
+    const usage = readXattrs(paths)
+    await expect(usage).rejects.toThrow(
+      'getfattr failed: exit code 1:\ngetfattr: unrecognized option: absolute-names\nBusyBox',
+    )
+    // a refusal to go on without the attributes (METADATA), whose message names neither the
+    // command line nor the paths
+    await expect(usage).rejects.toMatchObject({ code: 'METADATA' })
+    await expect(usage).rejects.not.toThrow('other-49')
+    // a file it may not read, or exit code 1 and no word why
+    fakeTool('getfattr', `echo "getfattr: ${file}: Permission denied" >&2; exit 1`)
+    await expect(readXattrs(paths)).rejects.toThrow(
+      /getfattr failed: exit code 1:\n.*Permission denied/,
+    )
+    fakeTool('getfattr', 'exit 1')
+    await expect(readXattrs(paths)).rejects.toThrow(/^getfattr failed: exit code 1$/)
+    // exit 1 for files gone since: the others read
+    fakeTool(
+      'getfattr',
+      'echo "# file: /x"; echo "user.a=0sMQ=="; echo "getfattr: /gone: No such file or directory" >&2; echo "getfattr: /f/g: Not a directory" >&2; exit 1',
+    )
+    expect(await readXattrs(paths)).toEqual(new Map([['/x', new Map([['user.a', '0sMQ==']])]]))
+  })
+  it('the real getfattr: a file gone since is absent, the others read', async () => {
+    if (!need('getfattr') || !need('setfattr')) return
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-x-'))
+    const file = join(dir, 'f')
+    writeFileSync(file, 'x')
+    await writeXattrs(file, new Map([['user.cutover', '0sMQ==']]))
+    expect(await readXattrs([join(dir, 'gone'), file, join(file, 'below')])).toEqual(
+      new Map([[file, new Map([['user.cutover', '0sMQ==']])]]),
+    )
   })
 })
 

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { toolEnv, toolTimeoutMs } from './tool.js'
+import { CutoverError } from '../errors.js'
+import { describeTimeout, toolEnv, toolTimeoutMs } from './tool.js'
 
 const exec = promisify(execFile)
 
@@ -55,8 +56,9 @@ export function toolsOnPath(names: readonly string[], path: string): boolean {
 
 /**
  * Reads the extended attributes of many files with one `getfattr` call. Files without any are
- * absent from the result. Throws when the tool fails for another reason than a file it could not
- * read (exit code 1: one gone since it was looked at).
+ * absent from the result. Throws `METADATA` when the tool fails for another reason than files
+ * gone since they were looked at (exit code 1, each error of getfattr's a missing file): the
+ * attributes could not be kept.
  */
 export async function readXattrs(paths: readonly string[]): Promise<Map<string, Xattrs>> {
   const out = new Map<string, Xattrs>()
@@ -68,19 +70,46 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
   ).catch(
     (e: {
       stdout?: string
+      stderr?: string
       code?: number | string
       killed?: boolean
       signal?: string | null
       message?: string
     }) => {
-      // exit code 1: some file could not be read (vanished; a file without attributes is exit 0);
-      // anything else is a failure (a tool that does not start or work, killed, timed out)
-      if (e.killed || e.signal || e.code !== 1)
-        throw new Error(`getfattr failed: ${e.message ?? 'no answer'}`)
+      // exit code 1 is getfattr's for a file it could not read (one without attributes is 0):
+      // only files gone since begin looked at them (refused later as stale) are let through; any
+      // other error, like a tool that does not start or work (killed, timed out, another code,
+      // busybox's getfattr printing its usage for options it lacks), fails
+      const errors = (e.stderr ?? '').split('\n').filter((l) => l !== '')
+      if (e.killed || e.signal || e.code !== 1 || !errors.length || !errors.every(isGone))
+        throw new CutoverError('METADATA', `getfattr failed: ${whyFailed(e, errors)}`)
       return { stdout: e.stdout ?? '' }
     },
   )
   return parseGetfattr(stdout)
+}
+
+/** Whether a line of getfattr's stderr (in the C locale) says a file is not there. */
+const isGone = (line: string) => /: (No such file or directory|Not a directory)$/.test(line)
+
+/** Why getfattr failed, for a message: how it ended and the first lines it printed. */
+function whyFailed(
+  e: { code?: number | string; killed?: boolean; signal?: string | null; message?: string },
+  errors: readonly string[],
+): string {
+  const how =
+    typeof e.code === 'string'
+      ? e.code
+      : e.killed
+        ? `stopped after the tool timeout, ${describeTimeout(toolTimeoutMs())} (CUTOVER_TOOL_TIMEOUT_MS)`
+        : e.signal
+          ? `killed by ${e.signal}`
+          : typeof e.code === 'number'
+            ? `exit code ${e.code}`
+            : (e.message ?? 'no answer')
+  if (errors.length === 0) return how
+  const more = errors.length > 3 ? `\n… (${errors.length - 3} more lines)` : ''
+  return `${how}:\n${errors.slice(0, 3).join('\n')}${more}`
 }
 
 /**
