@@ -105,11 +105,14 @@ function command(bin: string, body: string): SpawnSyncReturns<string> {
  * ended and was reaped by the command itself: not even a zombie left for init to reap.
  */
 function expectEnded(r: SpawnSyncReturns<string>, out: string, bin: string): void {
+  const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
+  const state = pid > 0 ? processState(pid) : 'gone'
+  // a linter left running (the failure this looks for) does not outlive the test
+  if (state !== 'gone') process.kill(pid, 'SIGKILL')
   expect(r.status, r.stderr).toBe(0)
   expect(r.stdout).toBe(out)
-  const pid = Number(readFileSync(join(bin, 'pids'), 'utf8').trim())
   expect(pid).toBeGreaterThan(0)
-  expect(processState(pid)).toBe('gone')
+  expect(state).toBe('gone')
 }
 
 /** A command that warms the linter, never gives it a file, and ends. */
