@@ -21,6 +21,8 @@ import {
   commandError,
   errnoOf,
   fsyncPaths,
+  GETFATTR_STATUS,
+  getfattrFailed,
   run,
   setXattrs,
   shellQuote as q,
@@ -53,10 +55,10 @@ import { SFTP_OPEN, SftpError, type SftpClient } from './sftp/index.js'
 
 /**
  * getfattr of the NUL-separated paths on stdin (as many commands as xargs needs, one session);
- * an exit code above 1 is made xargs' 124.
+ * an exit code above 1 is made xargs' 124, an exit code 1 said on stderr ({@link getfattrFailed}).
  */
 const GETFATTR_EACH = `xargs -0 sh -c ${q(
-  'getfattr --absolute-names --no-dereference -d -m - -e base64 -- "$@"; [ $? -le 1 ] || exit 255',
+  `getfattr --absolute-names --no-dereference -d -m - -e base64 -- "$@"; ${GETFATTR_STATUS(255)}`,
 )} sh`
 
 /** The {@link TxFileSystem} of a machine, and the check of a directory its state file system makes. */
@@ -369,14 +371,14 @@ export function remoteFileSystem(o: {
     readXattrs: async (paths) => {
       const out = new Map<string, TxXattrs>()
       if (paths.length === 0) return out
-      // the paths on stdin, in one command; getfattr's exit code 1 (some file has no attribute,
-      // or vanished, as on the local file system) is a success, anything above stops xargs
+      // the paths on stdin, in one command; getfattr's exit code 1 passes only for files gone
+      // since they were looked at, as on the local file system; anything above stops xargs
       const r = await run(
         exec,
         GETFATTR_EACH,
         Buffer.from(paths.map((p) => p + '\0').join(''), 'utf8'),
       )
-      if (r.code !== 0) throw commandError(label, 'getfattr', r)
+      if (r.code !== 0 || getfattrFailed(r.stderr)) throw commandError(label, 'getfattr', r)
       for (const [k, v] of parseGetfattr(r.stdout.toString('utf8'))) out.set(k, v)
       return out
     },

@@ -61,6 +61,29 @@ export function commandError(label: string, what: string, r: ExecResult): Error 
   return Object.assign(new Error(`${label}${what}: ${detail}`), { code: errnoOf(r.stderr) })
 }
 
+/**
+ * What follows a `getfattr` of a script: its exit code 1 said (a line of stderr that
+ * {@link getfattrFailed} reads), any code past 1 made `code`.
+ */
+export const GETFATTR_STATUS = (code: number) =>
+  `s=$?; [ $s -eq 1 ] && echo '${GETFATTR_EXIT_1}' >&2; [ $s -le 1 ] || exit ${code}`
+
+const GETFATTR_EXIT_1 = 'cutover: getfattr exited 1'
+
+/**
+ * Whether what a script's `getfattr` printed on stderr (with {@link GETFATTR_STATUS}) is a
+ * failure: getfattr exits 1 for a file gone since it was looked at (`No such file or directory`,
+ * `Not a directory`), which leaves nothing to read, but also for any other error of a file
+ * (permission denied) and for options it lacks (busybox's getfattr prints its usage): attributes
+ * read as none there would be dropped without a word. Only the first is let through.
+ */
+export function getfattrFailed(stderr: string): boolean {
+  const lines = stderr.split('\n').filter((l) => l !== '')
+  const said = lines.filter((l) => l !== GETFATTR_EXIT_1)
+  if (said.some((l) => !/: (No such file or directory|Not a directory)$/.test(l))) return true
+  return said.length === 0 && said.length < lines.length
+}
+
 /** What `stat -c '%f %d %i %u %g'` tells of a path (its link not followed). */
 export interface ShellStat extends DirOnPath {
   /** `dev`, as node's lstat gives `st_dev`. */
@@ -197,7 +220,7 @@ export async function walkWithXattrs(
     ...(xattrs
       ? [
           `getfattr --absolute-names --no-dereference -d -m - -e base64 -- ${chain.map(shellQuote).join(' ')}`,
-          '[ $? -le 1 ] || exit 125',
+          GETFATTR_STATUS(125),
         ]
       : []),
   ].join('\n')
@@ -208,6 +231,7 @@ export async function walkWithXattrs(
     if (r.code === 125) throw commandError(label, 'getfattr', r)
     throw commandError(label, `stat of ${chain.length} paths failed`, r)
   }
+  if (xattrs && getfattrFailed(r.stderr)) throw commandError(label, 'getfattr', r)
   const stats = readStats(label, chain, r, text.slice(0, end + 1))
   return { walk: walkFrom(stats, dir), getfattr: text.slice(end + 2) }
 }

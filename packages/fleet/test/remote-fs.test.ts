@@ -169,6 +169,39 @@ describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', 
     },
   )
 
+  it.runIf(haveXattrTools)(
+    "refuses a getfattr whose exit code 1 is not a file gone (busybox's usage, permission denied, nothing said): attributes read as none would be dropped",
+    async () => {
+      const d = tree()
+      const etc = join(d, 'etc')
+      const bin = join(d, 'bin')
+      mkdirSync(bin)
+      // the machine's getfattr is this script; its other tools are the real ones
+      const fs = remoteFileSystem({
+        sftp: s.client,
+        exec: (script, o) => localExec(`PATH='${bin}':$PATH\n${script}`, o),
+        label: 'here:',
+      })
+      expect(await fs.xattrsAvailable()).toBe(true)
+      for (const say of [
+        'echo "Usage: getfattr [-h] [-d] [-n ATTR] FILE..." >&2',
+        'echo "getfattr: ${9}: Permission denied" >&2',
+        ':',
+      ]) {
+        writeFileSync(join(bin, 'getfattr'), `#!/bin/sh\n${say}\nexit 1\n`, { mode: 0o755 })
+        await expect(fs.readXattrs([join(etc, 'f.conf')])).rejects.toThrow(/^here:getfattr: /)
+        await expect(fs.userWritableNow(join(etc, 'sub'), 0)).rejects.toThrow(/^here:getfattr: /)
+      }
+      // a file gone since it was looked at is still no attribute
+      writeFileSync(
+        join(bin, 'getfattr'),
+        '#!/bin/sh\necho "getfattr: ${9}: No such file or directory" >&2\nexit 1\n',
+        { mode: 0o755 },
+      )
+      expect(await fs.readXattrs([join(etc, 'gone')])).toEqual(new Map())
+    },
+  )
+
   it('answers a batch of reads (ask) with one command, each as its single call and as the local file system do', async () => {
     const d = tree()
     const etc = join(d, 'etc')
