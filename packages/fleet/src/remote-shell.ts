@@ -1,4 +1,4 @@
-import { chainOf, type DirOnPath } from '@cutover/rewrite'
+import { chainOf, getfattrSaysGone, type DirOnPath } from '@cutover/rewrite'
 import type { Exec, ExecResult } from './machine.js'
 import { SFTP_OPEN, type SftpClient } from './sftp/index.js'
 
@@ -80,7 +80,7 @@ const GETFATTR_EXIT_1 = 'cutover: getfattr exited 1'
 export function getfattrFailed(stderr: string): boolean {
   const lines = stderr.split('\n').filter((l) => l !== '')
   const said = lines.filter((l) => l !== GETFATTR_EXIT_1)
-  if (said.some((l) => !/: (No such file or directory|Not a directory)$/.test(l))) return true
+  if (said.some((l) => !getfattrSaysGone(l))) return true
   return said.length === 0 && said.length < lines.length
 }
 

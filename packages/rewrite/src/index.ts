@@ -211,7 +211,7 @@ export {
   type DirOnPath,
 } from './fs/dir-pin.js'
 export { parseMountinfo } from './fs/local.js'
-export { parseGetfattr } from './fs/xattr.js'
+export { getfattrSaysGone, parseGetfattr } from './fs/xattr.js'
 export { acquireLock, withLock, type Lock, type LockHolder } from './transaction/lock.js'
 export {
   appliedOnce,

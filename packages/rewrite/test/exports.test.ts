@@ -49,6 +49,7 @@ const NAMES = [
   'firstStartingAt',
   'fleetSpecNotes',
   'formatDiagnostic',
+  'getfattrSaysGone',
   'holds',
   'idName',
   'isFleetPlan',

@@ -81,7 +81,7 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
       // other error, like a tool that does not start or work (killed, timed out, another code,
       // busybox's getfattr printing its usage for options it lacks), fails
       const errors = (e.stderr ?? '').split('\n').filter((l) => l !== '')
-      if (e.killed || e.signal || e.code !== 1 || !errors.length || !errors.every(isGone))
+      if (e.killed || e.signal || e.code !== 1 || !errors.length || !errors.every(getfattrSaysGone))
         throw new CutoverError('METADATA', `getfattr failed: ${whyFailed(e, errors)}`)
       return { stdout: e.stdout ?? '' }
     },
@@ -89,8 +89,12 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
   return parseGetfattr(stdout)
 }
 
-/** Whether a line of getfattr's stderr (in the C locale) says a file is not there. */
-const isGone = (line: string) => /: (No such file or directory|Not a directory)$/.test(line)
+/**
+ * Whether a line of getfattr's stderr (in the C locale) says a file is not there (gone since it
+ * was looked at): the one error of its exit code 1 that leaves no attribute unread.
+ */
+export const getfattrSaysGone = (line: string) =>
+  /: (No such file or directory|Not a directory)$/.test(line)
 
 /** Why getfattr failed, for a message: how it ended and the first lines it printed. */
 function whyFailed(
