@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import {
   closeSync,
   constants,
+  mkdirSync,
   mkdtempSync,
   openSync,
   read,
@@ -9,8 +10,11 @@ import {
   readFileSync,
   readlinkSync,
   realpathSync,
+  renameSync,
   rmSync,
   statfsSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs'
@@ -149,5 +153,89 @@ describe('a file system whose client silly-renames a file held open', () => {
     expect(holdsReplacedOn(0x5346414f)).toBe(false)
     // the file system the tests above hold files on
     expect(holdsReplacedOn(statfsSync(tempDir()).type)).toBe(true)
+  })
+})
+
+describe('the local file system reads a file and creates one beside it in one visit', () => {
+  const meta = {
+    uid: process.getuid!(),
+    gid: process.getgid!(),
+    mode: 0o640,
+    xattrs: undefined,
+    dropAcl: false,
+  }
+
+  it('gives what the file held before the new one is made beside it, with its mode, fsynced', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'f.conf'), 'old\n')
+    const at: PinnedDir = { dir, pin: pinDir(dir), target: 'f.conf' }
+    const got = await localFileSystem.readAndCreatePinned!(
+      at,
+      'f.conf',
+      '.f.new',
+      Buffer.from('new\n'),
+      meta,
+    )
+    expect(got).toEqual(Buffer.from('old\n'))
+    expect(readFileSync(join(dir, '.f.new'), 'utf8')).toBe('new\n')
+    expect(statSync(join(dir, '.f.new')).mode & 0o777).toBe(0o640)
+    // absent, and a link (never followed), as readPinned says them
+    const absent = await localFileSystem.readAndCreatePinned!(
+      at,
+      'gone',
+      '.g.new',
+      Buffer.from('x'),
+      meta,
+    )
+    expect(absent).toBeUndefined()
+    symlinkSync(join(dir, 'f.conf'), join(dir, 'l.conf'))
+    const link = await localFileSystem.readAndCreatePinned!(
+      at,
+      'l.conf',
+      '.l.new',
+      Buffer.from('x'),
+      meta,
+    )
+    expect(link).toBe('symlink')
+  })
+
+  it('reads and creates nothing when the directory is not the pinned one any more', async () => {
+    const dir = tempDir()
+    const sub = join(dir, 'etc')
+    mkdirSync(sub)
+    writeFileSync(join(sub, 'f.conf'), 'old\n')
+    const at: PinnedDir = { dir: sub, pin: pinDir(sub), target: 'etc/f.conf' }
+    renameSync(sub, join(dir, 'moved'))
+    mkdirSync(sub)
+    writeFileSync(join(sub, 'f.conf'), 'other\n')
+    let opened = false
+    await expect(
+      localFileSystem.readAndCreatePinned!(at, 'f.conf', '.f.new', Buffer.from('new\n'), {
+        ...meta,
+        opening: () => void (opened = true),
+      }),
+    ).rejects.toMatchObject({ code: 'TARGET_MOVED' })
+    expect(opened).toBe(false)
+    expect(readdirSync(sub)).toEqual(['f.conf'])
+    expect(readdirSync(join(dir, 'moved'))).toEqual(['f.conf'])
+  })
+
+  it('a wrapper that replaced readPinned or createPinned gets those calls', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'f.conf'), 'old\n')
+    const at: PinnedDir = { dir, pin: pinDir(dir), target: 'f.conf' }
+    const calls: string[] = []
+    const wrapper = {
+      ...localFileSystem,
+      readPinned: async (a: PinnedDir, name: string) => {
+        calls.push(`read ${name}`)
+        return localFileSystem.readPinned(a, name)
+      },
+    }
+    expect(
+      await wrapper.readAndCreatePinned!(at, 'f.conf', '.f.new', Buffer.from('new\n'), meta),
+    ).toEqual(Buffer.from('old\n'))
+    expect(calls).toEqual(['read f.conf'])
+    expect(readFileSync(join(dir, '.f.new'), 'utf8')).toBe('new\n')
   })
 })

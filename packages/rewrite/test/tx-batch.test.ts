@@ -146,46 +146,53 @@ describe('the batch calls of the local file system', () => {
 })
 
 describe('the transaction calls the batch forms once per phase', () => {
-  it('checks the pins once before staging, backing up and renaming, and fsyncs the directories in one call', async () => {
-    const dir = scratch()
-    const files = ['a/1.conf', 'a/2.conf', 'b/3.conf'].map((f) => join(dir, f))
-    for (const d of ['a', 'b']) mkdirSync(join(dir, d))
-    files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
-    const calls: string[] = []
-    const batches: string[][] = []
-    const fs: TxFileSystem = {
-      ...localFileSystem,
-      pinChanged: (d, pin) => {
-        calls.push('pinChanged')
-        return localFileSystem.pinChanged(d, pin)
-      },
-      pinsChanged: (dirs) => {
-        calls.push('pinsChanged')
-        batches.push(dirs.map((d) => d.dir))
-        return localFileSystem.pinsChanged!(dirs)
-      },
-      fsyncDir: (d) => {
-        calls.push('fsyncDir')
-        return localFileSystem.fsyncDir(d)
-      },
-      fsyncDirs: (dirs) => {
-        calls.push('fsyncDirs')
-        batches.push([...dirs])
-        return localFileSystem.fsyncDirs!(dirs)
-      },
-    }
-    await commitFiles(
-      files.map((f, i) => ({
-        target: f.slice(dir.length + 1),
-        path: f,
-        before: sha256(`old ${i}\n`),
-        content: Buffer.from(`new ${i}\n`),
-      })),
-      { stateDir: join(dir, 'state'), fileSystem: fs, fault: () => undefined },
-    )
-    expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(['new 0\n', 'new 1\n', 'new 2\n'])
-    expect(calls.sort()).toEqual(['fsyncDirs', 'pinsChanged', 'pinsChanged', 'pinsChanged'])
-    const both = [join(dir, 'a'), join(dir, 'b')]
-    for (const b of batches) expect([...b].sort()).toEqual(both)
-  })
+  it.each([
+    ['reads each original as it stages (one check for both)', true, 2],
+    ['reads the originals apart (a check for each)', false, 3],
+  ])(
+    'checks the pins once before staging, backing up and renaming, and fsyncs the directories in one call: %s',
+    async (_, together, checks) => {
+      const dir = scratch()
+      const files = ['a/1.conf', 'a/2.conf', 'b/3.conf'].map((f) => join(dir, f))
+      for (const d of ['a', 'b']) mkdirSync(join(dir, d))
+      files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
+      const calls: string[] = []
+      const batches: string[][] = []
+      const fs: TxFileSystem = {
+        ...localFileSystem,
+        pinChanged: (d, pin) => {
+          calls.push('pinChanged')
+          return localFileSystem.pinChanged(d, pin)
+        },
+        pinsChanged: (dirs) => {
+          calls.push('pinsChanged')
+          batches.push(dirs.map((d) => d.dir))
+          return localFileSystem.pinsChanged!(dirs)
+        },
+        fsyncDir: (d) => {
+          calls.push('fsyncDir')
+          return localFileSystem.fsyncDir(d)
+        },
+        fsyncDirs: (dirs) => {
+          calls.push('fsyncDirs')
+          batches.push([...dirs])
+          return localFileSystem.fsyncDirs!(dirs)
+        },
+        ...(together ? {} : { readAndCreatePinned: undefined }),
+      }
+      await commitFiles(
+        files.map((f, i) => ({
+          target: f.slice(dir.length + 1),
+          path: f,
+          before: sha256(`old ${i}\n`),
+          content: Buffer.from(`new ${i}\n`),
+        })),
+        { stateDir: join(dir, 'state'), fileSystem: fs, fault: () => undefined },
+      )
+      expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(['new 0\n', 'new 1\n', 'new 2\n'])
+      expect(calls.sort()).toEqual(['fsyncDirs', ...Array(checks).fill('pinsChanged')])
+      const both = [join(dir, 'a'), join(dir, 'b')]
+      for (const b of batches) expect([...b].sort()).toEqual(both)
+    },
+  )
 })

@@ -233,16 +233,52 @@ async function createPinned(
   meta: NewFileMeta,
 ): Promise<void> {
   // held open from here: a swap of the directory's path cannot redirect what follows
+  const fd = inPinnedDir(at.dir, at.pin, at.target, (path) => createIn(path, name, meta))
+  await fillNew(fd, data, meta, at.target)
+}
+
+/**
+ * {@link readIfThere} of `read` and {@link createPinned} of `name` in one visit of the pinned
+ * directory: its pin walked once, the directory opened once for both. A wrapper of this file
+ * system that replaced `readPinned` or `createPinned` (`this`: the object it is called on) gets
+ * those two calls instead, so that what it does for them still happens.
+ */
+async function readAndCreatePinned(
+  this: TxFileSystem,
+  at: PinnedDir,
+  read: string,
+  name: string,
+  data: Buffer,
+  meta: NewFileMeta,
+): Promise<Buffer | undefined | 'symlink'> {
+  if (this.readPinned !== localFileSystem.readPinned || this.createPinned !== createPinned) {
+    const bytes = await this.readPinned(at, read)
+    await this.createPinned(at, name, data, meta)
+    return bytes
+  }
+  let bytes: Buffer | undefined | 'symlink'
   const fd = inPinnedDir(at.dir, at.pin, at.target, (path) => {
-    meta.opening?.()
-    return openSync(path(name), CREATE, 0o600)
+    bytes = readIfThere(path(read))
+    return createIn(path, name, meta)
   })
+  await fillNew(fd, data, meta, at.target)
+  return bytes
+}
+
+/** Creates `name` (`at`: a path in the directory held open), exclusively, never through a link, 0600. */
+function createIn(at: (name: string) => string, name: string, meta: NewFileMeta): number {
+  meta.opening?.()
+  return openSync(at(name), CREATE, 0o600)
+}
+
+/** Gives a file just created its content, owner, mode and attributes, fsyncs it, and closes it. */
+async function fillNew(fd: number, data: Buffer, meta: NewFileMeta, target: string): Promise<void> {
   try {
     // before any byte is written: a user the directory's default ACL names must not read it
     if (meta.dropAcl && !meta.xattrs?.has('system.posix_acl_access'))
       await removeXattr(fdPath(fd), 'system.posix_acl_access')
     writeFileSync(fd, data)
-    chownIfNeeded(fd, meta.uid, meta.gid, at.target)
+    chownIfNeeded(fd, meta.uid, meta.gid, target)
     fchmodSync(fd, meta.mode)
     // through the descriptor: on the file created, wherever its directory's path leads now
     if (meta.xattrs) await writeXattrs(fdPath(fd), meta.xattrs)
@@ -319,6 +355,7 @@ export const localFileSystem: TxFileSystem = {
   readPinned: async (at, name) =>
     inPinnedDir(at.dir, at.pin, at.target, (path) => readIfThere(path(name))),
   createPinned,
+  readAndCreatePinned,
   renamePinned: async (at, from, to) =>
     release(
       inPinnedDir(at.dir, at.pin, at.target, (path) =>

@@ -116,6 +116,18 @@ export interface TxFileSystem {
    * owner, mode and extended attributes, writes `data` and fsyncs it.
    */
   createPinned(at: PinnedDir, name: string, data: Buffer, meta: NewFileMeta): Promise<void>
+  /**
+   * {@link readPinned} of `read`, then {@link createPinned} of `name`, in one visit of the pinned
+   * directory (its pin checked once for both): what `read` held, read before `name` is created.
+   * Optional: the transaction makes the two calls on a file system without it.
+   */
+  readAndCreatePinned?(
+    at: PinnedDir,
+    read: string,
+    name: string,
+    data: Buffer,
+    meta: NewFileMeta,
+  ): Promise<Buffer | undefined | 'symlink'>
   /** Renames `from` over `to`, both entries of the pinned directory. */
   renamePinned(at: PinnedDir, from: string, to: string): Promise<void>
   /** Removes `name` from the pinned directory; `missingOk`: absent already is fine. */

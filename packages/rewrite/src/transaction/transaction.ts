@@ -859,7 +859,11 @@ async function beginChecked(
 /**
  * Stages (then validates) the new contents and backs up the targets. The two sides touch
  * different files and wait on different things (the disk, the validators' processes): they run
- * at once, and a failure of either stops the other before its next file.
+ * at once, and a failure of either stops the other before its next file. Where the targets' file
+ * system can ({@link TxFileSystem.readAndCreatePinned}) and the pack is written here (not copied
+ * on the targets' machine), the staging reads each existing file's original for its backup in
+ * the same visit of its directory as it creates the staged file beside it (one check of the pin
+ * for both), and the backup side backs up only the others (links, removals).
  */
 async function stageAndBackUp(tx: Tx): Promise<void> {
   const halt = { stopped: false }
@@ -870,25 +874,54 @@ async function stageAndBackUp(tx: Tx): Promise<void> {
     stop()
     throw e
   }
-  const failed = (
-    await Promise.allSettled([
-      stage(tx, halt, stop).catch(stopping),
-      backUpAll(tx, halt, stop).catch(stopping),
-    ])
-  ).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
-  if (failed.length) throw failed[0]
+  const pack = tx.state.openPack ? await openPackOf(tx) : undefined
+  try {
+    const backups: Backups = { pack, count: 0 }
+    const together =
+      tx.fs.readAndCreatePinned !== undefined && !pack?.copyFrom ? backups : undefined
+    const failed = (
+      await Promise.allSettled([
+        stage(tx, halt, stop, together).catch(stopping),
+        backUpAll(tx, backups, halt, stop, together !== undefined).catch(stopping),
+      ])
+    ).flatMap((r) => (r.status === 'rejected' && r.reason !== HALTED ? [r.reason as unknown] : []))
+    if (failed.length) throw failed[0]
+    if (together) {
+      // every slice durable with one fsync, once both sides appended theirs
+      if (pack) await pack.sync()
+      tracePhase('backup:synced')
+    }
+  } finally {
+    await pack?.close().catch(() => undefined)
+  }
   // the pack is fsynced by its side; this makes its name (and the .meta files') durable
   await syncBackups(tx.state, tx.txDir)
   tracePhase('backups-synced')
   tx.fault('backups-synced')
 }
 
+/** The backups of a transaction under way: its pack (none: a file each), how many are made. */
+interface Backups {
+  pack: StatePack | undefined
+  count: number
+}
+
+/** Whether a target's original is read by its staging ({@link stageAndBackUp}): an existing file, written anew. */
+const readWhenStaged = (t: TxTarget, e: JournalTarget) =>
+  e.existed && !t.remove && e.link === undefined
+
 /**
  * Writes each new content in a temp file beside its target, fsynced; then validates the staged
  * set. A validator that checks many files in one go starts as soon as every file it checks is
  * staged, while the others are still being written (the targets it checks are staged first).
+ * `backups`: back up each existing file's original too, read in the same visit of its directory.
  */
-async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
+async function stage(
+  tx: Tx,
+  halt: { stopped: boolean },
+  stop: () => void,
+  backups?: Backups,
+): Promise<void> {
   const { entries, targets, fault, observe } = tx
   let staged = 0
   await assertPins(
@@ -903,8 +936,10 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
       async (i) => {
         if (halt.stopped) throw HALTED
         const e = entries[i]!
+        const t = targets[i]!
         fault(`stage-write:${i + 1}`)
-        if (targets[i]!.remove) {
+        let original: Buffer | undefined | 'symlink'
+        if (t.remove) {
           // removed at install: nothing to stage
         } else if (e.link !== undefined) {
           await tx.fs
@@ -912,11 +947,13 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
             .catch((err: unknown) => {
               throw namedError(err, e.target)
             })
-        } else
+        } else if (backups && readWhenStaged(t, e))
+          original = await readAndWriteBeside(tx, e, t.content, () => fault(`stage-open:${i + 1}`))
+        else
           await writeBeside(
             tx.fs,
             e.temp,
-            targets[i]!.content,
+            t.content,
             e,
             tx.xattrs.get(e.path),
             tx.defaultAcl.has(dirname(e.path)),
@@ -925,6 +962,7 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
         fault(`staged:${++staged}`)
         observe({ type: 'staged', target: e.target, done: staged, total: entries.length })
         validation.staged(i)
+        if (backups && readWhenStaged(t, e)) await backUpRead(tx, backups, e, original)
       },
       stop,
     )
@@ -942,77 +980,126 @@ async function stage(tx: Tx, halt: { stopped: boolean }, stop: () => void): Prom
 }
 
 /**
+ * {@link writeBeside} of a target's new content, its original read first in the same visit of
+ * its directory ({@link TxFileSystem.readAndCreatePinned}); resolves to the original. An error
+ * of the read is thrown as the read's, one of the write names the target.
+ */
+async function readAndWriteBeside(
+  tx: Tx,
+  e: JournalTarget,
+  data: Buffer,
+  opening: () => void,
+): Promise<Buffer | undefined | 'symlink'> {
+  let read = false
+  try {
+    return await tx.fs.readAndCreatePinned!(pinnedOf(e), basename(e.path), basename(e.temp), data, {
+      uid: e.uid,
+      gid: e.gid,
+      mode: e.mode,
+      xattrs: tx.xattrs.get(e.path),
+      dropAcl: tx.defaultAcl.has(dirname(e.path)),
+      opening: () => {
+        read = true
+        opening()
+      },
+    })
+  } catch (err) {
+    throw read ? namedError(err, e.target) : err
+  }
+}
+
+/**
  * Re-checks each target against its planned hash and copies it to the backups: appended to the
  * transaction's pack (or copied into it on the machine, when its file system can: the hash of
  * each slice is then checked as it is in the pack), fsynced once at the end; or, where the state
- * directory's file system has no packs, a file each, fsynced.
+ * directory's file system has no packs, a file each, fsynced. `staging`: the staging backs up
+ * the originals it reads ({@link readWhenStaged}); this side the others, and the pack is fsynced
+ * by the caller.
  */
-async function backUpAll(tx: Tx, halt: { stopped: boolean }, stop: () => void): Promise<void> {
-  const { entries, fault, observe } = tx
-  let backedUp = 0
-  const done = (e: JournalTarget) => {
-    fault(`backed-up:${++backedUp}`)
-    observe({ type: 'backed-up', target: e.target, done: backedUp, total: entries.length })
-  }
+async function backUpAll(
+  tx: Tx,
+  backups: Backups,
+  halt: { stopped: boolean },
+  stop: () => void,
+  staging: boolean,
+): Promise<void> {
+  const { entries } = tx
+  const { pack } = backups
+  const mine = staging ? entries.filter((e, i) => !readWhenStaged(tx.targets[i]!, e)) : entries
   await assertPins(
     tx.fs,
-    entries.filter((e) => e.existed),
+    mine.filter((e) => e.existed),
   )
   if (halt.stopped) throw HALTED
-  const pack = tx.state.openPack ? await openPackOf(tx) : undefined
-  try {
-    let rest: readonly JournalTarget[] = entries
-    if (pack?.copyFrom) {
-      // the originals of the files copied into the pack on their machine, in one go
-      const files = entries.filter((e) => e.existed && e.link === undefined)
-      const copied = await pack.copyFrom(files.map((e) => e.path)).catch((err: unknown) => {
-        throw backupError(err, files[0]!, tx.options.stateDir)
-      })
-      for (const [k, e] of files.entries()) {
-        if (halt.stopped) throw HALTED
-        const got = copied[k]
-        const now = got ? got.hash : await hashOf(tx.fs, e)
-        if (!got || now !== e.before)
-          throw new StalePlanError(
-            `${e.target} changed while applying (planned ${e.before}, now ${now === 'symlink' ? 'a symlink' : now}); nothing was written`,
-          )
-        e.backupAt = got.at
-        await writeMeta(tx, e)
-        done(e)
-      }
-      const copiedSet = new Set(files)
-      rest = entries.filter((e) => !copiedSet.has(e))
+  let rest: readonly JournalTarget[] = mine
+  if (pack?.copyFrom) {
+    // the originals of the files copied into the pack on their machine, in one go
+    const files = mine.filter((e) => e.existed && e.link === undefined)
+    const copied = await pack.copyFrom(files.map((e) => e.path)).catch((err: unknown) => {
+      throw backupError(err, files[0]!, tx.options.stateDir)
+    })
+    for (const [k, e] of files.entries()) {
+      if (halt.stopped) throw HALTED
+      const got = copied[k]
+      const now = got ? got.hash : await hashOf(tx.fs, e)
+      if (!got || now !== e.before)
+        throw new StalePlanError(
+          `${e.target} changed while applying (planned ${e.before}, now ${now === 'symlink' ? 'a symlink' : now}); nothing was written`,
+        )
+      e.backupAt = got.at
+      await writeMeta(tx, e)
+      backedUp(tx, backups, e)
     }
-    await eachLimit(
-      rest,
-      IO_PARALLEL,
-      async (e) => {
-        if (halt.stopped) throw HALTED
-        const bytes = e.existed ? await tx.fs.readPinned(pinnedOf(e), basename(e.path)) : undefined
-        const now =
-          bytes !== 'symlink'
-            ? hashOrAbsent(bytes)
-            : e.link !== undefined
-              ? // a link the transaction removes: its text is what was planned
-                hashOrAbsent(linkBytes(await tx.fs.readlinkPinned(pinnedOf(e), basename(e.path))))
-              : 'a symlink'
-        if (now !== e.before)
-          throw new StalePlanError(
-            `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
-          )
-        if (bytes && bytes !== 'symlink') await backUp(tx, pack, e, bytes)
-        done(e)
-      },
-      stop,
-    )
-    if (halt.stopped) throw HALTED
-    tracePhase('backup:copied')
-    // every slice durable with one fsync (the pack's name: with the backup directory's, after)
-    if (pack) await pack.sync()
-    tracePhase('backup:synced')
-  } finally {
-    await pack?.close().catch(() => undefined)
+    const copiedSet = new Set(files)
+    rest = mine.filter((e) => !copiedSet.has(e))
   }
+  await eachLimit(
+    rest,
+    IO_PARALLEL,
+    async (e) => {
+      if (halt.stopped) throw HALTED
+      const bytes = e.existed ? await tx.fs.readPinned(pinnedOf(e), basename(e.path)) : undefined
+      await backUpRead(tx, backups, e, bytes)
+    },
+    stop,
+  )
+  if (halt.stopped) throw HALTED
+  tracePhase('backup:copied')
+  if (staging) return
+  // every slice durable with one fsync (the pack's name: with the backup directory's, after)
+  if (pack) await pack.sync()
+  tracePhase('backup:synced')
+}
+
+/**
+ * Backs up a target from what was read of it just now (`bytes`; a link's text is read here):
+ * refused as stale when its hash is not the planned one.
+ */
+async function backUpRead(
+  tx: Tx,
+  backups: Backups,
+  e: JournalTarget,
+  bytes: Buffer | undefined | 'symlink',
+): Promise<void> {
+  const now =
+    bytes !== 'symlink'
+      ? hashOrAbsent(bytes)
+      : e.link !== undefined
+        ? // a link the transaction removes: its text is what was planned
+          hashOrAbsent(linkBytes(await tx.fs.readlinkPinned(pinnedOf(e), basename(e.path))))
+        : 'a symlink'
+  if (now !== e.before)
+    throw new StalePlanError(
+      `${e.target} changed while applying (planned ${e.before}, now ${now}); nothing was written`,
+    )
+  if (bytes && bytes !== 'symlink') await backUp(tx, backups.pack, e, bytes)
+  backedUp(tx, backups, e)
+}
+
+/** One more target backed up: its fault point and event. */
+function backedUp(tx: Tx, backups: Backups, e: JournalTarget): void {
+  tx.fault(`backed-up:${++backups.count}`)
+  tx.observe({ type: 'backed-up', target: e.target, done: backups.count, total: tx.entries.length })
 }
 
 /** Creates the transaction's backup pack; an error names the state directory. */
