@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import fg from 'fast-glob'
 import fc from 'fast-check'
 import picomatch from 'picomatch'
-import { describe, expect, it } from 'vitest'
-import { discoverFiles } from '../src/plan/discover.js'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { discoverEach, discoverFiles } from '../src/plan/discover.js'
 import { discoverCache } from '../src/plan/discover.js'
 
 // discoverFiles walks the tree itself (one listing per directory, shared by the steps of a plan)
@@ -147,6 +147,33 @@ describe('discoverFiles', () => {
         },
       ),
       { numRuns: 200 },
+    )
+  })
+
+  it('finds for several entries, in one walk, what each finds alone, problems included', async () => {
+    const root = tree(PATHS)
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }))
+    symlinkSync('../etc', join(root, 'srv/etc-link'))
+    symlinkSync('..', join(root, 'var/www/up'))
+    symlinkSync('../../../outside', join(root, 'var/www/out'))
+    // each glob list with an exclude list, two walks from the root and others from their directory
+    const entries = GLOBS.map((files, i) => ({ files, exclude: EXCLUDES[i % EXCLUDES.length]! }))
+    const alone = entries.map((e) => discoverEach(root, [e])[0]!)
+    expect(alone.some((a) => a.problems.some((p) => p.code === 'OUTSIDE_ROOT'))).toBe(true)
+    expect(discoverEach(root, entries)).toEqual(alone)
+    expect(discoverEach(root, entries, discoverCache())).toEqual(alone)
+    for (const [k, e] of entries.entries())
+      expect(alone[k]!.files).toEqual(await discoverFiles(root, { ...e, onProblem: () => {} }))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: GLOBS.length - 1 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 0, max: EXCLUDES.length - 1 }), { minLength: 5, maxLength: 5 }),
+        async (globs, excludes) => {
+          const some = globs.map((g, k) => ({ files: GLOBS[g]!, exclude: EXCLUDES[excludes[k]!]! }))
+          expect(discoverEach(root, some)).toEqual(some.map((e) => discoverEach(root, [e])[0]))
+        },
+      ),
+      { numRuns: 100 },
     )
   })
 

@@ -171,37 +171,83 @@ function clean(glob: string): string {
  * {@link DiscoverOptions.onProblem}), never passed over silently.
  */
 export async function discoverFiles(root: string, options: DiscoverOptions): Promise<string[]> {
-  return discoverFilesSync(root, options)
+  const [one] = discoverEach(root, [options], options.cache)
+  if (options.onProblem) for (const p of one!.problems) options.onProblem(p)
+  else if (one!.problems.length)
+    throw new CutoverError(one!.problems[0]!.code, one!.problems.map((p) => p.message).join('\n'))
+  return one!.files
 }
 
-function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
-  const positive = options.files.filter((f) => !f.startsWith('!')).map(clean)
-  if (positive.length === 0) return []
+/** The globs of one {@link discoverEach} entry: what to find, and what to leave out. */
+export interface DiscoverEntry {
+  files: readonly string[]
+  exclude?: readonly string[]
+}
+
+/** What {@link discoverEach} found for one entry: its sorted files, and its problems sorted by path. */
+export interface Discovered {
+  files: string[]
+  problems: DiscoverProblem[]
+}
+
+/** One entry's part of a walk: its matchers, what it found, its problems. */
+interface Seeker {
+  matches: (path: string) => boolean
+  ignored: (path: string) => boolean
+  /** The exclude globs that also keep the walk out of a directory (as fast-glob does). */
+  pruned: (path: string) => boolean
+  found: Set<string>
+  problems: Map<string, DiscoverProblem>
+}
+
+/** A seeker in a directory of a walk, and how deep below it its globs can still match. */
+interface Active {
+  s: Seeker
+  depth: number
+}
+
+function seekerOf(entry: DiscoverEntry): { s: Seeker; positive: string[] } {
+  const positive = entry.files.filter((f) => !f.startsWith('!')).map(clean)
   const ignore = [
-    ...(options.exclude ?? []),
-    ...options.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1)),
+    ...(entry.exclude ?? []),
+    ...entry.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1)),
   ].map(clean)
   // picomatch's `dir/**` also matches `dir` itself; as a file that is not below `dir/`
-  const matches = picomatch(
-    positive.map((g) => (g !== '**' && g.endsWith('/**') ? `${g}/*` : g)),
-    MATCH,
-  )
+  const matches = positive.length
+    ? picomatch(
+        positive.map((g) => (g !== '**' && g.endsWith('/**') ? `${g}/*` : g)),
+        MATCH,
+      )
+    : () => false
   const ignored = ignore.length ? picomatch(ignore, MATCH) : () => false
-  // the exclude globs that also keep the walk out of a directory (as fast-glob does)
   const pruning = ignore.filter(
     (g) => g.endsWith('/**') || !picomatch.scan(g.split('/').pop() ?? '').isGlob,
   )
   const pruned = pruning.length ? picomatch(pruning, MATCH) : () => false
-  const shared = options.cache ?? discoverCache()
+  return { s: { matches, ignored, pruned, found: new Set(), problems: new Map() }, positive }
+}
+
+function problem(s: Seeker, p: DiscoverProblem): void {
+  s.problems.set(`${p.code} ${p.path}`, p)
+}
+
+/**
+ * {@link discoverFiles} for several entries at once (the steps of a plan), with one walk of the
+ * tree for the entries whose globs start from the same directory: each directory is visited,
+ * and each path in it made, once for all of them, instead of once per entry. Each entry's answer
+ * is what {@link discoverFiles} gives for it, with its problems returned instead of thrown.
+ */
+export function discoverEach(
+  root: string,
+  entries: readonly DiscoverEntry[],
+  shared: DiscoverCache = discoverCache(),
+): Discovered[] {
   const cache = shared.listings
   const resolver = resolverOf(shared, root)
   const linked = (shared.linked ??= new Set())
-  const found = new Set<string>()
-  const problems = new Map<string, DiscoverProblem>()
-  const problem = (p: DiscoverProblem) => problems.set(`${p.code} ${p.path}`, p)
 
   // `rel` is the directory as the globs name it; `abs` where it is, with no link in it
-  const walk = (rel: string, abs: string, depth: number): void => {
+  const walk = (rel: string, abs: string, active: readonly Active[]): void => {
     const here = resolver.relOf(abs)
     resolver.noteDir(here, here)
     resolver.noteDir(rel, here)
@@ -209,69 +255,97 @@ function discoverFilesSync(root: string, options: DiscoverOptions): string[] {
     if (list instanceof Error) {
       const code = (list as NodeJS.ErrnoException).code
       if (code !== 'ENOENT' && code !== 'ENOTDIR')
-        problem({
-          code: 'DIR_UNREADABLE',
-          path: rel,
-          message: `${rel || '.'}: directory not read (${code ?? list.message}): the files below it were not checked; exclude it or make it readable`,
-        })
+        for (const { s } of active)
+          problem(s, {
+            code: 'DIR_UNREADABLE',
+            path: rel,
+            message: `${rel || '.'}: directory not read (${code ?? list.message}): the files below it were not checked; exclude it or make it readable`,
+          })
       return
     }
     const prefix = rel === '' ? '' : `${rel}/`
     for (const r of list.refused) {
       const path = prefix + r.name
-      if (!ignored(path) && (matches(path) || (depth > 1 && !pruned(path))))
-        problem({ code: r.code, path, message: `${path}: ${r.detail}` })
+      for (const { s, depth } of active)
+        if (!s.ignored(path) && (s.matches(path) || (depth > 1 && !s.pruned(path))))
+          problem(s, { code: r.code, path, message: `${path}: ${r.detail}` })
     }
     for (const name of list.files) {
       const path = prefix + name
-      if (!matches(path) || ignored(path)) continue
-      found.add(path)
-      if (list.links.has(name)) linked.add(path)
+      for (const { s } of active) {
+        if (!s.matches(path) || s.ignored(path)) continue
+        s.found.add(path)
+        if (list.links.has(name)) linked.add(path)
+      }
     }
-    if (depth <= 1) return
+    const deeper = active.filter((a) => a.depth > 1)
+    if (deeper.length === 0) return
+    // below here as deep as ever (`**`): the same list of seekers, unless one prunes a directory
+    const same = deeper.length === active.length && deeper.every((a) => a.depth === Infinity)
     for (const d of list.dirs) {
       const path = prefix + d.name
-      if (pruned(path)) continue
+      let next = same ? active : undefined
+      for (const a of deeper)
+        if (a.s.pruned(path)) {
+          next = undefined
+          break
+        }
+      next ??= deeper.filter((a) => !a.s.pruned(path)).map((a) => ({ s: a.s, depth: a.depth - 1 }))
+      if (next.length === 0) continue
       const child = d.real ?? under(abs, d.name)
       // a link into a directory the walk is inside (or is) would loop
       if (d.real !== undefined && (abs === d.real || abs.startsWith(under(d.real, '')))) continue
       resolver.noteDir(path, resolver.relOf(child))
-      walk(path, child, depth - 1)
+      walk(path, child, next)
     }
   }
 
-  for (const g of positive)
-    if (climbs(g))
-      problem({
-        code: 'OUTSIDE_ROOT',
-        path: g,
-        message: `${g}: a glob with a ".." part would leave the root; refused`,
-      })
-  const starts = positive.filter((g) => !climbs(g)).map(startOf)
-  const resolved = (path: string) => {
+  const resolved = (path: string, seekers: readonly Seeker[]) => {
     try {
       return resolver.resolve(path)
     } catch (e) {
       if (!(e instanceof OutsideRootError)) throw e
-      problem({ code: 'OUTSIDE_ROOT', path, message: e.message })
+      for (const s of seekers) problem(s, { code: 'OUTSIDE_ROOT', path, message: e.message })
       return undefined
     }
   }
-  for (const s of starts) {
-    // a literal path: the file itself, when it is one (through links) and not excluded
-    if (!s.literal || ignored(s.base)) continue
-    const r = resolved(s.base)
-    if (r?.exists && statOrUndefined(r.real)?.isFile()) {
-      found.add(s.base)
-      linked.add(s.base)
+  // the walks of every entry, grouped by the directory they start from
+  const walks = new Map<string, Active[]>()
+  const seekers = entries.map((entry) => {
+    const { s, positive } = seekerOf(entry)
+    for (const g of positive)
+      if (climbs(g))
+        problem(s, {
+          code: 'OUTSIDE_ROOT',
+          path: g,
+          message: `${g}: a glob with a ".." part would leave the root; refused`,
+        })
+    const starts = positive.filter((g) => !climbs(g)).map(startOf)
+    for (const st of starts) {
+      // a literal path: the file itself, when it is one (through links) and not excluded
+      if (!st.literal || s.ignored(st.base)) continue
+      const r = resolved(st.base, [s])
+      if (r?.exists && statOrUndefined(r.real)?.isFile()) {
+        s.found.add(st.base)
+        linked.add(st.base)
+      }
     }
+    for (const st of walksOf(starts.filter((x) => !x.literal))) {
+      const group = walks.get(st.base) ?? []
+      group.push({ s, depth: st.depth })
+      walks.set(st.base, group)
+    }
+    return s
+  })
+  for (const [base, active] of walks) {
+    const r = resolved(
+      base,
+      active.map((a) => a.s),
+    )
+    if (r?.exists) walk(base, r.real, active)
   }
-  for (const s of walksOf(starts.filter((x) => !x.literal))) {
-    const r = resolved(s.base)
-    if (r?.exists) walk(s.base, r.real, s.depth)
-  }
-  const all = [...problems.values()].sort((a, b) => a.path.localeCompare(b.path))
-  if (options.onProblem) for (const p of all) options.onProblem(p)
-  else if (all.length) throw new CutoverError(all[0]!.code, all.map((p) => p.message).join('\n'))
-  return [...found].sort()
+  return seekers.map((s) => ({
+    files: [...s.found].sort(),
+    problems: [...s.problems.values()].sort((a, b) => a.path.localeCompare(b.path)),
+  }))
 }

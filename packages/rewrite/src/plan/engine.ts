@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
-import { discoverCache, discoverFiles, type DiscoverProblem } from './discover.js'
+import { discoverCache, discoverEach, type DiscoverProblem } from './discover.js'
 import type { EncodingName } from '../edit/edit.js'
 import { encoderOf, type Encoder } from '../edit/encode.js'
 import { CutoverError, InputError, SpecError } from '../errors.js'
@@ -421,6 +421,27 @@ async function scope(run: Planning): Promise<Scope> {
   cache.resolver = resolver
   const refused = new Map<string, string>()
   const onProblem = (p: DiscoverProblem) => refused.set(p.path, p.message)
+  // the files of every step and of the scan, found by one walk of the tree
+  const walked = run.active.filter((a) => !a.kind.database?.uses(a.step.options))
+  const scan = spec.scan && onMachine(spec.scan.on, o.machine) ? spec.scan : undefined
+  const discovered = discoverEach(
+    root,
+    [
+      ...walked.map((a) => ({
+        files: a.step.options.files,
+        exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
+      })),
+      ...(scan
+        ? [
+            {
+              files: scan.files,
+              exclude: [...(scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
+            },
+          ]
+        : []),
+    ],
+    cache,
+  )
   for (const a of run.active) {
     if (a.kind.database?.uses(a.step.options)) {
       // a database is not scanned as text: its keys are not checked for NEVER_MATCHED
@@ -432,12 +453,8 @@ async function scope(run: Planning): Promise<Scope> {
       s.notes.push(...dp.notes)
       continue
     }
-    const found = await discoverFiles(root, {
-      files: a.step.options.files,
-      exclude: [...(a.step.options.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
-      cache,
-      onProblem,
-    })
+    const { files: found, problems } = discovered[walked.indexOf(a)]!
+    for (const p of problems) onProblem(p)
     if (found.length === 0 && !a.step.options.create) {
       s.notes.push({
         target: a.step.options.files.join(', '),
@@ -450,15 +467,9 @@ async function scope(run: Planning): Promise<Scope> {
     for (const f of found) s.byFile.set(f, withStep(s.byFile.get(f) ?? NO_STEPS, a))
     planCreates(run, a, found, s, refused)
   }
-  const scanOnly =
-    spec.scan && onMachine(spec.scan.on, o.machine)
-      ? await discoverFiles(root, {
-          files: spec.scan.files,
-          exclude: [...(spec.scan.exclude ?? []), ...(o.ignore ?? []), STAGED_TEMPS],
-          cache,
-          onProblem,
-        })
-      : []
+  const scanned = scan ? discovered[walked.length]! : { files: [], problems: [] }
+  for (const p of scanned.problems) onProblem(p)
+  const scanOnly = scanned.files
   for (const f of scanOnly) if (!s.byFile.has(f)) s.byFile.set(f, [])
   cache.listings.clear()
   s.targets = [...s.byFile.keys()].filter((t) => !s.creates.has(t)).sort()
