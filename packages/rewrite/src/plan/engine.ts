@@ -11,6 +11,7 @@ import { leftoverMatcher } from '../step/leftovers.js'
 import { LineIndex } from '../text/line-index.js'
 import type { AppliedOnce } from './once.js'
 import { checkPlanned } from './plan-check.js'
+import { tracePhase } from '../transaction/trace.js'
 import { Prefilter } from '../match/prefilter.js'
 import { maskSensitive } from './mask.js'
 import type { FileChange, Plan, PlanEvent, PlanNote, PlannedLeftover } from './plan.js'
@@ -255,24 +256,45 @@ function acceptLeftovers(
 /**
  * Plans a spec in named stages: {@link begin} (profile, secrets, root, the active steps),
  * {@link scope} (the files of each step, the database changes), {@link readAndPlan} (read,
- * prefilter, run the steps on each file), {@link checkEdits} (size limit, errors, planned text
- * validated), {@link planLinksOnce} (one file reached by several paths), {@link placeLinks} (links,
- * hard links) and {@link finish} (notes, order, masking).
+ * prefilter, run the steps on each file), {@link refuseInput} (size limit, errors), then the
+ * planned text validated ({@link checkPlanned}) beside {@link planLinksOnce} (one file reached by
+ * several paths), {@link placeLinks} (links, hard links) and {@link finish} (notes, order,
+ * masking); a validation error is thrown before any error of those.
  */
 async function planSpec(
   kinds: readonly StepKind<any>[],
   spec: Spec,
   o: PlanOptions,
 ): Promise<Plan> {
+  tracePhase('plan:start')
   const run = begin(kinds, spec, o)
   const files = await scope(run)
+  tracePhase('plan:scope')
   const found = await readAndPlan(run, files)
-  await checkEdits(run, found)
-  await planLinksOnce(run.resolver, files.where, files.byFile, found, (target, real, steps) =>
-    planAgain(run, target, real, steps),
+  tracePhase('plan:read')
+  refuseInput(run, found)
+  // the planned text is validated (`php -l`) while the diffs are made: its processes run on
+  // another core while this thread masks, yielding to their answers now and then
+  const checking = checkPlanned([...found.changes], (name) =>
+    run.kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name),
   )
-  placeLinks(files.where, found)
-  return finish(run, files, found)
+  // awaited below (its error first, as when it ran alone): never an unhandled rejection before
+  checking.catch(() => {})
+  let plan: Plan
+  try {
+    await planLinksOnce(run.resolver, files.where, files.byFile, found, (target, real, steps) =>
+      planAgain(run, target, real, steps),
+    )
+    placeLinks(files.where, found)
+    plan = await finish(run, files, found)
+  } catch (e) {
+    refuseInvalid(await checking)
+    throw e
+  }
+  tracePhase('plan:finish')
+  refuseInvalid(await checking)
+  tracePhase('plan:check')
+  return plan
 }
 
 function planNeeds(kinds: readonly StepKind<any>[], spec: Spec, o: PlanOptions): PlanNeeds {
@@ -585,9 +607,9 @@ function collect(out: Planned, target: string, r: FileResult): void {
 
 /**
  * Refuses the plan when a file is over the size limit (naming every such file) or a step found
- * an error in its input; validates the planned text (the PHP is linted now, not only at apply).
+ * an error in its input (the first by path).
  */
-async function checkEdits(run: Planning, p: Planned): Promise<void> {
+function refuseInput(run: Planning, p: Planned): void {
   const maxSize = run.o.maxFileSize ?? MAX_FILE_SIZE
   if (p.oversized.length) {
     const list = p.oversized
@@ -598,13 +620,11 @@ async function checkEdits(run: Planning, p: Planned): Promise<void> {
       `${p.oversized.length} file(s) in scope exceed the size limit of ${maxSize} bytes (${sizeText(maxSize)}), nothing was planned:\n${list.join('\n')}\nexclude them from the steps' files, or raise the limit with --max-file-size`,
     )
   }
-  const errors = p.inputErrors
-  if (!errors.length)
-    errors.push(
-      ...(await checkPlanned(p.changes, (name) =>
-        run.kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name),
-      )),
-    )
+  refuseInvalid(p.inputErrors)
+}
+
+/** Refuses the plan when the validation of the planned text (`php -l`) failed: the first error by path. */
+function refuseInvalid(errors: InputError[]): void {
   if (errors.length) throw errors.sort((a, b) => a.path.localeCompare(b.path))[0]!
 }
 
@@ -626,7 +646,7 @@ function placeLinks(where: ReadonlyMap<string, Resolved>, p: Planned): void {
  * The plan: the keys that never matched and the accepted leftovers noted, every list in its
  * order, the diffs made with what must not be shown hidden.
  */
-function finish(run: Planning, s: Scope, p: Planned): Plan {
+async function finish(run: Planning, s: Scope, p: Planned): Promise<Plan> {
   const { spec, profile, secrets } = run
   const { changes, leftovers, notes } = p
   notes.push(...neverMatched(spec, run.active))
@@ -635,7 +655,7 @@ function finish(run: Planning, s: Scope, p: Planned): Plan {
   leftovers.sort((a, b) => a.target.localeCompare(b.target) || a.line - b.line || a.col - b.col)
   notes.push(...acceptLeftovers(spec, profile, leftovers))
   notes.sort((a, b) => a.target.localeCompare(b.target) || (a.line ?? 0) - (b.line ?? 0))
-  const { never: sensitive, old: oldValues } = maskSensitive(
+  const { never: sensitive, old: oldValues } = await maskSensitive(
     changes,
     leftovers,
     notes,

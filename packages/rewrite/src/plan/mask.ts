@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { diffStat, unifiedDiff } from '../diff/diff.js'
 import {
   editedCredentialSpans,
@@ -15,6 +16,9 @@ import type { DatabaseChange } from '../step/database.js'
 import { EditedText } from '../text/big-text.js'
 import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
 
+/** How long {@link maskSensitive} works before it lets the event loop run. */
+const YIELD_MS = 5
+
 /**
  * Makes the diffs of the planned changes, hiding what must not be shown, by position: what secret
  * edits write and the old values sensitive edits replace (and those old values, as whole words,
@@ -22,9 +26,9 @@ import type { FileChange, PlanNote, PlannedLeftover } from './plan.js'
  * `show`. The diff headers name `label` before each target (a fleet's `finance:`). Files holding a sensitive value get salted, masked hashes (`masked-sha256:`), so that
  * no guess of an old password can be checked against the plan. `hidden` are more old values to
  * hide from view as whole words (those of a fleet's other machines; not in the hashes, which
- * `apply` replays one machine at a time). Returns the values never shown, and this plan's old values.
+ * `apply` replays one machine at a time). Resolves to the values never shown, and this plan's old values; lets the event loop run every few milliseconds (the linter of the planned text runs beside it).
  */
-export function maskSensitive(
+export async function maskSensitive(
   changes: FileChange[],
   leftovers: PlannedLeftover[],
   notes: PlanNote[],
@@ -33,7 +37,7 @@ export function maskSensitive(
   show: boolean,
   label = '',
   hidden: readonly string[] = [],
-): { never: string[]; old: string[] } {
+): Promise<{ never: string[]; old: string[] }> {
   const spans = new Map<FileChange, SensitiveSpans>()
   const old = new Set<string>()
   const written = new Set<string>()
@@ -47,7 +51,13 @@ export function maskSensitive(
   const oldValues = [...new Set([...old, ...hidden.filter((v) => v.length > 0)])]
   const hashed = [...old, ...written]
   const never = [...new Set([...hashed, ...secretValues])].filter((v) => v.length > 0)
+  let since = performance.now()
   for (const c of changes) {
+    // what runs beside (the linter's processes) is answered every few milliseconds
+    if (performance.now() - since > YIELD_MS) {
+      await new Promise((go) => setImmediate(go))
+      since = performance.now()
+    }
     const s = spans.get(c)!
     const edited = c.passes.filter((p) => p.length > 0)
     // a file changed by one pass (the usual case): its new text is read from its text and the
