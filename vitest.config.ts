@@ -36,6 +36,7 @@ const SSH = [
   'packages/fleet/test/ssh-connect.test.ts',
   'packages/fleet/test/ssh-kit.test.ts',
   'packages/fleet/test/ssh-open.test.ts',
+  'packages/fleet/test/ssh-shell.test.ts',
 ]
 
 /** Files that drive headless Chromium (`@cutover/test-kit/chromium`); the first two over sshd too. */
@@ -88,6 +89,7 @@ const LONG = [
   'packages/fleet/test/coordinator.test.ts',
   'packages/fleet/test/inventory.test.ts',
   'packages/fleet/test/remote-fs.test.ts',
+  'packages/fleet/test/shell.test.ts',
   'packages/formats/test/php-lint-batch.test.ts',
   'packages/formats/test/yaml-corpus.test.ts',
   'packages/formats/test/yaml-property.test.ts',

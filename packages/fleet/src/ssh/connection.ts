@@ -9,6 +9,7 @@ import { FleetError } from '../errors.js'
 import type { ExecResult } from '../machine.js'
 import { shellQuote } from '../remote-shell.js'
 import { connectError, serverHostKey } from './classify.js'
+import { RemoteShell, SHELL_COMMAND } from './shell.js'
 
 /**
  * Longest control socket path this accepts: a unix socket's path has 108 bytes on Linux (104 on
@@ -183,6 +184,11 @@ export class SshConnection {
   private closed = false
   private running = 0
   private readonly waiting: (() => void)[] = []
+  /** The long-lived shells that wait for a command (see shell.ts), and every one not yet ended. */
+  private readonly idle: RemoteShell[] = []
+  private readonly shells = new Set<RemoteShell>()
+  /** False once the machine said its shell cannot frame commands: each runs in a session then. */
+  private framing = true
 
   private constructor(
     private readonly target: SshTarget,
@@ -304,12 +310,76 @@ export class SshConnection {
     if (this.running >= MAX_EXECS) await new Promise<void>((resolve) => this.waiting.push(resolve))
     else this.running++
     try {
-      return await this.execNow(script, options)
+      return (await this.execInShell(script, options)) ?? (await this.execNow(script, options))
     } finally {
       const next = this.waiting.shift()
       if (next) next()
       else this.running--
     }
+  }
+
+  /**
+   * Runs `script` in one of the connection's long-lived shells (shell.ts), started when none is
+   * idle (one at most per command running: {@link MAX_EXECS}). Undefined when no shell could take
+   * it, before anything was sent: the command then runs in a session of its own. Fails as a
+   * session would: `ETIMEDOUT` (the shell is killed), UNREACHABLE when the shell ended with the
+   * master, else the shell's end as the script's exit code.
+   */
+  private async execInShell(
+    script: string,
+    options: { stdin?: Buffer },
+  ): Promise<ExecResult | undefined> {
+    if (!this.framing) return undefined
+    const ms = toolTimeoutMs()
+    let shell: RemoteShell | undefined
+    while ((shell = this.idle.pop()) && !shell.idle);
+    if (!shell) {
+      shell = this.startShell(ms)
+      if (!(await shell.ready)) {
+        if (shell.unframed) this.framing = false
+        return undefined
+      }
+    }
+    const outcome = await shell.run(
+      script,
+      options.stdin ?? Buffer.alloc(0),
+      Math.ceil(ms / 1000),
+      ms,
+    )
+    if (outcome.kind === 'done') {
+      if (this.closed) void shell.end(MASTER_EXIT_MS)
+      else this.idle.push(shell)
+      return outcome.result
+    }
+    if (outcome.kind === 'timeout') throw this.timedOut(ms)
+    if (!(await this.alive())) throw this.lost(outcome.stderr)
+    return {
+      code: outcome.code === 0 ? 255 : outcome.code,
+      stdout: outcome.stdout,
+      stderr: outcome.stderr,
+    }
+  }
+
+  /** A new long-lived shell in a session over the master. */
+  private startShell(ms: number): RemoteShell {
+    const child = spawn('ssh', [...this.sessionArgs(), '--', this.target.dest, SHELL_COMMAND], {
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    })
+    const shell = new RemoteShell(child, ms)
+    this.shells.add(shell)
+    void shell.ended.then(() => this.shells.delete(shell))
+    return shell
+  }
+
+  /** The error of a command that ran longer than `ms`. */
+  private timedOut(ms: number): Error {
+    const e = new Error(
+      `machine ${this.target.name}: a command ran longer than ${describeTimeout(ms)} and was killed (CUTOVER_TOOL_TIMEOUT_MS sets the limit, in milliseconds)`,
+    )
+    // an errno-like error of the system call that timed out: the CLI prints it as it is
+    return Object.assign(e, { code: 'ETIMEDOUT', syscall: 'ssh' })
   }
 
   private async execNow(script: string, options: { stdin?: Buffer }): Promise<ExecResult> {
@@ -346,11 +416,7 @@ export class SshConnection {
       child.stdin.destroy()
       child.stdout.destroy()
       child.stderr.destroy()
-      const e = new Error(
-        `machine ${this.target.name}: a command ran longer than ${describeTimeout(ms)} and was killed (CUTOVER_TOOL_TIMEOUT_MS sets the limit, in milliseconds)`,
-      )
-      // an errno-like error of the system call that timed out: the CLI prints it as it is
-      throw Object.assign(e, { code: 'ETIMEDOUT', syscall: 'ssh' })
+      throw this.timedOut(ms)
     }
     // 255 is ssh's own failure, or the script's exit code: the master tells which.
     if (code === 255 && !(await this.alive())) throw this.lost(stderr)
@@ -383,6 +449,9 @@ export class SshConnection {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // the shells end with their stdin (a command running finishes first), before the master
+    this.idle.length = 0
+    await Promise.all([...this.shells].map((s) => s.end(MASTER_EXIT_MS)))
     // `check` names the master's pid (it is not this process's child: ssh forked it away)
     const check = await this.control('check')
     const pid = check.code === 0 ? Number(/pid=(\d+)/.exec(check.stderr)?.[1]) : 0

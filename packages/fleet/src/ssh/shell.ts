@@ -1,0 +1,333 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:os'
+import type { ExecResult } from '../machine.js'
+import { shellQuote } from '../remote-shell.js'
+
+/*
+ * A long-lived shell on a machine: one ssh session that runs command after command, so that a
+ * command costs one round trip on an open channel instead of an ssh client, an sshd session and
+ * a login shell of its own.
+ *
+ * The protocol, on the session's stdin: a header line `MARKER LINES STDIN_BYTES SECONDS`, the
+ * script's lines, the stdin's bytes. The shell reads the header and the script with `read`
+ * (which reads no byte past its line; a script cut short is never run) and the stdin with
+ * `head -c` (GNU head reads no byte past its count: a self-test checks it first), and runs the
+ * script as a session of its own would: `timeout -s KILL SECONDS /bin/sh -c SCRIPT`, its stdin a
+ * pipe of those bytes (/dev/null when there are none), its stdout and stderr the session's. Once
+ * the script has exited, what is left of its process group (a process it left behind would
+ * write into the next command's output) is killed, and the shell prints `MARKER CODE` on stdout
+ * and `MARKER` on stderr: what came before them is the script's output, byte for byte. The
+ * marker is 128 random bits the controller draws for each command; the script never sees it (a
+ * variable of the loop, not exported). The script is on the machine's command line (`sh -c`) as
+ * it was in a session; the stdin, which may hold a secret, never is.
+ */
+
+const BANNER = 'cutover-shell '
+
+/**
+ * Stdin bytes a pipe always holds (one page): a script that leaves more unread has the rest read
+ * away (`cat`), so that `head` can finish and never takes the next command's bytes.
+ */
+const PIPE_HOLDS = 4096
+
+/**
+ * The loop, run by `/bin/sh -c` in the C locale. It first says on stdout and on stderr whether
+ * it can frame: `timeout` is there, and `head -c` leaves what follows its count on a pipe for the
+ * next reader (busybox's buffered head does not). When it cannot, it ends, having read nothing.
+ * `wait` says nothing of a job that a signal ended (dash would print `Killed` on the script's
+ * stderr). A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored;
+ * nothing sends them to a script. Each command costs the processes of a session's own command
+ * (`timeout`, `sh`) and, with stdin, a `head` and a subshell.
+ */
+const LOOP = [
+  `if command -v timeout >/dev/null 2>&1 && [ "$(printf 'ab\n' | { head -c 1 >/dev/null; IFS= read -r x; printf %s "$x"; })" = b ]; then`,
+  `  printf '${BANNER}ready\n'; printf '${BANNER}ready\n' >&2`,
+  `else`,
+  `  printf '${BANNER}unframed\n'; printf '${BANNER}unframed\n' >&2; exit 0`,
+  `fi`,
+  `while IFS=' ' read -r m sl n t; do`,
+  `  s=; i=0`,
+  `  while [ "$i" -lt "$sl" ]; do IFS= read -r l || exit 0; s="$s$l`,
+  `"; i=$((i+1)); done`,
+  `  if [ "$n" -eq 0 ]; then`,
+  `    timeout -s KILL "$t" /bin/sh -c "$s" sh </dev/null &`,
+  `    p=$!`,
+  `    wait "$p" 2>/dev/null; c=$?`,
+  `    kill -s KILL -- "-$p" 2>/dev/null`,
+  `    printf '%s\n' "$m" >&2`,
+  `    printf '%s %s\n' "$m" "$c"`,
+  `    continue`,
+  `  fi`,
+  `  head -c "$n" | {`,
+  `    exec 4<&0`,
+  `    timeout -s KILL "$t" /bin/sh -c "$s" sh <&4 4<&- &`,
+  `    p=$!`,
+  `    exec 4<&-`,
+  `    wait "$p" 2>/dev/null; c=$?`,
+  `    kill -s KILL -- "-$p" 2>/dev/null`,
+  `    [ "$n" -le ${PIPE_HOLDS} ] || cat >/dev/null`,
+  `    printf '%s\n' "$m" >&2`,
+  `    printf '%s %s\n' "$m" "$c"`,
+  `  }`,
+  `done`,
+].join('\n')
+
+/** The remote command line of a shell's session. */
+export const SHELL_COMMAND = `exec env LC_ALL=C LANG=C /bin/sh -c ${shellQuote(LOOP)}`
+
+/** What {@link RemoteShell.run} gave. */
+export type ShellOutcome =
+  /** The script ran to its end: its exit code and output. */
+  | { kind: 'done'; result: ExecResult }
+  /** The shell ended while the script ran (the connection lost, the shell killed): what came of it. */
+  | { kind: 'died'; code: number; stdout: Buffer; stderr: string }
+  /** No answer within the time given: the shell is killed. */
+  | { kind: 'timeout' }
+
+/**
+ * One stream of the shell: the bytes that came, up to a marker and the rest of the marker's
+ * line. Chunks are kept as they came; each is searched with the end of the ones before it (a
+ * marker may straddle two).
+ */
+class Scan {
+  private chunks: Buffer[] = []
+  private length = 0
+  private marker: Buffer | undefined
+  private hit: { body: Buffer; after: Buffer } | undefined
+  /** Called when bytes came. */
+  onData: () => void = () => {}
+
+  /** Looks for `marker` in what came and what comes. */
+  look(marker: string): void {
+    this.marker = Buffer.from(marker, 'latin1')
+    const held = Buffer.concat(this.chunks)
+    this.chunks = []
+    this.length = 0
+    if (held.length) this.scan(held)
+  }
+
+  push(chunk: Buffer): void {
+    this.scan(chunk)
+    this.onData()
+  }
+
+  private scan(chunk: Buffer): void {
+    if (this.hit) {
+      this.hit.after = Buffer.concat([this.hit.after, chunk])
+      return
+    }
+    this.chunks.push(chunk)
+    this.length += chunk.length
+    const m = this.marker
+    if (!m) return
+    const back = Math.min(m.length - 1, this.length - chunk.length)
+    const window = back > 0 ? this.tail(back + chunk.length) : chunk
+    const at = window.indexOf(m)
+    if (at < 0) return
+    const all = Buffer.concat(this.chunks)
+    const start = this.length - window.length + at
+    this.chunks = []
+    this.length = 0
+    this.hit = { body: all.subarray(0, start), after: all.subarray(start + m.length) }
+  }
+
+  /**
+   * The bytes before the marker and the rest of its line (without its newline), once both came;
+   * what follows the line is kept for the next marker.
+   */
+  take(): { body: Buffer; line: string } | undefined {
+    const hit = this.hit
+    const nl = hit ? hit.after.indexOf(10) : -1
+    if (!hit || nl < 0) return undefined
+    const rest = hit.after.subarray(nl + 1)
+    this.hit = undefined
+    this.marker = undefined
+    this.chunks = rest.length ? [rest] : []
+    this.length = rest.length
+    return { body: hit.body, line: hit.after.subarray(0, nl).toString('latin1') }
+  }
+
+  /** What came since the last marker taken. */
+  sofar(): Buffer {
+    return this.hit ? this.hit.body : Buffer.concat(this.chunks)
+  }
+
+  /** The last `n` bytes that came. */
+  private tail(n: number): Buffer {
+    const parts: Buffer[] = []
+    for (let i = this.chunks.length - 1; i >= 0 && n > 0; i--) {
+      const c = this.chunks[i]!
+      parts.unshift(c.length <= n ? c : c.subarray(c.length - n))
+      n -= Math.min(c.length, n)
+    }
+    return Buffer.concat(parts)
+  }
+}
+
+/**
+ * One long-lived shell over a session of a machine's connection (the protocol above); it runs
+ * one command at a time. {@link ready} says whether it can: false when the machine cannot frame
+ * ({@link unframed}: no `timeout`, a head that reads ahead, or a login script that prints), or
+ * when the session ended or stayed silent first.
+ */
+export class RemoteShell {
+  private readonly out = new Scan()
+  private readonly err = new Scan()
+  private exit: number | undefined
+  private wake: () => void = () => {}
+  /** Set once the shell takes no more commands (ended, killed, out of step, or running one). */
+  private closed = false
+  /** Whether the machine said it cannot frame, or said something else first. */
+  unframed = false
+  /** Resolves with the session's exit code once it has ended. */
+  readonly ended: Promise<number>
+  /** Whether the shell takes commands. */
+  readonly ready: Promise<boolean>
+
+  /** A shell in `child`, an ssh session running {@link SHELL_COMMAND}; `ms` for its banner. */
+  constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    ms: number,
+  ) {
+    // a shell that ended has closed its stdin: the caller learns it from `ended`
+    child.stdin.on('error', () => {})
+    this.ended = new Promise((resolve) => {
+      const end = (code: number) => {
+        this.exit ??= code
+        this.closed = true
+        resolve(this.exit)
+        this.wake()
+      }
+      child.on('error', () => end(255))
+      child.on('close', (code, signal) =>
+        end(
+          code ??
+            128 + ((constants.signals as Record<string, number | undefined>)[signal ?? ''] ?? 0),
+        ),
+      )
+    })
+    this.out.onData = () => this.wake()
+    this.err.onData = () => this.wake()
+    child.stdout.on('data', (b: Buffer) => this.out.push(b))
+    child.stderr.on('data', (b: Buffer) => this.err.push(b))
+    this.ready = this.banner(ms)
+  }
+
+  /** Waits for the banner on both streams: exactly the first bytes of each. */
+  private async banner(ms: number): Promise<boolean> {
+    this.out.look(BANNER)
+    this.err.look(BANNER)
+    let o: { body: Buffer; line: string } | undefined
+    let e: { body: Buffer; line: string } | undefined
+    const outcome = await this.until(ms, () => {
+      o ??= this.out.take()
+      e ??= this.err.take()
+      return o && e ? { o, e } : undefined
+    })
+    if (outcome === 'ended') return false
+    if (outcome === 'timeout') {
+      this.kill()
+      return false
+    }
+    if (
+      outcome.o.body.length ||
+      outcome.e.body.length ||
+      outcome.o.line !== 'ready' ||
+      outcome.e.line !== 'ready'
+    ) {
+      this.unframed = true
+      this.kill()
+      return false
+    }
+    return true
+  }
+
+  /**
+   * Waits until `got` gives something, the session ends or `ms` passes; `got` runs after each
+   * chunk of output.
+   */
+  private async until<T>(ms: number, got: () => T | undefined): Promise<T | 'ended' | 'timeout'> {
+    let late = false
+    const timer = setTimeout(() => {
+      late = true
+      this.wake()
+    }, ms)
+    try {
+      for (;;) {
+        const v = got()
+        if (v !== undefined) return v
+        if (this.exit !== undefined) return 'ended'
+        if (late) return 'timeout'
+        await new Promise<void>((resolve) => (this.wake = resolve))
+      }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Whether the shell can take a command now (it said it is ready: see {@link ready}). */
+  get idle(): boolean {
+    return !this.closed && this.exit === undefined
+  }
+
+  /**
+   * Runs `script` with `stdin` (the protocol above), `seconds` the machine's own limit; gives up
+   * after `ms` and kills the shell. Only once {@link ready} said true, and on an {@link idle}
+   * shell. Never rejects.
+   */
+  async run(script: string, stdin: Buffer, seconds: number, ms: number): Promise<ShellOutcome> {
+    if (!this.idle) throw new Error('a shell ran a command while it was not idle')
+    this.closed = true
+    const marker = `cutover-${randomBytes(16).toString('hex')}`
+    const text = script.endsWith('\n') ? script : `${script}\n`
+    let lines = 0
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++
+    this.out.look(`${marker} `)
+    this.err.look(marker)
+    this.child.stdin.write(`${marker} ${lines} ${stdin.length} ${seconds}\n${text}`)
+    if (stdin.length) this.child.stdin.write(stdin)
+    let o: { body: Buffer; line: string } | undefined
+    let e: { body: Buffer; line: string } | undefined
+    const outcome = await this.until(ms, () => {
+      o ??= this.out.take()
+      e ??= this.err.take()
+      return o && e ? { o, e } : undefined
+    })
+    if (outcome === 'timeout') {
+      this.kill()
+      return { kind: 'timeout' }
+    }
+    if (outcome === 'ended') {
+      return {
+        kind: 'died',
+        code: this.exit!,
+        stdout: o?.body ?? this.out.sofar(),
+        stderr: (e?.body ?? this.err.sofar()).toString('utf8'),
+      }
+    }
+    const out = outcome.o
+    const err = outcome.e
+    const code = /^\d{1,3}$/.test(out.line) ? Number(out.line) : undefined
+    if (code === undefined || err.line !== '') {
+      // out of step with the shell: an answer is never read as another's
+      this.kill()
+      return { kind: 'died', code: 255, stdout: out.body, stderr: err.body.toString('utf8') }
+    }
+    this.closed = false
+    return { kind: 'done', result: { code, stdout: out.body, stderr: err.body.toString('utf8') } }
+  }
+
+  /** Ends the shell: its stdin closed (the loop ends after the command it runs), killed after `ms`. */
+  async end(ms: number): Promise<void> {
+    this.closed = true
+    this.child.stdin.end()
+    const timer = setTimeout(() => this.kill(), ms)
+    await this.ended.finally(() => clearTimeout(timer))
+  }
+
+  private kill(): void {
+    this.closed = true
+    if (this.exit === undefined) this.child.kill('SIGKILL')
+  }
+}

@@ -1,0 +1,218 @@
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { fakeTools } from '@cutover/test-kit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { RemoteShell, SHELL_COMMAND, type ShellOutcome } from '../src/ssh/shell.js'
+
+// The long-lived shell of a connection, run here by this machine's /bin/sh over pipes: the
+// same loop an ssh session runs on a machine, without sshd.
+describe('the long-lived shell', () => {
+  const tools = fakeTools()
+  const shells: RemoteShell[] = []
+  const dirs: string[] = []
+  afterEach(async () => {
+    await Promise.all(shells.splice(0).map((s) => s.end(2_000)))
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
+
+  const child = (command = SHELL_COMMAND) =>
+    spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const start = (command?: string) => {
+    const s = new RemoteShell(child(command), 10_000)
+    shells.push(s)
+    return s
+  }
+  const done = (o: ShellOutcome) => {
+    if (o.kind !== 'done') throw new Error(`expected a finished command, got ${o.kind}`)
+    return o.result
+  }
+  /** Processes of this machine whose command line holds `needle`. */
+  const running = (needle: string) =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'latin1').replace(/\0/g, ' ').includes(needle)
+        } catch {
+          return false
+        }
+      })
+
+  it('runs command after command with their stdin, exit codes, and output byte for byte', async () => {
+    const s = start()
+    expect(await s.ready).toBe(true)
+    const bytes = Buffer.from([0, 1, 2, 255, 10, 13, 0])
+    const a = done(await s.run('cat; printf "\\0\\377" >&2; exit 3', bytes, 60, 10_000))
+    expect(a.code).toBe(3)
+    expect(a.stdout).toEqual(bytes)
+    expect(Buffer.from(a.stderr, 'utf8')).toEqual(Buffer.from('\0\uFFFD', 'utf8'))
+    // quotes, a line ending in a backslash, a carriage return, a last line without a newline:
+    // as `sh -c` runs it
+    const script = `x='it'"'"'s \\\\'\necho "$x"\r\nprintf 'no newline'`
+    const b = done(await s.run(script, Buffer.alloc(0), 60, 10_000))
+    expect(b).toEqual({ code: 0, stdout: execFileSync('/bin/sh', ['-c', script]), stderr: '' })
+    expect(b.stdout.toString()).toContain('no newline')
+    // output that names what the shell prints itself, without a newline at its end
+    const c = done(
+      await s.run("printf 'cutover-shell ready\\ncutover-00 0\\n0'", Buffer.alloc(0), 60, 10_000),
+    )
+    expect(c.stdout.toString()).toBe('cutover-shell ready\ncutover-00 0\n0')
+    expect(done(await s.run('exit 255', Buffer.alloc(0), 60, 10_000)).code).toBe(255)
+  })
+
+  it('carries megabytes both ways, and a stdin the script leaves unread never reaches the next command', async () => {
+    const s = start()
+    expect(await s.ready).toBe(true)
+    const big = Buffer.alloc(3_000_000)
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251
+    const echo = done(
+      await s.run('cat; cat /dev/null >&2; head -c 2000000 /dev/zero >&2', big, 60, 30_000),
+    )
+    expect(echo.stdout.equals(big)).toBe(true)
+    expect(echo.stderr.length).toBe(2_000_000)
+    // read 10 bytes of 3 MB, or none of 5 KB, or none of 100 bytes
+    expect(
+      done(await s.run('head -c 10 >/dev/null; echo read', big, 60, 30_000)).stdout.toString(),
+    ).toBe('read\n')
+    expect(
+      done(await s.run('echo none', Buffer.alloc(5000, 1), 60, 10_000)).stdout.toString(),
+    ).toBe('none\n')
+    expect(done(await s.run('echo none', Buffer.alloc(100, 1), 60, 10_000)).stdout.toString()).toBe(
+      'none\n',
+    )
+    const next = done(await s.run('wc -c', Buffer.from('four'), 60, 10_000))
+    expect(next.stdout.toString().trim()).toBe('4')
+  })
+
+  it('kills what a command left running, which never writes into the next command', async () => {
+    const s = start()
+    expect(await s.ready).toBe(true)
+    const tag = `${process.pid}.${Date.now() % 1000}`
+    const r = done(
+      await s.run(`(sleep 3${tag}; echo late) & echo now`, Buffer.alloc(0), 60, 10_000),
+    )
+    expect(r.stdout.toString()).toBe('now\n')
+    const withStdin = done(
+      await s.run(`(sleep 4${tag}; echo late) & cat`, Buffer.from('in\n'), 60, 10_000),
+    )
+    expect(withStdin.stdout.toString()).toBe('in\n')
+    expect(running(`sleep 3${tag}`)).toEqual([])
+    expect(running(`sleep 4${tag}`)).toEqual([])
+    expect(done(await s.run('echo next', Buffer.alloc(0), 60, 10_000)).stdout.toString()).toBe(
+      'next\n',
+    )
+  })
+
+  it("ends a command at the machine's own limit, and kills a shell that outlives the controller's", async () => {
+    const s = start()
+    expect(await s.ready).toBe(true)
+    const tag = `${process.pid}.${Date.now() % 1000}`
+    // the machine's limit (1 s): timeout kills the script's group, the shell goes on
+    const killed = done(await s.run(`sleep 5${tag}`, Buffer.alloc(0), 1, 30_000))
+    expect(killed.code).toBe(137)
+    expect(running(`sleep 5${tag}`)).toEqual([])
+    expect(done(await s.run('echo on', Buffer.alloc(0), 60, 10_000)).stdout.toString()).toBe('on\n')
+    // the controller's limit: the shell is killed and takes nothing more
+    expect(await s.run(`sleep 6${tag}`, Buffer.alloc(0), 2, 300)).toEqual({ kind: 'timeout' })
+    await s.ended
+    expect(s.idle).toBe(false)
+  })
+
+  it('reports a shell that ended during a command, with what the command had said', async () => {
+    const s = start()
+    expect(await s.ready).toBe(true)
+    // the script's parent is timeout, whose parent is the loop's shell
+    const o = await s.run(
+      'echo partial; echo why >&2; kill -KILL "$(ps -o ppid= -p "$PPID")"',
+      Buffer.alloc(0),
+      60,
+      10_000,
+    )
+    expect(o).toMatchObject({ kind: 'died', code: 137 })
+    expect(o.kind === 'died' && o.stdout.toString()).toBe('partial\n')
+    expect(o.kind === 'died' && o.stderr).toBe('why\n')
+    expect(s.idle).toBe(false)
+  })
+
+  it('never runs a script cut short: the shell ends instead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-shell-'))
+    dirs.push(dir)
+    const c = child()
+    const exit = new Promise((resolve) => c.on('close', resolve))
+    // three lines announced, two sent, then the stream ends
+    c.stdin.end(`m1 3 0 60\ntouch ${join(dir, 'ran')}\necho second\n`)
+    expect(await exit).toBe(0)
+    expect(existsSync(join(dir, 'ran'))).toBe(false)
+  })
+
+  it('says it cannot frame, having read nothing, where head reads ahead or timeout is missing', async () => {
+    // busybox's head reads a pipe in blocks: what follows its count is gone
+    tools.fakeTool('head', 'exec cat >/dev/null')
+    const ahead = start()
+    expect(await ahead.ready).toBe(false)
+    expect(ahead.unframed).toBe(true)
+    // no timeout on the machine
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-shell-bin-'))
+    dirs.push(bin)
+    for (const t of ['env', 'sh', 'head']) {
+      const real = tools.realTool(t)
+      await new Promise((r) => spawn('ln', ['-s', real, join(bin, t)]).on('close', r))
+    }
+    process.env.PATH = bin
+    const none = start()
+    expect(await none.ready).toBe(false)
+    expect(none.unframed).toBe(true)
+  })
+
+  it('takes a session that says anything before its banner (a login script that prints) as one that cannot frame', async () => {
+    const junk = start(`echo hello from .bashrc; ${SHELL_COMMAND}`)
+    expect(await junk.ready).toBe(false)
+    expect(junk.unframed).toBe(true)
+    const warned = start(`echo warning >&2; ${SHELL_COMMAND}`)
+    expect(await warned.ready).toBe(false)
+    expect(warned.unframed).toBe(true)
+    // a session that ends before its banner is not ready, but says nothing of the machine
+    const gone = start('exit 255')
+    expect(await gone.ready).toBe(false)
+    expect(gone.unframed).toBe(false)
+  })
+
+  it('reads its answers in whatever pieces they come, a marker split across any two', async () => {
+    // a stand-in for the ssh child: answers as the loop does, one byte at a time
+    const fake = Object.assign(new EventEmitter(), {
+      stdin: new PassThrough(),
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      kill: () => true,
+    }) as unknown as ChildProcessWithoutNullStreams
+    const drip = async (stream: PassThrough, text: Buffer) => {
+      for (const b of text) {
+        stream.write(Buffer.from([b]))
+        await new Promise((r) => setImmediate(r))
+      }
+    }
+    const s = new RemoteShell(fake, 10_000)
+    await drip(fake.stdout as PassThrough, Buffer.from('cutover-shell ready\n'))
+    await drip(fake.stderr as PassThrough, Buffer.from('cutover-shell ready\n'))
+    expect(await s.ready).toBe(true)
+    let header = ''
+    fake.stdin.on('data', (b: Buffer) => (header += b.toString('latin1')))
+    const run = s.run('echo x', Buffer.alloc(0), 60, 10_000)
+    await new Promise((r) => setImmediate(r))
+    const marker = header.split(' ')[0]!
+    expect(marker).toMatch(/^cutover-[0-9a-f]{32}$/)
+    // output holding the marker's first half, then the marker
+    const half = marker.slice(0, 20)
+    await drip(fake.stdout as PassThrough, Buffer.from(`${half}x\n\0${marker} 0\n`))
+    await drip(fake.stderr as PassThrough, Buffer.from(`e${half}${marker}\n`))
+    expect(done(await run)).toEqual({
+      code: 0,
+      stdout: Buffer.from(`${half}x\n\0`),
+      stderr: `e${half}`,
+    })
+  })
+})

@@ -1,0 +1,117 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { need } from '@cutover/test-kit'
+import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { SshConnection } from '../src/ssh/connection.js'
+
+// A connection's commands in long-lived shells (src/ssh/shell.ts), against real sshd processes:
+// how many sessions they take, and that they fail as a session of their own would.
+describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
+  let fleet: TestFleet
+  let controlDir: string
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME }
+  const timeout = process.env.CUTOVER_TOOL_TIMEOUT_MS
+  beforeAll(async () => {
+    fleet = await startFleet(1)
+    controlDir = mkdtempSync(join(tmpdir(), 'csh-'))
+  })
+  afterAll(async () => {
+    await fleet?.stop()
+    if (controlDir) rmSync(controlDir, { recursive: true, force: true })
+  })
+  afterEach(() => {
+    if (timeout === undefined) delete process.env.CUTOVER_TOOL_TIMEOUT_MS
+    else process.env.CUTOVER_TOOL_TIMEOUT_MS = timeout
+  })
+
+  const m = () => fleet.machines[0]!
+  const open = () =>
+    SshConnection.open(
+      { name: m().name, dest: m().name, sshConfig: fleet.sshConfig },
+      { controlDir, env },
+    )
+  /** The sessions sshd has started on the machine so far (`Starting session: command …`). */
+  const sessions = () => readFileSync(m().log, 'utf8').split('Starting session').length - 1
+
+  it('runs command after command in one session, a few at once in as many', async () => {
+    const c = await open()
+    try {
+      const before = sessions()
+      for (let i = 0; i < 12; i++) {
+        const r = await c.exec(`echo ${i}; cat`, { stdin: Buffer.from([i]) })
+        expect(r).toEqual({
+          code: 0,
+          stdout: Buffer.concat([Buffer.from(`${i}\n`), Buffer.from([i])]),
+          stderr: '',
+        })
+      }
+      expect(sessions() - before).toBe(1)
+      // three at once: two more shells, which the next commands reuse
+      const three = await Promise.all([0, 1, 2].map((i) => c.exec(`sleep 0.3; echo ${i}`)))
+      expect(three.map((r) => r.stdout.toString())).toEqual(['0\n', '1\n', '2\n'])
+      await Promise.all([0, 1, 2].map((i) => c.exec(`echo ${i}`)))
+      expect(sessions() - before).toBe(3)
+    } finally {
+      await c.close()
+    }
+  })
+
+  it('times a command out (ETIMEDOUT) and runs the next one in a new shell', async () => {
+    const c = await open()
+    try {
+      await c.exec('true')
+      process.env.CUTOVER_TOOL_TIMEOUT_MS = '1500'
+      await expect(c.exec('echo started; sleep 30')).rejects.toMatchObject({ code: 'ETIMEDOUT' })
+      expect((await c.exec('echo after')).stdout.toString()).toBe('after\n')
+    } finally {
+      await c.close()
+    }
+  })
+
+  it('fails a command whose shell is killed on the machine, as a session killed there, and goes on', async () => {
+    const c = await open()
+    try {
+      // the script's parent is timeout, whose parent is the shell
+      const r = await c.exec('echo partial; kill -KILL "$(ps -o ppid= -p "$PPID")"; sleep 1')
+      expect(r.code).not.toBe(0)
+      expect(r.stdout.toString()).toBe('partial\n')
+      expect((await c.exec('echo next')).stdout.toString()).toBe('next\n')
+    } finally {
+      await c.close()
+    }
+  })
+
+  it("runs each command in a session of its own where the machine's head reads ahead", async () => {
+    const head = join(m().bin, 'head')
+    writeFileSync(head, '#!/bin/sh\nexec cat >/dev/null\n')
+    chmodSync(head, 0o755)
+    const c = await open()
+    try {
+      const before = sessions()
+      for (let i = 0; i < 3; i++) {
+        const r = await c.exec('tr a-z A-Z', { stdin: Buffer.from(`x${i}`) })
+        expect(r).toEqual({ code: 0, stdout: Buffer.from(`X${i}`), stderr: '' })
+      }
+      // the shell that said it cannot frame, then a session a command
+      expect(sessions() - before).toBe(4)
+    } finally {
+      await c.close()
+      rmSync(head, { force: true })
+    }
+  })
+
+  it('runs each command in a session of its own where a login script prints, its output as before', async () => {
+    const rc = join(dirname(m().root), '.bashrc')
+    writeFileSync(rc, 'echo from-rc\n')
+    const c = await open()
+    try {
+      const r = await c.exec('echo cmd')
+      expect(r.stdout.toString()).toBe('from-rc\ncmd\n')
+    } finally {
+      await c.close()
+      writeFileSync(rc, '')
+    }
+  })
+})
