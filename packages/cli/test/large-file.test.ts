@@ -91,3 +91,43 @@ describe('the plan document written in pieces', () => {
     }
   })
 })
+
+describe('a large change written in small pieces', () => {
+  it('gives the plan document as JSON.stringify does, in no piece over 64 KiB', () => {
+    // a diff of 1.2 MB with pairs of surrogates across every cut, controls and quotes; many edits
+    const line = '+ "a\\b"\t\u0001 é 😀 x'
+    const diff = Array.from({ length: 60000 }, (_, i) => `${line}${i}`).join('\n') + '\n'
+    const edits = Array.from({ length: 5000 }, (_, i) => ({ start: i, end: i + 1, text: '😀' }))
+    const odd = Object.assign(Object.create(null) as object, { z: 1, a: [undefined, () => 1] })
+    const doc = {
+      version: 1,
+      changes: [
+        { target: 'dump.sql', skip: undefined, fn: () => 1, edits, diff, odd },
+        { target: 'b', when: new Date(0), empty: {}, list: [], nested: { a: [{ b: [1] }] } },
+      ],
+      leftovers: [],
+    }
+    const pieces = [...planJson(doc as unknown as PlanDocument)]
+    expect(pieces.join('')).toBe(JSON.stringify(doc, null, 2) + '\n')
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(1 << 16)
+  })
+
+  it('writes the review of a large diff in pieces of at most 64 KiB, lines whole', async () => {
+    const pad = '# a comment that makes the line long enough for the review to be large'
+    const lines = Array.from({ length: 1000 }, (_, i) => `host${i} = db-old ${pad}\n`).join('')
+    const dir = makeTree({ 'cutover.yaml': SPEC, 'etc/big.conf': lines })
+    const writes: string[] = []
+    const io = memoryIo({ cwd: dir, stdout: { write: (s: string) => writes.push(s) } })
+    expect(await run(['plan', '--root', '.'], io)).toBe(0)
+    const out = writes.join('')
+    expect(out.match(/^\+host\d+ = db-new # .*$/gm)).toHaveLength(1000)
+    expect(out.match(/^-host\d+ = db-old # .*$/gm)).toHaveLength(1000)
+    expect(out).toMatch(/^Plan: 1 file\(s\) to change/)
+    expect(out.endsWith('Leftovers: none\n')).toBe(true)
+    expect(out.length).toBeGreaterThan(1 << 17)
+    for (const w of writes) {
+      expect(w.length).toBeLessThanOrEqual(1 << 16)
+      expect(w.endsWith('\n')).toBe(true)
+    }
+  })
+})

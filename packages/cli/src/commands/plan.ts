@@ -6,7 +6,7 @@ import { EXIT } from '../exit.js'
 import type { Io } from '../io.js'
 import { makePlan } from '../make-plan.js'
 import { str } from '../options.js'
-import { colors, formatPlan, paint } from '../output/format.js'
+import { colors, formatPlanPieces, paint } from '../output/format.js'
 import { hashedPlanJson, planHash, planJson } from '../output/plan-json.js'
 import { renderReview, reviewFlags } from '../output/review.js'
 import { checkWritable, writePrivate, writeReview } from '../plan-file.js'
@@ -66,7 +66,9 @@ export const plan: Command = async (opts, _args, io) => {
   if (o.format === 'json') for (const piece of planJson(doc)) io.stdout.write(piece)
   else if (review !== undefined) {
     if (o.review === undefined) io.stdout.write(review)
-  } else if (!opts.quiet) io.stdout.write(formatPlan(p, paint(colors(io)), fleet?.labelOf))
+  } else if (!opts.quiet)
+    for (const piece of formatPlanPieces(p, paint(colors(io)), fleet?.labelOf))
+      io.stdout.write(piece)
   if (!opts.quiet && o.format !== 'json') {
     // what stdout carries is the review alone; a review written to stdout keeps it so
     const tell = review !== undefined && o.review === undefined ? io.stderr : io.stdout

@@ -61,20 +61,47 @@ export function formatPlan(
   p: Paint,
   labelOf: (entry: object) => string = () => '',
 ): string {
-  const out: string[] = []
+  return [...reviewLines(plan, p, labelOf)].join('\n') + '\n'
+}
+
+/** Characters of the review written at once by {@link formatPlanPieces}. */
+const PIECE = 1 << 15
+
+/**
+ * {@link formatPlan} in pieces of about {@link PIECE} characters, each ending with a newline:
+ * the review of a large change (a 50 MB dump's diff) is written without being one string,
+ * nor a string for each of its diffs (measured on the bench's dump: 10 MB less at the end of a plan).
+ */
+export function* formatPlanPieces(
+  plan: Plan,
+  p: Paint,
+  labelOf: (entry: object) => string = () => '',
+): Generator<string> {
+  let batch: string[] = []
+  let size = 0
+  for (const line of reviewLines(plan, p, labelOf)) {
+    if (size + line.length > PIECE && size > 0) {
+      yield batch.join('\n') + '\n'
+      batch = []
+      size = 0
+    }
+    batch.push(line)
+    size += line.length + 1
+  }
+  if (batch.length) yield batch.join('\n') + '\n'
+}
+
+/** The lines of {@link formatPlan}, without their newlines. */
+function* reviewLines(plan: Plan, p: Paint, labelOf: (entry: object) => string): Generator<string> {
   const where = plan.profile ? ` for profile ${p.bold(plan.profile)}` : ''
   if (plan.changes.length === 0 && plan.database.length > 0)
-    out.push(
-      `No file changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`,
-    )
+    yield `No file changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`
   else if (plan.changes.length === 0)
-    out.push(
-      `No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`,
-    )
+    yield `No changes${where}: ${plan.stats.considered} file(s) in scope are as the spec wants them.`
   else {
-    out.push(
+    yield (
       p.bold(`Plan${where}: ${plan.changes.length} file(s) to change`) +
-        p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`),
+      p.dim(` (${plan.stats.considered} in scope, ${plan.stats.read} read)`)
     )
     // a target reached through a link shows where it leads: `etc/hosts -> ../run/hosts`
     const named = (c: FileChange) =>
@@ -98,25 +125,21 @@ export function formatPlan(
       removed: width('removed'),
     }
     for (const r of rows) {
-      out.push(
-        `  ${r.path.padEnd(w.path)}  ${r.kinds.padEnd(w.kinds)}  ${p.green(r.added.padStart(w.added))} ${p.red(r.removed.padStart(w.removed))}  ${r.rules}`,
-      )
+      yield `  ${r.path.padEnd(w.path)}  ${r.kinds.padEnd(w.kinds)}  ${p.green(r.added.padStart(w.added))} ${p.red(r.removed.padStart(w.removed))}  ${r.rules}`
     }
-    out.push(...validateRows(plan.changes, p, labelOf))
-    out.push('')
-    for (const c of plan.changes) out.push(colorDiff(c.diff, p))
+    yield* validateRows(plan.changes, p, labelOf)
+    yield ''
+    for (const c of plan.changes) yield* colorDiff(c.diff, p)
   }
   if (plan.database.length) {
-    out.push(p.bold(`Database${where}: ${plan.database.length} object(s) to change`))
+    yield p.bold(`Database${where}: ${plan.database.length} object(s) to change`)
     const width = Math.max(...plan.database.map((c) => quotePath(c.target).length))
     for (const c of plan.database)
-      out.push(
-        `  ${quotePath(c.target).padEnd(width)}  ${c.kind.padEnd(8)} ${Object.entries(c.rules)
-          .map(([r, n]) => `${r} ×${n}`)
-          .join(', ')}`,
-      )
-    out.push('')
-    for (const c of plan.database) out.push(colorDiff(c.diff, p))
+      yield `  ${quotePath(c.target).padEnd(width)}  ${c.kind.padEnd(8)} ${Object.entries(c.rules)
+        .map(([r, n]) => `${r} ×${n}`)
+        .join(', ')}`
+    yield ''
+    for (const c of plan.database) yield* colorDiff(c.diff, p)
   }
   // positions are in the planned files; where the file on disk has the text elsewhere, both
   const left = (l: Plan['leftovers'][number]) =>
@@ -124,21 +147,18 @@ export function formatPlan(
   const open = plan.leftovers.filter((l) => l.accepted === undefined)
   const accepted = plan.leftovers.filter((l) => l.accepted !== undefined)
   if (open.length) {
-    out.push(p.yellow(p.bold(`Leftovers: ${open.length}`)))
-    for (const l of open) out.push(left(l))
-  } else out.push(p.dim('Leftovers: none'))
+    yield p.yellow(p.bold(`Leftovers: ${open.length}`))
+    for (const l of open) yield left(l)
+  } else yield p.dim('Leftovers: none')
   if (accepted.length) {
-    out.push(p.dim(`Accepted leftovers: ${accepted.length}`))
-    for (const l of accepted) out.push(`${left(l)}; accepted: ${showControls(l.accepted!)}`)
+    yield p.dim(`Accepted leftovers: ${accepted.length}`)
+    for (const l of accepted) yield `${left(l)}; accepted: ${showControls(l.accepted!)}`
   }
   for (const n of plan.notes) {
     const target = labelOf(n) + n.target
     const at = n.line ? `${quotePath(target)}:${n.line}:${n.col}` : quotePath(target)
-    out.push(
-      `${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${showControls(n.message)}`,
-    )
+    yield `${n.severity === 'warning' ? p.yellow('warning') : p.dim('note')}: ${at}: ${n.code} ${showControls(n.message)}`
   }
-  return out.join('\n') + '\n'
 }
 
 /**
@@ -163,23 +183,24 @@ function validateRows(
   ]
 }
 
-function colorDiff(diff: string, p: Paint): string {
-  // diffs are made with their control characters shown; a database row's text is shown here
-  return diff
-    .split('\n')
-    .map(showControls)
-    .map((l) =>
-      l.startsWith('+++') || l.startsWith('---')
-        ? p.bold(l)
-        : l.startsWith('@@')
-          ? p.cyan(l)
-          : l.startsWith('+')
-            ? p.green(l)
-            : l.startsWith('-')
-              ? p.red(l)
-              : l,
-    )
-    .join('\n')
+/** The lines of a diff (split at its newlines, read one by one), colored. */
+function* colorDiff(diff: string, p: Paint): Generator<string> {
+  for (let at = 0; ;) {
+    const nl = diff.indexOf('\n', at)
+    // diffs are made with their control characters shown; a database row's text is shown here
+    const l = showControls(nl === -1 ? diff.slice(at) : diff.slice(at, nl))
+    yield l.startsWith('+++') || l.startsWith('---')
+      ? p.bold(l)
+      : l.startsWith('@@')
+        ? p.cyan(l)
+        : l.startsWith('+')
+          ? p.green(l)
+          : l.startsWith('-')
+            ? p.red(l)
+            : l
+    if (nl === -1) return
+    at = nl + 1
+  }
 }
 
 export { formatDiagnostic }
