@@ -84,9 +84,8 @@ function* pieces(doc: AnyPlanDocument): Generator<string> {
  * `JSON.stringify(value, null, 2)` with `indent` after each of its newlines, in pieces: a plain
  * object or array down to `depth` levels as its members (the document's lists, each change's
  * fields, the elements of those: a 50 MB dump's diff, then each of its thousands of edits),
- * deeper values and anything else whole. The text of a
- * large change is then never one string, nor copied once more to indent it (measured on the
- * bench's dump: 15 MB less at the end of a plan).
+ * deeper values and anything else whole. The text of a large change is then never one string,
+ * nor copied once more to indent it.
  */
 function* valuePieces(value: unknown, indent: string, depth: number): Generator<string> {
   const plain =
