@@ -30,35 +30,69 @@ export function chainOf(dir: string): string[] {
 }
 
 /**
- * The lstats of one batch of walks (the directories of one phase, checked at its start): a
- * component that many of them share (`/`, the root, a machine's directory) is read once for the
- * batch rather than once for each directory under it.
+ * The walks of one batch (the directories of one phase, checked at its start): a component that
+ * many of them share (`/`, the root, a machine's directory) is read once for the batch rather
+ * than once for each directory under it, and the walk down to it is kept whole, so that the walk
+ * of a directory below reads only its own last component.
  */
-export type WalkBatch = Map<string, BigIntStats | undefined>
+export type WalkBatch = Map<string, Walked>
+
+/** A directory on the path of a walk: its lstat and its identity as pins record it (`dev:ino`). */
+interface Step {
+  path: string
+  st: BigIntStats
+  id: string
+}
+
+/** What a walk found: every component from `/` down, or those before the first one missing or not a directory. */
+interface Walked {
+  stats: Step[]
+  broken?: string
+}
+
+/** Why a component found by lstat (`st`; undefined: nothing there) breaks a walk, or undefined. */
+function brokenAt(path: string, st: BigIntStats | undefined): string | undefined {
+  if (!st) return `${path} no longer exists`
+  if (st.isSymbolicLink()) return `${path} is now a symlink`
+  if (!st.isDirectory()) return `${path} is no longer a directory`
+  return undefined
+}
+
+/** One component, read now (never following a link). */
+const lstatOf = (path: string) => lstatSync(path, { bigint: true, throwIfNoEntry: false })
 
 /**
  * Every component of `dir` with its lstat, or the first one that is missing or not a directory.
- * `batch`: the lstats read so far by the walks of the same batch (without it, every component
- * is read now).
+ * `batch`: the walks read so far in the same batch (without it, every component is read now).
  */
-function walk(
-  dir: string,
-  batch?: WalkBatch,
-): { stats: Array<{ path: string; st: BigIntStats }>; broken?: string } {
-  const stats: Array<{ path: string; st: BigIntStats }> = []
+function walk(dir: string, batch?: WalkBatch): Walked {
+  if (batch) return walkIn(dir, batch)
+  const stats: Step[] = []
   for (const path of chainOf(dir)) {
-    let st: BigIntStats | undefined
-    if (batch?.has(path)) st = batch.get(path)
-    else {
-      st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
-      batch?.set(path, st)
-    }
-    if (!st) return { stats, broken: `${path} no longer exists` }
-    if (st.isSymbolicLink()) return { stats, broken: `${path} is now a symlink` }
-    if (!st.isDirectory()) return { stats, broken: `${path} is no longer a directory` }
-    stats.push({ path, st })
+    const st = lstatOf(path)
+    const broken = brokenAt(path, st)
+    if (broken) return { stats, broken }
+    stats.push({ path, st: st!, id: `${st!.dev}:${st!.ino}` })
   }
   return { stats }
+}
+
+/** {@link walk} in a batch: the walk of `dir`'s parent (kept), then its own last component. */
+function walkIn(dir: string, batch: WalkBatch): Walked {
+  const known = batch.get(dir)
+  if (known) return known
+  const parent = dirname(dir)
+  const above: Walked = parent === dir ? { stats: [] } : walkIn(parent, batch)
+  let walked = above
+  if (!above.broken) {
+    const st = lstatOf(dir)
+    const broken = brokenAt(dir, st)
+    walked = broken
+      ? { stats: above.stats, broken }
+      : { stats: [...above.stats, { path: dir, st: st!, id: `${st!.dev}:${st!.ino}` }] }
+  }
+  batch.set(dir, walked)
+  return walked
 }
 
 /**
@@ -72,7 +106,7 @@ export function pinDir(dir: string, batch?: WalkBatch): string[] {
       'TARGET_MOVED',
       `directory ${dir} cannot be pinned: ${broken}; nothing was written`,
     )
-  return stats.map(({ st }) => `${st.dev}:${st.ino}`)
+  return stats.map(({ id }) => id)
 }
 
 /**
@@ -88,7 +122,11 @@ export function pinChanged(
 ): string | undefined {
   const { stats, broken } = walk(dir, batch)
   if (broken) return broken
-  return pinMismatch(dir, stats.map(dirOnPath), pin)
+  // pinMismatch's comparison, on the identities read
+  if (!pin) return undefined
+  if (pin.length !== stats.length) return `${dir} is not the directory that was checked`
+  const i = stats.findIndex(({ id }, k) => id !== pin[k])
+  return i === -1 ? undefined : `${stats[i]!.path} was replaced since it was checked`
 }
 
 /**
@@ -103,9 +141,9 @@ export interface DirOnPath {
   gid: number
 }
 
-const dirOnPath = ({ path, st }: { path: string; st: BigIntStats }): DirOnPath => ({
+const dirOnPath = ({ path, st, id }: Step): DirOnPath => ({
   path,
-  id: `${st.dev}:${st.ino}`,
+  id,
   mode: Number(st.mode),
   uid: Number(st.uid),
   gid: Number(st.gid),
