@@ -88,6 +88,55 @@ describe('the long-lived shell', () => {
     expect(next.stdout.toString().trim()).toBe('4')
   })
 
+  it('reads the whole stdin of a script that left it unread, however it comes, before the next header', async () => {
+    // a head that writes each byte as it reads it (unbuffered; musl's stdio buffers 1 KiB):
+    // once its reader is gone it ends on its next write, the rest of its count unread
+    dirs.push(tools.fakeTool('head', 'exec dd bs=1 count="$2" 2>/dev/null'))
+    const c = child()
+    let out = ''
+    c.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')))
+    c.stderr.resume()
+    const closed = new Promise((resolve) => c.on('close', resolve))
+    const seen = async (text: string, ms: number) => {
+      for (let i = 0; i < ms / 10 && !out.includes(text); i++)
+        await new Promise((r) => setTimeout(r, 10))
+    }
+    await seen('cutover-shell ready\n', 10_000)
+    expect(out).toBe('cutover-shell ready\n')
+    // the rest of the stdin bytes, shaped as a command of their own
+    const rest = 'm2 1 0 60\necho INJECTED\n'
+    c.stdin.write(`m1 1 ${1 + rest.length} 60\nexit 3\n`)
+    // the script has ended without reading (its answer comes now where the loop does not wait)
+    await seen('m1 ', 500)
+    c.stdin.write('a')
+    await new Promise((r) => setTimeout(r, 300))
+    c.stdin.end(`${rest}m3 1 0 60\necho three\n`)
+    await closed
+    expect(out).toBe('cutover-shell ready\nm1 3\nthree\nm3 0\n')
+  })
+
+  it("gives the script the environment a session of its own has: the loop's variables are never there", async () => {
+    // one-letter names, as the loop's variables once were: a machine's environment may hold them
+    const names = ['c', 'i', 'l', 'm', 'n', 'p', 's', 't', 'x', 'sl']
+    const env = { ...process.env, ...Object.fromEntries(names.map((n) => [n, `env-${n}`])) }
+    const s = new RemoteShell(
+      spawn('/bin/sh', ['-c', SHELL_COMMAND], { stdio: ['pipe', 'pipe', 'pipe'], env }),
+      10_000,
+    )
+    shells.push(s)
+    expect(await s.ready).toBe(true)
+    const script = `env | grep -E '^(${names.join('|')})=' | sort`
+    const session = execFileSync('/bin/sh', ['-c', script], { env })
+    expect(session.toString()).toContain('m=env-m\n')
+    for (const stdin of [Buffer.alloc(0), Buffer.from('in'), Buffer.alloc(0)]) {
+      expect(done(await s.run(script, stdin, 60, 10_000))).toEqual({
+        code: 0,
+        stdout: session,
+        stderr: '',
+      })
+    }
+  })
+
   it('kills what a command left running, which never writes into the next command', async () => {
     const s = start()
     expect(await s.ready).toBe(true)

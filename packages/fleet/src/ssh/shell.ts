@@ -26,8 +26,8 @@ import { shellQuote } from '../remote-shell.js'
 const BANNER = 'cutover-shell '
 
 /**
- * Stdin bytes a pipe always holds (one page): a script that leaves more unread has the rest read
- * away (`cat`), so that `head` can finish and never takes the next command's bytes.
+ * Unread stdin a script may leave (a page): the loop reads it away with `read` (one byte a
+ * system call); past it, with `cat`.
  */
 const PIPE_HOLDS = 4096
 
@@ -39,36 +39,44 @@ const PIPE_HOLDS = 4096
  * stderr). A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored;
  * nothing sends them to a script. Each command costs the processes of a session's own command
  * (`timeout`, `sh`) and, with stdin, a `head` and a subshell.
+ *
+ * What the script leaves of its stdin is read away before the markers, however little: `head`
+ * must have read its whole count from the session's stdin before the next header is read, and a
+ * head that writes what it reads at once (unbuffered, or musl's 1 KiB buffer) ends on a pipe its
+ * reader closed, the rest of its count unread: those bytes would be read as the next header and
+ * script. The loop's variables are named `cutover_*`: a variable of the environment is exported
+ * (a machine's environment may hold an `m` or an `s`), and the script sees the environment a
+ * session of its own would, never the marker or the previous command's exit code.
  */
 const LOOP = [
-  `if command -v timeout >/dev/null 2>&1 && [ "$(printf 'ab\n' | { head -c 1 >/dev/null; IFS= read -r x; printf %s "$x"; })" = b ]; then`,
+  `if command -v timeout >/dev/null 2>&1 && [ "$(printf 'ab\n' | { head -c 1 >/dev/null; IFS= read -r cutover_x; printf %s "$cutover_x"; })" = b ]; then`,
   `  printf '${BANNER}ready\n'; printf '${BANNER}ready\n' >&2`,
   `else`,
   `  printf '${BANNER}unframed\n'; printf '${BANNER}unframed\n' >&2; exit 0`,
   `fi`,
-  `while IFS=' ' read -r m sl n t; do`,
-  `  s=; i=0`,
-  `  while [ "$i" -lt "$sl" ]; do IFS= read -r l || exit 0; s="$s$l`,
-  `"; i=$((i+1)); done`,
-  `  if [ "$n" -eq 0 ]; then`,
-  `    timeout -s KILL "$t" /bin/sh -c "$s" sh </dev/null &`,
-  `    p=$!`,
-  `    wait "$p" 2>/dev/null; c=$?`,
-  `    kill -s KILL -- "-$p" 2>/dev/null`,
-  `    printf '%s\n' "$m" >&2`,
-  `    printf '%s %s\n' "$m" "$c"`,
+  `while IFS=' ' read -r cutover_m cutover_lines cutover_n cutover_t; do`,
+  `  cutover_s=; cutover_i=0`,
+  `  while [ "$cutover_i" -lt "$cutover_lines" ]; do IFS= read -r cutover_l || exit 0; cutover_s="$cutover_s$cutover_l`,
+  `"; cutover_i=$((cutover_i+1)); done`,
+  `  if [ "$cutover_n" -eq 0 ]; then`,
+  `    timeout -s KILL "$cutover_t" /bin/sh -c "$cutover_s" sh </dev/null &`,
+  `    cutover_p=$!`,
+  `    wait "$cutover_p" 2>/dev/null; cutover_c=$?`,
+  `    kill -s KILL -- "-$cutover_p" 2>/dev/null`,
+  `    printf '%s\n' "$cutover_m" >&2`,
+  `    printf '%s %s\n' "$cutover_m" "$cutover_c"`,
   `    continue`,
   `  fi`,
-  `  head -c "$n" | {`,
+  `  head -c "$cutover_n" | {`,
   `    exec 4<&0`,
-  `    timeout -s KILL "$t" /bin/sh -c "$s" sh <&4 4<&- &`,
-  `    p=$!`,
+  `    timeout -s KILL "$cutover_t" /bin/sh -c "$cutover_s" sh <&4 4<&- &`,
+  `    cutover_p=$!`,
   `    exec 4<&-`,
-  `    wait "$p" 2>/dev/null; c=$?`,
-  `    kill -s KILL -- "-$p" 2>/dev/null`,
-  `    [ "$n" -le ${PIPE_HOLDS} ] || cat >/dev/null`,
-  `    printf '%s\n' "$m" >&2`,
-  `    printf '%s %s\n' "$m" "$c"`,
+  `    wait "$cutover_p" 2>/dev/null; cutover_c=$?`,
+  `    kill -s KILL -- "-$cutover_p" 2>/dev/null`,
+  `    if [ "$cutover_n" -le ${PIPE_HOLDS} ]; then while IFS= read -r cutover_l; do :; done; else cat >/dev/null; fi`,
+  `    printf '%s\n' "$cutover_m" >&2`,
+  `    printf '%s %s\n' "$cutover_m" "$cutover_c"`,
   `  }`,
   `done`,
 ].join('\n')
