@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path'
-import { specInventoryFile, type SpecInventory } from '@cutover/rewrite'
+import { specInventoryFile, type SpecDocument, type SpecInventory } from '@cutover/rewrite'
 import type { Opts } from './command.js'
 import { CliError } from './errors.js'
 import type { Io } from './io.js'
@@ -10,16 +10,18 @@ import { str } from './options.js'
  * `--inventory FILE` (relative to the working directory), else the spec's
  * `machines: { ansible: FILE }` (relative to the spec's directory), read with the real
  * `ansible-inventory`; undefined when the spec lists its machines itself or has none. Given with
- * a spec that lists its machines, `--inventory` is refused.
+ * a spec that lists its machines, `--inventory` is refused. `doc`: `source` already parsed by
+ * `parseSpecDocument`.
  */
 export async function specInventory(
   opts: Opts,
   io: Io,
   specPath: string,
   source: string,
+  doc?: SpecDocument,
 ): Promise<SpecInventory | undefined> {
   const given = str(opts.inventory)
-  const declared = specInventoryFile(source)
+  const declared = specInventoryFile(source, doc)
   if (given !== undefined && declared === 'listed')
     throw new CliError(
       'USAGE',

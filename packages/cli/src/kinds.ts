@@ -1,5 +1,5 @@
-import { isWholeKind, type StepKind } from '@cutover/rewrite'
-import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
+import { isWholeKind, type SpecDocument, type StepKind } from '@cutover/rewrite'
+import { isMap, isScalar, isSeq } from 'yaml'
 
 // The one registry of the step kinds the command knows, used by plan, apply, init and schema.
 // Each kind's package is imported when a spec names the kind, so that planning a hosts file
@@ -45,12 +45,11 @@ export async function stepKindsFor(
 }
 
 /**
- * The kinds that the `steps:` of a spec's source name, or undefined when the source is not a
- * well-formed mapping whose `steps` is a list of one-key mappings (the validator then reports
- * the problem, naming every kind).
+ * The kinds that the `steps:` of a spec name (its source parsed by `parseSpecDocument`), or
+ * undefined when the source is not a well-formed mapping whose `steps` is a list of one-key
+ * mappings (the validator then reports the problem, naming every kind).
  */
-export function namedKinds(source: string): string[] | undefined {
-  const doc = parseDocument(source, { uniqueKeys: false })
+export function namedKinds(doc: SpecDocument): string[] | undefined {
   if (doc.errors.length || !isMap(doc.contents)) return undefined
   const steps = doc.contents.get('steps', true)
   if (!isSeq(steps)) return undefined

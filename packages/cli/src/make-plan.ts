@@ -8,6 +8,7 @@ import {
   editStepsAt,
   markedSensitive,
   createEngine,
+  parseSpecDocument,
   defaultStateDir,
   fleetSpecNotes,
   listTransactions,
@@ -102,14 +103,21 @@ export async function loadSpec(
       `cannot read the spec ${specPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (use --spec FILE)' : (err as Error).message}`,
     )
   }
-  const e = await engine(await stepKindsFor(namedKinds(source)))
-  const inventory = await specInventory(opts, io, specPath, source)
+  // parsed once: the kinds it names, its inventory and the spec itself are read from one document
+  const doc = parseSpecDocument(source)
+  const e = await engine(await stepKindsFor(namedKinds(doc)))
+  const inventory = await specInventory(opts, io, specPath, source, doc)
   // missing secrets are spec errors too, reported with the others in one run
-  const parsed = e.parseSpec(source, relative(io.cwd, specPath) || specPath, {
-    ...(o.secrets === false ? {} : { env: io.env }),
-    ...(inventory ? { inventory } : {}),
-    ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
-  })
+  const parsed = e.parseSpec(
+    source,
+    relative(io.cwd, specPath) || specPath,
+    {
+      ...(o.secrets === false ? {} : { env: io.env }),
+      ...(inventory ? { inventory } : {}),
+      ...(str(opts.profile) !== undefined ? { profile: str(opts.profile)! } : {}),
+    },
+    doc,
+  )
   // a local directory's relative root is the spec's, wherever the command runs
   return { spec: resolveMachineRoots(parsed, dirname(specPath)), engine: e }
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { namedKinds, stepKindsFor } from '../src/kinds.js'
 import { stepKinds } from '../src/steps.js'
 import { moduleLog } from '@cutover/test-kit'
+import { parseSpecDocument } from '@cutover/rewrite'
 
 const names = (kinds: readonly { name: string }[]) => kinds.map((k) => k.name)
 
@@ -13,10 +14,12 @@ describe('step kinds loaded for a spec', () => {
   it('reads the kinds the steps name, and nothing from a spec it cannot read that way', () => {
     expect(
       namedKinds(
-        'version: 1\nsteps:\n  - hosts: { files: [etc/hosts] }\n  - text: { files: [a] }\n  - hosts: { files: [b] }\n',
+        parseSpecDocument(
+          'version: 1\nsteps:\n  - hosts: { files: [etc/hosts] }\n  - text: { files: [a] }\n  - hosts: { files: [b] }\n',
+        ),
       ),
     ).toEqual(['hosts', 'text', 'hosts'])
-    expect(namedKinds('version: 1\nsteps: []\n')).toEqual([])
+    expect(namedKinds(parseSpecDocument('version: 1\nsteps: []\n'))).toEqual([])
     for (const odd of [
       'steps: [',
       'version: 1\n',
@@ -25,7 +28,7 @@ describe('step kinds loaded for a spec', () => {
       'steps:\n  - { hosts: {}, text: {} }\n',
       'steps:\n  - hosts\n',
     ]) {
-      expect(namedKinds(odd), odd).toBeUndefined()
+      expect(namedKinds(parseSpecDocument(odd)), odd).toBeUndefined()
     }
   })
 

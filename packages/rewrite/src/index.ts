@@ -109,10 +109,12 @@ export {
   parseSpec,
   resolveMachineRoots,
   specInventoryFile,
+  parseSpecDocument,
   specJsonSchema,
   type Spec,
   type SpecCheckOptions,
   type SpecInventory,
+  type SpecDocument,
   type SpecMachine,
   type SpecStep,
 } from './spec/spec.js'

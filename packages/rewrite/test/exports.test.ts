@@ -75,6 +75,7 @@ const NAMES = [
   'parseGetfattr',
   'parseMountinfo',
   'parseSpec',
+  'parseSpecDocument',
   'perContext',
   'pinMismatch',
   'plainLiteral',

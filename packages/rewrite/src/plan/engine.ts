@@ -33,6 +33,7 @@ import {
   parseSpec,
   type Spec,
   type SpecCheckOptions,
+  type SpecDocument,
   type SpecStep,
 } from '../spec/spec.js'
 import type { DatabaseChange, DatabaseTarget } from '../step/database.js'
@@ -103,8 +104,9 @@ export interface Engine {
   /**
    * Parses and validates a spec; throws SpecError with every problem. With `check.env`, every
    * secret that a step of `check.profile` reads and the environment lacks is one of them.
+   * `doc`: the source already parsed by `parseSpecDocument` (then not parsed again).
    */
-  parseSpec(source: string, path: string, check?: SpecCheckOptions): Spec
+  parseSpec(source: string, path: string, check?: SpecCheckOptions, doc?: SpecDocument): Spec
   plan(spec: Spec, options: PlanOptions): Promise<Plan>
   /**
    * What a plan with these options reads, without reading it: the globs of each step (of the
@@ -139,7 +141,7 @@ export function createEngine(options: { steps: readonly StepKind<any>[] }): Engi
   }
   return {
     steps,
-    parseSpec: (source, path, check) => parseSpec(source, path, steps, check),
+    parseSpec: (source, path, check, doc) => parseSpec(source, path, steps, check, doc),
     plan: (spec, o) => planSpec(steps, spec, o),
     needs: (spec, o) => planNeeds(steps, spec, o),
     database: (kind) => steps.find((s) => s.name === kind)?.database,

@@ -465,17 +465,30 @@ export function specJsonSchema(kinds: readonly StepKind<unknown>[]): JsonSchema 
   }
 }
 
+/** A spec's source parsed as YAML (see {@link parseSpecDocument}). */
+export type SpecDocument = ReturnType<typeof parseDocument>
+
+/**
+ * The YAML document of a spec's `source`, as {@link parseSpec} and {@link specInventoryFile}
+ * parse it: given to them (and read by a caller that looks at the spec before parsing it), the
+ * source is parsed once instead of once each. Never throws: YAML errors are in its `errors`.
+ */
+export function parseSpecDocument(source: string): SpecDocument {
+  return parseDocument(source, { prettyErrors: false, uniqueKeys: false })
+}
+
 /**
  * Parses and validates a spec. Every problem is collected (YAML syntax, types, unknown keys,
- * unknown references) and thrown at once as a {@link SpecError}; nothing is half-loaded.
+ * unknown references) and thrown at once as a {@link SpecError}; nothing is half-loaded. `doc`:
+ * the source already parsed by {@link parseSpecDocument} (it is only read).
  */
 export function parseSpec(
   source: string,
   path: string,
   kinds: readonly StepKind<unknown>[],
   check: SpecCheckOptions = {},
+  doc: SpecDocument = parseSpecDocument(source),
 ): Spec {
-  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false })
   const errors: Diagnostic[] = doc.errors.map((e) => ({
     code: 'YAML_SYNTAX',
     message: e.message.split('\n')[0]!,
@@ -704,10 +717,13 @@ function ansibleMachines(
  * The file of `machines: { ansible: FILE }` in a spec's source, read before the spec is parsed
  * (the caller reads the inventory, relative to the spec's directory, and gives it to
  * {@link parseSpec}); `listed` when the spec lists its machines itself; undefined without
- * `machines:` or when the source cannot tell (parseSpec reports why).
+ * `machines:` or when the source cannot tell (parseSpec reports why). `doc`: the source already
+ * parsed by {@link parseSpecDocument}.
  */
-export function specInventoryFile(source: string): { ansible: string } | 'listed' | undefined {
-  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false })
+export function specInventoryFile(
+  source: string,
+  doc: SpecDocument = parseSpecDocument(source),
+): { ansible: string } | 'listed' | undefined {
   if (doc.errors.length || !isMap(doc.contents)) return undefined
   const ctx: SchemaContext = {
     doc,
