@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { need } from '@cutover/test-kit'
@@ -112,6 +112,48 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
     } finally {
       await c.close()
       writeFileSync(rc, '')
+    }
+  })
+  it('leaves no ssh process once closed; a command not yet sent fails as closed, one running ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'csh-ran-'))
+    const c = await open()
+    /** The ssh processes of this connection (their command line names its socket). */
+    const ssh = () =>
+      readdirSync('/proc').filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'latin1').includes(c.controlPath)
+        } catch {
+          return false
+        }
+      })
+    try {
+      // eight commands run at once over a connection, the ninth waits for one of them to end
+      const all = Promise.allSettled(
+        Array.from({ length: 9 }, (_, i) => c.exec(`touch ${dir}/${i}; sleep 0.5; echo ${i}`)),
+      )
+      for (let i = 0; i < 600 && readdirSync(dir).length < 8; i++)
+        await new Promise((r) => setTimeout(r, 50))
+      await c.close()
+      expect(ssh()).toEqual([])
+      const results = await all
+      expect(
+        results.map((r) => (r.status === 'fulfilled' ? r.value.stdout.toString() : r.reason)),
+      ).toEqual([
+        ...Array.from({ length: 8 }, (_, i) => `${i}\n`),
+        expect.objectContaining({ message: expect.stringMatching(/the connection is closed/) }),
+      ])
+      expect(readdirSync(dir)).toHaveLength(8)
+      // closed while its shell starts: the command is never sent
+      const d = await open()
+      const early = d.exec(`touch ${dir}/early`).catch((e: unknown) => e)
+      await d.close()
+      expect(await early).toMatchObject({
+        message: expect.stringMatching(/the connection is closed/),
+      })
+      expect(readdirSync(dir)).toHaveLength(8)
+    } finally {
+      await c.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

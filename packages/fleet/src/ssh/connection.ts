@@ -310,6 +310,8 @@ export class SshConnection {
     if (this.running >= MAX_EXECS) await new Promise<void>((resolve) => this.waiting.push(resolve))
     else this.running++
     try {
+      // a command that waited for its turn while the connection closed starts nothing
+      this.assertOpen()
       return (await this.execInShell(script, options)) ?? (await this.execNow(script, options))
     } finally {
       const next = this.waiting.shift()
@@ -337,6 +339,11 @@ export class SshConnection {
       shell = this.startShell(ms)
       if (!(await shell.ready)) {
         if (shell.unframed) this.framing = false
+        return undefined
+      }
+      // close() ended it while it started: nothing was sent
+      if (!shell.idle) {
+        this.assertOpen()
         return undefined
       }
     }
