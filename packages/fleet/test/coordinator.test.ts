@@ -200,23 +200,35 @@ describe('the fleet coordinator with local-directory machines', () => {
 
   it("reads a remote machine's targets for its replay all at once, and hands their bytes to its state directory's backup", async () => {
     const f = await fleet({ ssh: true })
-    let reading = 0
-    let most = 0
+    // per machine: reads in flight now, and the most ever in flight at once
+    const reading = new Map<string, number>()
+    const most = new Map<string, number>()
     const expected: Array<[string, Map<string, string>]> = []
     const options = {
       ...f.options,
       open: async (s: MachineSpec): Promise<Machine> => {
         const m = localMachine(s)
+        // a read is held until all three targets of its machine are being read, so reads that
+        // overlap are seen to overlap however loaded the machine is; reads made one at a time
+        // are let go after a second each, and `most` then stays 1
+        let waiting: Array<() => void> = []
         return {
           ...m,
           readFile: async (path: string) => {
-            most = Math.max(most, ++reading)
+            const now = (reading.get(s.name) ?? 0) + 1
+            reading.set(s.name, now)
+            most.set(s.name, Math.max(most.get(s.name) ?? 0, now))
             try {
-              // every read waits a little: one at a time, none would overlap
-              await new Promise((resolve) => setTimeout(resolve, 20))
+              await new Promise<void>((resolve) => {
+                waiting.push(resolve)
+                if (waiting.length >= 3) {
+                  for (const go of waiting) go()
+                  waiting = []
+                } else setTimeout(resolve, 1000)
+              })
               return await m.readFile(path)
             } finally {
-              reading--
+              reading.set(s.name, reading.get(s.name)! - 1)
             }
           },
           stateExpecting: (originals) => {
@@ -231,8 +243,8 @@ describe('the fleet coordinator with local-directory machines', () => {
     }
     await applyFleet(f.doc, options)
     expect(look(f.roots).state).toBe('after')
-    // the three targets of each of the three machines, read at once
-    expect(most).toBeGreaterThanOrEqual(3 * NAMES.length)
+    // the three targets of each machine, read at once
+    expect(Object.fromEntries(most)).toEqual(Object.fromEntries(NAMES.map((n) => [n, 3])))
     // each machine's originals by their real paths (the link's file where it leads)
     expect(expected.sort((x, y) => x[0].localeCompare(y[0]))).toEqual(
       NAMES.map((n, i) => [
