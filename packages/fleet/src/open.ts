@@ -58,6 +58,8 @@ export async function openMachine(spec: MachineSpec, o: OpenOptions): Promise<Ma
     },
     { controlDir: o.controlDir, env: o.env },
   )
+  // the first command's shell starts beside the SFTP channel
+  conn.warm()
   const child = conn.sftp()
   let stderr = ''
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')))

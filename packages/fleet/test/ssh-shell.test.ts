@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { openMachine } from '../src/open.js'
 import { SshConnection } from '../src/ssh/connection.js'
 
 // A connection's commands in long-lived shells (src/ssh/shell.ts), against real sshd processes:
@@ -55,6 +56,28 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
       expect(sessions() - before).toBe(3)
     } finally {
       await c.close()
+    }
+  })
+
+  it("starts a machine's first shell as it opens, which its first commands take", async () => {
+    /** The command sessions sshd has started (an SFTP one is a subsystem's). */
+    const commandSessions = () =>
+      readFileSync(m().log, 'utf8').split('Starting session: command').length - 1
+    const before = commandSessions()
+    const commands = () => commandSessions() - before
+    const machine = await openMachine(
+      { name: 'm1', ssh: m().name, root: m().root },
+      { controlDir, env, sshConfig: fleet.sshConfig },
+    )
+    try {
+      // no command asked yet: the shell's session starts all the same
+      for (let i = 0; i < 200 && commands() === 0; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(commands()).toBe(1)
+      for (let i = 0; i < 3; i++)
+        expect((await machine.exec(`echo ${i}`)).stdout.toString()).toBe(`${i}\n`)
+      expect(commands()).toBe(1)
+    } finally {
+      await machine.close()
     }
   })
 

@@ -189,6 +189,8 @@ export class SshConnection {
   private readonly shells = new Set<RemoteShell>()
   /** False once the machine said its shell cannot frame commands: each runs in a session then. */
   private framing = true
+  /** The shell {@link warm} started, until a command takes it. */
+  private warming: Promise<RemoteShell | undefined> | undefined
 
   private constructor(
     private readonly target: SshTarget,
@@ -335,6 +337,13 @@ export class SshConnection {
     const ms = toolTimeoutMs()
     let shell: RemoteShell | undefined
     while ((shell = this.idle.pop()) && !shell.idle);
+    if (!shell && this.warming) {
+      const warm = this.warming
+      this.warming = undefined
+      shell = await warm
+      if (shell && !shell.idle) shell = undefined
+      if (!this.framing) return undefined
+    }
     if (!shell) {
       shell = this.startShell(ms)
       if (!(await shell.ready)) {
@@ -365,6 +374,19 @@ export class SshConnection {
       stdout: outcome.stdout,
       stderr: outcome.stderr,
     }
+  }
+
+  /**
+   * Starts the connection's first shell without waiting for it, so that it is ready by the first
+   * command (the caller starts its SFTP channel meanwhile).
+   */
+  warm(): void {
+    if (this.closed || !this.framing || this.warming || this.shells.size) return
+    const shell = this.startShell(toolTimeoutMs())
+    this.warming = shell.ready.then((ok) => {
+      if (!ok && shell.unframed) this.framing = false
+      return ok ? shell : undefined
+    })
   }
 
   /** A new long-lived shell in a session over the master. */
