@@ -345,6 +345,8 @@ export class SshConnection {
       if (!this.framing) return undefined
     }
     if (!shell) {
+      // close() ran while the warm shell started: nothing is sent, nothing more started
+      this.assertOpen()
       shell = this.startShell(ms)
       if (!(await shell.ready)) {
         if (shell.unframed) this.framing = false
