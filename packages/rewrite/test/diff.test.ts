@@ -75,6 +75,22 @@ describe('unifiedDiff of a large text (computed window by window)', () => {
     n: fc.integer({ min: 1, max: 30 }),
   })
 
+  it('is the diff of the whole texts when its lines fill blocks of a thousand exactly', () => {
+    // one hunk of 1,200 lines, then hunks that end a block of lines right at the end of the diff
+    for (const [n, every] of [
+      [600, 1],
+      [2000, 10],
+      [7000, 7],
+    ] as const) {
+      const lines = Array.from({ length: n }, (_, k) => `line ${k}`)
+      const before = lines.join('\n') + '\n'
+      const after = lines.map((l, k) => (k % every === 0 ? `${l} changed` : l)).join('\n') + '\n'
+      const d = unifiedDiff('f', before, after)
+      expect(d).toBe(whole(before, after))
+      expect(d.endsWith('\n\n')).toBe(false)
+    }
+  })
+
   it('equals the diff of the whole texts, whatever the changes and where they are', () => {
     fc.assert(
       fc.property(

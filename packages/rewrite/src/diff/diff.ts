@@ -32,6 +32,9 @@ export function unifiedDiff(
 ): string {
   if (typeof after === 'string' ? before === after : after.equals(before)) return ''
   const out = [`--- ${quotePath(`a/${path}`)}`, `+++ ${quotePath(`b/${path}`)}`]
+  // the lines of a large diff are joined a block at a time: short-lived strings, not tens of
+  // thousands that outlive V8's young generation until the diff is whole
+  const blocks: string[] = []
   const hideBefore = columnsByLine(before, mask?.before ?? [])
   const hideAfter = columnsByLine(after, mask?.after ?? [])
   for (const h of hunks(before, after)) {
@@ -55,9 +58,15 @@ export function unifiedDiff(
       if (sign !== '+') oldLine++
       if (sign !== '-') newLine++
     }
+    if (out.length >= BLOCK) blocks.push(out.splice(0).join('\n'))
   }
-  return out.join('\n') + '\n'
+  // no empty block: the last hunk may have ended one
+  if (out.length) blocks.push(out.join('\n'))
+  return blocks.join('\n') + '\n'
 }
+
+/** Lines of a diff joined at once by {@link unifiedDiff}. */
+const BLOCK = 1000
 
 /** A line with the columns `hide` shows as `(sensitive)` and its control characters made visible. */
 function shown(body: string, hide: readonly Span[]): string {
@@ -169,13 +178,13 @@ const WINDOWED_FROM = 5000
  * The hunks of the diff of `before` and `after`. An {@link EditedText} of `before` is read
  * where it differs and skipped where its edits say it equals `before`; a small one is made.
  */
-function hunks(before: string, after: string | EditedText): Hunk[] {
+function* hunks(before: string, after: string | EditedText): Generator<Hunk> {
   const whole = () =>
     structuredPatch('a', 'b', before, after.toString(), '', '', { context: 3 }).hunks
-  if (before.length < 65536 || !hasLines(before, WINDOWED_FROM)) return whole()
+  if (before.length < 65536 || !hasLines(before, WINDOWED_FROM)) return yield* whole()
   const cuts = windows(before, after)
-  if (!cuts) return whole()
-  const out: Hunk[] = []
+  if (!cuts) return yield* whole()
+  // window by window: the hunks of one are used before the next is diffed
   for (let k = 0; k + 1 < cuts.length; k++) {
     const from = cuts[k]!
     const to = cuts[k + 1]!
@@ -184,10 +193,9 @@ function hunks(before: string, after: string | EditedText): Hunk[] {
     const y = after.slice(from.y, to.y)
     if (x === y) continue
     for (const h of structuredPatch('a', 'b', x, y, '', '', { context: 3 }).hunks) {
-      out.push({ ...h, oldStart: h.oldStart + from.i, newStart: h.newStart + from.j })
+      yield { ...h, oldStart: h.oldStart + from.i, newStart: h.newStart + from.j }
     }
   }
-  return out
 }
 
 /** True when `text` has at least `min` lines (a final line without newline counts; an empty tail does not). */
@@ -392,11 +400,16 @@ export function diffStat(diff: string): { added: number; removed: number } {
   let added = 0
   let removed = 0
   let inHunk = false
-  for (const line of diff.split('\n')) {
-    if (line.startsWith('@@ ')) inHunk = true
-    if (!inHunk) continue
-    if (line.startsWith('+')) added++
-    else if (line.startsWith('-')) removed++
+  // line by line without splitting: a large diff is not made again as an array of its lines
+  for (let at = 0; at <= diff.length;) {
+    let nl = diff.indexOf('\n', at)
+    if (nl === -1) nl = diff.length
+    if (diff.startsWith('@@ ', at)) inHunk = true
+    if (inHunk && nl > at) {
+      if (diff.charCodeAt(at) === 0x2b) added++
+      else if (diff.charCodeAt(at) === 0x2d) removed++
+    }
+    at = nl + 1
   }
   return { added, removed }
 }
