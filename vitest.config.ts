@@ -112,6 +112,15 @@ const LONG = [
 const HEAVY = [...SSH, ...BROWSER, ...SLOW, ...LONG]
 
 /**
+ * The check that the run left nothing in the temporary places (test/temp-left.test.ts): its
+ * globalSetup lists their entries before any file runs, its one test compares after all of them
+ * (a later `groupOrder`). Under CI=true, where the suite runs alone (another process writing to
+ * /tmp meanwhile would show too), or with CUTOVER_TEMP_CHECK=1.
+ */
+const TEMP_CHECK = process.env.CI === 'true' || process.env.CUTOVER_TEMP_CHECK === '1'
+const TEMP_LEFT = 'test/temp-left.test.ts'
+
+/**
  * A test of the heavy projects runs its CLI many times while two other files keep the cores busy:
  * examples/finance took 9 s alone and 72 s in a parallel run on a loaded 2-core machine. Their
  * tests and hooks get as long as the sshd tests give themselves (SSH_TEST_MS).
@@ -191,7 +200,7 @@ export default defineConfig({
           isolate: false,
           ...FS_CACHE,
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'packages/cli/test/**', ...HEAVY],
+          exclude: [...configDefaults.exclude, 'packages/cli/test/**', ...HEAVY, TEMP_LEFT],
         },
       },
       {
@@ -207,6 +216,19 @@ export default defineConfig({
       { extends: true, test: { name: 'ssh', include: SSH, ...HEAVY_TIMEOUTS } },
       { extends: true, test: { name: 'browser', include: BROWSER, ...HEAVY_TIMEOUTS } },
       { extends: true, test: { name: 'slow', include: [...SLOW, ...LONG], ...HEAVY_TIMEOUTS } },
+      ...(TEMP_CHECK
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'temp',
+                include: [TEMP_LEFT],
+                globalSetup: ['./test/temp-entries.ts'],
+                sequence: { groupOrder: 1 },
+              },
+            },
+          ]
+        : []),
     ],
   },
 })

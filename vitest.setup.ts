@@ -1,4 +1,6 @@
 import fc from 'fast-check'
+import { afterAll } from 'vitest'
+import { removeTempDirs } from '@cutover/test-kit/temp'
 
 // Property tests explore new random inputs on every local run; CI pins the seed (or takes
 // FC_SEED) so that a landing is reproducible. A counterexample found locally becomes a
@@ -13,3 +15,8 @@ process.env.PATH = [
   ...path,
   ...['/usr/local/sbin', '/usr/sbin', '/sbin'].filter((d) => !path.includes(d)),
 ].join(':')
+
+// Every directory a test file made with `tempDir` (makeTree's too) goes when the file ends: this
+// hook is registered before the file's own, so it runs after their afterAll (machines stopped,
+// children ended). A directory it cannot remove fails the file.
+afterAll(removeTempDirs)

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { need } from '@cutover/test-kit'
 import { artifactsDir, startChromium, viewPage, type Chromium } from '@cutover/test-kit/chromium'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The helper the review tests open their pages with: what it reports must be what Chromium did.
 const CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`
@@ -13,7 +13,7 @@ describe.runIf(need('chromium'))('@cutover/test-kit/chromium', () => {
   let dir = ''
   let chromium: Chromium
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cutover-chromium-'))
+    dir = tempDir('cutover-chromium-')
     chromium = await startChromium()
   })
   afterAll(async () => {

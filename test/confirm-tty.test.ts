@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // `apply` and `rollback` ask [y/N] on a terminal. The built binary runs under script(1), which
 // gives it a real pseudo-terminal; the answer is typed into that terminal through script's stdin.
@@ -11,7 +11,7 @@ const bin = join(repo, 'packages/cli/dist/bin.js')
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 function tree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-tty-'))
+  const dir = tempDir('cutover-tty-')
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   writeFileSync(join(dir, 'root/etc/app.conf'), 'server 10.0.10.4\n')
   writeFileSync(

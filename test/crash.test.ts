@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
 const DIRS = 30
@@ -58,7 +58,7 @@ function inspect(root: string): { state: string; strays: string[] } {
 }
 
 describe('apply of 1,500 files killed with SIGKILL', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-crash-'))
+  const dir = tempDir('cutover-crash-')
   const root = join(dir, 'root')
   writeFileSync(
     join(dir, 'cutover.yaml'),

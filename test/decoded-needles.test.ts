@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../packages/cli/test/run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Issue 15 §6: php and json rules match a literal's decoded value. A file whose only match is
 // spelled with escapes ("\u0031\u0030.0.10.48", "\061\060.0.10.48") holds no byte of the needle:
@@ -17,7 +17,7 @@ async function applyOn(
   file: string,
   text: string,
 ): Promise<{ out: string; after: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+  const dir = tempDir('cutover-decoded-')
   mkdirSync(join(dir, 'root/app'), { recursive: true })
   writeFileSync(join(dir, 'root/app', file), text)
   writeFileSync(
@@ -42,7 +42,7 @@ describe('a file whose only match is spelled with escapes is planned', () => {
 
   it('php: "\\061\\060.0.10.48" is rewritten; PHP reads the new value', async () => {
     const { after } = await applyOn('php', 'c.php', '<?php\n$db = "\\061\\060.0.10.48";\n')
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-php-'))
+    const dir = tempDir('cutover-decoded-php-')
     writeFileSync(join(dir, 'c.php'), after)
     expect(
       execFileSync('php', ['-r', 'include $argv[1]; echo $db;', join(dir, 'c.php')], {
@@ -54,7 +54,7 @@ describe('a file whose only match is spelled with escapes is planned', () => {
 
 describe('an old address in an escaped JSON object key', () => {
   it('is a leftover (keys are never rewritten, and the raw scan cannot see "\\u0031\\u0030.0.10.48")', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+    const dir = tempDir('cutover-decoded-')
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(join(dir, 'root/app/c.json'), '{"\\u0031\\u0030.0.10.48": "db"}\n')
     writeFileSync(
@@ -72,7 +72,7 @@ describe('an old address in an escaped JSON object key', () => {
   })
 
   it('in a string value of a step with addresses: none, is a leftover too (it was dropped: its text is not spelled so in the file)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+    const dir = tempDir('cutover-decoded-')
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(join(dir, 'root/app/c.json'), '{"db": "h=10.0.10\\u002e48"}\n')
     writeFileSync(
@@ -89,7 +89,7 @@ describe('an old address in an escaped JSON object key', () => {
 
 describe('only escapes that may spell a needle make a file be read', () => {
   it('a PHP file whose only backslashes are namespace separators and \\n is not read', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-decoded-'))
+    const dir = tempDir('cutover-decoded-')
     mkdirSync(join(dir, 'root/app'), { recursive: true })
     writeFileSync(
       join(dir, 'root/app/ns.php'),

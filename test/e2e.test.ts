@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { moduleLog } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const repo = resolve(import.meta.dirname, '..')
 const bin = join(repo, 'packages/cli/dist/bin.js')
@@ -20,7 +20,7 @@ function cutover(args: string[], cwd: string, env: Record<string, string> = {}) 
 
 /** A copy of an example (spec and machines) in a temporary directory. */
 function copyExample(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `cutover-e2e-${name}-`))
+  const dir = tempDir(`cutover-e2e-${name}-`)
   cpSync(join(repo, 'examples', name), dir, { recursive: true })
   return dir
 }
@@ -29,7 +29,7 @@ const exampleEnv = { FINANCE_DB_PASSWORD: 'n3w-Pa55w0rd', TIMESHEETS_DB_PASSWORD
 
 describe('the built cutover binary', () => {
   it('prints help without loading any heavy library', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-hooks-'))
+    const dir = tempDir('cutover-hooks-')
     const modules = moduleLog(dir)
     const out = execFileSync(process.execPath, [...modules.importArgs, bin, '--help'], {
       encoding: 'utf8',
@@ -107,7 +107,7 @@ describe('the built cutover binary', () => {
   })
 
   it('exits 1 with path:line:col for a bad spec and never prints a stack', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-bad-'))
+    const dir = tempDir('cutover-bad-')
     writeFileSync(
       join(dir, 'cutover.yaml'),
       'version: 1\nsteps:\n  - text: { files: [x], replace: oops }\n',

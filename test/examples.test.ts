@@ -1,8 +1,8 @@
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../packages/cli/test/run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const repo = resolve(import.meta.dirname, '..')
 const env = { FINANCE_DB_PASSWORD: 'n3w-Pa55w0rd', TIMESHEETS_DB_PASSWORD: 'ts-n3w-Pa55' }
@@ -14,7 +14,7 @@ function cutover(args: string[], cwd: string) {
 
 /** A copy of an example (spec and machines) in a temporary directory. */
 function copyExample(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `cutover-example-${name}-`))
+  const dir = tempDir(`cutover-example-${name}-`)
   cpSync(join(repo, 'examples', name), dir, { recursive: true })
   return dir
 }

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // A clone of this repository's HEAD into an empty directory (no shared/ beside it) works: the
 // README's first command (install, build, plan the finance example) succeeds there, and the
@@ -27,7 +27,7 @@ const CORPUS_TESTS = [
   'test/corpus.test.ts',
 ]
 
-const top = mkdtempSync(join(tmpdir(), 'cutover-clone-'))
+const top = tempDir('cutover-clone-')
 const clone = join(top, 'cutover')
 afterAll(() => rmSync(top, { recursive: true, force: true }))
 

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { ESLint } from 'eslint'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // `pnpm lint` must catch what issue 16 forbids: an import cycle (type-only or through `import()`
 // too), a handler package importing another, a library importing the CLI, and a stale
@@ -71,7 +71,7 @@ async function lint(): Promise<Record<string, string[]>> {
 describe('pnpm lint (eslint.config.js)', () => {
   let found: Record<string, string[]>
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cutover-lint-'))
+    dir = tempDir('cutover-lint-')
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true })
       writeFileSync(join(dir, path), text)

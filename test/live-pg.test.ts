@@ -3,8 +3,7 @@
 // the files to the side the database is on. The database is PGlite served in this process (or
 // CUTOVER_TEST_PG_URL), so the binary runs asynchronously.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -16,6 +15,7 @@ import {
   fire,
 } from '@cutover/test-kit/finance-live'
 import { startPg, type PgServer } from '@cutover/test-kit/pg'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
 const CONFIG = 'amqp_host = 10.0.10.107\n'
@@ -55,7 +55,7 @@ async function setup(): Promise<{ dir: string; conf: string; original: Record<st
     'DROP SCHEMA IF EXISTS amqp CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public',
   )
   await pg.query(LIVE_SCHEMA)
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-live-e2e-'))
+  const dir = tempDir('cutover-live-e2e-')
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   const conf = join(dir, 'root/etc/finance.conf')
   writeFileSync(conf, CONFIG)

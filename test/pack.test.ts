@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Packs every package as it would be published, installs the tarballs with npm into a project
 // outside the workspace, type-checks a consumer against their declarations and runs it.
@@ -20,7 +20,7 @@ const packages = [
   'cli',
 ]
 const tsc = join(repo, 'node_modules/typescript/bin/tsc')
-const dir = mkdtempSync(join(tmpdir(), 'cutover-pack-'))
+const dir = tempDir('cutover-pack-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Runs a command; a failure carries its stdout too (tsc reports there). */

@@ -1,19 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
-const dir = mkdtempSync(join(tmpdir(), 'cutover-pglite-image-'))
+const dir = tempDir('cutover-pglite-image-')
 const saved = process.env.TMPDIR
 afterAll(() => {
   if (saved === undefined) delete process.env.TMPDIR

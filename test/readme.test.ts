@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../packages/cli/test/run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The README's example of every step kind is a working spec: planned through the CLI (in
 // this process) against a small tree, every step changes its file and nothing is reported as wrong.
@@ -74,7 +74,7 @@ describe('the README', () => {
     for (const form of ["define('", "' => ", '$db_host', '$CFG->dbhost'])
       expect(block).toContain(form)
 
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-readme-'))
+    const dir = tempDir('cutover-readme-')
     writeFileSync(join(dir, 'cutover.yaml'), HEADER + block)
     for (const [path, text] of Object.entries(TREE)) {
       mkdirSync(dirname(join(dir, 'root', path)), { recursive: true })
@@ -118,7 +118,7 @@ describe("the README's step order and keys", () => {
     expect(section).toBeDefined()
     const spec = /```yaml\n([\s\S]*?)```/.exec(section!)![1]!
     const diff = /```diff\n([\s\S]*?)```/.exec(section!)![1]!
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-readme-keys-'))
+    const dir = tempDir('cutover-readme-keys-')
     writeFileSync(join(dir, 'cutover.yaml'), `version: 1\n${spec}`)
     mkdirSync(join(dir, 'root/etc/nginx/sites-available'), { recursive: true })
     writeFileSync(
@@ -143,7 +143,7 @@ describe("the README's spec", () => {
   it('is a valid spec: plan reads it, with its networks:, and finds no file to change', async () => {
     const spec = /## The spec[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(spec).toContain('networks:')
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-readme-spec-'))
+    const dir = tempDir('cutover-readme-spec-')
     writeFileSync(join(dir, 'cutover.yaml'), spec!)
     mkdirSync(join(dir, 'root'))
     const r = await runCli(['plan', '--root', 'root', '--profile', 'test', '--json'], {

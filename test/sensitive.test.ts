@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../packages/cli/test/run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Sensitive values through the CLI, run in this process (issue 15 §2, issue 14 medium and low
 // points).
@@ -27,7 +27,7 @@ function spawned(args: string[], cwd: string, env: Record<string, string>) {
 }
 
 function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-sensitive-'))
+  const dir = tempDir('cutover-sensitive-')
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true })
     writeFileSync(join(dir, path), text)

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { runCli } from '../packages/cli/test/run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Issue 15 §1: a swap restored by hand must not pass for applied. The record of an applied swap
 // keeps what its places held before and after; a file restored by hand with one more line that
@@ -15,7 +15,7 @@ async function cutover(args: string[], cwd: string) {
 }
 
 it('a swap restored by hand, with a line added that holds a swapped value, is not taken for applied', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-restored-'))
+  const dir = tempDir('cutover-swap-restored-')
   writeFileSync(
     join(dir, 'cutover.yaml'),
     'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n',
@@ -34,7 +34,7 @@ it('a swap restored by hand, with a line added that holds a swapped value, is no
 })
 
 it('verify shows the ONCE_CHANGED warning of a swap it cannot tell is in effect', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-restored-'))
+  const dir = tempDir('cutover-swap-restored-')
   writeFileSync(
     join(dir, 'cutover.yaml'),
     'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/app.conf], swap: [[db-a, db-b]] }\n',
@@ -51,7 +51,7 @@ it('verify shows the ONCE_CHANGED warning of a swap it cannot tell is in effect'
 })
 
 it('the same swap in two steps of one file is applied once, not twice (which undid it in silence)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-twice-'))
+  const dir = tempDir('cutover-swap-twice-')
   writeFileSync(
     join(dir, 'cutover.yaml'),
     'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/a.conf, etc/b.conf], swap: [[db-b, db-a]] }\n',
@@ -71,7 +71,7 @@ it('the same swap in two steps of one file is applied once, not twice (which und
 })
 
 it('state prune keeps the journal that records a swap in effect (without it the next plan swapped back)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-prune-'))
+  const dir = tempDir('cutover-swap-prune-')
   writeFileSync(
     join(dir, 'cutover.yaml'),
     'version: 1\nhosts:\n  app-db.example.org: { old: 10.0.10.48, new: 10.0.20.48 }\nsteps:\n  - text: { files: [etc/a.conf], swap: [[db-a, db-b]] }\n  - text: { files: [etc/b.conf], replace: { one: two } }\n',

@@ -1,15 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // A swap is a one-time move (issue 15 §1): applied once per file, whatever else happened, and
 // again only after its transaction was rolled back. Through the built binary.
@@ -38,7 +31,7 @@ const TESTED = '# the application\nserver = app-db.example.org\nprimary = db-a\n
 const SWAPPED = '# the application\nserver = app-db.example.org\nprimary = db-b\nstandby = db-a\n'
 
 function tree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-swap-once-'))
+  const dir = tempDir('cutover-swap-once-')
   writeFileSync(join(dir, 'cutover.yaml'), SPEC)
   mkdirSync(join(dir, 'root/etc'), { recursive: true })
   writeFileSync(join(dir, 'root/etc/app.conf'), CONF)

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // scripts/test-prereqs.mjs runs first in `pnpm test`. Here it runs with a PATH that holds none of
 // the tools the tests need (visudo, sshd and nginx are still found in /usr/sbin, as on a Debian
@@ -26,7 +26,7 @@ const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 function emptyBin(): string {
-  const d = mkdtempSync(join(tmpdir(), 'cutover-prereqs-'))
+  const d = tempDir('cutover-prereqs-')
   chmodSync(d, 0o755)
   dirs.push(d)
   return d

@@ -2,17 +2,16 @@ import { spawnSync } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../packages/cli/test/run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const bin = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
 
@@ -31,7 +30,7 @@ const cutover = (args: string[], cwd: string) => runCli(args, { cwd, env: { NO_C
 
 describe('after a crash in the middle of an apply', () => {
   it('plan and verify name the interrupted transaction and cutover recover; staged files are never planned nor leftovers', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-ux-crash-'))
+    const dir = tempDir('cutover-ux-crash-')
     mkdirSync(join(dir, 'root/etc'), { recursive: true })
     writeFileSync(
       join(dir, 'cutover.yaml'),
@@ -96,7 +95,7 @@ describe("the README's spec example", () => {
     const readme = readFileSync(resolve(import.meta.dirname, '../README.md'), 'utf8')
     const block = /## The spec[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(block).toContain('accept:')
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-ux-readme-'))
+    const dir = tempDir('cutover-ux-readme-')
     mkdirSync(join(dir, 'root'))
     writeFileSync(join(dir, 'cutover.yaml'), block!)
     const plan = await cutover(['plan', '--root', 'root', '--profile', 'live'], dir)

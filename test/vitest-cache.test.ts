@@ -1,11 +1,11 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import config, { manifestsKey } from '../vitest.config.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const repo = resolve(import.meta.dirname, '..')
-const tmp = mkdtempSync(join(tmpdir(), 'cutover-cache-key-'))
+const tmp = tempDir('cutover-cache-key-')
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
 describe("the key of vitest's module cache (fsModuleCache)", () => {

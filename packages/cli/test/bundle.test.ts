@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { SourceMap } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeTree } from './tree.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The `cutover` bin (dist/cutover.cjs) runs the bundle that scripts/bundle.mjs makes of dist/bin.js
@@ -17,7 +17,7 @@ const dist = resolve(import.meta.dirname, '../dist')
 const bundle = join(dist, 'bundle')
 const launcher = join(dist, 'cutover.cjs')
 const unbundled = join(dist, 'bin.js')
-const tmp = mkdtempSync(join(tmpdir(), 'cutover-bundle-'))
+const tmp = tempDir('cutover-bundle-')
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
 // a file for most step kinds: php, ini, json and yaml are chunks of their own; the js step

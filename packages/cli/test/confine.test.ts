@@ -2,7 +2,6 @@ import {
   existsSync,
   linkSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readlinkSync,
   realpathSync,
@@ -10,13 +9,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
 import { snapshot } from './tree.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // --root confines every read and write (issue 14): a tree `root/` beside `outside/`, whose files
 // hold the old address too, so that a read or write that leaves the root would show.
@@ -32,7 +31,7 @@ function setup(
   specFiles: string[],
   extra = '',
 ): { base: string; root: string; outside: string } {
-  const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-confine-')))
+  const base = realpathSync(tempDir('cutover-confine-'))
   for (const [p, text] of Object.entries({
     'outside/app.conf': OLD,
     'outside/www/site/a.conf': OLD,
@@ -189,7 +188,7 @@ describe('--root confines reads and writes to the root', () => {
   })
 
   it('with --root / nothing changes: a relative link climbing above / stays at / (as in any process)', async () => {
-    const d = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-slash-')))
+    const d = realpathSync(tempDir('cutover-slash-'))
     writeFileSync(join(d, 'real.conf'), OLD)
     // ../../../../../../.. stops at /, then down to the real file again
     symlinkSync(`${'../'.repeat(12)}${d.slice(1)}/real.conf`, join(d, 'app.conf'))
@@ -221,7 +220,7 @@ describe('--root confines reads and writes to the root', () => {
 describe('the sudoers step reads the root, never this machine through a link', () => {
   it("takes etc/passwd, the rule's commands and the target itself from the root, absolute links re-rooted", async () => {
     const { chownSync, chmodSync } = await import('node:fs')
-    const base = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-confine-')))
+    const base = realpathSync(tempDir('cutover-confine-'))
     const root = join(base, 'root')
     const outside = join(base, 'outside')
     const put = (p: string, text: string, mode: number, uid = 0) => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -25,6 +24,7 @@ import {
 import { splitSql, sqlStep } from '@cutover/sqlfn'
 import { parseSudoers, sudoersStep } from '@cutover/sudoers'
 import { corpusPath, expectValidStepEdits, financeContext, need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The contract of `Edit` and `applyEdits`, in the manner of magic-string's tests: random edits
 // against a naive splice, overlaps refused naming both rules, and the output of every step kind
@@ -188,7 +188,7 @@ const none = () => []
 
 /** php -l's verdict on a text as a list of at most one problem (empty when php is missing). */
 async function phpProblems(text: string): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-prop-'))
+  const dir = tempDir('cutover-prop-')
   try {
     const file = join(dir, 'x.php')
     writeFileSync(file, text)

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The `cutover` command lets V8's heap grow by half of what a full collection kept, not up to 4×
@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest'
  */
 
 const dist = resolve(import.meta.dirname, '../dist')
-const dir = mkdtempSync(join(tmpdir(), 'cutover-heap-'))
+const dir = tempDir('cutover-heap-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const probe = join(dir, 'heap.cjs')
 const plain = join(dir, 'plain.cjs')

@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { SpecError, createEngine, scanForInit, type Plan } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
@@ -7,6 +6,7 @@ import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
 import { stepKinds } from '../src/steps.js'
 import { makeTree } from './tree.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // What the step kinds' init suggestions make of a scan (each kind registers its own).
 describe('init with every step kind', () => {
@@ -90,7 +90,7 @@ const example = resolve(import.meta.dirname, '../../../examples/finance')
 
 /** A copy of the finance example (spec and machines) in a temporary directory. */
 function copyFinance(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-init-'))
+  const dir = tempDir('cutover-init-')
   cpSync(example, dir, { recursive: true })
   return dir
 }

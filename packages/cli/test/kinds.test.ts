@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { namedKinds, stepKindsFor } from '../src/kinds.js'
 import { stepKinds } from '../src/steps.js'
 import { moduleLog } from '@cutover/test-kit'
 import { parseSpecDocument } from '@cutover/rewrite'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const names = (kinds: readonly { name: string }[]) => kinds.map((k) => k.name)
 
@@ -43,7 +43,7 @@ describe('step kinds loaded for a spec', () => {
   it('keeps a spec error naming every kind', async () => {
     const { memoryIo } = await import('../src/io.js')
     const { run } = await import('../src/run.js')
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-kinds-'))
+    const dir = tempDir('cutover-kinds-')
     writeFileSync(
       join(dir, 'cutover.yaml'),
       'version: 1\nsteps:\n  - hosts: { files: [etc/hosts], ensure: new }\n  - nginx: { files: [x] }\n',
@@ -57,7 +57,7 @@ describe('step kinds loaded for a spec', () => {
 
   it('plans a hosts step with the built binary without loading the sudoers and SQL packages', () => {
     const bin = resolve(import.meta.dirname, '../dist/bin.js')
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-kinds-'))
+    const dir = tempDir('cutover-kinds-')
     const modules = moduleLog(dir)
     writeFileSync(
       join(dir, 'cutover.yaml'),

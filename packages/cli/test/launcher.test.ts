@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The `cutover` launcher (dist/cutover.cjs) loads the bundle; a bundle that is missing (an
@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest'
  */
 
 const launcher = resolve(import.meta.dirname, '../dist/cutover.cjs')
-const dir = mkdtempSync(join(tmpdir(), 'cutover-launcher-'))
+const dir = tempDir('cutover-launcher-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function run(at: string, env: Record<string, string> = {}) {

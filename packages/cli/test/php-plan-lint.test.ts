@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { phpLint } from '@cutover/formats'
 import { need } from '@cutover/test-kit'
@@ -8,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
 import { makeTree } from './tree.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The planned PHP is linted by `plan` (the batch linter), not only by `apply`: a plan whose
 // result does not parse fails at once with path:line:col and PHP's message.
@@ -49,7 +49,7 @@ describe('plan lints the planned PHP', () => {
   it('lints a plan in one php process (no probe runs before it), and a plan without changes in none', async () => {
     if (!need('php')) return
     // a `php` first on PATH that counts its runs, then runs the real one
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpcount-'))
+    const bin = tempDir('cutover-phpcount-')
     const php = execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim()
     writeFileSync(join(bin, 'php'), `#!/bin/sh\necho "$1" >> '${bin}/runs'\nexec '${php}' "$@"\n`)
     chmodSync(join(bin, 'php'), 0o755)
@@ -87,7 +87,7 @@ describe('plan lints the planned PHP', () => {
   })
 
   it('starts no php for a plan whose changes hold no PHP file, though the spec has a php step', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phpcount-'))
+    const bin = tempDir('cutover-phpcount-')
     writeFileSync(join(bin, 'php'), `#!/bin/sh\necho "$1" >> '${bin}/runs'\nexit 1\n`)
     chmodSync(join(bin, 'php'), 0o755)
     const dir = makeTree({
@@ -118,7 +118,7 @@ describe('plan lints the planned PHP', () => {
         'version: 1\nhosts:\n  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - php: { files: [c.php], addresses: names }\n',
       'c.php': config,
     })
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-hung-php-'))
+    const bin = tempDir('cutover-hung-php-')
     writeFileSync(join(bin, 'php'), '#!/bin/sh\nexec sleep 1000\n')
     chmodSync(join(bin, 'php'), 0o755)
     const saved = { PATH: process.env.PATH, T: process.env.CUTOVER_TOOL_TIMEOUT_MS }

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The `cutover` command sizes libuv's thread pool (where its fsyncs wait) before the pool starts:
@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest'
  */
 
 const dist = resolve(import.meta.dirname, '../dist')
-const dir = mkdtempSync(join(tmpdir(), 'cutover-pool-'))
+const dir = tempDir('cutover-pool-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const probe = join(dir, 'threads.cjs')
 writeFileSync(

@@ -1,18 +1,13 @@
-import {
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
+import { tempDir } from '@cutover/test-kit/temp'
 
-/** Creates a temporary directory holding `files` (path → bytes or text). */
+/**
+ * Creates a temporary directory holding `files` (path → bytes or text), removed when the test file
+ * ends (`tempDir`).
+ */
 export function makeTree(files: Record<string, string | Buffer>, prefix = 'cutover-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const dir = tempDir(prefix)
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true })
     writeFileSync(join(dir, path), content)

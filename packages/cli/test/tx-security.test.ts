@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
 import { makeTree, snapshot } from './tree.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const isRoot = process.getuid?.() === 0
 // a directory of another user needs root to make; skipped for a developer who is not, run (and failing) under CI
@@ -116,8 +117,7 @@ describe('cutover rollback never writes through a link put at a target since the
     "a user's own file replaced by a link to root's file, or their directory by a link to root's directory: refused even with --force",
     async () => {
       const { execFileSync } = await import('node:child_process')
-      const { mkdtempSync, writeFileSync } = await import('node:fs')
-      const { tmpdir } = await import('node:os')
+      const { writeFileSync } = await import('node:fs')
       for (const swap of ['file', 'directory'] as const) {
         // the user's config holds the old address and what they would like root to run
         const dir = makeTree({
@@ -126,7 +126,7 @@ describe('cutover rollback never writes through a link put at a target since the
         })
         for (const p of ['var/www', 'var/www/site', 'var/www/site/app.conf'])
           chownSync(join(dir, p), 65534, 65534)
-        const victim = mkdtempSync(join(tmpdir(), 'cutover-victim-'))
+        const victim = tempDir('cutover-victim-')
         writeFileSync(join(victim, 'app.conf'), 'root only\n')
         expect(
           await run(['apply', '--root', '.', '--yes', '--quiet'], memoryIo({ cwd: dir })),

@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import {
   commitFiles,
@@ -12,6 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest'
 import { remoteChecks } from '../src/checks.js'
 import { localMachine } from '../src/local-machine.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * A validator's tool with a batch command of its own (php-lint's driver) checks the files staged
@@ -87,7 +88,7 @@ const checkOf = (v: Validator): StagedCheck => {
 
 describe('a tool with a batch command of its own, on a machine', () => {
   it("answers the files in one command; only those it leaves run the tool's own command", async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cutover-batch-'))
+    dir = tempDir('cutover-batch-')
     const items = staged(['fine\n', 'bad\n', 'ask fine\n', 'fine\n', 'ask bad\n'])
     const got = await checkOf(validator()).runBatch!(items)
     expect(got).toEqual([undefined, 'etc/f1: bad', undefined, undefined, 'etc/f4: bad'])
@@ -95,7 +96,7 @@ describe('a tool with a batch command of its own, on a machine', () => {
   })
 
   it('fails closed: an answer that is not one verdict per file checks every file with its own command', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cutover-batch-'))
+    dir = tempDir('cutover-batch-')
     const items = staged(['fine\n', 'bad\n', 'fine\n'])
     const short = validator({ verdicts: () => [undefined] })
     expect(await checkOf(short).runBatch!(items)).toEqual([undefined, 'etc/f1: bad', undefined])
@@ -103,7 +104,7 @@ describe('a tool with a batch command of its own, on a machine', () => {
   })
 
   it("fails closed: a batch command that hangs past the tool timeout is killed and every file runs the tool's own command", async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cutover-batch-'))
+    dir = tempDir('cutover-batch-')
     const items = staged(['fine\n', 'bad\n', 'fine\n'])
     const hangs = validator({ argv: ['sleep', '60'] })
     const was = process.env.CUTOVER_TOOL_TIMEOUT_MS
@@ -122,7 +123,7 @@ describe('the checks made for a machine', () => {
   // an apply runs checks marked inProcess many at once; a machine's check (a command there, or a
   // check of a private local copy) is not one: it runs one per core, whatever it wraps
   it('are not marked inProcess, and an apply runs them one per core', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cutover-checks-'))
+    dir = tempDir('cutover-checks-')
     const scratch = validator()
     scratch.tool = { ...scratch.tool!, scratch: true }
     expect(checkOf({ ...scratch, inProcess: true }).inProcess).toBeUndefined()

@@ -3,7 +3,6 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -12,7 +11,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -26,6 +24,7 @@ import { applyFleet, recoverFleet, rollbackFleet } from '../src/coordinator.js'
 import { readFleetJournals } from '../src/fleet-journal.js'
 import { localMachine } from '../src/local-machine.js'
 import type { MachineSpec } from '../src/machine.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The apply of whole-file changes (`copy`, `exchange`) by the coordinator, on local-directory
@@ -133,7 +132,7 @@ function look(roots: Record<string, string>): Record<string, string> {
 }
 
 function setup(o: { ssh?: boolean } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-whole-'))
+  const dir = tempDir('cutover-whole-')
   const roots = trees(dir)
   const controlDir = join(dir, '.cutover')
   const options = {

@@ -1,14 +1,12 @@
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -23,6 +21,7 @@ import { applyFleet, recoverFleet, rollbackFleet } from '../src/coordinator.js'
 import { readFleetJournals, writeFleetJournal } from '../src/fleet-journal.js'
 import { localMachine } from '../src/local-machine.js'
 import type { Machine, MachineSpec } from '../src/machine.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const OLD = '10.0.10.48'
 const NEW = '10.0.10.49'
@@ -31,7 +30,7 @@ const engine = createEngine({ steps: [textStep] })
 
 /** Three machines with two files each, their spec, a controller directory, and the fleet's plan. */
 async function fleet(o: { ssh?: boolean } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-coordinator-'))
+  const dir = tempDir('cutover-coordinator-')
   const roots = NAMES.map((n) => join(dir, n))
   for (const [i, root] of roots.entries()) {
     mkdirSync(join(root, 'etc/app'), { recursive: true })

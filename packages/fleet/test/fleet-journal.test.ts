@@ -1,5 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { localStateFileSystem, type StateFileSystem } from '@cutover/rewrite'
@@ -14,8 +14,9 @@ import {
   writeFleetJournal,
   type FleetJournal,
 } from '../src/fleet-journal.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
-const ctlDir = () => join(mkdtempSync(join(tmpdir(), 'cutover-fleet-journal-')), '.cutover')
+const ctlDir = () => join(tempDir('cutover-fleet-journal-'), '.cutover')
 
 function journal(txid: string, state: FleetJournal['state'], created: string): FleetJournal {
   return {

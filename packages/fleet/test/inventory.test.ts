@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { readInventory } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Ansible inventories read by the real ansible-inventory (Debian ansible-core).
-const dir = mkdtempSync(join(tmpdir(), 'cutover-inventory-'))
+const dir = tempDir('cutover-inventory-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const write = (name: string, text: string) => {

@@ -3,13 +3,11 @@ import {
   chmodSync,
   chownSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { localStateFileSystem, parseMountinfo } from '@cutover/rewrite'
@@ -24,6 +22,7 @@ import {
 import { FSYNC_WINDOW, fsyncPaths } from '../src/remote-shell.js'
 import type { Exec } from '../src/machine.js'
 import { haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * What a machine's file systems ask of it besides the transaction's own reads: its facts (one
@@ -95,7 +94,7 @@ describe.runIf(haveSftpServer)('probes over sftp-server and a shell', () => {
     await s.client.end()
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
-  const tree = () => (dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-probes-'))))
+  const tree = () => (dir = realpathSync(tempDir('cutover-probes-')))
 
   it("shares one probe between a connection's target and state file systems", async () => {
     const { exec, scripts } = counting()

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localFileSystem, localStateFileSystem } from '@cutover/rewrite'
 import { mirrorDir, mirrorMachine, removeMirror, SftpClient, type Machine } from '../src/index.js'
 import { SshConnection } from '../src/ssh/connection.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The mirror of a machine over real sshd: listing and prefilter run there, only candidates are read over SFTP.
 describe.runIf(need('sshd'))('mirrorMachine over ssh', () => {
@@ -14,7 +14,7 @@ describe.runIf(need('sshd'))('mirrorMachine over ssh', () => {
   let controlDir: string
   beforeAll(async () => {
     fleet = await startFleet(1)
-    controlDir = mkdtempSync(join(tmpdir(), 'cm-'))
+    controlDir = tempDir('cm-')
   })
   afterAll(async () => {
     await fleet?.stop()

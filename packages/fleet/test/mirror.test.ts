@@ -6,7 +6,6 @@ import {
   readdirSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -17,7 +16,6 @@ import {
 } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { need } from '@cutover/test-kit'
@@ -29,6 +27,7 @@ import {
   toPlanDocument,
 } from '@cutover/rewrite'
 import { localExec, mirrorDir, mirrorMachine, removeMirror, type Machine } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /** statfs(2)'s type of a tmpfs. */
 const TMPFS = 0x01021994
@@ -74,7 +73,7 @@ function localMachine(root: string) {
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
 
 function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-machine-'))
+  const root = tempDir('cutover-machine-')
   dirs.push(root)
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true })

@@ -5,7 +5,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -16,7 +15,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -36,6 +34,7 @@ import {
 import { need } from '@cutover/test-kit'
 import { localExec, remoteFileSystem } from '../src/index.js'
 import { commitInChild, haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The remote file system over the real sftp-server (spawned over pipes, as ssh would give it) and
@@ -80,7 +79,7 @@ describe.runIf(haveSftpServer)('remoteFileSystem over sftp-server and a shell', 
     rmSync(dir, { recursive: true, force: true })
   })
   const tree = () => {
-    dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rfs-')))
+    dir = realpathSync(tempDir('cutover-rfs-'))
     mkdirSync(join(dir, 'etc', 'sub'), { recursive: true })
     writeFileSync(join(dir, 'etc', 'f.conf'), 'content\n', { mode: 0o640 })
     symlinkSync('f.conf', join(dir, 'etc', 'link'))
@@ -561,7 +560,7 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
 
   /** Three files in a directory as a machine has them; the state directory apart. */
   function machineTree() {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+    const root = realpathSync(tempDir('cutover-rtx-'))
     dirs.push(root)
     mkdirSync(join(root, 'etc'))
     const names = ['f0.conf', 'f1.conf', 'f2.conf']
@@ -589,7 +588,7 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
   })
 
   it('checks the pins of a phase with one stat command and fsyncs its directories over SFTP, no command (the rename phase: 8 targets in 4 directories)', async () => {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+    const root = realpathSync(tempDir('cutover-rtx-'))
     dirs.push(root)
     const targets: TxTarget[] = []
     for (const d of ['a', 'b', 'c', 'd']) {
@@ -639,7 +638,7 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
 
   /** `n` files in `n / 2` directories, and a file system that records the commands it runs. */
   function filesIn(n: number) {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+    const root = realpathSync(tempDir('cutover-rtx-'))
     dirs.push(root)
     const targets: TxTarget[] = []
     for (let i = 0; i < n; i++) {
@@ -763,7 +762,7 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
 
   /** A machine's tree for whole files: one file to remove, a new file in two new directories, a new link. */
   function wholeTree() {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rwh-')))
+    const root = realpathSync(tempDir('cutover-rwh-'))
     dirs.push(root)
     const p = (...s: string[]) => join(root, 'etc', ...s)
     mkdirSync(p())
@@ -849,7 +848,7 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
   it.runIf(haveXattrTools)(
     'keeps the ACL and attributes of a file whose path has a newline, a backslash, quotes and a leading dash',
     async () => {
-      const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+      const root = realpathSync(tempDir('cutover-rtx-'))
       dirs.push(root)
       // getfattr prints a newline and a backslash of a name as octal escapes (\012, \134)
       const dir = join(root, `-d \\n\n'"$x\`id\``)
@@ -875,7 +874,7 @@ describe.runIf(haveSftpServer)("rewrite's transaction over remoteFileSystem", ()
   it.runIf(haveXattrTools)(
     'refuses a target whose directory with a backslash in its name an ACL lets another user write',
     async () => {
-      const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rtx-')))
+      const root = realpathSync(tempDir('cutover-rtx-'))
       dirs.push(root)
       const dir = join(root, 'a\\b')
       mkdirSync(dir)

@@ -3,7 +3,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -14,7 +13,6 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { execFileSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -29,6 +27,7 @@ import {
 } from '@cutover/rewrite'
 import { localExec, remoteFileSystem, remoteStateFileSystem, type Exec } from '../src/index.js'
 import { commitInChild, haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The state directory of a machine over the real sftp-server and a local shell: compared with
@@ -51,7 +50,7 @@ describe.runIf(haveSftpServer)('remoteStateFileSystem over sftp-server and a she
     await s.client.end()
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
-  const tree = () => (dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-rstate-'))))
+  const tree = () => (dir = realpathSync(tempDir('cutover-rstate-')))
   const same = async <T>(call: (fs: StateFileSystem) => Promise<T>) => {
     const want = await call(local).catch((e: NodeJS.ErrnoException) => ({ error: e.code }))
     const got = await call(state).catch((e: NodeJS.ErrnoException) => ({ error: e.code }))

@@ -3,20 +3,19 @@ import {
   chownSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commitFiles, rollbackLast, sha256, type TxTarget } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openMachine } from '../src/open.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The transaction's whole-file operations on a machine over real OpenSSH (sshd and its
@@ -32,7 +31,7 @@ describe.runIf(need('sshd'))('whole files on a machine over ssh', () => {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME }
   beforeAll(async () => {
     fleet = await startFleet(1)
-    controlDir = mkdtempSync(join(tmpdir(), 'co-'))
+    controlDir = tempDir('co-')
   })
   afterAll(async () => {
     await fleet?.stop()

@@ -4,7 +4,6 @@ import {
   chmodSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -12,7 +11,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEngine, textStep, type FleetPlanDocument, type PlanDocWhole } from '@cutover/rewrite'
@@ -20,6 +18,7 @@ import { need } from '@cutover/test-kit'
 import { applyFleet, rollbackFleet } from '../src/coordinator.js'
 import { localMachine } from '../src/local-machine.js'
 import type { MachineSpec } from '../src/machine.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The restore side of whole files across machines: a fleet rollback of a copy that made a link
@@ -40,7 +39,7 @@ afterEach(() => {
 type Change = FleetPlanDocument['changes'][number]
 
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-rbwhole-'))
+  const dir = tempDir('cutover-rbwhole-')
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const roots = { hub: join(dir, 'hub'), alt: join(dir, 'alt') }
   for (const root of Object.values(roots)) mkdirSync(join(root, 'etc/mentat'), { recursive: true })

@@ -4,7 +4,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -15,11 +14,11 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SFTP_OPEN, SftpError, type SftpClient } from '../src/index.js'
 import { haveSftpServer, startSftp, type ServerSession } from './sftp-server.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 describe.runIf(haveSftpServer)('SftpClient against OpenSSH sftp-server over pipes', () => {
   let dir: string
@@ -28,7 +27,7 @@ describe.runIf(haveSftpServer)('SftpClient against OpenSSH sftp-server over pipe
   const sessions: ServerSession[] = []
 
   beforeAll(async () => {
-    dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-sftp-')))
+    dir = realpathSync(tempDir('cutover-sftp-'))
     s = await startSftp()
     sessions.push(s)
     c = s.client

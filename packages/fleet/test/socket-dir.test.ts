@@ -1,12 +1,13 @@
-import { mkdtempSync, statSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { socketDir } from '../src/open.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 describe('socketDir: where a command keeps its control sockets', () => {
   it('is a new 0700 directory under ssh/ of the state directory', async () => {
-    const state = join(mkdtempSync(join(tmpdir(), 'sd-')), '.cutover')
+    const state = join(tempDir('sd-'), '.cutover')
     const a = await socketDir(state)
     const b = await socketDir(state)
     expect(dirname(a)).toBe(join(state, 'ssh'))
@@ -15,8 +16,9 @@ describe('socketDir: where a command keeps its control sockets', () => {
   })
 
   it('is under the temp directory when the state directory is too long for a socket path', async () => {
-    const state = join(mkdtempSync(join(tmpdir(), 'sd-')), 'x'.repeat(80))
+    const state = join(tempDir('sd-'), 'x'.repeat(80))
     const d = await socketDir(state)
+    onTestFinished(() => rmSync(d, { recursive: true, force: true }))
     expect(d.startsWith(join(tmpdir(), 'cutover-ssh-'))).toBe(true)
     expect(statSync(d).mode & 0o777).toBe(0o700)
   })

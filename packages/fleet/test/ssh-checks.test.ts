@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -15,6 +15,7 @@ import { remoteChecks } from '../src/checks.js'
 import type { Machine } from '../src/machine.js'
 import { readFile } from 'node:fs/promises'
 import { openMachine } from '../src/open.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /** sudo's own check as a step kind gives it: here by `run`, on another machine by `tool`. */
 const visudo: Validator = {
@@ -46,7 +47,7 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
   let fleet: TestFleet
   let machine: Machine
   let marker: string
-  const controlDir = mkdtempSync(join(tmpdir(), 'cc-'))
+  const controlDir = tempDir('cc-')
   beforeAll(async () => {
     fleet = await startFleet(1)
     const m = fleet.machines[0]!

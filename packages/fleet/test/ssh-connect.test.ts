@@ -1,20 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import {
-  chmodSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FleetError } from '../src/errors.js'
 import { SshConnection } from '../src/ssh/connection.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The connection to a machine over the system's ssh client, against real sshd processes.
 describe.runIf(need('sshd'))('ssh connection', () => {
@@ -23,7 +15,7 @@ describe.runIf(need('sshd'))('ssh connection', () => {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME }
   beforeAll(async () => {
     fleet = await startFleet(3)
-    controlDir = mkdtempSync(join(tmpdir(), 'cs-'))
+    controlDir = tempDir('cs-')
   })
   afterAll(async () => {
     await fleet?.stop()
@@ -143,7 +135,7 @@ describe.runIf(need('sshd'))('ssh connection', () => {
 
   it('takes a control socket directory whose path has a space, a % and a quote', async () => {
     const m = fleet.machines[0]!
-    const dir = mkdtempSync(join(tmpdir(), `c s%h"-`))
+    const dir = tempDir(`c s%h"-`)
     try {
       const c = await SshConnection.open(
         { name: m.name, dest: m.name, sshConfig: fleet.sshConfig },

@@ -1,19 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { need } from '@cutover/test-kit'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { canChroot, startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The machines of the ssh tests: real sshd processes, each reached through the test's ssh_config.
 describe.runIf(need('sshd'))('test-kit sshd', () => {
@@ -104,7 +96,7 @@ describe.runIf(need('sshd'))('test-kit sshd', () => {
 
 describe.runIf(need('sshd'))('test-kit sshd, a fleet that cannot start', () => {
   it('stops the machines it had started (no sshd left running) and says why', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-sshd-fail-'))
+    const dir = tempDir('cutover-sshd-fail-')
     try {
       // m2's directory cannot be made: a file is in its place
       writeFileSync(join(dir, 'm2'), '')

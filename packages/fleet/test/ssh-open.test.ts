@@ -1,20 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { commitFiles, sha256 } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openMachine } from '../src/open.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /** The pids of the ssh clients (`ssh`, or a path to it) whose command line names `needle` (a control socket's path). */
 function sshProcesses(needle: string): number[] {
@@ -38,7 +30,7 @@ describe.runIf(need('sshd'))('openMachine', () => {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME }
   beforeAll(async () => {
     fleet = await startFleet(2)
-    controlDir = mkdtempSync(join(tmpdir(), 'co-'))
+    controlDir = tempDir('co-')
   })
   afterAll(async () => {
     await fleet?.stop()
@@ -46,7 +38,7 @@ describe.runIf(need('sshd'))('openMachine', () => {
   })
 
   it('opens a local directory machine without ssh', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cutover-local-'))
+    const root = tempDir('cutover-local-')
     writeFileSync(join(root, 'f'), 'local\n')
     const m = await openMachine({ name: 'here', root }, { controlDir, env })
     expect(m.hostKey).toBeUndefined()
@@ -108,7 +100,7 @@ describe.runIf(need('sshd'))('openMachine', () => {
     // ssh as it is, except that the master asked to exit is stopped for a second first: it
     // answers and exits only after a close that did not wait for it would have returned
     const t = fleet.machines[0]!
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-slow-master-'))
+    const bin = tempDir('cutover-slow-master-')
     const realSsh = execFileSync('sh', ['-c', 'command -v ssh'], { encoding: 'utf8' }).trim()
     const pidFile = join(bin, 'master.pid')
     writeFileSync(

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   applyPlanDocument,
@@ -11,6 +10,7 @@ import {
 } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { iniStep, jsonStep, jsStep, phpStep } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The quoting of each format is data of its step kind (`encodings`), found by name among the
 // kinds given to the engine and to apply: the engine itself knows only `raw`.
@@ -61,9 +61,9 @@ steps:
 `
 
   async function planned() {
-    const root = mkdtempSync(join(tmpdir(), 'cutover-encodings-'))
+    const root = tempDir('cutover-encodings-')
     writeFileSync(join(root, 'config.php'), "<?php\ndefine('DB_PASSWORD', 'old');\n")
-    const state = join(root, '..', `${root.split('/').pop()}-state`)
+    const state = join(tempDir('cutover-encodings-state-'), 'state')
     mkdirSync(state, { mode: 0o700 })
     const engine = createEngine({ steps: [textStep, phpStep] })
     const env = { PW: "it's" }

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { iniStep, parseIni, type IniOptions } from '../src/index.js'
 import { changedLines, financeContext as context, corpusFiles, planText } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const opts = (o: Partial<IniOptions>): IniOptions => ({ files: ['x'], ...o })
 
@@ -101,7 +101,7 @@ describe('ini step on .env files', () => {
       'APP_NAME',
     ])
     // the shell reads the rewritten file as the values meant
-    const file = join(mkdtempSync(join(tmpdir(), 'cutover-env-')), '.env')
+    const file = join(tempDir('cutover-env-'), '.env')
     writeFileSync(file, r.after)
     const out = execFileSync(
       'sh',
@@ -130,7 +130,7 @@ describe('ini step on .env files', () => {
       'srv/app/.env',
     )
     expect(r.diagnostics).toEqual([])
-    const file = join(mkdtempSync(join(tmpdir(), 'cutover-env-')), '.env')
+    const file = join(tempDir('cutover-env-'), '.env')
     writeFileSync(file, r.after)
     const out = execFileSync(
       'sh',

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { jsonStep, parseJson, type JsonOptions } from '../src/index.js'
 import { changedLines, financeContext as context, corpusFiles, planText } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const opts = (o: Partial<JsonOptions>): JsonOptions => ({ files: ['x'], ...o })
 
@@ -89,7 +89,7 @@ describe('json step', () => {
   })
 
   it('json-parse validator accepts JSON with comments and rejects broken JSON with line:col', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-json-'))
+    const dir = tempDir('cutover-json-')
     const v = jsonStep.validators![0]!
     writeFileSync(join(dir, 'ok.json'), '// c\n{"a": 1}\n')
     writeFileSync(join(dir, 'bad.json'), '{\n  "a": 1\n  "b": 2\n}\n')

@@ -1,17 +1,17 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runTool, type ToolRun } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // `php -l` as the command a machine runs on a file staged there: its verdict is `run`'s.
 describe.runIf(need('php'))('php-lint as a tool', () => {
   const target = 'var/www/finance/config.php'
   async function both(text: string) {
-    const p = join(mkdtempSync(join(tmpdir(), 'php-tool-')), '.config.php.tmp')
+    const p = join(tempDir('php-tool-'), '.config.php.tmp')
     writeFileSync(p, text)
     const argv = phpLint.tool!.argv(p)
     expect(argv[0]).toBe('php')
@@ -29,7 +29,7 @@ describe.runIf(need('php'))('php-lint as a tool', () => {
   })
 
   it("checks many files in one PHP process as a batch, with run's verdicts; a class, a fatal error and what follows it are left to php -l", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'php-batch-'))
+    const dir = tempDir('php-batch-')
     const texts = [
       "<?php\n$CFG->dbhost = 'db.example';\n",
       "<?php\n$CFG->dbhost = 'db.example' \n$x = 1;\n",

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { phpLint, phpStep, type PhpOptions } from '../src/index.js'
 import { financeContext as context, need, planText } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Rewritten PHP read back by PHP itself: the file is included by `php -r` and the values it
 // assigns are printed as JSON. Matching runs on the value PHP reads (escapes decoded, heredoc
@@ -14,7 +14,7 @@ const opts = (o: Partial<PhpOptions>): PhpOptions => ({ files: ['x'], ...o })
 
 /** Includes `src` with PHP and returns `$v` as PHP built it (warnings fail the test). */
 function include(src: string): unknown {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-phpmeaning-'))
+  const dir = tempDir('cutover-phpmeaning-')
   const file = join(dir, 'config.php')
   writeFileSync(file, src)
   const out = execFileSync(
@@ -239,7 +239,7 @@ describe('php: flexible (indented) heredocs', () => {
       context({ secrets: { PW: 'pw$1' } }),
     )
     if (!need('php')) return
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-phpflex-'))
+    const dir = tempDir('cutover-phpflex-')
     writeFileSync(join(dir, 'c.php'), r.after)
     expect(await phpLint.run(join(dir, 'c.php'), 'c.php')).toBeUndefined()
     expect(include(r.after)).toEqual([value])

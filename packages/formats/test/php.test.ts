@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -11,11 +11,12 @@ import {
   need,
   planText,
 } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const opts = (o: Partial<PhpOptions>): PhpOptions => ({ files: ['x'], ...o })
 
 async function lint(text: string): Promise<string | undefined> {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-phplint-'))
+  const dir = tempDir('cutover-phplint-')
   writeFileSync(join(dir, 'c.php'), text)
   return phpLint.run(join(dir, 'c.php'), 'c.php')
 }
@@ -257,7 +258,7 @@ describe('php-lint validator', () => {
 
   it('says so when the php on the PATH cannot be started', async () => {
     // an executable php whose interpreter is missing: found, then refused by the kernel
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    const bin = tempDir('cutover-phppath-')
     writeFileSync(join(bin, 'php'), '#!/nonexistent/cutover-no-interpreter\n', { mode: 0o755 })
     const saved = process.env.PATH
     try {
@@ -266,7 +267,7 @@ describe('php-lint validator', () => {
       expect(await lint("<?php echo 'ok';\n")).toBe(
         'php -l: php is on the PATH but could not be started (ENOENT)',
       )
-      const dir = mkdtempSync(join(tmpdir(), 'cutover-phplint-'))
+      const dir = tempDir('cutover-phplint-')
       writeFileSync(join(dir, 'c.php'), "<?php echo 'ok';\n")
       expect(
         await phpLint.runBatch!([{ stagedPath: join(dir, 'c.php'), target: 'c.php' }]),
@@ -278,13 +279,13 @@ describe('php-lint validator', () => {
 
   it('knows whether php is here from the PATH, without starting a process', async () => {
     // a php that counts its runs and fails: found, and never run to find it
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    const bin = tempDir('cutover-phppath-')
     writeFileSync(join(bin, 'php'), `#!/bin/sh\necho run >> '${bin}/runs'\nexit 1\n`)
     chmodSync(join(bin, 'php'), 0o755)
     // a directory named php, and a php that is not executable, are not a php
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    const dir = tempDir('cutover-phppath-')
     mkdirSync(join(dir, 'php'))
-    const plain = mkdtempSync(join(tmpdir(), 'cutover-phppath-'))
+    const plain = tempDir('cutover-phppath-')
     writeFileSync(join(plain, 'php'), '#!/bin/sh\n', { mode: 0o644 })
     const saved = process.env.PATH
     try {

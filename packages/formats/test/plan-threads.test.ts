@@ -1,11 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createEngine, textStep, type PlanEvent } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { iniStep, phpStep } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const SPEC = `version: 1
 hosts:
@@ -21,7 +21,7 @@ steps:
 
 /** A tree of every kind of file planning meets: changed, untouched, near-misses, latin1, binary, links, a FIFO, scan-only notes. */
 function tree(n: number): string {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-plan-read-'))
+  const root = tempDir('cutover-plan-read-')
   for (let i = 0; i < n; i++) {
     const dir = join(root, `vm${i % 7}`, i % 3 === 0 ? 'www' : 'etc')
     mkdirSync(dir, { recursive: true })

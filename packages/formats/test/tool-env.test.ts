@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
 import { fakeTools, need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Every tool cutover spawns (here: php and the batch linter) gets a timeout and an
 // environment holding only PATH and the C locale: the spec's secrets come from the caller's
@@ -13,7 +13,7 @@ const SECRET = 'S3cret-moodle-pw'
 const { fakeTool, realTool: real } = fakeTools()
 
 function stage(text: string): { stagedPath: string; target: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-'))
+  const dir = tempDir('cutover-toolenv-')
   const stagedPath = join(dir, '.config.php.cutover-tmp')
   writeFileSync(stagedPath, text)
   return { stagedPath, target: 'var/www/config.php' }

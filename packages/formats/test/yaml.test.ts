@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
 import { type Context, scanForInit, starterSpec, textStep } from '@cutover/rewrite'
 import { changedLines, financeContext, planText } from '@cutover/test-kit'
 import { yamlStep, type YamlOptions } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const opts = (o: Partial<YamlOptions>): YamlOptions => ({ files: ['x'], ...o })
 
@@ -408,7 +408,7 @@ describe('yaml step', () => {
   })
 
   it('validator yaml-parse: passes a good staged file, names line and column of a bad one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-yaml-'))
+    const dir = tempDir('cutover-yaml-')
     const v = yamlStep.validators!.find((x) => x.name === 'yaml-parse')!
     writeFileSync(join(dir, 'good.yml'), 'a: [1, 2]\n')
     writeFileSync(join(dir, 'bad.yml'), 'a: 1\nb: [1, 2\n')
@@ -419,7 +419,7 @@ describe('yaml step', () => {
   })
 
   it('init proposes a yaml step (addresses: names) for .yml and .yaml files', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cutover-yaml-init-'))
+    const root = tempDir('cutover-yaml-init-')
     mkdirSync(join(root, 'etc/netplan'), { recursive: true })
     mkdirSync(join(root, 'etc/app'), { recursive: true })
     writeFileSync(

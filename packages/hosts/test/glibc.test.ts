@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseHosts, planHosts, resolveHost } from '../src/index.js'
 import { getent, glibcUnavailable } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Issue 15 §6: what `ensure: new` writes is read back by glibc itself (`getent` runs each lookup
 // in a private mount namespace with the planned file bound over /etc/hosts).
@@ -15,7 +15,7 @@ const unavailable = glibcUnavailable()
 describe('hosts: an IPv4-mapped IPv6 entry is the IPv4 address it maps', () => {
   it('glibc answers IPv4 lookups from ::ffff:10.0.10.48 (the premise)', (ctx) => {
     if (unavailable) ctx.skip(`glibc lookups skipped: ${unavailable}`)
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-glibc-'))
+    const dir = tempDir('cutover-glibc-')
     writeFileSync(join(dir, 'hosts'), '::ffff:10.0.10.48 finance.thehumanjourney.net finance\n')
     expect(getent(join(dir, 'hosts'), 'ahostsv4', 'finance')).toEqual(['10.0.10.48'])
   })

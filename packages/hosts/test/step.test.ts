@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SpecError, createEngine } from '@cutover/rewrite'
 import { describe, expect, it } from 'vitest'
 import { hostsStep } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const engine = createEngine({ steps: [hostsStep] })
 
@@ -14,7 +14,7 @@ hosts:
 `
 
 async function plan(steps: string, hosts: string) {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-hosts-step-'))
+  const root = tempDir('cutover-hosts-step-')
   mkdirSync(join(root, 'etc'))
   writeFileSync(join(root, 'etc/hosts'), hosts)
   const spec = engine.parseSpec(`${INVENTORY}steps:\n${steps}`, 'cutover.yaml')

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { moduleLog, need } from '@cutover/test-kit'
 import { startChromium, type Chromium, type ChromiumPage } from '@cutover/test-kit/chromium'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { HTML_LIMITS, reviewOf, toHtml, type Review } from '../src/index.js'
 import { SPEC, cleanTrees, fleetDoc, hashOf, planDoc } from './plans.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Reviews of plans made by the real engine, rendered and opened in real headless Chromium.
 afterEach(cleanTrees)
@@ -33,7 +33,7 @@ steps:
 let dir = ''
 let chromium: Chromium | undefined
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'cutover-html-'))
+  dir = tempDir('cutover-html-')
 })
 afterAll(async () => {
   await chromium?.close()

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { iniStep } from '@cutover/formats/ini'
 import { phpStep } from '@cutover/formats/php'
@@ -14,6 +13,7 @@ import {
   type Plan,
   type PlanDocument,
 } from '@cutover/rewrite'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Plans made by the real engine (text, ini and php steps) on real trees in a temporary directory.
 const dirs: string[] = []
@@ -25,7 +25,7 @@ export function cleanTrees(): void {
 
 /** A tree with these files (paths relative to it). */
 export function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-review-'))
+  const root = tempDir('cutover-review-')
   dirs.push(root)
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true })

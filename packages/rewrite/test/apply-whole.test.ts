@@ -1,13 +1,5 @@
 import { createHash } from 'node:crypto'
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -17,6 +9,7 @@ import {
   type PlanDocument,
   type PlanDocWhole,
 } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The replay of whole-file changes (`copy`, `exchange`) at apply: the new bytes are read again
@@ -27,7 +20,7 @@ import {
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
 
 function root(): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-apply-whole-')))
+  const dir = realpathSync(tempDir('cutover-apply-whole-'))
   mkdirSync(join(dir, 'etc/app'), { recursive: true })
   writeFileSync(join(dir, 'etc/app/old.conf'), 'old\n')
   return dir

@@ -1,6 +1,5 @@
 import {
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -8,7 +7,6 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -22,6 +20,7 @@ import {
   type StateFileSystem,
   type TxTarget,
 } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The backup pack: the local state directory's appends and range reads, and the transaction's
@@ -35,7 +34,7 @@ afterEach(() => {
 })
 
 function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-pack-'))
+  const dir = tempDir('cutover-pack-')
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -14,6 +13,7 @@ import {
   type TextEncoding,
 } from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const MB = 1 << 20
 
@@ -48,7 +48,7 @@ describe('large-text helpers', () => {
 
 describe('planning a large file', () => {
   it('reads an ASCII file and a UTF-8 file of more than 1 MB exactly as it reads small ones', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cutover-big-'))
+    const root = tempDir('cutover-big-')
     const filler = 'nothing to see on this line\n'.repeat(50_000)
     const ascii = `a 10.0.10.48 b\n${filler}c 10.0.10.480 d\n${filler}e 10.0.10.48\n`
     const utf8 = `é 10.0.10.48\n${filler}€ 10.0.10.480\n`

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import fg from 'fast-glob'
 import fc from 'fast-check'
@@ -8,6 +7,7 @@ import picomatch from 'picomatch'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { discoverEach, discoverFiles } from '../src/plan/discover.js'
 import { discoverCache } from '../src/plan/discover.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // discoverFiles walks the tree itself (one listing per directory, shared by the steps of a plan)
 // and matches with picomatch; fast-glob, which it replaced, is the reference for what it finds.
@@ -27,7 +27,7 @@ function reference(root: string, files: string[], exclude: string[] = []): Promi
 }
 
 function tree(paths: string[]): string {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-discover-'))
+  const root = tempDir('cutover-discover-')
   for (const p of paths) {
     mkdirSync(dirname(join(root, p)), { recursive: true })
     writeFileSync(join(root, p), p)
@@ -244,7 +244,7 @@ describe('discoverFiles', () => {
   describe('within the root, as a chroot', () => {
     // a tree beside the root that nothing may read: a walk that reaches it finds its files
     function confined(): { root: string; outside: string } {
-      const base = mkdtempSync(join(tmpdir(), 'cutover-confine-'))
+      const base = tempDir('cutover-confine-')
       const root = join(base, 'root')
       for (const p of ['etc/app.conf', 'srv/www/site/a.conf', 'srv/lib/x.conf', 'etc/hosts']) {
         mkdirSync(dirname(join(root, p)), { recursive: true })

@@ -1,14 +1,14 @@
-import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runBuilt } from './run-built.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // writeDurable's { mode }: a file meant to be shared is its mode less the umask; without it a
 // file is 0600 whatever the umask. Run in a process of its own: the umask is the process's.
 describe('writeDurable { mode }', () => {
   it('creates the file mode less the umask, 0600 without it, and replaces a link there', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-durable-'))
+    const dir = tempDir('cutover-durable-')
     writeFileSync(join(dir, 'victim'), 'keep me\n')
     symlinkSync(join(dir, 'victim'), join(dir, 'shared'))
     const at = (f: string) => JSON.stringify(join(dir, f))

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -16,6 +15,7 @@ import {
   type FleetPlanDocument,
   type Plan,
 } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -23,7 +23,7 @@ afterEach(() => {
 })
 
 function machineRoot(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-fleet-doc-'))
+  const root = tempDir('cutover-fleet-doc-')
   dirs.push(root)
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true })

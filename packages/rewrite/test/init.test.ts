@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { scanForInit, starterSpec, textStep, type StepKind } from '../src/index.js'
 import { initFileKind, isMigratable } from '../src/init/init.js'
 import { collapsePaths, proposeNetworks } from '../src/init/init-spec.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-init-unit-'))
+  const dir = tempDir('cutover-init-unit-')
   for (const [p, c] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, p)), { recursive: true })
     writeFileSync(join(dir, p), c)

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createEngine, textStep } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const engine = createEngine({ steps: [textStep] })
 
@@ -29,7 +29,7 @@ server {
 `
 
 async function plan(steps: string, files: Record<string, string>) {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-keys-text-'))
+  const root = tempDir('cutover-keys-text-')
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true })
     writeFileSync(join(root, path), text)
@@ -171,7 +171,7 @@ steps:
       keys: [mynetworks]
 `
     const conf = 'mynetworks = 127.0.0.0/8 172.20.0.0/24 172.20.0.99\nrelayhost = 172.20.0.99\n'
-    const root = mkdtempSync(join(tmpdir(), 'cutover-keys-net-'))
+    const root = tempDir('cutover-keys-net-')
     mkdirSync(join(root, 'etc'))
     writeFileSync(join(root, 'etc/main.cf'), conf)
     const p = await engine.plan(engine.parseSpec(spec, 'cutover.yaml'), { root })

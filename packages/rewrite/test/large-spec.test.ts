@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createEngine, textStep } from '../src/index.js'
 import { literalAlternation } from '../src/match/match.js'
 import { Prefilter } from '../src/match/prefilter.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
@@ -60,7 +60,7 @@ describe('a spec with 30,000 replace keys', () => {
     expect(p.scanLatin1(`x ${keys[N - 1]} y`)).toEqual([false, true])
     expect(p.scanLatin1('old-host-.dept.example.org 10.0.10.4')).toEqual([false, false])
 
-    const root = mkdtempSync(join(tmpdir(), 'cutover-large-spec-'))
+    const root = tempDir('cutover-large-spec-')
     mkdirSync(join(root, 'etc'))
     // 400 of 8,000 lines hold a key (a diff of thousands of changed lines is slow on its own)
     const lines = Array.from({ length: 8000 }, (_, i) =>
@@ -87,7 +87,7 @@ describe('a spec with 30,000 replace keys', () => {
 
 describe('a file over the size limit', () => {
   it('is refused, not read, whether files are read on this thread or on reader threads', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cutover-max-size-'))
+    const root = tempDir('cutover-max-size-')
     mkdirSync(join(root, 'etc'))
     writeFileSync(join(root, 'etc/small.conf'), 'db-old\n')
     writeFileSync(join(root, 'etc/big.conf'), 'db-old\n'.repeat(20))

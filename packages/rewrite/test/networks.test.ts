@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -13,6 +12,7 @@ import {
   type RuleOptions,
 } from '../src/index.js'
 import { canonicalIPv6, parseCidr } from '../src/match/network.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const engine = createEngine({ steps: [textStep] })
 
@@ -49,7 +49,7 @@ function rewrite(text: string, o: RuleOptions, ctx: Context): string {
 
 /** Writes `files` under a new root and plans `spec` there. */
 async function plan(spec: string, files: Record<string, string>) {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-networks-'))
+  const root = tempDir('cutover-networks-')
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, dirname(path)), { recursive: true })
     writeFileSync(join(root, path), text)
@@ -387,7 +387,7 @@ networks:
 steps:
   - text: { files: [etc/app.conf], addresses: new }
 `
-    const root = mkdtempSync(join(tmpdir(), 'cutover-networks-'))
+    const root = tempDir('cutover-networks-')
     mkdirSync(join(root, 'etc'))
     writeFileSync(join(root, 'etc/app.conf'), 'ok 172.20.0.9\nbad 172.20.3.9\n')
     const error = await engine.plan(engine.parseSpec(spec, 'cutover.yaml'), { root }).then(

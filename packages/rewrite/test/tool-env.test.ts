@@ -1,9 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readXattrs, toolsOnPath, writeXattrs } from '../src/fs/xattr.js'
 import { fakeTools, need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Every tool cutover spawns (here: getfattr and setfattr) gets a timeout and an
 // environment holding only PATH and the C locale: the spec's secrets come from the caller's
@@ -15,7 +15,7 @@ const { fakeTool, realTool: real } = fakeTools()
 describe('spawned tools', () => {
   it('getfattr and setfattr get a clean environment and a timeout', async () => {
     if (!need('getfattr')) return
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-x-'))
+    const dir = tempDir('cutover-toolenv-x-')
     const file = join(dir, 'f')
     writeFileSync(file, 'x')
     process.env.MOODLE_DB_PASSWORD = SECRET
@@ -32,7 +32,7 @@ describe('spawned tools', () => {
     await expect(readXattrs([file])).rejects.toThrow(/getfattr failed/)
   })
   it('getfattr failing is a failure, not "no attributes": only files gone since read as absent', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-x-'))
+    const dir = tempDir('cutover-toolenv-x-')
     const file = join(dir, 'f')
     writeFileSync(file, 'x')
     const paths = [file, ...Array.from({ length: 50 }, (_, i) => join(dir, `other-${i}`))]
@@ -68,7 +68,7 @@ describe('spawned tools', () => {
   })
   it('the real getfattr: a file gone since is absent, the others read', async () => {
     if (!need('getfattr') || !need('setfattr')) return
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-toolenv-x-'))
+    const dir = tempDir('cutover-toolenv-x-')
     const file = join(dir, 'f')
     writeFileSync(file, 'x')
     await writeXattrs(file, new Map([['user.cutover', '0sMQ==']]))
@@ -80,8 +80,8 @@ describe('spawned tools', () => {
 
 describe('finding getfattr and setfattr without running them', () => {
   it('needs both, each an executable file in a directory of the search path', () => {
-    const a = mkdtempSync(join(tmpdir(), 'cutover-path-a-'))
-    const b = mkdtempSync(join(tmpdir(), 'cutover-path-b-'))
+    const a = tempDir('cutover-path-a-')
+    const b = tempDir('cutover-path-b-')
     const tool = (dir: string, name: string, mode = 0o755) => {
       writeFileSync(join(dir, name), '#!/bin/sh\n')
       chmodSync(join(dir, name), mode)
@@ -94,7 +94,7 @@ describe('finding getfattr and setfattr without running them', () => {
     tool(a, 'setfattr', 0o644)
     mkdirSync(join(b, 'setfattr'))
     expect(toolsOnPath(both, `${a}:${b}`)).toBe(false)
-    const c = mkdtempSync(join(tmpdir(), 'cutover-path-c-'))
+    const c = tempDir('cutover-path-c-')
     tool(c, 'setfattr')
     expect(toolsOnPath(both, `${a}:${b}:${c}`)).toBe(true)
   })

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { commitFiles, sha256 } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /* CUTOVER_TRACE_PHASES: a line on stderr at the end of each phase of a transaction, nothing without it. */
 
@@ -12,7 +12,7 @@ afterEach(() => {
 })
 
 async function commitTraced(env: string | undefined): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-trace-'))
+  const dir = tempDir('cutover-trace-')
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   mkdirSync(join(dir, 'etc'))
   writeFileSync(join(dir, 'etc', 'a.conf'), 'old\n')

@@ -4,14 +4,13 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -33,6 +32,7 @@ import { runBuilt } from './run-built.js'
 import { acquireLock } from '../src/transaction/lock.js'
 import { strayTemps } from '../src/fs/local.js'
 import { injectedError } from '../src/transaction/fault.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const isRoot = process.getuid?.() === 0
 // chattr and mount need root: skipped for a developer who is not, run (and failing) under CI
@@ -43,7 +43,7 @@ afterEach(() => {
 })
 
 function tree(n = 3) {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-tx-'))
+  const dir = tempDir('cutover-tx-')
   const files = Array.from({ length: n }, (_, i) => join(dir, 'etc', `f${i}.conf`))
   mkdirSync(join(dir, 'etc'))
   files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
@@ -550,14 +550,14 @@ describe('metadata', () => {
   asRoot(
     'refuses a target on a read-only file system, and aborts cleanly when the disk fills',
     async () => {
-      const mnt = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
+      const mnt = tempDir('cutover-mnt-')
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', mnt])
       cleanups.push(() => execFileSync('umount', [mnt]))
       const small = join(mnt, 'small.conf')
       const big = join(mnt, 'big.conf')
       writeFileSync(small, 'old\n')
       writeFileSync(big, 'old\n')
-      const stateDir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+      const stateDir = tempDir('cutover-state-')
       const targets: TxTarget[] = [
         {
           target: 'small.conf',

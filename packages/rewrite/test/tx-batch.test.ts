@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { commitFiles, localFileSystem, sha256, type TxFileSystem } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The batch forms of the transaction's file system: one call per phase with every directory of
@@ -15,7 +15,7 @@ afterEach(() => {
 })
 
 function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-batch-'))
+  const dir = tempDir('cutover-batch-')
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }

@@ -1,14 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -24,6 +15,7 @@ import {
 import { strayTemps } from '../src/fs/local.js'
 import { readTransaction } from '../src/transaction/transaction.js'
 import { writeJournal } from '../src/transaction/journal.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The transaction reaches its targets only through its file system: these tests give it one
@@ -133,7 +125,7 @@ function elsewhere(
 
 /** Three files in a real directory, the targets naming them under a prefix that does not exist here. */
 function remoteTree() {
-  const real = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-txfs-')))
+  const real = realpathSync(tempDir('cutover-txfs-'))
   cleanups.push(() => rmSync(real, { recursive: true, force: true }))
   const virtual = `/cutover-elsewhere-${randomBytes(6).toString('hex')}`
   expect(existsSync(virtual)).toBe(false)

@@ -5,7 +5,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -14,8 +13,8 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   applyPlanDocument,
@@ -32,6 +31,7 @@ import { acquireLock } from '../src/transaction/lock.js'
 import { readTransaction } from '../src/transaction/transaction.js'
 import { strayTemps } from '../src/fs/local.js'
 import { injectedError } from '../src/transaction/fault.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const isRoot = process.getuid?.() === 0
 // a user-owned directory needs root to make; skipped for a developer who is not, run (and failing) under CI
@@ -43,7 +43,7 @@ const NOBODY = 65534
  * a root-owned directory `victim` holding a file of the same name as a target.
  */
 function site() {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-sec-'))
+  const dir = tempDir('cutover-sec-')
   const conf = join(dir, 'www/site/conf')
   const victim = join(dir, 'victim')
   mkdirSync(conf, { recursive: true })
@@ -196,7 +196,7 @@ describe('directories other users can change are refused as root', () => {
   asRoot(
     'a parent writable by everyone without the sticky bit; with it, a root-owned path below is fine',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'cutover-sec-'))
+      const dir = tempDir('cutover-sec-')
       mkdirSync(join(dir, 'open/etc'), { recursive: true })
       writeFileSync(join(dir, 'open/etc/a.conf'), 'old\n')
       const target: TxTarget = {
@@ -217,7 +217,7 @@ describe('directories other users can change are refused as root', () => {
   )
 
   asRoot('a group-writable directory of a group other than root', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-sec-'))
+    const dir = tempDir('cutover-sec-')
     mkdirSync(join(dir, 'etc'))
     writeFileSync(join(dir, 'etc/a.conf'), 'old\n')
     chownSync(join(dir, 'etc'), 0, NOBODY)
@@ -238,7 +238,7 @@ describe('directories another user can write through an ACL', () => {
   asRoot(
     'a named user or group with write in the access ACL of the directory or a parent is refused as root; read-only entries and root by name are not',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'cutover-sec-'))
+      const dir = tempDir('cutover-sec-')
       mkdirSync(join(dir, 'etc/app'), { recursive: true })
       writeFileSync(join(dir, 'etc/app/a.conf'), 'old\n')
       const target: TxTarget = {
@@ -313,7 +313,7 @@ describe('temp and restore names', () => {
 
 describe('default ACL of the directory', () => {
   it('a staged file gets exactly the target ACL, or none, whatever the directory passes on', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-acl-'))
+    const dir = tempDir('cutover-acl-')
     mkdirSync(join(dir, 'etc'))
     execFileSync('setfacl', ['-d', '-m', 'u:4321:rw', join(dir, 'etc')])
     const plain = join(dir, 'etc/plain.conf')
@@ -355,7 +355,7 @@ describe('--state-dir', () => {
     ]
   }
   it('is created 0700 when absent, and an existing one keeps its mode', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    const dir = tempDir('cutover-state-')
     await commitFiles(target(dir), { stateDir: join(dir, 'new/state') })
     expect(lstatSync(join(dir, 'new/state')).mode & 0o7777).toBe(0o700)
     mkdirSync(join(dir, 'kept'), { mode: 0o755 })
@@ -365,7 +365,7 @@ describe('--state-dir', () => {
     expect(lstatSync(join(dir, 'kept')).mode & 0o7777).toBe(0o755)
   })
   it('refuses a symlink, and a directory writable by others, without changing it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    const dir = tempDir('cutover-state-')
     const t = target(dir)
     mkdirSync(join(dir, 'shared'))
     chmodSync(join(dir, 'shared'), 0o1777)
@@ -384,7 +384,7 @@ describe('--state-dir', () => {
     expect(readFileSync(join(dir, 'etc/a.conf'), 'utf8')).toBe('old\n')
   })
   asRoot('refuses one owned by another user', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+    const dir = tempDir('cutover-state-')
     mkdirSync(join(dir, 'theirs'), { mode: 0o700 })
     chownSync(join(dir, 'theirs'), NOBODY, NOBODY)
     await expect(commitFiles(target(dir), { stateDir: join(dir, 'theirs') })).rejects.toThrow(
@@ -394,7 +394,7 @@ describe('--state-dir', () => {
   asRoot(
     'refuses, as root, one whose parent another user owns (who could swap in other journals), and writes nothing',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'cutover-state-'))
+      const dir = tempDir('cutover-state-')
       const t = target(dir)
       mkdirSync(join(dir, 'home/lib'), { recursive: true })
       chownSync(join(dir, 'home'), NOBODY, NOBODY)
@@ -437,7 +437,7 @@ describe('stale lock takeover', () => {
     )
   }
   it('two takers in one process: exactly one holds it, 50 rounds', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'cutover-lock-'))
+    const stateDir = tempDir('cutover-lock-')
     for (let round = 0; round < 50; round++) {
       stale(stateDir)
       const got = await Promise.allSettled([acquireLock(stateDir, 'a'), acquireLock(stateDir, 'b')])
@@ -451,7 +451,7 @@ describe('stale lock takeover', () => {
     }
   })
   it('two taker processes started together: never both hold it (6 rounds)', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'cutover-lock-'))
+    const stateDir = tempDir('cutover-lock-')
     const dist = join(import.meta.dirname, '../dist/transaction/lock.js')
     // each says it is ready, waits for "go" on stdin, tries, says whether it holds the lock, and keeps it until stdin closes
     const code = `import { acquireLock } from ${JSON.stringify(dist)}
@@ -491,7 +491,7 @@ process.stdin.once('data', async () => {
 
 describe('rollback of a transaction that created a file', () => {
   const created = async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-rb-'))
+    const dir = tempDir('cutover-rb-')
     mkdirSync(join(dir, 'etc'))
     writeFileSync(join(dir, 'etc/old.conf'), 'old\n')
     const targets: TxTarget[] = [
@@ -582,7 +582,7 @@ describe('mount points and full disks', () => {
     return true
   }
   const tree = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-mnt-'))
+    const dir = tempDir('cutover-mnt-')
     mkdirSync(join(dir, 'etc'))
     writeFileSync(join(dir, 'etc/a.conf'), 'old\n')
     writeFileSync(join(dir, 'etc/hosts'), 'old\n')
@@ -618,7 +618,7 @@ describe('mount points and full disks', () => {
 
   asRoot('a file of another file system mounted over a target is refused too', async (ctx) => {
     const t = tree()
-    const fs = mkdtempSync(join(tmpdir(), 'cutover-tmpfs-'))
+    const fs = tempDir('cutover-tmpfs-')
     if (!mount(['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs'], fs)) return ctx.skip()
     writeFileSync(join(fs, 'hosts'), 'old\n')
     if (!mount(['--bind', join(fs, 'hosts')], join(t.dir, 'etc/hosts'))) return ctx.skip()
@@ -629,7 +629,7 @@ describe('mount points and full disks', () => {
   })
 
   asRoot('a full disk: the message names the target, never a temp file', async (ctx) => {
-    const mnt = mkdtempSync(join(tmpdir(), 'cutover-full-'))
+    const mnt = tempDir('cutover-full-')
     if (!mount(['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs'], mnt)) return ctx.skip()
     writeFileSync(join(mnt, 'big.conf'), 'old\n')
     const err = await commitFiles(
@@ -641,7 +641,7 @@ describe('mount points and full disks', () => {
           content: Buffer.alloc(200 * 1024, 'x'),
         },
       ],
-      { stateDir: join(mnt, '..', `${mnt.split('/').pop()}-state`) },
+      { stateDir: join(tempDir('cutover-full-state-'), 'state') },
     ).catch((e) => e)
     expect(err.code).toBe('ENOSPC')
     expect(err.message).toBe(
@@ -654,7 +654,7 @@ describe('mount points and full disks', () => {
   asRoot(
     'a full state directory: the message names the target and the state directory',
     async (ctx) => {
-      const dir = mkdtempSync(join(tmpdir(), 'cutover-fullstate-'))
+      const dir = tempDir('cutover-fullstate-')
       const state = join(dir, 'state')
       mkdirSync(state, { mode: 0o700 })
       if (!mount(['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs'], state)) return ctx.skip()
@@ -681,7 +681,7 @@ describe('mount points and full disks', () => {
 
 describe('journals of the cutover before directory pins', () => {
   it('are still recovered: restore through the old restore name, temps removed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-old-'))
+    const dir = tempDir('cutover-old-')
     const txid = '20261201-101010123-0badcafe'
     const path = join(dir, 'etc/a.conf')
     mkdirSync(join(dir, 'etc'))
@@ -725,11 +725,11 @@ describe('apply of a plan document', () => {
   asRoot(
     "a user's directory swapped for a link after the plan's targets are resolved: nothing is created through it",
     async () => {
-      const root = mkdtempSync(join(tmpdir(), 'cutover-sec-'))
+      const root = tempDir('cutover-sec-')
       const site = join(root, 'var/www/site')
       mkdirSync(site, { recursive: true })
       for (const p of [join(root, 'var/www'), site]) chownSync(p, NOBODY, NOBODY)
-      const victim = mkdtempSync(join(tmpdir(), 'cutover-victim-'))
+      const victim = tempDir('cutover-victim-')
       const text = '* * * * * root id\n'
       const doc: PlanDocument = {
         version: 1,
@@ -762,7 +762,7 @@ describe('apply of a plan document', () => {
         return { name, run: async () => undefined }
       }
       const err = await applyPlanDocument(doc, {
-        stateDir: join(victim, '..', `${basename(victim)}-state`),
+        stateDir: join(tempDir('cutover-victim-state-'), 'state'),
         validator,
       }).catch((e) => e)
       expect(err.code).toBe('TARGET_MOVED')

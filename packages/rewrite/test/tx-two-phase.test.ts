@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   realpathSync,
@@ -10,7 +9,6 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -35,6 +33,7 @@ import { runBuilt } from './run-built.js'
 import { strayTemps } from '../src/fs/local.js'
 import { writeJournal } from '../src/transaction/journal.js'
 import { injectedError } from '../src/transaction/fault.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The transaction in two phases, as a coordinator of many machines runs it on each: prepare
@@ -49,7 +48,7 @@ afterEach(() => {
 })
 
 function tree(n = 3) {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-2pc-')))
+  const dir = realpathSync(tempDir('cutover-2pc-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   mkdirSync(join(dir, 'etc'))
   const files = Array.from({ length: n }, (_, i) => join(dir, 'etc', `f${i}.conf`))

@@ -5,14 +5,12 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -27,6 +25,7 @@ import {
 import { injectedError } from '../src/transaction/fault.js'
 import { readTransaction } from '../src/transaction/transaction.js'
 import { runBuilt } from './run-built.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * Whole-file changes in one transaction: a file changed, an existing file removed, a new file
@@ -53,7 +52,7 @@ afterEach(() => {
 })
 
 function tree() {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-whole-'))
+  const dir = tempDir('cutover-whole-')
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const p = (...s: string[]) => join(dir, 'etc', ...s)
   const reset = () => {

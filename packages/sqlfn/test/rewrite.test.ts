@@ -14,6 +14,7 @@ import {
   type SqlOptions,
 } from '../src/index.js'
 import { financeContext } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 function context(profile: string, secrets: Record<string, string> = {}): Context {
   return financeContext({ profile, secrets })
@@ -241,10 +242,9 @@ describe('leftovers', () => {
 
 describe('robustness', () => {
   it('the sql-split validator accepts a clean dump and names the line:col of an unterminated quote', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { writeFileSync } = await import('node:fs')
     const { join } = await import('node:path')
-    const { tmpdir } = await import('node:os')
-    const dir = mkdtempSync(join(tmpdir(), 'sqlfn-'))
+    const dir = tempDir('sqlfn-')
     writeFileSync(join(dir, 'ok.sql'), "SELECT 'a';\n")
     writeFileSync(join(dir, 'bad.sql'), 'SELECT 1;\nSELECT $$ x;\n')
     expect(await sqlSplitValidator.run(join(dir, 'ok.sql'), 'ok.sql')).toBeUndefined()

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeText, type Context } from '@cutover/rewrite'
 import { corpusPath, financeContext } from '@cutover/test-kit'
@@ -12,6 +11,7 @@ import { scanSql } from '../src/scan.js'
 import { pieceHead } from '../src/split.js'
 // @ts-expect-error: the bench's generator is plain JavaScript without types
 import { generateDump } from '../../../bench/lib/dump.mjs'
+import { tempDir } from '@cutover/test-kit/temp'
 
 beforeAll(async () => {
   await loadLexer()
@@ -352,7 +352,7 @@ describe('scanSql on the corpus', () => {
   })
 
   it('plans a generated dump alike with the scanner on, off and checked', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'scan-'))
+    const dir = tempDir('scan-')
     try {
       generateDump(join(dir, 'dump.sql'), { functions: 400, mb: 1 })
       const text = readFileSync(join(dir, 'dump.sql'), 'utf8')

@@ -1,8 +1,8 @@
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, chownSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync, chmodSync, chownSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { checkSudoers, lintSudoers, parseSudoers } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 describe('parse diagnostics', () => {
   it('keeps a bad line byte for byte and says where', () => {
@@ -65,7 +65,7 @@ describe('lintSudoers', () => {
     })
   })
   it('warns when the runas user can write the command under the root', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'sudoers-lint-'))
+    const root = tempDir('sudoers-lint-')
     mkdirSync(join(root, 'etc'))
     mkdirSync(join(root, 'opt/app'), { recursive: true })
     writeFileSync(

@@ -1,17 +1,17 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { visudoValidator } from '../src/index.js'
 import { fakeTools, need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const { fakeTool } = fakeTools()
 /** A directory put first on PATH with a `visudo` shell script. */
 const fakeVisudo = (body: string): string => fakeTool('visudo', body)
 
 function staged(): string {
-  const p = join(mkdtempSync(join(tmpdir(), 'sudoers-env-')), '.finance.tmp')
+  const p = join(tempDir('sudoers-env-'), '.finance.tmp')
   writeFileSync(p, 'Cmnd_Alias X = /bin/ls\nroot ALL = X\n')
   return p
 }

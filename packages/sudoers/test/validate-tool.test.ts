@@ -1,15 +1,16 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runTool, type Validator } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { sudoersStep, visudoValidator } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The `tool` form of a validator is the command a machine runs on a file staged there; its
 // verdict on that command's output must be what `run` says here.
 function staged(text: string, mode = 0o440): string {
-  const p = join(mkdtempSync(join(tmpdir(), 'sudoers-tool-')), '.finance.tmp')
+  const p = join(tempDir('sudoers-tool-'), '.finance.tmp')
   writeFileSync(p, text)
   chmodSync(p, mode)
   return p

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
+import { tempDir } from './temp.js'
 
 /** Stand-ins for the tools cutover spawns, for tests of their timeout and environment. */
 export interface FakeTools {
@@ -24,7 +24,7 @@ export function fakeTools(): FakeTools {
   })
   return {
     fakeTool(name, body) {
-      const bin = mkdtempSync(join(tmpdir(), `cutover-fake-${name}-`))
+      const bin = tempDir(`cutover-fake-${name}-`)
       writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`)
       chmodSync(join(bin, name), 0o755)
       process.env.PATH = `${bin}:${saved.PATH}`

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir } from './temp.js'
 
 // What a hosts file means is what glibc answers from it. getent reads only the real /etc/hosts,
 // so each lookup runs in a private mount namespace with the file under test bound over
@@ -30,7 +30,7 @@ export function glibcUnavailable(): string | undefined {
  * order, each once); none when glibc knows no such name.
  */
 export function getent(hostsFile: string, db: 'ahostsv4' | 'ahosts', name: string): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-nss-'))
+  const dir = tempDir('cutover-nss-')
   const nss = join(dir, 'nsswitch.conf')
   writeFileSync(nss, 'hosts: files\n')
   const r = spawnSync(

@@ -176,6 +176,11 @@ function sshdConfig(o: {
   bin: string
   /** The sessions' HOME, as they see it. */
   home: string
+  /**
+   * The sessions' TMPDIR (`mktemp`'s directory), as they see it: the machine's own, as a real
+   * machine has its /tmp, so a scratch directory a killed session leaves goes with the machine.
+   */
+  tmp?: string
   /** The directory sessions are confined to (chroot mode). */
   chroot?: string
 }): string {
@@ -202,7 +207,7 @@ function sshdConfig(o: {
     // the machine's own directory holds none. PYENV_REHASH_TIMEOUT: should an rc file still
     // rehash pyenv's shims, it waits up to a minute on the lock a killed session left behind; a
     // test session gives up at once instead (pyenv warns, the command runs)
-    `SetEnv PATH=${o.bin}:${SESSION_PATH} HOME=${o.home} PYENV_REHASH_TIMEOUT=0`,
+    `SetEnv PATH=${o.bin}:${SESSION_PATH} HOME=${o.home} PYENV_REHASH_TIMEOUT=0${o.tmp ? ` TMPDIR=${o.tmp}` : ''}`,
     // sshd's default MaxSessions (10 sessions over one connection), as on a real machine
     'MaxStartups 100',
     // in a chroot the server's own sftp-server cannot be run: the in-process one is the same code
@@ -364,6 +369,7 @@ export async function startFleet(n: number, o: FleetOptions = {}): Promise<TestF
     const bin = o.chroot ? join(root, 'opt/test-bin') : join(home, 'bin')
     mkdirSync(root, { recursive: true })
     mkdirSync(bin, { recursive: true })
+    if (!o.chroot) mkdirSync(join(home, 'tmp'), { mode: 0o1777 })
     if (o.chroot) {
       // umask aside: sshd refuses a chroot path with a group- or other-writable component
       for (const d of [home, root, join(root, 'opt'), bin]) chmodSync(d, 0o755)
@@ -431,7 +437,7 @@ export async function startFleet(n: number, o: FleetOptions = {}): Promise<TestF
           authorizedKeys,
           bin: o.chroot ? '/opt/test-bin' : bin,
           home: o.chroot ? '/' : home,
-          ...(o.chroot ? { chroot: root } : {}),
+          ...(o.chroot ? { chroot: root } : { tmp: join(home, 'tmp') }),
         }),
       )
       // unshare execs the shell, which execs sshd: the child is sshd itself, as without chroot,

@@ -1,7 +1,6 @@
 import { FORWARD, REVERSE } from '@cutover/test-kit/zones'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { applyEdits, checkEdits } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
@@ -16,6 +15,7 @@ import {
   ZoneError,
   type ZoneIntent,
 } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const NAMES = ['finance.thehumanjourney.net', 'hrdb.thehumanjourney.net']
 const TO_NEW = [
@@ -31,7 +31,7 @@ function plan(text: string, intent: ZoneIntent) {
   return { ...p, after: applyEdits(text, p.edits) }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'cutover-zone-'))
+const dir = tempDir('cutover-zone-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** named-checkzone's verdict on `text` as the target `name` (undefined: it loads). */

@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { applyEdits } from '@cutover/rewrite'
 import { need } from '@cutover/test-kit'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseZone, planZone } from '../src/index.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
-const dir = mkdtempSync(join(tmpdir(), 'cutover-zone-meaning-'))
+const dir = tempDir('cutover-zone-meaning-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** The records named-checkzone loads from `text`, each as `name TTL class type rdata`. */

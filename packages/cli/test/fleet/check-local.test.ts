@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cutover, NEW, OLD } from './fleet-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // `cutover check` on roots of this machine: a root other than / is resolved from its own
 // etc/hosts (this machine's resolver would read /etc/hosts), the checks run here.
@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((done) => server.close(() => done())))
 
 function tree(hosts: string, checks: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-check-'))
+  const dir = tempDir('cutover-check-')
   for (const m of ['a', 'b']) mkdirSync(join(dir, m, 'etc'), { recursive: true })
   writeFileSync(join(dir, 'a/etc/hosts'), hosts)
   writeFileSync(join(dir, 'b/etc/hosts'), `${NEW} db.example.net\n10.0.0.7 web.example.net\n`)

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { canChroot, startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cutover, NEW, OLD, SSH_TEST_MS } from './fleet-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // `cutover check` over real sshd, each machine a chroot: `getent` on a machine reads that
 // machine's own etc/hosts, so the check sees what each machine resolves. The machines are the
@@ -28,7 +28,7 @@ describe.runIf(need('sshd') && need('ansible-inventory'))('cutover check over ss
         // a command that exists on this machine only
         writeFileSync(join(m.bin, `only-${m.name}`), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
       }
-      const dir = mkdtempSync(join(tmpdir(), 'cutover-check-ssh-'))
+      const dir = tempDir('cutover-check-ssh-')
       // the test fleet's ssh_config names the machines m1…m3: the inventory's hosts, as Ansible would reach them
       writeFileSync(
         join(dir, 'inventory.yml'),

@@ -1,22 +1,15 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { cutoverIn as cutover } from './fleet-kit.js'
 import { mentatFleet, sha, type Doc } from './whole-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 describe('plan of copy and exchange on local-directory machines', () => {
   it('plans every whole-file change with where its bytes come from, and never shows a key', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl, hub, alt, keys } = mentatFleet(dir)
     const json = await cutover(['plan', '--json'], ctl)
     expect(json.err).toBe('')
@@ -164,7 +157,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it('after apply, a second plan is empty: the copies hold their sources, the exchange is recorded', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl, hub, alt } = mentatFleet(dir)
     const applied = await cutover(['apply', '--yes', '--quiet'], ctl)
     expect(applied.err).toBe('')
@@ -195,7 +188,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it('a file both copied and edited by another step is WHOLE_FILE_CONFLICT, naming both steps', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl } = mentatFleet(
       dir,
       '  - text: { on: [mentat-alt], files: [etc/mentat/*.json], replace: { mentat-alt: mentat-new } }\n',
@@ -210,7 +203,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it('a source named with a newline forges no line of the review', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl, hub } = mentatFleet(dir)
     writeFileSync(join(hub, 'etc/mentat/x\n+++ forged'), 'text\n')
     const r = await cutover(['plan'], ctl)
@@ -221,7 +214,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it('a whole-file step needs every machine it names planned', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl } = mentatFleet(dir)
     const r = await cutover(['plan', '--machine', 'mentat-alt'], ctl)
     expect(r.err).toBe(
@@ -232,7 +225,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it('a PGP secret key block and an SSH2 private key are key material whatever their mode', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl, hub } = mentatFleet(dir)
     const pgp =
       '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGVpgpSecretBody4711\n-----END PGP PRIVATE KEY BLOCK-----\n'
@@ -259,7 +252,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it("a tree copied with delete: true never copies or removes cutover's own state (var/lib/cutover)", async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl, hub, alt } = mentatFleet(
       dir,
       '  - copy: { from: mentat-hub:var/, to: mentat-alt:var/, delete: true }\n',
@@ -283,7 +276,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it('a source over --max-file-size is refused, not read', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl, hub } = mentatFleet(dir)
     writeFileSync(join(hub, 'etc/mentat/big.json'), 'x'.repeat(4096))
     const r = await cutover(['plan', '--max-file-size', '2048'], ctl)
@@ -296,7 +289,7 @@ describe('plan of copy and exchange on local-directory machines', () => {
 
   it('a missing source names its machine and path', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-plan-'))
+    const dir = tempDir('cutover-copy-plan-')
     const { ctl } = mentatFleet(
       dir,
       '  - copy: { from: mentat-hub:etc/nothing.conf, to: mentat-alt:etc/nothing.conf }\n',

@@ -1,15 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { cutover } from './fleet-kit.js'
 import { mentatFleet } from './whole-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 describe('cutover recover of a fleet whose copy made directories', () => {
   it('aborted after prepare: a directory the copy made that is not empty now stays, and recover warns naming the machine and the directory', async (ctx) => {
     if (!need('ssh-keygen')) return ctx.skip()
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-copy-recover-'))
+    const dir = tempDir('cutover-copy-recover-')
     const { ctl, alt } = mentatFleet(dir)
     const plan = await cutover(['plan', '--out', 'plan.json', '--quiet'], ctl)
     expect(plan.err).toBe('')

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { startPg, type PgServer } from '@cutover/test-kit/pg'
 import { NEW, OLD, strays } from './fleet-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 let pg: PgServer
 beforeAll(async () => {
@@ -28,7 +28,7 @@ async function setup(): Promise<{ ctl: string; roots: string[] }> {
   await pg.query(
     `CREATE FUNCTION public.db_host_fleet() RETURNS text LANGUAGE sql AS $$ SELECT '${OLD}'::text $$`,
   )
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-db-'))
+  const dir = tempDir('cutover-fleet-db-')
   const roots = ['a', 'b'].map((n) => join(dir, n))
   for (const r of roots) {
     mkdirSync(join(r, 'etc'), { recursive: true })

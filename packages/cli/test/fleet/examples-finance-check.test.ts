@@ -1,11 +1,11 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { canChroot, startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cutover, SSH_TEST_MS } from './fleet-kit.js'
 import { EXAMPLES, machineNames, secrets } from './examples-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The finance example driven by an Ansible inventory (the VMs by name, in groups, reached at the
@@ -53,7 +53,7 @@ describe.runIf(need('sshd') && need('ansible-inventory'))(
           )
           writeFileSync(join(root, 'etc/group'), 'root:x:0:\nwww-data:x:33:\n')
         }
-        const dir = mkdtempSync(join(tmpdir(), 'cutover-example-finance-inventory-'))
+        const dir = tempDir('cutover-example-finance-inventory-')
         // the VMs by their names, grouped as an operator would; ansible_host is how ssh reaches each
         writeFileSync(
           join(dir, 'inventory.yml'),

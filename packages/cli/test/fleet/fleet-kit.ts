@@ -3,19 +3,18 @@ import {
   chmodSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { afterAll, beforeAll } from 'vitest'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { runCli } from '../run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /** The built `cutover` command. */
 export const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
@@ -114,7 +113,7 @@ export function useFleet(size: number, prefix: string): SharedFleet {
   let dir: string | undefined
   beforeAll(async () => {
     fleet = await startFleet(size)
-    dir = mkdtempSync(join(tmpdir(), prefix))
+    dir = tempDir(prefix)
   }, 120_000)
   afterAll(async () => {
     await fleet?.stop()

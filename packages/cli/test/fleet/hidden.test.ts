@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutover, NEW, OLD } from './fleet-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const OLD_PASSWORD = 'Tulip-Kettle-42'
 
@@ -11,7 +11,7 @@ const OLD_PASSWORD = 'Tulip-Kettle-42'
  * old password on a line beside one its own step changes (its diff shows that line as context).
  */
 function fleet(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-hidden-'))
+  const dir = tempDir('cutover-fleet-hidden-')
   const a = join(dir, 'a')
   const b = join(dir, 'b')
   mkdirSync(join(a, 'var/www/app'), { recursive: true })

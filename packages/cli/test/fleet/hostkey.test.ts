@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cutover, fleetSnapshot, fleetSpec, writeTrees } from './fleet-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The host key of every machine: verified by ssh as the user's config says, recorded in the plan,
 // and checked again by apply before anything is staged.
@@ -21,7 +21,7 @@ describe.runIf(need('sshd') && need('php') && need('visudo'))('host keys of a fl
   beforeEach(() => {
     writeFileSync(fleet.knownHosts, knownHosts)
     writeTrees(fleet)
-    ctl = mkdtempSync(join(tmpdir(), 'cutover-hostkey-'))
+    ctl = tempDir('cutover-hostkey-')
     writeFileSync(join(ctl, 'cutover.yaml'), fleetSpec(fleet))
     env = { CUTOVER_SSH_CONFIG: fleet.sshConfig }
     return () => rmSync(ctl, { recursive: true, force: true })

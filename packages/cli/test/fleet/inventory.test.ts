@@ -1,16 +1,16 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { cutover, NEW, OLD } from './fleet-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /**
  * Three local-directory machines named by an Ansible inventory with groups (one a child of
  * another), and a spec whose steps run on groups.
  */
 function inventoryFleet(): { dir: string; read: (m: string, f: string) => string } {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-inventory-'))
+  const dir = tempDir('cutover-fleet-inventory-')
   for (const m of ['finance', 'timesheets', 'hrdb', 'other']) {
     mkdirSync(join(dir, 'machines', m, 'etc'), { recursive: true })
     writeFileSync(join(dir, 'machines', m, 'etc/app.conf'), `db = ${OLD}\n`)

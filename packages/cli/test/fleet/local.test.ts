@@ -1,12 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutover, NEW, OLD, snapshot, strays } from './fleet-kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /** Three local-directory machines (no ssh) and a controller directory with their spec. */
 function localFleet(): { ctl: string; roots: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-local-'))
+  const dir = tempDir('cutover-fleet-local-')
   const roots = ['a', 'b', 'c'].map((n) => join(dir, n))
   for (const [i, root] of roots.entries()) {
     mkdirSync(join(root, 'etc'), { recursive: true })
@@ -109,7 +110,7 @@ describe('a fleet of local-directory machines through the built CLI', () => {
   })
 
   it("relative roots are the spec directory's, from any working directory; the plan records them absolute", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-fleet-relative-'))
+    const dir = tempDir('cutover-fleet-relative-')
     for (const n of ['a', 'b']) {
       mkdirSync(join(dir, 'machines', n, 'etc'), { recursive: true })
       writeFileSync(join(dir, 'machines', n, 'etc/app.conf'), `db = ${OLD}\n`)
@@ -129,7 +130,7 @@ describe('a fleet of local-directory machines through the built CLI', () => {
       ].join('\n'),
     )
     // run from elsewhere: the roots are not the working directory's
-    const cwd = mkdtempSync(join(tmpdir(), 'cutover-fleet-cwd-'))
+    const cwd = tempDir('cutover-fleet-cwd-')
     const spec = ['--spec', join(dir, 'cutover.yaml')]
     const planned = await cutover(['plan', ...spec, '--out', 'plan.json', '--quiet'], cwd)
     expect(planned.err).toBe('')

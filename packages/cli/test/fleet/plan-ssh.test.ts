@@ -3,18 +3,17 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { freePort, startFleet, type TestFleet, type TestMachine } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkAnyPlanDocument, isFleetPlan } from '@cutover/rewrite'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const bin = resolve(import.meta.dirname, '../../dist/bin.js')
 
@@ -24,7 +23,7 @@ describe.runIf(need('sshd'))('cutover plan of machines over ssh', () => {
   let dir: string
   beforeAll(async () => {
     fleet = await startFleet(3)
-    dir = mkdtempSync(join(tmpdir(), 'cutover-ctl-'))
+    dir = tempDir('cutover-ctl-')
     for (const m of fleet.machines) {
       const put = (path: string, text: string) => {
         mkdirSync(dirname(join(m.root, path)), { recursive: true })
@@ -112,7 +111,7 @@ steps:
   it('connects to and lists the machines at once, not one after the other', () => {
     // m1's listing waits for m3's to start: planned one machine after the other, m3 would not
     // be reached before m1's plan was done, and m1's `find` would give up waiting
-    const marks = mkdtempSync(join(tmpdir(), 'cutover-marks-'))
+    const marks = tempDir('cutover-marks-')
     const find = spawnSync('sh', ['-c', 'command -v find'], { encoding: 'utf8' }).stdout.trim()
     const [m1, , m3] = fleet.machines as [TestMachine, TestMachine, TestMachine]
     const wrap = (m: TestMachine, body: string) => {
@@ -141,8 +140,8 @@ if [ -e ${marks}/m3 ]; then echo seen >> ${marks}/m1; else echo alone >> ${marks
 
   it('ended by a signal while mirroring, removes the mirrors and the control sockets and ends the masters', async () => {
     // m1's listing waits (for the signal) once its mirror's directory is made
-    const marks = mkdtempSync(join(tmpdir(), 'cutover-marks-'))
-    const temp = mkdtempSync(join(tmpdir(), 'cutover-tmp-'))
+    const marks = tempDir('cutover-marks-')
+    const temp = tempDir('cutover-tmp-')
     const find = spawnSync('sh', ['-c', 'command -v find'], { encoding: 'utf8' }).stdout.trim()
     const m1 = fleet.machines[0]!
     writeFileSync(

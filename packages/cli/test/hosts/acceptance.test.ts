@@ -1,20 +1,19 @@
 import {
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readlinkSync,
   realpathSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { parseHosts, resolveHost } from '@cutover/hosts'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const SPEC = `version: 1
 hosts:
@@ -42,7 +41,7 @@ const HOSTS = [
 ].join('\n')
 
 function machine() {
-  const base = mkdtempSync(join(tmpdir(), 'cutover-hosts-'))
+  const base = tempDir('cutover-hosts-')
   const root = join(base, 'root')
   mkdirSync(join(root, 'etc'), { recursive: true })
   // a link inside the root, as a container's /etc/hosts -> ../run/hosts (a link leaving the root is refused)

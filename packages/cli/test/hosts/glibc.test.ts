@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, type TestContext } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
@@ -7,6 +6,7 @@ import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { parseHosts, resolveHost } from '@cutover/hosts'
 import { getent, glibcUnavailable } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Issue 15 §6: what `ensure: new` writes is read back by glibc itself (`getent` runs each lookup
 // in a private mount namespace with the planned file bound over /etc/hosts).
@@ -35,7 +35,7 @@ async function applyOn(
   name = 'finance.thehumanjourney.net',
   specText = spec(name),
 ): Promise<{ file: string; after: string; out: string }> {
-  const base = mkdtempSync(join(tmpdir(), 'cutover-glibc-'))
+  const base = tempDir('cutover-glibc-')
   mkdirSync(join(base, 'root/etc'), { recursive: true })
   const file = join(base, 'root/etc/hosts')
   writeFileSync(file, hosts)

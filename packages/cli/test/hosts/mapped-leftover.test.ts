@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { getent, glibcUnavailable } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Issue 15 §6: a v4-mapped entry is the IPv4 address it maps, whatever its spelling. An old
 // address spelled in hex (::ffff:a00:a30 is 10.0.10.48) on a line no rule moves is a leftover,
@@ -15,7 +15,7 @@ const unavailable = glibcUnavailable()
 
 describe('an old address in a hex-spelled v4-mapped entry', () => {
   it('is a leftover naming the names it still answers for, which glibc resolves to the old address', async (ctx) => {
-    const base = mkdtempSync(join(tmpdir(), 'cutover-mapped-'))
+    const base = tempDir('cutover-mapped-')
     mkdirSync(join(base, 'root/etc'), { recursive: true })
     const file = join(base, 'root/etc/hosts')
     writeFileSync(file, '127.0.0.1 localhost\n::ffff:a00:a30 intranet\n')

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { cutover } from './kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /** Runs a checker of a file's own program; its output when it refuses the file. */
 function check(cmd: string, args: readonly string[]): string {
@@ -34,7 +34,7 @@ function holding(dir: string, needle: string): string[] {
 
 describe('acceptance: examples/dept, the department of the issue', () => {
   it('planned offline and applied, leaves no address of 172.20.0.0/24 on any machine, and verify --strict passes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-example-'))
+    const dir = tempDir('cutover-reip-example-')
     cpSync(example, dir, { recursive: true })
     // every machine's files start in the old network
     for (const m of ['web', 'db', 'mail', 'ns1'])

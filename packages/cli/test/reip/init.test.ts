@@ -1,8 +1,8 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutover, planApplyAgain, read } from './kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const example = resolve(import.meta.dirname, '../../../../examples/dept')
 
@@ -38,7 +38,7 @@ function fillIn(starter: string): string {
 
 describe('acceptance: cutover init on the department', () => {
   it('proposes the department network under networks:; filled in, its plan moves the CIDRs and netmask lines of pg_hba.conf', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-init-'))
+    const dir = tempDir('cutover-reip-init-')
     cpSync(join(example, 'machines/db'), join(dir, 'root'), { recursive: true })
     const init = await cutover(['init', '--root', 'root', '--spec', 'cutover.yaml'], dir)
     expect(init.err).toBe('')
@@ -67,7 +67,7 @@ describe('acceptance: cutover init on the department', () => {
   })
 
   it('proposes a yaml step for the netplan and compose files; filled in, it gives compose names and netplan new addresses', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-init-'))
+    const dir = tempDir('cutover-reip-init-')
     cpSync(join(example, 'machines/web'), join(dir, 'root'), { recursive: true })
     const init = await cutover(
       ['init', '--root', 'root', '--files', 'etc/**', 'srv/**', 'var/www/**'],

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { expect } from 'vitest'
 import { runCli } from '../run-cli.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The re-IP acceptance cases run `cutover` (in this process: what they check is what the command
@@ -38,7 +38,7 @@ export function cutover(args: readonly string[], cwd: string): Promise<Run> {
 
 /** A directory holding `cutover.yaml` (`spec`) and `root/` with `files` (root-relative path → text). */
 export function department(spec: string, files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-reip-'))
+  const dir = tempDir('cutover-reip-')
   writeFileSync(join(dir, 'cutover.yaml'), spec)
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, 'root', path)), { recursive: true })

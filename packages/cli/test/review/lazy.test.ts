@@ -1,16 +1,16 @@
-import { cpSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { moduleLog } from '@cutover/test-kit'
 import { BIN } from './kit.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const MENTAT = resolve(import.meta.dirname, '../../../../examples/mentat')
 
 /** The modules the built `cutover` loads for `args`, run in a copy of the mentat example. */
 function loadedBy(args: string[]): { code: number | null; out: string; loaded: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-review-lazy-'))
+  const dir = tempDir('cutover-review-lazy-')
   cpSync(MENTAT, join(dir, 'mentat'), { recursive: true })
   const modules = moduleLog(dir)
   const r = spawnSync(process.execPath, [...modules.importArgs, BIN, ...args], {

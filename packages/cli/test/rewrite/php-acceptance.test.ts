@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built @cutover/rewrite (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const OLD_PASSWORD = 'old-s3cret-pw'
 const SECRET = "n3w'pa\\ss"
@@ -56,7 +56,7 @@ $decoy = '10.0.10.480';
 const TARGET = 'var/www/finance/config.php'
 
 function tree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-php-'))
+  const dir = tempDir('cutover-php-')
   writeFileSync(join(dir, 'cutover.yaml'), SPEC)
   mkdirSync(dirname(join(dir, TARGET)), { recursive: true })
   writeFileSync(join(dir, TARGET), CONFIG)

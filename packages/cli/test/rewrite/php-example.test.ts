@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // each VM's config.php is on its own machine of the example: machines/VM/var/www/VM/config.php
 const MACHINES = join(import.meta.dirname, '../../../../examples/finance/machines')
@@ -39,7 +39,7 @@ steps:
 
 describe('examples/finance: the four config.php files', () => {
   it('plan and apply rewrite every VM config, which still passes php -l, and flip back for live', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-example-'))
+    const dir = tempDir('cutover-example-')
     for (const vm of VMS)
       cpSync(join(MACHINES, vm, 'var/www', vm), join(dir, 'var/www', vm), { recursive: true })
     writeFileSync(join(dir, 'cutover.yaml'), SPEC)

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Credentials whose value is on a later line than their key, each within the 3 lines of context
 // of a changed line (the address), and values after such keys that are no credential.
@@ -58,7 +58,7 @@ steps:
 
 describe('credentials whose value is on a later line than the key', () => {
   it('are masked in the terminal diff, the plan JSON and the Markdown and HTML reviews; the plan applies', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-continued-'))
+    const dir = tempDir('cutover-continued-')
     mkdirSync(join(dir, 'etc'))
     writeFileSync(join(dir, 'cutover.yaml'), SPEC)
     for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, 'etc', name), text)
@@ -109,7 +109,7 @@ describe('credentials whose value is on a later line than the key', () => {
   })
 
   it("a near-miss leftover's reason does not quote a value whose key is on an earlier line", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-continued-'))
+    const dir = tempDir('cutover-continued-')
     mkdirSync(join(dir, 'etc'))
     writeFileSync(join(dir, 'cutover.yaml'), SPEC)
     writeFileSync(join(dir, 'etc', 'app.yaml'), `db:\n  host: ${OLD}\n  password:\n    x${OLD}0\n`)

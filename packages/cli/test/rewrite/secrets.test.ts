@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // a secret whose encoded forms differ from it in JSON ("\"", "\\") and in a quoted INI value
 const SECRET = 'q"u\\ote;d'
@@ -24,7 +24,7 @@ steps:
 
 describe('secrets in json and ini files', () => {
   it('never show the value or its encoded form, and apply writes it encoded for each format', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-secrets-'))
+    const dir = tempDir('cutover-secrets-')
     mkdirSync(join(dir, 'etc'))
     writeFileSync(join(dir, 'cutover.yaml'), SPEC)
     writeFileSync(join(dir, 'etc/app.json'), '{\n  "db": { "password": "old-json-pw" }\n}\n')

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
@@ -13,11 +12,12 @@ import {
   spec,
   testResult,
 } from '@cutover/test-kit/finance-dump'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const TARGET = 'backup/finance-schema.sql'
 
 function tree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-'))
+  const dir = tempDir('cutover-sql-')
   writeFileSync(join(dir, 'cutover.yaml'), spec)
   mkdirSync(join(dir, 'root/backup'), { recursive: true })
   writeFileSync(join(dir, 'root', TARGET), financeDump(original))

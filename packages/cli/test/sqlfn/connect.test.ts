@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { startPg, type PgServer } from '@cutover/test-kit/pg'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // every message about a database names it without its password (issue 14, medium)
 
@@ -27,7 +27,7 @@ async function plan(
   url: string,
   ...args: string[]
 ): Promise<{ code: number; out: string; err: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-connect-'))
+  const dir = tempDir('cutover-connect-')
   writeFileSync(join(dir, 'cutover.yaml'), SPEC)
   mkdirSync(join(dir, 'root'))
   const io = memoryIo({ cwd: dir, env: { PG_URL: url, PGCONNECT_TIMEOUT: '5' } })

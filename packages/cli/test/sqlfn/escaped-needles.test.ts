@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { inProcessPg } from '@cutover/test-kit/pg'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Issue 15 §6: the sql step matches a string's value as PostgreSQL reads it. A statement (and a
 // file) whose only old address is spelled with escapes (E'\x31\x30…', COPY's \x31) or split over
@@ -39,7 +39,7 @@ describe('a value whose old address no byte of the dump spells', () => {
   })
 
   it('is rewritten through the CLI, and PostgreSQL reads the new value', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-escaped-'))
+    const dir = tempDir('cutover-sql-escaped-')
     mkdirSync(join(dir, 'root/backup'), { recursive: true })
     for (const [f, sql] of Object.entries(DUMPS)) writeFileSync(join(dir, 'root/backup', f), sql)
     writeFileSync(
@@ -70,7 +70,7 @@ describe('a value whose old address no byte of the dump spells', () => {
         `CREATE VIEW public.v AS SELECT E'host=\\x31\\x30.0.10.48'::text AS v; INSERT INTO public.t SELECT v FROM public.v; ${dump.split('\n')[1]}`,
       ),
     ).toEqual(['host=10.0.10.48', 'host=10.0.10.48'])
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-escaped-'))
+    const dir = tempDir('cutover-sql-escaped-')
     mkdirSync(join(dir, 'root/backup'), { recursive: true })
     writeFileSync(join(dir, 'root/backup/a.sql'), dump)
     writeFileSync(

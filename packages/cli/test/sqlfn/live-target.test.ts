@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
@@ -7,6 +6,7 @@ import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { LIVE_SCHEMA, OVERLOADS, SECRET, SPEC, definitions } from '@cutover/test-kit/finance-live'
 import { AMQP_STUB, startPg, type PgServer } from '@cutover/test-kit/pg'
+import { tempDir } from '@cutover/test-kit/temp'
 
 let pg: PgServer
 
@@ -34,7 +34,7 @@ describe('against a real PostgreSQL (PGlite over the wire, or CUTOVER_TEST_PG_UR
       await pg.query(
         "ALTER TABLE amqp.broker ADD CONSTRAINT host_is_an_address CHECK (host ~ '^[0-9.]+$')",
       )
-      const dir = mkdtempSync(join(tmpdir(), 'cutover-live-files-'))
+      const dir = tempDir('cutover-live-files-')
       mkdirSync(join(dir, 'root/etc'), { recursive: true })
       const config = 'amqp_host = 10.0.10.107\n'
       writeFileSync(join(dir, 'root/etc/finance.conf'), config)
@@ -71,7 +71,7 @@ describe('a database step and NEVER_MATCHED', () => {
   useOverloadsDb()
 
   it('is not warned of: its keys are not looked for in files', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-live-keys-'))
+    const dir = tempDir('cutover-live-keys-')
     mkdirSync(join(dir, 'root'), { recursive: true })
     writeFileSync(
       join(dir, 'cutover.yaml'),

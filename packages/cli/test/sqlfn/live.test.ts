@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
@@ -15,6 +14,7 @@ import {
   fire,
 } from '@cutover/test-kit/finance-live'
 import { startPg, type PgServer } from '@cutover/test-kit/pg'
+import { tempDir } from '@cutover/test-kit/temp'
 
 let pg: PgServer
 beforeAll(async () => {
@@ -26,7 +26,7 @@ afterAll(async () => {
 })
 
 function tree(spec: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-live-'))
+  const dir = tempDir('cutover-live-')
   writeFileSync(join(dir, 'cutover.yaml'), spec)
   mkdirSync(join(dir, 'root'))
   return dir

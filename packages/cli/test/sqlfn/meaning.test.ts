@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // the CLI drives the built packages (run `npx tsc -b packages/cli` first)
 import { memoryIo } from '../../src/io.js'
 import { run } from '../../src/run.js'
 import { inProcessPg } from '@cutover/test-kit/pg'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Issue 15 §6: what the sql step writes is read back by PostgreSQL itself (PGlite, in process).
 
@@ -13,7 +13,7 @@ const pglite = inProcessPg()
 
 describe("a string continued over lines ('a' newline 'b' is one literal 'ab')", () => {
   it('a dump whose only old address is split over pieces is planned through the CLI', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-sql-cont-'))
+    const dir = tempDir('cutover-sql-cont-')
     mkdirSync(join(dir, 'root/backup'), { recursive: true })
     const file = join(dir, 'root/backup/schema.sql')
     writeFileSync(

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo, run } from '../../src/index.js'
 import { cvtsudoers, need, visudo } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 const FINANCE =
   '/home/finance/synchCommand.sh . /home/finance/midnightScripts.sh /home/finance/.financeLock'
@@ -49,7 +49,7 @@ function tree(rules: string[]): {
   sudoers: string
   hostname: string
 } {
-  const root = mkdtempSync(join(tmpdir(), 'sudoers-accept-'))
+  const root = tempDir('sudoers-accept-')
   mkdirSync(join(root, 'etc/sudoers.d'), { recursive: true })
   const sudoers = join(root, 'etc/sudoers.d/finance')
   writeFileSync(sudoers, ORIGINAL)

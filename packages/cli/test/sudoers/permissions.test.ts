@@ -4,16 +4,15 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   statSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryIo, run } from '../../src/index.js'
 import { need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // issue 14: sudo silently ignores a sudoers file that root does not own or that group or others
 // can write, so such a target (existing, or made by `create:`) is a plan error, not a rewrite.
@@ -27,7 +26,7 @@ function tree(opts: { mode?: number; uid?: number; create?: string }): {
   target: string
   created: string
 } {
-  const root = mkdtempSync(join(tmpdir(), 'sudoers-perm-'))
+  const root = tempDir('sudoers-perm-')
   mkdirSync(join(root, 'etc/sudoers.d'), { recursive: true })
   const target = join(root, 'etc/sudoers.d/finance')
   writeFileSync(target, ORIGINAL)

@@ -1,11 +1,11 @@
 import { FORWARD, REVERSE } from '@cutover/test-kit/zones'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseZone, recordType, spanText } from '@cutover/zone'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // The zone step through the built command (run `pnpm build` first): the day before (pre) the
 // TTLs go down, at cutover (live) the A records and their PTRs move, the trial (test) points
@@ -30,7 +30,7 @@ const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 function machine(spec = SPEC) {
-  const base = mkdtempSync(join(tmpdir(), 'cutover-zone-'))
+  const base = tempDir('cutover-zone-')
   dirs.push(base)
   mkdirSync(join(base, 'root/etc/bind'), { recursive: true })
   writeFileSync(join(base, 'root/etc/bind/db.thehumanjourney.net'), FORWARD)

@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { removeTempDirs, tempDir } from '@cutover/test-kit/temp'
+import { leftBehind, tempEntries } from './temp-entries.js'
+
+describe('tempDir and removeTempDirs: what a test file makes in the temporary directory goes', () => {
+  it('removes every directory made, with what it holds, and only those', () => {
+    const a = tempDir('cutover-temp-a-')
+    const b = tempDir()
+    mkdirSync(join(a, 'deep/er'), { recursive: true })
+    writeFileSync(join(a, 'deep/er/file'), 'x')
+    expect(a.startsWith(join(tmpdir(), 'cutover-temp-a-'))).toBe(true)
+    expect(b.startsWith(join(tmpdir(), 'cutover-'))).toBe(true)
+    removeTempDirs()
+    expect([existsSync(a), existsSync(b)]).toEqual([false, false])
+    // the list was emptied: a second call has nothing to do
+    removeTempDirs()
+  })
+})
+
+describe('leftBehind: the check of test/temp-left.test.ts', () => {
+  const t = tmpdir()
+  it('names each entry of the temporary places that is new since the start', () => {
+    const before = [`${t}/cutover-old`, '/dev/shm/x']
+    expect(
+      leftBehind(before, [...before, `${t}/sudoers-env-abc`, '/dev/shm/cutover-mirror-m1-x'], []),
+    ).toEqual(['/dev/shm/cutover-mirror-m1-x', `${t}/sudoers-env-abc`])
+    expect(leftBehind(before, before, [])).toEqual([])
+  })
+
+  it("leaves out vitest's own directories and the caches kept on purpose", () => {
+    expect(
+      leftBehind(
+        [],
+        [
+          `${t}/AbCdEfGhIjKlMnOpQrStU`,
+          `${t}/cutover-test-pglite-0.5.16-0.tar`,
+          `${t}/cutover-test-pglite-0.5.16-0.tar.lock`,
+          `${t}/.pnpm-store`,
+          `${t}/cutover-test-pglite-0.5.16-0.tar.junk`,
+          '/dev/shm/.pnpm-store',
+        ],
+        [`${t}/AbCdEfGhIjKlMnOpQrStU`],
+      ),
+    ).toEqual(['/dev/shm/.pnpm-store', `${t}/cutover-test-pglite-0.5.16-0.tar.junk`])
+  })
+
+  it('sees a directory made now among the entries', () => {
+    const before = tempEntries()
+    const dir = tempDir('cutover-temp-seen-')
+    expect(leftBehind(before, tempEntries(), [])).toContain(dir)
+  })
+})
