@@ -156,6 +156,20 @@ describe('the long-lived shell', () => {
     )
   })
 
+  it('takes no more commands once a process a script left outside its group writes on', async () => {
+    const s = start()
+    expect(await s.ready).toBe(true)
+    // setsid: a group of its own, which the loop's kill of the script's group does not reach;
+    // the script ends once it is there (it says so on a fifo)
+    const script =
+      'd=$(mktemp -d); mkfifo "$d/f"; setsid sh -c \'echo >"$1/f"; sleep 0.3; echo late\' sh "$d" & read x <"$d/f"; rm -r "$d"; echo now'
+    const r = done(await s.run(script, Buffer.alloc(0), 60, 10_000))
+    expect(r.stdout.toString()).toBe('now\n')
+    expect(s.idle).toBe(true)
+    for (let i = 0; i < 200 && s.idle; i++) await new Promise((r) => setTimeout(r, 25))
+    expect(s.idle).toBe(false)
+  })
+
   it("ends a command at the machine's own limit, and kills a shell that outlives the controller's", async () => {
     const s = start()
     expect(await s.ready).toBe(true)
@@ -263,5 +277,16 @@ describe('the long-lived shell', () => {
       stdout: Buffer.from(`${half}x\n\0`),
       stderr: `e${half}`,
     })
+    expect(s.idle).toBe(true)
+    // bytes past a marker's line, come with it: the shell is out of step and takes no more
+    header = ''
+    const next = s.run('echo y', Buffer.alloc(0), 60, 10_000)
+    await new Promise((r) => setImmediate(r))
+    const second = header.split(' ')[0]!
+    const [stdout, stderr] = [fake.stdout, fake.stderr] as PassThrough[]
+    stderr!.write(`${second}\n`)
+    stdout!.write(`y\n${second} 0\nlate\n`)
+    expect(done(await next).stdout.toString()).toBe('y\n')
+    expect(s.idle).toBe(false)
   })
 })

@@ -348,15 +348,14 @@ export class SshConnection {
       // close() ran while the warm shell started: nothing is sent, nothing more started
       this.assertOpen()
       shell = this.startShell(ms)
-      if (!(await shell.ready)) {
+      const ready = await shell.ready
+      // close() ended it while it started: nothing was sent, nor will be
+      this.assertOpen()
+      if (!ready) {
         if (shell.unframed) this.framing = false
         return undefined
       }
-      // close() ended it while it started: nothing was sent
-      if (!shell.idle) {
-        this.assertOpen()
-        return undefined
-      }
+      if (!shell.idle) return undefined
     }
     const outcome = await shell.run(
       script,

@@ -186,6 +186,8 @@ export class RemoteShell {
   private wake: () => void = () => {}
   /** Set once the shell takes no more commands (ended, killed, out of step, or running one). */
   private closed = false
+  /** Set while the shell waits for a command: the loop says nothing then. */
+  private quiet = false
   /** Whether the machine said it cannot frame, or said something else first. */
   unframed = false
   /** Resolves with the session's exit code once it has ended. */
@@ -215,11 +217,27 @@ export class RemoteShell {
         ),
       )
     })
-    this.out.onData = () => this.wake()
-    this.err.onData = () => this.wake()
+    this.out.onData = () => this.heard()
+    this.err.onData = () => this.heard()
     child.stdout.on('data', (b: Buffer) => this.out.push(b))
     child.stderr.on('data', (b: Buffer) => this.err.push(b))
     this.ready = this.banner(ms)
+  }
+
+  /**
+   * Output while the shell waits for a command is a process the last script left outside its
+   * process group (`setsid`) writing on: it would be read as a later command's output, so the
+   * shell takes no more commands.
+   */
+  private heard(): void {
+    if (this.quiet) this.kill()
+    this.wake()
+  }
+
+  /** The shell is between commands: no byte may have come past the last marker's line. */
+  private between(): void {
+    if (this.out.sofar().length || this.err.sofar().length) this.kill()
+    else this.quiet = !this.closed
   }
 
   /** Waits for the banner on both streams: exactly the first bytes of each. */
@@ -248,7 +266,8 @@ export class RemoteShell {
       this.kill()
       return false
     }
-    return true
+    this.between()
+    return !this.closed
   }
 
   /**
@@ -287,6 +306,7 @@ export class RemoteShell {
   async run(script: string, stdin: Buffer, seconds: number, ms: number): Promise<ShellOutcome> {
     if (!this.idle) throw new Error('a shell ran a command while it was not idle')
     this.closed = true
+    this.quiet = false
     const marker = `cutover-${randomBytes(16).toString('hex')}`
     const text = script.endsWith('\n') ? script : `${script}\n`
     let lines = 0
@@ -323,6 +343,7 @@ export class RemoteShell {
       return { kind: 'died', code: 255, stdout: out.body, stderr: err.body.toString('utf8') }
     }
     this.closed = false
+    this.between()
     return { kind: 'done', result: { code, stdout: out.body, stderr: err.body.toString('utf8') } }
   }
 
