@@ -1,4 +1,12 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { commitFiles, localFileSystem, sha256, type TxFileSystem } from '../src/index.js'
@@ -37,6 +45,35 @@ describe('the batch calls of the local file system', () => {
     expect(why.get(join(dir, 'a'))).toBeUndefined()
     expect(why.get(join(dir, 'b'))).toMatch(/was replaced since it was checked/)
   })
+
+  it.each([
+    ['swapped for a symlink', /a is now a symlink$/],
+    ['replaced by another directory', /a was replaced since it was checked$/],
+  ])(
+    'answers for a directory below a shared one as its own walk would, the shared one %s',
+    async (how, why) => {
+      const dir = scratch()
+      const dirs = ['a', 'a/b', 'a/b/c', 'a/d', 'e'].map((d) => join(dir, d))
+      for (const d of dirs) mkdirSync(d)
+      const pins = await Promise.all(dirs.map((d) => localFileSystem.pinDir(d)))
+      renameSync(join(dir, 'a'), join(dir, 'a-old'))
+      if (how === 'swapped for a symlink') symlinkSync(join(dir, 'a-old'), join(dir, 'a'))
+      else {
+        // a new a, holding the very directories b and d that were pinned
+        mkdirSync(join(dir, 'a'))
+        for (const d of ['b', 'd']) renameSync(join(dir, 'a-old', d), join(dir, 'a', d))
+      }
+      // the deepest first, then its parents: each walk of the batch reuses the ones before
+      const order = [2, 1, 0, 3, 4]
+      const got = await localFileSystem.pinsChanged!(
+        order.map((k) => ({ dir: dirs[k]!, pin: pins[k], target: `${dirs[k]}/x` })),
+      )
+      const alone = await Promise.all(dirs.map((d, k) => localFileSystem.pinChanged(d, pins[k])))
+      expect(dirs.map((d) => got.get(d))).toEqual(alone)
+      for (const k of [0, 1, 2, 3]) expect(alone[k]).toMatch(why)
+      expect(alone[4]).toBeUndefined()
+    },
+  )
 
   it('reads the walks of a preparation together, and still walks anew before a pinned operation', async () => {
     const dir = scratch()
@@ -193,6 +230,48 @@ describe('the transaction calls the batch forms once per phase', () => {
       expect(calls.sort()).toEqual(['fsyncDirs', ...Array(checks).fill('pinsChanged')])
       const both = [join(dir, 'a'), join(dir, 'b')]
       for (const b of batches) expect([...b].sort()).toEqual(both)
+    },
+  )
+})
+
+describe('the original read for the backup is checked against the plan', () => {
+  it.each([
+    ['read as it is staged', true],
+    ['read apart', false],
+  ])(
+    'a file changed after the transaction began is refused, nothing written, no temp left: %s',
+    async (_, together) => {
+      const dir = scratch()
+      mkdirSync(join(dir, 'etc'))
+      const files = [0, 1].map((i) => join(dir, 'etc', `f${i}.conf`))
+      files.forEach((f, i) => writeFileSync(f, `old ${i}\n`))
+      // someone writes f1 once the transaction has begun: at the first phase's pin check,
+      // before either side reads or stages anything
+      let checks = 0
+      const fs: TxFileSystem = {
+        ...localFileSystem,
+        pinsChanged: (dirs) => {
+          if (checks++ === 0) writeFileSync(files[1]!, 'theirs\n')
+          return localFileSystem.pinsChanged!(dirs)
+        },
+        ...(together ? {} : { readAndCreatePinned: undefined }),
+      }
+      const err = await commitFiles(
+        files.map((f, i) => ({
+          target: `etc/f${i}.conf`,
+          path: f,
+          before: sha256(`old ${i}\n`),
+          content: Buffer.from(`new ${i}\n`),
+        })),
+        { stateDir: join(dir, 'state'), fileSystem: fs, fault: () => undefined },
+      ).catch((e: unknown) => e)
+      expect(checks).toBeGreaterThan(0)
+      expect(err).toMatchObject({
+        code: 'STALE_PLAN',
+        message: `etc/f1.conf changed while applying (planned ${sha256('old 1\n')}, now ${sha256('theirs\n')}); nothing was written`,
+      })
+      expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(['old 0\n', 'theirs\n'])
+      expect(readdirSync(join(dir, 'etc')).sort()).toEqual(['f0.conf', 'f1.conf'])
     },
   )
 })

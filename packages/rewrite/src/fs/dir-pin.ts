@@ -121,12 +121,7 @@ export function pinChanged(
   batch?: WalkBatch,
 ): string | undefined {
   const { stats, broken } = walk(dir, batch)
-  if (broken) return broken
-  // pinMismatch's comparison, on the identities read
-  if (!pin) return undefined
-  if (pin.length !== stats.length) return `${dir} is not the directory that was checked`
-  const i = stats.findIndex(({ id }, k) => id !== pin[k])
-  return i === -1 ? undefined : `${stats[i]!.path} was replaced since it was checked`
+  return broken ?? pinMismatch(dir, stats, pin)
 }
 
 /**
@@ -156,7 +151,7 @@ const dirOnPath = ({ path, st, id }: Step): DirOnPath => ({
  */
 export function pinMismatch(
   dir: string,
-  chain: readonly DirOnPath[],
+  chain: ReadonlyArray<Pick<DirOnPath, 'path' | 'id'>>,
   pin: readonly string[] | undefined,
 ): string | undefined {
   if (!pin) return undefined
