@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { discoverEach, discoverFiles } from '../src/plan/discover.js'
 import { discoverCache } from '../src/plan/discover.js'
 import { tempDir } from '@cutover/test-kit/temp'
+import { createEngine, textStep } from '../src/index.js'
 
 // discoverFiles walks the tree itself (one listing per directory, shared by the steps of a plan)
 // and matches with picomatch; fast-glob, which it replaced, is the reference for what it finds.
@@ -174,6 +175,51 @@ describe('discoverFiles', () => {
         },
       ),
       { numRuns: 100 },
+    )
+  })
+
+  it("gives each entry the error its own walk throws, the first in its own order, not another's", async () => {
+    const root = tree(['ok/a.php'])
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }))
+    // each link leads to itself: resolving a path through it throws LINK_LOOP
+    symlinkSync('a', join(root, 'a'))
+    symlinkSync('b', join(root, 'b'))
+    const message = (e: unknown) => (e as Error).message
+    // the first walks from `a` (a glob), the second looks up a literal path through `b`, and
+    // the third walks from `a` after a literal path through `b` (literal paths first, alone)
+    const got = discoverEach(root, [
+      { files: ['a/*.php'] },
+      { files: ['b/x.php', 'ok/*.php'] },
+      { files: ['a/**', 'b/y.php'] },
+      { files: ['ok/*.php'] },
+    ])
+    expect(got.map((d) => d.error && message(d.error))).toEqual([
+      'a: too many levels of symbolic links',
+      'b: too many levels of symbolic links',
+      'b: too many levels of symbolic links',
+      undefined,
+    ])
+    expect(got[3]!.files).toEqual(['ok/a.php'])
+    // what discoverFiles throws for each alone, in each one's turn with a shared cache
+    const cache = discoverCache()
+    for (const [k, files] of [['a/*.php'], ['b/x.php', 'ok/*.php']].entries())
+      await expect(discoverFiles(root, { files, cache, onProblem: () => {} })).rejects.toThrow(
+        message(got[k]!.error),
+      )
+  })
+
+  it("a plan throws a step's own walk error in the step's turn, the first step's first", async () => {
+    const root = tree(['ok/a.conf'])
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }))
+    symlinkSync('a', join(root, 'a'))
+    symlinkSync('b', join(root, 'b'))
+    const engine = createEngine({ steps: [textStep] })
+    const spec = engine.parseSpec(
+      'version: 1\nsteps:\n  - text: { files: ["a/*.conf"], replace: { x: y } }\n  - text: { files: [b/x.conf], replace: { x: y } }\n',
+      'cutover.yaml',
+    )
+    await expect(engine.plan(spec, { root })).rejects.toThrow(
+      'a: too many levels of symbolic links',
     )
   })
 

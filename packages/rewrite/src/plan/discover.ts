@@ -172,6 +172,7 @@ function clean(glob: string): string {
  */
 export async function discoverFiles(root: string, options: DiscoverOptions): Promise<string[]> {
   const [one] = discoverEach(root, [options], options.cache)
+  if (one!.error !== undefined) throw one!.error
   if (options.onProblem) for (const p of one!.problems) options.onProblem(p)
   else if (one!.problems.length)
     throw new CutoverError(one!.problems[0]!.code, one!.problems.map((p) => p.message).join('\n'))
@@ -184,10 +185,15 @@ export interface DiscoverEntry {
   exclude?: readonly string[]
 }
 
-/** What {@link discoverEach} found for one entry: its sorted files, and its problems sorted by path. */
+/**
+ * What {@link discoverEach} found for one entry: its sorted files, and its problems sorted by
+ * path; `error`, what its own walk threw (a looping link on its way), which its caller throws in
+ * the entry's turn, where {@link discoverFiles} for it alone would have thrown.
+ */
 export interface Discovered {
   files: string[]
   problems: DiscoverProblem[]
+  error?: unknown
 }
 
 /** One entry's part of a walk: its matchers, what it found, its problems. */
@@ -198,12 +204,16 @@ interface Seeker {
   pruned: (path: string) => boolean
   found: Set<string>
   problems: Map<string, DiscoverProblem>
+  /** The first error of its own walk, and where in it (its literal paths, then its walks). */
+  error?: { at: number; e: unknown }
 }
 
 /** A seeker in a directory of a walk, and how deep below it its globs can still match. */
 interface Active {
   s: Seeker
   depth: number
+  /** Where the walk is in the seeker's own order (see {@link Seeker.error}). */
+  at: number
 }
 
 function seekerOf(entry: DiscoverEntry): { s: Seeker; positive: string[] } {
@@ -290,7 +300,9 @@ export function discoverEach(
           next = undefined
           break
         }
-      next ??= deeper.filter((a) => !a.s.pruned(path)).map((a) => ({ s: a.s, depth: a.depth - 1 }))
+      next ??= deeper
+        .filter((a) => !a.s.pruned(path))
+        .map((a) => ({ s: a.s, depth: a.depth - 1, at: a.at }))
       if (next.length === 0) continue
       const child = d.real ?? under(abs, d.name)
       // a link into a directory the walk is inside (or is) would loop
@@ -300,12 +312,14 @@ export function discoverEach(
     }
   }
 
-  const resolved = (path: string, seekers: readonly Seeker[]) => {
+  // another error is the seekers' own, each thrown in its entry's turn (at: where in its order)
+  const resolved = (path: string, seekers: readonly { s: Seeker; at: number }[]) => {
     try {
       return resolver.resolve(path)
     } catch (e) {
-      if (!(e instanceof OutsideRootError)) throw e
-      for (const s of seekers) problem(s, { code: 'OUTSIDE_ROOT', path, message: e.message })
+      if (e instanceof OutsideRootError)
+        for (const { s } of seekers) problem(s, { code: 'OUTSIDE_ROOT', path, message: e.message })
+      else for (const { s, at } of seekers) if (!s.error || at < s.error.at) s.error = { at, e }
       return undefined
     }
   }
@@ -321,31 +335,29 @@ export function discoverEach(
           message: `${g}: a glob with a ".." part would leave the root; refused`,
         })
     const starts = positive.filter((g) => !climbs(g)).map(startOf)
-    for (const st of starts) {
+    for (const [at, st] of starts.entries()) {
       // a literal path: the file itself, when it is one (through links) and not excluded
       if (!st.literal || s.ignored(st.base)) continue
-      const r = resolved(st.base, [s])
+      const r = resolved(st.base, [{ s, at }])
       if (r?.exists && statOrUndefined(r.real)?.isFile()) {
         s.found.add(st.base)
         linked.add(st.base)
       }
     }
-    for (const st of walksOf(starts.filter((x) => !x.literal))) {
+    for (const [k, st] of walksOf(starts.filter((x) => !x.literal)).entries()) {
       const group = walks.get(st.base) ?? []
-      group.push({ s, depth: st.depth })
+      group.push({ s, depth: st.depth, at: starts.length + k })
       walks.set(st.base, group)
     }
     return s
   })
   for (const [base, active] of walks) {
-    const r = resolved(
-      base,
-      active.map((a) => a.s),
-    )
+    const r = resolved(base, active)
     if (r?.exists) walk(base, r.real, active)
   }
   return seekers.map((s) => ({
     files: [...s.found].sort(),
     problems: [...s.problems.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    ...(s.error ? { error: s.error.e } : {}),
   }))
 }

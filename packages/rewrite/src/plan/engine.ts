@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
-import { discoverCache, discoverEach, type DiscoverProblem } from './discover.js'
+import { discoverCache, discoverEach, type Discovered, type DiscoverProblem } from './discover.js'
 import type { EncodingName } from '../edit/edit.js'
 import { encoderOf, type Encoder } from '../edit/encode.js'
 import { CutoverError, InputError, SpecError } from '../errors.js'
@@ -477,7 +477,9 @@ async function scope(run: Planning): Promise<Scope> {
       s.notes.push(...dp.notes)
       continue
     }
-    const { files: found, problems } = discovered[walked.indexOf(a)]!
+    const { files: found, problems, error } = discovered[walked.indexOf(a)]!
+    // thrown in the step's turn: after the database plans and creates of the steps before it
+    if (error !== undefined) throw error
     for (const p of problems) onProblem(p)
     if (found.length === 0 && !a.step.options.create) {
       s.notes.push({
@@ -491,7 +493,8 @@ async function scope(run: Planning): Promise<Scope> {
     for (const f of found) s.byFile.set(f, withStep(s.byFile.get(f) ?? NO_STEPS, a))
     planCreates(run, a, found, s, refused)
   }
-  const scanned = scan ? discovered[walked.length]! : { files: [], problems: [] }
+  const scanned: Discovered = scan ? discovered[walked.length]! : { files: [], problems: [] }
+  if (scanned.error !== undefined) throw scanned.error
   for (const p of scanned.problems) onProblem(p)
   const scanOnly = scanned.files
   for (const f of scanOnly) if (!s.byFile.has(f)) s.byFile.set(f, [])
