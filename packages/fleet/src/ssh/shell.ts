@@ -93,6 +93,18 @@ export type ShellOutcome =
   /** No answer within the time given: the shell is killed. */
   | { kind: 'timeout' }
 
+/** What came on a stream before its marker, and the rest of the marker's line. */
+interface MarkerLine {
+  body: Buffer
+  line: string
+}
+
+/** Both marker lines; or the session ended first, with what came of them; or the time passed. */
+type Answer =
+  | { kind: 'both'; o: MarkerLine; e: MarkerLine }
+  | { kind: 'ended'; o: MarkerLine | undefined; e: MarkerLine | undefined }
+  | { kind: 'timeout' }
+
 /**
  * One stream of the shell: the bytes that came, up to a marker and the rest of the marker's
  * line. Chunks are kept as they came; each is searched with the end of the ones before it (a
@@ -144,7 +156,7 @@ class Scan {
    * The bytes before the marker and the rest of its line (without its newline), once both came;
    * what follows the line is kept for the next marker.
    */
-  take(): { body: Buffer; line: string } | undefined {
+  take(): MarkerLine | undefined {
     const hit = this.hit
     const nl = hit ? hit.after.indexOf(10) : -1
     if (!hit || nl < 0) return undefined
@@ -244,15 +256,9 @@ export class RemoteShell {
   private async banner(ms: number): Promise<boolean> {
     this.out.look(BANNER)
     this.err.look(BANNER)
-    let o: { body: Buffer; line: string } | undefined
-    let e: { body: Buffer; line: string } | undefined
-    const outcome = await this.until(ms, () => {
-      o ??= this.out.take()
-      e ??= this.err.take()
-      return o && e ? { o, e } : undefined
-    })
-    if (outcome === 'ended') return false
-    if (outcome === 'timeout') {
+    const outcome = await this.answer(ms)
+    if (outcome.kind === 'ended') return false
+    if (outcome.kind === 'timeout') {
       this.kill()
       return false
     }
@@ -268,6 +274,23 @@ export class RemoteShell {
     }
     this.between()
     return !this.closed
+  }
+
+  /**
+   * Waits for the lines of the markers looked for on stdout and stderr, at most `ms`; when the
+   * session ends or the time passes first, what came of them.
+   */
+  private async answer(ms: number): Promise<Answer> {
+    let o: MarkerLine | undefined
+    let e: MarkerLine | undefined
+    const both = await this.until(ms, () => {
+      o ??= this.out.take()
+      e ??= this.err.take()
+      return o && e ? { kind: 'both' as const, o, e } : undefined
+    })
+    if (both === 'ended') return { kind: 'ended', o, e }
+    if (both === 'timeout') return { kind: 'timeout' }
+    return both
   }
 
   /**
@@ -315,23 +338,17 @@ export class RemoteShell {
     this.err.look(marker)
     this.child.stdin.write(`${marker} ${lines} ${stdin.length} ${seconds}\n${text}`)
     if (stdin.length) this.child.stdin.write(stdin)
-    let o: { body: Buffer; line: string } | undefined
-    let e: { body: Buffer; line: string } | undefined
-    const outcome = await this.until(ms, () => {
-      o ??= this.out.take()
-      e ??= this.err.take()
-      return o && e ? { o, e } : undefined
-    })
-    if (outcome === 'timeout') {
+    const outcome = await this.answer(ms)
+    if (outcome.kind === 'timeout') {
       this.kill()
       return { kind: 'timeout' }
     }
-    if (outcome === 'ended') {
+    if (outcome.kind === 'ended') {
       return {
         kind: 'died',
         code: this.exit!,
-        stdout: o?.body ?? this.out.sofar(),
-        stderr: (e?.body ?? this.err.sofar()).toString('utf8'),
+        stdout: outcome.o?.body ?? this.out.sofar(),
+        stderr: (outcome.e?.body ?? this.err.sofar()).toString('utf8'),
       }
     }
     const out = outcome.o
