@@ -21,7 +21,12 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { localFileSystem, type PinnedDir } from '../src/index.js'
+import {
+  localFileSystem,
+  type NewFileMeta,
+  type PinnedDir,
+  type TxFileSystem,
+} from '../src/index.js'
 import { holdsReplacedOn } from '../src/fs/local.js'
 import { pinDir } from '../src/fs/dir-pin.js'
 
@@ -220,22 +225,34 @@ describe('the local file system reads a file and creates one beside it in one vi
     expect(readdirSync(join(dir, 'moved'))).toEqual(['f.conf'])
   })
 
-  it('a wrapper that replaced readPinned or createPinned gets those calls', async () => {
-    const dir = tempDir()
-    writeFileSync(join(dir, 'f.conf'), 'old\n')
-    const at: PinnedDir = { dir, pin: pinDir(dir), target: 'f.conf' }
-    const calls: string[] = []
-    const wrapper = {
-      ...localFileSystem,
-      readPinned: async (a: PinnedDir, name: string) => {
-        calls.push(`read ${name}`)
-        return localFileSystem.readPinned(a, name)
-      },
-    }
-    expect(
-      await wrapper.readAndCreatePinned!(at, 'f.conf', '.f.new', Buffer.from('new\n'), meta),
-    ).toEqual(Buffer.from('old\n'))
-    expect(calls).toEqual(['read f.conf'])
-    expect(readFileSync(join(dir, '.f.new'), 'utf8')).toBe('new\n')
-  })
+  it.each(['readPinned', 'createPinned'] as const)(
+    'a wrapper that replaced %s gets the single calls (its own among them)',
+    async (replaced) => {
+      const dir = tempDir()
+      writeFileSync(join(dir, 'f.conf'), 'old\n')
+      const at: PinnedDir = { dir, pin: pinDir(dir), target: 'f.conf' }
+      const calls: string[] = []
+      const wrapper: TxFileSystem = {
+        ...localFileSystem,
+        ...(replaced === 'readPinned'
+          ? {
+              readPinned: async (a: PinnedDir, name: string) => {
+                calls.push(`read ${name}`)
+                return localFileSystem.readPinned(a, name)
+              },
+            }
+          : {
+              createPinned: async (a: PinnedDir, name: string, data: Buffer, m: NewFileMeta) => {
+                calls.push(`create ${name}`)
+                return localFileSystem.createPinned(a, name, data, m)
+              },
+            }),
+      }
+      expect(
+        await wrapper.readAndCreatePinned!(at, 'f.conf', '.f.new', Buffer.from('new\n'), meta),
+      ).toEqual(Buffer.from('old\n'))
+      expect(calls).toEqual([replaced === 'readPinned' ? 'read f.conf' : 'create .f.new'])
+      expect(readFileSync(join(dir, '.f.new'), 'utf8')).toBe('new\n')
+    },
+  )
 })
