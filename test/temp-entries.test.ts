@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -18,6 +27,47 @@ describe('tempDir and removeTempDirs: what a test file makes in the temporary di
     // the list was emptied: a second call has nothing to do
     removeTempDirs()
   })
+
+  it('never removes what a link inside one leads to', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'cutover-temp-outside-'))
+    try {
+      writeFileSync(join(outside, 'keep'), 'x')
+      const dir = tempDir('cutover-temp-link-')
+      symlinkSync(outside, join(dir, 'to-dir'))
+      symlinkSync(join(outside, 'keep'), join(dir, 'to-file'))
+      removeTempDirs()
+      expect(existsSync(dir)).toBe(false)
+      expect(readdirSync(outside)).toEqual(['keep'])
+    } finally {
+      rmSync(outside, { recursive: true, force: true })
+    }
+  })
+
+  // root and mount(8), as the chroot machines need; under CI=true a missing one fails the test
+  const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0
+  it.runIf(canMount || process.env.CI === 'true')(
+    'never enters a directory mounted below one, even of the same file system: it stays, named',
+    () => {
+      // a bind mount of the temporary directory's own file system: `rm --one-file-system` enters it
+      const outside = mkdtempSync(join(tmpdir(), 'cutover-temp-outside-'))
+      const dir = tempDir('cutover-temp-mount-')
+      const other = tempDir('cutover-temp-other-')
+      const at = join(dir, 'm')
+      try {
+        writeFileSync(join(outside, 'keep'), 'x')
+        mkdirSync(at)
+        expect(spawnSync('mount', ['--bind', outside, at]).status).toBe(0)
+        expect(() => removeTempDirs()).toThrow(at)
+        expect(readdirSync(outside)).toEqual(['keep'])
+        // the others go all the same
+        expect([existsSync(dir), existsSync(other)]).toEqual([true, false])
+      } finally {
+        spawnSync('umount', [at])
+        rmSync(dir, { recursive: true, force: true })
+        rmSync(outside, { recursive: true, force: true })
+      }
+    },
+  )
 })
 
 describe('leftBehind: the check of test/temp-left.test.ts', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync, realpathSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -19,16 +19,52 @@ export function tempDir(prefix = 'cutover-'): string {
 }
 
 /**
- * Removes every directory {@link tempDir} made and empties the list. `rm -rf --one-file-system`:
- * a file system a test left mounted below one is not entered (so a bind mount of a system
- * directory is never emptied); its directory then stays and this throws, as it does for any
- * directory rm could not remove (an immutable file left behind), naming them.
+ * Removes every directory {@link tempDir} made and empties the list: `rm -rf --one-file-system`,
+ * but first a directory with anything mounted at or below it (/proc/self/mountinfo) is left
+ * whole: rm's `--one-file-system` compares devices only, so it enters a bind mount of the same
+ * file system (a system directory bound there would be emptied). Such a directory stays and this
+ * throws, naming its mounts, as it does for any directory rm could not remove (an immutable file
+ * left behind).
  */
 export function removeTempDirs(): void {
   const dirs = made.splice(0)
   if (dirs.length === 0) return
-  const r = spawnSync('rm', ['-rf', '--one-file-system', '--', ...dirs], { encoding: 'utf8' })
-  if (r.error) throw r.error
-  if (r.status !== 0)
-    throw new Error(`the test file's temporary directories were not all removed:\n${r.stderr}`)
+  const mounts = mountPoints()
+  const below = (dir: string) => {
+    let real: string
+    try {
+      real = realpathSync(dir)
+    } catch {
+      return [] // removed already (rm -f has nothing to do)
+    }
+    return mounts.filter((m) => m === real || m.startsWith(`${real}/`))
+  }
+  const held = dirs.map((d) => ({ dir: d, mounts: below(d) }))
+  const free = held.filter((h) => h.mounts.length === 0).map((h) => h.dir)
+  const errors = held.flatMap((h) => h.mounts.map((m) => `${m} is mounted in ${h.dir}\n`))
+  if (free.length) {
+    const r = spawnSync('rm', ['-rf', '--one-file-system', '--', ...free], { encoding: 'utf8' })
+    if (r.error) throw r.error
+    if (r.status !== 0) errors.push(r.stderr)
+  }
+  if (errors.length)
+    throw new Error(
+      `the test file's temporary directories were not all removed:\n${errors.join('')}`,
+    )
+}
+
+/**
+ * The mount points of this process's mount namespace: field 5 of /proc/self/mountinfo, its
+ * octal escapes undone. As `parseMountinfo` of @cutover/rewrite, which is not imported here:
+ * every test file loads this module (vitest.setup.ts), and the package would cost it ≈ 135 ms.
+ */
+function mountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) =>
+      l
+        .split(' ')[4]!
+        .replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+    )
 }
