@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { run } from './run.js'
 
+// A reader that stops early (`cutover plan | head`) closes the pipe: the rest of the output is
+// dropped, without a stack trace, and the command runs to its end (an apply is never cut short
+// by its reader) and exits as it would have. Any other error of the stream is thrown as before.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e
+  })
+
 const code = await run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
