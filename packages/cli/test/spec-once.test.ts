@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { afterAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // every YAML parse of the process, counted: the command's and the rewrite package's
 const parses = vi.hoisted(() => ({ sources: [] as string[] }))
@@ -19,8 +19,7 @@ vi.mock('yaml', async (original) => {
 
 const { loadSpec } = await import('../src/make-plan.js')
 
-const dir = mkdtempSync(join(tmpdir(), 'cutover-spec-once-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const dir = tempDir('cutover-spec-once-')
 
 const io = () => ({
   stdout: new PassThrough(),

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The `cutover` command sets V8's interrupt budget to 4× its default: a function runs 4× as much
@@ -15,8 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest'
  */
 
 const dist = resolve(import.meta.dirname, '../dist')
-const dir = mkdtempSync(join(tmpdir(), 'cutover-tiering-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const dir = tempDir('cutover-tiering-')
 const probe = join(dir, 'tiering.cjs')
 const plain = join(dir, 'plain.cjs')
 writeFileSync(plain, '')

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { fakeTools } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RemoteShell, SHELL_COMMAND, type ShellOutcome } from '../src/ssh/shell.js'
 
@@ -202,8 +202,7 @@ describe('the long-lived shell', () => {
   })
 
   it('never runs a script cut short: the shell ends instead', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cutover-shell-'))
-    dirs.push(dir)
+    const dir = tempDir('cutover-shell-')
     const c = child()
     const exit = new Promise((resolve) => c.on('close', resolve))
     // three lines announced, two sent, then the stream ends
@@ -219,8 +218,7 @@ describe('the long-lived shell', () => {
     expect(await ahead.ready).toBe(false)
     expect(ahead.unframed).toBe(true)
     // no timeout on the machine
-    const bin = mkdtempSync(join(tmpdir(), 'cutover-shell-bin-'))
-    dirs.push(bin)
+    const bin = tempDir('cutover-shell-bin-')
     for (const t of ['env', 'sh', 'head']) {
       const real = tools.realTool(t)
       await new Promise((r) => spawn('ln', ['-s', real, join(bin, t)]).on('close', r))

@@ -1,8 +1,8 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
+import { tempDir } from '@cutover/test-kit/temp'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openMachine } from '../src/open.js'
 import { SshConnection } from '../src/ssh/connection.js'
@@ -16,11 +16,10 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
   const timeout = process.env.CUTOVER_TOOL_TIMEOUT_MS
   beforeAll(async () => {
     fleet = await startFleet(1)
-    controlDir = mkdtempSync(join(tmpdir(), 'csh-'))
+    controlDir = tempDir('csh-')
   })
   afterAll(async () => {
     await fleet?.stop()
-    if (controlDir) rmSync(controlDir, { recursive: true, force: true })
   })
   afterEach(() => {
     if (timeout === undefined) delete process.env.CUTOVER_TOOL_TIMEOUT_MS
@@ -138,7 +137,7 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
     }
   })
   it('leaves no ssh process once closed; a command not yet sent fails as closed, one running ends', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'csh-ran-'))
+    const dir = tempDir('csh-ran-')
     const c = await open()
     /** The ssh processes of this connection (their command line names its socket). */
     const ssh = () =>
@@ -176,7 +175,6 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
       expect(readdirSync(dir)).toHaveLength(8)
     } finally {
       await c.close()
-      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

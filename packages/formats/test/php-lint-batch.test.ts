@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { phpLint } from '../src/index.js'
 import { corpusFiles, need } from '@cutover/test-kit'
+import { tempDir } from '@cutover/test-kit/temp'
 
 // Files `php -l` rejects at compile time, not only at parse time, and files it accepts although
 // they look suspicious: the batch (one PHP process for many files) must give the same verdicts,
@@ -37,18 +38,6 @@ const CASES: Record<string, string> = {
   'div.php': '<?php const A = 1 % 0;\n',
   'html.php': "<html><?= 'x' ?></html>\n",
   'halt.php': '<?php\necho 1;\n__halt_compiler();\n}}} not php\n',
-}
-
-const made: string[] = []
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true })
-})
-
-/** A new temporary directory, removed after the file's tests. */
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  made.push(dir)
-  return dir
 }
 
 /** The real `php` (the first on the PATH). */

@@ -3,7 +3,6 @@ import {
   closeSync,
   constants,
   mkdirSync,
-  mkdtempSync,
   openSync,
   read,
   readdirSync,
@@ -11,16 +10,15 @@ import {
   readlinkSync,
   realpathSync,
   renameSync,
-  rmSync,
   statfsSync,
   statSync,
   symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { tempDir as kitTempDir } from '@cutover/test-kit/temp'
 import {
   localFileSystem,
   type NewFileMeta,
@@ -30,15 +28,9 @@ import {
 import { holdsReplacedOn } from '../src/fs/local.js'
 import { pinDir } from '../src/fs/dir-pin.js'
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
+/** A new directory (the test kit's, removed when the file ends), by its real path. */
 function tempDir(): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-local-fs-')))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
+  return realpathSync(kitTempDir('cutover-local-fs-'))
 }
 
 /** How many descriptors of this process name `path` (as /proc shows them). */

@@ -1,18 +1,10 @@
 import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { structuredPatch } from 'diff'
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { tempDir as kitTempDir } from '@cutover/test-kit/temp'
 import { createEngine, textStep, unifiedDiff } from '../src/index.js'
 import { Prefilter } from '../src/match/prefilter.js'
 import { fileReader } from '../src/plan/reader.js'
@@ -25,11 +17,9 @@ function needleData(maxSize: number, always: boolean) {
   return { ...prefilter.tables(), size: prefilter.size, profiles, maxSize }
 }
 
-/** A new directory in the temporary one, removed when the test ends (failed or not). */
+/** A new directory (the test kit's, removed when the file ends), by its real path. */
 function tempDir(prefix: string): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
+  return realpathSync(kitTempDir(prefix))
 }
 
 describe('Prefilter', () => {
@@ -105,9 +95,8 @@ describe('a file over 1 MiB, read whole', () => {
   // bytes of a text that is not latin1 are scanned in windows of 64 KiB: these are cuts of both
   const CUTS = [1 << 16, (1 << 16) + (1 << 20)]
   const SIZE = (1 << 20) + (1 << 16) + 4096
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cutover-reader-chunks-')))
-  // each file is over 1 MiB: removed as soon as it was read, the directory at the end
-  afterAll(() => rmSync(root, { recursive: true, force: true }))
+  const root = tempDir('cutover-reader-chunks-')
+  // each file is over 1 MiB: removed as soon as it was read, the directory at the file's end
   const prefilter = new Prefilter([['LEFTOVER'], ['10.0.10.48']])
   const data = {
     ...prefilter.tables(),

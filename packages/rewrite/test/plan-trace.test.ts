@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { tempDir } from '@cutover/test-kit/temp'
 import { createEngine, textStep, type Validator } from '../src/index.js'
 
 /* CUTOVER_TRACE_PHASES: a line on stderr at the end of each stage of a plan, nothing without it. */
@@ -10,8 +10,7 @@ async function planTraced(
   env: string | undefined,
   validators: (lines: readonly string[]) => Validator[] = () => [],
 ): Promise<string[]> {
-  const root = mkdtempSync(join(tmpdir(), 'cutover-plan-trace-'))
-  onTestFinished(() => rmSync(root, { recursive: true, force: true }))
+  const root = tempDir('cutover-plan-trace-')
   writeFileSync(join(root, 'app.conf'), 'db = 10.0.10.48\n')
   const lines: string[] = []
   const engine = createEngine({ steps: [{ ...textStep, validators: validators(lines) }] })
