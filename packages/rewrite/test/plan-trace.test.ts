@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { tempDir } from '@cutover/test-kit/temp'
 import { createEngine, textStep, type Validator } from '../src/index.js'
+import { traced } from './traced.js'
 
 /* CUTOVER_TRACE_PHASES: a line on stderr at the end of each stage of a plan, nothing without it. */
 
@@ -18,21 +19,9 @@ async function planTraced(
     'version: 1\nhosts:\n  db.example.net: { old: 10.0.10.48, new: 10.0.10.49 }\nsteps:\n  - text: { files: ["*.conf"], addresses: names }\n',
     'cutover.yaml',
   )
-  const old = process.env.CUTOVER_TRACE_PHASES
-  if (env === undefined) delete process.env.CUTOVER_TRACE_PHASES
-  else process.env.CUTOVER_TRACE_PHASES = env
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk))
-    return true
-  })
-  try {
+  return traced(env, lines, async () => {
     expect((await engine.plan(spec, { root })).changes.map((c) => c.target)).toEqual(['app.conf'])
-  } finally {
-    write.mockRestore()
-    if (old === undefined) delete process.env.CUTOVER_TRACE_PHASES
-    else process.env.CUTOVER_TRACE_PHASES = old
-  }
-  return lines
+  })
 }
 
 describe('the stage trace of a plan', () => {

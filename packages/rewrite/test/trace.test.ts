@@ -1,31 +1,18 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { commitFiles, sha256 } from '../src/index.js'
 import { tempDir } from '@cutover/test-kit/temp'
+import { traced } from './traced.js'
 
 /* CUTOVER_TRACE_PHASES: a line on stderr at the end of each phase of a transaction, nothing without it. */
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
 async function commitTraced(env: string | undefined): Promise<string[]> {
   const dir = tempDir('cutover-trace-')
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   mkdirSync(join(dir, 'etc'))
   writeFileSync(join(dir, 'etc', 'a.conf'), 'old\n')
-  const old = process.env.CUTOVER_TRACE_PHASES
-  if (env === undefined) delete process.env.CUTOVER_TRACE_PHASES
-  else process.env.CUTOVER_TRACE_PHASES = env
-  const lines: string[] = []
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk))
-    return true
-  })
-  try {
-    await commitFiles(
+  return traced(env, [], () =>
+    commitFiles(
       [
         {
           target: 'etc/a.conf',
@@ -35,13 +22,8 @@ async function commitTraced(env: string | undefined): Promise<string[]> {
         },
       ],
       { stateDir: join(dir, 'state') },
-    )
-  } finally {
-    write.mockRestore()
-    if (old === undefined) delete process.env.CUTOVER_TRACE_PHASES
-    else process.env.CUTOVER_TRACE_PHASES = old
-  }
-  return lines
+    ),
+  )
 }
 
 describe('the phase trace of a transaction', () => {
