@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configDefaults, defineConfig, type Plugin } from 'vitest/config'
@@ -115,23 +114,10 @@ const HEAVY = [...SSH, ...BROWSER, ...SLOW, ...LONG]
 /**
  * The check that the run left nothing in the temporary places (test/temp-left.test.ts): its
  * globalSetup lists their entries before any file runs, its one test compares after all of them
- * (a later `groupOrder`). Under CI=true, or with CUTOVER_TEMP_CHECK=1.
+ * (a later `groupOrder`). Under CI=true, where the suite runs alone (another process writing to
+ * /tmp meanwhile would show too), or with CUTOVER_TEMP_CHECK=1.
  */
 const TEMP_CHECK = process.env.CI === 'true' || process.env.CUTOVER_TEMP_CHECK === '1'
-
-/**
- * Under the check, the run gets a temporary directory of its own (TMPDIR, which the workers and
- * every process they start inherit), so that only what the tests made is compared: another
- * process writing to /tmp meanwhile (a CI runner's, a shell's) is not the tests' doing. The
- * check's globalSetup removes it when the run ends. The PGlite image, a cache kept between runs,
- * stays in the real temporary directory (CUTOVER_TEST_CACHE_DIR, read by @cutover/test-kit).
- */
-if (TEMP_CHECK && process.env.CUTOVER_TEST_RUN_TMPDIR === undefined) {
-  process.env.CUTOVER_TEST_CACHE_DIR ??= tmpdir()
-  const run = mkdtempSync(join(tmpdir(), 'cutover-test-run-'))
-  process.env.CUTOVER_TEST_RUN_TMPDIR = run
-  process.env.TMPDIR = run
-}
 const TEMP_LEFT = 'test/temp-left.test.ts'
 
 /**

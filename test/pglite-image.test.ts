@@ -6,16 +6,10 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { tempDir } from '@cutover/test-kit/temp'
 
 const dir = tempDir('cutover-pglite-image-')
-// the image's directory: the cache directory when the run has one (vitest.config.ts), else TMPDIR
-const saved = {
-  TMPDIR: process.env.TMPDIR,
-  CUTOVER_TEST_CACHE_DIR: process.env.CUTOVER_TEST_CACHE_DIR,
-}
+const saved = process.env.TMPDIR
 afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
+  if (saved === undefined) delete process.env.TMPDIR
+  else process.env.TMPDIR = saved
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -30,7 +24,6 @@ const { version } = JSON.parse(
 describe("newPglite's image of an initialised data directory", () => {
   it('is made at once when the lock names a process that has ended (a worker killed while making it)', async () => {
     process.env.TMPDIR = dir
-    process.env.CUTOVER_TEST_CACHE_DIR = dir
     const image = join(dir, `cutover-test-pglite-${version}-${process.getuid?.() ?? 0}.tar`)
     // a pid that was a process and is no more; the lock is fresh (waited for up to two minutes),
     // and stays fresh however slow the machine: its time is an hour ahead, so only its ended

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { removeTempDirs, tempDir } from '@cutover/test-kit/temp'
 import { leftBehind, tempEntries } from './temp-entries.js'
@@ -102,15 +102,4 @@ describe('leftBehind: the check of test/temp-left.test.ts', () => {
     const dir = tempDir('cutover-temp-seen-')
     expect(leftBehind(before, tempEntries(), [])).toContain(dir)
   })
-})
-
-describe("the run's own temporary directory (vitest.config.ts)", () => {
-  it.runIf(process.env.CI === 'true' || process.env.CUTOVER_TEMP_CHECK === '1')(
-    'is TMPDIR under the check, in the real temporary directory where the kept caches stay',
-    () => {
-      expect(basename(tmpdir())).toMatch(/^cutover-test-run-/)
-      expect(tmpdir()).toBe(process.env.CUTOVER_TEST_RUN_TMPDIR)
-      expect(dirname(tmpdir())).toBe(process.env.CUTOVER_TEST_CACHE_DIR)
-    },
-  )
 })

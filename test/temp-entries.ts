@@ -1,18 +1,16 @@
-import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname } from 'node:path'
 import type { TestProject } from 'vitest/node'
 
 /**
- * The places a test may leave something behind: the temporary directory (the run's own under the
- * check: vitest.config.ts), the fleet's mirrors in /dev/shm and the machines' directories under
- * /var/lib (`startFleet(n, { chroot: true })`), both named `cutover-*`.
+ * The places a test may leave something behind: the temporary directory, /dev/shm (the fleet's
+ * mirrors) and the machines' directories under /var/lib (`startFleet(n, { chroot: true })`).
  */
 export function tempPlaces(): Array<{ dir: string; prefix: string }> {
   return [
     { dir: tmpdir(), prefix: '' },
-    { dir: '/dev/shm', prefix: 'cutover-' },
+    { dir: '/dev/shm', prefix: '' },
     { dir: '/var/lib', prefix: 'cutover-' },
   ]
 }
@@ -60,7 +58,7 @@ declare module 'vitest' {
  * globalSetup of the `temp` project (vitest.config.ts): records the temporary places' entries
  * before any test file runs, for the check that runs after all of them (test/temp-left.test.ts).
  */
-export default function setup(project: TestProject): () => void {
+export default function setup(project: TestProject): void {
   const vitest = project.vitest as typeof project.vitest & { _tmpDir?: string }
   const own = [vitest._tmpDir, ...vitest.projects.map((p) => p.tmpDir)]
   project.provide('tempEntriesBefore', tempEntries())
@@ -68,10 +66,4 @@ export default function setup(project: TestProject): () => void {
     'vitestTempDirs',
     own.filter((d): d is string => typeof d === 'string'),
   )
-  // the run's own temporary directory (vitest.config.ts), checked by then: removed at the end
-  return () => {
-    const run = process.env.CUTOVER_TEST_RUN_TMPDIR
-    if (run !== undefined && basename(run).startsWith('cutover-test-run-'))
-      spawnSync('rm', ['-rf', '--one-file-system', '--', run])
-  }
 }

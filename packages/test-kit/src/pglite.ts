@@ -36,10 +36,7 @@ function imagePath(): string {
       }
       if (pkg.name === '@electric-sql/pglite') {
         const uid = process.getuid?.() ?? 0
-        // a cache kept between runs: in the real temporary directory when the run has its own
-        // (vitest.config.ts under the temp check)
-        const cache = process.env.CUTOVER_TEST_CACHE_DIR || tmpdir()
-        return join(cache, `cutover-test-pglite-${pkg.version}-${uid}.tar`)
+        return join(tmpdir(), `cutover-test-pglite-${pkg.version}-${uid}.tar`)
       }
     } catch {
       // no package.json here: look in the parent
