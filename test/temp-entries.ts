@@ -4,13 +4,13 @@ import { basename, dirname } from 'node:path'
 import type { TestProject } from 'vitest/node'
 
 /**
- * The places a test may leave something behind: the temporary directory, /dev/shm (the fleet's
+ * The places a test may leave something behind: the temporary directory, /dev/shm/cutover-* (the fleet's
  * mirrors) and the machines' directories under /var/lib (`startFleet(n, { chroot: true })`).
  */
 export function tempPlaces(): Array<{ dir: string; prefix: string }> {
   return [
     { dir: tmpdir(), prefix: '' },
-    { dir: '/dev/shm', prefix: '' },
+    { dir: '/dev/shm', prefix: 'cutover-' },
     { dir: '/var/lib', prefix: 'cutover-' },
   ]
 }
