@@ -28,6 +28,7 @@ const SSH = [
   'packages/cli/test/fleet/plan-ssh.test.ts',
   'packages/cli/test/fleet/recover.test.ts',
   'packages/cli/test/fleet/secrets.test.ts',
+  'packages/cli/test/fleet/sockets.test.ts',
   'packages/cli/test/review/expect-fleet.test.ts',
   'packages/cli/test/validate/ssh.test.ts',
   'packages/fleet/test/mirror-ssh.test.ts',

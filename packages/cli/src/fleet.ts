@@ -13,6 +13,7 @@ import { engine } from './make-plan.js'
 import type { Io } from './io.js'
 import { controllerStateDir, machineNames, sshConfig, str } from './options.js'
 import { specInventory } from './inventory.js'
+import { cleanupOnSignal } from './on-signal.js'
 import { visible } from './output/errors.js'
 
 /*
@@ -71,7 +72,9 @@ export function isFleetCommand(opts: Opts, io: Io): boolean {
 /**
  * Runs `fn` with the way this command opens a machine (the fleet's `openMachine`): a
  * local-directory machine as it is, one over ssh with the user's ssh config (`--ssh-config`,
- * `CUTOVER_SSH_CONFIG`) and its control socket in a private directory that goes with the command.
+ * `CUTOVER_SSH_CONFIG`) and its control socket in a private directory that goes with the command:
+ * one directory for all its machines (made once, though they open at once), removed when `fn`
+ * ends, or, ended by a signal, before the process (its masters told to exit).
  */
 export async function withOpener<T>(
   opts: Opts,
@@ -79,19 +82,26 @@ export async function withOpener<T>(
   fn: (open: (spec: MachineSpec) => Promise<Machine>) => Promise<T>,
 ): Promise<T> {
   const config = sshConfig(opts, io)
-  let sockets: string | undefined
+  let sockets: Promise<string> | undefined
+  let made: string | undefined
+  const off = cleanupOnSignal(() => {
+    if (made) fleet.removeSocketDirSync(made)
+  })
   try {
     return await fn(async (spec) => {
-      if (spec.ssh !== undefined) sockets ??= await fleet.socketDir(controlDir(opts, io))
+      if (spec.ssh !== undefined)
+        sockets ??= fleet.socketDir(controlDir(opts, io)).then((d) => (made = d))
       return fleet.openMachine(spec, {
         ...(config !== undefined ? { sshConfig: config } : {}),
         // a local-directory machine has no control socket
-        controlDir: sockets ?? tmpdir(),
+        controlDir: sockets ? await sockets : tmpdir(),
         env: io.env as NodeJS.ProcessEnv,
       })
     })
   } finally {
-    if (sockets) await rm(sockets, { recursive: true, force: true })
+    off()
+    await sockets?.catch(() => undefined)
+    if (made) await rm(made, { recursive: true, force: true })
   }
 }
 

@@ -1,13 +1,12 @@
-import { spawnSync } from 'node:child_process'
-import { readdirSync, rmSync, type Dirent } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import {
   mirrorDir,
   mirrorMachine,
   openMachine,
   removeMirror,
   removeMirrorSync,
+  removeSocketDirSync,
   socketDir,
   type Machine,
 } from '@cutover/fleet'
@@ -20,6 +19,7 @@ import {
 } from '@cutover/rewrite'
 import type { Opts } from './command.js'
 import type { Io } from './io.js'
+import { cleanupOnSignal } from './on-signal.js'
 import { STATE_DIR, controllerStateDir, parseSize, sshConfig, str } from './options.js'
 
 /** A journal of a machine's state directory: fetched into the mirror for the swap records. */
@@ -64,37 +64,10 @@ export async function remotePlanning(opts: Opts, io: Io) {
   // the mirrors (in memory under /dev/shm, holding the files fetched, until a reboot) are removed
   // first, the masters told to exit (else each would wait for its ControlPersist, its socket
   // gone), then the signal ends the process as it would have.
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
-  const onSignal = (signal: NodeJS.Signals) => {
-    for (const s of signals) process.off(s, onSignal)
+  const off = cleanupOnSignal(() => {
     for (const d of mirrors) removeMirrorSync(d)
-    let sockets: Dirent[] = []
-    try {
-      sockets = readdirSync(controlDir, { withFileTypes: true })
-    } catch {
-      // none made yet
-    }
-    for (const e of sockets)
-      if (e.isSocket())
-        spawnSync(
-          'ssh',
-          [
-            '-F',
-            '/dev/null',
-            '-o',
-            // quoted as in the ssh config: a `%` would be a token
-            `ControlPath="${join(controlDir, e.name).replace(/[\\"]/g, '\\$&').replace(/%/g, '%%')}"`,
-            '-O',
-            'exit',
-            '--',
-            'machine',
-          ],
-          { stdio: 'ignore', timeout: 5_000 },
-        )
-    rmSync(controlDir, { recursive: true, force: true })
-    process.kill(process.pid, signal)
-  }
-  for (const s of signals) process.on(s, onSignal)
+    removeSocketDirSync(controlDir)
+  })
 
   async function openAndMirror(m: SpecMachine, spec: Spec, e: Engine): Promise<Prepared> {
     if (running >= CONCURRENT_MACHINES) await new Promise<void>((go) => waiting.push(go))
@@ -171,7 +144,7 @@ export async function remotePlanning(opts: Opts, io: Io) {
       await Promise.allSettled(opened.map((m) => m.close()))
       await Promise.allSettled(mirrors.map((d) => removeMirror(d)))
       await rm(controlDir, { recursive: true, force: true })
-      for (const s of signals) process.off(s, onSignal)
+      off()
     },
   }
 }

@@ -55,6 +55,7 @@ export { INVENTORY_PACKAGE, inventoryMachines, readInventory, type Inventory } f
 export { machineFacts, type MachineFacts } from './machine-facts.js'
 export { remoteFileSystem, type RemoteFileSystem } from './remote-fs.js'
 export { remoteChecks } from './checks.js'
-export { openMachine, socketDir, type OpenOptions } from './open.js'
+export { openMachine, type OpenOptions } from './open.js'
+export { removeSocketDirSync, socketDir } from './ssh/socket-dir.js'
 export { remoteStateFileSystem, type RemoteStateFileSystem } from './remote-state.js'
 export { exchangeId, planWhole, type WholePlan, type WholePlanInput } from './whole-plan.js'

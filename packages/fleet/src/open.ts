@@ -1,6 +1,3 @@
-import { mkdir, mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import { FleetError } from './errors.js'
 import { localMachine } from './local-machine.js'
 import type { Machine, MachineSpec } from './machine.js'
@@ -8,22 +5,8 @@ import { machineFacts } from './machine-facts.js'
 import { remoteFileSystem } from './remote-fs.js'
 import { remoteStateFileSystem } from './remote-state.js'
 import { SftpClient } from './sftp/index.js'
-import { MAX_CONTROL_PATH, SshConnection } from './ssh/connection.js'
+import { SshConnection } from './ssh/connection.js'
 import { MachineTrace, traceOn } from './trace.js'
-
-/**
- * A new directory for one command's control sockets, which the caller removes: `ssh/XXXXXX`
- * (mode 0700) in the state directory `stateDir`, or, when that path is too long for a unix
- * socket's (about 104 bytes with the socket's own name), one under the system's temp directory.
- */
-export async function socketDir(stateDir: string): Promise<string> {
-  const base = join(resolve(stateDir), 'ssh')
-  // mkdtemp's six characters, then the socket's `/` and twelve
-  if (Buffer.byteLength(join(base, 'XXXXXX')) + 13 > MAX_CONTROL_PATH)
-    return mkdtemp(join(tmpdir(), 'cutover-ssh-'))
-  await mkdir(base, { recursive: true, mode: 0o700 })
-  return mkdtemp(`${base}/`)
-}
 
 /** How to open the machines of a command. */
 export interface OpenOptions {

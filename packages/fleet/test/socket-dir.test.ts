@@ -1,8 +1,9 @@
-import { rmSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { socketDir } from '../src/open.js'
+import { socketDir } from '../src/ssh/socket-dir.js'
 import { tempDir } from '@cutover/test-kit/temp'
 
 describe('socketDir: where a command keeps its control sockets', () => {
@@ -21,5 +22,20 @@ describe('socketDir: where a command keeps its control sockets', () => {
     onTestFinished(() => rmSync(d, { recursive: true, force: true }))
     expect(d.startsWith(join(tmpdir(), 'cutover-ssh-'))).toBe(true)
     expect(statSync(d).mode & 0o777).toBe(0o700)
+  })
+
+  it("removes the directories of processes that are gone, never a running process's or another name", async () => {
+    const state = join(tempDir('sd-'), '.cutover')
+    const base = join(state, 'ssh')
+    // a process that has ended: its pid names a directory left by a killed command
+    const gone = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim()
+    const dead = join(base, `${gone}-abcDEF`)
+    const live = join(base, `${process.ppid}-abcDEF`)
+    const other = join(base, 'keep-me')
+    for (const d of [dead, live, other]) mkdirSync(d, { recursive: true, mode: 0o700 })
+    writeFileSync(join(dead, '0123456789ab.log'), 'log\n')
+    const made = await socketDir(state)
+    expect(made).toMatch(new RegExp(`/ssh/${process.pid}-\\w{6}$`))
+    expect(readdirSync(base).sort()).toEqual([basename(made), basename(live), 'keep-me'].sort())
   })
 })

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -222,4 +223,16 @@ export function strays(root: string): string[] {
 /** What every machine of the fleet holds now. */
 export function fleetSnapshot(fleet: TestFleet): Record<string, Record<string, string>> {
   return Object.fromEntries(fleet.machines.map((m) => [m.name, snapshot(m.root)]))
+}
+
+/** Waits until a process is stopped (state T in /proc/PID/stat). */
+export async function waitStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (!existsSync(`/proc/${pid}/stat`)) throw new Error(`process ${pid} exited before it stopped`)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error(`process ${pid} did not stop`)
 }

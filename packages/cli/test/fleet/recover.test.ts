@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -13,6 +13,7 @@ import {
   SSH_TEST_MS,
   startCutover,
   useFleet,
+  waitStopped,
 } from './fleet-kit.js'
 
 const kit = useFleet(3, 'cutover-fleet-recover-')
@@ -186,15 +187,3 @@ describe("one machine's sshd killed during the commit", () => {
     SSH_TEST_MS,
   )
 })
-
-/** Waits until a process is stopped (state T in /proc/PID/stat). */
-async function waitStopped(pid: number): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (!existsSync(`/proc/${pid}/stat`)) throw new Error(`process ${pid} exited before it stopped`)
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`process ${pid} did not stop`)
-}
