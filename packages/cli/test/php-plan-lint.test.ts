@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { phpLint } from '@cutover/formats'
 import { need } from '@cutover/test-kit'
@@ -46,6 +46,54 @@ describe('plan lints the planned PHP', () => {
       /^c\.php:3:10: PLANNED_INVALID php -l: .* on line 3 \(the file on disk fails this check too\) \[in the planned text\]$/m,
     )
   })
+  it('lints the text of a file planned again for its links: a syntax error there is reported at plan time', async () => {
+    if (!need('php')) return
+    // b.php is in scope of the php step as itself and of the text step through the link a.php:
+    // each path's plan alone parses, the file's plan with both steps does not
+    const config = "<?php\n$h = '10.0.10.48';\n$x = 'A';\n"
+    const dir = makeTree({
+      'cutover.yaml': [
+        'version: 1',
+        'hosts:',
+        '  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }',
+        'steps:',
+        '  - php: { files: [b.php], addresses: names }',
+        `  - text: { files: [a.php], replace: { "'A';": "'A;" } }`,
+        '',
+      ].join('\n'),
+      'b.php': config,
+    })
+    symlinkSync('b.php', join(dir, 'a.php'))
+    const io = memoryIo({ cwd: dir })
+    expect(await run(['plan', '--root', '.'], io), io.out()).toBe(1)
+    expect(io.err()).toMatch(
+      /^b\.php:3:\d+: PLANNED_INVALID php -l: .*Parse error: .* in b\.php on line 3 \[in the planned text\]$/m,
+    )
+    expect(readFileSync(join(dir, 'b.php'), 'utf8')).toBe(config)
+  })
+
+  it("reports nothing of a path's own plan that the file's plan for its links replaced", async () => {
+    if (!need('php')) return
+    // b.php does not parse; the php step alone (b.php's own plan) leaves it so, the text step
+    // through the link a.php mends it: the plan holds the file with both steps, which parses
+    const dir = makeTree({
+      'cutover.yaml': [
+        'version: 1',
+        'hosts:',
+        '  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }',
+        'steps:',
+        '  - php: { files: [b.php], addresses: names }',
+        `  - text: { files: [a.php], replace: { "'A;": "'A';" } }`,
+        '',
+      ].join('\n'),
+      'b.php': "<?php\n$h = '10.0.10.48';\n$x = 'A;\n",
+    })
+    symlinkSync('b.php', join(dir, 'a.php'))
+    const io = memoryIo({ cwd: dir })
+    expect(await run(['plan', '--root', '.'], io), io.err()).toBe(0)
+    expect(io.out()).toMatch(/^ {2}b\.php {2}php\+text /m)
+  })
+
   it('lints a plan in one php process (no probe runs before it), and a plan without changes in none', async () => {
     if (!need('php')) return
     // a `php` first on PATH that counts its runs, then runs the real one

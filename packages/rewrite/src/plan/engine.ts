@@ -165,7 +165,8 @@ const STAGED_TEMPS = '**/.*.cutover-*'
  * A symbolic link and the file it points to, both in scope, are one file: only the path that is
  * the file itself is planned (with the steps of every path of it, in spec order), and a note
  * names the links. Two changes of one file would make `apply` refuse the plan. Only the paths
- * that change or hold leftovers are resolved, so a large tree pays nothing for this.
+ * that change or hold leftovers are resolved, so a large tree pays nothing for this. Returns
+ * the changes made again (a file whose paths had different steps), not yet validated.
  */
 async function planLinksOnce(
   resolver: RootResolver,
@@ -173,11 +174,12 @@ async function planLinksOnce(
   byFile: ReadonlyMap<string, ActiveStep[]>,
   result: { changes: FileChange[]; leftovers: PlannedLeftover[]; notes: PlanNote[] },
   plan: (target: string, real: string, steps: ActiveStep[]) => Promise<FileResult>,
-): Promise<void> {
+): Promise<FileChange[]> {
+  const again: FileChange[] = []
   const touched = [
     ...new Set([...result.changes.map((c) => c.target), ...result.leftovers.map((l) => l.target)]),
   ]
-  if (touched.length < 2) return
+  if (touched.length < 2) return again
   const byReal = new Map<string, string[]>()
   for (const t of touched) {
     // where it is in the root (resolved as a chroot would, before any file was read)
@@ -202,7 +204,10 @@ async function planLinksOnce(
       // `real` has no link in it: one put on it since is not followed
       const r = await plan(kept, real, steps)
       if (r.error) throw r.error
-      if (r.change) result.changes.push(r.change)
+      if (r.change) {
+        result.changes.push(r.change)
+        again.push(r.change)
+      }
       result.leftovers.push(...r.leftovers)
       result.notes.push(...r.notes)
     }
@@ -214,6 +219,7 @@ async function planLinksOnce(
       severity: 'note',
     })
   }
+  return again
 }
 
 /**
@@ -277,24 +283,41 @@ async function planSpec(
   refuseInput(run, found)
   // the planned text is validated (`php -l`) while the diffs are made: its processes run on
   // another core while this thread masks, yielding to their answers now and then
-  const checking = checkPlanned([...found.changes], (name) =>
-    run.kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name),
-  )
+  const validator = (name: string) =>
+    run.kinds.flatMap((k) => k.validators ?? []).find((v) => v.name === name)
+  const first = [...found.changes]
+  const checks = [checkPlanned(first, validator)]
   // awaited below (its error first, as when it ran alone): never an unhandled rejection before
-  checking.catch(() => {})
+  checks[0]!.catch(() => {})
+  // the errors of the texts the plan holds: a change that a file's links replaced is not in it
+  const invalid = async () => {
+    const [early = [], again = []] = await Promise.all(checks)
+    const kept = new Set(found.changes)
+    const still = new Set(first.filter((c) => kept.has(c)).map((c) => c.target))
+    return [...early.filter((e) => still.has(e.path)), ...again]
+  }
   let plan: Plan
   try {
-    await planLinksOnce(run.resolver, files.where, files.byFile, found, (target, real, steps) =>
-      planAgain(run, target, real, steps),
+    const again = await planLinksOnce(
+      run.resolver,
+      files.where,
+      files.byFile,
+      found,
+      (target, real, steps) => planAgain(run, target, real, steps),
     )
+    // a file planned again with the steps of all its paths is validated as planned now
+    if (again.length) {
+      checks.push(checkPlanned(again, validator))
+      checks[1]!.catch(() => {})
+    }
     placeLinks(files.where, found)
     plan = await finish(run, files, found)
   } catch (e) {
-    refuseInvalid(await checking)
+    refuseInvalid(await invalid())
     throw e
   }
   tracePhase('plan:finish')
-  refuseInvalid(await checking)
+  refuseInvalid(await invalid())
   tracePhase('plan:check')
   return plan
 }
