@@ -185,25 +185,46 @@ let procFd: boolean | undefined
  * `name` of that very directory, whatever its path leads to meanwhile. Throws, calling nothing,
  * when the directory is not the pinned one. `fn` must be synchronous (the directory is closed
  * when it returns). Without /proc, `at` joins paths (the check just before is all there is).
+ *
+ * The check before acting is on the directory itself: opened by its path (its last part never
+ * followed), it must be the pinned inode. What `fn` does goes through that descriptor, so it
+ * lands in the pinned directory, whatever the path's other parts lead to by then; a walk of
+ * every part from `/` just before would narrow no window (a part swapped right after it leaves
+ * the same descriptor), and the phase's batch check ({@link pinChanged} of every directory at its
+ * start) still walks them. When the directory is not the pinned one, the walk says why.
+ * `walk`: walk every part first anyway (an operation outside those phases: making or removing
+ * the directories of new targets).
  */
 export function inPinnedDir<T>(
   dir: string,
   pin: readonly string[] | undefined,
   target: string,
   fn: (at: (name: string) => string) => T,
+  walk = false,
 ): T {
-  assertPinned(dir, pin, target)
-  if (!(procFd ??= existsSync('/proc/self/fd'))) return fn((name) => join(dir, name))
+  // without /proc nothing is held: the walk just before is all there is; without a pin (a
+  // journal of an older cutover) the walk is the check that no part is a link
+  if (!(procFd ??= existsSync('/proc/self/fd'))) {
+    assertPinned(dir, pin, target)
+    return fn((name) => join(dir, name))
+  }
+  if (walk || !pin) assertPinned(dir, pin, target)
   let fd: number
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
   } catch (e) {
-    throw moved(target, `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    throw moved(
+      target,
+      (pin && pinChanged(dir, pin)) ??
+        `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    )
   }
   try {
-    const st = fstatSync(fd, { bigint: true })
-    if (pin && `${st.dev}:${st.ino}` !== pin[pin.length - 1])
-      throw moved(target, `${dir} was replaced since it was checked`)
+    if (pin) {
+      const st = fstatSync(fd, { bigint: true })
+      if (`${st.dev}:${st.ino}` !== pin[pin.length - 1])
+        throw moved(target, pinChanged(dir, pin) ?? `${dir} was replaced since it was checked`)
+    }
     return fn((name) => `/proc/self/fd/${fd}/${name}`)
   } finally {
     closeSync(fd)

@@ -309,10 +309,16 @@ async function mkdirPinned(
   name: string,
   meta: TxOwner & { mode: number },
 ): Promise<void> {
-  const fd = inPinnedDir(at.dir, at.pin, at.target, (path) => {
-    mkdirSync(path(name), 0o700)
-    return openSync(path(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
-  })
+  const fd = inPinnedDir(
+    at.dir,
+    at.pin,
+    at.target,
+    (path) => {
+      mkdirSync(path(name), 0o700)
+      return openSync(path(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+    },
+    true,
+  )
   try {
     chownIfNeeded(fd, meta.uid, meta.gid, at.target)
     // after the owner, which may clear set-id bits
@@ -382,8 +388,12 @@ export const localFileSystem: TxFileSystem = {
   symlinkPinned,
   mkdirPinned,
   rmdirPinned: async (at, name, options) =>
-    inPinnedDir(at.dir, at.pin, at.target, (path) =>
-      unlessMissing(() => rmdirSync(path(name)), options?.missingOk),
+    inPinnedDir(
+      at.dir,
+      at.pin,
+      at.target,
+      (path) => unlessMissing(() => rmdirSync(path(name)), options?.missingOk),
+      true,
     ),
   fsyncDir: (dir) => fsyncPath(dir),
   fsyncDirs: async (dirs) => {
