@@ -6,6 +6,7 @@ import {
   openSync,
   readFileSync,
   readlinkSync,
+  readSync,
 } from 'node:fs'
 import { resolve } from 'node:path'
 import { OutsideRootError, RootResolver, type Resolved } from '../fs/confine.js'
@@ -321,6 +322,8 @@ function current(
   | { path: string; now: string; bytes: Buffer | undefined }
   | { stale: string }
   | { refused: string } {
+  const plain = c.link === undefined ? readPlain(c.target, resolver) : undefined
+  if (plain) return { path: plain.real, now: hashOrAbsent(plain.bytes), bytes: plain.bytes }
   let where: Resolved | undefined
   try {
     where = resolver.resolve(c.target, { missingTail: c.before === 'absent' })
@@ -609,15 +612,57 @@ interface Replay {
   once: OnceRecord[]
 }
 
+/**
+ * The most common target, read with one lookup of its own: a plain file where it was planned,
+ * in a directory resolved before (or now), opened without following a link. Undefined for
+ * anything else (a link at its last part, nothing there, not a file, out of the root, its
+ * directory leading elsewhere): {@link current} then resolves it part by part and says what it is.
+ */
+function readPlain(
+  target: string,
+  resolver: RootResolver,
+): { real: string; bytes: Buffer } | undefined {
+  const path = target
+    .split('/')
+    .filter((p) => p !== '' && p !== '.')
+    .join('/')
+  try {
+    const at = resolver.fileIn(path)
+    // a directory reached through a link: resolved again below, which says where it leads
+    if (!at || at.rel !== path) return undefined
+    return { real: at.real, bytes: readNoFollow(at.real) }
+  } catch {
+    return undefined
+  }
+}
+
 /** A file's bytes; a link at its last part is not followed (the open fails). */
 function readNoFollow(path: string): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   try {
-    if (!fstatSync(fd).isFile()) throw new CutoverError('TARGET', 'not a regular file any more')
-    return readFileSync(fd)
+    const st = fstatSync(fd)
+    if (!st.isFile()) throw new CutoverError('TARGET', 'not a regular file any more')
+    return readAll(fd, st.size)
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * The bytes of `fd`, a regular file of `size` bytes when its `fstat` was read, as `readFileSync`
+ * reads them but without a second `fstat`; a size of 0 (a file of /proc says so) is read until
+ * its end by `readFileSync`.
+ */
+function readAll(fd: number, size: number): Buffer {
+  if (size === 0) return readFileSync(fd)
+  const buf = Buffer.allocUnsafe(size)
+  let got = 0
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, null)
+    if (n === 0) break
+    got += n
+  }
+  return got < size ? buf.subarray(0, got) : buf
 }
 
 function planRoot(root: string): RootResolver {

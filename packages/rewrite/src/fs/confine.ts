@@ -142,6 +142,29 @@ export class RootResolver {
     return { real: this.abs(out.join('/')), rel: out.join('/'), exists: true }
   }
 
+  /**
+   * Where the file `path` (relative to the root) is when its last part is a plain file: its
+   * directory resolved as {@link resolve} does (links followed, directories resolved once each),
+   * its last part not read. The caller opens it without following a link and, when that fails
+   * (a link, nothing there, no directory), resolves it with {@link resolve}, which then says what
+   * it is; undefined when its directory does not exist or the last part is `..`. Throws
+   * `OUTSIDE_ROOT` as {@link resolve} does.
+   */
+  fileIn(path: string): Omit<Resolved, 'exists'> | undefined {
+    const cut = path.lastIndexOf('/')
+    const name = path.slice(cut + 1)
+    if (name === '' || name === '.' || name === '..') return undefined
+    const named = cut < 0 ? '' : path.slice(0, cut)
+    let dir = named === '' ? '' : this.dirs.get(named)
+    if (dir === undefined) {
+      const at = this.resolve(named)
+      if (!at?.exists) return undefined
+      this.dirs.set(named, (dir = at.rel))
+    }
+    const rel = dir === '' ? name : `${dir}/${name}`
+    return { real: this.abs(rel), rel }
+  }
+
   /** Missing parts appended as written (`..` taken lexically, still never above the root). */
   private lexical(out: string[], rest: string[]): string[] {
     const got = [...out]
