@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
@@ -273,6 +281,90 @@ describe.runIf(need('sshd'))('ssh connection', () => {
       expect(logins()).toBe(before)
     } finally {
       await c.close()
+    }
+  })
+
+  /** The pid of the master of connection `c` (the process whose command line names its socket). */
+  const masterPid = (c: SshConnection): number => {
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+        if (argv.includes('ControlMaster=yes') && argv.some((a) => a.includes(c.controlPath)))
+          return Number(pid)
+      } catch {
+        // gone
+      }
+    }
+    throw new Error('no master process found')
+  }
+  const gone = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.startsWith('Z')
+    } catch {
+      return true
+    }
+  }
+  /**
+   * An environment whose PATH holds `ssh` through a link that `drop()` removes: no ssh client
+   * starts after it (the directory is the kit's, removed when the file ends).
+   */
+  const droppableSsh = () => {
+    const dir = tempDir('ssh-bin-')
+    const real = execFileSync('sh', ['-c', 'command -v ssh'], { encoding: 'utf8' }).trim()
+    symlinkSync(real, join(dir, 'ssh'))
+    return {
+      env: { ...env, PATH: `${dir}:/nonexistent` },
+      drop: () => rmSync(join(dir, 'ssh')),
+    }
+  }
+
+  it('ends the master on its socket, starting no ssh client to do it', async () => {
+    const m = fleet.machines[0]!
+    const bin = droppableSsh()
+    const c = await SshConnection.open(
+      { name: m.name, dest: m.name, sshConfig: fleet.sshConfig },
+      { controlDir, env: bin.env },
+    )
+    const pid = masterPid(c)
+    // no ssh client can start now: `ssh -O check` and `ssh -O exit` would fail
+    bin.drop()
+    await c.close()
+    expect(gone(pid)).toBe(true)
+    expect(readdirSync(controlDir)).toEqual([])
+  })
+
+  it('asks the master whether it runs on its socket: a command whose connection died is UNREACHABLE without an ssh client', async () => {
+    const m = fleet.machines[0]!
+    const bin = droppableSsh()
+    const c = await SshConnection.open(
+      { name: m.name, dest: m.name, sshConfig: fleet.sshConfig },
+      { controlDir, env: bin.env },
+    )
+    try {
+      // the shell starts while ssh is there
+      expect((await c.exec('echo up')).stdout.toString()).toBe('up\n')
+      const running = c.exec('echo started; sleep 30')
+      await new Promise((r) => setTimeout(r, 300))
+      bin.drop()
+      process.kill(masterPid(c), 'SIGKILL')
+      await expect(running).rejects.toMatchObject({ code: 'UNREACHABLE' })
+    } finally {
+      await c.close()
+    }
+    expect(readdirSync(controlDir)).toEqual([])
+  })
+
+  it('kills a master that does not answer on its socket when the connection closes', async () => {
+    const m = fleet.machines[0]!
+    const c = await open(m.name)
+    const pid = masterPid(c)
+    process.kill(pid, 'SIGSTOP')
+    try {
+      await c.close()
+      expect(gone(pid)).toBe(true)
+      expect(readdirSync(controlDir)).toEqual([])
+    } finally {
+      if (!gone(pid)) process.kill(pid, 'SIGKILL')
     }
   })
 

@@ -9,6 +9,7 @@ import { FleetError } from '../errors.js'
 import type { ExecResult } from '../machine.js'
 import { shellQuote } from '../remote-shell.js'
 import { connectError, serverHostKey } from './classify.js'
+import { muxRequest } from './mux.js'
 import { RemoteShell, SHELL_COMMAND } from './shell.js'
 
 /**
@@ -201,6 +202,8 @@ export class SshConnection {
     private readonly logPath: string,
     /** `SHA256:…` of the host key the master verified. */
     readonly hostKey: string | undefined,
+    /** The master's process id as it answered once it had logged in (0: it did not). */
+    private readonly masterPid: number,
   ) {}
 
   /**
@@ -281,7 +284,9 @@ export class SshConnection {
       }
       throw connectError(target.name, target.dest, log)
     }
-    return new SshConnection(target, env, controlPath, logPath, serverHostKey(debugLog))
+    // the master's pid, for close() to see it gone (it is not this process's child: ssh forked it away)
+    const pid = await pidOf(controlPath, () => control(target, env, controlPath, 'check'))
+    return new SshConnection(target, env, controlPath, logPath, serverHostKey(debugLog), pid)
   }
 
   /**
@@ -466,9 +471,9 @@ export class SshConnection {
     })
   }
 
-  /** Whether the master still runs (`ssh -O check`). */
+  /** Whether the master still runs (it answers `ssh -O check`'s request on its socket). */
   async alive(): Promise<boolean> {
-    return (await this.control('check')).code === 0
+    return (await pidOf(this.controlPath, () => this.control('check'))) > 0
   }
 
   /**
@@ -482,12 +487,21 @@ export class SshConnection {
     // the shells end with their stdin (a command running finishes first), before the master
     this.idle.length = 0
     await Promise.all([...this.shells].map((s) => s.end(MASTER_EXIT_MS)))
-    // `check` names the master's pid (it is not this process's child: ssh forked it away)
-    const check = await this.control('check')
-    const pid = check.code === 0 ? Number(/pid=(\d+)/.exec(check.stderr)?.[1]) : 0
+    // the pid the master gave when it had logged in, else the one it gives now
+    const pid = this.masterPid || (await pidOf(this.controlPath, () => this.control('check')))
     if (pid > 0) {
-      await this.control('exit')
-      if (!(await processGone(pid, MASTER_EXIT_MS))) {
+      // told to exit on its socket as `ssh -O exit` does; its own client asks a master that
+      // speaks another version of the protocol
+      const exit = await muxRequest(this.controlPath, 'exit', MASTER_EXIT_MS)
+      if (exit.kind === 'unsupported' || exit.kind === 'refused') await this.control('exit')
+      // still there (a master whose socket did not answer is not waited for): killed when it is
+      // this master (the pid taken at the start may be another process's by now, were the
+      // master gone since), as its command line or its socket says
+      if (
+        !(await processGone(pid, exit.kind === 'none' ? 0 : MASTER_EXIT_MS)) &&
+        (masterOf(pid, this.controlPath) ||
+          (await pidOf(this.controlPath, () => this.control('check'))) === pid)
+      ) {
         try {
           process.kill(pid, 'SIGKILL')
         } catch {
@@ -500,15 +514,8 @@ export class SshConnection {
     rmSync(this.logPath, { force: true })
   }
 
-  private async control(command: 'check' | 'exit'): Promise<{ code: number; stderr: string }> {
-    const child = spawn(
-      'ssh',
-      [...baseArgs(this.target, this.controlPath), '-O', command, '--', this.target.dest],
-      { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    )
-    const output = collect(child)
-    const code = await exitOf(child)
-    return { code, stderr: output().stderr }
+  private control(command: 'check' | 'exit'): Promise<{ code: number; stderr: string }> {
+    return control(this.target, this.env, this.controlPath, command)
   }
 
   /** The error of a session that failed because the master is gone: the connection was lost. */
@@ -523,6 +530,52 @@ export class SshConnection {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`machine ${this.target.name}: the connection is closed`)
+  }
+}
+
+/** `ssh -O check` or `ssh -O exit` of the master on `controlPath`, run as an ssh client. */
+async function control(
+  target: SshTarget,
+  env: NodeJS.ProcessEnv,
+  controlPath: string,
+  command: 'check' | 'exit',
+): Promise<{ code: number; stderr: string }> {
+  const child = spawn('ssh', [...baseArgs(target, controlPath), '-O', command, '--', target.dest], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  const output = collect(child)
+  const code = await exitOf(child)
+  return { code, stderr: output().stderr }
+}
+
+/**
+ * The pid of the master on `controlPath` when it runs, else 0: asked on its socket (see mux.ts);
+ * a master that speaks another version of the protocol is asked by an ssh client (`check`).
+ */
+async function pidOf(
+  controlPath: string,
+  check: () => Promise<{ code: number; stderr: string }>,
+): Promise<number> {
+  const answer = await muxRequest(controlPath, 'check', MASTER_EXIT_MS)
+  if (answer.kind === 'alive') return answer.pid
+  if (answer.kind === 'none') return 0
+  const r = await check()
+  return r.code === 0 ? Number(/pid=(\d+)/.exec(r.stderr)?.[1]) || 0 : 0
+}
+
+/**
+ * Whether process `pid` is still the master of `controlPath`, so that a pid a new process took
+ * since is never killed: its command line names the socket (as given in its `-o ControlPath`, or
+ * in the title some builds give a master, `ssh: PATH [mux]`). Without /proc it cannot tell: no.
+ */
+function masterOf(pid: number, controlPath: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1')
+    return argv.includes(controlPath) || argv.includes(configValue(controlPath))
+  } catch {
+    return false
   }
 }
 
