@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configDefaults, defineConfig, type Plugin } from 'vitest/config'
+import { LongestFirst } from './test/file-order.js'
 
 // The suite in five projects. `unit` and `cli` are the fast ones (`pnpm test:fast`); `ssh`,
 // `browser` and `slow` run in the full suite only (`pnpm test`).
@@ -208,6 +209,8 @@ export default defineConfig({
     // two cores about busy; a fourth would only make the CPU-bound files (crash matrix, pack,
     // examples) wait on one another.
     maxWorkers: 3,
+    // the heavy projects' files longest first (test/file-times.json), the fast ones after them
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
