@@ -9,14 +9,19 @@
 // What stays outside, imported from node_modules as before: libpg-query (it loads its
 // WebAssembly from beside its own script), pg and ts-morph (large, loaded only by the SQL step's
 // database and the js step); they are dependencies of this package so that the bundle finds them.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
+import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const packages = resolve(cli, '..')
 const outdir = join(cli, 'dist/bundle')
+/** The first pass's ES module chunks, removed once the second pass has made them CommonJS. */
+const esmdir = join(cli, 'dist/.bundle-esm')
 
 /** Imported at run time, never bundled (see above); pg-native is pg's optional native client. */
 const EXTERNAL = ['libpg-query', 'pg', 'pg-native', 'ts-morph']
@@ -48,25 +53,23 @@ const metaUrl = {
   },
 }
 
-// Every output file may hold CommonJS modules (commander, php-parser) that call require(), and
-// the URL of another package's file (see metaUrl).
+// Every output file may hold CommonJS modules (commander, php-parser) that call require() (the
+// chunk's own, see below), and the URL of another package's file (see metaUrl).
 const banner = [
-  "import { createRequire as __cutoverCreateRequire } from 'node:module';",
   "import { pathToFileURL as __cutoverPathToFileURL } from 'node:url';",
-  'const require = __cutoverCreateRequire(import.meta.url);',
   'const __cutoverFileUrl = (pkg, file) => new URL(file, __cutoverPathToFileURL(require.resolve(pkg + "/package.json"))).href;',
 ].join('\n')
 
 await rm(outdir, { recursive: true, force: true })
+await rm(esmdir, { recursive: true, force: true })
 const result = await build({
   entryPoints: { cutover: join(cli, 'dist/bin.js') },
-  outdir,
+  outdir: esmdir,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  outExtension: { '.js': '.mjs' },
   chunkNames: '[name]-[hash]',
   external: EXTERNAL,
   sourcemap: 'linked',
@@ -86,3 +89,101 @@ if (process.env.CUTOVER_BUNDLE_META)
     process.env.CUTOVER_BUNDLE_META,
     JSON.stringify(result.metafile),
   )
+
+// Second pass: each chunk becomes a CommonJS module (its imports require() calls that keep ES
+// modules' live bindings, its dynamic imports promises of a require()), so that the launcher can
+// compile it with a V8 code cache made below: Node 20's ES module loader takes none, and V8
+// parsing and compiling the chunks was about a quarter of a small plan's CPU. Each chunk's own
+// source map is chained into the new one.
+// (`.js` files under a package.json of CommonJS: esbuild then gives a dynamic import of a chunk's
+// `default` as an ES module's importer sees it, not as Node's importer of CommonJS would)
+writeFileSync(join(esmdir, 'package.json'), '{ "type": "commonjs" }\n')
+const chunks = readdirSync(esmdir).filter((f) => f.endsWith('.js'))
+const commonjs = await build({
+  entryPoints: Object.fromEntries(chunks.map((f) => [f.slice(0, -3), join(esmdir, f)])),
+  outdir,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.cjs' },
+  external: EXTERNAL,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  // the bin's chunk is loaded by the launcher, not run by node: no `#!` line
+  supported: { 'dynamic-import': false },
+  write: false,
+  define: { 'import.meta.url': '__cutoverUrl' },
+  banner: { js: "const __cutoverUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [
+    {
+      name: 'chunks',
+      setup(b) {
+        // another chunk stays a file of its own, required as the launcher loads it
+        b.onResolve({ filter: /^\.\/.*\.js$/ }, (args) =>
+          args.kind === 'entry-point'
+            ? undefined
+            : { path: args.path.replace(/\.js$/, '.cjs'), external: true },
+        )
+      },
+    },
+  ],
+  logLevel: 'warning',
+  legalComments: 'inline',
+})
+if (commonjs.errors.length) process.exit(1)
+mkdirSync(outdir, { recursive: true })
+for (const f of commonjs.outputFiles)
+  // the bin's `#!` line, which a function's body cannot hold, becomes a comment of the same length
+  writeFileSync(f.path, f.text.startsWith('#!') ? `//${f.text.slice(2)}` : f.contents)
+await rm(esmdir, { recursive: true, force: true })
+
+// The code cache of each chunk (`<chunk>.cjs.cache`, read by src/bundle-loader.cts): made by
+// running the built command, as a user would, on a small tree of the common step kinds: its help,
+// a plan and an apply; V8 then caches every function compiled by the end of a command, and a
+// chunk keeps the largest of its caches. The commands set the V8 flags the launcher sets, which a
+// cache must have been made under (another machine's heap limit may change them: its caches are
+// then rejected and the chunks compiled as without them).
+const TRAINING = {
+  'cutover.yaml': [
+    'version: 1',
+    'hosts:',
+    '  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }',
+    'steps:',
+    '  - php: { files: ["**/*.php"], addresses: names }',
+    '  - ini: { files: ["**/*.ini"], addresses: names }',
+    '  - json: { files: ["**/*.json"], addresses: names }',
+    '  - text: { files: ["**/*.conf", "**/*.txt"], addresses: names }',
+    '',
+  ].join('\n'),
+  'www/config.php': "<?php\n$db = '10.0.10.48'; // the database\n$port = 5432;\n",
+  'php/app.ini': '[db]\nhost = 10.0.10.48\nport = 5432\n',
+  'app/settings.json': '{ "db": { "host": "10.0.10.48", "port": 5432 } }\n',
+  'nginx/site.conf': 'upstream db { server 10.0.10.48:5432; }\n',
+  'notes.txt': 'the database moved from 10.0.10.48\n',
+}
+const training = mkdtempSync(join(tmpdir(), 'cutover-bundle-'))
+try {
+  for (const [file, text] of Object.entries(TRAINING)) {
+    mkdirSync(dirname(join(training, file)), { recursive: true })
+    writeFileSync(join(training, file), text)
+  }
+  const commands = [
+    ['--help'],
+    ['plan', '--root', '.', '--out', 'plan.json'],
+    ['apply', '--root', '.', '--yes', '--quiet', '--state-dir', 'state'],
+  ]
+  for (const args of commands) {
+    const r = spawnSync(process.execPath, [join(cli, 'dist/cutover.cjs'), ...args], {
+      cwd: training,
+      encoding: 'utf8',
+      env: { ...process.env, CUTOVER_BUILD_CODE_CACHE: '1', NO_COLOR: '1' },
+    })
+    if (r.status !== 0) {
+      process.stderr.write(`bundle: cutover ${args.join(' ')} exited ${r.status}: ${r.stderr}\n`)
+      process.exit(1)
+    }
+  }
+} finally {
+  rmSync(training, { recursive: true, force: true })
+}

@@ -9,7 +9,11 @@ for (const stream of [process.stdout, process.stderr])
     if (e.code !== 'EPIPE') throw e
   })
 
-const code = await run(process.argv.slice(2), {
+/**
+ * The command's end: the launcher reports a rejection (an internal error) as it reports a bundle
+ * that does not load.
+ */
+export const done = run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
@@ -18,5 +22,6 @@ const code = await run(process.argv.slice(2), {
   stderrIsTTY: Boolean(process.stderr.isTTY),
   stdinIsTTY: Boolean(process.stdin.isTTY),
   confirm: async (question) => (await import('./confirm.js')).confirmOnTerminal(question),
+}).then((code) => {
+  process.exitCode = code
 })
-process.exitCode = code

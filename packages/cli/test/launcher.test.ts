@@ -1,23 +1,29 @@
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tempDir } from '@cutover/test-kit/temp'
 
 /*
  * The `cutover` launcher (dist/cutover.cjs) loads the bundle; a bundle that is missing (an
  * installation cut short) or that throws while it loads is a clear line and exit 1, not Node's
- * unhandled rejection with its stack.
+ * unhandled rejection with its stack. It runs each chunk from the V8 code cache the build made
+ * beside it, and runs it as its text says when a cache is missing, damaged, made under other V8
+ * flags or made from another text.
  */
 
 const launcher = resolve(import.meta.dirname, '../dist/cutover.cjs')
 const dir = tempDir('cutover-launcher-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function run(at: string, env: Record<string, string> = {}) {
+function run(at: string, env: Record<string, string> = {}, args = ['--version']) {
   const base = { ...process.env }
   delete base.CUTOVER_DEBUG
-  return spawnSync(process.execPath, [at, '--version'], {
+  delete base.CUTOVER_TRACE_PHASES
+  // V8 flags of the environment (a heap limit) would make V8 reject every cache
+  delete base.NODE_OPTIONS
+  return spawnSync(process.execPath, [at, ...args], {
     encoding: 'utf8',
     env: { ...base, ...env },
   })
@@ -32,7 +38,7 @@ describe('the cutover launcher', () => {
     expect(r.status).toBe(1)
     expect(r.stdout).toBe('')
     expect(r.stderr).toMatch(
-      /^cutover: this installation is incomplete: .*bundle\/cutover\.mjs.*; reinstall @cutover\/cli\n$/,
+      /^cutover: this installation is incomplete: .*bundle\/cutover\.cjs.*; reinstall @cutover\/cli\n$/,
     )
     expect(r.stderr).not.toMatch(/\n\s+at /)
   })
@@ -41,7 +47,7 @@ describe('the cutover launcher', () => {
     const at = join(dir, 'throws')
     mkdirSync(join(at, 'bundle'), { recursive: true })
     copyFileSync(launcher, join(at, 'cutover.cjs'))
-    writeFileSync(join(at, 'bundle', 'cutover.mjs'), "throw new Error('broken chunk')\n")
+    writeFileSync(join(at, 'bundle', 'cutover.cjs'), "throw new Error('broken chunk')\n")
     const r = run(join(at, 'cutover.cjs'))
     expect(r.status).toBe(1)
     expect(r.stderr).toBe(
@@ -51,6 +57,97 @@ describe('the cutover launcher', () => {
     expect(debug.status).toBe(1)
     expect(debug.stderr).toMatch(
       /^cutover: internal error: broken chunk\nError: broken chunk\n\s+at /,
+    )
+  })
+
+  /** A copy of the built command (launcher, bundle and caches, package.json) to damage. */
+  function copy(name: string): { launcher: string; entry: string } {
+    const at = join(dir, name)
+    cpSync(resolve(launcher, '..', 'bundle'), join(at, 'dist', 'bundle'), { recursive: true })
+    copyFileSync(launcher, join(at, 'dist', 'cutover.cjs'))
+    copyFileSync(resolve(launcher, '../../package.json'), join(at, 'package.json'))
+    return {
+      launcher: join(at, 'dist', 'cutover.cjs'),
+      entry: join(at, 'dist', 'bundle', 'cutover.cjs'),
+    }
+  }
+  const traced = { CUTOVER_TRACE_PHASES: '1' }
+  const cacheLine = (stderr: string) => /^cutover: code cache: .*$/m.exec(stderr)?.[0]
+  const help = run(launcher, {}, ['--help'])
+
+  it('runs every chunk of --help and of a plan from the code cache the build made', () => {
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain('Usage: cutover')
+    const r = run(launcher, traced, ['--help'])
+    expect(r.stdout).toBe(help.stdout)
+    expect(cacheLine(r.stderr)).toMatch(
+      /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
+    )
+    const tree = join(dir, 'tree')
+    mkdirSync(tree)
+    writeFileSync(join(tree, 'motd'), 'a\n')
+    writeFileSync(
+      join(tree, 'cutover.yaml'),
+      'version: 1\nsteps:\n  - text: { files: [motd], replace: { a: b } }\n',
+    )
+    const plan = run(launcher, traced, [
+      'plan',
+      '--spec',
+      join(tree, 'cutover.yaml'),
+      '--root',
+      tree,
+    ])
+    expect(plan.status, plan.stderr).toBe(0)
+    expect(plan.stdout).toContain('+b')
+    expect(cacheLine(plan.stderr)).toMatch(
+      /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
+    )
+  })
+
+  it('runs a chunk as its text says when its cache was made from another text of the same length', () => {
+    // V8 itself compares only the text's length: without the CRC-32 that heads the cache file, the
+    // old text's code would run and print the old words
+    const c = copy('edited')
+    const text = readFileSync(c.entry, 'utf8')
+    expect(text).toContain('output the version number')
+    writeFileSync(c.entry, text.replace('output the version number', 'OUTPUT THE VERSION NUMBER'))
+    const r = run(c.launcher, traced, ['--help'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toBe(
+      help.stdout.replace('output the version number', 'OUTPUT THE VERSION NUMBER'),
+    )
+    expect(cacheLine(r.stderr)).toMatch(/ 0 rejected, 1 without$/)
+  })
+
+  it('answers as with its caches when a cache is damaged, missing, or made under other V8 flags', () => {
+    const c = copy('damaged')
+    // V8's data damaged (the header no longer matches it): V8 itself would crash on it
+    const cache = readFileSync(`${c.entry}.cache`)
+    cache.fill(0x5a, 4 + 64)
+    writeFileSync(`${c.entry}.cache`, cache)
+    const damaged = run(c.launcher, traced, ['--help'])
+    expect(damaged.stdout).toBe(help.stdout)
+    expect(damaged.status).toBe(0)
+    expect(cacheLine(damaged.stderr)).toMatch(/ 0 rejected, 1 without$/)
+    // a header only, and one cut short
+    writeFileSync(`${c.entry}.cache`, cache.subarray(0, 4))
+    expect(run(c.launcher, {}, ['--help']).stdout).toBe(help.stdout)
+    const short = Buffer.alloc(3)
+    short.writeUIntLE(crc32(readFileSync(c.entry)) & 0xffffff, 0, 3)
+    writeFileSync(`${c.entry}.cache`, short)
+    const none = run(c.launcher, traced, ['--help'])
+    expect(none.stdout).toBe(help.stdout)
+    expect(cacheLine(none.stderr)).toMatch(/ 0 rejected, 1 without$/)
+    rmSync(`${c.entry}.cache`)
+    expect(run(c.launcher, {}, ['--help']).stdout).toBe(help.stdout)
+    // another heap limit: other V8 flags than the build's, every cache rejected
+    const flags = run(launcher, { ...traced, NODE_OPTIONS: '--max-old-space-size=3000' }, [
+      '--help',
+    ])
+    expect(flags.stdout).toBe(help.stdout)
+    expect(flags.status).toBe(0)
+    expect(cacheLine(flags.stderr)).toMatch(
+      /^cutover: code cache: 0 chunks used it, [1-9]\d* rejected, 0 without$/,
     )
   })
 })

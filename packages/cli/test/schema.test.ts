@@ -6,7 +6,7 @@ import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { memoryIo } from '../src/io.js'
 import { run } from '../src/run.js'
-import { cliSpecSchema } from '../src/commands/schema.js'
+import { cliSpecSchema } from '../src/steps.js'
 import { stepKinds } from '../src/steps.js'
 
 const repo = resolve(import.meta.dirname, '../../..')

@@ -1,18 +1,14 @@
 import { specJsonSchema } from '@cutover/rewrite'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit.js'
-import { stepKinds } from '../steps.js'
+import { allStepKinds } from '../kinds.js'
 
 /**
- * The JSON Schema (draft 2020-12) of `cutover.yaml` for the step kinds this CLI registers,
- * generated from the same definitions the spec validator uses.
+ * `cutover schema`: prints the JSON Schema of the spec, as shipped in `schema/cutover.schema.json`
+ * (`cliSpecSchema()`; the step kinds are loaded here, not by a top-level await of `steps.js`,
+ * which the bundle's CommonJS chunks cannot hold).
  */
-export function cliSpecSchema(): Record<string, unknown> {
-  return specJsonSchema(stepKinds)
-}
-
-/** `cutover schema`: prints the JSON Schema of the spec, as shipped in `schema/cutover.schema.json`. */
 export const schema: Command = async (_opts, _args, io) => {
-  io.stdout.write(JSON.stringify(cliSpecSchema(), null, 2) + '\n')
+  io.stdout.write(JSON.stringify(specJsonSchema(await allStepKinds()), null, 2) + '\n')
   return EXIT.ok
 }
