@@ -205,9 +205,9 @@ export default defineConfig({
     // vitest's default on 2 cores is one worker. The suite waits more than it computes: one
     // worker ran it in 1409 s of wall time, while the whole suite costs about 820 s of CPU
     // (user+sys, children included), so one worker keeps about 0.6 of a core busy, waiting on
-    // the sshd, CLI and Chromium processes it starts, their timeouts and fsyncs. Three keep the
-    // two cores about busy; a fourth would only make the CPU-bound files (crash matrix, pack,
-    // examples) wait on one another.
+    // the sshd, CLI and Chromium processes it starts, their timeouts and fsyncs. Three kept about
+    // 1.3 of the two cores busy in CI (≈ 835 s of CPU in 630 s); a fourth is not measured alone
+    // yet (bench/README.md, Known limits).
     maxWorkers: 3,
     // the heavy projects' files longest first (test/file-times.json), the fast ones after them
     sequence: { sequencer: LongestFirst },
