@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -143,12 +144,18 @@ async function runEachOn(
   return out.flat()
 }
 
-/** The runs of the commands `argvs` in one command on the machine, or undefined when it failed as a whole. */
+/**
+ * The runs of the commands `argvs` in one command on the machine, or undefined when it failed as
+ * a whole. Nothing is written on the machine (a temporary file would stay there when the
+ * command is killed: its timeout, a dropped connection) and no process runs beside the tool:
+ * each run's stdout and stderr go to the command's own, each between two lines that hold a
+ * random mark (which no output can know beforehand), the exit code on the closing line of
+ * stdout. What the machine's shell writes outside them is ignored.
+ */
 async function batchRuns(machine: Machine, argvs: string[][]): Promise<ToolRun[] | undefined> {
+  const mark = `cutover-${randomBytes(8).toString('hex')}`
   const script = [
-    `${SBIN}t=$(mktemp -d) || exit 1`,
-    `trap 'rm -rf -- "$t"' EXIT`,
-    `r() { "$@" >"$t/o" 2>"$t/e" </dev/null; c=$?; printf '%s %s %s\n' "$c" "$(base64 -w0 <"$t/o")" "$(base64 -w0 <"$t/e")"; }`,
+    `${SBIN}r() { printf '\\n%s B\\n' ${mark}; printf '\\n%s B\\n' ${mark} >&2; "$@" </dev/null; c=$?; printf '\\n%s E %s\\n' ${mark} "$c"; printf '\\n%s E\\n' ${mark} >&2; }`,
     ...argvs.map((argv) => `r ${argv.map(shellQuote).join(' ')}`),
     '',
   ].join('\n')
@@ -159,19 +166,31 @@ async function batchRuns(machine: Machine, argvs: string[][]): Promise<ToolRun[]
     if ((e as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw e
     return undefined
   }
-  const lines = r.stdout.toString('utf8').split('\n')
-  if (r.code !== 0 || lines.length !== argvs.length + 1) return undefined
+  if (r.code !== 0) return undefined
   const runs: ToolRun[] = []
-  for (const line of lines.slice(0, -1)) {
-    const [code, stdout, stderr, ...rest] = line.split(' ')
-    if (rest.length || stderr === undefined || !/^\d+$/.test(code!)) return undefined
+  const open = `\n${mark} B\n`
+  const close = `\n${mark} E`
+  let out = 0
+  let err = 0
+  for (let i = 0; i < argvs.length; i++) {
+    // stdout: the run's bytes, then its exit code on the closing line
+    const o = r.stdout.indexOf(open, out)
+    const oEnd = o < 0 ? -1 : r.stdout.indexOf(`${close} `, o + open.length)
+    const eol = oEnd < 0 ? -1 : r.stdout.indexOf('\n', oEnd + close.length + 1)
+    const code = eol < 0 ? '' : r.stdout.toString('latin1', oEnd + close.length + 1, eol)
+    // stderr: the run's text
+    const e = r.stderr.indexOf(open, err)
+    const eEnd = e < 0 ? -1 : r.stderr.indexOf(`${close}\n`, e + open.length)
+    if (eEnd < 0 || !/^\d+$/.test(code)) return undefined
     runs.push({
       code: Number(code),
-      stdout: Buffer.from(stdout!, 'base64').toString('utf8'),
-      stderr: Buffer.from(stderr, 'base64').toString('utf8'),
+      stdout: r.stdout.toString('utf8', o + open.length, oEnd),
+      stderr: r.stderr.slice(e + open.length, eEnd),
       timedOut: false,
       missing: Number(code) === 127,
     })
+    out = eol
+    err = eEnd + close.length
   }
   return runs
 }

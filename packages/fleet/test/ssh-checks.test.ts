@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -210,5 +211,60 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
     // the staged path replaced by the target's, as in a single run; no other file named
     expect(refused.error!.message).not.toContain('.cutover-')
     expect(lines.filter((l) => /^etc\/f\d+: /.test(l))).toHaveLength(1)
+  })
+
+  it('leaves nothing on the machine when its batch is killed there (its timeout)', async () => {
+    const m = fleet.machines[0]!
+    const stateDir = join(m.root, 'var', 'lib', 'cutover')
+    // every temporary directory made on the machine is noted; the tool never answers
+    const made = join(fleet.dir, 'mktemp-made')
+    const real = execFileSync('sh', ['-c', 'command -v mktemp'], { encoding: 'utf8' }).trim()
+    writeFileSync(
+      join(m.bin, 'mktemp'),
+      `#!/bin/sh\nd=$('${real}' "$@") || exit\necho "$d" >> '${made}'\necho "$d"\n`,
+      { mode: 0o755 },
+    )
+    writeFileSync(join(m.bin, 'hangs'), '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 })
+    const hangs: Validator = {
+      name: 'hangs',
+      run: () => Promise.reject(new Error('hangs ran on the controller')),
+      tool: {
+        argv: (p) => ['hangs', p],
+        verdict: (r, target) => (r.timedOut ? `${target}: timed out` : `${target}: ${r.code}`),
+      },
+    }
+    const dir = join(m.root, 'etc', 'hangs')
+    mkdirSync(dir, { recursive: true })
+    const targets = [0, 1].map((i) => {
+      const path = join(dir, `f${i}`)
+      writeFileSync(path, 'old\n')
+      return remoteChecks(machine, {
+        target: `etc/hangs/f${i}`,
+        path,
+        before: sha256('old\n'),
+        content: Buffer.from('new\n'),
+        validators: [hangs],
+      })
+    })
+    const saved = process.env.CUTOVER_TOOL_TIMEOUT_MS
+    process.env.CUTOVER_TOOL_TIMEOUT_MS = '1000'
+    try {
+      const e = (await commitFiles(targets, on(stateDir)).catch((err: unknown) => err)) as Error
+      expect(e).toBeInstanceOf(ValidationError)
+      expect(e.message).toContain('etc/hangs/f0: hangs: etc/hangs/f0: timed out')
+    } finally {
+      if (saved === undefined) delete process.env.CUTOVER_TOOL_TIMEOUT_MS
+      else process.env.CUTOVER_TOOL_TIMEOUT_MS = saved
+      rmSync(join(m.bin, 'mktemp'))
+      rmSync(join(m.bin, 'hangs'))
+    }
+    const left = existsSync(made)
+      ? readFileSync(made, 'utf8')
+          .split('\n')
+          .filter((d) => d && existsSync(d))
+      : []
+    for (const d of left) rmSync(d, { recursive: true, force: true })
+    expect(left).toEqual([])
+    expect(readFileSync(join(dir, 'f0'), 'utf8')).toBe('old\n')
   })
 })
