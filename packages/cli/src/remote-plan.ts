@@ -4,7 +4,7 @@ import {
   mirrorDir,
   mirrorMachine,
   openMachine,
-  removeMirror,
+  removeMirrors,
   removeMirrorSync,
   removeSocketDirSync,
   socketDir,
@@ -142,7 +142,7 @@ export async function remotePlanning(opts: Opts, io: Io) {
       closing = true
       await Promise.allSettled(prepared.values())
       await Promise.allSettled(opened.map((m) => m.close()))
-      await Promise.allSettled(mirrors.map((d) => removeMirror(d)))
+      await removeMirrors(mirrors)
       await rm(controlDir, { recursive: true, force: true })
       off()
     },

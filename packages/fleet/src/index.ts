@@ -27,6 +27,7 @@ export {
   mirrorDir,
   mirrorMachine,
   removeMirror,
+  removeMirrors,
   removeMirrorSync,
   staticPrefix,
   type Mirror,

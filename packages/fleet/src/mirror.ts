@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import {
   chmodSync,
   closeSync,
@@ -128,6 +129,29 @@ export async function removeMirror(dir: string): Promise<void> {
     await writableDirs(whole)
     await rm(whole, { recursive: true, force: true })
   }
+}
+
+/**
+ * Removes mirrors ({@link removeMirror}) by one `rm -rf` for them all, so that the system's `rm`
+ * unlinks their thousands of entries on a core of its own: node's recursive `rm` takes a
+ * promise, an `lstat` and an `unlink` through the thread pool for each entry, on this thread (4
+ * mirrors of section (e)'s plan, ≈ 10,000 entries: ≈ 1.0 s at load 15, against ≈ 0.1–0.2 s for
+ * `rm -rf` of one tree of 3,000). What `rm` does not remove (not there, or a directory copied
+ * read-only that a user other than root cannot empty) is removed as {@link removeMirror} does.
+ * Never rejects.
+ */
+export async function removeMirrors(dirs: readonly string[]): Promise<void> {
+  if (!dirs.length) return
+  const wholes = dirs.flatMap((d) => {
+    const whole = privateParent(d)
+    return whole ? [whole] : [linksDir(d), d]
+  })
+  const removed = await new Promise<boolean>((resolve) => {
+    const child = spawn('rm', ['-rf', '--', ...wholes], { stdio: 'ignore' })
+    child.on('error', () => resolve(false))
+    child.on('close', (code) => resolve(code === 0))
+  })
+  if (!removed) await Promise.allSettled(dirs.map((d) => removeMirror(d)))
 }
 
 /**

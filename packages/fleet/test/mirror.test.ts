@@ -26,7 +26,14 @@ import {
   textStep,
   toPlanDocument,
 } from '@cutover/rewrite'
-import { localExec, mirrorDir, mirrorMachine, removeMirror, type Machine } from '../src/index.js'
+import {
+  localExec,
+  mirrorDir,
+  mirrorMachine,
+  removeMirror,
+  removeMirrors,
+  type Machine,
+} from '../src/index.js'
 import { tempDir } from '@cutover/test-kit/temp'
 
 /** statfs(2)'s type of a tmpfs. */
@@ -110,6 +117,73 @@ describe('mirrorDir', () => {
       expect(statSync(dir).mode & 0o777).toBe(0o700)
     },
   )
+})
+
+describe('removeMirrors', () => {
+  /** Two mirrors with files, directories, a link out of them and the other names beside one. */
+  async function twoMirrors(outside: string) {
+    const made: string[] = []
+    for (const name of ['m1', 'm2']) {
+      const dir = await mirrorDir(name)
+      made.push(dir)
+      mkdirSync(join(dir, 'etc/app'), { recursive: true })
+      writeFileSync(join(dir, 'etc/app/a.conf'), 'x\n')
+      symlinkSync(outside, join(dir, 'etc/out'))
+    }
+    mkdirSync(join(dirname(made[0]!), 'links'))
+    writeFileSync(join(dirname(made[0]!), 'links/b.conf'), 'y\n')
+    return made
+  }
+
+  it('removes every mirror with one rm, and nothing a link in them leads to', async () => {
+    const outside = tempDir('outside-')
+    writeFileSync(join(outside, 'keep'), 'kept\n')
+    const made = await twoMirrors(outside)
+    // an rm that records its arguments, then runs the system's
+    const bin = tempDir('rm-bin-')
+    const log = join(bin, 'argv')
+    const real = spawnSync('sh', ['-c', 'command -v rm'], { encoding: 'utf8' }).stdout.trim()
+    writeFileSync(
+      join(bin, 'rm'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" >> '${log}'\nexec ${real} "$@"\n`,
+    )
+    chmodSync(join(bin, 'rm'), 0o755)
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path}`
+    try {
+      await removeMirrors(made)
+    } finally {
+      process.env.PATH = path
+    }
+    expect(readFileSync(log, 'utf8').split('\n').slice(0, -1)).toEqual([
+      '-rf',
+      '--',
+      ...made.map((d) => dirname(d)),
+    ])
+    for (const d of made) expect(existsSync(dirname(d))).toBe(false)
+    expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('kept\n')
+  })
+
+  it('removes them as removeMirror does when rm fails or is not there', async () => {
+    const outside = tempDir('outside-')
+    for (const rm of ['#!/bin/sh\nexit 1\n', undefined]) {
+      const made = await twoMirrors(outside)
+      const bin = tempDir('rm-bin-')
+      if (rm !== undefined) {
+        writeFileSync(join(bin, 'rm'), rm)
+        chmodSync(join(bin, 'rm'), 0o755)
+      }
+      const path = process.env.PATH
+      // no other directory: without the fake, there is no rm at all
+      process.env.PATH = bin
+      try {
+        await removeMirrors(made)
+      } finally {
+        process.env.PATH = path
+      }
+      for (const d of made) expect(existsSync(dirname(d))).toBe(false)
+    }
+  })
 })
 
 describe('mirrorMachine', () => {
