@@ -50,11 +50,13 @@ const MAX_ROUNDS = 8
 
 /**
  * A view of `fs` for the preparation: its reads answered from what {@link gather} read (or by
- * the single call when not), its mount table read once.
+ * the single call when not), its mount table and the lstat of each path read once.
  */
 export class Facts {
   readonly view: TxFileSystem
   private readonly answers = new Map<string, TxAnswer>()
+  /** The lstats read by single calls (a file system without `ask`), by path. */
+  private readonly lstats = new Map<string, Promise<unknown>>()
   private asking: Map<string, TxQuery> | undefined
   private mounts: Promise<ReadonlySet<string> | undefined> | undefined
   private readonly aclIds = new WeakMap<object, number>()
@@ -108,6 +110,13 @@ export class Facts {
     if (this.asking) {
       this.asking.set(key, q)
       throw UNANSWERED
+    }
+    if (q.op === 'lstat') {
+      // read once for the preparation, as one batch of `ask` reads it (a target's is asked twice:
+      // where it is, then what it is)
+      let read = this.lstats.get(q.path)
+      if (!read) this.lstats.set(q.path, (read = callOf(this.fs, q)))
+      return read
     }
     return callOf(this.fs, q)
   }
