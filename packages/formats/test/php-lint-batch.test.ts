@@ -214,6 +214,30 @@ describe('php-lint: many files in one PHP process', () => {
     expect(readFileSync(join(bin, 'runs'), 'utf8')).toBe('run\n')
   })
 
+  it("counts PHP's time only: the time this thread is busy past the timeout does not stop it", async () => {
+    if (!need('php')) return
+    // a php that starts late: it has not answered when this thread is free again
+    const bin = phpShim('runs', `sleep 2.5\nexec '${realPhp()}' "$@"`)
+    const saved = process.env.CUTOVER_TOOL_TIMEOUT_MS
+    process.env.CUTOVER_TOOL_TIMEOUT_MS = '1000'
+    try {
+      const got = await withPath(bin, async () => {
+        const batch = phpLint.runBatch!(
+          stage({ 'ok.php': '<?php $a = 1;\n', 'bad.php': '<?php $a = ;\n' }),
+        )
+        // the plan's `finish` beside the lint: no answer is read, nor the timer run, meanwhile
+        const until = Date.now() + 2000
+        while (Date.now() < until);
+        return batch
+      })
+      expect(got[0]).toBeUndefined()
+      expect(got[1]).toMatch(/^php -l: .*Parse error: .* in etc\/bad\.php on line 1$/)
+    } finally {
+      if (saved === undefined) delete process.env.CUTOVER_TOOL_TIMEOUT_MS
+      else process.env.CUTOVER_TOOL_TIMEOUT_MS = saved
+    }
+  })
+
   it('keeps its PHP process for the next batch, and compiles a file given again anew', async () => {
     if (!need('php')) return
     const bin = phpShim('runs')
