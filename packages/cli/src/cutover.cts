@@ -79,11 +79,13 @@ interface Chunk {
   exports: unknown
   script: vm.Script
   file: string
+  /** The CRC-32 of the bytes compiled: a cache is made for them, not for the file as it is later. */
+  crc: number
   cache: 'used' | 'rejected' | 'none'
 }
 
-/** V8's data in `file`'s cache, or undefined: none, or one made from another text. */
-function readCache(file: string, source: Buffer): Buffer | undefined {
+/** V8's data in `file`'s cache, or undefined: none, or one made from another text than `crc`'s. */
+function readCache(file: string, crc: number): Buffer | undefined {
   let cache: Buffer
   try {
     cache = fs.readFileSync(`${file}.cache`)
@@ -91,8 +93,7 @@ function readCache(file: string, source: Buffer): Buffer | undefined {
     return undefined
   }
   const data = cache.subarray(HEADER)
-  if (cache.length <= HEADER || cache.readUInt32LE(0) !== zlib.crc32(data, zlib.crc32(source)))
-    return undefined
+  if (cache.length <= HEADER || cache.readUInt32LE(0) !== zlib.crc32(data, crc)) return undefined
   return data
 }
 
@@ -111,39 +112,42 @@ function loadBundle(dir: string, entry: string, loaded: Map<string, Chunk>): unk
     const seen = loaded.get(file)
     if (seen) return seen.exports
     const source = fs.readFileSync(file)
-    const cachedData = readCache(file, source)
+    const crc = zlib.crc32(source)
+    const cachedData = readCache(file, crc)
     const script = new vm.Script(WRAPPER[0] + source.toString('utf8') + WRAPPER[1], {
       filename: file,
       cachedData,
     })
     const cache = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'
-    const module: Chunk = { exports: {}, script, file, cache }
+    const module: Chunk = { exports: {}, script, file, crc, cache }
     loaded.set(file, module)
-    const body = script.runInThisContext() as (...args: unknown[]) => void
-    body.call(module.exports, module.exports, req, module, file, dir)
+    try {
+      const body = script.runInThisContext() as (...args: unknown[]) => void
+      body.call(module.exports, module.exports, req, module, file, dir)
+    } catch (e) {
+      // as Node's require(): a chunk that threw while it ran is run again when required again,
+      // so that it throws again rather than hand out what it had exported by then
+      loaded.delete(file)
+      throw e
+    }
     return module.exports
   }
   return load(start)
 }
 
 /**
- * Writes the code cache of each chunk loaded beside it, keeping a larger one made before: the
- * build runs commands so (CUTOVER_BUILD_CODE_CACHE=1), and V8 caches the functions compiled by
- * the command's end.
+ * Writes the code cache of each chunk loaded beside it, keeping a larger one made before from the
+ * same text: the build runs commands so (CUTOVER_BUILD_CODE_CACHE=1), and V8 caches the functions
+ * compiled by the command's end. The CRC-32 is of the bytes compiled, which the file may no
+ * longer hold (another build wrote it meanwhile): a cache then never matches the new text.
  */
 function saveCaches(loaded: ReadonlyMap<string, Chunk>): void {
-  for (const { file, script } of loaded.values()) {
+  for (const { file, script, crc } of loaded.values()) {
     const v8data = script.createCachedData()
+    if (v8data.length <= (readCache(file, crc)?.length ?? 0)) continue
     const header = Buffer.alloc(HEADER)
-    header.writeUInt32LE(zlib.crc32(v8data, zlib.crc32(fs.readFileSync(file))))
-    const data = Buffer.concat([header, v8data])
-    let before = 0
-    try {
-      before = fs.statSync(`${file}.cache`).size
-    } catch {
-      // none yet
-    }
-    if (data.length > before) fs.writeFileSync(`${file}.cache`, data)
+    header.writeUInt32LE(zlib.crc32(v8data, crc))
+    fs.writeFileSync(`${file}.cache`, Buffer.concat([header, v8data]))
   }
 }
 

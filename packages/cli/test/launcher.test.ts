@@ -17,15 +17,21 @@ const launcher = resolve(import.meta.dirname, '../dist/cutover.cjs')
 const dir = tempDir('cutover-launcher-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function run(at: string, env: Record<string, string> = {}, args = ['--version']) {
+/** The environment of the tests' commands: none of the variables that change the launcher's ways. */
+function cleanEnv(): NodeJS.ProcessEnv {
   const base = { ...process.env }
   delete base.CUTOVER_DEBUG
   delete base.CUTOVER_TRACE_PHASES
+  delete base.CUTOVER_BUILD_CODE_CACHE
   // V8 flags of the environment (a heap limit) would make V8 reject every cache
   delete base.NODE_OPTIONS
+  return base
+}
+
+function run(at: string, env: Record<string, string> = {}, args = ['--version']) {
   return spawnSync(process.execPath, [at, ...args], {
     encoding: 'utf8',
-    env: { ...base, ...env },
+    env: { ...cleanEnv(), ...env },
   })
 }
 
@@ -58,6 +64,35 @@ describe('the cutover launcher', () => {
     expect(debug.stderr).toMatch(
       /^cutover: internal error: broken chunk\nError: broken chunk\n\s+at /,
     )
+  })
+
+  it('runs a chunk that threw as it loaded again when it is required again, as Node does', () => {
+    // a chunk whose evaluation failed (here: a chunk it requires is missing) must not hand its
+    // exports of that moment to the next chunk that requires it
+    const at = join(dir, 'rethrows')
+    mkdirSync(join(at, 'bundle'), { recursive: true })
+    copyFileSync(launcher, join(at, 'cutover.cjs'))
+    writeFileSync(join(at, 'bundle', 'half.cjs'), "exports.half = 1\nrequire('./gone.cjs')\n")
+    writeFileSync(
+      join(at, 'bundle', 'cutover.cjs'),
+      [
+        'const tries = []',
+        'for (let i = 0; i < 2; i++)',
+        '  try {',
+        "    tries.push(`exports ${JSON.stringify(require('./half.cjs'))}`)",
+        '  } catch (e) {',
+        "    tries.push(e.message.includes('gone.cjs') ? 'threw' : e.message)",
+        '  }',
+        "process.stdout.write(tries.join(', ') + '\\n')",
+        'exports.done = Promise.resolve()',
+        '',
+      ].join('\n'),
+    )
+    for (const env of [{}, { CUTOVER_DEBUG: '1' }] as Record<string, string>[]) {
+      const r = run(join(at, 'cutover.cjs'), env)
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toBe('threw, threw\n')
+    }
   })
 
   /** A copy of the built command (launcher, bundle and caches, package.json) to damage. */
@@ -117,6 +152,62 @@ describe('the cutover launcher', () => {
       help.stdout.replace('output the version number', 'OUTPUT THE VERSION NUMBER'),
     )
     expect(cacheLine(r.stderr)).toMatch(/ 0 rejected, 1 without$/)
+  })
+
+  it('makes a cache for the text it compiled, not for the text its file holds by the end', () => {
+    // another build rewrites a chunk while a training command runs (here: as the command ends,
+    // before it writes its caches); a cache made from the old text must not run for the new one
+    const c = copy('rewritten')
+    rmSync(`${c.entry}.cache`)
+    const rewrite = join(dir, 'rewrite-at-exit.cjs')
+    writeFileSync(
+      rewrite,
+      [
+        "const fs = require('node:fs')",
+        "process.on('exit', () => {",
+        '  const file = process.env.REWRITE',
+        "  const text = fs.readFileSync(file, 'utf8')",
+        "  fs.writeFileSync(file, text.replace('output the version number', 'OUTPUT THE VERSION NUMBER'))",
+        '})',
+        '',
+      ].join('\n'),
+    )
+    const made = spawnSync(process.execPath, ['--require', rewrite, c.launcher, '--help'], {
+      encoding: 'utf8',
+      env: { ...cleanEnv(), CUTOVER_BUILD_CODE_CACHE: '1', REWRITE: c.entry },
+    })
+    expect(made.status, made.stderr).toBe(0)
+    expect(made.stdout).toBe(help.stdout)
+    expect(readFileSync(`${c.entry}.cache`).length).toBeGreaterThan(4)
+    const r = run(c.launcher, traced, ['--help'])
+    expect(r.stdout).toBe(
+      help.stdout.replace('output the version number', 'OUTPUT THE VERSION NUMBER'),
+    )
+    expect(cacheLine(r.stderr)).toMatch(/ 0 rejected, 1 without$/)
+
+    // a larger cache of another text does not keep the build from writing this text's
+    const other = copy('replaced')
+    writeFileSync(`${other.entry}.cache`, Buffer.alloc(8 << 20, 1))
+    const remade = run(other.launcher, { CUTOVER_BUILD_CODE_CACHE: '1' }, ['--help'])
+    expect(remade.status, remade.stderr).toBe(0)
+    expect(cacheLine(run(other.launcher, traced, ['--help']).stderr)).toMatch(
+      /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
+    )
+  })
+
+  it('leaves to V8 a cache of this text made by another V8: rejected, and the chunk compiled', () => {
+    // V8's own header (after the CRC-32) names the V8 that made it; the CRC-32 made again over
+    // it, as a cache from another Node would have
+    const c = copy('other-v8')
+    const cache = readFileSync(`${c.entry}.cache`)
+    const v8data = cache.subarray(4)
+    v8data.writeUInt32LE(v8data.readUInt32LE(4) ^ 1, 4)
+    cache.writeUInt32LE(crc32(v8data, crc32(readFileSync(c.entry))), 0)
+    writeFileSync(`${c.entry}.cache`, cache)
+    const r = run(c.launcher, traced, ['--help'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toBe(help.stdout)
+    expect(cacheLine(r.stderr)).toMatch(/ 1 rejected, 0 without$/)
   })
 
   it('answers as with its caches when a cache is damaged, missing, or made under other V8 flags', () => {
