@@ -114,7 +114,11 @@ const commonjs = await build({
   supported: { 'dynamic-import': false },
   write: false,
   define: { 'import.meta.url': '__cutoverUrl' },
-  banner: { js: "const __cutoverUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // the chunks were ES modules, strict: esbuild's "use strict" comes after the banner, where it is
+  // no directive, so the banner starts with one
+  banner: {
+    js: `"use strict";\nconst __cutoverUrl = require('node:url').pathToFileURL(__filename).href;`,
+  },
   plugins: [
     {
       name: 'chunks',

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { SourceMap } from 'node:module'
 import { join, resolve } from 'node:path'
+import { runInThisContext } from 'node:vm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeTree } from './tree.js'
 import { tempDir } from '@cutover/test-kit/temp'
@@ -249,6 +250,25 @@ describe('the bundled cutover command', () => {
       u.startsWith(`${bundle}/`) && readFileSync(u, 'utf8').includes('function planWhole(')
     expect(text.loaded.filter(fleetCode)).toEqual([])
     expect(plan.loaded.filter(fleetCode)).toEqual([])
+  })
+
+  it('runs every chunk in strict mode, as the ES modules it was made from ran', () => {
+    // each chunk as the launcher and Node's require() compile it, inside the CommonJS wrapper; a
+    // strict function's `caller` may not be read (a "use strict" after the banner would not count)
+    const sloppy = readdirSync(bundle)
+      .filter((f) => f.endsWith('.cjs'))
+      .filter((f) => {
+        const body = runInThisContext(
+          `(function (exports, require, module, __filename, __dirname) { ${readFileSync(join(bundle, f), 'utf8')}\n});`,
+        ) as () => void
+        try {
+          return body.caller === null
+        } catch {
+          return false
+        }
+      })
+    expect(readdirSync(bundle).filter((f) => f.endsWith('.cjs')).length).toBeGreaterThan(10)
+    expect(sloppy).toEqual([])
   })
 
   it('maps a position of the bundle back to the TypeScript source it came from', () => {
