@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import {
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { socketDir } from '../src/ssh/socket-dir.js'
@@ -37,5 +45,28 @@ describe('socketDir: where a command keeps its control sockets', () => {
     const made = await socketDir(state)
     expect(made).toMatch(new RegExp(`/ssh/${process.pid}-\\w{6}$`))
     expect(readdirSync(base).sort()).toEqual([basename(made), basename(live), 'keep-me'].sort())
+  })
+
+  it('names its host, and leaves the directory of a gone PID made on another machine or by another user', async () => {
+    const state = join(tempDir('sd-'), '.cutover')
+    const base = join(state, 'ssh')
+    const gone = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim()
+    // the same PID on two machines sharing the state directory: only this one's is stale
+    const here = join(base, `${gone}-aaaaaa`)
+    const there = join(base, `${gone}-bbbbbb`)
+    for (const d of [here, there]) mkdirSync(d, { recursive: true, mode: 0o700 })
+    writeFileSync(join(here, 'host'), hostname())
+    writeFileSync(join(there, 'host'), `${hostname()}-other`)
+    const kept = [there]
+    if (process.getuid?.() === 0) {
+      // another user's (only root can make one here)
+      const theirs = join(base, `${gone}-cccccc`)
+      mkdirSync(theirs, { mode: 0o700 })
+      chownSync(theirs, 65534, 65534)
+      kept.push(theirs)
+    }
+    const made = await socketDir(state)
+    expect(readFileSync(join(made, 'host'), 'utf8')).toBe(hostname())
+    expect(readdirSync(base).sort()).toEqual([made, ...kept].map((d) => basename(d)).sort())
   })
 })
