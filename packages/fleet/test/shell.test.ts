@@ -174,10 +174,15 @@ describe('the long-lived shell', () => {
     const s = start()
     expect(await s.ready).toBe(true)
     const tag = `${process.pid}.${Date.now() % 1000}`
-    // the machine's limit (1 s): timeout kills the script's group, the shell goes on
-    const killed = done(await s.run(`sleep 5${tag}`, Buffer.alloc(0), 1, 30_000))
-    expect(killed.code).toBe(137)
+    // the machine's limit (1 s): timeout kills the script's group and the shell says so (not
+    // the exit 137 of a script killed by itself), the shell goes on
+    expect(await s.run(`sleep 5${tag}`, Buffer.alloc(0), 1, 30_000)).toEqual({ kind: 'expired' })
     expect(running(`sleep 5${tag}`)).toEqual([])
+    expect(done(await s.run('echo x; kill -KILL $$', Buffer.alloc(0), 60, 10_000))).toEqual({
+      code: 137,
+      stdout: Buffer.from('x\n'),
+      stderr: '',
+    })
     expect(done(await s.run('echo on', Buffer.alloc(0), 60, 10_000)).stdout.toString()).toBe('on\n')
     // the controller's limit: the shell is killed and takes nothing more
     expect(await s.run(`sleep 6${tag}`, Buffer.alloc(0), 2, 300)).toEqual({ kind: 'timeout' })
@@ -188,9 +193,10 @@ describe('the long-lived shell', () => {
   it('reports a shell that ended during a command, with what the command had said', async () => {
     const s = start()
     expect(await s.ready).toBe(true)
-    // the script's parent is timeout, whose parent is the loop's shell
+    // the script's parent is the reporter, then timeout, the subshell that reads the
+    // reporter's pipe, the loop's shell
     const o = await s.run(
-      'echo partial; echo why >&2; kill -KILL "$(ps -o ppid= -p "$PPID")"',
+      'echo partial; echo why >&2; p=$PPID; for i in 1 2 3; do p=$(ps -o ppid= -p "$p"); done; kill -KILL $p',
       Buffer.alloc(0),
       60,
       10_000,

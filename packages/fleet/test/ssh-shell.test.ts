@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { need } from '@cutover/test-kit'
@@ -95,8 +96,11 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
   it('fails a command whose shell is killed on the machine, as a session killed there, and goes on', async () => {
     const c = await open()
     try {
-      // the script's parent is timeout, whose parent is the shell
-      const r = await c.exec('echo partial; kill -KILL "$(ps -o ppid= -p "$PPID")"; sleep 1')
+      // the script's parent is the reporter, then timeout, the subshell that reads the
+      // reporter's pipe, the shell
+      const r = await c.exec(
+        'echo partial; p=$PPID; for i in 1 2 3; do p=$(ps -o ppid= -p "$p"); done; kill -KILL $p; sleep 1',
+      )
       expect(r.code).not.toBe(0)
       expect(r.stdout.toString()).toBe('partial\n')
       expect((await c.exec('echo next')).stdout.toString()).toBe('next\n')
@@ -104,6 +108,57 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
       await c.close()
     }
   })
+
+  /**
+   * The machine's `timeout` (the real one, first on the sessions' PATH) made to fire after 1 s
+   * for a script that sleeps 30 s, the controller's timer at 600 s (past the test's own limit):
+   * the machine's answer comes first, as it may on a loaded controller, and is the only one. `also` is written beside it (a head that reads
+   * ahead).
+   */
+  async function machineFiresFirst(also: Record<string, string>, body: () => Promise<void>) {
+    const real = execFileSync('/bin/sh', ['-c', 'command -v timeout'], { encoding: 'utf8' }).trim()
+    const made = {
+      timeout: `#!/bin/sh\ns=$3; shift 3\ncase "$*" in *"sleep 30"*) s=1 ;; esac\nexec ${real} -s KILL "$s" "$@"\n`,
+      ...also,
+    }
+    for (const [name, text] of Object.entries(made)) {
+      writeFileSync(join(m().bin, name), text)
+      chmodSync(join(m().bin, name), 0o755)
+    }
+    process.env.CUTOVER_TOOL_TIMEOUT_MS = '600000'
+    try {
+      await body()
+    } finally {
+      for (const name of Object.keys(made)) rmSync(join(m().bin, name), { force: true })
+    }
+  }
+
+  for (const [how, also] of [
+    ['in a long-lived shell', {}],
+    ['in a session of its own', { head: '#!/bin/sh\nexec cat >/dev/null\n' }],
+  ] as const)
+    it(`the machine's timeout firing before the controller's timer is a timeout (ETIMEDOUT), a script's own SIGKILL its exit 137: ${how}`, async () => {
+      await machineFiresFirst(also, async () => {
+        const c = await open()
+        try {
+          const before = sessions()
+          await expect(c.exec('echo started; sleep 30')).rejects.toMatchObject({
+            code: 'ETIMEDOUT',
+            message: expect.stringMatching(/ran longer than 600 s and was killed/),
+          })
+          expect(await c.exec('echo own; kill -KILL $$')).toEqual({
+            code: 137,
+            stdout: Buffer.from('own\n'),
+            stderr: '',
+          })
+          expect((await c.exec('echo after')).stdout.toString()).toBe('after\n')
+          // a shell the machine's timeout answered for takes the next commands
+          if (how === 'in a long-lived shell') expect(sessions() - before).toBe(1)
+        } finally {
+          await c.close()
+        }
+      })
+    })
 
   it("runs each command in a session of its own where the machine's head reads ahead", async () => {
     const head = join(m().bin, 'head')

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -171,6 +172,40 @@ describe('validate: over ssh, on the machine the file belongs to', () => {
       const deadline = Date.now() + 5000
       while (running(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
       expect(running(pid)).toBe(false)
+    },
+    SSH_TEST_MS,
+  )
+
+  it(
+    "the machine's timeout firing before the controller's own timer is reported as the timeout, not as the command's death of SIGKILL",
+    async () => {
+      // m2's timeout (the real one, first on its sessions' PATH) fires after 1 s for the
+      // validator, the controller's timer at 600 s, past the test's own limit: the machine's
+      // answer comes first, as it may on a loaded controller, and is the only one that can
+      const real = execFileSync('/bin/sh', ['-c', 'command -v timeout'], { encoding: 'utf8' })
+      const fake = join(m2().bin, 'timeout')
+      writeFileSync(
+        fake,
+        `#!/bin/sh\ns=$3; shift 3\ncase "$*" in *only-m2*slow*) s=1 ;; esac\nexec ${real.trim()} -s KILL "$s" "$@"\n`,
+        { mode: 0o755 },
+      )
+      try {
+        const ctl = fresh([
+          '  - text: { files: [etc/app/*.conf], addresses: new, on: [m2], validate: "only-m2 slow %s" }',
+        ])
+        const before = trees()
+        const r = await cutover(['apply', '--yes'], ctl, {
+          ...env(),
+          CUTOVER_TOOL_TIMEOUT_MS: '600000',
+        })
+        expect(r.code).toBe(1)
+        expect(r.err).toContain(
+          '  m2: validation failed, nothing was written:\n  etc/app/app.conf: validate: only-m2 slow %s: did not finish within 600 s (CUTOVER_TOOL_TIMEOUT_MS)\n',
+        )
+        expect(trees()).toEqual(before)
+      } finally {
+        rmSync(fake, { force: true })
+      }
     },
     SSH_TEST_MS,
   )

@@ -10,7 +10,7 @@ import type { ExecResult } from '../machine.js'
 import { shellQuote } from '../remote-shell.js'
 import { connectError, serverHostKey } from './classify.js'
 import { muxRequest } from './mux.js'
-import { RemoteShell, SHELL_COMMAND } from './shell.js'
+import { REPORTER, RemoteShell, SHELL_COMMAND } from './shell.js'
 
 /**
  * Longest control socket path this accepts: a unix socket's path has 108 bytes on Linux (104 on
@@ -156,13 +156,23 @@ function exited(child: ChildProcess): Promise<number> {
  * The remote command line of a script: the login shell only starts `/bin/sh` in the C locale,
  * which runs the script under the machine's `timeout -s KILL` when it has one. Ending the ssh
  * client ends the session but not what it started (sshd hangs up nothing without a terminal):
- * the machine kills the script and every process of its group itself after `ms`, as the
- * controller gives up on it.
+ * the machine kills the script and every process of its group itself after `seconds`, as the
+ * controller gives up on it. When it does, it prints `mark` on a line of stderr (the script's
+ * parent, shell.ts's REPORTER, tells that from the script's own death of SIGKILL): the
+ * controller may read that exit before its own timer fires. The shell that waits for `timeout`
+ * has /dev/null as its stderr (it would say `Killed` on the script's).
  */
-function remoteCommand(script: string, ms: number): string {
-  const wrapper =
-    'if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL "$1" /bin/sh -c "$2"; fi; exec /bin/sh -c "$2"'
-  return `exec env LC_ALL=C LANG=C /bin/sh -c ${shellQuote(wrapper)} sh ${Math.ceil(ms / 1000)} ${shellQuote(script)}`
+export function remoteCommand(script: string, seconds: number, mark: string): string {
+  const wrapper = [
+    'if command -v timeout >/dev/null 2>&1; then',
+    `  exec 5>&1 6>&2; r=$(exec 2>/dev/null; (timeout -s KILL "$1" /bin/sh -c ${shellQuote(REPORTER)} sh "$2" 3>&1 >&5 2>&6 5>&- 6>&-); exit "$?"); c=$?`,
+    '  if [ -n "$r" ]; then exit "$r"; fi',
+    `  if [ "$c" -eq 137 ]; then printf '\n%s\n' "$3" >&2; fi`,
+    '  exit "$c"',
+    'fi',
+    'exec /bin/sh -c "$2"',
+  ].join('\n')
+  return `exec env LC_ALL=C LANG=C /bin/sh -c ${shellQuote(wrapper)} sh ${seconds} ${shellQuote(script)} ${mark}`
 }
 
 function collect(child: {
@@ -374,6 +384,11 @@ export class SshConnection {
       return outcome.result
     }
     if (outcome.kind === 'timeout') throw this.timedOut(ms)
+    if (outcome.kind === 'expired') {
+      if (this.closed) void shell.end(MASTER_EXIT_MS)
+      else this.idle.push(shell)
+      throw this.timedOut(ms)
+    }
     if (!(await this.alive())) throw this.lost(outcome.stderr)
     return {
       code: outcome.code === 0 ? 255 : outcome.code,
@@ -419,9 +434,15 @@ export class SshConnection {
 
   private async execNow(script: string, options: { stdin?: Buffer }): Promise<ExecResult> {
     const ms = toolTimeoutMs()
+    const mark = `cutover-timeout-${randomBytes(16).toString('hex')}`
     const child = spawn(
       'ssh',
-      [...this.sessionArgs(), '--', this.target.dest, remoteCommand(script, ms)],
+      [
+        ...this.sessionArgs(),
+        '--',
+        this.target.dest,
+        remoteCommand(script, Math.ceil(ms / 1000), mark),
+      ],
       {
         env: this.env,
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -453,6 +474,8 @@ export class SshConnection {
       child.stderr.destroy()
       throw this.timedOut(ms)
     }
+    // the machine's timeout fired before the controller's timer
+    if (code === 137 && stderr.includes(`\n${mark}\n`)) throw this.timedOut(ms)
     // 255 is ssh's own failure, or the script's exit code: the master tells which.
     if (code === 255 && !(await this.alive())) throw this.lost(stderr)
     return { code, stdout, stderr }

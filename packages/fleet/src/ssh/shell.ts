@@ -13,11 +13,12 @@ import { shellQuote } from '../remote-shell.js'
  * script's lines, the stdin's bytes. The shell reads the header and the script with `read`
  * (which reads no byte past its line; a script cut short is never run) and the stdin with
  * `head -c` (GNU head reads no byte past its count: a self-test checks it first), and runs the
- * script as a session of its own would: `timeout -s KILL SECONDS /bin/sh -c SCRIPT`, its stdin a
- * pipe of those bytes (/dev/null when there are none), its stdout and stderr the session's. Once
- * the script has exited, what is left of its process group (a process it left behind would
- * write into the next command's output) is killed, and the shell prints `MARKER CODE` on stdout
- * and `MARKER` on stderr: what came before them is the script's output, byte for byte. The
+ * script as a session of its own would: `timeout -s KILL SECONDS /bin/sh -c REPORTER sh SCRIPT`,
+ * its stdin a pipe of those bytes (/dev/null when there are none), its stdout and stderr the
+ * session's. Once the script has exited, what is left of its process group (a process it left
+ * behind would write into the next command's output) is killed, and the shell prints `MARKER
+ * CODE` (`MARKER timeout` when the machine's timeout killed it) on stdout and `MARKER` on
+ * stderr: what came before them is the script's output, byte for byte. The
  * marker is 128 random bits the controller draws for each command; the script never sees it (a
  * variable of the loop, not exported). The script is on the machine's command line (`sh -c`) as
  * it was in a session; the stdin, which may hold a secret, never is.
@@ -32,13 +33,29 @@ const BANNER = 'cutover-shell '
 const PIPE_HOLDS = 4096
 
 /**
+ * The script's parent under the machine's `timeout` (`/bin/sh -c REPORTER sh SCRIPT`, stdout the
+ * script's, fd 3 a pipe the caller reads): runs the script and writes its exit code on fd 3 once
+ * it has ended (a signal's death as `128+N`, as a shell says it). `timeout -s KILL` gives 137
+ * whether it fired (it kills its process group, itself too) or the script died of SIGKILL on its
+ * own: only a code on fd 3 tells the second from the first. No code and 137 is the machine's
+ * timeout (or something that killed the group from outside, as it does). The reporter's own
+ * stderr is /dev/null: a shell says `Killed` there when its child died of a signal; the script's
+ * is the command's (a subshell's redirection, undone before the reporter waits).
+ */
+export const REPORTER = 'exec 4>&2 2>/dev/null; (/bin/sh -c "$1" sh) 2>&4 3>&- 4>&-; echo "$?" >&3'
+
+/**
  * The loop, run by `/bin/sh -c` in the C locale. It first says on stdout and on stderr whether
  * it can frame: `timeout` is there, and `head -c` leaves what follows its count on a pipe for the
  * next reader (busybox's buffered head does not). When it cannot, it ends, having read nothing.
  * `wait` says nothing of a job that a signal ended (dash would print `Killed` on the script's
  * stderr). A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored;
  * nothing sends them to a script. Each command costs the processes of a session's own command
- * (`timeout`, `sh`) and, with stdin, a `head` and a subshell.
+ * (`timeout`, {@link REPORTER}'s `sh` and the script's), the subshell that reads the reporter's
+ * pipe and, with stdin, a `head` and a subshell. The line after the marker says `timeout` when
+ * the machine's timeout fired (see {@link REPORTER}), else the script's exit code: the
+ * controller's own timer, which may come later than the machine's (a loaded controller reads
+ * the answer first), never has to guess which from 137.
  *
  * What the script leaves of its stdin is read away before the markers, however little: `head`
  * must have read its whole count from the session's stdin before the next header is read, and a
@@ -54,26 +71,31 @@ const LOOP = [
   `else`,
   `  printf '${BANNER}unframed\n'; printf '${BANNER}unframed\n' >&2; exit 0`,
   `fi`,
+  `exec 5>&1`,
+  `cutover_go() {`,
+  `  cutover_r=$(timeout -s KILL "$cutover_t" /bin/sh -c ${shellQuote(REPORTER)} sh "$cutover_s" 3>&1 >&5 5>&- <&4 4<&- &`,
+  `    cutover_p=$!`,
+  `    exec 4<&-`,
+  `    wait "$cutover_p" 2>/dev/null; cutover_c=$?`,
+  `    kill -s KILL -- "-$cutover_p" 2>/dev/null`,
+  `    exit "$cutover_c"); cutover_c=$?`,
+  `  exec 4<&-`,
+  `  if [ -n "$cutover_r" ]; then cutover_c=$cutover_r; elif [ "$cutover_c" -eq 137 ]; then cutover_c=timeout; fi`,
+  `}`,
   `while IFS=' ' read -r cutover_m cutover_lines cutover_n cutover_t; do`,
   `  cutover_s=; cutover_i=0`,
   `  while [ "$cutover_i" -lt "$cutover_lines" ]; do IFS= read -r cutover_l || exit 0; cutover_s="$cutover_s$cutover_l`,
   `"; cutover_i=$((cutover_i+1)); done`,
   `  if [ "$cutover_n" -eq 0 ]; then`,
-  `    timeout -s KILL "$cutover_t" /bin/sh -c "$cutover_s" sh </dev/null &`,
-  `    cutover_p=$!`,
-  `    wait "$cutover_p" 2>/dev/null; cutover_c=$?`,
-  `    kill -s KILL -- "-$cutover_p" 2>/dev/null`,
+  `    exec 4</dev/null`,
+  `    cutover_go`,
   `    printf '%s\n' "$cutover_m" >&2`,
   `    printf '%s %s\n' "$cutover_m" "$cutover_c"`,
   `    continue`,
   `  fi`,
   `  head -c "$cutover_n" | {`,
   `    exec 4<&0`,
-  `    timeout -s KILL "$cutover_t" /bin/sh -c "$cutover_s" sh <&4 4<&- &`,
-  `    cutover_p=$!`,
-  `    exec 4<&-`,
-  `    wait "$cutover_p" 2>/dev/null; cutover_c=$?`,
-  `    kill -s KILL -- "-$cutover_p" 2>/dev/null`,
+  `    cutover_go`,
   `    if [ "$cutover_n" -le ${PIPE_HOLDS} ]; then while IFS= read -r cutover_l; do :; done; else cat >/dev/null; fi`,
   `    printf '%s\n' "$cutover_m" >&2`,
   `    printf '%s %s\n' "$cutover_m" "$cutover_c"`,
@@ -92,6 +114,8 @@ export type ShellOutcome =
   | { kind: 'died'; code: number; stdout: Buffer; stderr: string }
   /** No answer within the time given: the shell is killed. */
   | { kind: 'timeout' }
+  /** The machine's own timeout killed the script (its group): the shell takes the next command. */
+  | { kind: 'expired' }
 
 /** What came on a stream before its marker, and the rest of the marker's line. */
 interface MarkerLine {
@@ -353,6 +377,11 @@ export class RemoteShell {
     }
     const out = outcome.o
     const err = outcome.e
+    if (out.line === 'timeout' && err.line === '') {
+      this.closed = false
+      this.between()
+      return { kind: 'expired' }
+    }
     const code = /^\d{1,3}$/.test(out.line) ? Number(out.line) : undefined
     if (code === undefined || err.line !== '') {
       // out of step with the shell: an answer is never read as another's
