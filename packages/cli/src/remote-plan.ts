@@ -85,6 +85,7 @@ export async function remotePlanning(opts: Opts, io: Io) {
         { ...(config !== undefined ? { sshConfig: config } : {}), controlDir, env: io.env },
       )
       opened.push(machine)
+      // made by synchronous calls: recorded before a signal's handler can run
       const dir = await mirrorDir(m.name)
       mirrors.push(dir)
       const needs = e.needs(spec, {

@@ -8,6 +8,7 @@ import {
   lchownSync,
   linkSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   rmSync,
@@ -15,7 +16,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { chmod, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, posix } from 'node:path'
 import { FleetError } from './errors.js'
@@ -91,19 +92,22 @@ const SHM = '/dev/shm'
  * in a new directory of mode 0700, beside the directory of the other names of its files (see
  * {@link linksDir}). Both are in the private directory: a name beside it in the shared temp
  * directory could be taken first by another user, who would then see the links made there.
+ * Made by synchronous calls: the directory exists when this returns, so that a caller that
+ * records it as the promise resolves (for a signal's handler to remove it) misses none, where a
+ * signal handled between the thread pool's mkdtemp and its answer left it behind.
  */
 export async function mirrorDir(name: string): Promise<string> {
   const base = mirrorBase()
   let parent: string
   try {
-    parent = await mkdtemp(join(base, `cutover-mirror-${name}-`))
+    parent = mkdtempSync(join(base, `cutover-mirror-${name}-`))
   } catch (e) {
     // a /dev/shm this user cannot write to (or full): the system's temp directory
     if (base !== SHM) throw e
-    parent = await mkdtemp(join(tmpdir(), `cutover-mirror-${name}-`))
+    parent = mkdtempSync(join(tmpdir(), `cutover-mirror-${name}-`))
   }
   const dir = join(parent, MIRROR_ROOT)
-  await mkdir(dir, { mode: 0o700 })
+  mkdirSync(dir, { mode: 0o700 })
   return dir
 }
 

@@ -34,6 +34,7 @@ import {
   removeMirrors,
   type Machine,
 } from '../src/index.js'
+import { mirrorBase } from '../src/mirror.js'
 import { tempDir } from '@cutover/test-kit/temp'
 
 /** statfs(2)'s type of a tmpfs. */
@@ -117,6 +118,17 @@ describe('mirrorDir', () => {
       expect(statSync(dir).mode & 0o777).toBe(0o700)
     },
   )
+
+  it('has made the directory when it returns, before any event (a signal) can be handled', async () => {
+    const pending = mirrorDir('made-at-once')
+    // nothing else has run since the call: no answer of the thread pool, no signal's handler
+    const there = readdirSync(mirrorBase())
+      .filter((n) => n.startsWith('cutover-mirror-made-at-once-'))
+      .map((n) => [n, readdirSync(join(mirrorBase(), n))])
+    const dir = await pending
+    dirs.push(dir)
+    expect(there).toEqual([[basename(dirname(dir)), ['root']]])
+  })
 })
 
 describe('removeMirrors', () => {
