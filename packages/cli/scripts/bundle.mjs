@@ -9,13 +9,12 @@
 // What stays outside, imported from node_modules as before: libpg-query (it loads its
 // WebAssembly from beside its own script), pg and ts-morph (large, loaded only by the SQL step's
 // database and the js step); they are dependencies of this package so that the bundle finds them.
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
-import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { makeCodeCaches } from './code-cache.mjs'
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const packages = resolve(cli, '..')
@@ -142,52 +141,10 @@ for (const f of commonjs.outputFiles)
   writeFileSync(f.path, f.text.startsWith('#!') ? `//${f.text.slice(2)}` : f.contents)
 await rm(esmdir, { recursive: true, force: true })
 
-// The code cache of each chunk (`<chunk>.cjs.cache`, read by src/bundle-loader.cts): made by
-// running the built command, as a user would, on a small tree of the common step kinds: its help,
-// a plan and an apply; V8 then caches every function compiled by the end of a command, and a
-// chunk keeps the largest of its caches. The commands set the V8 flags the launcher sets, which a
-// cache must have been made under (another machine's heap limit may change them: its caches are
-// then rejected and the chunks compiled as without them).
-const TRAINING = {
-  'cutover.yaml': [
-    'version: 1',
-    'hosts:',
-    '  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }',
-    'steps:',
-    '  - php: { files: ["**/*.php"], addresses: names }',
-    '  - ini: { files: ["**/*.ini"], addresses: names }',
-    '  - json: { files: ["**/*.json"], addresses: names }',
-    '  - text: { files: ["**/*.conf", "**/*.txt"], addresses: names }',
-    '',
-  ].join('\n'),
-  'www/config.php': "<?php\n$db = '10.0.10.48'; // the database\n$port = 5432;\n",
-  'php/app.ini': '[db]\nhost = 10.0.10.48\nport = 5432\n',
-  'app/settings.json': '{ "db": { "host": "10.0.10.48", "port": 5432 } }\n',
-  'nginx/site.conf': 'upstream db { server 10.0.10.48:5432; }\n',
-  'notes.txt': 'the database moved from 10.0.10.48\n',
-}
-const training = mkdtempSync(join(tmpdir(), 'cutover-bundle-'))
+// the code cache of each chunk, made by running the built command (scripts/code-cache.mjs)
 try {
-  for (const [file, text] of Object.entries(TRAINING)) {
-    mkdirSync(dirname(join(training, file)), { recursive: true })
-    writeFileSync(join(training, file), text)
-  }
-  const commands = [
-    ['--help'],
-    ['plan', '--root', '.', '--out', 'plan.json'],
-    ['apply', '--root', '.', '--yes', '--quiet', '--state-dir', 'state'],
-  ]
-  for (const args of commands) {
-    const r = spawnSync(process.execPath, [join(cli, 'dist/cutover.cjs'), ...args], {
-      cwd: training,
-      encoding: 'utf8',
-      env: { ...process.env, CUTOVER_BUILD_CODE_CACHE: '1', NO_COLOR: '1' },
-    })
-    if (r.status !== 0) {
-      process.stderr.write(`bundle: cutover ${args.join(' ')} exited ${r.status}: ${r.stderr}\n`)
-      process.exit(1)
-    }
-  }
-} finally {
-  rmSync(training, { recursive: true, force: true })
+  makeCodeCaches(join(cli, 'dist/cutover.cjs'))
+} catch (e) {
+  process.stderr.write(`bundle: ${e.message}\n`)
+  process.exit(1)
 }

@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join, resolve } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -14,6 +23,7 @@ import { tempDir } from '@cutover/test-kit/temp'
  */
 
 const launcher = resolve(import.meta.dirname, '../dist/cutover.cjs')
+const codeCache = resolve(import.meta.dirname, '../scripts/code-cache.mjs')
 const dir = tempDir('cutover-launcher-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -191,6 +201,28 @@ describe('the cutover launcher', () => {
     const remade = run(other.launcher, { CUTOVER_BUILD_CODE_CACHE: '1' }, ['--help'])
     expect(remade.status, remade.stderr).toBe(0)
     expect(cacheLine(run(other.launcher, traced, ['--help']).stderr)).toMatch(
+      /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
+    )
+  })
+
+  it("makes the caches for the flags a command runs with, whatever the builder's NODE_OPTIONS and CUTOVER_DEBUG", () => {
+    // a heap limit in the builder's NODE_OPTIONS made caches every command without it rejects;
+    // CUTOVER_DEBUG made none (the chunks loaded by require())
+    const c = copy('trained')
+    const at = resolve(c.launcher, '../..')
+    // the plan and the apply of the training find the packages as the built command does
+    symlinkSync(resolve(launcher, '../../node_modules'), join(at, 'node_modules'))
+    for (const f of readdirSync(join(at, 'dist', 'bundle')))
+      if (f.endsWith('.cache')) rmSync(join(at, 'dist', 'bundle', f))
+    const made = spawnSync(process.execPath, [codeCache, c.launcher], {
+      encoding: 'utf8',
+      env: { ...cleanEnv(), NODE_OPTIONS: '--max-old-space-size=3000', CUTOVER_DEBUG: '1' },
+    })
+    expect(made.stderr).toBe('')
+    expect(made.status).toBe(0)
+    const r = run(c.launcher, traced, ['--help'])
+    expect(r.stdout).toBe(help.stdout)
+    expect(cacheLine(r.stderr)).toMatch(
       /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
     )
   })
