@@ -92,6 +92,7 @@ const LONG = [
   'packages/cli/test/fleet/local.test.ts',
   'packages/cli/test/fleet/plan.test.ts',
   'packages/cli/test/heap-growth.test.ts',
+  'packages/cli/test/launcher.test.ts',
   'packages/cli/test/reip/networks.test.ts',
   'packages/cli/test/review/accept-expect.test.ts',
   'packages/cli/test/review/accept-large.test.ts',
