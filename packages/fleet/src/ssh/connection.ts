@@ -615,7 +615,8 @@ async function processGone(pid: number, ms: number): Promise<boolean> {
   }
 }
 
-function running(pid: number): boolean {
+/** Whether process `pid` exists (another user's too) and has not exited (a zombie has). */
+export function running(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch (e) {

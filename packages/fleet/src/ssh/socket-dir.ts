@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readFileSync, rmSync, type Dirent } from 'node:
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { MAX_CONTROL_PATH } from './connection.js'
+import { MAX_CONTROL_PATH, running } from './connection.js'
 
 /** The name of the fallback directories under the system's temp directory, before `PID-XXXXXX`. */
 const FALLBACK = 'cutover-ssh-'
@@ -106,15 +106,5 @@ function madeElsewhere(dir: string): boolean {
     return readFileSync(join(dir, HOST_FILE), 'utf8') !== hostname()
   } catch {
     return false
-  }
-}
-
-/** Whether process `pid` exists (another user's too). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
