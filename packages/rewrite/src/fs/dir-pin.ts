@@ -6,9 +6,10 @@ import {
   lstatSync,
   openSync,
   readFileSync,
+  readlinkSync,
   type BigIntStats,
 } from 'node:fs'
-import { dirname, join, sep } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { CutoverError } from '../errors.js'
 
 /*
@@ -180,6 +181,15 @@ export const moved = (target: string, why: string) =>
 
 let procFd: boolean | undefined
 
+/** Where the directory held open as `/proc/self/fd/N` is now, as the kernel names it; undefined when it cannot say. */
+function pathOf(proc: string): string | undefined {
+  try {
+    return readlinkSync(proc)
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Runs `fn` on the pinned directory `dir` of `target`, held open: `at(name)` names the entry
  * `name` of that very directory, whatever its path leads to meanwhile. Throws, calling nothing,
@@ -187,11 +197,11 @@ let procFd: boolean | undefined
  * when it returns). Without /proc, `at` joins paths (the check just before is all there is).
  *
  * The check before acting is on the directory itself: opened by its path (its last part never
- * followed), it must be the pinned inode. What `fn` does goes through that descriptor, so it
- * lands in the pinned directory, whatever the path's other parts lead to by then; a walk of
- * every part from `/` just before would narrow no window (a part swapped right after it leaves
- * the same descriptor), and the phase's batch check ({@link pinChanged} of every directory at its
- * start) still walks them. When the directory is not the pinned one, the walk says why.
+ * followed), it must be the pinned inode, and still at `dir` (the kernel's path of the
+ * descriptor): reached through a link put on its path since, or moved, it is refused, as a walk
+ * of every part would refuse it. What `fn` does goes through that descriptor, so it lands in the
+ * pinned directory; the phase's batch check ({@link pinChanged} of every directory at its start)
+ * walks every part. When the directory is not the pinned one, the walk says why.
  * `walk`: walk every part first anyway (an operation outside those phases: making or removing
  * the directories of new targets).
  */
@@ -220,12 +230,19 @@ export function inPinnedDir<T>(
     )
   }
   try {
+    const at = `/proc/self/fd/${fd}`
     if (pin) {
       const st = fstatSync(fd, { bigint: true })
       if (`${st.dev}:${st.ino}` !== pin[pin.length - 1])
         throw moved(target, pinChanged(dir, pin) ?? `${dir} was replaced since it was checked`)
+      // the pinned inode reached through a link on the path (a part above it moved since the
+      // phase's walk, perhaps out of the root, a link to where it went in its place) is no longer
+      // at `dir`: the kernel's path of the descriptor says where it is (one call, not a walk)
+      const now = pathOf(at)
+      if (now !== resolve(dir))
+        throw moved(target, pinChanged(dir, pin) ?? `${dir} is now at ${now ?? 'an unknown path'}`)
     }
-    return fn((name) => `/proc/self/fd/${fd}/${name}`)
+    return fn((name) => `${at}/${name}`)
   } finally {
     closeSync(fd)
   }
