@@ -12,6 +12,12 @@ import { describe, expect, it } from 'vitest'
 import { tempDir } from '@cutover/test-kit/temp'
 import { commitFiles, listTransactions, recover, sha256, type FaultHook } from '../src/index.js'
 
+const at =
+  (point: string, fn: () => void): FaultHook =>
+  (p) => {
+    if (p === point) fn()
+  }
+
 /**
  * Two targets in `root/www/site/conf`; `escape()` moves `www/site` out of the root (into another
  * directory) and puts a link to where it went in its place: the targets' directory is the very
@@ -33,13 +39,16 @@ function moved() {
     allowUserWritable: true,
   }))
   const outside = join(away, 'site', 'conf')
+  const stateDir = join(root, 'state')
+  const escape = () => {
+    renameSync(site, join(away, 'site'))
+    symlinkSync(join(away, 'site'), site)
+  }
   return {
-    targets,
-    stateDir: join(root, 'state'),
-    escape: () => {
-      renameSync(site, join(away, 'site'))
-      symlinkSync(join(away, 'site'), site)
-    },
+    stateDir,
+    // the transaction of both targets, `escape` done at the fault point `point`; its error
+    applyMovingAt: (point: string) =>
+      commitFiles(targets, { stateDir, fault: at(point, escape) }).catch((e: unknown) => e),
     back: () => {
       unlinkSync(site)
       renameSync(join(away, 'site'), site)
@@ -52,19 +61,10 @@ function moved() {
   }
 }
 
-const at =
-  (point: string, fn: () => void): FaultHook =>
-  (p) => {
-    if (p === point) fn()
-  }
-
 describe("a part above a target's directory moved out of the root during a phase, a link to it in its place", () => {
   it('between two renames: the second is refused, nothing is written in the directory where it went', async () => {
     const s = moved()
-    const err = await commitFiles(s.targets, {
-      stateDir: s.stateDir,
-      fault: at('renamed:1', s.escape),
-    }).catch((e: unknown) => e)
+    const err = await s.applyMovingAt('renamed:1')
     expect(err).toMatchObject({ code: 'RECOVER_MOVED' })
     expect((err as Error).message).toMatch(
       /www\/site\/conf\/f1\.conf: its directory changed while applying \(.*site is now a symlink\)/,
@@ -84,10 +84,7 @@ describe("a part above a target's directory moved out of the root during a phase
 
   it('while staging: no temp file is created in the directory where it went', async () => {
     const s = moved()
-    const err = await commitFiles(s.targets, {
-      stateDir: s.stateDir,
-      fault: at('stage-write:2', s.escape),
-    }).catch((e: unknown) => e)
+    const err = await s.applyMovingAt('stage-write:2')
     expect(err).toMatchObject({
       code: 'TARGET_MOVED',
       message: expect.stringMatching(/site is now a symlink/),
