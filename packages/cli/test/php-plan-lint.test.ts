@@ -12,6 +12,27 @@ import { tempDir } from '@cutover/test-kit/temp'
 // The planned PHP is linted by `plan` (the batch linter), not only by `apply`: a plan whose
 // result does not parse fails at once with path:line:col and PHP's message.
 
+/**
+ * A tree where b.php is in scope of the php step as itself and of a text step, replacing
+ * `from` by `to`, through the link a.php: the file is planned again with both steps.
+ */
+function linkedTree(bphp: string, from: string, to: string): string {
+  const dir = makeTree({
+    'cutover.yaml': [
+      'version: 1',
+      'hosts:',
+      '  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }',
+      'steps:',
+      '  - php: { files: [b.php], addresses: names }',
+      `  - text: { files: [a.php], replace: { "${from}": "${to}" } }`,
+      '',
+    ].join('\n'),
+    'b.php': bphp,
+  })
+  symlinkSync('b.php', join(dir, 'a.php'))
+  return dir
+}
+
 describe('plan lints the planned PHP', () => {
   it('reports at plan time, with path:line:col, a planned file php rejects; apply writes nothing', async () => {
     if (!need('php')) return
@@ -48,22 +69,9 @@ describe('plan lints the planned PHP', () => {
   })
   it('lints the text of a file planned again for its links: a syntax error there is reported at plan time', async () => {
     if (!need('php')) return
-    // b.php is in scope of the php step as itself and of the text step through the link a.php:
     // each path's plan alone parses, the file's plan with both steps does not
     const config = "<?php\n$h = '10.0.10.48';\n$x = 'A';\n"
-    const dir = makeTree({
-      'cutover.yaml': [
-        'version: 1',
-        'hosts:',
-        '  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }',
-        'steps:',
-        '  - php: { files: [b.php], addresses: names }',
-        `  - text: { files: [a.php], replace: { "'A';": "'A;" } }`,
-        '',
-      ].join('\n'),
-      'b.php': config,
-    })
-    symlinkSync('b.php', join(dir, 'a.php'))
+    const dir = linkedTree(config, "'A';", "'A;")
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.'], io), io.out()).toBe(1)
     expect(io.err()).toMatch(
@@ -76,19 +84,7 @@ describe('plan lints the planned PHP', () => {
     if (!need('php')) return
     // b.php does not parse; the php step alone (b.php's own plan) leaves it so, the text step
     // through the link a.php mends it: the plan holds the file with both steps, which parses
-    const dir = makeTree({
-      'cutover.yaml': [
-        'version: 1',
-        'hosts:',
-        '  finance.thehumanjourney.net: { old: 10.0.10.48, new: 10.0.10.49 }',
-        'steps:',
-        '  - php: { files: [b.php], addresses: names }',
-        `  - text: { files: [a.php], replace: { "'A;": "'A';" } }`,
-        '',
-      ].join('\n'),
-      'b.php': "<?php\n$h = '10.0.10.48';\n$x = 'A;\n",
-    })
-    symlinkSync('b.php', join(dir, 'a.php'))
+    const dir = linkedTree("<?php\n$h = '10.0.10.48';\n$x = 'A;\n", "'A;", "'A';")
     const io = memoryIo({ cwd: dir })
     expect(await run(['plan', '--root', '.'], io), io.err()).toBe(0)
     expect(io.out()).toMatch(/^ {2}b\.php {2}php\+text /m)
