@@ -1,4 +1,5 @@
-import { rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import config from '../vitest.config.js'
@@ -83,6 +84,28 @@ describe('the order of the suite (longest first)', () => {
     expect(
       (sorted as unknown as typeof specs).map((s) => s.moduleId.slice(repo.length + 1)),
     ).toEqual([...byTime, 'packages/hosts/test/parse.test.ts'])
+  })
+
+  it("makes test/file-times.json from a run's JSON report, keeping the repository's part of each path", () => {
+    // a checkout whose own path holds test/ and packages/
+    const at = '/home/u/test/packages/cutover'
+    const report = join(tmp, 'report.json')
+    writeFileSync(
+      report,
+      JSON.stringify({
+        testResults: [
+          { name: `${at}/packages/cli/test/cli.test.ts`, startTime: 1000, endTime: 4420 },
+          { name: `${at}/test/crash.test.ts`, startTime: 0, endTime: 139_040 },
+          { name: `${at}/test/gone.test.ts`, startTime: 0, endTime: 1000 },
+        ],
+      }),
+    )
+    const out = join(tmp, 'file-times.json')
+    execFileSync(process.execPath, [join(repo, 'scripts/file-times.mjs'), report, 'a run', out])
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({
+      how: 'a run',
+      seconds: { 'packages/cli/test/cli.test.ts': 3.4, 'test/crash.test.ts': 139 },
+    })
   })
 
   it("is the run's sequencer", () => {
