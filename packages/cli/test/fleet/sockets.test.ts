@@ -27,6 +27,17 @@ function fresh(): string {
   return ctl
 }
 
+/**
+ * A fresh controller directory whose commands get a state directory too long for a socket's
+ * path (`at`) and a temp directory of their own (`tmp`, in `env`), where their sockets go.
+ */
+function tooLongForSockets() {
+  const ctl = fresh()
+  const tmp = tempDir('cs-')
+  const env = { ...kit.env(), TMPDIR: tmp }
+  return { ctl, tmp, env, at: ['--state-dir', join(ctl, 's'.repeat(100))] }
+}
+
 /** The control sockets' directories in `dir` (the temp directory of the commands). */
 function socketDirs(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.startsWith('cutover-ssh-'))
@@ -57,11 +68,7 @@ describe('the control sockets of the commands over ssh', () => {
   it(
     'with a state directory too long for a socket path, every command removes the directory it made in the temp directory',
     async () => {
-      const ctl = fresh()
-      const tmp = tempDir('cs-')
-      const state = join(ctl, 's'.repeat(100))
-      const env = { ...kit.env(), TMPDIR: tmp }
-      const at = ['--state-dir', state]
+      const { ctl, tmp, env, at } = tooLongForSockets()
       const runs: Array<[string[], number]> = [
         [['plan', ...at, '--out', 'plan.json'], 0],
         [['check', ...at], 1],
@@ -88,11 +95,7 @@ describe('the control sockets of the commands over ssh', () => {
   it(
     'a killed apply leaves its directory and masters: the next command ends them and removes it',
     async () => {
-      const ctl = fresh()
-      const tmp = tempDir('cs-')
-      const state = join(ctl, 's'.repeat(100))
-      const env = { ...kit.env(), TMPDIR: tmp }
-      const at = ['--state-dir', state]
+      const { ctl, tmp, env, at } = tooLongForSockets()
       expect((await cutover(['plan', ...at, '--out', 'plan.json'], ctl, env)).code).toBe(0)
       const killed = await cutover(['apply', ...at, 'plan.json', '--yes'], ctl, {
         ...env,
