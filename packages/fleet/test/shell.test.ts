@@ -1,15 +1,34 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import {
+  execFileSync,
+  spawn,
+  spawnSync,
+  type ChildProcessWithoutNullStreams,
+} from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { fakeTools } from '@cutover/test-kit'
 import { tempDir } from '@cutover/test-kit/temp'
 import { afterEach, describe, expect, it } from 'vitest'
+import { remoteCommand } from '../src/ssh/connection.js'
 import { RemoteShell, SHELL_COMMAND, type ShellOutcome } from '../src/ssh/shell.js'
 
 // The long-lived shell of a connection, run here by this machine's /bin/sh over pipes: the
 // same loop an ssh session runs on a machine, without sshd.
+
+/**
+ * busybox's `timeout`: the command runs in its own process, a watcher (its stdio on /dev/null,
+ * its other descriptors kept) looks once a second whether it still runs and kills that one
+ * process only when the time is up. Its `--version` is an unknown option.
+ */
+const BUSYBOX_TIMEOUT = [
+  `[ "$1" = -s ] || { echo "timeout: unrecognized option '$1'" >&2; exit 1; }`,
+  'sig=$2 s=$3; shift 3; me=$$',
+  '(while sleep 1; do s=$((s-1)); kill -0 "$me" 2>/dev/null || exit 0; [ "$s" -gt 0 ] || break; done; kill -s "$sig" "$me") </dev/null >/dev/null 2>&1 &',
+  'exec "$@"',
+].join('\n')
+
 describe('the long-lived shell', () => {
   const tools = fakeTools()
   const shells: RemoteShell[] = []
@@ -217,12 +236,17 @@ describe('the long-lived shell', () => {
     expect(existsSync(join(dir, 'ran'))).toBe(false)
   })
 
-  it('says it cannot frame, having read nothing, where head reads ahead or timeout is missing', async () => {
+  it("says it cannot frame, having read nothing, where head reads ahead, timeout is missing or is not coreutils'", async () => {
     // busybox's head reads a pipe in blocks: what follows its count is gone
     tools.fakeTool('head', 'exec cat >/dev/null')
     const ahead = start()
     expect(await ahead.ready).toBe(false)
     expect(ahead.unframed).toBe(true)
+    // busybox's timeout kills the reporter, not the script (nor its group)
+    tools.fakeTool('timeout', BUSYBOX_TIMEOUT)
+    const busybox = start()
+    expect(await busybox.ready).toBe(false)
+    expect(busybox.unframed).toBe(true)
     // no timeout on the machine
     const bin = tempDir('cutover-shell-bin-')
     for (const t of ['env', 'sh', 'head']) {
@@ -233,6 +257,34 @@ describe('the long-lived shell', () => {
     const none = start()
     expect(await none.ready).toBe(false)
     expect(none.unframed).toBe(true)
+  })
+
+  it("runs a session's script under a timeout that kills only the process it runs: the script itself, as before the reporter", async () => {
+    tools.fakeTool('timeout', BUSYBOX_TIMEOUT)
+    const sleep = `sleep 30.${process.pid}${Date.now() % 1000}`
+    const dir = tempDir('cutover-rc-')
+    const out = openSync(join(dir, 'out'), 'w')
+    const err = openSync(join(dir, 'err'), 'w')
+    try {
+      // the session's command line, run by the login shell; its output in files, not pipes that
+      // a script left running would hold open
+      const r = spawnSync(
+        '/bin/sh',
+        ['-c', remoteCommand(`echo started; exec ${sleep}`, 1, 'mark')],
+        {
+          stdio: ['ignore', out, err],
+        },
+      )
+      expect(running(sleep)).toEqual([])
+      // the session's own process is the script, killed (ssh says 255 for that, as before)
+      expect([r.status, r.signal]).toEqual([null, 'SIGKILL'])
+      expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('started\n')
+      expect(readFileSync(join(dir, 'err'), 'utf8')).toBe('')
+    } finally {
+      closeSync(out)
+      closeSync(err)
+      for (const p of running(sleep)) process.kill(Number(p), 'SIGKILL')
+    }
   })
 
   it('takes a session that says anything before its banner (a login script that prints) as one that cannot frame', async () => {

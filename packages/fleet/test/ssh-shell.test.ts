@@ -118,7 +118,7 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
   async function machineFiresFirst(also: Record<string, string>, body: () => Promise<void>) {
     const real = execFileSync('/bin/sh', ['-c', 'command -v timeout'], { encoding: 'utf8' }).trim()
     const made = {
-      timeout: `#!/bin/sh\ns=$3; shift 3\ncase "$*" in *"sleep 30"*) s=1 ;; esac\nexec ${real} -s KILL "$s" "$@"\n`,
+      timeout: `#!/bin/sh\n[ "$1" = --version ] && exec ${real} --version\ns=$3; shift 3\ncase "$*" in *"sleep 30"*) s=1 ;; esac\nexec ${real} -s KILL "$s" "$@"\n`,
       ...also,
     }
     for (const [name, text] of Object.entries(made)) {

@@ -186,7 +186,7 @@ describe('validate: over ssh, on the machine the file belongs to', () => {
       const fake = join(m2().bin, 'timeout')
       writeFileSync(
         fake,
-        `#!/bin/sh\ns=$3; shift 3\ncase "$*" in *only-m2*slow*) s=1 ;; esac\nexec ${real.trim()} -s KILL "$s" "$@"\n`,
+        `#!/bin/sh\n[ "$1" = --version ] && exec ${real.trim()} --version\ns=$3; shift 3\ncase "$*" in *only-m2*slow*) s=1 ;; esac\nexec ${real.trim()} -s KILL "$s" "$@"\n`,
         { mode: 0o755 },
       )
       try {

@@ -160,15 +160,23 @@ function exited(child: ChildProcess): Promise<number> {
  * controller gives up on it. When it does, it prints `mark` on a line of stderr (the script's
  * parent, shell.ts's REPORTER, tells that from the script's own death of SIGKILL): the
  * controller may read that exit before its own timer fires. The shell that waits for `timeout`
- * has /dev/null as its stderr (it would say `Killed` on the script's).
+ * has /dev/null as its stderr (it would say `Killed` on the script's). Only a `timeout` of
+ * coreutils (by its `--version`; GNU's) kills its process group: busybox's and toybox's kill
+ * the one process they run, which would be the reporter, the script left running (and
+ * busybox's watcher, which holds the reporter's pipe, looks once a second whether it has
+ * ended): with them the script runs under `timeout` itself, as before the reporter, a fired
+ * timeout then the script's 137.
  */
 export function remoteCommand(script: string, seconds: number, mark: string): string {
   const wrapper = [
     'if command -v timeout >/dev/null 2>&1; then',
-    `  exec 5>&1 6>&2; r=$(exec 2>/dev/null; (timeout -s KILL "$1" /bin/sh -c ${shellQuote(REPORTER)} sh "$2" 3>&1 >&5 2>&6 5>&- 6>&-); exit "$?"); c=$?`,
-    '  if [ -n "$r" ]; then exit "$r"; fi',
-    `  if [ "$c" -eq 137 ]; then printf '\n%s\n' "$3" >&2; fi`,
-    '  exit "$c"',
+    `  case $(timeout --version 2>/dev/null) in *coreutils*)`,
+    `    exec 5>&1 6>&2; r=$(exec 2>/dev/null; (timeout -s KILL "$1" /bin/sh -c ${shellQuote(REPORTER)} sh "$2" 3>&1 >&5 2>&6 5>&- 6>&-); exit "$?"); c=$?`,
+    '    if [ -n "$r" ]; then exit "$r"; fi',
+    `    if [ "$c" -eq 137 ]; then printf '\n%s\n' "$3" >&2; fi`,
+    '    exit "$c"',
+    '  esac',
+    '  exec timeout -s KILL "$1" /bin/sh -c "$2"',
     'fi',
     'exec /bin/sh -c "$2"',
   ].join('\n')

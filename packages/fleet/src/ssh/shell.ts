@@ -46,8 +46,10 @@ export const REPORTER = 'exec 4>&2 2>/dev/null; (/bin/sh -c "$1" sh) 2>&4 3>&- 4
 
 /**
  * The loop, run by `/bin/sh -c` in the C locale. It first says on stdout and on stderr whether
- * it can frame: `timeout` is there, and `head -c` leaves what follows its count on a pipe for the
- * next reader (busybox's buffered head does not). When it cannot, it ends, having read nothing.
+ * it can frame: `timeout` is there and is coreutils' (which kills its process group, the
+ * script's with it: busybox's and toybox's kill only the reporter), and `head -c` leaves what
+ * follows its count on a pipe for the next reader (busybox's buffered head does not). When it
+ * cannot, it ends, having read nothing.
  * `wait` says nothing of a job that a signal ended (dash would print `Killed` on the script's
  * stderr). A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored;
  * nothing sends them to a script. Each command costs the processes of a session's own command
@@ -66,7 +68,7 @@ export const REPORTER = 'exec 4>&2 2>/dev/null; (/bin/sh -c "$1" sh) 2>&4 3>&- 4
  * session of its own would, never the marker or the previous command's exit code.
  */
 const LOOP = [
-  `if command -v timeout >/dev/null 2>&1 && [ "$(printf 'ab\n' | { head -c 1 >/dev/null; IFS= read -r cutover_x; printf %s "$cutover_x"; })" = b ]; then`,
+  `if command -v timeout >/dev/null 2>&1 && case $(timeout --version 2>/dev/null) in *coreutils*) ;; *) false ;; esac && [ "$(printf 'ab\n' | { head -c 1 >/dev/null; IFS= read -r cutover_x; printf %s "$cutover_x"; })" = b ]; then`,
   `  printf '${BANNER}ready\n'; printf '${BANNER}ready\n' >&2`,
   `else`,
   `  printf '${BANNER}unframed\n'; printf '${BANNER}unframed\n' >&2; exit 0`,
