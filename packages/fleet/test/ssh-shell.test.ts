@@ -96,12 +96,22 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
   it('fails a command whose shell is killed on the machine, as a session killed there, and goes on', async () => {
     const c = await open()
     try {
-      // the script's parent is the reporter, then timeout, the subshell that reads the
-      // reporter's pipe, the shell
+      // the loop's shell is the farthest ancestor whose command line holds the loop (the
+      // subshell that reads the reporter's pipe is a fork of it and holds it too): found by
+      // name, not by counting parents. When none is found nothing is killed, the script ends
+      // with 0 and the ancestors it walked are on stderr.
       const r = await c.exec(
-        'echo partial; p=$PPID; for i in 1 2 3; do p=$(ps -o ppid= -p "$p"); done; kill -KILL $p; sleep 1',
+        [
+          'echo partial; p=$PPID; s=; seen=',
+          'while [ "$p" -gt 1 ]; do',
+          '  seen="$seen $(ps -o pid=,args= -p "$p" | cut -c1-60)"',
+          '  if grep -qa cutover_go "/proc/$p/cmdline" 2>/dev/null; then s=$p; fi',
+          '  p=$(ps -o ppid= -p "$p" | tr -d " ")',
+          'done',
+          'if [ -n "$s" ]; then kill -KILL "$s"; sleep 1; else echo "no shell among:$seen" >&2; fi',
+        ].join('\n'),
       )
-      expect(r.code).not.toBe(0)
+      expect(r.code, r.stderr).not.toBe(0)
       expect(r.stdout.toString()).toBe('partial\n')
       expect((await c.exec('echo next')).stdout.toString()).toBe('next\n')
     } finally {
