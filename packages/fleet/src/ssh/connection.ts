@@ -386,17 +386,15 @@ export class SshConnection {
       Math.ceil(ms / 1000),
       ms,
     )
-    if (outcome.kind === 'done') {
+    // the shell took the whole command (its script ended, or the machine's timeout ended it): it
+    // takes the next one, unless close() ran meanwhile
+    if (outcome.kind === 'done' || outcome.kind === 'expired') {
       if (this.closed) void shell.end(MASTER_EXIT_MS)
       else this.idle.push(shell)
+      if (outcome.kind === 'expired') throw this.timedOut(ms)
       return outcome.result
     }
     if (outcome.kind === 'timeout') throw this.timedOut(ms)
-    if (outcome.kind === 'expired') {
-      if (this.closed) void shell.end(MASTER_EXIT_MS)
-      else this.idle.push(shell)
-      throw this.timedOut(ms)
-    }
     if (!(await this.alive())) throw this.lost(outcome.stderr)
     return {
       code: outcome.code === 0 ? 255 : outcome.code,
