@@ -4,18 +4,20 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   CutoverError,
   appliedOnce,
   commitFiles,
   listTransactions,
+  localFileSystem,
   localStateFileSystem,
   prepareFiles,
   pruneTransactions,
@@ -27,6 +29,7 @@ import {
   type FaultHook,
   type FleetMark,
   type StateFileSystem,
+  type TxFileSystem,
   type TxTarget,
 } from '../src/index.js'
 import { runBuilt } from './run-built.js'
@@ -469,5 +472,157 @@ describe('the state directory through its file system', () => {
     const t = tree()
     const result = await commitFiles(t.targets, { stateDir: t.stateDir })
     expect(readdirSync(join(t.stateDir, 'tx'))).toEqual([result.txid])
+  })
+})
+
+describe("the names of a fleet part's staged files are durable before it is prepared", () => {
+  /**
+   * Targets of every kind that stages a file, in four directories (an edited file in two, a new
+   * link, a new file in a directory the transaction makes) and a removal (nothing staged), with
+   * file systems recording in one list, in order: each staged file once it is written
+   * (`staged PATH`), each directory fsync as it starts and once it is done (`sync N DIRS`,
+   * `synced N`), and the journal write that says `prepared` as it starts.
+   */
+  function recorded() {
+    const t = tree(2)
+    for (const d of ['sub', 'links', 'old']) mkdirSync(join(t.dir, 'etc', d))
+    writeFileSync(join(t.dir, 'etc', 'sub', 'g.conf'), 'old g\n')
+    writeFileSync(join(t.dir, 'etc', 'old', 'r.conf'), 'old r\n')
+    const targets: TxTarget[] = [
+      ...t.targets,
+      {
+        target: 'etc/sub/g.conf',
+        path: join(t.dir, 'etc', 'sub', 'g.conf'),
+        before: sha256('old g\n'),
+        content: Buffer.from('new g\n'),
+      },
+      {
+        target: 'etc/links/l',
+        path: join(t.dir, 'etc', 'links', 'l'),
+        before: 'absent',
+        content: Buffer.alloc(0),
+        symlink: '../f0.conf',
+      },
+      {
+        target: 'etc/new/h.conf',
+        path: join(t.dir, 'etc', 'new', 'h.conf'),
+        before: 'absent',
+        content: Buffer.from('new h\n'),
+        dirs: [{ path: join(t.dir, 'etc', 'new'), mode: 0o755 }],
+      },
+      {
+        target: 'etc/old/r.conf',
+        path: join(t.dir, 'etc', 'old', 'r.conf'),
+        before: sha256('old r\n'),
+        content: Buffer.alloc(0),
+        remove: true,
+      },
+    ]
+    const events: string[] = []
+    let syncs = 0
+    const syncing = async (dirs: readonly string[], run: () => Promise<void>) => {
+      const n = ++syncs
+      events.push(`sync ${n} ${[...dirs].sort().join(' ')}`)
+      await run()
+      events.push(`synced ${n}`)
+    }
+    const local = localFileSystem
+    const fs: TxFileSystem = {
+      ...local,
+      createPinned: async (at, name, data, meta) => {
+        await local.createPinned(at, name, data, meta)
+        events.push(`staged ${join(at.dir, name)}`)
+      },
+      readAndCreatePinned: async (at, read, name, data, meta) => {
+        const got = await local.readAndCreatePinned!(at, read, name, data, meta)
+        events.push(`staged ${join(at.dir, name)}`)
+        return got
+      },
+      symlinkPinned: async (at, name, text, owner) => {
+        await local.symlinkPinned(at, name, text, owner)
+        events.push(`staged ${join(at.dir, name)}`)
+      },
+      fsyncDir: (dir) => syncing([dir], () => local.fsyncDir(dir)),
+      fsyncDirs: (dirs) => syncing(dirs, () => local.fsyncDirs!(dirs)),
+    }
+    const stateFs: StateFileSystem = {
+      ...localStateFileSystem,
+      writeDurable: (path, data) => {
+        if ((JSON.parse(String(data)) as { state?: string }).state === 'prepared')
+          events.push('prepared')
+        return localStateFileSystem.writeDurable(path, data)
+      },
+    }
+    const staged = targets.filter((x) => !x.remove).map((x) => dirname(x.path))
+    const done = () => {
+      expect(t.state()).toEqual(['new', 'new'])
+      expect(readFileSync(join(t.dir, 'etc', 'sub', 'g.conf'), 'utf8')).toBe('new g\n')
+      expect(readFileSync(join(t.dir, 'etc', 'new', 'h.conf'), 'utf8')).toBe('new h\n')
+      expect(readlinkSync(join(t.dir, 'etc', 'links', 'l'))).toBe('../f0.conf')
+      expect(existsSync(join(t.dir, 'etc', 'old', 'r.conf'))).toBe(false)
+    }
+    return { ...t, targets, events, fs, stateFs, staged, done }
+  }
+
+  it('a fleet part fsyncs the directory of every staged file after it is written, before the journal says prepared', async () => {
+    const t = recorded()
+    const tx = await prepareFiles(t.targets, {
+      stateDir: t.stateDir,
+      fileSystem: t.fs,
+      stateFileSystem: t.stateFs,
+      fleet: mark,
+    })
+    const prepared = t.events.indexOf('prepared')
+    expect(prepared).toBeGreaterThan(0)
+    const stagedAt = t.events.flatMap((e, k) => (e.startsWith('staged ') ? [k] : []))
+    // every file staged, each recorded once (a roll forward renames exactly these)
+    const journal = await readTransaction(t.stateDir, tx.txid)
+    expect(stagedAt.map((k) => t.events[k]!.slice('staged '.length)).sort()).toEqual(
+      journal.targets
+        .filter((x) => x.after !== 'absent')
+        .map((x) => x.temp)
+        .sort(),
+    )
+    expect(stagedAt).toHaveLength(t.staged.length)
+    for (const k of stagedAt) {
+      const dir = dirname(t.events[k]!.slice('staged '.length))
+      // an fsync of its directory started after it was written and done before `prepared`
+      const covering = t.events.slice(k + 1, prepared).some((e) => {
+        const [word, n, ...dirs] = e.split(' ')
+        return (
+          word === 'sync' &&
+          dirs.includes(dir) &&
+          t.events.indexOf(`synced ${n}`) > k &&
+          t.events.indexOf(`synced ${n}`) < prepared
+        )
+      })
+      expect(covering, `the directory of ${t.events[k]} fsynced before prepared`).toBe(true)
+    }
+    // one batch for them all, each directory once
+    const batches = t.events
+      .slice(stagedAt.at(-1)! + 1, prepared)
+      .filter((e) => e.startsWith('sync '))
+    expect(batches).toEqual([`sync 2 ${[...new Set(t.staged)].sort().join(' ')}`])
+    await tx.commit()
+    t.done()
+  })
+
+  it('a transaction without a fleet mark adds no fsync between its staging and `prepared` (it never rolls forward)', async () => {
+    const t = recorded()
+    const tx = await prepareFiles(t.targets, {
+      stateDir: t.stateDir,
+      fileSystem: t.fs,
+      stateFileSystem: t.stateFs,
+    })
+    const prepared = t.events.indexOf('prepared')
+    const first = t.events.findIndex((e) => e.startsWith('staged '))
+    expect(first).toBeGreaterThan(0)
+    expect(prepared).toBeGreaterThan(first)
+    expect(t.events.filter((e) => e.startsWith('staged '))).toHaveLength(t.staged.length)
+    // the directory the transaction made, its parent fsynced before anything is staged
+    expect(t.events.slice(0, first)).toEqual([`sync 1 ${join(t.dir, 'etc')}`, 'synced 1'])
+    expect(t.events.slice(first, prepared).filter((e) => !e.startsWith('staged '))).toEqual([])
+    await tx.commit()
+    t.done()
   })
 })

@@ -538,7 +538,9 @@ async function restoreTargets(
  *  1. journal `staging` (lists the temp paths), fsynced;
  *  2. each new content in a temp file beside its target, with the target's owner, mode and
  *     extended attributes, fsynced (`staged:N`);
- *  3. every validator of every target on the staged set (`validated`); a failure aborts;
+ *  3. every validator of every target on the staged set (`validated`); a failure aborts; a
+ *     fleet part (`fleet` in its journal) fsyncs the directories of its staged files meanwhile
+ *     (a roll forward renames them after a crash; a local transaction never does, and skips it);
  *  4. each target re-checked against its planned hash and copied to `backup/` (0600), fsynced,
  *     with the backup directory (`backed-up:N`); this runs beside 2 and 3, and a failure of
  *     either side stops the other;
@@ -973,10 +975,29 @@ async function stage(
     await validation.settled()
     throw err
   }
-  await validation.finish(tx.warnings)
+  // beside the checks: a fleet part's temps made durable by name (a roll forward renames them)
+  const [checked, synced] = await Promise.allSettled([
+    validation.finish(tx.warnings),
+    syncStagedDirs(tx),
+  ])
+  if (checked.status === 'rejected') throw checked.reason
+  if (synced.status === 'rejected') throw synced.reason
   tracePhase('stage:validated')
   fault('validated')
   observe({ type: 'validated', files: entries.length })
+}
+
+/**
+ * fsyncs the directories of a fleet part's staged files (links too), every file staged: from
+ * `prepared` on, its controller may decide to commit, and recovery then rolls it forward by
+ * renaming each staged file over its target, so each must still be there after a power cut (the
+ * file's own fsync does not make its name durable). A transaction without a fleet mark never rolls
+ * forward from `prepared` (recovery restores the backups and removes the temps), so it skips this.
+ */
+function syncStagedDirs(tx: Tx): Promise<void> {
+  if (!tx.journal.fleet) return Promise.resolve()
+  const staged = tx.entries.filter((_, i) => !tx.targets[i]!.remove)
+  return fsyncDirs(tx.fs, [...new Set(staged.map((e) => dirname(e.path)))])
 }
 
 /**
