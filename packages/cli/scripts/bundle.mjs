@@ -143,7 +143,7 @@ await rm(esmdir, { recursive: true, force: true })
 
 // the code cache of each chunk, made by running the built command (scripts/code-cache.mjs)
 try {
-  makeCodeCaches(join(cli, 'dist/cutover.cjs'))
+  await makeCodeCaches(join(cli, 'dist/cutover.cjs'))
 } catch (e) {
   process.stderr.write(`bundle: ${e.message}\n`)
   process.exit(1)

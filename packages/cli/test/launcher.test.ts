@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import {
   cpSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -43,6 +44,22 @@ function run(at: string, env: Record<string, string> = {}, args = ['--version'])
     encoding: 'utf8',
     env: { ...cleanEnv(), ...env },
   })
+}
+
+/** Whether process `pid` has ended (gone, or a zombie no one reaps here), waiting up to 20 s for it. */
+function waitGone(pid: number): boolean {
+  for (let i = 0; i < 200; i++) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    } catch {
+      return true
+    }
+    // the state follows the command's name in parentheses, which may hold any character
+    if (/\) Z /.test(stat.slice(stat.lastIndexOf(')')))) return true
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+  }
+  return false
 }
 
 describe('the cutover launcher', () => {
@@ -225,6 +242,102 @@ describe('the cutover launcher', () => {
     expect(cacheLine(r.stderr)).toMatch(
       /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
     )
+  })
+
+  /**
+   * A stand-in for the built command that starts a child holding its stderr, then hangs; `ids()`
+   * reads the two pids once it has written them, `end()` kills what a failed test left.
+   */
+  function hanging(name: string) {
+    const at = join(dir, name)
+    mkdirSync(at)
+    const pids = join(at, 'pids')
+    writeFileSync(
+      join(at, 'cutover.cjs'),
+      [
+        "const { spawn } = require('node:child_process')",
+        "const fs = require('node:fs')",
+        "const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: ['ignore', 'ignore', 'inherit'] })",
+        `fs.writeFileSync(${JSON.stringify(pids)} + '.tmp', process.pid + ' ' + child.pid)`,
+        `fs.renameSync(${JSON.stringify(pids)} + '.tmp', ${JSON.stringify(pids)})`,
+        'setInterval(() => {}, 1e6)',
+        '',
+      ].join('\n'),
+    )
+    const ids = () => readFileSync(pids, 'utf8').split(' ').map(Number) as [number, number]
+    return {
+      launcher: join(at, 'cutover.cjs'),
+      started: () => existsSync(pids),
+      ids,
+      end() {
+        for (const pid of existsSync(pids) ? ids() : [])
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // gone
+          }
+      },
+    }
+  }
+
+  it("kills a training command that runs past the build's limit, with the processes it started, and names it", () => {
+    // the build must wait for neither the command nor its child (spawnSync's timeout killed only
+    // the command, and waited on the pipe the child still held)
+    const h = hanging('hangs')
+    try {
+      // the test's own limit, far above the build's here, so that a build that waits forever
+      // fails this test instead of hanging it
+      const r = spawnSync(process.execPath, [codeCache, h.launcher], {
+        encoding: 'utf8',
+        env: { ...cleanEnv(), CUTOVER_CODE_CACHE_TIMEOUT_MS: '1500' },
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      })
+      expect(r.stderr).toBe(
+        'code cache: "cutover --help" did not end within 1.5 s and was killed with the processes it started (CUTOVER_CODE_CACHE_TIMEOUT_MS sets the limit, in ms)\n',
+      )
+      expect(r.status).toBe(1)
+      const [command, child] = h.ids()
+      expect(waitGone(command), 'the command').toBe(true)
+      expect(waitGone(child), "the command's child").toBe(true)
+    } finally {
+      h.end()
+    }
+
+    const bad = spawnSync(process.execPath, [codeCache, h.launcher], {
+      encoding: 'utf8',
+      env: { ...cleanEnv(), CUTOVER_CODE_CACHE_TIMEOUT_MS: '2m' },
+    })
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toBe(
+      'CUTOVER_CODE_CACHE_TIMEOUT_MS must be a number of ms (a positive integer), got "2m"\n',
+    )
+  })
+
+  it('kills the training command with the processes it started when the build is ended by a signal', async () => {
+    // the command leads a process group of its own (so that its children can be killed with it),
+    // out of the terminal's: Ctrl-C no longer reaches it, the build passes it on
+    const h = hanging('interrupted')
+    const build = spawn(process.execPath, [codeCache, h.launcher], {
+      env: cleanEnv(),
+      stdio: 'ignore',
+    })
+    const ended = new Promise<NodeJS.Signals | null>((r) =>
+      build.on('exit', (_, signal) => r(signal)),
+    )
+    try {
+      for (let i = 0; i < 600 && !h.started(); i++) await new Promise((r) => setTimeout(r, 100))
+      expect(h.started(), 'the stand-in started').toBe(true)
+      build.kill('SIGTERM')
+      expect(await ended).toBe('SIGTERM')
+      const [command, child] = h.ids()
+      expect(waitGone(command), 'the command').toBe(true)
+      expect(waitGone(child), "the command's child").toBe(true)
+    } finally {
+      build.kill('SIGKILL')
+      await ended
+      h.end()
+    }
   })
 
   it('leaves to V8 a cache of this text made by another V8: rejected, and the chunk compiled', () => {
