@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import type { CommandCheck, TcpCheck } from '@cutover/rewrite'
+import { describeTimeout, type CommandCheck, type TcpCheck } from '@cutover/rewrite'
 import type { Machine } from './machine.js'
 import { run, shellQuote } from './remote-shell.js'
 
@@ -143,20 +143,49 @@ async function probe(
   }
 }
 
-/** The command run by the machine's sh, stopped after its timeout (with `timeout` when the machine has it). */
+/**
+ * The command's parent under `timeout` (`/bin/sh -c REPORTER sh COMMAND`, fd 3 a pipe the caller
+ * reads, stdout and stderr /dev/null): runs the command and writes its exit code on fd 3 once it
+ * has ended (a signal's death as `128+N`, as a shell says it), unless a TERM came meanwhile. It
+ * catches TERM rather than dying of it, so that it waits for a command that ignores TERM until
+ * `timeout` KILLs the group (it would otherwise end, and `timeout` with it, the command left
+ * running); a caught signal is the default again in the command. Got TERM, it writes nothing
+ * and exits with the command's code (`timeout` exits 124 when it sent the TERM, else with it).
+ */
+const REPORTER = `trap 'cutover_t=1' TERM; (/bin/sh -c "$1" sh) 3>&-; cutover_c=$?; [ -n "$cutover_t" ] && exit "$cutover_c"; echo "$cutover_c" >&3`
+
+/**
+ * The command run by the machine's sh, stopped after its timeout (with `timeout` when the machine
+ * has it): TERM first, KILL a second later (`-k 1`). coreutils' `timeout` exits 124 when the
+ * command obeyed TERM, but 137 when it had to KILL (it sends KILL to its process group, itself
+ * too), which is also the status of a command that died of SIGKILL by itself: the command's
+ * parent ({@link REPORTER}) writes the command's exit code on a pipe of its own when no TERM
+ * came. A code on that pipe is the command's exit; none, and 124 or 137, is the timeout (or
+ * the command killed its own process group). Only coreutils' `timeout` signals its group:
+ * busybox's and toybox's signal the one process they run (the reporter, the command left
+ * running), so with them the command runs under `timeout` itself, 124 the timeout.
+ */
 async function command(
   machine: Machine,
   c: CommandCheck,
 ): Promise<{ status?: number; text: string }> {
   const cmd = shellQuote(c.command)
+  const limit = `timeout -k 1 ${c.timeout / 1000}`
   const script = [
     'if command -v timeout >/dev/null 2>&1; then',
-    `  timeout -k 1 ${c.timeout / 1000} /bin/sh -c ${cmd} >/dev/null 2>&1; s=$?; [ $s = 124 ] && echo timeout || echo "$s"`,
+    '  case $(timeout --version 2>/dev/null) in',
+    '  *coreutils*)',
+    `    r=$(${limit} /bin/sh -c ${shellQuote(REPORTER)} sh ${cmd} 3>&1 >/dev/null 2>&1); s=$?`,
+    '    if [ -n "$r" ]; then echo "$r"; elif [ $s = 124 ] || [ $s = 137 ]; then echo timeout; else echo "$s"; fi ;;',
+    '  *)',
+    `    ${limit} /bin/sh -c ${cmd} >/dev/null 2>&1; s=$?; [ $s = 124 ] && echo timeout || echo "$s" ;;`,
+    '  esac',
     `else /bin/sh -c ${cmd} >/dev/null 2>&1; echo "$?"; fi`,
   ].join('\n')
   const r = await run(machine.exec, script)
   const out = r.stdout.toString('utf8').trim().split('\n').pop() ?? ''
-  if (out === 'timeout') return { text: `still running after ${c.timeout} ms: stopped` }
+  if (out === 'timeout')
+    return { text: `did not finish within ${describeTimeout(c.timeout)}: stopped` }
   const status = Number(out)
   return Number.isInteger(status) && out !== ''
     ? { status, text: `exit ${status}` }

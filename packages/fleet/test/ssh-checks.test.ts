@@ -16,6 +16,7 @@ import { remoteChecks } from '../src/checks.js'
 import type { Machine } from '../src/machine.js'
 import { readFile } from 'node:fs/promises'
 import { openMachine } from '../src/open.js'
+import { commandRows, ENDS, ENDS_GOT, left } from './command-ends.js'
 import { tempDir } from '@cutover/test-kit/temp'
 
 /** sudo's own check as a step kind gives it: here by `run`, on another machine by `tool`. */
@@ -266,5 +267,37 @@ describe.runIf(need('sshd') && need('visudo'))('remoteChecks', () => {
     for (const d of left) rmSync(d, { recursive: true, force: true })
     expect(left).toEqual([])
     expect(readFileSync(join(dir, 'f0'), 'utf8')).toBe('old\n')
+  })
+})
+
+// A spec's `command` checks over ssh: run by the machine's sh under its `timeout`, framed by the
+// connection's long-lived shell (and its own `timeout -s KILL`) around them.
+describe.runIf(need('sshd'))('checkMachine over ssh', () => {
+  let fleet: TestFleet
+  const controlDir = tempDir('cm-')
+  beforeAll(async () => {
+    fleet = await startFleet(1)
+  })
+  afterAll(async () => {
+    await fleet?.stop()
+  })
+
+  it('reports a command that outlives its limit as not finished, whether it obeys TERM or must be killed, and a SIGKILL of its own as its exit', async () => {
+    const m = fleet.machines[0]!
+    const machine = await openMachine(
+      { name: m.name, ssh: m.name, root: '/' },
+      {
+        controlDir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        sshConfig: fleet.sshConfig,
+      },
+    )
+    try {
+      expect(await commandRows(machine, ENDS)).toEqual(ENDS_GOT)
+      // the machine is this one: the command that ignored TERM was killed, not left running
+      expect(await left()).toEqual([])
+    } finally {
+      await machine.close()
+    }
   })
 })

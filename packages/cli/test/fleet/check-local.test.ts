@@ -150,7 +150,7 @@ describe('cutover check on local-directory machines', () => {
         machine: 'b',
         check: 'command sleep 5',
         expected: 'exit 0',
-        got: 'still running after 300 ms: stopped',
+        got: 'did not finish within 0.3 s: stopped',
         ok: false,
       },
     ])
