@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { tempDir } from '@cutover/test-kit/temp'
 import { afterEach, describe, expect, it } from 'vitest'
-import { muxRequest } from '../src/ssh/mux.js'
+import { muxRequest, muxRequestsSync } from '../src/ssh/mux.js'
 
 // The control-socket requests against a socket server that answers as told (a real master's
 // answers are in ssh-connect.test.ts): what each kind of answer, and each lack of one, gives.
@@ -119,5 +120,41 @@ describe('ssh control-socket requests', () => {
     expect(await muxRequest(join(dir, 'absent'), 'check', 5000)).toEqual({ kind: 'none' })
     const silent = await serve(() => {})
     expect(await muxRequest(silent, 'check', 50)).toEqual({ kind: 'none' })
+  })
+
+  it('asks several sockets at once synchronously, while a server on another thread answers', async () => {
+    // this thread blocks while it asks: the master stand-in runs on a thread of its own
+    const alive = join(dir, `s${n++}`)
+    const ends = join(dir, `s${n++}`)
+    const thread = new Worker(
+      `
+      const { createServer } = require('node:net')
+      const { parentPort, workerData } = require('node:worker_threads')
+      const u32 = (...n) => { const b = Buffer.alloc(4 * n.length); n.forEach((v, i) => b.writeUInt32BE(v >>> 0, 4 * i)); return b }
+      const msg = (...f) => { const body = Buffer.concat(f); return Buffer.concat([u32(body.length), body]) }
+      let listening = 0
+      for (const [path, answer] of [[workerData.alive, (id) => msg(u32(0x80000005, id, 4242))], [workerData.ends, (id) => msg(u32(0x80000001, id))]])
+        createServer((s) => {
+          s.on('error', () => {})
+          s.on('data', (c) => {
+            // the hello and the request arrive together: answer both
+            s.write(Buffer.concat([msg(u32(1, 4)), answer(c.readUInt32BE(20))]))
+          })
+        }).listen(path, () => ++listening === 2 && parentPort.postMessage('up'))
+      `,
+      { eval: true, workerData: { alive, ends } },
+    )
+    try {
+      await new Promise((r) => thread.once('message', r))
+      expect(muxRequestsSync([alive, ends, join(dir, 'none')], 'check', 5000)).toEqual([
+        { kind: 'alive', pid: 4242 },
+        { kind: 'unsupported' },
+        { kind: 'none' },
+      ])
+      expect(muxRequestsSync([ends], 'exit', 5000)).toEqual([{ kind: 'ok' }])
+      expect(muxRequestsSync([], 'exit', 5000)).toEqual([])
+    } finally {
+      await thread.terminate()
+    }
   })
 })

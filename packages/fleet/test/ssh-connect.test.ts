@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import {
   chmodSync,
+  existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -8,12 +10,14 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { join } from 'node:path'
+import { hostname } from 'node:os'
+import { basename, join } from 'node:path'
 import { need } from '@cutover/test-kit'
 import { startFleet, type TestFleet } from '@cutover/test-kit/sshd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FleetError } from '../src/errors.js'
 import { SshConnection } from '../src/ssh/connection.js'
+import { removeSocketDirSync, socketDir } from '../src/ssh/socket-dir.js'
 import { tempDir } from '@cutover/test-kit/temp'
 
 // The connection to a machine over the system's ssh client, against real sshd processes.
@@ -379,6 +383,75 @@ describe.runIf(need('sshd'))('ssh connection', () => {
     } finally {
       await m.start()
       await c.close()
+    }
+  })
+
+  /** Waits until every pid of `pids` has gone (at most 10 s); those still there. */
+  const allGone = async (pids: number[]) => {
+    for (let i = 0; i < 100 && pids.some((p) => !gone(p)); i++)
+      await new Promise((r) => setTimeout(r, 100))
+    return pids.filter((p) => !gone(p))
+  }
+  /** The clean ends of connections sshd of `m` has logged (a master told to exit says goodbye). */
+  const goodbyes = (m: { log: string }) =>
+    readFileSync(m.log, 'utf8').split('disconnected by user').length - 1
+
+  it('removing a sockets directory ends its masters on their sockets, without an ssh client, and kills one that is stopped', async () => {
+    const m = fleet.machines[1]!
+    const dir = tempDir('sk-')
+    const target = { name: m.name, dest: m.name, sshConfig: fleet.sshConfig }
+    const [answers, stopped] = [
+      await SshConnection.open(target, { controlDir: dir, env }),
+      await SshConnection.open(target, { controlDir: dir, env }),
+    ]
+    const [pid, hung] = [masterPid(answers), masterPid(stopped)]
+    const before = goodbyes(m)
+    process.kill(hung, 'SIGSTOP')
+    const path = process.env.PATH
+    try {
+      // no ssh client can start
+      process.env.PATH = '/nonexistent'
+      removeSocketDirSync(dir)
+      process.env.PATH = path
+      expect(await allGone([pid, hung])).toEqual([])
+      expect(existsSync(dir)).toBe(false)
+      // the master that answered was told to exit: it said goodbye to sshd; the stopped one did not
+      for (let i = 0; i < 50 && goodbyes(m) === before; i++)
+        await new Promise((r) => setTimeout(r, 100))
+      expect(goodbyes(m) - before).toBe(1)
+    } finally {
+      process.env.PATH = path
+      for (const p of [pid, hung]) if (!gone(p)) process.kill(p, 'SIGKILL')
+      await Promise.all([answers.close(), stopped.close()])
+    }
+  })
+
+  it("the next command's sockets directory ends a dead command's masters and kills one that is stopped", async () => {
+    const m = fleet.machines[1]!
+    const state = tempDir('st-')
+    // a process that has ended: its pid names the directory a killed command left
+    const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim()
+    const dir = join(state, 'ssh', `${dead}-abcdef`)
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    writeFileSync(join(dir, 'host'), hostname())
+    const target = { name: m.name, dest: m.name, sshConfig: fleet.sshConfig }
+    const [answers, stopped] = [
+      await SshConnection.open(target, { controlDir: dir, env }),
+      await SshConnection.open(target, { controlDir: dir, env }),
+    ]
+    const [pid, hung] = [masterPid(answers), masterPid(stopped)]
+    process.kill(hung, 'SIGSTOP')
+    const path = process.env.PATH
+    try {
+      process.env.PATH = '/nonexistent'
+      const made = await socketDir(state)
+      process.env.PATH = path
+      expect(readdirSync(join(state, 'ssh'))).toEqual([basename(made)])
+      expect(await allGone([pid, hung])).toEqual([])
+    } finally {
+      process.env.PATH = path
+      for (const p of [pid, hung]) if (!gone(p)) process.kill(p, 'SIGKILL')
+      await Promise.all([answers.close(), stopped.close()])
     }
   })
 })

@@ -127,7 +127,7 @@ async function configuredAlive(target: SshTarget, env: NodeJS.ProcessEnv): Promi
  * quotes (a space would end the value), `%` doubled (ssh expands `%h` and the like in
  * ControlPath), a quote or backslash escaped.
  */
-function configValue(path: string): string {
+export function configValue(path: string): string {
   return `"${path.replace(/[\\"]/g, '\\$&').replace(/%/g, '%%')}"`
 }
 

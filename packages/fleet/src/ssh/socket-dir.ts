@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process'
-import { lstatSync, readdirSync, readFileSync, rmSync, type Dirent } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, rmSync, statSync, type Dirent } from 'node:fs'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { MAX_CONTROL_PATH, running } from './connection.js'
+import { configValue, MAX_CONTROL_PATH, running } from './connection.js'
+import { muxRequest, muxRequestsSync } from './mux.js'
 
 /** The name of the fallback directories under the system's temp directory, before `PID-XXXXXX`. */
 const FALLBACK = 'cutover-ssh-'
@@ -16,13 +16,19 @@ const FALLBACK = 'cutover-ssh-'
 const HOST_FILE = 'host'
 
 /**
+ * How long the masters of a directory being removed have, from the request to exit on their
+ * sockets, to answer and go: a master still there then (stopped, hung) is killed.
+ */
+const MASTER_GONE_MS = 2_000
+
+/**
  * A new directory for one command's control sockets, which the caller removes
  * ({@link removeSocketDirSync} ends what a master left in it): `ssh/PID-XXXXXX` (mode 0700) in the
  * state directory `stateDir`, or, when that path is too long for a unix socket's (about 104 bytes
  * with the socket's own name), `cutover-ssh-PID-XXXXXX` under the system's temp directory. PID is
  * this process's: the directories of a command that was killed before it removed its own (whose
- * process is gone) are removed first, in the same place, their masters told to exit; a
- * directory made on another machine (its `host` file names another host name) is left alone.
+ * process is gone) are removed first, in the same place, their masters told to exit (and killed
+ * when they do not go: {@link removeSocketDirSync}); a directory made on another machine (its `host` file names another host name) is left alone.
  */
 export async function socketDir(stateDir: string): Promise<string> {
   const base = join(resolve(stateDir), 'ssh')
@@ -30,11 +36,11 @@ export async function socketDir(stateDir: string): Promise<string> {
   let dir: string
   // mkdtemp's six characters, then the socket's `/` and twelve
   if (Buffer.byteLength(join(base, `${own}XXXXXX`)) + 13 > MAX_CONTROL_PATH) {
-    removeStale(tmpdir(), FALLBACK)
+    await removeStale(tmpdir(), FALLBACK)
     dir = await mkdtemp(join(tmpdir(), `${FALLBACK}${own}`))
   } else {
     await mkdir(base, { recursive: true, mode: 0o700 })
-    removeStale(base, '')
+    await removeStale(base, '')
     dir = await mkdtemp(join(base, own))
   }
   await writeFile(join(dir, HOST_FILE), hostname(), { mode: 0o600 })
@@ -43,34 +49,103 @@ export async function socketDir(stateDir: string): Promise<string> {
 
 /**
  * Removes a control sockets' directory now, synchronously (also from a signal's handler, where
- * nothing asynchronous runs any more): each master whose socket is there is told to exit first
- * (`ssh -O exit`), else it would stay logged in until its ControlPersist ends, its socket gone.
+ * nothing asynchronous runs any more): each master whose socket is there is told to exit first,
+ * on its socket (see mux.ts), else it would stay logged in until its ControlPersist ends, its
+ * socket gone; one still there {@link MASTER_GONE_MS} later is killed ({@link killLeft}).
  */
 export function removeSocketDirSync(dir: string): void {
+  const sockets = socketsIn(dir)
+  if (sockets.length) {
+    const deadline = Date.now() + MASTER_GONE_MS
+    const masters = mastersOf(sockets)
+    muxRequestsSync(sockets, 'exit', MASTER_GONE_MS)
+    const pause = new Int32Array(new SharedArrayBuffer(4))
+    while (Date.now() < deadline && [...masters.keys()].some(running)) Atomics.wait(pause, 0, 0, 20)
+    killLeft(masters)
+  }
+  rmSync(dir, { recursive: true, force: true })
+}
+
+/** {@link removeSocketDirSync} of each of `dirs`, its masters' requests and wait shared, asynchronously. */
+async function removeSocketDirs(dirs: readonly string[]): Promise<void> {
+  const sockets = dirs.flatMap(socketsIn)
+  if (sockets.length) {
+    const deadline = Date.now() + MASTER_GONE_MS
+    const masters = mastersOf(sockets)
+    await Promise.all(sockets.map((s) => muxRequest(s, 'exit', MASTER_GONE_MS)))
+    while (Date.now() < deadline && [...masters.keys()].some(running))
+      await new Promise((r) => setTimeout(r, 20))
+    killLeft(masters)
+  }
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+}
+
+/** The sockets in `dir` (none when it is not there). */
+function socketsIn(dir: string): string[] {
   let entries: Dirent[] = []
   try {
     entries = readdirSync(dir, { withFileTypes: true })
   } catch {
     // none made yet, or already removed
   }
-  for (const e of entries)
-    if (e.isSocket())
-      spawnSync(
-        'ssh',
-        [
-          '-F',
-          '/dev/null',
-          '-o',
-          // quoted as in the ssh config: a `%` would be a token
-          `ControlPath="${join(dir, e.name).replace(/[\\"]/g, '\\$&').replace(/%/g, '%%')}"`,
-          '-O',
-          'exit',
-          '--',
-          'machine',
-        ],
-        { stdio: 'ignore', timeout: 5_000 },
-      )
-  rmSync(dir, { recursive: true, force: true })
+  return entries.filter((e) => e.isSocket()).map((e) => join(dir, e.name))
+}
+
+/**
+ * The processes of this user that are masters of `sockets`, by pid, as /proc says: a master's
+ * command line names its socket (see {@link mastersSocket}). The pids are never taken from the
+ * sockets' answers: a stopped master gives none, and a pid is not signalled on its own say-so.
+ * Without /proc, none: the masters are only told to exit.
+ */
+function mastersOf(sockets: readonly string[]): Map<number, string> {
+  const masters = new Map<number, string>()
+  let pids: string[] = []
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
+  } catch {
+    return masters
+  }
+  for (const pid of pids) {
+    const socket = mastersSocket(Number(pid), sockets)
+    if (socket !== undefined) masters.set(Number(pid), socket)
+  }
+  return masters
+}
+
+/**
+ * Which of `sockets` process `pid` is the master of, when it is one and this user's: its command
+ * line is the title a master takes once it has logged in (`ssh: PATH [mux]`), or names the
+ * socket as a master's options do (`ControlPath="PATH"` and `ControlMaster=yes`, see
+ * connection.ts), not a session's (`ControlMaster=no`).
+ */
+function mastersSocket(pid: number, sockets: readonly string[]): string | undefined {
+  let args: string[]
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')
+    if (statSync(`/proc/${pid}`).uid !== process.getuid?.()) return undefined
+  } catch {
+    return undefined
+  }
+  return sockets.find(
+    (s) =>
+      args[0] === `ssh: ${s} [mux]` ||
+      (args.includes(`ControlPath=${configValue(s)}`) && args.includes('ControlMaster=yes')),
+  )
+}
+
+/**
+ * Kills (SIGKILL: a stopped process takes it too) each of `masters` that has not gone, while its
+ * command line still names its socket: a pid that another process took since is left alone.
+ */
+function killLeft(masters: ReadonlyMap<number, string>): void {
+  for (const [pid, socket] of masters) {
+    if (!running(pid) || mastersSocket(pid, [socket]) === undefined) continue
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /**
@@ -78,13 +153,14 @@ export function removeSocketDirSync(dir: string): void {
  * machine, and whose process is gone (a command killed before it could remove its own): never
  * one of a running process, nor one whose `host` file names another machine.
  */
-function removeStale(parent: string, prefix: string): void {
+async function removeStale(parent: string, prefix: string): Promise<void> {
   let names: string[]
   try {
     names = readdirSync(parent)
   } catch {
     return
   }
+  const stale: string[] = []
   const pattern = new RegExp(`^${prefix}(\\d+)-[A-Za-z0-9]{6}$`)
   const uid = process.getuid?.()
   for (const name of names) {
@@ -93,8 +169,9 @@ function removeStale(parent: string, prefix: string): void {
     const dir = join(parent, name)
     const st = lstatSync(dir, { throwIfNoEntry: false })
     if (!st?.isDirectory() || (uid !== undefined && st.uid !== uid) || madeElsewhere(dir)) continue
-    removeSocketDirSync(dir)
+    stale.push(dir)
   }
+  await removeSocketDirs(stale)
 }
 
 /**
