@@ -64,6 +64,26 @@ async function mastersGone(path: string): Promise<string[]> {
   return processesNaming(path)
 }
 
+/** The masters whose command line names the directory `path`, by the machine they reach. */
+function mastersOf(path: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      if (args.includes('ControlMaster=yes') && args.some((a) => a.includes(path)))
+        out.set(args[args.indexOf('--') + 1]!, Number(pid))
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out
+}
+
+/** The clean ends of connections the sshd of `m` has logged (a master told to exit says goodbye). */
+function goodbyes(m: { log: string }): number {
+  return readFileSync(m.log, 'utf8').split('disconnected by user').length - 1
+}
+
 describe('the control sockets of the commands over ssh', () => {
   it(
     'with a state directory too long for a socket path, every command removes the directory it made in the temp directory',
@@ -137,6 +157,45 @@ describe('the control sockets of the commands over ssh', () => {
       expect((await closed).signal).toBe('SIGTERM')
       expect(readdirSync(sockets)).toEqual([])
       expect(await mastersGone(join(sockets, made!))).toEqual([])
+    },
+    SSH_TEST_MS,
+  )
+
+  it(
+    'ended by SIGTERM with a master stopped, an apply kills that master and tells the other to exit',
+    async () => {
+      const ctl = fresh()
+      const sockets = join(ctl, '.cutover', 'ssh')
+      expect((await cutover(['plan', '--out', 'plan.json'], ctl, kit.env())).code).toBe(0)
+      const { child, closed } = startCutover(['apply', 'plan.json', '--yes'], ctl, {
+        ...kit.env(),
+        CUTOVER_FAULT_INJECT: 'fleet:prepared=stop',
+      })
+      await waitStopped(child.pid!)
+      const [made] = readdirSync(sockets)
+      const masters = mastersOf(join(sockets, made!))
+      expect([...masters.keys()].sort()).toEqual(['m1', 'm2'])
+      const [m1, m2] = kit.fleet.machines
+      const before = [goodbyes(m1!), goodbyes(m2!)]
+      process.kill(masters.get('m1')!, 'SIGSTOP')
+      try {
+        child.kill('SIGTERM')
+        child.kill('SIGCONT')
+        expect((await closed).signal).toBe('SIGTERM')
+        expect(readdirSync(sockets)).toEqual([])
+        expect(await mastersGone(join(sockets, made!))).toEqual([])
+        // m2's master was told to exit on its socket (from the bundle's thread): it said goodbye
+        for (let i = 0; i < 50 && goodbyes(m2!) === before[1]; i++)
+          await new Promise((r) => setTimeout(r, 100))
+        expect([goodbyes(m1!) - before[0]!, goodbyes(m2!) - before[1]!]).toEqual([0, 1])
+      } finally {
+        for (const pid of masters.values())
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // gone, as it should be
+          }
+      }
     },
     SSH_TEST_MS,
   )
