@@ -60,7 +60,12 @@ export function removeSocketDirSync(dir: string): void {
     const masters = mastersOf(sockets)
     muxRequestsSync(sockets, 'exit', MASTER_GONE_MS)
     const pause = new Int32Array(new SharedArrayBuffer(4))
-    while (Date.now() < deadline && [...masters.keys()].some(running)) Atomics.wait(pause, 0, 0, 20)
+    for (
+      let ms = 2;
+      Date.now() < deadline && [...masters.keys()].some(running);
+      ms = Math.min(2 * ms, 20)
+    )
+      Atomics.wait(pause, 0, 0, ms)
     killLeft(masters)
   }
   rmSync(dir, { recursive: true, force: true })
@@ -73,8 +78,12 @@ async function removeSocketDirs(dirs: readonly string[]): Promise<void> {
     const deadline = Date.now() + MASTER_GONE_MS
     const masters = mastersOf(sockets)
     await Promise.all(sockets.map((s) => muxRequest(s, 'exit', MASTER_GONE_MS)))
-    while (Date.now() < deadline && [...masters.keys()].some(running))
-      await new Promise((r) => setTimeout(r, 20))
+    for (
+      let ms = 2;
+      Date.now() < deadline && [...masters.keys()].some(running);
+      ms = Math.min(2 * ms, 20)
+    )
+      await new Promise((r) => setTimeout(r, ms))
     killLeft(masters)
   }
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
