@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads'
  * for two of them one after the other. Nothing else of the protocol is spoken (no session: those
  * pass file descriptors, which node cannot). Every message is `uint32 length`, `uint32 type`, its
  * body; both ends first send a hello with the protocol's version, 4 (an ssh client refuses a
- * master of another version, and so does this: the caller then asks an ssh client).
+ * master of another version, and so does this: a connection then asks an ssh client, and the
+ * removal of a sockets' directory kills a master that has not gone after its wait).
  */
 
 /** What a master answered, or why there was no answer. */
