@@ -28,6 +28,7 @@ import {
   withLock,
   type FaultHook,
   type FleetMark,
+  type StagedCheck,
   type StateFileSystem,
   type TxFileSystem,
   type TxTarget,
@@ -624,5 +625,130 @@ describe("the names of a fleet part's staged files are durable before it is prep
     expect(t.events.slice(first, prepared).filter((e) => !e.startsWith('staged '))).toEqual([])
     await tx.commit()
     t.done()
+  })
+
+  describe("a fleet part's fsync of its staged directories, when it or a validator fails", () => {
+    /** A gate: `open()` lets every `wait()` through. */
+    function gate() {
+      let open!: () => void
+      const opened = new Promise<void>((resolve) => (open = resolve))
+      return { open, wait: () => opened }
+    }
+    /**
+     * `gate`'s wait, given up after 20 s (a guard, not a measure: a transaction that never syncs
+     * never opens it, and the test then fails on what it asserts rather than on its time limit).
+     */
+    const waitOrGiveUp = async (g: ReturnType<typeof gate>) => {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        g.wait(),
+        new Promise((resolve) => (timer = setTimeout(resolve, 20_000))),
+      ])
+      clearTimeout(timer)
+    }
+    /** A few turns of the event loop: what an abort started meanwhile has time to act. */
+    const turns = () => new Promise((resolve) => setTimeout(resolve, 50))
+
+    /** {@link recorded}'s tree, its first target checked by `check`; the removals of temps recorded too. */
+    function failing(check: StagedCheck) {
+      const t = recorded()
+      t.targets[0] = { ...t.targets[0]!, validators: [check] }
+      const fs: TxFileSystem = {
+        ...t.fs,
+        unlinkPinned: async (at, name, options) => {
+          if (name.includes('.cutover-')) t.events.push(`unlink ${join(at.dir, name)}`)
+          return localFileSystem.unlinkPinned(at, name, options)
+        },
+      }
+      /** Nothing written, nothing left: every target as before, no temp, the journal aborted. */
+      const untouched = async () => {
+        expect(t.state()).toEqual(['old', 'old'])
+        expect(readFileSync(join(t.dir, 'etc', 'sub', 'g.conf'), 'utf8')).toBe('old g\n')
+        expect(readFileSync(join(t.dir, 'etc', 'old', 'r.conf'), 'utf8')).toBe('old r\n')
+        expect(existsSync(join(t.dir, 'etc', 'links', 'l'))).toBe(false)
+        expect(existsSync(join(t.dir, 'etc', 'new'))).toBe(false)
+        for (const d of ['', 'sub', 'links', 'old'])
+          expect(await strayTemps(join(t.dir, 'etc', d))).toEqual([])
+        expect((await readJournals(t.stateDir)).map((j) => j.state)).toEqual(['aborted'])
+      }
+      return { ...t, fs, untouched }
+    }
+
+    it("the sync fails while a validator checks a staged file: the check ends before any temp is removed, and the sync's error is thrown", async () => {
+      const checking = gate()
+      const failed = gate()
+      let read: string | undefined
+      const t = failing({
+        name: 'slow-check',
+        inProcess: true,
+        run: async (stagedPath) => {
+          checking.open()
+          await waitOrGiveUp(failed)
+          await turns()
+          read = readFileSync(stagedPath, 'utf8')
+          t.events.push('checked')
+          return undefined
+        },
+      })
+      const fs: TxFileSystem = {
+        ...t.fs,
+        fsyncDirs: async () => {
+          await checking.wait()
+          t.events.push('sync failed')
+          failed.open()
+          throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO', syscall: 'fsync' })
+        },
+      }
+      await expect(
+        prepareFiles(t.targets, {
+          stateDir: t.stateDir,
+          fileSystem: fs,
+          stateFileSystem: t.stateFs,
+          fleet: mark,
+        }),
+      ).rejects.toMatchObject({ code: 'EIO', message: 'EIO: i/o error, fsync' })
+      // the validator read the staged file whole: it was still there
+      expect(read).toBe('new 0\n')
+      const removed = t.events.findIndex((e) => e.startsWith('unlink '))
+      expect(removed).toBeGreaterThan(t.events.indexOf('checked'))
+      expect(t.events.indexOf('checked')).toBeGreaterThan(t.events.indexOf('sync failed'))
+      expect(t.events).not.toContain('prepared')
+      await t.untouched()
+    })
+
+    it('a validator fails while the sync runs: its problem is thrown, and the temps are removed once the sync is done', async () => {
+      const refused = gate()
+      const t = failing({
+        name: 'refusing-check',
+        inProcess: true,
+        run: async () => {
+          refused.open()
+          return 'line 1: not valid'
+        },
+      })
+      const fs: TxFileSystem = {
+        ...t.fs,
+        fsyncDirs: async (dirs) => {
+          t.events.push('sync')
+          await refused.wait()
+          await turns()
+          await localFileSystem.fsyncDirs!(dirs)
+          t.events.push('synced')
+        },
+      }
+      await expect(
+        prepareFiles(t.targets, {
+          stateDir: t.stateDir,
+          fileSystem: fs,
+          stateFileSystem: t.stateFs,
+          fleet: mark,
+        }),
+      ).rejects.toThrow(/line 1: not valid/)
+      const synced = t.events.indexOf('synced')
+      expect(synced).toBeGreaterThan(t.events.indexOf('sync'))
+      expect(t.events.findIndex((e) => e.startsWith('unlink '))).toBeGreaterThan(synced)
+      expect(t.events).not.toContain('prepared')
+      await t.untouched()
+    })
   })
 })
