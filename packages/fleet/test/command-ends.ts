@@ -22,8 +22,9 @@ export async function commandRows(
 /**
  * The commands whose ends a `command` check must tell apart: one that outlives its limit obeying
  * TERM, one that ignores TERM (killed a second later), one that dies of SIGKILL by itself before
- * its limit, one that dies of TERM by itself, one that sends TERM to its process group, and one
- * that exits. The one that ignores TERM is `sleep 5.01`, which {@link left} looks for.
+ * its limit, one that dies of TERM by itself, one that sends TERM to its process group, one that
+ * exits 124 (`timeout`'s code for its limit) and one that exits. The one that ignores TERM is
+ * `sleep 5.01`, which {@link left} looks for.
  */
 export const ENDS = [
   { command: 'sleep 5', exitStatus: 0, timeout: 300 },
@@ -31,6 +32,7 @@ export const ENDS = [
   { command: 'kill -KILL $$', exitStatus: 0, timeout: 5000 },
   { command: 'kill -TERM $$', exitStatus: 0, timeout: 5000 },
   { command: 'kill 0', exitStatus: 0, timeout: 5000 },
+  { command: 'exit 124', exitStatus: 124, timeout: 5000 },
   { command: 'exit 3', exitStatus: 3, timeout: 5000 },
 ] as const
 
@@ -41,6 +43,8 @@ export const ENDS_GOT: Array<[string, string, boolean]> = [
   ['command kill -KILL $$', 'exit 137', false],
   ['command kill -TERM $$', 'exit 143', false],
   ['command kill 0', 'exit 143', false],
+  // timeout's own code for the limit, but the command's exit here
+  ['command exit 124', 'exit 124', true],
   ['command exit 3', 'exit 3', true],
 ]
 
