@@ -20,6 +20,9 @@ import { tempDir } from '@cutover/test-kit/temp'
 /** The built `cutover` command. */
 export const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
 
+/** The `cutover` bin as installed: the launcher that loads the bundle's chunks with their code caches. */
+export const LAUNCHER = resolve(import.meta.dirname, '../../dist/cutover.cjs')
+
 export const OLD = '10.0.10.48'
 export const NEW = '10.0.10.49'
 
@@ -40,13 +43,17 @@ export interface Running {
   closed: Promise<Ran>
 }
 
-/** Starts the built `cutover` in `cwd` (no fault injected unless `env` says so), collecting its output. */
+/**
+ * Starts the built `cutover` in `cwd` (no fault injected unless `env` says so), collecting its
+ * output: `bin` is {@link BIN} unless told ({@link LAUNCHER}).
+ */
 export function startCutover(
   args: string[],
   cwd: string,
   env: Record<string, string> = {},
+  bin: string = BIN,
 ): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd,
     env: { ...process.env, CUTOVER_FAULT_INJECT: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

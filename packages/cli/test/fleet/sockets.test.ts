@@ -5,6 +5,7 @@ import { tempDir } from '@cutover/test-kit/temp'
 import {
   cutover,
   fleetSpec,
+  LAUNCHER,
   SSH_TEST_MS,
   startCutover,
   useFleet,
@@ -167,10 +168,13 @@ describe('the control sockets of the commands over ssh', () => {
       const ctl = fresh()
       const sockets = join(ctl, '.cutover', 'ssh')
       expect((await cutover(['plan', '--out', 'plan.json'], ctl, kit.env())).code).toBe(0)
-      const { child, closed } = startCutover(['apply', 'plan.json', '--yes'], ctl, {
-        ...kit.env(),
-        CUTOVER_FAULT_INJECT: 'fleet:prepared=stop',
-      })
+      // the bin as installed: the thread's source is the bundle's, loaded by the launcher
+      const { child, closed } = startCutover(
+        ['apply', 'plan.json', '--yes'],
+        ctl,
+        { ...kit.env(), CUTOVER_FAULT_INJECT: 'fleet:prepared=stop' },
+        LAUNCHER,
+      )
       await waitStopped(child.pid!)
       const [made] = readdirSync(sockets)
       const masters = mastersOf(join(sockets, made!))
@@ -189,12 +193,10 @@ describe('the control sockets of the commands over ssh', () => {
           await new Promise((r) => setTimeout(r, 100))
         expect([goodbyes(m1!) - before[0]!, goodbyes(m2!) - before[1]!]).toEqual([0, 1])
       } finally {
+        // those still masters of the directory: a pid another process took since is left alone
+        const left = mastersOf(join(sockets, made!))
         for (const pid of masters.values())
-          try {
-            process.kill(pid, 'SIGKILL')
-          } catch {
-            // gone, as it should be
-          }
+          if ([...left.values()].includes(pid)) process.kill(pid, 'SIGKILL')
       }
     },
     SSH_TEST_MS,
