@@ -149,10 +149,12 @@ async function probe(
  * has ended (a signal's death as `128+N`, as a shell says it), unless a TERM came meanwhile. It
  * catches TERM rather than dying of it, so that it waits for a command that ignores TERM until
  * `timeout` KILLs the group (it would otherwise end, and `timeout` with it, the command left
- * running); a caught signal is the default again in the command. Got TERM, it writes nothing
- * and exits with the command's code (`timeout` exits 124 when it sent the TERM, else with it).
+ * running); a caught signal is the default again in the command. Got TERM, it closes fd 3, so
+ * that it writes nothing, and exits with the command's code (`timeout` exits 124 when it sent
+ * the TERM, else with it). The TERM is told by the closed fd, not by a variable: a variable of
+ * the machine's environment would be set before any TERM came (and is the command's as it was).
  */
-const REPORTER = `trap 'cutover_t=1' TERM; (/bin/sh -c "$1" sh) 3>&-; cutover_c=$?; [ -n "$cutover_t" ] && exit "$cutover_c"; echo "$cutover_c" >&3`
+const REPORTER = `trap 'exec 3>&-' TERM; (/bin/sh -c "$1" sh) 3>&-; cutover_c=$?; echo "$cutover_c" >&3; exit "$cutover_c"`
 
 /**
  * The command run by the machine's sh, stopped after its timeout (with `timeout` when the machine
