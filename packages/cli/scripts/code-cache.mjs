@@ -2,8 +2,10 @@
 // node scripts/code-cache.mjs [LAUNCHER]: makes the code cache of each chunk of the bundle beside
 // LAUNCHER (default dist/cutover.cjs; `<chunk>.cjs.cache`, read by src/cutover.cts); scripts/bundle.mjs
 // runs it after the bundle. It runs the built command, as a user would, on a small tree of the
-// common step kinds: its help, a plan and an apply; V8 then caches every function compiled by the
-// end of a command, and a chunk keeps the largest of its caches. The commands set the V8 flags
+// step kinds of the bundled examples (scripts/code-cache-tree.mjs): its help, a plan and an apply
+// of one root, an apply of a fleet of local directories; V8 then caches every function compiled
+// by the end of a command, those it took from the caches made before included, and a chunk
+// keeps the largest of its caches. The commands set the V8 flags
 // the launcher sets, which a cache must have been made under (another machine's heap limit may
 // change them: its caches are then rejected and the chunks compiled as without them); so they run
 // without the builder's NODE_OPTIONS (a heap limit there would make every cache one that a
@@ -14,29 +16,11 @@
 // end by then is killed with the processes it started (it runs as the leader of its own process
 // group) and the build fails naming it; so does one the build's own end by a signal interrupts.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-
-const TRAINING = {
-  'cutover.yaml': [
-    'version: 1',
-    'hosts:',
-    '  db.example.org: { old: 10.0.10.48, new: 10.0.10.49 }',
-    'steps:',
-    '  - php: { files: ["**/*.php"], addresses: names }',
-    '  - ini: { files: ["**/*.ini"], addresses: names }',
-    '  - json: { files: ["**/*.json"], addresses: names }',
-    '  - text: { files: ["**/*.conf", "**/*.txt"], addresses: names }',
-    '',
-  ].join('\n'),
-  'www/config.php': "<?php\n$db = '10.0.10.48'; // the database\n$port = 5432;\n",
-  'php/app.ini': '[db]\nhost = 10.0.10.48\nport = 5432\n',
-  'app/settings.json': '{ "db": { "host": "10.0.10.48", "port": 5432 } }\n',
-  'nginx/site.conf': 'upstream db { server 10.0.10.48:5432; }\n',
-  'notes.txt': 'the database moved from 10.0.10.48\n',
-}
+import { COMMANDS, SECRET_ENV, TREE } from './code-cache-tree.mjs'
 
 /**
  * How long one training command may run, in ms: generous, as the build machine may be loaded.
@@ -68,12 +52,27 @@ function describeMs(ms) {
   return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`
 }
 
+/** Kills the process group that `child` leads (the command and what it started), if any is left. */
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // the group has ended already
+  }
+}
+
+/** Removes the training tree; a killed command's processes may still be ending in it. */
+function removeTree(training) {
+  rmSync(training, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+}
+
 /**
- * Runs `node launcher ...args` in its own process group; resolves when it has exited 0, rejects
- * when it exits otherwise, is killed by a signal, or runs past `timeoutMs` (then the whole group
- * is killed first, so that a hung child of the command, a `php` or `visudo`, goes too).
+ * Runs `node launcher ...args` in its own process group (`started` gets it); resolves when it has
+ * exited 0, rejects when it exits otherwise, is killed by a signal, or runs past `timeoutMs`
+ * (then the whole group is killed first, so that a hung child of the command, a `php` or
+ * `visudo`, goes too).
  */
-function runTraining(launcher, args, { cwd, env, timeoutMs }) {
+function runTraining(launcher, args, { cwd, env, timeoutMs, started }) {
   const name = `cutover ${args.join(' ')}`
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [launcher, ...args], {
@@ -82,35 +81,20 @@ function runTraining(launcher, args, { cwd, env, timeoutMs }) {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    started(child)
     let stderr = ''
     child.stdout.resume()
     child.stderr.setEncoding('utf8')
     child.stderr.on('data', (d) => {
       if (stderr.length < STDERR_KEPT) stderr += d
     })
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid, 'SIGKILL')
-      } catch {
-        // the group has ended already
-      }
-    }
     const finish = (error) => {
       clearTimeout(timer)
-      for (const s of SIGNALS) process.off(s, onSignal)
       if (error) reject(error)
       else resolveRun()
     }
-    // the build ended by a signal: the command's group goes first (it is no longer in the
-    // terminal's group, which would have had it), then the build as the signal says
-    const onSignal = (signal) => {
-      killGroup()
-      for (const s of SIGNALS) process.off(s, onSignal)
-      process.kill(process.pid, signal)
-    }
-    for (const s of SIGNALS) process.on(s, onSignal)
     const timer = setTimeout(() => {
-      killGroup()
+      killGroup(child)
       // a process that left the group may still hold the pipes: 'close' would never come
       child.stdout.destroy()
       child.stderr.destroy()
@@ -140,24 +124,41 @@ function runTraining(launcher, args, { cwd, env, timeoutMs }) {
  * fails or runs past `timeoutMs` (default: CUTOVER_CODE_CACHE_TIMEOUT_MS, else TIMEOUT_MS).
  */
 export async function makeCodeCaches(launcher, { timeoutMs = timeoutFromEnv() } = {}) {
-  const env = { ...process.env, CUTOVER_BUILD_CODE_CACHE: '1', NO_COLOR: '1' }
+  const env = { ...process.env, ...SECRET_ENV, CUTOVER_BUILD_CODE_CACHE: '1', NO_COLOR: '1' }
   delete env.NODE_OPTIONS
   delete env.CUTOVER_DEBUG
   const training = mkdtempSync(join(tmpdir(), 'cutover-bundle-'))
+  let running
+  // the build ended by a signal: the command's group goes first (it is no longer in the
+  // terminal's group, which would have had it) and the tree, then the build as the signal says
+  const onSignal = (signal) => {
+    for (const s of SIGNALS) process.off(s, onSignal)
+    if (running) killGroup(running)
+    removeTree(training)
+    process.kill(process.pid, signal)
+  }
+  for (const s of SIGNALS) process.on(s, onSignal)
   try {
-    for (const [file, text] of Object.entries(TRAINING)) {
+    for (const [file, content] of Object.entries(TREE)) {
+      const { text, mode } = typeof content === 'string' ? { text: content } : content
       mkdirSync(dirname(join(training, file)), { recursive: true })
-      writeFileSync(join(training, file), text)
+      writeFileSync(join(training, file), text, { mode })
+      // the mode as given, whatever the umask
+      if (mode !== undefined) chmodSync(join(training, file), mode)
     }
-    const commands = [
-      ['--help'],
-      ['plan', '--root', '.', '--out', 'plan.json'],
-      ['apply', '--root', '.', '--yes', '--quiet', '--state-dir', 'state'],
-    ]
-    for (const args of commands)
-      await runTraining(launcher, args, { cwd: training, env, timeoutMs })
+    for (const { cwd, args } of COMMANDS) {
+      await runTraining(launcher, args, {
+        cwd: join(training, cwd),
+        env,
+        timeoutMs,
+        started: (child) => (running = child),
+      })
+      // ended: its pid (and group id) may be another's from now on
+      running = undefined
+    }
   } finally {
-    rmSync(training, { recursive: true, force: true })
+    for (const s of SIGNALS) process.off(s, onSignal)
+    removeTree(training)
   }
 }
 

@@ -13,6 +13,7 @@ import {
 import { join, resolve } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { tempDir } from '@cutover/test-kit/temp'
 
 /*
@@ -24,6 +25,7 @@ import { tempDir } from '@cutover/test-kit/temp'
  */
 
 const launcher = resolve(import.meta.dirname, '../dist/cutover.cjs')
+const EXAMPLES = resolve(import.meta.dirname, '../../../examples')
 const codeCache = resolve(import.meta.dirname, '../scripts/code-cache.mjs')
 const dir = tempDir('cutover-launcher-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -166,6 +168,51 @@ describe('the cutover launcher', () => {
     )
   })
 
+  // the build's training names the step kinds of the bundled examples, so that their plans and
+  // applies (a fleet of local directories) find a cache for every chunk they load
+  const examples = readdirSync(EXAMPLES).filter((e) =>
+    existsSync(join(EXAMPLES, e, 'cutover.yaml')),
+  )
+  it.each(examples)(
+    'runs every chunk of the plans and applies of the %s example from the code cache the build made',
+    (example) => {
+      const spec = parse(readFileSync(join(EXAMPLES, example, 'cutover.yaml'), 'utf8')) as {
+        profiles?: string[]
+        secrets?: Record<string, { env: string }>
+      }
+      const env = { ...traced } as Record<string, string>
+      for (const { env: name } of Object.values(spec.secrets ?? {})) env[name] = `${name} (test)`
+      for (const profile of spec.profiles ?? [undefined]) {
+        const as = profile ? ['--profile', profile] : []
+        const what = `${example}${profile ? ` --profile ${profile}` : ''}`
+        const plan = run(launcher, env, [
+          'plan',
+          '--spec',
+          join(EXAMPLES, example, 'cutover.yaml'),
+          ...as,
+        ])
+        expect(plan.status, `plan ${what}: ${plan.stderr}`).toBe(0)
+        expect(cacheLine(plan.stderr), `plan ${what}`).toMatch(
+          /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
+        )
+        const copy = join(dir, `example-${example}-${profile ?? 'all'}`)
+        cpSync(join(EXAMPLES, example), copy, { recursive: true })
+        const apply = run(launcher, env, [
+          'apply',
+          '--spec',
+          join(copy, 'cutover.yaml'),
+          ...as,
+          '--yes',
+          '--quiet',
+        ])
+        expect(apply.status, `apply ${what}: ${apply.stderr}`).toBe(0)
+        expect(cacheLine(apply.stderr), `apply ${what}`).toMatch(
+          /^cutover: code cache: [1-9]\d* chunks used it, 0 rejected, 0 without$/,
+        )
+      }
+    },
+  )
+
   it('runs a chunk as its text says when its cache was made from another text of the same length', () => {
     // V8 itself compares only the text's length: without the CRC-32 that heads the cache file, the
     // old text's code would run and print the old words
@@ -265,8 +312,14 @@ describe('the cutover launcher', () => {
       ].join('\n'),
     )
     const ids = () => readFileSync(pids, 'utf8').split(' ').map(Number) as [number, number]
+    // the build's temporary directory, where it makes its training tree
+    const tmp = join(at, 'tmp')
+    mkdirSync(tmp)
     return {
       launcher: join(at, 'cutover.cjs'),
+      env: { ...cleanEnv(), TMPDIR: tmp },
+      /** What the build left in its temporary directory. */
+      left: () => readdirSync(tmp),
       started: () => existsSync(pids),
       ids,
       end() {
@@ -289,7 +342,7 @@ describe('the cutover launcher', () => {
       // fails this test instead of hanging it
       const r = spawnSync(process.execPath, [codeCache, h.launcher], {
         encoding: 'utf8',
-        env: { ...cleanEnv(), CUTOVER_CODE_CACHE_TIMEOUT_MS: '1500' },
+        env: { ...h.env, CUTOVER_CODE_CACHE_TIMEOUT_MS: '1500' },
         timeout: 60_000,
         killSignal: 'SIGKILL',
       })
@@ -300,6 +353,7 @@ describe('the cutover launcher', () => {
       const [command, child] = h.ids()
       expect(waitGone(command), 'the command').toBe(true)
       expect(waitGone(child), "the command's child").toBe(true)
+      expect(h.left(), 'the training tree').toEqual([])
     } finally {
       h.end()
     }
@@ -319,7 +373,7 @@ describe('the cutover launcher', () => {
     // out of the terminal's: Ctrl-C no longer reaches it, the build passes it on
     const h = hanging('interrupted')
     const build = spawn(process.execPath, [codeCache, h.launcher], {
-      env: cleanEnv(),
+      env: h.env,
       stdio: 'ignore',
     })
     const ended = new Promise<NodeJS.Signals | null>((r) =>
@@ -333,6 +387,7 @@ describe('the cutover launcher', () => {
       const [command, child] = h.ids()
       expect(waitGone(command), 'the command').toBe(true)
       expect(waitGone(child), "the command's child").toBe(true)
+      expect(h.left(), 'the training tree').toEqual([])
     } finally {
       build.kill('SIGKILL')
       await ended
