@@ -338,16 +338,16 @@ describe('the cutover launcher', () => {
     // the command, and waited on the pipe the child still held)
     const h = hanging('hangs')
     try {
-      // the test's own limit, far above the build's here, so that a build that waits forever
-      // fails this test instead of hanging it
+      // the build's limit leaves the stand-in time to start its child under load; the test's own
+      // limit, far above it, makes a build that waits forever fail this test instead of hanging it
       const r = spawnSync(process.execPath, [codeCache, h.launcher], {
         encoding: 'utf8',
-        env: { ...h.env, CUTOVER_CODE_CACHE_TIMEOUT_MS: '1500' },
+        env: { ...h.env, CUTOVER_CODE_CACHE_TIMEOUT_MS: '5000' },
         timeout: 60_000,
         killSignal: 'SIGKILL',
       })
       expect(r.stderr).toBe(
-        'code cache: "cutover --help" did not end within 1.5 s and was killed with the processes it started (CUTOVER_CODE_CACHE_TIMEOUT_MS sets the limit, in ms)\n',
+        'code cache: "cutover --help" did not end within 5 s and was killed with the processes it started (CUTOVER_CODE_CACHE_TIMEOUT_MS sets the limit, in ms)\n',
       )
       expect(r.status).toBe(1)
       const [command, child] = h.ids()
