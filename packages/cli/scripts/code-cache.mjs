@@ -15,6 +15,7 @@
 // Each command has a time limit (TIMEOUT_MS, or CUTOVER_CODE_CACHE_TIMEOUT_MS): one that does not
 // end by then is killed with the processes it started (it runs as the leader of its own process
 // group) and the build fails naming it; so does one the build's own end by a signal interrupts.
+// A command that ends by itself, failed or not, takes what it left running in its group along.
 import { spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -70,7 +71,8 @@ function removeTree(training) {
  * Runs `node launcher ...args` in its own process group (`started` gets it); resolves when it has
  * exited 0, rejects when it exits otherwise, is killed by a signal, or runs past `timeoutMs`
  * (then the whole group is killed first, so that a hung child of the command, a `php` or
- * `visudo`, goes too).
+ * `visudo`, goes too). When the command has ended, by itself or not, what is left of its group
+ * is killed.
  */
 function runTraining(launcher, args, { cwd, env, timeoutMs, started }) {
   const name = `cutover ${args.join(' ')}`
@@ -108,6 +110,9 @@ function runTraining(launcher, args, { cwd, env, timeoutMs, started }) {
       finish(new Error(`code cache: "${name}" could not start: ${e.message}`)),
     )
     child.on('close', (code, signal) => {
+      // what the command started and left running (a child it did not wait for) goes with it,
+      // whether it succeeded or failed: nothing of the training outlives it
+      killGroup(child)
       if (code === 0) finish()
       else
         finish(

@@ -292,10 +292,11 @@ describe('the cutover launcher', () => {
   })
 
   /**
-   * A stand-in for the built command that starts a child holding its stderr, then hangs; `ids()`
-   * reads the two pids once it has written them, `end()` kills what a failed test left.
+   * A stand-in for the built command that starts a child holding its stderr, then hangs (or, with
+   * `exitCode`, a child holding none of its output, then exits so); `ids()` reads the two pids
+   * once it has written them, `end()` kills what a failed test left.
    */
-  function hanging(name: string) {
+  function hanging(name: string, exitCode?: number) {
     const at = join(dir, name)
     mkdirSync(at)
     const pids = join(at, 'pids')
@@ -304,14 +305,23 @@ describe('the cutover launcher', () => {
       [
         "const { spawn } = require('node:child_process')",
         "const fs = require('node:fs')",
-        "const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: ['ignore', 'ignore', 'inherit'] })",
-        `fs.writeFileSync(${JSON.stringify(pids)} + '.tmp', process.pid + ' ' + child.pid)`,
-        `fs.renameSync(${JSON.stringify(pids)} + '.tmp', ${JSON.stringify(pids)})`,
-        'setInterval(() => {}, 1e6)',
+        `const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: ['ignore', 'ignore', ${exitCode === undefined ? "'inherit'" : "'ignore'"}] })`,
+        ...(exitCode === undefined
+          ? [
+              `fs.writeFileSync(${JSON.stringify(pids)} + '.tmp', process.pid + ' ' + child.pid)`,
+              `fs.renameSync(${JSON.stringify(pids)} + '.tmp', ${JSON.stringify(pids)})`,
+              'setInterval(() => {}, 1e6)',
+            ]
+          : [
+              // run once for each training command that does not fail
+              `fs.appendFileSync(${JSON.stringify(pids)}, process.pid + ' ' + child.pid + ' ')`,
+              `${exitCode ? "process.stderr.write('stand-in failed\\n'); " : ''}process.exit(${exitCode})`,
+            ]),
         '',
       ].join('\n'),
     )
-    const ids = () => readFileSync(pids, 'utf8').split(' ').map(Number) as [number, number]
+    const all = () => readFileSync(pids, 'utf8').trim().split(' ').map(Number)
+    const ids = () => all() as [number, number]
     // the build's temporary directory, where it makes its training tree
     const tmp = join(at, 'tmp')
     mkdirSync(tmp)
@@ -322,8 +332,10 @@ describe('the cutover launcher', () => {
       left: () => readdirSync(tmp),
       started: () => existsSync(pids),
       ids,
+      /** The pids of every run: the command's, its child's, the next command's, … */
+      all,
       end() {
-        for (const pid of existsSync(pids) ? ids() : [])
+        for (const pid of existsSync(pids) ? all() : [])
           try {
             process.kill(pid, 'SIGKILL')
           } catch {
@@ -366,6 +378,36 @@ describe('the cutover launcher', () => {
     expect(bad.stderr).toBe(
       'CUTOVER_CODE_CACHE_TIMEOUT_MS must be a number of ms (a positive integer), got "2m"\n',
     )
+  })
+
+  it('kills what a training command left running when it ends, failed or not', () => {
+    // a child of the command that it did not wait for (here: holding none of its output, so that
+    // nothing waits for it) outlived the build
+    for (const [name, exitCode, stderr, status] of [
+      ['fails', 1, 'code cache: "cutover --help" exited 1: stand-in failed\n\n', 1],
+      ['succeeds', 0, '', 0],
+    ] as const) {
+      const h = hanging(name, exitCode)
+      try {
+        // the build's limit only keeps a build that would wait for the child from hanging the test
+        const r = spawnSync(process.execPath, [codeCache, h.launcher], {
+          encoding: 'utf8',
+          env: { ...h.env, CUTOVER_CODE_CACHE_TIMEOUT_MS: '30000' },
+          timeout: 60_000,
+          killSignal: 'SIGKILL',
+        })
+        expect(r.stderr, name).toBe(stderr)
+        expect(r.status, name).toBe(status)
+        const ids = h.all()
+        // the failing one is the first command; the other ran all four
+        expect(ids.length, name).toBe(exitCode === 0 ? 8 : 2)
+        for (const [i, pid] of ids.entries())
+          expect(waitGone(pid), `${name}: ${i % 2 ? "a command's child" : 'a command'}`).toBe(true)
+        expect(h.left(), `${name}: the training tree`).toEqual([])
+      } finally {
+        h.end()
+      }
+    }
   })
 
   it('kills the training command with the processes it started when the build is ended by a signal', async () => {
