@@ -13,6 +13,7 @@ import { tempDir } from '@cutover/test-kit/temp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { remoteCommand } from '../src/ssh/connection.js'
 import { RemoteShell, SHELL_COMMAND, type ShellOutcome } from '../src/ssh/shell.js'
+import { KILL_LOOP_SHELL } from './kill-loop-shell.js'
 
 // The long-lived shell of a connection, run here by this machine's /bin/sh over pipes: the
 // same loop an ssh session runs on a machine, without sshd.
@@ -212,20 +213,8 @@ describe('the long-lived shell', () => {
   it('reports a shell that ended during a command, with what the command had said', async () => {
     const s = start()
     expect(await s.ready).toBe(true)
-    // the loop's shell is the farthest ancestor whose command line holds the loop (the
-    // subshell that reads the reporter's pipe is a fork of it and holds it too): found by name,
-    // not by counting parents, which missed it under load. When none is found nothing is
-    // killed, the script ends with 0 and names the ancestors it walked on stderr.
     const o = await s.run(
-      [
-        'echo partial; echo why >&2; p=$PPID; s=; seen=',
-        'while [ "$p" -gt 1 ]; do',
-        '  seen="$seen $(ps -o pid=,args= -p "$p" | cut -c1-60)"',
-        '  if grep -qa cutover_go "/proc/$p/cmdline" 2>/dev/null; then s=$p; fi',
-        '  p=$(ps -o ppid= -p "$p" | tr -d " ")',
-        'done',
-        'if [ -n "$s" ]; then kill -KILL "$s"; sleep 1; else echo "no shell among:$seen" >&2; fi',
-      ].join('\n'),
+      `echo partial; echo why >&2; ${KILL_LOOP_SHELL}`,
       Buffer.alloc(0),
       60,
       10_000,

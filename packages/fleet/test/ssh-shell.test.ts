@@ -7,6 +7,7 @@ import { tempDir } from '@cutover/test-kit/temp'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openMachine } from '../src/open.js'
 import { SshConnection } from '../src/ssh/connection.js'
+import { KILL_LOOP_SHELL } from './kill-loop-shell.js'
 
 // A connection's commands in long-lived shells (src/ssh/shell.ts), against real sshd processes:
 // how many sessions they take, and that they fail as a session of their own would.
@@ -96,21 +97,7 @@ describe.runIf(need('sshd'))('commands in long-lived shells over ssh', () => {
   it('fails a command whose shell is killed on the machine, as a session killed there, and goes on', async () => {
     const c = await open()
     try {
-      // the loop's shell is the farthest ancestor whose command line holds the loop (the
-      // subshell that reads the reporter's pipe is a fork of it and holds it too): found by
-      // name, not by counting parents. When none is found nothing is killed, the script ends
-      // with 0 and the ancestors it walked are on stderr.
-      const r = await c.exec(
-        [
-          'echo partial; p=$PPID; s=; seen=',
-          'while [ "$p" -gt 1 ]; do',
-          '  seen="$seen $(ps -o pid=,args= -p "$p" | cut -c1-60)"',
-          '  if grep -qa cutover_go "/proc/$p/cmdline" 2>/dev/null; then s=$p; fi',
-          '  p=$(ps -o ppid= -p "$p" | tr -d " ")',
-          'done',
-          'if [ -n "$s" ]; then kill -KILL "$s"; sleep 1; else echo "no shell among:$seen" >&2; fi',
-        ].join('\n'),
-      )
+      const r = await c.exec(`echo partial; ${KILL_LOOP_SHELL}`)
       expect(r.code, r.stderr).not.toBe(0)
       expect(r.stdout.toString()).toBe('partial\n')
       expect((await c.exec('echo next')).stdout.toString()).toBe('next\n')
