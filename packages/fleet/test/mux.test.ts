@@ -120,6 +120,8 @@ describe('ssh control-socket requests', () => {
     expect(await muxRequest(join(dir, 'absent'), 'check', 5000)).toEqual({ kind: 'none' })
     const silent = await serve(() => {})
     expect(await muxRequest(silent, 'check', 50)).toEqual({ kind: 'none' })
+    // a path node refuses before connecting: none, never a rejection or a throw
+    expect(await muxRequest('', 'check', 5000)).toEqual({ kind: 'none' })
   })
 
   it('asks several sockets at once synchronously, while a server on another thread answers', async () => {

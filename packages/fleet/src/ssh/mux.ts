@@ -66,7 +66,13 @@ function muxClient(connectTo: typeof connect) {
       let got = Buffer.alloc(0)
       let hello = false
       let settled = false
-      const socket = connectTo(socketPath)
+      let socket: ReturnType<typeof connect>
+      try {
+        socket = connectTo(socketPath)
+      } catch {
+        // a path no socket can have (node refuses it before connecting): nobody answers
+        return resolve({ kind: 'none' })
+      }
       const done = (answer: MuxAnswer) => {
         if (settled) return
         settled = true
